@@ -1,0 +1,1 @@
+"""Channel adapters: translate platform events to `bot.messages.Message` and render replies."""

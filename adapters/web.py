@@ -1,0 +1,230 @@
+"""The local web chat: a page, a JSON endpoint and a streaming (SSE) endpoint.
+
+``POST /api/chat``         ``{"text", "user"?, "user_name"?, "locale"?, "space"?, "thread"?}``
+                           → ``{"reply": {...}, "thread": "..."}``
+``POST /api/chat/stream``  same body → ``text/event-stream`` of ``progress``, ``delta``, ``reply``
+``POST /api/feedback``     ``{"turn_id", "value": 1 | -1, "user"?}`` → ``{"ok": true}``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.assistant import Assistant
+from bot.messages import Channel, Delta, Message, Progress, Reply, Space, User
+from bot.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+_SPACE_ID = re.compile(r"^[A-Za-z0-9:_.-]{1,200}$")
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+class ChatRequest(BaseModel):
+    """Body of ``/api/chat`` and ``/api/chat/stream``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    text: str = Field(max_length=200_000)
+    user: str = Field(default="web-local", min_length=1, max_length=200)
+    user_name: str = Field(default="", max_length=200)
+    locale: Literal["fr", "en"] | None = None
+    space: str = Field(default="web:default", max_length=200)
+    thread: str | None = Field(default=None, max_length=200)
+
+
+class FeedbackRequest(BaseModel):
+    """Body of ``/api/feedback``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn_id: str = Field(min_length=1, max_length=64)
+    value: Literal[1, -1]
+    user: str = Field(default="web-local", min_length=1, max_length=200)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+def _problem(status: int, message_fr: str, message_en: str) -> web.Response:
+    return web.json_response(
+        {"error": {"status": status, "message": message_fr, "message_en": message_en}},
+        status=status,
+    )
+
+
+def reply_payload(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-ready data."""
+    return {
+        "text": reply.text,
+        "kind": reply.kind,
+        "skill": reply.skill,
+        "model": reply.model,
+        "locale": reply.locale,
+        "turn_id": reply.turn_id,
+        "citations": [dataclasses.asdict(citation) for citation in reply.citations],
+    }
+
+
+class WebChatAdapter:
+    """Channel ``web``: the chat page and its JSON API, on the shared aiohttp app."""
+
+    name = "web"
+
+    def __init__(self, assistant: Assistant, settings: WebSettings) -> None:
+        self._assistant = assistant
+        self._settings = settings
+
+    def mount(self, app: web.Application) -> None:
+        """Add the page, static files and API routes."""
+        app.middlewares.append(self._guard)
+        app.router.add_get("/", self._index)
+        app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
+        app.router.add_post("/api/chat", self._chat)
+        app.router.add_post("/api/chat/stream", self._chat_stream)
+        app.router.add_post("/api/feedback", self._feedback)
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Security headers everywhere; bearer token on /api/* when configured; JSON errors."""
+        if request.path.startswith("/api/") and not self._authorised(request):
+            response: web.StreamResponse = _problem(
+                401, "Jeton d'accès manquant ou invalide.", "Missing or invalid access token."
+            )
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPRequestEntityTooLarge:
+                response = _problem(413, "Requête trop volumineuse (1 Mo au plus).",
+                                    "Request too large (1 MB at most).")
+            except web.HTTPException as error:
+                if not request.path.startswith("/api/"):
+                    raise
+                response = _problem(error.status, error.reason, error.reason)
+        if not response.prepared:
+            response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    def _authorised(self, request: web.Request) -> bool:
+        token = self._settings.api_token
+        if token is None:
+            return True
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    async def _index(self, _request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "index.html")
+
+    async def _read_json(self, request: web.Request) -> Any:
+        if request.content_type != "application/json":
+            raise _BadRequest("Le corps doit être du JSON (Content-Type: application/json).",
+                              "The body must be JSON (Content-Type: application/json).")
+        body = await request.read()
+        try:
+            return json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise _BadRequest("Le corps n'est pas de l'UTF-8 valide.",
+                              "The body is not valid UTF-8.") from None
+        except json.JSONDecodeError as error:
+            raise _BadRequest(f"JSON invalide (ligne {error.lineno}, colonne {error.colno}).",
+                              f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
+
+    async def _message(self, request: web.Request) -> Message:
+        payload = await self._read_json(request)
+        try:
+            chat = ChatRequest.model_validate(payload)
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in error.errors())
+            raise _BadRequest(f"Champs invalides : {fields}.", f"Invalid fields: {fields}.") from None
+        space = chat.space if chat.space.startswith("web:") else f"web:{chat.space}"
+        if not _SPACE_ID.match(space):
+            raise _BadRequest("Identifiant d'espace invalide.", "Invalid space id.")
+        return Message(
+            text=chat.text,
+            user=User(id=f"web:{chat.user}", name=chat.user_name, locale=chat.locale),
+            space=Space(id=space, kind="personal", name=space),
+            channel=Channel.WEB,
+            thread_id=chat.thread or uuid.uuid4().hex,
+            locale=chat.locale,
+        )
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        try:
+            message = await self._message(request)
+        except _BadRequest as bad:
+            return bad.response()
+        reply = await self._assistant.answer(message)
+        return web.json_response({"reply": reply_payload(reply), "thread": message.thread_id})
+
+    async def _chat_stream(self, request: web.Request) -> web.StreamResponse:
+        try:
+            message = await self._message(request)
+        except _BadRequest as bad:
+            return bad.response()
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream; charset=utf-8",
+                     "Cache-Control": "no-cache", "X-Accel-Buffering": "no", **_SECURITY_HEADERS}
+        )
+        await response.prepare(request)
+        await _send_event(response, "thread", {"thread": message.thread_id})
+        async for event in self._assistant.respond(message):
+            if isinstance(event, Delta):
+                await _send_event(response, "delta", {"text": event.text})
+            elif isinstance(event, Progress):
+                await _send_event(response, "progress", {"text": event.text})
+            else:
+                await _send_event(response, "reply", reply_payload(event))
+        await response.write_eof()
+        return response
+
+    async def _feedback(self, request: web.Request) -> web.Response:
+        try:
+            payload = await self._read_json(request)
+            feedback = FeedbackRequest.model_validate(payload)
+        except _BadRequest as bad:
+            return bad.response()
+        except ValidationError:
+            return _problem(400, "Retour invalide : turn_id et value (1 ou -1) sont attendus.",
+                            "Invalid feedback: turn_id and value (1 or -1) are expected.")
+        stored = await self._assistant.store.record_feedback(
+            feedback.turn_id, f"web:{feedback.user}", feedback.value, feedback.comment
+        )
+        if not stored:
+            return _problem(404, "Réponse inconnue.", "Unknown answer.")
+        return web.json_response({"ok": True})
+
+
+class _BadRequest(Exception):
+    def __init__(self, message_fr: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_fr = message_fr
+        self.message_en = message_en
+
+    def response(self) -> web.Response:
+        return _problem(400, self.message_fr, self.message_en)
+
+
+async def _send_event(response: web.StreamResponse, name: str, data: dict[str, Any]) -> None:
+    payload = json.dumps(data, ensure_ascii=False)
+    await response.write(f"event: {name}\ndata: {payload}\n\n".encode())

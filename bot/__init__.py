@@ -1,0 +1,1 @@
+"""Almia's channel-neutral core: settings, routing, model gateway, store, wiring."""

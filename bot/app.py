@@ -1,0 +1,128 @@
+"""``build_app(settings)``: the single place where Almia is wired together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.assistant import Assistant, AssistantLimits
+from bot.llm import ModelGateway, ModelProvider, default_providers
+from bot.policy import Policy, load_policy
+from bot.routing import SkillRouter
+from bot.settings import Settings, process_environment
+from bot.store import Store
+from knowledge import KnowledgeBase
+from skills import DEFAULT_SKILL, SkillServices, build_skills
+
+log = logging.getLogger(__name__)
+
+
+class ChannelAdapter(Protocol):
+    """A channel plugged into the HTTP server (web chat, Slack, Teams)."""
+
+    name: str
+
+    def mount(self, app: web.Application) -> None:
+        """Add the channel's routes and start-up/clean-up hooks to ``app``."""
+        ...
+
+
+@dataclass
+class Runtime:
+    """Everything a channel needs, built once per process."""
+
+    settings: Settings
+    policy: Policy
+    store: Store
+    knowledge: KnowledgeBase
+    gateway: ModelGateway
+    assistant: Assistant
+    adapters: list[ChannelAdapter] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Prepare storage (migrations)."""
+        await self.store.migrate()
+
+    async def close(self) -> None:
+        """Release connections and handles."""
+        await self.store.close()
+        self.knowledge.close()
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    providers: Mapping[str, ModelProvider] | None = None,
+    knowledge: KnowledgeBase | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Runtime:
+    """Build the core without any channel (used by the CLI and by :func:`build_app`).
+
+    ``providers`` replaces model providers by name (tests use a loopback fake);
+    ``knowledge`` replaces the knowledge base (tests use a small embedder).
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    policy = load_policy(settings.resolved_policy_file,
+                         environ if environ is not None else process_environment())
+    store = Store.open(settings.resolved_database_url)
+    knowledge = knowledge or KnowledgeBase.open(
+        settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
+    )
+    skills = build_skills(SkillServices(knowledge=knowledge))
+    policy.check_skills({skill.name: skill.model_roles for skill in skills})
+    gateway = ModelGateway(policy, default_providers(policy, providers))
+    assistant = Assistant(
+        SkillRouter(skills, default=DEFAULT_SKILL),
+        gateway,
+        store,
+        AssistantLimits(
+            max_message_chars=settings.max_message_chars,
+            memory_turns=settings.memory_turns,
+            skill_timeout_seconds=settings.skill_timeout_seconds,
+        ),
+    )
+    return Runtime(settings, policy, store, knowledge, gateway, assistant)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    providers: Mapping[str, ModelProvider] | None = None,
+    knowledge: KnowledgeBase | None = None,
+    environ: Mapping[str, str] | None = None,
+    adapters: list[ChannelAdapter] | None = None,
+) -> web.Application:
+    """The aiohttp application with every enabled channel mounted."""
+    from adapters.web import WebChatAdapter
+
+    runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ)
+    app = web.Application(client_max_size=1024 * 1024)
+    app[RUNTIME] = runtime
+    chosen: list[ChannelAdapter] = list(adapters or [])
+    if adapters is None and settings.web.enabled:
+        chosen.append(WebChatAdapter(runtime.assistant, settings.web))
+    runtime.adapters = chosen
+    for adapter in chosen:
+        adapter.mount(app)
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "channels": [a.name for a in chosen]})
+
+    app.router.add_get("/healthz", health)
+
+    async def on_startup(_app: web.Application) -> None:
+        await runtime.start()
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await runtime.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

@@ -1,0 +1,178 @@
+"""One path for every message: check, route, run the skill, persist, turn failures into replies."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.i18n import detect_locale, t
+from bot.llm import (
+    ModelGateway,
+    ModelUnavailable,
+    NeedsGeneration,
+    NoApprovedModel,
+    NoClearedModel,
+    UsageRecord,
+)
+from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
+from bot.routing import SkillRouter, UnknownCommand
+from bot.skills import SkillError, SkillRequest
+from bot.store import AuditEntry, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantLimits:
+    """Bounds applied to every message."""
+
+    max_message_chars: int = 32_000
+    memory_turns: int = 10
+    skill_timeout_seconds: float = 120.0
+
+
+class Assistant:
+    """The channel-neutral bot core that every adapter calls."""
+
+    def __init__(
+        self,
+        router: SkillRouter,
+        gateway: ModelGateway,
+        store: Store,
+        limits: AssistantLimits | None = None,
+    ) -> None:
+        self.router = router
+        self.store = store
+        self._gateway = gateway
+        self._limits = limits or AssistantLimits()
+
+    def locale_of(self, message: Message) -> Locale:
+        """The language to answer in: explicit locale, else the user's, else guessed."""
+        return message.locale or message.user.locale or detect_locale(message.text)
+
+    async def respond(self, message: Message) -> AsyncIterator[ReplyEvent]:
+        """Progress and text deltas as they come, then exactly one final :class:`Reply`."""
+        locale = self.locale_of(message)
+        problem = self._check(message, locale)
+        if problem is not None:
+            await self._record_refusal(message, problem, "rejected")
+            yield problem
+            return
+        try:
+            route = self.router.route(message)
+        except UnknownCommand as unknown:
+            commands = ", ".join(f"/almia {command}" for command in unknown.known) or "-"
+            reply = Reply(t("unknown_command", locale, command=unknown.command, commands=commands),
+                          kind="error", locale=locale)
+            await self._record_refusal(message, reply, "unknown_command")
+            yield reply
+            return
+
+        usage: list[UsageRecord] = []
+
+        async def collect(record: UsageRecord) -> None:
+            usage.append(record)
+
+        final: Reply | None = None
+        try:
+            history = await self.store.history(message, self._limits.memory_turns)
+            request = SkillRequest(
+                message=message,
+                text=route.text,
+                locale=locale,
+                models=self._gateway.with_usage_sink(collect),
+                history=history,
+            )
+            async with asyncio.timeout(self._limits.skill_timeout_seconds):
+                async for event in route.skill.handle(request):
+                    if isinstance(event, Reply):
+                        final = event
+                        break
+                    yield event
+            if final is None:
+                raise RuntimeError(f"skill {route.skill.name} ended without a reply")
+        except SkillError as refusal:
+            final = Reply(refusal.message_for(locale), kind="error", locale=locale)
+        except NoApprovedModel as error:
+            final = Reply(t("no_model", locale, skill=error.skill), kind="error", locale=locale)
+        except NoClearedModel as error:
+            final = Reply(t("no_clearance", locale, skill=error.skill,
+                            data_class=error.data_class.label), kind="error", locale=locale)
+        except NeedsGeneration as error:
+            final = Reply(t("needs_generation", locale, skill=error.skill), kind="error",
+                          locale=locale)
+        except (ModelUnavailable, TimeoutError):
+            final = Reply(t("model_unavailable", locale), kind="error", locale=locale)
+        except Exception:
+            reference = uuid.uuid4().hex[:12]
+            log.exception("skill %s failed (reference %s)", route.skill.name, reference)
+            final = Reply(t("internal_error", locale, reference=reference), kind="error",
+                          locale=locale)
+
+        final = dataclasses.replace(final, skill=final.skill or route.skill.name)
+        yield await self._persist(message, final, usage)
+
+    async def answer(self, message: Message) -> Reply:
+        """The final reply only (for channels that cannot stream)."""
+        final: Reply | None = None
+        async for event in self.respond(message):
+            if isinstance(event, Reply):
+                final = event
+        assert final is not None  # respond() always ends with a Reply
+        return final
+
+    def _check(self, message: Message, locale: Locale) -> Reply | None:
+        if message.action is None and not message.text.strip() and not message.attachments:
+            return Reply(t("empty", locale), kind="error", locale=locale)
+        if len(message.text) > self._limits.max_message_chars:
+            return Reply(
+                t("too_long", locale, length=len(message.text),
+                  limit=self._limits.max_message_chars),
+                kind="error",
+                locale=locale,
+            )
+        return None
+
+    async def _persist(self, message: Message, reply: Reply, usage: list[UsageRecord]) -> Reply:
+        model = reply.model or next((u.alias for u in usage if u.outcome == "ok"), None)
+        reply = dataclasses.replace(reply, model=model)
+        data_class = usage[-1].data_class.label if usage else None
+        audit = AuditEntry(
+            action="message",
+            outcome="ok" if reply.kind != "error" else "error",
+            skill=reply.skill,
+            model_alias=model,
+            data_class=data_class,
+            details={
+                "chars": len(message.text),
+                "attachments": len(message.attachments),
+                "documents": sorted({citation.document for citation in reply.citations}),
+                "model_calls": len(usage),
+            },
+        )
+        try:
+            if reply.kind == "error":
+                await self.store.record_event(message, audit, usage)
+                return reply
+            turn_id = await self.store.record_exchange(message, reply, usage, audit)
+        except Exception:
+            # the user still gets the answer; the incident is in the log
+            log.exception("could not store the exchange of message %s", message.id)
+            return reply
+        return dataclasses.replace(reply, turn_id=turn_id)
+
+    async def _record_refusal(self, message: Message, reply: Reply, outcome: str) -> None:
+        try:
+            await self.store.record_event(
+                message, AuditEntry(action="message", outcome=outcome,
+                                    details={"chars": len(message.text)})
+            )
+        except Exception:
+            log.exception("could not store the refusal of message %s", message.id)
+
+
+__all__ = ["Assistant", "AssistantLimits", "Delta", "Progress"]

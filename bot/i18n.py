@@ -1,0 +1,109 @@
+"""User-facing text, French first with English when the user's locale is English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.messages import Locale
+
+_ENGLISH_HINTS = frozenset(
+    "the what how why when where who which is are can could should would does do i you my "
+    "please hello hi thanks policy summary of to for and with".split()
+)
+_FRENCH_HINTS = frozenset(
+    "le la les un une des du de est sont quoi comment pourquoi quand où qui quel quelle quels "
+    "je tu vous mon ma mes pour avec et bonjour merci résumé sinistre qu' d' l' c'est".split()
+)
+_WORD = re.compile(r"[a-zà-ÿ']+")
+
+
+def detect_locale(text: str, default: Locale = "fr") -> Locale:
+    """Guess French or English from a message; French wins ties (French-first product)."""
+    words = _WORD.findall(text.lower())
+    english = sum(word in _ENGLISH_HINTS for word in words)
+    french = sum(word in _FRENCH_HINTS for word in words)
+    if english > french:
+        return "en"
+    if french > english:
+        return "fr"
+    return default
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A sentence in both languages."""
+
+    fr: str
+    en: str
+
+    def __call__(self, locale: Locale, **values: object) -> str:
+        template = self.en if locale == "en" else self.fr
+        return template.format(**values) if values else template
+
+
+MESSAGES: Mapping[str, Text] = {
+    "empty": Text(
+        "Votre message est vide. Écrivez une question, ou « /almia aide » pour voir ce que je sais faire.",
+        "Your message is empty. Type a question, or “/almia help” to see what I can do.",
+    ),
+    "too_long": Text(
+        "Votre message est trop long ({length} caractères ; maximum {limit}). "
+        "Raccourcissez-le ou envoyez-le en pièce jointe .txt.",
+        "Your message is too long ({length} characters; maximum {limit}). "
+        "Shorten it or send it as a .txt attachment.",
+    ),
+    "unknown_command": Text(
+        "Je ne connais pas la commande « {command} ». Commandes disponibles : {commands}.",
+        "I don't know the command “{command}”. Available commands: {commands}.",
+    ),
+    "internal_error": Text(
+        "Désolé, une erreur inattendue m'empêche de répondre. L'incident est enregistré "
+        "(référence {reference}). Réessayez dans un instant.",
+        "Sorry, an unexpected error prevents me from answering. The incident is logged "
+        "(reference {reference}). Please try again in a moment.",
+    ),
+    "model_unavailable": Text(
+        "Le modèle approuvé pour cette tâche ne répond pas pour le moment (délai dépassé ou "
+        "service indisponible). Réessayez dans quelques minutes.",
+        "The model approved for this task is not answering right now (timeout or service "
+        "unavailable). Please try again in a few minutes.",
+    ),
+    "no_model": Text(
+        "Aucun modèle approuvé n'est configuré pour « {skill} ». Un administrateur doit en "
+        "déclarer un dans le fichier de politique (voir README, « Brancher un modèle »).",
+        "No approved model is configured for “{skill}”. An administrator must declare one in "
+        "the policy file (see README, “Plugging in a model”).",
+    ),
+    "needs_generation": Text(
+        "« {skill} » a besoin d'un modèle génératif, et seul le mode extractif hors ligne est "
+        "configuré. Un administrateur peut brancher un modèle (voir README, « Brancher un modèle »).",
+        "“{skill}” needs a generative model, and only the offline extractive mode is "
+        "configured. An administrator can plug one in (see README, “Plugging in a model”).",
+    ),
+    "no_clearance": Text(
+        "Cette demande contient des données de niveau « {data_class} », et aucun modèle approuvé "
+        "pour « {skill} » n'est habilité à ce niveau. Rien n'a été envoyé.",
+        "This request contains “{data_class}” data, and no model approved for “{skill}” is "
+        "cleared for that level. Nothing was sent.",
+    ),
+    "help_header": Text(
+        "Voici ce que je sais faire :",
+        "Here is what I can do:",
+    ),
+    "help_footer": Text(
+        "Posez simplement une question pour interroger les documents de l'entreprise. "
+        "Mes réponses sont des brouillons à vérifier avant tout usage.",
+        "Just ask a question to search the company's documents. "
+        "My answers are drafts to check before any use.",
+    ),
+    "feedback_thanks": Text("Merci pour votre retour.", "Thanks for your feedback."),
+    "searching": Text("Recherche dans les documents…", "Searching the documents…"),
+    "summarising": Text("Rédaction de la synthèse…", "Writing the summary…"),
+}
+
+
+def t(key: str, locale: Locale, **values: object) -> str:
+    """The user-facing sentence ``key`` in ``locale``."""
+    return MESSAGES[key](locale, **values)

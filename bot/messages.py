@@ -1,0 +1,127 @@
+"""Channel-neutral messages and replies.
+
+Adapters turn a platform event into a :class:`Message` and render the
+:class:`ReplyEvent` stream that a skill produces. Nothing platform-specific
+crosses into ``bot/`` or ``skills/``; :attr:`Message.raw` is for the adapter alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Locale = Literal["fr", "en"]
+
+
+class Channel(StrEnum):
+    """Where a message came from."""
+
+    WEB = "web"
+    SLACK = "slack"
+    TEAMS = "teams"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The person who sent a message, as the channel identifies them."""
+
+    id: str
+    name: str = ""
+    locale: Locale | None = None
+    email: str | None = None
+    directory_id: str | None = None  # Entra object id, Slack user id…
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """Where the conversation happens: a Teams team/channel, a Slack channel, a web space.
+
+    ``id`` is stable and prefixed by channel (``teams:…``, ``slack:T…:C…``, ``web:default``);
+    document collections are attached to spaces by this id.
+    """
+
+    id: str
+    kind: Literal["personal", "group", "channel"] = "personal"
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message, already downloaded by the adapter."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button or card submission (feedback, form)."""
+
+    name: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One user message, whatever the channel."""
+
+    text: str
+    user: User
+    space: Space
+    channel: Channel
+    thread_id: str
+    command: str | None = None  # e.g. "almia" for "/almia …"; None for plain chat
+    action: Action | None = None
+    attachments: tuple[Attachment, ...] = ()
+    locale: Locale | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered source passage an answer relies on."""
+
+    number: int
+    document: str
+    title: str
+    passage: str
+    section: str | None = None
+    page: int | None = None
+    url: str | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The final, complete reply of a skill."""
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    kind: Literal["answer", "error", "info"] = "answer"
+    skill: str | None = None
+    model: str | None = None
+    ephemeral: bool = False
+    locale: Locale = "fr"
+    turn_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of reply text, streamed as it is produced."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A short status shown while the reply is being prepared."""
+
+    text: str
+
+
+ReplyEvent = Delta | Progress | Reply

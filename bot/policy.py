@@ -1,0 +1,195 @@
+"""The governance policy file: approved models, which skill may use which, user roles.
+
+One YAML file, validated at start-up. A skill asks for a model *role* (``answer``,
+``summarise``…); the policy maps each (skill, role) to an ordered list of approved
+model aliases (first choice, then fallbacks). Each alias is an entry of the model
+catalogue with its hosting (inside or outside the company's trust boundary) and
+its clearance (the highest data class it may receive).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+
+class DataClass(IntEnum):
+    """How sensitive data is; a model may receive data up to its clearance."""
+
+    PUBLIC = 0
+    INTERNAL = 1
+    CONFIDENTIAL = 2
+    SECRET = 3
+
+    @classmethod
+    def parse(cls, value: str | DataClass) -> DataClass:
+        """``"confidential"`` → ``DataClass.CONFIDENTIAL``."""
+        if isinstance(value, DataClass):
+            return value
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(member.name.lower() for member in cls)
+            raise ValueError(f"unknown data class {value!r} (expected one of {names})") from None
+
+    @property
+    def label(self) -> str:
+        """Lower-case name, as written in the policy."""
+        return self.name.lower()
+
+
+_ENV_REFERENCE = re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+class ModelEntry(BaseModel):
+    """One approved model alias of the catalogue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alias: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    provider: Literal["litellm", "extractive"] = "litellm"
+    model: str | None = None  # litellm model string, e.g. "mistral/mistral-large-latest"
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+    hosting: Literal["internal", "external"]
+    clearance: str
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    first_token_timeout_seconds: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=5)
+    max_tokens: int | None = Field(default=None, gt=0)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+    extra: dict[str, Any] = Field(default_factory=dict)  # passed to litellm as is
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelEntry:
+        DataClass.parse(self.clearance)
+        if self.provider == "litellm" and not self.model:
+            raise ValueError("a litellm model needs `model` (e.g. openai/gpt-4o-mini)")
+        return self
+
+    @property
+    def data_clearance(self) -> DataClass:
+        """The clearance as a :class:`DataClass`."""
+        return DataClass.parse(self.clearance)
+
+    @property
+    def is_generative(self) -> bool:
+        """False for the offline extractive provider, which only selects sentences."""
+        return self.provider != "extractive"
+
+
+class SkillPolicy(BaseModel):
+    """What one skill may do."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    allowed_user_roles: list[str] = Field(default_factory=lambda: ["employee"])
+
+
+class Policy(BaseModel):
+    """The whole policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: list[ModelEntry]
+    skills: dict[str, SkillPolicy]
+    user_roles: dict[str, list[str]] = Field(default_factory=dict)  # role → user ids
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Policy:
+        aliases = [entry.alias for entry in self.models]
+        duplicated = sorted({alias for alias in aliases if aliases.count(alias) > 1})
+        if duplicated:
+            raise ValueError(f"models: duplicated alias {', '.join(duplicated)}")
+        known = set(aliases)
+        for skill_name, skill in self.skills.items():
+            for role, approved in skill.roles.items():
+                if not approved:
+                    raise ValueError(f"skills.{skill_name}.roles.{role}: no model approved")
+                unknown = [alias for alias in approved if alias not in known]
+                if unknown:
+                    raise ValueError(
+                        f"skills.{skill_name}.roles.{role}: unknown model alias "
+                        f"{', '.join(unknown)} (declared: {', '.join(sorted(known))})"
+                    )
+        return self
+
+    def model(self, alias: str) -> ModelEntry:
+        """The catalogue entry for ``alias``."""
+        for entry in self.models:
+            if entry.alias == alias:
+                return entry
+        raise KeyError(alias)
+
+    def approved(self, skill: str, role: str) -> list[ModelEntry]:
+        """The approved models for a skill's role, in order of preference."""
+        skill_policy = self.skills.get(skill)
+        if skill_policy is None:
+            return []
+        return [self.model(alias) for alias in skill_policy.roles.get(role, [])]
+
+    def check_skills(self, required: Mapping[str, Iterable[str]]) -> None:
+        """Refuse a policy that leaves a registered skill's model role unmapped."""
+        problems = []
+        for skill, roles in required.items():
+            for role in roles:
+                if not self.approved(skill, role):
+                    problems.append(f"skills.{skill}.roles.{role}: missing")
+        unknown = sorted(set(self.skills) - set(required))
+        problems.extend(f"skills.{name}: no such skill" for name in unknown)
+        if problems:
+            raise PolicyError("Invalid policy:\n  " + "\n  ".join(problems))
+
+
+class PolicyError(Exception):
+    """The policy file is missing, unreadable or invalid; the message names the bad key."""
+
+
+def _resolve_env_references(value: Any, environ: Mapping[str, str], path: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _resolve_env_references(item, environ, f"{path}.{key}")
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _resolve_env_references(item, environ, f"{path}[{index}]")
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, str):
+        match = _ENV_REFERENCE.match(value)
+        if match:
+            name = match.group(1)
+            if name not in environ:
+                raise PolicyError(f"Invalid policy:\n  {path}: environment variable {name} is not set")
+            return environ[name]
+    return value
+
+
+def load_policy(path: Path, environ: Mapping[str, str]) -> Policy:
+    """Read and validate the policy; ``os.environ/NAME`` values are taken from ``environ``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(f"Cannot read the policy file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise PolicyError(f"The policy file {path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise PolicyError(f"The policy file {path} must be a mapping with `models` and `skills`")
+    resolved = _resolve_env_references(raw, environ, "policy")
+    try:
+        return Policy.model_validate(resolved)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            key = ".".join(str(part) for part in detail["loc"]) or "(policy)"
+            problems.append(f"  {key}: {detail['msg']}")
+        raise PolicyError(f"Invalid policy {path}:\n" + "\n".join(problems)) from None

@@ -1,0 +1,177 @@
+"""Process settings: environment (``ALMIA_`` prefix, ``__`` for nesting), ``.env``, defaults.
+
+This is the only module that reads the environment. Everything else receives a
+:class:`Settings` (or a part of it) from :func:`bot.app.build_app`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge import KnowledgeSettings
+
+ENV_PREFIX = "ALMIA_"
+NESTED_DELIMITER = "__"
+
+
+class WebSettings(BaseModel):
+    """The local web chat and its JSON endpoint."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    api_token: SecretStr | None = None  # when set, /api/* requires "Authorization: Bearer <token>"
+    enabled: bool = True
+
+    def is_loopback(self) -> bool:
+        """True when the server only listens on this machine."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class SlackSettings(BaseModel):
+    """A Slack workspace connection (HTTP events or Socket Mode)."""
+
+    signing_secret: SecretStr | None = None
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None  # xapp-… for Socket Mode
+    api_url: str = "https://slack.com/api/"
+    socket_mode: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """Slack is on once a bot token and a way to receive events are configured."""
+        has_receiver = self.signing_secret is not None or (
+            self.socket_mode and self.app_token is not None
+        )
+        return self.bot_token is not None and has_receiver
+
+
+class TeamsSettings(BaseModel):
+    """A Microsoft Teams (Azure Bot) connection."""
+
+    app_id: str | None = None
+    app_password: SecretStr | None = None
+    certificate_path: Path | None = None
+    certificate_thumbprint: str | None = None
+    tenant_id: str | None = None
+    app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
+    emulator: bool = False  # accept unauthenticated local Bot Framework Emulator traffic
+
+    @property
+    def enabled(self) -> bool:
+        """Teams is on with an app id, or in the explicit local emulator mode."""
+        return self.app_id is not None or self.emulator
+
+
+class Settings(BaseSettings):
+    """Everything the process needs to start; invalid values stop start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path(".almia")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    chroma_url: str | None = None  # default: embedded Chroma in data_dir
+    redis_url: str | None = None
+    policy_file: Path | None = None  # default: the policy shipped with Almia
+    production: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_message_chars: int = Field(default=32_000, ge=100)
+    memory_turns: int = Field(default=10, ge=0, le=100)
+    skill_timeout_seconds: float = Field(default=120.0, gt=0)
+    web: WebSettings = WebSettings()
+    slack: SlackSettings = SlackSettings()
+    teams: TeamsSettings = TeamsSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.production and self.teams.emulator:
+            raise ValueError(
+                "teams.emulator: the unauthenticated emulator mode is refused when production is set"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL actually used."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'almia.db').resolve()}"
+
+    @property
+    def resolved_policy_file(self) -> Path:
+        """The policy file actually used."""
+        if self.policy_file is not None:
+            return self.policy_file
+        return Path(__file__).with_name("default_policy.yaml")
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names each bad key."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            key = ".".join(str(part) for part in detail["loc"]) or "(settings)"
+            env_name = ENV_PREFIX + NESTED_DELIMITER.join(
+                str(part) for part in detail["loc"]
+            ).upper()
+            problems.append(f"  {key} ({env_name}): {detail['msg']}")
+        raise SettingsError("Invalid settings:\n" + "\n".join(problems)) from None
+
+
+def setting_sources(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """For each leaf setting, where its value came from: environment, .env file, or default."""
+    from dotenv import dotenv_values
+
+    env = dict(os.environ if environ is None else environ)
+    env_file = settings.model_config.get("env_file")
+    dotenv: dict[str, str | None] = {}
+    if isinstance(env_file, str) and Path(env_file).is_file():
+        dotenv = dotenv_values(env_file)
+    sources: dict[str, str] = {}
+
+    def walk(model: BaseModel, prefix: tuple[str, ...]) -> None:
+        for name, value in model:
+            path = (*prefix, name)
+            if isinstance(value, BaseModel):
+                walk(value, path)
+                continue
+            env_name = ENV_PREFIX + NESTED_DELIMITER.join(path).upper()
+            parent_env = ENV_PREFIX + path[0].upper() if len(path) > 1 else None
+            if env_name in env or (parent_env and parent_env in env):
+                sources[".".join(path)] = f"environment ({env_name})"
+            elif env_name in dotenv:
+                sources[".".join(path)] = f".env ({env_name})"
+            else:
+                sources[".".join(path)] = "default"
+
+    walk(settings, ())
+    return sources
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of the process environment, for resolving ``os.environ/NAME`` references."""
+    return dict(os.environ)

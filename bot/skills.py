@@ -1,0 +1,56 @@
+"""The skill protocol: one class per file in ``skills/``, one registry line each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.i18n import Text
+from bot.llm import ChatTurn, ModelGateway
+from bot.messages import Locale, Message, ReplyEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRequest:
+    """What a skill receives: the message, its argument text, the thread's memory."""
+
+    message: Message
+    text: str  # the message text without the command words
+    locale: Locale
+    models: ModelGateway
+    history: tuple[ChatTurn, ...] = ()
+
+
+class Skill(Protocol):
+    """A capability of the assistant.
+
+    ``commands`` are the words that select it after ``/almia`` (or as the first word
+    of a message); ``model_roles`` are the roles the policy must map to approved
+    models. ``handle`` yields :class:`~bot.messages.Progress` and
+    :class:`~bot.messages.Delta` events and ends with exactly one
+    :class:`~bot.messages.Reply`.
+    """
+
+    name: str
+    title: Text
+    description: Text
+    commands: tuple[str, ...]
+    model_roles: tuple[str, ...]
+
+    def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """Answer the request."""
+        ...
+
+
+class SkillError(Exception):
+    """A refusal shown to the user as it is (no stack trace, no incident)."""
+
+    def __init__(self, text: Text, **values: object) -> None:
+        super().__init__(text.fr.format(**values) if values else text.fr)
+        self.text = text
+        self.values = values
+
+    def message_for(self, locale: Locale) -> str:
+        """The refusal in the user's language."""
+        return self.text(locale, **self.values)

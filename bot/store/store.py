@@ -1,0 +1,277 @@
+"""Async persistence for conversations, usage, audit and feedback (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.llm import ChatTurn, UsageRecord
+from bot.messages import Message, Reply
+from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
+
+
+def conversation_key(message: Message) -> str:
+    """A stable id for the thread a message belongs to."""
+    raw = f"{message.channel.value}\x1f{message.space.id}\x1f{message.thread_id}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record to append."""
+
+    action: str
+    outcome: str
+    skill: str | None = None
+    model_alias: str | None = None
+    data_class: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class Store:
+    """The relational store. Create with :meth:`open`, then :meth:`migrate`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, connect_args: dict[str, Any] | None = None) -> Store:
+        """An engine for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``)."""
+        if url.startswith("sqlite"):
+            database = url.split("///", 1)[-1]
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args=connect_args or {}, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    async def migrate(self) -> None:
+        """Bring the schema to the latest migration (safe with several replicas)."""
+        async with self._engine.begin() as connection:
+            if self.dialect == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            await connection.run_sync(_upgrade_to_head)
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._engine.dispose()
+
+    async def history(self, message: Message, limit: int) -> tuple[ChatTurn, ...]:
+        """The last ``limit`` turns of the message's thread, oldest first."""
+        if limit <= 0:
+            return ()
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Turn.role, Turn.text)
+                    .where(Turn.conversation_id == conversation_key(message))
+                    .order_by(Turn.created_at.desc(), Turn.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return tuple(ChatTurn(role=row.role, content=row.text) for row in reversed(rows))
+
+    async def record_exchange(
+        self,
+        message: Message,
+        reply: Reply,
+        usage: Sequence[UsageRecord],
+        audit: AuditEntry,
+    ) -> str:
+        """Store a question, its answer, the model calls and the audit event in one transaction.
+
+        Returns the id of the answer's turn (used for feedback).
+        """
+        now = datetime.now(UTC)
+        key = conversation_key(message)
+        answer_id = uuid.uuid4().hex
+        async with self._sessions() as session, session.begin():
+            conversation = await session.get(Conversation, key)
+            if conversation is None:
+                session.add(
+                    Conversation(
+                        id=key,
+                        channel=message.channel.value,
+                        space_id=message.space.id,
+                        thread_id=message.thread_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                await session.flush()
+            else:
+                conversation.updated_at = now
+            session.add(
+                Turn(
+                    id=uuid.uuid4().hex,
+                    conversation_id=key,
+                    role="user",
+                    text=message.text,
+                    user_id=message.user.id,
+                    skill=reply.skill,
+                    model_alias=None,
+                    citations=None,
+                    created_at=now,
+                )
+            )
+            session.add(
+                Turn(
+                    id=answer_id,
+                    conversation_id=key,
+                    role="assistant",
+                    text=reply.text,
+                    user_id=message.user.id,
+                    skill=reply.skill,
+                    model_alias=reply.model,
+                    citations=json.dumps([asdict(citation) for citation in reply.citations],
+                                         ensure_ascii=False),
+                    # strictly after the question, whatever the clock resolution
+                    created_at=now.replace(microsecond=min(now.microsecond + 1, 999_999)),
+                )
+            )
+            self._add_usage(session, message, usage, answer_id, now)
+            self._add_audit(session, message, audit, now)
+        return answer_id
+
+    async def record_event(
+        self, message: Message, audit: AuditEntry, usage: Sequence[UsageRecord] = ()
+    ) -> None:
+        """Store an audit event (and any model calls) without conversation content."""
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            self._add_usage(session, message, usage, None, now)
+            self._add_audit(session, message, audit, now)
+
+    async def record_feedback(
+        self, turn_id: str, user_id: str, value: int, comment: str | None = None
+    ) -> bool:
+        """Record 👍 (+1) or 👎 (-1) on an answer; False if the answer does not exist."""
+        if value not in (1, -1):
+            raise ValueError("feedback value must be 1 or -1")
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            if await session.get(Turn, turn_id) is None:
+                return False
+            values = {"turn_id": turn_id, "user_id": user_id, "value": value,
+                      "comment": comment, "created_at": now}
+            insert = postgres_insert if self.dialect == "postgresql" else sqlite_insert
+            statement = insert(Feedback).values(**values)
+            statement = statement.on_conflict_do_update(
+                index_elements=["turn_id", "user_id"],
+                set_={"value": value, "comment": comment, "created_at": now},
+            )
+            await session.execute(statement)
+        return True
+
+    async def counts(self) -> dict[str, int]:
+        """Row counts per table (for tests and `almia config check`)."""
+        result = {}
+        async with self._sessions() as session:
+            for table in (Conversation, Turn, UsageEvent, AuditEvent, Feedback):
+                count = await session.scalar(select(func.count()).select_from(table))
+                result[table.__tablename__] = int(count or 0)
+        return result
+
+    async def usage_events(self, limit: int = 100) -> list[UsageEvent]:
+        """The latest usage events, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(UsageEvent).order_by(UsageEvent.id.desc()).limit(limit)
+            )
+            return list(rows)
+
+    async def audit_events(self, limit: int = 100) -> list[AuditEvent]:
+        """The latest audit events, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+            )
+            return list(rows)
+
+    @staticmethod
+    def _add_usage(
+        session: AsyncSession,
+        message: Message,
+        usage: Sequence[UsageRecord],
+        turn_id: str | None,
+        now: datetime,
+    ) -> None:
+        for record in usage:
+            session.add(
+                UsageEvent(
+                    created_at=now,
+                    turn_id=turn_id,
+                    user_id=message.user.id,
+                    space_id=message.space.id,
+                    channel=message.channel.value,
+                    skill=record.skill,
+                    role=record.role,
+                    model_alias=record.alias,
+                    hosting=record.hosting,
+                    data_class=record.data_class.label,
+                    prompt_tokens=record.prompt_tokens,
+                    completion_tokens=record.completion_tokens,
+                    cost=record.cost,
+                    latency_ms=record.latency_ms,
+                    outcome=record.outcome,
+                    error=(record.error or None) and record.error[:500],
+                )
+            )
+
+    @staticmethod
+    def _add_audit(session: AsyncSession, message: Message, audit: AuditEntry,
+                   now: datetime) -> None:
+        session.add(
+            AuditEvent(
+                created_at=now,
+                action=audit.action,
+                user_id=message.user.id,
+                space_id=message.space.id,
+                channel=message.channel.value,
+                skill=audit.skill,
+                model_alias=audit.model_alias,
+                data_class=audit.data_class,
+                outcome=audit.outcome,
+                details=json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,58 @@
+"""Small French-aware text helpers: sentence splitting and content-word tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
+
+STOPWORDS = frozenset(
+    """
+    a ai aie aient ait alors au aucun aussi autre aux avec avoir avez avons bon car ce ceci cela
+    celle celles celui ces cet cette chaque ci comme comment dans de des donc dont du elle elles
+    en encore est et etaient etait etant ete etre eu faire fait faut il ils je la le les leur
+    leurs lui ma mais me meme mes moi mon ne ni nos notre nous on ont ou par pas peu peut pour
+    pourquoi quand que quel quelle quelles quels qui sa sans se ses si son sont sous suis sur
+    ta te tes toi ton tous tout toute toutes tres tu un une vos votre vous y quoi ca la cas
+    the a an of to in is are what how why when where which who for and or on with can do does
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (``Élève`` → ``eleve``)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def stem(word: str) -> str:
+    """A light French/English stem: enough to match plural and common suffixes."""
+    for suffix in ("issements", "issement", "ements", "ement", "ations", "ation", "ences", "ence",
+                   "ables", "able", "euses", "euse", "eurs", "eur", "ives", "ive", "ees", "ee",
+                   "es", "s", "e"):
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_tokens(text: str) -> list[str]:
+    """Stemmed content words of ``text``, elisions and stop words removed."""
+    without_elision = _ELISION.sub(" ", text)
+    words = _WORD.findall(fold(without_elision))
+    return [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose and bullet lists into sentences, keeping their original wording."""
+    sentences: list[str] = []
+    for line in _LINE_BREAK.split(text.strip()):
+        line = _BULLET.sub("", line).strip()
+        if not line:
+            continue
+        sentences.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
+    return sentences

@@ -1,0 +1,141 @@
+"""Split loaded documents into overlapping, heading-aware chunks with stable ids.
+
+Chunks are packed from whole paragraphs, then whole sentences (French-aware
+sentence ends, common abbreviations kept), then words, so a procedure step is
+never cut mid-sentence unless a sentence alone exceeds the chunk size. A chunk
+prefers to end where a section ends; the heading path travels with each chunk
+(``Chunk.section``) and is prepended to the text that is embedded and indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from knowledge.loaders import Block, LoadedDocument
+
+CHUNKER_VERSION = "1"
+
+# Sentence end: . ! ? … ; followed by space and a capital, digit, quote or bullet.
+_SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•\-–])")
+# A piece ending with one of these is not a sentence end (« M. Dupont », « art. 3 »).
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:M|Mme|Mlle|Dr|Me|p|n|no|cf|art|al|etc|ex|av|bd|St|min|max|env)\.|\b[A-Z]\.)$"
+)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: its text, first heading path, page and position."""
+
+    ordinal: int
+    text: str
+    section: str | None
+    page: int | None
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Unit:
+    text: str
+    section: str | None
+    page: int | None
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split French prose into sentences (keeps abbreviations such as « M. » or « art. »)."""
+    sentences: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        if sentences and _ABBREVIATION.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {part}"
+        else:
+            sentences.append(part)
+    return sentences
+
+
+def _split_words(text: str, limit: int) -> Iterator[str]:
+    words = text.split()
+    current: list[str] = []
+    length = 0
+    for word in words:
+        if current and length + len(word) + 1 > limit:
+            yield " ".join(current)
+            current, length = [], 0
+        current.append(word)
+        length += len(word) + 1
+    if current:
+        yield " ".join(current)
+
+
+def _units(blocks: list[Block], limit: int) -> Iterator[_Unit]:
+    for block in blocks:
+        if len(block.text) <= limit:
+            yield _Unit(block.text, block.section, block.page)
+            continue
+        for sentence in split_sentences(block.text):
+            pieces = [sentence] if len(sentence) <= limit else list(_split_words(sentence, limit))
+            for piece in pieces:
+                yield _Unit(piece, block.section, block.page)
+
+
+def chunk_document(
+    document: LoadedDocument, chunk_size: int = 1000, overlap: int = 150
+) -> list[Chunk]:
+    """Pack a document's blocks into chunks of about ``chunk_size`` characters."""
+    chunks: list[Chunk] = []
+    current: list[_Unit] = []
+    min_size = chunk_size * 3 // 10
+
+    def length(units: list[_Unit]) -> int:
+        return sum(len(unit.text) + 1 for unit in units)
+
+    def flush() -> None:
+        if not current:
+            return
+        sections = tuple(dict.fromkeys(unit.section for unit in current if unit.section))
+        chunks.append(
+            Chunk(
+                ordinal=len(chunks),
+                text="\n".join(unit.text for unit in current),
+                section=current[0].section,
+                page=current[0].page,
+                sections=sections,
+            )
+        )
+
+    for unit in _units(document.blocks, chunk_size):
+        section_changed = bool(current) and unit.section != current[-1].section
+        if section_changed and length(current) >= min_size:
+            flush()
+            current = []
+        elif current and length(current) + len(unit.text) + 1 > chunk_size:
+            flush()
+            tail: list[_Unit] = []
+            for previous in reversed(current):
+                if (
+                    previous.section != unit.section
+                    or length(tail) + len(previous.text) + 1 > overlap
+                ):
+                    break
+                tail.insert(0, previous)
+            current = tail if length(tail) + len(unit.text) + 1 <= chunk_size else []
+        current.append(unit)
+    flush()
+    return chunks
+
+
+def indexed_text(title: str, sections: tuple[str, ...], text: str) -> str:
+    """The text that is embedded and lexically indexed: title, headings, then the passage."""
+    header = " — ".join([title, *sections]) if title else " — ".join(sections)
+    return f"{header}\n{text}" if header else text
+
+
+def chunk_id(source: str, content_hash: str, ordinal: int) -> str:
+    """Stable id: the same file content at the same source always gives the same ids."""
+    source_key = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    return f"{source_key}-{content_hash[:12]}-{ordinal:05d}"

