@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,6 +54,25 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
+AdapterFactory = Callable[[Runtime], ChannelAdapter]
+
+
+def enabled_adapters(settings: Settings) -> list[AdapterFactory]:
+    """The channels the settings turn on (each SDK is imported only when its channel is on)."""
+    factories: list[AdapterFactory] = []
+    if settings.web.enabled:
+        from adapters.web import WebChatAdapter
+
+        factories.append(lambda runtime: WebChatAdapter(runtime.assistant, runtime.settings.web))
+    if settings.slack.enabled:
+        from adapters.slack import SlackAdapter
+
+        factories.append(SlackAdapter)
+    if settings.teams.enabled:
+        from adapters.teams import TeamsAdapter
+
+        factories.append(TeamsAdapter)
+    return factories
 
 
 def build_runtime(
@@ -97,17 +116,18 @@ def build_app(
     providers: Mapping[str, ModelProvider] | None = None,
     knowledge: KnowledgeBase | None = None,
     environ: Mapping[str, str] | None = None,
-    adapters: list[ChannelAdapter] | None = None,
+    adapter_factories: Sequence[AdapterFactory] | None = None,
 ) -> web.Application:
-    """The aiohttp application with every enabled channel mounted."""
-    from adapters.web import WebChatAdapter
+    """The aiohttp application with every enabled channel mounted.
 
+    By default the channels are those the settings enable (web chat, Slack, Teams);
+    ``adapter_factories`` replaces that choice (tests inject loopback fakes this way).
+    """
     runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ)
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
-    chosen: list[ChannelAdapter] = list(adapters or [])
-    if adapters is None and settings.web.enabled:
-        chosen.append(WebChatAdapter(runtime.assistant, settings.web))
+    factories = enabled_adapters(settings) if adapter_factories is None else adapter_factories
+    chosen = [factory(runtime) for factory in factories]
     runtime.adapters = chosen
     for adapter in chosen:
         adapter.mount(app)

@@ -19,15 +19,15 @@ from typing import Any
 from knowledge.records import CollectionInfo, DataClass, KnowledgeError
 
 CHROMA_PREFIX = "kb_"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,58}[a-z0-9]$")
+_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,58}[a-z0-9])?$")
 _SPACE = re.compile(r"^(?:teams|slack|web):[^\s]{1,200}$")
 
 
 def validate_name(name: str) -> str:
-    """Collection names: 3-60 characters of a-z 0-9 . _ - (alphanumeric at both ends)."""
+    """Collection names: 1-60 characters of a-z 0-9 . _ - (alphanumeric at both ends)."""
     if not _NAME.fullmatch(name):
         raise KnowledgeError(
-            f"nom de collection invalide « {name} » : 3 à 60 caractères a-z 0-9 . _ -, "
+            f"nom de collection invalide « {name} » : 1 à 60 caractères a-z 0-9 . _ -, "
             "commençant et finissant par une lettre ou un chiffre"
         )
     return name

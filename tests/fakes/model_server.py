@@ -1,0 +1,125 @@
+"""A fake OpenAI-compatible chat-completions server on loopback, speaking the real protocol.
+
+Used through litellm's real code path (``model: openai/<name>``, ``api_base: <url>``):
+it streams Server-Sent Events chunks like the OpenAI API, records every request
+body, and can be told to be slow, to fail, or to hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+Responder = Callable[[dict[str, Any]], str]
+
+
+def echo_last_user_message(body: dict[str, Any]) -> str:
+    """Default answer: quotes the end of the last user message, citing [1]."""
+    last = [m["content"] for m in body.get("messages", []) if m.get("role") == "user"][-1:]
+    tail = last[0][-80:] if last else ""
+    return f"Réponse du modèle factice [1] : {tail}"
+
+
+@dataclass
+class FakeModelServer:
+    """``async with FakeModelServer() as model: model.url`` → ``http://127.0.0.1:PORT/v1``."""
+
+    responder: Responder = echo_last_user_message
+    delay_seconds: float = 0.0  # before the first chunk
+    chunk_words: int = 3
+    fail_status: int | None = None  # answer every request with this HTTP status
+    hang: bool = False  # never answer (for timeout tests)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    _server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.port}/v1"
+
+    async def __aenter__(self) -> FakeModelServer:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._completions)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        if self.fail_status is not None:
+            return web.json_response(
+                {"error": {"message": "fake failure", "type": "server_error"}},
+                status=self.fail_status,
+            )
+        if self.hang:
+            await asyncio.sleep(3600)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        text = self.responder(body)
+        created = int(time.time())
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
+                "model": body.get("model", "fake")}
+        if not body.get("stream"):
+            return web.json_response({
+                **base, "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": len(text.split()),
+                          "total_tokens": 11 + len(text.split())},
+            })
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        words = text.split(" ")
+        for start in range(0, len(words), self.chunk_words):
+            piece = " ".join(words[start:start + self.chunk_words])
+            if start + self.chunk_words < len(words):
+                piece += " "
+            chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                          "finish_reason": None}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        await response.write(f"data: {json.dumps(final)}\n\n".encode())
+        usage = {**base, "choices": [], "usage": {"prompt_tokens": 11,
+                                                  "completion_tokens": len(words),
+                                                  "total_tokens": 11 + len(words)}}
+        await response.write(f"data: {json.dumps(usage)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+
+def write_policy(path: Path, model_url: str, *, hosting: str = "internal",
+                 clearance: str = "confidential", timeout_seconds: float = 10.0,
+                 retries: int = 0, fallback_extractive: bool = False) -> Path:
+    """A policy file whose skills use the fake model (alias ``fake``)."""
+    approved = ["fake", "extractive"] if fallback_extractive else ["fake"]
+    policy = {
+        "models": [
+            {"alias": "fake", "model": "openai/fake-model", "api_base": model_url,
+             "api_key": "sk-test-not-secret", "hosting": hosting, "clearance": clearance,
+             "timeout_seconds": timeout_seconds, "first_token_timeout_seconds": timeout_seconds,
+             "retries": retries},
+            {"alias": "extractive", "provider": "extractive", "hosting": "internal",
+             "clearance": "secret"},
+        ],
+        "skills": {
+            "qa": {"roles": {"answer": approved}},
+            "call_summary": {"roles": {"summarise": approved}},
+            "help": {"roles": {}},
+        },
+    }
+    path.write_text(json.dumps(policy), encoding="utf-8")  # JSON is valid YAML
+    return path

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.loaders import decode_text, load_bytes, load_document
+from knowledge.records import KnowledgeError
+from tests.knowledge.helpers import make_docx, make_pdf
+
+
+def test_pdf_keeps_pages_and_title() -> None:
+    data = make_pdf(
+        ["Declaration de sinistre sous 5 jours.", "Pieces justificatives a fournir."],
+        "Guide sinistre",
+    )
+    document = load_bytes(data, ".pdf", "guide")
+    assert document.title == "Guide sinistre"
+    assert [(block.page, block.text) for block in document.blocks] == [
+        (1, "Declaration de sinistre sous 5 jours."),
+        (2, "Pieces justificatives a fournir."),
+    ]
+
+
+def test_corrupt_pdf_is_a_clear_error() -> None:
+    with pytest.raises(KnowledgeError, match="PDF"):
+        load_bytes(b"%PDF-1.4\n garbage \x00\x01 not a pdf", ".pdf", "bad")
+
+
+def test_docx_headings_tables_and_title(tmp_path: Path) -> None:
+    document = load_document(make_docx(tmp_path / "conges.docx"), max_bytes=10_000_000)
+    assert document.title == "Guide des congés"
+    sections = {block.text: block.section for block in document.blocks}
+    assert sections["La demande se fait dans l'outil RH au moins un mois à l'avance."] == (
+        "Congés payés > Demande de congé"
+    )
+    assert sections["10 ans | 2 jours"] == "Congés payés > Demande de congé"
+
+
+def test_markdown_heading_path_and_tables() -> None:
+    text = "# Télétravail\n\nIntro.\n\n## Éligibilité\n\nTrois jours par semaine.\n\n| Jour | Lieu |\n|---|---|\n| lundi | domicile |\n"
+    document = load_bytes(text.encode(), ".md", "tt")
+    assert document.title == "Télétravail"
+    assert [(block.text, block.section) for block in document.blocks] == [
+        ("Intro.", "Télétravail"),
+        ("Trois jours par semaine.", "Télétravail > Éligibilité"),
+        ("Jour | Lieu", "Télétravail > Éligibilité"),
+        ("lundi | domicile", "Télétravail > Éligibilité"),
+    ]
+
+
+def test_html_sections_url_and_no_scripts() -> None:
+    html = """<html><head><title>FAQ santé</title><link rel="canonical" href="https://intra/faq">
+    <script>var secret = 1;</script></head><body><nav>Menu</nav><h1>Remboursements</h1>
+    <h2>Optique</h2><p>Lunettes : 150&nbsp;€ tous les deux ans.</p><ul><li>Lentilles <b>100 €</b></li></ul></body></html>"""
+    document = load_bytes(html.encode(), ".html", "faq")
+    assert document.title == "Remboursements"
+    assert document.url == "https://intra/faq"
+    assert [(block.text, block.section) for block in document.blocks] == [
+        ("Lunettes : 150 € tous les deux ans.", "Remboursements > Optique"),
+        ("Lentilles 100 €", "Remboursements > Optique"),
+    ]
+
+
+def test_csv_rows_keep_column_names() -> None:
+    data = "Acte;Délai\nDéclaration sinistre;5 jours\nRéclamation;10 jours\n".encode("cp1252")
+    document = load_bytes(data, ".csv", "delais")
+    assert [block.text for block in document.blocks] == [
+        "Acte : Déclaration sinistre ; Délai : 5 jours",
+        "Acte : Réclamation ; Délai : 10 jours",
+    ]
+
+
+def test_non_utf8_text_is_decoded() -> None:
+    assert decode_text(
+        "Procédure de réclamation à suivre, étape après étape.".encode("cp1252")
+    ).startswith("Procédure de réclamation")
+
+
+def test_plain_text_title_and_headings() -> None:
+    text = "Politique de télétravail\nÉligibilité\n" + "Le salarié peut télétravailler " * 5 + ".\n"
+    document = load_bytes(text.encode(), ".txt", "politique")
+    assert document.title == "Politique de télétravail"
+    assert document.blocks[0].section == "Éligibilité"
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "message"),
+    [
+        (b"", ".txt", "vide"),
+        (b"   \n", ".md", "vide"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ".txt", "binaire"),
+        (b"hello", ".exe", "non prise en charge"),
+        (b"<html><body><script>x</script></body></html>", ".html", "aucun texte"),
+    ],
+)
+def test_bad_input_is_refused_clearly(data: bytes, suffix: str, message: str) -> None:
+    with pytest.raises(KnowledgeError, match=message):
+        load_bytes(data, suffix, "x")
+
+
+def test_file_over_size_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * 2048)
+    with pytest.raises(KnowledgeError, match="trop volumineux"):
+        load_document(big, max_bytes=1024)
