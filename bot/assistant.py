@@ -64,6 +64,8 @@ class Assistant:
             return
         try:
             route = self.router.route(message)
+            if message.locale is None and message.user.locale is None:
+                locale = detect_locale(route.text)  # the command word says nothing of the language
         except UnknownCommand as unknown:
             commands = ", ".join(f"/almia {command}" for command in unknown.known) or "-"
             reply = Reply(t("unknown_command", locale, command=unknown.command, commands=commands),

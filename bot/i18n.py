@@ -17,13 +17,16 @@ _FRENCH_HINTS = frozenset(
     "je tu vous mon ma mes pour avec et bonjour merci résumé sinistre qu' d' l' c'est".split()
 )
 _WORD = re.compile(r"[a-zà-ÿ']+")
+_ELIDED = re.compile(r"^(?:[ldjmnstc]|qu)'[a-zà-ÿ]")
+_ACCENTED = re.compile(r"[éèêàùçôîû]")
 
 
 def detect_locale(text: str, default: Locale = "fr") -> Locale:
     """Guess French or English from a message; French wins ties (French-first product)."""
     words = _WORD.findall(text.lower())
     english = sum(word in _ENGLISH_HINTS for word in words)
-    french = sum(word in _FRENCH_HINTS for word in words)
+    french = sum(word in _FRENCH_HINTS or _ELIDED.match(word) is not None for word in words)
+    french += len(_ACCENTED.findall(text))
     if english > french:
         return "en"
     if french > english:

@@ -126,7 +126,7 @@ class QaSkill:
                 score=round(passage.score, 4),
             )
             for number, passage in enumerate(passages, 1)
-            if number in cited or not cited
+            if number in cited
         )
         yield Reply(text, citations=citations, skill=self.name,
                     model=chosen[0] if chosen else None, locale=request.locale)

@@ -1,0 +1,237 @@
+"""The ``almia`` command line. Heavy modules are imported inside commands to keep ``--help`` fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from knowledge import KnowledgeBase
+
+app = typer.Typer(
+    name="almia",
+    help="Almia: a self-hosted generative-AI assistant for Teams, Slack and a web chat.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _settings(**overrides: object) -> Settings:
+    from bot.policy import PolicyError
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(**overrides)
+    except (SettingsError, PolicyError) as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _open_knowledge() -> KnowledgeBase:
+    from knowledge import KnowledgeBase
+
+    settings = _settings()
+    return KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                              chroma_url=settings.chroma_url)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Start the HTTP server: web chat, and the Slack and Teams endpoints when configured."""
+    from aiohttp import web
+
+    from bot.app import build_app
+    from bot.policy import PolicyError
+
+    overrides: dict[str, object] = {}
+    base = _settings()
+    web_overrides = base.web.model_dump()
+    if host is not None:
+        web_overrides["host"] = host
+    if port is not None:
+        web_overrides["port"] = port
+    overrides["web"] = web_overrides
+    settings = _settings(**overrides)
+    _configure_logging(settings.log_level)
+    console = Console(stderr=True)
+    if settings.web.enabled and not settings.web.is_loopback() and settings.web.api_token is None:
+        message = (f"The web chat listens on {settings.web.host} without ALMIA_WEB__API_TOKEN: "
+                   "anyone on the network could use it.")
+        if settings.production:
+            console.print(f"[red]{message} Refused in production.[/red]")
+            raise typer.Exit(2)
+        console.print(f"[yellow]Warning: {message}[/yellow]")
+    try:
+        application = build_app(settings)
+    except PolicyError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/")
+    web.run_app(application, host=settings.web.host, port=settings.web.port, print=None)
+
+
+@app.command()
+def chat(
+    user: Annotated[str, typer.Option(help="User id to speak as.")] = "cli-local",
+    space: Annotated[str, typer.Option(help="Space whose collections are searched.")] = "web:default",
+) -> None:
+    """A conversation in the terminal, through the same core as every channel."""
+    settings = _settings()
+    _configure_logging("WARNING")
+    asyncio.run(_chat_loop(settings, user, space))
+
+
+async def _chat_loop(settings: Settings, user: str, space: str) -> None:
+    import uuid
+
+    from bot.app import build_runtime
+    from bot.messages import Channel, Delta, Message, Progress, Reply, Space, User
+
+    console = Console()
+    runtime = build_runtime(settings)
+    await runtime.start()
+    thread = uuid.uuid4().hex
+    console.print("[bold]Almia[/bold] — tapez votre question (Ctrl-D pour quitter).")
+    try:
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            message = Message(text=text, user=User(id=f"cli:{user}"), space=Space(id=space),
+                              channel=Channel.CLI, thread_id=thread)
+            async for event in runtime.assistant.respond(message):
+                if isinstance(event, Progress):
+                    console.print(f"[dim]{event.text}[/dim]")
+                elif isinstance(event, Delta):
+                    console.print(event.text, end="", markup=False, highlight=False)
+                elif isinstance(event, Reply):
+                    console.print()
+                    if event.kind == "error":
+                        console.print(f"[red]{event.text}[/red]", markup=True)
+                    for citation in event.citations:
+                        where = " — ".join(
+                            part for part in (citation.section,
+                                              f"p. {citation.page}" if citation.page else None)
+                            if part
+                        )
+                        console.print(f"[dim][{citation.number}] {citation.title} "
+                                      f"({citation.document}{' — ' + where if where else ''})[/dim]",
+                                      highlight=False)
+    finally:
+        await runtime.close()
+
+
+@config_app.command("check")
+def config_check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Validate settings and policy; print the models, skills and where each setting came from."""
+    from bot.llm import describe_models
+    from bot.policy import PolicyError, load_policy
+    from bot.settings import process_environment, setting_sources
+    from skills import SkillServices, build_skills
+
+    settings = _settings()
+    try:
+        policy = load_policy(settings.resolved_policy_file, process_environment())
+        skills = build_skills(SkillServices(knowledge=_NoKnowledge()))
+        policy.check_skills({skill.name: skill.model_roles for skill in skills})
+    except PolicyError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    sources = setting_sources(settings)
+    values = _flatten(settings.model_dump(mode="json"))
+    report = {
+        "policy_file": str(settings.resolved_policy_file),
+        "database": _mask_url(settings.resolved_database_url),
+        "models": describe_models(policy.models),
+        "skills": {skill.name: {"commands": list(skill.commands),
+                                "roles": {role: [e.alias for e in policy.approved(skill.name, role)]
+                                          for role in skill.model_roles}}
+                   for skill in skills},
+        "settings": {key: {"value": values.get(key), "source": source}
+                     for key, source in sources.items()},
+    }
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(f"[green]Configuration valid.[/green] Policy: {report['policy_file']}")
+    models = Table("alias", "provider", "model", "hosting", "clearance", title="Approved models")
+    for model in report["models"]:
+        models.add_row(model["alias"], model["provider"], model["model"], model["hosting"],
+                       model["clearance"])
+    console.print(models)
+    skill_table = Table("skill", "commands", "model roles → approved aliases", title="Skills")
+    for name, skill in report["skills"].items():
+        roles = "; ".join(f"{role}: {', '.join(aliases)}" for role, aliases in skill["roles"].items())
+        skill_table.add_row(name, ", ".join(skill["commands"]), roles or "-")
+    console.print(skill_table)
+    setting_table = Table("setting", "value", "source", title="Settings")
+    for key, entry in report["settings"].items():
+        setting_table.add_row(key, str(entry["value"]), entry["source"])
+    console.print(setting_table)
+
+
+class _NoKnowledge:
+    """Stands in for the knowledge base where only skill metadata is needed."""
+
+    async def search(self, query: str, *, space: str | None = None,
+                     collections: object = None, k: int = 5) -> list[object]:
+        del query, space, collections, k
+        return []
+
+
+def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _mask_url(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _register_optional_commands() -> None:
+    from knowledge.cli import register_commands
+
+    register_commands(app, _open_knowledge)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register_optional_commands()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,117 @@
+"""The store on both SQLite and PostgreSQL: migrations, exchanges, history, feedback, atomicity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.llm import UsageRecord
+from bot.messages import Channel, Citation, Message, Reply, Space, User
+from bot.policy import DataClass
+from bot.store import AuditEntry, Store
+from tests.conftest import POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path,
+                postgres_schema: str) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        created = Store.open(f"sqlite+aiosqlite:///{tmp_path / 'almia.db'}")
+        await created.migrate()
+        yield created
+        await created.close()
+        return
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{postgres_schema}"'))
+    created = Store.open(POSTGRES_URL,
+                         connect_args={"server_settings": {"search_path": postgres_schema}})
+    try:
+        await created.migrate()
+        yield created
+    finally:
+        await created.close()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{postgres_schema}" CASCADE'))
+        await admin.dispose()
+
+
+def _message(text_: str = "Comment déclarer un sinistre ?", thread: str = "t1") -> Message:
+    return Message(text=text_, user=User("u1"), space=Space("web:default"),
+                   channel=Channel.WEB, thread_id=thread)
+
+
+def _usage() -> UsageRecord:
+    return UsageRecord(skill="qa", role="answer", alias="extractive", hosting="internal",
+                       data_class=DataClass.INTERNAL, outcome="ok", latency_ms=3.0,
+                       prompt_tokens=10, completion_tokens=5)
+
+
+async def test_migrations_are_idempotent(store: Store) -> None:
+    await store.migrate()
+    assert (await store.counts())["turns"] == 0
+
+
+async def test_exchange_is_stored_with_usage_and_audit(store: Store) -> None:
+    reply = Reply("Déclarez-le sous 5 jours [1].", skill="qa", model="extractive",
+                  citations=(Citation(1, "doc.md", "Guide", "Sous 5 jours."),))
+    turn_id = await store.record_exchange(_message(), reply, [_usage()],
+                                          AuditEntry(action="message", outcome="ok", skill="qa"))
+    counts = await store.counts()
+    assert counts == {"conversations": 1, "turns": 2, "usage_events": 1, "audit_events": 1,
+                      "feedback": 0}
+    usage = (await store.usage_events())[0]
+    assert (usage.turn_id, usage.model_alias, usage.prompt_tokens) == (turn_id, "extractive", 10)
+    audit = (await store.audit_events())[0]
+    assert "sinistre" not in audit.details  # the audit trail never holds message content
+
+
+async def test_history_is_ordered_bounded_and_per_thread(store: Store) -> None:
+    for index in range(4):
+        await store.record_exchange(_message(f"question {index}"), Reply(f"réponse {index}"), [],
+                                    AuditEntry(action="message", outcome="ok"))
+    await store.record_exchange(_message("ailleurs", thread="t2"), Reply("autre"), [],
+                                AuditEntry(action="message", outcome="ok"))
+    history = await store.history(_message(), limit=3)
+    assert [turn.content for turn in history] == ["réponse 2", "question 3", "réponse 3"]
+    assert [turn.role for turn in history] == ["assistant", "user", "assistant"]
+    assert await store.history(_message(), limit=0) == ()
+
+
+async def test_feedback_last_vote_wins_and_unknown_answer_is_refused(store: Store) -> None:
+    turn_id = await store.record_exchange(_message(), Reply("ok"), [],
+                                          AuditEntry(action="message", outcome="ok"))
+    assert await store.record_feedback(turn_id, "u1", 1)
+    assert await store.record_feedback(turn_id, "u1", -1, "incomplet")
+    assert not await store.record_feedback("missing", "u1", 1)
+    assert (await store.counts())["feedback"] == 1
+    with pytest.raises(ValueError, match="1 or -1"):
+        await store.record_feedback(turn_id, "u1", 5)
+
+
+async def test_a_failed_exchange_writes_nothing(store: Store) -> None:
+    too_long_alias = "x" * 5000  # violates nothing on SQLite, so force a failure on both
+    message = _message()
+    bad = UsageRecord(skill="qa", role="answer", alias=too_long_alias, hosting="internal",
+                      data_class=DataClass.INTERNAL, outcome="ok", latency_ms=1.0)
+    await store.record_exchange(message, Reply("first"), [],
+                                AuditEntry(action="message", outcome="ok"))
+    before = await store.counts()
+
+    class Boom(Exception):
+        pass
+
+    class ExplodingRecord:
+        def __getattr__(self, name: str) -> object:
+            if name == "prompt_tokens":
+                raise Boom
+            return getattr(bad, name)
+
+    with pytest.raises(Boom):
+        await store.record_exchange(message, Reply("second"), [ExplodingRecord()],  # type: ignore[list-item]
+                                    AuditEntry(action="message", outcome="ok"))
+    assert await store.counts() == before

@@ -1,0 +1,104 @@
+"""A fake Bot Connector (Teams service URL) on loopback that records every call.
+
+Implements ``POST /v3/conversations/{id}/activities[/{activityId}]`` and ``PUT`` for
+updates; ``failures`` makes the next calls answer with given statuses (413, 429, 5xx),
+``refuse`` answers a status for calls a predicate selects (e.g. streaming chunks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass(frozen=True)
+class ConnectorCall:
+    """One request the bot made to the connector."""
+
+    method: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    authorization: str
+    status: int
+    at: float
+
+    @property
+    def type(self) -> str:
+        return str(self.body.get("type"))
+
+    @property
+    def stream_type(self) -> str | None:
+        for entity in self.body.get("entities") or []:
+            if entity.get("type") == "streaminfo":
+                return str(entity.get("streamType"))
+        return None
+
+
+@dataclass
+class FakeBotConnector:
+    """``async with FakeBotConnector() as connector: connector.url`` is the serviceUrl."""
+
+    failures: list[int] = field(default_factory=list)
+    refuse: Callable[[dict[str, Any]], int | None] | None = None
+    calls: list[ConnectorCall] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.port}/"
+
+    async def __aenter__(self) -> FakeBotConnector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
+                            self._activity)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
+                           self._activity)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        status = self.failures.pop(0) if self.failures else 200
+        if status == 200 and self.refuse is not None:
+            status = self.refuse(body) or 200
+        self.calls.append(ConnectorCall(
+            request.method, request.match_info["conversation"],
+            request.match_info.get("activity"), body,
+            request.headers.get("Authorization", ""), status, time.monotonic()))
+        if status != 200:
+            headers = {"Retry-After": "0"} if status == 429 else None
+            return web.json_response({"error": {"code": "Fake", "message": str(status)}},
+                                     status=status, headers=headers)
+        if request.method == "PUT":
+            return web.json_response({"id": request.match_info["activity"]})
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    def delivered(self) -> list[ConnectorCall]:
+        """Calls that succeeded."""
+        return [call for call in self.calls if call.status == 200]
+
+    async def wait_for(self, predicate: Callable[[list[ConnectorCall]], bool],
+                       timeout: float = 10.0) -> list[ConnectorCall]:
+        """Poll the recorded calls until ``predicate`` holds (AssertionError after timeout)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.delivered()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"connector calls never matched: {self.calls!r}")
+            await asyncio.sleep(0.02)
+        return self.delivered()

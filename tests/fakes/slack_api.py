@@ -1,0 +1,191 @@
+"""A fake Slack Web API (and ``response_url`` endpoint) on loopback.
+
+Speaks the real wire format (form or JSON bodies, ``{"ok": …}`` answers), records
+every call, and can be told to answer 429 with ``Retry-After``, a 5xx, or
+``msg_too_long`` for messages above a size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER_ID = "UALMIABOT"
+BOT_ID = "BALMIABOT"
+TEAM_ID = "T0ALMIA01"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str  # "chat.postMessage", … or "response_url"
+    data: dict[str, Any]
+    status: int
+    headers: dict[str, str]
+
+    def message_text(self) -> str:
+        """Every text the message carries (fallback and blocks)."""
+        parts = [str(self.data.get("text") or self.data.get("markdown_text") or "")]
+        blocks = self.data.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        parts.extend(block.get("text", {}).get("text", "") for block in blocks)
+        return "\n".join(parts)
+
+
+@dataclass
+class _Failure:
+    status: int
+    times: int
+    retry_after: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class FakeSlackApi:
+    """``async with FakeSlackApi() as slack: slack.url`` → ``http://127.0.0.1:PORT``."""
+
+    max_message_chars: int | None = None  # above this, chat.* answers msg_too_long
+    calls: list[Call] = field(default_factory=list)
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _server: TestServer | None = None
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The value for ``settings.slack.api_url``."""
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A ``response_url`` that this fake records."""
+        return f"{self.url}/response/{name}"
+
+    async def __aenter__(self) -> FakeSlackApi:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None,
+             error: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``status`` (or ``ok: false``)."""
+        self._failures.setdefault(method, []).append(
+            _Failure(status=status, times=times, retry_after=retry_after, error=error)
+        )
+
+    def of(self, *methods: str, ok_only: bool = True) -> list[Call]:
+        """The recorded calls of these methods (successful ones by default)."""
+        return [c for c in self.calls if c.method in methods and (c.status == 200 or not ok_only)]
+
+    async def wait_for(self, condition: Callable[[], bool], within: float = 10.0) -> None:
+        """Poll ``condition`` until true, failing after ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while not condition():
+            if time.monotonic() > deadline:
+                methods = [c.method for c in self.calls]
+                raise AssertionError(f"condition not met in {within}s; calls: {methods}")
+            await asyncio.sleep(0.01)
+
+    async def _read(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            data: dict[str, Any] = json.loads(raw or "{}")
+        else:
+            data = dict(parse_qsl(raw))
+            for key in ("blocks",):
+                if isinstance(data.get(key), str):
+                    data[key] = json.loads(data[key])
+        data.update({k: v for k, v in request.query.items() if k not in data})
+        return data
+
+    def _injected(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method) or []
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+        return failure
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        data = await self._read(request)
+        headers = dict(request.headers)
+        failure = self._injected(method)
+        if failure is None and self._too_long(method, data):
+            failure = _Failure(status=200, times=0, error="msg_too_long")
+        if failure is not None:
+            self.calls.append(Call(method, data, failure.status if not failure.error else 400,
+                                   headers))
+            if failure.error:
+                return web.json_response({"ok": False, "error": failure.error})
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return web.json_response({"ok": False, "error": "ratelimited"
+                                      if failure.status == 429 else "fatal_error"},
+                                     status=failure.status, headers=extra)
+        self.calls.append(Call(method, data, 200, headers))
+        return web.json_response(self._answer(method, data))
+
+    def _too_long(self, method: str, data: dict[str, Any]) -> bool:
+        if self.max_message_chars is None or not method.startswith("chat."):
+            return False
+        call = Call(method, data, 200, {})
+        return len(call.message_text()) > self.max_message_chars
+
+    def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://almia-test.slack.com/", "team": "Almia Test",
+                    "user": "almia", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID, "is_enterprise_install": False}
+        if method in ("chat.postMessage", "chat.startStream"):
+            ts = f"{1_700_000_000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": data.get("channel"), "ts": ts,
+                    "message": {"text": data.get("text", ""), "ts": ts, "bot_id": BOT_ID}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+        return {"ok": True, "channel": data.get("channel"), "ts": data.get("ts")}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        failure = self._injected("response_url")
+        if failure is not None:
+            self.calls.append(Call("response_url", data, failure.status, dict(request.headers)))
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return web.Response(status=failure.status, text=failure.error or "error",
+                                headers=extra)
+        self.calls.append(Call("response_url", data, 200, dict(request.headers)))
+        return web.Response(text="ok")
+
+
+def signed_headers(body: str | bytes, secret: str, timestamp: int | str | None = None,
+                   *, version: str = "v0") -> dict[str, str]:
+    """The headers Slack sends: ``X-Slack-Request-Timestamp`` and the v0 HMAC signature."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + stamp.encode() + b":" + raw
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"{version}={digest}"}

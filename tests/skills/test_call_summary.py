@@ -1,0 +1,84 @@
+"""Call summaries and visit reports, offline (extractive) and with a generative model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.app import Runtime, build_runtime
+from bot.messages import Attachment, Channel, Message, Space, User
+from bot.settings import Settings
+from tests.conftest import FakeSearch
+from tests.fakes.model_server import FakeModelServer
+
+TRANSCRIPT = (
+    "Conseiller : Mutuelle Horizon bonjour. Client : Bonjour, j'appelle au sujet du dégât des eaux "
+    "dans ma cuisine. Le sinistre s'est produit le 3 mars, le plafond est abîmé. "
+    "Conseiller : je vais ouvrir le dossier aujourd'hui et je vous envoie le formulaire par mail. "
+    "Client : je dois envoyer les photos avant vendredi. Attention, c'est la deuxième fois et je "
+    "suis mécontent du délai de la dernière fois."
+)
+
+
+def _message(text: str, attachments: tuple[Attachment, ...] = ()) -> Message:
+    return Message(text=text, user=User("u1"), space=Space("web:default"), channel=Channel.WEB,
+                   thread_id="t", attachments=attachments)
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    built = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    yield built
+    await built.close()
+
+
+async def test_offline_summary_has_the_five_sections(runtime: Runtime) -> None:
+    reply = await runtime.assistant.answer(_message(f"/almia summary {TRANSCRIPT}"))
+    sections = ["Motif de l'appel", "Faits", "Engagements pris", "Prochaines actions",
+                "Points d'attention"]
+    positions = [reply.text.index(f"**{title}**") for title in sections]
+    assert positions == sorted(positions)
+    motive = reply.text.split("**Faits**")[0]
+    assert "dégât des eaux" in motive
+    attention = reply.text.split("**Points d'attention**")[1]
+    assert "mécontent" in attention
+    assert "Brouillon" in reply.text and reply.skill == "call_summary"
+
+
+async def test_visit_report_variant(runtime: Runtime) -> None:
+    reply = await runtime.assistant.answer(_message(
+        "/almia summary visite Rendez-vous chez la société Durand. Le gérant souhaite couvrir "
+        "ses 12 salariés. Nous avons proposé la garantie prévoyance collective. Il trouve "
+        "l'offre trop chère. Relance prévue avant le 15 avril."))
+    assert "**Contexte de la visite**" in reply.text and "**Prochaines étapes**" in reply.text
+    assert "trop chère" in reply.text.split("**Objections et points de vigilance**")[1]
+
+
+async def test_attached_text_file_is_summarised(runtime: Runtime) -> None:
+    attachment = Attachment("appel.txt", "text/plain", TRANSCRIPT.encode("cp1252"))
+    reply = await runtime.assistant.answer(_message("summary", (attachment,)))
+    assert "dégât des eaux" in reply.text
+
+
+async def test_unreadable_attachment_and_empty_input_are_refused(runtime: Runtime) -> None:
+    pdf = Attachment("appel.pdf", "application/pdf", b"%PDF-1.7")
+    refused = await runtime.assistant.answer(_message("summary", (pdf,)))
+    assert refused.kind == "error" and "appel.pdf" in refused.text
+    empty = await runtime.assistant.answer(_message("/almia summary"))
+    assert empty.kind == "error" and "Collez la transcription" in empty.text
+
+
+async def test_generative_model_gets_sections_and_notes_as_data(
+        model_settings: Settings, fake_model: FakeModelServer) -> None:
+    built = build_runtime(model_settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(_message(f"summary {TRANSCRIPT}"))
+    finally:
+        await built.close()
+    system, user = fake_model.requests[0]["messages"]
+    assert "Motif de l'appel, Faits, Engagements pris" in system["content"]
+    assert user["content"].startswith("<notes>") and "dégât des eaux" in user["content"]
+    assert reply.model == "fake"
