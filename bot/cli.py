@@ -6,16 +6,17 @@ import asyncio
 import json
 import logging
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bot.settings import Settings
-    from knowledge import KnowledgeBase
+    from knowledge import KnowledgeBase, Passage
 
 app = typer.Typer(
     name="almia",
@@ -160,7 +161,7 @@ def config_check(
         raise typer.Exit(2) from None
     sources = setting_sources(settings)
     values = _flatten(settings.model_dump(mode="json"))
-    report = {
+    report: dict[str, Any] = {
         "policy_file": str(settings.resolved_policy_file),
         "database": _mask_url(settings.resolved_database_url),
         "models": describe_models(policy.models),
@@ -196,7 +197,7 @@ class _NoKnowledge:
     """Stands in for the knowledge base where only skill metadata is needed."""
 
     async def search(self, query: str, *, space: str | None = None,
-                     collections: object = None, k: int = 5) -> list[object]:
+                     collections: Sequence[str] | None = None, k: int = 5) -> list[Passage]:
         del query, space, collections, k
         return []
 

@@ -233,7 +233,7 @@ class ModelGateway:
                     continue
                 except GatewayError:
                     raise
-                except Exception as error:  # noqa: BLE001 - any provider failure means: try the next
+                except Exception as error:
                     await self._record(entry, request, stream, started, "error", _describe(error))
                     failures.append(f"{entry.alias}: {_describe(error)}")
                     log.warning("model %s failed (attempt %d): %s", entry.alias, attempt + 1,

@@ -32,11 +32,20 @@ class Skill(Protocol):
     :class:`~bot.messages.Reply`.
     """
 
-    name: str
-    title: Text
-    description: Text
-    commands: tuple[str, ...]
-    model_roles: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> Text: ...
+
+    @property
+    def description(self) -> Text: ...
+
+    @property
+    def commands(self) -> tuple[str, ...]: ...
+
+    @property
+    def model_roles(self) -> tuple[str, ...]: ...
 
     def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Answer the request."""

@@ -106,7 +106,7 @@
     if (!reply.turn_id || reply.kind === "error") return;
     const box = document.createElement("div");
     box.className = "feedback meta";
-    for (const [label, value, title] of [["👍", 1, "Réponse utile"], ["👎", -1, "Réponse à améliorer"]]) {
+    for (const [label, value, title] of [["👍 Utile", 1, "Réponse utile"], ["👎 À revoir", -1, "Réponse à améliorer"]]) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = label;

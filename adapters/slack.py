@@ -1,0 +1,481 @@
+"""Channel ``slack``: a Bolt ``AsyncApp`` on the shared aiohttp app (``POST /slack/events``).
+
+The only module (with its ``slack_*`` helpers) that imports ``slack_bolt``/``slack_sdk``.
+Every request is signature-checked by Bolt, acknowledged at once, and answered from a
+tracked background task: a placeholder message in the thread, throttled ``chat.update``
+previews while the answer streams, then the Block Kit answer (split, never cut).
+Slack retries are de-duplicated by ``event_id`` (Redis when configured).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientSession, TCPConnector, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack_dedupe import Deduplicator, build_deduplicator
+from adapters.slack_render import (
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    SECTION_LIMIT,
+    Block,
+    escape,
+    fallback_text,
+    from_slack,
+    preview,
+    render_reply,
+    split_text,
+    text,
+)
+from bot.i18n import detect_locale, t
+from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
+from bot.store import AuditEntry
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+_TIMESTAMP = re.compile(r"\d{1,12}")
+_TURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+_MIN_SECTION = 200
+
+
+class _TooLong(Exception):
+    """Slack refused a message as too long (``msg_too_long``)."""
+
+
+Sink = Callable[[list[Block], str, bool], Awaitable[None]]
+"""Sends one message (blocks, fallback text, is-first) somewhere in Slack."""
+
+
+class SlackAdapter:
+    """Slack events, slash commands and buttons, over HTTP (and Socket Mode when enabled)."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        deduplicator: Deduplicator | None = None,
+        update_interval_seconds: float = 1.0,
+        welcome_locale: Locale = "fr",
+        shutdown_grace_seconds: float = 10.0,
+        max_retries: int = 3,
+    ) -> None:
+        settings = runtime.settings.slack
+        assert settings.bot_token is not None, "SlackAdapter needs settings.slack.bot_token"
+        self._runtime = runtime
+        self._assistant = runtime.assistant
+        self._settings = settings
+        self._dedupe = deduplicator or build_deduplicator(runtime.settings.redis_url)
+        self._interval = update_interval_seconds
+        self._welcome_locale = welcome_locale
+        self._grace = shutdown_grace_seconds
+        self._retry_handlers = [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            AsyncServerErrorRetryHandler(max_retry_count=max_retries),
+            AsyncConnectionErrorRetryHandler(max_retry_count=max_retries),
+        ]
+        self.client = AsyncWebClient(
+            token=settings.bot_token.get_secret_value(),
+            base_url=settings.api_url,
+            retry_handlers=list(self._retry_handlers),
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._auth: AuthorizeResult | None = None
+        self._auth_lock = asyncio.Lock()
+        self._socket_handler: Any = None
+        secret = settings.signing_secret
+        self._http_enabled = secret is not None
+        # Socket-only mode: the HTTP route is not mounted; an unguessable secret keeps
+        # Bolt's signature verification on regardless.
+        self.bolt = AsyncApp(
+            name="almia",
+            signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
+            client=self.client,
+            authorize=_plain(self._authorize),
+            request_verification_enabled=True,
+        )
+        self._register()
+
+    @property
+    def busy(self) -> int:
+        """How many background replies are still running."""
+        return len(self._tasks)
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        """Add ``POST /slack/events`` and the start-up/clean-up hooks."""
+        if self._http_enabled:
+            app.router.add_post(EVENTS_PATH, self._events)
+        app.on_startup.append(self._on_startup)
+        app.on_cleanup.append(self._on_cleanup)
+
+    def _register(self) -> None:
+        """Bolt injects listener arguments by parameter name, so bound methods are wrapped."""
+        bolt = self.bolt
+        bolt.event("app_mention")(_plain(self._on_mention))
+        bolt.event("message")(_plain(self._on_message))
+        bolt.event("member_joined_channel")(_plain(self._on_member_joined))
+        bolt.event(re.compile(".*"))(_plain(self._on_other_event))
+        bolt.command("/almia")(_plain(self._on_almia))
+        bolt.command("/template")(_plain(self._on_template))
+        bolt.action(FEEDBACK_UP)(_plain(self._on_feedback))
+        bolt.action(FEEDBACK_DOWN)(_plain(self._on_feedback))
+        bolt.action(re.compile(".*"))(_plain(self._on_other_action))
+
+    async def _on_startup(self, _app: web.Application) -> None:
+        self.client.session = ClientSession(connector=TCPConnector(limit=100))
+        if self._settings.socket_mode and self._settings.app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket_handler = AsyncSocketModeHandler(
+                self.bolt, self._settings.app_token.get_secret_value()
+            )
+            await self._socket_handler.connect_async()
+
+    async def _on_cleanup(self, _app: web.Application) -> None:
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=self._grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._dedupe.close()
+        if self.client.session is not None:
+            await self.client.session.close()
+
+    async def _events(self, request: web.Request) -> web.Response:
+        """Bolt verifies the v0 signature; malformed headers are refused before parsing."""
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not request.headers.get("X-Slack-Signature"):
+            return web.json_response({"error": "invalid request"}, status=401)
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _authorize(self, client: AsyncWebClient) -> AuthorizeResult:
+        """Single workspace: ``auth.test`` once per process, shared by concurrent requests."""
+        if self._auth is None:
+            async with self._auth_lock:
+                if self._auth is None:
+                    assert self._settings.bot_token is not None
+                    response = await client.auth_test()
+                    self._auth = AuthorizeResult.from_auth_test_response(
+                        bot_token=self._settings.bot_token.get_secret_value(),
+                        auth_test_response=response,
+                    )
+        return self._auth
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack task failed", exc_info=task.exception())
+
+    # -- listeners (Bolt has already acknowledged events) -----------------------------------
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any],
+                          context: dict[str, Any]) -> None:
+        self._spawn(self._answer_event(body, event, context.get("bot_user_id")))
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any],
+                          context: dict[str, Any]) -> None:
+        if event.get("channel_type") == "im":
+            self._spawn(self._answer_event(body, event, context.get("bot_user_id")))
+
+    async def _on_other_event(self, body: dict[str, Any]) -> None:
+        log.debug("Slack event %s ignored", body.get("event", {}).get("type"))
+
+    async def _on_other_action(self, ack: Callable[..., Awaitable[Any]]) -> None:
+        await ack()
+
+    async def _on_member_joined(self, body: dict[str, Any], event: dict[str, Any],
+                                context: dict[str, Any]) -> None:
+        if event.get("user") and event.get("user") == context.get("bot_user_id"):
+            self._spawn(self._welcome(body, event))
+
+    async def _on_template(self, ack: Callable[..., Awaitable[Any]],
+                           command: dict[str, Any]) -> None:
+        locale = detect_locale(command.get("text", ""))
+        await ack(response_type="ephemeral", text=text("template_soon", locale))
+
+    async def _on_almia(self, ack: Callable[..., Awaitable[Any]],
+                        command: dict[str, Any]) -> None:
+        question = command.get("text", "").strip()
+        locale = detect_locale(question)
+        await ack(response_type="ephemeral", text=text("working", locale))
+        self._spawn(self._answer_command(command, question or "aide"))
+
+    async def _on_feedback(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+                           action: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._record_feedback(body, action))
+
+    # -- work ------------------------------------------------------------------------------
+
+    async def _answer_event(self, body: dict[str, Any], event: dict[str, Any],
+                            bot_user_id: str | None) -> None:
+        if event.get("bot_id") or event.get("subtype") not in _HANDLED_SUBTYPES:
+            return
+        team = str(body.get("team_id") or event.get("team") or "")
+        channel, user, ts = event.get("channel"), event.get("user"), event.get("ts")
+        if not (team and channel and user and ts) or user == bot_user_id:
+            return
+        if not await self._first_time(body.get("event_id"), f"msg:{team}:{channel}:{ts}"):
+            return
+        thread_ts = str(event.get("thread_ts") or ts)
+        channel_type = event.get("channel_type")
+        kind = {"im": "personal", "mpim": "group"}.get(str(channel_type), "channel")
+        message = Message(
+            text=from_slack(str(event.get("text", "")), bot_user_id),
+            user=User(id=f"slack:{team}:{user}", directory_id=str(user)),
+            space=Space(id=f"slack:{team}:{channel}", kind=kind),
+            channel=Channel.SLACK,
+            thread_id=thread_ts,
+            raw=event,
+        )
+        await self._converse(message, str(channel), thread_ts, str(user))
+
+    async def _first_time(self, *keys: object) -> bool:
+        """Claim every non-empty key; a repeat of any of them means a duplicate delivery."""
+        claimed = True
+        for key in keys:
+            if key:
+                claimed = await self._dedupe.claim(str(key)) and claimed
+        return claimed
+
+    async def _converse(self, message: Message, channel: str, thread_ts: str,
+                        user: str) -> None:
+        """Placeholder, throttled previews, then the final answer in the thread."""
+        locale = self._assistant.locale_of(message)
+        placeholder = await self._call("chat_postMessage", channel=channel, thread_ts=thread_ts,
+                                       text=text("placeholder", locale), unfurl_links=False,
+                                       unfurl_media=False)
+        placeholder_ts = placeholder.get("ts") if placeholder else None
+        partial: list[str] = []
+        last_update = time.monotonic()
+        final: Reply | None = None
+        async for event in self._assistant.respond(message):
+            if isinstance(event, Reply):
+                final = event
+                continue
+            if isinstance(event, Delta):
+                partial.append(event.text)
+            due = time.monotonic() - last_update >= self._interval
+            if placeholder_ts is None or not due:
+                continue
+            shown = preview("".join(partial)) if partial else f"_{escape(event.text)}_"
+            if shown.strip("_ "):
+                last_update = time.monotonic()
+                await self._call("chat_update", channel=channel, ts=placeholder_ts, text=shown)
+        assert final is not None
+        if final.ephemeral:
+            if placeholder_ts:
+                await self._call("chat_delete", channel=channel, ts=placeholder_ts)
+            sink = self._ephemeral_sink(channel, user, thread_ts)
+        else:
+            sink = self._thread_sink(channel, thread_ts, placeholder_ts)
+        await self._publish(final, sink)
+
+    async def _answer_command(self, command: dict[str, Any], question: str) -> None:
+        team, channel = command.get("team_id", ""), command.get("channel_id", "")
+        user = command.get("user_id", "")
+        if not await self._first_time(command.get("trigger_id")):
+            return
+        is_dm = str(channel).startswith("D")
+        message = Message(
+            text=question,
+            user=User(id=f"slack:{team}:{user}", name=command.get("user_name", ""),
+                      directory_id=user),
+            space=Space(id=f"slack:{team}:{channel}", kind="personal" if is_dm else "channel",
+                        name=command.get("channel_name", "")),
+            channel=Channel.SLACK,
+            thread_id=f"command:{channel}:{user}",
+            command="almia",
+            raw=command,
+        )
+        reply = await self._assistant.answer(message)
+        url = command.get("response_url")
+        if url:
+            await self._publish(reply, self._response_url_sink(str(url)))
+        else:
+            await self._publish(reply, self._ephemeral_sink(channel, user, None))
+
+    async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        turn_id = str(action.get("value", ""))
+        user = body.get("user", {}).get("id", "")
+        team = body.get("team", {}).get("id") or body.get("user", {}).get("team_id", "")
+        if not _TURN_ID.fullmatch(turn_id) or not user:
+            return
+        value = 1 if action.get("action_id") == FEEDBACK_UP else -1
+        stored = await self._assistant.store.record_feedback(turn_id, f"slack:{team}:{user}", value)
+        channel = body.get("channel", {}).get("id")
+        if stored and channel:
+            thread_ts = body.get("message", {}).get("thread_ts")
+            locale = detect_locale(body.get("message", {}).get("text", ""))
+            await self._call("chat_postEphemeral", channel=channel, user=user,
+                             thread_ts=thread_ts, text=t("feedback_thanks", locale))
+
+    async def _welcome(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team = str(body.get("team_id") or event.get("team") or "")
+        channel = str(event.get("channel", ""))
+        if not await self._first_time(body.get("event_id"), f"join:{team}:{channel}"):
+            return
+        space = f"slack:{team}:{channel}"
+        commands = ", ".join(f"/almia {skill.commands[0]}"
+                             for skill in self._assistant.router.skills if skill.commands)
+        await self._call("chat_postMessage", channel=channel,
+                         text=text("welcome", self._welcome_locale, commands=commands,
+                                   space=space))
+        inviter = str(event.get("inviter") or "")
+        message = Message(
+            text="", user=User(id=f"slack:{team}:{inviter or event.get('user', '')}"),
+            space=Space(id=space, kind="channel"), channel=Channel.SLACK, thread_id=channel,
+        )
+        await self._assistant.store.record_event(
+            message, AuditEntry(action="space_joined", outcome="ok",
+                                details={"team_id": team, "channel_id": channel,
+                                         "inviter": inviter or None}),
+        )
+
+    # -- delivery --------------------------------------------------------------------------
+
+    async def _call(self, method: str, **arguments: Any) -> dict[str, Any] | None:
+        """One Web API call (429/5xx retried by the client); failures are logged, not raised."""
+        try:
+            response = await getattr(self.client, method)(**arguments)
+        except SlackApiError as error:
+            log.warning("Slack %s failed: %s", method, error.response.get("error"))
+            return None
+        except Exception:
+            log.exception("Slack %s failed", method)
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _publish(self, reply: Reply, sink: Sink) -> None:
+        """Send every message of ``reply``; a message Slack finds too long is split further."""
+        messages = render_reply(reply)
+        for index, blocks in enumerate(messages):
+            await self._send_splitting(blocks, sink, index == 0, reply.locale)
+
+    async def _send_splitting(self, blocks: list[Block], sink: Sink, first: bool,
+                              locale: Locale, limit: int = SECTION_LIMIT) -> None:
+        try:
+            await sink(blocks, fallback_text(blocks), first)
+            return
+        except _TooLong:
+            if limit <= _MIN_SECTION:
+                log.error("Slack refused a message even at %d characters per section", limit)
+                await sink([], text("delivery_failed", locale), first)
+                return
+        limit //= 2
+        smaller: list[Block] = []
+        for block in blocks:
+            section = block.get("text", {}).get("text") if block.get("type") == "section" else None
+            if section is None:
+                smaller.append(block)
+                continue
+            smaller.extend({"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+                           for piece in split_text(section, limit))
+        middle = max(1, len(smaller) // 2)
+        for offset, part in enumerate((smaller[:middle], smaller[middle:])):
+            if part:
+                await self._send_splitting(part, sink, first and offset == 0, locale, limit)
+
+    def _thread_sink(self, channel: str, thread_ts: str, placeholder_ts: str | None) -> Sink:
+        async def send(blocks: list[Block], fallback: str, first: bool) -> None:
+            arguments: dict[str, Any] = {"channel": channel, "text": fallback,
+                                         "unfurl_links": False, "unfurl_media": False}
+            if blocks:
+                arguments["blocks"] = blocks
+            try:
+                if first and placeholder_ts:
+                    try:
+                        await self.client.chat_update(ts=placeholder_ts, **arguments)
+                        return
+                    except SlackApiError as error:
+                        if error.response.get("error") == "msg_too_long":
+                            raise
+                        log.warning("chat.update failed (%s); posting instead",
+                                    error.response.get("error"))
+                await self.client.chat_postMessage(thread_ts=thread_ts, **arguments)
+            except SlackApiError as error:
+                _raise_if_too_long(error)
+                log.error("Slack refused an answer message: %s", error.response.get("error"))
+
+        return send
+
+    def _ephemeral_sink(self, channel: str, user: str, thread_ts: str | None) -> Sink:
+        async def send(blocks: list[Block], fallback: str, _first: bool) -> None:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=fallback,
+                                                     blocks=blocks or None, thread_ts=thread_ts)
+            except SlackApiError as error:
+                _raise_if_too_long(error)
+                log.error("Slack refused an ephemeral message: %s", error.response.get("error"))
+
+        return send
+
+    def _response_url_sink(self, url: str) -> Sink:
+        webhook = AsyncWebhookClient(url, retry_handlers=list(self._retry_handlers))
+
+        async def send(blocks: list[Block], fallback: str, first: bool) -> None:
+            response = await webhook.send(
+                text=fallback, blocks=blocks or None, response_type="ephemeral",
+                replace_original=first, unfurl_links=False, unfurl_media=False,
+            )
+            if response.status_code != 200:
+                if "too_long" in (response.body or ""):
+                    raise _TooLong
+                log.error("response_url refused an answer: %s %s", response.status_code,
+                          response.body)
+
+        return send
+
+
+def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A function with the method's parameters minus ``self`` (what Bolt can introspect)."""
+    names = list(inspect.signature(method).parameters)
+
+    async def call(**arguments: Any) -> Any:
+        return await method(**{name: arguments[name] for name in names})
+
+    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    call.__name__ = method.__name__
+    return call
+
+
+def _raise_if_too_long(error: SlackApiError) -> None:
+    if error.response.get("error") == "msg_too_long":
+        raise _TooLong from error
+
+
+__all__: Sequence[str] = ("EVENTS_PATH", "SlackAdapter")

@@ -1,0 +1,217 @@
+"""Slack rendering: safe mrkdwn, Block Kit answers within Slack's limits, Slack-only texts.
+
+Everything coming from a model or a document is escaped (``&``, ``<``, ``>``), so that
+``<!channel>``, ``<@U…>``, ``<!subteam^…>`` and ``<http…|…>`` show as plain text and never
+ping anyone nor hide a link. Answers are split into sections and messages, never cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bot.i18n import Text
+from bot.messages import Citation, Locale, Reply
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3_000  # characters in one section's text
+BLOCKS_PER_MESSAGE = 50
+MESSAGE_CHAR_BUDGET = 36_000  # below Slack's 40,000 characters per message
+FEEDBACK_UP = "almia_feedback_up"
+FEEDBACK_DOWN = "almia_feedback_down"
+FEEDBACK_BLOCK = "almia_feedback"
+
+TEXTS: dict[str, Text] = {
+    "placeholder": Text("… _Almia réfléchit_", "… _Almia is thinking_"),
+    "working": Text("⏳ Je prépare votre réponse…", "⏳ Preparing your answer…"),
+    "template_soon": Text(
+        "Les modèles de prompts (« /template ») arrivent bientôt. En attendant, posez votre "
+        "question avec « /almia … » ou mentionnez-moi.",
+        "Prompt templates (“/template”) are coming soon. Meanwhile, ask with “/almia …” "
+        "or mention me.",
+    ),
+    "welcome": Text(
+        "*Bonjour, je suis Almia*, l'assistant IA interne de l'entreprise.\n"
+        "• Mentionnez-moi (@Almia) dans ce canal, ou écrivez-moi en message direct ; "
+        "je réponds dans le fil, qui me sert de mémoire.\n"
+        "• « /almia <question> » répond en privé ; « /almia aide » liste ce que je sais faire "
+        "({commands}).\n"
+        "• Mes réponses citent leurs sources et restent des brouillons à vérifier.\n"
+        "*Responsables* : pour que je cherche dans les documents de votre équipe, rattachez "
+        "une collection à ce canal :\n`almia collections attach NOM {space}`",
+        "*Hello, I am Almia*, the company's internal AI assistant.\n"
+        "• Mention me (@Almia) in this channel, or send me a direct message; I answer in the "
+        "thread, which is my memory.\n"
+        "• “/almia <question>” answers privately; “/almia help” lists what I can do "
+        "({commands}).\n"
+        "• My answers cite their sources and are drafts to check.\n"
+        "*Managers*: to let me search your team's documents, attach a collection to this "
+        "channel:\n`almia collections attach NAME {space}`",
+    ),
+    "delivery_failed": Text(
+        "Désolé, je n'ai pas pu publier ma réponse complète (Slack l'a refusée). "
+        "Réessayez dans un instant.",
+        "Sorry, I could not post my full answer (Slack refused it). Please try again shortly.",
+    ),
+    "sources": Text("Sources", "Sources"),
+    "page": Text("p. {page}", "p. {page}"),
+    "open": Text("ouvrir", "open"),
+    "useful": Text("👍 Utile", "👍 Useful"),
+    "not_useful": Text("👎 Pas utile", "👎 Not useful"),
+    "continued": Text("(suite {index}/{total})", "(continued {index}/{total})"),
+}
+
+_MENTION_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_SAFE_URL = re.compile(r"^https?://[^\s<>|\"]+$")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_BOLD_MARK = "\x00"
+
+
+def text(key: str, locale: Locale, **values: object) -> str:
+    """A Slack-specific user-facing sentence."""
+    return TEXTS[key](locale, **values)
+
+
+def escape(raw: str) -> str:
+    """Escape mrkdwn control characters and defuse broadcast words (``@channel``…)."""
+    escaped = raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION_WORDS.sub(lambda m: "@\u2060" + m.group(1), escaped)
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """The core's Markdown-ish text as safe Slack mrkdwn (``**b**`` → ``*b*``, links shown)."""
+    safe = escape(markdown)
+    safe = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", safe)
+    safe = _HEADING.sub(lambda m: f"{_BOLD_MARK}{m.group(1)}{_BOLD_MARK}", safe)
+    safe = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(1) or m.group(2)}{_BOLD_MARK}", safe)
+    safe = _BULLET.sub(lambda m: f"{m.group(1)}• ", safe)
+    safe = _ITALIC.sub(lambda m: f"_{m.group(1)}_", safe)
+    return safe.replace(_BOLD_MARK, "*")
+
+
+def from_slack(raw: str, bot_user_id: str | None = None) -> str:
+    """Slack message text as plain text for the core: bot mention removed, markup unwrapped."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if bot_user_id and target == f"@{bot_user_id}":
+            return ""
+        if label:
+            return label if target.startswith(("@", "#", "!")) else f"{label} ({target})"
+        return target
+
+    unwrapped = _SLACK_TOKEN.sub(plain, raw)
+    unescaped = unwrapped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescaped.strip()
+
+
+def split_text(body: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Split ``body`` into pieces of at most ``limit`` characters, at paragraph, line or
+    word boundaries when possible; joining the pieces loses nothing but boundary spaces."""
+    pieces: list[str] = []
+    rest = body.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), -1)
+        if cut < limit // 3:
+            cut = window.rfind("\n")
+        if cut < limit // 3:
+            cut = window.rfind(" ")
+        if cut < limit // 3:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def citation_line(citation: Citation, locale: Locale) -> str:
+    """``[1] *Title* — section, p. 3 — <url|open>`` with every part escaped."""
+    parts = [f"[{citation.number}] *{escape(citation.title or citation.document)}*"]
+    where = [escape(citation.section)] if citation.section else []
+    if citation.page is not None:
+        where.append(text("page", locale, page=citation.page))
+    if where:
+        parts.append(", ".join(where))
+    if citation.url and _SAFE_URL.match(citation.url):
+        parts.append(f"<{citation.url.replace('&', '&amp;')}|{text('open', locale)}>")
+    return " — ".join(parts)
+
+
+def feedback_block(turn_id: str, locale: Locale) -> Block:
+    """👍/👎 buttons carrying the answer's turn id."""
+
+    def button(action_id: str, label: str) -> Block:
+        return {"type": "button", "action_id": action_id, "value": turn_id,
+                "text": {"type": "plain_text", "text": label, "emoji": True}}
+
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": [
+        button(FEEDBACK_UP, text("useful", locale)),
+        button(FEEDBACK_DOWN, text("not_useful", locale)),
+    ]}
+
+
+def reply_blocks(reply: Reply, section_limit: int = SECTION_LIMIT) -> list[Block]:
+    """Every block of a reply: answer sections, numbered sources, feedback buttons."""
+    blocks = [_section(piece) for piece in split_text(to_mrkdwn(reply.text), section_limit)]
+    if reply.citations:
+        blocks.append({"type": "divider"})
+        lines = "\n".join(citation_line(c, reply.locale) for c in reply.citations)
+        header = f"*{text('sources', reply.locale)}*\n"
+        for index, piece in enumerate(split_text(lines, section_limit - len(header))):
+            blocks.append(_section(header + piece if index == 0 else piece))
+    if reply.turn_id and reply.kind == "answer":
+        blocks.append(feedback_block(reply.turn_id, reply.locale))
+    return blocks
+
+
+def _block_chars(block: Block) -> int:
+    return len(block.get("text", {}).get("text", "")) + 50
+
+
+def pack(blocks: Sequence[Block], char_budget: int = MESSAGE_CHAR_BUDGET,
+         max_blocks: int = BLOCKS_PER_MESSAGE) -> list[list[Block]]:
+    """Group blocks into messages within Slack's per-message block and character limits."""
+    messages: list[list[Block]] = []
+    current: list[Block] = []
+    used = 0
+    for block in blocks:
+        size = _block_chars(block)
+        if current and (len(current) >= max_blocks or used + size > char_budget):
+            messages.append(current)
+            current, used = [], 0
+        current.append(block)
+        used += size
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_reply(reply: Reply, *, section_limit: int = SECTION_LIMIT,
+                 char_budget: int = MESSAGE_CHAR_BUDGET) -> list[list[Block]]:
+    """A reply as one or more Block Kit messages (smaller limits after ``msg_too_long``)."""
+    return pack(reply_blocks(reply, section_limit), char_budget)
+
+
+def fallback_text(blocks: Sequence[Block], limit: int = 300) -> str:
+    """The notification text of a message (its full content is in the blocks)."""
+    first = next((b["text"]["text"] for b in blocks if b.get("type") == "section"), "")
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def preview(partial: str, limit: int = SECTION_LIMIT - 10) -> str:
+    """A streaming preview of a partial answer (the final message replaces it whole)."""
+    safe = to_mrkdwn(partial)
+    return safe if len(safe) <= limit else safe[:limit].rstrip() + " …"

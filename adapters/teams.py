@@ -1,0 +1,588 @@
+"""Channel ``teams``: ``POST /api/messages`` through botbuilder's ``CloudAdapter``.
+
+The only module importing botbuilder/botframework. A request is authenticated
+first (any failure, including SDK crashes on forged tokens, is a 401 and runs no
+bot logic), checked against the tenant, then acknowledged at once: answers are
+produced in a background task and delivered proactively from the saved
+conversation reference (typing indicator first, Teams streaming in personal
+chats, Adaptive Card with sources and 👍/👎 at the end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ConversationReference,
+    Entity,
+    ResourceResponse,
+)
+from botframework.connector.auth import (
+    AppCredentials,
+    AuthenticateRequestResult,
+    CertificateServiceClientCredentialsFactory,
+    ManagedIdentityServiceClientCredentialsFactory,
+    PasswordServiceClientCredentialFactory,
+    ServiceClientCredentialsFactory,
+)
+
+from adapters.teams_cards import (
+    CARD_CONTENT_TYPE,
+    FEEDBACK_ACTION,
+    MAX_TEXT_BYTES,
+    answer_card,
+    inert_text,
+    needs_card,
+    split_text,
+    welcome_card,
+)
+from bot.app import Runtime
+from bot.messages import Channel, Delta, Locale, Message, Progress, Reply, Space, User
+from bot.store import AuditEntry
+
+log = logging.getLogger(__name__)
+
+_BOT_MENTION_SPACES = re.compile(r"\s+")
+_UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsEndpoints:
+    """Bot Framework endpoints; all are needed once one is overridden (tests, other clouds)."""
+
+    openid_metadata_url: str
+    emulator_openid_metadata_url: str
+    token_issuer: str
+    login_url: str
+    oauth_scope: str = "https://api.botframework.com"
+
+
+class _Configuration:
+    """The attribute bag ``ConfigurationBotFrameworkAuthentication`` reads."""
+
+    def __init__(self, endpoints: TeamsEndpoints | None) -> None:
+        if endpoints is not None:
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = endpoints.openid_metadata_url
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = endpoints.emulator_openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = endpoints.token_issuer
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = endpoints.login_url
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = endpoints.oauth_scope
+            self.VALIDATE_AUTHORITY = endpoints.login_url.startswith("https://")
+
+
+class _StaticTokenCredentials(AppCredentials):  # type: ignore[misc]
+    def __init__(self, app_id: str, token: Callable[[], str]) -> None:
+        super().__init__(app_id=app_id)
+        self._token = token
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return self._token()
+
+
+class _StaticTokenCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
+    """Outbound credentials from a token source (tests, or a token broker): no MSAL."""
+
+    def __init__(self, app_id: str, token: Callable[[], str]) -> None:
+        self._app_id = app_id
+        self._token = token
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return app_id == self._app_id
+
+    async def is_authentication_disabled(self) -> bool:
+        return False
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
+                                 validate_authority: bool) -> AppCredentials:
+        return _StaticTokenCredentials(self._app_id, self._token)
+
+
+class _StreamInfo(Entity):  # type: ignore[misc]
+    """The ``streaminfo`` entity of the Teams streaming protocol."""
+
+    _attribute_map = {  # noqa: RUF012 (msrest model metadata)
+        **Entity._attribute_map,
+        "stream_id": {"key": "streamId", "type": "str"},
+        "stream_type": {"key": "streamType", "type": "str"},
+        "stream_sequence": {"key": "streamSequence", "type": "int"},
+    }
+
+    def __init__(self, stream_type: str, stream_id: str | None = None,
+                 stream_sequence: int | None = None) -> None:
+        super().__init__(type="streaminfo")
+        self.stream_type = stream_type
+        self.stream_id = stream_id
+        self.stream_sequence = stream_sequence
+
+
+class DeliveryError(Exception):
+    """The Bot Connector refused an activity for good (after retries)."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(f"connector status {status}")
+        self.status = status
+
+
+def _status_of(error: Exception) -> int | None:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _retry_after(error: Exception) -> float | None:
+    headers = getattr(getattr(error, "response", None), "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", ""))
+    except (TypeError, ValueError):
+        return None
+
+
+def _locale(value: object) -> Locale | None:
+    if isinstance(value, str):
+        language = value.split("-")[0].lower()
+        if language in ("fr", "en"):
+            return language  # type: ignore[return-value]
+    return None
+
+
+class TeamsAdapter:
+    """Channel ``teams`` on the shared aiohttp app.
+
+    Keyword injections (tests, sovereign clouds): ``endpoints`` replaces the public
+    cloud endpoints; ``outbound_token`` replaces MSAL with a token source;
+    ``retry_delays`` and ``stream_interval`` (seconds) tune delivery.
+    """
+
+    name = "teams"
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        endpoints: TeamsEndpoints | None = None,
+        outbound_token: Callable[[], str] | None = None,
+        retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
+        stream_interval: float = 1.0,
+    ) -> None:
+        self._runtime = runtime
+        self._settings = runtime.settings.teams
+        self._app_id = self._settings.app_id
+        self._retry_delays = tuple(retry_delays)
+        self._stream_interval = stream_interval
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._authentication = ConfigurationBotFrameworkAuthentication(
+            _Configuration(endpoints), credentials_factory=self._credentials(outbound_token)
+        )
+        self._adapter = CloudAdapter(self._authentication)
+
+    def _credentials(self, outbound_token: Callable[[], str] | None) -> Any:
+        settings = self._settings
+        app_id = settings.app_id
+        if app_id is None:  # explicit emulator mode: authentication disabled
+            return PasswordServiceClientCredentialFactory(None, None)
+        if outbound_token is not None:
+            return _StaticTokenCredentialsFactory(app_id, outbound_token)
+        tenant = settings.tenant_id if settings.app_type == "SingleTenant" else None
+        if settings.app_type == "UserAssignedMSI":
+            return ManagedIdentityServiceClientCredentialsFactory(app_id)
+        if settings.certificate_path is not None:
+            private_key = settings.certificate_path.read_text(encoding="utf-8")
+            return CertificateServiceClientCredentialsFactory(
+                settings.certificate_thumbprint, private_key, app_id, tenant_id=tenant
+            )
+        password = settings.app_password.get_secret_value() if settings.app_password else None
+        return PasswordServiceClientCredentialFactory(app_id, password, tenant)
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        """Add ``POST /api/messages`` and a clean-up hook that finishes pending answers."""
+        if self._app_id is None:
+            log.warning("TEAMS EMULATOR MODE: /api/messages accepts UNAUTHENTICATED requests; "
+                        "never expose this endpoint beyond this machine")
+        app.router.add_post("/api/messages", self._messages)
+        app.on_shutdown.append(self._drain)
+
+    async def _drain(self, _app: web.Application) -> None:
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=10.0)
+            for task in pending:
+                task.cancel()
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = json.loads(await request.read())
+            if not isinstance(body, dict) or not body.get("type"):
+                raise ValueError("not an activity")
+            activity = Activity().deserialize(body)
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "invalid activity"}, status=400)
+        header = request.headers.get("Authorization")
+        try:
+            authenticated: AuthenticateRequestResult = \
+                await self._authentication.authenticate_request(
+                    activity, header if header is not None or self._app_id is None else "")
+        except Exception as error:  # noqa: BLE001 (the SDK crashes on forged tokens: all 401)
+            log.warning("teams: refused an unauthenticated request (%s)", type(error).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if not self._tenant_allowed(body):
+            log.warning("teams: refused an activity from another tenant")
+            return web.json_response({"error": "tenant not allowed"}, status=403)
+        try:
+            invoke = await self._adapter.process_activity(
+                authenticated, activity, lambda context: self._turn(context, body))
+        except Exception:
+            log.exception("teams: turn failed for activity %s", body.get("id"))
+            return web.json_response({"error": "internal error"}, status=500)
+        if isinstance(invoke, InvokeResponse):
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=200)
+
+    def _tenant_allowed(self, body: dict[str, Any]) -> bool:
+        expected = self._settings.tenant_id
+        if expected is None or self._settings.app_type == "MultiTenant":
+            return True
+        conversation = body.get("conversation") or {}
+        tenant = conversation.get("tenantId") or ((body.get("channelData") or {})
+                                                   .get("tenant") or {}).get("id")
+        return isinstance(tenant, str) and tenant.lower() == expected.lower()
+
+    # -- turns ---------------------------------------------------------------------------
+
+    async def _turn(self, context: TurnContext, body: dict[str, Any]) -> None:
+        kind = body.get("type")
+        if kind == ActivityTypes.message:
+            await self._on_message(context, body)
+        elif kind == ActivityTypes.conversation_update:
+            await self._on_conversation_update(context, body)
+        elif kind == ActivityTypes.installation_update:
+            log.info("teams: installation %s in %s", body.get("action"),
+                     (body.get("conversation") or {}).get("conversationType"))
+        elif kind == ActivityTypes.invoke:
+            await self._on_invoke(context, body)
+        else:
+            log.debug("teams: ignored activity type %r", kind)
+
+    def _spawn(self, reference: ConversationReference,
+               work: Callable[[TurnContext], Awaitable[None]]) -> None:
+        async def run() -> None:
+            try:
+                await self._adapter.continue_conversation(reference, work, self._app_id)
+            except Exception:
+                log.exception("teams: background delivery failed in %s",
+                              reference.conversation.id if reference.conversation else "?")
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_message(self, context: TurnContext, body: dict[str, Any]) -> None:
+        reference = TurnContext.get_conversation_reference(context.activity)
+        value = body.get("value")
+        if isinstance(value, dict) and (
+                value.get("almia") == FEEDBACK_ACTION or not (body.get("text") or "").strip()):
+            ok = await self._record_feedback(body, value)
+            self._spawn(reference, lambda ctx: self._send_text(ctx, _feedback_text(ok, body)))
+            return
+        message = self._message(body)
+        if message is None:
+            return
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body))
+
+    async def _on_invoke(self, context: TurnContext, body: dict[str, Any]) -> None:
+        if body.get("name") != "adaptiveCard/action":
+            log.info("teams: unsupported invoke %r", body.get("name"))
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                 value=InvokeResponse(status=501)))
+            return
+        data = ((body.get("value") or {}).get("action") or {}).get("data")
+        ok = await self._record_feedback(body, data)
+        response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                    "value": _feedback_text(ok, body)}
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200, body=response)))
+
+    async def _record_feedback(self, body: dict[str, Any], data: object) -> bool:
+        if not isinstance(data, dict):
+            log.info("teams: card submit without data")
+            return False
+        turn_id, value = data.get("turn_id"), data.get("value")
+        try:
+            number = int(value) if isinstance(value, int | str) else 0
+        except ValueError:
+            number = 0
+        if not isinstance(turn_id, str) or not turn_id or number not in (1, -1):
+            log.info("teams: card submit with missing or invalid fields %s", sorted(data))
+            return False
+        user = self._user(body)
+        try:
+            return await self._runtime.assistant.store.record_feedback(turn_id, user.id, number)
+        except Exception:
+            log.exception("teams: could not store feedback on %s", turn_id)
+            return False
+
+    async def _on_conversation_update(self, context: TurnContext, body: dict[str, Any]) -> None:
+        bot_id = (body.get("recipient") or {}).get("id")
+        added = [member.get("id") for member in body.get("membersAdded") or []]
+        if bot_id is None or bot_id not in added:
+            return
+        space = self._space(body)
+        team = (body.get("channelData") or {}).get("team") or {}
+        team_id = team.get("aadGroupId") or team.get("id")
+        message = Message(text="", user=self._user(body), space=space, channel=Channel.TEAMS,
+                          thread_id=(body.get("conversation") or {}).get("id", ""), raw=body)
+        try:
+            await self._runtime.store.record_event(message, AuditEntry(
+                action="space_joined", outcome="ok",
+                details={"space": space.id, "kind": space.kind, "team": team_id}))
+        except Exception:
+            log.exception("teams: could not record joining %s", space.id)
+        locale = _locale(body.get("locale")) or "fr"
+        card = welcome_card(self._runtime.assistant.router.skills,
+                            team_id if space.kind == "channel" else None, locale)
+        reference = TurnContext.get_conversation_reference(context.activity)
+        self._spawn(reference, lambda ctx: self._send_card(ctx, card))
+
+    # -- messages --------------------------------------------------------------------------
+
+    def _user(self, body: dict[str, Any]) -> User:
+        sender = body.get("from") or {}
+        aad = sender.get("aadObjectId")
+        return User(id=f"teams:{aad or sender.get('id', 'unknown')}", name=sender.get("name", ""),
+                    locale=_locale(body.get("locale")), directory_id=aad)
+
+    def _space(self, body: dict[str, Any]) -> Space:
+        conversation = body.get("conversation") or {}
+        kind = conversation.get("conversationType") or "personal"
+        if kind == "channel":
+            team = (body.get("channelData") or {}).get("team") or {}
+            team_id = team.get("aadGroupId") or team.get("id") or conversation.get("id", "")
+            return Space(id=f"teams:{team_id}", kind="channel", name=team.get("name", ""))
+        if kind == "groupChat":
+            return Space(id=f"teams:chat:{conversation.get('id', '')}", kind="group",
+                         name=conversation.get("name") or "")
+        return Space(id=f"teams:personal:{self._user(body).id.removeprefix('teams:')}")
+
+    def _message(self, body: dict[str, Any]) -> Message | None:
+        space = self._space(body)
+        text, mentioned = _strip_bot_mention(body)
+        if space.kind != "personal" and not mentioned:
+            return None  # channels and group chats: only when @mentioned
+        readable = [a for a in body.get("attachments") or []
+                    if isinstance(a, dict) and a.get("contentType") != "text/html"]
+        return Message(
+            text=text, user=self._user(body), space=space, channel=Channel.TEAMS,
+            thread_id=(body.get("conversation") or {}).get("id", ""),
+            locale=_locale(body.get("locale")), raw={_UNREADABLE: len(readable), **body})
+
+    async def _answer(self, context: TurnContext, message: Message, body: dict[str, Any]) -> None:
+        started = time.monotonic()
+        await self._send_safely(context, Activity(type=ActivityTypes.typing))
+        locale = self._runtime.assistant.locale_of(message)
+        unreadable = int(message.raw.get(_UNREADABLE, 0)) if isinstance(message.raw, dict) else 0
+        if unreadable:
+            log.info("teams: %d attachment(s) not read in %s", unreadable, message.space.id)
+            await self._send_text(context, _unreadable_text(locale))
+            if not message.text.strip():
+                return
+        stream = _Stream(self, context) if message.space.kind == "personal" else None
+        final: Reply | None = None
+        text = ""
+        async for event in self._runtime.assistant.respond(message):
+            if isinstance(event, Delta):
+                text += event.text
+                if stream is not None:
+                    await stream.chunk(text)
+            elif isinstance(event, Progress):
+                if stream is not None:
+                    await stream.inform(event.text)
+            else:
+                final = event
+        assert final is not None
+        log.info("teams: answered %s in %.2fs", message.space.kind, time.monotonic() - started)
+        await self._deliver(context, final, stream)
+
+    async def _deliver(self, context: TurnContext, reply: Reply, stream: _Stream | None) -> None:
+        """The final reply: a card when it helps, split under the size limit, polite on failure."""
+        pieces = split_text(inert_text(reply.text))
+        card = needs_card(reply)
+        texts, last = (pieces[:-1], None) if card and len(pieces) > 1 else (pieces, None)
+        if card:
+            last = answer_card(reply, include_text=len(pieces) == 1)
+        final_entity = stream.final_entity() if stream is not None else None
+        try:
+            for index, piece in enumerate(texts):
+                entity = final_entity if last is None and index == len(texts) - 1 else None
+                await self._send_final(context, Activity(type=ActivityTypes.message, text=piece,
+                                                         entities=[entity] if entity else None))
+            if last is not None:
+                await self._send_final(context, _card_activity(last, final_entity))
+        except DeliveryError as error:
+            log.error("teams: reply %s not delivered (status %s)", reply.turn_id, error.status)
+            if error.status == 413 and len(texts) <= 1:
+                await self._deliver_small(context, reply)
+                return
+            await self._send_safely(context, Activity(
+                type=ActivityTypes.message, text=_failure_text(reply.locale)))
+
+    async def _send_final(self, context: TurnContext, activity: Activity) -> None:
+        """Send, and when a streaming ``final`` is refused, send it again as a plain message."""
+        try:
+            await self._send(context, activity)
+        except DeliveryError as error:
+            has_stream = any(isinstance(e, _StreamInfo) for e in activity.entities or [])
+            if not has_stream or error.status in (413, None):
+                raise
+            log.info("teams: stream final refused (%s); sending a plain message", error.status)
+            activity.entities = None
+            await self._send(context, activity)
+
+    async def _deliver_small(self, context: TurnContext, reply: Reply) -> None:
+        for piece in split_text(inert_text(reply.text), MAX_TEXT_BYTES // 4):
+            await self._send_safely(context, Activity(type=ActivityTypes.message, text=piece))
+
+    async def _send_text(self, context: TurnContext, text: str) -> None:
+        await self._send_safely(context, Activity(type=ActivityTypes.message, text=text))
+
+    async def _send_card(self, context: TurnContext, card: dict[str, Any]) -> None:
+        await self._send_safely(context, _card_activity(card, None))
+
+    async def _send_safely(self, context: TurnContext, activity: Activity) -> str | None:
+        try:
+            return await self._send(context, activity)
+        except DeliveryError as error:
+            log.error("teams: %s activity not delivered (status %s)", activity.type, error.status)
+            return None
+
+    async def _send(self, context: TurnContext, activity: Activity) -> str | None:
+        """Send with retries on 429/5xx/network errors (honouring Retry-After, capped)."""
+        attempt = 0
+        while True:
+            try:
+                response: ResourceResponse | None = await context.send_activity(activity)
+                return response.id if response is not None else None
+            except Exception as error:
+                status = _status_of(error)
+                retriable = status is None or status == 429 or status >= 500
+                if not retriable or attempt >= len(self._retry_delays):
+                    raise DeliveryError(status) from error
+                delay = min(_retry_after(error) or self._retry_delays[attempt], 30.0)
+                log.warning("teams: connector status %s, retry %d in %.1fs", status,
+                            attempt + 1, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+
+class _Stream:
+    """Teams streaming in a personal chat: informative, cumulative chunks (~1/s), final."""
+
+    def __init__(self, adapter: TeamsAdapter, context: TurnContext) -> None:
+        self._adapter = adapter
+        self._context = context
+        self._id: str | None = None
+        self._sequence = 0
+        self._last = 0.0
+        self._refused = False
+        self._sent_text = ""
+
+    async def _post(self, text: str, stream_type: str) -> None:
+        if self._refused:
+            return
+        self._sequence += 1
+        entity = _StreamInfo(stream_type, self._id, self._sequence)
+        try:
+            response_id = await self._adapter._send(self._context, Activity(
+                type=ActivityTypes.typing, text=text, entities=[entity]))
+        except DeliveryError as error:
+            if error.status is not None and 400 <= error.status < 500 and error.status != 429:
+                log.info("teams: streaming refused (%s); one message at the end", error.status)
+                self._refused = True
+            return
+        self._last = time.monotonic()
+        if self._id is None:
+            self._id = response_id
+            if response_id is None:
+                self._refused = True
+
+    async def inform(self, text: str) -> None:
+        """An informative update (only before the first chunk)."""
+        if not self._sent_text:
+            await self._post(inert_text(text), "informative")
+
+    async def chunk(self, text: str) -> None:
+        """The cumulative text so far, at most once per ``stream_interval``."""
+        if self._refused or time.monotonic() - self._last < self._adapter._stream_interval:
+            return
+        rendered = inert_text(text)
+        if len(rendered.encode("utf-8")) > MAX_TEXT_BYTES:
+            return  # the final message is split instead
+        if self._id is None:
+            await self._post(rendered, "informative")
+            if self._id is None:
+                return
+        await self._post(rendered, "streaming")
+        self._sent_text = rendered
+
+    def final_entity(self) -> _StreamInfo | None:
+        """The ``final`` streaminfo for the closing message, if a stream is open."""
+        if self._refused or self._id is None:
+            return None
+        return _StreamInfo("final", self._id)
+
+
+def _card_activity(card: dict[str, Any], entity: _StreamInfo | None) -> Activity:
+    return Activity(type=ActivityTypes.message,
+                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+                    entities=[entity] if entity else None)
+
+
+def _strip_bot_mention(body: dict[str, Any]) -> tuple[str, bool]:
+    """The text without the bot's ``<at>`` mention, and whether the bot was mentioned."""
+    text = body.get("text") or ""
+    bot_id = (body.get("recipient") or {}).get("id")
+    mentioned = False
+    for entity in body.get("entities") or []:
+        if not isinstance(entity, dict) or entity.get("type") != "mention":
+            continue
+        if (entity.get("mentioned") or {}).get("id") == bot_id:
+            mentioned = True
+            text = text.replace(entity.get("text") or "\0", " ")
+    text = re.sub(r"</?at>", "", text)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text)).replace("\xa0", " ")
+    return _BOT_MENTION_SPACES.sub(" ", text).strip(), mentioned
+
+
+def _feedback_text(ok: bool, body: dict[str, Any]) -> str:
+    fr = (_locale(body.get("locale")) or "fr") == "fr"
+    if ok:
+        return "Merci pour votre retour." if fr else "Thank you for your feedback."
+    return ("Ce retour n'a pas pu être enregistré." if fr
+            else "This feedback could not be recorded.")
+
+
+def _unreadable_text(locale: Locale) -> str:
+    return ("Je ne sais pas encore lire les pièces jointes envoyées dans Teams ; "
+            "collez le texte dans votre message." if locale == "fr" else
+            "I cannot read attachments sent in Teams yet; paste the text into your message.")
+
+
+def _failure_text(locale: Locale) -> str:
+    return ("Désolé, je n'ai pas pu afficher ma réponse ici. Réessayez dans un instant."
+            if locale == "fr" else
+            "Sorry, I could not show my answer here. Please try again in a moment.")
