@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import ClientSession, TCPConnector, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -253,7 +253,8 @@ class SlackAdapter:
             return
         thread_ts = str(event.get("thread_ts") or ts)
         channel_type = event.get("channel_type")
-        kind = {"im": "personal", "mpim": "group"}.get(str(channel_type), "channel")
+        kinds: dict[str, Literal["personal", "group"]] = {"im": "personal", "mpim": "group"}
+        kind: Literal["personal", "group", "channel"] = kinds.get(str(channel_type), "channel")
         message = Message(
             text=from_slack(str(event.get("text", "")), bot_user_id),
             user=User(id=f"slack:{team}:{user}", directory_id=str(user)),

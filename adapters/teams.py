@@ -421,10 +421,11 @@ class TeamsAdapter:
     async def _deliver(self, context: TurnContext, reply: Reply, stream: _Stream | None) -> None:
         """The final reply: a card when it helps, split under the size limit, polite on failure."""
         pieces = split_text(inert_text(reply.text))
-        card = needs_card(reply)
-        texts, last = (pieces[:-1], None) if card and len(pieces) > 1 else (pieces, None)
-        if card:
+        last: dict[str, Any] | None = None
+        texts = pieces
+        if needs_card(reply):  # the card carries the text when it fits, else follows it
             last = answer_card(reply, include_text=len(pieces) == 1)
+            texts = [] if len(pieces) == 1 else pieces
         final_entity = stream.final_entity() if stream is not None else None
         try:
             for index, piece in enumerate(texts):

@@ -39,11 +39,21 @@ MODEL_SECONDS = 20.0
 def mention(number: int) -> dict[str, Any]:
     ts = f"{1_715_000_000 + number}.000100"
     return {
-        "token": "bench", "team_id": TEAM_ID, "api_app_id": "A0BENCH", "type": "event_callback",
-        "event_id": f"Ev{number:08d}", "event_time": 1_715_000_000 + number,
-        "event": {"type": "app_mention", "user": "U0EMPLOYE1", "channel": "C0BENCH", "ts": ts,
-                  "event_ts": ts, "team": TEAM_ID,
-                  "text": f"<@UALMIABOT> summary: appel {number}, le client signale un sinistre."},
+        "token": "bench",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0BENCH",
+        "type": "event_callback",
+        "event_id": f"Ev{number:08d}",
+        "event_time": 1_715_000_000 + number,
+        "event": {
+            "type": "app_mention",
+            "user": "U0EMPLOYE1",
+            "channel": "C0BENCH",
+            "ts": ts,
+            "event_ts": ts,
+            "team": TEAM_ID,
+            "text": f"<@UALMIABOT> summary: appel {number}, le client signale un sinistre.",
+        },
     }
 
 
@@ -64,8 +74,9 @@ async def fire(url: str, start: int) -> list[float]:
             body = json.dumps(payload)
             headers = {"Content-Type": "application/json", **signed_headers(body, SECRET)}
             if retry:
-                headers.update({"X-Slack-Retry-Num": str(retry),
-                                "X-Slack-Retry-Reason": "http_timeout"})
+                headers.update(
+                    {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+                )
             began = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
@@ -89,9 +100,14 @@ def bare_bolt(api_url: str) -> web.Application:
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    bolt = AsyncApp(name="bare", signing_secret=SECRET,
-                    client=AsyncWebClient(token="xoxb-bench",  # noqa: S106
-                                          base_url=api_url))
+    bolt = AsyncApp(
+        name="bare",
+        signing_secret=SECRET,
+        client=AsyncWebClient(
+            token="xoxb-bench",  # noqa: S106
+            base_url=api_url,
+        ),
+    )
 
     async def noop() -> None:
         return None
@@ -106,8 +122,9 @@ def bare_bolt(api_url: str) -> web.Application:
     return app
 
 
-async def measure(app: web.Application, start: int,
-                  after: Callable[[], Awaitable[None]] | None = None) -> list[float]:
+async def measure(
+    app: web.Application, start: int, after: Callable[[], Awaitable[None]] | None = None
+) -> list[float]:
     runner, url = await serve(app)
     try:
         latencies = await fire(url, start)
@@ -125,16 +142,24 @@ async def main() -> None:
             settings = load_settings(
                 data_dir=data / "almia",
                 policy_file=write_policy(data / "policy.yaml", model.url, timeout_seconds=60),
-                slack={"signing_secret": SECRET, "bot_token": "xoxb-bench",
-                       "api_url": slack.api_url},
+                slack={
+                    "signing_secret": SECRET,
+                    "bot_token": "xoxb-bench",
+                    "api_url": slack.api_url,
+                },
                 web={"enabled": False},
             )
-            almia_app = build_app(settings, adapter_factories=[
-                lambda runtime: SlackAdapter(runtime, shutdown_grace_seconds=0.5)])
+            almia_app = build_app(
+                settings,
+                adapter_factories=[
+                    lambda runtime: SlackAdapter(runtime, shutdown_grace_seconds=0.5)
+                ],
+            )
 
             async def placeholders_posted() -> None:
                 await slack.wait_for(
-                    lambda: len(slack.of("chat.postMessage")) >= EVENTS + 1, within=30)
+                    lambda: len(slack.of("chat.postMessage")) >= EVENTS + 1, within=30
+                )
                 await asyncio.sleep(0.5)  # let any late duplicate show up before counting
 
             almia = await measure(almia_app, 1_000, placeholders_posted)

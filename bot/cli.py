@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -191,6 +194,22 @@ def config_check(
     for key, entry in report["settings"].items():
         setting_table.add_row(key, str(entry["value"]), entry["source"])
     console.print(setting_table)
+
+
+@teams_app.command("package")
+def teams_package(
+    output: Annotated[Path, typer.Option(help="Zip file to write.")] = Path("almia-teams.zip"),
+) -> None:
+    """Build the Teams app package (manifest with your app id, icons) to upload in Teams."""
+    from adapters.teams_package import PackageError, package_command
+
+    settings = _settings()
+    try:
+        written = package_command(output, settings)
+    except PackageError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    Console().print(f"Teams app package written to {written}")
 
 
 class _NoKnowledge:

@@ -94,9 +94,9 @@ class FakeBotConnector:
         return [call for call in self.calls if call.status == 200]
 
     async def wait_for(self, predicate: Callable[[list[ConnectorCall]], bool],
-                       timeout: float = 10.0) -> list[ConnectorCall]:
-        """Poll the recorded calls until ``predicate`` holds (AssertionError after timeout)."""
-        deadline = time.monotonic() + timeout
+                       within: float = 10.0) -> list[ConnectorCall]:
+        """Poll the recorded calls until ``predicate`` holds (AssertionError after ``within`` s)."""
+        deadline = time.monotonic() + within
         while not predicate(self.delivered()):
             if time.monotonic() > deadline:
                 raise AssertionError(f"connector calls never matched: {self.calls!r}")

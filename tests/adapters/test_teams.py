@@ -1,0 +1,337 @@
+"""Teams channel end to end: real activity JSON → /api/messages → fake Bot Connector.
+
+Tokens are signed with a local RSA key served by a loopback OpenID issuer; outbound
+replies use an injected token (no MSAL, no network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.teams import TeamsAdapter, TeamsEndpoints
+from bot.app import RUNTIME, Runtime, build_app
+from bot.settings import load_settings
+from tests.conftest import FakeSearch
+from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+from tests.fakes.model_server import FakeModelServer, write_policy
+from tests.fakes.openid import ISSUER, FakeOpenIdServer, new_key
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:botbuilder.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:botframework.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:msrest.*"),
+    # litellm reads a deprecated pydantic attribute while streaming (intermittently)
+    pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning"),
+]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
+APP_ID = "11111111-2222-3333-4444-555555555555"
+APP_PASSWORD = "not-a-real-secret-but-long-enough-for-hs256"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+OUTBOUND_TOKEN = "outbound-test-token"
+
+
+def fixture(name: str, service_url: str) -> dict[str, Any]:
+    """A saved Teams activity pointed at the fake connector."""
+    activity = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    activity["serviceUrl"] = service_url
+    return activity
+
+
+@dataclass
+class Harness:
+    """The app under test with its fakes."""
+
+    client: TestClient[web.Request, web.Application]
+    connector: FakeBotConnector
+    issuer: FakeOpenIdServer
+    model: FakeModelServer
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.client.app[RUNTIME]  # type: ignore[index]
+
+    def token_for(self, activity: dict[str, Any], **overrides: Any) -> str:
+        return self.issuer.token(self.issuer.claims(APP_ID, activity["serviceUrl"], **overrides))
+
+    async def post(self, activity: dict[str, Any], token: str | None = None,
+                   *, anonymous: bool = False) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token is None and not anonymous:
+            token = self.token_for(activity)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.client.post("/api/messages", data=json.dumps(activity), headers=headers)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    with FakeOpenIdServer() as issuer:
+        async with FakeModelServer() as model, FakeBotConnector() as connector:
+            settings = load_settings(
+                data_dir=tmp_path / "data", _env_file=None,
+                policy_file=write_policy(tmp_path / "policy.yaml", model.url),
+                teams={"app_id": APP_ID, "app_password": APP_PASSWORD, "tenant_id": TENANT},
+                web={"enabled": False})
+            endpoints = TeamsEndpoints(
+                openid_metadata_url=issuer.metadata_url,
+                emulator_openid_metadata_url=issuer.metadata_url,
+                token_issuer=ISSUER, login_url=f"{issuer.base_url}/{TENANT}")
+            app = build_app(settings, knowledge=FakeSearch(), adapter_factories=[  # type: ignore[arg-type]
+                lambda runtime: TeamsAdapter(runtime, endpoints=endpoints,
+                                             outbound_token=lambda: OUTBOUND_TOKEN,
+                                             retry_delays=(0.01, 0.02), stream_interval=0.0)])
+            client = TestClient(TestServer(app, host="127.0.0.1"))
+            await client.start_server()
+            try:
+                yield Harness(client, connector, issuer, model)
+            finally:
+                await client.close()
+
+
+def finals(calls: list[ConnectorCall]) -> list[ConnectorCall]:
+    return [call for call in calls if call.type == "message"]
+
+
+def card_of(call: ConnectorCall) -> dict[str, Any]:
+    assert call.body.get("attachments"), call.body.get("text")
+    return call.body["attachments"][0]["content"]
+
+
+async def test_personal_message_streams_then_sends_a_card(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    started = time.monotonic()
+    response = await harness.post(activity)
+    assert response.status == 200
+    assert time.monotonic() - started < 5
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert calls[0].type == "typing" and calls[0].stream_type is None  # plain typing at once
+    streamed = [call for call in calls if call.stream_type == "streaming"]
+    assert calls[1].stream_type == "informative"
+    assert streamed, "personal chats stream"
+    stream_id = streamed[0].body["entities"][0]["streamId"]
+    sequences = [call.body["entities"][0]["streamSequence"] for call in calls
+                 if call.stream_type in ("informative", "streaming")]
+    assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+    final = finals(calls)[-1]
+    assert final.stream_type == "final"
+    assert final.body["entities"][0]["streamId"] == stream_id
+    card = card_of(final)
+    assert "Réponse du modèle factice" in card["body"][0]["text"]
+    assert [a["data"]["value"] for a in card["actions"]] == [1, -1]
+    assert all(call.authorization == f"Bearer {OUTBOUND_TOKEN}" for call in calls)
+    assert all(call.conversation_id == activity["conversation"]["id"] for call in calls)
+    assert harness.model.requests, "the summary skill reached the model"
+
+
+async def test_channel_mention_is_stripped_and_answered_in_the_thread(harness: Harness) -> None:
+    activity = fixture("message_channel_mention", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert not [call for call in calls if call.stream_type], "no streaming outside 1:1"
+    assert calls[0].conversation_id.endswith(";messageid=1741771211123")
+    user_prompt = harness.model.requests[0]["messages"][-1]["content"]
+    assert "<at>" not in user_prompt and "Almia" not in user_prompt
+    assert "Durand SA" in user_prompt
+    audit = await harness.runtime.store.audit_events()
+    assert audit[0].skill == "call_summary"
+
+
+async def test_channel_message_without_mention_is_ignored(harness: Harness) -> None:
+    activity = fixture("message_channel_mention", harness.connector.url)
+    activity["entities"] = activity["entities"][1:]
+    activity["text"] = "summary une discussion entre collègues"
+    assert (await harness.post(activity)).status == 200
+    await asyncio.sleep(0.2)
+    assert harness.connector.calls == []
+    assert harness.model.requests == []
+
+
+async def test_bot_added_to_team_posts_welcome_and_records_space(harness: Harness) -> None:
+    activity = fixture("conversation_update_bot_added", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    card = card_of(finals(calls)[0])
+    text = json.dumps(card, ensure_ascii=False)
+    assert "almia collections attach" in text
+    assert "teams:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a" in text
+    assert "summary" in text
+    events = await harness.runtime.store.audit_events()
+    assert [event.action for event in events] == ["space_joined"]
+
+
+async def _answered_turn(harness: Harness) -> str:
+    activity = fixture("message_personal", harness.connector.url)
+    await harness.post(activity)
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    turn_id = card_of(finals(calls)[-1])["actions"][0]["data"]["turn_id"]
+    harness.connector.calls.clear()
+    return str(turn_id)
+
+
+async def test_card_submit_records_feedback(harness: Harness) -> None:
+    turn_id = await _answered_turn(harness)
+    activity = fixture("card_submit", harness.connector.url)
+    activity["value"]["turn_id"] = turn_id
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert "Merci" in finals(calls)[0].body["text"]
+    assert (await harness.runtime.store.counts())["feedback"] == 1
+
+
+async def test_card_invoke_records_feedback_in_the_invoke_response(harness: Harness) -> None:
+    turn_id = await _answered_turn(harness)
+    activity = fixture("invoke_card_action", harness.connector.url)
+    activity["value"]["action"]["data"]["turn_id"] = turn_id
+    response = await harness.post(activity)
+    assert response.status == 200
+    assert (await response.json())["statusCode"] == 200
+    assert (await harness.runtime.store.counts())["feedback"] == 1
+
+
+async def test_card_submit_with_missing_fields_gets_a_polite_message(harness: Harness) -> None:
+    activity = fixture("card_submit", harness.connector.url)
+    activity["value"] = {"almia": "feedback"}
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert "pas pu être enregistré" in finals(calls)[0].body["text"]
+    assert (await harness.runtime.store.counts())["feedback"] == 0
+
+
+def _forged(harness: Harness, activity: dict[str, Any]) -> dict[str, str | None]:
+    claims = harness.issuer.claims(APP_ID, activity["serviceUrl"])
+    now = int(time.time())
+    return {
+        "missing": None,
+        "garbage": "not-a-jwt",
+        "unknown key": harness.issuer.token(claims, key=new_key(), kid="unknown-kid"),
+        "endorsed kid, other key": harness.issuer.token(claims, key=new_key()),
+        "alg none": jwt.encode(claims, None, algorithm="none",
+                               headers={"kid": harness.issuer.kid}),
+        "hs256 with the app secret": jwt.encode(claims, APP_PASSWORD, algorithm="HS256",
+                                                headers={"kid": harness.issuer.kid}),
+        "expired": harness.token_for(activity, exp=now - 3600, iat=now - 7200, nbf=now - 7200),
+        "wrong audience": harness.token_for(activity, aud="99999999-0000-0000-0000-000000000000"),
+        "wrong issuer": harness.token_for(activity, iss="https://evil.example.com"),
+        "serviceurl mismatch": harness.token_for(activity, serviceurl="https://evil.example.com/"),
+    }
+
+
+async def test_forged_tokens_are_401_and_run_nothing(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    before = await harness.runtime.store.counts()
+    for name, token in _forged(harness, activity).items():
+        response = await harness.post(activity, token=token, anonymous=token is None)
+        assert response.status == 401, name
+    await asyncio.sleep(0.2)
+    assert harness.connector.calls == []
+    assert harness.model.requests == []
+    assert await harness.runtime.store.counts() == before
+
+
+async def test_other_tenant_is_refused(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    activity["conversation"]["tenantId"] = "00000000-1111-2222-3333-444444444444"
+    activity["channelData"]["tenant"]["id"] = "00000000-1111-2222-3333-444444444444"
+    assert (await harness.post(activity)).status == 403
+    await asyncio.sleep(0.1)
+    assert harness.connector.calls == []
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"text": "no type"}'])
+async def test_malformed_bodies_are_400(harness: Harness, body: bytes) -> None:
+    response = await harness.client.post("/api/messages", data=body,
+                                         headers={"Content-Type": "application/json"})
+    assert response.status == 400
+
+
+async def test_unknown_activity_type_is_acknowledged(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    activity["type"] = "messageReaction"
+    assert (await harness.post(activity)).status == 200
+    await asyncio.sleep(0.1)
+    assert harness.connector.calls == []
+
+
+async def test_empty_text_gets_a_polite_reply(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    activity["text"] = "   "
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert finals(calls)[-1].body.get("text")
+    assert harness.model.requests == []
+
+
+async def test_unreadable_attachment_is_explained(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    activity["text"] = ""
+    activity["attachments"] = [{
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "contentUrl": "https://contoso.sharepoint.com/personal/x/Documents/notes.docx",
+        "name": "notes.docx",
+        "content": {"downloadUrl": "https://contoso.sharepoint.com/download", "fileType": "docx"},
+    }]
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert "pièces jointes" in finals(calls)[0].body["text"]
+
+
+def _refuse_streaming(status: int) -> Callable[[dict[str, Any]], int | None]:
+    def refuse(body: dict[str, Any]) -> int | None:
+        streamed = any(e.get("type") == "streaminfo" for e in body.get("entities") or [])
+        return status if streamed and body.get("type") == "typing" else None
+    return refuse
+
+
+async def test_refused_streaming_falls_back_to_one_message(harness: Harness) -> None:
+    harness.connector.refuse = _refuse_streaming(403)
+    activity = fixture("message_personal", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    final = finals(calls)[-1]
+    assert final.stream_type is None
+    assert "Réponse du modèle factice" in card_of(final)["body"][0]["text"]
+    refused = [call for call in harness.connector.calls if call.status == 403]
+    assert len(refused) == 1, "streaming is not retried once refused"
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+async def test_transient_connector_errors_are_retried(harness: Harness, status: int) -> None:
+    harness.connector.failures = [status, status]
+    activity = fixture("message_channel_mention", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    assert finals(calls)
+    assert [call.status for call in harness.connector.calls[:3]] == [status, status, 200]
+
+
+async def test_too_large_reply_is_split_and_sent(harness: Harness) -> None:
+    harness.connector.refuse = lambda body: 413 if body.get("attachments") else None
+    activity = fixture("message_channel_mention", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(
+        lambda calls: any("factice" in (call.body.get("text") or "") for call in calls))
+    assert any(call.status == 413 for call in harness.connector.calls)
+    assert finals(calls)
+
+
+async def test_permanent_failure_ends_with_a_polite_message(harness: Harness) -> None:
+    harness.connector.refuse = lambda body: 400 if body.get("attachments") else None
+    activity = fixture("message_channel_mention", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    calls = await harness.connector.wait_for(
+        lambda calls: any("Désolé" in (call.body.get("text") or "") for call in calls))
+    assert calls
+    counts = await harness.runtime.store.counts()
+    assert counts["turns"] >= 1, "the answer is kept in the store"
