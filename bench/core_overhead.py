@@ -39,8 +39,10 @@ app = web.Application()
 app.router.add_post("/api/chat", handle)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
-NOTES = ("Client : j'appelle au sujet de mon sinistre du 3 mars. Conseiller : je vais ouvrir le "
-         "dossier et je vous rappelle demain. Attention, le client est mécontent du délai.")
+NOTES = (
+    "Client : j'appelle au sujet de mon sinistre du 3 mars. Conseiller : je vais ouvrir le "
+    "dossier et je vous rappelle demain. Attention, le client est mécontent du délai."
+)
 
 
 def _free_port() -> int:
@@ -80,8 +82,9 @@ async def _run(url: str, concurrency: int, total: int) -> tuple[list[float], flo
             thread = f"bench-{concurrency}-{index}"
             for _ in range(per_conversation):
                 started = time.perf_counter()
-                async with session.post(url, json={"text": f"summary {NOTES}", "thread": thread,
-                                                   "user": f"u{index}"}) as response:
+                async with session.post(
+                    url, json={"text": f"summary {NOTES}", "thread": thread, "user": f"u{index}"}
+                ) as response:
                     await response.read()
                     if response.status != 200:
                         raise RuntimeError(f"HTTP {response.status}")
@@ -94,8 +97,11 @@ async def _run(url: str, concurrency: int, total: int) -> tuple[list[float], flo
 
 
 def _p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 \
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+        if len(values) > 1
         else values[0]
+    )
 
 
 async def main(messages: int) -> None:
@@ -103,14 +109,25 @@ async def main(messages: int) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="almia-bench-"))
         policy = write_policy(workdir / "policy.yaml", model.url)
         almia_port, bare_port = _free_port(), _free_port()
-        env = {**os.environ, "ALMIA_DATA_DIR": str(workdir / "data"),
-               "ALMIA_POLICY_FILE": str(policy), "ALMIA_LOG_LEVEL": "WARNING",
-               "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        almia = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(almia_port)],
-                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "ALMIA_DATA_DIR": str(workdir / "data"),
+            "ALMIA_POLICY_FILE": str(policy),
+            "ALMIA_LOG_LEVEL": "WARNING",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+        almia = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(almia_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        bare = subprocess.Popen(
+            [sys.executable, "-c", BARE_SERVER, str(bare_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             almia_url = f"http://127.0.0.1:{almia_port}/api/chat"
             bare_url = f"http://127.0.0.1:{bare_port}/api/chat"
@@ -125,12 +142,18 @@ async def main(messages: int) -> None:
                 for name, url in (("bare", bare_url), ("almia", almia_url)):
                     latencies, throughput = await _run(url, concurrency, total)
                     results[name] = _p(latencies, 99)
-                    print(f"{concurrency:>4} {name:>6} {_p(latencies, 50):>8.1f} "
-                          f"{_p(latencies, 99):>8.1f} {throughput:>8.1f}")
-                print(f"{concurrency:>4}  p99 ratio almia/bare = {results['almia'] / results['bare']:.1f}x")
+                    print(
+                        f"{concurrency:>4} {name:>6} {_p(latencies, 50):>8.1f} "
+                        f"{_p(latencies, 99):>8.1f} {throughput:>8.1f}"
+                    )
+                print(
+                    f"{concurrency:>4}  p99 ratio almia/bare = {results['almia'] / results['bare']:.1f}x"
+                )
             await _run(almia_url, 50, messages)
-            print(f"RSS after start-up + warm-up: {rss_start:.0f} MB; "
-                  f"after {messages} more messages: {_rss_mb(almia.pid):.0f} MB")
+            print(
+                f"RSS after start-up + warm-up: {rss_start:.0f} MB; "
+                f"after {messages} more messages: {_rss_mb(almia.pid):.0f} MB"
+            )
             print(f"fake model requests served: {len(model.requests)}")
         finally:
             for process in (almia, bare):
