@@ -9,10 +9,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.chunking import CHUNKER_VERSION, chunk_document, chunk_id, indexed_text
+from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, chunk_id, indexed_text
 from knowledge.collections import (
     from_metadata,
     new_collection_info,
@@ -21,7 +21,7 @@ from knowledge.collections import (
     validate_name,
     validate_space,
 )
-from knowledge.embeddings import Embedder, build_embedder
+from knowledge.embeddings import Embedder, Vectors, build_embedder
 from knowledge.index import ChromaIndex, Metadata, StoredChunk
 from knowledge.lexical import FrenchAnalyzer, LexicalIndex
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
@@ -58,6 +58,22 @@ def iter_files(paths: Sequence[Path]) -> Iterator[tuple[Path, str, bool]]:
                     yield found, f"{path.resolve().name}/{relative.as_posix()}", False
         else:
             yield path, path.name, True
+
+
+@dataclass(frozen=True)
+class _PendingFile:
+    """A parsed, chunked file waiting for its embeddings."""
+
+    index: int
+    path: Path
+    source: str
+    content_hash: str
+    replaces: bool
+    document: LoadedDocument
+    chunks: list[Chunk]
+
+
+_Stored = tuple[_PendingFile, FileOutcome]
 
 
 class KnowledgeBase:
@@ -97,6 +113,13 @@ class KnowledgeBase:
         if reranker is None and settings.rerank_url:
             reranker = HttpReranker(settings.rerank_url, settings.rerank_model)
         return cls(ChromaIndex.open(data_dir, embedder, chroma_url), embedder, settings, reranker)
+
+    @property
+    def dense_weight(self) -> float:
+        """Weight of the dense score in the fused score (setting, else the embedder's tuned value)."""
+        if self._settings.dense_weight is not None:
+            return self._settings.dense_weight
+        return float(getattr(self._embedder, "default_dense_weight", 0.5))
 
     @property
     def embedder(self) -> Embedder:
@@ -294,18 +317,37 @@ class KnowledgeBase:
                 "supprimez-la et réindexez, ou changez knowledge.embedder"
             )
         report = IngestReport(collection)
-        for path, source, explicit in iter_files(paths):
-            if not explicit and path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                outcome = FileOutcome(
-                    str(path),
-                    Outcome.SKIPPED,
-                    message=f"extension {path.suffix or '(aucune)'} ignorée",
-                )
-            else:
-                outcome = await self._ingest_file(path, source, collection)
-            report.files.append(outcome)
+        slots: list[FileOutcome | None] = []
+        pending: list[_PendingFile] = []
+        known = await asyncio.to_thread(self._index.document_hashes, collection)
+        # Storing batch N (Chroma, in a thread) overlaps embedding batch N + 1.
+        store: asyncio.Task[list[_Stored]] | None = None
+
+        def record(index: int, outcome: FileOutcome) -> None:
+            slots[index] = outcome
             if progress is not None:
                 progress(outcome)
+
+        for path, source, explicit in iter_files(paths):
+            slots.append(None)
+            index = len(slots) - 1
+            if not explicit and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                message = f"extension {path.suffix or '(aucune)'} ignorée"
+                record(index, FileOutcome(str(path), Outcome.SKIPPED, message=message))
+                continue
+            prepared = await self._prepare_file(index, path, source, known)
+            if isinstance(prepared, FileOutcome):
+                record(index, prepared)
+                continue
+            pending.append(prepared)
+            if sum(len(item.chunks) for item in pending) >= self._settings.embedder_batch_size:
+                store = await self._dispatch(pending, store, collection, record)
+                pending = []
+        store = await self._dispatch(pending, store, collection, record)
+        if store is not None:
+            for item, outcome in await store:
+                record(item.index, outcome)
+        report.files = [outcome for outcome in slots if outcome is not None]
         if any(item.outcome in (Outcome.ADDED, Outcome.UPDATED) for item in report.files):
             await self._touch(collection)
         report.seconds = time.perf_counter() - started
@@ -318,7 +360,7 @@ class KnowledgeBase:
         return digest.hexdigest()
 
     def _prepare(
-        self, path: Path, source: str, collection: str
+        self, path: Path, source: str, known: dict[str, str]
     ) -> tuple[str, str | None, LoadedDocument | None]:
         """Blocking part before embedding: read, hash, compare with the stored hash, parse."""
         max_bytes = self._settings.max_file_mb * 1_048_576
@@ -333,56 +375,138 @@ class KnowledgeBase:
         except OSError as error:
             raise KnowledgeError(f"lecture impossible : {error.strerror or error}") from error
         content_hash = self._fingerprint(data)
-        stored = self._index.source_hash(collection, source)
+        stored = known.get(source)
         if stored == content_hash:
             return content_hash, stored, None
         return content_hash, stored, load_bytes(data, path.suffix, path.stem)
 
-    async def _ingest_file(self, path: Path, source: str, collection: str) -> FileOutcome:
+    async def _dispatch(
+        self,
+        pending: Sequence[_PendingFile],
+        previous: asyncio.Task[list[_Stored]] | None,
+        collection: str,
+        record: Callable[[int, FileOutcome], None],
+    ) -> asyncio.Task[list[_Stored]] | None:
+        """Embed a batch, wait for the previous batch's store, start storing this one."""
+        embedded = await self._embed(pending) if pending else []
+        if previous is not None:
+            for item, outcome in await previous:
+                record(item.index, outcome)
+        if isinstance(embedded, list):
+            for item, outcome in embedded:
+                record(item.index, outcome)
+            return None
+        return asyncio.create_task(
+            asyncio.to_thread(self._store_batch, list(pending), embedded, collection)
+        )
+
+    async def _prepare_file(
+        self, index: int, path: Path, source: str, known: dict[str, str]
+    ) -> _PendingFile | FileOutcome:
+        """Read, compare hashes, parse and chunk one file; an outcome if nothing is to embed."""
         try:
             content_hash, stored, document = await asyncio.to_thread(
-                self._prepare, path, source, collection
+                self._prepare, path, source, known
             )
             if document is None:
                 return FileOutcome(str(path), Outcome.UNCHANGED)
-            chunks = chunk_document(
-                document, self._settings.chunk_size, self._settings.chunk_overlap
-            )
-            texts = [indexed_text(document.title, chunk.sections, chunk.text) for chunk in chunks]
-            vectors = await self._embedder.embed_documents(texts)
-            ids = [chunk_id(source, content_hash, chunk.ordinal) for chunk in chunks]
-            metadatas = [
-                self._chunk_metadata(path, source, content_hash, document, chunk)
-                for chunk in chunks
-            ]
-
-            def store() -> None:
-                self._index.add(
-                    collection, ids, vectors, [chunk.text for chunk in chunks], metadatas
-                )
-                self._index.delete_source(collection, source, keep_hash=content_hash)
-
-            await asyncio.to_thread(store)
+            settings = self._settings
+            chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
         except KnowledgeError as error:
             return FileOutcome(str(path), Outcome.FAILED, message=str(error))
-        except (
-            Exception
-        ) as error:  # a loader library choking on a malformed file must not stop the batch
+        except Exception as error:  # a library choking on one file must not stop the batch
             logger.warning("ingest %s failed", path, exc_info=True)
             return FileOutcome(
                 str(path), Outcome.FAILED, message=f"{type(error).__name__}: {error}"
             )
-        return FileOutcome(
-            str(path), Outcome.UPDATED if stored else Outcome.ADDED, chunks=len(chunks)
-        )
+        return _PendingFile(index, path, source, content_hash, stored is not None, document, chunks)
+
+    async def _embed(self, pending: Sequence[_PendingFile]) -> Vectors | list[_Stored]:
+        """Embed the chunks of several files in one call; on failure, a failed outcome per file."""
+        texts = [
+            indexed_text(item.document.title, chunk.sections, chunk.text)
+            for item in pending
+            for chunk in item.chunks
+        ]
+        try:
+            return await self._embedder.embed_documents(texts)
+        except Exception as error:  # embedding failure fails these files, not the run
+            logger.warning("embedding %d chunks failed", len(texts), exc_info=True)
+            message = str(error) if isinstance(error, KnowledgeError) else repr(error)
+            return [
+                (
+                    item,
+                    FileOutcome(str(item.path), Outcome.FAILED, message=f"embedding : {message}"),
+                )
+                for item in pending
+            ]
+
+    def _store_batch(
+        self, pending: Sequence[_PendingFile], vectors: Vectors, collection: str
+    ) -> list[_Stored]:
+        """Blocking: one upsert for the whole batch (file by file if it fails), then old chunks out."""
+        rows = [
+            (
+                chunk_id(item.source, item.content_hash, chunk.ordinal),
+                chunk.text,
+                self._chunk_metadata(
+                    item.path, item.source, item.content_hash, item.document, chunk
+                ),
+            )
+            for item in pending
+            for chunk in item.chunks
+        ]
+        try:
+            self._index.add(
+                collection,
+                [row[0] for row in rows],
+                vectors,
+                [row[1] for row in rows],
+                [row[2] for row in rows],
+            )
+        except Exception:  # retry file by file so one bad file fails alone
+            logger.warning("batch upsert failed, retrying file by file", exc_info=True)
+            return self._store_files(pending, vectors, collection)
+        return [(item, self._replace_old(item, collection)) for item in pending]
+
+    def _store_files(
+        self, pending: Sequence[_PendingFile], vectors: Vectors, collection: str
+    ) -> list[_Stored]:
+        results: list[_Stored] = []
+        offset = 0
+        for item in pending:
+            count = len(item.chunks)
+            rows = vectors[offset : offset + count]
+            offset += count
+            ids = [chunk_id(item.source, item.content_hash, chunk.ordinal) for chunk in item.chunks]
+            metadatas = [
+                self._chunk_metadata(
+                    item.path, item.source, item.content_hash, item.document, chunk
+                )
+                for chunk in item.chunks
+            ]
+            try:
+                texts = [chunk.text for chunk in item.chunks]
+                self._index.add(collection, ids, rows, texts, metadatas)
+            except Exception as error:  # one store failure fails one file
+                logger.warning("storing %s failed", item.path, exc_info=True)
+                failed = FileOutcome(str(item.path), Outcome.FAILED, message=repr(error))
+                results.append((item, failed))
+                continue
+            results.append((item, self._replace_old(item, collection)))
+        return results
+
+    def _replace_old(self, item: _PendingFile, collection: str) -> FileOutcome:
+        """Delete a replaced file's chunks of older content; the file's outcome."""
+        if item.replaces:
+            self._index.delete_source(collection, item.source, keep_hash=item.content_hash)
+            return FileOutcome(str(item.path), Outcome.UPDATED, chunks=len(item.chunks))
+        return FileOutcome(str(item.path), Outcome.ADDED, chunks=len(item.chunks))
 
     @staticmethod
     def _chunk_metadata(
-        path: Path, source: str, content_hash: str, document: LoadedDocument, chunk: object
+        path: Path, source: str, content_hash: str, document: LoadedDocument, chunk: Chunk
     ) -> Metadata:
-        from knowledge.chunking import Chunk
-
-        assert isinstance(chunk, Chunk)
         metadata: dict[str, str | int | float | bool] = {
             "source": source,
             "document": path.name,
@@ -410,13 +534,15 @@ class KnowledgeBase:
         space: str | None = None,
         collections: Sequence[str] | None = None,
         k: int = 5,
+        dense_weight: float | None = None,
     ) -> list[Passage]:
         """Best ``k`` passages for ``query``.
 
         With ``collections``, searches exactly those (admin use, no space check).
         Otherwise searches the collections attached to ``space`` plus company-wide
         ones (only company-wide ones when ``space`` is None). Collections outside
-        that set are never queried.
+        that set are never queried. ``dense_weight`` overrides the setting (1.0:
+        dense ranking only, 0.0: lexical only), for benchmarks and tuning.
         """
         text = truncate_query(query, self._settings.max_query_chars)
         if not text or k <= 0:
@@ -438,7 +564,8 @@ class KnowledgeBase:
         vector = await self._embedder.embed_query(text)
         terms = self._analyzer(text)
         candidates = await asyncio.to_thread(self._candidates, targets, vector, terms)
-        ranked = rank(candidates, self._settings.dense_weight)
+        weight = self.dense_weight if dense_weight is None else dense_weight
+        ranked = rank(candidates, weight)
         if self._reranker is not None and ranked:
             ranked = await self._rerank(text, ranked[: max(k, 20)])
         return [to_passage(candidate) for candidate in ranked[:k]]

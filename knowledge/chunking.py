@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from knowledge.loaders import Block, LoadedDocument
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 # Sentence end: . ! ? … ; followed by space and a capital, digit, quote or bullet.
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•\-–])")
@@ -28,7 +28,7 @@ _ABBREVIATION = re.compile(
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document: its text, first heading path, page and position."""
+    """A passage of a document: its text, main heading path, first page and position."""
 
     ordinal: int
     text: str
@@ -83,6 +83,14 @@ def _units(blocks: list[Block], limit: int) -> Iterator[_Unit]:
                 yield _Unit(piece, block.section, block.page)
 
 
+def _main_section(units: list[_Unit]) -> str | None:
+    """The heading path holding most of a chunk's text (what a citation should name)."""
+    weights: dict[str | None, int] = {}
+    for unit in units:
+        weights[unit.section] = weights.get(unit.section, 0) + len(unit.text)
+    return max(weights, key=lambda section: weights[section])
+
+
 def chunk_document(
     document: LoadedDocument, chunk_size: int = 1000, overlap: int = 150
 ) -> list[Chunk]:
@@ -102,7 +110,7 @@ def chunk_document(
             Chunk(
                 ordinal=len(chunks),
                 text="\n".join(unit.text for unit in current),
-                section=current[0].section,
+                section=_main_section(current),
                 page=current[0].page,
                 sections=sections,
             )

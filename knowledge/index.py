@@ -162,11 +162,13 @@ class ChromaIndex:
 
     # ------------------------------------------------------------ chunks
 
-    def source_hash(self, name: str, source: str) -> str | None:
-        """Content hash stored for a document, or None if the document is not indexed."""
-        result = self.collection(name).get(where={"source": source}, limit=1, include=["metadatas"])
-        metadatas = result.get("metadatas") or []
-        return str(metadatas[0].get("content_hash")) if metadatas else None
+    def document_hashes(self, name: str) -> dict[str, str]:
+        """``{source: content hash}`` of every indexed document (reads one chunk per document)."""
+        found = self.collection(name).get(where={"ordinal": 0}, include=["metadatas"])
+        return {
+            str(metadata.get("source")): str(metadata.get("content_hash"))
+            for metadata in found.get("metadatas") or []
+        }
 
     def add(
         self,

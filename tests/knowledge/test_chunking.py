@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from knowledge.chunking import chunk_document, chunk_id, indexed_text, split_sentences
+from knowledge.loaders import Block, LoadedDocument
+
+
+def test_sentences_keep_french_abbreviations() -> None:
+    text = "M. Durand signe le contrat (art. 3). Le délai est de 30 jours ! Ensuite, voir p. 4."
+    assert split_sentences(text) == [
+        "M. Durand signe le contrat (art. 3).",
+        "Le délai est de 30 jours !",
+        "Ensuite, voir p. 4.",
+    ]
+
+
+def test_chunks_respect_size_keep_sections_and_overlap() -> None:
+    sentence = "L'assuré transmet les pièces justificatives au gestionnaire du dossier. "
+    blocks = [
+        Block(sentence * 12, "Sinistre > Pièces", 2),
+        Block("Indemnisation sous 30 jours.", "Sinistre > Délais", 3),
+    ]
+    chunks = chunk_document(LoadedDocument("Guide", blocks), chunk_size=300, overlap=80)
+
+    assert all(len(chunk.text) <= 300 for chunk in chunks)
+    assert [chunk.ordinal for chunk in chunks] == list(range(len(chunks)))
+    assert chunks[0].section == "Sinistre > Pièces" and chunks[0].page == 2
+    assert chunks[-1].section == "Sinistre > Délais" and chunks[-1].page == 3
+    first_tail = chunks[0].text.splitlines()[-1]
+    assert chunks[1].text.startswith(first_tail)
+
+
+def test_small_sections_merge_and_keep_every_heading() -> None:
+    blocks = [
+        Block("Trois jours.", "Télétravail > Jours"),
+        Block("Un écran.", "Télétravail > Équipement"),
+    ]
+    (chunk,) = chunk_document(LoadedDocument("Politique", blocks), chunk_size=500, overlap=50)
+    assert chunk.sections == ("Télétravail > Jours", "Télétravail > Équipement")
+    assert indexed_text("Politique", chunk.sections, chunk.text).startswith(
+        "Politique — Télétravail > Jours — Télétravail > Équipement\n"
+    )
+
+
+def test_long_sentence_is_split_by_words() -> None:
+    chunks = chunk_document(LoadedDocument("T", [Block("mot " * 500)]), chunk_size=200, overlap=0)
+    assert len(chunks) >= 10 and all(len(chunk.text) <= 200 for chunk in chunks)
+
+
+def test_chunk_ids_are_stable_and_content_dependent() -> None:
+    assert chunk_id("docs/a.md", "abc123" * 5, 3) == chunk_id("docs/a.md", "abc123" * 5, 3)
+    assert chunk_id("docs/a.md", "abc123" * 5, 3) != chunk_id("docs/a.md", "def456" * 5, 3)
+    assert chunk_id("docs/a.md", "abc123" * 5, 3) != chunk_id("docs/b.md", "abc123" * 5, 3)
