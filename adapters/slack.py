@@ -47,7 +47,6 @@ from adapters.slack_render import (
 )
 from bot.i18n import detect_locale, t
 from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
-from bot.store import AuditEntry
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -361,10 +360,8 @@ class SlackAdapter:
             text="", user=User(id=f"slack:{team}:{inviter or event.get('user', '')}"),
             space=Space(id=space, kind="channel"), channel=Channel.SLACK, thread_id=channel,
         )
-        await self._assistant.store.record_event(
-            message, AuditEntry(action="space_joined", outcome="ok",
-                                details={"team_id": team, "channel_id": channel,
-                                         "inviter": inviter or None}),
+        await self._assistant.store.record_space_joined(
+            message, {"team_id": team, "channel_id": channel, "inviter": inviter or None}
         )
 
     # -- delivery --------------------------------------------------------------------------

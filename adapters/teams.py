@@ -52,7 +52,6 @@ from adapters.teams_cards import (
 )
 from bot.app import Runtime
 from bot.messages import Channel, Delta, Locale, Message, Progress, Reply, Space, User
-from bot.store import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -348,9 +347,8 @@ class TeamsAdapter:
         message = Message(text="", user=self._user(body), space=space, channel=Channel.TEAMS,
                           thread_id=(body.get("conversation") or {}).get("id", ""), raw=body)
         try:
-            await self._runtime.store.record_event(message, AuditEntry(
-                action="space_joined", outcome="ok",
-                details={"space": space.id, "kind": space.kind, "team": team_id}))
+            await self._runtime.store.record_space_joined(
+                message, {"space": space.id, "kind": space.kind, "team": team_id})
         except Exception:
             log.exception("teams: could not record joining %s", space.id)
         locale = _locale(body.get("locale")) or "fr"

@@ -388,6 +388,10 @@ class LiteLLMProvider:
         litellm.telemetry = False
         litellm.drop_params = True
         litellm.suppress_debug_info = True
+        # we record usage ourselves; litellm's own logging costs CPU and may hold prompt text
+        litellm.turn_off_message_logging = True
+        litellm.disable_streaming_logging = True
+        litellm.disable_hf_tokenizer_download = True  # never fetch a tokenizer at run time
         self._module: ModuleType = litellm
 
     def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> ProviderStream:

@@ -7,25 +7,33 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
 from bot.llm import ChatTurn, UsageRecord
 from bot.messages import Message, Reply
-from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
+from bot.store.tables import (
+    AuditEvent,
+    Base,
+    Conversation,
+    Feedback,
+    SpaceRecord,
+    Turn,
+    UsageEvent,
+)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
@@ -90,12 +98,13 @@ class Store:
         """The last ``limit`` turns of the message's thread, oldest first."""
         if limit <= 0:
             return ()
-        async with self._sessions() as session:
+        turns = Turn.__table__
+        async with self._engine.connect() as connection:
             rows = (
-                await session.execute(
-                    select(Turn.role, Turn.text)
-                    .where(Turn.conversation_id == conversation_key(message))
-                    .order_by(Turn.created_at.desc(), Turn.id.desc())
+                await connection.execute(
+                    select(turns.c.role, turns.c.text)
+                    .where(turns.c.conversation_id == conversation_key(message))
+                    .order_by(turns.c.created_at.desc(), turns.c.id.desc())
                     .limit(limit)
                 )
             ).all()
@@ -115,62 +124,91 @@ class Store:
         now = datetime.now(UTC)
         key = conversation_key(message)
         answer_id = uuid.uuid4().hex
-        async with self._sessions() as session, session.begin():
-            conversation = await session.get(Conversation, key)
-            if conversation is None:
-                session.add(
-                    Conversation(
-                        id=key,
-                        channel=message.channel.value,
-                        space_id=message.space.id,
-                        thread_id=message.thread_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                await session.flush()
-            else:
-                conversation.updated_at = now
-            session.add(
-                Turn(
-                    id=uuid.uuid4().hex,
-                    conversation_id=key,
-                    role="user",
-                    text=message.text,
-                    user_id=message.user.id,
-                    skill=reply.skill,
-                    model_alias=None,
-                    citations=None,
-                    created_at=now,
-                )
-            )
-            session.add(
-                Turn(
-                    id=answer_id,
-                    conversation_id=key,
-                    role="assistant",
-                    text=reply.text,
-                    user_id=message.user.id,
-                    skill=reply.skill,
-                    model_alias=reply.model,
-                    citations=json.dumps([asdict(citation) for citation in reply.citations],
-                                         ensure_ascii=False),
-                    # strictly after the question, whatever the clock resolution
-                    created_at=now.replace(microsecond=min(now.microsecond + 1, 999_999)),
-                )
-            )
-            self._add_usage(session, message, usage, answer_id, now)
-            self._add_audit(session, message, audit, now)
+        upsert = self._insert(Conversation).values(
+            id=key, channel=message.channel.value, space_id=message.space.id,
+            thread_id=message.thread_id, created_at=now, updated_at=now,
+        ).on_conflict_do_update(index_elements=["id"], set_={"updated_at": now})
+        turns = [
+            {"id": uuid.uuid4().hex, "conversation_id": key, "role": "user",
+             "text": message.text, "user_id": message.user.id, "skill": reply.skill,
+             "model_alias": None, "citations": None, "created_at": now},
+            {"id": answer_id, "conversation_id": key, "role": "assistant", "text": reply.text,
+             "user_id": message.user.id, "skill": reply.skill, "model_alias": reply.model,
+             "citations": json.dumps([asdict(citation) for citation in reply.citations],
+                                     ensure_ascii=False),
+             # strictly after the question, whatever the clock resolution
+             "created_at": now + timedelta(microseconds=1)},
+        ]
+        async with self._engine.begin() as connection:
+            await connection.execute(upsert)
+            await connection.execute(insert(Turn), turns)
+            await self._write_events(connection, message, usage, audit, answer_id, now)
         return answer_id
 
     async def record_event(
         self, message: Message, audit: AuditEntry, usage: Sequence[UsageRecord] = ()
     ) -> None:
         """Store an audit event (and any model calls) without conversation content."""
+        async with self._engine.begin() as connection:
+            await self._write_events(connection, message, usage, audit, None, datetime.now(UTC))
+
+    async def record_space_joined(self, message: Message,
+                                  details: dict[str, Any] | None = None) -> None:
+        """Remember a space the assistant was added to, with its audit event, in one transaction.
+
+        ``message`` carries the space and who added the assistant (no text). Joining the
+        same space again refreshes its name and marks it active.
+        """
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
-            self._add_usage(session, message, usage, None, now)
-            self._add_audit(session, message, audit, now)
+        space = message.space
+        statement = self._insert(SpaceRecord).values(
+            id=space.id, channel=message.channel.value, kind=space.kind, name=space.name[:256],
+            joined_by=message.user.id or None, joined_at=now, active=True,
+        ).on_conflict_do_update(
+            index_elements=["id"], set_={"name": space.name[:256], "active": True}
+        )
+        audit = AuditEntry(action="space_joined", outcome="ok", details=details)
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
+            await self._write_events(connection, message, (), audit, None, now)
+
+    async def spaces(self) -> list[SpaceRecord]:
+        """Every space recorded, oldest first."""
+        async with self._sessions() as session:
+            return list(await session.scalars(select(SpaceRecord).order_by(SpaceRecord.joined_at)))
+
+    def _insert(self, table: type[Base]) -> Any:
+        """A dialect-specific INSERT that supports ON CONFLICT."""
+        insert_for = postgres_insert if self.dialect == "postgresql" else sqlite_insert
+        return insert_for(table)
+
+    @staticmethod
+    async def _write_events(
+        connection: AsyncConnection,
+        message: Message,
+        usage: Sequence[UsageRecord],
+        audit: AuditEntry,
+        turn_id: str | None,
+        now: datetime,
+    ) -> None:
+        if usage:
+            await connection.execute(insert(UsageEvent), [
+                {"created_at": now, "turn_id": turn_id, "user_id": message.user.id,
+                 "space_id": message.space.id, "channel": message.channel.value,
+                 "skill": record.skill, "role": record.role, "model_alias": record.alias,
+                 "hosting": record.hosting, "data_class": record.data_class.label,
+                 "prompt_tokens": record.prompt_tokens,
+                 "completion_tokens": record.completion_tokens, "cost": record.cost,
+                 "latency_ms": record.latency_ms, "outcome": record.outcome,
+                 "error": record.error[:500] if record.error else None}
+                for record in usage
+            ])
+        await connection.execute(insert(AuditEvent).values(
+            created_at=now, action=audit.action, user_id=message.user.id,
+            space_id=message.space.id, channel=message.channel.value, skill=audit.skill,
+            model_alias=audit.model_alias, data_class=audit.data_class, outcome=audit.outcome,
+            details=json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
+        ))
 
     async def record_feedback(
         self, turn_id: str, user_id: str, value: int, comment: str | None = None
@@ -184,9 +222,7 @@ class Store:
                 return False
             values = {"turn_id": turn_id, "user_id": user_id, "value": value,
                       "comment": comment, "created_at": now}
-            insert = postgres_insert if self.dialect == "postgresql" else sqlite_insert
-            statement = insert(Feedback).values(**values)
-            statement = statement.on_conflict_do_update(
+            statement = self._insert(Feedback).values(**values).on_conflict_do_update(
                 index_elements=["turn_id", "user_id"],
                 set_={"value": value, "comment": comment, "created_at": now},
             )
@@ -197,7 +233,7 @@ class Store:
         """Row counts per table (for tests and `almia config check`)."""
         result = {}
         async with self._sessions() as session:
-            for table in (Conversation, Turn, UsageEvent, AuditEvent, Feedback):
+            for table in (Conversation, Turn, UsageEvent, AuditEvent, Feedback, SpaceRecord):
                 count = await session.scalar(select(func.count()).select_from(table))
                 result[table.__tablename__] = int(count or 0)
         return result
@@ -217,54 +253,6 @@ class Store:
                 select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
             )
             return list(rows)
-
-    @staticmethod
-    def _add_usage(
-        session: AsyncSession,
-        message: Message,
-        usage: Sequence[UsageRecord],
-        turn_id: str | None,
-        now: datetime,
-    ) -> None:
-        for record in usage:
-            session.add(
-                UsageEvent(
-                    created_at=now,
-                    turn_id=turn_id,
-                    user_id=message.user.id,
-                    space_id=message.space.id,
-                    channel=message.channel.value,
-                    skill=record.skill,
-                    role=record.role,
-                    model_alias=record.alias,
-                    hosting=record.hosting,
-                    data_class=record.data_class.label,
-                    prompt_tokens=record.prompt_tokens,
-                    completion_tokens=record.completion_tokens,
-                    cost=record.cost,
-                    latency_ms=record.latency_ms,
-                    outcome=record.outcome,
-                    error=(record.error or None) and record.error[:500],
-                )
-            )
-
-    @staticmethod
-    def _add_audit(session: AsyncSession, message: Message, audit: AuditEntry,
-                   now: datetime) -> None:
-        session.add(
-            AuditEvent(
-                created_at=now,
-                action=audit.action,
-                user_id=message.user.id,
-                space_id=message.space.id,
-                channel=message.channel.value,
-                skill=audit.skill,
-                model_alias=audit.model_alias,
-                data_class=audit.data_class,
-                outcome=audit.outcome,
-                details=json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
-            )
-        )
 
 
 def _upgrade_to_head(connection: Connection) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -119,3 +120,17 @@ class Feedback(Base):
     value: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpaceRecord(Base):
+    """A space the assistant was added to: a Teams team or channel, a Slack channel."""
+
+    __tablename__ = "spaces"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    joined_by: Mapped[str | None] = mapped_column(String(256))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean)

@@ -141,10 +141,8 @@ async def test_url_verification_echoes_the_challenge(almia: Harness) -> None:
 
 async def test_mention_gets_placeholder_then_one_answer_in_the_thread(almia: Harness) -> None:
     almia.model.delay_seconds = 0.3  # long enough for a streamed preview
-    started = time.monotonic()
     response = await almia.event(fixture("event_app_mention.json"))
-    assert response.status == 200
-    assert time.monotonic() - started < 3
+    assert response.status == 200  # acknowledged; the answer follows (timings: bench/slack_ack.py)
     await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
     await almia.settled()
 

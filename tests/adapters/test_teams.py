@@ -111,10 +111,8 @@ def card_of(call: ConnectorCall) -> dict[str, Any]:
 
 async def test_personal_message_streams_then_sends_a_card(harness: Harness) -> None:
     activity = fixture("message_personal", harness.connector.url)
-    started = time.monotonic()
     response = await harness.post(activity)
-    assert response.status == 200
-    assert time.monotonic() - started < 5
+    assert response.status == 200  # acknowledged; the answer follows (timings: bench/teams_latency.py)
     calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
     assert calls[0].type == "typing" and calls[0].stream_type is None  # plain typing at once
     streamed = [call for call in calls if call.stream_type == "streaming"]

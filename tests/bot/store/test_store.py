@@ -63,7 +63,7 @@ async def test_exchange_is_stored_with_usage_and_audit(store: Store) -> None:
                                           AuditEntry(action="message", outcome="ok", skill="qa"))
     counts = await store.counts()
     assert counts == {"conversations": 1, "turns": 2, "usage_events": 1, "audit_events": 1,
-                      "feedback": 0}
+                      "feedback": 0, "spaces": 0}
     usage = (await store.usage_events())[0]
     assert (usage.turn_id, usage.model_alias, usage.prompt_tokens) == (turn_id, "extractive", 10)
     audit = (await store.audit_events())[0]
@@ -115,3 +115,17 @@ async def test_a_failed_exchange_writes_nothing(store: Store) -> None:
         await store.record_exchange(message, Reply("second"), [ExplodingRecord()],  # type: ignore[list-item]
                                     AuditEntry(action="message", outcome="ok"))
     assert await store.counts() == before
+
+
+async def test_joining_a_space_twice_keeps_one_record_and_two_audit_events(store: Store) -> None:
+    joined = Message(text="", user=User("teams:manager"), channel=Channel.TEAMS, thread_id="c",
+                     space=Space("teams:team-1", kind="channel", name="Sinistres"))
+    await store.record_space_joined(joined, {"team": "team-1"})
+    renamed = Message(text="", user=User("teams:manager"), channel=Channel.TEAMS, thread_id="c",
+                      space=Space("teams:team-1", kind="channel", name="Sinistres IARD"))
+    await store.record_space_joined(renamed)
+    [space] = await store.spaces()
+    assert (space.id, space.name, space.kind, space.joined_by) == (
+        "teams:team-1", "Sinistres IARD", "channel", "teams:manager")
+    actions = [event.action for event in await store.audit_events()]
+    assert actions == ["space_joined", "space_joined"]
