@@ -27,7 +27,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.model_server import FakeModelServer, write_policy  # noqa: E402
+from tests.fakes.model_server import FakeModelServer, write_policy
 
 BARE_SERVER = """
 import sys

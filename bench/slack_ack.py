@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, TCPConnector, web
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from adapters.slack import SlackAdapter
-from bot.app import build_app
-from bot.settings import load_settings
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import TEAM_ID, FakeSlackApi, signed_headers
 
@@ -57,13 +57,30 @@ def mention(number: int) -> dict[str, Any]:
     }
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}/slack/events"
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_listening(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def _server(arguments: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A server in its own process, so the load client does not share its event loop."""
+    return subprocess.Popen([sys.executable, *arguments], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def fire(url: str, start: int) -> list[float]:
@@ -122,55 +139,50 @@ def bare_bolt(api_url: str) -> web.Application:
     return app
 
 
-async def measure(
-    app: web.Application, start: int, after: Callable[[], Awaitable[None]] | None = None
-) -> list[float]:
-    runner, url = await serve(app)
-    try:
-        latencies = await fire(url, start)
-        if after is not None:
-            await after()
-        return latencies
-    finally:
-        await runner.cleanup()
+def run_bare_bolt(port: int, api_url: str) -> None:
+    """``slack_ack.py --bare PORT API_URL``: the reference server, in its own process."""
+    web.run_app(bare_bolt(api_url), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 async def main() -> None:
     async with FakeSlackApi() as slack, FakeModelServer(delay_seconds=MODEL_SECONDS) as model:
         with tempfile.TemporaryDirectory() as directory:
             data = Path(directory)
-            settings = load_settings(
-                data_dir=data / "almia",
-                policy_file=write_policy(data / "policy.yaml", model.url, timeout_seconds=60),
-                slack={
-                    "signing_secret": SECRET,
-                    "bot_token": "xoxb-bench",
-                    "api_url": slack.api_url,
-                },
-                web={"enabled": False},
-            )
-            almia_app = build_app(
-                settings,
-                adapter_factories=[
-                    lambda runtime: SlackAdapter(runtime, shutdown_grace_seconds=0.5)
-                ],
-            )
-
-            async def placeholders_posted() -> None:
+            almia_port, bare_port = _free_port(), _free_port()
+            env = {
+                **os.environ,
+                "ALMIA_DATA_DIR": str(data / "almia"),
+                "ALMIA_POLICY_FILE": str(write_policy(data / "policy.yaml", model.url,
+                                                      timeout_seconds=60)),
+                "ALMIA_SLACK__SIGNING_SECRET": SECRET,
+                "ALMIA_SLACK__BOT_TOKEN": "xoxb-bench",
+                "ALMIA_SLACK__API_URL": slack.api_url,
+                "ALMIA_WEB__PORT": str(almia_port),
+                "ALMIA_LOG_LEVEL": "WARNING",
+            }
+            almia_server = _server(["-m", "bot", "serve"], env)
+            bare_server = _server([__file__, "--bare", str(bare_port), slack.api_url])
+            try:
+                await _wait_listening(almia_port)
+                await _wait_listening(bare_port)
+                almia = await fire(f"http://127.0.0.1:{almia_port}/slack/events", 1_000)
                 await slack.wait_for(
-                    lambda: len(slack.of("chat.postMessage")) >= EVENTS + 1, within=30
+                    lambda: len(slack.of("chat.postMessage")) >= EVENTS + 1, within=60
                 )
                 await asyncio.sleep(0.5)  # let any late duplicate show up before counting
-
-            almia = await measure(almia_app, 1_000, placeholders_posted)
-            threads = Counter(c.data.get("thread_ts") for c in slack.of("chat.postMessage"))
-            duplicates = sum(count - 1 for count in threads.values() if count > 1)
-            model_calls = len(model.requests)
-            bare = await measure(bare_bolt(slack.api_url), 5_000)
+                threads = Counter(c.data.get("thread_ts") for c in slack.of("chat.postMessage"))
+                duplicates = sum(count - 1 for count in threads.values() if count > 1)
+                model_calls = len(model.requests)
+                bare = await fire(f"http://127.0.0.1:{bare_port}/slack/events", 5_000)
+            finally:
+                for server in (almia_server, bare_server):
+                    server.terminate()
+                    server.wait(timeout=10)
 
     (a50, a99), (b50, b99) = percentiles(almia), percentiles(bare)
     print(f"requests per server: {EVENTS} events + {RETRIES} retries, concurrent, loopback")
-    print(f"model delay: {MODEL_SECONDS:.0f} s (model calls started: {model_calls})")
+    print("servers in their own processes; client, fake Slack API and fake model in this one")
+    print(f"model delay: {MODEL_SECONDS:.0f} s (model calls started when counted: {model_calls})")
     print(f"Almia     ack p50 {a50:7.1f} ms   p99 {a99:7.1f} ms")
     print(f"bare Bolt ack p50 {b50:7.1f} ms   p99 {b99:7.1f} ms")
     print(f"ratio p99 Almia / bare Bolt: {a99 / b99:.2f} (target <= 1.2, p99 <= 100 ms)")
@@ -178,4 +190,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare":
+        run_bare_bolt(int(sys.argv[2]), sys.argv[3])
+    else:
+        asyncio.run(main())

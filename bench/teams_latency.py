@@ -23,14 +23,14 @@ from aiohttp.test_utils import TestServer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.teams import TeamsAdapter, TeamsEndpoints  # noqa: E402
-from bot.app import build_app  # noqa: E402
-from bot.llm import prepare_offline_environment  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from tests.conftest import FakeSearch  # noqa: E402
-from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
-from tests.fakes.model_server import FakeModelServer, write_policy  # noqa: E402
-from tests.fakes.openid import ISSUER, FakeOpenIdServer  # noqa: E402
+from adapters.teams import TeamsAdapter, TeamsEndpoints
+from bot.app import build_app
+from bot.llm import prepare_offline_environment
+from bot.settings import load_settings
+from tests.conftest import FakeSearch
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.model_server import FakeModelServer, write_policy
+from tests.fakes.openid import ISSUER, FakeOpenIdServer
 
 CONVERSATIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 APP_ID = "11111111-2222-3333-4444-555555555555"

@@ -108,6 +108,8 @@ _NOT_NAMES = frozenset({
     "bonjour", "bonsoir", "merci", "cordialement", "madame", "monsieur", "mot", "objet",
     "client", "cliente", "assuré", "assurée", "adhérent", "adhérente", "conseiller",
     "conseillère", "iban", "siren", "siret", "nir", "tél", "mail", "contrat", "sinistre",
+    "carte", "compte", "virement", "payé", "établissement", "pouvez", "rappelez", "appelez",
+    "authorization", "bearer", "token", "dossier", "réf", "référence", "société",
 })
 
 
@@ -326,10 +328,16 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         start += 1
     while end > start and not (text[end - 1].isalpha() or text[end - 1] == "."):
         end -= 1
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while words and words[0].group().casefold() in _NOT_NAMES:
+        words.pop(0)
+    while words and words[-1].group().casefold() in _NOT_NAMES:
+        words.pop()
+    if not words:
+        return None
+    start, end = start + words[0].start(), start + words[-1].end()
     name = text[start:end]
     if sum(char.isalpha() for char in name) < 2 or not name[:1].isupper():
-        return None
-    if name.casefold() in _NOT_NAMES:
         return None
     return start, end
 
