@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
+from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
 from bot.routing import SkillRouter
@@ -41,11 +43,20 @@ class Runtime:
     knowledge: KnowledgeBase
     gateway: ModelGateway
     assistant: Assistant
+    detector: Detector | None = None
     adapters: list[ChannelAdapter] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Prepare storage (migrations)."""
+        """Prepare storage (migrations) and, when models outside the company may be used,
+        load the personal-data detector now rather than on the first request."""
         await self.store.migrate()
+        external = any(entry.hosting == "external" for entry in self.policy.models)
+        if self.detector is not None and external:
+            try:
+                await asyncio.to_thread(self.detector.warm_up)
+            except DlpUnavailable:
+                log.exception("personal-data detection unavailable: external calls will be "
+                              "refused until it loads")
 
     async def close(self) -> None:
         """Release connections and handles."""
@@ -96,7 +107,9 @@ def build_runtime(
     )
     skills = build_skills(SkillServices(knowledge=knowledge))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
-    gateway = ModelGateway(policy, default_providers(policy, providers))
+    detector = Detector(settings.dlp) if settings.dlp.enabled else None
+    gateway = ModelGateway(policy, default_providers(policy, providers), detector=detector,
+                           dlp=settings.dlp)
     assistant = Assistant(
         SkillRouter(skills, default=DEFAULT_SKILL),
         gateway,
@@ -107,7 +120,7 @@ def build_runtime(
             skill_timeout_seconds=settings.skill_timeout_seconds,
         ),
     )
-    return Runtime(settings, policy, store, knowledge, gateway, assistant)
+    return Runtime(settings, policy, store, knowledge, gateway, assistant, detector)
 
 
 def build_app(

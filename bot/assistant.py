@@ -16,6 +16,8 @@ from bot.llm import (
     NeedsGeneration,
     NoApprovedModel,
     NoClearedModel,
+    ProtectionBlocked,
+    ProtectionUnavailable,
     UsageRecord,
 )
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
@@ -107,6 +109,12 @@ class Assistant:
         except NeedsGeneration as error:
             final = Reply(t("needs_generation", locale, skill=error.skill), kind="error",
                           locale=locale)
+        except ProtectionBlocked as error:
+            final = Reply(t("protection_blocked", locale, skill=error.skill,
+                            kinds=", ".join(sorted(error.counts))), kind="error", locale=locale)
+        except ProtectionUnavailable:
+            log.error("personal-data detection unavailable: request %s not sent", message.id)
+            final = Reply(t("protection_unavailable", locale), kind="error", locale=locale)
         except (ModelUnavailable, TimeoutError):
             final = Reply(t("model_unavailable", locale), kind="error", locale=locale)
         except Exception:
@@ -154,6 +162,7 @@ class Assistant:
                 "attachments": len(message.attachments),
                 "documents": sorted({citation.document for citation in reply.citations}),
                 "model_calls": len(usage),
+                "redactions": _redactions(usage),
             },
         )
         try:
@@ -175,6 +184,15 @@ class Assistant:
             )
         except Exception:
             log.exception("could not store the refusal of message %s", message.id)
+
+
+def _redactions(usage: list[UsageRecord]) -> dict[str, int]:
+    """Kinds and counts of values pseudonymised for the calls that were sent (no raw data)."""
+    totals: dict[str, int] = {}
+    for record in usage:
+        for kind, count in record.redactions:
+            totals[kind] = max(totals.get(kind, 0), count)
+    return totals
 
 
 __all__ = ["Assistant", "AssistantLimits", "Delta", "Progress"]

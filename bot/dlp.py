@@ -123,6 +123,9 @@ class DlpSettings(BaseModel):
     default_action: DlpAction = "pseudonymise"
     skill_actions: dict[str, DlpAction] = Field(default_factory=dict)  # skill → action
     max_chars: int = Field(default=500_000, ge=1)  # longer texts fail closed
+    # data class a request takes when it holds a kind (others: internal); the gateway
+    # then only uses models cleared for it, pseudonymised or not
+    kind_classes: dict[str, str] = Field(default_factory=lambda: {"SECRET": "secret"})
 
     @field_validator("custom_patterns")
     @classmethod
@@ -243,6 +246,11 @@ class Detector:
         """The settings this detector was built with."""
         return self._settings
 
+    @property
+    def loaded(self) -> bool:
+        """True once the name recogniser has been loaded."""
+        return self._names is not None
+
     def warm_up(self) -> None:
         """Load the NER model now (start-up) rather than on the first request."""
         if self._settings.enabled and self._settings.ner:
@@ -299,8 +307,13 @@ class Detector:
             if nir_valid(compact(match.group())):
                 yield _Candidate("NIR", match.start(), match.end(), 1.0, 0)
         yield from _ibans(text)
+        # digit groups inside an IBAN-shaped string (valid or not) are not cards or SIRETs:
+        # an IBAN whose checksum fails is a look-alike and stays as it is
+        iban_shapes = [match.span() for match in _IBAN_RE.finditer(text)]
         for match in _DIGIT_RUN.finditer(text):
-            yield from _numbers(text, match)
+            if not any(start <= match.start() and match.end() <= end
+                       for start, end in iban_shapes):
+                yield from _numbers(text, match)
         for match in _PHONE_RE.finditer(text):
             yield _Candidate("TELEPHONE", match.start(), match.end(), 0.9, 0)
         for match in _EMAIL_RE.finditer(text):

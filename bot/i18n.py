@@ -91,6 +91,18 @@ MESSAGES: Mapping[str, Text] = {
         "This request contains “{data_class}” data, and no model approved for “{skill}” is "
         "cleared for that level. Nothing was sent.",
     ),
+    "protection_unavailable": Text(
+        "La protection des données personnelles ne peut pas s'exécuter pour le moment : par "
+        "précaution, rien n'a été envoyé au modèle. Réessayez plus tard ou prévenez le support.",
+        "Personal-data protection cannot run right now: as a precaution, nothing was sent to "
+        "the model. Try again later or tell the support team.",
+    ),
+    "protection_blocked": Text(
+        "Votre demande contient des données personnelles ou des secrets ({kinds}) et la "
+        "politique de « {skill} » interdit de les envoyer. Retirez-les puis réessayez.",
+        "Your request contains personal data or secrets ({kinds}) and the policy of “{skill}” "
+        "forbids sending them. Remove them and try again.",
+    ),
     "help_header": Text(
         "Voici ce que je sais faire :",
         "Here is what I can do:",

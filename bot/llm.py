@@ -11,6 +11,7 @@ leaves a :class:`UsageRecord` (alias, tokens, cost, latency, outcome).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, Protocol
 
+from bot.dlp import Detector, DlpBlocked, DlpSettings, DlpUnavailable, Pseudonymiser, StreamRestorer
 from bot.messages import Locale
 from bot.policy import DataClass, ModelEntry, Policy
 
@@ -97,6 +99,7 @@ class UsageRecord:
     completion_tokens: int = 0
     cost: float = 0.0
     error: str | None = None
+    redactions: tuple[tuple[str, int], ...] = ()  # kind → values pseudonymised (no raw data)
 
 
 class ProviderStream(Protocol):
@@ -150,6 +153,28 @@ class ModelUnavailable(GatewayError):
     """Every approved model failed or timed out."""
 
 
+class ProtectionUnavailable(GatewayError):
+    """Personal-data detection could not run, so nothing was sent (fail closed)."""
+
+
+class ProtectionBlocked(GatewayError):
+    """The skill's policy blocks requests holding personal data or secrets."""
+
+    def __init__(self, skill: str, counts: Mapping[str, int]) -> None:
+        super().__init__(f"{skill}: blocked ({', '.join(sorted(counts))})")
+        self.skill = skill
+        self.counts = dict(counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Protection:
+    """The request as it may leave for an external model, and how to restore the answer."""
+
+    outbound: CompletionRequest
+    pseudonymiser: Pseudonymiser | None
+    redactions: tuple[tuple[str, int], ...]
+
+
 UsageSink = Callable[[UsageRecord], Awaitable[None]]
 
 
@@ -170,10 +195,15 @@ class ModelGateway:
         policy: Policy,
         providers: Mapping[str, ModelProvider],
         usage_sink: UsageSink | None = None,
+        *,
+        detector: Detector | None = None,
+        dlp: DlpSettings | None = None,
     ) -> None:
         self._policy = policy
         self._providers = dict(providers)
         self._usage_sink = usage_sink
+        self._dlp = dlp or DlpSettings(enabled=detector is not None)
+        self._detector = detector
         missing = {entry.provider for entry in policy.models} - set(self._providers)
         if missing:
             raise GatewayError(f"no provider for {', '.join(sorted(missing))}")
@@ -184,6 +214,8 @@ class ModelGateway:
         bound._policy = self._policy
         bound._providers = self._providers
         bound._usage_sink = usage_sink
+        bound._dlp = self._dlp
+        bound._detector = self._detector
         return bound
 
     def candidates(self, request: CompletionRequest) -> list[ModelEntry]:
@@ -212,21 +244,39 @@ class ModelGateway:
 
         ``on_model`` is told the alias that actually answers, before its first delta.
         """
+        approved = self._policy.approved(request.skill, request.role)
+        if not approved:
+            raise NoApprovedModel(request.skill, request.role)
+        protection = await self._protect(request, approved)
+        if protection is not None:
+            request = dataclasses.replace(request, data_class=protection.outbound.data_class)
         candidates = self.candidates(request)
         failures: list[str] = []
         for entry in candidates:
+            external = entry.hosting == "external" and protection is not None
+            sent = protection.outbound if external and protection else request
+            restorer = (StreamRestorer(protection.pseudonymiser)
+                        if external and protection and protection.pseudonymiser else None)
+            redactions = protection.redactions if external and protection else ()
             for attempt in range(entry.retries + 1):
                 started = time.perf_counter()
                 emitted = False
-                stream = self._providers[entry.provider].open_stream(entry, request)
+                stream = self._providers[entry.provider].open_stream(entry, sent)
                 try:
-                    async for delta in self._with_timeouts(entry, stream):
+                    async for raw_delta in self._with_timeouts(entry, stream):
+                        delta = restorer.feed(raw_delta) if restorer else raw_delta
+                        if not delta:
+                            continue
                         if not emitted and on_model is not None:
                             on_model(entry.alias)
                         emitted = True
                         yield delta
+                    if restorer is not None and (rest := restorer.flush()):
+                        emitted = True
+                        yield rest
                 except TimeoutError:
-                    await self._record(entry, request, stream, started, "timeout", "timeout")
+                    await self._record(entry, request, stream, started, "timeout", "timeout",
+                                       redactions)
                     failures.append(f"{entry.alias}: timeout")
                     if emitted:
                         raise ModelUnavailable(f"{entry.alias} timed out mid-answer") from None
@@ -234,14 +284,15 @@ class ModelGateway:
                 except GatewayError:
                     raise
                 except Exception as error:
-                    await self._record(entry, request, stream, started, "error", _describe(error))
+                    await self._record(entry, request, stream, started, "error", _describe(error),
+                                       redactions)
                     failures.append(f"{entry.alias}: {_describe(error)}")
                     log.warning("model %s failed (attempt %d): %s", entry.alias, attempt + 1,
                                 _describe(error))
                     if emitted:
                         raise ModelUnavailable(f"{entry.alias} failed mid-answer") from error
                     continue
-                await self._record(entry, request, stream, started, "ok", None)
+                await self._record(entry, request, stream, started, "ok", None, redactions)
                 if not emitted and on_model is not None:
                     on_model(entry.alias)
                 return
@@ -252,6 +303,57 @@ class ModelGateway:
         chosen: list[str] = []
         parts = [delta async for delta in self.stream(request, on_model=chosen.append)]
         return CompletionResult(text="".join(parts), alias=chosen[0] if chosen else "")
+
+    async def _protect(self, request: CompletionRequest,
+                       approved: Sequence[ModelEntry]) -> _Protection | None:
+        """Detect personal data and secrets; pseudonymise what may leave the trust boundary.
+
+        Skipped when DLP is off, or when every approved model is internal and cleared for
+        secrets (nothing could change). Fails closed: no detection, no call.
+        """
+        if not self._dlp.enabled:
+            return None
+        if all(e.hosting == "internal" and e.data_clearance >= DataClass.SECRET
+               for e in approved):
+            return None
+        if self._detector is None:
+            raise ProtectionUnavailable("DLP is enabled but no detector is configured")
+        action = self._dlp.action_for(request.skill)
+        if action == "allow":
+            return None
+        pseudonymiser = Pseudonymiser(self._detector, action)
+
+        def run() -> CompletionRequest:
+            messages = tuple(
+                turn if turn.role == "system"
+                else ChatTurn(turn.role, pseudonymiser.pseudonymise(turn.content))
+                for turn in request.messages
+            )
+            passages = tuple(
+                ContextPassage(p.number, p.title, pseudonymiser.pseudonymise(p.text))
+                for p in request.passages
+            )
+            return dataclasses.replace(
+                request, messages=messages, passages=passages,
+                question=pseudonymiser.pseudonymise(request.question),
+            )
+
+        try:
+            outbound = await asyncio.to_thread(run)
+        except DlpBlocked as blocked:
+            raise ProtectionBlocked(request.skill, blocked.counts) from None
+        except DlpUnavailable as unavailable:
+            raise ProtectionUnavailable(str(unavailable)) from None
+        counts = pseudonymiser.counts
+        data_class = max(
+            [request.data_class, *(DataClass.parse(self._dlp.kind_classes.get(kind, "internal"))
+                                   for kind in counts)]
+        )
+        return _Protection(
+            outbound=dataclasses.replace(outbound, data_class=data_class),
+            pseudonymiser=pseudonymiser if counts else None,
+            redactions=tuple(sorted(counts.items())),
+        )
 
     async def _with_timeouts(self, entry: ModelEntry, stream: ProviderStream) -> AsyncIterator[str]:
         deadline = asyncio.get_running_loop().time() + entry.timeout_seconds
@@ -280,6 +382,7 @@ class ModelGateway:
         started: float,
         outcome: Outcome,
         error: str | None,
+        redactions: tuple[tuple[str, int], ...] = (),
     ) -> None:
         usage = stream.usage
         cost = _cost(entry, usage)
@@ -295,6 +398,7 @@ class ModelGateway:
             completion_tokens=usage.completion_tokens,
             cost=cost,
             error=error,
+            redactions=redactions,
         )
         if self._usage_sink is not None:
             await self._usage_sink(record)

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.dlp import DlpSettings
 from knowledge import KnowledgeSettings
 
 ENV_PREFIX = "ALMIA_"
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     teams: TeamsSettings = TeamsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    dlp: DlpSettings = DlpSettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -10,6 +10,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
+# a sentence does not end after these ("M. Martin", "art. 12", "cf. annexe", an initial)
+_ABBREVIATION_END = re.compile(
+    r"(?:\b(?i:M|MM|Mme|Mmes|Mlle|Dr|Me|Pr|St|Ste|cf|art|p|n°|no|env|ex|vol|chap)|\b[A-Z])\.$"
+)
 
 STOPWORDS = frozenset(
     """
@@ -54,5 +58,15 @@ def split_sentences(text: str) -> list[str]:
         line = _BULLET.sub("", line).strip()
         if not line:
             continue
-        sentences.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
+        pending = ""
+        for part in _SENTENCE_END.split(line):
+            part = part.strip()
+            if not part:
+                continue
+            pending = f"{pending} {part}" if pending else part
+            if not _ABBREVIATION_END.search(pending):
+                sentences.append(pending)
+                pending = ""
+        if pending:
+            sentences.append(pending)
     return sentences
