@@ -14,6 +14,7 @@ from bot.assistant import Assistant, AssistantLimits
 from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
+from bot.roles import RoleResolver
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.store import Store
@@ -43,6 +44,7 @@ class Runtime:
     knowledge: KnowledgeBase
     gateway: ModelGateway
     assistant: Assistant
+    roles: RoleResolver
     detector: Detector | None = None
     adapters: list[ChannelAdapter] = field(default_factory=list)
 
@@ -120,7 +122,8 @@ def build_runtime(
             skill_timeout_seconds=settings.skill_timeout_seconds,
         ),
     )
-    return Runtime(settings, policy, store, knowledge, gateway, assistant, detector)
+    roles = RoleResolver(policy.user_roles)
+    return Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
 
 
 def build_app(

@@ -105,6 +105,11 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:
+        known_roles = {"employee", "champion", "manager", "admin"}
+        unknown_roles = sorted(set(self.user_roles) - known_roles)
+        if unknown_roles:
+            raise ValueError(f"user_roles: unknown role {', '.join(unknown_roles)} "
+                             f"(expected {', '.join(sorted(known_roles))})")
         aliases = [entry.alias for entry in self.models]
         duplicated = sorted({alias for alias in aliases if aliases.count(alias) > 1})
         if duplicated:
