@@ -177,7 +177,11 @@ async def main() -> None:
             finally:
                 for server in (almia_server, bare_server):
                     server.terminate()
-                    server.wait(timeout=10)
+                    try:
+                        server.wait(timeout=10)
+                    except subprocess.TimeoutExpired:  # answers still waiting on the slow model
+                        server.kill()
+                        server.wait()
 
     (a50, a99), (b50, b99) = percentiles(almia), percentiles(bare)
     print(f"requests per server: {EVENTS} events + {RETRIES} retries, concurrent, loopback")
