@@ -77,6 +77,11 @@ class Store:
         return cls(engine)
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for stores of other aggregates sharing this database (templates)."""
+        return self._engine
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self._engine.dialect.name
