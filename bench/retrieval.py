@@ -23,6 +23,7 @@ import numpy as np
 from knowledge import KnowledgeBase, KnowledgeSettings
 from knowledge.chunking import chunk_document, indexed_text
 from knowledge.embeddings import LocalEmbedder, build_embedder
+from knowledge.index import Metadata
 from knowledge.loaders import load_document
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared/eval/spf-dev"
@@ -100,9 +101,13 @@ async def run_dev(
             f"{raw_rate:.1f} chunks/s -> {100 * ingest_rate / raw_rate:.0f} %"
         )
         expected = [item["document"] for item in questions]
-        modes = {"bm25": 0.0, "dense": 1.0, f"hybrid (shipped, w={kb.dense_weight})": None}
-        for weight in weights:
-            modes.setdefault(f"hybrid w={weight}", weight)
+        modes: dict[str, float | None] = {
+            "bm25": 0.0,
+            "dense": 1.0,
+            f"hybrid (shipped, w={kb.dense_weight})": None,
+        }
+        for extra in weights:
+            modes.setdefault(f"hybrid w={extra}", extra)
         for label, weight in modes.items():
             rankings = []
             latencies = []
@@ -125,7 +130,9 @@ async def run_dev(
 
 async def score_scale(kb: KnowledgeBase, questions: list[dict[str, str]]) -> None:
     """Top-1 scores of answered dev questions vs off-topic questions (for a "don't know" threshold)."""
-    right, wrong, off = [], [], []
+    right: list[float] = []
+    wrong: list[float] = []
+    off: list[float] = []
     for item in questions:
         (hit,) = await kb.search(item["question"], collections=["spf-dev"], k=1)
         (right if hit.document == item["document"] else wrong).append(hit.score)
@@ -160,7 +167,7 @@ async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, quer
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             ids = [f"synthetic-{start + offset:07d}" for offset in range(count)]
             texts = [" ".join(rng.choice(words, 120)) for _ in range(count)]
-            metadatas = [
+            metadatas: list[Metadata] = [
                 {
                     "source": f"doc{(start + offset) // 10}.txt",
                     "document": f"doc{(start + offset) // 10}.txt",

@@ -619,7 +619,7 @@ class KnowledgeBase:
                 continue
             dense_hits = self._index.query(info.name, query_vector, min(wanted, len(lexical)))
             lexical_scores = lexical.scores(terms)
-            positions = {chunk_id: position for position, chunk_id in enumerate(lexical.ids)}
+            positions = lexical.positions
             by_id: dict[str, Candidate] = {}
             for hit in dense_hits:
                 position = positions.get(hit.chunk_id)

@@ -91,6 +91,7 @@ class LexicalIndex:
         import bm25s
 
         self.ids = list(ids)
+        self.positions = {chunk_id: position for position, chunk_id in enumerate(self.ids)}
         self._retriever = bm25s.BM25(k1=k1, b=b)
         self._retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
         vocabulary: dict[str, int] = self._retriever.vocab_dict

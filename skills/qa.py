@@ -69,7 +69,7 @@ class QaSkill:
     commands = ("ask", "question")
     model_roles = ("answer",)
 
-    def __init__(self, knowledge: DocumentSearch, *, k: int = 5, min_score: float = 0.35) -> None:
+    def __init__(self, knowledge: DocumentSearch, *, k: int = 5, min_score: float = 0.42) -> None:
         self._knowledge = knowledge
         self._k = k
         self._min_score = min_score
