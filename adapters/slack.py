@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import re
 import secrets
@@ -36,17 +37,22 @@ from adapters.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     SECTION_LIMIT,
+    TEMPLATE_FORM,
     Block,
     escape,
     fallback_text,
     from_slack,
+    modal_values,
     preview,
     render_reply,
     split_text,
+    template_modal,
     text,
 )
 from bot.i18n import detect_locale, t
 from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
+from skills.template_syntax import command_text
+from skills.templates import find_form
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -58,6 +64,8 @@ _TIMESTAMP = re.compile(r"\d{1,12}")
 _TURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 _MIN_SECTION = 200
+# what a template modal remembers of its slash command (private_metadata)
+_FORM_CONTEXT = ("team_id", "channel_id", "channel_name", "user_id", "user_name", "response_url")
 
 
 class _TooLong(Exception):
@@ -142,6 +150,7 @@ class SlackAdapter:
         bolt.event(re.compile(".*"))(_plain(self._on_other_event))
         bolt.command("/almia")(_plain(self._on_almia))
         bolt.command("/template")(_plain(self._on_template))
+        bolt.view(TEMPLATE_FORM)(_plain(self._on_template_form))
         bolt.action(FEEDBACK_UP)(_plain(self._on_feedback))
         bolt.action(FEEDBACK_DOWN)(_plain(self._on_feedback))
         bolt.action(re.compile(".*"))(_plain(self._on_other_action))
@@ -223,8 +232,39 @@ class SlackAdapter:
 
     async def _on_template(self, ack: Callable[..., Awaitable[Any]],
                            command: dict[str, Any]) -> None:
-        locale = detect_locale(command.get("text", ""))
-        await ack(response_type="ephemeral", text=text("template_soon", locale))
+        """``/template …``: a modal when variables are missing, else the skill's answer."""
+        words = command.get("text", "").strip()
+        locale = detect_locale(words)
+        form = await find_form(self._assistant.router,
+                               self._command_message(command, words, "template"), locale)
+        if form is None or not command.get("trigger_id"):
+            await ack(response_type="ephemeral", text=text("working", locale))
+            self._spawn(self._answer_command(command, words or "help", "template"))
+            return
+        await ack()
+        metadata = json.dumps({key: command.get(key, "") for key in _FORM_CONTEXT}
+                              | {"name": form.name, "version": form.version})
+        await self._call("views_open", trigger_id=command["trigger_id"],
+                         view=template_modal(form, metadata, locale))
+
+    async def _on_template_form(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+                                view: dict[str, Any]) -> None:
+        """A submitted template modal runs ``/template use NAME@version var=…``."""
+        await ack()
+        try:
+            context = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            context = {}
+        if not isinstance(context, dict) or not context.get("name"):
+            log.info("Slack template form without context ignored")
+            return
+        user = body.get("user") or {}
+        command = {key: str(context.get(key, "")) for key in _FORM_CONTEXT}
+        command.update(user_id=str(user.get("id") or command["user_id"]),
+                       trigger_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
+        words = command_text(str(context["name"]), int(context.get("version") or 0) or None,
+                             modal_values(view.get("state") or {}))
+        self._spawn(self._answer_command(command, words, "template"))
 
     async def _on_almia(self, ack: Callable[..., Awaitable[Any]],
                         command: dict[str, Any]) -> None:
@@ -305,13 +345,12 @@ class SlackAdapter:
             sink = self._thread_sink(channel, thread_ts, placeholder_ts)
         await self._publish(final, sink)
 
-    async def _answer_command(self, command: dict[str, Any], question: str) -> None:
+    @staticmethod
+    def _command_message(command: dict[str, Any], question: str, name: str) -> Message:
         team, channel = command.get("team_id", ""), command.get("channel_id", "")
         user = command.get("user_id", "")
-        if not await self._first_time(command.get("trigger_id")):
-            return
         is_dm = str(channel).startswith("D")
-        message = Message(
+        return Message(
             text=question,
             user=User(id=f"slack:{team}:{user}", name=command.get("user_name", ""),
                       directory_id=user),
@@ -319,9 +358,16 @@ class SlackAdapter:
                         name=command.get("channel_name", "")),
             channel=Channel.SLACK,
             thread_id=f"command:{channel}:{user}",
-            command="almia",
+            command=name,
             raw=command,
         )
+
+    async def _answer_command(self, command: dict[str, Any], question: str,
+                              name: str = "almia") -> None:
+        channel, user = command.get("channel_id", ""), command.get("user_id", "")
+        if not await self._first_time(command.get("trigger_id")):
+            return
+        message = self._command_message(command, question, name)
         reply = await self._assistant.answer(message)
         url = command.get("response_url")
         if url:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.i18n import Text
 from bot.messages import Citation, Locale, Reply
+from skills.templates import TemplateForm
 
 Block = dict[str, Any]
 
@@ -26,12 +27,8 @@ FEEDBACK_BLOCK = "almia_feedback"
 TEXTS: dict[str, Text] = {
     "placeholder": Text("… _Almia réfléchit_", "… _Almia is thinking_"),
     "working": Text("⏳ Je prépare votre réponse…", "⏳ Preparing your answer…"),
-    "template_soon": Text(
-        "Les modèles de prompts (« /template ») arrivent bientôt. En attendant, posez votre "
-        "question avec « /almia … » ou mentionnez-moi.",
-        "Prompt templates (“/template”) are coming soon. Meanwhile, ask with “/almia …” "
-        "or mention me.",
-    ),
+    "template_run": Text("Lancer", "Run"),
+    "template_cancel": Text("Annuler", "Cancel"),
     "welcome": Text(
         "*Bonjour, je suis Almia*, l'assistant IA interne de l'entreprise.\n"
         "• Mentionnez-moi (@Almia) dans ce canal, ou écrivez-moi en message direct ; "
@@ -62,6 +59,8 @@ TEXTS: dict[str, Text] = {
     "not_useful": Text("👎 Pas utile", "👎 Not useful"),
     "continued": Text("(suite {index}/{total})", "(continued {index}/{total})"),
 }
+
+TEMPLATE_FORM = "almia_template_form"
 
 _MENTION_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -215,3 +214,51 @@ def preview(partial: str, limit: int = SECTION_LIMIT - 10) -> str:
     """A streaming preview of a partial answer (the final message replaces it whole)."""
     safe = to_mrkdwn(partial)
     return safe if len(safe) <= limit else safe[:limit].rstrip() + " …"
+
+
+def _plain(value: str, limit: int) -> Block:
+    return {"type": "plain_text", "text": value[:limit] or "-"}
+
+
+def template_modal(form: TemplateForm, metadata: str, locale: Locale) -> Block:
+    """A modal asking for a template's variables (``views.open``)."""
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn",
+                                                        "text": escape(form.prompt)}}]
+    for variable in form.variables:
+        given = form.values.get(variable.name, variable.default)
+        element: Block
+        if variable.type == "choice":
+            options = [{"text": _plain(choice, 75), "value": choice[:150]}
+                       for choice in variable.choices]
+            element = {"type": "static_select", "action_id": "value", "options": options}
+            chosen = [o for o in options if o["value"] == given]
+            if chosen:
+                element["initial_option"] = chosen[0]
+        elif variable.type == "number":
+            element = {"type": "number_input", "action_id": "value", "is_decimal_allowed": True}
+            if given:
+                element["initial_value"] = given
+        else:
+            element = {"type": "plain_text_input", "action_id": "value", "multiline": True}
+            if given:
+                element["initial_value"] = given[:3000]
+        blocks.append({"type": "input", "block_id": f"var:{variable.name}",
+                       "label": _plain(variable.name, 2000), "element": element,
+                       "optional": not variable.required})
+    return {"type": "modal", "callback_id": TEMPLATE_FORM, "private_metadata": metadata,
+            "title": _plain(form.title, 24), "submit": _plain(text("template_run", locale), 24),
+            "close": _plain(text("template_cancel", locale), 24), "blocks": blocks[:100]}
+
+
+def modal_values(state: dict[str, Any]) -> dict[str, str]:
+    """The submitted variables of a template modal (``view.state.values``)."""
+    values: dict[str, str] = {}
+    for block_id, actions in (state.get("values") or {}).items():
+        if not block_id.startswith("var:") or not isinstance(actions, dict):
+            continue
+        action = actions.get("value") or {}
+        selected = action.get("selected_option") or {}
+        value = selected.get("value") if selected else action.get("value")
+        if isinstance(value, str) and value != "":
+            values[block_id.removeprefix("var:")] = value
+    return values

@@ -45,14 +45,19 @@ from adapters.teams_cards import (
     CARD_CONTENT_TYPE,
     FEEDBACK_ACTION,
     MAX_TEXT_BYTES,
+    TEMPLATE_ACTION,
     answer_card,
+    form_values,
     inert_text,
     needs_card,
     split_text,
+    template_form_card,
     welcome_card,
 )
 from bot.app import Runtime
 from bot.messages import Channel, Delta, Locale, Message, Progress, Reply, Space, User
+from skills.template_syntax import command_text
+from skills.templates import find_form
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +115,12 @@ class _CachingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: 
     def __init__(self, configuration: Any, credentials_factory: Any) -> None:
         super().__init__(configuration, credentials_factory=credentials_factory)
         self._clients: dict[tuple[str, str | None], Any] = {}
+
+    async def close_clients(self) -> None:
+        """Close the cached connector clients' HTTP sessions."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.__aexit__(None, None, None)
 
     async def authenticate_request(self, activity: Activity, auth_header: str | None) -> Any:
         result = await super().authenticate_request(activity, auth_header)
@@ -261,6 +272,7 @@ class TeamsAdapter:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=10.0)
             for task in pending:
                 task.cancel()
+        await self._authentication.close_clients()
 
     async def _messages(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -351,9 +363,35 @@ class TeamsAdapter:
                                                  value=InvokeResponse(status=501)))
             return
         data = ((body.get("value") or {}).get("action") or {}).get("data")
+        if isinstance(data, dict) and data.get("almia") == TEMPLATE_ACTION:
+            await self._on_template_submit(context, body, data)
+            return
         ok = await self._record_feedback(body, data)
         response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                     "value": _feedback_text(ok, body)}
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200, body=response)))
+
+    async def _on_template_submit(self, context: TurnContext, body: dict[str, Any],
+                                  data: dict[str, Any]) -> None:
+        """A submitted template card runs ``template use NAME@version var=…`` in the chat."""
+        locale = _locale(body.get("locale")) or "fr"
+        name, version = data.get("name"), data.get("version")
+        message = self._message({**body, "text": "", "value": None}, mentioned=True)
+        if not isinstance(name, str) or message is None:
+            response = {"statusCode": 400, "type": "application/vnd.microsoft.error",
+                        "value": {"code": "BadRequest", "message": "invalid template form"}}
+        else:
+            words = command_text(name, version if isinstance(version, int) else None,
+                                 form_values(data))
+            command = Message(text=f"template {words}", user=message.user, space=message.space,
+                              channel=Channel.TEAMS, thread_id=message.thread_id, locale=locale,
+                              raw=message.raw)
+            reference = TurnContext.get_conversation_reference(context.activity)
+            self._spawn(reference, lambda ctx: self._answer(ctx, command, body))
+            response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                        "value": "⏳ Je lance le modèle…" if locale == "fr"
+                        else "⏳ Running the template…"}
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                              value=InvokeResponse(status=200, body=response)))
 
@@ -417,10 +455,10 @@ class TeamsAdapter:
                          name=conversation.get("name") or "")
         return Space(id=f"teams:personal:{self._user(body).id.removeprefix('teams:')}")
 
-    def _message(self, body: dict[str, Any]) -> Message | None:
+    def _message(self, body: dict[str, Any], *, mentioned: bool = False) -> Message | None:
         space = self._space(body)
-        text, mentioned = _strip_bot_mention(body)
-        if space.kind != "personal" and not mentioned:
+        text, at_bot = _strip_bot_mention(body)
+        if space.kind != "personal" and not (mentioned or at_bot):
             return None  # channels and group chats: only when @mentioned
         readable = [a for a in body.get("attachments") or []
                     if isinstance(a, dict) and a.get("contentType") != "text/html"]
@@ -433,6 +471,10 @@ class TeamsAdapter:
         started = time.monotonic()
         await self._send_safely(context, Activity(type=ActivityTypes.typing))
         locale = self._runtime.assistant.locale_of(message)
+        form = await find_form(self._runtime.assistant.router, message, locale)
+        if form is not None:
+            await self._send_card(context, template_form_card(form, locale))
+            return
         unreadable = int(message.raw.get(_UNREADABLE, 0)) if isinstance(message.raw, dict) else 0
         if unreadable:
             log.info("teams: %d attachment(s) not read in %s", unreadable, message.space.id)

@@ -14,9 +14,11 @@ from typing import Any
 
 from bot.messages import Citation, Locale, Reply
 from bot.skills import Skill
+from skills.templates import TemplateForm
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 FEEDBACK_ACTION = "feedback"
+TEMPLATE_ACTION = "template_use"
 # Teams refuses activities above ~28 KB; keep room for the JSON envelope.
 MAX_TEXT_BYTES = 20_000
 
@@ -165,3 +167,36 @@ def command_lists(skills: Sequence[Skill]) -> list[dict[str, Any]]:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def template_form_card(form: TemplateForm, locale: Locale) -> dict[str, Any]:
+    """An input form for a template's variables; its ``Action.Execute`` sends them back."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": inert_card_text(form.prompt), "wrap": True,
+         "weight": "Bolder"}]
+    for variable in form.variables:
+        given = form.values.get(variable.name, variable.default)
+        field: dict[str, Any] = {"id": f"var:{variable.name}", "label": variable.name,
+                                 "isRequired": variable.required}
+        if variable.type == "choice":
+            field |= {"type": "Input.ChoiceSet", "style": "compact",
+                      "choices": [{"title": c, "value": c} for c in variable.choices]}
+        elif variable.type == "number":
+            field |= {"type": "Input.Number"}
+        else:
+            field |= {"type": "Input.Text", "isMultiline": True}
+        if given:
+            field["value"] = given
+        body.append(field)
+    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.5", "body": body, "actions": [{
+                "type": "Action.Execute", "verb": TEMPLATE_ACTION,
+                "title": "Lancer le modèle" if locale == "fr" else "Run the template",
+                "data": {"almia": TEMPLATE_ACTION, "name": form.name,
+                         "version": form.version}}]}
+
+
+def form_values(data: dict[str, Any]) -> dict[str, str]:
+    """The variables of a submitted template card (inputs are merged into ``data``)."""
+    return {key.removeprefix("var:"): str(value) for key, value in data.items()
+            if key.startswith("var:") and value not in (None, "")}

@@ -4,6 +4,8 @@
                            → ``{"reply": {...}, "thread": "..."}``
 ``POST /api/chat/stream``  same body → ``text/event-stream`` of ``progress``, ``delta``, ``reply``
 ``POST /api/feedback``     ``{"turn_id", "value": 1 | -1, "user"?}`` → ``{"ok": true}``
+``GET /api/stats/templates?since=30d``  template usage analytics (JSON)
+A ``/template use`` lacking variables is answered with a reply carrying ``form``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.assistant import Assistant
 from bot.messages import Channel, Delta, Message, Progress, Reply, Space, User
 from bot.settings import WebSettings
+from bot.store.templates import TemplateStore, parse_period
+from skills.templates import find_form
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,7 @@ class WebChatAdapter:
         app.router.add_post("/api/chat", self._chat)
         app.router.add_post("/api/chat/stream", self._chat_stream)
         app.router.add_post("/api/feedback", self._feedback)
+        app.router.add_get("/api/stats/templates", self._template_stats)
 
     @web.middleware
     async def _guard(
@@ -174,8 +179,29 @@ class WebChatAdapter:
             message = await self._message(request)
         except _BadRequest as bad:
             return bad.response()
+        form = await self._template_form(message)
+        if form is not None:
+            return web.json_response({"reply": form, "thread": message.thread_id})
         reply = await self._assistant.answer(message)
         return web.json_response({"reply": reply_payload(reply), "thread": message.thread_id})
+
+    async def _template_form(self, message: Message) -> dict[str, Any] | None:
+        """A reply carrying a form when a ``/template use`` lacks variables (app.js renders it)."""
+        locale = self._assistant.locale_of(message)
+        form = await find_form(self._assistant.router, message, locale)
+        if form is None:
+            return None
+        reply = Reply(form.prompt, kind="info", skill="templates", locale=locale)
+        return {**reply_payload(reply), "form": form.as_json()}
+
+    async def _template_stats(self, request: web.Request) -> web.Response:
+        try:
+            since = parse_period(request.query.get("since", "30d"))
+        except ValueError:
+            return _problem(400, "Période invalide : par exemple since=30d, 12w ou 48h.",
+                            "Invalid period: for example since=30d, 12w or 48h.")
+        stats = await TemplateStore(self._assistant.store.engine).stats(since)
+        return web.json_response(stats.as_json())
 
     async def _chat_stream(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -188,6 +214,11 @@ class WebChatAdapter:
         )
         await response.prepare(request)
         await _send_event(response, "thread", {"thread": message.thread_id})
+        form = await self._template_form(message)
+        if form is not None:
+            await _send_event(response, "reply", form)
+            await response.write_eof()
+            return response
         async for event in self._assistant.respond(message):
             if isinstance(event, Delta):
                 await _send_event(response, "delta", {"text": event.text})

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from aiohttp import web
@@ -14,10 +15,12 @@ from bot.assistant import Assistant, AssistantLimits
 from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
+from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.roles import RoleResolver
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.store import Store
+from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills import DEFAULT_SKILL, SkillServices, build_skills
 
@@ -59,6 +62,21 @@ class Runtime:
             except DlpUnavailable:
                 log.exception("personal-data detection unavailable: external calls will be "
                               "refused until it loads")
+
+    async def apply_retention(self) -> None:
+        """Erase conversation content older than the policy's ``retention_days``, daily."""
+        days = self.policy.retention_days
+        if days is None:
+            return
+        while True:
+            try:
+                removed = await self.store.purge(older_than=datetime.now(UTC) - timedelta(days=days))
+                log.info("retention: removed %s", removed)
+            except Exception:
+                log.exception("retention purge failed; next try in an hour")
+                await asyncio.sleep(3600)
+                continue
+            await asyncio.sleep(86_400)
 
     async def close(self) -> None:
         """Release connections and handles."""
@@ -107,8 +125,12 @@ def build_runtime(
     knowledge = knowledge or KnowledgeBase.open(
         settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
     )
-    skills = build_skills(SkillServices(knowledge=knowledge))
+    roles = RoleResolver(policy.user_roles)
+    skills = build_skills(SkillServices(knowledge=knowledge, templates=TemplateStore(store.engine),
+                                        roles=roles))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
+    counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
+                              else MemoryCounters())
     detector = Detector(settings.dlp) if settings.dlp.enabled else None
     gateway = ModelGateway(policy, default_providers(policy, providers), detector=detector,
                            dlp=settings.dlp)
@@ -121,8 +143,9 @@ def build_runtime(
             memory_turns=settings.memory_turns,
             skill_timeout_seconds=settings.skill_timeout_seconds,
         ),
+        charter=settings.charter,
+        quotas=Quotas(policy.quotas, counters),
     )
-    roles = RoleResolver(policy.user_roles)
     return Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
 
 
@@ -153,10 +176,16 @@ def build_app(
 
     app.router.add_get("/healthz", health)
 
+    background: list[asyncio.Task[None]] = []
+
     async def on_startup(_app: web.Application) -> None:
         await runtime.start()
+        background.append(asyncio.create_task(runtime.apply_retention()))
 
     async def on_cleanup(_app: web.Application) -> None:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await runtime.close()
 
     app.on_startup.append(on_startup)

@@ -21,7 +21,9 @@ from bot.llm import (
     UsageRecord,
 )
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
+from bot.quotas import CounterUnavailable, QuotaExceeded, Quotas
 from bot.routing import SkillRouter, UnknownCommand
+from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest
 from bot.store import AuditEntry, Store
 
@@ -37,6 +39,11 @@ class AssistantLimits:
     skill_timeout_seconds: float = 120.0
 
 
+_ACCEPTANCES = frozenset({"j'accepte", "jaccepte", "j’accepte", "accepte", "j'accepte la charte",
+                          "i accept", "accept", "/almia accepte", "/almia accept"})
+CHARTER_ACTION = "charter:accept"
+
+
 class Assistant:
     """The channel-neutral bot core that every adapter calls."""
 
@@ -46,11 +53,16 @@ class Assistant:
         gateway: ModelGateway,
         store: Store,
         limits: AssistantLimits | None = None,
+        *,
+        charter: CharterSettings | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self.router = router
         self.store = store
         self._gateway = gateway
         self._limits = limits or AssistantLimits()
+        self._charter = charter if charter is not None and charter.enabled else None
+        self._quotas = quotas
 
     def locale_of(self, message: Message) -> Locale:
         """The language to answer in: explicit locale, else the user's, else guessed."""
@@ -63,6 +75,14 @@ class Assistant:
         if problem is not None:
             await self._record_refusal(message, problem, "rejected")
             yield problem
+            return
+        gate = await self._charter_gate(message, locale)
+        if gate is not None:
+            yield gate
+            return
+        over_budget = await self._admit(message, locale)
+        if over_budget is not None:
+            yield over_budget
             return
         try:
             route = self.router.route(message)
@@ -125,6 +145,13 @@ class Assistant:
 
         final = dataclasses.replace(final, skill=final.skill or route.skill.name)
         yield await self._persist(message, final, usage)
+        if self._quotas is not None and usage:
+            try:
+                await self._quotas.spend_tokens(
+                    message, sum(u.prompt_tokens + u.completion_tokens for u in usage))
+            except CounterUnavailable:
+                log.error("quota counters unavailable: tokens of message %s not counted",
+                          message.id)
 
     async def answer(self, message: Message) -> Reply:
         """The final reply only (for channels that cannot stream)."""
@@ -134,6 +161,54 @@ class Assistant:
                 final = event
         assert final is not None  # respond() always ends with a Reply
         return final
+
+    async def _charter_gate(self, message: Message, locale: Locale) -> Reply | None:
+        """None when the user accepted the current charter; else the charter or a thank-you.
+
+        An acceptance counts only for the current version, from the user's own message
+        (typed « J'accepte », or the channel's accept button carrying that version).
+        """
+        charter = self._charter
+        if charter is None or await self.store.charter_accepted(message.user.id, charter.version):
+            return None
+        if self._is_acceptance(message, charter.version):
+            await self.store.accept_charter(message, charter.version)
+            return Reply(t("charter_accepted", locale, version=charter.version), kind="info",
+                         locale=locale, skill="charter")
+        await self._record_refusal(message, Reply("", kind="info"), "charter_required")
+        text = charter.text_en if locale == "en" else charter.text_fr
+        return Reply(t("charter_required", locale, charter=text, version=charter.version),
+                     kind="info", locale=locale, skill="charter")
+
+    @staticmethod
+    def _is_acceptance(message: Message, version: str) -> bool:
+        if message.action is not None:
+            return (message.action.name == CHARTER_ACTION
+                    and message.action.values.get("version") == version)
+        return message.text.strip().strip(".!").lower() in _ACCEPTANCES
+
+    async def _admit(self, message: Message, locale: Locale) -> Reply | None:
+        """None when the message fits today's budgets; else a polite refusal."""
+        if self._quotas is None:
+            return None
+        try:
+            await self._quotas.admit(message)
+        except QuotaExceeded as exceeded:
+            measure = {"requests": ("demandes", "requests"),
+                       "tokens": ("jetons", "tokens")}[exceeded.measure]
+            scope = {"user": ("personnel", "for you"),
+                     "space": ("de cet espace", "for this space")}[exceeded.scope]
+            reply = Reply(t("quota_exceeded", locale, limit=exceeded.limit,
+                            measure=measure[locale == "en"], scope=scope[locale == "en"]),
+                          kind="error", locale=locale)
+            await self._record_refusal(message, reply, "quota_exceeded")
+            return reply
+        except CounterUnavailable:
+            log.error("quota counters unavailable: message %s refused", message.id)
+            reply = Reply(t("quota_unavailable", locale), kind="error", locale=locale)
+            await self._record_refusal(message, reply, "quota_unavailable")
+            return reply
+        return None
 
     def _check(self, message: Message, locale: Locale) -> Reply | None:
         if message.action is None and not message.text.strip() and not message.attachments:

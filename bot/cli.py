@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,7 +20,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from bot.settings import Settings
+    from bot.store import Store
     from knowledge import KnowledgeBase, Passage
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     name="almia",
@@ -29,6 +35,8 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+audit_app = typer.Typer(help="The append-only audit trail (governance).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -194,6 +202,97 @@ def config_check(
     for key, entry in report["settings"].items():
         setting_table.add_row(key, str(entry["value"]), entry["source"])
     console.print(setting_table)
+
+
+def _since(value: str | None) -> datetime | None:
+    """``30d``, ``12h`` or an ISO date → a UTC moment."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d+)([dh])", value.strip())
+    if match:
+        amount = int(match.group(1))
+        delta = timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
+        return datetime.now(UTC) - delta
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("use 30d, 12h or an ISO date such as 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _with_store(work: Callable[[Store], Awaitable[_T]]) -> _T:
+    from bot.store import Store
+
+    settings = _settings()
+    store = Store.open(settings.resolved_database_url)
+    try:
+        await store.migrate()
+        return await work(store)
+    finally:
+        await store.close()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain: any edited, removed or reordered record is reported."""
+    from bot.audit import verify_chain
+
+    async def work(store: Store) -> list[dict[str, Any]]:
+        return await store.audit_records()
+
+    report = verify_chain(asyncio.run(_with_store(work)))
+    console = Console()
+    if report.intact:
+        console.print(f"[green]Audit trail intact[/green]: {report.records} records; "
+                      f"head hash {report.head}")
+        console.print("Keep the head hash outside Almia to detect removal of the last records.")
+        return
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/red]")
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str | None, typer.Option(help="30d, 12h or an ISO date.")] = None,
+    form: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+) -> None:
+    """Export audit records for the data-protection officer (JSON lines or CSV)."""
+    from bot.audit import export_rows
+
+    if form not in {"jsonl", "csv"}:
+        raise typer.BadParameter("--format is jsonl or csv")
+    start = _since(since)
+
+    async def work(store: Store) -> list[dict[str, Any]]:
+        return await store.audit_records(since=start)
+
+    rows = export_rows(asyncio.run(_with_store(work)), form)
+    if output is None:
+        for row in rows:
+            sys.stdout.write(row)
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        handle.writelines(rows)
+    Console(stderr=True).print(f"Written to {output}")
+
+
+@app.command()
+def purge(
+    user: Annotated[str | None, typer.Option(help="Erase this user's conversations.")] = None,
+    older_than: Annotated[str | None, typer.Option(help="Erase content older than 90d…")] = None,
+) -> None:
+    """Erase conversation content (right to erasure, retention). The audit trail stays."""
+    if (user is None) == (older_than is None):
+        raise typer.BadParameter("give exactly one of --user or --older-than")
+    cutoff = _since(older_than)
+
+    async def work(store: Store) -> dict[str, int]:
+        return await store.purge(user_id=user, older_than=cutoff)
+
+    removed = asyncio.run(_with_store(work))
+    Console().print("Removed: " + ", ".join(f"{count} {name}" for name, count in removed.items()))
 
 
 @teams_app.command("package")

@@ -10,7 +10,7 @@ from bot.messages import Locale
 
 _ENGLISH_HINTS = frozenset(
     "the what how why when where who which is are can could should would does do i you my "
-    "please hello hi thanks policy summary of to for and with".split()
+    "please hello hi thanks policy of to for and with".split()
 )
 _FRENCH_HINTS = frozenset(
     "le la les un une des du de est sont quoi comment pourquoi quand où qui quel quelle quels "
@@ -102,6 +102,30 @@ MESSAGES: Mapping[str, Text] = {
         "politique de « {skill} » interdit de les envoyer. Retirez-les puis réessayez.",
         "Your request contains personal data or secrets ({kinds}) and the policy of “{skill}” "
         "forbids sending them. Remove them and try again.",
+    ),
+    "charter_required": Text(
+        "{charter}\n\nPour utiliser Almia, acceptez cette charte (version {version}) en "
+        "répondant « J'accepte ».",
+        "{charter}\n\nTo use Almia, accept this charter (version {version}) by replying "
+        "“I accept”.",
+    ),
+    "charter_accepted": Text(
+        "Merci, la charte (version {version}) est acceptée. Posez votre question, ou tapez "
+        "« /almia aide » pour voir ce que je sais faire.",
+        "Thank you, the charter (version {version}) is accepted. Ask your question, or type "
+        "“/almia help” to see what I can do.",
+    ),
+    "quota_exceeded": Text(
+        "Le quota quotidien ({limit} {measure}) {scope} est atteint. Il sera renouvelé demain ; "
+        "en cas de besoin, voyez avec votre responsable.",
+        "The daily quota ({limit} {measure}) {scope} is used up. It renews tomorrow; if you "
+        "need more, ask your manager.",
+    ),
+    "quota_unavailable": Text(
+        "Le service de quotas ne répond pas : par précaution, votre demande n'a pas été traitée. "
+        "Réessayez dans quelques minutes.",
+        "The quota service is not answering: as a precaution, your request was not processed. "
+        "Please try again in a few minutes.",
     ),
     "help_header": Text(
         "Voici ce que je sais faire :",

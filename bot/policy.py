@@ -18,6 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from bot.quotas import QuotaPolicy
+
 
 class DataClass(IntEnum):
     """How sensitive data is; a model may receive data up to its clearance."""
@@ -102,6 +104,8 @@ class Policy(BaseModel):
     models: list[ModelEntry]
     skills: dict[str, SkillPolicy]
     user_roles: dict[str, list[str]] = Field(default_factory=dict)  # role → user ids
+    quotas: QuotaPolicy = QuotaPolicy()
+    retention_days: int | None = Field(default=None, ge=1)  # conversation content kept N days
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:

@@ -75,6 +75,30 @@ class TeamsSettings(BaseModel):
         return self.app_id is not None or self.emulator
 
 
+_CHARTER_FR = """Charte d'utilisation d'Almia
+1. Almia est un assistant : ses réponses sont des brouillons à vérifier par vous avant tout usage ; il n'envoie jamais rien à un client.
+2. N'y saisissez que les données nécessaires à votre demande. Les données personnelles et les secrets détectés sont masqués avant tout envoi à un modèle hébergé hors de l'entreprise.
+3. Chaque demande est tracée (qui, quelle fonction, quel modèle, quel niveau de confidentialité, sans le contenu) pour la gouvernance et le délégué à la protection des données.
+4. Les conversations sont conservées pour une durée limitée, puis supprimées.
+5. Signalez toute réponse inexacte ou inappropriée avec 👎."""
+
+_CHARTER_EN = """Almia usage charter
+1. Almia is an assistant: its answers are drafts you must check before any use; it never sends anything to a customer.
+2. Only enter the data your request needs. Personal data and secrets it detects are masked before any call to a model hosted outside the company.
+3. Every request is logged (who, which function, which model, which confidentiality level, not the content) for governance and the data-protection officer.
+4. Conversations are kept for a limited time, then deleted.
+5. Report any wrong or inappropriate answer with 👎."""
+
+
+class CharterSettings(BaseModel):
+    """The usage charter each user accepts before any skill runs."""
+
+    enabled: bool = True
+    version: str = Field(default="2026-11", min_length=1, max_length=64)
+    text_fr: str = _CHARTER_FR
+    text_en: str = _CHARTER_EN
+
+
 class Settings(BaseSettings):
     """Everything the process needs to start; invalid values stop start-up."""
 
@@ -101,6 +125,7 @@ class Settings(BaseSettings):
     teams: TeamsSettings = TeamsSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     dlp: DlpSettings = DlpSettings()
+    charter: CharterSettings = CharterSettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

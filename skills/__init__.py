@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.roles import RoleResolver
 from bot.skills import Skill
+from bot.store.templates import TemplateStore
 from skills.call_summary import CallSummarySkill
 from skills.help import HelpSkill
 from skills.qa import DocumentSearch, QaSkill
+from skills.templates import TemplatesSkill, starter_library
 
 DEFAULT_SKILL = "qa"
 
@@ -18,6 +21,8 @@ class SkillServices:
 
     knowledge: DocumentSearch
     qa_min_score: float = 0.42  # off-topic questions score under ~0.39 (bench/retrieval.py)
+    templates: TemplateStore | None = None
+    roles: RoleResolver | None = None
 
 
 def build_skills(services: SkillServices) -> list[Skill]:
@@ -25,6 +30,8 @@ def build_skills(services: SkillServices) -> list[Skill]:
     skills: list[Skill] = [
         QaSkill(services.knowledge, min_score=services.qa_min_score),
         CallSummarySkill(),
+        TemplatesSkill(services.templates, services.roles,
+                       starter_library() if services.templates is not None else ()),
     ]
     skills.append(HelpSkill(lambda: tuple(skills)))
     return skills

@@ -47,6 +47,12 @@ def passage(number: int, text: str, *, title: str = "Guide sinistres", score: fl
                    score=score, collection="tests", data_class=data_class)
 
 
+@pytest.fixture(autouse=True)
+def _no_charter_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of other features skip the usage charter; its own tests turn it on explicitly."""
+    monkeypatch.setenv("ALMIA_CHARTER__ENABLED", "false")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded defaults in a temporary data dir (SQLite, embedded Chroma, extractive model)."""

@@ -141,7 +141,54 @@
       element.appendChild(meta);
     }
     renderFeedback(element, reply);
+    if (reply.form) renderForm(element, reply.form);
     element.dataset.done = "true";
+  }
+
+  // A template's missing variables: one field per variable, then the filled command is sent.
+  function quote(value) { return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`; }
+
+  function renderForm(element, spec) {
+    const box = document.createElement("form");
+    box.className = "template-form";
+    const fields = [];
+    for (const variable of spec.variables) {
+      const label = document.createElement("label");
+      label.textContent = variable.required ? `${variable.name} *` : variable.name;
+      let input;
+      if (variable.type === "choice") {
+        input = document.createElement("select");
+        for (const choice of variable.choices) {
+          const option = document.createElement("option");
+          option.value = choice; option.textContent = choice;
+          input.appendChild(option);
+        }
+      } else if (variable.type === "number") {
+        input = document.createElement("input");
+        input.type = "text"; input.inputMode = "decimal";
+      } else {
+        input = document.createElement("textarea");
+        input.rows = 2;
+      }
+      input.name = variable.name;
+      input.required = variable.required;
+      if (spec.values[variable.name] !== undefined) input.value = spec.values[variable.name];
+      else if (variable.default !== null && variable.type !== "choice") input.value = variable.default;
+      label.appendChild(input);
+      box.appendChild(label);
+      fields.push(input);
+    }
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = "Lancer le modèle";
+    box.appendChild(submit);
+    box.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const parts = fields.filter((f) => f.value !== "").map((f) => `${f.name}=${quote(f.value)}`);
+      submit.disabled = true;
+      await ask(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`);
+    });
+    element.appendChild(box);
   }
 
   async function ask(text) {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, func, insert, select, text
+from sqlalchemy import Connection, delete, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
@@ -23,11 +25,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.audit import GENESIS, record_hash
 from bot.llm import ChatTurn, UsageRecord
-from bot.messages import Message, Reply
+from bot.messages import Channel, Message, Reply, Space, User
 from bot.store.tables import (
     AuditEvent,
     Base,
+    CharterAcceptance,
     Conversation,
     Feedback,
     SpaceRecord,
@@ -37,6 +41,7 @@ from bot.store.tables import (
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
+_AUDIT_LOCK_KEY = 0x616C6D6962  # one writer extends the audit chain at a time
 
 
 def conversation_key(message: Message) -> str:
@@ -63,6 +68,19 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite (the embedded, single-process default) allows one writer: transactions that
+        # read then write (the audit chain) are serialised here instead of failing as busy
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; serialised within the process on SQLite."""
+        if self._engine.dialect.name != "sqlite":
+            async with self._engine.begin() as connection:
+                yield connection
+            return
+        async with self._write_lock, self._engine.begin() as connection:
+            yield connection
 
     @classmethod
     def open(cls, url: str, connect_args: dict[str, Any] | None = None) -> Store:
@@ -144,7 +162,7 @@ class Store:
              # strictly after the question, whatever the clock resolution
              "created_at": now + timedelta(microseconds=1)},
         ]
-        async with self._engine.begin() as connection:
+        async with self._writing() as connection:
             await connection.execute(upsert)
             await connection.execute(insert(Turn), turns)
             await self._write_events(connection, message, usage, audit, answer_id, now)
@@ -154,7 +172,7 @@ class Store:
         self, message: Message, audit: AuditEntry, usage: Sequence[UsageRecord] = ()
     ) -> None:
         """Store an audit event (and any model calls) without conversation content."""
-        async with self._engine.begin() as connection:
+        async with self._writing() as connection:
             await self._write_events(connection, message, usage, audit, None, datetime.now(UTC))
 
     async def record_space_joined(self, message: Message,
@@ -173,7 +191,7 @@ class Store:
             index_elements=["id"], set_={"name": space.name[:256], "active": True}
         )
         audit = AuditEntry(action="space_joined", outcome="ok", details=details)
-        async with self._engine.begin() as connection:
+        async with self._writing() as connection:
             await connection.execute(statement)
             await self._write_events(connection, message, (), audit, None, now)
 
@@ -208,12 +226,24 @@ class Store:
                  "error": record.error[:500] if record.error else None}
                 for record in usage
             ])
+        record = {
+            "created_at": now, "action": audit.action, "user_id": message.user.id,
+            "space_id": message.space.id, "channel": message.channel.value,
+            "skill": audit.skill, "model_alias": audit.model_alias,
+            "data_class": audit.data_class, "outcome": audit.outcome,
+            "details": json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
+        }
+        if connection.dialect.name == "postgresql":  # one writer of the chain at a time
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _AUDIT_LOCK_KEY})
+        events = AuditEvent.__table__
+        previous = await connection.scalar(
+            select(events.c.hash).where(events.c.hash.is_not(None))
+            .order_by(events.c.id.desc()).limit(1)
+        )
+        previous = previous or GENESIS
         await connection.execute(insert(AuditEvent).values(
-            created_at=now, action=audit.action, user_id=message.user.id,
-            space_id=message.space.id, channel=message.channel.value, skill=audit.skill,
-            model_alias=audit.model_alias, data_class=audit.data_class, outcome=audit.outcome,
-            details=json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
-        ))
+            **record, prev_hash=previous, hash=record_hash(previous, record)))
 
     async def record_feedback(
         self, turn_id: str, user_id: str, value: int, comment: str | None = None
@@ -222,8 +252,9 @@ class Store:
         if value not in (1, -1):
             raise ValueError("feedback value must be 1 or -1")
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
-            if await session.get(Turn, turn_id) is None:
+        turns = Turn.__table__
+        async with self._writing() as connection:
+            if await connection.scalar(select(turns.c.id).where(turns.c.id == turn_id)) is None:
                 return False
             values = {"turn_id": turn_id, "user_id": user_id, "value": value,
                       "comment": comment, "created_at": now}
@@ -231,8 +262,77 @@ class Store:
                 index_elements=["turn_id", "user_id"],
                 set_={"value": value, "comment": comment, "created_at": now},
             )
-            await session.execute(statement)
+            await connection.execute(statement)
         return True
+
+    async def charter_accepted(self, user_id: str, version: str) -> bool:
+        """True if the user accepted this version of the usage charter."""
+        acceptances = CharterAcceptance.__table__
+        async with self._engine.connect() as connection:
+            found = await connection.scalar(
+                select(acceptances.c.user_id).where(acceptances.c.user_id == user_id,
+                                                    acceptances.c.version == version)
+            )
+        return found is not None
+
+    async def accept_charter(self, message: Message, version: str) -> None:
+        """Record the acceptance (idempotent) and its audit event, in one transaction."""
+        now = datetime.now(UTC)
+        statement = self._insert(CharterAcceptance).values(
+            user_id=message.user.id, version=version, channel=message.channel.value,
+            accepted_at=now,
+        ).on_conflict_do_nothing(index_elements=["user_id", "version"])
+        audit = AuditEntry(action="charter_accepted", outcome="ok", details={"version": version})
+        async with self._writing() as connection:
+            await connection.execute(statement)
+            await self._write_events(connection, message, (), audit, None, now)
+
+    async def audit_records(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Audit records in chain order (oldest first), as plain mappings."""
+        events = AuditEvent.__table__
+        query = select(events).order_by(events.c.id)
+        if since is not None:
+            query = query.where(events.c.created_at >= since)
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [dict(row) for row in rows]
+
+    async def purge(self, *, older_than: datetime | None = None,
+                    user_id: str | None = None) -> dict[str, int]:
+        """Delete conversation content: turns older than a date, or everything of one user.
+
+        Usage and audit records hold no message content and stay (the audit trail is
+        append-only); the purge itself is audited.
+        """
+        if older_than is None and user_id is None:
+            raise ValueError("purge needs older_than or user_id")
+        turns = Turn.__table__
+        condition = []
+        if older_than is not None:
+            condition.append(turns.c.created_at < older_than)
+        if user_id is not None:
+            condition.append(turns.c.user_id == user_id)
+        now = datetime.now(UTC)
+        async with self._writing() as connection:
+            doomed = select(turns.c.id).where(*condition)
+            removed_feedback = (await connection.execute(
+                delete(Feedback).where(Feedback.turn_id.in_(doomed)))).rowcount
+            if user_id is not None:
+                removed_feedback += (await connection.execute(
+                    delete(Feedback).where(Feedback.user_id == user_id))).rowcount
+            removed_turns = (await connection.execute(delete(Turn).where(*condition))).rowcount
+            empty = select(turns.c.conversation_id).distinct()
+            removed_conversations = (await connection.execute(
+                delete(Conversation).where(Conversation.id.not_in(empty)))).rowcount
+            counts = {"turns": removed_turns, "conversations": removed_conversations,
+                      "feedback": removed_feedback}
+            operator = Message(text="", user=User("system:retention"), space=Space("system"),
+                               channel=Channel.CLI, thread_id="purge")
+            details: dict[str, Any] = {**counts,
+                                       "scope": "user" if user_id is not None else "age"}
+            await self._write_events(connection, operator, (), AuditEntry(
+                action="purge", outcome="ok", details=details), None, now)
+        return counts
 
     async def counts(self) -> dict[str, int]:
         """Row counts per table (for tests and `almia config check`)."""

@@ -106,6 +106,8 @@ class AuditEvent(Base):
     data_class: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(32))
     details: Mapped[str] = mapped_column(Text)  # JSON
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Feedback(Base):
@@ -134,3 +136,14 @@ class SpaceRecord(Base):
     joined_by: Mapped[str | None] = mapped_column(String(256))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean)
+
+
+class CharterAcceptance(Base):
+    """A user's acceptance of one version of the usage charter."""
+
+    __tablename__ = "charter_acceptances"
+
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

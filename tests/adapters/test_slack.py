@@ -266,13 +266,14 @@ async def test_slash_without_text_shows_help(almia: Harness) -> None:
     assert almia.model.requests == []
 
 
-async def test_template_command_replies_politely(almia: Harness) -> None:
-    response = await almia.command(slash_form(command="/template", text="list"))
+async def test_template_command_is_answered_by_the_templates_skill(almia: Harness) -> None:
+    form = with_response_url(slash_form(command="/template", text="list"),
+                             almia.slack.response_url("templates"))
+    response = await almia.command(form)
     assert response.status == 200
-    body = await response.json()
-    assert body["response_type"] == "ephemeral" and "bientôt" in body["text"]
-    await almia.settled()
-    assert almia.slack.calls == [c for c in almia.slack.calls if c.method == "auth.test"]
+    assert (await response.json())["response_type"] == "ephemeral"
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
+    assert "courrier-relance" in blocks_text(almia.slack.of("response_url")[0])
 
 
 async def test_feedback_button_records_the_vote(almia: Harness) -> None:

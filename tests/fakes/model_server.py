@@ -118,6 +118,7 @@ def write_policy(path: Path, model_url: str, *, hosting: str = "internal",
         "skills": {
             "qa": {"roles": {"answer": approved}},
             "call_summary": {"roles": {"summarise": approved}},
+            "templates": {"roles": {"generate": approved}},
             "help": {"roles": {}},
         },
     }

@@ -1,0 +1,170 @@
+"""Governance: hash-chained audit trail, usage charter, quotas (memory and Redis), purge."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import Runtime, build_runtime
+from bot.assistant import CHARTER_ACTION
+from bot.audit import export_rows, verify_chain
+from bot.messages import Action, Channel, Message, Space, User
+from bot.quotas import Budget, MemoryCounters, QuotaPolicy, Quotas, RedisCounters
+from bot.settings import Settings, load_settings
+from tests.conftest import FakeSearch
+
+
+def _message(text_: str, user: str = "u1", space: str = "web:default",
+             action: Action | None = None) -> Message:
+    return Message(text=text_, user=User(user), space=Space(space), channel=Channel.WEB,
+                   thread_id="t1", action=action)
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    built = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    yield built
+    await built.close()
+
+
+async def _write_some(runtime: Runtime, count: int = 4) -> None:
+    for index in range(count):
+        await runtime.assistant.answer(_message(f"summary Appel numéro {index} du client."))
+
+
+async def test_audit_chain_verifies_and_exports(runtime: Runtime) -> None:
+    await _write_some(runtime)
+    records = await runtime.store.audit_records()
+    report = verify_chain(records)
+    assert report.intact and report.records == 4 and report.head == records[-1]["hash"]
+    lines = list(export_rows(records, "jsonl"))
+    assert json.loads(lines[0])["action"] == "message" and len(lines) == 4
+    csv_lines = "".join(export_rows(records, "csv")).splitlines()
+    assert csv_lines[0].startswith("id,created_at,action") and len(csv_lines) == 5
+
+
+async def test_the_database_refuses_edits_and_deletions(runtime: Runtime) -> None:
+    await _write_some(runtime, 1)
+    engine = runtime.store.engine
+    for statement in ("UPDATE audit_events SET outcome = 'ok'", "DELETE FROM audit_events"):
+        with pytest.raises(Exception, match="append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(text(statement))
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "reorder"])
+async def test_tampering_behind_the_triggers_is_detected(runtime: Runtime, tamper: str) -> None:
+    await _write_some(runtime)
+    async with runtime.store.engine.begin() as connection:  # an attacker with DBA rights
+        await connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        await connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+        if tamper == "edit":
+            await connection.execute(text(
+                "UPDATE audit_events SET user_id = 'someone-else' WHERE id = 2"))
+        elif tamper == "delete":
+            await connection.execute(text("DELETE FROM audit_events WHERE id = 2"))
+        else:
+            await connection.execute(text("UPDATE audit_events SET id = 99 WHERE id = 2"))
+            await connection.execute(text("UPDATE audit_events SET id = 2 WHERE id = 3"))
+            await connection.execute(text("UPDATE audit_events SET id = 3 WHERE id = 99"))
+    report = verify_chain(await runtime.store.audit_records())
+    assert not report.intact and report.problems
+
+
+async def test_charter_must_be_accepted_once_per_version(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "d", charter={"enabled": True, "version": "v1"},
+                             _env_file=None)
+    built = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    try:
+        first = await built.assistant.answer(_message("summary Appel du client."))
+        assert first.skill == "charter" and "Charte d'utilisation" in first.text
+        assert "J'accepte" in first.text
+        forged = await built.assistant.answer(_message(
+            "", action=Action(CHARTER_ACTION, {"version": "v0"})))
+        assert forged.skill == "charter" and "Charte" in forged.text  # an old version is no use
+        accepted = await built.assistant.answer(_message("J'accepte"))
+        assert "acceptée" in accepted.text
+        answered = await built.assistant.answer(_message("summary Appel du client."))
+        assert answered.skill == "call_summary"
+        other_user = await built.assistant.answer(_message("summary Appel.", user="u2"))
+        assert other_user.skill == "charter"  # acceptance is personal
+        actions = [r["action"] for r in await built.store.audit_records()]
+        assert "charter_accepted" in actions and "charter_required" not in actions
+        outcomes = [r["outcome"] for r in await built.store.audit_records()]
+        assert outcomes.count("charter_required") == 3
+    finally:
+        await built.close()
+    settings_v2 = load_settings(data_dir=tmp_path / "d",
+                                charter={"enabled": True, "version": "v2"}, _env_file=None)
+    rebuilt = build_runtime(settings_v2, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await rebuilt.start()
+    try:
+        again = await rebuilt.assistant.answer(_message("summary Appel du client."))
+        assert again.skill == "charter" and "v2" in again.text  # a new version asks again
+    finally:
+        await rebuilt.close()
+
+
+async def test_request_and_token_budgets(runtime: Runtime) -> None:
+    quotas = Quotas(QuotaPolicy(user=Budget(requests_per_day=2)), MemoryCounters())
+    runtime.assistant._quotas = quotas  # the policy's quotas, injected for this test
+    assert (await runtime.assistant.answer(_message("summary Appel 1."))).kind == "answer"
+    assert (await runtime.assistant.answer(_message("summary Appel 2."))).kind == "answer"
+    refused = await runtime.assistant.answer(_message("summary Appel 3."))
+    assert refused.kind == "error" and "quota quotidien (2 demandes) personnel" in refused.text
+    other = await runtime.assistant.answer(_message("summary Appel 3.", user="u2"))
+    assert other.kind == "answer"
+
+    tokens = Quotas(QuotaPolicy(space=Budget(tokens_per_day=5)), MemoryCounters())
+    runtime.assistant._quotas = tokens
+    assert (await runtime.assistant.answer(_message("summary Appel long du client."))).kind \
+        == "answer"
+    spent = await runtime.assistant.answer(_message("summary Encore.", user="u3"))
+    assert spent.kind == "error" and "de cet espace" in spent.text
+
+
+async def test_redis_counters_are_shared_and_an_outage_refuses_politely(
+        runtime: Runtime) -> None:
+    policy = QuotaPolicy(user=Budget(requests_per_day=1))
+    prefix_user = f"quota-{uuid.uuid4().hex[:8]}"
+    first, second = RedisCounters("redis://127.0.0.1:6379/0"), RedisCounters(
+        "redis://127.0.0.1:6379/0")
+    try:
+        runtime.assistant._quotas = Quotas(policy, first)
+        assert (await runtime.assistant.answer(_message("summary A.", user=prefix_user))).kind \
+            == "answer"
+        runtime.assistant._quotas = Quotas(policy, second)  # another replica
+        refused = await runtime.assistant.answer(_message("summary B.", user=prefix_user))
+        assert refused.kind == "error" and "quota" in refused.text
+    finally:
+        await first.close()
+        await second.close()
+    down = RedisCounters("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        runtime.assistant._quotas = Quotas(policy, down)
+        reply = await runtime.assistant.answer(_message("summary C.", user="u9"))
+    finally:
+        await down.close()
+    assert reply.kind == "error" and "service de quotas ne répond pas" in reply.text
+
+
+async def test_purge_by_user_and_by_age_keeps_the_audit_chain(runtime: Runtime) -> None:
+    await runtime.assistant.answer(_message("summary Appel de u1.", user="u1"))
+    await runtime.assistant.answer(_message("summary Appel de u2.", user="u2"))
+    removed = await runtime.store.purge(user_id="u1")
+    assert removed["turns"] == 2
+    counts = await runtime.store.counts()
+    assert counts["turns"] == 2
+    removed = await runtime.store.purge(older_than=datetime.now(UTC) + timedelta(seconds=1))
+    assert removed["turns"] == 2 and (await runtime.store.counts())["conversations"] == 0
+    records = await runtime.store.audit_records()
+    assert [r["action"] for r in records][-2:] == ["purge", "purge"]
+    assert verify_chain(records).intact
