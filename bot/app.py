@@ -145,6 +145,8 @@ def build_runtime(
         ),
         charter=settings.charter,
         quotas=Quotas(policy.quotas, counters),
+        roles=roles,
+        skill_roles={name: skill.allowed_user_roles for name, skill in policy.skills.items()},
     )
     return Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
 

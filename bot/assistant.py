@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.i18n import detect_locale, t
@@ -22,6 +22,7 @@ from bot.llm import (
 )
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
 from bot.quotas import CounterUnavailable, QuotaExceeded, Quotas
+from bot.roles import Role, RoleResolver
 from bot.routing import SkillRouter, UnknownCommand
 from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest
@@ -56,6 +57,8 @@ class Assistant:
         *,
         charter: CharterSettings | None = None,
         quotas: Quotas | None = None,
+        roles: RoleResolver | None = None,
+        skill_roles: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.router = router
         self.store = store
@@ -63,6 +66,8 @@ class Assistant:
         self._limits = limits or AssistantLimits()
         self._charter = charter if charter is not None and charter.enabled else None
         self._quotas = quotas
+        self.roles = roles or RoleResolver({})
+        self._skill_roles = dict(skill_roles or {})
 
     def locale_of(self, message: Message) -> Locale:
         """The language to answer in: explicit locale, else the user's, else guessed."""
@@ -93,6 +98,14 @@ class Assistant:
             reply = Reply(t("unknown_command", locale, command=unknown.command, commands=commands),
                           kind="error", locale=locale)
             await self._record_refusal(message, reply, "unknown_command")
+            yield reply
+            return
+
+        allowed = self._skill_roles.get(route.skill.name, ("employee",))
+        if not await self.roles.has(message.user, *(Role(name) for name in allowed)):
+            reply = Reply(t("role_required", locale, skill=route.skill.title(locale),
+                            roles=", ".join(allowed)), kind="error", locale=locale)
+            await self._record_refusal(message, reply, "role_refused")
             yield reply
             return
 

@@ -127,6 +127,11 @@ MESSAGES: Mapping[str, Text] = {
         "The quota service is not answering: as a precaution, your request was not processed. "
         "Please try again in a few minutes.",
     ),
+    "role_required": Text(
+        "« {skill} » est réservé aux rôles : {roles}. Si vous en avez besoin, demandez-le à "
+        "votre responsable.",
+        "“{skill}” is reserved for these roles: {roles}. If you need it, ask your manager.",
+    ),
     "help_header": Text(
         "Voici ce que je sais faire :",
         "Here is what I can do:",

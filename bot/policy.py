@@ -110,7 +110,10 @@ class Policy(BaseModel):
     @model_validator(mode="after")
     def _check_references(self) -> Policy:
         known_roles = {"employee", "champion", "manager", "admin"}
-        unknown_roles = sorted(set(self.user_roles) - known_roles)
+        unknown_roles = sorted(
+            set(self.user_roles).union(*(s.allowed_user_roles for s in self.skills.values()))
+            - known_roles
+        )
         if unknown_roles:
             raise ValueError(f"user_roles: unknown role {', '.join(unknown_roles)} "
                              f"(expected {', '.join(sorted(known_roles))})")

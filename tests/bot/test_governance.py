@@ -168,3 +168,27 @@ async def test_purge_by_user_and_by_age_keeps_the_audit_chain(runtime: Runtime) 
     records = await runtime.store.audit_records()
     assert [r["action"] for r in records][-2:] == ["purge", "purge"]
     assert verify_chain(records).intact
+
+
+async def test_skills_reserved_to_roles(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("""
+models: [{alias: extractive, provider: extractive, hosting: internal, clearance: secret}]
+skills:
+  qa: {roles: {answer: [extractive]}}
+  call_summary: {roles: {summarise: [extractive]}, allowed_user_roles: [champion, manager]}
+  templates: {roles: {generate: [extractive]}}
+  help: {roles: {}}
+user_roles: {champion: [champ-1], admin: [boss]}
+""", encoding="utf-8")
+    settings = load_settings(data_dir=tmp_path / "d", policy_file=policy, _env_file=None)
+    built = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    try:
+        refused = await built.assistant.answer(_message("summary Appel.", user="employee-1"))
+        allowed = await built.assistant.answer(_message("summary Appel.", user="champ-1"))
+        admin = await built.assistant.answer(_message("summary Appel.", user="boss"))
+    finally:
+        await built.close()
+    assert refused.kind == "error" and "champion, manager" in refused.text
+    assert allowed.skill == admin.skill == "call_summary"
