@@ -12,6 +12,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
+from bot.crypto import LocalKeyFile
 from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
@@ -121,12 +122,17 @@ def build_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = load_policy(settings.resolved_policy_file,
                          environ if environ is not None else process_environment())
-    store = Store.open(settings.resolved_database_url)
+    key_provider = None
+    if settings.encryption.enabled:
+        key_provider = LocalKeyFile(settings.encryption.key_file
+                                    or settings.data_dir / "keys" / "kek.key")
+    store = Store.open(settings.resolved_database_url, key_provider=key_provider)
     knowledge = knowledge or KnowledgeBase.open(
         settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
     )
     roles = RoleResolver(policy.user_roles)
-    skills = build_skills(SkillServices(knowledge=knowledge, templates=TemplateStore(store.engine),
+    skills = build_skills(SkillServices(knowledge=knowledge,
+                                        templates=TemplateStore(store.engine, sealer=store),
                                         roles=roles))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url

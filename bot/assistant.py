@@ -115,6 +115,7 @@ class Assistant:
             usage.append(record)
 
         final: Reply | None = None
+        turn_id = uuid.uuid4().hex
         try:
             history = await self.store.history(message, self._limits.memory_turns)
             request = SkillRequest(
@@ -123,6 +124,7 @@ class Assistant:
                 locale=locale,
                 models=self._gateway.with_usage_sink(collect),
                 history=history,
+                turn_id=turn_id,
             )
             async with asyncio.timeout(self._limits.skill_timeout_seconds):
                 async for event in route.skill.handle(request):
@@ -157,7 +159,7 @@ class Assistant:
                           locale=locale)
 
         final = dataclasses.replace(final, skill=final.skill or route.skill.name)
-        yield await self._persist(message, final, usage)
+        yield await self._persist(message, final, usage, turn_id)
         if self._quotas is not None and usage:
             try:
                 await self._quotas.spend_tokens(
@@ -235,7 +237,8 @@ class Assistant:
             )
         return None
 
-    async def _persist(self, message: Message, reply: Reply, usage: list[UsageRecord]) -> Reply:
+    async def _persist(self, message: Message, reply: Reply, usage: list[UsageRecord],
+                       turn_id: str) -> Reply:
         model = reply.model or next((u.alias for u in usage if u.outcome == "ok"), None)
         reply = dataclasses.replace(reply, model=model)
         data_class = usage[-1].data_class.label if usage else None
@@ -257,7 +260,8 @@ class Assistant:
             if reply.kind == "error":
                 await self.store.record_event(message, audit, usage)
                 return reply
-            turn_id = await self.store.record_exchange(message, reply, usage, audit)
+            turn_id = await self.store.record_exchange(message, reply, usage, audit,
+                                                       answer_id=turn_id)
         except Exception:
             # the user still gets the answer; the incident is in the log
             log.exception("could not store the exchange of message %s", message.id)

@@ -19,6 +19,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from bot.app import Runtime
     from bot.settings import Settings
     from bot.store import Store
     from knowledge import KnowledgeBase, Passage
@@ -339,9 +340,17 @@ def _mask_url(url: str) -> str:
 
 
 def _register_optional_commands() -> None:
+    from bot.cli_templates import register_commands as register_template_commands
     from knowledge.cli import register_commands
 
     register_commands(app, _open_knowledge)
+
+    def open_runtime() -> Runtime:
+        from bot.app import build_runtime
+
+        return build_runtime(_settings())
+
+    register_template_commands(app, open_runtime)
 
 
 def main() -> None:

@@ -99,6 +99,14 @@ class CharterSettings(BaseModel):
     text_en: str = _CHARTER_EN
 
 
+class EncryptionSettings(BaseModel):
+    """Encryption at rest of conversation text and template bodies."""
+
+    enabled: bool = True
+    # the key-encryption key; default <data_dir>/keys/kek.key (created on first start)
+    key_file: Path | None = None
+
+
 class Settings(BaseSettings):
     """Everything the process needs to start; invalid values stop start-up."""
 
@@ -126,6 +134,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     dlp: DlpSettings = DlpSettings()
     charter: CharterSettings = CharterSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

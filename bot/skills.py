@@ -20,6 +20,7 @@ class SkillRequest:
     locale: Locale
     models: ModelGateway
     history: tuple[ChatTurn, ...] = ()
+    turn_id: str = ""  # the id the answer will be stored under (feedback links to it)
 
 
 class Skill(Protocol):

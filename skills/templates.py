@@ -480,7 +480,8 @@ class TemplatesSkill:
             await self.store.record_run(RunRecord(
                 template=template, user_id=message.user.id, space_id=message.space.id,
                 channel=message.channel.value, conversation_id=conversation_key(message),
-                skill=content.skill, model_alias=model, latency_ms=latency))
+                skill=content.skill, model_alias=model, latency_ms=latency,
+                turn_id=request.turn_id))
         except Exception:
             log.exception("could not record the run of template %s", name)
         answer = "".join(parts).strip()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
+import logging
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
@@ -15,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, delete, event, func, insert, select, text
+from sqlalchemy import Connection, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.audit import GENESIS, record_hash
+from bot.crypto import ContentCipher, KeyProvider, KeyUnavailable
 from bot.llm import ChatTurn, UsageRecord
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store.tables import (
@@ -33,11 +37,14 @@ from bot.store.tables import (
     Base,
     CharterAcceptance,
     Conversation,
+    DataKey,
     Feedback,
     SpaceRecord,
     Turn,
     UsageEvent,
 )
+
+log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
@@ -65,8 +72,10 @@ class AuditEntry:
 class Store:
     """The relational store. Create with :meth:`open`, then :meth:`migrate`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, key_provider: KeyProvider | None = None) -> None:
         self._engine = engine
+        self._key_provider = key_provider
+        self._cipher: ContentCipher | None = None
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite (the embedded, single-process default) allows one writer: transactions that
         # read then write (the audit chain) are serialised here instead of failing as busy
@@ -83,7 +92,8 @@ class Store:
             yield connection
 
     @classmethod
-    def open(cls, url: str, connect_args: dict[str, Any] | None = None) -> Store:
+    def open(cls, url: str, connect_args: dict[str, Any] | None = None,
+             key_provider: KeyProvider | None = None) -> Store:
         """An engine for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``)."""
         if url.startswith("sqlite"):
             database = url.split("///", 1)[-1]
@@ -92,7 +102,7 @@ class Store:
         engine = create_async_engine(url, connect_args=connect_args or {}, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+        return cls(engine, key_provider)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -112,6 +122,47 @@ class Store:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
             await connection.run_sync(_upgrade_to_head)
+        if self._key_provider is not None:
+            self._cipher = await self._load_cipher(self._key_provider)
+
+    @property
+    def cipher(self) -> ContentCipher | None:
+        """Encrypts stored content when encryption at rest is on (after :meth:`migrate`)."""
+        return self._cipher
+
+    def seal(self, text_: str, context: str) -> str:
+        """Encrypt ``text_`` for storage (as is when encryption is off)."""
+        return self._cipher.encrypt(text_, context) if self._cipher else text_
+
+    def unseal(self, stored: str, context: str) -> str | None:
+        """Decrypt stored text; None when its key is lost."""
+        return self._cipher.decrypt(stored, context) if self._cipher else stored
+
+    async def _load_cipher(self, provider: KeyProvider) -> ContentCipher:
+        """Unwrap every data key this KEK can; create an active one if none is usable."""
+        keys_table = DataKey.__table__
+        async with self._writing() as connection:
+            rows = (await connection.execute(select(keys_table))).mappings().all()
+            keys: dict[str, bytes] = {}
+            active: str | None = None
+            for row in rows:
+                try:
+                    keys[row["id"]] = provider.unwrap(base64.b64decode(row["wrapped"]))
+                except KeyUnavailable:
+                    log.error("data key %s cannot be unwrapped: content it protects is "
+                              "unreadable", row["id"])
+                    continue
+                if row["active"]:
+                    active = row["id"]
+            if active is None:
+                active = uuid.uuid4().hex
+                keys[active] = secrets.token_bytes(32)
+                await connection.execute(update(DataKey).values(active=False))
+                await connection.execute(insert(DataKey).values(
+                    id=active, kek_id=provider.key_id, active=True,
+                    wrapped=base64.b64encode(provider.wrap(keys[active])).decode("ascii"),
+                    created_at=datetime.now(UTC)))
+        return ContentCipher(active, keys)
 
     async def close(self) -> None:
         """Release connections."""
@@ -125,13 +176,18 @@ class Store:
         async with self._engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    select(turns.c.role, turns.c.text)
+                    select(turns.c.id, turns.c.role, turns.c.text)
                     .where(turns.c.conversation_id == conversation_key(message))
                     .order_by(turns.c.created_at.desc(), turns.c.id.desc())
                     .limit(limit)
                 )
             ).all()
-        return tuple(ChatTurn(role=row.role, content=row.text) for row in reversed(rows))
+        history = []
+        for row in reversed(rows):
+            content = self.unseal(row.text, f"turn:{row.id}")
+            if content is not None:  # a turn whose key is lost is left out of the memory
+                history.append(ChatTurn(role=row.role, content=content))
+        return tuple(history)
 
     async def record_exchange(
         self,
@@ -139,26 +195,31 @@ class Store:
         reply: Reply,
         usage: Sequence[UsageRecord],
         audit: AuditEntry,
+        answer_id: str | None = None,
     ) -> str:
         """Store a question, its answer, the model calls and the audit event in one transaction.
 
-        Returns the id of the answer's turn (used for feedback).
+        Returns the id of the answer's turn (used for feedback): ``answer_id`` when given.
         """
         now = datetime.now(UTC)
         key = conversation_key(message)
-        answer_id = uuid.uuid4().hex
+        answer_id = answer_id or uuid.uuid4().hex
         upsert = self._insert(Conversation).values(
             id=key, channel=message.channel.value, space_id=message.space.id,
             thread_id=message.thread_id, created_at=now, updated_at=now,
         ).on_conflict_do_update(index_elements=["id"], set_={"updated_at": now})
+        question_id = uuid.uuid4().hex
         turns = [
-            {"id": uuid.uuid4().hex, "conversation_id": key, "role": "user",
-             "text": message.text, "user_id": message.user.id, "skill": reply.skill,
+            {"id": question_id, "conversation_id": key, "role": "user",
+             "text": self.seal(message.text, f"turn:{question_id}"), "user_id": message.user.id,
+             "skill": reply.skill,
              "model_alias": None, "citations": None, "created_at": now},
-            {"id": answer_id, "conversation_id": key, "role": "assistant", "text": reply.text,
+            {"id": answer_id, "conversation_id": key, "role": "assistant",
+             "text": self.seal(reply.text, f"turn:{answer_id}"),
              "user_id": message.user.id, "skill": reply.skill, "model_alias": reply.model,
-             "citations": json.dumps([asdict(citation) for citation in reply.citations],
-                                     ensure_ascii=False),
+             "citations": self.seal(json.dumps([asdict(citation)
+                                                for citation in reply.citations],
+                                               ensure_ascii=False), f"citations:{answer_id}"),
              # strictly after the question, whatever the clock resolution
              "created_at": now + timedelta(microseconds=1)},
         ]

@@ -147,3 +147,15 @@ class CharterAcceptance(Base):
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DataKey(Base):
+    """A data key for encryption at rest, wrapped by the key-encryption key."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(128))
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +157,7 @@ class RunRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    turn_id: str | None = None  # the answer's turn, for feedback
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,11 +215,38 @@ class TemplateStats:
         }
 
 
+class Sealer(Protocol):
+    """Encryption at rest of template bodies (the :class:`~bot.store.Store` is one)."""
+
+    def seal(self, text_: str, context: str) -> str:
+        """Encrypt for storage."""
+        ...
+
+    def unseal(self, stored: str, context: str) -> str | None:
+        """Decrypt; None when the key is lost."""
+        ...
+
+
+class _Clear:
+    """No encryption."""
+
+    def seal(self, text_: str, context: str) -> str:
+        return text_
+
+    def unseal(self, stored: str, context: str) -> str | None:
+        return stored
+
+
+_UNREADABLE = "[contenu illisible : clé de chiffrement indisponible]"
+
+
 class TemplateStore:
     """Templates on the store's engine (SQLite or PostgreSQL, tables of migration 0003)."""
 
-    def __init__(self, engine: AsyncEngine, *, champions_edit_company: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, champions_edit_company: bool = False,
+                 sealer: Sealer | None = None) -> None:
         self._engine = engine
+        self._sealer = sealer or _Clear()
         self._champions_edit_company = champions_edit_company
         self._seed_lock = asyncio.Lock()
         self._seeded = False
@@ -259,7 +287,7 @@ class TemplateStore:
             row = await _version(connection, record.id, version or record.version)
         if row is None:
             raise TemplateNotFound(name, version)
-        return _template(record, row)
+        return _template(record, row, self._sealer)
 
     async def visible(self, actor: Actor, text: str = "", *,
                    include_archived: bool = False) -> list[Template]:
@@ -281,7 +309,7 @@ class TemplateStore:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         needle = text.strip().lower()
-        found = [_template_from_row(row) for row in rows]
+        found = [_template_from_row(row, self._sealer) for row in rows]
         return [t for t in found if not needle or needle in " ".join(
             (t.name, t.content.title, t.content.description, *t.content.tags)).lower()]
 
@@ -293,7 +321,8 @@ class TemplateStore:
             versions, and_(versions.c.template_id == records.c.id,
                            versions.c.version == records.c.version)).order_by(records.c.name))
         async with self._engine.connect() as connection:
-            return [_template_from_row(row) for row in (await connection.execute(query)).all()]
+            return [_template_from_row(row, self._sealer)
+                    for row in (await connection.execute(query)).all()]
 
     async def history(self, name: str, actor: Actor) -> list[VersionInfo]:
         """Every version of a visible template, newest first."""
@@ -323,7 +352,7 @@ class TemplateStore:
             async with self._engine.begin() as connection:
                 await connection.execute(insert(TemplateRecord).values(_columns(record)))
                 await connection.execute(insert(TemplateVersion).values(
-                    _version_values(record, content, actor.user_id, change, now)))
+                    _version_values(record, content, actor.user_id, change, now, self._sealer)))
         except IntegrityError:
             raise NameTaken(name) from None
         return await self.find(name, Actor(record.owner_id, space_id or actor.space_id,
@@ -384,7 +413,8 @@ class TemplateStore:
             record.space_id, record.archived = new_space, new_archived
             try:
                 await connection.execute(insert(TemplateVersion).values(_version_values(
-                    record, content or _content(current), actor.user_id, change, now)))
+                    record, content or _content(current, self._sealer), actor.user_id, change,
+                    now, self._sealer)))
             except IntegrityError:
                 raise VersionConflict(name, expected_version, expected_version + 1) from None
         return await self.find(name, Actor(record.owner_id, new_space or actor.space_id,
@@ -424,7 +454,7 @@ class TemplateStore:
                 space_id=run.space_id, channel=run.channel, skill=run.skill,
                 model_alias=run.model_alias, latency_ms=run.latency_ms,
                 prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens,
-                conversation_id=run.conversation_id, turn_id=None))
+                conversation_id=run.conversation_id, turn_id=run.turn_id))
 
     async def reconcile(self, since: datetime) -> int:
         """Link recent runs to their stored answer (for feedback) and copy its token counts.
@@ -553,34 +583,41 @@ def _columns(record: TemplateRecord) -> dict[str, Any]:
             for column in TemplateRecord.__table__.columns}
 
 
+def _body_context(template_id: str, version: int) -> str:
+    return f"template:{template_id}:{version}"
+
+
 def _version_values(record: TemplateRecord, content: TemplateContent, author: str, change: str,
-                    now: datetime) -> dict[str, Any]:
+                    now: datetime, sealer: Sealer) -> dict[str, Any]:
+    body = sealer.seal(content.body, _body_context(record.id, record.version))
     return {"template_id": record.id, "version": record.version, "title": content.title[:200],
-            "description": content.description, "body": content.body, "skill": content.skill,
+            "description": content.description, "body": body, "skill": content.skill,
             "role": content.role, "tags": json.dumps(list(content.tags), ensure_ascii=False),
             "scope": record.scope, "space_id": record.space_id, "archived": record.archived,
             "author_id": author, "change": change, "created_at": now}
 
 
-def _content(row: Any) -> TemplateContent:
-    return TemplateContent(title=row.title, body=row.body, description=row.description,
+def _content(row: Any, sealer: Sealer) -> TemplateContent:
+    body = sealer.unseal(row.body, _body_context(row.template_id, row.version))
+    return TemplateContent(title=row.title, description=row.description,
+                           body=body if body is not None else _UNREADABLE,
                            skill=row.skill, role=row.role, tags=tuple(json.loads(row.tags)))
 
 
-def _template(record: TemplateRecord, row: Any) -> Template:
+def _template(record: TemplateRecord, row: Any, sealer: Sealer) -> Template:
     return Template(id=record.id, name=record.name, scope=record.scope,  # type: ignore[arg-type]
                     space_id=record.space_id, owner_id=record.owner_id, version=row.version,
-                    latest=record.version, archived=record.archived, content=_content(row),
+                    latest=record.version, archived=record.archived, content=_content(row, sealer),
                     updated_at=_aware(record.updated_at))
 
 
-def _template_from_row(row: Any) -> Template:
+def _template_from_row(row: Any, sealer: Sealer) -> Template:
     mapping = row._mapping
     record = TemplateRecord(**{column.name: mapping[column]
                                for column in TemplateRecord.__table__.columns})
     version = SimpleNamespace(**{column.name: mapping[column]
                                  for column in TemplateVersion.__table__.columns})
-    return _template(record, version)
+    return _template(record, version, sealer)
 
 
 def names(templates: Sequence[Template]) -> list[str]:
