@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.llm import UsageRecord
 from bot.messages import Channel, Citation, Message, Reply, Space, User
 from bot.policy import DataClass
 from bot.store import AuditEntry, Store
-from tests.conftest import POSTGRES_URL
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path,
-                postgres_schema: str) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        created = Store.open(f"sqlite+aiosqlite:///{tmp_path / 'almia.db'}")
-        await created.migrate()
-        yield created
-        await created.close()
-        return
-    admin = create_async_engine(POSTGRES_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{postgres_schema}"'))
-    created = Store.open(POSTGRES_URL,
-                         connect_args={"server_settings": {"search_path": postgres_schema}})
-    try:
-        await created.migrate()
-        yield created
-    finally:
-        await created.close()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{postgres_schema}" CASCADE'))
-        await admin.dispose()
 
 
 def _message(text_: str = "Comment déclarer un sinistre ?", thread: str = "t1") -> Message:
