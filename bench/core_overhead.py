@@ -114,6 +114,7 @@ async def main(messages: int) -> None:
             "ALMIA_DATA_DIR": str(workdir / "data"),
             "ALMIA_POLICY_FILE": str(policy),
             "ALMIA_LOG_LEVEL": "WARNING",
+                "ALMIA_CHARTER__ENABLED": "false",  # measures answers, not the charter
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         }
         almia = subprocess.Popen(

@@ -159,6 +159,7 @@ async def main() -> None:
                 "ALMIA_SLACK__API_URL": slack.api_url,
                 "ALMIA_WEB__PORT": str(almia_port),
                 "ALMIA_LOG_LEVEL": "WARNING",
+                "ALMIA_CHARTER__ENABLED": "false",  # measures answers, not the charter
             }
             almia_server = _server(["-m", "bot", "serve"], env)
             bare_server = _server([__file__, "--bare", str(bare_port), slack.api_url])

@@ -64,6 +64,7 @@ async def run(workdir: Path) -> None:
                 policy_file=write_policy(workdir / "policy.yaml", model.url, timeout_seconds=30.0),
                 teams={"app_id": APP_ID, "app_password": "x" * 32, "tenant_id": TENANT},
                 web={"enabled": False},
+                charter={"enabled": False},  # measures answers, not the charter
             )
             endpoints = TeamsEndpoints(
                 issuer.metadata_url, issuer.metadata_url, ISSUER, f"{issuer.base_url}/{TENANT}"

@@ -204,6 +204,9 @@ class ModelGateway:
         self._usage_sink = usage_sink
         self._dlp = dlp or DlpSettings(enabled=detector is not None)
         self._detector = detector
+        # classifying a request for internal models needs no NER (names do not raise the class)
+        self._pattern_detector = (Detector(self._dlp.model_copy(update={"ner": False}))
+                                  if detector is not None else None)
         missing = {entry.provider for entry in policy.models} - set(self._providers)
         if missing:
             raise GatewayError(f"no provider for {', '.join(sorted(missing))}")
@@ -216,6 +219,7 @@ class ModelGateway:
         bound._usage_sink = usage_sink
         bound._dlp = self._dlp
         bound._detector = self._detector
+        bound._pattern_detector = self._pattern_detector
         return bound
 
     def candidates(self, request: CompletionRequest) -> list[ModelEntry]:
@@ -316,12 +320,14 @@ class ModelGateway:
         if all(e.hosting == "internal" and e.data_clearance >= DataClass.SECRET
                for e in approved):
             return None
-        if self._detector is None:
+        external = any(entry.hosting == "external" for entry in approved)
+        detector = self._detector if external else self._pattern_detector
+        if detector is None:
             raise ProtectionUnavailable("DLP is enabled but no detector is configured")
         action = self._dlp.action_for(request.skill)
         if action == "allow":
             return None
-        pseudonymiser = Pseudonymiser(self._detector, action)
+        pseudonymiser = Pseudonymiser(detector, action)
 
         def run() -> CompletionRequest:
             messages = tuple(
