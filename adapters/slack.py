@@ -64,6 +64,9 @@ _TIMESTAMP = re.compile(r"\d{1,12}")
 _TURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 _MIN_SECTION = 200
+# errors meaning the workspace or app cannot stream at all (stop trying)
+_STREAMING_UNSUPPORTED = frozenset({"unknown_method", "not_allowed_token_type", "missing_scope",
+                                    "feature_not_enabled", "not_allowed", "method_deprecated"})
 # what a template modal remembers of its slash command (private_metadata)
 _FORM_CONTEXT = ("team_id", "channel_id", "channel_name", "user_id", "user_name", "response_url")
 
@@ -98,6 +101,7 @@ class SlackAdapter:
         self._settings = settings
         self._dedupe = deduplicator or build_deduplicator(runtime.settings.redis_url)
         self._interval = update_interval_seconds
+        self._streaming = runtime.settings.slack.streaming
         self._welcome_locale = welcome_locale
         self._grace = shutdown_grace_seconds
         self._retry_handlers = [
@@ -304,6 +308,27 @@ class SlackAdapter:
         )
         await self._converse(message, str(channel), thread_ts, str(user))
 
+    async def _start_stream(self, message: Message, channel: str, thread_ts: str,
+                            user: str) -> str | None:
+        """A streamed message in the thread, or None (streaming off or refused: fall back)."""
+        if not self._streaming:
+            return None
+        team = message.space.id.split(":")[1] if message.space.id.count(":") >= 2 else None
+        try:
+            response = await self.client.chat_startStream(
+                channel=channel, thread_ts=thread_ts, recipient_team_id=team,
+                recipient_user_id=user)
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason in _STREAMING_UNSUPPORTED:
+                log.warning("Slack streaming unavailable (%s): using message updates", reason)
+                self._streaming = False
+            else:
+                log.warning("chat.startStream failed (%s): using message updates", reason)
+            return None
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
     async def _first_time(self, *keys: object) -> bool:
         """Claim every non-empty key; a repeat of any of them means a duplicate delivery."""
         claimed = True
@@ -314,13 +339,18 @@ class SlackAdapter:
 
     async def _converse(self, message: Message, channel: str, thread_ts: str,
                         user: str) -> None:
-        """Placeholder, throttled previews, then the final answer in the thread."""
+        """Progress at once, the answer streamed (or throttled previews), then the final answer."""
         locale = self._assistant.locale_of(message)
-        placeholder = await self._call("chat_postMessage", channel=channel, thread_ts=thread_ts,
-                                       text=text("placeholder", locale), unfurl_links=False,
-                                       unfurl_media=False)
-        placeholder_ts = placeholder.get("ts") if placeholder else None
+        stream_ts = await self._start_stream(message, channel, thread_ts, user)
+        if stream_ts is None:
+            placeholder = await self._call("chat_postMessage", channel=channel,
+                                           thread_ts=thread_ts, text=text("placeholder", locale),
+                                           unfurl_links=False, unfurl_media=False)
+            placeholder_ts = placeholder.get("ts") if placeholder else None
+        else:
+            placeholder_ts = stream_ts
         partial: list[str] = []
+        appended = 0  # characters of ``partial`` already sent to the stream
         last_update = time.monotonic()
         final: Reply | None = None
         async for event in self._assistant.respond(message):
@@ -332,10 +362,24 @@ class SlackAdapter:
             due = time.monotonic() - last_update >= self._interval
             if placeholder_ts is None or not due:
                 continue
+            if stream_ts is not None:
+                pending = "".join(partial)[appended:]
+                if pending:
+                    last_update = time.monotonic()
+                    appended += len(pending)
+                    await self._call("chat_appendStream", channel=channel, ts=stream_ts,
+                                     markdown_text=escape(pending))
+                continue
             shown = preview("".join(partial)) if partial else f"_{escape(event.text)}_"
             if shown.strip("_ "):
                 last_update = time.monotonic()
                 await self._call("chat_update", channel=channel, ts=placeholder_ts, text=shown)
+        if stream_ts is not None:
+            pending = "".join(partial)[appended:]
+            if pending:
+                await self._call("chat_appendStream", channel=channel, ts=stream_ts,
+                                 markdown_text=escape(pending))
+            await self._call("chat_stopStream", channel=channel, ts=stream_ts)
         assert final is not None
         if final.ephemeral:
             if placeholder_ts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -48,6 +49,9 @@ class SlackSettings(BaseModel):
     app_token: SecretStr | None = None  # xapp-… for Socket Mode
     api_url: str = "https://slack.com/api/"
     socket_mode: bool = False
+    # stream answers with chat.startStream/appendStream/stopStream (falls back to throttled
+    # chat.update when the workspace refuses them)
+    streaming: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +111,42 @@ class EncryptionSettings(BaseModel):
     key_file: Path | None = None
 
 
+RoleName = Literal["employee", "champion", "manager", "admin"]
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+class DirectorySettings(BaseModel):
+    """Roles granted by directory groups: Entra ID groups (Teams users), Slack user groups.
+
+    Entra credentials default to the Teams app's (``teams.app_id``, ``app_password``,
+    ``tenant_id``); the app needs the Graph application permission GroupMember.Read.All.
+    """
+
+    entra_group_roles: dict[str, RoleName] = Field(default_factory=dict)  # group object id → role
+    slack_group_roles: dict[str, RoleName] = Field(default_factory=dict)  # S… user group → role
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_scope: str = "https://graph.microsoft.com/.default"
+    cache_ttl_seconds: float = Field(default=900.0, gt=0)
+    failure_ttl_seconds: float = Field(default=60.0, gt=0)  # no lookups after a failure
+    cache_size: int = Field(default=20_000, ge=1)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_group_ids(self) -> DirectorySettings:
+        bad = [key for key in self.entra_group_roles if not _GUID.match(key)]
+        if bad:
+            raise ValueError(f"entra_group_roles: not a group object id: {', '.join(bad)}")
+        bad = [key for key in self.slack_group_roles if not _SLACK_GROUP.match(key)]
+        if bad:
+            raise ValueError(f"slack_group_roles: not a Slack user group id (S…): {', '.join(bad)}")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the process needs to start; invalid values stop start-up."""
 
@@ -135,6 +175,7 @@ class Settings(BaseSettings):
     dlp: DlpSettings = DlpSettings()
     charter: CharterSettings = CharterSettings()
     encryption: EncryptionSettings = EncryptionSettings()
+    directory: DirectorySettings = DirectorySettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -142,7 +183,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "teams.emulator: the unauthenticated emulator mode is refused when production is set"
             )
+        if self.directory.entra_group_roles and None in self.entra_credentials():
+            raise ValueError("directory.entra_group_roles needs directory.tenant_id, client_id and "
+                             "client_secret (or the Teams app's tenant_id, app_id, app_password)")
+        if self.directory.slack_group_roles and self.slack.bot_token is None:
+            raise ValueError("directory.slack_group_roles needs slack.bot_token")
         return self
+
+    def entra_credentials(self) -> tuple[str | None, str | None, SecretStr | None]:
+        """Tenant id, client id and secret for Microsoft Graph (default: the Teams app's)."""
+        directory = self.directory
+        tenant = directory.tenant_id or self.teams.tenant_id
+        if directory.client_id is not None:  # a separate app registration: id and secret together
+            return tenant, directory.client_id, directory.client_secret
+        return tenant, self.teams.app_id, self.teams.app_password
 
     @property
     def resolved_database_url(self) -> str:

@@ -81,13 +81,15 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path, slack: FakeSlackApi, model: FakeModelServer,
+                  slack_options: dict[str, Any] | None = None,
                   **settings: Any) -> AsyncIterator[Harness]:
     """An Almia app (Slack channel only) served on loopback."""
     data = tmp_path / f"data-{uuid.uuid4().hex[:8]}"
     config = load_settings(
         data_dir=data,
         policy_file=write_policy(tmp_path / "policy.yaml", model.url),
-        slack={"signing_secret": SECRET, "bot_token": "xoxb-test", "api_url": slack.api_url},
+        slack={"signing_secret": SECRET, "bot_token": "xoxb-test", "api_url": slack.api_url,
+               **(slack_options or {})},
         web={"enabled": False},
         **settings,
     )
@@ -458,3 +460,38 @@ async def test_retry_to_another_replica_is_deduplicated_through_redis(
         await second.settled()
     assert len(slack.of("chat.postMessage")) == 1
     assert len(model.requests) == 1
+
+
+# -- streaming API ------------------------------------------------------------------------
+
+
+async def test_answer_streams_through_the_streaming_api(tmp_path: Path, slack: FakeSlackApi,
+                                                         model: FakeModelServer) -> None:
+    model.delay_seconds = 0.2
+    async with running(tmp_path, slack, model, slack_options={"streaming": True}) as almia:
+        await almia.event(fixture("event_app_mention.json"))
+        await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+        await almia.settled()
+    [start] = slack.of("chat.startStream")
+    assert start.data["thread_ts"] == "1715000000.000100"
+    assert start.data["recipient_user_id"] and start.data["recipient_team_id"] == TEAM_ID
+    appended = "".join(c.data["markdown_text"] for c in slack.of("chat.appendStream"))
+    assert appended and "Réponse du modèle factice" in appended
+    assert len(slack.of("chat.stopStream")) == 1
+    final = almia.answers()[0]
+    assert final.method == "chat.update" and final.data["ts"] == slack.of(
+        "chat.stopStream")[0].data["ts"]
+    assert not [c for c in slack.of("chat.postMessage") if not c.data.get("blocks")]
+
+
+async def test_streaming_refused_falls_back_to_updates_once_and_for_all(
+        tmp_path: Path, slack: FakeSlackApi, model: FakeModelServer) -> None:
+    slack.fail("chat.startStream", 200, error="unknown_method")
+    async with running(tmp_path, slack, model, slack_options={"streaming": True}) as almia:
+        await almia.event(fixture("event_app_mention.json"))
+        await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+        await almia.event(fixture("event_message_im.json"))
+        await almia.slack.wait_for(lambda: len(almia.answers()) == 2)
+        await almia.settled()
+    assert len(slack.of("chat.startStream", ok_only=False)) == 1  # not tried again
+    assert len([c for c in slack.of("chat.postMessage") if not c.data.get("blocks")]) == 2
