@@ -235,9 +235,19 @@ class TeamsAdapter:
         self._stream_interval = stream_interval
         self._tasks: set[asyncio.Task[None]] = set()
         self._authentication = _CachingAuthentication(
-            _Configuration(endpoints), self._credentials(outbound_token)
+            _Configuration(endpoints or self._configured_endpoints()),
+            self._credentials(outbound_token)
         )
         self._adapter = CloudAdapter(self._authentication)
+
+    def _configured_endpoints(self) -> TeamsEndpoints | None:
+        """Custom cloud endpoints from the settings (validated as all-or-none)."""
+        settings = self._settings
+        if not (settings.openid_metadata_url and settings.token_issuer and settings.login_url
+                and settings.oauth_scope):
+            return None
+        return TeamsEndpoints(settings.openid_metadata_url, settings.openid_metadata_url,
+                              settings.token_issuer, settings.login_url, settings.oauth_scope)
 
     def _credentials(self, outbound_token: Callable[[], str] | None) -> Any:
         settings = self._settings

@@ -72,6 +72,19 @@ class TeamsSettings(BaseModel):
     tenant_id: str | None = None
     app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
     emulator: bool = False  # accept unauthenticated local Bot Framework Emulator traffic
+    # Bot Framework endpoints for sovereign or government clouds; all four or none
+    openid_metadata_url: str | None = None
+    token_issuer: str | None = None
+    login_url: str | None = None
+    oauth_scope: str | None = None
+
+    @model_validator(mode="after")
+    def _endpoints_all_or_none(self) -> TeamsSettings:
+        given = [self.openid_metadata_url, self.token_issuer, self.login_url, self.oauth_scope]
+        if any(given) and not all(given):
+            raise ValueError("openid_metadata_url, token_issuer, login_url and oauth_scope "
+                             "go together (a custom cloud needs all four)")
+        return self
 
     @property
     def enabled(self) -> bool:

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from bot.app import RUNTIME, Runtime, build_app
-from bot.settings import load_settings
+from bot.settings import SettingsError, load_settings
 from tests.conftest import FakeSearch
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.model_server import FakeModelServer, write_policy
@@ -333,3 +333,31 @@ async def test_permanent_failure_ends_with_a_polite_message(harness: Harness) ->
     assert calls
     counts = await harness.runtime.store.counts()
     assert counts["turns"] >= 1, "the answer is kept in the store"
+
+
+async def test_custom_cloud_endpoints_come_from_the_settings(tmp_path: Path) -> None:
+    with FakeOpenIdServer() as issuer:
+        async with FakeModelServer() as model, FakeBotConnector() as connector:
+            settings = load_settings(
+                data_dir=tmp_path / "data", _env_file=None,
+                policy_file=write_policy(tmp_path / "policy.yaml", model.url),
+                teams={"app_id": APP_ID, "app_password": APP_PASSWORD, "tenant_id": TENANT,
+                       "openid_metadata_url": issuer.metadata_url, "token_issuer": ISSUER,
+                       "login_url": f"{issuer.base_url}/{TENANT}",
+                       "oauth_scope": "https://api.botframework.com"},
+                web={"enabled": False})
+            app = build_app(settings, knowledge=FakeSearch(), adapter_factories=[  # type: ignore[arg-type]
+                lambda runtime: TeamsAdapter(runtime, outbound_token=lambda: OUTBOUND_TOKEN,
+                                             retry_delays=(0.01,), stream_interval=0.0)])
+            client = TestClient(TestServer(app, host="127.0.0.1"))
+            await client.start_server()
+            try:
+                harness = Harness(client, connector, issuer, model)
+                activity = fixture("message_personal", connector.url)
+                assert (await harness.post(activity)).status == 200
+                await connector.wait_for(lambda calls: bool(finals(calls)))
+                assert (await harness.post(activity, anonymous=True)).status == 401
+            finally:
+                await client.close()
+    with pytest.raises(SettingsError, match="go together"):
+        load_settings(teams={"app_id": APP_ID, "token_issuer": ISSUER}, _env_file=None)
