@@ -82,8 +82,10 @@ def select_answer(request: CompletionRequest) -> str:
     for sentence, score in zip(sentences, scores, strict=True):
         if score <= 0 or len(sentence.tokens) < 3:
             continue
-        # earlier passages were ranked higher by retrieval: a gentle prior
-        ranked.append((score * (1 + 0.25 / sentence.passage), sentence))
+        # earlier passages were ranked higher by retrieval: a gentle prior; a list fragment
+        # ("constat amiable signé…", starting in lower case) says less than a full sentence
+        fragment = 0.5 if sentence.text[:1].islower() else 1.0
+        ranked.append((score * fragment * (1 + 0.25 / sentence.passage), sentence))
     ranked.sort(key=lambda item: item[0], reverse=True)
     if not ranked:
         return _NOTHING_RELEVANT(request.locale)
