@@ -13,11 +13,12 @@ from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
 from bot.crypto import LocalKeyFile
+from bot.directory import build_directory
 from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
 from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
-from bot.roles import RoleResolver
+from bot.roles import DirectoryGroups, RoleResolver
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.store import Store
@@ -113,11 +114,13 @@ def build_runtime(
     providers: Mapping[str, ModelProvider] | None = None,
     knowledge: KnowledgeBase | None = None,
     environ: Mapping[str, str] | None = None,
+    directory: DirectoryGroups | None = None,
 ) -> Runtime:
     """Build the core without any channel (used by the CLI and by :func:`build_app`).
 
     ``providers`` replaces model providers by name (tests use a loopback fake);
-    ``knowledge`` replaces the knowledge base (tests use a small embedder).
+    ``knowledge`` replaces the knowledge base (tests use a small embedder);
+    ``directory`` replaces the group directory the settings configure (Entra ID, Slack).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = load_policy(settings.resolved_policy_file,
@@ -130,7 +133,8 @@ def build_runtime(
     knowledge = knowledge or KnowledgeBase.open(
         settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
     )
-    roles = RoleResolver(policy.user_roles)
+    roles = RoleResolver(policy.user_roles,
+                         directory if directory is not None else build_directory(settings))
     skills = build_skills(SkillServices(knowledge=knowledge,
                                         templates=TemplateStore(store.engine, sealer=store),
                                         roles=roles))
@@ -164,13 +168,15 @@ def build_app(
     knowledge: KnowledgeBase | None = None,
     environ: Mapping[str, str] | None = None,
     adapter_factories: Sequence[AdapterFactory] | None = None,
+    directory: DirectoryGroups | None = None,
 ) -> web.Application:
     """The aiohttp application with every enabled channel mounted.
 
     By default the channels are those the settings enable (web chat, Slack, Teams);
     ``adapter_factories`` replaces that choice (tests inject loopback fakes this way).
     """
-    runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ)
+    runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ,
+                            directory=directory)
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     factories = enabled_adapters(settings) if adapter_factories is None else adapter_factories
