@@ -7,7 +7,6 @@ updates; ``failures`` makes the next calls answer with given statuses (413, 429,
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.loopback import LoopbackServer, poll
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class ConnectorCall:
 
 
 @dataclass
-class FakeBotConnector:
+class FakeBotConnector(LoopbackServer):
     """``async with FakeBotConnector() as connector: connector.url`` is the serviceUrl."""
 
     failures: list[int] = field(default_factory=list)
@@ -54,23 +55,16 @@ class FakeBotConnector:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.port}/"
+        """The ``serviceUrl`` of activities (with a trailing slash, as Teams sends it)."""
+        return f"{self.base_url}/"
 
-    async def __aenter__(self) -> FakeBotConnector:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """The Bot Connector's activity endpoints."""
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
                             self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
                            self._activity)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     async def _activity(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -96,9 +90,5 @@ class FakeBotConnector:
     async def wait_for(self, predicate: Callable[[list[ConnectorCall]], bool],
                        within: float = 10.0) -> list[ConnectorCall]:
         """Poll the recorded calls until ``predicate`` holds (AssertionError after ``within`` s)."""
-        deadline = time.monotonic() + within
-        while not predicate(self.delivered()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"connector calls never matched: {self.calls!r}")
-            await asyncio.sleep(0.02)
+        await poll(lambda: predicate(self.delivered()), within, lambda: repr(self.calls))
         return self.delivered()

@@ -17,6 +17,8 @@ import requests
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes.loopback import LoopbackServer
+
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 CLIENT_SECRET = "graph-test-secret-not-real"
@@ -36,7 +38,7 @@ class Recorded:
 
 
 @dataclass
-class FakeEntra:
+class FakeEntra(LoopbackServer):
     """``async with FakeEntra(members={user: {group}}) as entra:`` → ``entra.graph_url``."""
 
     members: dict[str, set[str]] = field(default_factory=dict)  # user object id → group ids
@@ -47,8 +49,8 @@ class FakeEntra:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.port}"
+        """``http://127.0.0.1:PORT``."""
+        return self.base_url
 
     @property
     def graph_url(self) -> str:
@@ -63,19 +65,12 @@ class FakeEntra:
         """The token requests received."""
         return [r for r in self.requests if r.path.endswith("/oauth2/v2.0/token")]
 
-    async def __aenter__(self) -> FakeEntra:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """Entra ID's discovery and token endpoints and Graph's checkMemberGroups."""
         app.router.add_get("/common/discovery/instance", self._instance_discovery)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_post("/v1.0/users/{user}/checkMemberGroups", self._check_member_groups)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     async def _record(self, request: web.Request) -> Recorded:
         raw = await request.text()
@@ -174,7 +169,7 @@ class LoopbackHttpClient:
 
 
 @dataclass
-class FakeSlackUserGroups:
+class FakeSlackUserGroups(LoopbackServer):
     """``usergroups.users.list`` of the Slack Web API: ``groups = {S…: {U…}}``."""
 
     groups: dict[str, set[str]] = field(default_factory=dict)
@@ -185,19 +180,11 @@ class FakeSlackUserGroups:
     @property
     def api_url(self) -> str:
         """The value for ``settings.slack.api_url``."""
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.port}/api/"
+        return f"{self.base_url}/api/"
 
-    async def __aenter__(self) -> FakeSlackUserGroups:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """``usergroups.users.list``."""
         app.router.add_post("/api/usergroups.users.list", self._list)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     async def _list(self, request: web.Request) -> web.Response:
         form = dict(parse_qsl(await request.text()))

@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes.loopback import LoopbackServer
+
 Responder = Callable[[dict[str, Any]], str]
 
 
@@ -29,7 +31,7 @@ def echo_last_user_message(body: dict[str, Any]) -> str:
 
 
 @dataclass
-class FakeModelServer:
+class FakeModelServer(LoopbackServer):
     """``async with FakeModelServer() as model: model.url`` → ``http://127.0.0.1:PORT/v1``."""
 
     responder: Responder = echo_last_user_message
@@ -42,19 +44,12 @@ class FakeModelServer:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.port}/v1"
+        """The OpenAI-compatible base URL (``…/v1``)."""
+        return f"{self.base_url}/v1"
 
-    async def __aenter__(self) -> FakeModelServer:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """The chat-completions endpoint."""
         app.router.add_post("/v1/chat/completions", self._completions)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()

@@ -7,7 +7,6 @@ every call, and can be told to answer 429 with ``Retry-After``, a 5xx, or
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -20,6 +19,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.loopback import LoopbackServer, poll
 
 BOT_USER_ID = "UALMIABOT"
 BOT_ID = "BALMIABOT"
@@ -54,7 +55,7 @@ class _Failure:
 
 
 @dataclass
-class FakeSlackApi:
+class FakeSlackApi(LoopbackServer):
     """``async with FakeSlackApi() as slack: slack.url`` → ``http://127.0.0.1:PORT``."""
 
     max_message_chars: int | None = None  # above this, chat.* answers msg_too_long
@@ -65,8 +66,8 @@ class FakeSlackApi:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.port}"
+        """``http://127.0.0.1:PORT``."""
+        return self.base_url
 
     @property
     def api_url(self) -> str:
@@ -77,17 +78,10 @@ class FakeSlackApi:
         """A ``response_url`` that this fake records."""
         return f"{self.url}/response/{name}"
 
-    async def __aenter__(self) -> FakeSlackApi:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """Web API methods and ``response_url`` targets."""
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None,
              error: str | None = None) -> None:
@@ -102,12 +96,7 @@ class FakeSlackApi:
 
     async def wait_for(self, condition: Callable[[], bool], within: float = 10.0) -> None:
         """Poll ``condition`` until true, failing after ``within`` seconds."""
-        deadline = time.monotonic() + within
-        while not condition():
-            if time.monotonic() > deadline:
-                methods = [c.method for c in self.calls]
-                raise AssertionError(f"condition not met in {within}s; calls: {methods}")
-            await asyncio.sleep(0.01)
+        await poll(condition, within, lambda: f"calls: {[c.method for c in self.calls]}")
 
     async def _read(self, request: web.Request) -> dict[str, Any]:
         raw = await request.text()
