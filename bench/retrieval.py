@@ -152,7 +152,10 @@ async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, quer
         json.loads(line)["question"]
         for line in (eval_dir / "questions.jsonl").read_text().splitlines()
     ]
-    words = " ".join(path.read_text() for path in sorted((eval_dir / "docs").glob("*.txt"))).split()
+    # one array, drawn from in bulk: np.random.choice on a Python list converts it every call
+    words = np.array(
+        " ".join(path.read_text() for path in sorted((eval_dir / "docs").glob("*.txt"))).split()
+    )
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase.open(Path(tmp), settings)
@@ -166,7 +169,8 @@ async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, quer
             vectors = rng.standard_normal((count, dimension)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             ids = [f"synthetic-{start + offset:07d}" for offset in range(count)]
-            texts = [" ".join(rng.choice(words, 120)) for _ in range(count)]
+            drawn = rng.choice(words, (count, 120))
+            texts = [" ".join(row) for row in drawn]
             metadatas: list[Metadata] = [
                 {
                     "source": f"doc{(start + offset) // 10}.txt",

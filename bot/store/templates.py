@@ -467,6 +467,7 @@ class TemplateStore:
         turns = Turn.__table__
         usage = UsageEvent.__table__
         async with self._engine.begin() as connection:
+            await self._copy_tokens(connection, since)
             pending = (await connection.execute(
                 select(runs.c.id, runs.c.conversation_id, runs.c.created_at)
                 .where(runs.c.turn_id.is_(None), runs.c.created_at >= since)
@@ -505,6 +506,31 @@ class TemplateStore:
                 await connection.execute(update(TemplateRun).where(TemplateRun.id == run_id).values(
                     turn_id=turn_id, prompt_tokens=prompt, completion_tokens=completion))
         return len(matched)
+
+    @staticmethod
+    async def _copy_tokens(connection: AsyncConnection, since: datetime) -> None:
+        """Runs that know their answer's turn get its token counts once usage is stored."""
+        runs, usage = TemplateRun.__table__, UsageEvent.__table__
+        linked = (await connection.execute(
+            select(runs.c.id, runs.c.turn_id)
+            .where(runs.c.turn_id.is_not(None), runs.c.prompt_tokens == 0,
+                   runs.c.completion_tokens == 0, runs.c.created_at >= since)
+            .limit(_RECONCILE_BATCH))).all()
+        if not linked:
+            return
+        tokens = {row.turn_id: (int(row.prompt or 0), int(row.completion or 0))
+                  for row in (await connection.execute(
+                      select(usage.c.turn_id,
+                             func.sum(usage.c.prompt_tokens).label("prompt"),
+                             func.sum(usage.c.completion_tokens).label("completion"))
+                      .where(usage.c.turn_id.in_({row.turn_id for row in linked}))
+                      .group_by(usage.c.turn_id))).all()}
+        for row in linked:
+            prompt, completion = tokens.get(row.turn_id, (0, 0))
+            if prompt or completion:
+                await connection.execute(update(TemplateRun).where(TemplateRun.id == row.id)
+                                         .values(prompt_tokens=prompt,
+                                                 completion_tokens=completion))
 
     async def stats(self, since: timedelta, *, now: datetime | None = None,
                     limit: int = 20) -> TemplateStats:

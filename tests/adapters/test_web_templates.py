@@ -140,3 +140,14 @@ async def test_stats_endpoint_needs_the_token_when_set(tmp_path: Any) -> None:
         assert ok.status == 200 and (await ok.json())["runs"] == 0
     finally:
         await created.close()
+
+
+async def test_runs_carry_their_answer_tokens_and_feedback(client: Any) -> None:
+    answer = await say(client, '/template use courrier-relance client="M. Martin" '
+                               'motif="pièce manquante" reference="contrat 123"')
+    vote = await client.post("/api/feedback", json={"turn_id": answer["turn_id"], "value": 1,
+                                                    "user": "alice"})
+    assert vote.status == 200
+    stats = await (await client.get("/api/stats/templates?since=30d")).json()
+    [usage] = stats["templates"]
+    assert usage["positive"] == 1 and usage["tokens"] > 0
