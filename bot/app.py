@@ -80,6 +80,13 @@ class Runtime:
                 continue
             await asyncio.sleep(86_400)
 
+    async def warm_knowledge(self) -> None:
+        """Prepare the search indexes in the background after start-up."""
+        try:
+            await self.knowledge.warm_up()
+        except Exception:
+            log.exception("warming the knowledge indexes failed; they will build on first use")
+
     async def close(self) -> None:
         """Release connections and handles."""
         await self.store.close()
@@ -195,6 +202,7 @@ def build_app(
     async def on_startup(_app: web.Application) -> None:
         await runtime.start()
         background.append(asyncio.create_task(runtime.apply_retention()))
+        background.append(asyncio.create_task(runtime.warm_knowledge()))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in background:

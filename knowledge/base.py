@@ -587,6 +587,14 @@ class KnowledgeBase:
             candidate.score = score
         return sorted(ranked, key=lambda item: -item.score)
 
+    async def warm_up(self) -> None:
+        """Build every collection's lexical index now, so that the first question after a
+        start does not wait for it (about 40 s for 100,000 chunks on 2 cores)."""
+        registry = await self._registry_now(fresh=True)
+        for info in registry.values():
+            if info.embedder == self._embedder.name:
+                await asyncio.to_thread(self._lexical_index, info)
+
     def _lexical_index(self, info: CollectionInfo) -> LexicalIndex:
         with self._lexical_lock:
             cached = self._lexical.get(info.name)

@@ -35,6 +35,9 @@ class FakeSearch:
         self.queries.append((query, space))
         return self.passages[:k]
 
+    async def warm_up(self) -> None:
+        """Nothing to prepare."""
+
     def close(self) -> None:
         """Nothing to release."""
 

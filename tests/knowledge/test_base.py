@@ -250,3 +250,17 @@ async def test_embedding_failure_fails_files_not_the_run(
     (info,) = await kb.list_collections(with_counts=True)
     assert info.chunk_count == 0
     kb.close()
+
+
+async def test_warm_up_builds_the_lexical_indexes_before_the_first_question(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    first = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    await first.ingest([write(tmp_path, "rh.md", TELETRAVAIL)], "rh", company_wide=True)
+    first.close()
+    restarted = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    assert "rh" not in restarted._lexical
+    await restarted.warm_up()
+    assert "rh" in restarted._lexical  # built at start-up, not by the first question
+    assert [hit.document for hit in await restarted.search("télétravail")] == ["rh.md"]
+    restarted.close()
