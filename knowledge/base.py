@@ -638,7 +638,9 @@ class KnowledgeBase:
                     lexical=float(lexical_scores[position]) if position is not None else 0.0,
                 )
             lexical_only = {
-                hit_id: score for hit_id, score in lexical.top(terms, wanted) if hit_id not in by_id
+                hit_id: score
+                for hit_id, score in lexical.best_of(lexical_scores, wanted)
+                if hit_id not in by_id
             }
             fetched = self._index.similarities(info.name, list(lexical_only), query_vector)
             for hit_id, stored in fetched.items():

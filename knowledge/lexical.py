@@ -123,7 +123,10 @@ class LexicalIndex:
 
     def top(self, query_terms: Sequence[str], n: int) -> list[tuple[str, float]]:
         """The ``n`` best chunks as ``(id, normalised score)``, zero scores left out."""
-        scores = self.scores(query_terms)
+        return self.best_of(self.scores(query_terms), n)
+
+    def best_of(self, scores: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
+        """The ``n`` best of already computed :meth:`scores`, zero scores left out."""
         if not len(scores):
             return []
         n = min(n, len(scores))
