@@ -104,10 +104,10 @@ def _p(values: list[float], q: float) -> float:
     )
 
 
-async def main(messages: int) -> None:
+async def main(messages: int, provider: str) -> None:
     async with FakeModelServer() as model:
         workdir = Path(tempfile.mkdtemp(prefix="almia-bench-"))
-        policy = write_policy(workdir / "policy.yaml", model.url)
+        policy = write_policy(workdir / "policy.yaml", model.url, provider=provider)
         almia_port, bare_port = _free_port(), _free_port()
         env = {
             **os.environ,
@@ -165,4 +165,9 @@ async def main(messages: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
-    asyncio.run(main(parser.parse_args().messages))
+    parser.add_argument("--provider", choices=["litellm", "openai-compatible"],
+                        default="openai-compatible",
+                        help="how Almia reaches the fake model (both are real code paths)")
+    arguments = parser.parse_args()
+    print(f"model reached through: {arguments.provider}")
+    asyncio.run(main(arguments.messages, arguments.provider))

@@ -89,6 +89,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Release connections and handles."""
+        await self.gateway.close()
         await self.store.close()
         self.knowledge.close()
 

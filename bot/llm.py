@@ -211,6 +211,13 @@ class ModelGateway:
         if missing:
             raise GatewayError(f"no provider for {', '.join(sorted(missing))}")
 
+    async def close(self) -> None:
+        """Release the providers' connections."""
+        for provider in self._providers.values():
+            closer = getattr(provider, "close", None)
+            if closer is not None:
+                await closer()
+
     def with_usage_sink(self, usage_sink: UsageSink) -> ModelGateway:
         """The same gateway, reporting its calls to ``usage_sink`` (one per request)."""
         bound = ModelGateway.__new__(ModelGateway)
@@ -524,8 +531,10 @@ def default_providers(policy: Policy, extra: Mapping[str, ModelProvider] | None 
                       ) -> dict[str, ModelProvider]:
     """The providers the policy needs; litellm is imported only if a litellm model is declared."""
     from bot.extractive import ExtractiveProvider
+    from bot.openai_compatible import OpenAICompatibleProvider
 
-    providers: dict[str, ModelProvider] = {"extractive": ExtractiveProvider()}
+    providers: dict[str, ModelProvider] = {"extractive": ExtractiveProvider(),
+                                           "openai-compatible": OpenAICompatibleProvider()}
     if any(entry.provider == "litellm" for entry in policy.models):
         providers["litellm"] = LiteLLMProvider()
     providers.update(extra or {})

@@ -55,7 +55,9 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     alias: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    provider: Literal["litellm", "extractive"] = "litellm"
+    # litellm: hosted providers; openai-compatible: in-house servers streamed directly
+    # (vLLM, Ollama, llama.cpp); extractive: the offline sentence selector
+    provider: Literal["litellm", "openai-compatible", "extractive"] = "litellm"
     model: str | None = None  # litellm model string, e.g. "mistral/mistral-large-latest"
     api_base: str | None = None
     api_key: SecretStr | None = None
@@ -74,6 +76,9 @@ class ModelEntry(BaseModel):
         DataClass.parse(self.clearance)
         if self.provider == "litellm" and not self.model:
             raise ValueError("a litellm model needs `model` (e.g. openai/gpt-4o-mini)")
+        if self.provider == "openai-compatible" and not (self.model and self.api_base):
+            raise ValueError("an openai-compatible model needs `model` and `api_base` "
+                             "(e.g. http://llm.interne:8000/v1)")
         return self
 
     @property

@@ -40,6 +40,7 @@ class FakeModelServer(LoopbackServer):
     fail_status: int | None = None  # answer every request with this HTTP status
     hang: bool = False  # never answer (for timeout tests)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     _server: TestServer | None = None
 
     @property
@@ -54,6 +55,7 @@ class FakeModelServer(LoopbackServer):
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        self.headers.append(dict(request.headers))
         if self.fail_status is not None:
             return web.json_response(
                 {"error": {"message": "fake failure", "type": "server_error"}},
@@ -98,12 +100,15 @@ class FakeModelServer(LoopbackServer):
 
 def write_policy(path: Path, model_url: str, *, hosting: str = "internal",
                  clearance: str = "confidential", timeout_seconds: float = 10.0,
-                 retries: int = 0, fallback_extractive: bool = False) -> Path:
+                 retries: int = 0, fallback_extractive: bool = False,
+                 provider: str = "litellm") -> Path:
     """A policy file whose skills use the fake model (alias ``fake``)."""
     approved = ["fake", "extractive"] if fallback_extractive else ["fake"]
     policy = {
         "models": [
-            {"alias": "fake", "model": "openai/fake-model", "api_base": model_url,
+            {"alias": "fake", "provider": provider,
+             "model": "openai/fake-model" if provider == "litellm" else "fake-model",
+             "api_base": model_url,
              "api_key": "sk-test-not-secret", "hosting": hosting, "clearance": clearance,
              "timeout_seconds": timeout_seconds, "first_token_timeout_seconds": timeout_seconds,
              "retries": retries},
