@@ -563,12 +563,34 @@ class KnowledgeBase:
             return []
         vector = await self._embedder.embed_query(text)
         terms = self._analyzer(text)
-        candidates = await asyncio.to_thread(self._candidates, targets, vector, terms)
         weight = self.dense_weight if dense_weight is None else dense_weight
-        ranked = rank(candidates, weight)
+        keep = max(k, 20) if self._reranker is not None else k
+        ranked = await asyncio.to_thread(self._retrieve, targets, vector, terms, weight, keep)
         if self._reranker is not None and ranked:
-            ranked = await self._rerank(text, ranked[: max(k, 20)])
+            ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
+
+    def _retrieve(self, targets: Sequence[CollectionInfo], vector: object, terms: list[str],
+                  weight: float, keep: int) -> list[Candidate]:
+        """Blocking, in one worker thread: candidates, fusion, then content of the best."""
+        return self._with_content(rank(self._candidates(targets, vector, terms), weight)[:keep])
+
+    def _with_content(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Blocking: read texts and metadata of the retained candidates only."""
+        by_collection: dict[str, list[str]] = {}
+        for candidate in ranked:
+            by_collection.setdefault(candidate.collection.name, []).append(
+                candidate.chunk.chunk_id)
+        contents = {name: self._index.chunks(name, ids) for name, ids in by_collection.items()}
+        kept = []
+        for candidate in ranked:
+            stored = contents[candidate.collection.name].get(candidate.chunk.chunk_id)
+            if stored is None:  # deleted between the two reads
+                continue
+            candidate.chunk = StoredChunk(stored.chunk_id, stored.text, stored.metadata,
+                                          candidate.chunk.similarity)
+            kept.append(candidate)
+        return kept
 
     def _usable(self, info: CollectionInfo) -> bool:
         if info.embedder == self._embedder.name:
