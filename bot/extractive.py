@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.i18n import Text
-from bot.llm import CompletionRequest, OutlineSection, TokenUsage
+from bot.llm import CompletionRequest, OutlineSection, StreamBase, TokenUsage
 from bot.policy import ModelEntry
 from bot.text import content_tokens, fold, split_sentences
 
@@ -129,15 +129,7 @@ def select_outline(request: CompletionRequest) -> str:
     return "\n\n".join(blocks)
 
 
-class _ExtractiveStream:
-    def __init__(self, request: CompletionRequest) -> None:
-        self._request = request
-        self._usage = TokenUsage()
-
-    @property
-    def usage(self) -> TokenUsage:
-        return self._usage
-
+class _ExtractiveStream(StreamBase):
     async def __aiter__(self) -> AsyncIterator[str]:
         request = self._request
         text = select_outline(request) if request.outline else select_answer(request)
@@ -154,6 +146,5 @@ class ExtractiveProvider:
     """Provider ``extractive``: offline, deterministic, cites what it selects."""
 
     def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> _ExtractiveStream:
-        """Select sentences for ``request``; ``entry`` is unused (no settings to honour)."""
-        del entry
-        return _ExtractiveStream(request)
+        """Select sentences for ``request`` (the entry has no settings to honour)."""
+        return _ExtractiveStream(entry, request)

@@ -450,36 +450,51 @@ def _litellm_tokenizer_dir() -> Path:
     return Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
 
 
-class _LiteLLMStream:
-    def __init__(self, module: ModuleType, entry: ModelEntry, request: CompletionRequest) -> None:
-        self._module = module
+class StreamBase:
+    """What every provider stream keeps: the entry, the request and the usage it reports."""
+
+    def __init__(self, entry: ModelEntry, request: CompletionRequest) -> None:
         self._entry = entry
         self._request = request
         self._usage = TokenUsage()
 
     @property
     def usage(self) -> TokenUsage:
+        """Tokens reported by the provider (zero until the stream ends)."""
         return self._usage
 
-    async def __aiter__(self) -> AsyncIterator[str]:
-        entry = self._entry
-        arguments: dict[str, Any] = {
-            "model": entry.model,
+    def chat_body(self) -> dict[str, Any]:
+        """The OpenAI-style streamed chat request (model, messages, limits, extras)."""
+        body: dict[str, Any] = {
+            "model": self._entry.model,
             "messages": [{"role": turn.role, "content": turn.content}
                          for turn in self._request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
+            **self._entry.extra,
+        }
+        max_tokens = self._request.max_tokens or self._entry.max_tokens
+        if max_tokens:
+            body["max_tokens"] = max_tokens
+        return body
+
+
+class _LiteLLMStream(StreamBase):
+    def __init__(self, module: ModuleType, entry: ModelEntry, request: CompletionRequest) -> None:
+        super().__init__(entry, request)
+        self._module = module
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        entry = self._entry
+        arguments: dict[str, Any] = {
+            **self.chat_body(),
             "timeout": entry.timeout_seconds,
             "num_retries": 0,
-            **entry.extra,
         }
         if entry.api_base:
             arguments["api_base"] = entry.api_base
         if entry.api_key is not None:
             arguments["api_key"] = entry.api_key.get_secret_value()
-        max_tokens = self._request.max_tokens or entry.max_tokens
-        if max_tokens:
-            arguments["max_tokens"] = max_tokens
         response = await self._module.acompletion(**arguments)
         async for chunk in response:
             usage = getattr(chunk, "usage", None)

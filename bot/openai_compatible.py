@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 
-from bot.llm import CompletionRequest, TokenUsage
+from bot.llm import CompletionRequest, StreamBase, TokenUsage
 from bot.policy import ModelEntry
 
 
@@ -27,31 +26,15 @@ class ProviderHTTPError(Exception):
         self.status = status
 
 
-class _CompatibleStream:
+class _CompatibleStream(StreamBase):
     def __init__(self, session: aiohttp.ClientSession, entry: ModelEntry,
                  request: CompletionRequest) -> None:
+        super().__init__(entry, request)
         self._session = session
-        self._entry = entry
-        self._request = request
-        self._usage = TokenUsage()
-
-    @property
-    def usage(self) -> TokenUsage:
-        return self._usage
 
     async def __aiter__(self) -> AsyncIterator[str]:
         entry = self._entry
-        body: dict[str, Any] = {
-            "model": entry.model,
-            "messages": [{"role": turn.role, "content": turn.content}
-                         for turn in self._request.messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            **entry.extra,
-        }
-        max_tokens = self._request.max_tokens or entry.max_tokens
-        if max_tokens:
-            body["max_tokens"] = max_tokens
+        body = self.chat_body()
         headers = {"Accept": "text/event-stream"}
         if entry.api_key is not None:
             headers["Authorization"] = f"Bearer {entry.api_key.get_secret_value()}"
