@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,8 +21,9 @@ from knowledge.collections import (
     validate_space,
 )
 from knowledge.embeddings import Embedder, Vectors, build_embedder
+from knowledge.french import FrenchAnalyzer
 from knowledge.index import ChromaIndex, Metadata, StoredChunk
-from knowledge.lexical import FrenchAnalyzer, LexicalIndex
+from knowledge.lexical_sync import LexicalIndexes
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import (
     CollectionInfo,
@@ -85,6 +85,7 @@ class KnowledgeBase:
         embedder: Embedder,
         settings: KnowledgeSettings,
         reranker: Reranker | None = None,
+        lexical_dir: Path | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
@@ -92,8 +93,7 @@ class KnowledgeBase:
         self._reranker = reranker
         self._analyzer = FrenchAnalyzer()
         self._registry: tuple[float, dict[str, CollectionInfo]] | None = None
-        self._lexical: dict[str, tuple[str, LexicalIndex]] = {}
-        self._lexical_lock = threading.Lock()
+        self._lexical = LexicalIndexes(index, self._analyzer, lexical_dir)
 
     @classmethod
     def open(
@@ -107,12 +107,14 @@ class KnowledgeBase:
     ) -> KnowledgeBase:
         """Connect to Chroma (embedded in ``data_dir`` or at ``chroma_url``).
 
-        Cheap: the embedding model loads on first use.
+        Cheap: the embedding model loads on first use. Lexical indexes are saved in
+        ``data_dir/lexical`` (a cache of what Chroma holds, reloaded at start-up).
         """
         embedder = embedder or build_embedder(settings)
         if reranker is None and settings.rerank_url:
             reranker = HttpReranker(settings.rerank_url, settings.rerank_model)
-        return cls(ChromaIndex.open(data_dir, embedder, chroma_url), embedder, settings, reranker)
+        index = ChromaIndex.open(data_dir, embedder, chroma_url)
+        return cls(index, embedder, settings, reranker, lexical_dir=data_dir / "lexical")
 
     @property
     def dense_weight(self) -> float:
@@ -122,14 +124,19 @@ class KnowledgeBase:
         return float(getattr(self._embedder, "default_dense_weight", 0.5))
 
     @property
+    def lexical_indexes(self) -> LexicalIndexes:
+        """The per-collection lexical indexes of this process."""
+        return self._lexical
+
+    @property
     def embedder(self) -> Embedder:
         """The embedder used for new chunks and queries."""
         return self._embedder
 
     def close(self) -> None:
         """Release caches and Chroma handles."""
+        self._lexical.close()
         self._index.close()
-        self._lexical.clear()
         self._registry = None
 
     # ------------------------------------------------------------ registry
@@ -246,13 +253,15 @@ class KnowledgeBase:
         """Delete a collection and every chunk in it."""
         await self._get(name)
         await asyncio.to_thread(self._index.delete_collection, name)
-        self._lexical.pop(name, None)
+        await asyncio.to_thread(self._lexical.forget, name)
         self._registry = None
 
     async def _touch(self, name: str) -> None:
-        """New revision token: every replica's lexical index for ``name`` rebuilds."""
-        info = await self._get(name)
-        await self._save(replace(info, revision=uuid.uuid4().hex))
+        """New revision token: every replica brings its lexical index of ``name`` up to date
+        (this process before returning, so its next search sees the change)."""
+        info = await self._save(replace(await self._get(name), revision=uuid.uuid4().hex))
+        if self._lexical.holds(name):
+            await asyncio.to_thread(self._lexical.update, info)
 
     # ------------------------------------------------------------ documents
 
@@ -610,28 +619,11 @@ class KnowledgeBase:
         return sorted(ranked, key=lambda item: -item.score)
 
     async def warm_up(self) -> None:
-        """Build every collection's lexical index now, so that the first question after a
-        start does not wait for it (about 40 s for 100,000 chunks on 2 cores)."""
+        """Load (or build) every collection's lexical index now, so that the first question
+        after a start does not wait for it."""
         registry = await self._registry_now(fresh=True)
-        for info in registry.values():
-            if info.embedder == self._embedder.name:
-                await asyncio.to_thread(self._lexical_index, info)
-
-    def _lexical_index(self, info: CollectionInfo) -> LexicalIndex:
-        with self._lexical_lock:
-            cached = self._lexical.get(info.name)
-            if cached is not None and cached[0] == info.revision:
-                return cached[1]
-            chunks = self._index.all_chunks(info.name)
-            tokens = [self._analyzer(self._lexical_text(chunk)) for chunk in chunks]
-            lexical = LexicalIndex([chunk.chunk_id for chunk in chunks], tokens)
-            self._lexical[info.name] = (info.revision, lexical)
-            return lexical
-
-    @staticmethod
-    def _lexical_text(chunk: StoredChunk) -> str:
-        metadata = chunk.metadata
-        return f"{metadata.get('title', '')}\n{metadata.get('sections', '')}\n{chunk.text}"
+        usable = [info for info in registry.values() if info.embedder == self._embedder.name]
+        await asyncio.to_thread(self._lexical.warm, usable)
 
     def _candidates(
         self, targets: Sequence[CollectionInfo], vector: object, terms: list[str]
@@ -644,25 +636,18 @@ class KnowledgeBase:
         wanted = self._settings.candidates
         found: list[Candidate] = []
         for info in targets:
-            lexical = self._lexical_index(info)
-            if not len(lexical):
-                continue
-            dense_hits = self._index.query(info.name, query_vector, min(wanted, len(lexical)))
-            lexical_scores = lexical.scores(terms)
-            positions = lexical.positions
+            lexical = self._lexical.get(info).match(terms)
+            dense_hits = self._index.query(info.name, query_vector, wanted)
             by_id: dict[str, Candidate] = {}
             for hit in dense_hits:
-                position = positions.get(hit.chunk_id)
                 by_id[hit.chunk_id] = Candidate(
                     hit,
                     info,
                     dense=dense_relevance(hit.similarity or 0.0, floor),
-                    lexical=float(lexical_scores[position]) if position is not None else 0.0,
+                    lexical=lexical.score(hit.chunk_id),
                 )
             lexical_only = {
-                hit_id: score
-                for hit_id, score in lexical.best_of(lexical_scores, wanted)
-                if hit_id not in by_id
+                hit_id: score for hit_id, score in lexical.best(wanted) if hit_id not in by_id
             }
             fetched = self._index.similarities(info.name, list(lexical_only), query_vector)
             for hit_id, stored in fetched.items():

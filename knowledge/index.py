@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -207,23 +207,33 @@ class ChromaIndex:
         found = self.collection(name).get(where={"document": document}, include=["metadatas"])
         return {str(metadata.get("source")) for metadata in found.get("metadatas") or []}
 
-    def all_chunks(self, name: str) -> list[StoredChunk]:
-        """Every chunk of a collection (paged), for building its lexical index."""
+    def chunk_ids(self, name: str) -> list[str]:
+        """Ids of every chunk of a collection (no content; ~0.2 s for 100,000)."""
         handle = self.collection(name)
-        chunks: list[StoredChunk] = []
+        ids: list[str] = []
+        page_size = 4 * _PAGE
+        while True:
+            page = handle.get(include=[], limit=page_size, offset=len(ids))["ids"]
+            ids.extend(page)
+            if len(page) < page_size:
+                return ids
+
+    def chunk_pages(self, name: str, size: int = _PAGE) -> Iterator[list[StoredChunk]]:
+        """Every chunk of a collection with its text and metadata, ``size`` at a time."""
+        handle = self.collection(name)
         offset = 0
         while True:
-            page = handle.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            page = handle.get(include=["documents", "metadatas"], limit=size, offset=offset)
             ids = page["ids"]
-            chunks.extend(
+            yield [
                 StoredChunk(chunk_id, text or "", metadata or {})
                 for chunk_id, text, metadata in zip(
                     ids, page.get("documents") or [], page.get("metadatas") or [], strict=False
                 )
-            )
-            if len(ids) < _PAGE:
-                return chunks
-            offset += _PAGE
+            ]
+            if len(ids) < size:
+                return
+            offset += size
 
     def query(self, name: str, vector: Vectors, n: int) -> list[StoredChunk]:
         """The ``n`` nearest chunk ids with their cosine similarity (no text: see :meth:`chunks`).

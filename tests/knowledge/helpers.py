@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge.embeddings import Vectors, normalise
-from knowledge.lexical import FrenchAnalyzer
+from knowledge.french import FrenchAnalyzer
 
 
 class HashingEmbedder:

@@ -259,8 +259,8 @@ async def test_warm_up_builds_the_lexical_indexes_before_the_first_question(
     await first.ingest([write(tmp_path, "rh.md", TELETRAVAIL)], "rh", company_wide=True)
     first.close()
     restarted = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
-    assert "rh" not in restarted._lexical
+    assert not restarted.lexical_indexes.holds("rh")
     await restarted.warm_up()
-    assert "rh" in restarted._lexical  # built at start-up, not by the first question
+    assert restarted.lexical_indexes.holds("rh")  # loaded at start-up, not by the first question
     assert [hit.document for hit in await restarted.search("télétravail")] == ["rh.md"]
     restarted.close()

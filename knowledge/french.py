@@ -1,0 +1,85 @@
+"""French text → lexical terms: lower case, elisions cut, stopwords out, stemmed, accents folded.
+
+Stemming is PyStemmer's Snowball French stemmer (BSD); the stopword list is
+bm25s's French list (MIT) plus a few question words.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import cached_property
+
+_ELISION = re.compile(
+    r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_EXTRA_STOPWORDS = frozenset(
+    {"a", "y", "ete", "etre", "peut", "faut", "quel", "quelle", "quels", "quelles", "comment"}
+)
+
+# Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
+ANALYZER_VERSION = 1
+
+
+def strip_accents(text: str) -> str:
+    """« réclamation » → « reclamation » (also folds œ/æ)."""
+    text = text.replace("œ", "oe").replace("æ", "ae").replace("Œ", "OE").replace("Æ", "AE")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+class FrenchAnalyzer:
+    """Text → BM25 terms.
+
+    The Snowball stemmer needs the accents (folding first cost 2 points of
+    recall@1 on the dev set); stems are folded afterwards, so « réclamation » and
+    « reclamation » still meet. Each distinct word is stemmed once and remembered
+    (a corpus has far fewer distinct words than words), up to ``max_cached_words``.
+    """
+
+    def __init__(self, max_cached_words: int = 500_000) -> None:
+        from bm25s.stopwords import STOPWORDS_FRENCH
+
+        words = {word.lower() for word in STOPWORDS_FRENCH}
+        self._stopwords = frozenset(
+            words | {strip_accents(word) for word in words} | _EXTRA_STOPWORDS
+        )
+        self._terms: dict[str, str] = {}  # word -> term, "" for a word that is left out
+        self._max_cached_words = max_cached_words
+        self._learning = threading.Lock()
+
+    @cached_property
+    def _stemmer(self):  # type: ignore[no-untyped-def]
+        import Stemmer  # type: ignore[import-not-found]
+
+        return Stemmer.Stemmer("french")
+
+    def __call__(self, text: str) -> list[str]:
+        words = _WORD.findall(_ELISION.sub(" ", text.lower()))
+        known = self._terms
+        unknown = [word for word in dict.fromkeys(words) if word not in known]
+        if not unknown:
+            return [term for term in map(known.__getitem__, words) if term]
+        learned = self._learn(unknown)
+        return [
+            term for word in words if (term := learned[word] if word in learned else known[word])
+        ]
+
+    def _learn(self, words: list[str]) -> dict[str, str]:
+        """Terms of new words (remembered, unless the cache is full: then it starts over)."""
+        kept = [
+            word
+            for word in words
+            if word not in self._stopwords and (len(word) > 1 or word.isdigit())
+        ]
+        with self._learning:  # the Snowball stemmer object is not thread-safe
+            stems: list[str] = self._stemmer.stemWords(kept)
+            learned = dict.fromkeys(words, "")
+            learned.update(zip(kept, (strip_accents(stem) for stem in stems), strict=True))
+            if len(self._terms) + len(learned) > self._max_cached_words:
+                self._terms = dict(learned)
+            else:
+                self._terms.update(learned)
+        return learned

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from knowledge.french import FrenchAnalyzer, strip_accents
+
+
+def test_analyzer_handles_elision_accents_stopwords_and_stems() -> None:
+    analyzer = FrenchAnalyzer()
+    assert analyzer("L'assurée déclare qu'il a eu un sinistre d'habitation") == analyzer(
+        "assurées déclarer il sinistres habitations"
+    )
+    assert analyzer("réclamation") == analyzer("reclamation")
+    assert "le" not in analyzer("le la les de du")
+    assert strip_accents("Œuvre réclamée") == "OEuvre reclamee"
+
+
+def test_remembered_words_give_the_same_terms_as_new_ones() -> None:
+    text = "Les assurés déclarent leurs sinistres ; l'assureur rembourse les sinistres déclarés."
+    fresh = FrenchAnalyzer()(text)
+    warm = FrenchAnalyzer()
+    warm("sinistres assurés déclarés")  # some words already known, others not
+
+    assert warm(text) == fresh
+    assert warm(text) == fresh  # every word known now
+
+
+def test_a_full_word_cache_starts_over_without_changing_terms() -> None:
+    analyzer = FrenchAnalyzer(max_cached_words=5)
+    reference = FrenchAnalyzer()
+    texts = [
+        "déclaration de sinistre habitation",
+        "politique de télétravail des collaborateurs",
+        "remboursement des soins dentaires et optiques",
+        "déclaration de sinistre habitation",
+    ]
+    assert [analyzer(text) for text in texts] == [reference(text) for text in texts]
