@@ -146,57 +146,86 @@ async def score_scale(kb: KnowledgeBase, questions: list[dict[str, str]]) -> Non
     )
 
 
-async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, queries: int) -> None:
-    """Query latency on ``size`` synthetic chunks (random vectors, words drawn from the dev set)."""
-    questions = [
-        json.loads(line)["question"]
-        for line in (eval_dir / "questions.jsonl").read_text().splitlines()
-    ]
+async def load_synthetic(kb: KnowledgeBase, eval_dir: Path, size: int) -> None:
+    """``size`` synthetic chunks (random unit vectors, 120 words drawn from the dev set)."""
     # one array, drawn from in bulk: np.random.choice on a Python list converts it every call
     words = np.array(
         " ".join(path.read_text() for path in sorted((eval_dir / "docs").glob("*.txt"))).split()
     )
     rng = np.random.default_rng(7)
-    with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase.open(Path(tmp), settings)
-        dimension = len(await kb.embedder.embed_query("dimension"))
-        await kb.create_collection("scale", company_wide=True)
-        index = kb._index  # the bench writes synthetic vectors straight into the store
-        started = time.perf_counter()
-        batch = 5000
-        for start in range(0, size, batch):
-            count = min(batch, size - start)
-            vectors = rng.standard_normal((count, dimension)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            ids = [f"synthetic-{start + offset:07d}" for offset in range(count)]
-            drawn = rng.choice(words, (count, 120))
-            texts = [" ".join(row) for row in drawn]
-            metadatas: list[Metadata] = [
-                {
-                    "source": f"doc{(start + offset) // 10}.txt",
-                    "document": f"doc{(start + offset) // 10}.txt",
-                    "path": "synthetic",
-                    "title": "synthetic",
-                    "content_hash": "x",
-                    "ordinal": offset,
-                }
-                for offset in range(count)
-            ]
-            await asyncio.to_thread(index.add, "scale", ids, vectors, texts, metadatas)
-        print(f"  loaded {size} synthetic chunks in {time.perf_counter() - started:.0f} s")
-        started = time.perf_counter()
-        await kb.search("échauffement", space="web:default", k=5)  # builds the lexical index once
-        print(f"  first search (lexical index build) {time.perf_counter() - started:.1f} s")
-        latencies = []
-        for question in (questions * (queries // len(questions) + 1))[:queries]:
+    dimension = len(await kb.embedder.embed_query("dimension"))
+    await kb.create_collection("scale", company_wide=True)
+    index = kb._index  # the bench writes synthetic vectors straight into the store
+    batch = 5000
+    for start in range(0, size, batch):
+        count = min(batch, size - start)
+        vectors = rng.standard_normal((count, dimension)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = [f"synthetic-{start + offset:07d}" for offset in range(count)]
+        texts = [" ".join(row) for row in rng.choice(words, (count, 120))]
+        metadatas: list[Metadata] = [
+            {
+                "source": f"doc{(start + offset) // 10}.txt",
+                "document": f"doc{(start + offset) // 10}.txt",
+                "path": "synthetic",
+                "title": "synthetic",
+                "content_hash": "x",
+                "ordinal": offset,
+            }
+            for offset in range(count)
+        ]
+        await asyncio.to_thread(index.add, "scale", ids, vectors, texts, metadatas)
+
+
+async def timed_queries(kb: KnowledgeBase, questions: list[str], clients: int) -> tuple[list[float], float]:
+    """Latencies (ms) of every question asked by ``clients`` concurrent askers, and queries/s."""
+    latencies: list[float] = []
+
+    async def ask(items: list[str]) -> None:
+        for question in items:
             started = time.perf_counter()
             await kb.search(question, space="web:default", k=5)
             latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(ask(questions[client::clients]) for client in range(clients)))
+    return latencies, len(latencies) / (time.perf_counter() - started)
+
+
+async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, queries: int) -> None:
+    """Query latency, lexical index life cycle and updates on ``size`` synthetic chunks."""
+    questions = [
+        json.loads(line)["question"]
+        for line in (eval_dir / "questions.jsonl").read_text().splitlines()
+    ]
+    asked = (questions * (queries // len(questions) + 1))[:queries]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        kb = KnowledgeBase.open(data, settings)
+        started = time.perf_counter()
+        await load_synthetic(kb, eval_dir, size)
+        print(f"  loaded {size} synthetic chunks in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        await kb.warm_up()
+        built = time.perf_counter() - started
+        kb.close()  # waits for the index file to be written
         print(
-            f"  query at {size} chunks (embedding included): "
-            f"p50 {percentile(latencies, 50):.1f} ms, "
-            f"p95 {percentile(latencies, 95):.1f} ms over {len(latencies)} queries"
+            f"  lexical index built from Chroma (a replica without its file): {built:.1f} s, "
+            f"written in {time.perf_counter() - started - built:.1f} s "
+            f"({sum(f.stat().st_size for f in (data / 'lexical').iterdir()) / 1e6:.0f} MB)"
         )
+        kb = KnowledgeBase.open(data, settings)
+        started = time.perf_counter()
+        await kb.warm_up()
+        print(f"  start-up with the saved lexical index: {time.perf_counter() - started:.2f} s")
+        await kb.search("échauffement", space="web:default", k=5)
+        for clients in (1, 4):
+            latencies, rate = await timed_queries(kb, asked, clients)
+            print(
+                f"  query at {size} chunks (embedding included), {clients} client(s): "
+                f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
+                f"p99 {percentile(latencies, 99):.1f} ms, {rate:.0f} queries/s"
+            )
         embed_ms = []
         for question in questions[:50]:
             started = time.perf_counter()
@@ -206,7 +235,37 @@ async def run_scale(settings: KnowledgeSettings, eval_dir: Path, size: int, quer
             f"  of which query embedding alone: p50 {percentile(embed_ms, 50):.1f} ms, "
             f"p95 {percentile(embed_ms, 95):.1f} ms"
         )
+        await measure_updates(kb, data, settings)
         kb.close()
+
+
+async def measure_updates(kb: KnowledgeBase, data: Path, settings: KnowledgeSettings) -> None:
+    """One document added to and removed from the large collection, here and on a replica."""
+    replica = KnowledgeBase.open(data, settings)
+    await replica.search("échauffement", space="web:default", k=5)  # holds its index
+    document = data / "nouvelle-procedure.md"
+    document.write_text(
+        "# Nouvelle procédure\n\nLe formulaire Cerfa zzqx doit être envoyé sous huit jours.\n"
+    )
+    started = time.perf_counter()
+    await kb.ingest([document], "scale")
+    print(
+        f"  one new file into the {len(kb.lexical_indexes.get((await kb.list_collections())[0]))}"
+        f"-chunk collection, searchable here: {time.perf_counter() - started:.2f} s"
+    )
+    info = (await replica.list_collections())[0]
+    started = time.perf_counter()
+    await asyncio.to_thread(replica.lexical_indexes.update, info)
+    print(
+        f"  another replica brings its lexical index up to date: "
+        f"{time.perf_counter() - started:.2f} s (in the background; its searches go on)"
+    )
+    found = await replica.search("formulaire zzqx", space="web:default", k=1)
+    assert found and found[0].document == document.name, found
+    started = time.perf_counter()
+    await kb.delete_document("scale", document.name)
+    print(f"  document deleted, gone from this replica's index: {time.perf_counter() - started:.2f} s")
+    replica.close()
 
 
 def main() -> None:

@@ -11,13 +11,14 @@ import threading
 import unicodedata
 from functools import cached_property
 
-_ELISION = re.compile(
-    r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE
-)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _EXTRA_STOPWORDS = frozenset(
     {"a", "y", "ete", "etre", "peut", "faut", "quel", "quelle", "quels", "quelles", "comment"}
 )
+# Elided forms: « qu'il » splits into « qu » + « il »; one-letter ones (l', d', j'…) are
+# dropped with every one-letter word. Treating them as stopwords costs nothing, where
+# a regular expression cutting elisions took half of the analysis time.
+_ELIDED = frozenset({"qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"})
 
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
 ANALYZER_VERSION = 1
@@ -44,7 +45,7 @@ class FrenchAnalyzer:
 
         words = {word.lower() for word in STOPWORDS_FRENCH}
         self._stopwords = frozenset(
-            words | {strip_accents(word) for word in words} | _EXTRA_STOPWORDS
+            words | {strip_accents(word) for word in words} | _EXTRA_STOPWORDS | _ELIDED
         )
         self._terms: dict[str, str] = {}  # word -> term, "" for a word that is left out
         self._max_cached_words = max_cached_words
@@ -57,15 +58,13 @@ class FrenchAnalyzer:
         return Stemmer.Stemmer("french")
 
     def __call__(self, text: str) -> list[str]:
-        words = _WORD.findall(_ELISION.sub(" ", text.lower()))
+        words = _WORD.findall(text.lower())
         known = self._terms
-        unknown = [word for word in dict.fromkeys(words) if word not in known]
-        if not unknown:
-            return [term for term in map(known.__getitem__, words) if term]
-        learned = self._learn(unknown)
-        return [
-            term for word in words if (term := learned[word] if word in learned else known[word])
-        ]
+        terms = list(map(known.get, words))
+        if None in terms:
+            learned = self._learn([word for word in dict.fromkeys(words) if word not in known])
+            terms = [learned[word] if term is None else term for word, term in zip(words, terms)]
+        return [term for term in terms if term]
 
     def _learn(self, words: list[str]) -> dict[str, str]:
         """Terms of new words (remembered, unless the cache is full: then it starts over)."""
