@@ -636,7 +636,10 @@ class KnowledgeBase:
         wanted = self._settings.candidates
         found: list[Candidate] = []
         for info in targets:
-            lexical = self._lexical.get(info).match(terms)
+            index = self._lexical.get(info)
+            if not len(index):  # an empty collection (a large stale index is never empty)
+                continue
+            lexical = index.match(terms)
             dense_hits = self._index.query(info.name, query_vector, wanted)
             by_id: dict[str, Candidate] = {}
             for hit in dense_hits:

@@ -4,7 +4,7 @@ A knowledge collection ``NAME`` is the Chroma collection ``kb_NAME``; its
 metadata holds the title, the attached spaces (a JSON list, Chroma metadata
 values being scalars), the company-wide flag, the data class, the creation
 time, the embedder that made its vectors and a revision token changed on every
-write (lexical indexes rebuild when it changes).
+write (each replica then brings its lexical index up to date).
 """
 
 from __future__ import annotations

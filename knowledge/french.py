@@ -63,7 +63,10 @@ class FrenchAnalyzer:
         terms = list(map(known.get, words))
         if None in terms:
             learned = self._learn([word for word in dict.fromkeys(words) if word not in known])
-            terms = [learned[word] if term is None else term for word, term in zip(words, terms)]
+            terms = [
+                learned[word] if term is None else term
+                for word, term in zip(words, terms, strict=True)
+            ]
         return [term for term in terms if term]
 
     def _learn(self, words: list[str]) -> dict[str, str]:

@@ -160,14 +160,15 @@ class LexicalIndexes:
         return index.add([chunk.chunk_id for chunk in chunks], tokens)
 
     def _save(self, name: str) -> None:
-        entry = self._entries.get(name)
-        path = self._path(name)
-        if entry is None or path is None:
-            return
-        try:
-            entry.index.save(path, {"collection": name, "revision": entry.revision})
-        except OSError as error:  # a cache: searching goes on without the file
-            logger.warning("lexical index %s not saved: %s", name, error)
+        with self._lock_of(name):  # never after forget() deleted the collection's file
+            entry = self._entries.get(name)
+            path = self._path(name)
+            if entry is None or path is None:
+                return
+            try:
+                entry.index.save(path, {"collection": name, "revision": entry.revision})
+            except OSError as error:  # a cache: searching goes on without the file
+                logger.warning("lexical index %s not saved: %s", name, error)
 
     def _in_background(self, info: CollectionInfo) -> None:
         self._submit("update", info.name, lambda: self.update(info))
