@@ -22,7 +22,7 @@ from knowledge.collections import (
 )
 from knowledge.embeddings import Embedder, Vectors, build_embedder
 from knowledge.french import FrenchAnalyzer
-from knowledge.index import ChromaIndex, Metadata, StoredChunk
+from knowledge.index import ChromaIndex, Metadata
 from knowledge.lexical_sync import LexicalIndexes
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import (
@@ -35,7 +35,8 @@ from knowledge.records import (
     Passage,
 )
 from knowledge.rerank import HttpReranker, Reranker
-from knowledge.search import Candidate, dense_relevance, rank, to_passage, truncate_query
+from knowledge.retrieval import HybridRetriever
+from knowledge.search import Candidate, to_passage, truncate_query
 from knowledge.settings import KnowledgeSettings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,12 @@ class KnowledgeBase:
         self._analyzer = FrenchAnalyzer()
         self._registry: tuple[float, dict[str, CollectionInfo]] | None = None
         self._lexical = LexicalIndexes(index, self._analyzer, lexical_dir)
+        self._retriever = HybridRetriever(
+            index,
+            self._lexical,
+            similarity_floor=embedder.similarity_floor,
+            candidates=settings.candidates,
+        )
 
     @classmethod
     def open(
@@ -570,36 +577,15 @@ class KnowledgeBase:
         targets = [info for info in targets if self._usable(info)]
         if not targets:
             return []
-        vector = await self._embedder.embed_query(text)
-        terms = self._analyzer(text)
         weight = self.dense_weight if dense_weight is None else dense_weight
         keep = max(k, 20) if self._reranker is not None else k
-        ranked = await asyncio.to_thread(self._retrieve, targets, vector, terms, weight, keep)
+        vector = await self._embedder.embed_query(text)
+        ranked = await asyncio.to_thread(
+            self._retriever.retrieve, targets, self._analyzer(text), vector, weight, keep
+        )
         if self._reranker is not None and ranked:
             ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
-
-    def _retrieve(self, targets: Sequence[CollectionInfo], vector: object, terms: list[str],
-                  weight: float, keep: int) -> list[Candidate]:
-        """Blocking, in one worker thread: candidates, fusion, then content of the best."""
-        return self._with_content(rank(self._candidates(targets, vector, terms), weight)[:keep])
-
-    def _with_content(self, ranked: list[Candidate]) -> list[Candidate]:
-        """Blocking: read texts and metadata of the retained candidates only."""
-        by_collection: dict[str, list[str]] = {}
-        for candidate in ranked:
-            by_collection.setdefault(candidate.collection.name, []).append(
-                candidate.chunk.chunk_id)
-        contents = {name: self._index.chunks(name, ids) for name, ids in by_collection.items()}
-        kept = []
-        for candidate in ranked:
-            stored = contents[candidate.collection.name].get(candidate.chunk.chunk_id)
-            if stored is None:  # deleted between the two reads
-                continue
-            candidate.chunk = StoredChunk(stored.chunk_id, stored.text, stored.metadata,
-                                          candidate.chunk.similarity)
-            kept.append(candidate)
-        return kept
 
     def _usable(self, info: CollectionInfo) -> bool:
         if info.embedder == self._embedder.name:
@@ -624,37 +610,3 @@ class KnowledgeBase:
         registry = await self._registry_now(fresh=True)
         usable = [info for info in registry.values() if info.embedder == self._embedder.name]
         await asyncio.to_thread(self._lexical.warm, usable)
-
-    def _candidates(
-        self, targets: Sequence[CollectionInfo], vector: object, terms: list[str]
-    ) -> list[Candidate]:
-        """Blocking: dense and lexical candidates of each collection, each with both scores."""
-        import numpy as np
-
-        query_vector = np.asarray(vector, dtype=np.float32)
-        floor = self._embedder.similarity_floor
-        wanted = self._settings.candidates
-        found: list[Candidate] = []
-        for info in targets:
-            index = self._lexical.get(info)
-            if not len(index):  # an empty collection (a large stale index is never empty)
-                continue
-            lexical = index.match(terms)
-            dense_hits = self._index.query(info.name, query_vector, wanted)
-            by_id: dict[str, Candidate] = {}
-            for hit in dense_hits:
-                by_id[hit.chunk_id] = Candidate(
-                    hit,
-                    info,
-                    dense=dense_relevance(hit.similarity or 0.0, floor),
-                    lexical=lexical.score(hit.chunk_id),
-                )
-            lexical_only = {
-                hit_id: score for hit_id, score in lexical.best(wanted) if hit_id not in by_id
-            }
-            fetched = self._index.similarities(info.name, list(lexical_only), query_vector)
-            for hit_id, stored in fetched.items():
-                dense = dense_relevance(stored.similarity or 0.0, floor)
-                by_id[hit_id] = Candidate(stored, info, dense=dense, lexical=lexical_only[hit_id])
-            found.extend(by_id.values())
-        return found

@@ -251,20 +251,14 @@ class ChromaIndex:
             for chunk_id, distance in zip(ids, distances, strict=False)
         ]
 
-    def similarities(
-        self, name: str, ids: Sequence[str], vector: Vectors
-    ) -> dict[str, StoredChunk]:
-        """Cosine similarity to ``vector`` of chunks given by id (no text: see :meth:`chunks`)."""
+    def vectors(self, name: str, ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored vectors of chunks given by id (ids no longer stored are left out)."""
         if not ids:
             return {}
         found = self.collection(name).get(ids=list(ids), include=["embeddings"])
         embeddings = found.get("embeddings")
         matrix = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
-        sims = matrix @ vector if len(matrix) else np.zeros(0, dtype=np.float32)
-        return {
-            chunk_id: StoredChunk(chunk_id, "", {}, float(similarity))
-            for chunk_id, similarity in zip(found["ids"], sims, strict=False)
-        }
+        return dict(zip(found["ids"], matrix, strict=False))
 
     def chunks(self, name: str, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """Texts and metadata of chunks given by id."""

@@ -163,3 +163,16 @@ async def test_deleting_a_collection_deletes_its_saved_index(
 
     assert not saved.exists()
     assert await kb.search("télétravail") == []
+
+
+async def test_an_unwritable_index_directory_only_costs_the_saved_file(
+    kb: KnowledgeBase, tmp_path: Path, embedder: HashingEmbedder, caplog: Any
+) -> None:
+    await kb.ingest([write(tmp_path, "rh.md", TELETRAVAIL)], "docs")
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the index directory should be")
+    indexes = LexicalIndexes(ChromaIndex.open(tmp_path / "data", embedder), FrenchAnalyzer(), blocked)
+
+    assert lexical_hits(indexes, await info_of(kb, "docs"), "télétravail")
+    indexes.close()  # waits for the failed save
+    assert "not saved" in caplog.text
