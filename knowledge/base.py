@@ -94,6 +94,7 @@ class KnowledgeBase:
         self._reranker = reranker
         self._analyzer = FrenchAnalyzer()
         self._registry: tuple[float, dict[str, CollectionInfo]] | None = None
+        self._seen_revisions: dict[str, str] = {}  # collection -> revision last seen or written
         self._lexical = LexicalIndexes(index, self._analyzer, lexical_dir)
         self._retriever = HybridRetriever(
             index,
@@ -165,8 +166,21 @@ class KnowledgeBase:
         ):
             return cached[1]
         registry = await asyncio.to_thread(self._load_registry)
+        if self._changed_elsewhere(registry):
+            await asyncio.to_thread(self._index.reopen)
         self._registry = (time.monotonic(), registry)
         return registry
+
+    def _changed_elsewhere(self, registry: dict[str, CollectionInfo]) -> bool:
+        """Whether another process wrote to a collection this one has seen (new revision or
+        gone); remembers the revisions now seen."""
+        seen = self._seen_revisions
+        changed = any(
+            name not in registry or registry[name].revision != revision
+            for name, revision in seen.items()
+        )
+        self._seen_revisions = {name: info.revision for name, info in registry.items()}
+        return changed
 
     async def _get(self, name: str) -> CollectionInfo:
         registry = await self._registry_now(fresh=True)
@@ -260,6 +274,7 @@ class KnowledgeBase:
         """Delete a collection and every chunk in it."""
         await self._get(name)
         await asyncio.to_thread(self._index.delete_collection, name)
+        self._seen_revisions.pop(name, None)
         await asyncio.to_thread(self._lexical.forget, name)
         self._registry = None
 
@@ -267,6 +282,7 @@ class KnowledgeBase:
         """New revision token: every replica brings its lexical index of ``name`` up to date
         (this process before returning, so its next search sees the change)."""
         info = await self._save(replace(await self._get(name), revision=uuid.uuid4().hex))
+        self._seen_revisions[name] = info.revision  # this process's own write
         if self._lexical.holds(name):
             await asyncio.to_thread(self._lexical.update, info)
 

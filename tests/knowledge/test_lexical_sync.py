@@ -24,8 +24,8 @@ MUTUELLE = "# Mutuelle\n\nLes soins dentaires sont remboursés sous huit jours.\
 class CountingChroma(ChromaIndex):
     """The real Chroma index, counting what the lexical side reads; ``gate`` can hold it."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.calls: Counter[str] = Counter()
         self.chunks_read = 0
         self.gate = threading.Event()

@@ -1,0 +1,61 @@
+"""The embedded Chroma store shared by two processes: ``almia ingest`` next to ``almia serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from knowledge import KnowledgeBase, KnowledgeSettings
+from tests.knowledge.helpers import HashingEmbedder
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+INGEST = """
+import asyncio, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from knowledge import KnowledgeBase, KnowledgeSettings
+from tests.knowledge.helpers import HashingEmbedder
+
+async def main() -> None:
+    settings = KnowledgeSettings(chunk_size=400, chunk_overlap=60, max_file_mb=1)
+    kb = KnowledgeBase.open(Path(sys.argv[2]), settings, embedder=HashingEmbedder())
+    report = await kb.ingest([Path(sys.argv[3])], "docs")
+    kb.close()
+    assert not report.failed, report.files
+
+asyncio.run(main())
+"""
+
+
+async def ingest_in_another_process(data: Path, document: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-W", "error", "-c", INGEST, str(REPOSITORY), str(data), str(document),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, errors = await process.communicate()
+    assert process.returncode == 0, errors.decode()
+
+
+async def test_a_running_process_sees_chunks_another_process_ingested(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    data = tmp_path / "data"
+    server = KnowledgeBase.open(data, settings, embedder=embedder)
+    rh = tmp_path / "rh.md"
+    rh.write_text("# Télétravail\n\nTrois jours de télétravail par semaine.\n", encoding="utf-8")
+    await server.ingest([rh], "docs", company_wide=True)
+    assert (await server.search("télétravail"))[0].document == "rh.md"  # vectors now in memory
+    sinistre = tmp_path / "sinistre.md"
+    sinistre.write_text(
+        "# Sinistre\n\nDéclarer le sinistre habitation sous cinq jours ouvrés.\n", encoding="utf-8"
+    )
+
+    await ingest_in_another_process(data, sinistre)
+
+    dense_only = await server.search("déclarer sinistre habitation", dense_weight=1.0)
+    assert dense_only[0].document == "sinistre.md"
+    hybrid = await server.search("déclarer sinistre habitation")
+    assert hybrid[0].document == "sinistre.md" and hybrid[0].score > 0.5
+    assert (await server.search("télétravail"))[0].document == "rh.md"
+    server.close()
