@@ -68,7 +68,7 @@ def _embedding_function_class() -> type:
 
     # Known by name, so a process that opens an existing collection rebuilds this stand-in
     # instead of warning "Could not reconstruct embedding function almia-knowledge".
-    register_embedding_function(AlmiaEmbeddingFunction)
+    register_embedding_function(AlmiaEmbeddingFunction)  # type: ignore[no-untyped-call]
     return AlmiaEmbeddingFunction
 
 
