@@ -281,8 +281,10 @@ class KnowledgeBase:
     async def _touch(self, name: str) -> None:
         """New revision token: every replica brings its lexical index of ``name`` up to date
         (this process before returning, so its next search sees the change)."""
-        info = await self._save(replace(await self._get(name), revision=uuid.uuid4().hex))
-        self._seen_revisions[name] = info.revision  # this process's own write
+        current = await self._get(name)
+        revision = uuid.uuid4().hex
+        self._seen_revisions[name] = revision  # this process's own write, known before it lands
+        info = await self._save(replace(current, revision=revision))
         if self._lexical.holds(name):
             await asyncio.to_thread(self._lexical.update, info)
 

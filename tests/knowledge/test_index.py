@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from knowledge import KnowledgeBase, KnowledgeSettings
+from knowledge.index import ChromaIndex
 from tests.knowledge.helpers import HashingEmbedder
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 INGEST = """
 import asyncio, sys
 from pathlib import Path
+from typing import Any
 sys.path.insert(0, sys.argv[1])
 from knowledge import KnowledgeBase, KnowledgeSettings
+from knowledge.index import ChromaIndex
 from tests.knowledge.helpers import HashingEmbedder
 
 async def main() -> None:
@@ -58,4 +62,40 @@ async def test_a_running_process_sees_chunks_another_process_ingested(
     hybrid = await server.search("déclarer sinistre habitation")
     assert hybrid[0].document == "sinistre.md" and hybrid[0].score > 0.5
     assert (await server.search("télétravail"))[0].document == "rh.md"
+    server.close()
+
+
+class CountingReopens(ChromaIndex):
+    """The real index, counting reloads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reopened = 0
+
+    def reopen(self) -> None:
+        self.reopened += 1
+        super().reopen()
+
+
+async def test_only_writes_from_elsewhere_reload_the_store(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    data = tmp_path / "data"
+    index = CountingReopens.open(data, embedder)
+    server = KnowledgeBase(index, embedder, settings, lexical_dir=data / "lexical")
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text("# Congés\n\nVingt-cinq jours de congés payés.\n", encoding="utf-8")
+    second.write_text("# Mutuelle\n\nRemboursement des soins sous huit jours.\n", encoding="utf-8")
+    await server.ingest([first], "docs", company_wide=True)
+    await server.search("congés")
+    await server.ingest([second], "docs")
+    await server.delete_document("docs", "a.md")
+    await server.search("mutuelle")
+    assert index.reopened == 0  # its own writes
+
+    other = KnowledgeBase.open(data, settings, embedder=embedder)
+    await other.ingest([first], "docs")
+    other.close()
+    assert (await server.search("congés payés"))[0].document == "a.md"
+    assert index.reopened == 1
     server.close()
