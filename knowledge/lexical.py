@@ -156,9 +156,6 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._live
 
-    def __contains__(self, chunk_id: object) -> bool:
-        return chunk_id in self._positions
-
     def chunk_ids(self) -> set[str]:
         """Ids of the indexed chunks."""
         with self._reading:
@@ -175,14 +172,13 @@ class LexicalIndex:
         """Index new chunks; returns how many. An id already indexed is skipped: a chunk
         id names one content (changed content gets new ids)."""
         with self._writing:
-            seen = set(self._positions)
-            rows: list[tuple[str, Sequence[str]]] = []
+            new: dict[str, Sequence[str]] = {}
             for chunk_id, tokens in zip(ids, token_lists, strict=True):
-                if chunk_id not in seen:
-                    seen.add(chunk_id)
-                    rows.append((chunk_id, tokens))
-            if not rows:
+                if chunk_id not in self._positions:
+                    new.setdefault(chunk_id, tokens)
+            if not new:
                 return 0
+            rows = list(new.items())
             lengths = np.fromiter((len(tokens) for _, tokens in rows), np.int64, len(rows))
             first = len(self._ids)
             segment = None

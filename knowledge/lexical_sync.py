@@ -95,9 +95,11 @@ class LexicalIndexes:
                 index, saved_revision = self._load(info.name)
             else:
                 index = entry.index
-            changed = saved_revision != info.revision and self._reconcile(info.name, index)
+            saved_is_current = saved_revision == info.revision
+            if not saved_is_current:
+                self._reconcile(info.name, index)
             self._entries[info.name] = _Entry(index, info.revision)
-        if changed or (entry is None and saved_revision != info.revision):
+        if not saved_is_current:
             self._submit("save", info.name, lambda: self._save(info.name))
         return index
 
@@ -136,13 +138,12 @@ class LexicalIndexes:
         revision = header.get("revision")
         return index, revision if isinstance(revision, str) else None
 
-    def _reconcile(self, name: str, index: LexicalIndex) -> bool:
-        """Make ``index`` hold exactly Chroma's chunks of ``name``; True if anything changed."""
+    def _reconcile(self, name: str, index: LexicalIndex) -> None:
+        """Make ``index`` hold exactly Chroma's chunks of ``name``."""
         if not len(index):
-            added = 0
             for page in self._chroma.chunk_pages(name, _READ_BATCH):
-                added += self._add(index, page)
-            return added > 0
+                self._add(index, page)
+            return
         current = self._chroma.chunk_ids(name)
         known = index.chunk_ids()
         removed = index.remove(known.difference(current))
@@ -153,7 +154,6 @@ class LexicalIndexes:
             added += self._add(index, list(chunks.values()))
         if removed or added:
             logger.info("lexical index %s: %d chunks added, %d removed", name, added, removed)
-        return bool(removed or added)
 
     def _add(self, index: LexicalIndex, chunks: Sequence[StoredChunk]) -> int:
         tokens = [self._analyzer(lexical_text(chunk)) for chunk in chunks]
