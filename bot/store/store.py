@@ -142,7 +142,8 @@ class Store:
         """Unwrap every data key this KEK can; create an active one if none is usable."""
         keys_table = DataKey.__table__
         async with self._writing() as connection:
-            rows = (await connection.execute(select(keys_table))).mappings().all()
+            rows = (await connection.execute(
+                select(keys_table).where(keys_table.c.owner_id.is_(None)))).mappings().all()
             keys: dict[str, bytes] = {}
             active: str | None = None
             for row in rows:
@@ -157,7 +158,8 @@ class Store:
             if active is None:
                 active = uuid.uuid4().hex
                 keys[active] = secrets.token_bytes(32)
-                await connection.execute(update(DataKey).values(active=False))
+                await connection.execute(update(DataKey).where(DataKey.owner_id.is_(None))
+                                         .values(active=False))
                 await connection.execute(insert(DataKey).values(
                     id=active, kek_id=provider.key_id, active=True,
                     wrapped=base64.b64encode(provider.wrap(keys[active])).decode("ascii"),

@@ -150,12 +150,18 @@ class CharterAcceptance(Base):
 
 
 class DataKey(Base):
-    """A data key for encryption at rest, wrapped by the key-encryption key."""
+    """A data key for encryption at rest, wrapped by the key-encryption key.
+
+    ``owner_id`` is None for a service key; else the key is that user's own, and erasing
+    the user deletes it (their content becomes unreadable wherever a copy survives).
+    """
 
     __tablename__ = "data_keys"
+    __table_args__ = (Index("ix_data_keys_owner", "owner_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kek_id: Mapped[str] = mapped_column(String(128))
     wrapped: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean)
+    owner_id: Mapped[str | None] = mapped_column(String(256))
