@@ -36,6 +36,7 @@ from adapters.slack_dedupe import Deduplicator, build_deduplicator
 from adapters.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
+    PREVIEW_SOURCE_CHARS,
     SECTION_LIMIT,
     TEMPLATE_FORM,
     Block,
@@ -77,6 +78,51 @@ class _TooLong(Exception):
 
 Sink = Callable[[list[Block], str, bool], Awaitable[None]]
 """Sends one message (blocks, fallback text, is-first) somewhere in Slack."""
+
+
+class _Draft:
+    """The answer streamed so far, throttled: at most one update per ``interval`` seconds,
+    and a preview only when what it shows changes (its head, once longer than a section)."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._pieces: list[str] = []
+        self._head = ""  # the start of the answer, as much as a preview can show
+        self._size = 0
+        self._sent = 0  # pieces already given to the streaming API
+        self._shown = ""
+        self._last = time.monotonic()
+
+    def add(self, piece: str) -> None:
+        """One more delta."""
+        self._pieces.append(piece)
+        self._size += len(piece)
+        if len(self._head) < PREVIEW_SOURCE_CHARS:
+            self._head = (self._head + piece)[:PREVIEW_SOURCE_CHARS]
+
+    def due(self) -> bool:
+        """True when the interval since the last update has passed."""
+        return time.monotonic() - self._last >= self._interval
+
+    def take_pending(self) -> str:
+        """The text not yet sent to the streaming API (marked as sent)."""
+        pending = "".join(self._pieces[self._sent:])
+        self._sent = len(self._pieces)
+        if pending:
+            self._last = time.monotonic()
+        return pending
+
+    def preview(self, progress: str) -> str | None:
+        """The placeholder's next text, or None when it would not change."""
+        if self._head:
+            shown = preview(self._head, more=self._size > len(self._head))
+        else:
+            shown = f"_{escape(progress)}_"
+        if not shown.strip("_ ") or shown == self._shown:
+            return None
+        self._shown = shown
+        self._last = time.monotonic()
+        return shown
 
 
 class SlackAdapter:
@@ -349,33 +395,27 @@ class SlackAdapter:
             placeholder_ts = placeholder.get("ts") if placeholder else None
         else:
             placeholder_ts = stream_ts
-        partial: list[str] = []
-        appended = 0  # characters of ``partial`` already sent to the stream
-        last_update = time.monotonic()
+        draft = _Draft(interval=self._interval)
         final: Reply | None = None
         async for event in self._assistant.respond(message):
             if isinstance(event, Reply):
                 final = event
                 continue
             if isinstance(event, Delta):
-                partial.append(event.text)
-            due = time.monotonic() - last_update >= self._interval
-            if placeholder_ts is None or not due:
+                draft.add(event.text)
+            if placeholder_ts is None or not draft.due():
                 continue
             if stream_ts is not None:
-                pending = "".join(partial)[appended:]
+                pending = draft.take_pending()
                 if pending:
-                    last_update = time.monotonic()
-                    appended += len(pending)
                     await self._call("chat_appendStream", channel=channel, ts=stream_ts,
                                      markdown_text=escape(pending))
                 continue
-            shown = preview("".join(partial)) if partial else f"_{escape(event.text)}_"
-            if shown.strip("_ "):
-                last_update = time.monotonic()
+            shown = draft.preview(event.text)
+            if shown is not None:
                 await self._call("chat_update", channel=channel, ts=placeholder_ts, text=shown)
         if stream_ts is not None:
-            pending = "".join(partial)[appended:]
+            pending = draft.take_pending()
             if pending:
                 await self._call("chat_appendStream", channel=channel, ts=stream_ts,
                                  markdown_text=escape(pending))

@@ -20,6 +20,8 @@ Block = dict[str, Any]
 SECTION_LIMIT = 3_000  # characters in one section's text
 BLOCKS_PER_MESSAGE = 50
 MESSAGE_CHAR_BUDGET = 36_000  # below Slack's 40,000 characters per message
+PREVIEW_LIMIT = SECTION_LIMIT - 10  # characters of a streaming preview
+PREVIEW_SOURCE_CHARS = 2 * SECTION_LIMIT  # answer characters a preview is rendered from
 FEEDBACK_UP = "almia_feedback_up"
 FEEDBACK_DOWN = "almia_feedback_down"
 FEEDBACK_BLOCK = "almia_feedback"
@@ -210,10 +212,13 @@ def fallback_text(blocks: Sequence[Block], limit: int = 300) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
-def preview(partial: str, limit: int = SECTION_LIMIT - 10) -> str:
-    """A streaming preview of a partial answer (the final message replaces it whole)."""
+def preview(partial: str, limit: int = PREVIEW_LIMIT, *, more: bool = False) -> str:
+    """A streaming preview of the start of a partial answer (``more``: text follows it);
+    the final message replaces it whole."""
     safe = to_mrkdwn(partial)
-    return safe if len(safe) <= limit else safe[:limit].rstrip() + " …"
+    if len(safe) <= limit and not more:
+        return safe
+    return safe[:limit].rstrip() + " …"
 
 
 def _plain(value: str, limit: int) -> Block:

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.slack import SlackAdapter
+from adapters.slack import SlackAdapter, _Draft
 from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import load_settings
 from tests.fakes.model_server import FakeModelServer, write_policy
@@ -395,11 +395,15 @@ async def test_very_long_answer_respects_slack_limits(almia: Harness) -> None:
     answer = "\n\n".join("**Point** : " + " ".join(words[p * 300:(p + 1) * 300])
                           for p in range(30))
     almia.model.responder = lambda _body: answer
+    almia.model.chunk_words = 150  # the Slack limits are the point here, not streaming speed
     await almia.event(fixture("event_message_im.json"))
-    await almia.slack.wait_for(lambda: bool(buttons_in(almia)))
+    await almia.slack.wait_for(lambda: bool(buttons_in(almia)), within=120)
     await almia.settled()
     answers = almia.answers()
     assert len(answers) >= 2
+    previews = [c.data["text"] for c in almia.slack.of("chat.update") if not c.data.get("blocks")]
+    assert all(len(shown) <= 3_000 for shown in previews)
+    assert len(previews) == len(set(previews)), "a preview is sent only when it changes"
     for call in answers:
         blocks = call.data["blocks"]
         assert len(blocks) <= 50
@@ -409,6 +413,22 @@ async def test_very_long_answer_respects_slack_limits(almia: Harness) -> None:
     expected = answer.replace("**Point**", "*Point*").split()
     assert delivered.split()[:len(expected)] == expected  # in order, nothing cut
     assert "*Point*" in delivered and "**Point**" not in delivered
+
+
+def test_throttled_previews_stop_once_what_they_show_is_full() -> None:
+    draft = _Draft(interval=0.0)
+    assert draft.preview("Je cherche dans les documents…") == "_Je cherche dans les documents…_"
+    draft.add("Début de la réponse. ")
+    assert "Début" in (draft.preview("…") or "")
+    assert draft.preview("…") is None  # unchanged: no update
+    for number in range(2_000):
+        draft.add(f"mot{number} ")
+    full = draft.preview("…")
+    assert full is not None and full.endswith(" …") and len(full) <= 3_000
+    for number in range(5_000):
+        draft.add(f"suite{number} ")
+    assert draft.preview("…") is None  # the answer grew, what a preview shows did not
+    assert draft.take_pending().split()[-1] == "suite4999"
 
 
 async def test_model_failure_gives_a_polite_reply(almia: Harness) -> None:

@@ -94,8 +94,9 @@ class FakeSlackApi(LoopbackServer):
         """The recorded calls of these methods (successful ones by default)."""
         return [c for c in self.calls if c.method in methods and (c.status == 200 or not ok_only)]
 
-    async def wait_for(self, condition: Callable[[], bool], within: float = 10.0) -> None:
-        """Poll ``condition`` until true, failing after ``within`` seconds."""
+    async def wait_for(self, condition: Callable[[], bool], within: float = 60.0) -> None:
+        """Poll ``condition`` until true, failing after ``within`` seconds (a generous bound:
+        a busy machine is slow, never wrong)."""
         await poll(condition, within, lambda: f"calls: {[c.method for c in self.calls]}")
 
     async def _read(self, request: web.Request) -> dict[str, Any]:
