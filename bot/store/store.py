@@ -49,6 +49,17 @@ log = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
 _AUDIT_LOCK_KEY = 0x616C6D6962  # one writer extends the audit chain at a time
+_WRITE_TRANSACTION = "almia_write_transaction"
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` for transactions that write: on SQLite they begin with ``BEGIN IMMEDIATE``.
+
+    SQLite's default (``BEGIN`` before the first write) lets another process write between
+    this transaction's reads and its first write (the audit chain forked that way); the
+    immediate lock is taken before the first read, for every process on the file.
+    """
+    return engine.execution_options(**{_WRITE_TRANSACTION: True})
 
 
 def conversation_key(message: Message) -> str:
@@ -76,19 +87,20 @@ class Store:
         self._engine = engine
         self._key_provider = key_provider
         self._cipher: ContentCipher | None = None
+        self._writer = writer(engine)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # SQLite (the embedded, single-process default) allows one writer: transactions that
-        # read then write (the audit chain) are serialised here instead of failing as busy
+        # SQLite allows one writer: within the process, writers queue here rather than in
+        # SQLite's busy handler (BEGIN IMMEDIATE serialises them across processes)
         self._write_lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; serialised within the process on SQLite."""
+        """A write transaction, holding the database's write lock from its start on SQLite."""
         if self._engine.dialect.name != "sqlite":
             async with self._engine.begin() as connection:
                 yield connection
             return
-        async with self._write_lock, self._engine.begin() as connection:
+        async with self._write_lock, self._writer.begin() as connection:
             yield connection
 
     @classmethod
@@ -102,6 +114,7 @@ class Store:
         engine = create_async_engine(url, connect_args=connect_args or {}, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return cls(engine, key_provider)
 
     @property
@@ -116,7 +129,7 @@ class Store:
 
     async def migrate(self) -> None:
         """Bring the schema to the latest migration (safe with several replicas)."""
-        async with self._engine.begin() as connection:
+        async with self._writer.begin() as connection:
             if self.dialect == "postgresql":
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
@@ -296,7 +309,9 @@ class Store:
             "data_class": audit.data_class, "outcome": audit.outcome,
             "details": json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
         }
-        if connection.dialect.name == "postgresql":  # one writer of the chain at a time
+        if connection.dialect.name == "postgresql":
+            # one writer of the chain at a time; the head is read after the lock is granted,
+            # and in READ COMMITTED (the default) that read sees the previous holder's commit
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                      {"key": _AUDIT_LOCK_KEY})
         events = AuditEvent.__table__
@@ -435,5 +450,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, no fsync per commit
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # writers of other processes (a purge during `almia serve`) wait for the lock this long
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock first in write transactions (see :func:`writer`)."""
+    if connection.get_execution_options().get(_WRITE_TRANSACTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

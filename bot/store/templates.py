@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.roles import Role
+from bot.store.store import writer
 from bot.store.tables import Feedback, Turn, UsageEvent
 from bot.store.template_tables import TemplateRecord, TemplateRun, TemplateVersion
 
@@ -246,6 +247,7 @@ class TemplateStore:
     def __init__(self, engine: AsyncEngine, *, champions_edit_company: bool = False,
                  sealer: Sealer | None = None) -> None:
         self._engine = engine
+        self._writer = writer(engine)
         self._sealer = sealer or _Clear()
         self._champions_edit_company = champions_edit_company
         self._seed_lock = asyncio.Lock()
@@ -349,7 +351,7 @@ class TemplateStore:
                                 owner_id=owner_id or actor.user_id, version=1, archived=False,
                                 created_at=now, updated_at=now)
         try:
-            async with self._engine.begin() as connection:
+            async with self._writer.begin() as connection:
                 await connection.execute(insert(TemplateRecord).values(_columns(record)))
                 await connection.execute(insert(TemplateVersion).values(
                     _version_values(record, content, actor.user_id, change, now, self._sealer)))
@@ -387,7 +389,7 @@ class TemplateStore:
                       content: TemplateContent | None = None, scope: Scope | None = None,
                       space_id: str | None = None, archived: bool | None = None) -> Template:
         now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
+        async with self._writer.begin() as connection:
             record = await _record(connection, name)
             if record is None or not self.can_see(record, actor):
                 raise TemplateNotFound(name)
@@ -446,7 +448,7 @@ class TemplateStore:
     async def record_run(self, run: RunRecord) -> None:
         """Remember one use of a template."""
         when = run.created_at
-        async with self._engine.begin() as connection:
+        async with self._writer.begin() as connection:
             await connection.execute(insert(TemplateRun).values(
                 created_at=when, week=_week(when), template_id=run.template.id,
                 template_name=run.template.name, version=run.template.version,
@@ -466,7 +468,7 @@ class TemplateStore:
         runs = TemplateRun.__table__
         turns = Turn.__table__
         usage = UsageEvent.__table__
-        async with self._engine.begin() as connection:
+        async with self._writer.begin() as connection:
             await self._copy_tokens(connection, since)
             pending = (await connection.execute(
                 select(runs.c.id, runs.c.conversation_id, runs.c.created_at)
