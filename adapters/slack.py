@@ -1,7 +1,8 @@
 """Channel ``slack``: a Bolt ``AsyncApp`` on the shared aiohttp app (``POST /slack/events``).
 
 The only module (with its ``slack_*`` helpers) that imports ``slack_bolt``/``slack_sdk``.
-Every request is signature-checked by Bolt, acknowledged at once, and answered from a
+Every request's signature is checked on its raw bytes before any parsing (then by Bolt),
+its shape checked, acknowledged at once, and answered from a
 tracked background task: a placeholder message in the thread, throttled ``chat.update``
 previews while the answer streams, then the Block Kit answer (split, never cut).
 Slack retries are de-duplicated by ``event_id`` (Redis when configured).
@@ -10,6 +11,8 @@ Slack retries are de-duplicated by ``event_id`` (Redis when configured).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import inspect
 import json
 import logging
@@ -20,9 +23,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import ClientSession, TCPConnector, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -49,6 +54,7 @@ from adapters.slack_render import (
     split_text,
     template_modal,
     text,
+    well_formed,
 )
 from bot.i18n import detect_locale, t
 from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
@@ -62,6 +68,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 _TIMESTAMP = re.compile(r"\d{1,12}")
+_SIGNATURE_MAX_AGE_SECONDS = 300
 _TURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 _MIN_SECTION = 200
@@ -168,9 +175,11 @@ class SlackAdapter:
         self._http_enabled = secret is not None
         # Socket-only mode: the HTTP route is not mounted; an unguessable secret keeps
         # Bolt's signature verification on regardless.
+        signing_secret = secret.get_secret_value() if secret else secrets.token_hex(32)
+        self._signing_secret = signing_secret.encode()
         self.bolt = AsyncApp(
             name="almia",
-            signing_secret=secret.get_secret_value() if secret else secrets.token_hex(32),
+            signing_secret=signing_secret,
             client=self.client,
             authorize=_plain(self._authorize),
             request_verification_enabled=True,
@@ -228,12 +237,27 @@ class SlackAdapter:
             await self.client.session.close()
 
     async def _events(self, request: web.Request) -> web.Response:
-        """Bolt verifies the v0 signature; malformed headers are refused before parsing."""
+        """The v0 signature is checked on the raw bytes before anything is parsed; a signed
+        body that is not a Slack payload is refused (400); Bolt then dispatches (and checks
+        the signature again)."""
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not _TIMESTAMP.fullmatch(timestamp) or not request.headers.get("X-Slack-Signature"):
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature:
             return web.json_response({"error": "invalid request"}, status=401)
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        raw = await request.read()
+        if not _signed(self._signing_secret, raw, timestamp, signature):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            body = raw.decode("utf-8")
+            payload = parse_body(body, request.content_type)
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, integers over the limit
+            return web.json_response({"error": "malformed body"}, status=400)
+        if not well_formed(payload):
+            log.info("Slack payload of an unexpected shape refused")
+            return web.json_response({"error": "malformed payload"}, status=400)
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                        headers=dict(request.headers))
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     async def _authorize(self, client: AsyncWebClient) -> AuthorizeResult:
         """Single workspace: ``auth.test`` once per process, shared by concurrent requests."""
@@ -301,19 +325,17 @@ class SlackAdapter:
                                 view: dict[str, Any]) -> None:
         """A submitted template modal runs ``/template use NAME@version var=…``."""
         await ack()
-        try:
-            context = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            context = {}
-        if not isinstance(context, dict) or not context.get("name"):
+        context = _object(view.get("private_metadata"))
+        version = str(context.get("version") or "0")
+        if not context.get("name") or not version.isdigit():
             log.info("Slack template form without context ignored")
             return
-        user = body.get("user") or {}
+        user = _object(body.get("user"))
         command = {key: str(context.get(key, "")) for key in _FORM_CONTEXT}
         command.update(user_id=str(user.get("id") or command["user_id"]),
                        trigger_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
-        words = command_text(str(context["name"]), int(context.get("version") or 0) or None,
-                             modal_values(view.get("state") or {}))
+        words = command_text(str(context["name"]), int(version) or None,
+                             modal_values(_object(view.get("state"))))
         self._spawn(self._answer_command(command, words, "template"))
 
     async def _on_almia(self, ack: Callable[..., Awaitable[Any]],
@@ -461,16 +483,17 @@ class SlackAdapter:
 
     async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         turn_id = str(action.get("value", ""))
-        user = body.get("user", {}).get("id", "")
-        team = body.get("team", {}).get("id") or body.get("user", {}).get("team_id", "")
+        member, message = _object(body.get("user")), _object(body.get("message"))
+        user = str(member.get("id") or "")
+        team = _object(body.get("team")).get("id") or member.get("team_id", "")
         if not _TURN_ID.fullmatch(turn_id) or not user:
             return
         value = 1 if action.get("action_id") == FEEDBACK_UP else -1
         stored = await self._assistant.store.record_feedback(turn_id, f"slack:{team}:{user}", value)
-        channel = body.get("channel", {}).get("id")
+        channel = _object(body.get("channel")).get("id")
         if stored and channel:
-            thread_ts = body.get("message", {}).get("thread_ts")
-            locale = detect_locale(body.get("message", {}).get("text", ""))
+            thread_ts = message.get("thread_ts")
+            locale = detect_locale(str(message.get("text") or ""))
             await self._call("chat_postEphemeral", channel=channel, user=user,
                              thread_ts=thread_ts, text=t("feedback_thanks", locale))
 
@@ -599,6 +622,25 @@ def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
     call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     call.__name__ = method.__name__
     return call
+
+
+def _object(value: object) -> dict[str, Any]:
+    """``value`` when it is an object, or the object a JSON text holds; else empty."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _signed(secret: bytes, raw: bytes, timestamp: str, signature: str) -> bool:
+    """Slack's v0 signature of the raw body, within five minutes (constant-time compare)."""
+    if abs(time.time() - int(timestamp)) > _SIGNATURE_MAX_AGE_SECONDS:
+        return False
+    digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+    return hmac.compare_digest(f"v0={digest.hexdigest()}".encode(),
+                               signature.encode("utf-8", "replace"))
 
 
 def _raise_if_too_long(error: SlackApiError) -> None:

@@ -258,12 +258,44 @@ def template_modal(form: TemplateForm, metadata: str, locale: Locale) -> Block:
 def modal_values(state: dict[str, Any]) -> dict[str, str]:
     """The submitted variables of a template modal (``view.state.values``)."""
     values: dict[str, str] = {}
-    for block_id, actions in (state.get("values") or {}).items():
+    blocks = state.get("values")
+    for block_id, actions in (blocks.items() if isinstance(blocks, dict) else ()):
         if not block_id.startswith("var:") or not isinstance(actions, dict):
             continue
-        action = actions.get("value") or {}
-        selected = action.get("selected_option") or {}
-        value = selected.get("value") if selected else action.get("value")
+        action = actions.get("value")
+        if not isinstance(action, dict):
+            continue
+        selected = action.get("selected_option")
+        value = selected.get("value") if isinstance(selected, dict) else action.get("value")
         if isinstance(value, str) and value != "":
             values[block_id.removeprefix("var:")] = value
     return values
+
+
+# what Bolt and the listeners read of a payload (None counts as absent)
+_TYPED_FIELDS = ("event", "view")  # objects with a text ``type`` when present
+_DICT_FIELDS = ("container", "message", "previous_message", "item",
+                "function_data", "assistant_thread", "state")
+_LIST_FIELDS = ("actions", "authorizations", "response_urls")
+_ID_FIELDS = ("user", "team", "channel", "enterprise")  # an id or an object
+
+
+def well_formed(payload: object) -> bool:
+    """True when a parsed Slack body has the shape Bolt and Almia's listeners rely on:
+    an object whose ``type`` is text, whose ``event`` and ``view`` are objects with a text
+    ``type``, whose other containers are objects and whose lists hold objects (values
+    nested deeper are read defensively by the listeners)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("type", ""), str | None):
+        return False
+    for key in _TYPED_FIELDS:
+        if key in payload and not (isinstance(payload[key], dict)
+                                   and isinstance(payload[key].get("type"), str)):
+            return False
+    if any(payload.get(key) is not None and not isinstance(payload[key], dict)
+           for key in _DICT_FIELDS):
+        return False
+    if any(payload.get(key) is not None and not (
+            isinstance(payload[key], list) and all(isinstance(i, dict) for i in payload[key]))
+           for key in _LIST_FIELDS):
+        return False
+    return all(isinstance(payload.get(key), str | dict | None) for key in _ID_FIELDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shutil
 import socket
 import time
@@ -350,6 +351,77 @@ async def test_forged_requests_are_refused_without_side_effects(
     assert almia.model.requests == []
     assert almia.slack.calls == []
     assert await almia.runtime.store.counts() == before
+
+
+def _interactive(payload: dict[str, Any]) -> tuple[bytes, str]:
+    return (urlencode({"payload": json.dumps(payload)}).encode(),
+            "application/x-www-form-urlencoded")
+
+
+def _event_with(**changes: Any) -> tuple[bytes, str]:
+    return json.dumps({**fixture("event_app_mention.json"), **changes}).encode(), "application/json"
+
+
+async def _post_raw(almia: Harness, body: bytes, content_type: str,
+                    headers: dict[str, str]) -> ClientResponse:
+    return await almia.client.post("/slack/events", data=body,
+                                   headers={"Content-Type": content_type, **headers})
+
+
+@pytest.mark.parametrize("body", [b"\x00\xffgarbage{", b"[" * 50_000, b"{}"],
+                         ids=["garbage", "deep", "empty-object"])
+async def test_unsigned_bodies_are_refused_before_being_parsed(almia: Harness, body: bytes) -> None:
+    forged = signed_headers(b"another body", SECRET)  # fresh timestamp, signature of another body
+    response = await _post_raw(almia, body, "application/json", forged)
+    assert response.status == 401
+    assert almia.slack.calls == []
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b"garbage{", "application/json"),
+    (b"\xff\xfe", "application/json"),
+    (b"[" * 50_000 + b"]" * 50_000, "application/json"),
+    (b'{"type": "event_callback", "n": ' + b"9" * 5_000 + b"}", "application/json"),
+    (b"[1, 2]", "application/json"),
+    (urlencode({"payload": "{nope"}).encode(), "application/x-www-form-urlencoded"),
+    _event_with(event="app_mention"),
+    _event_with(event=None),
+    _event_with(event={"text": "no type"}),
+    _interactive({"type": "view_submission", "user": {"id": "U1"},
+                  "view": {"id": "V1", "callback_id": "almia_template_form"}}),
+    _interactive({"type": "view_submission", "view": "V1"}),
+    _interactive({**fixture("block_actions.json"), "actions": "almia_feedback_up"}),
+], ids=["garbage", "bad-utf8", "deep-nesting", "huge-integer", "list", "bad-payload",
+        "event-string", "event-null", "event-without-type", "view-without-type", "view-string",
+        "actions-string"])
+async def test_signed_malformed_payloads_get_400_without_side_effects(
+        almia: Harness, body: bytes, content_type: str) -> None:
+    before = await almia.runtime.store.counts()
+    response = await _post_raw(almia, body, content_type, signed_headers(body, SECRET))
+    assert response.status == 400
+    assert "error" in await response.json()
+    await almia.settled()
+    assert almia.slack.calls == [] and almia.model.requests == []
+    assert await almia.runtime.store.counts() == before
+
+
+@pytest.mark.parametrize("payload", [
+    {"type": "view_submission", "user": None, "view": {
+        "type": "modal", "id": "V1", "callback_id": "almia_template_form", "private_metadata": 5,
+        "state": "x"}},
+    {"type": "view_submission", "user": "U1", "view": {
+        "type": "modal", "id": "V1", "callback_id": "almia_template_form",
+        "private_metadata": json.dumps({"name": "x", "version": "abc"}), "state": {"values": []}}},
+    {**fixture("block_actions.json"), "user": None},
+], ids=["metadata-not-text", "version-not-a-number", "user-null"])
+async def test_odd_but_well_formed_interactions_are_acked_and_ignored(
+        almia: Harness, payload: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    response = await almia.action(payload)
+    assert response.status == 200
+    await almia.settled()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no task failed"
+    assert almia.model.requests == []
+    assert not almia.slack.of("chat.postEphemeral", "views.open", "response_url")
 
 
 # -- a Web API that fails ----------------------------------------------------------------
