@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 import re
 import time
@@ -41,6 +40,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
+from adapters.teams_activity import InvalidActivity, check_activity, parse_body
 from adapters.teams_cards import (
     CARD_CONTENT_TYPE,
     FEEDBACK_ACTION,
@@ -287,21 +287,25 @@ class TeamsAdapter:
     async def _messages(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
-        try:
-            body = json.loads(await request.read())
-            if not isinstance(body, dict) or not body.get("type"):
-                raise ValueError("not an activity")
-            activity = Activity().deserialize(body)
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "invalid activity"}, status=400)
         header = request.headers.get("Authorization")
+        if self._app_id is not None and await self._authenticate(Activity(), header) is None:
+            return _unauthorized()  # the token itself is checked before the body is parsed
         try:
-            authenticated: AuthenticateRequestResult = \
-                await self._authentication.authenticate_request(
-                    activity, header if header is not None or self._app_id is None else "")
-        except Exception as error:  # noqa: BLE001 (the SDK crashes on forged tokens: all 401)
-            log.warning("teams: refused an unauthenticated request (%s)", type(error).__name__)
-            return web.json_response({"error": "unauthorized"}, status=401)
+            body = parse_body(await request.read())
+            if not isinstance(body.get("type"), str) or not body["type"]:
+                raise InvalidActivity("no activity type")
+            activity = Activity().deserialize(body)
+        except ValueError as error:  # InvalidActivity, msrest's DeserializationError
+            log.info("teams: refused an unreadable activity (%s)", type(error).__name__)
+            return web.json_response({"error": "invalid activity"}, status=400)
+        authenticated = await self._authenticate(activity, header)
+        if authenticated is None:  # the token is bound to this activity's channel and service
+            return _unauthorized()
+        try:
+            check_activity(body)
+        except InvalidActivity as error:
+            log.info("teams: refused a malformed activity: %s", error)
+            return web.json_response({"error": "invalid activity"}, status=400)
         if not self._tenant_allowed(body):
             log.warning("teams: refused an activity from another tenant")
             return web.json_response({"error": "tenant not allowed"}, status=403)
@@ -314,6 +318,24 @@ class TeamsAdapter:
         if isinstance(invoke, InvokeResponse):
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=200)
+
+    async def _authenticate(self, activity: Activity,
+                            header: str | None) -> AuthenticateRequestResult | None:
+        """The SDK's verdict on the token, ``None`` when refused.
+
+        Called first with an empty activity (signature, issuer, audience, lifetime), then
+        with the parsed one (endorsed channel, ``serviceurl`` claim).
+        """
+        if self._app_id is not None and not header:
+            log.warning("teams: refused a request without a token")
+            return None
+        try:
+            result: AuthenticateRequestResult = await self._authentication.authenticate_request(
+                activity, header)
+        except Exception as error:  # noqa: BLE001 (the SDK crashes on forged tokens: all 401)
+            log.warning("teams: refused an unauthenticated request (%s)", type(error).__name__)
+            return None
+        return result
 
     def _tenant_allowed(self, body: dict[str, Any]) -> bool:
         expected = self._settings.tenant_id
@@ -372,7 +394,7 @@ class TeamsAdapter:
             await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                                  value=InvokeResponse(status=501)))
             return
-        data = ((body.get("value") or {}).get("action") or {}).get("data")
+        data = _action_data(body.get("value"))
         if isinstance(data, dict) and data.get("almia") == TEMPLATE_ACTION:
             await self._on_template_submit(context, body, data)
             return
@@ -637,6 +659,10 @@ class _Stream:
         return _StreamInfo("final", self._id)
 
 
+def _unauthorized() -> web.Response:
+    return web.json_response({"error": "unauthorized"}, status=401)
+
+
 def _card_activity(card: dict[str, Any], entity: _StreamInfo | None) -> Activity:
     return Activity(type=ActivityTypes.message,
                     attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
@@ -651,12 +677,20 @@ def _strip_bot_mention(body: dict[str, Any]) -> tuple[str, bool]:
     for entity in body.get("entities") or []:
         if not isinstance(entity, dict) or entity.get("type") != "mention":
             continue
-        if (entity.get("mentioned") or {}).get("id") == bot_id:
+        target, label = entity.get("mentioned"), entity.get("text")
+        if isinstance(target, dict) and target.get("id") == bot_id:
             mentioned = True
-            text = text.replace(entity.get("text") or "\0", " ")
+            if isinstance(label, str) and label:
+                text = text.replace(label, " ")
     text = re.sub(r"</?at>", "", text)
     text = html.unescape(re.sub(r"<[^>]+>", " ", text)).replace("\xa0", " ")
     return _BOT_MENTION_SPACES.sub(" ", text).strip(), mentioned
+
+
+def _action_data(value: object) -> object:
+    """``value.action.data`` of an ``adaptiveCard/action`` invoke, whatever ``value`` holds."""
+    action = value.get("action") if isinstance(value, dict) else None
+    return action.get("data") if isinstance(action, dict) else None
 
 
 def _feedback_text(ok: bool, body: dict[str, Any]) -> str:

@@ -249,8 +249,9 @@ async def test_other_tenant_is_refused(harness: Harness) -> None:
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"text": "no type"}'])
 async def test_malformed_bodies_are_400(harness: Harness, body: bytes) -> None:
-    response = await harness.client.post("/api/messages", data=body,
-                                         headers={"Content-Type": "application/json"})
+    token = harness.token_for(fixture("message_personal", harness.connector.url))
+    response = await harness.client.post("/api/messages", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     assert response.status == 400
 
 
@@ -361,3 +362,124 @@ async def test_custom_cloud_endpoints_come_from_the_settings(tmp_path: Path) -> 
                 await client.close()
     with pytest.raises(SettingsError, match="go together"):
         load_settings(teams={"app_id": APP_ID, "token_issuer": ISSUER}, _env_file=None)
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"type": "message", "value": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    ("50,000-deep nesting", _nested(50_000)),
+    ("200-deep nesting", _nested(200)),
+    ("5,000-digit integer", b'{"type": "message", "value": ' + b"7" * 5_000 + b"}"),
+    ("invalid UTF-8", b'{"type": "message", "text": "\xff\xfe"}'),
+])
+async def test_json_that_parses_badly_is_4xx_signed_or_not(harness: Harness, name: str,
+                                                             body: bytes) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    for token in (None, harness.token_for(activity)):
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await harness.client.post("/api/messages", data=body, headers=headers)
+        assert 400 <= response.status < 500, (name, token is not None, response.status)
+        assert "error" in await response.json()
+    assert (await harness.post(activity)).status == 200, "the endpoint still works"
+
+
+async def test_unauthenticated_body_is_refused_before_it_is_parsed(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    forged = harness.issuer.token(harness.issuer.claims(APP_ID, activity["serviceUrl"]),
+                                  key=new_key())
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"},
+                    {"Authorization": f"Bearer {forged}"}):
+        response = await harness.client.post(
+            "/api/messages", data=b"{not json",
+            headers={"Content-Type": "application/json", **headers})
+        assert response.status == 401, headers
+
+
+def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
+    """Set (or with ``...`` delete) one dotted field of an activity."""
+    def change(activity: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = activity
+        for part in parents:
+            target = target[part]
+        if value is ...:
+            del target[last]
+        else:
+            target[last] = value
+    return change
+
+
+_MALFORMED: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    ("message_personal", "text is a number", _set("text", 12345)),
+    ("message_personal", "text is a list", _set("text", ["summary", "x"])),
+    ("message_personal", "text is an object", _set("text", {"content": "x"})),
+    ("message_personal", "type is a number", _set("type", 1)),
+    ("message_personal", "type is empty", _set("type", "")),
+    ("message_personal", "locale is a number", _set("locale", 33)),
+    ("message_personal", "from is a string", _set("from", "Claire")),
+    ("message_personal", "from.id is a number", _set("from.id", 29)),
+    ("message_personal", "from.name is a list", _set("from.name", ["Claire"])),
+    ("message_personal", "from.aadObjectId is an object", _set("from.aadObjectId", {})),
+    ("message_personal", "recipient.id is a number", _set("recipient.id", 28)),
+    ("message_personal", "conversation missing", _set("conversation", ...)),
+    ("message_personal", "conversation.id is a number", _set("conversation.id", 1)),
+    ("message_personal", "conversation.tenantId is a list",
+     _set("conversation.tenantId", [TENANT])),
+    ("message_personal", "conversationType is a number",
+     _set("conversation.conversationType", 3)),
+    ("message_personal", "channelData is a string", _set("channelData", "x")),
+    ("message_personal", "channelData.tenant is a string", _set("channelData.tenant", TENANT)),
+    ("message_personal", "entities is a string", _set("entities", "mention")),
+    ("message_personal", "entities hold a number", _set("entities", [7])),
+    ("message_personal", "mention is a string",
+     _set("entities", [{"type": "mention", "mentioned": "28:bot", "text": "<at>Almia</at>"}])),
+    ("message_personal", "mention text is a number",
+     _set("entities", [{"type": "mention", "text": 5,
+                        "mentioned": {"id": "28:11111111-2222-3333-4444-555555555555"}}])),
+    ("message_personal", "attachments is an object", _set("attachments", {"a": 1})),
+    ("message_personal", "attachments hold a string", _set("attachments", ["file.docx"])),
+    ("message_personal", "value is a string, text empty",
+     lambda activity: activity.update(value="feedback", text="")),
+    ("message_personal", "timestamp is garbage", _set("timestamp", "yesterday")),
+    ("message_personal", "serviceUrl missing", _set("serviceUrl", ...)),
+    ("message_channel_mention", "channelData.team is a string", _set("channelData.team", "x")),
+    ("message_channel_mention", "team.id is a number", _set("channelData.team.id", 19)),
+    ("card_submit", "value.turn_id is an object", _set("value.turn_id", {"id": "x"})),
+    ("card_submit", "value.value is a huge number", _set("value.value", 10 ** 4000)),
+    ("invoke_card_action", "value is a string", _set("value", "feedback")),
+    ("invoke_card_action", "value is a list", _set("value", [1, 2])),
+    ("invoke_card_action", "value.action is a string", _set("value.action", "x")),
+    ("invoke_card_action", "action.data is a string", _set("value.action.data", "x")),
+    ("invoke_card_action", "name is a number", _set("name", 42)),
+    ("invoke_template_submit", "template name is a number", _set("value.action.data.name", 3)),
+    ("invoke_template_submit", "template version is a string",
+     _set("value.action.data.version", "v1")),
+    ("invoke_template_submit", "template variable is an object",
+     _set("value.action.data.var:client", {"nom": "Durand"})),
+    ("conversation_update_bot_added", "membersAdded is a string", _set("membersAdded", "bot")),
+    ("conversation_update_bot_added", "membersAdded hold a number", _set("membersAdded", [28])),
+    ("conversation_update_bot_added", "member id is a list",
+     _set("membersAdded", [{"id": ["28:11111111-2222-3333-4444-555555555555"]}])),
+]
+
+
+@pytest.mark.parametrize(("name", "label", "change"), _MALFORMED,
+                         ids=[label for _name, label, _change in _MALFORMED])
+async def test_malformed_signed_activities_are_never_500(
+        harness: Harness, name: str, label: str,
+        change: Callable[[dict[str, Any]], None]) -> None:
+    activity = fixture(name, harness.connector.url)
+    token = harness.token_for(activity)
+    change(activity)
+    response = await harness.post(activity, token=token)
+    assert response.status < 500, label
+    if response.status >= 400:
+        assert "error" in await response.json(), label
+    await asyncio.sleep(0.05)  # let a spawned answer fail, if it is going to
+    assert (await harness.post(fixture("message_personal", harness.connector.url))).status \
+        == 200, "the endpoint still works"
+    await harness.connector.wait_for(lambda calls: bool(finals(calls)))
