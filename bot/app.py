@@ -12,7 +12,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
-from bot.crypto import LocalKeyFile
+from bot.crypto import LocalKeyFile, private_directory
 from bot.directory import build_directory
 from bot.dlp import Detector, DlpUnavailable
 from bot.llm import ModelGateway, ModelProvider, default_providers
@@ -130,7 +130,7 @@ def build_runtime(
     ``knowledge`` replaces the knowledge base (tests use a small embedder);
     ``directory`` replaces the group directory the settings configure (Entra ID, Slack).
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)  # owner-only: database, Chroma, keys
     policy = load_policy(settings.resolved_policy_file,
                          environ if environ is not None else process_environment())
     key_provider = None

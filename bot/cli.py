@@ -72,6 +72,7 @@ def serve(
     from aiohttp import web
 
     from bot.app import build_app
+    from bot.crypto import KeyUnavailable
     from bot.policy import PolicyError
 
     overrides: dict[str, object] = {}
@@ -94,7 +95,7 @@ def serve(
         console.print(f"[yellow]Warning: {message}[/yellow]")
     try:
         application = build_app(settings)
-    except PolicyError as error:
+    except (PolicyError, KeyUnavailable) as error:  # e.g. a key file others can read
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/")

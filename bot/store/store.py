@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import json
 import logging
-import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
@@ -29,9 +27,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.audit import GENESIS, record_hash
-from bot.crypto import ContentCipher, KeyProvider, KeyUnavailable
+from bot.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
 from bot.llm import ChatTurn, UsageRecord
 from bot.messages import Channel, Message, Reply, Space, User
+from bot.store.keyring import KeyRing
 from bot.store.tables import (
     AuditEvent,
     Base,
@@ -43,6 +42,7 @@ from bot.store.tables import (
     Turn,
     UsageEvent,
 )
+from bot.store.template_tables import TemplateRecord, TemplateRun, TemplateVersion
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
 _AUDIT_LOCK_KEY = 0x616C6D6962  # one writer extends the audit chain at a time
 _WRITE_TRANSACTION = "almia_write_transaction"
+ERASED_PERSON = "erased"  # owner or author of a shared template, once that person is erased
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:
@@ -60,6 +61,11 @@ def writer(engine: AsyncEngine) -> AsyncEngine:
     immediate lock is taken before the first read, for every process on the file.
     """
     return engine.execution_options(**{_WRITE_TRANSACTION: True})
+
+
+def feedback_context(turn_id: str, user_id: str) -> str:
+    """What a feedback comment's ciphertext is bound to."""
+    return f"feedback:{turn_id}:{user_id}"
 
 
 def conversation_key(message: Message) -> str:
@@ -85,8 +91,7 @@ class Store:
 
     def __init__(self, engine: AsyncEngine, key_provider: KeyProvider | None = None) -> None:
         self._engine = engine
-        self._key_provider = key_provider
-        self._cipher: ContentCipher | None = None
+        self._keys = KeyRing(engine, key_provider, self._writing) if key_provider else None
         self._writer = writer(engine)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # SQLite allows one writer: within the process, writers queue here rather than in
@@ -110,7 +115,7 @@ class Store:
         if url.startswith("sqlite"):
             database = url.split("///", 1)[-1]
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_async_engine(url, connect_args=connect_args or {}, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -135,49 +140,58 @@ class Store:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
             await connection.run_sync(_upgrade_to_head)
-        if self._key_provider is not None:
-            self._cipher = await self._load_cipher(self._key_provider)
+        if self._keys is not None:
+            await self._keys.load()
 
     @property
     def cipher(self) -> ContentCipher | None:
         """Encrypts stored content when encryption at rest is on (after :meth:`migrate`)."""
-        return self._cipher
+        return self._keys.cipher if self._keys else None
 
     def seal(self, text_: str, context: str) -> str:
-        """Encrypt ``text_`` for storage (as is when encryption is off)."""
-        return self._cipher.encrypt(text_, context) if self._cipher else text_
+        """Encrypt service content (no one person's) for storage; as is when encryption is off."""
+        return self._keys.cipher.encrypt(text_, context) if self._keys else text_
 
     def unseal(self, stored: str, context: str) -> str | None:
-        """Decrypt stored text; None when its key is lost."""
-        return self._cipher.decrypt(stored, context) if self._cipher else stored
+        """Decrypt service content; None when its key is lost."""
+        return self._keys.cipher.decrypt(stored, context) if self._keys else stored
 
-    async def _load_cipher(self, provider: KeyProvider) -> ContentCipher:
-        """Unwrap every data key this KEK can; create an active one if none is usable."""
-        keys_table = DataKey.__table__
-        async with self._writing() as connection:
-            rows = (await connection.execute(
-                select(keys_table).where(keys_table.c.owner_id.is_(None)))).mappings().all()
-            keys: dict[str, bytes] = {}
-            active: str | None = None
-            for row in rows:
-                try:
-                    keys[row["id"]] = provider.unwrap(base64.b64decode(row["wrapped"]))
-                except KeyUnavailable:
-                    log.error("data key %s cannot be unwrapped: content it protects is "
-                              "unreadable", row["id"])
-                    continue
-                if row["active"]:
-                    active = row["id"]
-            if active is None:
-                active = uuid.uuid4().hex
-                keys[active] = secrets.token_bytes(32)
-                await connection.execute(update(DataKey).where(DataKey.owner_id.is_(None))
-                                         .values(active=False))
-                await connection.execute(insert(DataKey).values(
-                    id=active, kek_id=provider.key_id, active=True,
-                    wrapped=base64.b64encode(provider.wrap(keys[active])).decode("ascii"),
-                    created_at=datetime.now(UTC)))
-        return ContentCipher(active, keys)
+    async def seal_text(self, owner: str, text_: str, context: str) -> str:
+        """Encrypt ``owner``'s text with their own key (erased with them); as is when off.
+
+        Call it before opening a write transaction: the owner's first key is written here.
+        """
+        if self._keys is None:
+            return text_
+        return self._keys.cipher.encrypt(text_, context, await self._keys.key_for(owner))
+
+    async def unseal_text(self, owner: str, stored: str, context: str) -> str | None:
+        """``owner``'s text; None when its key was erased or is lost."""
+        if self._keys is None:
+            return stored
+        key_id = text_key_id(stored)
+        if key_id is not None and not await self._keys.readable(key_id, owner):
+            return None
+        return self._keys.cipher.decrypt(stored, context)
+
+    async def seal_bytes(self, owner: str, data: bytes, context: str) -> bytes:
+        """Encrypt ``owner``'s binary content (files, artefacts) with their own key.
+
+        AES-256-GCM bound to ``context``; returned as is when encryption is off. Call it
+        before opening a write transaction (see :meth:`seal_text`).
+        """
+        if self._keys is None:
+            return data
+        return self._keys.cipher.encrypt_bytes(data, context, await self._keys.key_for(owner))
+
+    async def unseal_bytes(self, owner: str, stored: bytes, context: str) -> bytes | None:
+        """``owner``'s binary content; None when its key was erased or is lost."""
+        if self._keys is None:
+            return stored
+        key_id = binary_key_id(stored)
+        if key_id is not None and not await self._keys.readable(key_id, owner):
+            return None
+        return self._keys.cipher.decrypt_bytes(stored, context)
 
     async def close(self) -> None:
         """Release connections."""
@@ -191,7 +205,7 @@ class Store:
         async with self._engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    select(turns.c.id, turns.c.role, turns.c.text)
+                    select(turns.c.id, turns.c.role, turns.c.text, turns.c.user_id)
                     .where(turns.c.conversation_id == conversation_key(message))
                     .order_by(turns.c.created_at.desc(), turns.c.id.desc())
                     .limit(limit)
@@ -199,7 +213,7 @@ class Store:
             ).all()
         history = []
         for row in reversed(rows):
-            content = self.unseal(row.text, f"turn:{row.id}")
+            content = await self.unseal_text(row.user_id, row.text, f"turn:{row.id}")
             if content is not None:  # a turn whose key is lost is left out of the memory
                 history.append(ChatTurn(role=row.role, content=content))
         return tuple(history)
@@ -224,17 +238,18 @@ class Store:
             thread_id=message.thread_id, created_at=now, updated_at=now,
         ).on_conflict_do_update(index_elements=["id"], set_={"updated_at": now})
         question_id = uuid.uuid4().hex
+        owner = message.user.id
+        citations = json.dumps([asdict(citation) for citation in reply.citations],
+                               ensure_ascii=False)
         turns = [
             {"id": question_id, "conversation_id": key, "role": "user",
-             "text": self.seal(message.text, f"turn:{question_id}"), "user_id": message.user.id,
-             "skill": reply.skill,
+             "text": await self.seal_text(owner, message.text, f"turn:{question_id}"),
+             "user_id": owner, "skill": reply.skill,
              "model_alias": None, "citations": None, "created_at": now},
             {"id": answer_id, "conversation_id": key, "role": "assistant",
-             "text": self.seal(reply.text, f"turn:{answer_id}"),
-             "user_id": message.user.id, "skill": reply.skill, "model_alias": reply.model,
-             "citations": self.seal(json.dumps([asdict(citation)
-                                                for citation in reply.citations],
-                                               ensure_ascii=False), f"citations:{answer_id}"),
+             "text": await self.seal_text(owner, reply.text, f"turn:{answer_id}"),
+             "user_id": owner, "skill": reply.skill, "model_alias": reply.model,
+             "citations": await self.seal_text(owner, citations, f"citations:{answer_id}"),
              # strictly after the question, whatever the clock resolution
              "created_at": now + timedelta(microseconds=1)},
         ]
@@ -331,6 +346,8 @@ class Store:
             raise ValueError("feedback value must be 1 or -1")
         now = datetime.now(UTC)
         turns = Turn.__table__
+        if comment is not None:
+            comment = await self.seal_text(user_id, comment, feedback_context(turn_id, user_id))
         async with self._writing() as connection:
             if await connection.scalar(select(turns.c.id).where(turns.c.id == turn_id)) is None:
                 return False
@@ -377,10 +394,15 @@ class Store:
 
     async def purge(self, *, older_than: datetime | None = None,
                     user_id: str | None = None) -> dict[str, int]:
-        """Delete conversation content: turns older than a date, or everything of one user.
+        """Delete conversation content: turns older than a date, or everything of one person.
 
-        Usage and audit records hold no message content and stay (the audit trail is
-        append-only); the purge itself is audited.
+        Erasing a person (``user_id`` alone) also deletes their feedback, template runs and
+        personal templates, replaces them by ``erased`` as owner or author of shared
+        templates (kept for their team), and deletes their data keys (crypto-shredding:
+        a copy of their content that survives anywhere is unreadable). On SQLite, deleted
+        content is overwritten (``secure_delete``) and the write-ahead log emptied after
+        the purge. Usage and audit records hold no message content and stay (the audit
+        trail is append-only); the purge itself is audited.
         """
         if older_than is None and user_id is None:
             raise ValueError("purge needs older_than or user_id")
@@ -391,6 +413,7 @@ class Store:
         if user_id is not None:
             condition.append(turns.c.user_id == user_id)
         now = datetime.now(UTC)
+        erased_keys: list[str] = []
         async with self._writing() as connection:
             doomed = select(turns.c.id).where(*condition)
             removed_feedback = (await connection.execute(
@@ -404,13 +427,34 @@ class Store:
                 delete(Conversation).where(Conversation.id.not_in(empty)))).rowcount
             counts = {"turns": removed_turns, "conversations": removed_conversations,
                       "feedback": removed_feedback}
+            if user_id is not None and older_than is None:
+                erased_keys, erased = await _erase_person(connection, user_id)
+                counts.update(erased)
             operator = Message(text="", user=User("system:retention"), space=Space("system"),
                                channel=Channel.CLI, thread_id="purge")
             details: dict[str, Any] = {**counts,
                                        "scope": "user" if user_id is not None else "age"}
             await self._write_events(connection, operator, (), AuditEntry(
                 action="purge", outcome="ok", details=details), None, now)
+        if self._keys is not None:
+            self._keys.forget(erased_keys)
+        await self._leave_no_trace()
         return counts
+
+    async def _leave_no_trace(self) -> None:
+        """After a purge: no deleted content left in SQLite's files; no erased key row kept
+        in PostgreSQL's table (its dead rows are vacuumed)."""
+        if self.dialect == "sqlite":
+            async with self._engine.connect() as connection:
+                busy = (await connection.exec_driver_sql(
+                    "PRAGMA wal_checkpoint(TRUNCATE)")).scalar()
+            if busy:
+                log.warning("the write-ahead log could not be emptied after the purge (a reader "
+                            "held it); it will be at the next checkpoint")
+            return
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM data_keys")
 
     async def counts(self) -> dict[str, int]:
         """Row counts per table (for tests and `almia config check`)."""
@@ -438,6 +482,31 @@ class Store:
             return list(rows)
 
 
+async def _erase_person(connection: AsyncConnection,
+                        user_id: str) -> tuple[list[str], dict[str, int]]:
+    """Delete a person's templates, runs and data keys; anonymise them in shared templates.
+
+    Returns the ids of the data keys deleted and counts per kind.
+    """
+    personal = select(TemplateRecord.id).where(TemplateRecord.owner_id == user_id,
+                                               TemplateRecord.scope == "personal")
+    versions_removed = (await connection.execute(
+        delete(TemplateVersion).where(TemplateVersion.template_id.in_(personal)))).rowcount
+    templates_removed = (await connection.execute(
+        delete(TemplateRecord).where(TemplateRecord.id.in_(personal)))).rowcount
+    await connection.execute(update(TemplateRecord).where(TemplateRecord.owner_id == user_id)
+                             .values(owner_id=ERASED_PERSON))
+    await connection.execute(update(TemplateVersion).where(TemplateVersion.author_id == user_id)
+                             .values(author_id=ERASED_PERSON))
+    runs_removed = (await connection.execute(
+        delete(TemplateRun).where(TemplateRun.user_id == user_id))).rowcount
+    key_ids = list((await connection.execute(
+        select(DataKey.id).where(DataKey.owner_id == user_id))).scalars())
+    await connection.execute(delete(DataKey).where(DataKey.owner_id == user_id))
+    return key_ids, {"templates": templates_removed, "template_versions": versions_removed,
+                     "template_runs": runs_removed, "keys": len(key_ids)}
+
+
 def _upgrade_to_head(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
@@ -448,11 +517,17 @@ def _upgrade_to_head(connection: Connection) -> None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted content is overwritten, not left free
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, no fsync per commit
     # writers of other processes (a purge during `almia serve`) wait for the lock this long
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA database_list")
+    files = [Path(row[2]) for row in cursor.fetchall() if row[1] == "main" and row[2]]
     cursor.close()
+    for database in files:  # owner-only, also when created before this version
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            restrict(path, 0o600)
 
 
 def _sqlite_begin(connection: Connection) -> None:

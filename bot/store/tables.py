@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -152,12 +153,14 @@ class CharterAcceptance(Base):
 class DataKey(Base):
     """A data key for encryption at rest, wrapped by the key-encryption key.
 
-    ``owner_id`` is None for a service key; else the key is that user's own, and erasing
-    the user deletes it (their content becomes unreadable wherever a copy survives).
+    ``owner_id`` is None for a service key; else the key is that person's own (one active
+    at a time), and erasing the person deletes it: their content becomes unreadable
+    wherever a copy survives.
     """
 
     __tablename__ = "data_keys"
-    __table_args__ = (Index("ix_data_keys_owner", "owner_id", unique=True),)
+    __table_args__ = (Index("ix_data_keys_owner", "owner_id", unique=True,
+                            sqlite_where=text("active"), postgresql_where=text("active")),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kek_id: Mapped[str] = mapped_column(String(128))

@@ -66,3 +66,15 @@ def test_audit_verify_export_and_purge(data_dir: Path) -> None:
     assert purged.exit_code == 0 and "2 turns" in purged.output
     assert runner.invoke(app, ["purge"]).exit_code == 2
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_serve_refuses_a_key_file_others_can_read(data_dir: Path) -> None:
+    from bot.crypto import LocalKeyFile
+
+    key_file = data_dir / "keys" / "kek.key"
+    LocalKeyFile(key_file)
+    key_file.chmod(0o644)
+    result = CliRunner().invoke(app, ["serve"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "chmod 600" in said and "kek.key" in said

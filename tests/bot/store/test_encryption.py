@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from bot.crypto import ContentCipher, KeyUnavailable, LocalKeyFile
+from bot.crypto import (
+    ContentCipher,
+    KeyFileExposed,
+    KeyUnavailable,
+    LocalKeyFile,
+    private_directory,
+)
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store import AuditEntry, Store
 
@@ -69,3 +78,53 @@ def test_ciphertext_is_bound_to_its_row_and_key(tmp_path: Path) -> None:
         LocalKeyFile(tmp_path / "short.key")
     with pytest.raises(KeyUnavailable):
         LocalKeyFile(tmp_path / "absent.key", create=False)
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    """The process umask is restored after a test that changes it."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("umask")
+def test_data_dir_and_what_it_holds_are_owner_only(tmp_path: Path) -> None:
+    os.umask(0o022)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    assert private_directory(data_dir) == data_dir
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    (data_dir / "chroma.sqlite3").write_bytes(b"")  # as Chroma or any library would
+    assert stat.S_IMODE((data_dir / "chroma.sqlite3").stat().st_mode) == 0o600
+    LocalKeyFile(data_dir / "keys" / "kek.key")
+    assert stat.S_IMODE((data_dir / "keys").stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "keys" / "kek.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.usefixtures("umask")
+async def test_database_files_are_owner_only_even_when_created_before(tmp_path: Path) -> None:
+    os.umask(0o022)
+    database = tmp_path / "almia.db"
+    database.write_bytes(b"")
+    database.chmod(0o644)
+    store = Store.open(f"sqlite+aiosqlite:///{database}")
+    await store.migrate()
+    try:
+        await store.record_event(_message(""), AuditEntry("message", "ok"))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        await store.close()
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "kek.key"
+    LocalKeyFile(key_file)
+    key_file.chmod(0o644)
+    with pytest.raises(KeyFileExposed) as refused:
+        LocalKeyFile(key_file)
+    assert str(key_file) in str(refused.value) and "chmod 600" in str(refused.value)
+    key_file.chmod(0o600)
+    LocalKeyFile(key_file)

@@ -14,10 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # NULL: a service key (template bodies, content written before 0006); else the one key
-    # of that user's content
+    # NULL: a service key (template bodies, content written before 0006); else a key of
+    # that person's content, one active at a time
     op.add_column("data_keys", sa.Column("owner_id", sa.String(256)))
-    op.create_index("ix_data_keys_owner", "data_keys", ["owner_id"], unique=True)
+    op.create_index("ix_data_keys_owner", "data_keys", ["owner_id"], unique=True,
+                    sqlite_where=sa.text("active"), postgresql_where=sa.text("active"))
 
 
 def downgrade() -> None:

@@ -1,0 +1,130 @@
+"""Data keys in the database (wrapped by the KEK), unwrapped on demand and kept in memory.
+
+Service keys (``owner_id`` NULL) seal content that belongs to no one person (template
+bodies, text written before per-user keys). Each person has one active key of their own,
+created on first use; erasing the person deletes their keys (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.crypto import ContentCipher, KeyProvider, KeyUnavailable
+from bot.store.tables import DataKey
+
+log = logging.getLogger(__name__)
+
+Writing = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+_KEYS = DataKey.__table__
+
+
+class KeyRing:
+    """The data keys this process can use. Create, then :meth:`load` (after migrations).
+
+    ``writing`` opens a write transaction of the store. Never call :meth:`key_for` while
+    holding one: creating a person's key is itself a write.
+    """
+
+    def __init__(self, engine: AsyncEngine, provider: KeyProvider, writing: Writing) -> None:
+        self._engine = engine
+        self._provider = provider
+        self._writing = writing
+        self._cipher = ContentCipher("", {})
+        self._owners: dict[str, str | None] = {}  # key id → its person (None: service key)
+
+    @property
+    def cipher(self) -> ContentCipher:
+        """Encrypts and decrypts with the keys loaded so far."""
+        return self._cipher
+
+    async def load(self) -> None:
+        """Unwrap every service key this KEK can; create an active one if none is usable."""
+        async with self._writing() as connection:
+            rows = (await connection.execute(
+                select(_KEYS).where(_KEYS.c.owner_id.is_(None)))).mappings().all()
+            active = next((row["id"] for row in rows if row["active"] and self._usable(row)),
+                          None)
+            for row in rows:
+                self._usable(row)
+            if active is None:
+                active = uuid.uuid4().hex
+                key = secrets.token_bytes(32)
+                await connection.execute(update(DataKey).where(DataKey.owner_id.is_(None))
+                                         .values(active=False))
+                await connection.execute(insert(DataKey).values(self._row(active, None, key)))
+                self._cipher.add(active, key)
+                self._owners[active] = None
+        self._cipher.activate(active)
+
+    async def key_for(self, owner: str) -> str:
+        """The id of ``owner``'s active key, created (or replaced, if the KEK lost it) here."""
+        for _ in range(2):
+            async with self._engine.connect() as connection:
+                row = (await connection.execute(select(_KEYS).where(
+                    _KEYS.c.owner_id == owner, _KEYS.c.active.is_(True)))).mappings().first()
+            if row is not None and self._usable(row):
+                return str(row["id"])
+            await self._create(owner, retire=row["id"] if row is not None else None)
+        raise KeyUnavailable(f"no usable data key for a person (KEK {self._provider.key_id})")
+
+    async def readable(self, key_id: str, owner: str) -> bool:
+        """True when ``key_id`` is usable for content of ``owner`` (loaded if need be)."""
+        if key_id not in self._owners:
+            async with self._engine.connect() as connection:
+                row = (await connection.execute(
+                    select(_KEYS).where(_KEYS.c.id == key_id))).mappings().first()
+            if row is None or not self._usable(row):
+                return False
+        holder = self._owners.get(key_id)
+        return holder is None or holder == owner
+
+    def forget(self, key_ids: Iterable[str]) -> None:
+        """Drop erased keys from memory."""
+        for key_id in key_ids:
+            self._owners.pop(key_id, None)
+            self._cipher.forget(key_id)
+
+    async def _create(self, owner: str, retire: str | None) -> None:
+        """A new active key for ``owner``; another process may win the race (then theirs)."""
+        key_id = uuid.uuid4().hex
+        async with self._writing() as connection:
+            if retire is not None:  # its content stays unreadable unless the old KEK returns
+                await connection.execute(
+                    update(DataKey).where(DataKey.id == retire).values(active=False))
+            insert_for = postgres_insert if connection.dialect.name == "postgresql" \
+                else sqlite_insert
+            await connection.execute(
+                insert_for(DataKey).values(self._row(key_id, owner, secrets.token_bytes(32)))
+                .on_conflict_do_nothing(
+                    index_elements=["owner_id"], index_where=text("active")))
+
+    def _row(self, key_id: str, owner: str | None, key: bytes) -> dict[str, Any]:
+        return {"id": key_id, "kek_id": self._provider.key_id, "active": True, "owner_id": owner,
+                "wrapped": base64.b64encode(self._provider.wrap(key)).decode("ascii"),
+                "created_at": datetime.now(UTC)}
+
+    def _usable(self, row: Any) -> bool:
+        """Unwrap ``row``'s key into the ring; False (logged) when this KEK cannot."""
+        if self._cipher.knows(row["id"]):
+            return True
+        try:
+            key = self._provider.unwrap(base64.b64decode(row["wrapped"]))
+        except KeyUnavailable:
+            log.error("data key %s cannot be unwrapped: content it protects is unreadable",
+                      row["id"])
+            return False
+        self._cipher.add(row["id"], key)
+        self._owners[row["id"]] = row["owner_id"]
+        return True
