@@ -24,7 +24,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.assistant import Assistant
-from bot.messages import Channel, Delta, Message, Progress, Reply, Space, User
+from bot.files.service import stored_attachment
+from bot.http_edge import problem
+from bot.messages import Attachment, Channel, Delta, Message, Progress, Reply, Space, User
 from bot.settings import WebSettings
 from bot.store.templates import TemplateStore, parse_period
 from skills.templates import find_form
@@ -32,16 +34,8 @@ from skills.templates import find_form
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SPACE_ID = re.compile(r"^[A-Za-z0-9:_.-]{1,200}$")
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 class ChatRequest(BaseModel):
@@ -55,6 +49,7 @@ class ChatRequest(BaseModel):
     locale: Literal["fr", "en"] | None = None
     space: str = Field(default="web:default", max_length=200)
     thread: str | None = Field(default=None, max_length=200)
+    attachments: list[str] = Field(default_factory=list, max_length=200)  # ids from /api/files
 
 
 class FeedbackRequest(BaseModel):
@@ -68,13 +63,6 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-def _problem(status: int, message_fr: str, message_en: str) -> web.Response:
-    return web.json_response(
-        {"error": {"status": status, "message": message_fr, "message_en": message_en}},
-        status=status,
-    )
-
-
 def reply_payload(reply: Reply) -> dict[str, Any]:
     """A reply as JSON-ready data."""
     return {
@@ -84,6 +72,7 @@ def reply_payload(reply: Reply) -> dict[str, Any]:
         "model": reply.model,
         "locale": reply.locale,
         "turn_id": reply.turn_id,
+        "job_id": reply.job_id,
         "citations": [dataclasses.asdict(citation) for citation in reply.citations],
     }
 
@@ -98,37 +87,26 @@ class WebChatAdapter:
         self._settings = settings
 
     def mount(self, app: web.Application) -> None:
-        """Add the page, static files and API routes."""
-        app.middlewares.append(self._guard)
+        """Add the page, static files and the API routes (only these need the token)."""
         app.router.add_get("/", self._index)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
-        app.router.add_post("/api/chat", self._chat)
-        app.router.add_post("/api/chat/stream", self._chat_stream)
-        app.router.add_post("/api/feedback", self._feedback)
-        app.router.add_get("/api/stats/templates", self._template_stats)
+        app.router.add_post("/api/chat", self._protected(self._chat))
+        app.router.add_post("/api/chat/stream", self._protected(self._chat_stream))
+        app.router.add_post("/api/feedback", self._protected(self._feedback))
+        app.router.add_get("/api/stats/templates", self._protected(self._template_stats))
 
-    @web.middleware
-    async def _guard(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        """Security headers everywhere; bearer token on /api/* when configured; JSON errors."""
-        if request.path.startswith("/api/") and not self._authorised(request):
-            response: web.StreamResponse = _problem(
-                401, "Jeton d'accès manquant ou invalide.", "Missing or invalid access token."
-            )
-        else:
-            try:
-                response = await handler(request)
-            except web.HTTPRequestEntityTooLarge:
-                response = _problem(413, "Requête trop volumineuse (1 Mo au plus).",
-                                    "Request too large (1 MB at most).")
-            except web.HTTPException as error:
-                if not request.path.startswith("/api/"):
-                    raise
-                response = _problem(error.status, error.reason, error.reason)
-        if not response.prepared:
-            response.headers.update(_SECURITY_HEADERS)
-        return response
+    def _protected(self, handler: Handler) -> Handler:
+        """``handler`` behind the bearer token when one is configured (web API routes only:
+        Teams' ``/api/messages`` has its own authentication)."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if not self._authorised(request):
+                return problem(401, "Jeton d'accès manquant ou invalide.",
+                               "Missing or invalid access token.")
+            return await handler(request)
+
+        return guarded
 
     def _authorised(self, request: web.Request) -> bool:
         token = self._settings.api_token
@@ -140,6 +118,10 @@ class WebChatAdapter:
 
     async def _index(self, _request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC_DIR / "index.html")
+
+    async def _favicon(self, _request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "favicon.ico",
+                                headers={"Cache-Control": "max-age=86400"})
 
     async def _read_json(self, request: web.Request) -> Any:
         if request.content_type != "application/json":
@@ -154,6 +136,9 @@ class WebChatAdapter:
         except json.JSONDecodeError as error:
             raise _BadRequest(f"JSON invalide (ligne {error.lineno}, colonne {error.colno}).",
                               f"Invalid JSON (line {error.lineno}, column {error.colno}).") from None
+        except (RecursionError, ValueError):  # nesting too deep, integer over the digit limit
+            raise _BadRequest("JSON invalide (imbrication trop profonde ou nombre trop long).",
+                              "Invalid JSON (nesting too deep or number too long).") from None
 
     async def _message(self, request: web.Request) -> Message:
         payload = await self._read_json(request)
@@ -165,14 +150,28 @@ class WebChatAdapter:
         space = chat.space if chat.space.startswith("web:") else f"web:{chat.space}"
         if not _SPACE_ID.match(space):
             raise _BadRequest("Identifiant d'espace invalide.", "Invalid space id.")
+        user_id = f"web:{chat.user}"
         return Message(
             text=chat.text,
-            user=User(id=f"web:{chat.user}", name=chat.user_name, locale=chat.locale),
+            user=User(id=user_id, name=chat.user_name, locale=chat.locale),
             space=Space(id=space, kind="personal", name=space),
             channel=Channel.WEB,
             thread_id=chat.thread or uuid.uuid4().hex,
             locale=chat.locale,
+            attachments=await self._attachments(chat.attachments, user_id),
         )
+
+    async def _attachments(self, ids: list[str], owner: str) -> tuple[Attachment, ...]:
+        """Files uploaded through ``/api/files`` by the same user."""
+        files = self._assistant.files
+        if not ids:
+            return ()
+        found = [await stored_attachment(files, file_id, owner)
+                 for file_id in ids] if files is not None else []
+        if files is None or any(attachment is None for attachment in found):
+            raise _BadRequest("Pièce jointe inconnue ou expirée : renvoyez le fichier.",
+                              "Unknown or expired attachment: upload the file again.")
+        return tuple(attachment for attachment in found if attachment is not None)
 
     async def _chat(self, request: web.Request) -> web.Response:
         try:
@@ -198,7 +197,7 @@ class WebChatAdapter:
         try:
             since = parse_period(request.query.get("since", "30d"))
         except ValueError:
-            return _problem(400, "Période invalide : par exemple since=30d, 12w ou 48h.",
+            return problem(400, "Période invalide : par exemple since=30d, 12w ou 48h.",
                             "Invalid period: for example since=30d, 12w or 48h.")
         stats = await TemplateStore(self._assistant.store.engine).stats(since)
         return web.json_response(stats.as_json())
@@ -210,7 +209,7 @@ class WebChatAdapter:
             return bad.response()
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream; charset=utf-8",
-                     "Cache-Control": "no-cache", "X-Accel-Buffering": "no", **_SECURITY_HEADERS}
+                     "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
         await response.prepare(request)
         await _send_event(response, "thread", {"thread": message.thread_id})
@@ -236,13 +235,13 @@ class WebChatAdapter:
         except _BadRequest as bad:
             return bad.response()
         except ValidationError:
-            return _problem(400, "Retour invalide : turn_id et value (1 ou -1) sont attendus.",
+            return problem(400, "Retour invalide : turn_id et value (1 ou -1) sont attendus.",
                             "Invalid feedback: turn_id and value (1 or -1) are expected.")
         stored = await self._assistant.store.record_feedback(
             feedback.turn_id, f"web:{feedback.user}", feedback.value, feedback.comment
         )
         if not stored:
-            return _problem(404, "Réponse inconnue.", "Unknown answer.")
+            return problem(404, "Réponse inconnue.", "Unknown answer.")
         return web.json_response({"ok": True})
 
 
@@ -253,7 +252,7 @@ class _BadRequest(Exception):
         self.message_en = message_en
 
     def response(self) -> web.Response:
-        return _problem(400, self.message_fr, self.message_en)
+        return problem(400, self.message_fr, self.message_en)
 
 
 async def _send_event(response: web.StreamResponse, name: str, data: dict[str, Any]) -> None:

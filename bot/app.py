@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -15,13 +15,24 @@ from bot.assistant import Assistant, AssistantLimits
 from bot.crypto import LocalKeyFile, private_directory
 from bot.directory import build_directory
 from bot.dlp import Detector, DlpUnavailable
+from bot.files.links import LinkSigner, load_link_secret
+from bot.files.service import FileClassifier, FileIntake
+from bot.http_edge import install as install_edge
+from bot.jobs.engine import JobEngine, build_engine
+from bot.jobs.model import JobReporter, JobView
+from bot.jobs.runner import JobRunner
+from bot.jobs.service import JobService
 from bot.llm import ModelGateway, ModelProvider, default_providers
 from bot.policy import Policy, load_policy
 from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.roles import DirectoryGroups, RoleResolver
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
+from bot.skills import Skill, job_tasks
 from bot.store import Store
+from bot.store.files import FileStore
+from bot.store.jobs import JobStore
+from bot.store.sealing import owner_sealer
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills import DEFAULT_SKILL, SkillServices, build_skills
@@ -52,11 +63,20 @@ class Runtime:
     roles: RoleResolver
     detector: Detector | None = None
     adapters: list[ChannelAdapter] = field(default_factory=list)
+    files: FileStore | None = None
+    intake: FileIntake | None = None
+    jobs: JobService | None = None
+    runner: JobRunner | None = None
+    engine: JobEngine | None = None
+    reporters: dict[str, JobReporter] = field(default_factory=dict)  # channel → reporter
 
-    async def start(self) -> None:
-        """Prepare storage (migrations) and, when models outside the company may be used,
-        load the personal-data detector now rather than on the first request."""
+    async def start(self, *, jobs: bool = True) -> None:
+        """Prepare storage (migrations), start running jobs (unless ``jobs`` is False) and,
+        when models outside the company may be used, load the personal-data detector now
+        rather than on the first request."""
         await self.store.migrate()
+        if jobs and self.engine is not None:
+            await self.engine.start()
         external = any(entry.hosting == "external" for entry in self.policy.models)
         if self.detector is not None and external:
             try:
@@ -88,7 +108,9 @@ class Runtime:
             log.exception("warming the knowledge indexes failed; they will build on first use")
 
     async def close(self) -> None:
-        """Release connections and handles."""
+        """Release connections and handles (running jobs are handed back to the queue)."""
+        if self.engine is not None:
+            await self.engine.close()
         await self.gateway.close()
         await self.store.close()
         self.knowledge.close()
@@ -113,6 +135,10 @@ def enabled_adapters(settings: Settings) -> list[AdapterFactory]:
         from adapters.teams import TeamsAdapter
 
         factories.append(TeamsAdapter)
+    if settings.files.enabled:
+        from adapters.web_files import FilesEndpoint
+
+        factories.append(FilesEndpoint)
     return factories
 
 
@@ -145,7 +171,7 @@ def build_runtime(
                          directory if directory is not None else build_directory(settings))
     skills = build_skills(SkillServices(knowledge=knowledge,
                                         templates=TemplateStore(store.engine, sealer=store),
-                                        roles=roles))
+                                        roles=roles, library=knowledge))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
                               else MemoryCounters())
@@ -166,7 +192,44 @@ def build_runtime(
         roles=roles,
         skill_roles={name: skill.allowed_user_roles for name, skill in policy.skills.items()},
     )
-    return Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
+    runtime = Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
+    if settings.files.enabled:
+        wire_files_and_jobs(runtime, skills)
+    return runtime
+
+
+def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
+    """Files (store, intake, signed links) and jobs (store, runner, engine, service)."""
+    settings = runtime.settings
+    sealer = owner_sealer(runtime.store)
+    files = FileStore(runtime.store.engine, sealer,
+                      retention=timedelta(days=settings.files.retention_days))
+    secret = (settings.files.link_secret.get_secret_value().encode()
+              if settings.files.link_secret is not None
+              else load_link_secret(settings.data_dir / "keys" / "links.key"))
+    links = LinkSigner(secret, ttl_seconds=settings.files.link_ttl_minutes * 60,
+                       base_url=settings.files.public_url or "")
+    job_store = JobStore(runtime.store.engine, sealer)
+    tasks = {(skill.name, name): task for skill in skills
+             for name, task in job_tasks(skill).items()}
+    service_box: list[JobService] = []
+
+    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any]) -> None:
+        await service_box[0].audit(job, action, outcome, details)
+
+    runner = JobRunner(job_store, files, tasks, runtime.reporters, settings.jobs, audit=audit,
+                       link_for=lambda file_id, name: links.url(file_id, name, absolute=True))
+    engine = build_engine(settings, runner, job_store)
+    service = JobService(job_store, engine, settings.jobs, runtime.store)
+    service_box.append(service)
+    runtime.files = files
+    runtime.intake = FileIntake(files, settings.files, FileClassifier(settings.dlp),
+                                runtime.store, links, settings.data_dir / "spool")
+    runtime.jobs = service
+    runtime.runner = runner
+    runtime.engine = engine
+    runtime.assistant.files = files
+    runtime.assistant.jobs = service
 
 
 def build_app(
@@ -186,6 +249,7 @@ def build_app(
     runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ,
                             directory=directory)
     app = web.Application(client_max_size=1024 * 1024)
+    install_edge(app, settings.web)  # Host check, JSON errors, security headers
     app[RUNTIME] = runtime
     factories = enabled_adapters(settings) if adapter_factories is None else adapter_factories
     chosen = [factory(runtime) for factory in factories]

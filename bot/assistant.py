@@ -6,10 +6,13 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from bot.i18n import detect_locale, t
+from bot.i18n import Text, detect_locale, t
+from bot.jobs.service import JobRefused, JobService
 from bot.llm import (
     ModelGateway,
     ModelUnavailable,
@@ -21,14 +24,18 @@ from bot.llm import (
     UsageRecord,
 )
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
+from bot.pending import PendingQuestions
 from bot.quotas import CounterUnavailable, QuotaExceeded, Quotas
 from bot.roles import Role, RoleResolver
 from bot.routing import SkillRouter, UnknownCommand
 from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest
 from bot.store import AuditEntry, Store
+from bot.store.files import FileStore
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_CLOSING_ROUNDS = 8  # event-loop iterations given to abandoned model streams to report
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,10 @@ class AssistantLimits:
 _ACCEPTANCES = frozenset({"j'accepte", "jaccepte", "j’accepte", "accepte", "j'accepte la charte",
                           "i accept", "accept", "/almia accepte", "/almia accept"})
 CHARTER_ACTION = "charter:accept"
+_ACCEPTED_ANSWERING = Text("Merci, la charte (version {version}) est acceptée. Voici la réponse "
+                           "à votre question :",
+                           "Thank you, the charter (version {version}) is accepted. Here is the "
+                           "answer to your question:")
 
 
 class Assistant:
@@ -68,6 +79,10 @@ class Assistant:
         self._quotas = quotas
         self.roles = roles or RoleResolver({})
         self._skill_roles = dict(skill_roles or {})
+        self._settling: set[asyncio.Task[Any]] = set()  # persistence that outlives a client
+        self._pending = PendingQuestions()  # asked before the charter was accepted
+        self.files: FileStore | None = None  # set by the wiring when files are enabled
+        self.jobs: JobService | None = None
 
     def locale_of(self, message: Message) -> Locale:
         """The language to answer in: explicit locale, else the user's, else guessed."""
@@ -82,6 +97,10 @@ class Assistant:
             yield problem
             return
         gate = await self._charter_gate(message, locale)
+        if isinstance(gate, Message):  # just accepted: answer the question asked before
+            async for event in self._answer_pending(gate, locale):
+                yield event
+            return
         if gate is not None:
             yield gate
             return
@@ -116,6 +135,7 @@ class Assistant:
 
         final: Reply | None = None
         turn_id = uuid.uuid4().hex
+        streamed: list[str] = []
         try:
             history = await self.store.history(message, self._limits.memory_turns)
             request = SkillRequest(
@@ -125,16 +145,21 @@ class Assistant:
                 models=self._gateway.with_usage_sink(collect),
                 history=history,
                 turn_id=turn_id,
+                files=self.files,
+                jobs=self.jobs,
             )
-            async with asyncio.timeout(self._limits.skill_timeout_seconds):
-                async for event in route.skill.handle(request):
+            async with (asyncio.timeout(self._limits.skill_timeout_seconds),
+                        _closing(route.skill.handle(request)) as events):
+                async for event in events:
                     if isinstance(event, Reply):
                         final = event
                         break
+                    if isinstance(event, Delta):
+                        streamed.append(event.text)
                     yield event
             if final is None:
                 raise RuntimeError(f"skill {route.skill.name} ended without a reply")
-        except SkillError as refusal:
+        except (SkillError, JobRefused) as refusal:
             final = Reply(refusal.message_for(locale), kind="error", locale=locale)
         except NoApprovedModel as error:
             final = Reply(t("no_model", locale, skill=error.skill), kind="error", locale=locale)
@@ -157,16 +182,16 @@ class Assistant:
             log.exception("skill %s failed (reference %s)", route.skill.name, reference)
             final = Reply(t("internal_error", locale, reference=reference), kind="error",
                           locale=locale)
+        except BaseException:
+            # the client went away (GeneratorExit) or the task was cancelled: the model was
+            # called all the same, so usage, audit and quota are recorded before leaving
+            await self._shielded(self._settle_abandoned(message, route.skill.name, usage,
+                                                        "".join(streamed)))
+            raise
 
         final = dataclasses.replace(final, skill=final.skill or route.skill.name)
-        yield await self._persist(message, final, usage, turn_id)
-        if self._quotas is not None and usage:
-            try:
-                await self._quotas.spend_tokens(
-                    message, sum(u.prompt_tokens + u.completion_tokens for u in usage))
-            except CounterUnavailable:
-                log.error("quota counters unavailable: tokens of message %s not counted",
-                          message.id)
+        # recorded before the reply is handed over: a client leaving then changes nothing
+        yield await self._shielded(self._settle(message, final, usage, turn_id))
 
     async def answer(self, message: Message) -> Reply:
         """The final reply only (for channels that cannot stream)."""
@@ -177,8 +202,9 @@ class Assistant:
         assert final is not None  # respond() always ends with a Reply
         return final
 
-    async def _charter_gate(self, message: Message, locale: Locale) -> Reply | None:
-        """None when the user accepted the current charter; else the charter or a thank-you.
+    async def _charter_gate(self, message: Message, locale: Locale) -> Reply | Message | None:
+        """None when the user accepted the current charter; else the charter or a thank-you,
+        or, on acceptance, the question asked just before (to answer now).
 
         An acceptance counts only for the current version, from the user's own message
         (typed « J'accepte », or the channel's accept button carrying that version).
@@ -188,12 +214,27 @@ class Assistant:
             return None
         if self._is_acceptance(message, charter.version):
             await self.store.accept_charter(message, charter.version)
+            pending = self._pending.take(message)
+            if pending is not None:
+                return pending
             return Reply(t("charter_accepted", locale, version=charter.version), kind="info",
                          locale=locale, skill="charter")
+        self._pending.keep(message)
         await self._record_refusal(message, Reply("", kind="info"), "charter_required")
         text = charter.text_en if locale == "en" else charter.text_fr
         return Reply(t("charter_required", locale, charter=text, version=charter.version),
                      kind="info", locale=locale, skill="charter")
+
+    async def _answer_pending(self, question: Message,
+                              locale: Locale) -> AsyncIterator[ReplyEvent]:
+        """The answer to the question asked before the charter, under a thank-you line."""
+        assert self._charter is not None
+        thanks = _ACCEPTED_ANSWERING(locale, version=self._charter.version)
+        yield Progress(thanks)
+        async for event in self.respond(question):
+            if isinstance(event, Reply):
+                event = dataclasses.replace(event, text=f"{thanks}\n\n{event.text}")
+            yield event
 
     @staticmethod
     def _is_acceptance(message: Message, version: str) -> bool:
@@ -237,6 +278,54 @@ class Assistant:
             )
         return None
 
+    async def _shielded(self, work: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``work`` to its end even if the caller is cancelled meanwhile."""
+        task = asyncio.ensure_future(work)
+        self._settling.add(task)  # a reference, so that it is not collected mid-way
+        task.add_done_callback(self._settling.discard)
+        return await asyncio.shield(task)
+
+    async def _settle(self, message: Message, reply: Reply, usage: list[UsageRecord],
+                      turn_id: str) -> Reply:
+        """Store the exchange, then charge its tokens to the quotas."""
+        reply = await self._persist(message, reply, usage, turn_id)
+        await self._spend(message, sum(u.prompt_tokens + u.completion_tokens for u in usage))
+        return reply
+
+    async def _settle_abandoned(self, message: Message, skill: str, usage: list[UsageRecord],
+                                streamed: str) -> None:
+        """Record a request whose client left mid-answer: no turn, but usage, audit, quota.
+
+        Model streams the skill left open are closed by the event loop a few iterations
+        later and only then report their call: they are let run first. Tokens a provider
+        did not get to report are estimated (four characters a token).
+        """
+        for _ in range(_CLOSING_ROUNDS):
+            await asyncio.sleep(0)
+        audit = AuditEntry(
+            action="message", outcome="client_gone", skill=skill,
+            model_alias=next((u.alias for u in reversed(usage)), None),
+            data_class=usage[-1].data_class.label if usage else None,
+            details={"chars": len(message.text), "attachments": len(message.attachments),
+                     "streamed_chars": len(streamed), "model_calls": len(usage),
+                     "redactions": _redactions(usage)},
+        )
+        try:
+            await self.store.record_event(message, audit, usage)
+        except Exception:
+            log.exception("could not store the abandoned request %s", message.id)
+        reported = sum(u.prompt_tokens + u.completion_tokens for u in usage)
+        estimated = (len(message.text) + len(streamed)) // 4 if usage else 0
+        await self._spend(message, max(reported, estimated))
+
+    async def _spend(self, message: Message, tokens: int) -> None:
+        if self._quotas is None or tokens <= 0:
+            return
+        try:
+            await self._quotas.spend_tokens(message, tokens)
+        except CounterUnavailable:
+            log.error("quota counters unavailable: tokens of message %s not counted", message.id)
+
     async def _persist(self, message: Message, reply: Reply, usage: list[UsageRecord],
                        turn_id: str) -> Reply:
         model = reply.model or next((u.alias for u in usage if u.outcome == "ok"), None)
@@ -276,6 +365,17 @@ class Assistant:
             )
         except Exception:
             log.exception("could not store the refusal of message %s", message.id)
+
+
+@asynccontextmanager
+async def _closing(events: AsyncIterator[ReplyEvent]) -> AsyncIterator[AsyncIterator[ReplyEvent]]:
+    """A skill's events, closed on leaving (its model streams then report their calls)."""
+    try:
+        yield events
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _redactions(usage: list[UsageRecord]) -> dict[str, int]:

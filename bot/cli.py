@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from bot.app import Runtime
     from bot.settings import Settings
     from bot.store import Store
-    from knowledge import KnowledgeBase, Passage
+    from knowledge import KnowledgeBase
 
 _T = TypeVar("_T")
 
@@ -61,6 +58,24 @@ def _open_knowledge() -> KnowledgeBase:
     settings = _settings()
     return KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
                               chroma_url=settings.chroma_url)
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="Name shown in logs and the queue.")] = None,
+) -> None:
+    """Run jobs from the PostgreSQL queue (production; several workers on any machines)."""
+    import asyncio
+
+    from bot.cli_worker import WorkerNotConfigured, run_worker
+
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    try:
+        asyncio.run(run_worker(settings, name=name))
+    except WorkerNotConfigured as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -108,50 +123,9 @@ def chat(
     space: Annotated[str, typer.Option(help="Space whose collections are searched.")] = "web:default",
 ) -> None:
     """A conversation in the terminal, through the same core as every channel."""
-    settings = _settings()
-    _configure_logging("WARNING")
-    asyncio.run(_chat_loop(settings, user, space))
+    from bot.cli_chat import chat_command
 
-
-async def _chat_loop(settings: Settings, user: str, space: str) -> None:
-    import uuid
-
-    from bot.app import build_runtime
-    from bot.messages import Channel, Delta, Message, Progress, Reply, Space, User
-
-    console = Console()
-    runtime = build_runtime(settings)
-    await runtime.start()
-    thread = uuid.uuid4().hex
-    console.print("[bold]Almia[/bold] — tapez votre question (Ctrl-D pour quitter).")
-    try:
-        while True:
-            try:
-                text = await asyncio.to_thread(input, "> ")
-            except EOFError:
-                break
-            message = Message(text=text, user=User(id=f"cli:{user}"), space=Space(id=space),
-                              channel=Channel.CLI, thread_id=thread)
-            async for event in runtime.assistant.respond(message):
-                if isinstance(event, Progress):
-                    console.print(f"[dim]{event.text}[/dim]")
-                elif isinstance(event, Delta):
-                    console.print(event.text, end="", markup=False, highlight=False)
-                elif isinstance(event, Reply):
-                    console.print()
-                    if event.kind == "error":
-                        console.print(f"[red]{event.text}[/red]", markup=True)
-                    for citation in event.citations:
-                        where = " — ".join(
-                            part for part in (citation.section,
-                                              f"p. {citation.page}" if citation.page else None)
-                            if part
-                        )
-                        console.print(f"[dim][{citation.number}] {citation.title} "
-                                      f"({citation.document}{' — ' + where if where else ''})[/dim]",
-                                      highlight=False)
-    finally:
-        await runtime.close()
+    chat_command(_settings(), user=user, space=space)
 
 
 @config_app.command("check")
@@ -159,51 +133,24 @@ def config_check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate settings and policy; print the models, skills and where each setting came from."""
-    from bot.llm import describe_models
+    from bot.cli_config import NoKnowledge, build_report, print_report
     from bot.policy import PolicyError, load_policy
-    from bot.settings import process_environment, setting_sources
+    from bot.settings import process_environment
     from skills import SkillServices, build_skills
 
     settings = _settings()
     try:
         policy = load_policy(settings.resolved_policy_file, process_environment())
-        skills = build_skills(SkillServices(knowledge=_NoKnowledge()))
+        skills = build_skills(SkillServices(knowledge=NoKnowledge()))
         policy.check_skills({skill.name: skill.model_roles for skill in skills})
     except PolicyError as error:
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    sources = setting_sources(settings)
-    values = _flatten(settings.model_dump(mode="json"))
-    report: dict[str, Any] = {
-        "policy_file": str(settings.resolved_policy_file),
-        "database": _mask_url(settings.resolved_database_url),
-        "models": describe_models(policy.models),
-        "skills": {skill.name: {"commands": list(skill.commands),
-                                "roles": {role: [e.alias for e in policy.approved(skill.name, role)]
-                                          for role in skill.model_roles}}
-                   for skill in skills},
-        "settings": {key: {"value": values.get(key), "source": source}
-                     for key, source in sources.items()},
-    }
+    report = build_report(settings, policy, skills)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    console = Console()
-    console.print(f"[green]Configuration valid.[/green] Policy: {report['policy_file']}")
-    models = Table("alias", "provider", "model", "hosting", "clearance", title="Approved models")
-    for model in report["models"]:
-        models.add_row(model["alias"], model["provider"], model["model"], model["hosting"],
-                       model["clearance"])
-    console.print(models)
-    skill_table = Table("skill", "commands", "model roles → approved aliases", title="Skills")
-    for name, skill in report["skills"].items():
-        roles = "; ".join(f"{role}: {', '.join(aliases)}" for role, aliases in skill["roles"].items())
-        skill_table.add_row(name, ", ".join(skill["commands"]), roles or "-")
-    console.print(skill_table)
-    setting_table = Table("setting", "value", "source", title="Settings")
-    for key, entry in report["settings"].items():
-        setting_table.add_row(key, str(entry["value"]), entry["source"])
-    console.print(setting_table)
+    print_report(report, Console())
 
 
 def _since(value: str | None) -> datetime | None:
@@ -311,33 +258,6 @@ def teams_package(
         Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     Console().print(f"Teams app package written to {written}")
-
-
-class _NoKnowledge:
-    """Stands in for the knowledge base where only skill metadata is needed."""
-
-    async def search(self, query: str, *, space: str | None = None,
-                     collections: Sequence[str] | None = None, k: int = 5) -> list[Passage]:
-        del query, space, collections, k
-        return []
-
-
-def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat
-
-
-def _mask_url(url: str) -> str:
-    """Hide a password in a database URL."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _register_optional_commands() -> None:

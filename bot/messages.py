@@ -8,6 +8,7 @@ crosses into ``bot/`` or ``skills/``; :attr:`Message.raw` is for the adapter alo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -50,11 +51,21 @@ class Space:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file sent with a message, already downloaded by the adapter."""
+    """A file sent with a message, checked and kept by the adapter.
+
+    Small texts may come with their ``data``; every file that passed the intake checks is in
+    the file store under ``file_id`` (read it with ``SkillRequest.files``). ``content_type``
+    is the type sniffed from the content, never the one the sender declared.
+    """
 
     name: str
     content_type: str
-    data: bytes
+    data: bytes | None = None
+    size: int = 0
+    file_id: str | None = None
+    sha256: str = ""
+    kind: str = ""  # pdf, docx, xlsx, csv, txt, md, zip
+    data_class: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,9 @@ class Message:
     locale: Locale | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     raw: Any = field(default=None, compare=False, repr=False)
+    # the channel's routing data to reach this conversation later (jobs): a Teams
+    # conversation reference, a Slack channel id… never message content
+    reference: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +122,7 @@ class Reply:
     ephemeral: bool = False
     locale: Locale = "fr"
     turn_id: str | None = None
+    job_id: str | None = None  # a job this reply started (channels show its progress)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,21 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.dlp import DlpSettings
+from bot.files.settings import FileSettings
+from bot.jobs.settings import JobSettings
 from knowledge import KnowledgeSettings
 
 ENV_PREFIX = "ALMIA_"
 NESTED_DELIMITER = "__"
+
+
+_HOST_ENTRY = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?$"
 
 
 class WebSettings(BaseModel):
@@ -30,6 +35,9 @@ class WebSettings(BaseModel):
     port: int = Field(default=3978, ge=1, le=65535)
     api_token: SecretStr | None = None  # when set, /api/* requires "Authorization: Bearer <token>"
     enabled: bool = True
+    # Host header values served besides the loopback names and ``host`` (DNS-rebinding
+    # defence), e.g. ["almia.example.com"]; an entry without a port matches any port
+    allowed_hosts: list[Annotated[str, Field(pattern=_HOST_ENTRY)]] = Field(default_factory=list)
 
     def is_loopback(self) -> bool:
         """True when the server only listens on this machine."""
@@ -189,6 +197,8 @@ class Settings(BaseSettings):
     charter: CharterSettings = CharterSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     directory: DirectorySettings = DirectorySettings()
+    files: FileSettings = FileSettings()
+    jobs: JobSettings = JobSettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -201,6 +211,9 @@ class Settings(BaseSettings):
                              "client_secret (or the Teams app's tenant_id, app_id, app_password)")
         if self.directory.slack_group_roles and self.slack.bot_token is None:
             raise ValueError("directory.slack_group_roles needs slack.bot_token")
+        if self.jobs.engine == "procrastinate" and not (
+                self.database_url or "").startswith("postgresql"):
+            raise ValueError("jobs.engine procrastinate needs a PostgreSQL database_url")
         return self
 
     def entra_credentials(self) -> tuple[str | None, str | None, SecretStr | None]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.i18n import Text
+from bot.jobs.model import JobTask
+from bot.jobs.service import JobService
 from bot.llm import ChatTurn, ModelGateway
 from bot.messages import Locale, Message, ReplyEvent
+from bot.store.files import FileStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,8 @@ class SkillRequest:
     models: ModelGateway
     history: tuple[ChatTurn, ...] = ()
     turn_id: str = ""  # the id the answer will be stored under (feedback links to it)
+    files: FileStore | None = None  # reads attachments kept by the adapter (file_id)
+    jobs: JobService | None = None  # hands long work to a durable job
 
 
 class Skill(Protocol):
@@ -51,6 +56,12 @@ class Skill(Protocol):
     def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Answer the request."""
         ...
+
+
+def job_tasks(skill: Skill) -> Mapping[str, JobTask]:
+    """The job tasks a skill offers (``job_tasks`` attribute; none by default)."""
+    tasks: Mapping[str, JobTask] = getattr(skill, "job_tasks", {})
+    return tasks
 
 
 class SkillError(Exception):

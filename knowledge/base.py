@@ -290,6 +290,12 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------ documents
 
+    async def documents(self, collection: str) -> list[str]:
+        """The documents of a collection (their source keys), sorted."""
+        await self._get(collection)
+        hashes = await asyncio.to_thread(self._index.document_hashes, collection)
+        return sorted(hashes)
+
     async def delete_document(self, collection: str, document: str) -> int:
         """Remove a document's chunks; returns how many.
 

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from bot.roles import RoleResolver
 from bot.skills import Skill
 from bot.store.templates import TemplateStore
+from knowledge import KnowledgeBase
 from skills.call_summary import CallSummarySkill
 from skills.help import HelpSkill
+from skills.jobs import JobsSkill
 from skills.qa import DocumentSearch, QaSkill
+from skills.team_docs import TeamDocsSkill
 from skills.templates import TemplatesSkill, starter_library
 
 DEFAULT_SKILL = "qa"
@@ -23,6 +26,7 @@ class SkillServices:
     qa_min_score: float = 0.42  # off-topic questions score under ~0.39 (bench/retrieval.py)
     templates: TemplateStore | None = None
     roles: RoleResolver | None = None
+    library: KnowledgeBase | None = None  # ingestion from channels (team documents)
 
 
 def build_skills(services: SkillServices) -> list[Skill]:
@@ -31,8 +35,12 @@ def build_skills(services: SkillServices) -> list[Skill]:
         QaSkill(services.knowledge, min_score=services.qa_min_score),
         CallSummarySkill(),
         TemplatesSkill(services.templates, services.roles,
-                       starter_library() if services.templates is not None else ()),
+                       starter_library() if services.templates is not None else (),
+                       services.knowledge, min_score=services.qa_min_score),
+        JobsSkill(),
     ]
+    if services.library is not None:
+        skills.append(TeamDocsSkill(services.library, services.roles))
     skills.append(HelpSkill(lambda: tuple(skills)))
     return skills
 

@@ -1,4 +1,10 @@
-"""Call summaries and commercial visit reports: notes or transcripts become a structured draft."""
+"""Call summaries and commercial visit reports: notes or transcripts become a structured draft.
+
+With a generative model approved, the model writes the summary. Offline (the first approved
+model is the extractive one), a call summary is extracted by rules (:mod:`skills.call_facts`):
+facts, amounts, dates, commitments and next actions; a visit report is still sorted by the
+extractive model's cue words.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from bot.i18n import Text, t
 from bot.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 from bot.messages import Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
+from skills.call_facts import render, summarise_call
 
 MAX_ATTACHMENT_BYTES = 200_000
 _TEXT_TYPES = ("text/plain", "text/markdown", "application/octet-stream", "")
@@ -41,7 +48,7 @@ class _Section:
         return OutlineSection(self.en if locale == "en" else self.fr, self.cues)
 
 
-_CALL = (
+CALL_SECTIONS = (
     _Section("Motif de l'appel", "Reason for the call",
              ("appel", "j'appelle", "souhaite", "voudrai", "au sujet", "concernant", "motif",
               "demande", "question", "calling", "would like", "about")),
@@ -95,16 +102,17 @@ _KIND_VISIT = Text("le compte-rendu d'une visite commerciale", "a commercial vis
 def _read_attachment(request: SkillRequest) -> str:
     texts = []
     for attachment in request.message.attachments:
+        data = attachment.data or b""
         readable = (
             attachment.content_type.split(";")[0].strip() in _TEXT_TYPES
             or attachment.name.lower().endswith((".txt", ".md"))
         )
-        if not readable or len(attachment.data) > MAX_ATTACHMENT_BYTES:
+        if not readable or not data or len(data) > MAX_ATTACHMENT_BYTES:
             raise SkillError(_UNREADABLE, name=attachment.name)
         try:
-            texts.append(attachment.data.decode("utf-8"))
+            texts.append(data.decode("utf-8"))
         except UnicodeDecodeError:
-            texts.append(attachment.data.decode("cp1252", errors="replace"))
+            texts.append(data.decode("cp1252", errors="replace"))
     return "\n".join(texts)
 
 
@@ -137,7 +145,7 @@ class CallSummarySkill:
 
         yield Progress(t("summarising", request.locale))
         locale = request.locale
-        sections = tuple(section.outline(locale) for section in (_VISIT if visit else _CALL))
+        sections = tuple(section.outline(locale) for section in (_VISIT if visit else CALL_SECTIONS))
         kind = (_KIND_VISIT if visit else _KIND_CALL)(locale)
         system = _SYSTEM(locale, kind=kind,
                          sections=", ".join(section.title for section in sections))
@@ -151,6 +159,13 @@ class CallSummarySkill:
             outline=sections,
             locale=locale,
         )
+        preferred = request.models.candidates(completion)[0]  # refuses when none is approved
+        if not visit and not preferred.is_generative:
+            summary = render(summarise_call(notes, locale), locale)
+            yield Delta(summary)
+            yield Reply(f"{summary}\n\n{_DRAFT_NOTICE(locale)}", skill=self.name,
+                        model=preferred.alias, locale=locale)
+            return
         chosen: list[str] = []
         parts: list[str] = []
         async for delta in request.models.stream(completion, on_model=chosen.append):

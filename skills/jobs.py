@@ -1,0 +1,91 @@
+"""``/almia jobs``: my jobs with their state and progress; ``/almia jobs cancel ID``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from bot.i18n import Text
+from bot.jobs.model import JobState, JobView
+from bot.messages import Locale, Reply, ReplyEvent
+from bot.skills import SkillError, SkillRequest
+
+_STATES = {
+    JobState.QUEUED: Text("en attente", "queued"),
+    JobState.RUNNING: Text("en cours", "running"),
+    JobState.SUCCEEDED: Text("terminée", "done"),
+    JobState.FAILED: Text("échouée", "failed"),
+    JobState.CANCELLED: Text("annulée", "cancelled"),
+    JobState.TIMED_OUT: Text("arrêtée (durée dépassée)", "stopped (time limit)"),
+}
+_NONE = Text("Vous n'avez aucune tâche pour le moment.", "You have no jobs at the moment.")
+_HEADER = Text("**Vos tâches** (les plus récentes d'abord) :",
+               "**Your jobs** (most recent first):")
+_FOOTER = Text("Annuler une tâche : `/almia jobs cancel ID`.",
+               "Cancel a job: `/almia jobs cancel ID`.")
+_UNAVAILABLE = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
+                    "Background jobs are not enabled on this server.")
+_UNKNOWN = Text("Je ne trouve pas de tâche « {id} » parmi les vôtres (voir `/almia jobs`).",
+                "I cannot find a job “{id}” among yours (see `/almia jobs`).")
+_CANCELLING = Text("Annulation demandée pour la tâche {id} : elle s'arrêtera à sa prochaine "
+                   "étape.", "Cancellation requested for job {id}: it will stop at its next step.")
+_CANCELLED = Text("Tâche {id} annulée.", "Job {id} cancelled.")
+_ALREADY = Text("La tâche {id} est déjà {state} : rien à annuler.",
+                "Job {id} is already {state}: nothing to cancel.")
+_USAGE = Text("Usage : `/almia jobs` ou `/almia jobs cancel ID`.",
+              "Usage: `/almia jobs` or `/almia jobs cancel ID`.")
+SHORT_ID = 8
+
+
+def describe(job: JobView, locale: Locale) -> str:
+    """One line: short id, title, state, progress."""
+    state = _STATES[job.state](locale)
+    line = f"- `{job.id[:SHORT_ID]}` {job.title or job.skill} — {state}"
+    if job.state is JobState.RUNNING:
+        line += f" ({job.progress:.0%}"
+        line += f", {job.progress_text})" if job.progress_text else ")"
+    return line
+
+
+class JobsSkill:
+    """Lists and cancels the sender's jobs."""
+
+    name = "jobs"
+    title = Text("Mes tâches", "My jobs")
+    description = Text("Liste vos tâches de fond et leur avancement ; « cancel ID » en annule "
+                       "une.", "Lists your background jobs and their progress; “cancel ID” "
+                       "cancels one.")
+    commands = ("jobs", "taches")
+    model_roles: tuple[str, ...] = ()
+
+    async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """List, or cancel the job named by its id (or the first characters of it)."""
+        if request.jobs is None:
+            raise SkillError(_UNAVAILABLE)
+        locale = request.locale
+        words = request.text.split()
+        if not words:
+            jobs = await request.jobs.mine(request.message.user.id)
+            if not jobs:
+                yield Reply(_NONE(locale), kind="info", skill=self.name, locale=locale)
+                return
+            lines = [_HEADER(locale), *(describe(job, locale) for job in jobs), "",
+                     _FOOTER(locale)]
+            yield Reply("\n".join(lines), kind="info", skill=self.name, locale=locale)
+            return
+        if words[0].lower() not in ("cancel", "annuler", "annule") or len(words) != 2:
+            raise SkillError(_USAGE)
+        wanted = words[1].strip("`").lower()
+        mine = await request.jobs.mine(request.message.user.id, limit=100)
+        matches = [job for job in mine if job.id.startswith(wanted)] if len(wanted) >= 4 else []
+        if len(matches) != 1:
+            raise SkillError(_UNKNOWN, id=wanted)
+        job = matches[0]
+        short = job.id[:SHORT_ID]
+        if job.state.terminal:
+            yield Reply(_ALREADY(locale, id=short, state=_STATES[job.state](locale)),
+                        kind="info", skill=self.name, locale=locale)
+            return
+        cancelled = await request.jobs.cancel(job.id, request.message)
+        text = (_CANCELLED if cancelled is not None and cancelled.state is JobState.CANCELLED
+                else _CANCELLING)
+        yield Reply(text(locale, id=short), kind="info", skill=self.name, locale=locale)

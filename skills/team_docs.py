@@ -1,0 +1,272 @@
+"""``/almia docs``: a team's own documents, added from the channel as a job, searchable at once.
+
+``/almia docs add`` with files (or a ZIP) ingests them into the space's collection, created
+and attached to the space on first use; ``/almia docs list``; ``/almia docs remove NOM``.
+Only managers and administrators change a space's documents; everyone in it asks questions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bot.files.intake import safe_name
+from bot.i18n import Text
+from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
+from bot.messages import Locale, Reply, ReplyEvent
+from bot.roles import Role, RoleResolver
+from bot.skills import SkillError, SkillRequest
+from knowledge import KnowledgeBase
+from knowledge.records import FileOutcome, KnowledgeError, Outcome
+
+_INGESTIBLE = frozenset({"pdf", "docx", "csv", "txt", "md", "zip"})
+
+_USAGE = Text(
+    "Usage : `/almia docs add` avec des fichiers joints (PDF, DOCX, CSV, TXT, MD ou un ZIP), "
+    "`/almia docs list`, `/almia docs remove NOM`.",
+    "Usage: `/almia docs add` with attached files (PDF, DOCX, CSV, TXT, MD or a ZIP), "
+    "`/almia docs list`, `/almia docs remove NAME`.",
+)
+_NO_FILES = Text(
+    "Joignez les documents à ajouter à votre message `/almia docs add` (PDF, DOCX, CSV, TXT, "
+    "MD, ou un ZIP qui les réunit).",
+    "Attach the documents to add to your `/almia docs add` message (PDF, DOCX, CSV, TXT, MD, "
+    "or one ZIP holding them).",
+)
+_NOT_INGESTIBLE = Text(
+    "« {name} » ({kind}) ne peut pas être ajouté aux documents de l'espace : formats "
+    "acceptés PDF, DOCX, CSV, TXT, MD ou ZIP.",
+    "“{name}” ({kind}) cannot be added to the space's documents: accepted formats are PDF, "
+    "DOCX, CSV, TXT, MD or ZIP.",
+)
+_MANAGERS_ONLY = Text(
+    "Seuls les managers et les administrateurs peuvent modifier les documents de cet espace.",
+    "Only managers and administrators can change this space's documents.",
+)
+_STARTED = Text(
+    "C'est parti : j'ajoute {count} fichier(s) aux documents de cet espace (tâche `{id}`). "
+    "Je vous tiens au courant ici ; `/almia jobs` montre l'avancement.",
+    "On it: adding {count} file(s) to this space's documents (job `{id}`). I will report "
+    "here; `/almia jobs` shows the progress.",
+)
+_EMPTY = Text("Aucun document n'a encore été ajouté à cet espace.",
+              "No documents have been added to this space yet.")
+_LIST = Text("**Documents de cet espace** ({count}) :", "**This space's documents** ({count}):")
+_REMOVED = Text("« {name} » a été retiré des documents de cet espace ({chunks} passages).",
+                "“{name}” was removed from this space's documents ({chunks} passages).")
+_NOT_FOUND = Text("Je ne trouve pas « {name} » parmi les documents de cet espace "
+                  "(voir `/almia docs list`).",
+                  "I cannot find “{name}” among this space's documents "
+                  "(see `/almia docs list`).")
+_AMBIGUOUS = Text("Plusieurs documents correspondent à « {name} » : donnez le nom complet "
+                  "affiché par `/almia docs list`.",
+                  "Several documents match “{name}”: give the full name shown by "
+                  "`/almia docs list`.")
+_NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
+                "Background jobs are not enabled on this server.")
+_TITLE = Text("Ajout de {count} document(s)", "Adding {count} document(s)")
+_PROGRESS = Text("{done}/{total} fichiers traités", "{done}/{total} files processed")
+_DONE = Text(
+    "Documents de l'espace mis à jour : {added} ajouté(s), {updated} mis à jour, "
+    "{unchanged} inchangé(s), {failed} en échec. Vous pouvez poser vos questions dès "
+    "maintenant.",
+    "Space documents updated: {added} added, {updated} updated, {unchanged} unchanged, "
+    "{failed} failed. You can ask your questions now.",
+)
+_FAILED_LINE = Text("- « {name} » : {reason}", "- “{name}”: {reason}")
+_NOTHING = Text("Aucun des fichiers n'a pu être ajouté :", "None of the files could be added:")
+
+
+def space_collection(space_id: str) -> str:
+    """The knowledge collection that holds a space's own documents."""
+    return "espace-" + hashlib.sha256(space_id.encode("utf-8")).hexdigest()[:20]
+
+
+class IngestTask:
+    """The job: read the kept files, unpack ZIPs, ingest, report per file."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self._knowledge = knowledge
+
+    async def run(self, context: JobContext) -> JobResult:
+        """Ingest each file not yet done (the checkpoint lists those done)."""
+        job = context.job
+        params = job.params
+        locale: Locale = job.reply_to.locale
+        collection = str(params["collection"])
+        await self._ensure_collection(collection, str(params["space"]), str(params["title"]))
+        files: list[Mapping[str, Any]] = list(params["files"])
+        done: dict[str, list[str]] = dict((job.checkpoint or {}).get("done", {}))
+        total = len(files)
+        for item in files:
+            file_id = str(item["id"])
+            if file_id in done:
+                continue
+            await context.progress(len(done) / total, _PROGRESS(locale, done=len(done),
+                                                                total=total))
+            outcomes = await self._ingest_one(context, collection, item)
+            done[file_id] = [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}" for o in outcomes]
+            await context.checkpoint({"done": done})
+        await context.progress(1.0, _PROGRESS(locale, done=total, total=total))
+        return _summary(done, locale)
+
+    async def _ensure_collection(self, collection: str, space: str, title: str) -> None:
+        known = {info.name for info in await self._knowledge.list_collections()}
+        if collection not in known:
+            with contextlib.suppress(KnowledgeError):  # created meanwhile by another worker
+                await self._knowledge.create_collection(collection, title=title)
+        await self._knowledge.attach(collection, space)
+
+    async def _ingest_one(self, context: JobContext, collection: str,
+                          item: Mapping[str, Any]) -> list[FileOutcome]:
+        data = await context.read_file(str(item["id"]))
+        name = safe_name(str(item["name"]))
+        with tempfile.TemporaryDirectory(prefix="almia-docs-") as folder:
+            root = Path(folder)
+            if str(item["kind"]) == "zip":
+                target = root / (PurePosixPath(name).stem or "archive")
+                await asyncio.to_thread(_unpack, data, target)
+            else:
+                target = root / name
+                target.write_bytes(data)
+            del data
+            report = await self._knowledge.ingest([target], collection)
+        return [FileOutcome(_shown(outcome.path, root), outcome.outcome, outcome.chunks,
+                            outcome.message) for outcome in report.files]
+
+
+def _unpack(data: bytes, target: Path) -> None:
+    """Extract an archive that passed the intake checks (safe paths, bounded sizes)."""
+    target.mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            parts = [safe_name(part) for part in info.filename.split("/") if part]
+            destination = target.joinpath(*parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(archive.read(info))
+
+
+def _shown(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path.rsplit("/", 1)[-1]
+
+
+def _summary(done: Mapping[str, list[str]], locale: Locale) -> JobResult:
+    counts = dict.fromkeys(Outcome, 0)
+    failures = []
+    for lines in done.values():
+        for line in lines:
+            outcome, path, message = line.split("\x1f", 2)
+            counts[Outcome(outcome)] += 1
+            if outcome in (Outcome.FAILED.value, Outcome.SKIPPED.value):
+                failures.append(_FAILED_LINE(locale, name=path, reason=message or outcome))
+    ingested = counts[Outcome.ADDED] + counts[Outcome.UPDATED] + counts[Outcome.UNCHANGED]
+    if not ingested:
+        raise JobFailed(Text(_NOTHING.fr + "\n" + "\n".join(failures),
+                             _NOTHING.en + "\n" + "\n".join(failures)))
+    text = _DONE(locale, added=counts[Outcome.ADDED], updated=counts[Outcome.UPDATED],
+                 unchanged=counts[Outcome.UNCHANGED],
+                 failed=counts[Outcome.FAILED] + counts[Outcome.SKIPPED])
+    return JobResult("\n".join([text, *failures]))
+
+
+class TeamDocsSkill:
+    """A space's documents, fed by its managers from the channel."""
+
+    name = "team_docs"
+    title = Text("Documents de l'espace", "Space documents")
+    description = Text(
+        "Ajoute des documents à cet espace (`add` avec les fichiers), les liste (`list`) ou en "
+        "retire un (`remove NOM`) ; tout le monde peut ensuite poser des questions dessus.",
+        "Adds documents to this space (`add` with the files), lists them (`list`) or removes "
+        "one (`remove NAME`); everyone can then ask questions about them.",
+    )
+    commands = ("docs", "documents")
+    model_roles: tuple[str, ...] = ()
+
+    def __init__(self, knowledge: KnowledgeBase, roles: RoleResolver | None) -> None:
+        self._knowledge = knowledge
+        self._roles = roles
+        self.job_tasks: Mapping[str, JobTask] = {"ingest": IngestTask(knowledge)}
+
+    async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """``add`` (with files), ``list``, ``remove NAME``."""
+        words = request.text.split(maxsplit=1)
+        action = words[0].lower() if words else "list"
+        argument = words[1].strip() if len(words) > 1 else ""
+        if action in ("add", "ajouter", "ajoute"):
+            yield await self._add(request)
+        elif action in ("list", "liste", "lister"):
+            yield await self._list(request)
+        elif action in ("remove", "retirer", "supprimer", "retire") and argument:
+            yield await self._remove(request, argument)
+        else:
+            raise SkillError(_USAGE)
+
+    async def _may_change(self, request: SkillRequest) -> None:
+        if self._roles is None or not await self._roles.has(
+                request.message.user, Role.MANAGER, Role.ADMIN):
+            raise SkillError(_MANAGERS_ONLY)
+
+    async def _add(self, request: SkillRequest) -> Reply:
+        await self._may_change(request)
+        if request.jobs is None:
+            raise SkillError(_NO_JOBS)
+        attachments = [a for a in request.message.attachments if a.file_id is not None]
+        if not attachments:
+            raise SkillError(_NO_FILES)
+        for attachment in attachments:
+            if attachment.kind not in _INGESTIBLE:
+                raise SkillError(_NOT_INGESTIBLE, name=attachment.name,
+                                 kind=attachment.kind.upper() or "?")
+        space = request.message.space
+        locale = request.locale
+        spec = JobSpec(skill=self.name, task="ingest", title=_TITLE(locale,
+                                                                    count=len(attachments)),
+                       params={"collection": space_collection(space.id), "space": space.id,
+                               "title": space.name or space.id,
+                               "files": [{"id": a.file_id, "name": a.name, "kind": a.kind}
+                                         for a in attachments]})
+        job = await request.jobs.start(spec, request.message, locale)
+        return Reply(_STARTED(locale, count=len(attachments), id=job.id[:8]), kind="info",
+                     skill=self.name, locale=locale, job_id=job.id)
+
+    async def _list(self, request: SkillRequest) -> Reply:
+        locale = request.locale
+        documents = await self._documents(request)
+        if not documents:
+            return Reply(_EMPTY(locale), kind="info", skill=self.name, locale=locale)
+        lines = [_LIST(locale, count=len(documents)), *(f"- {name}" for name in documents)]
+        return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale)
+
+    async def _documents(self, request: SkillRequest) -> list[str]:
+        try:
+            return await self._knowledge.documents(space_collection(request.message.space.id))
+        except KnowledgeError:
+            return []
+
+    async def _remove(self, request: SkillRequest, name: str) -> Reply:
+        await self._may_change(request)
+        locale = request.locale
+        documents = await self._documents(request)
+        matches = [doc for doc in documents if doc == name] or [
+            doc for doc in documents if doc.rsplit("/", 1)[-1] == name]
+        if not matches:
+            raise SkillError(_NOT_FOUND, name=name)
+        if len(matches) > 1:
+            raise SkillError(_AMBIGUOUS, name=name)
+        removed = await self._knowledge.delete_document(
+            space_collection(request.message.space.id), matches[0])
+        return Reply(_REMOVED(locale, name=matches[0], chunks=removed), kind="info",
+                     skill=self.name, locale=locale)
