@@ -3,14 +3,16 @@
 ``list [filtre]``, ``show NOM[@v]``, ``history NOM``, ``use NOM[@v] var=valeur … [texte]``,
 ``save NOM[@v] [title="…"] [tags=a,b] [texte]`` (the text, else the thread's last prompt),
 ``share NOM team|company``, ``archive NOM``. A run goes to the gateway with the template's
-skill and model role (default ``templates``/``generate``): with the offline extractive
-model the answer is a selection of the filled prompt's sentences; a generative model
-gives the real value.
+skill and model role (default ``templates``/``generate``), and only to a generative model:
+with none approved (the offline extractive mode), the reply shows the filled prompt, says
+how an administrator approves a model for that role and, when the template asks a question
+over the documents, adds the passages that answer it, cited. Every run is recorded.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from typing import Any
 import yaml
 
 from bot.i18n import Text
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage
-from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
+from bot.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway, NeedsGeneration
+from bot.messages import Citation, Delta, Locale, Message, Progress, Reply, ReplyEvent
+from bot.policy import DataClass
 from bot.roles import Role, RoleResolver
 from bot.routing import SkillRouter, UnknownCommand
 from bot.skills import SkillError, SkillRequest
@@ -42,6 +45,8 @@ from bot.store.templates import (
     TemplateStoreError,
     VersionConflict,
 )
+from bot.text import split_sentences
+from skills.qa import DocumentSearch, QaSkill
 from skills.template_syntax import (
     NAME_PATTERN,
     Arguments,
@@ -170,6 +175,36 @@ _HISTORY_HEADER = Text("Historique de « {name} » :", "History of “{name}”:
 _RUNNING = Text("Exécution du modèle « {name} »…", "Running template “{name}”…")
 _RAN = Text("_Modèle « {name} », version {version}. Brouillon à relire avant tout usage._",
             "_Template “{name}”, version {version}. Draft to review before any use._")
+_NOT_RUN = Text("_Modèle « {name} », version {version} : non exécuté._",
+                 "_Template “{name}”, version {version}: not run._")
+_OFFLINE = Text(
+    "**Ce modèle n'a pas été exécuté** : aucun modèle génératif n'est approuvé pour le rôle "
+    "« {role} » de « {skill} » (seul le mode extractif hors ligne, qui ne rédige pas, est "
+    "configuré). Pour qu'Almia l'exécute, un administrateur ajoute un modèle génératif dans "
+    "le fichier de politique, sous `skills.{skill}.roles.{role}` (voir README, « Brancher un "
+    "modèle »).",
+    "**This template was not run**: no generative model is approved for role “{role}” of "
+    "“{skill}” (only the offline extractive mode, which does not write, is configured). For "
+    "Almia to run it, an administrator adds a generative model to the policy file, under "
+    "`skills.{skill}.roles.{role}` (see README, “Plugging in a model”).",
+)
+_NOT_CLEARED = Text(
+    "**Ce modèle n'a pas été exécuté** : le modèle approuvé pour ce rôle ({aliases}) n'est pas "
+    "habilité pour les données de cette demande ; rien ne lui a été envoyé.",
+    "**This template was not run**: the model approved for this role ({aliases}) is not "
+    "cleared for the data in this request; nothing was sent to it.",
+)
+_PROMPT_HEADER = Text("**Prompt rempli** (à relire, ou à exécuter avec un outil autorisé) :",
+                      "**Filled prompt** (to review, or to run with an approved tool):")
+_PASSAGES_HEADER = Text(
+    "**Passages des documents** qui répondent à la question du modèle (cités tels quels, "
+    "sans rédaction) :",
+    "**Document passages** answering the template's question (quoted as they are, not "
+    "rewritten):")
+_NO_PASSAGE = Text(
+    "Aucun document accessible depuis cet espace ne répond à la question du modèle.",
+    "No document available in this space answers the template's question.")
+_CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 _FORM_PROMPT = Text("Complétez les variables du modèle « {title} ».",
                     "Fill in the variables of template “{title}”.")
 _SCOPE_LABEL = {"personal": Text("personnel", "personal"), "team": Text("équipe", "team"),
@@ -280,10 +315,13 @@ class TemplatesSkill:
     model_roles = (DEFAULT_ROLE,)
 
     def __init__(self, store: TemplateStore | None = None, roles: RoleResolver | None = None,
-                 library: Sequence[LibraryEntry] = ()) -> None:
+                 library: Sequence[LibraryEntry] = (), knowledge: DocumentSearch | None = None,
+                 *, min_score: float = QaSkill.DEFAULT_MIN_SCORE) -> None:
         self._store = store
         self._roles = roles or RoleResolver({})
         self._library = tuple(library)
+        self._knowledge = knowledge
+        self._min_score = min_score
 
     @property
     def store(self) -> TemplateStore:
@@ -466,27 +504,88 @@ class TemplatesSkill:
             skill=content.skill, role=content.role,
             messages=(ChatTurn("system", _SYSTEM(locale)), ChatTurn("user", filled)),
             question=content.title, passages=(ContextPassage(1, content.title, filled),),
-            locale=locale,
+            locale=locale, requires_generation=True,
         )
         chosen: list[str] = []
         parts: list[str] = []
         started = time.perf_counter()
-        async for delta in request.models.stream(completion, on_model=chosen.append):
-            parts.append(delta)
-            yield Delta(delta)
-        latency = (time.perf_counter() - started) * 1000
+        reply: Reply | None = None
+        try:
+            async for delta in request.models.stream(completion, on_model=chosen.append):
+                parts.append(delta)
+                yield Delta(delta)
+        except NeedsGeneration:
+            if parts:
+                raise
+            reply = await self._offline(request, template, filled, chosen)
         model = chosen[0] if chosen else None
+        await self._record(request, template, model, (time.perf_counter() - started) * 1000)
+        if reply is None:
+            answer = "".join(parts).strip()
+            reply = Reply(f"{answer}\n\n{_RAN(locale, name=name, version=template.version)}",
+                          skill=self.name, model=model, locale=locale)
+        yield reply
+
+    async def _record(self, request: SkillRequest, template: Template, model: str | None,
+                      latency: float) -> None:
+        """Remember the run for the template analytics (a failure there loses only that)."""
+        message = request.message
         try:
             await self.store.record_run(RunRecord(
                 template=template, user_id=message.user.id, space_id=message.space.id,
                 channel=message.channel.value, conversation_id=conversation_key(message),
-                skill=content.skill, model_alias=model, latency_ms=latency,
+                skill=template.content.skill, model_alias=model, latency_ms=latency,
                 turn_id=request.turn_id))
         except Exception:
-            log.exception("could not record the run of template %s", name)
-        answer = "".join(parts).strip()
-        yield Reply(f"{answer}\n\n{_RAN(locale, name=name, version=template.version)}",
-                    skill=self.name, model=model, locale=locale)
+            log.exception("could not record the run of template %s", template.name)
+
+    async def _offline(self, request: SkillRequest, template: Template, filled: str,
+                       chosen: list[str]) -> Reply:
+        """No generative model may run the template: the filled prompt, why, and what is real.
+
+        What is real offline: when the template asks a question, the passages of the
+        documents visible from the space that answer it, cited (never the prompt's own text).
+        """
+        locale = request.locale
+        content = template.content
+        why = _why_not_run(request.models, content.skill, content.role, locale)
+        blocks = [why]
+        citations: tuple[Citation, ...] = ()
+        question = _question(filled)
+        if question and self._knowledge is not None:
+            answer, citations = await self._passages(request, content.skill, content.role,
+                                                     question, chosen)
+            blocks.append(f"{_PASSAGES_HEADER(locale)}\n{answer}" if citations
+                          else _NO_PASSAGE(locale))
+        blocks.append(f"{_PROMPT_HEADER(locale)}\n{filled.strip()}")
+        blocks.append(_NOT_RUN(locale, name=template.name, version=template.version))
+        return Reply("\n\n".join(blocks), kind="answer" if citations else "info",
+                     citations=citations, skill=self.name,
+                     model=chosen[0] if citations and chosen else None, locale=locale)
+
+    async def _passages(self, request: SkillRequest, skill: str, role: str, question: str,
+                        chosen: list[str]) -> tuple[str, tuple[Citation, ...]]:
+        """The extractive model's cited sentences from the documents answering ``question``."""
+        assert self._knowledge is not None
+        found = await self._knowledge.search(question, space=request.message.space.id, k=5)
+        passages = [passage for passage in found if passage.score >= self._min_score]
+        if not passages:
+            return "", ()
+        completion = CompletionRequest(
+            skill=skill, role=role, messages=(ChatTurn("user", question),), question=question,
+            passages=tuple(ContextPassage(number, passage.title, passage.text)
+                           for number, passage in enumerate(passages, 1)),
+            data_class=max(DataClass.parse(passage.data_class) for passage in passages),
+            locale=request.locale)
+        text = "".join([delta async for delta in
+                        request.models.stream(completion, on_model=chosen.append)]).strip()
+        cited = {int(number) for number in _CITATION_MARK.findall(text)}
+        citations = tuple(
+            Citation(number=number, document=passage.document, title=passage.title,
+                     passage=passage.text, section=passage.section, page=passage.page,
+                     url=passage.url, score=round(passage.score, 4))
+            for number, passage in enumerate(passages, 1) if number in cited)
+        return (text if citations else ""), citations
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -519,6 +618,23 @@ class TemplatesSkill:
                 why = _WHY["personal"]
             return SkillError(_NOT_ALLOWED, name=error.name, why=why(locale))
         return SkillError(_NOT_FOUND, name=str(error))
+
+
+def _question(filled: str) -> str:
+    """The questions the filled template asks (its sentences ending with « ? »), if any."""
+    return " ".join(sentence for sentence in split_sentences(filled)
+                    if sentence.rstrip().endswith("?"))
+
+
+def _why_not_run(models: ModelGateway, skill: str, role: str, locale: Locale) -> str:
+    """No generative model approved for the role, or the approved ones not cleared."""
+    probe = CompletionRequest(skill=skill, role=role, messages=(), question="",
+                              data_class=DataClass.PUBLIC, requires_generation=True)
+    try:
+        approved = models.candidates(probe)
+    except NeedsGeneration:
+        return _OFFLINE(locale, skill=skill, role=role)
+    return _NOT_CLEARED(locale, aliases=", ".join(entry.alias for entry in approved))
 
 
 def _describe(variable: Variable) -> str:

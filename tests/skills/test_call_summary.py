@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -34,10 +36,18 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     await built.close()
 
 
-async def test_offline_summary_has_the_five_sections(runtime: Runtime) -> None:
+CLAIM_CALL = (Path(__file__).parents[2] / "bench" / "calls" / "dev"
+              / "d01_degat_eaux.txt").read_text(encoding="utf-8")
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(f"**{title}**")[1].split("**")[0]
+
+
+async def test_offline_summary_has_the_sections(runtime: Runtime) -> None:
     reply = await runtime.assistant.answer(_message(f"/almia summary {TRANSCRIPT}"))
-    sections = ["Motif de l'appel", "Faits", "Engagements pris", "Prochaines actions",
-                "Points d'attention"]
+    sections = ["Motif de l'appel", "Faits", "Montants", "Dates et délais", "Engagements pris",
+                "Prochaines actions", "Points d'attention"]
     positions = [reply.text.index(f"**{title}**") for title in sections]
     assert positions == sorted(positions)
     motive = reply.text.split("**Faits**")[0]
@@ -45,6 +55,37 @@ async def test_offline_summary_has_the_five_sections(runtime: Runtime) -> None:
     attention = reply.text.split("**Points d'attention**")[1]
     assert "mécontent" in attention
     assert "Brouillon" in reply.text and reply.skill == "call_summary"
+
+
+async def test_offline_claim_call_gives_facts_amounts_dates_and_commitments(
+        runtime: Runtime) -> None:
+    reply = await runtime.assistant.answer(_message(f"/almia summary {CLAIM_CALL}"))
+    text = reply.text
+    assert reply.model == "extractive" and reply.skill == "call_summary"
+    assert "dégât des eaux" in _section(text, "Motif de l'appel")
+    facts = _section(text, "Faits")
+    assert "flexible de la machine à laver" in facts
+    assert "Merci" not in facts and "?" not in text and "Conseiller :" not in text
+    amounts = _section(text, "Montants")
+    assert "Facture : 650 € (plombier)" in amounts
+    assert "Montant des dégâts estimé : environ 1 800 €" in amounts
+    dates = _section(text, "Dates et délais")
+    assert "8 mars" in dates and "Sous dix jours" in dates and "Jeudi" in dates
+    commitments = _section(text, "Engagements pris")
+    assert "sous 24 heures" in commitments and "je vous rappelle jeudi" in commitments
+    actions = _section(text, "Prochaines actions")
+    assert "expert" in actions
+    assert "Client : envoyer les photos des dégâts et la facture du plombier" in actions
+    assert "(ce soir)" in actions
+
+
+async def test_offline_summary_in_english_has_english_sections(runtime: Runtime) -> None:
+    message = dataclasses.replace(_message(
+        "/almia summary Agent: I will open a claim today, you will receive the number within "
+        "24 hours. Customer: I need to send the photos."), locale="en")
+    reply = await runtime.assistant.answer(message)
+    assert "**Commitments made**" in reply.text and "within 24 hours" in reply.text
+    assert "I need to send the photos" in _section(reply.text, "Next actions")
 
 
 async def test_visit_report_variant(runtime: Runtime) -> None:

@@ -1,0 +1,56 @@
+"""Rules of the offline call summary: speakers, noise, amounts, dates, actions."""
+
+from __future__ import annotations
+
+from skills.call_facts import render, summarise_call, utterances
+
+
+def test_speakers_timestamps_and_inline_turns() -> None:
+    found = utterances("[00:00:02] Agent : Bonjour. Assurée : J'ai eu un accrochage.\n"
+                       "- Mme Petit : Ma cotisation passe à 118 €.\n"
+                       "Notes sans locuteur : franchise 230 €.")
+    assert [(u.side, u.text) for u in found] == [
+        ("adviser", "Bonjour."), ("customer", "J'ai eu un accrochage."),
+        ("customer", "Ma cotisation passe à 118 €."),
+        ("unknown", "Notes sans locuteur : franchise 230 €.")]
+
+
+def test_pleasantries_and_questions_are_dropped() -> None:
+    summary = summarise_call("Conseiller : Merci. Client : D'accord, très bien. "
+                             "Conseiller : Quand est-ce arrivé ? Client : Le 8 mars. "
+                             "Conseiller : Au revoir, bonne journée.")
+    bullets = [b for section in (summary.motive, summary.facts, summary.commitments,
+                                 summary.actions, summary.attention) for b in section]
+    assert bullets == []
+    assert summary.dates == ["Le 8 mars : date de l'événement"]
+
+
+def test_amounts_are_labelled_and_normalised() -> None:
+    summary = summarise_call(
+        "Client : Il y a une franchise ?\nAgent : Oui, 90 € si vous passez par un garage "
+        "agréé, 150 € sinon.\nClient : Un couvreur m'a fait un devis de 4300 euros TTC.\n"
+        "Agent : Votre cotisation passe de 38 € à 42,50 € par mois.")
+    assert summary.amounts == ["Franchise : 90 € (si vous passez par un garage agréé) ; "
+                               "150 € (sinon)", "Devis : 4 300 € TTC (couvreur)",
+                               "Cotisation : 38 € ; 42,50 € par mois"]
+
+
+def test_unlabelled_notes_give_commitments_and_next_actions() -> None:
+    summary = summarise_call("Appel de Mme Leroy.\nGrêle le 12 mai sur la véranda.\n"
+                             "Expert à mandater.\nElle envoie les photos par mail.\n"
+                             "Je lui ai promis un rappel lundi 10 h.")
+    assert summary.motive == ["Grêle le 12 mai sur la véranda."]
+    assert summary.actions == ["Expert à mandater.", "Client : envoie les photos par mail"]
+    assert summary.commitments == ["Je lui ai promis un rappel lundi 10 h."]
+    assert "Lundi 10 h : je lui ai promis un rappel" in summary.dates
+
+
+def test_customer_promise_dates_the_request_before_it() -> None:
+    summary = summarise_call("Conseiller : Envoyez-nous le constat signé.\n"
+                             "Client : Je vous l'envoie demain.")
+    assert summary.actions == ["Client : envoyer le constat signé (demain)"]
+
+
+def test_empty_sections_say_so_in_the_locale() -> None:
+    text = render(summarise_call("Agent: Hello. Customer: Thanks, bye."), "en")
+    assert "**Next actions**\n- (nothing noted)" in text
