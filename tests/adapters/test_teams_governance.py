@@ -116,9 +116,10 @@ async def test_charter_then_acceptance_then_an_answer(tmp_path: Path) -> None:
         requests = len(harness.model.requests)
     assert "Charte d'utilisation" in first and "J'accepte" in first
     assert "acceptée" in accepted and "v-teams" in accepted
+    assert "Réponse du modèle factice" in accepted  # the question asked before the charter
     assert "Réponse du modèle factice" in answered
     assert "Charte d'utilisation" in other  # acceptance is personal
-    assert requests == 1
+    assert requests == 2
 
 
 async def test_daily_request_quota(tmp_path: Path) -> None:

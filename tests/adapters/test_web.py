@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import FakeSearch, passage
 
 SEARCH = [passage(1, "Un dégât des eaux se déclare sous cinq jours ouvrés.", title="Guide")]
@@ -115,3 +116,129 @@ async def test_token_is_required_when_configured(settings: Settings) -> None:
         assert (await client.get("/")).status == 200  # the page itself is public
     finally:
         await client.close()
+
+
+# -- malformed input, error paths, hosts --------------------------------------------------
+
+DEEP = b'{"text": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+HUGE_INTEGER = b'{"text": "x", "value": ' + b"9" * 5_000 + b"}"
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream", "/api/feedback"])
+@pytest.mark.parametrize("body", [DEEP, HUGE_INTEGER, b"[" * 50_000], ids=["deep", "huge-int",
+                                                                           "unclosed-deep"])
+async def test_json_that_parses_badly_gets_400(client: TestClient, path: str,  # type: ignore[type-arg]
+                                               body: bytes) -> None:
+    response = await client.post(path, data=io.BytesIO(body),
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["error"]["message"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/nope", 404), ("GET", "/api/nope", 404),
+    ("GET", "/api/chat", 405), ("POST", "/api/feedback", 400),
+])
+async def test_error_responses_are_json_with_security_headers(
+        client: TestClient, method: str, path: str, status: int) -> None:  # type: ignore[type-arg]
+    response = await client.request(method, path, json={})
+    assert response.status == status
+    assert (await response.json())["error"]["status"] == status
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_every_success_response_has_security_headers(client: TestClient) -> None:  # type: ignore[type-arg]
+    for path in ("/", "/static/app.js", "/favicon.ico", "/healthz"):
+        response = await client.get(path)
+        assert response.status == 200, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+    stream = await client.post("/api/chat/stream", json={"text": "Bonjour"})
+    assert stream.headers["Referrer-Policy"] == "no-referrer"
+    missing = await client.get("/static/nope.js")
+    assert missing.status == 404 and missing.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_favicon_is_a_small_icon(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = await client.get("/favicon.ico")
+    assert response.status == 200
+    icon = await response.read()
+    assert icon[:4] == b"\x00\x00\x01\x00" and len(icon) < 4_096  # ICO header, one image
+
+
+@pytest.mark.parametrize("host", ["evil.example:3978", "evil.example", "127.0.0.1.evil.example",
+                                  "::1", "a b", ""])
+async def test_unknown_host_names_are_refused(client: TestClient, host: str) -> None:  # type: ignore[type-arg]
+    for method, path in (("POST", "/api/chat"), ("GET", "/")):
+        response = await client.request(method, path, json={"text": "Bonjour"},
+                                        headers={"Host": host})
+        assert response.status == 421, (path, host)
+        assert "ALLOWED_HOSTS" in (await response.json())["error"]["message_en"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+    assert (await client.get("/healthz", headers={"Host": host})).status == 200  # probes
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:3978", "localhost:8080", "LOCALHOST", "[::1]:3978",
+                                  "almia.example.com", "almia.example.com:443"])
+async def test_loopback_and_configured_host_names_are_served(settings: Settings,
+                                                             host: str) -> None:
+    configured = load_settings(data_dir=settings.data_dir, _env_file=None,
+                               web={"allowed_hosts": ["almia.example.com"]})
+    client = await _client(configured)
+    try:
+        response = await client.post("/api/chat", json={"text": "Bonjour"}, headers={"Host": host})
+        assert response.status == 200, host
+    finally:
+        await client.close()
+
+
+def test_allowed_hosts_come_from_the_environment(settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALMIA_WEB__ALLOWED_HOSTS", '["almia.example.com", "chat.example:8443"]')
+    loaded = load_settings(data_dir=settings.data_dir, _env_file=None)
+    assert loaded.web.allowed_hosts == ["almia.example.com", "chat.example:8443"]
+    monkeypatch.setenv("ALMIA_WEB__ALLOWED_HOSTS", '["https://almia.example.com/"]')
+    with pytest.raises(SettingsError, match="allowed_hosts"):
+        load_settings(data_dir=settings.data_dir, _env_file=None)
+
+
+# -- Teams on the same server --------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:botbuilder.*")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:botframework.*")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:msrest.*")
+@pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning")
+async def test_web_token_leaves_teams_to_its_own_authentication(tmp_path: Path) -> None:
+    from adapters.teams import TeamsAdapter, TeamsEndpoints
+    from adapters.web import WebChatAdapter
+    from tests.adapters.test_teams import APP_ID, APP_PASSWORD, OUTBOUND_TOKEN, TENANT
+    from tests.adapters.test_teams import fixture as teams_fixture
+    from tests.fakes.bot_connector import FakeBotConnector
+    from tests.fakes.openid import ISSUER, FakeOpenIdServer
+
+    with FakeOpenIdServer() as issuer:
+        async with FakeBotConnector() as connector:
+            settings = load_settings(
+                data_dir=tmp_path / "data", _env_file=None, web={"api_token": "s3cret"},
+                teams={"app_id": APP_ID, "app_password": APP_PASSWORD, "tenant_id": TENANT})
+            endpoints = TeamsEndpoints(
+                openid_metadata_url=issuer.metadata_url,
+                emulator_openid_metadata_url=issuer.metadata_url,
+                token_issuer=ISSUER, login_url=f"{issuer.base_url}/{TENANT}")
+            app = build_app(settings, knowledge=FakeSearch(list(SEARCH)), adapter_factories=[  # type: ignore[arg-type]
+                lambda runtime: WebChatAdapter(runtime.assistant, runtime.settings.web),
+                lambda runtime: TeamsAdapter(runtime, endpoints=endpoints,
+                                             outbound_token=lambda: OUTBOUND_TOKEN)])
+            async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+                activity = teams_fixture("message_personal", connector.url)
+                token = issuer.token(issuer.claims(APP_ID, activity["serviceUrl"]))
+                teams = await client.post("/api/messages", data=json.dumps(activity), headers={
+                    "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+                assert teams.status == 200  # the Bot Framework JWT, not the web token
+                await connector.wait_for(lambda calls: any(c.type == "message" for c in calls))
+                web_token = await client.post("/api/messages", data=json.dumps(activity), headers={
+                    "Content-Type": "application/json", "Authorization": "Bearer s3cret"})
+                assert web_token.status == 401  # the web token is no Bot Framework token
+                assert (await client.post("/api/chat", json={"text": "Bonjour"})).status == 401
