@@ -11,12 +11,10 @@ A ``/template use`` lacking variables is answered with a reply carrying ``form``
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +32,6 @@ from skills.templates import find_form
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SPACE_ID = re.compile(r"^[A-Za-z0-9:_.-]{1,200}$")
 
 
@@ -87,34 +84,15 @@ class WebChatAdapter:
         self._settings = settings
 
     def mount(self, app: web.Application) -> None:
-        """Add the page, static files and the API routes (only these need the token)."""
+        """Add the page, static files and the API routes (``bot.http_edge`` checks the
+        host and, when configured, the API token)."""
         app.router.add_get("/", self._index)
         app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
-        app.router.add_post("/api/chat", self._protected(self._chat))
-        app.router.add_post("/api/chat/stream", self._protected(self._chat_stream))
-        app.router.add_post("/api/feedback", self._protected(self._feedback))
-        app.router.add_get("/api/stats/templates", self._protected(self._template_stats))
-
-    def _protected(self, handler: Handler) -> Handler:
-        """``handler`` behind the bearer token when one is configured (web API routes only:
-        Teams' ``/api/messages`` has its own authentication)."""
-
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            if not self._authorised(request):
-                return problem(401, "Jeton d'accès manquant ou invalide.",
-                               "Missing or invalid access token.")
-            return await handler(request)
-
-        return guarded
-
-    def _authorised(self, request: web.Request) -> bool:
-        token = self._settings.api_token
-        if token is None:
-            return True
-        given = request.headers.get("Authorization", "")
-        expected = f"Bearer {token.get_secret_value()}"
-        return hmac.compare_digest(given.encode(), expected.encode())
+        app.router.add_post("/api/chat", self._chat)
+        app.router.add_post("/api/chat/stream", self._chat_stream)
+        app.router.add_post("/api/feedback", self._feedback)
+        app.router.add_get("/api/stats/templates", self._template_stats)
 
     async def _index(self, _request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC_DIR / "index.html")

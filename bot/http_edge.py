@@ -2,6 +2,9 @@
 
 - **Host check** (DNS-rebinding defence): a request whose ``Host`` is not a loopback name,
   ``web.host`` or one of ``web.allowed_hosts`` gets 421 (``/healthz`` excepted, for probes).
+- **Web API token**: when ``web.api_token`` is set, every ``/api/*`` route (chat, feedback,
+  files, jobs, stats, and any added later) needs ``Authorization: Bearer <token>``, except
+  the Bot Framework endpoint ``/api/messages``, which checks its own JWT (Teams adapter).
 - **Errors**: 404/405/413 and any crash become ``{"error": {"status", "message",
   "message_en"}}`` (a crash is logged with a reference, never with the request's content).
 - **Security headers** on every response, errors and streams included (``on_response_prepare``).
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import re
@@ -33,6 +37,7 @@ SECURITY_HEADERS = {
 }
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _UNCHECKED_PATHS = frozenset({"/healthz"})
+_OWN_AUTHENTICATION = frozenset({"/api/messages"})  # Bot Framework JWT, checked by Teams
 _WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 (names, not binds)
 _HOST = re.compile(
     r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9_-][a-z0-9_.-]*?)\.?(?::(?P<port>[0-9]{1,5}))?")
@@ -77,9 +82,26 @@ class HostCheck:
         return parsed in self._allowed or (name, None) in self._allowed
 
 
+class TokenCheck:
+    """The web API's bearer token (``web.api_token``), compared in constant time."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        token = settings.api_token
+        self._expected = f"Bearer {token.get_secret_value()}".encode() if token else None
+
+    def allows(self, request: web.Request) -> bool:
+        """True when ``request`` needs no token or carries the right one."""
+        if (self._expected is None or not request.path.startswith("/api/")
+                or request.path in _OWN_AUTHENTICATION):
+            return True
+        given = request.headers.get("Authorization", "").encode("utf-8", "replace")
+        return hmac.compare_digest(given, self._expected)
+
+
 def edge_middleware(settings: WebSettings) -> Middleware:
-    """The outermost middleware: Host check, then JSON errors for whatever the routes raise."""
+    """The outermost middleware: Host and token checks, then JSON errors for what routes raise."""
     hosts = HostCheck(settings)
+    token = TokenCheck(settings)
 
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -87,6 +109,9 @@ def edge_middleware(settings: WebSettings) -> Middleware:
             log.warning("request for an unknown host refused (see web.allowed_hosts)")
             return problem(421, "Nom d'hôte non servi ici (voir ALMIA_WEB__ALLOWED_HOSTS).",
                            "Host name not served here (see ALMIA_WEB__ALLOWED_HOSTS).")
+        if not token.allows(request):
+            return problem(401, "Jeton d'accès manquant ou invalide.",
+                           "Missing or invalid access token.")
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:

@@ -114,6 +114,13 @@ async def test_token_is_required_when_configured(settings: Settings) -> None:
                                      headers={"Authorization": "Bearer s3cret"})
         assert accepted.status == 200
         assert (await client.get("/")).status == 200  # the page itself is public
+        for method, path in (("POST", "/api/files"), ("GET", "/api/jobs"),
+                             ("GET", "/api/stats/templates"), ("GET", "/api/not-yet-written")):
+            response = await client.request(method, path)
+            assert response.status == 401, path  # every web API route, present and future
+            assert response.headers["X-Frame-Options"] == "DENY"
+        jobs = await client.get("/api/jobs", headers={"Authorization": "Bearer s3cret"})
+        assert jobs.status != 401
     finally:
         await client.close()
 
