@@ -32,7 +32,6 @@ from bot.skills import Skill, job_tasks
 from bot.store import Store
 from bot.store.files import FileStore
 from bot.store.jobs import JobStore
-from bot.store.sealing import owner_sealer
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills import DEFAULT_SKILL, SkillServices, build_skills
@@ -99,6 +98,19 @@ class Runtime:
                 await asyncio.sleep(3600)
                 continue
             await asyncio.sleep(86_400)
+
+    async def expire_files(self) -> None:
+        """Erase uploads and artefacts past their retention, hourly (every replica may)."""
+        if self.files is None:
+            return
+        while True:
+            try:
+                removed = await self.files.delete(expired=True)
+                if removed:
+                    log.info("files: %d expired file(s) erased", removed)
+            except Exception:
+                log.exception("erasing expired files failed; next try in an hour")
+            await asyncio.sleep(3600)
 
     async def warm_knowledge(self) -> None:
         """Prepare the search indexes in the background after start-up."""
@@ -201,7 +213,7 @@ def build_runtime(
 def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
     """Files (store, intake, signed links) and jobs (store, runner, engine, service)."""
     settings = runtime.settings
-    sealer = owner_sealer(runtime.store)
+    sealer = runtime.store  # content sealed with its owner's key, shredded on purge
     files = FileStore(runtime.store.engine, sealer,
                       retention=timedelta(days=settings.files.retention_days))
     secret = (settings.files.link_secret.get_secret_value().encode()
@@ -268,6 +280,7 @@ def build_app(
         await runtime.start()
         background.append(asyncio.create_task(runtime.apply_retention()))
         background.append(asyncio.create_task(runtime.warm_knowledge()))
+        background.append(asyncio.create_task(runtime.expire_files()))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in background:

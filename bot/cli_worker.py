@@ -30,6 +30,7 @@ async def run_worker(settings: Settings, *, name: str | None = None) -> None:
     if not isinstance(engine, ProcrastinateEngine):
         raise WorkerNotConfigured("files are disabled: no job can run")
     await runtime.start(jobs=False)
+    expiring = asyncio.create_task(runtime.expire_files())
     working = asyncio.create_task(engine.work(name=name))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -39,4 +40,7 @@ async def run_worker(settings: Settings, *, name: str | None = None) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await working
     finally:
+        expiring.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiring
         await runtime.close()

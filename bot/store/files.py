@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.file_tables import FileChunk, StoredFile
 from bot.store.sealing import OwnerSealer, seal_text, unseal_text
+from bot.store.store import writer
 
 CHUNK_BYTES = 1_048_576
 Clock = Callable[[], datetime]
@@ -85,8 +86,9 @@ class FileStore:
         stream.seek(0)
         size = 0
         count = 0
+        # sealing first creates the owner's key if need be: before the write transaction
         name = await seal_text(self._sealer, new.owner_id, new.name, f"file-name:{file_id}")
-        async with self._engine.begin() as connection:
+        async with writer(self._engine).begin() as connection:
             await connection.execute(insert(StoredFile).values(
                 id=file_id, owner_id=new.owner_id, space_id=new.space_id, channel=new.channel,
                 purpose=new.purpose, job_id=new.job_id, name=name, kind=new.kind,
@@ -181,7 +183,7 @@ class FileStore:
             condition.append(files.c.expires_at <= self._clock())
         if not condition:
             raise ValueError("delete needs owner_id or expired")
-        async with self._engine.begin() as connection:
+        async with writer(self._engine).begin() as connection:
             doomed = select(files.c.id).where(*condition)
             await connection.execute(delete(FileChunk).where(FileChunk.file_id.in_(doomed)))
             removed = (await connection.execute(delete(StoredFile).where(*condition))).rowcount
@@ -189,7 +191,7 @@ class FileStore:
 
     async def delete_one(self, file_id: str) -> None:
         """Erase one file (an upload refused as part of a batch)."""
-        async with self._engine.begin() as connection:
+        async with writer(self._engine).begin() as connection:
             await connection.execute(delete(FileChunk).where(FileChunk.file_id == file_id))
             await connection.execute(delete(StoredFile).where(StoredFile.id == file_id))
 
@@ -198,3 +200,4 @@ class FileStore:
         async with self._engine.connect() as connection:
             return int(await connection.scalar(
                 select(func.count()).select_from(StoredFile)) or 0)
+

@@ -51,9 +51,3 @@ async def unseal_text(sealer: OwnerSealer, owner: str, stored: str, context: str
         return None
 
 
-def owner_sealer(store: object) -> OwnerSealer:
-    """The sealer for content kept per owner (files, jobs).
-
-    TEMPORARY until per-user data keys land in the store: content is kept as is.
-    """
-    return PlainSealer()

@@ -30,6 +30,7 @@ from bot.audit import GENESIS, record_hash
 from bot.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
 from bot.llm import ChatTurn, UsageRecord
 from bot.messages import Channel, Message, Reply, Space, User
+from bot.store.file_purge import purge_files_and_jobs
 from bot.store.keyring import KeyRing
 from bot.store.tables import (
     AuditEvent,
@@ -430,6 +431,8 @@ class Store:
             if user_id is not None and older_than is None:
                 erased_keys, erased = await _erase_person(connection, user_id)
                 counts.update(erased)
+            counts.update(await purge_files_and_jobs(connection, user_id=user_id,
+                                                     older_than=older_than))
             operator = Message(text="", user=User("system:retention"), space=Space("system"),
                                channel=Channel.CLI, thread_id="purge")
             details: dict[str, Any] = {**counts,

@@ -6,9 +6,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.jobs.model import JobResult, JobSpec, JobState, ReplyTo
 from bot.store import Store
+from bot.store.file_tables import FileChunk
 from bot.store.files import FileNotFound, FileStore, NewFile
 from bot.store.jobs import JobLimitReached, JobStore
 from bot.store.sealing import PlainSealer
@@ -111,3 +113,23 @@ async def test_files_are_kept_in_chunks_and_erased(store: Store) -> None:
     assert await files.delete(owner_id="web:alice") == 1
     with pytest.raises(FileNotFound):
         await files.read(other.id)
+
+
+async def test_purge_erases_a_person_files_and_jobs_sealed_with_their_key(
+        encrypted_store: Store) -> None:
+    store = encrypted_store
+    files = FileStore(store.engine, store)
+    secret = "Relevé de Mme Durand IBAN FR76".encode() * 100
+    info = await files.save(NewFile("alice", "web:default", "web", "upload", "durand.txt", "txt",
+                                    "text/plain", "0" * 64), io.BytesIO(secret))
+    jobs = JobStore(store.engine, store)
+    reply = ReplyTo("web", "web:default", "t1", "alice", "fr", {})
+    await jobs.create(SPEC, reply, max_attempts=1, per_user=3, per_skill=3)
+    async with store.engine.connect() as connection:
+        raw = (await connection.execute(select(FileChunk.data))).scalars().all()
+    assert raw and all(b"Durand" not in chunk for chunk in raw)  # sealed at rest
+    assert await files.read(info.id) == secret
+    removed = await store.purge(user_id="alice")
+    assert removed["files"] == 1 and removed["jobs"] == 1
+    with pytest.raises(FileNotFound):
+        await files.info(info.id)
