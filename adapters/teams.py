@@ -41,6 +41,7 @@ from botframework.connector.auth import (
 )
 
 from adapters.teams_activity import InvalidActivity, check_activity, parse_body
+from adapters.teams_auth import ClientCredential, CustomCloudCredentialsFactory
 from adapters.teams_cards import (
     CARD_CONTENT_TYPE,
     FEEDBACK_ACTION,
@@ -214,7 +215,8 @@ class TeamsAdapter:
 
     Keyword injections (tests, sovereign clouds): ``endpoints`` replaces the public
     cloud endpoints; ``outbound_token`` replaces MSAL with a token source;
-    ``retry_delays`` and ``stream_interval`` (seconds) tune delivery.
+    ``login_verify`` is the TLS check of a custom cloud's login service (a CA bundle
+    path); ``retry_delays`` and ``stream_interval`` (seconds) tune delivery.
     """
 
     name = "teams"
@@ -225,6 +227,7 @@ class TeamsAdapter:
         *,
         endpoints: TeamsEndpoints | None = None,
         outbound_token: Callable[[], str] | None = None,
+        login_verify: bool | str = True,
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
         stream_interval: float = 1.0,
     ) -> None:
@@ -234,10 +237,9 @@ class TeamsAdapter:
         self._retry_delays = tuple(retry_delays)
         self._stream_interval = stream_interval
         self._tasks: set[asyncio.Task[None]] = set()
+        endpoints = endpoints or self._configured_endpoints()
         self._authentication = _CachingAuthentication(
-            _Configuration(endpoints or self._configured_endpoints()),
-            self._credentials(outbound_token)
-        )
+            _Configuration(endpoints), self._credentials(outbound_token, endpoints, login_verify))
         self._adapter = CloudAdapter(self._authentication)
 
     def _configured_endpoints(self) -> TeamsEndpoints | None:
@@ -249,7 +251,9 @@ class TeamsAdapter:
         return TeamsEndpoints(settings.openid_metadata_url, settings.openid_metadata_url,
                               settings.token_issuer, settings.login_url, settings.oauth_scope)
 
-    def _credentials(self, outbound_token: Callable[[], str] | None) -> Any:
+    def _credentials(self, outbound_token: Callable[[], str] | None,
+                     endpoints: TeamsEndpoints | None, login_verify: bool | str) -> Any:
+        """Outbound credentials; in a custom cloud, MSAL without instance discovery."""
         settings = self._settings
         app_id = settings.app_id
         if app_id is None:  # explicit emulator mode: authentication disabled
@@ -259,6 +263,9 @@ class TeamsAdapter:
         tenant = settings.tenant_id if settings.app_type == "SingleTenant" else None
         if settings.app_type == "UserAssignedMSI":
             return ManagedIdentityServiceClientCredentialsFactory(app_id)
+        if endpoints is not None:
+            return CustomCloudCredentialsFactory(app_id, self._client_credential(),
+                                                 tenant_id=tenant, verify=login_verify)
         if settings.certificate_path is not None:
             private_key = settings.certificate_path.read_text(encoding="utf-8")
             return CertificateServiceClientCredentialsFactory(
@@ -266,6 +273,14 @@ class TeamsAdapter:
             )
         password = settings.app_password.get_secret_value() if settings.app_password else None
         return PasswordServiceClientCredentialFactory(app_id, password, tenant)
+
+    def _client_credential(self) -> ClientCredential:
+        """The app's secret, or its certificate in MSAL's form."""
+        settings = self._settings
+        if settings.certificate_path is not None:
+            return {"private_key": settings.certificate_path.read_text(encoding="utf-8"),
+                    "thumbprint": settings.certificate_thumbprint or ""}
+        return settings.app_password.get_secret_value() if settings.app_password else ""
 
     # -- HTTP --------------------------------------------------------------------------
 
