@@ -11,6 +11,7 @@ Slack retries are de-duplicated by ``event_id`` (Redis when configured).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import inspect
@@ -38,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack_dedupe import Deduplicator, build_deduplicator
+from adapters.slack_files import SlackJobReporter, receive_files
 from adapters.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -56,6 +58,7 @@ from adapters.slack_render import (
     text,
     well_formed,
 )
+from bot.files.intake import FileRejected
 from bot.i18n import detect_locale, t
 from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
 from skills.template_syntax import command_text
@@ -167,6 +170,8 @@ class SlackAdapter:
             base_url=settings.api_url,
             retry_handlers=list(self._retry_handlers),
         )
+        if runtime.files is not None:
+            runtime.reporters[self.name] = SlackJobReporter(self.client, runtime.files)
         self._tasks: set[asyncio.Task[None]] = set()
         self._auth: AuthorizeResult | None = None
         self._auth_lock = asyncio.Lock()
@@ -373,8 +378,37 @@ class SlackAdapter:
             channel=Channel.SLACK,
             thread_id=thread_ts,
             raw=event,
+            reference={"channel": str(channel), "thread_ts": thread_ts},
         )
+        shared = event.get("files")
+        if isinstance(shared, list) and shared:
+            with_files = await self._with_files(message, shared, str(channel), thread_ts)
+            if with_files is None:
+                return
+            message = with_files
         await self._converse(message, str(channel), thread_ts, str(user))
+
+    async def _with_files(self, message: Message, shared: list[Any], channel: str,
+                          thread_ts: str) -> Message | None:
+        """The message with its shared files kept as attachments; None after a refusal
+        (told in the thread)."""
+        intake = self._runtime.intake
+        locale = self._assistant.locale_of(message)
+        if intake is None:
+            await self._call("chat_postMessage", channel=channel, thread_ts=thread_ts,
+                             text=text("files_disabled", locale))
+            return None
+        token = self._settings.bot_token.get_secret_value() if self._settings.bot_token else ""
+        try:
+            async with ClientSession() as session:
+                kept = await receive_files([item for item in shared if isinstance(item, dict)],
+                                           message, intake, token=token,
+                                           api_url=self._settings.api_url, session=session)
+        except FileRejected as refusal:
+            await self._call("chat_postMessage", channel=channel, thread_ts=thread_ts,
+                             text=refusal.message_for(locale))
+            return None
+        return dataclasses.replace(message, attachments=kept)
 
     async def _start_stream(self, message: Message, channel: str, thread_ts: str,
                             user: str) -> str | None:
@@ -466,6 +500,7 @@ class SlackAdapter:
             thread_id=f"command:{channel}:{user}",
             command=name,
             raw=command,
+            reference={"channel": str(channel)},
         )
 
     async def _answer_command(self, command: dict[str, Any], question: str,

@@ -29,6 +29,10 @@ FEEDBACK_BLOCK = "almia_feedback"
 TEXTS: dict[str, Text] = {
     "placeholder": Text("… _Almia réfléchit_", "… _Almia is thinking_"),
     "working": Text("⏳ Je prépare votre réponse…", "⏳ Preparing your answer…"),
+    "files_disabled": Text("Je ne peux pas recevoir de fichiers sur ce serveur (fonction "
+                           "désactivée par l'administrateur).",
+                           "I cannot receive files on this server (turned off by the "
+                           "administrator)."),
     "template_run": Text("Lancer", "Run"),
     "template_cancel": Text("Annuler", "Cancel"),
     "welcome": Text(

@@ -60,6 +60,9 @@ class FakeSlackApi(LoopbackServer):
 
     max_message_chars: int | None = None  # above this, chat.* answers msg_too_long
     calls: list[Call] = field(default_factory=list)
+    token: str = "xoxb-test"  # the bot token private file downloads must carry
+    private_files: dict[str, bytes] = field(default_factory=dict)  # path → content
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id → uploaded bytes
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _server: TestServer | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -82,6 +85,31 @@ class FakeSlackApi(LoopbackServer):
         """Web API methods and ``response_url`` targets."""
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/files-pri/{path:.+}", self._private_file)
+        app.router.add_post("/upload/{file_id}", self._upload)
+
+    def share(self, name: str, data: bytes) -> str:
+        """Host a private file as Slack does; returns its ``url_private_download``."""
+        path = f"{TEAM_ID}-F{len(self.private_files):08d}/download/{name}"
+        self.private_files[path] = data
+        return f"{self.url}/files-pri/{path}"
+
+    async def _private_file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self.calls.append(Call("files-pri", {"path": path}, 200, dict(request.headers)))
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            # Slack answers a sign-in page, not an error status, to an unauthorised download
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        if path not in self.private_files:
+            return web.Response(status=404, text="file_not_found")
+        return web.Response(body=self.private_files[path],
+                            content_type="application/octet-stream")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id}, 200, dict(request.headers)))
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None,
              error: str | None = None) -> None:
@@ -155,6 +183,15 @@ class FakeSlackApi(LoopbackServer):
             ts = f"{1_700_000_000 + next(self._ts)}.000100"
             return {"ok": True, "channel": data.get("channel"), "ts": ts,
                     "message": {"text": data.get("text", ""), "ts": ts, "bot_id": BOT_ID}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):010d}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = data.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
+                                          for f in listed]}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
         return {"ok": True, "channel": data.get("channel"), "ts": data.get("ts")}
