@@ -42,14 +42,16 @@ from bot.dlp_identifiers import (
     siren_valid,
     siret_valid,
 )
+from bot.dlp_names import PARTICLES, FrenchNames
 
 log = logging.getLogger(__name__)
 
 DlpAction = Literal["pseudonymise", "block", "allow"]
 
 PERSONNE = "PERSONNE"
-BUILTIN_KINDS = ("SECRET", "NIR", "IBAN", "SIRET", "SIREN", "CARTE", "EMAIL", "TELEPHONE",
-                 PERSONNE)
+SIRET_INVALIDE = "SIRET_INVALIDE"
+BUILTIN_KINDS = ("SECRET", "NIR", "IBAN", "SIRET", SIRET_INVALIDE, "SIREN", "CARTE", "EMAIL",
+                 "TELEPHONE", PERSONNE)
 # Equal length: the earlier kind wins (custom kinds rank just after SECRET).
 _PRIORITY: Mapping[str, int] = MappingProxyType(
     {kind: rank * 10 for rank, kind in enumerate(BUILTIN_KINDS)})
@@ -233,7 +235,7 @@ class Detector:
     """Finds personal data and secrets; build once per process and reuse (thread-safe)."""
 
     def __init__(self, settings: DlpSettings,
-                 name_loader: NameRecogniserLoader = SpacyNames) -> None:
+                 name_loader: NameRecogniserLoader = FrenchNames) -> None:
         self._settings = settings
         self._name_loader = name_loader
         self._names: NameRecogniser | None = None
@@ -350,7 +352,9 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     start, end = start + words[0].start(), start + words[-1].end()
     name = text[start:end]
-    if sum(char.isalpha() for char in name) < 2 or not name[:1].isupper():
+    first = name.split(maxsplit=1)[0].casefold()
+    if sum(char.isalpha() for char in name) < 2 or not (name[:1].isupper()
+                                                        or first in PARTICLES):
         return None
     return start, end
 
@@ -374,12 +378,20 @@ def _ibans(text: str) -> Iterator[_Candidate]:
 
 
 def _number_kinds(digits: str) -> Iterator[str]:
+    found = False
     if siren_valid(digits):
+        found = True
         yield "SIREN"
     if siret_valid(digits):
+        found = True
         yield "SIRET"
     if card_valid(digits):
+        found = True
         yield "CARTE"
+    if not found and len(digits) == 14 and siren_valid(digits[:9]):
+        # A SIRET whose checksum fails still holds a real SIREN: hide the 14 digits as one
+        # value, so the SIREN does not leak and the model can still tell the SIRET is wrong.
+        yield SIRET_INVALIDE
 
 
 def _numbers(text: str, match: re.Match[str]) -> Iterator[_Candidate]:
@@ -452,7 +464,7 @@ def _uncovered(start: int, end: int, covers: list[_Candidate]) -> Iterator[tuple
 
 
 def _normalised(kind: str, value: str) -> str:
-    if kind in {"NIR", "IBAN", "SIREN", "SIRET", "CARTE"}:
+    if kind in {"NIR", "IBAN", "SIREN", "SIRET", SIRET_INVALIDE, "CARTE"}:
         return compact(value)
     if kind == "TELEPHONE":
         digits = "".join(char for char in value if char.isdigit())

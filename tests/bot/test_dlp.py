@@ -21,6 +21,7 @@ from bot.dlp import (
 )
 from bot.dlp_identifiers import (
     card_valid,
+    compact,
     iban_complete,
     iban_valid,
     luhn_complete,
@@ -192,8 +193,28 @@ def test_lookalikes_are_left_alone() -> None:
         sample = generator.sample((), ("NIR", "IBAN", "SIRET", "CARTE"))
         findings = detector.detect(sample.text)
         for entity in sample.entities:
+            value = sample.text[entity.start:entity.end]
             whole = [f for f in findings if f.start <= entity.start and f.end >= entity.end]
-            assert whole == [], (entity.kind, sample.text[entity.start:entity.end])
+            if entity.kind == "SIRET" and siren_valid(compact(value)[:9]):
+                # the SIREN inside is real: the whole number is hidden, never split
+                assert [(f.kind, f.text) for f in findings
+                        if f.start < entity.end and f.end > entity.start] == [
+                    ("SIRET_INVALIDE", value)]
+            else:
+                assert whole == [], (entity.kind, value)
+
+
+@pytest.mark.parametrize("written", ["732 829 320 00075", "73282932000075", "732829320 00075",
+                                     "732.829.320.00075"])
+def test_invalid_siret_is_hidden_whole_not_split_into_a_siren(written: str) -> None:
+    pseudonymiser = Pseudonymiser(listed())
+    masked = pseudonymiser.pseudonymise(f"Le SIRET {written} figure sur la facture.")
+    assert masked == "Le SIRET [SIRET_INVALIDE_1] figure sur la facture."
+    assert pseudonymiser.restore("Le SIRET [SIRET_INVALIDE_1] est faux.") == (
+        f"Le SIRET {written} est faux.")
+    # a valid SIRET stays a SIRET; a number whose SIREN part is not valid either is left as is
+    assert kinds_of(listed().detect("SIRET 732 829 320 00074")) == ["SIRET"]
+    assert listed().detect("n° 832 829 320 00075") == []
 
 
 def test_overlaps_keep_the_longest_and_most_specific() -> None:
@@ -351,6 +372,34 @@ def test_spacy_finds_french_names(spacy_detector: Detector) -> None:
         "Mot de passe : Soleil2024!")
     assert masked == ("Compte rendu : Mme [PERSONNE_1] a appelé ; M. [PERSONNE_2] la "
                       "rappellera. Mot de passe : [SECRET_1]")
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("Prépare la réponse pour Karim Nguyen.", "Prépare la réponse pour [PERSONNE_1]."),
+    ("Résume l'appel d'Élodie Girard.", "Résume l'appel d'[PERSONNE_1]."),
+    ("Rédige un courrier à Mme Aminata Diallo.", "Rédige un courrier à Mme [PERSONNE_1]."),
+    ("Vérifie le contrat de M. dos Santos.", "Vérifie le contrat de M. [PERSONNE_1]."),
+    ("Calcule l'indemnité de NGUYEN Thi Lan.", "Calcule l'indemnité de [PERSONNE_1]."),
+    ("Analyse le dossier de Wojciech KOWALCZYK.", "Analyse le dossier de [PERSONNE_1]."),
+    ("Envoie-lui le devis.", "Envoie-lui le devis."),
+    ("Reformule ce paragraphe.", "Reformule ce paragraphe."),
+    ("Recontacte Maître Le Goff demain.", "Recontacte Maître [PERSONNE_1] demain."),
+    ("Bonjour, Mehdi a appelé.", "Bonjour, [PERSONNE_1] a appelé."),
+])
+def test_spacy_names_without_the_opening_verb(spacy_detector: Detector, text: str,
+                                             masked: str) -> None:
+    assert Pseudonymiser(spacy_detector).pseudonymise(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Synthétise les garanties du contrat Protection Juridique de la MAIF.",
+    "Compare la Garantie Accidents de la Vie et la formule Santé Essentielle.",
+    "Le sinistre a eu lieu à La Rochelle, près de Saint-Étienne ? Non, au Havre.",
+    "Traduis le courrier du gestionnaire sinistres en anglais.",
+    "Objet : résiliation\nMerci de vérifier la clause d'août.",
+])
+def test_spacy_leaves_ordinary_words(spacy_detector: Detector, text: str) -> None:
+    assert [f.kind for f in spacy_detector.detect(text)] == []
 
 
 def test_spacy_on_a_large_paste(spacy_detector: Detector) -> None:
