@@ -183,7 +183,8 @@ def build_runtime(
                          directory if directory is not None else build_directory(settings))
     skills = build_skills(SkillServices(knowledge=knowledge,
                                         templates=TemplateStore(store.engine, sealer=store),
-                                        roles=roles, library=knowledge))
+                                        roles=roles,
+                                        library=knowledge if isinstance(knowledge, KnowledgeBase) else None))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
                               else MemoryCounters())

@@ -38,9 +38,8 @@ def build_skills(services: SkillServices) -> list[Skill]:
                        starter_library() if services.templates is not None else (),
                        services.knowledge, min_score=services.qa_min_score),
         JobsSkill(),
+        TeamDocsSkill(services.library, services.roles),
     ]
-    if services.library is not None:
-        skills.append(TeamDocsSkill(services.library, services.roles))
     skills.append(HelpSkill(lambda: tuple(skills)))
     return skills
 

@@ -69,6 +69,8 @@ _AMBIGUOUS = Text("Plusieurs documents correspondent à « {name} » : donnez le
                   "affiché par `/almia docs list`.",
                   "Several documents match “{name}”: give the full name shown by "
                   "`/almia docs list`.")
+_NO_LIBRARY = Text("Les documents d'espace ne sont pas disponibles sur ce serveur.",
+                   "Space documents are not available on this server.")
 _NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
                 "Background jobs are not enabled on this server.")
 _TITLE = Text("Ajout de {count} document(s)", "Adding {count} document(s)")
@@ -195,10 +197,17 @@ class TeamDocsSkill:
     commands = ("docs", "documents")
     model_roles: tuple[str, ...] = ()
 
-    def __init__(self, knowledge: KnowledgeBase, roles: RoleResolver | None) -> None:
-        self._knowledge = knowledge
+    def __init__(self, knowledge: KnowledgeBase | None, roles: RoleResolver | None) -> None:
+        self._library = knowledge
         self._roles = roles
-        self.job_tasks: Mapping[str, JobTask] = {"ingest": IngestTask(knowledge)}
+        self.job_tasks: Mapping[str, JobTask] = (
+            {"ingest": IngestTask(knowledge)} if knowledge is not None else {})
+
+    @property
+    def _knowledge(self) -> KnowledgeBase:
+        if self._library is None:
+            raise SkillError(_NO_LIBRARY)
+        return self._library
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """``add`` (with files), ``list``, ``remove NAME``."""
