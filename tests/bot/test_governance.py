@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
-from bot.app import Runtime, build_runtime
+from bot.app import RUNTIME, Runtime, build_app, build_runtime
 from bot.assistant import CHARTER_ACTION
 from bot.audit import export_rows, verify_chain
 from bot.messages import Action, Channel, Message, Space, User
 from bot.quotas import Budget, MemoryCounters, QuotaPolicy, Quotas, RedisCounters
 from bot.settings import Settings, load_settings
-from tests.conftest import FakeSearch
+from tests.conftest import FakeSearch, passage
+from tests.fakes.model_server import FakeModelServer, write_policy
 
 
 def _message(text_: str, user: str = "u1", space: str = "web:default",
@@ -125,8 +130,10 @@ async def test_request_and_token_budgets(runtime: Runtime) -> None:
 
     tokens = Quotas(QuotaPolicy(space=Budget(tokens_per_day=5)), MemoryCounters())
     runtime.assistant._quotas = tokens
-    assert (await runtime.assistant.answer(_message("summary Appel long du client."))).kind \
-        == "answer"
+    runtime.knowledge.passages.append(  # type: ignore[attr-defined]
+        passage(1, "Un dégât des eaux se déclare sous cinq jours ouvrés."))
+    assert (await runtime.assistant.answer(_message("Quel délai pour un dégât des eaux ?"))).kind \
+        == "answer"  # a model answered (the offline summary calls none): tokens are spent
     spent = await runtime.assistant.answer(_message("summary Encore.", user="u3"))
     assert spent.kind == "error" and "de cet espace" in spent.text
 
@@ -192,3 +199,63 @@ user_roles: {champion: [champ-1], admin: [boss]}
         await built.close()
     assert refused.kind == "error" and "champion, manager" in refused.text
     assert allowed.skill == admin.skill == "call_summary"
+
+
+@dataclass
+class _EndlessModel(FakeModelServer):
+    """Streams one delta after another until the caller stops reading (a long answer)."""
+
+    _server: TestServer | None = None
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        chunk = {"id": "chatcmpl-endless", "object": "chat.completion.chunk", "created": 0,
+                 "model": body.get("model", "fake"),
+                 "choices": [{"index": 0, "delta": {"content": "encore un mot "},
+                              "finish_reason": None}]}
+        try:
+            for _ in range(100_000):  # bounded, though the caller always leaves first
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                await asyncio.sleep(0.01)
+        except ConnectionError:
+            pass  # the gateway closed the stream
+        return response
+
+
+async def test_a_client_leaving_mid_stream_is_still_audited_metered_and_charged(
+        tmp_path: Path) -> None:
+    async with _EndlessModel() as model:
+        settings = load_settings(data_dir=tmp_path / "data", _env_file=None,
+                                 policy_file=write_policy(tmp_path / "policy.yaml", model.url))
+        app = build_app(settings, knowledge=FakeSearch(  # type: ignore[arg-type]
+            [passage(1, "Un dégât des eaux se déclare sous cinq jours ouvrés.")]))
+        runtime = app[RUNTIME]
+        counters = MemoryCounters()
+        runtime.assistant._quotas = Quotas(QuotaPolicy(user=Budget(tokens_per_day=10**9)),
+                                           counters)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            response = await client.post("/api/chat/stream",
+                                         json={"text": "Quel délai pour un dégât des eaux ?"})
+            async for line in response.content:
+                if line.startswith(b"event: delta"):
+                    break
+            response.close()  # the person closed the tab mid-answer
+            for _ in range(1200):  # generous: until the server notices and records it
+                events = await runtime.store.audit_events()
+                if any(event.outcome == "client_gone" for event in events):
+                    break
+                await asyncio.sleep(0.05)
+            usage = await runtime.store.usage_events()
+            counts = await runtime.store.counts()
+    gone = next((event for event in events if event.outcome == "client_gone"), None)
+    assert gone is not None, [event.outcome for event in events]
+    assert gone.skill == "qa" and gone.model_alias == "fake"
+    assert json.loads(gone.details)["streamed_chars"] > 0
+    assert [(u.model_alias, u.outcome) for u in usage] == [("fake", "cancelled")]
+    assert counts["turns"] == 0  # no answer was delivered whole
+    day = datetime.now(UTC).strftime("%Y%m%d")
+    assert await counters.get(f"almia:quota:{day}:user:{gone.user_id}:tokens") > 0
+    assert verify_chain(await runtime.store.audit_records()).intact
