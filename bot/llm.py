@@ -495,6 +495,8 @@ class _LiteLLMStream(StreamBase):
             arguments["api_base"] = entry.api_base
         if entry.api_key is not None:
             arguments["api_key"] = entry.api_key.get_secret_value()
+        if entry.api_version:
+            arguments["api_version"] = entry.api_version  # Azure OpenAI
         response = await self._module.acompletion(**arguments)
         async for chunk in response:
             usage = getattr(chunk, "usage", None)

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.quotas import QuotaPolicy
 
@@ -61,6 +70,7 @@ class ModelEntry(BaseModel):
     model: str | None = None  # litellm model string, e.g. "mistral/mistral-large-latest"
     api_base: str | None = None
     api_key: SecretStr | None = None
+    api_version: str | None = None  # Azure OpenAI, e.g. "2024-10-21" (litellm models only)
     hosting: Literal["internal", "external"]
     clearance: str
     timeout_seconds: float = Field(default=60.0, gt=0)
@@ -71,6 +81,12 @@ class ModelEntry(BaseModel):
     output_cost_per_token: float | None = Field(default=None, ge=0)
     extra: dict[str, Any] = Field(default_factory=dict)  # passed to litellm as is
 
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        """``api_version: 2024-10-21`` unquoted is a YAML date: take it as written."""
+        return value.isoformat() if isinstance(value, date) else value
+
     @model_validator(mode="after")
     def _check(self) -> ModelEntry:
         DataClass.parse(self.clearance)
@@ -79,6 +95,9 @@ class ModelEntry(BaseModel):
         if self.provider == "openai-compatible" and not (self.model and self.api_base):
             raise ValueError("an openai-compatible model needs `model` and `api_base` "
                              "(e.g. http://llm.interne:8000/v1)")
+        if self.api_version is not None and self.provider != "litellm":
+            raise ValueError("`api_version` is for litellm models (Azure OpenAI: "
+                             "model: azure/<deployment>)")
         return self
 
     @property

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
+from aiohttp import web
 
-from bot.policy import DataClass, PolicyError, load_policy
+from bot.llm import ChatTurn, CompletionRequest, ModelGateway, default_providers
+from bot.policy import DataClass, ModelEntry, PolicyError, load_policy
 from bot.settings import Settings
+from tests.fakes.model_server import FakeModelServer
+
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(tmp_path: Path, body: str) -> Path:
@@ -73,3 +81,97 @@ def test_check_skills_requires_every_role(settings: Settings) -> None:
                              "help": ()})
     with pytest.raises(PolicyError, match=r"skills\.help: no such skill"):
         policy.check_skills({"qa": ("answer",), "call_summary": ("summarise",)})
+
+
+def test_api_version_is_a_model_field_for_litellm_models(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+models:
+  - {alias: quoted, model: azure/gpt-4o, api_base: "https://r.openai.azure.com",
+     api_version: "2024-10-21", hosting: external, clearance: internal}
+  - {alias: unquoted, model: azure/gpt-4o, api_version: 2024-10-21,
+     hosting: external, clearance: internal}
+skills: {}
+""")
+    policy = load_policy(path, {})
+    assert policy.model("quoted").api_version == "2024-10-21"
+    assert policy.model("unquoted").api_version == "2024-10-21"  # a YAML date, taken as written
+    path = _write(tmp_path, """
+models:
+  - {alias: m, provider: openai-compatible, model: llama, api_base: "http://llm:8000/v1",
+     api_version: "2024-10-21", hosting: internal, clearance: internal}
+skills: {}
+""")
+    with pytest.raises(PolicyError, match=r"models\.0.*api_version"):
+        load_policy(path, {})
+
+
+@dataclass
+class FakeAzureOpenAI(FakeModelServer):
+    """The fake model at Azure OpenAI's path; records each request's ``api-version``."""
+
+    versions: list[str | None] = field(default_factory=list)
+
+    def routes(self, app: web.Application) -> None:
+        """Azure's deployment-scoped chat-completions endpoint."""
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._azure)
+
+    async def _azure(self, request: web.Request) -> web.StreamResponse:
+        self.versions.append(request.query.get("api-version"))
+        return await self._completions(request)
+
+
+async def test_api_version_reaches_azure_through_litellm(tmp_path: Path) -> None:
+    async with FakeAzureOpenAI() as azure:
+        path = _write(tmp_path, f"""
+models:
+  - {{alias: azure, model: azure/gpt-4o-deployment, api_base: "{azure.base_url}",
+     api_version: 2024-10-21, api_key: test-not-secret, hosting: internal,
+     clearance: internal, timeout_seconds: 30}}
+skills: {{qa: {{roles: {{answer: [azure]}}}}}}
+""")
+        policy = load_policy(path, {})
+        gateway = ModelGateway(policy, default_providers(policy))
+        result = await gateway.complete(CompletionRequest(
+            skill="qa", role="answer", messages=(ChatTurn("user", "Quel délai ?"),),
+            question="Quel délai ?", passages=(), data_class=DataClass.INTERNAL))
+    assert result.alias == "azure" and "Réponse du modèle factice" in result.text
+    assert azure.versions == ["2024-10-21"]
+    assert azure.headers[0].get("api-key") == "test-not-secret"
+
+
+def _readme_section(title: str) -> str:
+    readme = (_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"\n## {title}\n")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+def _commented_examples(policy_text: str) -> str:
+    """The default policy's commented model examples, uncommented."""
+    block = policy_text[policy_text.index("  # Examples"):policy_text.index("\nskills:")]
+    lines = [line for line in block.splitlines() if re.match(r"^  #( -|   ) ?\w+:", line)]
+    return "models:\n" + "\n".join(line.replace("  # ", "  ", 1) for line in lines) + "\n"
+
+
+def test_default_policy_examples_load_and_match_the_readme(tmp_path: Path) -> None:
+    environ = {"MISTRAL_API_KEY": "m", "INTERNAL_LLM_KEY": "i", "AZURE_API_KEY": "a"}
+    examples = yaml.safe_load(_commented_examples(
+        (_ROOT / "bot" / "default_policy.yaml").read_text(encoding="utf-8")))
+    readme = _readme_section("Plugging in a model")
+    start = readme.index("```yaml\n") + len("```yaml\n")
+    readme_models = load_policy(_write(tmp_path, readme[start:readme.index("```", start)]),
+                                environ)
+    examples["skills"] = {}
+    loaded = load_policy(_write(tmp_path, yaml.safe_dump(examples)), environ)
+    assert [entry.alias for entry in loaded.models] == ["mistral-large", "llama-interne",
+                                                        "gpt-4o-azure"]
+    for entry in loaded.models:
+        assert entry == readme_models.model(entry.alias), entry.alias
+    assert loaded.model("llama-interne").provider == "openai-compatible"
+
+
+def test_readme_names_every_model_field() -> None:
+    readme = _readme_section("Plugging in a model")
+    fields = readme[readme.index("Model fields:"):]
+    fields = fields[:fields.index("\n\n")]
+    missing = [name for name in ModelEntry.model_fields if f"`{name}`" not in fields]
+    assert missing == []
