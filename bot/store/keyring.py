@@ -72,8 +72,8 @@ class KeyRing:
         """The id of ``owner``'s active key, created (or replaced, if the KEK lost it) here."""
         for _ in range(2):
             async with self._engine.connect() as connection:
-                row = (await connection.execute(select(_KEYS).where(
-                    _KEYS.c.owner_id == owner, _KEYS.c.active.is_(True)))).mappings().first()
+                row = (await connection.execute(select(_KEYS).where(  # "active" as the
+                    _KEYS.c.owner_id == owner, text("active")))).mappings().first()  # index
             if row is not None and self._usable(row):
                 return str(row["id"])
             await self._create(owner, retire=row["id"] if row is not None else None)
