@@ -72,12 +72,17 @@ async def receive_files(files: Sequence[Mapping[str, Any]], message: Message,
 async def _download(session: aiohttp.ClientSession, url: str, token: str
                     ) -> AsyncIterator[bytes]:
     headers = {"Authorization": f"Bearer {token}"}
-    async with session.get(url, headers=headers, allow_redirects=False) as response:
-        if response.status != 200 or response.content_type == "text/html":
-            # Slack answers a login page (HTML) when the token lacks files:read
-            raise FileRejected("download", _BLOCKED_HOST, name=urlsplit(url).path.rsplit("/")[-1])
-        async for piece in response.content.iter_chunked(_READ):
-            yield piece
+    name = urlsplit(url).path.rsplit("/")[-1]
+    try:
+        async with session.get(url, headers=headers, allow_redirects=False) as response:
+            if response.status != 200 or response.content_type == "text/html":
+                # Slack answers a login page (HTML) when the token lacks files:read
+                raise FileRejected("download", _BLOCKED_HOST, name=name)
+            async for piece in response.content.iter_chunked(_READ):
+                yield piece
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.warning("slack: file download failed (%s)", type(error).__name__)
+        raise FileRejected("download", _BLOCKED_HOST, name=name) from None
 
 
 class SlackJobReporter:

@@ -11,6 +11,7 @@ chats, Adaptive Card with sources and 👍/👎 at the end).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import re
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -55,7 +57,15 @@ from adapters.teams_cards import (
     template_form_card,
     welcome_card,
 )
+from adapters.teams_files import (
+    CHANNEL_FILES,
+    TeamsJobReporter,
+    file_parts,
+    message_reference,
+    receive_files,
+)
 from bot.app import Runtime
+from bot.files.intake import FileRejected
 from bot.messages import Channel, Delta, Locale, Message, Progress, Reply, Space, User
 from skills.template_syntax import command_text
 from skills.templates import find_form
@@ -64,6 +74,7 @@ log = logging.getLogger(__name__)
 
 _BOT_MENTION_SPACES = re.compile(r"\s+")
 _UNREADABLE = "unreadable"
+_DOWNLOADS = "downloads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +252,15 @@ class TeamsAdapter:
         self._authentication = _CachingAuthentication(
             _Configuration(endpoints), self._credentials(outbound_token, endpoints, login_verify))
         self._adapter = CloudAdapter(self._authentication)
+        if runtime.files is not None:
+            runtime.reporters[self.name] = TeamsJobReporter(
+                self._continue, absolute_links=bool(runtime.settings.files.public_url),
+                link_hours=max(1, runtime.settings.files.link_ttl_minutes // 60))
+
+    async def _continue(self, reference: ConversationReference,
+                        work: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run ``work`` in a conversation proactively (job progress and results)."""
+        await self._adapter.continue_conversation(reference, work, self._app_id)
 
     def _configured_endpoints(self) -> TeamsEndpoints | None:
         """Custom cloud endpoints from the settings (validated as all-or-none)."""
@@ -507,12 +527,12 @@ class TeamsAdapter:
         text, at_bot = _strip_bot_mention(body)
         if space.kind != "personal" and not (mentioned or at_bot):
             return None  # channels and group chats: only when @mentioned
-        readable = [a for a in body.get("attachments") or []
-                    if isinstance(a, dict) and a.get("contentType") != "text/html"]
+        downloads, others = file_parts(body)
         return Message(
             text=text, user=self._user(body), space=space, channel=Channel.TEAMS,
             thread_id=(body.get("conversation") or {}).get("id", ""),
-            locale=_locale(body.get("locale")), raw={_UNREADABLE: len(readable), **body})
+            locale=_locale(body.get("locale")),
+            raw={_UNREADABLE: others, _DOWNLOADS: downloads, **body})
 
     async def _answer(self, context: TurnContext, message: Message, body: dict[str, Any]) -> None:
         started = time.monotonic()
@@ -522,12 +542,19 @@ class TeamsAdapter:
         if form is not None:
             await self._send_card(context, template_form_card(form, locale))
             return
-        unreadable = int(message.raw.get(_UNREADABLE, 0)) if isinstance(message.raw, dict) else 0
+        message = dataclasses.replace(message, reference=message_reference(context))
+        raw = message.raw if isinstance(message.raw, dict) else {}
+        unreadable = int(raw.get(_UNREADABLE, 0))
         if unreadable:
-            log.info("teams: %d attachment(s) not read in %s", unreadable, message.space.id)
-            await self._send_text(context, _unreadable_text(locale))
-            if not message.text.strip():
+            log.info("teams: %d attachment(s) not readable in %s", unreadable, message.space.id)
+            await self._send_text(context, CHANNEL_FILES(locale))
+            if not message.text.strip() and not raw.get(_DOWNLOADS):
                 return
+        if raw.get(_DOWNLOADS):
+            with_files = await self._with_files(context, message, raw[_DOWNLOADS], locale)
+            if with_files is None:
+                return
+            message = with_files
         stream = _Stream(self, context) if message.space.kind == "personal" else None
         final: Reply | None = None
         text = ""
@@ -544,6 +571,22 @@ class TeamsAdapter:
         assert final is not None
         log.info("teams: answered %s in %.2fs", message.space.kind, time.monotonic() - started)
         await self._deliver(context, final, stream)
+
+    async def _with_files(self, context: TurnContext, message: Message,
+                          items: list[dict[str, Any]], locale: Locale) -> Message | None:
+        """The message with its files kept as attachments; None after a refusal (told)."""
+        intake = self._runtime.intake
+        if intake is None:
+            await self._send_text(context, _unreadable_text(locale))
+            return None
+        try:
+            async with aiohttp.ClientSession() as session:
+                kept = await receive_files(items, message, intake, self._settings.file_hosts,
+                                           session)
+        except FileRejected as refusal:
+            await self._send_text(context, refusal.message_for(locale))
+            return None
+        return dataclasses.replace(message, attachments=kept)
 
     async def _deliver(self, context: TurnContext, reply: Reply, stream: _Stream | None) -> None:
         """The final reply: a card when it helps, split under the size limit, polite on failure."""

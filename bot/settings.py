@@ -85,6 +85,10 @@ class TeamsSettings(BaseModel):
     token_issuer: str | None = None
     login_url: str | None = None
     oauth_scope: str | None = None
+    # hosts (and their subdomains) Teams file download URLs may point to; nothing else is fetched
+    file_hosts: list[str] = Field(default_factory=lambda: [
+        "sharepoint.com", "sharepoint.us", "sharepoint.de", "sharepoint.cn",
+        "sharepoint-df.com"])
 
     @model_validator(mode="after")
     def _endpoints_all_or_none(self) -> TeamsSettings:

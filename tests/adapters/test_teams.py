@@ -272,18 +272,18 @@ async def test_empty_text_gets_a_polite_reply(harness: Harness) -> None:
     assert harness.model.requests == []
 
 
-async def test_unreadable_attachment_is_explained(harness: Harness) -> None:
+async def test_a_file_from_an_unexpected_host_is_explained(harness: Harness) -> None:
     activity = fixture("message_personal", harness.connector.url)
     activity["text"] = ""
     activity["attachments"] = [{
         "contentType": "application/vnd.microsoft.teams.file.download.info",
-        "contentUrl": "https://contoso.sharepoint.com/personal/x/Documents/notes.docx",
+        "contentUrl": "https://files.example.invalid/personal/x/Documents/notes.docx",
         "name": "notes.docx",
-        "content": {"downloadUrl": "https://contoso.sharepoint.com/download", "fileType": "docx"},
+        "content": {"downloadUrl": "https://files.example.invalid/download", "fileType": "docx"},
     }]
     assert (await harness.post(activity)).status == 200
     calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
-    assert "pièces jointes" in finals(calls)[0].body["text"]
+    assert "récupérer « notes.docx »" in finals(calls)[0].body["text"]
 
 
 def _refuse_streaming(status: int) -> Callable[[dict[str, Any]], int | None]:

@@ -1,0 +1,151 @@
+"""Files in Teams: a file sent in a personal chat is downloaded, checked and kept; the job it
+starts reports proactively in the conversation; channel files get a plain explanation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.teams import TeamsAdapter, TeamsEndpoints
+from adapters.teams_files import allowed_host
+from bot.app import RUNTIME, Runtime, build_app
+from bot.settings import load_settings
+from knowledge import KnowledgeBase
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.loopback import LoopbackServer
+from tests.fakes.openid import ISSUER, FakeOpenIdServer
+from tests.knowledge.helpers import HashingEmbedder
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:botbuilder.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:botframework.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:msrest.*"),
+]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "teams"
+APP_ID = "11111111-2222-3333-4444-555555555555"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+USER = "teams:6b1c2f8e-4a7d-4f0e-9b3a-2c5d7e9f1a3b"
+NOTE = "# Sinistres\n\nUn dégât des eaux se déclare sous cinq jours ouvrés.\n".encode()
+
+
+@dataclass
+class FileHost(LoopbackServer):
+    """Stands for SharePoint: serves pre-authenticated download URLs."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    _server: TestServer | None = None
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/download/{name}", self._get)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.files[request.match_info["name"]])
+
+
+@dataclass
+class Teams:
+    client: TestClient  # type: ignore[type-arg]
+    connector: FakeBotConnector
+    issuer: FakeOpenIdServer
+    host: FileHost
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.client.app[RUNTIME]
+        return runtime
+
+    async def send(self, activity: dict[str, Any]) -> None:
+        token = self.issuer.token(self.issuer.claims(APP_ID, activity["serviceUrl"]))
+        response = await self.client.post("/api/messages", data=json.dumps(activity), headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        assert response.status in (200, 201, 202), await response.text()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["user_roles"] = {"manager": [USER]}
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    with FakeOpenIdServer() as issuer:
+        async with FakeBotConnector() as connector, FileHost() as host:
+            settings = load_settings(
+                data_dir=tmp_path / "data", _env_file=None, policy_file=path,
+                teams={"app_id": APP_ID, "app_password": "x" * 40, "tenant_id": TENANT,
+                       "file_hosts": ["127.0.0.1"]},
+                files={"public_url": "https://almia.example.fr"},
+                jobs={"progress_interval_seconds": 0.0}, web={"enabled": False})
+            endpoints = TeamsEndpoints(
+                openid_metadata_url=issuer.metadata_url,
+                emulator_openid_metadata_url=issuer.metadata_url,
+                token_issuer=ISSUER, login_url=f"{issuer.base_url}/{TENANT}")
+            knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                           embedder=HashingEmbedder())
+            app = build_app(settings, knowledge=knowledge, adapter_factories=[
+                lambda runtime: TeamsAdapter(runtime, endpoints=endpoints,
+                                             outbound_token=lambda: "outbound",
+                                             retry_delays=(0.01,), stream_interval=0.0)])
+            async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+                yield Teams(client, connector, issuer, host)
+
+
+def _activity(teams: Teams, name: str) -> dict[str, Any]:
+    activity = json.loads((FIXTURES / "message_personal_file.json").read_text(encoding="utf-8"))
+    activity["serviceUrl"] = teams.connector.url
+    teams.host.files[name] = NOTE
+    activity["attachments"][0]["name"] = name
+    activity["attachments"][0]["content"]["downloadUrl"] = f"{teams.host.base_url}/download/{name}"
+    return activity
+
+
+async def test_a_file_in_a_personal_chat_feeds_the_space_documents(teams: Teams) -> None:
+    await teams.send(_activity(teams, "procedure-sinistres.md"))
+    calls = await teams.connector.wait_for(
+        lambda calls: any("Documents de l'espace mis à jour" in str(c.body.get("text"))
+                          for c in calls), within=60)
+    texts = [str(call.body.get("text") or "") for call in calls if call.type == "message"]
+    assert any("C'est parti" in text for text in texts)
+    assert any("✅" in text for text in texts)
+    updated = [call for call in calls if call.method == "PUT"]
+    assert updated, "the progress message is updated in place"
+    actions = [event.action for event in await teams.runtime.store.audit_events(limit=50)]
+    assert "file_received" in actions and "job_finished" in actions
+
+
+async def test_a_download_from_an_unknown_host_is_refused(teams: Teams) -> None:
+    activity = _activity(teams, "note.md")
+    activity["attachments"][0]["content"]["downloadUrl"] = "https://evil.example/note.md"
+    await teams.send(activity)
+    calls = await teams.connector.wait_for(
+        lambda calls: any("récupérer" in str(c.body.get("text")) for c in calls), within=60)
+    assert not any("C'est parti" in str(c.body.get("text")) for c in calls)
+    assert teams.runtime.files is not None and await teams.runtime.files.count() == 0
+
+
+async def test_channel_files_get_a_plain_explanation(teams: Teams) -> None:
+    activity = json.loads((FIXTURES / "message_channel_mention.json").read_text(encoding="utf-8"))
+    activity["serviceUrl"] = teams.connector.url
+    activity.setdefault("attachments", []).append({
+        "contentType": "reference", "name": "offre.pdf",
+        "contentUrl": "https://contoso.sharepoint.com/sites/Sinistres/Shared%20Documents/offre.pdf"})
+    await teams.send(activity)
+    calls = await teams.connector.wait_for(
+        lambda calls: any("SharePoint" in str(c.body.get("text")) for c in calls), within=60)
+    assert calls
+
+
+def test_download_hosts() -> None:
+    hosts = ["sharepoint.com"]
+    assert allowed_host("https://contoso-my.sharepoint.com/x", hosts)
+    assert not allowed_host("http://contoso-my.sharepoint.com/x", hosts)
+    assert not allowed_host("https://sharepoint.com.evil.example/x", hosts)
+    assert not allowed_host("http://127.0.0.1:8/x", hosts)
