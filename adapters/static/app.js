@@ -1,5 +1,8 @@
 // Almia web chat. Every piece of model or document text is inserted with textContent:
 // nothing coming from the server is ever parsed as HTML.
+//
+// Sections: state and API calls · text rendering (Markdown subset, citations) · replies
+// (sources, feedback, charter acceptance, template forms) · sending · composer wiring.
 "use strict";
 
 (() => {
@@ -9,107 +12,168 @@
   const send = document.getElementById("send");
   const source = document.getElementById("source");
 
+  // -- state and API calls ---------------------------------------------------------------
+
   const userId = localStorage.getItem("almia.user") || `local-${crypto.randomUUID()}`;
   localStorage.setItem("almia.user", userId);
   const tokenMatch = /token=([^&]+)/.exec(location.hash);
   if (tokenMatch) { sessionStorage.setItem("almia.token", decodeURIComponent(tokenMatch[1])); history.replaceState(null, "", "/"); }
   let thread = sessionStorage.getItem("almia.thread") || "";
 
-  function headers() {
-    const result = { "Content-Type": "application/json" };
+  function headers(json = true) {
+    const result = json ? { "Content-Type": "application/json" } : {};
     const token = sessionStorage.getItem("almia.token");
     if (token) result.Authorization = `Bearer ${token}`;
     return result;
   }
 
-  function bubble(kind) {
-    const element = document.createElement("div");
-    element.className = `message ${kind}`;
-    conversation.appendChild(element);
-    conversation.scrollTop = conversation.scrollHeight;
-    return element;
+  async function errorMessage(response) {
+    try { return (await response.json()).error.message; } catch (_) { return `Erreur ${response.status}`; }
   }
 
-  // Inline: **bold** and [n] citation markers; everything else is plain text.
-  function renderInline(parent, text, citations) {
-    const pattern = /\*\*([^*]+)\*\*|\[(\d{1,2})\]/g;
-    let last = 0;
-    for (const match of text.matchAll(pattern)) {
-      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
-      if (match[1] !== undefined) {
-        const strong = document.createElement("strong");
-        strong.textContent = match[1];
-        parent.appendChild(strong);
-      } else {
-        const citation = citations.find((c) => c.number === Number(match[2]));
-        if (citation) {
-          const button = document.createElement("button");
-          button.type = "button";
-          button.className = "citation";
-          button.textContent = match[2];
-          button.title = citation.title;
-          button.addEventListener("click", () => showSource(citation));
-          parent.appendChild(button);
-        } else {
-          parent.appendChild(document.createTextNode(match[0]));
-        }
+  // Server-Sent Events of /api/chat/stream: calls handlers[name](payload) for each event.
+  async function readEvents(response, handlers) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let boundary;
+      while ((boundary = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const name = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (name && data !== undefined && handlers[name]) handlers[name](JSON.parse(data));
       }
+    }
+  }
+
+  // -- text rendering: a safe Markdown subset -------------------------------------------
+
+  // **bold**, *italic* or _italic_, `code`, and [n] citation markers.
+  const INLINE = /\*\*(?=\S)([^*\n]+?)\*\*|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\p{L}\p{N}_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\p{L}\p{N}_])|`([^`\n]+)`|\s?\[(\d{1,2})\]/gu;
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ``final``: citations are known, so a marker without one is dropped (while streaming it
+  // stays as plain text until the reply says which sources exist).
+  function renderInline(parent, text, citations, final) {
+    let last = 0;
+    for (const match of text.matchAll(INLINE)) {
+      const before = text.slice(last, match.index);
       last = match.index + match[0].length;
+      const [, bold, star, underscore, code, number] = match;
+      const citation = number === undefined ? null : citations.find((c) => c.number === Number(number));
+      if (citation) {
+        renderCitation(parent, before, /^\s/.test(match[0]), citation);
+        continue;
+      }
+      parent.appendChild(document.createTextNode(before));
+      if (bold !== undefined) parent.appendChild(element("strong", "", bold));
+      else if (star !== undefined || underscore !== undefined) parent.appendChild(element("em", "", star ?? underscore));
+      else if (code !== undefined) parent.appendChild(element("code", "", code));
+      else if (!final) parent.appendChild(document.createTextNode(match[0]));
     }
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function renderText(element, text, citations) {
-    element.replaceChildren();
+  // A citation button kept on the same line as the word before it.
+  function renderCitation(parent, before, spaced, citation) {
+    const word = /\S*$/.exec(before)[0];
+    parent.appendChild(document.createTextNode(before.slice(0, before.length - word.length)));
+    const group = element("span", "cited", word + (spaced ? "\u00a0" : ""));
+    const button = element("button", "citation", String(citation.number));
+    button.type = "button";
+    button.title = label(citation);
+    button.setAttribute("aria-label", `Source ${citation.number} : ${label(citation)}`);
+    button.addEventListener("click", () => showSource(citation));
+    group.appendChild(button);
+    parent.appendChild(group);
+  }
+
+  function renderText(target, text, citations = [], final = true) {
+    target.replaceChildren();
     for (const line of text.split("\n")) {
-      const div = document.createElement("div");
-      const heading = /^\*\*([^*]+)\*\*$/.exec(line.trim());
-      if (heading) { div.className = "heading"; div.textContent = heading[1]; }
-      else { div.className = "line"; renderInline(div, line, citations); }
-      element.appendChild(div);
+      const heading = /^\s*(?:#{1,6}\s+(.+?)\s*#*|\*\*([^*]+)\*\*:?)\s*$/.exec(line);
+      const bullet = /^(\s*)(?:[-*•]|(\d{1,3})[.)])\s+(.*)$/.exec(line);
+      let div;
+      if (!line.trim()) div = element("div", "gap");
+      else if (heading) div = element("div", "heading", heading[1] ?? heading[2]);
+      else if (bullet) {
+        div = element("div", bullet[1].length >= 2 ? "item nested" : "item");
+        div.dataset.marker = bullet[2] ? `${bullet[2]}.` : "•";
+        renderInline(div, bullet[3], citations, final);
+      } else {
+        div = element("div", "line");
+        renderInline(div, line, citations, final);
+      }
+      target.appendChild(div);
     }
   }
 
-  function describe(citation) {
-    const parts = [citation.document];
-    if (citation.section) parts.push(citation.section);
-    if (citation.page) parts.push(`page ${citation.page}`);
+  // -- citations ---------------------------------------------------------------------------
+
+  // The section's heading path without the document title it usually starts with.
+  function sectionOf(citation) {
+    const parts = (citation.section || "").split(/\s+>\s+/).map((p) => p.trim()).filter(Boolean);
+    return parts.filter((part, index) => !(index === 0 && part === citation.title)).join(" › ");
+  }
+
+  function label(citation) {
+    const parts = [citation.title || citation.document];
+    const section = sectionOf(citation);
+    if (section) parts.push(section);
+    if (citation.page) parts.push(`p. ${citation.page}`);
     return parts.join(" — ");
   }
 
   function showSource(citation) {
-    document.getElementById("source-title").textContent = `[${citation.number}] ${citation.title}`;
-    document.getElementById("source-meta").textContent = describe(citation);
+    document.getElementById("source-title").textContent = `[${citation.number}] ${citation.title || citation.document}`;
+    const where = [citation.document, sectionOf(citation), citation.page ? `page ${citation.page}` : ""];
+    document.getElementById("source-meta").textContent = where.filter(Boolean).join(" — ");
     document.getElementById("source-text").textContent = citation.passage;
     source.hidden = false;
+    document.getElementById("close-source").focus();
   }
 
-  function renderSources(element, citations) {
+  function renderSources(target, citations) {
     if (!citations.length) return;
-    const list = document.createElement("ol");
-    list.className = "sources";
+    const list = element("ol", "sources");
     for (const citation of citations) {
-      const item = document.createElement("li");
+      const item = element("li");
       item.value = citation.number;
-      const button = document.createElement("button");
+      const button = element("button", "source-link", label(citation));
       button.type = "button";
-      button.className = "source-link";
-      button.textContent = `${citation.title} (${describe(citation)})`;
       button.addEventListener("click", () => showSource(citation));
       item.appendChild(button);
       list.appendChild(item);
     }
-    element.appendChild(list);
+    target.appendChild(list);
   }
 
-  function renderFeedback(element, reply) {
-    if (!reply.turn_id || reply.kind === "error") return;
-    const box = document.createElement("div");
-    box.className = "feedback meta";
-    for (const [label, value, title] of [["👍 Utile", 1, "Réponse utile"], ["👎 À revoir", -1, "Réponse à améliorer"]]) {
-      const button = document.createElement("button");
+  // -- replies -------------------------------------------------------------------------------
+
+  function bubble(kind) {
+    const node = element("div", `message ${kind}`);
+    conversation.appendChild(node);
+    conversation.scrollTop = conversation.scrollHeight;
+    return node;
+  }
+
+  // 👍/👎 only under real answers (not under « je ne sais pas », errors or notices).
+  function renderFeedback(target, reply) {
+    if (!reply.turn_id || reply.kind !== "answer") return;
+    const box = element("div", "feedback meta");
+    for (const [text, value, title] of [["👍 Utile", 1, "Réponse utile"], ["👎 À revoir", -1, "Réponse à améliorer"]]) {
+      const button = element("button", "", text);
       button.type = "button";
-      button.textContent = label;
       button.title = title;
       button.setAttribute("aria-pressed", "false");
       button.addEventListener("click", async () => {
@@ -124,131 +188,132 @@
       });
       box.appendChild(button);
     }
-    element.appendChild(box);
+    target.appendChild(box);
   }
 
-  function renderReply(element, reply) {
-    element.classList.toggle("error", reply.kind === "error");
-    const body = document.createElement("div");
-    body.className = "body";
-    renderText(body, reply.text, reply.citations);
-    element.replaceChildren(body);
-    renderSources(element, reply.citations);
-    if (reply.model) {
-      const meta = document.createElement("div");
-      meta.className = "meta";
-      meta.textContent = `Modèle : ${reply.model}`;
-      element.appendChild(meta);
-    }
-    renderFeedback(element, reply);
-    if (reply.form) renderForm(element, reply.form);
-    element.dataset.done = "true";
+  // The usage charter asks to reply « J'accepte »: offer it as a button.
+  const CHARTER_PROMPT = /« J'accepte »|“I accept”/;
+
+  function renderCharterAccept(target, reply) {
+    if (reply.skill !== "charter" || !CHARTER_PROMPT.test(reply.text)) return;
+    const words = reply.locale === "en" ? "I accept" : "J'accepte";
+    const button = element("button", "accept", words);
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      await submit(words);
+    });
+    target.appendChild(button);
+  }
+
+  function renderReply(target, reply) {
+    target.classList.toggle("error", reply.kind === "error");
+    target.classList.toggle("info", reply.kind === "info");
+    const body = element("div", "body");
+    renderText(body, reply.text, reply.citations || []);
+    target.replaceChildren(body);
+    renderSources(target, reply.citations || []);
+    renderCharterAccept(target, reply);
+    if (reply.model) target.appendChild(element("div", "meta", `Modèle : ${reply.model}`));
+    renderFeedback(target, reply);
+    if (reply.form) renderForm(target, reply.form);
+    target.dataset.done = "true";
   }
 
   // A template's missing variables: one field per variable, then the filled command is sent.
   function quote(value) { return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`; }
 
-  function renderForm(element, spec) {
-    const box = document.createElement("form");
-    box.className = "template-form";
+  function renderForm(target, spec) {
+    const box = element("form", "template-form");
     const fields = [];
     for (const variable of spec.variables) {
-      const label = document.createElement("label");
-      label.textContent = variable.required ? `${variable.name} *` : variable.name;
+      const labelNode = element("label", "", variable.required ? `${variable.name} *` : variable.name);
       let input;
       if (variable.type === "choice") {
-        input = document.createElement("select");
+        input = element("select");
         for (const choice of variable.choices) {
-          const option = document.createElement("option");
-          option.value = choice; option.textContent = choice;
+          const option = element("option", "", choice);
+          option.value = choice;
           input.appendChild(option);
         }
       } else if (variable.type === "number") {
-        input = document.createElement("input");
+        input = element("input");
         input.type = "text"; input.inputMode = "decimal";
       } else {
-        input = document.createElement("textarea");
+        input = element("textarea");
         input.rows = 2;
       }
       input.name = variable.name;
       input.required = variable.required;
       if (spec.values[variable.name] !== undefined) input.value = spec.values[variable.name];
       else if (variable.default !== null && variable.type !== "choice") input.value = variable.default;
-      label.appendChild(input);
-      box.appendChild(label);
+      labelNode.appendChild(input);
+      box.appendChild(labelNode);
       fields.push(input);
     }
-    const submit = document.createElement("button");
-    submit.type = "submit";
-    submit.textContent = "Lancer le modèle";
-    box.appendChild(submit);
+    const run = element("button", "", "Lancer le modèle");
+    run.type = "submit";
+    box.appendChild(run);
     box.addEventListener("submit", async (event) => {
       event.preventDefault();
       const parts = fields.filter((f) => f.value !== "").map((f) => `${f.name}=${quote(f.value)}`);
-      submit.disabled = true;
-      await ask(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`);
+      run.disabled = true;
+      await submit(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`);
     });
-    element.appendChild(box);
+    target.appendChild(box);
   }
 
-  async function ask(text) {
-    renderText(bubble("user"), text, []);
+  // -- sending ---------------------------------------------------------------------------
+
+  // One question and its streamed answer. ``extra`` joins the request body (e.g. attachments).
+  async function ask(text, extra = {}) {
+    bubble("user").textContent = text;  // what the person typed, as typed
     const answer = bubble("assistant");
-    const progress = document.createElement("div");
-    progress.className = "progress";
-    progress.textContent = "…";
-    answer.appendChild(progress);
-    let streamed = "";
+    answer.appendChild(element("div", "progress", "…"));
     const response = await fetch("/api/chat/stream", {
       method: "POST", headers: headers(),
-      body: JSON.stringify({ text, user: userId, thread: thread || null }),
+      body: JSON.stringify({ text, user: userId, thread: thread || null, ...extra }),
     });
     if (!response.ok || !response.body) {
-      let message = `Erreur ${response.status}`;
-      try { message = (await response.json()).error.message; } catch (_) { /* keep the status */ }
-      renderReply(answer, { text: message, kind: "error", citations: [] });
+      renderReply(answer, { text: await errorMessage(response), kind: "error", citations: [] });
       return;
     }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let boundary;
-      while ((boundary = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        const name = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (!name || data === undefined) continue;
-        const payload = JSON.parse(data);
-        if (name === "thread") { thread = payload.thread; sessionStorage.setItem("almia.thread", thread); }
-        else if (name === "progress") { progress.textContent = payload.text; }
-        else if (name === "delta") {
-          streamed += payload.text;
-          renderText(answer, streamed, []);
-        } else if (name === "reply") { renderReply(answer, payload); }
-      }
-    }
+    let streamed = "";
+    await readEvents(response, {
+      thread: (payload) => { thread = payload.thread; sessionStorage.setItem("almia.thread", thread); },
+      progress: (payload) => {
+        const progress = answer.querySelector(".progress") || answer.appendChild(element("div", "progress"));
+        progress.textContent = payload.text;
+      },
+      delta: (payload) => { streamed += payload.text; renderText(answer, streamed, [], false); },
+      reply: (payload) => renderReply(answer, payload),
+    });
     conversation.scrollTop = conversation.scrollHeight;
   }
+
+  // Sends while the composer is locked; a failure shows as an error bubble.
+  async function submit(text, extra = {}) {
+    send.disabled = true;
+    try { await ask(text, extra); }
+    catch (error) { renderReply(bubble("assistant"), { text: "Connexion impossible avec Almia. Réessayez.", kind: "error", citations: [] }); }
+    finally { send.disabled = false; question.focus(); }
+  }
+
+  // -- composer wiring ------------------------------------------------------------------
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = question.value;
-    if (!text.trim()) return;
+    if (!text.trim() || send.disabled) return;
     question.value = "";
-    send.disabled = true;
-    try { await ask(text); }
-    catch (error) { renderReply(bubble("assistant"), { text: "Connexion impossible avec Almia. Réessayez.", kind: "error", citations: [] }); }
-    finally { send.disabled = false; question.focus(); }
+    await submit(text);
   });
   question.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
   document.getElementById("close-source").addEventListener("click", () => { source.hidden = true; });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") source.hidden = true; });
   document.getElementById("new-thread").addEventListener("click", () => {
-    thread = ""; sessionStorage.removeItem("almia.thread"); conversation.replaceChildren();
+    thread = ""; sessionStorage.removeItem("almia.thread"); conversation.replaceChildren(); source.hidden = true;
   });
 })();

@@ -1,65 +1,149 @@
-"""End to end, as a person would: headless Chromium on the chat page, real knowledge base.
+"""End to end, as a person would: headless Chromium on the chat page.
 
 Uses Debian's chromium through Playwright's ``executable_path`` (no browser download).
-The screenshot lands in ``tests/artifacts/web_chat.png``.
+Screenshots (desktop 1280×800, phone 390×844) land in ``tests/artifacts/``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import build_app
-from bot.settings import Settings
-from knowledge import KnowledgeBase
+from bot.settings import Settings, load_settings
+from knowledge import KnowledgeBase, Passage
+from tests.conftest import FakeSearch
+from tests.fakes.model_server import FakeModelServer, write_policy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = Path(__file__).resolve().parents[2] / "knowledge" / "samples"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
                        reason="Debian chromium is not installed (CI installs it)"),
+    # litellm reads a deprecated pydantic attribute while streaming (intermittently)
+    pytest.mark.filterwarnings("ignore:Accessing the 'model_:DeprecationWarning"),
 ]
 
 
-async def test_ask_a_question_and_open_a_citation(settings: Settings) -> None:
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
-    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield launched
+        await launched.close()
+
+
+async def _ask(page: Any, text: str, answers_before: int) -> Any:
+    await page.fill("#question", text)
+    await page.click("#send")
+    answer = page.locator(".message.assistant[data-done='true']").nth(answers_before)
+    await answer.wait_for(timeout=60_000)
+    return answer
+
+
+async def test_charter_then_the_first_question_answered_with_sources(
+        settings: Settings, browser: Any) -> None:
+    charter_on = load_settings(data_dir=settings.data_dir, _env_file=None,
+                               charter={"enabled": True, "version": "2026-11"})
+    knowledge = KnowledgeBase.open(charter_on.data_dir / "knowledge", charter_on.knowledge)
     report = await knowledge.ingest([SAMPLES], "documents-exemple", company_wide=True)
     assert not report.failed
-    server = TestServer(build_app(settings, knowledge=knowledge), host="127.0.0.1")
+    server = TestServer(build_app(charter_on, knowledge=knowledge), host="127.0.0.1")
     await server.start_server()
+    ARTIFACTS.mkdir(exist_ok=True)
     try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update",
-                      "--disable-sync"],
-            )
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            context = await browser.new_context(viewport=viewport)
+            page = await context.new_page()
             await page.goto(f"http://127.0.0.1:{server.port}/")
-            await page.fill("#question", "Dans quel délai faut-il déclarer un dégât des eaux ?")
-            await page.click("#send")
-            answer = page.locator(".message.assistant[data-done='true']")
+            charter = await _ask(page, "Dans quel délai faut-il déclarer un dégât des eaux ?", 0)
+            assert "Charte d'utilisation" in await charter.inner_text()
+            assert await charter.locator(".feedback").count() == 0
+            await page.screenshot(path=str(ARTIFACTS / f"web_chat_{name}_charter.png"))
+            await charter.locator("button.accept").click()
+            answer = page.locator(".message.assistant[data-done='true']").nth(1)
             await answer.wait_for(timeout=60_000)
             text = await answer.inner_text()
-            assert "D'après les documents" in text
-            await page.locator(".message.assistant .citation").first.click()
-            source = page.locator("#source")
-            await source.wait_for(state="visible")
+            assert "acceptée" in text and "D'après les documents" in text  # first question
+            await answer.locator(".citation").first.click()
+            await page.locator("#source").wait_for(state="visible")
             assert (await page.locator("#source-text").inner_text()).strip()
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "web_chat.png"), full_page=True)
-            await page.locator(".feedback button").first.click()
+            await page.screenshot(path=str(ARTIFACTS / f"web_chat_{name}_answer.png"))
+            await page.locator("#close-source").click()
+            unknown = await _ask(page, "Quelle est la recette de la tarte tatin ?", 2)
+            assert "Je ne sais pas" in await unknown.inner_text()
+            assert await unknown.locator(".feedback").count() == 0  # no 👍/👎 under it
+            await answer.locator(".feedback button").first.click()
             await page.wait_for_selector(".feedback button[aria-pressed='true']")
-            await browser.close()
+            await context.close()
     finally:
         await server.close()
+        knowledge.close()
+
+
+ANSWER = ("Le délai est de _cinq jours ouvrés_ [1], sauf *vol* [2] et [7].\n\n"
+          "- première étape : déclarer [1]\n- seconde : `SINISTRA`")
+
+
+def _passage(number: int, section: str) -> Passage:
+    return Passage(chunk_id=f"c{number}", document="guide-sinistres-habitation.md",
+                   path="/docs/guide.md", title="Guide des sinistres habitation",
+                   section=section, page=None, url=None,
+                   text=f"Passage {number} du guide sur les dégâts des eaux.", score=0.9,
+                   collection="tests", data_class="internal")
+
+
+async def test_rendering_italic_markers_labels_and_phone_header(
+        tmp_path: Path, browser: Any) -> None:
+    async with FakeModelServer(responder=lambda _body: ANSWER) as model:
+        settings = load_settings(data_dir=tmp_path / "data", _env_file=None,
+                                 policy_file=write_policy(tmp_path / "policy.yaml", model.url))
+        search = FakeSearch([
+            _passage(1, "Guide des sinistres habitation > Déclaration"),
+            _passage(2, "Guide des sinistres habitation > Déclaration > Vol"),
+        ])
+        server = TestServer(build_app(settings, knowledge=search),  # type: ignore[arg-type]
+                            host="127.0.0.1")
+        await server.start_server()
+        try:
+            context = await browser.new_context(viewport=PHONE)
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{server.port}/")
+            header = await page.locator("header").bounding_box()
+            assert header is not None and header["height"] < 60  # one line at 390 px
+            answer = await _ask(page, "Quel délai pour un dégât des eaux ?", 0)
+            assert await answer.locator("em").all_inner_texts() == ["cinq jours ouvrés", "vol"]
+            assert await answer.locator("code").inner_text() == "SINISTRA"
+            body = await answer.locator(".body").inner_text()
+            assert "_" not in body and "[7]" not in body and "[" not in body
+            assert await answer.locator(".body .citation").all_inner_texts() == ["1", "2", "1"]
+            labels = await answer.locator(".sources button").all_inner_texts()
+            assert labels == ["Guide des sinistres habitation — Déclaration",
+                              "Guide des sinistres habitation — Déclaration › Vol"]
+            assert await answer.locator(".feedback button").count() == 2  # a real answer
+            icon = await page.evaluate(
+                "fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+            assert icon[0] == 200
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "web_chat_phone_rendering.png"))
+            await context.close()
+        finally:
+            await server.close()
