@@ -33,6 +33,8 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 audit_app = typer.Typer(help="The append-only audit trail (governance).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -58,6 +60,31 @@ def _open_knowledge() -> KnowledgeBase:
     settings = _settings()
     return KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
                               chroma_url=settings.chroma_url)
+
+
+@jobs_app.command("probe")
+def jobs_probe(
+    steps: Annotated[int, typer.Option(help="Steps of the probe job.")] = 10,
+    step_seconds: Annotated[float, typer.Option(help="Seconds per step.")] = 0.5,
+    wait: Annotated[bool, typer.Option(help="Wait for the result.")] = True,
+) -> None:
+    """Queue a probe job: checks that workers take, checkpoint and finish jobs."""
+    import asyncio
+
+    from bot.cli_worker import WorkerNotConfigured, run_probe
+
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    try:
+        job = asyncio.run(run_probe(settings, steps=steps, step_seconds=step_seconds,
+                                    wait=wait))
+    except WorkerNotConfigured as error:
+        Console(stderr=True).print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    text = job.result.text if job.result is not None else ""
+    Console().print(f"job {job.id}: {job.state.value} {text}".rstrip())
+    if wait and job.state.value != "succeeded":
+        raise typer.Exit(1)
 
 
 @app.command()

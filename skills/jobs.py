@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from types import MappingProxyType
 
 from bot.i18n import Text
-from bot.jobs.model import JobState, JobView
+from bot.jobs.model import JobContext, JobResult, JobState, JobTask, JobView
 from bot.messages import Locale, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 
@@ -33,6 +35,10 @@ _ALREADY = Text("La tâche {id} est déjà {state} : rien à annuler.",
                 "Job {id} is already {state}: nothing to cancel.")
 _USAGE = Text("Usage : `/almia jobs` ou `/almia jobs cancel ID`.",
               "Usage: `/almia jobs` or `/almia jobs cancel ID`.")
+_PROBE_STEP = Text("étape {done}/{steps}", "step {done}/{steps}")
+_PROBE_DONE = Text(
+    "Sonde terminée : {steps} étapes, {attempts} tentative(s), reprise à l'étape {start}.",
+    "Probe finished: {steps} steps, {attempts} attempt(s), resumed at step {start}.")
 SHORT_ID = 8
 
 
@@ -46,6 +52,28 @@ def describe(job: JobView, locale: Locale) -> str:
     return line
 
 
+class ProbeTask:
+    """A health check of the job pipeline: N timed steps with a checkpoint after each.
+
+    Operators run it (``almia jobs probe``) to see that workers take jobs, report progress,
+    survive a restart (the probe resumes from its last step) and deliver results.
+    """
+
+    async def run(self, context: JobContext) -> JobResult:
+        """Count the steps, resuming after the last one saved."""
+        job = context.job
+        steps = max(1, min(int(job.params.get("steps", 5)), 10_000))
+        pause = max(0.0, min(float(job.params.get("step_seconds", 0.5)), 60.0))
+        start = int((job.checkpoint or {}).get("done", 0))
+        locale = job.reply_to.locale
+        for done in range(start, steps):
+            await context.progress(done / steps, _PROBE_STEP(locale, done=done, steps=steps))
+            await asyncio.sleep(pause)
+            await context.checkpoint({"done": done + 1, "resumed_at": start})
+        text = _PROBE_DONE(locale, steps=steps, attempts=job.attempts, start=start)
+        return JobResult(text, kind="info")
+
+
 class JobsSkill:
     """Lists and cancels the sender's jobs."""
 
@@ -56,6 +84,7 @@ class JobsSkill:
                        "cancels one.")
     commands = ("jobs", "taches")
     model_roles: tuple[str, ...] = ()
+    job_tasks: Mapping[str, JobTask] = MappingProxyType({"probe": ProbeTask()})
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """List, or cancel the job named by its id (or the first characters of it)."""
