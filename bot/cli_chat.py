@@ -8,6 +8,7 @@ Log records go to a file in the data dir, never between the lines of the convers
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import importlib
 import logging
@@ -141,25 +142,73 @@ async def show_reply(events: AsyncIterable[ReplyEvent], console: Console) -> Non
         console.line()  # a terminal's live view ends its own line
 
 
-async def read_terminal_line(prompt: str = "> ") -> str | None:
-    """A line from standard input, read on a daemon thread so that Ctrl-C never waits on it."""
-    loop = asyncio.get_running_loop()
-    line: asyncio.Future[str | None] = loop.create_future()
+class StdinLines:
+    """The lines typed on standard input, one per call (None at the end of input).
 
-    def deliver(value: str | None) -> None:
-        if not line.done():
-            line.set_result(value)
+    A terminal gets ``input()`` (line editing, history); a pipe or a file is read from its
+    file descriptor. Either way reading happens on a daemon thread that holds no lock of
+    Python's I/O objects, so Ctrl-C ends the conversation at once and the process exits
+    cleanly even while a read is pending.
+    """
 
-    def read() -> None:
+    def __init__(self, prompt: str = "> ") -> None:
+        self._prompt = prompt
+        self._piped: asyncio.Queue[str | None] | None = None
+
+    async def __call__(self) -> str | None:
+        loop = asyncio.get_running_loop()
+        if _interactive():  # else input() would read through sys.stdin's buffer and its lock
+            line: asyncio.Future[str | None] = loop.create_future()
+            threading.Thread(target=self._read_terminal, args=(loop, line), daemon=True,
+                             name="almia-chat-input").start()
+            return await line
+        if self._piped is None:
+            self._piped = asyncio.Queue()
+            threading.Thread(target=_read_descriptor, daemon=True, name="almia-chat-input",
+                             args=(loop, self._piped, sys.stdin.fileno())).start()
+        sys.stdout.write(self._prompt)
+        sys.stdout.flush()
+        return await self._piped.get()
+
+    def _read_terminal(self, loop: asyncio.AbstractEventLoop,
+                       line: asyncio.Future[str | None]) -> None:
         try:
-            value: str | None = input(prompt)
+            value: str | None = input(self._prompt)
         except (EOFError, OSError, ValueError):  # end of input, closed stream
             value = None
-        with contextlib.suppress(RuntimeError):  # the conversation already ended
-            loop.call_soon_threadsafe(deliver, value)
 
-    threading.Thread(target=read, name="almia-chat-input", daemon=True).start()
-    return await line
+        def deliver() -> None:
+            if not line.done():
+                line.set_result(value)
+
+        with contextlib.suppress(RuntimeError):  # the conversation already ended
+            loop.call_soon_threadsafe(deliver)
+
+
+def _interactive() -> bool:
+    """Both ends on a terminal: ``input()`` then edits lines itself (GNU readline)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _read_descriptor(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None],
+                     descriptor: int) -> None:
+    """Queue each line read from ``descriptor``, then None (runs on a daemon thread)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+
+    def put(line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the conversation already ended
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+
+    with contextlib.suppress(OSError):
+        while chunk := os.read(descriptor, 65536):
+            *complete, pending = (pending + decoder.decode(chunk)).split("\n")
+            for line in complete:
+                put(line.removesuffix("\r"))
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        put(pending)
+    put(None)
 
 
 async def run_chat(runtime: Runtime, *, user: str, space: str, read_line: LineReader,
@@ -176,6 +225,9 @@ async def run_chat(runtime: Runtime, *, user: str, space: str, read_line: LineRe
         message = Message(text=text, user=User(id=f"cli:{user}"), space=Space(id=space),
                           channel=Channel.CLI, thread_id=thread)
         await show_reply(runtime.assistant.respond(message), console)
+    else:
+        if console.is_terminal:
+            console.line()  # after Ctrl-D, the shell prompt gets a line of its own
 
 
 def log_to_file(data_dir: Path) -> Path:
@@ -203,7 +255,7 @@ def chat_command(settings: Settings, *, user: str, space: str) -> None:
 
     log_file = log_to_file(settings.data_dir)
     size_before = log_file.stat().st_size
-    if sys.stdin.isatty():  # line editing and history for input()
+    if _interactive():  # line editing and history for input()
         with contextlib.suppress(ImportError):
             importlib.import_module("readline")
 
@@ -211,7 +263,7 @@ def chat_command(settings: Settings, *, user: str, space: str) -> None:
         runtime = build_runtime(settings)
         await runtime.start()
         try:
-            await run_chat(runtime, user=user, space=space, read_line=read_terminal_line,
+            await run_chat(runtime, user=user, space=space, read_line=StdinLines(),
                            console=Console())
         finally:
             await runtime.close()

@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -189,6 +190,24 @@ async def test_chat_process_writes_warnings_to_a_log_file_not_the_terminal(
     assert "WARNING bot.llm" in logged and "3 mars" not in logged
     assert log_file.stat().st_mode & 0o777 == 0o600
     assert log_file.parent.stat().st_mode & 0o777 == 0o700
+
+
+async def test_chat_process_stops_on_ctrl_c_while_waiting_for_a_line(data_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "chat", cwd=tmp_path,
+        env=_chat_environment(data_dir, ALMIA_CHARTER__ENABLED="false"),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    seen = b""
+    while b"> " not in seen:  # the banner, then the prompt: a line is awaited
+        chunk = await asyncio.wait_for(process.stdout.read(100), timeout=600)
+        assert chunk, seen
+        seen += chunk
+    process.send_signal(signal.SIGINT)  # stdin stays open: nothing else ends the read
+    code = await asyncio.wait_for(process.wait(), timeout=600)
+    assert code == 130
 
 
 async def _events(*events: ReplyEvent) -> AsyncIterator[ReplyEvent]:
