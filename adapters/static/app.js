@@ -2,7 +2,8 @@
 // nothing coming from the server is ever parsed as HTML.
 //
 // Sections: state and API calls · text rendering (Markdown subset, citations) · replies
-// (sources, feedback, charter acceptance, template forms) · sending · composer wiring.
+// (sources, feedback, charter acceptance, template forms) · jobs · files · sending ·
+// composer wiring.
 "use strict";
 
 (() => {
@@ -217,6 +218,7 @@
     if (reply.model) target.appendChild(element("div", "meta", `Modèle : ${reply.model}`));
     renderFeedback(target, reply);
     if (reply.form) renderForm(target, reply.form);
+    if (reply.job_id) followJob(target, reply.job_id);
     target.dataset.done = "true";
   }
 
@@ -263,11 +265,149 @@
     target.appendChild(box);
   }
 
+  // -- jobs: a progress panel fed by /api/jobs/<id>/events, then the result and its files --
+
+  const STATES = { queued: "en attente", running: "en cours", succeeded: "terminée", failed: "échouée",
+    cancelled: "annulée", timed_out: "arrêtée (durée dépassée)" };
+
+  function followJob(target, jobId) {
+    const panel = element("div", "job");
+    const title = element("div", "job-title", "Tâche en attente…");
+    const bar = element("progress");
+    bar.max = 1; bar.value = 0;
+    const status = element("div", "meta");
+    const cancel = element("button", "job-cancel", "Annuler");
+    cancel.type = "button";
+    cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      await fetch(`/api/jobs/${jobId}/cancel?user=${encodeURIComponent(userId)}`, { method: "POST", headers: headers() });
+    });
+    panel.append(title, bar, status, cancel);
+    target.appendChild(panel);
+    const show = (job) => {
+      title.textContent = `${job.title || job.skill} — ${STATES[job.state] || job.state}`;
+      bar.value = job.progress;
+      status.textContent = job.status || "";
+    };
+    const finish = (job) => {
+      show(job);
+      bar.remove(); cancel.remove();
+      panel.classList.add(job.state === "succeeded" ? "done" : "failed");
+      if (job.result) {
+        const body = element("div", "body");
+        renderText(body, job.result.text);
+        panel.appendChild(body);
+      }
+      const files = job.artefacts || [];
+      if (files.length) {
+        const list = element("ul", "artefacts");
+        for (const file of files) {
+          const item = element("li");
+          const link = element("a", "", file.name);
+          link.href = file.url;
+          link.download = file.name;
+          item.append(link, element("span", "meta", ` (${sizeText(file.size)})`));
+          list.appendChild(item);
+        }
+        panel.appendChild(list);
+      }
+    };
+    (async () => {
+      for (let attempt = 0; attempt < 30; attempt++) {
+        try {
+          const response = await fetch(`/api/jobs/${jobId}/events?user=${encodeURIComponent(userId)}`, { headers: headers(false) });
+          if (!response.ok) { status.textContent = await errorMessage(response); return; }
+          let ended = false;
+          await readEvents(response, { progress: show, done: (job) => { ended = true; finish(job); } });
+          if (ended) return;
+        } catch (_) { /* connection lost: follow again below */ }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    })();
+  }
+
+  // -- files: picked or dropped, uploaded at once, sent with the next message -------------
+
+  const attachments = document.getElementById("attachments");
+  const fileInput = document.getElementById("file-input");
+  const drop = document.getElementById("drop");
+  let pending = [];  // [{id, name}] accepted uploads waiting for the next message
+
+  function sizeText(size) {
+    return size >= 1048576 ? `${(size / 1048576).toFixed(1).replace(".", ",")} Mo` : `${Math.max(1, Math.round(size / 1024))} Ko`;
+  }
+
+  function showAttachments() {
+    attachments.hidden = pending.length === 0 && !attachments.querySelector(".uploading, .refused");
+  }
+
+  function chip(name) {
+    const item = element("li", "uploading");
+    const label = element("span", "", `${name} — envoi…`);
+    const remove = element("button", "", "×");
+    remove.type = "button";
+    remove.title = `Retirer ${name}`;
+    item.append(label, remove);
+    attachments.appendChild(item);
+    attachments.hidden = false;
+    return { item, label, remove };
+  }
+
+  async function upload(files) {
+    if (!files.length) return;
+    const chips = Array.from(files, (file) => chip(file.name));
+    const body = new FormData();
+    for (const file of files) body.append("file", file, file.name);
+    send.disabled = true;
+    try {
+      const response = await fetch(`/api/files?user=${encodeURIComponent(userId)}`, { method: "POST", headers: headers(false), body });
+      if (!response.ok) {
+        const message = await errorMessage(response);
+        for (const { item, label, remove } of chips) {
+          item.className = "refused"; label.textContent = message;
+          remove.onclick = () => { item.remove(); showAttachments(); };
+        }
+        return;
+      }
+      const accepted = (await response.json()).files;
+      accepted.forEach((file, index) => {
+        const { item, label, remove } = chips[index];
+        item.className = "ready";
+        label.textContent = `📎 ${file.name} (${sizeText(file.size)})`;
+        pending.push({ id: file.id, name: file.name });
+        remove.onclick = () => { pending = pending.filter((p) => p.id !== file.id); item.remove(); showAttachments(); };
+      });
+    } catch (_) {
+      for (const { item, label } of chips) { item.className = "refused"; label.textContent = "Envoi impossible : réessayez."; }
+    } finally {
+      send.disabled = false;
+      showAttachments();
+    }
+  }
+
+  fileInput.addEventListener("change", async () => { await upload(Array.from(fileInput.files)); fileInput.value = ""; });
+  let dragDepth = 0;
+  document.addEventListener("dragenter", (event) => {
+    if (!event.dataTransfer?.types.includes("Files")) return;
+    dragDepth += 1; drop.hidden = false;
+  });
+  document.addEventListener("dragleave", () => { dragDepth = Math.max(0, dragDepth - 1); if (!dragDepth) drop.hidden = true; });
+  document.addEventListener("dragover", (event) => { if (event.dataTransfer?.types.includes("Files")) event.preventDefault(); });
+  document.addEventListener("drop", async (event) => {
+    if (!event.dataTransfer?.files.length) return;
+    event.preventDefault();
+    dragDepth = 0; drop.hidden = true;
+    await upload(Array.from(event.dataTransfer.files));
+  });
+
   // -- sending ---------------------------------------------------------------------------
 
   // One question and its streamed answer. ``extra`` joins the request body (e.g. attachments).
   async function ask(text, extra = {}) {
-    bubble("user").textContent = text;  // what the person typed, as typed
+    const mine = bubble("user");
+    mine.textContent = text;  // what the person typed, as typed
+    for (const name of extra.names || []) mine.appendChild(element("div", "attached", `📎 ${name}`));
+    delete extra.names;
     const answer = bubble("assistant");
     answer.appendChild(element("div", "progress", "…"));
     const response = await fetch("/api/chat/stream", {
@@ -304,9 +444,13 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = question.value;
-    if (!text.trim() || send.disabled) return;
+    if ((!text.trim() && !pending.length) || send.disabled) return;
     question.value = "";
-    await submit(text);
+    const extra = pending.length ? { attachments: pending.map((p) => p.id), names: pending.map((p) => p.name) } : {};
+    pending = [];
+    attachments.replaceChildren();
+    showAttachments();
+    await submit(text, extra);
   });
   question.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }

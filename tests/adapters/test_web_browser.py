@@ -147,3 +147,51 @@ async def test_rendering_italic_markers_labels_and_phone_header(
             await context.close()
         finally:
             await server.close()
+
+
+async def test_files_uploaded_and_a_job_followed_to_its_end(
+        tmp_path: Path, browser: Any) -> None:
+    import yaml
+
+    from tests.knowledge.helpers import HashingEmbedder
+
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["user_roles"] = {"manager": ["web:chef"]}
+    policy_path = tmp_path / "policy.yaml"
+    policy_path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    settings = load_settings(data_dir=tmp_path / "data", policy_file=policy_path,
+                             _env_file=None, jobs={"progress_interval_seconds": 0.0})
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    note = tmp_path / "procedure-bris-de-glace.md"
+    note.write_text("# Bris de glace\n\nDéclaration sous cinq jours ouvrés.\n", encoding="utf-8")
+    fake = tmp_path / "faux.pdf"
+    fake.write_text("pas un PDF", encoding="utf-8")
+    server = TestServer(build_app(settings, knowledge=knowledge), host="127.0.0.1")
+    await server.start_server()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            context = await browser.new_context(viewport=viewport)
+            await context.add_init_script("localStorage.setItem('almia.user', 'chef')")
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{server.port}/")
+            await page.set_input_files("#file-input", [str(fake)])
+            refused = page.locator("#attachments li.refused")
+            await refused.wait_for(timeout=30_000)
+            assert "extension" in await refused.inner_text()
+            await refused.locator("button").click()
+            await page.set_input_files("#file-input", [str(note)])
+            await page.locator("#attachments li.ready").wait_for(timeout=30_000)
+            await page.screenshot(path=str(ARTIFACTS / f"web_files_{name}_attached.png"))
+            await page.fill("#question", "/almia docs add")
+            await page.click("#send")
+            done = page.locator(".job.done")
+            await done.wait_for(timeout=60_000)
+            assert "Documents de l'espace mis à jour" in await done.inner_text()
+            assert "📎 procedure-bris-de-glace.md" in await page.locator(
+                ".message.user").last.inner_text()
+            await page.screenshot(path=str(ARTIFACTS / f"web_files_{name}_job_done.png"))
+            await context.close()
+    finally:
+        await server.close()
