@@ -67,8 +67,8 @@ class FileChunk(Base):
 class JobRecord(Base):
     """A durable job: who asked, where to report, state, progress, checkpoint, result.
 
-    ``params``, ``checkpoint``, ``result``, ``progress_text`` and ``reply_to`` are sealed
-    with the owner's key. A worker owns a running job while ``lease_until`` is in the
+    ``params`` (with the thread and the channel's reference), ``checkpoint``, ``result``,
+    ``progress_text`` and ``notice`` are sealed with the owner's key. A worker owns a running job while ``lease_until`` is in the
     future; a job whose lease ran out (its worker died) is taken up again from its last
     checkpoint. ``delivered_at`` is set once the result reached the conversation.
     """
@@ -85,12 +85,11 @@ class JobRecord(Base):
     user_id: Mapped[str] = mapped_column(String(256))
     space_id: Mapped[str] = mapped_column(String(256))
     channel: Mapped[str] = mapped_column(String(16))
-    thread_id: Mapped[str] = mapped_column(Text)  # sealed
     locale: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16))
     progress: Mapped[float] = mapped_column(Float)
     progress_text: Mapped[str | None] = mapped_column(Text)
-    params: Mapped[str] = mapped_column(Text)
+    params: Mapped[str] = mapped_column(Text)  # title, parameters, thread, channel reference
     checkpoint: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(String(64))  # a short code, never content
@@ -99,7 +98,6 @@ class JobRecord(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reply_to: Mapped[str | None] = mapped_column(Text)
     notice: Mapped[str | None] = mapped_column(Text)  # channel handle of the progress message
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -58,19 +58,17 @@ class JobStore:
         job_id = uuid.uuid4().hex
         owner = reply_to.user_id
         now = self._clock()
+        # one sealed blob: each sealing looks up the owner's key in the database
+        sealed = await self._seal_json(owner, {
+            "title": spec.title, "params": dict(spec.params), "thread": reply_to.thread_id,
+            "reference": dict(reply_to.reference)}, job_id, "params")
         values = {
             "id": job_id, "skill": spec.skill, "task": spec.task, "user_id": owner,
             "space_id": reply_to.space_id, "channel": reply_to.channel,
-            "thread_id": await self._seal(owner, reply_to.thread_id, job_id, "thread"),
             "locale": reply_to.locale, "state": JobState.QUEUED.value, "progress": 0.0,
-            "progress_text": None,
-            "params": await self._seal_json(owner, {"title": spec.title,
-                                                    "params": dict(spec.params)},
-                                            job_id, "params"),
-            "checkpoint": None, "result": None, "error": None, "attempts": 0,
-            "max_attempts": max_attempts, "cancel_requested": False, "lease_owner": None,
-            "lease_until": None,
-            "reply_to": await self._seal_json(owner, dict(reply_to.reference), job_id, "reply"),
+            "progress_text": None, "params": sealed, "checkpoint": None, "result": None,
+            "error": None, "attempts": 0, "max_attempts": max_attempts,
+            "cancel_requested": False, "lease_owner": None, "lease_until": None,
             "notice": None, "created_at": now, "started_at": None, "finished_at": None,
             "deadline_at": None, "delivered_at": None, "delivery_until": None,
         }
@@ -311,8 +309,8 @@ class JobStore:
         job_id = row["id"]
         params = await self._open_json(owner, row["params"], job_id, "params") or {}
         result = await self._open_json(owner, row["result"], job_id, "result")
-        reference = await self._open_json(owner, row["reply_to"], job_id, "reply") or {}
-        thread = await self._open(owner, row["thread_id"], job_id, "thread") or ""
+        reference = params.get("reference") or {}
+        thread = params.get("thread") or ""
         return JobView(
             id=job_id, skill=row["skill"], task=row["task"], title=params.get("title", ""),
             user_id=owner,
