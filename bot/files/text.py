@@ -72,21 +72,20 @@ def _document_text(kind: FileKind, data: bytes) -> Iterator[str]:
 
 
 def _sheet_text(stream: IO[bytes]) -> Iterator[str]:
-    from openpyxl import load_workbook
+    """Rows of every sheet as « cell ; cell » lines (calamine: a Rust reader, ~4× openpyxl)."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     stream.seek(0)
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return
-    try:
-        for sheet in workbook.worksheets:
-            for row in sheet.iter_rows(values_only=True):
-                cells = [str(value) for value in row if value is not None]
+        workbook = CalamineWorkbook.from_filelike(stream)
+        for name in workbook.sheet_names:
+            for row in workbook.get_sheet_by_name(name).iter_rows():
+                cells = [str(value) for value in row if value not in ("", None)]
                 if cells:
                     yield " ; ".join(cells)
+    except (CalamineError, ValueError, OSError, zipfile.BadZipFile):
+        return
     finally:
-        workbook.close()
         stream.seek(0)
 
 
