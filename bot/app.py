@@ -147,10 +147,6 @@ def enabled_adapters(settings: Settings) -> list[AdapterFactory]:
         from adapters.teams import TeamsAdapter
 
         factories.append(TeamsAdapter)
-    if settings.files.enabled:
-        from adapters.web_files import FilesEndpoint
-
-        factories.append(FilesEndpoint)
     return factories
 
 
@@ -233,7 +229,12 @@ def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
     runner = JobRunner(job_store, files, tasks, runtime.reporters, settings.jobs, audit=audit,
                        link_for=lambda file_id, name: links.url(file_id, name, absolute=True))
     engine = build_engine(settings, runner, job_store)
-    service = JobService(job_store, engine, settings.jobs, runtime.store)
+    policy = runtime.policy
+    service = JobService(job_store, engine, settings.jobs, runtime.store,
+                         per_user=policy.max_active_jobs_per_user,
+                         per_skill={name: skill.max_active_jobs
+                                    for name, skill in policy.skills.items()
+                                    if skill.max_active_jobs is not None})
     service_box.append(service)
     runtime.files = files
     runtime.intake = FileIntake(files, settings.files, FileClassifier(settings.dlp),
@@ -265,6 +266,10 @@ def build_app(
     install_edge(app, settings.web)  # Host check, JSON errors, security headers
     app[RUNTIME] = runtime
     factories = enabled_adapters(settings) if adapter_factories is None else adapter_factories
+    if settings.files.enabled:  # signed downloads serve every channel; uploads the web API
+        from adapters.web_files import FilesEndpoint
+
+        factories = [*factories, FilesEndpoint]
     chosen = [factory(runtime) for factory in factories]
     runtime.adapters = chosen
     for adapter in chosen:

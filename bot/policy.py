@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.circuit import CircuitPolicy
 from bot.quotas import QuotaPolicy
 
 
@@ -118,6 +119,7 @@ class SkillPolicy(BaseModel):
 
     roles: dict[str, list[str]] = Field(default_factory=dict)
     allowed_user_roles: list[str] = Field(default_factory=lambda: ["employee"])
+    max_active_jobs: int | None = Field(default=None, ge=1)  # all users; else jobs settings
 
 
 class Policy(BaseModel):
@@ -130,6 +132,8 @@ class Policy(BaseModel):
     user_roles: dict[str, list[str]] = Field(default_factory=dict)  # role → user ids
     quotas: QuotaPolicy = QuotaPolicy()
     retention_days: int | None = Field(default=None, ge=1)  # conversation content kept N days
+    circuit_breaker: CircuitPolicy = CircuitPolicy()  # when to skip a model known down
+    max_active_jobs_per_user: int | None = Field(default=None, ge=1)  # else jobs settings
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:

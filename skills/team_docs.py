@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import hashlib
 import io
 import tempfile
@@ -19,7 +20,7 @@ from typing import Any
 
 from bot.files.intake import safe_name
 from bot.i18n import Text
-from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
+from bot.jobs.model import JobContext, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Reply, ReplyEvent
 from bot.roles import Role, RoleResolver
 from bot.skills import SkillError, SkillRequest
@@ -117,7 +118,13 @@ class IngestTask:
             done[file_id] = [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}" for o in outcomes]
             await context.checkpoint({"done": done})
         await context.progress(1.0, _PROGRESS(locale, done=total, total=total))
-        return _summary(done, locale)
+        result = _summary(done, locale)
+        lines = [line for outcomes in done.values() for line in outcomes]
+        if len(lines) > 1 or result.kind == "error":
+            report = await context.add_artefact(_REPORT_NAME(locale), "text/csv",
+                                                _report_csv(lines, locale))
+            result = JobResult(result.text, (report,), result.kind)
+        return result
 
     async def _ensure_collection(self, collection: str, space: str, title: str) -> None:
         known = {info.name for info in await self._knowledge.list_collections()}
@@ -148,10 +155,13 @@ def _unpack(data: bytes, target: Path) -> None:
     """Extract an archive that passed the intake checks (safe paths, bounded sizes)."""
     target.mkdir(parents=True)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            parts = [safe_name(part) for part in info.filename.split("/") if part]
+        entries = [info for info in archive.infolist() if not info.is_dir()]
+        paths = [[safe_name(part) for part in info.filename.split("/") if part]
+                 for info in entries]
+        tops = {parts[0] for parts in paths if len(parts) > 1}
+        if len(tops) == 1 and all(len(parts) > 1 for parts in paths):
+            paths = [parts[1:] for parts in paths]  # « dossier.zip » holding « dossier/… »
+        for info, parts in zip(entries, paths, strict=True):
             destination = target.joinpath(*parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(archive.read(info))
@@ -162,6 +172,31 @@ def _shown(path: str, root: Path) -> str:
         return Path(path).relative_to(root).as_posix()
     except ValueError:
         return path.rsplit("/", 1)[-1]
+
+
+_REPORT_NAME = Text("rapport-documents.csv", "documents-report.csv")
+_OUTCOMES = {
+    Outcome.ADDED: Text("ajouté", "added"), Outcome.UPDATED: Text("mis à jour", "updated"),
+    Outcome.UNCHANGED: Text("inchangé", "unchanged"), Outcome.FAILED: Text("échec", "failed"),
+    Outcome.SKIPPED: Text("ignoré", "skipped"),
+}
+_REPORT_HEADER = Text("document;résultat;message", "document;outcome;message")
+
+
+def _report_csv(lines: list[str], locale: Locale) -> bytes:
+    """One row per document (UTF-8 with BOM and « ; », as spreadsheets in France expect)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(_REPORT_HEADER(locale).split(";"))
+    for line in lines:
+        outcome, path, message = line.split("\x1f", 2)
+        writer.writerow([_neutral(path), _OUTCOMES[Outcome(outcome)](locale), _neutral(message)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _neutral(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (file names come from users)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _summary(done: Mapping[str, list[str]], locale: Locale) -> JobResult:
@@ -175,8 +210,7 @@ def _summary(done: Mapping[str, list[str]], locale: Locale) -> JobResult:
                 failures.append(_FAILED_LINE(locale, name=path, reason=message or outcome))
     ingested = counts[Outcome.ADDED] + counts[Outcome.UPDATED] + counts[Outcome.UNCHANGED]
     if not ingested:
-        raise JobFailed(Text(_NOTHING.fr + "\n" + "\n".join(failures),
-                             _NOTHING.en + "\n" + "\n".join(failures)))
+        return JobResult("\n".join([_NOTHING(locale), *failures]), kind="error")
     text = _DONE(locale, added=counts[Outcome.ADDED], updated=counts[Outcome.UPDATED],
                  unchanged=counts[Outcome.UNCHANGED],
                  failed=counts[Outcome.FAILED] + counts[Outcome.SKIPPED])

@@ -51,17 +51,23 @@ class ProcrastinateEngine:
         self._app = procrastinate.App(connector=connector)
         self._task = self._app.task(name=TASK_NAME, queue=settings.jobs.queue)(self._run)
         self._open = False
+        self._opening = asyncio.Lock()
 
     async def _run(self, job_id: str) -> None:
         await self._runner.run(job_id)
 
     async def start(self) -> None:
-        """Connect and make sure the queue's tables exist."""
-        if self._open:
-            return
-        await self._app.open_async()
-        self._open = True
-        await self._ensure_schema()
+        """Connect and make sure the queue's tables exist (once, whoever asks first)."""
+        async with self._opening:
+            if self._open:
+                return
+            await self._app.open_async()
+            try:
+                await self._ensure_schema()
+            except BaseException:
+                await self._app.close_async()
+                raise
+            self._open = True
 
     async def _ensure_schema(self) -> None:
         connector = self._app.connector

@@ -147,6 +147,8 @@ class JobRunner:
         try:
             async with asyncio.timeout(minutes * 60):
                 result = await work
+            if result.kind == "error":  # the task ran but could not do what was asked
+                return JobState.FAILED, result, "unsuccessful"
             return JobState.SUCCEEDED, result, None
         except (JobCancelled, asyncio.CancelledError):
             if lost.is_set():

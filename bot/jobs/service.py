@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import Text
@@ -49,11 +50,14 @@ class JobService:
     """Jobs for people: start within limits (audited), list one's own, cancel."""
 
     def __init__(self, jobs: JobStore, engine: JobEngine, settings: JobSettings,
-                 store: Store) -> None:
+                 store: Store, *, per_user: int | None = None,
+                 per_skill: Mapping[str, int] | None = None) -> None:
         self.jobs = jobs
         self.engine = engine
         self._settings = settings
         self._store = store
+        self._per_user = per_user or settings.max_active_per_user
+        self._per_skill = dict(per_skill or {})
 
     async def start(self, spec: JobSpec, message: Message, locale: Locale) -> JobView:
         """Queue a job that reports to ``message``'s conversation; :class:`JobRefused` if over
@@ -63,8 +67,8 @@ class JobService:
         try:
             job_id = await self.jobs.create(
                 spec, reply_to, max_attempts=self._settings.max_attempts,
-                per_user=self._settings.max_active_per_user,
-                per_skill=self._settings.max_active_per_skill)
+                per_user=self._per_user,
+                per_skill=self._per_skill.get(spec.skill, self._settings.max_active_per_skill))
         except JobLimitReached as reached:
             await self._store.record_event(message, AuditEntry(
                 action="job_refused", outcome="limit", skill=spec.skill,
@@ -73,7 +77,10 @@ class JobService:
         await self._store.record_event(message, AuditEntry(
             action="job_queued", outcome="ok", skill=spec.skill,
             details={"job": job_id, "task": spec.task}))
-        await self.engine.submit(job_id)
+        try:
+            await self.engine.submit(job_id)
+        except Exception:  # the job is in the store: a sweep submits it again
+            log.exception("job %s queued in the store but not in the engine yet", job_id)
         job = await self.jobs.get(job_id)
         assert job is not None
         return job

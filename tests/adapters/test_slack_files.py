@@ -4,7 +4,9 @@ its progress and result in the thread; artefacts are uploaded with the external 
 from __future__ import annotations
 
 import copy
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,7 +85,11 @@ async def _settled(runtime: Runtime, slack: FakeSlackApi) -> None:
 async def test_a_shared_file_becomes_team_documents_reported_in_the_thread(
         almia: TestClient, slack: FakeSlackApi) -> None:  # type: ignore[type-arg]
     runtime: Runtime = almia.app[RUNTIME]
-    await _send(almia, _file_share(slack, "procedure-bris-de-glace.md", NOTE))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("procedure-bris-de-glace.md", NOTE)
+        zipped.writestr("vide.txt", "")
+    await _send(almia, _file_share(slack, "procedures.zip", archive.getvalue()))
     await _settled(runtime, slack)
     downloads = slack.of("files-pri")
     assert downloads and downloads[0].headers["Authorization"] == "Bearer xoxb-test"
@@ -92,11 +98,16 @@ async def test_a_shared_file_becomes_team_documents_reported_in_the_thread(
     texts = "\n".join(c.message_text() for c in thread)
     assert "C'est parti" in texts  # the skill's immediate answer
     assert "Documents de l'espace mis à jour : 1 ajouté(s)" in texts  # the job's result
+    assert "vide.txt" in texts and "fichier vide" in texts  # what failed, and why
+    completed = slack.of("files.completeUploadExternal")[-1].data
+    assert completed["thread_ts"] == "1715000300.000400"
+    [report] = slack.uploads.values()
+    assert "procedures/vide.txt;échec;fichier vide" in report.decode("utf-8-sig")
     assert "✅" in texts  # progress message closed
     listed = await runtime.knowledge.documents(
         "espace-" + __import__("hashlib").sha256(
             f"slack:{TEAM_ID}:D0EMPLOYE1".encode()).hexdigest()[:20])
-    assert listed == ["procedure-bris-de-glace.md"]
+    assert listed == ["procedures/procedure-bris-de-glace.md"]
     actions = [event.action for event in await runtime.store.audit_events(limit=50)]
     assert {"file_received", "job_queued", "job_started", "job_finished"} <= set(actions)
 

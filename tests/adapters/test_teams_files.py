@@ -3,7 +3,10 @@ starts reports proactively in the conversation; channel files get a plain explan
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +120,25 @@ async def test_a_file_in_a_personal_chat_feeds_the_space_documents(teams: Teams)
     assert any("✅" in text for text in texts)
     updated = [call for call in calls if call.method == "PUT"]
     assert updated, "the progress message is updated in place"
+
+
+async def test_a_job_result_links_to_its_files(teams: Teams) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.md", NOTE)
+        zipped.writestr("b.md", NOTE + b"Autre version.")
+    activity = _activity(teams, "lot.zip")
+    teams.host.files["lot.zip"] = archive.getvalue()
+    await teams.send(activity)
+    calls = await teams.connector.wait_for(
+        lambda calls: any("rapport-documents.csv" in str(c.body.get("text")) for c in calls),
+        within=60)
+    [result] = [c for c in calls if "rapport-documents.csv" in str(c.body.get("text"))]
+    link = re.search(r"\((https://almia\.example\.fr/files/[^)]+)\)", result.body["text"])
+    assert link is not None
+    path = link.group(1).removeprefix("https://almia.example.fr")
+    downloaded = await teams.client.get(path)
+    assert downloaded.status == 200 and b"a.md" in await downloaded.read()
     actions = [event.action for event in await teams.runtime.store.audit_events(limit=50)]
     assert "file_received" in actions and "job_finished" in actions
 

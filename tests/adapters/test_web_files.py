@@ -88,6 +88,13 @@ async def test_documents_added_from_the_chat_are_searchable(
     assert reply["kind"] == "info" and reply["job_id"], reply
     job = await _finished(client, reply["job_id"])
     assert job["state"] == "succeeded" and "2 ajouté(s)" in job["result"]["text"], job
+    [report] = job["artefacts"]
+    assert report["name"] == "rapport-documents.csv"
+    downloaded = await client.get(report["url"])
+    assert downloaded.status == 200
+    rows = (await downloaded.read()).decode("utf-8-sig").splitlines()
+    assert rows[0] == "document;résultat;message"
+    assert sorted(rows[1:]) == ["bris-de-glace.md;ajouté;", "dossier/auto.txt;ajouté;"]
     listing = await _chat(client, "/almia docs list", [])
     assert "bris-de-glace.md" in listing["text"] and "dossier/auto.txt" in listing["text"]
     jobs = await (await client.get("/api/jobs?user=alice")).json()
