@@ -1,0 +1,164 @@
+"""The job runner in one process: timeouts, cancellation, retries, refusals, delivery once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.jobs.engine import InProcessEngine
+from bot.jobs.model import (
+    Artefact,
+    JobContext,
+    JobResult,
+    JobSpec,
+    JobState,
+    JobTask,
+    JobView,
+    ReplyTo,
+)
+from bot.jobs.runner import JobRunner
+from bot.jobs.settings import JobSettings
+from bot.store import Store
+from bot.store.files import FileStore
+from bot.store.jobs import JobStore
+from bot.store.sealing import PlainSealer
+
+
+class Recorder:
+    """A channel that remembers what it was asked to show."""
+
+    channel = "web"
+
+    def __init__(self) -> None:
+        self.progress_seen: list[float] = []
+        self.delivered: list[tuple[str, list[str]]] = []
+
+    async def progress(self, job: JobView) -> Mapping[str, Any] | None:
+        self.progress_seen.append(job.progress)
+        return {"n": len(self.progress_seen)}
+
+    async def deliver(self, job: JobView, artefacts: Sequence[Artefact]) -> None:
+        assert job.result is not None
+        self.delivered.append((job.result.text, [a.name for a in artefacts]))
+
+
+class Forever:
+    async def run(self, context: JobContext) -> JobResult:
+        while True:
+            await context.progress(0.5, "toujours")
+            await asyncio.sleep(0.05)
+
+
+class Flaky:
+    """Fails on its first attempt, succeeds on the next one from its checkpoint."""
+
+    async def run(self, context: JobContext) -> JobResult:
+        if context.job.attempts == 1:
+            await context.checkpoint({"half": True})
+            raise RuntimeError("disque plein")
+        assert context.job.checkpoint == {"half": True}
+        artefact = await context.add_artefact("sortie.csv", "text/csv", b"a;b\n")
+        return JobResult("fini", (artefact,))
+
+
+class Refusing:
+    async def run(self, context: JobContext) -> JobResult:
+        return JobResult("rien à faire", kind="error")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    created = Store.open(f"sqlite+aiosqlite:///{tmp_path / 'almia.db'}")
+    await created.migrate()
+    yield created
+    await created.close()
+
+
+def _runner(store: Store, recorder: Recorder, tasks: dict[str, JobTask],
+            **settings: Any) -> tuple[JobRunner, JobStore, InProcessEngine]:
+    jobs = JobStore(store.engine, PlainSealer())
+    files = FileStore(store.engine, PlainSealer())
+    config = JobSettings(lease_seconds=2, sweep_seconds=0.2, progress_interval_seconds=0,
+                         **settings)
+    audit_log: list[str] = []
+
+    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any]) -> None:
+        audit_log.append(f"{action}:{outcome}")
+
+    runner = JobRunner(jobs, files, {("test", name): task for name, task in tasks.items()},
+                       {"web": recorder}, config, audit=audit,
+                       link_for=lambda file_id, name: f"/files/{file_id}/{name}")
+    return runner, jobs, InProcessEngine(runner, jobs, config)
+
+
+async def _start(jobs: JobStore, engine: InProcessEngine, task: str) -> str:
+    job_id = await jobs.create(JobSpec("test", task), ReplyTo("web", "web:default", "t", "web:a",
+                                                             "fr"),
+                               max_attempts=2, per_user=5, per_skill=5)
+    await engine.start()  # its sweep takes up jobs given back after a failed attempt
+    await engine.submit(job_id)
+    return job_id
+
+
+async def _until(jobs: JobStore, job_id: str, check: Any) -> JobView:
+    for _ in range(3000):  # a generous bound: 60 s
+        job = await jobs.get(job_id)
+        if job is not None and check(job):
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError(await jobs.get(job_id))
+
+
+async def test_a_job_longer_than_its_limit_is_stopped(store: Store) -> None:
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {"forever": Forever()}, timeout_minutes=0.01)
+    job_id = await _start(jobs, engine, "forever")
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    assert job.state is JobState.TIMED_OUT and job.error == "timeout"
+    assert "durée maximale" in recorder.delivered[0][0]
+    assert recorder.progress_seen  # progress was shown while it ran
+
+
+async def test_a_cancelled_job_stops_at_its_next_step(store: Store) -> None:
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {"forever": Forever()})
+    job_id = await _start(jobs, engine, "forever")
+    await _until(jobs, job_id, lambda j: j.state is JobState.RUNNING)
+    await jobs.request_cancel(job_id)
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    assert job.state is JobState.CANCELLED
+    assert recorder.delivered == [("Tâche annulée à votre demande.", [])]
+
+
+async def test_a_failed_attempt_is_retried_from_its_checkpoint(store: Store) -> None:
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {"flaky": Flaky()})
+    job_id = await _start(jobs, engine, "flaky")
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    assert job.state is JobState.SUCCEEDED and job.attempts == 2
+    assert recorder.delivered == [("fini", ["sortie.csv"])]
+
+
+async def test_a_task_that_could_do_nothing_ends_failed(store: Store) -> None:
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {"refusing": Refusing()})
+    job_id = await _start(jobs, engine, "refusing")
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    assert job.state is JobState.FAILED and recorder.delivered == [("rien à faire", [])]
+
+
+async def test_a_task_no_longer_known_fails_politely(store: Store) -> None:
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {})
+    job_id = await _start(jobs, engine, "disparue")
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    assert job.state is JobState.FAILED and "plus prise en charge" in recorder.delivered[0][0]
