@@ -15,6 +15,14 @@ from knowledge import Passage
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
+_FILES_RECEIVED = Text(
+    "J'ai bien reçu {names}. Que voulez-vous en faire ? Par exemple `/almia docs add` pour "
+    "l'ajouter aux documents de cet espace (managers), ou `/almia summary` pour la synthèse "
+    "d'un appel en .txt. Renvoyez le fichier avec la commande voulue.",
+    "I received {names}. What should I do with it? For example `/almia docs add` to add it to "
+    "this space's documents (managers), or `/almia summary` for the summary of a call in a "
+    ".txt file. Send the file again with the command.",
+)
 _ASK_SOMETHING = Text(
     "Posez-moi une question sur les documents de l'entreprise.",
     "Ask me a question about the company's documents.",
@@ -83,6 +91,11 @@ class QaSkill:
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Retrieve, then stream an answer grounded in the passages."""
         question = request.text.strip()
+        if not question and request.message.attachments:
+            names = ", ".join(f"« {a.name} »" for a in request.message.attachments)
+            yield Reply(_FILES_RECEIVED(request.locale, names=names), kind="info",
+                        locale=request.locale)
+            return
         if not question:
             raise SkillError(_ASK_SOMETHING)
         yield Progress(t("searching", request.locale))

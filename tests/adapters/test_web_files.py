@@ -144,3 +144,12 @@ async def test_artefacts_download_only_with_a_valid_signed_link(
     await asyncio.sleep(0)
     actions = [event.action for event in await runtime.store.audit_events()]
     assert "file_download" in actions and "file_received" in actions
+
+
+async def test_a_file_sent_without_words_gets_a_question_back(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    uploaded = await _upload(client, {"note.md": NOTE})
+    file_id = (await uploaded.json())["files"][0]["id"]
+    reply = await _chat(client, "", [file_id])
+    assert reply["kind"] == "info" and "« note.md »" in reply["text"]
+    assert "/almia docs add" in reply["text"]
