@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,10 @@ async def test_files_uploaded_and_a_job_followed_to_its_end(
     note.write_text("# Bris de glace\n\nDéclaration sous cinq jours ouvrés.\n", encoding="utf-8")
     fake = tmp_path / "faux.pdf"
     fake.write_text("pas un PDF", encoding="utf-8")
+    bundle = tmp_path / "procedures.zip"
+    with zipfile.ZipFile(bundle, "w") as zipped:
+        zipped.writestr("auto.md", "# Auto\n\nConstat amiable sous cinq jours.\n")
+        zipped.writestr("habitation.md", "# Habitation\n\nDégât des eaux sous cinq jours.\n")
     server = TestServer(build_app(settings, knowledge=knowledge), host="127.0.0.1")
     await server.start_server()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -192,6 +197,18 @@ async def test_files_uploaded_and_a_job_followed_to_its_end(
             assert "📎 procedure-bris-de-glace.md" in await page.locator(
                 ".message.user").last.inner_text()
             await page.screenshot(path=str(ARTIFACTS / f"web_files_{name}_job_done.png"))
+            await page.set_input_files("#file-input", [str(bundle)])
+            await page.locator("#attachments li.ready").wait_for(timeout=30_000)
+            await page.fill("#question", "/almia docs add")
+            await page.click("#send")
+            await page.locator(".job.done").nth(1).wait_for(timeout=60_000)
+            async with page.expect_download() as downloading:
+                await page.locator(".job .artefacts a").first.click()
+            download = await downloading.value
+            assert download.suggested_filename == "rapport-documents.csv"
+            saved = Path(str(await download.path())).read_text(encoding="utf-8-sig")
+            assert saved.startswith("document;résultat;message")
+            await page.screenshot(path=str(ARTIFACTS / f"web_files_{name}_report.png"))
             await context.close()
     finally:
         await server.close()
