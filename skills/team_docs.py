@@ -48,8 +48,11 @@ _NOT_INGESTIBLE = Text(
     "DOCX, CSV, TXT, MD or ZIP.",
 )
 _MANAGERS_ONLY = Text(
-    "Seuls les managers et les administrateurs peuvent modifier les documents de cet espace.",
-    "Only managers and administrators can change this space's documents.",
+    "Seuls les managers et les administrateurs peuvent modifier les documents de cet espace. "
+    "Demandez le rôle « manager » à votre administrateur Almia (politique ou groupe de "
+    "l'annuaire).",
+    "Only managers and administrators can change this space's documents. Ask your Almia "
+    "administrator for the “manager” role (policy or directory group).",
 )
 _STARTED = Text(
     "C'est parti : j'ajoute {count} fichier(s) aux documents de cet espace (tâche `{id}`). "

@@ -85,10 +85,10 @@ REASONS: dict[str, Text] = {
         "The archive “{name}” holds too many files ({count}; at most {limit}).",
     ),
     "zip_bomb": Text(
-        "L'archive « {name} » se décompresse en un volume anormal (plus de {limit} Mo, ou "
-        "une compression {ratio} fois supérieure à la normale) : elle est refusée par sécurité.",
-        "The archive “{name}” expands to an abnormal size (over {limit} MB, or a compression "
-        "ratio {ratio} times the norm): it is refused for safety.",
+        "L'archive « {name} » se décompresse en un volume anormal (plus de {limit} Mo, ou un "
+        "fichier plus de {ratio} fois plus gros que compressé) : elle est refusée par sécurité.",
+        "The archive “{name}” expands to an abnormal size (over {limit} MB, or a file over "
+        "{ratio} times its compressed size): it is refused for safety.",
     ),
     "zip_path": Text(
         "L'archive « {name} » contient un chemin dangereux (« {entry} ») : elle est refusée "
