@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from bot.gateway_types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
 from bot.i18n import Text
-from bot.llm import CompletionRequest, OutlineSection, StreamBase, TokenUsage
 from bot.policy import ModelEntry
 from bot.text import content_tokens, fold, split_sentences
 

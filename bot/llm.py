@@ -11,159 +11,82 @@ leaves a :class:`UsageRecord` (alias, tokens, cost, latency, outcome).
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, Protocol
+from typing import Any
 
+from bot.circuit import CircuitBreaker
 from bot.dlp import Detector, DlpBlocked, DlpSettings, DlpUnavailable, Pseudonymiser, StreamRestorer
-from bot.messages import Locale
+from bot.extractive import ExtractiveProvider
+from bot.gateway_types import (
+    ChatTurn,
+    CompletionRequest,
+    ContextPassage,
+    GatewayError,
+    IncompleteAnswer,
+    ModelProvider,
+    ModelUnavailable,
+    NeedsGeneration,
+    NoApprovedModel,
+    NoClearedModel,
+    Outcome,
+    OutlineSection,
+    ProtectionBlocked,
+    ProtectionUnavailable,
+    ProviderError,
+    ProviderStream,
+    StreamBase,
+    TokenUsage,
+    UsageRecord,
+)
+from bot.openai_compatible import OpenAICompatibleProvider
 from bot.policy import DataClass, ModelEntry, Policy
+
+__all__ = [  # the shared types live in bot.gateway_types; importers may keep using bot.llm
+    "ChatTurn",
+    "CompletionRequest",
+    "CompletionResult",
+    "ContextPassage",
+    "GatewayError",
+    "IncompleteAnswer",
+    "LiteLLMProvider",
+    "ModelGateway",
+    "ModelProvider",
+    "ModelUnavailable",
+    "NeedsGeneration",
+    "NoApprovedModel",
+    "NoClearedModel",
+    "Outcome",
+    "OutlineSection",
+    "ProtectionBlocked",
+    "ProtectionUnavailable",
+    "ProviderError",
+    "ProviderStream",
+    "StreamBase",
+    "TokenUsage",
+    "UsageRecord",
+    "UsageSink",
+    "default_providers",
+    "describe_failure",
+    "describe_models",
+    "prepare_offline_environment",
+]
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["ok", "error", "timeout"]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatTurn:
-    """One message of a model conversation."""
-
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class ContextPassage:
-    """A numbered passage given to the model as data to answer from."""
-
-    number: int
-    title: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutlineSection:
-    """A section a structured answer must have; ``cues`` help the extractive provider."""
-
-    title: str
-    cues: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionRequest:
-    """What a skill asks of a model.
-
-    ``messages`` is the full prompt for generative models. ``question``, ``passages``
-    and ``outline`` carry the same request in structured form, which the offline
-    extractive provider works from.
-    """
-
-    skill: str
-    role: str
-    messages: tuple[ChatTurn, ...]
-    question: str
-    passages: tuple[ContextPassage, ...] = ()
-    outline: tuple[OutlineSection, ...] = ()
-    data_class: DataClass = DataClass.INTERNAL
-    locale: Locale = "fr"
-    requires_generation: bool = False
-    max_tokens: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TokenUsage:
-    """Tokens a provider reports for one call."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
-    """One model call, successful or not."""
-
-    skill: str
-    role: str
-    alias: str
-    hosting: str
-    data_class: DataClass
-    outcome: Outcome
-    latency_ms: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    error: str | None = None
-    redactions: tuple[tuple[str, int], ...] = ()  # kind → values pseudonymised (no raw data)
-
-
-class ProviderStream(Protocol):
-    """What a provider returns: text deltas, then (optionally) the usage it measured."""
-
-    def __aiter__(self) -> AsyncIterator[str]: ...
-
-    @property
-    def usage(self) -> TokenUsage: ...
-
-
-class ModelProvider(Protocol):
-    """Something that can run a request on one catalogue entry."""
-
-    def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> ProviderStream:
-        """Start a call; iterate the result for text."""
-        ...
-
-
-class GatewayError(Exception):
-    """Base of the gateway's refusals and failures."""
-
-
-class NoApprovedModel(GatewayError):
-    """The policy approves no model for this skill and role."""
-
-    def __init__(self, skill: str, role: str) -> None:
-        super().__init__(f"no approved model for {skill}/{role}")
-        self.skill = skill
-        self.role = role
-
-
-class NoClearedModel(GatewayError):
-    """Models are approved, but none is cleared for the request's data class."""
-
-    def __init__(self, skill: str, data_class: DataClass) -> None:
-        super().__init__(f"no approved model of {skill} is cleared for {data_class.label}")
-        self.skill = skill
-        self.data_class = data_class
-
-
-class NeedsGeneration(GatewayError):
-    """The request needs a generative model and only the extractive provider is approved."""
-
-    def __init__(self, skill: str) -> None:
-        super().__init__(f"{skill} needs a generative model")
-        self.skill = skill
-
-
-class ModelUnavailable(GatewayError):
-    """Every approved model failed or timed out."""
-
-
-class ProtectionUnavailable(GatewayError):
-    """Personal-data detection could not run, so nothing was sent (fail closed)."""
-
-
-class ProtectionBlocked(GatewayError):
-    """The skill's policy blocks requests holding personal data or secrets."""
-
-    def __init__(self, skill: str, counts: Mapping[str, int]) -> None:
-        super().__init__(f"{skill}: blocked ({', '.join(sorted(counts))})")
-        self.skill = skill
-        self.counts = dict(counts)
+# litellm's loggers: their own stderr handler doubled every line; their debug lines hold prompts
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+_CHATTY_LIBRARIES = ("litellm", "openai")  # their modules' loggers log request bodies in debug
+# statuses that refuse this request only: the server is up, so they do not trip the breaker
+_REQUEST_SPECIFIC_STATUSES = frozenset({400, 413, 422})
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +110,46 @@ class CompletionResult:
     usage: TokenUsage = field(default_factory=TokenUsage)
 
 
+@dataclass(slots=True)
+class _Call:
+    """One attempt at one alias: what is sent, and how far it got."""
+
+    entry: ModelEntry
+    request: CompletionRequest  # as recorded (the data class after detection)
+    protection: _Protection | None  # when the alias is external and detection ran
+    attempt: int
+    on_model: Callable[[str], None] | None
+    received: bool = False  # the provider sent text
+    emitted: bool = False  # text went on to the caller
+    answered: bool = False  # the call ended well
+
+    @property
+    def sent(self) -> CompletionRequest:
+        """The request as it leaves: pseudonymised for an external alias."""
+        return self.protection.outbound if self.protection is not None else self.request
+
+    @property
+    def redactions(self) -> tuple[tuple[str, int], ...]:
+        """Kinds and counts of values pseudonymised in what was sent."""
+        return self.protection.redactions if self.protection is not None else ()
+
+    def restorer(self) -> StreamRestorer | None:
+        """A fresh restorer of placeholders for this call's answer, if any were sent."""
+        if self.protection is None or self.protection.pseudonymiser is None:
+            return None
+        return StreamRestorer(self.protection.pseudonymiser)
+
+    def emit(self, delta: str) -> str:
+        """Pass ``delta`` on, telling ``on_model`` the alias first (once)."""
+        if not self.emitted and self.on_model is not None:
+            self.on_model(self.entry.alias)
+        self.emitted = True
+        return delta
+
+
 class ModelGateway:
-    """Approved-model routing with timeouts, retries, fallbacks, streaming and usage records."""
+    """Approved-model routing with timeouts, retries, fallbacks, a circuit breaker per alias,
+    streaming and usage records."""
 
     def __init__(
         self,
@@ -198,6 +159,7 @@ class ModelGateway:
         *,
         detector: Detector | None = None,
         dlp: DlpSettings | None = None,
+        circuit: CircuitBreaker | None = None,
     ) -> None:
         self._policy = policy
         self._providers = dict(providers)
@@ -207,6 +169,7 @@ class ModelGateway:
         # classifying a request for internal models needs no NER (names do not raise the class)
         self._pattern_detector = (Detector(self._dlp.model_copy(update={"ner": False}))
                                   if detector is not None else None)
+        self._circuit = circuit or CircuitBreaker(policy.circuit_breaker)
         missing = {entry.provider for entry in policy.models} - set(self._providers)
         if missing:
             raise GatewayError(f"no provider for {', '.join(sorted(missing))}")
@@ -219,14 +182,9 @@ class ModelGateway:
                 await closer()
 
     def with_usage_sink(self, usage_sink: UsageSink) -> ModelGateway:
-        """The same gateway, reporting its calls to ``usage_sink`` (one per request)."""
-        bound = ModelGateway.__new__(ModelGateway)
-        bound._policy = self._policy
-        bound._providers = self._providers
+        """The same gateway (providers, circuits), reporting its calls to ``usage_sink``."""
+        bound = copy.copy(self)
         bound._usage_sink = usage_sink
-        bound._dlp = self._dlp
-        bound._detector = self._detector
-        bound._pattern_detector = self._pattern_detector
         return bound
 
     def candidates(self, request: CompletionRequest) -> list[ModelEntry]:
@@ -248,72 +206,107 @@ class ModelGateway:
         approved = self._policy.approved(skill, role)
         return approved[0] if approved else None
 
-    async def stream(
+    def stream(
         self, request: CompletionRequest, on_model: Callable[[str], None] | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Stream the answer of the first approved model that responds.
 
-        ``on_model`` is told the alias that actually answers, before its first delta.
+        ``on_model`` is told the alias that actually answers, before its first delta. An
+        alias whose circuit is open is skipped. An answer that is empty, cut short or not
+        a stream is a failure like an error status, and falls back the same way, unless
+        part of it was already streamed (then :class:`ModelUnavailable` is raised).
         """
+        return self._answer(request, on_model, whole=False)
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult:
+        """The whole answer at once: a model that fails even mid-answer falls back."""
+        chosen: list[str] = []
+        parts = [delta async for delta in self._answer(request, chosen.append, whole=True)]
+        return CompletionResult(text="".join(parts), alias=chosen[0] if chosen else "")
+
+    async def _answer(self, request: CompletionRequest, on_model: Callable[[str], None] | None,
+                      *, whole: bool) -> AsyncGenerator[str, None]:
+        """Try the candidates in order; ``whole`` holds each answer back until it is complete."""
         approved = self._policy.approved(request.skill, request.role)
         if not approved:
             raise NoApprovedModel(request.skill, request.role)
         protection = await self._protect(request, approved)
         if protection is not None:
             request = dataclasses.replace(request, data_class=protection.outbound.data_class)
-        candidates = self.candidates(request)
         failures: list[str] = []
-        for entry in candidates:
+        for entry in self.candidates(request):
             external = entry.hosting == "external" and protection is not None
-            sent = protection.outbound if external and protection else request
-            restorer = (StreamRestorer(protection.pseudonymiser)
-                        if external and protection and protection.pseudonymiser else None)
-            redactions = protection.redactions if external and protection else ()
             for attempt in range(entry.retries + 1):
-                started = time.perf_counter()
-                emitted = False
-                stream = self._providers[entry.provider].open_stream(entry, sent)
-                try:
-                    async for raw_delta in self._with_timeouts(entry, stream):
-                        delta = restorer.feed(raw_delta) if restorer else raw_delta
-                        if not delta:
-                            continue
-                        if not emitted and on_model is not None:
-                            on_model(entry.alias)
-                        emitted = True
-                        yield delta
-                    if restorer is not None and (rest := restorer.flush()):
-                        emitted = True
-                        yield rest
-                except TimeoutError:
-                    await self._record(entry, request, stream, started, "timeout", "timeout",
-                                       redactions)
-                    failures.append(f"{entry.alias}: timeout")
-                    if emitted:
-                        raise ModelUnavailable(f"{entry.alias} timed out mid-answer") from None
-                    continue
-                except GatewayError:
-                    raise
-                except Exception as error:
-                    await self._record(entry, request, stream, started, "error", _describe(error),
-                                       redactions)
-                    failures.append(f"{entry.alias}: {_describe(error)}")
-                    log.warning("model %s failed (attempt %d): %s", entry.alias, attempt + 1,
-                                _describe(error))
-                    if emitted:
-                        raise ModelUnavailable(f"{entry.alias} failed mid-answer") from error
-                    continue
-                await self._record(entry, request, stream, started, "ok", None, redactions)
-                if not emitted and on_model is not None:
-                    on_model(entry.alias)
-                return
+                if not self._circuit.admit(entry.alias):
+                    failures.append(f"{entry.alias}: circuit open")
+                    break
+                call = _Call(entry, request, protection if external else None, attempt, on_model)
+                held: list[str] = []
+                async with aclosing(self._attempt(call, failures)) as deltas:
+                    async for delta in deltas:
+                        if whole:
+                            held.append(delta)
+                        else:
+                            yield call.emit(delta)
+                if call.answered:
+                    if held:
+                        yield call.emit("".join(held))
+                    elif not call.emitted:
+                        call.emit("")  # nothing to show, but on_model learns who answered
+                    return
         raise ModelUnavailable("; ".join(failures) or "no model answered")
 
-    async def complete(self, request: CompletionRequest) -> CompletionResult:
-        """The whole answer at once."""
-        chosen: list[str] = []
-        parts = [delta async for delta in self.stream(request, on_model=chosen.append)]
-        return CompletionResult(text="".join(parts), alias=chosen[0] if chosen else "")
+    async def _attempt(self, call: _Call, failures: list[str]) -> AsyncGenerator[str, None]:
+        """One call to one alias. A failure is recorded, and raised only once text was sent on."""
+        entry = call.entry
+        stream = self._providers[entry.provider].open_stream(entry, call.sent)
+        restorer = call.restorer()
+        started = time.perf_counter()
+        settled = False
+        try:
+            async for raw_delta in self._with_timeouts(entry, stream):
+                call.received = True
+                delta = restorer.feed(raw_delta) if restorer else raw_delta
+                if delta:
+                    yield delta
+            if not call.received:
+                raise IncompleteAnswer("empty answer")
+            if restorer is not None and (rest := restorer.flush()):
+                yield rest
+        except GatewayError:
+            raise
+        except Exception as error:  # noqa: BLE001 (any provider failure, timeouts too, falls back)
+            settled = True
+            failures.append(await self._failed(call, stream, started, error))
+            if call.emitted:
+                raise ModelUnavailable(f"{entry.alias} failed mid-answer") from None
+            return
+        else:
+            settled = True
+            self._circuit.succeeded(entry.alias)
+            await self._record(entry, call.request, stream, started, "ok", None, call.redactions)
+            call.answered = True
+        finally:
+            if not settled:  # the caller went away mid-call: no verdict on the model
+                self._circuit.abandoned(entry.alias)
+                # but the call was made: usage and cost are recorded all the same
+                await self._record(entry, call.request, stream, started, "cancelled", None,
+                                   call.redactions)
+
+    async def _failed(self, call: _Call, stream: ProviderStream, started: float,
+                      error: Exception) -> str:
+        """Record a failed call and tell its circuit, without anything the provider sent."""
+        entry = call.entry
+        timed_out = isinstance(error, TimeoutError)
+        code = "timeout" if timed_out else describe_failure(error)
+        if _is_request_specific(error):
+            self._circuit.succeeded(entry.alias)  # the server answered: it is up
+        else:
+            self._circuit.failed(entry.alias)
+        log.warning("model %s failed (attempt %d): %s", entry.alias, call.attempt + 1, code)
+        await self._record(entry, call.request, stream, started,
+                           "timeout" if timed_out else "error", code, call.redactions)
+        return f"{entry.alias}: {code}"
 
     async def _protect(self, request: CompletionRequest,
                        approved: Sequence[ModelEntry]) -> _Protection | None:
@@ -417,10 +410,30 @@ class ModelGateway:
             await self._usage_sink(record)
 
 
-def _describe(error: BaseException) -> str:
-    """An error's type and first line, without request bodies or keys."""
-    first_line = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {first_line[:200]}"
+def describe_failure(error: BaseException) -> str:
+    """A failure as a short code (HTTP status, error class), never its message.
+
+    Provider error messages often quote the request: they reach neither the log nor the
+    ``usage_events.error`` column.
+    """
+    if isinstance(error, ProviderError):
+        return error.code
+    status = _status_of(error)
+    name = type(error).__name__
+    return f"HTTP {status} {name}" if status is not None else name
+
+
+def _status_of(error: BaseException) -> int | None:
+    for attribute in ("status", "status_code"):  # aiohttp and ours; litellm and openai
+        value = getattr(error, attribute, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _is_request_specific(error: BaseException) -> bool:
+    """A refusal of this request only (bad request, too long): no sign the model is down."""
+    return _status_of(error) in _REQUEST_SPECIFIC_STATUSES
 
 
 def _cost(entry: ModelEntry, usage: TokenUsage) -> float:
@@ -448,35 +461,6 @@ def _litellm_tokenizer_dir() -> Path:
     if spec is None or spec.origin is None:
         return Path()
     return Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
-
-
-class StreamBase:
-    """What every provider stream keeps: the entry, the request and the usage it reports."""
-
-    def __init__(self, entry: ModelEntry, request: CompletionRequest) -> None:
-        self._entry = entry
-        self._request = request
-        self._usage = TokenUsage()
-
-    @property
-    def usage(self) -> TokenUsage:
-        """Tokens reported by the provider (zero until the stream ends)."""
-        return self._usage
-
-    def chat_body(self) -> dict[str, Any]:
-        """The OpenAI-style streamed chat request (model, messages, limits, extras)."""
-        body: dict[str, Any] = {
-            "model": self._entry.model,
-            "messages": [{"role": turn.role, "content": turn.content}
-                         for turn in self._request.messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            **self._entry.extra,
-        }
-        max_tokens = self._request.max_tokens or self._entry.max_tokens
-        if max_tokens:
-            body["max_tokens"] = max_tokens
-        return body
 
 
 class _LiteLLMStream(StreamBase):
@@ -512,6 +496,31 @@ class _LiteLLMStream(StreamBase):
                     yield content
 
 
+def route_litellm_logs() -> None:
+    """litellm's warnings and errors, once, through the application's handlers; nothing else.
+
+    litellm gives its ``LiteLLM`` loggers a stderr handler of their own *and* lets them
+    propagate to the root logger, so each of its lines was printed twice. Their handler
+    goes (its redaction filters move onto the logger). Their debug and info lines, and
+    those of the libraries under litellm, hold prompts and request bodies: they are
+    dropped whatever the log level.
+    """
+    for name in _LITELLM_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            for record_filter in handler.filters:
+                logger.addFilter(record_filter)
+            logger.removeHandler(handler)
+        logger.propagate = True
+        logger.addFilter(_warnings_and_above)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _warnings_and_above(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 class LiteLLMProvider:
     """Hosted and internal models through litellm (OpenAI, Mistral, Gemini, Anthropic, vLLM…)."""
 
@@ -526,6 +535,7 @@ class LiteLLMProvider:
         litellm.turn_off_message_logging = True
         litellm.disable_streaming_logging = True
         litellm.disable_hf_tokenizer_download = True  # never fetch a tokenizer at run time
+        route_litellm_logs()
         self._module: ModuleType = litellm
 
     def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> ProviderStream:
@@ -547,9 +557,6 @@ class LiteLLMProvider:
 def default_providers(policy: Policy, extra: Mapping[str, ModelProvider] | None = None,
                       ) -> dict[str, ModelProvider]:
     """The providers the policy needs; litellm is imported only if a litellm model is declared."""
-    from bot.extractive import ExtractiveProvider
-    from bot.openai_compatible import OpenAICompatibleProvider
-
     providers: dict[str, ModelProvider] = {"extractive": ExtractiveProvider(),
                                            "openai-compatible": OpenAICompatibleProvider()}
     if any(entry.provider == "litellm" for entry in policy.models):

@@ -10,20 +10,56 @@ carry. Hosted providers (Mistral, OpenAI, Gemini, Anthropic…) keep going throu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 
-from bot.llm import CompletionRequest, StreamBase, TokenUsage
+from bot.gateway_types import (
+    CompletionRequest,
+    IncompleteAnswer,
+    ProviderError,
+    StreamBase,
+    TokenUsage,
+)
 from bot.policy import ModelEntry
 
+_ERROR_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # e.g. server_error, invalid_request_error
+_ERROR_BODY_LIMIT = 64 * 1024  # read this much of an error body, for its type alone
 
-class ProviderHTTPError(Exception):
-    """The model server answered with an error status."""
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"HTTP {status}: {detail[:200]}")
-        self.status = status
+class ProviderHTTPError(ProviderError):
+    """The model server answered with an error status.
+
+    Only the status and the body's error ``type`` (when it is a plain identifier) are
+    kept: the message may quote the prompt.
+    """
+
+    def __init__(self, status: int, error_type: str | None = None) -> None:
+        super().__init__(f"HTTP {status} {error_type}" if error_type else f"HTTP {status}",
+                         status=status)
+        self.error_type = error_type
+
+
+async def _error_type(response: aiohttp.ClientResponse) -> str | None:
+    """The ``error.type`` (or ``error.code``) of an OpenAI-style error body, if it is an identifier."""
+    try:
+        body = json.loads(await response.content.read(_ERROR_BODY_LIMIT))
+    except (ValueError, aiohttp.ClientError):
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return _identifier(error)
+
+
+def _identifier(error: Any) -> str | None:
+    if not isinstance(error, dict):
+        return None
+    for key in ("type", "code"):
+        value = error.get(key)
+        if isinstance(value, str) and _ERROR_TYPE.match(value):
+            return value
+    return None
 
 
 class _CompatibleStream(StreamBase):
@@ -34,15 +70,17 @@ class _CompatibleStream(StreamBase):
 
     async def __aiter__(self) -> AsyncIterator[str]:
         entry = self._entry
-        body = self.chat_body()
         headers = {"Accept": "text/event-stream"}
         if entry.api_key is not None:
             headers["Authorization"] = f"Bearer {entry.api_key.get_secret_value()}"
         url = f"{(entry.api_base or '').rstrip('/')}/chat/completions"
         timeout = aiohttp.ClientTimeout(total=entry.timeout_seconds)
-        async with self._session.post(url, json=body, headers=headers, timeout=timeout) as response:
+        async with self._session.post(url, json=self.chat_body(), headers=headers,
+                                      timeout=timeout) as response:
             if response.status != 200:
-                raise ProviderHTTPError(response.status, await response.text())
+                raise ProviderHTTPError(response.status, await _error_type(response))
+            if response.content_type != "text/event-stream":  # e.g. a proxy's HTML page
+                raise IncompleteAnswer("not an event stream", status=response.status)
             async for raw in response.content:
                 line = raw.strip()
                 if not line.startswith(b"data:"):
@@ -50,15 +88,23 @@ class _CompatibleStream(StreamBase):
                 data = line[5:].strip()
                 if data == b"[DONE]":
                     return
-                chunk = json.loads(data)
-                usage = chunk.get("usage")
-                if usage:
-                    self._usage = TokenUsage(int(usage.get("prompt_tokens") or 0),
-                                             int(usage.get("completion_tokens") or 0))
-                for choice in chunk.get("choices") or ():
-                    content = (choice.get("delta") or {}).get("content")
-                    if content:
-                        yield content
+                for content in self._read(json.loads(data)):
+                    yield content
+        raise IncompleteAnswer("stream ended without [DONE]")
+
+    def _read(self, chunk: Any) -> list[str]:
+        """The text of one chunk; its usage is kept. An error event is a failure."""
+        if not isinstance(chunk, dict):
+            raise IncompleteAnswer("malformed chunk")
+        if "error" in chunk:  # vLLM and others report a failure mid-stream this way
+            error_type = _identifier(chunk["error"])
+            raise ProviderError(f"stream error {error_type}" if error_type else "stream error")
+        usage = chunk.get("usage")
+        if usage:
+            self._usage = TokenUsage(int(usage.get("prompt_tokens") or 0),
+                                     int(usage.get("completion_tokens") or 0))
+        return [content for choice in chunk.get("choices") or ()
+                if (content := (choice.get("delta") or {}).get("content"))]
 
 
 class OpenAICompatibleProvider:

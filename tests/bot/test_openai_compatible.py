@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,11 +18,18 @@ from bot.llm import (
     default_providers,
 )
 from bot.policy import PolicyError, load_policy
-from tests.fakes.model_server import FakeModelServer, write_policy
+from tests.fakes.model_server import FakeModelServer, Fault, write_policy
+
+PLANTED = "Durand-sk-live-PLANTED-4242"  # a name and a key-shaped secret a provider may echo
 
 REQUEST = CompletionRequest(skill="qa", role="answer", question="Quel délai ?",
                             messages=(ChatTurn("system", "Réponds."),
                                       ChatTurn("user", "Quel délai ?")))
+
+
+def _echo_prompt(body: dict[str, Any]) -> str:
+    """An error message quoting the prompt, as some servers write them."""
+    return f"Invalid request: {body['messages']}"
 
 
 async def _gateway(tmp_path: Path, url: str, records: list[UsageRecord],
@@ -104,3 +114,65 @@ async def test_personal_data_is_pseudonymised_on_this_path_too(tmp_path: Path) -
             await runtime.close()
     assert iban not in str(model.requests) and "[IBAN_1]" in str(model.requests)
     assert iban in reply.text
+
+
+@pytest.mark.parametrize(("fault", "code"), [("html", "not an event stream"),
+                                              ("empty", "stream ended without [DONE]"),
+                                              ("no_done", "stream ended without [DONE]")])
+async def test_a_200_that_is_not_a_whole_stream_is_a_failure_and_falls_back(
+        tmp_path: Path, fault: Fault, code: str) -> None:
+    records: list[UsageRecord] = []
+    async with FakeModelServer(fault=fault) as faulty:
+        gateway = await _gateway(tmp_path, faulty.url, records, fallback_extractive=True)
+        try:
+            result = await gateway.complete(REQUEST)
+        finally:
+            await gateway.close()
+    assert result.alias == "extractive" and result.text
+    assert [(r.alias, r.outcome, r.error) for r in records] == [("fake", "error", code),
+                                                                ("extractive", "ok", None)]
+
+
+async def test_a_stream_cut_after_text_was_shown_ends_in_an_error(tmp_path: Path) -> None:
+    records: list[UsageRecord] = []
+    shown: list[str] = []
+    async with FakeModelServer(fault="no_done") as faulty:
+        gateway = await _gateway(tmp_path, faulty.url, records, fallback_extractive=True)
+        try:
+            with pytest.raises(ModelUnavailable, match="mid-answer"):
+                async for delta in gateway.stream(REQUEST):
+                    shown.append(delta)
+        finally:
+            await gateway.close()
+    assert shown == ["Réponse du modèle "]  # no second, different answer after it
+    assert [(r.alias, r.outcome) for r in records] == [("fake", "error")]
+
+
+async def test_provider_error_bodies_reach_neither_the_log_nor_the_usage_record(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    records: list[UsageRecord] = []
+    request = dataclasses.replace(REQUEST, messages=(ChatTurn("user", f"Client {PLANTED}"),))
+    async with FakeModelServer(fail_status=500, error_responder=_echo_prompt) as echoing:
+        gateway = await _gateway(tmp_path, echoing.url, records)
+        try:
+            with pytest.raises(ModelUnavailable) as raised:
+                await gateway.complete(request)
+        finally:
+            await gateway.close()
+    [record] = records
+    assert record.error == "HTTP 500 server_error"
+    assert PLANTED not in caplog.text and PLANTED not in str(raised.value)
+    assert "model fake failed (attempt 1): HTTP 500 server_error" in caplog.text
+
+
+async def test_a_request_refused_as_too_long_does_not_open_the_circuit(tmp_path: Path) -> None:
+    records: list[UsageRecord] = []
+    async with FakeModelServer(fail_status=400) as refusing:
+        gateway = await _gateway(tmp_path, refusing.url, records, fallback_extractive=True)
+        try:
+            for _ in range(4):
+                assert (await gateway.complete(REQUEST)).alias == "extractive"
+        finally:
+            await gateway.close()
+        assert len(refusing.requests) == 4  # each request was still tried on the model

@@ -2,7 +2,9 @@
 
 Used through litellm's real code path (``model: openai/<name>``, ``api_base: <url>``):
 it streams Server-Sent Events chunks like the OpenAI API, records every request
-body, and can be told to be slow, to fail, or to hang.
+body, and can be told to be slow, to fail, to hang, or to misbehave in ways a real
+server does (``fault``): an HTML page with status 200 (a proxy's login or error page),
+an empty stream, or a stream cut before its ``[DONE]`` line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -21,6 +23,7 @@ from aiohttp.test_utils import TestServer
 from tests.fakes.loopback import LoopbackServer
 
 Responder = Callable[[dict[str, Any]], str]
+Fault = Literal["html", "empty", "no_done"]
 
 
 def echo_last_user_message(body: dict[str, Any]) -> str:
@@ -28,6 +31,11 @@ def echo_last_user_message(body: dict[str, Any]) -> str:
     last = [m["content"] for m in body.get("messages", []) if m.get("role") == "user"][-1:]
     tail = last[0][-80:] if last else ""
     return f"Réponse du modèle factice [1] : {tail}"
+
+
+def fixed_failure(_body: dict[str, Any]) -> str:
+    """Default error message of a failing fake."""
+    return "fake failure"
 
 
 @dataclass
@@ -38,7 +46,9 @@ class FakeModelServer(LoopbackServer):
     delay_seconds: float = 0.0  # before the first chunk
     chunk_words: int = 3
     fail_status: int | None = None  # answer every request with this HTTP status
+    error_responder: Responder = fixed_failure  # the error message then sent
     hang: bool = False  # never answer (for timeout tests)
+    fault: Fault | None = None  # a 200 answer that is not a whole stream
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     _server: TestServer | None = None
@@ -58,13 +68,16 @@ class FakeModelServer(LoopbackServer):
         self.headers.append(dict(request.headers))
         if self.fail_status is not None:
             return web.json_response(
-                {"error": {"message": "fake failure", "type": "server_error"}},
+                {"error": {"message": self.error_responder(body), "type": "server_error"}},
                 status=self.fail_status,
             )
         if self.hang:
             await asyncio.sleep(3600)
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+        if self.fault == "html":
+            return web.Response(text="<html><body><h1>Connexion requise</h1></body></html>",
+                                content_type="text/html")
         text = self.responder(body)
         created = int(time.time())
         base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
@@ -79,6 +92,9 @@ class FakeModelServer(LoopbackServer):
             })
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        if self.fault == "empty":
+            await response.write_eof()
+            return response
         words = text.split(" ")
         for start in range(0, len(words), self.chunk_words):
             piece = " ".join(words[start:start + self.chunk_words])
@@ -87,6 +103,9 @@ class FakeModelServer(LoopbackServer):
             chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece},
                                           "finish_reason": None}]}
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            if self.fault == "no_done":  # cut after the first chunk, cleanly
+                await response.write_eof()
+                return response
         final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         await response.write(f"data: {json.dumps(final)}\n\n".encode())
         usage = {**base, "choices": [], "usage": {"prompt_tokens": 11,
