@@ -16,7 +16,8 @@ from adapters.slack_render import split_text, to_mrkdwn
 from bot.files.intake import FileRejected, rejected
 from bot.files.service import FileIntake
 from bot.i18n import Text
-from bot.jobs.model import Artefact, JobState, JobView
+from bot.jobs.labels import headline
+from bot.jobs.model import Artefact, JobView
 from bot.messages import Attachment, Message
 from bot.store.files import FileStore
 
@@ -25,13 +26,6 @@ log = logging.getLogger(__name__)
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com", "slack-gov.com")
 _READ = 256 * 1024
 
-_PROGRESS = Text("⏳ *{title}* — {percent} {status}", "⏳ *{title}* — {percent} {status}")
-_STATE = {
-    JobState.SUCCEEDED: Text("✅ *{title}* — terminé", "✅ *{title}* — done"),
-    JobState.FAILED: Text("❌ *{title}* — échec", "❌ *{title}* — failed"),
-    JobState.CANCELLED: Text("⏹️ *{title}* — annulé", "⏹️ *{title}* — cancelled"),
-    JobState.TIMED_OUT: Text("⌛ *{title}* — durée dépassée", "⌛ *{title}* — time limit"),
-}
 _BLOCKED_HOST = Text(
     "Je n'ai pas pu récupérer « {name} » depuis Slack : renvoyez-le dans ce fil.",
     "I could not fetch “{name}” from Slack: send it again in this thread.",
@@ -100,9 +94,7 @@ class SlackJobReporter:
         if target is None:
             return None
         channel, thread_ts = target
-        locale = job.reply_to.locale
-        text = _PROGRESS(locale, title=job.title or job.skill,
-                         percent=f"{job.progress:.0%}", status=job.progress_text)
+        text = to_mrkdwn(headline(job, job.reply_to.locale))
         notice = job.notice or {}
         if notice.get("ts"):
             await self._client.chat_update(channel=channel, ts=str(notice["ts"]), text=text)
@@ -117,9 +109,7 @@ class SlackJobReporter:
         if target is None or job.result is None:
             return
         channel, thread_ts = target
-        locale = job.reply_to.locale
-        label = _STATE.get(job.state, _STATE[JobState.FAILED])(locale,
-                                                               title=job.title or job.skill)
+        label = to_mrkdwn(headline(job, job.reply_to.locale))
         notice = job.notice or {}
         if notice.get("ts"):
             await self._client.chat_update(channel=channel, ts=str(notice["ts"]), text=label)

@@ -23,7 +23,8 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from bot.files.intake import FileRejected
 from bot.files.service import FileIntake
 from bot.i18n import Text
-from bot.jobs.model import Artefact, JobState, JobView
+from bot.jobs.labels import headline
+from bot.jobs.model import Artefact, JobView
 from bot.messages import Attachment, Locale, Message
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,6 @@ CHANNEL_FILES = Text(
 )
 _BLOCKED = Text("Je n'ai pas pu récupérer « {name} » depuis Teams : renvoyez-le.",
                 "I could not fetch “{name}” from Teams: send it again.")
-_PROGRESS = Text("⏳ **{title}** — {percent} {status}", "⏳ **{title}** — {percent} {status}")
-_STATE = {
-    JobState.SUCCEEDED: Text("✅ **{title}** — terminé", "✅ **{title}** — done"),
-    JobState.FAILED: Text("❌ **{title}** — échec", "❌ **{title}** — failed"),
-    JobState.CANCELLED: Text("⏹️ **{title}** — annulé", "⏹️ **{title}** — cancelled"),
-    JobState.TIMED_OUT: Text("⌛ **{title}** — durée dépassée", "⌛ **{title}** — time limit"),
-}
 _FILES = Text("**Fichiers** (liens valables {hours} h) :", "**Files** (links valid {hours} h):")
 _NO_PUBLIC_URL = Text(
     "Les fichiers produits sont disponibles dans le chat web d'Almia (l'adresse publique "
@@ -134,9 +128,7 @@ class TeamsJobReporter:
         reference = _reference(job)
         if reference is None:
             return None
-        locale = job.reply_to.locale
-        text = _PROGRESS(locale, title=job.title or job.skill, percent=f"{job.progress:.0%}",
-                         status=job.progress_text)
+        text = headline(job, job.reply_to.locale)
         notice = dict(job.notice or {})
 
         async def send(context: TurnContext) -> None:
@@ -158,8 +150,7 @@ class TeamsJobReporter:
         if reference is None or job.result is None:
             return
         locale: Locale = job.reply_to.locale
-        label = _STATE.get(job.state, _STATE[JobState.FAILED])(locale,
-                                                               title=job.title or job.skill)
+        label = headline(job, locale)
         lines = [label, "", job.result.text]
         if artefacts:
             if self._absolute:

@@ -46,6 +46,19 @@ class Text:
         return template.format(**values) if values else template
 
 
+class Refusal(Exception):
+    """An error whose message a person reads as it is, in their language (no stack trace)."""
+
+    def __init__(self, text: Text, **values: object) -> None:
+        super().__init__(text.fr.format(**values) if values else text.fr)
+        self.text = text
+        self.values = values
+
+    def message_for(self, locale: Locale) -> str:
+        """The message in the person's language."""
+        return self.text(locale, **self.values)
+
+
 MESSAGES: Mapping[str, Text] = {
     "empty": Text(
         "Votre message est vide. Écrivez une question, ou « /almia aide » pour voir ce que je sais faire.",

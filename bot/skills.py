@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.i18n import Text
+from bot.i18n import Refusal, Text
 from bot.jobs.model import JobTask
 from bot.jobs.service import JobService
 from bot.llm import ChatTurn, ModelGateway
@@ -64,14 +64,5 @@ def job_tasks(skill: Skill) -> Mapping[str, JobTask]:
     return tasks
 
 
-class SkillError(Exception):
+class SkillError(Refusal):
     """A refusal shown to the user as it is (no stack trace, no incident)."""
-
-    def __init__(self, text: Text, **values: object) -> None:
-        super().__init__(text.fr.format(**values) if values else text.fr)
-        self.text = text
-        self.values = values
-
-    def message_for(self, locale: Locale) -> str:
-        """The refusal in the user's language."""
-        return self.text(locale, **self.values)

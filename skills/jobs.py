@@ -7,18 +7,11 @@ from collections.abc import AsyncIterator, Mapping
 from types import MappingProxyType
 
 from bot.i18n import Text
+from bot.jobs.labels import STATE_NAMES
 from bot.jobs.model import JobContext, JobResult, JobState, JobTask, JobView
 from bot.messages import Locale, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 
-_STATES = {
-    JobState.QUEUED: Text("en attente", "queued"),
-    JobState.RUNNING: Text("en cours", "running"),
-    JobState.SUCCEEDED: Text("terminée", "done"),
-    JobState.FAILED: Text("échouée", "failed"),
-    JobState.CANCELLED: Text("annulée", "cancelled"),
-    JobState.TIMED_OUT: Text("arrêtée (durée dépassée)", "stopped (time limit)"),
-}
 _NONE = Text("Vous n'avez aucune tâche pour le moment.", "You have no jobs at the moment.")
 _HEADER = Text("**Vos tâches** (les plus récentes d'abord) :",
                "**Your jobs** (most recent first):")
@@ -44,7 +37,7 @@ SHORT_ID = 8
 
 def describe(job: JobView, locale: Locale) -> str:
     """One line: short id, title, state, progress."""
-    state = _STATES[job.state](locale)
+    state = STATE_NAMES[job.state](locale)
     line = f"- `{job.id[:SHORT_ID]}` {job.title or job.skill} — {state}"
     if job.state is JobState.RUNNING:
         line += f" ({job.progress:.0%}"
@@ -111,7 +104,7 @@ class JobsSkill:
         job = matches[0]
         short = job.id[:SHORT_ID]
         if job.state.terminal:
-            yield Reply(_ALREADY(locale, id=short, state=_STATES[job.state](locale)),
+            yield Reply(_ALREADY(locale, id=short, state=STATE_NAMES[job.state](locale)),
                         kind="info", skill=self.name, locale=locale)
             return
         cancelled = await request.jobs.cancel(job.id, request.message)

@@ -18,26 +18,19 @@ from typing import IO
 
 from bot.files.settings import FileSettings
 from bot.files.sniff import EXTENSIONS, FileKind, Sniffed, sniff
-from bot.i18n import Text
-from bot.messages import Locale
+from bot.i18n import Refusal, Text
 
 _READ_BLOCK = 1_048_576
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class FileRejected(Exception):
-    """A file that may not be kept, with the reason the person reads."""
+class FileRejected(Refusal):
+    """A file that may not be kept, with the reason the person reads; ``code`` names it."""
 
     def __init__(self, code: str, text: Text, **values: object) -> None:
-        super().__init__(code)
+        super().__init__(text, **values)
         self.code = code
-        self.text = text
-        self.values = values
-
-    def message_for(self, locale: Locale) -> str:
-        """The reason in the person's language."""
-        return self.text(locale, **self.values)
 
 
 REASONS: dict[str, Text] = {

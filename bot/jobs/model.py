@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.i18n import Text
+from bot.i18n import Refusal
 from bot.messages import Locale
 
 
@@ -93,17 +93,8 @@ class JobView:
     delivered: bool
 
 
-class JobFailed(Exception):
+class JobFailed(Refusal):
     """A job task's refusal or failure the person should read (no retry)."""
-
-    def __init__(self, text: Text, **values: object) -> None:
-        super().__init__(text.fr.format(**values) if values else text.fr)
-        self.text = text
-        self.values = values
-
-    def message_for(self, locale: Locale) -> str:
-        """The message in the person's language."""
-        return self.text(locale, **self.values)
 
 
 class JobCancelled(Exception):

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.i18n import Text
+from bot.i18n import Refusal, Text
 from bot.jobs.engine import JobEngine
 from bot.jobs.model import JobSpec, JobView, ReplyTo
 from bot.jobs.settings import JobSettings
@@ -33,17 +33,8 @@ LIMIT_MESSAGES = {
 }
 
 
-class JobRefused(Exception):
+class JobRefused(Refusal):
     """A job that may not start now, with the reason the person reads."""
-
-    def __init__(self, text: Text, **values: object) -> None:
-        super().__init__(text.fr.format(**values))
-        self.text = text
-        self.values = values
-
-    def message_for(self, locale: Locale) -> str:
-        """The reason in the person's language."""
-        return self.text(locale, **self.values)
 
 
 class JobService:
