@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import IO
 
+from lxml import etree  # type: ignore[import-untyped]
+
 from bot.files.sniff import EXTENSIONS, FileKind
 
 
@@ -71,22 +73,48 @@ def _document_text(kind: FileKind, data: bytes) -> Iterator[str]:
         yield block.text
 
 
-def _sheet_text(stream: IO[bytes]) -> Iterator[str]:
-    """Rows of every sheet as « cell ; cell » lines (calamine: a Rust reader, ~4× openpyxl)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
+
+def _sheet_text(stream: IO[bytes]) -> Iterator[str]:
+    """A spreadsheet's text, streamed: shared strings, then other cell values of each sheet.
+
+    Order is not the rows' (classification needs the values, not their layout); memory
+    stays bounded whatever the size of the workbook (an XML event parser, elements freed).
+    """
     stream.seek(0)
     try:
-        workbook = CalamineWorkbook.from_filelike(stream)
-        for name in workbook.sheet_names:
-            for row in workbook.get_sheet_by_name(name).iter_rows():
-                cells = [str(value) for value in row if value not in ("", None)]
-                if cells:
-                    yield " ; ".join(cells)
-    except (CalamineError, ValueError, OSError, zipfile.BadZipFile):
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+            if "xl/sharedStrings.xml" in names:
+                yield from _xml_values(archive, "xl/sharedStrings.xml", "si", shared=True)
+            sheets = sorted(name for name in names if name.startswith("xl/worksheets/sheet")
+                            and name.endswith(".xml"))
+            for sheet in sheets:
+                yield from _xml_values(archive, sheet, "c", shared=False)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, ValueError):
         return
     finally:
         stream.seek(0)
+
+
+def _xml_values(archive: zipfile.ZipFile, name: str, tag: str, *, shared: bool
+                ) -> Iterator[str]:
+    with archive.open(name) as part:
+        events = etree.iterparse(part, events=("end",), tag=_SHEET_NS + tag,
+                                 resolve_entities=False, no_network=True, huge_tree=False)
+        for _event, element in events:
+            if shared:
+                value = "".join(element.itertext())
+            elif element.get("t") == "s":  # a reference into the shared strings
+                value = ""
+            else:
+                value = "".join(element.itertext())
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+            if value.strip():
+                yield value
 
 
 def _archive_text(data: bytes, limit: int) -> Iterator[str]:
