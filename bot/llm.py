@@ -87,6 +87,7 @@ _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 _CHATTY_LIBRARIES = ("litellm", "openai")  # their modules' loggers log request bodies in debug
 # statuses that refuse this request only: the server is up, so they do not trip the breaker
 _REQUEST_SPECIFIC_STATUSES = frozenset({400, 413, 422})
+_ABANDONED_GRACE_SECONDS = 10.0  # at shutdown, for calls a timeout left behind to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,9 +465,11 @@ def _litellm_tokenizer_dir() -> Path:
 
 
 class _LiteLLMStream(StreamBase):
-    def __init__(self, module: ModuleType, entry: ModelEntry, request: CompletionRequest) -> None:
+    def __init__(self, module: ModuleType, entry: ModelEntry, request: CompletionRequest,
+                 abandoned: set[asyncio.Future[Any]]) -> None:
         super().__init__(entry, request)
         self._module = module
+        self._abandoned = abandoned
 
     async def __aiter__(self) -> AsyncIterator[str]:
         entry = self._entry
@@ -481,7 +484,7 @@ class _LiteLLMStream(StreamBase):
             arguments["api_key"] = entry.api_key.get_secret_value()
         if entry.api_version:
             arguments["api_version"] = entry.api_version  # Azure OpenAI
-        response = await self._module.acompletion(**arguments)
+        response = await self._start(self._module.acompletion(**arguments))
         async for chunk in response:
             usage = getattr(chunk, "usage", None)
             if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
@@ -494,6 +497,31 @@ class _LiteLLMStream(StreamBase):
                 content = getattr(delta, "content", None) if delta is not None else None
                 if content:
                     yield content
+
+    async def _start(self, call: Awaitable[Any]) -> Any:
+        """litellm's start of a call, finished even when we stop waiting (a timeout).
+
+        ``acompletion`` builds the request in a thread that returns a coroutine: cancelled
+        in between, that coroutine is never awaited (a warning, and for tests an error).
+        An abandoned start runs on in the background and its stream is closed at once.
+        """
+        started = asyncio.ensure_future(call)
+        try:
+            return await asyncio.shield(started)
+        except asyncio.CancelledError:
+            self._abandoned.add(started)
+            started.add_done_callback(self._close_abandoned)
+            raise
+
+    def _close_abandoned(self, started: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(started)
+        if started.cancelled() or started.exception() is not None:
+            return  # litellm's own timeout or the connection's end: nothing left open
+        closer = getattr(started.result(), "aclose", None)
+        if closer is not None:
+            closing = asyncio.ensure_future(closer())
+            self._abandoned.add(closing)
+            closing.add_done_callback(self._abandoned.discard)
 
 
 def route_litellm_logs() -> None:
@@ -537,10 +565,18 @@ class LiteLLMProvider:
         litellm.disable_hf_tokenizer_download = True  # never fetch a tokenizer at run time
         route_litellm_logs()
         self._module: ModuleType = litellm
+        self._abandoned: set[asyncio.Future[Any]] = set()  # starts left behind by a timeout
 
     def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> ProviderStream:
         """Start a streamed chat completion."""
-        return _LiteLLMStream(self._module, entry, request)
+        return _LiteLLMStream(self._module, entry, request, self._abandoned)
+
+    async def close(self) -> None:
+        """Let the calls a timeout left behind end (litellm's own timeout bounds them)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _ABANDONED_GRACE_SECONDS
+        while self._abandoned and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._abandoned), timeout=left)
 
     @staticmethod
     def catalogue_cost(model: str, usage: TokenUsage) -> float:

@@ -92,8 +92,11 @@ async def test_timeout_is_reported_and_nothing_answers(tmp_path: Path) -> None:
     records: list[UsageRecord] = []
     async with FakeModelServer(hang=True) as hanging:
         gateway = _gateway(tmp_path, hanging.url, records, timeout_seconds=0.5)
-        with pytest.raises(ModelUnavailable, match="timeout"):
-            await gateway.complete(_request())
+        try:
+            with pytest.raises(ModelUnavailable, match="timeout"):
+                await gateway.complete(_request())
+        finally:
+            await gateway.close()  # lets the call the timeout left behind end
     assert [(r.alias, r.outcome) for r in records] == [("fake", "timeout")]
 
 
@@ -190,6 +193,7 @@ async def test_a_hanging_model_is_skipped_once_known_down_and_probed_later(
         assert (await gateway.complete(_request())).alias == "fake"
         assert (await gateway.complete(_request())).alias == "fake"
         assert circuit.state("fake") is CircuitState.CLOSED
+        await gateway.close()
     messages = [r.getMessage() for r in caplog.records if r.name == "bot.circuit"]
     assert any("fake: circuit open after 2 consecutive failures" in m for m in messages)
     assert any("fake: circuit closed" in m for m in messages)
