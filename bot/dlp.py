@@ -172,10 +172,6 @@ class DlpBlocked(Exception):
         self.counts = counts
 
 
-_UNUSED_COMPONENTS = ("parser", "senter", "tagger", "morphologizer", "lemmatizer",
-                      "attribute_ruler", "entity_ruler")
-
-
 class NameRecogniser(Protocol):
     """Finds person names: yields (start, end) character offsets."""
 
@@ -183,38 +179,6 @@ class NameRecogniser(Protocol):
 
 
 NameRecogniserLoader = Callable[[str], NameRecogniser]
-
-
-class SpacyNames:
-    """Person names (``PER``) from an installed spaCy pipeline; calls are serialised."""
-
-    def __init__(self, model: str) -> None:
-        import spacy
-
-        self._nlp = spacy.load(model, exclude=list(_UNUSED_COMPONENTS))
-        self._lock = threading.Lock()
-
-    def __call__(self, text: str) -> Iterable[tuple[int, int]]:
-        """Offsets of the ``PER`` entities of ``text``, paragraph by paragraph."""
-        spans: list[tuple[int, int]] = []
-        with self._lock:
-            for offset, chunk in _chunks(text, 20_000):
-                for entity in self._nlp(chunk).ents:
-                    if entity.label_ == "PER":
-                        spans.append((offset + entity.start_char, offset + entity.end_char))
-        return spans
-
-
-def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
-    """``text`` in pieces of about ``size`` characters, cut after a newline or space."""
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = max(text.rfind("\n", start, end), text.rfind(" ", start, end))
-            end = cut + 1 if cut > start else end
-        yield start, text[start:end]
-        start = end
 
 
 @dataclass(frozen=True, slots=True)

@@ -402,6 +402,35 @@ def test_spacy_leaves_ordinary_words(spacy_detector: Detector, text: str) -> Non
     assert [f.kind for f in spacy_detector.detect(text)] == []
 
 
+@pytest.mark.parametrize(("text", "masked"), [
+    # a lone first name missing from the shipped lists, after a preposition or opening
+    ("Merci à Ndeye pour son aide.", "Merci à [PERSONNE_1] pour son aide."),
+    ("Oumarou a rappelé ce matin.", "[PERSONNE_1] a rappelé ce matin."),
+    # letters NFD leaves alone (ł, đ) and Vietnamese tone marks
+    ("Analyse le dossier de Małgorzata.", "Analyse le dossier de [PERSONNE_1]."),
+    ("Le rendez-vous avec Đức Trần est reporté.", "Le rendez-vous avec [PERSONNE_1] est reporté."),
+    # a title inside a run of capitalised words
+    ("La formule Habitat Plus de Maître Ferrand expire.",
+     "La formule Habitat Plus de Maître [PERSONNE_1] expire."),
+    # a first name that is also a town, without a place cue
+    ("Écris à Nancy Martin.", "Écris à [PERSONNE_1]."),
+])
+def test_spacy_names_from_context_and_lists(spacy_detector: Detector, text: str,
+                                            masked: str) -> None:
+    assert Pseudonymiser(spacy_detector).pseudonymise(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "Le devis vient de Michelin, la facture de Harmonie Mutuelle.",  # listed companies
+    "Le sinistre a eu lieu à Clermont-Ferrand puis à Montauban.",  # towns, hyphenated
+    "Le garage de Nancy a rappelé.",  # a town that is also a first name, after a place cue
+    "Liste les pièces manquantes.",  # an imperative the lexicon lacks, before its object
+    "Réunion avec le courtier Verlingue et Bouygues Telecom.",
+])
+def test_spacy_leaves_companies_and_places(spacy_detector: Detector, text: str) -> None:
+    assert [f.kind for f in spacy_detector.detect(text)] == []
+
+
 def test_spacy_on_a_large_paste(spacy_detector: Detector) -> None:
     generator = PiiGenerator(seed=5)
     texts: list[str] = []
