@@ -1,0 +1,1 @@
+"""Verbatim analysis: survey answers in, themes, sentiment, trends and improvement axes out."""
