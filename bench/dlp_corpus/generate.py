@@ -3,7 +3,8 @@
 Two halves with disjoint vocabularies (``bench/dlp_corpus/vocabulary.py``): ``dev`` to
 tune on, ``test`` held out. Deterministic for a (half, seed). Messages mix imperative
 openings, claims, contracts, customer calls, job titles, places, products, companies,
-months, amounts and phone numbers; names come in the ways people write them (« Prénom
+months, amounts and phone numbers, small firms no shipped list holds, signatures, and a
+few sentence shapes of one half only; names come in the ways people write them (« Prénom
 Nom », « Prénom NOM », « NOM Prénom », « M. Nom », « Maître Nom », a first name alone).
 
     .venv/bin/python bench/dlp_corpus/generate.py --half test --seed 2 --count 1000 > test.jsonl
@@ -67,6 +68,24 @@ STATEMENTS = (
     "Le sinistre du {DATE} à {L} concerne un véhicule assuré chez {C}.",
     "Réunion {DAY} avec {T} et {C} sur le contrat {R}.",
 )
+# Templates of one half only, so that the held-out half also holds sentence shapes never
+# tuned on; {U}: a small firm that no shipped list holds.
+HALF_STATEMENTS = {
+    "dev": (
+        "Bonjour {P},\nvoici le récapitulatif du dossier {REF}.",
+        "Le devis de {U} pour le sinistre de {P} s'élève à {AMOUNT} €.",
+        "{P} passe de {C} à {U} au 1er {M}.",
+        "Cordialement,\n{P}\n{TC}",
+        "D'après {U}, les travaux chez {P} commencent {DAY}.",
+    ),
+    "test": (
+        "Pour info, {P} a signé chez {U} la semaine dernière.",
+        "Transfert du dossier de {P} vers l'agence de {L}, avis de {U} joint.",
+        "Bien à vous,\n{P}\n{TC}, {C}",
+        "{U} intervient {DAY} chez {P} pour la fuite déclarée le {DATE}.",
+        "Relevé de {U} : {P} absent lors du passage du {DATE}.",
+    ),
+}
 CLOSINGS = ("", "", "", " Merci.", " Merci d'avance.", " C'est urgent.",
             " Réponds en français.", " Cordialement.")
 HONORIFICS = ("M.", "Mme", "Monsieur", "Madame", "Maître", "Mme", "M.")
@@ -103,6 +122,7 @@ class Generator:
         self._first = [first for firsts, _ in names.values() for first in firsts]
         self._last = [last for _, lasts in names.values() for last in lasts]
         self._origins = list(names.values())
+        self._statements = STATEMENTS + HALF_STATEMENTS[half]
 
     def messages(self, count: int) -> list[Message]:
         """``count`` messages: one or two sentences, an imperative opening six times in ten."""
@@ -115,9 +135,9 @@ class Generator:
         if choice.random() < 0.6:
             parts.append(choice.choice(OPENINGS))
             if choice.random() < 0.4:
-                parts.append(choice.choice(STATEMENTS))
+                parts.append(choice.choice(self._statements))
         else:
-            parts.append(choice.choice(STATEMENTS))
+            parts.append(choice.choice(self._statements))
             if choice.random() < 0.3:
                 parts.append(choice.choice(OPENINGS))
         template = (" " if choice.random() < 0.7 else "\n").join(parts) + choice.choice(CLOSINGS)
@@ -190,6 +210,7 @@ class Generator:
             "L": lambda: choice.choice(words["places"]),
             "R": lambda: choice.choice(words["products"]),
             "C": lambda: choice.choice(words["companies"]),
+            "U": lambda: choice.choice(words["unlisted_companies"]),
             "M": lambda: choice.choice(MONTHS),
             "DAY": lambda: choice.choice(DAYS),
             "DATE": lambda: f"{choice.randint(1, 28)} {choice.choice(MONTHS)}",

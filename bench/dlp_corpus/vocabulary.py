@@ -131,6 +131,9 @@ DEV_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "companies": ("AXA", "Allianz", "Groupama", "la MAIF", "la MACIF", "Generali", "Covéa",
                   "Carglass", "Norauto", "Darty", "Enedis", "la SNCF", "Castorama",
                   "Swiss Life"),
+    # small or local firms no shipped list holds: a lone unknown word, as in real life
+    "unlisted_companies": ("Habitéo", "Soluvia", "Assurimo", "Batiflex", "Garantys",
+                           "Plomberie Azur", "Vitrauto", "Assurflex"),
 }
 
 TEST_WORDS: Final[dict[str, tuple[str, ...]]] = {
@@ -155,6 +158,8 @@ TEST_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "companies": ("la Matmut", "MMA", "Malakoff Humanis", "AG2R La Mondiale", "Speedy",
                   "Feu Vert", "Boulanger", "Veolia", "Engie", "Bouygues Telecom",
                   "la Macif", "Leroy Merlin", "Decathlon", "Orange"),
+    "unlisted_companies": ("Domivia", "Protecto", "Sinistrea", "Réparéo", "Toitures Morel",
+                           "Kovalis", "Assurvia", "Menuiserie du Lac"),
 }
 
 MONTHS: Final = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
