@@ -95,7 +95,8 @@ class ProcrastinateEngine:
                 queues=[self._settings.queue], concurrency=self._settings.concurrency,
                 name=name or self._runner.worker_id, install_signal_handlers=False,
                 update_heartbeat_interval=max(1.0, self._settings.lease_seconds / 3),
-                stalled_worker_timeout=self._settings.lease_seconds)
+                stalled_worker_timeout=self._settings.lease_seconds,
+                shutdown_graceful_timeout=self._settings.shutdown_grace_seconds)
         finally:
             sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):

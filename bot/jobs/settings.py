@@ -24,6 +24,8 @@ class JobSettings(BaseModel):
     max_active_per_skill: int = Field(default=20, ge=1)
     progress_interval_seconds: float = Field(default=3.0, ge=0.0)  # channel updates at most
     sweep_seconds: float = Field(default=10.0, gt=0)  # look for orphaned or undelivered jobs
+    # on SIGTERM a worker lets running jobs finish this long, then hands them back
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0.0)
     queue: str = "almia"
     # PostgreSQL URL of the queue when it differs from database_url (e.g. other options)
     queue_url: str | None = None

@@ -211,3 +211,34 @@ async def test_a_server_restarted_mid_job_resumes_it_and_reports_once(
     assert done.state is JobState.SUCCEEDED and done.attempts == 2
     assert done.result is not None and "reprise à l'étape 0" not in done.result.text
     assert len(_results(slack)) == 1
+
+
+@pytest.mark.postgres
+async def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(
+        tmp_path: Path, database: str, slack: FakeSlackApi) -> None:
+    environment = _environment(tmp_path, slack, ALMIA_DATABASE_URL=database,
+                               ALMIA_JOBS__ENGINE="procrastinate",
+                               ALMIA_JOBS__LEASE_SECONDS="600",  # only a hand-back frees it
+                               ALMIA_JOBS__SHUTDOWN_GRACE_SECONDS="0.5")
+    settings = _settings(environment)
+    runtime = build_runtime(settings)
+    await runtime.start(jobs=False)
+    assert runtime.jobs is not None
+    job = await runtime.jobs.start(JobSpec("jobs", "probe", {"steps": 30, "step_seconds": 0.4},
+                                           title="Sonde"), _probe_message(), "fr")
+    await runtime.close()
+    first = await _spawn("worker", "--name", "worker-a", environment=environment)
+    second: asyncio.subprocess.Process | None = None
+    try:
+        await _wait_for(settings, job.id, lambda j: (j.checkpoint or {}).get("done", 0) >= 2)
+        assert await _stop(first) == 0
+        handed_back = await _job(settings, job.id)
+        assert handed_back.state is JobState.QUEUED and handed_back.attempts == 0
+        second = await _spawn("worker", "--name", "worker-b", environment=environment)
+        done = await _wait_for(settings, job.id, lambda j: j.delivered)
+    finally:
+        if second is not None:
+            await _stop(second)
+    assert done.state is JobState.SUCCEEDED and done.attempts == 1  # the stop did not count
+    assert done.result is not None and "reprise à l'étape 0" not in done.result.text
+    assert len(_results(slack)) == 1
