@@ -1,0 +1,230 @@
+"""Verbatims → themes, sentiment, drivers, trends and examples (``analyse``).
+
+Pipeline: clauses → embeddings (cached by content hash) → sentiment (zero-shot guesses,
+then a TF-IDF classifier trained on them) → clusters (fine k-means, filler set aside) →
+labels (c-TF-IDF phrases, or the optional model) → figures per theme → drivers and trends →
+pseudonymised examples.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.dlp import Detector, DlpSettings
+from knowledge.embeddings import Embedder, Vectors
+from skills.verbatims.analysis.clauses import Clause, clauses_of
+from skills.verbatims.analysis.drivers import find_drivers
+from skills.verbatims.analysis.embed import EmbeddingCache, embed_texts
+from skills.verbatims.analysis.examples import examples_for, pick
+from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
+from skills.verbatims.analysis.labels import name_themes
+from skills.verbatims.analysis.sentiment import (
+    Floats,
+    polarity,
+    train_and_predict,
+    verbatim_polarities,
+    zero_shot,
+)
+from skills.verbatims.analysis.themes import Clusters, cluster_clauses
+from skills.verbatims.analysis.trends import Mention, find_trends
+from skills.verbatims.model import (
+    Analysis,
+    InputCounts,
+    Progress,
+    ScoreKind,
+    Sentiment,
+    Theme,
+    Verbatim,
+)
+
+__all__ = ["EmbeddingCache", "ThemeLabeller", "ThemeSample", "analyse"]
+
+_BREAKDOWNS = ("product", "channel", "region")
+
+
+class _Stages:
+    """Times each stage and reports progress."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self.seconds: dict[str, float] = {}
+        self._started = time.perf_counter()
+
+    async def report(self, fraction: float, status: str) -> None:
+        if self._progress is not None:
+            await self._progress(fraction, status)
+
+    async def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._started, 3)
+        self._started = now
+        await self.report(1.0, stage)
+
+
+async def analyse(
+    verbatims: Sequence[Verbatim],
+    *,
+    counts: InputCounts,
+    embedder: Embedder,
+    score_kind: ScoreKind | None,
+    progress: Progress | None = None,
+    labeller: ThemeLabeller | None = None,
+    cache: EmbeddingCache | None = None,
+    detector: Detector | None = None,
+    cache_dir: Path | None = None,
+) -> Analysis:
+    """The themes, sentiment, drivers and trends of ``verbatims`` (all analysed rows)."""
+    stages = _Stages(progress)
+    texts = [verbatim.text for verbatim in verbatims]
+    clauses = clauses_of(texts)
+    await stages.done("split")
+    cache = cache or EmbeddingCache(cache_dir)
+
+    async def embedded(done: int, total: int) -> None:
+        await stages.report(done / max(1, total), "embedded")
+
+    vectors = await embed_texts([c.text for c in clauses], embedder, cache, embedded)
+    await stages.done("embedded")
+    owners = [c.verbatim for c in clauses]
+    probabilities: Floats = np.zeros(0)
+    if clauses:
+        guesses = await zero_shot(vectors, embedder)
+        probabilities = train_and_predict([c.text for c in clauses], guesses)
+    sentiments = verbatim_polarities(probabilities, owners, [c.after_contrast for c in clauses],
+                                     len(verbatims))
+    await stages.done("sentiment")
+    clusters = cluster_clauses(vectors, owners) if clauses else None
+    await stages.done("clustered")
+    mentions = _mentions(len(verbatims), clauses, clusters, probabilities)
+    order = _by_size(mentions, clusters)
+    mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
+                for found in mentions]
+    names = _names(clauses, clusters, order)
+    themes = [_theme(theme, label, keywords, verbatims, mentions)
+              for theme, (label, keywords) in enumerate(names)]
+    assignments = [tuple(found) for found in mentions]
+    await stages.done("labelled")
+    months = [v.date.strftime("%Y-%m") if v.date else None for v in verbatims]
+    trends = find_trends([Mention(month, found) for month, found in zip(months, mentions,
+                                                                       strict=True)], len(themes))
+    drivers = find_drivers(assignments, [v.score for v in verbatims], score_kind, len(themes))
+    await stages.done("trends")
+    if clusters is not None and themes:
+        _add_examples(themes, clusters, order, vectors, owners, texts,
+                      detector or Detector(DlpSettings()))
+    await stages.done("examples")
+    notes = _notes(verbatims, score_kind, clusters, labeller)
+    if labeller is not None and themes:
+        await _ask_labeller(labeller, themes)
+        await stages.done("model")
+    return Analysis(counts=counts, themes=themes, assignments=assignments,
+                    sentiments=sentiments, drivers=drivers, trends=trends, notes=notes,
+                    stage_seconds=dict(stages.seconds))
+
+
+def _mentions(verbatims: int, clauses: Sequence[Clause], clusters: Clusters | None,
+              probabilities: Floats) -> list[dict[int, Sentiment]]:
+    """Per verbatim, its themes in order of first mention, each with its clauses' sentiment."""
+    found: list[dict[int, list[float]]] = [{} for _ in range(verbatims)]
+    if clusters is not None:
+        for clause, theme, probability in zip(clauses, clusters.labels, probabilities,
+                                              strict=True):
+            if theme >= 0:
+                found[clause.verbatim].setdefault(int(theme), []).append(float(probability))
+    return [{theme: polarity(sum(values) / len(values)) for theme, values in row.items()}
+            for row in found]
+
+
+def _by_size(mentions: list[dict[int, Sentiment]], clusters: Clusters | None) -> dict[int, int]:
+    """Cluster index → theme id, the most mentioned theme first."""
+    sizes: Counter[int] = Counter()
+    for row in mentions:
+        sizes.update(row.keys())
+    count = len(clusters.centroids) if clusters is not None else 0
+    ranked = sorted(range(count), key=lambda theme: (-sizes[theme], theme))
+    return {theme: rank for rank, theme in enumerate(ranked) if sizes[theme] > 0}
+
+
+def _names(clauses: Sequence[Clause], clusters: Clusters | None,
+           order: dict[int, int]) -> list[tuple[str, list[str]]]:
+    if clusters is None or not order:
+        return []
+    named = name_themes([c.text for c in clauses], clusters.labels, len(clusters.centroids))
+    by_id = {theme_id: named[theme] for theme, theme_id in order.items()}
+    return [by_id[theme_id] for theme_id in range(len(by_id))]
+
+
+def _theme(theme: int, label: str, keywords: list[str], verbatims: Sequence[Verbatim],
+           mentions: list[dict[int, Sentiment]]) -> Theme:
+    """One theme's figures: volume, share, score, sentiment split, months, breakdowns."""
+    rows = [index for index, row in enumerate(mentions) if theme in row]
+    scores = [s for s in (verbatims[index].score for index in rows) if s is not None]
+    split: dict[Sentiment, int] = {"negative": 0, "neutral": 0, "positive": 0}
+    monthly: Counter[str] = Counter()
+    breakdowns: dict[str, Counter[str]] = {column: Counter() for column in _BREAKDOWNS}
+    for index in rows:
+        verbatim = verbatims[index]
+        split[mentions[index][theme]] += 1
+        if verbatim.date is not None:
+            monthly[verbatim.date.strftime("%Y-%m")] += 1
+        for column in _BREAKDOWNS:
+            value = getattr(verbatim, column)
+            if value:
+                breakdowns[column][value] += 1
+    return Theme(
+        id=theme, label=label, keywords=keywords, size=len(rows),
+        share=len(rows) / max(1, len(verbatims)),
+        mean_score=round(sum(scores) / len(scores), 3) if scores else None,
+        sentiment=split, monthly=dict(sorted(monthly.items())),
+        breakdowns={column: dict(values.most_common()) for column, values in breakdowns.items()
+                    if values},
+    )
+
+
+def _add_examples(themes: list[Theme], clusters: Clusters, order: dict[int, int],
+                  vectors: Vectors, owners: list[int], texts: list[str],
+                  detector: Detector) -> None:
+    """3–5 pseudonymised verbatims per theme, near its centroid and unlike each other."""
+    for cluster, theme_id in order.items():
+        rows = np.flatnonzero(clusters.labels == cluster).astype(np.int64)
+        chosen = pick(rows, vectors, clusters.centroids[cluster], owners)
+        themes[theme_id].examples = examples_for(chosen, texts, detector)
+
+
+def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
+           clusters: Clusters | None, labeller: ThemeLabeller | None) -> list[str]:
+    """Honest remarks on what the analysis could and could not do."""
+    notes: list[str] = []
+    if labeller is None:
+        notes.append("Sans modèle génératif : libellés tirés des mots-clés, pas d'axes "
+                     "d'amélioration rédigés (un modèle nommerait les thèmes et résumerait "
+                     "ce que demandent les clients).")
+    if score_kind is None:
+        notes.append("Pas de colonne de note : pas de moteurs d'insatisfaction.")
+    if not any(v.date for v in verbatims):
+        notes.append("Pas de colonne de date : pas de tendances.")
+    if clusters is not None and clusters.fillers:
+        notes.append(f"{clusters.fillers} groupes de formules génériques (sans sujet précis) "
+                     "écartés des thèmes.")
+    if len(verbatims) < 300:
+        notes.append("Peu de verbatims : thèmes et tendances à prendre avec prudence.")
+    return notes
+
+
+async def _ask_labeller(labeller: ThemeLabeller, themes: list[Theme]) -> None:
+    """Model labels and axes from samples (one entry per theme, never per verbatim)."""
+    samples = [ThemeSample(theme=t.id, label=t.label, keywords=tuple(t.keywords),
+                           examples=tuple(t.examples), share=t.share,
+                           negative_share=t.sentiment["negative"] / max(1, t.size))
+               for t in themes]
+    labels = await labeller.name_themes(samples)
+    axes = await labeller.write_axes(samples)
+    for theme, label, axis in zip(themes, labels, axes, strict=False):
+        if label and label.strip():
+            theme.label = label.strip()
+        theme.axis = axis.strip() if axis and axis.strip() else None

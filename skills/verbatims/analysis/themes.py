@@ -1,0 +1,103 @@
+"""Themes from clause embeddings: fine k-means, filler clusters set aside, near twins merged.
+
+Filler clusters (« Je n'ai jamais vu ça », « C'est épuisant ») group clauses that never make
+an answer on their own: they ride along with an aspect. A cluster whose clauses are the only
+clause of their verbatim far less often than the typical cluster is such filler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.cluster import KMeans, MiniBatchKMeans  # type: ignore[import-untyped]
+
+from knowledge.embeddings import Vectors
+
+Labels = npt.NDArray[np.int64]
+_FILLER_RATIO = 0.4  # a cluster alone less than this share of the median cluster is filler
+_TWIN_COSINE = 0.92  # centroids this close are one theme
+_MIN_SHARE = 0.003  # smaller clusters are not themes
+
+
+@dataclass(frozen=True, slots=True)
+class Clusters:
+    """``labels``: per clause, its theme index (-1: none); ``centroids``: one unit row per theme."""
+
+    labels: Labels
+    centroids: Vectors
+    fillers: int  # clusters set aside as filler
+
+
+def cluster_count(clauses: int) -> int:
+    """How many fine clusters for this many clauses (merged and filtered afterwards)."""
+    return int(min(60, max(4, round((clauses / 4) ** 0.5))))
+
+
+def _kmeans(vectors: Vectors, k: int, seed: int) -> tuple[Labels, Vectors]:
+    if len(vectors) > 50_000:
+        model: KMeans | MiniBatchKMeans = MiniBatchKMeans(
+            n_clusters=k, random_state=seed, batch_size=4096, n_init=3)
+    else:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=2)
+    labels = np.asarray(model.fit_predict(vectors), dtype=np.int64)
+    return labels, np.asarray(model.cluster_centers_, dtype=np.float32)
+
+
+def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: Vectors = (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+    return unit
+
+
+def _alone_rates(labels: Labels, verbatim_of: Sequence[int], k: int) -> npt.NDArray[np.float64]:
+    owners = np.asarray(verbatim_of, dtype=np.int64)
+    per_verbatim = np.bincount(owners)
+    alone = per_verbatim[owners] == 1
+    totals = np.bincount(labels, minlength=k).astype(np.float64)
+    hits = np.bincount(labels, weights=alone.astype(np.float64), minlength=k)
+    rates: npt.NDArray[np.float64] = hits / np.where(totals == 0, 1.0, totals)
+    return rates
+
+
+def _merge_twins(centroids: Vectors) -> list[int]:
+    """Group index per centroid: centroids closer than the twin cosine share a group."""
+    group = list(range(len(centroids)))
+
+    def root(index: int) -> int:
+        while group[index] != index:
+            index = group[index]
+        return index
+
+    similarity = centroids @ centroids.T
+    for first in range(len(centroids)):
+        for second in range(first + 1, len(centroids)):
+            if similarity[first, second] >= _TWIN_COSINE:
+                group[root(second)] = root(first)
+    roots = sorted({root(index) for index in range(len(centroids))})
+    return [roots.index(root(index)) for index in range(len(centroids))]
+
+
+def cluster_clauses(vectors: Vectors, verbatim_of: Sequence[int], *, seed: int = 0) -> Clusters:
+    """Theme per clause from its embedding; ``verbatim_of`` maps clause → verbatim index."""
+    count = len(vectors)
+    if count < 8:
+        return Clusters(np.full(count, -1, dtype=np.int64), np.zeros((0, 0), np.float32), 0)
+    k = cluster_count(count)
+    fine, centres = _kmeans(vectors, k, seed)
+    rates = _alone_rates(fine, verbatim_of, k)
+    sizes = np.bincount(fine, minlength=k)
+    median = float(np.median(rates[sizes > 0]))
+    keep = (rates >= _FILLER_RATIO * median) & (sizes >= max(3, _MIN_SHARE * count))
+    kept = np.flatnonzero(keep)
+    if not len(kept):
+        return Clusters(np.full(count, -1, dtype=np.int64), np.zeros((0, 0), np.float32), k)
+    groups = _merge_twins(_unit(centres[kept]))
+    mapping = np.full(k, -1, dtype=np.int64)
+    mapping[kept] = groups
+    labels = mapping[fine]
+    themes = max(groups) + 1
+    centroids = np.stack([vectors[labels == theme].mean(axis=0) for theme in range(themes)])
+    return Clusters(labels, _unit(centroids.astype(np.float32)), int((~keep).sum()))
