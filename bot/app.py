@@ -157,12 +157,14 @@ def build_runtime(
     knowledge: KnowledgeBase | None = None,
     environ: Mapping[str, str] | None = None,
     directory: DirectoryGroups | None = None,
+    skill_factory: Callable[[SkillServices], list[Skill]] = build_skills,
 ) -> Runtime:
     """Build the core without any channel (used by the CLI and by :func:`build_app`).
 
     ``providers`` replaces model providers by name (tests use a loopback fake);
     ``knowledge`` replaces the knowledge base (tests use a small embedder);
-    ``directory`` replaces the group directory the settings configure (Entra ID, Slack).
+    ``directory`` replaces the group directory the settings configure (Entra ID, Slack);
+    ``skill_factory`` replaces the skill registry (tests give a skill its fakes).
     """
     private_directory(settings.data_dir)  # owner-only: database, Chroma, keys
     policy = load_policy(settings.resolved_policy_file,
@@ -177,7 +179,7 @@ def build_runtime(
     )
     roles = RoleResolver(policy.user_roles,
                          directory if directory is not None else build_directory(settings))
-    skills = build_skills(SkillServices(knowledge=knowledge,
+    skills = skill_factory(SkillServices(knowledge=knowledge,
                                         templates=TemplateStore(store.engine, sealer=store),
                                         roles=roles,
                                         library=knowledge if isinstance(knowledge, KnowledgeBase) else None))
@@ -254,6 +256,7 @@ def build_app(
     environ: Mapping[str, str] | None = None,
     adapter_factories: Sequence[AdapterFactory] | None = None,
     directory: DirectoryGroups | None = None,
+    skill_factory: Callable[[SkillServices], list[Skill]] = build_skills,
 ) -> web.Application:
     """The aiohttp application with every enabled channel mounted.
 
@@ -261,7 +264,7 @@ def build_app(
     ``adapter_factories`` replaces that choice (tests inject loopback fakes this way).
     """
     runtime = build_runtime(settings, providers=providers, knowledge=knowledge, environ=environ,
-                            directory=directory)
+                            directory=directory, skill_factory=skill_factory)
     app = web.Application(client_max_size=1024 * 1024)
     install_edge(app, settings.web)  # Host check, JSON errors, security headers
     app[RUNTIME] = runtime

@@ -289,9 +289,11 @@ def teams_package(
 
 def _register_optional_commands() -> None:
     from bot.cli_templates import register_commands as register_template_commands
+    from bot.cli_verbatims import register_commands as register_verbatim_commands
     from knowledge.cli import register_commands
 
     register_commands(app, _open_knowledge)
+    register_verbatim_commands(app)
 
     def open_runtime() -> Runtime:
         from bot.app import build_runtime

@@ -73,6 +73,7 @@ class SkillRouter:
         - a plain message runs a skill when its first word is that skill's first (canonical)
           command, or any of its commands followed by a colon or a line break
           ("résumé : …"), so that ordinary questions are not mistaken for commands;
+        - a plain message a skill ``wants`` (e.g. a file and « analyse ces verbatims ») runs it;
         - anything else goes to the default skill.
         """
         if message.action is not None:
@@ -102,4 +103,8 @@ class SkillRouter:
             explicit = ":" in match.group(0) or "\n" in match.group(0) or match.end() == len(text)
             if skill is not None and (explicit or word in self._plain_commands):
                 return Route(skill, text[match.end():].strip())
+        for skill in self._skills.values():  # « analyse ces verbatims » with a file attached
+            wants = getattr(skill, "wants", None)
+            if wants is not None and wants(message):
+                return Route(skill, text)
         return Route(self._default, text)

@@ -14,6 +14,7 @@ from skills.jobs import JobsSkill
 from skills.qa import DocumentSearch, QaSkill
 from skills.team_docs import TeamDocsSkill
 from skills.templates import TemplatesSkill, starter_library
+from skills.verbatims.skill import VerbatimsSkill
 
 DEFAULT_SKILL = "qa"
 
@@ -39,6 +40,7 @@ def build_skills(services: SkillServices) -> list[Skill]:
                        services.knowledge, min_score=services.qa_min_score),
         JobsSkill(),
         TeamDocsSkill(services.library, services.roles),
+        VerbatimsSkill(),
     ]
     skills.append(HelpSkill(lambda: tuple(skills)))
     return skills

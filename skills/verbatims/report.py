@@ -60,6 +60,12 @@ OFFLINE_NOTE = Text(
 )
 
 
+def offline_said(analysis: Analysis) -> bool:
+    """True when axes were written, or the analysis's own notes already say it ran offline."""
+    return any(theme.axis for theme in analysis.themes) or any(
+        "modèle" in note or "model" in note for note in analysis.notes)
+
+
 def pct(value: float) -> str:
     """A share as a whole percentage (« 17 % »)."""
     return f"{value * 100:.0f} %"
@@ -192,7 +198,7 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         lines += [f"- {theme.label} : {theme.axis}" if locale == "fr"
                   else f"- {theme.label}: {theme.axis}" for theme in axes[:TOP_THEMES]]
     notes = list(analysis.notes)
-    if not axes:
+    if not offline_said(analysis):
         notes.append(OFFLINE_NOTE(locale))
     if notes:
         lines += ["", *(f"_{note}_" for note in notes)]
@@ -363,7 +369,7 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, analysis: Analysis, survey: Survey
                  "part" if fr else "share"])
     for theme in ranked(analysis)[:TOP_THEMES]:
         _row(sheet, [theme.label, theme.size, round(theme.share, 4)])
-    notes = [*analysis.notes, *([] if any(t.axis for t in analysis.themes)
+    notes = [*analysis.notes, *([] if offline_said(analysis)
                                 else [OFFLINE_NOTE(locale)])]
     if notes:
         _row(sheet, [])

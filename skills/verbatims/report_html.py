@@ -24,6 +24,7 @@ from skills.verbatims.report import (
     TREND_NAMES,
     monthly_totals,
     number,
+    offline_said,
     pct,
     ranked,
     theme_names,
@@ -191,7 +192,7 @@ def html_report(analysis: Analysis, survey: Survey, locale: Locale, source: str 
                   _img(drivers_chart(analysis, locale), "Moteurs")]
     parts += [f"<h2>{'Verbatims représentatifs' if fr else 'Representative verbatims'}</h2>",
               *(_examples(theme) for theme in ranked(analysis))]
-    notes = [*analysis.notes, *([] if any(t.axis for t in analysis.themes)
+    notes = [*analysis.notes, *([] if offline_said(analysis)
                                 else [OFFLINE_NOTE(locale)])]
     parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
     parts.append(f"<p class=\"note\">{number(counts.rows, locale)} "

@@ -1,0 +1,252 @@
+"""``/almia verbatims``: a survey export in, themes, sentiment, drivers and trends out, as a job.
+
+``/almia verbatims`` with an attached CSV/XLSX (or the file and « analyse ces verbatims »)
+detects the columns, says which it chose and how to change them
+(``/almia verbatims texte="Commentaire" note="NPS"``), and starts the analysis job; the job
+posts a summary and the workbook, the HTML report, rows.csv and a chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Protocol, cast
+
+from bot.files.intake import safe_name
+from bot.i18n import Text
+from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
+from bot.messages import Locale, Message, Reply, ReplyEvent
+from bot.skills import SkillError, SkillRequest
+from bot.text import fold
+from skills.verbatims.model import Analysis, InputCounts, ScoreKind, Verbatim
+from skills.verbatims.model import Progress as StageProgress
+from skills.verbatims.reader import Layout, ReaderError, field_name, inspect, read_survey
+
+if TYPE_CHECKING:
+    from knowledge.embeddings import Embedder
+
+
+class Analyser(Protocol):
+    """The analysis entry point (``skills.verbatims.analysis.analyse``)."""
+
+    def __call__(self, verbatims: Sequence[Verbatim], *, counts: InputCounts,
+                 embedder: Embedder, score_kind: ScoreKind | None,
+                 progress: StageProgress | None = None) -> Awaitable[Analysis]: ...
+
+
+def default_analyser() -> Analyser:
+    """The real analysis, imported on first use (heavy: clustering, models)."""
+    module = importlib.import_module("skills.verbatims.analysis")
+    return cast(Analyser, module.analyse)
+
+
+def default_embedder() -> Embedder:
+    """Multilingual USE: shipped in its wheel, ~150 texts/s on two cores."""
+    from knowledge.embeddings import UseEmbedder
+
+    return UseEmbedder()
+
+
+_READABLE = frozenset({"csv", "xlsx", "txt"})
+_DETECT_LIMIT = 40 * 1024 * 1024  # larger files: columns shown with the result only
+_PAIR = re.compile(r"""([\w\-]+)\s*=\s*(?:"([^"]*)"|«\s*([^»]*?)\s*»|“([^”]*)”|'([^']*)'|(\S+))""")
+_OPTION_KEYS = ("score_kind", "type_note")
+
+_USAGE = Text(
+    "Joignez l'export de l'enquête (CSV ou XLSX) à `/almia verbatims` : je repère les colonnes "
+    "et j'en tire les thèmes, le sentiment, les moteurs d'insatisfaction et les tendances.",
+    "Attach the survey export (CSV or XLSX) to `/almia verbatims`: I find the columns and "
+    "draw the themes, sentiment, dissatisfaction drivers and trends from it.")
+_ONE_FILE = Text("Envoyez un seul fichier à la fois (CSV ou XLSX).",
+                 "Send one file at a time (CSV or XLSX).")
+_NOT_TABLE = Text("« {name} » ({kind}) n'est pas un tableau : envoyez un export CSV ou XLSX.",
+                  "“{name}” ({kind}) is not a table: send a CSV or XLSX export.")
+_BAD_KEY = Text("Je ne connais pas « {key} » : colonnes réglables texte, note, date, produit, "
+                "canal, region, id (et type_note=nps|etoiles|satisfaction).",
+                "I do not know “{key}”: settable columns are text, score, date, product, "
+                "channel, region, id (and score_kind=nps|stars|satisfaction).")
+_NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
+                "Background jobs are not enabled on this server.")
+_STARTED = Text(
+    "C'est parti : j'analyse « {name} » (tâche `{id}`). Je posterai ici la synthèse, le "
+    "classeur Excel et le rapport HTML ; `/almia jobs` montre l'avancement.",
+    "On it: analysing “{name}” (job `{id}`). I will post the summary, the Excel workbook and "
+    "the HTML report here; `/almia jobs` shows the progress.")
+_COLUMNS = Text("**Colonnes retenues** (en-tête ligne {row}) :",
+                "**Columns chosen** (header on row {row}):")
+_OVERRIDE = Text(
+    "Pour en changer, renvoyez le fichier avec par exemple `/almia verbatims "
+    "texte=\"Commentaire\" note=\"NPS\"` (champs : texte, note, date, produit, canal, region, "
+    "id ; `aucune` pour ignorer une colonne ; type_note=nps|etoiles|satisfaction).",
+    "To change them, send the file again with e.g. `/almia verbatims text=\"Comment\" "
+    "score=\"NPS\"` (fields: text, score, date, product, channel, region, id; `none` to "
+    "ignore a column; score_kind=nps|stars|satisfaction).")
+_LATER = Text("Le fichier est volumineux : les colonnes retenues seront indiquées avec le "
+              "résultat.", "The file is large: the columns chosen will be shown with the "
+              "result.")
+_TITLE = Text("Analyse de verbatims", "Verbatim analysis")
+_READING = Text("lecture du fichier", "reading the file")
+_WRITING = Text("rédaction du rapport", "writing the report")
+_READ = Text("{rows} lignes lues, {analysed} à analyser", "{rows} rows read, {analysed} to analyse")
+_NOTHING = Text("Aucun verbatim à analyser : {rows} lignes, toutes vides, sans contenu, en "
+                "double ou pas en français.",
+                "No verbatim to analyse: {rows} rows, all empty, without content, duplicated "
+                "or not in French.")
+_INTENT = re.compile(r"\b(verbatims?|commentaires clients?|retours clients?|enquetes?|"
+                     r"avis clients?)\b")
+_ARTEFACTS = {"workbook": Text("analyse-verbatims.xlsx", "verbatim-analysis.xlsx"),
+              "html": Text("rapport-verbatims.html", "verbatim-report.html"),
+              "chart": Text("themes.png", "themes.png")}
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    """``texte="Commentaire" note=NPS`` → {"text": "Commentaire", "score": "NPS"}."""
+    overrides: dict[str, str] = {}
+    for match in _PAIR.finditer(text):
+        key = match.group(1)
+        value = next(group for group in match.groups()[1:] if group is not None)
+        folded = fold(key)
+        if folded in _OPTION_KEYS or folded in ("kind",):
+            overrides["score_kind"] = value
+            continue
+        name = field_name(key)
+        if name is None:
+            raise SkillError(_BAD_KEY, key=key)
+        overrides[name] = value
+    return overrides
+
+
+def mentions_verbatims(message: Message) -> bool:
+    """A plain message with a table attached that asks for a verbatim analysis."""
+    return (any(a.kind in ("csv", "xlsx") for a in message.attachments)
+            and _INTENT.search(fold(message.text)) is not None)
+
+
+class AnalyseTask:
+    """The job: read the file, analyse, write the outputs, post the summary."""
+
+    def __init__(self, analyser: Callable[[], Analyser] = default_analyser,
+                 embedder: Callable[[], Embedder] = default_embedder) -> None:
+        self._analyser = analyser
+        self._embedder = embedder
+        self._embedder_made: Embedder | None = None
+
+    def _the_embedder(self) -> Embedder:
+        if self._embedder_made is None:  # one model in memory for every job of this worker
+            self._embedder_made = self._embedder()
+        return self._embedder_made
+
+    async def run(self, context: JobContext) -> JobResult:
+        """Read → analyse → outputs; the summary and the artefacts."""
+        from skills.verbatims.report_outputs import render
+
+        job = context.job
+        locale: Locale = job.reply_to.locale
+        params = job.params
+        name = str(params["name"])
+        await context.progress(0.0, _READING(locale))
+        data = await context.read_file(str(params["file_id"]))
+        try:
+            survey = await asyncio.to_thread(read_survey, data, dict(params.get("overrides", {})))
+        except ReaderError as error:
+            raise JobFailed(error.text, **error.values) from None
+        del data
+        counts = survey.counts
+        if not survey.verbatims:
+            raise JobFailed(_NOTHING, rows=counts.rows)
+        await context.progress(0.05, _READ(locale, rows=counts.rows, analysed=counts.analysed))
+        analysis = await self._analyser()(
+            survey.verbatims, counts=counts, embedder=self._the_embedder(),
+            score_kind=survey.columns.score_kind, progress=_Scaled(context, 0.05, 0.9))
+        await context.progress(0.9, _WRITING(locale))
+        outputs = await asyncio.to_thread(render, analysis, survey, locale, name)
+        ids = [await context.add_artefact(_ARTEFACTS["workbook"](locale), outputs.XLSX,
+                                          outputs.workbook),
+               await context.add_artefact(_ARTEFACTS["html"](locale), "text/html",
+                                          outputs.html),
+               await context.add_artefact("rows.csv", "text/csv", outputs.rows_csv),
+               await context.add_artefact(_ARTEFACTS["chart"](locale), "image/png",
+                                          outputs.chart)]
+        await context.checkpoint({"analysis_bytes": len(outputs.state)})
+        return JobResult(outputs.summary, tuple(ids))
+
+
+class _Scaled:
+    """The analysis's progress, mapped into a slice of the job's, never going back."""
+
+    def __init__(self, context: JobContext, start: float, end: float) -> None:
+        self._context = context
+        self._start = start
+        self._span = end - start
+        self._done = start
+
+    async def __call__(self, fraction: float, status: str) -> None:
+        self._done = max(self._done, self._start + self._span * min(max(fraction, 0.0), 1.0))
+        await self._context.progress(self._done, status)
+
+
+class VerbatimsSkill:
+    """Survey verbatims → themes, sentiment, drivers, trends (a job)."""
+
+    name = "verbatims"
+    title = Text("Analyse de verbatims", "Verbatim analysis")
+    description = Text(
+        "Analyse un export d'enquête (CSV/XLSX joint) : thèmes, sentiment, moteurs "
+        "d'insatisfaction, tendances, axes d'amélioration ; classeur Excel et rapport HTML.",
+        "Analyses a survey export (attached CSV/XLSX): themes, sentiment, dissatisfaction "
+        "drivers, trends, improvement axes; Excel workbook and HTML report.")
+    commands = ("verbatims", "verbatim")
+    model_roles = ("verbatims",)
+    wants = staticmethod(mentions_verbatims)  # a table attached and « analyse ces verbatims »
+
+    def __init__(self, analyser: Callable[[], Analyser] = default_analyser,
+                 embedder: Callable[[], Embedder] = default_embedder) -> None:
+        self.job_tasks: Mapping[str, JobTask] = {"analyse": AnalyseTask(analyser, embedder)}
+
+    async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """Check the file, detect its columns, start the job."""
+        locale = request.locale
+        attachments = [a for a in request.message.attachments if a.file_id is not None]
+        if not attachments:
+            raise SkillError(_USAGE)
+        if len(attachments) > 1:
+            raise SkillError(_ONE_FILE)
+        attachment = attachments[0]
+        if attachment.kind not in _READABLE:
+            raise SkillError(_NOT_TABLE, name=attachment.name, kind=attachment.kind.upper() or "?")
+        if request.jobs is None:
+            raise SkillError(_NO_JOBS)
+        overrides = parse_overrides(request.text)
+        layout = await self._layout(request, str(attachment.file_id), attachment.size, overrides)
+        name = safe_name(attachment.name) or "verbatims"
+        spec = JobSpec(skill=self.name, task="analyse",
+                       title=f"{_TITLE(locale)} — {PurePosixPath(name).name}",
+                       params={"file_id": attachment.file_id, "name": name,
+                               "overrides": overrides})
+        job = await request.jobs.start(spec, request.message, locale)
+        lines = [_STARTED(locale, name=name, id=job.id[:8]), ""]
+        if layout is None:
+            lines.append(_LATER(locale))
+        else:
+            from skills.verbatims.report import columns_text
+
+            lines += [_COLUMNS(locale, row=layout.header_row or 1),
+                      *columns_text(layout.columns, locale)]
+        lines += ["", _OVERRIDE(locale)]
+        yield Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
+                    job_id=job.id)
+
+    @staticmethod
+    async def _layout(request: SkillRequest, file_id: str, size: int,
+                      overrides: Mapping[str, str]) -> Layout | None:
+        if request.files is None or size > _DETECT_LIMIT:
+            return None
+        data = await request.files.read(file_id)
+        try:
+            return await asyncio.to_thread(inspect, data, overrides)
+        except ReaderError as error:
+            raise SkillError(error.text, **error.values) from None
+

@@ -1,0 +1,149 @@
+"""``/almia verbatims`` through the web API: upload, columns shown, job run, artefacts listed."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+
+from bot.app import RUNTIME, build_app
+from bot.jobs.engine import InProcessEngine
+from bot.settings import Settings, load_settings
+from bot.skills import Skill
+from knowledge import KnowledgeBase
+from skills import SkillServices, build_skills
+from skills.verbatims.skill import Analyser, VerbatimsSkill, parse_overrides
+from tests.knowledge.helpers import HashingEmbedder
+from tests.skills.verbatims.standin import standin_analyse
+
+SURVEY = "\n".join([
+    "Enquête de satisfaction",
+    "",
+    "Identifiant;Date;Produit;Note NPS;Commentaire client",
+    "R1;2024-01-05;auto;2;\"Attente au téléphone interminable ; personne ne rappelle\"",
+    "R2;2024-01-09;santé;10;Remboursement rapide, merci à la conseillère",
+    "R3;2024-02-01;auto;3;RAS",
+    "R4;2024-02-11;habitation;1;L'appli plante depuis la mise à jour, c'est nul",
+    "R5;2024-03-02;santé;4;Les cotisations augmentent sans explication",
+]).encode("cp1252")
+
+
+def _skills(services: SkillServices) -> list[Skill]:
+    def analyser() -> Analyser:
+        return standin_analyse
+
+    return [skill if skill.name != "verbatims" else
+            VerbatimsSkill(analyser, HashingEmbedder) for skill in build_skills(services)]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    app = build_app(settings, knowledge=knowledge, skill_factory=_skills)
+    created = TestClient(TestServer(app, host="127.0.0.1"))
+    await created.start_server()
+    yield created
+    await created.close()
+
+
+async def _upload(client: TestClient, name: str, data: bytes) -> str:  # type: ignore[type-arg]
+    form = aiohttp.FormData()
+    form.add_field("file", io.BytesIO(data), filename=name)
+    response = await client.post("/api/files?user=alice", data=form)
+    assert response.status == 200, await response.text()
+    file_id: str = (await response.json())["files"][0]["id"]
+    return file_id
+
+
+async def _chat(client: TestClient, text: str,  # type: ignore[type-arg]
+                attachments: list[str]) -> dict[str, Any]:
+    response = await client.post("/api/chat", json={"text": text, "user": "alice",
+                                                    "attachments": attachments})
+    assert response.status == 200, await response.text()
+    reply: dict[str, Any] = (await response.json())["reply"]
+    return reply
+
+
+async def _finished(client: TestClient, job_id: str) -> dict[str, Any]:  # type: ignore[type-arg]
+    engine = client.app[RUNTIME].engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()
+    response = await client.get(f"/api/jobs/{job_id}/events?user=alice")
+    events = [block for block in (await response.text()).split("\n\n") if block]
+    last = events[-1].splitlines()
+    assert last[0] == "event: done"
+    job: dict[str, Any] = json.loads(last[1].removeprefix("data: "))
+    return job
+
+
+async def test_a_survey_is_analysed_as_a_job(client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await _upload(client, "enquete.csv", SURVEY)
+    reply = await _chat(client, '/almia verbatims date="aucune"', [file_id])
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    text = reply["text"]
+    assert "« Commentaire client »" in text and "« Note NPS » (NPS 0-10)" in text
+    assert "en-tête ligne 3" in text and "date : (aucune)" in text
+    assert 'texte="Commentaire"' in text  # how to override
+    job = await _finished(client, reply["job_id"])
+    assert job["state"] == "succeeded", job
+    summary = job["result"]["text"]
+    assert "**Analyse de 5 verbatims** : 4 analysés" in summary
+    assert "1 sans contenu" in summary and "Thèmes principaux" in summary
+    names = [artefact["name"] for artefact in job["artefacts"]]
+    assert names == ["analyse-verbatims.xlsx", "rapport-verbatims.html", "rows.csv",
+                     "themes.png"]
+    workbook = await (await client.get(job["artefacts"][0]["url"])).read()
+    book = load_workbook(io.BytesIO(workbook), read_only=True)
+    rows = list(book["Verbatims"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("ligne", "id", "note") and len(rows) == 6  # date column ignored
+    book.close()
+    rows_csv = (await (await client.get(job["artefacts"][2]["url"])).read()).decode()
+    assert rows_csv.splitlines()[0] == "row;id;themes;sentiment;status"
+
+
+async def test_a_file_and_plain_words_start_the_analysis(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await _upload(client, "enquete.csv", SURVEY)
+    reply = await _chat(client, "Peux-tu analyser ces verbatims ?", [file_id])
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    job = await _finished(client, reply["job_id"])
+    assert job["state"] == "succeeded"
+
+
+async def test_refusals_the_person_can_act_on(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    usage = await _chat(client, "/almia verbatims", [])
+    assert usage["kind"] == "error" and "CSV ou XLSX" in usage["text"]
+    file_id = await _upload(client, "enquete.csv", SURVEY)
+    unknown = await _chat(client, '/almia verbatims texte="Avis"', [file_id])
+    assert unknown["kind"] == "error" and "Commentaire client" in unknown["text"]
+    bad_key = await _chat(client, "/almia verbatims couleur=bleu", [file_id])
+    assert bad_key["kind"] == "error" and "couleur" in bad_key["text"]
+    numbers = await _upload(client, "chiffres.csv", b"a;b\n1;2\n3;4\n")
+    no_text = await _chat(client, "/almia verbatims", [numbers])
+    assert no_text["kind"] == "error" and "texte libre" in no_text["text"]
+
+
+def test_overrides_are_parsed_in_either_language() -> None:
+    assert parse_overrides('texte="Commentaire client" note=NPS canal=« Point de contact »'
+                           " type_note=nps") == {
+        "text": "Commentaire client", "score": "NPS", "channel": "Point de contact",
+        "score_kind": "nps"}
+    assert parse_overrides("analyse ces verbatims") == {}
