@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.embeddings import UseEmbedder  # noqa: E402
-from skills.verbatims.analysis import EmbeddingCache, analyse  # noqa: E402
-from skills.verbatims.model import Analysis, InputCounts, Verbatim  # noqa: E402
+from knowledge.embeddings import UseEmbedder
+from skills.verbatims.analysis import EmbeddingCache, analyse
+from skills.verbatims.model import Analysis, InputCounts, Verbatim
 
 SYNTH = ROOT.parent / "shared" / "eval" / "verbatims-synth"
 _NOISE = {"ras", "rien à dire", ".", "-", "nsp", "pas d'avis", "xxx", "rien", "néant", "neant"}
@@ -77,7 +77,8 @@ async def run(args: argparse.Namespace) -> None:
     elapsed = time.perf_counter() - started
     predictions = folder / f"pred{args.n}-{args.seed}.csv"
     write_predictions(predictions, ids, analysis)
-    scored = subprocess.run([sys.executable, str(SYNTH / "score.py"), "--truth", str(truth),
+    scored = await asyncio.to_thread(
+        subprocess.run,[sys.executable, str(SYNTH / "score.py"), "--truth", str(truth),
                              "--pred", str(predictions), "--json"],
                             check=True, capture_output=True, text=True)
     result = json.loads(scored.stdout)

@@ -25,10 +25,11 @@ from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
 from skills.verbatims.analysis.labels import name_themes
 from skills.verbatims.analysis.sentiment import (
     Floats,
+    mean_vectors,
     polarity,
-    train_and_predict,
+    seed_scores,
+    train,
     verbatim_polarities,
-    zero_shot,
 )
 from skills.verbatims.analysis.themes import Clusters, cluster_clauses
 from skills.verbatims.analysis.trends import Mention, find_trends
@@ -91,12 +92,17 @@ async def analyse(
     vectors = await embed_texts([c.text for c in clauses], embedder, cache, embedded)
     await stages.done("embedded")
     owners = [c.verbatim for c in clauses]
+    has_clause = [False] * len(verbatims)
+    for owner in owners:
+        has_clause[owner] = True
     probabilities: Floats = np.zeros(0)
+    overall: Floats = np.full(len(verbatims), 0.5)
     if clauses:
-        guesses = await zero_shot(vectors, embedder)
-        probabilities = train_and_predict([c.text for c in clauses], guesses)
-    sentiments = verbatim_polarities(probabilities, owners, [c.after_contrast for c in clauses],
-                                     len(verbatims))
+        seeds = await seed_scores(mean_vectors(vectors, owners, len(verbatims)), texts, embedder)
+        predict = train(texts, np.where(has_clause, seeds, 0.0))
+        overall = predict(texts)
+        probabilities = predict([c.text for c in clauses])
+    sentiments = verbatim_polarities(overall, has_clause)
     await stages.done("sentiment")
     clusters = cluster_clauses(vectors, owners) if clauses else None
     await stages.done("clustered")
@@ -192,7 +198,7 @@ def _add_examples(themes: list[Theme], clusters: Clusters, order: dict[int, int]
     """3–5 pseudonymised verbatims per theme, near its centroid and unlike each other."""
     for cluster, theme_id in order.items():
         rows = np.flatnonzero(clusters.labels == cluster).astype(np.int64)
-        chosen = pick(rows, vectors, clusters.centroids[cluster], owners)
+        chosen = pick(rows, vectors, clusters.centroids[cluster], owners, texts)
         themes[theme_id].examples = examples_for(chosen, texts, detector)
 
 

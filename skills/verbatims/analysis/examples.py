@@ -48,6 +48,7 @@ def pick(
     vectors: Vectors,
     centroid: Vectors,
     verbatim_of: Sequence[int],
+    texts: Sequence[str],
     count: int = 5,
 ) -> list[int]:
     """Verbatim indices of up to ``count`` clauses near the centroid and unlike each other."""
@@ -58,9 +59,10 @@ def pick(
     chosen: list[int] = []
     chosen_vectors: list[Vectors] = []
     verbatims: set[int] = set()
+    said: set[str] = set()
     for clause in order:
         owner = verbatim_of[int(clause)]
-        if owner in verbatims:
+        if owner in verbatims or texts[owner] in said:
             continue
         vector = vectors[int(clause)]
         if any(float(vector @ other) >= _TOO_SIMILAR for other in chosen_vectors):
@@ -68,11 +70,25 @@ def pick(
         chosen.append(owner)
         chosen_vectors.append(vector)
         verbatims.add(owner)
+        said.add(texts[owner])
         if len(chosen) == count:
             break
+    for clause in order:  # too few unlike each other: the closest others fill up to three
+        owner = verbatim_of[int(clause)]
+        if len(chosen) >= min(3, count):
+            break
+        if owner not in verbatims and texts[owner] not in said:
+            chosen.append(owner)
+            verbatims.add(owner)
+            said.add(texts[owner])
     return chosen
 
 
 def examples_for(indices: Sequence[int], texts: Sequence[str], detector: Detector) -> list[str]:
-    """The pseudonymised, shortened texts of the chosen verbatims."""
-    return [_shorten(pseudonymise(texts[index], detector)) for index in indices]
+    """The pseudonymised, shortened texts of the chosen verbatims (repeats dropped)."""
+    found: list[str] = []
+    for index in indices:
+        text = _shorten(pseudonymise(texts[index], detector))
+        if text not in found:
+            found.append(text)
+    return found
