@@ -22,7 +22,7 @@ from bot.jobs.engine import JobEngine, build_engine
 from bot.jobs.model import JobReporter, JobView
 from bot.jobs.runner import JobRunner
 from bot.jobs.service import JobService
-from bot.llm import ModelGateway, ModelProvider, default_providers
+from bot.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
 from bot.policy import Policy, load_policy
 from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.roles import DirectoryGroups, RoleResolver
@@ -225,11 +225,13 @@ def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
              for name, task in job_tasks(skill).items()}
     service_box: list[JobService] = []
 
-    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any]) -> None:
-        await service_box[0].audit(job, action, outcome, details)
+    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any],
+                    usage: Sequence[UsageRecord]) -> None:
+        await service_box[0].audit(job, action, outcome, details, usage)
 
     runner = JobRunner(job_store, files, tasks, runtime.reporters, settings.jobs, audit=audit,
-                       link_for=lambda file_id, name: links.url(file_id, name, absolute=True))
+                       link_for=lambda file_id, name: links.url(file_id, name, absolute=True),
+                       gateway=runtime.gateway)
     engine = build_engine(settings, runner, job_store)
     policy = runtime.policy
     service = JobService(job_store, engine, settings.jobs, runtime.store,

@@ -6,10 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.i18n import Refusal
 from bot.messages import Locale
+
+if TYPE_CHECKING:
+    from bot.llm import ModelGateway
 
 
 class JobState(StrEnum):
@@ -123,6 +126,12 @@ class JobContext(Protocol):
 
     async def add_artefact(self, name: str, media_type: str, data: bytes) -> str:
         """Store a file the job produced (posted with the result); its file id."""
+        ...
+
+    @property
+    def models(self) -> ModelGateway | None:
+        """The model gateway (approved model per skill role, DLP, usage recorded for the
+        job's owner); None where no gateway is wired (tests of the runner alone)."""
         ...
 
 

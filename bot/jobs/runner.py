@@ -8,11 +8,20 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.i18n import Text
+from bot.gateway_types import (
+    GatewayError,
+    NeedsGeneration,
+    NoApprovedModel,
+    NoClearedModel,
+    ProtectionBlocked,
+    ProtectionUnavailable,
+    UsageRecord,
+)
+from bot.i18n import Text, t
 from bot.jobs.model import (
     Artefact,
     JobCancelled,
@@ -24,12 +33,17 @@ from bot.jobs.model import (
     JobView,
 )
 from bot.jobs.settings import JobSettings
+from bot.messages import Locale
 from bot.store.files import FileNotFound, FileStore, NewFile
 from bot.store.jobs import JobStore
 
+if TYPE_CHECKING:
+    from bot.llm import ModelGateway
+
 log = logging.getLogger(__name__)
 
-AuditJob = Callable[[JobView, str, str, dict[str, Any]], Awaitable[None]]
+AuditJob = Callable[[JobView, str, str, dict[str, Any], Sequence[UsageRecord]],
+                   Awaitable[None]]
 LinkFor = Callable[[str, str], str]
 
 MESSAGES = {
@@ -62,6 +76,16 @@ class _Context:
         self._last_store = 0.0
         self._last_report = 0.0
         self.cancel_requested = False
+        self.usage: list[UsageRecord] = []
+        gateway = runner.gateway
+        self._models = gateway.with_usage_sink(self._record) if gateway is not None else None
+
+    async def _record(self, record: UsageRecord) -> None:
+        self.usage.append(record)
+
+    @property
+    def models(self) -> ModelGateway | None:
+        return self._models
 
     @property
     def job(self) -> JobView:
@@ -103,9 +127,11 @@ class JobRunner:
 
     def __init__(self, jobs: JobStore, files: FileStore, tasks: Mapping[tuple[str, str], JobTask],
                  reporters: Mapping[str, JobReporter], settings: JobSettings, *,
-                 audit: AuditJob, link_for: LinkFor, worker_id: str | None = None) -> None:
+                 audit: AuditJob, link_for: LinkFor, worker_id: str | None = None,
+                 gateway: ModelGateway | None = None) -> None:
         self.jobs = jobs
         self.files = files
+        self.gateway = gateway
         self.settings = settings
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._tasks = dict(tasks)
@@ -126,15 +152,16 @@ class JobRunner:
             await self._close_orphan(job_id)
             return
         if job.attempts == 1:
-            await self._audit(job, "job_started", "ok", {"task": job.task})
+            await self._audit(job, "job_started", "ok", {"task": job.task}, ())
         task = self._tasks.get((job.skill, job.task))
         if task is None:
-            await self._close(job, JobState.FAILED, _error(job, "unknown_task"), "unknown_task")
+            await self._close(job, JobState.FAILED, _error(job, "unknown_task"), "unknown_task",
+                              ())
             return
         context = _Context(self, job)
         outcome = await self._execute(task, context)
         if outcome is not None:
-            await self._close(job, *outcome)
+            await self._close(job, *outcome, context.usage)
 
     async def _execute(self, task: JobTask, context: _Context
                        ) -> tuple[JobState, JobResult, str | None] | None:
@@ -164,6 +191,9 @@ class JobRunner:
         except JobFailed as failure:
             return (JobState.FAILED, JobResult(failure.message_for(job.reply_to.locale),
                                                kind="error"), "refused")
+        except GatewayError as refusal:  # no approved or cleared model, DLP block, all down
+            return (JobState.FAILED, JobResult(gateway_message(refusal, job.reply_to.locale),
+                                               kind="error"), type(refusal).__name__[:64])
         except Exception:
             reference = uuid.uuid4().hex[:12]
             log.exception("job %s (%s.%s) failed, reference %s", job.id, job.skill, job.task,
@@ -203,12 +233,13 @@ class JobRunner:
                 return
 
     async def _close(self, job: JobView, state: JobState, result: JobResult,
-                     error: str | None) -> None:
+                     error: str | None, usage: Sequence[UsageRecord]) -> None:
         if not await self.jobs.finish(job.id, self.worker_id, state, job.user_id, result, error):
             return
         await self._audit(job, "job_finished", state.value,
                           {"task": job.task, "attempts": job.attempts,
-                           "artefacts": len(result.artefacts), "error": error})
+                           "artefacts": len(result.artefacts), "error": error,
+                           "model_calls": len(usage)}, usage)
         await self.deliver(job.id)
 
     async def _close_orphan(self, job_id: str) -> None:
@@ -260,6 +291,22 @@ class JobRunner:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def gateway_message(refusal: GatewayError, locale: Locale) -> str:
+    """What the person reads when the gateway refuses or no model answers."""
+    if isinstance(refusal, NoApprovedModel):
+        return t("no_model", locale, skill=refusal.skill)
+    if isinstance(refusal, NoClearedModel):
+        return t("no_clearance", locale, skill=refusal.skill, data_class=refusal.data_class.label)
+    if isinstance(refusal, NeedsGeneration):
+        return t("needs_generation", locale, skill=refusal.skill)
+    if isinstance(refusal, ProtectionBlocked):
+        return t("protection_blocked", locale, skill=refusal.skill,
+                 kinds=", ".join(sorted(refusal.counts)))
+    if isinstance(refusal, ProtectionUnavailable):
+        return t("protection_unavailable", locale)
+    return t("model_unavailable", locale)
 
 
 def _error(job: JobView, key: str, **values: object) -> JobResult:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.gateway_types import UsageRecord
 from bot.i18n import Refusal, Text
 from bot.jobs.engine import JobEngine
 from bot.jobs.model import JobSpec, JobView, ReplyTo
@@ -93,12 +94,15 @@ class JobService:
             details={"job": job_id, "task": job.task}))
         return cancelled
 
-    async def audit(self, job: JobView, action: str, outcome: str,
-                    details: dict[str, Any]) -> None:
-        """An audit record for a job event, attributed to its owner."""
+    async def audit(self, job: JobView, action: str, outcome: str, details: dict[str, Any],
+                    usage: Sequence[UsageRecord] = ()) -> None:
+        """An audit record for a job event (with the model calls it made), for its owner."""
+        data_class = max((record.data_class for record in usage), default=None)
         await self._store.record_event(job_message(job), AuditEntry(
             action=action, outcome=outcome, skill=job.skill,
-            details={"job": job.id, **details}))
+            model_alias=next((u.alias for u in usage if u.outcome == "ok"), None),
+            data_class=data_class.label if data_class is not None else None,
+            details={"job": job.id, **details}), usage)
 
 
 def job_message(job: JobView) -> Message:

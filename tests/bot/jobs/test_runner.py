@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.gateway_types import ChatTurn, CompletionRequest, UsageRecord
 from bot.jobs.engine import InProcessEngine
 from bot.jobs.model import (
     Artefact,
@@ -22,10 +24,13 @@ from bot.jobs.model import (
 )
 from bot.jobs.runner import JobRunner
 from bot.jobs.settings import JobSettings
+from bot.llm import ModelGateway, default_providers
+from bot.policy import load_policy
 from bot.store import Store
 from bot.store.files import FileStore
 from bot.store.jobs import JobStore
 from bot.store.sealing import PlainSealer
+from tests.fakes.model_server import FakeModelServer
 
 
 class Recorder:
@@ -79,6 +84,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def _runner(store: Store, recorder: Recorder, tasks: dict[str, JobTask],
+            gateway: ModelGateway | None = None,
             **settings: Any) -> tuple[JobRunner, JobStore, InProcessEngine]:
     jobs = JobStore(store.engine, PlainSealer())
     files = FileStore(store.engine, PlainSealer())
@@ -86,12 +92,15 @@ def _runner(store: Store, recorder: Recorder, tasks: dict[str, JobTask],
                          **settings)
     audit_log: list[str] = []
 
-    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any]) -> None:
-        audit_log.append(f"{action}:{outcome}")
+    async def audit(job: JobView, action: str, outcome: str, details: dict[str, Any],
+                    usage: Sequence[UsageRecord]) -> None:
+        audit_log.append(f"{action}:{outcome}:{len(usage)}")
 
     runner = JobRunner(jobs, files, {("test", name): task for name, task in tasks.items()},
                        {"web": recorder}, config, audit=audit,
-                       link_for=lambda file_id, name: f"/files/{file_id}/{name}")
+                       link_for=lambda file_id, name: f"/files/{file_id}/{name}",
+                       gateway=gateway)
+    runner.audit_log = audit_log  # type: ignore[attr-defined]
     return runner, jobs, InProcessEngine(runner, jobs, config)
 
 
@@ -162,3 +171,55 @@ async def test_a_task_no_longer_known_fails_politely(store: Store) -> None:
     job = await _until(jobs, job_id, lambda j: j.delivered)
     await engine.close()
     assert job.state is JobState.FAILED and "plus prise en charge" in recorder.delivered[0][0]
+
+
+class Writing:
+    """Asks the approved model of its skill role, as a long task would, batch after batch."""
+
+    async def run(self, context: JobContext) -> JobResult:
+        assert context.models is not None
+        answer = await context.models.complete(CompletionRequest(
+            skill="test", role="write", question="Résume",
+            messages=(ChatTurn("user", "Résume les axes d'amélioration."),),
+            requires_generation=True))
+        return JobResult(answer.text)
+
+
+async def test_a_job_calls_models_through_the_gateway_and_its_usage_is_recorded(
+        store: Store, tmp_path: Path) -> None:
+    async with FakeModelServer() as model:
+        policy_file = tmp_path / "policy.json"
+        policy_file.write_text(json.dumps({
+            "models": [{"alias": "fake", "provider": "openai-compatible", "model": "fake-model",
+                        "api_base": model.url, "api_key": "sk-test", "hosting": "internal",
+                        "clearance": "confidential"}],
+            "skills": {"test": {"roles": {"write": ["fake"]}}}}), encoding="utf-8")
+        policy = load_policy(policy_file, {})
+        gateway = ModelGateway(policy, default_providers(policy))
+        recorder = Recorder()
+        runner, jobs, engine = _runner(store, recorder, {"writing": Writing()}, gateway)
+        job_id = await _start(jobs, engine, "writing")
+        job = await _until(jobs, job_id, lambda j: j.delivered)
+        await engine.close()
+        await gateway.close()
+    assert job.state is JobState.SUCCEEDED and recorder.delivered[0][0]
+    assert "job_finished:succeeded:1" in runner.audit_log  # type: ignore[attr-defined]
+
+
+async def test_a_job_whose_model_is_not_approved_fails_politely(store: Store,
+                                                                 tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({
+        "models": [{"alias": "extractive", "provider": "extractive", "hosting": "internal",
+                    "clearance": "secret"}],
+        "skills": {"test": {"roles": {"write": ["extractive"]}}}}), encoding="utf-8")
+    policy = load_policy(policy_file, {})
+    gateway = ModelGateway(policy, default_providers(policy))
+    recorder = Recorder()
+    _, jobs, engine = _runner(store, recorder, {"writing": Writing()}, gateway)
+    job_id = await _start(jobs, engine, "writing")
+    job = await _until(jobs, job_id, lambda j: j.delivered)
+    await engine.close()
+    await gateway.close()
+    assert job.state is JobState.FAILED and job.attempts == 1  # not retried: it would not help
+    assert "a besoin d'un modèle génératif" in recorder.delivered[0][0]
