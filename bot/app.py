@@ -179,10 +179,10 @@ def build_runtime(
     )
     roles = RoleResolver(policy.user_roles,
                          directory if directory is not None else build_directory(settings))
+    library = knowledge if isinstance(knowledge, KnowledgeBase) else None  # tests: a fake search
     skills = skill_factory(SkillServices(knowledge=knowledge,
-                                        templates=TemplateStore(store.engine, sealer=store),
-                                        roles=roles,
-                                        library=knowledge if isinstance(knowledge, KnowledgeBase) else None))
+                                         templates=TemplateStore(store.engine, sealer=store),
+                                         roles=roles, library=library))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
                               else MemoryCounters())
