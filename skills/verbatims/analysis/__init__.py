@@ -22,7 +22,7 @@ from skills.verbatims.analysis.drivers import find_drivers
 from skills.verbatims.analysis.embed import EmbeddingCache, embed_texts
 from skills.verbatims.analysis.examples import examples_for, pick
 from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
-from skills.verbatims.analysis.labels import name_themes
+from skills.verbatims.analysis.labels import name_themes, spacy_tagger
 from skills.verbatims.analysis.sentiment import (
     Floats,
     mean_vectors,
@@ -160,7 +160,8 @@ def _names(clauses: Sequence[Clause], clusters: Clusters | None,
            order: dict[int, int]) -> list[tuple[str, list[str]]]:
     if clusters is None or not order:
         return []
-    named = name_themes([c.text for c in clauses], clusters.labels, len(clusters.centroids))
+    named = name_themes([c.text for c in clauses], clusters.labels, len(clusters.centroids),
+                        spacy_tagger())
     by_id = {theme_id: named[theme] for theme, theme_id in order.items()}
     return [by_id[theme_id] for theme_id in range(len(by_id))]
 

