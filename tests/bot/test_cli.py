@@ -118,6 +118,7 @@ skills:
   qa: {roles: {answer: [gpt-4o-azure-deploiement-europe-ouest, extractive]}}
   call_summary: {roles: {summarise: [extractive]}}
   templates: {roles: {generate: [extractive]}}
+  verbatims: {roles: {verbatims: [extractive]}}
   help: {roles: {}}
 """, encoding="utf-8")
     monkeypatch.setenv("ALMIA_POLICY_FILE", str(policy))

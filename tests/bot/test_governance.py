@@ -185,6 +185,7 @@ skills:
   qa: {roles: {answer: [extractive]}}
   call_summary: {roles: {summarise: [extractive]}, allowed_user_roles: [champion, manager]}
   templates: {roles: {generate: [extractive]}}
+  verbatims: {roles: {verbatims: [extractive]}}
   help: {roles: {}}
 user_roles: {champion: [champ-1], admin: [boss]}
 """, encoding="utf-8")

@@ -138,6 +138,7 @@ def write_policy(path: Path, model_url: str, *, hosting: str = "internal",
             "qa": {"roles": {"answer": approved}},
             "call_summary": {"roles": {"summarise": approved}},
             "templates": {"roles": {"generate": approved}},
+            "verbatims": {"roles": {"verbatims": approved}},
             "help": {"roles": {}},
         },
     }
