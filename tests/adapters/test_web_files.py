@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import RUNTIME, build_app
-from bot.jobs.engine import InProcessEngine
 from bot.settings import Settings, load_settings
 from bot.store.files import FileStore
 from knowledge import KnowledgeBase
 from tests.knowledge.helpers import HashingEmbedder
+from tests.web_api import chat, finished, upload
 
 NOTE = ("# Procédure bris de glace\n\nUn bris de glace se déclare sous cinq jours ouvrés "
         "auprès de l'agence, photo du pare-brise à l'appui.\n").encode()
@@ -46,47 +43,18 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: igno
     await created.close()
 
 
-async def _upload(client: TestClient, files: dict[str, bytes],  # type: ignore[type-arg]
-                  user: str = "alice") -> aiohttp.ClientResponse:
-    form = aiohttp.FormData()
-    for name, data in files.items():
-        form.add_field("file", io.BytesIO(data), filename=name)
-    return await client.post(f"/api/files?user={user}", data=form)
-
-
-async def _chat(client: TestClient, text: str, attachments: list[str],  # type: ignore[type-arg]
-                user: str = "alice") -> dict[str, Any]:
-    response = await client.post("/api/chat", json={"text": text, "user": user,
-                                                    "attachments": attachments})
-    assert response.status == 200, await response.text()
-    reply: dict[str, Any] = (await response.json())["reply"]
-    return reply
-
-
-async def _finished(client: TestClient, job_id: str) -> dict[str, Any]:  # type: ignore[type-arg]
-    engine = client.app[RUNTIME].engine
-    assert isinstance(engine, InProcessEngine)
-    await engine.idle()
-    response = await client.get(f"/api/jobs/{job_id}/events?user=alice")
-    events = [block for block in (await response.text()).split("\n\n") if block]
-    last = events[-1].splitlines()
-    assert last[0] == "event: done"
-    job: dict[str, Any] = json.loads(last[1].removeprefix("data: "))
-    return job
-
-
 async def test_documents_added_from_the_chat_are_searchable(
         client: TestClient) -> None:  # type: ignore[type-arg]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("dossier/auto.txt", "Le constat amiable s'envoie sous cinq jours.")
-    uploaded = await _upload(client, {"bris-de-glace.md": NOTE, "dossier.zip": archive.getvalue()})
+    uploaded = await upload(client, {"bris-de-glace.md": NOTE, "dossier.zip": archive.getvalue()})
     assert uploaded.status == 200, await uploaded.text()
     files = (await uploaded.json())["files"]
     assert [f["kind"] for f in files] == ["md", "zip"]
-    reply = await _chat(client, "/almia docs add", [f["id"] for f in files])
+    reply = await chat(client, "/almia docs add", [f["id"] for f in files])
     assert reply["kind"] == "info" and reply["job_id"], reply
-    job = await _finished(client, reply["job_id"])
+    job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded" and "2 ajouté(s)" in job["result"]["text"], job
     [report] = job["artefacts"]
     assert report["name"] == "rapport-documents.csv"
@@ -95,21 +63,21 @@ async def test_documents_added_from_the_chat_are_searchable(
     rows = (await downloaded.read()).decode("utf-8-sig").splitlines()
     assert rows[0] == "document;résultat;message"
     assert sorted(rows[1:]) == ["bris-de-glace.md;ajouté;", "dossier/auto.txt;ajouté;"]
-    listing = await _chat(client, "/almia docs list", [])
+    listing = await chat(client, "/almia docs list", [])
     assert "bris-de-glace.md" in listing["text"] and "dossier/auto.txt" in listing["text"]
     jobs = await (await client.get("/api/jobs?user=alice")).json()
     assert jobs["jobs"][0]["state"] == "succeeded"
-    mine = await _chat(client, "/almia jobs", [])
+    mine = await chat(client, "/almia jobs", [])
     assert "terminée" in mine["text"]
-    removed = await _chat(client, "/almia docs remove bris-de-glace.md", [])
+    removed = await chat(client, "/almia docs remove bris-de-glace.md", [])
     assert "retiré" in removed["text"]
 
 
 async def test_only_managers_change_a_space_documents(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    uploaded = await _upload(client, {"note.md": NOTE}, user="bob")
+    uploaded = await upload(client, {"note.md": NOTE}, user="bob")
     file_id = (await uploaded.json())["files"][0]["id"]
-    reply = await _chat(client, "/almia docs add", [file_id], user="bob")
+    reply = await chat(client, "/almia docs add", [file_id], user="bob")
     assert reply["kind"] == "error" and "managers" in reply["text"]
     other = await client.post("/api/chat", json={"text": "/almia docs add", "user": "alice",
                                                  "attachments": [file_id]})
@@ -119,7 +87,7 @@ async def test_only_managers_change_a_space_documents(
 async def test_a_bad_file_is_refused_and_nothing_is_kept(
         client: TestClient) -> None:  # type: ignore[type-arg]
     files: FileStore = client.app[RUNTIME].files
-    response = await _upload(client, {"ok.txt": b"bonjour", "faux.pdf": b"pas un pdf"})
+    response = await upload(client, {"ok.txt": b"bonjour", "faux.pdf": b"pas un pdf"})
     assert response.status == 422
     error = (await response.json())["error"]
     assert "faux.pdf" in error["message"] and "extension" in error["message_en"]
@@ -132,7 +100,7 @@ async def test_a_bad_file_is_refused_and_nothing_is_kept(
 async def test_artefacts_download_only_with_a_valid_signed_link(
         client: TestClient) -> None:  # type: ignore[type-arg]
     runtime = client.app[RUNTIME]
-    uploaded = await _upload(client, {"note.md": NOTE})
+    uploaded = await upload(client, {"note.md": NOTE})
     file_id = (await uploaded.json())["files"][0]["id"]
     link = runtime.intake.links.url(file_id, "note.md")
     response = await client.get(link)
@@ -148,8 +116,8 @@ async def test_artefacts_download_only_with_a_valid_signed_link(
 
 async def test_a_file_sent_without_words_gets_a_question_back(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    uploaded = await _upload(client, {"note.md": NOTE})
+    uploaded = await upload(client, {"note.md": NOTE})
     file_id = (await uploaded.json())["files"][0]["id"]
-    reply = await _chat(client, "", [file_id])
+    reply = await chat(client, "", [file_id])
     assert reply["kind"] == "info" and "« note.md »" in reply["text"]
     assert "/almia docs add" in reply["text"]

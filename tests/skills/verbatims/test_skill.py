@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
 
-from bot.app import RUNTIME, build_app
-from bot.jobs.engine import InProcessEngine
+from bot.app import build_app
 from bot.settings import Settings, load_settings
 from bot.skills import Skill
 from knowledge import KnowledgeBase
@@ -23,6 +19,7 @@ from skills import SkillServices, build_skills
 from skills.verbatims.skill import Analyser, VerbatimsSkill, parse_overrides
 from tests.knowledge.helpers import HashingEmbedder
 from tests.skills.verbatims.standin import standin_analyse
+from tests.web_api import chat, finished, upload_one
 
 SURVEY = "\n".join([
     "Enquête de satisfaction",
@@ -63,45 +60,15 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: igno
     await created.close()
 
 
-async def _upload(client: TestClient, name: str, data: bytes) -> str:  # type: ignore[type-arg]
-    form = aiohttp.FormData()
-    form.add_field("file", io.BytesIO(data), filename=name)
-    response = await client.post("/api/files?user=alice", data=form)
-    assert response.status == 200, await response.text()
-    file_id: str = (await response.json())["files"][0]["id"]
-    return file_id
-
-
-async def _chat(client: TestClient, text: str,  # type: ignore[type-arg]
-                attachments: list[str]) -> dict[str, Any]:
-    response = await client.post("/api/chat", json={"text": text, "user": "alice",
-                                                    "attachments": attachments})
-    assert response.status == 200, await response.text()
-    reply: dict[str, Any] = (await response.json())["reply"]
-    return reply
-
-
-async def _finished(client: TestClient, job_id: str) -> dict[str, Any]:  # type: ignore[type-arg]
-    engine = client.app[RUNTIME].engine
-    assert isinstance(engine, InProcessEngine)
-    await engine.idle()
-    response = await client.get(f"/api/jobs/{job_id}/events?user=alice")
-    events = [block for block in (await response.text()).split("\n\n") if block]
-    last = events[-1].splitlines()
-    assert last[0] == "event: done"
-    job: dict[str, Any] = json.loads(last[1].removeprefix("data: "))
-    return job
-
-
 async def test_a_survey_is_analysed_as_a_job(client: TestClient) -> None:  # type: ignore[type-arg]
-    file_id = await _upload(client, "enquete.csv", SURVEY)
-    reply = await _chat(client, '/almia verbatims date="aucune"', [file_id])
+    file_id = await upload_one(client, "enquete.csv", SURVEY)
+    reply = await chat(client, '/almia verbatims date="aucune"', [file_id])
     assert reply["kind"] == "info" and reply["job_id"], reply
     text = reply["text"]
     assert "« Commentaire client »" in text and "« Note NPS » (NPS 0-10)" in text
     assert "en-tête ligne 3" in text and "date : (aucune)" in text
     assert 'texte="Commentaire"' in text  # how to override
-    job = await _finished(client, reply["job_id"])
+    job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded", job
     summary = job["result"]["text"]
     assert "**Analyse de 5 verbatims** : 4 analysés" in summary
@@ -120,24 +87,24 @@ async def test_a_survey_is_analysed_as_a_job(client: TestClient) -> None:  # typ
 
 async def test_a_file_and_plain_words_start_the_analysis(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    file_id = await _upload(client, "enquete.csv", SURVEY)
-    reply = await _chat(client, "Peux-tu analyser ces verbatims ?", [file_id])
+    file_id = await upload_one(client, "enquete.csv", SURVEY)
+    reply = await chat(client, "Peux-tu analyser ces verbatims ?", [file_id])
     assert reply["kind"] == "info" and reply["job_id"], reply
-    job = await _finished(client, reply["job_id"])
+    job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded"
 
 
 async def test_refusals_the_person_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    usage = await _chat(client, "/almia verbatims", [])
+    usage = await chat(client, "/almia verbatims", [])
     assert usage["kind"] == "error" and "CSV ou XLSX" in usage["text"]
-    file_id = await _upload(client, "enquete.csv", SURVEY)
-    unknown = await _chat(client, '/almia verbatims texte="Avis"', [file_id])
+    file_id = await upload_one(client, "enquete.csv", SURVEY)
+    unknown = await chat(client, '/almia verbatims texte="Avis"', [file_id])
     assert unknown["kind"] == "error" and "Commentaire client" in unknown["text"]
-    bad_key = await _chat(client, "/almia verbatims couleur=bleu", [file_id])
+    bad_key = await chat(client, "/almia verbatims couleur=bleu", [file_id])
     assert bad_key["kind"] == "error" and "couleur" in bad_key["text"]
-    numbers = await _upload(client, "chiffres.csv", b"a;b\n1;2\n3;4\n")
-    no_text = await _chat(client, "/almia verbatims", [numbers])
+    numbers = await upload_one(client, "chiffres.csv", b"a;b\n1;2\n3;4\n")
+    no_text = await chat(client, "/almia verbatims", [numbers])
     assert no_text["kind"] == "error" and "texte libre" in no_text["text"]
 
 
