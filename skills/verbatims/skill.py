@@ -21,12 +21,14 @@ from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
+from skills.verbatims.labelling import GatewayLabeller, generative_model_approved
 from skills.verbatims.model import Analysis, InputCounts, ScoreKind, Verbatim
 from skills.verbatims.model import Progress as StageProgress
 from skills.verbatims.reader import Layout, ReaderError, field_name, inspect, read_survey
 
 if TYPE_CHECKING:
     from knowledge.embeddings import Embedder
+    from skills.verbatims.analysis.labeller import ThemeLabeller
 
 
 class Analyser(Protocol):
@@ -34,7 +36,8 @@ class Analyser(Protocol):
 
     def __call__(self, verbatims: Sequence[Verbatim], *, counts: InputCounts,
                  embedder: Embedder, score_kind: ScoreKind | None,
-                 progress: StageProgress | None = None) -> Awaitable[Analysis]: ...
+                 progress: StageProgress | None = None,
+                 labeller: ThemeLabeller | None = None) -> Awaitable[Analysis]: ...
 
 
 def default_analyser() -> Analyser:
@@ -158,9 +161,13 @@ class AnalyseTask:
         if not survey.verbatims:
             raise JobFailed(_NOTHING, rows=counts.rows)
         await context.progress(0.05, _READ(locale, rows=counts.rows, analysed=counts.analysed))
+        models = context.models
+        labeller = (GatewayLabeller(models, locale)
+                    if models is not None and generative_model_approved(models) else None)
         analysis = await self._analyser()(
             survey.verbatims, counts=counts, embedder=self._the_embedder(),
-            score_kind=survey.columns.score_kind, progress=_Scaled(context, 0.05, 0.9))
+            score_kind=survey.columns.score_kind, progress=_Scaled(context, 0.05, 0.9),
+            labeller=labeller)
         await context.progress(0.9, _WRITING(locale))
         outputs = await asyncio.to_thread(render, analysis, survey, locale, name)
         ids = [await context.add_artefact(_ARTEFACTS["workbook"](locale), outputs.XLSX,
