@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -137,8 +138,12 @@ th,td{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:
 th{background:#f4f6f8}td.n{text-align:right;white-space:nowrap}
 img{max-width:100%;height:auto}.note{color:#555;font-style:italic}
 blockquote{margin:.3rem 0 .3rem 1rem;color:#444;border-left:3px solid #ccc;padding-left:.6rem}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+@media (max-width:640px){body{margin:1rem auto;padding:0 .6rem}table{font-size:.8rem}
+th,td{padding:.25rem .35rem}td:not(.n){min-width:9rem}h1{font-size:1.3rem}}
 """
 _TITLE = Text("Analyse des verbatims", "Verbatim analysis")
+_FIGURE = re.compile(r"[-+−]?[\d\s\u202f,.]+\s?%?|—")  # « 14 % », « 4,5 », « -1,3 »
 
 
 def _e(value: object) -> str:
@@ -153,14 +158,17 @@ def _img(data: bytes | None, alt: str) -> str:
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    out = ['<div class="scroll"><table><thead><tr>', *(f"<th>{_e(h)}</th>" for h in head),
+           "</tr></thead><tbody>"]
     for row in rows:
         out.append("<tr>")
         for cell in row:
-            css = ' class="n"' if isinstance(cell, int | float) else ""
+            numeric = isinstance(cell, int | float) or (
+                isinstance(cell, str) and _FIGURE.fullmatch(cell) is not None)
+            css = ' class="n"' if numeric else ""
             out.append(f"<td{css}>{_e(cell)}</td>")
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
