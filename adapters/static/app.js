@@ -308,6 +308,12 @@
           link.download = file.name;
           item.append(link, element("span", "meta", ` (${sizeText(file.size)})`));
           list.appendChild(item);
+          if (file.media_type === "image/png") {  // a chart: shown where the result is read
+            const image = element("img", "artefact-image");
+            image.src = file.url;
+            image.alt = file.name;
+            panel.appendChild(image);
+          }
         }
         panel.appendChild(list);
       }
