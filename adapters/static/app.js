@@ -291,6 +291,7 @@
     };
     const finish = (job) => {
       show(job);
+      status.textContent = "";  // the last step's status means nothing once it has ended
       bar.remove(); cancel.remove();
       panel.classList.add(job.state === "succeeded" ? "done" : "failed");
       if (job.result) {

@@ -181,6 +181,18 @@ class AnalyseTask:
         return JobResult(outputs.summary, tuple(ids))
 
 
+_STAGES = {  # the analysis's stage names, as people read them
+    "split": Text("découpage des réponses", "splitting the answers"),
+    "embedded": Text("lecture des phrases", "reading the sentences"),
+    "sentiment": Text("sentiment", "sentiment"),
+    "clustered": Text("regroupement en thèmes", "grouping into themes"),
+    "labelled": Text("nommage des thèmes", "naming the themes"),
+    "trends": Text("tendances", "trends"),
+    "examples": Text("exemples représentatifs", "representative examples"),
+    "model": Text("intitulés et axes par le modèle", "labels and axes by the model"),
+}
+
+
 class _Scaled:
     """The analysis's progress, mapped into a slice of the job's, never going back."""
 
@@ -192,7 +204,9 @@ class _Scaled:
 
     async def __call__(self, fraction: float, status: str) -> None:
         self._done = max(self._done, self._start + self._span * min(max(fraction, 0.0), 1.0))
-        await self._context.progress(self._done, status)
+        stage = _STAGES.get(status)
+        shown = stage(self._context.job.reply_to.locale) if stage is not None else status
+        await self._context.progress(self._done, shown)
 
 
 class VerbatimsSkill:
