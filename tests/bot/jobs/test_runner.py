@@ -173,6 +173,15 @@ async def test_a_task_no_longer_known_fails_politely(store: Store) -> None:
     assert job.state is JobState.FAILED and "plus prise en charge" in recorder.delivered[0][0]
 
 
+def _gateway(tmp_path: Path, model: dict[str, str]) -> ModelGateway:
+    """A gateway whose skill ``test`` writes (role ``write``) with this one model."""
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({"models": [model], "skills": {
+        "test": {"roles": {"write": [model["alias"]]}}}}), encoding="utf-8")
+    policy = load_policy(policy_file, {})
+    return ModelGateway(policy, default_providers(policy))
+
+
 class Writing:
     """Asks the approved model of its skill role, as a long task would, batch after batch."""
 
@@ -188,14 +197,10 @@ class Writing:
 async def test_a_job_calls_models_through_the_gateway_and_its_usage_is_recorded(
         store: Store, tmp_path: Path) -> None:
     async with FakeModelServer() as model:
-        policy_file = tmp_path / "policy.json"
-        policy_file.write_text(json.dumps({
-            "models": [{"alias": "fake", "provider": "openai-compatible", "model": "fake-model",
-                        "api_base": model.url, "api_key": "sk-test", "hosting": "internal",
-                        "clearance": "confidential"}],
-            "skills": {"test": {"roles": {"write": ["fake"]}}}}), encoding="utf-8")
-        policy = load_policy(policy_file, {})
-        gateway = ModelGateway(policy, default_providers(policy))
+        gateway = _gateway(tmp_path, {"alias": "fake", "provider": "openai-compatible",
+                                      "model": "fake-model", "api_base": model.url,
+                                      "api_key": "sk-test", "hosting": "internal",
+                                      "clearance": "confidential"})
         recorder = Recorder()
         runner, jobs, engine = _runner(store, recorder, {"writing": Writing()}, gateway)
         job_id = await _start(jobs, engine, "writing")
@@ -208,13 +213,8 @@ async def test_a_job_calls_models_through_the_gateway_and_its_usage_is_recorded(
 
 async def test_a_job_whose_model_is_not_approved_fails_politely(store: Store,
                                                                  tmp_path: Path) -> None:
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps({
-        "models": [{"alias": "extractive", "provider": "extractive", "hosting": "internal",
-                    "clearance": "secret"}],
-        "skills": {"test": {"roles": {"write": ["extractive"]}}}}), encoding="utf-8")
-    policy = load_policy(policy_file, {})
-    gateway = ModelGateway(policy, default_providers(policy))
+    gateway = _gateway(tmp_path, {"alias": "extractive", "provider": "extractive",
+                                  "hosting": "internal", "clearance": "secret"})
     recorder = Recorder()
     _, jobs, engine = _runner(store, recorder, {"writing": Writing()}, gateway)
     job_id = await _start(jobs, engine, "writing")

@@ -91,6 +91,19 @@ async def _spawn(*arguments: str, environment: Mapping[str, str]
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
+async def _queue_probe(settings: Settings, *, steps: int) -> JobView:
+    """A probe job queued from this process (taken up by a worker or a server)."""
+    runtime = build_runtime(settings)
+    await runtime.start(jobs=False)
+    try:
+        assert runtime.jobs is not None
+        return await runtime.jobs.start(
+            JobSpec("jobs", "probe", {"steps": steps, "step_seconds": 0.4}, title="Sonde"),
+            _probe_message(), "fr")
+    finally:
+        await runtime.close()
+
+
 def _probe_message() -> Message:
     return Message(text="", user=User(USER), space=Space(f"slack:{TEAM_ID}:C0EQUIPE1"),
                    channel=Channel.SLACK, thread_id="1715000300.000400",
@@ -146,12 +159,7 @@ async def test_a_worker_killed_mid_job_leaves_it_to_the_other_exactly_once(
     environment = _environment(tmp_path, slack, ALMIA_DATABASE_URL=database,
                                ALMIA_JOBS__ENGINE="procrastinate")
     settings = _settings(environment)
-    runtime = build_runtime(settings)
-    await runtime.start(jobs=False)
-    assert runtime.jobs is not None
-    job = await runtime.jobs.start(JobSpec("jobs", "probe", {"steps": 16, "step_seconds": 0.4},
-                                           title="Sonde"), _probe_message(), "fr")
-    await runtime.close()
+    job = await _queue_probe(settings, steps=16)
     workers = {name: await _spawn("worker", "--name", name, environment=environment)
                for name in ("worker-a", "worker-b")}
     try:
@@ -192,12 +200,7 @@ async def test_a_server_restarted_mid_job_resumes_it_and_reports_once(
         port = str(probe.getsockname()[1])
     environment = _environment(tmp_path, slack, ALMIA_WEB__PORT=port)
     settings = _settings(environment)
-    runtime = build_runtime(settings)
-    await runtime.start(jobs=False)  # queued here; the server's sweeper takes it up
-    assert runtime.jobs is not None
-    job = await runtime.jobs.start(JobSpec("jobs", "probe", {"steps": 14, "step_seconds": 0.4},
-                                           title="Sonde"), _probe_message(), "fr")
-    await runtime.close()
+    job = await _queue_probe(settings, steps=14)  # the server's sweep takes it up
     server = await _spawn("serve", environment=environment)
     try:
         await _wait_for(settings, job.id, lambda j: (j.checkpoint or {}).get("done", 0) >= 3)
@@ -221,12 +224,7 @@ async def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(
                                ALMIA_JOBS__LEASE_SECONDS="600",  # only a hand-back frees it
                                ALMIA_JOBS__SHUTDOWN_GRACE_SECONDS="0.5")
     settings = _settings(environment)
-    runtime = build_runtime(settings)
-    await runtime.start(jobs=False)
-    assert runtime.jobs is not None
-    job = await runtime.jobs.start(JobSpec("jobs", "probe", {"steps": 30, "step_seconds": 0.4},
-                                           title="Sonde"), _probe_message(), "fr")
-    await runtime.close()
+    job = await _queue_probe(settings, steps=30)
     first = await _spawn("worker", "--name", "worker-a", environment=environment)
     second: asyncio.subprocess.Process | None = None
     try:
