@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ from bot.files.intake import FileRejected
 from bot.jobs.model import JobView
 from bot.messages import Attachment, Channel, Locale, Message, Space, User
 from bot.store import AuditEntry
-from bot.store.files import FileNotFound
+from bot.store.files import FileInfo, FileNotFound
 
 _USER = re.compile(r"^[A-Za-z0-9@._:-]{1,200}$")
 _SPACE = re.compile(r"^[A-Za-z0-9:_.-]{1,200}$")
@@ -141,16 +140,16 @@ class FilesEndpoint:
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         })
+        # recorded before the first byte leaves: a download is audited even if it is cut
+        await self._runtime.store.record_event(
+            _owner_message(info),
+            AuditEntry(action="file_download", outcome="ok",
+                       details={"file": file_id, "sha256": info.sha256, "size": info.size,
+                                "job": info.job_id}))
         await response.prepare(request)
         async for piece in files.chunks(file_id):
             await response.write(piece)
         await response.write_eof()
-        owner = web_message(info.owner_id.removeprefix("web:"), info.space_id)
-        await self._runtime.store.record_event(
-            dataclasses_replace_channel(owner, info.channel),
-            AuditEntry(action="file_download", outcome="ok",
-                       details={"file": file_id, "sha256": info.sha256, "size": info.size,
-                                "job": info.job_id}))
         return response
 
     # -- jobs ------------------------------------------------------------------------------
@@ -219,12 +218,14 @@ class FilesEndpoint:
         return web.json_response({"job": job_payload(cancelled or job)})
 
 
-def dataclasses_replace_channel(message: Message, channel: str) -> Message:
-    """``message`` attributed to the channel the file came from."""
+def _owner_message(info: FileInfo) -> Message:
+    """A content-less message standing for a file's owner, in the channel it came from."""
     try:
-        return dataclasses.replace(message, channel=Channel(channel))
+        channel = Channel(info.channel)
     except ValueError:
-        return message
+        channel = Channel.CLI
+    return Message(text="", user=User(info.owner_id), space=Space(info.space_id),
+                   channel=channel, thread_id="files")
 
 
 async def _file_parts(reader: Any) -> AsyncIterator[BodyPartReader]:

@@ -139,6 +139,9 @@ async def test_a_job_result_links_to_its_files(teams: Teams) -> None:
     path = link.group(1).removeprefix("https://almia.example.fr")
     downloaded = await teams.client.get(path)
     assert downloaded.status == 200 and b"a.md" in await downloaded.read()
+    [download] = [e for e in await teams.runtime.store.audit_events(limit=100)
+                  if e.action == "file_download"]
+    assert download.user_id == USER and download.channel == "teams"  # the owner, not « web:… »
     actions = [event.action for event in await teams.runtime.store.audit_events(limit=50)]
     assert "file_received" in actions and "job_finished" in actions
 
