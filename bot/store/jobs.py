@@ -277,13 +277,6 @@ class JobStore:
                                                .where(_JOBS.c.user_id == user_id))
         return int(removed.rowcount or 0)
 
-    async def delete_finished_before(self, moment: datetime) -> int:
-        """Erase jobs finished (and delivered) before ``moment`` (retention)."""
-        async with self._writer() as connection:
-            removed = await connection.execute(delete(JobRecord).where(
-                _JOBS.c.state.not_in(ACTIVE_STATES), _JOBS.c.finished_at < moment))
-        return int(removed.rowcount or 0)
-
     # -- helpers -------------------------------------------------------------------------
 
     def _writer(self) -> Any:
