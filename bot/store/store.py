@@ -514,7 +514,7 @@ def _upgrade_to_head(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # independent branches from one parent apply in any order
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
