@@ -1,0 +1,154 @@
+"""A campaign brief: what the marketing team asks for, validated, from YAML or a form.
+
+Keys may be written in French or English (``produit``/``product``…); unknown keys are
+refused by name so that a typo is not silently ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.i18n import Refusal, Text
+
+
+class Medium(StrEnum):
+    """Where a campaign piece is published."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    LETTER = "letter"
+    BANNER = "banner"
+    LINKEDIN = "linkedin"
+
+
+MEDIUM_LABELS: dict[Medium, Text] = {
+    Medium.EMAIL: Text("e-mail", "e-mail"),
+    Medium.SMS: Text("SMS", "SMS"),
+    Medium.LETTER: Text("courrier", "letter"),
+    Medium.BANNER: Text("bannière web", "web banner"),
+    Medium.LINKEDIN: Text("post LinkedIn", "LinkedIn post"),
+}
+_MEDIUM_WORDS = {"email": Medium.EMAIL, "e-mail": Medium.EMAIL, "mail": Medium.EMAIL,
+                 "courriel": Medium.EMAIL, "sms": Medium.SMS, "letter": Medium.LETTER,
+                 "courrier": Medium.LETTER, "postal": Medium.LETTER, "banner": Medium.BANNER,
+                 "banniere": Medium.BANNER, "bannière": Medium.BANNER, "web": Medium.BANNER,
+                 "linkedin": Medium.LINKEDIN}
+_FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
+                "segment_cible": "segment", "canaux": "channels", "ton": "tone",
+                "messages_cles": "key_messages", "messages": "key_messages", "offre": "offer",
+                "conditions_offre": "conditions", "appel_a_l_action": "call_to_action",
+                "cta": "call_to_action", "echeance": "deadline", "date_limite": "deadline",
+                "relecteurs": "reviewers", "validation": "approval", "variantes": "variants",
+                "fin_offre": "offer_end", "preuves": "proofs"}
+_APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_seul": "any",
+                   "n'importe": "any"}
+
+
+class BriefError(Refusal):
+    """A brief that cannot be used; the message names the field."""
+
+
+_INVALID = Text("Brief de campagne invalide : {problems}.",
+                "Invalid campaign brief: {problems}.")
+_NOT_YAML = Text("Le brief n'est pas du YAML lisible ({error}).",
+                 "The brief is not readable YAML ({error}).")
+_NOT_MAPPING = Text("Le brief doit être une liste de champs « clé: valeur ».",
+                    "The brief must be a list of “key: value” fields.")
+
+
+class Brief(BaseModel):
+    """Everything the drafts and the checks are built from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    title: str = Field(min_length=2, max_length=120)
+    product: str = Field(min_length=2, max_length=120)
+    segment: str = Field(min_length=2, max_length=300)
+    channels: tuple[Medium, ...] = Field(min_length=1, max_length=5)
+    tone: Literal["formel", "chaleureux", "dynamique"] = "chaleureux"
+    key_messages: tuple[str, ...] = Field(default=(), max_length=8)
+    offer: str = Field(default="", max_length=300)
+    conditions: str = Field(default="", max_length=1000)
+    offer_end: date | None = None
+    call_to_action: str = Field(min_length=2, max_length=120)
+    deadline: date | None = None  # approval needed by (reminders before it)
+    reviewers: tuple[str, ...] = Field(min_length=1, max_length=10)
+    approval: Literal["all", "any"] = "all"
+    variants: int = Field(default=2, ge=1, le=3)
+    proofs: tuple[str, ...] = Field(default=(), max_length=10)  # sources for claims
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> Any:
+        items = value.replace(",", " ").split() if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        chosen = []
+        for item in items:
+            medium = _MEDIUM_WORDS.get(str(item).strip().lower())
+            if medium is None:
+                raise ValueError(f"unknown channel {str(item)[:30]!r} "
+                                 "(email, sms, letter, banner, linkedin)")
+            if medium not in chosen:
+                chosen.append(medium)
+        return tuple(chosen)
+
+    @field_validator("key_messages", "reviewers", "proofs", mode="before")
+    @classmethod
+    def _lines(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            separator = "\n" if "\n" in value else ","
+            return tuple(part.strip(" -•\t") for part in value.split(separator)
+                         if part.strip(" -•\t"))
+        return value
+
+    @field_validator("tone", mode="before")
+    @classmethod
+    def _tone(cls, value: Any) -> Any:
+        words = {"formal": "formel", "warm": "chaleureux", "friendly": "chaleureux",
+                 "dynamic": "dynamique", "amical": "chaleureux"}
+        return words.get(str(value).strip().lower(), str(value).strip().lower())
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval(cls, value: Any) -> Any:
+        return _APPROVAL_WORDS.get(str(value).strip().lower(), value)
+
+    def as_yaml(self) -> str:
+        """The brief as YAML (the format :func:`parse_brief` reads)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True,
+                              sort_keys=False)
+
+
+def brief_from_mapping(data: dict[str, Any]) -> Brief:
+    """A brief from already-parsed fields (French or English keys)."""
+    fields = {_FRENCH_KEYS.get(_key(name), _key(name)): value for name, value in data.items()
+              if value not in (None, "")}
+    try:
+        return Brief.model_validate(fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'brief'}: {item['msg']}"
+            for item in error.errors()[:6])
+        raise BriefError(_INVALID, problems=problems) from None
+
+
+def parse_brief(text: str) -> Brief:
+    """A brief from YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise BriefError(_NOT_YAML, error=str(error).splitlines()[0][:120]) from None
+    if not isinstance(data, dict):
+        raise BriefError(_NOT_MAPPING)
+    return brief_from_mapping(data)
+
+
+def _key(name: object) -> str:
+    return (str(name).strip().lower().replace(" ", "_").replace("-", "_")
+            .replace("é", "e").replace("è", "e").replace("à", "a"))

@@ -1,0 +1,147 @@
+"""The offline draft library: per-channel variants with typed variables filled from the brief.
+
+Variables are written ``[[name]]`` and declared once, typed, in ``library/variables.yaml``
+(``text``, ``list``, ``item``, ``date``, ``choice``); personalisation fields
+(``{{prenom}}``) are left for the sending platform. A variant using a variable the brief
+leaves empty is skipped, so that no draft says « jusqu'au  » or « profitez de * ».
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from skills.campaigns.brief import Brief, Medium
+from skills.campaigns.pieces import Piece
+from skills.campaigns.rules import CampaignRules
+
+LIBRARY_DIR = Path(__file__).with_name("library")
+_PLACEHOLDER = re.compile(r"\[\[\s*([a-z_][a-z0-9_]{0,39})\s*\]\]")
+_SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*)([a-zà-ÿ])", re.MULTILINE)
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")
+
+
+class VariableSpec(BaseModel):
+    """A typed variable and the brief field it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["text", "list", "item", "date", "choice"]
+    source: str = Field(alias="from")
+    index: int = 0
+    choices: dict[str, str] = Field(default_factory=dict)
+
+
+class Variant(BaseModel):
+    """One variant of a channel's template."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    body: str
+    subject: str = ""
+
+
+class ChannelTemplates(BaseModel):
+    """The variants of one channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    medium: Medium
+    variants: tuple[Variant, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftLibrary:
+    """Every channel's variants and the typed variables they use."""
+
+    variables: Mapping[str, VariableSpec]
+    channels: Mapping[Medium, ChannelTemplates]
+
+    def draft(self, brief: Brief, rules: CampaignRules) -> tuple[Piece, ...]:
+        """Up to ``brief.variants`` filled pieces per channel, mandatory mentions appended."""
+        values = self.values(brief)
+        pieces: list[Piece] = []
+        for medium in brief.channels:
+            number = 0
+            for variant in self.channels[medium].variants:
+                used = set(_PLACEHOLDER.findall(variant.body + variant.subject))
+                if any(not values.get(name) for name in used):
+                    continue
+                number += 1
+                body = with_mentions(medium, _fill(variant.body, values), rules)
+                pieces.append(Piece(medium, number, body, _fill(variant.subject, values)))
+                if number >= brief.variants:
+                    break
+        return tuple(pieces)
+
+    def values(self, brief: Brief) -> dict[str, str]:
+        """Each variable's text for ``brief`` (empty when the brief leaves it out)."""
+        data: dict[str, Any] = brief.model_dump()
+        return {name: _typed(spec, data.get(spec.source)) for name, spec in self.variables.items()}
+
+
+def with_mentions(medium: Medium, body: str, rules: CampaignRules) -> str:
+    """``body`` with the channel's mandatory mentions it lacks (SMS: on the same line)."""
+    missing = [mention.text for mention in rules.mentions_for(medium)
+               if not mention.found_in(body)]
+    if not missing:
+        return body
+    separator = " " if medium is Medium.SMS else "\n\n"
+    return body.rstrip() + separator + " ".join(missing)
+
+
+def load_library(directory: Path = LIBRARY_DIR) -> DraftLibrary:
+    """The library shipped with Almia (or another directory of the same layout)."""
+    raw = yaml.safe_load((directory / "variables.yaml").read_text(encoding="utf-8")) or {}
+    variables = {str(name): VariableSpec.model_validate(spec) for name, spec in raw.items()}
+    channels: dict[Medium, ChannelTemplates] = {}
+    for medium in Medium:
+        path = directory / f"{medium.value}.yaml"
+        templates = ChannelTemplates.model_validate(
+            yaml.safe_load(path.read_text(encoding="utf-8")))
+        for variant in templates.variants:
+            unknown = set(_PLACEHOLDER.findall(variant.body + variant.subject)) - set(variables)
+            if unknown:
+                raise ValueError(f"{path.name}: variant {variant.id} uses undeclared "
+                                 f"variables {', '.join(sorted(unknown))}")
+        channels[medium] = templates
+    return DraftLibrary(variables, channels)
+
+
+def format_date(day: date) -> str:
+    """``31 janvier 2027``."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _typed(spec: VariableSpec, value: object) -> str:
+    if value in (None, "", ()):
+        return ""
+    if spec.type == "date":
+        return format_date(value) if isinstance(value, date) else ""
+    if spec.type == "choice":
+        return spec.choices.get(str(value), "")
+    if spec.type in ("list", "item"):
+        items = [_clause(str(item)) for item in value] if isinstance(value, Sequence) else []
+        if spec.type == "item":
+            return items[spec.index] if spec.index < len(items) else ""
+        return "\n".join(f"- {item}" for item in items)
+    return _clause(str(value))
+
+
+def _clause(text: str) -> str:
+    """A value used inside a sentence: no trailing punctuation, no line breaks."""
+    return " ".join(text.split()).rstrip(" .;!")
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    filled = _PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+    return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), filled).strip()
