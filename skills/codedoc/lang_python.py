@@ -1,0 +1,181 @@
+"""Python files: classes, functions and methods, with their signatures, docstrings and calls."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING
+
+from skills.codedoc.common import indent_of, merge, public_name, sql_tables
+from skills.codedoc.model import DocSlot, SourceFile, Unit
+from skills.codedoc.syntax import Parsers, errors_in, text_of
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_ROUTE_DECORATOR = re.compile(
+    r"^@\w+(?:\.\w+)*\.(get|post|put|patch|delete|route|websocket|api_route)\(\s*[rbf]?['\"]"
+    r"([^'\"]*)")
+_OPEN_MODE = re.compile(r"['\"]([rwax+bt]{1,3})['\"]")
+
+
+def module_name(path: str) -> str:
+    """``pkg/sub/mod.py`` → ``pkg.sub.mod`` (``__init__`` names the package)."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
+    """The inventory of one Python file."""
+    tree = parsers.parse("python", text)
+    source = SourceFile(path, "python", text, module_name(path), parse_errors=errors_in(tree))
+    lines = text.split("\n")
+    root = tree.root_node
+    source.doc = _docstring(root)
+    for child in root.named_children:
+        _top_level(child, source, lines)
+    return source
+
+
+def _top_level(node: Node, source: SourceFile, lines: list[str]) -> None:
+    if node.type in ("import_statement", "import_from_statement"):
+        module = node.child_by_field_name("module_name")
+        names = [text_of(module)] if module is not None else [
+            text_of(n) for n in node.children_by_field_name("name")]
+        merge(source.imports, [name.split(" as ")[0] for name in names if name])
+    elif node.type == "if_statement" and "__name__" in text_of(
+            node.child_by_field_name("condition")) and "__main__" in text_of(node):
+        merge(source.entry_points, ["__main__"])
+        _scan_effects(node, source)
+    elif _definition(node) is not None:
+        _unit(node, source, lines, owner="", public=True)
+    else:
+        _scan_effects(node, source)
+
+
+def _definition(node: Node) -> Node | None:
+    if node.type == "decorated_definition":
+        return node.child_by_field_name("definition")
+    return node if node.type in ("function_definition", "class_definition") else None
+
+
+def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: bool) -> None:
+    definition = _definition(node)
+    if definition is None:
+        return
+    name = text_of(definition.child_by_field_name("name"))
+    is_class = definition.type == "class_definition"
+    kind = "class" if is_class else ("method" if owner else "function")
+    body = definition.child_by_field_name("body")
+    decorators = [text_of(d) for d in node.children if d.type == "decorator"]
+    dunder = name.startswith("__") and name.endswith("__")
+    unit = Unit(kind=kind, name=name, qualified=f"{source.name}:{owner}{name}", path=source.path,
+                line=node.start_point.row + 1, end_line=node.end_point.row + 1,
+                signature=_signature(definition, body),
+                doc=_docstring(body) if body is not None else "",
+                public=public and public_name(name) and not dunder)
+    if not is_class:
+        unit.params = _params(definition.child_by_field_name("parameters"))
+        unit.returns = text_of(definition.child_by_field_name("return_type"))
+    if body is not None and body.start_point.row > definition.start_point.row:
+        first = body.start_point.row
+        unit.slot = DocSlot(first, indent_of(lines[first]), "python")
+    for decorator in decorators:
+        match = _ROUTE_DECORATOR.match(decorator)
+        if match:
+            unit.route = f"{match.group(1).upper()} {match.group(2)}"
+            merge(source.entry_points, [f"{unit.route} → {name}"])
+    if name == "main" and not owner:
+        merge(source.entry_points, ["main()"])
+    source.units.append(unit)
+    if body is None:
+        return
+    if is_class:
+        for child in body.named_children:
+            _unit(child, source, lines, owner=f"{owner}{name}.", public=unit.public)
+    else:
+        unit.calls, unit.raises = _calls_and_raises(body, source)
+
+
+def _signature(definition: Node, body: Node | None) -> str:
+    text = text_of(definition)
+    if body is not None:
+        text = text[:body.start_byte - definition.start_byte]
+    return " ".join(text.split()).rstrip(":").strip()
+
+
+def _params(parameters: Node | None) -> tuple[str, ...]:
+    if parameters is None:
+        return ()
+    names = []
+    for child in parameters.named_children:
+        text = text_of(child)
+        if child.type in ("identifier",):
+            names.append(text)
+        elif child.type in ("typed_parameter", "default_parameter", "typed_default_parameter",
+                            "list_splat_pattern", "dictionary_splat_pattern"):
+            names.append(" ".join(text.split()))
+    return tuple(name for name in names if name.split(":")[0] not in ("self", "cls"))
+
+
+def _calls_and_raises(body: Node, source: SourceFile) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    calls: list[str] = []
+    raises: list[str] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "call":
+            function = node.child_by_field_name("function")
+            name = text_of(function)
+            if name and len(name) < 80 and "(" not in name:
+                merge(calls, [name])
+            _effect_of_call(name, node, source)
+        elif node.type == "raise_statement" and node.named_child_count:
+            raised = node.named_children[0]
+            target = raised.child_by_field_name("function") if raised.type == "call" else raised
+            merge(raises, [text_of(target)])
+        elif node.type == "string":
+            reads, writes = sql_tables(text_of(node))
+            merge(source.reads, reads)
+            merge(source.writes, writes)
+        if node.type in ("function_definition", "class_definition") and node != body:
+            continue
+        stack.extend(reversed(node.named_children))
+    return tuple(calls), tuple(name for name in raises if name)
+
+
+def _scan_effects(node: Node, source: SourceFile) -> None:
+    _calls_and_raises(node, source)
+
+
+def _effect_of_call(name: str, node: Node, source: SourceFile) -> None:
+    if name not in ("open", "io.open", "Path.open") and not name.endswith((".open_text",)):
+        return
+    arguments = node.child_by_field_name("arguments")
+    if arguments is None or not arguments.named_children:
+        return
+    target = text_of(arguments.named_children[0])[:80]
+    mode = _OPEN_MODE.search(text_of(arguments)[len(target):])
+    if mode is not None and any(flag in mode.group(1) for flag in "wax+"):
+        merge(source.writes, [target])
+    else:
+        merge(source.reads, [target])
+
+
+def _docstring(block: Node) -> str:
+    for child in block.named_children:
+        if child.type == "comment":
+            continue
+        string = child
+        if child.type == "expression_statement" and child.named_child_count == 1:
+            string = child.named_children[0]
+        if string.type != "string":
+            return ""
+        try:
+            value = ast.literal_eval(text_of(string))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return ""
+        return value.strip() if isinstance(value, str) else ""
+    return ""

@@ -1,0 +1,86 @@
+"""The inventory of a code base: files, their units (classes, functions, paragraphs…), links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class DocSlot:
+    """Where documentation for a unit can be inserted: before line ``line`` (0-based)."""
+
+    line: int
+    indent: str
+    style: str  # python | javadoc | jsdoc | cobol-fixed | cobol-free | sql
+
+
+@dataclass(slots=True)
+class Unit:
+    """One documentable thing in a file: a class, a function, a COBOL paragraph, a table…"""
+
+    kind: str  # class | function | method | program | section | paragraph | table | view …
+    name: str
+    qualified: str  # unique in the inventory: « payroll.py:Payroll.run », « PAYROLL.MAIN-PARA »
+    path: str
+    line: int  # 1-based
+    end_line: int
+    signature: str = ""
+    doc: str = ""  # the existing docstring or comment block (may be empty)
+    public: bool = True
+    params: tuple[str, ...] = ()
+    returns: str = ""
+    raises: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()  # names as written in the code (resolved in the graph)
+    slot: DocSlot | None = None  # None: no safe place to add documentation
+    route: str = ""  # an HTTP route it serves, when decorated/annotated so
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """One source file, as parsed."""
+
+    path: str
+    language: str
+    text: str
+    name: str  # module or program name
+    doc: str = ""
+    units: list[Unit] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # imports, COPY books, JCL programs
+    entry_points: list[str] = field(default_factory=list)  # main, JCL steps, HTTP routes
+    reads: list[str] = field(default_factory=list)  # files and tables read
+    writes: list[str] = field(default_factory=list)  # files and tables written
+    parse_errors: int = 0  # syntax errors the parser recovered from
+
+    @property
+    def lines(self) -> int:
+        """Lines of text."""
+        return self.text.count("\n") + (0 if self.text.endswith("\n") or not self.text else 1)
+
+    @property
+    def is_test(self) -> bool:
+        """A test file (its calls tell which functions are tested)."""
+        lowered = self.path.lower()
+        base = lowered.rsplit("/", 1)[-1]
+        return (base.startswith("test_") or base.endswith(("_test.py", "test.java", ".test.js",
+                                                           ".spec.js", ".test.ts"))
+                or "/tests/" in f"/{lowered}" or "/test/" in f"/{lowered}")
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Every parsed file, what was skipped, and who calls whom."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    callers: dict[str, list[str]] = field(default_factory=dict)  # qualified → callers
+    callees: dict[str, list[str]] = field(default_factory=dict)  # qualified → callees
+
+    @property
+    def units(self) -> list[Unit]:
+        """Every unit of every file."""
+        return [unit for source in self.files for unit in source.units]
+
+    @property
+    def lines(self) -> int:
+        """Lines parsed."""
+        return sum(source.lines for source in self.files)

@@ -1,0 +1,150 @@
+"""Source files from a folder, a ZIP or a pasted snippet: read as text, never executed.
+
+A ZIP passes the same checks as any uploaded file (:func:`bot.files.intake.check_file`:
+entry count, expansion, ratio, traversal, links, encryption, nesting) and is read in memory,
+entry by entry; nothing is extracted to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from bot.files.intake import check_file
+from bot.files.settings import FileSettings
+
+LANGUAGES: dict[str, str] = {
+    ".py": "python", ".java": "java", ".js": "javascript", ".mjs": "javascript",
+    ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".sql": "sql",
+    ".cbl": "cobol", ".cob": "cobol", ".cobol": "cobol", ".pco": "cobol", ".cpy": "cobol",
+    ".copy": "cobol", ".jcl": "jcl", ".job": "jcl", ".prc": "jcl",
+}
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
+                          ".tox", ".mypy_cache", ".ruff_cache", "build", "dist", "target",
+                          ".idea", ".vscode", "site-packages"})
+MAX_FILE_BYTES = 2 * 1_048_576  # a larger « source » is generated or data: skipped
+MAX_FILES = 5000
+
+
+@dataclass(slots=True)
+class Sources:
+    """Texts by relative POSIX path, with the files left aside and why."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    languages: dict[str, str] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, path: str, data: bytes) -> None:
+        """Keep ``data`` as the text of ``path`` if it is a supported, readable source."""
+        language = language_of(path)
+        if language is None:
+            self.skipped.append((path, "unsupported"))
+        elif len(data) > MAX_FILE_BYTES:
+            self.skipped.append((path, "too large"))
+        elif len(self.texts) >= MAX_FILES:
+            self.skipped.append((path, "too many files"))
+        elif b"\x00" in data[:8192]:
+            self.skipped.append((path, "binary"))
+        else:
+            self.texts[path] = decode(data)
+            self.languages[path] = language
+
+
+def language_of(path: str) -> str | None:
+    """The language of a file by its extension (``None``: not a source we read)."""
+    return LANGUAGES.get(PurePosixPath(path.lower()).suffix)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM dropped), else Windows-1252 (old COBOL estates); newlines as ``\\n``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def from_folder(root: Path) -> Sources:
+    """Every supported source under ``root`` (symbolic links are not followed)."""
+    sources = Sources()
+    for path in _walk(root):
+        relative = path.relative_to(root).as_posix()
+        if language_of(relative) is None:
+            continue
+        sources.add(relative, path.read_bytes())
+    return sources
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for path in sorted(root.iterdir()):
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            if path.name not in SKIPPED_DIRS and not path.name.startswith("."):
+                yield from _walk(path)
+        elif path.is_file():
+            yield path
+
+
+def from_zip(name: str, data: bytes, settings: FileSettings | None = None) -> Sources:
+    """Every supported source in a ZIP that passed the upload checks (raises ``FileRejected``)."""
+    stream = io.BytesIO(data)
+    check_file(name, stream, settings or FileSettings())
+    sources = Sources()
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            path = info.filename
+            parts = PurePosixPath(path).parts
+            if info.is_dir() or any(part in SKIPPED_DIRS or part.startswith(".")
+                                    for part in parts[:-1]):
+                continue
+            if language_of(path) is None:
+                sources.skipped.append((path, "unsupported"))
+                continue
+            if info.file_size > MAX_FILE_BYTES:
+                sources.skipped.append((path, "too large"))
+                continue
+            with archive.open(info) as entry:
+                sources.add(path, entry.read(MAX_FILE_BYTES + 1))
+    return sources
+
+
+_SNIPPET_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cobol", re.compile(r"(?im)^.{0,7}\b(?:IDENTIFICATION|PROCEDURE|DATA)\s+DIVISION\b|"
+                         r"^\s{4,}[A-Z0-9][A-Z0-9-]*\.\s*$\n\s+(?:PERFORM|MOVE|IF|CALL)\b")),
+    ("jcl", re.compile(r"(?m)^//\S*\s+(?:JOB|EXEC)\b")),
+    ("python", re.compile(r"(?m)^\s*(?:async\s+)?def\s+\w+\s*\(.*\)\s*(?:->.*)?:\s*$|"
+                          r"^\s*class\s+\w+.*:\s*$|^\s*(?:from\s+\S+\s+)?import\s+\w")),
+    ("java", re.compile(r"\b(?:public|private|protected)\s+(?:static\s+)?[\w<>\[\],]+\s+\w+\s*\(")),
+    ("sql", re.compile(r"(?i)^\s*(?:CREATE|SELECT|INSERT|UPDATE|DELETE|ALTER)\b")),
+    ("javascript", re.compile(r"\bfunction\b|=>|\bconst\s+\w+\s*=|\bexport\s+")),
+)
+_EXTENSION = {"python": ".py", "java": ".java", "javascript": ".js", "sql": ".sql",
+              "cobol": ".cbl", "jcl": ".jcl"}
+_FENCE = re.compile(r"```[ \t]*([\w+#-]*)[ \t]*\n(.*?)```", re.S)
+
+
+def snippet_language(code: str) -> str | None:
+    """The language a pasted piece of code is written in (``None``: not code)."""
+    for language, hint in _SNIPPET_HINTS:
+        if hint.search(code):
+            return language
+    return None
+
+
+def from_snippet(text: str) -> Sources:
+    """The code pasted in a message (a fenced block or the whole text) as one source file."""
+    fenced = _FENCE.search(text)
+    code = fenced.group(2) if fenced else text
+    declared = fenced.group(1).lower() if fenced else ""
+    aliases = {"py": "python", "js": "javascript", "cbl": "cobol", "cob": "cobol"}
+    language = aliases.get(declared, declared) if declared in (*aliases, *_EXTENSION) else (
+        snippet_language(code))
+    sources = Sources()
+    if language is not None and code.strip():
+        sources.add(f"snippet{_EXTENSION[language]}", code.encode("utf-8"))
+    return sources

@@ -1,0 +1,96 @@
+"""Tree-sitter parsing (grammars shipped in ``tree-sitter-language-pack``, nothing downloaded)
+and the comparison of two syntax trees with comments and docstrings left out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Tree
+    from tree_sitter_language_pack import SupportedLanguage
+
+COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment", "marginalia",
+                           "html_comment"})
+_STRINGS = ("string", "concatenated_string")
+GRAMMARS = {"python": "python", "java": "java", "javascript": "javascript",
+            "typescript": "typescript", "sql": "sql", "cobol": "cobol"}
+
+
+class Parsers:
+    """One tree-sitter parser per language, made on first use."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, Parser] = {}
+
+    def parse(self, language: str, text: str) -> Tree:
+        """The syntax tree of ``text`` (errors are recovered into ERROR nodes)."""
+        parser = self._parsers.get(language)
+        if parser is None:
+            from tree_sitter_language_pack import get_parser
+
+            parser = get_parser(cast("SupportedLanguage", GRAMMARS[language]))
+            self._parsers[language] = parser
+        return parser.parse(text.encode("utf-8"))
+
+
+def text_of(node: Node | None) -> str:
+    """The source text of a node ('' for none)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+def errors_in(tree: Tree) -> int:
+    """How many ERROR or MISSING nodes the parser had to make (0 for clean code)."""
+    if not tree.root_node.has_error:
+        return 0
+    return sum(1 for node in _walk(tree.root_node) if node.is_error or node.is_missing)
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    cursor = node.walk()
+    while True:
+        current = cursor.node
+        if current is not None:
+            yield current
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
+def is_python_docstring(node: Node) -> bool:
+    """An expression statement holding only a string, first in its module, class or function."""
+    if node.type == "expression_statement":
+        if node.named_child_count != 1 or node.named_children[0].type not in _STRINGS:
+            return False
+    elif node.type not in _STRINGS:
+        return False
+    parent = node.parent
+    if parent is None or parent.type not in ("module", "block"):
+        return False
+    for sibling in parent.named_children:
+        if sibling.type in COMMENT_TYPES:
+            continue
+        return sibling == node
+    return False
+
+
+def shape(tree: Tree) -> list[str]:
+    """The tree as a list of node types and leaf texts, without comments and docstrings."""
+    out: list[str] = []
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        skip = node is not None and (node.type in COMMENT_TYPES or is_python_docstring(node))
+        if node is not None and not skip:
+            out.append(node.type)
+            if node.child_count == 0:
+                out.append(text_of(node))
+        if not skip and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return out
