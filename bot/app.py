@@ -23,6 +23,7 @@ from bot.jobs.model import JobReporter, JobView
 from bot.jobs.runner import JobRunner
 from bot.jobs.service import JobService
 from bot.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
+from bot.ops.wiring import install as install_ops
 from bot.policy import Policy, load_policy
 from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.roles import DirectoryGroups, RoleResolver
@@ -280,11 +281,6 @@ def build_app(
     for adapter in chosen:
         adapter.mount(app)
 
-    async def health(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "channels": [a.name for a in chosen]})
-
-    app.router.add_get("/healthz", health)
-
     background: list[asyncio.Task[None]] = []
 
     async def on_startup(_app: web.Application) -> None:
@@ -301,4 +297,6 @@ def build_app(
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    # /healthz, /readyz, /metrics; readiness true once started, the last flush before closing
+    install_ops(app, runtime, [adapter.name for adapter in chosen], before_cleanup=on_cleanup)
     return app

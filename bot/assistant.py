@@ -278,6 +278,11 @@ class Assistant:
             )
         return None
 
+    async def settle_pending(self, seconds: float) -> None:
+        """Wait (``seconds`` at most) for answers still being stored (graceful shutdown)."""
+        if self._settling:
+            await asyncio.wait(set(self._settling), timeout=seconds)
+
     async def _shielded(self, work: Coroutine[Any, Any, _T]) -> _T:
         """Run ``work`` to its end even if the caller is cancelled meanwhile."""
         task = asyncio.ensure_future(work)

@@ -109,12 +109,15 @@ def worker(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Processes sharing the port (default: ALMIA_OPS__WORKERS, 1).")] = None,
+    reuse_port: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Start the HTTP server: web chat, and the Slack and Teams endpoints when configured."""
-    from aiohttp import web
-
     from bot.app import build_app
     from bot.crypto import KeyUnavailable
+    from bot.ops import logs
+    from bot.ops.server import serve as serve_app
     from bot.policy import PolicyError
 
     overrides: dict[str, object] = {}
@@ -126,7 +129,8 @@ def serve(
         web_overrides["port"] = port
     overrides["web"] = web_overrides
     settings = _settings(**overrides)
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level,
+                   json_lines=logs.wants_json(settings.ops.log_format, settings.production))
     console = Console(stderr=True)
     if settings.web.enabled and not settings.web.is_loopback() and settings.web.api_token is None:
         message = (f"The web chat listens on {settings.web.host} without ALMIA_WEB__API_TOKEN: "
@@ -135,13 +139,26 @@ def serve(
             console.print(f"[red]{message} Refused in production.[/red]")
             raise typer.Exit(2)
         console.print(f"[yellow]Warning: {message}[/yellow]")
+    processes = workers if workers is not None else settings.ops.workers
+    if processes > 1 and not reuse_port:  # a supervisor of N processes sharing the port
+        from bot.ops.workers import Supervisor, child_command
+        from bot.settings import process_environment
+
+        console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/ "
+                      f"with {processes} processes")
+        ops = settings.ops
+        raise typer.Exit(Supervisor(
+            child_command(settings.web.host, settings.web.port), processes, process_environment(),
+            stop_seconds=ops.drain_seconds + ops.shutdown_timeout_seconds + 15).run())
     try:
         application = build_app(settings)
     except (PolicyError, KeyUnavailable) as error:  # e.g. a key file others can read
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/")
-    web.run_app(application, host=settings.web.host, port=settings.web.port, print=None)
+    if not reuse_port:
+        console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/")
+    asyncio.run(serve_app(application, settings.web.host, settings.web.port, settings.ops,
+                          reuse_port=reuse_port))
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """The HTTP edge every route shares: Host check, JSON errors, security headers.
 
 - **Host check** (DNS-rebinding defence): a request whose ``Host`` is not a loopback name,
-  ``web.host`` or one of ``web.allowed_hosts`` gets 421 (``/healthz`` excepted, for probes).
+  ``web.host`` or one of ``web.allowed_hosts`` gets 421 (``/healthz``, ``/readyz``
+  and ``/metrics`` excepted, for probes and scrapers).
 - **Web API token**: when ``web.api_token`` is set, every ``/api/*`` route (chat, feedback,
   files, jobs, stats, and any added later) needs ``Authorization: Bearer <token>``, except
   the Bot Framework endpoint ``/api/messages``, which checks its own JWT (Teams adapter).
@@ -36,7 +37,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-_UNCHECKED_PATHS = frozenset({"/healthz"})
+_UNCHECKED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes, scrapes
 _OWN_AUTHENTICATION = frozenset({"/api/messages"})  # Bot Framework JWT, checked by Teams
 _WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 (names, not binds)
 _HOST = re.compile(

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,6 +98,16 @@ class Store:
         # SQLite allows one writer: within the process, writers queue here rather than in
         # SQLite's busy handler (BEGIN IMMEDIATE serialises them across processes)
         self._write_lock = asyncio.Lock()
+        # called after each audited event commits (metrics); an observer must not raise
+        self.observers: list[Callable[[Message, AuditEntry, Sequence[UsageRecord]], None]] = []
+
+    def _notify(self, message: Message, audit: AuditEntry,
+                usage: Sequence[UsageRecord] = ()) -> None:
+        for observer in self.observers:
+            try:
+                observer(message, audit, usage)
+            except Exception:
+                log.exception("a store observer failed")
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
@@ -258,6 +268,7 @@ class Store:
             await connection.execute(upsert)
             await connection.execute(insert(Turn), turns)
             await self._write_events(connection, message, usage, audit, answer_id, now)
+        self._notify(message, audit, usage)
         return answer_id
 
     async def record_event(
@@ -266,6 +277,7 @@ class Store:
         """Store an audit event (and any model calls) without conversation content."""
         async with self._writing() as connection:
             await self._write_events(connection, message, usage, audit, None, datetime.now(UTC))
+        self._notify(message, audit, usage)
 
     async def record_space_joined(self, message: Message,
                                   details: dict[str, Any] | None = None) -> None:
@@ -382,6 +394,7 @@ class Store:
         async with self._writing() as connection:
             await connection.execute(statement)
             await self._write_events(connection, message, (), audit, None, now)
+        self._notify(message, audit)
 
     async def audit_records(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Audit records in chain order (oldest first), as plain mappings."""

@@ -1,0 +1,2 @@
+"""Running Almia in production: metrics, health and readiness, graceful shutdown, JSON logs,
+several worker processes per replica, keys held by an external KMS."""
