@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,7 +74,10 @@ def install(app: web.Application, runtime: Runtime, channels: list[str],
         checks["redis"] = redis
     if settings.chroma_url:
         checks["chroma"] = http_check(session, chroma_urls(settings.chroma_url))
-    checks["models"] = models_check(session, runtime.policy.models)
+    approved = {alias for skill in runtime.policy.skills.values()
+                for aliases in skill.roles.values() for alias in aliases}
+    checks["models"] = models_check(session, [entry for entry in runtime.policy.models
+                                              if entry.alias in approved])
     readiness = Readiness(lifecycle, checks, timeout=settings.ops.readiness_timeout_seconds)
     metrics = Metrics(settings.ops.metrics_dir) if settings.ops.metrics_enabled else None
     ops = Ops(lifecycle, metrics, readiness)
@@ -81,7 +85,7 @@ def install(app: web.Application, runtime: Runtime, channels: list[str],
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "channels": channels,
-                                  "draining": lifecycle.draining})
+                                  "draining": lifecycle.draining, "pid": os.getpid()})
 
     async def readyz(_request: web.Request) -> web.Response:
         report = await readiness.report()
