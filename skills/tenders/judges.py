@@ -1,0 +1,335 @@
+"""One judge per kind of criterion, recognised by its parameters; each answers from facts only.
+
+Every verdict carries the quoted evidence; without evidence the verdict is « unknown ».
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.text import fold
+from skills.tenders.criteria import Criterion
+from skills.tenders.facts_general import regions_concerned
+from skills.tenders.model import Extraction, Fact, Lot, Source
+
+MET, NOT_MET, UNKNOWN = "met", "not met", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A criterion judged for one lot."""
+
+    criterion: str
+    label: str
+    verdict: str
+    blocking: bool
+    evidence: str
+    sources: tuple[Source, ...]
+    judged_by: str = "règles"  # règles | modèle | à examiner
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of the issue (plus label, evidence and how it was judged)."""
+        return {"criterion": self.criterion, "label": self.label, "verdict": self.verdict,
+                "blocking": self.blocking, "evidence": self.evidence,
+                "judged_by": self.judged_by,
+                "sources": [source.as_dict() for source in self.sources]}
+
+
+Judge = Callable[[Criterion, Lot, Extraction, date], Verdict]
+
+
+def verdict(criterion: Criterion, value: str, evidence: str, sources: tuple[Source, ...],
+            judged_by: str = "règles") -> Verdict:
+    """A verdict; « met » or « not met » without a source becomes « unknown »."""
+    if value != UNKNOWN and not sources:
+        value, evidence = UNKNOWN, evidence + " (aucune citation : inconnu)"
+    return Verdict(criterion.id, criterion.label, value, criterion.blocking, evidence, sources,
+                   judged_by)
+
+
+_CPV_LINES = {"665122": "sante", "665111": "prevoyance", "665110": "prevoyance",
+              "665120": "prevoyance", "665121": "prevoyance", "665141": "iard_automobile",
+              "665152": "iard_dommages_aux_biens", "665150": "iard_dommages_aux_biens",
+              "665151": "iard_dommages_aux_biens", "665160": "iard_responsabilite_civile",
+              "665164": "iard_responsabilite_civile", "665165": "iard_responsabilite_civile",
+              "665131": "autres_iard", "665132": "autres_iard", "665140": "autres_iard"}
+_EXTRA_TERMS = {"prevoyance": ("prevoyance", "maintien de salaire", "incapacite", "invalidite",
+                               "deces", "dependance"),
+                "sante": ("sante", "frais de soins", "frais medicaux", "complementaire sante",
+                          "mutuelle"),
+                "iard_automobile": ("automobile", "vehicules", "flotte"),
+                "iard_dommages_aux_biens": ("dommages aux biens", "multirisque", "incendie",
+                                            "bris de machine", "tous risques", "patrimoine"),
+                "iard_responsabilite_civile": ("responsabilite civile", "risques annexes"),
+                "autres_iard": ("protection juridique", "dommages-ouvrage", "dommages ouvrage",
+                                "cyber", "transport", "construction", "protection "
+                                                                       "fonctionnelle")}
+
+
+def _terms(key: str, description: object) -> list[str]:
+    parts = re.split(r"[,;()/]| et | ou ", fold(str(description)))
+    terms = [" ".join(part.split()) for part in parts if len(part.strip()) > 3]
+    return [term for term in terms if term] + list(_EXTRA_TERMS.get(key, ())) + [
+        key.replace("_", " ")]
+
+
+def _found(terms_by_key: dict[str, list[str]], text: str) -> list[tuple[str, str]]:
+    folded = fold(text)
+    hits = []
+    for key, terms in terms_by_key.items():
+        for term in terms:
+            if re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", folded):
+                hits.append((key, term))
+                break
+    return hits
+
+
+def lines_of_business(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
+    """The lot's object against the accepted and excluded lines (title first, then CPV)."""
+    accepted = {key: _terms(key, text) for key, text in
+                dict(criterion.params.get("accepted") or {}).items()}
+    excluded = {key: _terms(key, text) for key, text in
+                dict(criterion.params.get("excluded") or {}).items()}
+    source = lot.sources[0] if lot.sources else None
+    bad = _found(excluded, lot.title)
+    good = _found(accepted, lot.title)
+    quoted = (source,) if source else ()
+    if bad:
+        return verdict(criterion, NOT_MET, f"Lot {lot.number} « {lot.title} » : branche exclue "
+                       f"({bad[0][0]}, « {bad[0][1]} ») — hors périmètre.", quoted)
+    if good:
+        return verdict(criterion, MET, f"Lot {lot.number} « {lot.title} » : branche acceptée "
+                       f"({good[0][0]}).", quoted)
+    cpv = facts.facts.get("cpv")
+    codes = cpv.value.get(f"lot_{lot.number}", []) if cpv and isinstance(cpv.value, dict) else []
+    lines = {_CPV_LINES.get(str(code)[:6]) for code in codes} - {None}
+    cpv_sources = tuple(s for s in (cpv.sources if cpv else ()) if any(
+        str(code) in s.quote for code in codes))
+    if lines & set(excluded):
+        return verdict(criterion, NOT_MET, f"Lot {lot.number} : code CPV d'une branche exclue "
+                       f"({', '.join(sorted(str(x) for x in lines))}).", cpv_sources)
+    if lines and lines <= set(accepted):
+        return verdict(criterion, MET, f"Lot {lot.number} : codes CPV d'une branche acceptée "
+                       f"({', '.join(sorted(str(x) for x in lines))}).", cpv_sources)
+    return verdict(criterion, UNKNOWN, f"Lot {lot.number} « {lot.title} » : branche non "
+                   "reconnue, à examiner.", quoted, "à examiner")
+
+
+def min_annual_premium(criterion: Criterion, lot: Lot, facts: Extraction,
+                       today: date) -> Verdict:
+    """The lot's estimated annual amount against the minimum."""
+    minimum = float(criterion.params.get("min_eur_ttc_per_lot_per_year") or
+                    criterion.params.get("min_eur_per_lot_per_year") or 0)
+    amount = facts.lot_amounts.get(lot.number)
+    fact = facts.facts.get("montant_estime")
+    if amount is None or fact is None:
+        return verdict(criterion, UNKNOWN, "Aucun montant estimé trouvé pour ce lot.", ())
+    shown = _euros(amount)
+    sources = tuple(s for s in fact.sources if _amount_in(s.quote, amount)) or fact.sources[:1]
+    value = MET if amount >= minimum else NOT_MET
+    return verdict(criterion, value, f"Montant annuel estimé {shown} "
+                   f"{'≥' if value == MET else '<'} {_euros(minimum)}.", sources)
+
+
+def _amount_in(quote: str, amount: float) -> bool:
+    digits = re.sub(r"\D", "", quote)
+    return f"{amount:.0f}" in digits
+
+
+def _euros(amount: float) -> str:
+    return f"{amount:,.0f} €".replace(",", " ")
+
+
+def min_days_to_deadline(criterion: Criterion, lot: Lot, facts: Extraction,
+                         today: date) -> Verdict:
+    """Calendar days from today to the (earliest) deadline for offers."""
+    minimum = int(criterion.params.get("min_calendar_days") or 0)
+    fact = facts.facts.get("date_limite_offres")
+    if fact is None:
+        return verdict(criterion, UNKNOWN, "Date limite de remise des offres introuvable.", ())
+    deadline = datetime.fromisoformat(str(fact.value)).date()
+    days = (deadline - today).days
+    contradiction = any(c.topic.startswith("date limite") for c in facts.contradictions)
+    note = " (plusieurs dates dans le dossier : la plus proche est retenue)" if contradiction \
+        else ""
+    value = MET if days >= minimum else NOT_MET
+    return verdict(criterion, value, f"Date limite {deadline.isoformat()} : {days} jours "
+                   f"calendaires après le {today.isoformat()} ({'≥' if value == MET else '<'} "
+                   f"{minimum}){note}.", fact.sources[:1])
+
+
+def regions_served(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
+    """The buyer's seat (and sites) in a served region."""
+    served = [str(region) for region in criterion.params.get("regions") or []]
+    fact = facts.facts.get("localisation")
+    regions = regions_concerned(fact)
+    if fact is None or not regions:
+        return verdict(criterion, UNKNOWN, "Localisation de l'acheteur introuvable.", ())
+    from skills.tenders.regions import same_region
+
+    outside = [region for region in regions if not any(same_region(region, ok)
+                                                       for ok in served)]
+    if outside:
+        return verdict(criterion, NOT_MET, f"Région non servie : {', '.join(outside)}.",
+                       fact.sources)
+    return verdict(criterion, MET, f"{fact.value} : région servie.", fact.sources[:1])
+
+
+_CERT_PATTERNS = {"iso_27001": r"27001", "iso_9001": r"9001", "iso_14001": r"14001",
+                  "hds": r"hebergeur|hds", "pci_dss": r"pci", "qualiopi": r"qualiopi",
+                  "label_numerique_responsable": r"numerique responsable"}
+
+
+def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
+    """Required certifications and ACPR branches for the lot against those held."""
+    fact = facts.facts.get("certifications_agrements")
+    if fact is None or not isinstance(fact.value, dict):
+        return verdict(criterion, UNKNOWN, "Aucune exigence de certification ou d'agrément "
+                       "relevée : à vérifier.", ())
+    held = {str(key): bool(value) for key, value in
+            dict(criterion.params.get("held") or {}).items()}
+    branches_held = {int(b) for b in criterion.params.get("acpr_branches_held") or []}
+    problems: list[str] = []
+    doubts: list[str] = []
+    fine: list[str] = []
+    sources: list[Source] = []
+    for key, requirement in fact.value.items():
+        if key == "acpr" and isinstance(requirement, dict):
+            for scope, branches in requirement.items():
+                if scope != "tous" and str(lot.number) not in re.findall(r"\d+", scope):
+                    continue
+                missing = sorted(set(int(b) for b in branches) - branches_held)
+                source = next((s for s in fact.sources if "branche" in fold(s.quote) and
+                               (scope == "tous" or f"{lot.number}" in s.quote)), None)
+                if source is not None:
+                    sources.append(source)
+                (problems if missing else fine).append(
+                    f"branches ACPR {', '.join(map(str, branches))}" +
+                    (f" (non détenues : {', '.join(map(str, missing))})" if missing else
+                     " détenues"))
+        elif key in _CERT_PATTERNS or key in held:
+            text = str(requirement)
+            lots = [int(x) for x in re.findall(r"\d+", text.split("lots", 1)[1])] \
+                if "lots" in text else []
+            if lots and lot.number not in lots:
+                continue
+            pattern = _CERT_PATTERNS.get(key, re.escape(key))
+            source = next((s for s in fact.sources if re.search(pattern, fold(s.quote))), None)
+            if source is not None:
+                sources.append(source)
+            if held.get(key):
+                fine.append(f"{key} exigée, détenue")
+            elif "délégué" in text or "sous-traitant" in text:
+                doubts.append(f"{key} exigée, non détenue, mais peut être apportée par un "
+                              "gestionnaire délégué ou un sous-traitant")
+            else:
+                problems.append(f"{key} exigée du candidat, non détenue")
+    if problems:
+        return verdict(criterion, NOT_MET, "; ".join(problems + doubts) + ".", tuple(sources))
+    if doubts:
+        return verdict(criterion, UNKNOWN, "; ".join(doubts + fine) + ".", tuple(sources),
+                       "à examiner")
+    if not fine:
+        return verdict(criterion, UNKNOWN, "Aucune exigence relevée pour ce lot.", ())
+    return verdict(criterion, MET, "; ".join(fine) + ".", tuple(sources))
+
+
+def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
+    """Daily penalties (rates, fixed amounts over the lot's annual amount) and their cap."""
+    fact = facts.facts.get("penalites")
+    if fact is None or not isinstance(fact.value, dict):
+        return verdict(criterion, UNKNOWN, "Aucune clause de pénalités trouvée (CCAG par "
+                       "défaut ?) : à examiner.", ())
+    max_rate = float(criterion.params.get("max_daily_rate_pct_of_annual_premium") or 0)
+    max_cap = float(criterion.params.get("max_cap_pct_of_annual_premium") or 100)
+    cap_required = bool(criterion.params.get("cap_required", True))
+    value: dict[str, Any] = fact.value
+    annual = facts.lot_amounts.get(lot.number)
+    rates = [float(value["taux_journalier_max_pct"])] if value.get(
+        "taux_journalier_max_pct") is not None else []
+    notes: list[str] = []
+    unknown = False
+    for fixed in value.get("forfaits_journaliers_eur") or []:
+        if annual:
+            rates.append(float(fixed) / annual * 100)
+        else:
+            unknown = True
+            notes.append(f"{fixed:.0f} €/jour sans montant annuel pour le convertir")
+    cap = value.get("plafond_pct")
+    worst = max(rates) if rates else None
+    if worst is not None:
+        notes.insert(0, f"pénalité journalière maximale {worst:.4f} % de la cotisation annuelle "
+                        f"(seuil {max_rate} %)")
+    notes.append(f"plafond {cap} %" if cap is not None else "pas de plafond")
+    evidence = "; ".join(notes) + "."
+    if (worst is not None and worst > max_rate) or (cap_required and cap is None) or (
+            cap is not None and float(cap) > max_cap):
+        return verdict(criterion, NOT_MET, evidence, fact.sources)
+    if unknown or worst is None:
+        return verdict(criterion, UNKNOWN, evidence, fact.sources, "à examiner")
+    return verdict(criterion, MET, evidence, fact.sources)
+
+
+def no_unlimited_liability(criterion: Criterion, lot: Lot, facts: Extraction,
+                           today: date) -> Verdict:
+    """The holder's contractual liability (insurance cover limits are not it)."""
+    fact = facts.facts.get("responsabilite")
+    accepted = bool(criterion.params.get("unlimited_liability_accepted", False))
+    if fact is None or not fact.sources:
+        return verdict(criterion, UNKNOWN, "Aucune clause sur la responsabilité du titulaire "
+                       "(droit commun) : question à poser à l'acheteur.", ())
+    unlimited = "sans limitation" in str(fact.value)
+    if unlimited and not accepted:
+        return verdict(criterion, NOT_MET, f"{fact.value}.", fact.sources)
+    return verdict(criterion, MET, f"{fact.value}.", fact.sources)
+
+
+def max_rate_guarantee_years(criterion: Criterion, lot: Lot, facts: Extraction,
+                             today: date) -> Verdict:
+    """Years of firm rates for the lot against the maximum."""
+    limit = float(criterion.params.get("max_years") or 0)
+    fact = facts.facts.get("garantie_des_taux")
+    if fact is None or not isinstance(fact.value, dict):
+        return verdict(criterion, UNKNOWN, "Durée de garantie des taux non trouvée.", ())
+    for index, (key, item) in enumerate(fact.value.items()):
+        if key != "tous_lots" and str(lot.number) not in re.findall(r"\d+", key):
+            continue
+        years = item.get("annees_garanties") if isinstance(item, dict) else None
+        source = fact.sources[index] if index < len(fact.sources) else fact.sources[0]
+        if years is None:
+            return verdict(criterion, UNKNOWN, "Taux fermes sur toute la durée, durée du "
+                           "marché inconnue.", (source,), "à examiner")
+        value = MET if float(years) <= limit else NOT_MET
+        return verdict(criterion, value, f"Taux garantis {float(years):g} an(s) "
+                       f"({'≤' if value == MET else '>'} {limit:g}).", (source,))
+    return verdict(criterion, UNKNOWN, f"Aucune garantie de taux pour le lot {lot.number}.",
+                   ())
+
+
+JUDGES: tuple[tuple[str, Judge], ...] = (
+    ("accepted", lines_of_business), ("excluded", lines_of_business),
+    ("min_eur_ttc_per_lot_per_year", min_annual_premium),
+    ("min_eur_per_lot_per_year", min_annual_premium),
+    ("min_calendar_days", min_days_to_deadline), ("regions", regions_served),
+    ("held", certifications), ("acpr_branches_held", certifications),
+    ("max_daily_rate_pct_of_annual_premium", max_penalty_rate),
+    ("unlimited_liability_accepted", no_unlimited_liability),
+    ("max_years", max_rate_guarantee_years),
+)
+
+
+def judge_for(criterion: Criterion) -> Judge | None:
+    """The judge a criterion's parameters call for (None: a criterion to examine)."""
+    for key, judge in JUDGES:
+        if key in criterion.params:
+            return judge
+    return None
+
+
+def fact_of(facts: Extraction, fact_id: str) -> Fact | None:
+    """A fact by id."""
+    return facts.facts.get(fact_id)
