@@ -59,6 +59,14 @@ def link(inventory: Inventory) -> None:
                         callers[target.qualified].append(unit.qualified)
     inventory.callers = dict(callers)
     inventory.callees = dict(callees)
+    inventory.index = {unit.qualified: unit for unit in inventory.units}
+    members: dict[str, list[str]] = defaultdict(list)
+    for unit in inventory.units:
+        owner = unit.qualified.rsplit(".", 1)[0]
+        if owner != unit.qualified and owner in inventory.index and unit.kind in (
+                "method", "constructor", "class", "function"):
+            members[owner].append(unit.name)
+    inventory.members = dict(members)
 
 
 def _targets(call: str, source: SourceFile, unit: Unit,

@@ -74,6 +74,8 @@ class Inventory:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     callers: dict[str, list[str]] = field(default_factory=dict)  # qualified → callers
     callees: dict[str, list[str]] = field(default_factory=dict)  # qualified → callees
+    index: dict[str, Unit] = field(default_factory=dict)  # qualified → unit
+    members: dict[str, list[str]] = field(default_factory=dict)  # class → its members' names
 
     @property
     def units(self) -> list[Unit]:

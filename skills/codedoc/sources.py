@@ -36,6 +36,7 @@ class Sources:
 
     texts: dict[str, str] = field(default_factory=dict)
     languages: dict[str, str] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, path: str, data: bytes) -> None:
@@ -50,8 +51,14 @@ class Sources:
         elif b"\x00" in data[:8192]:
             self.skipped.append((path, "binary"))
         else:
-            self.texts[path] = decode(data)
+            encoding = encoding_of(data)
+            try:
+                self.texts[path] = data.decode(encoding)
+            except UnicodeDecodeError:
+                self.skipped.append((path, "unknown encoding"))
+                return
             self.languages[path] = language
+            self.encodings[path] = encoding
 
 
 def language_of(path: str) -> str | None:
@@ -60,12 +67,18 @@ def language_of(path: str) -> str | None:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (BOM dropped), else Windows-1252 (old COBOL estates); newlines as ``\\n``."""
+    """UTF-8, else Windows-1252 (old COBOL estates); line ends kept as they are (a patch
+    must apply to the file byte for byte)."""
+    return data.decode(encoding_of(data))
+
+
+def encoding_of(data: bytes) -> str:
+    """``utf-8`` when the bytes decode so, else ``cp1252`` (every byte decodes, or is refused)."""
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return "cp1252"
+    return "utf-8"
 
 
 def from_folder(root: Path) -> Sources:

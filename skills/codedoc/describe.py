@@ -1,0 +1,87 @@
+"""What can be said of a unit from the inventory alone, in French or English."""
+
+from __future__ import annotations
+
+from bot.i18n import Text
+from bot.messages import Locale
+from skills.codedoc.model import Inventory, Unit
+
+_RETURNS = Text("renvoie {value}", "returns {value}")
+_RAISES = Text("lève {value}", "raises {value}")
+_CALLS = Text("appelle {value}", "calls {value}")
+_PERFORMS = Text("exécute {value}", "performs {value}")
+_CALLED_BY = Text("appelé par {value}", "called by {value}")
+_ROUTE = Text("sert la route HTTP {value}", "serves the HTTP route {value}")
+_RUNS = Text("lance le programme {value}", "runs program {value}")
+_MEMBERS = Text("membres : {value}", "members: {value}")
+_FIELDS = Text("champs : {value}", "fields: {value}")
+_COLUMNS = Text("colonnes : {value}", "columns: {value}")
+_NOTHING = Text("aucun appel repéré", "no call found")
+_MAX_NAMES = 6
+
+
+def short(qualified: str, inventory: Inventory | None = None, near: Unit | None = None) -> str:
+    """A qualified name as a reader wants it: ``Class.method``, a paragraph without its
+    program when it is in the same one."""
+    shown = qualified.rsplit(":", 1)[-1]
+    other = inventory.index.get(qualified) if inventory is not None else None
+    if near is not None and other is not None and other.path == near.path and (
+            other.kind in ("paragraph", "section", "step")):
+        return other.name
+    return shown
+
+
+def names(values: list[str] | tuple[str, ...], quote: str = "`") -> str:
+    """``a``, ``b`` … (+N)."""
+    shown = [f"{quote}{value}{quote}" for value in values[:_MAX_NAMES]]
+    more = len(values) - _MAX_NAMES
+    return ", ".join(shown) + (f" (+{more})" if more > 0 else "")
+
+
+def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") -> list[str]:
+    """Structural facts about ``unit``: returns, raises, calls, callers, route, members."""
+    out: list[str] = []
+    if unit.route:
+        out.append(_ROUTE(locale, value=f"{quote}{unit.route}{quote}"))
+    if unit.returns and unit.returns not in ("None", "void"):
+        out.append(_RETURNS(locale, value=f"{quote}{unit.returns}{quote}"))
+    if unit.raises:
+        out.append(_RAISES(locale, value=names(unit.raises, quote)))
+    callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]
+    external = [call for call in unit.calls if call.rsplit(".", 1)[-1] not in
+                {c.rsplit(".", 1)[-1] for c in callees}]
+    if unit.kind == "step" and unit.calls:
+        out.append(_RUNS(locale, value=names(list(unit.calls), quote)))
+    elif unit.kind in ("paragraph", "section", "program"):
+        targets = [inventory.index.get(q) for q in inventory.callees.get(unit.qualified, [])]
+        local = [t.name for t in targets if t is not None and t.kind != "program"]
+        programs = [t.name for t in targets if t is not None and t.kind == "program"]
+        programs += [c for c in unit.calls if c not in local and c not in programs]
+        if local:
+            out.append(_PERFORMS(locale, value=names(local, quote)))
+        if programs:
+            out.append(_CALLS(locale, value=names(programs, quote)))
+    elif callees or external:
+        out.append(_CALLS(locale, value=names(callees + external[:3], quote)))
+    callers = [short(q, inventory, unit) for q in inventory.callers.get(unit.qualified, [])]
+    if callers:
+        out.append(_CALLED_BY(locale, value=names(callers, quote)))
+    if unit.kind == "record" and unit.params:
+        out.append(_FIELDS(locale, value=names([p.split()[1] for p in unit.params
+                                                if len(p.split()) > 1], quote)))
+    if unit.kind == "table" and unit.params:
+        out.append(_COLUMNS(locale, value=names([p.split()[0] for p in unit.params], quote)))
+    if unit.kind in ("class", "interface", "enum", "record_class"):
+        members = inventory.members.get(unit.qualified, [])
+        if members:
+            out.append(_MEMBERS(locale, value=names(members, quote)))
+    return out
+
+
+def sentence(parts: list[str], locale: Locale) -> str:
+    """Facts joined into one sentence (capitalised, full stop)."""
+    if not parts:
+        return _NOTHING(locale).capitalize() + "."
+    text = " ; ".join(parts) if locale == "fr" else "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+

@@ -1,0 +1,188 @@
+"""Reference documentation in Markdown: an index, an overview (call graph and dependencies as
+Mermaid diagrams) and one page per module or program."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.i18n import Text
+from bot.messages import Locale
+from skills.codedoc.describe import facts, sentence, short
+from skills.codedoc.model import Inventory, SourceFile, Unit
+from skills.codedoc.secrets import Redactor, SecretFinding
+
+T = {
+    "index": Text("Documentation de référence", "Reference documentation"),
+    "overview": Text("Vue d'ensemble", "Overview"),
+    "files": Text("{files} fichiers, {lines} lignes, {units} unités ({public} publiques)",
+                  "{files} files, {lines} lines, {units} units ({public} public)"),
+    "modules": Text("Modules et programmes", "Modules and programs"),
+    "calls": Text("Graphe des appels", "Call graph"),
+    "deps": Text("Dépendances (imports, COPY, programmes lancés)",
+                 "Dependencies (imports, COPY books, programs run)"),
+    "purpose": Text("Objet", "Purpose"),
+    "offline": Text(
+        "Rédigé sans modèle génératif : ce qui suit vient de la structure du code et de ses "
+        "commentaires existants. Un modèle approuvé pour le rôle `code` écrirait l'objet et "
+        "le comportement de chaque unité à partir de son seul code et de ses appelants.",
+        "Written without a generative model: what follows comes from the code's structure "
+        "and its existing comments. A model approved for the `code` role would write each "
+        "unit's purpose and behaviour from its own code and its callers only."),
+    "existing": Text("Commentaire existant", "Existing comment"),
+    "model": Text("Objet (rédigé par le modèle, à relire)",
+                  "Purpose (written by the model, to review)"),
+    "structure": Text("Structure", "Structure"),
+    "inputs": Text("Entrées et sorties", "Inputs and outputs"),
+    "reads": Text("Lit", "Reads"),
+    "writes": Text("Écrit", "Writes"),
+    "imports": Text("Importe / inclut", "Imports / includes"),
+    "entries": Text("Points d'entrée", "Entry points"),
+    "units": Text("Unités", "Units"),
+    "none": Text("(aucun)", "(none)"),
+    "called_by": Text("Appelé par", "Called by"),
+    "secrets": Text("Secrets repérés dans le code (valeurs masquées)",
+                    "Secrets found in the code (values hidden)"),
+    "skipped": Text("Fichiers non lus", "Files not read"),
+    "errors": Text("{count} erreurs de syntaxe contournées par l'analyseur",
+                   "{count} syntax errors the parser worked around"),
+    "fields": Text("Données", "Data"),
+}
+_ID = re.compile(r"[^A-Za-z0-9_]")
+_MAX_EDGES = 400
+
+
+def slug(path: str) -> str:
+    """A page file name for a source path."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", path) + ".md"
+
+
+def _node(name: str) -> str:
+    return "n_" + _ID.sub("_", name)
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'").replace("[", "(").replace("]", ")")
+
+
+def call_graph(inventory: Inventory) -> str:
+    """Mermaid source of the call graph between units (bounded)."""
+    lines = ["flowchart LR"]
+    seen: set[str] = set()
+    edges = 0
+    for caller, callees in sorted(inventory.callees.items()):
+        for callee in callees:
+            for name in (caller, callee):
+                if name not in seen:
+                    seen.add(name)
+                    lines.append(f'  {_node(name)}["{_label(short(name))}"]')
+            lines.append(f"  {_node(caller)} --> {_node(callee)}")
+            edges += 1
+            if edges >= _MAX_EDGES:
+                return "\n".join([*lines, "  %% … truncated"])
+    return "\n".join(lines)
+
+
+def dependency_graph(inventory: Inventory) -> str:
+    """Mermaid source of file dependencies: imports, COPY books, programs a JCL step runs."""
+    lines = ["flowchart LR"]
+    known = {source.name.upper(): source for source in inventory.files}
+    edges = 0
+    for source in inventory.files:
+        targets = list(source.imports)
+        if source.language == "jcl":
+            targets += [call for unit in source.units for call in unit.calls]
+        for target in targets:
+            internal = known.get(target.upper())
+            shape_open, shape_close = ("[", "]") if internal else ("([", "])")
+            lines.append(f'  {_node(source.name)}["{_label(source.name)}"] --> '
+                         f'{_node(target)}{shape_open}"{_label(target)}"{shape_close}')
+            edges += 1
+            if edges >= _MAX_EDGES:
+                return "\n".join([*lines, "  %% … truncated"])
+    return "\n".join(lines)
+
+
+def render(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
+           secrets: list[SecretFinding], redactor: Redactor) -> dict[str, str]:
+    """The Markdown pages by relative path (``index.md``, ``overview.md``, ``modules/…``)."""
+    pages = {"index.md": _index(inventory, locale, purposes, secrets),
+             "overview.md": _overview(inventory, locale)}
+    for source in inventory.files:
+        pages[f"modules/{slug(source.path)}"] = redactor.redact(
+            _module(source, inventory, locale, purposes))
+    return pages
+
+
+def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
+           secrets: list[SecretFinding]) -> str:
+    units = inventory.units
+    lines = [f"# {T['index'](locale)}", "",
+             T["files"](locale, files=len(inventory.files), lines=inventory.lines,
+                        units=len(units), public=sum(u.public for u in units)), ""]
+    if not purposes:
+        lines += [f"> {T['offline'](locale)}", ""]
+    lines += [f"- [{T['overview'](locale)}](overview.md)", "", f"## {T['modules'](locale)}", ""]
+    for source in inventory.files:
+        summary = (source.doc.splitlines() or [""])[0][:120]
+        lines.append(f"- [{source.path}](modules/{slug(source.path)}) — {source.language}"
+                     + (f" — {summary}" if summary else ""))
+    if secrets:
+        lines += ["", f"## {T['secrets'](locale)}", ""]
+        lines += [f"- `{finding.path}`:{finding.line} — {finding.kind}" for finding in secrets]
+    if inventory.skipped:
+        lines += ["", f"## {T['skipped'](locale)}", ""]
+        lines += [f"- `{path}` — {reason}" for path, reason in inventory.skipped[:200]]
+    return "\n".join(lines) + "\n"
+
+
+def _overview(inventory: Inventory, locale: Locale) -> str:
+    return "\n".join([f"# {T['overview'](locale)}", "", f"## {T['calls'](locale)}", "",
+                      "```mermaid", call_graph(inventory), "```", "",
+                      f"## {T['deps'](locale)}", "", "```mermaid", dependency_graph(inventory),
+                      "```", ""])
+
+
+def _module(source: SourceFile, inventory: Inventory, locale: Locale,
+            purposes: Mapping[str, str]) -> str:
+    none = T["none"](locale)
+    lines = [f"# {source.name}", "", f"`{source.path}` — {source.language}, {source.lines} "
+             + ("lignes" if locale == "fr" else "lines"), ""]
+    if source.doc:
+        lines += [f"## {T['purpose'](locale)}", "", _quote(source.doc), ""]
+    if source.parse_errors:
+        lines += [f"> {T['errors'](locale, count=source.parse_errors)}", ""]
+    lines += [f"## {T['inputs'](locale)}", "",
+              f"- **{T['entries'](locale)}** : " if locale == "fr" else
+              f"- **{T['entries'](locale)}**: ", ]
+    lines[-1] += ", ".join(f"`{e}`" for e in source.entry_points) or none
+    for key, values in (("reads", source.reads), ("writes", source.writes),
+                        ("imports", source.imports)):
+        separator = " : " if locale == "fr" else ": "
+        lines.append(f"- **{T[key](locale)}**{separator}"
+                     + (", ".join(f"`{v}`" for v in values[:40]) or none))
+    lines += ["", f"## {T['units'](locale)}", ""]
+    for unit in source.units:
+        lines += _unit(unit, inventory, locale, purposes.get(unit.qualified))
+    return "\n".join(lines) + "\n"
+
+
+def _unit(unit: Unit, inventory: Inventory, locale: Locale, purpose: str | None) -> list[str]:
+    visibility = "" if unit.public else (" (privé)" if locale == "fr" else " (private)")
+    out = [f"### {unit.kind} `{short(unit.qualified)}`{visibility}", "",
+           f"`{unit.path}`:{unit.line}", ""]
+    if unit.signature:
+        out += ["```", unit.signature[:400], "```", ""]
+    if purpose:
+        out += [f"**{T['model'](locale)}** — {purpose}", ""]
+    if unit.doc:
+        out += [f"**{T['existing'](locale)}**", "", _quote(unit.doc), ""]
+    out += [f"**{T['structure'](locale)}** — {sentence(facts(unit, inventory, locale), locale)}",
+            ""]
+    if unit.kind in ("record", "table") and unit.params:
+        out += [f"**{T['fields'](locale)}**", ""] + [f"- `{p}`" for p in unit.params[:60]] + [""]
+    return out
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines()[:30])

@@ -1,0 +1,194 @@
+"""Sources in, every output out: inventory, docs (Markdown, HTML), verified patch, skeletons."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from bot.i18n import Text
+from bot.messages import Locale
+from skills.codedoc import docs, html, inventory, patch, skeletons, verify
+from skills.codedoc.model import Inventory
+from skills.codedoc.secrets import Redactor, SecretFinding, find
+from skills.codedoc.sources import Sources
+from skills.codedoc.syntax import Parsers
+
+_SUMMARY = Text(
+    "**Documentation de {files} fichiers** ({lines} lignes, {languages}) : {units} unités dont "
+    "{public} publiques ; {covered} % des unités publiques documentées après le correctif.",
+    "**Documentation of {files} files** ({lines} lines, {languages}): {units} units, {public} "
+    "public; {covered} % of public units documented after the patch.")
+_PATCH_OK = Text("Correctif : {count} blocs de documentation dans {files} fichiers, vérifié "
+                 "(arbres syntaxiques identiques hors commentaires{git}).",
+                 "Patch: {count} documentation blocks in {files} files, verified (same syntax "
+                 "trees without comments{git}).")
+_GIT = Text(", `git apply --check` passé", ", `git apply --check` passed")
+_PATCH_BAD = Text("Correctif : {failed} fichiers retirés car leur code aurait changé ({which}).",
+                  "Patch: {failed} files left out because their code would have changed "
+                  "({which}).")
+_SKELETONS = Text("{count} squelettes de tests pour des fonctions publiques non testées.",
+                  "{count} test skeletons for untested public functions.")
+_SECRETS = Text("⚠️ {count} secrets repérés dans le code (clés, mots de passe, chaînes de "
+                "connexion) : listés dans l'index sans leur valeur, masqués avant tout modèle.",
+                "⚠️ {count} secrets found in the code (keys, passwords, connection strings): "
+                "listed in the index without their value, masked before any model.")
+_OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (inventaire, appels, "
+                "commentaires existants) ; un modèle approuvé pour le rôle `code` écrirait "
+                "l'objet et le comportement de chaque unité.",
+                "Without a generative model the documentation is structural (inventory, calls, "
+                "existing comments); a model approved for the `code` role would write each "
+                "unit's purpose and behaviour.")
+_MODEL = Text("Objet des unités rédigé par le modèle pour {count} unités : à relire.",
+              "Unit purposes written by the model for {count} units: to review.")
+_NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, SQL, "
+                "COBOL, copybooks, JCL).",
+                "No source file recognised (Python, Java, JavaScript/TypeScript, SQL, COBOL, "
+                "copybooks, JCL).")
+_PATCH_HEADER = Text(
+    "Correctif de documentation Almia : commentaires et docstrings seulement, aucun code "
+    "modifié (vérifié).\n{mode}\nAppliquer : git apply documentation.patch\n\n",
+    "Almia documentation patch: comments and docstrings only, no code changed (verified).\n"
+    "{mode}\nApply with: git apply documentation.patch\n\n")
+_MODE_OFFLINE = Text("Sans modèle : les textes décrivent la structure (renvoie, lève, appelle, "
+                     "appelé par) ; l'objet de chaque unité reste à écrire.",
+                     "Without a model: the texts state structure (returns, raises, calls, "
+                     "called by); each unit's purpose is still to be written.")
+_MODE_MODEL = Text("Objets rédigés par un modèle approuvé : à relire avant d'appliquer.",
+                   "Purposes written by an approved model: review before applying.")
+
+
+@dataclass(slots=True)
+class Metrics:
+    """Figures of one run (the bench and the job's summary read them)."""
+
+    files: int = 0
+    lines: int = 0
+    units: int = 0
+    public: int = 0
+    public_documented: int = 0
+    patched_files: int = 0
+    preserved_files: int = 0
+    skeletons: int = 0
+    secrets: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> float:
+        """Share of public units with documentation after the patch."""
+        return self.public_documented / self.public if self.public else 1.0
+
+
+@dataclass(slots=True)
+class Outputs:
+    """Everything a run produces."""
+
+    inventory: Inventory
+    pages: dict[str, str]
+    html: bytes
+    patch: str
+    skeletons: dict[str, str]
+    verification: verify.Verification
+    secrets: list[SecretFinding]
+    metrics: Metrics
+    summary: str
+
+    def docs_zip(self) -> bytes:
+        """The Markdown pages and the test skeletons in one ZIP."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, text in self.pages.items():
+                archive.writestr(f"docs/{name}", text)
+            for name, text in self.skeletons.items():
+                archive.writestr(name, text)
+        return buffer.getvalue()
+
+    def inventory_json(self) -> bytes:
+        """The inventory as JSON (no file text, secrets redacted)."""
+        redactor = Redactor()
+        data = {"files": [{"path": s.path, "language": s.language, "name": s.name,
+                           "lines": s.lines, "imports": s.imports,
+                           "entry_points": s.entry_points, "reads": s.reads, "writes": s.writes,
+                           "parse_errors": s.parse_errors,
+                           "units": [{k: v for k, v in asdict(u).items() if k != "slot"}
+                                     for u in s.units]}
+                          for s in self.inventory.files],
+                "callers": self.inventory.callers, "skipped": self.inventory.skipped,
+                "metrics": asdict(self.metrics) | {"coverage": self.metrics.coverage},
+                "secrets": [asdict(finding) for finding in self.secrets]}
+        return redactor.redact(json.dumps(data, ensure_ascii=False, indent=1)).encode()
+
+
+class NothingToDocument(Exception):
+    """No recognised source file."""
+
+    text = _NOTHING
+
+
+def document(sources: Sources, locale: Locale, purposes: Mapping[str, str] | None = None,
+             parsers: Parsers | None = None, redactor: Redactor | None = None) -> Outputs:
+    """Run every step offline (``purposes`` from the model, when there are any)."""
+    if not sources.texts:
+        raise NothingToDocument
+    parsers = parsers or Parsers()
+    redactor = redactor or Redactor()
+    found = inventory.build(sources, parsers)
+    return finish(sources, found, locale, purposes or {}, parsers, redactor)
+
+
+def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping[str, str],
+           parsers: Parsers, redactor: Redactor) -> Outputs:
+    """Everything after the inventory (the job asks the model in between)."""
+    secrets = [finding for path, text in sources.texts.items() for finding in find(path, text)]
+    built = patch.build(found, locale, purposes)
+    checked = verify.verify(sources, built, parsers)
+    for path in checked.failed:  # never hand out a patch that would change code
+        built.diffs.pop(path, None)
+        built.documented = [q for q in built.documented if found.index[q].path != path]
+    tests = skeletons.build(found, locale)
+    pages = docs.render(found, locale, purposes, secrets, redactor)
+    title = docs.T["index"](locale)
+    metrics = _metrics(found, built, checked, tests, secrets)
+    header = _PATCH_HEADER(locale, mode=(_MODE_MODEL if purposes else _MODE_OFFLINE)(locale))
+    return Outputs(found, pages, html.render(pages, title, locale),
+                   header + built.diff if built.diffs else "", tests, checked, secrets, metrics,
+                   _summary(metrics, checked, built, locale, purposes))
+
+
+def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
+             tests: dict[str, str], secrets: list[SecretFinding]) -> Metrics:
+    documented = set(built.documented)
+    public = [unit for unit in found.units if unit.public]
+    languages: dict[str, int] = {}
+    for source in found.files:
+        languages[source.language] = languages.get(source.language, 0) + 1
+    return Metrics(files=len(found.files), lines=found.lines, units=len(found.units),
+                   public=len(public),
+                   public_documented=sum(1 for u in public if u.doc or u.qualified in documented),
+                   patched_files=len(built.diffs) + len(checked.failed),
+                   preserved_files=len(checked.preserved),
+                   skeletons=sum(text.count("def test_") + text.count("@Test")
+                                 for text in tests.values()),
+                   secrets=len(secrets), languages=languages)
+
+
+def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
+             locale: Locale, purposes: Mapping[str, str]) -> str:
+    languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
+    lines = [_SUMMARY(locale, files=metrics.files, lines=metrics.lines, languages=languages,
+                      units=metrics.units, public=metrics.public,
+                      covered=round(100 * metrics.coverage))]
+    if built.diffs:
+        lines.append(_PATCH_OK(locale, count=len(built.documented), files=len(built.diffs),
+                               git=_GIT(locale) if checked.git_checked else ""))
+    if checked.failed:
+        lines.append(_PATCH_BAD(locale, failed=len(checked.failed),
+                                which=", ".join(sorted(checked.failed)[:5])))
+    if metrics.skeletons:
+        lines.append(_SKELETONS(locale, count=metrics.skeletons))
+    if metrics.secrets:
+        lines.append(_SECRETS(locale, count=metrics.secrets))
+    lines.append(_MODEL(locale, count=len(purposes)) if purposes else _OFFLINE(locale))
+    return "\n".join(lines)

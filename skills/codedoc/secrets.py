@@ -1,0 +1,96 @@
+"""Secrets in code: keys, passwords, tokens and connection strings, found and redacted.
+
+Code is scanned before anything of it reaches a model (and before it is quoted in the
+documentation): each value is replaced by ``[SECRET_n]``. Findings name the kind, file and
+line, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NAME = (r"(?:[\w-]*(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret|api_?key|apikey|"
+         r"access_?key|private_?key|client_?secret|auth_?token|access_?token|token|credential)"
+         r"[\w-]*)")
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("private key", re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)")),
+    ("cloud key", re.compile(r"(?<![\w])(?:AKIA|ASIA)[A-Z0-9]{16}(?![\w])|(?<![\w])AIza"
+                             r"[0-9A-Za-z_\-]{35}")),
+    ("token", re.compile(r"(?<![\w\-])(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{16,}|"
+                         r"xox[abposr]-[A-Za-z0-9\-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|"
+                         r"github_pat_[A-Za-z0-9_]{22,}|"
+                         r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+)")),
+    # scheme://user:password@host — only the password part
+    ("connection string", re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\"]+:"
+                                     r"(?P<value>[^\s@'\"/]{1,200})@")),
+    # Server=…;Password=…; / jdbc:…;password=… / ?password=…
+    ("connection string", re.compile(r"(?i)(?<=[;?&'\"])\s*(?:password|pwd)\s*=(?!=)\s*"
+                                     r"(?P<value>[^;&'\"\s=]{1,200})")),
+    # key = "value", key: 'value', KEY => "value", setPassword("value"), VALUE 'value' (COBOL)
+    ("password or key", re.compile(
+        rf"(?i)\b{_NAME}['\"]?\s*(?::\s*[\w.\[\]| ]+?\s*=|:|=|=>|:=|\(|"
+        r"\s+PIC\s+[X9()\d]+\s+VALUE)\s*(?P<q>['\"])(?P<value>[^'\"\n]{3,200})(?P=q)")),
+    ("password or key", re.compile(rf"(?i)\bset{_NAME}\s*\(\s*(?P<q>['\"])"
+                                   r"(?P<value>[^'\"\n]{3,200})(?P=q)")),
+)
+_PLACEHOLDERS = re.compile(r"(?i)^(?:\$\{.*\}|%\(.*\)s|\{\{.*\}\}|<.*>|\*+|x+|changeme|"
+                           r"your[_-].*|dummy|example|none|null|test|password|secret|"
+                           r"os\.environ.*|env\(.*\))$")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretFinding:
+    """A secret found in a file: its kind and line (the value is never kept)."""
+
+    path: str
+    line: int
+    kind: str
+
+
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = (match.span("value") if "value" in pattern.groupindex
+                          else match.span())
+            value = text[start:end]
+            if _PLACEHOLDERS.match(value.strip()) or value.startswith("[SECRET_"):
+                continue
+            if not any(s <= start < e or start <= s < end for s, e, _ in found):
+                found.append((start, end, kind))
+    return sorted(found)
+
+
+def find(path: str, text: str) -> list[SecretFinding]:
+    """The secrets in one file (kind and line)."""
+    return [SecretFinding(path, text.count("\n", 0, start) + 1, kind)
+            for start, _, kind in _spans(text)]
+
+
+class Redactor:
+    """Replaces secrets by ``[SECRET_n]``, the same value by the same placeholder."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+
+    @property
+    def count(self) -> int:
+        """Distinct secret values redacted so far."""
+        return len(self._numbers)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value replaced."""
+        spans = _spans(text)
+        if not spans:
+            return text
+        out: list[str] = []
+        last = 0
+        for start, end, _ in spans:
+            value = text[start:end]
+            number = self._numbers.setdefault(value, len(self._numbers) + 1)
+            out += [text[last:start], f"[SECRET_{number}]"]
+            last = end
+        out.append(text[last:])
+        return "".join(out)

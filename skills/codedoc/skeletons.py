@@ -1,0 +1,97 @@
+"""Test skeletons (pytest, JUnit 5) for public functions no test calls yet.
+
+Each test is named after what it should check (its return, each exception it raises) and is
+skipped/disabled with the reason « skeleton »: the arrange/act/assert steps are for a person
+(or an approved model) to write.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.i18n import Text
+from bot.messages import Locale
+from skills.codedoc.model import Inventory, SourceFile, Unit
+
+_REASON = Text("squelette Almia : écrire les étapes préparer / agir / vérifier",
+               "Almia skeleton: write the arrange / act / assert steps")
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
+
+
+def _snake(name: str) -> str:
+    return "_".join(part.lower() for part in _SNAKE.split(name) if part) or "unit"
+
+
+def untested(inventory: Inventory) -> list[Unit]:
+    """Public functions and methods of non-test files that no test file calls."""
+    tests = {source.path for source in inventory.files if source.is_test}
+    found = []
+    for source in inventory.files:
+        if source.path in tests or source.language not in ("python", "java"):
+            continue
+        for unit in source.units:
+            if not unit.public or unit.kind not in ("function", "method"):
+                continue
+            callers = inventory.callers.get(unit.qualified, [])
+            if not any(inventory.index[c].path in tests for c in callers if c in inventory.index):
+                found.append(unit)
+    return found
+
+
+def _names(unit: Unit) -> list[str]:
+    base = _snake(unit.name)
+    names = [f"{base}_raises_{_snake(raised.rsplit('.', 1)[-1])}" for raised in unit.raises]
+    if unit.returns and unit.returns not in ("None", "void"):
+        names.insert(0, f"{base}_returns_{_snake(unit.returns.split('[')[0].split('<')[0])}")
+    return names or [f"{base}_has_the_expected_effect"]
+
+
+def build(inventory: Inventory, locale: Locale) -> dict[str, str]:
+    """Skeleton test files by path (``tests_skeletons/…``)."""
+    reason = _REASON(locale)
+    by_file: dict[str, list[Unit]] = {}
+    for unit in untested(inventory):
+        by_file.setdefault(unit.path, []).append(unit)
+    files: dict[str, str] = {}
+    for source in inventory.files:
+        units = by_file.get(source.path)
+        if not units:
+            continue
+        if source.language == "python":
+            files[f"tests_skeletons/test_{_snake(source.name.rsplit('.', 1)[-1])}_skeleton.py"] = (
+                _pytest(source, units, reason))
+        else:
+            stem = source.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            files[f"tests_skeletons/{stem}SkeletonTest.java"] = _junit(stem, units, reason)
+    return files
+
+
+def _pytest(source: SourceFile, units: list[Unit], reason: str) -> str:
+    imported = sorted({unit.qualified.rsplit(":", 1)[-1].split(".")[0] for unit in units})
+    lines = [f'"""Skeleton tests for {source.name} ({reason})."""', "", "import pytest", "",
+             f"from {source.name} import {', '.join(imported)}  # noqa: F401", "",
+             f"pytestmark = pytest.mark.skip(reason={reason!r})", ""]
+    for unit in units:
+        for name in _names(unit):
+            lines += ["", f"def test_{name}() -> None:",
+                      f'    """{_shown(unit.signature)}"""',
+                      "    # arrange", "    # act", "    # assert",
+                      f"    pytest.skip({reason!r})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _junit(stem: str, units: list[Unit], reason: str) -> str:
+    lines = ["import org.junit.jupiter.api.Disabled;", "import org.junit.jupiter.api.Test;", "",
+             f'@Disabled("{reason}")', f"class {stem}SkeletonTest {{"]
+    for unit in units:
+        for name in _names(unit):
+            camel = "".join(part.capitalize() for part in name.split("_"))
+            lines += ["", f"    /** {_shown(unit.signature)} */", "    @Test",
+                      f"    void {camel[0].lower()}{camel[1:]}() {{",
+                      "        // arrange", "        // act", "        // assert", "    }"]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def _shown(signature: str) -> str:
+    text = signature.replace('"""', "'''").replace("*/", "* /").replace("\\", "/")
+    return text if len(text) <= 100 else text[:99] + "…"

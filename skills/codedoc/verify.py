@@ -1,0 +1,121 @@
+"""Proof that a documentation patch changes no code.
+
+The patch is applied by ``git apply`` (after ``git apply --check``) to a temporary copy of
+the files it touches; each patched file must equal the text the patch was built from, parse
+to the same syntax tree once comments and docstrings are left out, and (Python) compile.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skills.codedoc import lang_cobol
+from skills.codedoc.patch import Patch
+from skills.codedoc.sources import Sources
+from skills.codedoc.syntax import Parsers, shape
+
+
+@dataclass(slots=True)
+class Verification:
+    """What the checks found: files preserved, files that failed and why."""
+
+    preserved: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    git_checked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Every patched file keeps its code."""
+        return not self.failed
+
+
+def verify(sources: Sources, patch: Patch, parsers: Parsers | None = None) -> Verification:
+    """Apply ``patch`` to a copy of ``sources`` and compare syntax trees (never executes code)."""
+    parsers = parsers or Parsers()
+    result = Verification()
+    if not patch.diffs:
+        return result
+    applied = _git_apply(sources, patch, result)
+    for path in sorted(patch.diffs):
+        if path in result.failed:
+            continue
+        before = sources.texts[path]
+        after = applied.get(path, patch.texts[path])
+        if after != patch.texts[path]:
+            result.failed[path] = "git apply gave another text"
+            continue
+        reason = same_code(sources.languages[path], path, before, after, parsers)
+        if reason:
+            result.failed[path] = reason
+        else:
+            result.preserved.append(path)
+    return result
+
+
+def same_code(language: str, path: str, before: str, after: str, parsers: Parsers) -> str:
+    """'' when ``after`` is ``before`` plus comments/docstrings only; else the reason."""
+    if language == "cobol":
+        return "" if lang_cobol.code_lines(before) == lang_cobol.code_lines(after) else (
+            "COBOL code lines differ")
+    if language == "jcl":
+        def statements(text: str) -> list[str]:
+            return [line for line in text.split("\n") if not line.startswith("//*")]
+        return "" if statements(before) == statements(after) else "JCL statements differ"
+    if shape(parsers.parse(language, before)) != shape(parsers.parse(language, after)):
+        return "syntax tree differs"
+    if language == "python":
+        try:
+            compile(after, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as error:
+            return f"does not compile ({type(error).__name__})"
+        try:
+            if _without_docstrings(before) != _without_docstrings(after):
+                return "Python AST differs"
+        except SyntaxError:
+            pass  # the original does not compile either: the tree-sitter check stands
+    return ""
+
+
+def _without_docstrings(text: str) -> str:
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _git_apply(sources: Sources, patch: Patch, result: Verification) -> dict[str, str]:
+    """The patched texts as ``git apply`` writes them ({} when git is not installed)."""
+    git = shutil.which("git")
+    if git is None:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="almia-codedoc-") as folder:
+        root = Path(folder)
+        for path in patch.diffs:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(sources.texts[path].encode(sources.encodings.get(path, "utf-8")))
+        diff = root / ".almia.patch"
+        diff.write_bytes(b"".join(patch.diffs[p].encode(sources.encodings.get(p, "utf-8"))
+                                  for p in sorted(patch.diffs)))
+        for arguments in (["--check"], []):
+            run = subprocess.run(  # noqa: S603 (git itself, fixed arguments, no shell)
+                [git, "apply", *arguments, "--whitespace=nowarn", diff.name],
+                cwd=root, capture_output=True, check=False, timeout=120,
+                env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": folder,
+                     "GIT_CEILING_DIRECTORIES": folder})
+            if run.returncode != 0:
+                for path in patch.diffs:
+                    result.failed[path] = "git apply --check refused the patch"
+                return {}
+        result.git_checked = True
+        return {path: (root / path).read_bytes().decode(sources.encodings.get(path, "utf-8"))
+                for path in patch.diffs}
