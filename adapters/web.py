@@ -4,6 +4,8 @@
                            → ``{"reply": {...}, "thread": "..."}``
 ``POST /api/chat/stream``  same body → ``text/event-stream`` of ``progress``, ``delta``, ``reply``
 ``POST /api/feedback``     ``{"turn_id", "value": 1 | -1, "user"?}`` → ``{"ok": true}``
+``POST /api/action``       ``{"action": "skill:verb", "values", "user"?, …}`` → ``{"reply"}``
+                           (a card button; replies may carry ``cards``, see ``bot.cards``)
 ``GET /api/stats/templates?since=30d``  template usage analytics (JSON)
 A ``/template use`` lacking variables is answered with a reply carrying ``form``.
 """
@@ -22,9 +24,20 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.assistant import Assistant
+from bot.cards import action_values
 from bot.files.service import stored_attachment
 from bot.http_edge import problem
-from bot.messages import Attachment, Channel, Delta, Message, Progress, Reply, Space, User
+from bot.messages import (
+    Action,
+    Attachment,
+    Channel,
+    Delta,
+    Message,
+    Progress,
+    Reply,
+    Space,
+    User,
+)
 from bot.settings import WebSettings
 from bot.store.templates import TemplateStore, parse_period
 from skills.templates import find_form
@@ -49,6 +62,20 @@ class ChatRequest(BaseModel):
     attachments: list[str] = Field(default_factory=list, max_length=200)  # ids from /api/files
 
 
+class ActionRequest(BaseModel):
+    """Body of ``/api/action``: a card button (``skill:verb``), its values and the inputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(pattern=r"^[a-z_]{1,40}:[a-z_]{1,40}$")
+    values: dict[str, str] = Field(default_factory=dict, max_length=40)
+    user: str = Field(default="web-local", min_length=1, max_length=200)
+    user_name: str = Field(default="", max_length=200)
+    locale: Literal["fr", "en"] | None = None
+    space: str = Field(default="web:default", max_length=200)
+    thread: str | None = Field(default=None, max_length=200)
+
+
 class FeedbackRequest(BaseModel):
     """Body of ``/api/feedback``."""
 
@@ -71,6 +98,7 @@ def reply_payload(reply: Reply) -> dict[str, Any]:
         "turn_id": reply.turn_id,
         "job_id": reply.job_id,
         "citations": [dataclasses.asdict(citation) for citation in reply.citations],
+        "cards": [card.as_json() for card in reply.cards],
     }
 
 
@@ -92,6 +120,7 @@ class WebChatAdapter:
         app.router.add_post("/api/chat", self._chat)
         app.router.add_post("/api/chat/stream", self._chat_stream)
         app.router.add_post("/api/feedback", self._feedback)
+        app.router.add_post("/api/action", self._action)
         app.router.add_get("/api/stats/templates", self._template_stats)
 
     async def _index(self, _request: web.Request) -> web.StreamResponse:
@@ -205,6 +234,25 @@ class WebChatAdapter:
                 await _send_event(response, "reply", reply_payload(event))
         await response.write_eof()
         return response
+
+    async def _action(self, request: web.Request) -> web.Response:
+        """A card button: the skill named by the action answers (it checks who pressed it)."""
+        try:
+            body = ActionRequest.model_validate(await self._read_json(request))
+        except _BadRequest as bad:
+            return bad.response()
+        except ValidationError:
+            return problem(400, "Action invalide.", "Invalid action.")
+        space = body.space if body.space.startswith("web:") else f"web:{body.space}"
+        if not _SPACE_ID.match(space):
+            return problem(400, "Identifiant d'espace invalide.", "Invalid space id.")
+        message = Message(
+            text="", user=User(id=f"web:{body.user}", name=body.user_name, locale=body.locale),
+            space=Space(id=space, kind="personal", name=space), channel=Channel.WEB,
+            thread_id=body.thread or uuid.uuid4().hex, locale=body.locale,
+            action=Action(body.action, action_values(body.values, {})))
+        reply = await self._assistant.answer(message)
+        return web.json_response({"reply": reply_payload(reply), "thread": message.thread_id})
 
     async def _feedback(self, request: web.Request) -> web.Response:
         try:

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.i18n import Refusal, Text
+from bot.i18n import Text
+from bot.skills import SkillError
 
 
 class Medium(StrEnum):
@@ -49,7 +50,7 @@ _APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_s
                    "n'importe": "any"}
 
 
-class BriefError(Refusal):
+class BriefError(SkillError):
     """A brief that cannot be used; the message names the field."""
 
 

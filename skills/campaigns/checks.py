@@ -19,7 +19,7 @@ from bot.dlp import Detector, DlpSettings, DlpUnavailable
 from bot.i18n import Text
 from bot.messages import Locale
 from skills.campaigns.brief import Brief, Medium
-from skills.campaigns.library import format_date
+from skills.campaigns.draft_library import format_date
 from skills.campaigns.pieces import FIELD, Piece
 from skills.campaigns.rules import CampaignRules
 from skills.campaigns.sms import measure

@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.i18n import Refusal, Text
+from bot.i18n import Text
+from bot.skills import SkillError
 from skills.campaigns.brief import Medium
 
 FIELD = re.compile(r"\{\{\s*([^\W\d]\w{0,39})\s*\}\}")
@@ -29,7 +30,7 @@ _MEDIUM_NAMES = {medium.value: medium for medium in Medium}
 MAX_PIECE_CHARS = 8_000
 
 
-class PiecesError(Refusal):
+class PiecesError(SkillError):
     """An edited text that cannot be read back into pieces."""
 
 

@@ -1,0 +1,108 @@
+"""Drafts for a brief: the approved model of role ``marketing`` when there is one, else the
+template library (typed variables filled from the brief). Either way every piece carries
+the channel's mandatory mentions and keeps its personalisation fields."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.gateway_types import GatewayError, NeedsGeneration
+from bot.i18n import Text
+from bot.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway
+from bot.messages import Locale
+from skills.campaigns.brief import MEDIUM_LABELS, Brief
+from skills.campaigns.draft_library import DraftLibrary, with_mentions
+from skills.campaigns.pieces import Piece, PiecesError, parse_pieces
+from skills.campaigns.rules import CampaignRules
+
+log = logging.getLogger(__name__)
+
+SKILL = "campaigns"
+ROLE = "marketing"
+
+_SYSTEM = Text(
+    "Tu es rédacteur marketing dans une compagnie d'assurance. Écris {variants} variante(s) "
+    "par canal demandé ({channels}), chacune dans une section qui commence par une ligne "
+    "« ### canal numéro » (par exemple « ### email 1 », « ### sms 2 ») ; pour un e-mail, la "
+    "ligne suivante est « Objet : … ». Garde tels quels les champs de personnalisation entre "
+    "doubles accolades ({{{{prenom}}}}, {{{{lien}}}}). N'écris aucun chiffre, aucune date ni "
+    "aucune promesse absents du brief ; pas de « gratuit », pas de superlatif sans source. "
+    "Un SMS tient en 160 caractères. N'ajoute pas les mentions légales : elles sont ajoutées "
+    "ensuite.",
+    "You are a marketing copywriter at an insurance company. Write {variants} variant(s) per "
+    "requested channel ({channels}), each in a section starting with a line “### channel "
+    "number” (for example “### email 1”, “### sms 2”); for an e-mail the next line is "
+    "“Objet : …”. Keep personalisation fields in double braces ({{{{prenom}}}}, {{{{lien}}}}) "
+    "as they are. Write no figure, date or promise absent from the brief; no “free”, no "
+    "superlative without a source. An SMS fits in 160 characters. Do not add the legal "
+    "mentions: they are added afterwards.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Drafts:
+    """Drafted pieces and where they come from (``library`` or ``model:<alias>``)."""
+
+    pieces: tuple[Piece, ...]
+    source: str
+    note: str = ""  # why the library was used although a model was asked
+
+
+_MODEL_FAILED = Text("Le modèle approuvé n'a pas pu rédiger ({why}) : brouillons issus de la "
+                     "bibliothèque.",
+                     "The approved model could not write ({why}): drafts from the library.")
+_UNREADABLE = Text("la réponse du modèle n'avait pas le format attendu",
+                   "the model's answer was not in the expected format")
+
+
+class Drafter:
+    """Writes the first version of a campaign."""
+
+    def __init__(self, library: DraftLibrary, rules: CampaignRules) -> None:
+        self._library = library
+        self._rules = rules
+
+    def offline(self, brief: Brief) -> Drafts:
+        """Drafts from the template library."""
+        return Drafts(self._library.draft(brief, self._rules), "library")
+
+    async def draft(self, brief: Brief, models: ModelGateway | None, locale: Locale) -> Drafts:
+        """Drafts by the approved model of role ``marketing``, else from the library."""
+        if models is None:
+            return self.offline(brief)
+        channels = ", ".join(medium.value for medium in brief.channels)
+        brief_text = brief.as_yaml()
+        request = CompletionRequest(
+            skill=SKILL, role=ROLE, question=brief.title, locale=locale,
+            messages=(ChatTurn("system", _SYSTEM(locale, variants=brief.variants,
+                                                 channels=channels)),
+                      ChatTurn("user", brief_text)),
+            passages=(ContextPassage(1, brief.title, brief_text),),
+            requires_generation=True, max_tokens=3000)
+        try:
+            result = await models.complete(request)
+        except NeedsGeneration:
+            return self.offline(brief)
+        except GatewayError as error:
+            log.info("campaign drafts: model unavailable (%s)", type(error).__name__)
+            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=type(error).__name__))
+        try:
+            pieces = parse_pieces(result.text)
+        except PiecesError:
+            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
+        wanted = set(brief.channels)
+        kept = tuple(Piece(p.medium, p.variant, with_mentions(p.medium, p.body, self._rules),
+                           p.subject) for p in pieces if p.medium in wanted)
+        if not kept:
+            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
+        return Drafts(kept, f"model:{result.alias}")
+
+
+def _noted(drafts: Drafts, note: str) -> Drafts:
+    return Drafts(drafts.pieces, drafts.source, note)
+
+
+def channel_names(brief: Brief, locale: Locale) -> str:
+    """« e-mail, SMS »."""
+    return ", ".join(MEDIUM_LABELS[medium](locale) for medium in brief.channels)

@@ -1,0 +1,157 @@
+"""Exports of an approved version, exactly as approved, each stamped with its approval record.
+
+DOCX (every piece, for the record and the print shop), one HTML file per e-mail variant
+(personalisation fields left for the e-mailing platform) and a CSV of the SMS texts
+(encoding and segments computed) for the SMS platform.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from docx import Document
+from docx.shared import Pt
+
+from bot.i18n import Text
+from bot.messages import Locale
+from bot.skills import SkillError
+from bot.store.campaigns import CampaignView, DecisionView, VersionView
+from skills.campaigns.brief import MEDIUM_LABELS, Medium
+from skills.campaigns.pieces import Piece, fingerprint, parse_pieces
+from skills.campaigns.present import STATUS
+from skills.campaigns.sms import measure
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_NOT_APPROVED = Text(
+    "La campagne « {title} » n'est pas approuvée (état : {status}, version {version}) : seule "
+    "une version approuvée peut être exportée.",
+    "Campaign “{title}” is not approved (state: {status}, version {version}): only an approved "
+    "version can be exported.")
+
+
+class NotApproved(SkillError):
+    """Export asked for a version that no one approved."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """One exported file."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalStamp:
+    """Who approved which exact text, when."""
+
+    campaign_id: str
+    title: str
+    version: int
+    fingerprint: str
+    approvals: tuple[DecisionView, ...]
+
+    def lines(self) -> list[str]:
+        """The stamp as lines of text (French: the exports are French documents)."""
+        lines = [f"Campagne « {self.title} » ({self.campaign_id[:8]}), version {self.version}",
+                 f"Empreinte SHA-256 du texte approuvé : {self.fingerprint}"]
+        lines += [f"Approuvé par {d.user_id} (relecteur {d.slot}) le {_when(d.created_at)}"
+                  + (f" — « {d.comment} »" if d.comment else "") for d in self.approvals]
+        return lines
+
+
+def approved_version(campaign: CampaignView,
+                     locale: Locale = "fr") -> tuple[VersionView, ApprovalStamp]:
+    """The campaign's approved version and its stamp; :class:`NotApproved` otherwise."""
+    if campaign.status != "approved":
+        raise NotApproved(_NOT_APPROVED, title=campaign.title,
+                          status=STATUS[campaign.status](locale),
+                          version=campaign.current.number)
+    version = campaign.current
+    approvals = tuple(d for d in campaign.decisions
+                      if d.version == version.number and d.decision == "approve")
+    if not approvals:
+        raise NotApproved(_NOT_APPROVED, title=campaign.title,
+                          status=STATUS[campaign.status](locale), version=version.number)
+    pieces = parse_pieces(version.text)
+    return version, ApprovalStamp(campaign.id, campaign.title, version.number,
+                                  fingerprint(pieces), approvals)
+
+
+def export_files(campaign: CampaignView) -> list[ExportFile]:
+    """Every export of the approved version (DOCX always; HTML and CSV when relevant)."""
+    version, stamp = approved_version(campaign)
+    pieces = parse_pieces(version.text)
+    base = f"campagne-{campaign.id[:8]}-v{version.number}"
+    files = [ExportFile(f"{base}.docx", DOCX_TYPE, to_docx(pieces, stamp))]
+    files += [ExportFile(f"{base}-email-{piece.variant}.html", "text/html",
+                         to_html(piece, stamp).encode("utf-8"))
+              for piece in pieces if piece.medium is Medium.EMAIL]
+    sms = [piece for piece in pieces if piece.medium is Medium.SMS]
+    if sms:
+        files.append(ExportFile(f"{base}-sms.csv", "text/csv", to_csv(sms, stamp)))
+    return files
+
+
+def to_docx(pieces: Sequence[Piece], stamp: ApprovalStamp) -> bytes:
+    """A Word document: the stamp, then every piece under its channel and variant."""
+    document = Document()
+    document.add_heading(stamp.title, level=1)
+    for line in stamp.lines():
+        paragraph = document.add_paragraph(line)
+        for run in paragraph.runs:
+            run.font.size = Pt(9)
+    for piece in pieces:
+        document.add_heading(f"{MEDIUM_LABELS[piece.medium]('fr').capitalize()} "
+                             f"— variante {piece.variant}", level=2)
+        if piece.subject:
+            document.add_paragraph().add_run(f"Objet : {piece.subject}").bold = True
+        for block in piece.body.split("\n\n"):
+            document.add_paragraph(block)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def to_html(piece: Piece, stamp: ApprovalStamp) -> str:
+    """A simple, mail-client-safe HTML e-mail (inline styles, no script, no remote content)."""
+    paragraphs = "\n".join(
+        '<p style="margin:0 0 1em 0">' + html.escape(block).replace("\n", "<br>\n") + "</p>"
+        for block in piece.body.split("\n\n"))
+    record = html.escape(" | ".join(stamp.lines())).replace("--", "—")
+    return (
+        "<!DOCTYPE html>\n"
+        f"<!-- {record} -->\n"
+        '<html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{html.escape(piece.subject)}</title>"
+        f'<meta name="almia-approval" content="{html.escape(stamp.fingerprint)}">'
+        "</head>\n"
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;color:#222">\n'
+        '<div style="max-width:600px;margin:0 auto;padding:16px">\n'
+        f"{paragraphs}\n</div>\n</body></html>\n")
+
+
+def to_csv(pieces: Sequence[Piece], stamp: ApprovalStamp) -> bytes:
+    """One row per SMS variant, for the SMS platform (UTF-8 with BOM, « ; » separated)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["campagne", "version", "variante", "texte", "encodage", "caracteres",
+                     "segments", "approuve_par", "approuve_le", "empreinte"])
+    approvers = ", ".join(d.user_id for d in stamp.approvals)
+    approved_at = _when(max(d.created_at for d in stamp.approvals))
+    for piece in pieces:
+        length = measure(piece.body)
+        writer.writerow([stamp.campaign_id[:8], stamp.version, piece.variant, piece.body,
+                         length.encoding, length.units, length.segments, approvers,
+                         approved_at, stamp.fingerprint])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,610 @@
+"""``/almia campagne …``: marketing campaigns from brief to approved, exportable content.
+
+``campagne`` (inbox and brief form), ``nouvelle`` + YAML brief, ``liste``, ``voir ID``,
+``historique ID``, ``soumettre ID``, ``approuver ID [commentaire]``, ``modifications ID
+commentaire``, ``rejeter ID commentaire``, ``modifier ID`` + the edited sections,
+``export ID``. Buttons of the cards send the same as actions (``campaigns:decide``…). Only
+an approved exact version is exported; every step is in the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+from bot.cards import Card
+from bot.dlp import Detector
+from bot.i18n import Refusal, Text
+from bot.jobs.model import JobSpec, JobTask
+from bot.messages import Locale, Message, Reply, ReplyEvent, User
+from bot.roles import RoleResolver
+from bot.skills import SkillError, SkillRequest
+from bot.store.campaigns import (
+    AlreadyDecided,
+    CampaignNotFound,
+    CampaignStore,
+    CampaignStoreError,
+    CampaignView,
+    Decision,
+    DecisionConflict,
+    NewCampaign,
+    SelfReview,
+    WrongState,
+)
+from bot.store.store import AuditEntry
+from skills.campaigns.access import CampaignAccess
+from skills.campaigns.brief import Brief, brief_from_mapping, parse_brief
+from skills.campaigns.checks import CampaignChecker, blocking
+from skills.campaigns.draft_library import load_library
+from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
+from skills.campaigns.export import approved_version
+from skills.campaigns.export_task import ExportTask
+from skills.campaigns.pieces import parse_pieces, serialise
+from skills.campaigns.present import (
+    DECISIONS,
+    STATUS,
+    as_mapping,
+    brief_card,
+    campaign_card,
+    checks_lines,
+    checks_of,
+    checks_summary,
+    diff_lines,
+    notice_line,
+    reviewers_line,
+    title_line,
+    trail_lines,
+)
+from skills.campaigns.rules import CampaignRules, load_rules
+
+AuditSink = Callable[[Message, AuditEntry], Awaitable[None]]
+_FENCE = re.compile(r"^```[a-z]*\n|\n?```\s*$", re.MULTILINE)
+_SUBCOMMANDS = {
+    "new": "new", "nouvelle": "new", "nouveau": "new", "creer": "new", "créer": "new",
+    "list": "list", "liste": "list", "lister": "list",
+    "show": "show", "voir": "show", "afficher": "show",
+    "history": "history", "historique": "history",
+    "submit": "submit", "soumettre": "submit",
+    "approve": "approve", "approuver": "approve", "valider": "approve",
+    "changes": "changes", "modifications": "changes",
+    "reject": "reject", "rejeter": "reject", "refuser": "reject",
+    "edit": "edit", "modifier": "edit",
+    "export": "export", "exporter": "export",
+}
+_DECISION_WORDS: dict[str, Decision] = {"approve": "approve", "changes": "changes",
+                                        "reject": "reject"}
+
+USAGE = Text(
+    "Campagnes marketing :\n"
+    "- `/almia campagne nouvelle` suivi du brief en YAML (produit, cible, canaux, ton, "
+    "messages_cles, offre, conditions, appel_a_l_action, echeance, relecteurs, validation), "
+    "ou le formulaire ci-dessous\n"
+    "- `/almia campagne liste` · `voir ID` · `historique ID`\n"
+    "- `/almia campagne soumettre ID` : envoyer la version courante en relecture\n"
+    "- `/almia campagne approuver ID` · `modifications ID commentaire` · `rejeter ID "
+    "commentaire`\n"
+    "- `/almia campagne modifier ID` suivi du texte modifié (crée une nouvelle version)\n"
+    "- `/almia campagne export ID` : DOCX, HTML et CSV de la version approuvée",
+    "Marketing campaigns:\n"
+    "- `/almia campaign new` followed by the YAML brief (product, segment, channels, tone, "
+    "key_messages, offer, conditions, call_to_action, deadline, reviewers, approval), or the "
+    "form below\n"
+    "- `/almia campaign list` · `show ID` · `history ID`\n"
+    "- `/almia campaign submit ID`: send the current version for review\n"
+    "- `/almia campaign approve ID` · `changes ID comment` · `reject ID comment`\n"
+    "- `/almia campaign edit ID` followed by the edited text (creates a new version)\n"
+    "- `/almia campaign export ID`: DOCX, HTML and CSV of the approved version",
+)
+T = {
+    "unavailable": Text("Les campagnes ne sont pas disponibles sur cette installation.",
+                        "Campaigns are not available on this installation."),
+    "unknown": Text("Je ne connais pas « campagne {word} ».\n\n{usage}",
+                    "I don't know “campaign {word}”.\n\n{usage}"),
+    "need_id": Text("Indiquez la référence de la campagne : « campagne {command} ID ».",
+                    "Give the campaign's reference: “campaign {command} ID”."),
+    "not_found": Text("Je ne trouve aucune campagne « {id} » parmi celles que vous pouvez voir.",
+                      "I can't find a campaign “{id}” among those you can see."),
+    "no_create": Text("Vous n'avez pas le droit de créer une campagne (réglage "
+                      "« permissions.create » des règles de campagne).",
+                      "You may not create campaigns (“permissions.create” of the campaign "
+                      "rules)."),
+    "no_brief": Text("Donnez le brief après « campagne nouvelle » (YAML), ou remplissez le "
+                     "formulaire de « /almia campagne ».",
+                     "Give the brief after “campaign new” (YAML), or fill in the form of "
+                     "“/almia campaign”."),
+    "bad_reviewer": Text("Relecteur inconnu « {entry} » : un identifiant (web:…, slack:…, "
+                         "teams:…), un groupe des règles ({groups}) ou un rôle (manager, "
+                         "champion, admin).",
+                         "Unknown reviewer “{entry}”: an id (web:…, slack:…, teams:…), a group "
+                         "of the rules ({groups}) or a role (manager, champion, admin)."),
+    "self_only": Text("Règle des quatre yeux : au moins un relecteur doit être une autre "
+                      "personne que vous.",
+                      "Four-eyes rule: at least one reviewer must be someone other than you."),
+    "created": Text("Campagne « {title} » créée (référence {id}) : {count} brouillon(s) pour "
+                    "{channels}.", "Campaign “{title}” created (reference {id}): {count} "
+                    "draft(s) for {channels}."),
+    "offline": Text("_Brouillons issus de la bibliothèque de modèles (variables remplies depuis "
+                    "le brief) : aucun modèle génératif n'est approuvé pour le rôle « marketing » "
+                    "de « campaigns ». Un modèle approuvé écrirait des textes plus variés et "
+                    "mieux adaptés à la cible ; les contrôles et la relecture restent les "
+                    "mêmes._",
+                    "_Drafts from the template library (variables filled from the brief): no "
+                    "generative model is approved for role “marketing” of “campaigns”. An "
+                    "approved model would write more varied texts, better suited to the "
+                    "segment; checks and review stay the same._"),
+    "by_model": Text("_Brouillons rédigés par le modèle approuvé {alias} : à relire._",
+                     "_Drafts written by the approved model {alias}: to review._"),
+    "next_draft": Text("Relisez, modifiez si besoin, puis « campagne soumettre {id} ».",
+                       "Review, edit if needed, then “campaign submit {id}”."),
+    "blocked": Text("La version {version} ne peut pas partir en relecture : {count} contrôle(s) "
+                    "bloquant(s). Corrigez le texte (« campagne modifier {id} ») puis "
+                    "soumettez à nouveau.",
+                    "Version {version} cannot go to review: {count} blocking check(s). Fix the "
+                    "text (“campaign edit {id}”) then submit again."),
+    "not_author": Text("Seuls l'auteur et les relecteurs de la campagne peuvent faire cela.",
+                       "Only the campaign's author and reviewers can do that."),
+    "submitted": Text("Version {version} envoyée en relecture à {reviewers} ({mode}).",
+                      "Version {version} sent for review to {reviewers} ({mode})."),
+    "not_reviewer": Text("Vous n'êtes pas relecteur de la campagne « {title} » (relecteurs : "
+                         "{reviewers}).",
+                         "You are not a reviewer of campaign “{title}” (reviewers: "
+                         "{reviewers})."),
+    "four_eyes": Text("Règle des quatre yeux : vous ne pouvez pas approuver ni rejeter un texte "
+                      "que vous avez écrit. Un autre relecteur doit décider.",
+                      "Four-eyes rule: you cannot approve or reject a text you wrote. Another "
+                      "reviewer must decide."),
+    "need_comment": Text("Dites ce qui doit changer (ou pourquoi vous rejetez) dans le "
+                         "commentaire.",
+                         "Say what must change (or why you reject) in the comment."),
+    "conflict": Text("Votre décision n'a pas été enregistrée : la campagne « {title} » est "
+                     "maintenant {status} (version {version}){by}. Relisez-la (« campagne voir "
+                     "{id} »).",
+                     "Your decision was not recorded: campaign “{title}” is now {status} "
+                     "(version {version}){by}. Read it again (“campaign show {id}”)."),
+    "conflict_by": Text(", décision de {user}", ", decided by {user}"),
+    "already": Text("Votre relecture ({slot}) a déjà été donnée sur cette version par {user} "
+                    "({decision}) : rien n'a été changé.",
+                    "Your review ({slot}) was already given on this version by {user} "
+                    "({decision}): nothing was changed."),
+    "wrong_state": Text("Impossible : la campagne est {status} (version {version}).",
+                        "Not possible: the campaign is {status} (version {version})."),
+    "decided": Text("Décision enregistrée sur la version {version} : {user} {decision}. "
+                    "État : {status}. L'auteur ({author}) est prévenu.",
+                    "Decision recorded on version {version}: {user} {decision}. State: "
+                    "{status}. The author ({author}) is notified."),
+    "edited": Text("Version {version} enregistrée ({checks}). Les validations repartent de "
+                   "zéro.",
+                   "Version {version} saved ({checks}). Approvals start over."),
+    "no_change": Text("Le texte est identique à la version {version} : rien n'a été changé.",
+                      "The text is the same as version {version}: nothing was changed."),
+    "no_edit_text": Text("Donnez le texte modifié après « campagne modifier ID » (sections "
+                         "« ### email 1 »…, comme dans « campagne voir ID »).",
+                         "Give the edited text after “campaign edit ID” (sections “### email "
+                         "1”…, as in “campaign show ID”)."),
+    "no_export": Text("Vous n'avez pas le droit d'exporter cette campagne.",
+                      "You may not export this campaign."),
+    "no_jobs": Text("L'export en fichiers n'est pas activé ici (service de fichiers "
+                    "désactivé) : utilisez « almia campaigns export {id} » sur le serveur.",
+                    "File export is not enabled here (file service off): use “almia campaigns "
+                    "export {id}” on the server."),
+    "export_started": Text("Export de la version {version} approuvée lancé : les fichiers "
+                           "(DOCX, HTML, CSV) arrivent ici.",
+                           "Export of approved version {version} started: the files (DOCX, "
+                           "HTML, CSV) will arrive here."),
+    "list_header": Text("Campagnes ({count}) :", "Campaigns ({count}):"),
+    "list_empty": Text("Aucune campagne pour vous.", "No campaign for you."),
+    "to_review": Text(" — à relire", " — to review"),
+    "inbox": Text("**Pour vous :**", "**For you:**"),
+    "waiting_review": Text("« {title} » ({id}, v{version}) attend votre relecture.",
+                           "“{title}” ({id}, v{version}) awaits your review."),
+    "history_header": Text("Historique de « {title} » :", "History of “{title}”:"),
+    "version_line": Text("v{number} · {when} · {author} · {source} · {checks}",
+                         "v{number} · {when} · {author} · {source} · {checks}"),
+    "diff_header": Text("Différences v{old} → v{new} :", "Changes v{old} → v{new}:"),
+    "trail": Text("Décisions :", "Decisions:"),
+    "problems": Text("**Contrôles** ({summary}) :", "**Checks** ({summary}):"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignServices:
+    """What the skill is wired with: the store, the audit trail, the rules file."""
+
+    store: CampaignStore
+    audit: AuditSink | None = None
+    rules_file: Path | None = None
+
+
+class CampaignsSkill:
+    """Brief → drafts → checks → review with approvals → approved-only export."""
+
+    name = SKILL
+    title = Text("Campagnes marketing", "Marketing campaigns")
+    description = Text(
+        "Du brief aux textes approuvés : brouillons, contrôles, relecture, export "
+        "(« /almia campagne »).",
+        "From brief to approved copy: drafts, checks, review, export (“/almia campaign”).")
+    commands = ("campaign", "campagne", "campagnes", "campaigns")
+    model_roles = (ROLE,)
+
+    def __init__(self, services: CampaignServices | None = None,
+                 roles: RoleResolver | None = None, *, rules: CampaignRules | None = None,
+                 detector: Detector | None = None) -> None:
+        self._services = services
+        self.rules = rules or load_rules(services.rules_file if services else None)
+        self._access = CampaignAccess(self.rules, roles or RoleResolver({}))
+        self._checker = CampaignChecker(self.rules, detector)
+        self._drafter = Drafter(load_library(), self.rules)
+        self.job_tasks: Mapping[str, JobTask] = (
+            {"export": ExportTask(services.store)} if services else {})
+
+    def wants(self, message: Message) -> bool:
+        """« campagne liste », « /almia campagne nouvelle … »: a command word then a
+        sub-command (the router takes only the canonical word without a colon)."""
+        words = _command_words(message.text)
+        return bool(words) and words[0] in self.commands and (
+            len(words) == 1 or words[1] in _SUBCOMMANDS or words[1] in ("aide", "help"))
+
+    @property
+    def store(self) -> CampaignStore:
+        """The campaign store (refuses politely when none is wired)."""
+        if self._services is None:
+            raise SkillError(T["unavailable"])
+        return self._services.store
+
+    async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """Dispatch a sub-command or a card action."""
+        try:
+            yield await self._dispatch(request)
+        except CampaignStoreError as error:
+            raise self._refusal(error, request.locale) from None
+
+    async def _dispatch(self, request: SkillRequest) -> Reply:
+        message = request.message
+        if message.action is not None:
+            verb = message.action.name.partition(":")[2]
+            values = dict(message.action.values)
+            if verb == "create":
+                return await self._create(request, brief_from_mapping(as_mapping(values)))
+            campaign = await self._campaign(message.user, values.get("campaign", ""))
+            version = int(values["version"]) if values.get("version", "").isdigit() else None
+            if verb == "submit":
+                return await self._submit(request, campaign, version)
+            if verb == "decide" and values.get("decision") in _DECISION_WORDS:
+                return await self._decide(request, campaign, _DECISION_WORDS[values["decision"]],
+                                          values.get("comment", ""), version)
+            if verb == "edit":
+                return await self._edit(request, campaign, values.get("text", ""), version)
+            if verb == "export":
+                return await self._export(request, campaign)
+            raise SkillError(T["unknown"], word=verb[:30], usage=USAGE(request.locale))
+        text = request.text.strip()
+        first = _command_words(text)[:1]
+        if first and first[0] in self.commands:
+            text = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        word, _, rest = _split_word(text)
+        if not word or word.lower() in ("help", "aide"):
+            return await self._home(request)
+        command = _SUBCOMMANDS.get(word.lower())
+        if command is None:
+            raise SkillError(T["unknown"], word=word[:30], usage=USAGE(request.locale))
+        if command == "new":
+            return await self._create(request, self._brief_text(rest))
+        if command == "list":
+            return await self._list(request)
+        target, _, tail = rest.strip().partition("\n") if command == "edit" else \
+            rest.strip().partition(" ")
+        target = target.strip()
+        if command == "edit" and " " in target:
+            target, _, head = target.partition(" ")
+            tail = f"{head}\n{tail}"
+        if not target:
+            raise SkillError(T["need_id"], command=word.lower())
+        campaign = await self._campaign(message.user, target)
+        if command == "show":
+            return await self._show(request, campaign)
+        if command == "history":
+            return await self._history(request, campaign)
+        if command == "submit":
+            return await self._submit(request, campaign, None)
+        if command == "edit":
+            return await self._edit(request, campaign, tail, None)
+        if command == "export":
+            return await self._export(request, campaign)
+        return await self._decide(request, campaign, _DECISION_WORDS[command], tail.strip(),
+                                  None)
+
+    # -- creation -------------------------------------------------------------------------
+
+    @staticmethod
+    def _brief_text(text: str) -> Brief:
+        text = _FENCE.sub("", text.strip()).strip()
+        if not text:
+            raise SkillError(T["no_brief"])
+        return parse_brief(text)
+
+    async def _create(self, request: SkillRequest, brief: Brief) -> Reply:
+        message, locale = request.message, request.locale
+        store = self.store
+        if not await self._access.may_create(message.user):
+            raise SkillError(T["no_create"])
+        for entry in brief.reviewers:
+            if not self._access.known_entry(entry):
+                raise SkillError(T["bad_reviewer"], entry=entry[:80],
+                                 groups=", ".join(self.rules.groups) or "-")
+        if all(entry == message.user.id for entry in brief.reviewers):
+            raise SkillError(T["self_only"])
+        drafts = await self._drafter.draft(brief, request.models, locale)
+        checks = self._checker.check(drafts.pieces, brief)
+        campaign = await store.create(
+            NewCampaign(title=brief.title, author_id=message.user.id, space_id=message.space.id,
+                        channel=message.channel.value, thread_id=message.thread_id,
+                        locale=locale, brief=brief.model_dump(mode="json"),
+                        approval=brief.approval, reviewers=brief.reviewers,
+                        deadline=brief.deadline, reference=message.reference),
+            serialise(drafts.pieces), [check.as_json() for check in checks], drafts.source)
+        await self._audit(message, "campaign_created", campaign, source=drafts.source,
+                          model=drafts.source.removeprefix("model:")
+                          if drafts.source.startswith("model:") else None)
+        origin = (T["by_model"](locale, alias=drafts.source.removeprefix("model:"))
+                  if drafts.source.startswith("model:") else T["offline"](locale))
+        lines = [T["created"](locale, title=brief.title, id=campaign.id[:8],
+                              count=len(drafts.pieces), channels=channel_names(brief, locale)),
+                 origin]
+        if drafts.note:
+            lines.append(f"_{drafts.note}_")
+        lines += ["", *self._version_block(campaign, locale),
+                  "", T["next_draft"](locale, id=campaign.id[:8])]
+        return self._reply(lines, locale, campaign_card(campaign, locale, review=False,
+                                                        author=True))
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def _home(self, request: SkillRequest) -> Reply:
+        locale, user = request.locale, request.message.user
+        lines = [USAGE(locale)]
+        inbox = await self._inbox(user, locale) if self._services is not None else []
+        if inbox:
+            lines += ["", T["inbox"](locale), *(f"- {line}" for line in inbox)]
+        return self._reply(lines, locale, brief_card(locale))
+
+    async def _inbox(self, user: User, locale: Locale) -> list[str]:
+        notices = await self.store.notices(await self._access.recipients(user))
+        lines = [notice_line(n.kind, n.title, n.campaign_id, n.version, n.actor_id, n.comment,
+                             locale) for n in notices if n.kind != "submitted"]
+        for campaign in await self.store.recent():
+            slots = await self._access.slots(user, campaign)
+            if campaign.status == "in_review" and any(campaign.decision_of(s) is None
+                                                      for s in slots):
+                lines.append(T["waiting_review"](locale, title=campaign.title,
+                                                 id=campaign.id[:8],
+                                                 version=campaign.current.number))
+        return lines
+
+    async def _list(self, request: SkillRequest) -> Reply:
+        locale, user = request.locale, request.message.user
+        lines: list[str] = []
+        for campaign in await self.store.recent():
+            if not await self._access.may_see(user, campaign):
+                continue
+            slots = await self._access.slots(user, campaign)
+            mine = campaign.status == "in_review" and any(
+                campaign.decision_of(slot) is None for slot in slots)
+            lines.append(f"- **{campaign.id[:8]}** « {campaign.title} » — v"
+                         f"{campaign.current.number}, {STATUS[campaign.status](locale)}"
+                         f"{T['to_review'](locale) if mine else ''}")
+        if not lines:
+            return self._reply([T["list_empty"](locale)], locale)
+        return self._reply([T["list_header"](locale, count=len(lines)), *lines], locale)
+
+    async def _show(self, request: SkillRequest, campaign: CampaignView) -> Reply:
+        locale = request.locale
+        return self._reply(self._version_block(campaign, locale), locale,
+                           await self._card(request.message.user, campaign, locale))
+
+    async def _history(self, request: SkillRequest, campaign: CampaignView) -> Reply:
+        locale = request.locale
+        versions = await self.store.history(campaign.id)
+        lines = [T["history_header"](locale, title=campaign.title)]
+        lines += [T["version_line"](locale, number=v.number, when=f"{v.created_at:%Y-%m-%d %H:%M}",
+                                    author=v.author_id, source=v.source,
+                                    checks=checks_summary(checks_of(v), locale))
+                  for v in versions]
+        for old, new in list(pairwise(versions))[-3:]:
+            lines += ["", T["diff_header"](locale, old=old.number, new=new.number), "```",
+                      *diff_lines(old.text, new.text), "```"]
+        trail = await self.store.decisions(campaign.id)
+        if trail:
+            lines += ["", T["trail"](locale), *(f"- {line}" for line in trail_lines(trail,
+                                                                                  locale))]
+        return self._reply(lines, locale)
+
+    # -- review ---------------------------------------------------------------------------
+
+    async def _submit(self, request: SkillRequest, campaign: CampaignView,
+                      version: int | None) -> Reply:
+        message, locale = request.message, request.locale
+        if not await self._may_edit(message.user, campaign):
+            raise SkillError(T["not_author"])
+        failed = blocking(checks_of(campaign.current))
+        if failed:
+            raise SkillError(T["blocked"], version=campaign.current.number, count=len(failed),
+                             id=campaign.id[:8])
+        try:
+            submitted = await self.store.submit(campaign.id, version or campaign.current.number,
+                                                message.user.id, campaign.reviewers)
+        except CampaignStoreError as error:
+            raise self._refusal(error, locale, campaign) from None
+        await self._audit(message, "campaign_submitted", submitted)
+        mode = "tous requis" if submitted.approval == "all" else "un seul suffit"
+        if locale == "en":
+            mode = "all required" if submitted.approval == "all" else "any one"
+        lines = [T["submitted"](locale, version=submitted.current.number,
+                                reviewers=", ".join(submitted.reviewers), mode=mode)]
+        return self._reply(lines, locale, campaign_card(submitted, locale, review=True,
+                                                        author=False))
+
+    async def _decide(self, request: SkillRequest, campaign: CampaignView, decision: Decision,
+                      comment: str, version: int | None) -> Reply:
+        message, locale = request.message, request.locale
+        user = message.user
+        if user.id == campaign.author_id or user.id == campaign.current.author_id:
+            await self._audit(message, "campaign_decision", campaign, outcome="four_eyes",
+                              decision=decision)
+            raise SkillError(T["four_eyes"])
+        slots = await self._access.slots(user, campaign)
+        if not slots:
+            raise SkillError(T["not_reviewer"], title=campaign.title,
+                             reviewers=", ".join(campaign.reviewers))
+        if decision != "approve" and not comment.strip():
+            raise SkillError(T["need_comment"])
+        slot = next((s for s in slots if campaign.decision_of(s) is None), slots[0])
+        try:
+            decided = await self.store.decide(campaign.id, version or campaign.current.number,
+                                              slot, user.id, decision, comment.strip())
+        except (DecisionConflict, AlreadyDecided) as lost:
+            await self._audit(message, "campaign_decision", campaign, outcome="conflict",
+                              decision=decision, version=version)
+            raise self._refusal(lost, locale, campaign, slot) from None
+        await self._audit(message, "campaign_decision", decided, decision=decision, slot=slot,
+                          version=version or campaign.current.number)
+        lines = [T["decided"](locale, version=version or campaign.current.number, user=user.id,
+                              decision=DECISIONS[decision](locale),
+                              status=STATUS[decided.status](locale),
+                              author=decided.author_id),
+                 reviewers_line(decided, locale)]
+        return self._reply(lines, locale, await self._card(user, decided, locale))
+
+    async def _edit(self, request: SkillRequest, campaign: CampaignView, text: str,
+                    version: int | None) -> Reply:
+        message, locale = request.message, request.locale
+        if not await self._may_edit(message.user, campaign):
+            raise SkillError(T["not_author"])
+        text = _FENCE.sub("", text.strip()).strip()
+        if not text:
+            raise SkillError(T["no_edit_text"])
+        pieces = parse_pieces(text)
+        brief = Brief.model_validate(campaign.brief)
+        new_text = serialise(pieces)
+        if new_text == campaign.current.text and (version or campaign.current.number) \
+                == campaign.current.number:
+            raise SkillError(T["no_change"], version=campaign.current.number)
+        checks = self._checker.check(pieces, brief)
+        try:
+            edited = await self.store.add_version(
+                campaign.id, version or campaign.current.number, message.user.id, new_text,
+                [check.as_json() for check in checks])
+        except CampaignStoreError as error:
+            raise self._refusal(error, locale, campaign) from None
+        await self._audit(message, "campaign_edited", edited)
+        if campaign.status == "in_review" and not blocking(checks):
+            edited = await self.store.submit(edited.id, edited.current.number, message.user.id,
+                                             edited.reviewers)
+        lines = [T["edited"](locale, version=edited.current.number,
+                             checks=checks_summary(checks, locale)),
+                 f"{title_line(edited, locale)}", "",
+                 T["diff_header"](locale, old=campaign.current.number,
+                                  new=edited.current.number),
+                 "```", *diff_lines(campaign.current.text, new_text), "```"]
+        problems = checks_lines(checks, locale)
+        if problems:
+            lines += ["", T["problems"](locale, summary=checks_summary(checks, locale)),
+                      *problems]
+        return self._reply(lines, locale, await self._card(message.user, edited, locale))
+
+    async def _export(self, request: SkillRequest, campaign: CampaignView) -> Reply:
+        message, locale = request.message, request.locale
+        if not await self._access.may_export(message.user, campaign):
+            raise SkillError(T["no_export"])
+        version, _stamp = approved_version(campaign, locale)
+        if request.jobs is None:
+            raise SkillError(T["no_jobs"], id=campaign.id[:8])
+        job = await request.jobs.start(
+            JobSpec(skill=self.name, task="export", title=f"Export — {campaign.title[:80]}",
+                    params={"campaign": campaign.id, "version": version.number}),
+            message, locale)
+        await self._audit(message, "campaign_export", campaign, version=version.number,
+                          job=job.id)
+        return Reply(T["export_started"](locale, version=version.number), kind="info",
+                     skill=self.name, locale=locale, job_id=job.id)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _campaign(self, user: User, reference: str) -> CampaignView:
+        try:
+            campaign = await self.store.find(reference)
+        except CampaignNotFound:
+            raise SkillError(T["not_found"], id=reference[:40]) from None
+        if not await self._access.may_see(user, campaign):
+            raise SkillError(T["not_found"], id=reference[:40])
+        return campaign
+
+    async def _may_edit(self, user: User, campaign: CampaignView) -> bool:
+        return user.id == campaign.author_id or bool(await self._access.slots(user, campaign))
+
+    async def _card(self, user: User, campaign: CampaignView, locale: Locale) -> Card:
+        review = bool(await self._access.slots(user, campaign))
+        return campaign_card(campaign, locale, review=review,
+                             author=user.id == campaign.author_id)
+
+    def _version_block(self, campaign: CampaignView, locale: Locale) -> list[str]:
+        checks = checks_of(campaign.current)
+        lines = [f"**{title_line(campaign, locale)}**", "", campaign.current.text.strip()]
+        problems = checks_lines(checks, locale)
+        lines += ["", T["problems"](locale, summary=checks_summary(checks, locale)),
+                  *(problems or [])]
+        return lines
+
+    def _reply(self, lines: list[str], locale: Locale, card: Card | None = None) -> Reply:
+        return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
+                     cards=(card,) if card is not None else ())
+
+    async def _audit(self, message: Message, action: str, campaign: CampaignView, *,
+                     outcome: str = "ok", model: str | None = None, **details: object) -> None:
+        if self._services is None or self._services.audit is None:
+            return
+        await self._services.audit(message, AuditEntry(
+            action=action, outcome=outcome, skill=self.name, model_alias=model,
+            details={"campaign": campaign.id, "version": campaign.current.number,
+                     "status": campaign.status,
+                     **{key: value for key, value in details.items() if value is not None}}))
+
+    @staticmethod
+    def _refusal(error: CampaignStoreError, locale: Locale,
+                 campaign: CampaignView | None = None, slot: str = "") -> Refusal:
+        title = campaign.title if campaign is not None else ""
+        reference = campaign.id[:8] if campaign is not None else ""
+        if isinstance(error, DecisionConflict):
+            by = T["conflict_by"](locale, user=error.decided_by) if error.decided_by else ""
+            return SkillError(T["conflict"], title=title,
+                              status=STATUS.get(error.status, STATUS["draft"])(locale),
+                              version=error.version, by=by, id=reference)
+        if isinstance(error, AlreadyDecided):
+            return SkillError(T["already"], slot=slot, user=error.user_id,
+                              decision=DECISIONS[error.decision](locale))
+        if isinstance(error, SelfReview):
+            return SkillError(T["four_eyes"])
+        if isinstance(error, WrongState):
+            return SkillError(T["wrong_state"],
+                              status=STATUS.get(error.status, STATUS["draft"])(locale),
+                              version=error.version)
+        return SkillError(T["not_found"], id=reference or "?")
+
+
+def _command_words(text: str) -> list[str]:
+    """The first two words, lowercased, without a leading ``/`` or ``/almia``."""
+    words = text.strip().lstrip("/").split(None, 3)[:3]
+    if words and words[0].lower() == "almia":
+        words = words[1:]
+    return [word.lower().rstrip(":") for word in words[:2]]
+
+
+def _split_word(text: str) -> tuple[str, str, str]:
+    """The first word and the rest (a line break counts as a separator)."""
+    parts = text.split(None, 1)
+    if not parts:
+        return "", "", ""
+    return parts[0], " ", text[len(parts[0]):].lstrip(" ")

@@ -1,0 +1,53 @@
+"""A brief, campaign rules with named reviewer groups, and settings that use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.settings import Settings, load_settings
+from skills.campaigns.rules import DEFAULT_RULES_FILE
+
+BRIEF = """\
+titre: Printemps habitation 2027
+produit: Almia Habitation
+cible: Locataires de 25 à 35 ans en zone urbaine
+canaux: [email, sms]
+ton: chaleureux
+messages_cles:
+  - une assistance 24 h/24 en cas de sinistre
+  - un devis en ligne en 3 minutes
+offre: -20 % sur la première année
+conditions: Offre réservée aux nouveaux clients, souscription avant le 31 mars 2027.
+fin_offre: 2027-03-31
+appel_a_l_action: Demandez votre devis
+echeance: 2027-02-15
+relecteurs: [{reviewers}]
+validation: {approval}
+variantes: 2
+"""
+
+
+def brief(reviewers: str = "web:claire, conformite", approval: str = "tous") -> str:
+    """The test brief, with its reviewers and approval mode."""
+    return BRIEF.format(reviewers=reviewers, approval=approval)
+
+
+def write_rules(data_dir: Path, groups: dict[str, list[str]]) -> None:
+    """The shipped rules with ``groups`` (e.g. the compliance team's members)."""
+    rules = yaml.safe_load(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    rules["groups"] = groups
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "campaigns.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True),
+                                             encoding="utf-8")
+
+
+@pytest.fixture
+def campaign_settings(tmp_path: Path) -> Settings:
+    """Default settings whose campaign rules name a compliance group."""
+    settings = load_settings(data_dir=tmp_path / "data", _env_file=None)
+    write_rules(settings.data_dir, {"conformite": ["web:cora", "web:carl"],
+                                    "marketing_validator": []})
+    return settings

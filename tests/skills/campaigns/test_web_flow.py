@@ -1,0 +1,168 @@
+"""Campaigns end to end in the web chat: brief, drafts, checks, review cards, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import RUNTIME, build_app
+from bot.settings import Settings
+from tests.conftest import FakeSearch
+from tests.skills.campaigns.conftest import brief
+from tests.web_api import finished
+
+
+@pytest.fixture
+async def client(campaign_settings: Settings) -> AsyncIterator[Any]:
+    app = build_app(campaign_settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    created = TestClient(TestServer(app, host="127.0.0.1"))
+    await created.start_server()
+    yield created
+    await created.close()
+
+
+async def say(client: Any, text: str, user: str = "aline") -> dict[str, Any]:
+    response = await client.post("/api/chat", json={"text": text, "user": user,
+                                                    "thread": f"t-{user}"})
+    assert response.status == 200, await response.text()
+    reply: dict[str, Any] = (await response.json())["reply"]
+    return reply
+
+
+async def press(client: Any, button: dict[str, Any], user: str,
+                **typed: str) -> dict[str, Any]:
+    """What the web page does on a card button: its action, values and the inputs."""
+    response = await client.post("/api/action", json={
+        "action": button["action"], "values": {**typed, **button["values"]}, "user": user,
+        "thread": f"t-{user}"})
+    assert response.status == 200, await response.text()
+    reply: dict[str, Any] = (await response.json())["reply"]
+    return reply
+
+
+def button(reply: dict[str, Any], action: str, decision: str | None = None) -> dict[str, Any]:
+    for candidate in reply["cards"][0]["buttons"]:
+        if candidate["action"] == action and candidate["values"].get("decision") == decision:
+            return dict(candidate)
+    raise AssertionError(f"no {action} {decision} button in {reply['cards']}")
+
+
+async def _created(client: Any, **kwargs: str) -> tuple[str, dict[str, Any]]:
+    reply = await say(client, "/almia campagne nouvelle\n" + brief(**kwargs))
+    assert reply["skill"] == "campaigns", reply["text"]
+    card = reply["cards"][0]
+    campaign_id = button(reply, "campaigns:submit")["values"]["campaign"]
+    assert card["title"].startswith("Campagne « Printemps habitation 2027 » — version 1")
+    return campaign_id, reply
+
+
+async def test_brief_gives_checked_offline_drafts_with_fields_kept(client: Any) -> None:
+    campaign_id, reply = await _created(client)
+    text = reply["text"]
+    assert "### email 1" in text and "### sms 2" in text
+    assert "{{prenom}}" in text and "STOP au {{numero_stop}}" in text
+    assert "ORIAS" in text and "Document non contractuel" in text
+    assert "bibliothèque de modèles" in text and "rôle « marketing »" in text
+    assert "-20 % sur la première année" in text
+    # the first SMS variant is too long: the check says so and by how much
+    assert "❌ sms 1 · Longueur" in text and "Raccourcissez de" in text
+    refused = await press(client, button(reply, "campaigns:submit"), "aline")
+    assert refused["kind"] == "error" and "contrôle(s) bloquant(s)" in refused["text"]
+    listed = await say(client, "/almia campagne liste")
+    assert campaign_id[:8] in listed["text"] and "brouillon" in listed["text"]
+    assert campaign_id[:8] not in (await say(client, "/almia campagne liste", "zoe"))["text"]
+
+
+async def _submitted(client: Any, **kwargs: str) -> tuple[str, dict[str, Any]]:
+    campaign_id, reply = await _created(client, **kwargs)
+    edit = button(reply, "campaigns:edit")
+    text = reply["cards"][0]["inputs"][-1]["value"]
+    shorter = text.replace(" jusqu'au 31 mars 2027. Demandez votre devis", ". Devis")
+    edited = await press(client, edit, "aline", text=shorter)
+    assert "Version 2 enregistrée" in edited["text"], edited["text"]
+    assert "-Demandez votre devis" not in edited["text"] or "+" in edited["text"]
+    submitted = await press(client, button(edited, "campaigns:submit"), "aline")
+    assert "envoyée en relecture" in submitted["text"], submitted["text"]
+    return campaign_id, submitted
+
+
+async def test_review_all_required_four_eyes_and_approved_only_export(client: Any) -> None:
+    campaign_id, submitted = await _submitted(client)
+    approve = button(submitted, "campaigns:decide", "approve")
+    four_eyes = await press(client, approve, "aline")
+    assert "quatre yeux" in four_eyes["text"]
+    outsider = await press(client, approve, "zoe")
+    assert outsider["kind"] == "error"
+    first = await press(client, approve, "claire")
+    assert "en relecture" in first["text"] and "web:claire" in first["text"]
+    early = await say(client, f"/almia campagne export {campaign_id[:8]}", "aline")
+    assert early["kind"] == "error" and "n'est pas approuvée" in early["text"]
+    second = await press(client, approve, "cora", comment="Conforme")
+    assert "approuvée" in second["text"]
+    # the author is told, in their inbox
+    inbox = await say(client, "/almia campagne", "aline")
+    assert "web:cora a approuvé — « Conforme »" in inbox["text"]
+    # an edit after approval is refused: approved texts do not change
+    edit_late = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n### sms 1\nx",
+                          "aline")
+    assert edit_late["kind"] == "error"
+    exported = await press(client, button(second, "campaigns:export"), "aline")
+    job = await finished(client, exported["job_id"], "aline")
+    names = [artefact["name"] for artefact in job["artefacts"]]
+    assert names == [f"campagne-{campaign_id[:8]}-v2.docx",
+                     f"campagne-{campaign_id[:8]}-v2-email-1.html",
+                     f"campagne-{campaign_id[:8]}-v2-email-2.html",
+                     f"campagne-{campaign_id[:8]}-v2-sms.csv"]
+    files = {a["name"]: await (await client.get(a["url"])).read() for a in job["artefacts"]}
+    rows = list(csv.reader(io.StringIO(files[names[-1]].decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["campagne", "version", "variante", "texte"]
+    assert [row[2] for row in rows[1:]] == ["1", "2"]
+    assert rows[1][3].endswith(". Devis : {{lien}} *Voir conditions STOP au {{numero_stop}}")
+    assert rows[1][7] == "web:claire, web:cora" and rows[1][6] == "1"
+    html = files[names[1]].decode()
+    assert "Approuvé par web:cora" in html and "{{prenom}}" in html
+    with zipfile.ZipFile(io.BytesIO(files[names[0]])) as docx:
+        document = docx.read("word/document.xml").decode()
+    assert "version 2" in document and "Approuvé par web:claire" in document
+    assert "jusqu&apos;au 31 mars 2027. Demandez" not in document  # version 1 never exported
+    history = await say(client, f"/almia campagne historique {campaign_id[:8]}", "cora")
+    assert "v1 ·" in history["text"] and "v2 ·" in history["text"]
+    assert "Différences v1 → v2" in history["text"]
+    assert "web:claire (web:claire) a approuvé" in history["text"]
+    audit = await client.app[RUNTIME].store.audit_records()
+    actions = [record["action"] for record in audit if record["skill"] == "campaigns"]
+    for expected in ("campaign_created", "campaign_edited", "campaign_submitted",
+                     "campaign_decision", "campaign_export"):
+        assert expected in actions
+
+
+async def test_concurrent_decisions_one_wins_the_other_is_told(client: Any) -> None:
+    _campaign_id, submitted = await _submitted(client, approval="un")
+    approve = button(submitted, "campaigns:decide", "approve")
+    reject = button(submitted, "campaigns:decide", "reject")
+    replies = await asyncio.gather(press(client, approve, "claire"),
+                                   press(client, reject, "cora", comment="Ton trop familier"))
+    kinds = sorted(reply["kind"] for reply in replies)
+    assert kinds == ["error", "info"]
+    lost = next(reply for reply in replies if reply["kind"] == "error")
+    assert "n'a pas été enregistrée" in lost["text"]
+
+
+async def test_changes_requested_then_edit_starts_a_new_review(client: Any) -> None:
+    campaign_id, submitted = await _submitted(client)
+    changes = button(submitted, "campaigns:decide", "changes")
+    no_comment = await press(client, changes, "claire")
+    assert "commentaire" in no_comment["text"]
+    asked = await press(client, changes, "claire", comment="Objet trop long")
+    assert "modifications demandées" in asked["text"]
+    stale = await press(client, button(submitted, "campaigns:decide", "approve"), "cora")
+    assert "n'a pas été enregistrée" in stale["text"]
+    shown = await say(client, f"/almia campagne voir {campaign_id[:8]}", "aline")
+    assert "modifications demandées" in shown["text"]
