@@ -88,7 +88,7 @@ class Outputs:
     inventory: Inventory
     pages: dict[str, str]
     html: bytes
-    patch: str
+    patch: bytes  # each file's part in that file's encoding (git apply needs its bytes)
     skeletons: dict[str, str]
     verification: verify.Verification
     secrets: list[SecretFinding]
@@ -152,8 +152,11 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
     title = docs.T["index"](locale)
     metrics = _metrics(found, built, checked, tests, secrets)
     header = _PATCH_HEADER(locale, mode=(_MODE_MODEL if purposes else _MODE_OFFLINE)(locale))
-    return Outputs(found, pages, html.render(pages, title, locale),
-                   header + built.diff if built.diffs else "", tests, checked, secrets, metrics,
+    diff = header.encode() + b"".join(
+        built.diffs[path].encode(sources.encodings.get(path, "utf-8"))
+        for path in sorted(built.diffs)) if built.diffs else b""
+    return Outputs(found, pages, html.render(pages, title, locale), diff, tests, checked,
+                   secrets, metrics,
                    _summary(metrics, checked, built, locale, purposes))
 
 
