@@ -352,6 +352,10 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
     value: dict[str, object] = {}
     if rates:
         value["taux_journalier_max_pct"] = round(max(rates), 4)
+        fractions = [round(100 / number) for number in rates if number > 0 and
+                     abs(100 / number - round(100 / number)) < 0.01]
+        if fractions:
+            value["fraction_journaliere_min"] = f"1/{min(fractions)}"
     if fixed:
         value["forfaits_journaliers_eur"] = fixed
     if caps:
