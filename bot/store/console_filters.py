@@ -1,0 +1,55 @@
+"""What every console query shares: the period and the filters, days as text, dialects."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+
+PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleFilters:
+    """A period (``since`` inclusive) and optional channel, skill and space."""
+
+    since: datetime
+    channel: str | None = None
+    skill: str | None = None
+    space: str | None = None
+
+    @classmethod
+    def last(cls, period: str, **chosen: str | None) -> ConsoleFilters:
+        """The filters for ``7d``, ``30d``, ``90d`` or ``365d`` up to now (30d if unknown)."""
+        days = PERIODS.get(period, 30)
+        since = datetime.now(UTC) - timedelta(days=days)
+        return cls(since=since, **{name: value or None for name, value in chosen.items()})
+
+    def conditions(self, table: Any, *, skill: bool = True) -> list[ColumnElement[bool]]:
+        """WHERE clauses for a table with created_at, channel, space_id (and skill)."""
+        found: list[ColumnElement[bool]] = [table.c.created_at >= self.since]
+        if self.channel:
+            found.append(table.c.channel == self.channel)
+        if self.space:
+            found.append(table.c.space_id == self.space)
+        if skill and self.skill:
+            found.append(table.c.skill == self.skill)
+        return found
+
+
+def day_of(column: Any, dialect: str) -> Any:
+    """``YYYY-MM-DD`` (UTC) of a timestamp column."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite keeps UTC ISO text
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of sorted ``values`` (PostgreSQL's percentile_disc)."""
+    if not values:
+        return 0.0
+    rank = max(1, min(len(values), math.ceil(fraction * len(values))))
+    return values[rank - 1]

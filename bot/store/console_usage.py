@@ -1,0 +1,196 @@
+"""Usage figures of the governance console: activity, use cases, feedback, models, latency.
+
+Messages and active people come from the audit trail (one ``message`` record per
+request, refusals included); model calls, tokens, cost and latency from usage events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.console_filters import ConsoleFilters, day_of, percentile
+from bot.store.file_tables import JobRecord
+from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
+from bot.store.template_tables import TemplateRun
+
+PERCENTILES = (0.5, 0.9, 0.99)
+
+
+@dataclass(frozen=True, slots=True)
+class DayActivity:
+    """Requests and distinct people of one day."""
+
+    day: str
+    messages: int
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A use case and how often it was used."""
+
+    kind: str  # skill | template | process
+    name: str
+    uses: int
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    """👍 and 👎 on the answers of one skill or template."""
+
+    kind: str  # skill | template
+    name: str
+    up: int
+    down: int
+
+    @property
+    def ratio(self) -> float:
+        """Share of 👍 among the votes (0 without votes)."""
+        votes = self.up + self.down
+        return self.up / votes if votes else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """Calls, tokens, cost and latency percentiles of one model alias."""
+
+    hosting: str
+    alias: str
+    calls: int
+    failures: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    latency: tuple[float, ...]  # milliseconds at PERCENTILES
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """Everything the usage page shows for one set of filters."""
+
+    days: list[DayActivity]
+    messages: int
+    people: int
+    use_cases: list[Ranked]
+    feedback: list[FeedbackRow]
+    models: list[ModelRow]
+
+
+class ConsoleUsage:
+    """Read-only usage queries (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    async def report(self, filters: ConsoleFilters) -> UsageReport:
+        """The whole usage page."""
+        async with self._engine.connect() as connection:
+            days, totals = await self._activity(connection, filters)
+            use_cases = await self._use_cases(connection, filters)
+            feedback = await self._feedback(connection, filters)
+            models = await self._models(connection, filters)
+        return UsageReport(days=days, messages=totals[0], people=totals[1],
+                           use_cases=use_cases, feedback=feedback, models=models)
+
+    async def _activity(self, connection: Any,
+                        filters: ConsoleFilters) -> tuple[list[DayActivity], tuple[int, int]]:
+        events = AuditEvent.__table__
+        where = [events.c.action == "message", *filters.conditions(events)]
+        day = day_of(events.c.created_at, self._dialect).label("day")
+        rows = (await connection.execute(
+            select(day, func.count(), func.count(distinct(events.c.user_id)))
+            .where(*where).group_by(day).order_by(day))).all()
+        total = (await connection.execute(
+            select(func.count(), func.count(distinct(events.c.user_id))).where(*where))).one()
+        return ([DayActivity(str(row[0]), int(row[1]), int(row[2])) for row in rows],
+                (int(total[0]), int(total[1])))
+
+    async def _use_cases(self, connection: Any, filters: ConsoleFilters) -> list[Ranked]:
+        events = AuditEvent.__table__
+        found = [Ranked("skill", str(row[0]), int(row[1]), int(row[2])) for row in (
+            await connection.execute(
+                select(events.c.skill, func.count(), func.count(distinct(events.c.user_id)))
+                .where(events.c.action == "message", events.c.outcome == "ok",
+                       events.c.skill.is_not(None), *filters.conditions(events))
+                .group_by(events.c.skill))).all()]
+        runs = TemplateRun.__table__
+        found += [Ranked("template", str(row[0]), int(row[1]), int(row[2])) for row in (
+            await connection.execute(
+                select(runs.c.template_name, func.count(), func.count(distinct(runs.c.user_id)))
+                .where(*filters.conditions(runs)).group_by(runs.c.template_name))).all()]
+        jobs = JobRecord.__table__
+        found += [Ranked("process", f"{row[0]} · {row[1]}", int(row[2]), int(row[3])) for row in (
+            await connection.execute(
+                select(jobs.c.skill, jobs.c.task, func.count(),
+                       func.count(distinct(jobs.c.user_id)))
+                .where(*filters.conditions(jobs)).group_by(jobs.c.skill, jobs.c.task))).all()]
+        return sorted(found, key=lambda item: (-item.uses, item.kind, item.name))
+
+    async def _feedback(self, connection: Any, filters: ConsoleFilters) -> list[FeedbackRow]:
+        votes = Feedback.__table__
+        turns = Turn.__table__
+        conversations = Conversation.__table__
+        up = func.sum(case((votes.c.value > 0, 1), else_=0))
+        down = func.sum(case((votes.c.value < 0, 1), else_=0))
+        where = [votes.c.created_at >= filters.since]
+        if filters.skill:
+            where.append(turns.c.skill == filters.skill)
+        if filters.channel:
+            where.append(conversations.c.channel == filters.channel)
+        if filters.space:
+            where.append(conversations.c.space_id == filters.space)
+        joined = votes.join(turns, turns.c.id == votes.c.turn_id).join(
+            conversations, conversations.c.id == turns.c.conversation_id)
+        rows = [FeedbackRow("skill", str(row[0] or "—"), int(row[1]), int(row[2])) for row in (
+            await connection.execute(select(turns.c.skill, up, down).select_from(joined)
+                                     .where(*where).group_by(turns.c.skill))).all()]
+        runs = TemplateRun.__table__
+        by_template = votes.join(runs, and_(runs.c.turn_id == votes.c.turn_id))
+        where_runs = [votes.c.created_at >= filters.since,
+                      *filters.conditions(runs)[1:]]  # the run's channel, space, skill
+        rows += [FeedbackRow("template", str(row[0]), int(row[1]), int(row[2])) for row in (
+            await connection.execute(select(runs.c.template_name, up, down)
+                                     .select_from(by_template).where(*where_runs)
+                                     .group_by(runs.c.template_name))).all()]
+        return sorted(rows, key=lambda row: (row.kind, -(row.up + row.down), row.name))
+
+    async def _models(self, connection: Any, filters: ConsoleFilters) -> list[ModelRow]:
+        usage = UsageEvent.__table__
+        where = filters.conditions(usage)
+        failures = func.sum(case((usage.c.outcome != "ok", 1), else_=0))
+        rows = (await connection.execute(
+            select(usage.c.hosting, usage.c.model_alias, func.count(), failures,
+                   func.coalesce(func.sum(usage.c.prompt_tokens), 0),
+                   func.coalesce(func.sum(usage.c.completion_tokens), 0),
+                   func.coalesce(func.sum(usage.c.cost), 0.0))
+            .where(*where).group_by(usage.c.hosting, usage.c.model_alias))).all()
+        latency = await self._latency(connection, where)
+        return sorted((ModelRow(str(row[0]), str(row[1]), int(row[2]), int(row[3] or 0),
+                                int(row[4]), int(row[5]), float(row[6]),
+                                latency.get(str(row[1]), (0.0,) * len(PERCENTILES)))
+                       for row in rows), key=lambda row: (-row.calls, row.alias))
+
+    async def _latency(self, connection: Any, where: list[Any]) -> dict[str, tuple[float, ...]]:
+        usage = UsageEvent.__table__
+        where = [*where, usage.c.outcome == "ok"]
+        if self._dialect == "postgresql":
+            columns = [func.percentile_disc(fraction).within_group(usage.c.latency_ms)
+                       for fraction in PERCENTILES]
+            rows = (await connection.execute(
+                select(usage.c.model_alias, *columns).where(*where)
+                .group_by(usage.c.model_alias))).all()
+            return {str(row[0]): tuple(float(value or 0) for value in row[1:]) for row in rows}
+        values: dict[str, list[float]] = {}
+        result = await connection.stream(
+            select(usage.c.model_alias, usage.c.latency_ms).where(*where)
+            .order_by(usage.c.model_alias, usage.c.latency_ms))
+        async for alias, latency in result:
+            values.setdefault(str(alias), []).append(float(latency))
+        return {alias: tuple(percentile(found, fraction) for fraction in PERCENTILES)
+                for alias, found in values.items()}

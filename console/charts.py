@@ -1,0 +1,69 @@
+"""Chart data for the pages: plain JSON that ``console.js`` hands to Chart.js.
+
+Each chart is also rendered as a table next to it (screen readers, no-script, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import Locale
+from bot.store.console_protection import ProtectionReport
+from bot.store.console_usage import UsageReport
+
+TOP_USE_CASES = 12
+
+
+def _t(locale: Locale, french: str, english: str) -> str:
+    return english if locale == "en" else french
+
+
+def usage_charts(report: UsageReport, locale: Locale) -> dict[str, dict[str, Any]]:
+    """Activity per day, use cases ranked, tokens per model."""
+    top = report.use_cases[:TOP_USE_CASES]
+    return {
+        "activity": {
+            "type": "line",
+            "labels": [day.day for day in report.days],
+            "datasets": [
+                {"label": _t(locale, "Messages", "Messages"),
+                 "data": [day.messages for day in report.days]},
+                {"label": _t(locale, "Personnes actives", "Active people"),
+                 "data": [day.people for day in report.days]},
+            ],
+        },
+        "use_cases": {
+            "type": "bar", "horizontal": True,
+            "labels": [item.name for item in top],
+            "datasets": [{"label": _t(locale, "Utilisations", "Uses"),
+                          "data": [item.uses for item in top]}],
+        },
+        "tokens": {
+            "type": "bar", "stacked": True,
+            "labels": [row.alias for row in report.models],
+            "datasets": [
+                {"label": _t(locale, "Jetons envoyés", "Prompt tokens"),
+                 "data": [row.prompt_tokens for row in report.models]},
+                {"label": _t(locale, "Jetons générés", "Completion tokens"),
+                 "data": [row.completion_tokens for row in report.models]},
+            ],
+        },
+    }
+
+
+def protection_charts(report: ProtectionReport, locale: Locale) -> dict[str, dict[str, Any]]:
+    """DLP findings per kind over time, refusals by reason."""
+    days = sorted({day for per_day in report.findings.values() for day in per_day})
+    return {
+        "findings": {
+            "type": "bar", "stacked": True, "labels": days,
+            "datasets": [{"label": kind, "data": [per_day.get(day, 0) for day in days]}
+                         for kind, per_day in sorted(report.findings.items())],
+        },
+        "refusals": {
+            "type": "bar", "horizontal": True,
+            "labels": [f"{action} · {outcome}" for action, outcome, _ in report.refusals],
+            "datasets": [{"label": _t(locale, "Refus", "Refusals"),
+                          "data": [count for _, _, count in report.refusals]}],
+        },
+    }

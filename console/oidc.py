@@ -1,0 +1,96 @@
+"""Entra ID sign-in through MSAL: authorization code flow with PKCE, state and nonce.
+
+MSAL builds the authorization URL (with a PKCE challenge, a state and a nonce), then
+redeems the code at the token endpoint over TLS and checks the state and the nonce of
+the ID token it receives from that endpoint. MSAL's calls block: they run in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from console.settings import OidcSettings
+
+
+class SignInFailed(Exception):
+    """The identity provider refused or the answer did not match the flow (no secret named)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who signed in, from the ID token's claims."""
+
+    object_id: str
+    name: str
+    groups: tuple[str, ...]
+    app_roles: tuple[str, ...]
+
+
+class EntraSignIn:
+    """One MSAL confidential client, built on first use (its constructor fetches metadata)."""
+
+    def __init__(self, settings: OidcSettings) -> None:
+        self._settings = settings
+        self._msal: Any | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> dict[str, Any]:
+        """A new flow: ``flow["auth_uri"]`` is where to send the browser."""
+        app = await self._app()
+        flow = await asyncio.to_thread(
+            app.initiate_auth_code_flow, [], redirect_uri=self._settings.redirect_url)
+        if not isinstance(flow, dict) or "auth_uri" not in flow:
+            raise SignInFailed("no authorization URL")
+        return flow
+
+    async def finish(self, flow: dict[str, Any], answer: Mapping[str, str]) -> Identity:
+        """Redeem the code of the provider's answer; the identity it proves."""
+        app = await self._app()
+        try:
+            result = await asyncio.to_thread(
+                app.acquire_token_by_auth_code_flow, flow, dict(answer))
+        except ValueError as error:  # state mismatch, missing code…
+            raise SignInFailed(f"invalid answer ({type(error).__name__})") from None
+        except Exception as error:  # noqa: BLE001 (network or TLS failure: no token)
+            raise SignInFailed(f"token request failed ({type(error).__name__})") from None
+        if not isinstance(result, dict) or "error" in result:
+            code = result.get("error", "unknown") if isinstance(result, dict) else "unknown"
+            raise SignInFailed(f"refused: {code}")
+        claims = result.get("id_token_claims") or {}
+        object_id = str(claims.get("oid") or "")
+        if not object_id:
+            raise SignInFailed("no object id in the ID token")
+        return Identity(
+            object_id=object_id,
+            name=str(claims.get("name") or claims.get("preferred_username") or object_id),
+            groups=tuple(str(group) for group in claims.get("groups") or ()),
+            app_roles=tuple(str(role) for role in claims.get("roles") or ()))
+
+    async def _app(self) -> Any:
+        async with self._lock:
+            if self._msal is None:
+                try:
+                    self._msal = await asyncio.to_thread(self._new_app)
+                except Exception as error:  # noqa: BLE001 (metadata unreadable, bad URL…)
+                    raise SignInFailed(
+                        f"authority metadata unreadable ({type(error).__name__})") from None
+            return self._msal
+
+    def _new_app(self) -> Any:
+        import msal
+        import requests
+
+        settings = self._settings
+        session = requests.Session()
+        if settings.ca_bundle is not None:
+            session.verify = str(settings.ca_bundle)
+        secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+        return msal.ConfidentialClientApplication(
+            settings.client_id, client_credential=secret,
+            authority=settings.resolved_authority, http_client=session,
+            timeout=settings.timeout_seconds,
+            # a private cloud's authority is not in Microsoft's instance list
+            instance_discovery=settings.authority is None)

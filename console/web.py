@@ -1,0 +1,320 @@
+"""The governance console under ``/console``: sign-in, usage, data protection, audit, policy.
+
+Every page states the roles that see it, every view and export is audited, every change
+is a POST with the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.audit import export_rows
+from bot.messages import Channel, Message, Space, User
+from bot.store.console_audit import KNOWN_ACTIONS, AuditQuery, ConsoleAudit
+from bot.store.console_filters import PERIODS, ConsoleFilters
+from bot.store.console_protection import ConsoleProtection
+from bot.store.console_sessions import ConsoleSessionStore, SessionView
+from bot.store.console_usage import ConsoleUsage
+from bot.store.store import AuditEntry
+from console.auth import ConsoleAuth
+from console.charts import protection_charts, usage_charts
+from console.oidc import SignInFailed
+from console.policy_view import policy_view
+from console.render import Renderer, locale_of
+from console.roles import PAGES, ConsoleRoles, may
+
+if TYPE_CHECKING:  # the app module imports this one when it wires the console
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+Page = Callable[[web.Request, SessionView], Awaitable[web.StreamResponse]]
+
+
+class ConsoleEndpoint:
+    """The console's routes on the shared aiohttp app."""
+
+    name = "console"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        settings = runtime.settings.console
+        engine = runtime.store.engine
+        self._settings = settings
+        self._sessions = ConsoleSessionStore(engine)
+        self._auth = ConsoleAuth(settings, self._sessions, ConsoleRoles(settings, runtime.roles))
+        self._usage = ConsoleUsage(engine)
+        self._protection = ConsoleProtection(engine)
+        self._audit = ConsoleAudit(engine)
+        self._render = Renderer()
+
+    def mount(self, app: web.Application) -> None:
+        """Add the console's pages, actions and static files."""
+        app.router.add_get("/console", self._home)
+        app.router.add_get("/console/", self._home)
+        app.router.add_get("/console/login", self._login)
+        app.router.add_get("/console/auth/link", self._link_form)
+        app.router.add_post("/console/auth/link", self._link)
+        app.router.add_get("/console/auth/start", self._start)
+        app.router.add_get("/console/auth/callback", self._callback)
+        app.router.add_post("/console/logout", self._guard("usage", self._logout))
+        app.router.add_get("/console/usage", self._guard("usage", self._usage_page))
+        app.router.add_get("/console/protection",
+                           self._guard("protection", self._protection_page))
+        app.router.add_get("/console/audit", self._guard("audit", self._audit_page))
+        app.router.add_get("/console/audit/record/{id:[0-9]+}",
+                           self._guard("audit", self._record_page))
+        app.router.add_post("/console/audit/verify", self._guard("audit_verify", self._verify))
+        app.router.add_get("/console/audit/export", self._guard("audit_export", self._export))
+        app.router.add_post("/console/audit/purge", self._guard("purge", self._purge))
+        app.router.add_get("/console/policy", self._guard("policy", self._policy_page))
+        app.router.add_static("/console/static/", STATIC, show_index=False,
+                              follow_symlinks=False)
+
+    # -- sign-in ---------------------------------------------------------------------
+
+    def _guard(self, page: str, handler: Page) -> Callable[[web.Request],
+                                                           Awaitable[web.StreamResponse]]:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            session = await self._auth.session(request)
+            if session is None:
+                if request.method != "GET":
+                    return self._error(request, 401, "Session expirée : reconnectez-vous.",
+                                       "Session expired: sign in again.")
+                raise web.HTTPFound("/console/login?expired=1")
+            if not may(session.roles, page):
+                return self._error(request, 403, "Cette page n'est pas ouverte à votre rôle.",
+                                   "This page is not open to your role.", session)
+            if request.method == "POST":
+                form = await request.post()
+                if not self._auth.check_csrf(session, form):
+                    return self._error(request, 403, "Jeton anti-falsification invalide : "
+                                       "rechargez la page.", "Invalid anti-forgery token: "
+                                       "reload the page.", session)
+            return await handler(request, session)
+
+        return guarded
+
+    async def _home(self, request: web.Request) -> web.StreamResponse:
+        session = await self._auth.session(request)
+        raise web.HTTPFound("/console/usage" if session else "/console/login")
+
+    async def _login(self, request: web.Request) -> web.StreamResponse:
+        return self._render.page(request, "login.html", session=None,
+                                 entra=self._auth.entra_enabled,
+                                 expired=request.query.get("expired") == "1")
+
+    async def _link_form(self, request: web.Request) -> web.StreamResponse:
+        """The link opens a confirmation page: a link preview cannot spend the token."""
+        return self._render.page(request, "link.html", session=None,
+                                 token=request.query.get("token", ""))
+
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        response = web.HTTPFound("/console/usage")
+        if not await self._auth.redeem_link(str(form.get("token", "")), response):
+            return self._error(request, 403, "Lien invalide, expiré ou déjà utilisé : créez-en "
+                               "un autre avec « almia admin link ».", "Invalid, expired or "
+                               "already used link: create another with `almia admin link`.")
+        await self._record("console_sign_in", "console:local-admin", "ok", {"method": "link"})
+        raise response
+
+    async def _start(self, request: web.Request) -> web.StreamResponse:
+        response = web.HTTPFound("/console/login")
+        try:
+            response.location = await self._auth.start_entra(response)
+        except SignInFailed as error:
+            log.warning("console: Entra ID sign-in could not start (%s)", error)
+            return self._error(request, 503, "Connexion Entra ID indisponible pour le moment.",
+                               "Entra ID sign-in is unavailable for now.")
+        raise response
+
+    async def _callback(self, request: web.Request) -> web.StreamResponse:
+        response = web.HTTPFound("/console/usage")
+        try:
+            roles = await self._auth.finish_entra(request, response)
+        except SignInFailed as error:
+            log.warning("console: Entra ID sign-in failed (%s)", error)
+            await self._record("console_sign_in", "console:unknown", "refused",
+                               {"method": "entra", "reason": str(error)[:120]})
+            return self._error(request, 401, "La connexion a échoué : réessayez.",
+                               "Sign-in failed: try again.")
+        if not roles:
+            await self._record("console_sign_in", "console:unknown", "no_role",
+                               {"method": "entra"})
+            return self._error(request, 403, "Vous n'avez aucun rôle de gouvernance (admin, "
+                               "dpo, auditor, champion).", "You hold no governance role "
+                               "(admin, dpo, auditor, champion).")
+        await self._record("console_sign_in", "console:entra", "ok",
+                           {"method": "entra", "roles": sorted(roles)})
+        raise response
+
+    async def _logout(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        response = web.HTTPFound("/console/login")
+        await self._auth.sign_out(request, response)
+        raise response
+
+    # -- pages -------------------------------------------------------------------------
+
+    def _filters(self, request: web.Request) -> tuple[str, ConsoleFilters]:
+        period = request.query.get("period", "30d")
+        period = period if period in PERIODS else "30d"
+        query = request.query
+        return period, ConsoleFilters.last(
+            period, channel=query.get("channel", "")[:16], skill=query.get("skill", "")[:64],
+            space=query.get("space", "")[:256])
+
+    def _filter_values(self, period: str, filters: ConsoleFilters) -> dict[str, str]:
+        return {"period": period, "channel": filters.channel or "",
+                "skill": filters.skill or "", "space": filters.space or ""}
+
+    async def _usage_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        period, filters = self._filters(request)
+        report = await self._usage.report(filters)
+        chosen = self._filter_values(period, filters)
+        await self._viewed(session, "usage", chosen)
+        return self._render.page(
+            request, "usage.html", session=session, report=report, chosen=chosen,
+            periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
+            charts=usage_charts(report, locale_of(request)), roles_seeing=PAGES["usage"],
+            min_group=self._settings.min_group_size)
+
+    async def _protection_page(self, request: web.Request,
+                               session: SessionView) -> web.StreamResponse:
+        period, filters = self._filters(request)
+        report = await self._protection.report(filters)
+        chosen = self._filter_values(period, filters)
+        await self._viewed(session, "protection", chosen)
+        return self._render.page(
+            request, "protection.html", session=session, report=report, chosen=chosen,
+            periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
+            charts=protection_charts(report, locale_of(request)),
+            roles_seeing=PAGES["protection"])
+
+    def _audit_query(self, request: web.Request) -> tuple[AuditQuery, dict[str, str]]:
+        query = request.query
+        chosen = {name: query.get(name, "").strip()[:256]
+                  for name in ("user", "action", "skill", "outcome", "since", "until")}
+        return AuditQuery(user=chosen["user"] or None, action=chosen["action"] or None,
+                          skill=chosen["skill"] or None, outcome=chosen["outcome"] or None,
+                          since=_date(chosen["since"]),
+                          until=_date(chosen["until"], next_day=True)), chosen
+
+    async def _audit_page(self, request: web.Request, session: SessionView,
+                          verified: Any = None, purged: dict[str, int] | None = None,
+                          status: int = 200) -> web.StreamResponse:
+        query, chosen = self._audit_query(request)
+        before = request.query.get("before", "")
+        records = await self._audit.search(query, before=int(before) if before.isdigit()
+                                           else None)
+        total = await self._audit.count(query)
+        await self._viewed(session, "audit", chosen)
+        return self._render.page(
+            request, "audit.html", status=status, session=session, records=records,
+            total=total, chosen=chosen, actions=KNOWN_ACTIONS, verified=verified,
+            purged=purged, may_purge=may(session.roles, "purge"),
+            export_query="&".join(f"{k}={v}" for k, v in chosen.items() if v),
+            roles_seeing=PAGES["audit"])
+
+    async def _record_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        record_id = int(request.match_info["id"])
+        found = await self._audit.search(AuditQuery(), before=record_id + 1, limit=1)
+        if not found or found[0]["id"] != record_id:
+            return self._error(request, 404, "Enregistrement inconnu.", "Unknown record.",
+                               session)
+        status = await self._audit.link_status(record_id)
+        await self._viewed(session, "audit_record", {"id": str(record_id)})
+        return self._render.page(request, "record.html", session=session, record=found[0],
+                                 link=status, roles_seeing=PAGES["audit"])
+
+    async def _verify(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        report = await self._audit.verify()
+        await self._record("console_verify", session.user_id, "ok" if report.intact else
+                           "broken", {"records": report.records, "head": report.head,
+                                      "problems": len(report.problems)})
+        return await self._audit_page(request, session, verified=report)
+
+    async def _export(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        form = "csv" if request.query.get("format") == "csv" else "jsonl"
+        query, chosen = self._audit_query(request)
+        await self._record("console_export", session.user_id, "ok",
+                           {"format": form, "filters": {k: v for k, v in chosen.items() if v}})
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8" if form == "csv"
+            else "application/x-ndjson; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="almia-audit-{stamp}.{form}"',
+            "Cache-Control": "no-store"})
+        await response.prepare(request)
+        batch: list[dict[str, Any]] = []
+        header = True
+        async for record in self._audit.stream(query):
+            batch.append(record)
+            if len(batch) == 500:
+                await response.write(_export_chunk(batch, form, header=header))
+                header, batch = False, []
+        await response.write(_export_chunk(batch, form, header=header))
+        await response.write_eof()
+        return response
+
+    async def _purge(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        form = await request.post()
+        user = str(form.get("user", "")).strip()
+        confirmation = str(form.get("confirm", "")).strip()
+        if not user or confirmation != user:
+            return self._error(request, 400, "Pour effacer, recopiez exactement l'identifiant de "
+                               "la personne dans la confirmation.", "To erase, type the person's "
+                               "id exactly in the confirmation.", session)
+        removed = await self._runtime.store.purge(user_id=user)
+        removed["console_sessions"] = await self._sessions.close_user(user)
+        await self._record("console_purge", session.user_id, "ok",
+                           {"erased_user": user, **removed})
+        return await self._audit_page(request, session, purged=removed)
+
+    async def _policy_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        view = policy_view(self._runtime.policy, self._runtime.settings)
+        await self._viewed(session, "policy", {})
+        return self._render.page(request, "policy.html", session=session, view=view,
+                                 roles_seeing=PAGES["policy"])
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _error(self, request: web.Request, status: int, french: str, english: str,
+               session: SessionView | None = None) -> web.Response:
+        return self._render.page(request, "error.html", status=status, session=session,
+                                 message=english if locale_of(request) == "en" else french)
+
+    async def _viewed(self, session: SessionView, page: str, filters: dict[str, str]) -> None:
+        await self._record("console_view", session.user_id, "ok",
+                           {"page": page, "filters": {k: v for k, v in filters.items() if v}})
+
+    async def _record(self, action: str, user_id: str, outcome: str,
+                      details: dict[str, Any]) -> None:
+        message = Message(text="", user=User(user_id), space=Space("console"),
+                          channel=Channel.WEB, thread_id="console")
+        await self._runtime.store.record_event(message, AuditEntry(
+            action=action, outcome=outcome, details=details))
+
+
+def _date(value: str, *, next_day: bool = False) -> datetime | None:
+    """``YYYY-MM-DD`` as the start of that UTC day (or of the next one); None if invalid."""
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return day + timedelta(days=1) if next_day else day
+
+
+def _export_chunk(records: list[dict[str, Any]], form: str, *, header: bool) -> bytes:
+    """Records as export text; the CSV header only in the first chunk."""
+    lines = list(export_rows(records, form))
+    if form == "csv" and not header:
+        lines = lines[1:]
+    return "".join(lines).encode("utf-8")
