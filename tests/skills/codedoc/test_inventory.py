@@ -1,0 +1,129 @@
+"""The inventory reads each language's structure: units, docs, calls, entry points, data."""
+
+from __future__ import annotations
+
+from skills.codedoc.inventory import build
+from tests.skills.codedoc.helpers import (
+    fixture_sources,
+    inventory_of,
+    source_named,
+    unit_named,
+)
+
+
+def test_python_units_signatures_docstrings_calls_and_data() -> None:
+    inventory = build(fixture_sources())
+    module = source_named(inventory, "python/billing/invoices.py")
+    assert module.name == "python.billing.invoices"
+    assert module.doc == "Invoices read from and written to the billing database."
+    assert "sqlite3" in module.imports and module.entry_points == ["main()", "__main__"]
+    assert module.reads == ["table INVOICES"]
+    assert module.writes == ["table INVOICES", "file path"]
+    save = unit_named(inventory, "python.billing.invoices:save_invoice")
+    assert save.doc == "Insert one invoice." and save.raises == ("ValueError",)
+    assert save.params == ("connection: sqlite3.Connection", "invoice: Invoice")
+    assert save.signature.startswith("def save_invoice(")
+    audit = unit_named(inventory, "python.billing.invoices:Invoice._audit")
+    assert audit.kind == "method" and not audit.public
+    assert inventory.callers["python.billing.invoices:grand_total"] == [
+        "python.billing.invoices:main", "python.tests.test_invoices:test_grand_total_adds_vat"]
+    assert inventory.callees["python.billing.invoices:grand_total"] == [
+        "python.billing.invoices:Invoice.total"]
+
+
+def test_java_visibility_javadoc_routes_and_throws() -> None:
+    inventory = build(fixture_sources())
+    service = source_named(inventory, "java/OrderService.java")
+    assert "java.sql.Connection" in service.imports
+    assert service.entry_points == ["GET /orders/{id} → OrderService.find", "OrderService.main()"]
+    assert service.reads == ["table ORDERS"]
+    top = unit_named(inventory, "java/OrderService.java:OrderService")
+    assert top.doc == "Orders: placing and cancelling them." and top.public
+    find = unit_named(inventory, "java/OrderService.java:OrderService.find")
+    assert find.returns == "Order" and find.raises == ("SQLException",)
+    assert find.route == "GET /orders/{id}" and find.params == ("String id",)
+    assert not unit_named(inventory, "java/OrderService.java:OrderService.audit").public
+    assert inventory.callers["java/OrderService.java:OrderService.audit"] == [
+        "java/OrderService.java:OrderService.cancel"]
+
+
+def test_javascript_exports_arrow_functions_classes_and_routes() -> None:
+    inventory = build(fixture_sources())
+    cart = source_named(inventory, "javascript/cart.js")
+    assert cart.imports == ["express"] and cart.entry_points == ["GET /cart/total"]
+    names = [(u.kind, u.name) for u in cart.units]
+    assert names == [("function", "addItem"), ("function", "cartTotal"), ("function", "price"),
+                     ("class", "Cart"), ("constructor", "constructor"), ("method", "clear")]
+    assert unit_named(inventory, "javascript/cart.js:addItem").doc == "Adds an item to the cart."
+    assert unit_named(inventory, "javascript/cart.js:price").raises == ("RangeError",)
+    assert inventory.callers["javascript/cart.js:price"] == ["javascript/cart.js:cartTotal"]
+
+
+def test_typescript_is_read_with_its_own_grammar() -> None:
+    inventory = inventory_of({"src/rates.ts": (
+        "export function rate(amount: number, years: number): number {\n"
+        "  return amount * years;\n}\n")})
+    unit = unit_named(inventory, "src/rates.ts:rate")
+    assert unit.returns == "number" and unit.params == ("amount: number", "years: number")
+    assert source_named(inventory, "src/rates.ts").parse_errors == 0
+
+
+def test_sql_objects_columns_and_comments() -> None:
+    inventory = build(fixture_sources())
+    schema = source_named(inventory, "sql/schema.sql")
+    assert [(u.kind, u.name) for u in schema.units] == [
+        ("table", "customers"), ("table", "invoices"), ("view", "unpaid_invoices")]
+    customers = unit_named(inventory, "sql/schema.sql:customers")
+    assert customers.doc == "Customers of the billing system."
+    assert customers.params == ("id INTEGER PRIMARY KEY", "name VARCHAR(100) NOT NULL")
+    assert schema.reads == ["table INVOICES", "table CUSTOMERS"]
+
+
+def test_cobol_program_paragraphs_perform_call_copy_files_and_sql() -> None:
+    inventory = build(fixture_sources())
+    payroll = source_named(inventory, "cobol/PAYROLL.cbl")
+    assert payroll.name == "PAYROLL" and payroll.imports == ["EMPREC", "TAXAREA"]
+    assert payroll.doc.startswith("PAYROLL: monthly payroll batch.")
+    assert payroll.reads == ["file EMPIN"]
+    assert payroll.writes == ["file SLIPOUT", "table PAY_HISTORY"]
+    assert [u.name for u in payroll.units] == ["PAYROLL", "MAIN-PARA", "INIT-PARA",
+                                               "PROCESS-PARA", "READ-PARA", "WRITE-SLIP",
+                                               "CLOSE-PARA"]
+    # PERFORM … UNTIL keeps its target; PERFORM VARYING (inline) is no call
+    assert unit_named(inventory, "PAYROLL.MAIN-PARA").calls == (
+        "INIT-PARA", "PROCESS-PARA", "CLOSE-PARA")
+    assert unit_named(inventory, "PAYROLL.CLOSE-PARA").calls == ()
+    assert unit_named(inventory, "PAYROLL.INIT-PARA").doc == (
+        "Opens the files and reads the first employee.")
+    assert inventory.callees["PAYROLL.PROCESS-PARA"] == [
+        "TAXCALC", "PAYROLL.WRITE-SLIP", "PAYROLL.READ-PARA"]
+    taxcalc = source_named(inventory, "cobol/TAXCALC.cbl")
+    assert taxcalc.reads == ["table TAX_RATES"]
+    assert unit_named(inventory, "TAXCALC").params == ("TAX-AREA",)
+    assert [u.kind for u in taxcalc.units] == ["program", "section", "paragraph", "paragraph"]
+
+
+def test_copybooks_give_their_records_and_fields() -> None:
+    inventory = build(fixture_sources())
+    record = unit_named(inventory, "EMPREC.EMP-REC")
+    assert record.kind == "record" and record.doc == "Employee record of the EMPIN file."
+    assert record.params == ("05 EMP-ID PIC 9(6)", "05 EMP-NAME PIC X(30)",
+                             "05 EMP-SALARY PIC 9(7)V99")
+
+
+def test_jcl_steps_run_programs_and_use_datasets() -> None:
+    inventory = build(fixture_sources())
+    job = source_named(inventory, "cobol/PAYJOB.jcl")
+    assert job.entry_points == ["STEP01 → PAYROLL", "STEP02 → IEBGENER"]
+    assert job.doc == "Monthly payroll: pay slips from the employee master file."
+    assert job.writes == ["dataset PROD.PAYSLIPS.MONTHLY"]
+    assert inventory.callers["PAYROLL"] == ["PAYJOB.STEP01"]
+
+
+def test_free_format_cobol_is_read_too() -> None:
+    inventory = inventory_of({"free.cbl": (
+        "*> Free-format sample\nIDENTIFICATION DIVISION.\nPROGRAM-ID. FREEPROG.\n"
+        "PROCEDURE DIVISION.\nSTART-UP.\n    PERFORM WORK-PARA 3 TIMES\n"
+        "    PERFORM WORK-PARA\n    GOBACK.\nWORK-PARA.\n    DISPLAY 'HI'.\n")})
+    assert [u.name for u in inventory.units] == ["FREEPROG", "START-UP", "WORK-PARA"]
+    assert inventory.callees["FREEPROG.START-UP"] == ["FREEPROG.WORK-PARA"]

@@ -1,0 +1,128 @@
+"""The documentation patch: each language's convention, and proof that it changes no code."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from skills.codedoc.inventory import build
+from skills.codedoc.patch import Patch, python_style
+from skills.codedoc.patch import build as build_patch
+from skills.codedoc.sources import Sources
+from skills.codedoc.syntax import Parsers
+from skills.codedoc.verify import same_code, verify
+from tests.skills.codedoc.helpers import fixture_sources, inventory_of
+
+
+def test_the_fixtures_patch_applies_and_preserves_every_syntax_tree(tmp_path: Path) -> None:
+    sources = fixture_sources()
+    inventory = build(sources)
+    patch = build_patch(inventory, "en")
+    result = verify(sources, patch)
+    assert result.ok and result.git_checked
+    assert sorted(result.preserved) == sorted(patch.diffs)
+    assert len(patch.diffs) == 9  # every file with an undocumented unit
+    for path, text in sources.texts.items():  # git apply on a real copy, as a developer would
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    (tmp_path / "doc.patch").write_text(patch.diff, encoding="utf-8")
+    subprocess.run(["git", "apply", "doc.patch"], cwd=tmp_path, check=True)
+    applied = (tmp_path / "python/billing/invoices.py").read_text(encoding="utf-8")
+    assert applied == patch.texts["python/billing/invoices.py"]
+    compile(applied, "invoices.py", "exec")
+
+
+def test_each_language_gets_its_own_convention() -> None:
+    patch = build_patch(build(fixture_sources()), "en")
+    python = patch.diffs["python/billing/invoices.py"]
+    assert '+    """Returns `list[Invoice]`; calls `Invoice`, `connection.execute`; called by' in (
+        python)
+    java = patch.diffs["java/OrderService.java"]
+    assert "+    /**\n" in java and "+     * @param id {@code String}\n" in java
+    assert "+     * @throws SQLException\n" in java and "+     * @return {@code Order}\n" in java
+    javascript = patch.diffs["javascript/cart.js"]
+    assert "+ * @throws {RangeError}\n" in javascript
+    cobol = patch.diffs["cobol/PAYROLL.cbl"]
+    assert "+      * PROCESS-PARA: Performs `WRITE-SLIP`, `READ-PARA`; calls\n" in cobol
+    assert all(len(line) <= 73 for line in cobol.splitlines() if line.startswith("+"))
+    assert "+-- table invoices: Columns: `number`, `customer`, `amount`.\n" in (
+        patch.diffs["sql/schema.sql"])
+    assert "+//* STEP01: Runs program `PAYROLL`.\n" in patch.diffs["cobol/PAYJOB.jcl"]
+    # documented units are left alone
+    assert "save_invoice" not in python.split("def save_invoice")[0].rsplit("@@", 1)[-1]
+    assert "Insert one invoice" not in python
+
+
+def test_french_documentation_when_asked() -> None:
+    patch = build_patch(build(fixture_sources()), "fr")
+    assert "Exécute `WRITE-SLIP`, `READ-PARA` ; appelle" in patch.diffs["cobol/PAYROLL.cbl"]
+
+
+def test_model_text_cannot_break_out_of_a_docstring_or_comment() -> None:
+    inventory = inventory_of({"m.py": "def f(x):\n    return x\n",
+                              "A.java": "public class A {\n    public int g() { return 1; }\n}\n"})
+    hostile = {"m.py:f": 'Ends here """; import os\\ ', "A.java:A.g": "Closes */ int x = 1;"}
+    sources = Sources()
+    for source in inventory.files:
+        sources.add(source.path, source.text.encode())
+    patch = build_patch(inventory, "en", hostile)
+    assert '"""' not in patch.texts["m.py"].split('"""', 1)[1].rsplit('"""', 2)[0]
+    assert "Closes * / int x = 1;" in patch.texts["A.java"]
+    assert verify(sources, patch).ok
+
+
+def test_project_docstring_style_is_followed() -> None:
+    google = '''def documented(a: int) -> int:
+    """Double it.
+
+    Args:
+        a: the value.
+    """
+    return a * 2
+
+
+def bare(path: str, strict: bool = False) -> None:
+    open(path)
+'''
+    inventory = inventory_of({"g.py": google})
+    assert python_style(inventory).sections == "google"
+    patched = build_patch(inventory, "en").texts["g.py"]
+    assert "    Args:\n        path: ``str``.\n        strict: ``bool``.\n" in patched
+
+
+def test_line_endings_missing_final_newline_and_windows_1252_are_kept(tmp_path: Path) -> None:
+    sources = Sources()
+    sources.add("crlf.py", b"def f():\r\n    return 1\r\n")
+    sources.add("last.py", b"def g():\n    return 2")
+    sources.add("LEGACY.cbl", "       IDENTIFICATION DIVISION.\n       PROGRAM-ID. LEGACY.\n"
+                "       PROCEDURE DIVISION.\n       MAIN-PARA.\n           DISPLAY 'Été'.\n"
+                .encode("cp1252"))
+    assert sources.encodings["LEGACY.cbl"] == "cp1252"
+    patch = build_patch(build(sources), "fr")
+    assert patch.texts["crlf.py"].startswith('def f():\r\n    """')
+    assert "\\ No newline at end of file" in patch.diffs["last.py"]
+    result = verify(sources, patch)
+    assert result.ok and result.git_checked, result.failed
+
+
+def test_verification_catches_a_patch_that_changes_code() -> None:
+    parsers = Parsers()
+    before = "def f(x):\n    return x\n"
+    assert same_code("python", "f.py", before, 'def f(x):\n    """Doc."""\n    return x\n',
+                     parsers) == ""
+    assert same_code("python", "f.py", before, "def f(x):\n    return x + 1\n", parsers) == (
+        "syntax tree differs")
+    assert same_code("python", "f.py", before, 'def f(x):\n    """Doc."""\n    "x"\n'
+                     "    return x\n", parsers) == "syntax tree differs"
+    cobol = "       PROCEDURE DIVISION.\n       A.\n           DISPLAY 'X'.\n"
+    assert same_code("cobol", "a.cbl", cobol, "      * note\n" + cobol, parsers) == ""
+    assert same_code("cobol", "a.cbl", cobol, cobol.replace("'X'", "'Y'"), parsers)
+    assert same_code("java", "A.java", "class A { int f() { return 1; } }",
+                     "class A { /** d */ int f() { return 2; } }", parsers)
+    sources = Sources()
+    sources.add("f.py", before.encode())
+    forged = Patch(texts={"f.py": "def f(x):\n    return x + 1\n"},
+                   diffs={"f.py": "--- a/f.py\n+++ b/f.py\n@@ -1,2 +1,2 @@\n def f(x):\n"
+                                  "-    return x\n+    return x + 1\n"})
+    result = verify(sources, forged)
+    assert result.failed == {"f.py": "syntax tree differs"}

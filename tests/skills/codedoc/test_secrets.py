@@ -1,0 +1,39 @@
+"""Secrets in code are found (kind and line, never the value) and redacted."""
+
+from __future__ import annotations
+
+from skills.codedoc.secrets import Redactor, find
+
+CODE = '''DB_PASSWORD = "Sup3rS3cret!"
+url = "postgresql://app:hunter22@db:5432/billing"
+dsn = "Server=db;Database=x;User Id=sa;Password=P@ss123;"
+       01  WS-DB-PASSWORD         PIC X(12) VALUE 'Tiger2024'.
+source.setPassword("jdbcpw99");
+key = "AKIAABCDEFGHIJKLMNOP"
+token: "sk-proj-abcdefghijklmnopqrstuv"
+api_key = os.environ["API_KEY"]
+password = "changeme"
+def check_password(password):
+    return password == "x"
+'''
+
+
+def test_keys_passwords_and_connection_strings_are_found_by_line() -> None:
+    found = find("app.py", CODE)
+    assert [(f.line, f.kind) for f in found] == [
+        (1, "password or key"), (2, "connection string"), (3, "connection string"),
+        (4, "password or key"), (5, "password or key"), (6, "cloud key"), (7, "token")]
+    assert "Sup3rS3cret" not in repr(found)
+
+
+def test_redaction_keeps_the_code_readable_and_numbers_values() -> None:
+    redactor = Redactor()
+    redacted = redactor.redact(CODE + 'again = "postgresql://app:hunter22@db/x"\n')
+    for value in ("Sup3rS3cret!", "hunter22", "P@ss123", "Tiger2024", "jdbcpw99",
+                  "AKIAABCDEFGHIJKLMNOP", "sk-proj-abcdefghijklmnopqrstuv"):
+        assert value not in redacted
+    assert 'DB_PASSWORD = "[SECRET_1]"' in redacted
+    assert redacted.count("[SECRET_2]") == 2  # the same value, the same placeholder
+    assert 'api_key = os.environ["API_KEY"]' in redacted and 'password = "changeme"' in redacted
+    assert 'return password == "x"' in redacted
+    assert redactor.count == 7
