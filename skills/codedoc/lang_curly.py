@@ -83,8 +83,8 @@ class _Walker:
                     merge(raises, [created.group(1)])
             elif kind in ("string_literal", "string", "template_string", "text_block"):
                 reads, writes = sql_tables(text_of(current))
-                merge(self.source.reads, reads)
-                merge(self.source.writes, writes)
+                merge(self.source.reads, [f"table {name}" for name in reads])
+                merge(self.source.writes, [f"table {name}" for name in writes])
             stack.extend(reversed(current.named_children))
         return tuple(calls), tuple(raises)
 

@@ -138,8 +138,8 @@ def _calls_and_raises(body: Node, source: SourceFile) -> tuple[tuple[str, ...], 
             merge(raises, [text_of(target)])
         elif node.type == "string":
             reads, writes = sql_tables(text_of(node))
-            merge(source.reads, reads)
-            merge(source.writes, writes)
+            merge(source.reads, [f"table {name}" for name in reads])
+            merge(source.writes, [f"table {name}" for name in writes])
         if node.type in ("function_definition", "class_definition") and node != body:
             continue
         stack.extend(reversed(node.named_children))
@@ -159,9 +159,9 @@ def _effect_of_call(name: str, node: Node, source: SourceFile) -> None:
     target = text_of(arguments.named_children[0])[:80]
     mode = _OPEN_MODE.search(text_of(arguments)[len(target):])
     if mode is not None and any(flag in mode.group(1) for flag in "wax+"):
-        merge(source.writes, [target])
+        merge(source.writes, [f"file {target}"])
     else:
-        merge(source.reads, [target])
+        merge(source.reads, [f"file {target}"])
 
 
 def _docstring(block: Node) -> str:

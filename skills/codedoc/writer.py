@@ -25,7 +25,7 @@ SKILL, ROLE = "codedoc", "code"
 MAX_UNITS = 300  # model calls per job, at most
 _CODE_CHARS = 6000
 _CALLER_CHARS = 1500
-_MARKUP = re.compile(r"```.*?```|[`*_#<>]|https?://\S+", re.S)
+_MARKUP = re.compile(r"```.*?```|<[^<>]{0,200}>|[`*_#<>]|https?://\S+", re.S)
 _SYSTEM = {
     "fr": ("Tu documentes du code d'entreprise. À partir du code de l'unité et de ses appelants "
            "seulement, écris en français, en une à trois phrases, son objet et son "
@@ -100,6 +100,6 @@ class PurposeWriter:
 
 def tidy(text: str) -> str:
     """Model output made safe to insert in code comments and pages: plain, bounded."""
-    plain = " ".join(_MARKUP.sub(" ", text).split())
-    plain = re.sub(r"\[SECRET_\d+\]", "[…]", plain)
+    plain = re.sub(r"\[SECRET_\d+\]", "[…]", text)
+    plain = " ".join(_MARKUP.sub(" ", plain).split())
     return clean(plain)[:500].rstrip()

@@ -61,12 +61,13 @@ def test_french_documentation_when_asked() -> None:
 def test_model_text_cannot_break_out_of_a_docstring_or_comment() -> None:
     inventory = inventory_of({"m.py": "def f(x):\n    return x\n",
                               "A.java": "public class A {\n    public int g() { return 1; }\n}\n"})
-    hostile = {"m.py:f": 'Ends here """; import os\\ ', "A.java:A.g": "Closes */ int x = 1;"}
+    hostile = {"m:f": 'Ends here """; import os\\ ', "A.java:A.g": "Closes */ int x = 1;"}
     sources = Sources()
     for source in inventory.files:
         sources.add(source.path, source.text.encode())
     patch = build_patch(inventory, "en", hostile)
-    assert '"""' not in patch.texts["m.py"].split('"""', 1)[1].rsplit('"""', 2)[0]
+    assert patch.texts["m.py"].startswith(
+        'def f(x):\n    """Ends here \'\'; import os/\n\n    No call found.\n    """\n')
     assert "Closes * / int x = 1;" in patch.texts["A.java"]
     assert verify(sources, patch).ok
 

@@ -1,0 +1,74 @@
+"""Every output of a run: pages, HTML, patch, skeletons, inventory, summary, figures."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import zipfile
+
+import pytest
+
+from skills.codedoc.pipeline import NothingToDocument, document
+from skills.codedoc.sources import Sources
+from tests.skills.codedoc.helpers import fixture_sources
+
+
+def test_offline_documentation_is_structural_and_says_what_a_model_would_add() -> None:
+    outputs = document(fixture_sources(), "en")
+    metrics = outputs.metrics
+    assert (metrics.files, metrics.units, metrics.public) == (11, 40, 38)
+    assert metrics.coverage == 1.0 and metrics.preserved_files == metrics.patched_files == 9
+    index = outputs.pages["index.md"]
+    assert "A model approved for the `code` role would write each" in index
+    assert "- `python/billing/invoices.py`:6 — password or key" in index
+    assert "- `cobol/PAYROLL.cbl`:23 — password or key" in index
+    payroll = outputs.pages["modules/cobol_PAYROLL.cbl.md"]
+    assert "- **Reads**: `file EMPIN`" in payroll
+    assert "- **Writes**: `file SLIPOUT`, `table PAY_HISTORY`" in payroll
+    assert "- **Imports / includes**: `EMPREC`, `TAXAREA`" in payroll
+    assert ("**Structure** — Performs `WRITE-SLIP`, `READ-PARA`; calls `TAXCALC`; called by "
+            "`MAIN-PARA`.") in payroll
+    assert "Tiger2024" not in json.dumps(outputs.pages)  # secrets never quoted
+    overview = outputs.pages["overview.md"]
+    assert "n_PAYROLL_PROCESS_PARA --> n_TAXCALC" in overview
+    assert 'n_PAYJOB["PAYJOB"] --> n_PAYROLL["PAYROLL"]' in overview
+    assert "Without a generative model the documentation is structural" in outputs.summary
+    assert "`git apply --check` passed" in outputs.summary
+
+
+def test_html_is_one_self_contained_page() -> None:
+    html = document(fixture_sources(), "fr").html.decode()
+    assert html.startswith('<!doctype html><html lang="fr">')
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert '<pre class="mermaid"><code>flowchart LR' in html
+    assert 'href="#p-modules-cobol-PAYROLL-cbl-md"' in html
+
+
+def test_skeletons_for_untested_public_functions_only() -> None:
+    outputs = document(fixture_sources(), "en")
+    python = outputs.skeletons["tests_skeletons/test_invoices_skeleton.py"]
+    ast.parse(python)
+    assert "pytestmark = pytest.mark.skip(reason='Almia skeleton:" in python
+    assert "def test_save_invoice_raises_value_error() -> None:" in python
+    assert "def test_load_invoices_returns_list() -> None:" in python
+    assert "test_grand_total" not in python  # a test already calls it
+    assert "_audit" not in python  # private
+    java = outputs.skeletons["tests_skeletons/OrderServiceSkeletonTest.java"]
+    assert '@Disabled("Almia skeleton:' in java and "void cancelRaisesIllegalArgumentException()" in java
+
+
+def test_downloads_hold_docs_skeletons_and_a_redacted_inventory() -> None:
+    outputs = document(fixture_sources(), "en")
+    with zipfile.ZipFile(io.BytesIO(outputs.docs_zip())) as archive:
+        names = archive.namelist()
+    assert "docs/index.md" in names and "tests_skeletons/test_invoices_skeleton.py" in names
+    inventory = json.loads(outputs.inventory_json())
+    assert inventory["metrics"]["coverage"] == 1.0
+    assert "Sup3rS3cret" not in outputs.inventory_json().decode()
+    assert outputs.patch.startswith(b"Almia documentation patch: comments and docstrings only")
+
+
+def test_nothing_to_document() -> None:
+    with pytest.raises(NothingToDocument):
+        document(Sources(), "fr")

@@ -1,0 +1,87 @@
+"""``/almia doc`` through the web API: a ZIP or pasted code in, a job, the outputs to download."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import build_app
+from bot.settings import Settings, load_settings
+from knowledge import KnowledgeBase
+from tests.knowledge.helpers import HashingEmbedder
+from tests.skills.codedoc.helpers import fixtures_zip, zipped
+from tests.web_api import chat, finished, upload, upload_one
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    created = TestClient(TestServer(build_app(settings, knowledge=knowledge), host="127.0.0.1"))
+    await created.start_server()
+    yield created
+    await created.close()
+
+
+async def test_a_zip_of_code_is_documented_as_a_job(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await upload_one(client, "paie.zip", fixtures_zip())
+    reply = await chat(client, "/almia doc", [file_id])
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    assert "je documente « paie.zip »" in reply["text"]
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded", job
+    summary = job["result"]["text"]
+    assert "**Documentation de 11 fichiers**" in summary and "100 % des unités publiques" in summary
+    assert "un modèle approuvé pour le rôle `code`" in summary
+    assert "2 secrets repérés" in summary
+    names = [artefact["name"] for artefact in job["artefacts"]]
+    assert names == ["documentation-code.zip", "documentation-code.html", "documentation.patch",
+                     "inventory.json"]
+    docs = await (await client.get(job["artefacts"][0]["url"])).read()
+    with zipfile.ZipFile(io.BytesIO(docs)) as archive:
+        assert "docs/modules/cobol_PAYROLL.cbl.md" in archive.namelist()
+    patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert b"+      * PROCESS-PARA: Ex\xc3\xa9cute `WRITE-SLIP`" in patch
+
+
+async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: ignore[type-arg]
+    reply = await chat(client, "/almia doc ```python\ndef total(items):\n    return sum(items)\n"
+                               "```", [])
+    assert reply["kind"] == "info", reply
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded" and "**Documentation de 1 fichiers**" in job["result"][
+        "text"]
+    patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert b'+    """Appelle `sum`."""' in patch
+
+
+async def test_refusals_the_developer_can_act_on(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    usage = await chat(client, "/almia doc", [])
+    assert usage["kind"] == "error" and "Joignez un ZIP du code" in usage["text"]
+    prose = await chat(client, "/almia doc notre appli de paie", [])
+    assert prose["kind"] == "error" and "Je ne reconnais pas de code" in prose["text"]
+    table = await upload_one(client, "notes.csv", b"a;b\n1;2\n")
+    wrong = await chat(client, "/almia doc", [table])
+    assert wrong["kind"] == "error" and "n'est pas du code" in wrong["text"]
+    unsafe = await upload(client, {"evil.zip": zipped({"../x.py": b"x = 1\n"})})
+    assert unsafe.status != 200  # the upload checks refuse it before any skill sees it
+    empty = await upload_one(client, "docs.zip", zipped({"README.md": b"# notes\n"}))
+    reply = await chat(client, "/almia code", [empty])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "failed" and "Aucun fichier source reconnu" in job["result"]["text"]
