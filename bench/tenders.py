@@ -26,10 +26,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.text import fold  # noqa: E402
-from skills.tenders.criteria import load_criteria  # noqa: E402
-from skills.tenders.documents import load_path  # noqa: E402
-from skills.tenders.service import Screening, run  # noqa: E402
+from bot.text import fold
+from skills.tenders.criteria import load_criteria
+from skills.tenders.documents import load_path
+from skills.tenders.service import Screening, run
 
 DEV = ROOT.parent / "shared" / "eval" / "tenders-dev"
 

@@ -71,4 +71,4 @@ class FactCache:
         handle, temporary = tempfile.mkstemp(dir=self._folder, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(to_json(extraction), stream, ensure_ascii=False)
-        os.replace(temporary, self._path(extraction.digest))
+        Path(temporary).replace(self._path(extraction.digest))

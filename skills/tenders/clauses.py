@@ -58,11 +58,11 @@ def clauses_of(section: Section) -> list[Clause]:
         else:
             groups[-1][1].append(cleaned)
     clauses: list[Clause] = []
-    for line, parts in groups:
+    for first, parts in groups:
         text = " ".join(" ".join(parts).split())
         for sentence in _SENTENCE_END.split(text):
             if sentence.strip():
-                clauses.append(Clause(section, sentence.strip(), line))
+                clauses.append(Clause(section, sentence.strip(), first))
     return clauses
 
 

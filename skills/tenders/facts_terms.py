@@ -81,7 +81,7 @@ def duration(reader: Reader) -> tuple[Fact | None, dict[str, list[Stated]]]:
         if "debut" not in value and re.search(r"prenn?ent? effet|prise d'effet|debut "
                                               r"d'execution|a compter du", folded):
             dates = find_dates(clause.text)
-            if dates and _INITIAL.search(folded) or dates and "effet" in folded:
+            if (dates and _INITIAL.search(folded)) or (dates and "effet" in folded):
                 value["debut"] = dates[0].day.isoformat()
     if "duree_initiale_mois" in value and "duree_maximale_mois" not in value:
         renewals = int(str(value.get("reconductions", 1 if "reconduction_mois" in value else 0)))
@@ -290,8 +290,7 @@ def _criteria_table(section: Section) -> tuple[dict[str, dict[str, object]], lis
             current[4].append(line)
     close(None)
     for item in value.values():
-        weight = item.get("poids")
-        if weight is None:
+        if item.get("poids") is None:
             subs = item.get("sous_criteres")
             if isinstance(subs, dict) and subs and all(isinstance(v, float) for v in
                                                        subs.values()):

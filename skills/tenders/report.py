@@ -43,9 +43,10 @@ def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> s
         for reason in lot.reasons[:4]:
             lines.append(f"- {reason}")
         not_met = [v for v in lot.verdicts if v.verdict == "not met"]
-        for item in not_met[:3]:
-            if item.sources:
-                lines.append(f"  > « {item.sources[0].quote[:160]} » ({item.sources[0].where()})")
+        for failed in not_met[:3]:
+            if failed.sources:
+                lines.append(f"  > « {failed.sources[0].quote[:160]} » "
+                             f"({failed.sources[0].where()})")
     if screening.extraction.contradictions:
         lines += ["", "**Contradictions (non tranchées)**" if lang == "fr" else
                   "**Contradictions (not resolved)**"]
@@ -101,8 +102,8 @@ def workbook(screening: Screening, preparation: Preparation) -> bytes:
                                    _safe(source.quote)])
     checklist = book.create_sheet("Checklist")
     checklist.append(["À faire", "Fait"])
-    for item in preparation.checklist:
-        checklist.append([_safe(item), ""])
+    for entry in preparation.checklist:
+        checklist.append([_safe(entry), ""])
     for page in book.worksheets:
         for cell in page[1]:
             cell.font = Font(bold=True)
