@@ -41,12 +41,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack_dedupe import Deduplicator, build_deduplicator
 from adapters.slack_files import SlackJobReporter, receive_files
 from adapters.slack_render import (
+    CARD_ACTION,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     PREVIEW_SOURCE_CHARS,
     SECTION_LIMIT,
     TEMPLATE_FORM,
     Block,
+    card_action,
     escape,
     fallback_text,
     from_slack,
@@ -60,7 +62,7 @@ from adapters.slack_render import (
 )
 from bot.files.intake import FileRejected
 from bot.i18n import detect_locale, t
-from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
+from bot.messages import Action, Channel, Delta, Locale, Message, Reply, Space, User
 from skills.template_syntax import command_text
 from skills.templates import find_form
 
@@ -217,6 +219,7 @@ class SlackAdapter:
         bolt.view(TEMPLATE_FORM)(_plain(self._on_template_form))
         bolt.action(FEEDBACK_UP)(_plain(self._on_feedback))
         bolt.action(FEEDBACK_DOWN)(_plain(self._on_feedback))
+        bolt.action(re.compile(f"^{CARD_ACTION}"))(_plain(self._on_card_button))
         bolt.action(re.compile(".*"))(_plain(self._on_other_action))
 
     async def _on_startup(self, _app: web.Application) -> None:
@@ -354,6 +357,11 @@ class SlackAdapter:
                            action: dict[str, Any]) -> None:
         await ack()
         self._spawn(self._record_feedback(body, action))
+
+    async def _on_card_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+                              action: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._answer_card(body, action))
 
     # -- work ------------------------------------------------------------------------------
 
@@ -515,6 +523,41 @@ class SlackAdapter:
             await self._publish(reply, self._response_url_sink(str(url)))
         else:
             await self._publish(reply, self._ephemeral_sink(channel, user, None))
+
+    async def _answer_card(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A card button (``bot.cards``): the named skill answers in the card's thread, or
+        in place of an ephemeral card."""
+        parsed = card_action(action, _object(body.get("state")))
+        member, container = _object(body.get("user")), _object(body.get("container"))
+        posted = _object(body.get("message"))
+        user = str(member.get("id") or "")
+        team = str(_object(body.get("team")).get("id") or member.get("team_id") or "")
+        channel = str(_object(body.get("channel")).get("id") or container.get("channel_id") or "")
+        thread_ts = str(posted.get("thread_ts") or container.get("thread_ts")
+                        or posted.get("ts") or container.get("message_ts") or "")
+        if parsed is None or not (user and team and channel):
+            log.info("Slack card action without its context ignored")
+            return
+        if not await self._first_time(f"card:{team}:{user}:{action.get('action_ts', '')}"):
+            return
+        name, values = parsed
+        message = Message(
+            text="", user=User(id=f"slack:{team}:{user}", name=str(member.get("username") or ""),
+                               directory_id=user),
+            space=Space(id=f"slack:{team}:{channel}",
+                        kind="personal" if channel.startswith("D") else "channel"),
+            channel=Channel.SLACK, thread_id=thread_ts or f"card:{channel}:{user}",
+            action=Action(name, values), raw=body,
+            reference={"channel": channel, "thread_ts": thread_ts} if thread_ts
+            else {"channel": channel})
+        url = body.get("response_url")
+        if container.get("is_ephemeral") or not thread_ts:
+            reply = await self._assistant.answer(message)
+            sink = (self._response_url_sink(str(url)) if isinstance(url, str) and url
+                    else self._ephemeral_sink(channel, user, thread_ts or None))
+            await self._publish(reply, sink)
+            return
+        await self._converse(message, channel, thread_ts, user)
 
     async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         turn_id = str(action.get("value", ""))

@@ -7,10 +7,12 @@ ping anyone nor hide a link. Answers are split into sections and messages, never
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.cards import Card, action_values
 from bot.i18n import Text
 from bot.messages import Citation, Locale, Reply
 from skills.templates import TemplateForm
@@ -67,6 +69,9 @@ TEXTS: dict[str, Text] = {
 }
 
 TEMPLATE_FORM = "almia_template_form"
+CARD_ACTION = "almia_card:"  # + the button's index
+CARD_INPUT = "almia_input:"  # + the card input's id
+SLACK_INPUT_LIMIT = 3_000  # characters of a plain_text_input
 
 _MENTION_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -177,9 +182,69 @@ def reply_blocks(reply: Reply, section_limit: int = SECTION_LIMIT) -> list[Block
         header = f"*{text('sources', reply.locale)}*\n"
         for index, piece in enumerate(split_text(lines, section_limit - len(header))):
             blocks.append(_section(header + piece if index == 0 else piece))
+    for card in reply.cards:
+        blocks.extend(card_blocks(card, section_limit))
     if reply.turn_id and reply.kind == "answer":
         blocks.append(feedback_block(reply.turn_id, reply.locale))
     return blocks
+
+
+def card_blocks(card: Card, section_limit: int = SECTION_LIMIT) -> list[Block]:
+    """A :class:`bot.cards.Card` as Block Kit: title, text, facts, inputs, buttons.
+
+    Each button's ``action_id`` is ``almia_card:<n>`` and its value the JSON of its action
+    and values; inputs are ``input`` blocks (``block_id`` ``almia_input:<id>``) whose
+    values Slack sends back in ``state``. An input longer than a Slack text field is left
+    out (the skill then says how to give it by command)."""
+    blocks: list[Block] = [{"type": "divider"}, _section(f"*{escape(card.title)}*")]
+    if card.text:
+        blocks.extend(_section(piece)
+                      for piece in split_text(to_mrkdwn(card.text), section_limit))
+    if card.facts:
+        facts = "\n".join(f"*{escape(label)}* : {escape(value)}" for label, value in card.facts)
+        blocks.extend(_section(piece) for piece in split_text(facts, section_limit))
+    for field in card.inputs:
+        if len(field.value) > SLACK_INPUT_LIMIT:
+            continue
+        element: Block = {"type": "plain_text_input", "action_id": "value",
+                          "multiline": field.multiline, "max_length": SLACK_INPUT_LIMIT}
+        if field.value:
+            element["initial_value"] = field.value
+        blocks.append({"type": "input", "block_id": f"{CARD_INPUT}{field.id}"[:255],
+                       "optional": True, "dispatch_action": False,
+                       "label": _plain(field.label, 2000), "element": element})
+    if card.buttons:
+        elements: list[Block] = []
+        for index, button in enumerate(card.buttons[:25]):
+            value = json.dumps({"a": button.action, "v": dict(button.values)},
+                               ensure_ascii=False)
+            element = {"type": "button", "action_id": f"{CARD_ACTION}{index}",
+                       "text": _plain(button.label, 75), "value": value[:2000]}
+            if button.style != "default":
+                element["style"] = button.style
+            elements.append(element)
+        blocks.append({"type": "actions", "block_id": "almia_card", "elements": elements})
+    return blocks
+
+
+def card_action(action: dict[str, Any],
+                state: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """The action name and values of a pressed card button, with the card's inputs."""
+    try:
+        data = json.loads(str(action.get("value") or ""))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), str) \
+            or not isinstance(data.get("v"), dict):
+        return None
+    typed: dict[str, str] = {}
+    blocks = state.get("values")
+    for block_id, actions in (blocks.items() if isinstance(blocks, dict) else ()):
+        entry = actions.get("value") if isinstance(actions, dict) else None
+        if str(block_id).startswith(CARD_INPUT) and isinstance(entry, dict) \
+                and isinstance(entry.get("value"), str):
+            typed[str(block_id).removeprefix(CARD_INPUT)] = entry["value"]
+    return data["a"], action_values(data["v"], typed)
 
 
 def _block_chars(block: Block) -> int:

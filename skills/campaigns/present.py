@@ -12,7 +12,6 @@ from bot.messages import Locale
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.checks import LABELS, CheckResult
 
-CARD_TEXT_CHARS = 2_500
 _ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
 STATUS = {
     "draft": Text("brouillon", "draft"),
@@ -136,7 +135,8 @@ def campaign_card(campaign: CampaignView, locale: Locale, *, review: bool, autho
     """The card a reviewer (approve, changes, edit, reject) or the author (submit, edit) gets."""
     values = {"campaign": campaign.id, "version": str(campaign.current.number)}
     text = campaign.current.text
-    shown = text if len(text) <= CARD_TEXT_CHARS else text[:CARD_TEXT_CHARS].rstrip() + " …"
+    checks = checks_of(campaign.current)  # the draft itself is the reply's text, above
+    shown = "\n".join(checks_lines(checks, locale)) or checks_summary(checks, locale)
     inputs: list[CardInput] = []
     buttons: list[CardButton] = []
     open_ = campaign.status in ("draft", "in_review", "changes_requested")
