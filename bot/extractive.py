@@ -17,14 +17,38 @@ from dataclasses import dataclass
 
 from bot.gateway_types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
 from bot.i18n import Text
+from bot.messages import Locale
 from bot.policy import ModelEntry
 from bot.text import content_tokens, fold, split_sentences
 
 CATCH_ALL_CUE = "*"
-_MAX_ANSWER_SENTENCES = 4
+_MAX_ANSWER_UNITS = 4
+_MAX_LIST_ITEMS = 8
+_MAX_ITEM_CHARS = 300
 _MAX_SECTION_SENTENCES = 6
 
-_ACCORDING = Text("D'après les documents :", "According to the documents:")
+_SOURCE = Text("Selon « {title} » :", "According to « {title} » (in French):")
+_PARTIAL = Text(
+    "Ces passages ne répondent qu'en partie : ils ne disent rien de {missing}.",
+    "These passages only partly answer: they say nothing about {missing}.",
+)
+_NO_ENTITY = Text(
+    "Ces passages ne donnent pas {entity} : vérifiez dans le document cité.",
+    "These passages give no precise {entity}: check the cited document.",
+)
+_ENTITY_NAMES = {
+    "number": Text("de chiffre précis", "figure"),
+    "duration": Text("de durée ni de délai précis", "duration"),
+    "date": Text("de date précise", "date"),
+}
+_CLOSEST = Text(
+    "Aucune phrase ne reprend les termes de la question ; le passage le plus proche dit :",
+    "No sentence uses the question's words; the closest passage says:",
+)
+_QUOTED_IN_FRENCH = Text(
+    "",
+    "(Quoted from the French documents: an approved generative model would answer in English.)",
+)
 _NOTHING_RELEVANT = Text(
     "Je ne trouve, dans les passages disponibles, aucune phrase qui réponde à cette question.",
     "I can't find any sentence in the available passages that answers this question.",
@@ -73,27 +97,288 @@ def _bm25(query: list[str], sentences: list[_Sentence]) -> list[float]:
     return scores
 
 
-def select_answer(request: CompletionRequest) -> str:
-    """The most relevant sentences for the question, each with its citation marker."""
-    sentences = _sentences(request)
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What an answer may quote: one sentence, or a list's lead-in with all of its items."""
+
+    passage: int
+    title: str
+    position: int
+    text: str
+    items: tuple[str, ...]
+    tokens: tuple[str, ...]
+
+    @property
+    def full_text(self) -> str:
+        return " ".join((self.text, *self.items))
+
+
+_LIST_OPENER = re.compile(r"[:;]\s*$")
+_QUESTION_END = re.compile(r"\?\s*$")
+_PROSE_LINE = 150
+
+# What a question asks for, and what a sentence carrying it looks like.
+_ASKS_DURATION = re.compile(
+    r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)|delai|duree|pendant combien|"
+    r"jusqu'a quand|how long|deadline|time limit|period)\b"
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(combien|quel(?:le)?s? (?:montant|nombre|age|taux|prix|cout|plafond|somme)|"
+    r"how (?:much|many|old)|what (?:amount|age|rate|price))\b"
+)
+_ASKS_DATE = re.compile(
+    r"^(?:\S+ : )?(?:quand|when)\b|\b(?:a partir de|jusqu'a|depuis) quand\b|"
+    r"\b(?:quelle date|what date|since when|a quelle date)\b"
+)
+_ASKS_YES_NO = re.compile(
+    r"^(?:\S+ : )?(?:est-ce|peut-on|puis-je|dois-je|faut-il|suis-je|ai-je|a-t-on|"
+    r"\w+-(?:t-)?(?:il|elle|on|ils|elles|je)\b|can|could|is|are|do|does|must|should|may|"
+    r"am|has|have)\b"
+)
+_DURATION = re.compile(
+    r"\b\d+(?:[,.]\d+)?\s*(?:jours?|semaines?|mois|ans?|annees?|heures?|minutes?|trimestres?|"
+    r"days?|weeks?|months?|years?|hours?)\b|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|"
+    r"neuf|dix|douze|quinze|trente)\s+(?:jours?|semaines?|mois|ans|annees|heures|trimestres)\b"
+)
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(
+    r"\b\d{1,2}(?:er)?\s+(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+    r"octobre|novembre|decembre)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
+    r"\b(?:a partir d|avant l|apres l|des l|au plus tard|a compter d)"
+)
+_YES_NO = re.compile(
+    r"\b(?:oui|non|peut|peuvent|doit|doivent|obligatoire|interdit|interdite|autorise|autorisee|"
+    r"possible|impossible|pas|jamais|necessaire|tenu|tenue)\b"
+)
+# Words that ask rather than name what is asked about (stemmed as content_tokens does).
+_QUESTION_WORDS = frozenset(
+    content_tokens(
+        "combien temps dure durée faire fournir obtenir savoir possible quoi déjà encore "
+        "bien toujours vraiment aujourd'hui maintenant "
+        "doit dois peuvent puis-je faut-il est-il existe concerne concernés "
+        "démarche démarches procédure qu'est-ce"
+    )
+)
+_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _DATE, "yes_no": _YES_NO}
+
+
+def asked_entity(question: str) -> str | None:
+    """What kind of answer the question asks for: duration, number, date, yes_no or None."""
+    folded = fold(question).strip()
+    if _ASKS_DURATION.search(folded):
+        return "duration"
+    if _ASKS_NUMBER.search(folded):
+        return "number"
+    if _ASKS_DATE.search(folded):
+        return "date"
+    if _ASKS_YES_NO.search(folded):
+        return "yes_no"
+    return None
+
+
+def _is_prose(line: str) -> bool:
+    """A full sentence of its own (capitalised, eight words or more), not a list item."""
+    return line[:1].isupper() and len(line.split()) >= 8
+
+
+def entity_found(entity: str, text: str) -> bool:
+    """Whether ``text`` carries an answer of the kind ``entity`` (see :func:`asked_entity`)."""
+    pattern = _ENTITY_PATTERNS.get(entity)
+    return pattern is not None and pattern.search(fold(text)) is not None
+
+
+def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
+    """The items of a list whose lead-in ends the line before ``start``, and whether the
+    list is short enough to quote whole (a long list or table is never quoted cut)."""
+    items: list[str] = []
+    for line in lines[start:]:
+        if (
+            len(line) > _MAX_ITEM_CHARS
+            or _QUESTION_END.search(line)
+            or line.endswith(":")  # another lead-in: this one had no items of its own
+            or (line.endswith(".") and (len(line) > _PROSE_LINE or _is_prose(line)))
+        ):
+            break
+        if len(items) == _MAX_LIST_ITEMS:
+            return items, False
+        items.append(line)
+        if line.endswith("."):
+            break  # the last item
+    return items, True
+
+
+def _is_heading(sentence: str) -> bool:
+    """A short line without final punctuation (« Cas général », « Procédure »)."""
+    return not sentence.endswith((".", "!", "…", ":", ";", ")", "»")) and len(sentence.split()) < 8
+
+
+def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
+    """Sentences of a passage, a list's lead-in kept together with its items.
+
+    A lead-in whose items are not all in the passage (cut off by its end, or a
+    list too long to quote) is left out with them: an answer never ends on « : ».
+    Questions and short headings are left out too.
+    """
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    units: list[_Unit] = []
+    index = 0
+    while index < len(lines):
+        sentences = split_sentences(lines[index])
+        index += 1
+        for position, sentence in enumerate(sentences):
+            items: list[str] = []
+            if position == len(sentences) - 1 and _LIST_OPENER.search(sentence):
+                items, whole = _list_items(lines, index)
+                index += len(items)
+                at_end = index >= len(lines)
+                if not whole or (at_end and sentence.endswith(":") and len(items) < 2):
+                    continue  # the list is not all here: drop its lead-in with it
+                if not items and sentence.endswith(":"):
+                    continue
+            if (_QUESTION_END.search(sentence) or _is_heading(sentence)) and not items:
+                continue
+            tokens = tuple(content_tokens(" ".join((sentence, *items))))
+            units.append(
+                _Unit(number, title, first_position + len(units), sentence, tuple(items), tokens)
+            )
+    return units
+
+
+def _bm25_units(query: list[str], units: list[_Unit]) -> list[float]:
+    """BM25 of each unit against the query terms (k1=1.2, b=0.5: short texts)."""
+    if not units:
+        return []
+    count = len(units)
+    average = sum(len(unit.tokens) for unit in units) / count or 1.0
+    frequency = Counter(token for unit in units for token in set(unit.tokens))
+    scores = []
+    for unit in units:
+        counts = Counter(unit.tokens)
+        score = 0.0
+        for term in set(query):
+            if term not in counts:
+                continue
+            idf = math.log(1 + (count - frequency[term] + 0.5) / (frequency[term] + 0.5))
+            tf = counts[term]
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.5 + 0.5 * len(unit.tokens) / average))
+        scores.append(score)
+    return scores
+
+
+def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
+    """Same sentence (e.g. from two overlapping passages) or nearly the same words."""
+    words = set(unit.tokens)
+    lines = {fold(line) for line in (unit.text, *unit.items)}
+    for other in chosen:
+        if fold(other.full_text) == fold(unit.full_text):
+            return True
+        other_lines = {fold(line) for line in (other.text, *other.items)}
+        if len(lines & other_lines) >= max(1, min(len(lines), len(other_lines)) // 2):
+            return True  # the same list under two lead-ins, or a sentence quoted in a list
+        others = set(other.tokens)
+        if words and others and len(words & others) / len(words | others) >= 0.7:
+            return True
+    return False
+
+
+def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
+    """The units worth quoting, and whether they came from matching the question's words."""
+    units: list[_Unit] = []
+    for passage in request.passages:
+        units.extend(passage_units(passage.number, passage.title, passage.text, len(units)))
     query = content_tokens(request.question)
-    scores = _bm25(query, sentences)
-    ranked = []
-    for sentence, score in zip(sentences, scores, strict=True):
-        if score <= 0 or len(sentence.tokens) < 3:
+    entity = asked_entity(request.question)
+    pattern = _ENTITY_PATTERNS.get(entity or "")
+    ranked: list[tuple[float, _Unit]] = []
+    for unit, score in zip(units, _bm25_units(query, units), strict=True):
+        if score <= 0 or len(unit.tokens) < 3:
             continue
-        # earlier passages were ranked higher by retrieval: a gentle prior; a list fragment
-        # ("constat amiable signé…", starting in lower case) says less than a full sentence
-        fragment = 0.5 if sentence.text[:1].islower() else 1.0
-        ranked.append((score * fragment * (1 + 0.25 / sentence.passage), sentence))
-    ranked.sort(key=lambda item: item[0], reverse=True)
+        # retrieval ranked earlier passages higher: a prior; a fragment (lower case) says less
+        score *= (0.5 if unit.text[:1].islower() else 1.0) * (1 + 1 / unit.passage)
+        if pattern is not None and pattern.search(fold(unit.full_text)):
+            score *= 1.6
+        ranked.append((score, unit))
+    ranked.sort(key=lambda item: (-item[0], item[1].position))
     if not ranked:
-        return _NOTHING_RELEVANT(request.locale)
+        if request.locale != "en" or not units:
+            return [], False
+        # a question in English rarely shares words with French text: quote the top passage
+        closest = [unit for unit in units if unit.passage == units[0].passage]
+        return closest[:2], False
     best = ranked[0][0]
-    chosen = [sentence for score, sentence in ranked[:_MAX_ANSWER_SENTENCES] if score >= best * 0.35]
-    chosen.sort(key=lambda sentence: sentence.position)
-    lines = [f"- {sentence.text} [{sentence.passage}]" for sentence in chosen]
-    return _ACCORDING(request.locale) + "\n" + "\n".join(lines)
+    # the best-ranked passage speaks first: its best sentence is always quoted
+    top = min(unit.passage for _, unit in ranked)
+    chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
+    for score, unit in ranked:
+        if len(chosen) >= _MAX_ANSWER_UNITS or score < best * 0.35:
+            break
+        if not _duplicate(unit, chosen):
+            chosen.append(unit)
+    return chosen, True
+
+
+_INFINITIVE = re.compile(r"(?:er|ir|re)$")
+
+
+def _missing_terms(question: str, passages: list[str]) -> list[str]:
+    """The question's words (as typed) that no passage mentions at all."""
+    found = {token[:5] for text in passages for token in content_tokens(text)}
+    missing: dict[str, str] = {}
+    for word in re.findall(r"[\w'’-]+", question):
+        tokens = [token for token in content_tokens(word) if token not in _QUESTION_WORDS]
+        # five-letter prefixes: « saisissables » is found in « saisies »
+        if (
+            tokens
+            and all(token[:5] not in found for token in tokens)
+            and (word[:1].isupper() or (len(word) > 4 and not _INFINITIVE.search(word)))
+        ):
+            missing.setdefault(tokens[0], word.split("'")[-1].split("’")[-1])
+    return list(missing.values())
+
+
+def _grouped(chosen: list[_Unit], locale: Locale) -> list[str]:
+    """Chosen units grouped by source, sources in retrieval order, each in reading order."""
+    groups: dict[str, list[_Unit]] = {}
+    for unit in sorted(chosen, key=lambda unit: (unit.passage, unit.position)):
+        groups.setdefault(unit.title, []).append(unit)
+    blocks = []
+    for title, units in groups.items():
+        lines = [_SOURCE(locale, title=title)]
+        for unit in sorted(units, key=lambda unit: unit.position):
+            lines.append(f"- {unit.text} [{unit.passage}]")
+            lines.extend(f"  - {item}" for item in unit.items)
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def select_answer(request: CompletionRequest) -> str:
+    """The passages' sentences that answer the question, grouped by source, each cited.
+
+    Lists stay whole with their lead-in, no sentence is repeated, sentences carrying
+    what the question asks for (a duration, a figure, a date, a yes or no) come first,
+    and the answer says plainly what the passages do not cover.
+    """
+    locale = request.locale
+    chosen, matched = _choose(request)
+    if not chosen:
+        return _NOTHING_RELEVANT(locale)
+    blocks = _grouped(chosen, locale)
+    if not matched:
+        blocks.insert(0, _CLOSEST(locale))
+    notes = []
+    entity = asked_entity(request.question)
+    if entity in _ENTITY_NAMES and not any(
+        _ENTITY_PATTERNS[entity].search(fold(unit.full_text)) for unit in chosen
+    ):
+        notes.append(_NO_ENTITY(locale, entity=_ENTITY_NAMES[entity](locale)))
+    texts = [passage.title + " " + passage.text for passage in request.passages]
+    missing = _missing_terms(request.question, texts) if matched and locale == "fr" else []
+    if missing:
+        notes.append(_PARTIAL(locale, missing=", ".join(f"« {word} »" for word in missing[:3])))
+    if locale == "en":
+        notes.append(_QUOTED_IN_FRENCH(locale))
+    return "\n\n".join(blocks + notes)
 
 
 def _cue_score(sentence: _Sentence, section: OutlineSection) -> int:

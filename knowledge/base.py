@@ -23,6 +23,7 @@ from knowledge.collections import (
 from knowledge.embeddings import Embedder, Vectors, build_embedder
 from knowledge.french import FrenchAnalyzer
 from knowledge.index import ChromaIndex, Metadata
+from knowledge.language import detect_language
 from knowledge.lexical_sync import LexicalIndexes
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import (
@@ -581,8 +582,9 @@ class KnowledgeBase:
         With ``collections``, searches exactly those (admin use, no space check).
         Otherwise searches the collections attached to ``space`` plus company-wide
         ones (only company-wide ones when ``space`` is None). Collections outside
-        that set are never queried. ``dense_weight`` overrides the setting (1.0:
-        dense ranking only, 0.0: lexical only), for benchmarks and tuning.
+        that set are never queried. ``dense_weight`` overrides the setting and the
+        query-aware weight of English questions (1.0: dense ranking only, 0.0:
+        lexical only), for benchmarks and tuning.
         """
         text = truncate_query(query, self._settings.max_query_chars)
         if not text or k <= 0:
@@ -601,7 +603,7 @@ class KnowledgeBase:
         targets = [info for info in targets if self._usable(info)]
         if not targets:
             return []
-        weight = self.dense_weight if dense_weight is None else dense_weight
+        weight = self._query_weight(text) if dense_weight is None else dense_weight
         keep = max(k, 20) if self._reranker is not None else k
         vector = await self._embedder.embed_query(text)
         ranked = await asyncio.to_thread(
@@ -610,6 +612,13 @@ class KnowledgeBase:
         if self._reranker is not None and ranked:
             ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
+
+    def _query_weight(self, text: str) -> float:
+        """Query-aware fusion: an English question over French text shares few words with it,
+        so its dense side weighs more (``cross_lingual_dense_weight``)."""
+        if detect_language(text) == "en":
+            return max(self.dense_weight, self._settings.cross_lingual_dense_weight)
+        return self.dense_weight
 
     def _usable(self, info: CollectionInfo) -> bool:
         if info.embedder == self._embedder.name:

@@ -44,6 +44,9 @@ class Passage:
     score: float
     collection: str
     data_class: str
+    # The two halves of ``score`` (None when unknown, e.g. a passage made elsewhere).
+    dense: float | None = None
+    lexical: float | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def to_passage(candidate: Candidate) -> Passage:
         score=round(candidate.score, 4),
         collection=candidate.collection.name,
         data_class=candidate.collection.data_class.value,
+        dense=round(candidate.dense, 4),
+        lexical=round(candidate.lexical, 4),
     )
 
 

