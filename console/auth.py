@@ -2,13 +2,15 @@
 
 The session cookie is HTTP-only, ``SameSite=Lax`` (the identity provider's redirect is
 a cross-site navigation) and ``Secure`` unless the settings turn that off for a plain
-HTTP loopback server. Every change is a POST carrying the session's CSRF token.
+HTTP loopback server; the short-lived sign-in cookie is ``SameSite=None`` (the provider
+posts the code back from its own site). Every change is a POST carrying the session's CSRF token.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -73,12 +75,14 @@ class ConsoleAuth:
             raise SignInFailed("Entra ID sign-in is not configured")
         flow = await self._entra.start()
         token = await self._sessions.begin_login(flow, _LOGIN_TTL)
+        # the provider POSTs back from its own site: only a SameSite=None cookie comes along
         response.set_cookie(LOGIN_COOKIE, token, path="/console/auth",
                             max_age=int(_LOGIN_TTL.total_seconds()), httponly=True,
-                            samesite="Lax", secure=self._settings.secure_cookies)
+                            samesite="None" if self._settings.secure_cookies else "Lax",
+                            secure=self._settings.secure_cookies)
         return str(flow["auth_uri"])
 
-    async def finish_entra(self, request: web.Request,
+    async def finish_entra(self, request: web.Request, answer: Mapping[str, str],
                            response: web.StreamResponse) -> frozenset[ConsoleRole]:
         """Complete the sign-in from the provider's redirect; the roles granted (may be none)."""
         if self._entra is None:
@@ -88,7 +92,7 @@ class ConsoleAuth:
         response.del_cookie(LOGIN_COOKIE, path="/console/auth")
         if flow is None:
             raise SignInFailed("no sign-in under way in this browser (or it expired)")
-        identity = await self._entra.finish(flow, request.query)
+        identity = await self._entra.finish(flow, answer)
         user = User(id=f"teams:{identity.object_id}", name=identity.name,
                     directory_id=identity.object_id)
         roles = await self._roles.roles_of(user, identity.groups, identity.app_roles)

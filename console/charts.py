@@ -5,6 +5,7 @@ Each chart is also rendered as a table next to it (screen readers, no-script, te
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.messages import Locale
@@ -18,18 +19,27 @@ def _t(locale: Locale, french: str, english: str) -> str:
     return english if locale == "en" else french
 
 
-def usage_charts(report: UsageReport, locale: Locale) -> dict[str, dict[str, Any]]:
+def every_day(since: datetime, until: datetime) -> list[str]:
+    """``YYYY-MM-DD`` of each UTC day from ``since`` to ``until`` (days without use count 0)."""
+    first, last = since.astimezone(UTC).date(), until.astimezone(UTC).date()
+    return [(first + timedelta(days=offset)).isoformat()
+            for offset in range((last - first).days + 1)]
+
+
+def usage_charts(report: UsageReport, locale: Locale, since: datetime) -> dict[str, dict[str, Any]]:
     """Activity per day, use cases ranked, tokens per model."""
     top = report.use_cases[:TOP_USE_CASES]
+    days = every_day(since, datetime.now(UTC))
+    by_day = {day.day: day for day in report.days}
     return {
         "activity": {
             "type": "line",
-            "labels": [day.day for day in report.days],
+            "labels": days,
             "datasets": [
                 {"label": _t(locale, "Messages", "Messages"),
-                 "data": [day.messages for day in report.days]},
+                 "data": [by_day[day].messages if day in by_day else 0 for day in days]},
                 {"label": _t(locale, "Personnes actives", "Active people"),
-                 "data": [day.people for day in report.days]},
+                 "data": [by_day[day].people if day in by_day else 0 for day in days]},
             ],
         },
         "use_cases": {

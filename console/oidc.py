@@ -41,7 +41,8 @@ class EntraSignIn:
         """A new flow: ``flow["auth_uri"]`` is where to send the browser."""
         app = await self._app()
         flow = await asyncio.to_thread(
-            app.initiate_auth_code_flow, [], redirect_uri=self._settings.redirect_url)
+            app.initiate_auth_code_flow, [], redirect_uri=self._settings.redirect_url,
+            response_mode="form_post")  # the code never sits in a URL (RFC 9700 §4.3.1)
         if not isinstance(flow, dict) or "auth_uri" not in flow:
             raise SignInFailed("no authorization URL")
         return flow
@@ -84,9 +85,9 @@ class EntraSignIn:
         import requests
 
         settings = self._settings
-        session = requests.Session()
+        session: Any = requests.Session()
         if settings.ca_bundle is not None:
-            session.verify = str(settings.ca_bundle)
+            session = _TrustingClient(session, str(settings.ca_bundle))
         secret = settings.client_secret.get_secret_value() if settings.client_secret else None
         return msal.ConfidentialClientApplication(
             settings.client_id, client_credential=secret,
@@ -94,3 +95,24 @@ class EntraSignIn:
             timeout=settings.timeout_seconds,
             # a private cloud's authority is not in Microsoft's instance list
             instance_discovery=settings.authority is None)
+
+
+class _TrustingClient:
+    """MSAL's HTTP client trusting a private CA on every call (``REQUESTS_CA_BUNDLE`` in the
+    environment would otherwise take precedence over a session's ``verify``)."""
+
+    def __init__(self, session: Any, bundle: str) -> None:
+        self._session = session
+        self._bundle = bundle
+
+    def get(self, url: str, **options: Any) -> Any:
+        """A GET verified against the bundle."""
+        return self._session.get(url, verify=self._bundle, **options)
+
+    def post(self, url: str, **options: Any) -> Any:
+        """A POST verified against the bundle."""
+        return self._session.post(url, verify=self._bundle, **options)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._session.close()

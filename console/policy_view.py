@@ -10,7 +10,7 @@ from bot.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class Sourced:
-    """A value and its source (a file and key, or a setting's environment variable)."""
+    """A value and its source (a key of the policy file, or a setting's environment variable)."""
 
     label: str
     value: str
@@ -54,12 +54,12 @@ def policy_view(policy: Policy, settings: Settings) -> PolicyView:
     """The policy and the governance settings, each value with its source."""
     file = str(settings.resolved_policy_file)
     models = [ModelView(entry.alias, entry.provider, entry.model or "—", entry.hosting,
-                        entry.clearance, f"{file} · models[{index}]")
+                        entry.clearance, f"models[{index}]")
               for index, entry in enumerate(policy.models)]
     skills = [SkillView(name, sorted((role, list(aliases)) for role, aliases in skill.roles.items()),
-                        list(skill.allowed_user_roles), f"{file} · skills.{name}")
+                        list(skill.allowed_user_roles), f"skills.{name}")
               for name, skill in sorted(policy.skills.items())]
-    people = [Sourced(role, f"{len(users)} : " + ", ".join(users), f"{file} · user_roles.{role}")
+    people = [Sourced(role, f"{len(users)} : " + ", ".join(users), f"user_roles.{role}")
               for role, users in sorted(policy.user_roles.items())]
     people += [Sourced(role, f"{len(users)} : " + ", ".join(users),
                        f"ALMIA_CONSOLE__ROLES ({role})")
@@ -73,14 +73,14 @@ def policy_view(policy: Policy, settings: Settings) -> PolicyView:
     quotas = policy.quotas
     limits = [
         Sourced("quotas.user.requests_per_day", _limit(quotas.user.requests_per_day),
-                f"{file} · quotas.user"),
+                "quotas.user"),
         Sourced("quotas.user.tokens_per_day", _limit(quotas.user.tokens_per_day),
-                f"{file} · quotas.user"),
+                "quotas.user"),
         Sourced("quotas.space.requests_per_day", _limit(quotas.space.requests_per_day),
-                f"{file} · quotas.space"),
+                "quotas.space"),
         Sourced("quotas.space.tokens_per_day", _limit(quotas.space.tokens_per_day),
-                f"{file} · quotas.space"),
-        Sourced("retention_days", _limit(policy.retention_days), f"{file} · retention_days"),
+                "quotas.space"),
+        Sourced("retention_days", _limit(policy.retention_days), "retention_days"),
         Sourced("charter.version", settings.charter.version if settings.charter.enabled
                 else f"{settings.charter.version} (off)", "ALMIA_CHARTER__VERSION"),
         Sourced("console.min_group_size", str(settings.console.min_group_size),

@@ -63,7 +63,7 @@ class ConsoleEndpoint:
         app.router.add_get("/console/auth/link", self._link_form)
         app.router.add_post("/console/auth/link", self._link)
         app.router.add_get("/console/auth/start", self._start)
-        app.router.add_get("/console/auth/callback", self._callback)
+        app.router.add_post("/console/auth/callback", self._callback)  # form_post
         app.router.add_post("/console/logout", self._guard("usage", self._logout))
         app.router.add_get("/console/usage", self._guard("usage", self._usage_page))
         app.router.add_get("/console/protection",
@@ -129,7 +129,7 @@ class ConsoleEndpoint:
     async def _start(self, request: web.Request) -> web.StreamResponse:
         response = web.HTTPFound("/console/login")
         try:
-            response.location = await self._auth.start_entra(response)
+            response.headers["Location"] = await self._auth.start_entra(response)
         except SignInFailed as error:
             log.warning("console: Entra ID sign-in could not start (%s)", error)
             return self._error(request, 503, "Connexion Entra ID indisponible pour le moment.",
@@ -139,7 +139,9 @@ class ConsoleEndpoint:
     async def _callback(self, request: web.Request) -> web.StreamResponse:
         response = web.HTTPFound("/console/usage")
         try:
-            roles = await self._auth.finish_entra(request, response)
+            form = await request.post()
+            answer = {name: str(value) for name, value in form.items()}
+            roles = await self._auth.finish_entra(request, answer, response)
         except SignInFailed as error:
             log.warning("console: Entra ID sign-in failed (%s)", error)
             await self._record("console_sign_in", "console:unknown", "refused",
@@ -183,7 +185,7 @@ class ConsoleEndpoint:
         return self._render.page(
             request, "usage.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            charts=usage_charts(report, locale_of(request)), roles_seeing=PAGES["usage"],
+            charts=usage_charts(report, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
             min_group=self._settings.min_group_size)
 
     async def _protection_page(self, request: web.Request,

@@ -1,0 +1,144 @@
+"""The console's figures against the store, on SQLite and PostgreSQL; exports; tampering."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.store import Store
+from bot.store.console_audit import AuditQuery, ConsoleAudit
+from bot.store.console_filters import ConsoleFilters
+from bot.store.console_protection import ConsoleProtection
+from bot.store.console_usage import ConsoleUsage
+from tests.conftest import POSTGRES_URL
+from tests.console.conftest import Console, records, scalar, seed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Store]:
+    """A migrated, seeded store: a SQLite file, or a scratch PostgreSQL database."""
+    if request.param == "sqlite":
+        opened = Store.open(f"sqlite+aiosqlite:///{tmp_path}/console.db")
+        await opened.migrate()
+        await seed(opened)
+        yield opened
+        await opened.close()
+        return
+    name = f"almia_console_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # no server: the SQLite run still checks the queries
+        await admin.dispose()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("PostgreSQL is not reachable")
+    opened = Store.open(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await opened.migrate()
+        await seed(opened)
+        yield opened
+    finally:
+        await opened.close()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _all() -> ConsoleFilters:
+    return ConsoleFilters(since=datetime.now(UTC) - timedelta(days=30))
+
+
+async def test_usage_figures(store: Store) -> None:
+    report = await ConsoleUsage(store.engine).report(_all())
+    assert (report.messages, report.people) == (8, 4)
+    assert sum(day.messages for day in report.days) == 8
+    assert [(case.kind, case.name, case.uses, case.people) for case in report.use_cases] == [
+        ("skill", "qa", 3, 2), ("skill", "summarise", 2, 2)]
+    models = {row.alias: row for row in report.models}
+    assert models["interne-mistral"].calls == 3
+    assert models["interne-mistral"].latency == (120.0, 200.0, 200.0)  # nearest rank
+    assert models["externe-gpt"].prompt_tokens == 200
+    assert models["externe-gpt"].cost == pytest.approx(0.02)
+    feedback = {row.name: (row.up, row.down) for row in report.feedback}
+    assert feedback == {"qa": (1, 0), "summarise": (0, 1)}  # on each person's last answer
+
+
+async def test_usage_filters(store: Store) -> None:
+    usage = ConsoleUsage(store.engine)
+    slack = await usage.report(ConsoleFilters(since=_all().since, channel="slack"))
+    assert (slack.messages, slack.people) == (1, 1)
+    summarise = await usage.report(ConsoleFilters(since=_all().since, skill="summarise"))
+    assert sorted(row.alias for row in summarise.models) == ["externe-gpt", "interne-mistral"]
+    assert summarise.messages == 2
+    future = await usage.report(ConsoleFilters(since=datetime.now(UTC) + timedelta(days=1)))
+    assert (future.messages, future.models, future.use_cases) == (0, [], [])
+
+
+async def test_protection_figures(store: Store) -> None:
+    report = await ConsoleProtection(store.engine).report(_all())
+    assert report.finding_totals == {"email": 2, "person": 1, "phone": 1}
+    assert ("message", "quota_exceeded", 2) in report.refusals
+    assert ("message", "role_refused", 1) in report.refusals
+    assert report.charter == [("2026-11", 2)]
+    assert sum(count for _, count in report.quota_days) == 2
+    assert not any(row.breach for row in report.classes)
+    assert sum(row.calls for row in report.classes) == 5
+
+
+async def test_one_record_tampered_with_is_shown(store: Store) -> None:
+    audit = ConsoleAudit(store.engine)
+    assert (await audit.verify()).intact
+    async with store.engine.begin() as connection:  # an attacker with DBA rights
+        if store.dialect == "postgresql":
+            await connection.execute(text(
+                "DROP TRIGGER audit_events_append_only ON audit_events"))
+        else:
+            await connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        await connection.execute(text("UPDATE audit_events SET outcome = 'error' WHERE id = 2"))
+    second = await audit.link_status(2)
+    third = await audit.link_status(3)
+    assert second is not None and not second.content_intact and second.follows_previous
+    assert third is not None and third.intact
+    report = await audit.verify()
+    assert report.problems == ("record 2: content changed after it was written",)
+
+
+async def test_search(store: Store) -> None:
+    audit = ConsoleAudit(store.engine)
+    bob = AuditQuery(user="teams:bob", action="message")
+    assert await audit.count(bob) == 2
+    found = await audit.search(bob)
+    assert [row["skill"] for row in found] == ["summarise", "qa"]  # newest first
+    page = await audit.search(AuditQuery(), limit=3)
+    older = await audit.search(AuditQuery(), before=page[-1]["id"], limit=3)
+    assert older[0]["id"] == page[-1]["id"] - 1
+
+
+async def test_exports_match_the_store(console: Console) -> None:
+    jsonl = await (await console.client.get(
+        "/console/audit/export?format=jsonl&action=message")).text()
+    exported = records(jsonl)
+    assert len(exported) == await scalar(console.store, "SELECT count(*) FROM audit_events "
+                                         "WHERE action = 'message'")
+    assert [row["id"] for row in exported] == sorted(row["id"] for row in exported)
+    response = await console.client.get("/console/audit/export?format=csv&user=teams:bob")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert {row["user_id"] for row in rows} == {"teams:bob"}
+    assert len(rows) == await scalar(console.store, "SELECT count(*) FROM audit_events "
+                                     "WHERE user_id = 'teams:bob'")
+
+
+async def test_small_groups_are_not_counted_exactly(console: Console) -> None:
+    page = await (await console.client.get("/console/usage")).text()
+    assert "&lt; 5" in page  # two people used qa: fewer than the minimum group size
