@@ -52,9 +52,18 @@ def buyer(reader: Reader) -> Fact | None:
     if headed:
         value.append(headed[0].text.split(". SIRET")[0].split(" SIRET")[0].rstrip(". "))
     else:
-        cover = [section for section in reader.dossier.sections if section.page in (1, None)]
-        if cover:
-            value.append(" ".join(cover[0].lines[:3]))
+        cover = next((section for section in reader.dossier.sections
+                      if section.article == "page de garde"), None)
+        if cover is not None:
+            lines = []
+            for line in cover.lines:
+                if re.search(r"reglement|cahier|acte d'engagement|bordereau|consultation",
+                             fold(line)) or len(lines) == 3:
+                    break
+                lines.append(line)
+            if lines:
+                value.append(" – ".join(lines))
+                sources.append(cover.source(lines[0], 0))
     siret = _first(reader.matching(_SIRET))
     if siret is not None:
         clause, match = siret
@@ -127,7 +136,7 @@ def procedure(reader: Reader) -> Fact | None:
                                                     r"pas de negociation")))
     if negotiation is not None:
         parts.append("sans négociation")
-    return Fact("procedure", " ".join(parts), tuple(sources))
+    return Fact("procedure", " ".join(parts), tuple(dict.fromkeys(sources)))
 
 
 def cpv_codes(reader: Reader, lots: tuple[Lot, ...]) -> Fact | None:

@@ -319,30 +319,40 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
     ``fixed`` (€ per day), ``cap`` (% of the annual amount), ``uncapped``.
     """
     items: list[tuple[Clause, str, float]] = []
+    spans: list[tuple[int, int]] = []
     for clause in reader.clauses:
         folded = clause.folded
         in_section = "penalit" in fold(clause.section.heading)
         if not (in_section or "penalit" in folded):
             continue
-        if re.search(r"plafonn|limitee? a|ne (?:peut|peuvent) exceder|dans la limite", folded) \
-                and "penalit" in folded + fold(clause.section.heading):
-            cap = find_percents(clause.text)
-            if cap:
-                items.append((clause, "cap", cap[0][0]))
-                continue
         if re.search(r"(?:ne sont pas|non|sans) plafonn|sans plafond|aucun plafond", folded):
             items.append((clause, "uncapped", 0.0))
+            spans.append((0, len(folded)))
             continue
-        daily = re.search(r"par jour|journaliere|par jour calendaire|par jour ouvre", folded)
+        cap = re.search(r"plafonn|ne (?:peut|peuvent) exceder|dans la limite d|limitee? a",
+                        folded)
+        limit = cap.start() if cap else len(folded)
+        if cap is not None:
+            after = [(percent, start) for percent, start, _ in find_percents(clause.text)
+                     if start > cap.start()]
+            if after:
+                items.append((clause, "cap", after[0][0]))
+                spans.append((cap.start(), after[0][1] + 3))
+        daily = re.search(r"par jour|journaliere", folded)
         if not daily:
             continue
-        for fraction, _, _ in find_fractions(clause.text):
-            items.append((clause, "rate", fraction))
-        for percent, start, _ in find_percents(clause.text):
-            if start < daily.start() + 80:
+        for fraction, start, end in find_fractions(clause.text):
+            if start < limit:
+                items.append((clause, "rate", fraction))
+                spans.append((start, max(end, daily.end())))
+        for percent, start, end in find_percents(clause.text):
+            if start < min(limit, daily.start()):
                 items.append((clause, "rate", percent))
+                spans.append((start, daily.end()))
         for amount in find_amounts(clause.text):
-            items.append((clause, "fixed", amount.value))
+            if amount.start < limit:
+                items.append((clause, "fixed", amount.value))
+                spans.append((amount.start, max(amount.end, daily.end())))
     if not items:
         return None, []
     rates = [number for _, kind, number in items if kind == "rate"]
@@ -362,27 +372,27 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
     if any(kind == "uncapped" for _, kind, _ in items):
         value["plafond_pct"] = None
         value["non_plafonnees"] = True
-    sources = tuple(dict.fromkeys(clause.source(None, None) if kind == "uncapped" else
-                                  _penalty_quote(clause) for clause, kind, _ in items))
+    sources = tuple(dict.fromkeys(
+        clause.source(None, None) if kind == "uncapped" else
+        _penalty_quote(clause, span) for (clause, kind, _), span in zip(items, spans,
+                                                                        strict=True)))
     return Fact("penalites", value, sources), items
 
 
-def _penalty_quote(clause: Clause) -> Source:
-    text = clause.text
-    for pattern in (r"1\s*/\s*\d[\d \u00a0]*e? [^,;]*?(?:concerné|marché|lot)\b",
-                    r"\d[\d \u00a0]*(?:,\d+)?\s*€ par jour[^,;.]*",
-                    r"plafonné[^.;]*", r"\d+(?:,\d+)? ?% [^,;.]*par jour[^,;.]*"):
-        match = re.search(pattern, text)
-        if match:
-            return clause.quote(match.group(0).strip())
-    return clause.source()
+def _penalty_quote(clause: Clause, span: tuple[int, int]) -> Source:
+    """The words of one penalty: from its figure to the end of its phrase."""
+    start, end = span
+    stop = min([position for position in (clause.text.find(mark, end) for mark in
+                                          (",", ";", ".", " – "))
+                if position >= 0] or [len(clause.text)])
+    return clause.quote(clause.text[start:stop].strip())
 
 
 _LIABILITY = re.compile(r"responsabilite|responsable")
 _UNLIMITED = re.compile(r"sans limitation de (?:somme|montant)|illimitee|sans plafond|"
                         r"(?:clauses?|stipulations?) limitatives?.{0,60}(?:non ecrites?|"
                         r"inopposables?|exclues?)|renonce.{0,40}limitation")
-_CAPPED = re.compile(r"(?:responsabilite|elle) (?:est|sera) (?:limitee|plafonnee)|"
+_CAPPED = re.compile(r"(?:responsabilite|elle)[^.;]{0,40}? (?:est|sera) (?:limitee|plafonnee)|"
                      r"plafond de responsabilite|limitee?,? tous prejudices|"
                      r"dans la limite de")
 _DECOY = re.compile(r"garanties? (?:souscrites?|d'assurance)|montant des garanties|"
@@ -623,7 +633,7 @@ def documents_to_provide(reader: Reader) -> Fact | None:
         days = re.search(COUNT + r"\s+jours", delay.text, re.IGNORECASE)
         if days:
             value["attributaire"].append(f"sous {count_value(days)} jours")
-    return Fact("documents_a_fournir", value, tuple(sources))
+    return Fact("documents_a_fournir", value, tuple(dict.fromkeys(sources)))
 
 
 def grouping(reader: Reader) -> Fact | None:
