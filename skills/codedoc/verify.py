@@ -2,19 +2,22 @@
 
 The patch is applied by ``git apply`` (after ``git apply --check``) to a temporary copy of
 the files it touches; each patched file must equal the text the patch was built from, parse
-to the same syntax tree once comments and docstrings are left out, and (Python) compile.
+to the same syntax tree once comments and docstrings are left out, and (Python) compile to the same bytecode once docstrings are dropped.
 """
 
 from __future__ import annotations
 
-import ast
+import dis
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
 from skills.codedoc import lang_cobol
+
+_NOP = dis.opmap["NOP"]
 from skills.codedoc.patch import Patch
 from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers, shape
@@ -70,26 +73,42 @@ def same_code(language: str, path: str, before: str, after: str, parsers: Parser
         return "syntax tree differs"
     if language == "python":
         try:
-            compile(after, path, "exec", dont_inherit=True)
+            patched = compile(after, path, "exec", dont_inherit=True, optimize=2)
         except (SyntaxError, ValueError) as error:
             return f"does not compile ({type(error).__name__})"
         try:
-            if _without_docstrings(before) != _without_docstrings(after):
-                return "Python AST differs"
-        except SyntaxError:
-            pass  # the original does not compile either: the tree-sitter check stands
+            original = compile(before, path, "exec", dont_inherit=True, optimize=2)
+        except (SyntaxError, ValueError):
+            return ""  # the original does not compile either: the tree-sitter check stands
+        if not same_bytecode(original, patched):
+            return "Python bytecode differs"
     return ""
 
 
-def _without_docstrings(text: str) -> str:
-    tree = ast.parse(text)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
-                node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree)
+def same_bytecode(first: CodeType, second: CodeType) -> bool:
+    """Same instructions, names and constants. ``optimize=2`` drops docstrings but leaves a
+    ``NOP`` where one was (at the start of its body, spanned by no jump): no-ops are left out
+    of the comparison, and so are line numbers, which a docstring shifts."""
+    if (_without_nops(first.co_code) != _without_nops(second.co_code)
+            or first.co_names != second.co_names
+            or first.co_varnames != second.co_varnames or first.co_flags != second.co_flags
+            or first.co_freevars != second.co_freevars
+            or first.co_cellvars != second.co_cellvars
+            or len(first.co_consts) != len(second.co_consts)):
+        return False
+    for one, other in zip(first.co_consts, second.co_consts, strict=True):
+        if isinstance(one, CodeType) and isinstance(other, CodeType):
+            if not same_bytecode(one, other):
+                return False
+        elif type(one) is not type(other) or one != other:
+            return False
+    return True
+
+
+def _without_nops(code: bytes) -> bytes:
+    """Bytecode (2-byte units since Python 3.6) without its no-op instructions."""
+    return b"".join(code[index:index + 2] for index in range(0, len(code), 2)
+                    if code[index] != _NOP)
 
 
 def _git_apply(sources: Sources, patch: Patch, result: Verification) -> dict[str, str]:

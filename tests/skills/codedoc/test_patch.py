@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from types import CodeType
 from pathlib import Path
 
 from skills.codedoc.inventory import build
@@ -127,3 +128,16 @@ def test_verification_catches_a_patch_that_changes_code() -> None:
                                   "-    return x\n+    return x + 1\n"})
     result = verify(sources, forged)
     assert result.failed == {"f.py": "syntax tree differs"}
+
+
+def test_python_bytecode_is_compared_without_docstrings() -> None:
+    from skills.codedoc.verify import same_bytecode
+
+    def code(text: str) -> CodeType:
+        return compile(text, "m.py", "exec", dont_inherit=True, optimize=2)
+
+    plain = "class A:\n    def f(self, x):\n        while x:\n            x -= 1\n        return x\n"
+    documented = ('"""Module."""\nclass A:\n    """A."""\n    def f(self, x):\n'
+                  '        """F."""\n        while x:\n            x -= 1\n        return x\n')
+    assert same_bytecode(code(plain), code(documented))
+    assert not same_bytecode(code(plain), code(plain.replace("x -= 1", "x -= 2")))
