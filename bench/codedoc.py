@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skills.codedoc.pipeline import document  # noqa: E402
-from skills.codedoc.sources import Sources, from_folder  # noqa: E402
-from skills.codedoc.syntax import Parsers  # noqa: E402
+from skills.codedoc.pipeline import document
+from skills.codedoc.sources import Sources, from_folder
+from skills.codedoc.syntax import Parsers
 
 LIBRARIES = ("markdown_it", "attr", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "code"

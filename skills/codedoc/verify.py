@@ -16,11 +16,11 @@ from pathlib import Path
 from types import CodeType
 
 from skills.codedoc import lang_cobol
-
-_NOP = dis.opmap["NOP"]
 from skills.codedoc.patch import Patch
 from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers, shape
+
+_NOP = dis.opmap["NOP"]
 
 
 @dataclass(slots=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-from types import CodeType
 from pathlib import Path
+from types import CodeType
 
 from skills.codedoc.inventory import build
 from skills.codedoc.patch import Patch, python_style
@@ -27,7 +28,9 @@ def test_the_fixtures_patch_applies_and_preserves_every_syntax_tree(tmp_path: Pa
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")
     (tmp_path / "doc.patch").write_text(patch.diff, encoding="utf-8")
-    subprocess.run(["git", "apply", "doc.patch"], cwd=tmp_path, check=True)
+    git = shutil.which("git")
+    assert git is not None
+    subprocess.run([git, "apply", "doc.patch"], cwd=tmp_path, check=True)  # noqa: S603
     applied = (tmp_path / "python/billing/invoices.py").read_text(encoding="utf-8")
     assert applied == patch.texts["python/billing/invoices.py"]
     compile(applied, "invoices.py", "exec")
