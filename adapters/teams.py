@@ -45,11 +45,14 @@ from botframework.connector.auth import (
 from adapters.teams_activity import InvalidActivity, check_activity, parse_body
 from adapters.teams_auth import ClientCredential, CustomCloudCredentialsFactory
 from adapters.teams_cards import (
+    CARD_ACTION,
     CARD_CONTENT_TYPE,
     FEEDBACK_ACTION,
     MAX_TEXT_BYTES,
     TEMPLATE_ACTION,
+    adaptive_card,
     answer_card,
+    card_action,
     form_values,
     inert_text,
     needs_card,
@@ -66,7 +69,7 @@ from adapters.teams_files import (
 )
 from bot.app import Runtime
 from bot.files.intake import FileRejected
-from bot.messages import Channel, Delta, Locale, Message, Progress, Reply, Space, User
+from bot.messages import Action, Channel, Delta, Locale, Message, Progress, Reply, Space, User
 from skills.template_syntax import command_text
 from skills.templates import find_form
 
@@ -433,6 +436,9 @@ class TeamsAdapter:
         if isinstance(data, dict) and data.get("almia") == TEMPLATE_ACTION:
             await self._on_template_submit(context, body, data)
             return
+        if isinstance(data, dict) and data.get("almia") == CARD_ACTION:
+            await self._on_card_action(context, body, data)
+            return
         ok = await self._record_feedback(body, data)
         response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                     "value": _feedback_text(ok, body)}
@@ -459,6 +465,26 @@ class TeamsAdapter:
             response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                         "value": "⏳ Je lance le modèle…" if locale == "fr"
                         else "⏳ Running the template…"}
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200, body=response)))
+
+    async def _on_card_action(self, context: TurnContext, body: dict[str, Any],
+                              data: dict[str, Any]) -> None:
+        """A card button (``bot.cards``): the named skill answers in the conversation."""
+        parsed = card_action(data)
+        message = self._message({**body, "text": "", "value": None}, mentioned=True)
+        if parsed is None or message is None:
+            response = {"statusCode": 400, "type": "application/vnd.microsoft.error",
+                        "value": {"code": "BadRequest", "message": "invalid card action"}}
+        else:
+            action = Message(text="", user=message.user, space=message.space,
+                             channel=Channel.TEAMS, thread_id=message.thread_id,
+                             locale=message.locale, raw=body, action=Action(*parsed))
+            reference = TurnContext.get_conversation_reference(context.activity)
+            self._spawn(reference, lambda ctx: self._answer(ctx, action, body))
+            fr = (message.locale or "fr") == "fr"
+            response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                        "value": "⏳ C'est noté…" if fr else "⏳ Noted…"}
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                              value=InvokeResponse(status=200, body=response)))
 
@@ -604,6 +630,8 @@ class TeamsAdapter:
                                                          entities=[entity] if entity else None))
             if last is not None:
                 await self._send_final(context, _card_activity(last, final_entity))
+            for card in reply.cards:  # buttons and forms of the skill (bot.cards)
+                await self._send(context, _card_activity(adaptive_card(card), None))
         except DeliveryError as error:
             log.error("teams: reply %s not delivered (status %s)", reply.turn_id, error.status)
             if error.status == 413 and len(texts) <= 1:

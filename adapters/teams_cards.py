@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.cards import Card, action_values
 from bot.messages import Citation, Locale, Reply
 from bot.skills import Skill
 from skills.templates import TemplateForm
@@ -19,6 +20,8 @@ from skills.templates import TemplateForm
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 FEEDBACK_ACTION = "feedback"
 TEMPLATE_ACTION = "template_use"
+CARD_ACTION = "almia_card"  # a bot.cards button (Action.Execute verb and data marker)
+CARD_INPUT = "in:"  # + the card input's id
 # Teams refuses activities above ~28 KB; keep room for the JSON envelope.
 MAX_TEXT_BYTES = 20_000
 
@@ -200,3 +203,55 @@ def form_values(data: dict[str, Any]) -> dict[str, str]:
     """The variables of a submitted template card (inputs are merged into ``data``)."""
     return {key.removeprefix("var:"): str(value) for key, value in data.items()
             if key.startswith("var:") and value not in (None, "")}
+
+
+def adaptive_card(card: Card) -> dict[str, Any]:
+    """A :class:`bot.cards.Card` as an Adaptive Card: title, text, facts, inputs, buttons.
+
+    Each button is an ``Action.Execute`` (verb ``almia_card``) whose data names the action
+    and its values; Teams merges the inputs (ids ``in:<id>``) into that data."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": inert_card_text(card.title), "wrap": True,
+         "weight": "Bolder", "size": "Medium"}]
+    if card.text:
+        body.append({"type": "TextBlock", "text": inert_card_text(card.text), "wrap": True})
+    if card.facts:
+        body.append({"type": "FactSet", "facts": [
+            {"title": inert_card_text(label), "value": inert_card_text(value)}
+            for label, value in card.facts]})
+    for field in card.inputs:
+        item: dict[str, Any] = {"type": "Input.Text", "id": f"{CARD_INPUT}{field.id}",
+                                "label": inert_card_text(field.label),
+                                "isMultiline": field.multiline}
+        if field.value:
+            item["value"] = field.value
+        if field.placeholder:
+            item["placeholder"] = field.placeholder
+        body.append(item)
+    actions = []
+    for button in card.buttons:
+        action: dict[str, Any] = {"type": "Action.Execute", "verb": CARD_ACTION,
+                                  "title": button.label,
+                                  "data": {"almia": CARD_ACTION, "action": button.action,
+                                           "values": dict(button.values)}}
+        if button.style == "primary":
+            action["style"] = "positive"
+        elif button.style == "danger":
+            action["style"] = "destructive"
+        actions.append(action)
+    card_json: dict[str, Any] = {
+        "type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5", "body": body, "msteams": {"width": "Full"}}
+    if actions:
+        card_json["actions"] = actions
+    return card_json
+
+
+def card_action(data: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """The action name and values of a pressed card button, with the inputs Teams merged in."""
+    name, values = data.get("action"), data.get("values")
+    if not isinstance(name, str) or not isinstance(values, dict):
+        return None
+    typed = {key.removeprefix(CARD_INPUT): value for key, value in data.items()
+             if isinstance(key, str) and key.startswith(CARD_INPUT)}
+    return name, action_values(values, typed)
