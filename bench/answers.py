@@ -7,8 +7,9 @@ how often search had it in the top 5), answers with a list cut from its
 lead-in (a line ending in « : » with no item under it), answers repeating a
 sentence, and, for questions asking a duration, a figure or a date, how many
 answers carry one. Then our own lists, asked over both collections: off-topic
-and unanswerable questions declined, and English questions answered from the
-right page, in English.
+and unanswerable questions declined (a calibration list, used to set the
+relevance thresholds, and a held-out list, never used for that), and English
+questions answered from the right page, in English.
 
     .venv/bin/python bench/answers.py --data-dir /tmp/almia-answers   # cached ingestion
 """
@@ -148,10 +149,12 @@ async def run(data_dir: Path) -> None:
     skill = QaSkill(kb)
     for name in SETS:
         await dev_set(skill, kb, name)
-    await declined(skill, kb, "off-topic (ours, both collections)", QUESTIONS / "off-topic.jsonl")
-    await declined(
-        skill, kb, "unanswerable (ours, both collections)", QUESTIONS / "unanswerable.jsonl"
-    )
+    for kind in ("off-topic", "unanswerable"):
+        await declined(skill, kb, f"{kind} (calibration list)", QUESTIONS / f"{kind}.jsonl")
+        await declined(
+            skill, kb, f"{kind} (held out: never used to set thresholds)",
+            QUESTIONS / f"{kind}-heldout.jsonl",
+        )
     await english(skill, kb, Path(__file__).with_name("spf-dev-en.jsonl"), "spf-dev")
     await english(skill, kb, QUESTIONS / "cnil-en.jsonl", "cnil-dev")
     kb.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot.app import build_runtime
 from bot.messages import Channel, Message, Space, User
 from bot.settings import Settings, load_settings
+from knowledge import Passage
 from tests.conftest import FakeSearch, passage
 from tests.fakes.model_server import FakeModelServer, write_policy
 
@@ -63,3 +65,65 @@ async def test_confidential_passages_never_reach_an_external_model(tmp_path: Pat
             await built.close()
     assert model.requests == []
     assert reply.kind == "error" and "confidential" in reply.text
+
+
+def _graded(number: int, text: str, score: float, dense: float, title: str = "Guide") -> Passage:
+    found = passage(number, text, title=title, score=score)
+    return replace(found, dense=dense, lexical=max(0.0, 2 * score - dense))
+
+
+async def test_common_words_alone_do_not_make_an_answer(settings: Settings) -> None:
+    # fused score above the floor, but only the lexical side matched
+    search = FakeSearch([_graded(1, "Le premier nombre de trimestres est validé.", 0.46, 0.35)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(_message("Comment savoir si un nombre est premier ?"))
+    finally:
+        await built.close()
+    assert reply.text.startswith("Je ne sais pas")
+
+
+async def test_another_company_s_procedure_is_not_answered_from_ours(settings: Settings) -> None:
+    search = FakeSearch([_graded(1, "Un sinistre se déclare sous cinq jours ouvrés.", 0.5, 0.5)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(
+            _message("Quel est le délai pour déclarer un sinistre chez Groupama ?"))
+    finally:
+        await built.close()
+    assert reply.text.startswith("Je ne sais pas")
+
+
+async def test_english_question_over_french_documents_is_answered_in_english(
+    settings: Settings,
+) -> None:
+    search = FakeSearch([
+        _graded(1, "La médiation familiale est un temps d'écoute et d'échanges. "
+                   "Elle se met en place avec l'accord des deux parties.", 0.3, 0.4,
+                title="Médiation familiale"),
+    ])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(_message("What is family mediation?"))
+    finally:
+        await built.close()
+    assert reply.locale == "en"
+    assert "According to « Médiation familiale » (in French):" in reply.text
+    assert "La médiation familiale est un temps d'écoute et d'échanges. [1]" in reply.text
+    assert [citation.number for citation in reply.citations] == [1]
+
+
+async def test_offline_answer_keeps_a_list_with_its_lead_in(settings: Settings) -> None:
+    search = FakeSearch([passage(1, "Pour déclarer un sinistre, joignez :\nle constat amiable\n"
+                                    "les photos des dommages\nla facture d'achat.", score=0.7)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(_message("Que joindre pour déclarer un sinistre ?"))
+    finally:
+        await built.close()
+    assert "joignez : [1]\n  - le constat amiable\n  - les photos des dommages\n" \
+           "  - la facture d'achat." in reply.text

@@ -1,0 +1,97 @@
+"""The relevance judge: agreement of dense and lexical evidence, names, English questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge import KnowledgeBase, Passage
+from knowledge.language import detect_language
+from knowledge.relevance import RelevanceJudge, Thresholds, named_things
+
+
+def _passage(text: str, score: float, dense: float | None, lexical: float | None = None,
+             title: str = "Guide") -> Passage:
+    return Passage(chunk_id="c1", document="guide.md", path="/docs/guide.md", title=title,
+                   section=None, page=None, url=None, text=text, score=score,
+                   collection="docs", data_class="internal", dense=dense, lexical=lexical)
+
+
+def test_language_of_short_questions() -> None:
+    assert detect_language("What is family mediation?") == "en"
+    assert detect_language("Can a minor child's surname be changed?") == "en"
+    assert detect_language("Qu'est-ce que la médiation familiale ?") == "fr"
+    assert detect_language("Comment déclarer un sinistre ?") == "fr"
+    assert detect_language("PTZ") == "fr"  # no evidence: the documents' language
+
+
+def test_names_are_capitalised_words_inside_the_question_without_glosses() -> None:
+    assert named_things("Quel est le délai pour déclarer un sinistre chez Groupama ?") == [
+        "Groupama"
+    ]
+    assert named_things("Facebook : mon compte a été piraté") == []  # opens the question
+    assert named_things("TAJ (ancien STIC et JUDEX) : qui le consulte ?") == []
+
+
+def test_a_strong_score_is_answered() -> None:
+    verdict = RelevanceJudge().judge("Quel est le plafond ?", [_passage("Plafond", 0.7, 0.7)])
+    assert verdict.answerable and verdict.reason == "strong score"
+
+
+def test_a_low_score_is_declined() -> None:
+    verdict = RelevanceJudge().judge("Quel est le plafond ?", [_passage("Plafond", 0.3, 0.3)])
+    assert not verdict.answerable and verdict.reason == "low score"
+
+
+def test_lexical_match_without_dense_agreement_is_declined() -> None:
+    # common words match (« nombre », « premier »), the meaning does not
+    passage = _passage("Le premier nombre de trimestres…", score=0.45, dense=0.36, lexical=0.59)
+    verdict = RelevanceJudge().judge("Comment savoir si un nombre est premier ?", [passage])
+    assert not verdict.answerable and verdict.reason == "dense evidence disagrees"
+
+
+def test_a_name_the_passages_never_mention_is_declined() -> None:
+    passage = _passage("Un sinistre se déclare sous cinq jours ouvrés.", score=0.5, dense=0.5)
+    judge = RelevanceJudge()
+    verdict = judge.judge("Quel délai pour déclarer un sinistre chez Groupama ?", [passage])
+    assert not verdict.answerable and verdict.missing_names == ("Groupama",)
+    named = _passage("Chez Groupama, un sinistre se déclare sous cinq jours.", 0.5, 0.5)
+    assert judge.judge("Quel délai pour déclarer un sinistre chez Groupama ?", [named]).answerable
+
+
+def test_english_questions_are_judged_on_dense_evidence_with_their_own_threshold() -> None:
+    judge = RelevanceJudge(Thresholds(english_dense=0.3))
+    found = [_passage("La médiation familiale est un temps d'écoute.", 0.35, dense=0.38,
+                      lexical=0.0)]
+    verdict = judge.judge("What is family mediation?", found)
+    assert verdict.answerable and verdict.language == "en"
+    weak = [_passage("La médiation familiale est un temps d'écoute.", 0.2, 0.25, 0.0)]
+    assert not judge.judge("Who painted the Mona Lisa?", weak).answerable
+
+
+def test_passages_without_their_halves_use_the_fused_score() -> None:
+    verdict = RelevanceJudge().judge("Quel est le plafond ?", [_passage("Plafond", 0.5, None)])
+    assert verdict.answerable and verdict.dense == 0.5
+
+
+async def test_search_reports_both_halves_of_the_score(kb: KnowledgeBase, tmp_path: Path) -> None:
+    document = tmp_path / "guide.md"
+    document.write_text("# Sinistres\n\nUn dégât des eaux se déclare sous cinq jours ouvrés.\n")
+    await kb.ingest([document], "docs")
+    (hit,) = await kb.search("dégât des eaux", collections=["docs"], k=1)
+    assert hit.dense is not None and hit.lexical is not None
+    assert hit.lexical > 0
+    weight = kb.dense_weight
+    assert abs(hit.score - (weight * hit.dense + (1 - weight) * hit.lexical)) < 1e-3
+
+
+async def test_an_english_question_weighs_the_dense_side_more(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    document = tmp_path / "guide.md"
+    document.write_text("# Sinistres\n\nUn dégât des eaux se déclare sous cinq jours ouvrés.\n")
+    await kb.ingest([document], "docs")
+    (hit,) = await kb.search("How do I report water damage (dégât des eaux)?",
+                             collections=["docs"], k=1)
+    assert hit.dense is not None and hit.lexical is not None
+    weight = 0.9  # cross_lingual_dense_weight
+    assert abs(hit.score - (weight * hit.dense + (1 - weight) * hit.lexical)) < 1e-3
