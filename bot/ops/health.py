@@ -164,7 +164,7 @@ def chroma_urls(chroma_url: str) -> list[str]:
 
 def models_check(session: Callable[[], aiohttp.ClientSession],
                  models: Sequence[ModelEntry]) -> Check:
-    """At least one model of the policy can be reached.
+    """At least one of ``models`` (those the policy approves for a skill) can be reached.
 
     An in-process model (extractive) always can; a model with an ``api_base`` is probed
     (``GET <api_base>/models``: any HTTP answer proves the server is up); a hosted model
