@@ -22,8 +22,9 @@ from bot.messages import Locale
 from bot.skills import SkillError
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.brief import MEDIUM_LABELS, Medium
-from skills.campaigns.pieces import Piece, fingerprint, parse_pieces
+from skills.campaigns.pieces import FIELD, Piece, fingerprint, parse_pieces
 from skills.campaigns.present import STATUS
+from skills.campaigns.rules import CampaignRules, load_rules
 from skills.campaigns.sms import measure
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -84,7 +85,8 @@ def approved_version(campaign: CampaignView,
                                   fingerprint(pieces), approvals)
 
 
-def export_files(campaign: CampaignView) -> list[ExportFile]:
+def export_files(campaign: CampaignView,
+                 rules: CampaignRules | None = None) -> list[ExportFile]:
     """Every export of the approved version (DOCX always; HTML and CSV when relevant)."""
     version, stamp = approved_version(campaign)
     pieces = parse_pieces(version.text)
@@ -95,7 +97,8 @@ def export_files(campaign: CampaignView) -> list[ExportFile]:
               for piece in pieces if piece.medium is Medium.EMAIL]
     sms = [piece for piece in pieces if piece.medium is Medium.SMS]
     if sms:
-        files.append(ExportFile(f"{base}-sms.csv", "text/csv", to_csv(sms, stamp)))
+        files.append(ExportFile(f"{base}-sms.csv", "text/csv",
+                                to_csv(sms, stamp, rules or load_rules())))
     return files
 
 
@@ -137,16 +140,19 @@ def to_html(piece: Piece, stamp: ApprovalStamp) -> str:
         f"{paragraphs}\n</div>\n</body></html>\n")
 
 
-def to_csv(pieces: Sequence[Piece], stamp: ApprovalStamp) -> bytes:
-    """One row per SMS variant, for the SMS platform (UTF-8 with BOM, « ; » separated)."""
+def to_csv(pieces: Sequence[Piece], stamp: ApprovalStamp, rules: CampaignRules) -> bytes:
+    """One row per SMS variant, for the SMS platform (UTF-8 with BOM, « ; » separated);
+    length and segments count the personalisation fields at their likely length."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["campagne", "version", "variante", "texte", "encodage", "caracteres",
-                     "segments", "approuve_par", "approuve_le", "empreinte"])
+    writer.writerow(["campagne", "version", "variante", "texte", "encodage",
+                     "caracteres_estimes", "segments_estimes", "approuve_par", "approuve_le",
+                     "empreinte"])
     approvers = ", ".join(d.user_id for d in stamp.approvals)
     approved_at = _when(max(d.created_at for d in stamp.approvals))
     for piece in pieces:
-        length = measure(piece.body)
+        length = measure(FIELD.sub(lambda m: "x" * rules.field_length(m.group(1)),
+                                   piece.body))
         writer.writerow([stamp.campaign_id[:8], stamp.version, piece.variant, piece.body,
                          length.encoding, length.units, length.segments, approvers,
                          approved_at, stamp.fingerprint])

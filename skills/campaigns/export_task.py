@@ -6,6 +6,7 @@ from bot.i18n import Text
 from bot.jobs.model import JobContext, JobFailed, JobResult
 from bot.store.campaigns import CampaignNotFound, CampaignStore
 from skills.campaigns.export import NotApproved, approved_version, export_files
+from skills.campaigns.rules import CampaignRules
 
 _DONE = Text("Export de « {title} », version {version} approuvée ({approvers}) : {count} "
              "fichier(s), chacun tamponné de l'approbation (empreinte {fingerprint}).",
@@ -21,8 +22,9 @@ _MOVED = Text("La campagne a changé depuis la demande d'export (version {versio
 class ExportTask:
     """Writes DOCX, HTML and CSV of the version approved when the export was asked."""
 
-    def __init__(self, store: CampaignStore) -> None:
+    def __init__(self, store: CampaignStore, rules: CampaignRules) -> None:
         self._store = store
+        self._rules = rules
 
     async def run(self, context: JobContext) -> JobResult:
         """Re-check approval at run time: a version edited since is never exported."""
@@ -39,7 +41,7 @@ class ExportTask:
             _version, stamp = approved_version(campaign)
         except NotApproved as refusal:
             raise JobFailed(refusal.text, **refusal.values) from None
-        files = export_files(campaign)
+        files = export_files(campaign, self._rules)
         ids = []
         for index, file in enumerate(files):
             ids.append(await context.add_artefact(file.name, file.media_type, file.data))

@@ -239,7 +239,7 @@ class CampaignsSkill:
         self._checker = CampaignChecker(self.rules, detector)
         self._drafter = Drafter(load_library(), self.rules)
         self.job_tasks: Mapping[str, JobTask] = (
-            {"export": ExportTask(services.store)} if services else {})
+            {"export": ExportTask(services.store, self.rules)} if services else {})
 
     def wants(self, message: Message) -> bool:
         """« campagne liste », « /almia campagne nouvelle … »: a command word then a

@@ -1,0 +1,99 @@
+"""Brief parsing, editable pieces, offline drafts from the library, approved-only exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.skills import SkillError
+from bot.store.campaigns import CampaignView, DecisionView, VersionView
+from skills.campaigns.brief import Medium, parse_brief
+from skills.campaigns.draft_library import load_library
+from skills.campaigns.export import NotApproved, export_files
+from skills.campaigns.pieces import Piece, fingerprint, parse_pieces, serialise
+from skills.campaigns.rules import load_rules
+from tests.skills.campaigns.conftest import brief
+
+
+def test_brief_in_french_or_english_keys() -> None:
+    parsed = parse_brief(brief())
+    assert parsed.product == "Almia Habitation" and parsed.channels == (Medium.EMAIL, Medium.SMS)
+    assert parsed.approval == "all" and parsed.reviewers == ("web:claire", "conformite")
+    assert parsed.offer_end == date(2027, 3, 31) and parsed.tone == "chaleureux"
+    english = parse_brief("title: T1\nproduct: P1\nsegment: S1\nchannels: e-mail, courrier\n"
+                          "call_to_action: Go\nreviewers: web:a\napproval: any\ntone: formal")
+    assert english.channels == (Medium.EMAIL, Medium.LETTER) and english.approval == "any"
+    assert english.tone == "formel"
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("titre: x", "product"), ("- a\n- b", "clé: valeur"), ("a: [", "YAML"),
+    (brief().replace("canaux: [email, sms]", "canaux: [fax]"), "fax"),
+    (brief() + "couleur: rouge\n", "couleur")])
+def test_bad_briefs_are_refused_by_name(text: str, named: str) -> None:
+    with pytest.raises(SkillError) as refused:
+        parse_brief(text)
+    assert named in refused.value.message_for("fr")
+
+
+def test_pieces_round_trip_and_errors() -> None:
+    pieces = (Piece(Medium.EMAIL, 1, "Bonjour {{prenom}},\n\nTexte.", "Objet {{prenom}}"),
+              Piece(Medium.SMS, 2, "Court STOP"))
+    assert parse_pieces(serialise(pieces)) == pieces
+    assert pieces[0].fields == ("prenom",)
+    assert fingerprint(pieces) != fingerprint(pieces[:1])
+    for bad in ("sans section", "### fax 1\nx", "### sms 1\nx\n### sms 1\ny", "### sms 1\n"):
+        with pytest.raises(SkillError):
+            parse_pieces(bad)
+
+
+def test_offline_drafts_fill_typed_variables_and_keep_fields() -> None:
+    rules = load_rules()
+    pieces = load_library().draft(parse_brief(brief()), rules)
+    assert [p.key for p in pieces] == ["email 1", "email 2", "sms 1", "sms 2"]
+    first = pieces[0]
+    assert first.subject == "Almia Habitation : -20 % sur la première année"
+    assert "Jusqu'au 31 mars 2027" in first.body and "[[" not in first.body
+    assert {"prenom", "lien", "lien_desinscription"} <= set(first.fields)
+    assert all("ORIAS" in p.body for p in pieces if p.medium is Medium.EMAIL)
+    assert all(p.body.endswith("STOP au {{numero_stop}}") for p in pieces
+               if p.medium is Medium.SMS)
+    without_offer = parse_brief(brief().replace("offre: -20 % sur la première année\n", ""))
+    offerless = load_library().draft(without_offer, rules)
+    assert all("profitez" not in p.body.lower() for p in offerless)
+
+
+def _campaign(status: str, decisions: tuple[DecisionView, ...]) -> CampaignView:
+    now = datetime(2027, 1, 10, 14, 2, tzinfo=UTC)
+    text = serialise((Piece(Medium.EMAIL, 1, "Bonjour {{prenom}}, <b>texte</b>.", "Objet"),
+                      Piece(Medium.SMS, 1, "Devis : {{lien}} STOP au {{numero_stop}}")))
+    version = VersionView(3, "web:aline", "edit", text, (), now)
+    return CampaignView("c0ffee00" * 4, "Printemps", "web:aline", "web:default", "web", "t",
+                        {}, "fr", {}, "all", ("web:claire",), status, 5, None, now, now,  # type: ignore[arg-type]
+                        version, decisions)
+
+
+def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
+    approval = DecisionView(3, "conformite", "web:cora", "approve", "Conforme",
+                            datetime(2027, 1, 11, 9, 30, tzinfo=UTC))
+    with pytest.raises(NotApproved):
+        export_files(_campaign("in_review", ()))
+    with pytest.raises(NotApproved):
+        export_files(_campaign("approved", ()))
+    files = {f.name: f.data for f in export_files(_campaign("approved", (approval,)))}
+    assert sorted(files) == ["campagne-c0ffee00-v3-email-1.html", "campagne-c0ffee00-v3-sms.csv",
+                             "campagne-c0ffee00-v3.docx"]
+    html = files["campagne-c0ffee00-v3-email-1.html"].decode()
+    assert "&lt;b&gt;texte&lt;/b&gt;" in html and "<b>" not in html  # text, never markup
+    assert "Approuvé par web:cora (relecteur conformite) le 2027-01-11 09:30 UTC" in html
+    rows = list(csv.reader(io.StringIO(files["campagne-c0ffee00-v3-sms.csv"].decode("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[1][:7] == ["c0ffee00", "3", "1", "Devis : {{lien}} STOP au {{numero_stop}}",
+                           "GSM-7", "52", "1"]  # lien 30, numero_stop 5
+    with zipfile.ZipFile(io.BytesIO(files["campagne-c0ffee00-v3.docx"])) as docx:
+        document = docx.read("word/document.xml").decode()
+    assert "Empreinte SHA-256" in document and "Conforme" in document
