@@ -16,6 +16,9 @@ _RUNS = Text("lance le programme {value}", "runs program {value}")
 _MEMBERS = Text("membres : {value}", "members: {value}")
 _FIELDS = Text("champs : {value}", "fields: {value}")
 _COLUMNS = Text("colonnes : {value}", "columns: {value}")
+_TAKES = Text("prend {value}", "takes {value}")
+_READS = Text("lit {value}", "reads {value}")
+_WRITES = Text("écrit {value}", "writes {value}")
 _NOTHING = Text("aucun appel repéré", "no call found")
 _MAX_NAMES = 6
 
@@ -41,6 +44,10 @@ def names(values: list[str] | tuple[str, ...], quote: str = "`") -> str:
 def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") -> list[str]:
     """Structural facts about ``unit``: returns, raises, calls, callers, route, members."""
     out: list[str] = []
+    if unit.params and unit.kind not in ("record", "table"):
+        shown = [p.split("=")[0].split(":")[0].strip().split()[-1] for p in unit.params
+                 if p.strip()]
+        out.append(_TAKES(locale, value=names(shown, quote)))
     if unit.route:
         out.append(_ROUTE(locale, value=f"{quote}{unit.route}{quote}"))
     if unit.returns and unit.returns not in ("None", "void"):
@@ -63,6 +70,10 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
             out.append(_CALLS(locale, value=names(programs, quote)))
     elif callees or external:
         out.append(_CALLS(locale, value=names(callees + external[:3], quote)))
+    if unit.reads:
+        out.append(_READS(locale, value=names(list(unit.reads), quote)))
+    if unit.writes:
+        out.append(_WRITES(locale, value=names(list(unit.writes), quote)))
     callers = [short(q, inventory, unit) for q in inventory.callers.get(unit.qualified, [])]
     if callers:
         out.append(_CALLED_BY(locale, value=names(callers, quote)))
@@ -72,7 +83,8 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     if unit.kind == "table" and unit.params:
         out.append(_COLUMNS(locale, value=names([p.split()[0] for p in unit.params], quote)))
     if unit.kind in ("class", "interface", "enum", "record_class"):
-        members = inventory.members.get(unit.qualified, [])
+        members = [name for name in inventory.members.get(unit.qualified, [])
+                   if not name.startswith(("_", "#")) or name == "__init__"]
         if members:
             out.append(_MEMBERS(locale, value=names(members, quote)))
     return out

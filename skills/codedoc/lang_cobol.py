@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from skills.codedoc.common import merge, sql_tables
-from skills.codedoc.model import DocSlot, SourceFile, Unit
+from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 
 _VERBS = frozenset("""ACCEPT ADD ALTER CALL CANCEL CLOSE COMPUTE CONTINUE DELETE DISPLAY DIVIDE
 ELSE END-IF END-PERFORM END-READ END-EVALUATE END-EXEC EVALUATE EXEC EXIT GOBACK GO IF
@@ -33,6 +33,7 @@ _SELECT = re.compile(rf"\bSELECT\s+(?:OPTIONAL\s+)?({_NAME})\s+ASSIGN\s+(?:TO\s+
                      rf"([\w.-]+)", re.I)
 _OPEN = re.compile(r"\bOPEN\s+(.*)", re.I)
 _OPEN_MODES = frozenset({"INPUT", "OUTPUT", "I-O", "EXTEND"})
+_READ = re.compile(rf"\bREAD\s+({_NAME})", re.I)
 _RECORD = re.compile(rf"^\s*(01|77)\s+({_NAME})", re.I)
 _USING = re.compile(r"\bPROCEDURE\s+DIVISION\s+USING\s+([A-Z0-9\s-]+?)\s*\.", re.I)
 _EXEC = re.compile(r"\bEXEC\s+(SQL|CICS)\b(.*?)\bEND-EXEC\b", re.I | re.S)
@@ -128,7 +129,7 @@ def extract(path: str, text: str) -> SourceFile:
     if using:
         top.params = tuple(using.group(1).upper().split())
     merge(source.entry_points, [f"PROGRAM {source.name}"])
-    _data_access(source, joined, assigned)
+    _data_access(top, source, joined, assigned)
     return source
 
 
@@ -162,6 +163,7 @@ def _procedure(source: SourceFile, lines: list[CobolLine], top: Unit,
     in_procedure = False
     current = top
     calls: dict[str, list[str]] = {top.qualified: []}
+    bodies: dict[str, list[str]] = {top.qualified: []}
     for index, line in enumerate(lines):
         code = line.code
         if line.comment is not None or not code.strip():
@@ -183,7 +185,9 @@ def _procedure(source: SourceFile, lines: list[CobolLine], top: Unit,
                            slot=DocSlot(line.row, "", style))
             source.units.append(current)
             calls[current.qualified] = []
+            bodies[current.qualified] = []
             continue
+        bodies[current.qualified].append(code)
         found = calls[current.qualified]
         for match in _PERFORM.finditer(code):
             target = match.group(1).upper()
@@ -196,10 +200,13 @@ def _procedure(source: SourceFile, lines: list[CobolLine], top: Unit,
             merge(found, [next(g for g in match.groups() if g).upper()])
     for unit in source.units:
         unit.calls = tuple(calls.get(unit.qualified, ()))
-    del assigned
+        if unit is not top:
+            _data_access(unit, source, "\n".join(bodies[unit.qualified]), assigned)
 
 
-def _data_access(source: SourceFile, joined: str, assigned: dict[str, str]) -> None:
+def _data_access(unit: Unit, source: SourceFile, joined: str, assigned: dict[str, str]) -> None:
+    """Files opened and SQL tables used by ``joined`` (a paragraph, or the whole program)."""
+    access = Access()
     for line in joined.split("\n"):
         match = _OPEN.search(line)
         mode = ""
@@ -210,14 +217,15 @@ def _data_access(source: SourceFile, joined: str, assigned: dict[str, str]) -> N
                 break
             else:
                 name = f"file {assigned.get(word, word)}"
-                merge(source.reads if mode in ("INPUT", "I-O") else source.writes, [name])
-                if mode == "I-O":
-                    merge(source.writes, [name])
+                access.add([name] if mode in ("INPUT", "I-O") else [],
+                           [name] if mode != "INPUT" else [])
+    access.add([f"file {assigned.get(m.group(1).upper(), m.group(1).upper())}"
+                for m in _READ.finditer(joined)], [])
     for match in _EXEC.finditer(joined):
         if match.group(1).upper() == "SQL":
             reads, writes = sql_tables(match.group(2))
-            merge(source.reads, [f"table {name}" for name in reads])
-            merge(source.writes, [f"table {name}" for name in writes])
+            access.add([f"table {name}" for name in reads], [f"table {name}" for name in writes])
+    access.give(unit, source)
 
 
 def extract_jcl(path: str, text: str) -> SourceFile:
@@ -254,7 +262,7 @@ def extract_jcl(path: str, text: str) -> SourceFile:
             source.units.append(current)
             merge(source.entry_points, [f"{current.name} → {program}"])
         elif line.startswith("//") and current is not None:
-            _jcl_dataset(source, line)
+            _jcl_dataset(current, source, line)
             current.end_line = row + 1
         if not line.startswith("//*"):
             comments = []
@@ -264,11 +272,13 @@ def extract_jcl(path: str, text: str) -> SourceFile:
     return source
 
 
-def _jcl_dataset(source: SourceFile, line: str) -> None:
+def _jcl_dataset(step: Unit, source: SourceFile, line: str) -> None:
     dataset = _JCL_DSN.search(line)
     if dataset is None:
         return
     disposition = _JCL_DISP.search(line)
     mode = disposition.group(1).upper() if disposition else "SHR"
-    target = source.writes if mode in ("NEW", "MOD") else source.reads
-    merge(target, [f"dataset {dataset.group(1)}"])
+    name = f"dataset {dataset.group(1)}"
+    access = Access(list(step.reads), list(step.writes))
+    access.add([] if mode in ("NEW", "MOD") else [name], [name] if mode in ("NEW", "MOD") else [])
+    access.give(step, source)

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from skills.codedoc.common import clean_comment, indent_of, merge, public_name, sql_tables
-from skills.codedoc.model import DocSlot, SourceFile, Unit
+from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in, text_of
 
 if TYPE_CHECKING:
@@ -65,8 +65,11 @@ class _Walker:
         self.source.units.append(unit)
         return unit
 
-    def effects(self, node: Node, call_types: tuple[str, ...], throw_type: str) -> tuple[
-            tuple[str, ...], tuple[str, ...]]:
+    def effects(self, node: Node, call_types: tuple[str, ...], throw_type: str,
+                unit: Unit | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Calls and thrown exceptions in ``node``; SQL tables in its strings go to ``unit``
+        (when given) and to the file."""
+        access = Access()
         calls: list[str] = []
         raises: list[str] = []
         stack = [node]
@@ -83,9 +86,13 @@ class _Walker:
                     merge(raises, [created.group(1)])
             elif kind in ("string_literal", "string", "template_string", "text_block"):
                 reads, writes = sql_tables(text_of(current))
-                merge(self.source.reads, [f"table {name}" for name in reads])
-                merge(self.source.writes, [f"table {name}" for name in writes])
+                access.add([f"table {name}" for name in reads],
+                           [f"table {name}" for name in writes])
             stack.extend(reversed(current.named_children))
+        if unit is not None:
+            access.give(unit, self.source)
+        else:
+            self.source.access(access.reads, access.writes)
         return tuple(calls), tuple(raises)
 
     def callee(self, call: Node) -> str:
@@ -134,7 +141,7 @@ class _Java(_Walker):
         if body is not None:
             unit.calls, thrown = self.effects(body, ("method_invocation",
                                                      "object_creation_expression"),
-                                              "throw_statement")
+                                              "throw_statement", unit)
             unit.raises = tuple(dict.fromkeys(
                 [name.strip() for text in declared for name in text.split(",")] + list(thrown)))
         route = _JAVA_ROUTE.search(modifiers)
@@ -222,7 +229,7 @@ class _Script(_Walker):
         body = node.child_by_field_name("body")
         if body is not None:
             unit.calls, unit.raises = self.effects(body, ("call_expression", "new_expression"),
-                                                   "throw_statement")
+                                                   "throw_statement", unit)
 
     def class_(self, node: Node, anchor: Node) -> None:
         name = text_of(node.child_by_field_name("name"))

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from skills.codedoc.common import indent_of, merge, public_name, sql_tables
-from skills.codedoc.model import DocSlot, SourceFile, Unit
+from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in, text_of
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
         for child in body.named_children:
             _unit(child, source, lines, owner=f"{owner}{name}.", public=unit.public)
     else:
-        unit.calls, unit.raises = _calls_and_raises(body, source)
+        access = Access()
+        unit.calls, unit.raises = _scan(body, access)
+        access.give(unit, source)
 
 
 def _signature(definition: Node, body: Node | None) -> str:
@@ -120,7 +122,9 @@ def _params(parameters: Node | None) -> tuple[str, ...]:
     return tuple(name for name in names if name.split(":")[0] not in ("self", "cls"))
 
 
-def _calls_and_raises(body: Node, source: SourceFile) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _scan(body: Node, access: Access) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Calls and raised exceptions in ``body`` (nested definitions left out); tables and
+    files it uses go to ``access``."""
     calls: list[str] = []
     raises: list[str] = []
     stack = [body]
@@ -131,15 +135,14 @@ def _calls_and_raises(body: Node, source: SourceFile) -> tuple[tuple[str, ...], 
             name = text_of(function)
             if name and len(name) < 80 and "(" not in name:
                 merge(calls, [name])
-            _effect_of_call(name, node, source)
+            _effect_of_call(name, node, access)
         elif node.type == "raise_statement" and node.named_child_count:
             raised = node.named_children[0]
             target = raised.child_by_field_name("function") if raised.type == "call" else raised
             merge(raises, [text_of(target)])
         elif node.type == "string":
             reads, writes = sql_tables(text_of(node))
-            merge(source.reads, [f"table {name}" for name in reads])
-            merge(source.writes, [f"table {name}" for name in writes])
+            access.add([f"table {name}" for name in reads], [f"table {name}" for name in writes])
         if node.type in ("function_definition", "class_definition") and node != body:
             continue
         stack.extend(reversed(node.named_children))
@@ -147,10 +150,12 @@ def _calls_and_raises(body: Node, source: SourceFile) -> tuple[tuple[str, ...], 
 
 
 def _scan_effects(node: Node, source: SourceFile) -> None:
-    _calls_and_raises(node, source)
+    access = Access()
+    _scan(node, access)
+    source.access(access.reads, access.writes)
 
 
-def _effect_of_call(name: str, node: Node, source: SourceFile) -> None:
+def _effect_of_call(name: str, node: Node, access: Access) -> None:
     if name not in ("open", "io.open", "Path.open") and not name.endswith((".open_text",)):
         return
     arguments = node.child_by_field_name("arguments")
@@ -159,9 +164,9 @@ def _effect_of_call(name: str, node: Node, source: SourceFile) -> None:
     target = text_of(arguments.named_children[0])[:80]
     mode = _OPEN_MODE.search(text_of(arguments)[len(target):])
     if mode is not None and any(flag in mode.group(1) for flag in "wax+"):
-        merge(source.writes, [f"file {target}"])
+        access.add([], [f"file {target}"])
     else:
-        merge(source.reads, [f"file {target}"])
+        access.add([f"file {target}"], [])
 
 
 def _docstring(block: Node) -> str:

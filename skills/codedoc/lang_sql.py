@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from skills.codedoc.common import merge, sql_tables
-from skills.codedoc.model import DocSlot, SourceFile, Unit
+from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in
 
 _CREATE = re.compile(
@@ -36,8 +36,10 @@ def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
             unit.params = _columns(body)
         reads, writes = sql_tables(body)
         unit.calls = tuple(dict.fromkeys(m.group(1) for m in _CALLS.finditer(body)))
-        merge(source.reads, [f"table {r}" for r in reads])
-        merge(source.writes, [f"table {w}" for w in writes])
+        access = Access()
+        access.add([f"table {r}" for r in reads if r != object_name.upper()],
+                   [f"table {w}" for w in writes])
+        access.give(unit, source)
         source.units.append(unit)
     rest = _CREATE.sub(" ", text) if not matches else ""
     if rest:

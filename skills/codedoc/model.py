@@ -31,8 +31,28 @@ class Unit:
     returns: str = ""
     raises: tuple[str, ...] = ()
     calls: tuple[str, ...] = ()  # names as written in the code (resolved in the graph)
+    reads: tuple[str, ...] = ()  # « table X », « file Y » this unit reads
+    writes: tuple[str, ...] = ()
     slot: DocSlot | None = None  # None: no safe place to add documentation
     route: str = ""  # an HTTP route it serves, when decorated/annotated so
+
+
+@dataclass(slots=True)
+class Access:
+    """Tables and files a piece of code reads and writes, in order, without repeats."""
+
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+
+    def add(self, reads: list[str], writes: list[str]) -> None:
+        """Record what was read and written."""
+        self.reads += [name for name in reads if name not in self.reads]
+        self.writes += [name for name in writes if name not in self.writes]
+
+    def give(self, unit: Unit, source: SourceFile) -> None:
+        """Hand the findings to ``unit`` and to its file."""
+        unit.reads, unit.writes = tuple(self.reads), tuple(self.writes)
+        source.access(self.reads, self.writes)
 
 
 @dataclass(slots=True)
@@ -50,6 +70,11 @@ class SourceFile:
     reads: list[str] = field(default_factory=list)  # files and tables read
     writes: list[str] = field(default_factory=list)  # files and tables written
     parse_errors: int = 0  # syntax errors the parser recovered from
+
+    def access(self, reads: list[str], writes: list[str]) -> None:
+        """Add tables and files the file reads and writes."""
+        self.reads += [name for name in reads if name not in self.reads]
+        self.writes += [name for name in writes if name not in self.writes]
 
     @property
     def lines(self) -> int:

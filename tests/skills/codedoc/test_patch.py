@@ -39,8 +39,9 @@ def test_the_fixtures_patch_applies_and_preserves_every_syntax_tree(tmp_path: Pa
 def test_each_language_gets_its_own_convention() -> None:
     patch = build_patch(build(fixture_sources()), "en")
     python = patch.diffs["python/billing/invoices.py"]
-    assert '+    """Returns `list[Invoice]`; calls `Invoice`, `connection.execute`; called by' in (
-        python)
+    assert ('+    """Takes `connection`, `customer`; returns `list[Invoice]`; calls `Invoice`,\n'
+            "+    `connection.execute`; reads `table INVOICES`; called by `main`.\n"
+            '+    """\n') in python
     java = patch.diffs["java/OrderService.java"]
     assert "+    /**\n" in java and "+     * @param id {@code String}\n" in java
     assert "+     * @throws SQLException\n" in java and "+     * @return {@code Order}\n" in java
@@ -51,7 +52,9 @@ def test_each_language_gets_its_own_convention() -> None:
     assert all(len(line) <= 73 for line in cobol.splitlines() if line.startswith("+"))
     assert "+-- table invoices: Columns: `number`, `customer`, `amount`.\n" in (
         patch.diffs["sql/schema.sql"])
-    assert "+//* STEP01: Runs program `PAYROLL`.\n" in patch.diffs["cobol/PAYJOB.jcl"]
+    assert ("+//* STEP01: Runs program `PAYROLL`; reads `dataset\n"
+            "+//* PROD.EMPLOYEE.MASTER`; writes `dataset PROD.PAYSLIPS.MONTHLY`.\n") in (
+        patch.diffs["cobol/PAYJOB.jcl"])
     # documented units are left alone
     assert "save_invoice" not in python.split("def save_invoice")[0].rsplit("@@", 1)[-1]
     assert "Insert one invoice" not in python
@@ -71,7 +74,7 @@ def test_model_text_cannot_break_out_of_a_docstring_or_comment() -> None:
         sources.add(source.path, source.text.encode())
     patch = build_patch(inventory, "en", hostile)
     assert patch.texts["m.py"].startswith(
-        'def f(x):\n    """Ends here \'\'; import os/\n\n    No call found.\n    """\n')
+        'def f(x):\n    """Ends here \'\'; import os/\n\n    Takes `x`.\n    """\n')
     assert "Closes * / int x = 1;" in patch.texts["A.java"]
     assert verify(sources, patch).ok
 

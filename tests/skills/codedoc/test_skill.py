@@ -67,7 +67,7 @@ async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: i
     assert job["state"] == "succeeded" and "**Documentation de 1 fichiers**" in job["result"][
         "text"]
     patch = await (await client.get(job["artefacts"][2]["url"])).read()
-    assert b'+    """Appelle `sum`."""' in patch
+    assert b'+    """Prend `items` ; appelle `sum`."""' in patch
 
 
 async def test_refusals_the_developer_can_act_on(
