@@ -218,6 +218,7 @@
     if (reply.model) target.appendChild(element("div", "meta", `Modèle : ${reply.model}`));
     renderFeedback(target, reply);
     if (reply.form) renderForm(target, reply.form);
+    for (const card of reply.cards || []) renderCard(target, card);
     if (reply.job_id) followJob(target, reply.job_id);
     target.dataset.done = "true";
   }
@@ -262,6 +263,61 @@
       run.disabled = true;
       await submit(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`);
     });
+    target.appendChild(box);
+  }
+
+  // A skill's card (bot.cards): title, text, facts, inputs, buttons. A button posts its
+  // action with its values and what was typed to /api/action; the reply comes as a new bubble.
+  function renderCard(target, card) {
+    const box = element("section", "card");
+    box.appendChild(element("div", "card-title", card.title));
+    if (card.text) { const text = element("div", "card-text"); renderText(text, card.text); box.appendChild(text); }
+    if (card.facts.length) {
+      const facts = element("dl", "card-facts");
+      for (const [name, value] of card.facts) {
+        facts.appendChild(element("dt", "", name));
+        facts.appendChild(element("dd", "", value));
+      }
+      box.appendChild(facts);
+    }
+    const fields = [];
+    for (const spec of card.inputs) {
+      const labelNode = element("label", "", spec.label);
+      const input = element(spec.multiline ? "textarea" : "input");
+      if (spec.multiline) input.rows = spec.value ? Math.min(16, spec.value.split("\n").length + 1) : 2;
+      input.name = spec.id;
+      input.value = spec.value;
+      input.placeholder = spec.placeholder || "";
+      labelNode.appendChild(input);
+      box.appendChild(labelNode);
+      fields.push(input);
+    }
+    const buttons = element("div", "card-buttons");
+    for (const spec of card.buttons) {
+      const button = element("button", `card-button ${spec.style}`, spec.label);
+      button.type = "button";
+      button.addEventListener("click", async () => {
+        const typed = Object.fromEntries(fields.map((f) => [f.name, f.value]));
+        buttons.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        const answer = bubble("assistant");
+        answer.appendChild(element("div", "progress", "…"));
+        try {
+          const response = await fetch("/api/action", {
+            method: "POST", headers: headers(),
+            body: JSON.stringify({ action: spec.action, values: { ...typed, ...spec.values }, user: userId, thread: thread || null }),
+          });
+          if (!response.ok) renderReply(answer, { text: await errorMessage(response), kind: "error", citations: [] });
+          else renderReply(answer, (await response.json()).reply);
+        } catch (error) {
+          renderReply(answer, { text: "Connexion impossible avec Almia. Réessayez.", kind: "error", citations: [] });
+        } finally {
+          buttons.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+          conversation.scrollTop = conversation.scrollHeight;
+        }
+      });
+      buttons.appendChild(button);
+    }
+    box.appendChild(buttons);
     target.appendChild(box);
   }
 
