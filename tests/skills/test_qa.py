@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.app import build_runtime
 from bot.messages import Channel, Message, Space, User
@@ -127,3 +128,32 @@ async def test_offline_answer_keeps_a_list_with_its_lead_in(settings: Settings) 
         await built.close()
     assert "joignez : [1]\n  - le constat amiable\n  - les photos des dommages\n" \
            "  - la facture d'achat." in reply.text
+
+
+def _translating(body: dict[str, Any]) -> str:
+    """A fake generative model that translates when asked, and answers citing [1] otherwise."""
+    system = body["messages"][0]["content"]
+    if system.startswith("Traduis"):
+        return "Qu'est-ce que la médiation familiale ?"
+    return "Family mediation is a time for listening [1]."
+
+
+async def test_an_approved_model_translates_an_english_question_before_the_search(
+    tmp_path: Path,
+) -> None:
+    async with FakeModelServer(responder=_translating) as model:
+        policy = write_policy(tmp_path / "p.yaml", model.url)
+        settings = load_settings(data_dir=tmp_path / "d", policy_file=policy, _env_file=None)
+        search = FakeSearch([passage(1, "La médiation familiale est un temps d'écoute.",
+                                     score=0.7)])
+        built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+        await built.start()
+        try:
+            reply = await built.assistant.answer(_message("What is family mediation?"))
+        finally:
+            await built.close()
+    assert search.queries == [("Qu'est-ce que la médiation familiale ?", "teams:team-1")]
+    assert reply.text == "Family mediation is a time for listening [1]."
+    assert reply.locale == "en"
+    assert [citation.number for citation in reply.citations] == [1]
+    assert "<question>What is family mediation?</question>" in str(model.requests[0]["messages"])
