@@ -48,6 +48,7 @@ class ConsoleSettings(BaseModel):
     link_minutes: int = Field(default=15, ge=1, le=1440)  # a one-time admin link's validity
     secure_cookies: bool = True  # False only for a plain-HTTP loopback test server
     min_group_size: int = Field(default=5, ge=1)  # no chart bar counts fewer people
+    summary_seconds: float = Field(default=60.0, gt=0)  # how often the daily summaries catch up
     # console roles by user id (teams:<object id>, slack:T…:U…, web:…), besides the
     # policy's admin and champion roles
     roles: dict[ConsoleRoleName, list[str]] = Field(default_factory=dict)

@@ -6,8 +6,10 @@ is a POST with the session's CSRF token.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from bot.messages import Channel, Message, Space, User
 from bot.store.console_audit import KNOWN_ACTIONS, AuditQuery, ConsoleAudit
 from bot.store.console_filters import PERIODS, ConsoleFilters
 from bot.store.console_protection import ConsoleProtection
+from bot.store.console_rollups import BOUNDS, ConsoleRollups
 from bot.store.console_sessions import ConsoleSessionStore, SessionView
 from bot.store.console_usage import ConsoleUsage
 from bot.store.store import AuditEntry
@@ -50,8 +53,9 @@ class ConsoleEndpoint:
         self._settings = settings
         self._sessions = ConsoleSessionStore(engine)
         self._auth = ConsoleAuth(settings, self._sessions, ConsoleRoles(settings, runtime.roles))
-        self._usage = ConsoleUsage(engine)
-        self._protection = ConsoleProtection(engine)
+        self._rollups = ConsoleRollups(engine)
+        self._usage = ConsoleUsage(engine, self._rollups)
+        self._protection = ConsoleProtection(engine, self._rollups)
         self._audit = ConsoleAudit(engine)
         self._render = Renderer()
 
@@ -77,6 +81,23 @@ class ConsoleEndpoint:
         app.router.add_get("/console/policy", self._guard("policy", self._policy_page))
         app.router.add_static("/console/static/", STATIC, show_index=False,
                               follow_symlinks=False)
+        app.cleanup_ctx.append(self._summaries)
+
+    async def _summaries(self, _app: web.Application) -> AsyncIterator[None]:
+        """Keep the daily summaries current in the background while the app runs."""
+        task = asyncio.create_task(self._refresh_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            try:
+                await self._rollups.refresh()
+            except Exception:
+                log.exception("console: refreshing the daily summaries failed; next try soon")
+            await asyncio.sleep(self._settings.summary_seconds)
 
     # -- sign-in ---------------------------------------------------------------------
 
@@ -186,7 +207,7 @@ class ConsoleEndpoint:
             request, "usage.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
             charts=usage_charts(report, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
-            min_group=self._settings.min_group_size)
+            min_group=self._settings.min_group_size, slowest=BOUNDS[-1])
 
     async def _protection_page(self, request: web.Request,
                                session: SessionView) -> web.StreamResponse:

@@ -23,9 +23,11 @@ class ConsoleFilters:
 
     @classmethod
     def last(cls, period: str, **chosen: str | None) -> ConsoleFilters:
-        """The filters for ``7d``, ``30d``, ``90d`` or ``365d`` up to now (30d if unknown)."""
+        """The filters for ``7d``, ``30d``, ``90d`` or ``365d``: that many whole UTC days,
+        today included (30 if unknown)."""
         days = PERIODS.get(period, 30)
-        since = datetime.now(UTC) - timedelta(days=days)
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = today - timedelta(days=days - 1)
         return cls(since=since, **{name: value or None for name, value in chosen.items()})
 
     def conditions(self, table: Any, *, skill: bool = True) -> list[ColumnElement[bool]]:

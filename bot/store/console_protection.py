@@ -1,4 +1,7 @@
-"""Data-protection figures: DLP findings, refusals, data classes per model, charter, quotas."""
+"""Data-protection figures: DLP findings, refusals, data classes per model, charter, quotas.
+
+Read from the daily summaries (:mod:`bot.store.console_rollups`) unless a space is chosen.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_filters import ConsoleFilters, day_of
+from bot.store.console_rollups import (
+    ConsoleRollups,
+    Dimensions,
+    finding_rows,
+    outcome_rows,
+    usage_rows,
+)
+from bot.store.console_tables import FindingsDaily, OutcomesDaily, UsageDaily
 from bot.store.tables import AuditEvent, CharterAcceptance, UsageEvent
 
 # outcomes of ``message`` records that mean the request was refused, and why
@@ -48,12 +59,15 @@ class ProtectionReport:
 class ConsoleProtection:
     """Read-only data-protection queries (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, rollups: ConsoleRollups | None = None) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._rollups = rollups or ConsoleRollups(engine)
 
     async def report(self, filters: ConsoleFilters) -> ProtectionReport:
         """The whole data-protection page."""
+        if not filters.space:
+            return await self._summarised(filters)
         async with self._engine.connect() as connection:
             findings = await self._findings(connection, filters)
             refusals = await self._refusals(connection, filters)
@@ -61,6 +75,42 @@ class ConsoleProtection:
             charter = await self._charter(connection)
             quota_days = await self._quota_days(connection, filters)
         totals: dict[str, int] = {kind: sum(days.values()) for kind, days in findings.items()}
+        return ProtectionReport(findings, totals, refusals, classes, charter, quota_days)
+
+    async def _summarised(self, filters: ConsoleFilters) -> ProtectionReport:
+        """The page from the daily summaries and the events after their watermark."""
+        dims = Dimensions(filters.channel, filters.skill)
+        rollups = self._rollups
+        async with rollups.reading() as (connection, mark):
+            found = rollups.combined(FindingsDaily, finding_rows, filters.since, mark, dims)
+            findings: dict[str, dict[str, int]] = {}
+            for kind, day, total in (await connection.execute(
+                    select(found.c.kind, found.c.day, func.sum(found.c.found))
+                    .group_by(found.c.kind, found.c.day))).all():
+                findings.setdefault(str(kind), {})[str(day)] = int(total or 0)
+            outcomes = rollups.combined(OutcomesDaily, outcome_rows, filters.since, mark, dims)
+            refused = ((outcomes.c.action == "message") & outcomes.c.outcome.in_(REFUSALS)) | (
+                outcomes.c.action.in_(REFUSED_ACTIONS))
+            refusals = sorted(((str(a), str(o), int(n)) for a, o, n in (
+                await connection.execute(
+                    select(outcomes.c.action, outcomes.c.outcome, func.sum(outcomes.c.events))
+                    .where(refused).group_by(outcomes.c.action, outcomes.c.outcome))).all()),
+                key=lambda row: -row[2])
+            quota_days = [(str(day), int(count)) for day, count in (await connection.execute(
+                select(outcomes.c.day, func.sum(outcomes.c.events))
+                .where(outcomes.c.action == "message", outcomes.c.outcome == "quota_exceeded")
+                .group_by(outcomes.c.day).order_by(outcomes.c.day))).all()]
+            calls = rollups.combined(UsageDaily, usage_rows, filters.since, mark, dims)
+            classes = [ClassRow(str(c), str(h), str(a), int(n)) for c, h, a, n in (
+                await connection.execute(
+                    select(calls.c.data_class, calls.c.hosting, calls.c.model_alias,
+                           func.sum(calls.c.calls))
+                    .where(calls.c.outcome == "ok")
+                    .group_by(calls.c.data_class, calls.c.hosting, calls.c.model_alias))).all()]
+            charter = await self._charter(connection)
+        totals = {kind: sum(days.values()) for kind, days in findings.items()}
+        order = {"public": 0, "internal": 1, "confidential": 2, "secret": 3}
+        classes.sort(key=lambda row: (order.get(row.data_class, 9), row.alias))
         return ProtectionReport(findings, totals, refusals, classes, charter, quota_days)
 
     async def _findings(self, connection: Any,

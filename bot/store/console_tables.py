@@ -1,13 +1,15 @@
-"""Tables of the governance console: sign-in sessions and one-time admin links.
+"""Tables of the governance console: sign-in state and daily summaries.
 
-Only hashes of the secrets are stored: a copy of the database opens no session.
+Only hashes of the secrets are stored: a copy of the database opens no session. The
+summaries (``console_*_daily``) hold counts per day and dimension, never content; they
+are rebuilt from the events (see :mod:`bot.store.console_rollups`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String, Text
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -52,3 +54,81 @@ class ConsoleLogin(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     flow: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RollupState(Base):
+    """How far the console's daily summaries go: every event before ``upto`` is counted."""
+
+    __tablename__ = "console_rollup_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    upto: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsageDaily(Base):
+    """Model calls per day and channel, skill, model, data class and outcome."""
+
+    __tablename__ = "console_usage_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_alias: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hosting: Mapped[str] = mapped_column(String(16), primary_key=True)
+    data_class: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    calls: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[float] = mapped_column(Float)
+
+
+class LatencyDaily(Base):
+    """Successful model calls per day, skill, model and latency bucket (a histogram)."""
+
+    __tablename__ = "console_latency_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_alias: Mapped[str] = mapped_column(String(128), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calls: Mapped[int] = mapped_column(BigInteger)
+
+
+class PeopleDaily(Base):
+    """Requests per day, person, channel and skill (``answered``: those answered)."""
+
+    __tablename__ = "console_people_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    messages: Mapped[int] = mapped_column(BigInteger)
+    answered: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomesDaily(Base):
+    """Audit records per day, channel, skill, action and outcome."""
+
+    __tablename__ = "console_outcomes_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    action: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger)
+
+
+class FindingsDaily(Base):
+    """Values pseudonymised before external calls, per day, channel, skill and kind."""
+
+    __tablename__ = "console_findings_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    found: Mapped[int] = mapped_column(BigInteger)

@@ -1,11 +1,15 @@
 """Usage figures of the governance console: activity, use cases, feedback, models, latency.
 
 Messages and active people come from the audit trail (one ``message`` record per
-request, refusals included); model calls, tokens, cost and latency from usage events.
+request, refusals included); model calls, tokens, cost and latency from usage events,
+through the daily summaries (:mod:`bot.store.console_rollups`) unless a space is chosen.
+Latency percentiles are given as the upper bound of their histogram bucket (25 % wide).
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +17,16 @@ from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_filters import ConsoleFilters, day_of, percentile
+from bot.store.console_rollups import (
+    BOUNDS,
+    ConsoleRollups,
+    Dimensions,
+    latency_bound,
+    latency_rows,
+    people_rows,
+    usage_rows,
+)
+from bot.store.console_tables import LatencyDaily, PeopleDaily, UsageDaily
 from bot.store.file_tables import JobRecord
 from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
 from bot.store.template_tables import TemplateRun
@@ -84,12 +98,15 @@ class UsageReport:
 class ConsoleUsage:
     """Read-only usage queries (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, rollups: ConsoleRollups | None = None) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._rollups = rollups or ConsoleRollups(engine)
 
     async def report(self, filters: ConsoleFilters) -> UsageReport:
         """The whole usage page."""
+        if not filters.space:
+            return await self._summarised(filters)
         async with self._engine.connect() as connection:
             days, totals = await self._activity(connection, filters)
             use_cases = await self._use_cases(connection, filters)
@@ -97,6 +114,53 @@ class ConsoleUsage:
             models = await self._models(connection, filters)
         return UsageReport(days=days, messages=totals[0], people=totals[1],
                            use_cases=use_cases, feedback=feedback, models=models)
+
+    async def _summarised(self, filters: ConsoleFilters) -> UsageReport:
+        """The page from the daily summaries and the events after their watermark."""
+        dims = Dimensions(filters.channel, filters.skill)
+        rollups = self._rollups
+        async with rollups.reading() as (connection, mark):
+            people = rollups.combined(PeopleDaily, people_rows, filters.since, mark, dims)
+            rows = (await connection.execute(
+                select(people.c.day, func.sum(people.c.messages),
+                       func.count(distinct(people.c.user_id)))
+                .group_by(people.c.day).order_by(people.c.day))).all()
+            total = (await connection.execute(
+                select(func.coalesce(func.sum(people.c.messages), 0),
+                       func.count(distinct(people.c.user_id))))).one()
+            answered = func.sum(people.c.answered)
+            skills = [Ranked("skill", str(row[0]), int(row[1]), int(row[2])) for row in (
+                await connection.execute(
+                    select(people.c.skill, answered, func.count(distinct(case(
+                        (people.c.answered > 0, people.c.user_id)))))
+                    .where(people.c.skill != "").group_by(people.c.skill)
+                    .having(answered > 0))).all()]
+            others = await self._templates_and_processes(connection, filters)
+            feedback = await self._feedback(connection, filters)
+            calls = rollups.combined(UsageDaily, usage_rows, filters.since, mark, dims)
+            failures = func.sum(case((calls.c.outcome != "ok", calls.c.calls), else_=0))
+            models = (await connection.execute(
+                select(calls.c.hosting, calls.c.model_alias, func.sum(calls.c.calls), failures,
+                       func.sum(calls.c.prompt_tokens), func.sum(calls.c.completion_tokens),
+                       func.sum(calls.c.cost))
+                .group_by(calls.c.hosting, calls.c.model_alias))).all()
+            buckets = rollups.combined(LatencyDaily, latency_rows, filters.since, mark, dims)
+            histogram: dict[str, list[tuple[int, int]]] = {}
+            for alias, bucket, count in (await connection.execute(
+                    select(buckets.c.model_alias, buckets.c.bucket, func.sum(buckets.c.calls))
+                    .group_by(buckets.c.model_alias, buckets.c.bucket)
+                    .order_by(buckets.c.model_alias, buckets.c.bucket))).all():
+                histogram.setdefault(str(alias), []).append((int(bucket), int(count)))
+        latency = {alias: _histogram_percentiles(found) for alias, found in histogram.items()}
+        return UsageReport(
+            days=[DayActivity(str(row[0]), int(row[1]), int(row[2])) for row in rows],
+            messages=int(total[0]), people=int(total[1]),
+            use_cases=sorted(skills + others, key=lambda item: (-item.uses, item.kind, item.name)),
+            feedback=feedback,
+            models=sorted((ModelRow(str(row[0]), str(row[1]), int(row[2]), int(row[3] or 0),
+                                    int(row[4] or 0), int(row[5] or 0), float(row[6] or 0),
+                                    latency.get(str(row[1]), (0.0,) * len(PERCENTILES)))
+                           for row in models), key=lambda row: (-row.calls, row.alias)))
 
     async def _activity(self, connection: Any,
                         filters: ConsoleFilters) -> tuple[list[DayActivity], tuple[int, int]]:
@@ -119,8 +183,14 @@ class ConsoleUsage:
                 .where(events.c.action == "message", events.c.outcome == "ok",
                        events.c.skill.is_not(None), *filters.conditions(events))
                 .group_by(events.c.skill))).all()]
+        found += await self._templates_and_processes(connection, filters)
+        return sorted(found, key=lambda item: (-item.uses, item.kind, item.name))
+
+    async def _templates_and_processes(self, connection: Any,
+                                       filters: ConsoleFilters) -> list[Ranked]:
+        """Prompt templates run and jobs queued (processes such as verbatim analysis)."""
         runs = TemplateRun.__table__
-        found += [Ranked("template", str(row[0]), int(row[1]), int(row[2])) for row in (
+        found = [Ranked("template", str(row[0]), int(row[1]), int(row[2])) for row in (
             await connection.execute(
                 select(runs.c.template_name, func.count(), func.count(distinct(runs.c.user_id)))
                 .where(*filters.conditions(runs)).group_by(runs.c.template_name))).all()]
@@ -130,7 +200,7 @@ class ConsoleUsage:
                 select(jobs.c.skill, jobs.c.task, func.count(),
                        func.count(distinct(jobs.c.user_id)))
                 .where(*filters.conditions(jobs)).group_by(jobs.c.skill, jobs.c.task))).all()]
-        return sorted(found, key=lambda item: (-item.uses, item.kind, item.name))
+        return found
 
     async def _feedback(self, connection: Any, filters: ConsoleFilters) -> list[FeedbackRow]:
         votes = Feedback.__table__
@@ -185,12 +255,33 @@ class ConsoleUsage:
             rows = (await connection.execute(
                 select(usage.c.model_alias, *columns).where(*where)
                 .group_by(usage.c.model_alias))).all()
-            return {str(row[0]): tuple(float(value or 0) for value in row[1:]) for row in rows}
+            return {str(row[0]): tuple(_bounded(float(value or 0)) for value in row[1:])
+                    for row in rows}
         values: dict[str, list[float]] = {}
         result = await connection.stream(
             select(usage.c.model_alias, usage.c.latency_ms).where(*where)
             .order_by(usage.c.model_alias, usage.c.latency_ms))
         async for alias, latency in result:
             values.setdefault(str(alias), []).append(float(latency))
-        return {alias: tuple(percentile(found, fraction) for fraction in PERCENTILES)
+        return {alias: tuple(_bounded(percentile(found, fraction)) for fraction in PERCENTILES)
                 for alias, found in values.items()}
+
+
+def _bounded(latency: float) -> float:
+    """The upper bound of the histogram bucket holding ``latency`` (as the summaries give)."""
+    return latency_bound(bisect.bisect_right(BOUNDS, latency))
+
+
+def _histogram_percentiles(buckets: list[tuple[int, int]]) -> tuple[float, ...]:
+    """Nearest-rank percentiles of a latency histogram (sorted buckets), as bucket bounds."""
+    total = sum(count for _, count in buckets)
+    found = []
+    for fraction in PERCENTILES:
+        rank = max(1, math.ceil(fraction * total))
+        seen = 0
+        for bucket, count in buckets:
+            seen += count
+            if seen >= rank:
+                found.append(latency_bound(bucket))
+                break
+    return tuple(found) if total else (0.0,) * len(PERCENTILES)
