@@ -9,6 +9,7 @@ an approved exact version is exported; every step is in the audit trail.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from bot.cards import Card
 from bot.dlp import Detector
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
-from bot.messages import Locale, Message, Reply, ReplyEvent, User
+from bot.messages import Channel, Locale, Message, Reply, ReplyEvent, Space, User
 from bot.roles import RoleResolver
 from bot.skills import SkillError, SkillRequest
 from bot.store.campaigns import (
@@ -42,6 +43,7 @@ from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
 from skills.campaigns.export import approved_version
 from skills.campaigns.export_task import ExportTask
+from skills.campaigns.notify_task import NotifyTask
 from skills.campaigns.pieces import parse_pieces, serialise
 from skills.campaigns.present import (
     DECISIONS,
@@ -61,6 +63,7 @@ from skills.campaigns.present import (
 from skills.campaigns.rules import CampaignRules, load_rules
 
 AuditSink = Callable[[Message, AuditEntry], Awaitable[None]]
+log = logging.getLogger(__name__)
 _FENCE = re.compile(r"^```[a-z]*\n|\n?```\s*$", re.MULTILINE)
 _SUBCOMMANDS = {
     "new": "new", "nouvelle": "new", "nouveau": "new", "creer": "new", "créer": "new",
@@ -239,7 +242,8 @@ class CampaignsSkill:
         self._checker = CampaignChecker(self.rules, detector)
         self._drafter = Drafter(load_library(), self.rules)
         self.job_tasks: Mapping[str, JobTask] = (
-            {"export": ExportTask(services.store, self.rules)} if services else {})
+            {"export": ExportTask(services.store, self.rules), "notify": NotifyTask()}
+            if services else {})
 
     def wants(self, message: Message) -> bool:
         """« campagne liste », « /almia campagne nouvelle … »: a command word then a
@@ -471,6 +475,9 @@ class CampaignsSkill:
             raise self._refusal(lost, locale, campaign, slot) from None
         await self._audit(message, "campaign_decision", decided, decision=decision, slot=slot,
                           version=version or campaign.current.number)
+        await self._tell_author(request, decided, notice_line(
+            decision, decided.title, decided.id, version or campaign.current.number, user.id,
+            comment.strip(), _locale(decided.locale)))
         lines = [T["decided"](locale, version=version or campaign.current.number, user=user.id,
                               decision=DECISIONS[decision](locale),
                               status=STATUS[decided.status](locale),
@@ -532,6 +539,29 @@ class CampaignsSkill:
                      skill=self.name, locale=locale, job_id=job.id)
 
     # -- helpers --------------------------------------------------------------------------
+
+    async def _tell_author(self, request: SkillRequest, campaign: CampaignView,
+                           text: str) -> None:
+        """A notice in the author's conversation when the decision was taken elsewhere (the
+        author's inbox has it anyway)."""
+        message = request.message
+        if request.jobs is None or (message.space.id == campaign.space_id
+                                    and message.thread_id == campaign.thread_id):
+            return
+        try:
+            channel = Channel(campaign.channel)
+        except ValueError:
+            return
+        author = Message(text="", user=User(campaign.author_id),
+                         space=Space(campaign.space_id), channel=channel,
+                         thread_id=campaign.thread_id, reference=campaign.reference)
+        try:
+            await request.jobs.start(JobSpec(skill=self.name, task="notify",
+                                             title=f"Campagne — {campaign.title[:80]}",
+                                             params={"text": text}),
+                                     author, _locale(campaign.locale))
+        except Refusal:
+            log.info("campaign notice not queued (job limits); the inbox has it")
 
     async def _campaign(self, user: User, reference: str) -> CampaignView:
         try:
@@ -608,3 +638,7 @@ def _split_word(text: str) -> tuple[str, str, str]:
     if not parts:
         return "", "", ""
     return parts[0], " ", text[len(parts[0]):].lstrip(" ")
+
+
+def _locale(value: str) -> Locale:
+    return "en" if value == "en" else "fr"

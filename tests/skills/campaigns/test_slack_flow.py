@@ -138,3 +138,32 @@ async def test_export_posts_the_approved_files_in_the_thread(almia: Harness) -> 
     await almia.slack.wait_for(lambda: bool(almia.slack.of("files.completeUploadExternal")))
     uploaded = json.dumps([c.data for c in almia.slack.calls], ensure_ascii=False)
     assert "-v1.docx" in uploaded and "-v1-email-1.html" in uploaded
+
+
+async def test_a_decision_taken_elsewhere_is_told_in_the_authors_thread(almia: Harness) -> None:
+    await mention(almia, "campagne nouvelle\n" + brief(f"slack:{TEAM}:{CLAIRE}", "un").replace(
+        "canaux: [email, sms]", "canaux: [email]"), "1715000000.000300")
+    await replies_after(almia, 1)
+    created = cards(almia)[-1]
+    reference = json.loads(card_button(created, "campaigns:submit")["value"])["v"]["campaign"]
+    await press(almia, card_button(created, "campaigns:submit"), AUTHOR, stamp="3.1")
+    await replies_after(almia, 2)
+    payload = fixture("event_app_mention.json")  # Claire, in another thread
+    payload["event_id"] = "Ev3"
+    payload["event"].update(text=f"<@UALMIABOT> campagne voir {reference[:8]}", user=CLAIRE,
+                            ts="1715000099.000100", channel="C0SINISTRE")
+    payload["event"].pop("blocks", None)
+    assert (await almia.event(payload)).status == 200
+    await replies_after(almia, 3)
+    review = cards(almia)[-1]
+    await press(almia, card_button(review, "campaigns:decide", "approve"), CLAIRE, stamp="3.2")
+    texts = await replies_after(almia, 4)
+    assert "Décision enregistrée" in texts[-1]
+    engine = almia.runtime.engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()
+    await almia.slack.wait_for(lambda: any(
+        "a approuvé" in str(c.data.get("text")) for c in almia.slack.of("chat.postMessage")))
+    [notice] = [c for c in almia.slack.of("chat.postMessage") if "a approuvé" in str(
+        c.data.get("text"))]
+    assert notice.data["thread_ts"] == "1715000000.000300"
