@@ -16,6 +16,7 @@ from bot.files.intake import FileRejected, safe_name
 from bot.i18n import Text
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Reply, ReplyEvent
+from bot.policy import DataClass
 from bot.skills import SkillError, SkillRequest
 from skills.codedoc.sources import Sources, from_snippet, from_zip
 
@@ -82,7 +83,10 @@ class DocumentTask:
         models = context.models
         if models is not None and generative_model_approved(models):
             await context.progress(0.35, _MODEL(locale))
-            purposes = await PurposeWriter(models, locale, redactor).write(found)
+            declared = job.params.get("data_class")
+            data_class = DataClass.parse(str(declared)) if declared else DataClass.CONFIDENTIAL
+            purposes = await PurposeWriter(models, locale, redactor,
+                                           data_class=data_class).write(found)
         await context.progress(0.8, _WRITING(locale))
         outputs = await asyncio.to_thread(finish, sources, found, locale, purposes, parsers,
                                           redactor)
@@ -144,7 +148,8 @@ class CodeDocSkill:
                 raise SkillError(_NOT_CODE, name=attachment.name,
                                  kind=attachment.kind.upper() or "?")
             name = safe_name(attachment.name)
-            params = {"file_id": attachment.file_id, "name": name, "kind": attachment.kind}
+            params = {"file_id": attachment.file_id, "name": name, "kind": attachment.kind,
+                      "data_class": attachment.data_class}  # as classified on arrival
         else:
             text = request.text.strip()
             if not text:

@@ -55,8 +55,9 @@ class PurposeWriter:
     """Asks the model for each public unit's purpose; failures leave the unit structural."""
 
     def __init__(self, models: ModelGateway, locale: Locale, redactor: Redactor,
-                 concurrency: int = 4) -> None:
+                 concurrency: int = 4, data_class: DataClass = DataClass.CONFIDENTIAL) -> None:
         self._models = models
+        self._data_class = max(data_class, DataClass.CONFIDENTIAL)  # code is company data
         self._locale = locale
         self._redactor = redactor
         self._slots = asyncio.Semaphore(concurrency)
@@ -83,7 +84,7 @@ class PurposeWriter:
             f"Caller:\n```\n{caller}\n```\n" for caller in callers)
         request = CompletionRequest(
             skill=SKILL, role=ROLE, requires_generation=True, locale=self._locale,
-            question=prompt, max_tokens=220, data_class=DataClass.CONFIDENTIAL,
+            question=prompt, max_tokens=220, data_class=self._data_class,
             messages=(ChatTurn("system", _SYSTEM["en" if self._locale == "en" else "fr"]),
                       ChatTurn("user", prompt)))
         async with self._slots:

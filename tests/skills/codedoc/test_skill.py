@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import build_app
 from bot.settings import Settings, load_settings
 from knowledge import KnowledgeBase
+from tests.fakes.model_server import FakeModelServer
 from tests.knowledge.helpers import HashingEmbedder
 from tests.skills.codedoc.helpers import fixtures_zip, zipped
 from tests.web_api import chat, finished, upload, upload_one
@@ -85,3 +87,36 @@ async def test_refusals_the_developer_can_act_on(
     reply = await chat(client, "/almia code", [empty])
     job = await finished(client, reply["job_id"])
     assert job["state"] == "failed" and "Aucun fichier source reconnu" in job["result"]["text"]
+
+
+async def test_with_an_approved_model_the_job_writes_purposes_without_secrets(
+        tmp_path: Path) -> None:
+    def answer(body: dict[str, Any]) -> str:
+        unit = body["messages"][-1]["content"].split("`", 2)[1]
+        return f"Purpose of {unit}, from its code."
+
+    async with FakeModelServer(responder=answer) as model:
+        policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+        policy["models"].insert(0, {"alias": "fake", "provider": "openai-compatible",
+                                    "model": "fake", "api_base": model.url, "api_key": "sk-x",
+                                    "hosting": "internal", "clearance": "confidential"})
+        policy["skills"]["codedoc"]["roles"]["code"] = ["fake", "extractive"]
+        path = tmp_path / "policy.yaml"
+        path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+        settings = load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None)
+        knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                       embedder=HashingEmbedder())
+        async with TestClient(TestServer(build_app(settings, knowledge=knowledge),
+                                         host="127.0.0.1")) as client:
+            file_id = await upload_one(client, "paie.zip", fixtures_zip())
+            reply = await chat(client, "/almia doc", [file_id])
+            job = await finished(client, reply["job_id"])
+            assert job["state"] == "succeeded", job
+            patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert "Objet des unités rédigé par le modèle pour 38 unités" in job["result"]["text"]
+    assert len(model.requests) == 38  # one call per public unit
+    prompts = "\n".join(body["messages"][-1]["content"] for body in model.requests)
+    assert "Sup3rS3cret" not in prompts and "Tiger2024" not in prompts
+    assert "[SECRET_1]" in prompts
+    assert "+      * PROCESS-PARA: Purpose of PAYROLL.PROCESS-PARA, from its code." in (
+        patch.decode())
