@@ -55,7 +55,7 @@ def buyer(reader: Reader) -> Fact | None:
         cover = next((section for section in reader.dossier.sections
                       if section.article == "page de garde"), None)
         if cover is not None:
-            lines = []
+            lines: list[str] = []
             for line in cover.lines:
                 if re.search(r"reglement|cahier|acte d'engagement|bordereau|consultation",
                              fold(line)) or len(lines) == 3:

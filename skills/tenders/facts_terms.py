@@ -345,7 +345,7 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
             if start < limit:
                 items.append((clause, "rate", fraction))
                 spans.append((start, max(end, daily.end())))
-        for percent, start, end in find_percents(clause.text):
+        for percent, start, _end in find_percents(clause.text):
             if start < min(limit, daily.start()):
                 items.append((clause, "rate", percent))
                 spans.append((start, daily.end()))

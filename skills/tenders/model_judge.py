@@ -34,7 +34,8 @@ _SYSTEM = (
     "Sans citation exacte, réponds « inconnu ».")
 _VERDICT = re.compile(r"verdict\s*:\s*(respecte|non respecte|inconnu|met|not met|unknown)")
 _PASSAGE = re.compile(r"passage\s*:\s*(\d+)")
-_CITATION = re.compile(r"citation\s*:\s*[«\"“]?\s*(.+?)\s*[»\"”]?\s*$", re.MULTILINE)
+_CITATION = re.compile(r"citation\s*:\s*[«\"“]?\s*(.+?)\s*[»\"”]?\s*$",
+                       re.MULTILINE | re.IGNORECASE)
 
 
 def generative_model_approved(models: ModelGateway) -> bool:
@@ -49,7 +50,7 @@ def passages_for(reader: Reader, verdict: Verdict, lot: int, rule: str) -> list[
     scored: list[tuple[float, int, Clause]] = []
     for index, clause in enumerate(reader.clauses):
         lots = clause_lots(clause)
-        if lots and lot not in lots:
+        if (lots and lot not in lots) or clause.text == clause.section.heading:
             continue
         tokens = set(content_tokens(clause.text))
         overlap = len(wanted & tokens)

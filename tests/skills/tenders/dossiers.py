@@ -82,7 +82,7 @@ def xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
 def zipped(files: dict[str, bytes], folder: str = "") -> bytes:
     """A ZIP of the files (optionally under one folder, as exported by buyer profiles)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(folder + name, data)
     return buffer.getvalue()

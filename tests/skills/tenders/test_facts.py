@@ -1,0 +1,60 @@
+"""Key facts with their sources, on dossiers of other buyers than the dev set's."""
+
+from __future__ import annotations
+
+from skills.tenders.documents import load_files
+from skills.tenders.facts import extract
+from skills.tenders.model import Extraction
+from tests.skills.tenders.dossiers import hospital_dossier, town_dossier
+
+
+def _facts(files: dict[str, bytes]) -> Extraction:
+    return extract(load_files(list(files.items()), "dossier"))
+
+
+def test_every_fact_names_its_document_and_place() -> None:
+    extraction = _facts(hospital_dossier())
+    assert extraction.facts, "no fact"
+    for fact in extraction.facts.values():
+        for source in fact.sources:
+            assert source.document.endswith((".pdf", ".docx", ".xlsx")) and source.quote
+            assert source.page is not None or source.article
+
+
+def test_two_deadlines_are_flagged_and_the_earliest_is_used() -> None:
+    extraction = _facts(hospital_dossier())
+    deadline = extraction.facts["date_limite_offres"]
+    assert deadline.value == "2027-01-22T12:00:00+01:00"
+    assert deadline.sources[0].document == "CCAP_CHK-2027-04.docx"
+    [contradiction] = [c for c in extraction.contradictions if c.topic.startswith("date limite")]
+    values = {value for value, _ in contradiction.values}
+    assert values == {"2027-01-25T16:00:00+01:00", "2027-01-22T12:00:00+01:00"}
+    documents = {source.document for _, source in contradiction.values}
+    assert documents == {"RC_CHK-2027-04.pdf", "CCAP_CHK-2027-04.docx"}
+
+
+def test_lots_amounts_per_year_procedure_and_terms() -> None:
+    extraction = _facts(hospital_dossier())
+    assert [(lot.number, lot.title) for lot in extraction.lots] == [
+        (1, "Flotte automobile et auto-collaborateurs"), (2, "Prévoyance statutaire des agents")]
+    assert extraction.lot_amounts == {1: 80000.0, 2: 50000.0}  # four-year amounts / 4
+    assert "urgence" in str(extraction.facts["procedure"].value)
+    assert str(extraction.facts["date_limite_questions"].value).startswith(
+        "2027-01-18T12:00")
+    assert extraction.facts["penalites"].value["non_plafonnees"] is True
+    assert "sans limitation" in str(extraction.facts["responsabilite"].value)
+    assert extraction.facts["certifications_agrements"].value == {"hds": "exigée"}
+    assert extraction.facts["criteres_attribution"].value["prix"]["poids"] == 60.0
+    assert "Bretagne" in str(extraction.facts["localisation"].value)
+
+
+def test_a_single_lot_town_with_a_decoy_cover_limit() -> None:
+    extraction = _facts(town_dossier())
+    assert [lot.number for lot in extraction.lots] == [1]
+    assert extraction.lot_amounts == {1: 95000.0}
+    assert extraction.facts["date_limite_offres"].value == "2027-03-15T16:00:00+01:00"
+    liability = extraction.facts["responsabilite"]
+    assert "plafonnée" in str(liability.value) and liability.sources[0].article == "Article 5"
+    assert extraction.facts["duree"].value["duree_maximale_mois"] == 48
+    assert extraction.facts["penalites"].value["fraction_journaliere_min"] == "1/5000"
+    assert not extraction.contradictions

@@ -1,0 +1,73 @@
+"""``/almia ao`` through the web API: files in, a job, the verdict and the artefacts out."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+
+from bot.app import build_app
+from bot.settings import Settings, load_settings
+from knowledge import KnowledgeBase
+from tests.knowledge.helpers import HashingEmbedder
+from tests.skills.tenders.dossiers import CRITERIA, hospital_dossier, zipped
+from tests.web_api import chat, finished, upload_one
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    app = build_app(settings, knowledge=knowledge)
+    created = TestClient(TestServer(app, host="127.0.0.1"))
+    await created.start_server()
+    yield created
+    await created.close()
+
+
+async def test_a_dossier_is_screened_as_a_job_with_the_companys_criteria(
+        client: TestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+    folder = settings.data_dir / "tenders"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "criteria.yaml").write_text(CRITERIA, encoding="utf-8")
+    file_id = await upload_one(client, "DCE.zip", zipped(hospital_dossier()))
+    reply = await chat(client, "/almia ao date=2027-01-15", [file_id])
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded", job
+    text = job["result"]["text"]
+    assert "J-7" in text and "⛔ NO-GO" in text and "hors périmètre" in text
+    assert "Contradictions (non tranchées)" in text and "Analyse hors ligne" in text
+    assert "exemple livré" not in text  # the company's own criteria were used
+    names = [artefact["name"] for artefact in job["artefacts"]]
+    assert names == ["analyse-appel-offres.xlsx", "plan-memoire-technique.docx",
+                     "analyse-appel-offres.json"]
+    grid = await (await client.get(job["artefacts"][0]["url"])).read()
+    book = load_workbook(io.BytesIO(grid), read_only=True)
+    assert "Faits" in book.sheetnames
+    book.close()
+    again = await chat(client, "/almia appel-offres date=2027-01-15", [file_id])
+    assert again["job_id"], again
+    second = await finished(client, again["job_id"])
+    assert "Faits repris de l'analyse précédente" in second["result"]["text"]
+
+
+async def test_usage_and_refusals(client: TestClient) -> None:  # type: ignore[type-arg]
+    usage = await chat(client, "/almia ao", [])
+    assert usage["kind"] == "error" and "RC, CCAP, CCTP" in usage["text"]
+    table = await upload_one(client, "liste.csv", b"a;b\n1;2\n")
+    refused = await chat(client, "/almia ao", [table])
+    assert refused["kind"] == "error" and "PDF, DOCX, XLSX ou ZIP" in refused["text"]
