@@ -94,7 +94,8 @@ async def test_another_company_s_procedure_is_not_answered_from_ours(settings: S
             _message("Quel est le délai pour déclarer un sinistre chez Groupama ?"))
     finally:
         await built.close()
-    assert reply.text.startswith("Je ne sais pas")
+    assert reply.text.startswith("Je ne sais pas : les documents accessibles depuis cet espace "
+                                 "ne parlent pas de « Groupama ».")
 
 
 async def test_english_question_over_french_documents_is_answered_in_english(
