@@ -185,6 +185,14 @@ class Store:
             return None
         return self._keys.cipher.decrypt(stored, context)
 
+    async def _sealer_for(self, owner: str) -> Callable[[str, str], str]:
+        """``seal(text, context)`` with ``owner``'s key, looked up once (see :meth:`seal_text`)."""
+        keys = self._keys
+        if keys is None:
+            return lambda text_, _context: text_
+        key_id = await keys.key_for(owner)
+        return lambda text_, context: keys.cipher.encrypt(text_, context, key_id)
+
     async def seal_bytes(self, owner: str, data: bytes, context: str) -> bytes:
         """Encrypt ``owner``'s binary content (files, artefacts) with their own key.
 
@@ -252,15 +260,16 @@ class Store:
         owner = message.user.id
         citations = json.dumps([asdict(citation) for citation in reply.citations],
                                ensure_ascii=False)
+        seal = await self._sealer_for(owner)  # one key look-up for the three texts
         turns = [
             {"id": question_id, "conversation_id": key, "role": "user",
-             "text": await self.seal_text(owner, message.text, f"turn:{question_id}"),
+             "text": seal(message.text, f"turn:{question_id}"),
              "user_id": owner, "skill": reply.skill,
              "model_alias": None, "citations": None, "created_at": now},
             {"id": answer_id, "conversation_id": key, "role": "assistant",
-             "text": await self.seal_text(owner, reply.text, f"turn:{answer_id}"),
+             "text": seal(reply.text, f"turn:{answer_id}"),
              "user_id": owner, "skill": reply.skill, "model_alias": reply.model,
-             "citations": await self.seal_text(owner, citations, f"citations:{answer_id}"),
+             "citations": seal(citations, f"citations:{answer_id}"),
              # strictly after the question, whatever the clock resolution
              "created_at": now + timedelta(microseconds=1)},
         ]
