@@ -34,8 +34,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import RUNTIME, build_app
+from bot.audit import GENESIS, record_hash
 from bot.settings import load_settings
 from bot.store import Store
+from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_sessions import ConsoleSessionStore
 
 POSTGRES_URL = os.environ.get("ALMIA_TEST_POSTGRES_URL",
@@ -56,7 +58,7 @@ def _rows(events: int, now: datetime) -> tuple[list[tuple[Any, ...]], list[tuple
     usage: list[tuple[Any, ...]] = []
     audit: list[tuple[Any, ...]] = []
     for _ in range(events):
-        when = now - timedelta(seconds=rng.randint(0, DAYS * 86400))
+        when = now - timedelta(seconds=rng.randint(120, DAYS * 86400))  # none still settling
         skill = SKILLS[min(int(rng.expovariate(0.5)), len(SKILLS) - 1)]
         data_class = rng.choice(CLASSES)
         alias, hosting = rng.choice(MODELS[:2] if data_class == "confidential" else MODELS)
@@ -78,7 +80,22 @@ def _rows(events: int, now: datetime) -> tuple[list[tuple[Any, ...]], list[tuple
                              sort_keys=True)
         audit.append((when, "message", user, space, channel, skill, alias, data_class,
                       message_outcome, details, None, None))
-    return usage, audit
+    usage.sort(key=lambda row: row[0])
+    audit.sort(key=lambda row: row[0])
+    return usage, _chained(audit)
+
+
+def _chained(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The records with their hash chain, as the store writes them (oldest first)."""
+    previous = GENESIS
+    chained = []
+    names = ("created_at", "action", "user_id", "space_id", "channel", "skill", "model_alias",
+             "data_class", "outcome", "details")
+    for record in records:
+        digest = record_hash(previous, dict(zip(names, record, strict=False)))
+        chained.append((*record[:10], previous, digest))
+        previous = digest
+    return chained
 
 
 async def fill(url: str, events: int, now: datetime) -> None:
@@ -109,6 +126,10 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
         await client.start_server()
         try:
             store: Store = app[RUNTIME].store
+            started = time.perf_counter()
+            await ConsoleRollups(store.engine).refresh()  # as the app does in the background
+            print(f"daily summaries built from the whole history in "
+                  f"{time.perf_counter() - started:.1f} s (then only new events, every minute)")
             token = await ConsoleSessionStore(store.engine).create_link(timedelta(minutes=5))
             await client.post("/console/auth/link", data={"token": token})
             pages = ["/console/usage", "/console/usage?period=7d",
@@ -137,7 +158,7 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
             await client.close()
 
 
-async def main(events: int, repeat: int) -> None:
+async def main(events: int, repeat: int, keep: bool) -> None:
     name = f"almia_console_bench_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
@@ -153,8 +174,11 @@ async def main(events: int, repeat: int) -> None:
               f"{USERS} people: loaded in {time.perf_counter() - started:.0f} s")
         await time_pages(url, events, repeat)
     finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        if keep:
+            print(f"kept: {url}")
+        else:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         await admin.dispose()
 
 
@@ -162,5 +186,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="Keep the database (prints its URL).")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.repeat))
+    asyncio.run(main(arguments.events, arguments.repeat, arguments.keep))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.messages import Locale
+from bot.store.console_departments import OTHER, UNKNOWN, DepartmentRow
 from bot.store.console_protection import ProtectionReport
 from bot.store.console_usage import UsageReport
 
@@ -26,8 +27,10 @@ def every_day(since: datetime, until: datetime) -> list[str]:
             for offset in range((last - first).days + 1)]
 
 
-def usage_charts(report: UsageReport, locale: Locale, since: datetime) -> dict[str, dict[str, Any]]:
-    """Activity per day, use cases ranked, tokens per model."""
+def usage_charts(report: UsageReport, adoption: list[DepartmentRow], locale: Locale,
+                 since: datetime) -> dict[str, dict[str, Any]]:
+    """Activity per day, use cases ranked, adoption per department, tokens per model."""
+    shown = [row for row in adoption if not row.hidden]
     top = report.use_cases[:TOP_USE_CASES]
     days = every_day(since, datetime.now(UTC))
     by_day = {day.day: day for day in report.days}
@@ -48,6 +51,12 @@ def usage_charts(report: UsageReport, locale: Locale, since: datetime) -> dict[s
             "datasets": [{"label": _t(locale, "Utilisations", "Uses"),
                           "data": [item.uses for item in top]}],
         },
+        "departments": {
+            "type": "bar", "horizontal": True,
+            "labels": [department_label(row.department, locale) for row in shown],
+            "datasets": [{"label": _t(locale, "Personnes actives", "Active people"),
+                          "data": [row.people for row in shown]}],
+        },
         "tokens": {
             "type": "bar", "stacked": True,
             "labels": [row.alias for row in report.models],
@@ -59,6 +68,15 @@ def usage_charts(report: UsageReport, locale: Locale, since: datetime) -> dict[s
             ],
         },
     }
+
+
+def department_label(name: str, locale: Locale) -> str:
+    """A department's name, or the words for the merged small ones and the unknown."""
+    if name == OTHER:
+        return _t(locale, "Autres services (petits)", "Other (small) departments")
+    if name == UNKNOWN:
+        return _t(locale, "Service inconnu", "Unknown department")
+    return name
 
 
 def protection_charts(report: ProtectionReport, locale: Locale) -> dict[str, dict[str, Any]]:

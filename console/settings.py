@@ -49,6 +49,9 @@ class ConsoleSettings(BaseModel):
     secure_cookies: bool = True  # False only for a plain-HTTP loopback test server
     min_group_size: int = Field(default=5, ge=1)  # no chart bar counts fewer people
     summary_seconds: float = Field(default=60.0, gt=0)  # how often the daily summaries catch up
+    # departments from Entra ID (Graph permission User.Read.All), looked up again after N days
+    departments: bool = True
+    department_days: int = Field(default=7, ge=1)
     # console roles by user id (teams:<object id>, slack:T…:U…, web:…), besides the
     # policy's admin and champion roles
     roles: dict[ConsoleRoleName, list[str]] = Field(default_factory=dict)

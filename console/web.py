@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.audit import export_rows
 from bot.messages import Channel, Message, Space, User
 from bot.store.console_audit import KNOWN_ACTIONS, AuditQuery, ConsoleAudit
+from bot.store.console_departments import OTHER, UNKNOWN, ConsoleDepartments
 from bot.store.console_filters import PERIODS, ConsoleFilters
 from bot.store.console_protection import ConsoleProtection
 from bot.store.console_rollups import BOUNDS, ConsoleRollups
@@ -27,6 +29,7 @@ from bot.store.console_usage import ConsoleUsage
 from bot.store.store import AuditEntry
 from console.auth import ConsoleAuth
 from console.charts import protection_charts, usage_charts
+from console.departments import DepartmentsUnavailable, entra_departments
 from console.oidc import SignInFailed
 from console.policy_view import policy_view
 from console.render import Renderer, locale_of
@@ -56,6 +59,8 @@ class ConsoleEndpoint:
         self._rollups = ConsoleRollups(engine)
         self._usage = ConsoleUsage(engine, self._rollups)
         self._protection = ConsoleProtection(engine, self._rollups)
+        self._departments = ConsoleDepartments(engine, self._rollups)
+        self._directory = entra_departments(runtime.settings)
         self._audit = ConsoleAudit(engine)
         self._render = Renderer()
 
@@ -95,9 +100,27 @@ class ConsoleEndpoint:
         while True:
             try:
                 await self._rollups.refresh()
+                await self._look_up_departments()
             except Exception:
                 log.exception("console: refreshing the daily summaries failed; next try soon")
             await asyncio.sleep(self._settings.summary_seconds)
+
+    async def _look_up_departments(self) -> None:
+        """Departments of people seen lately, from Entra ID (a few hundred per round)."""
+        if self._directory is None:
+            return
+        stale = datetime.now(UTC) - timedelta(days=self._settings.department_days)
+        pending = await self._departments.pending(stale, limit=200)
+        if not pending:
+            return
+        try:
+            found = await self._directory.departments(pending)
+        except (DepartmentsUnavailable, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("console: departments unreadable from Entra ID (%s)",
+                        error if isinstance(error, DepartmentsUnavailable)
+                        else type(error).__name__)
+            return
+        await self._departments.save(found)
 
     # -- sign-in ---------------------------------------------------------------------
 
@@ -201,12 +224,14 @@ class ConsoleEndpoint:
     async def _usage_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
         period, filters = self._filters(request)
         report = await self._usage.report(filters)
+        adoption = await self._departments.adoption(filters, self._settings.min_group_size)
         chosen = self._filter_values(period, filters)
         await self._viewed(session, "usage", chosen)
         return self._render.page(
             request, "usage.html", session=session, report=report, chosen=chosen,
+            adoption=adoption, other=OTHER, unknown=UNKNOWN,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            charts=usage_charts(report, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
+            charts=usage_charts(report, adoption, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
             min_group=self._settings.min_group_size, slowest=BOUNDS[-1])
 
     async def _protection_page(self, request: web.Request,

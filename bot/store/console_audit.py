@@ -91,7 +91,7 @@ class ConsoleAudit:
         events = AuditEvent.__table__
         statement = select(events).where(*query.conditions()).order_by(events.c.id)
         async with self._engine.connect() as connection:
-            result = await connection.stream(statement)
+            result = await connection.stream(statement.execution_options(yield_per=2000))
             async for row in result.mappings():
                 yield dict(row)
 

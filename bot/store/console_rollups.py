@@ -199,7 +199,7 @@ class ConsoleRollups:
             for table, build, values in SUMMARIES:
                 rows = build(self.dialect, low, high, Dimensions())
                 await connection.execute(self._add(table, rows, values))
-            state = self._insert(RollupState).values(name=_STATE, upto=high)
+            state = self.insert(RollupState).values(name=_STATE, upto=high)
             await connection.execute(state.on_conflict_do_update(
                 index_elements=["name"], set_={"upto": high}))
         return high
@@ -224,7 +224,8 @@ class ConsoleRollups:
         tail = build(self.dialect, max(watermark, since), None, dims)
         return union_all(summed, tail).subquery("rows")
 
-    def _insert(self, table: Any) -> Any:
+    def insert(self, table: Any) -> Any:
+        """A dialect-specific INSERT that supports ON CONFLICT."""
         insert_for = postgres_insert if self.dialect == "postgresql" else sqlite_insert
         return insert_for(table)
 
@@ -232,7 +233,7 @@ class ConsoleRollups:
         """INSERT … SELECT that adds to the counts of rows already there."""
         columns = table.__table__.c
         names = [column.name for column in columns]
-        statement = self._insert(table).from_select(names, rows)
+        statement = self.insert(table).from_select(names, rows)
         keys = [column.name for column in columns if column.primary_key]
         return statement.on_conflict_do_update(
             index_elements=keys,

@@ -132,3 +132,13 @@ class FindingsDaily(Base):
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     found: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConsoleDepartment(Base):
+    """A person's department as the directory gave it (None: the directory has none)."""
+
+    __tablename__ = "console_departments"
+
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    department: Mapped[str | None] = mapped_column(String(128))
+    looked_up_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

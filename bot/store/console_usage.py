@@ -121,20 +121,26 @@ class ConsoleUsage:
         rollups = self._rollups
         async with rollups.reading() as (connection, mark):
             people = rollups.combined(PeopleDaily, people_rows, filters.since, mark, dims)
+            # distinct people through DISTINCT subqueries: hashed, where count(DISTINCT) sorts
+            daily = select(people.c.day, people.c.user_id,
+                           func.sum(people.c.messages).label("messages")).group_by(
+                people.c.day, people.c.user_id).subquery("daily")
             rows = (await connection.execute(
-                select(people.c.day, func.sum(people.c.messages),
-                       func.count(distinct(people.c.user_id)))
-                .group_by(people.c.day).order_by(people.c.day))).all()
-            total = (await connection.execute(
-                select(func.coalesce(func.sum(people.c.messages), 0),
-                       func.count(distinct(people.c.user_id))))).one()
-            answered = func.sum(people.c.answered)
+                select(daily.c.day, func.sum(daily.c.messages), func.count())
+                .group_by(daily.c.day).order_by(daily.c.day))).all()
+            everyone = select(people.c.user_id).distinct().subquery("everyone")
+            total = (sum(int(row[1]) for row in rows),
+                     int(await connection.scalar(select(func.count()).select_from(everyone))
+                         or 0))
+            answered = select(people.c.skill, people.c.user_id,
+                              func.sum(people.c.answered).label("answered")).where(
+                people.c.skill != "").group_by(people.c.skill, people.c.user_id).subquery("per")
             skills = [Ranked("skill", str(row[0]), int(row[1]), int(row[2])) for row in (
                 await connection.execute(
-                    select(people.c.skill, answered, func.count(distinct(case(
-                        (people.c.answered > 0, people.c.user_id)))))
-                    .where(people.c.skill != "").group_by(people.c.skill)
-                    .having(answered > 0))).all()]
+                    select(answered.c.skill, func.sum(answered.c.answered),
+                           func.count().filter(answered.c.answered > 0))
+                    .group_by(answered.c.skill)
+                    .having(func.sum(answered.c.answered) > 0))).all()]
             others = await self._templates_and_processes(connection, filters)
             feedback = await self._feedback(connection, filters)
             calls = rollups.combined(UsageDaily, usage_rows, filters.since, mark, dims)

@@ -61,6 +61,12 @@ def upgrade() -> None:
            [_count("events")])
     _daily("console_findings_daily",
            [_key("channel", 16), _key("skill", 64), _key("kind", 64)], [_count("found")])
+    op.create_table(  # people's departments from the directory (adoption per department)
+        "console_departments",
+        sa.Column("user_id", sa.String(256), primary_key=True),
+        sa.Column("department", sa.String(128)),
+        sa.Column("looked_up_at", _WHEN, nullable=False),
+    )
     # the console's audit searches and activity charts: by action or person, over a period
     op.create_index("ix_audit_events_action_created", "audit_events", ["action", "created_at"])
     op.create_index("ix_audit_events_user", "audit_events", ["user_id", "id"])
@@ -83,7 +89,7 @@ def _daily(name: str, keys: list[sa.Column], values: list[sa.Column]) -> None:  
 
 
 def downgrade() -> None:
-    for name in ("console_findings_daily", "console_outcomes_daily", "console_people_daily",
+    for name in ("console_departments", "console_findings_daily", "console_outcomes_daily", "console_people_daily",
                  "console_latency_daily", "console_usage_daily", "console_rollup_state"):
         op.drop_table(name)
     op.drop_index("ix_usage_events_space", table_name="usage_events")

@@ -1,0 +1,105 @@
+"""Adoption per department: people's departments from the directory, and the figures.
+
+No figure ever counts fewer than ``min_group`` people: smaller departments are merged
+into one « other departments » group, itself hidden when still too small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.console_filters import ConsoleFilters
+from bot.store.console_rollups import ConsoleRollups, Dimensions, people_rows
+from bot.store.console_tables import ConsoleDepartment, PeopleDaily
+from bot.store.store import writer
+from bot.store.tables import AuditEvent
+
+OTHER = "__other__"
+UNKNOWN = "__unknown__"
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    """Active people and messages of one department (or of the merged small ones)."""
+
+    department: str  # a name, OTHER or UNKNOWN
+    people: int
+    messages: int
+    merged: int = 0  # how many small departments OTHER holds
+    hidden: bool = False  # OTHER still below the minimum: its figures are not shown
+
+
+class ConsoleDepartments:
+    """Departments of people who used Almia, and adoption per department."""
+
+    def __init__(self, engine: AsyncEngine, rollups: ConsoleRollups | None = None) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._rollups = rollups or ConsoleRollups(engine)
+
+    async def pending(self, stale_before: datetime, limit: int) -> list[str]:
+        """Teams users seen in the summaries whose department is unknown or stale."""
+        people = PeopleDaily.__table__
+        known = select(ConsoleDepartment.user_id).where(
+            ConsoleDepartment.looked_up_at >= stale_before)
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(people.c.user_id).distinct()
+                .where(people.c.user_id.like("teams:%"), people.c.user_id.not_in(known))
+                .limit(limit))
+        return [str(row[0]) for row in rows]
+
+    async def save(self, departments: Mapping[str, str | None]) -> None:
+        """Record departments looked up now (None: the directory has none for that person)."""
+        if not departments:
+            return
+        now = datetime.now(UTC)
+        rollups = self._rollups
+        async with self._writer.begin() as connection:
+            for user_id, department in departments.items():
+                statement = rollups.insert(ConsoleDepartment).values(
+                    user_id=user_id, department=(department or None) and department[:128],
+                    looked_up_at=now)
+                await connection.execute(statement.on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={"department": statement.excluded.department, "looked_up_at": now}))
+
+    async def adoption(self, filters: ConsoleFilters, min_group: int) -> list[DepartmentRow]:
+        """Active people and messages per department over the filters' period."""
+        departments = ConsoleDepartment.__table__
+        async with self._rollups.reading() as (connection, mark):
+            if filters.space:
+                events = AuditEvent.__table__
+                source = (select(events.c.user_id, func.count().label("messages"))
+                          .where(events.c.action == "message", *filters.conditions(events))
+                          .group_by(events.c.user_id).subquery("rows"))
+            else:
+                source = self._rollups.combined(
+                    PeopleDaily, people_rows, filters.since, mark,
+                    Dimensions(filters.channel, filters.skill))
+            name = func.coalesce(departments.c.department, UNKNOWN)
+            rows = (await connection.execute(
+                select(name, func.count(distinct(source.c.user_id)), func.sum(source.c.messages))
+                .select_from(source.outerjoin(departments,
+                                              departments.c.user_id == source.c.user_id))
+                .group_by(name))).all()
+        return merge_small([(str(row[0]), int(row[1]), int(row[2] or 0)) for row in rows],
+                           min_group)
+
+
+def merge_small(rows: list[tuple[str, int, int]], min_group: int) -> list[DepartmentRow]:
+    """Departments with fewer than ``min_group`` people merged into OTHER (hidden if small)."""
+    shown = [DepartmentRow(name, people, messages) for name, people, messages in rows
+             if people >= min_group]
+    small = [(people, messages) for _, people, messages in rows if people < min_group]
+    shown.sort(key=lambda row: (-row.people, row.department))
+    if small:
+        people = sum(item[0] for item in small)
+        shown.append(DepartmentRow(OTHER, people, sum(item[1] for item in small),
+                                   merged=len(small), hidden=people < min_group))
+    return shown

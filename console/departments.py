@@ -1,0 +1,102 @@
+"""People's departments from Entra ID (the ``department`` of the user in Microsoft Graph).
+
+The app token comes from MSAL's client-credentials flow with the directory's credentials
+(the Teams app's by default); the app needs the Graph application permission
+``User.Read.All``. A person Graph does not know, or without a department, is recorded
+as such; a failure stops the round (the next one retries), never a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def entra_departments(settings: Settings) -> EntraDepartments | None:
+    """The lookup the settings allow: Entra credentials known and lookups not turned off."""
+    tenant, client_id, secret = settings.entra_credentials()
+    if not settings.console.departments or not (tenant and client_id and secret):
+        return None
+    directory = settings.directory
+    return EntraDepartments(
+        tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
+        authority_host=directory.authority_host, graph_url=directory.graph_url,
+        graph_scope=directory.graph_scope, timeout_seconds=directory.timeout_seconds)
+
+
+class DepartmentsUnavailable(Exception):
+    """Graph or the token endpoint could not be read (the message names no secret)."""
+
+
+class EntraDepartments:
+    """Looks departments up, one Graph call per person, with one app token per round."""
+
+    def __init__(self, *, tenant_id: str, client_id: str, client_secret: str,
+                 authority_host: str = "https://login.microsoftonline.com",
+                 graph_url: str = "https://graph.microsoft.com/v1.0",
+                 graph_scope: str = "https://graph.microsoft.com/.default",
+                 timeout_seconds: float = 5.0, http_client: Any | None = None) -> None:
+        self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
+        self._client_id = client_id
+        self._secret = client_secret
+        self._graph = graph_url.rstrip("/")
+        self._scope = graph_scope
+        self._timeout = timeout_seconds
+        self._http_client = http_client
+        self._msal: Any | None = None
+
+    async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
+        """``teams:<object id>`` → department (None when Graph has none or not the person)."""
+        token = await self._token()
+        found: dict[str, str | None] = {}
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for user_id in user_ids:
+                object_id = user_id.removeprefix("teams:")
+                async with session.get(
+                        f"{self._graph}/users/{object_id}", params={"$select": "department"},
+                        headers={"Authorization": f"Bearer {token}"}) as response:
+                    if response.status == 404:
+                        found[user_id] = None
+                        continue
+                    if response.status != 200:
+                        raise DepartmentsUnavailable(f"Graph HTTP {response.status}")
+                    body = await response.json()
+                department = body.get("department") if isinstance(body, dict) else None
+                found[user_id] = (str(department).strip() or None) if department else None
+        return found
+
+    async def _token(self) -> str:
+        if self._msal is None:
+            try:
+                self._msal = await asyncio.to_thread(self._new_app)
+            except Exception as error:  # noqa: BLE001 (msal raises ValueError, requests' errors…)
+                raise DepartmentsUnavailable(
+                    f"authority metadata unreadable ({type(error).__name__})") from None
+        app: Any = self._msal
+        try:
+            result = await asyncio.to_thread(app.acquire_token_for_client, scopes=[self._scope])
+        except Exception as error:  # noqa: BLE001 (any msal/requests failure means no token)
+            raise DepartmentsUnavailable(
+                f"token request failed ({type(error).__name__})") from None
+        token = result.get("access_token") if isinstance(result, dict) else None
+        if not token:
+            code = result.get("error", "unknown") if isinstance(result, dict) else "unknown"
+            raise DepartmentsUnavailable(f"no token: {code}")
+        return str(token)
+
+    def _new_app(self) -> Any:
+        import msal
+
+        return msal.ConfidentialClientApplication(
+            self._client_id, client_credential=self._secret, authority=self._authority,
+            http_client=self._http_client, timeout=self._timeout)
