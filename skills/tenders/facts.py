@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from skills.tenders import facts_general as general
 from skills.tenders import facts_terms as terms
-from skills.tenders.clauses import Reader
+from skills.tenders.clauses import Clause, Reader
 from skills.tenders.contradictions import disagreement
-from skills.tenders.model import Contradiction, Dossier, Extraction, Fact
+from skills.tenders.french import FoundDate
+from skills.tenders.model import Contradiction, Dossier, Extraction, Fact, Source
+
+
+def _comparable(found: list[tuple[FoundDate, Clause]]) -> list[tuple[str, Source]]:
+    """Deadlines as statements: a day without an hour agrees with the same day with one."""
+    timed_days = {item.day for item, _ in found if item.has_time}
+    return [(item.iso(), clause.source(item.start, item.end, 70)) for item, clause in found
+            if item.has_time or item.day not in timed_days]
 
 
 def extract(dossier: Dossier) -> Extraction:
@@ -28,7 +36,8 @@ def extract(dossier: Dossier) -> Extraction:
     put(general.cpv_codes(reader, lots))
     duration, duration_statements = terms.duration(reader)
     put(duration)
-    amounts, annual, amount_statements = terms.amounts(reader, terms.max_years(duration))
+    amounts, annual, amount_statements = terms.amounts(reader, terms.max_years(duration),
+                                                       len(lots))
     put(amounts)
     deadlines = general.deadline_candidates(reader)
     put(general.date_fact("date_limite_offres", deadlines))
@@ -51,9 +60,7 @@ def extract(dossier: Dossier) -> Extraction:
     put(general.ccag(reader))
     put(general.appeals(reader))
     contradictions: list[Contradiction | None] = [
-        disagreement("date limite de remise des offres",
-                     [(item.iso(), clause.source(item.start, item.end, 70))
-                      for item, clause in deadlines]),
+        disagreement("date limite de remise des offres", _comparable(deadlines)),
         disagreement("durée initiale", [(s.value, s.source)
                                         for s in duration_statements["duree_initiale"]]),
         disagreement("reconduction", [(s.value, s.source)

@@ -9,7 +9,12 @@ from bot.text import fold
 from skills.tenders.clauses import Clause, Reader, clause_lots, lots_named
 from skills.tenders.french import FoundDate, count_value, find_dates
 from skills.tenders.model import Fact, Lot, Section, Source
-from skills.tenders.regions import department_named, department_of_postcode, departments
+from skills.tenders.regions import (
+    department_named,
+    department_of_postcode,
+    departments,
+    departments_named,
+)
 
 _SIRET = re.compile(r"siret\s*:?\s*(\d{3}\s?\d{3}\s?\d{3}\s?\d{5})")
 _REFERENCE = re.compile(r"(?:consultation|marche|reference|ref\.)\s*(?:n[°o]\s*)?:?\s*"
@@ -34,7 +39,9 @@ _QUESTION_WORDS = re.compile(r"questions?|renseignements? complementaires?|deman
                              r"precision|precisions")
 _OFFER_WORDS = re.compile(r"(?:limite|remise|reception|depot)\w*\s+(?:des\s+|de\s+)?"
                           r"(?:offres|plis|candidatures)|plis doivent|offres doivent|"
-                          r"date et heure limites?|date limite")
+                          r"date et heure limites?|date limite|(?:offres|plis) (?:sont|seront) "
+                          r"(?:recu|remis|depose|transmis)\w*|remettre (?:leur|les|son) "
+                          r"(?:offres?|plis?)")
 _POSTCODE = re.compile(r"\b(\d{5})\s+([A-ZÉÈ][\w'’-]+(?:[ -][\w'’-]+){0,4})")
 
 
@@ -57,8 +64,8 @@ def buyer(reader: Reader) -> Fact | None:
         if cover is not None:
             lines: list[str] = []
             for line in cover.lines:
-                if re.search(r"reglement|cahier|acte d'engagement|bordereau|consultation",
-                             fold(line)) or len(lines) == 3:
+                if re.search(r"reglement|cahier|acte d'engagement|bordereau|consultation|"
+                             r"date|objet|procedure|\d{4}", fold(line)) or len(lines) == 3:
                     break
                 lines.append(line)
             if lines:
@@ -85,8 +92,12 @@ def buyer(reader: Reader) -> Fact | None:
 
 
 def reference(reader: Reader) -> Fact | None:
-    """The consultation's reference number."""
-    for clause, match in reader.matching(_REFERENCE):
+    """The consultation's reference number (« Consultation n° … » first)."""
+    found = sorted(((clause, match) for clause, match in reader.matching(_REFERENCE)
+                    if not _CPV.fullmatch(match.group(1))),
+                   key=lambda item: (item[0].section.kind != "RC",
+                                     not re.match(r"consultation\s*n", item[1].group(0))))
+    for clause, match in found:
         token = clause.text[match.start(1):match.end(1)]
         start = match.start()
         return Fact("reference", token, (clause.quote(clause.text[start:match.end(1)]),))
@@ -147,7 +158,8 @@ def cpv_codes(reader: Reader, lots: tuple[Lot, ...]) -> Fact | None:
     for section in reader.dossier.sections:
         current: int | None = None
         for index, line in enumerate(section.lines):
-            lot = _lot_row(line) if section.cells == () else None
+            row = _TABLE_ROW.match(line) if section.cells == () else None
+            lot = (int(row.group(1)) if row else _lot_row(line)) if section.cells == () else None
             named = lots_named(line)
             if lot is not None:
                 current = lot
@@ -178,6 +190,9 @@ def _line_quote(line: str, code: str) -> str:
     return line[start:end + 1] if 0 <= end < start + 80 else line[start:].split(";")[0]
 
 
+_TABLE_ROW = re.compile(r"^(?:lot\s*(?:n[°o]\s*)?)?(\d{1,2}) \| ([^|]+?)(?: \| .*)?$", re.IGNORECASE)
+
+
 def _lot_row(line: str) -> int | None:
     match = re.fullmatch(r"(?:lot\s*(?:n[°o]\s*)?)?(\d{1,2})", line.strip(), re.IGNORECASE)
     return int(match.group(1)) if match else None
@@ -193,6 +208,12 @@ def lots(reader: Reader) -> tuple[tuple[Lot, ...], Fact | None]:
         table = "lot" in folded_section and ("intitule" in folded_section or
                                              _CPV.search(section.text) is not None)
         for index, line in enumerate(section.lines):
+            row = _TABLE_ROW.match(line) if table else None
+            if row is not None:
+                title = row.group(2).strip()
+                if 3 < len(title) < 200 and not _CPV.search(title):
+                    _keep(titles, int(row.group(1)), 0, title, section.source(line, index))
+                continue
             number = _lot_row(line) if table and not line.lower().startswith("lot") else None
             if number is not None and index + 1 < len(section.lines):
                 parts = []
@@ -278,7 +299,10 @@ def _dated(reader: Reader, context: re.Pattern[str], exclude: re.Pattern[str] | 
     for clause in reader.clauses:
         for item in find_dates(clause.text):
             before = fold(clause.text[max(0, item.start - 200):item.start])
-            if not context.search(before):
+            heading = fold(clause.section.heading)
+            if not context.search(before) and not (
+                    context.search(heading) and clause.text != clause.section.heading
+                    and not _QUESTION_WORDS.search(before)):
                 continue
             near = before[-60:]
             if exclude is not None and exclude.search(near):
@@ -294,6 +318,8 @@ def deadline_candidates(reader: Reader) -> list[tuple[FoundDate, Clause]]:
     for item, clause in found:
         before = fold(clause.text[max(0, item.start - 200):item.start])
         offer = max((match.end() for match in _OFFER_WORDS.finditer(before)), default=-1)
+        if offer < 0 and _OFFER_WORDS.search(fold(clause.section.heading)):
+            offer = 0
         other = max((match.end() for match in re.finditer(
             r"envoi|publication|notification|ouverture des plis|seance", before)), default=-1)
         if offer > other:
@@ -408,10 +434,10 @@ def location(reader: Reader, buyer_fact: Fact | None) -> Fact | None:
                 break
     for clause, match in reader.matching(re.compile(r"(?:situes?|implantes?|sites?).{0,60}"
                                                     r"departement")):
-        code = department_named(clause.text)
-        if code in table:
-            codes.append(code)
-            sources.append(clause.source(match.start(), match.end(), 90))
+        named = [code for code in departments_named(clause.text) if code in table]
+        if named:
+            codes.extend(named)
+            sources.append(clause.source(match.start(), match.end(), 150))
             break
     if not codes:
         return None

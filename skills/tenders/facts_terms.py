@@ -60,7 +60,12 @@ def duration(reader: Reader) -> tuple[Fact | None, dict[str, list[Stated]]]:
         if renewal and "ne peut refuser" not in folded[renewal.start() - 30:renewal.start()]:
             match = DURATION.search(clause.text, renewal.start())
             times = _TIMES.search(folded, max(0, renewal.start() - 40))
-            if match and match.start() - renewal.end() < 90:
+            if (match is None or match.start() - renewal.end() >= 90) and times and \
+                    "reconductions" not in value:
+                value["reconductions"] = count_value(re.match(COUNT, times.group(1)) or times)
+                value["tacite"] = "tacite" in folded
+                sources.append(clause.source(renewal.start(), times.end(), 40))
+            elif match and match.start() - renewal.end() < 90:
                 months = duration_months(match)
                 count = (count_value(re.match(COUNT, times.group(1)) or match)
                          if times and times.start() < match.start() else None)
@@ -85,8 +90,8 @@ def duration(reader: Reader) -> tuple[Fact | None, dict[str, list[Stated]]]:
                 value["debut"] = dates[0].day.isoformat()
     if "duree_initiale_mois" in value and "duree_maximale_mois" not in value:
         renewals = int(str(value.get("reconductions", 1 if "reconduction_mois" in value else 0)))
-        value["duree_maximale_mois"] = (int(str(value["duree_initiale_mois"])) +
-                                        renewals * int(str(value.get("reconduction_mois", 0))))
+        each = int(str(value.get("reconduction_mois", value["duree_initiale_mois"])))
+        value["duree_maximale_mois"] = int(str(value["duree_initiale_mois"])) + renewals * each
     if not value:
         return None, stated
     return Fact("duree", value, tuple(dict.fromkeys(sources))), stated
@@ -104,7 +109,7 @@ def max_years(fact: Fact | None) -> float | None:
     return int(months) / 12 if months else None
 
 
-def amounts(reader: Reader, years: float | None) -> tuple[Fact | None, dict[int, float],
+def amounts(reader: Reader, years: float | None, lot_count: int = 1) -> tuple[Fact | None, dict[int, float],
                                                           list[tuple[int, Stated]]]:
     """Estimated amounts: per lot per year (divided when only a multi-year amount is given)."""
     value: dict[str, float] = {}
@@ -117,7 +122,8 @@ def amounts(reader: Reader, years: float | None) -> tuple[Fact | None, dict[int,
             continue
         _table_amounts(section, value, sources, annual, stated)
         if not annual:
-            _sentence_amounts(reader, section, value, sources, annual, years, stated)
+            _sentence_amounts(reader, section, value, sources, annual, years, stated,
+                              lot_count)
     if not value:
         return None, annual, stated
     return Fact("montant_estime", value, tuple(sources)), annual, stated
@@ -131,13 +137,20 @@ def _columns(section: Section) -> list[tuple[str, int | None]]:
         folded = fold(line)
         if line == section.heading:
             continue
-        if folded.startswith("lot") and find_amounts(" ".join(lines[index:index + 3])):
+        if folded.startswith(("lot", "total")) and find_amounts(line if " | " in line else
+                                                                 " ".join(lines[index:index + 3])):
             break
-        if ("montant" in folded or "valeur" in folded) and len(line) < 70:
-            joined = folded + " " + fold(lines[index + 1] if index + 1 < len(lines) else "")
-            if "annuel" in folded or "par an" in folded:
+        cells = [fold(cell) for cell in line.split(" | ")] if " | " in line else [folded]
+        for number, cell in enumerate(cells):
+            if not (("montant" in cell or "valeur" in cell or "estim" in cell)
+                    and len(cell) < 70):
+                continue
+            following = fold(lines[index + 1]) if len(cells) == 1 and index + 1 < len(lines) \
+                else ""
+            joined = cell + " " + following
+            if "annuel" in cell or "par an" in cell:
                 columns.append(("annuel", None))
-            else:
+            elif number > 0 or len(cells) == 1:
                 years = re.search(r"(\d+)\s*ans", joined)
                 columns.append(("duree", int(years.group(1)) if years else None))
     return columns
@@ -178,12 +191,12 @@ def _table_amounts(section: Section, value: dict[str, float], sources: list[Sour
 
 def _sentence_amounts(reader: Reader, section: Section, value: dict[str, float],
                       sources: list[Source], annual: dict[int, float], years: float | None,
-                      stated: list[tuple[int, Stated]]) -> None:
+                      stated: list[tuple[int, Stated]], lot_count: int) -> None:
     for clause in [c for c in reader.clauses if c.section is section]:
         folded = clause.folded
         if "estim" not in folded:
             continue
-        lots = clause_lots(clause) or {1}
+        lots = clause_lots(clause) or ({1} if lot_count == 1 else set(range(1, lot_count + 1)))
         for amount in find_amounts(clause.text):
             tax = "ht" if re.search(r"\bht\b|hors taxes", folded) else "ttc"
             near = fold(clause.text[max(0, amount.start - 80):amount.end + 40])
@@ -210,6 +223,7 @@ def _sentence_amounts(reader: Reader, section: Section, value: dict[str, float],
 
 _CRITERION = re.compile(r"^(\d{1,2})[.)]\s+(\S.{1,150})$")
 _SUBCRITERION = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.{1,200})$")
+_BRACKETED = re.compile(r"^[–•-]?\s*(.{3,90}?)\s*\(\s*(\d{1,3})\s*(?:%|points?)\s*\)")
 _INLINE = re.compile(r"^[–•-]?\s*(?:\d[.)]\s*)?([A-ZÉÈa-zé][^:(|]{2,80}?)\s*[:(|–-]\s*(\d{1,3})"
                      r"\s*(?:%|points?)\)?")
 
@@ -271,7 +285,8 @@ def _criteria_table(section: Section) -> tuple[dict[str, dict[str, object]], lis
             label = match.group(2).strip()
             weight = re.search(r"[:(–-]?\s*(\d{1,3})\s*%\)?\s*$", label)
             if weight:
-                label = label[:weight.start()].strip(" :–-(")
+                label = label[:weight.start()].strip(" :–-(|")
+            label = label.strip(" |:")
             current = (_slug(label), label, sub is not None, index, [])
             sources.append(section.source(line, index))
             if weight:
@@ -280,6 +295,14 @@ def _criteria_table(section: Section) -> tuple[dict[str, dict[str, object]], lis
         if current is not None and percents and len(line) < 20:
             close(percents[0][0])
             continue
+        bracket = _BRACKETED.search(line) if inline is None else None
+        if current is None and bracket is not None:
+            label = re.sub(r"^(?:crit[eè]re\s*(?:n[°o]\s*)?\d+\s*[:–-]\s*)", "",
+                           bracket.group(1).strip(" –-•:"), flags=re.IGNORECASE)
+            if label and not value.get(_slug(label)):
+                value[_slug(label)] = {"libelle": label, "poids": float(bracket.group(2))}
+                sources.append(section.source(line, index))
+                continue
         if current is None and inline and not value.get(_slug(inline.group(1))):
             label = inline.group(1).strip()
             value[_slug(label)] = {"libelle": label, "poids": float(inline.group(2))}
@@ -346,9 +369,9 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
                 items.append((clause, "rate", fraction))
                 spans.append((start, max(end, daily.end())))
         for percent, start, _end in find_percents(clause.text):
-            if start < min(limit, daily.start()):
+            if start < limit:
                 items.append((clause, "rate", percent))
-                spans.append((start, daily.end()))
+                spans.append((start, max(_end, daily.end())))
         for amount in find_amounts(clause.text):
             if amount.start < limit:
                 items.append((clause, "fixed", amount.value))
@@ -395,7 +418,8 @@ _UNLIMITED = re.compile(r"sans limitation de (?:somme|montant)|illimitee|sans pl
 _CAPPED = re.compile(r"(?:responsabilite|elle)[^.;]{0,40}? (?:est|sera) (?:limitee|plafonnee)|"
                      r"plafond de responsabilite|limitee?,? tous prejudices|"
                      r"dans la limite de")
-_DECOY = re.compile(r"garanties? (?:souscrites?|d'assurance)|montant des garanties|"
+_DECOY = re.compile(r"garanties? (?:souscrites?|d'assurance)|montants? des? garanties?|franchise|"
+                    r"par sinistre|par victime|limites? de garantie|"
                     r"capitaux|plafond de garantie|dommages corporels|assures?\b.{0,40}"
                     r"couvert|contrat d'assurance|attestation d'assurance|"
                     r"police d'assurance|couverture")
@@ -415,7 +439,9 @@ def liability(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str]]]:
         if not about:
             continue
         holder = re.search(r"titulaire|prestataire|cocontractant|attributaire", folded)
-        insurance_section = "assurance" in heading and "responsabilit" not in heading
+        insurance_section = (re.search(r"assurance|garantie|couverture|tableau", heading)
+                             is not None and "responsabilit" not in heading) or (
+            " | " in clause.text and not holder)
         if _UNLIMITED.search(folded):
             decoy = (insurance_section or (_DECOY.search(folded) is not None and not re.search(
                 r"responsabilite (?:du|de l')(?:titulaire|prestataire|attributaire)|"
@@ -522,7 +548,11 @@ def certifications(reader: Reader) -> tuple[Fact | None, list[Requirement]]:
 
 
 _FIRM = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.]{0,60}?(?:sont |seront )?"
-                   r"(?:garanti|ferme|bloque|maintenu|non revisable)")
+                   r"(?:garanti|ferme|bloque|maintenu|non revisable)|(?:maintien|garantie|"
+                   r"blocage) des (?:taux|cotisations|tarifs|primes|prix)")
+_YEARLY = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.]{0,60}?revisables? "
+                     r"(?:annuellement|chaque annee|a chaque echeance|une fois par an|"
+                     r"au 1er janvier de chaque annee)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,7 +575,7 @@ def rate_guarantees(reader: Reader, term_years: float | None) -> tuple[Fact | No
         if match is None:
             continue
         years: float | None = None
-        period = re.search(r"(?:pendant|durant|sur|pour)\s+(?:les\s+)?" + COUNT +
+        period = re.search(r"(?:pendant|durant|sur|pour|)\s*(?:les\s+)?" + COUNT +
                            r"\s+(?:premieres?\s+)?(ans?|annees?|mois)", folded[match.start():],
                            re.IGNORECASE)
         whole = re.search(r"(?:toute la|la totalite de la) duree|pour la duree du (?:marche|"
@@ -564,6 +594,11 @@ def rate_guarantees(reader: Reader, term_years: float | None) -> tuple[Fact | No
         end = (match.start() + (period.end() if period else 0)) if period else match.end()
         found.append(RateGuarantee(years, lots, revisable, clause.source(match.start(), end,
                                                                           60)))
+    if not found:
+        for clause, match in reader.matching(_YEARLY):
+            found.append(RateGuarantee(1.0, frozenset(_lots_at_start(clause.text) or
+                                                       clause_lots(clause)), True,
+                                       clause.source(match.start(), match.end(), 60)))
     if not found:
         return None, []
     value: dict[str, object] = {}

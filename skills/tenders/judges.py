@@ -70,9 +70,13 @@ _EXTRA_TERMS = {"prevoyance": ("prevoyance", "maintien de salaire", "incapacite"
                                                                        "fonctionnelle")}
 
 
+_ADJECTIVE = re.compile(r"(?:elle|elles|ale|ales|aire|aires|ive|ives|if|ifs|el|els)$")
+
+
 def _terms(key: str, description: object) -> list[str]:
     parts = re.split(r"[,;()/]| et | ou ", fold(str(description)))
     terms = [" ".join(part.split()) for part in parts if len(part.strip()) > 3]
+    terms = [term for term in terms if " " in term or not _ADJECTIVE.search(term)]
     return [term for term in terms if term] + list(_EXTRA_TERMS.get(key, ())) + [
         key.replace("_", " ")]
 

@@ -67,18 +67,33 @@ def department_of_postcode(postcode: str) -> str | None:
     return postcode[:2]
 
 
-def department_named(text: str) -> str | None:
-    """The code of a département named as such in ``text`` (« département de Maine-et-Loire »,
-    « (Maine-et-Loire) », « (49) »), else None: bare words like « Lot » or « Paris » are not."""
+def departments_named(text: str) -> list[str]:
+    """Codes of the départements named as such in ``text`` (« département de
+    Maine-et-Loire », « (Maine-et-Loire) »), in order; bare words like « Lot » or « Paris »
+    are not."""
     folded = fold(text)
-    best: tuple[int, str] | None = None
+    found: list[tuple[int, int, str]] = []
     for code, (name, _) in departments().items():
         key = re.escape(fold(name))
-        pattern = (r"(?:departement\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')?|\()"
+        pattern = (r"(?:departements?\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')?|"
+                   r"\(|\bet\s+(?:de\s+la\s+|de\s+l'|des\s+|du\s+|de\s+|d')?(?=.*departement))"
                    + key + r"(?![\w-])")
-        if re.search(pattern, folded) and (best is None or len(key) > best[0]):
-            best = (len(key), code)
-    return best[1] if best else None
+        for match in re.finditer(pattern, folded):
+            found.append((match.start(), -len(key), code))
+    found.sort()
+    kept: list[str] = []
+    last_end = -1
+    for start, length, code in found:
+        if start > last_end and code not in kept:
+            kept.append(code)
+            last_end = start - length
+    return kept
+
+
+def department_named(text: str) -> str | None:
+    """The first département named as such in ``text``, else None."""
+    named = departments_named(text)
+    return named[0] if named else None
 
 
 def region_of(code: str) -> str | None:

@@ -241,3 +241,50 @@ criteria:
     label: Rapport ESG demandé
     blocking: false
 """
+
+
+def syndicate_dossier() -> dict[str, bytes]:
+    """A DOCX-only dossier laid out in tables: lots and amounts in table rows, criteria in
+    brackets, renewals without a duration, yearly revisable rates, a daily percentage
+    penalty, and a decoy « sans limitation de somme » in a cover table."""
+    rc = docx([
+        "SYNDICAT MIXTE DES EAUX DU VAL DE SEINE",
+        "Siège : 3 quai des Tanneurs, 78200 Mantes-la-Jolie (Yvelines)",
+        "Date limite de réception des offres : 8 mars 2027",
+        "RÈGLEMENT DE LA CONSULTATION",
+        ("h1", "ARTICLE 1 – OBJET"),
+        "La consultation a pour objet « Assurances du syndicat et de ses agents ».",
+        [["Lot", "Désignation", "CPV"],
+         ["1", "Responsabilité civile générale", "66516000-0"],
+         ["2", "Prévoyance – maintien de salaire des agents", "66512000-2"]],
+        ("h1", "ARTICLE 2 – DATE LIMITE"),
+        "Les offres sont reçues au plus tard le lundi 8 mars 2027 à 17h00.",
+        ("h1", "ARTICLE 3 – CRITÈRES DE JUGEMENT DES OFFRES"),
+        "Critère n°1 : Prix (40 %)",
+        "Critère n°2 : Valeur technique (60 %)",
+    ])
+    ccap = docx([
+        "CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES",
+        ("h1", "ARTICLE 1 – DURÉE"),
+        "Le marché est conclu pour une période de 12 mois, reconductible 3 fois.",
+        ("h1", "ARTICLE 2 – MONTANTS ESTIMÉS"),
+        [["Lot", "Montant annuel estimé TTC", "Montant sur 4 ans TTC"],
+         ["Lot 1", "30 000 €", "120 000 €"], ["Lot 2", "150 000 €", "600 000 €"]],
+        ("h1", "ARTICLE 3 – PRIX"),
+        "Les taux de cotisation sont révisables annuellement sur présentation des comptes.",
+        ("h1", "ARTICLE 4 – PÉNALITÉS"),
+        "Pénalité journalière de 0,5 % du montant annuel du lot par jour de retard, dans la "
+        "limite de 10 % du montant annuel.",
+        ("h1", "ARTICLE 5 – RESPONSABILITÉ"),
+        "La responsabilité du titulaire est plafonnée à deux fois le montant annuel du lot.",
+    ])
+    cctp = docx([
+        "CAHIER DES CLAUSES TECHNIQUES PARTICULIÈRES",
+        ("h1", "ARTICLE 1 – GARANTIES DU LOT 1"),
+        [["Garantie", "Plafond"], ["Responsabilité civile", "Sans limitation de somme"],
+         ["Dommages immatériels", "1 000 000 €"]],
+        ("h1", "ARTICLE 2 – SITES"),
+        "Les sites du syndicat sont situés dans le département de l'Oise et dans le "
+        "département des Yvelines.",
+    ])
+    return {"RC_SMEVS.docx": rc, "CCAP_SMEVS.docx": ccap, "CCTP_SMEVS.docx": cctp}

@@ -9,7 +9,12 @@ from skills.tenders.cache import FactCache
 from skills.tenders.criteria import parse_criteria
 from skills.tenders.documents import load_files
 from skills.tenders.service import Screening, run
-from tests.skills.tenders.dossiers import CRITERIA, hospital_dossier, town_dossier
+from tests.skills.tenders.dossiers import (
+    CRITERIA,
+    hospital_dossier,
+    syndicate_dossier,
+    town_dossier,
+)
 
 TODAY = date(2027, 1, 15)
 
@@ -88,3 +93,26 @@ def test_the_json_shape_of_the_issue() -> None:
     assert set(lot["criteria"][0]) >= {"criterion", "verdict", "sources"}
     assert set(data["contradictions"][0]) == {"topic", "values"}
     assert set(data["contradictions"][0]["values"][0]) == {"value", "source"}
+
+
+def test_tables_brackets_and_a_decoy_cover_table_with_the_shipped_sample() -> None:
+    from skills.tenders.criteria import load_criteria
+
+    result = run(load_files(list(syndicate_dossier().items()), "syndicat"),
+                 load_criteria(None), TODAY)
+    facts = result.extraction.facts
+    assert [lot.title for lot in result.extraction.lots] == [
+        "Responsabilité civile générale", "Prévoyance – maintien de salaire des agents"]
+    assert result.extraction.lot_amounts == {1: 30000.0, 2: 150000.0}
+    assert facts["cpv"].value == {"lot_1": ["66516000-0"], "lot_2": ["66512000-2"]}
+    assert facts["date_limite_offres"].value == "2027-03-08T17:00:00+01:00"
+    assert not result.extraction.contradictions  # the cover's day agrees with the article
+    assert facts["duree"].value["duree_maximale_mois"] == 48  # 12 months, renewed 3 times
+    assert facts["criteres_attribution"].value["valeur_technique"]["poids"] == 60.0
+    assert "Oise (60)" in str(facts["localisation"].value)
+    first, second = (_verdicts(result, 1), _verdicts(result, 2))
+    assert first["lines_of_business"] == "not met"  # RC is excluded in the sample policy
+    assert first["no_unlimited_liability"] == second["no_unlimited_liability"] == "met"
+    assert second["lines_of_business"] == "met" and second["max_penalty_rate"] == "not met"
+    assert second["max_rate_guarantee_years"] == "met" and second["regions_served"] == "met"
+    assert [lot.decision for lot in result.lots] == ["no-go", "no-go"]
