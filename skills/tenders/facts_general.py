@@ -434,9 +434,9 @@ def location(reader: Reader, buyer_fact: Fact | None) -> Fact | None:
                 break
     for clause, match in reader.matching(re.compile(r"(?:situes?|implantes?|sites?).{0,60}"
                                                     r"departement")):
-        named = [code for code in departments_named(clause.text) if code in table]
-        if named:
-            codes.extend(named)
+        listed = [code for code in departments_named(clause.text) if code in table]
+        if listed:
+            codes.extend(listed)
             sources.append(clause.source(match.start(), match.end(), 150))
             break
     if not codes:
