@@ -11,7 +11,9 @@ and unanswerable questions declined (a calibration list, used to set the
 relevance thresholds, and a held-out list, never used for that), and English
 questions answered from the right page, in English.
 
-    .venv/bin/python bench/answers.py --data-dir /tmp/almia-answers   # cached ingestion
+    .venv/bin/python -m bench.answers --data-dir /tmp/almia-answers   # cached ingestion
+
+(as a module: run as a script, bench/console.py would shadow the console package)
 """
 
 from __future__ import annotations

@@ -303,8 +303,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if not ranked:
         if request.locale != "en" or not units:
             return [], False
-        # a question in English rarely shares words with French text: quote the top passage
+        # a question in English rarely shares words with French text: quote the top passage,
+        # its sentences carrying what the question asks for (a figure, a date…) first
         closest = [unit for unit in units if unit.passage == units[0].passage]
+        if pattern is not None:
+            closest.sort(key=lambda unit: pattern.search(fold(unit.full_text)) is None)
         return closest[:2], False
     best = ranked[0][0]
     # the best-ranked passage speaks first: its best sentence is always quoted

@@ -120,3 +120,13 @@ def test_empty_section_says_nothing_was_noted() -> None:
     outline = (OutlineSection("Motif", ("appel",)), OutlineSection("Risques", ("litige",)))
     text = select_outline(_request("x", ["Appel du client pour un changement d'adresse."], outline))
     assert "**Risques**\n- (rien de relevé)" in text
+
+
+def test_english_fallback_prefers_the_sentence_with_the_asked_figure() -> None:
+    text = select_answer(_request(
+        "How much does a passport cost?",
+        ["Le passeport se demande en mairie. La demande se fait sur rendez-vous. "
+         "Le passeport d'un adulte coûte 86 €."],
+        locale="en",
+    ))
+    assert "coûte 86 €. [1]" in text
