@@ -6,7 +6,7 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from skills.codedoc.common import indent_of, merge, public_name, sql_tables
+from skills.codedoc.common import indent_of, merge, public_name, sql_tables, starts_line
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in, text_of
 
@@ -71,15 +71,18 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
     body = definition.child_by_field_name("body")
     decorators = [text_of(d) for d in node.children if d.type == "decorator"]
     dunder = name.startswith("__") and name.endswith("__")
+    overload = any(d.removeprefix("@").split("(")[0].rsplit(".", 1)[-1] == "overload"
+                   for d in decorators)  # a typing stub: the implementation is documented
     unit = Unit(kind=kind, name=name, qualified=f"{source.name}:{owner}{name}", path=source.path,
                 line=node.start_point.row + 1, end_line=node.end_point.row + 1,
                 signature=_signature(definition, body),
                 doc=_docstring(body) if body is not None else "",
-                public=public and public_name(name) and not dunder)
+                public=public and public_name(name) and not dunder and not overload)
     if not is_class:
         unit.params = _params(definition.child_by_field_name("parameters"))
         unit.returns = text_of(definition.child_by_field_name("return_type"))
-    if body is not None and body.start_point.row > definition.start_point.row:
+    if body is not None and body.start_point.row > definition.start_point.row and starts_line(
+            lines, body.start_point.row, body.start_point.column):  # not « ) -> T: ... »
         first = body.start_point.row
         unit.slot = DocSlot(first, indent_of(lines[first]), "python")
     for decorator in decorators:

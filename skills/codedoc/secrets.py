@@ -10,31 +10,51 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NAME = (r"(?:[\w-]*(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret|api_?key|apikey|"
-         r"access_?key|private_?key|client_?secret|auth_?token|access_?token|token|credential)"
-         r"[\w-]*)")
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("private key", re.compile(
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)")),
-    ("cloud key", re.compile(r"(?<![\w])(?:AKIA|ASIA)[A-Z0-9]{16}(?![\w])|(?<![\w])AIza"
-                             r"[0-9A-Za-z_\-]{35}")),
-    ("token", re.compile(r"(?<![\w\-])(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{16,}|"
-                         r"xox[abposr]-[A-Za-z0-9\-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|"
-                         r"github_pat_[A-Za-z0-9_]{22,}|"
-                         r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+)")),
+# the keyword ends a name (« DB_PASSWORD », « apiKey »); the match starts at the keyword
+_NAME = (r"(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret|api_?key|apikey|"
+         r"access_?key|private_?key|auth_?token|access_?token|token|credential)[\w-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A secret pattern; ``folded`` ones are written in lower case and run on an ASCII
+    lower-cased copy of the text (same offsets; far faster than ``re.IGNORECASE``), and only
+    when one of their ``hints`` appears in it."""
+
+    kind: str
+    regex: re.Pattern[str]
+    hints: tuple[str, ...] = ()
+    folded: bool = False
+
+
+_PATTERNS: tuple[_Pattern, ...] = (
+    _Pattern("private key", re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"),
+        ("PRIVATE KEY",)),
+    _Pattern("cloud key", re.compile(r"(?<![\w])(?:AKIA|ASIA)[A-Z0-9]{16}(?![\w])|(?<![\w])AIza"
+                                     r"[0-9A-Za-z_\-]{35}"), ("AKIA", "ASIA", "AIza")),
+    _Pattern("token", re.compile(r"(?<![\w\-])(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{16,}|"
+                                 r"xox[abposr]-[A-Za-z0-9\-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|"
+                                 r"github_pat_[A-Za-z0-9_]{22,}|"
+                                 r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+)"),
+             ("sk-", "xox", "gh", "github_pat_", "eyJ")),
     # scheme://user:password@host — only the password part
-    ("connection string", re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\"]+:"
-                                     r"(?P<value>[^\s@'\"/]{1,200})@")),
+    _Pattern("connection string", re.compile(r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\"]+:"
+                                             r"(?P<value>[^\s@'\"/]{1,200})@"), ("://",), True),
     # Server=…;Password=…; / jdbc:…;password=… / ?password=…
-    ("connection string", re.compile(r"(?i)(?<=[;?&'\"])\s*(?:password|pwd)\s*=(?!=)\s*"
-                                     r"(?P<value>[^;&'\"\s=]{1,200})")),
-    # key = "value", key: 'value', KEY => "value", setPassword("value"), VALUE 'value' (COBOL)
-    ("password or key", re.compile(
-        rf"(?i)\b{_NAME}['\"]?\s*(?::\s*[\w.\[\]| ]+?\s*=|:|=|=>|:=|\(|"
-        r"\s+PIC\s+[X9()\d]+\s+VALUE)\s*(?P<q>['\"])(?P<value>[^'\"\n]{3,200})(?P=q)")),
-    ("password or key", re.compile(rf"(?i)\bset{_NAME}\s*\(\s*(?P<q>['\"])"
-                                   r"(?P<value>[^'\"\n]{3,200})(?P=q)")),
+    _Pattern("connection string", re.compile(r"(?<=[;?&'\"])\s*(?:password|pwd)\s*=(?!=)\s*"
+                                             r"(?P<value>[^;&'\"\s=]{1,200})"),
+             ("password", "pwd"), True),
+    # key = "value", key: 'value', KEY => "value", VALUE 'value' (COBOL)
+    _Pattern("password or key", re.compile(
+        rf"{_NAME}['\"]?\s*(?::\s*[\w.\[\]| ]+?\s*=|:|=|=>|:=|"
+        r"\s+pic\s+[x9()\d]+\s+value)\s*(?P<q>['\"])(?P<value>[^'\"\n]{3,200})(?P=q)"),
+        folded=True),
+    # setPassword("value")
+    _Pattern("password or key", re.compile(rf"\bset[\w-]*{_NAME}\s*\(\s*(?P<q>['\"])"
+                                           r"(?P<value>[^'\"\n]{3,200})(?P=q)"), ("set",), True),
 )
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _PLACEHOLDERS = re.compile(r"(?i)^(?:\$\{.*\}|%\(.*\)s|\{\{.*\}\}|<.*>|\*+|x+|changeme|"
                            r"your[_-].*|dummy|example|none|null|test|password|secret|"
                            r"os\.environ.*|env\(.*\))$")
@@ -51,9 +71,14 @@ class SecretFinding:
 
 def _spans(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
-    for kind, pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            start, end = (match.span("value") if "value" in pattern.groupindex
+    folded = text.translate(_ASCII_LOWER)
+    for pattern in _PATTERNS:
+        searched = folded if pattern.folded else text
+        if pattern.hints and not any(hint in searched for hint in pattern.hints):
+            continue
+        kind = pattern.kind
+        for match in pattern.regex.finditer(searched):
+            start, end = (match.span("value") if "value" in pattern.regex.groupindex
                           else match.span())
             value = text[start:end]
             if _PLACEHOLDERS.match(value.strip()) or value.startswith("[SECRET_"):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment", "marginalia",
                            "html_comment"})
 _STRINGS = ("string", "concatenated_string")
+_DOC_CANDIDATES = frozenset({"expression_statement", *_STRINGS})
 GRAMMARS = {"python": "python", "java": "java", "javascript": "javascript",
             "typescript": "typescript", "sql": "sql", "cobol": "cobol"}
 
@@ -23,7 +24,7 @@ class Parsers:
     def __init__(self) -> None:
         self._parsers: dict[str, Parser] = {}
 
-    def parse(self, language: str, text: str) -> Tree:
+    def parse(self, language: str, text: str | bytes) -> Tree:
         """The syntax tree of ``text`` (errors are recovered into ERROR nodes)."""
         parser = self._parsers.get(language)
         if parser is None:
@@ -31,7 +32,7 @@ class Parsers:
 
             parser = get_parser(cast("SupportedLanguage", GRAMMARS[language]))
             self._parsers[language] = parser
-        return parser.parse(text.encode("utf-8"))
+        return parser.parse(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def text_of(node: Node | None) -> str:
@@ -78,17 +79,22 @@ def is_python_docstring(node: Node) -> bool:
     return False
 
 
-def shape(tree: Tree) -> list[str]:
-    """The tree as a list of node types and leaf texts, without comments and docstrings."""
-    out: list[str] = []
+def shape(tree: Tree, source: bytes) -> list[str | bytes]:
+    """The tree as node types and leaf texts (``source`` is what was parsed), without comments
+    and docstrings."""
+    out: list[str | bytes] = []
     cursor = tree.walk()
     while True:
         node = cursor.node
-        skip = node is not None and (node.type in COMMENT_TYPES or is_python_docstring(node))
-        if node is not None and not skip:
-            out.append(node.type)
-            if node.child_count == 0:
-                out.append(text_of(node))
+        skip = True
+        if node is not None:
+            kind = node.type
+            skip = kind in COMMENT_TYPES or (kind in _DOC_CANDIDATES
+                                             and is_python_docstring(node))
+            if not skip:
+                out.append(kind)
+                if node.child_count == 0:
+                    out.append(source[node.start_byte:node.end_byte])
         if not skip and cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():

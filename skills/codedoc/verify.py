@@ -69,7 +69,8 @@ def same_code(language: str, path: str, before: str, after: str, parsers: Parser
         def statements(text: str) -> list[str]:
             return [line for line in text.split("\n") if not line.startswith("//*")]
         return "" if statements(before) == statements(after) else "JCL statements differ"
-    if shape(parsers.parse(language, before)) != shape(parsers.parse(language, after)):
+    old, new = before.encode(), after.encode()
+    if shape(parsers.parse(language, old), old) != shape(parsers.parse(language, new), new):
         return "syntax tree differs"
     if language == "python":
         try:
