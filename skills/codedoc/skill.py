@@ -10,14 +10,16 @@ structural and says so.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 
 from bot.files.intake import FileRejected, safe_name
 from bot.i18n import Text
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
-from bot.messages import Locale, Reply, ReplyEvent
+from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.policy import DataClass
 from bot.skills import SkillError, SkillRequest
+from bot.text import fold
 from skills.codedoc.sources import Sources, from_snippet, from_zip
 
 _USAGE = Text(
@@ -55,7 +57,15 @@ _PASTED = Text("code collé", "pasted code")
 _ARTEFACTS = {"docs": Text("documentation-code.zip", "code-documentation.zip"),
               "html": Text("documentation-code.html", "code-documentation.html")}
 _SNIPPET_LIMIT = 200_000
+_INTENT = re.compile(r"\b(?:retro-?)?document(?:e|er|ez|ation|s)?\b.*\b(?:code|programmes?|"
+                     r"sources?|cobol|java|python|javascript|sql|jcl|patrimoine)\b")
 _TEXT_KINDS = frozenset({"txt", "md"})
+
+
+def mentions_code(message: Message) -> bool:
+    """A plain message with a ZIP attached that asks for code documentation."""
+    return (any(a.kind == "zip" for a in message.attachments)
+            and _INTENT.search(fold(message.text)) is not None)
 
 
 class DocumentTask:
@@ -129,6 +139,7 @@ class CodeDocSkill:
         "test skeletons.")
     commands = ("doc", "code")
     model_roles = ("code",)
+    wants = staticmethod(mentions_code)  # a ZIP attached and « documente ce code »
 
     def __init__(self) -> None:
         self.job_tasks: Mapping[str, JobTask] = {"document": DocumentTask()}

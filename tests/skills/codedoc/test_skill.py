@@ -72,6 +72,15 @@ async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: i
     assert b'+    """Prend `items` ; appelle `sum`."""' in patch
 
 
+async def test_a_zip_and_plain_words_start_the_documentation(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await upload_one(client, "paie.zip", fixtures_zip())
+    reply = await chat(client, "Peux-tu rétro-documenter ce patrimoine COBOL ?", [file_id])
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded"
+
+
 async def test_refusals_the_developer_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
     usage = await chat(client, "/almia doc", [])
