@@ -112,6 +112,11 @@ def install(app: web.Application, runtime: Runtime, channels: list[str],
 
         app.router.add_get("/metrics", scrape)
 
+    if settings.ops.tracing:
+        from bot.ops.tracing import install as install_tracing
+
+        install_tracing(app, runtime)
+
     async def started(_app: web.Application) -> None:
         lifecycle.started = True
 
