@@ -197,11 +197,18 @@ def _sentence_amounts(reader: Reader, section: Section, value: dict[str, float],
         if "estim" not in folded:
             continue
         lots = clause_lots(clause) or ({1} if lot_count == 1 else set(range(1, lot_count + 1)))
+        previous = 0
+        named_lots = lots
         for amount in find_amounts(clause.text):
             tax = "ht" if re.search(r"\bht\b|hors taxes", folded) else "ttc"
             near = fold(clause.text[max(0, amount.start - 80):amount.end + 40])
-            per_year = re.search(r"par an|annuel|chaque annee", near) is not None
             span = re.search(r"sur\s+(?:la\s+duree.{0,30}?|)(\d+)\s+ans", near)
+            per_year = re.search(r"par an|annuel|chaque annee", near) is not None or (
+                span is None and "duree" not in near and
+                re.search(r"par an\b|annuel", folded) is not None)
+            just_before = lots_named(clause.text[previous:amount.start])
+            lots = just_before if len(named_lots) > 1 and len(just_before) == 1 else named_lots
+            previous = amount.end
             for lot in sorted(lots):
                 row = f"lot_{lot}" if len(lots) == 1 else "total"
                 if per_year:
@@ -547,9 +554,12 @@ def certifications(reader: Reader) -> tuple[Fact | None, list[Requirement]]:
     return Fact("certifications_agrements", value, tuple(sources)), found
 
 
-_FIRM = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.]{0,60}?(?:sont |seront )?"
-                   r"(?:garanti|ferme|bloque|maintenu|non revisable)|(?:maintien|garantie|"
-                   r"blocage) des (?:taux|cotisations|tarifs|primes|prix)")
+_FIRM = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.;]{0,60}?(?:sont|seront|est|"
+                   r"sera|restent|resteront|demeurent|demeureront)\s+(?:\w+\s+)?(?:garanti|"
+                   r"ferme|bloque|maintenu|non revisable)|(?:maintien|garantie|blocage) des "
+                   r"(?:taux|cotisations|tarifs|primes|prix)|(?:taux|prix|cotisations|tarifs|"
+                   r"primes) (?:garantis|garanties|fermes|bloques|bloquees)\s+(?:pendant|durant|"
+                   r"sur|pour|jusqu)")
 _YEARLY = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.]{0,60}?revisables? "
                      r"(?:annuellement|chaque annee|a chaque echeance|une fois par an|"
                      r"au 1er janvier de chaque annee)")
@@ -576,8 +586,8 @@ def rate_guarantees(reader: Reader, term_years: float | None) -> tuple[Fact | No
             continue
         years: float | None = None
         period = re.search(r"(?:pendant|durant|sur|pour|)\s*(?:les\s+)?" + COUNT +
-                           r"\s+(?:premieres?\s+)?(ans?|annees?|mois)", folded[match.start():],
-                           re.IGNORECASE)
+                           r"\s+(?:premieres?\s+)?(ans?|annees?|mois)",
+                           folded[match.start():match.end() + 80], re.IGNORECASE)
         whole = re.search(r"(?:toute la|la totalite de la) duree|pour la duree du (?:marche|"
                           r"contrat)|fermes et (?:definitifs|non revisables)", folded)
         if period:
