@@ -58,3 +58,19 @@ def test_a_single_lot_town_with_a_decoy_cover_limit() -> None:
     assert extraction.facts["duree"].value["duree_maximale_mois"] == 48
     assert extraction.facts["penalites"].value["fraction_journaliere_min"] == "1/5000"
     assert not extraction.contradictions
+
+
+def test_several_lots_in_one_sentence_and_rates_of_guarantees_are_not_firm_rates() -> None:
+    from tests.skills.tenders.dossiers import docx
+
+    files = {"RC_x.docx": docx(["RÈGLEMENT DE LA CONSULTATION", ("h1", "ARTICLE 1 – LOTS"),
+                                "Lot n° 1 : Prévoyance", "Lot n° 2 : Santé"]),
+             "CCAP_x.docx": docx([
+                 "CCAP", ("h1", "ARTICLE 1 – MONTANT"),
+                 "Le montant annuel estimé des cotisations du lot n° 1 est de 50 000 € et "
+                 "celui du lot n° 2 de 80 000 €.", ("h1", "ARTICLE 2 – TAUX"),
+                 "Le taux de cotisation des garanties décès couvre les enfants de moins de "
+                 "26 ans."])}
+    extraction = _facts(files)
+    assert extraction.lot_amounts == {1: 50000.0, 2: 80000.0}
+    assert "garantie_des_taux" not in extraction.facts
