@@ -118,7 +118,9 @@ class _Java(_Walker):
         if body is None:
             return
         interface = node.type == "interface_declaration"
-        for member in body.named_children:
+        members = [m for child in body.named_children for m in (
+            child.named_children if child.type == "enum_body_declarations" else [child])]
+        for member in members:
             if member.type in _JAVA_TYPES:
                 self.type_declaration(member, f"{owner}{name}.", visible)
             elif member.type in _JAVA_MEMBERS:

@@ -127,3 +127,12 @@ def test_free_format_cobol_is_read_too() -> None:
         "    PERFORM WORK-PARA\n    GOBACK.\nWORK-PARA.\n    DISPLAY 'HI'.\n")})
     assert [u.name for u in inventory.units] == ["FREEPROG", "START-UP", "WORK-PARA"]
     assert inventory.callees["FREEPROG.START-UP"] == ["FREEPROG.WORK-PARA"]
+
+
+def test_java_enum_methods_and_interface_members() -> None:
+    inventory = inventory_of({"Status.java": (
+        "public enum Status {\n    OPEN, CLOSED;\n\n"
+        "    public boolean isFinal() {\n        return this == CLOSED;\n    }\n}\n"),
+        "Repo.java": "public interface Repo {\n    Order find(String id);\n}\n"})
+    assert unit_named(inventory, "Status.java:Status.isFinal").returns == "boolean"
+    assert unit_named(inventory, "Repo.java:Repo.find").public
