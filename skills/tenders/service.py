@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from skills.tenders.cache import FactCache
+from skills.tenders.clauses import Reader
 from skills.tenders.criteria import Criteria
 from skills.tenders.documents import load_files
 from skills.tenders.facts import extract
+from skills.tenders.judges import UNKNOWN
 from skills.tenders.model import Dossier, Extraction
+from skills.tenders.model_judge import passages_for
 from skills.tenders.screening import LotScreening, screen
 
 
@@ -53,8 +56,29 @@ def run(dossier: Dossier, criteria: Criteria, today: date,
         cache: FactCache | None = None) -> Screening:
     """Screen a loaded dossier."""
     extraction, cached = facts_for(dossier, cache)
-    return Screening(extraction, tuple(screen(extraction, criteria, today)), criteria, today,
-                     cached)
+    lots = with_passages_to_examine(Reader(dossier), criteria,
+                                    tuple(screen(extraction, criteria, today)))
+    return Screening(extraction, lots, criteria, today, cached)
+
+
+def with_passages_to_examine(reader: Reader, criteria: Criteria,
+                             lots: tuple[LotScreening, ...]) -> tuple[LotScreening, ...]:
+    """Criteria left « à examiner » without a source get the dossier passages closest to
+    them (their verdict stays unknown: a person, or the approved model, judges)."""
+    rules = {item.id: item.rule for item in criteria.items}
+    updated = []
+    for lot in lots:
+        verdicts = []
+        for item in lot.verdicts:
+            if item.verdict == UNKNOWN and not item.sources and item.judged_by == "à examiner":
+                clauses = passages_for(reader, item, lot.lot.number, rules.get(item.criterion,
+                                                                                ""))[:2]
+                if clauses:
+                    item = replace(item, evidence=item.evidence + " Passages à examiner cités.",
+                                   sources=tuple(clause.source() for clause in clauses))
+            verdicts.append(item)
+        updated.append(replace(lot, verdicts=tuple(verdicts)))
+    return tuple(updated)
 
 
 def run_files(files: Sequence[tuple[str, bytes]], name: str, criteria: Criteria, today: date,

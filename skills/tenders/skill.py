@@ -31,7 +31,7 @@ from skills.tenders.model_judge import generative_model_approved, judge_unknowns
 from skills.tenders.outline import prepare
 from skills.tenders.report import outline_document, summary, workbook
 from skills.tenders.screening import screen
-from skills.tenders.service import Screening, facts_for
+from skills.tenders.service import Screening, facts_for, with_passages_to_examine
 
 _READABLE = frozenset({"pdf", "docx", "xlsx", "zip", "txt", "md"})
 _DAY = re.compile(r"\b(?:date|today|jour)\s*=\s*(\d{4}-\d{2}-\d{2})\b")
@@ -134,15 +134,16 @@ class ScreenTask:
         cache = FactCache(self._folder / "facts") if self._folder is not None else None
         extraction, cached = await asyncio.to_thread(facts_for, dossier, cache)
         await context.progress(0.5, _JUDGING(locale))
+        reader = await asyncio.to_thread(Reader, dossier)
         lots = tuple(screen(extraction, criteria, today))
         notes = [(_CACHED(locale) if cached else ""), (_SAMPLE(locale) if sample else "")]
         models = context.models
         if models is not None and generative_model_approved(models):
-            reader = await asyncio.to_thread(Reader, dossier)
             lots, calls = await judge_unknowns(models, reader, criteria, lots, locale)
             notes.append(_MODEL(locale, calls=calls))
         else:
             notes.append(_OFFLINE(locale))
+        lots = with_passages_to_examine(reader, criteria, lots)
         result = Screening(extraction, lots, criteria, today, cached)
         await context.progress(0.8, _WRITING(locale))
         preparation = await prepare(extraction, today, self._search(job.reply_to.space_id))
