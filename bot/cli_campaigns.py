@@ -125,13 +125,13 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
     @group.command("remind")
     def remind() -> None:
         """Record reminders for reviews due within the rules' ``remind_hours_before`` (cron)."""
+        from skills.campaigns.reminders import Reminders
         from skills.campaigns.rules import load_rules
 
         async def work(runtime: Runtime, store: CampaignStore) -> list[str]:
             rules = load_rules(runtime.settings.data_dir / "campaigns.yaml")
-            days = max(1, rules.remind_hours_before // 24)
-            due = await store.due_reminders(datetime.now(UTC).date(), days)
-            return [f"{c.id[:8]} {c.title} (deadline {c.deadline})" for c in due]
+            reminded = await Reminders(store, rules).once(None, datetime.now(UTC).date())
+            return [f"{campaign_id[:8]} reminded" for campaign_id in reminded]
 
         reminded = run(work)
         typer.echo("\n".join(reminded) if reminded else "no reminder due")

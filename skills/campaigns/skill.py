@@ -20,6 +20,7 @@ from bot.cards import Card
 from bot.dlp import Detector
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
+from bot.jobs.service import JobService
 from bot.messages import Channel, Locale, Message, Reply, ReplyEvent, Space, User
 from bot.roles import RoleResolver
 from bot.skills import SkillError, SkillRequest
@@ -60,6 +61,7 @@ from skills.campaigns.present import (
     title_line,
     trail_lines,
 )
+from skills.campaigns.reminders import Reminders
 from skills.campaigns.rules import CampaignRules, load_rules
 
 AuditSink = Callable[[Message, AuditEntry], Awaitable[None]]
@@ -241,9 +243,15 @@ class CampaignsSkill:
         self._access = CampaignAccess(self.rules, roles or RoleResolver({}))
         self._checker = CampaignChecker(self.rules, detector)
         self._drafter = Drafter(load_library(), self.rules)
+        self.reminders = Reminders(services.store, self.rules) if services else None
         self.job_tasks: Mapping[str, JobTask] = (
             {"export": ExportTask(services.store, self.rules), "notify": NotifyTask()}
             if services else {})
+
+    async def periodic(self, jobs: JobService | None) -> None:
+        """Background work the app runs: reminders before review deadlines."""
+        if self.reminders is not None:
+            await self.reminders.forever(jobs)
 
     def wants(self, message: Message) -> bool:
         """« campagne liste », « /almia campagne nouvelle … »: a command word then a

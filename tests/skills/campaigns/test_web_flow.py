@@ -7,6 +7,7 @@ import csv
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -166,3 +167,20 @@ async def test_changes_requested_then_edit_starts_a_new_review(client: Any) -> N
     assert "n'a pas été enregistrée" in stale["text"]
     shown = await say(client, f"/almia campagne voir {campaign_id[:8]}", "aline")
     assert "modifications demandées" in shown["text"]
+
+
+async def test_reminders_before_the_deadline_reach_the_reviewers_once(client: Any) -> None:
+    campaign_id, submitted = await _submitted(client)
+    await press(client, button(submitted, "campaigns:decide", "approve"), "claire")
+    skill = client.app[RUNTIME].assistant.router.skill("campaigns")
+    jobs = client.app[RUNTIME].jobs
+    assert await skill.reminders.once(jobs, date(2027, 2, 1)) == []  # two weeks ahead
+    assert await skill.reminders.once(jobs, date(2027, 2, 14)) == [campaign_id]
+    assert await skill.reminders.once(jobs, date(2027, 2, 14)) == []
+    inbox = await say(client, "/almia campagne", "cora")
+    assert "rappel : échéance proche" in inbox["text"]
+    assert "rappel" not in (await say(client, "/almia campagne", "claire"))["text"]
+    engine = client.app[RUNTIME].engine
+    await engine.idle()
+    listed = await say(client, "/almia jobs", "aline")
+    assert "Rappel — Printemps habitation 2027" in listed["text"]

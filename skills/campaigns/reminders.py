@@ -1,0 +1,74 @@
+"""Reminders before review deadlines: once per campaign, in its conversation and inboxes.
+
+The app runs :meth:`Reminders.forever` in the background (hourly); the store marks each
+campaign reminded in the same transaction that selects it, so several replicas remind once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, datetime
+
+from bot.i18n import Refusal, Text
+from bot.jobs.model import JobSpec
+from bot.jobs.service import JobService
+from bot.messages import Channel, Locale, Message, Space, User
+from bot.store.campaigns import CampaignStore, CampaignView
+from skills.campaigns.rules import CampaignRules
+
+log = logging.getLogger(__name__)
+
+_REMINDER = Text("⏰ Rappel : « {title} » ({id}, version {version}) attend encore l'avis de "
+                 "{waiting} avant le {deadline}. « /almia campagne voir {id} » pour relire.",
+                 "⏰ Reminder: “{title}” ({id}, version {version}) still awaits {waiting} "
+                 "before {deadline}. “/almia campaign show {id}” to review.")
+
+
+class Reminders:
+    """Finds reviews due soon and posts one reminder per campaign."""
+
+    def __init__(self, store: CampaignStore, rules: CampaignRules,
+                 interval_seconds: float = 3600) -> None:
+        self._store = store
+        self._rules = rules
+        self._interval = interval_seconds
+
+    async def once(self, jobs: JobService | None, today: date | None = None) -> list[str]:
+        """Remind what is due now; the ids of the campaigns reminded."""
+        days = max(1, self._rules.remind_hours_before // 24)
+        due = await self._store.due_reminders(today or datetime.now(UTC).date(), days)
+        for campaign in due:
+            await self._post(jobs, campaign)
+        return [campaign.id for campaign in due]
+
+    async def forever(self, jobs: JobService | None) -> None:
+        """:meth:`once` every interval until cancelled (failures logged, retried later)."""
+        while True:
+            try:
+                await self.once(jobs)
+            except Exception:
+                log.exception("campaign reminders failed; next try in an hour")
+            await asyncio.sleep(self._interval)
+
+    async def _post(self, jobs: JobService | None, campaign: CampaignView) -> None:
+        if jobs is None:
+            return  # the reviewers' inboxes have the reminder
+        try:
+            channel = Channel(campaign.channel)
+        except ValueError:
+            return
+        locale: Locale = "en" if campaign.locale == "en" else "fr"
+        waiting = [slot for slot in campaign.reviewers if campaign.decision_of(slot) is None]
+        text = _REMINDER(locale, title=campaign.title, id=campaign.id[:8],
+                         version=campaign.current.number, waiting=", ".join(waiting),
+                         deadline=campaign.deadline.isoformat() if campaign.deadline else "-")
+        where = Message(text="", user=User(campaign.author_id), space=Space(campaign.space_id),
+                        channel=channel, thread_id=campaign.thread_id,
+                        reference=campaign.reference)
+        try:
+            await jobs.start(JobSpec(skill="campaigns", task="notify",
+                                     title=f"Rappel — {campaign.title[:80]}",
+                                     params={"text": text}), where, locale)
+        except Refusal:
+            log.info("campaign reminder not queued (job limits); the inboxes have it")
