@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.messages import Locale
-from bot.store.console_departments import OTHER, UNKNOWN, DepartmentRow
+from bot.store.console_departments import OTHER, DepartmentRow
 from bot.store.console_protection import ProtectionReport
-from bot.store.console_usage import UsageReport
+from bot.store.console_usage import UNKNOWN, UsageReport
 
 TOP_USE_CASES = 12
 

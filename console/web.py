@@ -19,13 +19,13 @@ from aiohttp import web
 
 from bot.audit import export_rows
 from bot.messages import Channel, Message, Space, User
-from bot.store.console_audit import KNOWN_ACTIONS, AuditQuery, ConsoleAudit
-from bot.store.console_departments import OTHER, UNKNOWN, ConsoleDepartments
+from bot.store.console_audit import COUNT_LIMIT, KNOWN_ACTIONS, AuditQuery, ConsoleAudit
+from bot.store.console_departments import OTHER, ConsoleDepartments, merge_small
 from bot.store.console_filters import PERIODS, ConsoleFilters
 from bot.store.console_protection import ConsoleProtection
 from bot.store.console_rollups import BOUNDS, ConsoleRollups
 from bot.store.console_sessions import ConsoleSessionStore, SessionView
-from bot.store.console_usage import ConsoleUsage
+from bot.store.console_usage import UNKNOWN, ConsoleUsage
 from bot.store.store import AuditEntry
 from console.auth import ConsoleAuth
 from console.charts import protection_charts, usage_charts
@@ -224,7 +224,7 @@ class ConsoleEndpoint:
     async def _usage_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
         period, filters = self._filters(request)
         report = await self._usage.report(filters)
-        adoption = await self._departments.adoption(filters, self._settings.min_group_size)
+        adoption = merge_small(report.departments, self._settings.min_group_size)
         chosen = self._filter_values(period, filters)
         await self._viewed(session, "usage", chosen)
         return self._render.page(
@@ -266,7 +266,8 @@ class ConsoleEndpoint:
         await self._viewed(session, "audit", chosen)
         return self._render.page(
             request, "audit.html", status=status, session=session, records=records,
-            total=total, chosen=chosen, actions=KNOWN_ACTIONS, verified=verified,
+            total=total, count_limit=COUNT_LIMIT, chosen=chosen, actions=KNOWN_ACTIONS,
+            verified=verified,
             purged=purged, may_purge=may(session.roles, "purge"),
             export_query="&".join(f"{k}={v}" for k, v in chosen.items() if v),
             roles_seeing=PAGES["audit"])

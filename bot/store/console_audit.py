@@ -14,6 +14,7 @@ from bot.audit import GENESIS, ChainReport, record_hash
 from bot.store.tables import AuditEvent
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000
 KNOWN_ACTIONS = ("message", "charter_accepted", "space_joined", "file_received", "file_refused",
                  "file_download", "job_queued", "job_refused", "job_cancel", "purge",
                  "console_link", "console_sign_in", "console_view", "console_export", "console_verify",
@@ -78,12 +79,12 @@ class ConsoleAudit:
         async with self._engine.connect() as connection:
             return [dict(row) for row in (await connection.execute(statement)).mappings()]
 
-    async def count(self, query: AuditQuery) -> int:
-        """How many records match."""
+    async def count(self, query: AuditQuery, at_most: int = COUNT_LIMIT) -> int:
+        """How many records match, counted up to ``at_most`` (a wide search stays fast)."""
+        events = AuditEvent.__table__
+        matching = select(events.c.id).where(*query.conditions()).limit(at_most).subquery()
         async with self._engine.connect() as connection:
-            found = await connection.scalar(
-                select(func.count()).select_from(AuditEvent.__table__)
-                .where(*query.conditions()))
+            found = await connection.scalar(select(func.count()).select_from(matching))
         return int(found or 0)
 
     async def stream(self, query: AuditQuery) -> AsyncIterator[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Adoption per department: people's departments from the directory, and the figures.
+"""Adoption per department: people's departments from the directory, small groups merged.
 
 No figure ever counts fewer than ``min_group`` people: smaller departments are merged
 into one « other departments » group, itself hidden when still too small.
@@ -10,17 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.console_filters import ConsoleFilters
-from bot.store.console_rollups import ConsoleRollups, Dimensions, people_rows
+from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_tables import ConsoleDepartment, PeopleDaily
 from bot.store.store import writer
-from bot.store.tables import AuditEvent
 
 OTHER = "__other__"
-UNKNOWN = "__unknown__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,28 +65,6 @@ class ConsoleDepartments:
                 await connection.execute(statement.on_conflict_do_update(
                     index_elements=["user_id"],
                     set_={"department": statement.excluded.department, "looked_up_at": now}))
-
-    async def adoption(self, filters: ConsoleFilters, min_group: int) -> list[DepartmentRow]:
-        """Active people and messages per department over the filters' period."""
-        departments = ConsoleDepartment.__table__
-        async with self._rollups.reading() as (connection, mark):
-            if filters.space:
-                events = AuditEvent.__table__
-                source = (select(events.c.user_id, func.count().label("messages"))
-                          .where(events.c.action == "message", *filters.conditions(events))
-                          .group_by(events.c.user_id).subquery("rows"))
-            else:
-                source = self._rollups.combined(
-                    PeopleDaily, people_rows, filters.since, mark,
-                    Dimensions(filters.channel, filters.skill))
-            name = func.coalesce(departments.c.department, UNKNOWN)
-            rows = (await connection.execute(
-                select(name, func.count(distinct(source.c.user_id)), func.sum(source.c.messages))
-                .select_from(source.outerjoin(departments,
-                                              departments.c.user_id == source.c.user_id))
-                .group_by(name))).all()
-        return merge_small([(str(row[0]), int(row[1]), int(row[2] or 0)) for row in rows],
-                           min_group)
 
 
 def merge_small(rows: list[tuple[str, int, int]], min_group: int) -> list[DepartmentRow]:

@@ -26,12 +26,13 @@ from bot.store.console_rollups import (
     people_rows,
     usage_rows,
 )
-from bot.store.console_tables import LatencyDaily, PeopleDaily, UsageDaily
+from bot.store.console_tables import ConsoleDepartment, LatencyDaily, PeopleDaily, UsageDaily
 from bot.store.file_tables import JobRecord
 from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
 from bot.store.template_tables import TemplateRun
 
 PERCENTILES = (0.5, 0.9, 0.99)
+UNKNOWN = "__unknown__"  # people the directory gives no department
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class UsageReport:
     use_cases: list[Ranked]
     feedback: list[FeedbackRow]
     models: list[ModelRow]
+    departments: list[tuple[str, int, int]]  # department (or UNKNOWN), people, messages
 
 
 class ConsoleUsage:
@@ -112,8 +114,25 @@ class ConsoleUsage:
             use_cases = await self._use_cases(connection, filters)
             feedback = await self._feedback(connection, filters)
             models = await self._models(connection, filters)
+            events = AuditEvent.__table__
+            departments = await self._departments(connection, select(
+                events.c.user_id, func.count().label("messages"))
+                .where(events.c.action == "message", *filters.conditions(events))
+                .group_by(events.c.user_id).subquery("per_person"))
         return UsageReport(days=days, messages=totals[0], people=totals[1],
-                           use_cases=use_cases, feedback=feedback, models=models)
+                           use_cases=use_cases, feedback=feedback, models=models,
+                           departments=departments)
+
+    @staticmethod
+    async def _departments(connection: Any, per_person: Any) -> list[tuple[str, int, int]]:
+        """People and messages per department (each person counted once, in one)."""
+        known = ConsoleDepartment.__table__
+        name = func.coalesce(known.c.department, UNKNOWN)
+        rows = (await connection.execute(
+            select(name, func.count(), func.sum(per_person.c.messages))
+            .select_from(per_person.outerjoin(known, known.c.user_id == per_person.c.user_id))
+            .group_by(name))).all()
+        return [(str(row[0]), int(row[1]), int(row[2] or 0)) for row in rows]
 
     async def _summarised(self, filters: ConsoleFilters) -> UsageReport:
         """The page from the daily summaries and the events after their watermark."""
@@ -128,10 +147,10 @@ class ConsoleUsage:
             rows = (await connection.execute(
                 select(daily.c.day, func.sum(daily.c.messages), func.count())
                 .group_by(daily.c.day).order_by(daily.c.day))).all()
-            everyone = select(people.c.user_id).distinct().subquery("everyone")
-            total = (sum(int(row[1]) for row in rows),
-                     int(await connection.scalar(select(func.count()).select_from(everyone))
-                         or 0))
+            departments = await self._departments(connection, select(
+                people.c.user_id, func.sum(people.c.messages).label("messages"))
+                .group_by(people.c.user_id).subquery("per_person"))
+            total = (sum(int(row[1]) for row in rows), sum(row[1] for row in departments))
             answered = select(people.c.skill, people.c.user_id,
                               func.sum(people.c.answered).label("answered")).where(
                 people.c.skill != "").group_by(people.c.skill, people.c.user_id).subquery("per")
@@ -162,7 +181,7 @@ class ConsoleUsage:
             days=[DayActivity(str(row[0]), int(row[1]), int(row[2])) for row in rows],
             messages=int(total[0]), people=int(total[1]),
             use_cases=sorted(skills + others, key=lambda item: (-item.uses, item.kind, item.name)),
-            feedback=feedback,
+            feedback=feedback, departments=departments,
             models=sorted((ModelRow(str(row[0]), str(row[1]), int(row[2]), int(row[3] or 0),
                                     int(row[4] or 0), int(row[5] or 0), float(row[6] or 0),
                                     latency.get(str(row[1]), (0.0,) * len(PERCENTILES)))

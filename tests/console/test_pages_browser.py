@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import RUNTIME, build_app
+from bot.policy import load_policy
 from bot.settings import Settings
 from bot.store import Store
 from tests.adapters.test_web_browser import CHROMIUM, DESKTOP, PHONE
@@ -170,19 +171,16 @@ async def test_purge_from_the_console_with_confirmation(browser: Any, running: R
 
 
 async def test_policy_page_shows_the_policy_with_sources(browser: Any, running: Running) -> None:
-    policy = running.store  # the policy is a file: compare with what the runtime loaded
-    del policy
+    loaded = load_policy(running.settings.resolved_policy_file, {})  # what the file says
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = await _signed_in(browser, running, viewport)
         await page.goto(f"{running.base}/console/policy")
-        from bot.policy import load_policy
-
-        loaded = load_policy(running.settings.resolved_policy_file, {})
         first = loaded.models[0]
         row = page.locator(f"#policy-models tr[data-alias='{first.alias}']")
         assert await row.locator("[data-hosting]").inner_text() == first.hosting
         assert await row.locator("[data-clearance]").inner_text() == first.clearance
-        assert str(running.settings.resolved_policy_file) in await row.inner_text()
+        assert await row.locator(".source").inner_text() == "models[0]"
+        assert str(running.settings.resolved_policy_file) in await page.locator("main").inner_text()
         version = page.locator("#policy-limits tr[data-key='charter.version'] [data-value]")
         assert running.settings.charter.version in await version.inner_text()
         await _shoot(page, "policy", name)
