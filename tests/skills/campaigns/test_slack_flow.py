@@ -7,11 +7,12 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
 from bot.jobs.engine import InProcessEngine
-from tests.adapters.test_slack import Harness, blocks_text, fixture, running
+from tests.adapters.test_slack import Harness, blocks_text, fixture, running, slash_form
 from tests.fakes.model_server import FakeModelServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.skills.campaigns.conftest import brief
@@ -167,3 +168,32 @@ async def test_a_decision_taken_elsewhere_is_told_in_the_authors_thread(almia: H
     [notice] = [c for c in almia.slack.of("chat.postMessage") if "a approuvé" in str(
         c.data.get("text"))]
     assert notice.data["thread_ts"] == "1715000000.000300"
+
+
+async def test_slash_command_form_creates_a_campaign_in_place(almia: Harness) -> None:
+    form = dict(parse_qsl(slash_form(text="campagne")))
+    form["response_url"] = almia.slack.response_url("campagne")
+    assert (await almia.command(urlencode(form))).status == 200
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
+    [shown] = almia.slack.of("response_url")
+    blocks = shown.data["blocks"]
+    inputs = [b["block_id"] for b in blocks if b["type"] == "input"]
+    assert "almia_input:title" in inputs and "almia_input:reviewers" in inputs
+    create = card_button(blocks, "campaigns:create")
+    payload = fixture("block_actions.json")
+    payload["container"] = {"type": "message", "message_ts": "1715000200.000100",
+                            "channel_id": "C0SINISTRE", "is_ephemeral": True}
+    payload.pop("message")
+    payload["response_url"] = almia.slack.response_url("carte")
+    payload["actions"] = [{**create, "block_id": "almia_card", "action_ts": "4.1"}]
+    typed = {"title": "Auto jeunes", "product": "Almia Auto", "segment": "Jeunes conducteurs",
+             "channels": "sms", "call_to_action": "Devis en ligne",
+             "reviewers": f"slack:{TEAM}:{CLAIRE}", "approval": "any"}
+    payload["state"] = {"values": {f"almia_input:{key}": {"value": {
+        "type": "plain_text_input", "value": value}} for key, value in typed.items()}}
+    assert (await almia.action(payload)).status == 200
+    await almia.slack.wait_for(lambda: len(almia.slack.of("response_url")) >= 2)
+    await almia.settled()
+    created = almia.slack.of("response_url")[-1]
+    assert "Campagne « Auto jeunes » créée" in blocks_text(created)
+    assert created.data.get("replace_original") is True  # the form gives way to the campaign
