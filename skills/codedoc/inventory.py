@@ -12,10 +12,11 @@ from skills.codedoc.syntax import Parsers
 _CASELESS = frozenset({"cobol", "jcl", "sql"})
 
 
-def parse_file(path: str, language: str, text: str, parsers: Parsers) -> SourceFile:
-    """One file's inventory, by its language."""
+def parse_file(path: str, language: str, text: str, parsers: Parsers,
+               package: str = "") -> SourceFile:
+    """One file's inventory, by its language (``package``: the folder's Python package)."""
     if language == "python":
-        return lang_python.extract(path, text, parsers)
+        return lang_python.extract(path, text, parsers, package)
     if language in ("java", "javascript", "typescript"):
         return lang_curly.extract(path, text, language, parsers)
     if language == "sql":
@@ -30,7 +31,8 @@ def build(sources: Sources, parsers: Parsers | None = None) -> Inventory:
     parsers = parsers or Parsers()
     inventory = Inventory(skipped=list(sources.skipped))
     for path, text in sources.texts.items():
-        inventory.files.append(parse_file(path, sources.languages[path], text, parsers))
+        inventory.files.append(parse_file(path, sources.languages[path], text, parsers,
+                                          sources.package))
     link(inventory)
     return inventory
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from typing import TYPE_CHECKING
 
@@ -19,18 +20,20 @@ _ROUTE_DECORATOR = re.compile(
 _OPEN_MODE = re.compile(r"['\"]([rwax+bt]{1,3})['\"]")
 
 
-def module_name(path: str) -> str:
-    """``pkg/sub/mod.py`` → ``pkg.sub.mod`` (``__init__`` names the package)."""
-    parts = path.removesuffix(".py").split("/")
+def module_name(path: str, package: str = "") -> str:
+    """``pkg/sub/mod.py`` → ``pkg.sub.mod`` (``__init__`` names the package); ``package``
+    prefixes it when the folder read is itself a package."""
+    parts = [*filter(None, [package]), *path.removesuffix(".py").split("/")]
     if parts[-1] == "__init__" and len(parts) > 1:
         parts = parts[:-1]
     return ".".join(parts)
 
 
-def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
+def extract(path: str, text: str, parsers: Parsers, package: str = "") -> SourceFile:
     """The inventory of one Python file."""
     tree = parsers.parse("python", text)
-    source = SourceFile(path, "python", text, module_name(path), parse_errors=errors_in(tree))
+    source = SourceFile(path, "python", text, module_name(path, package),
+                        parse_errors=errors_in(tree))
     lines = text.split("\n")
     root = tree.root_node
     source.doc = _docstring(root)
@@ -185,5 +188,5 @@ def _docstring(block: Node) -> str:
             value = ast.literal_eval(text_of(string))
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             return ""
-        return value.strip() if isinstance(value, str) else ""
+        return inspect.cleandoc(value) if isinstance(value, str) else ""
     return ""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# the keyword ends a name (« DB_PASSWORD », « apiKey »); the match starts at the keyword
-_NAME = (r"(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret|api_?key|apikey|"
-         r"access_?key|private_?key|auth_?token|access_?token|token|credential)[\w-]*")
+# the keyword ends a name (« DB_PASSWORD », « apiKey », « secret_key_prod »), so that
+# « token_type » or « tokenizer » are not taken for secrets; the match starts at the keyword
+_NAME = (r"(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret(?:_?key)?|api_?key|"
+         r"access_?key|private_?key|auth_?token|access_?token|token|credentials?)"
+         r"(?:[_-]?(?:prod|preprod|dev|test|qa|value|plain))?(?![\w-])")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class Sources:
     texts: dict[str, str] = field(default_factory=dict)
     languages: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
+    package: str = ""  # the Python package the folder is (its paths stay relative to it)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, path: str, data: bytes) -> None:
@@ -83,7 +84,7 @@ def encoding_of(data: bytes) -> str:
 
 def from_folder(root: Path) -> Sources:
     """Every supported source under ``root`` (symbolic links are not followed)."""
-    sources = Sources()
+    sources = Sources(package=root.resolve().name if (root / "__init__.py").is_file() else "")
     for path in _walk(root):
         relative = path.relative_to(root).as_posix()
         if language_of(relative) is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from skills.codedoc import skeletons
 from skills.codedoc.inventory import build
+from skills.codedoc.sources import from_folder
 from tests.skills.codedoc.helpers import (
     fixture_sources,
     inventory_of,
@@ -136,3 +140,18 @@ def test_java_enum_methods_and_interface_members() -> None:
         "Repo.java": "public interface Repo {\n    Order find(String id);\n}\n"})
     assert unit_named(inventory, "Status.java:Status.isFinal").returns == "boolean"
     assert unit_named(inventory, "Repo.java:Repo.find").public
+
+
+def test_a_package_folder_names_its_modules_and_docstrings_are_dedented(tmp_path: Path) -> None:
+    package = tmp_path / "billing"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rates.py").write_text(
+        'def rate(x: float) -> float:\n    """Rate.\n\n        Indented detail.\n    """\n'
+        "    return x\n\n\ndef fee(x: float) -> float:\n    return x\n")
+    sources = from_folder(package)
+    inventory = build(sources)
+    assert list(sources.texts) == ["__init__.py", "rates.py"]  # paths stay relative
+    assert unit_named(inventory, "billing.rates:rate").doc == "Rate.\n\nIndented detail."
+    tests = skeletons.build(inventory, "en")
+    assert "from billing.rates import fee" in tests["tests_skeletons/test_rates_skeleton.py"]

@@ -37,3 +37,10 @@ def test_redaction_keeps_the_code_readable_and_numbers_values() -> None:
     assert 'api_key = os.environ["API_KEY"]' in redacted and 'password = "changeme"' in redacted
     assert 'return password == "x"' in redacted
     assert redactor.count == 7
+
+
+def test_names_that_only_contain_a_keyword_are_not_secrets() -> None:
+    code = ('def rule(token_type: str = "fence", tokenizer = "basic"):\n'
+            '    SECRET_KEY_PROD = "k3y-v4lue"\n    apiKey: "abcdef12"\n')
+    assert [(f.line, f.kind) for f in find("r.py", code)] == [
+        (2, "password or key"), (3, "password or key")]
