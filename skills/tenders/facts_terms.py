@@ -94,6 +94,11 @@ def duration(reader: Reader) -> tuple[Fact | None, dict[str, list[Stated]]]:
         value["duree_maximale_mois"] = int(str(value["duree_initiale_mois"])) + renewals * each
     if not value:
         return None, stated
+    if "duree_initiale_mois" in value:  # the other documents that say the same
+        agreed = _months_text(int(str(value["duree_initiale_mois"])))
+        sources.extend(item.source for item in stated["duree_initiale"]
+                       if item.value == agreed and item.source.document not in
+                       {source.document for source in sources})
     return Fact("duree", value, tuple(dict.fromkeys(sources))), stated
 
 

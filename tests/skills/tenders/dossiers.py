@@ -108,6 +108,8 @@ def hospital_dossier() -> dict[str, bytes]:
          "– Lot n° 1 : Flotte automobile et auto-collaborateurs ;",
          "– Lot n° 2 : Prévoyance statutaire des agents.",
          "Code CPV principal : 66510000-8.",
+         "2.1 – Durée",
+         "Le marché est conclu pour une durée de trois (3) ans.",
          "ARTICLE 3 – PROCÉDURE",
          "3.1 – Type de procédure",
          "La consultation est passée selon la procédure de l'appel d'offres ouvert, en urgence "

@@ -31,6 +31,9 @@ def test_two_deadlines_are_flagged_and_the_earliest_is_used() -> None:
     assert values == {"2027-01-25T16:00:00+01:00", "2027-01-22T12:00:00+01:00"}
     documents = {source.document for _, source in contradiction.values}
     assert documents == {"RC_CHK-2027-04.pdf", "CCAP_CHK-2027-04.docx"}
+    [duration] = [c for c in extraction.contradictions if c.topic == "durée initiale"]
+    assert {(value, source.document) for value, source in duration.values} == {
+        ("3 ans", "RC_CHK-2027-04.pdf"), ("4 ans", "CCAP_CHK-2027-04.docx")}
 
 
 def test_lots_amounts_per_year_procedure_and_terms() -> None:
