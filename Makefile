@@ -24,10 +24,10 @@ run: install
 test: install lint typecheck unit
 
 lint:
-	$(BIN)/ruff check bot adapters skills knowledge tests bench
+	$(BIN)/ruff check bot adapters skills knowledge console tests bench
 
 typecheck:
-	$(BIN)/mypy bot skills knowledge
+	$(BIN)/mypy bot skills knowledge console
 
 unit:
 	$(BIN)/python -m pytest
