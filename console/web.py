@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -269,7 +270,7 @@ class ConsoleEndpoint:
             total=total, count_limit=COUNT_LIMIT, chosen=chosen, actions=KNOWN_ACTIONS,
             verified=verified,
             purged=purged, may_purge=may(session.roles, "purge"),
-            export_query="&".join(f"{k}={v}" for k, v in chosen.items() if v),
+            export_query=urlencode({k: v for k, v in chosen.items() if v}),
             roles_seeing=PAGES["audit"])
 
     async def _record_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
