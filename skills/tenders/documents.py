@@ -27,6 +27,7 @@ MAX_BYTES = 80 * 1024 * 1024  # a whole dossier, unpacked
 _ARTICLE = re.compile(r"^(?:ARTICLE|Article|ART\.?|Art\.)\s+(\d{1,2}(?:\.\d{1,2}){0,3})\b"
                       r"(?:\s*(?:[–—:.-]|er\b)\s*(.*))?$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s*[–—:-]\s+(\S.*)$")
+_CAPITAL_NUMBERED = re.compile(r"^(\d{1,2})[.)]?\s*[–—:-]?\s+([^a-z]{4,100})$")
 _LETTERED = re.compile(r"^([A-H]\d{0,2})\s*[–—:-]\s+(\S.*)$")
 _PAGE_MARK = re.compile(r"^(?:page\s*)?\d{1,3}\s*(?:/|sur)\s*\d{1,3}$", re.IGNORECASE)
 _KINDS = (("RC", ("reglement de la consultation", "reglement_consultation", "_rc_", "_rc-",
@@ -198,6 +199,11 @@ def heading_article(line: str, current: str | None) -> str | None:
     match = _LETTERED.match(text)
     if match and (line.startswith("\x01") or match.group(2).isupper()):
         return match.group(1)
+    match = _CAPITAL_NUMBERED.match(text)
+    if match and match.group(2).strip().isupper():
+        return f"Article {match.group(1)}"
+    if line.startswith("\x01") and 2 < len(text) <= 90:
+        return text  # a styled heading without a number names its own part
     return None
 
 

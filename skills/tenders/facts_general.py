@@ -32,6 +32,8 @@ _PROCEDURES = (("appel d'offres ouvert", "Appel d'offres ouvert"),
 _CPV = re.compile(r"\b(\d{8}-\d)\b")
 _LOT_TITLE = re.compile(r"\blot\s*(?:n[°o]\.?\s*)?(\d{1,2})\s*[:–—-]\s*(.+?)"
                         r"(?=\s*(?:·|;|\||\blot\s*(?:n[°o]\.?\s*)?\d|$))", re.IGNORECASE)
+_LOT_LINE = re.compile(r"^(?:[Ll]ot|LOT)\s*(?:[Nn][°o]\s*)?(\d{1,2})\s+([A-ZÉÈÀÂÊÎÔ][^|]+?)"
+                       r"(?:\s+\d{8}-\d.*)?$")
 _LOT_COUNT = re.compile(r"(?:decompose|divise|alloti|reparti)\w*\s+en\s+" +
                         r"(\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix)\s+lots")
 _SINGLE = re.compile(r"(?:n'est pas alloti|lot unique|pas d'allotissement|non alloti)")
@@ -224,6 +226,12 @@ def lots(reader: Reader) -> tuple[tuple[Lot, ...], Fact | None]:
                 title = " ".join(" ".join(parts).split())
                 if 3 < len(title) < 200:
                     _keep(titles, number, 0, title, section.source(title, index + 1))
+        for index, line in enumerate(section.lines):
+            row = _LOT_LINE.match(line)
+            if row is not None and not _LOT_TITLE.match(line):
+                title = row.group(2).strip(" .;:")
+                if 3 < len(title) < 160:
+                    _keep(titles, int(row.group(1)), 1, title, section.source(line, index))
         for clause in clauses_in(reader, section):
             for match in _LOT_TITLE.finditer(clause.text):
                 title = match.group(2).strip(" .,:")

@@ -74,3 +74,9 @@ def test_kind_from_name_then_title() -> None:
     assert document_kind("CCTP_lot2.docx", "") == "CCTP"
     assert document_kind("piece3.pdf", "ACTE D'ENGAGEMENT\nLot 1") == "AE"
     assert document_kind("annexe.pdf", "Données démographiques") == ""
+
+
+def test_plain_numbered_capital_titles_and_unnumbered_styled_headings() -> None:
+    assert heading_article("3. DURÉE DU MARCHÉ", None) == "Article 3"
+    assert heading_article("1. Valeur technique", None) is None
+    assert heading_article("\x01Objet de la consultation", None) == "Objet de la consultation"
