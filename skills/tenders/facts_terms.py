@@ -665,8 +665,9 @@ def documents_to_provide(reader: Reader) -> Fact | None:
     for clause in reader.clauses:
         heading = fold(clause.section.heading)
         if not re.search(r"pieces|contenu des plis|dossier de candidature|documents a "
-                         r"(?:produire|fournir)|presentation des (?:offres|candidatures)",
-                         heading):
+                         r"(?:produire|fournir)|presentation des (?:offres|candidatures)|"
+                         r"a remettre|a produire|justificatifs|composition (?:du dossier|de "
+                         r"l'offre|des plis)", heading):
             continue
         group = ("attributaire" if re.search(r"attributaire|titulaire pressenti", heading) else
                  "offre" if "offre" in heading else "candidature")

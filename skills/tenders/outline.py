@@ -53,7 +53,8 @@ def checklist(extraction: Extraction, today: date) -> list[str]:
         if fact is not None:
             when = datetime.fromisoformat(str(fact.value))
             days = (when.date() - today).days
-            items.append(f"{label} {when.strftime('%d/%m/%Y %H:%M')} (J-{days}) — "
+            shown = when.strftime("%d/%m/%Y %H:%M" if "T" in str(fact.value) else "%d/%m/%Y")
+            items.append(f"{label} {shown} (J-{days}) — "
                          f"{fact.sources[0].where() if fact.sources else ''}")
     for topic in extraction.contradictions:
         items.append(f"Contradiction à lever auprès de l'acheteur : {topic.topic}")

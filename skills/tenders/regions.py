@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.text import fold
@@ -45,8 +46,9 @@ _TABLE = """
 """
 
 
+@functools.cache
 def departments() -> dict[str, tuple[str, str]]:
-    """Code → (name, region)."""
+    """Code → (name, region) (read once; callers must not change it)."""
     table: dict[str, tuple[str, str]] = {}
     for item in re.split(r"[;\n]", _TABLE):
         if item.strip():

@@ -24,9 +24,15 @@ def countdown(screening: Screening, locale: str = "fr") -> str:
                 "Deadline for offers: not found.")
     when = datetime.fromisoformat(str(fact.value))
     days = (when.date() - screening.today).days
+    timed = "T" in str(fact.value)
+    day = when.strftime("%d/%m/%Y")
     if locale == "en":
-        return f"D-{days}: offers due {when.strftime('%d/%m/%Y %H:%M')} (Paris time)"
-    return f"J-{days} : remise des offres le {when.strftime('%d/%m/%Y à %H:%M')} (heure de Paris)"
+        shown = f"{day} {when.strftime('%H:%M')} (Paris time)" if timed else \
+            f"{day} (hour not stated)"
+        return f"D-{days}: offers due {shown}"
+    shown = f"{day} à {when.strftime('%H:%M')} (heure de Paris)" if timed else \
+        f"{day} (heure non précisée)"
+    return f"J-{days} : remise des offres le {shown}"
 
 
 def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> str:
