@@ -10,11 +10,11 @@ import asyncio
 import logging
 from datetime import UTC, date, datetime
 
-from bot.i18n import Refusal, Text
-from bot.jobs.model import JobSpec
+from bot.i18n import Text
 from bot.jobs.service import JobService
-from bot.messages import Channel, Locale, Message, Space, User
+from bot.messages import Locale
 from bot.store.campaigns import CampaignStore, CampaignView
+from skills.campaigns.notices import author_conversation, queue_notice, slack_direct
 from skills.campaigns.rules import CampaignRules
 
 log = logging.getLogger(__name__)
@@ -52,23 +52,14 @@ class Reminders:
             await asyncio.sleep(self._interval)
 
     async def _post(self, jobs: JobService | None, campaign: CampaignView) -> None:
-        if jobs is None:
-            return  # the reviewers' inboxes have the reminder
-        try:
-            channel = Channel(campaign.channel)
-        except ValueError:
-            return
         locale: Locale = "en" if campaign.locale == "en" else "fr"
         waiting = [slot for slot in campaign.reviewers if campaign.decision_of(slot) is None]
         text = _REMINDER(locale, title=campaign.title, id=campaign.id[:8],
                          version=campaign.current.number, waiting=", ".join(waiting),
                          deadline=campaign.deadline.isoformat() if campaign.deadline else "-")
-        where = Message(text="", user=User(campaign.author_id), space=Space(campaign.space_id),
-                        channel=channel, thread_id=campaign.thread_id,
-                        reference=campaign.reference)
-        try:
-            await jobs.start(JobSpec(skill="campaigns", task="notify",
-                                     title=f"Rappel — {campaign.title[:80]}",
-                                     params={"text": text}), where, locale)
-        except Refusal:
-            log.info("campaign reminder not queued (job limits); the inboxes have it")
+        await queue_notice(jobs, author_conversation(campaign), text, locale,
+                           f"Rappel — {campaign.title}")
+        for person in dict.fromkeys(member for slot in waiting
+                                    for member in (slot, *self._rules.group_members(slot))):
+            await queue_notice(jobs, slack_direct(person), text, locale,
+                               f"Rappel — {campaign.title}")

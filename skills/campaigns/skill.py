@@ -9,7 +9,6 @@ an approved exact version is exported; every step is in the audit trail.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from bot.dlp import Detector
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
 from bot.jobs.service import JobService
-from bot.messages import Channel, Locale, Message, Reply, ReplyEvent, Space, User
+from bot.messages import Locale, Message, Reply, ReplyEvent, User
 from bot.roles import RoleResolver
 from bot.skills import SkillError, SkillRequest
 from bot.store.campaigns import (
@@ -44,6 +43,7 @@ from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
 from skills.campaigns.export import approved_version
 from skills.campaigns.export_task import ExportTask
+from skills.campaigns.notices import author_conversation, queue_notice, slack_direct
 from skills.campaigns.notify_task import NotifyTask
 from skills.campaigns.pieces import parse_pieces, serialise
 from skills.campaigns.present import (
@@ -66,7 +66,6 @@ from skills.campaigns.rules import CampaignRules, load_rules
 from skills.campaigns.texts import USAGE, T
 
 AuditSink = Callable[[Message, AuditEntry], Awaitable[None]]
-log = logging.getLogger(__name__)
 _FENCE = re.compile(r"^```[a-z]*\n|\n?```\s*$", re.MULTILINE)
 _SUBCOMMANDS = {
     "new": "new", "nouvelle": "new", "nouveau": "new", "creer": "new", "créer": "new",
@@ -320,6 +319,7 @@ class CampaignsSkill:
         except CampaignStoreError as error:
             raise self._refusal(error, locale, campaign) from None
         await self._audit(message, "campaign_submitted", submitted)
+        await self._ask_reviewers(request, submitted)
         mode = "tous requis" if submitted.approval == "all" else "un seul suffit"
         if locale == "en":
             mode = "all required" if submitted.approval == "all" else "any one"
@@ -422,23 +422,22 @@ class CampaignsSkill:
         """A notice in the author's conversation when the decision was taken elsewhere (the
         author's inbox has it anyway)."""
         message = request.message
-        if request.jobs is None or (message.space.id == campaign.space_id
-                                    and message.thread_id == campaign.thread_id):
+        if message.space.id == campaign.space_id and message.thread_id == campaign.thread_id:
             return
-        try:
-            channel = Channel(campaign.channel)
-        except ValueError:
-            return
-        author = Message(text="", user=User(campaign.author_id),
-                         space=Space(campaign.space_id), channel=channel,
-                         thread_id=campaign.thread_id, reference=campaign.reference)
-        try:
-            await request.jobs.start(JobSpec(skill=self.name, task="notify",
-                                             title=f"Campagne — {campaign.title[:80]}",
-                                             params={"text": text}),
-                                     author, _locale(campaign.locale))
-        except Refusal:
-            log.info("campaign notice not queued (job limits); the inbox has it")
+        await queue_notice(request.jobs, author_conversation(campaign), text,
+                           _locale(campaign.locale), f"Campagne — {campaign.title}")
+
+    async def _ask_reviewers(self, request: SkillRequest, campaign: CampaignView) -> None:
+        """A direct message to each Slack reviewer (slot ids and group members)."""
+        people = [member for slot in campaign.reviewers
+                  for member in (slot, *self.rules.group_members(slot))]
+        text = T["review_request"](_locale(campaign.locale), title=campaign.title,
+                                   id=campaign.id[:8], version=campaign.current.number,
+                                   author=request.message.user.id)
+        for person in dict.fromkeys(people):
+            if person != request.message.user.id:
+                await queue_notice(request.jobs, slack_direct(person), text,
+                                   _locale(campaign.locale), f"Relecture — {campaign.title}")
 
     async def _campaign(self, user: User, reference: str) -> CampaignView:
         try:

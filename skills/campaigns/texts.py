@@ -125,6 +125,10 @@ T = {
     "list_empty": Text("Aucune campagne pour vous.", "No campaign for you."),
     "to_review": Text(" — à relire", " — to review"),
     "inbox": Text("**Pour vous :**", "**For you:**"),
+    "review_request": Text("📝 « {title} » ({id}, version {version}) attend votre relecture "
+                           "(soumise par {author}) : « /almia campagne voir {id} ».",
+                           "📝 “{title}” ({id}, version {version}) awaits your review (sent by "
+                           "{author}): “/almia campaign show {id}”."),
     "waiting_review": Text("« {title} » ({id}, v{version}) attend votre relecture.",
                            "“{title}” ({id}, v{version}) awaits your review."),
     "history_header": Text("Historique de « {title} » :", "History of “{title}”:"),

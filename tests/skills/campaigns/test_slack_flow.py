@@ -101,6 +101,12 @@ async def test_campaign_reviewed_in_slack_threads(almia: Harness) -> None:
     await press(almia, card_button(cards(almia)[-1], "campaigns:submit"), AUTHOR, stamp="1.2")
     texts = await replies_after(almia, 3)
     assert "Version 2 envoyée en relecture" in texts[-1]
+    engine = almia.runtime.engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()  # each Slack reviewer is asked in a direct message
+    await almia.slack.wait_for(lambda: {CLAIRE, CORA} <= {
+        c.data.get("channel") for c in almia.slack.of("chat.postMessage")
+        if "attend votre relecture" in str(c.data.get("text"))})
     review = cards(almia)[-1]
 
     await press(almia, card_button(review, "campaigns:decide", "approve"), AUTHOR, stamp="1.3")

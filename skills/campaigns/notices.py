@@ -1,0 +1,53 @@
+"""Pushed notices: a short text posted by a ``notify`` job where a person will see it.
+
+The author's conversation (where the campaign was created) and, for Slack reviewers, a
+direct message (Slack opens the app's DM when a user id is the channel). Teams and web
+reviewers have no conversation Almia may open by itself: their inbox (``/almia campagne``)
+holds every notice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.i18n import Refusal
+from bot.jobs.model import JobSpec
+from bot.jobs.service import JobService
+from bot.messages import Channel, Locale, Message, Space, User
+from bot.store.campaigns import CampaignView
+
+log = logging.getLogger(__name__)
+
+
+def author_conversation(campaign: CampaignView) -> Message | None:
+    """Where the campaign was created (None for a channel that cannot be reached again)."""
+    try:
+        channel = Channel(campaign.channel)
+    except ValueError:
+        return None
+    return Message(text="", user=User(campaign.author_id), space=Space(campaign.space_id),
+                   channel=channel, thread_id=campaign.thread_id, reference=campaign.reference)
+
+
+def slack_direct(user_id: str) -> Message | None:
+    """A Slack user's direct conversation with the app (``slack:T…:U…`` ids only)."""
+    parts = user_id.split(":")
+    if len(parts) != 3 or parts[0] != "slack" or not parts[2]:
+        return None
+    return Message(text="", user=User(user_id, directory_id=parts[2]),
+                   space=Space(f"slack:{parts[1]}:{parts[2]}"), channel=Channel.SLACK,
+                   thread_id="", reference={"channel": parts[2]})
+
+
+async def queue_notice(jobs: JobService | None, where: Message | None, text: str,
+                       locale: Locale, title: str) -> bool:
+    """Post ``text`` at ``where`` through a durable job; False when it could not be queued."""
+    if jobs is None or where is None:
+        return False
+    try:
+        await jobs.start(JobSpec(skill="campaigns", task="notify", title=title[:120],
+                                 params={"text": text[:4000]}), where, locale)
+    except Refusal:
+        log.info("campaign notice not queued (job limits); the inbox has it")
+        return False
+    return True
