@@ -95,8 +95,12 @@ class DocumentTask:
             await context.progress(0.35, _MODEL(locale))
             declared = job.params.get("data_class")
             data_class = DataClass.parse(str(declared)) if declared else DataClass.CONFIDENTIAL
+
+            async def advance(share: float) -> None:
+                await context.progress(0.35 + 0.45 * share, _MODEL(locale))
+
             purposes = await PurposeWriter(models, locale, redactor,
-                                           data_class=data_class).write(found)
+                                           data_class=data_class).write(found, advance)
         await context.progress(0.8, _WRITING(locale))
         outputs = await asyncio.to_thread(finish, sources, found, locale, purposes, parsers,
                                           redactor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from bot.gateway_types import ChatTurn, CompletionRequest, GatewayError
 from bot.llm import ModelGateway
@@ -64,13 +65,39 @@ class PurposeWriter:
         self.calls = 0
         self.failures = 0
 
-    async def write(self, inventory: Inventory) -> dict[str, str]:
-        """Purpose by qualified unit name, for the public units (at most ``MAX_UNITS``)."""
+    async def write(self, inventory: Inventory,
+                    progress: Callable[[float], Awaitable[None]] | None = None
+                    ) -> dict[str, str]:
+        """Purpose by qualified unit name, for the public units (at most ``MAX_UNITS``);
+        ``progress`` is told the share of units done."""
         texts = {source.path: source.text for source in inventory.files}
         chosen = [unit for unit in inventory.units if unit.public][:MAX_UNITS]
-        answers = await asyncio.gather(*(self._one(unit, inventory, texts) for unit in chosen))
-        return {unit.qualified: answer for unit, answer in zip(chosen, answers, strict=True)
-                if answer}
+        done = 0
+
+        stopped = False
+
+        async def one(unit: Unit) -> str:
+            nonlocal done, stopped
+            async with self._slots:
+                if stopped:  # the job was cancelled while this unit waited: no new call
+                    return ""
+                answer = await self._one(unit, inventory, texts)
+                done += 1
+                if progress is not None:
+                    try:
+                        await progress(done / len(chosen))
+                    except BaseException:
+                        stopped = True
+                        raise
+            return answer
+
+        try:
+            async with asyncio.TaskGroup() as group:  # a cancelled job stops every call
+                tasks = [group.create_task(one(unit)) for unit in chosen]
+        except ExceptionGroup as failed:  # the job's own JobCancelled, not a group of it
+            raise failed.exceptions[0] from None
+        return {unit.qualified: task.result() for unit, task in zip(chosen, tasks, strict=True)
+                if task.result()}
 
     async def _one(self, unit: Unit, inventory: Inventory, texts: dict[str, str]) -> str:
         code = self._redactor.redact(unit_code(unit, texts[unit.path]))[:_CODE_CHARS]
@@ -87,15 +114,13 @@ class PurposeWriter:
             question=prompt, max_tokens=220, data_class=self._data_class,
             messages=(ChatTurn("system", _SYSTEM["en" if self._locale == "en" else "fr"]),
                       ChatTurn("user", prompt)))
-        async with self._slots:
-            self.calls += 1
-            try:
-                answer = await self._models.complete(request)
-            except GatewayError as error:
-                self.failures += 1
-                log.warning("codedoc: the model could not describe a unit (%s)",
-                            type(error).__name__)
-                return ""
+        self.calls += 1
+        try:
+            answer = await self._models.complete(request)
+        except GatewayError as error:
+            self.failures += 1
+            log.warning("codedoc: the model could not describe a unit (%s)", type(error).__name__)
+            return ""
         return tidy(answer.text)
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.llm import ModelGateway, default_providers
 from bot.policy import Policy, load_policy
 from skills.codedoc.inventory import build
@@ -97,3 +99,20 @@ async def test_offline_or_failing_model_leaves_the_structural_text(tmp_path: Pat
 def test_model_output_is_tidied() -> None:
     assert tidy("# Titre\n*Fait* ceci [SECRET_1] via https://x.example */") == (
         "Titre Fait ceci […] via /")
+
+
+async def test_a_cancelled_job_stops_every_model_call(tmp_path: Path) -> None:
+    class Cancelled(Exception):
+        pass
+
+    async def progress(share: float) -> None:
+        raise Cancelled
+
+    async with FakeModelServer(chunk_words=50) as model:
+        policy = _policy(tmp_path, model.url, generative=True)
+        gateway = ModelGateway(policy, default_providers(policy))
+        writer = PurposeWriter(gateway, "en", Redactor(), concurrency=1)
+        with pytest.raises(Cancelled):
+            await writer.write(build(_sources()), progress)
+        await gateway.close()
+    assert [r["messages"][-1]["content"].split("`")[1] for r in model.requests] == ["pay:net"]
