@@ -47,6 +47,7 @@ from bot.store.tables import AuditEvent, UsageEvent
 
 _LOCK_KEY = 0x616C6D6963  # one refresher at a time on PostgreSQL
 _STATE = "console"
+_CHUNK = timedelta(days=7)  # events summed per transaction
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # latency histogram: bucket i holds calls under BOUNDS[i] ms (the last one: anything longer)
 BOUNDS = tuple(round(10 * 1.25 ** index) for index in range(40))  # 10 ms … 59 s
@@ -60,6 +61,11 @@ class Dimensions:
 
     channel: str | None = None
     skill: str | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone: they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def latency_bound(bucket: int) -> float:
@@ -182,20 +188,37 @@ class ConsoleRollups:
         """Every event before this moment is in the summaries."""
         upto = await connection.scalar(
             select(RollupState.upto).where(RollupState.name == _STATE))
-        if upto is None:
-            return EPOCH
-        return upto if upto.tzinfo is not None else upto.replace(tzinfo=UTC)
+        return EPOCH if upto is None else _utc(upto)
 
     async def refresh(self) -> datetime:
-        """Add the events written since the last refresh; the new watermark."""
-        high = datetime.now(UTC) - self._settle
+        """Add the events written since the last refresh; the new watermark.
+
+        A week at a time, each in its own transaction: a first refresh over a long history
+        never holds the database's write lock for long (SQLite has one writer).
+        """
+        final = datetime.now(UTC) - self._settle
+        async with self._engine.connect() as connection:
+            low = await self.watermark(connection)
+            if low == EPOCH:  # never refreshed: start at the oldest event
+                oldest = [await connection.scalar(select(func.min(table.c.created_at)))
+                          for table in (UsageEvent.__table__, AuditEvent.__table__)]
+                found = [_utc(moment) for moment in oldest if moment is not None]
+                low = min(found, default=final)
+        while low < final:
+            low = await self._refresh_until(min(low + _CHUNK, final))
+        return low
+
+    async def _refresh_until(self, high: datetime) -> datetime:
+        """One transaction: the events from the watermark to ``high``; the new watermark."""
         async with self._writer.begin() as connection:
             if self.dialect == "postgresql":
                 await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                          {"key": _LOCK_KEY})
             low = await self.watermark(connection)
-            if high <= low:
+            if high <= low:  # another replica went further meanwhile
                 return low
+            if low == EPOCH:
+                low = datetime.min.replace(tzinfo=UTC)
             for table, build, values in SUMMARIES:
                 rows = build(self.dialect, low, high, Dimensions())
                 await connection.execute(self._add(table, rows, values))

@@ -182,3 +182,20 @@ async def test_exports_match_the_store(console: Console) -> None:
 async def test_small_groups_are_not_counted_exactly(console: Console) -> None:
     page = await (await console.client.get("/console/usage")).text()
     assert "&lt; 5" in page  # two people used qa: fewer than the minimum group size
+
+
+async def test_a_long_history_is_summed_a_week_at_a_time(store: Store) -> None:
+    old = datetime.now(UTC) - timedelta(days=20)
+    async with store.engine.begin() as connection:  # a request of three weeks ago
+        await connection.execute(text(
+            "INSERT INTO audit_events (created_at, action, user_id, space_id, channel, skill, "
+            "outcome, details) VALUES (:at, 'message', 'teams:dora', 'teams:team-1', 'teams', "
+            "'qa', 'ok', '{}')"), {"at": old})
+    rollups = ConsoleRollups(store.engine, settle=timedelta(0))
+    assert await rollups.refresh() >= datetime.now(UTC) - timedelta(seconds=5)
+    async with store.engine.connect() as connection:
+        days = await connection.scalar(text("SELECT count(DISTINCT day) FROM "
+                                            "console_people_daily"))
+    assert days == 2  # three weeks ago, and today
+    report = await ConsoleUsage(store.engine, rollups).report(_all())
+    assert (report.messages, report.people) == (9, 5)
