@@ -18,7 +18,7 @@ from types import CodeType
 from skills.codedoc import lang_cobol
 from skills.codedoc.patch import Patch
 from skills.codedoc.sources import Sources
-from skills.codedoc.syntax import Parsers, shape
+from skills.codedoc.syntax import Parsers, errors_in, shape
 
 _NOP = dis.opmap["NOP"]
 
@@ -63,8 +63,14 @@ def verify(sources: Sources, patch: Patch, parsers: Parsers | None = None) -> Ve
 def same_code(language: str, path: str, before: str, after: str, parsers: Parsers) -> str:
     """'' when ``after`` is ``before`` plus comments/docstrings only; else the reason."""
     if language == "cobol":
-        return "" if lang_cobol.code_lines(before) == lang_cobol.code_lines(after) else (
-            "COBOL code lines differ")
+        if lang_cobol.code_lines(before) != lang_cobol.code_lines(after):
+            return "COBOL code lines differ"
+        old, new = before.encode(), after.encode()
+        tree = parsers.parse("cobol", old)
+        if errors_in(tree):  # EXEC SQL, a lone copybook: the grammar cannot read it
+            return ""
+        return "" if shape(tree, old) == shape(parsers.parse("cobol", new), new) else (
+            "syntax tree differs")
     if language == "jcl":
         def statements(text: str) -> list[str]:
             return [line for line in text.split("\n") if not line.startswith("//*")]

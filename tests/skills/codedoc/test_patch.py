@@ -11,7 +11,7 @@ from skills.codedoc.inventory import build
 from skills.codedoc.patch import Patch, python_style
 from skills.codedoc.patch import build as build_patch
 from skills.codedoc.sources import Sources
-from skills.codedoc.syntax import Parsers
+from skills.codedoc.syntax import Parsers, errors_in
 from skills.codedoc.verify import same_code, verify
 from tests.skills.codedoc.helpers import fixture_sources, inventory_of
 
@@ -147,3 +147,19 @@ def test_python_bytecode_is_compared_without_docstrings() -> None:
                   '        """F."""\n        while x:\n            x -= 1\n        return x\n')
     assert same_bytecode(code(plain), code(documented))
     assert not same_bytecode(code(plain), code(plain.replace("x -= 1", "x -= 2")))
+
+
+def test_cobol_the_grammar_reads_is_also_compared_by_syntax_tree() -> None:
+    parsers = Parsers()
+    program = ("       IDENTIFICATION DIVISION.\n       PROGRAM-ID. SIMPLE.\n"
+               "       PROCEDURE DIVISION.\n       MAIN-PARA.\n"
+               "           PERFORM WORK-PARA 3 TIMES\n           STOP RUN.\n"
+               "       WORK-PARA.\n           DISPLAY 'X'.\n")
+    assert not errors_in(parsers.parse("cobol", program))
+    patch = build_patch(inventory_of({"SIMPLE.cbl": program}), "en")
+    after = patch.texts["SIMPLE.cbl"]
+    assert "      * WORK-PARA: Called by `MAIN-PARA`.\n" in after
+    assert same_code("cobol", "SIMPLE.cbl", program, after, parsers) == ""
+    # a change the line check cannot see (code moved into the sequence area) is still caught
+    moved = after.replace("           STOP RUN.", "      -    STOP RUN.")
+    assert same_code("cobol", "SIMPLE.cbl", program, moved, parsers)
