@@ -35,7 +35,7 @@ from skills.tenders.service import Screening, facts_for, with_passages_to_examin
 
 _READABLE = frozenset({"pdf", "docx", "xlsx", "zip", "txt", "md"})
 _DAY = re.compile(r"\b(?:date|today|jour)\s*=\s*(\d{4}-\d{2}-\d{2})\b")
-_INTENT = re.compile(r"\b(appels?[ -](?:d')?offres?|dce|dossier de consultation|consultation|"
+_INTENT = re.compile(r"\b(appels?[ -](?:d')?offres?|dce|dossier de (?:la )?consultation|"
                      r"marches? publics?|ao|tenders?)\b")
 _USAGE = Text(
     "Joignez les pièces de la consultation (RC, CCAP, CCTP, AE, BPU… en PDF, DOCX, XLSX ou un "

@@ -71,3 +71,17 @@ async def test_usage_and_refusals(client: TestClient) -> None:  # type: ignore[t
     table = await upload_one(client, "liste.csv", b"a;b\n1;2\n")
     refused = await chat(client, "/almia ao", [table])
     assert refused["kind"] == "error" and "PDF, DOCX, XLSX ou ZIP" in refused["text"]
+
+
+def test_plain_words_route_only_when_they_speak_of_a_tender() -> None:
+    from bot.messages import Attachment, Channel, Message, Space, User
+    from skills.tenders.skill import mentions_tender
+
+    def message(text: str, kind: str = "pdf") -> Message:
+        return Message(text, User("u1"), Space("web:default"), Channel.WEB, "t1", attachments=(
+            Attachment("f." + kind, "application/octet-stream", file_id="1", kind=kind),))
+
+    assert mentions_tender(message("Peux-tu analyser cet appel d'offres ?"))
+    assert mentions_tender(message("voici le DCE", "zip"))
+    assert not mentions_tender(message("résume ce compte rendu de consultation"))
+    assert not mentions_tender(message("analyse cet appel d'offres", "csv"))
