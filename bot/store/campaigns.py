@@ -209,12 +209,15 @@ class CampaignStore:
                 .order_by(CampaignDecision.id))).all()
         return [_decision_view(row) for row in rows]
 
-    async def recent(self, limit: int = 200) -> list[CampaignView]:
-        """The most recently changed campaigns (callers filter what a person may see)."""
+    async def recent(self, limit: int = 200,
+                     statuses: Sequence[str] | None = None) -> list[CampaignView]:
+        """The most recently changed campaigns, optionally in ``statuses`` only (callers
+        filter what a person may see)."""
+        query = select(CampaignRecord.id).order_by(CampaignRecord.updated_at.desc())
+        if statuses is not None:
+            query = query.where(CampaignRecord.status.in_(list(statuses)))
         async with self._engine.connect() as connection:
-            ids = (await connection.execute(
-                select(CampaignRecord.id).order_by(CampaignRecord.updated_at.desc())
-                .limit(limit))).scalars().all()
+            ids = (await connection.execute(query.limit(limit))).scalars().all()
             return [await _view(connection, campaign_id) for campaign_id in ids]
 
     # -- writing --------------------------------------------------------------------------

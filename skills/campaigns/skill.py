@@ -255,10 +255,9 @@ class CampaignsSkill:
         notices = await self.store.notices(await self._access.recipients(user))
         lines = [notice_line(n.kind, n.title, n.campaign_id, n.version, n.actor_id, n.comment,
                              locale) for n in notices if n.kind != "submitted"]
-        for campaign in await self.store.recent():
+        for campaign in await self.store.recent(statuses=("in_review",)):
             slots = await self._access.slots(user, campaign)
-            if campaign.status == "in_review" and any(campaign.decision_of(s) is None
-                                                      for s in slots):
+            if any(campaign.decision_of(slot) is None for slot in slots):
                 lines.append(T["waiting_review"](locale, title=campaign.title,
                                                  id=campaign.id[:8],
                                                  version=campaign.current.number))
