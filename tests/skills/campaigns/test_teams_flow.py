@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from typing import Any
@@ -113,3 +114,23 @@ async def test_campaign_review_in_a_teams_channel(harness: Harness) -> None:
     sent = json.dumps([c.body for c in finals(harness.connector.delivered())],
                       ensure_ascii=False)
     assert "<at>" not in sent.replace("<at>Almia</at>", "")
+
+
+async def test_concurrent_decisions_in_teams_one_wins_the_other_is_told(
+        harness: Harness) -> None:
+    message = fixture("message_channel_mention", harness.connector.url)
+    message["text"] = "<at>Almia</at> campagne"
+    assert (await harness.post(message)).status == 200
+    [form] = await cards_sent(harness, 1)
+    await press(harness, form, "campaigns:create", AUTHOR, "Claire",
+                **{**FORM, "approval": "any"})
+    card = (await cards_sent(harness, 2))[-1]
+    await press(harness, card, "campaigns:submit", AUTHOR, "Claire")
+    review = (await cards_sent(harness, 3))[-1]
+    await asyncio.gather(
+        press(harness, review, "campaigns:decide", VALENTIN, "Valentin", "approve"),
+        press(harness, review, "campaigns:decide", NADIA, "Nadia", "reject",
+              comment="Ton trop commercial"))
+    texts = (await texts_sent(harness, 5))[-2:]
+    assert sum("Décision enregistrée sur la version 1" in text for text in texts) == 1
+    assert sum("n'a pas été enregistrée" in text for text in texts) == 1
