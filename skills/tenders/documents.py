@@ -21,7 +21,7 @@ from skills.tenders.model import Document, Dossier, Section
 
 COVER = "page de garde"
 PREAMBLE = "préambule"
-READABLE = (".pdf", ".docx", ".xlsx", ".txt", ".md")
+READABLE = (".pdf", ".docx", ".xlsx", ".odt", ".txt", ".md")
 MAX_FILES = 60
 MAX_BYTES = 80 * 1024 * 1024  # a whole dossier, unpacked
 _ARTICLE = re.compile(r"^(?:ARTICLE|Article|ART\.?|Art\.)\s+(\d{1,2}(?:\.\d{1,2}){0,3})\b"
@@ -121,6 +121,8 @@ def read_document(name: str, data: bytes) -> Document | None:
         return _from_pages(name, [_docx_lines(data)], None)
     if suffix == ".xlsx":
         return _from_sheets(name, data)
+    if suffix == ".odt":
+        return _from_pages(name, [_odt_lines(data)], None)
     if suffix in (".txt", ".md"):
         text = data.decode("utf-8-sig", errors="replace")
         return _from_pages(name, [[line for line in text.splitlines()]], None)
@@ -178,6 +180,38 @@ def _docx_lines(data: bytes) -> list[str]:
                 cells = list(dict.fromkeys(cell.text.strip() for cell in row.cells))
                 if any(cells):
                     lines.append(" | ".join(cells))
+    return lines
+
+
+_ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+
+def _odt_lines(data: bytes) -> list[str]:
+    """An OpenDocument text: headings (marked), paragraphs and table rows in body order."""
+    from lxml import etree  # type: ignore[import-untyped]
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            content = archive.read("content.xml")
+        root = etree.fromstring(content, etree.XMLParser(resolve_entities=False,
+                                                         no_network=True))
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, OSError):
+        return []
+    lines: list[str] = []
+    heading, paragraph = f"{{{_ODF_TEXT}}}h", f"{{{_ODF_TEXT}}}p"
+    row, cell = f"{{{_ODF_TABLE}}}table-row", f"{{{_ODF_TABLE}}}table-cell"
+    for element in root.iter(heading, paragraph, row):
+        if element.tag == row:
+            cells = [" ".join("".join(c.itertext()).split()) for c in element.iter(cell)]
+            if any(cells):
+                lines.append(" | ".join(cells))
+            continue
+        if any(parent.tag == cell for parent in element.iterancestors()):
+            continue  # read with its row
+        text = " ".join("".join(element.itertext()).split())
+        if text:
+            lines.append(("\x01" if element.tag == heading else "") + text)
     return lines
 
 

@@ -80,3 +80,30 @@ def test_plain_numbered_capital_titles_and_unnumbered_styled_headings() -> None:
     assert heading_article("3. DURÉE DU MARCHÉ", None) == "Article 3"
     assert heading_article("1. Valeur technique", None) is None
     assert heading_article("\x01Objet de la consultation", None) == "Objet de la consultation"
+
+
+def test_an_opendocument_text_is_read_with_its_headings_and_tables() -> None:
+    import io
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+        '<office:text><text:p>CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES</text:p>'
+        '<text:h text:outline-level="1">ARTICLE 4 – PÉNALITÉS</text:h>'
+        '<text:p>Pénalité de 100 € par jour de retard.</text:p><table:table><table:table-row>'
+        '<table:table-cell><text:p>Lot 1</text:p></table:table-cell><table:table-cell>'
+        '<text:p>12 000 €</text:p></table:table-cell></table:table-row></table:table>'
+        '</office:text></office:body></office:document-content>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+    dossier = load_files([("CCAP.odt", buffer.getvalue())])
+    [document] = dossier.documents
+    assert document.kind == "CCAP"
+    article = document.sections[1]
+    assert article.article == "Article 4"
+    assert article.lines[1:] == ("Pénalité de 100 € par jour de retard.", "Lot 1 | 12 000 €")
