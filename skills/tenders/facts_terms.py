@@ -465,10 +465,8 @@ def liability(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str]]]:
     if not found:
         return None, []
     kept = [(clause, kind) for clause, kind in found if kind != "decoy"]
-    if not kept:
-        return Fact("responsabilite", "Aucune clause sur la responsabilité du titulaire "
-                    "(droit commun ; à demander à l'acheteur)", (),
-                    note="à examiner"), found
+    if not kept:  # only insurance cover limits: nothing on the holder's own liability
+        return None, found
     clause, kind = next(((c, k) for c, k in kept if k == "unlimited"), kept[0])
     exceptions = [name for name, key in (("faute lourde", "faute lourde"),
                                          ("dol", "dol")) if key in clause.folded]
