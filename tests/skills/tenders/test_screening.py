@@ -116,3 +116,16 @@ def test_tables_brackets_and_a_decoy_cover_table_with_the_shipped_sample() -> No
     assert second["lines_of_business"] == "met" and second["max_penalty_rate"] == "not met"
     assert second["max_rate_guarantee_years"] == "met" and second["regions_served"] == "met"
     assert [lot.decision for lot in result.lots] == ["no-go", "no-go"]
+
+
+def test_a_cover_limit_alone_is_no_evidence_of_unlimited_liability() -> None:
+    from tests.skills.tenders.dossiers import docx
+
+    files = town_dossier()
+    files["CCAP_sante_2027.docx"] = docx([
+        "CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES",
+        ("h1", "Article 6 : Assurances du titulaire"),
+        "Les garanties souscrites couvrent les dommages corporels sans limitation de somme."])
+    result = _screen(files)
+    assert "responsabilite" not in result.extraction.facts
+    assert _verdicts(result, 1)["no_unlimited_liability"] == "unknown"
