@@ -51,7 +51,9 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     if unit.route:
         out.append(_ROUTE(locale, value=f"{quote}{unit.route}{quote}"))
     if unit.returns and unit.returns not in ("None", "void"):
-        out.append(_RETURNS(locale, value=f"{quote}{unit.returns}{quote}"))
+        returned = " ".join(unit.returns.split())
+        returned = returned if len(returned) <= 100 else returned[:99] + "…"
+        out.append(_RETURNS(locale, value=f"{quote}{returned}{quote}"))
     if unit.raises:
         out.append(_RAISES(locale, value=names(unit.raises, quote)))
     callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]

@@ -191,8 +191,26 @@ class _Script(_Walker):
                     self.function(value, anchor, name, "", True)
                     return
             self.top_level_effects(node)
+        elif kind == "expression_statement" and self.assigned_function(node):
+            return
         else:
             self.top_level_effects(node)
+
+    def assigned_function(self, statement: Node) -> bool:
+        """``a.b.prototype.f = function () {…}``, ``exports.f = (x) => …``: a function unit."""
+        assignment = statement.named_children[0] if statement.named_child_count else None
+        if assignment is None or assignment.type != "assignment_expression":
+            return False
+        left = assignment.child_by_field_name("left")
+        value = assignment.child_by_field_name("right")
+        if left is None or value is None or value.type not in _FUNCTION_VALUES:
+            return False
+        target = text_of(left)
+        owner, _, name = target.rpartition(".")
+        owner = owner.removesuffix(".prototype").removeprefix("module.")
+        owner = "" if owner in ("exports", "") else f"{owner}."
+        self.function(value, statement, name, owner, True, kind="method" if owner else "function")
+        return True
 
     def top_level_effects(self, node: Node) -> None:
         self.effects(node, ("call_expression",), "throw_statement")  # SQL in strings

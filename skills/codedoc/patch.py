@@ -17,7 +17,7 @@ from skills.codedoc.model import Inventory, SourceFile, Unit
 
 CONTEXT = 3
 _WIDTH = 88
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +64,17 @@ def python_style(inventory: Inventory) -> PythonStyle:
 
 
 def clean(text: str) -> str:
-    """Text safe inside any comment or docstring: no closing markers, no control characters."""
-    text = _UNSAFE.sub(" ", text).replace("\\", "/").replace('"""', "''").replace("'''", "''")
+    """Text safe inside any comment or docstring, on one line: no closing markers, no control
+    characters (a line break would leave a raw line in the diff)."""
+    text = " ".join(_UNSAFE.sub(" ", text).split())
+    text = text.replace("\\", "/").replace('"""', "''").replace("'''", "''")
     return text.replace("*/", "* /").replace("-->", "- ->").strip()
+
+
+def _type(text: str) -> str:
+    """A type annotation on one line, at most 100 characters."""
+    text = clean(text)
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def build(inventory: Inventory, locale: Locale, purposes: Mapping[str, str] | None = None,
@@ -81,7 +89,7 @@ def build(inventory: Inventory, locale: Locale, purposes: Mapping[str, str] | No
             if unit.doc or unit.slot is None or unit.kind == "module":
                 continue
             body = _body(unit, inventory, locale, purposes.get(unit.qualified))
-            lines = _render(unit, body, style, locale)
+            lines = [" ".join(line.splitlines()) for line in _render(unit, body, style, locale)]
             if lines:
                 inserts.setdefault(unit.slot.line, []).extend(lines)
                 patch.documented.append(unit.qualified)
@@ -155,7 +163,7 @@ def _param(parameter: str) -> str:
     name, _, annotation = parameter.partition(":")
     annotation = annotation.split("=")[0].strip()
     name = name.split("=")[0].strip()
-    return f"{name}: ``{clean(annotation)}``." if annotation else f"{name}: —"
+    return f"{name}: ``{_type(annotation)}``." if annotation else f"{name}: —"
 
 
 def _block(unit: Unit, body: list[str], indent: str, style: str) -> list[str]:
@@ -169,14 +177,14 @@ def _block(unit: Unit, body: list[str], indent: str, style: str) -> list[str]:
     for parameter in unit.params:
         words = parameter.split("=")[0].strip().split()
         if style == "javadoc" and len(words) > 1:
-            tags.append(f"@param {clean(words[-1])} {{@code {clean(' '.join(words[:-1]))}}}")
+            tags.append(f"@param {clean(words[-1])} {{@code {_type(' '.join(words[:-1]))}}}")
         else:
             name, _, kind = parameter.split("=")[0].partition(":")
-            typed = f" {{{clean(kind.strip())}}}" if kind.strip() else ""
+            typed = f" {{{_type(kind)}}}" if kind.strip() else ""
             tags.append(f"@param{typed} {clean(name.strip().lstrip('.'))}")
     if unit.returns and unit.returns not in ("void", "None") and unit.kind != "constructor":
-        tags.append(f"@return {{@code {clean(unit.returns)}}}" if style == "javadoc"
-                    else f"@returns {{{clean(unit.returns)}}}")
+        tags.append(f"@return {{@code {_type(unit.returns)}}}" if style == "javadoc"
+                    else f"@returns {{{_type(unit.returns)}}}")
     for raised in unit.raises:
         tags.append(f"@throws {clean(raised)}" if style == "javadoc"
                     else f"@throws {{{clean(raised)}}}")

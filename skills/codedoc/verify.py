@@ -119,7 +119,11 @@ def _without_nops(code: bytes) -> bytes:
 
 
 def _git_apply(sources: Sources, patch: Patch, result: Verification) -> dict[str, str]:
-    """The patched texts as ``git apply`` writes them ({} when git is not installed)."""
+    """The patched texts as ``git apply`` writes them ({} when git is not installed).
+
+    The whole patch is checked and applied at once; if git refuses it, each file's part is
+    tried alone, so that one bad part costs only its own file.
+    """
     git = shutil.which("git")
     if git is None:
         return {}
@@ -129,19 +133,29 @@ def _git_apply(sources: Sources, patch: Patch, result: Verification) -> dict[str
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(sources.texts[path].encode(sources.encodings.get(path, "utf-8")))
-        diff = root / ".almia.patch"
-        diff.write_bytes(b"".join(patch.diffs[p].encode(sources.encodings.get(p, "utf-8"))
-                                  for p in sorted(patch.diffs)))
-        for arguments in (["--check"], []):
-            run = subprocess.run(  # noqa: S603 (git itself, fixed arguments, no shell)
-                [git, "apply", *arguments, "--whitespace=nowarn", diff.name],
-                cwd=root, capture_output=True, check=False, timeout=120,
-                env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": folder,
-                     "GIT_CEILING_DIRECTORIES": folder})
-            if run.returncode != 0:
-                for path in patch.diffs:
+        applied = sorted(patch.diffs)
+        if not _apply(git, root, sources, patch, applied):
+            applied = [path for path in sorted(patch.diffs)
+                       if _apply(git, root, sources, patch, [path])]
+            for path in patch.diffs:
+                if path not in applied:
                     result.failed[path] = "git apply --check refused the patch"
-                return {}
         result.git_checked = True
         return {path: (root / path).read_bytes().decode(sources.encodings.get(path, "utf-8"))
-                for path in patch.diffs}
+                for path in applied}
+
+
+def _apply(git: str, root: Path, sources: Sources, patch: Patch, paths: list[str]) -> bool:
+    """``git apply --check`` then ``git apply`` of the parts of ``paths``; False if refused."""
+    diff = root / ".almia.patch"
+    diff.write_bytes(b"".join(patch.diffs[p].encode(sources.encodings.get(p, "utf-8"))
+                              for p in paths))
+    for arguments in (["--check"], []):
+        run = subprocess.run(  # noqa: S603 (git itself, fixed arguments, no shell)
+            [git, "apply", *arguments, "--whitespace=nowarn", diff.name],
+            cwd=root, capture_output=True, check=False, timeout=120,
+            env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root),
+                 "GIT_CEILING_DIRECTORIES": str(root)})
+        if run.returncode != 0:
+            return False
+    return True

@@ -155,3 +155,14 @@ def test_a_package_folder_names_its_modules_and_docstrings_are_dedented(tmp_path
     assert unit_named(inventory, "billing.rates:rate").doc == "Rate.\n\nIndented detail."
     tests = skeletons.build(inventory, "en")
     assert "from billing.rates import fee" in tests["tests_skeletons/test_rates_skeleton.py"]
+
+
+def test_javascript_prototype_and_commonjs_functions() -> None:
+    inventory = inventory_of({"mpl.js": (
+        "var mpl = {};\n\nmpl.figure = function (id) {\n  this.id = id;\n};\n\n"
+        "mpl.figure.prototype.send = function (type) {\n  return this.ws.send(type);\n};\n\n"
+        "exports.render = (figure) => figure.send('draw');\n")})
+    names = [(u.kind, u.qualified) for u in inventory.units]
+    assert names == [("method", "mpl.js:mpl.figure"), ("method", "mpl.js:mpl.figure.send"),
+                     ("function", "mpl.js:render")]
+    assert inventory.callers["mpl.js:mpl.figure.send"] == ["mpl.js:render"]

@@ -163,3 +163,24 @@ def test_cobol_the_grammar_reads_is_also_compared_by_syntax_tree() -> None:
     # a change the line check cannot see (code moved into the sequence area) is still caught
     moved = after.replace("           STOP RUN.", "      -    STOP RUN.")
     assert same_code("cobol", "SIMPLE.cbl", program, moved, parsers)
+
+
+def test_multi_line_types_stay_on_one_comment_line() -> None:
+    code = ("export class Page {\n  viewportSize(): null|{\n    /** width */\n    width: number;\n"
+            "  } {\n    return null;\n  }\n}\n")
+    sources = Sources()
+    sources.add("page.ts", code.encode())
+    patch = build_patch(build(sources), "en")
+    assert "+   * @returns {null|{ /** width * / width: number; }}\n" in patch.diffs["page.ts"]
+    assert verify(sources, patch).ok
+
+
+def test_one_refused_part_costs_only_its_own_file() -> None:
+    sources = Sources()
+    sources.add("good.py", b"def f():\n    return 1\n")
+    sources.add("bad.py", b"def g():\n    return 2\n")
+    patch = build_patch(build(sources), "en")
+    patch.diffs["bad.py"] = patch.diffs["bad.py"].replace(" def g():", " def h():")
+    result = verify(sources, patch)
+    assert result.preserved == ["good.py"]
+    assert result.failed == {"bad.py": "git apply --check refused the patch"}
