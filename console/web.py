@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,7 @@ class ConsoleEndpoint:
         self._directory = entra_departments(runtime.settings)
         self._audit = ConsoleAudit(engine)
         self._render = Renderer()
+        self._refresher: asyncio.Task[None] | None = None
 
     def mount(self, app: web.Application) -> None:
         """Add the console's pages, actions and static files."""
@@ -87,15 +88,19 @@ class ConsoleEndpoint:
         app.router.add_get("/console/policy", self._guard("policy", self._policy_page))
         app.router.add_static("/console/static/", STATIC, show_index=False,
                               follow_symlinks=False)
-        app.cleanup_ctx.append(self._summaries)
+        app.on_cleanup.append(self._stop_summaries)
 
-    async def _summaries(self, _app: web.Application) -> AsyncIterator[None]:
-        """Keep the daily summaries current in the background while the app runs."""
-        task = asyncio.create_task(self._refresh_forever())
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    def _start_summaries(self) -> None:
+        """Keep the daily summaries current in the background, from the first console request
+        on (the schema is migrated by then; no work while nobody uses the console)."""
+        if self._refresher is None:
+            self._refresher = asyncio.create_task(self._refresh_forever())
+
+    async def _stop_summaries(self, _app: web.Application) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
 
     async def _refresh_forever(self) -> None:
         while True:
@@ -128,6 +133,7 @@ class ConsoleEndpoint:
     def _guard(self, page: str, handler: Page) -> Callable[[web.Request],
                                                            Awaitable[web.StreamResponse]]:
         async def guarded(request: web.Request) -> web.StreamResponse:
+            self._start_summaries()
             session = await self._auth.session(request)
             if session is None:
                 if request.method != "GET":
