@@ -59,6 +59,7 @@ def extract(dossier: Dossier) -> Extraction:
     put(general.headcount(reader))
     put(general.ccag(reader))
     put(general.appeals(reader))
+    put(general.attention_points(reader))
     contradictions: list[Contradiction | None] = [
         disagreement("date limite de remise des offres", _comparable(deadlines)),
         disagreement("durée initiale", [(s.value, s.source)

@@ -505,3 +505,35 @@ def lot_count_words(text: str) -> int | None:
     return int(word) if word.isdigit() else {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
                                              "six": 6, "sept": 7, "huit": 8, "neuf": 9,
                                              "dix": 10}[word]
+
+
+_ATTENTION = (
+    (r"obligatoirement chiffrer|chiffrage (?:est )?obligatoire|doivent chiffrer",
+     "Prestation supplémentaire (PSE) à chiffrer obligatoirement"),
+    (r"ne peut refuser la reconduction", "Le titulaire ne peut pas refuser la reconduction"),
+    (r"reserves?.{0,80}irreguliere", "Toute réserve ou modification rend l'offre irrégulière"),
+    (r"sans (?:questionnaire|selection) medical", "Adhésion sans sélection médicale"),
+    (r"reprise des (?:situations|arrets|sinistres|prestations) en cours|en arret de travail a "
+     r"la date", "Reprise des situations en cours (arrêts, rechutes)"),
+    (r"ne peut etre exercee avant", "Faculté de résiliation du titulaire limitée dans le temps"),
+    (r"visite (?:des sites |sur site )?(?:est )?obligatoire", "Visite obligatoire"),
+    (r"sans mise en demeure", "Pénalités applicables sans mise en demeure"),
+    (r"signature electronique .{0,40}exigee (?:lors|des|au depot)",
+     "Signature électronique exigée au dépôt"),
+)
+
+
+def attention_points(reader: Reader) -> Fact | None:
+    """What a bid manager would point out although no criterion covers it."""
+    value: list[str] = []
+    sources: list[Source] = []
+    for pattern, label in _ATTENTION:
+        for clause, match in reader.matching(re.compile(pattern)):
+            negated = re.search(r"\bn'est pas\b|\bne sont pas\b|\bpas\b", match.group(0))
+            if clause.text != clause.section.heading and not negated:
+                value.append(label)
+                sources.append(clause.source(match.start(), match.end(), 100))
+                break
+    if not value:
+        return None
+    return Fact("points_attention", value, tuple(sources))

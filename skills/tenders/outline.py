@@ -63,6 +63,9 @@ def checklist(extraction: Extraction, today: date) -> list[str]:
         for stage, pieces in documents.value.items():
             for piece in pieces:
                 items.append(f"[{stage}] {piece}")
+    attention = extraction.facts.get("points_attention")
+    if attention is not None and isinstance(attention.value, list):
+        items.extend(f"Point d'attention : {point}" for point in attention.value)
     for fact_id, label in (("variantes", "Variantes"), ("visite", "Visite"),
                            ("delai_validite_offres", "Validité des offres")):
         fact = extraction.facts.get(fact_id)

@@ -53,6 +53,11 @@ def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> s
             if failed.sources:
                 lines.append(f"  > « {failed.sources[0].quote[:160]} » "
                              f"({failed.sources[0].where()})")
+    attention = facts.get("points_attention")
+    if attention is not None and isinstance(attention.value, list):
+        lines += ["", "**Points d'attention**" if lang == "fr" else "**Points to watch**"]
+        for point, source in zip(attention.value, attention.sources, strict=False):
+            lines.append(f"- {point} ({source.where()})")
     if screening.extraction.contradictions:
         lines += ["", "**Contradictions (non tranchées)**" if lang == "fr" else
                   "**Contradictions (not resolved)**"]

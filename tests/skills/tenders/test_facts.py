@@ -77,3 +77,16 @@ def test_several_lots_in_one_sentence_and_rates_of_guarantees_are_not_firm_rates
     extraction = _facts(files)
     assert extraction.lot_amounts == {1: 50000.0, 2: 80000.0}
     assert "garantie_des_taux" not in extraction.facts
+
+
+def test_attention_points_are_quoted_and_negations_ignored() -> None:
+    from tests.skills.tenders.dossiers import docx
+
+    files = {"CCAP_y.docx": docx([
+        "CCAP", ("h1", "ARTICLE 3 – RECONDUCTION"),
+        "Le marché est reconduit tacitement. Le titulaire ne peut refuser la reconduction.",
+        ("h1", "ARTICLE 4 – DÉPÔT"),
+        "La signature électronique des pièces n'est pas exigée lors du dépôt."])}
+    fact = _facts(files).facts["points_attention"]
+    assert fact.value == ["Le titulaire ne peut pas refuser la reconduction"]
+    assert fact.sources[0].article == "Article 3"
