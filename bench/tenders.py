@@ -175,6 +175,9 @@ def score(folder: Path, criteria_file: Path, verbose: bool) -> dict[str, Any]:
             mine_verdict = verdicts.get(item["criterion"])
             ok = mine_verdict is not None and mine_verdict["verdict"] in item["accepted"]
             figures["verdicts_right"] += ok
+            per = figures.setdefault("per_criterion", {}).setdefault(item["criterion"], [0, 0])
+            per[0] += ok
+            per[1] += 1
             figures["verdicts_source"] += (mine_verdict is not None and source_right(
                 mine_verdict["sources"], item["sources"]))
             if verbose and not ok:
@@ -193,11 +196,18 @@ def main() -> None:
     args = parser.parse_args()
     criteria_file = args.root / "company_criteria.yaml"
     totals: dict[str, float] = {}
+    per_criterion: dict[str, list[int]] = {}
     folders = sorted(p for p in args.root.iterdir() if (p / "gold.json").exists())
     for folder in folders:
         print(folder.name)
         figures = score(folder, criteria_file, args.verbose)
         for key, value in figures.items():
+            if key == "per_criterion":
+                for criterion, (right, count) in value.items():
+                    known = per_criterion.setdefault(criterion, [0, 0])
+                    known[0] += right
+                    known[1] += count
+                continue
             totals[key] = totals.get(key, 0) + value
         print(f"  facts: value {figures['facts_value']}/{figures['facts']}, source "
               f"{figures['facts_source']}/{figures['facts']}, quote "
@@ -213,6 +223,9 @@ def main() -> None:
               f"{totals['verdicts_right']:.0f}/{totals['verdicts']:.0f}, lots "
               f"{totals['lots_right']:.0f}/{totals['lots']:.0f}, "
               f"{totals['seconds'] / len(folders):.2f} s per dossier")
+        print("verdicts per criterion: " + ", ".join(
+            f"{criterion} {right}/{count}" for criterion, (right, count) in
+            sorted(per_criterion.items())))
 
 
 if __name__ == "__main__":
