@@ -41,7 +41,8 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
             runtime = open_runtime()
             try:
                 await runtime.store.migrate()
-                return await work(runtime, CampaignStore(runtime.store.engine))
+                return await work(runtime, CampaignStore(runtime.store.engine,
+                                                        runtime.store))
             finally:
                 await runtime.close()
 

@@ -27,10 +27,12 @@ from bot.store.campaign_tables import (
     CampaignVersion,
 )
 from bot.store.store import writer
+from bot.store.templates import Sealer
 
 Status = Literal["draft", "in_review", "changes_requested", "approved", "rejected"]
 Decision = Literal["approve", "changes", "reject"]
 _RETRIES = 5
+_UNREADABLE = "[contenu illisible : clé de chiffrement indisponible]"
 
 
 class CampaignStoreError(Exception):
@@ -156,19 +158,33 @@ class NoticeView:
     created_at: datetime
 
 
-class CampaignStore:
-    """Campaigns on the store's engine (SQLite or PostgreSQL, tables of migration 0009)."""
+class _Clear:
+    """No encryption."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def seal(self, text_: str, context: str) -> str:
+        return text_
+
+    def unseal(self, stored: str, context: str) -> str | None:
+        return stored
+
+
+class CampaignStore:
+    """Campaigns on the store's engine (SQLite or PostgreSQL, tables of migration 0009).
+
+    Texts, briefs and comments are sealed with the installation's key when encryption at
+    rest is on (``sealer``: the :class:`~bot.store.Store`)."""
+
+    def __init__(self, engine: AsyncEngine, sealer: Sealer | None = None) -> None:
         self._engine = engine
         self._writer = writer(engine)
+        self._sealer: Sealer = sealer or _Clear()
 
     # -- reading --------------------------------------------------------------------------
 
     async def get(self, campaign_id: str) -> CampaignView:
         """The campaign (current version, its decisions); :class:`CampaignNotFound`."""
         async with self._engine.connect() as connection:
-            return await _view(connection, campaign_id)
+            return await _view(connection, campaign_id, self._sealer)
 
     async def find(self, prefix: str) -> CampaignView:
         """A campaign by its id or an unambiguous id prefix (4 characters or more)."""
@@ -181,7 +197,7 @@ class CampaignStore:
                 .limit(2))).scalars().all()
             if len(ids) != 1:
                 raise CampaignNotFound(prefix)
-            return await _view(connection, ids[0])
+            return await _view(connection, ids[0], self._sealer)
 
     async def version(self, campaign_id: str, number: int) -> VersionView:
         """One version of a campaign."""
@@ -191,7 +207,7 @@ class CampaignStore:
                 CampaignVersion.number == number))).first()
         if row is None:
             raise CampaignNotFound(f"{campaign_id}@{number}")
-        return _version_view(row)
+        return _version_view(row, self._sealer)
 
     async def history(self, campaign_id: str) -> list[VersionView]:
         """Every version, oldest first."""
@@ -199,7 +215,7 @@ class CampaignStore:
             rows = (await connection.execute(
                 select(CampaignVersion).where(CampaignVersion.campaign_id == campaign_id)
                 .order_by(CampaignVersion.number))).all()
-        return [_version_view(row) for row in rows]
+        return [_version_view(row, self._sealer) for row in rows]
 
     async def decisions(self, campaign_id: str) -> list[DecisionView]:
         """Every decision on every version, oldest first (the review trail)."""
@@ -207,7 +223,7 @@ class CampaignStore:
             rows = (await connection.execute(
                 select(CampaignDecision).where(CampaignDecision.campaign_id == campaign_id)
                 .order_by(CampaignDecision.id))).all()
-        return [_decision_view(row) for row in rows]
+        return [_decision_view(row, self._sealer) for row in rows]
 
     async def recent(self, limit: int = 200,
                      statuses: Sequence[str] | None = None) -> list[CampaignView]:
@@ -218,7 +234,7 @@ class CampaignStore:
             query = query.where(CampaignRecord.status.in_(list(statuses)))
         async with self._engine.connect() as connection:
             ids = (await connection.execute(query.limit(limit))).scalars().all()
-            return [await _view(connection, campaign_id) for campaign_id in ids]
+            return [await _view(connection, campaign_id, self._sealer) for campaign_id in ids]
 
     # -- writing --------------------------------------------------------------------------
 
@@ -232,15 +248,17 @@ class CampaignStore:
                 id=campaign_id, title=new.title[:200], author_id=new.author_id,
                 space_id=new.space_id, channel=new.channel, thread_id=new.thread_id[:256],
                 reference=json.dumps(dict(new.reference)), locale=new.locale,
-                brief=json.dumps(dict(new.brief), ensure_ascii=False), approval=new.approval,
+                brief=self._sealer.seal(json.dumps(dict(new.brief), ensure_ascii=False),
+                                        _brief_context(campaign_id)),
+                approval=new.approval,
                 reviewers=json.dumps(list(new.reviewers)), status="draft", version=1,
                 revision=1, deadline=new.deadline, reminded_at=None, created_at=now,
                 updated_at=now))
             await connection.execute(insert(CampaignVersion).values(
                 campaign_id=campaign_id, number=1, author_id=new.author_id, source=source[:160],
-                text=text, checks=json.dumps(list(checks), ensure_ascii=False),
-                created_at=now))
-            return await _view(connection, campaign_id)
+                text=self._sealer.seal(text, _text_context(campaign_id, 1)),
+                checks=json.dumps(list(checks), ensure_ascii=False), created_at=now))
+            return await _view(connection, campaign_id, self._sealer)
 
     async def add_version(self, campaign_id: str, expected_version: int, author_id: str,
                           text: str, checks: Sequence[Mapping[str, Any]],
@@ -260,9 +278,10 @@ class CampaignStore:
             await _bump(connection, record, version=number, status="draft", updated_at=now)
             await connection.execute(insert(CampaignVersion).values(
                 campaign_id=campaign_id, number=number, author_id=author_id,
-                source=source[:160], text=text,
+                source=source[:160],
+                text=self._sealer.seal(text, _text_context(campaign_id, number)),
                 checks=json.dumps(list(checks), ensure_ascii=False), created_at=now))
-            return await _view(connection, campaign_id)
+            return await _view(connection, campaign_id, self._sealer)
 
     async def submit(self, campaign_id: str, expected_version: int, user_id: str,
                      notify: Sequence[str]) -> CampaignView:
@@ -275,9 +294,9 @@ class CampaignStore:
             if record.status not in ("draft", "changes_requested"):
                 raise WrongState(record.status, record.version)
             await _bump(connection, record, status="in_review", updated_at=now)
-            await _notify(connection, campaign_id, notify, "submitted", record.version, user_id,
-                          "", now)
-            return await _view(connection, campaign_id)
+            await _notify(connection, self._sealer, campaign_id, notify, "submitted",
+                          record.version, user_id, "", now)
+            return await _view(connection, campaign_id, self._sealer)
 
     async def decide(self, campaign_id: str, version: int, slot: str, user_id: str,
                      decision: Decision, comment: str = "") -> CampaignView:
@@ -315,7 +334,9 @@ class CampaignStore:
             try:
                 await connection.execute(insert(CampaignDecision).values(
                     campaign_id=campaign_id, version=version, slot=slot, user_id=user_id,
-                    decision=decision, comment=comment[:4000], created_at=now))
+                    decision=decision, created_at=now,
+                    comment=self._sealer.seal(comment[:4000],
+                                              _comment_context(campaign_id, version, slot))))
             except IntegrityError:
                 raise _Moved from None
             decided = (await connection.execute(select(CampaignDecision).where(
@@ -330,9 +351,9 @@ class CampaignStore:
                 .values(status=status, revision=record.revision + 1, updated_at=now))
             if changed.rowcount != 1:
                 raise _Moved
-            await _notify(connection, campaign_id, [record.author_id], decision, version,
-                          user_id, comment, now)
-            return await _view(connection, campaign_id)
+            await _notify(connection, self._sealer, campaign_id, [record.author_id], decision,
+                          version, user_id, comment, now)
+            return await _view(connection, campaign_id, self._sealer)
 
     # -- notices and reminders ------------------------------------------------------------
 
@@ -352,7 +373,9 @@ class CampaignStore:
                 await connection.execute(update(CampaignNotice).where(
                     CampaignNotice.id.in_([row.id for row in rows])).values(seen=1))
         return [NoticeView(row.id, row.campaign_id, row.title, row.kind, row.version,
-                           row.actor_id, row.comment, row.created_at) for row in rows]
+                           row.actor_id, _opened(self._sealer, row.comment,
+                                                 _notice_context(row.campaign_id)),
+                           _aware(row.created_at)) for row in rows]
 
     async def due_reminders(self, today: date, days_ahead: int) -> list[CampaignView]:
         """Campaigns in review whose deadline is within ``days_ahead`` days, not yet reminded
@@ -364,14 +387,14 @@ class CampaignStore:
                 CampaignRecord.status == "in_review", CampaignRecord.reminded_at.is_(None),
                 CampaignRecord.deadline.is_not(None))))).scalars().all()
             for campaign_id in ids:
-                view = await _view(connection, campaign_id)
+                view = await _view(connection, campaign_id, self._sealer)
                 assert view.deadline is not None
                 if (view.deadline - today).days > days_ahead:
                     continue
                 waiting = [slot for slot in view.reviewers if view.decision_of(slot) is None]
                 await connection.execute(update(CampaignRecord).where(
                     CampaignRecord.id == campaign_id).values(reminded_at=now))
-                await _notify(connection, campaign_id, waiting, "reminder",
+                await _notify(connection, self._sealer, campaign_id, waiting, "reminder",
                               view.current.number, "system", "", now)
                 due.append(view)
         return due
@@ -413,10 +436,12 @@ async def _bump(connection: AsyncConnection, record: Any, **values: Any) -> None
         raise DecisionConflict(record.status, record.version)
 
 
-async def _notify(connection: AsyncConnection, campaign_id: str, recipients: Sequence[str],
-                  kind: str, version: int, actor_id: str, comment: str, now: datetime) -> None:
+async def _notify(connection: AsyncConnection, sealer: Sealer, campaign_id: str,
+                  recipients: Sequence[str], kind: str, version: int, actor_id: str,
+                  comment: str, now: datetime) -> None:
+    sealed = sealer.seal(comment[:4000], _notice_context(campaign_id))
     rows = [{"campaign_id": campaign_id, "user_id": recipient, "kind": kind, "version": version,
-             "actor_id": actor_id, "comment": comment[:4000], "seen": 0, "created_at": now}
+             "actor_id": actor_id, "comment": sealed, "seen": 0, "created_at": now}
             for recipient in dict.fromkeys(recipients) if recipient != actor_id]
     if rows:
         await connection.execute(insert(CampaignNotice), rows)
@@ -430,7 +455,7 @@ async def _settled_by(connection: AsyncConnection, campaign_id: str, version: in
     return str(row.user_id) if row is not None else None
 
 
-async def _view(connection: AsyncConnection, campaign_id: str) -> CampaignView:
+async def _view(connection: AsyncConnection, campaign_id: str, sealer: Sealer) -> CampaignView:
     record = await _record(connection, campaign_id)
     current = (await connection.execute(select(CampaignVersion).where(
         CampaignVersion.campaign_id == campaign_id,
@@ -443,21 +468,47 @@ async def _view(connection: AsyncConnection, campaign_id: str) -> CampaignView:
         id=record.id, title=record.title, author_id=record.author_id, space_id=record.space_id,
         channel=record.channel, thread_id=record.thread_id,
         reference=json.loads(record.reference), locale=record.locale,
-        brief=json.loads(record.brief), approval=record.approval,
+        brief=json.loads(_opened(sealer, record.brief, _brief_context(record.id), "{}")),
+        approval=record.approval,
         reviewers=tuple(json.loads(record.reviewers)), status=record.status,
         revision=record.revision, deadline=record.deadline,
         created_at=_aware(record.created_at), updated_at=_aware(record.updated_at),
-        current=_version_view(current), decisions=tuple(_decision_view(row) for row in decided))
+        current=_version_view(current, sealer),
+        decisions=tuple(_decision_view(row, sealer) for row in decided))
 
 
-def _version_view(row: Any) -> VersionView:
-    return VersionView(row.number, row.author_id, row.source, row.text,
+def _version_view(row: Any, sealer: Sealer) -> VersionView:
+    text = _opened(sealer, row.text, _text_context(row.campaign_id, row.number))
+    return VersionView(row.number, row.author_id, row.source, text,
                        tuple(json.loads(row.checks)), _aware(row.created_at))
 
 
-def _decision_view(row: Any) -> DecisionView:
-    return DecisionView(row.version, row.slot, row.user_id, row.decision, row.comment,
+def _decision_view(row: Any, sealer: Sealer) -> DecisionView:
+    comment = _opened(sealer, row.comment,
+                      _comment_context(row.campaign_id, row.version, row.slot))
+    return DecisionView(row.version, row.slot, row.user_id, row.decision, comment,
                         _aware(row.created_at))
+
+
+def _opened(sealer: Sealer, stored: str, context: str, lost: str = _UNREADABLE) -> str:
+    opened = sealer.unseal(stored, context)
+    return lost if opened is None else opened
+
+
+def _brief_context(campaign_id: str) -> str:
+    return f"campaign:{campaign_id}:brief"
+
+
+def _text_context(campaign_id: str, number: int) -> str:
+    return f"campaign:{campaign_id}:v{number}"
+
+
+def _comment_context(campaign_id: str, version: int, slot: str) -> str:
+    return f"campaign:{campaign_id}:v{version}:{slot}"
+
+
+def _notice_context(campaign_id: str) -> str:
+    return f"campaign:{campaign_id}:notice"
 
 
 def _aware(moment: datetime) -> datetime:

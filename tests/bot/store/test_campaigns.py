@@ -150,3 +150,23 @@ async def test_find_by_prefix_and_reminders(campaigns: CampaignStore) -> None:
     assert [n.kind for n in await campaigns.notices(["conformite"])] == ["submitted",
                                                                         "reminder"]
     assert [n.kind for n in await campaigns.notices(["web:claire"])] == ["submitted"]
+
+
+async def test_texts_briefs_and_comments_are_sealed_at_rest(encrypted_store: Store) -> None:
+    sealed = CampaignStore(encrypted_store.engine, sealer=encrypted_store)
+    created = await sealed.create(_new(), "### sms 1\nTexte secret", [], "library")
+    await sealed.submit(created.id, 1, AUTHOR, created.reviewers)
+    await sealed.decide(created.id, 1, "web:claire", "web:claire", "changes", "Commentaire privé")
+    rows: list[str] = []
+    async with encrypted_store.engine.connect() as connection:
+        for table in ("campaigns", "campaign_versions", "campaign_decisions",
+                      "campaign_notices"):
+            rows += [str(row) for row in
+                     (await connection.exec_driver_sql(f"SELECT * FROM {table}")).all()]  # noqa: S608
+    raw = " ".join(rows)
+    assert "Texte secret" not in raw and "Commentaire privé" not in raw
+    assert "Printemps" in raw  # the title stays readable for lists
+    shown = await sealed.get(created.id)
+    assert shown.current.text == "### sms 1\nTexte secret" and shown.brief == {"title": "Printemps"}
+    assert shown.decisions[0].comment == "Commentaire privé"
+    assert (await sealed.notices([AUTHOR]))[0].comment == "Commentaire privé"

@@ -26,7 +26,8 @@ def _app(settings: Settings) -> typer.Typer:
 async def _approve(settings: Settings, campaign_id: str) -> None:
     runtime = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
     try:
-        store = CampaignStore(runtime.store.engine)
+        await runtime.store.migrate()  # loads the data keys (encryption at rest)
+        store = CampaignStore(runtime.store.engine, runtime.store)
         await store.submit(campaign_id, 1, "web:aline", ("web:claire",))
         await store.decide(campaign_id, 1, "web:claire", "web:claire", "approve", "OK")
     finally:
