@@ -1,17 +1,20 @@
-"""People's departments from Entra ID (the ``department`` of the user in Microsoft Graph).
+"""People's departments from the directories: Entra ID for Teams users (the user's
+``department`` in Microsoft Graph), a Slack profile field for Slack users.
 
-The app token comes from MSAL's client-credentials flow with the directory's credentials
-(the Teams app's by default); the app needs the Graph application permission
-``User.Read.All``. A person Graph does not know, or without a department, is recorded
-as such; a failure stops the round (the next one retries), never a page.
+Entra: the app token comes from MSAL's client-credentials flow with the directory's
+credentials (the Teams app's by default); the app needs the Graph application permission
+``User.Read.All``. Slack: ``users.profile.get`` with the bot token (scope
+``users.profile:read``) and the id of the custom profile field holding the department.
+A person the directory does not know, or without a department, is recorded as such; a
+failure stops the round (the next one retries), never a page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
@@ -21,16 +24,87 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def entra_departments(settings: Settings) -> EntraDepartments | None:
-    """The lookup the settings allow: Entra credentials known and lookups not turned off."""
-    tenant, client_id, secret = settings.entra_credentials()
-    if not settings.console.departments or not (tenant and client_id and secret):
+class DepartmentLookup(Protocol):
+    """A directory that knows people's departments."""
+
+    async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
+        """User id → department (None when the directory has none)."""
+        ...
+
+
+class DirectoryDepartments:
+    """Each person asked to the directory of their channel (by user id prefix)."""
+
+    def __init__(self, sources: Mapping[str, DepartmentLookup]) -> None:
+        self._sources = dict(sources)
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The user id prefixes some directory answers for (``teams:``, ``slack:``)."""
+        return tuple(self._sources)
+
+    async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
+        """Departments from every directory concerned."""
+        found: dict[str, str | None] = {}
+        for prefix, source in self._sources.items():
+            mine = [user for user in user_ids if user.startswith(prefix)]
+            if mine:
+                found.update(await source.departments(mine))
+        return found
+
+
+def department_lookup(settings: Settings) -> DirectoryDepartments | None:
+    """The directories the settings allow (none when lookups are off or nothing is set)."""
+    if not settings.console.departments:
         return None
-    directory = settings.directory
-    return EntraDepartments(
-        tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
-        authority_host=directory.authority_host, graph_url=directory.graph_url,
-        graph_scope=directory.graph_scope, timeout_seconds=directory.timeout_seconds)
+    sources: dict[str, DepartmentLookup] = {}
+    tenant, client_id, secret = settings.entra_credentials()
+    if tenant and client_id and secret:
+        directory = settings.directory
+        sources["teams:"] = EntraDepartments(
+            tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
+            authority_host=directory.authority_host, graph_url=directory.graph_url,
+            graph_scope=directory.graph_scope, timeout_seconds=directory.timeout_seconds)
+    field = settings.console.slack_department_field
+    if field and settings.slack.bot_token is not None:
+        sources["slack:"] = SlackDepartments(
+            bot_token=settings.slack.bot_token.get_secret_value(), field=field,
+            api_url=settings.slack.api_url)
+    return DirectoryDepartments(sources) if sources else None
+
+
+class SlackDepartments:
+    """Departments from a custom Slack profile field (``users.profile.get``)."""
+
+    def __init__(self, *, bot_token: str, field: str, api_url: str = "https://slack.com/api/",
+                 timeout_seconds: float = 5.0) -> None:
+        self._token = bot_token
+        self._field = field
+        self._api = api_url if api_url.endswith("/") else api_url + "/"
+        self._timeout = timeout_seconds
+
+    async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
+        """``slack:<team>:<user>`` → the field's value (None when empty or unknown)."""
+        found: dict[str, str | None] = {}
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for user_id in user_ids:
+                member = user_id.rsplit(":", 1)[-1]
+                async with session.post(
+                        self._api + "users.profile.get", data={"user": member},
+                        headers={"Authorization": f"Bearer {self._token}"}) as response:
+                    if response.status != 200:
+                        raise DepartmentsUnavailable(f"Slack HTTP {response.status}")
+                    body = await response.json()
+                if not body.get("ok"):
+                    if body.get("error") == "user_not_found":
+                        found[user_id] = None
+                        continue
+                    raise DepartmentsUnavailable(f"Slack error {body.get('error', 'unknown')}")
+                fields = (body.get("profile") or {}).get("fields") or {}
+                value = str((fields.get(self._field) or {}).get("value") or "").strip()
+                found[user_id] = value or None
+        return found
 
 
 class DepartmentsUnavailable(Exception):

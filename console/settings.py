@@ -52,6 +52,8 @@ class ConsoleSettings(BaseModel):
     # departments from Entra ID (Graph permission User.Read.All), looked up again after N days
     departments: bool = True
     department_days: int = Field(default=7, ge=1)
+    # the Slack custom profile field holding the department (Xf…; bot scope users.profile:read)
+    slack_department_field: str | None = Field(default=None, pattern=r"^Xf[A-Z0-9]+$")
     # console roles by user id (teams:<object id>, slack:T…:U…, web:…), besides the
     # policy's admin and champion roles
     roles: dict[ConsoleRoleName, list[str]] = Field(default_factory=dict)

@@ -30,7 +30,11 @@ from bot.store.console_usage import UNKNOWN, ConsoleUsage
 from bot.store.store import AuditEntry
 from console.auth import ConsoleAuth
 from console.charts import protection_charts, usage_charts
-from console.departments import DepartmentsUnavailable, entra_departments
+from console.departments import (
+    DepartmentsUnavailable,
+    DirectoryDepartments,
+    department_lookup,
+)
 from console.oidc import SignInFailed
 from console.policy_view import policy_view
 from console.render import Renderer, locale_of
@@ -50,7 +54,8 @@ class ConsoleEndpoint:
 
     name = "console"
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, departments: DirectoryDepartments | None = None) -> None:
+        """``departments`` replaces the directories the settings configure (tests)."""
         self._runtime = runtime
         settings = runtime.settings.console
         engine = runtime.store.engine
@@ -61,7 +66,7 @@ class ConsoleEndpoint:
         self._usage = ConsoleUsage(engine, self._rollups)
         self._protection = ConsoleProtection(engine, self._rollups)
         self._departments = ConsoleDepartments(engine, self._rollups)
-        self._directory = entra_departments(runtime.settings)
+        self._directory = departments or department_lookup(runtime.settings)
         self._audit = ConsoleAudit(engine)
         self._render = Renderer()
         self._refresher: asyncio.Task[None] | None = None
@@ -106,23 +111,24 @@ class ConsoleEndpoint:
         while True:
             try:
                 await self._rollups.refresh()
-                await self._look_up_departments()
+                await self.look_up_departments()
             except Exception:
                 log.exception("console: refreshing the daily summaries failed; next try soon")
             await asyncio.sleep(self._settings.summary_seconds)
 
-    async def _look_up_departments(self) -> None:
-        """Departments of people seen lately, from Entra ID (a few hundred per round)."""
+    async def look_up_departments(self) -> None:
+        """Departments of people seen lately, from their directory (a few hundred a round)."""
         if self._directory is None:
             return
         stale = datetime.now(UTC) - timedelta(days=self._settings.department_days)
-        pending = await self._departments.pending(stale, limit=200)
+        pending = await self._departments.pending(stale, limit=200,
+                                                  prefixes=self._directory.prefixes)
         if not pending:
             return
         try:
             found = await self._directory.departments(pending)
         except (DepartmentsUnavailable, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("console: departments unreadable from Entra ID (%s)",
+            log.warning("console: departments unreadable from the directory (%s)",
                         error if isinstance(error, DepartmentsUnavailable)
                         else type(error).__name__)
             return

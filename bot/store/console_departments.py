@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_rollups import ConsoleRollups
@@ -39,16 +39,21 @@ class ConsoleDepartments:
         self._writer = writer(engine)
         self._rollups = rollups or ConsoleRollups(engine)
 
-    async def pending(self, stale_before: datetime, limit: int) -> list[str]:
-        """Teams users seen in the summaries whose department is unknown or stale."""
+    async def pending(self, stale_before: datetime, limit: int,
+                      prefixes: tuple[str, ...] = ("teams:",)) -> list[str]:
+        """People seen in the summaries (ids starting with one of ``prefixes``) whose
+        department is unknown or stale."""
+        if not prefixes:
+            return []
         people = PeopleDaily.__table__
         known = select(ConsoleDepartment.user_id).where(
             ConsoleDepartment.looked_up_at >= stale_before)
         async with self._engine.connect() as connection:
             rows = await connection.execute(
                 select(people.c.user_id).distinct()
-                .where(people.c.user_id.like("teams:%"), people.c.user_id.not_in(known))
-                .limit(limit))
+                .where(or_(*(people.c.user_id.startswith(prefix, autoescape=True)
+                             for prefix in prefixes)), people.c.user_id.not_in(known))
+                .order_by(people.c.user_id).limit(limit))
         return [str(row[0]) for row in rows]
 
     async def save(self, departments: Mapping[str, str | None]) -> None:

@@ -10,13 +10,20 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.app import RUNTIME
 from bot.store import Store
 from bot.store.console_departments import OTHER, ConsoleDepartments, merge_small
 from bot.store.console_filters import ConsoleFilters
 from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_usage import UNKNOWN, ConsoleUsage
-from console.departments import DepartmentsUnavailable, EntraDepartments
-from tests.console.conftest import Console, seed
+from console.departments import (
+    DepartmentsUnavailable,
+    DirectoryDepartments,
+    EntraDepartments,
+    SlackDepartments,
+)
+from console.web import ConsoleEndpoint
+from tests.console.conftest import Console, scalar, seed
 from tests.fakes.graph import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -24,6 +31,7 @@ from tests.fakes.graph import (
     FakeEntra,
     LoopbackHttpClient,
 )
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -101,3 +109,63 @@ async def test_the_usage_page_never_counts_fewer_than_the_minimum(console: Conso
     assert 'data-department="__other__"' in page
     assert 'data-department="Sinistres"' not in page  # one person: merged, then hidden
     assert "&lt; 5</td>" in page
+
+
+@dataclass
+class FakeSlackProfiles(LoopbackServer):
+    """Slack's ``users.profile.get``: members → their custom profile fields."""
+
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)
+    _server: object | None = None
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/api/users.profile.get", self._profile)
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        self.tokens.append(request.headers.get("Authorization", ""))
+        user = (await request.post()).get("user", "")
+        if user not in self.profiles:
+            return web.json_response({"ok": False, "error": "user_not_found"})
+        fields = {key: {"value": value, "alt": ""} for key, value in self.profiles[user].items()}
+        return web.json_response({"ok": True, "profile": {"real_name": "x", "fields": fields}})
+
+
+async def test_slack_departments_come_from_a_profile_field() -> None:
+    async with FakeSlackProfiles(profiles={"U9": {"Xf01": "Relation client", "Xf02": "Lyon"},
+                                           "U8": {"Xf02": "Paris"}}) as slack:
+        lookup = SlackDepartments(bot_token="xoxb-test", field="Xf01",
+                                  api_url=f"{slack.base_url}/api/")
+        found = await lookup.departments(["slack:T1:U9", "slack:T1:U8", "slack:T1:U7"])
+    assert found == {"slack:T1:U9": "Relation client", "slack:T1:U8": None,
+                     "slack:T1:U7": None}
+    assert set(slack.tokens) == {"Bearer xoxb-test"}
+
+
+@dataclass
+class Answering:
+    """A directory stand-in that records who it was asked about."""
+
+    answers: dict[str, str | None]
+    asked: list[str] = field(default_factory=list)
+
+    async def departments(self, user_ids: list[str]) -> dict[str, str | None]:
+        self.asked.extend(user_ids)
+        return {user: self.answers.get(user) for user in user_ids}
+
+
+async def test_the_console_looks_departments_up_for_each_channel(console: Console) -> None:
+    await ConsoleRollups(console.store.engine, settle=timedelta(0)).refresh()
+    teams = Answering({"teams:alice": "Sinistres"})
+    slack = Answering({"slack:T1:U9": "Relation client"})
+    runtime = console.client.app[RUNTIME]  # type: ignore[index]
+    endpoint = ConsoleEndpoint(runtime, DirectoryDepartments({"teams:": teams,
+                                                              "slack:": slack}))
+    await endpoint.look_up_departments()
+    assert sorted(teams.asked) == ["teams:alice", "teams:bob", "teams:carol"]
+    assert slack.asked == ["slack:T1:U9"]
+    await endpoint.look_up_departments()  # looked up lately: not asked again
+    assert len(teams.asked) == 3
+    rows = await scalar(console.store, "SELECT count(*) FROM console_departments "
+                        "WHERE department IS NOT NULL")
+    assert rows == 2
