@@ -61,7 +61,6 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     subject_max: int = Field(default=60, ge=10)
-    preheader_max: int = Field(default=100, ge=10)
     sms_max_segments: int = Field(default=1, ge=1, le=10)
     banner_max: int = Field(default=90, ge=10)
     linkedin_max: int = Field(default=1300, ge=100, le=3000)
