@@ -222,20 +222,25 @@ class ConsoleEndpoint:
 
     # -- pages -------------------------------------------------------------------------
 
-    def _filters(self, request: web.Request) -> tuple[str, ConsoleFilters]:
+    async def _filters(self, request: web.Request) -> tuple[str, ConsoleFilters, list[str]]:
+        """The period, the filters, and the departments one may filter on."""
         period = request.query.get("period", "30d")
         period = period if period in PERIODS else "30d"
         query = request.query
+        departments = await self._departments.choices(self._settings.min_group_size)
+        department = query.get("department", "")
         return period, ConsoleFilters.last(
             period, channel=query.get("channel", "")[:16], skill=query.get("skill", "")[:64],
-            space=query.get("space", "")[:256])
+            space=query.get("space", "")[:256],
+            department=department if department in departments else None), departments
 
     def _filter_values(self, period: str, filters: ConsoleFilters) -> dict[str, str]:
         return {"period": period, "channel": filters.channel or "",
-                "skill": filters.skill or "", "space": filters.space or ""}
+                "skill": filters.skill or "", "space": filters.space or "",
+                "department": filters.department or ""}
 
     async def _usage_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
-        period, filters = self._filters(request)
+        period, filters, departments = await self._filters(request)
         report = await self._usage.report(filters)
         adoption = merge_small(report.departments, self._settings.min_group_size)
         chosen = self._filter_values(period, filters)
@@ -244,19 +249,19 @@ class ConsoleEndpoint:
             request, "usage.html", session=session, report=report, chosen=chosen,
             adoption=adoption, other=OTHER, unknown=UNKNOWN,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            charts=usage_charts(report, adoption, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
+            departments=departments, charts=usage_charts(report, adoption, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
             min_group=self._settings.min_group_size, slowest=BOUNDS[-1])
 
     async def _protection_page(self, request: web.Request,
                                session: SessionView) -> web.StreamResponse:
-        period, filters = self._filters(request)
+        period, filters, departments = await self._filters(request)
         report = await self._protection.report(filters)
         chosen = self._filter_values(period, filters)
         await self._viewed(session, "protection", chosen)
         return self._render.page(
             request, "protection.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            charts=protection_charts(report, locale_of(request)),
+            departments=departments, charts=protection_charts(report, locale_of(request)),
             roles_seeing=PAGES["protection"])
 
     def _audit_query(self, request: web.Request) -> tuple[AuditQuery, dict[str, str]]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_rollups import ConsoleRollups
@@ -54,6 +54,17 @@ class ConsoleDepartments:
                 .where(or_(*(people.c.user_id.startswith(prefix, autoescape=True)
                              for prefix in prefixes)), people.c.user_id.not_in(known))
                 .order_by(people.c.user_id).limit(limit))
+        return [str(row[0]) for row in rows]
+
+    async def choices(self, min_group: int) -> list[str]:
+        """Departments known for at least ``min_group`` people (a filter on a smaller one
+        would point to individuals)."""
+        known = ConsoleDepartment.__table__
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(known.c.department).where(known.c.department.is_not(None))
+                .group_by(known.c.department).having(func.count() >= min_group)
+                .order_by(known.c.department))
         return [str(row[0]) for row in rows]
 
     async def save(self, departments: Mapping[str, str | None]) -> None:

@@ -7,19 +7,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, func, select
+
+from bot.store.console_tables import ConsoleDepartment
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 
 
 @dataclass(frozen=True, slots=True)
 class ConsoleFilters:
-    """A period (``since`` inclusive) and optional channel, skill and space."""
+    """A period (``since`` inclusive) and optional channel, skill, space and department."""
 
     since: datetime
     channel: str | None = None
     skill: str | None = None
     space: str | None = None
+    department: str | None = None
+
+    @property
+    def reads_events(self) -> bool:
+        """True when the daily summaries cannot answer (they have no space or person)."""
+        return bool(self.space or self.department)
+
+    def in_department(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        """``column`` (a user id) belongs to a person of the chosen department."""
+        return column.in_(select(ConsoleDepartment.user_id)
+                          .where(ConsoleDepartment.department == self.department))
 
     @classmethod
     def last(cls, period: str, **chosen: str | None) -> ConsoleFilters:
@@ -39,6 +52,8 @@ class ConsoleFilters:
             found.append(table.c.space_id == self.space)
         if skill and self.skill:
             found.append(table.c.skill == self.skill)
+        if self.department:
+            found.append(self.in_department(table.c.user_id))
         return found
 
 

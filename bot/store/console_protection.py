@@ -66,7 +66,7 @@ class ConsoleProtection:
 
     async def report(self, filters: ConsoleFilters) -> ProtectionReport:
         """The whole data-protection page."""
-        if not filters.space:
+        if not filters.reads_events:
             return await self._summarised(filters)
         async with self._engine.connect() as connection:
             findings = await self._findings(connection, filters)

@@ -107,7 +107,7 @@ class ConsoleUsage:
 
     async def report(self, filters: ConsoleFilters) -> UsageReport:
         """The whole usage page."""
-        if not filters.space:
+        if not filters.reads_events:
             return await self._summarised(filters)
         async with self._engine.connect() as connection:
             days, totals = await self._activity(connection, filters)
@@ -240,6 +240,8 @@ class ConsoleUsage:
             where.append(conversations.c.channel == filters.channel)
         if filters.space:
             where.append(conversations.c.space_id == filters.space)
+        if filters.department:
+            where.append(filters.in_department(votes.c.user_id))
         joined = votes.join(turns, turns.c.id == votes.c.turn_id).join(
             conversations, conversations.c.id == turns.c.conversation_id)
         rows = [FeedbackRow("skill", str(row[0] or "—"), int(row[1]), int(row[2])) for row in (
