@@ -112,6 +112,12 @@ async def fill(url: str, events: int, now: datetime) -> None:
             "audit_events", records=audit,
             columns=["created_at", "action", "user_id", "space_id", "channel", "skill",
                      "model_alias", "data_class", "outcome", "details", "prev_hash", "hash"])
+        departments = [f"Service {letter}" for letter in "ABCDEFGHIJKL"]
+        people = sorted({row[2] for row in usage})
+        await connection.copy_records_to_table(
+            "console_departments", columns=["user_id", "department", "looked_up_at"],
+            records=[(user, departments[index % len(departments)], now)
+                     for index, user in enumerate(people)])
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -134,7 +140,9 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
             await client.post("/console/auth/link", data={"token": token})
             pages = ["/console/usage", "/console/usage?period=7d",
                      "/console/usage?period=90d&skill=qa",
-                     "/console/usage?period=365d", "/console/protection",
+                     "/console/usage?period=365d", "/console/usage?department=Service%20B",
+                     "/console/usage?period=365d&department=Service%20B",
+                     "/console/usage?space=teams:team-07", "/console/protection",
                      "/console/protection?period=365d", "/console/audit",
                      "/console/audit?user=teams:user-1&action=message",
                      "/console/audit?since=2026-01-01&until=2026-03-31",
