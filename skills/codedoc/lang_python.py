@@ -85,7 +85,8 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
         unit.params = _params(definition.child_by_field_name("parameters"))
         unit.returns = text_of(definition.child_by_field_name("return_type"))
     if body is not None and body.start_point.row > definition.start_point.row and starts_line(
-            lines, body.start_point.row, body.start_point.column):  # not « ) -> T: ... »
+            lines, body.start_point.row, body.start_point.column) and (  # not « ) -> T: ... »
+            _leading_string(body) is None):  # an empty docstring (« """ """ ») stays alone
         first = body.start_point.row
         unit.slot = DocSlot(first, indent_of(lines[first]), "python")
     for decorator in decorators:
@@ -175,18 +176,24 @@ def _effect_of_call(name: str, node: Node, access: Access) -> None:
         access.add([f"file {target}"], [])
 
 
-def _docstring(block: Node) -> str:
+def _leading_string(block: Node) -> Node | None:
+    """The string that opens a module or body (its docstring, maybe empty), if any."""
     for child in block.named_children:
         if child.type == "comment":
             continue
         string = child
         if child.type == "expression_statement" and child.named_child_count == 1:
             string = child.named_children[0]
-        if string.type != "string":
-            return ""
-        try:
-            value = ast.literal_eval(text_of(string))
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return ""
-        return inspect.cleandoc(value) if isinstance(value, str) else ""
-    return ""
+        return string if string.type in ("string", "concatenated_string") else None
+    return None
+
+
+def _docstring(block: Node) -> str:
+    string = _leading_string(block)
+    if string is None:
+        return ""
+    try:
+        value = ast.literal_eval(text_of(string))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return ""
+    return inspect.cleandoc(value) if isinstance(value, str) else ""

@@ -57,8 +57,11 @@ _PATTERNS: tuple[_Pattern, ...] = (
                                            r"(?P<value>[^'\"\n]{3,200})(?P=q)"), ("set",), True),
 )
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_PLACEHOLDERS = re.compile(r"(?i)^(?:\$\{.*\}|%\(.*\)s|\{\{.*\}\}|<.*>|\*+|x+|changeme|"
-                           r"your[_-].*|dummy|example|none|null|test|password|secret|"
+# values that stand for a secret in examples and templates, not secrets themselves
+_PLACEHOLDERS = re.compile(r"(?i)^(?:\$\{.*\}|\$\w+|%\(.*\)s|\{\{.*\}\}|\{\w*\}|<.*>|\*+|x+|"
+                           r"\.\.\.|…|changeme|change_me|your[_-].*|my[_-]?(?:password|secret)|"
+                           r"dummy|example|sample|fake|redacted|hidden|none|null|test|pass|"
+                           r"passwd|pwd|password|secret|foo|bar|baz|"
                            r"os\.environ.*|env\(.*\))$")
 
 

@@ -184,3 +184,13 @@ def test_one_refused_part_costs_only_its_own_file() -> None:
     result = verify(sources, patch)
     assert result.preserved == ["good.py"]
     assert result.failed == {"bad.py": "git apply --check refused the patch"}
+
+
+def test_an_empty_or_concatenated_docstring_is_never_doubled() -> None:
+    code = ('def f():\n    """ """\n    return 1\n\n\ndef g():\n    "a" "b"\n    return 2\n\n\n'
+            'def h():\n    return 3\n')
+    sources = Sources()
+    sources.add("m.py", code.encode())
+    patch = build_patch(build(sources), "en")
+    assert patch.documented == ["m:h"]
+    assert verify(sources, patch).ok
