@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Writing = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 _KEYS = DataKey.__table__
+# built once (SQLAlchemy then reuses its compiled form); "active" as the partial index has it
+_ACTIVE_KEY = select(_KEYS).where(_KEYS.c.owner_id == bindparam("owner"), text("active"))
 
 
 class KeyRing:
@@ -72,8 +74,8 @@ class KeyRing:
         """The id of ``owner``'s active key, created (or replaced, if the KEK lost it) here."""
         for _ in range(2):
             async with self._engine.connect() as connection:
-                row = (await connection.execute(select(_KEYS).where(  # "active" as the
-                    _KEYS.c.owner_id == owner, text("active")))).mappings().first()  # index
+                row = (await connection.execute(
+                    _ACTIVE_KEY, {"owner": owner})).mappings().first()
             if row is not None and self._usable(row):
                 return str(row["id"])
             await self._create(owner, retire=row["id"] if row is not None else None)
