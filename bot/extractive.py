@@ -209,7 +209,7 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
 
 def _is_heading(sentence: str) -> bool:
     """A short line without final punctuation (« Cas général », « Procédure »)."""
-    return not sentence.endswith((".", "!", "…", ":", ";", ")", "»")) and len(sentence.split()) < 8
+    return not sentence.endswith((".", "!", "…", ":", ";")) and len(sentence.split()) < 8
 
 
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
@@ -231,11 +231,8 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
             if position == len(sentences) - 1 and _LIST_OPENER.search(sentence):
                 items, whole = _list_items(lines, index)
                 index += len(items)
-                at_end = index >= len(lines)
-                if not whole or (at_end and sentence.endswith(":") and len(items) < 2):
-                    continue  # the list is not all here: drop its lead-in with it
-                if not items and sentence.endswith(":"):
-                    continue
+                if not whole or (not items and sentence.endswith(":")):
+                    continue  # the list is not (all) here: drop its lead-in with it
             if (_QUESTION_END.search(sentence) or _is_heading(sentence)) and not items:
                 continue
             tokens = tuple(content_tokens(" ".join((sentence, *items))))
@@ -310,13 +307,19 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
             closest.sort(key=lambda unit: pattern.search(fold(unit.full_text)) is None)
         return closest[:2], False
     best = ranked[0][0]
-    # the best-ranked passage speaks first: its best sentence is always quoted
+    relevant = [unit for score, unit in ranked if score >= best * 0.35]
+    # the best-ranked passage speaks first (its best sentence is always quoted), then
+    # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
     chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
-    for score, unit in ranked:
-        if len(chosen) >= _MAX_ANSWER_UNITS or score < best * 0.35:
+    by_source: dict[str, _Unit] = {}
+    for unit in relevant:
+        by_source.setdefault(unit.title, unit)
+    firsts = sorted(by_source.values(), key=lambda unit: unit.passage)
+    for unit in [*firsts, *relevant]:
+        if len(chosen) >= _MAX_ANSWER_UNITS:
             break
-        if not _duplicate(unit, chosen):
+        if unit not in chosen and not _duplicate(unit, chosen):
             chosen.append(unit)
     return chosen, True
 
