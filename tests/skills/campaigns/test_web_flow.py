@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from bot.app import RUNTIME, build_app
 from bot.settings import Settings
@@ -184,3 +185,20 @@ async def test_reminders_before_the_deadline_reach_the_reviewers_once(client: An
     await engine.idle()
     listed = await say(client, "/almia jobs", "aline")
     assert "Rappel — Printemps habitation 2027" in listed["text"]
+
+
+async def test_card_actions_need_the_api_token_and_a_well_formed_action(
+        campaign_settings: Settings) -> None:
+    guarded = campaign_settings.model_copy(update={"web": campaign_settings.web.model_copy(
+        update={"api_token": SecretStr("t" * 32)})})
+    app = build_app(guarded, knowledge=FakeSearch())  # type: ignore[arg-type]
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        body = {"action": "campaigns:export", "values": {"campaign": "x"}, "user": "aline"}
+        assert (await client.post("/api/action", json=body)).status == 401
+        token = {"Authorization": "Bearer " + "t" * 32}
+        bad = await client.post("/api/action", json={**body, "action": "<script>"},
+                                headers=token)
+        assert bad.status == 400
+        unknown = await client.post("/api/action", json=body, headers=token)
+        reply = (await unknown.json())["reply"]
+        assert reply["kind"] == "error" and "Je ne trouve aucune campagne" in reply["text"]
