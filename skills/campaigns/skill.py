@@ -16,7 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from bot.cards import Card
-from bot.dlp import Detector
+from bot.dlp import Detector, DlpSettings
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
 from bot.jobs.service import JobService
@@ -89,6 +89,7 @@ class CampaignServices:
     store: CampaignStore
     audit: AuditSink | None = None
     rules_file: Path | None = None
+    dlp: DlpSettings | None = None  # the installation's patterns (custom kinds too), no NER
 
 
 class CampaignsSkill:
@@ -109,7 +110,9 @@ class CampaignsSkill:
         self._services = services
         self.rules = rules or load_rules(services.rules_file if services else None)
         self._access = CampaignAccess(self.rules, roles or RoleResolver({}))
-        self._checker = CampaignChecker(self.rules, detector)
+        if detector is None and services is not None and services.dlp is not None:
+            detector = Detector(services.dlp.model_copy(update={"enabled": True, "ner": False}))
+        self.checker = CampaignChecker(self.rules, detector)
         self._drafter = Drafter(load_library(), self.rules)
         self.reminders = Reminders(services.store, self.rules) if services else None
         self.job_tasks: Mapping[str, JobTask] = (
@@ -218,7 +221,7 @@ class CampaignsSkill:
         if all(entry == message.user.id for entry in brief.reviewers):
             raise SkillError(T["self_only"])
         drafts = await self._drafter.draft(brief, request.models, locale)
-        checks = self._checker.check(drafts.pieces, brief)
+        checks = self.checker.check(drafts.pieces, brief)
         campaign = await store.create(
             NewCampaign(title=brief.title, author_id=message.user.id, space_id=message.space.id,
                         channel=message.channel.value, thread_id=message.thread_id,
@@ -375,7 +378,7 @@ class CampaignsSkill:
         if new_text == campaign.current.text and (version or campaign.current.number) \
                 == campaign.current.number:
             raise SkillError(T["no_change"], version=campaign.current.number)
-        checks = self._checker.check(pieces, brief)
+        checks = self.checker.check(pieces, brief)
         try:
             edited = await self.store.add_version(
                 campaign.id, version or campaign.current.number, message.user.id, new_text,

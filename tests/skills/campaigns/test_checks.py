@@ -127,3 +127,20 @@ def test_results_round_trip_and_blocking() -> None:
     stored = [CheckResult.from_json(check.as_json()) for check in checks]
     assert stored == checks
     assert {(c.piece, c.code) for c in blocking(checks)} >= {("email 1", "offer")}
+
+
+async def test_the_installations_own_patterns_are_checked_too() -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.dlp import DlpSettings
+    from bot.store.campaigns import CampaignStore
+    from skills.campaigns.skill import CampaignServices, CampaignsSkill
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    dlp = DlpSettings(custom_patterns={"CONTRAT": r"\bCTR-\d{6}\b"})
+    skill = CampaignsSkill(CampaignServices(CampaignStore(engine), dlp=dlp))
+    found = [r for r in skill.checker.check_piece(email("Votre contrat CTR-123456."), BRIEF)
+             if r.code == "personal_data"]
+    assert found[0].status == "fail" and "CONTRAT" in found[0].text("fr")
+    assert result(email("Votre contrat CTR-123456."), "personal_data").status == "ok"
+    await engine.dispose()
