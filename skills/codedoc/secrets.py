@@ -56,6 +56,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("password or key", re.compile(rf"\bset[\w-]*{_NAME}\s*\(\s*(?P<q>['\"])"
                                            r"(?P<value>[^'\"\n]{3,200})(?P=q)"), ("set",), True),
 )
+_LABEL_WORDS = ("password", "passwd", "secret", "token", "apikey", "credential")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # values that stand for a secret in examples and templates, not secrets themselves
 _PLACEHOLDERS = re.compile(r"(?i)^(?:\$\{.*\}|\$\w+|%\(.*\)s|\{\{.*\}\}|\{\w*\}|<.*>|\*+|x+|"
@@ -86,11 +87,23 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
             start, end = (match.span("value") if "value" in pattern.regex.groupindex
                           else match.span())
             value = text[start:end]
-            if _PLACEHOLDERS.match(value.strip()) or value.startswith("[SECRET_"):
+            if (_PLACEHOLDERS.match(value.strip()) or value.startswith("[SECRET_")
+                    or not _plausible(kind, value)):
                 continue
             if not any(s <= start < e or start <= s < end for s, e, _ in found):
                 found.append((start, end, kind))
     return sorted(found)
+
+
+def _plausible(kind: str, value: str) -> bool:
+    """Rules out look-alikes: a CSS class « sk-toggleable__label » (keys mix digits and capitals),
+    a label « X-Chroma-Token » or « password_field » (the value names a secret, is not one)."""
+    if kind == "token" and value.startswith("sk-"):
+        return any(c.isdigit() for c in value) and any(c.isupper() for c in value)
+    if kind == "password or key":
+        squeezed = value.lower().replace("-", "").replace("_", "").replace(" ", "")
+        return not any(word in squeezed for word in _LABEL_WORDS)
+    return True
 
 
 def find(path: str, text: str) -> list[SecretFinding]:

@@ -51,6 +51,8 @@ class Sources:
             self.skipped.append((path, "too many files"))
         elif b"\x00" in data[:8192]:
             self.skipped.append((path, "binary"))
+        elif language in ("javascript", "typescript") and _minified(path, data):
+            self.skipped.append((path, "minified or generated"))
         else:
             encoding = encoding_of(data)
             try:
@@ -60,6 +62,14 @@ class Sources:
                 return
             self.languages[path] = language
             self.encodings[path] = encoding
+
+
+def _minified(path: str, data: bytes) -> bool:
+    """A bundle or minified script: nothing to document, and no line a person wrote."""
+    if path.lower().endswith((".min.js", ".bundle.js")):
+        return True
+    lines = data.count(b"\n") + 1
+    return len(data) / lines > 300
 
 
 def language_of(path: str) -> str | None:

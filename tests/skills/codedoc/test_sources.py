@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.files.intake import FileRejected
-from skills.codedoc.sources import from_folder, from_snippet, from_zip
+from skills.codedoc.sources import Sources, from_folder, from_snippet, from_zip
 from tests.skills.codedoc.helpers import zipped
 
 
@@ -52,3 +52,13 @@ def test_pasted_code_is_recognised(text: str, path: str) -> None:
 
 def test_prose_is_not_code() -> None:
     assert not from_snippet("peux-tu documenter notre application de paie ?").texts
+
+
+def test_minified_scripts_are_set_aside() -> None:
+    sources = Sources()
+    sources.add("app.min.js", b"function a(){}\n")
+    sources.add("chunk.js", b"var a=1;" * 200)
+    sources.add("cart.js", b"function total(items) {\n  return items.length;\n}\n")
+    assert list(sources.texts) == ["cart.js"]
+    assert sources.skipped == [("app.min.js", "minified or generated"),
+                               ("chunk.js", "minified or generated")]
