@@ -34,6 +34,7 @@ from knowledge.records import Passage
 _TOP = 5  # passages whose text counts for the names a question gives
 _PARENTHESES = re.compile(r"\([^)]*\)")  # glosses (« TAJ (ancien STIC) »): not the subject
 _TOKEN = re.compile(r"[\w'’-]+|[:?!.;]")
+_ACRONYM = re.compile(r"^[A-Z]{3,6}$")
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,21 @@ class RelevanceJudge:
         names = named_things(question)
         if not names:
             return ()
-        found: set[str] = set()
-        for passage in passages[:_TOP]:
-            found.update(self._analyzer(f"{passage.title} {passage.section or ''} {passage.text}"))
+        analysed = [
+            self._analyzer(f"{passage.title} {passage.section or ''} {passage.text}")
+            for passage in passages[:_TOP]
+        ]
+        found = {term for terms in analysed for term in terms}
+        # initials of the content words: « caisse primaire d'assurance maladie » spells CPAM
+        spelled = ["".join(term[0] for term in terms if not term.isdigit()) for terms in analysed]
         missing = []
         for name in names:
             terms = self._analyzer(name)
-            if terms and not all(term in found for term in terms):
-                missing.append(name)
+            if not terms or all(term in found for term in terms):
+                continue
+            if _ACRONYM.match(name) and any(name.lower() in letters for letters in spelled):
+                continue  # spelled out in full (« caisse primaire d'assurance maladie »)
+            missing.append(name)
         return tuple(missing)
 
     def judge(self, question: str, passages: Sequence[Passage]) -> Verdict:

@@ -95,3 +95,13 @@ async def test_an_english_question_weighs_the_dense_side_more(
     assert hit.dense is not None and hit.lexical is not None
     weight = 0.9  # cross_lingual_dense_weight
     assert abs(hit.score - (weight * hit.dense + (1 - weight) * hit.lexical)) < 1e-3
+
+
+def test_an_acronym_spelled_out_in_the_passages_counts_as_mentioned() -> None:
+    judge = RelevanceJudge()
+    spelled = _passage("La caisse primaire d'assurance maladie peut demander vos relevés.",
+                       score=0.5, dense=0.5)
+    assert judge.missing_names("La CAF ou la CPAM peuvent-elles me les demander ?",
+                               [spelled]) == ("CAF",)
+    unrelated = _passage("Vous pouvez payer en ligne.", score=0.5, dense=0.5)
+    assert judge.missing_names("Comment configurer le VPN ?", [unrelated]) == ("VPN",)
