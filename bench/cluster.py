@@ -136,7 +136,7 @@ async def main(arguments: argparse.Namespace) -> None:
         base = Path(tempfile.mkdtemp(prefix="almia-bench-cluster-"))
         policy = write_policy(base / "policy.yaml", model.url, provider="openai-compatible")
         environment = {"ALMIA_CHARTER__ENABLED": "false", "ALMIA_DLP__NER": "false",
-                       "ALMIA_SLACK__SIGNING_SIGNING": SIGNING, "ALMIA_SLACK__BOT_TOKEN": "xoxb-b",
+                       "ALMIA_SLACK__SIGNING_SECRET": SIGNING, "ALMIA_SLACK__BOT_TOKEN": "xoxb-b",
                        "ALMIA_SLACK__API_URL": slack.api_url}
         print(f"{'replicas':>8} {'msg/s':>8} {'per core':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'failed':>6}")
@@ -156,6 +156,9 @@ async def main(arguments: argparse.Namespace) -> None:
                 if replicas != last:
                     continue
                 acks, refused = await _slack_acks(cluster.url, 200)
+                if not acks:
+                    print(f"Slack: all {refused} events refused (see the replicas' logs)")
+                    continue
                 print(f"Slack, 200 concurrent events through nginx ({replicas} replicas): ack "
                       f"p50 {_p(acks, 50):.0f} ms, p99 {_p(acks, 99):.0f} ms, max "
                       f"{max(acks):.0f} ms, {sum(a > 3000 for a in acks)} over Slack's 3 s, "
