@@ -266,13 +266,15 @@ class CampaignStore:
         """The next version (back to ``draft``: approvals are per version, so they reset).
 
         :class:`DecisionConflict` when ``expected_version`` is no longer the current one;
-        :class:`WrongState` once the campaign is approved or rejected (start a new one)."""
+        :class:`WrongState` once the campaign is rejected (start a new one). Editing an
+        approved version makes a new, unapproved one: only it can be sent for review next,
+        and nothing is exported until it is approved."""
         now = datetime.now(UTC)
         async with self._writer.begin() as connection:
             record = await _record(connection, campaign_id)
             if record.version != expected_version:
                 raise DecisionConflict(record.status, record.version)
-            if record.status in ("approved", "rejected"):
+            if record.status == "rejected":
                 raise WrongState(record.status, record.version)
             number = record.version + 1
             await _bump(connection, record, version=number, status="draft", updated_at=now)

@@ -139,7 +139,7 @@ def campaign_card(campaign: CampaignView, locale: Locale, *, review: bool, autho
     shown = "\n".join(checks_lines(checks, locale)) or checks_summary(checks, locale)
     inputs: list[CardInput] = []
     buttons: list[CardButton] = []
-    open_ = campaign.status in ("draft", "in_review", "changes_requested")
+    open_ = campaign.status != "rejected"  # an approved text edited is a new version
     if review and campaign.status == "in_review":
         inputs.append(CardInput("comment", _L["comment"](locale), multiline=True))
         buttons += [

@@ -128,13 +128,22 @@ async def test_changes_requested_then_resubmitted(campaigns: CampaignStore) -> N
                                                                         "submitted"]
 
 
-async def test_approved_is_final(campaigns: CampaignStore) -> None:
+async def test_an_edit_after_approval_is_a_new_unapproved_version(
+        campaigns: CampaignStore) -> None:
     campaign_id = await _in_review(campaigns, approval="any")
     await campaigns.decide(campaign_id, 1, "web:claire", "web:claire", "approve")
     with pytest.raises(WrongState):
-        await campaigns.add_version(campaign_id, 1, AUTHOR, "### sms 1\nx", [])
-    with pytest.raises(WrongState):
         await campaigns.submit(campaign_id, 1, AUTHOR, ())
+    edited = await campaigns.add_version(campaign_id, 1, AUTHOR, "### sms 1\nx", [])
+    assert (edited.status, edited.current.number, edited.decisions) == ("draft", 2, ())
+    assert [d.version for d in await campaigns.decisions(campaign_id)] == [1]
+
+
+async def test_rejected_is_final(campaigns: CampaignStore) -> None:
+    campaign_id = await _in_review(campaigns, approval="any")
+    await campaigns.decide(campaign_id, 1, "web:claire", "web:claire", "reject", "Non")
+    with pytest.raises(WrongState):
+        await campaigns.add_version(campaign_id, 1, AUTHOR, "### sms 1\nx", [])
 
 
 async def test_find_by_prefix_and_reminders(campaigns: CampaignStore) -> None:

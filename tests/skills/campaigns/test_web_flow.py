@@ -111,10 +111,6 @@ async def test_review_all_required_four_eyes_and_approved_only_export(client: An
     # the author is told, in their inbox
     inbox = await say(client, "/almia campagne", "aline")
     assert "web:cora a approuvé — « Conforme »" in inbox["text"]
-    # an edit after approval is refused: approved texts do not change
-    edit_late = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n### sms 1\nx",
-                          "aline")
-    assert edit_late["kind"] == "error"
     exported = await press(client, button(second, "campaigns:export"), "aline")
     job = await finished(client, exported["job_id"], "aline")
     names = [artefact["name"] for artefact in job["artefacts"]]
@@ -134,6 +130,12 @@ async def test_review_all_required_four_eyes_and_approved_only_export(client: An
         document = docx.read("word/document.xml").decode()
     assert "version 2" in document and "Approuvé par web:claire" in document
     assert "jusqu&apos;au 31 mars 2027. Demandez" not in document  # version 1 never exported
+    # an edit after approval is a new, unapproved version: nothing leaves until approved
+    late = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n### sms 1\nx",
+                     "aline")
+    assert "Version 3 enregistrée" in late["text"]
+    refused = await press(client, button(second, "campaigns:export"), "aline")
+    assert refused["kind"] == "error" and "version 3" in refused["text"]
     history = await say(client, f"/almia campagne historique {campaign_id[:8]}", "cora")
     assert "v1 ·" in history["text"] and "v2 ·" in history["text"]
     assert "Différences v1 → v2" in history["text"]
