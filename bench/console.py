@@ -141,6 +141,7 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
             pages = ["/console/usage", "/console/usage?period=7d",
                      "/console/usage?period=90d&skill=qa",
                      "/console/usage?period=365d", "/console/usage?department=Service%20B",
+                     "/console/usage?period=90d&department=Service%20B",
                      "/console/usage?period=365d&department=Service%20B",
                      "/console/usage?space=teams:team-07", "/console/protection",
                      "/console/protection?period=365d", "/console/audit",

@@ -73,6 +73,8 @@ def upgrade() -> None:
     # a space filter reads the events themselves (the summaries have no space)
     op.create_index("ix_audit_events_space", "audit_events", ["space_id", "created_at"])
     op.create_index("ix_usage_events_space", "usage_events", ["space_id", "created_at"])
+    # a department filter reads the events of its people
+    op.create_index("ix_usage_events_user", "usage_events", ["user_id", "created_at"])
 
 
 def _key(name: str, size: int) -> sa.Column:  # type: ignore[type-arg]
@@ -92,6 +94,7 @@ def downgrade() -> None:
     for name in ("console_departments", "console_findings_daily", "console_outcomes_daily", "console_people_daily",
                  "console_latency_daily", "console_usage_daily", "console_rollup_state"):
         op.drop_table(name)
+    op.drop_index("ix_usage_events_user", table_name="usage_events")
     op.drop_index("ix_usage_events_space", table_name="usage_events")
     op.drop_index("ix_audit_events_space", table_name="audit_events")
     op.drop_index("ix_audit_events_user", table_name="audit_events")
