@@ -20,11 +20,11 @@ log = logging.getLogger(__name__)
 
 
 def author_conversation(campaign: CampaignView) -> Message | None:
-    """Where the campaign was created (None for a channel that cannot be reached again)."""
-    try:
-        channel = Channel(campaign.channel)
-    except ValueError:
+    """Where the campaign was created: a Slack or Teams conversation (None for the web chat
+    and the command line, which Almia cannot write to by itself: the inbox tells)."""
+    if campaign.channel not in (Channel.SLACK.value, Channel.TEAMS.value):
         return None
+    channel = Channel(campaign.channel)
     return Message(text="", user=User(campaign.author_id), space=Space(campaign.space_id),
                    channel=channel, thread_id=campaign.thread_id, reference=campaign.reference)
 

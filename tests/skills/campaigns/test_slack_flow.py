@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -203,3 +204,24 @@ async def test_slash_command_form_creates_a_campaign_in_place(almia: Harness) ->
     created = almia.slack.of("response_url")[-1]
     assert "Campagne « Auto jeunes » créée" in blocks_text(created)
     assert created.data.get("replace_original") is True  # the form gives way to the campaign
+
+
+async def test_reminders_are_posted_in_the_thread_and_to_slack_reviewers(
+        almia: Harness) -> None:
+    await mention(almia, "campagne nouvelle\n" + brief(f"slack:{TEAM}:{CLAIRE}", "un").replace(
+        "canaux: [email, sms]", "canaux: [email]"), "1715000000.000500")
+    await replies_after(almia, 1)
+    await press(almia, card_button(cards(almia)[-1], "campaigns:submit"), AUTHOR, stamp="5.1")
+    await replies_after(almia, 2)
+    skill = almia.runtime.assistant.router.skill("campaigns")
+    assert len(await skill.reminders.once(almia.runtime.jobs, date(2027, 2, 14))) == 1
+    engine = almia.runtime.engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()
+
+    def reminders() -> list[Any]:
+        return [c for c in almia.slack.of("chat.postMessage") if "Rappel" in str(
+            c.data.get("text"))]
+    await almia.slack.wait_for(lambda: len(reminders()) >= 2)
+    where = {(c.data["channel"], c.data.get("thread_ts") or "") for c in reminders()}
+    assert ("C0SINISTRE", "1715000000.000500") in where and (CLAIRE, "") in where

@@ -183,10 +183,8 @@ async def test_reminders_before_the_deadline_reach_the_reviewers_once(client: An
     inbox = await say(client, "/almia campagne", "cora")
     assert "rappel : échéance proche" in inbox["text"]
     assert "rappel" not in (await say(client, "/almia campagne", "claire"))["text"]
-    engine = client.app[RUNTIME].engine
-    await engine.idle()
-    listed = await say(client, "/almia jobs", "aline")
-    assert "Rappel — Printemps habitation 2027" in listed["text"]
+    listed = await say(client, "/almia jobs", "aline")  # the web chat cannot be written to:
+    assert "Rappel" not in listed["text"]  # the inboxes tell
 
 
 async def test_card_actions_need_the_api_token_and_a_well_formed_action(
