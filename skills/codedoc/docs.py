@@ -84,23 +84,43 @@ def call_graph(inventory: Inventory) -> str:
 
 
 def dependency_graph(inventory: Inventory) -> str:
-    """Mermaid source of file dependencies: imports, COPY books, programs a JCL step runs."""
+    """Mermaid source of file dependencies: imports, COPY books, programs a JCL step runs.
+
+    Modules of the inventory are boxes (an import matches a module by its full name or its
+    last parts, so ``billing.invoices`` finds ``src.billing.invoices``); anything else is
+    a rounded node, by its top-level name for Python imports.
+    """
+    known = {source.name.upper(): source.name for source in inventory.files}
     lines = ["flowchart LR"]
-    known = {source.name.upper(): source for source in inventory.files}
-    edges = 0
+    edges: set[tuple[str, str]] = set()
     for source in inventory.files:
         targets = list(source.imports)
         if source.language == "jcl":
             targets += [call for unit in source.units for call in unit.calls]
+        if source.language == "cobol":  # programs it CALLs
+            targets += [callee for unit in source.units
+                        for callee in inventory.callees.get(unit.qualified, [])
+                        if inventory.index[callee].kind == "program"]
         for target in targets:
-            internal = known.get(target.upper())
-            shape_open, shape_close = ("[", "]") if internal else ("([", "])")
+            internal = _known_module(target, known)
+            shown = internal or (target.split(".")[0] if source.language == "python" else target)
+            if not shown or (source.name, shown) in edges or shown == source.name:
+                continue
+            edges.add((source.name, shown))
+            left, right = ("[", "]") if internal else ("([", "])")
             lines.append(f'  {_node(source.name)}["{_label(source.name)}"] --> '
-                         f'{_node(target)}{shape_open}"{_label(target)}"{shape_close}')
-            edges += 1
-            if edges >= _MAX_EDGES:
+                         f'{_node(shown)}{left}"{_label(shown)}"{right}')
+            if len(edges) >= _MAX_EDGES:
                 return "\n".join([*lines, "  %% … truncated"])
     return "\n".join(lines)
+
+
+def _known_module(name: str, known: dict[str, str]) -> str:
+    upper = name.upper()
+    if upper in known:
+        return known[upper]
+    matches = [full for key, full in known.items() if key.endswith("." + upper)]
+    return matches[0] if len(matches) == 1 else ""
 
 
 def render(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],

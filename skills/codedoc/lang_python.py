@@ -42,12 +42,25 @@ def extract(path: str, text: str, parsers: Parsers, package: str = "") -> Source
     return source
 
 
+def absolute(name: str, source: SourceFile) -> str:
+    """``.rules`` imported by ``pkg.parser`` → ``pkg.rules`` (absolute names stay as they are)."""
+    dots = len(name) - len(name.lstrip("."))
+    if not dots:
+        return name
+    package = source.name.split(".")
+    if not source.path.endswith("__init__.py"):
+        package = package[:-1]
+    base = package[:len(package) - (dots - 1)] if dots - 1 <= len(package) else []
+    return ".".join([*base, name[dots:]] if name[dots:] else base) or name
+
+
 def _top_level(node: Node, source: SourceFile, lines: list[str]) -> None:
     if node.type in ("import_statement", "import_from_statement"):
         module = node.child_by_field_name("module_name")
         names = [text_of(module)] if module is not None else [
             text_of(n) for n in node.children_by_field_name("name")]
-        merge(source.imports, [name.split(" as ")[0] for name in names if name])
+        merge(source.imports, [absolute(name.split(" as ")[0], source)
+                               for name in names if name])
     elif node.type == "if_statement" and "__name__" in text_of(
             node.child_by_field_name("condition")) and "__main__" in text_of(node):
         merge(source.entry_points, ["__main__"])

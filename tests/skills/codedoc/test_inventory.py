@@ -166,3 +166,12 @@ def test_javascript_prototype_and_commonjs_functions() -> None:
     assert names == [("method", "mpl.js:mpl.figure"), ("method", "mpl.js:mpl.figure.send"),
                      ("function", "mpl.js:render")]
     assert inventory.callers["mpl.js:mpl.figure.send"] == ["mpl.js:render"]
+
+
+def test_relative_python_imports_become_module_names() -> None:
+    inventory = inventory_of({"pkg/__init__.py": "from .rules import rule\n",
+                              "pkg/sub/parser.py": "from ..rules import rule\nfrom . import x\n",
+                              "pkg/rules.py": "import os.path\n"})
+    assert source_named(inventory, "pkg/__init__.py").imports == ["pkg.rules"]
+    assert source_named(inventory, "pkg/sub/parser.py").imports == ["pkg.rules", "pkg.sub"]
+    assert source_named(inventory, "pkg/rules.py").imports == ["os.path"]

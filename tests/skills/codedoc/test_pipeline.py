@@ -35,6 +35,11 @@ def test_offline_documentation_is_structural_and_says_what_a_model_would_add() -
     overview = outputs.pages["overview.md"]
     assert "n_PAYROLL_PROCESS_PARA --> n_TAXCALC" in overview
     assert 'n_PAYJOB["PAYJOB"] --> n_PAYROLL["PAYROLL"]' in overview
+    assert 'n_PAYROLL["PAYROLL"] --> n_TAXCALC["TAXCALC"]' in overview
+    assert 'n_PAYROLL["PAYROLL"] --> n_EMPREC["EMPREC"]' in overview
+    assert ('n_python_tests_test_invoices["python.tests.test_invoices"] --> '
+            'n_python_billing_invoices["python.billing.invoices"]') in overview
+    assert 'n_cart["cart"] --> n_express(["express"])' in overview
     assert "Without a generative model the documentation is structural" in outputs.summary
     assert "`git apply --check` passed" in outputs.summary
 
