@@ -341,6 +341,7 @@ class ConsoleEndpoint:
                                "id exactly in the confirmation.", session)
         removed = await self._runtime.store.purge(user_id=user)
         removed["console_sessions"] = await self._sessions.close_user(user)
+        removed["department"] = await self._departments.forget(user)
         await self._record("console_purge", session.user_id, "ok",
                            {"erased_user": user, **removed})
         return await self._audit_page(request, session, purged=removed)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_rollups import ConsoleRollups
@@ -66,6 +66,13 @@ class ConsoleDepartments:
                 .group_by(known.c.department).having(func.count() >= min_group)
                 .order_by(known.c.department))
         return [str(row[0]) for row in rows]
+
+    async def forget(self, user_id: str) -> int:
+        """Erase a person's department (right to erasure); how many rows went."""
+        async with self._writer.begin() as connection:
+            gone = await connection.execute(
+                delete(ConsoleDepartment).where(ConsoleDepartment.user_id == user_id))
+        return int(gone.rowcount)
 
     async def save(self, departments: Mapping[str, str | None]) -> None:
         """Record departments looked up now (None: the directory has none for that person)."""

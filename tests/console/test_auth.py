@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import RUNTIME, build_app
+from bot.store.console_departments import ConsoleDepartments
 from bot.store.console_sessions import ConsoleSessionStore
 from tests.conftest import FakeSearch
 from tests.console.conftest import Console, admin_link, console_settings, scalar, sign_in
@@ -61,6 +62,7 @@ async def test_changes_need_the_csrf_token(console: Console) -> None:
     assert forged.status == 403
     assert await scalar(console.store, "SELECT count(*) FROM turns "
                         "WHERE user_id = 'teams:alice'") > 0
+    await ConsoleDepartments(console.store.engine).save({"teams:alice": "Sinistres"})
     csrf = await console.csrf()
     unconfirmed = await console.client.post("/console/audit/purge", data={
         "user": "teams:alice", "confirm": "teams:alic", "csrf": csrf})
@@ -70,6 +72,7 @@ async def test_changes_need_the_csrf_token(console: Console) -> None:
     assert done.status == 200
     assert await scalar(console.store, "SELECT count(*) FROM turns "
                         "WHERE user_id = 'teams:alice'") == 0
+    assert await scalar(console.store, "SELECT count(*) FROM console_departments") == 0
 
 
 async def test_every_view_and_export_is_audited(console: Console) -> None:
