@@ -43,6 +43,7 @@ from knowledge.settings import KnowledgeSettings
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[FileOutcome], None]
+_FEEDBACK_DEPTH = 3  # nearest passages a cross-lingual query vector is moved towards
 
 
 def iter_files(paths: Sequence[Path]) -> Iterator[tuple[Path, str, bool]]:
@@ -603,22 +604,40 @@ class KnowledgeBase:
         targets = [info for info in targets if self._usable(info)]
         if not targets:
             return []
-        weight = self._query_weight(text) if dense_weight is None else dense_weight
+        cross_lingual = detect_language(text) != "fr"
+        weight = self._query_weight(cross_lingual) if dense_weight is None else dense_weight
         keep = max(k, 20) if self._reranker is not None else k
         vector = await self._embedder.embed_query(text)
         ranked = await asyncio.to_thread(
-            self._retriever.retrieve, targets, self._analyzer(text), vector, weight, keep
+            self._retrieve, targets, text, vector, weight, keep, cross_lingual
         )
         if self._reranker is not None and ranked:
             ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
 
-    def _query_weight(self, text: str) -> float:
+    def _query_weight(self, cross_lingual: bool) -> float:
         """Query-aware fusion: an English question over French text shares few words with it,
         so its dense side weighs more (``cross_lingual_dense_weight``)."""
-        if detect_language(text) == "en":
+        if cross_lingual:
             return max(self.dense_weight, self._settings.cross_lingual_dense_weight)
         return self.dense_weight
+
+    def _retrieve(
+        self, targets: Sequence[CollectionInfo], text: str, vector: Vectors, weight: float,
+        keep: int, cross_lingual: bool,
+    ) -> list[Candidate]:
+        """Blocking: hybrid retrieval; an English question is ranked with its vector moved
+        towards its nearest French passages (``cross_lingual_feedback``) but scored with
+        its own, so that relevance decisions do not see the feedback's lift."""
+        share = self._settings.cross_lingual_feedback
+        terms = self._analyzer(text)
+        if not cross_lingual or share <= 0:
+            return self._retriever.retrieve(targets, terms, vector, weight, keep)
+        moved = self._retriever.with_feedback(targets, vector, _FEEDBACK_DEPTH, share)
+        ranked = self._retriever.retrieve(targets, terms, moved, weight, keep)
+        # the moved vector ranks; the evidence (scores) stays the question's own
+        self._retriever.rescore(ranked, vector, weight)
+        return ranked
 
     def _usable(self, info: CollectionInfo) -> bool:
         if info.embedder == self._embedder.name:

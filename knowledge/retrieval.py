@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.embeddings import Vectors
+from knowledge.embeddings import Vectors, normalise
 from knowledge.index import ChromaIndex, StoredChunk
 from knowledge.lexical import LexicalMatch
 from knowledge.lexical_sync import LexicalIndexes
 from knowledge.records import CollectionInfo
-from knowledge.search import Candidate, dense_relevance, rank
+from knowledge.search import Candidate, dense_relevance, fused_score, rank
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,46 @@ class HybridRetriever:
         for side in self.lexical_side(targets, terms):
             found.extend(self._fused(side, query_vector))
         return self._with_content(rank(found, dense_weight)[:keep])
+
+    def with_feedback(
+        self, targets: Sequence[CollectionInfo], vector: Vectors, depth: int, share: float
+    ) -> Vectors:
+        """The query vector moved towards the mean vector of its ``depth`` nearest passages.
+
+        Used for a question in another language than the documents': its nearest
+        passages are in the documents' language, so the moved vector sits closer to
+        how they word the subject (English dev translations: right page first +1
+        question on each dev set; French questions: no gain, so not used for them).
+        """
+        query_vector = np.asarray(vector, dtype=np.float32)
+        nearest: list[tuple[float, str, str]] = []
+        for info in targets:
+            for hit in self._chroma.query(info.name, query_vector, depth):
+                nearest.append((hit.similarity or 0.0, info.name, hit.chunk_id))
+        nearest = sorted(nearest, reverse=True)[:depth]
+        rows: list[Vectors] = []
+        for name in dict.fromkeys(name for _, name, _ in nearest):
+            ids = [chunk_id for _, owner, chunk_id in nearest if owner == name]
+            rows.extend(self._chroma.vectors(name, ids).values())
+        if not rows:
+            return query_vector
+        moved: Vectors = normalise(query_vector + share * np.mean(rows, axis=0))[0]
+        return moved
+
+    def rescore(self, ranked: Sequence[Candidate], vector: Vectors, dense_weight: float) -> None:
+        """Dense and fused scores of ranked candidates recomputed for ``vector`` (order kept)."""
+        query_vector = np.asarray(vector, dtype=np.float32)
+        by_collection: dict[str, list[Candidate]] = {}
+        for candidate in ranked:
+            by_collection.setdefault(candidate.collection.name, []).append(candidate)
+        for name, candidates in by_collection.items():
+            stored = self._chroma.vectors(name, [item.chunk.chunk_id for item in candidates])
+            for candidate in candidates:
+                row = stored.get(candidate.chunk.chunk_id)
+                if row is None:
+                    continue
+                candidate.dense = dense_relevance(float(row @ query_vector), self._floor)
+                candidate.score = fused_score(candidate.dense, candidate.lexical, dense_weight)
 
     def _fused(self, side: LexicalSide, vector: Vectors) -> list[Candidate]:
         by_id: dict[str, Candidate] = {}

@@ -58,6 +58,15 @@ class KnowledgeSettings(BaseModel):
             "finds little); tuned on English translations of dev questions."
         ),
     )
+    cross_lingual_feedback: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=2.0,
+        description=(
+            "Share of the mean vector of its 3 nearest passages added to an English "
+            "question's vector before the search (0 turns it off)."
+        ),
+    )
     candidates: int = Field(default=50, ge=5, description="Candidates taken from each retriever.")
     rerank_url: str | None = Field(
         default=None,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge import KnowledgeBase, Passage
+from knowledge import KnowledgeBase, KnowledgeSettings, Passage
 from knowledge.language import detect_language
 from knowledge.relevance import RelevanceJudge, Thresholds, named_things
+from tests.knowledge.helpers import HashingEmbedder
 
 
 def _passage(text: str, score: float, dense: float | None, lexical: float | None = None,
@@ -105,3 +106,30 @@ def test_an_acronym_spelled_out_in_the_passages_counts_as_mentioned() -> None:
                                [spelled]) == ("CAF",)
     unrelated = _passage("Vous pouvez payer en ligne.", score=0.5, dense=0.5)
     assert judge.missing_names("Comment configurer le VPN ?", [unrelated]) == ("VPN",)
+
+
+async def test_feedback_ranks_an_english_question_but_never_lifts_its_scores(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "eaux.md").write_text("# Dégât des eaux\n\nUn dégât des eaux se déclare sous "
+                                    "cinq jours ouvrés, photos des dommages jointes.\n")
+    (folder / "vol.md").write_text("# Vol\n\nUn vol se déclare au commissariat sous deux "
+                                   "jours, puis à l'assureur.\n")
+    question = "How do I report water damage (dégât des eaux)?"
+    found = {}
+    for share in (0.0, 0.5):
+        kb = KnowledgeBase.open(tmp_path / f"data-{share}",
+                                settings.model_copy(update={"cross_lingual_feedback": share}),
+                                embedder=embedder)
+        try:
+            await kb.ingest([folder], "docs")
+            found[share] = {hit.chunk_id: hit for hit in
+                            await kb.search(question, collections=["docs"], k=2)}
+        finally:
+            kb.close()
+    assert found[0.5].keys() == found[0.0].keys()
+    for chunk_id, hit in found[0.5].items():
+        assert hit.dense == found[0.0][chunk_id].dense  # the question's own evidence
+        assert hit.score == found[0.0][chunk_id].score
