@@ -65,34 +65,39 @@ def _label(text: str) -> str:
     return text.replace('"', "'").replace("[", "(").replace("]", ")")
 
 
+def call_edges(inventory: Inventory) -> list[tuple[str, str]]:
+    """Caller → callee pairs between units (at most ``_MAX_EDGES``)."""
+    edges = [(caller, callee) for caller, callees in sorted(inventory.callees.items())
+             for callee in callees]
+    return edges[:_MAX_EDGES]
+
+
 def call_graph(inventory: Inventory) -> str:
     """Mermaid source of the call graph between units (bounded)."""
     lines = ["flowchart LR"]
     seen: set[str] = set()
-    edges = 0
-    for caller, callees in sorted(inventory.callees.items()):
-        for callee in callees:
-            for name in (caller, callee):
-                if name not in seen:
-                    seen.add(name)
-                    lines.append(f'  {_node(name)}["{_label(short(name))}"]')
-            lines.append(f"  {_node(caller)} --> {_node(callee)}")
-            edges += 1
-            if edges >= _MAX_EDGES:
-                return "\n".join([*lines, "  %% … truncated"])
+    edges = call_edges(inventory)
+    for caller, callee in edges:
+        for name in (caller, callee):
+            if name not in seen:
+                seen.add(name)
+                lines.append(f'  {_node(name)}["{_label(short(name))}"]')
+        lines.append(f"  {_node(caller)} --> {_node(callee)}")
+    if len(edges) >= _MAX_EDGES:
+        lines.append("  %% … truncated")
     return "\n".join(lines)
 
 
-def dependency_graph(inventory: Inventory) -> str:
-    """Mermaid source of file dependencies: imports, COPY books, programs a JCL step runs.
+def dependency_edges(inventory: Inventory) -> tuple[list[tuple[str, str]], set[str]]:
+    """File dependencies (imports, COPY books, programs a JCL step runs or COBOL CALLs) and
+    the names that are not modules of the inventory.
 
-    Modules of the inventory are boxes (an import matches a module by its full name or its
-    last parts, so ``billing.invoices`` finds ``src.billing.invoices``); anything else is
-    a rounded node, by its top-level name for Python imports.
+    An import matches a module by its full name or its last parts (``billing.invoices``
+    finds ``src.billing.invoices``); a Python package outside is named by its top level.
     """
     known = {source.name.upper(): source.name for source in inventory.files}
-    lines = ["flowchart LR"]
-    edges: set[tuple[str, str]] = set()
+    edges: list[tuple[str, str]] = []
+    external: set[str] = set()
     for source in inventory.files:
         targets = list(source.imports)
         if source.language == "jcl":
@@ -106,12 +111,24 @@ def dependency_graph(inventory: Inventory) -> str:
             shown = internal or (target.split(".")[0] if source.language == "python" else target)
             if not shown or (source.name, shown) in edges or shown == source.name:
                 continue
-            edges.add((source.name, shown))
-            left, right = ("[", "]") if internal else ("([", "])")
-            lines.append(f'  {_node(source.name)}["{_label(source.name)}"] --> '
-                         f'{_node(shown)}{left}"{_label(shown)}"{right}')
+            edges.append((source.name, shown))
+            if not internal:
+                external.add(shown)
             if len(edges) >= _MAX_EDGES:
-                return "\n".join([*lines, "  %% … truncated"])
+                return edges, external
+    return edges, external
+
+
+def dependency_graph(inventory: Inventory) -> str:
+    """Mermaid source of the file dependencies: modules as boxes, the rest rounded."""
+    edges, external = dependency_edges(inventory)
+    lines = ["flowchart LR"]
+    for source, target in edges:
+        left, right = ("([", "])") if target in external else ("[", "]")
+        lines.append(f'  {_node(source)}["{_label(source)}"] --> '
+                     f'{_node(target)}{left}"{_label(target)}"{right}')
+    if len(edges) >= _MAX_EDGES:
+        lines.append("  %% … truncated")
     return "\n".join(lines)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from html import escape
 
 from markdown_it import MarkdownIt
 
@@ -19,30 +21,40 @@ code{font-family:ui-monospace,Consolas,monospace;font-size:.9em}
 blockquote{color:#57606a;border-left:3px solid #d0d7de;margin:0;padding-left:.8rem}
 section{border-top:2px solid #d0d7de;margin-top:2rem}
 h3{margin-top:1.6rem}
+figure.graph{margin:0 0 .5rem;overflow-x:auto}
 """
+_LINK = re.compile(r"\]\(((?:modules/)?[^)\s]+\.md)\)")
 
 
-def render(pages: Mapping[str, str], title: str, locale: Locale) -> bytes:
+def render(pages: Mapping[str, str], title: str, locale: Locale,
+           drawings: Mapping[str, Sequence[str | None]] | None = None) -> bytes:
     """Every page in one HTML file; links between pages become anchors.
 
-    Mermaid diagrams are shown as their source (no JavaScript is shipped or fetched): paste
-    it in any Mermaid viewer, or open the Markdown in a renderer that draws them.
+    ``drawings[page][k]`` (inline SVG) is shown above the page's k-th Mermaid block; the
+    Mermaid source itself is shown as text (no JavaScript is shipped or fetched): paste it in
+    any Mermaid viewer, or open the Markdown in a renderer that draws it.
     """
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
     anchors = {name: "p-" + "".join(c if c.isalnum() else "-" for c in name) for name in pages}
+
+    def link(match: re.Match[str]) -> str:
+        anchor = anchors.get(match.group(1))
+        return f"](#{anchor})" if anchor else match.group(0)
+
     sections = []
     for name, text in pages.items():
-        body = text
-        for target, anchor in anchors.items():
-            body = body.replace(f"]({target})", f"](#{anchor})").replace(
-                f"](modules/{target.removeprefix('modules/')})", f"](#{anchor})")
-        rendered = markdown.render(body).replace('<pre><code class="language-mermaid">',
-                                                 '<pre class="mermaid"><code>')
-        sections.append(f'<section id="{anchors[name]}">{rendered}</section>')
+        rendered = markdown.render(_LINK.sub(link, text))
+        blocks = rendered.split('<pre><code class="language-mermaid">')
+        figures = list((drawings or {}).get(name, ()))
+        for index in range(1, len(blocks)):
+            figure = figures[index - 1] if index - 1 < len(figures) else None
+            code, _, rest = blocks[index].partition("</code></pre>")
+            source = f'<pre class="mermaid"><code>{code}</code></pre>'
+            blocks[index] = (f'<figure class="graph">{figure}</figure><details><summary>Mermaid'
+                             f"</summary>{source}</details>" if figure else source) + rest
+        sections.append(f'<section id="{anchors[name]}">{"".join(blocks)}</section>')
     nav = "".join(f'<a href="#{anchors[name]}">{name.removeprefix("modules/")}</a>'
                   for name in list(pages)[:2])
-    from html import escape
-
     return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"

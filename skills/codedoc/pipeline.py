@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from bot.i18n import Text
 from bot.messages import Locale
-from skills.codedoc import docs, html, inventory, patch, skeletons, verify
+from skills.codedoc import describe, docs, html, inventory, patch, skeletons, svg, verify
 from skills.codedoc.model import Inventory
 from skills.codedoc.secrets import Redactor, SecretFinding, find
 from skills.codedoc.sources import Sources
@@ -155,7 +155,11 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
     diff = header.encode() + b"".join(
         built.diffs[path].encode(sources.encodings.get(path, "utf-8"))
         for path in sorted(built.diffs)) if built.diffs else b""
-    return Outputs(found, pages, html.render(pages, title, locale), diff, tests, checked,
+    dependencies, external = docs.dependency_edges(found)
+    drawings = {"overview.md": [
+        svg.draw(docs.call_edges(found), {q: describe.short(q) for q in found.index}),
+        svg.draw(dependencies, {}, external)]}
+    return Outputs(found, pages, html.render(pages, title, locale, drawings), diff, tests, checked,
                    secrets, metrics,
                    _summary(metrics, checked, built, locale, purposes))
 

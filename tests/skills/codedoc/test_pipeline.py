@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from skills.codedoc import svg
 from skills.codedoc.pipeline import NothingToDocument, document
 from skills.codedoc.sources import Sources
 from tests.skills.codedoc.helpers import fixture_sources
@@ -79,3 +80,14 @@ def test_downloads_hold_docs_skeletons_and_a_redacted_inventory() -> None:
 def test_nothing_to_document() -> None:
     with pytest.raises(NothingToDocument):
         document(Sources(), "fr")
+
+
+def test_graphs_are_drawn_inline_when_small_enough() -> None:
+    html = document(fixture_sources(), "en").html.decode()
+    assert html.count("<svg ") == 2  # call graph and dependencies, drawn offline
+    assert "<title>PAYROLL.PROCESS-PARA</title>" in html
+    assert 'stroke-dasharray="4 3"/><text x="' in html  # outside packages (express…) dashed
+    assert "<details><summary>Mermaid</summary>" in html
+    big = [(f"a{i}", f"b{i}") for i in range(40)]
+    assert svg.draw(big, {}) is None  # 80 boxes: not drawn, the Mermaid source stays
+    assert svg.draw([("a", "b"), ("b", "a")], {}) is not None  # cycles are drawn too
