@@ -107,7 +107,7 @@ class ConsoleUsage:
 
     async def report(self, filters: ConsoleFilters) -> UsageReport:
         """The whole usage page."""
-        if not filters.reads_events:
+        if not filters.space:  # the summaries know people, so departments too
             return await self._summarised(filters)
         async with self._engine.connect() as connection:
             days, totals = await self._activity(connection, filters)
@@ -140,6 +140,9 @@ class ConsoleUsage:
         rollups = self._rollups
         async with rollups.reading() as (connection, mark):
             people = rollups.combined(PeopleDaily, people_rows, filters.since, mark, dims)
+            if filters.department:
+                people = select(people).where(
+                    filters.in_department(people.c.user_id)).subquery("in_department")
             # distinct people through DISTINCT subqueries: hashed, where count(DISTINCT) sorts
             daily = select(people.c.day, people.c.user_id,
                            func.sum(people.c.messages).label("messages")).group_by(
@@ -162,30 +165,39 @@ class ConsoleUsage:
                     .having(func.sum(answered.c.answered) > 0))).all()]
             others = await self._templates_and_processes(connection, filters)
             feedback = await self._feedback(connection, filters)
-            calls = rollups.combined(UsageDaily, usage_rows, filters.since, mark, dims)
-            failures = func.sum(case((calls.c.outcome != "ok", calls.c.calls), else_=0))
-            models = (await connection.execute(
-                select(calls.c.hosting, calls.c.model_alias, func.sum(calls.c.calls), failures,
-                       func.sum(calls.c.prompt_tokens), func.sum(calls.c.completion_tokens),
-                       func.sum(calls.c.cost))
-                .group_by(calls.c.hosting, calls.c.model_alias))).all()
-            buckets = rollups.combined(LatencyDaily, latency_rows, filters.since, mark, dims)
-            histogram: dict[str, list[tuple[int, int]]] = {}
-            for alias, bucket, count in (await connection.execute(
-                    select(buckets.c.model_alias, buckets.c.bucket, func.sum(buckets.c.calls))
-                    .group_by(buckets.c.model_alias, buckets.c.bucket)
-                    .order_by(buckets.c.model_alias, buckets.c.bucket))).all():
-                histogram.setdefault(str(alias), []).append((int(bucket), int(count)))
-        latency = {alias: _histogram_percentiles(found) for alias, found in histogram.items()}
+            if filters.department:  # model calls by person: the events, through their index
+                models = await self._models(connection, filters)
+            else:
+                models = await self._summed_models(connection, filters, mark, dims)
         return UsageReport(
             days=[DayActivity(str(row[0]), int(row[1]), int(row[2])) for row in rows],
             messages=int(total[0]), people=int(total[1]),
             use_cases=sorted(skills + others, key=lambda item: (-item.uses, item.kind, item.name)),
-            feedback=feedback, departments=departments,
-            models=sorted((ModelRow(str(row[0]), str(row[1]), int(row[2]), int(row[3] or 0),
-                                    int(row[4] or 0), int(row[5] or 0), float(row[6] or 0),
-                                    latency.get(str(row[1]), (0.0,) * len(PERCENTILES)))
-                           for row in models), key=lambda row: (-row.calls, row.alias)))
+            feedback=feedback, departments=departments, models=models)
+
+    async def _summed_models(self, connection: Any, filters: ConsoleFilters, mark: Any,
+                             dims: Dimensions) -> list[ModelRow]:
+        """Calls, tokens, cost and latency per model from the daily summaries."""
+        rollups = self._rollups
+        calls = rollups.combined(UsageDaily, usage_rows, filters.since, mark, dims)
+        failures = func.sum(case((calls.c.outcome != "ok", calls.c.calls), else_=0))
+        models = (await connection.execute(
+            select(calls.c.hosting, calls.c.model_alias, func.sum(calls.c.calls), failures,
+                   func.sum(calls.c.prompt_tokens), func.sum(calls.c.completion_tokens),
+                   func.sum(calls.c.cost))
+            .group_by(calls.c.hosting, calls.c.model_alias))).all()
+        buckets = rollups.combined(LatencyDaily, latency_rows, filters.since, mark, dims)
+        histogram: dict[str, list[tuple[int, int]]] = {}
+        for alias, bucket, count in (await connection.execute(
+                select(buckets.c.model_alias, buckets.c.bucket, func.sum(buckets.c.calls))
+                .group_by(buckets.c.model_alias, buckets.c.bucket)
+                .order_by(buckets.c.model_alias, buckets.c.bucket))).all():
+            histogram.setdefault(str(alias), []).append((int(bucket), int(count)))
+        latency = {alias: _histogram_percentiles(found) for alias, found in histogram.items()}
+        return sorted((ModelRow(str(row[0]), str(row[1]), int(row[2]), int(row[3] or 0),
+                                int(row[4] or 0), int(row[5] or 0), float(row[6] or 0),
+                                latency.get(str(row[1]), (0.0,) * len(PERCENTILES)))
+                       for row in models), key=lambda row: (-row.calls, row.alias))
 
     async def _activity(self, connection: Any,
                         filters: ConsoleFilters) -> tuple[list[DayActivity], tuple[int, int]]:

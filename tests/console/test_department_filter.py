@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bot.settings import Settings
 from bot.store.console_departments import ConsoleDepartments
 from bot.store.console_filters import ConsoleFilters
+from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_usage import ConsoleUsage
 from tests.console.conftest import Console, console_settings
 
@@ -26,10 +28,16 @@ async def _departments(console: Console) -> None:
 async def test_the_figures_of_one_department(console: Console) -> None:
     await _departments(console)
     filters = ConsoleFilters.last("30d", department="Sinistres")
-    report = await ConsoleUsage(console.store.engine).report(filters)
-    assert (report.messages, report.people) == (4, 2)  # alice's and bob's requests
-    assert {row.alias: row.calls for row in report.models} == {
-        "interne-mistral": 3, "externe-gpt": 1}
+    rollups = ConsoleRollups(console.store.engine, settle=timedelta(0))
+    for summed in (False, True):  # from the events alone, then from the summaries
+        if summed:
+            await rollups.refresh()
+        report = await ConsoleUsage(console.store.engine, rollups).report(filters)
+        assert (report.messages, report.people) == (4, 2)  # alice's and bob's requests
+        assert {row.alias: row.calls for row in report.models} == {
+            "interne-mistral": 3, "externe-gpt": 1}
+        assert [(case.name, case.uses) for case in report.use_cases] == [
+            ("qa", 3), ("summarise", 1)]
 
 
 async def test_only_departments_big_enough_can_be_chosen(console: Console) -> None:
