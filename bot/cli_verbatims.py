@@ -120,9 +120,10 @@ def register_commands(app: typer.Typer) -> None:
                                              help="The same survey export.")],
         out: Annotated[Path, typer.Option("--out", help="The folder of the first analysis.")],
         rename: Annotated[list[str] | None, typer.Option(
-            help="ID=New label (repeatable).")] = None,
+            help="N=New label, N as in the summary and the Themes sheet (repeatable).")]
+        = None,
         merge: Annotated[list[str] | None, typer.Option(
-            help="INTO=ID,ID… folds themes into one (repeatable).")] = None,
+            help="N=M,P… folds themes M, P… into theme N (repeatable).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
         = False,
     ) -> None:
@@ -144,13 +145,13 @@ def register_commands(app: typer.Typer) -> None:
         try:
             for item in merge or []:
                 into, _, others = item.partition("=")
-                analysis = merge_themes(analysis, survey.verbatims, int(into),
-                                        [int(x) for x in others.split(",") if x.strip()],
+                analysis = merge_themes(analysis, survey.verbatims, int(into) - 1,
+                                        [int(x) - 1 for x in others.split(",") if x.strip()],
                                         DETRACTOR[kind] if kind else None)
-            renames = {int(key): label.strip() for key, _, label in
+            renames = {int(key) - 1: label.strip() for key, _, label in
                        (item.partition("=") for item in rename or [])}
         except (KeyError, ValueError):
-            _say("unknown theme id (see the Thèmes sheet)")
+            _say("unknown theme number (see the summary or the Thèmes sheet)")
             raise typer.Exit(2) from None
         analysis = rename_themes(analysis, renames)
         _write(analysis, survey, out, file.name, as_json)

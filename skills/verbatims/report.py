@@ -174,11 +174,11 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         lines.append(_NONE(locale))
     else:
         lines += ["", _THEMES(locale)]
-        for n, theme in enumerate(themes[:TOP_THEMES], 1):
+        for theme in themes[:TOP_THEMES]:
             shares = theme_sentiment_shares(theme)
             score = ("" if theme.mean_score is None
                      else _MEAN(locale, score=_decimal(theme.mean_score, locale)))
-            lines.append(_THEME_LINE(locale, n=n, label=theme.label, share=pct(theme.share),
+            lines.append(_THEME_LINE(locale, n=theme.id + 1, label=theme.label, share=pct(theme.share),
                                      count=number(theme.size, locale),
                                      neg=pct(shares["negative"]),
                                      pos=pct(shares["positive"]), score=score))
@@ -297,7 +297,7 @@ def workbook(analysis: Analysis, survey: Survey, locale: Locale, source: str = "
     _summary_sheet(book.create_sheet(_SHEETS["summary"](locale)), analysis, survey, locale,
                    source)
     themes_sheet = book.create_sheet(_SHEETS["themes"](locale))
-    _row(themes_sheet, ["id", "thème" if fr else "theme", "mots-clés" if fr else "keywords",
+    _row(themes_sheet, ["n°" if fr else "no.", "thème" if fr else "theme", "mots-clés" if fr else "keywords",
                         "verbatims", "part" if fr else "share",
                         "note moyenne" if fr else "mean score",
                         "négatif" if fr else "negative", "neutre" if fr else "neutral",
@@ -306,7 +306,7 @@ def workbook(analysis: Analysis, survey: Survey, locale: Locale, source: str = "
                         "exemples" if fr else "examples"])
     for theme in ranked(analysis):
         shares = theme_sentiment_shares(theme)
-        _row(themes_sheet, [theme.id, theme.label, ", ".join(theme.keywords), theme.size,
+        _row(themes_sheet, [theme.id + 1, theme.label, ", ".join(theme.keywords), theme.size,
                             round(theme.share, 4),
                             None if theme.mean_score is None else round(theme.mean_score, 2),
                             theme.sentiment.get("negative", 0),

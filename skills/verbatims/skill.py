@@ -21,6 +21,13 @@ from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
+from skills.verbatims.followup import (
+    NO_ANALYSIS,
+    RelabelTask,
+    last_analysis,
+    parse_followup,
+    relabel_params,
+)
 from skills.verbatims.labelling import GatewayLabeller, generative_model_approved
 from skills.verbatims.model import Analysis, InputCounts, ScoreKind, Verbatim
 from skills.verbatims.model import Progress as StageProgress
@@ -29,6 +36,7 @@ from skills.verbatims.reader import Layout, ReaderError, field_name, inspect, re
 if TYPE_CHECKING:
     from knowledge.embeddings import Embedder
     from skills.verbatims.analysis.labeller import ThemeLabeller
+    from skills.verbatims.report_outputs import Outputs
 
 
 class Analyser(Protocol):
@@ -81,16 +89,30 @@ _STARTED = Text(
 _COLUMNS = Text("**Colonnes retenues** (en-tête ligne {row}) :",
                 "**Columns chosen** (header on row {row}):")
 _OVERRIDE = Text(
-    "Pour en changer, renvoyez le fichier avec par exemple `/almia verbatims "
+    "Pour en changer, sans renvoyer le fichier : `/almia verbatims colonnes "
     "texte=\"Commentaire\" note=\"NPS\"` (champs : texte, note, date, produit, canal, region, "
     "id ; `aucune` pour ignorer une colonne ; type_note=nps|etoiles|satisfaction).",
-    "To change them, send the file again with e.g. `/almia verbatims text=\"Comment\" "
-    "score=\"NPS\"` (fields: text, score, date, product, channel, region, id; `none` to "
-    "ignore a column; score_kind=nps|stars|satisfaction).")
+    "To change them, without sending the file again: `/almia verbatims columns "
+    "text=\"Comment\" score=\"NPS\"` (fields: text, score, date, product, channel, region, "
+    "id; `none` to ignore a column; score_kind=nps|stars|satisfaction).")
 _LATER = Text("Le fichier est volumineux : les colonnes retenues seront indiquées avec le "
               "résultat.", "The file is large: the columns chosen will be shown with the "
               "result.")
 _TITLE = Text("Analyse de verbatims", "Verbatim analysis")
+_RELABEL_TITLE = Text("Thèmes modifiés", "Themes changed")
+_RELABEL_STARTED = Text(
+    "Je régénère le classeur et le rapport de « {name} » avec ces thèmes (tâche `{id}`), "
+    "sans refaire l'analyse.",
+    "Regenerating the workbook and report of “{name}” with these themes (job `{id}`), "
+    "without analysing again.")
+_FOLLOW_UP = Text(
+    "Pour ajuster : `/almia verbatims renommer 3=\"Délais de remboursement\"`, "
+    "`/almia verbatims fusionner 2 5` (numéros de la synthèse), ou `/almia verbatims "
+    "colonnes texte=\"Commentaire\"` pour relancer avec d'autres colonnes — sans renvoyer "
+    "le fichier.",
+    "To adjust: `/almia verbatims rename 3=\"Reimbursement delays\"`, `/almia verbatims "
+    "merge 2 5` (numbers from the summary), or `/almia verbatims columns text=\"Comment\"` "
+    "to run again with other columns — without sending the file again.")
 _READING = Text("lecture du fichier", "reading the file")
 _WRITING = Text("rédaction du rapport", "writing the report")
 _READ = Text("{rows} lignes lues, {analysed} à analyser", "{rows} rows read, {analysed} to analyse")
@@ -170,15 +192,21 @@ class AnalyseTask:
             labeller=labeller)
         await context.progress(0.9, _WRITING(locale))
         outputs = await asyncio.to_thread(render, analysis, survey, locale, name)
-        ids = [await context.add_artefact(_ARTEFACTS["workbook"](locale), outputs.XLSX,
-                                          outputs.workbook),
-               await context.add_artefact(_ARTEFACTS["html"](locale), "text/html",
-                                          outputs.html),
-               await context.add_artefact("rows.csv", "text/csv", outputs.rows_csv),
-               await context.add_artefact(_ARTEFACTS["chart"](locale), "image/png",
-                                          outputs.chart)]
-        await context.checkpoint({"analysis_bytes": len(outputs.state)})
-        return JobResult(outputs.summary, tuple(ids))
+        return await publish(context, outputs, locale)
+
+
+async def publish(context: JobContext, outputs: Outputs, locale: Locale) -> JobResult:
+    """The outputs as the job's artefacts; the stored analysis kept (not posted) for renames
+    and merges from the chat."""
+    ids = [await context.add_artefact(_ARTEFACTS["workbook"](locale), outputs.XLSX,
+                                      outputs.workbook),
+           await context.add_artefact(_ARTEFACTS["html"](locale), "text/html", outputs.html),
+           await context.add_artefact("rows.csv", "text/csv", outputs.rows_csv),
+           await context.add_artefact(_ARTEFACTS["chart"](locale), "image/png",
+                                      outputs.chart)]
+    state = await context.add_artefact("analysis.json", "application/json", outputs.state)
+    await context.checkpoint({"analysis_bytes": len(outputs.state), "state_file": state})
+    return JobResult(outputs.summary + "\n\n" + _FOLLOW_UP(locale), tuple(ids))
 
 
 _STAGES = {  # the analysis's stage names, as people read them
@@ -225,14 +253,16 @@ class VerbatimsSkill:
 
     def __init__(self, analyser: Callable[[], Analyser] = default_analyser,
                  embedder: Callable[[], Embedder] = default_embedder) -> None:
-        self.job_tasks: Mapping[str, JobTask] = {"analyse": AnalyseTask(analyser, embedder)}
+        self.job_tasks: Mapping[str, JobTask] = {"analyse": AnalyseTask(analyser, embedder),
+                                                 "relabel": RelabelTask()}
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
-        """Check the file, detect its columns, start the job."""
-        locale = request.locale
+        """Check the file, detect its columns, start the job (or follow up on the last)."""
         attachments = [a for a in request.message.attachments if a.file_id is not None]
         if not attachments:
-            raise SkillError(_USAGE)
+            async for event in self._follow_up(request):
+                yield event
+            return
         if len(attachments) > 1:
             raise SkillError(_ONE_FILE)
         attachment = attachments[0]
@@ -241,12 +271,19 @@ class VerbatimsSkill:
         if request.jobs is None:
             raise SkillError(_NO_JOBS)
         overrides = parse_overrides(request.text)
-        layout = await self._layout(request, str(attachment.file_id), attachment.size, overrides)
         name = safe_name(attachment.name) or "verbatims"
+        yield await self._start(request, str(attachment.file_id), name, overrides,
+                                attachment.size)
+
+    async def _start(self, request: SkillRequest, file_id: str, name: str,
+                     overrides: dict[str, str], size: int | None) -> Reply:
+        """Columns detected (and shown), the analysis job started."""
+        locale = request.locale
+        assert request.jobs is not None
+        layout = await self._layout(request, file_id, size or 0, overrides)
         spec = JobSpec(skill=self.name, task="analyse",
                        title=f"{_TITLE(locale)} — {PurePosixPath(name).name}",
-                       params={"file_id": attachment.file_id, "name": name,
-                               "overrides": overrides})
+                       params={"file_id": file_id, "name": name, "overrides": overrides})
         job = await request.jobs.start(spec, request.message, locale)
         lines = [_STARTED(locale, name=name, id=job.id[:8]), ""]
         if layout is None:
@@ -257,8 +294,34 @@ class VerbatimsSkill:
             lines += [_COLUMNS(locale, row=layout.header_row or 1),
                       *columns_text(layout.columns, locale)]
         lines += ["", _OVERRIDE(locale)]
-        yield Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
-                    job_id=job.id)
+        return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
+                     job_id=job.id)
+
+    async def _follow_up(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
+        """Columns, renames or merges on the person's last analysis (no file sent again)."""
+        locale = request.locale
+        followup = parse_followup(request.text)
+        if followup is None:
+            raise SkillError(_USAGE)
+        if request.jobs is None:
+            raise SkillError(_NO_JOBS)
+        message = request.message
+        job = last_analysis(await request.jobs.mine(message.user.id), message.space.id,
+                            self.name)
+        if job is None:
+            raise SkillError(NO_ANALYSIS)
+        name = str(job.params.get("name", "verbatims"))
+        if followup.kind == "columns":
+            overrides = {**dict(job.params.get("overrides", {})),
+                         **parse_overrides(request.text.split(maxsplit=1)[-1])}
+            yield await self._start(request, str(job.params["file_id"]), name, overrides, None)
+            return
+        spec = JobSpec(skill=self.name, task="relabel",
+                       title=f"{_RELABEL_TITLE(locale)} — {PurePosixPath(name).name}",
+                       params=relabel_params(job, followup))
+        started = await request.jobs.start(spec, message, locale)
+        yield Reply(_RELABEL_STARTED(locale, name=name, id=started.id[:8]), kind="info",
+                    skill=self.name, locale=locale, job_id=started.id)
 
     @staticmethod
     async def _layout(request: SkillRequest, file_id: str, size: int,

@@ -50,11 +50,12 @@ def _weights(counts: list[Counter[str]]) -> list[dict[str, float]]:
     return weights
 
 
-Tagger = Callable[[list[str]], list[bool]]  # phrases → is a noun phrase
+Tagged = list[tuple[str, str]]  # (word, universal POS tag)
+Tagger = Callable[[list[str]], list[Tagged]]  # clauses → their tagged words
 
 
 def spacy_tagger() -> Tagger | None:
-    """Noun-phrase test by the shipped French spaCy model (None if it cannot load)."""
+    """Part-of-speech tags by the shipped French spaCy model (None if it cannot load)."""
     try:
         import spacy
 
@@ -62,29 +63,79 @@ def spacy_tagger() -> Tagger | None:
     except (ImportError, OSError):
         return None
 
-    def nominal(phrases: list[str]) -> list[bool]:
-        found: list[bool] = []
-        for doc in nlp.pipe(phrases):
-            tags = {token.pos_ for token in doc}
-            found.append("NOUN" in tags and not tags & {"VERB", "AUX", "PRON"})
-        return found
+    def tag(texts: list[str]) -> list[Tagged]:
+        return [[(token.text, token.pos_) for token in doc] for doc in nlp.pipe(texts)]
 
-    return nominal
+    return tag
 
 
-def _label(weights: dict[str, float], tagger: Tagger | None) -> str:
-    """The best phrase: a 2–3-word noun phrase nearly as distinctive as the best word, else
-    the best noun, else the best phrase."""
+_NOUN = frozenset({"NOUN"})
+_LINK = frozenset({"de", "du", "des", "d'", "d’", "à", "au", "aux", "en", "sur", "pour"})
+_ARTICLE = frozenset({"la", "le", "les", "l'", "l’", "un", "une", "mon", "ma", "mes"})
+_SAMPLE = 150  # clauses tagged per theme
+_COMPLEMENT_SHARE = 0.35  # a longer phrase wins when this distinctive (best noun = 1)
+
+
+def noun_phrases(words: Tagged) -> list[tuple[str, str]]:
+    """(head noun, phrase) pairs: a noun, then optionally an adjective and a complement
+    (« délais de remboursement », « carte mutuelle », « service client »)."""
+    found: list[tuple[str, str]] = []
+    lowered = [(word.lower(), tag) for word, tag in words]
+    for start, (head, tag) in enumerate(lowered):
+        if tag not in _NOUN or is_function_word(head) or head in JUDGEMENT:
+            continue
+        found.append((head, head))
+        phrase = [head]
+        index = start + 1
+        if index < len(lowered) and lowered[index][1] == "ADJ" \
+                and lowered[index][0] not in JUDGEMENT:
+            phrase.append(lowered[index][0])
+            found.append((head, " ".join(phrase)))
+            index += 1
+        if index < len(lowered) and lowered[index][1] in ("NOUN", "PROPN") \
+                and len(phrase) == 1 and not is_function_word(lowered[index][0]):
+            found.append((head, f"{head} {lowered[index][0]}"))  # « carte mutuelle »
+            continue
+        link = index
+        if link < len(lowered) and lowered[link][0] in _LINK:
+            link += 1
+            if link < len(lowered) and lowered[link][0] in _ARTICLE:
+                link += 1
+            if link < len(lowered) and lowered[link][1] == "NOUN" \
+                    and not is_function_word(lowered[link][0]):
+                words_between = [w for w, _ in lowered[index:link + 1]]
+                found.append((head, " ".join([*phrase, *words_between])))
+    return found
+
+
+def _phrase_label(tagged: list[Tagged], weights: dict[str, float],
+                  taken: set[str]) -> str | None:
+    """The most distinctive noun phrase of the theme's sample; a noun with its complement
+    (« délais de remboursement ») when nearly as distinctive as the best one, not ``taken``."""
+    found: Counter[str] = Counter()
+    for words in tagged:
+        found.update({" ".join(_tokens(phrase)) for _, phrase in noun_phrases(words)})
+    floor = max(2, len(tagged) // 50)
+    ranked = sorted(((weights[phrase], phrase) for phrase, n in found.items()
+                     if n >= floor and phrase in weights and phrase not in taken),
+                    reverse=True)
+    if not ranked:
+        return None
+    best = ranked[0][0]
+    for weight, phrase in ranked[:12]:
+        if " " in phrase and weight >= _COMPLEMENT_SHARE * best:
+            return phrase
+    return ranked[0][1]
+
+
+def _label(weights: dict[str, float]) -> str:
+    """Without a tagger: a 2–3-word phrase nearly as distinctive as the best word, else it."""
     if not weights:
         return ""
     ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:15]
     best = ranked[0][1]
-    nominal = tagger([p for p, _ in ranked]) if tagger else [True] * len(ranked)
-    for (phrase, weight), noun in zip(ranked, nominal, strict=True):
-        if " " in phrase and noun and weight >= 0.45 * best:
-            return phrase
-    for (phrase, _), noun in zip(ranked, nominal, strict=True):
-        if noun:
+    for phrase, weight in ranked:
+        if " " in phrase and weight >= 0.45 * best:
             return phrase
     return ranked[0][0]
 
@@ -97,29 +148,35 @@ def name_themes(
     clause_texts: Sequence[str], labels: npt.NDArray[np.int64], themes: int,
     tagger: Tagger | None = None,
 ) -> list[tuple[str, list[str]]]:
-    """(label, keywords) per theme; labels are unique (a keyword is added to twins)."""
+    """(label, keywords) per theme, labels unique: with a tagger, a noun and its complement
+    (« délais de remboursement »); without, the most distinctive phrase."""
     counts: list[Counter[str]] = [Counter() for _ in range(themes)]
+    samples: list[list[str]] = [[] for _ in range(themes)]
     seen = [0] * themes
     for text, theme in zip(clause_texts, labels, strict=True):
         if theme < 0 or seen[theme] >= _MAX_PER_THEME:
             continue
         seen[theme] += 1
         counts[theme].update(_phrases(_tokens(text)))
+        if len(samples[theme]) < _SAMPLE:
+            samples[theme].append(text)
     weights = _weights(counts)
     named: list[tuple[str, list[str]]] = []
     used: set[str] = set()
-    for theme_weights in weights:
+    for theme, theme_weights in enumerate(weights):
         words = [p for p, _ in sorted(theme_weights.items(), key=lambda i: -i[1]) if " " not in p]
         keywords = words[:8]
-        label = _display(_label(theme_weights, tagger)) or "Divers"
+        chosen = (_phrase_label(tagger(samples[theme]), theme_weights, used)
+                  if tagger is not None and samples[theme] else None)
+        label = chosen or _label(theme_weights) or "divers"
         extra = iter(keywords)
-        while label.lower() in used:
+        while label in used:
             more = next(extra, None)
             if more is None:
                 label = f"{label} ({len(used)})"
                 break
-            if more not in label.lower():
+            if more not in label:
                 label = f"{label} / {more}"
-        used.add(label.lower())
-        named.append((label, keywords))
+        used.add(label)
+        named.append((_display(label), keywords))
     return named

@@ -75,7 +75,7 @@ async def test_a_survey_is_analysed_as_a_job(client: TestClient) -> None:  # typ
     assert "1 sans contenu" in summary and "Thèmes principaux" in summary
     names = [artefact["name"] for artefact in job["artefacts"]]
     assert names == ["analyse-verbatims.xlsx", "rapport-verbatims.html", "rows.csv",
-                     "themes.png"]
+                     "themes.png", "analysis.json"]  # the stored analysis: not posted in chat
     workbook = await (await client.get(job["artefacts"][0]["url"])).read()
     book = load_workbook(io.BytesIO(workbook), read_only=True)
     rows = list(book["Verbatims"].iter_rows(values_only=True))
@@ -114,3 +114,41 @@ def test_overrides_are_parsed_in_either_language() -> None:
         "text": "Commentaire client", "score": "NPS", "channel": "Point de contact",
         "score_kind": "nps"}
     assert parse_overrides("analyse ces verbatims") == {}
+
+
+async def test_follow_ups_change_columns_and_themes_without_the_file(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    nothing = await chat(client, "/almia verbatims renommer 2=Attente", [])
+    assert nothing["kind"] == "error" and "joignez le fichier" in nothing["text"]
+    file_id = await upload_one(client, "enquete.csv", SURVEY)
+    first = await finished(client, (await chat(client, "/almia verbatims", [file_id]))["job_id"])
+    summary = first["result"]["text"]
+    assert "2. Attente au téléphone" in summary and "fusionner 2 5" in summary
+
+    renamed = await chat(client, '/almia verbatims renommer 2="Joignabilité du service"', [])
+    assert renamed["kind"] == "info" and renamed["job_id"], renamed
+    job = await finished(client, renamed["job_id"])
+    assert job["state"] == "succeeded", job
+    assert "2. Joignabilité du service" in job["result"]["text"]
+    assert "Attente au téléphone" not in job["result"]["text"]
+
+    merged = await finished(client, (await chat(client, "/almia verbatims fusionner 5 6",
+                                                []))["job_id"])
+    text = merged["result"]["text"]
+    assert "5. Remboursements — 25 % (1)" in text and "6. Conseiller" not in text
+    assert "2. Joignabilité du service" in text  # the last analysis, renamed, is the base
+    rows_csv = (await (await client.get(merged["artefacts"][2]["url"])).read()).decode()
+    assert "R2;Remboursements;" in rows_csv
+
+    columns = await chat(client, '/almia verbatims colonnes note="aucune"', [])
+    assert columns["kind"] == "info" and "note : (aucune)" in columns["text"], columns
+    again = await finished(client, columns["job_id"])
+    assert again["state"] == "succeeded" and "Moteurs" not in again["result"]["text"]
+
+    unknown = await finished(client, (await chat(client, "/almia verbatims fusionner 2 40",
+                                                 []))["job_id"])
+    assert unknown["state"] == "failed" and "Thème inconnu" in str(unknown), unknown
+    bad = await chat(client, "/almia verbatims fusionner 2", [])
+    assert bad["kind"] == "error" and "au moins deux" in bad["text"]
+    other = await chat(client, "/almia verbatims renommer 2=X", [], user="bob")
+    assert other["kind"] == "error"  # another person's analysis is not theirs to change
