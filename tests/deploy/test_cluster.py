@@ -114,6 +114,20 @@ async def test_charter_and_quota_are_shared_by_the_replicas(cluster: Cluster) ->
         assert kinds[QUOTA] == "error"
 
 
+async def test_a_template_saved_through_one_replica_is_used_through_another(
+        cluster: Cluster) -> None:
+    async with aiohttp.ClientSession() as session:
+        await cluster.accept(session, "redacteur", replica=0)
+        saved = await cluster.chat(
+            session, cluster.cluster.replica_url(0), "redacteur",
+            "/almia template save relance-sinistre Bonjour {{client}}, votre dossier avance.")
+        assert "relance-sinistre" in saved["text"] and saved["kind"] != "error", saved
+        # sealed with the service key by replica 0, read by replica 2 (same KEK, same rows)
+        shown = await cluster.chat(session, cluster.cluster.replica_url(2), "redacteur",
+                                   "/almia template show relance-sinistre")
+        assert "votre dossier avance" in shown["text"], shown
+
+
 async def test_slack_retries_spread_over_replicas_give_one_reply(cluster: Cluster) -> None:
     payload = json.loads((FIXTURES / "event_app_mention.json").read_text(encoding="utf-8"))
     payload["event_id"] = "Ev0CLUSTER01"

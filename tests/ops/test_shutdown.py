@@ -148,3 +148,36 @@ async def test_two_worker_processes_share_the_port_and_their_metrics(tmp_path: P
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+async def test_the_supervisor_replaces_a_worker_process_that_died(tmp_path: Path) -> None:
+    async with FakeModelServer() as model:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = await _serve(port, _environment(tmp_path, model.url,
+                                                  ALMIA_OPS__DRAIN_SECONDS="0"),
+                               "--workers", "2")
+        try:
+            async with aiohttp.ClientSession() as session:
+                await _until_ready(session, base, process)
+            pids: set[str] = set()
+            deadline = asyncio.get_running_loop().time() + 120
+            while len(pids) < 2:
+                assert asyncio.get_running_loop().time() < deadline, pids
+                pids.add(await _pid(base))
+            victim = sorted(pids)[0]
+            os.kill(int(victim), signal.SIGKILL)
+            seen: set[str] = set()
+            while not (seen - pids):  # a new process answers beside the survivor
+                assert asyncio.get_running_loop().time() < deadline + 120, seen
+                try:
+                    seen.add(await _pid(base))
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            assert victim not in seen - pids and process.returncode is None
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 120) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
