@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from skills.codedoc import lang_cobol, lang_curly, lang_python, lang_sql
+from skills.codedoc import lang_cobol, lang_csharp, lang_curly, lang_python, lang_sql
 from skills.codedoc.model import Inventory, SourceFile, Unit
 from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers
@@ -19,6 +19,8 @@ def parse_file(path: str, language: str, text: str, parsers: Parsers,
         return lang_python.extract(path, text, parsers, package)
     if language in ("java", "javascript", "typescript"):
         return lang_curly.extract(path, text, language, parsers)
+    if language == "csharp":
+        return lang_csharp.extract(path, text, parsers)
     if language == "sql":
         return lang_sql.extract(path, text, parsers)
     if language == "cobol":

@@ -35,7 +35,9 @@ def extract(path: str, text: str, language: str, parsers: Parsers) -> SourceFile
     return source
 
 
-class _Walker:
+class Walker:
+    """What every brace-language reader shares: units, doc slots, calls and data access."""
+
     def __init__(self, source: SourceFile, lines: list[str]) -> None:
         self.source = source
         self.lines = lines
@@ -49,13 +51,15 @@ class _Walker:
         return DocSlot(row, indent_of(line), style)
 
     def unit(self, kind: str, name: str, node: Node, anchor: Node, owner: str,
-             public: bool, style: str) -> Unit:
+             public: bool, style: str, doc: str | None = None) -> Unit:
+        """Record a unit; its doc is the ``/** … */`` just above ``anchor`` unless given."""
         previous = anchor.prev_named_sibling
-        doc = ""
-        if (previous is not None and previous.type in ("comment", "block_comment")
-                and text_of(previous).startswith("/**")
-                and previous.end_point.row >= anchor.start_point.row - 1):
-            doc = clean_comment(text_of(previous))
+        if doc is None:
+            doc = ""
+            if (previous is not None and previous.type in ("comment", "block_comment")
+                    and text_of(previous).startswith("/**")
+                    and previous.end_point.row >= anchor.start_point.row - 1):
+                doc = clean_comment(text_of(previous))
         body = node.child_by_field_name("body")
         signature = text_of(node)[: (body.start_byte - node.start_byte) if body else 200]
         unit = Unit(kind=kind, name=name, qualified=f"{self.source.path}:{owner}{name}",
@@ -99,7 +103,7 @@ class _Walker:
         return ""
 
 
-class _Java(_Walker):
+class _Java(Walker):
     def file(self, root: Node) -> None:
         for child in root.named_children:
             if child.type == "import_declaration":
@@ -163,7 +167,7 @@ class _Java(_Walker):
         return text_of(call.child_by_field_name("name"))
 
 
-class _Script(_Walker):
+class _Script(Walker):
     def file(self, root: Node) -> None:
         for child in root.named_children:
             self.statement(child, exported=False)

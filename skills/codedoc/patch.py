@@ -10,6 +10,7 @@ import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html import escape
 
 from bot.messages import Locale
 from skills.codedoc.describe import facts, sentence
@@ -111,6 +112,8 @@ def _render(unit: Unit, body: list[str], style: PythonStyle, locale: Locale) -> 
         return _python(unit, body, style, indent, locale)
     if slot.style in ("javadoc", "jsdoc"):
         return _block(unit, body, indent, slot.style)
+    if slot.style == "xmldoc":
+        return _xml_doc(unit, body, indent)
     if slot.style == "cobol-fixed":
         return _prefixed(f"{unit.name}: " + " ".join(body), "      * ", 72, frame="      *" + "-" * 50)
     if slot.style == "cobol-free":
@@ -192,6 +195,24 @@ def _block(unit: Unit, body: list[str], indent: str, style: str) -> list[str]:
         lines.append(f"{indent} *")
         lines += [f"{indent} * {tag}" for tag in tags]
     return [*lines, f"{indent} */"]
+
+
+def _xml_doc(unit: Unit, body: list[str], indent: str) -> list[str]:
+    """C# XML documentation: ``/// <summary>``, ``<param>``, ``<returns>``, ``<exception>``."""
+    width = max(40, _WIDTH - len(indent) - 4)
+    lines = [f"{indent}/// <summary>"]
+    for part in body:
+        lines += [f"{indent}/// {line}" for line in textwrap.wrap(escape(part), width)]
+    lines.append(f"{indent}/// </summary>")
+    for parameter in unit.params:
+        words = parameter.split("=")[0].split()
+        if len(words) > 1:
+            lines.append(f'{indent}/// <param name="{escape(clean(words[-1]))}">'
+                         f"{escape(_type(' '.join(words[:-1])))}</param>")
+    if unit.returns and unit.returns != "void" and unit.kind != "constructor":
+        lines.append(f"{indent}/// <returns>{escape(_type(unit.returns))}</returns>")
+    lines += [f'{indent}/// <exception cref="{escape(clean(raised))}"/>' for raised in unit.raises]
+    return lines
 
 
 def _apply(source: SourceFile, inserts: dict[int, list[str]]) -> tuple[str, str]:

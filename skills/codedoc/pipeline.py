@@ -43,10 +43,10 @@ _OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (in
                 "unit's purpose and behaviour.")
 _MODEL = Text("Objet des unités rédigé par le modèle pour {count} unités : à relire.",
               "Unit purposes written by the model for {count} units: to review.")
-_NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, SQL, "
-                "COBOL, copybooks, JCL).",
-                "No source file recognised (Python, Java, JavaScript/TypeScript, SQL, COBOL, "
-                "copybooks, JCL).")
+_NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, C#, "
+                "SQL, COBOL, copybooks, JCL).",
+                "No source file recognised (Python, Java, JavaScript/TypeScript, C#, SQL, "
+                "COBOL, copybooks, JCL).")
 _PATCH_HEADER = Text(
     "Correctif de documentation Almia : commentaires et docstrings seulement, aucun code "
     "modifié (vérifié).\n{mode}\nAppliquer : git apply documentation.patch\n\n",

@@ -23,12 +23,12 @@ from bot.text import fold
 from skills.codedoc.sources import Sources, from_snippet, from_zip
 
 _USAGE = Text(
-    "Joignez un ZIP du code (Python, Java, JavaScript/TypeScript, SQL, COBOL avec copybooks, "
-    "JCL) à `/almia doc`, ou collez une fonction après la commande : j'en tire la "
+    "Joignez un ZIP du code (Python, Java, JavaScript/TypeScript, C#, SQL, COBOL avec "
+    "copybooks, JCL) à `/almia doc`, ou collez une fonction après la commande : j'en tire la "
     "documentation de référence, un correctif de commentaires vérifié et des squelettes de "
     "tests.",
-    "Attach a ZIP of the code (Python, Java, JavaScript/TypeScript, SQL, COBOL with copybooks, "
-    "JCL) to `/almia doc`, or paste a function after the command: I produce the reference "
+    "Attach a ZIP of the code (Python, Java, JavaScript/TypeScript, C#, SQL, COBOL with "
+    "copybooks, JCL) to `/almia doc`, or paste a function after the command: I produce the reference "
     "documentation, a verified comment patch and test skeletons.")
 _ONE_FILE = Text("Envoyez un seul ZIP (ou un seul fichier texte) à la fois.",
                  "Send one ZIP (or one text file) at a time.")

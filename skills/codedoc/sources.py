@@ -19,7 +19,8 @@ from bot.files.settings import FileSettings
 
 LANGUAGES: dict[str, str] = {
     ".py": "python", ".java": "java", ".js": "javascript", ".mjs": "javascript",
-    ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".sql": "sql",
+    ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".cs": "csharp",
+    ".sql": "sql",
     ".cbl": "cobol", ".cob": "cobol", ".cobol": "cobol", ".pco": "cobol", ".cpy": "cobol",
     ".copy": "cobol", ".jcl": "jcl", ".job": "jcl", ".prc": "jcl",
 }

@@ -175,3 +175,20 @@ def test_relative_python_imports_become_module_names() -> None:
     assert source_named(inventory, "pkg/__init__.py").imports == ["pkg.rules"]
     assert source_named(inventory, "pkg/sub/parser.py").imports == ["pkg.rules", "pkg.sub"]
     assert source_named(inventory, "pkg/rules.py").imports == ["os.path"]
+
+
+def test_csharp_types_members_xml_docs_routes_and_throws() -> None:
+    inventory = inventory_of({"InvoiceService.cs": (
+        "using System;\nnamespace Billing.Core;\n\n/// <summary>Invoices.</summary>\n"
+        "public class InvoiceService\n{\n    public InvoiceService(string name) { }\n\n"
+        '    [HttpGet("/invoices/{id}")]\n    public Invoice Find(string id)\n    {\n'
+        "        if (id == null) throw new ArgumentNullException(nameof(id));\n"
+        "        return Repo.Load(id);\n    }\n\n    internal void Hidden() { }\n}\n")})
+    service = source_named(inventory, "InvoiceService.cs")
+    assert service.imports == ["System"]
+    assert service.entry_points == ["GET /invoices/{id} → InvoiceService.Find"]
+    assert unit_named(inventory, "InvoiceService.cs:InvoiceService").doc == "Invoices."
+    find = unit_named(inventory, "InvoiceService.cs:InvoiceService.Find")
+    assert find.returns == "Invoice" and find.raises == ("ArgumentNullException",)
+    assert find.params == ("string id",) and "Load" in find.calls
+    assert not unit_named(inventory, "InvoiceService.cs:InvoiceService.Hidden").public

@@ -194,3 +194,18 @@ def test_an_empty_or_concatenated_docstring_is_never_doubled() -> None:
     patch = build_patch(build(sources), "en")
     assert patch.documented == ["m:h"]
     assert verify(sources, patch).ok
+
+
+def test_csharp_gets_xml_documentation_comments() -> None:
+    code = ("public class Rates\n{\n    [HttpGet(\"/rate\")]\n"
+            "    public decimal Rate(decimal amount, int years)\n    {\n"
+            "        if (years < 0) throw new ArgumentException(\"years\");\n"
+            "        return amount * years;\n    }\n}\n")
+    sources = Sources()
+    sources.add("Rates.cs", code.encode())
+    patch = build_patch(build(sources), "en")
+    diff = patch.diffs["Rates.cs"]
+    assert "+    /// <summary>\n" in diff and '+    /// <param name="years">int</param>\n' in diff
+    assert "+    /// <returns>decimal</returns>\n" in diff
+    assert '+    /// <exception cref="ArgumentException"/>\n     [HttpGet("/rate")]\n' in diff
+    assert verify(sources, patch).ok
