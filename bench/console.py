@@ -144,7 +144,7 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
                      "/console/usage?period=90d&department=Service%20B",
                      "/console/usage?period=365d&department=Service%20B",
                      "/console/usage?space=teams:team-07", "/console/protection",
-                     "/console/protection?period=365d", "/console/audit",
+                     "/console/protection?period=365d", "/console/protection?department=Service%20B", "/console/audit",
                      "/console/audit?user=teams:user-1&action=message",
                      "/console/audit?since=2026-01-01&until=2026-03-31",
                      f"/console/audit/record/{events // 2}", "/console/policy"]
