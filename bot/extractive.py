@@ -113,7 +113,6 @@ class _Unit:
         return " ".join((self.text, *self.items))
 
 
-_LIST_OPENER = re.compile(r"[:;]\s*$")
 _QUESTION_END = re.compile(r"\?\s*$")
 _PROSE_LINE = 150
 
@@ -207,6 +206,11 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
     return items, True
 
 
+def _opens_list(sentence: str) -> bool:
+    """A lead-in: ends with « : », or with « ; » after an inline « : » (« recouvre : a ; »)."""
+    return sentence.endswith(":") or (sentence.endswith(";") and ":" in sentence)
+
+
 def _is_heading(sentence: str) -> bool:
     """A short line without final punctuation (« Cas général », « Procédure »)."""
     return not sentence.endswith((".", "!", "…", ":", ";")) and len(sentence.split()) < 8
@@ -228,7 +232,9 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
         index += 1
         for position, sentence in enumerate(sentences):
             items: list[str] = []
-            if position == len(sentences) - 1 and _LIST_OPENER.search(sentence):
+            if sentence[:1].islower():
+                continue  # a list item whose lead-in is not here, or a cut sentence
+            if position == len(sentences) - 1 and _opens_list(sentence):
                 items, whole = _list_items(lines, index)
                 index += len(items)
                 if not whole or (not items and sentence.endswith(":")):
@@ -291,8 +297,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     for unit, score in zip(units, _bm25_units(query, units), strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
-        # retrieval ranked earlier passages higher: a prior; a fragment (lower case) says less
-        score *= (0.5 if unit.text[:1].islower() else 1.0) * (1 + 1 / unit.passage)
+        score *= 1 + 1 / unit.passage  # retrieval ranked earlier passages higher: a prior
         if pattern is not None and pattern.search(fold(unit.full_text)):
             score *= 1.6
         ranked.append((score, unit))

@@ -83,7 +83,7 @@ async def test_charter_then_the_first_question_answered_with_sources(
             answer = page.locator(".message.assistant[data-done='true']").nth(1)
             await answer.wait_for(timeout=60_000)
             text = await answer.inner_text()
-            assert "acceptée" in text and "D'après les documents" in text  # first question
+            assert "acceptée" in text and "Selon « " in text  # first question, quoted by source
             await answer.locator(".citation").first.click()
             await page.locator("#source").wait_for(state="visible")
             assert (await page.locator("#source-text").inner_text()).strip()
