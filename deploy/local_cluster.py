@@ -23,6 +23,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,7 @@ class LocalCluster:
         self._others: list[_Process] = []
         self._logs: list[IO[bytes]] = []
         self.link_secret = secrets.token_urlsafe(32)
+        self._database_created = False  # dropped at the end only if this run created it
 
     # ----------------------------------------------------------------- addresses
     @property
@@ -115,10 +117,16 @@ class LocalCluster:
 
     async def start(self) -> None:
         """Database, Redis, Chroma, replicas, job workers, then nginx; waits until ready."""
+        busy = [port for port in (NGINX_PORT, CHROMA_PORT, *REPLICA_PORTS[:self.config.replicas])
+                if _in_use(port)]
+        if busy:  # a cluster left running (or another program): never talk to it by mistake
+            raise ClusterError(f"port(s) {', '.join(map(str, busy))} already in use on "
+                               "127.0.0.1; stop what listens there first")
         for directory in ("logs", "keys", "chroma", "nginx"):
             (self.base / directory).mkdir(parents=True, exist_ok=True, mode=0o700)
         _create_key_file(self.base / "keys" / "kek.key")  # one KEK for every replica
         await asyncio.to_thread(_recreate_database, self.config.database)
+        self._database_created = True
         self._start_redis()
         self._start_chroma()
         await _wait_http(f"http://127.0.0.1:{CHROMA_PORT}/api/v2/heartbeat", "chroma",
@@ -154,8 +162,10 @@ class LocalCluster:
         for handle in self._logs:
             handle.close()
         self._logs.clear()
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(_drop_database, self.config.database)
+        if self._database_created:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(_drop_database, self.config.database)
+            self._database_created = False
         if self._owns_dir:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -295,6 +305,12 @@ http {{
     }}
 }}
 """
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _create_key_file(path: Path) -> None:
