@@ -148,22 +148,32 @@ class CampaignsSkill:
     async def _dispatch(self, request: SkillRequest) -> Reply:
         message = request.message
         if message.action is not None:
-            verb = message.action.name.partition(":")[2]
-            values = dict(message.action.values)
-            if verb == "create":
-                return await self._create(request, brief_from_mapping(as_mapping(values)))
-            campaign = await self._campaign(message.user, values.get("campaign", ""))
-            version = int(values["version"]) if values.get("version", "").isdigit() else None
-            if verb == "submit":
-                return await self._submit(request, campaign, version)
-            if verb == "decide" and values.get("decision") in _DECISION_WORDS:
-                return await self._decide(request, campaign, _DECISION_WORDS[values["decision"]],
-                                          values.get("comment", ""), version)
-            if verb == "edit":
-                return await self._edit(request, campaign, values.get("text", ""), version)
-            if verb == "export":
-                return await self._export(request, campaign)
-            raise SkillError(T["unknown"], word=verb[:30], usage=USAGE(request.locale))
+            return await self._on_action(request, message.action.name.partition(":")[2],
+                                         dict(message.action.values))
+        return await self._on_command(request)
+
+    async def _on_action(self, request: SkillRequest, verb: str,
+                         values: dict[str, str]) -> Reply:
+        """A card button: its values say which campaign and version it was shown for."""
+        message = request.message
+        if verb == "create":
+            return await self._create(request, brief_from_mapping(as_mapping(values)))
+        campaign = await self._campaign(message.user, values.get("campaign", ""))
+        version = int(values["version"]) if values.get("version", "").isdigit() else None
+        if verb == "submit":
+            return await self._submit(request, campaign, version)
+        if verb == "decide" and values.get("decision") in _DECISION_WORDS:
+            return await self._decide(request, campaign, _DECISION_WORDS[values["decision"]],
+                                      values.get("comment", ""), version)
+        if verb == "edit":
+            return await self._edit(request, campaign, values.get("text", ""), version)
+        if verb == "export":
+            return await self._export(request, campaign)
+        raise SkillError(T["unknown"], word=verb[:30], usage=USAGE(request.locale))
+
+    async def _on_command(self, request: SkillRequest) -> Reply:
+        """``campagne <sub-command> …`` typed in a message."""
+        message = request.message
         text = request.text.strip()
         first = _command_words(text)[:1]
         if first and first[0] in self.commands:
