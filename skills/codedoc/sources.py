@@ -41,9 +41,10 @@ class Sources:
     package: str = ""  # the Python package the folder is (its paths stay relative to it)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
-    def add(self, path: str, data: bytes) -> None:
-        """Keep ``data`` as the text of ``path`` if it is a supported, readable source."""
-        language = language_of(path)
+    def add(self, path: str, data: bytes, language: str | None = None) -> None:
+        """Keep ``data`` as the text of ``path`` if it is a supported, readable source
+        (``language``: when the content, not the extension, tells it)."""
+        language = language or language_of(path)
         if language is None:
             self.skipped.append((path, "unsupported"))
         elif len(data) > MAX_FILE_BYTES:
@@ -76,12 +77,6 @@ def _minified(path: str, data: bytes) -> bool:
 def language_of(path: str) -> str | None:
     """The language of a file by its extension (``None``: not a source we read)."""
     return LANGUAGES.get(PurePosixPath(path.lower()).suffix)
-
-
-def decode(data: bytes) -> str:
-    """UTF-8, else Windows-1252 (old COBOL estates); line ends kept as they are (a patch
-    must apply to the file byte for byte)."""
-    return data.decode(encoding_of(data))
 
 
 def encoding_of(data: bytes) -> str:
@@ -172,4 +167,15 @@ def from_snippet(text: str) -> Sources:
     sources = Sources()
     if language is not None and code.strip():
         sources.add(f"snippet{_EXTENSION[language]}", code.encode("utf-8"))
+    return sources
+
+
+def from_text_file(name: str, data: bytes) -> Sources:
+    """A text file holding code (``.txt``): its language from its content, its own name and
+    encoding kept, so that the patch applies to the file as sent."""
+    sources = Sources()
+    encoding = encoding_of(data)
+    language = snippet_language(data.decode(encoding))
+    if language is not None and data.strip():
+        sources.add(name, data, language)
     return sources

@@ -81,6 +81,20 @@ async def test_a_zip_and_plain_words_start_the_documentation(
     assert job["state"] == "succeeded"
 
 
+async def test_a_text_file_of_cobol_is_documented(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    program = ("       IDENTIFICATION DIVISION.\n       PROGRAM-ID. RELANCE.\n"
+               "       PROCEDURE DIVISION.\n       MAIN-PARA.\n"
+               "           DISPLAY 'Échéance dépassée'\n           GOBACK.\n")
+    file_id = await upload_one(client, "relance.txt", program.encode("cp1252"))
+    reply = await chat(client, "/almia doc", [file_id])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded" and "(6 lignes, cobol 1)" in job["result"]["text"]
+    patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert "      * MAIN-PARA: Aucun appel repéré.".encode("cp1252") in patch
+    assert "Échéance".encode("cp1252") in patch  # the file's own encoding, byte for byte
+
+
 async def test_refusals_the_developer_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
     usage = await chat(client, "/almia doc", [])
