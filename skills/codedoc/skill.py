@@ -20,7 +20,13 @@ from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.policy import DataClass
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
-from skills.codedoc.sources import Sources, from_snippet, from_text_file, from_zip
+from skills.codedoc.sources import (
+    Sources,
+    encoding_of,
+    from_snippet,
+    from_text_file,
+    from_zip,
+)
 
 _USAGE = Text(
     "Joignez un ZIP du code (Python, Java, JavaScript/TypeScript, C#, SQL, COBOL avec "
@@ -126,6 +132,8 @@ class DocumentTask:
                 return await asyncio.to_thread(from_zip, str(params["name"]), data)
             except FileRejected as rejected:
                 raise JobFailed(rejected.text, **rejected.values) from None
+        if params.get("kind") == "md":  # prose around code: its first fenced block
+            return from_snippet(data.decode(encoding_of(data)))
         return from_text_file(str(params["name"]), data)
 
 
