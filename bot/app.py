@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
-from bot.crypto import LocalKeyFile, private_directory
+from bot.crypto import private_directory
 from bot.directory import build_directory
 from bot.dlp import Detector, DlpUnavailable
 from bot.files.links import LinkSigner, load_link_secret
@@ -23,6 +23,7 @@ from bot.jobs.model import JobReporter, JobView
 from bot.jobs.runner import JobRunner
 from bot.jobs.service import JobService
 from bot.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
+from bot.ops.keys import build_key_provider
 from bot.ops.wiring import install as install_ops
 from bot.policy import Policy, load_policy
 from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
@@ -31,11 +32,13 @@ from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.skills import Skill, job_tasks
 from bot.store import Store
+from bot.store.campaigns import CampaignStore
 from bot.store.files import FileStore
 from bot.store.jobs import JobStore
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills import DEFAULT_SKILL, SkillServices, build_skills
+from skills.campaigns.skill import CampaignServices
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +173,7 @@ def build_runtime(
     private_directory(settings.data_dir)  # owner-only: database, Chroma, keys
     policy = load_policy(settings.resolved_policy_file,
                          environ if environ is not None else process_environment())
-    key_provider = None
-    if settings.encryption.enabled:
-        key_provider = LocalKeyFile(settings.encryption.key_file
-                                    or settings.data_dir / "keys" / "kek.key")
+    key_provider = build_key_provider(settings)  # local key file, or Vault transit
     store = Store.open(settings.resolved_database_url, key_provider=key_provider)
     knowledge = knowledge or KnowledgeBase.open(
         settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
@@ -183,7 +183,11 @@ def build_runtime(
     library = knowledge if isinstance(knowledge, KnowledgeBase) else None  # tests: a fake search
     skills = skill_factory(SkillServices(knowledge=knowledge,
                                          templates=TemplateStore(store.engine, sealer=store),
-                                         roles=roles, library=library))
+                                         roles=roles, library=library,
+                                         campaigns=CampaignServices(
+                                             CampaignStore(store.engine, store), store.record_event,
+                                             settings.data_dir / "campaigns.yaml", settings.dlp),
+                                         tenders_dir=settings.data_dir / "tenders"))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
                               else MemoryCounters())
@@ -276,6 +280,10 @@ def build_app(
         from adapters.web_files import FilesEndpoint
 
         factories = [*factories, FilesEndpoint]
+    if settings.console.enabled:  # the governance committee's console under /console
+        from console.web import ConsoleEndpoint
+
+        factories = [*factories, ConsoleEndpoint]
     chosen = [factory(runtime) for factory in factories]
     runtime.adapters = chosen
     for adapter in chosen:
@@ -288,6 +296,10 @@ def build_app(
         background.append(asyncio.create_task(runtime.apply_retention()))
         background.append(asyncio.create_task(runtime.warm_knowledge()))
         background.append(asyncio.create_task(runtime.expire_files()))
+        for skill in runtime.assistant.router.skills:  # a skill's periodic work (reminders…)
+            periodic = getattr(skill, "periodic", None)
+            if periodic is not None:
+                background.append(asyncio.create_task(periodic(runtime.jobs)))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in background:

@@ -95,9 +95,11 @@ def worker(
     import asyncio
 
     from bot.cli_worker import WorkerNotConfigured, run_worker
+    from bot.ops import logs
 
     settings = _settings()
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level,  # JSON lines in production, as `serve`
+                   json_lines=logs.wants_json(settings.ops.log_format, settings.production))
     try:
         asyncio.run(run_worker(settings, name=name))
     except WorkerNotConfigured as error:
@@ -305,12 +307,23 @@ def teams_package(
 
 
 def _register_optional_commands() -> None:
+    from bot.cli_code import register_commands as register_code_commands
     from bot.cli_templates import register_commands as register_template_commands
     from bot.cli_verbatims import register_commands as register_verbatim_commands
     from knowledge.cli import register_commands
 
     register_commands(app, _open_knowledge)
+    from bot.ops.cli_keys import register_commands as register_key_commands
+
+    register_key_commands(app, _settings)
+    register_code_commands(app)
     register_verbatim_commands(app)
+    from bot.cli_tenders import register_commands as register_tender_commands
+
+    register_tender_commands(app)
+    from bot.cli_admin import register_commands as register_admin_commands
+
+    register_admin_commands(app, _settings)
 
     def open_runtime() -> Runtime:
         from bot.app import build_runtime
@@ -318,6 +331,9 @@ def _register_optional_commands() -> None:
         return build_runtime(_settings())
 
     register_template_commands(app, open_runtime)
+    from bot.cli_campaigns import register_commands as register_campaign_commands
+
+    register_campaign_commands(app, open_runtime)
 
 
 def main() -> None:

@@ -7,11 +7,14 @@ crosses into ``bot/`` or ``skills/``; :attr:`Message.raw` is for the adapter alo
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+
+from bot.cards import Card
 
 Locale = Literal["fr", "en"]
 
@@ -94,6 +97,8 @@ class Message:
     # the channel's routing data to reach this conversation later (jobs): a Teams
     # conversation reference, a Slack channel id… never message content
     reference: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # when this process received it (time.monotonic), for the latency metrics
+    received_at: float = field(default_factory=time.monotonic, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,7 @@ class Reply:
     locale: Locale = "fr"
     turn_id: str | None = None
     job_id: str | None = None  # a job this reply started (channels show its progress)
+    cards: tuple[Card, ...] = ()  # buttons and forms (bot.cards), rendered by each channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.dlp import DlpSettings
 from bot.files.settings import FileSettings
 from bot.jobs.settings import JobSettings
+from bot.ops.settings import OpsSettings
+from console.settings import ConsoleSettings
 from knowledge import KnowledgeSettings
 
 ENV_PREFIX = "ALMIA_"
@@ -203,6 +205,8 @@ class Settings(BaseSettings):
     directory: DirectorySettings = DirectorySettings()
     files: FileSettings = FileSettings()
     jobs: JobSettings = JobSettings()
+    ops: OpsSettings = OpsSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.roles import RoleResolver
 from bot.skills import Skill
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills.call_summary import CallSummarySkill
+from skills.campaigns.skill import CampaignServices, CampaignsSkill
+from skills.codedoc.skill import CodeDocSkill
 from skills.help import HelpSkill
 from skills.jobs import JobsSkill
 from skills.qa import DocumentSearch, QaSkill
 from skills.team_docs import TeamDocsSkill
 from skills.templates import TemplatesSkill, starter_library
+from skills.tenders.skill import TendersSkill
 from skills.verbatims.skill import VerbatimsSkill
 
 DEFAULT_SKILL = "qa"
@@ -24,10 +28,12 @@ class SkillServices:
     """What skills may be given at wiring time."""
 
     knowledge: DocumentSearch
-    qa_min_score: float = 0.42  # off-topic questions score under ~0.39 (bench/retrieval.py)
+    qa_min_score: float = 0.42  # fused-score floor; Q&A adds other evidence (knowledge/relevance.py)
     templates: TemplateStore | None = None
     roles: RoleResolver | None = None
     library: KnowledgeBase | None = None  # ingestion from channels (team documents)
+    campaigns: CampaignServices | None = None  # marketing campaigns (store, audit, rules)
+    tenders_dir: Path | None = None  # tender screening: criteria.yaml and the facts cache
 
 
 def build_skills(services: SkillServices) -> list[Skill]:
@@ -41,6 +47,9 @@ def build_skills(services: SkillServices) -> list[Skill]:
         JobsSkill(),
         TeamDocsSkill(services.library, services.roles),
         VerbatimsSkill(),
+        CodeDocSkill(),
+        CampaignsSkill(services.campaigns, services.roles),
+        TendersSkill(services.knowledge, services.tenders_dir),
     ]
     skills.append(HelpSkill(lambda: tuple(skills)))
     return skills

@@ -119,6 +119,9 @@ skills:
   call_summary: {roles: {summarise: [extractive]}}
   templates: {roles: {generate: [extractive]}}
   verbatims: {roles: {verbatims: [extractive]}}
+  codedoc: {roles: {code: [extractive]}}
+  campaigns: {roles: {marketing: [extractive]}}
+  tenders: {roles: {tenders: [extractive]}}
   help: {roles: {}}
 """, encoding="utf-8")
     monkeypatch.setenv("ALMIA_POLICY_FILE", str(policy))

@@ -186,6 +186,9 @@ skills:
   call_summary: {roles: {summarise: [extractive]}, allowed_user_roles: [champion, manager]}
   templates: {roles: {generate: [extractive]}}
   verbatims: {roles: {verbatims: [extractive]}}
+  codedoc: {roles: {code: [extractive]}}
+  campaigns: {roles: {marketing: [extractive]}}
+  tenders: {roles: {tenders: [extractive]}}
   help: {roles: {}}
 user_roles: {champion: [champ-1], admin: [boss]}
 """, encoding="utf-8")
