@@ -63,6 +63,9 @@ _PASTED = Text("code collé", "pasted code")
 _ARTEFACTS = {"docs": Text("documentation-code.zip", "code-documentation.zip"),
               "html": Text("documentation-code.html", "code-documentation.html")}
 _SNIPPET_LIMIT = 200_000
+# « lang=en », « langue : anglais », « --lang fr »: the documentation's language
+_LANGUAGE = re.compile(r"(?:--)?\b(?:lang|langue|language)\s*[=: ]\s*"
+                       r"(en|fr|english|anglais|french|fran[cç]ais)\b", re.I)
 _INTENT = re.compile(r"\b(?:retro-?)?document(?:e|er|ez|ation|s)?\b.*\b(?:code|programmes?|"
                      r"sources?|cobol|java|python|javascript|sql|jcl|patrimoine)\b")
 _TEXT_KINDS = frozenset({"txt", "md"})
@@ -86,7 +89,7 @@ class DocumentTask:
         from skills.codedoc.writer import PurposeWriter, generative_model_approved
 
         job = context.job
-        locale: Locale = job.reply_to.locale
+        locale: Locale = "en" if job.params.get("language", job.reply_to.locale) == "en" else "fr"
         await context.progress(0.0, _READING(locale))
         sources = await self._sources(context)
         if not sources.texts:
@@ -165,6 +168,9 @@ class CodeDocSkill:
         if request.jobs is None:
             raise SkillError(_NO_JOBS)
         params: dict[str, object]
+        asked = _LANGUAGE.search(fold(request.text))
+        language = (("en" if asked.group(1).startswith(("en", "an")) else "fr") if asked
+                    else locale)
         if attachments:
             attachment = attachments[0]
             if attachment.kind != "zip" and attachment.kind not in _TEXT_KINDS:
@@ -174,7 +180,7 @@ class CodeDocSkill:
             params = {"file_id": attachment.file_id, "name": name, "kind": attachment.kind,
                       "data_class": attachment.data_class}  # as classified on arrival
         else:
-            text = request.text.strip()
+            text = _LANGUAGE.sub(" ", request.text).strip() if asked else request.text.strip()
             if not text:
                 raise SkillError(_USAGE)
             if len(text) > _SNIPPET_LIMIT or not from_snippet(text).texts:
@@ -182,7 +188,7 @@ class CodeDocSkill:
             name = _PASTED(locale)
             params = {"snippet": text}
         spec = JobSpec(skill=self.name, task="document", title=f"{_TITLE(locale)} — {name}",
-                       params=params)
+                       params={**params, "language": language})
         job = await request.jobs.start(spec, request.message, locale)
         yield Reply(_STARTED(locale, name=name, id=job.id[:8]), kind="info", skill=self.name,
                     locale=locale, job_id=job.id)

@@ -72,6 +72,20 @@ async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: i
     assert b'+    """Prend `items` ; appelle `sum`."""' in patch
 
 
+async def test_the_documentation_language_can_be_asked(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await upload_one(client, "paie.zip", fixtures_zip())
+    reply = await chat(client, "/almia doc langue=anglais", [file_id])
+    assert "je documente « paie.zip »" in reply["text"]  # the person's language in the chat
+    job = await finished(client, reply["job_id"])
+    assert "**Documentation of 11 files**" in job["result"]["text"]
+    pasted = await chat(client, "/almia doc langue=français\ndef total(items):\n"
+                                "    return sum(items)", [])
+    job = await finished(client, pasted["job_id"])
+    assert job["state"] == "succeeded" and "**Documentation de 1 fichiers**" in job["result"][
+        "text"]
+
+
 async def test_a_zip_and_plain_words_start_the_documentation(
         client: TestClient) -> None:  # type: ignore[type-arg]
     file_id = await upload_one(client, "paie.zip", fixtures_zip())
