@@ -14,6 +14,16 @@ from bot.store.console_protection import ProtectionReport
 from bot.store.console_usage import UNKNOWN, UsageReport
 
 TOP_USE_CASES = 12
+_REASONS = {
+    "rejected": ("message refusé (vide ou trop long)", "message refused (empty or too long)"),
+    "role_refused": ("fonction non ouverte au rôle", "skill not open to the role"),
+    "charter_required": ("charte pas encore acceptée", "charter not accepted yet"),
+    "quota_exceeded": ("quota dépassé", "quota exceeded"),
+    "quota_unavailable": ("quotas indisponibles", "quotas unavailable"),
+    "unknown_command": ("commande inconnue", "unknown command"),
+}
+_ACTIONS = {"file_refused": ("fichier refusé", "file refused"),
+            "job_refused": ("traitement refusé", "job refused")}
 
 
 def _t(locale: Locale, french: str, english: str) -> str:
@@ -70,6 +80,15 @@ def usage_charts(report: UsageReport, adoption: list[DepartmentRow], locale: Loc
     }
 
 
+def refusal_label(action: str, outcome: str, locale: Locale) -> str:
+    """Why a request was refused, in words (the code when unknown)."""
+    words = _REASONS.get(outcome) if action == "message" else _ACTIONS.get(action)
+    if words is None:
+        return f"{action} · {outcome}"
+    label = _t(locale, *words)
+    return label if action == "message" else f"{label} ({outcome})"
+
+
 def department_label(name: str, locale: Locale) -> str:
     """A department's name, or the words for the merged small ones and the unknown."""
     if name == OTHER:
@@ -90,7 +109,8 @@ def protection_charts(report: ProtectionReport, locale: Locale) -> dict[str, dic
         },
         "refusals": {
             "type": "bar", "horizontal": True,
-            "labels": [f"{action} · {outcome}" for action, outcome, _ in report.refusals],
+            "labels": [refusal_label(action, outcome, locale)
+                       for action, outcome, _ in report.refusals],
             "datasets": [{"label": _t(locale, "Refus", "Refusals"),
                           "data": [count for _, _, count in report.refusals]}],
         },

@@ -29,7 +29,7 @@ from bot.store.console_sessions import ConsoleSessionStore, SessionView
 from bot.store.console_usage import UNKNOWN, ConsoleUsage
 from bot.store.store import AuditEntry
 from console.auth import ConsoleAuth
-from console.charts import protection_charts, usage_charts
+from console.charts import protection_charts, refusal_label, usage_charts
 from console.departments import (
     DepartmentsUnavailable,
     DirectoryDepartments,
@@ -261,7 +261,7 @@ class ConsoleEndpoint:
         return self._render.page(
             request, "protection.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            departments=departments, charts=protection_charts(report, locale_of(request)),
+            departments=departments, refusal_label=refusal_label, charts=protection_charts(report, locale_of(request)),
             roles_seeing=PAGES["protection"])
 
     def _audit_query(self, request: web.Request) -> tuple[AuditQuery, dict[str, str]]:
