@@ -17,9 +17,9 @@ from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers
 
 _SUMMARY = Text(
-    "**Documentation de {files} fichiers** ({lines} lignes, {languages}) : {units} unités dont "
+    "**Documentation de {files} fichier{s}** ({lines} lignes, {languages}) : {units} unités dont "
     "{public} publiques ; {covered} % des unités publiques documentées après le correctif.",
-    "**Documentation of {files} files** ({lines} lines, {languages}): {units} units, {public} "
+    "**Documentation of {files} file{s}** ({lines} lines, {languages}): {units} units, {public} "
     "public; {covered} % of public units documented after the patch.")
 _PATCH_OK = Text("Correctif : {count} blocs de documentation dans {files} fichiers, vérifié "
                  "(arbres syntaxiques identiques hors commentaires{git}).",
@@ -184,7 +184,8 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str]) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
-    lines = [_SUMMARY(locale, files=metrics.files, lines=metrics.lines, languages=languages,
+    lines = [_SUMMARY(locale, files=metrics.files, s="" if metrics.files == 1 else "s",
+                      lines=metrics.lines, languages=languages,
                       units=metrics.units, public=metrics.public,
                       covered=round(100 * metrics.coverage))]
     if built.diffs:

@@ -66,7 +66,7 @@ async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: i
                                "```", [])
     assert reply["kind"] == "info", reply
     job = await finished(client, reply["job_id"])
-    assert job["state"] == "succeeded" and "**Documentation de 1 fichiers**" in job["result"][
+    assert job["state"] == "succeeded" and "**Documentation de 1 fichier**" in job["result"][
         "text"]
     patch = await (await client.get(job["artefacts"][2]["url"])).read()
     assert b'+    """Prend `items` ; appelle `sum`."""' in patch
@@ -82,7 +82,7 @@ async def test_the_documentation_language_can_be_asked(
     pasted = await chat(client, "/almia doc langue=français\ndef total(items):\n"
                                 "    return sum(items)", [])
     job = await finished(client, pasted["job_id"])
-    assert job["state"] == "succeeded" and "**Documentation de 1 fichiers**" in job["result"][
+    assert job["state"] == "succeeded" and "**Documentation de 1 fichier**" in job["result"][
         "text"]
 
 
