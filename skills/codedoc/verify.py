@@ -80,13 +80,13 @@ def same_code(language: str, path: str, before: str, after: str, parsers: Parser
         return "syntax tree differs"
     if language == "python":
         try:
+            original = compile(before, path, "exec", dont_inherit=True, optimize=2)
+        except (SyntaxError, ValueError):
+            return ""  # not Python 3 (Python 2, a template…): the tree-sitter check stands
+        try:
             patched = compile(after, path, "exec", dont_inherit=True, optimize=2)
         except (SyntaxError, ValueError) as error:
             return f"does not compile ({type(error).__name__})"
-        try:
-            original = compile(before, path, "exec", dont_inherit=True, optimize=2)
-        except (SyntaxError, ValueError):
-            return ""  # the original does not compile either: the tree-sitter check stands
         if not same_bytecode(original, patched):
             return "Python bytecode differs"
     return ""

@@ -209,3 +209,12 @@ def test_csharp_gets_xml_documentation_comments() -> None:
     assert "+    /// <returns>decimal</returns>\n" in diff
     assert '+    /// <exception cref="ArgumentException"/>\n     [HttpGet("/rate")]\n' in diff
     assert verify(sources, patch).ok
+
+
+def test_python_2_code_is_documented_on_the_syntax_tree_alone() -> None:
+    code = 'def greet(name):\n    print "Bonjour", name\n    return name\n'
+    sources = Sources()
+    sources.add("legacy.py", code.encode())
+    patch = build_patch(build(sources), "fr")
+    assert patch.documented == ["legacy:greet"]
+    assert verify(sources, patch).ok
