@@ -62,14 +62,20 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
         author = user or "cli:operator"
         text = "campagne nouvelle\n" + brief.read_text(encoding="utf-8")
 
-        async def work(runtime: Runtime, _store: CampaignStore) -> tuple[str, str]:
+        async def work(runtime: Runtime, _store: CampaignStore) -> tuple[str, str, str]:
             message = Message(text=text, user=User(id=author), space=Space(id=space),
                               channel=Channel.CLI, thread_id=uuid.uuid4().hex)
             reply = await runtime.assistant.answer(message)
-            return reply.kind, reply.text
+            return reply.kind, reply.skill or "", reply.text
 
-        kind, answer = run(work)
+        kind, skill, answer = run(work)
         typer.echo(answer)
+        if skill == "charter":  # the author has not accepted the usage charter yet
+            where = (f"almia chat --user {author.removeprefix('cli:')} (répondez « J'accepte »)"
+                     if author.startswith("cli:") else "dans votre canal habituel")
+            Console(stderr=True).print(
+                f"Acceptez d'abord la charte : {where}, puis relancez cette commande.")
+            raise typer.Exit(2)
         if kind == "error":
             raise typer.Exit(2)
 

@@ -43,7 +43,8 @@ _FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
                 "segment_cible": "segment", "canaux": "channels", "ton": "tone",
                 "messages_cles": "key_messages", "messages": "key_messages", "offre": "offer",
                 "conditions_offre": "conditions", "appel_a_l_action": "call_to_action",
-                "cta": "call_to_action", "echeance": "deadline", "date_limite": "deadline",
+                "cta": "call_to_action",
+                "appel_action": "call_to_action", "appel_a_action": "call_to_action", "echeance": "deadline", "date_limite": "deadline",
                 "relecteurs": "reviewers", "validation": "approval", "variantes": "variants",
                 "fin_offre": "offer_end", "preuves": "proofs"}
 _APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_seul": "any",
@@ -54,8 +55,11 @@ class BriefError(SkillError):
     """A brief that cannot be used; the message names the field."""
 
 
-_INVALID = Text("Brief de campagne invalide : {problems}.",
-                "Invalid campaign brief: {problems}.")
+_INVALID = Text("Brief de campagne invalide : {problems_fr}.",
+                "Invalid campaign brief: {problems_en}.")
+# pydantic's error types, said plainly (the rest keep pydantic's English message)
+_PROBLEMS = {"missing": ("champ obligatoire manquant", "required field missing"),
+             "extra_forbidden": ("clé inconnue", "unknown key")}
 _NOT_YAML = Text("Le brief n'est pas du YAML lisible ({error}).",
                  "The brief is not readable YAML ({error}).")
 _NOT_MAPPING = Text("Le brief doit être une liste de champs « clé: valeur ».",
@@ -133,10 +137,14 @@ def brief_from_mapping(data: dict[str, Any]) -> Brief:
     try:
         return Brief.model_validate(fields)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'brief'}: {item['msg']}"
-            for item in error.errors()[:6])
-        raise BriefError(_INVALID, problems=problems) from None
+        said: dict[str, list[str]] = {"fr": [], "en": []}
+        for item in error.errors()[:6]:
+            where = ".".join(str(part) for part in item["loc"]) or "brief"
+            french, english = _PROBLEMS.get(item["type"], (item["msg"], item["msg"]))
+            said["fr"].append(f"{where} : {french}")
+            said["en"].append(f"{where}: {english}")
+        raise BriefError(_INVALID, problems_fr=" ; ".join(said["fr"]),
+                         problems_en="; ".join(said["en"])) from None
 
 
 def parse_brief(text: str) -> Brief:

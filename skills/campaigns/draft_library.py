@@ -9,7 +9,7 @@ leaves empty is skipped, so that no draft says « jusqu'au  » or « profitez de
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -77,8 +77,10 @@ class DraftLibrary:
                 if any(not values.get(name) for name in used):
                     continue
                 number += 1
-                body = with_mentions(medium, _fill(variant.body, values), rules)
-                pieces.append(Piece(medium, number, body, _fill(variant.subject, values)))
+                clauses = {name for name, spec in self.variables.items() if spec.type == "item"}
+                body = with_mentions(medium, _fill(variant.body, values, clauses), rules)
+                pieces.append(Piece(medium, number, body,
+                                    _fill(variant.subject, values, clauses)))
                 if number >= brief.variants:
                     break
         return tuple(pieces)
@@ -142,6 +144,16 @@ def _clause(text: str) -> str:
     return " ".join(text.split()).rstrip(" .;!")
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    filled = _PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), template)
+def _fill(template: str, values: Mapping[str, str], clauses: Set[str] = frozenset()) -> str:
+    """``template`` filled; a key message (``clauses``) inside a sentence loses its capital."""
+
+    def value(match: re.Match[str]) -> str:
+        text = values.get(match.group(1), "")
+        before = template[: match.start()].rstrip(" ")
+        inside = bool(before) and before[-1] not in ".!?\n"
+        if match.group(1) in clauses and inside and text[:2].istitle():
+            return text[0].lower() + text[1:]  # « Une attestation » → « …, une attestation »
+        return text
+
+    filled = _PLACEHOLDER.sub(value, template)
     return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), filled).strip()

@@ -40,6 +40,26 @@ def test_bad_briefs_are_refused_by_name(text: str, named: str) -> None:
     assert named in refused.value.message_for("fr")
 
 
+def test_brief_problems_said_plainly_in_each_language() -> None:
+    with pytest.raises(SkillError) as refused:
+        parse_brief(brief() + "couleur: rouge\n")
+    assert "couleur : clé inconnue" in refused.value.message_for("fr")
+    assert "couleur: unknown key" in refused.value.message_for("en")
+    with pytest.raises(SkillError) as missing:
+        parse_brief("produit: Habitation\n")
+    assert "champ obligatoire manquant" in missing.value.message_for("fr")
+    assert "Field required" not in missing.value.message_for("fr")
+
+
+def test_key_messages_inside_a_sentence_lose_their_capital() -> None:
+    text = (brief().replace("offre: -20 % sur la première année\n", "")
+            .replace("- une assistance", "- Une assistance").replace("- un devis", "- Un devis"))
+    pieces = load_library().draft(parse_brief(text), load_rules())
+    bodies = "\n".join(p.body for p in pieces)
+    assert ", Un " not in bodies and ", Une " not in bodies and "et un devis" in bodies
+    assert "- Une assistance" in bodies  # a list item keeps its capital
+
+
 def test_pieces_round_trip_and_errors() -> None:
     pieces = (Piece(Medium.EMAIL, 1, "Bonjour {{prenom}},\n\nTexte.", "Objet {{prenom}}"),
               Piece(Medium.SMS, 2, "Court STOP"))
