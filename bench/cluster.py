@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -134,38 +135,46 @@ async def main(arguments: argparse.Namespace) -> None:
           f"{arguments.workers} process(es) per replica; every process shares these cores")
     async with FakeModelServer() as model, FakeSlackApi() as slack:
         base = Path(tempfile.mkdtemp(prefix="almia-bench-cluster-"))
-        policy = write_policy(base / "policy.yaml", model.url, provider="openai-compatible")
-        environment = {"ALMIA_CHARTER__ENABLED": "false", "ALMIA_DLP__NER": "false",
-                       "ALMIA_SLACK__SIGNING_SECRET": SIGNING, "ALMIA_SLACK__BOT_TOKEN": "xoxb-b",
-                       "ALMIA_SLACK__API_URL": slack.api_url}
-        print(f"{'replicas':>8} {'msg/s':>8} {'per core':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'failed':>6}")
-        last = max(arguments.replicas)
-        for replicas in arguments.replicas:
-            config = ClusterConfig(replicas=replicas, workers=arguments.workers,
-                                   database=f"almia_bench_{uuid.uuid4().hex[:8]}",
-                                   policy_file=policy, environment=environment,
-                                   base_dir=base / f"r{replicas}", drain_seconds=1.0)
-            async with LocalCluster(config) as cluster:
-                await _chat_load(cluster.url, 10, 100)  # warm-up
-                latencies, throughput, failed = await _chat_load(cluster.url, 50,
-                                                                 arguments.messages)
-                print(f"{replicas:>8} {throughput:>8.1f} {throughput / cores:>8.1f} "
-                      f"{_p(latencies, 50):>8.1f} {_p(latencies, 99):>8.1f} {failed:>6}",
-                      flush=True)
-                if replicas != last:
-                    continue
-                acks, refused = await _slack_acks(cluster.url, 200)
-                if not acks:
-                    print(f"Slack: all {refused} events refused (see the replicas' logs)")
-                    continue
-                print(f"Slack, 200 concurrent events through nginx ({replicas} replicas): ack "
-                      f"p50 {_p(acks, 50):.0f} ms, p99 {_p(acks, 99):.0f} ms, max "
-                      f"{max(acks):.0f} ms, {sum(a > 3000 for a in acks)} over Slack's 3 s, "
-                      f"{refused} refused")
-                seconds, completed, lost = await _drain(cluster, model)
-                print(f"drain: replica stopped {seconds:.1f} s after SIGTERM (drain delay 1 s "
-                      f"+ 20 answers in flight, model 1 s): {completed} answered, {lost} failed")
+        try:
+            await _all_counts(arguments, model, slack, base, cores)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+async def _all_counts(arguments: argparse.Namespace, model: FakeModelServer,
+                      slack: FakeSlackApi, base: Path, cores: int) -> None:
+    policy = write_policy(base / "policy.yaml", model.url, provider="openai-compatible")
+    environment = {"ALMIA_CHARTER__ENABLED": "false", "ALMIA_DLP__NER": "false",
+                   "ALMIA_SLACK__SIGNING_SECRET": SIGNING, "ALMIA_SLACK__BOT_TOKEN": "xoxb-b",
+                   "ALMIA_SLACK__API_URL": slack.api_url}
+    print(f"{'replicas':>8} {'msg/s':>8} {'per core':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'failed':>6}")
+    last = max(arguments.replicas)
+    for replicas in arguments.replicas:
+        config = ClusterConfig(replicas=replicas, workers=arguments.workers,
+                               database=f"almia_bench_{uuid.uuid4().hex[:8]}",
+                               policy_file=policy, environment=environment,
+                               base_dir=base / f"r{replicas}", drain_seconds=1.0)
+        async with LocalCluster(config) as cluster:
+            await _chat_load(cluster.url, 10, 100)  # warm-up
+            latencies, throughput, failed = await _chat_load(cluster.url, 50,
+                                                             arguments.messages)
+            print(f"{replicas:>8} {throughput:>8.1f} {throughput / cores:>8.1f} "
+                  f"{_p(latencies, 50):>8.1f} {_p(latencies, 99):>8.1f} {failed:>6}",
+                  flush=True)
+            if replicas != last:
+                continue
+            acks, refused = await _slack_acks(cluster.url, 200)
+            if not acks:
+                print(f"Slack: all {refused} events refused (see the replicas' logs)")
+                continue
+            print(f"Slack, 200 concurrent events through nginx ({replicas} replicas): ack "
+                  f"p50 {_p(acks, 50):.0f} ms, p99 {_p(acks, 99):.0f} ms, max "
+                  f"{max(acks):.0f} ms, {sum(a > 3000 for a in acks)} over Slack's 3 s, "
+                  f"{refused} refused")
+            seconds, completed, lost = await _drain(cluster, model)
+            print(f"drain: replica stopped {seconds:.1f} s after SIGTERM (drain delay 1 s "
+                  f"+ 20 answers in flight, model 1 s): {completed} answered, {lost} failed")
 
 
 if __name__ == "__main__":
