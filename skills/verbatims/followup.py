@@ -110,6 +110,7 @@ def relabel_params(job: JobView, followup: Followup) -> dict[str, object]:
     """The relabel job's parameters: the same file, the stored state, the changes."""
     return {"file_id": job.params["file_id"], "name": job.params.get("name", "verbatims"),
             "overrides": dict(job.params.get("overrides", {})),
+            "size": job.params.get("size", 0),
             "state_file": job.checkpoint["state_file"] if job.checkpoint else "",
             "renames": {str(k): v for k, v in followup.renames.items()},
             "merge": list(followup.merge)}

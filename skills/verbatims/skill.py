@@ -283,7 +283,8 @@ class VerbatimsSkill:
         layout = await self._layout(request, file_id, size or 0, overrides)
         spec = JobSpec(skill=self.name, task="analyse",
                        title=f"{_TITLE(locale)} — {PurePosixPath(name).name}",
-                       params={"file_id": file_id, "name": name, "overrides": overrides})
+                       params={"file_id": file_id, "name": name, "overrides": overrides,
+                               "size": size or 0})
         job = await request.jobs.start(spec, request.message, locale)
         lines = [_STARTED(locale, name=name, id=job.id[:8]), ""]
         if layout is None:
@@ -314,7 +315,8 @@ class VerbatimsSkill:
         if followup.kind == "columns":
             overrides = {**dict(job.params.get("overrides", {})),
                          **parse_overrides(request.text.split(maxsplit=1)[-1])}
-            yield await self._start(request, str(job.params["file_id"]), name, overrides, None)
+            size = int(job.params.get("size", 0)) or None  # unknown: columns read anyway
+            yield await self._start(request, str(job.params["file_id"]), name, overrides, size)
             return
         spec = JobSpec(skill=self.name, task="relabel",
                        title=f"{_RELABEL_TITLE(locale)} — {PurePosixPath(name).name}",
