@@ -175,7 +175,7 @@ def from_text_file(name: str, data: bytes) -> Sources:
     encoding kept, so that the patch applies to the file as sent."""
     sources = Sources()
     encoding = encoding_of(data)
-    language = snippet_language(data.decode(encoding))
+    language = language_of(name) or snippet_language(data.decode(encoding))
     if language is not None and data.strip():
         sources.add(name, data, language)
     return sources

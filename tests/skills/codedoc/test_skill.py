@@ -109,6 +109,16 @@ async def test_a_text_file_of_cobol_is_documented(
     assert "Échéance".encode("cp1252") in patch  # the file's own encoding, byte for byte
 
 
+async def test_one_source_file_is_documented_by_its_extension(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    source = b"RATE = 0.2\nLIMIT = 10\n"  # no sign of Python but the file's extension
+    file_id = await upload_one(client, "calcul.py", source)
+    reply = await chat(client, "/almia doc", [file_id])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded" and "python 1" in job["result"]["text"]
+    assert "documentation-code.zip" in [artefact["name"] for artefact in job["artefacts"]]
+
+
 async def test_refusals_the_developer_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
     usage = await chat(client, "/almia doc", [])
