@@ -101,8 +101,9 @@ def noun_phrases(words: Tagged) -> list[tuple[str, str]]:
             link += 1
             if link < len(lowered) and lowered[link][0] in _ARTICLE:
                 link += 1
-            if link < len(lowered) and lowered[link][1] == "NOUN" \
-                    and not is_function_word(lowered[link][0]):
+            complement, kind = lowered[link] if link < len(lowered) else ("", "")
+            if kind == "NOUN" and not is_function_word(complement) \
+                    and complement not in JUDGEMENT:  # « service au top » is no aspect
                 words_between = [w for w, _ in lowered[index:link + 1]]
                 found.append((head, " ".join([*phrase, *words_between])))
     return found
