@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.cards import Card
 from bot.i18n import Refusal
 from bot.messages import Locale
 
@@ -62,11 +63,15 @@ class JobSpec:
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
-    """What a finished job says in the conversation, and the artefacts it produced."""
+    """What a finished job says in the conversation, and the artefacts it produced.
+
+    ``cards`` (:mod:`bot.cards`) are shown after the text by each channel's reporter; the
+    text stays complete on its own (notifications, channels without cards)."""
 
     text: str
     artefacts: tuple[str, ...] = ()  # file ids
     kind: str = "answer"  # answer | error | info
+    cards: tuple[Card, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cards import ButtonStyle, Card, CardButton, CardInput
 from bot.jobs.model import ACTIVE_STATES, JobResult, JobSpec, JobState, JobView, ReplyTo
 from bot.store.file_tables import JobRecord
 from bot.store.sealing import OwnerSealer, seal_text, unseal_text
@@ -189,7 +189,7 @@ class JobStore:
     async def finish(self, job_id: str, worker: str, state: JobState, owner: str,
                      result: JobResult | None = None, error: str | None = None) -> bool:
         """Close the job (only by the worker holding its lease); False if it was not ours."""
-        sealed = (await self._seal_json(owner, asdict(result), job_id, "result")
+        sealed = (await self._seal_json(owner, result_json(result), job_id, "result")
                   if result is not None else None)
         now = self._clock()
         async with self._writer() as connection:
@@ -314,8 +314,7 @@ class JobStore:
             or "",
             params=params.get("params", {}),
             checkpoint=await self._open_json(owner, row["checkpoint"], job_id, "checkpoint"),
-            result=JobResult(result["text"], tuple(result["artefacts"]), result["kind"])
-            if result else None,
+            result=result_from_json(result) if result else None,
             error=row["error"], attempts=row["attempts"], max_attempts=row["max_attempts"],
             cancel_requested=bool(row["cancel_requested"]),
             notice=await self._open_json(owner, row["notice"], job_id, "notice"),
@@ -325,4 +324,39 @@ class JobStore:
         )
 
 
-__all__ = ["JobLimitReached", "JobStore"]
+def result_json(result: JobResult) -> dict[str, Any]:
+    """A job result as stored (sealed): text, artefacts, kind and cards (``Card.as_json``)."""
+    return {"text": result.text, "artefacts": list(result.artefacts), "kind": result.kind,
+            "cards": [card.as_json() for card in result.cards]}
+
+
+def result_from_json(data: Mapping[str, Any]) -> JobResult:
+    """The inverse of :func:`result_json`; rows written before cards existed have none."""
+    return JobResult(str(data["text"]), tuple(data.get("artefacts") or ()),
+                     str(data.get("kind") or "answer"),
+                     tuple(card_from_json(card) for card in data.get("cards") or ()))
+
+
+def card_from_json(data: Mapping[str, Any]) -> Card:
+    """A card from :meth:`bot.cards.Card.as_json` (stored by Almia itself, sealed)."""
+    return Card(
+        title=str(data.get("title") or ""), text=str(data.get("text") or ""),
+        facts=tuple((str(label), str(value)) for label, value in data.get("facts") or ()),
+        inputs=tuple(CardInput(str(item["id"]), str(item.get("label") or ""),
+                               bool(item.get("multiline")), str(item.get("value") or ""),
+                               str(item.get("placeholder") or ""))
+                     for item in data.get("inputs") or ()),
+        buttons=tuple(CardButton(str(item.get("label") or ""), str(item["action"]),
+                                 {str(key): str(value) for key, value
+                                  in (item.get("values") or {}).items()},
+                                 _style(item.get("style")))
+                      for item in data.get("buttons") or ()))
+
+
+def _style(value: object) -> ButtonStyle:
+    if value == "primary":
+        return "primary"
+    return "danger" if value == "danger" else "default"
+
+
+__all__ = ["JobLimitReached", "JobStore", "card_from_json", "result_from_json", "result_json"]
