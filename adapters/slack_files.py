@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import split_text, to_mrkdwn
+from adapters.slack_render import card_blocks, fallback_text, pack, split_text, to_mrkdwn
 from bot.files.intake import FileRejected, rejected
 from bot.files.service import FileIntake
 from bot.i18n import Text
@@ -104,7 +104,8 @@ class SlackJobReporter:
         return {"ts": posted.get("ts")}
 
     async def deliver(self, job: JobView, artefacts: Sequence[Artefact]) -> None:
-        """Close the progress message, post the result, upload the files into the thread."""
+        """Close the progress message, post the result and its cards (Block Kit), upload
+        the files into the thread."""
         target = _target(job)
         if target is None or job.result is None:
             return
@@ -118,6 +119,10 @@ class SlackJobReporter:
             await self._client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts,
                 text=part if index else f"{label}\n{part}")
+        for card in job.result.cards:
+            for blocks in pack(card_blocks(card)):
+                await self._client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                                    text=fallback_text(blocks), blocks=blocks)
         if artefacts:
             await self._client.files_upload_v2(
                 channel=channel, thread_ts=thread_ts,

@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Attachment as CardAttachment
 
+from adapters.teams_cards import CARD_CONTENT_TYPE, adaptive_card
 from bot.files.intake import FileRejected
 from bot.files.service import FileIntake
 from bot.i18n import Text
@@ -145,7 +147,8 @@ class TeamsJobReporter:
         return notice or None
 
     async def deliver(self, job: JobView, artefacts: Sequence[Artefact]) -> None:
-        """Close the progress message, then post the result with its links."""
+        """Close the progress message, then post the result with its links and its cards
+        (Adaptive Cards)."""
         reference = _reference(job)
         if reference is None or job.result is None:
             return
@@ -159,6 +162,7 @@ class TeamsJobReporter:
             else:
                 lines += ["", _NO_PUBLIC_URL(locale)]
         notice = job.notice or {}
+        cards = [adaptive_card(card) for card in job.result.cards]
 
         async def send(context: TurnContext) -> None:
             if notice.get("activity_id"):
@@ -167,6 +171,10 @@ class TeamsJobReporter:
                 await context.update_activity(closed)
             await context.send_activity(Activity(type=ActivityTypes.message,
                                                  text="\n".join(lines), text_format="markdown"))
+            for card in cards:
+                await context.send_activity(Activity(
+                    type=ActivityTypes.message,
+                    attachments=[CardAttachment(content_type=CARD_CONTENT_TYPE, content=card)]))
 
         await self._continue(reference, send)
 

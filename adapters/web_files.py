@@ -53,7 +53,8 @@ def job_payload(job: JobView) -> dict[str, Any]:
         "status": job.progress_text, "attempts": job.attempts,
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "result": ({"text": job.result.text, "kind": job.result.kind}
+        "result": ({"text": job.result.text, "kind": job.result.kind,
+                    "cards": [card.as_json() for card in job.result.cards]}
                    if job.result is not None else None),
     }
 

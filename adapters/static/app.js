@@ -354,6 +354,7 @@
         const body = element("div", "body");
         renderText(body, job.result.text);
         panel.appendChild(body);
+        for (const card of job.result.cards || []) renderCard(panel, card);
       }
       const files = job.artefacts || [];
       if (files.length) {

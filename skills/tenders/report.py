@@ -1,4 +1,5 @@
-"""Outputs: the thread message (Markdown), the XLSX grid and the DOCX outline."""
+"""Outputs: the thread message (Markdown), the XLSX grid and the DOCX outline (the card is
+in :mod:`skills.tenders.card`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ _DECISIONS = {"fr": {"go": "✅ GO", "no-go": "⛔ NO-GO",
                      "go under conditions": "⚠️ GO UNDER CONDITIONS"}}
 _VERDICTS = {"fr": {"met": "respecté", "not met": "non respecté", "unknown": "inconnu"},
              "en": {"met": "met", "not met": "not met", "unknown": "unknown"}}
+
+
+def decision_label(decision: str, locale: str = "fr") -> str:
+    """« ⛔ NO-GO », « ⚠️ GO SOUS CONDITIONS »… in the person's language."""
+    labels = _DECISIONS["en" if locale == "en" else "fr"]
+    return labels.get(decision, decision.upper())
 
 
 def countdown(screening: Screening, locale: str = "fr") -> str:

@@ -2,9 +2,10 @@
 
 The files (PDF, DOCX, XLSX, or one ZIP) are screened in a job against the company's criteria
 file (``<data_dir>/tenders/criteria.yaml``, else the shipped sample): the job posts the
-verdict per lot with the blocking reasons and the deadline countdown (Markdown, rendered by
-each channel), the XLSX grid, the DOCX outline and the JSON. Facts are cached by dossier
-digest: sending the same files again after the criteria changed reads nothing again.
+verdict per lot with the blocking reasons and the deadline countdown (Markdown, plus a card
+rendered by each channel: Block Kit, Adaptive Card, web), the XLSX grid, the DOCX outline
+and the JSON. Facts are cached by dossier digest: sending the same files again after the
+criteria changed reads nothing again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
 from skills.tenders.cache import FactCache
+from skills.tenders.card import screening_card
 from skills.tenders.clauses import Reader
 from skills.tenders.criteria import Criteria, CriteriaError, load_criteria
 from skills.tenders.documents import DossierError, load_files
@@ -157,7 +159,7 @@ class ScreenTask:
                                           .encode("utf-8")))
         await context.checkpoint({"digest": extraction.digest})
         text = summary(result, locale, "\n".join(note for note in notes if note))
-        return JobResult(text, ids)
+        return JobResult(text, ids, cards=(screening_card(result, locale),))
 
     def _search(self, space: str) -> Any:
         knowledge = self._knowledge

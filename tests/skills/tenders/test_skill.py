@@ -52,6 +52,14 @@ async def test_a_dossier_is_screened_as_a_job_with_the_companys_criteria(
     assert "J-7" in text and "⛔ NO-GO" in text and "hors périmètre" in text
     assert "Contradictions (non tranchées)" in text and "Analyse hors ligne" in text
     assert "exemple livré" not in text  # the company's own criteria were used
+    [card] = job["result"]["cards"]  # the verdict card, shown by the web job panel
+    assert card["title"] == "Assurances du centre hospitalier de Kernevel" and not card["buttons"]
+    facts = dict(card["facts"])
+    assert facts["Remise des offres"] == "J-7 · 22/01/2027 à 12:00 (heure de Paris, UTC+01:00)"
+    assert facts["Acheteur"].startswith("Centre hospitalier de Kernevel")
+    lot = facts["Lot 1 – Flotte automobile et auto-collaborateurs"]
+    assert lot.startswith("⛔ NO-GO — Branches") and "hors périmètre" in lot
+    assert "2 no-go" in card["text"]
     names = [artefact["name"] for artefact in job["artefacts"]]
     assert names == ["analyse-appel-offres.xlsx", "plan-memoire-technique.docx",
                      "analyse-appel-offres.json"]
