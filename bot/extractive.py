@@ -139,7 +139,12 @@ _DURATION = re.compile(
     r"days?|weeks?|months?|years?|hours?)\b|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|"
     r"neuf|dix|douze|quinze|trente)\s+(?:jours?|semaines?|mois|ans|annees|heures|trimestres)\b"
 )
-_NUMBER = re.compile(r"\d")
+# a figure in digits or in words (« trois jours », « la moitié »); « un/une » are articles
+_NUMBER = re.compile(
+    r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|moitie|tiers|quart|"
+    r"two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half)\b"
+)
 _DATE = re.compile(
     r"\b\d{1,2}(?:er)?\s+(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
     r"octobre|novembre|decembre)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"

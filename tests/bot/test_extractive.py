@@ -75,6 +75,15 @@ def test_the_sentence_with_the_asked_number_is_preferred() -> None:
     assert "172 trimestres" in text
 
 
+def test_a_figure_written_in_words_is_a_figure() -> None:
+    text = select_answer(_request("Combien de jours de télétravail par semaine ?",
+                                  ["Le télétravail est possible jusqu'à trois jours par semaine."]))
+    assert "trois jours" in text and "chiffre" not in text
+    missing = select_answer(_request("Combien de jours de télétravail par semaine ?",
+                                     ["Le télétravail est possible sur accord du manager."]))
+    assert "ne donnent pas de chiffre" in missing
+
+
 def test_answer_is_grouped_by_source_in_retrieval_order() -> None:
     text = select_answer(_request(
         "Comment déclarer un vol de vélo ?",
