@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_tables import ConsoleDepartment, PeopleDaily
@@ -68,26 +68,49 @@ class ConsoleDepartments:
         return [str(row[0]) for row in rows]
 
     async def forget(self, user_id: str) -> int:
-        """Erase a person's department (right to erasure); how many rows went."""
+        """Erase a person's department (right to erasure); how many rows went. What is
+        left of their events in the summaries moves to the unknown department."""
+        rollups = self._rollups
         async with self._writer.begin() as connection:
+            await rollups.lock(connection)
+            moved = await self._changed(connection, {user_id: None})
+            await rollups.restate(connection, moved, -1)
             gone = await connection.execute(
                 delete(ConsoleDepartment).where(ConsoleDepartment.user_id == user_id))
+            await rollups.restate(connection, moved, 1)
         return int(gone.rowcount)
 
     async def save(self, departments: Mapping[str, str | None]) -> None:
-        """Record departments looked up now (None: the directory has none for that person)."""
+        """Record departments looked up now (None: the directory has none for that person);
+        the summed events of people whose department changed move with them."""
         if not departments:
             return
         now = datetime.now(UTC)
         rollups = self._rollups
+        cleaned = {user_id: (department or None) and department[:128]
+                   for user_id, department in departments.items()}
         async with self._writer.begin() as connection:
-            for user_id, department in departments.items():
+            await rollups.lock(connection)
+            moved = await self._changed(connection, cleaned)
+            await rollups.restate(connection, moved, -1)
+            for user_id, department in cleaned.items():
                 statement = rollups.insert(ConsoleDepartment).values(
-                    user_id=user_id, department=(department or None) and department[:128],
-                    looked_up_at=now)
+                    user_id=user_id, department=department, looked_up_at=now)
                 await connection.execute(statement.on_conflict_do_update(
                     index_elements=["user_id"],
                     set_={"department": statement.excluded.department, "looked_up_at": now}))
+            await rollups.restate(connection, moved, 1)
+
+    @staticmethod
+    async def _changed(connection: AsyncConnection,
+                       departments: Mapping[str, str | None]) -> tuple[str, ...]:
+        """The people whose department differs from the one recorded (none: unknown)."""
+        known = ConsoleDepartment.__table__
+        recorded = {str(user_id): department for user_id, department in (
+            await connection.execute(select(known.c.user_id, known.c.department)
+                                     .where(known.c.user_id.in_(list(departments))))).all()}
+        return tuple(sorted(user_id for user_id, department in departments.items()
+                            if (recorded.get(user_id) or "") != (department or "")))
 
 
 def merge_small(rows: list[tuple[str, int, int]], min_group: int) -> list[DepartmentRow]:

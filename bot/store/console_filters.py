@@ -24,11 +24,6 @@ class ConsoleFilters:
     space: str | None = None
     department: str | None = None
 
-    @property
-    def reads_events(self) -> bool:
-        """True when the daily summaries cannot answer (they have no space or person)."""
-        return bool(self.space or self.department)
-
     def in_department(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """``column`` (a user id) belongs to a person of the chosen department."""
         return column.in_(select(ConsoleDepartment.user_id)

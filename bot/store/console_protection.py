@@ -1,6 +1,7 @@
 """Data-protection figures: DLP findings, refusals, data classes per model, charter, quotas.
 
-Read from the daily summaries (:mod:`bot.store.console_rollups`) unless a space is chosen.
+Read from the daily summaries (:mod:`bot.store.console_rollups`, department included)
+unless a space is chosen.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class ConsoleProtection:
 
     async def report(self, filters: ConsoleFilters) -> ProtectionReport:
         """The whole data-protection page."""
-        if not filters.reads_events:
+        if not filters.space:  # the summaries carry channel, skill and department
             return await self._summarised(filters)
         async with self._engine.connect() as connection:
             findings = await self._findings(connection, filters)
@@ -79,7 +80,7 @@ class ConsoleProtection:
 
     async def _summarised(self, filters: ConsoleFilters) -> ProtectionReport:
         """The page from the daily summaries and the events after their watermark."""
-        dims = Dimensions(filters.channel, filters.skill)
+        dims = Dimensions(filters.channel, filters.skill, filters.department)
         rollups = self._rollups
         async with rollups.reading() as (connection, mark):
             found = rollups.combined(FindingsDaily, finding_rows, filters.since, mark, dims)

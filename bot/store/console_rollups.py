@@ -5,6 +5,17 @@ adds the events written since the last refresh (up to ``settle`` ago, so that a
 transaction still open is not skipped) in one write transaction; pages read the
 summaries plus the few events after the watermark, aggregated the same way. A year
 of history is then a few hundred thousand summary rows instead of millions of events.
+
+Departments: every summary but the people one (which has the person, joined to their
+department when read) carries the department of the person behind each event, ``""`` when
+the directory gives none or has not been asked yet. It is the department the person has
+*now*, like a filter on the events themselves: when a person's department is recorded,
+changes or is erased, :meth:`ConsoleRollups.restate` takes their summed events out of the
+old department and adds them to the new one, in the transaction that changes it and under
+the refresher's lock (so a refresh sums the next events with the department in force).
+A person who moves thus takes their history along: a department's chart shows what its
+present members did. Only departments of at least the minimum group size are offered as
+a filter (:meth:`bot.store.console_departments.ConsoleDepartments.choices`).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -35,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.console_filters import day_of
 from bot.store.console_tables import (
+    ConsoleDepartment,
     FindingsDaily,
     LatencyDaily,
     OutcomesDaily,
@@ -57,10 +70,13 @@ Builder = Callable[[str, datetime, "datetime | None", "Dimensions"], Select[Any]
 
 @dataclass(frozen=True, slots=True)
 class Dimensions:
-    """The filters a summary can answer (a space filter reads the events)."""
+    """The filters a summary can answer (a space filter reads the events); ``users``
+    restricts the events to some people (restating their department)."""
 
     channel: str | None = None
     skill: str | None = None
+    department: str | None = None
+    users: tuple[str, ...] = ()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -78,6 +94,17 @@ def _bucket(latency: Any) -> Any:
                 else_=len(BOUNDS))
 
 
+def _department() -> Any:
+    """The department of the person behind an event (``""`` when unknown)."""
+    return func.coalesce(ConsoleDepartment.__table__.c.department, "")
+
+
+def _with_department(table: Any) -> Any:
+    """The events joined to their person's department, if known."""
+    known = ConsoleDepartment.__table__
+    return table.outerjoin(known, known.c.user_id == table.c.user_id)
+
+
 def _where(table: Any, low: datetime, high: datetime | None,
            dims: Dimensions) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = [table.c.created_at >= low]
@@ -87,6 +114,10 @@ def _where(table: Any, low: datetime, high: datetime | None,
         found.append(table.c.channel == dims.channel)
     if dims.skill:
         found.append(table.c.skill == dims.skill)
+    if dims.department:
+        found.append(_department() == dims.department)
+    if dims.users:
+        found.append(table.c.user_id.in_(dims.users))
     return found
 
 
@@ -97,11 +128,13 @@ def usage_rows(dialect: str, low: datetime, high: datetime | None,
     day = day_of(events.c.created_at, dialect).label("day")
     keys = (events.c.channel, events.c.skill, events.c.model_alias, events.c.hosting,
             events.c.data_class, events.c.outcome)
-    return (select(day, *keys, func.count().label("calls"),
+    department = _department().label("department")
+    return (select(day, *keys, department, func.count().label("calls"),
                    func.sum(events.c.prompt_tokens).label("prompt_tokens"),
                    func.sum(events.c.completion_tokens).label("completion_tokens"),
                    func.sum(events.c.cost).label("cost"))
-            .where(*_where(events, low, high, dims)).group_by(day, *keys))
+            .select_from(_with_department(events))
+            .where(*_where(events, low, high, dims)).group_by(day, *keys, department))
 
 
 def latency_rows(dialect: str, low: datetime, high: datetime | None,
@@ -111,9 +144,11 @@ def latency_rows(dialect: str, low: datetime, high: datetime | None,
     day = day_of(events.c.created_at, dialect).label("day")
     bucket = _bucket(events.c.latency_ms).label("bucket")
     keys = (events.c.channel, events.c.skill, events.c.model_alias)
-    return (select(day, *keys, bucket, func.count().label("calls"))
+    department = _department().label("department")
+    return (select(day, *keys, bucket, department, func.count().label("calls"))
+            .select_from(_with_department(events))
             .where(events.c.outcome == "ok", *_where(events, low, high, dims))
-            .group_by(day, *keys, bucket))
+            .group_by(day, *keys, bucket, department))
 
 
 def people_rows(dialect: str, low: datetime, high: datetime | None,
@@ -135,10 +170,13 @@ def outcome_rows(dialect: str, low: datetime, high: datetime | None,
     events = AuditEvent.__table__
     day = day_of(events.c.created_at, dialect).label("day")
     skill = func.coalesce(events.c.skill, "").label("skill")
+    department = _department().label("department")
     return (select(day, events.c.channel, skill, events.c.action, events.c.outcome,
-                   func.count().label("events"))
+                   department, func.count().label("events"))
+            .select_from(_with_department(events))
             .where(*_where(events, low, high, dims))
-            .group_by(day, events.c.channel, skill, events.c.action, events.c.outcome))
+            .group_by(day, events.c.channel, skill, events.c.action, events.c.outcome,
+                      department))
 
 
 def finding_rows(dialect: str, low: datetime, high: datetime | None,
@@ -158,12 +196,14 @@ def finding_rows(dialect: str, low: datetime, high: datetime | None,
             "key", "value", name="pairs")  # SQLite: no LATERAL, left columns visible
         count = pairs.c.value
     kind = cast(pairs.c.key, String).label("kind")
-    return (select(day, events.c.channel, skill, kind, func.sum(count).label("found"))
-            .select_from(events.join(pairs, literal(True)))
+    department = _department().label("department")
+    return (select(day, events.c.channel, skill, kind, department,
+                   func.sum(count).label("found"))
+            .select_from(_with_department(events).join(pairs, literal(True)))
             .where(events.c.action == "message",
                    events.c.details.like('%"redactions": {"%'),  # skip those without
                    *_where(events, low, high, dims))
-            .group_by(day, events.c.channel, skill, kind))
+            .group_by(day, events.c.channel, skill, kind, department))
 
 
 SUMMARIES: tuple[tuple[Any, Builder, tuple[str, ...]], ...] = (
@@ -211,9 +251,7 @@ class ConsoleRollups:
     async def _refresh_until(self, high: datetime) -> datetime:
         """One transaction: the events from the watermark to ``high``; the new watermark."""
         async with self._writer.begin() as connection:
-            if self.dialect == "postgresql":
-                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                         {"key": _LOCK_KEY})
+            await self.lock(connection)
             low = await self.watermark(connection)
             if high <= low:  # another replica went further meanwhile
                 return low
@@ -226,6 +264,36 @@ class ConsoleRollups:
             await connection.execute(state.on_conflict_do_update(
                 index_elements=["name"], set_={"upto": high}))
         return high
+
+    async def lock(self, connection: AsyncConnection) -> None:
+        """Wait for the other writers of the summaries (PostgreSQL; SQLite has one writer)."""
+        if self.dialect == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _LOCK_KEY})
+
+    async def restate(self, connection: AsyncConnection, users: tuple[str, ...],
+                      sign: int) -> None:
+        """Take out (``sign`` -1) or put back (+1) the summed events of ``users`` under the
+        department they have in ``connection``'s transaction; call under :meth:`lock`,
+        before and after changing their departments. Summary rows emptied are deleted."""
+        mark = await self.watermark(connection)
+        if not users or mark == EPOCH:
+            return
+        dims = Dimensions(users=users)
+        for table, build, values in SUMMARIES:
+            columns = table.__table__.c
+            if "department" not in columns:
+                continue
+            rows = build(self.dialect, datetime.min.replace(tzinfo=UTC), mark, dims)
+            if sign < 0:
+                summed = rows.subquery("moved")
+                rows = select(*((-summed.c[column.name]).label(column.name)
+                                if column.name in values else summed.c[column.name]
+                                for column in columns)).where(true())  # SQLite's upsert
+            await connection.execute(self._add(table, rows, values))
+            if sign < 0:
+                await connection.execute(table.__table__.delete().where(
+                    columns[values[0]] == 0))
 
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[tuple[AsyncConnection, datetime]]:
@@ -243,6 +311,8 @@ class ConsoleRollups:
             where.append(columns.channel == dims.channel)
         if dims.skill:
             where.append(columns.skill == dims.skill)
+        if dims.department:
+            where.append(columns.department == dims.department)
         summed = select(*columns).where(*where)
         tail = build(self.dialect, max(watermark, since), None, dims)
         return union_all(summed, tail).subquery("rows")

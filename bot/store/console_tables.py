@@ -2,7 +2,9 @@
 
 Only hashes of the secrets are stored: a copy of the database opens no session. The
 summaries (``console_*_daily``) hold counts per day and dimension, never content; they
-are rebuilt from the events (see :mod:`bot.store.console_rollups`).
+are rebuilt from the events (see :mod:`bot.store.console_rollups`). All but the people
+summary carry the person's department (``""`` when unknown): the department they have
+now, restated when it changes (see :meth:`ConsoleRollups.restate`).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class UsageDaily(Base):
     hosting: Mapped[str] = mapped_column(String(16), primary_key=True)
     data_class: Mapped[str] = mapped_column(String(16), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     calls: Mapped[int] = mapped_column(BigInteger)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
@@ -93,6 +96,7 @@ class LatencyDaily(Base):
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_alias: Mapped[str] = mapped_column(String(128), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     calls: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -119,6 +123,7 @@ class OutcomesDaily(Base):
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     action: Mapped[str] = mapped_column(String(64), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     events: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -131,6 +136,7 @@ class FindingsDaily(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     found: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -2,7 +2,8 @@
 
 Messages and active people come from the audit trail (one ``message`` record per
 request, refusals included); model calls, tokens, cost and latency from usage events,
-through the daily summaries (:mod:`bot.store.console_rollups`) unless a space is chosen.
+through the daily summaries (:mod:`bot.store.console_rollups`, which carry the
+department) unless a space is chosen.
 Latency percentiles are given as the upper bound of their histogram bucket (25 % wide).
 """
 
@@ -136,10 +137,12 @@ class ConsoleUsage:
 
     async def _summarised(self, filters: ConsoleFilters) -> UsageReport:
         """The page from the daily summaries and the events after their watermark."""
-        dims = Dimensions(filters.channel, filters.skill)
+        dims = Dimensions(filters.channel, filters.skill, filters.department)
         rollups = self._rollups
         async with rollups.reading() as (connection, mark):
-            people = rollups.combined(PeopleDaily, people_rows, filters.since, mark, dims)
+            # the people summary has the person: their department is joined when read
+            people = rollups.combined(PeopleDaily, people_rows, filters.since, mark,
+                                      Dimensions(filters.channel, filters.skill))
             if filters.department:
                 people = select(people).where(
                     filters.in_department(people.c.user_id)).subquery("in_department")
@@ -165,10 +168,7 @@ class ConsoleUsage:
                     .having(func.sum(answered.c.answered) > 0))).all()]
             others = await self._templates_and_processes(connection, filters)
             feedback = await self._feedback(connection, filters)
-            if filters.department:  # model calls by person: the events, through their index
-                models = await self._models(connection, filters)
-            else:
-                models = await self._summed_models(connection, filters, mark, dims)
+            models = await self._summed_models(connection, filters, mark, dims)
         return UsageReport(
             days=[DayActivity(str(row[0]), int(row[1]), int(row[2])) for row in rows],
             messages=int(total[0]), people=int(total[1]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import RUNTIME, build_app
 from bot.gateway_types import UsageRecord
@@ -22,7 +24,7 @@ from bot.settings import Settings, load_settings
 from bot.store import Store
 from bot.store.console_sessions import ConsoleSessionStore
 from bot.store.store import AuditEntry
-from tests.conftest import FakeSearch
+from tests.conftest import POSTGRES_URL, FakeSearch
 
 LINK_TOKEN = re.compile(r'name="token" value="([^"]+)"')
 
@@ -146,3 +148,35 @@ async def console(settings: Settings) -> AsyncIterator[Console]:
 
 def records(lines: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines.splitlines() if line.strip()]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Store]:
+    """A migrated, seeded store: a SQLite file, or a scratch PostgreSQL database."""
+    if request.param == "sqlite":
+        opened = Store.open(f"sqlite+aiosqlite:///{tmp_path}/console.db")
+        await opened.migrate()
+        await seed(opened)
+        yield opened
+        await opened.close()
+        return
+    name = f"almia_console_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # no server: the SQLite run still checks the queries
+        await admin.dispose()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("PostgreSQL is not reachable")
+    opened = Store.open(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await opened.migrate()
+        await seed(opened)
+        yield opened
+    finally:
+        await opened.close()
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -5,14 +5,10 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store
 from bot.store.console_audit import AuditQuery, ConsoleAudit
@@ -20,40 +16,7 @@ from bot.store.console_filters import ConsoleFilters
 from bot.store.console_protection import ConsoleProtection
 from bot.store.console_rollups import BOUNDS, ConsoleRollups, latency_bound
 from bot.store.console_usage import ConsoleUsage
-from tests.conftest import POSTGRES_URL
 from tests.console.conftest import Console, records, scalar, seed
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Store]:
-    """A migrated, seeded store: a SQLite file, or a scratch PostgreSQL database."""
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite+aiosqlite:///{tmp_path}/console.db")
-        await opened.migrate()
-        await seed(opened)
-        yield opened
-        await opened.close()
-        return
-    name = f"almia_console_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:  # no server: the SQLite run still checks the queries
-        await admin.dispose()
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("PostgreSQL is not reachable")
-    opened = Store.open(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await opened.migrate()
-        await seed(opened)
-        yield opened
-    finally:
-        await opened.close()
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def _all() -> ConsoleFilters:

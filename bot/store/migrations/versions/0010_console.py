@@ -47,20 +47,24 @@ def upgrade() -> None:
                     sa.Column("upto", _WHEN, nullable=False))
     _daily("console_usage_daily",
            [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
-            _key("hosting", 16), _key("data_class", 16), _key("outcome", 16)],
+            _key("hosting", 16), _key("data_class", 16), _key("outcome", 16),
+            _key("department", 128)],
            [_count("calls"), _count("prompt_tokens"), _count("completion_tokens"),
             sa.Column("cost", sa.Float, nullable=False)])
     _daily("console_latency_daily",
            [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
-            sa.Column("bucket", sa.Integer, primary_key=True)], [_count("calls")])
+            sa.Column("bucket", sa.Integer, primary_key=True), _key("department", 128)],
+           [_count("calls")])
     _daily("console_people_daily",
            [_key("user_id", 256), _key("channel", 16), _key("skill", 64)],
            [_count("messages"), _count("answered")])
     _daily("console_outcomes_daily",
-           [_key("channel", 16), _key("skill", 64), _key("action", 64), _key("outcome", 32)],
+           [_key("channel", 16), _key("skill", 64), _key("action", 64), _key("outcome", 32),
+            _key("department", 128)],
            [_count("events")])
     _daily("console_findings_daily",
-           [_key("channel", 16), _key("skill", 64), _key("kind", 64)], [_count("found")])
+           [_key("channel", 16), _key("skill", 64), _key("kind", 64), _key("department", 128)],
+           [_count("found")])
     op.create_table(  # people's departments from the directory (adoption per department)
         "console_departments",
         sa.Column("user_id", sa.String(256), primary_key=True),
@@ -73,7 +77,7 @@ def upgrade() -> None:
     # a space filter reads the events themselves (the summaries have no space)
     op.create_index("ix_audit_events_space", "audit_events", ["space_id", "created_at"])
     op.create_index("ix_usage_events_space", "usage_events", ["space_id", "created_at"])
-    # a department filter reads the events of its people
+    # a person's events, summed again when their department changes
     op.create_index("ix_usage_events_user", "usage_events", ["user_id", "created_at"])
 
 
@@ -86,7 +90,8 @@ def _count(name: str) -> sa.Column:  # type: ignore[type-arg]
 
 
 def _daily(name: str, keys: list[sa.Column], values: list[sa.Column]) -> None:  # type: ignore[type-arg]
-    """A daily summary: ``day`` first in the primary key (periods are ranges of days)."""
+    """A daily summary: ``day`` first in the primary key (periods are ranges of days);
+    ``department`` (``""`` when unknown) is the person's current one, restated on change."""
     op.create_table(name, sa.Column("day", sa.String(10), primary_key=True), *keys, *values)
 
 
