@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import SlackAdapter
 from adapters.slack_files import SlackJobReporter, allowed_download
 from bot.app import RUNTIME, Runtime, build_app
+from bot.cards import Card
 from bot.jobs.engine import InProcessEngine
 from bot.jobs.model import Artefact, JobResult, JobState, JobView, ReplyTo
 from bot.settings import load_settings
@@ -156,3 +157,33 @@ async def test_artefacts_are_uploaded_into_the_thread(
     completed = slack.of("files.completeUploadExternal")[-1].data
     assert completed["channel_id"] == "C1" and completed["thread_ts"] == "1715000300.000400"
     assert list(slack.uploads.values()) == [b"axe;volume\nDelais;120\n"]
+
+
+async def test_a_job_result_card_is_posted_as_blocks_after_the_text(
+        almia: TestClient, slack: FakeSlackApi) -> None:  # type: ignore[type-arg]
+    runtime: Runtime = almia.app[RUNTIME]
+    assert runtime.files is not None
+    now = datetime.now(UTC)
+    card = Card("Assurances du CHU", "1 lot(s) : 0 go, 1 no-go.",
+                (("Remise des offres", "J-7 · 22/01/2027 à 12:00 (heure de Paris)"),
+                 ("Lot 1 – Flotte", "⛔ NO-GO — Régions : Bretagne non servie")))
+    job = JobView(
+        id="b" * 32, skill="tenders", task="screen", title="Analyse", user_id=MANAGER,
+        reply_to=ReplyTo("slack", f"slack:{TEAM_ID}:C1", "1715000300.000400", MANAGER, "fr",
+                         {"channel": "C1", "thread_ts": "1715000300.000400"}),
+        state=JobState.SUCCEEDED, progress=1.0, progress_text="", params={}, checkpoint=None,
+        result=JobResult("**Assurances du CHU** : NO-GO", cards=(card,)), error=None,
+        attempts=1, max_attempts=3, cancel_requested=False, notice=None,
+        created_at=now, started_at=now, finished_at=now, delivered=False)
+    reporter = SlackJobReporter(AsyncWebClient(token="xoxb-test", base_url=slack.api_url),
+                                runtime.files)
+    await reporter.deliver(job, [])
+    text, posted = slack.of("chat.postMessage")[-2:]
+    assert "*Assurances du CHU* : NO-GO" in text.message_text() and not text.data.get("blocks")
+    blocks = posted.data["blocks"]
+    assert blocks[1]["text"]["text"] == "*Assurances du CHU*"
+    assert posted.data["thread_ts"] == "1715000300.000400"
+    assert posted.data["text"] == "*Assurances du CHU*"  # the notification's fallback
+    facts = posted.message_text()
+    assert "*Remise des offres* : J-7 · 22/01/2027" in facts
+    assert "*Lot 1 – Flotte* : ⛔ NO-GO — Régions" in facts

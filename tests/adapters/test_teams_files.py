@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from adapters.teams_files import allowed_host
 from bot.app import RUNTIME, Runtime, build_app
+from bot.cards import Card
+from bot.jobs.model import JobResult, JobState, JobView, ReplyTo
 from bot.settings import load_settings
 from knowledge import KnowledgeBase
 from tests.fakes.bot_connector import FakeBotConnector
@@ -144,6 +147,34 @@ async def test_a_job_result_links_to_its_files(teams: Teams) -> None:
     assert download.user_id == USER and download.channel == "teams"  # the owner, not « web:… »
     actions = [event.action for event in await teams.runtime.store.audit_events(limit=50)]
     assert "file_received" in actions and "job_finished" in actions
+
+
+async def test_a_job_result_card_is_posted_as_an_adaptive_card(teams: Teams) -> None:
+    card = Card("Assurances du CHU", "1 lot(s) : 0 go, 1 no-go.",
+                (("Remise des offres", "J-7 · 22/01/2027 à 12:00 (heure de Paris)"),
+                 ("Lot 1 – Flotte", "⛔ NO-GO — Régions : Bretagne non servie")))
+    now = datetime.now(UTC)
+    reference = {"serviceUrl": teams.connector.url, "channelId": "msteams",
+                 "conversation": {"id": "a:conv-cards"}, "bot": {"id": f"28:{APP_ID}"},
+                 "user": {"id": "29:user"}}
+    job = JobView(
+        id="c" * 32, skill="tenders", task="screen", title="Analyse", user_id=USER,
+        reply_to=ReplyTo("teams", "teams:conv-cards", "a:conv-cards", USER, "fr", reference),
+        state=JobState.SUCCEEDED, progress=1.0, progress_text="", params={}, checkpoint=None,
+        result=JobResult("**Assurances du CHU** : NO-GO", cards=(card,)), error=None,
+        attempts=1, max_attempts=3, cancel_requested=False, notice=None,
+        created_at=now, started_at=now, finished_at=now, delivered=False)
+    await teams.runtime.reporters["teams"].deliver(job, [])
+    calls = [c for c in teams.connector.delivered() if c.conversation_id == "a:conv-cards"]
+    assert [c.type for c in calls] == ["message", "message"]
+    assert "**Assurances du CHU** : NO-GO" in str(calls[0].body.get("text"))
+    [attachment] = calls[1].body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    body = attachment["content"]["body"]
+    assert body[0]["text"] == "Assurances du CHU"
+    facts = {fact["title"]: fact["value"] for fact in body[-1]["facts"]}
+    assert facts["Lot 1 – Flotte"] == "⛔ NO-GO — Régions : Bretagne non servie"
+    assert facts["Remise des offres"].startswith("J-7 · 22/01/2027")
 
 
 async def test_a_download_from_an_unknown_host_is_refused(teams: Teams) -> None:
