@@ -6,10 +6,12 @@ transaction still open is not skipped) in one write transaction; pages read the
 summaries plus the few events after the watermark, aggregated the same way. A year
 of history is then a few hundred thousand summary rows instead of millions of events.
 
-Departments: every summary but the people one (which has the person, joined to their
-department when read) carries the department of the person behind each event, ``""`` when
-the directory gives none or has not been asked yet. It is the department the person has
-*now*, like a filter on the events themselves: when a person's department is recorded,
+Departments: the usage, latency, outcome and finding summaries each have a twin per
+department (``console_*_department_daily``, department first in the key, read only when a
+department is chosen, so the pages for everyone keep their small tables); the people
+summary has the person, joined to their department when read. The department is the one of
+the person behind each event, ``""`` when the directory gives none or has not been asked
+yet. It is the department the person has *now*, like a filter on the events themselves: when a person's department is recorded,
 changes or is erased, :meth:`ConsoleRollups.restate` takes their summed events out of the
 old department and adds them to the new one, in the transaction that changes it and under
 the refresher's lock (so a refresh sums the next events with the department in force).
@@ -49,11 +51,15 @@ from bot.store.console_filters import day_of
 from bot.store.console_tables import (
     ConsoleDepartment,
     FindingsDaily,
+    FindingsDepartmentDaily,
     LatencyDaily,
+    LatencyDepartmentDaily,
     OutcomesDaily,
+    OutcomesDepartmentDaily,
     PeopleDaily,
     RollupState,
     UsageDaily,
+    UsageDepartmentDaily,
 )
 from bot.store.store import writer
 from bot.store.tables import AuditEvent, UsageEvent
@@ -77,6 +83,7 @@ class Dimensions:
     skill: str | None = None
     department: str | None = None
     users: tuple[str, ...] = ()
+    by_department: bool = False  # rows per department too (implied by ``department``)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -105,6 +112,13 @@ def _with_department(table: Any) -> Any:
     return table.outerjoin(known, known.c.user_id == table.c.user_id)
 
 
+def _department_keys(table: Any, dims: Dimensions) -> tuple[list[Any], Any]:
+    """The department column to group by (summing per department) and the FROM clause."""
+    if not (dims.by_department or dims.department):
+        return [], table
+    return [_department().label("department")], _with_department(table)
+
+
 def _where(table: Any, low: datetime, high: datetime | None,
            dims: Dimensions) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = [table.c.created_at >= low]
@@ -128,13 +142,13 @@ def usage_rows(dialect: str, low: datetime, high: datetime | None,
     day = day_of(events.c.created_at, dialect).label("day")
     keys = (events.c.channel, events.c.skill, events.c.model_alias, events.c.hosting,
             events.c.data_class, events.c.outcome)
-    department = _department().label("department")
-    return (select(day, *keys, department, func.count().label("calls"),
+    extra, source = _department_keys(events, dims)
+    return (select(day, *keys, *extra, func.count().label("calls"),
                    func.sum(events.c.prompt_tokens).label("prompt_tokens"),
                    func.sum(events.c.completion_tokens).label("completion_tokens"),
                    func.sum(events.c.cost).label("cost"))
-            .select_from(_with_department(events))
-            .where(*_where(events, low, high, dims)).group_by(day, *keys, department))
+            .select_from(source)
+            .where(*_where(events, low, high, dims)).group_by(day, *keys, *extra))
 
 
 def latency_rows(dialect: str, low: datetime, high: datetime | None,
@@ -144,11 +158,11 @@ def latency_rows(dialect: str, low: datetime, high: datetime | None,
     day = day_of(events.c.created_at, dialect).label("day")
     bucket = _bucket(events.c.latency_ms).label("bucket")
     keys = (events.c.channel, events.c.skill, events.c.model_alias)
-    department = _department().label("department")
-    return (select(day, *keys, bucket, department, func.count().label("calls"))
-            .select_from(_with_department(events))
+    extra, source = _department_keys(events, dims)
+    return (select(day, *keys, bucket, *extra, func.count().label("calls"))
+            .select_from(source)
             .where(events.c.outcome == "ok", *_where(events, low, high, dims))
-            .group_by(day, *keys, bucket, department))
+            .group_by(day, *keys, bucket, *extra))
 
 
 def people_rows(dialect: str, low: datetime, high: datetime | None,
@@ -170,13 +184,13 @@ def outcome_rows(dialect: str, low: datetime, high: datetime | None,
     events = AuditEvent.__table__
     day = day_of(events.c.created_at, dialect).label("day")
     skill = func.coalesce(events.c.skill, "").label("skill")
-    department = _department().label("department")
+    extra, source = _department_keys(events, dims)
     return (select(day, events.c.channel, skill, events.c.action, events.c.outcome,
-                   department, func.count().label("events"))
-            .select_from(_with_department(events))
+                   *extra, func.count().label("events"))
+            .select_from(source)
             .where(*_where(events, low, high, dims))
             .group_by(day, events.c.channel, skill, events.c.action, events.c.outcome,
-                      department))
+                      *extra))
 
 
 def finding_rows(dialect: str, low: datetime, high: datetime | None,
@@ -196,23 +210,31 @@ def finding_rows(dialect: str, low: datetime, high: datetime | None,
             "key", "value", name="pairs")  # SQLite: no LATERAL, left columns visible
         count = pairs.c.value
     kind = cast(pairs.c.key, String).label("kind")
-    department = _department().label("department")
-    return (select(day, events.c.channel, skill, kind, department,
+    extra, source = _department_keys(events, dims)
+    return (select(day, events.c.channel, skill, kind, *extra,
                    func.sum(count).label("found"))
-            .select_from(_with_department(events).join(pairs, literal(True)))
+            .select_from(source.join(pairs, literal(True)))
             .where(events.c.action == "message",
                    events.c.details.like('%"redactions": {"%'),  # skip those without
                    *_where(events, low, high, dims))
-            .group_by(day, events.c.channel, skill, kind, department))
+            .group_by(day, events.c.channel, skill, kind, *extra))
 
 
-SUMMARIES: tuple[tuple[Any, Builder, tuple[str, ...]], ...] = (
-    (UsageDaily, usage_rows, ("calls", "prompt_tokens", "completion_tokens", "cost")),
-    (LatencyDaily, latency_rows, ("calls",)),
-    (PeopleDaily, people_rows, ("messages", "answered")),
-    (OutcomesDaily, outcome_rows, ("events",)),
-    (FindingsDaily, finding_rows, ("found",)),
+_USAGE = ("calls", "prompt_tokens", "completion_tokens", "cost")
+# summary, its rows from the events, its counts, per department
+SUMMARIES: tuple[tuple[Any, Builder, tuple[str, ...], bool], ...] = (
+    (UsageDaily, usage_rows, _USAGE, False),
+    (LatencyDaily, latency_rows, ("calls",), False),
+    (PeopleDaily, people_rows, ("messages", "answered"), False),
+    (OutcomesDaily, outcome_rows, ("events",), False),
+    (FindingsDaily, finding_rows, ("found",), False),
+    (UsageDepartmentDaily, usage_rows, _USAGE, True),
+    (LatencyDepartmentDaily, latency_rows, ("calls",), True),
+    (OutcomesDepartmentDaily, outcome_rows, ("events",), True),
+    (FindingsDepartmentDaily, finding_rows, ("found",), True),
 )
+PER_DEPARTMENT = {UsageDaily: UsageDepartmentDaily, LatencyDaily: LatencyDepartmentDaily,
+                  OutcomesDaily: OutcomesDepartmentDaily, FindingsDaily: FindingsDepartmentDaily}
 
 
 class ConsoleRollups:
@@ -257,8 +279,8 @@ class ConsoleRollups:
                 return low
             if low == EPOCH:
                 low = datetime.min.replace(tzinfo=UTC)
-            for table, build, values in SUMMARIES:
-                rows = build(self.dialect, low, high, Dimensions())
+            for table, build, values, by_department in SUMMARIES:
+                rows = build(self.dialect, low, high, Dimensions(by_department=by_department))
                 await connection.execute(self._add(table, rows, values))
             state = self.insert(RollupState).values(name=_STATE, upto=high)
             await connection.execute(state.on_conflict_do_update(
@@ -279,11 +301,15 @@ class ConsoleRollups:
         mark = await self.watermark(connection)
         if not users or mark == EPOCH:
             return
-        dims = Dimensions(users=users)
-        for table, build, values in SUMMARIES:
-            columns = table.__table__.c
-            if "department" not in columns:
+        dims = Dimensions(users=users, by_department=True)
+        known = ConsoleDepartment.__table__
+        departments = [""] + [str(name) for (name,) in (await connection.execute(
+            select(known.c.department).distinct().where(
+                known.c.user_id.in_(users), known.c.department.is_not(None)))).all()]
+        for table, build, values, by_department in SUMMARIES:
+            if not by_department:
                 continue
+            columns = table.__table__.c
             rows = build(self.dialect, datetime.min.replace(tzinfo=UTC), mark, dims)
             if sign < 0:
                 summed = rows.subquery("moved")
@@ -291,9 +317,9 @@ class ConsoleRollups:
                                 if column.name in values else summed.c[column.name]
                                 for column in columns)).where(true())  # SQLite's upsert
             await connection.execute(self._add(table, rows, values))
-            if sign < 0:
+            if sign < 0:  # their departments' rows (an index range) left at zero
                 await connection.execute(table.__table__.delete().where(
-                    columns[values[0]] == 0))
+                    columns.department.in_(departments), columns[values[0]] == 0))
 
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[tuple[AsyncConnection, datetime]]:
@@ -304,7 +330,10 @@ class ConsoleRollups:
     def combined(self, table: Any, build: Builder, since: datetime, watermark: datetime,
                  dims: Dimensions) -> Any:
         """The summary's rows from ``since``'s day on, and the events after the watermark
-        aggregated alike, as one subquery with the summary's columns."""
+        aggregated alike, as one subquery with the summary's columns (the summary's twin
+        per department when ``dims`` chooses one)."""
+        if dims.department:
+            table = PER_DEPARTMENT[table]
         columns = table.__table__.c
         where: list[ColumnElement[bool]] = [columns.day >= since.astimezone(UTC).date().isoformat()]
         if dims.channel:
@@ -313,8 +342,8 @@ class ConsoleRollups:
             where.append(columns.skill == dims.skill)
         if dims.department:
             where.append(columns.department == dims.department)
-        summed = select(*columns).where(*where)
         tail = build(self.dialect, max(watermark, since), None, dims)
+        summed = select(*(columns[column.name] for column in tail.selected_columns)).where(*where)
         return union_all(summed, tail).subquery("rows")
 
     def insert(self, table: Any) -> Any:
@@ -325,7 +354,7 @@ class ConsoleRollups:
     def _add(self, table: Any, rows: Select[Any], values: tuple[str, ...]) -> Any:
         """INSERT … SELECT that adds to the counts of rows already there."""
         columns = table.__table__.c
-        names = [column.name for column in columns]
+        names = list(rows.selected_columns.keys())  # the table's key order may differ
         statement = self.insert(table).from_select(names, rows)
         keys = [column.name for column in columns if column.primary_key]
         return statement.on_conflict_do_update(

@@ -2,16 +2,25 @@
 
 Only hashes of the secrets are stored: a copy of the database opens no session. The
 summaries (``console_*_daily``) hold counts per day and dimension, never content; they
-are rebuilt from the events (see :mod:`bot.store.console_rollups`). All but the people
-summary carry the person's department (``""`` when unknown): the department they have
-now, restated when it changes (see :meth:`ConsoleRollups.restate`).
+are rebuilt from the events (see :mod:`bot.store.console_rollups`). The
+``console_*_department_daily`` twins add the department the person has now (``""`` when
+unknown), first in their key: a department's rows are one range of the index.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base
@@ -79,7 +88,6 @@ class UsageDaily(Base):
     hosting: Mapped[str] = mapped_column(String(16), primary_key=True)
     data_class: Mapped[str] = mapped_column(String(16), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     calls: Mapped[int] = mapped_column(BigInteger)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
@@ -96,7 +104,6 @@ class LatencyDaily(Base):
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_alias: Mapped[str] = mapped_column(String(128), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     calls: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -123,7 +130,6 @@ class OutcomesDaily(Base):
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     action: Mapped[str] = mapped_column(String(64), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
     events: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -136,7 +142,76 @@ class FindingsDaily(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    department: Mapped[str] = mapped_column(String(128), primary_key=True)  # "": unknown
+    found: Mapped[int] = mapped_column(BigInteger)
+
+
+def _department_first(*keys: str) -> tuple[PrimaryKeyConstraint]:
+    """A twin's primary key: department, day, then the summary's other keys."""
+    return (PrimaryKeyConstraint("department", "day", *keys),)
+
+
+class UsageDepartmentDaily(Base):
+    """:class:`UsageDaily` per department."""
+
+    __tablename__ = "console_usage_department_daily"
+    __table_args__ = _department_first("channel", "skill", "model_alias", "hosting",
+                                       "data_class", "outcome")
+
+    department: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(64))
+    model_alias: Mapped[str] = mapped_column(String(128))
+    hosting: Mapped[str] = mapped_column(String(16))
+    data_class: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    calls: Mapped[int] = mapped_column(BigInteger)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[float] = mapped_column(Float)
+
+
+class LatencyDepartmentDaily(Base):
+    """:class:`LatencyDaily` per department."""
+
+    __tablename__ = "console_latency_department_daily"
+    __table_args__ = _department_first("channel", "skill", "model_alias", "bucket")
+
+    department: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(64))
+    model_alias: Mapped[str] = mapped_column(String(128))
+    bucket: Mapped[int] = mapped_column(Integer)
+    calls: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutcomesDepartmentDaily(Base):
+    """:class:`OutcomesDaily` per department."""
+
+    __tablename__ = "console_outcomes_department_daily"
+    __table_args__ = _department_first("channel", "skill", "action", "outcome")
+
+    department: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    events: Mapped[int] = mapped_column(BigInteger)
+
+
+class FindingsDepartmentDaily(Base):
+    """:class:`FindingsDaily` per department."""
+
+    __tablename__ = "console_findings_department_daily"
+    __table_args__ = _department_first("channel", "skill", "kind")
+
+    department: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(16))
+    skill: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
     found: Mapped[int] = mapped_column(BigInteger)
 
 

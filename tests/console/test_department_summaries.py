@@ -80,9 +80,11 @@ async def _summed_only(store: Store) -> None:
     async with store.engine.connect() as connection:
         events = await connection.scalar(text("SELECT count(*) FROM usage_events"))
         summed = await connection.scalar(text("SELECT sum(calls) FROM console_usage_daily"))
+        per_department = await connection.scalar(
+            text("SELECT sum(calls) FROM console_usage_department_daily"))
         empty = await connection.scalar(
-            text("SELECT count(*) FROM console_usage_daily WHERE calls = 0"))
-    assert (summed, empty) == (events, 0)
+            text("SELECT count(*) FROM console_usage_department_daily WHERE calls = 0"))
+    assert (summed, per_department, empty) == (events, events, 0)
 
 
 async def test_department_figures_from_the_summaries_equal_the_events(store: Store) -> None:

@@ -47,24 +47,36 @@ def upgrade() -> None:
                     sa.Column("upto", _WHEN, nullable=False))
     _daily("console_usage_daily",
            [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
-            _key("hosting", 16), _key("data_class", 16), _key("outcome", 16),
-            _key("department", 128)],
+            _key("hosting", 16), _key("data_class", 16), _key("outcome", 16)],
            [_count("calls"), _count("prompt_tokens"), _count("completion_tokens"),
             sa.Column("cost", sa.Float, nullable=False)])
     _daily("console_latency_daily",
            [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
-            sa.Column("bucket", sa.Integer, primary_key=True), _key("department", 128)],
-           [_count("calls")])
+            sa.Column("bucket", sa.Integer, primary_key=True)], [_count("calls")])
     _daily("console_people_daily",
            [_key("user_id", 256), _key("channel", 16), _key("skill", 64)],
            [_count("messages"), _count("answered")])
     _daily("console_outcomes_daily",
-           [_key("channel", 16), _key("skill", 64), _key("action", 64), _key("outcome", 32),
-            _key("department", 128)],
+           [_key("channel", 16), _key("skill", 64), _key("action", 64), _key("outcome", 32)],
            [_count("events")])
     _daily("console_findings_daily",
-           [_key("channel", 16), _key("skill", 64), _key("kind", 64), _key("department", 128)],
-           [_count("found")])
+           [_key("channel", 16), _key("skill", 64), _key("kind", 64)], [_count("found")])
+    # the same per department (the person's current one, "" unknown), department first
+    _daily("console_usage_department_daily",
+           [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
+            _key("hosting", 16), _key("data_class", 16), _key("outcome", 16)],
+           [_count("calls"), _count("prompt_tokens"), _count("completion_tokens"),
+            sa.Column("cost", sa.Float, nullable=False)], per_department=True)
+    _daily("console_latency_department_daily",
+           [_key("channel", 16), _key("skill", 64), _key("model_alias", 128),
+            sa.Column("bucket", sa.Integer, primary_key=True)], [_count("calls")],
+           per_department=True)
+    _daily("console_outcomes_department_daily",
+           [_key("channel", 16), _key("skill", 64), _key("action", 64), _key("outcome", 32)],
+           [_count("events")], per_department=True)
+    _daily("console_findings_department_daily",
+           [_key("channel", 16), _key("skill", 64), _key("kind", 64)], [_count("found")],
+           per_department=True)
     op.create_table(  # people's departments from the directory (adoption per department)
         "console_departments",
         sa.Column("user_id", sa.String(256), primary_key=True),
@@ -89,14 +101,24 @@ def _count(name: str) -> sa.Column:  # type: ignore[type-arg]
     return sa.Column(name, sa.BigInteger, nullable=False)
 
 
-def _daily(name: str, keys: list[sa.Column], values: list[sa.Column]) -> None:  # type: ignore[type-arg]
-    """A daily summary: ``day`` first in the primary key (periods are ranges of days);
-    ``department`` (``""`` when unknown) is the person's current one, restated on change."""
-    op.create_table(name, sa.Column("day", sa.String(10), primary_key=True), *keys, *values)
+def _daily(name: str, keys: list[sa.Column], values: list[sa.Column],  # type: ignore[type-arg]
+           per_department: bool = False) -> None:
+    """A daily summary: ``day`` first in the primary key (periods are ranges of days), after
+    ``department`` in a summary per department (a department's rows are one range)."""
+    if not per_department:
+        op.create_table(name, sa.Column("day", sa.String(10), primary_key=True), *keys, *values)
+        return
+    names = ["department", "day", *(key.name for key in keys)]
+    op.create_table(name, sa.Column("department", sa.String(128), nullable=False),
+                    sa.Column("day", sa.String(10), nullable=False),
+                    *(sa.Column(key.name, key.type, nullable=False) for key in keys), *values,
+                    sa.PrimaryKeyConstraint(*names))
 
 
 def downgrade() -> None:
-    for name in ("console_departments", "console_findings_daily", "console_outcomes_daily", "console_people_daily",
+    for name in ("console_findings_department_daily", "console_outcomes_department_daily",
+                 "console_latency_department_daily", "console_usage_department_daily",
+                 "console_departments", "console_findings_daily", "console_outcomes_daily", "console_people_daily",
                  "console_latency_daily", "console_usage_daily", "console_rollup_state"):
         op.drop_table(name)
     op.drop_index("ix_usage_events_user", table_name="usage_events")
