@@ -3,7 +3,8 @@
 Creates a scratch database on PostgreSQL (127.0.0.1:5432, trust auth), fills it through
 COPY with a year of history (usage events, the audit trail's ``message`` records, some
 feedback), starts the real app on it and times each console page over HTTP, signed in
-with a one-time admin link. The database is dropped at the end. Prints figures; asserts
+with a one-time admin link, then times a department change (the person's summed events
+move to their new department). The database is dropped at the end. Prints figures; asserts
 nothing (timings depend on the machine).
 
     .venv/bin/python bench/console.py [--events 1000000] [--repeat 5]
@@ -37,6 +38,7 @@ from bot.app import RUNTIME, build_app
 from bot.audit import GENESIS, record_hash
 from bot.settings import load_settings
 from bot.store import Store
+from bot.store.console_departments import ConsoleDepartments
 from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_sessions import ConsoleSessionStore
 
@@ -144,7 +146,9 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
                      "/console/usage?period=90d&department=Service%20B",
                      "/console/usage?period=365d&department=Service%20B",
                      "/console/usage?space=teams:team-07", "/console/protection",
-                     "/console/protection?period=365d", "/console/protection?department=Service%20B", "/console/audit",
+                     "/console/protection?period=365d",
+                     "/console/protection?department=Service%20B",
+                     "/console/protection?period=365d&department=Service%20B", "/console/audit",
                      "/console/audit?user=teams:user-1&action=message",
                      "/console/audit?since=2026-01-01&until=2026-03-31",
                      f"/console/audit/record/{events // 2}", "/console/policy"]
@@ -163,6 +167,19 @@ async def time_pages(url: str, events: int, repeat: int) -> None:
             size = len(await export.read())
             print(f"{'export CSV, last month':58} {(time.perf_counter() - started) * 1000:10.0f}"
                   f" ({size / 1e6:.1f} MB)")
+            # the Pareto draw's most active person, then a usual one: their summed events
+            # move to the new department in the transaction that records it
+            for who, person in (("the busiest person", "teams:user-1"),
+                                ("a usual person", "teams:user-40")):
+                async with store.engine.connect() as connection:
+                    events = await connection.scalar(text(
+                        "SELECT count(*) FROM usage_events WHERE user_id = :user"),
+                        {"user": person})
+                started = time.perf_counter()
+                await ConsoleDepartments(store.engine).save({person: "Service Z"})
+                print(f"{'department change of ' + who:58} "
+                      f"{(time.perf_counter() - started) * 1000:10.0f} "
+                      f"({events:,} usage events restated)")
         finally:
             await client.close()
 
