@@ -68,8 +68,9 @@ class ConsoleDepartments:
         return [str(row[0]) for row in rows]
 
     async def forget(self, user_id: str) -> int:
-        """Erase a person's department (right to erasure); how many rows went. What is
-        left of their events in the summaries moves to the unknown department."""
+        """Erase a person's department (right to erasure); how many rows went. Their
+        counts in the summaries move to the unknown department (a purge keeps the usage
+        and audit records, which hold no content)."""
         rollups = self._rollups
         async with self._writer.begin() as connection:
             await rollups.lock(connection)
