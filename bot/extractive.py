@@ -160,7 +160,8 @@ _QUESTION_WORDS = frozenset(
         "combien temps dure durée faire fournir obtenir savoir possible quoi déjà encore "
         "bien toujours vraiment aujourd'hui maintenant "
         "doit dois peuvent puis-je faut-il est-il existe concerne concernés "
-        "démarche démarches procédure qu'est-ce"
+        "démarche démarches procédure qu'est-ce "
+        "délai délais"  # name the asked-for duration: a passage giving one answers them
     )
 )
 _ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _DATE, "yes_no": _YES_NO}

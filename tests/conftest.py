@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+import warnings
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,24 @@ def passage(number: int, text: str, *, title: str = "Guide sinistres", score: fl
 def _no_charter_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests of other features skip the usage charter; its own tests turn it on explicitly."""
     monkeypatch.setenv("ALMIA_CHARTER__ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Commands under test configure the root logger (a handler on the runner's stderr, a
+    log file, warnings captured): undo it, or later tests log into a closed stream."""
+    root = logging.getLogger()
+    before, level, showwarning = list(root.handlers), root.level, warnings.showwarning
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+            handler.close()
+    for handler in before:  # put back what a command removed (pytest's own handlers too)
+        if handler not in root.handlers and not type(handler).__module__.startswith("_pytest"):
+            root.addHandler(handler)
+    root.setLevel(level)
+    warnings.showwarning = showwarning
 
 
 @pytest.fixture

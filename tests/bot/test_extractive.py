@@ -84,6 +84,13 @@ def test_a_figure_written_in_words_is_a_figure() -> None:
     assert "ne donnent pas de chiffre" in missing
 
 
+def test_a_passage_giving_the_delay_is_not_called_partial() -> None:
+    text = select_answer(_request("Sous quel délai déclarer des dommages de grêle ?",
+                                  ["La déclaration des dommages de grêle se fait sous quatre "
+                                   "jours ouvrés."]))
+    assert "quatre jours" in text and "en partie" not in text
+
+
 def test_answer_is_grouped_by_source_in_retrieval_order() -> None:
     text = select_answer(_request(
         "Comment déclarer un vol de vélo ?",

@@ -211,11 +211,19 @@ async def test_a_document_added_through_one_replica_is_found_through_the_others(
                 job = job.get("job", job)
         assert job["state"] == "succeeded", job
         for index in (1, 2):  # the worker indexed it in the Chroma server every replica reads
-            found = await cluster.chat(session, cluster.cluster.replica_url(index), "lecteur",
-                                       "Sous quel délai déclarer des dommages de grêle ?",
-                                       space=space)
-            assert any(citation["document"] == "procedure-grele.md"
-                       for citation in found["citations"]), found
+            # a replica caches the collection list for ALMIA_KNOWLEDGE__REGISTRY_TTL_S (5 s):
+            # a collection created elsewhere shows up within that time, not at once
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:
+                found = await cluster.chat(session, cluster.cluster.replica_url(index),
+                                           "lecteur",
+                                           "Sous quel délai déclarer des dommages de grêle ?",
+                                           space=space)
+                if any(citation["document"] == "procedure-grele.md"
+                       for citation in found["citations"]):
+                    break
+                assert asyncio.get_running_loop().time() < deadline, found
+                await asyncio.sleep(1)
 
 
 async def test_kill_9_of_a_replica_under_load_loses_no_acknowledged_message(
