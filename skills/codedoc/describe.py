@@ -19,6 +19,7 @@ _COLUMNS = Text("colonnes : {value}", "columns: {value}")
 _TAKES = Text("prend {value}", "takes {value}")
 _READS = Text("lit {value}", "reads {value}")
 _WRITES = Text("écrit {value}", "writes {value}")
+_EXPORTS = Text("exporte {value}", "exports {value}")
 _NOTHING = Text("aucun appel repéré", "no call found")
 _MAX_NAMES = 6
 
@@ -76,6 +77,8 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
         out.append(_READS(locale, value=names(list(unit.reads), quote)))
     if unit.writes:
         out.append(_WRITES(locale, value=names(list(unit.writes), quote)))
+    if unit.exports:
+        out.append(_EXPORTS(locale, value=names(list(unit.exports), quote)))
     callers = [short(q, inventory, unit) for q in inventory.callers.get(unit.qualified, [])]
     if callers:
         out.append(_CALLED_BY(locale, value=names(callers, quote)))

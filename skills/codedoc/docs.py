@@ -47,6 +47,7 @@ T = {
     "errors": Text("{count} erreurs de syntaxe contournées par l'analyseur",
                    "{count} syntax errors the parser worked around"),
     "fields": Text("Données", "Data"),
+    "exports": Text("Variables d'environnement exportées", "Environment variables exported"),
 }
 _ID = re.compile(r"[^A-Za-z0-9_]")
 _MAX_EDGES = 400
@@ -96,6 +97,7 @@ def dependency_edges(inventory: Inventory) -> tuple[list[tuple[str, str]], set[s
     finds ``src.billing.invoices``); a Python package outside is named by its top level.
     """
     known = {source.name.upper(): source.name for source in inventory.files}
+    functions = {u.name for s in inventory.files if s.language == "shell" for u in s.units}
     edges: list[tuple[str, str]] = []
     external: set[str] = set()
     for source in inventory.files:
@@ -106,6 +108,8 @@ def dependency_edges(inventory: Inventory) -> tuple[list[tuple[str, str]], set[s
             targets += [callee for unit in source.units
                         for callee in inventory.callees.get(unit.qualified, [])
                         if inventory.index[callee].kind == "program"]
+        if source.language == "shell":  # a function of a sourced script is no program
+            targets = [t for t in targets if t not in functions or t.upper() in known]
         for target in targets:
             internal = _known_module(target, known)
             shown = internal or (target.split(".")[0] if source.language == "python" else target)
@@ -193,8 +197,10 @@ def _module(source: SourceFile, inventory: Inventory, locale: Locale,
               f"- **{T['entries'](locale)}** : " if locale == "fr" else
               f"- **{T['entries'](locale)}**: ", ]
     lines[-1] += ", ".join(f"`{e}`" for e in source.entry_points) or none
-    for key, values in (("reads", source.reads), ("writes", source.writes),
-                        ("imports", source.imports)):
+    shown = [("reads", source.reads), ("writes", source.writes), ("imports", source.imports)]
+    if source.language == "shell":
+        shown.append(("exports", source.exports))
+    for key, values in shown:
         separator = " : " if locale == "fr" else ": "
         lines.append(f"- **{T[key](locale)}**{separator}"
                      + (", ".join(f"`{v}`" for v in values[:40]) or none))

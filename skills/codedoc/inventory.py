@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from skills.codedoc import lang_cobol, lang_csharp, lang_curly, lang_python, lang_sql
+from skills.codedoc import lang_cobol, lang_csharp, lang_curly, lang_python, lang_shell, lang_sql
 from skills.codedoc.model import Inventory, SourceFile, Unit
 from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers
@@ -25,6 +25,8 @@ def parse_file(path: str, language: str, text: str, parsers: Parsers,
         return lang_sql.extract(path, text, parsers)
     if language == "cobol":
         return lang_cobol.extract(path, text)
+    if language == "shell":
+        return lang_shell.extract(path, text, parsers)
     return lang_cobol.extract_jcl(path, text)
 
 
@@ -40,6 +42,8 @@ def build(sources: Sources, parsers: Parsers | None = None) -> Inventory:
 
 
 def _key(name: str, language: str) -> str:
+    if language == "shell":  # « load.sh » is a script's whole name
+        return name
     last = name.rsplit(".", 1)[-1] if language not in _CASELESS else name
     return last.upper() if language in _CASELESS else last
 
@@ -77,6 +81,8 @@ def _targets(call: str, source: SourceFile, unit: Unit,
              by_name: dict[str, list[tuple[SourceFile, Unit]]]) -> list[Unit]:
     language = source.language
     candidates = by_name.get(_key(call, language if language in _CASELESS else "python"), [])
+    if language == "shell":  # a script runs functions and scripts, never a Python function
+        candidates = [(s, u) for s, u in by_name.get(call, []) if s.language == "shell"]
     if language in ("cobol", "jcl") and not candidates:
         candidates = by_name.get(call.upper(), [])
     if not candidates:

@@ -11,7 +11,7 @@ class DocSlot:
 
     line: int
     indent: str
-    style: str  # python | javadoc | jsdoc | cobol-fixed | cobol-free | sql
+    style: str  # python | javadoc | jsdoc | xmldoc | cobol-fixed | cobol-free | sql | jcl | shell
 
 
 @dataclass(slots=True)
@@ -33,6 +33,7 @@ class Unit:
     calls: tuple[str, ...] = ()  # names as written in the code (resolved in the graph)
     reads: tuple[str, ...] = ()  # « table X », « file Y » this unit reads
     writes: tuple[str, ...] = ()
+    exports: tuple[str, ...] = ()  # environment variables it exports (shell)
     slot: DocSlot | None = None  # None: no safe place to add documentation
     route: str = ""  # an HTTP route it serves, when decorated/annotated so
 
@@ -69,6 +70,7 @@ class SourceFile:
     entry_points: list[str] = field(default_factory=list)  # main, JCL steps, HTTP routes
     reads: list[str] = field(default_factory=list)  # files and tables read
     writes: list[str] = field(default_factory=list)  # files and tables written
+    exports: list[str] = field(default_factory=list)  # environment variables exported (shell)
     parse_errors: int = 0  # syntax errors the parser recovered from
 
     def access(self, reads: list[str], writes: list[str]) -> None:

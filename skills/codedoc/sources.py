@@ -23,7 +23,10 @@ LANGUAGES: dict[str, str] = {
     ".sql": "sql",
     ".cbl": "cobol", ".cob": "cobol", ".cobol": "cobol", ".pco": "cobol", ".cpy": "cobol",
     ".copy": "cobol", ".jcl": "jcl", ".job": "jcl", ".prc": "jcl",
+    ".sh": "shell", ".bash": "shell", ".ksh": "shell",
 }
+# an extensionless file is read as a script when its first line says so
+_SHEBANG = re.compile(rb"\A#![ \t]*/\S*?/(?:env[ \t]+)?(?:ba|k)?sh\b")
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv",
                           ".tox", ".mypy_cache", ".ruff_cache", "build", "dist", "target",
                           ".idea", ".vscode", "site-packages"})
@@ -79,6 +82,14 @@ def language_of(path: str) -> str | None:
     return LANGUAGES.get(PurePosixPath(path.lower()).suffix)
 
 
+def script_language(path: str, head: bytes) -> str | None:
+    """``shell`` for a file without extension whose first line is a ``#!`` of sh, bash or
+    ksh (``head``: its first bytes)."""
+    if PurePosixPath(path).suffix or not _SHEBANG.match(head):
+        return None
+    return "shell"
+
+
 def encoding_of(data: bytes) -> str:
     """``utf-8`` when the bytes decode so, else ``cp1252`` (every byte decodes, or is refused)."""
     try:
@@ -93,9 +104,13 @@ def from_folder(root: Path) -> Sources:
     sources = Sources(package=root.resolve().name if (root / "__init__.py").is_file() else "")
     for path in _walk(root):
         relative = path.relative_to(root).as_posix()
-        if language_of(relative) is None:
+        language = language_of(relative)
+        if language is None and not PurePosixPath(relative).suffix:
+            with path.open("rb") as stream:
+                language = script_language(relative, stream.read(128))
+        if language is None:
             continue
-        sources.add(relative, path.read_bytes())
+        sources.add(relative, path.read_bytes(), language)
     return sources
 
 
@@ -122,18 +137,23 @@ def from_zip(name: str, data: bytes, settings: FileSettings | None = None) -> So
             if info.is_dir() or any(part in SKIPPED_DIRS or part.startswith(".")
                                     for part in parts[:-1]):
                 continue
-            if language_of(path) is None:
+            language = language_of(path)
+            if language is None and not PurePosixPath(path).suffix:
+                with archive.open(info) as entry:
+                    language = script_language(path, entry.read(128))
+            if language is None:
                 sources.skipped.append((path, "unsupported"))
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 sources.skipped.append((path, "too large"))
                 continue
             with archive.open(info) as entry:
-                sources.add(path, entry.read(MAX_FILE_BYTES + 1))
+                sources.add(path, entry.read(MAX_FILE_BYTES + 1), language)
     return sources
 
 
 _SNIPPET_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("shell", re.compile(r"\A\s*#![ \t]*/\S*?/(?:env[ \t]+)?(?:ba|k)?sh\b")),
     ("cobol", re.compile(r"(?im)^.{0,7}\b(?:IDENTIFICATION|PROCEDURE|DATA)\s+DIVISION\b|"
                          r"^\s{4,}[A-Z0-9][A-Z0-9-]*\.\s*$\n\s+(?:PERFORM|MOVE|IF|CALL)\b")),
     ("jcl", re.compile(r"(?m)^//\S*\s+(?:JOB|EXEC)\b")),
@@ -144,7 +164,7 @@ _SNIPPET_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("javascript", re.compile(r"\bfunction\b|=>|\bconst\s+\w+\s*=|\bexport\s+")),
 )
 _EXTENSION = {"python": ".py", "java": ".java", "javascript": ".js", "sql": ".sql",
-              "cobol": ".cbl", "jcl": ".jcl"}
+              "cobol": ".cbl", "jcl": ".jcl", "shell": ".sh"}
 _FENCE = re.compile(r"```[ \t]*([\w+#-]*)[ \t]*\n(.*?)```", re.S)
 
 
@@ -161,7 +181,8 @@ def from_snippet(text: str) -> Sources:
     fenced = _FENCE.search(text)
     code = fenced.group(2) if fenced else text
     declared = fenced.group(1).lower() if fenced else ""
-    aliases = {"py": "python", "js": "javascript", "cbl": "cobol", "cob": "cobol"}
+    aliases = {"py": "python", "js": "javascript", "cbl": "cobol", "cob": "cobol",
+               "sh": "shell", "bash": "shell", "ksh": "shell"}
     language = aliases.get(declared, declared) if declared in (*aliases, *_EXTENSION) else (
         snippet_language(code))
     sources = Sources()

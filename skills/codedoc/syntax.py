@@ -15,7 +15,8 @@ COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment", "marginal
 _STRINGS = ("string", "concatenated_string")
 _DOC_CANDIDATES = frozenset({"expression_statement", *_STRINGS})
 GRAMMARS = {"python": "python", "java": "java", "javascript": "javascript",
-            "typescript": "typescript", "sql": "sql", "cobol": "cobol", "csharp": "csharp"}
+            "typescript": "typescript", "sql": "sql", "cobol": "cobol", "csharp": "csharp",
+            "shell": "bash"}
 
 
 class Parsers:

@@ -23,7 +23,7 @@ def test_the_fixtures_patch_applies_and_preserves_every_syntax_tree(tmp_path: Pa
     result = verify(sources, patch)
     assert result.ok and result.git_checked
     assert sorted(result.preserved) == sorted(patch.diffs)
-    assert len(patch.diffs) == 9  # every file with an undocumented unit
+    assert len(patch.diffs) == 11  # every file with an undocumented unit
     for path, text in sources.texts.items():  # git apply on a real copy, as a developer would
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")

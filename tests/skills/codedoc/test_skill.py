@@ -48,7 +48,7 @@ async def test_a_zip_of_code_is_documented_as_a_job(
     job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded", job
     summary = job["result"]["text"]
-    assert "**Documentation de 11 fichiers**" in summary and "100 % des unités publiques" in summary
+    assert "**Documentation de 14 fichiers**" in summary and "100 % des unités publiques" in summary
     assert "un modèle approuvé pour le rôle `code`" in summary
     assert "2 secrets repérés" in summary
     names = [artefact["name"] for artefact in job["artefacts"]]
@@ -78,7 +78,7 @@ async def test_the_documentation_language_can_be_asked(
     reply = await chat(client, "/almia doc langue=anglais", [file_id])
     assert "je documente « paie.zip »" in reply["text"]  # the person's language in the chat
     job = await finished(client, reply["job_id"])
-    assert "**Documentation of 11 files**" in job["result"]["text"]
+    assert "**Documentation of 14 files**" in job["result"]["text"]
     pasted = await chat(client, "/almia doc langue=français\ndef total(items):\n"
                                 "    return sum(items)", [])
     job = await finished(client, pasted["job_id"])
@@ -160,8 +160,8 @@ async def test_with_an_approved_model_the_job_writes_purposes_without_secrets(
             job = await finished(client, reply["job_id"])
             assert job["state"] == "succeeded", job
             patch = await (await client.get(job["artefacts"][2]["url"])).read()
-    assert "Objet des unités rédigé par le modèle pour 38 unités" in job["result"]["text"]
-    assert len(model.requests) == 38  # one call per public unit
+    assert "Objet des unités rédigé par le modèle pour 44 unités" in job["result"]["text"]
+    assert len(model.requests) == 44  # one call per public unit
     prompts = "\n".join(body["messages"][-1]["content"] for body in model.requests)
     assert "Sup3rS3cret" not in prompts and "Tiger2024" not in prompts
     assert "[SECRET_1]" in prompts
