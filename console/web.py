@@ -241,7 +241,7 @@ class ConsoleEndpoint:
 
     async def _usage_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
         period, filters, departments = await self._filters(request)
-        report = await self._usage.report(filters)
+        report = await self._usage.report(filters, self._settings.min_group_size)
         adoption = merge_small(report.departments, self._settings.min_group_size)
         chosen = self._filter_values(period, filters)
         await self._viewed(session, "usage", chosen)
@@ -255,14 +255,14 @@ class ConsoleEndpoint:
     async def _protection_page(self, request: web.Request,
                                session: SessionView) -> web.StreamResponse:
         period, filters, departments = await self._filters(request)
-        report = await self._protection.report(filters)
+        report = await self._protection.report(filters, self._settings.min_group_size)
         chosen = self._filter_values(period, filters)
         await self._viewed(session, "protection", chosen)
         return self._render.page(
             request, "protection.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
             departments=departments, refusal_label=refusal_label, charts=protection_charts(report, locale_of(request)),
-            roles_seeing=PAGES["protection"])
+            roles_seeing=PAGES["protection"], min_group=self._settings.min_group_size)
 
     def _audit_query(self, request: web.Request) -> tuple[AuditQuery, dict[str, str]]:
         query = request.query

@@ -24,6 +24,12 @@ class ConsoleFilters:
     space: str | None = None
     department: str | None = None
 
+    @property
+    def narrowed(self) -> bool:
+        """A channel, skill, space or department is chosen: the figures may come from a few
+        people only, so they are shown only for at least the minimum group size."""
+        return bool(self.channel or self.skill or self.space or self.department)
+
     def in_department(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """``column`` (a user id) belongs to a person of the chosen department."""
         return column.in_(select(ConsoleDepartment.user_id)

@@ -1,7 +1,8 @@
 """Data-protection figures: DLP findings, refusals, data classes per model, charter, quotas.
 
 Read from the daily summaries (:mod:`bot.store.console_rollups`, department included)
-unless a space is chosen.
+unless a space is chosen. Filters behind fewer people than the minimum group size give
+a withheld report without any figure (:mod:`bot.store.console_groups`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_filters import ConsoleFilters, day_of
+from bot.store.console_groups import people_behind, withheld
 from bot.store.console_rollups import (
     ConsoleRollups,
     Dimensions,
@@ -55,6 +57,12 @@ class ProtectionReport:
     classes: list[ClassRow]
     charter: list[tuple[str, int]]  # version, people
     quota_days: list[tuple[str, int]]  # day, refusals
+    withheld: bool = False  # fewer people than the minimum behind the filters: no figure
+
+    @classmethod
+    def hidden(cls) -> ProtectionReport:
+        """The report of filters behind too few people: no figure at all."""
+        return cls({}, {}, [], [], [], [], withheld=True)
 
 
 class ConsoleProtection:
@@ -65,8 +73,14 @@ class ConsoleProtection:
         self._dialect = engine.dialect.name
         self._rollups = rollups or ConsoleRollups(engine)
 
-    async def report(self, filters: ConsoleFilters) -> ProtectionReport:
-        """The whole data-protection page."""
+    async def report(self, filters: ConsoleFilters, min_group: int = 1) -> ProtectionReport:
+        """The whole data-protection page; withheld when narrowing filters leave fewer than
+        ``min_group`` people behind the figures."""
+        if min_group > 1 and filters.narrowed:
+            async with self._rollups.reading() as (connection, mark):
+                people = await people_behind(connection, self._rollups, filters, mark)
+            if withheld(filters, people, min_group):
+                return ProtectionReport.hidden()
         if not filters.space:  # the summaries carry channel, skill and department
             return await self._summarised(filters)
         async with self._engine.connect() as connection:

@@ -4,6 +4,9 @@ Messages and active people come from the audit trail (one ``message`` record per
 request, refusals included); model calls, tokens, cost and latency from usage events,
 through the daily summaries (:mod:`bot.store.console_rollups`, which carry the
 department) unless a space is chosen.
+Filters behind fewer people than the minimum group size give a withheld report, without
+any figure (:mod:`bot.store.console_groups`); the rows per use case and per feedback row
+carry their own number of people, shown as « < N » below the minimum.
 Latency percentiles are given as the upper bound of their histogram bucket (25 % wide).
 """
 
@@ -18,6 +21,7 @@ from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.console_filters import ConsoleFilters, day_of, percentile
+from bot.store.console_groups import withheld
 from bot.store.console_rollups import (
     BOUNDS,
     ConsoleRollups,
@@ -63,6 +67,7 @@ class FeedbackRow:
     name: str
     up: int
     down: int
+    people: int  # distinct people who voted
 
     @property
     def ratio(self) -> float:
@@ -96,6 +101,13 @@ class UsageReport:
     feedback: list[FeedbackRow]
     models: list[ModelRow]
     departments: list[tuple[str, int, int]]  # department (or UNKNOWN), people, messages
+    withheld: bool = False  # fewer people than the minimum behind the filters: no figure
+
+    @classmethod
+    def hidden(cls) -> UsageReport:
+        """The report of filters behind too few people: no figure at all."""
+        return cls(days=[], messages=0, people=0, use_cases=[], feedback=[], models=[],
+                   departments=[], withheld=True)
 
 
 class ConsoleUsage:
@@ -106,12 +118,15 @@ class ConsoleUsage:
         self._dialect = engine.dialect.name
         self._rollups = rollups or ConsoleRollups(engine)
 
-    async def report(self, filters: ConsoleFilters) -> UsageReport:
-        """The whole usage page."""
+    async def report(self, filters: ConsoleFilters, min_group: int = 1) -> UsageReport:
+        """The whole usage page; withheld when narrowing filters leave fewer than
+        ``min_group`` people behind the figures."""
         if not filters.space:  # the summaries know people, so departments too
-            return await self._summarised(filters)
+            return await self._summarised(filters, min_group)
         async with self._engine.connect() as connection:
             days, totals = await self._activity(connection, filters)
+            if withheld(filters, totals[1], min_group):
+                return UsageReport.hidden()
             use_cases = await self._use_cases(connection, filters)
             feedback = await self._feedback(connection, filters)
             models = await self._models(connection, filters)
@@ -135,7 +150,7 @@ class ConsoleUsage:
             .group_by(name))).all()
         return [(str(row[0]), int(row[1]), int(row[2] or 0)) for row in rows]
 
-    async def _summarised(self, filters: ConsoleFilters) -> UsageReport:
+    async def _summarised(self, filters: ConsoleFilters, min_group: int) -> UsageReport:
         """The page from the daily summaries and the events after their watermark."""
         dims = Dimensions(filters.channel, filters.skill, filters.department)
         rollups = self._rollups
@@ -157,6 +172,8 @@ class ConsoleUsage:
                 people.c.user_id, func.sum(people.c.messages).label("messages"))
                 .group_by(people.c.user_id).subquery("per_person"))
             total = (sum(int(row[1]) for row in rows), sum(row[1] for row in departments))
+            if withheld(filters, int(total[1]), min_group):  # each person is in one department
+                return UsageReport.hidden()
             answered = select(people.c.skill, people.c.user_id,
                               func.sum(people.c.answered).label("answered")).where(
                 people.c.skill != "").group_by(people.c.skill, people.c.user_id).subquery("per")
@@ -245,6 +262,7 @@ class ConsoleUsage:
         conversations = Conversation.__table__
         up = func.sum(case((votes.c.value > 0, 1), else_=0))
         down = func.sum(case((votes.c.value < 0, 1), else_=0))
+        voters = func.count(distinct(votes.c.user_id))
         where = [votes.c.created_at >= filters.since]
         if filters.skill:
             where.append(turns.c.skill == filters.skill)
@@ -256,17 +274,19 @@ class ConsoleUsage:
             where.append(filters.in_department(votes.c.user_id))
         joined = votes.join(turns, turns.c.id == votes.c.turn_id).join(
             conversations, conversations.c.id == turns.c.conversation_id)
-        rows = [FeedbackRow("skill", str(row[0] or "—"), int(row[1]), int(row[2])) for row in (
-            await connection.execute(select(turns.c.skill, up, down).select_from(joined)
-                                     .where(*where).group_by(turns.c.skill))).all()]
+        rows = [FeedbackRow("skill", str(row[0] or "—"), int(row[1]), int(row[2]), int(row[3]))
+                for row in (await connection.execute(
+                    select(turns.c.skill, up, down, voters).select_from(joined)
+                    .where(*where).group_by(turns.c.skill))).all()]
         runs = TemplateRun.__table__
         by_template = votes.join(runs, and_(runs.c.turn_id == votes.c.turn_id))
         where_runs = [votes.c.created_at >= filters.since,
                       *filters.conditions(runs)[1:]]  # the run's channel, space, skill
-        rows += [FeedbackRow("template", str(row[0]), int(row[1]), int(row[2])) for row in (
-            await connection.execute(select(runs.c.template_name, up, down)
-                                     .select_from(by_template).where(*where_runs)
-                                     .group_by(runs.c.template_name))).all()]
+        rows += [FeedbackRow("template", str(row[0]), int(row[1]), int(row[2]), int(row[3]))
+                 for row in (await connection.execute(
+                     select(runs.c.template_name, up, down, voters)
+                     .select_from(by_template).where(*where_runs)
+                     .group_by(runs.c.template_name))).all()]
         return sorted(rows, key=lambda row: (row.kind, -(row.up + row.down), row.name))
 
     async def _models(self, connection: Any, filters: ConsoleFilters) -> list[ModelRow]:

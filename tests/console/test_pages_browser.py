@@ -108,12 +108,22 @@ async def test_usage_page_figures_match_the_store(browser: Any, running: Running
 
 async def test_usage_page_in_english_with_filters(browser: Any, running: Running) -> None:
     page = await _signed_in(browser, running, DESKTOP)
-    await page.goto(f"{running.base}/console/usage?lang=en&channel=slack&period=7d")
+    await page.goto(f"{running.base}/console/usage?lang=en&period=7d")
     assert await page.locator("h1").inner_text() == "Usage"
-    slack = await scalar(running.store, "SELECT count(*) FROM audit_events "
-                         "WHERE action = 'message' AND channel = 'slack'")
-    assert await _figure(page, "[data-figure=messages]") == slack == 1
+    messages = await scalar(running.store, "SELECT count(*) FROM audit_events "
+                            "WHERE action = 'message'")
+    assert await _figure(page, "[data-figure=messages]") == messages == 8
     await _shoot(page, "usage-en", "desktop")
+    # Slack: one person, under the minimum group size (5): no figure, a notice instead
+    await page.goto(f"{running.base}/console/usage?lang=en&channel=slack&period=7d")
+    slack = await scalar(running.store, "SELECT count(DISTINCT user_id) FROM audit_events "
+                         "WHERE action = 'message' AND channel = 'slack'")
+    assert slack == 1
+    notice = await page.locator("#withheld").inner_text()
+    assert notice.startswith("Fewer than 5 people match these filters")
+    assert await page.locator("[data-figure]").count() == 0
+    assert await page.locator("table").count() == 0
+    await _shoot(page, "usage-withheld", "desktop")
 
 
 async def test_protection_page_figures_match_the_store(browser: Any, running: Running) -> None:
