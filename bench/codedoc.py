@@ -2,7 +2,8 @@
 
 Runs the whole offline pipeline (inventory, pages, HTML, patch + verification with
 ``git apply`` and syntax trees, skeletons) on real open-source code shipped in the venv (pure
-Python libraries) and on the COBOL/JCL fixtures, and prints:
+Python libraries), on the COBOL/JCL fixtures and on shell scripts (the fixtures, plus git's own
+scripts when git's shell scripts are installed), and prints:
 
 - coverage: share of public units documented after the patch (existing doc or added);
 - preserved: share of patched files whose syntax tree (minus comments) is unchanged and that
@@ -30,6 +31,7 @@ from skills.codedoc.syntax import Parsers
 
 LIBRARIES = ("markdown_it", "attr", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "code"
+SHELL_ROOTS = (Path("/usr/lib/git-core"), Path("/usr/share/doc/git/contrib"))
 
 
 def _library(name: str) -> Sources:
@@ -44,6 +46,19 @@ def _cobol() -> Sources:
     for path, text in sources.texts.items():
         if sources.languages[path] in ("cobol", "jcl"):
             kept.add(path, text.encode(sources.encodings[path]))
+    return kept
+
+
+def _shell() -> Sources:
+    """The shell fixtures and, when present, git's scripts (``git-core``, ``contrib``)."""
+    kept = Sources()
+    for root in (FIXTURES / "shell", *SHELL_ROOTS):
+        if not root.is_dir():
+            continue
+        sources = from_folder(root)
+        for path, text in sources.texts.items():
+            if sources.languages[path] == "shell":
+                kept.add(f"{root.name}/{path}", text.encode(sources.encodings[path]), "shell")
     return kept
 
 
@@ -82,7 +97,7 @@ def main() -> None:
     document(_cobol(), "en", parsers=parsers)  # grammars loaded once, like a worker
     total_lines, total_seconds, total_cpu = 0, 0.0, 0.0
     for label, sources in [*((name, _library(name)) for name in LIBRARIES),
-                           ("cobol+jcl", _cobol())]:
+                           ("cobol+jcl", _cobol()), ("shell", _shell())]:
         lines, seconds, cpu = run(label, sources, parsers)
         total_lines += lines
         total_seconds += seconds

@@ -62,7 +62,7 @@ EXTENSIONS: dict[str, FileKind] = {
     # source code is plain text to the intake (sniffed as text, never run): a developer may
     # send one program rather than a ZIP (code documentation)
     **dict.fromkeys((".py", ".java", ".js", ".mjs", ".jsx", ".ts", ".cs", ".sql", ".cbl",
-                     ".cob", ".cpy", ".jcl"), FileKind.TXT),
+                     ".cob", ".cpy", ".jcl", ".sh"), FileKind.TXT),
 }
 
 

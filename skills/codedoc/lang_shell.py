@@ -22,6 +22,7 @@ _QUIET = frozenset("""
 declare dirname echo eval exec exit export false fg find getopts grep head hash kill let local
 ls mkdir mktemp mv printf pwd read readonly return rm rmdir sed set shift sleep sort source tail
 tee test touch tr trap true type typeset ulimit umask unalias uniq unset wait wc xargs
+for in do done if then elif else fi while until case esac select function { } !
 """.split())
 _WRAPPERS = frozenset({"exec", "nohup", "time", "nice", "env", "command", "sudo"})
 _SHELLS = frozenset({"sh", "bash", "ksh", "dash", "zsh"})
@@ -63,9 +64,10 @@ def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
     script = Unit(kind="script", name=name, qualified=f"{path}:{name}", path=path, line=1,
                   end_line=max(1, source.lines), signature=(lines[0] if lines[0].startswith(
                       "#!") else name)[:120], doc=_header(lines))
-    if not script.doc:
+    if not script.doc:  # a header, set apart by a blank line unless one follows already
         first = 1 if lines[0].startswith("#!") else 0
-        script.slot = DocSlot(first, "", "shell")
+        apart = first < len(lines) and not lines[first].strip()
+        script.slot = DocSlot(first, "", "shell" if apart else "shell-header")
     _give(script, top, source)
     founds = [top]
     source.units.append(script)
@@ -181,7 +183,8 @@ def _redirect(node: Node, found: _Found, values: dict[str, str]) -> None:
 
 def _files(paths: list[str]) -> list[str]:
     return [f"file {path}" for path in paths
-            if path and path not in _NOT_FILES and not _ARGUMENT.fullmatch(path)]
+            if path and path not in _NOT_FILES and not _ARGUMENT.fullmatch(path)
+            and "$(" not in path and "`" not in path]  # a command's output: no name to give
 
 
 def _word(node: Node, values: dict[str, str]) -> str:

@@ -11,7 +11,7 @@ class DocSlot:
 
     line: int
     indent: str
-    style: str  # python | javadoc | jsdoc | xmldoc | cobol-fixed | cobol-free | sql | jcl | shell
+    style: str  # python | javadoc | jsdoc | xmldoc | cobol-fixed | cobol-free | sql | jcl | shell(-header)
 
 
 @dataclass(slots=True)

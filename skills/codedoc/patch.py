@@ -122,9 +122,9 @@ def _render(unit: Unit, body: list[str], style: PythonStyle, locale: Locale) -> 
         return _prefixed(f"{unit.kind} {unit.name}: " + " ".join(body), indent + "-- ", _WIDTH)
     if slot.style == "jcl":
         return _prefixed(f"{unit.name}: " + " ".join(body), "//* ", 71)
-    if slot.style == "shell":  # a script's header is set apart from what follows
+    if slot.style in ("shell", "shell-header"):  # a header is set apart from what follows
         lines = _prefixed(f"{unit.name}: " + " ".join(body), indent + "# ", _WIDTH)
-        return [*lines, ""] if unit.kind == "script" else lines
+        return [*lines, ""] if slot.style == "shell-header" else lines
     return []
 
 

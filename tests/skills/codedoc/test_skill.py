@@ -119,6 +119,18 @@ async def test_one_source_file_is_documented_by_its_extension(
     assert "documentation-code.zip" in [artefact["name"] for artefact in job["artefacts"]]
 
 
+async def test_one_shell_script_is_documented_and_its_patch_comments_it(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    source = b"#!/bin/bash\nexport STAGE=prod\nrun() {\n  ./load.sh > out.log\n}\nrun\n"
+    file_id = await upload_one(client, "deploy.sh", source)
+    reply = await chat(client, "/almia doc lang=en", [file_id])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded" and "shell 1" in job["result"]["text"]
+    patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert b"+# run: Calls `load.sh`; writes `file out.log`; called by `deploy.sh`.\n" in patch
+    assert b"+# deploy.sh: Calls `run`; exports `STAGE`.\n" in patch
+
+
 async def test_refusals_the_developer_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
     usage = await chat(client, "/almia doc", [])
