@@ -249,7 +249,9 @@ class ConsoleEndpoint:
             request, "usage.html", session=session, report=report, chosen=chosen,
             adoption=adoption, other=OTHER, unknown=UNKNOWN,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            departments=departments, charts=usage_charts(report, adoption, locale_of(request), filters.since), roles_seeing=PAGES["usage"],
+            departments=departments, roles_seeing=PAGES["usage"],
+            charts={} if report.withheld else usage_charts(report, adoption, locale_of(request),
+                                                           filters.since),
             min_group=self._settings.min_group_size, slowest=BOUNDS[-1])
 
     async def _protection_page(self, request: web.Request,
@@ -261,8 +263,9 @@ class ConsoleEndpoint:
         return self._render.page(
             request, "protection.html", session=session, report=report, chosen=chosen,
             periods=list(PERIODS), skills=sorted(self._runtime.policy.skills),
-            departments=departments, refusal_label=refusal_label, charts=protection_charts(report, locale_of(request)),
-            roles_seeing=PAGES["protection"], min_group=self._settings.min_group_size)
+            departments=departments, refusal_label=refusal_label, roles_seeing=PAGES["protection"],
+            charts={} if report.withheld else protection_charts(report, locale_of(request)),
+            min_group=self._settings.min_group_size)
 
     def _audit_query(self, request: web.Request) -> tuple[AuditQuery, dict[str, str]]:
         query = request.query

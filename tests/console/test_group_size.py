@@ -105,6 +105,7 @@ async def test_pages_show_a_notice_instead_of_figures(console: Console) -> None:
         assert 'id="withheld"' in text
         assert "data-figure" not in text and "<table" not in text
         assert 'data-kind="phone"' not in text  # the Slack user's pseudonymised phone number
+        assert '<script type="application/json" id="chart-data">{}</script>' in text
     for page in ("usage", "protection"):  # the language chosen sticks: English last
         english = await (await console.client.get(
             f"/console/{page}?lang=en&channel=slack")).text()
