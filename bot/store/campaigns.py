@@ -20,13 +20,20 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.store.campaign_sealing import (
+    brief_context,
+    comment_context,
+    is_erased,
+    notice_context,
+    text_context,
+)
 from bot.store.campaign_tables import (
     CampaignDecision,
     CampaignNotice,
     CampaignRecord,
     CampaignVersion,
 )
-from bot.store.store import writer
+from bot.store.store import ERASED_PERSON, writer
 from bot.store.templates import Sealer
 
 Status = Literal["draft", "in_review", "changes_requested", "approved", "rejected"]
@@ -64,6 +71,10 @@ class AlreadyDecided(CampaignStoreError):
 
 class SelfReview(CampaignStoreError):
     """The four-eyes rule: the author of a version does not approve or reject it."""
+
+
+class ErasedReviewer(CampaignStoreError):
+    """A reviewer slot of an erased person (``erased``): no one decides in their place."""
 
 
 class WrongState(CampaignStoreError):
@@ -249,14 +260,14 @@ class CampaignStore:
                 space_id=new.space_id, channel=new.channel, thread_id=new.thread_id[:256],
                 reference=json.dumps(dict(new.reference)), locale=new.locale,
                 brief=self._sealer.seal(json.dumps(dict(new.brief), ensure_ascii=False),
-                                        _brief_context(campaign_id)),
+                                        brief_context(campaign_id)),
                 approval=new.approval,
                 reviewers=json.dumps(list(new.reviewers)), status="draft", version=1,
                 revision=1, deadline=new.deadline, reminded_at=None, created_at=now,
                 updated_at=now))
             await connection.execute(insert(CampaignVersion).values(
                 campaign_id=campaign_id, number=1, author_id=new.author_id, source=source[:160],
-                text=self._sealer.seal(text, _text_context(campaign_id, 1)),
+                text=self._sealer.seal(text, text_context(campaign_id, 1)),
                 checks=json.dumps(list(checks), ensure_ascii=False), created_at=now))
             return await _view(connection, campaign_id, self._sealer)
 
@@ -281,7 +292,7 @@ class CampaignStore:
             await connection.execute(insert(CampaignVersion).values(
                 campaign_id=campaign_id, number=number, author_id=author_id,
                 source=source[:160],
-                text=self._sealer.seal(text, _text_context(campaign_id, number)),
+                text=self._sealer.seal(text, text_context(campaign_id, number)),
                 checks=json.dumps(list(checks), ensure_ascii=False), created_at=now))
             return await _view(connection, campaign_id, self._sealer)
 
@@ -305,7 +316,10 @@ class CampaignStore:
         """Record ``user_id``'s decision for reviewer ``slot`` on ``version``; the new state.
 
         All reviewers (``all``) or one (``any``) must approve; one « changes » or « reject »
-        settles the version at once. The author is notified of every decision."""
+        settles the version at once. The author is notified of every decision. The slot of
+        an erased person (``erased``, ``erased#2``…) is no one's: :class:`ErasedReviewer`."""
+        if is_erased(slot, ERASED_PERSON) or is_erased(user_id, ERASED_PERSON):
+            raise ErasedReviewer(slot)
         for _attempt in range(_RETRIES):
             try:
                 return await self._decide_once(campaign_id, version, slot, user_id, decision,
@@ -338,7 +352,7 @@ class CampaignStore:
                     campaign_id=campaign_id, version=version, slot=slot, user_id=user_id,
                     decision=decision, created_at=now,
                     comment=self._sealer.seal(comment[:4000],
-                                              _comment_context(campaign_id, version, slot))))
+                                              comment_context(campaign_id, version, slot))))
             except IntegrityError:
                 raise _Moved from None
             decided = (await connection.execute(select(CampaignDecision).where(
@@ -376,7 +390,7 @@ class CampaignStore:
                     CampaignNotice.id.in_([row.id for row in rows])).values(seen=1))
         return [NoticeView(row.id, row.campaign_id, row.title, row.kind, row.version,
                            row.actor_id, _opened(self._sealer, row.comment,
-                                                 _notice_context(row.campaign_id)),
+                                                 notice_context(row.campaign_id)),
                            _aware(row.created_at)) for row in rows]
 
     async def due_reminders(self, today: date, days_ahead: int) -> list[CampaignView]:
@@ -441,10 +455,11 @@ async def _bump(connection: AsyncConnection, record: Any, **values: Any) -> None
 async def _notify(connection: AsyncConnection, sealer: Sealer, campaign_id: str,
                   recipients: Sequence[str], kind: str, version: int, actor_id: str,
                   comment: str, now: datetime) -> None:
-    sealed = sealer.seal(comment[:4000], _notice_context(campaign_id))
+    sealed = sealer.seal(comment[:4000], notice_context(campaign_id))
     rows = [{"campaign_id": campaign_id, "user_id": recipient, "kind": kind, "version": version,
              "actor_id": actor_id, "comment": sealed, "seen": 0, "created_at": now}
-            for recipient in dict.fromkeys(recipients) if recipient != actor_id]
+            for recipient in dict.fromkeys(recipients)
+            if recipient != actor_id and not is_erased(recipient, ERASED_PERSON)]
     if rows:
         await connection.execute(insert(CampaignNotice), rows)
 
@@ -470,7 +485,7 @@ async def _view(connection: AsyncConnection, campaign_id: str, sealer: Sealer) -
         id=record.id, title=record.title, author_id=record.author_id, space_id=record.space_id,
         channel=record.channel, thread_id=record.thread_id,
         reference=json.loads(record.reference), locale=record.locale,
-        brief=json.loads(_opened(sealer, record.brief, _brief_context(record.id), "{}")),
+        brief=json.loads(_opened(sealer, record.brief, brief_context(record.id), "{}")),
         approval=record.approval,
         reviewers=tuple(json.loads(record.reviewers)), status=record.status,
         revision=record.revision, deadline=record.deadline,
@@ -480,14 +495,14 @@ async def _view(connection: AsyncConnection, campaign_id: str, sealer: Sealer) -
 
 
 def _version_view(row: Any, sealer: Sealer) -> VersionView:
-    text = _opened(sealer, row.text, _text_context(row.campaign_id, row.number))
+    text = _opened(sealer, row.text, text_context(row.campaign_id, row.number))
     return VersionView(row.number, row.author_id, row.source, text,
                        tuple(json.loads(row.checks)), _aware(row.created_at))
 
 
 def _decision_view(row: Any, sealer: Sealer) -> DecisionView:
     comment = _opened(sealer, row.comment,
-                      _comment_context(row.campaign_id, row.version, row.slot))
+                      comment_context(row.campaign_id, row.version, row.slot))
     return DecisionView(row.version, row.slot, row.user_id, row.decision, comment,
                         _aware(row.created_at))
 
@@ -495,22 +510,6 @@ def _decision_view(row: Any, sealer: Sealer) -> DecisionView:
 def _opened(sealer: Sealer, stored: str, context: str, lost: str = _UNREADABLE) -> str:
     opened = sealer.unseal(stored, context)
     return lost if opened is None else opened
-
-
-def _brief_context(campaign_id: str) -> str:
-    return f"campaign:{campaign_id}:brief"
-
-
-def _text_context(campaign_id: str, number: int) -> str:
-    return f"campaign:{campaign_id}:v{number}"
-
-
-def _comment_context(campaign_id: str, version: int, slot: str) -> str:
-    return f"campaign:{campaign_id}:v{version}:{slot}"
-
-
-def _notice_context(campaign_id: str) -> str:
-    return f"campaign:{campaign_id}:notice"
 
 
 def _aware(moment: datetime) -> datetime:

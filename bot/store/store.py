@@ -30,6 +30,7 @@ from bot.audit import GENESIS, record_hash
 from bot.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
 from bot.llm import ChatTurn, UsageRecord
 from bot.messages import Channel, Message, Reply, Space, User
+from bot.store.campaign_purge import purge_campaigns
 from bot.store.file_purge import purge_files_and_jobs
 from bot.store.keyring import KeyRing
 from bot.store.tables import (
@@ -438,7 +439,9 @@ class Store:
         Erasing a person (``user_id`` alone) also deletes their feedback, template runs and
         personal templates, replaces them by ``erased`` as owner or author of shared
         templates (kept for their team), and deletes their data keys (crypto-shredding:
-        a copy of their content that survives anywhere is unreadable). On SQLite, deleted
+        a copy of their content that survives anywhere is unreadable). In marketing
+        campaigns they become ``erased`` and their review comments go, the approval record
+        stays (:mod:`bot.store.campaign_purge`). On SQLite, deleted
         content is overwritten (``secure_delete``) and the write-ahead log emptied after
         the purge. Usage and audit records hold no message content and stay (the audit
         trail is append-only); the purge itself is audited.
@@ -469,6 +472,7 @@ class Store:
             if user_id is not None and older_than is None:
                 erased_keys, erased = await _erase_person(connection, user_id)
                 counts.update(erased)
+                counts.update(await purge_campaigns(connection, user_id, self, ERASED_PERSON))
             counts.update(await purge_files_and_jobs(connection, user_id=user_id,
                                                      older_than=older_than))
             operator = Message(text="", user=User("system:retention"), space=Space("system"),

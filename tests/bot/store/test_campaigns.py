@@ -7,16 +7,21 @@ from datetime import date
 
 import pytest
 
+from bot.audit import verify_chain
 from bot.store import Store
 from bot.store.campaigns import (
     AlreadyDecided,
     CampaignNotFound,
     CampaignStore,
     DecisionConflict,
+    ErasedReviewer,
     NewCampaign,
     SelfReview,
     WrongState,
 )
+from bot.store.store import ERASED_PERSON
+from skills.campaigns.export import approved_version
+from skills.campaigns.present import campaign_card, reviewers_line, trail_lines
 
 AUTHOR = "web:aline"
 
@@ -179,3 +184,135 @@ async def test_texts_briefs_and_comments_are_sealed_at_rest(encrypted_store: Sto
     assert shown.current.text == "### sms 1\nTexte secret" and shown.brief == {"title": "Printemps"}
     assert shown.decisions[0].comment == "Commentaire privé"
     assert (await sealed.notices([AUTHOR]))[0].comment == "Commentaire privé"
+
+
+# -- erasure of a person (Store.purge) ------------------------------------------------------
+
+_CAMPAIGN_TABLES = ("campaigns", "campaign_versions", "campaign_decisions", "campaign_notices")
+
+
+async def _raw(store: Store) -> str:
+    """Every stored campaign row, as text."""
+    rows: list[str] = []
+    async with store.engine.connect() as connection:
+        for table in _CAMPAIGN_TABLES:
+            rows += [str(row) for row in
+                     (await connection.exec_driver_sql(f"SELECT * FROM {table}")).all()]  # noqa: S608
+    return " ".join(rows)
+
+
+def _with_brief(reviewers: tuple[str, ...], approval: str = "all") -> NewCampaign:
+    return NewCampaign(title="Printemps", author_id=AUTHOR, space_id="slack:T1",
+                       channel="slack", thread_id="1700000000.1", locale="fr",
+                       brief={"title": "Printemps", "reviewers": list(reviewers)},
+                       approval=approval, reviewers=reviewers,  # type: ignore[arg-type]
+                       deadline=None, reference={"channel": "C1", "thread_ts": "1700000000.1"})
+
+
+async def test_erasing_a_reviewer_keeps_the_approval_record(encrypted_store: Store) -> None:
+    store = encrypted_store
+    sealed = CampaignStore(store.engine, sealer=store)
+    created = await sealed.create(_with_brief(("web:claire", "conformite")),
+                                  "### sms 1\nBonjour {{prenom}}", [], "library")
+    await sealed.submit(created.id, 1, AUTHOR, created.reviewers)
+    await sealed.decide(created.id, 1, "web:claire", "web:claire", "approve",
+                        "Avis ZX-CLAIRE-7731")
+    approved = await sealed.decide(created.id, 1, "conformite", "web:cora", "approve", "ok")
+    _version, stamp_before = approved_version(approved)
+
+    removed = await store.purge(user_id="web:claire")
+
+    assert {key: value for key, value in removed.items() if "campaign" in key} == {
+        "campaigns_anonymised": 0, "campaign_versions_anonymised": 0,
+        "campaign_slots_anonymised": 1, "campaign_decisions_anonymised": 1,
+        "campaign_notices": 1,  # « submitted », addressed to her slot
+        "campaign_notices_anonymised": 1}  # her « approve », told to the author
+    raw = await _raw(store)
+    assert "web:claire" not in raw and "ZX-CLAIRE-7731" not in raw
+    shown = await sealed.get(created.id)
+    assert (shown.status, shown.reviewers) == ("approved", (ERASED_PERSON, "conformite"))
+    assert shown.brief["reviewers"] == [ERASED_PERSON, "conformite"]
+    assert [(d.slot, d.user_id, d.decision, d.comment) for d in shown.decisions] == [
+        (ERASED_PERSON, ERASED_PERSON, "approve", ""), ("conformite", "web:cora", "approve", "ok")]
+    assert shown.current.text == "### sms 1\nBonjour {{prenom}}"  # company content stays
+    _version, stamp = approved_version(shown)
+    assert stamp.fingerprint == stamp_before.fingerprint
+    assert [d.created_at for d in stamp.approvals] == [d.created_at
+                                                       for d in stamp_before.approvals]
+    assert stamp.lines()[2].startswith(f"Approuvé par {ERASED_PERSON} (relecteur "
+                                       f"{ERASED_PERSON}) le ")
+    assert reviewers_line(shown, "fr").startswith(f"{ERASED_PERSON} : a approuvé ({ERASED_PERSON})")
+    assert trail_lines(await sealed.decisions(created.id), "fr")[0].endswith(
+        f"{ERASED_PERSON} ({ERASED_PERSON}) a approuvé")
+    assert campaign_card(shown, "fr", review=False, author=True).facts
+    told = await sealed.notices([AUTHOR])
+    assert [(n.kind, n.actor_id, n.comment) for n in told] == [
+        ("approve", ERASED_PERSON, ""), ("approve", "web:cora", "ok")]
+    records = await store.audit_records()
+    assert records[-1]["action"] == "purge" and '"campaign_slots_anonymised": 1' in \
+        records[-1]["details"]
+    assert verify_chain(records).intact
+
+
+async def test_erasing_the_author_clears_the_routing_and_review_goes_on(store: Store) -> None:
+    campaigns = CampaignStore(store.engine, sealer=store)
+    created = await campaigns.create(_with_brief(("web:claire", "conformite"), "any"),
+                                     "### sms 1\nBonjour", [], "library")
+    await campaigns.add_version(created.id, 1, AUTHOR, "### sms 1\nSalut", [])
+    await campaigns.submit(created.id, 2, AUTHOR, created.reviewers)
+    await campaigns.decide(created.id, 2, "web:claire", "web:claire", "changes", "Plus court")
+
+    removed = await store.purge(user_id=AUTHOR)
+
+    assert (removed["campaigns_anonymised"], removed["campaign_versions_anonymised"],
+            removed["campaign_notices"], removed["campaign_notices_anonymised"]) == (1, 2, 1, 2)
+    # her « submitted » to both slots stay (actor erased); Claire's « changes » to her goes
+    assert AUTHOR not in await _raw(store)
+    shown = await campaigns.get(created.id)
+    assert (shown.author_id, shown.reference, shown.thread_id) == (ERASED_PERSON, {},
+                                                                   "1700000000.1")
+    assert [v.author_id for v in await campaigns.history(created.id)] == [ERASED_PERSON] * 2
+    assert [d.comment for d in shown.decisions] == ["Plus court"]  # the reviewer's stays
+    edited = await campaigns.add_version(created.id, 2, "web:claire", "### sms 1\nCourt", [])
+    await campaigns.submit(created.id, edited.current.number, "web:claire", edited.reviewers)
+    settled = await campaigns.decide(created.id, 3, "conformite", "web:cora", "approve")
+    assert settled.status == "approved"
+    assert await campaigns.notices([ERASED_PERSON]) == []  # no one reads an erased inbox
+
+
+async def test_no_one_decides_for_an_erased_reviewer(store: Store) -> None:
+    campaigns = CampaignStore(store.engine, sealer=store)
+    campaign_id = await _in_review(campaigns)
+    await store.purge(user_id="web:claire")
+    for user_id in (ERASED_PERSON, "web:mallory"):
+        with pytest.raises(ErasedReviewer):
+            await campaigns.decide(campaign_id, 1, ERASED_PERSON, user_id, "approve")
+    with pytest.raises(ErasedReviewer):
+        await campaigns.decide(campaign_id, 1, "conformite", ERASED_PERSON, "approve")
+    still = await campaigns.decide(campaign_id, 1, "conformite", "web:cora", "approve")
+    assert still.status == "in_review"  # « all »: the erased slot never approves
+    assert still.decision_of(ERASED_PERSON) is None
+
+
+async def test_two_erased_reviewers_of_one_campaign_keep_distinct_slots(
+        encrypted_store: Store) -> None:
+    store = encrypted_store
+    campaigns = CampaignStore(store.engine, sealer=store)
+    created = await campaigns.create(_with_brief(("web:claire", "web:carl", "web:dora")),
+                                     "### sms 1\nBonjour", [], "library")
+    await campaigns.submit(created.id, 1, AUTHOR, created.reviewers)
+    await campaigns.decide(created.id, 1, "web:claire", "web:claire", "approve", "oui")
+    await campaigns.decide(created.id, 1, "web:carl", "web:carl", "approve", "oui")
+    # a deputy decided for Dora's slot: her slot is renamed, the deputy's comment stays
+    await campaigns.decide(created.id, 1, "web:dora", "web:deputy", "approve", "pour Dora")
+    for person in ("web:claire", "web:carl", "web:dora"):
+        await store.purge(user_id=person)
+    shown = await campaigns.get(created.id)
+    labels = (ERASED_PERSON, f"{ERASED_PERSON}#2", f"{ERASED_PERSON}#3")
+    assert (shown.status, shown.reviewers) == ("approved", labels)
+    assert shown.brief["reviewers"] == list(labels)
+    assert [(d.slot, d.user_id, d.comment) for d in shown.decisions] == [
+        (labels[0], ERASED_PERSON, ""), (labels[1], ERASED_PERSON, ""),
+        (labels[2], "web:deputy", "pour Dora")]
+    with pytest.raises(ErasedReviewer):
+        await campaigns.decide(created.id, 1, labels[1], "web:mallory", "approve")

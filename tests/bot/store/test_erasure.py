@@ -59,6 +59,9 @@ async def test_purge_erases_everything_of_the_person_and_keeps_shared_templates(
     removed = await store.purge(user_id="alice")
     assert removed == {"turns": 2, "conversations": 1, "feedback": 1, "templates": 1,
                        "template_versions": 1, "template_runs": 1, "keys": 1,
+                       "campaigns_anonymised": 0, "campaign_versions_anonymised": 0,
+                       "campaign_slots_anonymised": 0, "campaign_decisions_anonymised": 0,
+                       "campaign_notices": 0, "campaign_notices_anonymised": 0,
                        "files": 0, "jobs": 0}
     columns = (Turn.user_id, Feedback.user_id, TemplateRecord.owner_id,
                TemplateVersion.author_id, TemplateRun.user_id, DataKey.owner_id)
