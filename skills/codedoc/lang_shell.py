@@ -76,7 +76,10 @@ def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
     for node in functions:
         function_name = text_of(node.child_by_field_name("name"))
         row = node.start_point.row
-        unit = Unit(kind="function", name=function_name, qualified=f"{path}:{function_name}",
+        qualified = f"{path}:{function_name}"  # defined twice (if/else): the line tells them
+        if any(u.qualified == qualified for u in source.units):
+            qualified += f"@{row + 1}"
+        unit = Unit(kind="function", name=function_name, qualified=qualified,
                     path=path, line=row + 1, end_line=node.end_point.row + 1,
                     signature=lines[row].strip()[:120], doc=_comment_above(lines, row),
                     public=not function_name.startswith("_"))

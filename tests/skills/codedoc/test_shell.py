@@ -14,6 +14,7 @@ from skills.codedoc.verify import same_code, verify
 from tests.skills.codedoc.helpers import (
     FIXTURES,
     fixture_sources,
+    inventory_of,
     source_named,
     unit_named,
     zipped,
@@ -130,3 +131,13 @@ def test_a_header_before_a_blank_line_adds_no_second_one_and_keywords_are_no_pro
     assert patch.texts["bin/pack"].startswith(
         "#!/bin/sh\n# pack: Appelle `gzip`, `psql`.\n\nfor f in *.csv")
     assert verify(sources, patch).ok
+
+
+def test_a_function_defined_twice_gives_two_units() -> None:
+    inventory = inventory_of({"lib.sh": "if [ -n \"$DEBUG\" ]; then\n  log() { echo \"$1\" >> debug.log; }\n"
+                              "else\n  log() { :; }\nfi\nlog start\n"})
+    assert [u.qualified for u in inventory.units] == ["lib.sh:lib.sh", "lib.sh:log",
+                                                      "lib.sh:log@4"]
+    assert inventory.index["lib.sh:log"].writes == ("file debug.log",)
+    assert inventory.index["lib.sh:log@4"].writes == ()
+    assert inventory.callees["lib.sh:lib.sh"] == ["lib.sh:log"]
