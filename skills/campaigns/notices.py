@@ -24,6 +24,8 @@ def author_conversation(campaign: CampaignView) -> Message | None:
     and the command line, which Almia cannot write to by itself: the inbox tells)."""
     if campaign.channel not in (Channel.SLACK.value, Channel.TEAMS.value):
         return None
+    if not campaign.reference:  # the author was erased: their conversation is forgotten
+        return None
     channel = Channel(campaign.channel)
     return Message(text="", user=User(campaign.author_id), space=Space(campaign.space_id),
                    channel=channel, thread_id=campaign.thread_id, reference=campaign.reference)

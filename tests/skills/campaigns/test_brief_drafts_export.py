@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.brief import Medium, parse_brief
 from skills.campaigns.draft_library import load_library
 from skills.campaigns.export import NotApproved, export_files
+from skills.campaigns.notices import author_conversation
 from skills.campaigns.pieces import Piece, fingerprint, parse_pieces, serialise
 from skills.campaigns.rules import load_rules
 from tests.skills.campaigns.conftest import brief
@@ -117,3 +119,10 @@ def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
     with zipfile.ZipFile(io.BytesIO(files["campagne-c0ffee00-v3.docx"])) as docx:
         document = docx.read("word/document.xml").decode()
     assert "Empreinte SHA-256" in document and "Conforme" in document
+
+
+def test_an_erased_authors_conversation_is_not_written_to() -> None:
+    slack = replace(_campaign("in_review", ()), channel="slack", thread_id="1700.1",
+                    reference={"channel": "C1"})
+    assert author_conversation(slack) is not None
+    assert author_conversation(replace(slack, author_id="erased", reference={})) is None
