@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from bot.gateway_types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
@@ -76,23 +76,23 @@ def _sentences(request: CompletionRequest) -> list[_Sentence]:
     return sentences
 
 
-def _bm25(query: list[str], sentences: list[_Sentence]) -> list[float]:
-    """BM25 of each sentence against the query terms (k1=1.2, b=0.5: short texts)."""
-    if not sentences:
+def _bm25(query: list[str], texts: Sequence[tuple[str, ...]]) -> list[float]:
+    """BM25 of each token list against the query terms (k1=1.2, b=0.5: short texts)."""
+    if not texts:
         return []
-    count = len(sentences)
-    average = sum(len(sentence.tokens) for sentence in sentences) / count or 1.0
-    frequency = Counter(token for sentence in sentences for token in set(sentence.tokens))
+    count = len(texts)
+    average = sum(len(tokens) for tokens in texts) / count or 1.0
+    frequency = Counter(token for tokens in texts for token in set(tokens))
     scores = []
-    for sentence in sentences:
-        counts = Counter(sentence.tokens)
+    for tokens in texts:
+        counts = Counter(tokens)
         score = 0.0
         for term in set(query):
             if term not in counts:
                 continue
             idf = math.log(1 + (count - frequency[term] + 0.5) / (frequency[term] + 0.5))
             tf = counts[term]
-            score += idf * tf * 2.2 / (tf + 1.2 * (0.5 + 0.5 * len(sentence.tokens) / average))
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.5 + 0.5 * len(tokens) / average))
         scores.append(score)
     return scores
 
@@ -254,27 +254,6 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     return units
 
 
-def _bm25_units(query: list[str], units: list[_Unit]) -> list[float]:
-    """BM25 of each unit against the query terms (k1=1.2, b=0.5: short texts)."""
-    if not units:
-        return []
-    count = len(units)
-    average = sum(len(unit.tokens) for unit in units) / count or 1.0
-    frequency = Counter(token for unit in units for token in set(unit.tokens))
-    scores = []
-    for unit in units:
-        counts = Counter(unit.tokens)
-        score = 0.0
-        for term in set(query):
-            if term not in counts:
-                continue
-            idf = math.log(1 + (count - frequency[term] + 0.5) / (frequency[term] + 0.5))
-            tf = counts[term]
-            score += idf * tf * 2.2 / (tf + 1.2 * (0.5 + 0.5 * len(unit.tokens) / average))
-        scores.append(score)
-    return scores
-
-
 def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
     """Same sentence (e.g. from two overlapping passages) or nearly the same words."""
     words = set(unit.tokens)
@@ -300,7 +279,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
     ranked: list[tuple[float, _Unit]] = []
-    for unit, score in zip(units, _bm25_units(query, units), strict=True):
+    for unit, score in zip(units, _bm25(query, [unit.tokens for unit in units]), strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
         score *= 1 + 1 / unit.passage  # retrieval ranked earlier passages higher: a prior
