@@ -53,22 +53,38 @@ class ChainReport:
         return not self.problems
 
 
+class ChainWalk:
+    """Recomputes the links of records given one at a time, in id order."""
+
+    def __init__(self) -> None:
+        self.previous = GENESIS
+        self.count = 0
+        self.problems: list[str] = []
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Check one record against the one before it."""
+        self.count += 1
+        if record.get("hash") is None:  # written before the chain existed (migration 0004)
+            return
+        if record["prev_hash"] != self.previous:
+            self.problems.append(f"record {record['id']}: does not follow the previous record "
+                                 "(a record was removed or moved)")
+        if record_hash(record["prev_hash"], record) != record["hash"]:
+            self.problems.append(f"record {record['id']}: content changed after it was written")
+        self.previous = record["hash"]
+
+    def report(self) -> ChainReport:
+        """What the walk found."""
+        return ChainReport(records=self.count, head=self.previous,
+                           problems=tuple(self.problems))
+
+
 def verify_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
     """Walk the records in id order and recompute every link."""
-    previous = GENESIS
-    count = 0
-    problems: list[str] = []
+    walk = ChainWalk()
     for record in records:
-        count += 1
-        if record.get("hash") is None:  # written before the chain existed (migration 0004)
-            continue
-        if record["prev_hash"] != previous:
-            problems.append(f"record {record['id']}: does not follow the previous record "
-                            "(a record was removed or moved)")
-        if record_hash(record["prev_hash"], record) != record["hash"]:
-            problems.append(f"record {record['id']}: content changed after it was written")
-        previous = record["hash"]
-    return ChainReport(records=count, head=previous, problems=tuple(problems))
+        walk.add(record)
+    return walk.report()
 
 
 def export_rows(records: Iterable[Mapping[str, Any]], form: str) -> Iterator[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.audit import GENESIS, ChainReport, record_hash
+from bot.audit import GENESIS, ChainReport, ChainWalk, record_hash
 from bot.store.tables import AuditEvent
 
 PAGE_SIZE = 50
@@ -117,17 +117,7 @@ class ConsoleAudit:
 
     async def verify(self) -> ChainReport:
         """Recompute every link of the chain, streaming (as :func:`bot.audit.verify_chain`)."""
-        previous = GENESIS
-        count = 0
-        problems: list[str] = []
+        walk = ChainWalk()
         async for record in self.stream(AuditQuery()):
-            count += 1
-            if record["hash"] is None:  # written before the chain existed
-                continue
-            if record["prev_hash"] != previous:
-                problems.append(f"record {record['id']}: does not follow the previous record "
-                                "(a record was removed or moved)")
-            if record_hash(record["prev_hash"], record) != record["hash"]:
-                problems.append(f"record {record['id']}: content changed after it was written")
-            previous = record["hash"]
-        return ChainReport(records=count, head=previous, problems=tuple(problems))
+            walk.add(record)
+        return walk.report()
