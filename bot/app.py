@@ -245,6 +245,10 @@ def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
                                     for name, skill in policy.skills.items()
                                     if skill.max_active_jobs is not None})
     service_box.append(service)
+    for skill in skills:  # skills whose jobs queue sub-jobs (team documents' batches)
+        bind_jobs = getattr(skill, "bind_jobs", None)
+        if bind_jobs is not None:
+            bind_jobs(service, settings)
     runtime.files = files
     runtime.intake = FileIntake(files, settings.files, FileClassifier(settings.dlp),
                                 runtime.store, links, settings.data_dir / "spool")

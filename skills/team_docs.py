@@ -21,11 +21,14 @@ from typing import Any
 from bot.files.intake import safe_name
 from bot.i18n import Text
 from bot.jobs.model import JobContext, JobResult, JobSpec, JobTask
+from bot.jobs.service import JobService
 from bot.messages import Locale, Reply, ReplyEvent
 from bot.roles import Role, RoleResolver
+from bot.settings import Settings
 from bot.skills import SkillError, SkillRequest
 from knowledge import KnowledgeBase
 from knowledge.records import FileOutcome, KnowledgeError, Outcome
+from skills.team_docs_batches import Batching, plan_units, queue_batches, split, wait_for_batches
 
 _INGESTIBLE = frozenset({"pdf", "docx", "csv", "txt", "md", "zip"})
 
@@ -96,31 +99,29 @@ def space_collection(space_id: str) -> str:
 
 
 class IngestTask:
-    """The job: read the kept files, unpack ZIPs, ingest, report per file."""
+    """The job: read the kept files, unpack ZIPs, ingest, report per file.
 
-    def __init__(self, knowledge: KnowledgeBase) -> None:
+    A large request is split into ``ingest_batch`` sub-jobs when :class:`Batching` allows
+    it (Chroma server and a shared queue); otherwise its files are ingested one after
+    another here, in the process that owns the embedded Chroma.
+    """
+
+    def __init__(self, knowledge: KnowledgeBase, batching: Batching | None = None) -> None:
         self._knowledge = knowledge
+        self._batching = batching or Batching(fan_out=False)
 
     async def run(self, context: JobContext) -> JobResult:
-        """Ingest each file not yet done (the checkpoint lists those done)."""
+        """Ingest each file not yet done (the checkpoint lists those done), or fan out."""
         job = context.job
         params = job.params
         locale: Locale = job.reply_to.locale
         collection = str(params["collection"])
         await self._ensure_collection(collection, str(params["space"]), str(params["title"]))
         files: list[Mapping[str, Any]] = list(params["files"])
-        done: dict[str, list[str]] = dict((job.checkpoint or {}).get("done", {}))
-        total = len(files)
-        for item in files:
-            file_id = str(item["id"])
-            if file_id in done:
-                continue
-            await context.progress(len(done) / total, _PROGRESS(locale, done=len(done),
-                                                                total=total))
-            outcomes = await self._ingest_one(context, collection, item)
-            done[file_id] = [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}" for o in outcomes]
-            await context.checkpoint({"done": done})
-        await context.progress(1.0, _PROGRESS(locale, done=total, total=total))
+        done = await self._fan_out(context, files)
+        if done is None:
+            done = await self._one_by_one(context, collection, files)
+        await context.progress(1.0, _PROGRESS(locale, done=len(files), total=len(files)))
         result = _summary(done, locale)
         lines = [line for outcomes in done.values() for line in outcomes]
         if len(lines) > 1 or result.kind == "error":
@@ -129,6 +130,41 @@ class IngestTask:
             result = JobResult(result.text, (report,), result.kind)
         return result
 
+    async def _fan_out(self, context: JobContext, files: list[Mapping[str, Any]]
+                       ) -> dict[str, list[str]] | None:
+        """Outcome lines by batch once all batch jobs end; None when not split."""
+        batching = self._batching
+        service = batching.service
+        if not batching.active or service is None:
+            return None
+        children = list((context.job.checkpoint or {}).get("batches", []))
+        if not children:
+            units = await plan_units(context, files)
+            batches = split(units, batching.files, batching.megabytes)
+            if len(batches) < 2:
+                return None
+            children = await queue_batches(service, context.job, batches)
+            await context.checkpoint({"batches": children, "units": len(units)})
+        units_count = int((context.job.checkpoint or {}).get("units", 0)) or len(files)
+        return await wait_for_batches(context, service, children, units_count,
+                                      batching.poll_seconds)
+
+    async def _one_by_one(self, context: JobContext, collection: str,
+                          files: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+        locale: Locale = context.job.reply_to.locale
+        done: dict[str, list[str]] = dict((context.job.checkpoint or {}).get("done", {}))
+        total = len(files)
+        for item in files:
+            file_id = str(item["id"])
+            if file_id in done:
+                continue
+            await context.progress(len(done) / total, _PROGRESS(locale, done=len(done),
+                                                                total=total))
+            outcomes = await ingest_item(self._knowledge, context, collection, item)
+            done[file_id] = _encoded(outcomes)
+            await context.checkpoint({"done": done})
+        return done
+
     async def _ensure_collection(self, collection: str, space: str, title: str) -> None:
         known = {info.name for info in await self._knowledge.list_collections()}
         if collection not in known:
@@ -136,26 +172,55 @@ class IngestTask:
                 await self._knowledge.create_collection(collection, title=title)
         await self._knowledge.attach(collection, space)
 
-    async def _ingest_one(self, context: JobContext, collection: str,
-                          item: Mapping[str, Any]) -> list[FileOutcome]:
-        data = await context.read_file(str(item["id"]))
-        name = safe_name(str(item["name"]))
-        with tempfile.TemporaryDirectory(prefix="almia-docs-") as folder:
-            root = Path(folder)
-            if str(item["kind"]) == "zip":
-                target = root / (PurePosixPath(name).stem or "archive")
-                await asyncio.to_thread(_unpack, data, target)
-            else:
-                target = root / name
-                target.write_bytes(data)
-            del data
-            report = await self._knowledge.ingest([target], collection)
-        return [FileOutcome(_shown(outcome.path, root), outcome.outcome, outcome.chunks,
-                            outcome.message) for outcome in report.files]
 
 
-def _unpack(data: bytes, target: Path) -> None:
-    """Extract an archive that passed the intake checks (safe paths, bounded sizes)."""
+class BatchTask:
+    """One batch of a split ingestion: its outcome lines go to the checkpoint for the parent."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self._knowledge = knowledge
+
+    async def run(self, context: JobContext) -> JobResult:
+        """Ingest the batch's documents; the parent job reports (this result is not posted)."""
+        params = context.job.params
+        lines: list[str] = []
+        for item in params["files"]:
+            await context.progress(0.0)
+            outcomes = await ingest_item(self._knowledge, context, str(params["collection"]),
+                                         item)
+            lines.extend(_encoded(outcomes))
+        await context.checkpoint({"lines": lines})
+        return JobResult(f"{len(lines)}", kind="info")
+
+
+async def ingest_item(knowledge: KnowledgeBase, context: JobContext, collection: str,
+                      item: Mapping[str, Any]) -> list[FileOutcome]:
+    """Ingest one kept file (a ZIP: all its entries, or those ``item["entries"]`` names)."""
+    data = await context.read_file(str(item["id"]))
+    name = safe_name(str(item["name"]))
+    with tempfile.TemporaryDirectory(prefix="almia-docs-") as folder:
+        root = Path(folder)
+        if str(item["kind"]) == "zip":
+            target = root / (PurePosixPath(name).stem or "archive")
+            entries = item.get("entries")
+            only = frozenset(str(entry) for entry in entries) if entries is not None else None
+            await asyncio.to_thread(_unpack, data, target, only)
+        else:
+            target = root / name
+            target.write_bytes(data)
+        del data
+        report = await knowledge.ingest([target], collection)
+    return [FileOutcome(_shown(outcome.path, root), outcome.outcome, outcome.chunks,
+                        outcome.message) for outcome in report.files]
+
+
+def _encoded(outcomes: list[FileOutcome]) -> list[str]:
+    return [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}" for o in outcomes]
+
+
+def _unpack(data: bytes, target: Path, only: frozenset[str] | None = None) -> None:
+    """Extract an archive that passed the intake checks (safe paths, bounded sizes); with
+    ``only``, just those entries (named as in the archive), at the same places."""
     target.mkdir(parents=True)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         entries = [info for info in archive.infolist() if not info.is_dir()]
@@ -165,6 +230,8 @@ def _unpack(data: bytes, target: Path) -> None:
         if len(tops) == 1 and all(len(parts) > 1 for parts in paths):
             paths = [parts[1:] for parts in paths]  # « dossier.zip » holding « dossier/… »
         for info, parts in zip(entries, paths, strict=True):
+            if only is not None and info.filename not in only:
+                continue
             destination = target.joinpath(*parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(archive.read(info))
@@ -234,11 +301,18 @@ class TeamDocsSkill:
     commands = ("docs", "documents")
     model_roles: tuple[str, ...] = ()
 
-    def __init__(self, knowledge: KnowledgeBase | None, roles: RoleResolver | None) -> None:
+    def __init__(self, knowledge: KnowledgeBase | None, roles: RoleResolver | None, *,
+                 batching: Batching | None = None) -> None:
         self._library = knowledge
         self._roles = roles
+        self._batching = batching or Batching()
         self.job_tasks: Mapping[str, JobTask] = (
-            {"ingest": IngestTask(knowledge)} if knowledge is not None else {})
+            {"ingest": IngestTask(knowledge, self._batching),
+             "ingest_batch": BatchTask(knowledge)} if knowledge is not None else {})
+
+    def bind_jobs(self, service: JobService, settings: Settings) -> None:
+        """Called once jobs are wired: large ingestions may then queue batch sub-jobs."""
+        self._batching.bind(service, settings)
 
     @property
     def _knowledge(self) -> KnowledgeBase:

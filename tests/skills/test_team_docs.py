@@ -1,0 +1,133 @@
+"""Team documents: large ingestions split into batch sub-jobs, or run one after another."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import RUNTIME, build_app
+from bot.settings import Settings, load_settings
+from bot.skills import Skill
+from knowledge import KnowledgeBase
+from skills import SkillServices, build_skills
+from skills.team_docs import TeamDocsSkill
+from skills.team_docs_batches import Batching, Unit, split
+from tests.knowledge.helpers import HashingEmbedder
+from tests.web_api import chat, finished, upload
+
+Client = TestClient[web.Request, web.Application]
+
+
+def _note(topic: str) -> bytes:
+    return (f"# Procédure {topic}\n\nLa procédure {topic} se déclare sous cinq jours ouvrés "
+            f"auprès de l'agence, justificatif à l'appui.\n").encode()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["user_roles"] = {"manager": ["web:alice"]}
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None)
+
+
+def _skills(batching: Batching | None) -> Callable[[SkillServices], list[Skill]]:
+    def build(services: SkillServices) -> list[Skill]:
+        return [TeamDocsSkill(services.library, services.roles, batching=batching)
+                if skill.name == "team_docs" else skill for skill in build_skills(services)]
+    return build
+
+
+async def _client(settings: Settings, batching: Batching | None) -> Client:
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    app = build_app(settings, knowledge=knowledge, skill_factory=_skills(batching))
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def fanned(settings: Settings) -> AsyncIterator[Client]:
+    client = await _client(settings, Batching(fan_out=True, files=2, poll_seconds=0.02))
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def embedded(settings: Settings) -> AsyncIterator[Client]:
+    client = await _client(settings, None)  # decided from the settings: embedded Chroma
+    yield client
+    await client.close()
+
+
+def _archive() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("dossier/auto.txt", _note("constat amiable"))
+        zipped.writestr("dossier/habitation.md", _note("dégât des eaux"))
+        zipped.writestr("dossier/sante.md", _note("tiers payant"))
+        zipped.writestr("dossier/vide.txt", "")
+    return archive.getvalue()
+
+
+async def _add_all(client: Client) -> tuple[dict[str, Any], list[str]]:
+    uploaded = await upload(client, {"bris.md": _note("bris de glace"),
+                                     "vol.md": _note("vol"), "dossier.zip": _archive()})
+    assert uploaded.status == 200, await uploaded.text()
+    ids = [f["id"] for f in (await uploaded.json())["files"]]
+    reply = await chat(client, "/almia docs add", ids)
+    assert reply["kind"] == "info" and reply["job_id"], reply
+    job = await finished(client, str(reply["job_id"]))
+    runtime = client.app[RUNTIME]
+    assert runtime.jobs is not None
+    parent = await runtime.jobs.jobs.get(str(reply["job_id"]))
+    assert parent is not None
+    tasks = [view.task for view in await runtime.jobs.mine(parent.user_id, limit=50)]
+    return job, tasks
+
+
+async def test_a_large_request_is_split_into_batches_and_reported_once(
+        fanned: Client) -> None:
+    job, tasks = await _add_all(fanned)
+    assert sorted(tasks) == ["ingest", *["ingest_batch"] * 3]  # 6 documents, 2 per batch
+    assert job["state"] == "succeeded", job
+    text = str(job["result"]["text"])
+    assert "5 ajouté(s)" in text and "1 en échec" in text and "dossier/vide.txt" in text, text
+    [report] = job["artefacts"]
+    rows = (await (await fanned.get(report["url"])).read()).decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 6
+    listing = await chat(fanned, "/almia docs list", [])
+    for name in ("bris.md", "vol.md", "dossier/auto.txt", "dossier/habitation.md",
+                 "dossier/sante.md"):
+        assert name in listing["text"], listing
+    again, _ = await _add_all(fanned)  # the same documents: each batch finds them unchanged
+    assert "5 inchangé(s)" in str(again["result"]["text"]), again
+
+
+async def test_with_the_embedded_chroma_one_job_ingests_everything(embedded: Client) -> None:
+    job, tasks = await _add_all(embedded)
+    assert tasks == ["ingest"]
+    assert job["state"] == "succeeded", job
+    assert "5 ajouté(s)" in str(job["result"]["text"]), job
+
+
+def test_batches_hold_at_most_n_documents_or_m_megabytes() -> None:
+    megabyte = 1024 * 1024
+    units = [Unit("a", "a.md", "md", megabyte // 2), Unit("b", "b.md", "md", megabyte // 2),
+             Unit("z", "z.zip", "zip", 3 * megabyte, "big.pdf"),
+             Unit("z", "z.zip", "zip", 10, "c.txt"), Unit("z", "z.zip", "zip", 10, "d.txt"),
+             Unit("z", "z.zip", "zip", 10, "e.txt")]
+    batches = split(units, files=2, megabytes=1.0)
+    assert [[u.entry or u.name for u in batch] for batch in batches] == [
+        ["a.md", "b.md"], ["big.pdf"], ["c.txt", "d.txt"], ["e.txt"]]
+    assert split([], files=2, megabytes=1.0) == []
