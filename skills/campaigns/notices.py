@@ -1,14 +1,16 @@
 """Pushed notices: a short text posted by a ``notify`` job where a person will see it.
 
 The author's conversation (where the campaign was created) and, for Slack reviewers, a
-direct message (Slack opens the app's DM when a user id is the channel). Teams and web
-reviewers have no conversation Almia may open by itself: their inbox (``/almia campagne``)
-holds every notice.
+direct message (Slack opens the app's DM when a user id is the channel) that carries the
+review card (draft, checks, buttons: see :mod:`skills.campaigns.notify_task`). Teams and
+web reviewers have no conversation Almia may open by itself: their inbox (``/almia
+campagne``) holds every notice.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.i18n import Refusal
 from bot.jobs.model import JobSpec
@@ -42,13 +44,19 @@ def slack_direct(user_id: str) -> Message | None:
 
 
 async def queue_notice(jobs: JobService | None, where: Message | None, text: str,
-                       locale: Locale, title: str) -> bool:
-    """Post ``text`` at ``where`` through a durable job; False when it could not be queued."""
+                       locale: Locale, title: str, *, review: CampaignView | None = None) -> bool:
+    """Post ``text`` at ``where`` through a durable job; False when it could not be queued.
+
+    With ``review``, the job adds that campaign's current version and its review card when
+    it runs, if that version still awaits the person's decision."""
     if jobs is None or where is None:
         return False
+    params: dict[str, Any] = {"text": text[:4000]}
+    if review is not None:
+        params["review"] = {"campaign": review.id, "version": review.current.number}
     try:
         await jobs.start(JobSpec(skill="campaigns", task="notify", title=title[:120],
-                                 params={"text": text[:4000]}), where, locale)
+                                 params=params), where, locale)
     except Refusal:
         log.info("campaign notice not queued (job limits); the inbox has it")
         return False

@@ -11,6 +11,7 @@ from bot.i18n import Text
 from bot.messages import Locale
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.checks import LABELS, CheckResult
+from skills.campaigns.texts import T
 
 _ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
 STATUS = {
@@ -163,6 +164,14 @@ def campaign_card(campaign: CampaignView, locale: Locale, *, review: bool, autho
         buttons.append(CardButton(_L["export"](locale), "campaigns:export", values, "primary"))
     return Card(title=title_line(campaign, locale), text=shown + note,
                 facts=facts(campaign, locale), inputs=tuple(inputs), buttons=tuple(buttons))
+
+
+def version_block(campaign: CampaignView, locale: Locale) -> list[str]:
+    """The current version as read: its title line, the draft, the checks' problems."""
+    checks = checks_of(campaign.current)
+    return [f"**{title_line(campaign, locale)}**", "", campaign.current.text.strip(), "",
+            T["problems"](locale, summary=checks_summary(checks, locale)),
+            *checks_lines(checks, locale)]
 
 
 def brief_card(locale: Locale, given: Mapping[str, str] | None = None) -> Card:

@@ -62,4 +62,4 @@ class Reminders:
         for person in dict.fromkeys(member for slot in waiting
                                     for member in (slot, *self._rules.group_members(slot))):
             await queue_notice(jobs, slack_direct(person), text, locale,
-                               f"Rappel — {campaign.title}")
+                               f"Rappel — {campaign.title}", review=campaign)

@@ -60,6 +60,7 @@ from skills.campaigns.present import (
     reviewers_line,
     title_line,
     trail_lines,
+    version_block,
 )
 from skills.campaigns.reminders import Reminders
 from skills.campaigns.rules import CampaignRules, load_rules
@@ -116,7 +117,8 @@ class CampaignsSkill:
         self._drafter = Drafter(load_library(), self.rules)
         self.reminders = Reminders(services.store, self.rules) if services else None
         self.job_tasks: Mapping[str, JobTask] = (
-            {"export": ExportTask(services.store, self.rules), "notify": NotifyTask()}
+            {"export": ExportTask(services.store, self.rules),
+             "notify": NotifyTask(services.store, self._access)}
             if services else {})
 
     async def periodic(self, jobs: JobService | None) -> None:
@@ -249,7 +251,7 @@ class CampaignsSkill:
                  origin]
         if drafts.note:
             lines.append(f"_{drafts.note}_")
-        lines += ["", *self._version_block(campaign, locale),
+        lines += ["", *version_block(campaign, locale),
                   "", T["next_draft"](locale, id=campaign.id[:8])]
         return self._reply(lines, locale, campaign_card(campaign, locale, review=False,
                                                         author=True))
@@ -294,7 +296,7 @@ class CampaignsSkill:
 
     async def _show(self, request: SkillRequest, campaign: CampaignView) -> Reply:
         locale = request.locale
-        return self._reply(self._version_block(campaign, locale), locale,
+        return self._reply(version_block(campaign, locale), locale,
                            await self._card(request.message.user, campaign, locale))
 
     async def _history(self, request: SkillRequest, campaign: CampaignView) -> Reply:
@@ -449,7 +451,8 @@ class CampaignsSkill:
         for person in dict.fromkeys(people):
             if person != request.message.user.id:
                 await queue_notice(request.jobs, slack_direct(person), text,
-                                   _locale(campaign.locale), f"Relecture — {campaign.title}")
+                                   _locale(campaign.locale), f"Relecture — {campaign.title}",
+                                   review=campaign)
 
     async def _campaign(self, user: User, reference: str) -> CampaignView:
         try:
@@ -467,14 +470,6 @@ class CampaignsSkill:
         review = bool(await self._access.slots(user, campaign))
         return campaign_card(campaign, locale, review=review,
                              author=user.id == campaign.author_id)
-
-    def _version_block(self, campaign: CampaignView, locale: Locale) -> list[str]:
-        checks = checks_of(campaign.current)
-        lines = [f"**{title_line(campaign, locale)}**", "", campaign.current.text.strip()]
-        problems = checks_lines(checks, locale)
-        lines += ["", T["problems"](locale, summary=checks_summary(checks, locale)),
-                  *(problems or [])]
-        return lines
 
     def _reply(self, lines: list[str], locale: Locale, card: Card | None = None) -> Reply:
         return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,

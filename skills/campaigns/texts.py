@@ -137,4 +137,12 @@ T = {
     "diff_header": Text("Différences v{old} → v{new} :", "Changes v{old} → v{new}:"),
     "trail": Text("Décisions :", "Decisions:"),
     "problems": Text("**Contrôles** ({summary}) :", "**Checks** ({summary}):"),
+    "notice_stale": Text("_Cette version n'attend plus de relecture (campagne {status}, version "
+                         "{version}) : « /almia campagne voir {id} » pour l'état actuel._",
+                         "_This version no longer awaits review (campaign {status}, version "
+                         "{version}): “/almia campaign show {id}” for where it stands._"),
+    "notice_card": Text("Décidez avec la carte ci-dessous (approuver, demander des "
+                        "modifications, modifier, rejeter).",
+                        "Decide with the card below (approve, request changes, edit, "
+                        "reject)."),
 }

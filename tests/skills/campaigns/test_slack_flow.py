@@ -48,9 +48,15 @@ async def mention(almia: Harness, text: str, ts: str) -> None:
     assert (await almia.event(payload)).status == 200
 
 
-def cards(almia: Harness) -> list[list[dict[str, Any]]]:
-    """The block lists of posted messages that carry card buttons, oldest first."""
-    return [call.data["blocks"] for call in almia.answers()
+def answers(almia: Harness, channel: str = "C0SINISTRE") -> list[Any]:
+    """Messages with blocks posted or updated in ``channel`` (the campaign's by default)."""
+    return [call for call in almia.answers() if call.data.get("channel") == channel]
+
+
+def cards(almia: Harness, channel: str = "C0SINISTRE") -> list[list[dict[str, Any]]]:
+    """The block lists of messages posted in ``channel`` that carry card buttons, oldest
+    first."""
+    return [call.data["blocks"] for call in answers(almia, channel)
             if any(b.get("block_id") == "almia_card" for b in call.data["blocks"])]
 
 
@@ -75,10 +81,10 @@ async def press(almia: Harness, element: dict[str, Any], user: str, *,
     assert (await almia.action(payload)).status == 200
 
 
-async def replies_after(almia: Harness, count: int) -> list[str]:
-    await almia.slack.wait_for(lambda: len(almia.answers()) >= count)
+async def replies_after(almia: Harness, count: int, channel: str = "C0SINISTRE") -> list[str]:
+    await almia.slack.wait_for(lambda: len(answers(almia, channel)) >= count)
     await almia.settled()
-    return [blocks_text(call) for call in almia.answers()]
+    return [blocks_text(call) for call in answers(almia, channel)]
 
 
 async def test_campaign_reviewed_in_slack_threads(almia: Harness) -> None:
@@ -123,7 +129,7 @@ async def test_campaign_reviewed_in_slack_threads(almia: Harness) -> None:
     assert sum("n'a pas été enregistrée" in text for text in outcomes) == 1
     assert sum("Décision enregistrée sur la version 2" in text for text in outcomes) == 1
     assert all(call.data.get("thread_ts") == "1715000000.000100"
-               for call in almia.slack.of("chat.postMessage") if call.data.get("blocks"))
+               for call in answers(almia) if call.method == "chat.postMessage")
 
 
 async def test_export_posts_the_approved_files_in_the_thread(almia: Harness) -> None:
@@ -225,3 +231,90 @@ async def test_reminders_are_posted_in_the_thread_and_to_slack_reviewers(
     await almia.slack.wait_for(lambda: len(reminders()) >= 2)
     where = {(c.data["channel"], c.data.get("thread_ts") or "") for c in reminders()}
     assert ("C0SINISTRE", "1715000000.000500") in where and (CLAIRE, "") in where
+
+
+async def press_in_dm(almia: Harness, element: dict[str, Any], user: str, channel: str,
+                      message_ts: str, *, stamp: str, **typed: str) -> None:
+    """A button of a card Almia posted in a direct message (``D…`` channel, no thread)."""
+    payload = fixture("block_actions.json")
+    payload["user"] = {"id": user, "username": user.lower(), "team_id": TEAM}
+    payload["channel"] = {"id": channel, "name": "directmessage"}
+    payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                            "is_ephemeral": False}
+    payload["message"] = {"type": "message", "subtype": "bot_message", "text": "",
+                          "ts": message_ts, "bot_id": "BALMIABOT", "blocks": []}
+    payload["actions"] = [{**element, "block_id": "almia_card", "action_ts": stamp}]
+    payload["state"] = {"values": {f"almia_input:{key}": {"value": {
+        "type": "plain_text_input", "value": value}} for key, value in typed.items()}}
+    assert (await almia.action(payload)).status == 200
+
+
+async def test_reviewers_decide_from_the_card_in_their_direct_message(almia: Harness) -> None:
+    reviewers = f"slack:{TEAM}:{CLAIRE}, slack:{TEAM}:{CORA}"
+    await mention(almia, "campagne nouvelle\n" + brief(reviewers, "tous").replace(
+        "canaux: [email, sms]", "canaux: [email]"), "1715000000.000600")
+    await replies_after(almia, 1)
+    await press(almia, card_button(cards(almia)[-1], "campaigns:submit"), AUTHOR, stamp="6.1")
+    await replies_after(almia, 2)
+    engine = almia.runtime.engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()
+    await almia.slack.wait_for(lambda: bool(cards(almia, CLAIRE)) and bool(cards(almia, CORA)))
+    # the DM holds the request, the draft and the checks, then the review card
+    request = "\n".join(c.message_text() for c in almia.slack.of("chat.postMessage")
+                        if c.data.get("channel") == CLAIRE)
+    assert "attend votre relecture" in request and "Bonjour {{prenom}}" in request
+    assert "*Contrôles*" in request
+    [dm_card] = cards(almia, CLAIRE)
+    buttons = [json.loads(e["value"])["a"] for b in dm_card if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons.count("campaigns:decide") == 3 and "campaigns:edit" in buttons
+    assert "campaigns:submit" not in buttons
+    [field] = [b for b in dm_card if b.get("block_id") == "almia_input:text"]
+    assert "Bonjour {{prenom}}" in field["element"]["initial_value"]
+
+    # whoever presses is checked again: the author cannot approve from a forwarded card
+    await press_in_dm(almia, card_button(dm_card, "campaigns:decide", "approve"), AUTHOR,
+                      "D0CLAIRE", "1715000600.000100", stamp="6.2")
+    assert "quatre yeux" in (await replies_after(almia, 1, "D0CLAIRE"))[-1]
+    await press_in_dm(almia, card_button(dm_card, "campaigns:decide", "approve"), CLAIRE,
+                      "D0CLAIRE", "1715000600.000100", stamp="6.3")
+    decided = (await replies_after(almia, 2, "D0CLAIRE"))[-1]
+    assert "Décision enregistrée sur la version 1" in decided and "en relecture" in decided
+    [cora_card] = cards(almia, CORA)
+    await press_in_dm(almia, card_button(cora_card, "campaigns:decide", "changes"), CORA,
+                      "D0CORA", "1715000600.000200", stamp="6.4", comment="Ajoutez l'ORIAS")
+    changed = (await replies_after(almia, 1, "D0CORA"))[-1]
+    assert "Décision enregistrée sur la version 1" in changed
+    assert "modifications demandées" in changed
+    # the author hears of both decisions in the campaign's thread
+    await engine.idle()
+    await almia.slack.wait_for(lambda: any(
+        "a demandé des modifications" in str(c.data.get("text"))
+        and c.data.get("thread_ts") == "1715000000.000600"
+        for c in almia.slack.of("chat.postMessage")))
+    # a card pressed again once the version was decided changes nothing
+    await press_in_dm(almia, card_button(dm_card, "campaigns:decide", "reject"), CLAIRE,
+                      "D0CLAIRE", "1715000600.000100", stamp="6.5", comment="Non")
+    late = (await replies_after(almia, 3, "D0CLAIRE"))[-1]
+    assert "n'a pas été enregistrée" in late
+
+
+async def test_a_reminder_carries_the_review_card(almia: Harness) -> None:
+    await mention(almia, "campagne nouvelle\n" + brief(f"slack:{TEAM}:{CLAIRE}", "un").replace(
+        "canaux: [email, sms]", "canaux: [email]"), "1715000000.000700")
+    await replies_after(almia, 1)
+    await press(almia, card_button(cards(almia)[-1], "campaigns:submit"), AUTHOR, stamp="7.1")
+    await replies_after(almia, 2)
+    engine = almia.runtime.engine
+    assert isinstance(engine, InProcessEngine)
+    await engine.idle()
+    await almia.slack.wait_for(lambda: len(cards(almia, CLAIRE)) == 1)
+    skill = almia.runtime.assistant.router.skill("campaigns")
+    assert len(await skill.reminders.once(almia.runtime.jobs, date(2027, 2, 14))) == 1
+    await engine.idle()
+    await almia.slack.wait_for(lambda: len(cards(almia, CLAIRE)) == 2)
+    reminder = cards(almia, CLAIRE)[-1]
+    await press_in_dm(almia, card_button(reminder, "campaigns:decide", "approve"), CLAIRE,
+                      "D0CLAIRE", "1715000700.000100", stamp="7.2")
+    assert "approuvée" in (await replies_after(almia, 1, "D0CLAIRE"))[-1]
