@@ -18,7 +18,6 @@ import io
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from bot.i18n import Text
@@ -151,7 +150,7 @@ async def wait_for_batches(context: JobContext, service: JobService, children: S
                                    _WAITING(locale, done=len(done), total=len(children),
                                             files=files))
             if len(done) == len(children):
-                return {child: _lines(view, index, locale) for index, (child, view)
+                return {child: batch_outcomes(view, index, locale) for index, (child, view)
                         in enumerate(zip(children, views, strict=True), start=1)}
             await asyncio.sleep(poll_seconds)
     except JobCancelled:
@@ -170,13 +169,14 @@ async def _cancel(service: JobService, views: Sequence[JobView | None]) -> None:
             await service.jobs.request_cancel(view.id)
 
 
-def _lines(view: JobView | None, index: int, locale: Locale) -> list[str]:
+def batch_outcomes(view: JobView | None, index: int, locale: Locale) -> list[str]:
+    """A finished batch's outcome lines; each of its documents failed if it left none."""
     lines = list((view.checkpoint or {}).get("lines", [])) if view is not None else []
     if lines:
         return [str(line) for line in lines]
     state = view.state.value if view is not None else "?"
     reason = _BATCH_LOST(locale, index=index, state=state)
     entries = [] if view is None else [
-        f"{PurePosixPath(str(item['name'])).stem}/{entry}" if entry else str(item["name"])
+        f"{item['name']} › {entry}" if entry else str(item["name"])
         for item in view.params.get("files", []) for entry in item.get("entries", [""])]
     return [f"{Outcome.FAILED.value}\x1f{name}\x1f{reason}" for name in entries or ["?"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import RUNTIME, build_app
+from bot.jobs.model import JobState, JobView, ReplyTo
 from bot.settings import Settings, load_settings
 from bot.skills import Skill
 from knowledge import KnowledgeBase
 from skills import SkillServices, build_skills
 from skills.team_docs import TeamDocsSkill
-from skills.team_docs_batches import Batching, Unit, split
+from skills.team_docs_batches import Batching, Unit, batch_outcomes, split
 from tests.knowledge.helpers import HashingEmbedder
 from tests.web_api import chat, finished, upload
 
@@ -131,3 +133,25 @@ def test_batches_hold_at_most_n_documents_or_m_megabytes() -> None:
     assert [[u.entry or u.name for u in batch] for batch in batches] == [
         ["a.md", "b.md"], ["big.pdf"], ["c.txt", "d.txt"], ["e.txt"]]
     assert split([], files=2, megabytes=1.0) == []
+
+
+def _batch(state: JobState, checkpoint: dict[str, Any] | None) -> JobView:
+    moment = datetime(2026, 1, 5, tzinfo=UTC)
+    return JobView(
+        id="b1", skill="team_docs", task="ingest_batch", title="", user_id="web:alice",
+        reply_to=ReplyTo("internal", "s", "t", "web:alice", "fr"), state=state, progress=1.0,
+        progress_text="", params={"collection": "c", "files": [
+            {"id": "f1", "name": "dossier.zip", "kind": "zip", "entries": ["a.md", "b/c.txt"]},
+            {"id": "f2", "name": "note.md", "kind": "md"}]},
+        checkpoint=checkpoint, result=None, error=None, attempts=3, max_attempts=3,
+        cancel_requested=False, notice=None, created_at=moment, started_at=moment,
+        finished_at=moment, delivered=True)
+
+
+def test_a_batch_that_ended_without_outcomes_fails_each_of_its_documents() -> None:
+    lines = batch_outcomes(_batch(JobState.TIMED_OUT, None), 2, "fr")
+    assert [line.split("\x1f")[:2] for line in lines] == [
+        ["failed", "dossier.zip › a.md"], ["failed", "dossier.zip › b/c.txt"], ["failed", "note.md"]]
+    assert all("lot 2" in line and "timed_out" in line for line in lines)
+    kept = ["added\x1fnote.md\x1f"]
+    assert batch_outcomes(_batch(JobState.SUCCEEDED, {"lines": kept}), 1, "fr") == kept
