@@ -5,9 +5,10 @@ approved by « a reviewer » at time T, with the approved text (company content,
 so its fingerprint. What goes is the person: their id as author, editor, reviewer or actor
 becomes ``erased``; their review comments and the comments of notices they caused are
 emptied; notices addressed to them are deleted; the conversation routing of the campaigns
-they created is cleared. A reviewer slot that was their id becomes ``erased`` in the slot
-list, the sealed brief and the decisions (``erased#2``… when the campaign already has an
-erased slot: one decision per slot and version); no one decides for such a slot.
+they created is cleared, and so is their own personal-chat route. A reviewer slot that was
+their id becomes ``erased`` in the slot list, the sealed brief and the decisions
+(``erased#2``… when the campaign already has an erased slot: one decision per slot and
+version); no one decides for such a slot.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.store.campaign_tables import (
     CampaignDecision,
     CampaignNotice,
     CampaignRecord,
+    CampaignRoute,
     CampaignVersion,
 )
 
@@ -54,6 +56,7 @@ async def purge_campaigns(connection: AsyncConnection, user_id: str, sealer: Sea
     caused = (await connection.execute(
         update(CampaignNotice).where(CampaignNotice.actor_id == user_id)
         .values(actor_id=erased, comment=""))).rowcount
+    await connection.execute(delete(CampaignRoute).where(CampaignRoute.user_id == user_id))
     return {"campaigns_anonymised": int(campaigns or 0),
             "campaign_versions_anonymised": int(versions or 0),
             "campaign_slots_anonymised": len(labels),

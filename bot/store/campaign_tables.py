@@ -1,4 +1,5 @@
-"""Tables of marketing campaigns, their versions, review decisions and notices (migration 0009)."""
+"""Tables of marketing campaigns, their versions, review decisions, notices and reviewers'
+conversation routes (migration 0009)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,16 @@ class CampaignNotice(Base):
     comment: Mapped[str] = mapped_column(Text)
     seen: Mapped[int] = mapped_column(Integer)  # 0 | 1
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignRoute(Base):
+    """Where Almia may write to a person by itself: their last personal chat with the bot
+    (Teams), so review cards reach them; routing data only, sealed, erased with them."""
+
+    __tablename__ = "campaign_routes"
+
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(String(256))
+    reference: Mapped[str] = mapped_column(Text)  # sealed JSON conversation reference
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,6 +31,7 @@ from bot.store.campaign_tables import (
     CampaignDecision,
     CampaignNotice,
     CampaignRecord,
+    CampaignRoute,
     CampaignVersion,
 )
 from bot.store.store import ERASED_PERSON, writer
@@ -414,6 +415,47 @@ class CampaignStore:
                               view.current.number, "system", "", now)
                 due.append(view)
         return due
+
+
+    # -- where reviewers can be written to ------------------------------------------------
+
+    async def remember_route(self, route: Route) -> None:
+        """Keep a person's personal conversation with the bot (replaces the previous one)."""
+        sealed = self._sealer.seal(json.dumps(dict(route.reference)),
+                                   route_context(route.user_id))
+        async with self._writer.begin() as connection:
+            await connection.execute(delete(CampaignRoute).where(
+                CampaignRoute.user_id == route.user_id))
+            await connection.execute(insert(CampaignRoute).values(
+                user_id=route.user_id, channel=route.channel, space_id=route.space_id,
+                reference=sealed, updated_at=datetime.now(UTC)))
+
+    async def route(self, user_id: str) -> Route | None:
+        """The person's remembered personal conversation, if any (and still readable)."""
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(CampaignRoute.__table__).where(
+                CampaignRoute.user_id == user_id))).first()
+        if row is None:
+            return None
+        opened = self._sealer.unseal(row.reference, route_context(user_id))
+        if opened is None:
+            return None
+        return Route(row.user_id, row.channel, row.space_id, json.loads(opened))
+
+
+def route_context(user_id: str) -> str:
+    """The sealing context of a person's route."""
+    return f"campaign-route:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A person's personal conversation with the bot, as its channel needs it."""
+
+    user_id: str
+    channel: str
+    space_id: str
+    reference: Mapping[str, Any]
 
 
 class _Moved(Exception):

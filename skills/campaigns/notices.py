@@ -1,10 +1,11 @@
 """Pushed notices: a short text posted by a ``notify`` job where a person will see it.
 
-The author's conversation (where the campaign was created) and, for Slack reviewers, a
-direct message (Slack opens the app's DM when a user id is the channel) that carries the
-review card (draft, checks, buttons: see :mod:`skills.campaigns.notify_task`). Teams and
-web reviewers have no conversation Almia may open by itself: their inbox (``/almia
-campagne``) holds every notice.
+The author's conversation (where the campaign was created) and, for reviewers, their
+direct conversation with the bot, with the review card (draft, checks, buttons: see
+:mod:`skills.campaigns.notify_task`): on Slack the app's DM (Slack opens it when a user id
+is the channel); on Teams the personal chat the reviewer last used the campaigns skill in
+(remembered by the store; Almia cannot open one by itself). Other reviewers (web, Teams
+without a remembered chat) find every notice in their inbox (``/almia campagne``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bot.i18n import Refusal
 from bot.jobs.model import JobSpec
 from bot.jobs.service import JobService
 from bot.messages import Channel, Locale, Message, Space, User
-from bot.store.campaigns import CampaignView
+from bot.store.campaigns import CampaignStore, CampaignView, Route
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,33 @@ def slack_direct(user_id: str) -> Message | None:
     return Message(text="", user=User(user_id, directory_id=parts[2]),
                    space=Space(f"slack:{parts[1]}:{parts[2]}"), channel=Channel.SLACK,
                    thread_id="", reference={"channel": parts[2]})
+
+
+def teams_personal(route: Route | None) -> Message | None:
+    """A Teams person's remembered personal chat with the bot (None when unknown)."""
+    if route is None or route.channel != Channel.TEAMS.value or not route.reference:
+        return None
+    return Message(text="", user=User(route.user_id),
+                   space=Space(route.space_id, kind="personal"), channel=Channel.TEAMS,
+                   thread_id="", reference=route.reference)
+
+
+async def reviewer_conversation(store: CampaignStore, person: str) -> Message | None:
+    """Where a reviewer can be written to directly: Slack DM, Teams personal chat, or None."""
+    if person.startswith("slack:"):
+        return slack_direct(person)
+    if person.startswith("teams:"):
+        return teams_personal(await store.route(person))
+    return None
+
+
+def route_of(message: Message) -> Route | None:
+    """The route to remember from a Teams personal-chat message (None otherwise)."""
+    if message.channel is not Channel.TEAMS or message.space.kind != "personal" \
+            or not message.reference or not message.user.id.startswith("teams:"):
+        return None
+    return Route(message.user.id, Channel.TEAMS.value, message.space.id,
+                 dict(message.reference))
 
 
 async def queue_notice(jobs: JobService | None, where: Message | None, text: str,

@@ -1,4 +1,5 @@
-"""Reminders before review deadlines: once per campaign, in its conversation and inboxes.
+"""Reminders before review deadlines: once per campaign, in its conversation, in the
+reviewers' direct conversations (with the review card) and inboxes.
 
 The app runs :meth:`Reminders.forever` in the background (hourly); the store marks each
 campaign reminded in the same transaction that selects it, so several replicas remind once.
@@ -14,7 +15,7 @@ from bot.i18n import Text
 from bot.jobs.service import JobService
 from bot.messages import Locale
 from bot.store.campaigns import CampaignStore, CampaignView
-from skills.campaigns.notices import author_conversation, queue_notice, slack_direct
+from skills.campaigns.notices import author_conversation, queue_notice, reviewer_conversation
 from skills.campaigns.rules import CampaignRules
 
 log = logging.getLogger(__name__)
@@ -61,5 +62,5 @@ class Reminders:
                            f"Rappel — {campaign.title}")
         for person in dict.fromkeys(member for slot in waiting
                                     for member in (slot, *self._rules.group_members(slot))):
-            await queue_notice(jobs, slack_direct(person), text, locale,
-                               f"Rappel — {campaign.title}", review=campaign)
+            await queue_notice(jobs, await reviewer_conversation(self._store, person), text,
+                               locale, f"Rappel — {campaign.title}", review=campaign)

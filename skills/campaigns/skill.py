@@ -43,7 +43,12 @@ from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
 from skills.campaigns.export import approved_version
 from skills.campaigns.export_task import ExportTask
-from skills.campaigns.notices import author_conversation, queue_notice, slack_direct
+from skills.campaigns.notices import (
+    author_conversation,
+    queue_notice,
+    reviewer_conversation,
+    route_of,
+)
 from skills.campaigns.notify_task import NotifyTask
 from skills.campaigns.pieces import parse_pieces, serialise
 from skills.campaigns.present import (
@@ -149,6 +154,9 @@ class CampaignsSkill:
 
     async def _dispatch(self, request: SkillRequest) -> Reply:
         message = request.message
+        route = route_of(message)
+        if route is not None and self._services is not None:
+            await self.store.remember_route(route)  # review cards can reach this person
         if message.action is not None:
             return await self._on_action(request, message.action.name.partition(":")[2],
                                          dict(message.action.values))
@@ -442,7 +450,8 @@ class CampaignsSkill:
                            _locale(campaign.locale), f"Campagne — {campaign.title}")
 
     async def _ask_reviewers(self, request: SkillRequest, campaign: CampaignView) -> None:
-        """A direct message to each Slack reviewer (slot ids and group members)."""
+        """A direct message with the review card to each reviewer Almia can write to (slot
+        ids and group members: Slack DM, remembered Teams personal chat)."""
         people = [member for slot in campaign.reviewers
                   for member in (slot, *self.rules.group_members(slot))]
         text = T["review_request"](_locale(campaign.locale), title=campaign.title,
@@ -450,7 +459,8 @@ class CampaignsSkill:
                                    author=request.message.user.id)
         for person in dict.fromkeys(people):
             if person != request.message.user.id:
-                await queue_notice(request.jobs, slack_direct(person), text,
+                await queue_notice(request.jobs,
+                                   await reviewer_conversation(self.store, person), text,
                                    _locale(campaign.locale), f"Relecture — {campaign.title}",
                                    review=campaign)
 

@@ -16,6 +16,7 @@ from bot.store.campaigns import (
     DecisionConflict,
     ErasedReviewer,
     NewCampaign,
+    Route,
     SelfReview,
     WrongState,
 )
@@ -188,7 +189,8 @@ async def test_texts_briefs_and_comments_are_sealed_at_rest(encrypted_store: Sto
 
 # -- erasure of a person (Store.purge) ------------------------------------------------------
 
-_CAMPAIGN_TABLES = ("campaigns", "campaign_versions", "campaign_decisions", "campaign_notices")
+_CAMPAIGN_TABLES = ("campaigns", "campaign_versions", "campaign_decisions", "campaign_notices",
+                    "campaign_routes")
 
 
 async def _raw(store: Store) -> str:
@@ -316,3 +318,19 @@ async def test_two_erased_reviewers_of_one_campaign_keep_distinct_slots(
         (labels[2], "web:deputy", "pour Dora")]
     with pytest.raises(ErasedReviewer):
         await campaigns.decide(created.id, 1, labels[1], "web:mallory", "approve")
+
+
+async def test_a_personal_route_is_sealed_replaced_and_erased(encrypted_store: Store) -> None:
+    campaigns = CampaignStore(encrypted_store.engine, sealer=encrypted_store)
+    person = "teams:0f0e0d0c-2222"
+    assert await campaigns.route(person) is None
+    first = {"conversation": {"id": "a:old"}, "serviceUrl": "https://smba.example/"}
+    await campaigns.remember_route(Route(person, "teams", "teams:personal:x", first))
+    latest = {"conversation": {"id": "a:new"}, "serviceUrl": "https://smba.example/"}
+    await campaigns.remember_route(Route(person, "teams", "teams:personal:x", latest))
+    assert await campaigns.route(person) == Route(person, "teams", "teams:personal:x", latest)
+    async with encrypted_store.engine.connect() as connection:
+        raw = str((await connection.exec_driver_sql("SELECT * FROM campaign_routes")).all())
+    assert "a:new" not in raw and "a:old" not in raw  # routing data sealed at rest
+    await encrypted_store.purge(user_id=person)
+    assert await campaigns.route(person) is None

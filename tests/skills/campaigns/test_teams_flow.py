@@ -134,3 +134,52 @@ async def test_concurrent_decisions_in_teams_one_wins_the_other_is_told(
     texts = (await texts_sent(harness, 5))[-2:]
     assert sum("Décision enregistrée sur la version 1" in text for text in texts) == 1
     assert sum("n'a pas été enregistrée" in text for text in texts) == 1
+
+
+def in_personal_chat(activity: dict[str, Any], harness: Harness) -> dict[str, Any]:
+    """``activity`` moved to the personal chat of the fixtures."""
+    personal = fixture("message_personal", harness.connector.url)
+    activity["conversation"] = personal["conversation"]
+    activity["channelData"] = personal["channelData"]
+    return activity
+
+
+def cards_in(calls: list[Any], conversation: str) -> list[dict[str, Any]]:
+    return [card_of(call) for call in finals(calls) if call.conversation_id == conversation
+            and call.body.get("attachments") and card_of(call).get("actions")]
+
+
+async def test_a_teams_reviewer_decides_from_the_card_in_their_personal_chat(
+        harness: Harness) -> None:
+    personal = fixture("message_personal", harness.connector.url)["conversation"]["id"]
+    hello = as_user(fixture("message_personal", harness.connector.url), NADIA, "Nadia")
+    hello["text"] = "campagne liste"  # Almia learns where Nadia can be written to
+    assert (await harness.post(hello)).status == 200
+    await texts_sent(harness, 1)
+    message = fixture("message_channel_mention", harness.connector.url)
+    message["text"] = "<at>Almia</at> campagne"
+    assert (await harness.post(message)).status == 200
+    form = (await cards_sent(harness, 1))[-1]
+    await press(harness, form, "campaigns:create", AUTHOR, "Claire", **FORM)
+    card = (await cards_sent(harness, 2))[-1]
+    await press(harness, card, "campaigns:submit", AUTHOR, "Claire")
+    calls = await harness.connector.wait_for(lambda calls: bool(cards_in(calls, personal)),
+                                             within=60)
+    [review] = cards_in(calls, personal)  # Valentin never wrote to Almia: his inbox only
+    sent = " ".join(str(c.body.get("text")) for c in finals(calls)
+                    if c.conversation_id == personal)
+    assert "attend votre relecture" in sent and "### email 1" in sent
+    assert {a["data"]["values"].get("decision") for a in review["actions"]} >= {
+        "approve", "changes", "reject"}
+    [button] = [a for a in review["actions"] if a["data"]["values"].get("decision") == "approve"]
+    invoke = in_personal_chat(as_user(fixture("invoke_template_submit", harness.connector.url),
+                                      NADIA, "Nadia"), harness)
+    invoke["value"]["action"] = {"type": "Action.Execute", "verb": button["verb"],
+                                 "data": button["data"]}
+    assert (await harness.post(invoke)).status == 200
+    calls = await harness.connector.wait_for(lambda calls: any(
+        "Décision enregistrée sur la version 1" in str(c.body.get("text"))
+        for c in finals(calls) if c.conversation_id == personal), within=60)
+    [decided] = [c for c in finals(calls) if c.conversation_id == personal
+                 and "Décision enregistrée" in str(c.body.get("text"))]
+    assert "teams:" + NADIA in str(decided.body["text"])

@@ -1,4 +1,4 @@
-"""Marketing campaigns: briefs, versions, review decisions, notices.
+"""Marketing campaigns: briefs, versions, review decisions, notices, reviewers' routes.
 
 Revision ID: 0009
 Revises: 0007
@@ -83,9 +83,18 @@ def upgrade() -> None:
         sa.Column("created_at", _WHEN, nullable=False),
     )
     op.create_index("ix_campaign_notices_user", "campaign_notices", ["user_id", "seen"])
+    op.create_table(
+        "campaign_routes",
+        sa.Column("user_id", sa.String(256), primary_key=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("space_id", sa.String(256), nullable=False),
+        sa.Column("reference", sa.Text, nullable=False),
+        sa.Column("updated_at", _WHEN, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("campaign_routes")
     op.drop_index("ix_campaign_notices_user", table_name="campaign_notices")
     op.drop_table("campaign_notices")
     op.drop_table("campaign_decisions")
