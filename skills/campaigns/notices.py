@@ -4,8 +4,9 @@ The author's conversation (where the campaign was created) and, for reviewers, t
 direct conversation with the bot, with the review card (draft, checks, buttons: see
 :mod:`skills.campaigns.notify_task`): on Slack the app's DM (Slack opens it when a user id
 is the channel); on Teams the personal chat the reviewer last used the campaigns skill in
-(remembered by the store; Almia cannot open one by itself). Other reviewers (web, Teams
-without a remembered chat) find every notice in their inbox (``/almia campagne``).
+(remembered by the store; Almia cannot open one by itself); on the web, the person's job
+panel. Teams reviewers without a remembered chat find every notice in their inbox
+(``/almia campagne``), like everyone.
 """
 
 from __future__ import annotations
@@ -54,12 +55,22 @@ def teams_personal(route: Route | None) -> Message | None:
 
 
 async def reviewer_conversation(store: CampaignStore, person: str) -> Message | None:
-    """Where a reviewer can be written to directly: Slack DM, Teams personal chat, or None."""
+    """Where a reviewer can be written to directly: Slack DM, Teams personal chat, web job
+    panel, or None."""
     if person.startswith("slack:"):
         return slack_direct(person)
     if person.startswith("teams:"):
         return teams_personal(await store.route(person))
+    if person.startswith("web:") and len(person) > 4:
+        return web_jobs(person)
     return None
+
+
+def web_jobs(user_id: str) -> Message:
+    """A web user's job panel (the web chat lists each person's jobs, cards included)."""
+    return Message(text="", user=User(user_id),
+                   space=Space("web:campaigns", kind="personal", name="web:campaigns"),
+                   channel=Channel.WEB, thread_id="campaigns")
 
 
 def route_of(message: Message) -> Route | None:

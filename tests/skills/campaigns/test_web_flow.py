@@ -202,3 +202,22 @@ async def test_card_actions_need_the_api_token_and_a_well_formed_action(
         unknown = await client.post("/api/action", json=body, headers=token)
         reply = (await unknown.json())["reply"]
         assert reply["kind"] == "error" and "Je ne trouve aucune campagne" in reply["text"]
+
+
+async def test_web_reviewers_get_the_review_card_in_their_job_panel(client: Any) -> None:
+    _campaign_id, _submitted_reply = await _submitted(client)
+    engine = client.app[RUNTIME].engine
+    await engine.idle()
+    listed = await (await client.get("/api/jobs?user=cora")).json()
+    [notice] = [job for job in listed["jobs"] if job["task"] == "notify"]
+    assert notice["state"] == "succeeded"
+    assert "attend votre relecture" in notice["result"]["text"]
+    assert "### email 1" in notice["result"]["text"]  # the draft itself
+    [card] = notice["result"]["cards"]
+    approve = next(b for b in card["buttons"] if b["values"].get("decision") == "approve")
+    assert approve["values"]["version"] == "2"
+    decided = await press(client, approve, "cora", comment="Conforme")
+    assert "Décision enregistrée sur la version 2" in decided["text"], decided["text"]
+    # the author wrote the version: no notice job offers her a review card
+    mine = await (await client.get("/api/jobs?user=aline")).json()
+    assert not [job for job in mine["jobs"] if job["task"] == "notify"]
