@@ -28,7 +28,14 @@ from bot.settings import Settings
 from bot.skills import SkillError, SkillRequest
 from knowledge import KnowledgeBase
 from knowledge.records import FileOutcome, KnowledgeError, Outcome
-from skills.team_docs_batches import Batching, plan_units, queue_batches, split, wait_for_batches
+from skills.team_docs_batches import (
+    Batching,
+    batch_files,
+    plan_units,
+    queue_batches,
+    split,
+    wait_for_batches,
+)
 
 _INGESTIBLE = frozenset({"pdf", "docx", "csv", "txt", "md", "zip"})
 
@@ -102,8 +109,8 @@ class IngestTask:
     """The job: read the kept files, unpack ZIPs, ingest, report per file.
 
     A large request is split into ``ingest_batch`` sub-jobs when :class:`Batching` allows
-    it (Chroma server and a shared queue); otherwise its files are ingested one after
-    another here, in the process that owns the embedded Chroma.
+    it (Chroma server and a shared queue); otherwise the same batches are ingested one
+    after another here, in the process that owns the embedded Chroma.
     """
 
     def __init__(self, knowledge: KnowledgeBase, batching: Batching | None = None) -> None:
@@ -111,7 +118,7 @@ class IngestTask:
         self._batching = batching or Batching(fan_out=False)
 
     async def run(self, context: JobContext) -> JobResult:
-        """Ingest each file not yet done (the checkpoint lists those done), or fan out."""
+        """Ingest each batch not yet done (the checkpoint lists those done), or fan out."""
         job = context.job
         params = job.params
         locale: Locale = job.reply_to.locale
@@ -120,10 +127,10 @@ class IngestTask:
         files: list[Mapping[str, Any]] = list(params["files"])
         done = await self._fan_out(context, files)
         if done is None:
-            done = await self._one_by_one(context, collection, files)
-        await context.progress(1.0, _PROGRESS(locale, done=len(files), total=len(files)))
-        result = _summary(done, locale)
+            done = await self._in_turn(context, collection, files)
         lines = [line for outcomes in done.values() for line in outcomes]
+        await context.progress(1.0, _PROGRESS(locale, done=len(lines), total=len(lines)))
+        result = _summary(done, locale)
         if len(lines) > 1 or result.kind == "error":
             report = await context.add_artefact(_REPORT_NAME(locale), "text/csv",
                                                 _report_csv(lines, locale))
@@ -149,19 +156,26 @@ class IngestTask:
         return await wait_for_batches(context, service, children, units_count,
                                       batching.poll_seconds)
 
-    async def _one_by_one(self, context: JobContext, collection: str,
-                          files: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+    async def _in_turn(self, context: JobContext, collection: str,
+                       files: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+        """The batches one after another in this job (checkpoint and progress per batch)."""
         locale: Locale = context.job.reply_to.locale
+        units = await plan_units(context, files)
+        batches = split(units, self._batching.files, self._batching.megabytes)
         done: dict[str, list[str]] = dict((context.job.checkpoint or {}).get("done", {}))
-        total = len(files)
-        for item in files:
-            file_id = str(item["id"])
-            if file_id in done:
+        total = max(1, len(units))
+        finished = sum(len(batch) for index, batch in enumerate(batches) if str(index) in done)
+        for index, batch in enumerate(batches):
+            if str(index) in done:
                 continue
-            await context.progress(len(done) / total, _PROGRESS(locale, done=len(done),
-                                                                total=total))
-            outcomes = await ingest_item(self._knowledge, context, collection, item)
-            done[file_id] = _encoded(outcomes)
+            await context.progress(finished / total, _PROGRESS(locale, done=finished,
+                                                                total=len(units)))
+            lines: list[str] = []
+            for item in batch_files(batch):
+                lines.extend(_encoded(await ingest_item(self._knowledge, context, collection,
+                                                        item)))
+            done[str(index)] = lines
+            finished += len(batch)
             await context.checkpoint({"done": done})
         return done
 

@@ -72,6 +72,13 @@ async def embedded(settings: Settings) -> AsyncIterator[Client]:
     await client.close()
 
 
+@pytest.fixture
+async def in_turn(settings: Settings) -> AsyncIterator[Client]:
+    client = await _client(settings, Batching(fan_out=False, files=2))
+    yield client
+    await client.close()
+
+
 def _archive() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -121,6 +128,18 @@ async def test_with_the_embedded_chroma_one_job_ingests_everything(embedded: Cli
     assert tasks == ["ingest"]
     assert job["state"] == "succeeded", job
     assert "5 ajouté(s)" in str(job["result"]["text"]), job
+
+
+async def test_without_fan_out_the_batches_run_in_turn_inside_the_job(in_turn: Client) -> None:
+    job, tasks = await _add_all(in_turn)
+    assert tasks == ["ingest"]
+    assert "5 ajouté(s)" in str(job["result"]["text"]) and "1 en échec" in str(
+        job["result"]["text"]), job
+    runtime = in_turn.app[RUNTIME]
+    assert runtime.jobs is not None
+    view = await runtime.jobs.jobs.get(str(job["id"]))
+    assert view is not None and view.checkpoint is not None
+    assert sorted(view.checkpoint["done"]) == ["0", "1", "2"]  # a checkpoint per batch
 
 
 def test_batches_hold_at_most_n_documents_or_m_megabytes() -> None:
