@@ -30,10 +30,13 @@ class Reminders:
     """Finds reviews due soon and posts one reminder per campaign."""
 
     def __init__(self, store: CampaignStore, rules: CampaignRules,
-                 interval_seconds: float = 3600) -> None:
+                 interval_seconds: float = 3600, first_after_seconds: float = 60) -> None:
         self._store = store
         self._rules = rules
         self._interval = interval_seconds
+        # not at start-up: a replica that starts and stops at once (a deploy, a probe, a
+        # test) never leaves a database query in flight behind it
+        self._first_after = first_after_seconds
 
     async def once(self, jobs: JobService | None, today: date | None = None) -> list[str]:
         """Remind what is due now; the ids of the campaigns reminded."""
@@ -45,6 +48,7 @@ class Reminders:
 
     async def forever(self, jobs: JobService | None) -> None:
         """:meth:`once` every interval until cancelled (failures logged, retried later)."""
+        await asyncio.sleep(self._first_after)
         while True:
             try:
                 await self.once(jobs)
