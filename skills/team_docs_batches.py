@@ -171,9 +171,9 @@ async def _cancel(service: JobService, views: Sequence[JobView | None]) -> None:
 
 def batch_outcomes(view: JobView | None, index: int, locale: Locale) -> list[str]:
     """A finished batch's outcome lines; each of its documents failed if it left none."""
-    lines = list((view.checkpoint or {}).get("lines", [])) if view is not None else []
-    if lines:
-        return [str(line) for line in lines]
+    checkpoint = (view.checkpoint or {}) if view is not None else {}
+    if "lines" in checkpoint:  # the batch finished its documents
+        return [str(line) for line in checkpoint["lines"]]
     state = view.state.value if view is not None else "?"
     reason = _BATCH_LOST(locale, index=index, state=state)
     entries = [] if view is None else [
