@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import AsyncIterator, Callable
@@ -174,3 +175,36 @@ def test_a_batch_that_ended_without_outcomes_fails_each_of_its_documents() -> No
     assert all("lot 2" in line and "timed_out" in line for line in lines)
     kept = ["added\x1fnote.md\x1f"]
     assert batch_outcomes(_batch(JobState.SUCCEEDED, {"lines": kept}), 1, "fr") == kept
+
+
+async def test_cancelling_a_split_ingestion_cancels_its_batches(tmp_path: Path) -> None:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["user_roles"] = {"manager": ["web:alice"]}
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    one_slot = load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None,
+                             jobs={"concurrency": 1, "lease_seconds": 2})
+    client = await _client(one_slot, Batching(fan_out=True, files=2, poll_seconds=0.02))
+    try:  # one job slot: the batches cannot start while the parent waits for them
+        uploaded = await upload(client, {"bris.md": _note("bris"), "vol.md": _note("vol"),
+                                         "dossier.zip": _archive()})
+        ids = [f["id"] for f in (await uploaded.json())["files"]]
+        reply = await chat(client, "/almia docs add", ids)
+        runtime = client.app[RUNTIME]
+        assert runtime.jobs is not None
+        parent_id = str(reply["job_id"])
+        for _ in range(600):  # generous bound: a busy machine is slow, never wrong
+            parent = await runtime.jobs.jobs.get(parent_id)
+            if parent is not None and (parent.checkpoint or {}).get("batches"):
+                break
+            await asyncio.sleep(0.1)
+        assert parent is not None and len((parent.checkpoint or {})["batches"]) == 3
+        cancelled = await chat(client, f"/almia jobs cancel {parent_id[:8]}", [])
+        assert "Annulation demandée" in cancelled["text"], cancelled
+        job = await finished(client, parent_id)
+        assert job["state"] == "cancelled", job
+        views = await runtime.jobs.mine(parent.user_id, limit=50)
+        assert sorted((view.task, view.state.value) for view in views) == [
+            ("ingest", "cancelled"), *[("ingest_batch", "cancelled")] * 3]
+    finally:
+        await client.close()
