@@ -1,7 +1,8 @@
 """Verbatims → themes, sentiment, drivers, trends and examples (``analyse``).
 
 Pipeline: clauses → embeddings (cached by content hash) → sentiment (zero-shot guesses,
-then a TF-IDF classifier trained on them) → clusters (fine k-means, filler set aside) →
+then a TF-IDF classifier trained on them) → aspect terms (spaCy nouns and content verbs,
+LSA) beside each clause vector → clusters (fine k-means, filler set aside) →
 labels (c-TF-IDF phrases, or the optional model) → figures per theme → drivers and trends →
 pseudonymised examples.
 """
@@ -17,6 +18,12 @@ import numpy as np
 
 from bot.dlp import Detector, DlpSettings
 from knowledge.embeddings import Embedder, Vectors
+from skills.verbatims.analysis.aspects import (
+    aspect_space,
+    aspect_texts,
+    spacy_parser,
+    with_aspects,
+)
 from skills.verbatims.analysis.clauses import Clause, clauses_of
 from skills.verbatims.analysis.drivers import find_drivers
 from skills.verbatims.analysis.embed import EmbeddingCache, embed_texts
@@ -104,7 +111,10 @@ async def analyse(
         probabilities = predict([c.text for c in clauses])
     sentiments = verbatim_polarities(overall, has_clause)
     await stages.done("sentiment")
-    clusters = cluster_clauses(vectors, owners) if clauses else None
+    themed = vectors
+    if clauses:
+        themed = _aspect_vectors(clauses, vectors)  # part of grouping into themes
+    clusters = cluster_clauses(themed, owners) if clauses else None
     await stages.done("clustered")
     mentions = _mentions(len(verbatims), clauses, clusters, probabilities)
     order = _by_size(mentions, clusters)
@@ -121,7 +131,7 @@ async def analyse(
     drivers = find_drivers(assignments, [v.score for v in verbatims], score_kind, len(themes))
     await stages.done("trends")
     if clusters is not None and themes:
-        _add_examples(themes, clusters, order, vectors, owners, texts,
+        _add_examples(themes, clusters, order, themed, owners, texts,
                       detector or Detector(DlpSettings()))
     await stages.done("examples")
     notes = _notes(verbatims, score_kind, clusters, labeller)
@@ -131,6 +141,15 @@ async def analyse(
     return Analysis(counts=counts, themes=themes, assignments=assignments,
                     sentiments=sentiments, drivers=drivers, trends=trends, notes=notes,
                     stage_seconds=dict(stages.seconds))
+
+
+def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors) -> Vectors:
+    """What each clause is about: its aspect terms (LSA) beside its whole wording."""
+    parser = spacy_parser()
+    if parser is None:
+        return vectors
+    space = aspect_space(aspect_texts([c.text for c in clauses], parser))
+    return vectors if space is None else with_aspects(vectors, space)
 
 
 def _mentions(verbatims: int, clauses: Sequence[Clause], clusters: Clusters | None,
