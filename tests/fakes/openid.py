@@ -42,8 +42,14 @@ class FakeOpenIdServer:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
+    def prefix(self) -> str:
+        """A path of this issuer's own: the SDK caches metadata and keys by URL for the
+        whole process, and a later issuer may get a port an earlier one used."""
+        return f"/{self.kid}"
+
+    @property
     def metadata_url(self) -> str:
-        return f"{self.base_url}/v1/.well-known/openidconfiguration"
+        return f"{self.base_url}{self.prefix}/v1/.well-known/openidconfiguration"
 
     def jwks(self) -> dict[str, Any]:
         public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -56,10 +62,11 @@ class FakeOpenIdServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.requests.append(self.path)
-                if self.path.endswith("openidconfiguration"):
-                    body = {"issuer": ISSUER, "jwks_uri": f"{owner.base_url}/v1/keys",
+                if self.path == f"{owner.prefix}/v1/.well-known/openidconfiguration":
+                    body = {"issuer": ISSUER,
+                            "jwks_uri": f"{owner.base_url}{owner.prefix}/v1/keys",
                             "id_token_signing_alg_values_supported": ["RS256"]}
-                elif self.path == "/v1/keys":
+                elif self.path == f"{owner.prefix}/v1/keys":
                     body = owner.jwks()
                 else:
                     self.send_error(404)
