@@ -1,5 +1,5 @@
 """``python -m bot`` is the ``almia`` command."""
 
-from bot.cli import main
+from bot.cli.main import main
 
 main()

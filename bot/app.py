@@ -12,22 +12,22 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.assistant import Assistant, AssistantLimits
-from bot.crypto import private_directory
-from bot.directory import build_directory
-from bot.dlp import Detector, DlpUnavailable
 from bot.files.links import LinkSigner, load_link_secret
 from bot.files.service import FileClassifier, FileIntake
+from bot.gateway.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
+from bot.governance.crypto import private_directory
+from bot.governance.directory import build_directory
+from bot.governance.dlp import Detector, DlpUnavailable
+from bot.governance.policy import Policy, load_policy
+from bot.governance.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
+from bot.governance.roles import DirectoryGroups, RoleResolver
 from bot.http_edge import install as install_edge
 from bot.jobs.engine import JobEngine, build_engine
 from bot.jobs.model import JobReporter, JobView
 from bot.jobs.runner import JobRunner
 from bot.jobs.service import JobService
-from bot.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
 from bot.ops.keys import build_key_provider
 from bot.ops.wiring import install as install_ops
-from bot.policy import Policy, load_policy
-from bot.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
-from bot.roles import DirectoryGroups, RoleResolver
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.skills import Skill, job_tasks

@@ -11,9 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.i18n import Text, detect_locale, t
-from bot.jobs.service import JobRefused, JobService
-from bot.llm import (
+from bot.gateway.llm import (
     ModelGateway,
     ModelUnavailable,
     NeedsGeneration,
@@ -23,10 +21,12 @@ from bot.llm import (
     ProtectionUnavailable,
     UsageRecord,
 )
+from bot.governance.quotas import CounterUnavailable, QuotaExceeded, Quotas
+from bot.governance.roles import Role, RoleResolver
+from bot.i18n import Text, detect_locale, t
+from bot.jobs.service import JobRefused, JobService
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
 from bot.pending import PendingQuestions
-from bot.quotas import CounterUnavailable, QuotaExceeded, Quotas
-from bot.roles import Role, RoleResolver
 from bot.routing import SkillRouter, UnknownCommand
 from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest

@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from bot.gateway_types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
+from bot.gateway.types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
+from bot.governance.policy import ModelEntry
 from bot.i18n import Text
 from bot.messages import Locale
-from bot.policy import ModelEntry
 from bot.text import content_tokens, fold, split_sentences
 
 CATCH_ALL_CUE = "*"

@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.dlp import DlpSettings
 from bot.files.settings import FileSettings
+from bot.governance.dlp import DlpSettings
 from bot.jobs.settings import JobSettings
 from bot.ops.settings import OpsSettings
 from console.settings import ConsoleSettings

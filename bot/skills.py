@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.gateway.llm import ChatTurn, ModelGateway
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobTask
 from bot.jobs.service import JobService
-from bot.llm import ChatTurn, ModelGateway
 from bot.messages import Locale, Message, ReplyEvent
 from bot.store.files import FileStore
 

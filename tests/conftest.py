@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.llm import prepare_offline_environment
+from bot.gateway.llm import prepare_offline_environment
 from bot.settings import Settings, load_settings
 from knowledge import Passage
 from tests.fakes.model_server import FakeModelServer, write_policy

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from bot.dlp import Detector, DlpSettings
 from bot.files.intake import CheckedFile, FileRejected, check_count, check_file, rejected
 from bot.files.links import LinkSigner
 from bot.files.settings import FileSettings
 from bot.files.text import file_text
+from bot.governance.dlp import Detector, DlpSettings
 from bot.messages import Attachment, Message
 from bot.store import AuditEntry, Store
 from bot.store.files import FileNotFound, FileStore, NewFile

@@ -13,7 +13,7 @@ from bot.i18n import Refusal
 from bot.messages import Locale
 
 if TYPE_CHECKING:
-    from bot.llm import ModelGateway
+    from bot.gateway.llm import ModelGateway
 
 
 class JobState(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.gateway_types import (
+from bot.gateway.types import (
     GatewayError,
     NeedsGeneration,
     NoApprovedModel,
@@ -38,7 +38,7 @@ from bot.store.files import FileNotFound, FileStore, NewFile
 from bot.store.jobs import JobStore
 
 if TYPE_CHECKING:
-    from bot.llm import ModelGateway
+    from bot.gateway.llm import ModelGateway
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.gateway_types import UsageRecord
+from bot.gateway.types import UsageRecord
 from bot.i18n import Refusal, Text
 from bot.jobs.engine import JobEngine
 from bot.jobs.model import JobSpec, JobView, ReplyTo

@@ -29,7 +29,7 @@ def register_commands(app: typer.Typer, load_settings: Callable[[], Settings]) -
     ) -> None:
         """Re-wrap every data key with a new KEK (Vault: a new transit key version); running
         replicas keep serving, stored content is not re-encrypted."""
-        from bot.crypto import KeyUnavailable
+        from bot.governance.crypto import KeyUnavailable
 
         settings = load_settings()
         try:
@@ -62,7 +62,7 @@ def register_commands(app: typer.Typer, load_settings: Callable[[], Settings]) -
 
 
 async def _rotate(settings: Settings, new_key_file: Path | None) -> RotationReport:
-    from bot.crypto import KeyUnavailable
+    from bot.governance.crypto import KeyUnavailable
     from bot.ops.keys import build_key_provider, rotate_local, rotate_vault
     from bot.ops.vault_keys import VaultTransit
     from bot.store import Store

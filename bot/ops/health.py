@@ -19,7 +19,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.policy import ModelEntry
+from bot.governance.policy import ModelEntry
 
 Check = Callable[[], Awaitable[str]]  # returns a short detail; raises when unhealthy
 _REUSE_SECONDS = 1.0

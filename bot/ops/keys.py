@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.crypto import KeyProvider, KeyUnavailable, LocalKeyFile
+from bot.governance.crypto import KeyProvider, KeyUnavailable, LocalKeyFile
 from bot.ops.vault_keys import VaultTransit
 from bot.settings import Settings
 from bot.store.store import writer

@@ -18,7 +18,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from bot.llm import UsageRecord
+from bot.gateway.llm import UsageRecord
 from bot.messages import Message
 from bot.store import AuditEntry
 

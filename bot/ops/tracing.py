@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from bot.llm import UsageRecord
+from bot.gateway.llm import UsageRecord
 from bot.messages import Message
 from bot.ops.logs import route_of
 from bot.store import AuditEntry

@@ -6,7 +6,7 @@ Data keys are wrapped with ``POST /v1/<mount>/encrypt/<key>`` and unwrapped with
 re-wraps every stored data key with ``…/rewrap/<key>`` — the data keys never appear in
 clear outside Vault, and replicas keep running (Vault still decrypts older versions).
 
-Calls are synchronous (the :class:`~bot.crypto.KeyProvider` protocol): each process unwraps
+Calls are synchronous (the :class:`~bot.governance.crypto.KeyProvider` protocol): each process unwraps
 a data key once and keeps it in memory, so Vault sees one call per key and process.
 """
 
@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bot.crypto import KeyUnavailable
+from bot.governance.crypto import KeyUnavailable
 from bot.ops.settings import VaultSettings
 
 
@@ -29,7 +29,7 @@ class VaultError(KeyUnavailable):
 
 
 class VaultTransit:
-    """A :class:`~bot.crypto.KeyProvider` backed by a transit key."""
+    """A :class:`~bot.governance.crypto.KeyProvider` backed by a transit key."""
 
     def __init__(self, settings: VaultSettings) -> None:
         if not settings.url:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.audit import GENESIS, ChainReport, ChainWalk, record_hash
+from bot.governance.audit import GENESIS, ChainReport, ChainWalk, record_hash
 from bot.store.tables import AuditEvent
 
 PAGE_SIZE = 50
@@ -116,7 +116,7 @@ class ConsoleAudit:
             chained=True)
 
     async def verify(self) -> ChainReport:
-        """Recompute every link of the chain, streaming (as :func:`bot.audit.verify_chain`)."""
+        """Recompute every link of the chain, streaming (as :func:`bot.governance.audit.verify_chain`)."""
         walk = ChainWalk()
         async for record in self.stream(AuditQuery()):
             walk.add(record)

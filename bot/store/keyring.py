@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.crypto import ContentCipher, KeyProvider, KeyUnavailable
+from bot.governance.crypto import ContentCipher, KeyProvider, KeyUnavailable
 from bot.store.tables import DataKey
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.audit import GENESIS, record_hash
-from bot.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
-from bot.llm import ChatTurn, UsageRecord
+from bot.gateway.llm import ChatTurn, UsageRecord
+from bot.governance.audit import GENESIS, record_hash
+from bot.governance.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store.campaign_purge import purge_campaigns
 from bot.store.file_purge import purge_files_and_jobs

@@ -24,7 +24,7 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.roles import Role
+from bot.governance.roles import Role
 from bot.store.store import writer
 from bot.store.tables import Feedback, Turn, UsageEvent
 from bot.store.template_tables import TemplateRecord, TemplateRun, TemplateVersion

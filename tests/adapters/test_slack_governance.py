@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.slack import SlackAdapter
 from bot.app import RUNTIME, build_app
-from bot.directory import SlackUserGroups
-from bot.roles import DirectoryGroups
+from bot.governance.directory import SlackUserGroups
+from bot.governance.roles import DirectoryGroups
 from bot.settings import load_settings
 from tests.adapters.test_slack import SECRET, Harness, fixture
 from tests.fakes.graph import SLACK_TOKEN, FakeSlackUserGroups

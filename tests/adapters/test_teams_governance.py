@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from bot.app import build_app
-from bot.directory import EntraGroups
-from bot.roles import DirectoryGroups
+from bot.governance.directory import EntraGroups
+from bot.governance.roles import DirectoryGroups
 from bot.settings import load_settings
 from tests.adapters.test_slack_governance import echo_notes, governance_policy
 from tests.adapters.test_teams import (

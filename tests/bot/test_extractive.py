@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.extractive import CATCH_ALL_CUE, select_answer, select_outline
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 
 
 def _request(question: str, passages: list[str], outline: tuple[OutlineSection, ...] = (),

@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from bot.app import RUNTIME, Runtime, build_app, build_runtime
 from bot.assistant import CHARTER_ACTION
-from bot.audit import export_rows, verify_chain
+from bot.governance.audit import export_rows, verify_chain
+from bot.governance.quotas import Budget, MemoryCounters, QuotaPolicy, Quotas, RedisCounters
 from bot.messages import Action, Channel, Message, Space, User
-from bot.quotas import Budget, MemoryCounters, QuotaPolicy, Quotas, RedisCounters
 from bot.settings import Settings, load_settings
 from tests.conftest import FakeSearch, passage
 from tests.fakes.model_server import FakeModelServer, write_policy

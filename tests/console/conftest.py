@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import RUNTIME, build_app
-from bot.gateway_types import UsageRecord
+from bot.gateway.types import UsageRecord
+from bot.governance.policy import DataClass
 from bot.messages import Channel, Message, Reply, Space, User
-from bot.policy import DataClass
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from bot.store.console_sessions import ConsoleSessionStore

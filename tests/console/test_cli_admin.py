@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.cli_admin import console_origin
+from bot.cli.admin import console_origin
 from tests.conftest import FakeSearch
 from tests.console.conftest import console_settings
 

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import RUNTIME, build_app
-from bot.policy import load_policy
+from bot.governance.policy import load_policy
 from bot.settings import Settings
 from bot.store import Store
 from tests.adapters.test_web_browser import CHROMIUM, DESKTOP, PHONE

@@ -26,7 +26,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
-from bot.audit import verify_chain
+from bot.governance.audit import verify_chain
 from bot.store import Store
 from deploy.local_cluster import ClusterConfig, LocalCluster
 from tests.fakes.model_server import FakeModelServer, write_policy

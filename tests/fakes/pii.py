@@ -10,7 +10,7 @@ import random
 import string
 from dataclasses import dataclass
 
-from bot.dlp_identifiers import (
+from bot.governance.dlp_identifiers import (
     card_valid,
     compact,
     iban_complete,

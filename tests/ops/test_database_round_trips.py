@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bot.crypto import LocalKeyFile
+from bot.governance.crypto import LocalKeyFile
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store import AuditEntry, Store
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.llm import UsageRecord
+from bot.gateway.llm import UsageRecord
+from bot.governance.policy import DataClass
 from bot.messages import Channel, Message, Space, User
 from bot.ops.metrics import Metrics
-from bot.policy import DataClass
 from bot.store import AuditEntry
 
 

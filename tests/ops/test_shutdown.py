@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.audit import verify_chain
+from bot.governance.audit import verify_chain
 from bot.store import Store
 from tests.fakes.model_server import FakeModelServer, write_policy
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.crypto import KeyUnavailable, LocalKeyFile
+from bot.governance.crypto import KeyUnavailable, LocalKeyFile
 from bot.ops.keys import key_status, rotate_local, rotate_vault
 from bot.ops.settings import VaultSettings
 from bot.ops.vault_keys import VaultTransit

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from bot.app import build_runtime
-from bot.cli_templates import register_commands
+from bot.cli.templates import register_commands
 from bot.settings import Settings
 from tests.conftest import FakeSearch
 

@@ -8,12 +8,12 @@ import zipfile
 from docx import Document
 from openpyxl import Workbook
 
-from bot.dlp import DlpSettings
 from bot.files.intake import check_file
 from bot.files.service import FileClassifier
 from bot.files.settings import FileSettings
 from bot.files.sniff import FileKind
 from bot.files.text import file_text
+from bot.governance.dlp import DlpSettings
 
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.gateway_types import ChatTurn, CompletionRequest, UsageRecord
+from bot.gateway.llm import ModelGateway, default_providers
+from bot.gateway.types import ChatTurn, CompletionRequest, UsageRecord
+from bot.governance.policy import load_policy
 from bot.jobs.engine import InProcessEngine
 from bot.jobs.model import (
     Artefact,
@@ -24,8 +26,6 @@ from bot.jobs.model import (
 )
 from bot.jobs.runner import JobRunner
 from bot.jobs.settings import JobSettings
-from bot.llm import ModelGateway, default_providers
-from bot.policy import load_policy
 from bot.store import Store
 from bot.store.files import FileStore
 from bot.store.jobs import JobStore

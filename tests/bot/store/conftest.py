@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.crypto import KeyProvider, LocalKeyFile
+from bot.governance.crypto import KeyProvider, LocalKeyFile
 from bot.store import Store
 from tests.conftest import POSTGRES_URL
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.audit import verify_chain
+from bot.governance.audit import verify_chain
 from bot.store import Store
 from bot.store.campaigns import (
     AlreadyDecided,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.crypto import (
+from bot.governance.crypto import (
     ContentCipher,
     KeyFileExposed,
     KeyUnavailable,

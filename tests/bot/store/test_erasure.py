@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bot.audit import verify_chain
-from bot.crypto import LocalKeyFile
+from bot.governance.audit import verify_chain
+from bot.governance.crypto import LocalKeyFile
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store import AuditEntry, Store
 from bot.store.store import ERASED_PERSON, feedback_context

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.audit import verify_chain
+from bot.governance.audit import verify_chain
 from bot.store import Store
 
 _ROOT = Path(__file__).resolve().parents[3]

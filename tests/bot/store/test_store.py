@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.llm import UsageRecord
+from bot.gateway.llm import UsageRecord
+from bot.governance.policy import DataClass
 from bot.messages import Channel, Citation, Message, Reply, Space, User
-from bot.policy import DataClass
 from bot.store import AuditEntry, Store
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.llm import UsageRecord
+from bot.gateway.llm import UsageRecord
+from bot.governance.policy import DataClass
+from bot.governance.roles import Role
 from bot.messages import Channel, Message, Reply, Space, User
-from bot.policy import DataClass
-from bot.roles import Role
 from bot.store import AuditEntry, Store, conversation_key
 from bot.store.templates import (
     Actor,

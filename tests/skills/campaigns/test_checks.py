@@ -132,7 +132,7 @@ def test_results_round_trip_and_blocking() -> None:
 async def test_the_installations_own_patterns_are_checked_too() -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from bot.dlp import DlpSettings
+    from bot.governance.dlp import DlpSettings
     from bot.store.campaigns import CampaignStore
     from skills.campaigns.skill import CampaignServices, CampaignsSkill
 

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from bot.app import build_runtime
-from bot.cli_campaigns import register_commands
+from bot.cli.campaigns import register_commands
 from bot.settings import Settings
 from bot.store.campaigns import CampaignStore
 from tests.conftest import FakeSearch

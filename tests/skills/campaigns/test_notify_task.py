@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.governance.roles import RoleResolver
 from bot.jobs.model import JobResult, JobState, JobView, ReplyTo
-from bot.roles import RoleResolver
 from bot.store import Store
 from bot.store.campaigns import CampaignStore, NewCampaign
 from skills.campaigns.access import CampaignAccess

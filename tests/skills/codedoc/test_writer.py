@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.llm import ModelGateway, default_providers
-from bot.policy import Policy, load_policy
+from bot.gateway.llm import ModelGateway, default_providers
+from bot.governance.policy import Policy, load_policy
 from skills.codedoc.inventory import build
 from skills.codedoc.pipeline import finish
 from skills.codedoc.secrets import Redactor

@@ -11,7 +11,7 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from bot.cli_tenders import FILES, register_commands
+from bot.cli.tenders import FILES, register_commands
 from tests.skills.tenders.dossiers import CRITERIA, hospital_dossier, zipped
 
 

@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.llm import ModelGateway, default_providers
-from bot.policy import load_policy
+from bot.gateway.llm import ModelGateway, default_providers
+from bot.governance.policy import load_policy
 from skills.tenders.clauses import Reader
 from skills.tenders.criteria import parse_criteria
 from skills.tenders.documents import load_files

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dlp import Detector, DlpSettings
+from bot.governance.dlp import Detector, DlpSettings
 from skills.verbatims.analysis import EmbeddingCache, ThemeSample, analyse
 from skills.verbatims.analysis.clauses import split_clauses
 from skills.verbatims.analysis.drivers import find_drivers

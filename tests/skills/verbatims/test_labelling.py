@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.llm import ModelGateway, default_providers
-from bot.policy import load_policy
+from bot.gateway.llm import ModelGateway, default_providers
+from bot.governance.policy import load_policy
 from skills.verbatims.analysis.labeller import ThemeSample
 from skills.verbatims.labelling import GatewayLabeller, generative_model_approved, parse_lines
 from tests.fakes.model_server import FakeModelServer

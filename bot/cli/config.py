@@ -15,7 +15,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from bot.policy import Policy
+    from bot.governance.policy import Policy
     from bot.settings import Settings
     from bot.skills import Skill
     from knowledge import Passage
@@ -71,7 +71,7 @@ def _mask_url(url: str) -> str:
 
 def build_report(settings: Settings, policy: Policy, skills: Sequence[Skill]) -> dict[str, Any]:
     """Everything ``config check`` shows, as JSON-ready data (never a secret)."""
-    from bot.llm import describe_models
+    from bot.gateway.llm import describe_models
     from bot.settings import setting_sources
 
     dumped = settings.model_dump(mode="json")

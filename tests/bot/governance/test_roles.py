@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.governance.roles import Role, RoleResolver
 from bot.messages import User
-from bot.roles import Role, RoleResolver
 
 
 async def test_policy_assignments_and_defaults() -> None:

@@ -80,7 +80,7 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
         source: Annotated[Path, typer.Argument(help="YAML file (one template or a list).")],
     ) -> None:
         """Create absent templates and add a new version to existing ones."""
-        from bot.roles import Role
+        from bot.governance.roles import Role
         from bot.store.templates import Actor
         from skills.templates import parse_library
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.llm import (
+from bot.gateway.llm import (
     ChatTurn,
     CompletionRequest,
     ModelGateway,
@@ -17,7 +17,7 @@ from bot.llm import (
     UsageRecord,
     default_providers,
 )
-from bot.policy import PolicyError, load_policy
+from bot.governance.policy import PolicyError, load_policy
 from tests.fakes.model_server import FakeModelServer, Fault, write_policy
 
 PLANTED = "Durand-sk-live-PLANTED-4242"  # a name and a key-shaped secret a provider may echo

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import pytest
 from pydantic import ValidationError
 
-from bot.dlp import (
+from bot.governance.dlp import (
     Detector,
     DlpBlocked,
     DlpSettings,
@@ -19,7 +19,7 @@ from bot.dlp import (
     Pseudonymiser,
     StreamRestorer,
 )
-from bot.dlp_identifiers import (
+from bot.governance.dlp_identifiers import (
     card_valid,
     compact,
     iban_complete,

@@ -1,8 +1,8 @@
 """What the model gateway and its providers share: requests, streams, usage, errors.
 
-This module sits below both ``bot.llm`` (which wires providers into the gateway) and the
-providers (``bot.openai_compatible``, ``bot.extractive``), so that neither imports the
-other's module to know these types. ``bot.llm`` re-exports all of them.
+This module sits below both ``bot.gateway.llm`` (which wires providers into the gateway) and the
+providers (``bot.gateway.openai_compatible``, ``bot.extractive``), so that neither imports the
+other's module to know these types. ``bot.gateway.llm`` re-exports all of them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bot.governance.policy import DataClass, ModelEntry
 from bot.messages import Locale
-from bot.policy import DataClass, ModelEntry
 
 Outcome = Literal["ok", "error", "timeout", "cancelled"]  # cancelled: the caller went away
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bot.circuit import CircuitBreaker
-from bot.dlp import Detector, DlpBlocked, DlpSettings, DlpUnavailable, Pseudonymiser, StreamRestorer
 from bot.extractive import ExtractiveProvider
-from bot.gateway_types import (
+from bot.gateway.circuit import CircuitBreaker
+from bot.gateway.openai_compatible import OpenAICompatibleProvider
+from bot.gateway.types import (
     ChatTurn,
     CompletionRequest,
     ContextPassage,
@@ -47,10 +47,17 @@ from bot.gateway_types import (
     TokenUsage,
     UsageRecord,
 )
-from bot.openai_compatible import OpenAICompatibleProvider
-from bot.policy import DataClass, ModelEntry, Policy
+from bot.governance.dlp import (
+    Detector,
+    DlpBlocked,
+    DlpSettings,
+    DlpUnavailable,
+    Pseudonymiser,
+    StreamRestorer,
+)
+from bot.governance.policy import DataClass, ModelEntry, Policy
 
-__all__ = [  # the shared types live in bot.gateway_types; importers may keep using bot.llm
+__all__ = [  # the shared types live in bot.gateway.types; importers may keep using bot.gateway.llm
     "ChatTurn",
     "CompletionRequest",
     "CompletionResult",

@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from bot.dlp_identifiers import (
+from bot.governance.dlp_identifiers import (
     IBAN_LENGTHS,
     card_valid,
     compact,
@@ -42,7 +42,7 @@ from bot.dlp_identifiers import (
     siren_valid,
     siret_valid,
 )
-from bot.dlp_names import PARTICLES, FrenchNames
+from bot.governance.dlp_names import PARTICLES, FrenchNames
 
 log = logging.getLogger(__name__)
 

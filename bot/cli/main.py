@@ -40,7 +40,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def _settings(**overrides: object) -> Settings:
-    from bot.policy import PolicyError
+    from bot.governance.policy import PolicyError
     from bot.settings import SettingsError, load_settings
 
     try:
@@ -71,7 +71,7 @@ def jobs_probe(
     """Queue a probe job: checks that workers take, checkpoint and finish jobs."""
     import asyncio
 
-    from bot.cli_worker import WorkerNotConfigured, run_probe
+    from bot.cli.worker import WorkerNotConfigured, run_probe
 
     settings = _settings()
     _configure_logging(settings.log_level)
@@ -94,7 +94,7 @@ def worker(
     """Run jobs from the PostgreSQL queue (production; several workers on any machines)."""
     import asyncio
 
-    from bot.cli_worker import WorkerNotConfigured, run_worker
+    from bot.cli.worker import WorkerNotConfigured, run_worker
     from bot.ops import logs
 
     settings = _settings()
@@ -117,10 +117,10 @@ def serve(
 ) -> None:
     """Start the HTTP server: web chat, and the Slack and Teams endpoints when configured."""
     from bot.app import build_app
-    from bot.crypto import KeyUnavailable
+    from bot.governance.crypto import KeyUnavailable
+    from bot.governance.policy import PolicyError
     from bot.ops import logs
     from bot.ops.server import serve as serve_app
-    from bot.policy import PolicyError
 
     overrides: dict[str, object] = {}
     base = _settings()
@@ -169,7 +169,7 @@ def chat(
     space: Annotated[str, typer.Option(help="Space whose collections are searched.")] = "web:default",
 ) -> None:
     """A conversation in the terminal, through the same core as every channel."""
-    from bot.cli_chat import chat_command
+    from bot.cli.chat import chat_command
 
     chat_command(_settings(), user=user, space=space)
 
@@ -179,8 +179,8 @@ def config_check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate settings and policy; print the models, skills and where each setting came from."""
-    from bot.cli_config import NoKnowledge, build_report, print_report
-    from bot.policy import PolicyError, load_policy
+    from bot.cli.config import NoKnowledge, build_report, print_report
+    from bot.governance.policy import PolicyError, load_policy
     from bot.settings import process_environment
     from skills import SkillServices, build_skills
 
@@ -230,7 +230,7 @@ async def _with_store(work: Callable[[Store], Awaitable[_T]]) -> _T:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the audit chain: any edited, removed or reordered record is reported."""
-    from bot.audit import verify_chain
+    from bot.governance.audit import verify_chain
 
     async def work(store: Store) -> list[dict[str, Any]]:
         return await store.audit_records()
@@ -254,7 +254,7 @@ def audit_export(
     output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export audit records for the data-protection officer (JSON lines or CSV)."""
-    from bot.audit import export_rows
+    from bot.governance.audit import export_rows
 
     if form not in {"jsonl", "csv"}:
         raise typer.BadParameter("--format is jsonl or csv")
@@ -307,9 +307,9 @@ def teams_package(
 
 
 def _register_optional_commands() -> None:
-    from bot.cli_code import register_commands as register_code_commands
-    from bot.cli_templates import register_commands as register_template_commands
-    from bot.cli_verbatims import register_commands as register_verbatim_commands
+    from bot.cli.code import register_commands as register_code_commands
+    from bot.cli.templates import register_commands as register_template_commands
+    from bot.cli.verbatims import register_commands as register_verbatim_commands
     from knowledge.cli import register_commands
 
     register_commands(app, _open_knowledge)
@@ -318,10 +318,10 @@ def _register_optional_commands() -> None:
     register_key_commands(app, _settings)
     register_code_commands(app)
     register_verbatim_commands(app)
-    from bot.cli_tenders import register_commands as register_tender_commands
+    from bot.cli.tenders import register_commands as register_tender_commands
 
     register_tender_commands(app)
-    from bot.cli_admin import register_commands as register_admin_commands
+    from bot.cli.admin import register_commands as register_admin_commands
 
     register_admin_commands(app, _settings)
 
@@ -331,7 +331,7 @@ def _register_optional_commands() -> None:
         return build_runtime(_settings())
 
     register_template_commands(app, open_runtime)
-    from bot.cli_campaigns import register_commands as register_campaign_commands
+    from bot.cli.campaigns import register_commands as register_campaign_commands
 
     register_campaign_commands(app, open_runtime)
 

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from aiohttp import web
 
-from bot.llm import ChatTurn, CompletionRequest, ModelGateway, default_providers
-from bot.policy import DataClass, ModelEntry, PolicyError, load_policy
+from bot.gateway.llm import ChatTurn, CompletionRequest, ModelGateway, default_providers
+from bot.governance.policy import DataClass, ModelEntry, PolicyError, load_policy
 from bot.settings import Settings
 from tests.fakes.model_server import FakeModelServer
 
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _write(tmp_path: Path, body: str) -> Path:

@@ -27,8 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.circuit import CircuitPolicy
-from bot.quotas import QuotaPolicy
+from bot.gateway.circuit import CircuitPolicy
+from bot.governance.quotas import QuotaPolicy
 
 
 class DataClass(IntEnum):

@@ -15,9 +15,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_runtime
-from bot.directory import CompositeDirectory, EntraGroups, SlackUserGroups, build_directory
+from bot.governance.directory import (
+    CompositeDirectory,
+    EntraGroups,
+    SlackUserGroups,
+    build_directory,
+)
+from bot.governance.roles import Role, RoleResolver
 from bot.messages import User
-from bot.roles import Role, RoleResolver
 from bot.settings import SettingsError, load_settings
 from tests.conftest import FakeSearch
 from tests.fakes.graph import (
@@ -120,7 +125,7 @@ async def test_graph_failure_leaves_employees_and_pauses_lookups(
     directory, _ = entra_groups(entra, clock, failure_ttl_seconds=60)
     resolver = RoleResolver({}, directory)
     entra.graph_status = 503
-    with caplog.at_level(logging.WARNING, logger="bot.directory"):
+    with caplog.at_level(logging.WARNING, logger="bot.governance.directory"):
         assert await resolver.roles_of(teams_user(ALICE)) == {Role.EMPLOYEE}
         assert not await resolver.has(teams_user(BOB), Role.MANAGER)
     assert len(entra.graph_calls()) == 1  # the second user waits out the pause, not a timeout
@@ -136,7 +141,7 @@ async def test_token_failure_is_safe_and_logs_no_secret(
         entra: FakeEntra, caplog: pytest.LogCaptureFixture) -> None:
     entra.token_error = "invalid_client"
     directory, client = entra_groups(entra)
-    with caplog.at_level(logging.WARNING, logger="bot.directory"):
+    with caplog.at_level(logging.WARNING, logger="bot.governance.directory"):
         assert await directory.roles_of(teams_user(ALICE)) == frozenset()
     assert entra.graph_calls() == []
     assert "no token: invalid_client" in caplog.text
@@ -214,7 +219,7 @@ async def test_slack_errors_grant_nothing_and_are_logged(
     slack_groups.error = "missing_scope"
     directory = SlackUserGroups(bot_token=SLACK_TOKEN, api_url=slack_groups.api_url,
                                 group_roles={"S0CHAMPS": "champion"}, clock=Clock())
-    with caplog.at_level(logging.WARNING, logger="bot.directory"):
+    with caplog.at_level(logging.WARNING, logger="bot.governance.directory"):
         assert await directory.roles_of(slack_user("U1")) == frozenset()
     assert "missing_scope" in caplog.text and SLACK_TOKEN not in caplog.text
     down = SlackUserGroups(bot_token=SLACK_TOKEN, api_url="http://127.0.0.1:1/api/",

@@ -16,14 +16,14 @@ from typing import Any
 
 import aiohttp
 
-from bot.gateway_types import (
+from bot.gateway.types import (
     CompletionRequest,
     IncompleteAnswer,
     ProviderError,
     StreamBase,
     TokenUsage,
 )
-from bot.policy import ModelEntry
+from bot.governance.policy import ModelEntry
 
 _ERROR_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # e.g. server_error, invalid_request_error
 _ERROR_BODY_LIMIT = 64 * 1024  # read this much of an error body, for its type alone

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.circuit import CircuitBreaker, CircuitPolicy, CircuitState
-from bot.llm import (
+from bot.gateway.circuit import CircuitBreaker, CircuitPolicy, CircuitState
+from bot.gateway.llm import (
     ChatTurn,
     CompletionRequest,
     ContextPassage,
@@ -22,7 +22,7 @@ from bot.llm import (
     UsageRecord,
     default_providers,
 )
-from bot.policy import DataClass, load_policy
+from bot.governance.policy import DataClass, load_policy
 from tests.fakes.model_server import FakeModelServer, Fault, write_policy
 
 PLANTED = "Durand-sk-live-PLANTED-4242"  # a name and a key-shaped secret a provider may echo
@@ -113,7 +113,7 @@ async def test_clearance_and_approval_are_enforced(tmp_path: Path,
 
 
 async def test_generation_requirement_skips_the_extractive_provider(tmp_path: Path) -> None:
-    settings_policy = Path(__file__).resolve().parents[2] / "bot" / "default_policy.yaml"
+    settings_policy = Path(__file__).resolve().parents[3] / "bot" / "default_policy.yaml"
     policy = load_policy(settings_policy, {})
     gateway = ModelGateway(policy, default_providers(policy))
     with pytest.raises(NeedsGeneration):
@@ -166,7 +166,7 @@ def test_litellm_lines_are_logged_once_and_never_below_warning(
 
 async def test_a_hanging_model_is_skipped_once_known_down_and_probed_later(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.circuit")
+    caplog.set_level(logging.INFO, logger="bot.gateway.circuit")
     clock = FakeClock()
     circuit = CircuitBreaker(CircuitPolicy(failure_threshold=2, cooldown_seconds=60), clock)
     records: list[UsageRecord] = []
@@ -194,7 +194,7 @@ async def test_a_hanging_model_is_skipped_once_known_down_and_probed_later(
         assert (await gateway.complete(_request())).alias == "fake"
         assert circuit.state("fake") is CircuitState.CLOSED
         await gateway.close()
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.circuit"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.gateway.circuit"]
     assert any("fake: circuit open after 2 consecutive failures" in m for m in messages)
     assert any("fake: circuit closed" in m for m in messages)
     assert "délai" not in " ".join(messages)

@@ -17,9 +17,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from bot.app import build_runtime
-from bot.cli import app
-from bot.cli_chat import LOG_FILE, render_reply, run_chat, show_reply
-from bot.cli_config import display_value
+from bot.cli.chat import LOG_FILE, render_reply, run_chat, show_reply
+from bot.cli.config import display_value
+from bot.cli.main import app
 from bot.messages import Channel, Citation, Delta, Message, Progress, Reply, ReplyEvent, Space, User
 from bot.settings import Settings, load_settings
 from tests.conftest import FakeSearch, passage
@@ -191,7 +191,7 @@ async def test_chat_process_writes_warnings_to_a_log_file_not_the_terminal(
     log_file = data_dir / LOG_FILE
     assert err.strip() == f"Des avertissements ont été consignés dans {log_file}."
     logged = log_file.read_text(encoding="utf-8")
-    assert "WARNING bot.llm" in logged and "3 mars" not in logged
+    assert "WARNING bot.gateway.llm" in logged and "3 mars" not in logged
     assert log_file.stat().st_mode & 0o777 == 0o600
     assert log_file.parent.stat().st_mode & 0o777 == 0o700
 
@@ -269,7 +269,7 @@ def test_replies_keep_line_breaks_and_lose_terminal_control_characters() -> None
 
 
 def test_serve_refuses_a_key_file_others_can_read(data_dir: Path) -> None:
-    from bot.crypto import LocalKeyFile
+    from bot.governance.crypto import LocalKeyFile
 
     key_file = data_dir / "keys" / "kek.key"
     LocalKeyFile(key_file)

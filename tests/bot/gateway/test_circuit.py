@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.circuit import CircuitBreaker, CircuitPolicy, CircuitState
-from bot.policy import PolicyError, load_policy
+from bot.gateway.circuit import CircuitBreaker, CircuitPolicy, CircuitState
+from bot.governance.policy import PolicyError, load_policy
 
 
 class FakeClock:
@@ -69,7 +69,7 @@ def test_a_probe_abandoned_by_its_caller_lets_another_request_probe() -> None:
 
 
 def test_state_changes_are_logged_with_the_alias_only(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.circuit")
+    caplog.set_level(logging.INFO, logger="bot.gateway.circuit")
     clock = FakeClock()
     breaker = _breaker(clock, threshold=2)
     breaker.failed("llama")

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.governance.roles import DirectoryGroups, Role
 from bot.messages import User
-from bot.roles import DirectoryGroups, Role
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ evidence among others:
 - honorifics (« M. », « Mme », « Monsieur », « Maître »…): the words that follow are a
   name; « Prénom NOM » / « NOM Prénom » shapes (a surname in capitals beside a first name).
 
-:class:`FrenchNames` is the :class:`bot.dlp.NameRecogniser` the detector loads by default.
+:class:`FrenchNames` is the :class:`bot.governance.dlp.NameRecogniser` the detector loads by default.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _phrase_key(text: str) -> str:
 
 
 def _shipped(file: str) -> list[str]:
-    text = resources.files("bot").joinpath(file).read_text(encoding="utf-8")
+    text = resources.files("bot.governance").joinpath(file).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines()
             if line.strip() and not line.startswith("#")]
 
@@ -458,7 +458,7 @@ def _joinable(result: list[Token], following: str) -> bool:
 
 
 class FrenchNames:
-    """Person names (a :class:`bot.dlp.NameRecogniser`); spaCy calls are serialised."""
+    """Person names (a :class:`bot.governance.dlp.NameRecogniser`); spaCy calls are serialised."""
 
     def __init__(self, model: str) -> None:
         import spacy

@@ -1,0 +1,1 @@
+"""Governance: policy, roles and directory, data protection (DLP), quotas, audit chain, encryption."""
