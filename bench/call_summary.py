@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.extractive import select_outline
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.text import fold
 from skills.call_facts import render, summarise_call
 from skills.call_summary import CALL_SECTIONS

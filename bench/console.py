@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import RUNTIME, build_app
-from bot.audit import GENESIS, record_hash
+from bot.governance.audit import GENESIS, record_hash
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store.console_departments import ConsoleDepartments

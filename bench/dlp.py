@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench" / "dlp_corpus"))
 
 from generate import Generator, Message
 
-from bot.dlp import Detector, DlpSettings, Finding
+from bot.governance.dlp import Detector, DlpSettings, Finding
 from tests.fakes.pii import KINDS, PiiGenerator
 
 _WORD = re.compile(r"\w+")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from bot.app import build_app
-from bot.llm import prepare_offline_environment
+from bot.gateway.llm import prepare_offline_environment
 from bot.settings import load_settings
 from tests.conftest import FakeSearch
 from tests.fakes.bot_connector import FakeBotConnector

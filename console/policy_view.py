@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.policy import Policy
+from bot.governance.policy import Policy
 from bot.settings import Settings
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from bot.governance.roles import Role, RoleResolver
 from bot.messages import User
-from bot.roles import Role, RoleResolver
 from console.settings import ConsoleSettings
 
 

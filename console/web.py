@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.audit import export_rows
+from bot.governance.audit import export_rows
 from bot.messages import Channel, Message, Space, User
 from bot.store.console_audit import COUNT_LIMIT, KNOWN_ACTIONS, AuditQuery, ConsoleAudit
 from bot.store.console_departments import OTHER, ConsoleDepartments, merge_small

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.roles import RoleResolver
+from bot.governance.roles import RoleResolver
 from bot.skills import Skill
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.extractive import CATCH_ALL_CUE
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 from bot.i18n import Text, t
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 from bot.messages import Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from skills.call_facts import render, summarise_call

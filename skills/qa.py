@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.gateway_types import GatewayError
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
+from bot.gateway.types import GatewayError
+from bot.governance.policy import DataClass
 from bot.i18n import Text, t
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
-from bot.policy import DataClass
 from bot.skills import SkillError, SkillRequest
 from knowledge import Passage
 from knowledge.language import Language, detect_language

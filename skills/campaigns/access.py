@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.governance.roles import Role, RoleResolver
 from bot.messages import User
-from bot.roles import Role, RoleResolver
 from bot.store.campaigns import CampaignView
 from skills.campaigns.rules import CampaignRules
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from bot.dlp import Detector, DlpSettings, DlpUnavailable
+from bot.governance.dlp import Detector, DlpSettings, DlpUnavailable
 from bot.i18n import Text
 from bot.messages import Locale
 from skills.campaigns.brief import Brief, Medium

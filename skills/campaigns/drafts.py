@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.gateway_types import GatewayError, NeedsGeneration
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway
+from bot.gateway.types import GatewayError, NeedsGeneration
 from bot.i18n import Text
-from bot.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway
 from bot.messages import Locale
 from skills.campaigns.brief import MEDIUM_LABELS, Brief
 from skills.campaigns.draft_library import DraftLibrary, with_mentions

@@ -16,12 +16,12 @@ from itertools import pairwise
 from pathlib import Path
 
 from bot.cards import Card
-from bot.dlp import Detector, DlpSettings
+from bot.governance.dlp import Detector, DlpSettings
+from bot.governance.roles import RoleResolver
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Message, Reply, ReplyEvent, User
-from bot.roles import RoleResolver
 from bot.skills import SkillError, SkillRequest
 from bot.store.campaigns import (
     AlreadyDecided,

@@ -14,10 +14,10 @@ import re
 from collections.abc import AsyncIterator, Mapping
 
 from bot.files.intake import FileRejected, safe_name
+from bot.governance.policy import DataClass
 from bot.i18n import Text
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
-from bot.policy import DataClass
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
 from skills.codedoc.sources import (

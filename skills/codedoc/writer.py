@@ -12,10 +12,10 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.gateway_types import ChatTurn, CompletionRequest, GatewayError
-from bot.llm import ModelGateway
+from bot.gateway.llm import ModelGateway
+from bot.gateway.types import ChatTurn, CompletionRequest, GatewayError
+from bot.governance.policy import DataClass
 from bot.messages import Locale
-from bot.policy import DataClass
 from skills.codedoc.model import Inventory, Unit
 from skills.codedoc.patch import clean
 from skills.codedoc.secrets import Redactor

@@ -12,8 +12,8 @@ import logging
 import re
 from dataclasses import replace
 
-from bot.gateway_types import ChatTurn, CompletionRequest, ContextPassage, GatewayError
-from bot.llm import ModelGateway
+from bot.gateway.llm import ModelGateway
+from bot.gateway.types import ChatTurn, CompletionRequest, ContextPassage, GatewayError
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from skills.tenders.clauses import Clause, Reader, clause_lots

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.gateway_types import ChatTurn, CompletionRequest, GatewayError
-from bot.llm import ModelGateway
+from bot.gateway.llm import ModelGateway
+from bot.gateway.types import ChatTurn, CompletionRequest, GatewayError
 from bot.messages import Locale
 
 if TYPE_CHECKING:  # the analysis package is heavy: imported by the job only

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.dlp import Detector, DlpSettings
+from bot.governance.dlp import Detector, DlpSettings
 from knowledge.embeddings import Embedder, Vectors
 from skills.verbatims.analysis.aspects import (
     aspect_space,

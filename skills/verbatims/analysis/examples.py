@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from bot.dlp import Detector
+from bot.governance.dlp import Detector
 from knowledge.embeddings import Vectors
 
 _CANDIDATES = 40
