@@ -1,17 +1,17 @@
 """The per-message database cost on PostgreSQL, and recovery when the server drops the pool.
 
-Round trips are counted (writes to the database socket), not timed: on a busy 2-core
-machine each costs far more than its SQL, so their number is what the throughput follows.
+Round trips are counted, not timed: on a busy 2-core machine each costs far more than its
+SQL, so their number is what the throughput follows. A loopback proxy in front of the server
+reads the frontend protocol and counts the messages the server answers with ReadyForQuery
+(a simple Query, or the Sync closing a Parse/Bind/Execute batch).
 """
 
 from __future__ import annotations
 
 import asyncio
-import asyncio.selector_events
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -20,6 +20,7 @@ from psycopg import sql
 from bot.governance.crypto import LocalKeyFile
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store import AuditEntry, Store
+from tests.fakes.postgres_proxy import PostgresProxy
 
 pytestmark = pytest.mark.postgres
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -45,32 +46,27 @@ def _message(user: str = "web:alice") -> Message:
 
 
 async def test_a_stored_exchange_costs_nine_round_trips(
-        database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store.open(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
-                       key_provider=LocalKeyFile(tmp_path / "kek.key"))
-    await store.migrate()
-    writes: list[bytes] = []
-    original = asyncio.selector_events._SelectorSocketTransport.write
-
-    def counted(transport: Any, data: Any) -> None:
-        writes.append(bytes(data[:1]))
-        original(transport, data)
-
-    try:
-        for _ in range(2):  # the person's key created, statements prepared on the connection
+        database: str, tmp_path: Path) -> None:
+    async with PostgresProxy() as proxy:
+        store = Store.open(f"postgresql+asyncpg://postgres@127.0.0.1:{proxy.port}/{database}",
+                           key_provider=LocalKeyFile(tmp_path / "kek.key"))
+        try:
+            await store.migrate()
+            for _ in range(2):  # the person's key created, statements prepared on the connection
+                await store.history(_message(), 10)
+                await store.record_exchange(_message(), Reply("Cinq jours.", skill="qa"), [],
+                                            AuditEntry(action="message", outcome="ok"))
+            assert proxy.round_trips() > 9, "the proxy saw the warm-up"
+            before = len(proxy.messages)
             await store.history(_message(), 10)
-            await store.record_exchange(_message(), Reply("Cinq jours.", skill="qa"), [],
-                                        AuditEntry(action="message", outcome="ok"))
-        monkeypatch.setattr(asyncio.selector_events._SelectorSocketTransport, "write", counted)
-        await store.history(_message(), 10)
-        await store.record_exchange(_message(), Reply("Cinq jours ouvrés.", skill="qa"), [],
-                                    AuditEntry(action="message", outcome="ok", skill="qa"))
-        monkeypatch.undo()
-    finally:
-        await store.close()
+            await store.record_exchange(_message(), Reply("Cinq jours ouvrés.", skill="qa"), [],
+                                        AuditEntry(action="message", outcome="ok", skill="qa"))
+            measured = proxy.messages[before:]
+        finally:
+            await store.close()
     # history 1, the person's key 1, then BEGIN, conversation, turns, audit lock, chain head,
     # audit row, COMMIT: no ping per check-out, no BEGIN/ROLLBACK around a single read
-    assert len(writes) == 9, writes
+    assert proxy.round_trips(before) == 9, measured
 
 
 async def test_the_pool_recovers_after_the_server_dropped_every_connection(
