@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg
+import psycopg
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -103,26 +103,32 @@ def _chained(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 async def fill(url: str, events: int, now: datetime) -> None:
     """COPY the generated history into the migrated scratch database."""
     usage, audit = _rows(events, now)
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await connection.copy_records_to_table(
-            "usage_events", records=usage,
-            columns=["created_at", "turn_id", "user_id", "space_id", "channel", "skill", "role",
-                     "model_alias", "hosting", "data_class", "prompt_tokens",
-                     "completion_tokens", "cost", "latency_ms", "outcome", "error"])
-        await connection.copy_records_to_table(
-            "audit_events", records=audit,
-            columns=["created_at", "action", "user_id", "space_id", "channel", "skill",
-                     "model_alias", "data_class", "outcome", "details", "prev_hash", "hash"])
-        departments = [f"Service {letter}" for letter in "ABCDEFGHIJKL"]
-        people = sorted({row[2] for row in usage})
-        await connection.copy_records_to_table(
-            "console_departments", columns=["user_id", "department", "looked_up_at"],
-            records=[(user, departments[index % len(departments)], now)
-                     for index, user in enumerate(people)])
+    departments = [f"Service {letter}" for letter in "ABCDEFGHIJKL"]
+    people = sorted({row[2] for row in usage})
+    tables: list[tuple[str, list[str], list[tuple[Any, ...]]]] = [
+        ("usage_events", ["created_at", "turn_id", "user_id", "space_id", "channel", "skill",
+                          "role", "model_alias", "hosting", "data_class", "prompt_tokens",
+                          "completion_tokens", "cost", "latency_ms", "outcome", "error"], usage),
+        ("audit_events", ["created_at", "action", "user_id", "space_id", "channel", "skill",
+                          "model_alias", "data_class", "outcome", "details", "prev_hash",
+                          "hash"], audit),
+        ("console_departments", ["user_id", "department", "looked_up_at"],
+         [(user, departments[index % len(departments)], now)
+          for index, user in enumerate(people)]),
+    ]
+    conninfo = url.replace("postgresql+asyncpg://", "postgresql://")
+    async with await psycopg.AsyncConnection.connect(conninfo) as connection:
+        async with connection.cursor() as cursor:
+            for table, columns, records in tables:
+                statement = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    psycopg.sql.Identifier(table),
+                    psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, columns)))
+                async with cursor.copy(statement) as copy:
+                    for record in records:
+                        await copy.write_row(record)
+        await connection.commit()
+        await connection.set_autocommit(True)
         await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
 
 
 async def time_pages(url: str, events: int, repeat: int) -> None:
