@@ -4,7 +4,8 @@
 Entra: the app token comes from MSAL's client-credentials flow with the directory's
 credentials (the Teams app's by default); the app needs the Graph application permission
 ``User.Read.All``. Slack: ``users.profile.get`` with the bot token (scope
-``users.profile:read``) and the id of the custom profile field holding the department.
+``users.profile:read``) and the id of the custom profile field holding the department,
+through the Slack adapter's home of ``slack_sdk`` (:mod:`adapters.slack_profiles`).
 A person the directory does not know, or without a department, is recorded as such; a
 failure stops the round (the next one retries), never a page.
 """
@@ -17,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
+
+from adapters.slack_profiles import SlackProfileFields, SlackProfilesUnavailable
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -78,33 +81,17 @@ class SlackDepartments:
 
     def __init__(self, *, bot_token: str, field: str, api_url: str = "https://slack.com/api/",
                  timeout_seconds: float = 5.0) -> None:
-        self._token = bot_token
-        self._field = field
-        self._api = api_url if api_url.endswith("/") else api_url + "/"
-        self._timeout = timeout_seconds
+        self._profiles = SlackProfileFields(bot_token=bot_token, field=field, api_url=api_url,
+                                            timeout_seconds=timeout_seconds)
 
     async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
         """``slack:<team>:<user>`` → the field's value (None when empty or unknown)."""
-        found: dict[str, str | None] = {}
-        timeout = aiohttp.ClientTimeout(total=self._timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            for user_id in user_ids:
-                member = user_id.rsplit(":", 1)[-1]
-                async with session.post(
-                        self._api + "users.profile.get", data={"user": member},
-                        headers={"Authorization": f"Bearer {self._token}"}) as response:
-                    if response.status != 200:
-                        raise DepartmentsUnavailable(f"Slack HTTP {response.status}")
-                    body = await response.json()
-                if not body.get("ok"):
-                    if body.get("error") == "user_not_found":
-                        found[user_id] = None
-                        continue
-                    raise DepartmentsUnavailable(f"Slack error {body.get('error', 'unknown')}")
-                fields = (body.get("profile") or {}).get("fields") or {}
-                value = str((fields.get(self._field) or {}).get("value") or "").strip()
-                found[user_id] = value or None
-        return found
+        members = {user_id: user_id.rsplit(":", 1)[-1] for user_id in user_ids}
+        try:
+            values = await self._profiles.values(dict.fromkeys(members.values()))
+        except SlackProfilesUnavailable as error:
+            raise DepartmentsUnavailable(str(error)) from None
+        return {user_id: values.get(member) for user_id, member in members.items()}
 
 
 class DepartmentsUnavailable(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -117,14 +118,27 @@ class FakeSlackProfiles(LoopbackServer):
 
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    failures: list[int] = field(default_factory=list)  # HTTP statuses of the next answers
     _server: object | None = None
 
     def routes(self, app: web.Application) -> None:
+        # Slack takes arguments in the query string or a form body, with GET or POST
+        app.router.add_get("/api/users.profile.get", self._profile)
         app.router.add_post("/api/users.profile.get", self._profile)
 
     async def _profile(self, request: web.Request) -> web.Response:
         self.tokens.append(request.headers.get("Authorization", ""))
-        user = (await request.post()).get("user", "")
+        user = str(request.query.get("user") or (await request.post()).get("user", ""))
+        self.asked.append(user)
+        if self.failures:
+            status = self.failures.pop(0)
+            if status == 429:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": "0"})
+            return web.Response(status=status, text="upstream failure")
+        if user == "U_REVOKED":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         if user not in self.profiles:
             return web.json_response({"ok": False, "error": "user_not_found"})
         fields = {key: {"value": value, "alt": ""} for key, value in self.profiles[user].items()}
@@ -140,6 +154,42 @@ async def test_slack_departments_come_from_a_profile_field() -> None:
     assert found == {"slack:T1:U9": "Relation client", "slack:T1:U8": None,
                      "slack:T1:U7": None}
     assert set(slack.tokens) == {"Bearer xoxb-test"}
+    assert slack.asked == ["U9", "U8", "U7"]
+
+
+async def test_slack_rate_limits_are_waited_out_and_errors_stop_the_round() -> None:
+    async with FakeSlackProfiles(profiles={"U9": {"Xf01": "Relation client"}},
+                                 failures=[429]) as slack:
+        lookup = SlackDepartments(bot_token="xoxb-test", field="Xf01",
+                                  api_url=f"{slack.base_url}/api/")
+        assert await lookup.departments(["slack:T1:U9"]) == {"slack:T1:U9": "Relation client"}
+        assert slack.asked == ["U9", "U9"]  # asked again after Retry-After
+        with pytest.raises(DepartmentsUnavailable, match="invalid_auth") as raised:
+            await lookup.departments(["slack:T1:U_REVOKED"])
+        assert "xoxb" not in str(raised.value)
+        slack.failures.append(400)
+        with pytest.raises(DepartmentsUnavailable, match="HTTP 400"):
+            await lookup.departments(["slack:T1:U9"])
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_console_reaches_slack_only_through_the_slack_adapter() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "console").rglob("*.py")):
+        assert not _imports(path) & {"slack_sdk", "slack_bolt"}, path
+    assert "adapters" in _imports(root / "console" / "departments.py")
+    for path in sorted((root / "adapters").rglob("*.py")):
+        assert "console" not in _imports(path), path  # no import cycle
 
 
 @dataclass
