@@ -74,6 +74,7 @@ class _PendingFile:
     replaces: bool
     document: LoadedDocument
     chunks: list[Chunk]
+    shown_path: str  # the ``path`` metadata: the file's path, or its source key
 
 
 _Stored = tuple[_PendingFile, FileOutcome]
@@ -331,12 +332,15 @@ class KnowledgeBase:
         company_wide: bool | None = None,
         title: str | None = None,
         progress: ProgressCallback | None = None,
+        keep_paths: bool = True,
     ) -> IngestReport:
         """Ingest files and folders (recursively) into ``collection``, creating it if needed.
 
         Each file is added, updated (all old chunks replaced), left unchanged (same
         content hash) or failed with a message; a failure never stops the batch.
-        Folder entries with an unsupported extension are skipped.
+        Folder entries with an unsupported extension are skipped. ``keep_paths=False``
+        (files copied to a temporary folder by a job) records the source key as the
+        chunks' ``path`` instead of the file's path.
         """
         started = time.perf_counter()
         registry = await self._registry_now(fresh=True)
@@ -377,7 +381,9 @@ class KnowledgeBase:
                 message = f"extension {path.suffix or '(aucune)'} ignorée"
                 record(index, FileOutcome(str(path), Outcome.SKIPPED, message=message))
                 continue
-            prepared = await self._prepare_file(index, path, source, known)
+            prepared = await self._prepare_file(
+                index, path, source, known, str(path) if keep_paths else source
+            )
             if isinstance(prepared, FileOutcome):
                 record(index, prepared)
                 continue
@@ -443,7 +449,7 @@ class KnowledgeBase:
         )
 
     async def _prepare_file(
-        self, index: int, path: Path, source: str, known: dict[str, str]
+        self, index: int, path: Path, source: str, known: dict[str, str], shown_path: str
     ) -> _PendingFile | FileOutcome:
         """Read, compare hashes, parse and chunk one file; an outcome if nothing is to embed."""
         try:
@@ -461,7 +467,9 @@ class KnowledgeBase:
             return FileOutcome(
                 str(path), Outcome.FAILED, message=f"{type(error).__name__}: {error}"
             )
-        return _PendingFile(index, path, source, content_hash, stored is not None, document, chunks)
+        return _PendingFile(
+            index, path, source, content_hash, stored is not None, document, chunks, shown_path
+        )
 
     async def _embed(self, pending: Sequence[_PendingFile]) -> Vectors | list[_Stored]:
         """Embed the chunks of several files in one call; on failure, a failed outcome per file."""
@@ -491,9 +499,7 @@ class KnowledgeBase:
             (
                 chunk_id(item.source, item.content_hash, chunk.ordinal),
                 chunk.text,
-                self._chunk_metadata(
-                    item.path, item.source, item.content_hash, item.document, chunk
-                ),
+                self._chunk_metadata(item, chunk),
             )
             for item in pending
             for chunk in item.chunks
@@ -522,9 +528,7 @@ class KnowledgeBase:
             offset += count
             ids = [chunk_id(item.source, item.content_hash, chunk.ordinal) for chunk in item.chunks]
             metadatas = [
-                self._chunk_metadata(
-                    item.path, item.source, item.content_hash, item.document, chunk
-                )
+                self._chunk_metadata(item, chunk)
                 for chunk in item.chunks
             ]
             try:
@@ -546,15 +550,14 @@ class KnowledgeBase:
         return FileOutcome(str(item.path), Outcome.ADDED, chunks=len(item.chunks))
 
     @staticmethod
-    def _chunk_metadata(
-        path: Path, source: str, content_hash: str, document: LoadedDocument, chunk: Chunk
-    ) -> Metadata:
+    def _chunk_metadata(item: _PendingFile, chunk: Chunk) -> Metadata:
+        document = item.document
         metadata: dict[str, str | int | float | bool] = {
-            "source": source,
-            "document": path.name,
-            "path": str(path),
+            "source": item.source,
+            "document": item.path.name,
+            "path": item.shown_path,
             "title": document.title,
-            "content_hash": content_hash,
+            "content_hash": item.content_hash,
             "ordinal": chunk.ordinal,
         }
         if chunk.section:

@@ -112,8 +112,56 @@ def _collections_table(infos: list[CollectionInfo]) -> None:
     Console().print(table)
 
 
-def register_commands(app: typer.Typer, open_knowledge: Callable[[], KnowledgeBase]) -> None:
-    """Add ``ingest``, ``search`` and ``collections …`` to ``app``."""
+IngestProgress = Callable[[float, str], None]
+# (paths, collection, data class, company-wide, title, progress) -> report, or None when the
+# runner cannot run (then this process ingests itself); KnowledgeError when refused or failed
+IngestRunner = Callable[
+    [list[Path], str, str | None, bool | None, str | None, IngestProgress], IngestReport | None
+]
+
+
+def _ingest_elsewhere(
+    run_ingest: IngestRunner | None,
+    paths: list[Path],
+    collection: str,
+    data_class: str | None,
+    company_wide: bool | None,
+    title: str | None,
+) -> IngestReport | None:
+    """The report of ``run_ingest`` (a progress bar meanwhile); None when it did not run."""
+    if run_ingest is None:
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Ingestion (tâche)", total=1.0)
+
+        def show(fraction: float, text: str) -> None:
+            progress.update(task, completed=fraction, description=text or "Ingestion (tâche)")
+
+        try:
+            return run_ingest(paths, collection, data_class, company_wide, title, show)
+        except KnowledgeError as error:
+            typer.echo(f"Erreur : {error}", err=True)
+            raise typer.Exit(1) from error
+
+
+def register_commands(
+    app: typer.Typer,
+    open_knowledge: Callable[[], KnowledgeBase],
+    run_ingest: IngestRunner | None = None,
+) -> None:
+    """Add ``ingest``, ``search`` and ``collections …`` to ``app``.
+
+    ``run_ingest`` runs an ingestion elsewhere (the bot: as a job, with progress);
+    without it, or when it returns None, ``ingest`` runs in this process.
+    """
 
     @app.command("ingest")
     def ingest(
@@ -146,6 +194,13 @@ def register_commands(app: typer.Typer, open_knowledge: Callable[[], KnowledgeBa
             TimeElapsedColumn,
         )
 
+        report = _ingest_elsewhere(run_ingest, paths, collection, data_class, company_wide,
+                                   title)
+        if report is not None:
+            _summary(report)
+            if report.failed:
+                raise typer.Exit(1)
+            return
         total = sum(1 for _ in iter_files(paths))
 
         async def work(kb: KnowledgeBase) -> IngestReport:

@@ -14,27 +14,27 @@ import hashlib
 import io
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.files.intake import safe_name
 from bot.governance.roles import Role, RoleResolver
 from bot.i18n import Text
-from bot.jobs.model import JobContext, JobResult, JobSpec, JobTask
+from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Reply, ReplyEvent
 from bot.settings import Settings
 from bot.skills import SkillError, SkillRequest
 from knowledge import KnowledgeBase
-from knowledge.records import FileOutcome, KnowledgeError, Outcome
+from knowledge.records import DataClass, FileOutcome, KnowledgeError, Outcome
 from skills.team_docs_batches import (
     Batching,
+    Unit,
     batch_files,
+    fan_out,
     plan_units,
-    queue_batches,
     split,
-    wait_for_batches,
 )
 
 _INGESTIBLE = frozenset({"pdf", "docx", "csv", "txt", "md", "zip"})
@@ -96,6 +96,13 @@ _DONE = Text(
     "Space documents updated: {added} added, {updated} updated, {unchanged} unchanged, "
     "{failed} failed. You can ask your questions now.",
 )
+_OTHER_EMBEDDER = Text(
+    "La collection « {name} » a été indexée avec {used}, pas {current} : supprimez-la et "
+    "réindexez, ou changez knowledge.embedder.",
+    "Collection “{name}” was indexed with {used}, not {current}: delete it and index again, "
+    "or change knowledge.embedder.",
+)
+_KNOWLEDGE_ERROR = Text("Documents non ajoutés : {error}", "Documents not added: {error}")
 _FAILED_LINE = Text("- « {name} » : {reason}", "- “{name}”: {reason}")
 _NOTHING = Text("Aucun des fichiers n'a pu être ajouté :", "None of the files could be added:")
 
@@ -123,12 +130,18 @@ class IngestTask:
         params = job.params
         locale: Locale = job.reply_to.locale
         collection = str(params["collection"])
-        await self._ensure_collection(collection, str(params["space"]), str(params["title"]))
+        await self._ensure_collection(params)
         files: list[Mapping[str, Any]] = list(params["files"])
-        done = await self._fan_out(context, files)
+        checkpoint = context.job.checkpoint or {}
+        done: dict[str, list[str]] | None = (
+            dict(checkpoint["done"]) if "lines" in checkpoint else None)  # all done before
+        if done is None:
+            done = await self._fan_out(context, files)
         if done is None:
             done = await self._in_turn(context, collection, files)
         lines = [line for outcomes in done.values() for line in outcomes]
+        # every document's outcome, for whoever started the job (``almia ingest`` prints them)
+        await context.checkpoint({"done": done, "lines": lines})
         await context.progress(1.0, _PROGRESS(locale, done=len(lines), total=len(lines)))
         result = _summary(done, locale)
         if len(lines) > 1 or result.kind == "error":
@@ -139,22 +152,26 @@ class IngestTask:
 
     async def _fan_out(self, context: JobContext, files: list[Mapping[str, Any]]
                        ) -> dict[str, list[str]] | None:
-        """Outcome lines by batch once all batch jobs end; None when not split."""
+        """Outcome lines by batch once all batches end; None when not split."""
         batching = self._batching
         service = batching.service
         if not batching.active or service is None:
             return None
-        children = list((context.job.checkpoint or {}).get("batches", []))
-        if not children:
-            units = await plan_units(context, files)
-            batches = split(units, batching.files, batching.megabytes)
-            if len(batches) < 2:
-                return None
-            children = await queue_batches(service, context.job, batches)
-            await context.checkpoint({"batches": children, "units": len(units)})
-        units_count = int((context.job.checkpoint or {}).get("units", 0)) or len(files)
-        return await wait_for_batches(context, service, children, units_count,
-                                      batching.poll_seconds)
+        units = await plan_units(context, files)
+        batches = split(units, batching.files, batching.megabytes)
+        if len(batches) < 2:
+            return None
+        collection = str(context.job.params["collection"])
+
+        async def run_here(batch: Sequence[Unit]) -> list[str]:
+            lines: list[str] = []
+            for item in batch_files(batch):
+                lines.extend(_encoded(await ingest_item(self._knowledge, context, collection,
+                                                        item)))
+            return lines
+
+        return await fan_out(context, service, batches, len(units), batching.poll_seconds,
+                             run_here)
 
     async def _in_turn(self, context: JobContext, collection: str,
                        files: list[Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -179,13 +196,32 @@ class IngestTask:
             await context.checkpoint({"done": done})
         return done
 
-    async def _ensure_collection(self, collection: str, space: str, title: str) -> None:
-        known = {info.name for info in await self._knowledge.list_collections()}
-        if collection not in known:
-            with contextlib.suppress(KnowledgeError):  # created meanwhile by another worker
-                await self._knowledge.create_collection(collection, title=title)
-        await self._knowledge.attach(collection, space)
-
+    async def _ensure_collection(self, params: Mapping[str, Any]) -> None:
+        """Create the collection if new (attached to the space, if any); ``almia ingest``'s
+        options (``data_class``, ``company_wide``, ``collection_title``) also update it."""
+        knowledge = self._knowledge
+        collection = str(params["collection"])
+        data_class, company_wide = params.get("data_class"), params.get("company_wide")
+        title = params.get("collection_title")
+        try:
+            known = {info.name: info for info in await knowledge.list_collections()}
+            if collection not in known:
+                with contextlib.suppress(KnowledgeError):  # created meanwhile by another worker
+                    await knowledge.create_collection(
+                        collection, title=title or params.get("title"),
+                        data_class=data_class or DataClass.INTERNAL,
+                        company_wide=bool(company_wide))
+            elif data_class is not None or company_wide is not None or title is not None:
+                await knowledge.update_collection(collection, title=title, data_class=data_class,
+                                                  company_wide=company_wide)
+            info = known.get(collection)
+            if info is not None and info.embedder != knowledge.embedder.name:
+                raise JobFailed(_OTHER_EMBEDDER, name=collection, used=info.embedder,
+                                current=knowledge.embedder.name)
+            if params.get("space"):
+                await knowledge.attach(collection, str(params["space"]))
+        except KnowledgeError as error:  # a wrong data class, a bad name: no retry helps
+            raise JobFailed(_KNOWLEDGE_ERROR, error=str(error)) from error
 
 
 class BatchTask:
@@ -223,13 +259,20 @@ async def ingest_item(knowledge: KnowledgeBase, context: JobContext, collection:
             target = root / name
             target.write_bytes(data)
         del data
-        report = await knowledge.ingest([target], collection)
+        report = await knowledge.ingest([target], collection, keep_paths=False)
     return [FileOutcome(_shown(outcome.path, root), outcome.outcome, outcome.chunks,
                         outcome.message) for outcome in report.files]
 
 
 def _encoded(outcomes: list[FileOutcome]) -> list[str]:
-    return [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}" for o in outcomes]
+    return [f"{o.outcome.value}\x1f{o.path}\x1f{o.message}\x1f{o.chunks}" for o in outcomes]
+
+
+def decoded(line: str) -> FileOutcome:
+    """An outcome line of the checkpoint (``outcome␟path␟message[␟chunks]``) as an outcome."""
+    outcome, path, message, *chunks = line.split("\x1f")
+    count = int(chunks[0]) if chunks and chunks[0].isdigit() else 0
+    return FileOutcome(path, Outcome(outcome), count, message)
 
 
 def _unpack(data: bytes, target: Path, only: frozenset[str] | None = None) -> None:
@@ -272,9 +315,9 @@ def _report_csv(lines: list[str], locale: Locale) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(_REPORT_HEADER(locale).split(";"))
-    for line in lines:
-        outcome, path, message = line.split("\x1f", 2)
-        writer.writerow([_neutral(path), _OUTCOMES[Outcome(outcome)](locale), _neutral(message)])
+    for item in map(decoded, lines):
+        writer.writerow([_neutral(item.path), _OUTCOMES[item.outcome](locale),
+                         _neutral(item.message)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -287,11 +330,11 @@ def _summary(done: Mapping[str, list[str]], locale: Locale) -> JobResult:
     counts = dict.fromkeys(Outcome, 0)
     failures = []
     for lines in done.values():
-        for line in lines:
-            outcome, path, message = line.split("\x1f", 2)
-            counts[Outcome(outcome)] += 1
-            if outcome in (Outcome.FAILED.value, Outcome.SKIPPED.value):
-                failures.append(_FAILED_LINE(locale, name=path, reason=message or outcome))
+        for item in map(decoded, lines):
+            counts[item.outcome] += 1
+            if item.outcome in (Outcome.FAILED, Outcome.SKIPPED):
+                failures.append(_FAILED_LINE(locale, name=item.path,
+                                             reason=item.message or item.outcome.value))
     ingested = counts[Outcome.ADDED] + counts[Outcome.UPDATED] + counts[Outcome.UNCHANGED]
     if not ingested:
         return JobResult("\n".join([_NOTHING(locale), *failures]), kind="error")

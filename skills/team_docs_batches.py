@@ -1,8 +1,9 @@
 """Large team-document ingestions split into batch sub-jobs that any worker can run.
 
 The ``ingest`` job plans batches (at most ``files`` documents or ``megabytes`` of data each,
-a ZIP's entries counted one by one), queues one ``ingest_batch`` job per batch, then waits,
-reporting progress as batches finish, and posts one result for all of them. Batch jobs
+a ZIP's entries counted one by one), queues one ``ingest_batch`` job per batch as the
+person's job limits allow, then waits, reporting progress as batches finish, and posts one
+result for all of them. Batch jobs
 report nowhere themselves (their channel has no reporter) and keep their per-file outcomes
 in their checkpoint, which the parent reads.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +26,10 @@ from bot.jobs.model import JobCancelled, JobContext, JobSpec, JobView, ReplyTo
 from bot.jobs.service import JobService
 from bot.messages import Locale
 from bot.settings import Settings
+from bot.store.jobs import JobLimitReached
 from knowledge.records import Outcome
 
 BATCH_CHANNEL = "internal"  # no reporter is registered under this name: batches post nothing
-_NO_LIMIT = 1_000_000  # batches belong to one accepted request: the limits applied to it
 
 _BATCH_TITLE = Text("Lot {index}/{count} de documents", "Document batch {index}/{count}")
 _WAITING = Text("{done}/{total} lots terminés ({files} fichiers)",
@@ -114,53 +115,82 @@ def batch_files(batch: Sequence[Unit]) -> list[dict[str, Any]]:
     return list(items.values())
 
 
-async def queue_batches(service: JobService, job: JobView, batches: Sequence[list[Unit]]
-                        ) -> list[str]:
-    """One ``ingest_batch`` job per batch, for the same person, reporting nowhere."""
+RunHere = Callable[[Sequence[Unit]], Awaitable[list[str]]]
+
+
+async def fan_out(context: JobContext, service: JobService, batches: Sequence[list[Unit]],
+                  files: int, poll_seconds: float, run_here: RunHere) -> dict[str, list[str]]:
+    """Queue one ``ingest_batch`` job per batch within the person's job limits, wait for all.
+
+    Batches count as the person's jobs: while the per-person (or per-skill) limit is
+    reached, the next batch waits for one to end; when none of this job's batches is
+    active and the limit still refuses one (the person's other jobs fill it), this job
+    ingests that batch itself (``run_here``), so it always progresses. The checkpoint
+    holds the queued batches' ids and the outcome lines of those done here. Returns the
+    outcome lines by batch index. Cancelling this job cancels the batches still active.
+    """
+    job = context.job
+    locale = job.reply_to.locale
+    state = dict(job.checkpoint or {})
+    queued = state.get("batches", {})  # batch index -> job id (a list before limits applied)
+    children: dict[str, str] = ({str(i): str(c) for i, c in enumerate(queued)}
+                                if isinstance(queued, list)
+                                else dict(queued))
+    own: dict[str, list[str]] = dict(state.get("own", {}))
+    views: dict[str, JobView | None] = {}
+    try:
+        while True:
+            views = {index: await service.jobs.get(child) for index, child in children.items()}
+            active = sum(1 for view in views.values() if view is not None
+                         and not view.state.terminal)
+            for index, batch in enumerate(batches):
+                key = str(index)
+                if key in children or key in own:
+                    continue
+                try:
+                    children[key] = await _queue_batch(service, job, index, batches)
+                    active += 1
+                except JobLimitReached:
+                    if active:
+                        break  # the next batch waits for one of ours to end
+                    own[key] = await run_here(batch)
+                await context.checkpoint({"batches": children, "own": own})
+            done = len(own) + sum(1 for index in children
+                                  if (view := views.get(index)) is None or view.state.terminal)
+            finished = len(own) + len(children) == len(batches) and not active
+            await context.progress(done / max(1, len(batches)),
+                                   _WAITING(locale, done=done, total=len(batches), files=files))
+            if finished:
+                return {str(index): own[str(index)] if str(index) in own
+                        else batch_outcomes(views.get(str(index)), index + 1, locale)
+                        for index in range(len(batches))}
+            await asyncio.sleep(poll_seconds)
+    except JobCancelled:
+        await _cancel(service, list(views.values()))
+        raise
+    except asyncio.CancelledError:  # cancelled by its owner, or this process is stopping
+        parent = await asyncio.shield(service.jobs.get(job.id))
+        if parent is not None and parent.cancel_requested:
+            await asyncio.shield(_cancel(service, list(views.values())))
+        raise
+
+
+async def _queue_batch(service: JobService, job: JobView, index: int,
+                       batches: Sequence[list[Unit]]) -> str:
+    """One ``ingest_batch`` job for the same person, reporting nowhere, within the limits
+    (:class:`JobLimitReached` when over them)."""
     parent = job.reply_to
     reply_to = ReplyTo(BATCH_CHANNEL, parent.space_id, parent.thread_id, parent.user_id,
                        parent.locale)
-    ids = []
-    for index, batch in enumerate(batches, start=1):
-        spec = JobSpec(skill=job.skill, task="ingest_batch",
-                       title=_BATCH_TITLE(parent.locale, index=index, count=len(batches)),
-                       params={"collection": job.params["collection"], "parent": job.id,
-                               "files": batch_files(batch)})
-        child = await service.jobs.create(spec, reply_to, max_attempts=job.max_attempts,
-                                          per_user=_NO_LIMIT, per_skill=_NO_LIMIT)
-        await service.engine.submit(child)
-        ids.append(child)
-    return ids
-
-
-async def wait_for_batches(context: JobContext, service: JobService, children: Sequence[str],
-                           files: int, poll_seconds: float) -> dict[str, list[str]]:
-    """Wait until every batch ends, reporting progress; their outcome lines by batch id.
-
-    A batch that ended without its outcomes (timed out, cancelled, crashed) counts each of
-    its documents as failed. Cancelling the parent cancels the batches still running.
-    """
-    locale = context.job.reply_to.locale
-    views: list[JobView | None] = []
-    try:
-        while True:
-            views = [await service.jobs.get(child) for child in children]
-            done = [view for view in views if view is None or view.state.terminal]
-            await context.progress(len(done) / len(children),
-                                   _WAITING(locale, done=len(done), total=len(children),
-                                            files=files))
-            if len(done) == len(children):
-                return {child: batch_outcomes(view, index, locale) for index, (child, view)
-                        in enumerate(zip(children, views, strict=True), start=1)}
-            await asyncio.sleep(poll_seconds)
-    except JobCancelled:
-        await _cancel(service, views)
-        raise
-    except asyncio.CancelledError:  # cancelled by its owner, or this process is stopping
-        parent = await asyncio.shield(service.jobs.get(context.job.id))
-        if parent is not None and parent.cancel_requested:
-            await asyncio.shield(_cancel(service, views))
-        raise
+    spec = JobSpec(skill=job.skill, task="ingest_batch",
+                   title=_BATCH_TITLE(parent.locale, index=index + 1, count=len(batches)),
+                   params={"collection": job.params["collection"], "parent": job.id,
+                           "files": batch_files(batches[index])})
+    per_user, per_skill = service.limits(job.skill)
+    child = await service.jobs.create(spec, reply_to, max_attempts=job.max_attempts,
+                                      per_user=per_user, per_skill=per_skill)
+    await service.engine.submit(child)
+    return child
 
 
 async def _cancel(service: JobService, views: Sequence[JobView | None]) -> None:

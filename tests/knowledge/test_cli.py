@@ -87,3 +87,44 @@ def test_unknown_space_and_missing_query(app: typer.Typer) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["collections", "attach", "nope", "web:default"]).exit_code == 1
     assert runner.invoke(app, ["search"]).exit_code == 2
+
+
+def test_ingest_through_a_runner_prints_its_report(tmp_path: Path) -> None:
+    from knowledge.records import FileOutcome, IngestReport, KnowledgeError, Outcome
+
+    asked: list[tuple[object, ...]] = []
+
+    def run_ingest(paths: list[Path], collection: str, data_class: str | None,
+                   company_wide: bool | None, title: str | None,
+                   progress: object) -> IngestReport | None:
+        asked.append((paths, collection, data_class, company_wide, title))
+        if collection == "refusee":
+            raise KnowledgeError("trop de tâches en cours")
+        if collection == "ici":
+            return None  # the runner cannot run: this process ingests
+        return IngestReport(collection, [FileOutcome("a.md", Outcome.ADDED, 3),
+                                         FileOutcome("b.pdf", Outcome.FAILED, message="illisible")])
+
+    application = typer.Typer()
+
+    @application.callback()
+    def main() -> None:
+        """Almia (test)."""
+
+    opened: list[Path] = []
+
+    def open_knowledge() -> KnowledgeBase:
+        opened.append(tmp_path)
+        return KnowledgeBase.open(tmp_path / "data", KnowledgeSettings(),
+                                  embedder=HashingEmbedder())
+
+    register_commands(application, open_knowledge, run_ingest)
+    runner = CliRunner()
+    result = runner.invoke(application, ["ingest", str(tmp_path), "-c", "rh", "--company-wide"])
+    assert result.exit_code == 1 and "b.pdf : illisible" in result.output, result.output
+    assert asked[0] == ([tmp_path], "rh", None, True, None) and not opened
+    result = runner.invoke(application, ["ingest", str(tmp_path), "-c", "refusee"])
+    assert result.exit_code == 1 and "trop de tâches" in result.output, result.output
+    (tmp_path / "note.md").write_text("# Note\n\nUne note.\n")
+    result = runner.invoke(application, ["ingest", str(tmp_path / "note.md"), "-c", "ici"])
+    assert result.exit_code == 0 and opened, result.output

@@ -195,16 +195,41 @@ async def test_cancelling_a_split_ingestion_cancels_its_batches(tmp_path: Path) 
         parent_id = str(reply["job_id"])
         for _ in range(600):  # generous bound: a busy machine is slow, never wrong
             parent = await runtime.jobs.jobs.get(parent_id)
-            if parent is not None and (parent.checkpoint or {}).get("batches"):
+            if parent is not None and len((parent.checkpoint or {}).get("batches", {})) == 2:
                 break
             await asyncio.sleep(0.1)
-        assert parent is not None and len((parent.checkpoint or {})["batches"]) == 3
+        # three active jobs per person: the parent and two batches; the third batch waits
+        assert parent is not None and len((parent.checkpoint or {})["batches"]) == 2
         cancelled = await chat(client, f"/almia jobs cancel {parent_id[:8]}", [])
         assert "Annulation demandée" in cancelled["text"], cancelled
         job = await finished(client, parent_id)
         assert job["state"] == "cancelled", job
         views = await runtime.jobs.mine(parent.user_id, limit=50)
         assert sorted((view.task, view.state.value) for view in views) == [
-            ("ingest", "cancelled"), *[("ingest_batch", "cancelled")] * 3]
+            ("ingest", "cancelled"), *[("ingest_batch", "cancelled")] * 2]
+    finally:
+        await client.close()
+
+
+async def test_batches_count_as_the_persons_jobs(tmp_path: Path) -> None:
+    policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["user_roles"] = {"manager": ["web:alice"]}
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    one_job = load_settings(data_dir=tmp_path / "data", policy_file=path, _env_file=None,
+                            jobs={"max_active_per_user": 1})
+    client = await _client(one_job, Batching(fan_out=True, files=2, poll_seconds=0.02))
+    try:  # one active job per person: no batch may be queued, the job ingests them itself
+        job, tasks = await _add_all(client)
+        assert tasks == ["ingest"]
+        assert job["state"] == "succeeded", job
+        assert "5 ajouté(s)" in str(job["result"]["text"]), job
+        runtime = client.app[RUNTIME]
+        assert runtime.jobs is not None
+        view = await runtime.jobs.jobs.get(str(job["id"]))
+        assert view is not None and view.checkpoint is not None
+        assert sorted(view.checkpoint["done"]) == ["0", "1", "2"]
+        assert len(view.checkpoint["lines"]) == 6
+        assert [row.task for row in await runtime.jobs.mine("web:alice", limit=50)] == ["ingest"]
     finally:
         await client.close()
