@@ -31,7 +31,9 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 
+from bot.store import Store
 from deploy.local_cluster import ClusterConfig, LocalCluster
 from tests.adapters.test_teams import APP_ID, APP_PASSWORD, TENANT, card_of, finals, fixture
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
@@ -183,10 +185,10 @@ async def test_a_review_card_reaches_a_chat_remembered_by_another_process(
     await teams.press(replica_1, card_of(form), "campaigns:create", user=AUTHOR,
                       user_name="Claire Dubois", conversation=channel, **FORM)
     draft = (await teams.cards(channel_id, 2))[-1]
+    by_replica_1 = _tokens(teams.connector.delivered(), channel_id)  # nothing queued yet
     await teams.press(replica_1, card_of(draft), "campaigns:submit", user=AUTHOR,
                       user_name="Claire Dubois", conversation=channel)
     [review] = await teams.cards(NADIA_CHAT, 1)
-    by_replica_1 = _tokens(teams.connector.delivered(), channel_id)
 
     # the card was sent by the job worker: a token neither replica used, from the login service
     issued = set(teams.login.issued())
@@ -202,6 +204,15 @@ async def test_a_review_card_reaches_a_chat_remembered_by_another_process(
         "approve", "changes", "reject"}
     notice = await teams.text(NADIA_CHAT, lambda text: "attend votre relecture" in text)
     assert notice.authorization == review.authorization
+    store = Store.open(teams.cluster.database_url)
+    try:
+        async with store.engine.connect() as connection:
+            [stored] = (await connection.execute(text(
+                "SELECT reference FROM campaign_routes WHERE user_id = :user"),
+                {"user": f"teams:{NADIA}"})).scalars().all()
+    finally:
+        await store.close()
+    assert NADIA_CHAT not in stored and "127.0.0.1" not in stored, "the route is sealed"
 
     # Nadia approves from that card, through the balancer (either replica)
     await teams.press(teams.cluster.url, card, "campaigns:decide", user=NADIA,
