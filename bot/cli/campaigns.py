@@ -83,7 +83,9 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
     def list_campaigns(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Every recent campaign with its state (operator view)."""
+        """Every recent campaign with its state (operator view; JSON keeps stored ids)."""
+        from skills.campaigns.present import people, person
+
         found = run(lambda _runtime, store: store.recent())
         if as_json:
             typer.echo(json.dumps([{"id": c.id, "title": c.title, "status": c.status,
@@ -95,8 +97,9 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
         table = Table("id", "title", "status", "version", "author", "reviewers", "updated",
                       title="Campaigns")
         for c in found:
-            table.add_row(c.id[:8], c.title, c.status, str(c.current.number), c.author_id,
-                          ", ".join(c.reviewers), f"{c.updated_at:%Y-%m-%d %H:%M}")
+            table.add_row(c.id[:8], c.title, c.status, str(c.current.number),
+                          person(c.author_id, "en"), people(c.reviewers, "en"),
+                          f"{c.updated_at:%Y-%m-%d %H:%M}")
         Console().print(table)
 
     @group.command("export")
@@ -132,12 +135,15 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
     @group.command("remind")
     def remind() -> None:
         """Record reminders for reviews due within the rules' ``remind_hours_before`` (cron)."""
+        from skills.campaigns.access import access_rules
         from skills.campaigns.reminders import Reminders
         from skills.campaigns.rules import load_rules
 
         async def work(runtime: Runtime, store: CampaignStore) -> list[str]:
             rules = load_rules(runtime.settings.data_dir / "campaigns.yaml")
-            reminded = await Reminders(store, rules).once(None, datetime.now(UTC).date())
+            access = access_rules(runtime.policy.campaigns, rules)
+            reminders = Reminders(store, rules, lambda slot: (slot, *access.user_members(slot)))
+            reminded = await reminders.once(None, datetime.now(UTC).date())
             return [f"{campaign_id[:8]} reminded" for campaign_id in reminded]
 
         reminded = run(work)

@@ -122,6 +122,89 @@ class SkillPolicy(BaseModel):
     max_active_jobs: int | None = Field(default=None, ge=1)  # all users; else jobs settings
 
 
+_ALMIA_ROLES = frozenset({"employee", "champion", "manager", "admin"})
+_CAMPAIGN_ROLE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_USER_ID = re.compile(r"^(web|cli|teams):[^\s:]+$|^slack:[A-Z0-9]+:[A-Z0-9]+$")
+_GROUP_REFERENCE = re.compile(
+    r"^entra-group:[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$|^slack-group:S[A-Z0-9]{2,}$")
+
+
+def campaign_member_kind(entry: str) -> Literal["role", "user", "group"] | None:
+    """What a campaign member entry is: an Almia role, a user id, a directory group (or None)."""
+    if entry in _ALMIA_ROLES:
+        return "role"
+    if _GROUP_REFERENCE.match(entry):
+        return "group"
+    if _USER_ID.match(entry):
+        return "user"
+    return None
+
+
+class CampaignRole(BaseModel):
+    """A campaign role (``marketing_validator``…) and who holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    # Almia roles (employee, champion, manager, admin), user ids (web:…, slack:T…:U…,
+    # teams:<aad id>), directory groups (entra-group:<object id>, slack-group:S…)
+    members: tuple[str, ...] = ()
+
+    @field_validator("members")
+    @classmethod
+    def _known_members(cls, members: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [entry for entry in members if campaign_member_kind(entry) is None]
+        if bad:
+            raise ValueError(
+                f"not a member: {', '.join(bad)} (expected an Almia role employee, champion, "
+                "manager or admin, a user id web:…, cli:…, slack:T…:U…, teams:…, or a directory "
+                "group entra-group:<object id>, slack-group:S…)")
+        return members
+
+
+class CampaignPermissions(BaseModel):
+    """Who may create, review (hold a reviewer slot: request changes, edit), approve (approve
+    or reject: settle a version) and export campaigns: campaign roles and member entries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    create: tuple[str, ...] = ("employee",)
+    review: tuple[str, ...] = ("employee",)
+    approve: tuple[str, ...] = ("employee",)
+    export: tuple[str, ...] = ("employee",)
+
+
+class CampaignPolicy(BaseModel):
+    """``campaigns:``: the campaign roles and what each permission needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: dict[str, CampaignRole] = Field(default_factory=dict)
+    permissions: CampaignPermissions = CampaignPermissions()
+
+    @model_validator(mode="after")
+    def _check_names(self) -> CampaignPolicy:
+        for name in self.roles:
+            if not _CAMPAIGN_ROLE.match(name) or name in _ALMIA_ROLES:
+                raise ValueError(f"roles.{name}: a campaign role is a lower-case name "
+                                 "(letters, digits, _) other than an Almia role")
+        for permission, entries in self.permissions:
+            unknown = [entry for entry in entries
+                       if entry not in self.roles and campaign_member_kind(entry) is None]
+            if unknown:
+                raise ValueError(
+                    f"permissions.{permission}: unknown {', '.join(unknown)} (declared campaign "
+                    f"roles: {', '.join(sorted(self.roles)) or 'none'}; or an Almia role, a "
+                    "user id, a directory group)")
+        return self
+
+    def directory_groups(self) -> frozenset[str]:
+        """Every directory group named (``entra-group:…``, ``slack-group:…``)."""
+        entries = [member for role in self.roles.values() for member in role.members]
+        entries += [entry for _name, found in self.permissions for entry in found]
+        return frozenset(entry for entry in entries if campaign_member_kind(entry) == "group")
+
+
 class Policy(BaseModel):
     """The whole policy file."""
 
@@ -134,6 +217,8 @@ class Policy(BaseModel):
     retention_days: int | None = Field(default=None, ge=1)  # conversation content kept N days
     circuit_breaker: CircuitPolicy = CircuitPolicy()  # when to skip a model known down
     max_active_jobs_per_user: int | None = Field(default=None, ge=1)  # else jobs settings
+    # campaign roles and permissions; None: the deprecated <data_dir>/campaigns.yaml ones
+    campaigns: CampaignPolicy | None = None
 
     @model_validator(mode="after")
     def _check_references(self) -> Policy:

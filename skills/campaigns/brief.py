@@ -46,7 +46,7 @@ _FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
                 "cta": "call_to_action",
                 "appel_action": "call_to_action", "appel_a_action": "call_to_action", "echeance": "deadline", "date_limite": "deadline",
                 "relecteurs": "reviewers", "validation": "approval", "variantes": "variants",
-                "fin_offre": "offer_end", "preuves": "proofs"}
+                "fin_offre": "offer_end", "preuves": "proofs", "langue": "language"}
 _APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_seul": "any",
                    "n'importe": "any"}
 
@@ -86,6 +86,15 @@ class Brief(BaseModel):
     approval: Literal["all", "any"] = "all"
     variants: int = Field(default=2, ge=1, le=3)
     proofs: tuple[str, ...] = Field(default=(), max_length=10)  # sources for claims
+    language: Literal["fr", "en"] | None = None  # of the drafts; default: the author's
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> Any:
+        words = {"francais": "fr", "français": "fr", "french": "fr", "anglais": "en",
+                 "english": "en"}
+        return words.get(str(value).strip().lower(), str(value).strip().lower()) \
+            if value is not None else None
 
     @field_validator("channels", mode="before")
     @classmethod

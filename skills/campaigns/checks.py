@@ -26,14 +26,18 @@ from skills.campaigns.sms import measure
 
 Status = Literal["ok", "warn", "fail"]
 _FIGURE = re.compile(r"(?<![\w{])(?:-\s?)?\d+(?:[.,]\d+)?\s?(?:%|€|euros?\b|mois\b|ans?\b|"
-                     r"jours?\b|semaines?\b)", re.IGNORECASE)
-_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(janvier|février|fevrier|mars|avril|mai|juin|juillet|"
-                   r"août|aout|septembre|octobre|novembre|décembre|decembre)\s+(\d{4})\b",
-                   re.IGNORECASE)
+                     r"jours?\b|semaines?\b|months?\b|years?\b|days?\b|weeks?\b)",
+                     re.IGNORECASE)
 _MONTH_NUMBERS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5,
                   "juin": 6, "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
-                  "novembre": 11, "décembre": 12, "decembre": 12}
-_CONDITIONS_MARK = re.compile(r"\*|conditions|voir\s+modalit|sous\s+r[ée]serve", re.IGNORECASE)
+                  "novembre": 11, "décembre": 12, "decembre": 12,
+                  "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
+                  "july": 7, "august": 8, "september": 9, "october": 10, "november": 11,
+                  "december": 12}
+_DATE = re.compile(r"\b(\d{1,2})(?:er|st|nd|rd|th)?\s+(" + "|".join(_MONTH_NUMBERS)
+                   + r")\s+(\d{4})\b", re.IGNORECASE)
+_CONDITIONS_MARK = re.compile(r"\*|conditions|voir\s+modalit|sous\s+r[ée]serve|terms|"
+                              r"subject\s+to", re.IGNORECASE)
 
 T = {
     "sms_ok": Text("{encoding}, {units} caractères, {segments} segment(s).",
@@ -106,8 +110,9 @@ class CheckResult:
     reasons: tuple[tuple[str, dict[str, Any]], ...]  # (message key, values)
 
     def text(self, locale: Locale) -> str:
-        """The reasons, in the reader's language."""
-        return " ".join(T[key](locale, **values) for key, values in self.reasons)
+        """The reasons, in the reader's language (a value ``x_en`` stands for ``x`` in
+        English; versions checked before English existed keep their French values)."""
+        return " ".join(T[key](locale, **_in(values, locale)) for key, values in self.reasons)
 
     def as_json(self) -> dict[str, Any]:
         """Stored form (the version keeps the checks it was submitted with)."""
@@ -193,7 +198,9 @@ class CampaignChecker:
     def _mentions(self, piece: Piece) -> CheckResult:
         required = self._rules.mentions_for(piece.medium)
         text = f"{piece.subject}\n{piece.body}"
-        missing = [("mention_missing", {"text": mention.text, "reason": mention.reason})
+        missing = [("mention_missing", _english(
+                       {"text": mention.text, "reason": mention.reason},
+                       {"text": mention.text_for("en"), "reason": mention.reason_en}))
                    for mention in required if not mention.found_in(text)]
         if missing:
             return CheckResult("mentions", piece.key, "fail", tuple(missing))
@@ -206,13 +213,17 @@ class CampaignChecker:
         for claim in self._rules.forbidden:
             words = claim.matches(text)
             if words:
-                reasons.append(("forbidden", {"words": _join(words), "reason": claim.reason}))
+                reasons.append(("forbidden", _english(
+                    {"words": _join(words), "reason": claim.reason},
+                    {"reason": claim.reason_en})))
         proven = self._rules.has_proof(text) or bool(brief.proofs)
         if not proven:
             for claim in self._rules.risky:
                 words = claim.matches(text)
                 if words:
-                    reasons.append(("risky", {"words": _join(words), "reason": claim.reason}))
+                    reasons.append(("risky", _english(
+                        {"words": _join(words), "reason": claim.reason},
+                        {"reason": claim.reason_en})))
         if reasons:
             return CheckResult("claims", piece.key, "fail", tuple(reasons))
         return CheckResult("claims", piece.key, "ok", (("claims_ok", {}),))
@@ -246,8 +257,10 @@ class CampaignChecker:
         if brief.offer_end is not None:
             for day in _dates(text):
                 if day > brief.offer_end:
-                    reasons.append(("late_date", {"day": format_date(day),
-                                                  "end": format_date(brief.offer_end)}))
+                    reasons.append(("late_date", _english(
+                        {"day": format_date(day), "end": format_date(brief.offer_end)},
+                        {"day": format_date(day, "en"),
+                         "end": format_date(brief.offer_end, "en")})))
         if reasons:
             return CheckResult("offer", piece.key, "fail", tuple(reasons))
         return CheckResult("offer", piece.key, "ok", (("offer_ok", {}),))
@@ -256,6 +269,20 @@ class CampaignChecker:
 def blocking(results: Iterable[CheckResult]) -> list[CheckResult]:
     """The failed checks (a version with any cannot be sent for review)."""
     return [result for result in results if result.status == "fail"]
+
+
+def _english(values: dict[str, Any], english: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``key_en`` for each English value that differs."""
+    return {**values, **{f"{key}_en": value for key, value in english.items()
+                         if value and value != values.get(key)}}
+
+
+def _in(values: dict[str, Any], locale: Locale) -> dict[str, Any]:
+    """The values for ``locale``: ``key_en`` replaces ``key`` in English."""
+    chosen = {key: value for key, value in values.items() if not key.endswith("_en")}
+    if locale == "en":
+        chosen.update({key[:-3]: value for key, value in values.items() if key.endswith("_en")})
+    return chosen
 
 
 def _join(words: list[str]) -> str:

@@ -25,8 +25,11 @@ from skills.campaigns.rules import CampaignRules
 LIBRARY_DIR = Path(__file__).with_name("library")
 _PLACEHOLDER = re.compile(r"\[\[\s*([a-z_][a-z0-9_]{0,39})\s*\]\]")
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*)([a-zà-ÿ])", re.MULTILINE)
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
+_MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                  "septembre", "octobre", "novembre", "décembre"),
+           "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")}
+Language = Literal["fr", "en"]
 
 
 class VariableSpec(BaseModel):
@@ -65,6 +68,7 @@ class DraftLibrary:
 
     variables: Mapping[str, VariableSpec]
     channels: Mapping[Medium, ChannelTemplates]
+    language: Language = "fr"
 
     def draft(self, brief: Brief, rules: CampaignRules) -> tuple[Piece, ...]:
         """Up to ``brief.variants`` filled pieces per channel, mandatory mentions appended."""
@@ -78,7 +82,8 @@ class DraftLibrary:
                     continue
                 number += 1
                 clauses = {name for name, spec in self.variables.items() if spec.type == "item"}
-                body = with_mentions(medium, _fill(variant.body, values, clauses), rules)
+                body = with_mentions(medium, _fill(variant.body, values, clauses), rules,
+                                     self.language)
                 pieces.append(Piece(medium, number, body,
                                     _fill(variant.subject, values, clauses)))
                 if number >= brief.variants:
@@ -88,12 +93,15 @@ class DraftLibrary:
     def values(self, brief: Brief) -> dict[str, str]:
         """Each variable's text for ``brief`` (empty when the brief leaves it out)."""
         data: dict[str, Any] = brief.model_dump()
-        return {name: _typed(spec, data.get(spec.source)) for name, spec in self.variables.items()}
+        return {name: _typed(spec, data.get(spec.source), self.language)
+                for name, spec in self.variables.items()}
 
 
-def with_mentions(medium: Medium, body: str, rules: CampaignRules) -> str:
-    """``body`` with the channel's mandatory mentions it lacks (SMS: on the same line)."""
-    missing = [mention.text for mention in rules.mentions_for(medium)
+def with_mentions(medium: Medium, body: str, rules: CampaignRules,
+                  language: str = "fr") -> str:
+    """``body`` with the channel's mandatory mentions it lacks (SMS: on the same line), in
+    the draft's language."""
+    missing = [mention.text_for(language) for mention in rules.mentions_for(medium)
                if not mention.found_in(body)]
     if not missing:
         return body
@@ -101,8 +109,11 @@ def with_mentions(medium: Medium, body: str, rules: CampaignRules) -> str:
     return body.rstrip() + separator + " ".join(missing)
 
 
-def load_library(directory: Path = LIBRARY_DIR) -> DraftLibrary:
-    """The library shipped with Almia (or another directory of the same layout)."""
+def load_library(directory: Path = LIBRARY_DIR, language: Language = "fr") -> DraftLibrary:
+    """The library shipped with Almia (or another directory of the same layout); English
+    templates live in its ``en`` folder."""
+    if language == "en":
+        directory = directory / "en"
     raw = yaml.safe_load((directory / "variables.yaml").read_text(encoding="utf-8")) or {}
     variables = {str(name): VariableSpec.model_validate(spec) for name, spec in raw.items()}
     channels: dict[Medium, ChannelTemplates] = {}
@@ -116,19 +127,20 @@ def load_library(directory: Path = LIBRARY_DIR) -> DraftLibrary:
                 raise ValueError(f"{path.name}: variant {variant.id} uses undeclared "
                                  f"variables {', '.join(sorted(unknown))}")
         channels[medium] = templates
-    return DraftLibrary(variables, channels)
+    return DraftLibrary(variables, channels, language)
 
 
-def format_date(day: date) -> str:
-    """``31 janvier 2027``."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+def format_date(day: date, language: str = "fr") -> str:
+    """``31 janvier 2027`` (``31 January 2027`` in English)."""
+    months = _MONTHS["en" if language == "en" else "fr"]
+    return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
-def _typed(spec: VariableSpec, value: object) -> str:
+def _typed(spec: VariableSpec, value: object, language: str = "fr") -> str:
     if value in (None, "", ()):
         return ""
     if spec.type == "date":
-        return format_date(value) if isinstance(value, date) else ""
+        return format_date(value, language) if isinstance(value, date) else ""
     if spec.type == "choice":
         return spec.choices.get(str(value), "")
     if spec.type in ("list", "item"):

@@ -5,6 +5,7 @@ the channel's mandatory mentions and keeps its personalisation fields."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGateway
@@ -33,7 +34,7 @@ _SYSTEM = Text(
     "You are a marketing copywriter at an insurance company. Write {variants} variant(s) per "
     "requested channel ({channels}), each in a section starting with a line “### channel "
     "number” (for example “### email 1”, “### sms 2”); for an e-mail the next line is "
-    "“Objet : …”. Keep personalisation fields in double braces ({{{{prenom}}}}, {{{{lien}}}}) "
+    "“Subject: …”. Write in English. Keep personalisation fields in double braces ({{{{prenom}}}}, {{{{lien}}}}) "
     "as they are. Write no figure, date or promise absent from the brief; no “free”, no "
     "superlative without a source. An SMS fits in 160 characters. Do not add the legal "
     "mentions: they are added afterwards.",
@@ -57,25 +58,28 @@ _UNREADABLE = Text("la réponse du modèle n'avait pas le format attendu",
 
 
 class Drafter:
-    """Writes the first version of a campaign."""
+    """Writes the first version of a campaign, in the brief's language (``language``, else
+    the author's: French by default, English for English-speaking authors)."""
 
-    def __init__(self, library: DraftLibrary, rules: CampaignRules) -> None:
-        self._library = library
+    def __init__(self, libraries: Mapping[Locale, DraftLibrary], rules: CampaignRules) -> None:
+        self._libraries = libraries
         self._rules = rules
 
-    def offline(self, brief: Brief) -> Drafts:
-        """Drafts from the template library."""
-        return Drafts(self._library.draft(brief, self._rules), "library")
+    def offline(self, brief: Brief, language: Locale = "fr") -> Drafts:
+        """Drafts from the template library of ``language`` (French when it has none)."""
+        library = self._libraries.get(language) or self._libraries["fr"]
+        return Drafts(library.draft(brief, self._rules), "library")
 
     async def draft(self, brief: Brief, models: ModelGateway | None, locale: Locale) -> Drafts:
         """Drafts by the approved model of role ``marketing``, else from the library."""
+        language: Locale = brief.language or locale
         if models is None:
-            return self.offline(brief)
+            return self.offline(brief, language)
         channels = ", ".join(medium.value for medium in brief.channels)
         brief_text = brief.as_yaml()
         request = CompletionRequest(
             skill=SKILL, role=ROLE, question=brief.title, locale=locale,
-            messages=(ChatTurn("system", _SYSTEM(locale, variants=brief.variants,
+            messages=(ChatTurn("system", _SYSTEM(language, variants=brief.variants,
                                                  channels=channels)),
                       ChatTurn("user", brief_text)),
             passages=(ContextPassage(1, brief.title, brief_text),),
@@ -83,19 +87,23 @@ class Drafter:
         try:
             result = await models.complete(request)
         except NeedsGeneration:
-            return self.offline(brief)
+            return self.offline(brief, language)
         except GatewayError as error:
             log.info("campaign drafts: model unavailable (%s)", type(error).__name__)
-            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=type(error).__name__))
+            return _noted(self.offline(brief, language),
+                          _MODEL_FAILED(locale, why=type(error).__name__))
         try:
             pieces = parse_pieces(result.text)
         except PiecesError:
-            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
+            return _noted(self.offline(brief, language),
+                          _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
         wanted = set(brief.channels)
-        kept = tuple(Piece(p.medium, p.variant, with_mentions(p.medium, p.body, self._rules),
-                           p.subject) for p in pieces if p.medium in wanted)
+        kept = tuple(Piece(p.medium, p.variant,
+                           with_mentions(p.medium, p.body, self._rules, language), p.subject)
+                     for p in pieces if p.medium in wanted)
         if not kept:
-            return _noted(self.offline(brief), _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
+            return _noted(self.offline(brief, language),
+                          _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
         return Drafts(kept, f"model:{result.alias}")
 
 

@@ -23,7 +23,7 @@ from bot.skills import SkillError
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.brief import MEDIUM_LABELS, Medium
 from skills.campaigns.pieces import FIELD, Piece, fingerprint, parse_pieces
-from skills.campaigns.present import STATUS
+from skills.campaigns.present import STATUS, person
 from skills.campaigns.rules import CampaignRules, load_rules
 from skills.campaigns.sms import measure
 
@@ -57,14 +57,35 @@ class ApprovalStamp:
     version: int
     fingerprint: str
     approvals: tuple[DecisionView, ...]
+    locale: Locale = "fr"  # the campaign's language (its drafts' and its documents')
 
     def lines(self) -> list[str]:
-        """The stamp as lines of text (French: the exports are French documents)."""
-        lines = [f"Campagne « {self.title} » ({self.campaign_id[:8]}), version {self.version}",
-                 f"Empreinte SHA-256 du texte approuvé : {self.fingerprint}"]
-        lines += [f"Approuvé par {d.user_id} (relecteur {d.slot}) le {_when(d.created_at)}"
-                  + (f" — « {d.comment} »" if d.comment else "") for d in self.approvals]
+        """The stamp as lines of text, in the campaign's language."""
+        lines = [_STAMP["campaign"](self.locale, title=self.title, id=self.campaign_id[:8],
+                                    version=self.version),
+                 _STAMP["fingerprint"](self.locale, fingerprint=self.fingerprint)]
+        lines += [_STAMP["approved"](self.locale, user=person(d.user_id, self.locale),
+                                     slot=person(d.slot, self.locale), when=_when(d.created_at))
+                  + (_STAMP["comment"](self.locale, comment=d.comment) if d.comment else "")
+                  for d in self.approvals]
         return lines
+
+    def approvers(self) -> str:
+        """« web:claire, personne effacée »."""
+        return ", ".join(person(d.user_id, self.locale) for d in self.approvals)
+
+
+_STAMP = {
+    "campaign": Text("Campagne « {title} » ({id}), version {version}",
+                     "Campaign “{title}” ({id}), version {version}"),
+    "fingerprint": Text("Empreinte SHA-256 du texte approuvé : {fingerprint}",
+                        "SHA-256 fingerprint of the approved text: {fingerprint}"),
+    "approved": Text("Approuvé par {user} (relecteur {slot}) le {when}",
+                     "Approved by {user} (reviewer {slot}) on {when}"),
+    "comment": Text(" — « {comment} »", " — “{comment}”"),
+    "variant": Text("variante", "variant"),
+    "subject": Text("Objet", "Subject"),
+}
 
 
 def approved_version(campaign: CampaignView,
@@ -82,7 +103,9 @@ def approved_version(campaign: CampaignView,
                           status=STATUS[campaign.status](locale), version=version.number)
     pieces = parse_pieces(version.text)
     return version, ApprovalStamp(campaign.id, campaign.title, version.number,
-                                  fingerprint(pieces), approvals)
+                                  fingerprint(pieces), approvals,
+                                  "en" if (campaign.brief.get("language") or campaign.locale)
+                                  == "en" else "fr")
 
 
 def export_files(campaign: CampaignView,
@@ -111,10 +134,13 @@ def to_docx(pieces: Sequence[Piece], stamp: ApprovalStamp) -> bytes:
         for run in paragraph.runs:
             run.font.size = Pt(9)
     for piece in pieces:
-        document.add_heading(f"{MEDIUM_LABELS[piece.medium]('fr').capitalize()} "
-                             f"— variante {piece.variant}", level=2)
+        locale = stamp.locale
+        document.add_heading(f"{MEDIUM_LABELS[piece.medium](locale).capitalize()} "
+                             f"— {_STAMP['variant'](locale)} {piece.variant}", level=2)
         if piece.subject:
-            document.add_paragraph().add_run(f"Objet : {piece.subject}").bold = True
+            colon = " :" if locale == "fr" else ":"
+            document.add_paragraph().add_run(
+                f"{_STAMP['subject'](locale)}{colon} {piece.subject}").bold = True
         for block in piece.body.split("\n\n"):
             document.add_paragraph(block)
     buffer = io.BytesIO()
@@ -131,7 +157,7 @@ def to_html(piece: Piece, stamp: ApprovalStamp) -> str:
     return (
         "<!DOCTYPE html>\n"
         f"<!-- {record} -->\n"
-        '<html lang="fr"><head><meta charset="utf-8">'
+        f'<html lang="{stamp.locale}"><head><meta charset="utf-8">'
         f"<title>{html.escape(piece.subject)}</title>"
         f'<meta name="almia-approval" content="{html.escape(stamp.fingerprint)}">'
         "</head>\n"
@@ -148,7 +174,7 @@ def to_csv(pieces: Sequence[Piece], stamp: ApprovalStamp, rules: CampaignRules) 
     writer.writerow(["campagne", "version", "variante", "texte", "encodage",
                      "caracteres_estimes", "segments_estimes", "approuve_par", "approuve_le",
                      "empreinte"])
-    approvers = ", ".join(d.user_id for d in stamp.approvals)
+    approvers = stamp.approvers()
     approved_at = _when(max(d.created_at for d in stamp.approvals))
     for piece in pieces:
         length = measure(FIELD.sub(lambda m: "x" * rules.field_length(m.group(1)),

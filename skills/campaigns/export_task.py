@@ -6,6 +6,7 @@ from bot.i18n import Text
 from bot.jobs.model import JobContext, JobFailed, JobResult
 from bot.store.campaigns import CampaignNotFound, CampaignStore
 from skills.campaigns.export import NotApproved, approved_version, export_files
+from skills.campaigns.present import people
 from skills.campaigns.rules import CampaignRules
 
 _DONE = Text("Export de « {title} », version {version} approuvée ({approvers}) : {count} "
@@ -47,6 +48,6 @@ class ExportTask:
             ids.append(await context.add_artefact(file.name, file.media_type, file.data))
             await context.progress((index + 1) / len(files))
         return JobResult(_DONE(locale, title=campaign.title, version=stamp.version,
-                               approvers=", ".join(d.user_id for d in stamp.approvals),
+                               approvers=people((d.user_id for d in stamp.approvals), locale),
                                count=len(files), fingerprint=stamp.fingerprint[:12]),
                          artefacts=tuple(ids))

@@ -4,15 +4,18 @@ The author's conversation (where the campaign was created) and, for reviewers, t
 direct conversation with the bot, with the review card (draft, checks, buttons: see
 :mod:`skills.campaigns.notify_task`): on Slack the app's DM (Slack opens it when a user id
 is the channel); on Teams the personal chat the reviewer last used the campaigns skill in
-(remembered by the store; Almia cannot open one by itself); on the web, the person's job
-panel. Teams reviewers without a remembered chat find every notice in their inbox
-(``/almia campagne``), like everyone.
+(remembered by the store) or, when the installation configures proactive installation
+(``teams.app_catalog_id``: :mod:`adapters.teams_install`), a personal chat opened by
+installing the app for them, remembered too; on the web, the person's job panel. Without
+either, a Teams reviewer finds every notice in their inbox (``/almia campagne``), like
+everyone.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from bot.i18n import Refusal
 from bot.jobs.model import JobSpec
@@ -54,13 +57,30 @@ def teams_personal(route: Route | None) -> Message | None:
                    thread_id="", reference=route.reference)
 
 
-async def reviewer_conversation(store: CampaignStore, person: str) -> Message | None:
-    """Where a reviewer can be written to directly: Slack DM, Teams personal chat, web job
-    panel, or None."""
+class PersonalChats(Protocol):
+    """Opens a Teams personal chat with someone (e.g. by installing the app for them)."""
+
+    async def open(self, user_id: str) -> Mapping[str, Any] | None:
+        """The chat's conversation reference, or None when it cannot be opened."""
+        ...
+
+
+async def reviewer_conversation(store: CampaignStore, person: str,
+                                chats: PersonalChats | None = None) -> Message | None:
+    """Where a reviewer can be written to directly: Slack DM, Teams personal chat (opened
+    through ``chats`` when none is remembered), web job panel, or None."""
     if person.startswith("slack:"):
         return slack_direct(person)
     if person.startswith("teams:"):
-        return teams_personal(await store.route(person))
+        route = await store.route(person)
+        if route is None and chats is not None:
+            reference = await chats.open(person)
+            conversation = reference.get("conversation") if reference else None
+            if reference and isinstance(conversation, Mapping) and conversation.get("id"):
+                route = Route(person, Channel.TEAMS.value, str(conversation["id"]),
+                              dict(reference))
+                await store.remember_route(route)
+        return teams_personal(route)
     if person.startswith("web:") and len(person) > 4:
         return web_jobs(person)
     return None

@@ -54,5 +54,7 @@ class NotifyTask:
             return JobResult(f"{text}\n\n{stale}", kind="info")
         body = "\n".join([text, "", *version_block(campaign, locale), "",
                           T["notice_card"](locale)])
-        card = campaign_card(campaign, locale, review=True, author=False)
+        card = campaign_card(campaign, locale, review=True, author=False,
+                             approve=await self._access.may_decide(User(job.user_id),
+                                                                   "approve"))
         return JobResult(body[:_MAX_TEXT], kind="info", cards=(card,))

@@ -75,13 +75,14 @@ class Piece:
         return tuple(seen)
 
 
-def serialise(pieces: Iterable[Piece]) -> str:
-    """The pieces as editable sections."""
+def serialise(pieces: Iterable[Piece], language: str = "fr") -> str:
+    """The pieces as editable sections (« Objet : », "Subject:" in English drafts)."""
+    label = "Subject:" if language == "en" else "Objet :"
     blocks = []
     for piece in pieces:
         lines = [f"### {piece.key}"]
         if piece.medium is Medium.EMAIL:
-            lines.append(f"Objet : {piece.subject}")
+            lines.append(f"{label} {piece.subject}")
         lines.append(piece.body.strip())
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

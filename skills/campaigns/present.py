@@ -9,11 +9,28 @@ from typing import Any
 from bot.cards import Card, CardButton, CardInput
 from bot.i18n import Text
 from bot.messages import Locale
+from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
+from bot.store.store import ERASED_PERSON
 from skills.campaigns.checks import LABELS, CheckResult
 from skills.campaigns.texts import T
 
 _ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
+_ERASED = Text("personne effacée", "erased person")
+
+
+def person(entry: str, locale: Locale) -> str:
+    """How a person or slot reads: « personne effacée » (« personne effacée 2 ») for someone
+    erased (the store keeps ``erased``, ``erased#2``), the id or role otherwise."""
+    if not is_erased(entry, ERASED_PERSON):
+        return entry
+    number = entry.partition(ERASED_SLOT_SEPARATOR)[2]
+    return _ERASED(locale) + (f" {number}" if number else "")
+
+
+def people(entries: Iterable[str], locale: Locale) -> str:
+    """« web:claire, personne effacée »."""
+    return ", ".join(person(entry, locale) for entry in entries)
 STATUS = {
     "draft": Text("brouillon", "draft"),
     "in_review": Text("en relecture", "in review"),
@@ -114,9 +131,9 @@ def reviewers_line(campaign: CampaignView, locale: Locale) -> str:
     parts = []
     for slot in campaign.reviewers:
         decided = campaign.decision_of(slot)
-        state = (f"{DECISIONS[decided.decision](locale)} ({decided.user_id})" if decided
-                 else _L["waiting"](locale))
-        parts.append(f"{slot} : {state}")
+        state = (f"{DECISIONS[decided.decision](locale)} ({person(decided.user_id, locale)})"
+                 if decided else _L["waiting"](locale))
+        parts.append(f"{person(slot, locale)}{' :' if locale == 'fr' else ':'} {state}")
     return " · ".join(parts)
 
 
@@ -132,8 +149,9 @@ def facts(campaign: CampaignView, locale: Locale) -> tuple[tuple[str, str], ...]
 
 
 def campaign_card(campaign: CampaignView, locale: Locale, *, review: bool, author: bool,
-                  edit_limit: int = 20_000) -> Card:
-    """The card a reviewer (approve, changes, edit, reject) or the author (submit, edit) gets."""
+                  edit_limit: int = 20_000, approve: bool = True) -> Card:
+    """The card a reviewer (approve, changes, edit, reject; changes and edit only without
+    ``approve``) or the author (submit, edit) gets."""
     values = {"campaign": campaign.id, "version": str(campaign.current.number)}
     text = campaign.current.text
     checks = checks_of(campaign.current)  # the draft itself is the reply's text, above
@@ -143,13 +161,14 @@ def campaign_card(campaign: CampaignView, locale: Locale, *, review: bool, autho
     open_ = campaign.status != "rejected"  # an approved text edited is a new version
     if review and campaign.status == "in_review":
         inputs.append(CardInput("comment", _L["comment"](locale), multiline=True))
+        changes = CardButton(_L["changes"](locale), "campaigns:decide",
+                             {**values, "decision": "changes"})
         buttons += [
             CardButton(_L["approve"](locale), "campaigns:decide",
                        {**values, "decision": "approve"}, "primary"),
-            CardButton(_L["changes"](locale), "campaigns:decide",
-                       {**values, "decision": "changes"}),
+            changes,
             CardButton(_L["reject"](locale), "campaigns:decide",
-                       {**values, "decision": "reject"}, "danger")]
+                       {**values, "decision": "reject"}, "danger")] if approve else [changes]
     if author and campaign.status in ("draft", "changes_requested"):
         buttons.insert(0, CardButton(_L["submit"](locale), "campaigns:submit", values,
                                      "primary"))
@@ -192,7 +211,8 @@ def diff_lines(old: str, new: str, limit: int = 60) -> list[str]:
 
 def trail_lines(decisions: Iterable[DecisionView], locale: Locale) -> list[str]:
     """« v1 · 2027-01-10 14:02 · web:claire a approuvé — « ok » »."""
-    return [f"v{d.version} · {d.created_at:%Y-%m-%d %H:%M} · {d.user_id} ({d.slot}) "
+    return [f"v{d.version} · {d.created_at:%Y-%m-%d %H:%M} · {person(d.user_id, locale)} "
+            f"({person(d.slot, locale)}) "
             f"{DECISIONS[d.decision](locale)}" + (f" — « {d.comment} »" if d.comment else "")
             for d in decisions]
 
@@ -200,7 +220,8 @@ def trail_lines(decisions: Iterable[DecisionView], locale: Locale) -> list[str]:
 def notice_line(kind: str, title: str, campaign_id: str, version: int, actor: str,
                 comment: str, locale: Locale) -> str:
     """One line of the inbox."""
-    line = f"« {title} » ({campaign_id[:8]}, v{version}) : {actor} {DECISIONS[kind](locale)}"
+    line = (f"« {title} » ({campaign_id[:8]}, v{version}) : {person(actor, locale)} "
+            f"{DECISIONS[kind](locale)}")
     if kind == "reminder":
         line = f"« {title} » ({campaign_id[:8]}, v{version}) : {DECISIONS[kind](locale)}"
     return line + (f" — « {comment} »" if comment else "")

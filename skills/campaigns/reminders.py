@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from bot.i18n import Text
 from bot.jobs.service import JobService
 from bot.messages import Locale
 from bot.store.campaigns import CampaignStore, CampaignView
-from skills.campaigns.notices import author_conversation, queue_notice, reviewer_conversation
+from skills.campaigns.notices import (
+    PersonalChats,
+    author_conversation,
+    queue_notice,
+    reviewer_conversation,
+)
+from skills.campaigns.present import people
 from skills.campaigns.rules import CampaignRules
 
 log = logging.getLogger(__name__)
@@ -30,9 +37,13 @@ class Reminders:
     """Finds reviews due soon and posts one reminder per campaign."""
 
     def __init__(self, store: CampaignStore, rules: CampaignRules,
+                 people: Callable[[str], Iterable[str]] = lambda slot: (slot,),
+                 chats: PersonalChats | None = None,
                  interval_seconds: float = 3600, first_after_seconds: float = 60) -> None:
         self._store = store
+        self._chats = chats
         self._rules = rules
+        self._people = people  # the ids a reminder for a reviewer slot is written to
         self._interval = interval_seconds
         # not at start-up: a replica that starts and stops at once (a deploy, a probe, a
         # test) never leaves a database query in flight behind it
@@ -60,11 +71,12 @@ class Reminders:
         locale: Locale = "en" if campaign.locale == "en" else "fr"
         waiting = [slot for slot in campaign.reviewers if campaign.decision_of(slot) is None]
         text = _REMINDER(locale, title=campaign.title, id=campaign.id[:8],
-                         version=campaign.current.number, waiting=", ".join(waiting),
+                         version=campaign.current.number, waiting=people(waiting, locale),
                          deadline=campaign.deadline.isoformat() if campaign.deadline else "-")
         await queue_notice(jobs, author_conversation(campaign), text, locale,
                            f"Rappel — {campaign.title}")
         for person in dict.fromkeys(member for slot in waiting
-                                    for member in (slot, *self._rules.group_members(slot))):
-            await queue_notice(jobs, await reviewer_conversation(self._store, person), text,
+                                    for member in self._people(slot)):
+            await queue_notice(jobs, await reviewer_conversation(self._store, person,
+                                                                 self._chats), text,
                                locale, f"Rappel — {campaign.title}", review=campaign)

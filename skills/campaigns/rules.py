@@ -22,14 +22,20 @@ class Mention(BaseModel):
     id: str
     channels: tuple[Medium, ...]
     text: str
-    pattern: str
+    pattern: str  # matches the French and the English wording
     reason: str
+    text_en: str = ""  # the mention in English drafts (the French text when empty)
+    reason_en: str = ""  # the reason English readers see (the French one when empty)
 
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
         re.compile(value)
         return value
+
+    def text_for(self, language: str) -> str:
+        """The mention as written in a draft of ``language``."""
+        return self.text_en if language == "en" and self.text_en else self.text
 
     def found_in(self, text: str) -> bool:
         """True when ``text`` carries the mention."""
@@ -43,6 +49,7 @@ class Claim(BaseModel):
 
     pattern: str
     reason: str
+    reason_en: str = ""  # the reason English readers see (the French one when empty)
 
     @field_validator("pattern")
     @classmethod
@@ -68,7 +75,7 @@ class Limits(BaseModel):
 
 
 class Permissions(BaseModel):
-    """Who may create and export campaigns (roles, groups or user ids)."""
+    """Deprecated (the policy's ``campaigns:`` section): who may create and export."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -89,8 +96,8 @@ class CampaignRules(BaseModel):
     field_lengths: dict[str, int] = Field(default_factory=dict)
     default_field_length: int = Field(default=15, ge=1, le=200)
     allowed_contacts: tuple[str, ...] = ()
-    permissions: Permissions = Permissions()
-    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    permissions: Permissions = Permissions()  # deprecated: policy ``campaigns.permissions``
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # deprecated: roles
     remind_hours_before: int = Field(default=48, ge=1, le=24 * 30)
 
     def mentions_for(self, medium: Medium) -> tuple[Mention, ...]:

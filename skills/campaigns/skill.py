@@ -17,12 +17,14 @@ from pathlib import Path
 
 from bot.cards import Card
 from bot.governance.dlp import Detector, DlpSettings
+from bot.governance.policy import CampaignPolicy
 from bot.governance.roles import RoleResolver
 from bot.i18n import Refusal, Text
 from bot.jobs.model import JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Message, Reply, ReplyEvent, User
 from bot.skills import SkillError, SkillRequest
+from bot.store.campaign_sealing import is_erased
 from bot.store.campaigns import (
     AlreadyDecided,
     CampaignNotFound,
@@ -31,12 +33,13 @@ from bot.store.campaigns import (
     CampaignView,
     Decision,
     DecisionConflict,
+    ErasedReviewer,
     NewCampaign,
     SelfReview,
     WrongState,
 )
-from bot.store.store import AuditEntry
-from skills.campaigns.access import CampaignAccess
+from bot.store.store import ERASED_PERSON, AuditEntry
+from skills.campaigns.access import CampaignAccess, access_rules
 from skills.campaigns.brief import Brief, brief_from_mapping, parse_brief
 from skills.campaigns.checks import CampaignChecker, blocking
 from skills.campaigns.draft_library import load_library
@@ -44,6 +47,7 @@ from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
 from skills.campaigns.export import approved_version
 from skills.campaigns.export_task import ExportTask
 from skills.campaigns.notices import (
+    PersonalChats,
     author_conversation,
     queue_notice,
     reviewer_conversation,
@@ -62,6 +66,8 @@ from skills.campaigns.present import (
     checks_summary,
     diff_lines,
     notice_line,
+    people,
+    person,
     reviewers_line,
     title_line,
     trail_lines,
@@ -90,12 +96,15 @@ _DECISION_WORDS: dict[str, Decision] = {"approve": "approve", "changes": "change
 
 @dataclass(frozen=True, slots=True)
 class CampaignServices:
-    """What the skill is wired with: the store, the audit trail, the rules file."""
+    """What the skill is wired with: the store, the audit trail, the rules file, the policy's
+    ``campaigns:`` section (who may do what; None: the rules file's deprecated one)."""
 
     store: CampaignStore
     audit: AuditSink | None = None
     rules_file: Path | None = None
     dlp: DlpSettings | None = None  # the installation's patterns (custom kinds too), no NER
+    policy: CampaignPolicy | None = None
+    personal_chats: PersonalChats | None = None  # Teams: install the app to open a chat
 
 
 class CampaignsSkill:
@@ -115,12 +124,17 @@ class CampaignsSkill:
                  detector: Detector | None = None) -> None:
         self._services = services
         self.rules = rules or load_rules(services.rules_file if services else None)
-        self._access = CampaignAccess(self.rules, roles or RoleResolver({}))
+        self._access = CampaignAccess(
+            access_rules(services.policy if services else None, self.rules),
+            roles or RoleResolver({}))
         if detector is None and services is not None and services.dlp is not None:
             detector = Detector(services.dlp.model_copy(update={"enabled": True, "ner": False}))
         self.checker = CampaignChecker(self.rules, detector)
-        self._drafter = Drafter(load_library(), self.rules)
-        self.reminders = Reminders(services.store, self.rules) if services else None
+        self._drafter = Drafter({"fr": load_library(), "en": load_library(language="en")},
+                                self.rules)
+        self._chats = services.personal_chats if services else None
+        self.reminders = (Reminders(services.store, self.rules, self._access.people,
+                                    self._chats) if services else None)
         self.job_tasks: Mapping[str, JobTask] = (
             {"export": ExportTask(services.store, self.rules),
              "notify": NotifyTask(services.store, self._access)}
@@ -195,6 +209,8 @@ class CampaignsSkill:
         if command is None:
             raise SkillError(T["unknown"], word=word[:30], usage=USAGE(request.locale))
         if command == "new":
+            if not await self._access.may_create(message.user):  # before reading the brief
+                raise SkillError(T["no_create"])
             return await self._create(request, self._brief_text(rest))
         if command == "list":
             return await self._list(request)
@@ -237,7 +253,7 @@ class CampaignsSkill:
         for entry in brief.reviewers:
             if not self._access.known_entry(entry):
                 raise SkillError(T["bad_reviewer"], entry=entry[:80],
-                                 groups=", ".join(self.rules.groups) or "-")
+                                 groups=self._access.role_names())
         if all(entry == message.user.id for entry in brief.reviewers):
             raise SkillError(T["self_only"])
         drafts = await self._drafter.draft(brief, request.models, locale)
@@ -248,7 +264,8 @@ class CampaignsSkill:
                         locale=locale, brief=brief.model_dump(mode="json"),
                         approval=brief.approval, reviewers=brief.reviewers,
                         deadline=brief.deadline, reference=message.reference),
-            serialise(drafts.pieces), [check.as_json() for check in checks], drafts.source)
+            serialise(drafts.pieces, brief.language or locale),
+            [check.as_json() for check in checks], drafts.source)
         await self._audit(message, "campaign_created", campaign, source=drafts.source,
                           model=drafts.source.removeprefix("model:")
                           if drafts.source.startswith("model:") else None)
@@ -312,7 +329,7 @@ class CampaignsSkill:
         versions = await self.store.history(campaign.id)
         lines = [T["history_header"](locale, title=campaign.title)]
         lines += [T["version_line"](locale, number=v.number, when=f"{v.created_at:%Y-%m-%d %H:%M}",
-                                    author=v.author_id, source=v.source,
+                                    author=person(v.author_id, locale), source=v.source,
                                     checks=checks_summary(checks_of(v), locale))
                   for v in versions]
         for old, new in list(pairwise(versions))[-3:]:
@@ -346,7 +363,7 @@ class CampaignsSkill:
         if locale == "en":
             mode = "all required" if submitted.approval == "all" else "any one"
         lines = [T["submitted"](locale, version=submitted.current.number,
-                                reviewers=", ".join(submitted.reviewers), mode=mode)]
+                                reviewers=people(submitted.reviewers, locale), mode=mode)]
         return self._reply(lines, locale, campaign_card(submitted, locale, review=True,
                                                         author=False))
 
@@ -361,10 +378,18 @@ class CampaignsSkill:
         slots = await self._access.slots(user, campaign)
         if not slots:
             raise SkillError(T["not_reviewer"], title=campaign.title,
-                             reviewers=", ".join(campaign.reviewers))
+                             reviewers=people(campaign.reviewers, locale))
+        if not await self._access.may_decide(user, decision):
+            await self._audit(message, "campaign_decision", campaign, outcome="not_permitted",
+                              decision=decision)
+            raise SkillError(T["no_approve"], allowed=self._access.named("approve"))
         if decision != "approve" and not comment.strip():
             raise SkillError(T["need_comment"])
-        slot = next((s for s in slots if campaign.decision_of(s) is None), slots[0])
+        open_slots = [s for s in slots if campaign.decision_of(s) is None]
+        if not open_slots and any(is_erased(s, ERASED_PERSON) and campaign.decision_of(s) is None
+                                  for s in campaign.reviewers):
+            raise self._refusal(ErasedReviewer(""), locale, campaign)
+        slot = open_slots[0] if open_slots else slots[0]
         try:
             decided = await self.store.decide(campaign.id, version or campaign.current.number,
                                               slot, user.id, decision, comment.strip())
@@ -380,7 +405,7 @@ class CampaignsSkill:
         lines = [T["decided"](locale, version=version or campaign.current.number, user=user.id,
                               decision=DECISIONS[decision](locale),
                               status=STATUS[decided.status](locale),
-                              author=decided.author_id),
+                              author=person(decided.author_id, locale)),
                  reviewers_line(decided, locale)]
         return self._reply(lines, locale, await self._card(user, decided, locale))
 
@@ -394,7 +419,7 @@ class CampaignsSkill:
             raise SkillError(T["no_edit_text"])
         pieces = parse_pieces(text)
         brief = Brief.model_validate(campaign.brief)
-        new_text = serialise(pieces)
+        new_text = serialise(pieces, brief.language or campaign.locale)
         if new_text == campaign.current.text and (version or campaign.current.number) \
                 == campaign.current.number:
             raise SkillError(T["no_change"], version=campaign.current.number)
@@ -452,15 +477,15 @@ class CampaignsSkill:
     async def _ask_reviewers(self, request: SkillRequest, campaign: CampaignView) -> None:
         """A direct message with the review card to each reviewer Almia can write to (slot
         ids and group members: Slack DM, remembered Teams personal chat)."""
-        people = [member for slot in campaign.reviewers
-                  for member in (slot, *self.rules.group_members(slot))]
+        members = [member for slot in campaign.reviewers for member in self._access.people(slot)]
         text = T["review_request"](_locale(campaign.locale), title=campaign.title,
                                    id=campaign.id[:8], version=campaign.current.number,
                                    author=request.message.user.id)
-        for person in dict.fromkeys(people):
-            if person != request.message.user.id:
+        for member in dict.fromkeys(members):
+            if member != request.message.user.id:
                 await queue_notice(request.jobs,
-                                   await reviewer_conversation(self.store, person), text,
+                                   await reviewer_conversation(self.store, member,
+                                                               self._chats), text,
                                    _locale(campaign.locale), f"Relecture — {campaign.title}",
                                    review=campaign)
 
@@ -479,7 +504,8 @@ class CampaignsSkill:
     async def _card(self, user: User, campaign: CampaignView, locale: Locale) -> Card:
         review = bool(await self._access.slots(user, campaign))
         return campaign_card(campaign, locale, review=review,
-                             author=user.id == campaign.author_id)
+                             author=user.id == campaign.author_id,
+                             approve=await self._access.may_decide(user, "approve"))
 
     def _reply(self, lines: list[str], locale: Locale, card: Card | None = None) -> Reply:
         return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
@@ -501,13 +527,17 @@ class CampaignsSkill:
         title = campaign.title if campaign is not None else ""
         reference = campaign.id[:8] if campaign is not None else ""
         if isinstance(error, DecisionConflict):
-            by = T["conflict_by"](locale, user=error.decided_by) if error.decided_by else ""
+            by = (T["conflict_by"](locale, user=person(error.decided_by, locale))
+                  if error.decided_by else "")
             return SkillError(T["conflict"], title=title,
                               status=STATUS.get(error.status, STATUS["draft"])(locale),
                               version=error.version, by=by, id=reference)
         if isinstance(error, AlreadyDecided):
-            return SkillError(T["already"], slot=slot, user=error.user_id,
+            return SkillError(T["already"], slot=person(slot, locale),
+                              user=person(error.user_id, locale),
                               decision=DECISIONS[error.decision](locale))
+        if isinstance(error, ErasedReviewer):
+            return SkillError(T["erased_slot"], id=reference or "?")
         if isinstance(error, SelfReview):
             return SkillError(T["four_eyes"])
         if isinstance(error, WrongState):

@@ -34,19 +34,35 @@ T = {
                     "Give the campaign's reference: “campaign {command} ID”."),
     "not_found": Text("Je ne trouve aucune campagne « {id} » parmi celles que vous pouvez voir.",
                       "I can't find a campaign “{id}” among those you can see."),
-    "no_create": Text("Vous n'avez pas le droit de créer une campagne (réglage "
-                      "« permissions.create » des règles de campagne).",
-                      "You may not create campaigns (“permissions.create” of the campaign "
-                      "rules)."),
+    "no_create": Text("Vous n'avez pas le droit de créer une campagne (politique de "
+                      "gouvernance, « campaigns.permissions.create ») : demandez-le à votre "
+                      "administrateur Almia.",
+                      "You may not create campaigns (governance policy, “campaigns.permissions."
+                      "create”): ask your Almia administrator."),
+    "no_approve": Text("Vous pouvez demander des modifications, mais approuver ou rejeter est "
+                       "réservé à : {allowed} (politique de gouvernance, « campaigns.permissions."
+                       "approve »).",
+                       "You may request changes, but approving or rejecting is for: {allowed} "
+                       "(governance policy, “campaigns.permissions.approve”)."),
+    "erased_slot": Text("Un relecteur de cette campagne a été effacé (droit à l'effacement) : "
+                        "personne ne peut décider à la place d'une personne effacée. Votre "
+                        "propre relecture est déjà enregistrée. Si son avis manque, l'auteur "
+                        "peut recréer la campagne avec un autre relecteur (« campagne "
+                        "historique {id} » pour reprendre le texte).",
+                        "A reviewer of this campaign was erased (right to erasure): nobody can "
+                        "decide in an erased person's place. Your own review is already "
+                        "recorded. If their decision is missing, the author can create the "
+                        "campaign again with another reviewer (“campaign history {id}” to "
+                        "take the text)."),
     "no_brief": Text("Donnez le brief après « campagne nouvelle » (YAML), ou remplissez le "
                      "formulaire de « /almia campagne ».",
                      "Give the brief after “campaign new” (YAML), or fill in the form of "
                      "“/almia campaign”."),
     "bad_reviewer": Text("Relecteur inconnu « {entry} » : un identifiant (web:…, slack:…, "
-                         "teams:…), un groupe des règles ({groups}) ou un rôle (manager, "
+                         "teams:…), un rôle de campagne ({groups}) ou un rôle (manager, "
                          "champion, admin).",
-                         "Unknown reviewer “{entry}”: an id (web:…, slack:…, teams:…), a group "
-                         "of the rules ({groups}) or a role (manager, champion, admin)."),
+                         "Unknown reviewer “{entry}”: an id (web:…, slack:…, teams:…), a "
+                         "campaign role ({groups}) or a role (manager, champion, admin)."),
     "self_only": Text("Règle des quatre yeux : au moins un relecteur doit être une autre "
                       "personne que vous.",
                       "Four-eyes rule: at least one reviewer must be someone other than you."),

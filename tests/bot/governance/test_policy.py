@@ -11,7 +11,7 @@ import yaml
 from aiohttp import web
 
 from bot.gateway.llm import ChatTurn, CompletionRequest, ModelGateway, default_providers
-from bot.governance.policy import DataClass, ModelEntry, PolicyError, load_policy
+from bot.governance.policy import DataClass, ModelEntry, Policy, PolicyError, load_policy
 from bot.settings import Settings
 from tests.fakes.model_server import FakeModelServer
 
@@ -175,3 +175,41 @@ def test_readme_names_every_model_field() -> None:
     fields = fields[:fields.index("\n\n")]
     missing = [name for name in ModelEntry.model_fields if f"`{name}`" not in fields]
     assert missing == []
+
+
+def test_campaigns_section_is_validated_with_named_errors(tmp_path: Path) -> None:
+    head = "models: [{alias: x, provider: extractive, hosting: internal, clearance: secret}]\n" \
+           "skills: {}\n"
+    path = _write(tmp_path, head + """campaigns:
+  roles:
+    conformite: {members: [web:cora, cora]}
+""")
+    with pytest.raises(PolicyError, match=r"campaigns\.roles\.conformite\.members: .*not a "
+                                          r"member: cora"):
+        load_policy(path, {})
+    path = _write(tmp_path, head + """campaigns:
+  roles: {conformite: {members: [manager]}}
+  permissions: {approve: [conformite, validateurs], publish: [admin]}
+""")
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path, {})
+    assert "campaigns.permissions.publish" in str(raised.value)
+    path = _write(tmp_path, head + """campaigns:
+  roles: {conformite: {members: [manager]}}
+  permissions: {approve: [conformite, validateurs]}
+""")
+    with pytest.raises(PolicyError, match=r"permissions\.approve: unknown validateurs"):
+        load_policy(path, {})
+
+
+def test_default_policy_campaigns_example_loads() -> None:
+    text = (_ROOT / "bot" / "default_policy.yaml").read_text(encoding="utf-8")
+    block = text[text.index("# campaigns:"):]
+    example = yaml.safe_load("\n".join(line.removeprefix("# ") for line in block.splitlines()))
+    policy = load_policy(_ROOT / "bot" / "default_policy.yaml", {})
+    assert policy.campaigns is None  # shipped commented: everyone, or the rules file's groups
+    loaded = Policy.model_validate({**yaml.safe_load(text), **example})
+    assert loaded.campaigns is not None
+    assert loaded.campaigns.permissions.approve == ("marketing_validator", "conformite")
+    assert loaded.campaigns.directory_groups() == {
+        "slack-group:S0MARKETING", "entra-group:00000000-0000-0000-0000-000000000001"}

@@ -22,7 +22,7 @@ from bot.store.campaigns import (
 )
 from bot.store.store import ERASED_PERSON
 from skills.campaigns.export import approved_version
-from skills.campaigns.present import campaign_card, reviewers_line, trail_lines
+from skills.campaigns.present import campaign_card, notice_line, reviewers_line, trail_lines
 
 AUTHOR = "web:aline"
 
@@ -241,12 +241,18 @@ async def test_erasing_a_reviewer_keeps_the_approval_record(encrypted_store: Sto
     assert stamp.fingerprint == stamp_before.fingerprint
     assert [d.created_at for d in stamp.approvals] == [d.created_at
                                                        for d in stamp_before.approvals]
-    assert stamp.lines()[2].startswith(f"Approuvé par {ERASED_PERSON} (relecteur "
-                                       f"{ERASED_PERSON}) le ")
-    assert reviewers_line(shown, "fr").startswith(f"{ERASED_PERSON} : a approuvé ({ERASED_PERSON})")
+    # people read « personne effacée » / "erased person", never the stored id
+    assert stamp.lines()[2].startswith("Approuvé par personne effacée (relecteur personne "
+                                       "effacée) le ")
+    assert reviewers_line(shown, "fr").startswith("personne effacée : a approuvé (personne "
+                                                  "effacée)")
+    assert reviewers_line(shown, "en").startswith("erased person: approved (erased person)")
     assert trail_lines(await sealed.decisions(created.id), "fr")[0].endswith(
-        f"{ERASED_PERSON} ({ERASED_PERSON}) a approuvé")
-    assert campaign_card(shown, "fr", review=False, author=True).facts
+        "personne effacée (personne effacée) a approuvé")
+    card = campaign_card(shown, "fr", review=False, author=True)
+    assert "personne effacée" in str(card.facts) and ERASED_PERSON not in str(card.facts)
+    assert notice_line("approve", shown.title, shown.id, 1, ERASED_PERSON, "", "fr").endswith(
+        ": personne effacée a approuvé")
     told = await sealed.notices([AUTHOR])
     assert [(n.kind, n.actor_id, n.comment) for n in told] == [
         ("approve", ERASED_PERSON, ""), ("approve", "web:cora", "ok")]

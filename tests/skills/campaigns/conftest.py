@@ -1,14 +1,17 @@
-"""A brief, campaign rules with named reviewer groups, and settings that use them."""
+"""A brief, a policy naming campaign roles (or the deprecated rules-file groups), settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from bot.settings import Settings, load_settings
 from skills.campaigns.rules import DEFAULT_RULES_FILE
+
+DEFAULT_POLICY = Path(__file__).parents[3] / "bot" / "default_policy.yaml"
 
 BRIEF = """\
 titre: Printemps habitation 2027
@@ -44,10 +47,21 @@ def write_rules(data_dir: Path, groups: dict[str, list[str]]) -> None:
                                              encoding="utf-8")
 
 
+def write_policy(path: Path, campaigns: dict[str, Any]) -> Path:
+    """The shipped policy with a ``campaigns:`` section (campaign roles, permissions)."""
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    policy["campaigns"] = campaigns
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+COMPLIANCE = {"roles": {"conformite": {"members": ["web:cora", "web:carl"]},
+                        "marketing_validator": {"members": []}}}
+
+
 @pytest.fixture
 def campaign_settings(tmp_path: Path) -> Settings:
-    """Default settings whose campaign rules name a compliance group."""
-    settings = load_settings(data_dir=tmp_path / "data", _env_file=None)
-    write_rules(settings.data_dir, {"conformite": ["web:cora", "web:carl"],
-                                    "marketing_validator": []})
-    return settings
+    """Default settings whose policy names a compliance campaign role (Cora and Carl)."""
+    policy = write_policy(tmp_path / "policy.yaml", COMPLIANCE)
+    return load_settings(data_dir=tmp_path / "data", policy_file=policy, _env_file=None)

@@ -13,7 +13,7 @@ from bot.governance.roles import RoleResolver
 from bot.jobs.model import JobResult, JobState, JobView, ReplyTo
 from bot.store import Store
 from bot.store.campaigns import CampaignStore, NewCampaign
-from skills.campaigns.access import CampaignAccess
+from skills.campaigns.access import AccessRules, CampaignAccess
 from skills.campaigns.notify_task import NotifyTask
 from skills.campaigns.rules import load_rules
 
@@ -44,7 +44,8 @@ async def campaigns(tmp_path: Path) -> AsyncIterator[CampaignStore]:
 
 async def _run(campaigns: CampaignStore, user: str, campaign: str,
                version: int) -> JobResult:
-    task = NotifyTask(campaigns, CampaignAccess(load_rules(None), RoleResolver({})))
+    task = NotifyTask(campaigns, CampaignAccess(AccessRules.from_rules(load_rules(None)),
+                                                RoleResolver({})))
     context = _Context(user, {"text": "📝 à relire",
                               "review": {"campaign": campaign, "version": version}})
     return await task.run(context)  # type: ignore[arg-type]
