@@ -11,7 +11,9 @@ sealed in PostgreSQL); a campaign is created and submitted through replica 1; th
 card then reaches that personal chat from the job worker, a process that never saw the
 reviewer's message. Each process holds its own MSAL token, so the bearer token of a
 delivery tells which process sent it. The reviewer's decision, pressed through the balancer
-on the card the worker sent, is recorded and answered in the same chat.
+on the card the worker sent, is recorded and answered in the same chat; the author is told
+in the channel by the worker; the export asked through replica 0 is posted by the worker
+with signed links served through the balancer.
 
 Heavy (about a minute on the 2-core CI machine); every wait is a bound on a condition.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 import shutil
 import tempfile
 import uuid
@@ -221,3 +224,28 @@ async def test_a_review_card_reaches_a_chat_remembered_by_another_process(
                                lambda text: "Décision enregistrée sur la version 1" in text)
     assert f"teams:{NADIA}" in str(decided.body["text"])
     assert decided.authorization in by_replica_0 | by_replica_1
+    # the author hears of it in the channel, where the campaign was created: from the worker
+    await teams.connector.wait_for(lambda calls: any(
+        call.conversation_id == channel_id and call.authorization == review.authorization
+        for call in finals(calls)), within=180)
+
+    # a job result: the export asked through replica 0 is posted by the worker with signed
+    # links that any replica serves (the files are in PostgreSQL)
+    facts = next(item for item in card_of(draft)["body"] if item["type"] == "FactSet")
+    reference = next(fact["value"] for fact in facts["facts"] if fact["title"] == "Référence")
+    export = teams.activity("message_channel_mention")
+    export["text"] = f"<at>Almia</at> campagne export {reference}"
+    await teams.post(replica_0, export)
+    result = await teams.text(channel_id, lambda text: "](http" in text)
+    assert result.authorization == review.authorization, "the export job ran on the worker"
+    links = re.findall(r"\]\((http[^)\s]+)\)", str(result.body["text"]))
+    assert any(".docx" in link for link in links), result.body["text"]
+    async with aiohttp.ClientSession() as session:
+        for link in links:
+            assert link.startswith(teams.cluster.url), link  # through nginx
+            async with session.get(link) as response:
+                assert response.status == 200, link
+                body = await response.read()
+            assert body, link
+            if ".docx" in link:
+                assert body[:2] == b"PK", "a DOCX is a ZIP file"
