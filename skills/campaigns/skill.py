@@ -358,12 +358,16 @@ class CampaignsSkill:
         except CampaignStoreError as error:
             raise self._refusal(error, locale, campaign) from None
         await self._audit(message, "campaign_submitted", submitted)
-        await self._ask_reviewers(request, submitted)
+        unreached = await self._ask_reviewers(request, submitted)
         mode = "tous requis" if submitted.approval == "all" else "un seul suffit"
         if locale == "en":
             mode = "all required" if submitted.approval == "all" else "any one"
         lines = [T["submitted"](locale, version=submitted.current.number,
                                 reviewers=people(submitted.reviewers, locale), mode=mode)]
+        if unreached:
+            teams = any(member.startswith("teams:") for member in unreached)
+            lines.append(T["inbox_only"](locale, people=people(unreached, locale)) +
+                         (T["inbox_teams"](locale) if teams and self._chats is None else ""))
         return self._reply(lines, locale, campaign_card(submitted, locale, review=True,
                                                         author=False))
 
@@ -474,20 +478,23 @@ class CampaignsSkill:
         await queue_notice(request.jobs, author_conversation(campaign), text,
                            _locale(campaign.locale), f"Campagne — {campaign.title}")
 
-    async def _ask_reviewers(self, request: SkillRequest, campaign: CampaignView) -> None:
+    async def _ask_reviewers(self, request: SkillRequest, campaign: CampaignView) -> list[str]:
         """A direct message with the review card to each reviewer Almia can write to (slot
-        ids and group members: Slack DM, remembered Teams personal chat)."""
+        ids and named members: Slack DM, Teams personal chat remembered or opened by
+        installing the app, web job panel); the people it could not write to."""
         members = [member for slot in campaign.reviewers for member in self._access.people(slot)]
         text = T["review_request"](_locale(campaign.locale), title=campaign.title,
                                    id=campaign.id[:8], version=campaign.current.number,
                                    author=request.message.user.id)
+        unreached = []
         for member in dict.fromkeys(members):
-            if member != request.message.user.id:
-                await queue_notice(request.jobs,
-                                   await reviewer_conversation(self.store, member,
-                                                               self._chats), text,
-                                   _locale(campaign.locale), f"Relecture — {campaign.title}",
-                                   review=campaign)
+            if member == request.message.user.id or ":" not in member:
+                continue  # a role's holders read their inbox
+            where = await reviewer_conversation(self.store, member, self._chats)
+            if not await queue_notice(request.jobs, where, text, _locale(campaign.locale),
+                                      f"Relecture — {campaign.title}", review=campaign):
+                unreached.append(member)
+        return unreached
 
     async def _campaign(self, user: User, reference: str) -> CampaignView:
         try:

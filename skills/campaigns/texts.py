@@ -89,6 +89,16 @@ T = {
                     "text (“campaign edit {id}”) then submit again."),
     "not_author": Text("Seuls l'auteur et les relecteurs de la campagne peuvent faire cela.",
                        "Only the campaign's author and reviewers can do that."),
+    "inbox_only": Text("Almia n'a pas de conversation directe avec {people} : la demande "
+                       "les attend dans leur boîte « /almia campagne ».",
+                       "Almia has no direct conversation with {people}: the request waits "
+                       "in their inbox (“/almia campaign”)."),
+    "inbox_teams": Text(" Sur Teams, une personne qui n'a jamais écrit à Almia n'est "
+                        "prévenue directement que si l'installation proactive de l'application "
+                        "est configurée (réglage « teams.app_catalog_id »).",
+                        " On Teams, someone who never wrote to Almia is only told directly "
+                        "when proactive installation of the app is configured (setting "
+                        "“teams.app_catalog_id”)."),
     "submitted": Text("Version {version} envoyée en relecture à {reviewers} ({mode}).",
                       "Version {version} sent for review to {reviewers} ({mode})."),
     "not_reviewer": Text("Vous n'êtes pas relecteur de la campagne « {title} » (relecteurs : "

@@ -166,6 +166,11 @@ async def test_a_teams_reviewer_decides_from_the_card_in_their_personal_chat(
     calls = await harness.connector.wait_for(lambda calls: bool(cards_in(calls, personal)),
                                              within=60)
     [review] = cards_in(calls, personal)  # Valentin never wrote to Almia: his inbox only
+    calls = await harness.connector.wait_for(lambda calls: any(
+        "envoyée en relecture" in str(c.body.get("text")) for c in finals(calls)), within=60)
+    told = " ".join(str(c.body.get("text")) for c in finals(calls))
+    assert f"Almia n'a pas de conversation directe avec teams:{VALENTIN}" in told
+    assert "teams.app_catalog_id" in told  # said plainly: no proactive installation here
     sent = " ".join(str(c.body.get("text")) for c in finals(calls)
                     if c.conversation_id == personal)
     assert "attend votre relecture" in sent and "### email 1" in sent
