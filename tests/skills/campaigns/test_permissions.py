@@ -215,3 +215,16 @@ async def test_acting_on_an_erased_reviewer_slot_is_refused_politely(
         assert "personne ne peut décider" in colleague["text"]
     finally:
         await client.close()
+
+
+async def test_an_unreadable_directory_grants_no_campaign_role() -> None:
+    async with FakeEntra(members={VERA: {VALIDATORS}}, graph_status=503) as entra:
+        source = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID,
+                             client_secret=CLIENT_SECRET, group_roles={},
+                             graph_url=entra.graph_url,
+                             http_client=LoopbackHttpClient(entra.url))
+        resolver = RoleResolver({}, source)
+        vera = User(f"teams:{VERA}", directory_id=VERA)
+        assert await resolver.groups_of(vera, [f"entra-group:{VALIDATORS}"]) == frozenset()
+        assert await RoleResolver({}).groups_of(vera, [f"entra-group:{VALIDATORS}"]) == \
+            frozenset()
