@@ -45,6 +45,7 @@ class KeyRing:
         self._writing = writing
         self._cipher = ContentCipher("", {})
         self._owners: dict[str, str | None] = {}  # key id → its person (None: service key)
+        self._current: dict[str, str] = {}  # person → their active key id, as last read
 
     @property
     def cipher(self) -> ContentCipher:
@@ -77,9 +78,22 @@ class KeyRing:
                 row = (await connection.execute(
                     _ACTIVE_KEY, {"owner": owner})).mappings().first()
             if row is not None and self._usable(row):
+                self._current[owner] = str(row["id"])
                 return str(row["id"])
             await self._create(owner, retire=row["id"] if row is not None else None)
         raise KeyUnavailable(f"no usable data key for a person (KEK {self._provider.key_id})")
+
+    async def current_key(self, owner: str, *, fresh: bool = False) -> str:
+        """``owner``'s active key id as this process last read it (no round trip), else as
+        :meth:`key_for` finds it. A write sealed with it must check, in its transaction,
+        that the key is still active (another replica may have erased the person since):
+        :mod:`bot.store.group_commit` does, and then asks again with ``fresh``."""
+        if not fresh:
+            known = self._current.get(owner)
+            if known is not None and self._cipher.knows(known):
+                return known
+        self._current.pop(owner, None)
+        return await self.key_for(owner)
 
     async def readable(self, key_id: str, owner: str) -> bool:
         """True when ``key_id`` is usable for content of ``owner`` (loaded if need be)."""
@@ -94,9 +108,12 @@ class KeyRing:
 
     def forget(self, key_ids: Iterable[str]) -> None:
         """Drop erased keys from memory."""
-        for key_id in key_ids:
+        gone = set(key_ids)
+        for key_id in gone:
             self._owners.pop(key_id, None)
             self._cipher.forget(key_id)
+        for owner in [owner for owner, key_id in self._current.items() if key_id in gone]:
+            del self._current[owner]
 
     async def _create(self, owner: str, retire: str | None) -> None:
         """A new active key for ``owner``; another process may win the race (then theirs)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.gateway.llm import ChatTurn, UsageRecord
-from bot.governance.audit import GENESIS, record_hash
 from bot.governance.crypto import ContentCipher, KeyProvider, binary_key_id, restrict, text_key_id
 from bot.messages import Channel, Message, Reply, Space, User
 from bot.store.campaign_purge import purge_campaigns
 from bot.store.file_purge import purge_files_and_jobs
+from bot.store.group_commit import GroupCommit, PendingWrite, StaleKey, append
 from bot.store.keyring import KeyRing
 from bot.store.tables import (
     AuditEvent,
@@ -50,23 +50,15 @@ log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x616C6D6961  # "almia": one replica migrates at a time on PostgreSQL
-_AUDIT_LOCK_KEY = 0x616C6D6962  # one writer extends the audit chain at a time
 _WRITE_TRANSACTION = "almia_write_transaction"
 ERASED_PERSON = "erased"  # owner or author of a shared template, once that person is erased
 # the statements of every message, built once: SQLAlchemy then finds their compiled form
 # without rebuilding a cache key each time (a third of a statement's Python work)
 _TURNS = Turn.__table__
-_EVENTS = AuditEvent.__table__
 _HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id)
             .where(_TURNS.c.conversation_id == bindparam("conversation"))
             .order_by(_TURNS.c.created_at.desc(), _TURNS.c.id.desc())
             .limit(bindparam("limit")))
-_CHAIN_HEAD = (select(_EVENTS.c.hash).where(_EVENTS.c.hash.is_not(None))
-               .order_by(_EVENTS.c.id.desc()).limit(1))
-_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_INSERT_AUDIT = insert(AuditEvent)
-_INSERT_TURNS = insert(Turn)
-_INSERT_USAGE = insert(UsageEvent)
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:
@@ -123,6 +115,8 @@ class Store:
                       else None)
         self._writer = writer(engine)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # the messages' writes, many to a transaction and one audit-chain lock per batch
+        self._commits = GroupCommit(self._writing, self._upsert_conversation)
         # SQLite allows one writer: within the process, writers queue here rather than in
         # SQLite's busy handler (BEGIN IMMEDIATE serialises them across processes)
         self._write_lock = asyncio.Lock()
@@ -216,14 +210,6 @@ class Store:
             return None
         return self._keys.cipher.decrypt(stored, context)
 
-    async def _sealer_for(self, owner: str) -> Callable[[str, str], str]:
-        """``seal(text, context)`` with ``owner``'s key, looked up once (see :meth:`seal_text`)."""
-        keys = self._keys
-        if keys is None:
-            return lambda text_, _context: text_
-        key_id = await keys.key_for(owner)
-        return lambda text_, context: keys.cipher.encrypt(text_, context, key_id)
-
     async def seal_bytes(self, owner: str, data: bytes, context: str) -> bytes:
         """Encrypt ``owner``'s binary content (files, artefacts) with their own key.
 
@@ -244,7 +230,8 @@ class Store:
         return self._keys.cipher.decrypt_bytes(stored, context)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Store the writes still queued, then release connections."""
+        await self._commits.close()
         await self._engine.dispose()
 
     async def history(self, message: Message, limit: int) -> tuple[ChatTurn, ...]:
@@ -283,32 +270,51 @@ class Store:
         owner = message.user.id
         citations = json.dumps([asdict(citation) for citation in reply.citations],
                                ensure_ascii=False)
-        seal = await self._sealer_for(owner)  # one key look-up for the three texts
-        turns = [
-            {"id": question_id, "conversation_id": key, "role": "user",
-             "text": seal(message.text, f"turn:{question_id}"),
-             "user_id": owner, "skill": reply.skill,
-             "model_alias": None, "citations": None, "created_at": now},
-            {"id": answer_id, "conversation_id": key, "role": "assistant",
-             "text": seal(reply.text, f"turn:{answer_id}"),
-             "user_id": owner, "skill": reply.skill, "model_alias": reply.model,
-             "citations": seal(citations, f"citations:{answer_id}"),
-             # strictly after the question, whatever the clock resolution
-             "created_at": now + timedelta(microseconds=1)},
-        ]
-        async with self._writing() as connection:
-            await connection.execute(self._upsert_conversation, conversation)
-            await connection.execute(_INSERT_TURNS, turns)
-            await self._write_events(connection, message, usage, audit, answer_id, now)
+        for attempt in range(2):
+            # the person's key id as this process last knew it: the write checks, in its
+            # transaction, that the key is still active (another replica may have erased it)
+            key_id = await self._keys.current_key(owner, fresh=attempt > 0) if self._keys \
+                else None
+            seal = self._sealer(key_id)
+            turns = [
+                {"id": question_id, "conversation_id": key, "role": "user",
+                 "text": seal(message.text, f"turn:{question_id}"),
+                 "user_id": owner, "skill": reply.skill,
+                 "model_alias": None, "citations": None, "created_at": now},
+                {"id": answer_id, "conversation_id": key, "role": "assistant",
+                 "text": seal(reply.text, f"turn:{answer_id}"),
+                 "user_id": owner, "skill": reply.skill, "model_alias": reply.model,
+                 "citations": seal(citations, f"citations:{answer_id}"),
+                 # strictly after the question, whatever the clock resolution
+                 "created_at": now + timedelta(microseconds=1)},
+            ]
+            try:
+                await self._commits.write(PendingWrite(
+                    audit=_audit_row(message, audit, now), conversation=conversation,
+                    turns=turns, usage=_usage_rows(message, usage, answer_id, now),
+                    key_ids=(key_id,) if key_id is not None else ()))
+            except StaleKey:
+                if attempt:
+                    raise
+                continue
+            break
         self._notify(message, audit, usage)
         return answer_id
+
+    def _sealer(self, key_id: str | None) -> Callable[[str, str], str]:
+        """``seal(text, context)`` with data key ``key_id`` (as is when encryption is off)."""
+        keys = self._keys
+        if keys is None or key_id is None:
+            return lambda text_, _context: text_
+        return lambda text_, context: keys.cipher.encrypt(text_, context, key_id)
 
     async def record_event(
         self, message: Message, audit: AuditEntry, usage: Sequence[UsageRecord] = ()
     ) -> None:
         """Store an audit event (and any model calls) without conversation content."""
-        async with self._writing() as connection:
-            await self._write_events(connection, message, usage, audit, None, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await self._commits.write(PendingWrite(
+            audit=_audit_row(message, audit, now), usage=_usage_rows(message, usage, None, now)))
         self._notify(message, audit, usage)
 
     async def record_space_joined(self, message: Message,
@@ -341,8 +347,8 @@ class Store:
         insert_for = postgres_insert if self.dialect == "postgresql" else sqlite_insert
         return insert_for(table)
 
-    @staticmethod
     async def _write_events(
+        self,
         connection: AsyncConnection,
         message: Message,
         usage: Sequence[UsageRecord],
@@ -350,32 +356,10 @@ class Store:
         turn_id: str | None,
         now: datetime,
     ) -> None:
-        if usage:
-            await connection.execute(_INSERT_USAGE, [
-                {"created_at": now, "turn_id": turn_id, "user_id": message.user.id,
-                 "space_id": message.space.id, "channel": message.channel.value,
-                 "skill": record.skill, "role": record.role, "model_alias": record.alias,
-                 "hosting": record.hosting, "data_class": record.data_class.label,
-                 "prompt_tokens": record.prompt_tokens,
-                 "completion_tokens": record.completion_tokens, "cost": record.cost,
-                 "latency_ms": record.latency_ms, "outcome": record.outcome,
-                 "error": record.error[:500] if record.error else None}
-                for record in usage
-            ])
-        record = {
-            "created_at": now, "action": audit.action, "user_id": message.user.id,
-            "space_id": message.space.id, "channel": message.channel.value,
-            "skill": audit.skill, "model_alias": audit.model_alias,
-            "data_class": audit.data_class, "outcome": audit.outcome,
-            "details": json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
-        }
-        if connection.dialect.name == "postgresql":
-            # one writer of the chain at a time; the head is read after the lock is granted,
-            # and in READ COMMITTED (the default) that read sees the previous holder's commit
-            await connection.execute(_AUDIT_LOCK, {"key": _AUDIT_LOCK_KEY})
-        previous = await connection.scalar(_CHAIN_HEAD) or GENESIS
-        await connection.execute(_INSERT_AUDIT, {
-            **record, "prev_hash": previous, "hash": record_hash(previous, record)})
+        """Usage rows and the audit record, inside the caller's write transaction."""
+        await append(connection, [PendingWrite(
+            audit=_audit_row(message, audit, now),
+            usage=_usage_rows(message, usage, turn_id, now))], self._upsert_conversation)
 
     async def record_feedback(
         self, turn_id: str, user_id: str, value: int, comment: str | None = None
@@ -525,6 +509,32 @@ class Store:
                 select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
             )
             return list(rows)
+
+
+def _usage_rows(message: Message, usage: Sequence[UsageRecord], turn_id: str | None,
+                now: datetime) -> list[dict[str, Any]]:
+    return [
+        {"created_at": now, "turn_id": turn_id, "user_id": message.user.id,
+         "space_id": message.space.id, "channel": message.channel.value,
+         "skill": record.skill, "role": record.role, "model_alias": record.alias,
+         "hosting": record.hosting, "data_class": record.data_class.label,
+         "prompt_tokens": record.prompt_tokens,
+         "completion_tokens": record.completion_tokens, "cost": record.cost,
+         "latency_ms": record.latency_ms, "outcome": record.outcome,
+         "error": record.error[:500] if record.error else None}
+        for record in usage
+    ]
+
+
+def _audit_row(message: Message, audit: AuditEntry, now: datetime) -> dict[str, Any]:
+    """The audit record's chained fields (its links are added when it is appended)."""
+    return {
+        "created_at": now, "action": audit.action, "user_id": message.user.id,
+        "space_id": message.space.id, "channel": message.channel.value,
+        "skill": audit.skill, "model_alias": audit.model_alias,
+        "data_class": audit.data_class, "outcome": audit.outcome,
+        "details": json.dumps(audit.details or {}, ensure_ascii=False, sort_keys=True),
+    }
 
 
 async def _erase_person(connection: AsyncConnection,

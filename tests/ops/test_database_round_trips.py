@@ -64,8 +64,9 @@ async def test_a_stored_exchange_costs_nine_round_trips(
             measured = proxy.messages[before:]
         finally:
             await store.close()
-    # history 1, the person's key 1, then BEGIN, conversation, turns, audit lock, chain head,
-    # audit row, COMMIT: no ping per check-out, no BEGIN/ROLLBACK around a single read
+    # history 1, then BEGIN, the person's key still active, conversation, turns, audit lock,
+    # chain head, audit row, COMMIT: no ping per check-out, no BEGIN/ROLLBACK around a single
+    # read, the key id remembered (checked in the transaction)
     assert proxy.round_trips(before) == 9, measured
 
 

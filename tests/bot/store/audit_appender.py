@@ -2,7 +2,7 @@
 
 ``python -m tests.bot.store.audit_appender URL SCHEMA COUNT``: prints ``ready`` once
 connected, waits for a line on stdin (so that every process starts together), appends
-COUNT records, prints ``done``.
+COUNT records (ten at a time, so that they go in batches), prints ``done``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ async def append(url: str, schema: str, count: int) -> None:
         await store.counts()  # connected
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
-        for number in range(count):
-            await store.record_event(message, AuditEntry("test", "ok", details={"n": number}))
+        for first in range(0, count, 10):  # ten at a time: they are committed in batches
+            await asyncio.gather(*(
+                store.record_event(message, AuditEntry("test", "ok", details={"n": number}))
+                for number in range(first, min(first + 10, count))))
     finally:
         await store.close()
     print("done", flush=True)
