@@ -36,9 +36,14 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
 
     def run(work: Callable[[Runtime, CampaignStore], Awaitable[T]]) -> T:
         async def main() -> T:
+            from bot.governance.policy import PolicyError
             from bot.store.campaigns import CampaignStore
 
-            runtime = open_runtime()
+            try:
+                runtime = open_runtime()
+            except PolicyError as error:  # e.g. a bad `campaigns:` section: say which key
+                _say(str(error))
+                raise typer.Exit(2) from None
             try:
                 await runtime.store.migrate()
                 return await work(runtime, CampaignStore(runtime.store.engine,

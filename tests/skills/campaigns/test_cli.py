@@ -61,3 +61,16 @@ def test_new_list_export_approved_only(campaign_settings: Settings, tmp_path: Pa
     bad.write_text("titre: x\n", encoding="utf-8")
     failed = runner.invoke(app, ["campaigns", "new", str(bad)])
     assert failed.exit_code == 2 and "product" in failed.output
+
+
+def test_a_bad_campaigns_section_is_named_without_a_traceback(tmp_path: Path) -> None:
+    from bot.settings import load_settings
+    from tests.skills.campaigns.conftest import write_policy
+
+    policy = write_policy(tmp_path / "policy.yaml",
+                          {"roles": {"conformite": {"members": ["cora"]}}})
+    settings = load_settings(data_dir=tmp_path / "data", policy_file=policy, _env_file=None)
+    result = CliRunner().invoke(_app(settings), ["campaigns", "list"])
+    assert result.exit_code == 2
+    assert "campaigns.roles.conformite.members" in result.output and "not a member: cora" \
+        in result.output and "Traceback" not in result.output
