@@ -3,7 +3,9 @@
 ``/almia verbatims`` with an attached CSV/XLSX (or the file and « analyse ces verbatims »)
 detects the columns, says which it chose and how to change them
 (``/almia verbatims texte="Commentaire" note="NPS"``), and starts the analysis job; the job
-posts a summary and the workbook, the HTML report, rows.csv and a chart.
+posts a summary and the workbook, the HTML report, rows.csv and a chart. The reply carries a
+card with the columns (:mod:`skills.verbatims.form`): changing one there and pressing its
+button analyses the same file again (an unfinished run with the old columns is cancelled).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from bot.files.intake import safe_name
 from bot.i18n import Text
-from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
+from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask, JobView
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
@@ -28,6 +30,7 @@ from skills.verbatims.followup import (
     parse_followup,
     relabel_params,
 )
+from skills.verbatims.form import ACTION, columns_card, form_overrides
 from skills.verbatims.labelling import GatewayLabeller, generative_model_approved
 from skills.verbatims.model import Analysis, InputCounts, ScoreKind, Verbatim
 from skills.verbatims.model import Progress as StageProgress
@@ -95,6 +98,11 @@ _OVERRIDE = Text(
     "To change them, without sending the file again: `/almia verbatims columns "
     "text=\"Comment\" score=\"NPS\"` (fields: text, score, date, product, channel, region, "
     "id; `none` to ignore a column; score_kind=nps|stars|satisfaction).")
+_NOT_YOURS = Text(
+    "Je ne retrouve pas cette analyse parmi les vôtres dans cette conversation : joignez le "
+    "fichier à `/almia verbatims`.",
+    "I cannot find this analysis among yours in this conversation: attach the file to "
+    "`/almia verbatims`.")
 _LATER = Text("Le fichier est volumineux : les colonnes retenues seront indiquées avec le "
               "résultat.", "The file is large: the columns chosen will be shown with the "
               "result.")
@@ -125,6 +133,14 @@ _INTENT = re.compile(r"\b(verbatims?|commentaires clients?|retours clients?|enqu
 _ARTEFACTS = {"workbook": Text("analyse-verbatims.xlsx", "verbatim-analysis.xlsx"),
               "html": Text("rapport-verbatims.html", "verbatim-report.html"),
               "chart": Text("themes.png", "themes.png")}
+
+
+def _own_analysis(jobs: Sequence[JobView], job_id: str, space_id: str,
+                  skill: str) -> JobView | None:
+    """The analysis job a card was shown for, if it is the presser's, in this space."""
+    return next((job for job in jobs if job.id == job_id and job.skill == skill
+                 and job.task == "analyse" and job.reply_to.space_id == space_id
+                 and job.params.get("file_id")), None)
 
 
 def parse_overrides(text: str) -> dict[str, str]:
@@ -258,6 +274,10 @@ class VerbatimsSkill:
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Check the file, detect its columns, start the job (or follow up on the last)."""
+        action = request.message.action
+        if action is not None:
+            yield await self._on_form(request, action.name, dict(action.values))
+            return
         attachments = [a for a in request.message.attachments if a.file_id is not None]
         if not attachments:
             async for event in self._follow_up(request):
@@ -295,8 +315,31 @@ class VerbatimsSkill:
             lines += [_COLUMNS(locale, row=layout.header_row or 1),
                       *columns_text(layout.columns, locale)]
         lines += ["", _OVERRIDE(locale)]
+        card = columns_card(PurePosixPath(name).name, job.id, locale,
+                            layout.columns if layout is not None else None,
+                            layout.headers if layout is not None else (),
+                            layout.header_row if layout is not None else 0)
         return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale,
-                     job_id=job.id)
+                     job_id=job.id, cards=(card,))
+
+    async def _on_form(self, request: SkillRequest, name: str,
+                       values: dict[str, str]) -> Reply:
+        """The column card's button: the same file again, with the columns chosen in it."""
+        if name != ACTION:
+            raise SkillError(_USAGE)
+        if request.jobs is None:
+            raise SkillError(_NO_JOBS)
+        message = request.message
+        job = _own_analysis(await request.jobs.mine(message.user.id, 50),
+                            values.get("job", ""), message.space.id, self.name)
+        if job is None:
+            raise SkillError(_NOT_YOURS)
+        overrides = form_overrides(values, request.locale)
+        if not job.state.terminal:  # analysing with the old columns: no longer wanted
+            await request.jobs.cancel(job.id, message)
+        size = int(job.params.get("size", 0)) or None
+        return await self._start(request, str(job.params["file_id"]),
+                                 str(job.params.get("name", "verbatims")), overrides, size)
 
     async def _follow_up(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Columns, renames or merges on the person's last analysis (no file sent again)."""

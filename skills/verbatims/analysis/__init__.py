@@ -1,7 +1,7 @@
 """Verbatims → themes, sentiment, drivers, trends and examples (``analyse``).
 
-Pipeline: clauses → embeddings (cached by content hash) → sentiment (zero-shot guesses,
-then a TF-IDF classifier trained on them) → aspect terms (spaCy nouns and content verbs,
+Pipeline: clauses → embeddings (cached by content hash) → sentiment (a TF-IDF classifier
+learnt from the score column's bands, or from zero-shot guesses without one) → aspect terms (spaCy nouns and content verbs,
 LSA) beside each clause vector → clusters (fine k-means, filler set aside) →
 labels (c-TF-IDF phrases, or the optional model) → figures per theme → drivers and trends →
 pseudonymised examples.
@@ -31,12 +31,17 @@ from skills.verbatims.analysis.examples import examples_for, pick
 from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
 from skills.verbatims.analysis.labels import name_themes, spacy_tagger
 from skills.verbatims.analysis.sentiment import (
-    Floats,
+    Triples,
+    clause_triples,
+    is_suggestion,
     mean_vectors,
-    polarity,
+    score_classes,
     seed_scores,
+    sentiment_of,
     train,
-    verbatim_polarities,
+    train_on_scores,
+    verbatim_sentiments,
+    verbatim_triples,
 )
 from skills.verbatims.analysis.themes import Clusters, cluster_clauses
 from skills.verbatims.analysis.trends import Mention, find_trends
@@ -102,21 +107,19 @@ async def analyse(
     has_clause = [False] * len(verbatims)
     for owner in owners:
         has_clause[owner] = True
-    probabilities: Floats = np.zeros(0)
-    overall: Floats = np.full(len(verbatims), 0.5)
-    if clauses:
-        seeds = await seed_scores(mean_vectors(vectors, owners, len(verbatims)), texts, embedder)
-        predict = train(texts, np.where(has_clause, seeds, 0.0))
-        overall = predict(texts)
-        probabilities = predict([c.text for c in clauses])
-    sentiments = verbatim_polarities(overall, has_clause)
+    overall, per_clause = await _sentiment(verbatims, texts, clauses, vectors, has_clause,
+                                           embedder, score_kind)
+    said: list[list[str]] = [[] for _ in verbatims]
+    for clause in clauses:
+        said[clause.verbatim].append(clause.text)
+    sentiments = verbatim_sentiments(overall, said)
     await stages.done("sentiment")
     themed = vectors
     if clauses:
         themed = _aspect_vectors(clauses, vectors)  # part of grouping into themes
     clusters = cluster_clauses(themed, owners) if clauses else None
     await stages.done("clustered")
-    mentions = _mentions(len(verbatims), clauses, clusters, probabilities)
+    mentions = _mentions(len(verbatims), clauses, clusters, per_clause)
     order = _by_size(mentions, clusters)
     mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
                 for found in mentions]
@@ -143,6 +146,26 @@ async def analyse(
                     stage_seconds=dict(stages.seconds))
 
 
+async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
+                     clauses: Sequence[Clause], vectors: Vectors, has_clause: list[bool],
+                     embedder: Embedder, score_kind: ScoreKind | None
+                     ) -> tuple[Triples, Triples]:
+    """Sentiment triples per verbatim and per clause: learnt from the score bands when the
+    survey has a score, from zero-shot guesses otherwise."""
+    if not clauses:
+        return verbatim_triples(np.full(len(texts), 0.5)), np.zeros((0, 3))
+    clause_texts = [c.text for c in clauses]
+    if score_kind is not None:
+        classes = score_classes([v.score for v in verbatims], score_kind)
+        learnt = train_on_scores(texts, classes, has_clause)
+        if learnt is not None:
+            return learnt(texts), learnt(clause_texts)
+    owners = [c.verbatim for c in clauses]
+    seeds = await seed_scores(mean_vectors(vectors, owners, len(verbatims)), texts, embedder)
+    predict = train(texts, np.where(has_clause, seeds, 0.0))
+    return verbatim_triples(predict(texts)), clause_triples(predict(clause_texts))
+
+
 def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors) -> Vectors:
     """What each clause is about: its aspect terms (LSA) beside its whole wording."""
     parser = spacy_parser()
@@ -153,16 +176,17 @@ def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors) -> Vectors:
 
 
 def _mentions(verbatims: int, clauses: Sequence[Clause], clusters: Clusters | None,
-              probabilities: Floats) -> list[dict[int, Sentiment]]:
-    """Per verbatim, its themes in order of first mention, each with its clauses' sentiment."""
-    found: list[dict[int, list[float]]] = [{} for _ in range(verbatims)]
+              per_clause: Triples) -> list[dict[int, Sentiment]]:
+    """Per verbatim, its themes in order of first mention, each with its clauses' sentiment
+    (neutral when they only suggest)."""
+    found: list[dict[int, list[int]]] = [{} for _ in range(verbatims)]
     if clusters is not None:
-        for clause, theme, probability in zip(clauses, clusters.labels, probabilities,
-                                              strict=True):
+        for index, (clause, theme) in enumerate(zip(clauses, clusters.labels, strict=True)):
             if theme >= 0:
-                found[clause.verbatim].setdefault(int(theme), []).append(float(probability))
-    return [{theme: polarity(sum(values) / len(values)) for theme, values in row.items()}
-            for row in found]
+                found[clause.verbatim].setdefault(int(theme), []).append(index)
+    return [{theme: "neutral" if all(is_suggestion(clauses[i].text) for i in members)
+             else sentiment_of(per_clause[members].mean(axis=0))
+             for theme, members in row.items()} for row in found]
 
 
 def _by_size(mentions: list[dict[int, Sentiment]], clusters: Clusters | None) -> dict[int, int]:

@@ -1,9 +1,13 @@
-"""Sentiment without star labels: zero-shot against prototype sentences, then a fast
-TF-IDF + logistic-regression model trained on the confident zero-shot guesses.
+"""Sentiment per verbatim and per clause: negative, neutral or positive.
 
-The seed is the zero-shot score of each verbatim (mean of its clause vectors, so nothing is
-embedded twice) nudged by a small stem lexicon; the classifier then reads every verbatim and,
-for per-theme sentiment, every clause.
+With a score column (stars, NPS, satisfaction), the survey labels itself: a TF-IDF +
+logistic-regression model learns three classes from the text of the rows whose score says
+detractor, passive or promoter, then reads every text (its own rows included: a row whose
+score contradicts its words gets the words' sentiment). Without one: zero-shot against
+prototype sentences (mean of the clause vectors, nudged by a small stem lexicon), then the
+same kind of model trained on the confident zero-shot guesses (two classes; a probability
+close to ½ is neutral). Either way, an answer made only of suggestions (« il faudrait… »,
+« … serait utile », « Envoyez… ») is neutral, as survey coders count it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 
 from knowledge.embeddings import Embedder, Vectors
 from skills.verbatims.analysis.clauses import fold
-from skills.verbatims.model import Sentiment
+from skills.verbatims.model import ScoreKind, Sentiment
 
 Floats = npt.NDArray[np.float64]
 
@@ -46,6 +50,10 @@ _NEUTRAL_MARGIN = 0.1  # a theme mention's probability this close to ½ is neutr
 _VERBATIM_MARGIN = 0.02  # a verbatim's (overall polarity is rarely neutral in surveys)
 _LEXICON_WEIGHT = 0.3  # measured: 0.1 → 0.3 adds 1–2 points of polarity (synth seeds 1, 2)
 _ZERO_SHOT_OFFSET = 0.01  # USE sits slightly closer to the positive prototypes
+_MIN_CLASS = 10  # score-labelled rows needed per class to learn from the scores
+# Score bands per kind: (highest negative, highest neutral); above is positive.
+SCORE_BANDS: dict[ScoreKind, tuple[float, float]] = {
+    "stars5": (2.0, 3.0), "nps": (6.0, 8.0), "sat10": (4.0, 6.0)}
 _ROUNDS = 2  # self-training: the second model learns from the first one's confident guesses
 # Polarity stems (accent-free, matched at a word start): a weak second opinion for the seed.
 _POSITIVE_STEMS = tuple(
@@ -90,6 +98,62 @@ async def seed_scores(vectors: Vectors, texts: Sequence[str], embedder: Embedder
 
 
 Predict = Callable[[Sequence[str]], Floats]
+CLASSES: tuple[Sentiment, ...] = ("negative", "neutral", "positive")  # columns of a Triples
+Triples = Floats  # (n, 3): a weight for negative, neutral, positive per text; argmax wins
+
+
+def as_triples(probabilities: Floats, margin: float) -> Triples:
+    """P(positive) as triples whose argmax is :func:`polarity` with ``margin`` (also after
+    averaging several rows)."""
+    neutral = np.full(len(probabilities), 0.5 + margin)
+    stacked: Triples = np.column_stack([1 - probabilities, neutral, probabilities])
+    return stacked
+
+
+def score_classes(scores: Sequence[float | None], kind: ScoreKind) -> npt.NDArray[np.int64]:
+    """Per row: 0 negative, 1 neutral, 2 positive by its score band; -1 without a score."""
+    low, middle = SCORE_BANDS[kind]
+    classes = np.full(len(scores), -1, dtype=np.int64)
+    for index, value in enumerate(scores):
+        if value is not None:
+            classes[index] = 0 if value <= low else 1 if value <= middle else 2
+    return classes
+
+
+def train_on_scores(texts: Sequence[str], classes: npt.NDArray[np.int64],
+                    usable: Sequence[bool]) -> Callable[[Sequence[str]], Triples] | None:
+    """Three-class probabilities learnt from the score bands (None when a class has too
+    few rows to learn from: the caller falls back to zero-shot)."""
+    chosen = np.asarray(usable, dtype=bool) & (classes >= 0)
+    counts = np.bincount(classes[chosen], minlength=3)
+    if (counts < _MIN_CLASS).any():
+        return None
+    vectoriser = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
+                                 strip_accents="unicode", max_features=200_000)
+    matrix = vectoriser.fit_transform(texts)
+    model = LogisticRegression(C=2.0, max_iter=1000)
+    model.fit(matrix[chosen], classes[chosen])
+
+    def predict(batch: Sequence[str]) -> Triples:
+        if not batch:
+            return np.zeros((0, 3))
+        found: Triples = model.predict_proba(vectoriser.transform(batch)).astype(np.float64)
+        return found
+
+    return predict
+
+
+# Suggestions: a conditional wish, a request, or an imperative (« Envoyez… », « Prévenez… »).
+_SUGGESTION = re.compile(
+    r"\b(?:il faudrait|faudrait|ce serait|il serait|serait (?:utile|bienvenue?|bien|"
+    r"appr[ée]ciable|appr[ée]ci[ée]|pratique|un plus|le minimum|souhaitable|id[ée]al)|"
+    r"pourriez|je sugg[èe]re|je propose|suggestion|souhaiterais|aimerais|merci de)\b"
+    r"|^(?!chez\b|assez\b)[a-zà-ÿ]+ez\b", re.IGNORECASE)
+
+
+def is_suggestion(clause: str) -> bool:
+    """A clause that asks for something rather than judges (neutral in survey coding)."""
+    return _SUGGESTION.search(clause) is not None
 
 
 def _fit(matrix: Any, guesses: Floats) -> Any:
@@ -137,6 +201,29 @@ def verbatim_polarities(probabilities: Floats, has_clause: Sequence[bool]) -> li
     """Per verbatim: its polarity, neutral when it says nothing (no clause) or hesitates."""
     return [polarity(float(p), _VERBATIM_MARGIN) if said else "neutral"
             for p, said in zip(probabilities, has_clause, strict=True)]
+
+
+def verbatim_triples(probabilities: Floats) -> Triples:
+    """P(positive) of whole verbatims as triples (verbatims rarely hesitate: a thin band)."""
+    return as_triples(probabilities, _VERBATIM_MARGIN)
+
+
+def clause_triples(probabilities: Floats) -> Triples:
+    """P(positive) of clauses as triples (a theme mention close to ½ is neutral)."""
+    return as_triples(probabilities, _NEUTRAL_MARGIN)
+
+
+def sentiment_of(triple: Floats) -> Sentiment:
+    """The class a triple (or a mean of triples) gives."""
+    return CLASSES[int(np.argmax(triple))]
+
+
+def verbatim_sentiments(triples: Triples, clause_texts: Sequence[Sequence[str]]
+                        ) -> list[Sentiment]:
+    """Per verbatim: neutral without a clause or when every clause is a suggestion, else
+    its class."""
+    return [sentiment_of(triple) if said and not all(is_suggestion(c) for c in said)
+            else "neutral" for triple, said in zip(triples, clause_texts, strict=True)]
 
 
 def mean_vectors(vectors: Vectors, verbatim_of: Sequence[int], verbatims: int) -> Vectors:
