@@ -143,8 +143,8 @@ async def english(skill: QaSkill, kb: KnowledgeBase, path: Path, collection: str
     )
 
 
-async def run(data_dir: Path) -> None:
-    kb = KnowledgeBase.open(data_dir, KnowledgeSettings())
+async def run(data_dir: Path, settings: KnowledgeSettings) -> None:
+    kb = KnowledgeBase.open(data_dir, settings)
     for name in SETS:  # a no-op when the cached collection holds the same files
         report = await kb.ingest([EVAL_ROOT / name / "docs"], name)
         print(f"  {name}: {report.chunks_written} chunks written in {report.seconds:.0f} s")
@@ -170,12 +170,17 @@ def main() -> None:
         "--data-dir", type=Path, default=None,
         help="keep the ingested dev sets here across runs (default: a temporary folder)",
     )
+    parser.add_argument(
+        "--fixed-weight", action="store_true",
+        help="rank French questions with the calibrated weight alone (no query-aware fusion)",
+    )
     args = parser.parse_args()
+    settings = KnowledgeSettings(query_aware_fusion=not args.fixed_weight)
     if args.data_dir is not None:
-        asyncio.run(run(args.data_dir))
+        asyncio.run(run(args.data_dir, settings))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(Path(tmp)))
+        asyncio.run(run(Path(tmp), settings))
 
 
 if __name__ == "__main__":

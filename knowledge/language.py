@@ -32,6 +32,9 @@ _FRENCH = frozenset(
 )
 
 
+ENGLISH_FUNCTION_WORDS = _ENGLISH
+
+
 def detect_language(text: str) -> Language:
     """``"en"`` when English function words clearly outnumber French ones, else ``"fr"``."""
     words = _WORD.findall(text.lower().replace("’", "'"))

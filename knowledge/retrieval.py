@@ -20,7 +20,7 @@ from knowledge.index import ChromaIndex, StoredChunk
 from knowledge.lexical import LexicalMatch
 from knowledge.lexical_sync import LexicalIndexes
 from knowledge.records import CollectionInfo
-from knowledge.search import Candidate, dense_relevance, fused_score, rank
+from knowledge.search import Candidate, RankingWeights, dense_relevance, fused_score, rank
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class HybridRetriever:
         targets: Sequence[CollectionInfo],
         terms: list[str],
         vector: Vectors,
-        dense_weight: float,
+        weights: RankingWeights | float,
         keep: int,
     ) -> list[Candidate]:
         """The ``keep`` best candidates of all ``targets``, with their content."""
@@ -77,7 +77,7 @@ class HybridRetriever:
         found: list[Candidate] = []
         for side in self.lexical_side(targets, terms):
             found.extend(self._fused(side, query_vector))
-        return self._with_content(rank(found, dense_weight)[:keep])
+        return self._with_content(rank(found, weights)[:keep])
 
     def with_feedback(
         self, targets: Sequence[CollectionInfo], vector: Vectors, depth: int, share: float

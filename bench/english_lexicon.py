@@ -1,0 +1,366 @@
+"""English question → French search words, from a small hand-written bilingual lexicon.
+
+An experiment, not shipped: ``bench/retrieval_variants.py`` measures it (no gain on both
+dev sets' English questions once the dense side ranks them, see README).
+
+The documents are French; an English question shares almost no word with them, so its
+lexical side finds nothing. Each English word known here is replaced by its usual French
+renderings (general administrative, legal, work, family, housing, health, tax, insurance
+and data-protection vocabulary, written by hand, not taken from any test question);
+unknown words are kept as they are (names, acronyms and numbers match as they are). Only
+the lexical side uses this: the dense side reads the question itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.language import ENGLISH_FUNCTION_WORDS
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+# english word: french words (space-separated; the French analyzer stems them)
+_LEXICON_TEXT = """
+abroad: étranger
+absence: absence
+access: accès accéder
+account: compte
+accident: accident
+adopt: adopter adoption
+adoption: adoption
+address: adresse
+administration: administration
+adult: adulte majeur
+advance: avance
+advertising: publicité
+age: âge
+agency: agence
+agreement: accord convention contrat
+allowance: allocation indemnité
+alimony: pension alimentaire
+amount: montant
+annual: annuel
+appeal: recours appel
+applicant: demandeur
+application: demande candidature
+apply: demander demande
+appointment: rendez-vous
+apprentice: apprenti
+apprenticeship: apprentissage
+approval: autorisation accord
+authority: autorité
+authorisation: autorisation
+authorization: autorisation
+bank: banque bancaire
+benefit: prestation allocation aide
+birth: naissance
+born: né naissance
+breach: violation
+building: immeuble bâtiment
+business: entreprise société
+buy: acheter achat
+calculate: calculer calcul
+call: appel appeler
+camera: caméra vidéosurveillance
+cancel: annuler résilier
+cancellation: annulation résiliation
+car: voiture véhicule automobile
+card: carte
+care: soins garde
+cctv: vidéosurveillance caméra
+certificate: certificat attestation acte
+change: changer changement modifier
+charge: frais facturer
+check: vérifier contrôle
+child: enfant
+children: enfants
+citizen: citoyen
+citizenship: nationalité
+civil: civil
+claim: réclamation demande indemnisation
+clinic: clinique
+closure: fermeture
+collect: collecter collecte
+company: entreprise société employeur
+compensation: indemnisation indemnité
+complain: plainte réclamation
+complaint: plainte réclamation
+consent: consentement
+contract: contrat
+contribution: cotisation contribution
+cookie: cookie traceur
+copy: copie
+cost: coût prix frais
+council: conseil mairie
+court: tribunal juge
+credit: crédit
+criminal: pénal casier
+customer: client
+damage: dommage dégât
+data: données
+date: date
+daughter: fille enfant
+day: jour
+days: jours
+deadline: délai date limite
+death: décès
+debt: dette
+decision: décision
+declaration: déclaration
+declare: déclarer
+deduction: déduction
+delay: délai retard
+delete: supprimer effacer
+deletion: suppression effacement
+dependent: charge
+deposit: dépôt garantie caution
+died: décès décédé
+disability: handicap invalidité
+disabled: handicapé handicap
+dismissal: licenciement
+dismiss: licencier
+divorce: divorce
+doctor: médecin
+document: document pièce
+documents: documents pièces justificatifs
+driving: conduire permis
+drive: conduire
+duration: durée
+duty: obligation devoir
+earn: gagner revenu
+education: éducation enseignement scolarité
+election: élection
+electoral: électoral
+email: courriel mail électronique
+employee: salarié employé
+employer: employeur
+employment: emploi travail
+end: fin terminer
+energy: énergie
+enrol: inscrire inscription
+enroll: inscrire inscription
+entitled: droit
+erase: effacer supprimer
+estate: succession
+exam: examen
+exemption: exonération dispense
+expense: frais dépense
+expenses: frais dépenses
+expire: expirer
+family: famille familial
+father: père
+fee: frais redevance
+fees: frais
+file: dossier fichier
+fine: amende
+fire: incendie
+foreign: étranger
+foreigner: étranger
+form: formulaire
+free: gratuit
+funeral: obsèques funérailles
+grant: aide subvention bourse
+guardian: tuteur tutelle
+guardianship: tutelle
+guarantee: garantie
+health: santé
+help: aide
+holiday: congé vacances
+holidays: congés vacances
+home: domicile logement maison
+hospital: hôpital hospitalisation
+house: maison logement
+housing: logement
+id: identité
+identity: identité
+illness: maladie
+income: revenu revenus
+install: installer installation
+installation: installation
+information: information informations
+inheritance: succession héritage
+inherit: hériter succession
+insurance: assurance
+insurer: assureur
+internet: internet site
+job: emploi travail poste
+judge: juge
+landlord: propriétaire bailleur
+lawyer: avocat
+lease: bail location
+leave: congé quitter
+legal: légal juridique
+letter: lettre courrier
+licence: permis licence
+license: permis licence
+list: liste
+loan: prêt emprunt
+lose: perdre perte
+lost: perdu perte
+mail: courrier courriel
+maintenance: entretien pension
+majority: majorité
+marriage: mariage
+married: marié mariage
+maternity: maternité
+medical: médical
+minor: mineur
+money: argent somme
+month: mois
+months: mois
+mother: mère
+move: déménager déménagement
+name: nom
+nationality: nationalité
+neighbour: voisin
+neighbor: voisin
+new: nouveau nouvelle
+notice: préavis avis
+number: numéro nombre
+obligation: obligation
+office: bureau service
+old: âgé ancien
+online: ligne internet
+owner: propriétaire
+paid: payé rémunéré
+parent: parent
+parental: parental
+parents: parents
+partner: partenaire conjoint
+passport: passeport
+pay: payer paiement salaire
+payment: paiement versement
+penalty: sanction amende pénalité
+pension: retraite pension
+period: période durée
+permit: permis titre autorisation
+person: personne
+personal: personnel personnelles
+phone: téléphone
+photo: photo
+picture: photo image
+police: police
+possible: possible
+pregnancy: grossesse
+pregnant: enceinte grossesse
+price: prix
+prison: prison
+privacy: vie privée
+procedure: procédure démarche
+profile: profil
+property: propriété bien
+protection: protection
+public: public
+purchase: achat
+quarter: trimestre
+quarters: trimestres
+record: casier dossier enregistrement
+refund: remboursement rembourser
+refuse: refuser refus
+register: inscrire immatriculer
+registration: inscription immatriculation
+reimbursement: remboursement
+renewal: renouvellement
+renew: renouveler
+rent: loyer location louer
+rental: location
+repair: réparation
+request: demande demander
+residence: résidence séjour domicile
+resign: démissionner démission
+resignation: démission
+retire: retraite
+retirement: retraite
+right: droit
+rights: droits
+rule: règle
+rules: règles
+salary: salaire
+school: école scolaire
+sell: vendre vente
+send: envoyer adresser
+separation: séparation
+service: service
+sick: malade maladie arrêt
+social: social sociale
+son: fils enfant
+spouse: conjoint époux
+staff: personnel salariés
+start: début commencer
+status: statut
+student: étudiant
+study: études
+subscription: abonnement
+supervisor: responsable
+surname: nom
+surveillance: surveillance
+tax: impôt taxe fiscal
+taxes: impôts taxes
+teacher: enseignant
+tenant: locataire
+terminate: résilier rompre
+termination: résiliation rupture
+take: prendre délai
+time: délai temps durée
+training: formation
+transfer: transfert
+travel: voyage
+unemployed: chômage chômeur
+unemployment: chômage
+vehicle: véhicule
+video: vidéo
+visa: visa
+vote: voter vote
+wage: salaire
+website: site
+wedding: mariage
+week: semaine
+weeks: semaines
+widow: veuve veuvage
+will: testament
+work: travail travailler
+worker: salarié travailleur
+workplace: travail entreprise
+year: année an
+years: années ans
+young: jeune
+"""
+
+_LEXICON: dict[str, tuple[str, ...]] = {
+    english.strip(): tuple(french.split())
+    for english, french in (line.split(":", 1) for line in _LEXICON_TEXT.strip().splitlines())
+}
+
+
+_QUESTION_WORDS = frozenset("""
+    am also another anyone anything been cannot could did does doing done don't else even
+    every get gets got here how i'm is it's just know let make me more most need needs
+    one only other own please same should so someone something still such tell than that's
+    then there's thing things too until us use used very want wants way well what's whether
+    while who's will would yes yet
+""".split())
+
+
+def _known(word: str) -> tuple[str, ...] | None:
+    """The word's French renderings, trying simple English inflections."""
+    for candidate in (word, word.removesuffix("'s")):
+        if candidate in _LEXICON:
+            return _LEXICON[candidate]
+    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"),
+                                ("ed", ""), ("ed", "e"), ("d", "")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)] + replacement
+            if stem in _LEXICON:
+                return _LEXICON[stem]
+    return None
+
+
+def french_search_words(question: str) -> str:
+    """The question with each known English word replaced by its French renderings."""
+    words: list[str] = []
+    for word in _WORD.findall(question.lower().replace("’", "'")):
+        if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
+            continue
+        renderings = _known(word)
+        words.extend(renderings if renderings is not None else (word,))
+    return " ".join(words)
