@@ -44,8 +44,25 @@ class QuotaPolicy(BaseModel):
                         self.space.requests_per_day, self.space.tokens_per_day))
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One counter of a :meth:`CounterStore.charge`: ``amount`` 0 only compares (refused once
+    the total has reached ``limit``); else ``amount`` is added, refused when the new total
+    is over ``limit``. ``limit`` None never refuses."""
+
+    key: str
+    limit: int | None
+    amount: int = 0
+
+
 class CounterStore(Protocol):
     """Where counters are kept."""
+
+    async def charge(self, charges: Sequence[Charge], ttl_seconds: int) -> int | None:
+        """Apply ``charges`` in order, atomically, and stop at the first refused one: its
+        index (the counters after it are left alone), or None when none was refused.
+        Added counters expire ``ttl_seconds`` after they were first set."""
+        ...
 
     async def add(self, key: str, amount: int, ttl_seconds: int) -> int:
         """Add ``amount`` and return the new total (the key expires after ``ttl_seconds``)."""
@@ -66,6 +83,19 @@ class MemoryCounters:
     def __init__(self) -> None:
         self._values: dict[str, tuple[int, float]] = {}
 
+    async def charge(self, charges: Sequence[Charge], ttl_seconds: int) -> int | None:
+        """See :meth:`CounterStore.charge` (atomic: nothing awaits in between)."""
+        for index, charge in enumerate(charges):
+            if charge.amount == 0:
+                total = await self.get(charge.key)
+                if charge.limit is not None and total >= charge.limit:
+                    return index
+                continue
+            total = await self.add(charge.key, charge.amount, ttl_seconds)
+            if charge.limit is not None and total > charge.limit:
+                return index
+        return None
+
     async def add(self, key: str, amount: int, ttl_seconds: int) -> int:
         """Add and return the total."""
         now = time.monotonic()
@@ -80,13 +110,51 @@ class MemoryCounters:
         return value if expires > time.monotonic() else 0
 
 
+# KEYS: the counters; ARGV: the time to live, then per counter its limit (-1: none) and
+# amount (0: compared only). Returns the 1-based index of the refused counter, else 0.
+_CHARGE_SCRIPT = """
+local ttl = ARGV[1]
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i])
+  local amount = tonumber(ARGV[2 * i + 1])
+  if amount == 0 then
+    if limit >= 0 and tonumber(redis.call('GET', key) or '0') >= limit then return i end
+  else
+    local total = redis.call('INCRBY', key, amount)
+    redis.call('EXPIRE', key, ttl, 'NX')
+    if limit >= 0 and total > limit then return i end
+  end
+end
+return 0
+"""
+
+
 class RedisCounters:
-    """Counters shared by every replica through Redis (INCRBY + EXPIRE, atomic)."""
+    """Counters shared by every replica through Redis (INCRBY + EXPIRE, atomic).
+
+    A message's checks and counts are one server-side script: one round trip to admit it,
+    one to charge its tokens.
+    """
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._charge = self._redis.register_script(_CHARGE_SCRIPT)
+
+    async def charge(self, charges: Sequence[Charge], ttl_seconds: int) -> int | None:
+        """See :meth:`CounterStore.charge` (a Lua script: atomic in Redis)."""
+        from redis.exceptions import RedisError
+
+        arguments: list[int] = [ttl_seconds]
+        for charge in charges:
+            arguments += [-1 if charge.limit is None else charge.limit, charge.amount]
+        try:
+            refused = await self._charge(keys=[charge.key for charge in charges],
+                                         args=arguments)
+        except (RedisError, OSError) as error:
+            raise CounterUnavailable(type(error).__name__) from None
+        return int(refused) - 1 if refused else None
 
     async def add(self, key: str, amount: int, ttl_seconds: int) -> int:
         """Add and return the total."""
@@ -148,17 +216,22 @@ class Quotas:
         """
         if self._policy.unlimited:
             return
-        for scope, key, limit in self._keys(message, "tokens"):
-            if limit is not None and await self._counters.get(key) >= limit:
-                raise QuotaExceeded(scope, "tokens", limit)
-        for scope, key, limit in self._keys(message, "requests"):
-            if limit is not None and await self._counters.add(key, 1, 2 * _DAY_SECONDS) > limit:
-                raise QuotaExceeded(scope, "requests", limit)
+        checks = [(scope, "tokens", Charge(key, limit))
+                  for scope, key, limit in self._keys(message, "tokens") if limit is not None]
+        checks += [(scope, "requests", Charge(key, limit, 1))
+                   for scope, key, limit in self._keys(message, "requests") if limit is not None]
+        refused = await self._counters.charge([charge for _, _, charge in checks],
+                                              2 * _DAY_SECONDS)
+        if refused is not None:
+            scope, measure, charge = checks[refused]
+            assert charge.limit is not None  # only limited counters are charged
+            raise QuotaExceeded(scope, measure, charge.limit)
 
     async def spend_tokens(self, message: Message, tokens: int) -> None:
         """Count the tokens a message's model calls used."""
         if self._policy.unlimited or tokens <= 0:
             return
-        for _scope, key, limit in self._keys(message, "tokens"):
-            if limit is not None:
-                await self._counters.add(key, tokens, 2 * _DAY_SECONDS)
+        charges = [Charge(key, None, tokens)
+                   for _scope, key, limit in self._keys(message, "tokens") if limit is not None]
+        if charges:
+            await self._counters.charge(charges, 2 * _DAY_SECONDS)
