@@ -9,6 +9,7 @@ an approved exact version is exported; every step is in the audit trail.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -486,11 +487,12 @@ class CampaignsSkill:
         text = T["review_request"](_locale(campaign.locale), title=campaign.title,
                                    id=campaign.id[:8], version=campaign.current.number,
                                    author=request.message.user.id)
+        persons = [member for member in dict.fromkeys(members)  # a role's holders: inbox
+                   if member != request.message.user.id and ":" in member]
+        places = await asyncio.gather(*(reviewer_conversation(self.store, member, self._chats)
+                                        for member in persons))  # Teams installs at once
         unreached = []
-        for member in dict.fromkeys(members):
-            if member == request.message.user.id or ":" not in member:
-                continue  # a role's holders read their inbox
-            where = await reviewer_conversation(self.store, member, self._chats)
+        for member, where in zip(persons, places, strict=True):
             if not await queue_notice(request.jobs, where, text, _locale(campaign.locale),
                                       f"Relecture — {campaign.title}", review=campaign):
                 unreached.append(member)
