@@ -255,6 +255,8 @@ class CampaignsSkill:
             if not self._access.known_entry(entry):
                 raise SkillError(T["bad_reviewer"], entry=entry[:80],
                                  groups=self._access.role_names())
+            if self._access.rules.roles.get(entry) == ():
+                raise SkillError(T["empty_role"], role=entry[:80])
         if all(entry == message.user.id for entry in brief.reviewers):
             raise SkillError(T["self_only"])
         drafts = await self._drafter.draft(brief, request.models, locale)

@@ -63,6 +63,12 @@ T = {
                          "champion, admin).",
                          "Unknown reviewer “{entry}”: an id (web:…, slack:…, teams:…), a "
                          "campaign role ({groups}) or a role (manager, champion, admin)."),
+    "empty_role": Text("Personne ne tient le rôle de campagne « {role} » : nommez des "
+                       "relecteurs, ou demandez à l'administrateur d'Almia de lui donner des "
+                       "membres (politique de gouvernance, « campaigns.roles.{role}.members »).",
+                       "Nobody holds the campaign role “{role}”: name reviewers, or ask your "
+                       "Almia administrator to give it members (governance policy, "
+                       "“campaigns.roles.{role}.members”)."),
     "self_only": Text("Règle des quatre yeux : au moins un relecteur doit être une autre "
                       "personne que vous.",
                       "Four-eyes rule: at least one reviewer must be someone other than you."),

@@ -109,6 +109,19 @@ async def test_a_brief_may_name_a_campaign_role_but_not_an_unknown_one(strict: A
     assert unknown["kind"] == "error" and "marketing_validator" in unknown["text"]
 
 
+async def test_a_campaign_role_nobody_holds_cannot_be_the_reviewer(
+        campaign_settings: Settings) -> None:
+    app = build_app(campaign_settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        empty = await say(client, "/almia campagne nouvelle\n" + _brief("marketing_validator"))
+        assert empty["kind"] == "error" and "campaigns.roles.marketing_validator.members" \
+            in empty["text"]
+    finally:
+        await client.close()
+
+
 def _brief(reviewers: str) -> str:
     from tests.skills.campaigns.conftest import brief
 
