@@ -171,11 +171,16 @@ def main() -> None:
         help="keep the ingested dev sets here across runs (default: a temporary folder)",
     )
     parser.add_argument(
-        "--fixed-weight", action="store_true",
-        help="rank French questions with the calibrated weight alone (no query-aware fusion)",
+        "--previous-ranking", action="store_true",
+        help="rank as before query-aware fusion and the lexicon vector (fixed weight for "
+        "French questions, nearest-passage feedback for English ones)",
     )
     args = parser.parse_args()
-    settings = KnowledgeSettings(query_aware_fusion=not args.fixed_weight)
+    settings = (
+        KnowledgeSettings(query_aware_fusion=False, cross_lingual_lexicon=0.0,
+                          cross_lingual_feedback=0.5)
+        if args.previous_ranking else KnowledgeSettings()
+    )
     if args.data_dir is not None:
         asyncio.run(run(args.data_dir, settings))
         return

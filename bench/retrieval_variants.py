@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from english_lexicon import french_search_words  # type: ignore[import-not-found]
 
 from knowledge import KnowledgeBase, KnowledgeSettings
+from knowledge.english import french_search_words
 from knowledge.french import FrenchAnalyzer
 from knowledge.language import detect_language
 from knowledge.lexical import LexicalIndex

@@ -66,13 +66,24 @@ class KnowledgeSettings(BaseModel):
             "finds little); tuned on English translations of dev questions."
         ),
     )
+    cross_lingual_lexicon: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=2.0,
+        description=(
+            "Share of the embedding of an English question's French renderings (a "
+            "hand-written lexicon, knowledge/english.py) added to its vector for ranking "
+            "(0 turns it off; one more query embedding)."
+        ),
+    )
     cross_lingual_feedback: float = Field(
-        default=0.5,
+        default=0.0,
         ge=0.0,
         le=2.0,
         description=(
             "Share of the mean vector of its 3 nearest passages added to an English "
-            "question's vector before the search (0 turns it off)."
+            "question's ranking vector (0, the default, turns it off: with the lexicon "
+            "vector it lost right pages on both dev sets' English questions)."
         ),
     )
     candidates: int = Field(default=50, ge=5, description="Candidates taken from each retriever.")

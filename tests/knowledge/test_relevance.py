@@ -133,3 +133,38 @@ async def test_feedback_ranks_an_english_question_but_never_lifts_its_scores(
     for chunk_id, hit in found[0.5].items():
         assert hit.dense == found[0.0][chunk_id].dense  # the question's own evidence
         assert hit.score == found[0.0][chunk_id].score
+
+
+async def test_the_lexicon_vector_ranks_an_english_question_without_lifting_its_scores(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bail.md").write_text("# Bail\n\nLe locataire paie le loyer chaque mois au "
+                                    "propriétaire, à la date fixée par le bail.\n")
+    (folder / "permis.md").write_text("# Permis\n\nLe permis de conduire se renouvelle en "
+                                      "préfecture avec une photo d'identité.\n")
+    question = "When must the tenant pay the rent to the landlord?"
+    found = {}
+    for share in (0.0, 0.7):
+        kb = KnowledgeBase.open(tmp_path / f"data-{share}",
+                                settings.model_copy(update={"cross_lingual_lexicon": share}),
+                                embedder=embedder)
+        try:
+            await kb.ingest([folder], "docs")
+            found[share] = await kb.search(question, collections=["docs"], k=2)
+        finally:
+            kb.close()
+    assert found[0.7][0].document == "bail.md"  # « loyer », « locataire », « propriétaire »
+    assert found[0.7][0].dense == 0.0  # the question's own words are English: no evidence
+    own = {hit.chunk_id: (hit.dense, hit.score) for hit in found[0.0]}
+    assert {hit.chunk_id: (hit.dense, hit.score) for hit in found[0.7]} == own
+
+
+def test_english_words_get_their_french_renderings() -> None:
+    from knowledge.english import french_search_words
+
+    assert french_search_words("How do I renew my passport?").split() == [
+        "renouveler", "passeport"]
+    assert "locataire" in french_search_words("Tenants' deposits").split()
+    assert french_search_words("What is the CNIL?") == "cnil"

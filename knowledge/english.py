@@ -1,14 +1,15 @@
 """English question → French search words, from a small hand-written bilingual lexicon.
 
-An experiment, not shipped: ``bench/retrieval_variants.py`` measures it (no gain on both
-dev sets' English questions once the dense side ranks them, see README).
-
 The documents are French; an English question shares almost no word with them, so its
 lexical side finds nothing. Each English word known here is replaced by its usual French
 renderings (general administrative, legal, work, family, housing, health, tax, insurance
 and data-protection vocabulary, written by hand, not taken from any test question);
-unknown words are kept as they are (names, acronyms and numbers match as they are). Only
-the lexical side uses this: the dense side reads the question itself.
+unknown words are kept as they are (names, acronyms and numbers match as they are).
+
+The French words are embedded and mixed into the question's vector for ranking (see
+``KnowledgeBase.search``): the multilingual model places that bag of French words near
+the French passages that word the subject. Used for the lexical side instead, they did
+not help (``bench/retrieval_variants.py``).
 """
 
 from __future__ import annotations
