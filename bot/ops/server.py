@@ -25,6 +25,22 @@ from bot.ops.wiring import OPS
 log = logging.getLogger(__name__)
 
 
+def run(app: web.Application, host: str, port: int, ops: OpsSettings, *,
+        reuse_port: bool = False) -> None:
+    """:func:`serve` on uvloop's event loop when it is installed (libuv: less CPU per request
+    than asyncio's own loop), else on asyncio's."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(app, host, port, ops, reuse_port=reuse_port))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 async def serve(app: web.Application, host: str, port: int, ops: OpsSettings, *,
                 reuse_port: bool = False,
                 on_listening: Callable[[], None] | None = None) -> None:
