@@ -157,6 +157,8 @@ async def run(data_dir: Path, settings: KnowledgeSettings) -> None:
             skill, kb, f"{kind} (held out: never used to set thresholds)",
             QUESTIONS / f"{kind}-heldout.jsonl",
         )
+    await declined(skill, kb, "English off-topic (held out: never used to set thresholds)",
+                   QUESTIONS / "off-topic-en.jsonl")
     await english(skill, kb, Path(__file__).with_name("spf-dev-en.jsonl"), "spf-dev")
     await english(skill, kb, QUESTIONS / "cnil-en.jsonl", "cnil-dev")
     kb.close()
