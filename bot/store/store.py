@@ -32,6 +32,7 @@ from bot.messages import Channel, Message, Reply, Space, User
 from bot.store.campaign_purge import purge_campaigns
 from bot.store.file_purge import purge_files_and_jobs
 from bot.store.group_commit import GroupCommit, PendingWrite, StaleKey, append
+from bot.store.group_read import GroupRead
 from bot.store.keyring import KeyRing
 from bot.store.tables import (
     AuditEvent,
@@ -117,6 +118,8 @@ class Store:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         # the messages' writes, many to a transaction and one audit-chain lock per batch
         self._commits = GroupCommit(self._writing, self._upsert_conversation)
+        # and their history reads, many to a statement (PostgreSQL)
+        self._reads = GroupRead(self._reader) if engine.dialect.name == "postgresql" else None
         # SQLite allows one writer: within the process, writers queue here rather than in
         # SQLite's busy handler (BEGIN IMMEDIATE serialises them across processes)
         self._write_lock = asyncio.Lock()
@@ -237,15 +240,20 @@ class Store:
     async def close(self) -> None:
         """Store the writes still queued, then release connections."""
         await self._commits.close()
+        if self._reads is not None:
+            await self._reads.close()
         await self._engine.dispose()
 
     async def history(self, message: Message, limit: int) -> tuple[ChatTurn, ...]:
         """The last ``limit`` turns of the message's thread, oldest first."""
         if limit <= 0:
             return ()
-        async with self._reader.connect() as connection:
-            rows = (await connection.execute(
-                _HISTORY, {"conversation": conversation_key(message), "limit": limit})).all()
+        if self._reads is not None:
+            rows = await self._reads.latest(conversation_key(message), limit)
+        else:
+            async with self._reader.connect() as connection:
+                rows = list((await connection.execute(
+                    _HISTORY, {"conversation": conversation_key(message), "limit": limit})).all())
         history = []
         for row in reversed(rows):
             content = await self.unseal_text(row.user_id, row.text, f"turn:{row.id}")

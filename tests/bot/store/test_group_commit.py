@@ -1,5 +1,6 @@
-"""Group commit: many messages' writes in one transaction, the audit chain intact, a bad write
-failing alone, and a write sealed with a key another replica erased sealed again."""
+"""Group commit and group read: many messages' writes in one transaction, the audit chain
+intact, a bad write failing alone, a write sealed with a key another replica erased sealed
+again; concurrent history reads each answered with their own thread."""
 
 from __future__ import annotations
 
@@ -105,3 +106,22 @@ async def _connect_args(store: Store) -> dict[str, Any]:
     async with store.engine.connect() as connection:
         schema = str(await connection.scalar(text("SHOW search_path")))
     return {"server_settings": {"search_path": schema}}
+
+
+async def test_concurrent_history_reads_each_get_their_own_thread(store: Store) -> None:
+    for thread in range(3):
+        for turn in range(3):
+            await store.record_exchange(_message("u", f"q{thread}-{turn}", f"t{thread}"),
+                                        Reply(f"r{thread}-{turn}"), [],
+                                        AuditEntry("message", "ok"))
+    wanted = [("t0", 2), ("t1", 6), ("t2", 3), ("t0", 10), ("empty", 5)]
+    histories = await asyncio.gather(*(store.history(_message("u", "", thread), limit)
+                                       for thread, limit in wanted))
+    contents = [[turn.content for turn in history] for history in histories]
+    assert contents == [
+        ["q0-2", "r0-2"],
+        ["q1-0", "r1-0", "q1-1", "r1-1", "q1-2", "r1-2"],
+        ["r2-1", "q2-2", "r2-2"],
+        ["q0-0", "r0-0", "q0-1", "r0-1", "q0-2", "r0-2"],
+        [],
+    ]
