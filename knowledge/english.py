@@ -15,6 +15,7 @@ not help (``bench/retrieval_variants.py``).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from knowledge.language import ENGLISH_FUNCTION_WORDS
 
@@ -344,16 +345,44 @@ _QUESTION_WORDS = frozenset("""
 
 def _known(word: str) -> tuple[str, ...] | None:
     """The word's French renderings, trying simple English inflections."""
+    found = _entry(word)
+    return found[1] if found is not None else None
+
+
+def _entry(word: str) -> tuple[str, tuple[str, ...]] | None:
+    """The lexicon entry (English lemma, French renderings) of a word or its inflection."""
     for candidate in (word, word.removesuffix("'s")):
         if candidate in _LEXICON:
-            return _LEXICON[candidate]
+            return candidate, _LEXICON[candidate]
     for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"),
                                 ("ed", ""), ("ed", "e"), ("d", "")):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             stem = word[: -len(suffix)] + replacement
             if stem in _LEXICON:
-                return _LEXICON[stem]
+                return stem, _LEXICON[stem]
     return None
+
+
+# lexicon entries that are also everyday French words (or typed so): never English evidence
+_ALSO_FRENCH = frozenset(
+    "son court mail email file fine office record age camera change date minor".split()
+)
+
+
+def is_english_word(word: str) -> bool:
+    """Whether a lower-case word is an English word of the lexicon that French does not
+    write the same way (« data », « loan »; not « protection », « document », « son »)."""
+    found = _entry(word)
+    if found is None or found[0] in _ALSO_FRENCH:
+        return False
+    lemma, renderings = found
+    folded = _fold(lemma)
+    return all(_fold(french) != folded for french in renderings)
+
+
+def _fold(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", word)
+                   if unicodedata.category(ch) != "Mn")
 
 
 def french_search_words(question: str) -> str:

@@ -2,8 +2,9 @@
 
 Good enough for routing a question (fusion weight, relevance calibration, the
 language of the answer's framing): questions are short, so a few very common
-words decide; anything without a clear English majority counts as French, the
-documents' language.
+words decide, with the English content words of ``english.py``'s lexicon that French
+does not share (« loan », « data ») as extra English evidence; anything without a clear
+English majority counts as French, the documents' language.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ def detect_language(text: str) -> Language:
         if len(parts) > 1 and parts[0] in {"l", "d", "j", "m", "n", "s", "t", "c", "qu"}:
             french += 1  # an elision (« l'enfant ») is French
             continue
-        english += word in _ENGLISH
+        english += word in _ENGLISH or (word not in _FRENCH and _is_english_word(word))
         french += word in _FRENCH
     return "en" if english >= 2 and english > 1.5 * french else "fr"
+
+
+def _is_english_word(word: str) -> bool:
+    """An English content word of the lexicon (« loan », « mandatory » is not one): short
+    questions have too few function words to decide alone (« Is a DPO mandatory? »)."""
+    from knowledge.english import is_english_word  # english.py reads this module's words
+
+    return is_english_word(word)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from knowledge import KnowledgeBase, KnowledgeSettings, Passage
 from knowledge.language import detect_language
 from knowledge.relevance import RelevanceJudge, Thresholds, named_things
@@ -168,3 +170,22 @@ def test_english_words_get_their_french_renderings() -> None:
         "renouveler", "passeport"]
     assert "locataire" in french_search_words("Tenants' deposits").split()
     assert french_search_words("What is the CNIL?") == "cnil"
+
+
+@pytest.mark.parametrize("question", [
+    "Is a data protection officer mandatory?",
+    "Must a bank tell me why it refuses to grant me a loan?",
+    "Health professionals: is keeping a register mandatory?",
+])
+def test_short_english_questions_are_english(question: str) -> None:
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize("question", [
+    "Cookies, quelles obligations ?",
+    "Mon fils peut-il ouvrir un compte en banque ?",
+    "Quelle date pour la déclaration d'impôt ?",
+    "Le document de protection sociale est-il public ?",
+])
+def test_french_questions_sharing_words_with_english_stay_french(question: str) -> None:
+    assert detect_language(question) == "fr"
