@@ -1,6 +1,7 @@
 """Almia behind nginx with 1, 2 and 3 replicas on this machine (deploy/local_cluster.py).
 
-The full pipeline on PostgreSQL (store, audit chain, quotas in Redis, encryption at rest)
+The full pipeline on PostgreSQL (store, audit chain, quotas counted in Redis with budgets
+set, encryption at rest, DLP without the NER model)
 with an instant fake model on loopback. The replicas, nginx, PostgreSQL, Redis and Chroma
 all share this machine's cores, so the figures are per machine and per core, not per
 replica: more replicas on the same 2 cores add processes, not capacity.
@@ -39,6 +40,9 @@ from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import FakeSlackApi, signed_headers
 
 SIGNING = "bench-signing-secret-0123456789ab"
+# budgets high enough never to refuse, so that every message is counted in Redis
+QUOTAS = {"user": {"requests_per_day": 10**9, "tokens_per_day": 10**12},
+          "space": {"requests_per_day": 10**9, "tokens_per_day": 10**12}}
 NOTES = ("Client : j'appelle au sujet de mon sinistre du 3 mars. Conseiller : je vais ouvrir le "
          "dossier et je vous rappelle demain. Attention, le client est mécontent du délai.")
 
@@ -144,6 +148,8 @@ async def main(arguments: argparse.Namespace) -> None:
 async def _all_counts(arguments: argparse.Namespace, model: FakeModelServer,
                       slack: FakeSlackApi, base: Path, cores: int) -> None:
     policy = write_policy(base / "policy.yaml", model.url, provider="openai-compatible")
+    policy.write_text(json.dumps({**json.loads(policy.read_text(encoding="utf-8")),
+                                  "quotas": QUOTAS}), encoding="utf-8")
     environment = {"ALMIA_CHARTER__ENABLED": "false", "ALMIA_DLP__NER": "false",
                    "ALMIA_SLACK__SIGNING_SECRET": SIGNING, "ALMIA_SLACK__BOT_TOKEN": "xoxb-b",
                    "ALMIA_SLACK__API_URL": slack.api_url}
