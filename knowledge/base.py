@@ -7,6 +7,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[FileOutcome], None]
 _FEEDBACK_DEPTH = 3  # nearest passages a cross-lingual query vector is moved towards
+_RECENT_QUERIES = 4096  # query embeddings remembered (1.5 KB each with e5-small)
 
 
 def iter_files(paths: Sequence[Path]) -> Iterator[tuple[Path, str, bool]]:
@@ -99,6 +101,7 @@ class KnowledgeBase:
         self._settings = settings
         self._reranker = reranker
         self._analyzer = FrenchAnalyzer()
+        self._recent_queries: OrderedDict[bytes, Vectors] = OrderedDict()
         self._registry: tuple[float, dict[str, CollectionInfo]] | None = None
         self._seen_revisions: dict[str, str] = {}  # collection -> revision last seen or written
         self._lexical = LexicalIndexes(index, self._analyzer, lexical_dir)
@@ -617,7 +620,7 @@ class KnowledgeBase:
             else RankingWeights.fixed(dense_weight)
         )
         keep = max(k, 20) if self._reranker is not None else k
-        vector = await self._embedder.embed_query(text)
+        vector = await self._query_vector(text)
         ranking_vector = await self._cross_lingual_vector(text, vector) if cross_lingual else None
         ranked = await asyncio.to_thread(
             self._retrieve, targets, text, vector, weight, keep, ranking_vector
@@ -642,6 +645,22 @@ class KnowledgeBase:
         confident, weak, confident_lexical = tuned
         return RankingWeights(self.dense_weight, confident, weak, confident_lexical)
 
+    async def _query_vector(self, text: str) -> Vectors:
+        """The query's embedding, remembered for the last ``_RECENT_QUERIES`` distinct queries
+        (keyed by their SHA-256: no question text is kept). The embedding is most of a
+        search's CPU time (``bench/query_latency.py``); people ask the same questions."""
+        key = hashlib.sha256(text.encode("utf-8")).digest()
+        recent = self._recent_queries
+        vector = recent.get(key)
+        if vector is not None:
+            recent.move_to_end(key)
+            return vector
+        vector = await self._embedder.embed_query(text)
+        recent[key] = vector
+        while len(recent) > _RECENT_QUERIES:
+            recent.popitem(last=False)
+        return vector
+
     async def _cross_lingual_vector(self, text: str, vector: Vectors) -> Vectors:
         """An English question's ranking vector: its own plus a share of the embedding of
         its French renderings (``cross_lingual_lexicon``; dev English translations, right
@@ -650,7 +669,7 @@ class KnowledgeBase:
         french = french_search_words(text) if share > 0 else ""
         if not french:
             return vector
-        rendered = await self._embedder.embed_query(french)
+        rendered = await self._query_vector(french)
         mixed: Vectors = normalise(np.asarray(vector) + share * np.asarray(rendered))[0]
         return mixed
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from knowledge import KnowledgeBase, KnowledgeSettings
 from knowledge.collections import new_collection_info
+from knowledge.embeddings import Vectors
 from knowledge.index import StoredChunk
 from knowledge.records import CollectionInfo, DataClass
 from knowledge.search import Candidate, RankingWeights, fused_score, rank
+from tests.knowledge.helpers import HashingEmbedder
 
 WEIGHTS = RankingWeights(evidence=0.6, confident=0.65, weak=0.8, confident_lexical=0.4)
 
@@ -45,3 +50,31 @@ def test_a_fixed_weight_ranks_and_scores_alike() -> None:
     assert [item.chunk.chunk_id for item in ranked] == ["b", "a"]
     assert [item.score for item in ranked] == [pytest.approx(0.9), pytest.approx(0.2)]
     assert RankingWeights.fixed(0.3).ranking(0.0) == RankingWeights.fixed(0.3).ranking(1.0) == 0.3
+
+
+class _CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    async def embed_query(self, text: str) -> Vectors:
+        self.queries += 1
+        return await super().embed_query(text)
+
+
+async def test_a_repeated_question_is_not_embedded_again(
+    tmp_path: Path, settings: KnowledgeSettings
+) -> None:
+    embedder = _CountingEmbedder()
+    kb = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    try:
+        document = tmp_path / "guide.md"
+        document.write_text("# Sinistres\n\nUn dégât des eaux se déclare sous cinq jours.\n")
+        await kb.ingest([document], "docs")
+        first = await kb.search("Délai pour un dégât des eaux ?", collections=["docs"], k=1)
+        again = await kb.search("Délai pour un dégât des eaux ?", collections=["docs"], k=1)
+        assert embedder.queries == 1 and first == again
+        await kb.search("Délai pour un vol ?", collections=["docs"], k=1)
+        assert embedder.queries == 2
+    finally:
+        kb.close()
