@@ -90,15 +90,19 @@ class GroupCommit:
         self._wake.set()
         await pending.done
 
-    async def close(self) -> None:
-        """Stop the writer once the writes queued so far are stored."""
+    async def close(self, seconds: float = 30.0) -> None:
+        """Stop the writer once the writes queued so far are stored (``seconds`` at
+        most: a database that stopped answering does not hold the shutdown forever)."""
         task, self._task = self._task, None
         if task is None or task.done():
             return
         waiting = [pending.done for pending in (*self._batch, *self._queue)
                    if pending.done is not None]
         if waiting:
-            await asyncio.wait(waiting)
+            await asyncio.wait(waiting, timeout=seconds)
+            if any(not future.done() for future in waiting):
+                log.error("the database did not store %d answer(s) before shutdown",
+                          sum(not future.done() for future in waiting))
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
