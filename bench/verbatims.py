@@ -1,10 +1,12 @@
 """Verbatim analysis on the synthetic set: theme macro-F1, polarity, planted trends, speed.
 
-    .venv/bin/python bench/verbatims.py [--n 10000] [--seed 1] [--cache DIR]
+    .venv/bin/python bench/verbatims.py [--n 10000] [--seed 1] [--cache DIR] [--no-score]
 
 Generates ``../shared/eval/verbatims-synth`` rows, runs ``analyse`` with the USE embedder
-(stars as the score, never shown to the sentiment step), writes ``id;themes;sentiment`` and
-prints the scorer's figures, the trends the analysis reports, time per stage and peak RSS.
+(stars as the score column, as a survey export has it: sentiment learns from its bands, never
+from the answer key; ``--no-score`` drops it to measure the text-only path), writes
+``id;themes;sentiment`` and prints the scorer's figures, the trends the analysis reports,
+time per stage and peak RSS.
 """
 
 from __future__ import annotations
@@ -40,14 +42,14 @@ def generate(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
     return out, truth
 
 
-def read(path: Path) -> tuple[list[str], list[Verbatim]]:
+def read(path: Path, with_score: bool = True) -> tuple[list[str], list[Verbatim]]:
     ids: list[str] = []
     rows: list[Verbatim] = []
     with path.open(encoding="utf-8", newline="") as handle:
         for number, row in enumerate(csv.DictReader(handle, delimiter=";"), start=1):
             ids.append(row["id"])
             rows.append(Verbatim(row=number, text=row["verbatim"], id=row["id"],
-                                 score=float(row["note"]), date=date.fromisoformat(row["date"]),
+                                 score=float(row["note"]) if with_score else None, date=date.fromisoformat(row["date"]),
                                  product=row["produit"], channel=row["canal"],
                                  region=row["region"]))
     return ids, rows
@@ -67,13 +69,13 @@ async def run(args: argparse.Namespace) -> None:
     folder = Path(args.work or tempfile.mkdtemp(prefix="verbatims-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, truth = generate(args.n, args.seed, folder)
-    ids, rows = read(csv_path)
+    ids, rows = read(csv_path, not args.no_score)
     noise = [r.text.strip().lower().rstrip(".!") in _NOISE for r in rows]
     counts = InputCounts(rows=len(rows), analysed=len(rows), no_content=sum(noise))
     cache = EmbeddingCache(Path(args.cache) if args.cache else None)
     started = time.perf_counter()
-    analysis = await analyse(rows, counts=counts, embedder=UseEmbedder(), score_kind="stars5",
-                             cache=cache)
+    analysis = await analyse(rows, counts=counts, embedder=UseEmbedder(),
+                             score_kind=None if args.no_score else "stars5", cache=cache)
     elapsed = time.perf_counter() - started
     predictions = folder / f"pred{args.n}-{args.seed}.csv"
     write_predictions(predictions, ids, analysis)
@@ -82,7 +84,8 @@ async def run(args: argparse.Namespace) -> None:
                              "--pred", str(predictions), "--json"],
                             check=True, capture_output=True, text=True)
     result = json.loads(scored.stdout)
-    print(f"rows {len(rows)}  themes {len(analysis.themes)}  seed {args.seed}")
+    print(f"rows {len(rows)}  themes {len(analysis.themes)}  seed {args.seed}"
+          f"{'  (no score column)' if args.no_score else ''}")
     for row in result["per_theme"]:
         print(f"  {row['theme']:26s} F1 {row['f1']:.3f}  P {row['precision']:.3f}  "
               f"R {row['recall']:.3f}  ← {', '.join(row['matched'])[:50]}")
@@ -91,6 +94,11 @@ async def run(args: argparse.Namespace) -> None:
     print(f"polarity accuracy {result['polarity']['accuracy']:.3f}   macro-F1 "
           f"{result['polarity']['macro_f1']:.3f}   aspect accuracy "
           f"{result['polarity']['aspect_accuracy']:.3f}")
+    confusion = result["polarity"]["confusion"]
+    recalls = {c: confusion.get(f"{c}->{c}", 0) / max(1, sum(v for k, v in confusion.items()
+                                                           if k.startswith(f"{c}->")))
+               for c in ("neg", "neu", "pos")}
+    print("polarity recall " + "  ".join(f"{c} {r:.3f}" for c, r in recalls.items()))
     _trends(result, analysis)
     print("themes:", " · ".join(f"{t.label} ({t.share:.1%})" for t in analysis.themes[:25]))
     print("drivers:", " · ".join(f"{analysis.themes[d.theme].label} "
@@ -124,6 +132,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", help="folder for the generated files (default: a temp dir)")
     parser.add_argument("--cache", help="embedding cache folder (re-runs skip embedding)")
+    parser.add_argument("--no-score", action="store_true",
+                        help="no score column (sentiment from the text alone, no drivers)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -9,7 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.skills import SkillError
-from skills.verbatims.form import form_overrides
+from bot.store.jobs import card_from_json
+from skills.verbatims.form import columns_card, form_overrides
+from skills.verbatims.model import Columns
 from tests.skills.verbatims.test_skill import SURVEY, client, settings
 from tests.web_api import chat, finished, upload_one
 
@@ -84,3 +86,14 @@ def test_form_values_become_reader_overrides() -> None:
     with pytest.raises(SkillError) as raised:
         form_overrides({"product": "Offre", "channel": "offre"}, "en")
     assert "both product and channel" in raised.value.message_for("en")
+
+
+def test_the_card_keeps_its_choices_when_stored_with_a_job_result() -> None:
+    card = columns_card("e.csv", "job-1", "en", None, (), 0)
+    assert card_from_json(card.as_json()) == card
+    detected = Columns(text="Avis", score="Note", score_kind="stars5")
+    card = columns_card("e.csv", "job-1", "en", detected, ("Avis", "Note", "Date"), 2)
+    assert card_from_json(card.as_json()) == card
+    kinds = dict(card.inputs[2].choices)
+    assert card.inputs[2].value == "stars5" and kinds["stars5"] == "stars 1-5"
+    assert card.inputs[0].choices == (("Avis", "Avis"), ("Note", "Note"), ("Date", "Date"))

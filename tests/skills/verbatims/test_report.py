@@ -53,7 +53,7 @@ async def test_workbook_has_every_view_and_every_row() -> None:
     assert rows[5][-1] == "sans contenu" and rows[5][5] == "RAS"
     assert rows[6][-1] == "doublon" and rows[6][6] == rows[2][6]
     hyperlink = rows[7]
-    assert hyperlink[5].startswith("=HYPERLINK") and hyperlink[6] == HOSTILE  # text, not formula
+    assert str(hyperlink[5]).startswith("=HYPERLINK") and hyperlink[6] == HOSTILE  # not a formula
     trends = [list(row) for row in book["Tendances"].iter_rows(values_only=True)]
     assert [row[0] for row in trends[1:]] == ["2024-01", "2024-02", "2024-03"]
     themes = [list(row) for row in book["Thèmes"].iter_rows(values_only=True)]
