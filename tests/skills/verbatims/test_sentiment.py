@@ -1,4 +1,4 @@
-"""Sentiment from the score column's bands; answers made of suggestions are neutral."""
+"""Sentiment from the score column's bands, suggestions as neutral; companion clusters merged."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from skills.verbatims.analysis.sentiment import (
     train_on_scores,
     verbatim_sentiments,
 )
+from skills.verbatims.analysis.themes import merge_companions
 
 NEGATIVE = ["Attente interminable au téléphone, c'est inadmissible",
             "Remboursement toujours en retard, très déçu",
@@ -60,3 +61,18 @@ def test_answers_made_of_suggestions_are_neutral() -> None:
                                          ["Ajoutez un chat", "Le conseiller était parfait"],
                                          []]) == ["neutral", "positive", "neutral"]
 
+
+
+def test_clusters_that_share_answers_merge() -> None:
+    # 400 answers; themes 0 and 1 meet in 30 answers (ten times chance), theme 3 meets
+    # theme 0 less often than chance would have it, theme 2 always comes alone
+    owners: list[int] = []
+    labels: list[int] = []
+    for answer in range(400):
+        found = [0, 1] if answer < 30 else [0, 3] if answer < 40 else [3] if answer < 230 \
+            else [2]
+        for theme in found:
+            owners.append(answer)
+            labels.append(theme)
+    groups = merge_companions(np.asarray(labels, dtype=np.int64), owners, 4)
+    assert groups[0] == groups[1] and len({groups[0], groups[2], groups[3]}) == 3
