@@ -23,6 +23,7 @@ ACTION = "verbatims:columns"
 NONE = "aucune"  # read by the reader as « no column »
 AUTO = "auto"  # score type: as detected from the column's values
 KIND = "score_kind"
+SHOWN_KIND = "shown_kind"  # the score type the card showed: kept only if the person changed it
 ORDER = ("text", "score", "date", "product", "channel", "region", "id")
 _MAX_CHOICES = 99  # the file's columns offered (plus « aucune »); beyond, a text field
 
@@ -59,7 +60,8 @@ def columns_card(name: str, job_id: str, locale: Locale, columns: Columns | None
     text = (_TEXT(locale, row=header_row or 1) if columns is not None
             else _TEXT_LATER(locale))
     return Card(title=_TITLE(locale, name=name), text=text, inputs=tuple(inputs),
-                buttons=(CardButton(_RUN(locale), ACTION, {"job": job_id}, "primary"),))
+                buttons=(CardButton(_RUN(locale), ACTION, {"job": job_id, SHOWN_KIND: kind},
+                                    "primary"),))
 
 
 def _field(field: str, columns: Columns | None, headers: Sequence[str],
@@ -77,7 +79,8 @@ def _field(field: str, columns: Columns | None, headers: Sequence[str],
 
 
 def form_overrides(values: Mapping[str, str], locale: Locale) -> dict[str, str]:
-    """The columns a pressed card asks for, as reader overrides (empty fields: detected);
+    """The columns a pressed card asks for, as reader overrides (empty fields: detected; the
+    score type only when changed, so a new score column gets its own detected type);
     :class:`SkillError` when one column is chosen for two fields."""
     overrides = {field: values[field].strip() for field in ORDER
                  if values.get(field, "").strip()}
@@ -91,6 +94,6 @@ def form_overrides(values: Mapping[str, str], locale: Locale) -> dict[str, str]:
                              second=FIELD_NAMES[field](locale))
         seen[key] = field
     kind = values.get(KIND, "").strip()
-    if kind and kind != AUTO:
+    if kind and kind != AUTO and kind != values.get(SHOWN_KIND, ""):
         overrides[KIND] = kind
     return overrides

@@ -50,7 +50,7 @@ async def test_the_card_shows_the_columns_and_runs_again_with_others(
     assert shown["channel"]["value"] == "aucune"  # none detected
     [button] = card["buttons"]
     assert button["action"] == "verbatims:columns" and button["values"] == {
-        "job": reply["job_id"]}
+        "job": reply["job_id"], "shown_kind": "nps"}
     first = await finished(client, reply["job_id"])
     assert "Moteurs" in first["result"]["text"]
 
@@ -83,6 +83,9 @@ def test_form_values_become_reader_overrides() -> None:
         "text": "Avis", "score": "aucune", "channel": "C"}
     assert form_overrides({"score": "NPS", "score_kind": "stars5"}, "en") == {
         "score": "NPS", "score_kind": "stars5"}
+    # the type the card showed, left as it was, does not pin a newly chosen column's type
+    assert form_overrides({"score": "Étoiles", "score_kind": "nps", "shown_kind": "nps"},
+                          "fr") == {"score": "Étoiles"}
     with pytest.raises(SkillError) as raised:
         form_overrides({"product": "Offre", "channel": "offre"}, "en")
     assert "both product and channel" in raised.value.message_for("en")
