@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.cards import Card, action_values
+from bot.cards import Card, CardInput, action_values
 from bot.i18n import Text
 from bot.messages import Citation, Locale, Reply
 from skills.templates import TemplateForm
@@ -72,6 +72,8 @@ TEMPLATE_FORM = "almia_template_form"
 CARD_ACTION = "almia_card:"  # + the button's index
 CARD_INPUT = "almia_input:"  # + the card input's id
 SLACK_INPUT_LIMIT = 3_000  # characters of a plain_text_input
+SELECT_OPTIONS = 100  # options of a static_select
+SELECT_VALUE_LIMIT = 150  # characters of an option value
 
 _MENTION_WORDS = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -210,6 +212,8 @@ def card_blocks(card: Card, section_limit: int = SECTION_LIMIT) -> list[Block]:
                           "multiline": field.multiline, "max_length": SLACK_INPUT_LIMIT}
         if field.value:
             element["initial_value"] = field.value
+        if _fits_select(field):
+            element = _select(field)
         blocks.append({"type": "input", "block_id": f"{CARD_INPUT}{field.id}"[:255],
                        "optional": True, "dispatch_action": False,
                        "label": _plain(field.label, 2000), "element": element})
@@ -227,6 +231,22 @@ def card_blocks(card: Card, section_limit: int = SECTION_LIMIT) -> list[Block]:
     return blocks
 
 
+def _fits_select(field: CardInput) -> bool:
+    """Choices Slack can show as a drop-down (else the field stays a text input)."""
+    return 0 < len(field.choices) <= SELECT_OPTIONS and all(
+        0 < len(value) <= SELECT_VALUE_LIMIT for value, _ in field.choices)
+
+
+def _select(field: CardInput) -> Block:
+    options = [{"text": _plain(title or value, 75), "value": value}
+               for value, title in field.choices]
+    element: Block = {"type": "static_select", "action_id": "value", "options": options}
+    chosen = next((option for option in options if option["value"] == field.value), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return element
+
+
 def card_action(action: dict[str, Any],
                 state: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     """The action name and values of a pressed card button, with the card's inputs."""
@@ -241,6 +261,8 @@ def card_action(action: dict[str, Any],
     blocks = state.get("values")
     for block_id, actions in (blocks.items() if isinstance(blocks, dict) else ()):
         entry = actions.get("value") if isinstance(actions, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("selected_option"), dict):
+            entry = entry["selected_option"]  # a drop-down: the option chosen
         if str(block_id).startswith(CARD_INPUT) and isinstance(entry, dict) \
                 and isinstance(entry.get("value"), str):
             typed[str(block_id).removeprefix(CARD_INPUT)] = entry["value"]

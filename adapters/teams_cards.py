@@ -227,6 +227,11 @@ def adaptive_card(card: Card) -> dict[str, Any]:
             item["value"] = field.value
         if field.placeholder:
             item["placeholder"] = field.placeholder
+        if field.choices:  # a drop-down: Teams merges the chosen value like a text's
+            item = {"type": "Input.ChoiceSet", "id": item["id"], "label": item["label"],
+                    "style": "compact", "value": field.value,
+                    "choices": [{"title": inert_card_text(title or value), "value": value}
+                                for value, title in field.choices]}
         body.append(item)
     actions = []
     for button in card.buttons:

@@ -16,9 +16,9 @@ from bot.files.links import LinkSigner, load_link_secret
 from bot.files.service import FileClassifier, FileIntake
 from bot.gateway.llm import ModelGateway, ModelProvider, UsageRecord, default_providers
 from bot.governance.crypto import private_directory
-from bot.governance.directory import build_directory
+from bot.governance.directory import DirectoryUnavailable, build_directory
 from bot.governance.dlp import Detector, DlpUnavailable
-from bot.governance.policy import Policy, load_policy
+from bot.governance.policy import Policy, PolicyError, load_policy
 from bot.governance.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.governance.roles import DirectoryGroups, RoleResolver
 from bot.http_edge import install as install_edge
@@ -38,6 +38,7 @@ from bot.store.jobs import JobStore
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
 from skills import DEFAULT_SKILL, SkillServices, build_skills
+from skills.campaigns.notices import PersonalChats
 from skills.campaigns.skill import CampaignServices
 
 log = logging.getLogger(__name__)
@@ -173,20 +174,26 @@ def build_runtime(
     private_directory(settings.data_dir)  # owner-only: database, Chroma, keys
     policy = load_policy(settings.resolved_policy_file,
                          environ if environ is not None else process_environment())
+    if directory is None:
+        try:
+            directory = build_directory(settings, named_groups=(
+                policy.campaigns.directory_groups() if policy.campaigns else ()))
+        except DirectoryUnavailable as error:
+            raise PolicyError(f"Invalid policy:\n  campaigns: {error}") from None
     key_provider = build_key_provider(settings)  # local key file, or Vault transit
     store = Store.open(settings.resolved_database_url, key_provider=key_provider)
     knowledge = knowledge or KnowledgeBase.open(
         settings.data_dir / "knowledge", settings.knowledge, chroma_url=settings.chroma_url
     )
-    roles = RoleResolver(policy.user_roles,
-                         directory if directory is not None else build_directory(settings))
+    roles = RoleResolver(policy.user_roles, directory)
     library = knowledge if isinstance(knowledge, KnowledgeBase) else None  # tests: a fake search
     skills = skill_factory(SkillServices(knowledge=knowledge,
                                          templates=TemplateStore(store.engine, sealer=store),
                                          roles=roles, library=library,
                                          campaigns=CampaignServices(
                                              CampaignStore(store.engine, store), store.record_event,
-                                             settings.data_dir / "campaigns.yaml", settings.dlp),
+                                             settings.data_dir / "campaigns.yaml", settings.dlp,
+                                             policy.campaigns, _personal_chats(settings)),
                                          tenders_dir=settings.data_dir / "tenders"))
     policy.check_skills({skill.name: skill.model_roles for skill in skills})
     counters: CounterStore = (RedisCounters(settings.redis_url) if settings.redis_url
@@ -257,6 +264,15 @@ def wire_files_and_jobs(runtime: Runtime, skills: Sequence[Skill]) -> None:
     runtime.engine = engine
     runtime.assistant.files = files
     runtime.assistant.jobs = service
+
+
+def _personal_chats(settings: Settings) -> PersonalChats | None:
+    """Teams personal chats opened by installing the app (Microsoft Graph), when configured."""
+    if not settings.teams.app_catalog_id:
+        return None
+    from adapters.teams_install import build_installer
+
+    return build_installer(settings)
 
 
 def build_app(

@@ -19,13 +19,15 @@ ButtonStyle = Literal["default", "primary", "danger"]
 
 @dataclass(frozen=True, slots=True)
 class CardInput:
-    """A text field whose value is sent with any button of the card."""
+    """A text field whose value is sent with any button of the card; with ``choices``
+    ((value, title) pairs) a drop-down list instead, ``value`` the one chosen."""
 
     id: str
     label: str
     multiline: bool = False
     value: str = ""
     placeholder: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,8 @@ class Card:
         return {"title": self.title, "text": self.text,
                 "facts": [[label, value] for label, value in self.facts],
                 "inputs": [{"id": i.id, "label": i.label, "multiline": i.multiline,
-                            "value": i.value, "placeholder": i.placeholder}
+                            "value": i.value, "placeholder": i.placeholder,
+                            "choices": [[value, title] for value, title in i.choices]}
                            for i in self.inputs],
                 "buttons": [{"label": b.label, "action": b.action, "values": dict(b.values),
                              "style": b.style} for b in self.buttons]}

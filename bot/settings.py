@@ -87,6 +87,12 @@ class TeamsSettings(BaseModel):
     token_issuer: str | None = None
     login_url: str | None = None
     oauth_scope: str | None = None
+    # proactive installation (Microsoft Graph) so review requests reach people who never wrote
+    # to the bot: the app's id in the tenant's app catalog (not the manifest id), the Bot
+    # Connector service URL personal chats are written to; Graph credentials: directory's
+    app_catalog_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+    proactive_service_url: str = "https://smba.trafficmanager.net/teams/"
     # hosts (and their subdomains) Teams file download URLs may point to; nothing else is fetched
     file_hosts: list[str] = Field(default_factory=lambda: [
         "sharepoint.com", "sharepoint.us", "sharepoint.de", "sharepoint.cn",
@@ -217,6 +223,11 @@ class Settings(BaseSettings):
         if self.directory.entra_group_roles and None in self.entra_credentials():
             raise ValueError("directory.entra_group_roles needs directory.tenant_id, client_id and "
                              "client_secret (or the Teams app's tenant_id, app_id, app_password)")
+        if self.teams.app_catalog_id and (self.teams.app_id is None
+                                          or None in self.entra_credentials()):
+            raise ValueError("teams.app_catalog_id needs teams.app_id and Graph credentials "
+                             "(directory.tenant_id, client_id and client_secret, or the Teams "
+                             "app's tenant_id, app_id, app_password)")
         if self.directory.slack_group_roles and self.slack.bot_token is None:
             raise ValueError("directory.slack_group_roles needs slack.bot_token")
         if self.jobs.engine == "procrastinate" and not (

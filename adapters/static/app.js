@@ -283,11 +283,17 @@
     const fields = [];
     for (const spec of card.inputs) {
       const labelNode = element("label", "", spec.label);
-      const input = element(spec.multiline ? "textarea" : "input");
-      if (spec.multiline) input.rows = spec.value ? Math.min(16, spec.value.split("\n").length + 1) : 2;
+      const choices = spec.choices || [];
+      const input = element(choices.length ? "select" : spec.multiline ? "textarea" : "input");
+      for (const [value, title] of choices) {
+        const option = element("option", "", title || value);
+        option.value = value;
+        input.appendChild(option);
+      }
+      if (spec.multiline && !choices.length) input.rows = spec.value ? Math.min(16, spec.value.split("\n").length + 1) : 2;
       input.name = spec.id;
       input.value = spec.value;
-      input.placeholder = spec.placeholder || "";
+      if (!choices.length) input.placeholder = spec.placeholder || "";
       labelNode.appendChild(input);
       box.appendChild(labelNode);
       fields.push(input);

@@ -62,6 +62,16 @@ def _open_knowledge() -> KnowledgeBase:
                               chroma_url=settings.chroma_url)
 
 
+def _ingest_as_job(paths: list[Path], collection: str, data_class: str | None,
+                   company_wide: bool | None, title: str | None,
+                   progress: Callable[[float, str], None]) -> Any:
+    """``almia ingest`` as a ``team_docs`` job (None when files or jobs are disabled)."""
+    from skills.team_docs_cli import IngestRequest, ingest_as_job
+
+    request = IngestRequest(paths, collection, data_class, company_wide, title)
+    return asyncio.run(ingest_as_job(_settings(), request, progress))
+
+
 @jobs_app.command("probe")
 def jobs_probe(
     steps: Annotated[int, typer.Option(help="Steps of the probe job.")] = 10,
@@ -120,7 +130,7 @@ def serve(
     from bot.governance.crypto import KeyUnavailable
     from bot.governance.policy import PolicyError
     from bot.ops import logs
-    from bot.ops.server import serve as serve_app
+    from bot.ops.server import run as serve_app
 
     overrides: dict[str, object] = {}
     base = _settings()
@@ -159,8 +169,8 @@ def serve(
         raise typer.Exit(2) from None
     if not reuse_port:
         console.print(f"Almia listens on http://{settings.web.host}:{settings.web.port}/")
-    asyncio.run(serve_app(application, settings.web.host, settings.web.port, settings.ops,
-                          reuse_port=reuse_port))
+    serve_app(application, settings.web.host, settings.web.port, settings.ops,
+              reuse_port=reuse_port)
 
 
 @app.command()
@@ -312,7 +322,7 @@ def _register_optional_commands() -> None:
     from bot.cli.verbatims import register_commands as register_verbatim_commands
     from knowledge.cli import register_commands
 
-    register_commands(app, _open_knowledge)
+    register_commands(app, _open_knowledge, _ingest_as_job)
     from bot.ops.cli_keys import register_commands as register_key_commands
 
     register_key_commands(app, _settings)

@@ -14,12 +14,12 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import aiohttp
 
-from bot.governance.roles import DirectoryGroups, Role
+from bot.governance.roles import DirectoryGroups, GroupMembership, Role
 from bot.messages import User
 from bot.settings import Settings
 
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 _GRAPH_BATCH = 20  # checkMemberGroups accepts at most 20 group ids per call
+ENTRA_GROUP = "entra-group:"  # a named Entra ID group: entra-group:<object id>
+SLACK_GROUP = "slack-group:"  # a named Slack user group: slack-group:S…
 
 
 class DirectoryUnavailable(Exception):
@@ -119,12 +121,29 @@ class EntraGroups(DirectoryGroups):
             return frozenset()
         return _roles(self._groups, groups)
 
-    async def _lookup(self, object_id: str) -> tuple[frozenset[str], float]:
+    async def groups_of(self, user: User, groups: Collection[str]) -> frozenset[str]:
+        """Which of the named groups (``entra-group:<object id>``) the Teams user is in."""
+        object_id = _object_id(user)
+        wanted = sorted({group.removeprefix(ENTRA_GROUP).lower() for group in groups
+                         if group.startswith(ENTRA_GROUP)})
+        if object_id is None or not wanted:
+            return frozenset()
+        try:
+            found = await self._cache.get(f"{object_id}|{','.join(wanted)}",
+                                          lambda: self._lookup(object_id, wanted))
+        except Exception:  # never let a directory problem break a message
+            log.exception("directory: Entra ID lookup failed unexpectedly")
+            return frozenset()
+        return frozenset(group for group in groups if group.startswith(ENTRA_GROUP)
+                         and group.removeprefix(ENTRA_GROUP).lower() in found)
+
+    async def _lookup(self, object_id: str, groups: list[str] | None = None
+                      ) -> tuple[frozenset[str], float]:
         if self._clock() < self._down_until:
             return frozenset(), self._failure_ttl
         try:
             async with asyncio.timeout(self._timeout * 2):
-                return await self._member_groups(object_id), self._ttl
+                return await self._member_groups(object_id, groups), self._ttl
         except _UserUnknown:
             log.warning("directory: a Teams user is unknown to Microsoft Graph (no group roles)")
             return frozenset(), self._ttl
@@ -135,11 +154,12 @@ class EntraGroups(DirectoryGroups):
             self._down_until = self._clock() + self._failure_ttl
             return frozenset(), self._failure_ttl
 
-    async def _member_groups(self, object_id: str) -> frozenset[str]:
-        """The configured groups the user belongs to (directly or through nested groups)."""
+    async def _member_groups(self, object_id: str,
+                             groups: list[str] | None = None) -> frozenset[str]:
+        """The configured (or given) groups the user belongs to (directly or nested)."""
         token = await self._token()
         found: set[str] = set()
-        configured = sorted(self._groups)
+        configured = sorted(self._groups) if groups is None else groups
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             for start in range(0, len(configured), _GRAPH_BATCH):
@@ -205,14 +225,15 @@ class SlackUserGroups(DirectoryGroups):
     def __init__(self, *, bot_token: str, group_roles: Mapping[str, str],
                  api_url: str = "https://slack.com/api/", cache_ttl_seconds: float = 900.0,
                  failure_ttl_seconds: float = 60.0, timeout_seconds: float = 5.0,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, named_groups: Collection[str] = ()) -> None:
         self._token = bot_token
         self._groups = dict(group_roles)
+        named = {group.removeprefix(SLACK_GROUP) for group in named_groups}
         self._api = api_url if api_url.endswith("/") else api_url + "/"
         self._ttl = cache_ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._timeout = timeout_seconds
-        self._cache = _TtlCache(max(len(self._groups), 1), clock)
+        self._cache = _TtlCache(max(len(set(self._groups) | named), 1), clock)
 
     async def roles_of(self, user: User) -> frozenset[Role]:
         """Roles granted by the Slack user groups the user belongs to."""
@@ -228,6 +249,22 @@ class SlackUserGroups(DirectoryGroups):
         return _roles(self._groups, (group for group, users in zip(self._groups, members,
                                                                    strict=True)
                                      if user.directory_id in users))
+
+    async def groups_of(self, user: User, groups: Collection[str]) -> frozenset[str]:
+        """Which of the named groups (``slack-group:S…``) the Slack user is in."""
+        wanted = [group for group in groups if group.startswith(SLACK_GROUP)]
+        if not user.id.startswith("slack:") or not user.directory_id or not wanted:
+            return frozenset()
+        try:
+            members = await asyncio.gather(*(
+                self._cache.get(group.removeprefix(SLACK_GROUP),
+                                functools.partial(self._members, group.removeprefix(SLACK_GROUP)))
+                for group in wanted))
+        except Exception:
+            log.exception("directory: Slack user group lookup failed unexpectedly")
+            return frozenset()
+        return frozenset(group for group, users in zip(wanted, members, strict=True)
+                         if user.directory_id in users)
 
     async def _members(self, group: str) -> tuple[frozenset[str], float]:
         timeout = aiohttp.ClientTimeout(total=self._timeout)
@@ -265,13 +302,35 @@ class CompositeDirectory(DirectoryGroups):
             found |= result
         return frozenset(found)
 
+    async def groups_of(self, user: User, groups: Collection[str]) -> frozenset[str]:
+        """The named groups any source finds the user in."""
+        found: set[str] = set()
+        for source in self._sources:
+            if isinstance(source, GroupMembership):
+                found |= await source.groups_of(user, groups)
+        return frozenset(found)
+
 
 def build_directory(settings: Settings, *, http_client: Any | None = None,
-                    clock: Clock = time.monotonic) -> DirectoryGroups | None:
-    """The directory the settings configure, or None when no group mapping is set."""
+                    clock: Clock = time.monotonic,
+                    named_groups: Collection[str] = ()) -> DirectoryGroups | None:
+    """The directory the settings configure, or None when no group mapping is set.
+
+    ``named_groups`` are groups the policy names (``entra-group:…``, ``slack-group:…``,
+    e.g. campaign roles): their source is built even without a role mapping;
+    :class:`DirectoryUnavailable` when its credentials are missing."""
     config = settings.directory
     sources: list[DirectoryGroups] = []
-    if config.entra_group_roles:
+    entra_named = any(group.startswith(ENTRA_GROUP) for group in named_groups)
+    slack_named = any(group.startswith(SLACK_GROUP) for group in named_groups)
+    if entra_named and None in settings.entra_credentials():
+        raise DirectoryUnavailable(
+            "the policy names Entra ID groups (entra-group:…): set directory.tenant_id, "
+            "client_id and client_secret (or the Teams app's tenant_id, app_id, app_password)")
+    if slack_named and settings.slack.bot_token is None:
+        raise DirectoryUnavailable("the policy names Slack user groups (slack-group:…): "
+                                   "set slack.bot_token (scope usergroups:read)")
+    if config.entra_group_roles or entra_named:
         tenant, client_id, secret = settings.entra_credentials()
         assert tenant and client_id and secret  # checked when the settings were loaded
         sources.append(EntraGroups(
@@ -281,14 +340,14 @@ def build_directory(settings: Settings, *, http_client: Any | None = None,
             cache_ttl_seconds=config.cache_ttl_seconds,
             failure_ttl_seconds=config.failure_ttl_seconds, cache_size=config.cache_size,
             timeout_seconds=config.timeout_seconds, http_client=http_client, clock=clock))
-    if config.slack_group_roles:
+    if config.slack_group_roles or slack_named:
         assert settings.slack.bot_token is not None  # checked when the settings were loaded
         sources.append(SlackUserGroups(
             bot_token=settings.slack.bot_token.get_secret_value(),
             group_roles=config.slack_group_roles, api_url=settings.slack.api_url,
             cache_ttl_seconds=config.cache_ttl_seconds,
             failure_ttl_seconds=config.failure_ttl_seconds,
-            timeout_seconds=config.timeout_seconds, clock=clock))
+            timeout_seconds=config.timeout_seconds, clock=clock, named_groups=named_groups))
     if not sources:
         return None
     return sources[0] if len(sources) == 1 else CompositeDirectory(sources)

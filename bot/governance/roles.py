@@ -7,9 +7,9 @@ a :class:`DirectoryGroups` source. Every user is at least an employee.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.messages import User
 
@@ -28,6 +28,15 @@ class DirectoryGroups(Protocol):
 
     async def roles_of(self, user: User) -> frozenset[Role]:
         """Roles granted by the user's directory groups."""
+        ...
+
+
+@runtime_checkable
+class GroupMembership(Protocol):
+    """A directory that can say which of some named groups a user belongs to."""
+
+    async def groups_of(self, user: User, groups: Collection[str]) -> frozenset[str]:
+        """The ``groups`` (``entra-group:<object id>``, ``slack-group:S…``) ``user`` is in."""
         ...
 
 
@@ -54,3 +63,10 @@ class RoleResolver:
         """True if the user holds any of ``roles`` (admins hold them all)."""
         held = await self.roles_of(user)
         return Role.ADMIN in held or any(role in held for role in roles)
+
+    async def groups_of(self, user: User, groups: Collection[str]) -> frozenset[str]:
+        """Which of the directory ``groups`` the user belongs to (none without a directory)."""
+        directory: object = self._directory
+        if not groups or not isinstance(directory, GroupMembership):
+            return frozenset()
+        return await directory.groups_of(user, groups)

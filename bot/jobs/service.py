@@ -51,6 +51,10 @@ class JobService:
         self._per_user = per_user or settings.max_active_per_user
         self._per_skill = dict(per_skill or {})
 
+    def limits(self, skill: str) -> tuple[int, int]:
+        """Active jobs allowed per person and for ``skill`` (what :meth:`start` applies)."""
+        return self._per_user, self._per_skill.get(skill, self._settings.max_active_per_skill)
+
     async def start(self, spec: JobSpec, message: Message, locale: Locale) -> JobView:
         """Queue a job that reports to ``message``'s conversation; :class:`JobRefused` if over
         the limits."""
@@ -59,8 +63,7 @@ class JobService:
         try:
             job_id = await self.jobs.create(
                 spec, reply_to, max_attempts=self._settings.max_attempts,
-                per_user=self._per_user,
-                per_skill=self._per_skill.get(spec.skill, self._settings.max_active_per_skill))
+                per_user=self._per_user, per_skill=self.limits(spec.skill)[1])
         except JobLimitReached as reached:
             await self._store.record_event(message, AuditEntry(
                 action="job_refused", outcome="limit", skill=spec.skill,

@@ -344,7 +344,9 @@ def card_from_json(data: Mapping[str, Any]) -> Card:
         facts=tuple((str(label), str(value)) for label, value in data.get("facts") or ()),
         inputs=tuple(CardInput(str(item["id"]), str(item.get("label") or ""),
                                bool(item.get("multiline")), str(item.get("value") or ""),
-                               str(item.get("placeholder") or ""))
+                               str(item.get("placeholder") or ""),
+                               tuple((str(value), str(title))
+                                     for value, title in item.get("choices") or ()))
                      for item in data.get("inputs") or ()),
         buttons=tuple(CardButton(str(item.get("label") or ""), str(item["action"]),
                                  {str(key): str(value) for key, value
