@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,18 +46,15 @@ class TeamsInstaller:
                  graph_scope: str = "https://graph.microsoft.com/.default",
                  timeout_seconds: float = 5.0, http_client: Any | None = None) -> None:
         self._tenant = tenant_id
-        self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
-        self._client_id = client_id
-        self._secret = client_secret
         self._catalog_id = app_catalog_id
         self._bot_id = bot_app_id
         self._service_url = service_url if service_url.endswith("/") else service_url + "/"
         self._graph = graph_url.rstrip("/")
-        self._scope = graph_scope
         self._timeout = timeout_seconds
-        self._http_client = http_client
-        self._msal: Any | None = None
-        self._lock = asyncio.Lock()
+        self._app_token = GraphAppToken(
+            authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
+            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            http_client=http_client)
 
     async def open(self, user_id: str) -> Mapping[str, Any] | None:
         """The personal chat's conversation reference for ``teams:<aad object id>`` (the app
@@ -106,31 +104,10 @@ class TeamsInstaller:
         return chat_id
 
     async def _token(self) -> str:
-        app: Any
-        async with self._lock:
-            if self._msal is None:
-                try:
-                    self._msal = await asyncio.to_thread(self._new_msal_app)
-                except Exception as error:  # noqa: BLE001 (msal raises ValueError, requests' errors…)
-                    raise InstallFailed(
-                        f"authority metadata unreadable ({type(error).__name__})") from None
-            app = self._msal
         try:
-            result = await asyncio.to_thread(app.acquire_token_for_client, scopes=[self._scope])
-        except Exception as error:  # noqa: BLE001 (any msal/requests failure means no token)
-            raise InstallFailed(f"token request failed ({type(error).__name__})") from None
-        token = result.get("access_token") if isinstance(result, dict) else None
-        if not token:
-            code = result.get("error", "unknown") if isinstance(result, dict) else "unknown"
-            raise InstallFailed(f"no token: {code}")
-        return str(token)
-
-    def _new_msal_app(self) -> Any:
-        import msal  # Graph tokens, as for the directory
-
-        return msal.ConfidentialClientApplication(
-            self._client_id, client_credential=self._secret, authority=self._authority,
-            http_client=self._http_client, timeout=self._timeout)
+            return await self._app_token.get()
+        except GraphTokenUnavailable as error:
+            raise InstallFailed(str(error)) from None
 
 
 def build_installer(settings: Settings, *,

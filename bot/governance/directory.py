@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 from bot.governance.roles import DirectoryGroups, GroupMembership, Role
 from bot.messages import User
 from bot.settings import Settings
@@ -93,20 +94,17 @@ class EntraGroups(DirectoryGroups):
                  cache_ttl_seconds: float = 900.0, failure_ttl_seconds: float = 60.0,
                  cache_size: int = 20_000, timeout_seconds: float = 5.0,
                  http_client: Any | None = None, clock: Clock = time.monotonic) -> None:
-        self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
-        self._client_id = client_id
-        self._secret = client_secret
         self._groups = {group.lower(): role for group, role in group_roles.items()}
         self._graph = graph_url.rstrip("/")
-        self._scope = graph_scope
         self._ttl = cache_ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._timeout = timeout_seconds
-        self._http_client = http_client
+        self._app_token = GraphAppToken(
+            authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
+            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            http_client=http_client)
         self._clock = clock
         self._cache = _TtlCache(cache_size, clock)
-        self._msal: Any | None = None
-        self._msal_lock = asyncio.Lock()
         self._down_until = 0.0
 
     async def roles_of(self, user: User) -> frozenset[Role]:
@@ -176,34 +174,10 @@ class EntraGroups(DirectoryGroups):
         return frozenset(found)
 
     async def _token(self) -> str:
-        app: Any
-        async with self._msal_lock:
-            if self._msal is None:
-                try:
-                    self._msal = await asyncio.to_thread(self._new_msal_app)
-                except Exception as error:  # noqa: BLE001 (msal raises ValueError, requests' errors…)
-                    raise DirectoryUnavailable(
-                        f"authority metadata unreadable ({type(error).__name__})") from None
-            app = self._msal
         try:
-            result = await asyncio.to_thread(app.acquire_token_for_client, scopes=[self._scope])
-        except Exception as error:  # noqa: BLE001 (any msal/requests failure means no token)
-            code = getattr(error, "error", None)  # MsalServiceError carries the OAuth error code
-            raise DirectoryUnavailable(f"no token: {code}" if isinstance(code, str)
-                                       else f"token request failed ({type(error).__name__})"
-                                       ) from None
-        token = result.get("access_token") if isinstance(result, dict) else None
-        if not token:
-            error_code = result.get("error", "unknown") if isinstance(result, dict) else "unknown"
-            raise DirectoryUnavailable(f"no token: {error_code}")
-        return str(token)
-
-    def _new_msal_app(self) -> Any:
-        import msal  # only when Entra groups are mapped (the Teams adapter's SDK loads it anyway)
-
-        return msal.ConfidentialClientApplication(
-            self._client_id, client_credential=self._secret, authority=self._authority,
-            http_client=self._http_client, timeout=self._timeout)
+            return await self._app_token.get()
+        except GraphTokenUnavailable as error:
+            raise DirectoryUnavailable(str(error)) from None
 
 
 def _object_id(user: User) -> str | None:
