@@ -12,7 +12,6 @@ failure stops the round (the next one retries), never a page.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 
 from adapters.slack_profiles import SlackProfileFields, SlackProfilesUnavailable
+from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -106,14 +106,12 @@ class EntraDepartments:
                  graph_url: str = "https://graph.microsoft.com/v1.0",
                  graph_scope: str = "https://graph.microsoft.com/.default",
                  timeout_seconds: float = 5.0, http_client: Any | None = None) -> None:
-        self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
-        self._client_id = client_id
-        self._secret = client_secret
         self._graph = graph_url.rstrip("/")
-        self._scope = graph_scope
         self._timeout = timeout_seconds
-        self._http_client = http_client
-        self._msal: Any | None = None
+        self._app_token = GraphAppToken(
+            authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
+            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            http_client=http_client)
 
     async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:
         """``teams:<object id>`` → department (None when Graph has none or not the person)."""
@@ -137,27 +135,7 @@ class EntraDepartments:
         return found
 
     async def _token(self) -> str:
-        if self._msal is None:
-            try:
-                self._msal = await asyncio.to_thread(self._new_app)
-            except Exception as error:  # noqa: BLE001 (msal raises ValueError, requests' errors…)
-                raise DepartmentsUnavailable(
-                    f"authority metadata unreadable ({type(error).__name__})") from None
-        app: Any = self._msal
         try:
-            result = await asyncio.to_thread(app.acquire_token_for_client, scopes=[self._scope])
-        except Exception as error:  # noqa: BLE001 (any msal/requests failure means no token)
-            raise DepartmentsUnavailable(
-                f"token request failed ({type(error).__name__})") from None
-        token = result.get("access_token") if isinstance(result, dict) else None
-        if not token:
-            code = result.get("error", "unknown") if isinstance(result, dict) else "unknown"
-            raise DepartmentsUnavailable(f"no token: {code}")
-        return str(token)
-
-    def _new_app(self) -> Any:
-        import msal
-
-        return msal.ConfidentialClientApplication(
-            self._client_id, client_credential=self._secret, authority=self._authority,
-            http_client=self._http_client, timeout=self._timeout)
+            return await self._app_token.get()
+        except GraphTokenUnavailable as error:
+            raise DepartmentsUnavailable(str(error)) from None
