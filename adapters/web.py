@@ -193,10 +193,11 @@ class WebChatAdapter:
 
     async def _template_form(self, message: Message) -> dict[str, Any] | None:
         """A reply carrying a form when a ``/template use`` lacks variables (app.js renders it)."""
-        locale = self._assistant.locale_of(message)
-        form = await find_form(self._assistant.router, message, locale)
+        form = await find_form(self._assistant.router, message,
+                               lambda: self._assistant.locale_of(message))
         if form is None:
             return None
+        locale = self._assistant.locale_of(message)
         reply = Reply(form.prompt, kind="info", skill="templates", locale=locale)
         return {**reply_payload(reply), "form": form.as_json()}
 

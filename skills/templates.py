@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -662,12 +662,15 @@ __all__ = ["LIBRARY_DIR", "LibraryEntry", "Role", "TemplateForm", "TemplatesSkil
            "dump_library", "find_form", "parse_library", "starter_library"]
 
 
-async def find_form(router: SkillRouter, message: Message, locale: Locale) -> TemplateForm | None:
-    """The variables form a channel should show instead of running ``message``, if any."""
+async def find_form(router: SkillRouter, message: Message,
+                    locale: Locale | Callable[[], Locale]) -> TemplateForm | None:
+    """The variables form a channel should show instead of running ``message``, if any
+    (``locale`` may be a function: it is then called only for a template command)."""
     try:
         route = router.route(message)
     except UnknownCommand:
         return None
     if not isinstance(route.skill, TemplatesSkill):
         return None
-    return await route.skill.form_for(message, route.text, locale)
+    return await route.skill.form_for(message, route.text, locale if isinstance(locale, str)
+                                      else locale())
