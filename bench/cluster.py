@@ -34,7 +34,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local_cluster import ClusterConfig, LocalCluster
+from deploy.local_cluster import ClusterConfig, ClusterPorts, LocalCluster
 from tests.fakes.loopback import poll
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import FakeSlackApi, signed_headers
@@ -160,7 +160,8 @@ async def _all_counts(arguments: argparse.Namespace, model: FakeModelServer,
         config = ClusterConfig(replicas=replicas, workers=arguments.workers,
                                database=f"almia_bench_{uuid.uuid4().hex[:8]}",
                                policy_file=policy, environment=environment,
-                               base_dir=base / f"r{replicas}", drain_seconds=1.0)
+                               base_dir=base / f"r{replicas}", drain_seconds=1.0,
+                               ports=ClusterPorts.free())
         async with LocalCluster(config) as cluster:
             await _chat_load(cluster.url, 10, 100)  # warm-up
             latencies, throughput, failed = await _chat_load(cluster.url, 50,

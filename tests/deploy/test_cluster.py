@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from bot.governance.audit import verify_chain
 from bot.store import Store
-from deploy.local_cluster import ClusterConfig, LocalCluster
+from deploy.local_cluster import ClusterConfig, ClusterPorts, LocalCluster
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import FakeSlackApi, signed_headers
 
@@ -90,7 +90,7 @@ async def _cluster(base: Path) -> AsyncIterator[Cluster]:
         policy["quotas"] = {"user": {"requests_per_day": QUOTA}}
         policy_path.write_text(json.dumps(policy), encoding="utf-8")
         config = ClusterConfig(
-            replicas=3, database=f"almia_cluster_{uuid.uuid4().hex[:8]}",
+            replicas=3, database=f"almia_cluster_{uuid.uuid4().hex[:8]}", ports=ClusterPorts.free(),
             policy_file=policy_path, base_dir=base / "run",
             environment={"ALMIA_CHARTER__ENABLED": "true", "ALMIA_DLP__NER": "false",
                          "ALMIA_SLACK__SIGNING_SECRET": SECRET,

@@ -37,7 +37,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from bot.store import Store
-from deploy.local_cluster import ClusterConfig, LocalCluster
+from deploy.local_cluster import ClusterConfig, ClusterPorts, LocalCluster
 from tests.adapters.test_teams import APP_ID, APP_PASSWORD, TENANT, card_of, finals, fixture
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.model_server import FakeModelServer, write_policy
@@ -153,6 +153,7 @@ async def _cluster(base: Path) -> AsyncIterator[TeamsCluster]:
                                   provider="openai-compatible", timeout_seconds=60.0)
             config = ClusterConfig(
                 replicas=2, database=f"almia_cluster_{uuid.uuid4().hex[:8]}",
+                ports=ClusterPorts.free(),
                 policy_file=policy, base_dir=base / "run",
                 environment={
                     "ALMIA_CHARTER__ENABLED": "false", "ALMIA_DLP__NER": "false",
