@@ -32,16 +32,15 @@ from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
 from skills.verbatims.analysis.labels import name_themes, spacy_tagger
 from skills.verbatims.analysis.sentiment import (
     Triples,
-    clause_triples,
     is_suggestion,
     mean_vectors,
     score_classes,
-    seed_scores,
     sentiment_of,
-    train,
+    text_only_triples,
     train_on_scores,
     verbatim_sentiments,
     verbatim_triples,
+    without_non_answers,
 )
 from skills.verbatims.analysis.themes import Clusters, cluster_clauses
 from skills.verbatims.analysis.trends import Mention, find_trends
@@ -159,11 +158,11 @@ async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
         classes = score_classes([v.score for v in verbatims], score_kind)
         learnt = train_on_scores(texts, classes, has_clause)
         if learnt is not None:
-            return learnt(texts), learnt(clause_texts)
+            return without_non_answers(learnt(texts), texts), learnt(clause_texts)
     owners = [c.verbatim for c in clauses]
-    seeds = await seed_scores(mean_vectors(vectors, owners, len(verbatims)), texts, embedder)
-    predict = train(texts, np.where(has_clause, seeds, 0.0))
-    return verbatim_triples(predict(texts)), clause_triples(predict(clause_texts))
+    return await text_only_triples(texts, clause_texts,
+                                   mean_vectors(vectors, owners, len(verbatims)), has_clause,
+                                   embedder)
 
 
 def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors) -> Vectors:

@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[impo
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from knowledge.embeddings import Embedder, Vectors
-from skills.verbatims.analysis.clauses import fold
+from skills.verbatims.analysis import polarity_lexicon
 from skills.verbatims.model import ScoreKind, Sentiment
 
 Floats = npt.NDArray[np.float64]
@@ -48,25 +48,18 @@ NEGATIVE = (
 _CONFIDENT_SHARE = 0.3  # of texts on each side kept to train the classifier
 _NEUTRAL_MARGIN = 0.1  # a theme mention's probability this close to ½ is neutral
 _VERBATIM_MARGIN = 0.02  # a verbatim's (overall polarity is rarely neutral in surveys)
-_LEXICON_WEIGHT = 0.3  # measured: 0.1 → 0.3 adds 1–2 points of polarity (synth seeds 1, 2)
+# The lexicon's score is in [-1, 1], zero-shot differences are ~0.05: the lexicon decides the
+# seed where it finds polar words, zero-shot where it finds none.
+_LEXICON_WEIGHT = 1.0
+# The classifier's log-odds plus this × the lexicon score (contrast-aware) make the final
+# call: measured +1 point of polarity over the classifier alone (synth seeds 1, 2).
+_FINAL_LEXICON_WEIGHT = 5.0
 _ZERO_SHOT_OFFSET = 0.01  # USE sits slightly closer to the positive prototypes
 _MIN_CLASS = 10  # score-labelled rows needed per class to learn from the scores
 # Score bands per kind: (highest negative, highest neutral); above is positive.
 SCORE_BANDS: dict[ScoreKind, tuple[float, float]] = {
     "stars5": (2.0, 3.0), "nps": (6.0, 8.0), "sat10": (4.0, 6.0)}
 _ROUNDS = 2  # self-training: the second model learns from the first one's confident guesses
-# Polarity stems (accent-free, matched at a word start): a weak second opinion for the seed.
-_POSITIVE_STEMS = tuple(
-    "satisf ravi excellent parfait merci bravo top super rapide efficace agreable competent "
-    "professionnel ecoute clair simple pratique recommand bien mieux amelior soulag chaleureux "
-    "aimable reactif impeccable genial confiance fidele plaisir facile".split())
-_NEGATIVE_STEMS = tuple(
-    "decu decevant inadmissible inacceptable lamentable honte scandal nul impossible jamais "
-    "toujours pas attente attendre attends erreur bug plante probleme cher hausse augment "
-    "injoignable long lent retard aucun personne rien galere marre resili changer pire "
-    "incomprehensible abusi surtax perdu perte refus bloque suspendu".split())
-_STEM = re.compile(r"\b(" + "|".join(_POSITIVE_STEMS + _NEGATIVE_STEMS) + r")")
-_POSITIVE = frozenset(_POSITIVE_STEMS)
 
 
 async def zero_shot(vectors: Vectors, embedder: Embedder) -> Floats:
@@ -80,20 +73,33 @@ async def zero_shot(vectors: Vectors, embedder: Embedder) -> Floats:
 
 
 def lexicon_scores(texts: Sequence[str]) -> Floats:
-    """Per text: (positive − negative stems) / all stems found, in [-1, 1]."""
-    scores = np.zeros(len(texts))
-    for index, text in enumerate(texts):
-        hits = _STEM.findall(fold(text))
-        if hits:
-            positive = sum(hit in _POSITIVE for hit in hits)
-            scores[index] = (2 * positive - len(hits)) / len(hits)
-    return scores
+    """Per text: the contrast-aware lexicon score in [-1, 1] (suggestions count for nothing)."""
+    return polarity_lexicon.lexicon_scores(texts, is_suggestion)
 
 
-async def seed_scores(vectors: Vectors, texts: Sequence[str], embedder: Embedder) -> Floats:
-    """Zero-shot closeness to prototypes, nudged by the lexicon (no star label is read)."""
+def clause_lexicon_scores(clauses: Sequence[str]) -> Floats:
+    """Per clause: the lexicon score in [-1, 1] (0 for a suggestion)."""
+    return np.array([0.0 if is_suggestion(clause) else polarity_lexicon.clause_score(
+        polarity_lexicon.fold(clause)) for clause in clauses], dtype=np.float64)
+
+
+def with_lexicon(probabilities: Floats, lexicon: Floats) -> Floats:
+    """P(positive) from the classifier's log-odds and the lexicon's score together."""
+    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    logits = np.log(clipped / (1 - clipped)) + _FINAL_LEXICON_WEIGHT * lexicon
+    combined: Floats = 1 / (1 + np.exp(-logits))
+    return combined
+
+
+def non_answers(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Per text: whether it says nothing (« Pas d'avis », « RAS »): neutral whatever else."""
+    return np.array([polarity_lexicon.is_non_answer(text) for text in texts], dtype=bool)
+
+
+async def seed_scores(vectors: Vectors, lexicon: Floats, embedder: Embedder) -> Floats:
+    """Zero-shot closeness to prototypes plus the lexicon's score (no star label is read)."""
     guesses = await zero_shot(vectors, embedder)
-    seeded: Floats = guesses - _ZERO_SHOT_OFFSET + _LEXICON_WEIGHT * lexicon_scores(texts)
+    seeded: Floats = guesses - _ZERO_SHOT_OFFSET + _LEXICON_WEIGHT * lexicon
     return seeded
 
 
@@ -186,6 +192,29 @@ def train(texts: Sequence[str], guesses: Floats) -> Predict:
         return found
 
     return predict
+
+
+async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
+                            vectors: Vectors, has_clause: Sequence[bool],
+                            embedder: Embedder) -> tuple[Triples, Triples]:
+    """Triples per verbatim and per clause without a score column: seeds from zero-shot and
+    the lexicon, a classifier trained on the confident ones, its log-odds joined again with
+    the lexicon (which reads negation and contrast, where bag-of-words cannot)."""
+    lexicon = lexicon_scores(texts)
+    said = np.asarray(has_clause, dtype=bool) & ~non_answers(texts)
+    seeds = await seed_scores(vectors, lexicon, embedder)
+    predict = train(texts, np.where(said, seeds, 0.0))
+    overall = verbatim_triples(with_lexicon(predict(texts), lexicon))
+    per_clause = clause_triples(with_lexicon(predict(clause_texts),
+                                             clause_lexicon_scores(clause_texts)))
+    return without_non_answers(overall, texts), per_clause
+
+
+def without_non_answers(triples: Triples, texts: Sequence[str]) -> Triples:
+    """The triples with every non-answer made neutral."""
+    found: Triples = triples.copy()
+    found[non_answers(texts)] = (0.0, 1.0, 0.0)
+    return found
 
 
 def polarity(probability: float, margin: float = _NEUTRAL_MARGIN) -> Sentiment:

@@ -1,0 +1,212 @@
+"""A small French polarity lexicon for customer answers, with negation and contrast.
+
+Words are matched accent-free at a word start (« satisf » covers « satisfait »,
+« satisfaisant »), with a weight (2: a strong word such as « lamentable »). A negation
+(« pas », « jamais », « aucun », « sans », « peu », « ne … plus ») within the three words
+before turns a word's polarity round: « pas terrible » and « pas clair » are negative,
+« aucune attente » and « jamais eu de problème » positive; a negation that governs no
+polar word reads as a small complaint (« je n'ai pas reçu », « on ne m'a jamais rappelé »).
+Set phrases are read first (« rien à redire », « hors de prix », « ni bien ni mal »).
+
+A verbatim's score weighs its segments the way survey coders read them: the part after
+« mais / par contre / en revanche » carries the point, the part after « seul bémol » or
+« point positif » is a side remark, a suggestion (« il faudrait… ») judges nothing, and a
+non-answer (« pas d'avis », « rien à signaler ») says nothing at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+
+
+def _words(spec: str) -> dict[str, float]:
+    """``stem`` or ``stem:weight`` separated by spaces → {stem: weight}; ``=word``: that
+    exact word only (« bon » but not « bonjour », « cher » but not « chercher »)."""
+    found: dict[str, float] = {}
+    for item in spec.split():
+        stem, _, weight = item.partition(":")
+        found[stem] = float(weight) if weight else 1.0
+    return found
+
+
+_POSITIVE = _words("""
+satisf ravi:2 excellen:2 parfait:2 impeccable:2 genial:2 formidable:2 exceptionnel:2
+remarquable:2 bravo:2 felicit:2 nickel:2 =top =super merci:0.5 remerci aimable gentil
+sympa courtois souriant chaleureu accueillant attentionn attentif patient humain
+bienveillan rassur soulag disponible reactiv rapide rapidement =vite efficac competen
+professionn serieu fiable pertinent precis clair clairement limpide lisible transparen
+simple simplement facile facilement pratique fluide intuiti ergonomi utile
+ponctuel conforme impec agreable content heureu confiance fidel plaisir recommand:1.5
+apprecia =bon:0.7 =bonne:0.7 =bons:0.7 =bonnes:0.7 =bien:0.5 mieux:0.5 meilleur amelior:0.5
+abordable raisonnable avantageu competiti =positif:1.5 =positive:1.5 =positifs:1.5 enchant
+great good perfect love thanks helpful amazing
+""")
+_NEGATIVE = _words("""
+decu:2 decevant:2 deception:2 inadmissible:2 inacceptable:2 lamentable:2 honte:2 honteu:2
+scandal:2 catastroph:2 desastr:2 deplorable:2 minable:2 pitoyable:2 inadmis:2 arnaque:2
+escroc:2 voleur:2 inexcusable:2 revoltant:2 insupportable:2 indigne:2 mecontent:2
+insatisf:2 =nul:1.5 =nulle:1.5 mediocre:1.5 mauvais:1.5 mauvaise:1.5 pire:1.5 horrible:2
+affreu:2 odieu:2 deconseill:2 regrett:1.5 degout:2 exasper:2 agace enerv furieu:2
+impossible injoignable attente:0.7 attendre:0.7 attends:0.7 attendu:0.5 erreur erron
+bug beug plante =plantee =plant panne crash cass:0.7 probleme souci =cher:1.5 =chere:1.5 =cheres =chers
+hausse augment excessi abusi exorbitant surtax injustifi injuste =long:0.7 =longue:0.7
+=longs:0.7 =longues:0.7 =lent =lente lenteur retard interminable galere marre ras-le-bol resili:0.5 perdu
+perte egare refus bloque suspendu oubli relanc desagreable froid glacial impoli
+arrogant meprisant mepris incompeten incapable agressi expeditif degrad
+penible usant epuis stress angoiss inquiet abandonn ignor menteur mensong
+incomprehensi illisible flou floue opaque jargon confus compliqu complexe laborieu
+insuffisant difficile difficulte manque:0.7 =trop:0.5 aberrant absurde ridicule
+inutile:1.5 dommage faute fautif litige plainte reclam:0.5 contest:0.5
+bad worst terrible awful poor slow useless
+""")
+_PHRASES: tuple[tuple[str, float], ...] = tuple(
+    (re.sub(r"\s+", r"\\s+", pattern), weight) for pattern, weight in (
+        (r"rien (?:a|de plus a) (?:redire|reprocher|dire de plus)", 2.0),
+        (r"(?:pas|aucun|sans|jamais eu) (?:de |d')?(?:probleme|souci|difficulte)s?", 1.5),
+        (r"que du (?:bon|positif)", 2.0), (r"au top", 1.5), (r"tip top", 1.5),
+        (r"dans les (?:temps|delais)", 1.0), (r"en temps et en heure", 1.0),
+        (r"sans (?:encombre|accroc)", 1.0), (r"pas mal", 0.7),
+        (r"pas terrible", -1.5), (r"pas top", -1.5), (r"pas genial", -1.5),
+        (r"hors de prix", -2.0), (r"parcours du combattant", -2.0),
+        (r"sans (?:reponse|nouvelles?|suite|explication|preavis|prevenir|retour)", -1.5),
+        (r"(?:moqu|fiche|fout)\w* du monde", -2.0), (r"(?:aller|voir|partir) ailleurs", -1.5),
+        (r"changer d'(?:assureur|assurance|mutuelle|banque|operateur)", -1.5),
+        (r"toujours pas", -1.5), (r"(?:encore|toujours) en attente", -1.5),
+        (r"plus (?:moyen|possible) de", -1.5), (r"n'importe quoi", -1.5),
+    ))
+_NEUTRAL_PHRASES = re.compile(
+    r"\b(?:ni bien ni mal|sans plus|correct|correcte|corrects|bof|mouais|moyen|passable|"
+    r"ras|rien a signaler|rien de grave|rien d'exceptionnel|ca va)\b")
+# Courtesy that judges nothing: « Bien cordialement », « Merci d'avance de votre retour ».
+_COURTESY = re.compile(
+    r"\b(?:bien cordialement|bien a vous|bonne (?:journee|soiree|fin de journee)|"
+    r"(?:je vous )?(?:remercie|merci)\w*\s+(?:(?:par |d')avance|de (?:votre|m'avoir) "
+    r"(?:attention|retour|lecture|lu))(?:\s+(?:de|pour) votre (?:retour|reponse|attention))?)")
+# The answer's overall judgement weighs more than one aspect (as in survey coding).
+_OVERALL = re.compile(
+    r"\b(?:dans l'ensemble|globalement|en general|au final|experience|recommand\w*|"
+    r"client(?:e)? depuis)\b")
+_OVERALL_WEIGHT = 1.5
+# Answers that say nothing, for a whole text (folded, punctuation made spaces).
+_NON_ANSWER = re.compile(
+    r"^(?:(?:pas|aucun|aucune|sans|rien|non|je n a(?:i)? pas|je n ai rien)(?: d| de)?\s*"
+    r"(?:avis|commentaires?|remarques?|idees?|opinion|objet|reponse)?"
+    r"(?: (?:a (?:dire|signaler|ajouter|declarer|formuler)|de plus|d autre|particuliere?s?|"
+    r"special|pour (?:le moment|l instant|l heure)))*"
+    r"|(?:je )?(?:ne )?sais pas|nsp|ras|r a s|n a|na|nc|neant|idem|ok|non merci|x+|0|)$")
+_NEGATORS = frozenset("pas jamais aucun aucune sans ni peu guere nullement".split())
+_NE = frozenset(("ne", "n"))
+_WINDOW = 3  # words a negation reaches
+_ORPHAN_NEGATION = -0.4  # a negation with no polar word after it: a small complaint
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z]+)*")
+_ALL = {**_POSITIVE, **{stem: -weight for stem, weight in _NEGATIVE.items()}}
+_EXACT = {stem[1:]: weight for stem, weight in _ALL.items() if stem.startswith("=")}
+_STEMS = {stem: weight for stem, weight in _ALL.items() if not stem.startswith("=")}
+_STEM = re.compile(r"^(" + "|".join(sorted(map(re.escape, _STEMS), key=len, reverse=True)) + ")")
+_PHRASE = re.compile("|".join(f"(?:\\b{p})" for p, _ in _PHRASES))
+# Segments: sentence ends and the connectors that turn an answer round.
+_SEGMENT = re.compile(
+    r"(?<=[.!?;])\s+|\n+|\s*[,:;-]?\s*(?=\b(?:mais|par contre|en revanche|cependant|pourtant|"
+    r"neanmoins|toutefois|seul bemol|petit bemol|bemol|point negatif|point positif|"
+    r"seul point negatif|seul regret|dommage que|sinon|autre chose|par ailleurs)\b)")
+_POINT = re.compile(r"^(?:mais|par contre|en revanche|cependant|pourtant|neanmoins|toutefois)\b")
+_ASIDE = re.compile(r"^(?:seul bemol|petit bemol|bemol|point negatif|point positif|"
+                    r"seul point negatif|seul regret)\b")
+_POINT_WEIGHT = 2.0  # the clause after « mais » carries the point
+_ASIDE_WEIGHT = 0.5  # the clause after « seul bémol » is a side remark
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, typographic apostrophes made plain."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _phrase_weight(match: str) -> float:
+    for pattern, weight in _PHRASES:
+        if re.fullmatch(pattern, match):
+            return weight
+    return 0.0
+
+
+def clause_score(text: str) -> float:
+    """A folded segment's polarity in [-1, 1] (0: nothing polar found)."""
+    total, hits = 0.0, 0.0
+    for match in _PHRASE.finditer(text):
+        weight = _phrase_weight(match.group(0))
+        total, hits = total + weight, hits + abs(weight)
+    text = _PHRASE.sub(" ", text)
+    if _NEUTRAL_PHRASES.search(text) and not total:
+        return 0.0
+    tokens = _WORD.findall(text.replace("'", " "))
+    negated_until, pending = -1, False  # pending: a negation that has governed no word yet
+    for index, token in enumerate(tokens):
+        if token in _NEGATORS or (token in ("plus", "rien", "personne")
+                                  and any(t in _NE for t in tokens[max(0, index - 3):index])):
+            if pending and index > negated_until:
+                total, hits = total + _ORPHAN_NEGATION, hits - _ORPHAN_NEGATION
+            negated_until, pending = index + _WINDOW, pending or index > negated_until
+            continue
+        weight = _polarity(token)
+        if not weight:
+            continue
+        if index <= negated_until:
+            weight = -weight if weight > 0 else -0.7 * weight
+            pending = False
+        total, hits = total + weight, hits + abs(weight)
+    if pending:
+        total, hits = total + _ORPHAN_NEGATION, hits - _ORPHAN_NEGATION
+    return total / max(hits, 1.0)
+
+
+def _polarity(token: str) -> float:
+    if token in _EXACT:
+        return _EXACT[token]
+    found = _STEM.match(token)
+    return _STEMS[found.group(1)] if found is not None else 0.0
+
+
+def segments(text: str) -> list[tuple[str, float]]:
+    """A folded text's segments with the weight a survey coder gives each."""
+    found: list[tuple[str, float]] = []
+    for piece in _SEGMENT.split(fold(text)):
+        piece = piece.strip(" \t,;:-.!?…\"«»()")
+        if not piece:
+            continue
+        piece = _COURTESY.sub(" ", piece).strip()
+        if not piece:
+            continue
+        weight = _POINT_WEIGHT if _POINT.match(piece) else _ASIDE_WEIGHT if _ASIDE.match(
+            piece) else 1.0
+        found.append((piece, weight * (_OVERALL_WEIGHT if _OVERALL.search(piece) else 1.0)))
+    return found
+
+
+def is_non_answer(text: str) -> bool:
+    """« Pas d'avis », « Rien à signaler », « NSP », « . »: an answer that says nothing."""
+    return _NON_ANSWER.match(" ".join(re.sub(r"[\W_]+", " ", fold(text)).split())) is not None
+
+
+def verbatim_score(text: str, suggestion: Callable[[str], bool]) -> float:
+    """A whole answer's polarity in [-1, 1]: its segments' scores, weighted as coders read
+    them (suggestions and non-answers count for nothing)."""
+    total, weights = 0.0, 0.0
+    for piece, weight in segments(text):
+        if suggestion(piece):
+            continue
+        score = clause_score(piece)
+        if score:
+            total, weights = total + weight * score, weights + weight
+    return total / weights if weights else 0.0
+
+
+def lexicon_scores(texts: Sequence[str], suggestion: Callable[[str], bool]) -> Floats:
+    """:func:`verbatim_score` of every text."""
+    return np.array([verbatim_score(text, suggestion) for text in texts], dtype=np.float64)

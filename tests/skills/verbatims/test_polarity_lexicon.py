@@ -1,0 +1,68 @@
+"""The polarity lexicon: negation, set phrases, contrast weights, non-answers; the text-only
+path's final call joins the classifier and the lexicon."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skills.verbatims.analysis.polarity_lexicon import (
+    clause_score,
+    fold,
+    is_non_answer,
+    segments,
+    verbatim_score,
+)
+from skills.verbatims.analysis.sentiment import (
+    clause_lexicon_scores,
+    is_suggestion,
+    with_lexicon,
+    without_non_answers,
+)
+
+
+def score(text: str) -> float:
+    return clause_score(fold(text))
+
+
+def test_words_and_their_negation() -> None:
+    assert score("Conseillère très aimable, parfait") > 0.5
+    assert score("Service lamentable, c'est une honte") < -0.5
+    assert score("Ce n'est pas clair du tout") < 0  # a negated praise is a complaint
+    assert score("Aucune attente au téléphone") > 0  # a negated complaint is praise
+    assert score("Jamais eu de problème avec vous") > 0
+    assert score("pas terrible") < 0 and score("rien à redire") > 0
+    assert score("Je ne peux plus me connecter") < 0  # a negation alone: a small complaint
+    assert score("Le dossier est parti mardi") == 0
+    assert score("Ni bien ni mal") == 0
+    assert score("Bonjour, tout va bien") > 0  # « bon » is a word, not a prefix
+
+
+def test_the_point_after_mais_and_the_aside_after_seul_bemol() -> None:
+    assert [weight for _, weight in segments("Accueil correct. Mais tarifs trop chers")] == [
+        1.0, 2.0]
+    assert verbatim_score("Conseiller aimable, mais délais inacceptables", is_suggestion) < 0
+    assert verbatim_score("Délais un peu longs, mais conseiller formidable et efficace",
+                          is_suggestion) > 0
+    assert verbatim_score("Très satisfait. Seul bémol : le site est lent", is_suggestion) > 0
+    assert verbatim_score("Il faudrait un chat en ligne", is_suggestion) == 0
+    assert verbatim_score("Merci d'avance de votre retour", is_suggestion) == 0
+
+
+def test_non_answers() -> None:
+    for text in ("RAS", "R.A.S.", "Pas d'avis", "rien à signaler", "Aucun commentaire",
+                 "NSP", ".", "-", "Je ne sais pas", "pas de remarque particulière"):
+        assert is_non_answer(text), text
+    for text in ("Rien à redire", "Pas de problème", "Pas terrible", "Non, jamais rappelé"):
+        assert not is_non_answer(text), text
+    triples = np.array([[0.7, 0.1, 0.2], [0.1, 0.1, 0.8]])
+    assert without_non_answers(triples, ["Pas d'avis", "Parfait"]).argmax(axis=1).tolist() == [
+        1, 2]
+
+
+def test_the_lexicon_can_overturn_a_hesitant_classifier() -> None:
+    hesitant = np.array([0.55, 0.55, 0.45])
+    lexicon = clause_lexicon_scores(["Délais inadmissibles", "Envoyez les relevés par mail",
+                                     "Remboursé en deux jours, parfait"])
+    assert lexicon[1] == 0  # a suggestion judges nothing
+    combined = with_lexicon(hesitant, lexicon)
+    assert combined[0] < 0.5 < combined[2] and abs(combined[1] - 0.55) < 1e-9
