@@ -40,7 +40,8 @@ _TEXT_LATER = Text(
     "(or letter, or “none”) and run the analysis again.")
 _NONE_TITLE = Text("(aucune)", "(none)")
 _AUTO_TITLE = Text("(selon les valeurs)", "(from the values)")
-_KIND_LABEL = Text("type de note", "score type")
+_KIND_LABEL = Text("type de note (sans objet si note : aucune)",
+                   "score type (ignored when score: none)")
 _AUTO_PLACEHOLDER = Text("détection automatique", "automatic detection")
 _TWICE = Text("La colonne « {column} » est choisie pour {first} et pour {second} : une colonne "
                "ne sert qu'à un usage.",
@@ -55,7 +56,9 @@ def columns_card(name: str, job_id: str, locale: Locale, columns: Columns | None
     inputs = [_field(field, columns, headers, locale) for field in ORDER]
     kind_choices = ((AUTO, _AUTO_TITLE(locale)),
                     *((kind, title(locale)) for kind, title in SCORE_NAMES.items()))
-    kind = columns.score_kind if columns is not None and columns.score_kind else AUTO
+    # no score column: no type either (a type left from an earlier choice would mislead)
+    kind = (columns.score_kind if columns is not None and columns.score
+            and columns.score_kind else AUTO)
     inputs.insert(2, CardInput(KIND, _KIND_LABEL(locale), value=kind, choices=kind_choices))
     text = (_TEXT(locale, row=header_row or 1) if columns is not None
             else _TEXT_LATER(locale))
@@ -80,7 +83,8 @@ def _field(field: str, columns: Columns | None, headers: Sequence[str],
 
 def form_overrides(values: Mapping[str, str], locale: Locale) -> dict[str, str]:
     """The columns a pressed card asks for, as reader overrides (empty fields: detected; the
-    score type only when changed, so a new score column gets its own detected type);
+    score type only when changed, so a new score column gets its own detected type, and
+    never with « aucune » note);
     :class:`SkillError` when one column is chosen for two fields."""
     overrides = {field: values[field].strip() for field in ORDER
                  if values.get(field, "").strip()}
@@ -94,6 +98,7 @@ def form_overrides(values: Mapping[str, str], locale: Locale) -> dict[str, str]:
                              second=FIELD_NAMES[field](locale))
         seen[key] = field
     kind = values.get(KIND, "").strip()
-    if kind and kind != AUTO and kind != values.get(SHOWN_KIND, ""):
+    no_score = fold(overrides.get("score", "")).strip() == NONE
+    if kind and kind != AUTO and kind != values.get(SHOWN_KIND, "") and not no_score:
         overrides[KIND] = kind
     return overrides

@@ -55,10 +55,12 @@ async def test_the_card_shows_the_columns_and_runs_again_with_others(
     assert "Moteurs" in first["result"]["text"]
 
     chosen = {field: spec["value"] for field, spec in shown.items()}
-    again = await press(client, button, **{**chosen, "score": "aucune", "product": "aucune"})
+    again = await press(client, button, **{**chosen, "score": "aucune", "product": "aucune",
+                                           "score_kind": "stars5"})
     assert again["kind"] == "info" and again["job_id"] != reply["job_id"], again
     assert "note : (aucune)" in again["text"] and "produit : (aucune)" in again["text"]
     assert fields(again["cards"][0])["score"]["value"] == "aucune"
+    assert fields(again["cards"][0])["score_kind"]["value"] == "auto"  # no score, no type
     second = await finished(client, again["job_id"])
     assert second["state"] == "succeeded" and "Moteurs" not in second["result"]["text"]
 
@@ -86,6 +88,9 @@ def test_form_values_become_reader_overrides() -> None:
     # the type the card showed, left as it was, does not pin a newly chosen column's type
     assert form_overrides({"score": "Étoiles", "score_kind": "nps", "shown_kind": "nps"},
                           "fr") == {"score": "Étoiles"}
+    # a type chosen beside « (aucune) » note is dropped, not passed on
+    assert form_overrides({"score": "aucune", "score_kind": "stars5", "shown_kind": "nps"},
+                          "fr") == {"score": "aucune"}
     with pytest.raises(SkillError) as raised:
         form_overrides({"product": "Offre", "channel": "offre"}, "en")
     assert "both product and channel" in raised.value.message_for("en")
@@ -100,3 +105,9 @@ def test_the_card_keeps_its_choices_when_stored_with_a_job_result() -> None:
     kinds = dict(card.inputs[2].choices)
     assert card.inputs[2].value == "stars5" and kinds["stars5"] == "stars 1-5"
     assert card.inputs[0].choices == (("Avis", "Avis"), ("Note", "Note"), ("Date", "Date"))
+    assert "sans objet si note : aucune" in columns_card(
+        "e.csv", "job-1", "fr", detected, ("Avis", "Note"), 2).inputs[2].label
+    # a score type without a score column is not shown (it would be ignored)
+    orphan = Columns(text="Avis", score=None, score_kind="stars5")
+    card = columns_card("e.csv", "job-1", "en", orphan, ("Avis", "Note", "Date"), 2)
+    assert card.inputs[2].value == "auto" and card.buttons[0].values["shown_kind"] == "auto"

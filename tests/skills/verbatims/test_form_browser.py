@@ -56,11 +56,13 @@ async def test_columns_changed_in_the_card_run_the_analysis_again(
     assert await score.input_value() == "Note NPS"
     assert await card.locator("select[name=text]").input_value() == "Commentaire client"
     await score.select_option("aucune")
+    await card.locator("select[name=score_kind]").select_option("stars5")  # ignored
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "verbatims-columns-card.png"))
     await card.get_by_role("button", name="Relancer l'analyse avec ces colonnes").click()
     again = page.locator(".card").nth(1)
     await again.wait_for(timeout=60_000)
     assert await again.locator("select[name=score]").input_value() == "aucune"
+    assert await again.locator("select[name=score_kind]").input_value() == "auto"
     assert "note : (aucune)" in await page.locator(".message.assistant").last.inner_text()
     await context.close()

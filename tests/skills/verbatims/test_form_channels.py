@@ -127,7 +127,11 @@ async def test_slack_card_drop_downs_run_the_analysis_again(
     action["actions"] = [{**button, "block_id": "almia_card", "action_ts": "1715000400.1"}]
     chosen = {"type": "static_select", "selected_option": {
         "text": {"type": "plain_text", "text": "(aucune)"}, "value": "aucune"}}
-    action["state"] = {"values": {"almia_input:score": {"value": chosen}}}
+    stars = {"type": "static_select", "selected_option": {
+        "text": {"type": "plain_text", "text": "étoiles 1-5"}, "value": "stars5"}}
+    # the type left on « étoiles » beside « (aucune) » note is ignored, and shown as such
+    action["state"] = {"values": {"almia_input:score": {"value": chosen},
+                                  "almia_input:score_kind": {"value": stars}}}
     await _slack_post(slack_almia, urlencode({"payload": json.dumps(action)}),
                       "application/x-www-form-urlencoded")
     await _slack_settled(slack_almia, slack)
@@ -135,6 +139,7 @@ async def test_slack_card_drop_downs_run_the_analysis_again(
     assert len(cards) == 2, "a new card for the new run"
     again = {b["block_id"]: b["element"] for b in cards[-1] if b["type"] == "input"}
     assert again["almia_input:score"]["initial_option"]["value"] == "aucune"
+    assert again["almia_input:score_kind"]["initial_option"]["value"] == "auto"
     assert again["almia_input:text"]["initial_option"]["value"] == "Commentaire client"
     texts = "\n".join(c.message_text() for c in slack.of("chat.postMessage", "chat.update"))
     assert "note : (aucune)" in texts and texts.count("Analyse de 5 verbatims") >= 1
@@ -211,13 +216,15 @@ async def test_teams_card_choice_sets_run_the_analysis_again(
             invoke[key] = activity[key]
     invoke["value"]["action"] = {"type": "Action.Execute", "verb": button["verb"],
                                  "data": {**button["data"], "in:score": "aucune",
-                                          "in:text": "Commentaire client"}}
+                                          "in:text": "Commentaire client",
+                                          "in:score_kind": "sat10"}}
     await _teams_send(client, issuer, invoke)
     runtime: Runtime = client.app[RUNTIME]
     await _idle(runtime)
     calls = await connector.wait_for(lambda calls: len(_adaptive_cards(calls)) >= 2, within=60)
     again = {item["id"]: item for item in _adaptive_cards(calls)[-1]["body"] if "id" in item}
     assert again["in:score"]["value"] == "aucune"
+    assert again["in:score_kind"]["value"] == "auto"  # no score, no type (sat10 dropped)
     user = "teams:" + activity["from"]["aadObjectId"]
     jobs = await runtime.jobs.mine(user) if runtime.jobs else []
     assert [job.params["overrides"] for job in jobs] == [
