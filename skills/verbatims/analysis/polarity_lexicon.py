@@ -2,7 +2,7 @@
 
 Words are matched accent-free at a word start (« satisf » covers « satisfait »,
 « satisfaisant »), with a weight (2: a strong word such as « lamentable »). A negation
-(« pas », « jamais », « aucun », « sans », « peu », « ne … plus ») within the three words
+(« ne », « pas », « jamais », « aucun », « sans », « peu ») within the three words
 before turns a word's polarity round: « pas terrible » and « pas clair » are negative,
 « aucune attente » and « jamais eu de problème » positive; a negation that governs no
 polar word reads as a small complaint (« je n'ai pas reçu », « on ne m'a jamais rappelé »).
@@ -57,9 +57,9 @@ affreu:2 odieu:2 deconseill:2 regrett:1.5 degout:2 exasper:2 agace enerv furieu:
 impossible injoignable attente:0.7 attendre:0.7 attends:0.7 attendu:0.5 erreur erron
 bug beug plante =plantee =plant panne crash cass:0.7 probleme souci =cher:1.5 =chere:1.5 =cheres =chers
 hausse augment excessi abusi exorbitant surtax injustifi injuste =long:0.7 =longue:0.7
-=longs:0.7 =longues:0.7 =lent =lente lenteur retard interminable galere marre ras-le-bol resili:0.5 perdu
+=longs:0.7 =longues:0.7 =lent =lente lenteur retard interminable galere marre ras-le-bol resili:0.3 perdu
 perte egare refus bloque suspendu oubli relanc desagreable froid glacial impoli
-arrogant meprisant mepris incompeten incapable agressi expeditif degrad
+arrogant meprisant mepris incompeten incapable agressi expeditif redemand reexpliqu repeter degrad
 penible usant epuis stress angoiss inquiet abandonn ignor menteur mensong
 incomprehensi illisible flou floue opaque jargon confus compliqu complexe laborieu
 insuffisant difficile difficulte manque:0.7 =trop:0.5 aberrant absurde ridicule
@@ -78,17 +78,24 @@ _PHRASES: tuple[tuple[str, float], ...] = tuple(
         (r"sans (?:reponse|nouvelles?|suite|explication|preavis|prevenir|retour)", -1.5),
         (r"(?:moqu|fiche|fout)\w* du monde", -2.0), (r"(?:aller|voir|partir) ailleurs", -1.5),
         (r"changer d'(?:assureur|assurance|mutuelle|banque|operateur)", -1.5),
-        (r"toujours pas", -1.5), (r"(?:encore|toujours) en attente", -1.5),
+        (r"toujours pas", -1.5), (r"(?:attends|attend|attendons) toujours", -1.5), (r"(?:encore|toujours) en attente", -1.5),
         (r"plus (?:moyen|possible) de", -1.5), (r"n'importe quoi", -1.5),
+        (r"(?:plus|\+) jamais", -2.0), (r"a ameliorer", -1.0), (r"peut mieux faire", -1.0),
+        (r"(?:m'attendais|attendais|attendre) a (?:beaucoup |bien )?mieux", -1.5),
+        (r"(?:c'etait|c etait) mieux avant", -1.5), (r"au compte-gouttes", -1.5),
+        (r"(?:une|la|un|le) (?:bataille|combat|calvaire|cauchemar|galere)", -1.5),
     ))
 _NEUTRAL_PHRASES = re.compile(
-    r"\b(?:ni bien ni mal|sans plus|correct|correcte|corrects|bof|mouais|moyen|passable|"
-    r"ras|rien a signaler|rien de grave|rien d'exceptionnel|ca va)\b")
+    r"\b(?:ni \w+ ni \w+|sans plus|correct|correcte|corrects|bof|mouais|moyen|moyenne|"
+    r"moyens|passable|ras|rien a signaler|rien de grave|rien d'exceptionnel|ca va)\b")
 # Courtesy that judges nothing: « Bien cordialement », « Merci d'avance de votre retour ».
 _COURTESY = re.compile(
     r"\b(?:bien cordialement|bien a vous|bonne (?:journee|soiree|fin de journee)|"
     r"(?:je vous )?(?:remercie|merci)\w*\s+(?:(?:par |d')avance|de (?:votre|m'avoir) "
-    r"(?:attention|retour|lecture|lu))(?:\s+(?:de|pour) votre (?:retour|reponse|attention))?)")
+    r"(?:attention|retour|lecture|lu))(?:\s+(?:de|pour) votre (?:retour|reponse|attention))?|"
+    r"(?:je n'ai )?pas (?:plus|grand-chose|grand chose|autre chose|d'autres?) (?:a (?:dire|"
+    r"ajouter)|remarques?|commentaires?)|c'est tout(?: ce que j'avais a dire)?|"
+    r"voila ce que j'en pense)")
 # The answer's overall judgement weighs more than one aspect (as in survey coding).
 _OVERALL = re.compile(
     r"\b(?:dans l'ensemble|globalement|en general|au final|experience|recommand\w*|"
@@ -101,10 +108,10 @@ _NON_ANSWER = re.compile(
     r"(?: (?:a (?:dire|signaler|ajouter|declarer|formuler)|de plus|d autre|particuliere?s?|"
     r"special|pour (?:le moment|l instant|l heure)))*"
     r"|(?:je )?(?:ne )?sais pas|nsp|ras|r a s|n a|na|nc|neant|idem|ok|non merci|x+|0|)$")
-_NEGATORS = frozenset("pas jamais aucun aucune sans ni peu guere nullement".split())
+_NEGATORS = frozenset("ne n pas jamais aucun aucune sans ni peu guere nullement".split())
 _NE = frozenset(("ne", "n"))
 _WINDOW = 3  # words a negation reaches
-_ORPHAN_NEGATION = -0.4  # a negation with no polar word after it: a small complaint
+_ORPHAN_NEGATION = -0.7  # a negation with no polar word after it: a small complaint
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z]+)*")
 _ALL = {**_POSITIVE, **{stem: -weight for stem, weight in _NEGATIVE.items()}}
 _EXACT = {stem[1:]: weight for stem, weight in _ALL.items() if stem.startswith("=")}
@@ -205,6 +212,12 @@ def verbatim_score(text: str, suggestion: Callable[[str], bool]) -> float:
         if score:
             total, weights = total + weight * score, weights + weight
     return total / weights if weights else 0.0
+
+
+def says_neutral(text: str, suggestion: Callable[[str], bool]) -> bool:
+    """« Correct, sans plus », « ni bien ni mal »: a lukewarm word and nothing polar."""
+    return (any(_NEUTRAL_PHRASES.search(piece) for piece, _ in segments(text))
+            and verbatim_score(text, suggestion) == 0)
 
 
 def lexicon_scores(texts: Sequence[str], suggestion: Callable[[str], bool]) -> Floats:

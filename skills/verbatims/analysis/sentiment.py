@@ -205,8 +205,12 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     seeds = await seed_scores(vectors, lexicon, embedder)
     predict = train(texts, np.where(said, seeds, 0.0))
     overall = verbatim_triples(with_lexicon(predict(texts), lexicon))
+    lukewarm = [polarity_lexicon.says_neutral(text, is_suggestion) for text in texts]
+    overall[np.asarray(lukewarm, dtype=bool)] = (0.0, 1.0, 0.0)
     per_clause = clause_triples(with_lexicon(predict(clause_texts),
                                              clause_lexicon_scores(clause_texts)))
+    lukewarm = [polarity_lexicon.says_neutral(clause, is_suggestion) for clause in clause_texts]
+    per_clause[np.asarray(lukewarm, dtype=bool)] = (0.0, 1.0, 0.0)
     return without_non_answers(overall, texts), per_clause
 
 

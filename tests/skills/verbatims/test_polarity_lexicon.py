@@ -9,6 +9,7 @@ from skills.verbatims.analysis.polarity_lexicon import (
     clause_score,
     fold,
     is_non_answer,
+    says_neutral,
     segments,
     verbatim_score,
 )
@@ -31,6 +32,7 @@ def test_words_and_their_negation() -> None:
     assert score("Aucune attente au téléphone") > 0  # a negated complaint is praise
     assert score("Jamais eu de problème avec vous") > 0
     assert score("pas terrible") < 0 and score("rien à redire") > 0
+    assert score("Je ne vous recommande pas") < 0  # « ne » before the verb negates it too
     assert score("Je ne peux plus me connecter") < 0  # a negation alone: a small complaint
     assert score("Le dossier est parti mardi") == 0
     assert score("Ni bien ni mal") == 0
@@ -46,6 +48,13 @@ def test_the_point_after_mais_and_the_aside_after_seul_bemol() -> None:
     assert verbatim_score("Très satisfait. Seul bémol : le site est lent", is_suggestion) > 0
     assert verbatim_score("Il faudrait un chat en ligne", is_suggestion) == 0
     assert verbatim_score("Merci d'avance de votre retour", is_suggestion) == 0
+
+
+def test_lukewarm_answers_are_neutral() -> None:
+    assert says_neutral("Correct dans l'ensemble, sans plus", is_suggestion)
+    assert says_neutral("Ni bien ni mal", is_suggestion)
+    assert not says_neutral("Correct, mais remboursements beaucoup trop lents", is_suggestion)
+    assert not says_neutral("Le dossier est parti mardi", is_suggestion)  # nothing said
 
 
 def test_non_answers() -> None:
