@@ -43,7 +43,7 @@ sympa courtois souriant chaleureu accueillant attentionn attentif patient humain
 bienveillan rassur soulag disponible reactiv rapide rapidement =vite efficac competen
 professionn serieu fiable pertinent precis clair clairement limpide lisible transparen
 simple simplement facile facilement pratique fluide intuiti ergonomi utile
-ponctuel conforme impec agreable content heureu confiance fidel plaisir recommand:1.5
+ponctuel conforme impec immediat express agreable content heureu confiance fidel plaisir recommand:1.5
 apprecia =bon:0.7 =bonne:0.7 =bons:0.7 =bonnes:0.7 =bien:0.5 mieux:0.5 meilleur amelior:0.5
 abordable raisonnable avantageu competiti =positif:1.5 =positive:1.5 =positifs:1.5 enchant
 great good perfect love thanks helpful amazing
@@ -62,13 +62,20 @@ perte egare refus bloque suspendu oubli relanc desagreable froid glacial impoli
 arrogant meprisant mepris incompeten incapable agressi expeditif redemand reexpliqu repeter degrad
 penible usant epuis stress angoiss inquiet abandonn ignor menteur mensong
 incomprehensi illisible flou floue opaque jargon confus compliqu complexe laborieu
-insuffisant difficile difficulte manque:0.7 =trop:0.5 aberrant absurde ridicule
+insuffisant difficile difficulte =trop:0.5 aberrant absurde ridicule
 inutile:1.5 dommage faute fautif litige plainte reclam:0.5 contest:0.5
 bad worst terrible awful poor slow useless
 """)
 _PHRASES: tuple[tuple[str, float], ...] = tuple(
     (re.sub(r"\s+", r"\\s+", pattern), weight) for pattern, weight in (
+        (r"(?:pas|plus|jamais) (?:du tout |vraiment )?a la hauteur", -2.0),
+        (r"(?:aucun|pas de|sans) geste commercial", -1.5), (r"pas a pas", 0.0),
         (r"rien (?:a|de plus a) (?:redire|reprocher|dire de plus)", 2.0),
+        (r"a la hauteur", 1.5), (r"geste commercial", 1.0), (r"tout de suite", 1.0),
+        (r"le jour meme", 1.0), (r"(?:ne )?m'y attendais pas", 1.0),
+        (r"pas besoin de (?:tout )?\w+", 1.5), (r"(?:beaucoup|bien|vraiment) trop \w+", -1.5),
+        (r"trop tard", -1.5), (r"(?:paie|paye|payons|payer|coute|coutent) de plus en plus", -1.5),
+        (r"(?:rien (?:eu )?a avancer|sans rien avancer|avance jamais rien)", 1.5),
         (r"(?:pas|aucun|sans|jamais eu) (?:de |d')?(?:probleme|souci|difficulte)s?", 1.5),
         (r"que du (?:bon|positif)", 2.0), (r"au top", 1.5), (r"tip top", 1.5),
         (r"dans les (?:temps|delais)", 1.0), (r"en temps et en heure", 1.0),
@@ -108,7 +115,9 @@ _NON_ANSWER = re.compile(
     r"(?: (?:a (?:dire|signaler|ajouter|declarer|formuler)|de plus|d autre|particuliere?s?|"
     r"special|pour (?:le moment|l instant|l heure)))*"
     r"|(?:je )?(?:ne )?sais pas|nsp|ras|r a s|n a|na|nc|neant|idem|ok|non merci|x+|0|)$")
-_NEGATORS = frozenset("ne n pas jamais aucun aucune sans ni peu guere nullement".split())
+# « pa »: « pas » as typed in a text message; « manque de clarté » is « pas de clarté ».
+_NEGATORS = frozenset("ne n pas pa jamais aucun aucune sans ni peu guere nullement manque "
+                      "manquent".split())
 _NE = frozenset(("ne", "n"))
 _WINDOW = 3  # words a negation reaches
 _ORPHAN_NEGATION = -0.7  # a negation with no polar word after it: a small complaint
@@ -194,6 +203,24 @@ def segments(text: str) -> list[tuple[str, float]]:
             piece) else 1.0
         found.append((piece, weight * (_OVERALL_WEIGHT if _OVERALL.search(piece) else 1.0)))
     return found
+
+
+def judged_segments(texts: Sequence[str], suggestion: Callable[[str], bool]
+                    ) -> tuple[list[str], list[int], Floats, Floats]:
+    """Every text's segments that judge (suggestions left out): the folded segment, the
+    text it belongs to, its weight and its lexicon score."""
+    pieces: list[str] = []
+    owners: list[int] = []
+    weights: list[float] = []
+    scores: list[float] = []
+    for index, text in enumerate(texts):
+        for piece, weight in segments(text):
+            if not suggestion(piece):
+                pieces.append(piece)
+                owners.append(index)
+                weights.append(weight)
+                scores.append(clause_score(piece))
+    return pieces, owners, np.array(weights), np.array(scores)
 
 
 def is_non_answer(text: str) -> bool:

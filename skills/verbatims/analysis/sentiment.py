@@ -54,6 +54,7 @@ _LEXICON_WEIGHT = 1.0
 # The classifier's log-odds plus this × the lexicon score (contrast-aware) make the final
 # call: measured +1 point of polarity over the classifier alone (synth seeds 1, 2).
 _FINAL_LEXICON_WEIGHT = 5.0
+_WHOLE_SHARE = 0.5  # of the final log-odds from the whole text, the rest from its segments
 _ZERO_SHOT_OFFSET = 0.01  # USE sits slightly closer to the positive prototypes
 _MIN_CLASS = 10  # score-labelled rows needed per class to learn from the scores
 # Score bands per kind: (highest negative, highest neutral); above is positive.
@@ -83,12 +84,36 @@ def clause_lexicon_scores(clauses: Sequence[str]) -> Floats:
         polarity_lexicon.fold(clause)) for clause in clauses], dtype=np.float64)
 
 
+def _log_odds(probabilities: Floats) -> Floats:
+    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    found: Floats = np.log(clipped / (1 - clipped))
+    return found
+
+
+def _probability(log_odds: Floats) -> Floats:
+    found: Floats = 1 / (1 + np.exp(-log_odds))
+    return found
+
+
 def with_lexicon(probabilities: Floats, lexicon: Floats) -> Floats:
     """P(positive) from the classifier's log-odds and the lexicon's score together."""
-    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
-    logits = np.log(clipped / (1 - clipped)) + _FINAL_LEXICON_WEIGHT * lexicon
-    combined: Floats = 1 / (1 + np.exp(-logits))
-    return combined
+    return _probability(_log_odds(probabilities) + _FINAL_LEXICON_WEIGHT * lexicon)
+
+
+def read_by_segments(texts: Sequence[str], predict: Predict, lexicon: Floats) -> Floats:
+    """P(positive) per text: half the whole text's (classifier and lexicon), half the mean of
+    its segments' — each read alone, the one after « mais » weighing more, an aside less —
+    which a bag of words over the whole answer cannot do."""
+    whole = _log_odds(predict(texts)) + _FINAL_LEXICON_WEIGHT * lexicon
+    pieces, owners, weights, scores = polarity_lexicon.judged_segments(texts, is_suggestion)
+    if not pieces:
+        return _probability(whole)
+    read = _log_odds(predict(pieces)) + _FINAL_LEXICON_WEIGHT * scores
+    summed, total = np.zeros(len(texts)), np.zeros(len(texts))
+    np.add.at(summed, np.asarray(owners), weights * read)
+    np.add.at(total, np.asarray(owners), weights)
+    parts = np.where(total > 0, summed / np.where(total > 0, total, 1.0), whole)
+    return _probability(_WHOLE_SHARE * whole + (1 - _WHOLE_SHARE) * parts)
 
 
 def non_answers(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
@@ -204,7 +229,7 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     said = np.asarray(has_clause, dtype=bool) & ~non_answers(texts)
     seeds = await seed_scores(vectors, lexicon, embedder)
     predict = train(texts, np.where(said, seeds, 0.0))
-    overall = verbatim_triples(with_lexicon(predict(texts), lexicon))
+    overall = verbatim_triples(read_by_segments(texts, predict, lexicon))
     lukewarm = [polarity_lexicon.says_neutral(text, is_suggestion) for text in texts]
     overall[np.asarray(lukewarm, dtype=bool)] = (0.0, 1.0, 0.0)
     per_clause = clause_triples(with_lexicon(predict(clause_texts),

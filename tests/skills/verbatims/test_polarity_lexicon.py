@@ -3,7 +3,10 @@ path's final call joins the classifier and the lexicon."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from skills.verbatims.analysis.polarity_lexicon import (
     clause_score,
@@ -16,6 +19,8 @@ from skills.verbatims.analysis.polarity_lexicon import (
 from skills.verbatims.analysis.sentiment import (
     clause_lexicon_scores,
     is_suggestion,
+    lexicon_scores,
+    read_by_segments,
     with_lexicon,
     without_non_answers,
 )
@@ -75,3 +80,15 @@ def test_the_lexicon_can_overturn_a_hesitant_classifier() -> None:
     assert lexicon[1] == 0  # a suggestion judges nothing
     combined = with_lexicon(hesitant, lexicon)
     assert combined[0] < 0.5 < combined[2] and abs(combined[1] - 0.55) < 1e-9
+
+
+def test_segments_read_alone_carry_the_contrast() -> None:
+    texts = ["Conseiller aimable et efficace, mais délais inacceptables",
+             "Délais un peu longs, mais conseiller formidable",
+             "Manque total de professionnalisme"]
+
+    def undecided(batch: Sequence[str]) -> npt.NDArray[np.float64]:
+        return np.full(len(batch), 0.5)
+
+    read = read_by_segments(texts, undecided, lexicon_scores(texts))
+    assert read[0] < 0.5 < read[1] and read[2] < 0.5
