@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -205,22 +206,46 @@ def segments(text: str) -> list[tuple[str, float]]:
     return found
 
 
-def judged_segments(texts: Sequence[str], suggestion: Callable[[str], bool]
-                    ) -> tuple[list[str], list[int], Floats, Floats]:
-    """Every text's segments that judge (suggestions left out): the folded segment, the
-    text it belongs to, its weight and its lexicon score."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Texts read once: per text its score and whether it is lukewarm; every segment that
+    judges (suggestions left out), folded, with its text, weight and score."""
+
+    scores: Floats
+    lukewarm: npt.NDArray[np.bool_]
+    pieces: list[str]
+    owners: npt.NDArray[np.int64]
+    weights: Floats
+    piece_scores: Floats
+
+
+def read(texts: Sequence[str], suggestion: Callable[[str], bool]) -> Reading:
+    """A text's score is its segments' scores weighted as coders read them (in [-1, 1]);
+    lukewarm: a word such as « correct, sans plus » and nothing polar."""
+    scores = np.zeros(len(texts))
+    lukewarm = np.zeros(len(texts), dtype=bool)
     pieces: list[str] = []
     owners: list[int] = []
     weights: list[float] = []
-    scores: list[float] = []
+    piece_scores: list[float] = []
     for index, text in enumerate(texts):
+        total, weighed, tepid = 0.0, 0.0, False
         for piece, weight in segments(text):
-            if not suggestion(piece):
-                pieces.append(piece)
-                owners.append(index)
-                weights.append(weight)
-                scores.append(clause_score(piece))
-    return pieces, owners, np.array(weights), np.array(scores)
+            tepid = tepid or _NEUTRAL_PHRASES.search(piece) is not None
+            if suggestion(piece):
+                continue
+            score = clause_score(piece)
+            pieces.append(piece)
+            owners.append(index)
+            weights.append(weight)
+            piece_scores.append(score)
+            if score:
+                total, weighed = total + weight * score, weighed + weight
+        scores[index] = total / weighed if weighed else 0.0
+        lukewarm[index] = tepid and not weighed
+    return Reading(scores, lukewarm, pieces, np.asarray(owners, dtype=np.int64),
+                   np.asarray(weights, dtype=np.float64),
+                   np.asarray(piece_scores, dtype=np.float64))
 
 
 def is_non_answer(text: str) -> bool:
@@ -229,24 +254,10 @@ def is_non_answer(text: str) -> bool:
 
 
 def verbatim_score(text: str, suggestion: Callable[[str], bool]) -> float:
-    """A whole answer's polarity in [-1, 1]: its segments' scores, weighted as coders read
-    them (suggestions and non-answers count for nothing)."""
-    total, weights = 0.0, 0.0
-    for piece, weight in segments(text):
-        if suggestion(piece):
-            continue
-        score = clause_score(piece)
-        if score:
-            total, weights = total + weight * score, weights + weight
-    return total / weights if weights else 0.0
+    """A whole answer's polarity in [-1, 1] (see :func:`read`)."""
+    return float(read([text], suggestion).scores[0])
 
 
 def says_neutral(text: str, suggestion: Callable[[str], bool]) -> bool:
     """« Correct, sans plus », « ni bien ni mal »: a lukewarm word and nothing polar."""
-    return (any(_NEUTRAL_PHRASES.search(piece) for piece, _ in segments(text))
-            and verbatim_score(text, suggestion) == 0)
-
-
-def lexicon_scores(texts: Sequence[str], suggestion: Callable[[str], bool]) -> Floats:
-    """:func:`verbatim_score` of every text."""
-    return np.array([verbatim_score(text, suggestion) for text in texts], dtype=np.float64)
+    return bool(read([text], suggestion).lukewarm[0])

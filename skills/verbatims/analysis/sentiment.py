@@ -75,13 +75,12 @@ async def zero_shot(vectors: Vectors, embedder: Embedder) -> Floats:
 
 def lexicon_scores(texts: Sequence[str]) -> Floats:
     """Per text: the contrast-aware lexicon score in [-1, 1] (suggestions count for nothing)."""
-    return polarity_lexicon.lexicon_scores(texts, is_suggestion)
+    return polarity_lexicon.read(texts, is_suggestion).scores
 
 
-def clause_lexicon_scores(clauses: Sequence[str]) -> Floats:
-    """Per clause: the lexicon score in [-1, 1] (0 for a suggestion)."""
-    return np.array([0.0 if is_suggestion(clause) else polarity_lexicon.clause_score(
-        polarity_lexicon.fold(clause)) for clause in clauses], dtype=np.float64)
+def non_answers(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Per text: whether it says nothing (« Pas d'avis », « RAS »): neutral whatever else."""
+    return np.array([polarity_lexicon.is_non_answer(text) for text in texts], dtype=bool)
 
 
 def _log_odds(probabilities: Floats) -> Floats:
@@ -100,25 +99,20 @@ def with_lexicon(probabilities: Floats, lexicon: Floats) -> Floats:
     return _probability(_log_odds(probabilities) + _FINAL_LEXICON_WEIGHT * lexicon)
 
 
-def read_by_segments(texts: Sequence[str], predict: Predict, lexicon: Floats) -> Floats:
+def read_by_segments(texts: Sequence[str], predict: Predict,
+                     reading: polarity_lexicon.Reading) -> Floats:
     """P(positive) per text: half the whole text's (classifier and lexicon), half the mean of
     its segments' — each read alone, the one after « mais » weighing more, an aside less —
     which a bag of words over the whole answer cannot do."""
-    whole = _log_odds(predict(texts)) + _FINAL_LEXICON_WEIGHT * lexicon
-    pieces, owners, weights, scores = polarity_lexicon.judged_segments(texts, is_suggestion)
-    if not pieces:
+    whole = _log_odds(predict(texts)) + _FINAL_LEXICON_WEIGHT * reading.scores
+    if not reading.pieces:
         return _probability(whole)
-    read = _log_odds(predict(pieces)) + _FINAL_LEXICON_WEIGHT * scores
+    read = _log_odds(predict(reading.pieces)) + _FINAL_LEXICON_WEIGHT * reading.piece_scores
     summed, total = np.zeros(len(texts)), np.zeros(len(texts))
-    np.add.at(summed, np.asarray(owners), weights * read)
-    np.add.at(total, np.asarray(owners), weights)
+    np.add.at(summed, reading.owners, reading.weights * read)
+    np.add.at(total, reading.owners, reading.weights)
     parts = np.where(total > 0, summed / np.where(total > 0, total, 1.0), whole)
     return _probability(_WHOLE_SHARE * whole + (1 - _WHOLE_SHARE) * parts)
-
-
-def non_answers(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
-    """Per text: whether it says nothing (« Pas d'avis », « RAS »): neutral whatever else."""
-    return np.array([polarity_lexicon.is_non_answer(text) for text in texts], dtype=bool)
 
 
 async def seed_scores(vectors: Vectors, lexicon: Floats, embedder: Embedder) -> Floats:
@@ -176,7 +170,7 @@ def train_on_scores(texts: Sequence[str], classes: npt.NDArray[np.int64],
 
 # Suggestions: a conditional wish, a request, or an imperative (« Envoyez… », « Prévenez… »).
 _SUGGESTION = re.compile(
-    r"\b(?:il faudrait|faudrait|ce serait|il serait|serait (?:utile|bienvenue?|bien|"
+    r"\b(?:il faudrait|faudrait|ce serait|il serait|serai(?:en)?t (?:utiles?|bienvenue?s?|bien|"
     r"appr[ée]ciable|appr[ée]ci[ée]|pratique|un plus|le minimum|souhaitable|id[ée]al)|"
     r"pourriez|je sugg[èe]re|je propose|suggestion|souhaiterais|aimerais|merci de)\b"
     r"|^(?!chez\b|assez\b)[a-zà-ÿ]+ez\b", re.IGNORECASE)
@@ -225,17 +219,15 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     """Triples per verbatim and per clause without a score column: seeds from zero-shot and
     the lexicon, a classifier trained on the confident ones, its log-odds joined again with
     the lexicon (which reads negation and contrast, where bag-of-words cannot)."""
-    lexicon = lexicon_scores(texts)
+    reading = polarity_lexicon.read(texts, is_suggestion)
     said = np.asarray(has_clause, dtype=bool) & ~non_answers(texts)
-    seeds = await seed_scores(vectors, lexicon, embedder)
+    seeds = await seed_scores(vectors, reading.scores, embedder)
     predict = train(texts, np.where(said, seeds, 0.0))
-    overall = verbatim_triples(read_by_segments(texts, predict, lexicon))
-    lukewarm = [polarity_lexicon.says_neutral(text, is_suggestion) for text in texts]
-    overall[np.asarray(lukewarm, dtype=bool)] = (0.0, 1.0, 0.0)
-    per_clause = clause_triples(with_lexicon(predict(clause_texts),
-                                             clause_lexicon_scores(clause_texts)))
-    lukewarm = [polarity_lexicon.says_neutral(clause, is_suggestion) for clause in clause_texts]
-    per_clause[np.asarray(lukewarm, dtype=bool)] = (0.0, 1.0, 0.0)
+    overall = verbatim_triples(read_by_segments(texts, predict, reading))
+    overall[reading.lukewarm] = (0.0, 1.0, 0.0)
+    clauses = polarity_lexicon.read(clause_texts, is_suggestion)
+    per_clause = clause_triples(with_lexicon(predict(clause_texts), clauses.scores))
+    per_clause[clauses.lukewarm] = (0.0, 1.0, 0.0)
     return without_non_answers(overall, texts), per_clause
 
 

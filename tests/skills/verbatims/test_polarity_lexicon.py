@@ -16,8 +16,10 @@ from skills.verbatims.analysis.polarity_lexicon import (
     segments,
     verbatim_score,
 )
+from skills.verbatims.analysis.polarity_lexicon import (
+    read as reading,
+)
 from skills.verbatims.analysis.sentiment import (
-    clause_lexicon_scores,
     is_suggestion,
     lexicon_scores,
     read_by_segments,
@@ -75,7 +77,7 @@ def test_non_answers() -> None:
 
 def test_the_lexicon_can_overturn_a_hesitant_classifier() -> None:
     hesitant = np.array([0.55, 0.55, 0.45])
-    lexicon = clause_lexicon_scores(["Délais inadmissibles", "Envoyez les relevés par mail",
+    lexicon = lexicon_scores(["Délais inadmissibles", "Envoyez les relevés par mail",
                                      "Remboursé en deux jours, parfait"])
     assert lexicon[1] == 0  # a suggestion judges nothing
     combined = with_lexicon(hesitant, lexicon)
@@ -90,5 +92,5 @@ def test_segments_read_alone_carry_the_contrast() -> None:
     def undecided(batch: Sequence[str]) -> npt.NDArray[np.float64]:
         return np.full(len(batch), 0.5)
 
-    read = read_by_segments(texts, undecided, lexicon_scores(texts))
+    read = read_by_segments(texts, undecided, reading(texts, is_suggestion))
     assert read[0] < 0.5 < read[1] and read[2] < 0.5
