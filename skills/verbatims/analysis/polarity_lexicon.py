@@ -74,7 +74,7 @@ _PHRASES: tuple[tuple[str, float], ...] = tuple(
         (r"rien (?:a|de plus a) (?:redire|reprocher|dire de plus)", 2.0),
         (r"a la hauteur", 1.5), (r"geste commercial", 1.0), (r"tout de suite", 1.0),
         (r"le jour meme", 1.0), (r"(?:ne )?m'y attendais pas", 1.0),
-        (r"pas besoin de (?:tout )?\w+", 1.5), (r"(?:beaucoup|bien|vraiment) trop \w+", -1.5),
+        (r"pas besoin de (?:tout )?\w+", 1.5), (r"(?:un|en|lettre|courrier|par) recommande", 0.0), (r"(?:beaucoup|bien|vraiment) trop \w+", -1.5),
         (r"trop tard", -1.5), (r"(?:paie|paye|payons|payer|coute|coutent) de plus en plus", -1.5),
         (r"(?:rien (?:eu )?a avancer|sans rien avancer|avance jamais rien)", 1.5),
         (r"(?:pas|aucun|sans|jamais eu) (?:de |d')?(?:probleme|souci|difficulte)s?", 1.5),
@@ -93,9 +93,14 @@ _PHRASES: tuple[tuple[str, float], ...] = tuple(
         (r"(?:c'etait|c etait) mieux avant", -1.5), (r"au compte-gouttes", -1.5),
         (r"(?:une|la|un|le) (?:bataille|combat|calvaire|cauchemar|galere)", -1.5),
     ))
-_NEUTRAL_PHRASES = re.compile(
-    r"\b(?:ni \w+ ni \w+|sans plus|correct|correcte|corrects|bof|mouais|moyen|moyenne|"
-    r"moyens|passable|ras|rien a signaler|rien de grave|rien d'exceptionnel|ca va)\b")
+# Lukewarm words: the segment they are in judges nothing (« satisfaction moyenne »).
+_LUKEWARM = re.compile(
+    r"\b(?:ni \w+ ni \w+|sans plus|bof|mouais|moyen|moyenne|moyens|passable)\b")
+# Bland words: neutral themselves, the rest of the segment still counts (« tarifs
+# corrects, personnel agréable »).
+_BLAND = re.compile(
+    r"\b(?:correct|correcte|corrects|correctes|ras|rien a signaler|rien de grave|"
+    r"rien d'exceptionnel|ca va)\b")
 # Courtesy that judges nothing: « Bien cordialement », « Merci d'avance de votre retour ».
 _COURTESY = re.compile(
     r"\b(?:bien cordialement|bien a vous|bonne (?:journee|soiree|fin de journee)|"
@@ -160,18 +165,33 @@ def clause_score(text: str) -> float:
         weight = _phrase_weight(match.group(0))
         total, hits = total + weight, hits + abs(weight)
     text = _PHRASE.sub(" ", text)
-    if _NEUTRAL_PHRASES.search(text) and not total:
+    if _LUKEWARM.search(text):
         return 0.0
-    tokens = _WORD.findall(text.replace("'", " "))
+    for part in re.split(r"[,;:()]", _BLAND.sub(" ", text)):  # a negation stops at a comma
+        part_total, part_hits = _words_score(_WORD.findall(part.replace("'", " ")))
+        total, hits = total + part_total, hits + part_hits
+    return total / max(hits, 1.0)
+
+
+def _words_score(found_words: list[str]) -> tuple[float, float]:
+    """Sum of the polar words' weights (negations applied) and of their magnitudes."""
+    total, hits = 0.0, 0.0
     negated_until, pending = -1, False  # pending: a negation that has governed no word yet
-    for index, token in enumerate(tokens):
-        if token in _NEGATORS or (token in ("plus", "rien", "personne")
-                                  and any(t in _NE for t in tokens[max(0, index - 3):index])):
+    penalty = _ORPHAN_NEGATION  # « sans » alone is no complaint (« sans discuter »)
+    for index, word in enumerate(found_words):
+        if word == "peu" and index and found_words[index - 1] == "un":
+            continue  # « un peu cher » is still « cher »
+        if word in _NEGATORS or (word in ("plus", "rien", "personne")
+                                 and any(t in _NE for t in found_words[max(0, index - 3):index])):
             if pending and index > negated_until:
-                total, hits = total + _ORPHAN_NEGATION, hits - _ORPHAN_NEGATION
+                total, hits = total + penalty, hits - penalty
+            if index > negated_until:
+                penalty = 0.0 if word == "sans" else _ORPHAN_NEGATION
+            elif word != "sans":
+                penalty = _ORPHAN_NEGATION
             negated_until, pending = index + _WINDOW, pending or index > negated_until
             continue
-        weight = _polarity(token)
+        weight = _polarity(word)
         if not weight:
             continue
         if index <= negated_until:
@@ -179,8 +199,8 @@ def clause_score(text: str) -> float:
             pending = False
         total, hits = total + weight, hits + abs(weight)
     if pending:
-        total, hits = total + _ORPHAN_NEGATION, hits - _ORPHAN_NEGATION
-    return total / max(hits, 1.0)
+        total, hits = total + penalty, hits - penalty
+    return total, hits
 
 
 def _polarity(token: str) -> float:
@@ -231,7 +251,7 @@ def read(texts: Sequence[str], suggestion: Callable[[str], bool]) -> Reading:
     for index, text in enumerate(texts):
         total, weighed, tepid = 0.0, 0.0, False
         for piece, weight in segments(text):
-            tepid = tepid or _NEUTRAL_PHRASES.search(piece) is not None
+            tepid = tepid or bool(_LUKEWARM.search(piece) or _BLAND.search(piece))
             if suggestion(piece):
                 continue
             score = clause_score(piece)

@@ -44,6 +44,10 @@ def test_words_and_their_negation() -> None:
     assert score("Le dossier est parti mardi") == 0
     assert score("Ni bien ni mal") == 0
     assert score("Bonjour, tout va bien") > 0  # « bon » is a word, not a prefix
+    assert score("Un peu cher") < 0 < score("Tarifs corrects, personnel agréable")
+    assert score("Contrat peu clair") < 0 and score("Satisfaction moyenne") == 0
+    assert score("Ils ne répondent pas, j'ai envoyé un recommandé") < 0  # a letter, not praise
+    assert score("Pris en charge sans discuter, merci") > 0  # « sans » alone is no complaint
 
 
 def test_the_point_after_mais_and_the_aside_after_seul_bemol() -> None:
