@@ -270,6 +270,14 @@ def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
     return False
 
 
+def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]:
+    """The top passage's units, those carrying what the question asks for first."""
+    closest = [unit for unit in units if unit.passage == units[0].passage]
+    if pattern is not None:
+        closest.sort(key=lambda unit: pattern.search(fold(unit.full_text)) is None)
+    return closest
+
+
 def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
     units: list[_Unit] = []
@@ -292,16 +300,17 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
             return [], False
         # a question in English rarely shares words with French text: quote the top passage,
         # its sentences carrying what the question asks for (a figure, a date…) first
-        closest = [unit for unit in units if unit.passage == units[0].passage]
-        if pattern is not None:
-            closest.sort(key=lambda unit: pattern.search(fold(unit.full_text)) is None)
-        return closest[:2], False
+        return _closest(units, pattern)[:2], False
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
     # the best-ranked passage speaks first (its best sentence is always quoted), then
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
     chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
+    if request.locale == "en" and top != units[0].passage:
+        # an English question's words match French passages by chance (« public »,
+        # « civil »): the passage retrieval ranked first speaks first all the same
+        chosen = _closest(units, pattern)[:1]
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)

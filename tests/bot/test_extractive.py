@@ -146,3 +146,15 @@ def test_english_fallback_prefers_the_sentence_with_the_asked_figure() -> None:
         locale="en",
     ))
     assert "coûte 86 €. [1]" in text
+
+
+def test_an_english_answer_quotes_the_top_passage_first() -> None:
+    # « public » matches passage 2 by chance; retrieval ranked passage 1 first
+    text = select_answer(_request(
+        "What rules apply during a public exam?",
+        ["Pendant l'examen, le candidat ne communique avec personne.",
+         "Le concours public se déroule en mairie devant un jury de trois membres."],
+        locale="en",
+    ))
+    assert "[2]" in text  # « public » matched it
+    assert text.index("[1]") < text.index("[2]")
