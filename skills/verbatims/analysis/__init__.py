@@ -150,7 +150,8 @@ async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
                      embedder: Embedder, score_kind: ScoreKind | None
                      ) -> tuple[Triples, Triples]:
     """Sentiment triples per verbatim and per clause: learnt from the score bands when the
-    survey has a score, from zero-shot guesses otherwise."""
+    survey has a score, from the polarity lexicon and zero-shot seeds otherwise; a
+    non-answer (« Pas d'avis ») is neutral either way."""
     if not clauses:
         return verbatim_triples(np.full(len(texts), 0.5)), np.zeros((0, 3))
     clause_texts = [c.text for c in clauses]
