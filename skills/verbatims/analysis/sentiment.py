@@ -226,7 +226,8 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     the lexicon, a classifier trained on the confident ones, its log-odds joined again with
     the lexicon (which reads negation and contrast, where bag-of-words cannot)."""
     reading = polarity_lexicon.read(texts, is_suggestion)
-    said = np.asarray(has_clause, dtype=bool) & ~non_answers(texts)
+    silent = non_answers(texts)
+    said = np.asarray(has_clause, dtype=bool) & ~silent
     seeds = await seed_scores(vectors, reading.scores, embedder)
     predict = train(texts, np.where(said, seeds, 0.0))
     overall = verbatim_triples(read_by_segments(texts, predict, reading))
@@ -234,7 +235,8 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     clauses = polarity_lexicon.read(clause_texts, is_suggestion)
     per_clause = clause_triples(with_lexicon(predict(clause_texts), clauses.scores))
     per_clause[clauses.lukewarm] = (0.0, 1.0, 0.0)
-    return without_non_answers(overall, texts), per_clause
+    overall[silent] = (0.0, 1.0, 0.0)
+    return overall, per_clause
 
 
 def without_non_answers(triples: Triples, texts: Sequence[str]) -> Triples:
