@@ -5,11 +5,14 @@ lexical side finds nothing. Each English word known here is replaced by its usua
 renderings (general administrative, legal, work, family, housing, health, tax, insurance
 and data-protection vocabulary, written by hand, not taken from any test question);
 unknown words are kept as they are (names, acronyms and numbers match as they are).
+Multi-word expressions whose French is not word for word (« sick leave » → « arrêt
+maladie », « town hall » → « mairie ») are matched first and count as one key term.
 
 The French words are embedded and mixed into the question's vector for ranking (see
 ``KnowledgeBase.search``): the multilingual model places that bag of French words near
-the French passages that word the subject. Used for the lexical side instead, they did
-not help (``bench/retrieval_variants.py``).
+the French passages that word the subject. Used for the lexical side instead, or to
+rerank the top passages by how many key terms they mention, they did not help on both the
+dev and held-out English lists (``bench/retrieval_variants.py``; README, "Document search").
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ annual: annuel
 appeal: recours appel
 applicant: demandeur
 application: demande candidature
-apply: demander demande
+apply: demander demande appliquer
 appointment: rendez-vous
 apprentice: apprenti
 apprenticeship: apprentissage
@@ -259,7 +262,7 @@ quarters: trimestres
 record: casier dossier enregistrement
 refund: remboursement rembourser
 refuse: refuser refus
-register: inscrire immatriculer
+register: registre inscrire immatriculer
 registration: inscription immatriculation
 reimbursement: remboursement
 renewal: renouvellement
@@ -535,7 +538,7 @@ organization: organisme
 overtime: heures supplémentaires
 password: mot de passe
 patient: patient
-payroll: paie
+payroll: paie paye
 permanent: permanent indéterminé
 permission: autorisation
 pharmacy: pharmacie
@@ -594,7 +597,7 @@ suspend: suspendre suspension
 suspension: suspension
 system: système dispositif
 temporary: temporaire
-term: durée
+term: durée terme
 test: test examen
 theft: vol
 third: tiers
@@ -604,7 +607,7 @@ tracking: traçage suivi
 trainee: stagiaire
 transparency: transparence
 treatment: traitement soins
-trial: procès
+trial: procès essai
 union: syndicat
 user: utilisateur
 valid: valable valide
@@ -623,6 +626,89 @@ _LEXICON: dict[str, tuple[str, ...]] = {
     english.strip(): tuple(french.split())
     for english, french in (line.split(":", 1) for line in _LEXICON_TEXT.strip().splitlines())
 }
+
+
+# multi-word expressions whose French is not the sum of their words' renderings (« civil
+# servant » is « fonctionnaire »), matched before single words; the last word may be plural
+_PHRASES_TEXT = """
+accident at work: accident travail
+annual leave: congés payés
+bank account: compte bancaire
+bank card: carte bancaire
+bank statement: relevé bancaire
+birth certificate: acte naissance
+care home: ehpad maison retraite
+child benefit: allocations familiales
+child support: pension alimentaire
+city hall: mairie
+civil partnership: pacs pacte civil solidarité
+civil servant: fonctionnaire agent public
+civil service: fonction publique
+credit card: carte bancaire crédit
+criminal record: casier judiciaire
+day off: congé repos
+death certificate: acte décès
+direct debit: prélèvement
+direct marketing: prospection commerciale
+driving licence: permis conduire
+driving license: permis conduire
+driver's licence: permis conduire
+driver's license: permis conduire
+family allowance: allocations familiales
+fixed term contract: contrat durée déterminée cdd
+foster family: famille accueil
+health insurance: assurance maladie
+housing benefit: aide logement apl
+id card: carte identité
+identity card: carte identité
+identity theft: usurpation identité
+income tax: impôt revenu
+job seeker: demandeur emploi
+legal aid: aide juridictionnelle
+licence plate: plaque immatriculation
+license plate: plaque immatriculation
+loyalty card: carte fidélité
+maternity leave: congé maternité
+minimum wage: smic salaire minimum
+mobile phone: téléphone portable mobile
+next of kin: proche famille
+notice period: préavis
+number plate: plaque immatriculation
+nursing home: ehpad maison retraite
+occupational disease: maladie professionnelle
+paid leave: congés payés
+parental leave: congé parental
+parking ticket: amende stationnement
+part time: temps partiel
+paternity leave: congé paternité
+permanent contract: contrat durée indéterminée cdi
+power of attorney: procuration mandat
+probation period: période essai
+property tax: taxe foncière
+public prosecutor: procureur république
+public servant: fonctionnaire agent public
+registered letter: lettre recommandée
+right to be forgotten: droit oubli déréférencement
+search engine: moteur recherche
+self employed: indépendant travailleur
+sick leave: arrêt maladie
+social network: réseau social
+social security: sécurité sociale
+speeding ticket: excès vitesse amende
+tax return: déclaration revenus impôt
+town hall: mairie
+trial period: période essai
+unemployment benefit: allocation chômage
+welfare benefit: prestation sociale aide sociale
+work accident: accident travail
+workplace accident: accident travail
+"""
+
+_PHRASES: dict[str, tuple[str, ...]] = {
+    english.strip(): tuple(french.split())
+    for english, french in (line.split(":", 1) for line in _PHRASES_TEXT.strip().splitlines())
+}
+_LONGEST_PHRASE = max(len(phrase.split()) for phrase in _PHRASES)
 
 
 _QUESTION_WORDS = frozenset("""
@@ -677,25 +763,55 @@ def _fold(word: str) -> str:
                    if unicodedata.category(ch) != "Mn")
 
 
+def _phrase(words: list[str]) -> tuple[str, tuple[str, ...]] | None:
+    """The phrase lexicon entry of these words, the last one possibly plural."""
+    *head, last = words
+    singular = [last[:-3] + "y"] if last.endswith("ies") else []
+    for candidate in (last, last.removesuffix("'s"), last.removesuffix("s"),
+                      last.removesuffix("es"), *singular):
+        phrase = " ".join([*head, candidate])
+        if phrase in _PHRASES:
+            return phrase, _PHRASES[phrase]
+    return None
+
+
+def _content_units(question: str) -> list[tuple[str, tuple[str, ...] | None]]:
+    """The question's content as (English lemma or phrase, French renderings or None),
+    multi-word expressions first, function and question words left out."""
+    words = _WORD.findall(question.lower().replace("’", "'").replace("-", " "))
+    units: list[tuple[str, tuple[str, ...] | None]] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(_LONGEST_PHRASE, len(words) - index), 1, -1):
+            found = _phrase(words[index : index + size])
+            if found is not None:
+                units.append(found)
+                index += size
+                break
+        else:
+            word = words[index]
+            index += 1
+            if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
+                continue
+            entry = _entry(word)
+            units.append(entry if entry is not None else (word, None))
+    return units
+
+
 def key_terms(question: str) -> dict[str, tuple[str, ...]]:
-    """The question's content words known to the lexicon (by English lemma) and their French
-    renderings: what a passage answering it should mention in French."""
+    """The question's content words and expressions known to the lexicon (by English lemma)
+    and their French renderings: what a passage answering it should mention in French."""
     terms: dict[str, tuple[str, ...]] = {}
-    for word in _WORD.findall(question.lower().replace("’", "'")):
-        if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
-            continue
-        found = _entry(word)
-        if found is not None:
-            terms.setdefault(found[0], found[1])
+    for lemma, renderings in _content_units(question):
+        if renderings is not None:
+            terms.setdefault(lemma, renderings)
     return terms
 
 
 def french_search_words(question: str) -> str:
-    """The question with each known English word replaced by its French renderings."""
+    """The question with each known English word or expression replaced by its French
+    renderings (unknown words kept as they are)."""
     words: list[str] = []
-    for word in _WORD.findall(question.lower().replace("’", "'")):
-        if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
-            continue
-        renderings = _known(word)
-        words.extend(renderings if renderings is not None else (word,))
+    for lemma, renderings in _content_units(question):
+        words.extend(renderings if renderings is not None else (lemma,))
     return " ".join(words)

@@ -1,0 +1,58 @@
+"""The English → French lexicon: words, multi-word expressions, key terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.english import french_search_words, is_english_word, key_terms
+from knowledge.language import detect_language
+
+
+def test_an_expression_is_rendered_as_a_whole_not_word_by_word() -> None:
+    assert french_search_words("How long can sick leave last?").split() == [
+        "arrêt", "maladie", "last"]
+    assert french_search_words("Can a civil servant refuse?").split() == [
+        "fonctionnaire", "agent", "public", "refuser", "refus"]
+
+
+@pytest.mark.parametrize(("question", "french"), [
+    ("How do I leave social networks?", "quitter réseau social"),  # plural last word
+    ("Is my fixed-term contract renewable?", "contrat durée déterminée cdd"),  # hyphenated
+    ("What is the right to be forgotten?", "droit oubli déréférencement"),  # function words inside
+    ("The town hall's opening hours", "mairie"),  # possessive
+])
+def test_expressions_match_inflected_hyphenated_and_with_function_words(
+    question: str, french: str
+) -> None:
+    assert french in french_search_words(question)
+
+
+def test_words_outside_any_expression_keep_their_own_renderings() -> None:
+    assert french_search_words("Social security number").split() == [
+        "sécurité", "sociale", "numéro", "nombre"]
+    assert french_search_words("A social worker").split()[:1] == ["social"]  # not an expression
+
+
+def test_an_expression_is_one_key_term() -> None:
+    terms = key_terms("Is sick leave paid by the employer?")
+    assert terms["sick leave"] == ("arrêt", "maladie")
+    assert "sick" not in terms and "leave" not in terms
+    assert set(terms) == {"sick leave", "paid", "employer"}
+
+
+def test_words_gain_their_french_cognate_among_their_renderings() -> None:
+    assert "registre" in french_search_words("keeping a register").split()
+    assert "appliquer" in french_search_words("does the rule apply").split()
+
+
+@pytest.mark.parametrize("question", [
+    "Le congé maladie d'un fonctionnaire est-il payé ?",
+    "Quelle est la durée de la période d'essai ?",
+])
+def test_expressions_never_make_a_french_question_english(question: str) -> None:
+    assert detect_language(question) == "fr"
+
+
+def test_english_evidence_is_still_read_word_by_word() -> None:
+    assert is_english_word("leave") and is_english_word("sick")
+    assert not is_english_word("social")  # also French
