@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.embeddings import UseEmbedder
 from skills.verbatims.analysis import EmbeddingCache, analyse
+from skills.verbatims.codebook import load_codebook
 from skills.verbatims.model import Analysis, InputCounts, Verbatim
 
 SYNTH = ROOT.parent / "shared" / "eval" / "verbatims-synth"
@@ -75,7 +76,8 @@ async def run(args: argparse.Namespace) -> None:
     cache = EmbeddingCache(Path(args.cache) if args.cache else None)
     started = time.perf_counter()
     analysis = await analyse(rows, counts=counts, embedder=UseEmbedder(),
-                             score_kind=None if args.no_score else "stars5", cache=cache)
+                             score_kind=None if args.no_score else "stars5", cache=cache,
+                             codebook=load_codebook(args.codebook))
     elapsed = time.perf_counter() - started
     predictions = folder / f"pred{args.n}-{args.seed}.csv"
     write_predictions(predictions, ids, analysis)
@@ -132,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", help="folder for the generated files (default: a temp dir)")
     parser.add_argument("--cache", help="embedding cache folder (re-runs skip embedding)")
+    parser.add_argument("--codebook", default="assurance",
+                        help="codebook: a shipped name, a YAML file, or « aucun » (discovery only)")
     parser.add_argument("--no-score", action="store_true",
                         help="no score column (sentiment from the text alone, no drivers)")
     asyncio.run(run(parser.parse_args()))

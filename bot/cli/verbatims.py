@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from skills.verbatims.codebook import Codebook
     from skills.verbatims.model import Analysis
     from skills.verbatims.reader import Survey
 
@@ -102,16 +103,28 @@ def register_commands(app: typer.Typer) -> None:
         channel_column: Annotated[str | None, typer.Option(help="Channel column.")] = None,
         region_column: Annotated[str | None, typer.Option(help="Region/agency column.")] = None,
         id_column: Annotated[str | None, typer.Option(help="Id column.")] = None,
+        codebook: Annotated[str | None, typer.Option(
+            help="Codebook: a YAML file, a shipped name (default: assurance), or 'none' "
+                 "(theme discovery only).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
         = False,
     ) -> None:
         """Analyse a survey export in this process; progress on stderr."""
+        from skills.verbatims.codebook import CodebookError, load_codebook
+
+        try:
+            chosen = load_codebook(codebook)
+        except CodebookError as error:
+            _say(error.message)
+            raise typer.Exit(2) from None
         survey = _read(file, _overrides(text_column, score_column, date_column, product_column,
                                         channel_column, region_column, id_column, score_kind))
         if not survey.verbatims:
             _say("nothing to analyse")
             raise typer.Exit(1)
-        analysis = asyncio.run(_analyse(survey))
+        if chosen is not None:
+            _say(f"codebook: {chosen.name} ({len(chosen.codes)} codes)")
+        analysis = asyncio.run(_analyse(survey, chosen))
         _write(analysis, survey, out, file.name, as_json)
 
     @group.command("relabel")
@@ -157,7 +170,7 @@ def register_commands(app: typer.Typer) -> None:
         _write(analysis, survey, out, file.name, as_json)
 
 
-async def _analyse(survey: Survey) -> Analysis:
+async def _analyse(survey: Survey, codebook: Codebook | None) -> Analysis:
     from skills.verbatims.skill import default_analyser, default_embedder
 
     last = [""]
@@ -170,6 +183,7 @@ async def _analyse(survey: Survey) -> Analysis:
     started = time.monotonic()
     analysis = await default_analyser()(survey.verbatims, counts=survey.counts,
                                         embedder=default_embedder(),
-                                        score_kind=survey.columns.score_kind, progress=progress)
+                                        score_kind=survey.columns.score_kind, progress=progress,
+                                        codebook=codebook)
     _say(f"analysed in {time.monotonic() - started:.1f} s")
     return analysis

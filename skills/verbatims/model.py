@@ -71,6 +71,7 @@ class Theme:
     breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)  # column → value → n
     examples: list[str] = field(default_factory=list)  # pseudonymised
     axis: str | None = None  # what customers ask for (a model writes it; None offline)
+    coded: bool = False  # a code of the team's codebook (its label is kept as written)
 
 
 @dataclass(frozen=True, slots=True)

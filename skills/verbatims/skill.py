@@ -23,6 +23,7 @@ from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask, J
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
+from skills.verbatims.codebook import Codebook, chat_codebook, known_codebook, shipped_names
 from skills.verbatims.followup import (
     NO_ANALYSIS,
     RelabelTask,
@@ -48,7 +49,8 @@ class Analyser(Protocol):
     def __call__(self, verbatims: Sequence[Verbatim], *, counts: InputCounts,
                  embedder: Embedder, score_kind: ScoreKind | None,
                  progress: StageProgress | None = None,
-                 labeller: ThemeLabeller | None = None) -> Awaitable[Analysis]: ...
+                 labeller: ThemeLabeller | None = None,
+                 codebook: Codebook | None = None) -> Awaitable[Analysis]: ...
 
 
 def default_analyser() -> Analyser:
@@ -68,6 +70,8 @@ _READABLE = frozenset({"csv", "xlsx", "txt"})
 _DETECT_LIMIT = 40 * 1024 * 1024  # larger files: columns shown with the result only
 _PAIR = re.compile(r"""([\w\-]+)\s*=\s*(?:"([^"]*)"|«\s*([^»]*?)\s*»|“([^”]*)”|'([^']*)'|(\S+))""")
 _OPTION_KEYS = ("score_kind", "type_note")
+_CODEBOOK_KEYS = ("plan", "codes", "codebook", "plan_de_codes")
+CODEBOOK = "codebook"  # the codebook choice among the overrides (not a column)
 
 _USAGE = Text(
     "Joignez l'export de l'enquête (CSV ou XLSX) à `/almia verbatims` : je repère les colonnes "
@@ -82,6 +86,10 @@ _BAD_KEY = Text("Je ne connais pas « {key} » : colonnes réglables texte, note
                 "canal, region, id (et type_note=nps|etoiles|satisfaction).",
                 "I do not know “{key}”: settable columns are text, score, date, product, "
                 "channel, region, id (and score_kind=nps|stars|satisfaction).")
+_BAD_CODEBOOK = Text("Plan de codes inconnu : « {name} » (disponibles : {names} ; ou « aucun » "
+                     "pour la seule découverte des thèmes).",
+                     "Unknown codebook: “{name}” (available: {names}; or “none” for theme "
+                     "discovery only).")
 _NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
                 "Background jobs are not enabled on this server.")
 _STARTED = Text(
@@ -153,11 +161,21 @@ def parse_overrides(text: str) -> dict[str, str]:
         if folded in _OPTION_KEYS or folded in ("kind",):
             overrides["score_kind"] = value
             continue
+        if folded in _CODEBOOK_KEYS:
+            if not known_codebook(value):
+                raise SkillError(_BAD_CODEBOOK, name=value[:40], names=", ".join(shipped_names()))
+            overrides[CODEBOOK] = value
+            continue
         name = field_name(key)
         if name is None:
             raise SkillError(_BAD_KEY, key=key)
         overrides[name] = value
     return overrides
+
+
+def columns_only(overrides: Mapping[str, object]) -> dict[str, str]:
+    """The reader's column overrides, without the codebook choice."""
+    return {key: str(value) for key, value in overrides.items() if key != CODEBOOK}
 
 
 def mentions_verbatims(message: Message) -> bool:
@@ -191,9 +209,14 @@ class AnalyseTask:
         await context.progress(0.0, _READING(locale))
         data = await context.read_file(str(params["file_id"]))
         try:
-            survey = await asyncio.to_thread(read_survey, data, dict(params.get("overrides", {})))
+            survey = await asyncio.to_thread(read_survey, data,
+                                             columns_only(params.get("overrides", {})))
         except ReaderError as error:
             raise JobFailed(error.text, **error.values) from None
+        choice = dict(params.get("overrides", {})).get(CODEBOOK)
+        if choice is not None and not known_codebook(str(choice)):
+            raise JobFailed(_BAD_CODEBOOK, name=str(choice)[:40], names=", ".join(shipped_names()))
+        codebook = chat_codebook(None if choice is None else str(choice))
         del data
         counts = survey.counts
         if not survey.verbatims:
@@ -205,7 +228,7 @@ class AnalyseTask:
         analysis = await self._analyser()(
             survey.verbatims, counts=counts, embedder=self._the_embedder(),
             score_kind=survey.columns.score_kind, progress=_Scaled(context, 0.05, 0.9),
-            labeller=labeller)
+            labeller=labeller, codebook=codebook)
         await context.progress(0.9, _WRITING(locale))
         outputs = await asyncio.to_thread(render, analysis, survey, locale, name)
         return await publish(context, outputs, locale)
@@ -335,6 +358,9 @@ class VerbatimsSkill:
         if job is None:
             raise SkillError(_NOT_YOURS)
         overrides = form_overrides(values, request.locale)
+        kept = dict(job.params.get("overrides", {})).get(CODEBOOK)
+        if kept is not None:  # the card sets columns; the codebook chosen before stays
+            overrides[CODEBOOK] = str(kept)
         if not job.state.terminal:  # analysing with the old columns: no longer wanted
             await request.jobs.cancel(job.id, message)
         size = int(job.params.get("size", 0)) or None
@@ -375,7 +401,7 @@ class VerbatimsSkill:
             return None
         data = await request.files.read(file_id)
         try:
-            return await asyncio.to_thread(inspect, data, overrides)
+            return await asyncio.to_thread(inspect, data, columns_only(overrides))
         except ReaderError as error:
             raise SkillError(error.text, **error.values) from None
 

@@ -25,6 +25,7 @@ from skills.verbatims.analysis.aspects import (
     with_aspects,
 )
 from skills.verbatims.analysis.clauses import Clause, clauses_of
+from skills.verbatims.analysis.coding import code_clauses
 from skills.verbatims.analysis.drivers import find_drivers
 from skills.verbatims.analysis.embed import EmbeddingCache, embed_texts
 from skills.verbatims.analysis.examples import examples_for, pick
@@ -44,6 +45,7 @@ from skills.verbatims.analysis.sentiment import (
 )
 from skills.verbatims.analysis.themes import Clusters, cluster_clauses
 from skills.verbatims.analysis.trends import Mention, find_trends
+from skills.verbatims.codebook import Codebook
 from skills.verbatims.model import (
     Analysis,
     InputCounts,
@@ -89,8 +91,10 @@ async def analyse(
     cache: EmbeddingCache | None = None,
     detector: Detector | None = None,
     cache_dir: Path | None = None,
+    codebook: Codebook | None = None,
 ) -> Analysis:
-    """The themes, sentiment, drivers and trends of ``verbatims`` (all analysed rows)."""
+    """The themes, sentiment, drivers and trends of ``verbatims`` (all analysed rows);
+    with a ``codebook``, its codes first, then the themes it lacks."""
     stages = _Stages(progress)
     texts = [verbatim.text for verbatim in verbatims]
     clauses = clauses_of(texts)
@@ -116,15 +120,24 @@ async def analyse(
     themed = vectors
     if clauses:
         themed = _aspect_vectors(clauses, vectors)  # part of grouping into themes
-    clusters = cluster_clauses(themed, owners) if clauses else None
+    fixed: tuple[str | None, ...] = ()
+    clusters: Clusters | None = None
+    if clauses and codebook is not None:
+        coded = code_clauses([c.text for c in clauses], themed, owners, codebook)
+        clusters, fixed = coded.clusters, coded.names
+    elif clauses:
+        clusters = cluster_clauses(themed, owners)
     await stages.done("clustered")
     mentions = _mentions(len(verbatims), clauses, clusters, per_clause)
     order = _by_size(mentions, clusters)
     mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
                 for found in mentions]
-    names = _names(clauses, clusters, order)
+    names = _names(clauses, clusters, order, fixed)
     themes = [_theme(theme, label, keywords, verbatims, mentions)
               for theme, (label, keywords) in enumerate(names)]
+    coded_ids = {order[index] for index, name in enumerate(fixed) if name and index in order}
+    for theme in themes:
+        theme.coded = theme.id in coded_ids
     assignments = [tuple(found) for found in mentions]
     await stages.done("labelled")
     months = [v.date.strftime("%Y-%m") if v.date else None for v in verbatims]
@@ -137,6 +150,8 @@ async def analyse(
                       detector or Detector(DlpSettings()))
     await stages.done("examples")
     notes = _notes(verbatims, score_kind, clusters, labeller)
+    if codebook is not None:
+        notes.insert(0, _codebook_note(codebook, themes))
     if labeller is not None and themes:
         await _ask_labeller(labeller, themes)
         await stages.done("model")
@@ -199,12 +214,21 @@ def _by_size(mentions: list[dict[int, Sentiment]], clusters: Clusters | None) ->
     return {theme: rank for rank, theme in enumerate(ranked) if sizes[theme] > 0}
 
 
-def _names(clauses: Sequence[Clause], clusters: Clusters | None,
-           order: dict[int, int]) -> list[tuple[str, list[str]]]:
+def _names(clauses: Sequence[Clause], clusters: Clusters | None, order: dict[int, int],
+           fixed: Sequence[str | None] = ()) -> list[tuple[str, list[str]]]:
+    """(label, keywords) per theme id: a codebook label where ``fixed`` has one, else the
+    most distinctive phrase (never the same as a codebook label)."""
     if clusters is None or not order:
         return []
     named = name_themes([c.text for c in clauses], clusters.labels, len(clusters.centroids),
                         spacy_tagger())
+    taken = {label.casefold() for label in fixed if label}
+    for theme, label in enumerate(fixed):
+        if label:
+            named[theme] = (label, named[theme][1])
+    for theme in range(len(fixed), len(named)):
+        if named[theme][0].casefold() in taken:
+            named[theme] = (f"{named[theme][0]} (autre)", named[theme][1])
     by_id = {theme_id: named[theme] for theme, theme_id in order.items()}
     return [by_id[theme_id] for theme_id in range(len(by_id))]
 
@@ -266,6 +290,18 @@ def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
     return notes
 
 
+def _codebook_note(codebook: Codebook, themes: Sequence[Theme]) -> str:
+    """Which codebook was applied, how many of its codes were found, what it lacked."""
+    found = sum(1 for theme in themes if theme.coded)
+    found_text = f"{found} de ses {len(codebook.codes)} thèmes présents"
+    discovered = len(themes) - found
+    extra = (f", {discovered} thème{'s' if discovered > 1 else ''} hors plan "
+             "découvert" + ("s" if discovered > 1 else "") if discovered else
+             ", aucun thème hors plan")
+    return (f"Plan de codes « {codebook.name} » : {found_text}{extra} (les thèmes hors plan "
+            "portent des libellés tirés des mots-clés).")
+
+
 async def _ask_labeller(labeller: ThemeLabeller, themes: list[Theme]) -> None:
     """Model labels and axes from samples (one entry per theme, never per verbatim)."""
     samples = [ThemeSample(theme=t.id, label=t.label, keywords=tuple(t.keywords),
@@ -275,6 +311,6 @@ async def _ask_labeller(labeller: ThemeLabeller, themes: list[Theme]) -> None:
     labels = await labeller.name_themes(samples)
     axes = await labeller.write_axes(samples)
     for theme, label, axis in zip(themes, labels, axes, strict=False):
-        if label and label.strip():
+        if label and label.strip() and not theme.coded:
             theme.label = label.strip()
         theme.axis = axis.strip() if axis and axis.strip() else None

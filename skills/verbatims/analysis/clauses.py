@@ -69,6 +69,29 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+# Contact details: e-mail addresses, phone numbers, long reference numbers, postal codes.
+_CONTACT_DETAIL = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:\+33\s?|0)[1-9](?:[\s.-]?\d\d){4}"
+    r"|\b[A-Z]{0,5}[-\s]?\d[\d\s/-]{5,}\d\b|\b\d{5}\b", re.IGNORECASE)
+# Words that only introduce contact details (« mon mail : … », « joignable au … »).
+_CONTACT_WORDS = frozenset(fold(word) for word in """
+mail email e-mail courriel adresse nouvelle nouveau numéro numero tél tel téléphone telephone
+portable joindre joignable contacter recontacter rappeler écrire répondez répondre moi me
+mon ma mes mon votre au à a l le la les de du des sur par pour n° no ref référence contrat
+adhérent adherent sociétaire dossier client rue avenue boulevard impasse allée chemin place
+""".split())
+
+
+def contact_only(text: str) -> bool:
+    """A clause that only gives contact details or a reference (no aspect to code)."""
+    if not _CONTACT_DETAIL.search(text):
+        return False
+    rest = _CONTACT_DETAIL.sub(" ", text)
+    content = [word for word in words(rest) if fold(word) not in _CONTACT_WORDS
+               and fold(word) not in _COURTESY and len(word) > 1 and not word[:1].isupper()]
+    return len(content) < 2
+
+
 def words(text: str) -> list[str]:
     """The words of ``text`` (letters, with inner apostrophes and hyphens)."""
     return _WORD.findall(text)

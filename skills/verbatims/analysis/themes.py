@@ -65,7 +65,8 @@ def _kmeans(vectors: Vectors, k: int, seed: int) -> tuple[Labels, Vectors]:
     if len(vectors) > _FIT_SAMPLE:
         chosen = np.random.default_rng(seed).choice(len(vectors), _FIT_SAMPLE, replace=False)
         fitted = vectors[np.sort(chosen)]
-    model = KMeans(n_clusters=k, random_state=seed, n_init=2).fit(fitted)
+    distinct = len({row.tobytes() for row in fitted})  # repeated answers: fewer centres
+    model = KMeans(n_clusters=max(1, min(k, distinct)), random_state=seed, n_init=2).fit(fitted)
     labels = np.asarray(model.predict(vectors), dtype=np.int64)
     return labels, np.asarray(model.cluster_centers_, dtype=np.float32)
 
@@ -160,6 +161,7 @@ def cluster_clauses(vectors: Vectors, verbatim_of: Sequence[int], *, seed: int =
         return Clusters(np.full(count, -1, dtype=np.int64), np.zeros((0, 0), np.float32), 0)
     k = cluster_count(count)
     fine, centres = _kmeans(vectors, k, seed)
+    k = len(centres)  # fewer when the clauses repeat
     rates = _alone_rates(fine, verbatim_of, k)
     sizes = np.bincount(fine, minlength=k)
     median = float(np.median(rates[sizes > 0]))

@@ -34,7 +34,8 @@ POSITIVE = ("merci", "parfait", "bravo", "satisfait", "rapide", "efficace", "top
 async def standin_analyse(verbatims: Sequence[Verbatim], *, counts: InputCounts,
                           embedder: Embedder, score_kind: ScoreKind | None,
                           progress: Progress | None = None,
-                          labeller: object | None = None) -> Analysis:
+                          labeller: object | None = None,
+                          codebook: object | None = None) -> Analysis:
     """Keyword themes, word-list sentiment, detractor shares, a naive first/second-half trend."""
     if progress is not None:
         await progress(0.5, "stand-in")
