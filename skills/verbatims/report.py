@@ -118,7 +118,7 @@ def summary_data(analysis: Analysis, survey: Survey, source: str = "") -> dict[s
             "mean_score": None if theme.mean_score is None else round(theme.mean_score, 2),
             "sentiment": dict(theme.sentiment),
             "trend": dict(sorted(theme.monthly.items())), "axis": theme.axis,
-            "examples": theme.examples,
+            "examples": theme.examples, "codebook": theme.coded,
         } for theme in ranked(analysis)],
         "drivers": [{"theme": driver.theme, "label": names.get(driver.theme, ""),
                      "detractor_share": round(driver.detractor_share, 4),
@@ -147,6 +147,7 @@ _SET_ASIDE = Text(" ; mis de côté (comptés) : {parts}", "; set aside (counted
 _THEMES = Text("**Thèmes principaux**", "**Top themes**")
 _THEME_LINE = Text("{n}. {label} — {share} ({count}), {neg} négatif, {pos} positif{score}",
                    "{n}. {label} — {share} ({count}), {neg} negative, {pos} positive{score}")
+_OUTSIDE = Text(" (hors plan de codes)", " (outside the codebook)")
 _MEAN = Text(", note moyenne {score}", ", mean score {score}")
 _DRIVERS = Text("**Moteurs d'insatisfaction** (part des détracteurs qui en parlent)",
                 "**Dissatisfaction drivers** (share of detractors who mention it)")
@@ -174,11 +175,13 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         lines.append(_NONE(locale))
     else:
         lines += ["", _THEMES(locale)]
+        coding = any(theme.coded for theme in themes)
         for theme in themes[:TOP_THEMES]:
             shares = theme_sentiment_shares(theme)
             score = ("" if theme.mean_score is None
                      else _MEAN(locale, score=_decimal(theme.mean_score, locale)))
-            lines.append(_THEME_LINE(locale, n=theme.id + 1, label=theme.label, share=pct(theme.share),
+            label = theme.label + (_OUTSIDE(locale) if coding and not theme.coded else "")
+            lines.append(_THEME_LINE(locale, n=theme.id + 1, label=label, share=pct(theme.share),
                                      count=number(theme.size, locale),
                                      neg=pct(shares["negative"]),
                                      pos=pct(shares["positive"]), score=score))

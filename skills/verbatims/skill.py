@@ -83,9 +83,11 @@ _ONE_FILE = Text("Envoyez un seul fichier à la fois (CSV ou XLSX).",
 _NOT_TABLE = Text("« {name} » ({kind}) n'est pas un tableau : envoyez un export CSV ou XLSX.",
                   "“{name}” ({kind}) is not a table: send a CSV or XLSX export.")
 _BAD_KEY = Text("Je ne connais pas « {key} » : colonnes réglables texte, note, date, produit, "
-                "canal, region, id (et type_note=nps|etoiles|satisfaction).",
+                "canal, region, id (et type_note=nps|etoiles|satisfaction, "
+                "plan=assurance|aucun pour le plan de codes).",
                 "I do not know “{key}”: settable columns are text, score, date, product, "
-                "channel, region, id (and score_kind=nps|stars|satisfaction).")
+                "channel, region, id (and score_kind=nps|stars|satisfaction, "
+                "plan=assurance|none for the codebook).")
 _BAD_CODEBOOK = Text("Plan de codes inconnu : « {name} » (disponibles : {names} ; ou « aucun » "
                      "pour la seule découverte des thèmes).",
                      "Unknown codebook: “{name}” (available: {names}; or “none” for theme "

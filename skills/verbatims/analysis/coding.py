@@ -2,11 +2,15 @@
 
 Keyword hits only seed the codes: a clause whose keywords point to one code more than to
 any other is an example of it. Two classifiers learn each code from those examples on the
-file being analysed (word n-grams, and the clause embedding that carries wordings without a
-keyword), once more with their own confident guesses (self-training), and every clause goes
-to the code they agree on when they are confident enough. What stays uncoded is clustered
-as usual (``themes.cluster_clauses``): a large, coherent subject the codebook lacks becomes
-a discovered theme.
+file being analysed (word and letter n-grams, and the clause embedding that carries
+wordings without a keyword), twice more with their own confident guesses (self-training),
+and every clause goes to the code they agree on when they are confident enough. What stays
+uncoded is clustered as usual (``themes.cluster_clauses``): a subject the codebook lacks,
+mentioned often enough, as tight as a code and not filler, becomes a discovered theme.
+
+Measured on the synthetic set with the default codebook (10k rows, seeds 1 / 2 / held-out
+3): theme macro-F1 0.799 / 0.803 / 0.802 (100k, seed 1: 0.806), against 0.599 / 0.625 /
+0.561 (0.585) for discovery alone.
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ Labels = npt.NDArray[np.int64]
 Probabilities = npt.NDArray[np.float64]
 _MIN_SEEDS = 5  # a code with fewer keyword examples is not learnt (no clause goes to it)
 _TRAIN_CAP = 40_000  # examples per training round (a random sample above that)
-_SELF_TRAIN = 0.9  # confident guesses added as examples for the second round
+_ROUNDS = 2  # self-training rounds after the keyword one
+_SELF_TRAIN = 0.9  # confident guesses added as examples for the next round
 _ASSIGN = 0.5  # a clause goes to a code at this mean probability
 _MERGE_COSINE = 0.8  # a discovered cluster this close to a code joins it
-_LEANING = 0.35  # ... and so does one whose clauses the classifiers give this much to a code
 _MIN_DISCOVERED = 0.01  # a discovered theme is mentioned by this share of the answers
 _FILLER_RATIO = 0.4  # ... and its clauses stand alone at least this share as often as a code's
 
@@ -71,11 +75,16 @@ class _Learner:
     """Word n-grams and embeddings → code probabilities (two logistic regressions, mean)."""
 
     def __init__(self, texts: Sequence[str], vectors: Vectors, seed: int) -> None:
+        from scipy.sparse import hstack  # type: ignore[import-untyped]
         from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
-        self._words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                      max_features=200_000).fit_transform(
-            [fold(text) for text in texts])
+        folded = [fold(text) for text in texts]
+        words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                max_features=200_000).fit_transform(folded)
+        # Letter trigrams to 5-grams read typos and SMS spellings (« rembourssement », « tjrs »).
+        letters = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
+                                  sublinear_tf=True, max_features=200_000).fit_transform(folded)
+        self._words = hstack([words, letters]).tocsr()
         self._vectors = vectors
         self._seed = seed
 
@@ -110,25 +119,55 @@ def code_clauses(texts: Sequence[str], vectors: Vectors, verbatim_of: Sequence[i
     sizes = np.bincount(seeds[seeds >= 0], minlength=codes)
     usable = np.isin(seeds, np.flatnonzero(sizes >= _MIN_SEEDS))
     labels = np.full(count, -1, dtype=np.int64)
-    probabilities = np.zeros((count, codes))
-    if np.unique(seeds[usable]).size >= 2:
-        learner = _Learner(texts, vectors, seed)
-        rows = np.flatnonzero(usable)
-        probabilities = learner.fit_predict(rows, seeds[rows], codes)
+    contact = np.asarray([contact_only(text) for text in texts], dtype=np.bool_)
+    if np.unique(seeds[usable]).size < 2:
+        return _with_discovered(labels, vectors, verbatim_of, codebook, 0, seed)
+    learner = _Learner(texts, vectors, seed)
+    rows = np.flatnonzero(usable)
+    targets = seeds[rows]
+    probabilities = learner.fit_predict(rows, targets, codes)
+    for _ in range(_ROUNDS):
         guess = np.argmax(probabilities, axis=1)
         confident = np.flatnonzero((probabilities.max(axis=1) >= _SELF_TRAIN) & ~usable)
-        rows = np.concatenate([rows, confident])
+        rows = np.concatenate([np.flatnonzero(usable), confident])
         targets = np.concatenate([seeds[usable], guess[confident]])
         probabilities = learner.fit_predict(rows, targets, codes)
-        best = np.argmax(probabilities, axis=1)
-        # A keyword example keeps its code unless the classifiers are sure of another one
-        # (few examples per code in a small file leave them unsure of most clauses).
-        labels = np.where(probabilities.max(axis=1) >= _ASSIGN, best,
-                          np.where(usable, seeds, -1))
-    contact = np.asarray([contact_only(text) for text in texts], dtype=np.bool_)
+    labels = _decide(probabilities, seeds, usable)
     labels[contact] = -2
-    return _with_discovered(labels, probabilities, vectors, verbatim_of, codebook,
-                            int(usable.sum()), seed)
+    coded = _with_discovered(labels, vectors, verbatim_of, codebook, int(usable.sum()), seed)
+    found = np.flatnonzero(coded.clusters.labels >= codes)
+    if not len(found):
+        return coded
+    # The classifiers learnt codes only, so they gave some clauses of a subject the codebook
+    # lacks to the nearest code; taught the discovered themes too, they take them back.
+    themes = len(coded.names)
+    probabilities = learner.fit_predict(np.concatenate([rows, found]),
+                                        np.concatenate([targets, coded.clusters.labels[found]]),
+                                        themes)
+    labels = _decide(probabilities, seeds, usable)
+    labels[contact] = -1
+    return Coded(Clusters(labels, _centres(labels, vectors, themes), coded.clusters.fillers),
+                 coded.names, coded.seeded, int(((labels >= 0) & (labels < codes)).sum()))
+
+
+def _decide(probabilities: Probabilities, seeds: Labels, usable: npt.NDArray[np.bool_]
+            ) -> Labels:
+    """The theme the classifiers give ≥ ``_ASSIGN``; else a keyword example keeps its code
+    (few examples per code in a small file leave them unsure of most clauses); else none."""
+    best = np.argmax(probabilities, axis=1)
+    decided: Labels = np.where(probabilities.max(axis=1) >= _ASSIGN, best,
+                               np.where(usable, seeds, -1)).astype(np.int64)
+    return decided
+
+
+def _centres(labels: Labels, vectors: Vectors, themes: int) -> Vectors:
+    """Unit mean vector per theme (zeros for a theme without clauses)."""
+    centres = np.zeros((themes, vectors.shape[1]), dtype=np.float32)
+    for theme in range(themes):
+        members = labels == theme
+        if members.any():
+            centres[theme] = vectors[members].mean(axis=0)
+    return _unit(centres)
 
 
 def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
@@ -137,19 +176,14 @@ def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
     return unit
 
 
-def _with_discovered(labels: Labels, probabilities: Probabilities, vectors: Vectors,
-                     verbatim_of: Sequence[int], codebook: Codebook, seeded: int,
-                     seed: int) -> Coded:
-    """Uncoded clauses clustered. A cluster near a code, or that the classifiers lean to
-    one code for, joins it; one mentioned by too few answers stays uncoded; the others are
-    new themes."""
+def _with_discovered(labels: Labels, vectors: Vectors, verbatim_of: Sequence[int],
+                     codebook: Codebook, seeded: int, seed: int) -> Coded:
+    """Uncoded clauses clustered. A cluster near a code joins it; one mentioned by too few
+    answers, looser than a typical code or made of filler stays uncoded; the others are new
+    themes. (Giving a cluster to the code the classifiers lean to was tried: 100k macro-F1
+    0.806 → 0.796.)"""
     codes = len(codebook.codes)
-    centres = np.zeros((codes, vectors.shape[1]), dtype=np.float32)
-    for code in range(codes):
-        members = labels == code
-        if members.any():
-            centres[code] = vectors[members].mean(axis=0)
-    centres = _unit(centres)
+    centres = _centres(labels, vectors, codes)
     left = np.flatnonzero(labels == -1)
     names: list[str | None] = [code.label for code in codebook.codes]
     fillers = 0
@@ -173,13 +207,9 @@ def _with_discovered(labels: Labels, probabilities: Probabilities, vectors: Vect
         for cluster in range(len(found.centroids)):
             members = left[found.labels == cluster]
             closeness = centres @ found.centroids[cluster]
-            leaning = probabilities[members].mean(axis=0)
             nearest = int(np.argmax(closeness))
             if closeness[nearest] >= _MERGE_COSINE:
                 labels[members] = nearest
-                continue
-            if leaning.max() >= _LEANING:
-                labels[members] = int(np.argmax(leaning))
                 continue
             if len(set(owners[found.labels == cluster].tolist())) < _MIN_DISCOVERED * answers \
                     or alone[members].mean() < _FILLER_RATIO * typical_alone \

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,9 +14,11 @@ from openpyxl import load_workbook
 
 from bot.app import build_app
 from bot.settings import Settings, load_settings
-from bot.skills import Skill
+from bot.skills import Skill, SkillError
 from knowledge import KnowledgeBase
 from skills import SkillServices, build_skills
+from skills.verbatims.codebook import Codebook
+from skills.verbatims.model import Analysis, Verbatim
 from skills.verbatims.skill import Analyser, VerbatimsSkill, parse_overrides
 from tests.knowledge.helpers import HashingEmbedder
 from tests.skills.verbatims.standin import standin_analyse
@@ -152,3 +155,46 @@ async def test_follow_ups_change_columns_and_themes_without_the_file(
     assert bad["kind"] == "error" and "au moins deux" in bad["text"]
     other = await chat(client, "/almia verbatims renommer 2=X", [], user="bob")
     assert other["kind"] == "error"  # another person's analysis is not theirs to change
+
+
+def test_the_codebook_is_chosen_by_name_never_by_path() -> None:
+    assert parse_overrides("plan=aucun") == {"codebook": "aucun"}
+    assert parse_overrides("codes=assurance texte=Avis") == {"codebook": "assurance",
+                                                             "text": "Avis"}
+    for bad in ("plan=/etc/passwd", "plan=../codebooks/assurance.yaml", "plan=inconnu"):
+        with pytest.raises(SkillError) as raised:
+            parse_overrides(bad)
+        french, english = raised.value.message_for("fr"), raised.value.message_for("en")
+        assert "inconnu" in french and "assurance" in french and "aucun" in french
+        assert "Unknown codebook" in english and "none" in english
+
+
+async def test_the_job_analyses_with_the_codebook_chosen(settings: Settings) -> None:
+    chosen: list[object] = []
+
+    async def recording(verbatims: Sequence[Verbatim], **options: Any) -> Analysis:
+        chosen.append(options.pop("codebook", "missing"))
+        return await standin_analyse(verbatims, **options)
+
+    def skills(services: SkillServices) -> list[Skill]:
+        return [skill if skill.name != "verbatims" else
+                VerbatimsSkill(lambda: recording, HashingEmbedder)
+                for skill in build_skills(services)]
+
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    client = TestClient(TestServer(build_app(settings, knowledge=knowledge,
+                                             skill_factory=skills), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        file_id = await upload_one(client, "enquete.csv", SURVEY)
+        for text in ("/almia verbatims", "/almia verbatims plan=aucun"):
+            reply = await chat(client, text, [file_id])
+            assert (await finished(client, reply["job_id"]))["state"] == "succeeded"
+        columns = await chat(client, '/almia verbatims colonnes texte="Commentaire client"', [])
+        assert (await finished(client, columns["job_id"]))["state"] == "succeeded"
+    finally:
+        await client.close()
+    default, none, kept = chosen
+    assert isinstance(default, Codebook) and default.name.startswith("Assurance")
+    assert none is None and kept is None  # a column change keeps « aucun »
