@@ -150,7 +150,7 @@ async def analyse(
         _add_examples(themes, clusters, order, themed, owners, texts,
                       detector or Detector(DlpSettings()))
     await stages.done("examples")
-    notes = _notes(verbatims, score_kind, clusters, labeller)
+    notes = _notes(verbatims, score_kind, clusters, labeller, codebook is not None)
     if codebook is not None:
         notes.insert(0, _codebook_note(codebook, themes))
     if labeller is not None and themes:
@@ -272,13 +272,16 @@ def _add_examples(themes: list[Theme], clusters: Clusters, order: dict[int, int]
 
 
 def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
-           clusters: Clusters | None, labeller: ThemeLabeller | None) -> list[str]:
+           clusters: Clusters | None, labeller: ThemeLabeller | None,
+           coded: bool = False) -> list[str]:
     """Honest remarks on what the analysis could and could not do."""
     notes: list[str] = []
     if labeller is None:
-        notes.append("Sans modèle génératif : libellés tirés des mots-clés, pas d'axes "
-                     "d'amélioration rédigés (un modèle nommerait les thèmes et résumerait "
-                     "ce que demandent les clients).")
+        named = ("thèmes hors plan nommés d'après leurs mots-clés" if coded
+                 else "libellés tirés des mots-clés")
+        notes.append(f"Sans modèle génératif : {named}, pas d'axes d'amélioration rédigés "
+                     "(un modèle nommerait les thèmes et résumerait ce que demandent les "
+                     "clients).")
     if score_kind is None:
         notes.append("Pas de colonne de note : pas de moteurs d'insatisfaction.")
     if not any(v.date for v in verbatims):
@@ -294,13 +297,12 @@ def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
 def _codebook_note(codebook: Codebook, themes: Sequence[Theme]) -> str:
     """Which codebook was applied, how many of its codes were found, what it lacked."""
     found = sum(1 for theme in themes if theme.coded)
-    found_text = f"{found} de ses {len(codebook.codes)} thèmes présents"
     discovered = len(themes) - found
-    extra = (f", {discovered} thème{'s' if discovered > 1 else ''} hors plan "
-             "découvert" + ("s" if discovered > 1 else "") if discovered else
-             ", aucun thème hors plan")
-    return (f"Plan de codes « {codebook.name} » : {found_text}{extra} (les thèmes hors plan "
-            "portent des libellés tirés des mots-clés).")
+    lacked = ("aucun thème hors plan" if not discovered else
+              "1 thème hors plan découvert" if discovered == 1 else
+              f"{discovered} thèmes hors plan découverts")
+    return (f"Plan de codes « {codebook.name} » : {found} de ses {len(codebook.codes)} "
+            f"thèmes présents, {lacked}.")
 
 
 async def _ask_labeller(labeller: ThemeLabeller, themes: list[Theme]) -> None:
