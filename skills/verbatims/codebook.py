@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
@@ -86,16 +87,18 @@ def parse_codebook(data: bytes) -> Codebook:
                             f"{first['msg']}.") from None
 
 
+def _shipped() -> Traversable:
+    return resources.files("skills.verbatims") / "codebooks"
+
+
 def shipped_codebook(name: str = DEFAULT) -> Codebook:
     """A codebook shipped with Almia (``codebooks/<name>.yaml``)."""
-    folder = resources.files("skills.verbatims") / "codebooks"
-    return parse_codebook((folder / f"{name}.yaml").read_bytes())
+    return parse_codebook((_shipped() / f"{name}.yaml").read_bytes())
 
 
 def shipped_names() -> list[str]:
     """The names of the codebooks shipped with Almia."""
-    folder = resources.files("skills.verbatims") / "codebooks"
-    return sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir()
+    return sorted(entry.name.removesuffix(".yaml") for entry in _shipped().iterdir()
                   if entry.name.endswith(".yaml"))
 
 
@@ -123,13 +126,8 @@ def chat_codebook(choice: str | None) -> Codebook | None:
 
 def load_codebook(choice: str | None) -> Codebook | None:
     """``None``/empty → the default; « aucun » → no codebook; else a shipped name or a file."""
-    if choice is None or not choice.strip():
-        return shipped_codebook()
-    if is_no_codebook(choice):
-        return None
-    folder = resources.files("skills.verbatims") / "codebooks"
-    if re.fullmatch(r"[a-z0-9_-]+", choice) and (folder / f"{choice}.yaml").is_file():
-        return shipped_codebook(choice)
+    if choice is None or known_codebook(choice) or not choice.strip():
+        return chat_codebook(choice)
     path = Path(choice)
     try:
         return parse_codebook(path.read_bytes())
@@ -184,9 +182,9 @@ class KeywordMatcher:
         self._lengths = sorted({len(stem) for stem in self._stems})
 
     @property
-    def codes(self) -> range:
-        """The code indexes."""
-        return range(self._codes)
+    def code_count(self) -> int:
+        """How many codes the matcher reports on."""
+        return self._codes
 
     def found(self, text: str) -> set[int]:
         """The numbers of the keywords found in ``text``."""

@@ -23,7 +23,13 @@ from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask, J
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
-from skills.verbatims.codebook import Codebook, chat_codebook, known_codebook, shipped_names
+from skills.verbatims.codebook import (
+    Codebook,
+    CodebookError,
+    chat_codebook,
+    known_codebook,
+    shipped_names,
+)
 from skills.verbatims.followup import (
     NO_ANALYSIS,
     RelabelTask,
@@ -216,9 +222,11 @@ class AnalyseTask:
         except ReaderError as error:
             raise JobFailed(error.text, **error.values) from None
         choice = dict(params.get("overrides", {})).get(CODEBOOK)
-        if choice is not None and not known_codebook(str(choice)):
-            raise JobFailed(_BAD_CODEBOOK, name=str(choice)[:40], names=", ".join(shipped_names()))
-        codebook = chat_codebook(None if choice is None else str(choice))
+        try:
+            codebook = chat_codebook(None if choice is None else str(choice))
+        except CodebookError:
+            raise JobFailed(_BAD_CODEBOOK, name=str(choice)[:40],
+                            names=", ".join(shipped_names())) from None
         del data
         counts = survey.counts
         if not survey.verbatims:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from knowledge.embeddings import Vectors
 from skills.verbatims.analysis.clauses import fold
 from skills.verbatims.analysis.lexicon import JUDGEMENT, is_function_word
+from skills.verbatims.analysis.themes import unit_rows
 
 Token = tuple[str, str, str]  # (word, universal POS tag, lemma)
 Parser = Callable[[list[str]], list[list[Token]]]  # texts → their tagged, lemmatised words
@@ -110,16 +110,10 @@ def aspect_space(aspects: Sequence[str]) -> Vectors | None:
     if dimensions < 2:
         return None
     reduced = TruncatedSVD(dimensions, random_state=0).fit_transform(terms)
-    return _unit(np.asarray(reduced, dtype=np.float32))
-
-
-def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    unit: Vectors = (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
-    return unit
+    return unit_rows(np.asarray(reduced, dtype=np.float32))
 
 
 def with_aspects(whole: Vectors, aspects: Vectors) -> Vectors:
     """Unit rows: each clause's aspect vector beside its whole-clause vector (equal weight);
     a clause without aspect terms keeps only its wording."""
-    return _unit(np.hstack([aspects, whole]).astype(np.float32))
+    return unit_rows(np.hstack([aspects, whole]).astype(np.float32))

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from knowledge.embeddings import Vectors
 from skills.verbatims.analysis.clauses import contact_only, fold
-from skills.verbatims.analysis.themes import Clusters, cluster_clauses
+from skills.verbatims.analysis.themes import Clusters, cluster_clauses, unit_rows
 from skills.verbatims.codebook import Codebook, KeywordMatcher
 
 Labels = npt.NDArray[np.int64]
@@ -56,7 +56,7 @@ def _hits(matcher: KeywordMatcher, texts: list[str]) -> npt.NDArray[np.float64]:
     between a specific and a generic keyword but seeds more wrongly (macro-F1 −0.01 to
     −0.03 on the synthetic set); ties simply leave the clause to the classifiers.
     """
-    hits = np.zeros((len(texts), len(matcher.codes)))
+    hits = np.zeros((len(texts), matcher.code_count))
     for row, text in enumerate(texts):
         hits[row] = matcher.hits(text)
     return hits
@@ -167,13 +167,7 @@ def _centres(labels: Labels, vectors: Vectors, themes: int) -> Vectors:
         members = labels == theme
         if members.any():
             centres[theme] = vectors[members].mean(axis=0)
-    return _unit(centres)
-
-
-def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    unit: Vectors = (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
-    return unit
+    return unit_rows(centres)
 
 
 def _with_discovered(labels: Labels, vectors: Vectors, verbatim_of: Sequence[int],

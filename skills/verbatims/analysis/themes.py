@@ -71,7 +71,8 @@ def _kmeans(vectors: Vectors, k: int, seed: int) -> tuple[Labels, Vectors]:
     return labels, np.asarray(model.cluster_centers_, dtype=np.float32)
 
 
-def _unit(rows: npt.NDArray[np.float32]) -> Vectors:
+def unit_rows(rows: npt.NDArray[np.float32]) -> Vectors:
+    """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     unit: Vectors = (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
     return unit
@@ -135,7 +136,7 @@ def merge_companions(labels: Labels, verbatim_of: Sequence[int], themes: int) ->
 
 def cohesion(vectors: Vectors, labels: Labels, centres: Vectors) -> npt.NDArray[np.float64]:
     """Per cluster, the mean cosine of its members to its centre (0 when empty)."""
-    closeness = np.einsum("ij,ij->i", vectors, _unit(centres)[labels])
+    closeness = np.einsum("ij,ij->i", vectors, unit_rows(centres)[labels])
     sizes = np.bincount(labels, minlength=len(centres))
     mean: npt.NDArray[np.float64] = np.bincount(labels, weights=closeness,
                                                 minlength=len(centres)) / np.maximum(sizes, 1)
@@ -170,7 +171,7 @@ def cluster_clauses(vectors: Vectors, verbatim_of: Sequence[int], *, seed: int =
     kept = np.flatnonzero(keep)
     if not len(kept):
         return Clusters(np.full(count, -1, dtype=np.int64), np.zeros((0, 0), np.float32), k)
-    groups = _merge_twins(_unit(centres[kept]))
+    groups = _merge_twins(unit_rows(centres[kept]))
     mapping = np.full(k, -1, dtype=np.int64)
     mapping[kept] = groups
     labels = mapping[fine]
@@ -178,4 +179,4 @@ def cluster_clauses(vectors: Vectors, verbatim_of: Sequence[int], *, seed: int =
     labels = np.where(labels >= 0, companions[np.maximum(labels, 0)], -1)
     themes = int(companions.max()) + 1
     centroids = np.stack([vectors[labels == theme].mean(axis=0) for theme in range(themes)])
-    return Clusters(labels, _unit(centroids.astype(np.float32)), int((~keep).sum()))
+    return Clusters(labels, unit_rows(centroids.astype(np.float32)), int((~keep).sum()))
