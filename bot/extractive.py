@@ -283,7 +283,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     units: list[_Unit] = []
     for passage in request.passages:
         units.extend(passage_units(passage.number, passage.title, passage.text, len(units)))
-    query = content_tokens(request.question)
+    query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
     ranked: list[tuple[float, _Unit]] = []

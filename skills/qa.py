@@ -14,6 +14,7 @@ from bot.i18n import Text, t
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from knowledge import Passage
+from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 
@@ -195,6 +196,8 @@ class QaSkill:
             ),
             data_class=data_class,
             locale=locale,
+            # offline, an English question's sentences are found by its French renderings
+            match_terms=french_search_words(grounding.question) if locale == "en" else "",
         )
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:

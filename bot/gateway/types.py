@@ -48,7 +48,9 @@ class CompletionRequest:
 
     ``messages`` is the full prompt for generative models. ``question``, ``passages``
     and ``outline`` carry the same request in structured form, which the offline
-    extractive provider works from.
+    extractive provider works from; ``match_terms`` are words in the passages' language
+    standing for the question's (an English question's French renderings), which it
+    matches sentences with instead of the question's own words.
     """
 
     skill: str
@@ -61,6 +63,7 @@ class CompletionRequest:
     locale: Locale = "fr"
     requires_generation: bool = False
     max_tokens: int | None = None
+    match_terms: str = ""
 
 
 @dataclass(frozen=True, slots=True)

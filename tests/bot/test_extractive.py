@@ -158,3 +158,24 @@ def test_an_english_answer_quotes_the_top_passage_first() -> None:
     ))
     assert "[2]" in text  # « public » matched it
     assert text.index("[1]") < text.index("[2]")
+
+
+def test_an_english_question_finds_its_sentence_by_its_french_renderings() -> None:
+    passages = [
+        "Au-delà de 1 600 € de dommages, un expert est missionné sous 10 jours. "
+        "L'indemnité est versée sous 30 jours après accord sur le montant.",
+        "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa découverte. "
+        "La déclaration se fait par l'espace adhérent.",
+    ]
+    question = "How many days do I have to report water damage?"
+    without = select_answer(_request(question, passages, locale="en"))
+    assert without.startswith("No sentence uses the question's words")
+    request = CompletionRequest(
+        skill="qa", role="answer", messages=(ChatTurn("user", question),), question=question,
+        passages=tuple(ContextPassage(n, f"Doc {n}", text) for n, text in enumerate(passages, 1)),
+        locale="en", match_terms="combien jour déclarer signaler dégât des eaux",
+    )
+    text = select_answer(request)
+    assert not text.startswith("No sentence")
+    assert "dans les 5 jours ouvrés suivant sa découverte. [2]" in text
+    assert text.endswith("an approved generative model would answer in English.)")

@@ -118,6 +118,28 @@ async def test_english_question_over_french_documents_is_answered_in_english(
     assert [citation.number for citation in reply.citations] == [1]
 
 
+async def test_an_english_offline_answer_quotes_the_sentence_its_french_words_find(
+    settings: Settings,
+) -> None:
+    search = FakeSearch([
+        _graded(1, "Au-delà de 1 600 € de dommages, un expert est missionné sous 10 jours. "
+                   "L'indemnité est versée sous 30 jours après accord sur le montant. "
+                   "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa "
+                   "découverte.", 0.3, 0.4, title="Sinistre habitation"),
+    ])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(
+            _message("How many days do I have to declare a claim?"))
+    finally:
+        await built.close()
+    assert reply.locale == "en"
+    assert not reply.text.startswith("No sentence uses the question's words")
+    assert "- L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa " \
+           "découverte. [1]" in reply.text
+
+
 async def test_offline_answer_keeps_a_list_with_its_lead_in(settings: Settings) -> None:
     search = FakeSearch([passage(1, "Pour déclarer un sinistre, joignez :\nle constat amiable\n"
                                     "les photos des dommages\nla facture d'achat.", score=0.7)])
