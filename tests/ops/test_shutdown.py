@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import pytest
+import pytest_asyncio
 
 from bot.governance.audit import verify_chain
 from bot.store import Store
@@ -118,66 +123,79 @@ async def _pid(base: str) -> str:
         return str((await response.json())["pid"])
 
 
-async def test_two_worker_processes_share_the_port_and_their_metrics(tmp_path: Path) -> None:
-    async with FakeModelServer() as model:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        process = await _serve(port, _environment(tmp_path, model.url,
-                                                  ALMIA_OPS__DRAIN_SECONDS="0"),
-                               "--workers", "2")
-        try:
-            async with aiohttp.ClientSession() as session:
-                await _until_ready(session, base, process)
-                pids: set[str] = set()
-                deadline = asyncio.get_running_loop().time() + 120
-                while len(pids) < 2:  # new connections: the kernel spreads them
-                    assert asyncio.get_running_loop().time() < deadline, pids
-                    pids.add(await _pid(base))
-                for index in range(40):
-                    async with aiohttp.ClientSession() as fresh, fresh.post(
-                            f"{base}/api/chat", json={"text": "/almia help",
-                                                      "user": f"u{index}"}) as response:
-                        assert response.status == 200
-                async with session.get(f"{base}/metrics") as scrape:
-                    text = await scrape.text()
-            # one scrape, whichever process answers it, adds up both processes' samples
-            assert 'almia_requests_total{channel="web",outcome="ok",skill="help"} 40.0' in text
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), 120) == 0
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+@dataclass
+class Replica:
+    """``almia serve --workers 2`` running, both of its processes seen answering."""
+
+    base: str
+    process: asyncio.subprocess.Process
 
 
-async def test_the_supervisor_replaces_a_worker_process_that_died(tmp_path: Path) -> None:
-    async with FakeModelServer() as model:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        process = await _serve(port, _environment(tmp_path, model.url,
-                                                  ALMIA_OPS__DRAIN_SECONDS="0"),
-                               "--workers", "2")
+async def _both_answer(base: str, within: float = 120.0) -> set[str]:
+    pids: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + within
+    while len(pids) < 2:  # new connections: the kernel spreads them
+        assert asyncio.get_running_loop().time() < deadline, pids
+        pids.add(await _pid(base))
+    return pids
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def replica() -> AsyncIterator[Replica]:
+    """One replica of two processes for the tests below (starting one is the slow part);
+    at the end SIGTERM must stop the whole replica cleanly."""
+    # its own directory: pytest prunes old temporary directories while other runs go on
+    directory = Path(tempfile.mkdtemp(prefix="almia-workers-test-"))
+    try:
+        async with FakeModelServer() as model:
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            process = await _serve(port, _environment(directory, model.url,
+                                                      ALMIA_OPS__DRAIN_SECONDS="0"),
+                                   "--workers", "2")
+            try:
+                async with aiohttp.ClientSession() as session:
+                    await _until_ready(session, base, process)
+                await _both_answer(base)
+                yield Replica(base, process)
+                assert process.returncode is None
+                process.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(process.wait(), 120) == 0
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_two_worker_processes_share_the_port_and_their_metrics(replica: Replica) -> None:
+    base = replica.base
+    assert len(await _both_answer(base)) == 2
+    async with aiohttp.ClientSession() as session:
+        for index in range(40):
+            async with aiohttp.ClientSession() as fresh, fresh.post(
+                    f"{base}/api/chat", json={"text": "/almia help",
+                                              "user": f"u{index}"}) as response:
+                assert response.status == 200
+        async with session.get(f"{base}/metrics") as scrape:
+            text = await scrape.text()
+    # one scrape, whichever process answers it, adds up both processes' samples
+    assert 'almia_requests_total{channel="web",outcome="ok",skill="help"} 40.0' in text
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_supervisor_replaces_a_worker_process_that_died(replica: Replica) -> None:
+    pids = await _both_answer(replica.base)
+    victim = sorted(pids)[0]
+    os.kill(int(victim), signal.SIGKILL)
+    seen: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 120
+    while not (seen - pids):  # a new process answers beside the survivor
+        assert asyncio.get_running_loop().time() < deadline, seen
         try:
-            async with aiohttp.ClientSession() as session:
-                await _until_ready(session, base, process)
-            pids: set[str] = set()
-            deadline = asyncio.get_running_loop().time() + 120
-            while len(pids) < 2:
-                assert asyncio.get_running_loop().time() < deadline, pids
-                pids.add(await _pid(base))
-            victim = sorted(pids)[0]
-            os.kill(int(victim), signal.SIGKILL)
-            seen: set[str] = set()
-            while not (seen - pids):  # a new process answers beside the survivor
-                assert asyncio.get_running_loop().time() < deadline + 120, seen
-                try:
-                    seen.add(await _pid(base))
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            assert victim not in seen - pids and process.returncode is None
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), 120) == 0
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            seen.add(await _pid(replica.base))
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.1)
+    assert victim not in seen - pids and replica.process.returncode is None

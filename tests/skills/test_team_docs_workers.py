@@ -125,8 +125,7 @@ async def test_batches_run_on_the_workers_and_one_result_is_posted(
     try:
         done = await _wait_for(settings, job_id, lambda j: j.delivered, within=300)
     finally:
-        for process in workers:
-            await _stop(process)
+        await asyncio.gather(*(_stop(process) for process in workers))  # both at once
     assert done.state is JobState.SUCCEEDED, done
     assert done.result is not None
     assert f"{ENTRIES} ajouté(s)" in done.result.text and "vide.txt" in done.result.text

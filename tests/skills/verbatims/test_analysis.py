@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from bot.governance.dlp import Detector, DlpSettings
 from skills.verbatims.analysis import EmbeddingCache, ThemeSample, analyse
@@ -101,9 +102,17 @@ def test_clauses_split_aspects_and_drop_filler() -> None:
     assert split_clauses("rapide et efficace") == [("rapide et efficace", False)]
 
 
-async def test_themes_are_aspects_and_verbatims_carry_several() -> None:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def surveyed() -> tuple[list[Verbatim], Analysis]:
+    """The default survey analysed once: the two tests below only read it."""
     rows = survey()
-    analysis = await run(rows)
+    return rows, await run(rows)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_themes_are_aspects_and_verbatims_carry_several(
+        surveyed: tuple[list[Verbatim], Analysis]) -> None:
+    rows, analysis = surveyed
     assert len(analysis.assignments) == len(rows) == len(analysis.sentiments)
     covered: Counter[str] = Counter()
     for theme in analysis.themes:
@@ -125,9 +134,10 @@ async def test_themes_are_aspects_and_verbatims_carry_several() -> None:
     assert all(analysis.sentiments[i] == "neutral" for i in noise)
 
 
-async def test_sentiment_without_stars_and_emerging_theme() -> None:
-    rows = survey()
-    analysis = await run(rows)
+@pytest.mark.asyncio(loop_scope="module")
+async def test_sentiment_without_stars_and_emerging_theme(
+        surveyed: tuple[list[Verbatim], Analysis]) -> None:
+    rows, analysis = surveyed
     truth = ["negative" if (r.score or 3) <= 2 else "positive" for r in rows]
     scored = [(t, s) for t, s, r in zip(truth, analysis.sentiments, rows, strict=True)
               if r.text != "RAS"]
