@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -144,6 +145,17 @@ class _SharedUse:
                 self._condition.notify_all()
 
 
+@contextmanager
+def _opening_lock(lock_file: Path) -> Iterator[None]:
+    """An exclusive lock between processes (``flock``) held while the store opens."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 class ChromaIndex:
     """The vector store: create/modify/delete Chroma collections, add, delete and query chunks.
 
@@ -184,11 +196,14 @@ class ChromaIndex:
             )
         path = data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
-        return cls(
-            lambda: chromadb.PersistentClient(path=str(path), settings=chroma_settings),
-            embedder,
-            embedded=True,
-        )
+
+        def connect() -> ClientAPI:
+            # two processes opening a new store at once both create its tables, and one
+            # fails (« table collections already exists »): opening is one at a time
+            with _opening_lock(path / ".almia-open.lock"):
+                return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+        return cls(connect, embedder, embedded=True)
 
     def reopen(self) -> None:
         """See what other processes changed: forget collection handles and, for an embedded

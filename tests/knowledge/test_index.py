@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from knowledge import KnowledgeBase, KnowledgeSettings
-from knowledge.index import ChromaIndex
+from knowledge.index import ChromaIndex, _opening_lock
 from tests.knowledge.helpers import HashingEmbedder
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -99,3 +102,18 @@ async def test_only_writes_from_elsewhere_reload_the_store(
     assert (await server.search("congés payés"))[0].document == "a.md"
     assert index.reopened == 1
     server.close()
+
+
+def test_processes_open_a_new_embedded_store_one_at_a_time(tmp_path: Path) -> None:
+    # two processes creating the store's tables at once: one failed with « table
+    # collections already exists » (``serve --workers 2`` on a fresh data folder)
+    lock_file = tmp_path / "chroma" / ".almia-open.lock"
+    lock_file.parent.mkdir()
+    with _opening_lock(lock_file), lock_file.open("a") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with lock_file.open("a") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # released
+    index = ChromaIndex.open(tmp_path, HashingEmbedder())  # takes and releases it
+    assert index.list_collections() == []
+    with lock_file.open("a") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
