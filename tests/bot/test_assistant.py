@@ -61,8 +61,9 @@ async def test_bad_input_gets_a_polite_reply_and_no_turn(runtime: Runtime, text:
 
 async def test_english_question_gets_english_texts(runtime: Runtime) -> None:
     reply = await runtime.assistant.answer(_message("What is the deadline for water damage?"))
-    # French passage, no shared word: the closest passage is quoted, and said to be French
-    assert reply.text.startswith("No sentence uses the question's words")
+    # French passage: found by the question's French renderings (« délai », « dégât des
+    # eaux »), quoted, and said to be French
+    assert reply.text.startswith("According to « ")
     assert "(in French):\n- Un dégât des eaux se déclare sous cinq jours ouvrés. [1]" in reply.text
     assert [citation.number for citation in reply.citations] == [1]
     refusal = await runtime.assistant.answer(_message("/almia summary", locale="en"))
