@@ -40,7 +40,7 @@ from knowledge.records import (
     Passage,
 )
 from knowledge.rerank import HttpReranker, Reranker
-from knowledge.retrieval import HybridRetriever
+from knowledge.retrieval import HybridRetriever, LexicalSide
 from knowledge.search import Candidate, RankingWeights, to_passage, truncate_query
 from knowledge.settings import KnowledgeSettings
 
@@ -620,13 +620,18 @@ class KnowledgeBase:
             else RankingWeights.fixed(dense_weight)
         )
         keep = max(k, 20) if self._reranker is not None else k
-        ranking_vector: Vectors | None = None
+        # the lexical side (BM25, its candidates' stored vectors) needs no query vector: it
+        # runs on the other core while the question is embedded (one thread)
+        lexical = asyncio.to_thread(self._lexical_sides, targets, text)
         if cross_lingual:
-            vector, ranking_vector = await self._cross_lingual_vectors(text)
+            (vector, ranking_vector), sides = await asyncio.gather(
+                self._cross_lingual_vectors(text), lexical
+            )
         else:
-            vector = await self._query_vector(text)
+            vector, sides = await asyncio.gather(self._query_vector(text), lexical)
+            ranking_vector = None
         ranked = await asyncio.to_thread(
-            self._retrieve, targets, text, vector, weight, keep, ranking_vector
+            self._retrieve, targets, sides, vector, weight, keep, ranking_vector
         )
         if self._reranker is not None and ranked:
             ranked = await self._rerank(text, ranked)
@@ -680,8 +685,14 @@ class KnowledgeBase:
         mixed: Vectors = normalise(np.asarray(vector) + share * np.asarray(rendered))[0]
         return vector, mixed
 
+    def _lexical_sides(
+        self, targets: Sequence[CollectionInfo], text: str
+    ) -> list[LexicalSide]:
+        """Blocking: each collection's lexical candidates and their stored vectors."""
+        return self._retriever.lexical_side(targets, self._analyzer(text))
+
     def _retrieve(
-        self, targets: Sequence[CollectionInfo], text: str, vector: Vectors,
+        self, targets: Sequence[CollectionInfo], sides: list[LexicalSide], vector: Vectors,
         weight: RankingWeights, keep: int, ranking_vector: Vectors | None,
     ) -> list[Candidate]:
         """Blocking: hybrid retrieval; an English question (``ranking_vector`` given) is
@@ -689,15 +700,14 @@ class KnowledgeBase:
         (``cross_lingual_feedback``) but scored with its own, so that relevance decisions
         see neither lift."""
         share = self._settings.cross_lingual_feedback
-        terms = self._analyzer(text)
         if ranking_vector is None:
-            return self._retriever.retrieve(targets, terms, vector, weight, keep)
+            return self._retriever.retrieve(sides, vector, weight, keep)
         moved = (
             self._retriever.with_feedback(targets, ranking_vector, _FEEDBACK_DEPTH, share)
             if share > 0
             else ranking_vector
         )
-        ranked = self._retriever.retrieve(targets, terms, moved, weight, keep)
+        ranked = self._retriever.retrieve(sides, moved, weight, keep)
         # the moved vector ranks; the evidence (scores) stays the question's own
         self._retriever.rescore(ranked, vector, weight.evidence)
         return ranked

@@ -1,11 +1,11 @@
 """The blocking part of a hybrid search: lexical and dense candidates, fusion, content.
 
-It runs in one worker thread once the query vector is known. Two variants were
-measured at 100,000 chunks and not kept: overlapping the lexical work with the
-query embedding (p95 +2 ms: the embedder's two OpenMP threads split each layer
-evenly, so a third busy thread on two cores delays the whole embedding), and
-the Chroma query and the lexical side in two threads (p50 -1 ms, p95/p99 no
-better).
+The lexical side (analysis, BM25, its candidates' stored vectors) runs in a worker
+thread while the question is embedded; the rest once the query vector is known. The
+overlap paid off once the embedding ran on one thread (ONNX Runtime): with the C
+engine's two OpenMP threads splitting each layer, a third busy thread on two cores
+delayed the whole embedding (p95 +2 ms). Not kept: the Chroma query and the lexical
+side in two threads (p50 -1 ms, p95/p99 no better).
 """
 
 from __future__ import annotations
@@ -66,16 +66,16 @@ class HybridRetriever:
 
     def retrieve(
         self,
-        targets: Sequence[CollectionInfo],
-        terms: list[str],
+        sides: Sequence[LexicalSide],
         vector: Vectors,
         weights: RankingWeights | float,
         keep: int,
     ) -> list[Candidate]:
-        """The ``keep`` best candidates of all ``targets``, with their content."""
+        """The ``keep`` best candidates of the collections of ``sides`` (see
+        :meth:`lexical_side`), dense and lexical, with their content."""
         query_vector = np.asarray(vector, dtype=np.float32)
         found: list[Candidate] = []
-        for side in self.lexical_side(targets, terms):
+        for side in sides:
             found.extend(self._fused(side, query_vector))
         return self._with_content(rank(found, weights)[:keep])
 
