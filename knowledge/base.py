@@ -730,8 +730,10 @@ class KnowledgeBase:
         return sorted(ranked, key=lambda item: -item.score)
 
     async def warm_up(self) -> None:
-        """Load (or build) every collection's lexical index now, so that the first question
-        after a start does not wait for it."""
+        """Load (or build) every collection's lexical index, and the embedding model, now,
+        so that the first question after a start does not wait for them (~1-2 s)."""
         registry = await self._registry_now(fresh=True)
         usable = [info for info in registry.values() if info.embedder == self._embedder.name]
         await asyncio.to_thread(self._lexical.warm, usable)
+        if usable:
+            await self._embedder.embed_query("échauffement")

@@ -21,6 +21,7 @@ class HashingEmbedder:
     def __init__(self) -> None:
         self._analyzer = FrenchAnalyzer()
         self.calls = 0
+        self.queries = 0
 
     def _vector(self, text: str) -> list[float]:
         vector = [0.0] * 256
@@ -34,6 +35,7 @@ class HashingEmbedder:
         return normalise([self._vector(text) for text in texts])
 
     async def embed_query(self, text: str) -> Vectors:
+        self.queries += 1
         vectors: Vectors = normalise([self._vector(text)])[0]
         return vectors
 

@@ -258,9 +258,20 @@ async def test_warm_up_builds_the_lexical_indexes_before_the_first_question(
     first = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
     await first.ingest([write(tmp_path, "rh.md", TELETRAVAIL)], "rh", company_wide=True)
     first.close()
-    restarted = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    restarted_embedder = HashingEmbedder()
+    restarted = KnowledgeBase.open(tmp_path / "data", settings, embedder=restarted_embedder)
     assert not restarted.lexical_indexes.holds("rh")
     await restarted.warm_up()
     assert restarted.lexical_indexes.holds("rh")  # loaded at start-up, not by the first question
+    assert restarted_embedder.queries == 1  # and the model: one query embedded
     assert [hit.document for hit in await restarted.search("télétravail")] == ["rh.md"]
     restarted.close()
+
+
+async def test_warm_up_without_collections_loads_no_model(
+    tmp_path: Path, settings: KnowledgeSettings, embedder: HashingEmbedder
+) -> None:
+    kb = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    await kb.warm_up()
+    assert embedder.queries == 0
+    kb.close()
