@@ -8,7 +8,6 @@ import pytest
 
 from knowledge import KnowledgeBase, KnowledgeSettings
 from knowledge.collections import new_collection_info
-from knowledge.embeddings import Vectors
 from knowledge.index import StoredChunk
 from knowledge.records import CollectionInfo, DataClass
 from knowledge.search import Candidate, RankingWeights, fused_score, rank
@@ -52,20 +51,10 @@ def test_a_fixed_weight_ranks_and_scores_alike() -> None:
     assert RankingWeights.fixed(0.3).ranking(0.0) == RankingWeights.fixed(0.3).ranking(1.0) == 0.3
 
 
-class _CountingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.queries = 0
-
-    async def embed_query(self, text: str) -> Vectors:
-        self.queries += 1
-        return await super().embed_query(text)
-
-
 async def test_a_repeated_question_is_not_embedded_again(
     tmp_path: Path, settings: KnowledgeSettings
 ) -> None:
-    embedder = _CountingEmbedder()
+    embedder = HashingEmbedder()  # counts the queries it embeds
     kb = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
     try:
         document = tmp_path / "guide.md"
