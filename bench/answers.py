@@ -185,6 +185,10 @@ async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = 
     # written before the multi-rendering ranking work, about pages no other list uses, and
     # measured only for a baseline and to confirm
     await english(skill, kb, QUESTIONS / "english-heldout-4.jsonl")
+    # written by someone who never read the lexicon, before the session's ranking work, about
+    # data-protection pages no other list uses (every Service-Public page is taken), and
+    # measured only for a baseline and to confirm
+    await english(skill, kb, QUESTIONS / "english-heldout-5.jsonl")
     kb.close()
 
 
