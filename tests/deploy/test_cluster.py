@@ -64,9 +64,25 @@ class Cluster:
             reply: dict[str, Any] = (await response.json())["reply"]
             return reply
 
+    def log_tails(self, lines: int = 60) -> str:
+        """The last ``lines`` lines of every process's log."""
+        parts = []
+        for log in sorted((self.cluster.base / "logs").glob("*.log")):
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {log.name}\n" + "\n".join(tail))
+        return "\n".join(parts)
+
     async def accept(self, session: aiohttp.ClientSession, user: str, replica: int) -> None:
         reply = await self.chat(session, self.cluster.replica_url(replica), user, "J'accepte")
         assert reply["skill"] == "charter", reply
+
+
+@pytest.fixture(autouse=True)
+def _logs_on_failure(request: pytest.FixtureRequest) -> None:
+    """A failed test's report ends with each process's last log lines (conftest.py)."""
+    if "cluster" in request.fixturenames:
+        running: Cluster = request.getfixturevalue("cluster")
+        request.node.log_tails = running.log_tails  # type: ignore[attr-defined]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
