@@ -8,6 +8,11 @@ unknown words are kept as they are (names, acronyms and numbers match as they ar
 Multi-word expressions whose French is not word for word (« sick leave » → « arrêt
 maladie », « town hall » → « mairie ») are matched first and count as one key term.
 
+A general vocabulary (``english_general.txt``: ~7,700 frequent English words chosen from a
+word-frequency list, names and filler words left out, rendered by hand) is looked up after
+this lexicon; it renders words such as « furnished » → « meublé », so answers quote the
+sentences that say it, but does not count as key terms or as English evidence.
+
 The French words are embedded and mixed into the question's vector for ranking (see
 ``KnowledgeBase.search``): the multilingual model places that bag of French words near
 the French passages that word the subject. Used for the lexical side instead, or to
@@ -19,10 +24,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
 
 from knowledge.language import ENGLISH_FUNCTION_WORDS
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_GENERAL_FILE = "english_general.txt"
 
 # english word: french words (space-separated; the French analyzer stems them)
 _LEXICON_TEXT = """
@@ -726,17 +736,47 @@ def _known(word: str) -> tuple[str, ...] | None:
     return found[1] if found is not None else None
 
 
-def _entry(word: str) -> tuple[str, tuple[str, ...]] | None:
-    """The lexicon entry (English lemma, French renderings) of a word or its inflection."""
+@cache
+def general_lexicon() -> Mapping[str, tuple[str, ...]]:
+    """The general vocabulary (``english_general.txt``: ~7,700 of the most frequent English
+    words outside the administrative lexicon, with their usual French renderings), read once.
+    It widens the renderings that rank and pick sentences, never the key terms that the
+    relevance judge counts nor the words that make a question English (measured: as key
+    terms it let 3 of 50 English off-topic questions through)."""
+    text = resources.files("knowledge").joinpath(_GENERAL_FILE).read_text(encoding="utf-8")
+    entries: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or ":" not in line:
+            continue
+        english, french = line.split(":", 1)
+        if english.strip() and french.split():
+            entries[english.strip()] = tuple(french.split())
+    return MappingProxyType(entries)
+
+
+def _entry(word: str, general: bool = True) -> tuple[str, tuple[str, ...]] | None:
+    """The lexicon entry (English lemma, French renderings) of a word or its inflection:
+    the administrative lexicon first, then (``general``) the general vocabulary."""
+    lexicons = (_LEXICON, general_lexicon()) if general else (_LEXICON,)
+    for lexicon in lexicons:
+        found = _lookup(word, lexicon)
+        if found is not None:
+            return found
+    return None
+
+
+def _lookup(
+    word: str, lexicon: Mapping[str, tuple[str, ...]]
+) -> tuple[str, tuple[str, ...]] | None:
     for candidate in (word, word.removesuffix("'s")):
-        if candidate in _LEXICON:
-            return candidate, _LEXICON[candidate]
+        if candidate in lexicon:
+            return candidate, lexicon[candidate]
     for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"),
                                 ("ed", ""), ("ed", "e"), ("d", "")):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             stem = word[: -len(suffix)] + replacement
-            if stem in _LEXICON:
-                return stem, _LEXICON[stem]
+            if stem in lexicon:
+                return stem, lexicon[stem]
     return None
 
 
@@ -750,7 +790,7 @@ _ALSO_FRENCH = frozenset(
 def is_english_word(word: str) -> bool:
     """Whether a lower-case word is an English word of the lexicon that French does not
     write the same way (« data », « loan »; not « protection », « document », « son »)."""
-    found = _entry(word)
+    found = _entry(word, general=False)  # the general vocabulary holds French look-alikes
     if found is None or found[0] in _ALSO_FRENCH:
         return False
     lemma, renderings = found
@@ -775,7 +815,9 @@ def _phrase(words: list[str]) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-def _content_units(question: str) -> list[tuple[str, tuple[str, ...] | None]]:
+def _content_units(
+    question: str, general: bool = True
+) -> list[tuple[str, tuple[str, ...] | None]]:
     """The question's content as (English lemma or phrase, French renderings or None),
     multi-word expressions first, function and question words left out."""
     words = _WORD.findall(question.lower().replace("’", "'").replace("-", " "))
@@ -793,7 +835,7 @@ def _content_units(question: str) -> list[tuple[str, tuple[str, ...] | None]]:
             index += 1
             if word in ENGLISH_FUNCTION_WORDS or word in _QUESTION_WORDS:
                 continue
-            entry = _entry(word)
+            entry = _entry(word, general)
             units.append(entry if entry is not None else (word, None))
     return units
 
@@ -802,7 +844,7 @@ def key_terms(question: str) -> dict[str, tuple[str, ...]]:
     """The question's content words and expressions known to the lexicon (by English lemma)
     and their French renderings: what a passage answering it should mention in French."""
     terms: dict[str, tuple[str, ...]] = {}
-    for lemma, renderings in _content_units(question):
+    for lemma, renderings in _content_units(question, general=False):
         if renderings is not None:
             terms.setdefault(lemma, renderings)
     return terms

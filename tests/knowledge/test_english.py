@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.english import french_search_words, is_english_word, key_terms
+from knowledge.english import (
+    _LEXICON,
+    french_search_words,
+    general_lexicon,
+    is_english_word,
+    key_terms,
+)
 from knowledge.language import detect_language
 
 
 def test_an_expression_is_rendered_as_a_whole_not_word_by_word() -> None:
     assert french_search_words("How long can sick leave last?").split() == [
-        "arrêt", "maladie", "last"]
+        "arrêt", "maladie", "dernier", "durer"]
     assert french_search_words("Can a civil servant refuse?").split() == [
         "fonctionnaire", "agent", "public", "refuser", "refus"]
 
@@ -56,3 +62,25 @@ def test_expressions_never_make_a_french_question_english(question: str) -> None
 def test_english_evidence_is_still_read_word_by_word() -> None:
     assert is_english_word("leave") and is_english_word("sick")
     assert not is_english_word("social")  # also French
+
+
+def test_the_general_vocabulary_renders_words_outside_the_administrative_lexicon() -> None:
+    assert french_search_words("Is the flat furnished?").split() == [
+        "appartement", "plat", "meublé"]
+    assert "Zorglub" not in general_lexicon() and "zorglub" in french_search_words(
+        "zorglub leases").split()  # unknown words are kept as they are
+
+
+def test_the_general_vocabulary_adds_no_key_term_and_no_english_evidence() -> None:
+    assert set(key_terms("What are the different types of furnished rental?")) == {"rental"}
+    assert not is_english_word("furnished") and not is_english_word("chair")
+    assert detect_language("Le chair est meublé ?") == "fr"
+
+
+def test_the_general_vocabulary_file_is_well_formed() -> None:
+    vocabulary = general_lexicon()
+    assert len(vocabulary) > 5000
+    for english, french in vocabulary.items():
+        assert english.isalpha() and english.islower(), english
+        assert 1 <= len(french) <= 5, english
+        assert english not in _LEXICON, english  # the administrative lexicon wins
