@@ -20,6 +20,7 @@ import numpy as np
 from bot.governance.dlp import Detector, DlpSettings
 from knowledge.embeddings import Embedder, Vectors
 from skills.verbatims.analysis.aspects import (
+    Parser,
     aspect_space,
     aspect_texts,
     spacy_parser,
@@ -31,7 +32,7 @@ from skills.verbatims.analysis.drivers import find_drivers
 from skills.verbatims.analysis.embed import EmbeddingCache, embed_texts
 from skills.verbatims.analysis.examples import examples_for, pick
 from skills.verbatims.analysis.labeller import ThemeLabeller, ThemeSample
-from skills.verbatims.analysis.labels import name_themes, spacy_tagger
+from skills.verbatims.analysis.labels import name_themes, spacy_tagger, tagger_of
 from skills.verbatims.analysis.sentiment import (
     Triples,
     is_suggestion,
@@ -121,19 +122,21 @@ async def analyse(
     themed = vectors
     fixed: tuple[str | None, ...] = ()
     clusters: Clusters | None = None
+    parser: Parser | None = None
     if clauses and codebook is not None:
         # Aspect terms were worth +0.003–0.008 macro-F1 here for 130 s of tagging at 100k.
         coded = code_clauses([c.text for c in clauses], vectors, owners, codebook)
         clusters, fixed = coded.clusters, coded.names
     elif clauses:
-        themed = _aspect_vectors(clauses, vectors)  # part of grouping into themes
+        parser = spacy_parser()  # loaded once: its tags also name the themes
+        themed = _aspect_vectors(clauses, vectors, parser)  # part of grouping into themes
         clusters = cluster_clauses(themed, owners)
     await stages.done("clustered")
     mentions = _mentions(len(verbatims), clauses, clusters, per_clause)
     order = _by_size(mentions, clusters)
     mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
                 for found in mentions]
-    names = _names(clauses, clusters, order, fixed)
+    names = _names(clauses, clusters, order, fixed, parser)
     themes = [_theme(theme, label, keywords, verbatims, mentions)
               for theme, (label, keywords) in enumerate(names)]
     coded_ids = {order[index] for index, name in enumerate(fixed) if name and index in order}
@@ -182,9 +185,9 @@ async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
                                    embedder)
 
 
-def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors) -> Vectors:
+def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors,
+                    parser: Parser | None) -> Vectors:
     """What each clause is about: its aspect terms (LSA) beside its whole wording."""
-    parser = spacy_parser()
     if parser is None:
         return vectors
     space = aspect_space(aspect_texts([c.text for c in clauses], parser))
@@ -216,13 +219,16 @@ def _by_size(mentions: list[dict[int, Sentiment]], clusters: Clusters | None) ->
 
 
 def _names(clauses: Sequence[Clause], clusters: Clusters | None, order: dict[int, int],
-           fixed: Sequence[str | None] = ()) -> list[tuple[str, list[str]]]:
+           fixed: Sequence[str | None] = (), parser: Parser | None = None,
+           ) -> list[tuple[str, list[str]]]:
     """(label, keywords) per theme id: a codebook label where ``fixed`` has one, else the
-    most distinctive phrase (never the same as a codebook label)."""
+    most distinctive phrase (never the same as a codebook label). ``parser``: the French
+    model already loaded for aspect terms (else the tagger is loaded here)."""
     if clusters is None or not order:
         return []
+    tagger = tagger_of(parser) if parser is not None else spacy_tagger()
     named = name_themes([c.text for c in clauses], clusters.labels, len(clusters.centroids),
-                        spacy_tagger())
+                        tagger)
     taken = {label.casefold() for label in fixed if label}
     for theme, label in enumerate(fixed):
         if label:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from skills.verbatims.analysis.aspects import Parser
 from skills.verbatims.analysis.lexicon import JUDGEMENT, is_function_word
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -52,6 +53,16 @@ def _weights(counts: list[Counter[str]]) -> list[dict[str, float]]:
 
 Tagged = list[tuple[str, str]]  # (word, universal POS tag)
 Tagger = Callable[[list[str]], list[Tagged]]  # clauses → their tagged words
+
+
+def tagger_of(parser: Parser) -> Tagger:
+    """The part-of-speech tagger of an already loaded aspect parser (same model, same tags:
+    the lemmatizer runs after the tagger)."""
+
+    def tag(texts: list[str]) -> list[Tagged]:
+        return [[(word, pos) for word, pos, _ in tokens] for tokens in parser(texts)]
+
+    return tag
 
 
 def spacy_tagger() -> Tagger | None:

@@ -222,6 +222,17 @@ def test_trends_find_the_month_a_change_starts() -> None:
     assert (0, "improving") not in found and (1, "emerging") not in found
 
 
+def test_the_aspect_parser_tags_like_the_label_tagger_so_one_model_load_serves_both() -> None:
+    from skills.verbatims.analysis.aspects import spacy_parser
+    from skills.verbatims.analysis.labels import spacy_tagger, tagger_of
+
+    parser, tagger = spacy_parser(), spacy_tagger()
+    assert parser is not None and tagger is not None
+    texts = ["Les délais de remboursement sont beaucoup trop longs",
+             "Conseillère très aimable mais application lente", "Rien à signaler"]
+    assert tagger_of(parser)(texts) == tagger(texts)
+
+
 def test_labels_are_noun_phrases_with_their_complement_and_unique() -> None:
     import numpy as np
 
