@@ -132,8 +132,9 @@ def dev_set_of(document: str) -> str:
 async def english(
     skill: QaSkill, kb: KnowledgeBase, path: Path, collection: str | None = None
 ) -> None:
-    """English questions asked over their gold page's collection (``collection`` or, for a
-    list over both sets, the one holding each question's page)."""
+    """Questions in another language than the documents' asked over their gold page's
+    collection (``collection`` or, for a list over both sets, the one holding each
+    question's page)."""
     questions = load(path)
     right = in_english = top5 = 0
     for item in questions:
@@ -146,7 +147,7 @@ async def english(
         in_english += "According to" in answer.text
     n = len(questions)
     print(
-        f"  English over {collection or 'spf-dev/cnil-dev'} ({path.name}, {n}): answered from "
+        f"  Asked over {collection or 'spf-dev/cnil-dev'} ({path.name}, {n}): answered from "
         f"the right page "
         f"(first citation) {right}/{n}, of which framed in English {in_english} "
         f"(search top 5: {top5}/{n})",
@@ -189,6 +190,12 @@ async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = 
     # data-protection pages no other list uses (every Service-Public page is taken), and
     # measured only for a baseline and to confirm
     await english(skill, kb, QUESTIONS / "english-heldout-5.jsonl")
+    # other languages: our translations of spf-dev-en's first 20 questions and of 12
+    # English off-topic ones (used to choose the threshold: not held out)
+    for language in ("spanish", "german"):
+        await english(skill, kb, QUESTIONS / f"{language}-dev.jsonl", "spf-dev")
+    for code in ("es", "de"):
+        await declined(skill, kb, f"off-topic ({code})", QUESTIONS / f"off-topic-{code}.jsonl")
     kb.close()
 
 

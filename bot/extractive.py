@@ -295,8 +295,9 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
             score *= 1.6
         ranked.append((score, unit))
     ranked.sort(key=lambda item: (-item[0], item[1].position))
+    cross_lingual = request.cross_lingual or request.locale == "en"
     if not ranked:
-        if request.locale != "en" or not units:
+        if not cross_lingual or not units:
             return [], False
         # a question in English rarely shares words with French text: quote the top passage,
         # its sentences carrying what the question asks for (a figure, a date…) first
@@ -307,7 +308,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
     chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
-    if request.locale == "en" and top != units[0].passage:
+    if cross_lingual and top != units[0].passage:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
@@ -378,7 +379,11 @@ def select_answer(request: CompletionRequest) -> str:
     ):
         notes.append(_NO_ENTITY(locale, entity=_ENTITY_NAMES[entity](locale)))
     texts = [passage.title + " " + passage.text for passage in request.passages]
-    missing = _missing_terms(request.question, texts) if matched and locale == "fr" else []
+    # the question's own words, looked for in the passages: only when they share a language
+    missing = (
+        _missing_terms(request.question, texts)
+        if matched and locale == "fr" and not request.cross_lingual else []
+    )
     if missing:
         notes.append(_PARTIAL(locale, missing=", ".join(f"« {word} »" for word in missing[:3])))
     if locale == "en":

@@ -27,7 +27,7 @@ from knowledge.embeddings import Embedder, Vectors, build_embedder, normalise
 from knowledge.english import french_search_words
 from knowledge.french import FrenchAnalyzer
 from knowledge.index import ChromaIndex, Metadata
-from knowledge.language import detect_language
+from knowledge.language import detect_language, is_other_language
 from knowledge.lexical_sync import LexicalIndexes
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import (
@@ -613,7 +613,8 @@ class KnowledgeBase:
         targets = [info for info in targets if self._usable(info)]
         if not targets:
             return []
-        cross_lingual = detect_language(text) != "fr"
+        english = detect_language(text) == "en"
+        cross_lingual = english or is_other_language(text)
         weight = (
             self._query_weights(cross_lingual)
             if dense_weight is None
@@ -623,7 +624,7 @@ class KnowledgeBase:
         # the lexical side (BM25, its candidates' stored vectors) needs no query vector: it
         # runs on the other core while the question is embedded (one thread)
         lexical = asyncio.to_thread(self._lexical_sides, targets, text)
-        if cross_lingual:
+        if english:  # ranked with its French renderings too (the lexicon is English only)
             (vector, ranking_vector), sides = await asyncio.gather(
                 self._cross_lingual_vectors(text), lexical
             )

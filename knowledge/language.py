@@ -1,4 +1,5 @@
-"""Which language a short question is written in (French or English), from its function words.
+"""Which language a short question is written in (French or English, or clearly another one),
+from its function words.
 
 Good enough for routing a question (fusion weight, relevance calibration, the
 language of the answer's framing): questions are short, so a few very common
@@ -31,6 +32,41 @@ _FRENCH = frozenset(
     pour sur avec sans sous chez peut faut doit dois puis pas ne n y en est-ce
     """.split()
 )
+
+
+# Spanish, Italian, Portuguese and German function words that neither French nor English
+# writes (« de », « la », « en », « que », « a », « as », « des », « was », « mi » left out)
+_OTHER = frozenset(
+    """
+    el los las del al por para cómo como qué cuál cuáles cuándo cuánto cuántos cuántas dónde
+    quién quiénes
+    puedo puede pueden hay tengo tiene una uno unos unas este esta estos estas es
+    lo también pero muy sobre hasta desde según
+    gli della delle degli dello nella nelle nel alla alle dei posso può cosa sono che
+    per con come quando qual quali chi perché anche
+    não uma um meu minha seu sua na pelo pela quanto quantos é são
+    der die das dem und ist wie kann ich mein meine meinen nicht für mit zu auf ein eine
+    einen einem werden wird wann welche welcher welches wer wo muss darf bei vom zum zur
+    im sich oder von ob gibt habe hat sind mir mich wir ihr wenn dass beim kein keine über
+    auch noch nach aus
+    """.split()
+) - _FRENCH - _ENGLISH
+# French function words that these languages do not write as well (« de », « que » are)
+_FRENCH_ONLY = _FRENCH - {"de", "la", "a", "se", "me", "te", "y", "en", "que", "un", "il", "ma",
+                          "ou", "ne"}
+_MARKS = frozenset("¿¡ñãõßäöü")  # letters and marks French and English do not use
+
+
+def is_other_language(text: str) -> bool:
+    """A question clearly in another language than French and English (Spanish, Italian,
+    Portuguese, German…): its function words are that language's, not French ones. Such a
+    question is searched and judged like an English one, on the multilingual embeddings."""
+    lowered = text.lower().replace("’", "'")
+    words = _WORD.findall(lowered)
+    other = sum(word in _OTHER for word in words) + any(mark in lowered for mark in _MARKS)
+    french = sum(word in _FRENCH_ONLY for word in words)
+    english = sum(word in _ENGLISH for word in words)
+    return other >= 2 and other > 2 * french and other > english
 
 
 ENGLISH_FUNCTION_WORDS = _ENGLISH

@@ -15,7 +15,7 @@ from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from knowledge import Passage
 from knowledge.english import french_search_words
-from knowledge.language import Language, detect_language
+from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
@@ -139,10 +139,10 @@ class QaSkill:
         verdict = self._judge.judge(query, found)
         if not verdict.answerable:
             return Grounding(question, verdict, (), language)
-        # an English question scores low on every passage: keep those near the best one
+        # a question in another language scores low on every passage: keep those near the best
         floor = (
-            self._judge.thresholds.min_score if verdict.language == "fr"
-            else 0.8 * found[0].score
+            0.8 * found[0].score if verdict.cross_lingual
+            else self._judge.thresholds.min_score
         )
         kept = tuple(passage for passage in found if passage.score >= floor) or (found[0],)
         return Grounding(question, verdict, kept, language)
@@ -150,7 +150,7 @@ class QaSkill:
     async def french_query(self, request: SkillRequest, question: str) -> str | None:
         """A question in another language translated into French by an approved generative
         model, to search French documents with; None offline or if the model fails."""
-        if detect_language(question) == "fr":
+        if detect_language(question) == "fr" and not is_other_language(question):
             return None
         translation = CompletionRequest(
             skill=self.name,
@@ -198,6 +198,7 @@ class QaSkill:
             locale=locale,
             # offline, an English question's sentences are found by its French renderings
             match_terms=french_search_words(grounding.question) if locale == "en" else "",
+            cross_lingual=grounding.verdict.cross_lingual or locale == "en",
         )
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:

@@ -50,7 +50,9 @@ class CompletionRequest:
     and ``outline`` carry the same request in structured form, which the offline
     extractive provider works from; ``match_terms`` are words in the passages' language
     standing for the question's (an English question's French renderings), which it
-    matches sentences with instead of the question's own words.
+    matches sentences with instead of the question's own words; ``cross_lingual`` says
+    the question is not in the passages' language, so retrieval order is trusted over
+    chance word matches.
     """
 
     skill: str
@@ -64,6 +66,7 @@ class CompletionRequest:
     requires_generation: bool = False
     max_tokens: int | None = None
     match_terms: str = ""
+    cross_lingual: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.extractive import CATCH_ALL_CUE, select_answer, select_outline
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 
@@ -146,6 +148,18 @@ def test_english_fallback_prefers_the_sentence_with_the_asked_figure() -> None:
         locale="en",
     ))
     assert "coûte 86 €. [1]" in text
+
+
+def test_a_question_in_another_language_quotes_the_top_passage_first() -> None:
+    request = _request(
+        "¿Qué reglas se aplican durante un examen público?",
+        ["Pendant l'examen, le candidat ne communique avec personne.",
+         "Le concours public se déroule en mairie devant un jury de trois membres."],
+    )
+    text = select_answer(replace(request, cross_lingual=True))
+    assert text.startswith("Selon « Doc 1 »")  # framed in the user's locale
+    assert "ne disent rien" not in text  # Spanish words are not looked for in French text
+    assert "[1]" in text and ("[2]" not in text or text.index("[1]") < text.index("[2]"))
 
 
 def test_an_english_answer_quotes_the_top_passage_first() -> None:

@@ -72,6 +72,18 @@ def test_english_questions_are_judged_on_dense_evidence_with_their_own_threshold
     assert not judge.judge("Who painted the Mona Lisa?", weak).answerable
 
 
+def test_questions_in_other_languages_are_judged_on_dense_evidence_alone() -> None:
+    judge = RelevanceJudge()
+    right = [_passage("La médiation familiale est un temps d'écoute.", 0.36, 0.4, 0.0)]
+    verdict = judge.judge("¿Qué es la mediación familiar?", right)
+    assert verdict.answerable and verdict.cross_lingual and verdict.language == "fr"
+    weak = [_passage("La médiation familiale est un temps d'écoute.", 0.3, 0.3, 0.0)]
+    verdict = judge.judge("Wie backe ich Sauerteigbrot?", weak)
+    assert not verdict.answerable and verdict.reason == "other language: weak dense evidence"
+    # a French question at the same scores follows the French rules (low score)
+    assert not judge.judge("Qu'est-ce que la médiation familiale ?", right).cross_lingual
+
+
 def test_passages_without_their_halves_use_the_fused_score() -> None:
     verdict = RelevanceJudge().judge("Quel est le plafond ?", [_passage("Plafond", 0.5, None)])
     assert verdict.answerable and verdict.dense == 0.5

@@ -1,0 +1,35 @@
+"""Which language a question is in: French, English, or clearly another one."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.language import detect_language, is_other_language
+
+
+@pytest.mark.parametrize("question", [
+    "¿Cuál es el plazo de prescripción de una deuda de alquiler?",
+    "¿Quién escribió la novela Guerra y paz?",
+    "Come posso rinnovare il passaporto?",
+    "Como posso renovar o meu passaporte?",
+    "Wie bezahle ich meine lokalen Steuern?",
+    "Kann ich das zinslose Darlehen mehr als einmal bekommen?",
+])
+def test_questions_in_other_languages_are_recognised(question: str) -> None:
+    assert is_other_language(question)
+    assert detect_language(question) != "en"
+
+
+@pytest.mark.parametrize("question", [
+    "Quel est le délai pour un arrêt de travail mis à jour ?",  # « mis » is Spanish too
+    "Les ondes et le télétravail : quelles règles entre salariés ?",
+    "Comment déclarer un sinistre ou un dégât des eaux chez nos clients ?",
+    "Que faire en cas de litige avec un assureur ?",  # « que », « en », « un »: shared
+    "What is family mediation?",
+    "Is a hat required at the ceremony?",  # « hat » is German too
+    "PTZ",
+])
+def test_french_and_english_questions_are_not_taken_for_another_language(
+    question: str,
+) -> None:
+    assert not is_other_language(question)
