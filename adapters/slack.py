@@ -373,8 +373,11 @@ class SlackAdapter:
         channel, user, ts = event.get("channel"), event.get("user"), event.get("ts")
         if not (team and channel and user and ts) or user == bot_user_id:
             return
-        if not await self._first_time(body.get("event_id"), f"msg:{team}:{channel}:{ts}"):
+        event_id = body.get("event_id")
+        if not await self._first_time(event_id, f"msg:{team}:{channel}:{ts}"):
+            log.info("Slack event %s already taken (a retry or a second delivery)", event_id)
             return
+        log.info("Slack event %s taken by this process", event_id)
         thread_ts = str(event.get("thread_ts") or ts)
         channel_type = event.get("channel_type")
         kinds: dict[str, Literal["personal", "group"]] = {"im": "personal", "mpim": "group"}
@@ -440,12 +443,8 @@ class SlackAdapter:
         return str(ts) if ts else None
 
     async def _first_time(self, *keys: object) -> bool:
-        """Claim every non-empty key; a repeat of any of them means a duplicate delivery."""
-        claimed = True
-        for key in keys:
-            if key:
-                claimed = await self._dedupe.claim(str(key)) and claimed
-        return claimed
+        """Claim the non-empty keys together; a repeat of any of them means a duplicate."""
+        return await self._dedupe.claim(*(str(key) for key in keys if key))
 
     async def _converse(self, message: Message, channel: str, thread_ts: str,
                         user: str) -> None:

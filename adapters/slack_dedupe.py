@@ -1,7 +1,12 @@
 """De-duplication of Slack deliveries (retries carry the same ``event_id``).
 
-With Redis (``settings.redis_url``) the claim is shared by every replica
-(``SET key 1 NX EX ttl``); without it, each adapter keeps a bounded in-memory TTL map.
+A delivery is claimed under several keys at once (its ``event_id`` and the message it
+carries), all or nothing: claiming them one by one let two deliveries of one message,
+handled side by side on two replicas, each win one key and both give up.
+
+With Redis (``settings.redis_url``) the claim is shared by every replica (one Lua script:
+``SET key 1 EX ttl`` for every key when none exists); without it, each adapter keeps a
+bounded in-memory TTL map.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class Deduplicator(Protocol):
-    """Answers "is this the first time we see ``key``?" exactly once per key and TTL."""
+    """Answers "is this the first time we see any of ``keys``?" once per key and TTL."""
 
-    async def claim(self, key: str) -> bool:
-        """True the first time ``key`` is claimed, False for every repeat within the TTL."""
+    async def claim(self, *keys: str) -> bool:
+        """True, and every key taken, when none of ``keys`` was claimed within the TTL;
+        False, and nothing taken, otherwise (one atomic step)."""
         ...
 
     async def close(self) -> None:
@@ -37,17 +43,18 @@ class MemoryDeduplicator:
         self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
 
-    async def claim(self, key: str) -> bool:
+    async def claim(self, *keys: str) -> bool:
         """Atomic within the event loop: no await between the check and the set."""
         now = self._clock()
         while self._seen:
             oldest, expires = next(iter(self._seen.items()))
-            if expires > now and len(self._seen) < self._max:
+            if expires > now and len(self._seen) + len(keys) <= self._max:
                 break
             del self._seen[oldest]
-        if key in self._seen:
+        if any(key in self._seen for key in keys):
             return False
-        self._seen[key] = now + self._ttl
+        for key in keys:
+            self._seen[key] = now + self._ttl
         return True
 
     async def close(self) -> None:
@@ -55,8 +62,19 @@ class MemoryDeduplicator:
         self._seen.clear()
 
 
+_CLAIM_ALL = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then return 0 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, '1', 'EX', ARGV[1])
+end
+return 1
+"""
+
+
 class RedisDeduplicator:
-    """Claims shared by every replica through Redis ``SET NX EX``.
+    """Claims shared by every replica through one Redis script (all keys or none).
 
     If Redis is unreachable the claim falls back to memory (logged): a possible
     duplicate across replicas is better than a lost message.
@@ -73,14 +91,19 @@ class RedisDeduplicator:
         self._ttl = ttl_seconds
         self._prefix = prefix
         self._fallback = MemoryDeduplicator(float(ttl_seconds))
+        self._claim_all = self._redis.register_script(_CLAIM_ALL)
 
-    async def claim(self, key: str) -> bool:
-        """SET NX EX on the shared store."""
+    async def claim(self, *keys: str) -> bool:
+        """The script on the shared store (Redis runs a script as one step)."""
+        if not keys:
+            return True
         try:
-            return bool(await self._redis.set(self._prefix + key, b"1", nx=True, ex=self._ttl))
+            taken = await self._claim_all(keys=[self._prefix + key for key in keys],
+                                          args=[self._ttl])
         except self._errors as error:
             log.warning("Redis de-duplication unavailable (%s); using memory", error)
-            return await self._fallback.claim(key)
+            return await self._fallback.claim(*keys)
+        return bool(taken)
 
     async def close(self) -> None:
         """Close the connection pool."""

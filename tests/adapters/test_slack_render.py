@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack_dedupe import MemoryDeduplicator
 from adapters.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -79,12 +78,3 @@ def test_pack_respects_block_count() -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "a"}}] * 120
     assert [len(m) for m in pack(blocks)] == [50, 50, 20]
 
-
-async def test_memory_deduplicator_is_bounded_and_expires() -> None:
-    now = [0.0]
-    dedupe = MemoryDeduplicator(ttl_seconds=10, max_entries=2, clock=lambda: now[0])
-    assert await dedupe.claim("a") and not await dedupe.claim("a")
-    assert await dedupe.claim("b") and await dedupe.claim("c")  # "a" evicted (size)
-    assert await dedupe.claim("a")
-    now[0] = 11.0
-    assert await dedupe.claim("c")  # expired

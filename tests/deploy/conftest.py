@@ -14,5 +14,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report = outcome.get_result()
     tails: Callable[[], str] | None = getattr(item, "log_tails", None)
-    if report.when == "call" and report.failed and tails is not None:
+    failed = report.failed or (report.skipped and hasattr(report, "wasxfail"))
+    if report.when == "call" and failed and tails is not None:
         report.sections.append(("cluster logs (last lines)", tails()))
