@@ -307,6 +307,11 @@ class TeamsAdapter:
 
     # -- HTTP --------------------------------------------------------------------------
 
+    @property
+    def busy(self) -> int:
+        """How many background replies are still running."""
+        return len(self._tasks)
+
     def mount(self, app: web.Application) -> None:
         """Add ``POST /api/messages`` and a clean-up hook that finishes pending answers."""
         if self._app_id is None:

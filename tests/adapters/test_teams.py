@@ -6,7 +6,6 @@ replies use an injected token (no MSAL, no network).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import SettingsError, load_settings
 from tests.conftest import FakeSearch
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+from tests.fakes.loopback import poll
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.openid import ISSUER, FakeOpenIdServer, new_key
 
@@ -57,6 +57,7 @@ class Harness:
     connector: FakeBotConnector
     issuer: FakeOpenIdServer
     model: FakeModelServer
+    adapter: TeamsAdapter
 
     @property
     def runtime(self) -> Runtime:
@@ -74,6 +75,11 @@ class Harness:
             headers["Authorization"] = f"Bearer {token}"
         return await self.client.post("/api/messages", data=json.dumps(activity), headers=headers)
 
+    async def settled(self) -> None:
+        """Wait until every reply the adapter started has finished (work is started while
+        the activity is handled, so after its response nothing new can begin)."""
+        await poll(lambda: self.adapter.busy == 0, 60, lambda: f"{self.adapter.busy} running")
+
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
@@ -88,14 +94,20 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
                 openid_metadata_url=issuer.metadata_url,
                 emulator_openid_metadata_url=issuer.metadata_url,
                 token_issuer=ISSUER, login_url=f"{issuer.base_url}/{TENANT}")
-            app = build_app(settings, knowledge=FakeSearch(), adapter_factories=[  # type: ignore[arg-type]
-                lambda runtime: TeamsAdapter(runtime, endpoints=endpoints,
-                                             outbound_token=lambda: OUTBOUND_TOKEN,
-                                             retry_delays=(0.01, 0.02), stream_interval=0.0)])
+            made: list[TeamsAdapter] = []
+
+            def adapter(runtime: Runtime) -> TeamsAdapter:
+                made.append(TeamsAdapter(runtime, endpoints=endpoints,
+                                         outbound_token=lambda: OUTBOUND_TOKEN,
+                                         retry_delays=(0.01, 0.02), stream_interval=0.0))
+                return made[-1]
+
+            app = build_app(settings, knowledge=FakeSearch(),  # type: ignore[arg-type]
+                            adapter_factories=[adapter])
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
-                yield Harness(client, connector, issuer, model)
+                yield Harness(client, connector, issuer, model, made[0])
             finally:
                 await client.close()
 
@@ -151,7 +163,7 @@ async def test_channel_message_without_mention_is_ignored(harness: Harness) -> N
     activity["entities"] = activity["entities"][1:]
     activity["text"] = "summary une discussion entre collègues"
     assert (await harness.post(activity)).status == 200
-    await asyncio.sleep(0.2)
+    await harness.settled()
     assert harness.connector.calls == []
     assert harness.model.requests == []
 
@@ -232,7 +244,7 @@ async def test_forged_tokens_are_401_and_run_nothing(harness: Harness) -> None:
     for name, token in _forged(harness, activity).items():
         response = await harness.post(activity, token=token, anonymous=token is None)
         assert response.status == 401, name
-    await asyncio.sleep(0.2)
+    await harness.settled()
     assert harness.connector.calls == []
     assert harness.model.requests == []
     assert await harness.runtime.store.counts() == before
@@ -243,7 +255,7 @@ async def test_other_tenant_is_refused(harness: Harness) -> None:
     activity["conversation"]["tenantId"] = "00000000-1111-2222-3333-444444444444"
     activity["channelData"]["tenant"]["id"] = "00000000-1111-2222-3333-444444444444"
     assert (await harness.post(activity)).status == 403
-    await asyncio.sleep(0.1)
+    await harness.settled()
     assert harness.connector.calls == []
 
 
@@ -259,7 +271,7 @@ async def test_unknown_activity_type_is_acknowledged(harness: Harness) -> None:
     activity = fixture("message_personal", harness.connector.url)
     activity["type"] = "messageReaction"
     assert (await harness.post(activity)).status == 200
-    await asyncio.sleep(0.1)
+    await harness.settled()
     assert harness.connector.calls == []
 
 
@@ -347,13 +359,19 @@ async def test_custom_cloud_endpoints_come_from_the_settings(tmp_path: Path) -> 
                        "login_url": f"{issuer.base_url}/{TENANT}",
                        "oauth_scope": "https://api.botframework.com"},
                 web={"enabled": False})
-            app = build_app(settings, knowledge=FakeSearch(), adapter_factories=[  # type: ignore[arg-type]
-                lambda runtime: TeamsAdapter(runtime, outbound_token=lambda: OUTBOUND_TOKEN,
-                                             retry_delays=(0.01,), stream_interval=0.0)])
+            made: list[TeamsAdapter] = []
+
+            def adapter(runtime: Runtime) -> TeamsAdapter:
+                made.append(TeamsAdapter(runtime, outbound_token=lambda: OUTBOUND_TOKEN,
+                                         retry_delays=(0.01,), stream_interval=0.0))
+                return made[-1]
+
+            app = build_app(settings, knowledge=FakeSearch(),  # type: ignore[arg-type]
+                            adapter_factories=[adapter])
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
-                harness = Harness(client, connector, issuer, model)
+                harness = Harness(client, connector, issuer, model, made[0])
                 activity = fixture("message_personal", connector.url)
                 assert (await harness.post(activity)).status == 200
                 await connector.wait_for(lambda calls: bool(finals(calls)))
@@ -479,7 +497,7 @@ async def test_malformed_signed_activities_are_never_500(
     assert response.status < 500, label
     if response.status >= 400:
         assert "error" in await response.json(), label
-    await asyncio.sleep(0.05)  # let a spawned answer fail, if it is going to
+    await harness.settled()  # let a spawned answer fail, if it is going to
     assert (await harness.post(fixture("message_personal", harness.connector.url))).status \
         == 200, "the endpoint still works"
     await harness.connector.wait_for(lambda calls: bool(finals(calls)))
