@@ -139,7 +139,9 @@
     document.getElementById("source-title").textContent = `[${citation.number}] ${citation.title || citation.document}`;
     const where = [citation.document, sectionOf(citation), citation.page ? `page ${citation.page}` : ""];
     document.getElementById("source-meta").textContent = where.filter(Boolean).join(" — ");
-    document.getElementById("source-text").textContent = citation.passage;
+    // the passage's own Markdown (bold, lists, headings) shown as such, built node by node;
+    // a bracketed number in it stays text
+    renderText(document.getElementById("source-text"), citation.passage || "", [], false);
     source.hidden = false;
     document.getElementById("close-source").focus();
   }
@@ -443,7 +445,8 @@
       accepted.forEach((file, index) => {
         const { item, label, remove } = chips[index];
         item.className = "ready";
-        label.textContent = `📎 ${file.name} (${sizeText(file.size)})`;
+        label.textContent = `${file.name} (${sizeText(file.size)})`;
+        label.className = "clip";
         pending.push({ id: file.id, name: file.name });
         remove.onclick = () => { pending = pending.filter((p) => p.id !== file.id); item.remove(); showAttachments(); };
       });
@@ -476,7 +479,7 @@
   async function ask(text, extra = {}) {
     const mine = bubble("user");
     mine.textContent = text;  // what the person typed, as typed
-    for (const name of extra.names || []) mine.appendChild(element("div", "attached", `📎 ${name}`));
+    for (const name of extra.names || []) mine.appendChild(element("div", "attached clip", name));
     delete extra.names;
     const answer = bubble("assistant");
     answer.appendChild(element("div", "progress", "…"));
