@@ -162,6 +162,9 @@ async def test_audit_page_searches_verifies_and_shows_a_record(
         await _shoot(page, "audit-verified", name)
         await page.goto(f"{running.base}/console/audit/record/1")
         assert "Maillon intact" in await page.locator("#link-status").inner_text()
+        labels = await page.locator("dl.record dt").all_inner_texts()
+        assert labels[0].split() == ["Date", "(UTC)", "created_at"]  # named, and the column
+        assert "Empreinte précédente prev_hash" in [" ".join(label.split()) for label in labels]
         await _shoot(page, "audit-record", name)
         await page.context.close()
 
