@@ -57,7 +57,7 @@ class Harness:
     connector: FakeBotConnector
     issuer: FakeOpenIdServer
     model: FakeModelServer
-    adapter: TeamsAdapter
+    adapter: TeamsAdapter | None = None  # needed by ``settled`` only
 
     @property
     def runtime(self) -> Runtime:
@@ -78,7 +78,9 @@ class Harness:
     async def settled(self) -> None:
         """Wait until every reply the adapter started has finished (work is started while
         the activity is handled, so after its response nothing new can begin)."""
-        await poll(lambda: self.adapter.busy == 0, 60, lambda: f"{self.adapter.busy} running")
+        adapter = self.adapter
+        assert adapter is not None, "this harness was built without its adapter"
+        await poll(lambda: adapter.busy == 0, 60, lambda: f"{adapter.busy} running")
 
 
 @pytest.fixture

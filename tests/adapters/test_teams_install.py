@@ -189,7 +189,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[InstallHarness]:
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
-                yield InstallHarness(client, connector, issuer, model, graph)
+                yield InstallHarness(client, connector, issuer, model, graph=graph)
             finally:
                 await client.close()
 
