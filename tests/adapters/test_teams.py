@@ -83,6 +83,15 @@ class Harness:
         await poll(lambda: adapter.busy == 0, 60, lambda: f"{adapter.busy} running")
 
 
+def _kept(made: list[TeamsAdapter], **options: Any) -> Callable[[Runtime], TeamsAdapter]:
+    """A factory of the adapter under test that also keeps it in ``made``."""
+    def build(runtime: Runtime) -> TeamsAdapter:
+        made.append(TeamsAdapter(runtime, outbound_token=lambda: OUTBOUND_TOKEN,
+                                 stream_interval=0.0, **options))
+        return made[-1]
+    return build
+
+
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     with FakeOpenIdServer() as issuer:
@@ -97,15 +106,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
                 emulator_openid_metadata_url=issuer.metadata_url,
                 token_issuer=ISSUER, login_url=f"{issuer.base_url}/{TENANT}")
             made: list[TeamsAdapter] = []
-
-            def adapter(runtime: Runtime) -> TeamsAdapter:
-                made.append(TeamsAdapter(runtime, endpoints=endpoints,
-                                         outbound_token=lambda: OUTBOUND_TOKEN,
-                                         retry_delays=(0.01, 0.02), stream_interval=0.0))
-                return made[-1]
-
             app = build_app(settings, knowledge=FakeSearch(),  # type: ignore[arg-type]
-                            adapter_factories=[adapter])
+                            adapter_factories=[_kept(made, endpoints=endpoints,
+                                                     retry_delays=(0.01, 0.02))])
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
@@ -362,14 +365,8 @@ async def test_custom_cloud_endpoints_come_from_the_settings(tmp_path: Path) -> 
                        "oauth_scope": "https://api.botframework.com"},
                 web={"enabled": False})
             made: list[TeamsAdapter] = []
-
-            def adapter(runtime: Runtime) -> TeamsAdapter:
-                made.append(TeamsAdapter(runtime, outbound_token=lambda: OUTBOUND_TOKEN,
-                                         retry_delays=(0.01,), stream_interval=0.0))
-                return made[-1]
-
             app = build_app(settings, knowledge=FakeSearch(),  # type: ignore[arg-type]
-                            adapter_factories=[adapter])
+                            adapter_factories=[_kept(made, retry_delays=(0.01,))])
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
