@@ -63,6 +63,7 @@ from adapters.slack_render import (
 from bot.files.intake import FileRejected
 from bot.i18n import detect_locale, t
 from bot.messages import Action, Channel, Delta, Locale, Message, Reply, Space, User
+from bot.store.inbox import InboxEntry
 from skills.template_syntax import command_text
 from skills.templates import find_form
 
@@ -174,6 +175,7 @@ class SlackAdapter:
         )
         if runtime.files is not None:
             runtime.reporters[self.name] = SlackJobReporter(self.client, runtime.files)
+        runtime.inbox.register(self.name, self)  # messages a dead replica left unanswered
         self._tasks: set[asyncio.Task[None]] = set()
         self._auth: AuthorizeResult | None = None
         self._auth_lock = asyncio.Lock()
@@ -378,26 +380,71 @@ class SlackAdapter:
             log.info("Slack event %s already taken (a retry or a second delivery)", event_id)
             return
         log.info("Slack event %s taken by this process", event_id)
+        inbox = self._runtime.inbox
+        kept = {"team": team, "event": event, "bot": bot_user_id}
+        entry = await inbox.hold(self.name, f"slack:{team}:{user}", kept)
+        await inbox.answering(entry, self._answer_message(team, event, bot_user_id,
+                                                          _Kept(entry, kept)))
+
+    def resume(self, entry: InboxEntry) -> None:
+        """Answer a message another replica acknowledged and did not answer; its progress
+        message, if it posted one, is removed first."""
+        team, event, bot = _kept_event(entry)
+        if not (team and event.get("channel") and event.get("user") and event.get("ts")):
+            log.warning("Slack inbox entry %s holds no answerable message", entry.id)
+            self._spawn(self._runtime.inbox.forget(entry.id))
+            return
+        kept = _Kept(entry.id, dict(entry.payload or {}))
+        self._spawn(self._runtime.inbox.answering(
+            entry.id, self._answer_message(team, event, bot, kept)))
+
+    def give_up(self, entry: InboxEntry) -> None:
+        """Tell the asker, in their thread, that their message was not answered."""
+        team, event, bot = _kept_event(entry)
+        if not (team and event.get("channel") and event.get("ts")):
+            self._spawn(self._runtime.inbox.forget(entry.id))
+            return
+        kept = _Kept(entry.id, dict(entry.payload or {}))
+        self._spawn(self._runtime.inbox.answering(
+            entry.id, self._apologise(team, event, bot, kept)))
+
+    def _event_message(self, team: str, event: dict[str, Any],
+                       bot_user_id: str | None) -> Message:
+        channel, user, ts = str(event.get("channel")), str(event.get("user")), event.get("ts")
         thread_ts = str(event.get("thread_ts") or ts)
         channel_type = event.get("channel_type")
         kinds: dict[str, Literal["personal", "group"]] = {"im": "personal", "mpim": "group"}
         kind: Literal["personal", "group", "channel"] = kinds.get(str(channel_type), "channel")
-        message = Message(
+        return Message(
             text=from_slack(str(event.get("text", "")), bot_user_id),
-            user=User(id=f"slack:{team}:{user}", directory_id=str(user)),
+            user=User(id=f"slack:{team}:{user}", directory_id=user),
             space=Space(id=f"slack:{team}:{channel}", kind=kind),
             channel=Channel.SLACK,
             thread_id=thread_ts,
             raw=event,
-            reference={"channel": str(channel), "thread_ts": thread_ts},
+            reference={"channel": channel, "thread_ts": thread_ts},
         )
+
+    async def _answer_message(self, team: str, event: dict[str, Any], bot_user_id: str | None,
+                              kept: _Kept) -> None:
+        message = self._event_message(team, event, bot_user_id)
+        channel, thread_ts = message.reference["channel"], message.thread_id
+        await self._remove_stale(channel, kept)
         shared = event.get("files")
         if isinstance(shared, list) and shared:
-            with_files = await self._with_files(message, shared, str(channel), thread_ts)
+            with_files = await self._with_files(message, shared, channel, thread_ts)
             if with_files is None:
                 return
             message = with_files
-        await self._converse(message, str(channel), thread_ts, str(user))
+        await self._converse(message, channel, thread_ts, str(event.get("user")), kept)
+
+    async def _apologise(self, team: str, event: dict[str, Any], bot_user_id: str | None,
+                         kept: _Kept) -> None:
+        message = self._event_message(team, event, bot_user_id)
+        await self._remove_stale(message.reference["channel"], kept)
+        await self._call("chat_postMessage", channel=message.reference["channel"],
+                         thread_ts=message.thread_id,
+                         text=t("not_answered", self._assistant.locale_of(message)))
 
     async def _with_files(self, message: Message, shared: list[Any], channel: str,
                           thread_ts: str) -> Message | None:
@@ -446,8 +493,14 @@ class SlackAdapter:
         """Claim the non-empty keys together; a repeat of any of them means a duplicate."""
         return await self._dedupe.claim(*(str(key) for key in keys if key))
 
+    async def _remove_stale(self, channel: str, kept: _Kept) -> None:
+        """Delete the progress message a dead replica left in the thread."""
+        stale = kept.payload.get("placeholder")
+        if stale:
+            await self._call("chat_delete", channel=channel, ts=str(stale))
+
     async def _converse(self, message: Message, channel: str, thread_ts: str,
-                        user: str) -> None:
+                        user: str, kept: _Kept | None = None) -> None:
         """Progress at once, the answer streamed (or throttled previews), then the final answer."""
         locale = self._assistant.locale_of(message)
         stream_ts = await self._start_stream(message, channel, thread_ts, user)
@@ -458,6 +511,9 @@ class SlackAdapter:
             placeholder_ts = placeholder.get("ts") if placeholder else None
         else:
             placeholder_ts = stream_ts
+        if kept is not None and kept.entry is not None and placeholder_ts:
+            await self._runtime.inbox.note(kept.entry, message.user.id,
+                                           {**kept.payload, "placeholder": placeholder_ts})
         draft = _Draft(interval=self._interval)
         final: Reply | None = None
         async for event in self._assistant.respond(message):
@@ -699,6 +755,21 @@ def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
     call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     call.__name__ = method.__name__
     return call
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    """A message's inbox entry (None when the inbox was unavailable) and what it keeps."""
+
+    entry: str | None
+    payload: dict[str, Any]
+
+
+def _kept_event(entry: InboxEntry) -> tuple[str, dict[str, Any], str | None]:
+    """The team, event and bot user id an inbox entry kept (written by this adapter)."""
+    payload = entry.payload or {}
+    bot = payload.get("bot")
+    return str(payload.get("team") or ""), _object(payload.get("event")), str(bot) if bot else None
 
 
 def _object(value: object) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,9 @@ from adapters.teams_files import (
 )
 from bot.app import Runtime
 from bot.files.intake import FileRejected
+from bot.i18n import t
 from bot.messages import Action, Channel, Delta, Locale, Message, Progress, Reply, Space, User
+from bot.store.inbox import InboxEntry
 from skills.template_syntax import command_text
 from skills.templates import find_form
 
@@ -255,6 +257,7 @@ class TeamsAdapter:
         self._authentication = _CachingAuthentication(
             _Configuration(endpoints), self._credentials(outbound_token, endpoints, login_verify))
         self._adapter = CloudAdapter(self._authentication)
+        runtime.inbox.register(self.name, self)  # messages a dead replica left unanswered
         if runtime.files is not None:
             runtime.reporters[self.name] = TeamsJobReporter(
                 self._continue, absolute_links=bool(runtime.settings.files.public_url),
@@ -406,15 +409,21 @@ class TeamsAdapter:
             log.debug("teams: ignored activity type %r", kind)
 
     def _spawn(self, reference: ConversationReference,
-               work: Callable[[TurnContext], Awaitable[None]]) -> None:
+               work: Callable[[TurnContext], Awaitable[None]], entry: str | None = None) -> None:
+        """Run ``work`` in the conversation in the background; the inbox ``entry`` it answers
+        is forgotten once it ran, or failed to."""
         async def run() -> None:
             try:
-                await self._adapter.continue_conversation(reference, work, self._app_id)
+                await self._runtime.inbox.answering(entry, self._adapter.continue_conversation(
+                    reference, work, self._app_id))
             except Exception:
                 log.exception("teams: background delivery failed in %s",
                               reference.conversation.id if reference.conversation else "?")
 
-        task = asyncio.create_task(run())
+        self._spawn_plain(run())
+
+    def _spawn_plain(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -429,7 +438,38 @@ class TeamsAdapter:
         message = self._message(body)
         if message is None:
             return
-        self._spawn(reference, lambda ctx: self._answer(ctx, message, body))
+        entry = await self._runtime.inbox.hold(self.name, message.user.id, {"activity": body})
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body), entry)
+
+    def resume(self, entry: InboxEntry) -> None:
+        """Answer a message another replica acknowledged and did not answer."""
+        kept = self._kept(entry)
+        if kept is None:
+            return
+        reference, message, body = kept
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body), entry.id)
+
+    def give_up(self, entry: InboxEntry) -> None:
+        """Tell the asker, in their conversation, that their message was not answered."""
+        kept = self._kept(entry)
+        if kept is None:
+            return
+        reference, message, _body = kept
+        notice = t("not_answered", self._runtime.assistant.locale_of(message))
+        self._spawn(reference, lambda ctx: self._send_text(ctx, notice), entry.id)
+
+    def _kept(self, entry: InboxEntry) -> tuple[ConversationReference, Message,
+                                                dict[str, Any]] | None:
+        """The reference, message and activity an inbox entry kept; None (and the entry
+        forgotten) when it holds no answerable message."""
+        body = (entry.payload or {}).get("activity")
+        message = self._message(body) if isinstance(body, dict) else None
+        if message is None or not isinstance(body, dict):
+            log.warning("teams: inbox entry %s holds no answerable message", entry.id)
+            self._spawn_plain(self._runtime.inbox.forget(entry.id))
+            return None
+        activity = Activity().deserialize(body)
+        return TurnContext.get_conversation_reference(activity), message, body
 
     async def _on_invoke(self, context: TurnContext, body: dict[str, Any]) -> None:
         if body.get("name") != "adaptiveCard/action":

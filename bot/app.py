@@ -22,6 +22,7 @@ from bot.governance.policy import Policy, PolicyError, load_policy
 from bot.governance.quotas import CounterStore, MemoryCounters, Quotas, RedisCounters
 from bot.governance.roles import DirectoryGroups, RoleResolver
 from bot.http_edge import install as install_edge
+from bot.inbox import ChatInbox
 from bot.jobs.engine import JobEngine, build_engine
 from bot.jobs.model import JobReporter, JobView
 from bot.jobs.runner import JobRunner
@@ -34,6 +35,7 @@ from bot.skills import Skill, job_tasks
 from bot.store import Store
 from bot.store.campaigns import CampaignStore
 from bot.store.files import FileStore
+from bot.store.inbox import InboxStore
 from bot.store.jobs import JobStore
 from bot.store.templates import TemplateStore
 from knowledge import KnowledgeBase
@@ -65,6 +67,7 @@ class Runtime:
     gateway: ModelGateway
     assistant: Assistant
     roles: RoleResolver
+    inbox: ChatInbox  # Slack and Teams messages kept until answered
     detector: Detector | None = None
     adapters: list[ChannelAdapter] = field(default_factory=list)
     files: FileStore | None = None
@@ -215,7 +218,8 @@ def build_runtime(
         roles=roles,
         skill_roles={name: skill.allowed_user_roles for name, skill in policy.skills.items()},
     )
-    runtime = Runtime(settings, policy, store, knowledge, gateway, assistant, roles, detector)
+    runtime = Runtime(settings, policy, store, knowledge, gateway, assistant, roles,
+                      ChatInbox(InboxStore(store.engine, store), settings.inbox), detector)
     if settings.files.enabled:
         wire_files_and_jobs(runtime, skills)
     return runtime
@@ -316,6 +320,8 @@ def build_app(
         background.append(asyncio.create_task(runtime.apply_retention()))
         background.append(asyncio.create_task(runtime.warm_knowledge()))
         background.append(asyncio.create_task(runtime.expire_files()))
+        if runtime.inbox.channels:
+            background.append(asyncio.create_task(runtime.inbox.forever()))
         for skill in runtime.assistant.router.skills:  # a skill's periodic work (reminders…)
             periodic = getattr(skill, "periodic", None)
             if periodic is not None:
@@ -325,9 +331,14 @@ def build_app(
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        await runtime.inbox.close()
         await runtime.close()
 
+    async def on_shutdown(_app: web.Application) -> None:
+        runtime.inbox.stop_taking()  # before the channels finish their answers in flight
+
     app.on_startup.append(on_startup)
+    app.on_shutdown.insert(0, on_shutdown)
     app.on_cleanup.append(on_cleanup)
     # /healthz, /readyz, /metrics; readiness true once started, the last flush before closing
     install_ops(app, runtime, [adapter.name for adapter in chosen], before_cleanup=on_cleanup)

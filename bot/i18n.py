@@ -157,6 +157,12 @@ MESSAGES: Mapping[str, Text] = {
     ),
     "feedback_thanks": Text("Merci pour votre retour.", "Thanks for your feedback."),
     "searching": Text("Recherche dans les documents…", "Searching the documents…"),
+    "not_answered": Text(
+        "Désolé, je n'ai pas pu répondre à votre message (service interrompu à plusieurs "
+        "reprises). Envoyez-le de nouveau si vous avez toujours besoin d'une réponse.",
+        "Sorry, I could not answer your message (the service was interrupted several "
+        "times). Please send it again if you still need an answer.",
+    ),
     "summarising": Text("Rédaction de la synthèse…", "Writing the summary…"),
 }
 

@@ -144,6 +144,25 @@ class EncryptionSettings(BaseModel):
     key_file: Path | None = None
 
 
+class InboxSettings(BaseModel):
+    """Slack and Teams messages kept until answered (``ALMIA_INBOX__…``): the replica
+    answering holds a lease it renews every ``sweep_seconds``; another replica takes a
+    message up once its lease ran out, ``max_attempts`` times at most, and tells its asker
+    when it cannot (too many attempts, or older than ``max_age_minutes``)."""
+
+    lease_seconds: float = Field(default=60.0, ge=2.0)
+    sweep_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_age_minutes: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _renewed_in_time(self) -> InboxSettings:
+        if self.sweep_seconds * 2 > self.lease_seconds:
+            raise ValueError("sweep_seconds must be at most half of lease_seconds "
+                             "(leases are renewed at each sweep)")
+        return self
+
+
 RoleName = Literal["employee", "champion", "manager", "admin"]
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -211,6 +230,7 @@ class Settings(BaseSettings):
     directory: DirectorySettings = DirectorySettings()
     files: FileSettings = FileSettings()
     jobs: JobSettings = JobSettings()
+    inbox: InboxSettings = InboxSettings()
     ops: OpsSettings = OpsSettings()
     console: ConsoleSettings = ConsoleSettings()
 

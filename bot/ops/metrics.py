@@ -71,6 +71,10 @@ class Metrics:
         self.queue_depth = Gauge(
             "almia_jobs", "Jobs in the store by state (queued: the queue depth)", ["state"],
             multiprocess_mode="mostrecent", registry=registry)
+        self.inbox = Gauge(
+            "almia_chat_inbox", "Slack and Teams messages kept until answered, by state "
+            "(answering, orphaned: its replica went silent)", ["state"],
+            multiprocess_mode="mostrecent", registry=registry)
         self.http_requests = Counter(
             "almia_http_requests", "HTTP requests, by route, method and status class",
             ["route", "method", "status"], registry=registry)
@@ -117,6 +121,11 @@ class Metrics:
         """Jobs per state, as counted in the store just before a scrape."""
         for state, count in counts.items():
             self.queue_depth.labels(state).set(count)
+
+    def set_inbox(self, counts: Mapping[str, int]) -> None:
+        """Kept chat messages per state, as counted in the store just before a scrape."""
+        for state, count in counts.items():
+            self.inbox.labels(state).set(count)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes (every process's samples in multiprocess mode)."""

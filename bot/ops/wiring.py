@@ -107,6 +107,10 @@ def install(app: web.Application, runtime: Runtime, channels: list[str],
                 metrics.set_jobs(await _job_counts(runtime))
             except Exception:
                 log.exception("counting jobs for the metrics failed")
+            try:
+                metrics.set_inbox(await runtime.inbox.counts())
+            except Exception:
+                log.exception("counting kept chat messages for the metrics failed")
             body = await asyncio.to_thread(metrics.exposition)
             return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

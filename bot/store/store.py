@@ -33,6 +33,7 @@ from bot.store.campaign_purge import purge_campaigns
 from bot.store.file_purge import purge_files_and_jobs
 from bot.store.group_commit import GroupCommit, PendingWrite, StaleKey, append
 from bot.store.group_read import GroupRead
+from bot.store.inbox_tables import purge_inbox
 from bot.store.keyring import KeyRing
 from bot.store.tables import (
     AuditEvent,
@@ -472,6 +473,8 @@ class Store:
                 counts.update(await purge_campaigns(connection, user_id, self, ERASED_PERSON))
             counts.update(await purge_files_and_jobs(connection, user_id=user_id,
                                                      older_than=older_than))
+            counts["waiting_messages"] = await purge_inbox(connection, user_id=user_id,
+                                                           older_than=older_than)
             operator = Message(text="", user=User("system:retention"), space=Space("system"),
                                channel=Channel.CLI, thread_id="purge")
             details: dict[str, Any] = {**counts,

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -19,10 +20,14 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from adapters.slack import SlackAdapter, _Draft
 from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import load_settings
+from bot.store.inbox import InboxStore
+from bot.store.inbox_tables import InboxRecord
+from bot.store.sealing import unseal_text
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import TEAM_ID, FakeSlackApi, signed_headers
 
@@ -587,3 +592,82 @@ async def test_streaming_refused_falls_back_to_updates_once_and_for_all(
         await almia.settled()
     assert len(slack.of("chat.startStream", ok_only=False)) == 1  # not tried again
     assert len([c for c in slack.of("chat.postMessage") if not c.data.get("blocks")]) == 2
+
+
+# -- the chat inbox: messages a dead replica left unanswered ------------------------------
+
+
+async def _left_by_a_dead_replica(almia: Harness, payload: dict[str, Any],
+                                  **kept: str) -> str:
+    """An inbox entry as a replica killed while answering leaves it (its lease ran out)."""
+    event = payload["event"]
+    clock = _AnHourAgo() if kept.pop("long_ago", "") else None
+    inbox = (InboxStore(almia.runtime.store.engine, almia.runtime.store, clock=clock)
+             if clock else InboxStore(almia.runtime.store.engine, almia.runtime.store))
+    return await inbox.add("slack", f"slack:{TEAM_ID}:{event['user']}",
+                           {"team": TEAM_ID, "event": event, "bot": "UALMIABOT", **kept},
+                           owner="replica-dead", lease=timedelta(seconds=-1))
+
+
+class _AnHourAgo:
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) - timedelta(hours=1, minutes=5)
+
+
+async def _kept_payloads(almia: Harness) -> list[dict[str, Any]]:
+    """What the inbox keeps now, unsealed."""
+    store = almia.runtime.store
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(select(InboxRecord))).all()
+    opened = [await unseal_text(store, row.user_id, row.payload, f"inbox:{row.id}")
+              for row in rows]
+    return [json.loads(text) for text in opened if text]
+
+
+async def test_a_message_is_kept_with_its_progress_message_until_answered(
+        almia: Harness) -> None:
+    almia.model.gate = asyncio.Event()  # the answer waits while the test looks
+    await almia.event(fixture("event_app_mention.json"))
+    await almia.slack.wait_for(lambda: len(almia.model.requests) == 1)
+    kept = await _kept_payloads(almia)
+    assert len(kept) == 1 and kept[0]["team"] == TEAM_ID
+    assert kept[0]["event"]["ts"] == "1715000000.000100"
+    assert kept[0]["placeholder"] == placeholder_ts(almia)
+    almia.model.gate.set()
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    assert await _kept_payloads(almia) == []
+    assert await almia.runtime.inbox.sweep() == 0
+
+
+async def test_a_message_a_dead_replica_left_is_answered_here(almia: Harness) -> None:
+    payload = fixture("event_app_mention.json")
+    entry = await _left_by_a_dead_replica(almia, payload, placeholder="1715000000.999999")
+    assert await almia.runtime.inbox.sweep() == 1
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    deleted = almia.slack.of("chat.delete")
+    assert [(call.data["channel"], call.data["ts"]) for call in deleted] == [
+        ("C0SINISTRE", "1715000000.999999")]  # the dead replica's « Almia réfléchit »
+    final = almia.answers()[0]
+    assert final.data["channel"] == "C0SINISTRE"
+    assert "Réponse du modèle factice" in blocks_text(final)
+    assert almia.slack.of("chat.postMessage")[0].data["thread_ts"] == "1715000000.000100"
+    assert "M. Martin" in json.dumps(almia.model.requests[0], ensure_ascii=False)
+    assert len(almia.model.requests) == 1
+    assert await _kept_payloads(almia) == [] and entry
+
+
+async def test_a_message_left_too_long_ago_gets_an_apology_not_a_stale_answer(
+        almia: Harness) -> None:
+    payload = fixture("event_app_mention.json")
+    await _left_by_a_dead_replica(almia, payload, placeholder="1715000000.999999",
+                                  long_ago="yes")
+    assert await almia.runtime.inbox.sweep() == 1
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("chat.postMessage")))
+    await almia.settled()
+    notice = almia.slack.of("chat.postMessage")[0]
+    assert notice.data["thread_ts"] == "1715000000.000100"
+    assert "je n'ai pas pu répondre à votre message" in notice.data["text"]
+    assert [call.data["ts"] for call in almia.slack.of("chat.delete")] == ["1715000000.999999"]
+    assert almia.model.requests == [] and await _kept_payloads(almia) == []

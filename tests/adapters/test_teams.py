@@ -6,10 +6,12 @@ replies use an injected token (no MSAL, no network).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import SettingsError, load_settings
+from bot.store.inbox import InboxStore
 from tests.conftest import FakeSearch
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.loopback import poll
@@ -500,3 +503,35 @@ async def test_malformed_signed_activities_are_never_500(
     assert (await harness.post(fixture("message_personal", harness.connector.url))).status \
         == 200, "the endpoint still works"
     await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+
+
+# -- the chat inbox: messages a dead replica left unanswered ------------------------------
+
+
+async def test_a_message_a_dead_replica_left_is_answered_here(harness: Harness) -> None:
+    activity = fixture("message_channel_mention", harness.connector.url)
+    store = harness.runtime.store
+    user = f"teams:{activity['from']['aadObjectId']}"
+    await InboxStore(store.engine, store).add("teams", user, {"activity": activity},
+                                              owner="replica-dead",
+                                              lease=timedelta(seconds=-1))
+    assert await harness.runtime.inbox.sweep() == 1
+    calls = await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    await harness.settled()
+    assert calls[0].conversation_id.endswith(";messageid=1741771211123")  # its thread
+    assert all(call.authorization == f"Bearer {OUTBOUND_TOKEN}" for call in calls)
+    assert "Durand SA" in harness.model.requests[0]["messages"][-1]["content"]
+    assert await InboxStore(store.engine, store).count() == 0
+
+
+async def test_an_answered_message_leaves_nothing_in_the_inbox(harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    harness.model.gate = asyncio.Event()
+    assert (await harness.post(activity)).status == 200
+    await poll(lambda: bool(harness.model.requests), 60, lambda: "no model request")
+    inbox = InboxStore(harness.runtime.store.engine, harness.runtime.store)
+    assert await inbox.count() == 1  # kept while it is answered
+    harness.model.gate.set()
+    await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    await harness.settled()
+    assert await inbox.count() == 0

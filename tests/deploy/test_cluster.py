@@ -112,7 +112,9 @@ async def _cluster(base: Path) -> AsyncIterator[Cluster]:
                          "ALMIA_CHARTER__ENABLED": "true", "ALMIA_DLP__NER": "false",
                          "ALMIA_SLACK__SIGNING_SECRET": SECRET,
                          "ALMIA_SLACK__BOT_TOKEN": "xoxb-cluster",
-                         "ALMIA_SLACK__API_URL": slack.api_url})
+                         "ALMIA_SLACK__API_URL": slack.api_url,
+                         # a killed replica's Slack message is taken up within ~20 s
+                         "ALMIA_INBOX__LEASE_SECONDS": "15", "ALMIA_INBOX__SWEEP_SECONDS": "3"})
         async with LocalCluster(config) as running:
             yield Cluster(running, model, slack)
 
@@ -149,18 +151,7 @@ async def test_slack_retries_spread_over_replicas_give_one_reply(cluster: Cluste
     payload = json.loads((FIXTURES / "event_app_mention.json").read_text(encoding="utf-8"))
     payload["event_id"] = "Ev0CLUSTER01"
     body = json.dumps(payload)
-    accept = {**payload, "event_id": "Ev0CHARTER1",
-              "event": {**payload["event"], "channel": "C0CHARTE", "ts": "1714999999.000100",
-                        "client_msg_id": uuid.uuid4().hex, "text": "<@UALMIABOT> J'accepte"}}
-    raw = json.dumps(accept)
-    async with aiohttp.ClientSession() as session, session.post(
-            f"{cluster.cluster.url}/slack/events", data=raw.encode(),
-            headers={"Content-Type": "application/json",
-                     **signed_headers(raw, SECRET)}) as response:
-        assert response.status == 200
-    await cluster.slack.wait_for(lambda: any(
-        call.data.get("channel") == "C0CHARTE" and call.data.get("blocks")
-        for call in cluster.slack.of("chat.update", "chat.postMessage")), within=120)
+    await _slack_charter_accepted(cluster, payload)
     async with aiohttp.ClientSession() as session:
         # the first delivery through the balancer, retries straight to the other replicas
         targets = [cluster.cluster.url, cluster.cluster.replica_url(1),
@@ -200,6 +191,70 @@ async def test_slack_retries_spread_over_replicas_give_one_reply(cluster: Cluste
     asked = [request for request in cluster.model.requests
              if marker in json.dumps(request, ensure_ascii=False)]
     assert len(asked) == 1
+
+
+async def _slack_charter_accepted(cluster: Cluster, payload: dict[str, Any]) -> None:
+    """The Slack user of ``payload`` accepts the charter (once is enough; again is harmless)."""
+    accept = {**payload, "event_id": f"Ev0CHARTER{uuid.uuid4().hex[:6]}",
+              "event": {**payload["event"], "channel": "C0CHARTE",
+                        "ts": f"1714999{uuid.uuid4().int % 1000:03d}.000100",
+                        "client_msg_id": uuid.uuid4().hex, "text": "<@UALMIABOT> J'accepte"}}
+    answered = len(_posted_in(cluster, "C0CHARTE"))
+    await _post_slack(cluster.cluster.url, accept)
+    await cluster.slack.wait_for(lambda: len(_posted_in(cluster, "C0CHARTE")) > answered,
+                                 within=120)
+
+
+async def _post_slack(base: str, payload: dict[str, Any]) -> None:
+    raw = json.dumps(payload)
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{base}/slack/events", data=raw.encode(),
+            headers={"Content-Type": "application/json",
+                     **signed_headers(raw, SECRET)}) as response:
+        assert response.status == 200
+
+
+def _posted_in(cluster: Cluster, channel: str) -> list[Any]:
+    """Final answers (with blocks) posted or updated in a Slack channel."""
+    return [call for call in cluster.slack.of("chat.update", "chat.postMessage")
+            if call.data.get("blocks") and call.data.get("channel") == channel]
+
+
+async def test_a_slack_message_whose_replica_dies_mid_answer_is_answered_by_another(
+        cluster: Cluster) -> None:
+    payload = json.loads((FIXTURES / "event_app_mention.json").read_text(encoding="utf-8"))
+    await _slack_charter_accepted(cluster, payload)
+    marker = "Mme Leroy"
+    message = {**payload, "event_id": "Ev0INBOX01",
+               "event": {**payload["event"], "channel": "C0INBOX", "ts": "1715000500.000100",
+                         "client_msg_id": uuid.uuid4().hex,
+                         "text": f"<@UALMIABOT> summary: Client : {marker} signale un dégât "
+                                 "des eaux. Je lui envoie le formulaire."}}
+    asked = lambda: [request for request in cluster.model.requests  # noqa: E731
+                     if marker in json.dumps(request, ensure_ascii=False)]
+    cluster.model.gate = asyncio.Event()  # replica 1 is answering: it waits for the model
+    try:
+        await _post_slack(cluster.cluster.replica_url(1), message)
+        await cluster.slack.wait_for(lambda: len(asked()) == 1, within=120)
+        cluster.cluster.kill(1)  # acknowledged, not answered
+        assert await asyncio.to_thread(cluster.cluster.wait_replica_exit, 1) != 0
+    finally:
+        cluster.model.gate.set()
+        cluster.model.gate = None
+    try:
+        # its lease (ALMIA_INBOX__LEASE_SECONDS) runs out; replica 0 or 2 takes it up
+        await cluster.slack.wait_for(lambda: len(_posted_in(cluster, "C0INBOX")) == 1,
+                                     within=120)
+        assert len(asked()) == 2
+        deleted = [call.data.get("ts") for call in cluster.slack.of("chat.delete")
+                   if call.data.get("channel") == "C0INBOX"]
+        answer = _posted_in(cluster, "C0INBOX")[0]
+        # the dead replica's « Almia réfléchit » is gone, the new one became the answer
+        assert len(deleted) == 1 and deleted[0] != answer.data.get("ts")
+    finally:
+        cluster.cluster.start_replica(1)  # the next tests use three replicas
+        await cluster.cluster.wait_ready(1)
+    assert len(_posted_in(cluster, "C0INBOX")) == 1
 
 
 async def test_a_document_added_through_one_replica_is_found_through_the_others(

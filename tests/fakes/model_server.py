@@ -48,6 +48,7 @@ class FakeModelServer(LoopbackServer):
     fail_status: int | None = None  # answer every request with this HTTP status
     error_responder: Responder = fixed_failure  # the error message then sent
     hang: bool = False  # never answer (for timeout tests)
+    gate: asyncio.Event | None = None  # when given, answer only once the test sets it
     fault: Fault | None = None  # a 200 answer that is not a whole stream
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
@@ -73,6 +74,8 @@ class FakeModelServer(LoopbackServer):
             )
         if self.hang:
             await asyncio.sleep(3600)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if self.fault == "html":

@@ -133,6 +133,7 @@ async def test_metrics_count_a_chat_message_and_http_routes(client: Client) -> N
     assert 'route="/api/jobs/{job_id}"' in text  # the template, never the id or the user
     assert "alice" not in text and "0123456789abcdef" not in text
     assert 'almia_jobs{state="queued"} 0.0' in text
+    assert 'almia_chat_inbox{state="orphaned"} 0.0' in text
 
 
 async def test_metrics_need_the_token_when_one_is_set(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ async def test_purge_erases_everything_of_the_person_and_keeps_shared_templates(
                        "campaigns_anonymised": 0, "campaign_versions_anonymised": 0,
                        "campaign_slots_anonymised": 0, "campaign_decisions_anonymised": 0,
                        "campaign_notices": 0, "campaign_notices_anonymised": 0,
-                       "files": 0, "jobs": 0}
+                       "files": 0, "jobs": 0, "waiting_messages": 0}
     columns = (Turn.user_id, Feedback.user_id, TemplateRecord.owner_id,
                TemplateVersion.author_id, TemplateRun.user_id, DataKey.owner_id)
     async with store.engine.connect() as connection:
