@@ -62,6 +62,7 @@ from adapters.slack_render import (
 )
 from bot.files.intake import FileRejected
 from bot.i18n import detect_locale, t
+from bot.inbox import Held
 from bot.messages import Action, Channel, Delta, Locale, Message, Reply, Space, User
 from bot.store.inbox import InboxEntry
 from skills.template_syntax import command_text
@@ -382,7 +383,7 @@ class SlackAdapter:
         log.info("Slack event %s taken by this process", event_id)
         inbox = self._runtime.inbox
         kept = {"team": team, "event": event, "bot": bot_user_id}
-        entry = await inbox.hold(self.name, f"slack:{team}:{user}", kept)
+        entry = inbox.keep(self.name, f"slack:{team}:{user}", kept)  # beside the answer
         await inbox.answering(entry, self._answer_message(team, event, bot_user_id,
                                                           _Kept(entry, kept)))
 
@@ -511,7 +512,7 @@ class SlackAdapter:
             placeholder_ts = placeholder.get("ts") if placeholder else None
         else:
             placeholder_ts = stream_ts
-        if kept is not None and kept.entry is not None and placeholder_ts:
+        if kept is not None and placeholder_ts:
             await self._runtime.inbox.note(kept.entry, message.user.id,
                                            {**kept.payload, "placeholder": placeholder_ts})
         draft = _Draft(interval=self._interval)
@@ -759,9 +760,10 @@ def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
 
 @dataclasses.dataclass(frozen=True)
 class _Kept:
-    """A message's inbox entry (None when the inbox was unavailable) and what it keeps."""
+    """A message's inbox entry (or the write giving it; None when the inbox was unavailable)
+    and what it keeps."""
 
-    entry: str | None
+    entry: Held
     payload: dict[str, Any]
 
 

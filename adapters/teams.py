@@ -409,12 +409,18 @@ class TeamsAdapter:
             log.debug("teams: ignored activity type %r", kind)
 
     def _spawn(self, reference: ConversationReference,
-               work: Callable[[TurnContext], Awaitable[None]], entry: str | None = None) -> None:
-        """Run ``work`` in the conversation in the background; the inbox ``entry`` it answers
+               work: Callable[[TurnContext], Awaitable[None]], entry: str | None = None, *,
+               keep: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Run ``work`` in the conversation in the background. The inbox ``entry`` it
+        answers (or, with ``keep``, its asker and the activity, kept beside the answer: a
+        database write before it would delay the acknowledgement and the typing indicator)
         is forgotten once it ran, or failed to."""
         async def run() -> None:
+            inbox = self._runtime.inbox
+            held = entry if keep is None else inbox.keep(self.name, keep[0],
+                                                          {"activity": keep[1]})
             try:
-                await self._runtime.inbox.answering(entry, self._adapter.continue_conversation(
+                await inbox.answering(held, self._adapter.continue_conversation(
                     reference, work, self._app_id))
             except Exception:
                 log.exception("teams: background delivery failed in %s",
@@ -438,8 +444,8 @@ class TeamsAdapter:
         message = self._message(body)
         if message is None:
             return
-        entry = await self._runtime.inbox.hold(self.name, message.user.id, {"activity": body})
-        self._spawn(reference, lambda ctx: self._answer(ctx, message, body), entry)
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body),
+                    keep=(message.user.id, body))
 
     def resume(self, entry: InboxEntry) -> None:
         """Answer a message another replica acknowledged and did not answer."""

@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,15 @@ DEBUG = "--debug" in sys.argv
 FIXTURE = ROOT / "tests/fixtures/teams/message_personal.json"
 
 
+@dataclass
 class SlowModel(FakeModelServer):
-    """The fake model, each answer delayed 2–8 s."""
+    """The fake model, each answer delayed 2–8 s (the same delays at every run, so that two
+    runs compare the code, not the draw)."""
+
+    delays: random.Random = field(default_factory=lambda: random.Random(2026))
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(random.uniform(2.0, 8.0))
+        await asyncio.sleep(self.delays.uniform(2.0, 8.0))
         return await super()._completions(request)
 
 

@@ -23,6 +23,7 @@ from bot.settings import InboxSettings
 from bot.store.inbox import InboxEntry, InboxStore
 
 log = logging.getLogger(__name__)
+Held = str | None | asyncio.Future[str | None]  # an entry id, or the write that gives it
 
 
 class InboxChannel(Protocol):
@@ -50,6 +51,7 @@ class ChatInbox:
         self._channels: dict[str, InboxChannel] = {}
         self._held: set[str] = set()
         self._taking = True
+        self._holding: set[asyncio.Future[str | None]] = set()
 
     def register(self, name: str, channel: InboxChannel) -> None:
         """Let this replica take up ``name``'s waiting messages."""
@@ -81,10 +83,19 @@ class ChatInbox:
         self._held.add(entry_id)
         return entry_id
 
-    async def note(self, entry_id: str | None, user_id: str,
-                   payload: Mapping[str, Any]) -> None:
+    def keep(self, channel: str, user_id: str,
+             payload: Mapping[str, Any]) -> asyncio.Future[str | None]:
+        """Start keeping a message beside its answer, which need not wait for the write
+        (give the result to :meth:`answering`)."""
+        holding = asyncio.ensure_future(self.hold(channel, user_id, payload))
+        self._holding.add(holding)
+        holding.add_done_callback(self._holding.discard)
+        return holding
+
+    async def note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
         """Replace what is kept of a held message (e.g. with the id of a progress message
         already posted, for whoever takes it up to remove); failures are only logged."""
+        entry_id = await _resolved(entry)
         if entry_id is None:
             return
         try:
@@ -92,7 +103,7 @@ class ChatInbox:
         except Exception:
             log.exception("chat inbox: could not note progress on message %s", entry_id)
 
-    async def answering(self, entry_id: str | None, work: Awaitable[None]) -> None:
+    async def answering(self, entry: Held, work: Awaitable[None]) -> None:
         """Run ``work`` (an answer), then forget the message: also after an error, which a
         second attempt would repeat. A cancelled answer (the replica is stopping) stays
         held, to be handed back by :meth:`close`."""
@@ -101,9 +112,9 @@ class ChatInbox:
         except asyncio.CancelledError:
             raise
         except Exception:
-            await self.forget(entry_id)
+            await self.forget(await _resolved(entry))
             raise
-        await self.forget(entry_id)
+        await self.forget(await _resolved(entry))
 
     def stop_taking(self) -> None:
         """The replica is stopping: keep renewing what it holds, take nothing up."""
@@ -149,6 +160,10 @@ class ChatInbox:
     async def close(self) -> None:
         """Hand back the messages still held (answers cut short by a stop): another replica
         takes them up at its next sweep."""
+        if self._holding:
+            await asyncio.gather(*self._holding, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._store.close()
         if not self._held:
             return
         with contextlib.suppress(Exception):
@@ -167,4 +182,11 @@ class ChatInbox:
             log.exception("chat inbox: message %s answered but not forgotten", entry_id)
 
 
-__all__ = ["ChatInbox", "InboxChannel"]
+async def _resolved(entry: Held) -> str | None:
+    """The entry id, once its write finished (None when it failed)."""
+    if entry is None or isinstance(entry, str):
+        return entry
+    return await entry
+
+
+__all__ = ["ChatInbox", "Held", "InboxChannel"]

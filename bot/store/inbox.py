@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.inbox_tables import InboxRecord
+from bot.store.inbox_writes import InboxWrites
 from bot.store.sealing import OwnerSealer, seal_text, unseal_text
 from bot.store.store import writer
 
@@ -51,6 +52,7 @@ class InboxStore:
         self._engine = engine
         self._sealer = sealer
         self._clock = clock
+        self._writes = InboxWrites(engine)  # inserts and deletes, batched under load
 
     async def add(self, channel: str, user_id: str, payload: Mapping[str, Any], *,
                   owner: str, lease: timedelta) -> str:
@@ -59,10 +61,9 @@ class InboxStore:
         sealed = await seal_text(self._sealer, user_id, json.dumps(payload, ensure_ascii=False),
                                  _context(entry_id))
         now = self._clock()
-        async with writer(self._engine).begin() as connection:
-            await connection.execute(insert(InboxRecord).values(
-                id=entry_id, channel=channel, user_id=user_id, payload=sealed, attempts=1,
-                lease_owner=owner, lease_until=now + lease, created_at=now))
+        await self._writes.insert({
+            "id": entry_id, "channel": channel, "user_id": user_id, "payload": sealed,
+            "attempts": 1, "lease_owner": owner, "lease_until": now + lease, "created_at": now})
         return entry_id
 
     async def rewrite(self, entry_id: str, user_id: str, payload: Mapping[str, Any], *,
@@ -90,10 +91,11 @@ class InboxStore:
 
     async def remove(self, entry_id: str, *, owner: str) -> bool:
         """The message was answered (or given up) by ``owner``: forget it."""
-        async with writer(self._engine).begin() as connection:
-            result = await connection.execute(
-                delete(InboxRecord).where(_INBOX.c.id == entry_id, _INBOX.c.lease_owner == owner))
-        return bool(result.rowcount)
+        return await self._writes.delete(entry_id, owner)
+
+    async def close(self) -> None:
+        """Finish the writes under way."""
+        await self._writes.close()
 
     async def hand_back(self, entry_ids: Collection[str], *, owner: str) -> int:
         """End ``owner``'s leases now (it is stopping): another replica takes them at once."""
