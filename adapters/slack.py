@@ -390,6 +390,11 @@ class SlackAdapter:
     def resume(self, entry: InboxEntry) -> None:
         """Answer a message another replica acknowledged and did not answer; its progress
         message, if it posted one, is removed first."""
+        command = _kept_command(entry)
+        if command is not None:
+            self._spawn(self._runtime.inbox.answering(
+                entry.id, self._answer_taken_command(*command)))
+            return
         team, event, bot = _kept_event(entry)
         if not (team and event.get("channel") and event.get("user") and event.get("ts")):
             log.warning("Slack inbox entry %s holds no answerable message", entry.id)
@@ -400,7 +405,13 @@ class SlackAdapter:
             entry.id, self._answer_message(team, event, bot, kept)))
 
     def give_up(self, entry: InboxEntry) -> None:
-        """Tell the asker, in their thread, that their message was not answered."""
+        """Tell the asker, in their thread (privately for a command), that their message was
+        not answered."""
+        command = _kept_command(entry)
+        if command is not None:
+            self._spawn(self._runtime.inbox.answering(
+                entry.id, self._apologise_privately(command[0], command[1])))
+            return
         team, event, bot = _kept_event(entry)
         if not (team and event.get("channel") and event.get("ts")):
             self._spawn(self._runtime.inbox.forget(entry.id))
@@ -494,6 +505,15 @@ class SlackAdapter:
         """Claim the non-empty keys together; a repeat of any of them means a duplicate."""
         return await self._dedupe.claim(*(str(key) for key in keys if key))
 
+    async def _apologise_privately(self, command: dict[str, Any], question: str) -> None:
+        locale = self._assistant.locale_of(self._command_message(command, question, "almia"))
+        notice = Reply(text=t("not_answered", locale), locale=locale, kind="error")
+        url = command.get("response_url")
+        sink = (self._response_url_sink(str(url)) if url else
+                self._ephemeral_sink(str(command.get("channel_id", "")),
+                                     str(command.get("user_id", "")), None))
+        await self._publish(notice, sink)
+
     async def _remove_stale(self, channel: str, kept: _Kept) -> None:
         """Delete the progress message a dead replica left in the thread."""
         stale = kept.payload.get("placeholder")
@@ -569,9 +589,17 @@ class SlackAdapter:
 
     async def _answer_command(self, command: dict[str, Any], question: str,
                               name: str = "almia") -> None:
-        channel, user = command.get("channel_id", ""), command.get("user_id", "")
         if not await self._first_time(command.get("trigger_id")):
             return
+        inbox = self._runtime.inbox
+        kept = {"command": command, "question": question, "name": name}
+        user = f"slack:{command.get('team_id', '')}:{command.get('user_id', '')}"
+        await inbox.answering(inbox.keep(self.name, user, kept),
+                              self._answer_taken_command(command, question, name))
+
+    async def _answer_taken_command(self, command: dict[str, Any], question: str,
+                                    name: str) -> None:
+        channel, user = command.get("channel_id", ""), command.get("user_id", "")
         message = self._command_message(command, question, name)
         reply = await self._assistant.answer(message)
         url = command.get("response_url")
@@ -765,6 +793,15 @@ class _Kept:
 
     entry: Held
     payload: dict[str, Any]
+
+
+def _kept_command(entry: InboxEntry) -> tuple[dict[str, Any], str, str] | None:
+    """The slash command, question and command name an inbox entry kept; None for an event."""
+    payload = entry.payload or {}
+    command = payload.get("command")
+    if not isinstance(command, dict):
+        return None
+    return command, str(payload.get("question") or ""), str(payload.get("name") or "almia")
 
 
 def _kept_event(entry: InboxEntry) -> tuple[str, dict[str, Any], str | None]:

@@ -28,6 +28,7 @@ from bot.settings import load_settings
 from bot.store.inbox import InboxStore
 from bot.store.inbox_tables import InboxRecord
 from bot.store.sealing import unseal_text
+from tests.fakes.loopback import poll_async
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.slack_api import TEAM_ID, FakeSlackApi, signed_headers
 
@@ -671,3 +672,40 @@ async def test_a_message_left_too_long_ago_gets_an_apology_not_a_stale_answer(
     assert "je n'ai pas pu répondre à votre message" in notice.data["text"]
     assert [call.data["ts"] for call in almia.slack.of("chat.delete")] == ["1715000000.999999"]
     assert almia.model.requests == [] and await _kept_payloads(almia) == []
+
+
+async def test_a_slash_command_a_dead_replica_left_is_answered_privately_here(
+        almia: Harness) -> None:
+    command = dict(parse_qsl(with_response_url(slash_form(),
+                                               almia.slack.response_url("repris"))))
+    store = almia.runtime.store
+    await InboxStore(store.engine, store).add(
+        "slack", f"slack:{TEAM_ID}:{command['user_id']}",
+        {"command": command, "question": command["text"], "name": "almia"},
+        owner="replica-dead", lease=timedelta(seconds=-1))
+    assert await almia.runtime.inbox.sweep() == 1
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
+    await almia.settled()
+    [answer] = almia.slack.of("response_url")
+    assert answer.data["response_type"] == "ephemeral"
+    assert "Réponse du modèle factice" in blocks_text(answer)
+    assert "M. Martin" in json.dumps(almia.model.requests[0], ensure_ascii=False)
+    assert await _kept_payloads(almia) == []
+
+
+async def test_a_slash_command_is_kept_while_it_is_answered(almia: Harness) -> None:
+    almia.model.gate = asyncio.Event()
+    form = with_response_url(slash_form(), almia.slack.response_url("garde"))
+    assert (await almia.command(form)).status == 200
+    await almia.slack.wait_for(lambda: len(almia.model.requests) == 1)
+
+    async def kept_now() -> bool:  # written beside the answer, not before it
+        return bool(await _kept_payloads(almia))
+
+    await poll_async(kept_now, 60, lambda: "nothing kept")
+    [kept] = await _kept_payloads(almia)
+    assert kept["name"] == "almia" and kept["question"].startswith("summary Client")
+    almia.model.gate.set()
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
+    await almia.settled()
+    assert await _kept_payloads(almia) == []

@@ -26,7 +26,7 @@ from bot.settings import SettingsError, load_settings
 from bot.store.inbox import InboxStore
 from tests.conftest import FakeSearch
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-from tests.fakes.loopback import poll
+from tests.fakes.loopback import poll, poll_async
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.openid import ISSUER, FakeOpenIdServer, new_key
 
@@ -530,7 +530,11 @@ async def test_an_answered_message_leaves_nothing_in_the_inbox(harness: Harness)
     assert (await harness.post(activity)).status == 200
     await poll(lambda: bool(harness.model.requests), 60, lambda: "no model request")
     inbox = InboxStore(harness.runtime.store.engine, harness.runtime.store)
-    assert await inbox.count() == 1  # kept while it is answered
+
+    async def kept() -> bool:  # written beside the answer, not before it
+        return await inbox.count() == 1
+
+    await poll_async(kept, 60, lambda: "nothing kept while it is answered")
     harness.model.gate.set()
     await harness.connector.wait_for(lambda calls: bool(finals(calls)))
     await harness.settled()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Self
 
 from aiohttp import web
@@ -44,6 +44,16 @@ class LoopbackServer:
     async def __aexit__(self, *_exc: object) -> None:
         if self._server is not None:
             await self._server.close()
+
+
+async def poll_async(condition: Callable[[], Awaitable[bool]], within: float,
+                     describe: Callable[[], str]) -> None:
+    """:func:`poll` for a condition that must query (a database, say)."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {within}s: {describe()}")
+        await asyncio.sleep(0.01)
 
 
 async def poll(condition: Callable[[], bool], within: float,
