@@ -15,14 +15,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.settings import InboxSettings
 from bot.store.inbox import InboxEntry, InboxStore
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 Held = str | None | asyncio.Future[str | None]  # an entry id, or the write that gives it
 
 
@@ -51,7 +52,7 @@ class ChatInbox:
         self._channels: dict[str, InboxChannel] = {}
         self._held: set[str] = set()
         self._taking = True
-        self._holding: set[asyncio.Future[str | None]] = set()
+        self._writing: set[asyncio.Future[Any]] = set()  # holds and notes under way
 
     def register(self, name: str, channel: InboxChannel) -> None:
         """Let this replica take up ``name``'s waiting messages."""
@@ -87,14 +88,22 @@ class ChatInbox:
              payload: Mapping[str, Any]) -> asyncio.Future[str | None]:
         """Start keeping a message beside its answer, which need not wait for the write
         (give the result to :meth:`answering`)."""
-        holding = asyncio.ensure_future(self.hold(channel, user_id, payload))
-        self._holding.add(holding)
-        holding.add_done_callback(self._holding.discard)
-        return holding
+        return self._background(self.hold(channel, user_id, payload))
 
-    async def note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
+    def _background(self, write: Coroutine[Any, Any, _T]) -> asyncio.Future[_T]:
+        """``write`` in a task of its own, awaited by :meth:`close` if still running."""
+        task = asyncio.ensure_future(write)
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+        return task
+
+    def note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
         """Replace what is kept of a held message (e.g. with the id of a progress message
-        already posted, for whoever takes it up to remove); failures are only logged."""
+        already posted, for whoever takes it up to remove), in the background: the answer
+        does not wait for it. Failures are only logged."""
+        self._background(self._note(entry, user_id, payload))
+
+    async def _note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
         entry_id = await _resolved(entry)
         if entry_id is None:
             return
@@ -160,8 +169,8 @@ class ChatInbox:
     async def close(self) -> None:
         """Hand back the messages still held (answers cut short by a stop): another replica
         takes them up at its next sweep."""
-        if self._holding:
-            await asyncio.gather(*self._holding, return_exceptions=True)
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._store.close()
         if not self._held:

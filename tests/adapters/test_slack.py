@@ -630,6 +630,11 @@ async def test_a_message_is_kept_with_its_progress_message_until_answered(
     almia.model.gate = asyncio.Event()  # the answer waits while the test looks
     await almia.event(fixture("event_app_mention.json"))
     await almia.slack.wait_for(lambda: len(almia.model.requests) == 1)
+
+    async def noted() -> bool:  # written beside the answer, not before it
+        return any("placeholder" in kept for kept in await _kept_payloads(almia))
+
+    await poll_async(noted, 60, lambda: "no progress message noted")
     kept = await _kept_payloads(almia)
     assert len(kept) == 1 and kept[0]["team"] == TEAM_ID
     assert kept[0]["event"]["ts"] == "1715000000.000100"
