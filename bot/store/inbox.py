@@ -58,8 +58,7 @@ class InboxStore:
                   owner: str, lease: timedelta) -> str:
         """Keep a message leased to ``owner``; its id."""
         entry_id = uuid.uuid4().hex
-        sealed = await seal_text(self._sealer, user_id, json.dumps(payload, ensure_ascii=False),
-                                 _context(entry_id))
+        sealed = await self._seal(entry_id, user_id, payload)
         now = self._clock()
         await self._writes.insert({
             "id": entry_id, "channel": channel, "user_id": user_id, "payload": sealed,
@@ -70,8 +69,7 @@ class InboxStore:
                       owner: str) -> bool:
         """Replace the kept payload (the channel noted what it already posted); False when
         the message is no longer ``owner``'s."""
-        sealed = await seal_text(self._sealer, user_id, json.dumps(payload, ensure_ascii=False),
-                                 _context(entry_id))
+        sealed = await self._seal(entry_id, user_id, payload)
         async with writer(self._engine).begin() as connection:
             result = await connection.execute(
                 update(InboxRecord).where(_INBOX.c.id == entry_id, _INBOX.c.lease_owner == owner)
@@ -80,14 +78,7 @@ class InboxStore:
 
     async def renew(self, entry_ids: Collection[str], *, owner: str, lease: timedelta) -> int:
         """Extend ``owner``'s leases on these messages; how many are still its own."""
-        if not entry_ids:
-            return 0
-        async with writer(self._engine).begin() as connection:
-            result = await connection.execute(
-                update(InboxRecord).where(_INBOX.c.id.in_(list(entry_ids)),
-                                          _INBOX.c.lease_owner == owner)
-                .values(lease_until=self._clock() + lease))
-        return int(result.rowcount or 0)
+        return await self._lease_until(entry_ids, owner, self._clock() + lease)
 
     async def remove(self, entry_id: str, *, owner: str) -> bool:
         """The message was answered (or given up) by ``owner``: forget it."""
@@ -99,14 +90,23 @@ class InboxStore:
 
     async def hand_back(self, entry_ids: Collection[str], *, owner: str) -> int:
         """End ``owner``'s leases now (it is stopping): another replica takes them at once."""
+        return await self._lease_until(entry_ids, owner, self._clock() - timedelta(seconds=1))
+
+    async def _lease_until(self, entry_ids: Collection[str], owner: str,
+                           until: datetime) -> int:
+        """Move the end of ``owner``'s leases on these messages; how many are its own."""
         if not entry_ids:
             return 0
         async with writer(self._engine).begin() as connection:
             result = await connection.execute(
                 update(InboxRecord).where(_INBOX.c.id.in_(list(entry_ids)),
                                           _INBOX.c.lease_owner == owner)
-                .values(lease_until=self._clock() - timedelta(seconds=1)))
+                .values(lease_until=until))
         return int(result.rowcount or 0)
+
+    async def _seal(self, entry_id: str, user_id: str, payload: Mapping[str, Any]) -> str:
+        return await seal_text(self._sealer, user_id, json.dumps(payload, ensure_ascii=False),
+                               _context(entry_id))
 
     async def take_expired(self, channels: Collection[str], *, owner: str, lease: timedelta,
                            max_attempts: int, max_age: timedelta,

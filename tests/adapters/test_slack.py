@@ -251,18 +251,23 @@ async def test_joining_a_channel_posts_a_welcome_and_records_the_space(almia: Ha
 # -- slash commands and buttons ----------------------------------------------------------
 
 
-async def test_slash_summary_acks_then_answers_privately(almia: Harness) -> None:
-    form = with_response_url(slash_form(), almia.slack.response_url("summary"))
-    response = await almia.command(form)
-    assert response.status == 200
-    ack = await response.json()
-    assert ack["response_type"] == "ephemeral" and "réponse" in ack["text"]
+async def _answered_privately(almia: Harness) -> None:
+    """The summary of the slash fixture reached the model and came back by ``response_url``."""
     await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
     await almia.settled()
     [answer] = almia.slack.of("response_url")
     assert answer.data["response_type"] == "ephemeral"
     assert "Réponse du modèle factice" in blocks_text(answer)
     assert "M. Martin" in json.dumps(almia.model.requests[0], ensure_ascii=False)
+
+
+async def test_slash_summary_acks_then_answers_privately(almia: Harness) -> None:
+    form = with_response_url(slash_form(), almia.slack.response_url("summary"))
+    response = await almia.command(form)
+    assert response.status == 200
+    ack = await response.json()
+    assert ack["response_type"] == "ephemeral" and "réponse" in ack["text"]
+    await _answered_privately(almia)
     assert almia.slack.of("chat.postMessage") == []
 
 
@@ -689,12 +694,7 @@ async def test_a_slash_command_a_dead_replica_left_is_answered_privately_here(
         {"command": command, "question": command["text"], "name": "almia"},
         owner="replica-dead", lease=timedelta(seconds=-1))
     assert await almia.runtime.inbox.sweep() == 1
-    await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
-    await almia.settled()
-    [answer] = almia.slack.of("response_url")
-    assert answer.data["response_type"] == "ephemeral"
-    assert "Réponse du modèle factice" in blocks_text(answer)
-    assert "M. Martin" in json.dumps(almia.model.requests[0], ensure_ascii=False)
+    await _answered_privately(almia)
     assert await _kept_payloads(almia) == []
 
 
