@@ -141,7 +141,11 @@ class ChatInbox:
             set(self._channels), owner=self.owner, lease=self._lease,
             max_attempts=settings.max_attempts,
             max_age=timedelta(minutes=settings.max_age_minutes))
+        taken = 0
         for entry in entries:
+            if entry.id in self._held:  # still answered here (its renewal was lost): now renewed
+                continue
+            taken += 1
             channel = self._channels[entry.channel]
             self._held.add(entry.id)
             if entry.payload is None:  # its asker was erased meanwhile
@@ -154,7 +158,7 @@ class ChatInbox:
                 log.info("chat inbox: %s message %s taken up (attempt %d)", entry.channel,
                          entry.id, entry.attempts)
                 channel.resume(entry)
-        return len(entries)
+        return taken
 
     async def forever(self) -> None:
         """Sweep every ``sweep_seconds`` until cancelled."""

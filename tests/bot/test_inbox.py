@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,3 +183,25 @@ async def test_a_stopping_replica_renews_what_it_holds_and_takes_nothing_up(
     other, taken = _replica(store, clock, "c")
     assert await other.sweep() == 1
     assert [item.id for item in taken.resumed] == [orphan] and mine != orphan
+
+
+class LostRenewals(InboxStore):
+    """Renewals that never reach the database (it was away while they were sent)."""
+
+    async def renew(self, entry_ids: Collection[str], *, owner: str, lease: timedelta) -> int:
+        return 0
+
+
+async def test_a_message_still_answered_here_is_not_taken_up_again_by_this_replica(
+        store: Store) -> None:
+    clock = Clock()
+    inbox = ChatInbox(LostRenewals(store.engine, PlainSealer(), clock=clock), SETTINGS,
+                      owner="a")
+    channel = Channel()
+    inbox.register("slack", channel)
+    entry = await inbox.hold("slack", "slack:T1:U1", PAYLOAD)
+    clock.now += timedelta(seconds=61)
+    assert await inbox.sweep() == 0  # found expired, but it is this replica's own
+    assert channel.resumed == [] and inbox.held == 1
+    await inbox.answering(entry, asyncio.sleep(0))
+    assert await InboxStore(store.engine, PlainSealer()).count() == 0
