@@ -29,6 +29,7 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.service import JobService
 from bot.ops.keys import build_key_provider
 from bot.ops.wiring import install as install_ops
+from bot.pending import RedisPendingQuestions
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.skills import Skill, job_tasks
@@ -132,6 +133,7 @@ class Runtime:
         if self.engine is not None:
             await self.engine.close()
         await self.gateway.close()
+        await self.assistant.pending.close()
         await self.store.close()
         self.knowledge.close()
 
@@ -217,6 +219,8 @@ def build_runtime(
         quotas=Quotas(policy.quotas, counters),
         roles=roles,
         skill_roles={name: skill.allowed_user_roles for name, skill in policy.skills.items()},
+        pending=(RedisPendingQuestions(settings.redis_url, store) if settings.redis_url
+                 else None),
     )
     runtime = Runtime(settings, policy, store, knowledge, gateway, assistant, roles,
                       ChatInbox(InboxStore(store.engine, store), settings.inbox), detector)

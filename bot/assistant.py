@@ -26,7 +26,7 @@ from bot.governance.roles import Role, RoleResolver
 from bot.i18n import Text, detect_locale, t
 from bot.jobs.service import JobRefused, JobService
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
-from bot.pending import PendingQuestions
+from bot.pending import PendingQuestions, PendingStore
 from bot.routing import SkillRouter, UnknownCommand
 from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest
@@ -70,6 +70,7 @@ class Assistant:
         quotas: Quotas | None = None,
         roles: RoleResolver | None = None,
         skill_roles: Mapping[str, Sequence[str]] | None = None,
+        pending: PendingStore | None = None,
     ) -> None:
         self.router = router
         self.store = store
@@ -80,7 +81,8 @@ class Assistant:
         self.roles = roles or RoleResolver({})
         self._skill_roles = dict(skill_roles or {})
         self._settling: set[asyncio.Task[Any]] = set()  # persistence that outlives a client
-        self._pending = PendingQuestions()  # asked before the charter was accepted
+        # asked before the charter was accepted (in Redis when replicas share one)
+        self.pending: PendingStore = pending or PendingQuestions()
         self.files: FileStore | None = None  # set by the wiring when files are enabled
         self.jobs: JobService | None = None
 
@@ -214,12 +216,12 @@ class Assistant:
             return None
         if self._is_acceptance(message, charter.version):
             await self.store.accept_charter(message, charter.version)
-            pending = self._pending.take(message)
+            pending = await self.pending.take(message)
             if pending is not None:
                 return pending
             return Reply(t("charter_accepted", locale, version=charter.version), kind="info",
                          locale=locale, skill="charter")
-        self._pending.keep(message)
+        await self.pending.keep(message)
         await self._record_refusal(message, Reply("", kind="info"), "charter_required")
         text = charter.text_en if locale == "en" else charter.text_fr
         return Reply(t("charter_required", locale, charter=text, version=charter.version),

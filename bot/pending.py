@@ -1,21 +1,59 @@
 """The question a user asked before accepting the usage charter, answered right after.
 
-Kept in this process's memory only (never written to the database or the log), one per
-user and space, for a few minutes, with a bounded number of entries. Behind several
-replicas, an acceptance that reaches another replica simply finds nothing to answer.
+One per user and space, for a few minutes, never written to the database or the log. With
+one process it waits in memory (a bounded number of entries). Behind several replicas the
+acceptance may reach another one than the question: with Redis configured, the question
+waits there, sealed with its asker's key, under a key that names no one, and the first
+replica to see the acceptance takes it (once).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any, Protocol
 
-from bot.messages import Message
+from bot.messages import Locale, Message
+from bot.store.sealing import OwnerSealer, seal_text, unseal_text
+
+log = logging.getLogger(__name__)
+
+
+class PendingStore(Protocol):
+    """Where questions wait for their asker's acceptance of the charter."""
+
+    async def keep(self, message: Message) -> None:
+        """Remember a plain question (not a button, not a file: those are sent again)."""
+        ...
+
+    async def take(self, acceptance: Message) -> Message | None:
+        """The question to answer now, in the acceptance's conversation (once), or None."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def _kept(message: Message) -> bool:
+    return message.action is None and not message.attachments and bool(message.text.strip())
+
+
+def _answerable(text: str, command: str | None, locale: Locale | None,
+                acceptance: Message) -> Message:
+    """The question, asked again in the acceptance's conversation."""
+    return Message(text=text, user=acceptance.user, space=acceptance.space,
+                   channel=acceptance.channel, thread_id=acceptance.thread_id,
+                   command=command, locale=acceptance.locale or locale,
+                   raw=acceptance.raw, reference=acceptance.reference)
 
 
 class PendingQuestions:
-    """At most one pending question per (user, space), for ``ttl_seconds``."""
+    """In this process's memory: at most one question per (user, space), for ``ttl_seconds``."""
 
     def __init__(self, ttl_seconds: float = 600.0, max_entries: int = 1_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -24,9 +62,9 @@ class PendingQuestions:
         self._clock = clock
         self._questions: OrderedDict[tuple[str, str], tuple[float, Message]] = OrderedDict()
 
-    def keep(self, message: Message) -> None:
-        """Remember a plain question (not a button, not a file: those are sent again)."""
-        if message.action is not None or message.attachments or not message.text.strip():
+    async def keep(self, message: Message) -> None:
+        """See :meth:`PendingStore.keep`."""
+        if not _kept(message):
             return
         key = (message.user.id, message.space.id)
         self._questions.pop(key, None)
@@ -34,13 +72,81 @@ class PendingQuestions:
         while len(self._questions) > self._max:
             self._questions.popitem(last=False)
 
-    def take(self, acceptance: Message) -> Message | None:
-        """The question to answer now, in the acceptance's conversation (once), or None."""
+    async def take(self, acceptance: Message) -> Message | None:
+        """See :meth:`PendingStore.take`."""
         entry = self._questions.pop((acceptance.user.id, acceptance.space.id), None)
         if entry is None or entry[0] < self._clock():
             return None
         question = entry[1]
-        return Message(text=question.text, user=acceptance.user, space=acceptance.space,
-                       channel=acceptance.channel, thread_id=acceptance.thread_id,
-                       command=question.command, locale=acceptance.locale or question.locale,
-                       raw=acceptance.raw, reference=acceptance.reference)
+        return _answerable(question.text, question.command, question.locale, acceptance)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class RedisPendingQuestions:
+    """Shared by every replica through Redis (``SET … EX``, then ``GETDEL``: taken once).
+
+    When Redis cannot be reached, this process's memory stands in (logged): the question is
+    then answered only if the acceptance reaches the same replica.
+    """
+
+    def __init__(self, url: str, sealer: OwnerSealer, ttl_seconds: int = 600) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._sealer = sealer
+        self._ttl = ttl_seconds
+        self._fallback = PendingQuestions(ttl_seconds=ttl_seconds)
+
+    async def keep(self, message: Message) -> None:
+        """See :meth:`PendingStore.keep`."""
+        from redis.exceptions import RedisError
+
+        if not _kept(message):
+            return
+        key = _key(message)
+        kept = json.dumps({"text": message.text, "command": message.command,
+                           "locale": message.locale}, ensure_ascii=False)
+        sealed = await seal_text(self._sealer, message.user.id, kept, key)
+        try:
+            await self._redis.set(key, sealed, ex=self._ttl)
+        except (RedisError, OSError) as error:
+            log.warning("pending question kept in memory only (Redis: %s)", type(error).__name__)
+            await self._fallback.keep(message)
+
+    async def take(self, acceptance: Message) -> Message | None:
+        """See :meth:`PendingStore.take`."""
+        from redis.exceptions import RedisError
+
+        key = _key(acceptance)
+        try:
+            stored: Any = await self._redis.getdel(key)
+        except (RedisError, OSError) as error:
+            log.warning("pending question looked up in memory only (Redis: %s)",
+                        type(error).__name__)
+            return await self._fallback.take(acceptance)
+        if stored is None:
+            return await self._fallback.take(acceptance)
+        opened = await unseal_text(self._sealer, acceptance.user.id,
+                                   stored.decode() if isinstance(stored, bytes) else str(stored),
+                                   key)
+        if opened is None:  # the asker was erased meanwhile
+            return None
+        question = json.loads(opened)
+        locale = question.get("locale")
+        return _answerable(str(question.get("text") or ""), question.get("command"),
+                           locale if locale in ("fr", "en") else None, acceptance)
+
+    async def close(self) -> None:
+        """Release the connection pool."""
+        await self._redis.aclose()
+
+
+def _key(message: Message) -> str:
+    """The Redis key of a user's question in a space: a digest, naming no one."""
+    digest = hashlib.sha256(f"{message.user.id}\x1f{message.space.id}".encode()).hexdigest()
+    return f"almia:pending:{digest}"
+
+
+__all__ = ["PendingQuestions", "PendingStore", "RedisPendingQuestions"]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.app import Runtime, build_runtime
 from bot.assistant import CHARTER_ACTION
 from bot.messages import Action, Attachment, Channel, Message, Progress, Reply, Space, User
-from bot.pending import PendingQuestions
+from bot.pending import PendingQuestions, RedisPendingQuestions
 from bot.settings import load_settings
+from bot.store.sealing import PlainSealer
 from tests.conftest import FakeSearch, passage
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
 QUESTION = "Quel délai pour déclarer un dégât des eaux chez Mme Zéphyrine ?"
 
 
@@ -39,7 +44,7 @@ async def test_question_before_the_charter_is_answered_after_acceptance(runtime:
     charter = await assistant.answer(_message(QUESTION))
     assert charter.skill == "charter"
     database = b"".join(path.read_bytes() for path in runtime.settings.data_dir.rglob("*.db*"))
-    assert "Zéphyrine".encode() not in database  # kept in memory only, never stored
+    assert "Zéphyrine".encode() not in database  # kept in memory, never in the database
     events = [event async for event in assistant.respond(_message("J'accepte", thread="t2"))]
     assert isinstance(events[0], Progress) and "acceptée" in events[0].text
     final = events[-1]
@@ -71,19 +76,68 @@ async def test_question_from_another_space_or_user_is_not_answered(runtime: Runt
     assert other.skill == "charter" and "cinq jours" not in other.text
 
 
-def test_pending_questions_expire_are_bounded_and_skip_files() -> None:
+async def test_pending_questions_expire_are_bounded_and_skip_files() -> None:
     now = [0.0]
     pending = PendingQuestions(ttl_seconds=60, max_entries=2, clock=lambda: now[0])
-    pending.keep(_message("vieille question"))
+    await pending.keep(_message("vieille question"))
     now[0] = 61
-    assert pending.take(_message("J'accepte")) is None  # expired
+    assert await pending.take(_message("J'accepte")) is None  # expired
     for user in ("a", "b", "c"):
-        pending.keep(_message(f"question de {user}", user=user))
-    assert pending.take(_message("J'accepte", user="a")) is None  # evicted (bound)
-    taken = pending.take(_message("J'accepte", user="c", thread="t9"))
+        await pending.keep(_message(f"question de {user}", user=user))
+    assert await pending.take(_message("J'accepte", user="a")) is None  # evicted (bound)
+    taken = await pending.take(_message("J'accepte", user="c", thread="t9"))
     assert taken is not None and taken.text == "question de c" and taken.thread_id == "t9"
     with_file = Message(text="résume ce fichier", user=User("d"), space=Space("web:default"),
                         channel=Channel.WEB, thread_id="t1",
                         attachments=(Attachment(name="a.txt", content_type="text/plain"),))
-    pending.keep(with_file)
-    assert pending.take(_message("J'accepte", user="d")) is None
+    await pending.keep(with_file)
+    assert await pending.take(_message("J'accepte", user="d")) is None
+
+
+# -- several replicas: the question waits in Redis ---------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _replica(tmp_path: Path, name: str) -> AsyncIterator[Runtime]:
+    """A runtime sharing the database file, the key file and Redis with the others."""
+    settings = load_settings(data_dir=tmp_path / name, _env_file=None,
+                             database_url=f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+                             encryption={"key_file": tmp_path / "kek.key"},
+                             redis_url=REDIS_URL, charter={"enabled": True, "version": "v1"})
+    search = FakeSearch([passage(1, "Un dégât des eaux se déclare sous cinq jours ouvrés.")])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def test_the_acceptance_reaching_another_replica_answers_the_question(
+        tmp_path: Path) -> None:
+    user = f"web:{uuid.uuid4().hex[:8]}"  # its own key in the shared Redis
+    async with _replica(tmp_path, "a") as first, _replica(tmp_path, "b") as second:
+        charter = await first.assistant.answer(_message(QUESTION, user=user))
+        assert charter.skill == "charter"
+        redis = Redis.from_url(REDIS_URL)
+        try:
+            keys = [key async for key in redis.scan_iter("almia:pending:*")]
+            stored = [await redis.get(key) or b"" for key in keys]
+        finally:
+            await redis.aclose()
+        assert stored and not any(b"phyrine" in value for value in stored)  # sealed
+        assert not any(user.encode() in key for key in keys)  # named by a digest
+        accepted = await second.assistant.answer(_message("J'accepte", user=user, thread="t2"))
+        assert accepted.skill == "qa" and "cinq jours" in accepted.text
+        again = await first.assistant.answer(_message("J'accepte", user=user))
+        assert "cinq jours" not in again.text  # taken once
+
+
+async def test_without_redis_the_question_waits_in_this_replica(tmp_path: Path) -> None:
+    broken = RedisPendingQuestions("redis://127.0.0.1:1/0", PlainSealer(), ttl_seconds=60)
+    try:
+        await broken.keep(_message(QUESTION))
+        taken = await broken.take(_message("J'accepte", thread="t3"))
+        assert taken is not None and taken.text == QUESTION and taken.thread_id == "t3"
+    finally:
+        await broken.close()
