@@ -160,8 +160,9 @@ class Store:
         # closed for each request (on asyncpg a TLS attempt and start-up each, measured at
         # 5 % of a message's CPU with five kept); twenty at most per process, as before
         pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 10}
+        # a logged database error never shows the statement's values (ids, names, sealed text)
         engine = create_async_engine(url, connect_args=connect_args or {}, pool_recycle=1800,
-                                     **pool)
+                                     hide_parameters=True, **pool)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -45,8 +45,9 @@ async def test_a_failed_batch_reaches_its_callers_and_the_next_batch_still_runs(
         store: Store) -> None:
     writes = InboxWrites(store.engine)
     await writes.insert(_row("taken"))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         await writes.insert(_row("taken"))  # the same id again
+    assert "slack:T1:U1" not in str(refused.value)  # a logged error shows no values
     await writes.insert(_row("next"))
     assert await writes.delete("next", "a") and await _rows(store) == 1
     await writes.close()
