@@ -73,8 +73,9 @@ class ChatInbox:
         return await self._store.counts()
 
     async def hold(self, channel: str, user_id: str, payload: Mapping[str, Any]) -> str | None:
-        """Keep a message before answering it; None when the database cannot (the answer
-        goes ahead without the safety net, and the failure is logged)."""
+        """Keep a message leased to this replica (:meth:`keep` does it beside the answer);
+        None when the database cannot (the answer goes ahead without the safety net, and
+        the failure is logged)."""
         try:
             entry_id = await self._store.add(channel, user_id, payload, owner=self.owner,
                                              lease=self._lease)
