@@ -5,7 +5,9 @@ Every request's signature is checked on its raw bytes before any parsing (then b
 its shape checked, acknowledged at once, and answered from a
 tracked background task: a placeholder message in the thread, throttled ``chat.update``
 previews while the answer streams, then the Block Kit answer (split, never cut).
-Slack retries are de-duplicated by ``event_id`` (Redis when configured).
+Slack retries are de-duplicated by ``event_id`` (Redis when configured). Messages and slash
+commands are kept in the chat inbox (:mod:`bot.inbox`) until answered: another replica
+answers them if this one dies first.
 """
 
 from __future__ import annotations

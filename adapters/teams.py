@@ -5,7 +5,8 @@ first (any failure, including SDK crashes on forged tokens, is a 401 and runs no
 bot logic), checked against the tenant, then acknowledged at once: answers are
 produced in a background task and delivered proactively from the saved
 conversation reference (typing indicator first, Teams streaming in personal
-chats, Adaptive Card with sources and 👍/👎 at the end).
+chats, Adaptive Card with sources and 👍/👎 at the end). Messages are kept in the chat inbox
+(:mod:`bot.inbox`) until answered: another replica answers them if this one dies first.
 """
 
 from __future__ import annotations
