@@ -471,10 +471,11 @@ class TeamsAdapter:
         forgotten) when it holds no answerable message."""
         body = (entry.payload or {}).get("activity")
         message = self._message(body) if isinstance(body, dict) else None
-        if message is None or not isinstance(body, dict):
+        if message is None:
             log.warning("teams: inbox entry %s holds no answerable message", entry.id)
             self._spawn_plain(self._runtime.inbox.forget(entry.id))
             return None
+        assert isinstance(body, dict)  # a message was read from it
         activity = Activity().deserialize(body)
         return TurnContext.get_conversation_reference(activity), message, body
 

@@ -201,7 +201,7 @@ async def _slack_charter_accepted(cluster: Cluster, payload: dict[str, Any]) -> 
     """The Slack user of ``payload`` accepts the charter (once is enough; again is harmless)."""
     accept = {**payload, "event_id": f"Ev0CHARTER{uuid.uuid4().hex[:6]}",
               "event": {**payload["event"], "channel": "C0CHARTE",
-                        "ts": f"1714999{uuid.uuid4().int % 1000:03d}.000100",
+                        "ts": f"1714999999.{uuid.uuid4().int % 10**6:06d}",
                         "client_msg_id": uuid.uuid4().hex, "text": "<@UALMIABOT> J'accepte"}}
     answered = len(_posted_in(cluster, "C0CHARTE"))
     await _post_slack(cluster.cluster.url, accept)
