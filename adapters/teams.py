@@ -30,8 +30,6 @@ from botbuilder.schema import (
     ActivityTypes,
     Attachment,
     ConversationReference,
-    Entity,
-    ResourceResponse,
 )
 from botframework.connector.auth import (
     AppCredentials,
@@ -61,6 +59,14 @@ from adapters.teams_cards import (
     template_form_card,
     welcome_card,
 )
+from adapters.teams_delivery import (
+    STREAM_WINDOW_SECONDS,
+    Connector,
+    DeliveryError,
+    StaleStream,
+    Stream,
+    StreamInfo,
+)
 from adapters.teams_files import (
     CHANNEL_FILES,
     TeamsJobReporter,
@@ -71,6 +77,7 @@ from adapters.teams_files import (
 from bot.app import Runtime
 from bot.files.intake import FileRejected
 from bot.i18n import t
+from bot.inbox import Held
 from bot.messages import Action, Channel, Delta, Locale, Message, Progress, Reply, Space, User
 from bot.store.inbox import InboxEntry
 from skills.template_syntax import command_text
@@ -179,46 +186,6 @@ class _StaticTokenCredentialsFactory(ServiceClientCredentialsFactory):  # type: 
         return _StaticTokenCredentials(self._app_id, self._token)
 
 
-class _StreamInfo(Entity):  # type: ignore[misc]
-    """The ``streaminfo`` entity of the Teams streaming protocol."""
-
-    _attribute_map = {  # noqa: RUF012 (msrest model metadata)
-        **Entity._attribute_map,
-        "stream_id": {"key": "streamId", "type": "str"},
-        "stream_type": {"key": "streamType", "type": "str"},
-        "stream_sequence": {"key": "streamSequence", "type": "int"},
-    }
-
-    def __init__(self, stream_type: str, stream_id: str | None = None,
-                 stream_sequence: int | None = None) -> None:
-        super().__init__(type="streaminfo")
-        self.stream_type = stream_type
-        self.stream_id = stream_id
-        self.stream_sequence = stream_sequence
-
-
-class DeliveryError(Exception):
-    """The Bot Connector refused an activity for good (after retries)."""
-
-    def __init__(self, status: int | None) -> None:
-        super().__init__(f"connector status {status}")
-        self.status = status
-
-
-def _status_of(error: Exception) -> int | None:
-    response = getattr(error, "response", None)
-    status = getattr(response, "status_code", None) or getattr(response, "status", None)
-    return int(status) if isinstance(status, int) else None
-
-
-def _retry_after(error: Exception) -> float | None:
-    headers = getattr(getattr(error, "response", None), "headers", None) or {}
-    try:
-        return float(headers.get("Retry-After", ""))
-    except (TypeError, ValueError):
-        return None
-
-
 def _locale(value: object) -> Locale | None:
     if isinstance(value, str):
         language = value.split("-")[0].lower()
@@ -233,7 +200,8 @@ class TeamsAdapter:
     Keyword injections (tests, sovereign clouds): ``endpoints`` replaces the public
     cloud endpoints; ``outbound_token`` replaces MSAL with a token source;
     ``login_verify`` is the TLS check of a custom cloud's login service (a CA bundle
-    path); ``retry_delays`` and ``stream_interval`` (seconds) tune delivery.
+    path); ``retry_delays``, ``stream_interval`` and ``stream_window`` (seconds) tune
+    delivery (the last is how long Teams keeps a stream open).
     """
 
     name = "teams"
@@ -247,12 +215,14 @@ class TeamsAdapter:
         login_verify: bool | str = True,
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
         stream_interval: float = 1.0,
+        stream_window: float = STREAM_WINDOW_SECONDS,
     ) -> None:
         self._runtime = runtime
         self._settings = runtime.settings.teams
         self._app_id = self._settings.app_id
-        self._retry_delays = tuple(retry_delays)
+        self._connector = Connector(retry_delays)
         self._stream_interval = stream_interval
+        self._stream_window = stream_window
         self._tasks: set[asyncio.Task[None]] = set()
         endpoints = endpoints or self._configured_endpoints()
         self._authentication = _CachingAuthentication(
@@ -410,19 +380,20 @@ class TeamsAdapter:
             log.debug("teams: ignored activity type %r", kind)
 
     def _spawn(self, reference: ConversationReference,
-               work: Callable[[TurnContext], Awaitable[None]], entry: str | None = None, *,
-               keep: tuple[str, dict[str, Any]] | None = None) -> None:
-        """Run ``work`` in the conversation in the background. The inbox ``entry`` it
-        answers (or, with ``keep``, its asker and the activity, kept beside the answer: a
-        database write before it would delay the acknowledgement and the typing indicator)
-        is forgotten once it ran, or failed to."""
+               work: Callable[[TurnContext], Awaitable[None]], kept: _Kept | None = None
+               ) -> None:
+        """Run ``work`` in the conversation in the background. The inbox entry it answers
+        (``kept``; a new one is written beside the answer: a database write before it would
+        delay the acknowledgement and the typing indicator) is forgotten once it ran, or
+        failed to."""
         async def run() -> None:
             inbox = self._runtime.inbox
-            held = entry if keep is None else inbox.keep(self.name, keep[0],
-                                                          {"activity": keep[1]})
+            if kept is not None and kept.new:
+                kept.entry, kept.new = inbox.keep(self.name, kept.user_id, kept.payload), False
             try:
-                await inbox.answering(held, self._adapter.continue_conversation(
-                    reference, work, self._app_id))
+                await inbox.answering(kept.entry if kept is not None else None,
+                                      self._adapter.continue_conversation(
+                                          reference, work, self._app_id))
             except Exception:
                 log.exception("teams: background delivery failed in %s",
                               reference.conversation.id if reference.conversation else "?")
@@ -445,39 +416,65 @@ class TeamsAdapter:
         message = self._message(body)
         if message is None:
             return
-        self._spawn(reference, lambda ctx: self._answer(ctx, message, body),
-                    keep=(message.user.id, body))
+        kept = _Kept(message.user.id, {"activity": body}, new=True)
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body, kept), kept)
 
     def resume(self, entry: InboxEntry) -> None:
-        """Answer a message another replica acknowledged and did not answer."""
-        kept = self._kept(entry)
-        if kept is None:
+        """Answer a message another replica acknowledged and did not answer. A card button
+        it left is not pressed again (it may have taken effect): its presser is told."""
+        taken = self._taken(entry)
+        if taken is None:
             return
-        reference, message, body = kept
-        self._spawn(reference, lambda ctx: self._answer(ctx, message, body), entry.id)
+        reference, message, body, kept = taken
+        if kept.payload.get("kind") == _ACTION:
+            notice = self._interrupted(message, body)
+            self._spawn(reference, lambda ctx: self._send_text(ctx, notice), kept)
+            return
+        self._spawn(reference, lambda ctx: self._answer(ctx, message, body, kept), kept)
 
     def give_up(self, entry: InboxEntry) -> None:
         """Tell the asker, in their conversation, that their message was not answered."""
-        kept = self._kept(entry)
-        if kept is None:
+        taken = self._taken(entry)
+        if taken is None:
             return
-        reference, message, _body = kept
-        notice = t("not_answered", self._runtime.assistant.locale_of(message))
-        self._spawn(reference, lambda ctx: self._send_text(ctx, notice), entry.id)
+        reference, message, body, kept = taken
+        notice = (self._interrupted(message, body) if kept.payload.get("kind") == _ACTION
+                  else t("not_answered", self._runtime.assistant.locale_of(message)))
+        self._spawn(reference, lambda ctx: self._send_text(ctx, notice), kept)
 
-    def _kept(self, entry: InboxEntry) -> tuple[ConversationReference, Message,
-                                                dict[str, Any]] | None:
+    def _taken(self, entry: InboxEntry) -> tuple[ConversationReference, Message,
+                                                 dict[str, Any], _Kept] | None:
         """The reference, message and activity an inbox entry kept; None (and the entry
         forgotten) when it holds no answerable message."""
-        body = (entry.payload or {}).get("activity")
-        message = self._message(body) if isinstance(body, dict) else None
+        payload = dict(entry.payload or {})
+        body = payload.get("activity")
+        message = self._work(body, payload.get("kind")) if isinstance(body, dict) else None
         if message is None:
             log.warning("teams: inbox entry %s holds no answerable message", entry.id)
             self._spawn_plain(self._runtime.inbox.forget(entry.id))
             return None
         assert isinstance(body, dict)  # a message was read from it
         activity = Activity().deserialize(body)
-        return TurnContext.get_conversation_reference(activity), message, body
+        return (TurnContext.get_conversation_reference(activity), message, body,
+                _Kept(message.user.id, payload, entry.id))
+
+    def _work(self, body: dict[str, Any], kind: object) -> Message | None:
+        """What a kept activity asks: a message, a template form's command, or a button."""
+        if kind == _TEMPLATE:
+            return self._template_command(body)
+        if kind == _ACTION:
+            return self._card_message(body)
+        return self._message(body)
+
+    def _interrupted(self, message: Message, body: dict[str, Any]) -> str:
+        """The notice for a button pressed while a replica died: it may have taken effect."""
+        action = (body.get("value") or {}).get("action") if isinstance(body.get("value"),
+                                                                         dict) else None
+        title = action.get("title") if isinstance(action, dict) else None
+        label = " ".join(str(title).split())[:80] if isinstance(title, str) and title.strip() \
+            else (message.action.name if message.action is not None else "?")
+        return t("action_interrupted", self._runtime.assistant.locale_of(message),
+                 label=inert_text(label))
 
     async def _on_invoke(self, context: TurnContext, body: dict[str, Any]) -> None:
         if body.get("name") != "adaptiveCard/action":
@@ -487,10 +484,10 @@ class TeamsAdapter:
             return
         data = _action_data(body.get("value"))
         if isinstance(data, dict) and data.get("almia") == TEMPLATE_ACTION:
-            await self._on_template_submit(context, body, data)
+            await self._on_template_submit(context, body)
             return
         if isinstance(data, dict) and data.get("almia") == CARD_ACTION:
-            await self._on_card_action(context, body, data)
+            await self._on_card_action(context, body)
             return
         ok = await self._record_feedback(body, data)
         response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
@@ -498,44 +495,61 @@ class TeamsAdapter:
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                              value=InvokeResponse(status=200, body=response)))
 
-    async def _on_template_submit(self, context: TurnContext, body: dict[str, Any],
-                                  data: dict[str, Any]) -> None:
-        """A submitted template card runs ``template use NAME@version var=…`` in the chat."""
-        locale = _locale(body.get("locale")) or "fr"
-        name, version = data.get("name"), data.get("version")
+    def _template_command(self, body: dict[str, Any]) -> Message | None:
+        """A submitted template card as ``template use NAME@version var=…``; None if invalid."""
+        data = _action_data(body.get("value"))
         message = self._message({**body, "text": "", "value": None}, mentioned=True)
-        if not isinstance(name, str) or message is None:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) \
+                or message is None:
+            return None
+        version = data.get("version")
+        words = command_text(data["name"], version if isinstance(version, int) else None,
+                             form_values(data))
+        return Message(text=f"template {words}", user=message.user, space=message.space,
+                       channel=Channel.TEAMS, thread_id=message.thread_id,
+                       locale=_locale(body.get("locale")) or "fr", raw=message.raw)
+
+    def _card_message(self, body: dict[str, Any]) -> Message | None:
+        """A card button (``bot.cards``) as an action message; None if invalid."""
+        data = _action_data(body.get("value"))
+        parsed = card_action(data) if isinstance(data, dict) else None
+        message = self._message({**body, "text": "", "value": None}, mentioned=True)
+        if parsed is None or message is None:
+            return None
+        return Message(text="", user=message.user, space=message.space, channel=Channel.TEAMS,
+                       thread_id=message.thread_id, locale=message.locale, raw=body,
+                       action=Action(*parsed))
+
+    async def _on_template_submit(self, context: TurnContext, body: dict[str, Any]) -> None:
+        """A submitted template card runs ``template use NAME@version var=…`` in the chat
+        (kept in the inbox: another replica runs it again if this one dies first)."""
+        locale = _locale(body.get("locale")) or "fr"
+        command = self._template_command(body)
+        if command is None:
             response = {"statusCode": 400, "type": "application/vnd.microsoft.error",
                         "value": {"code": "BadRequest", "message": "invalid template form"}}
         else:
-            words = command_text(name, version if isinstance(version, int) else None,
-                                 form_values(data))
-            command = Message(text=f"template {words}", user=message.user, space=message.space,
-                              channel=Channel.TEAMS, thread_id=message.thread_id, locale=locale,
-                              raw=message.raw)
             reference = TurnContext.get_conversation_reference(context.activity)
-            self._spawn(reference, lambda ctx: self._answer(ctx, command, body))
+            kept = _Kept(command.user.id, {"activity": body, "kind": _TEMPLATE}, new=True)
+            self._spawn(reference, lambda ctx: self._answer(ctx, command, body, kept), kept)
             response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                         "value": "⏳ Je lance le modèle…" if locale == "fr"
                         else "⏳ Running the template…"}
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                              value=InvokeResponse(status=200, body=response)))
 
-    async def _on_card_action(self, context: TurnContext, body: dict[str, Any],
-                              data: dict[str, Any]) -> None:
-        """A card button (``bot.cards``): the named skill answers in the conversation."""
-        parsed = card_action(data)
-        message = self._message({**body, "text": "", "value": None}, mentioned=True)
-        if parsed is None or message is None:
+    async def _on_card_action(self, context: TurnContext, body: dict[str, Any]) -> None:
+        """A card button (``bot.cards``): the named skill answers in the conversation (kept
+        in the inbox: if this replica dies first, another tells the presser)."""
+        action = self._card_message(body)
+        if action is None:
             response = {"statusCode": 400, "type": "application/vnd.microsoft.error",
                         "value": {"code": "BadRequest", "message": "invalid card action"}}
         else:
-            action = Message(text="", user=message.user, space=message.space,
-                             channel=Channel.TEAMS, thread_id=message.thread_id,
-                             locale=message.locale, raw=body, action=Action(*parsed))
             reference = TurnContext.get_conversation_reference(context.activity)
-            self._spawn(reference, lambda ctx: self._answer(ctx, action, body))
-            fr = (message.locale or "fr") == "fr"
+            kept = _Kept(action.user.id, {"activity": body, "kind": _ACTION}, new=True)
+            self._spawn(reference, lambda ctx: self._answer(ctx, action, body, kept), kept)
+            fr = (action.locale or "fr") == "fr"
             response = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                         "value": "⏳ C'est noté…" if fr else "⏳ Noted…"}
         await context.send_activity(Activity(type=ActivityTypes.invoke_response,
@@ -613,7 +627,8 @@ class TeamsAdapter:
             locale=_locale(body.get("locale")),
             raw={_UNREADABLE: others, _DOWNLOADS: downloads, **body})
 
-    async def _answer(self, context: TurnContext, message: Message, body: dict[str, Any]) -> None:
+    async def _answer(self, context: TurnContext, message: Message, body: dict[str, Any],
+                      kept: _Kept | None = None) -> None:
         started = time.monotonic()
         await self._send_safely(context, Activity(type=ActivityTypes.typing))
         locale = self._runtime.assistant.locale_of(message)
@@ -634,7 +649,9 @@ class TeamsAdapter:
             if with_files is None:
                 return
             message = with_files
-        stream = _Stream(self, context) if message.space.kind == "personal" else None
+        stale = kept.stale() if kept is not None else None
+        stream = (Stream(self._connector, context, self._stream_interval, self._noting(kept))
+                  if message.space.kind == "personal" and stale is None else None)
         final: Reply | None = None
         text = ""
         async for event in self._runtime.assistant.respond(message):
@@ -649,7 +666,18 @@ class TeamsAdapter:
                 final = event
         assert final is not None
         log.info("teams: answered %s in %.2fs", message.space.kind, time.monotonic() - started)
-        await self._deliver(context, final, stream)
+        await self._deliver(context, final, stream, stale)
+
+    def _noting(self, kept: _Kept | None) -> Callable[[str], None] | None:
+        """What a stream does once open: note its id beside the kept message, so that a
+        replica answering it again puts its answer in place of this stream's message."""
+        if kept is None:
+            return None
+
+        def opened(stream_id: str) -> None:
+            kept.payload = {**kept.payload, "stream": stream_id, "stream_at": time.time()}
+            self._runtime.inbox.note(kept.entry, kept.user_id, kept.payload)
+        return opened
 
     async def _with_files(self, context: TurnContext, message: Message,
                           items: list[dict[str, Any]], locale: Locale) -> Message | None:
@@ -667,8 +695,10 @@ class TeamsAdapter:
             return None
         return dataclasses.replace(message, attachments=kept)
 
-    async def _deliver(self, context: TurnContext, reply: Reply, stream: _Stream | None) -> None:
-        """The final reply: a card when it helps, split under the size limit, polite on failure."""
+    async def _deliver(self, context: TurnContext, reply: Reply, stream: Stream | None,
+                       stale: StaleStream | None = None) -> None:
+        """The final reply: a card when it helps, split under the size limit, polite on
+        failure; in place of a ``stale`` stream's message when a dead replica left one."""
         pieces = split_text(inert_text(reply.text))
         last: dict[str, Any] | None = None
         texts = pieces
@@ -676,13 +706,18 @@ class TeamsAdapter:
             last = answer_card(reply, include_text=len(pieces) == 1)
             texts = [] if len(pieces) == 1 else pieces
         final_entity = stream.final_entity() if stream is not None else None
+        activities = [Activity(type=ActivityTypes.message, text=piece,
+                               entities=[final_entity] if final_entity and last is None
+                               and index == len(texts) - 1 else None)
+                      for index, piece in enumerate(texts)]
+        if last is not None:
+            activities.append(_card_activity(last, final_entity))
         try:
-            for index, piece in enumerate(texts):
-                entity = final_entity if last is None and index == len(texts) - 1 else None
-                await self._send_final(context, Activity(type=ActivityTypes.message, text=piece,
-                                                         entities=[entity] if entity else None))
-            if last is not None:
-                await self._send_final(context, _card_activity(last, final_entity))
+            for index, activity in enumerate(activities):
+                if index == 0 and stale is not None and await self._connector.replace(
+                        context, activity, stale, self._stream_window):
+                    continue
+                await self._send_final(context, activity)
             for card in reply.cards:  # buttons and forms of the skill (bot.cards)
                 await self._send(context, _card_activity(adaptive_card(card), None))
         except DeliveryError as error:
@@ -698,7 +733,7 @@ class TeamsAdapter:
         try:
             await self._send(context, activity)
         except DeliveryError as error:
-            has_stream = any(isinstance(e, _StreamInfo) for e in activity.entities or [])
+            has_stream = any(isinstance(e, StreamInfo) for e in activity.entities or [])
             if not has_stream or error.status in (413, None):
                 raise
             log.info("teams: stream final refused (%s); sending a plain message", error.status)
@@ -723,86 +758,37 @@ class TeamsAdapter:
             return None
 
     async def _send(self, context: TurnContext, activity: Activity) -> str | None:
-        """Send with retries on 429/5xx/network errors (honouring Retry-After, capped)."""
-        attempt = 0
-        while True:
-            try:
-                response: ResourceResponse | None = await context.send_activity(activity)
-                return response.id if response is not None else None
-            except Exception as error:
-                status = _status_of(error)
-                retriable = status is None or status == 429 or status >= 500
-                if not retriable or attempt >= len(self._retry_delays):
-                    raise DeliveryError(status) from error
-                delay = min(_retry_after(error) or self._retry_delays[attempt], 30.0)
-                log.warning("teams: connector status %s, retry %d in %.1fs", status,
-                            attempt + 1, delay)
-                attempt += 1
-                await asyncio.sleep(delay)
+        return await self._connector.send(context, activity)
 
 
-class _Stream:
-    """Teams streaming in a personal chat: informative, cumulative chunks (~1/s), final."""
+_TEMPLATE = "template"  # what an inbox entry keeps, besides plain messages
+_ACTION = "action"
 
-    def __init__(self, adapter: TeamsAdapter, context: TurnContext) -> None:
-        self._adapter = adapter
-        self._context = context
-        self._id: str | None = None
-        self._sequence = 0
-        self._last = 0.0
-        self._refused = False
-        self._sent_text = ""
 
-    async def _post(self, text: str, stream_type: str) -> None:
-        if self._refused:
-            return
-        self._sequence += 1
-        entity = _StreamInfo(stream_type, self._id, self._sequence)
-        try:
-            response_id = await self._adapter._send(self._context, Activity(
-                type=ActivityTypes.typing, text=text, entities=[entity]))
-        except DeliveryError as error:
-            if error.status is not None and 400 <= error.status < 500 and error.status != 429:
-                log.info("teams: streaming refused (%s); one message at the end", error.status)
-                self._refused = True
-            return
-        self._last = time.monotonic()
-        if self._id is None:
-            self._id = response_id
-            if response_id is None:
-                self._refused = True
+@dataclass(slots=True)
+class _Kept:
+    """A message's inbox entry and what it keeps. When ``new``, the entry is written beside
+    the answer (``entry`` then holds the write, whose result is None if the inbox is
+    unavailable)."""
 
-    async def inform(self, text: str) -> None:
-        """An informative update (only before the first chunk)."""
-        if not self._sent_text:
-            await self._post(inert_text(text), "informative")
+    user_id: str
+    payload: dict[str, Any]
+    entry: Held = None
+    new: bool = False
 
-    async def chunk(self, text: str) -> None:
-        """The cumulative text so far, at most once per ``stream_interval``."""
-        if self._refused or time.monotonic() - self._last < self._adapter._stream_interval:
-            return
-        rendered = inert_text(text)
-        if len(rendered.encode("utf-8")) > MAX_TEXT_BYTES:
-            return  # the final message is split instead
-        if self._id is None:
-            await self._post(rendered, "informative")
-            if self._id is None:
-                return
-        await self._post(rendered, "streaming")
-        self._sent_text = rendered
-
-    def final_entity(self) -> _StreamInfo | None:
-        """The ``final`` streaminfo for the closing message, if a stream is open."""
-        if self._refused or self._id is None:
-            return None
-        return _StreamInfo("final", self._id)
+    def stale(self) -> StaleStream | None:
+        """The stream a dead replica opened for this message, if it noted one."""
+        stream, opened = self.payload.get("stream"), self.payload.get("stream_at")
+        if isinstance(stream, str) and stream and isinstance(opened, int | float):
+            return StaleStream(stream, float(opened))
+        return None
 
 
 def _unauthorized() -> web.Response:
     return web.json_response({"error": "unauthorized"}, status=401)
 
 
-def _card_activity(card: dict[str, Any], entity: _StreamInfo | None) -> Activity:
+def _card_activity(card: dict[str, Any], entity: StreamInfo | None) -> Activity:
     return Activity(type=ActivityTypes.message,
                     attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
                     entities=[entity] if entity else None)

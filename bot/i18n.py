@@ -163,6 +163,12 @@ MESSAGES: Mapping[str, Text] = {
         "Sorry, I could not answer your message (the service was interrupted several "
         "times). Please send it again if you still need an answer.",
     ),
+    "action_interrupted": Text(
+        "Votre clic sur « {label} » a été interrompu par un redémarrage du service : il a pu "
+        "aboutir ou non. Vérifiez le résultat avant de cliquer de nouveau.",
+        "Your click on “{label}” was interrupted by a service restart: it may or may not have "
+        "gone through. Check the result before clicking again.",
+    ),
     "summarising": Text("Rédaction de la synthèse…", "Writing the summary…"),
 }
 

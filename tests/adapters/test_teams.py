@@ -7,18 +7,21 @@ replies use an injected token (no MSAL, no network).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from adapters.teams import TeamsAdapter, TeamsEndpoints
 from bot.app import RUNTIME, Runtime, build_app
@@ -95,8 +98,9 @@ def _kept(made: list[TeamsAdapter], **options: Any) -> Callable[[Runtime], Teams
     return build
 
 
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path, **options: Any) -> AsyncIterator[Harness]:
+    """The app with a Teams adapter built with ``options``, and its fakes."""
     with FakeOpenIdServer() as issuer:
         async with FakeModelServer() as model, FakeBotConnector() as connector:
             settings = load_settings(
@@ -111,13 +115,19 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
             made: list[TeamsAdapter] = []
             app = build_app(settings, knowledge=FakeSearch(),  # type: ignore[arg-type]
                             adapter_factories=[_kept(made, endpoints=endpoints,
-                                                     retry_delays=(0.01, 0.02))])
+                                                     retry_delays=(0.01, 0.02), **options)])
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
                 yield Harness(client, connector, issuer, model, made[0])
             finally:
                 await client.close()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(tmp_path) as built:
+        yield built
 
 
 def finals(calls: list[ConnectorCall]) -> list[ConnectorCall]:
@@ -539,3 +549,147 @@ async def test_an_answered_message_leaves_nothing_in_the_inbox(harness: Harness)
     await harness.connector.wait_for(lambda calls: bool(finals(calls)))
     await harness.settled()
     assert await inbox.count() == 0
+
+
+async def _left_by_a_dead_replica(harness: Harness, activity: dict[str, Any],
+                                  **kept: Any) -> None:
+    """An inbox entry as a replica that died while answering ``activity`` left it."""
+    store = harness.runtime.store
+    user = f"teams:{activity['from']['aadObjectId']}"
+    await InboxStore(store.engine, store).add("teams", user, {"activity": activity, **kept},
+                                              owner="replica-dead",
+                                              lease=timedelta(seconds=-1))
+
+
+async def _open_stream(harness: Harness, activity: dict[str, Any]) -> str:
+    """A stream opened as the dead replica opened it (its informative update): its id."""
+    conversation = activity["conversation"]["id"]
+    url = f"{harness.connector.base_url}/v3/conversations/{conversation}/activities"
+    update = {"type": "typing", "text": "Recherche dans les documents…",
+              "entities": [{"type": "streaminfo", "streamType": "informative",
+                            "streamSequence": 1}]}
+    async with aiohttp.ClientSession() as session, session.post(url, json=update) as response:
+        assert response.status == 200
+        return str((await response.json())["id"])
+
+
+def _posted_messages(harness: Harness) -> list[ConnectorCall]:
+    return [call for call in harness.connector.delivered()
+            if call.method == "POST" and call.type == "message"]
+
+
+async def test_a_stream_s_id_is_kept_beside_the_message_it_answers(harness: Harness) -> None:
+    harness.connector.stream_gate = asyncio.Event()  # the stream opens when the test says
+    activity = fixture("message_personal", harness.connector.url)
+    assert (await harness.post(activity)).status == 200
+    store = harness.runtime.store
+
+    async def payload() -> str | None:
+        async with store.engine.connect() as connection:
+            return (await connection.execute(text("SELECT payload FROM chat_inbox"))).scalar()
+
+    async def kept() -> bool:
+        return await payload() is not None
+
+    await poll_async(kept, 60, lambda: "the message was not kept")
+    first = await payload()
+    harness.connector.stream_gate.set()
+
+    async def noted() -> bool:  # the note is written in the background, beside the answer
+        return (await payload()) not in (None, first)
+
+    await poll_async(noted, 60, lambda: "the stream was not noted")
+    later = InboxStore(store.engine, store, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    [entry] = await later.take_expired({"teams"}, owner="replica-other",
+                                       lease=timedelta(hours=2), max_attempts=3,
+                                       max_age=timedelta(days=1))
+    assert entry.payload is not None
+    assert entry.payload["stream"] == harness.connector.streams[0]
+    assert entry.payload["activity"]["id"] == activity["id"]
+    assert time.time() - 60 < entry.payload["stream_at"] <= time.time()
+
+
+async def test_an_answer_taken_up_replaces_the_stream_the_dead_replica_left(
+        tmp_path: Path) -> None:
+    async with running(tmp_path, stream_window=1.0) as harness:
+        harness.connector.stream_window = 1.0  # Teams closes a stream after two minutes
+        harness.model.responder = lambda _body: "Réponse reprise ailleurs, en entier."
+        activity = fixture("message_personal", harness.connector.url)
+        stale = await _open_stream(harness, activity)
+        await _left_by_a_dead_replica(harness, activity, stream=stale, stream_at=time.time())
+        assert await harness.runtime.inbox.sweep() == 1
+        await harness.connector.wait_for(
+            lambda calls: any(call.method == "PUT" for call in calls), 60)
+        await harness.settled()
+        puts = [call for call in harness.connector.calls if call.method == "PUT"]
+        # refused while Teams still held the stream open, put in place once it closed it
+        assert [call.status for call in puts] == [403, 200]
+        assert {call.activity_id for call in puts} == {stale}
+        assert "Réponse reprise ailleurs" in json.dumps(puts[-1].body, ensure_ascii=False)
+        assert _posted_messages(harness) == [], "no second message beside the stale one"
+        assert not [call for call in harness.connector.calls
+                    if call.stream_type in ("streaming", "final")]
+        assert await InboxStore(harness.runtime.store.engine, harness.runtime.store).count() == 0
+
+
+async def test_a_stream_teams_already_closed_is_replaced_at_once(harness: Harness) -> None:
+    harness.connector.stream_window = 0.0  # closed by Teams (more than two minutes ago)
+    activity = fixture("message_personal", harness.connector.url)
+    stale = await _open_stream(harness, activity)
+    await _left_by_a_dead_replica(harness, activity, stream=stale,
+                                  stream_at=time.time() - 300)
+    assert await harness.runtime.inbox.sweep() == 1
+    await harness.connector.wait_for(lambda calls: any(call.method == "PUT" for call in calls))
+    await harness.settled()
+    [put] = [call for call in harness.connector.calls if call.method == "PUT"]
+    assert put.status == 200 and put.activity_id == stale
+    assert put.body.get("attachments") or put.body.get("text")
+    assert _posted_messages(harness) == []
+
+
+async def test_a_stale_message_that_cannot_be_replaced_gets_a_new_one(
+        harness: Harness) -> None:
+    activity = fixture("message_personal", harness.connector.url)
+    stale = await _open_stream(harness, activity)
+    harness.connector.refuse = lambda body: 404 if body.get("id") == stale else None  # deleted
+    await _left_by_a_dead_replica(harness, activity, stream=stale,
+                                  stream_at=time.time() - 300)
+    assert await harness.runtime.inbox.sweep() == 1
+    await harness.connector.wait_for(lambda calls: bool(_posted_messages(harness)))
+    await harness.settled()
+    assert [call.status for call in harness.connector.calls if call.method == "PUT"] == [404]
+    [message] = _posted_messages(harness)
+    assert message.body.get("attachments") or message.body.get("text")
+    assert "id" not in message.body or message.body["id"] != stale
+
+
+def _card_press(harness: Harness) -> dict[str, Any]:
+    """A press on a ``bot.cards`` button (campaign approval), as Teams sends it."""
+    invoke = fixture("invoke_card_action", harness.connector.url)
+    invoke["value"]["action"] = {
+        "type": "Action.Execute", "title": "Approuver", "verb": "almia_card",
+        "data": {"almia": "almia_card", "action": "campaigns:decide",
+                 "values": {"campaign": "c0ffee", "version": "2", "decision": "approve"}}}
+    return invoke
+
+
+async def test_a_button_a_dead_replica_left_is_not_pressed_again(harness: Harness) -> None:
+    invoke = _card_press(harness)
+    await _left_by_a_dead_replica(harness, invoke, kind="action")
+    assert await harness.runtime.inbox.sweep() == 1
+    [notice] = [call.body["text"] for call in
+                await harness.connector.wait_for(lambda calls: bool(_posted_messages(harness)))
+                if call.type == "message"]
+    await harness.settled()
+    assert "« Approuver »" in notice and "Vérifiez le résultat" in notice
+    assert harness.model.requests == []
+    assert await InboxStore(harness.runtime.store.engine, harness.runtime.store).count() == 0
+
+
+async def test_a_pressed_button_is_kept_until_its_answer(harness: Harness) -> None:
+    invoke = _card_press(harness)
+    response = await harness.post(invoke)
+    assert response.status == 200 and "noté" in (await response.json())["value"]
+    await harness.connector.wait_for(lambda calls: bool(_posted_messages(harness)))
+    await harness.settled()  # answered (here: the campaign is unknown), then forgotten
+    assert await InboxStore(harness.runtime.store.engine, harness.runtime.store).count() == 0

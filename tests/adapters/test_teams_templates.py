@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
+from bot.store.inbox import InboxStore
 from tests.adapters.test_teams import Harness, card_of, finals, fixture, harness
 
 __all__ = ["harness"]
@@ -54,3 +56,18 @@ async def test_an_unauthenticated_submit_runs_nothing(harness: Harness) -> None:
     invoke = fixture("invoke_template_submit", harness.connector.url)
     assert (await harness.post(invoke, anonymous=True)).status == 401
     assert harness.model.requests == []
+
+
+async def test_a_submit_a_dead_replica_left_is_run_here(harness: Harness) -> None:
+    invoke = fixture("invoke_template_submit", harness.connector.url)
+    store = harness.runtime.store
+    user = f"teams:{invoke['from']['aadObjectId']}"
+    await InboxStore(store.engine, store).add("teams", user,
+                                              {"activity": invoke, "kind": "template"},
+                                              owner="replica-dead", lease=timedelta(seconds=-1))
+    assert await harness.runtime.inbox.sweep() == 1
+    await harness.connector.wait_for(lambda calls: bool(finals(calls)))
+    await harness.settled()
+    prompt = json.dumps(harness.model.requests[0], ensure_ascii=False)
+    assert "Mme Durand" in prompt and "cotisation impayée" in prompt
+    assert await InboxStore(store.engine, store).count() == 0
