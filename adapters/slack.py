@@ -42,6 +42,15 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack_dedupe import Deduplicator, build_deduplicator
 from adapters.slack_files import SlackJobReporter, receive_files
+from adapters.slack_kept import (
+    Kept,
+    Press,
+    as_object,
+    kept_command,
+    kept_event,
+    kept_press,
+    press_of,
+)
 from adapters.slack_render import (
     CARD_ACTION,
     FEEDBACK_DOWN,
@@ -64,8 +73,7 @@ from adapters.slack_render import (
 )
 from bot.files.intake import FileRejected
 from bot.i18n import detect_locale, t
-from bot.inbox import Held
-from bot.messages import Action, Channel, Delta, Locale, Message, Reply, Space, User
+from bot.messages import Channel, Delta, Locale, Message, Reply, Space, User
 from bot.store.inbox import InboxEntry
 from skills.template_syntax import command_text
 from skills.templates import find_form
@@ -338,17 +346,17 @@ class SlackAdapter:
                                 view: dict[str, Any]) -> None:
         """A submitted template modal runs ``/template use NAME@version var=…``."""
         await ack()
-        context = _object(view.get("private_metadata"))
+        context = as_object(view.get("private_metadata"))
         version = str(context.get("version") or "0")
         if not context.get("name") or not version.isdigit():
             log.info("Slack template form without context ignored")
             return
-        user = _object(body.get("user"))
+        user = as_object(body.get("user"))
         command = {key: str(context.get(key, "")) for key in _FORM_CONTEXT}
         command.update(user_id=str(user.get("id") or command["user_id"]),
                        trigger_id=f"view:{view.get('id', '')}:{view.get('hash', '')}")
         words = command_text(str(context["name"]), int(version) or None,
-                             modal_values(_object(view.get("state"))))
+                             modal_values(as_object(view.get("state"))))
         self._spawn(self._answer_command(command, words, "template"))
 
     async def _on_almia(self, ack: Callable[..., Awaitable[Any]],
@@ -387,40 +395,56 @@ class SlackAdapter:
         kept = {"team": team, "event": event, "bot": bot_user_id}
         entry = inbox.keep(self.name, f"slack:{team}:{user}", kept)  # beside the answer
         await inbox.answering(entry, self._answer_message(team, event, bot_user_id,
-                                                          _Kept(entry, kept)))
+                                                          Kept(entry, kept)))
 
     def resume(self, entry: InboxEntry) -> None:
         """Answer a message another replica acknowledged and did not answer; its progress
-        message, if it posted one, is removed first."""
-        command = _kept_command(entry)
-        if command is not None:
-            self._spawn(self._runtime.inbox.answering(
-                entry.id, self._answer_taken_command(*command)))
+        message, if it posted one, is removed first. A card button it left is not pressed
+        again (it may have taken effect): its presser is told."""
+        if self._resume_other(entry):
             return
-        team, event, bot = _kept_event(entry)
+        team, event, bot = kept_event(entry)
         if not (team and event.get("channel") and event.get("user") and event.get("ts")):
             log.warning("Slack inbox entry %s holds no answerable message", entry.id)
             self._spawn(self._runtime.inbox.forget(entry.id))
             return
-        kept = _Kept(entry.id, dict(entry.payload or {}))
+        kept = Kept(entry.id, dict(entry.payload or {}))
         self._spawn(self._runtime.inbox.answering(
             entry.id, self._answer_message(team, event, bot, kept)))
 
     def give_up(self, entry: InboxEntry) -> None:
         """Tell the asker, in their thread (privately for a command), that their message was
         not answered."""
-        command = _kept_command(entry)
-        if command is not None:
-            self._spawn(self._runtime.inbox.answering(
-                entry.id, self._apologise_privately(command[0], command[1])))
+        if self._resume_other(entry, apologise=True):
             return
-        team, event, bot = _kept_event(entry)
+        team, event, bot = kept_event(entry)
         if not (team and event.get("channel") and event.get("ts")):
             self._spawn(self._runtime.inbox.forget(entry.id))
             return
-        kept = _Kept(entry.id, dict(entry.payload or {}))
+        kept = Kept(entry.id, dict(entry.payload or {}))
         self._spawn(self._runtime.inbox.answering(
             entry.id, self._apologise(team, event, bot, kept)))
+
+    def _resume_other(self, entry: InboxEntry, *, apologise: bool = False) -> bool:
+        """Take up a kept slash command or button press; False for an event."""
+        inbox = self._runtime.inbox
+        command = kept_command(entry)
+        if command is not None:
+            self._spawn(inbox.answering(entry.id, self._apologise_privately(*command[:2])
+                                        if apologise else self._answer_taken_command(*command)))
+            return True
+        pressed = kept_press(entry)
+        if pressed is None:
+            return False
+        body, action = pressed
+        press = press_of(body, card_action(action, as_object(body.get("state"))), action)
+        if press is None:
+            log.warning("Slack inbox entry %s holds no answerable press", entry.id)
+            self._spawn(inbox.forget(entry.id))
+            return True
+        kept = Kept(entry.id, dict(entry.payload or {}))
+        self._spawn(inbox.answering(entry.id, self._tell_interrupted(press, kept)))
+        return True
 
     def _event_message(self, team: str, event: dict[str, Any],
                        bot_user_id: str | None) -> Message:
@@ -440,7 +464,7 @@ class SlackAdapter:
         )
 
     async def _answer_message(self, team: str, event: dict[str, Any], bot_user_id: str | None,
-                              kept: _Kept) -> None:
+                              kept: Kept) -> None:
         message = self._event_message(team, event, bot_user_id)
         channel, thread_ts = message.reference["channel"], message.thread_id
         await self._remove_stale(channel, kept)
@@ -453,7 +477,7 @@ class SlackAdapter:
         await self._converse(message, channel, thread_ts, str(event.get("user")), kept)
 
     async def _apologise(self, team: str, event: dict[str, Any], bot_user_id: str | None,
-                         kept: _Kept) -> None:
+                         kept: Kept) -> None:
         message = self._event_message(team, event, bot_user_id)
         await self._remove_stale(message.reference["channel"], kept)
         await self._call("chat_postMessage", channel=message.reference["channel"],
@@ -516,14 +540,14 @@ class SlackAdapter:
                                      str(command.get("user_id", "")), None))
         await self._publish(notice, sink)
 
-    async def _remove_stale(self, channel: str, kept: _Kept) -> None:
+    async def _remove_stale(self, channel: str, kept: Kept) -> None:
         """Delete the progress message a dead replica left in the thread."""
         stale = kept.payload.get("placeholder")
         if stale:
             await self._call("chat_delete", channel=channel, ts=str(stale))
 
     async def _converse(self, message: Message, channel: str, thread_ts: str,
-                        user: str, kept: _Kept | None = None) -> None:
+                        user: str, kept: Kept | None = None) -> None:
         """Progress at once, the answer streamed (or throttled previews), then the final answer."""
         locale = self._assistant.locale_of(message)
         stream_ts = await self._start_stream(message, channel, thread_ts, user)
@@ -612,49 +636,55 @@ class SlackAdapter:
 
     async def _answer_card(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A card button (``bot.cards``): the named skill answers in the card's thread, or
-        in place of an ephemeral card."""
-        parsed = card_action(action, _object(body.get("state")))
-        member, container = _object(body.get("user")), _object(body.get("container"))
-        posted = _object(body.get("message"))
-        user = str(member.get("id") or "")
-        team = str(_object(body.get("team")).get("id") or member.get("team_id") or "")
-        channel = str(_object(body.get("channel")).get("id") or container.get("channel_id") or "")
-        thread_ts = str(posted.get("thread_ts") or container.get("thread_ts")
-                        or posted.get("ts") or container.get("message_ts") or "")
-        if parsed is None or not (user and team and channel):
+        in place of an ephemeral card. Kept in the inbox until answered: if this replica
+        dies first, another tells the presser (a press is not repeated: it may have taken
+        effect)."""
+        press = press_of(body, card_action(action, as_object(body.get("state"))), action)
+        if press is None:
             log.info("Slack card action without its context ignored")
             return
-        if not await self._first_time(f"card:{team}:{user}:{action.get('action_ts', '')}"):
+        if not await self._first_time(
+                f"card:{press.team}:{press.user}:{action.get('action_ts', '')}"):
             return
-        name, values = parsed
-        message = Message(
-            text="", user=User(id=f"slack:{team}:{user}", name=str(member.get("username") or ""),
-                               directory_id=user),
-            space=Space(id=f"slack:{team}:{channel}",
-                        kind="personal" if channel.startswith("D") else "channel"),
-            channel=Channel.SLACK, thread_id=thread_ts or f"card:{channel}:{user}",
-            action=Action(name, values), raw=body,
-            reference={"channel": channel, "thread_ts": thread_ts} if thread_ts
-            else {"channel": channel})
-        url = body.get("response_url")
-        if container.get("is_ephemeral") or not thread_ts:
-            reply = await self._assistant.answer(message)
-            sink = (self._response_url_sink(str(url)) if isinstance(url, str) and url
-                    else self._ephemeral_sink(channel, user, thread_ts or None))
-            await self._publish(reply, sink)
+        inbox = self._runtime.inbox
+        kept = {"card": body, "action": action}
+        entry = inbox.keep(self.name, press.message.user.id, kept)  # beside the answer
+        await inbox.answering(entry, self._answer_press(press, Kept(entry, kept)))
+
+    async def _answer_press(self, press: Press, kept: Kept) -> None:
+        if press.ephemeral or not press.thread_ts:
+            reply = await self._assistant.answer(press.message)
+            await self._publish(reply, self._press_sink(press))
             return
-        await self._converse(message, channel, thread_ts, user)
+        await self._converse(press.message, press.channel, press.thread_ts, press.user, kept)
+
+    def _press_sink(self, press: Press) -> Sink:
+        """Where a press on an ephemeral card (or one outside a thread) is answered."""
+        if press.ephemeral or not press.thread_ts:
+            return (self._response_url_sink(press.response_url) if press.response_url
+                    else self._ephemeral_sink(press.channel, press.user,
+                                              press.thread_ts or None))
+        return self._thread_sink(press.channel, press.thread_ts, None)
+
+    async def _tell_interrupted(self, press: Press, kept: Kept) -> None:
+        """A press a dead replica left: its presser is told to check before pressing again."""
+        if press.thread_ts and not press.ephemeral:
+            await self._remove_stale(press.channel, kept)
+        locale = self._assistant.locale_of(press.message)
+        notice = Reply(text=t("action_interrupted", locale, label=press.label), locale=locale,
+                       kind="error")
+        await self._publish(notice, self._press_sink(press))
 
     async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         turn_id = str(action.get("value", ""))
-        member, message = _object(body.get("user")), _object(body.get("message"))
+        member, message = as_object(body.get("user")), as_object(body.get("message"))
         user = str(member.get("id") or "")
-        team = _object(body.get("team")).get("id") or member.get("team_id", "")
+        team = as_object(body.get("team")).get("id") or member.get("team_id", "")
         if not _TURN_ID.fullmatch(turn_id) or not user:
             return
         value = 1 if action.get("action_id") == FEEDBACK_UP else -1
         stored = await self._assistant.store.record_feedback(turn_id, f"slack:{team}:{user}", value)
-        channel = _object(body.get("channel")).get("id")
+        channel = as_object(body.get("channel")).get("id")
         if stored and channel:
             thread_ts = message.get("thread_ts")
             locale = detect_locale(str(message.get("text") or ""))
@@ -786,41 +816,6 @@ def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
     call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     call.__name__ = method.__name__
     return call
-
-
-@dataclasses.dataclass(frozen=True)
-class _Kept:
-    """A message's inbox entry (or the write giving it; None when the inbox was unavailable)
-    and what it keeps."""
-
-    entry: Held
-    payload: dict[str, Any]
-
-
-def _kept_command(entry: InboxEntry) -> tuple[dict[str, Any], str, str] | None:
-    """The slash command, question and command name an inbox entry kept; None for an event."""
-    payload = entry.payload or {}
-    command = payload.get("command")
-    if not isinstance(command, dict):
-        return None
-    return command, str(payload.get("question") or ""), str(payload.get("name") or "almia")
-
-
-def _kept_event(entry: InboxEntry) -> tuple[str, dict[str, Any], str | None]:
-    """The team, event and bot user id an inbox entry kept (written by this adapter)."""
-    payload = entry.payload or {}
-    bot = payload.get("bot")
-    return str(payload.get("team") or ""), _object(payload.get("event")), str(bot) if bot else None
-
-
-def _object(value: object) -> dict[str, Any]:
-    """``value`` when it is an object, or the object a JSON text holds; else empty."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _signed(secret: bytes, raw: bytes, timestamp: str, signature: str) -> bool:

@@ -714,3 +714,44 @@ async def test_a_slash_command_is_kept_while_it_is_answered(almia: Harness) -> N
     await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))
     await almia.settled()
     assert await _kept_payloads(almia) == []
+
+
+def _card_press(almia: Harness) -> dict[str, Any]:
+    """A press on a ``bot.cards`` button (campaign approval) in a thread, as Slack sends it."""
+    payload = fixture("block_actions.json")
+    payload["response_url"] = almia.slack.response_url("bouton")
+    payload["actions"] = [{
+        "action_id": "almia_card:0", "block_id": "almia_card", "type": "button",
+        "text": {"type": "plain_text", "text": "Approuver", "emoji": True},
+        "value": json.dumps({"a": "campaigns:decide",
+                             "v": {"campaign": "c0ffee", "version": "2",
+                                   "decision": "approve"}}),
+        "action_ts": "1715000010.654321"}]
+    return payload
+
+
+async def test_a_button_a_dead_replica_left_is_not_pressed_again(almia: Harness) -> None:
+    payload = _card_press(almia)
+    store = almia.runtime.store
+    await InboxStore(store.engine, store).add(
+        "slack", f"slack:{TEAM_ID}:{payload['user']['id']}",
+        {"card": payload, "action": payload["actions"][0], "placeholder": "1715000001.999999"},
+        owner="replica-dead", lease=timedelta(seconds=-1))
+    assert await almia.runtime.inbox.sweep() == 1
+    await almia.slack.wait_for(lambda: bool(almia.slack.of("chat.postMessage")))
+    await almia.settled()
+    [notice] = almia.slack.of("chat.postMessage")
+    assert notice.data["channel"] == "C0SINISTRE"
+    assert notice.data["thread_ts"] == "1715000000.000100"
+    shown = json.dumps(notice.data, ensure_ascii=False)
+    assert "« Approuver »" in shown and "Vérifiez le résultat" in shown
+    assert [call.data["ts"] for call in almia.slack.of("chat.delete")] == ["1715000001.999999"]
+    assert almia.model.requests == [] and await _kept_payloads(almia) == []
+
+
+async def test_a_pressed_button_is_answered_and_then_forgotten(almia: Harness) -> None:
+    assert (await almia.action(_card_press(almia))).status == 200
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    assert "c0ffee" in blocks_text(almia.answers()[0])  # the skill answered: no such campaign
+    assert await _kept_payloads(almia) == []
