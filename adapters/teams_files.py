@@ -39,11 +39,10 @@ _READ = 256 * 1024
 CHANNEL_FILES = Text(
     "Dans un canal ou une conversation de groupe, Teams ne me transmet qu'un lien SharePoint "
     "vers le fichier, que je ne peux pas ouvrir. Envoyez-le-moi en conversation privée avec "
-    "Almia, ou demandez à votre administrateur d'activer l'accès aux fichiers (README, "
-    "« Fichiers dans Teams »).",
+    "Almia (ou dans le chat web d'Almia) : je le lirai là.",
     "In a channel or group chat, Teams only gives me a SharePoint link to the file, which I "
-    "cannot open. Send it to me in a personal chat with Almia, or ask your administrator to "
-    "enable file access (README, “Files in Teams”).",
+    "cannot open. Send it to me in a personal chat with Almia (or in Almia's web chat): I "
+    "will read it there.",
 )
 _BLOCKED = Text("Je n'ai pas pu récupérer « {name} » depuis Teams : renvoyez-le.",
                 "I could not fetch “{name}” from Teams: send it again.")
