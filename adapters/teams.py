@@ -59,6 +59,7 @@ from adapters.teams_cards import (
     template_form_card,
     welcome_card,
 )
+from adapters.teams_channel_files import ChannelFileReader, build_channel_files, mentions_files
 from adapters.teams_delivery import (
     STREAM_WINDOW_SECONDS,
     Connector,
@@ -201,7 +202,8 @@ class TeamsAdapter:
     cloud endpoints; ``outbound_token`` replaces MSAL with a token source;
     ``login_verify`` is the TLS check of a custom cloud's login service (a CA bundle
     path); ``retry_delays``, ``stream_interval`` and ``stream_window`` (seconds) tune
-    delivery (the last is how long Teams keeps a stream open).
+    delivery (the last is how long Teams keeps a stream open); ``channel_files`` reads the
+    files of channel posts (default: from the settings, Microsoft Graph).
     """
 
     name = "teams"
@@ -216,6 +218,7 @@ class TeamsAdapter:
         retry_delays: Sequence[float] = (1.0, 2.0, 4.0),
         stream_interval: float = 1.0,
         stream_window: float = STREAM_WINDOW_SECONDS,
+        channel_files: ChannelFileReader | None = None,
     ) -> None:
         self._runtime = runtime
         self._settings = runtime.settings.teams
@@ -223,6 +226,7 @@ class TeamsAdapter:
         self._connector = Connector(retry_delays)
         self._stream_interval = stream_interval
         self._stream_window = stream_window
+        self._channel_files = channel_files or build_channel_files(runtime.settings)
         self._tasks: set[asyncio.Task[None]] = set()
         endpoints = endpoints or self._configured_endpoints()
         self._authentication = _CachingAuthentication(
@@ -639,6 +643,12 @@ class TeamsAdapter:
         message = dataclasses.replace(message, reference=message_reference(context))
         raw = message.raw if isinstance(message.raw, dict) else {}
         unreadable = int(raw.get(_UNREADABLE, 0))
+        if self._channel_files is not None and message.space.kind == "channel" \
+                and mentions_files(body):
+            read = await self._with_channel_files(context, message, body, locale)
+            if read is None:
+                return
+            message, unreadable = read, 0
         if unreadable:
             log.info("teams: %d attachment(s) not readable in %s", unreadable, message.space.id)
             await self._send_text(context, CHANNEL_FILES(locale))
@@ -678,6 +688,22 @@ class TeamsAdapter:
             kept.payload = {**kept.payload, "stream": stream_id, "stream_at": time.time()}
             self._runtime.inbox.note(kept.entry, kept.user_id, kept.payload)
         return opened
+
+    async def _with_channel_files(self, context: TurnContext, message: Message,
+                                  body: dict[str, Any], locale: Locale) -> Message | None:
+        """The message with the files of its channel post (Graph); None after a refusal
+        (told)."""
+        intake, reader = self._runtime.intake, self._channel_files
+        if intake is None or reader is None:
+            await self._send_text(context, _unreadable_text(locale))
+            return None
+        try:
+            async with aiohttp.ClientSession() as session:
+                kept = await reader.receive(body, message, intake, session)
+        except FileRejected as refusal:
+            await self._send_text(context, refusal.message_for(locale))
+            return None
+        return dataclasses.replace(message, attachments=kept)
 
     async def _with_files(self, context: TurnContext, message: Message,
                           items: list[dict[str, Any]], locale: Locale) -> Message | None:

@@ -92,11 +92,12 @@ async def receive_files(items: Sequence[Mapping[str, Any]], message: Message,
         url = str(content.get("downloadUrl") or "")
         if not url or not allowed_host(url, hosts):
             raise FileRejected("download", _BLOCKED, name=name)
-        kept.append(await intake.receive(message, name, _download(session, url, name)))
+        kept.append(await intake.receive(message, name, download(session, url, name)))
     return tuple(kept)
 
 
-async def _download(session: aiohttp.ClientSession, url: str, name: str) -> AsyncIterator[bytes]:
+async def download(session: aiohttp.ClientSession, url: str, name: str) -> AsyncIterator[bytes]:
+    """The file at a pre-authenticated URL, piece by piece (no redirect followed)."""
     try:
         async with session.get(url, allow_redirects=False) as response:
             if response.status != 200:

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from adapters.teams_channel_files import RSC_PERMISSIONS
 from bot.settings import Settings, load_settings
 
 MANIFEST_DIR = Path(__file__).resolve().parents[1] / "manifests" / "teams"
@@ -20,12 +21,17 @@ class PackageError(Exception):
 
 def manifest_for(settings: Settings,
                  template: Path = MANIFEST_DIR / "manifest.json") -> dict[str, Any]:
-    """The manifest with the placeholder ids replaced by the bot's app id."""
+    """The manifest with the placeholder ids replaced by the bot's app id; with
+    ``teams.channel_files``, the team permissions (resource-specific consent) it reads them
+    with."""
     app_id = settings.teams.app_id
     if not app_id:
         raise PackageError("teams.app_id (ALMIA_TEAMS__APP_ID) is required to package the app")
     text = template.read_text(encoding="utf-8").replace(PLACEHOLDER_ID, app_id)
     manifest: dict[str, Any] = json.loads(text)
+    if settings.teams.channel_files:
+        manifest["authorization"] = {"permissions": {"resourceSpecific": [
+            {"name": name, "type": "Application"} for name in RSC_PERMISSIONS]}}
     return manifest
 
 

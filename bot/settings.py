@@ -97,6 +97,10 @@ class TeamsSettings(BaseModel):
     file_hosts: list[str] = Field(default_factory=lambda: [
         "sharepoint.com", "sharepoint.us", "sharepoint.de", "sharepoint.cn",
         "sharepoint-df.com"])
+    # files shared in channels, read through Microsoft Graph with the team owner's consent
+    # (resource-specific: ChannelMessage.Read.Group, Files.Read.Group); Graph credentials:
+    # directory's
+    channel_files: bool = False
 
     @model_validator(mode="after")
     def _endpoints_all_or_none(self) -> TeamsSettings:
@@ -246,6 +250,11 @@ class Settings(BaseSettings):
         if self.teams.app_catalog_id and (self.teams.app_id is None
                                           or None in self.entra_credentials()):
             raise ValueError("teams.app_catalog_id needs teams.app_id and Graph credentials "
+                             "(directory.tenant_id, client_id and client_secret, or the Teams "
+                             "app's tenant_id, app_id, app_password)")
+        if self.teams.channel_files and (self.teams.app_id is None
+                                         or None in self.entra_credentials()):
+            raise ValueError("teams.channel_files needs teams.app_id and Graph credentials "
                              "(directory.tenant_id, client_id and client_secret, or the Teams "
                              "app's tenant_id, app_id, app_password)")
         if self.directory.slack_group_roles and self.slack.bot_token is None:

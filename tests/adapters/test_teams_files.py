@@ -3,6 +3,7 @@ starts reports proactively in the conversation; channel files get a plain explan
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -19,13 +20,21 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams import TeamsAdapter, TeamsEndpoints
+from adapters.teams_channel_files import (
+    ChannelFileReader,
+    build_channel_files,
+    mentions_files,
+    message_path,
+)
 from adapters.teams_files import allowed_host
 from bot.app import RUNTIME, Runtime, build_app
 from bot.cards import Card
 from bot.jobs.model import JobResult, JobState, JobView, ReplyTo
-from bot.settings import load_settings
+from bot.settings import SettingsError, load_settings
 from knowledge import KnowledgeBase
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.graph_files import TOKEN as GRAPH_TOKEN
+from tests.fakes.graph_files import FakeGraphFiles
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openid import ISSUER, FakeOpenIdServer
 from tests.knowledge.helpers import HashingEmbedder
@@ -76,8 +85,9 @@ class Teams:
         assert response.status in (200, 201, 202), await response.text()
 
 
-@pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path, **options: Any) -> AsyncIterator[Teams]:
+    """The app with a Teams adapter built with ``options``, and its fakes."""
     policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
     policy["user_roles"] = {"manager": [USER]}
     path = tmp_path / "policy.yaml"
@@ -99,9 +109,16 @@ async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
             app = build_app(settings, knowledge=knowledge, adapter_factories=[
                 lambda runtime: TeamsAdapter(runtime, endpoints=endpoints,
                                              outbound_token=lambda: "outbound",
-                                             retry_delays=(0.01,), stream_interval=0.0)])
+                                             retry_delays=(0.01,), stream_interval=0.0,
+                                             **options)])
             async with TestClient(TestServer(app, host="127.0.0.1")) as client:
                 yield Teams(client, connector, issuer, host)
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    async with running(tmp_path) as built:
+        yield built
 
 
 def _activity(teams: Teams, name: str) -> dict[str, Any]:
@@ -205,3 +222,102 @@ def test_download_hosts() -> None:
     assert not allowed_host("http://contoso-my.sharepoint.com/x", hosts)
     assert not allowed_host("https://sharepoint.com.evil.example/x", hosts)
     assert not allowed_host("http://127.0.0.1:8/x", hosts)
+
+
+# -- files shared in channels, read through Microsoft Graph (teams.channel_files) ----------
+
+TEAM_GROUP = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"  # the fixture's team (aadGroupId)
+CHANNEL_MESSAGE = ("/teams/9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a/channels/"
+                   "19:a1b2c3d4e5f60718293a4b5c6d7e8f90@thread.tacv2/messages/1741771211123")
+
+
+@dataclass
+class Channel:
+    teams: Teams
+    graph: FakeGraphFiles
+
+
+@pytest.fixture
+async def channel(tmp_path: Path) -> AsyncIterator[Channel]:
+    async def token() -> str:
+        return GRAPH_TOKEN
+
+    async with FakeGraphFiles() as graph:
+        graph.drives[TEAM_GROUP] = "drive-sinistres"
+        reader = ChannelFileReader(token, graph_url=graph.graph_url, hosts=["127.0.0.1"])
+        async with running(tmp_path, channel_files=reader) as teams:
+            yield Channel(teams, graph)
+
+
+def _channel_post(teams: Teams) -> dict[str, Any]:
+    """A channel post mentioning Almia with a file, as Teams sends it to the bot."""
+    activity = json.loads((FIXTURES / "message_channel_mention.json").read_text(encoding="utf-8"))
+    activity["serviceUrl"] = teams.connector.url
+    activity["text"] = "<at>Almia</at> docs add <attachment id=\"att-0\"></attachment>"
+    activity["attachments"] = [{"contentType": "text/html", "content": (
+        "<div><at id=\"0\">Almia</at> docs add <attachment id=\"att-0\"></attachment></div>")}]
+    return activity
+
+
+async def test_a_file_shared_in_a_channel_is_read_through_graph(channel: Channel) -> None:
+    channel.graph.post(CHANNEL_MESSAGE, {"procedure-sinistres.md": NOTE},
+                       drive="drive-sinistres")
+    await channel.teams.send(_channel_post(channel.teams))
+    calls = await channel.teams.connector.wait_for(
+        lambda calls: any("Documents de l'espace mis à jour" in str(c.body.get("text"))
+                          for c in calls), within=60)
+    assert any("C'est parti" in str(call.body.get("text")) for call in calls)
+    paths = [path for path, _authorization in channel.graph.requests]
+    assert paths[0] == "/v1.0" + CHANNEL_MESSAGE  # the message as Graph holds it
+    assert f"/v1.0/groups/{TEAM_GROUP}/drive" in paths
+    assert any(path.startswith("/v1.0/shares/u!") for path in paths)
+    assert paths[-1] == "/download/procedure-sinistres.md"
+    graph_calls = [auth for path, auth in channel.graph.requests if path.startswith("/v1.0")]
+    assert graph_calls and all(auth == f"Bearer {GRAPH_TOKEN}" for auth in graph_calls)
+    [(_path, download_auth)] = [r for r in channel.graph.requests if r[0].startswith("/download")]
+    assert download_auth == "", "the pre-authenticated URL gets no Graph token"
+
+
+async def test_a_file_from_another_library_is_refused(channel: Channel) -> None:
+    channel.graph.post(CHANNEL_MESSAGE, {"paie.xlsx": b"confidentiel"}, drive="drive-rh",
+                       site="https://contoso.sharepoint.com/sites/RH")
+    await channel.teams.send(_channel_post(channel.teams))
+    calls = await channel.teams.connector.wait_for(
+        lambda calls: any("n'est pas rangé dans les fichiers de cette équipe"
+                          in str(c.body.get("text")) for c in calls), within=60)
+    assert "paie.xlsx" in next(str(c.body.get("text")) for c in calls
+                               if "n'est pas rangé" in str(c.body.get("text")))
+    assert not any(path.startswith("/download") for path, _auth in channel.graph.requests)
+    files = channel.teams.runtime.files
+    assert files is not None and await files.count() == 0
+
+
+async def test_graph_without_consent_gets_a_plain_explanation(channel: Channel) -> None:
+    channel.graph.status = 403
+    await channel.teams.send(_channel_post(channel.teams))
+    calls = await channel.teams.connector.wait_for(
+        lambda calls: any("propriétaire de l'équipe doit accepter" in str(c.body.get("text"))
+                          for c in calls), within=60)
+    assert calls
+    files = channel.teams.runtime.files
+    assert files is not None and await files.count() == 0
+
+
+def test_a_reply_is_read_under_its_thread_root() -> None:
+    activity = json.loads((FIXTURES / "message_channel_mention.json").read_text(encoding="utf-8"))
+    assert mentions_files({"attachments": [{"contentType": "text/html",
+                                            "content": "<attachment id=\"1\"></attachment>"}]})
+    assert not mentions_files(activity)
+    activity["id"] = "1741771299999"  # a reply in the thread of 1741771211123
+    assert message_path(activity) == CHANNEL_MESSAGE.replace(
+        "/messages/1741771211123", "/messages/1741771211123/replies/1741771299999")
+
+
+def test_channel_files_need_graph_credentials(tmp_path: Path) -> None:
+    assert build_channel_files(load_settings(data_dir=tmp_path, _env_file=None)) is None
+    with pytest.raises(SettingsError, match="channel_files needs"):
+        load_settings(data_dir=tmp_path, _env_file=None, teams={"channel_files": True})
+    settings = load_settings(data_dir=tmp_path, _env_file=None, teams={
+        "app_id": APP_ID, "app_password": "x" * 40, "tenant_id": TENANT,
+        "channel_files": True})
+    assert isinstance(build_channel_files(settings), ChannelFileReader)

@@ -106,3 +106,21 @@ def test_long_text_is_split_under_the_limit() -> None:
     assert len(pieces) > 1
     assert all(len(piece.encode()) <= 20_000 for piece in pieces)
     assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_channel_files_add_the_team_permissions_to_the_package(tmp_path: Path) -> None:
+    app_id = "12345678-90ab-cdef-1234-567890abcdef"
+    settings = load_settings(data_dir=tmp_path, _env_file=None, teams={
+        "app_id": app_id, "app_password": "secret", "tenant_id": app_id,
+        "channel_files": True})
+    with zipfile.ZipFile(package_command(tmp_path / "out", settings)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(manifest)] == []
+    assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"},
+        {"name": "Files.Read.Group", "type": "Application"}]
+    assert manifest["webApplicationInfo"]["id"] == app_id  # RSC is granted to this app
+    plain = load_settings(data_dir=tmp_path, _env_file=None, teams={"app_id": app_id})
+    with zipfile.ZipFile(package_command(tmp_path / "plain", plain)) as archive:
+        assert "authorization" not in json.loads(archive.read("manifest.json"))
