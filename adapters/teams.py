@@ -648,7 +648,8 @@ class TeamsAdapter:
             read = await self._with_channel_files(context, message, body, locale)
             if read is None:
                 return
-            message, unreadable = read, 0
+            if read.attachments:
+                message, unreadable = read, 0
         if unreadable:
             log.info("teams: %d attachment(s) not readable in %s", unreadable, message.space.id)
             await self._send_text(context, CHANNEL_FILES(locale))

@@ -94,8 +94,9 @@ class ChannelFileReader:
 
     async def receive(self, body: Mapping[str, Any], message: Message, intake: FileIntake,
                       session: aiohttp.ClientSession) -> tuple[Attachment, ...]:
-        """Download, check and keep the files of the channel message ``body`` (the activity);
-        :class:`FileRejected` with the reason the person reads."""
+        """Download, check and keep the files of the channel message ``body`` (the activity):
+        none when the post links no file (a pasted image, a card); :class:`FileRejected` with
+        the reason the person reads."""
         path = message_path(body)
         team = _team_id(body)
         if path is None or team is None:
@@ -111,7 +112,7 @@ class ChannelFileReader:
                  if isinstance(item, dict) and item.get("contentType") == "reference"
                  and isinstance(item.get("contentUrl"), str)]
         if not links:
-            raise FileRejected("graph", NO_FILE)
+            return ()
         intake.check_count(len(links))
         library = str((await graph.get(f"/groups/{quote(team, safe='')}/drive?$select=id"))
                       .get("id") or "")

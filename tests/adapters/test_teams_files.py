@@ -321,3 +321,13 @@ def test_channel_files_need_graph_credentials(tmp_path: Path) -> None:
         "app_id": APP_ID, "app_password": "x" * 40, "tenant_id": TENANT,
         "channel_files": True})
     assert isinstance(build_channel_files(settings), ChannelFileReader)
+
+
+async def test_a_post_linking_no_file_is_answered_as_before(channel: Channel) -> None:
+    channel.graph.post(CHANNEL_MESSAGE, {}, drive="drive-sinistres")  # a pasted image, say
+    post = _channel_post(channel.teams)
+    post["attachments"].append({"contentType": "image/*", "contentUrl": "https://x.invalid/i"})
+    await channel.teams.send(post)
+    calls = await channel.teams.connector.wait_for(
+        lambda calls: any("SharePoint" in str(c.body.get("text")) for c in calls), within=60)
+    assert calls and not any(path.startswith("/download") for path, _ in channel.graph.requests)
