@@ -114,6 +114,12 @@ _OVERRIDE = Text(
     "To change them, without sending the file again: `/almia verbatims columns "
     "text=\"Comment\" score=\"NPS\"` (fields: text, score, date, product, channel, region, "
     "id; `none` to ignore a column; score_kind=nps|stars|satisfaction).")
+_ALREADY_AGAIN = Text(
+    "Cette carte a déjà relancé l'analyse (analyse {id}) : suivez-la ici, et changez encore "
+    "les colonnes depuis la carte qu'elle affiche.",
+    "This card has already run the analysis again (analysis {id}): follow it here, and change "
+    "the columns again from the card it shows.",
+)
 _NOT_YOURS = Text(
     "Je ne retrouve pas cette analyse parmi les vôtres dans cette conversation : joignez le "
     "fichier à `/almia verbatims`.",
@@ -329,15 +335,18 @@ class VerbatimsSkill:
                                 attachment.size)
 
     async def _start(self, request: SkillRequest, file_id: str, name: str,
-                     overrides: dict[str, str], size: int | None) -> Reply:
-        """Columns detected (and shown), the analysis job started."""
+                     overrides: dict[str, str], size: int | None,
+                     replaces: str | None = None) -> Reply:
+        """Columns detected (and shown), the analysis job started (``replaces``: the
+        analysis whose card asked for it)."""
         locale = request.locale
         assert request.jobs is not None
         layout = await self._layout(request, file_id, size or 0, overrides)
         spec = JobSpec(skill=self.name, task="analyse",
                        title=f"{_TITLE(locale)} — {PurePosixPath(name).name}",
                        params={"file_id": file_id, "name": name, "overrides": overrides,
-                               "size": size or 0})
+                               "size": size or 0,
+                               **({"replaces": replaces} if replaces else {})})
         job = await request.jobs.start(spec, request.message, locale)
         lines = [_STARTED(locale, name=name, id=job.id[:8]), ""]
         if layout is None:
@@ -363,10 +372,13 @@ class VerbatimsSkill:
         if request.jobs is None:
             raise SkillError(_NO_JOBS)
         message = request.message
-        job = _own_analysis(await request.jobs.mine(message.user.id, 50),
-                            values.get("job", ""), message.space.id, self.name)
+        mine = await request.jobs.mine(message.user.id, 50)
+        job = _own_analysis(mine, values.get("job", ""), message.space.id, self.name)
         if job is None:
             raise SkillError(_NOT_YOURS)
+        again = next((other for other in mine if other.params.get("replaces") == job.id), None)
+        if again is not None:  # a second press (a double click, or a press sent again)
+            raise SkillError(_ALREADY_AGAIN, id=again.id[:8])
         overrides = form_overrides(values, request.locale)
         kept = dict(job.params.get("overrides", {})).get(CODEBOOK)
         if kept is not None:  # the card sets columns; the codebook chosen before stays
@@ -375,7 +387,8 @@ class VerbatimsSkill:
             await request.jobs.cancel(job.id, message)
         size = int(job.params.get("size", 0)) or None
         return await self._start(request, str(job.params["file_id"]),
-                                 str(job.params.get("name", "verbatims")), overrides, size)
+                                 str(job.params.get("name", "verbatims")), overrides, size,
+                                 replaces=job.id)
 
     async def _follow_up(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Columns, renames or merges on the person's last analysis (no file sent again)."""

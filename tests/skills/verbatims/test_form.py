@@ -63,6 +63,14 @@ async def test_the_card_shows_the_columns_and_runs_again_with_others(
     assert fields(again["cards"][0])["score_kind"]["value"] == "auto"  # no score, no type
     second = await finished(client, again["job_id"])
     assert second["state"] == "succeeded" and "Moteurs" not in second["result"]["text"]
+    # the same card pressed again (a double click) starts nothing more
+    twice = await press(client, button, **{**chosen, "score": "aucune"})
+    assert twice["kind"] == "error" and again["job_id"][:8] in twice["text"], twice
+    assert "déjà relancé" in twice["text"] and not twice.get("job_id")
+    # the new analysis's own card still runs it again
+    [newer] = again["cards"][0]["buttons"]
+    third = await press(client, newer, **{**chosen, "score": "aucune"})
+    assert third["kind"] == "info" and third["job_id"] not in (reply["job_id"], again["job_id"])
 
 
 async def test_the_card_refuses_what_it_cannot_do(
