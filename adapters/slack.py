@@ -559,8 +559,8 @@ class SlackAdapter:
         else:
             placeholder_ts = stream_ts
         if kept is not None and placeholder_ts:
-            self._runtime.inbox.note(kept.entry, message.user.id,
-                                     {**kept.payload, "placeholder": placeholder_ts})
+            await self._runtime.inbox.note(kept.entry, message.user.id,
+                                           {**kept.payload, "placeholder": placeholder_ts})
         draft = _Draft(interval=self._interval)
         final: Reply | None = None
         async for event in self._assistant.respond(message):

@@ -679,15 +679,15 @@ class TeamsAdapter:
         log.info("teams: answered %s in %.2fs", message.space.kind, time.monotonic() - started)
         await self._deliver(context, final, stream, stale)
 
-    def _noting(self, kept: _Kept | None) -> Callable[[str], None] | None:
+    def _noting(self, kept: _Kept | None) -> Callable[[str], Awaitable[None]] | None:
         """What a stream does once open: note its id beside the kept message, so that a
         replica answering it again puts its answer in place of this stream's message."""
         if kept is None:
             return None
 
-        def opened(stream_id: str) -> None:
+        async def opened(stream_id: str) -> None:
             kept.payload = {**kept.payload, "stream": stream_id, "stream_at": time.time()}
-            self._runtime.inbox.note(kept.entry, kept.user_id, kept.payload)
+            await self._runtime.inbox.note(kept.entry, kept.user_id, kept.payload)
         return opened
 
     async def _with_channel_files(self, context: TurnContext, message: Message,

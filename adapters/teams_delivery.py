@@ -128,7 +128,7 @@ class Stream:
     ``interval`` seconds), final. ``on_open`` learns the stream's id when Teams gives it."""
 
     def __init__(self, connector: Connector, context: TurnContext, interval: float,
-                 on_open: Callable[[str], None] | None = None) -> None:
+                 on_open: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._connector = connector
         self._context = context
         self._interval = interval
@@ -158,7 +158,7 @@ class Stream:
             if response_id is None:
                 self._refused = True
             elif self._on_open is not None:
-                self._on_open(response_id)
+                await self._on_open(response_id)
 
     async def inform(self, text: str) -> None:
         """An informative update (only before the first chunk)."""

@@ -98,11 +98,15 @@ class ChatInbox:
         task.add_done_callback(self._writing.discard)
         return task
 
-    def note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
+    async def note(self, entry: Held, user_id: str, payload: Mapping[str, Any], *,
+                   wait: float = 2.0) -> None:
         """Replace what is kept of a held message (e.g. with the id of a progress message
-        already posted, for whoever takes it up to remove), in the background: the answer
-        does not wait for it. Failures are only logged."""
-        self._background(self._note(entry, user_id, payload))
+        already posted, for whoever takes it up to remove). The write runs in the
+        background; the caller waits for it at most ``wait`` seconds, so that the note is
+        stored before the long work it is about begins (a few milliseconds), without ever
+        being held up by a slow database. Failures are only logged."""
+        write = self._background(self._note(entry, user_id, payload))
+        await asyncio.wait({write}, timeout=wait)
 
     async def _note(self, entry: Held, user_id: str, payload: Mapping[str, Any]) -> None:
         entry_id = await _resolved(entry)

@@ -580,6 +580,7 @@ def _posted_messages(harness: Harness) -> list[ConnectorCall]:
 
 async def test_a_stream_s_id_is_kept_beside_the_message_it_answers(harness: Harness) -> None:
     harness.connector.stream_gate = asyncio.Event()  # the stream opens when the test says
+    harness.model.gate = asyncio.Event()  # and the answer waits while the test looks
     activity = fixture("message_personal", harness.connector.url)
     assert (await harness.post(activity)).status == 200
     store = harness.runtime.store
@@ -607,6 +608,7 @@ async def test_a_stream_s_id_is_kept_beside_the_message_it_answers(harness: Harn
     assert entry.payload["stream"] == harness.connector.streams[0]
     assert entry.payload["activity"]["id"] == activity["id"]
     assert time.time() - 60 < entry.payload["stream_at"] <= time.time()
+    harness.model.gate.set()
 
 
 async def test_an_answer_taken_up_replaces_the_stream_the_dead_replica_left(
