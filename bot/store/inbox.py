@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.inbox_tables import InboxRecord
 from bot.store.inbox_writes import InboxWrites
-from bot.store.sealing import OwnerSealer, seal_text, unseal_text
+from bot.store.sealing import OwnerSealer, seal_text_quickly, unseal_text
 from bot.store.store import writer
 
 Clock = Callable[[], datetime]
@@ -52,7 +52,7 @@ class InboxStore:
         self._engine = engine
         self._sealer = sealer
         self._clock = clock
-        self._writes = InboxWrites(engine)  # inserts and deletes, batched under load
+        self._writes = InboxWrites(engine)  # inserts, notes and deletes, batched under load
 
     async def add(self, channel: str, user_id: str, payload: Mapping[str, Any], *,
                   owner: str, lease: timedelta) -> str:
@@ -70,11 +70,7 @@ class InboxStore:
         """Replace the kept payload (the channel noted what it already posted); False when
         the message is no longer ``owner``'s."""
         sealed = await self._seal(entry_id, user_id, payload)
-        async with writer(self._engine).begin() as connection:
-            result = await connection.execute(
-                update(InboxRecord).where(_INBOX.c.id == entry_id, _INBOX.c.lease_owner == owner)
-                .values(payload=sealed))
-        return bool(result.rowcount)
+        return await self._writes.update(entry_id, owner, sealed)
 
     async def renew(self, entry_ids: Collection[str], *, owner: str, lease: timedelta) -> int:
         """Extend ``owner``'s leases on these messages; how many are still its own."""
@@ -105,8 +101,9 @@ class InboxStore:
         return int(result.rowcount or 0)
 
     async def _seal(self, entry_id: str, user_id: str, payload: Mapping[str, Any]) -> str:
-        return await seal_text(self._sealer, user_id, json.dumps(payload, ensure_ascii=False),
-                               _context(entry_id))
+        return await seal_text_quickly(self._sealer, user_id,
+                                       json.dumps(payload, ensure_ascii=False),
+                                       _context(entry_id))
 
     async def take_expired(self, channels: Collection[str], *, owner: str, lease: timedelta,
                            max_attempts: int, max_age: timedelta,

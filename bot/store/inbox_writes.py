@@ -1,6 +1,8 @@
-"""Inbox inserts and deletes written together: one transaction for whatever is waiting.
+"""Inbox inserts, notes and deletes written together: one transaction for whatever is
+waiting.
 
-Every Slack or Teams message adds an inbox row before its answer and deletes it after.
+Every Slack or Teams message adds an inbox row before its answer, notes what it posted
+(a progress message, a stream) and deletes the row after.
 Each in its own transaction, a burst of messages queues behind SQLite's one writer (and
 holds pooled connections the answers need meanwhile). Here one writer task per store takes
 every insert and delete waiting and stores them in one transaction; writes that arrive
@@ -15,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.inbox_tables import InboxRecord
@@ -31,6 +33,10 @@ class _Waiting:
     rows: list[dict[str, Any]] = field(default_factory=list)
     inserted: list[asyncio.Future[None]] = field(default_factory=list)
     removals: list[tuple[str, str, asyncio.Future[bool]]] = field(default_factory=list)
+    updates: list[tuple[str, str, str, asyncio.Future[bool]]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.removals or self.updates)
 
 
 class InboxWrites:
@@ -50,6 +56,14 @@ class InboxWrites:
         self._waiting.inserted.append(done)
         self._start()
         await done
+
+    async def update(self, entry_id: str, owner: str, payload: str) -> bool:
+        """Replace the row's sealed payload if ``owner`` holds it; whether it did, once
+        committed."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.updates.append((entry_id, owner, payload, done))
+        self._start()
+        return await done
 
     async def delete(self, entry_id: str, owner: str) -> bool:
         """Delete the row if ``owner`` holds it; whether it did, once committed."""
@@ -79,7 +93,7 @@ class InboxWrites:
         assert self._wake is not None
         wake = self._wake
         while True:
-            if not (self._waiting.rows or self._waiting.removals):
+            if not self._waiting:
                 if self._stopping:
                     return
                 await wake.wait()
@@ -87,36 +101,49 @@ class InboxWrites:
                 continue
             batch, self._waiting = self._waiting, _Waiting()
             try:
-                removed = await self._store(batch)
+                updated, removed = await self._store(batch)
             except Exception as error:  # noqa: BLE001 (each caller of the batch gets it)
-                for inserted in batch.inserted:
-                    if not inserted.done():
-                        inserted.set_exception(error)
-                for *_entry, answer in batch.removals:
-                    if not answer.done():
-                        answer.set_exception(error)
+                waiting: list[asyncio.Future[Any]] = [
+                    *batch.inserted, *(update[-1] for update in batch.updates),
+                    *(removal[-1] for removal in batch.removals)]
+                for future in waiting:
+                    if not future.done():
+                        future.set_exception(error)
                 continue
             for inserted in batch.inserted:
                 if not inserted.done():
                     inserted.set_result(None)
+            for entry_id, _owner, _payload, noted in batch.updates:
+                if not noted.done():
+                    noted.set_result(entry_id in updated)
             for entry_id, _owner, answer in batch.removals:
                 if not answer.done():
                     answer.set_result(entry_id in removed)
 
-    async def _store(self, batch: _Waiting) -> set[str]:
+    async def _store(self, batch: _Waiting) -> tuple[set[str], set[str]]:
+        """Inserts, then notes, then deletes, in one transaction: the ids updated and the
+        ids removed."""
         owners: dict[str, list[str]] = defaultdict(list)
         for entry_id, owner, _answer in batch.removals:
             owners[owner].append(entry_id)
+        updated: set[str] = set()
         removed: set[str] = set()
         async with writer(self._engine).begin() as connection:
             if batch.rows:
                 await connection.execute(insert(InboxRecord), batch.rows)
+            for entry_id, owner, payload, _noted in batch.updates:
+                result = await connection.execute(
+                    update(InboxRecord).where(_INBOX.c.id == entry_id,
+                                              _INBOX.c.lease_owner == owner)
+                    .values(payload=payload))
+                if result.rowcount:
+                    updated.add(entry_id)
             for owner, ids in owners.items():
                 gone = await connection.execute(
                     delete(InboxRecord).where(_INBOX.c.id.in_(ids), _INBOX.c.lease_owner == owner)
                     .returning(_INBOX.c.id))
                 removed.update(gone.scalars())
-        return removed
+        return updated, removed
 
 
 __all__ = ["InboxWrites"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class OwnerSealer(Protocol):
@@ -15,6 +15,16 @@ class OwnerSealer(Protocol):
 
     async def unseal_bytes(self, owner: str, stored: bytes, context: str) -> bytes | None:
         """The plaintext; None when the owner's key is gone (erased) or lost."""
+        ...
+
+
+@runtime_checkable
+class QuickSealer(OwnerSealer, Protocol):
+    """A sealer that can also seal with the owner's key as this process last knew it."""
+
+    async def seal_bytes_quickly(self, owner: str, data: bytes, context: str) -> bytes:
+        """``data`` sealed without a round trip for the key, for short-lived rows: a key
+        erased meanwhile by another process leaves the row unreadable, that is erased too."""
         ...
 
 
@@ -33,6 +43,14 @@ class PlainSealer:
 async def seal_text(sealer: OwnerSealer, owner: str, text: str, context: str) -> str:
     """Text sealed for a text column (base64 of the sealed UTF-8 bytes)."""
     sealed = await sealer.seal_bytes(owner, text.encode("utf-8"), context)
+    return base64.b64encode(sealed).decode("ascii")
+
+
+async def seal_text_quickly(sealer: OwnerSealer, owner: str, text: str, context: str) -> str:
+    """:func:`seal_text` with :meth:`QuickSealer.seal_bytes_quickly` when the sealer has it."""
+    if not isinstance(sealer, QuickSealer):
+        return await seal_text(sealer, owner, text, context)
+    sealed = await sealer.seal_bytes_quickly(owner, text.encode("utf-8"), context)
     return base64.b64encode(sealed).decode("ascii")
 
 
