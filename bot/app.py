@@ -30,6 +30,7 @@ from bot.jobs.service import JobService
 from bot.ops.keys import build_key_provider
 from bot.ops.wiring import install as install_ops
 from bot.pending import RedisPendingQuestions
+from bot.presses import RedisPresses
 from bot.routing import SkillRouter
 from bot.settings import Settings, process_environment
 from bot.skills import Skill, job_tasks
@@ -134,6 +135,7 @@ class Runtime:
             await self.engine.close()
         await self.gateway.close()
         await self.assistant.pending.close()
+        await self.assistant.presses.close()
         await self.store.close()
         self.knowledge.close()
 
@@ -221,6 +223,7 @@ def build_runtime(
         skill_roles={name: skill.allowed_user_roles for name, skill in policy.skills.items()},
         pending=(RedisPendingQuestions(settings.redis_url, store) if settings.redis_url
                  else None),
+        presses=RedisPresses(settings.redis_url) if settings.redis_url else None,
     )
     runtime = Runtime(settings, policy, store, knowledge, gateway, assistant, roles,
                       ChatInbox(InboxStore(store.engine, store), settings.inbox), detector)

@@ -27,6 +27,7 @@ from bot.i18n import Text, detect_locale, t
 from bot.jobs.service import JobRefused, JobService
 from bot.messages import Delta, Locale, Message, Progress, Reply, ReplyEvent
 from bot.pending import PendingQuestions, PendingStore
+from bot.presses import MemoryPresses, PressGuard
 from bot.routing import SkillRouter, UnknownCommand
 from bot.settings import CharterSettings
 from bot.skills import SkillError, SkillRequest
@@ -71,6 +72,7 @@ class Assistant:
         roles: RoleResolver | None = None,
         skill_roles: Mapping[str, Sequence[str]] | None = None,
         pending: PendingStore | None = None,
+        presses: PressGuard | None = None,
     ) -> None:
         self.router = router
         self.store = store
@@ -83,6 +85,8 @@ class Assistant:
         self._settling: set[asyncio.Task[Any]] = set()  # persistence that outlives a client
         # asked before the charter was accepted (in Redis when replicas share one)
         self.pending: PendingStore = pending or PendingQuestions()
+        # a card button pressed twice within seconds runs once (in Redis with replicas)
+        self.presses: PressGuard = presses or MemoryPresses()
         self.files: FileStore | None = None  # set by the wiring when files are enabled
         self.jobs: JobService | None = None
 
@@ -105,6 +109,11 @@ class Assistant:
             return
         if gate is not None:
             yield gate
+            return
+        if not await self.presses.first(message):
+            repeated = Reply(t("press_repeated", locale), kind="info", locale=locale)
+            await self._record_refusal(message, repeated, "press_repeated")
+            yield repeated
             return
         over_budget = await self._admit(message, locale)
         if over_budget is not None:

@@ -163,6 +163,10 @@ MESSAGES: Mapping[str, Text] = {
         "Sorry, I could not answer your message (the service was interrupted several "
         "times). Please send it again if you still need an answer.",
     ),
+    "press_repeated": Text(
+        "Ce bouton vient déjà d'être pris en compte : le résultat arrive.",
+        "This button was already taken into account a moment ago: the result is on its way.",
+    ),
     "action_interrupted": Text(
         "Votre clic sur « {label} » a été interrompu par un redémarrage du service : il a pu "
         "aboutir ou non. Vérifiez le résultat avant de cliquer de nouveau.",
