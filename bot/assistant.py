@@ -110,11 +110,23 @@ class Assistant:
         if gate is not None:
             yield gate
             return
+        if message.action is None:
+            async for event in self._admitted(message, locale):
+                yield event
+            return
         if not await self.presses.first(message):
             repeated = Reply(t("press_repeated", locale), kind="info", locale=locale)
             await self._record_refusal(message, repeated, "press_repeated")
             yield repeated
             return
+        try:
+            async for event in self._admitted(message, locale):
+                yield event
+        finally:
+            await asyncio.shield(self.presses.release(message))
+
+    async def _admitted(self, message: Message, locale: Locale) -> AsyncIterator[ReplyEvent]:
+        """:meth:`respond` once the message passed its checks and the charter."""
         over_budget = await self._admit(message, locale)
         if over_budget is not None:
             yield over_budget

@@ -164,8 +164,8 @@ MESSAGES: Mapping[str, Text] = {
         "times). Please send it again if you still need an answer.",
     ),
     "press_repeated": Text(
-        "Ce bouton vient déjà d'être pris en compte : le résultat arrive.",
-        "This button was already taken into account a moment ago: the result is on its way.",
+        "Ce bouton est déjà en cours de traitement : le résultat arrive.",
+        "This button is already being handled: the result is on its way.",
     ),
     "action_interrupted": Text(
         "Votre clic sur « {label} » a été interrompu par un redémarrage du service : il a pu "

@@ -1,12 +1,15 @@
-"""A card button pressed twice in a row (a double click, an impatient second press) runs once.
+"""A card button pressed again while its first press is still being handled runs once.
 
 Slack and Teams send every click, and Almia acknowledges at once, so a second click on
-« Créer » while the first one drafts would create a second campaign. A press is claimed
-under a digest of who pressed, where, which action and with which values, for a few
-seconds: the same press again within that window gets a short notice instead of a second
-run. A press with other values (another text typed into the card) is a new press. With
-Redis configured the claim is shared by every replica (``SET NX EX``); otherwise, and when
-Redis cannot be reached (logged), this process's memory holds it.
+« Créer » while the first one drafts (a double click, an impatient second press) would
+create a second campaign. A press is claimed, under a digest of who pressed, where, which
+action and with which values, until its answer is given: the same press meanwhile gets a
+short notice instead of a second run. Once answered, the button may be pressed again (the
+skill then says what changed: « already approved », « too late, version 3 »…), and a press
+with other values (another text typed into the card) is a new press. With Redis configured
+the claim is shared by every replica (``SET NX EX``, bounded by ``hold_seconds`` should its
+replica die); otherwise, and when Redis cannot be reached (logged), this process's memory
+holds it.
 """
 
 from __future__ import annotations
@@ -23,14 +26,19 @@ from bot.messages import Message
 
 log = logging.getLogger(__name__)
 
-PRESS_WINDOW_SECONDS = 20
+PRESS_HOLD_SECONDS = 600  # at most: a replica that dies mid-answer releases nothing
 
 
 class PressGuard(Protocol):
-    """Says whether a press is the first of its kind within the window."""
+    """Says whether a press is the only one of its kind under way."""
 
     async def first(self, message: Message) -> bool:
-        """True (and the press claimed) for a new press; False for a repeat."""
+        """True (and the press claimed) for a new press; False while the same press is
+        still being handled."""
+        ...
+
+    async def release(self, message: Message) -> None:
+        """The press was answered: it may be pressed again."""
         ...
 
     async def close(self) -> None:
@@ -50,9 +58,9 @@ def press_key(message: Message) -> str:
 class MemoryPresses:
     """Claims in this process's memory (bounded in size and time)."""
 
-    def __init__(self, window_seconds: float = PRESS_WINDOW_SECONDS,
+    def __init__(self, hold_seconds: float = PRESS_HOLD_SECONDS,
                  max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self._window = window_seconds
+        self._hold = hold_seconds
         self._max = max_entries
         self._clock = clock
         self._claims: OrderedDict[str, float] = OrderedDict()
@@ -70,8 +78,13 @@ class MemoryPresses:
         key = press_key(message)
         if key in self._claims:
             return False
-        self._claims[key] = now + self._window
+        self._claims[key] = now + self._hold
         return True
+
+    async def release(self, message: Message) -> None:
+        """See :meth:`PressGuard.release`."""
+        if message.action is not None:
+            self._claims.pop(press_key(message), None)
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -80,12 +93,12 @@ class MemoryPresses:
 class RedisPresses:
     """Claims shared by every replica through Redis; memory when Redis is away."""
 
-    def __init__(self, url: str, window_seconds: int = PRESS_WINDOW_SECONDS) -> None:
+    def __init__(self, url: str, hold_seconds: int = PRESS_HOLD_SECONDS) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._window = window_seconds
-        self._fallback = MemoryPresses(window_seconds)
+        self._hold = hold_seconds
+        self._fallback = MemoryPresses(hold_seconds)
 
     async def first(self, message: Message) -> bool:
         """See :meth:`PressGuard.first`."""
@@ -95,15 +108,28 @@ class RedisPresses:
             return True
         try:
             return bool(await self._redis.set(press_key(message), b"1", nx=True,
-                                              ex=self._window))
+                                              ex=self._hold))
         except (RedisError, OSError) as error:
             log.warning("button presses claimed in memory only (Redis: %s)",
                         type(error).__name__)
             return await self._fallback.first(message)
+
+    async def release(self, message: Message) -> None:
+        """See :meth:`PressGuard.release`."""
+        from redis.exceptions import RedisError
+
+        if message.action is None:
+            return
+        await self._fallback.release(message)
+        try:
+            await self._redis.delete(press_key(message))
+        except (RedisError, OSError) as error:
+            log.warning("a button press not released in Redis (%s); it expires by itself",
+                        type(error).__name__)
 
     async def close(self) -> None:
         """Close the connection pool."""
         await self._redis.aclose()
 
 
-__all__ = ["PRESS_WINDOW_SECONDS", "MemoryPresses", "PressGuard", "RedisPresses", "press_key"]
+__all__ = ["PRESS_HOLD_SECONDS", "MemoryPresses", "PressGuard", "RedisPresses", "press_key"]
