@@ -51,6 +51,30 @@ _APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_s
                    "n'importe": "any"}
 
 
+# the brief's fields as the form card shows them (name, label, multi-line)
+BRIEF_FIELDS: tuple[tuple[str, Text, bool], ...] = (
+    ("title", Text("Titre de la campagne", "Campaign title"), False),
+    ("product", Text("Produit", "Product"), False),
+    ("segment", Text("Cible", "Target segment"), False),
+    ("channels", Text("Canaux (email, sms, letter, banner, linkedin)",
+                      "Channels (email, sms, letter, banner, linkedin)"), False),
+    ("tone", Text("Ton (formel, chaleureux, dynamique)", "Tone (formel, chaleureux, dynamique)"),
+     False),
+    ("key_messages", Text("Messages clés (un par ligne)", "Key messages (one per line)"), True),
+    ("offer", Text("Offre", "Offer"), False),
+    ("conditions", Text("Conditions de l'offre", "Offer conditions"), True),
+    ("offer_end", Text("Fin de l'offre (AAAA-MM-JJ)", "Offer end (YYYY-MM-DD)"), False),
+    ("call_to_action", Text("Appel à l'action", "Call to action"), False),
+    ("deadline", Text("Échéance de validation (AAAA-MM-JJ)", "Approval deadline (YYYY-MM-DD)"),
+     False),
+    ("reviewers", Text("Relecteurs (identifiants, groupes ou rôles, séparés par des virgules)",
+                       "Reviewers (ids, groups or roles, comma separated)"), False),
+    ("approval", Text("Validation : all (tous) ou any (un seul)",
+                      "Approval: all or any"), False),
+)
+
+
+
 class BriefError(SkillError):
     """A brief that cannot be used; the message names the field."""
 

@@ -90,6 +90,29 @@ class DraftLibrary:
                     break
         return tuple(pieces)
 
+    def missing(self, brief: Brief) -> dict[Medium, tuple[tuple[str, int], ...]]:
+        """The brief's channels no variant can be filled for, each with the brief fields
+        (and, for key messages, how many) of the variant that lacks the fewest."""
+        values = self.values(brief)
+        gaps: dict[Medium, tuple[tuple[str, int], ...]] = {}
+        for medium in brief.channels:
+            fewest: dict[str, int] | None = None
+            for variant in self.channels[medium].variants:
+                needed: dict[str, int] = {}
+                for name in _PLACEHOLDER.findall(variant.body + variant.subject):
+                    spec = self.variables[name]
+                    if not values.get(name):
+                        count = spec.index + 1 if spec.type == "item" else 1
+                        needed[spec.source] = max(needed.get(spec.source, 0), count)
+                if not needed:
+                    fewest = None
+                    break
+                if fewest is None or len(needed) < len(fewest):
+                    fewest = needed
+            if fewest:
+                gaps[medium] = tuple(sorted(fewest.items()))
+        return gaps
+
     def values(self, brief: Brief) -> dict[str, str]:
         """Each variable's text for ``brief`` (empty when the brief leaves it out)."""
         data: dict[str, Any] = brief.model_dump()

@@ -12,7 +12,8 @@ from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, ModelGa
 from bot.gateway.types import GatewayError, NeedsGeneration
 from bot.i18n import Text
 from bot.messages import Locale
-from skills.campaigns.brief import MEDIUM_LABELS, Brief
+from bot.skills import SkillError
+from skills.campaigns.brief import BRIEF_FIELDS, MEDIUM_LABELS, Brief, Medium
 from skills.campaigns.draft_library import DraftLibrary, with_mentions
 from skills.campaigns.pieces import Piece, PiecesError, parse_pieces
 from skills.campaigns.rules import CampaignRules
@@ -66,8 +67,14 @@ class Drafter:
         self._rules = rules
 
     def offline(self, brief: Brief, language: Locale = "fr") -> Drafts:
-        """Drafts from the template library of ``language`` (French when it has none)."""
+        """Drafts from the template library of ``language`` (French when it has none);
+        :class:`SkillError` naming the brief's missing fields when a channel would get no
+        draft at all (a campaign is never created empty)."""
         library = self._libraries.get(language) or self._libraries["fr"]
+        gaps = library.missing(brief)
+        if gaps:
+            raise SkillError(_NO_DRAFT, **{f"gaps_{locale}": _gaps(gaps, locale)
+                                           for locale in ("fr", "en")})
         return Drafts(library.draft(brief, self._rules), "library")
 
     async def draft(self, brief: Brief, models: ModelGateway | None, locale: Locale) -> Drafts:
@@ -105,6 +112,30 @@ class Drafter:
             return _noted(self.offline(brief, language),
                           _MODEL_FAILED(locale, why=_UNREADABLE(locale)))
         return Drafts(kept, f"model:{result.alias}")
+
+
+_NO_DRAFT = Text(
+    "Je ne peux rédiger aucun brouillon à partir de la bibliothèque de modèles avec ce brief : "
+    "{gaps_fr}. Complétez le brief, puis créez la campagne de nouveau.",
+    "I cannot write any draft from the template library with this brief: {gaps_en}. "
+    "Complete the brief, then create the campaign again.",
+)
+_NEEDS = Text("pour {channel}, il manque {fields}", "for {channel}, it lacks {fields}")
+_AT_LEAST = Text("« {field} » (au moins {count})", "“{field}” (at least {count})")
+_FIELD = Text("« {field} »", "“{field}”")
+
+
+def _gaps(gaps: Mapping[Medium, tuple[tuple[str, int], ...]], locale: Locale) -> str:
+    """« pour e-mail, il manque « Messages clés » (au moins 1) »."""
+    labels = {name: label(locale).split(" (")[0] for name, label, _multi in BRIEF_FIELDS}
+    said = []
+    for medium, fields in gaps.items():
+        named = [(_AT_LEAST(locale, field=labels.get(field, field), count=count)
+                  if field == "key_messages" else _FIELD(locale, field=labels.get(field, field)))
+                 for field, count in fields]
+        said.append(_NEEDS(locale, channel=MEDIUM_LABELS[medium](locale),
+                           fields=", ".join(named)))
+    return " ; ".join(said) if locale == "fr" else "; ".join(said)
 
 
 def _noted(drafts: Drafts, note: str) -> Drafts:

@@ -12,6 +12,7 @@ from bot.messages import Locale
 from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from bot.store.store import ERASED_PERSON
+from skills.campaigns.brief import BRIEF_FIELDS
 from skills.campaigns.checks import LABELS, CheckResult
 from skills.campaigns.texts import T
 
@@ -75,26 +76,6 @@ _L = {
     "create": Text("Créer la campagne", "Create the campaign"),
     "form_title": Text("Nouvelle campagne : le brief", "New campaign: the brief"),
 }
-BRIEF_FIELDS: tuple[tuple[str, Text, bool], ...] = (
-    ("title", Text("Titre de la campagne", "Campaign title"), False),
-    ("product", Text("Produit", "Product"), False),
-    ("segment", Text("Cible", "Target segment"), False),
-    ("channels", Text("Canaux (email, sms, letter, banner, linkedin)",
-                      "Channels (email, sms, letter, banner, linkedin)"), False),
-    ("tone", Text("Ton (formel, chaleureux, dynamique)", "Tone (formel, chaleureux, dynamique)"),
-     False),
-    ("key_messages", Text("Messages clés (un par ligne)", "Key messages (one per line)"), True),
-    ("offer", Text("Offre", "Offer"), False),
-    ("conditions", Text("Conditions de l'offre", "Offer conditions"), True),
-    ("offer_end", Text("Fin de l'offre (AAAA-MM-JJ)", "Offer end (YYYY-MM-DD)"), False),
-    ("call_to_action", Text("Appel à l'action", "Call to action"), False),
-    ("deadline", Text("Échéance de validation (AAAA-MM-JJ)", "Approval deadline (YYYY-MM-DD)"),
-     False),
-    ("reviewers", Text("Relecteurs (identifiants, groupes ou rôles, séparés par des virgules)",
-                       "Reviewers (ids, groups or roles, comma separated)"), False),
-    ("approval", Text("Validation : all (tous) ou any (un seul)",
-                      "Approval: all or any"), False),
-)
 
 
 def checks_of(version: VersionView) -> list[CheckResult]:

@@ -14,6 +14,7 @@ from bot.skills import SkillError
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.brief import Medium, parse_brief
 from skills.campaigns.draft_library import load_library
+from skills.campaigns.drafts import Drafter
 from skills.campaigns.export import NotApproved, export_files
 from skills.campaigns.notices import author_conversation
 from skills.campaigns.pieces import Piece, fingerprint, parse_pieces, serialise
@@ -126,3 +127,31 @@ def test_an_erased_authors_conversation_is_not_written_to() -> None:
                     reference={"channel": "C1"})
     assert author_conversation(slack) is not None
     assert author_conversation(replace(slack, author_id="erased", reference={})) is None
+
+
+def test_a_brief_no_draft_can_be_written_from_is_refused_by_its_missing_fields() -> None:
+    drafter = Drafter({"fr": load_library(), "en": load_library(language="en")}, load_rules())
+    complete = parse_brief(brief())
+    assert drafter.offline(complete).pieces  # the test brief fills every channel
+    bare = parse_brief(_without_key_messages(brief()))
+    assert load_library().missing(bare) == {Medium.EMAIL: (("key_messages", 1),)}
+    with pytest.raises(SkillError) as refused:
+        drafter.offline(bare)
+    said = refused.value.message_for("fr")
+    assert "pour e-mail, il manque « Messages clés » (au moins 1)" in said
+    assert "Complétez le brief" in said
+    assert "for e-mail, it lacks “Key messages” (at least 1)" in refused.value.message_for("en")
+
+
+def _without_key_messages(text: str) -> str:
+    """The test brief without its key messages (a YAML list under ``messages_cles``)."""
+    lines, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("messages_cles:"):
+            skipping = True
+            continue
+        if skipping and line.startswith(("  -", "- ")):
+            continue
+        skipping = False
+        lines.append(line)
+    return "\n".join(lines) + "\n"
