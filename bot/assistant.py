@@ -115,7 +115,8 @@ class Assistant:
                 yield event
             return
         if not await self.presses.first(message):
-            repeated = Reply(t("press_repeated", locale), kind="info", locale=locale)
+            repeated = Reply(t("press_repeated", locale), kind="info", locale=locale,
+                             ephemeral=True)  # only the presser needs to see it
             await self._record_refusal(message, repeated, "press_repeated")
             yield repeated
             return
