@@ -265,7 +265,10 @@ class Assistant:
         if message.action is not None:
             return (message.action.name == CHARTER_ACTION
                     and message.action.values.get("version") == version)
-        return message.text.strip().strip(".!").lower() in _ACCEPTANCES
+        typed = " ".join(message.text.replace("’", "'").split()).strip(".! ").lower()
+        return typed in _ACCEPTANCES or typed.replace("' ", "'").replace("j accepte",
+                                                                          "j'accepte") \
+            in _ACCEPTANCES
 
     async def _admit(self, message: Message, locale: Locale) -> Reply | None:
         """None when the message fits today's budgets; else a polite refusal."""

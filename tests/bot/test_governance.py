@@ -263,3 +263,21 @@ async def test_a_client_leaving_mid_stream_is_still_audited_metered_and_charged(
     day = datetime.now(UTC).strftime("%Y%m%d")
     assert await counters.get(f"almia:quota:{day}:user:{gone.user_id}:tokens") > 0
     assert verify_chain(await runtime.store.audit_records()).intact
+
+
+@pytest.mark.parametrize("typed", ["J'accepte", "j accepte", "J' accepte !", "J’accepte.",
+                                   "  J'ACCEPTE  ", "I accept"])
+async def test_the_charter_is_accepted_however_the_apostrophe_is_typed(
+        tmp_path: Path, typed: str) -> None:
+    settings = load_settings(data_dir=tmp_path / "d", charter={"enabled": True, "version": "v1"},
+                             _env_file=None)
+    built = build_runtime(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+    await built.start()
+    try:
+        assert (await built.assistant.answer(_message("summary Appel."))).skill == "charter"
+        refused = await built.assistant.answer(_message("j'accepte pas"))
+        assert refused.skill == "charter", "not an acceptance"
+        accepted = await built.assistant.answer(_message(typed))
+        assert "acceptée" in accepted.text or "accepted" in accepted.text
+    finally:
+        await built.close()
