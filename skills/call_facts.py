@@ -145,8 +145,8 @@ _AMOUNT_LABELS: tuple[tuple[str, Text], ...] = (
     (r"vetuste|depreciation", Text("Vétusté", "Depreciation")),
     (r"cotisation|prime|mensualite|echeanc|premium", Text("Cotisation", "Premium")),
     (r"devis|quote", Text("Devis", "Quote")),
-    (r"plafon|jusqu'a|limite|au-dela|superieur a|up to|limit", Text("Plafond ou seuil",
-                                                                   "Limit or threshold")),
+    (r"plafon|jusqu'a|limite|au-dela|au-dessus|superieur a|depass|exced|up to|limit|exceed|"
+     r"above", Text("Plafond ou seuil", "Limit or threshold")),
     (r"indemni|rembours|verse|virement|reglons|regle|pris en charge|prise en charge|payout",
      Text("Indemnisation", "Settlement")),
     (r"factur|invoice", Text("Facture", "Invoice")),

@@ -54,3 +54,12 @@ def test_customer_promise_dates_the_request_before_it() -> None:
 def test_empty_sections_say_so_in_the_locale() -> None:
     text = render(summarise_call("Agent: Hello. Customer: Thanks, bye."), "en")
     assert "**Next actions**\n- (nothing noted)" in text
+
+
+def test_an_amount_a_rule_depends_on_is_a_threshold_not_an_estimate() -> None:
+    summary = summarise_call(
+        "Client : M. Bernard signale un dégât des eaux dans sa cuisine. Il demande si un "
+        "expert passera : je réponds que oui si les dommages dépassent 1 600 euros.")
+    assert summary.amounts == ["Plafond ou seuil : 1 600 € (expert)"]
+    damage = summarise_call("Client : Le plombier estime les dégâts à 2 300 euros.")
+    assert damage.amounts == ["Montant des dégâts estimé : 2 300 € (plombier)"]
