@@ -58,8 +58,9 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     if unit.raises:
         out.append(_RAISES(locale, value=names(unit.raises, quote)))
     callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]
+    raised = {name.rsplit(".", 1)[-1] for name in unit.raises}  # said once, as raised
     external = [call for call in unit.calls if call.rsplit(".", 1)[-1] not in
-                {c.rsplit(".", 1)[-1] for c in callees}]
+                {c.rsplit(".", 1)[-1] for c in callees} | raised]
     if unit.kind == "step" and unit.calls:
         out.append(_RUNS(locale, value=names(list(unit.calls), quote)))
     elif unit.kind in ("paragraph", "section", "program"):

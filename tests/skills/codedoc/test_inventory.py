@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from skills.codedoc import skeletons
+from skills.codedoc.describe import facts
 from skills.codedoc.inventory import build
 from skills.codedoc.sources import from_folder
 from tests.skills.codedoc.helpers import (
@@ -192,3 +193,13 @@ def test_csharp_types_members_xml_docs_routes_and_throws() -> None:
     assert find.returns == "Invoice" and find.raises == ("ArgumentNullException",)
     assert find.params == ("string id",) and "Load" in find.calls
     assert not unit_named(inventory, "InvoiceService.cs:InvoiceService.Hidden").public
+
+
+def test_a_raised_exception_is_said_once_as_raised_not_as_a_call() -> None:
+    inventory = inventory_of({"tarif.py": (
+        "def prime(valeur, bonus=1.0):\n"
+        "    if valeur <= 0:\n"
+        "        raise ValueError('valeur invalide')\n"
+        "    return round(valeur * 0.04 * bonus, 2)\n")})
+    said = facts(unit_named(inventory, "tarif:prime"), inventory, "fr")
+    assert "lève `ValueError`" in said and "appelle `round`" in said, said
