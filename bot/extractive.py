@@ -218,8 +218,13 @@ def _opens_list(sentence: str) -> bool:
 
 
 def _is_heading(sentence: str) -> bool:
-    """A short line without final punctuation (« Cas général », « Procédure »)."""
-    return not sentence.endswith((".", "!", "…", ":", ";")) and len(sentence.split()) < 8
+    """A line without final punctuation that is short (« Cas général », « Procédure ») or
+    made of segments (« Mutuelle Horizon — Direction Indemnisation — version 3.2 »)."""
+    return not sentence.endswith((".", "!", "…", ":", ";")) and (
+        len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 3)
+
+
+_SEGMENTS = re.compile(r"\s[—–|]\s")
 
 
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:

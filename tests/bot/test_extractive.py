@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.extractive import CATCH_ALL_CUE, select_answer, select_outline
+from bot.extractive import CATCH_ALL_CUE, passage_units, select_answer, select_outline
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 
 
@@ -193,3 +193,15 @@ def test_an_english_question_finds_its_sentence_by_its_french_renderings() -> No
     assert not text.startswith("No sentence")
     assert "dans les 5 jours ouvrés suivant sa découverte. [2]" in text
     assert text.endswith("an approved generative model would answer in English.)")
+
+
+def test_a_header_made_of_segments_is_not_quoted() -> None:
+    units = passage_units(1, "Procédure", "Mutuelle Horizon — Direction Indemnisation — "
+                          "version 3.2 (document fictif)\nL'assuré doit déclarer le sinistre "
+                          "dans les 5 jours ouvrés suivant sa découverte.\nContrat | Garantie "
+                          "| Franchise de 150 € par sinistre", 0)
+    assert [unit.text for unit in units] == [
+        "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa découverte."]
+    kept = passage_units(1, "Procédure", "La franchise — fixée au contrat — s'applique à "
+                         "chaque sinistre déclaré.", 0)
+    assert len(kept) == 1  # a sentence with dashes, ending with a full stop, stays
