@@ -613,13 +613,18 @@ async def test_a_stream_s_id_is_kept_beside_the_message_it_answers(harness: Harn
 
 async def test_an_answer_taken_up_replaces_the_stream_the_dead_replica_left(
         tmp_path: Path) -> None:
-    async with running(tmp_path, stream_window=1.0) as harness:
-        harness.connector.stream_window = 1.0  # Teams closes a stream after two minutes
+    # the adapter waits at most 10 s for Teams to close the stream (two minutes in Teams);
+    # the fake keeps it open until the test has seen the first, refused, replacement
+    async with running(tmp_path, stream_window=10.0) as harness:
+        harness.connector.stream_window = float("inf")
         harness.model.responder = lambda _body: "Réponse reprise ailleurs, en entier."
         activity = fixture("message_personal", harness.connector.url)
         stale = await _open_stream(harness, activity)
         await _left_by_a_dead_replica(harness, activity, stream=stale, stream_at=time.time())
         assert await harness.runtime.inbox.sweep() == 1
+        await poll(lambda: any(call.method == "PUT" for call in harness.connector.calls), 60,
+                   lambda: "no replacement tried")
+        harness.connector.stream_window = 0.0  # Teams closes the stream
         await harness.connector.wait_for(
             lambda calls: any(call.method == "PUT" for call in calls), 60)
         await harness.settled()
