@@ -472,8 +472,8 @@ class TeamsAdapter:
 
     def _interrupted(self, message: Message, body: dict[str, Any]) -> str:
         """The notice for a button pressed while a replica died: it may have taken effect."""
-        action = (body.get("value") or {}).get("action") if isinstance(body.get("value"),
-                                                                         dict) else None
+        value = body.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
         title = action.get("title") if isinstance(action, dict) else None
         label = " ".join(str(title).split())[:80] if isinstance(title, str) and title.strip() \
             else (message.action.name if message.action is not None else "?")
