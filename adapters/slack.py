@@ -38,9 +38,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack_dedupe import Deduplicator, build_deduplicator
+from adapters.slack_delivery import (
+    Draft,
+    Sink,
+    ephemeral_sink,
+    publish,
+    response_url_sink,
+    thread_sink,
+)
 from adapters.slack_files import SlackJobReporter, receive_files
 from adapters.slack_kept import (
     Kept,
@@ -55,18 +62,11 @@ from adapters.slack_render import (
     CARD_ACTION,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
-    PREVIEW_SOURCE_CHARS,
-    SECTION_LIMIT,
     TEMPLATE_FORM,
-    Block,
     card_action,
     escape,
-    fallback_text,
     from_slack,
     modal_values,
-    preview,
-    render_reply,
-    split_text,
     template_modal,
     text,
     well_formed,
@@ -88,65 +88,11 @@ _TIMESTAMP = re.compile(r"\d{1,12}")
 _SIGNATURE_MAX_AGE_SECONDS = 300
 _TURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
-_MIN_SECTION = 200
 # errors meaning the workspace or app cannot stream at all (stop trying)
 _STREAMING_UNSUPPORTED = frozenset({"unknown_method", "not_allowed_token_type", "missing_scope",
                                     "feature_not_enabled", "not_allowed", "method_deprecated"})
 # what a template modal remembers of its slash command (private_metadata)
 _FORM_CONTEXT = ("team_id", "channel_id", "channel_name", "user_id", "user_name", "response_url")
-
-
-class _TooLong(Exception):
-    """Slack refused a message as too long (``msg_too_long``)."""
-
-
-Sink = Callable[[list[Block], str, bool], Awaitable[None]]
-"""Sends one message (blocks, fallback text, is-first) somewhere in Slack."""
-
-
-class _Draft:
-    """The answer streamed so far, throttled: at most one update per ``interval`` seconds,
-    and a preview only when what it shows changes (its head, once longer than a section)."""
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self._pieces: list[str] = []
-        self._head = ""  # the start of the answer, as much as a preview can show
-        self._size = 0
-        self._sent = 0  # pieces already given to the streaming API
-        self._shown = ""
-        self._last = time.monotonic()
-
-    def add(self, piece: str) -> None:
-        """One more delta."""
-        self._pieces.append(piece)
-        self._size += len(piece)
-        if len(self._head) < PREVIEW_SOURCE_CHARS:
-            self._head = (self._head + piece)[:PREVIEW_SOURCE_CHARS]
-
-    def due(self) -> bool:
-        """True when the interval since the last update has passed."""
-        return time.monotonic() - self._last >= self._interval
-
-    def take_pending(self) -> str:
-        """The text not yet sent to the streaming API (marked as sent)."""
-        pending = "".join(self._pieces[self._sent:])
-        self._sent = len(self._pieces)
-        if pending:
-            self._last = time.monotonic()
-        return pending
-
-    def preview(self, progress: str) -> str | None:
-        """The placeholder's next text, or None when it would not change."""
-        if self._head:
-            shown = preview(self._head, more=self._size > len(self._head))
-        else:
-            shown = f"_{escape(progress)}_"
-        if not shown.strip("_ ") or shown == self._shown:
-            return None
-        self._shown = shown
-        self._last = time.monotonic()
-        return shown
 
 
 class SlackAdapter:
@@ -535,10 +481,10 @@ class SlackAdapter:
         locale = self._assistant.locale_of(self._command_message(command, question, "almia"))
         notice = Reply(text=t("not_answered", locale), locale=locale, kind="error")
         url = command.get("response_url")
-        sink = (self._response_url_sink(str(url)) if url else
-                self._ephemeral_sink(str(command.get("channel_id", "")),
-                                     str(command.get("user_id", "")), None))
-        await self._publish(notice, sink)
+        sink = (response_url_sink(self._retry_handlers, str(url)) if url else
+                ephemeral_sink(self.client, str(command.get("channel_id", "")),
+                               str(command.get("user_id", "")), None))
+        await publish(notice, sink)
 
     async def _remove_stale(self, channel: str, kept: Kept) -> None:
         """Delete the progress message a dead replica left in the thread."""
@@ -561,7 +507,7 @@ class SlackAdapter:
         if kept is not None and placeholder_ts:
             await self._runtime.inbox.note(kept.entry, message.user.id,
                                            {**kept.payload, "placeholder": placeholder_ts})
-        draft = _Draft(interval=self._interval)
+        draft = Draft(interval=self._interval)
         final: Reply | None = None
         async for event in self._assistant.respond(message):
             if isinstance(event, Reply):
@@ -590,10 +536,10 @@ class SlackAdapter:
         if final.ephemeral:
             if placeholder_ts:
                 await self._call("chat_delete", channel=channel, ts=placeholder_ts)
-            sink = self._ephemeral_sink(channel, user, thread_ts)
+            sink = ephemeral_sink(self.client, channel, user, thread_ts)
         else:
-            sink = self._thread_sink(channel, thread_ts, placeholder_ts)
-        await self._publish(final, sink)
+            sink = thread_sink(self.client, channel, thread_ts, placeholder_ts)
+        await publish(final, sink)
 
     @staticmethod
     def _command_message(command: dict[str, Any], question: str, name: str) -> Message:
@@ -630,9 +576,9 @@ class SlackAdapter:
         reply = await self._assistant.answer(message)
         url = command.get("response_url")
         if url:
-            await self._publish(reply, self._response_url_sink(str(url)))
+            await publish(reply, response_url_sink(self._retry_handlers, str(url)))
         else:
-            await self._publish(reply, self._ephemeral_sink(channel, user, None))
+            await publish(reply, ephemeral_sink(self.client, channel, user, None))
 
     async def _answer_card(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A card button (``bot.cards``): the named skill answers in the card's thread, or
@@ -654,17 +600,18 @@ class SlackAdapter:
     async def _answer_press(self, press: Press, kept: Kept) -> None:
         if press.ephemeral or not press.thread_ts:
             reply = await self._assistant.answer(press.message)
-            await self._publish(reply, self._press_sink(press))
+            await publish(reply, self._press_sink(press))
             return
         await self._converse(press.message, press.channel, press.thread_ts, press.user, kept)
 
     def _press_sink(self, press: Press) -> Sink:
         """Where a press on an ephemeral card (or one outside a thread) is answered."""
         if press.ephemeral or not press.thread_ts:
-            return (self._response_url_sink(press.response_url) if press.response_url
-                    else self._ephemeral_sink(press.channel, press.user,
-                                              press.thread_ts or None))
-        return self._thread_sink(press.channel, press.thread_ts, None)
+            return (response_url_sink(self._retry_handlers, press.response_url)
+                    if press.response_url
+                    else ephemeral_sink(self.client, press.channel, press.user,
+                                        press.thread_ts or None))
+        return thread_sink(self.client, press.channel, press.thread_ts, None)
 
     async def _tell_interrupted(self, press: Press, kept: Kept) -> None:
         """A press a dead replica left: its presser is told to check before pressing again."""
@@ -673,7 +620,7 @@ class SlackAdapter:
         locale = self._assistant.locale_of(press.message)
         notice = Reply(text=t("action_interrupted", locale, label=press.label), locale=locale,
                        kind="error")
-        await self._publish(notice, self._press_sink(press))
+        await publish(notice, self._press_sink(press))
 
     async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         turn_id = str(action.get("value", ""))
@@ -725,87 +672,6 @@ class SlackAdapter:
             return None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    async def _publish(self, reply: Reply, sink: Sink) -> None:
-        """Send every message of ``reply``; a message Slack finds too long is split further."""
-        messages = render_reply(reply)
-        for index, blocks in enumerate(messages):
-            await self._send_splitting(blocks, sink, index == 0, reply.locale)
-
-    async def _send_splitting(self, blocks: list[Block], sink: Sink, first: bool,
-                              locale: Locale, limit: int = SECTION_LIMIT) -> None:
-        try:
-            await sink(blocks, fallback_text(blocks), first)
-            return
-        except _TooLong:
-            if limit <= _MIN_SECTION:
-                log.error("Slack refused a message even at %d characters per section", limit)
-                await sink([], text("delivery_failed", locale), first)
-                return
-        limit //= 2
-        smaller: list[Block] = []
-        for block in blocks:
-            section = block.get("text", {}).get("text") if block.get("type") == "section" else None
-            if section is None:
-                smaller.append(block)
-                continue
-            smaller.extend({"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                           for piece in split_text(section, limit))
-        middle = max(1, len(smaller) // 2)
-        for offset, part in enumerate((smaller[:middle], smaller[middle:])):
-            if part:
-                await self._send_splitting(part, sink, first and offset == 0, locale, limit)
-
-    def _thread_sink(self, channel: str, thread_ts: str, placeholder_ts: str | None) -> Sink:
-        async def send(blocks: list[Block], fallback: str, first: bool) -> None:
-            arguments: dict[str, Any] = {"channel": channel, "text": fallback,
-                                         "unfurl_links": False, "unfurl_media": False}
-            if blocks:
-                arguments["blocks"] = blocks
-            try:
-                if first and placeholder_ts:
-                    try:
-                        await self.client.chat_update(ts=placeholder_ts, **arguments)
-                        return
-                    except SlackApiError as error:
-                        if error.response.get("error") == "msg_too_long":
-                            raise
-                        log.warning("chat.update failed (%s); posting instead",
-                                    error.response.get("error"))
-                await self.client.chat_postMessage(thread_ts=thread_ts, **arguments)
-            except SlackApiError as error:
-                _raise_if_too_long(error)
-                log.error("Slack refused an answer message: %s", error.response.get("error"))
-
-        return send
-
-    def _ephemeral_sink(self, channel: str, user: str, thread_ts: str | None) -> Sink:
-        async def send(blocks: list[Block], fallback: str, _first: bool) -> None:
-            try:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=fallback,
-                                                     blocks=blocks or None, thread_ts=thread_ts)
-            except SlackApiError as error:
-                _raise_if_too_long(error)
-                log.error("Slack refused an ephemeral message: %s", error.response.get("error"))
-
-        return send
-
-    def _response_url_sink(self, url: str) -> Sink:
-        webhook = AsyncWebhookClient(url, retry_handlers=list(self._retry_handlers))
-
-        async def send(blocks: list[Block], fallback: str, first: bool) -> None:
-            response = await webhook.send(
-                text=fallback, blocks=blocks or None, response_type="ephemeral",
-                replace_original=first, unfurl_links=False, unfurl_media=False,
-            )
-            if response.status_code != 200:
-                if "too_long" in (response.body or ""):
-                    raise _TooLong
-                log.error("response_url refused an answer: %s %s", response.status_code,
-                          response.body)
-
-        return send
-
-
 def _plain(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """A function with the method's parameters minus ``self`` (what Bolt can introspect)."""
     names = list(inspect.signature(method).parameters)
@@ -825,11 +691,6 @@ def _signed(secret: bytes, raw: bytes, timestamp: str, signature: str) -> bool:
     digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
     return hmac.compare_digest(f"v0={digest.hexdigest()}".encode(),
                                signature.encode("utf-8", "replace"))
-
-
-def _raise_if_too_long(error: SlackApiError) -> None:
-    if error.response.get("error") == "msg_too_long":
-        raise _TooLong from error
 
 
 __all__: Sequence[str] = ("EVENTS_PATH", "SlackAdapter")

@@ -1,12 +1,13 @@
 """Channel ``teams``: ``POST /api/messages`` through botbuilder's ``CloudAdapter``.
 
-The only module importing botbuilder/botframework. A request is authenticated
-first (any failure, including SDK crashes on forged tokens, is a 401 and runs no
-bot logic), checked against the tenant, then acknowledged at once: answers are
-produced in a background task and delivered proactively from the saved
-conversation reference (typing indicator first, Teams streaming in personal
-chats, Adaptive Card with sources and 👍/👎 at the end). Messages are kept in the chat inbox
-(:mod:`bot.inbox`) until answered: another replica answers them if this one dies first.
+botbuilder and botframework live here and in the ``adapters/teams_*`` modules beside it
+(authentication in ``teams_connection``, delivery in ``teams_delivery``). A request is
+authenticated first (any failure, including SDK crashes on forged tokens, is a 401 and runs
+no bot logic), checked against the tenant, then acknowledged at once: answers are produced
+in a background task and delivered proactively from the saved conversation reference
+(typing indicator first, Teams streaming in personal chats, Adaptive Card with sources and
+👍/👎 at the end). Messages are kept in the chat inbox (:mod:`bot.inbox`) until answered:
+another replica answers them if this one dies first.
 """
 
 from __future__ import annotations
@@ -24,25 +25,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     Attachment,
     ConversationReference,
 )
-from botframework.connector.auth import (
-    AppCredentials,
-    AuthenticateRequestResult,
-    CertificateServiceClientCredentialsFactory,
-    ConnectorFactory,
-    ManagedIdentityServiceClientCredentialsFactory,
-    PasswordServiceClientCredentialFactory,
-    ServiceClientCredentialsFactory,
-)
+from botframework.connector.auth import AuthenticateRequestResult
 
 from adapters.teams_activity import InvalidActivity, check_activity, parse_body
-from adapters.teams_auth import ClientCredential, CustomCloudCredentialsFactory
 from adapters.teams_cards import (
     CARD_ACTION,
     CARD_CONTENT_TYPE,
@@ -60,6 +52,7 @@ from adapters.teams_cards import (
     welcome_card,
 )
 from adapters.teams_channel_files import ChannelFileReader, build_channel_files, mentions_files
+from adapters.teams_connection import TeamsEndpoints, build_authentication, configured_endpoints
 from adapters.teams_delivery import (
     STREAM_WINDOW_SECONDS,
     Connector,
@@ -89,102 +82,6 @@ log = logging.getLogger(__name__)
 _BOT_MENTION_SPACES = re.compile(r"\s+")
 _UNREADABLE = "unreadable"
 _DOWNLOADS = "downloads"
-
-
-@dataclass(frozen=True, slots=True)
-class TeamsEndpoints:
-    """Bot Framework endpoints; all are needed once one is overridden (tests, other clouds)."""
-
-    openid_metadata_url: str
-    emulator_openid_metadata_url: str
-    token_issuer: str
-    login_url: str
-    oauth_scope: str = "https://api.botframework.com"
-
-
-class _Configuration:
-    """The attribute bag ``ConfigurationBotFrameworkAuthentication`` reads."""
-
-    def __init__(self, endpoints: TeamsEndpoints | None) -> None:
-        if endpoints is not None:
-            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = endpoints.openid_metadata_url
-            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = endpoints.emulator_openid_metadata_url
-            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = endpoints.token_issuer
-            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = endpoints.login_url
-            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = endpoints.oauth_scope
-            self.VALIDATE_AUTHORITY = endpoints.login_url.startswith("https://")
-
-
-class _CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
-    """Reuses one connector client per (service URL, audience).
-
-    botbuilder builds a new client (≈10 ms of CPU, never closed) for every send; the
-    client's credentials refresh their own tokens, so one per endpoint is enough.
-    """
-
-    def __init__(self, inner: Any, cache: dict[tuple[str, str | None], Any]) -> None:
-        self._inner = inner
-        self._cache = cache
-
-    async def create(self, service_url: str, audience: str | None = None) -> Any:
-        key = (service_url, audience)
-        client = self._cache.get(key)
-        if client is None:
-            client = await self._inner.create(service_url, audience)
-            self._cache[key] = client
-        return client
-
-
-class _CachingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
-    """Bot Framework authentication whose connector factories share cached clients."""
-
-    def __init__(self, configuration: Any, credentials_factory: Any) -> None:
-        super().__init__(configuration, credentials_factory=credentials_factory)
-        self._clients: dict[tuple[str, str | None], Any] = {}
-
-    async def close_clients(self) -> None:
-        """Close the cached connector clients' HTTP sessions."""
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.__aexit__(None, None, None)
-
-    async def authenticate_request(self, activity: Activity, auth_header: str | None) -> Any:
-        result = await super().authenticate_request(activity, auth_header)
-        if result.connector_factory is not None:
-            result.connector_factory = _CachedConnectorFactory(result.connector_factory,
-                                                               self._clients)
-        return result
-
-    def create_connector_factory(self, claims_identity: Any) -> Any:
-        return _CachedConnectorFactory(super().create_connector_factory(claims_identity),
-                                       self._clients)
-
-
-class _StaticTokenCredentials(AppCredentials):  # type: ignore[misc]
-    def __init__(self, app_id: str, token: Callable[[], str]) -> None:
-        super().__init__(app_id=app_id)
-        self._token = token
-
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return self._token()
-
-
-class _StaticTokenCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
-    """Outbound credentials from a token source (tests, or a token broker): no MSAL."""
-
-    def __init__(self, app_id: str, token: Callable[[], str]) -> None:
-        self._app_id = app_id
-        self._token = token
-
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == self._app_id
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
-                                 validate_authority: bool) -> AppCredentials:
-        return _StaticTokenCredentials(self._app_id, self._token)
 
 
 def _locale(value: object) -> Locale | None:
@@ -228,9 +125,9 @@ class TeamsAdapter:
         self._stream_window = stream_window
         self._channel_files = channel_files or build_channel_files(runtime.settings)
         self._tasks: set[asyncio.Task[None]] = set()
-        endpoints = endpoints or self._configured_endpoints()
-        self._authentication = _CachingAuthentication(
-            _Configuration(endpoints), self._credentials(outbound_token, endpoints, login_verify))
+        endpoints = endpoints or configured_endpoints(self._settings)
+        self._authentication = build_authentication(self._settings, endpoints, outbound_token,
+                                                    login_verify)
         self._adapter = CloudAdapter(self._authentication)
         runtime.inbox.register(self.name, self)  # messages a dead replica left unanswered
         if runtime.files is not None:
@@ -242,46 +139,6 @@ class TeamsAdapter:
                         work: Callable[[TurnContext], Awaitable[None]]) -> None:
         """Run ``work`` in a conversation proactively (job progress and results)."""
         await self._adapter.continue_conversation(reference, work, self._app_id)
-
-    def _configured_endpoints(self) -> TeamsEndpoints | None:
-        """Custom cloud endpoints from the settings (validated as all-or-none)."""
-        settings = self._settings
-        if not (settings.openid_metadata_url and settings.token_issuer and settings.login_url
-                and settings.oauth_scope):
-            return None
-        return TeamsEndpoints(settings.openid_metadata_url, settings.openid_metadata_url,
-                              settings.token_issuer, settings.login_url, settings.oauth_scope)
-
-    def _credentials(self, outbound_token: Callable[[], str] | None,
-                     endpoints: TeamsEndpoints | None, login_verify: bool | str) -> Any:
-        """Outbound credentials; in a custom cloud, MSAL without instance discovery."""
-        settings = self._settings
-        app_id = settings.app_id
-        if app_id is None:  # explicit emulator mode: authentication disabled
-            return PasswordServiceClientCredentialFactory(None, None)
-        if outbound_token is not None:
-            return _StaticTokenCredentialsFactory(app_id, outbound_token)
-        tenant = settings.tenant_id if settings.app_type == "SingleTenant" else None
-        if settings.app_type == "UserAssignedMSI":
-            return ManagedIdentityServiceClientCredentialsFactory(app_id)
-        if endpoints is not None:
-            return CustomCloudCredentialsFactory(app_id, self._client_credential(),
-                                                 tenant_id=tenant, verify=login_verify)
-        if settings.certificate_path is not None:
-            private_key = settings.certificate_path.read_text(encoding="utf-8")
-            return CertificateServiceClientCredentialsFactory(
-                settings.certificate_thumbprint, private_key, app_id, tenant_id=tenant
-            )
-        password = settings.app_password.get_secret_value() if settings.app_password else None
-        return PasswordServiceClientCredentialFactory(app_id, password, tenant)
-
-    def _client_credential(self) -> ClientCredential:
-        """The app's secret, or its certificate in MSAL's form."""
-        settings = self._settings
-        if settings.certificate_path is not None:
-            return {"private_key": settings.certificate_path.read_text(encoding="utf-8"),
-                    "thumbprint": settings.certificate_thumbprint or ""}
-        return settings.app_password.get_secret_value() if settings.app_password else ""
 
     # -- HTTP --------------------------------------------------------------------------
 

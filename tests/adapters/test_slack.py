@@ -22,7 +22,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from adapters.slack import SlackAdapter, _Draft
+from adapters.slack import SlackAdapter
+from adapters.slack_delivery import Draft
 from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import load_settings
 from bot.store.inbox import InboxStore
@@ -499,7 +500,7 @@ async def test_very_long_answer_respects_slack_limits(almia: Harness) -> None:
 
 
 def test_throttled_previews_stop_once_what_they_show_is_full() -> None:
-    draft = _Draft(interval=0.0)
+    draft = Draft(interval=0.0)
     assert draft.preview("Je cherche dans les documents…") == "_Je cherche dans les documents…_"
     draft.add("Début de la réponse. ")
     assert "Début" in (draft.preview("…") or "")
