@@ -292,7 +292,8 @@ _COMMITMENT = re.compile(
     r"(?:recevrez|aurez une|serez rembourse|serez contacte|serez rappele)|sera (?:effectue|verse|"
     r"transmis|envoye|traite|rembourse|transmise)|seront (?:verses|rembourses|envoyes)|je (?:le|"
     r"la|les|lui|leur) (?:rattache|envoie|transmets|rappelle|ai promis)|je (?:lui|leur) "
-    r"(?:envoie|ai promis|ai dit)|promis|i will|i'll|we will|we'll|you will receive)")
+    r"(?:envoie|ai promis|ai dit)|je (?:lui |leur |vous )?(?:reponds|confirme|ai confirme) "
+    r"que oui|promis|i will|i'll|we will|we'll|you will receive)")
 _INSTRUCTION = re.compile(
     r"^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez (?:m'|nous )?|il faut que vous"
     r" (?:nous |m')?|je vous demande de (?:nous |m')?|merci de (?:nous |m')?|pensez a |vous devez"
@@ -320,6 +321,14 @@ _INSTRUCTION_PREFIX = re.compile(
     r"demande de|merci de|pensez à|vous devez|vous devrez|vous)\s+(?:nous |m'|me )?",
     re.IGNORECASE)
 _NEED_PREFIX = re.compile(r"^il (?:me|nous) (?:faut|faudrait)\s+", re.IGNORECASE)
+# the adviser's note of what the customer was told to do: « Je lui indique qu'elle doit… »
+_TOLD_TO = re.compile(
+    r"^(?:je|nous) (?:lui|leur|vous) (?:indique|indiquons|explique|expliquons|rappelle|"
+    r"rappelons|pr[eé]cise|pr[eé]cisons|dis|disons|demande|demandons|conseille|conseillons)"
+    r"(?: bien)? (?:qu'(?:il|elle|ils|elles) (?:doit|doivent|devra|devront|faut) |"
+    r"que (?:vous devez|vous devrez|il faut) |qu'il (?:lui |leur |vous )?faut |de )"
+    r"(?:nous |m'|me )?",
+    re.IGNORECASE)
 _IMPERATIVE = re.compile(r"^(\w+ez|faites)(?:-(?:nous|moi))?\b", re.IGNORECASE)
 _CUSTOMER_LABEL = Text("Client", "Customer")
 _TO_SEND = Text("fournir", "provide")
@@ -449,7 +458,10 @@ def _classify(summary: CallSummary, items: Sequence[Utterance], index: int,
     folded = fold(item.text)
     cleaned = clean(item.text)
     said_by_us = item.side != "customer"
-    if said_by_us and _COMMITMENT.search(folded) and not _INSTRUCTION.search(folded):
+    told = _TOLD_TO.match(cleaned) if said_by_us else None
+    if told and re.match(r"\w+(?:er|re|ir)\b", cleaned[told.end():]):
+        summary.actions.append(f"{_CUSTOMER_LABEL(locale)} : {cleaned[told.end():].rstrip(' .!')}")
+    elif said_by_us and _COMMITMENT.search(folded) and not _INSTRUCTION.search(folded):
         summary.commitments.append(cleaned)
     elif _ATTENTION.search(folded) and not re.search(r"porte plainte|plainte deposee", folded):
         summary.attention.append(cleaned)

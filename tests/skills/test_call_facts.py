@@ -63,3 +63,25 @@ def test_an_amount_a_rule_depends_on_is_a_threshold_not_an_estimate() -> None:
     assert summary.amounts == ["Plafond ou seuil : 1 600 € (expert)"]
     damage = summarise_call("Client : Le plombier estime les dégâts à 2 300 euros.")
     assert damage.amounts == ["Montant des dégâts estimé : 2 300 € (plombier)"]
+
+
+def test_what_the_customer_is_told_to_do_is_their_next_action() -> None:
+    summary = summarise_call(
+        "Mme Durand signale une fuite sous sa baignoire.\n"
+        "Je lui indique qu'elle doit déclarer le sinistre sous 5 jours ouvrés.\n"
+        "Conseiller : Je vous rappelle que vous devez nous envoyer le constat.\n"
+        "Conseiller : Je vous rappelle demain.")
+    assert summary.actions == ["Client : déclarer le sinistre sous 5 jours ouvrés",
+                               "Client : envoyer le constat"]
+    assert summary.commitments == ["Je vous rappelle demain."]
+    assert not summary.facts
+
+
+def test_a_conditional_yes_is_a_commitment() -> None:
+    summary = summarise_call("Elle demande si un expert passera : je réponds que oui si les "
+                             "dommages dépassent 1 600 euros.")
+    assert summary.commitments == ["Elle demande si un expert passera : je réponds que oui si "
+                                   "les dommages dépassent 1 600 euros."]
+    assert not summary.actions
+    told_facts = summarise_call("Je lui explique que la franchise est de 150 euros par sinistre.")
+    assert not told_facts.actions
