@@ -621,6 +621,7 @@ class SlackAdapter:
         notice = Reply(text=t("action_interrupted", locale, label=press.label), locale=locale,
                        kind="error")
         await publish(notice, self._press_sink(press))
+        await self._assistant.presses.release(press.message)  # it may be pressed again now
 
     async def _record_feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         turn_id = str(action.get("value", ""))

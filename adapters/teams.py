@@ -289,7 +289,7 @@ class TeamsAdapter:
         reference, message, body, kept = taken
         if kept.payload.get("kind") == _ACTION:
             notice = self._interrupted(message, body)
-            self._spawn(reference, lambda ctx: self._send_text(ctx, notice), kept)
+            self._spawn(reference, lambda ctx: self._tell_interrupted(ctx, message, notice), kept)
             return
         self._spawn(reference, lambda ctx: self._answer(ctx, message, body, kept), kept)
 
@@ -299,9 +299,12 @@ class TeamsAdapter:
         if taken is None:
             return
         reference, message, body, kept = taken
-        notice = (self._interrupted(message, body) if kept.payload.get("kind") == _ACTION
-                  else t("not_answered", self._runtime.assistant.locale_of(message)))
-        self._spawn(reference, lambda ctx: self._send_text(ctx, notice), kept)
+        if kept.payload.get("kind") == _ACTION:
+            notice = self._interrupted(message, body)
+            self._spawn(reference, lambda ctx: self._tell_interrupted(ctx, message, notice), kept)
+            return
+        apology = t("not_answered", self._runtime.assistant.locale_of(message))
+        self._spawn(reference, lambda ctx: self._send_text(ctx, apology), kept)
 
     def _taken(self, entry: InboxEntry) -> tuple[ConversationReference, Message,
                                                  dict[str, Any], _Kept] | None:
@@ -326,6 +329,13 @@ class TeamsAdapter:
         if kind == _ACTION:
             return self._card_message(body)
         return self._message(body)
+
+    async def _tell_interrupted(self, context: TurnContext, message: Message,
+                                notice: str) -> None:
+        """A press a dead replica left: its presser is told to check before pressing again,
+        and the press may be pressed again at once (not when its claim expires)."""
+        await self._send_text(context, notice)
+        await self._runtime.assistant.presses.release(message)
 
     def _interrupted(self, message: Message, body: dict[str, Any]) -> str:
         """The notice for a button pressed while a replica died: it may have taken effect."""

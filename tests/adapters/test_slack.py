@@ -31,6 +31,7 @@ from bot.store.inbox_tables import InboxRecord
 from bot.store.sealing import unseal_text
 from tests.fakes.loopback import poll_async
 from tests.fakes.model_server import FakeModelServer, write_policy
+from tests.fakes.presses import RecordingPresses
 from tests.fakes.slack_api import TEAM_ID, FakeSlackApi, signed_headers
 
 # litellm's streaming code touches a deprecated pydantic attribute (reported to the core owner)
@@ -733,6 +734,7 @@ def _card_press(almia: Harness) -> dict[str, Any]:
 
 async def test_a_button_a_dead_replica_left_is_not_pressed_again(almia: Harness) -> None:
     payload = _card_press(almia)
+    presses = almia.runtime.assistant.presses = RecordingPresses()
     store = almia.runtime.store
     await InboxStore(store.engine, store).add(
         "slack", f"slack:{TEAM_ID}:{payload['user']['id']}",
@@ -748,6 +750,10 @@ async def test_a_button_a_dead_replica_left_is_not_pressed_again(almia: Harness)
     assert "« Approuver »" in shown and "Vérifiez le résultat" in shown
     assert [call.data["ts"] for call in almia.slack.of("chat.delete")] == ["1715000001.999999"]
     assert almia.model.requests == [] and await _kept_payloads(almia) == []
+    # the dead replica's claim on the press is released: it may be pressed again at once
+    [released] = presses.released
+    assert released.action is not None and released.action.name == "campaigns:decide"
+    assert released.user.id == f"slack:{TEAM_ID}:{payload['user']['id']}"
 
 
 async def test_a_pressed_button_is_answered_and_then_forgotten(almia: Harness) -> None:

@@ -32,6 +32,7 @@ from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.loopback import poll, poll_async
 from tests.fakes.model_server import FakeModelServer, write_policy
 from tests.fakes.openid import ISSUER, FakeOpenIdServer, new_key
+from tests.fakes.presses import RecordingPresses
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:botbuilder.*"),
@@ -682,6 +683,7 @@ def _card_press(harness: Harness) -> dict[str, Any]:
 
 async def test_a_button_a_dead_replica_left_is_not_pressed_again(harness: Harness) -> None:
     invoke = _card_press(harness)
+    presses = harness.runtime.assistant.presses = RecordingPresses()
     await _left_by_a_dead_replica(harness, invoke, kind="action")
     assert await harness.runtime.inbox.sweep() == 1
     [notice] = [call.body["text"] for call in
@@ -691,6 +693,10 @@ async def test_a_button_a_dead_replica_left_is_not_pressed_again(harness: Harnes
     assert "« Approuver »" in notice and "Vérifiez le résultat" in notice
     assert harness.model.requests == []
     assert await InboxStore(harness.runtime.store.engine, harness.runtime.store).count() == 0
+    # the dead replica's claim on the press is released: it may be pressed again at once
+    [released] = presses.released
+    assert released.action is not None and released.action.name == "campaigns:decide"
+    assert released.action.values["campaign"] == "c0ffee"
 
 
 async def test_a_pressed_button_is_kept_until_its_answer(harness: Harness) -> None:
