@@ -66,27 +66,28 @@ class OnnxE5:
         self.threads = threads or 1
         self._session = _session(graph, self.threads)
 
-    def calibrate(self, text: str, choices: Sequence[int] = (1, 2), runs: int = 7,
+    def calibrate(self, text: str, choices: Sequence[int] = (1, 2), runs: int = 15,
                   margin: float = 0.15) -> dict[int, float]:
         """Keep the intra-op thread count that embeds ``text`` fastest (median of ``runs``),
         a larger one only when at least ``margin`` faster; returns each median in ms.
 
+        The counts are timed in turn, run after run, so that other work starting or ending
+        meanwhile (a collection being built, a neighbour's job) weighs on each alike.
         One thread per run wins where ONNX Runtime has AVX-512 int8 kernels (a question
-        in p50 10 ms); on AVX2-only CPUs one thread takes ~33 ms and two ~20 ms, also with
-        other work running (``knowledge/README.md``, "Query cost")."""
+        in p50 10 ms); on AVX2-only CPUs one thread takes ~15–33 ms and two ~10–20 ms, also
+        with other work running (``knowledge/README.md``, "Query cost")."""
         if self._graph is None:
             raise KnowledgeError("the model graph was released (threads fixed or calibrated)")
-        medians: dict[int, float] = {}
-        sessions: dict[int, Any] = {}
-        for threads in choices:
-            self._session = sessions[threads] = _session(self._graph, threads)
-            self.encode(text)  # first run: allocations
-            times = []
-            for _ in range(runs):
+        sessions = {threads: _session(self._graph, threads) for threads in choices}
+        times: dict[int, list[float]] = {threads: [] for threads in choices}
+        for run in range(runs + 1):  # the first run of each: allocations, not timed
+            for threads, session in sessions.items():
+                self._session = session
                 started = time.perf_counter()
                 self.encode(text)
-                times.append((time.perf_counter() - started) * 1000)
-            medians[threads] = float(np.median(times))
+                if run:
+                    times[threads].append((time.perf_counter() - started) * 1000)
+        medians = {threads: float(np.median(values)) for threads, values in times.items()}
         best = choices[0]
         for threads in choices[1:]:
             if medians[threads] < (1 - margin) * medians[best]:
