@@ -36,6 +36,7 @@ EVAL_ROOT = Path(__file__).resolve().parents[2] / "shared/eval"
 QUESTIONS = Path(__file__).with_name("questions")
 SETS = ("spf-dev", "cnil-dev")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
+_PARTLY = re.compile(r"ne répondent qu'en partie[^\n]*")
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -78,6 +79,12 @@ def list_cut(text: str) -> bool:
     return False
 
 
+def partly(text: str) -> list[str]:
+    """The words an answer says its passages do not mention (« ne répondent qu'en partie »)."""
+    note = _PARTLY.search(text)
+    return re.findall(r"« ([^»]+) »", note.group(0)) if note else []
+
+
 def repeated(text: str) -> bool:
     """The same quoted sentence twice."""
     quoted = [_CITATION.sub("", line).strip(" -") for line in text.splitlines() if "- " in line]
@@ -87,6 +94,8 @@ def repeated(text: str) -> bool:
 async def dev_set(skill: QaSkill, kb: KnowledgeBase, name: str) -> None:
     questions = load(EVAL_ROOT / name / "questions.jsonl")
     answered = cited = first = in_top5 = cuts = repeats = asked = carried = 0
+    partial: Counter[str] = Counter()
+    partial_answers = partial_on_gold = 0
     for item in questions:
         answer = await ask(skill, kb, item["question"], [name])
         in_top5 += item["document"] in answer.top5
@@ -97,6 +106,10 @@ async def dev_set(skill: QaSkill, kb: KnowledgeBase, name: str) -> None:
         first += answer.documents[:1] == [item["document"]]
         cuts += list_cut(answer.text)
         repeats += repeated(answer.text)
+        missing = partly(answer.text)
+        partial.update(missing)
+        partial_answers += bool(missing)
+        partial_on_gold += bool(missing) and answer.documents[:1] == [item["document"]]
         entity = asked_entity(item["question"])
         if entity in ("duration", "number", "date"):
             asked += 1
@@ -108,6 +121,10 @@ async def dev_set(skill: QaSkill, kb: KnowledgeBase, name: str) -> None:
         f"repeated sentence {repeats}; duration/figure/date asked {asked}, carried {carried}",
         flush=True,
     )
+    print(f"    said to answer only partly: {partial_answers} answers, {partial_on_gold} of them "
+          f"citing the gold page first (words most named: "
+          f"{', '.join(f'{word} {count}' for word, count in partial.most_common(8)) or '-'})",
+          flush=True)
 
 
 async def declined(skill: QaSkill, kb: KnowledgeBase, label: str, path: Path) -> None:

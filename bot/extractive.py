@@ -332,17 +332,21 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
 _INFINITIVE = re.compile(r"(?:er|ir|re)$")
 
 
-def _missing_terms(question: str, passages: list[str]) -> list[str]:
-    """The question's words (as typed) that no passage mentions at all."""
+def _missing_terms(question: str, passages: list[str],
+                   subject_words: tuple[str, ...] | None = None) -> list[str]:
+    """The question's words (as typed) that no passage mentions at all: among
+    ``subject_words`` when given (its nouns and names), else among its long words."""
     found = {token[:5] for text in passages for token in content_tokens(text)}
     missing: dict[str, str] = {}
-    for word in re.findall(r"[\w'’-]+", question):
+    words = subject_words if subject_words is not None else re.findall(r"[\w'’-]+", question)
+    for word in words:
         tokens = [token for token in content_tokens(word) if token not in _QUESTION_WORDS]
         # five-letter prefixes: « saisissables » is found in « saisies »
         if (
             tokens
             and all(token[:5] not in found for token in tokens)
-            and (word[:1].isupper() or (len(word) > 4 and not _INFINITIVE.search(word)))
+            and (word[:1].isupper() or len(word) > 4)
+            and (subject_words is not None or not _INFINITIVE.search(word))
         ):
             missing.setdefault(tokens[0], word.split("'")[-1].split("’")[-1])
     return list(missing.values())
@@ -386,7 +390,7 @@ def select_answer(request: CompletionRequest) -> str:
     texts = [passage.title + " " + passage.text for passage in request.passages]
     # the question's own words, looked for in the passages: only when they share a language
     missing = (
-        _missing_terms(request.question, texts)
+        _missing_terms(request.question, texts, request.subject_words)
         if matched and locale == "fr" and not request.cross_lingual else []
     )
     if missing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from knowledge import Passage
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
+from skills.question_subject import QuestionSubject
+from skills.small_talk import small_talk, small_talk_reply
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
@@ -84,6 +87,8 @@ class Grounding:
     verdict: Verdict
     passages: tuple[Passage, ...]
     language: Language = "fr"  # of the question as asked (the search may use a translation)
+    # what a French question is about (its nouns and names), None when not known
+    subject_words: tuple[str, ...] | None = None
 
     @property
     def locale(self) -> Locale:
@@ -120,10 +125,12 @@ class QaSkill:
         k: int = 5,
         min_score: float = DEFAULT_MIN_SCORE,
         judge: RelevanceJudge | None = None,
+        subject: QuestionSubject | None = None,
     ) -> None:
         self._knowledge = knowledge
         self._k = k
         self._judge = judge or RelevanceJudge(Thresholds(min_score=min_score))
+        self._subject = subject or QuestionSubject()
 
     async def ground(
         self, question: str, *, space: str | None = None,
@@ -145,7 +152,9 @@ class QaSkill:
             else self._judge.thresholds.min_score
         )
         kept = tuple(passage for passage in found if passage.score >= floor) or (found[0],)
-        return Grounding(question, verdict, kept, language)
+        subject = (None if verdict.cross_lingual or language != "fr"
+                   else await asyncio.to_thread(self._subject.words, question))
+        return Grounding(question, verdict, kept, language, subject)
 
     async def french_query(self, request: SkillRequest, question: str) -> str | None:
         """A question in another language translated into French by an approved generative
@@ -199,6 +208,7 @@ class QaSkill:
             # offline, an English question's sentences are found by its French renderings
             match_terms=french_search_words(grounding.question) if locale == "en" else "",
             cross_lingual=grounding.verdict.cross_lingual,
+            subject_words=grounding.subject_words,
         )
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
@@ -211,6 +221,10 @@ class QaSkill:
             return
         if not question:
             raise SkillError(_ASK_SOMETHING)
+        talk = small_talk(question, request.locale)
+        if talk is not None:  # « Bonjour », « merci ! »: not a question about the documents
+            yield Reply(small_talk_reply(*talk), kind="info", locale=talk[1])
+            return
         yield Progress(t("searching", request.locale))
         query = await self.french_query(request, question)
         grounding = await self.ground(question, space=request.message.space.id, query=query)

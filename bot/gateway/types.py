@@ -52,7 +52,9 @@ class CompletionRequest:
     standing for the question's (an English question's French renderings), which it
     matches sentences with instead of the question's own words; ``cross_lingual`` says
     the question is not in the passages' language, so retrieval order is trusted over
-    chance word matches.
+    chance word matches; ``subject_words`` are the question's words that say what it is
+    about (its nouns and names), of which the extractive provider names those no passage
+    mentions (None: it looks at every long word of the question).
     """
 
     skill: str
@@ -67,6 +69,7 @@ class CompletionRequest:
     max_tokens: int | None = None
     match_terms: str = ""
     cross_lingual: bool = False
+    subject_words: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,19 @@ def test_partial_answers_say_what_is_missing() -> None:
     assert "ne répondent qu'en partie" in text and "« Belgique »" in text
 
 
+def test_only_the_words_naming_the_subject_are_said_missing_when_given() -> None:
+    question = "Que devient le crédit immobilier lorsque la vente est annulée en Belgique ?"
+    passages = ["Si la vente est annulée, le contrat de crédit immobilier est résolu."]
+    every_word = select_answer(_request(question, passages))
+    assert "« devient »" in every_word and "« lorsque »" in every_word
+    request = replace(_request(question, passages),
+                      subject_words=("crédit", "vente", "Belgique"))
+    subject_only = select_answer(request)
+    assert "ils ne disent rien de « Belgique »." in subject_only
+    covered = select_answer(replace(request, subject_words=("crédit", "vente")))
+    assert "en partie" not in covered and "résolu" in covered
+
+
 def test_a_duration_question_without_a_duration_says_so() -> None:
     text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
                                   ["L'instruction du dossier est faite par le service juridique."]))

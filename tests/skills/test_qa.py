@@ -180,3 +180,24 @@ async def test_an_approved_model_translates_an_english_question_before_the_searc
     assert reply.locale == "en"
     assert [citation.number for citation in reply.citations] == [1]
     assert "<question>What is family mediation?</question>" in str(model.requests[0]["messages"])
+
+
+async def test_greetings_and_thanks_are_answered_in_kind_without_a_search(
+        settings: Settings) -> None:
+    search = FakeSearch([passage(1, "Bonjour : la cantine ouvre à midi.", score=0.9)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        hello = await built.assistant.answer(_message("Bonjour Almia !"))
+        thanks = await built.assistant.answer(_message("merci beaucoup 🙏"))
+        english = await built.assistant.answer(_message("Thank you!"))
+        question = await built.assistant.answer(_message("Bonjour, à quelle heure ouvre la "
+                                                         "cantine ?"))
+    finally:
+        await built.close()
+    assert hello.text.startswith("Bonjour ! Posez-moi une question") and "« aide »" in hello.text
+    assert thanks.text.startswith("Avec plaisir")
+    assert english.text.startswith("You're welcome") and english.locale == "en"
+    assert [query for query, _space in search.queries] == [
+        "Bonjour, à quelle heure ouvre la cantine ?"]
+    assert "cantine" in question.text

@@ -1,0 +1,24 @@
+"""A French question's subject: its nouns and names, not its verbs or frame nouns."""
+
+from __future__ import annotations
+
+from skills.question_subject import QuestionSubject
+
+
+def test_nouns_and_names_are_kept_verbs_and_frame_nouns_are_not() -> None:
+    subject = QuestionSubject()
+    words = subject.words("Que devient le crédit immobilier lorsque la vente est annulée ?")
+    assert words is not None and "crédit" in words and "vente" in words
+    assert not {"devient", "lorsque", "annulée", "immobilier"} & set(words)
+    rules = subject.words("Consultation d'un psy : quelles sont les règles de prise en charge ?")
+    assert rules is not None and "psy" in rules and "règles" not in rules
+    assert subject.words("CAF ou CPAM : qui paie ?") == ("CAF", "CPAM")
+
+
+def test_a_capital_opening_the_question_is_not_taken_for_a_name() -> None:
+    words = QuestionSubject().words("Commande sur Internet non livrée : la CNIL peut-elle agir ?")
+    assert words is not None and "Commande" not in words and "CNIL" in words
+
+
+def test_without_the_model_every_word_is_left_to_the_caller() -> None:
+    assert QuestionSubject(model="fr_modele_absent").words("Quel délai ?") is None
