@@ -26,8 +26,8 @@ import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
+import skills.verbatims.analysis.polarity_lexicon as polarity_lexicon
 from knowledge.embeddings import Embedder, Vectors
-from skills.verbatims.analysis import polarity_lexicon
 from skills.verbatims.model import ScoreKind, Sentiment
 
 Floats = npt.NDArray[np.float64]
