@@ -42,15 +42,20 @@ class Text:
     en: str
 
     def __call__(self, locale: Locale, **values: object) -> str:
+        """The sentence in ``locale``; a value that is itself a :class:`Text` is given in
+        the same language."""
         template = self.en if locale == "en" else self.fr
-        return template.format(**values) if values else template
+        if not values:
+            return template
+        return template.format(**{name: value(locale) if isinstance(value, Text) else value
+                                  for name, value in values.items()})
 
 
 class Refusal(Exception):
     """An error whose message a person reads as it is, in their language (no stack trace)."""
 
     def __init__(self, text: Text, **values: object) -> None:
-        super().__init__(text.fr.format(**values) if values else text.fr)
+        super().__init__(text("fr", **values))
         self.text = text
         self.values = values
 

@@ -162,7 +162,8 @@ def check_file(name: str, stream: IO[bytes], settings: FileSettings) -> CheckedF
     if found is Sniffed.BROKEN_ZIP and expected.is_zip:
         raise rejected("corrupt", name=display)
     if isinstance(found, Sniffed) or not _compatible(expected, found):
-        shown = found.value.upper() if isinstance(found, FileKind) else _label(found)
+        shown: str | Text = (found.value.upper() if isinstance(found, FileKind)
+                             else _label(found))
         raise rejected("mismatch", name=display, found=shown, expected=expected.value.upper())
     entries: tuple[ArchiveEntry, ...] = ()
     if expected.is_zip:
@@ -175,10 +176,13 @@ def _compatible(expected: FileKind, found: FileKind) -> bool:
     return found == expected or (expected.is_text and found.is_text)
 
 
-def _label(found: Sniffed) -> str:
-    return {Sniffed.OTHER_OFFICE: "autre document Office/OpenDocument",
-            Sniffed.BINARY: "binaire", Sniffed.LEGACY_OFFICE: "Office ancien",
-            Sniffed.EMPTY: "vide", Sniffed.BROKEN_ZIP: "ZIP endommagé"}[found]
+def _label(found: Sniffed) -> Text:
+    return {Sniffed.OTHER_OFFICE: Text("autre document Office/OpenDocument",
+                                       "another Office/OpenDocument document"),
+            Sniffed.BINARY: Text("binaire", "binary"),
+            Sniffed.LEGACY_OFFICE: Text("Office ancien", "old Office"),
+            Sniffed.EMPTY: Text("vide", "empty"),
+            Sniffed.BROKEN_ZIP: Text("ZIP endommagé", "damaged ZIP")}[found]
 
 
 def _check_archive(name: str, stream: IO[bytes], settings: FileSettings,

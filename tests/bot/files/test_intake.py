@@ -92,6 +92,13 @@ def test_bad_files_are_refused_with_a_reason(name: str, data: bytes, code: str) 
     assert "Traceback" not in french
 
 
+def test_what_a_mismatched_file_holds_is_said_in_the_reader_s_language() -> None:
+    refusal = _refusal("x.pdf", b"\x00\x01\x02binary")
+    assert "(binaire au lieu de PDF)" in refusal.message_for("fr")
+    assert "(binary instead of PDF)" in refusal.message_for("en")
+    assert str(refusal) == refusal.message_for("fr")
+
+
 def test_a_symlink_in_an_archive_is_refused() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
