@@ -286,6 +286,15 @@ def _personal_chats(settings: Settings) -> PersonalChats | None:
     return build_installer(settings)
 
 
+async def _warm(name: str, warm_up: Callable[[], object]) -> None:
+    """Run a skill's blocking ``warm_up`` off the event loop; a failure is logged only (the
+    skill then loads what it needs on first use)."""
+    try:
+        await asyncio.to_thread(warm_up)
+    except Exception:
+        log.exception("warming up skill %s failed; it loads on first use", name)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -333,6 +342,9 @@ def build_app(
             periodic = getattr(skill, "periodic", None)
             if periodic is not None:
                 background.append(asyncio.create_task(periodic(runtime.jobs)))
+            warm_up = getattr(skill, "warm_up", None)  # models it loads, before a first user
+            if warm_up is not None:
+                background.append(asyncio.create_task(_warm(skill.name, warm_up)))
 
     async def on_cleanup(_app: web.Application) -> None:
         for task in background:

@@ -32,6 +32,8 @@ _FRENCH = frozenset(
     pour sur avec sans sous chez peut faut doit dois puis pas ne n y en est-ce
     """.split()
 )
+# written alike in both (« a », « on »): evidence for neither when telling them apart
+_SHARED = frozenset({"a", "on"})
 
 
 # Spanish, Italian, Portuguese and German function words that neither French nor English
@@ -80,6 +82,8 @@ def detect_language(text: str) -> Language:
         parts = word.split("'")
         if len(parts) > 1 and parts[0] in {"l", "d", "j", "m", "n", "s", "t", "c", "qu"}:
             french += 1  # an elision (« l'enfant ») is French
+            continue
+        if word in _SHARED:  # « What does a CNIL number shown on a website mean? »
             continue
         english += word in _ENGLISH or (word not in _FRENCH and _is_english_word(word))
         french += word in _FRENCH

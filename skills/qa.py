@@ -132,6 +132,10 @@ class QaSkill:
         self._judge = judge or RelevanceJudge(Thresholds(min_score=min_score))
         self._subject = subject or QuestionSubject()
 
+    def warm_up(self) -> None:
+        """Load the French tagger at start-up rather than on the first question."""
+        self._subject.words("Quel est le délai de déclaration d'un sinistre ?")
+
     async def ground(
         self, question: str, *, space: str | None = None,
         collections: Sequence[str] | None = None, query: str | None = None,

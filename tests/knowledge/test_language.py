@@ -33,3 +33,13 @@ def test_french_and_english_questions_are_not_taken_for_another_language(
     question: str,
 ) -> None:
     assert not is_other_language(question)
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("What does a CNIL number shown on a website mean?", "en"),  # « a », « on »: both
+    ("How can I grow tomatoes on a balcony?", "en"),
+    ("On a un doute : le contrat a-t-il été signé ?", "fr"),
+    ("Il y a un problème sur mon compte", "fr"),
+])
+def test_words_both_languages_write_decide_nothing(question: str, language: str) -> None:
+    assert detect_language(question) == language
