@@ -135,7 +135,10 @@ def clean(sentence: str) -> str:
 
 _AMOUNT = re.compile(
     r"(?P<about>(?:environ|à peu près|approximativement|about|around)\s+)?"
-    r"(?P<number>\d{1,3}(?:[   .]\d{3})+|\d+)(?:,(?P<cents>\d{1,2}))?\s?"
+    # never from the middle of a number; « 1,200 » (a comma before exactly three digits)
+    # groups thousands as in English, « 12,50 » has cents
+    r"(?<![\d.,])(?<!\d[.,])"
+    r"(?P<number>\d{1,3}(?:(?:[   .]|,(?=\d{3}(?!\d)))\d{3})+|\d+)(?:,(?P<cents>\d{1,2}))?\s?"
     r"(?P<unit>€|euros?\b|EUR\b|k€)(?P<tax>\s+(?:TTC|HT))?"
     r"(?P<per>\s+(?:par|/|per)\s*(?:mois|an|année|nuit|jour|month|year|night))?",
     re.IGNORECASE)
@@ -222,7 +225,8 @@ def _amount_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
 
 # -- dates and deadlines ----------------------------------------------------------------
 
-_DAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+_DAY = (r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)")
 _MONTH = (r"(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|"
           r"novembre|d[ée]cembre|january|february|march|april|may|june|july|august|september|"
           r"october|november|december)")
@@ -233,7 +237,8 @@ _DATE = re.compile(
     rf"|(?:(?:avant|après|depuis|jusqu'au|à partir du|à compter du|d'ici)\s+)?(?:le\s+)?"
     rf"(?:{_DAY}\s+)?(?:1er|\d{{1,2}})\s+{_MONTH}(?:\s+\d{{4}})?"
     rf"|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b"
-    rf"|(?:(?:d'ici|avant|dès)\s+)?\b{_DAY}(?:\s+(?:prochain|dernier|matin|soir|après-midi))?"
+    rf"|(?:(?:d'ici|avant|dès|by|on|before|next)\s+)?\b{_DAY}"
+    rf"(?:\s+(?:prochain|dernier|matin|soir|après-midi|morning|afternoon|evening))?"
     rf"(?:\s+(?:à\s+)?\d{{1,2}}\s?h(?:\s?\d{{2}})?)?"
     rf"|\b(?:sous|d'ici|dans|en|pendant|avant|au plus tard|dans un délai de|dans les|"
     rf"à|within|in)\s+(?:les\s+|un délai de\s+)?{_COUNT}\s+"
@@ -276,7 +281,8 @@ def _date_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
             if len(what.split()) < 3:
                 label = _label([rest, *previous], _DATE_EVENTS)
                 what = label(locale) if label else ""
-            what = what[:1].lower() + what[1:]
+            if not re.match(r"(?:I\b|I'|[A-Z]{2})", what):  # « I will… », « SNCF » keep theirs
+                what = what[:1].lower() + what[1:]
             bullets.append(f"{expression[:1].upper()}{expression[1:]} : {what}".rstrip(" :"))
     return bullets
 
@@ -295,7 +301,9 @@ _COMMITMENT = re.compile(
     r"(?:envoie|ai promis|ai dit)|je (?:lui |leur |vous )?(?:reponds|confirme|ai confirme) "
     r"que oui|promis|i will|i'll|we will|we'll|you will receive)")
 _INSTRUCTION = re.compile(
-    r"^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez (?:m'|nous )?|il faut que vous"
+    r"^(?:please |you (?:need|have|will need) to |you must |you should |could you |"
+    r"can you |make sure (?:you |to )?)"
+    r"|^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez (?:m'|nous )?|il faut que vous"
     r" (?:nous |m')?|je vous demande de (?:nous |m')?|merci de (?:nous |m')?|pensez a |vous devez"
     r" (?:nous |m')?|vous devrez |il (?:me|nous) (?:faut|faudrait) |vous (?:prenez|envoyez|"
     r"signez|faites)|a faire|(?!chez\b|assez\b)(?:[a-z]+ez)(?:-(?:nous|moi|le|la|les))?\b(?! vous))",
@@ -320,6 +328,9 @@ _INSTRUCTION_PREFIX = re.compile(
     r"^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez|il faut que vous|je vous "
     r"demande de|merci de|pensez à|vous devez|vous devrez|vous)\s+(?:nous |m'|me )?",
     re.IGNORECASE)
+_ENGLISH_INSTRUCTION = re.compile(
+    r"^(?:please|you (?:need|have|will need) to|you must|you should|could you|can you|"
+    r"make sure(?: you| to)?)\s+", re.IGNORECASE)
 _NEED_PREFIX = re.compile(r"^il (?:me|nous) (?:faut|faudrait)\s+", re.IGNORECASE)
 # the adviser's note of what the customer was told to do: « Je lui indique qu'elle doit… »
 _TOLD_TO = re.compile(
@@ -343,7 +354,10 @@ def _infinitive(verb: str) -> str:
 
 def _as_action(text: str, locale: Locale) -> str:
     """« Envoyez-nous le constat » → « Client : envoyer le constat »."""
-    sentence = clean(text).rstrip(" .!")
+    sentence = clean(text).rstrip(" .!?")
+    english = _ENGLISH_INSTRUCTION.match(sentence)
+    if english:  # « Please send us the invoice » → « Customer : send us the invoice »
+        return f"{_CUSTOMER_LABEL(locale)} : {sentence[english.end():]}"
     need = _NEED_PREFIX.match(sentence)
     if need:
         return f"{_CUSTOMER_LABEL(locale)} : {_TO_SEND(locale)} {sentence[need.end():]}"
@@ -369,10 +383,13 @@ def _time_of(text: str) -> str | None:
 _MOTIVE = re.compile(
     r"(j'appelle|je vous appelle|je voudrais|je souhaite|au sujet|concernant|j'ai eu|on m'a|"
     r"j'ai (?:le|la|un|une|de)|je viens de|je demenage|appel d|degat|sinistre|vol|cambriol|"
-    r"accident|incendie|grele|bris|reclamation|i'm calling|i would like)")
+    r"accident|incendie|grele|bris|reclamation|i'm calling|i would like|i had|i've had|"
+    r"i have had|i want to)")
 _CLAIM = re.compile(
     r"(degat|sinistre|vol[ée]?\b|cambriol|accident|accroch|incendie|grele|tempete|bris de glace|"
-    r"pare-brise|inondation|fuite|demenag|resili|reclamation|rembours|cotisation|attestation)")
+    r"pare-brise|inondation|fuite|demenag|resili|reclamation|rembours|cotisation|attestation|"
+    r"damage|theft|stolen|burglar|break-in|accident|fire|storm|hail|flood|leak|broken|"
+    r"windscreen|windshield|moving house|cancel|complaint|refund|premium|certificate)")
 _OUTBOUND = re.compile(r"je vous appelle (?:suite|au sujet|concernant|pour|a propos)")
 _FOLLOW_UP = re.compile(r"prendra contact|passera|viendra|visite")
 _THIRD_PERSON_ACTION = re.compile(

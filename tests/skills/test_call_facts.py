@@ -85,3 +85,24 @@ def test_a_conditional_yes_is_a_commitment() -> None:
     assert not summary.actions
     told_facts = summarise_call("Je lui explique que la franchise est de 150 euros par sinistre.")
     assert not told_facts.actions
+
+
+def test_a_comma_before_three_digits_groups_thousands() -> None:
+    summary = summarise_call("Client : la franchise est de 12,50 €.\n"
+                             "Client : le plombier estime les dégâts à 1,200 euros.\n"
+                             "Client : le devis du menuisier est de 1 250 euros.")
+    assert summary.amounts == ["Franchise : 12,50 €",
+                               "Montant des dégâts estimé : 1 200 € (plombier)",
+                               "Devis : 1 250 € (menuisier)"]
+
+
+def test_an_english_call_is_summarised_too() -> None:
+    summary = summarise_call(
+        "Customer: hello, I had water damage yesterday, the kitchen ceiling fell.\n"
+        "Agent: I will send an expert on Thursday. The plumber estimates 1,200 euros. "
+        "Please send us the invoice.", "en")
+    assert summary.motive == ["I had water damage yesterday, the kitchen ceiling fell."]
+    assert summary.amounts == ["Estimated damage : 1 200 € (plumber)"]
+    assert summary.dates == ["On Thursday : I will send an expert"]
+    assert summary.commitments == ["I will send an expert on Thursday."]
+    assert summary.actions == ["Customer : send us the invoice"]
