@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+from bot.messages import Locale
 from skills.tenders.outline import Preparation
+from skills.tenders.screening import reason_in
 from skills.tenders.service import Screening
 
 _DECISIONS = {"fr": {"go": "✅ GO", "no-go": "⛔ NO-GO",
@@ -44,7 +46,7 @@ def countdown(screening: Screening, locale: str = "fr") -> str:
 
 def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> str:
     """The message posted in the thread: verdict per lot, blocking reasons, countdown."""
-    lang = "en" if locale == "en" else "fr"
+    lang: Locale = "en" if locale == "en" else "fr"
     facts = screening.extraction.facts
     title = str(facts["objet"].value) if "objet" in facts else screening.extraction.dossier
     buyer = str(facts["acheteur"].value).split(";")[0] if "acheteur" in facts else ""
@@ -54,7 +56,7 @@ def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> s
         lines.append(f"**Lot {lot.lot.number} – {lot.lot.title}** : "
                      f"{_DECISIONS[lang][lot.decision]}")
         for reason in lot.reasons[:4]:
-            lines.append(f"- {reason}")
+            lines.append(f"- {reason_in(reason, lang)}")
         not_met = [v for v in lot.verdicts if v.verdict == "not met"]
         for failed in not_met[:3]:
             if failed.sources:

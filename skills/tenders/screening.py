@@ -6,11 +6,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.i18n import Text
+from bot.messages import Locale
 from skills.tenders.criteria import Criteria, Criterion
 from skills.tenders.judges import MET, NOT_MET, UNKNOWN, Verdict, judge_for, verdict
 from skills.tenders.model import Extraction, Lot
 
 GO, NO_GO, CONDITIONAL = "go", "no-go", "go under conditions"
+ALL_MET = Text("Tous les critères bloquants sont respectés.", "All blocking criteria are met.")
+ASK_BUYER = Text("Questions à poser à l'acheteur avant de décider.",
+                 "Questions to ask the buyer before deciding.")
+_UNKNOWN = Text(" (inconnu) : ", " (unknown): ")
+
+
+def reason_in(reason: str, locale: Locale) -> str:
+    """A lot's reason as its reader reads it: the screening's own words in their language
+    (the criteria's labels and the dossier's evidence stay as written)."""
+    for sentence in (ALL_MET, ASK_BUYER):
+        if reason == sentence.fr:
+            return sentence(locale)
+    return reason.replace(_UNKNOWN.fr, _UNKNOWN(locale), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +68,10 @@ def decide(lot: Lot, verdicts: tuple[Verdict, ...]) -> LotScreening:
     failed = [item for item in verdicts if item.blocking and item.verdict == NOT_MET]
     unknown = [item for item in verdicts if item.blocking and item.verdict == UNKNOWN]
     reasons = [f"{item.label} : {item.evidence}" for item in failed] + [
-        f"{item.label} (inconnu) : {item.evidence}" for item in unknown]
+        f"{item.label}{_UNKNOWN.fr}{item.evidence}" for item in unknown]
     decision = NO_GO if failed else CONDITIONAL if unknown else GO
     if decision == GO:
-        reasons = ["Tous les critères bloquants sont respectés."]
+        reasons = [ALL_MET.fr]
     elif not failed and any(item.verdict == MET for item in verdicts):
-        reasons.append("Questions à poser à l'acheteur avant de décider.")
+        reasons.append(ASK_BUYER.fr)
     return LotScreening(lot, decision, tuple(reasons), verdicts)

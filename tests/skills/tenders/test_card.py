@@ -9,7 +9,7 @@ from skills.tenders.card import deadline_text, screening_card
 from skills.tenders.criteria import parse_criteria
 from skills.tenders.documents import load_files
 from skills.tenders.model import Fact
-from skills.tenders.screening import CONDITIONAL, GO, LotScreening
+from skills.tenders.screening import ALL_MET, ASK_BUYER, CONDITIONAL, GO, LotScreening, reason_in
 from skills.tenders.service import Screening, run
 from tests.skills.tenders.dossiers import CRITERIA, hospital_dossier
 
@@ -54,6 +54,17 @@ def test_go_and_conditional_lots_and_a_missing_deadline() -> None:
         "✅ GO — Tous les critères bloquants sont respectés"
     assert card["Lot 2 – Prévoyance statutaire des agents"] == "⚠️ GO SOUS CONDITIONS"
     assert card["Remise des offres"].startswith("introuvable dans le dossier")
+    english = dict(screening_card(changed, "en").facts)
+    assert english["Lot 1 – Flotte automobile et auto-collaborateurs"] == \
+        "✅ GO — All blocking criteria are met"
+
+
+def test_the_screening_s_own_words_are_in_the_reader_s_language() -> None:
+    assert reason_in(ALL_MET.fr, "en") == "All blocking criteria are met."
+    assert reason_in(ASK_BUYER.fr, "en") == "Questions to ask the buyer before deciding."
+    unknown = "Effectif minimal (inconnu) : non trouvé dans le dossier"
+    assert reason_in(unknown, "en") == "Effectif minimal (unknown): non trouvé dans le dossier"
+    assert reason_in(unknown, "fr") == unknown
 
 
 def test_the_countdown_says_today_passed_or_what_is_not_stated() -> None:
