@@ -20,6 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.i18n import Text
 from bot.messages import Locale
+from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Columns, ScoreKind, Sentiment, Theme, Trend
 from skills.verbatims.reader import (
     ANALYSED,
@@ -200,7 +201,7 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         lines += ["", _AXES(locale)]
         lines += [f"- {theme.label} : {theme.axis}" if locale == "fr"
                   else f"- {theme.label}: {theme.axis}" for theme in axes[:TOP_THEMES]]
-    notes = list(analysis.notes)
+    notes = [note_in(note, locale) for note in analysis.notes]
     if not offline_said(analysis):
         notes.append(OFFLINE_NOTE(locale))
     if notes:
@@ -372,8 +373,8 @@ def _summary_sheet(sheet: WriteOnlyWorksheet, analysis: Analysis, survey: Survey
                  "part" if fr else "share"])
     for theme in ranked(analysis)[:TOP_THEMES]:
         _row(sheet, [theme.label, theme.size, round(theme.share, 4)])
-    notes = [*analysis.notes, *([] if offline_said(analysis)
-                                else [OFFLINE_NOTE(locale)])]
+    notes = [*(note_in(note, locale) for note in analysis.notes),
+             *([] if offline_said(analysis) else [OFFLINE_NOTE(locale)])]
     if notes:
         _row(sheet, [])
         for note in notes:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.i18n import Text
 from bot.messages import Locale
+from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Theme
 from skills.verbatims.reader import Survey
 from skills.verbatims.report import (
@@ -200,8 +201,8 @@ def html_report(analysis: Analysis, survey: Survey, locale: Locale, source: str 
                   _img(drivers_chart(analysis, locale), "Moteurs")]
     parts += [f"<h2>{'Verbatims représentatifs' if fr else 'Representative verbatims'}</h2>",
               *(_examples(theme) for theme in ranked(analysis))]
-    notes = [*analysis.notes, *([] if offline_said(analysis)
-                                else [OFFLINE_NOTE(locale)])]
+    notes = [*(note_in(note, locale) for note in analysis.notes),
+             *([] if offline_said(analysis) else [OFFLINE_NOTE(locale)])]
     parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
     parts.append(f"<p class=\"note\">{number(counts.rows, locale)} "
                  f"{'lignes' if fr else 'rows'}</p></body></html>")

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.governance.dlp import Detector, DlpSettings
 from knowledge.embeddings import Embedder, Vectors
+from skills.verbatims.analysis import notes as notes_text
 from skills.verbatims.analysis.aspects import (
     Parser,
     aspect_space,
@@ -280,23 +281,19 @@ def _add_examples(themes: list[Theme], clusters: Clusters, order: dict[int, int]
 def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
            clusters: Clusters | None, labeller: ThemeLabeller | None,
            coded: bool = False) -> list[str]:
-    """Honest remarks on what the analysis could and could not do."""
+    """Honest remarks on what the analysis could and could not do (in French; read them in
+    English with :func:`~skills.verbatims.analysis.notes.note_in`)."""
     notes: list[str] = []
     if labeller is None:
-        named = ("thèmes hors plan nommés d'après leurs mots-clés" if coded
-                 else "libellés tirés des mots-clés")
-        notes.append(f"Sans modèle génératif : {named}, pas d'axes d'amélioration rédigés "
-                     "(un modèle nommerait les thèmes et résumerait ce que demandent les "
-                     "clients).")
+        notes.append((notes_text.NO_MODEL_CODED if coded else notes_text.NO_MODEL)("fr"))
     if score_kind is None:
-        notes.append("Pas de colonne de note : pas de moteurs d'insatisfaction.")
+        notes.append(notes_text.NO_SCORE("fr"))
     if not any(v.date for v in verbatims):
-        notes.append("Pas de colonne de date : pas de tendances.")
+        notes.append(notes_text.NO_DATE("fr"))
     if clusters is not None and clusters.fillers:
-        notes.append(f"{clusters.fillers} groupes de formules génériques (sans sujet précis) "
-                     "écartés des thèmes.")
+        notes.append(notes_text.FILLERS("fr", count=clusters.fillers))
     if len(verbatims) < 300:
-        notes.append("Peu de verbatims : thèmes et tendances à prendre avec prudence.")
+        notes.append(notes_text.FEW("fr"))
     return notes
 
 
@@ -304,11 +301,11 @@ def _codebook_note(codebook: Codebook, themes: Sequence[Theme]) -> str:
     """Which codebook was applied, how many of its codes were found, what it lacked."""
     found = sum(1 for theme in themes if theme.coded)
     discovered = len(themes) - found
-    lacked = ("aucun thème hors plan" if not discovered else
-              "1 thème hors plan découvert" if discovered == 1 else
-              f"{discovered} thèmes hors plan découverts")
-    return (f"Plan de codes « {codebook.name} » : {found} de ses {len(codebook.codes)} "
-            f"thèmes présents, {lacked}.")
+    lacked = (notes_text.NONE_DISCOVERED("fr") if not discovered else
+              notes_text.ONE_DISCOVERED("fr") if discovered == 1 else
+              notes_text.DISCOVERED("fr", count=discovered))
+    return notes_text.CODEBOOK("fr", name=codebook.name, found=found,
+                               total=len(codebook.codes), lacked=lacked)
 
 
 async def _ask_labeller(labeller: ThemeLabeller, themes: list[Theme]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
 
 from openpyxl import load_workbook
 
+from skills.verbatims.analysis import notes
 from skills.verbatims.model import Analysis
 from skills.verbatims.reader import Survey, read_survey
 from skills.verbatims.report import summary_data
@@ -101,6 +103,11 @@ async def test_summary_json_and_text() -> None:
     assert data["emerging"] and data["drivers"]
     english = render(analysis, survey, "en").summary
     assert "Top themes" in english and "set aside" in english
+    noted = dataclasses.replace(analysis, notes=[notes.FEW.fr, notes.NO_DATE.fr])
+    english = render(noted, survey, "en").summary
+    assert "_Few verbatims: take the themes and trends with caution._" in english
+    assert "_No date column: no trends._" in english
+    assert "_Peu de verbatims : thèmes et tendances" in render(noted, survey, "fr").summary
 
 
 async def test_rename_and_merge_without_recomputing() -> None:
