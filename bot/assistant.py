@@ -135,9 +135,7 @@ class Assistant:
         try:
             route = self.router.route(message)
             if message.locale is None and message.user.locale is None:
-                # the command word says nothing of the language (« summary » is everyone's),
-                # unless it is all there is (« help » against « aide »)
-                locale = detect_locale(route.text if route.text.strip() else message.text)
+                locale = detect_locale(route.text)  # the command word says nothing of the language
         except UnknownCommand as unknown:
             commands = ", ".join(f"/almia {command}" for command in unknown.known) or "-"
             reply = Reply(t("unknown_command", locale, command=unknown.command, commands=commands),

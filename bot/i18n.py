@@ -10,7 +10,7 @@ from bot.messages import Locale
 
 _ENGLISH_HINTS = frozenset(
     "the what how why when where who which is are can could should would does do i you my "
-    "please hello hi thanks help policy of to for and with".split()
+    "please hello hi thanks policy of to for and with".split()
 )
 _FRENCH_HINTS = frozenset(
     "le la les un une des du de est sont quoi comment pourquoi quand où qui quel quelle quels "

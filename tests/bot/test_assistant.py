@@ -70,16 +70,6 @@ async def test_english_question_gets_english_texts(runtime: Runtime) -> None:
     assert refusal.text.startswith("Paste the transcript")
 
 
-async def test_a_command_word_alone_says_the_language_only_when_it_has_one(
-        runtime: Runtime) -> None:
-    assert (await runtime.assistant.answer(_message("help"))).text.startswith(
-        "Here is what I can do")
-    assert (await runtime.assistant.answer(_message("aide"))).text.startswith(
-        "Voici ce que je sais faire")
-    summary = await runtime.assistant.answer(_message("summary"))  # everyone's command word
-    assert summary.locale == "fr"
-
-
 async def test_model_timeout_is_a_polite_reply_with_nothing_half_written(tmp_path: Path) -> None:
     async with FakeModelServer(hang=True) as model:
         policy = write_policy(tmp_path / "policy.yaml", model.url, timeout_seconds=0.5)
