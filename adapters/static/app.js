@@ -99,9 +99,15 @@
     parent.appendChild(group);
   }
 
+  // French typography: no line starts with « » », « : », « ; », « ? » or « ! », and none
+  // ends with « « » (a no-break space instead of the space beside them)
+  function frenchSpacing(text) {
+    return text.replace(/« /g, "«\u00a0").replace(/ ([»:;?!])/g, "\u00a0$1");
+  }
+
   function renderText(target, text, citations = [], final = true) {
     target.replaceChildren();
-    for (const line of text.split("\n")) {
+    for (const line of frenchSpacing(text).split("\n")) {
       const heading = /^\s*(?:#{1,6}\s+(.+?)\s*#*|\*\*([^*]+)\*\*:?)\s*$/.exec(line);
       const bullet = /^(\s*)(?:[-*•]|(\d{1,3})[.)])\s+(.*)$/.exec(line);
       let div;

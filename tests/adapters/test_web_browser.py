@@ -83,7 +83,8 @@ async def test_charter_then_the_first_question_answered_with_sources(
             answer = page.locator(".message.assistant[data-done='true']").nth(1)
             await answer.wait_for(timeout=60_000)
             text = await answer.inner_text()
-            assert "acceptée" in text and "Selon « " in text  # first question, quoted by source
+            # first question, quoted by source; « and » keep their words on their line
+            assert "acceptée" in text and "Selon «\u00a0" in text
             await answer.locator(".citation").first.click()
             await page.locator("#source").wait_for(state="visible")
             shown = await page.locator("#source-text").inner_text()

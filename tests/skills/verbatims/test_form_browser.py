@@ -64,5 +64,6 @@ async def test_columns_changed_in_the_card_run_the_analysis_again(
     await again.wait_for(timeout=60_000)
     assert await again.locator("select[name=score]").input_value() == "aucune"
     assert await again.locator("select[name=score_kind]").input_value() == "auto"
-    assert "note : (aucune)" in await page.locator(".message.assistant").last.inner_text()
+    shown = await page.locator(".message.assistant").last.inner_text()
+    assert "note\u00a0: (aucune)" in shown  # a no-break space before « : » (French typography)
     await context.close()
