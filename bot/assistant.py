@@ -55,6 +55,8 @@ _ACCEPTED_ANSWERING = Text("Merci, la charte (version {version}) est acceptée. 
                            "à votre question :",
                            "Thank you, the charter (version {version}) is accepted. Here is the "
                            "answer to your question:")
+_ACCEPTED = Text("Merci, la charte (version {version}) est acceptée.",
+                 "Thank you, the charter (version {version}) is accepted.")
 
 
 class Assistant:
@@ -253,10 +255,13 @@ class Assistant:
                               locale: Locale) -> AsyncIterator[ReplyEvent]:
         """The answer to the question asked before the charter, under a thank-you line."""
         assert self._charter is not None
-        thanks = _ACCEPTED_ANSWERING(locale, version=self._charter.version)
-        yield Progress(thanks)
+        version = self._charter.version
+        yield Progress(_ACCEPTED_ANSWERING(locale, version=version))
         async for event in self.respond(question):
             if isinstance(event, Reply):
+                # « voici la réponse » heads an answer, not a greeting or a « je ne sais pas »
+                thanks = (_ACCEPTED_ANSWERING if event.kind == "answer" else _ACCEPTED)(
+                    locale, version=version)
                 event = dataclasses.replace(event, text=f"{thanks}\n\n{event.text}")
             yield event
 

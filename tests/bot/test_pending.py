@@ -49,10 +49,19 @@ async def test_question_before_the_charter_is_answered_after_acceptance(runtime:
     assert isinstance(events[0], Progress) and "acceptée" in events[0].text
     final = events[-1]
     assert isinstance(final, Reply) and final.skill == "qa"
-    assert final.text.startswith("Merci, la charte (version v1) est acceptée")
+    assert final.text.startswith("Merci, la charte (version v1) est acceptée. Voici la réponse")
     assert "cinq jours" in final.text and final.citations and final.turn_id
     again = await assistant.answer(_message("Bonjour"))
     assert again.skill != "charter"
+
+
+async def test_a_greeting_before_the_charter_is_greeted_without_announcing_an_answer(
+        runtime: Runtime) -> None:
+    assistant = runtime.assistant
+    assert (await assistant.answer(_message("Bonjour"))).skill == "charter"
+    greeted = await assistant.answer(_message("J'accepte", thread="t2"))
+    assert greeted.text.startswith("Merci, la charte (version v1) est acceptée.\n\nBonjour !")
+    assert "Voici la réponse" not in greeted.text
 
 
 async def test_button_acceptance_also_answers_and_only_once(runtime: Runtime) -> None:
