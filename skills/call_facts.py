@@ -300,9 +300,11 @@ _COMMITMENT = re.compile(
     r"la|les|lui|leur) (?:rattache|envoie|transmets|rappelle|ai promis)|je (?:lui|leur) "
     r"(?:envoie|ai promis|ai dit)|je (?:lui |leur |vous )?(?:reponds|confirme|ai confirme) "
     r"que oui|promis|i will|i'll|we will|we'll|you will receive)")
+# what an English adviser says to ask the customer for something (« Please send… »)
+_ENGLISH_ASK = (r"(?:please|you (?:need|have|will need) to|you must|you should|could you|can you|"
+                r"make sure(?: you| to)?)\s+")
 _INSTRUCTION = re.compile(
-    r"^(?:please |you (?:need|have|will need) to |you must |you should |could you |"
-    r"can you |make sure (?:you |to )?)"
+    rf"^{_ENGLISH_ASK}"
     r"|^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez (?:m'|nous )?|il faut que vous"
     r" (?:nous |m')?|je vous demande de (?:nous |m')?|merci de (?:nous |m')?|pensez a |vous devez"
     r" (?:nous |m')?|vous devrez |il (?:me|nous) (?:faut|faudrait) |vous (?:prenez|envoyez|"
@@ -328,9 +330,7 @@ _INSTRUCTION_PREFIX = re.compile(
     r"^(?:ensuite,?\s+|donc,?\s+|en attendant,?\s+)?(?:vous pouvez|il faut que vous|je vous "
     r"demande de|merci de|pensez à|vous devez|vous devrez|vous)\s+(?:nous |m'|me )?",
     re.IGNORECASE)
-_ENGLISH_INSTRUCTION = re.compile(
-    r"^(?:please|you (?:need|have|will need) to|you must|you should|could you|can you|"
-    r"make sure(?: you| to)?)\s+", re.IGNORECASE)
+_ENGLISH_INSTRUCTION = re.compile(f"^{_ENGLISH_ASK}", re.IGNORECASE)
 _NEED_PREFIX = re.compile(r"^il (?:me|nous) (?:faut|faudrait)\s+", re.IGNORECASE)
 # the adviser's note of what the customer was told to do: « Je lui indique qu'elle doit… »
 _TOLD_TO = re.compile(
