@@ -15,6 +15,7 @@ from typing import Any
 from bot.cards import Card, CardInput, action_values
 from bot.i18n import Text
 from bot.messages import Citation, Locale, Reply
+from bot.typography import french_spacing
 from skills.templates import TemplateForm
 
 Block = dict[str, Any]
@@ -99,7 +100,7 @@ def escape(raw: str) -> str:
 
 def to_mrkdwn(markdown: str) -> str:
     """The core's Markdown-ish text as safe Slack mrkdwn (``**b**`` → ``*b*``, links shown)."""
-    safe = escape(markdown)
+    safe = escape(french_spacing(markdown))
     safe = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", safe)
     safe = _HEADING.sub(lambda m: f"{_BOLD_MARK}{m.group(1)}{_BOLD_MARK}", safe)
     safe = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(1) or m.group(2)}{_BOLD_MARK}", safe)

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.cards import Card, action_values
 from bot.messages import Citation, Locale, Reply
+from bot.typography import french_spacing
 from bot.skills import Skill
 from skills.templates import TemplateForm
 
@@ -52,12 +53,12 @@ def _visible_link(label: str, url: str) -> str:
 
 def inert_text(text: str) -> str:
     """Model text safe for a Teams ``message``: no mentions, no live HTML, no hidden links."""
-    return html.escape(neutralise_markdown(text), quote=False)
+    return html.escape(french_spacing(neutralise_markdown(text)), quote=False)
 
 
 def inert_card_text(text: str) -> str:
     """Model text safe for an Adaptive Card ``TextBlock`` (cards never render HTML)."""
-    return neutralise_markdown(text)
+    return french_spacing(neutralise_markdown(text))
 
 
 def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:

@@ -27,7 +27,7 @@ _MAX_LIST_ITEMS = 8
 _MAX_ITEM_CHARS = 300
 _MAX_SECTION_SENTENCES = 6
 
-_SOURCE = Text("Selon « {title} » :", "According to « {title} » (in French):")
+_SOURCE = Text("Selon « {title} » :", "According to “{title}” (in French):")
 _PARTIAL = Text(
     "Ces passages ne répondent qu'en partie : ils ne disent rien de {missing}.",
     "These passages only partly answer: they say nothing about {missing}.",

@@ -61,7 +61,7 @@ _REPLIES: dict[Kind, Text] = {
         "citant mes sources. Je sais aussi résumer un appel, remplir un modèle ou analyser "
         "un fichier ; tapez « aide » pour tout voir.",
         "Hello! Ask me a question about the company's documents: I answer with my sources. "
-        "I can also summarise a call, fill in a template or analyse a file; type « help » to "
+        "I can also summarise a call, fill in a template or analyse a file; type “/almia help” to "
         "see everything."),
     "thanks": Text("Avec plaisir ! Une autre question ? Je suis là.",
                    "You're welcome! Any other question? I'm here."),

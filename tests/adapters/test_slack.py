@@ -747,7 +747,7 @@ async def test_a_button_a_dead_replica_left_is_not_pressed_again(almia: Harness)
     assert notice.data["channel"] == "C0SINISTRE"
     assert notice.data["thread_ts"] == "1715000000.000100"
     shown = json.dumps(notice.data, ensure_ascii=False)
-    assert "« Approuver »" in shown and "Vérifiez le résultat" in shown
+    assert "«\u00a0Approuver\u00a0»" in shown and "Vérifiez le résultat" in shown
     assert [call.data["ts"] for call in almia.slack.of("chat.delete")] == ["1715000001.999999"]
     assert almia.model.requests == [] and await _kept_payloads(almia) == []
     # the dead replica's claim on the press is released: it may be pressed again at once

@@ -98,7 +98,7 @@ async def test_a_shared_file_becomes_team_documents_reported_in_the_thread(
               if c.data.get("thread_ts") == "1715000300.000400" or c.method == "chat.update"]
     texts = "\n".join(c.message_text() for c in thread)
     assert "C'est parti" in texts  # the skill's immediate answer
-    assert "Documents de l'espace mis à jour : 1 ajouté(s)" in texts  # the job's result
+    assert "Documents de l'espace mis à jour\u00a0: 1 ajouté(s)" in texts  # the job's result
     assert "vide.txt" in texts and "fichier vide" in texts  # what failed, and why
     completed = slack.of("files.completeUploadExternal")[-1].data
     assert completed["thread_ts"] == "1715000300.000400"

@@ -151,7 +151,7 @@ async def test_skill_reserved_to_champions(tmp_path: Path) -> None:
         refused = await mention(almia, "summary Appel de M. Martin.")
         allowed = await mention(almia, "summary Appel de M. Martin.", user=CHAMPION)
         requests = len(almia.model.requests)
-    assert "réservé aux rôles : champion" in refused
+    assert "réservé aux rôles\u00a0: champion" in refused
     assert "Réponse du modèle factice" in allowed
     assert requests == 1
 
@@ -165,5 +165,5 @@ async def test_champion_role_from_a_slack_user_group(tmp_path: Path) -> None:
             refused = await mention(almia, "summary Appel de M. Martin.")
             allowed = await mention(almia, "summary Appel de M. Martin.", user=CHAMPION)
         assert [r.body["usergroup"] for r in groups.requests] == ["S0CHAMPS"]  # cached
-    assert "réservé aux rôles : champion" in refused
+    assert "réservé aux rôles\u00a0: champion" in refused
     assert "Réponse du modèle factice" in allowed

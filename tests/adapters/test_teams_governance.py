@@ -139,7 +139,7 @@ async def test_skill_reserved_to_champions(tmp_path: Path) -> None:
         refused = await say(harness, "summary Appel de Mme Martin.")
         allowed = await say(harness, "summary Appel de Mme Martin.", user=CHAMPION)
         requests = len(harness.model.requests)
-    assert "réservé aux rôles : champion" in refused
+    assert "réservé aux rôles\u00a0: champion" in refused
     assert "Réponse du modèle factice" in allowed
     assert requests == 1
 
@@ -157,7 +157,7 @@ async def test_champion_role_from_an_entra_group(tmp_path: Path) -> None:
             allowed = await say(harness, "summary Appel de Mme Martin.", user=CHAMPION)
             again = await say(harness, "summary Appel de M. Durand.", user=CHAMPION)
         graph_users = [call.path.split("/")[3] for call in entra.graph_calls()]
-    assert "réservé aux rôles : champion" in refused
+    assert "réservé aux rôles\u00a0: champion" in refused
     assert "Réponse du modèle factice" in allowed and "Réponse du modèle factice" in again
     assert graph_users == [EMPLOYEE, CHAMPION]  # each looked up once, then cached
     assert all(url.startswith("https://login.microsoftonline.com/") for url in msal_http.intended)

@@ -79,7 +79,7 @@ def test_package_needs_an_app_id(tmp_path: Path) -> None:
     ("![pixel](https://evil.example/p.png)", "![", "pixel (https://evil.example/p.png)"),
     ('<a href="https://evil.example">banque</a>', "<a ", "&lt;a href="),
     ("<script>alert(1)</script>", "<script>", "&lt;script&gt;"),
-    ("[x][1]\n\n[1]: https://evil.example", "]:", "1 : https://evil.example"),
+    ("[x][1]\n\n[1]: https://evil.example", "]:", "1\u00a0: https://evil.example"),
 ])
 def test_model_text_is_inert(model_text: str, forbidden: str, expected: str) -> None:
     rendered = inert_text(model_text)

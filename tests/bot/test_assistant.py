@@ -63,7 +63,7 @@ async def test_english_question_gets_english_texts(runtime: Runtime) -> None:
     reply = await runtime.assistant.answer(_message("What is the deadline for water damage?"))
     # French passage: found by the question's French renderings (« délai », « dégât des
     # eaux »), quoted, and said to be French
-    assert reply.text.startswith("According to « ")
+    assert reply.text.startswith("According to “")
     assert "(in French):\n- Un dégât des eaux se déclare sous cinq jours ouvrés. [1]" in reply.text
     assert [citation.number for citation in reply.citations] == [1]
     refusal = await runtime.assistant.answer(_message("/almia summary", locale="en"))

@@ -38,7 +38,7 @@ def test_english_question_quotes_the_closest_french_passage_and_says_so() -> Non
                                   ["La cantine ouvre à midi. Elle ferme à 14 heures."],
                                   locale="en"))
     assert text.startswith("No sentence uses the question's words")
-    assert "According to « Doc 1 » (in French):" in text
+    assert "According to “Doc 1” (in French):" in text
     assert "La cantine ouvre à midi. [1]" in text
     assert "approved generative model would answer in English" in text
 

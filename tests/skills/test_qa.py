@@ -113,7 +113,7 @@ async def test_english_question_over_french_documents_is_answered_in_english(
     finally:
         await built.close()
     assert reply.locale == "en"
-    assert "According to « Médiation familiale » (in French):" in reply.text
+    assert "According to “Médiation familiale” (in French):" in reply.text
     assert "La médiation familiale est un temps d'écoute et d'échanges. [1]" in reply.text
     assert [citation.number for citation in reply.citations] == [1]
 
