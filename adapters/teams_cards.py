@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.cards import Card, action_values
 from bot.messages import Citation, Locale, Reply
-from bot.typography import french_spacing
 from bot.skills import Skill
+from bot.typography import french_spacing
 from skills.templates import TemplateForm
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"

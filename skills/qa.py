@@ -35,6 +35,12 @@ _ASK_SOMETHING = Text(
     "Posez-moi une question sur les documents de l'entreprise.",
     "Ask me a question about the company's documents.",
 )
+_NO_WORDS = Text(
+    "Je ne trouve pas de question dans votre message. Écrivez-la en quelques mots, ou tapez "
+    "« /almia aide » pour voir ce que je sais faire.",
+    "I can't find a question in your message. Write it in a few words, or type "
+    "“/almia help” to see what I can do.",
+)
 _DONT_KNOW = Text(
     "Je ne sais pas : aucun document accessible depuis cet espace ne traite de cette question. "
     "Reformulez-la, ou demandez à votre responsable de rattacher les documents utiles à cet espace.",
@@ -225,6 +231,9 @@ class QaSkill:
             return
         if not question:
             raise SkillError(_ASK_SOMETHING)
+        if not any(char.isalnum() for char in question):  # « ? », « 🙂 », « ... »
+            yield Reply(_NO_WORDS(request.locale), kind="info", locale=request.locale)
+            return
         talk = small_talk(question, request.locale)
         if talk is not None:  # « Bonjour », « merci ! »: not a question about the documents
             yield Reply(small_talk_reply(*talk), kind="info", locale=talk[1])

@@ -201,3 +201,20 @@ async def test_greetings_and_thanks_are_answered_in_kind_without_a_search(
     assert [query for query, _space in search.queries] == [
         "Bonjour, à quelle heure ouvre la cantine ?"]
     assert "cantine" in question.text
+
+
+async def test_a_message_without_a_word_asks_for_the_question_without_a_search(
+        settings: Settings) -> None:
+    search = FakeSearch([passage(1, "La cantine ouvre à midi.", score=0.9)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        replies = [await built.assistant.answer(_message(text)) for text in ("?", "🙂🙂", "...")]
+        english = await built.assistant.answer(
+            replace(_message("?!"), user=User("u2", locale="en")))
+    finally:
+        await built.close()
+    assert all(reply.text.startswith("Je ne trouve pas de question") for reply in replies)
+    assert all(reply.kind == "info" for reply in replies)
+    assert english.text.startswith("I can't find a question")
+    assert search.queries == []
