@@ -94,7 +94,7 @@ async def test_campaign_reviewed_in_slack_threads(almia: Harness) -> None:
     # the approved model wrote the drafts; mentions were added, fields kept, figures checked
     assert "rédigés par le modèle approuvé fake" in created
     assert "STOP au {{numero_stop}}" in created and "ORIAS" in created
-    assert "« -30 % » ne figure pas dans l'offre" in created
+    assert "«\u00a0-30 %\u00a0» ne figure pas dans l'offre" in created
     prompt = json.dumps(almia.model.requests[0], ensure_ascii=False)
     assert "Almia Habitation" in prompt and "### canal numéro" in prompt
     [card] = cards(almia)
@@ -208,7 +208,7 @@ async def test_slash_command_form_creates_a_campaign_in_place(almia: Harness) ->
     await almia.slack.wait_for(lambda: len(almia.slack.of("response_url")) >= 2)
     await almia.settled()
     created = almia.slack.of("response_url")[-1]
-    assert "Campagne « Auto jeunes » créée" in blocks_text(created)
+    assert "Campagne «\u00a0Auto jeunes\u00a0» créée" in blocks_text(created)
     assert created.data.get("replace_original") is True  # the form gives way to the campaign
 
 

@@ -82,7 +82,7 @@ async def test_campaign_review_in_a_teams_channel(harness: Harness) -> None:
     assert "### email 1" in texts[-1] and "### linkedin 1" in texts[-1]
     # the fake model's answer is not a draft: the library wrote them, and says why
     assert "n'a pas pu rédiger" in texts[-1]
-    assert card["body"][0]["text"].startswith("Campagne « Prévoyance pros 2027 » — version 1")
+    assert card["body"][0]["text"].startswith("Campagne «\u00a0Prévoyance pros 2027\u00a0» — version 1")
     assert [a["data"]["action"] for a in card["actions"]] == ["campaigns:submit",
                                                               "campaigns:edit"]
     assert (await press(harness, card, "campaigns:submit", AUTHOR, "Claire"))["statusCode"] \

@@ -78,7 +78,7 @@ async def test_slack_a_shared_zip_with_doc_is_documented_in_the_thread(
         await slack.wait_for(lambda: adapter.busy == 0)
         await runtime.engine.idle()
         texts = "\n".join(c.message_text() for c in slack.of("chat.postMessage", "chat.update"))
-        assert "je documente « paie.zip »" in texts
+        assert "je documente «\u00a0paie.zip\u00a0»" in texts
         assert "Documentation de 14 fichiers" in texts
         assert len(slack.uploads) == 4  # docs ZIP, HTML, patch, inventory
         assert any(b"diff --git a/cobol/PAYROLL.cbl" in data for data in slack.uploads.values())
@@ -122,6 +122,6 @@ async def test_teams_a_zip_with_doc_is_documented_and_linked(teams: Teams) -> No
         lambda calls: any("documentation.patch" in str(c.body.get("text")) for c in calls),
         within=60)
     texts = [str(call.body.get("text") or "") for call in calls if call.type == "message"]
-    assert any("je documente « paie.zip »" in text for text in texts)
+    assert any("je documente «\u00a0paie.zip\u00a0»" in text for text in texts)
     [result] = [text for text in texts if "documentation.patch" in text]
     assert "Documentation de 14 fichiers" in result and "inventory.json" in result

@@ -142,7 +142,7 @@ async def test_slack_card_drop_downs_run_the_analysis_again(
     assert again["almia_input:score_kind"]["initial_option"]["value"] == "auto"
     assert again["almia_input:text"]["initial_option"]["value"] == "Commentaire client"
     texts = "\n".join(c.message_text() for c in slack.of("chat.postMessage", "chat.update"))
-    assert "note : (aucune)" in texts and texts.count("Analyse de 5 verbatims") >= 1
+    assert "note\u00a0: (aucune)" in texts and texts.count("Analyse de 5 verbatims") >= 1
     runtime: Runtime = slack_almia.app[RUNTIME]
     jobs = await runtime.jobs.mine(f"slack:{TEAM_ID}:U0EMPLOYE1") if runtime.jobs else []
     assert [job.params["overrides"] for job in jobs] == [{"score": "aucune"}, {}]
