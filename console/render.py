@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from bot.messages import Locale
+from bot.typography import french_spacing
 from console.roles import may
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -49,7 +50,7 @@ class Renderer:
         locale = locale_of(request)
 
         def t(french: str, english: str) -> str:
-            return english if locale == "en" else french
+            return english if locale == "en" else french_spacing(french)
 
         def n(value: float, digits: int = 0) -> str:
             return number(value, locale, digits)

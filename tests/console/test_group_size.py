@@ -17,7 +17,7 @@ from bot.store.console_rollups import ConsoleRollups
 from bot.store.console_usage import ConsoleUsage
 from tests.console.conftest import Console, console_settings
 
-NOTICE = ("Moins de 2 personnes correspondent à ces filtres : les chiffres ne sont pas "
+NOTICE = ("Moins de 2 personnes correspondent à ces filtres\u00a0: les chiffres ne sont pas "
           "affichés pour que personne ne soit reconnaissable")
 
 
