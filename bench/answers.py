@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.extractive import asked_entity, entity_found, select_answer
+from bot.gateway.types import ChatTurn
 from knowledge import KnowledgeBase, KnowledgeSettings
+from skills.follow_up import QA_SKILL
 from skills.qa import QaSkill
 
 EVAL_ROOT = Path(__file__).resolve().parents[2] / "shared/eval"
@@ -54,9 +56,10 @@ class Answer:
     reason: str
 
 
-async def ask(skill: QaSkill, kb: KnowledgeBase, question: str, collections: Sequence[str]) -> Answer:
-    grounding = await skill.ground(question, collections=collections)
-    hits = await kb.search(question, collections=collections, k=20)
+async def ask(skill: QaSkill, kb: KnowledgeBase, question: str, collections: Sequence[str],
+              earlier: tuple[str, ...] = ()) -> Answer:
+    grounding = await skill.ground(question, collections=collections, earlier=earlier)
+    hits = await kb.search(" ".join((*earlier, question)), collections=collections, k=20)
     top5 = list(dict.fromkeys(hit.document for hit in hits))[:5]
     if not grounding.passages:
         return Answer(True, "", [], top5, grounding.verdict.reason)
@@ -172,6 +175,42 @@ async def english(
     )
 
 
+async def follow_ups(skill: QaSkill, kb: KnowledgeBase, path: Path) -> None:
+    """Follow-up questions (« Et pour un crime ? ») asked after the question they follow,
+    then alone; and how many of the dev sets' questions, which all stand alone, would be
+    read as follow-ups after a question."""
+    pairs = load(path)
+    read = alone = together = 0
+    for item in pairs:
+        history = (ChatTurn("user", item["first"], QA_SKILL),
+                   ChatTurn("assistant", "…", QA_SKILL))
+        earlier = await skill.follow_up_of(item["follow_up"], history)
+        read += bool(earlier)
+        sets = [dev_set_of(item["document"])]
+        with_context = await ask(skill, kb, item["follow_up"], sets, earlier)
+        without = await ask(skill, kb, item["follow_up"], sets)
+        together += not with_context.declined and with_context.documents[:1] == [
+            item["document"]]
+        alone += not without.declined and without.documents[:1] == [item["document"]]
+    n = len(pairs)
+    print(f"  follow-ups ({path.name}, {n}): read as follow-ups {read}/{n}; answered from the "
+          f"right page (first citation) {together}/{n} after their question, {alone}/{n} "
+          "alone", flush=True)
+    standalone = [item["question"] for name in SETS
+                  for item in load(EVAL_ROOT / name / "questions.jsonl")]
+    previous = (ChatTurn("user", "Quel est le délai de déclaration d'un sinistre ?", QA_SKILL),)
+    taken = [question for question in standalone
+             if await skill.follow_up_of(question, previous)]
+    print(f"  dev questions (all standing alone) read as follow-ups after a question: "
+          f"{len(taken)}/{len(standalone)}{': ' if taken else ''}{' | '.join(taken)}",
+          flush=True)
+
+
+async def only_follow_ups(data_dir: Path, settings: KnowledgeSettings) -> None:
+    kb = KnowledgeBase.open(data_dir, settings)
+    await follow_ups(QaSkill(kb), kb, QUESTIONS / "follow-ups.jsonl")
+
+
 async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = False) -> None:
     kb = KnowledgeBase.open(data_dir, settings)
     for name in SETS:  # a no-op when the cached collection holds the same files
@@ -181,6 +220,7 @@ async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = 
     if not english_only:
         for name in SETS:
             await dev_set(skill, kb, name)
+        await follow_ups(skill, kb, QUESTIONS / "follow-ups.jsonl")
         for kind in ("off-topic", "unanswerable"):
             await declined(skill, kb, f"{kind} (calibration list)", QUESTIONS / f"{kind}.jsonl")
             await declined(
@@ -216,6 +256,15 @@ async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = 
     kb.close()
 
 
+def settings_of(args: argparse.Namespace) -> KnowledgeSettings:
+    """The knowledge settings the command line asks for."""
+    return (
+        KnowledgeSettings(query_aware_fusion=False, cross_lingual_lexicon=0.0,
+                          cross_lingual_feedback=0.5)
+        if args.previous_ranking else KnowledgeSettings()
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -233,12 +282,17 @@ def main() -> None:
         "--english-only", action="store_true",
         help="only the English lists (questions answered from the right page, off-topic declined)",
     )
-    args = parser.parse_args()
-    settings = (
-        KnowledgeSettings(query_aware_fusion=False, cross_lingual_lexicon=0.0,
-                          cross_lingual_feedback=0.5)
-        if args.previous_ranking else KnowledgeSettings()
+    parser.add_argument(
+        "--follow-ups-only", action="store_true",
+        help="only the follow-up questions (« Et pour un crime ? ») and the standalone check",
     )
+    args = parser.parse_args()
+    if args.follow_ups_only:
+        if args.data_dir is None:
+            parser.error("--follow-ups-only needs --data-dir (an ingestion of the dev sets)")
+        asyncio.run(only_follow_ups(args.data_dir, settings_of(args)))
+        return
+    settings = settings_of(args)
     if args.data_dir is not None:
         asyncio.run(run(args.data_dir, settings, args.english_only))
         return

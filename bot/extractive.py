@@ -291,8 +291,14 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
+    scores = _bm25(query, [unit.tokens for unit in units])
+    if request.context_terms and not any(score > 0 for score in scores):
+        # « Combien ça coûte ? »: a follow-up whose own words match no sentence is read
+        # with the questions it continues
+        query += content_tokens(request.context_terms)
+        scores = _bm25(query, [unit.tokens for unit in units])
     ranked: list[tuple[float, _Unit]] = []
-    for unit, score in zip(units, _bm25(query, [unit.tokens for unit in units]), strict=True):
+    for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
         score *= 1 + 1 / unit.passage  # retrieval ranked earlier passages higher: a prior
@@ -302,10 +308,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     ranked.sort(key=lambda item: (-item[0], item[1].position))
     cross_lingual = request.cross_lingual or request.locale == "en"
     if not ranked:
-        if not cross_lingual or not units:
+        if not units:
             return [], False
-        # a question in English rarely shares words with French text: quote the top passage,
-        # its sentences carrying what the question asks for (a figure, a date…) first
+        # the search found the passages relevant, but no sentence shares a word with the
+        # question (a question in English; « fourni » against « fournit »): quote the top
+        # passage, its sentences carrying what the question asks for (a figure…) first
         return _closest(units, pattern)[:2], False
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]

@@ -18,6 +18,7 @@ from knowledge import Passage
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
+from skills.follow_up import QA_SKILL, earlier_questions, points_back
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 
@@ -41,6 +42,9 @@ _NO_WORDS = Text(
     "I can't find a question in your message. Write it in a few words, or type "
     "“/almia help” to see what I can do.",
 )
+_CONTINUES = Text("(Question lue comme la suite de « {earlier} ».)",
+                  "(Read as following on from “{earlier}”.)")
+_MAX_SHOWN_EARLIER = 120
 _DONT_KNOW = Text(
     "Je ne sais pas : aucun document accessible depuis cet espace ne traite de cette question. "
     "Reformulez-la, ou demandez à votre responsable de rattacher les documents utiles à cet espace.",
@@ -95,11 +99,28 @@ class Grounding:
     language: Language = "fr"  # of the question as asked (the search may use a translation)
     # what a French question is about (its nouns and names), None when not known
     subject_words: tuple[str, ...] | None = None
+    # the earlier questions a follow-up was searched with (« Et pour les stagiaires ? »)
+    earlier: tuple[str, ...] = ()
 
     @property
     def locale(self) -> Locale:
         """The question's own language: an English question gets an English answer."""
         return "en" if self.language == "en" else "fr"
+
+
+def _terms(text: str, locale: Locale) -> str:
+    """Words to find sentences with: French renderings of an English text."""
+    return french_search_words(text) if text and locale == "en" else text
+
+
+def _continues(earlier: tuple[str, ...], locale: Locale) -> str:
+    """The note saying which question a follow-up was read with (empty for none)."""
+    if not earlier:
+        return ""
+    shown = " ".join(earlier[0].split())
+    if len(shown) > _MAX_SHOWN_EARLIER:
+        shown = shown[:_MAX_SHOWN_EARLIER].rsplit(" ", 1)[0] + "…"
+    return "\n\n" + _CONTINUES(locale, earlier=shown)
 
 
 def _document_block(number: int, passage: Passage) -> str:
@@ -142,20 +163,31 @@ class QaSkill:
         """Load the French tagger at start-up rather than on the first question."""
         self._subject.words("Quel est le délai de déclaration d'un sinistre ?")
 
+    async def follow_up_of(self, question: str, history: Sequence[ChatTurn]) -> tuple[str, ...]:
+        """The thread's earlier questions that ``question`` follows on from (none when it
+        stands alone: see :mod:`skills.follow_up`)."""
+        if not any(turn.role == "user" and turn.skill == QA_SKILL for turn in history):
+            return ()
+        subject = (await asyncio.to_thread(self._subject.words, question)
+                   if detect_language(question) == "fr" else None)
+        return earlier_questions(history, points_back(question, subject))
+
     async def ground(
         self, question: str, *, space: str | None = None,
         collections: Sequence[str] | None = None, query: str | None = None,
+        earlier: tuple[str, ...] = (),
     ) -> Grounding:
-        """Search (with ``query``, e.g. a French translation, if given), then decide whether
+        """Search (with ``query``, e.g. a French translation, if given; else with the
+        ``earlier`` questions a follow-up continues and the question), then decide whether
         the passages answer the question and which to keep."""
-        query = query or question
+        query = query or " ".join((*earlier, question))
         language = detect_language(question)
         found = await self._knowledge.search(
             query, space=space, collections=collections, k=self._k
         )
         verdict = self._judge.judge(query, found)
         if not verdict.answerable:
-            return Grounding(question, verdict, (), language)
+            return Grounding(question, verdict, (), language, earlier=earlier)
         # a question in another language scores low on every passage: keep those near the best
         floor = (
             0.8 * found[0].score if verdict.cross_lingual
@@ -164,7 +196,7 @@ class QaSkill:
         kept = tuple(passage for passage in found if passage.score >= floor) or (found[0],)
         subject = (None if verdict.cross_lingual or language != "fr"
                    else await asyncio.to_thread(self._subject.words, question))
-        return Grounding(question, verdict, kept, language, subject)
+        return Grounding(question, verdict, kept, language, subject, earlier)
 
     async def french_query(self, request: SkillRequest, question: str) -> str | None:
         """A question in another language translated into French by an approved generative
@@ -215,8 +247,10 @@ class QaSkill:
             ),
             data_class=data_class,
             locale=locale,
-            # offline, an English question's sentences are found by its French renderings
+            # offline, an English question's sentences are found by its French renderings;
+            # a follow-up's by the questions it continues when its own words find none
             match_terms=french_search_words(grounding.question) if locale == "en" else "",
+            context_terms=_terms(" ".join(grounding.earlier), locale),
             cross_lingual=grounding.verdict.cross_lingual,
             subject_words=grounding.subject_words,
         )
@@ -239,16 +273,19 @@ class QaSkill:
             yield Reply(small_talk_reply(*talk), kind="info", locale=talk[1])
             return
         yield Progress(t("searching", request.locale))
-        query = await self.french_query(request, question)
-        grounding = await self.ground(question, space=request.message.space.id, query=query)
+        earlier = await self.follow_up_of(question, request.history)
+        query = await self.french_query(request, " ".join((*earlier, question)))
+        grounding = await self.ground(question, space=request.message.space.id, query=query,
+                                      earlier=earlier)
         locale = "en" if grounding.locale == "en" else request.locale
+        continues = _continues(earlier, locale)
         if not grounding.passages:
             missing = grounding.verdict.missing_names
             text = (
                 _NOT_ABOUT(locale, names=", ".join(f"« {name} »" for name in missing))
                 if missing else _DONT_KNOW(locale)
             )
-            yield Reply(text, kind="info", locale=locale)
+            yield Reply(text + continues, kind="info", locale=locale)
             return
         passages = grounding.passages
         completion = self.completion(grounding, request.history, locale)
@@ -257,6 +294,9 @@ class QaSkill:
         async for delta in request.models.stream(completion, on_model=chosen.append):
             parts.append(delta)
             yield Delta(delta)
+        if continues and "".join(parts).strip():
+            parts.append(continues)
+            yield Delta(continues)
         text = "".join(parts).strip()
         cited = {int(number) for number in _CITATION_MARK.findall(text)}
         if text and not cited:  # an uncited answer still shows what it was given

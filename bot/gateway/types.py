@@ -23,6 +23,7 @@ class ChatTurn:
 
     role: Literal["system", "user", "assistant"]
     content: str
+    skill: str | None = None  # the skill that handled the turn (history only; never sent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class CompletionRequest:
     requires_generation: bool = False
     max_tokens: int | None = None
     match_terms: str = ""
+    # a follow-up's earlier questions: their words choose sentences when its own find none
+    context_terms: str = ""
     cross_lingual: bool = False
     subject_words: tuple[str, ...] | None = None
 

@@ -57,7 +57,7 @@ ERASED_PERSON = "erased"  # owner or author of a shared template, once that pers
 # the statements of every message, built once: SQLAlchemy then finds their compiled form
 # without rebuilding a cache key each time (a third of a statement's Python work)
 _TURNS = Turn.__table__
-_HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id)
+_HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id, _TURNS.c.skill)
             .where(_TURNS.c.conversation_id == bindparam("conversation"))
             .order_by(_TURNS.c.created_at.desc(), _TURNS.c.id.desc())
             .limit(bindparam("limit")))
@@ -270,7 +270,7 @@ class Store:
         for row in reversed(rows):
             content = await self.unseal_text(row.user_id, row.text, f"turn:{row.id}")
             if content is not None:  # a turn whose key is lost is left out of the memory
-                history.append(ChatTurn(role=row.role, content=content))
+                history.append(ChatTurn(role=row.role, content=content, skill=row.skill))
         return tuple(history)
 
     async def record_exchange(

@@ -28,9 +28,36 @@ def test_answer_cites_the_relevant_sentence() -> None:
     assert "cantine" not in text
 
 
-def test_nothing_relevant_is_said_plainly() -> None:
-    text = select_answer(_request("Quel est le prix du carburant ?", ["La cantine ouvre à midi."]))
+def test_nothing_to_quote_is_said_plainly() -> None:
+    text = select_answer(_request("Quel est le prix du carburant ?", []))
     assert text.startswith("Je ne trouve")
+
+
+def test_a_passage_sharing_no_word_with_the_question_is_quoted_with_a_caveat() -> None:
+    # the search judged it relevant: « fourni » and « télétravail » are written « fournit »
+    # and « télétravaillé » there
+    text = select_answer(_request(
+        "Quel matériel est fourni en télétravail ?",
+        ["L'entreprise fournit un ordinateur portable, un écran et un casque. Une indemnité "
+         "de 2,50 € par jour télétravaillé est versée."]))
+    assert text.startswith("Aucune phrase ne reprend les termes de la question")
+    assert "- L'entreprise fournit un ordinateur portable, un écran et un casque. [1]" in text
+
+
+def test_a_follow_up_whose_words_find_nothing_is_read_with_the_question_it_continues() -> None:
+    passages = ["Le passeport coûte 86 €. Il est valable 10 ans.",
+                "Le passeport se demande en mairie, sur rendez-vous."]
+    own = select_answer(_request("Et pour un enfant ?", passages))
+    assert own.startswith("Aucune phrase ne reprend")
+    request = replace(_request("Et pour un enfant ?", passages),
+                      context_terms="Combien coûte un passeport ?")
+    text = select_answer(request)
+    assert "- Le passeport coûte 86 €. [1]" in text and not text.startswith("Aucune phrase")
+    # its own words first: « Et en mairie ? » quotes the mairie sentence only
+    request = replace(_request("Et en mairie ?", passages),
+                      context_terms="Combien coûte un passeport ?")
+    text = select_answer(request)
+    assert "mairie" in text and "86 €" not in text
 
 
 def test_english_question_quotes_the_closest_french_passage_and_says_so() -> None:

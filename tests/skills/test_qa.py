@@ -218,3 +218,28 @@ async def test_a_message_without_a_word_asks_for_the_question_without_a_search(
     assert all(reply.kind == "info" for reply in replies)
     assert english.text.startswith("I can't find a question")
     assert search.queries == []
+
+
+async def test_a_follow_up_is_searched_with_the_question_it_continues(settings: Settings) -> None:
+    search = FakeSearch([passage(1, "Le télétravail est possible trois jours par semaine. Les "
+                                    "stagiaires peuvent télétravailler un jour par semaine.",
+                                 title="Politique de télétravail", score=0.9)])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        first = await built.assistant.answer(_message("Combien de jours de télétravail ?"))
+        follow_up = await built.assistant.answer(_message("Et pour les stagiaires ?"))
+        other_thread = await built.assistant.answer(
+            replace(_message("Et pour les stagiaires ?"), thread_id="t2"))
+    finally:
+        await built.close()
+    assert [query for query, _space in search.queries] == [
+        "Combien de jours de télétravail ?",
+        "Combien de jours de télétravail ? Et pour les stagiaires ?",
+        "Et pour les stagiaires ?",
+    ]
+    assert "(Question lue comme la suite" not in first.text
+    assert "stagiaires peuvent télétravailler un jour" in follow_up.text
+    assert follow_up.text.endswith(
+        "(Question lue comme la suite de « Combien de jours de télétravail ? ».)")
+    assert "(Question lue comme la suite" not in other_thread.text

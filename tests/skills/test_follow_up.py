@@ -1,0 +1,73 @@
+"""Follow-up questions: which read as the continuation of the thread's last question."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.gateway.types import ChatTurn
+from skills.follow_up import MAX_CHAIN, earlier_questions, points_back
+from skills.question_subject import QuestionSubject
+
+
+@pytest.mark.parametrize("question", [
+    "Et pour les stagiaires ?", "et en cas de vol ?", "Mais si je suis en CDD ?",
+    "Sinon ?", "Dans ce cas, qui paie ?", "OK, et pour un enfant ?", "What about interns?",
+    "And for a child?", "Combien ça coûte ?", "Ce délai est-il prolongé ?",
+    "How long does it take?",
+])
+def test_continuations_and_pointers_read_as_follow_ups(question: str) -> None:
+    assert points_back(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Quel est le délai pour déclarer un sinistre habitation ?",
+    "Qu'est-ce que la médiation familiale ?", "Est-ce que je peux télétravailler à l'étranger ?",
+    "C'est quoi le RGPD ?", "Comment renouveler son passeport ?",
+    "Is it possible to renew a passport online?", "Combien de jours de congés ai-je ?",
+])
+def test_questions_that_stand_alone_do_not(question: str) -> None:
+    assert not points_back(question, QuestionSubject().words(question))
+
+
+def test_a_french_question_that_names_nothing_reads_as_a_follow_up() -> None:
+    subject = QuestionSubject()
+    for question in ("Quelles sont les conditions ?", "Quel délai ?", "Est-ce obligatoire ?"):
+        assert subject.words(question) == ()
+        assert points_back(question, subject.words(question)), question
+    assert not points_back("Quel délai ?", None)  # the tagger unavailable: no guess
+
+
+def _turns(*questions: tuple[str, str | None]) -> tuple[ChatTurn, ...]:
+    turns: list[ChatTurn] = []
+    for text, skill in questions:
+        turns += [ChatTurn("user", text, skill), ChatTurn("assistant", "…", skill)]
+    return tuple(turns)
+
+
+def test_the_chain_goes_back_to_the_last_question_standing_alone() -> None:
+    history = _turns(("Quel est le délai de préavis ?", "qa"),
+                     ("Combien de jours de télétravail par semaine ?", "qa"),
+                     ("Et pour les stagiaires ?", "qa"))
+    assert earlier_questions(history, True) == (
+        "Combien de jours de télétravail par semaine ?", "Et pour les stagiaires ?")
+    assert earlier_questions(history, False) == ()
+
+
+def test_the_chain_is_bounded() -> None:
+    history = _turns(("Quel délai de préavis ?", "qa"), *[("Et pour un CDD ?", "qa")] * 5)
+    assert len(earlier_questions(history, True)) == MAX_CHAIN
+
+
+@pytest.mark.parametrize("last", [
+    ("/almia summary Appel de Mme Martin", "call_summary"),  # another skill
+    ("/almia aide", "qa"),  # a command
+    ("Bonjour !", "qa"),  # small talk
+    ("Le client dit " + "que son toit fuit " * 40, "qa"),  # no question to go on from
+])
+def test_no_follow_up_after_anything_but_a_question(last: tuple[str, str | None]) -> None:
+    history = _turns(("Combien de jours de télétravail par semaine ?", "qa"), last)
+    assert earlier_questions(history, True) == ()
+
+
+def test_no_follow_up_in_a_new_thread() -> None:
+    assert earlier_questions((), True) == ()
