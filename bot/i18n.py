@@ -155,10 +155,12 @@ MESSAGES: Mapping[str, Text] = {
         "Here is what I can do:",
     ),
     "help_footer": Text(
-        "Posez simplement une question pour interroger les documents de l'entreprise. "
-        "Mes réponses sont des brouillons à vérifier avant tout usage.",
-        "Just ask a question to search the company's documents. "
-        "My answers are drafts to check before any use.",
+        "Posez simplement une question pour interroger les documents de l'entreprise, puis "
+        "enchaînez si besoin (« Et pour les CDD ? ») dans la même conversation. Mes réponses "
+        "sont des brouillons à vérifier avant tout usage.",
+        "Just ask a question to search the company's documents, then follow on if needed "
+        "(“What about fixed-term contracts?”) in the same conversation. My answers are drafts "
+        "to check before any use.",
     ),
     "feedback_thanks": Text("Merci pour votre retour.", "Thanks for your feedback."),
     "searching": Text("Recherche dans les documents…", "Searching the documents…"),
