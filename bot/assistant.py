@@ -236,7 +236,12 @@ class Assistant:
         (typed « J'accepte », or the channel's accept button carrying that version).
         """
         charter = self._charter
-        if charter is None or await self.store.charter_accepted(message.user.id, charter.version):
+        if charter is None:
+            return None
+        if await self.store.charter_accepted(message.user.id, charter.version):
+            if self._is_acceptance(message, charter.version):  # typed again, or pressed twice
+                return Reply(t("charter_already", locale, version=charter.version),
+                             kind="info", locale=locale, skill="charter")
             return None
         if self._is_acceptance(message, charter.version):
             await self.store.accept_charter(message, charter.version)

@@ -127,6 +127,12 @@ MESSAGES: Mapping[str, Text] = {
         "{charter}\n\nTo use Almia, accept this charter (version {version}) by replying "
         "“I accept”.",
     ),
+    "charter_already": Text(
+        "Vous avez déjà accepté la charte (version {version}). Posez votre question, ou tapez "
+        "« /almia aide » pour voir ce que je sais faire.",
+        "You have already accepted the charter (version {version}). Ask your question, or type "
+        "“/almia help” to see what I can do.",
+    ),
     "charter_accepted": Text(
         "Merci, la charte (version {version}) est acceptée. Posez votre question, ou tapez "
         "« /almia aide » pour voir ce que je sais faire.",

@@ -17,7 +17,7 @@ this one:
   fewer.
 
 Of the 267 French questions of the dev sets, all standing alone, one reads as a follow-up
-(« Recrutement : que faire ? »); of our 324 other questions (English, off-topic…), none.
+(« Recrutement : que faire ? »); of our 364 other questions (English, off-topic…), none.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _ANAPHOR = re.compile(
     r"\b(?:ce|cet|cette|ces|cela|ca|celui|celle|ceux|celles|it|this|that|these|those|they|"
     r"them)\b")
 # fixed phrases in which « ce », « it » or « that » points nowhere
-_FIXED = re.compile(r"\b(?:qu'est-ce|est-ce|c'est|ce (?:que|qui|qu')|is it|that is)\b")
+_FIXED = re.compile(r"\b(?:qu'est-ce|est-ce|c'est|ce (?:que|qui|qu')|that is)\b")
 
 
 def points_back(question: str, subject_words: tuple[str, ...] | None = None) -> bool:

@@ -99,6 +99,12 @@ async def test_charter_must_be_accepted_once_per_version(tmp_path: Path) -> None
         assert "acceptée" in accepted.text
         answered = await built.assistant.answer(_message("summary Appel du client."))
         assert answered.skill == "call_summary"
+        again = await built.assistant.answer(_message("j'accepte"))
+        pressed_again = await built.assistant.answer(_message(
+            "", action=Action(CHARTER_ACTION, {"version": "v1"})))
+        for reply in (again, pressed_again):  # not a question to search for, nor an error
+            assert reply.skill == "charter" and reply.kind == "info"
+            assert reply.text.startswith("Vous avez déjà accepté la charte (version v1).")
         other_user = await built.assistant.answer(_message("summary Appel.", user="u2"))
         assert other_user.skill == "charter"  # acceptance is personal
         actions = [r["action"] for r in await built.store.audit_records()]

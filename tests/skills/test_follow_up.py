@@ -71,3 +71,8 @@ def test_no_follow_up_after_anything_but_a_question(last: tuple[str, str | None]
 
 def test_no_follow_up_in_a_new_thread() -> None:
     assert earlier_questions((), True) == ()
+
+
+def test_it_in_a_short_question_points_back() -> None:
+    assert points_back("Is it mandatory?") and points_back("Is that allowed?")
+    assert not points_back("Is it possible to renew a passport online?")
