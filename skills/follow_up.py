@@ -38,8 +38,19 @@ _OPENER = re.compile(
 _ANAPHOR = re.compile(
     r"\b(?:ce|cet|cette|ces|cela|ca|celui|celle|ceux|celles|it|this|that|these|those|they|"
     r"them)\b")
+_QA_COMMAND = re.compile(r"^/?(?:almia\s+)?(?:ask|question)\b[\s:]*", re.IGNORECASE)
 # fixed phrases in which « ce », « it » or « that » points nowhere
 _FIXED = re.compile(r"\b(?:qu'est-ce|est-ce|c'est|ce (?:que|qui|qu')|that is)\b")
+
+
+def _as_asked(text: str) -> str | None:
+    """A Q&A message as the skill read it (« /almia ask X », Slack's « ask X » → « X »);
+    None for another command."""
+    text = text.strip()
+    command = _QA_COMMAND.match(text)
+    if command is not None:
+        return text[command.end():].strip()
+    return None if text.startswith("/") else text
 
 
 def points_back(question: str, subject_words: tuple[str, ...] | None = None) -> bool:
@@ -62,8 +73,8 @@ def earlier_questions(history: Sequence[ChatTurn], current_points_back: bool) ->
     questions = [turn for turn in history if turn.role == "user"]
     chain: list[str] = []
     for turn in reversed(questions):
-        text = turn.content.strip()
-        if turn.skill != QA_SKILL or not text or text.startswith("/") or (
+        text = _as_asked(turn.content)
+        if turn.skill != QA_SKILL or not text or (
                 len(text) > _MAX_EARLIER_CHARS) or small_talk(text, "fr") is not None:
             break
         chain.insert(0, text)

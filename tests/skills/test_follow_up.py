@@ -76,3 +76,12 @@ def test_no_follow_up_in_a_new_thread() -> None:
 def test_it_in_a_short_question_points_back() -> None:
     assert points_back("Is it mandatory?") and points_back("Is that allowed?")
     assert not points_back("Is it possible to renew a passport online?")
+
+
+def test_a_question_asked_by_command_is_continued_without_its_command() -> None:
+    for asked in ("/almia ask Combien de jours de télétravail ?",
+                  "ask Combien de jours de télétravail ?",  # Slack's /almia command text
+                  "/question Combien de jours de télétravail ?"):
+        history = _turns((asked, "qa"))
+        assert earlier_questions(history, True) == ("Combien de jours de télétravail ?",)
+    assert earlier_questions(_turns(("/almia aide", "qa")), True) == ()
