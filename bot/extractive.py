@@ -283,6 +283,14 @@ def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]
     return closest
 
 
+def _continued(units: list[_Unit], query: list[str]) -> list[_Unit]:
+    """The top passage's unit that best matches ``query`` (none when nothing matches)."""
+    first = [unit for unit in units if unit.passage == units[0].passage]
+    scores = _bm25(query, [unit.tokens for unit in first])
+    best = max(range(len(first)), key=lambda index: scores[index], default=None)
+    return [first[best]] if best is not None and scores[best] > 0 else []
+
+
 def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
     units: list[_Unit] = []
@@ -324,6 +332,10 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
+    elif request.context_terms and top != units[0].passage:
+        # a follow-up was searched with the questions it continues: the passage found
+        # first is the conversation's, and speaks first with its sentence closest to both
+        chosen = _continued(units, query + content_tokens(request.context_terms)) or chosen
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)

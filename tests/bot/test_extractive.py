@@ -53,11 +53,15 @@ def test_a_follow_up_whose_words_find_nothing_is_read_with_the_question_it_conti
                       context_terms="Combien coûte un passeport ?")
     text = select_answer(request)
     assert "- Le passeport coûte 86 €. [1]" in text and not text.startswith("Aucune phrase")
-    # its own words first: « Et en mairie ? » quotes the mairie sentence only
+    # its own words choose the sentences, and the passage found first (searched with the
+    # question it continues) speaks first
     request = replace(_request("Et en mairie ?", passages),
                       context_terms="Combien coûte un passeport ?")
     text = select_answer(request)
-    assert "mairie" in text and "86 €" not in text
+    assert text.index("Le passeport coûte 86 €. [1]") < text.index(
+        "Le passeport se demande en mairie, sur rendez-vous. [2]")
+    alone = select_answer(_request("Et en mairie ?", passages))
+    assert "mairie, sur rendez-vous. [2]" in alone and "86 €" not in alone
 
 
 def test_english_question_quotes_the_closest_french_passage_and_says_so() -> None:
