@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.i18n import Text
+from bot.messages import Locale
 from bot.text import fold
 from skills.tenders.clauses import Clause, Reader, clause_lots, lots_named
 from skills.tenders.french import FoundDate, count_value, find_dates
@@ -509,18 +511,39 @@ def lot_count_words(text: str) -> int | None:
 
 _ATTENTION = (
     (r"obligatoirement chiffrer|chiffrage (?:est )?obligatoire|doivent chiffrer",
-     "Prestation supplémentaire (PSE) à chiffrer obligatoirement"),
-    (r"ne peut refuser la reconduction", "Le titulaire ne peut pas refuser la reconduction"),
-    (r"reserves?.{0,80}irreguliere", "Toute réserve ou modification rend l'offre irrégulière"),
-    (r"sans (?:questionnaire|selection) medical", "Adhésion sans sélection médicale"),
+     Text("Prestation supplémentaire (PSE) à chiffrer obligatoirement",
+          "Additional service (PSE) that must be priced")),
+    (r"ne peut refuser la reconduction",
+     Text("Le titulaire ne peut pas refuser la reconduction",
+          "The holder cannot refuse the renewal")),
+    (r"reserves?.{0,80}irreguliere",
+     Text("Toute réserve ou modification rend l'offre irrégulière",
+          "Any reservation or change makes the offer irregular")),
+    (r"sans (?:questionnaire|selection) medical",
+     Text("Adhésion sans sélection médicale", "Membership without medical selection")),
     (r"reprise des (?:situations|arrets|sinistres|prestations) en cours|en arret de travail a "
-     r"la date", "Reprise des situations en cours (arrêts, rechutes)"),
-    (r"ne peut etre exercee avant", "Faculté de résiliation du titulaire limitée dans le temps"),
-    (r"visite (?:des sites |sur site )?(?:est )?obligatoire", "Visite obligatoire"),
-    (r"sans mise en demeure", "Pénalités applicables sans mise en demeure"),
+     r"la date", Text("Reprise des situations en cours (arrêts, rechutes)",
+                      "Ongoing cases taken over (sick leave, relapses)")),
+    (r"ne peut etre exercee avant",
+     Text("Faculté de résiliation du titulaire limitée dans le temps",
+          "The holder's right to terminate is limited in time")),
+    (r"visite (?:des sites |sur site )?(?:est )?obligatoire",
+     Text("Visite obligatoire", "Site visit mandatory")),
+    (r"sans mise en demeure",
+     Text("Pénalités applicables sans mise en demeure",
+          "Penalties apply without formal notice")),
     (r"signature electronique .{0,40}exigee (?:lors|des|au depot)",
-     "Signature électronique exigée au dépôt"),
+     Text("Signature électronique exigée au dépôt",
+          "Electronic signature required when submitting")),
 )
+
+
+def attention_in(point: str, locale: Locale) -> str:
+    """A point to watch (stored in French) as its reader reads it."""
+    for _pattern, label in _ATTENTION:
+        if point == label.fr:
+            return label(locale)
+    return point
 
 
 def attention_points(reader: Reader) -> Fact | None:
@@ -531,7 +554,7 @@ def attention_points(reader: Reader) -> Fact | None:
         for clause, match in reader.matching(re.compile(pattern)):
             negated = re.search(r"\bn'est pas\b|\bne sont pas\b|\bpas\b", match.group(0))
             if clause.text != clause.section.heading and not negated:
-                value.append(label)
+                value.append(label.fr)
                 sources.append(clause.source(match.start(), match.end(), 100))
                 break
     if not value:

@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime
 
 from bot.messages import Locale
+from skills.tenders.facts_general import attention_in
 from skills.tenders.outline import Preparation
 from skills.tenders.screening import reason_in
 from skills.tenders.service import Screening
@@ -66,7 +67,7 @@ def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> s
     if attention is not None and isinstance(attention.value, list):
         lines += ["", "**Points d'attention**" if lang == "fr" else "**Points to watch**"]
         for point, source in zip(attention.value, attention.sources, strict=False):
-            lines.append(f"- {point} ({source.where()})")
+            lines.append(f"- {attention_in(str(point), lang)} ({source.where()})")
     if screening.extraction.contradictions:
         lines += ["", "**Contradictions (non tranchées)**" if lang == "fr" else
                   "**Contradictions (not resolved)**"]

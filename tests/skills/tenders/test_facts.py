@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from skills.tenders.documents import load_files
 from skills.tenders.facts import extract
+from skills.tenders.facts_general import attention_in
 from skills.tenders.model import Extraction
 from tests.skills.tenders.dossiers import hospital_dossier, town_dossier
 
@@ -90,3 +91,7 @@ def test_attention_points_are_quoted_and_negations_ignored() -> None:
     fact = _facts(files).facts["points_attention"]
     assert fact.value == ["Le titulaire ne peut pas refuser la reconduction"]
     assert fact.sources[0].article == "Article 3"
+    # stored in French, read in the reader's language
+    assert attention_in(fact.value[0], "en") == "The holder cannot refuse the renewal"
+    assert attention_in(fact.value[0], "fr") == fact.value[0]
+    assert attention_in("Un point écrit ailleurs", "en") == "Un point écrit ailleurs"
