@@ -15,7 +15,7 @@ from bot.i18n import Text
 from bot.messages import Locale
 from skills.tenders.model import Fact
 from skills.tenders.report import decision_label
-from skills.tenders.screening import CONDITIONAL, GO, NO_GO, reason_in
+from skills.tenders.screening import CONDITIONAL, GO, NO_GO
 from skills.tenders.service import Screening
 
 MAX_TITLE = 150
@@ -57,8 +57,8 @@ def screening_card(screening: Screening, locale: Locale = "fr") -> Card:
                                                   screening.today, locale)))
     for lot in screening.lots:
         label = _LOT(locale, number=lot.lot.number, title=_bounded(lot.lot.title, 80))
-        reasons = [_bounded(reason_in(reason, locale), MAX_REASON).rstrip(".")
-                   for reason in lot.reasons[:MAX_REASONS]]
+        reasons = [_bounded(reason, MAX_REASON).rstrip(".")
+                   for reason in lot.reasons_in(locale)[:MAX_REASONS]]
         if len(lot.reasons) > MAX_REASONS:
             reasons.append(_MORE(locale, count=len(lot.reasons) - MAX_REASONS))
         value = " — ".join([decision_label(lot.decision, locale), " · ".join(reasons)]) \

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.i18n import Text
+from bot.messages import Locale
 from bot.text import fold
 from skills.tenders.criteria import Criterion
 from skills.tenders.facts_general import regions_concerned
@@ -30,6 +32,11 @@ class Verdict:
     evidence: str
     sources: tuple[Source, ...]
     judged_by: str = "règles"  # règles | modèle | à examiner
+    evidence_en: str = ""  # the evidence for an English reader (the quotes stay French)
+
+    def evidence_in(self, locale: Locale) -> str:
+        """The evidence in the reader's language."""
+        return self.evidence_en if locale == "en" and self.evidence_en else self.evidence
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of the issue (plus label, evidence and how it was judged)."""
@@ -42,13 +49,15 @@ class Verdict:
 Judge = Callable[[Criterion, Lot, Extraction, date], Verdict]
 
 
-def verdict(criterion: Criterion, value: str, evidence: str, sources: tuple[Source, ...],
+def verdict(criterion: Criterion, value: str, evidence: Text, sources: tuple[Source, ...],
             judged_by: str = "règles") -> Verdict:
     """A verdict; « met » or « not met » without a source becomes « unknown »."""
+    french, english = evidence.fr, evidence.en
     if value != UNKNOWN and not sources:
-        value, evidence = UNKNOWN, evidence + " (aucune citation : inconnu)"
-    return Verdict(criterion.id, criterion.label, value, criterion.blocking, evidence, sources,
-                   judged_by)
+        value = UNKNOWN
+        french, english = french + " (aucune citation : inconnu)", english + " (no quote: unknown)"
+    return Verdict(criterion.id, criterion.label, value, criterion.blocking, french, sources,
+                   judged_by, english)
 
 
 _CPV_LINES = {"665122": "sante", "665111": "prevoyance", "665110": "prevoyance",
@@ -103,24 +112,33 @@ def lines_of_business(criterion: Criterion, lot: Lot, facts: Extraction, today: 
     good = _found(accepted, lot.title)
     quoted = (source,) if source else ()
     if bad:
-        return verdict(criterion, NOT_MET, f"Lot {lot.number} « {lot.title} » : branche exclue "
-                       f"({bad[0][0]}, « {bad[0][1]} ») — hors périmètre.", quoted)
+        return verdict(criterion, NOT_MET, Text(
+            f"Lot {lot.number} « {lot.title} » : branche exclue ({bad[0][0]}, « {bad[0][1]} ») "
+            "— hors périmètre.",
+            f"Lot {lot.number} “{lot.title}”: excluded line ({bad[0][0]}, “{bad[0][1]}”) — out "
+            "of scope."), quoted)
     if good:
-        return verdict(criterion, MET, f"Lot {lot.number} « {lot.title} » : branche acceptée "
-                       f"({good[0][0]}).", quoted)
+        return verdict(criterion, MET, Text(
+            f"Lot {lot.number} « {lot.title} » : branche acceptée ({good[0][0]}).",
+            f"Lot {lot.number} “{lot.title}”: accepted line ({good[0][0]})."), quoted)
     cpv = facts.facts.get("cpv")
     codes = cpv.value.get(f"lot_{lot.number}", []) if cpv and isinstance(cpv.value, dict) else []
     lines = {_CPV_LINES.get(str(code)[:6]) for code in codes} - {None}
     cpv_sources = tuple(s for s in (cpv.sources if cpv else ()) if any(
         str(code) in s.quote for code in codes))
+    named = ", ".join(sorted(str(x) for x in lines))
     if lines & set(excluded):
-        return verdict(criterion, NOT_MET, f"Lot {lot.number} : code CPV d'une branche exclue "
-                       f"({', '.join(sorted(str(x) for x in lines))}).", cpv_sources)
+        return verdict(criterion, NOT_MET, Text(
+            f"Lot {lot.number} : code CPV d'une branche exclue ({named}).",
+            f"Lot {lot.number}: CPV code of an excluded line ({named})."), cpv_sources)
     if lines and lines <= set(accepted):
-        return verdict(criterion, MET, f"Lot {lot.number} : codes CPV d'une branche acceptée "
-                       f"({', '.join(sorted(str(x) for x in lines))}).", cpv_sources)
-    return verdict(criterion, UNKNOWN, f"Lot {lot.number} « {lot.title} » : branche non "
-                   "reconnue, à examiner.", quoted, "à examiner")
+        return verdict(criterion, MET, Text(
+            f"Lot {lot.number} : codes CPV d'une branche acceptée ({named}).",
+            f"Lot {lot.number}: CPV codes of an accepted line ({named})."), cpv_sources)
+    return verdict(criterion, UNKNOWN, Text(
+        f"Lot {lot.number} « {lot.title} » : branche non reconnue, à examiner.",
+        f"Lot {lot.number} “{lot.title}”: line not recognised, to examine."), quoted,
+        "à examiner")
 
 
 def min_annual_premium(criterion: Criterion, lot: Lot, facts: Extraction,
@@ -131,12 +149,15 @@ def min_annual_premium(criterion: Criterion, lot: Lot, facts: Extraction,
     amount = facts.lot_amounts.get(lot.number)
     fact = facts.facts.get("montant_estime")
     if amount is None or fact is None:
-        return verdict(criterion, UNKNOWN, "Aucun montant estimé trouvé pour ce lot.", ())
+        return verdict(criterion, UNKNOWN, Text("Aucun montant estimé trouvé pour ce lot.",
+                                                "No estimated amount found for this lot."), ())
     shown = _euros(amount)
     sources = tuple(s for s in fact.sources if _amount_in(s.quote, amount)) or fact.sources[:1]
     value = MET if amount >= minimum else NOT_MET
-    return verdict(criterion, value, f"Montant annuel estimé {shown} "
-                   f"{'≥' if value == MET else '<'} {_euros(minimum)}.", sources)
+    sign = "≥" if value == MET else "<"
+    return verdict(criterion, value, Text(
+        f"Montant annuel estimé {shown} {sign} {_euros(minimum)}.",
+        f"Estimated annual amount {shown} {sign} {_euros(minimum)}."), sources)
 
 
 def _amount_in(quote: str, amount: float) -> bool:
@@ -154,16 +175,21 @@ def min_days_to_deadline(criterion: Criterion, lot: Lot, facts: Extraction,
     minimum = int(criterion.params.get("min_calendar_days") or 0)
     fact = facts.facts.get("date_limite_offres")
     if fact is None:
-        return verdict(criterion, UNKNOWN, "Date limite de remise des offres introuvable.", ())
+        return verdict(criterion, UNKNOWN, Text("Date limite de remise des offres introuvable.",
+                                                "Deadline for offers not found."), ())
     deadline = datetime.fromisoformat(str(fact.value)).date()
     days = (deadline - today).days
     contradiction = any(c.topic.startswith("date limite") for c in facts.contradictions)
-    note = " (plusieurs dates dans le dossier : la plus proche est retenue)" if contradiction \
-        else ""
+    note = Text(" (plusieurs dates dans le dossier : la plus proche est retenue)",
+                " (several dates in the dossier: the earliest is kept)") if contradiction \
+        else Text("", "")
     value = MET if days >= minimum else NOT_MET
-    return verdict(criterion, value, f"Date limite {deadline.isoformat()} : {days} jours "
-                   f"calendaires après le {today.isoformat()} ({'≥' if value == MET else '<'} "
-                   f"{minimum}){note}.", fact.sources[:1])
+    sign = "≥" if value == MET else "<"
+    return verdict(criterion, value, Text(
+        f"Date limite {deadline.isoformat()} : {days} jours calendaires après le "
+        f"{today.isoformat()} ({sign} {minimum}){note.fr}.",
+        f"Deadline {deadline.isoformat()}: {days} calendar days after {today.isoformat()} "
+        f"({sign} {minimum}){note.en}."), fact.sources[:1])
 
 
 def regions_served(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
@@ -172,15 +198,18 @@ def regions_served(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
     fact = facts.facts.get("localisation")
     regions = regions_concerned(fact)
     if fact is None or not regions:
-        return verdict(criterion, UNKNOWN, "Localisation de l'acheteur introuvable.", ())
+        return verdict(criterion, UNKNOWN, Text("Localisation de l'acheteur introuvable.",
+                                                "The buyer's location was not found."), ())
     from skills.tenders.regions import same_region
 
     outside = [region for region in regions if not any(same_region(region, ok)
                                                        for ok in served)]
     if outside:
-        return verdict(criterion, NOT_MET, f"Région non servie : {', '.join(outside)}.",
+        return verdict(criterion, NOT_MET, Text(f"Région non servie : {', '.join(outside)}.",
+                                                f"Region not served: {', '.join(outside)}."),
                        fact.sources)
-    return verdict(criterion, MET, f"{fact.value} : région servie.", fact.sources[:1])
+    return verdict(criterion, MET, Text(f"{fact.value} : région servie.",
+                                        f"{fact.value}: region served."), fact.sources[:1])
 
 
 _CERT_PATTERNS = {"iso_27001": r"27001", "iso_9001": r"9001", "iso_14001": r"14001",
@@ -192,14 +221,15 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
     """Required certifications and ACPR branches for the lot against those held."""
     fact = facts.facts.get("certifications_agrements")
     if fact is None or not isinstance(fact.value, dict):
-        return verdict(criterion, UNKNOWN, "Aucune exigence de certification ou d'agrément "
-                       "relevée : à vérifier.", ())
+        return verdict(criterion, UNKNOWN, Text(
+            "Aucune exigence de certification ou d'agrément relevée : à vérifier.",
+            "No certification or authorisation requirement found: to check."), ())
     held = {str(key): bool(value) for key, value in
             dict(criterion.params.get("held") or {}).items()}
     branches_held = {int(b) for b in criterion.params.get("acpr_branches_held") or []}
-    problems: list[str] = []
-    doubts: list[str] = []
-    fine: list[str] = []
+    problems: list[Text] = []
+    doubts: list[Text] = []
+    fine: list[Text] = []
     sources: list[Source] = []
     for key, requirement in fact.value.items():
         if key == "acpr" and isinstance(requirement, dict):
@@ -211,10 +241,12 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
                                (scope == "tous" or f"{lot.number}" in s.quote)), None)
                 if source is not None:
                     sources.append(source)
-                (problems if missing else fine).append(
-                    f"branches ACPR {', '.join(map(str, branches))}" +
-                    (f" (non détenues : {', '.join(map(str, missing))})" if missing else
-                     " détenues"))
+                listed, absent = ", ".join(map(str, branches)), ", ".join(map(str, missing))
+                (problems if missing else fine).append(Text(
+                    f"branches ACPR {listed}" + (f" (non détenues : {absent})" if missing
+                                                 else " détenues"),
+                    f"ACPR branches {listed}" + (f" (not held: {absent})" if missing
+                                                 else " held")))
         elif key in _CERT_PATTERNS or key in held:
             text = str(requirement)
             lots = [int(x) for x in re.findall(r"\d+", text.split("lots", 1)[1])] \
@@ -226,28 +258,40 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
             if source is not None:
                 sources.append(source)
             if held.get(key):
-                fine.append(f"{key} exigée, détenue")
+                fine.append(Text(f"{key} exigée, détenue", f"{key} required, held"))
             elif "délégué" in text or "sous-traitant" in text:
-                doubts.append(f"{key} exigée, non détenue, mais peut être apportée par un "
-                              "gestionnaire délégué ou un sous-traitant")
+                doubts.append(Text(
+                    f"{key} exigée, non détenue, mais peut être apportée par un gestionnaire "
+                    "délégué ou un sous-traitant",
+                    f"{key} required, not held, but a delegated manager or a subcontractor "
+                    "may bring it"))
             else:
-                problems.append(f"{key} exigée du candidat, non détenue")
+                problems.append(Text(f"{key} exigée du candidat, non détenue",
+                                     f"{key} required of the bidder, not held"))
     if problems:
-        return verdict(criterion, NOT_MET, "; ".join(problems + doubts) + ".", tuple(sources))
+        return verdict(criterion, NOT_MET, _listed(problems + doubts), tuple(sources))
     if doubts:
-        return verdict(criterion, UNKNOWN, "; ".join(doubts + fine) + ".", tuple(sources),
+        return verdict(criterion, UNKNOWN, _listed(doubts + fine), tuple(sources),
                        "à examiner")
     if not fine:
-        return verdict(criterion, UNKNOWN, "Aucune exigence relevée pour ce lot.", ())
-    return verdict(criterion, MET, "; ".join(fine) + ".", tuple(sources))
+        return verdict(criterion, UNKNOWN, Text("Aucune exigence relevée pour ce lot.",
+                                                "No requirement found for this lot."), ())
+    return verdict(criterion, MET, _listed(fine), tuple(sources))
+
+
+def _listed(notes: list[Text]) -> Text:
+    """Notes joined with « ; » in each language."""
+    return Text("; ".join(note.fr for note in notes) + ".",
+                "; ".join(note.en for note in notes) + ".")
 
 
 def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: date) -> Verdict:
     """Daily penalties (rates, fixed amounts over the lot's annual amount) and their cap."""
     fact = facts.facts.get("penalites")
     if fact is None or not isinstance(fact.value, dict):
-        return verdict(criterion, UNKNOWN, "Aucune clause de pénalités trouvée (CCAG par "
-                       "défaut ?) : à examiner.", ())
+        return verdict(criterion, UNKNOWN, Text(
+            "Aucune clause de pénalités trouvée (CCAG par défaut ?) : à examiner.",
+            "No penalty clause found (the default CCAG?): to examine."), ())
     max_rate = float(criterion.params.get("max_daily_rate_pct_of_annual_premium") or 0)
     max_cap = float(criterion.params.get("max_cap_pct_of_annual_premium") or 100)
     cap_required = bool(criterion.params.get("cap_required", True))
@@ -255,21 +299,26 @@ def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: d
     annual = facts.lot_amounts.get(lot.number)
     rates = [float(value["taux_journalier_max_pct"])] if value.get(
         "taux_journalier_max_pct") is not None else []
-    notes: list[str] = []
+    notes: list[Text] = []
     unknown = False
     for fixed in value.get("forfaits_journaliers_eur") or []:
         if annual:
             rates.append(float(fixed) / annual * 100)
         else:
             unknown = True
-            notes.append(f"{fixed:.0f} €/jour sans montant annuel pour le convertir")
+            notes.append(Text(f"{fixed:.0f} €/jour sans montant annuel pour le convertir",
+                              f"{fixed:.0f} €/day with no annual amount to convert it"))
     cap = value.get("plafond_pct")
     worst = max(rates) if rates else None
     if worst is not None:
-        notes.insert(0, f"pénalité journalière maximale {worst:.4f} % de la cotisation annuelle "
-                        f"(seuil {max_rate} %)")
-    notes.append(f"plafond {cap} %" if cap is not None else "pas de plafond")
-    evidence = "; ".join(notes) + "."
+        notes.insert(0, Text(
+            f"pénalité journalière maximale {worst:.4f} % de la cotisation annuelle "
+            f"(seuil {max_rate} %)",
+            f"highest daily penalty {worst:.4f} % of the annual premium (threshold "
+            f"{max_rate} %)"))
+    notes.append(Text(f"plafond {cap} %", f"cap {cap} %") if cap is not None
+                 else Text("pas de plafond", "no cap"))
+    evidence = _listed(notes)
     if (worst is not None and worst > max_rate) or (cap_required and cap is None) or (
             cap is not None and float(cap) > max_cap):
         return verdict(criterion, NOT_MET, evidence, fact.sources)
@@ -284,12 +333,15 @@ def no_unlimited_liability(criterion: Criterion, lot: Lot, facts: Extraction,
     fact = facts.facts.get("responsabilite")
     accepted = bool(criterion.params.get("unlimited_liability_accepted", False))
     if fact is None or not fact.sources:
-        return verdict(criterion, UNKNOWN, "Aucune clause sur la responsabilité du titulaire "
-                       "(droit commun) : question à poser à l'acheteur.", ())
+        return verdict(criterion, UNKNOWN, Text(
+            "Aucune clause sur la responsabilité du titulaire (droit commun) : question à poser "
+            "à l'acheteur.",
+            "No clause on the holder's liability (ordinary law): a question for the buyer."), ())
     unlimited = "sans limitation" in str(fact.value)
+    said = Text(f"{fact.value}.", f"{fact.value}.")  # the dossier's own words
     if unlimited and not accepted:
-        return verdict(criterion, NOT_MET, f"{fact.value}.", fact.sources)
-    return verdict(criterion, MET, f"{fact.value}.", fact.sources)
+        return verdict(criterion, NOT_MET, said, fact.sources)
+    return verdict(criterion, MET, said, fact.sources)
 
 
 def max_rate_guarantee_years(criterion: Criterion, lot: Lot, facts: Extraction,
@@ -298,20 +350,26 @@ def max_rate_guarantee_years(criterion: Criterion, lot: Lot, facts: Extraction,
     limit = float(criterion.params.get("max_years") or 0)
     fact = facts.facts.get("garantie_des_taux")
     if fact is None or not isinstance(fact.value, dict):
-        return verdict(criterion, UNKNOWN, "Durée de garantie des taux non trouvée.", ())
+        return verdict(criterion, UNKNOWN, Text("Durée de garantie des taux non trouvée.",
+                                                "Rate guarantee period not found."), ())
     for index, (key, item) in enumerate(fact.value.items()):
         if key != "tous_lots" and str(lot.number) not in re.findall(r"\d+", key):
             continue
         years = item.get("annees_garanties") if isinstance(item, dict) else None
         source = fact.sources[index] if index < len(fact.sources) else fact.sources[0]
         if years is None:
-            return verdict(criterion, UNKNOWN, "Taux fermes sur toute la durée, durée du "
-                           "marché inconnue.", (source,), "à examiner")
+            return verdict(criterion, UNKNOWN, Text(
+                "Taux fermes sur toute la durée, durée du marché inconnue.",
+                "Rates fixed for the whole term, contract term unknown."), (source,),
+                "à examiner")
         value = MET if float(years) <= limit else NOT_MET
-        return verdict(criterion, value, f"Taux garantis {float(years):g} an(s) "
-                       f"({'≤' if value == MET else '>'} {limit:g}).", (source,))
-    return verdict(criterion, UNKNOWN, f"Aucune garantie de taux pour le lot {lot.number}.",
-                   ())
+        sign = "≤" if value == MET else ">"
+        return verdict(criterion, value, Text(
+            f"Taux garantis {float(years):g} an(s) ({sign} {limit:g}).",
+            f"Rates guaranteed {float(years):g} year(s) ({sign} {limit:g})."), (source,))
+    return verdict(criterion, UNKNOWN, Text(
+        f"Aucune garantie de taux pour le lot {lot.number}.",
+        f"No rate guarantee for lot {lot.number}."), ())
 
 
 JUDGES: tuple[tuple[str, Judge], ...] = (

@@ -123,4 +123,5 @@ def checked(text: str, verdict: Verdict, clauses: list[Clause]) -> Verdict:
     start = fold(source_clause.text).find(fold(quote))
     exact = source_clause.text[start:start + len(quote)]
     return replace(verdict, verdict=value, evidence=f"Jugé par le modèle : « {exact} »",
+                   evidence_en=f"Judged by the model: “{exact}”",
                    sources=(source_clause.quote(exact),), judged_by="modèle")

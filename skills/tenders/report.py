@@ -9,7 +9,6 @@ from datetime import date, datetime
 from bot.messages import Locale
 from skills.tenders.facts_general import attention_in
 from skills.tenders.outline import Preparation
-from skills.tenders.screening import reason_in
 from skills.tenders.service import Screening
 
 _DECISIONS = {"fr": {"go": "✅ GO", "no-go": "⛔ NO-GO",
@@ -56,8 +55,8 @@ def summary(screening: Screening, locale: str = "fr", model_note: str = "") -> s
     for lot in screening.lots:
         lines.append(f"**Lot {lot.lot.number} – {lot.lot.title}** : "
                      f"{_DECISIONS[lang][lot.decision]}")
-        for reason in lot.reasons[:4]:
-            lines.append(f"- {reason_in(reason, lang)}")
+        for reason in lot.reasons_in(lang)[:4]:
+            lines.append(f"- {reason}")
         not_met = [v for v in lot.verdicts if v.verdict == "not met"]
         for failed in not_met[:3]:
             if failed.sources:

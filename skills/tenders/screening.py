@@ -17,6 +17,7 @@ ALL_MET = Text("Tous les critères bloquants sont respectés.", "All blocking cr
 ASK_BUYER = Text("Questions à poser à l'acheteur avant de décider.",
                  "Questions to ask the buyer before deciding.")
 _UNKNOWN = Text(" (inconnu) : ", " (unknown): ")
+_FAILED = Text(" : ", ": ")
 
 
 def reason_in(reason: str, locale: Locale) -> str:
@@ -36,6 +37,13 @@ class LotScreening:
     decision: str
     reasons: tuple[str, ...]
     verdicts: tuple[Verdict, ...]
+    reasons_en: tuple[str, ...] = ()  # the same for an English reader
+
+    def reasons_in(self, locale: Locale) -> tuple[str, ...]:
+        """The reasons in the reader's language (the criteria's labels stay as written)."""
+        if locale == "en" and self.reasons_en:
+            return self.reasons_en
+        return tuple(reason_in(reason, locale) for reason in self.reasons)
 
     def as_dict(self) -> dict[str, Any]:
         """``{"lot", "title", "decision", "reasons", "criteria": [...]}``."""
@@ -46,8 +54,9 @@ class LotScreening:
 
 def examine(criterion: Criterion, lot: Lot) -> Verdict:
     """A criterion no rule knows: unknown, to examine (an approved model may judge it)."""
-    return verdict(criterion, UNKNOWN, "Critère sans règle automatique : à examiner.", (),
-                   "à examiner")
+    return verdict(criterion, UNKNOWN, Text("Critère sans règle automatique : à examiner.",
+                                            "Criterion with no automatic rule: to examine."),
+                   (), "à examiner")
 
 
 def screen(extraction: Extraction, criteria: Criteria, today: date) -> list[LotScreening]:
@@ -67,11 +76,15 @@ def decide(lot: Lot, verdicts: tuple[Verdict, ...]) -> LotScreening:
     """no-go when a blocking criterion is not met; go under conditions when one is unknown."""
     failed = [item for item in verdicts if item.blocking and item.verdict == NOT_MET]
     unknown = [item for item in verdicts if item.blocking and item.verdict == UNKNOWN]
-    reasons = [f"{item.label} : {item.evidence}" for item in failed] + [
-        f"{item.label}{_UNKNOWN.fr}{item.evidence}" for item in unknown]
     decision = NO_GO if failed else CONDITIONAL if unknown else GO
-    if decision == GO:
-        reasons = [ALL_MET.fr]
-    elif not failed and any(item.verdict == MET for item in verdicts):
-        reasons.append(ASK_BUYER.fr)
-    return LotScreening(lot, decision, tuple(reasons), verdicts)
+
+    def reasons(locale: Locale) -> tuple[str, ...]:
+        said = [f"{item.label}{_FAILED(locale)}{item.evidence_in(locale)}" for item in failed] + [
+            f"{item.label}{_UNKNOWN(locale)}{item.evidence_in(locale)}" for item in unknown]
+        if decision == GO:
+            said = [ALL_MET(locale)]
+        elif not failed and any(item.verdict == MET for item in verdicts):
+            said.append(ASK_BUYER(locale))
+        return tuple(said)
+
+    return LotScreening(lot, decision, reasons("fr"), verdicts, reasons("en"))

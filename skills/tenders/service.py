@@ -75,6 +75,7 @@ def with_passages_to_examine(reader: Reader, criteria: Criteria,
                                                                                 ""))[:2]
                 if clauses:
                     item = replace(item, evidence=item.evidence + " Passages à examiner cités.",
+                                   evidence_en=item.evidence_en + " Passages to examine quoted.",
                                    sources=tuple(clause.source() for clause in clauses))
             verdicts.append(item)
         updated.append(replace(lot, verdicts=tuple(verdicts)))

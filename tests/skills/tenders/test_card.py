@@ -43,7 +43,8 @@ def test_english_labels_for_an_english_speaker() -> None:
 def test_go_and_conditional_lots_and_a_missing_deadline() -> None:
     screening = _hospital()
     first, second = screening.lots
-    lots = (replace(first, decision=GO, reasons=("Tous les critères bloquants sont respectés.",)),
+    lots = (replace(first, decision=GO, reasons=("Tous les critères bloquants sont respectés.",),
+                    reasons_en=()),
             LotScreening(second.lot, CONDITIONAL, (), second.verdicts))
     facts = dict(screening.extraction.facts)
     del facts["date_limite_offres"]
@@ -57,6 +58,21 @@ def test_go_and_conditional_lots_and_a_missing_deadline() -> None:
     english = dict(screening_card(changed, "en").facts)
     assert english["Lot 1 – Flotte automobile et auto-collaborateurs"] == \
         "✅ GO — All blocking criteria are met"
+
+
+def test_an_english_reader_gets_the_evidence_in_english_and_the_quotes_as_written() -> None:
+    lot = _hospital().lots[1]
+    french, english = lot.reasons_in("fr"), lot.reasons_in("en")
+    assert french == lot.reasons and len(english) == len(french)
+    assert any("Région non servie : Bretagne." in reason for reason in french)
+    assert any(reason.endswith(": Region not served: Bretagne.") for reason in english)
+    assert any("highest daily penalty 1.0000 % of the annual premium" in reason
+               for reason in english)
+    assert not any(word in reason for reason in english
+                   for word in ("jours calendaires", "non détenue", "pas de plafond"))
+    card = dict(screening_card(_hospital(), "en").facts)
+    assert "Region not served" in card["Lot 2 – Prévoyance statutaire des agents"] or \
+        "calendar days" in card["Lot 2 – Prévoyance statutaire des agents"]
 
 
 def test_the_screening_s_own_words_are_in_the_reader_s_language() -> None:
