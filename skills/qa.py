@@ -265,12 +265,12 @@ class QaSkill:
             return
         if not question:
             raise SkillError(_ASK_SOMETHING)
-        if not any(char.isalnum() for char in question):  # « ? », « 🙂 », « ... »
-            yield Reply(_NO_WORDS(request.locale), kind="info", locale=request.locale)
-            return
         talk = small_talk(question, request.locale)
-        if talk is not None:  # « Bonjour », « merci ! »: not a question about the documents
+        if talk is not None:  # « Bonjour », « merci ! », « 👍 »: not a question to search
             yield Reply(small_talk_reply(*talk), kind="info", locale=talk[1])
+            return
+        if not any(char.isalnum() for char in question):  # « ? », « 🤔 », « ... »
+            yield Reply(_NO_WORDS(request.locale), kind="info", locale=request.locale)
             return
         yield Progress(t("searching", request.locale))
         earlier = await self.follow_up_of(question, request.history)

@@ -69,12 +69,18 @@ _REPLIES: dict[Kind, Text] = {
 }
 
 
+_THANKS_EMOJI = frozenset({"👍", "🙏", "👌", "👏", "🙂", "😊", "❤", "👍👍", "🙏🙏"})
+
+
 def small_talk(text: str, preferred: Locale = "fr") -> tuple[Kind, Locale] | None:
     """The kind of small talk ``text`` is and the language it is in (``preferred`` when
     its words are both, like « hello »), or None for anything else (a question, a
     request, a word the lists above do not hold)."""
     words = _WORD.findall(fold(text))
-    if not words or len(words) > _MAX_WORDS:
+    if not words:  # « 👍 », « 🙏 » sent alone: thanks, in the reader's language
+        shown = set(text.replace("\ufe0f", "").split()) or {""}
+        return ("thanks", preferred) if shown <= _THANKS_EMOJI else None
+    if len(words) > _MAX_WORDS:
         return None
     kinds: tuple[Kind, ...] = ("thanks", "goodbye", "greeting")
     for kind in kinds:

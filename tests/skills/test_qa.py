@@ -209,7 +209,8 @@ async def test_a_message_without_a_word_asks_for_the_question_without_a_search(
     built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
     await built.start()
     try:
-        replies = [await built.assistant.answer(_message(text)) for text in ("?", "🙂🙂", "...")]
+        replies = [await built.assistant.answer(_message(text)) for text in ("?", "🤔", "...")]
+        thumbs = await built.assistant.answer(_message("👍"))
         english = await built.assistant.answer(
             replace(_message("?!"), user=User("u2", locale="en")))
     finally:
@@ -217,6 +218,7 @@ async def test_a_message_without_a_word_asks_for_the_question_without_a_search(
     assert all(reply.text.startswith("Je ne trouve pas de question") for reply in replies)
     assert all(reply.kind == "info" for reply in replies)
     assert english.text.startswith("I can't find a question")
+    assert thumbs.text.startswith("Avec plaisir")  # a thumbs-up is thanks
     assert search.queries == []
 
 

@@ -39,3 +39,10 @@ def test_a_word_both_languages_share_follows_the_user_s_language() -> None:
     assert small_talk("Hello") == ("greeting", "fr")
     assert small_talk("Hello", preferred="en") == ("greeting", "en")
     assert small_talk_reply("goodbye", "en") == "Goodbye, have a nice day!"
+
+
+def test_a_thumbs_up_alone_is_thanks_in_the_reader_s_language() -> None:
+    assert small_talk("👍") == ("thanks", "fr")
+    assert small_talk("🙏 👍", "en") == ("thanks", "en")
+    assert small_talk("👍️") == ("thanks", "fr")  # with the emoji variation selector
+    assert small_talk("🤔") is None and small_talk("?") is None
