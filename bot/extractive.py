@@ -332,8 +332,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
-    elif request.context_terms and top != units[0].passage:
-        # a follow-up was searched with the questions it continues: the passage found
+    elif request.context_terms and chosen[0].title != units[0].title:
+        # a follow-up was searched with the questions it continues: the document found
         # first is the conversation's, and speaks first with its sentence closest to both
         chosen = _continued(units, query + content_tokens(request.context_terms)) or chosen
     by_source: dict[str, _Unit] = {}

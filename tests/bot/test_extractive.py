@@ -249,3 +249,15 @@ def test_a_header_made_of_segments_is_not_quoted() -> None:
     kept = passage_units(1, "Procédure", "La franchise — fixée au contrat — s'applique à "
                          "chaque sinistre déclaré.", 0)
     assert len(kept) == 1  # a sentence with dashes, ending with a full stop, stays
+
+
+def test_a_follow_up_within_the_same_document_quotes_its_own_sentence_only() -> None:
+    passages = ("Le télétravail est possible trois jours par semaine.",
+                "Une indemnité de 2,50 € par jour télétravaillé est versée.")
+    request = replace(_request("Et l'indemnité ?", list(passages)),
+                      context_terms="Combien de jours de télétravail par semaine ?")
+    same_document = replace(request, passages=tuple(
+        ContextPassage(n, "Politique de télétravail", text)
+        for n, text in enumerate(passages, 1)))
+    text = select_answer(same_document)
+    assert "2,50 €" in text and "trois jours" not in text
