@@ -69,7 +69,7 @@ _REPLIES: dict[Kind, Text] = {
 }
 
 
-_THANKS_EMOJI = frozenset({"👍", "🙏", "👌", "👏", "🙂", "😊", "❤", "👍👍", "🙏🙏"})
+_THANKS_EMOJI = frozenset("👍🙏👌👏🙂😊❤")
 
 
 def small_talk(text: str, preferred: Locale = "fr") -> tuple[Kind, Locale] | None:
@@ -78,8 +78,8 @@ def small_talk(text: str, preferred: Locale = "fr") -> tuple[Kind, Locale] | Non
     request, a word the lists above do not hold)."""
     words = _WORD.findall(fold(text))
     if not words:  # « 👍 », « 🙏 » sent alone: thanks, in the reader's language
-        shown = set(text.replace("\ufe0f", "").split()) or {""}
-        return ("thanks", preferred) if shown <= _THANKS_EMOJI else None
+        shown = set(text.replace("\ufe0f", "")) - set(" \n\t")  # each emoji, once
+        return ("thanks", preferred) if shown and shown <= _THANKS_EMOJI else None
     if len(words) > _MAX_WORDS:
         return None
     kinds: tuple[Kind, ...] = ("thanks", "goodbye", "greeting")
