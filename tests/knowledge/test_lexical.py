@@ -86,6 +86,37 @@ def test_scores_agree_with_bm25s(corpus: tuple[list[str], list[list[str]]]) -> N
         )
 
 
+def test_a_synonym_group_scores_as_one_term_standing_for_all_of_its_words(
+    corpus: tuple[list[str], list[list[str]]],
+) -> None:
+    """A structured query: each group scores as if its words were one word in the corpus
+    (frequencies summed per chunk, document frequency of any of them)."""
+    ids, tokens = corpus
+    index = LexicalIndex()
+    index.add(ids, tokens)
+    analyzer = FrenchAnalyzer()
+    group = tuple(analyzer("sinistre déclaration remboursement"))
+    others = analyzer("délai habitation")
+    merged = [["GROUP" if term in group else term for term in terms] for terms in tokens]
+    reference = reference_scores(merged, ["GROUP", *others, "inconnu"])
+
+    match = index.match_groups([group, *[(term,) for term in others], ("inconnu",)])
+
+    np.testing.assert_allclose(
+        [match.score(chunk_id) for chunk_id in ids], reference, atol=1e-5
+    )
+    # a group of one word is plain BM25, and a word repeated in its group counts once
+    terms = analyzer(QUERIES[0])
+    np.testing.assert_allclose(
+        [index.match_groups([(term, term) for term in terms]).score(chunk_id)
+         for chunk_id in ids],
+        scores_by_id(index, ids, terms),
+        atol=1e-6,
+    )
+    assert index.match_groups([]).best(5) == []
+    assert index.match_groups([("inconnu", "absent")]).best(5) == []
+
+
 def test_added_in_batches_and_removed_scores_like_a_fresh_index(
     corpus: tuple[list[str], list[list[str]]],
 ) -> None:
