@@ -11,7 +11,7 @@ this one:
 - opens as a continuation (« et… », « mais… », « sinon », « dans ce cas », « and… »,
   « what about… »);
 - or points back (« ce délai », « cela », « ça », « this », « it ») in three content
-  words or fewer;
+  words or fewer, or asks about « ce » (« Est-ce gratuit ? », « C'est payant ? ») in two;
 - or, in French, names nothing: no noun or name besides those that ask for a kind of
   answer (« quel délai ? », « quelles sont les conditions ? »), in two content words or
   fewer.
@@ -39,6 +39,10 @@ _ANAPHOR = re.compile(
     r"\b(?:ce|cet|cette|ces|cela|ca|celui|celle|ceux|celles|it|this|that|these|those|they|"
     r"them)\b")
 _QA_COMMAND = re.compile(r"^/?(?:almia\s+)?(?:ask|question)\b[\s:]*", re.IGNORECASE)
+# « est-ce gratuit ? », « c'est payant ? »: « ce » is the subject, the thing asked about
+# before (« est-ce que… », « c'est quoi… » open a question of their own)
+_PREDICATE = re.compile(
+    r"^(?:est-ce que c'est|est-ce|c'est)\s+(?!(?:que|qu|quoi|qui|comment|ou|quand)\b)")
 # fixed phrases in which « ce », « it » or « that » points nowhere
 _FIXED = re.compile(r"\b(?:qu'est-ce|est-ce|c'est|ce (?:que|qui|qu')|that is)\b")
 
@@ -60,6 +64,8 @@ def points_back(question: str, subject_words: tuple[str, ...] | None = None) -> 
     if _OPENER.match(folded):
         return True
     if _ANAPHOR.search(_FIXED.sub(" ", folded)) and len(content_tokens(question)) <= 3:
+        return True
+    if _PREDICATE.match(folded) and len(content_tokens(question)) <= 2:
         return True
     return subject_words == () and len(content_tokens(question)) <= 2
 

@@ -13,7 +13,8 @@ from skills.question_subject import QuestionSubject
     "Et pour les stagiaires ?", "et en cas de vol ?", "Mais si je suis en CDD ?",
     "Sinon ?", "Dans ce cas, qui paie ?", "OK, et pour un enfant ?", "What about interns?",
     "And for a child?", "Combien ça coûte ?", "Ce délai est-il prolongé ?",
-    "How long does it take?",
+    "How long does it take?", "Est-ce gratuit ?", "C'est payant ?",
+    "Est-ce que c'est vraiment remboursé ?",
 ])
 def test_continuations_and_pointers_read_as_follow_ups(question: str) -> None:
     assert points_back(question)
@@ -23,6 +24,7 @@ def test_continuations_and_pointers_read_as_follow_ups(question: str) -> None:
     "Quel est le délai pour déclarer un sinistre habitation ?",
     "Qu'est-ce que la médiation familiale ?", "Est-ce que je peux télétravailler à l'étranger ?",
     "C'est quoi le RGPD ?", "Comment renouveler son passeport ?",
+    "Est-ce que le télétravail est possible pour les stagiaires en alternance ?",
     "Is it possible to renew a passport online?", "Combien de jours de congés ai-je ?",
 ])
 def test_questions_that_stand_alone_do_not(question: str) -> None:
