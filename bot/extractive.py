@@ -291,6 +291,20 @@ def _continued(units: list[_Unit], query: list[str]) -> list[_Unit]:
     return [first[best]] if best is not None and scores[best] > 0 else []
 
 
+def _named_subject(
+    units: list[_Unit], query: list[str], context: list[str]
+) -> tuple[list[_Unit], list[str]]:
+    """A follow-up that names a document (« Et pour la prévoyance ? » after « Y a-t-il une
+    indemnité ? », « prévoyance » being in « Garanties prévoyance collective »): that
+    document's sentences, chosen with the questions it continues too (what is asked about
+    it). Otherwise the units and query as they are."""
+    own = set(query)
+    named = {unit.title for unit in units if own & set(content_tokens(unit.title))}
+    if not named:
+        return units, query
+    return [unit for unit in units if unit.title in named], [*query, *context]
+
+
 def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
     units: list[_Unit] = []
@@ -299,6 +313,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
+    if request.context_terms:
+        units, query = _named_subject(units, query, content_tokens(request.context_terms))
     scores = _bm25(query, [unit.tokens for unit in units])
     if request.context_terms and not any(score > 0 for score in scores):
         # « Combien ça coûte ? »: a follow-up whose own words match no sentence is read
@@ -324,6 +340,12 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         return _closest(units, pattern)[:2], False
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
+    if request.context_terms and any(unit.title == units[0].title for unit in relevant):
+        # a follow-up stays on the conversation's document (found first, searched with the
+        # questions it continues) when that one answers it: « Is there an allowance for
+        # it? » after a question on telework quotes the telework allowance, not a sick-pay
+        # page's « indemnités »; another document speaks only when it alone matches
+        relevant = [unit for unit in relevant if unit.title == units[0].title]
     # the best-ranked passage speaks first (its best sentence is always quoted), then
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)

@@ -261,3 +261,36 @@ def test_a_follow_up_within_the_same_document_quotes_its_own_sentence_only() -> 
         for n, text in enumerate(passages, 1)))
     text = select_answer(same_document)
     assert "2,50 €" in text and "trois jours" not in text
+
+
+def test_a_follow_up_stays_on_the_conversations_document_when_it_answers() -> None:
+    passages = (
+        ContextPassage(1, "Politique de télétravail",
+                       "Le télétravail est possible trois jours par semaine."),
+        ContextPassage(2, "Politique de télétravail",
+                       "Une indemnité de 2,50 € par jour télétravaillé est versée."),
+        ContextPassage(3, "Prévoyance", "Une indemnité journalière est versée après 90 jours."),
+    )
+    request = replace(_request("Et l'indemnité ?", []), passages=passages)
+    follow_up = replace(request, context_terms="Combien de jours de télétravail par semaine ?")
+
+    assert "90 jours" not in select_answer(follow_up)
+    assert "2,50 €" in select_answer(follow_up)
+    assert "90 jours" in select_answer(request)  # asked alone, both documents speak
+
+
+def test_a_follow_up_naming_a_document_quotes_what_was_asked_about_it() -> None:
+    passages = (
+        ContextPassage(1, "Garanties prévoyance collective",
+                       "Contrat de prévoyance des salariés, édition 2026."),
+        ContextPassage(1, "Garanties prévoyance collective",
+                       "Après 90 jours d'arrêt, le salarié perçoit une indemnité journalière."),
+        ContextPassage(2, "Politique de télétravail",
+                       "Une indemnité de 2,50 € par jour télétravaillé est versée."),
+    )
+    request = replace(_request("Et pour la prévoyance ?", []), passages=passages,
+                      context_terms="Y a-t-il une indemnité ?")
+
+    text = select_answer(request)
+
+    assert "indemnité journalière" in text and "2,50 €" not in text
