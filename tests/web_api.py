@@ -32,10 +32,12 @@ async def upload_one(client: TestClient, name: str, data: bytes,  # type: ignore
 
 
 async def chat(client: TestClient, text: str, attachments: list[str],  # type: ignore[type-arg]
-               user: str = "alice") -> dict[str, Any]:
+               user: str = "alice", locale: str | None = None) -> dict[str, Any]:
     """``POST /api/chat``; the reply."""
-    response = await client.post("/api/chat", json={"text": text, "user": user,
-                                                    "attachments": attachments})
+    body: dict[str, Any] = {"text": text, "user": user, "attachments": attachments}
+    if locale is not None:
+        body["locale"] = locale
+    response = await client.post("/api/chat", json=body)
     assert response.status == 200, await response.text()
     reply: dict[str, Any] = (await response.json())["reply"]
     return reply

@@ -33,6 +33,7 @@ class Code(BaseModel):
 
     id: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
     label: str = Field(min_length=1, max_length=80)
+    label_en: str | None = Field(default=None, min_length=1, max_length=80)  # English readers
     description: str = Field(default="", max_length=400)
     keywords: list[str] = Field(min_length=1, max_length=200)
 
@@ -50,15 +51,27 @@ class Codebook(BaseModel):
     """A named list of codes (2 to 60, ids and labels unique)."""
 
     name: str = Field(min_length=1, max_length=120)
+    name_en: str | None = Field(default=None, min_length=1, max_length=120)
     codes: list[Code] = Field(min_length=2, max_length=60)
 
     @field_validator("codes")
     @classmethod
     def _unique(cls, codes: list[Code]) -> list[Code]:
+        english = {(code.label_en or code.label).casefold() for code in codes}
         if len({code.id for code in codes}) != len(codes) \
-                or len({code.label.casefold() for code in codes}) != len(codes):
+                or len({code.label.casefold() for code in codes}) != len(codes) \
+                or len(english) != len(codes):
             raise ValueError("identifiants et libellés des codes uniques")
         return codes
+
+    def for_locale(self, locale: str) -> Codebook:
+        """The codebook as a reader in ``locale`` sees it: for English, each code's
+        ``label_en`` (and ``name_en``) where the file gives one; the French labels otherwise."""
+        if locale != "en":
+            return self
+        codes = [code.model_copy(update={"label": code.label_en or code.label})
+                 for code in self.codes]
+        return self.model_copy(update={"name": self.name_en or self.name, "codes": codes})
 
 
 class CodebookError(Exception):

@@ -139,7 +139,7 @@ th,td{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:
 th{background:#f4f6f8}td.n{text-align:right;white-space:nowrap}
 img{max-width:100%;height:auto}.note{color:#555;font-style:italic}
 blockquote{margin:.3rem 0 .3rem 1rem;color:#444;border-left:3px solid #ccc;padding-left:.6rem}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}.scroll+.scroll{margin-top:1.2rem}
 @media (max-width:640px){body{margin:1rem auto;padding:0 .6rem}table{font-size:.8rem}
 th,td{padding:.25rem .35rem}td:not(.n){min-width:9rem}h1{font-size:1.3rem}}
 """

@@ -233,6 +233,8 @@ class AnalyseTask:
         except CodebookError:
             raise JobFailed(_BAD_CODEBOOK, name=str(choice)[:40],
                             names=", ".join(shipped_names())) from None
+        if codebook is not None:
+            codebook = codebook.for_locale(locale)
         del data
         counts = survey.counts
         if not survey.verbatims:

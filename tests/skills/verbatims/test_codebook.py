@@ -91,3 +91,23 @@ def test_keywords_match_words_stems_and_expressions() -> None:
     assert matcher.hits("j'ai appelé, l'apparence") == [0.0, 0.0]  # « app » is a whole word
     assert matcher.hits("mon app et l'attente") == [1.0, 1.0]
     assert matcher.hits("") == [0.0, 0.0]
+
+
+def test_english_readers_get_the_english_labels_where_the_file_gives_them() -> None:
+    codebook = shipped_codebook()
+    assert all(code.label_en for code in codebook.codes)
+    english = codebook.for_locale("en")
+    assert english.name == "Insurance — customer satisfaction"
+    assert [code.label for code in english.codes] == [code.label_en for code in codebook.codes]
+    assert [code.keywords for code in english.codes] == [code.keywords for code in codebook.codes]
+    assert codebook.for_locale("fr") == codebook
+    small = parse_codebook(SMALL.encode())  # no English labels: the French ones stay
+    assert small.for_locale("en").codes == small.codes
+
+
+def test_two_codes_with_the_same_english_label_are_refused() -> None:
+    twice = SMALL.replace("label: Application", "label: Application\n    label_en: Waiting")
+    twice = twice.replace("label: Attente au téléphone",
+                          "label: Attente au téléphone\n    label_en: waiting")
+    with pytest.raises(CodebookError):
+        parse_codebook(twice.encode())

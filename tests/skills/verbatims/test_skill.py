@@ -193,8 +193,13 @@ async def test_the_job_analyses_with_the_codebook_chosen(settings: Settings) -> 
             assert (await finished(client, reply["job_id"]))["state"] == "succeeded"
         columns = await chat(client, '/almia verbatims colonnes texte="Commentaire client"', [])
         assert (await finished(client, columns["job_id"]))["state"] == "succeeded"
+        english = await chat(client, "/almia verbatims", [file_id], locale="en")
+        assert (await finished(client, english["job_id"]))["state"] == "succeeded"
     finally:
         await client.close()
-    default, none, kept = chosen
+    default, none, kept, in_english = chosen
     assert isinstance(default, Codebook) and default.name.startswith("Assurance")
     assert none is None and kept is None  # a column change keeps « aucun »
+    # an English reader's themes carry the codebook's English labels
+    assert isinstance(in_english, Codebook) and in_english.name.startswith("Insurance")
+    assert "Claims handling" in {code.label for code in in_english.codes}
