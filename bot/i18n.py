@@ -51,6 +51,12 @@ class Text:
                                   for name, value in values.items()})
 
 
+def plural(count: int) -> str:
+    """The plural mark of a count, in French and English alike: « 1 fichier », « 2 files »
+    (templates write ``{count} fichier{s}``)."""
+    return "" if count == 1 else "s"
+
+
 class Refusal(Exception):
     """An error whose message a person reads as it is, in their language (no stack trace)."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.files.intake import safe_name
 from bot.governance.roles import Role, RoleResolver
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Reply, ReplyEvent
@@ -73,8 +73,8 @@ _STARTED = Text(
 _EMPTY = Text("Aucun document n'a encore été ajouté à cet espace.",
               "No documents have been added to this space yet.")
 _LIST = Text("**Documents de cet espace** ({count}) :", "**This space's documents** ({count}):")
-_REMOVED = Text("« {name} » a été retiré des documents de cet espace ({chunks} passages).",
-                "“{name}” was removed from this space's documents ({chunks} passages).")
+_REMOVED = Text("« {name} » a été retiré des documents de cet espace ({chunks} passage{s}).",
+                "“{name}” was removed from this space's documents ({chunks} passage{s}).")
 _NOT_FOUND = Text("Je ne trouve pas « {name} » parmi les documents de cet espace "
                   "(voir `/almia docs list`).",
                   "I cannot find “{name}” among this space's documents "
@@ -445,5 +445,5 @@ class TeamDocsSkill:
             raise SkillError(_AMBIGUOUS, name=name)
         removed = await self._knowledge.delete_document(
             space_collection(request.message.space.id), matches[0])
-        return Reply(_REMOVED(locale, name=matches[0], chunks=removed), kind="info",
+        return Reply(_REMOVED(locale, name=matches[0], chunks=removed, s=plural(removed)), kind="info",
                      skill=self.name, locale=locale)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.gateway.types import UsageRecord
-from bot.i18n import Refusal, Text
+from bot.i18n import Refusal, Text, plural
 from bot.jobs.engine import JobEngine
 from bot.jobs.model import JobSpec, JobView, ReplyTo
 from bot.jobs.settings import JobSettings
@@ -20,15 +20,15 @@ log = logging.getLogger(__name__)
 
 LIMIT_MESSAGES = {
     "user": Text(
-        "Vous avez déjà {limit} tâches en cours : attendez qu'une se termine, ou annulez-en "
+        "Vous avez déjà {limit} tâche{s} en cours : attendez qu'une se termine, ou annulez-en "
         "une avec « /almia jobs cancel ID ».",
-        "You already have {limit} jobs running: wait for one to finish, or cancel one with "
+        "You already have {limit} job{s} running: wait for one to finish, or cancel one with "
         "“/almia jobs cancel ID”.",
     ),
     "skill": Text(
-        "Cette fonction traite déjà {limit} tâches pour l'ensemble des utilisateurs. "
+        "Cette fonction traite déjà {limit} tâche{s} pour l'ensemble des utilisateurs. "
         "Réessayez dans quelques minutes.",
-        "This feature is already running {limit} jobs for all users. Try again in a few "
+        "This feature is already running {limit} job{s} for all users. Try again in a few "
         "minutes.",
     ),
 }
@@ -68,7 +68,8 @@ class JobService:
             await self._store.record_event(message, AuditEntry(
                 action="job_refused", outcome="limit", skill=spec.skill,
                 details={"task": spec.task, "scope": reached.scope}))
-            raise JobRefused(LIMIT_MESSAGES[reached.scope], limit=reached.limit) from None
+            raise JobRefused(LIMIT_MESSAGES[reached.scope], limit=reached.limit,
+                             s=plural(reached.limit)) from None
         await self._store.record_event(message, AuditEntry(
             action="job_queued", outcome="ok", skill=spec.skill,
             details={"job": job_id, "task": spec.task}))

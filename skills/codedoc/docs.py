@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from skills.codedoc.describe import facts, sentence, short
 from skills.codedoc.model import Inventory, SourceFile, Unit
@@ -15,8 +15,8 @@ from skills.codedoc.secrets import Redactor, SecretFinding
 T = {
     "index": Text("Documentation de référence", "Reference documentation"),
     "overview": Text("Vue d'ensemble", "Overview"),
-    "files": Text("{files} fichiers, {lines} lignes, {units} unités ({public} publiques)",
-                  "{files} files, {lines} lines, {units} units ({public} public)"),
+    "files": Text("{files} fichier{s}, {lines} lignes, {units} unités ({public} publiques)",
+                  "{files} file{s}, {lines} lines, {units} units ({public} public)"),
     "modules": Text("Modules et programmes", "Modules and programs"),
     "calls": Text("Graphe des appels", "Call graph"),
     "deps": Text("Dépendances (imports, COPY, programmes lancés)",
@@ -44,8 +44,8 @@ T = {
     "secrets": Text("Secrets repérés dans le code (valeurs masquées)",
                     "Secrets found in the code (values hidden)"),
     "skipped": Text("Fichiers non lus", "Files not read"),
-    "errors": Text("{count} erreurs de syntaxe contournées par l'analyseur",
-                   "{count} syntax errors the parser worked around"),
+    "errors": Text("{count} erreur{s} de syntaxe contournée{s} par l'analyseur",
+                   "{count} syntax error{s} the parser worked around"),
     "fields": Text("Données", "Data"),
     "exports": Text("Variables d'environnement exportées", "Environment variables exported"),
 }
@@ -159,7 +159,8 @@ def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
            secrets: list[SecretFinding]) -> str:
     units = inventory.units
     lines = [f"# {T['index'](locale)}", "",
-             T["files"](locale, files=len(inventory.files), lines=inventory.lines,
+             T["files"](locale, files=len(inventory.files), s=plural(len(inventory.files)),
+                        lines=inventory.lines,
                         units=len(units), public=sum(u.public for u in units)), ""]
     if not purposes:
         lines += [f"> {T['offline'](locale)}", ""]
@@ -192,7 +193,7 @@ def _module(source: SourceFile, inventory: Inventory, locale: Locale,
     if source.doc:
         lines += [f"## {T['purpose'](locale)}", "", _quote(source.doc), ""]
     if source.parse_errors:
-        lines += [f"> {T['errors'](locale, count=source.parse_errors)}", ""]
+        lines += [f"> {T['errors'](locale, count=source.parse_errors, s=plural(source.parse_errors))}", ""]
     lines += [f"## {T['inputs'](locale)}", "",
               f"- **{T['entries'](locale)}** : " if locale == "fr" else
               f"- **{T['entries'](locale)}**: ", ]

@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from skills.codedoc import describe, docs, html, inventory, patch, skeletons, svg, verify
 from skills.codedoc.model import Inventory
@@ -21,19 +21,20 @@ _SUMMARY = Text(
     "{public} publiques ; {covered} % des unités publiques documentées après le correctif.",
     "**Documentation of {files} file{s}** ({lines} lines, {languages}): {units} units, {public} "
     "public; {covered} % of public units documented after the patch.")
-_PATCH_OK = Text("Correctif : {count} blocs de documentation dans {files} fichiers, vérifié "
-                 "(arbres syntaxiques identiques hors commentaires{git}).",
-                 "Patch: {count} documentation blocks in {files} files, verified (same syntax "
-                 "trees without comments{git}).")
+_PATCH_OK = Text("Correctif : {count} bloc{s} de documentation dans {files} fichier{fs}, "
+                 "vérifié (arbres syntaxiques identiques hors commentaires{git}).",
+                 "Patch: {count} documentation block{s} in {files} file{fs}, verified (same "
+                 "syntax trees without comments{git}).")
 _GIT = Text(", `git apply --check` passé", ", `git apply --check` passed")
-_PATCH_BAD = Text("Correctif : {failed} fichiers retirés car leur code aurait changé ({which}).",
-                  "Patch: {failed} files left out because their code would have changed "
+_PATCH_BAD = Text("Correctif : {failed} fichier{s} retiré{s} car {leur} code aurait changé "
+                  "({which}).",
+                  "Patch: {failed} file{s} left out because {their} code would have changed "
                   "({which}).")
-_SKELETONS = Text("{count} squelettes de tests pour des fonctions publiques non testées.",
-                  "{count} test skeletons for untested public functions.")
-_SECRETS = Text("⚠️ {count} secrets repérés dans le code (clés, mots de passe, chaînes de "
+_SKELETONS = Text("{count} squelette{s} de tests pour des fonctions publiques non testées.",
+                  "{count} test skeleton{s} for untested public functions.")
+_SECRETS = Text("⚠️ {count} secret{s} repéré{s} dans le code (clés, mots de passe, chaînes de "
                 "connexion) : listés dans l'index sans leur valeur, masqués avant tout modèle.",
-                "⚠️ {count} secrets found in the code (keys, passwords, connection strings): "
+                "⚠️ {count} secret{s} found in the code (keys, passwords, connection strings): "
                 "listed in the index without their value, masked before any model.")
 _OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (inventaire, appels, "
                 "commentaires existants) ; un modèle approuvé pour le rôle `code` écrirait "
@@ -41,8 +42,8 @@ _OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (in
                 "Without a generative model the documentation is structural (inventory, calls, "
                 "existing comments); a model approved for the `code` role would write each "
                 "unit's purpose and behaviour.")
-_MODEL = Text("Objet des unités rédigé par le modèle pour {count} unités : à relire.",
-              "Unit purposes written by the model for {count} units: to review.")
+_MODEL = Text("Objet des unités rédigé par le modèle pour {count} unité{s} : à relire.",
+              "Unit purposes written by the model for {count} unit{s}: to review.")
 _NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, C#, "
                 "SQL, COBOL, copybooks, JCL).",
                 "No source file recognised (Python, Java, JavaScript/TypeScript, C#, SQL, "
@@ -184,19 +185,23 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str]) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
-    lines = [_SUMMARY(locale, files=metrics.files, s="" if metrics.files == 1 else "s",
+    lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files),
                       lines=metrics.lines, languages=languages,
                       units=metrics.units, public=metrics.public,
                       covered=round(100 * metrics.coverage))]
     if built.diffs:
         lines.append(_PATCH_OK(locale, count=len(built.documented), files=len(built.diffs),
+                               s=plural(len(built.documented)), fs=plural(len(built.diffs)),
                                git=_GIT(locale) if checked.git_checked else ""))
     if checked.failed:
-        lines.append(_PATCH_BAD(locale, failed=len(checked.failed),
+        one = len(checked.failed) == 1
+        lines.append(_PATCH_BAD(locale, failed=len(checked.failed), s=plural(len(checked.failed)),
+                                leur="son" if one else "leur", their="its" if one else "their",
                                 which=", ".join(sorted(checked.failed)[:5])))
     if metrics.skeletons:
-        lines.append(_SKELETONS(locale, count=metrics.skeletons))
+        lines.append(_SKELETONS(locale, count=metrics.skeletons, s=plural(metrics.skeletons)))
     if metrics.secrets:
-        lines.append(_SECRETS(locale, count=metrics.secrets))
-    lines.append(_MODEL(locale, count=len(purposes)) if purposes else _OFFLINE(locale))
+        lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets)))
+    lines.append(_MODEL(locale, count=len(purposes), s=plural(len(purposes))) if purposes
+                 else _OFFLINE(locale))
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from bot.files.intake import FileRejected, safe_name
 from bot.governance.policy import DataClass
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
@@ -55,7 +55,8 @@ _STARTED = Text("C'est parti : je documente « {name} » (tâche `{id}`). Je pos
                 "`/almia jobs` shows the progress.")
 _TITLE = Text("Documentation du code", "Code documentation")
 _READING = Text("lecture du code", "reading the code")
-_PARSED = Text("{files} fichiers, {lines} lignes analysés", "{files} files, {lines} lines parsed")
+_PARSED = Text("{files} fichier{s}, {lines} lignes analysés",
+               "{files} file{s}, {lines} lines parsed")
 _MODEL = Text("objet des unités par le modèle", "unit purposes by the model")
 _WRITING = Text("documentation et vérification du correctif",
                 "documentation and patch verification")
@@ -96,7 +97,8 @@ class DocumentTask:
             raise JobFailed(NothingToDocument.text)
         parsers = Parsers()
         found = await asyncio.to_thread(inventory.build, sources, parsers)
-        await context.progress(0.3, _PARSED(locale, files=len(found.files), lines=found.lines))
+        await context.progress(0.3, _PARSED(locale, files=len(found.files),
+                                                s=plural(len(found.files)), lines=found.lines))
         redactor = Redactor()
         purposes: Mapping[str, str] = {}
         models = context.models

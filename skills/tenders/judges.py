@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from bot.text import fold
 from skills.tenders.criteria import Criterion
@@ -186,9 +186,11 @@ def min_days_to_deadline(criterion: Criterion, lot: Lot, facts: Extraction,
     value = MET if days >= minimum else NOT_MET
     sign = "≥" if value == MET else "<"
     return verdict(criterion, value, Text(
-        f"Date limite {deadline.isoformat()} : {days} jours calendaires après le "
+        f"Date limite {deadline.isoformat()} : {days} jour{plural(days)} calendaire"
+        f"{plural(days)} après le "
         f"{today.isoformat()} ({sign} {minimum}){note.fr}.",
-        f"Deadline {deadline.isoformat()}: {days} calendar days after {today.isoformat()} "
+        f"Deadline {deadline.isoformat()}: {days} calendar day{plural(days)} after "
+        f"{today.isoformat()} "
         f"({sign} {minimum}){note.en}."), fact.sources[:1])
 
 

@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Columns, ScoreKind, Sentiment, Theme, Trend
@@ -140,9 +140,9 @@ def summary_data(analysis: Analysis, survey: Survey, source: str = "") -> dict[s
 
 _HEAD = Text("**Analyse de {rows} verbatims** : {analysed} analysés{aside}.",
              "**Analysis of {rows} verbatims**: {analysed} analysed{aside}.")
-_ASIDE = {"empty": Text("{n} vides", "{n} empty"),
+_ASIDE = {"empty": Text("{n} vide{s}", "{n} empty"),
           "no_content": Text("{n} sans contenu (« RAS »…)", "{n} without content (“RAS”…)"),
-          "duplicates": Text("{n} doublons", "{n} duplicates"),
+          "duplicates": Text("{n} doublon{s}", "{n} duplicate{s}"),
           "not_french": Text("{n} pas en français", "{n} not in French")}
 _SET_ASIDE = Text(" ; mis de côté (comptés) : {parts}", "; set aside (counted): {parts}")
 _THEMES = Text("**Thèmes principaux**", "**Top themes**")
@@ -166,7 +166,8 @@ _NONE = Text("Aucun thème n'a pu être dégagé.", "No theme could be found.")
 def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
     """The summary posted in the thread (Markdown)."""
     counts = analysis.counts
-    aside = [_ASIDE[name](locale, n=number(getattr(counts, name), locale))
+    aside = [_ASIDE[name](locale, n=number(getattr(counts, name), locale),
+                          s=plural(getattr(counts, name)))
              for name in _ASIDE if getattr(counts, name)]
     lines = [_HEAD(locale, rows=number(counts.rows, locale),
                    analysed=number(counts.analysed, locale),

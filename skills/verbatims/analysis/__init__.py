@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.governance.dlp import Detector, DlpSettings
+from bot.i18n import plural
 from knowledge.embeddings import Embedder, Vectors
 from skills.verbatims.analysis import notes as notes_text
 from skills.verbatims.analysis.aspects import (
@@ -291,7 +292,7 @@ def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
     if not any(v.date for v in verbatims):
         notes.append(notes_text.NO_DATE("fr"))
     if clusters is not None and clusters.fillers:
-        notes.append(notes_text.FILLERS("fr", count=clusters.fillers))
+        notes.append(notes_text.FILLERS("fr", count=clusters.fillers, s=plural(clusters.fillers)))
     if len(verbatims) < 300:
         notes.append(notes_text.FEW("fr"))
     return notes

@@ -28,8 +28,9 @@ NO_MODEL = Text(
 NO_SCORE = Text("Pas de colonne de note : pas de moteurs d'insatisfaction.",
                 "No score column: no dissatisfaction drivers.")
 NO_DATE = Text("Pas de colonne de date : pas de tendances.", "No date column: no trends.")
-FILLERS = Text("{count} groupes de formules génériques (sans sujet précis) écartés des thèmes.",
-               "{count} groups of generic phrases (no precise subject) left out of the themes.")
+FILLERS = Text("{count} groupe{s} de formules génériques (sans sujet précis) écarté{s} des "
+               "thèmes.",
+               "{count} group{s} of generic phrases (no precise subject) left out of the themes.")
 FEW = Text("Peu de verbatims : thèmes et tendances à prendre avec prudence.",
            "Few verbatims: take the themes and trends with caution.")
 CODEBOOK = Text("Plan de codes « {name} » : {found} de ses {total} thèmes présents, {lacked}.",
@@ -59,5 +60,14 @@ def note_in(note: str, locale: Locale) -> str:
 def _pattern(template: str) -> re.Pattern[str]:
     """The French sentence with each ``{value}`` matching any text."""
     pieces = re.split(r"\{(\w+)\}", template)
-    return re.compile("".join(re.escape(piece) if index % 2 == 0 else f"(?P<{piece}>.+?)"
-                              for index, piece in enumerate(pieces)))
+    seen: set[str] = set()
+    parts = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            parts.append(re.escape(piece))
+        elif piece in seen:  # « {s} » twice: the same mark both times
+            parts.append(f"(?P={piece})")
+        else:
+            seen.add(piece)
+            parts.append(f"(?P<{piece}>s?)" if piece == "s" else f"(?P<{piece}>.+?)")
+    return re.compile("".join(parts))

@@ -91,3 +91,17 @@ def test_graphs_are_drawn_inline_when_small_enough() -> None:
     big = [(f"a{i}", f"b{i}") for i in range(40)]
     assert svg.draw(big, {}) is None  # 80 boxes: not drawn, the Mermaid source stays
     assert svg.draw([("a", "b"), ("b", "a")], {}) is not None  # cycles are drawn too
+
+
+def test_the_summary_agrees_in_number_with_what_it_counts() -> None:
+    sources = Sources()
+    sources.add("shop/prices.py", b"def total(items):\n    return sum(items)\n")
+
+    english = document(sources, "en").summary
+    french = document(sources, "fr").summary
+
+    assert "Patch: 1 documentation block in 1 file, verified" in english
+    assert "1 test skeleton for untested public functions." in english
+    assert "Correctif : 1 bloc de documentation dans 1 fichier, vérifié" in french
+    assert "1 squelette de tests pour des fonctions publiques non testées." in french
+    assert "**Documentation of 1 file**" in english

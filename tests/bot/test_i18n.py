@@ -1,0 +1,21 @@
+"""Both languages of a sentence, and counts that agree with their nouns."""
+
+from __future__ import annotations
+
+from bot.i18n import Text, plural
+from bot.jobs.service import LIMIT_MESSAGES
+
+
+def test_a_count_of_one_takes_the_singular_in_both_languages() -> None:
+    files = Text("{count} fichier{s} lu{s}", "{count} file{s} read")
+    assert [files("fr", count=n, s=plural(n)) for n in (1, 2)] == [
+        "1 fichier lu", "2 fichiers lus"]
+    assert files("en", count=1, s=plural(1)) == "1 file read"
+
+
+def test_the_job_limit_agrees_with_its_number() -> None:
+    mine = LIMIT_MESSAGES["user"]
+    assert mine("fr", limit=1, s=plural(1)).startswith("Vous avez déjà 1 tâche en cours")
+    assert mine("en", limit=3, s=plural(3)).startswith("You already have 3 jobs running")
+    assert LIMIT_MESSAGES["skill"]("en", limit=1, s=plural(1)).startswith(
+        "This feature is already running 1 job for all users")
