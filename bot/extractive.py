@@ -107,10 +107,16 @@ class _Unit:
     text: str
     items: tuple[str, ...]
     tokens: tuple[str, ...]
+    heading: tuple[str, ...] = ()  # words of the heading (or FAQ question) it stands under
 
     @property
     def full_text(self) -> str:
         return " ".join((self.text, *self.items))
+
+    @property
+    def matched(self) -> tuple[str, ...]:
+        """The words a question is matched against: its own and its heading's."""
+        return self.tokens + self.heading
 
 
 _QUESTION_END = re.compile(r"\?\s*$")
@@ -237,10 +243,17 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     lines = [" ".join(line.split()) for line in text.splitlines()]
     lines = [line for line in lines if line]
     units: list[_Unit] = []
+    heading: tuple[str, ...] = ()
     index = 0
     while index < len(lines):
         sentences = split_sentences(lines[index])
         index += 1
+        if len(sentences) == 1 and (_QUESTION_END.search(sentences[0])
+                                    or _is_heading(sentences[0])):
+            # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
+            # sentences under it are matched with its words too
+            heading = tuple(content_tokens(sentences[0]))
+            continue
         for position, sentence in enumerate(sentences):
             items: list[str] = []
             if sentence[:1].islower():
@@ -253,9 +266,8 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
             if (_QUESTION_END.search(sentence) or _is_heading(sentence)) and not items:
                 continue
             tokens = tuple(content_tokens(" ".join((sentence, *items))))
-            units.append(
-                _Unit(number, title, first_position + len(units), sentence, tuple(items), tokens)
-            )
+            units.append(_Unit(number, title, first_position + len(units), sentence,
+                               tuple(items), tokens, heading))
     return units
 
 
@@ -286,7 +298,7 @@ def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]
 def _continued(units: list[_Unit], query: list[str]) -> list[_Unit]:
     """The top passage's unit that best matches ``query`` (none when nothing matches)."""
     first = [unit for unit in units if unit.passage == units[0].passage]
-    scores = _bm25(query, [unit.tokens for unit in first])
+    scores = _bm25(query, [unit.matched for unit in first])
     best = max(range(len(first)), key=lambda index: scores[index], default=None)
     return [first[best]] if best is not None and scores[best] > 0 else []
 
@@ -315,12 +327,12 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     pattern = _ENTITY_PATTERNS.get(entity or "")
     if request.context_terms:
         units, query = _named_subject(units, query, content_tokens(request.context_terms))
-    scores = _bm25(query, [unit.tokens for unit in units])
+    scores = _bm25(query, [unit.matched for unit in units])
     if request.context_terms and not any(score > 0 for score in scores):
         # « Combien ça coûte ? »: a follow-up whose own words match no sentence is read
         # with the questions it continues
         query += content_tokens(request.context_terms)
-        scores = _bm25(query, [unit.tokens for unit in units])
+        scores = _bm25(query, [unit.matched for unit in units])
     ranked: list[tuple[float, _Unit]] = []
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:

@@ -38,6 +38,8 @@ class LoadedDocument:
     title: str
     blocks: list[Block] = field(default_factory=list)
     url: str | None = None
+    # headings marked as such by the format (Markdown, HTML, Word styles), not guessed
+    marked_headings: bool = True
 
     @property
     def text_length(self) -> int:
@@ -113,7 +115,7 @@ def load_text(data: bytes, stem: str) -> LoadedDocument:
             heading = line
             continue
         blocks.append(Block(line, heading))
-    return LoadedDocument(title, blocks)
+    return LoadedDocument(title, blocks, marked_headings=False)
 
 
 # ---------------------------------------------------------------- CSV

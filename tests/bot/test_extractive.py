@@ -294,3 +294,17 @@ def test_a_follow_up_naming_a_document_quotes_what_was_asked_about_it() -> None:
     text = select_answer(request)
 
     assert "indemnité journalière" in text and "2,50 €" not in text
+
+
+def test_a_faq_answer_is_found_through_the_question_over_it() -> None:
+    faq = ("Sous quel délai suis-je remboursé ?\n"
+           "Le complément est remboursé sous 48 heures avec la télétransmission.\n"
+           "Comment sont remboursées les lunettes ?\n"
+           "En formule Équilibre, la monture est remboursée jusqu'à 100 €.")
+
+    text = select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+
+    assert text.splitlines()[1] == (
+        "- En formule Équilibre, la monture est remboursée jusqu'à 100 €. [1]")
+    assert "sous 48 heures" not in text and "ne disent rien" not in text  # « lunettes » is in the passage, over its answer
+    assert "Comment sont remboursées" not in text  # the FAQ's question is not quoted

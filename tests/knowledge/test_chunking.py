@@ -50,3 +50,21 @@ def test_chunk_ids_are_stable_and_content_dependent() -> None:
     assert chunk_id("docs/a.md", "abc123" * 5, 3) == chunk_id("docs/a.md", "abc123" * 5, 3)
     assert chunk_id("docs/a.md", "abc123" * 5, 3) != chunk_id("docs/a.md", "def456" * 5, 3)
     assert chunk_id("docs/a.md", "abc123" * 5, 3) != chunk_id("docs/b.md", "abc123" * 5, 3)
+
+
+def test_a_block_opening_a_section_carries_its_heading_line() -> None:
+    blocks = [
+        Block("Sous 48 heures avec la télétransmission.", "FAQ > Sous quel délai ?"),
+        Block("La monture jusqu'à 100 €.", "FAQ > Comment sont remboursées les lunettes ?"),
+        Block("Chaque verre jusqu'à 150 €.", "FAQ > Comment sont remboursées les lunettes ?"),
+    ]
+    (chunk,) = chunk_document(LoadedDocument("Santé", blocks), chunk_size=500, overlap=50)
+    assert chunk.text.splitlines() == [
+        "FAQ", "Sous quel délai ?", "Sous 48 heures avec la télétransmission.",
+        "Comment sont remboursées les lunettes ?", "La monture jusqu'à 100 €.",
+        "Chaque verre jusqu'à 150 €.",
+    ]
+    # headings guessed in plain text stay out of the text, as before
+    guessed = LoadedDocument("Santé", blocks, marked_headings=False)
+    (plain,) = chunk_document(guessed, chunk_size=500, overlap=50)
+    assert plain.text.splitlines() == [block.text for block in blocks]
