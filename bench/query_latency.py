@@ -162,8 +162,9 @@ async def main_async(args: argparse.Namespace) -> None:
     texts, vectors = await source_chunks(args.source, settings)
     print(f"source: {len(texts)} real chunks from {args.source} "
           f"({time.perf_counter() - started:.0f} s)")
-    questions = [json.loads(line)["question"] for eval_dir in args.eval_dir
-                 for line in (eval_dir / "questions.jsonl").read_text().splitlines() if line]
+    files = args.questions or [eval_dir / "questions.jsonl" for eval_dir in args.eval_dir]
+    questions = [json.loads(line)["question"] for path in files
+                 for line in path.read_text().splitlines() if line]
     asked = (questions * (args.queries // len(questions) + 1))[: args.queries]
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase.open(Path(tmp), settings)
@@ -190,6 +191,10 @@ def main() -> None:
                         help="data folder where bench/retrieval.py --data-dir ingested dev sets")
     parser.add_argument("--eval-dir", type=Path, nargs="+",
                         default=[EVAL_ROOT / "spf-dev", EVAL_ROOT / "cnil-dev"])
+    parser.add_argument("--questions", type=Path, nargs="+", default=None,
+                        help="JSONL files of questions to ask instead of the dev sets' (e.g. "
+                             "bench/spf-dev-en.jsonl bench/questions/english-heldout*.jsonl: "
+                             "English questions, searched with their French renderings)")
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=267)
     parser.add_argument("--e5-threads", type=int, default=None,
