@@ -271,6 +271,33 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     return units
 
 
+def quoted_section(text: str, section: str | None, answer: str, number: int) -> str | None:
+    """The heading path of what an answer quotes from passage ``number``: ``section`` (the
+    passage's main heading path) with its last heading replaced by the heading line standing
+    over the first sentence quoted verbatim (« - … [n] »), so that a citation of a FAQ
+    passage names the question whose answer was quoted. ``section`` when nothing is quoted
+    verbatim (a generative answer) or the sentence stands under no heading line."""
+    quoted = [quote.replace("**", "")  # the figure asked for is in bold
+              for quote in re.findall(rf"^- (.+) \[{number}\]$", answer, re.MULTILINE)]
+    if not quoted or not section:
+        return section
+    heading: str | None = None
+    for line in (" ".join(line.split()) for line in text.splitlines()):
+        sentences = split_sentences(line)
+        if len(sentences) == 1 and (_QUESTION_END.search(line) or _is_heading(line)):
+            heading = line
+        elif quoted[0] in line:
+            break
+    else:
+        return section
+    if heading is None:
+        return section
+    path = section.split(" > ")
+    if heading in path:
+        return " > ".join(path[: path.index(heading) + 1])
+    return " > ".join([*path[:-1], heading])
+
+
 def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
     """Same sentence (e.g. from two overlapping passages) or nearly the same words."""
     words = set(unit.tokens)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.extractive import quoted_section
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
@@ -307,7 +308,7 @@ class QaSkill:
                 document=passage.document,
                 title=passage.title,
                 passage=passage.text,
-                section=passage.section,
+                section=quoted_section(passage.text, passage.section, text, number),
                 page=passage.page,
                 url=passage.url,
                 score=round(passage.score, 4),

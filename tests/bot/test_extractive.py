@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.extractive import CATCH_ALL_CUE, passage_units, select_answer, select_outline
+from bot.extractive import (
+    CATCH_ALL_CUE,
+    passage_units,
+    quoted_section,
+    select_answer,
+    select_outline,
+)
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
 
 
@@ -308,3 +314,18 @@ def test_a_faq_answer_is_found_through_the_question_over_it() -> None:
         "- En formule Équilibre, la monture est remboursée jusqu'à 100 €. [1]")
     assert "sous 48 heures" not in text and "ne disent rien" not in text  # « lunettes » is in the passage, over its answer
     assert "Comment sont remboursées" not in text  # the FAQ's question is not quoted
+
+
+def test_a_citation_names_the_heading_over_the_quoted_sentence() -> None:
+    faq = ("FAQ santé\nSous quel délai suis-je remboursé ?\nSous 48 heures en télétransmission.\n"
+           "Comment sont remboursées les lunettes ?\nLa monture est remboursée jusqu'à 100 €.")
+    section = "FAQ santé > Sous quel délai suis-je remboursé ?"
+    answer = select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+
+    assert quoted_section(faq, section, answer, 1) == (
+        "FAQ santé > Comment sont remboursées les lunettes ?")
+    assert quoted_section(faq, section, "- Sous 48 heures en **télétransmission**. [1]", 1) \
+        == section
+    # nothing quoted verbatim (a model's own words), or another passage's mark: as it was
+    assert quoted_section(faq, section, "La monture est remboursée [1].", 1) == section
+    assert quoted_section(faq, section, answer, 2) == section
