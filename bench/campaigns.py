@@ -31,7 +31,7 @@ from bot.messages import Channel, Message, Space, User
 from bot.settings import load_settings
 from bot.store.campaigns import CampaignStore
 from skills.campaigns.brief import Brief, parse_brief
-from skills.campaigns.checks import CampaignChecker
+from skills.campaigns.checks import CampaignChecker, fits_channel
 from skills.campaigns.draft_library import load_library
 from skills.campaigns.export import export_files
 from skills.campaigns.pieces import Piece
@@ -69,7 +69,8 @@ def drafts() -> list[tuple[Piece, Brief]]:
     libraries = {"fr": load_library(), "en": load_library(language="en")}
     pieces: list[tuple[Piece, Brief]] = []
     for brief in briefs():
-        for piece in libraries[brief.language or "fr"].draft(brief, rules):
+        library = libraries[brief.language or "fr"]
+        for piece in library.draft(brief, rules, lambda piece: fits_channel(piece, rules)):
             pieces.append((piece, brief))
             faulty = piece.body + ("\nLe meilleur contrat, gratuit : -35 %. Contact : "
                                    "jean.dupont@example.com, 06 12 34 56 78.")

@@ -51,6 +51,11 @@ class Text:
                                   for name, value in values.items()})
 
 
+def colon(locale: Locale) -> str:
+    """« : » with French spacing, or ": " in English (« Objet : … », "Subject: …")."""
+    return ": " if locale == "en" else " : "
+
+
 def plural(count: int) -> str:
     """The plural mark of a count, in French and English alike: « 1 fichier », « 2 files »
     (templates write ``{count} fichier{s}``)."""

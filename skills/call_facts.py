@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.i18n import Text
+from bot.i18n import Text, colon
 from bot.messages import Locale
 from bot.text import content_tokens, fold, split_sentences
 
@@ -220,7 +220,7 @@ def _amount_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
                            _AMOUNT_LABELS[:3])
             if label is not None:
                 bullets.setdefault(label(locale), []).append(percent.group(0))
-    return [f"{name} : {' ; '.join(values)}" for name, values in bullets.items()]
+    return [f"{name}{colon(locale)}{' ; '.join(values)}" for name, values in bullets.items()]
 
 
 # -- dates and deadlines ----------------------------------------------------------------
@@ -283,7 +283,8 @@ def _date_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
                 what = label(locale) if label else ""
             if not re.match(r"(?:I\b|I'|[A-Z]{2})", what):  # « I will… », « SNCF » keep theirs
                 what = what[:1].lower() + what[1:]
-            bullets.append(f"{expression[:1].upper()}{expression[1:]} : {what}".rstrip(" :"))
+            bullets.append(f"{expression[:1].upper()}{expression[1:]}{colon(locale)}{what}"
+                           .rstrip(" :"))
     return bullets
 
 
@@ -357,18 +358,18 @@ def _as_action(text: str, locale: Locale) -> str:
     sentence = clean(text).rstrip(" .!?")
     english = _ENGLISH_INSTRUCTION.match(sentence)
     if english:  # « Please send us the invoice » → « Customer : send us the invoice »
-        return f"{_CUSTOMER_LABEL(locale)} : {sentence[english.end():]}"
+        return f"{_CUSTOMER_LABEL(locale)}{colon(locale)}{sentence[english.end():]}"
     need = _NEED_PREFIX.match(sentence)
     if need:
-        return f"{_CUSTOMER_LABEL(locale)} : {_TO_SEND(locale)} {sentence[need.end():]}"
+        return f"{_CUSTOMER_LABEL(locale)}{colon(locale)}{_TO_SEND(locale)} {sentence[need.end():]}"
     prefixed = _INSTRUCTION_PREFIX.match(sentence)
     rest = sentence[prefixed.end():] if prefixed else sentence
     if prefixed and re.match(r"\w+(?:er|re|ir)\b", rest):
-        return f"{_CUSTOMER_LABEL(locale)} : {rest}"
+        return f"{_CUSTOMER_LABEL(locale)}{colon(locale)}{rest}"
     imperative = _IMPERATIVE.match(rest)
     if imperative and (prefixed or imperative.group(1).lower().endswith("ez")):
         rest = _infinitive(imperative.group(1)) + re.sub(r"^ bien\b", "", rest[imperative.end():])
-        return f"{_CUSTOMER_LABEL(locale)} : {rest}"
+        return f"{_CUSTOMER_LABEL(locale)}{colon(locale)}{rest}"
     return sentence
 
 
@@ -477,7 +478,8 @@ def _classify(summary: CallSummary, items: Sequence[Utterance], index: int,
     said_by_us = item.side != "customer"
     told = _TOLD_TO.match(cleaned) if said_by_us else None
     if told and re.match(r"\w+(?:er|re|ir)\b", cleaned[told.end():]):
-        summary.actions.append(f"{_CUSTOMER_LABEL(locale)} : {cleaned[told.end():].rstrip(' .!')}")
+        summary.actions.append(f"{_CUSTOMER_LABEL(locale)}{colon(locale)}"
+                               f"{cleaned[told.end():].rstrip(' .!')}")
     elif said_by_us and _COMMITMENT.search(folded) and not _INSTRUCTION.search(folded):
         summary.commitments.append(cleaned)
     elif _ATTENTION.search(folded) and not re.search(r"porte plainte|plainte deposee", folded):
@@ -488,7 +490,7 @@ def _classify(summary: CallSummary, items: Sequence[Utterance], index: int,
         summary.actions.append(_as_action(item.text, locale))
     elif index and "expert" in fold(items[index - 1].text) and "expert" not in folded \
             and _FOLLOW_UP.search(folded):
-        summary.actions.append(f"{_EXPERT(locale)} : {cleaned[:1].lower()}{cleaned[1:]}")
+        summary.actions.append(f"{_EXPERT(locale)}{colon(locale)}{cleaned[:1].lower()}{cleaned[1:]}")
     elif _PROCESS.search(folded):
         summary.actions.append(cleaned)
     elif _substance(item.text) >= (5 if _AMOUNT.search(item.text) else 3):
@@ -520,7 +522,7 @@ def _attach_time(actions: list[str], sentence: str, locale: Locale) -> None:
     else:
         sentence = re.sub(r"^(?:elle|il|ils|elles)\s+", "", sentence, flags=re.IGNORECASE)
         first = sentence[:1].lower() if sentence[1:2].islower() else sentence[:1]
-        actions.append(f"{customer} : {first}{sentence[1:]}".rstrip(" ."))
+        actions.append(f"{customer}{colon(locale)}{first}{sentence[1:]}".rstrip(" ."))
 
 
 _TITLES = (

@@ -30,7 +30,7 @@ from bot.gateway.llm import (
 )
 from bot.governance.policy import DataClass
 from bot.governance.roles import Role, RoleResolver
-from bot.i18n import Text
+from bot.i18n import Text, colon
 from bot.messages import Citation, Delta, Locale, Message, Progress, Reply, ReplyEvent
 from bot.routing import SkillRouter, UnknownCommand
 from bot.skills import SkillError, SkillRequest
@@ -418,8 +418,9 @@ class TemplatesSkill:
         lines = [f"**{template.content.title}** (`{template.name}`, v{template.version}"
                  f"{'' if template.version == template.latest else f' / v{template.latest}'})",
                  template.content.description,
-                 f"{'Portée' if fr else 'Scope'} : {_SCOPE_LABEL[template.scope](locale)} — "
-                 f"{'auteur' if fr else 'owner'} : {template.owner_id}",
+                 f"{'Portée' if fr else 'Scope'}{colon(locale)}"
+                 f"{_SCOPE_LABEL[template.scope](locale)} — "
+                 f"{'auteur' if fr else 'owner'}{colon(locale)}{template.owner_id}",
                  f"Variables : {described}",
                  "", template.content.body]
         return "\n".join(line for line in lines if line is not None)

@@ -152,48 +152,10 @@ class CampaignChecker:
     # -- the checks -----------------------------------------------------------------------
 
     def _length(self, piece: Piece) -> CheckResult:
-        limits = self._rules.limits
-        if piece.medium is Medium.SMS:
-            sent = FIELD.sub(lambda m: "x" * self._rules.field_length(m.group(1)), piece.body)
-            length = measure(sent)
-            reasons: list[tuple[str, dict[str, Any]]] = []
-            status: Status = "ok"
-            if length.segments > limits.sms_max_segments:
-                status = "fail"
-                allowed = (length.single_limit if limits.sms_max_segments == 1
-                           else length.per_segment * limits.sms_max_segments)
-                reasons.append(("sms_long", {"units": length.units, "encoding": length.encoding,
-                                             "segments": length.segments,
-                                             "max": limits.sms_max_segments,
-                                             "over": length.units - allowed}))
-            else:
-                reasons.append(("sms_ok", {"units": length.units, "encoding": length.encoding,
-                                           "segments": length.segments}))
-            if length.non_gsm:
-                status = "fail" if status == "fail" else "warn"
-                reasons.append(("sms_ucs2", {"chars": " ".join(length.non_gsm[:6])}))
-            return CheckResult("length", piece.key, status, tuple(reasons))
-        maximum = {Medium.BANNER: limits.banner_max, Medium.LINKEDIN: limits.linkedin_max,
-                   Medium.LETTER: limits.letter_max, Medium.EMAIL: 20_000}[piece.medium]
-        shown = piece.body.split("\n\n", 1)[0] if piece.medium is Medium.BANNER else piece.body
-        length_ = len(shown)  # a banner's headline; its mentions are the small print
-        if length_ > maximum:
-            return CheckResult("length", piece.key, "fail",
-                               (("length_long", {"length": length_, "max": maximum}),))
-        return CheckResult("length", piece.key, "ok",
-                           (("length_ok", {"length": length_, "max": maximum}),))
+        return length_result(piece, self._rules)
 
     def _subject(self, piece: Piece) -> CheckResult:
-        maximum = self._rules.limits.subject_max
-        length = len(FIELD.sub(lambda m: "x" * self._rules.field_length(m.group(1)),
-                               piece.subject))
-        if not piece.subject.strip():
-            return CheckResult("subject", piece.key, "fail", (("subject_missing", {}),))
-        if length > maximum:
-            return CheckResult("subject", piece.key, "fail",
-                               (("subject_long", {"length": length, "max": maximum}),))
-        return CheckResult("subject", piece.key, "ok",
-                           (("subject_ok", {"length": length, "max": maximum}),))
+        return subject_result(piece, self._rules)
 
     def _mentions(self, piece: Piece) -> CheckResult:
         required = self._rules.mentions_for(piece.medium)
@@ -303,3 +265,60 @@ def _dates(text: str) -> Iterable[date]:
                        int(match.group(1)))
         except ValueError:
             continue
+
+
+def length_result(piece: Piece, rules: CampaignRules) -> CheckResult:
+    """The channel's length check (SMS: encoding and segments)."""
+    limits = rules.limits
+    if piece.medium is Medium.SMS:
+        sent = FIELD.sub(lambda m: "x" * rules.field_length(m.group(1)), piece.body)
+        length = measure(sent)
+        reasons: list[tuple[str, dict[str, Any]]] = []
+        status: Status = "ok"
+        if length.segments > limits.sms_max_segments:
+            status = "fail"
+            allowed = (length.single_limit if limits.sms_max_segments == 1
+                       else length.per_segment * limits.sms_max_segments)
+            reasons.append(("sms_long", {"units": length.units, "encoding": length.encoding,
+                                         "segments": length.segments,
+                                         "max": limits.sms_max_segments,
+                                         "over": length.units - allowed}))
+        else:
+            reasons.append(("sms_ok", {"units": length.units, "encoding": length.encoding,
+                                       "segments": length.segments}))
+        if length.non_gsm:
+            status = "fail" if status == "fail" else "warn"
+            reasons.append(("sms_ucs2", {"chars": " ".join(length.non_gsm[:6])}))
+        return CheckResult("length", piece.key, status, tuple(reasons))
+    maximum = {Medium.BANNER: limits.banner_max, Medium.LINKEDIN: limits.linkedin_max,
+               Medium.LETTER: limits.letter_max, Medium.EMAIL: 20_000}[piece.medium]
+    shown = piece.body.split("\n\n", 1)[0] if piece.medium is Medium.BANNER else piece.body
+    length_ = len(shown)  # a banner's headline; its mentions are the small print
+    if length_ > maximum:
+        return CheckResult("length", piece.key, "fail",
+                           (("length_long", {"length": length_, "max": maximum}),))
+    return CheckResult("length", piece.key, "ok",
+                       (("length_ok", {"length": length_, "max": maximum}),))
+
+
+def subject_result(piece: Piece, rules: CampaignRules) -> CheckResult:
+    """The e-mail subject check: present, and short enough for mail apps."""
+    maximum = rules.limits.subject_max
+    length = len(FIELD.sub(lambda m: "x" * rules.field_length(m.group(1)),
+                           piece.subject))
+    if not piece.subject.strip():
+        return CheckResult("subject", piece.key, "fail", (("subject_missing", {}),))
+    if length > maximum:
+        return CheckResult("subject", piece.key, "fail",
+                           (("subject_long", {"length": length, "max": maximum}),))
+    return CheckResult("subject", piece.key, "ok",
+                       (("subject_ok", {"length": length, "max": maximum}),))
+
+
+def fits_channel(piece: Piece, rules: CampaignRules) -> bool:
+    """Whether a piece keeps to its channel's length limits (and an e-mail's subject to its
+    own): what the offline drafts are chosen by."""
+    results = [length_result(piece, rules)]
+    if piece.medium is Medium.EMAIL:
+        results.append(subject_result(piece, rules))
+    return all(result.status != "fail" for result in results)

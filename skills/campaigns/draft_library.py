@@ -3,14 +3,16 @@
 Variables are written ``[[name]]`` and declared once, typed, in ``library/variables.yaml``
 (``text``, ``list``, ``item``, ``date``, ``choice``); personalisation fields
 (``{{prenom}}``) are left for the sending platform. A variant using a variable the brief
-leaves empty is skipped, so that no draft says « jusqu'au  » or « profitez de * ».
+leaves empty is skipped, so that no draft says « jusqu'au  » or « profitez de * »; one
+``instead_of`` another is used only when that one is not (the offer without its end date,
+when the brief has none or the dated text is too long for an SMS).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -51,6 +53,7 @@ class Variant(BaseModel):
     id: str
     body: str
     subject: str = ""
+    instead_of: str = ""  # a variant this one replaces when that one is not used
 
 
 class ChannelTemplates(BaseModel):
@@ -70,24 +73,34 @@ class DraftLibrary:
     channels: Mapping[Medium, ChannelTemplates]
     language: Language = "fr"
 
-    def draft(self, brief: Brief, rules: CampaignRules) -> tuple[Piece, ...]:
-        """Up to ``brief.variants`` filled pieces per channel, mandatory mentions appended."""
+    def draft(self, brief: Brief, rules: CampaignRules,
+              fits: Callable[[Piece], bool] = lambda piece: True) -> tuple[Piece, ...]:
+        """Up to ``brief.variants`` filled pieces per channel, mandatory mentions appended,
+        in the library's order. Variants whose filled text does not ``fit`` the channel's
+        limits (a long product name making a subject of 63 characters) are passed over for
+        the next ones; when none fits, the first is kept, and its check says why."""
         values = self.values(brief)
+        clauses = {name for name, spec in self.variables.items() if spec.type == "item"}
         pieces: list[Piece] = []
         for medium in brief.channels:
-            number = 0
+            filled: list[tuple[str, str, Piece]] = []
             for variant in self.channels[medium].variants:
                 used = set(_PLACEHOLDER.findall(variant.body + variant.subject))
                 if any(not values.get(name) for name in used):
                     continue
-                number += 1
-                clauses = {name for name, spec in self.variables.items() if spec.type == "item"}
                 body = with_mentions(medium, _fill(variant.body, values, clauses), rules,
                                      self.language)
-                pieces.append(Piece(medium, number, body,
-                                    _fill(variant.subject, values, clauses)))
-                if number >= brief.variants:
-                    break
+                filled.append((variant.id, variant.instead_of, Piece(
+                    medium, len(filled) + 1, body, _fill(variant.subject, values, clauses))))
+            kept: list[tuple[str, Piece]] = []
+            for name, replaced, piece in filled:
+                if replaced and any(used == replaced for used, _ in kept):
+                    continue
+                if fits(piece):
+                    kept.append((name, piece))
+            chosen = [piece for _, piece in kept] or [piece for _, _, piece in filled[:1]]
+            pieces.extend(replace(piece, variant=number)
+                          for number, piece in enumerate(chosen[: brief.variants], 1))
         return tuple(pieces)
 
     def missing(self, brief: Brief) -> dict[Medium, tuple[tuple[str, int], ...]]:

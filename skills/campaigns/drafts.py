@@ -14,6 +14,7 @@ from bot.i18n import Text
 from bot.messages import Locale
 from bot.skills import SkillError
 from skills.campaigns.brief import BRIEF_FIELDS, MEDIUM_LABELS, Brief, Medium
+from skills.campaigns.checks import fits_channel
 from skills.campaigns.draft_library import DraftLibrary, with_mentions
 from skills.campaigns.pieces import Piece, PiecesError, parse_pieces
 from skills.campaigns.rules import CampaignRules
@@ -75,7 +76,8 @@ class Drafter:
         if gaps:
             raise SkillError(_NO_DRAFT, **{f"gaps_{locale}": _gaps(gaps, locale)
                                            for locale in ("fr", "en")})
-        return Drafts(library.draft(brief, self._rules), "library")
+        return Drafts(library.draft(brief, self._rules,
+                                    lambda piece: fits_channel(piece, self._rules)), "library")
 
     async def draft(self, brief: Brief, models: ModelGateway | None, locale: Locale) -> Drafts:
         """Drafts by the approved model of role ``marketing``, else from the library."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.cards import Card, CardButton, CardInput
-from bot.i18n import Text
+from bot.i18n import Text, colon
 from bot.messages import Locale
 from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
@@ -88,7 +88,8 @@ def checks_lines(checks: Sequence[CheckResult], locale: Locale, *,
     """« ❌ sms 1 · Longueur : … » lines, problems first."""
     shown = [c for c in checks if c.status != "ok" or not only_problems]
     shown.sort(key=lambda c: {"fail": 0, "warn": 1, "ok": 2}[c.status])
-    return [f"{_ICONS[c.status]} {c.piece} · {LABELS[c.code](locale)} : {c.text(locale)}"
+    return [f"{_ICONS[c.status]} {c.piece} · {LABELS[c.code](locale)}{colon(locale)}"
+            f"{c.text(locale)}"
             for c in shown]
 
 

@@ -102,7 +102,7 @@ def test_an_english_call_is_summarised_too() -> None:
         "Agent: I will send an expert on Thursday. The plumber estimates 1,200 euros. "
         "Please send us the invoice.", "en")
     assert summary.motive == ["I had water damage yesterday, the kitchen ceiling fell."]
-    assert summary.amounts == ["Estimated damage : 1 200 € (plumber)"]
-    assert summary.dates == ["On Thursday : I will send an expert"]
+    assert summary.amounts == ["Estimated damage: 1 200 € (plumber)"]
+    assert summary.dates == ["On Thursday: I will send an expert"]
     assert summary.commitments == ["I will send an expert on Thursday."]
-    assert summary.actions == ["Customer : send us the invoice"]
+    assert summary.actions == ["Customer: send us the invoice"]

@@ -73,9 +73,18 @@ async def test_brief_gives_checked_offline_drafts_with_fields_kept(client: Any) 
     assert "ORIAS" in text and "Document non contractuel" in text
     assert "bibliothèque de modèles" in text and "rôle « marketing »" in text
     assert "-20 % sur la première année" in text
-    # the first SMS variant is too long: the check says so and by how much
-    assert "❌ sms 1 · Longueur" in text and "Raccourcissez de" in text
-    refused = await press(client, button(reply, "campaigns:submit"), "aline")
+    # the dated offer does not fit in one SMS: the drafts pass it over for the offer alone,
+    # so every draft keeps to its channel's limits
+    assert "{{prenom}}, -20 % sur la première année* sur Almia Habitation." in text
+    assert "❌" not in text
+    # a text made too long: the check says so and by how much, and blocks the submission
+    edit = button(reply, "campaigns:edit")
+    current = reply["cards"][0]["inputs"][-1]["value"]
+    longer = current.replace("*Voir conditions", "*Voir conditions en agence ou sur le site "
+                             "de votre assureur, du lundi au samedi", 1)
+    edited = await press(client, edit, "aline", text=longer)
+    assert "❌ sms 1 · Longueur" in edited["text"] and "Raccourcissez de" in edited["text"]
+    refused = await press(client, button(edited, "campaigns:submit"), "aline")
     assert refused["kind"] == "error" and "contrôle(s) bloquant(s)" in refused["text"]
     listed = await say(client, "/almia campagne liste")
     assert campaign_id[:8] in listed["text"] and "brouillon" in listed["text"]
@@ -86,7 +95,8 @@ async def _submitted(client: Any, **kwargs: str) -> tuple[str, dict[str, Any]]:
     campaign_id, reply = await _created(client, **kwargs)
     edit = button(reply, "campaigns:edit")
     text = reply["cards"][0]["inputs"][-1]["value"]
-    shorter = text.replace(" jusqu'au 31 mars 2027. Demandez votre devis", ". Devis")
+    shorter = text.replace("Demandez votre devis : {{lien}} *Voir", "Devis : {{lien}} *Voir", 1)
+    assert shorter != text
     edited = await press(client, edit, "aline", text=shorter)
     assert "Version 2 enregistrée" in edited["text"], edited["text"]
     assert "-Demandez votre devis" not in edited["text"] or "+" in edited["text"]
