@@ -333,15 +333,15 @@ def _continued(units: list[_Unit], query: list[str]) -> list[_Unit]:
 def _named_subject(
     units: list[_Unit], query: list[str], context: list[str]
 ) -> tuple[list[_Unit], list[str]]:
-    """A follow-up that names a document (« Et pour la prévoyance ? » after « Y a-t-il une
-    indemnité ? », « prévoyance » being in « Garanties prévoyance collective »): that
-    document's sentences, chosen with the questions it continues too (what is asked about
-    it). Otherwise the units and query as they are."""
-    own = set(query)
-    named = {unit.title for unit in units if own & set(content_tokens(unit.title))}
-    if not named:
+    """A follow-up that names the document found first (« Et pour la prévoyance ? » after
+    « Y a-t-il une indemnité ? », « prévoyance » being in « Garanties prévoyance
+    collective »): that document's sentences, chosen with the questions it continues too
+    (what is asked about it). Otherwise (a word of another document's title, « délai »
+    against « Délais de traitement », is no subject the search agreed on) as they are."""
+    first = units[0].title if units else ""
+    if not set(query) & set(content_tokens(first)):
         return units, query
-    return [unit for unit in units if unit.title in named], [*query, *context]
+    return [unit for unit in units if unit.title == first], [*query, *context]
 
 
 def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
