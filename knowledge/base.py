@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.chunking import CHUNKER_VERSION, Chunk, chunk_document, chunk_id, indexed_text
+from knowledge.chunking import Chunk, chunk_document, chunk_id, chunker_version, indexed_text
 from knowledge.collections import (
     from_metadata,
     new_collection_info,
@@ -407,10 +407,11 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _fingerprint(self, data: bytes) -> str:
+    def _fingerprint(self, data: bytes, suffix: str) -> str:
         settings = self._settings
         digest = hashlib.sha256(data)
-        digest.update(f"|{CHUNKER_VERSION}|{settings.chunk_size}|{settings.chunk_overlap}".encode())
+        digest.update(f"|{chunker_version(suffix)}|{settings.chunk_size}|"
+                      f"{settings.chunk_overlap}".encode())
         return digest.hexdigest()
 
     def _prepare(
@@ -428,7 +429,7 @@ class KnowledgeBase:
             data = path.read_bytes()
         except OSError as error:
             raise KnowledgeError(f"lecture impossible : {error.strerror or error}") from error
-        content_hash = self._fingerprint(data)
+        content_hash = self._fingerprint(data, path.suffix)
         stored = known.get(source)
         if stored == content_hash:
             return content_hash, stored, None

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 
 from knowledge.loaders import Block, LoadedDocument
 
-CHUNKER_VERSION = "3"  # 3: a block opening a section carries its heading line
+CHUNKER_VERSION = "2"
+# formats whose headings are marked (Markdown, HTML, Word): cut since version 3 with a
+# section's heading line where it opens; the others' chunks are those of version 2
+_HEADING_FORMATS = frozenset({".md", ".markdown", ".html", ".htm", ".docx"})
+
+
+def chunker_version(suffix: str) -> str:
+    """The chunker version a file of this type is cut with. It is part of the file's content
+    hash, so an upgrade re-embeds only the files whose chunks changed (not a corpus of PDFs
+    and text files)."""
+    return "3" if suffix.lower() in _HEADING_FORMATS else CHUNKER_VERSION
 
 # Sentence end: . ! ? … ; followed by space and a capital, digit, quote or bullet.
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•\-–])")

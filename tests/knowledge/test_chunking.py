@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from knowledge.chunking import chunk_document, chunk_id, indexed_text, split_sentences
+from knowledge.chunking import (
+    chunk_document,
+    chunk_id,
+    chunker_version,
+    indexed_text,
+    split_sentences,
+)
 from knowledge.loaders import Block, LoadedDocument
 
 
@@ -68,3 +74,10 @@ def test_a_block_opening_a_section_carries_its_heading_line() -> None:
     guessed = LoadedDocument("Santé", blocks, marked_headings=False)
     (plain,) = chunk_document(guessed, chunk_size=500, overlap=50)
     assert plain.text.splitlines() == [block.text for block in blocks]
+
+
+def test_only_formats_with_marked_headings_are_cut_anew() -> None:
+    # the version is part of a file's content hash: PDFs, text and CSV files, whose chunks
+    # did not change, are not re-embedded after an upgrade
+    assert {chunker_version(suffix) for suffix in (".pdf", ".txt", ".TEXT", ".csv")} == {"2"}
+    assert {chunker_version(suffix) for suffix in (".md", ".HTML", ".htm", ".docx")} == {"3"}
