@@ -293,12 +293,8 @@ def length_result(piece: Piece, rules: CampaignRules) -> CheckResult:
     maximum = {Medium.BANNER: limits.banner_max, Medium.LINKEDIN: limits.linkedin_max,
                Medium.LETTER: limits.letter_max, Medium.EMAIL: 20_000}[piece.medium]
     shown = piece.body.split("\n\n", 1)[0] if piece.medium is Medium.BANNER else piece.body
-    length_ = len(shown)  # a banner's headline; its mentions are the small print
-    if length_ > maximum:
-        return CheckResult("length", piece.key, "fail",
-                           (("length_long", {"length": length_, "max": maximum}),))
-    return CheckResult("length", piece.key, "ok",
-                       (("length_ok", {"length": length_, "max": maximum}),))
+    # a banner's headline; its mentions are the small print
+    return _within("length", piece, len(shown), maximum)
 
 
 def subject_result(piece: Piece, rules: CampaignRules) -> CheckResult:
@@ -308,11 +304,15 @@ def subject_result(piece: Piece, rules: CampaignRules) -> CheckResult:
                            piece.subject))
     if not piece.subject.strip():
         return CheckResult("subject", piece.key, "fail", (("subject_missing", {}),))
+    return _within("subject", piece, length, maximum)
+
+
+def _within(code: str, piece: Piece, length: int, maximum: int) -> CheckResult:
+    """A length check: ``{code}_long`` (blocking) over ``maximum``, else ``{code}_ok``."""
+    values = {"length": length, "max": maximum}
     if length > maximum:
-        return CheckResult("subject", piece.key, "fail",
-                           (("subject_long", {"length": length, "max": maximum}),))
-    return CheckResult("subject", piece.key, "ok",
-                       (("subject_ok", {"length": length, "max": maximum}),))
+        return CheckResult(code, piece.key, "fail", ((f"{code}_long", values),))
+    return CheckResult(code, piece.key, "ok", ((f"{code}_ok", values),))
 
 
 def fits_channel(piece: Piece, rules: CampaignRules) -> bool:
