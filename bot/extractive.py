@@ -322,10 +322,12 @@ def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]
     return closest
 
 
-def _continued(units: list[_Unit], query: list[str]) -> list[_Unit]:
-    """The top passage's unit that best matches ``query`` (none when nothing matches)."""
-    first = [unit for unit in units if unit.passage == units[0].passage]
-    scores = _bm25(query, [unit.matched for unit in first])
+def _continued(units: list[_Unit], query: list[str], said: set[str]) -> list[_Unit]:
+    """The top passage's unit that best matches ``query``, among those not ``said`` already
+    (none when nothing matches)."""
+    first = [unit for unit in units
+             if unit.passage == units[0].passage and _plain(unit.text) not in said]
+    scores = _bm25(query, [unit.tokens for unit in first])  # its own words, not its heading's
     best = max(range(len(first)), key=lambda index: scores[index], default=None)
     return [first[best]] if best is not None and scores[best] > 0 else []
 
@@ -344,6 +346,25 @@ def _named_subject(
     return [unit for unit in units if unit.title == first], [*query, *context]
 
 
+_QUOTED_LINE = re.compile(r"^- (.+?) \[\d{1,2}\]$", re.MULTILINE)
+
+
+def _just_said(request: CompletionRequest) -> set[str]:
+    """The sentences the conversation's last answer quoted (folded), which a follow-up's
+    answer does not quote again: « Et le délai pour prévenir ? » after « Combien de jours de
+    télétravail ? » does not repeat « trois jours par semaine »."""
+    answers = [turn.content for turn in request.messages if turn.role == "assistant"]
+    if not request.context_terms or not answers:
+        return set()
+    return {_plain(quote) for quote in _QUOTED_LINE.findall(answers[-1])}
+
+
+def _plain(sentence: str) -> str:
+    """A sentence compared as words only: folded, bold marks (the source's or the answer's
+    figure asked for) left out."""
+    return fold(sentence.replace("**", ""))
+
+
 def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
     units: list[_Unit] = []
@@ -360,6 +381,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # with the questions it continues
         query += content_tokens(request.context_terms)
         scores = _bm25(query, [unit.matched for unit in units])
+    said = _just_said(request)
+    fresh = [0.0 if _plain(unit.text) in said else score
+             for unit, score in zip(units, scores, strict=True)]
+    if any(score > 0 for score in fresh):  # unless it was all said already
+        scores = fresh
     ranked: list[tuple[float, _Unit]] = []
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
@@ -396,7 +422,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     elif request.context_terms and chosen[0].title != units[0].title:
         # a follow-up was searched with the questions it continues: the document found
         # first is the conversation's, and speaks first with its sentence closest to both
-        chosen = _continued(units, query + content_tokens(request.context_terms)) or chosen
+        chosen = _continued(units, query + content_tokens(request.context_terms), said) or chosen
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)

@@ -329,3 +329,20 @@ def test_a_citation_names_the_heading_over_the_quoted_sentence() -> None:
     # nothing quoted verbatim (a model's own words), or another passage's mark: as it was
     assert quoted_section(faq, section, "La monture est remboursée [1].", 1) == section
     assert quoted_section(faq, section, answer, 2) == section
+
+
+def test_a_follow_up_does_not_quote_again_what_the_last_answer_quoted() -> None:
+    telework = ContextPassage(1, "Politique de télétravail",
+                              "Le télétravail est possible **trois jours** par semaine.")
+    delays = ContextPassage(2, "Délais", "Réponse à une demande de télétravail : 15 jours.")
+    question = "Combien de jours de télétravail par semaine ?"
+    first = select_answer(replace(_request(question, []), passages=(telework,)))
+    assert "trois jours" in first
+    follow_up = replace(_request("Et le délai de réponse ?", []), passages=(telework, delays),
+                        context_terms=question)
+    history = (ChatTurn("user", question), ChatTurn("assistant", first))
+
+    assert "trois jours" in select_answer(follow_up)  # the conversation's page speaks first
+    text = select_answer(replace(follow_up, messages=history))
+
+    assert "15 jours" in text and "trois jours" not in text  # but says nothing twice
