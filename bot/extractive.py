@@ -225,9 +225,10 @@ def _opens_list(sentence: str) -> bool:
 
 def _is_heading(sentence: str) -> bool:
     """A line without final punctuation that is short (« Cas général », « Procédure ») or
-    made of segments (« Mutuelle Horizon — Direction Indemnisation — version 3.2 »)."""
+    made of segments (« Mutuelle Horizon — Direction Indemnisation — version 3.2 », « Notice
+    d'information — contrat Horizon Prévoyance Entreprises »)."""
     return not sentence.endswith((".", "!", "…", ":", ";")) and (
-        len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 3)
+        len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 2)
 
 
 _SEGMENTS = re.compile(r"\s[—–|]\s")

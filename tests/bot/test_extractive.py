@@ -255,6 +255,9 @@ def test_a_header_made_of_segments_is_not_quoted() -> None:
     kept = passage_units(1, "Procédure", "La franchise — fixée au contrat — s'applique à "
                          "chaque sinistre déclaré.", 0)
     assert len(kept) == 1  # a sentence with dashes, ending with a full stop, stays
+    subtitle = passage_units(1, "Prévoyance", "Notice d'information fictive — contrat Horizon "
+                             "Prévoyance Entreprises\nLa rente est versée jusqu'à la retraite.", 0)
+    assert [unit.text for unit in subtitle] == ["La rente est versée jusqu'à la retraite."]
 
 
 def test_a_follow_up_within_the_same_document_quotes_its_own_sentence_only() -> None:
