@@ -234,6 +234,21 @@ def _is_heading(sentence: str) -> bool:
 _SEGMENTS = re.compile(r"\s[—–|]\s")
 
 
+def _heading_line(sentence: str) -> bool:
+    """A line standing over what follows: a heading, or a FAQ's question."""
+    return _QUESTION_END.search(sentence) is not None or _is_heading(sentence)
+
+
+_QUOTED_LINE = re.compile(r"^- (.+?) \[(\d{1,2})\]$", re.MULTILINE)
+
+
+def _quoted(answer: str, number: int | None = None) -> list[str]:
+    """The sentences an offline answer quotes (« - … [n] » lines, as ``_grouped`` writes
+    them), from passage ``number`` only when given."""
+    return [quote for quote, mark in _QUOTED_LINE.findall(answer)
+            if number is None or int(mark) == number]
+
+
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
     """Sentences of a passage, a list's lead-in kept together with its items.
 
@@ -249,8 +264,7 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     while index < len(lines):
         sentences = split_sentences(lines[index])
         index += 1
-        if len(sentences) == 1 and (_QUESTION_END.search(sentences[0])
-                                    or _is_heading(sentences[0])):
+        if len(sentences) == 1 and _heading_line(sentences[0]):
             # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
             # sentences under it are matched with its words too
             heading = tuple(content_tokens(sentences[0]))
@@ -264,7 +278,7 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
                 index += len(items)
                 if not whole or (not items and sentence.endswith(":")):
                     continue  # the list is not (all) here: drop its lead-in with it
-            if (_QUESTION_END.search(sentence) or _is_heading(sentence)) and not items:
+            if _heading_line(sentence) and not items:
                 continue
             tokens = tuple(content_tokens(" ".join((sentence, *items))))
             units.append(_Unit(number, title, first_position + len(units), sentence,
@@ -279,13 +293,13 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
     passage names the question whose answer was quoted. ``section`` when nothing is quoted
     verbatim (a generative answer) or the sentence stands under no heading line."""
     quoted = [quote.replace("**", "")  # the figure asked for is in bold
-              for quote in re.findall(rf"^- (.+) \[{number}\]$", answer, re.MULTILINE)]
+              for quote in _quoted(answer, number)]
     if not quoted or not section:
         return section
     heading: str | None = None
     for line in (" ".join(line.split()) for line in text.splitlines()):
         sentences = split_sentences(line)
-        if len(sentences) == 1 and (_QUESTION_END.search(line) or _is_heading(line)):
+        if len(sentences) == 1 and _heading_line(line):
             heading = line
         elif quoted[0] in line:
             break
@@ -347,7 +361,6 @@ def _named_subject(
     return [unit for unit in units if unit.title == first], [*query, *context]
 
 
-_QUOTED_LINE = re.compile(r"^- (.+?) \[\d{1,2}\]$", re.MULTILINE)
 
 
 def _just_said(request: CompletionRequest) -> set[str]:
@@ -357,7 +370,7 @@ def _just_said(request: CompletionRequest) -> set[str]:
     answers = [turn.content for turn in request.messages if turn.role == "assistant"]
     if not request.context_terms or not answers:
         return set()
-    return {_plain(quote) for quote in _QUOTED_LINE.findall(answers[-1])}
+    return {_plain(quote) for quote in _quoted(answers[-1])}
 
 
 def _plain(sentence: str) -> str:

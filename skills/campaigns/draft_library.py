@@ -91,14 +91,14 @@ class DraftLibrary:
                 body = with_mentions(medium, _fill(variant.body, values, clauses), rules,
                                      self.language)
                 filled.append((variant.id, variant.instead_of, Piece(
-                    medium, len(filled) + 1, body, _fill(variant.subject, values, clauses))))
-            kept: list[tuple[str, Piece]] = []
+                    medium, 0, body, _fill(variant.subject, values, clauses))))  # numbered below
+            taken: set[str] = set()
+            chosen: list[Piece] = []
             for name, replaced, piece in filled:
-                if replaced and any(used == replaced for used, _ in kept):
-                    continue
-                if fits(piece):
-                    kept.append((name, piece))
-            chosen = [piece for _, piece in kept] or [piece for _, _, piece in filled[:1]]
+                if replaced not in taken and fits(piece):
+                    taken.add(name)
+                    chosen.append(piece)
+            chosen = chosen or [piece for _, _, piece in filled[:1]]
             pieces.extend(replace(piece, variant=number)
                           for number, piece in enumerate(chosen[: brief.variants], 1))
         return tuple(pieces)
