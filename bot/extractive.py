@@ -292,8 +292,7 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
     over the first sentence quoted verbatim (« - … [n] »), so that a citation of a FAQ
     passage names the question whose answer was quoted. ``section`` when nothing is quoted
     verbatim (a generative answer) or the sentence stands under no heading line."""
-    quoted = [quote.replace("**", "")  # the figure asked for is in bold
-              for quote in _quoted(answer, number)]
+    quoted = [_plain(quote) for quote in _quoted(answer, number)]  # bold marks aside
     if not quoted or not section:
         return section
     heading: str | None = None
@@ -301,7 +300,7 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
         sentences = split_sentences(line)
         if len(sentences) == 1 and _heading_line(line):
             heading = line
-        elif quoted[0] in line:
+        elif quoted[0] in _plain(line):
             break
     else:
         return section

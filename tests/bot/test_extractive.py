@@ -329,6 +329,9 @@ def test_a_citation_names_the_heading_over_the_quoted_sentence() -> None:
         "FAQ santé > Comment sont remboursées les lunettes ?")
     assert quoted_section(faq, section, "- Sous 48 heures en **télétransmission**. [1]", 1) \
         == section
+    bold = faq.replace("jusqu'à 100 €", "**jusqu'à 100 €**")  # the source's own bold
+    assert quoted_section(bold, section, answer, 1) == (
+        "FAQ santé > Comment sont remboursées les lunettes ?")
     # nothing quoted verbatim (a model's own words), or another passage's mark: as it was
     assert quoted_section(faq, section, "La monture est remboursée [1].", 1) == section
     assert quoted_section(faq, section, answer, 2) == section
