@@ -360,6 +360,20 @@ def _named_subject(
     return [unit for unit in units if unit.title == first], [*query, *context]
 
 
+def _on_subject(
+    units: list[_Unit], scores: list[float], subject: list[str]
+) -> list[float]:
+    """A follow-up's matches that are also about the conversation's subject (the words of
+    the questions it continues that it does not repeat), when some are: « Et le délai ? »
+    after a question on telework keeps the telework row of a table of processing times, not
+    every row with a « délai »; a match sharing only a common word (« jours ») with the
+    subject, half as close as the best, is left out too."""
+    near = _bm25(subject, [unit.matched for unit in units]) if subject else []
+    best = max((close for close, score in zip(near, scores, strict=True) if score > 0), default=0.0)
+    if best <= 0:
+        return scores
+    return [score if close >= best / 2 else 0.0
+            for score, close in zip(scores, near, strict=True)]
 
 
 def _just_said(request: CompletionRequest) -> set[str]:
@@ -386,15 +400,21 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
-    if request.context_terms:
-        units, query = _named_subject(units, query, content_tokens(request.context_terms))
+    context = content_tokens(request.context_terms)
+    asked_again = bool(context) and set(query) <= set(context)
+    subject = [token for token in context if token not in query]
+    if context:
+        units, query = _named_subject(units, query, context)
     scores = _bm25(query, [unit.matched for unit in units])
-    if request.context_terms and not any(score > 0 for score in scores):
-        # « Combien ça coûte ? »: a follow-up whose own words match no sentence is read
-        # with the questions it continues
-        query += content_tokens(request.context_terms)
+    if context and (asked_again or not any(score > 0 for score in scores)):
+        # « Combien ça coûte ? »: a follow-up whose own words match no sentence, or that
+        # only repeats the question's (« Et le délai ? » after « Quel est le délai de
+        # traitement d'une réclamation ? »), is read with the questions it continues
+        query += context
         scores = _bm25(query, [unit.matched for unit in units])
-    said = _just_said(request)
+    if context:
+        scores = _on_subject(units, scores, subject)
+    said = set() if asked_again else _just_said(request)  # asked again: answered again
     fresh = [0.0 if _plain(unit.text) in said else score
              for unit, score in zip(units, scores, strict=True)]
     if any(score > 0 for score in fresh):  # unless it was all said already
@@ -428,14 +448,16 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
     chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
-    if cross_lingual and top != units[0].passage:
+    if context:
+        if chosen[0].title != units[0].title:
+            # a follow-up was searched with the questions it continues: the document found
+            # first is the conversation's, and speaks first with its sentence closest to
+            # both (in English too: its matches were kept on the conversation's subject)
+            chosen = _continued(units, query + context, said) or chosen
+    elif cross_lingual and top != units[0].passage:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
-    elif request.context_terms and chosen[0].title != units[0].title:
-        # a follow-up was searched with the questions it continues: the document found
-        # first is the conversation's, and speaks first with its sentence closest to both
-        chosen = _continued(units, query + content_tokens(request.context_terms), said) or chosen
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)

@@ -317,6 +317,8 @@ surveillance: surveillance
 tax: impôt taxe fiscal
 taxes: impôts taxes
 teacher: enseignant
+telework: télétravail
+teleworking: télétravail
 tenant: locataire
 terminate: résilier rompre
 termination: résiliation rupture
@@ -712,6 +714,9 @@ social security: sécurité sociale
 speeding ticket: excès vitesse amende
 tax return: déclaration revenus impôt
 town hall: mairie
+work from home: télétravail
+working from home: télétravail
+remote work: télétravail
 trial period: période essai
 unemployment benefit: allocation chômage
 welfare benefit: prestation sociale aide sociale

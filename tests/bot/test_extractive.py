@@ -352,3 +352,60 @@ def test_a_follow_up_does_not_quote_again_what_the_last_answer_quoted() -> None:
     text = select_answer(replace(follow_up, messages=history))
 
     assert "15 jours" in text and "trois jours" not in text  # but says nothing twice
+
+
+_DELAYS = ContextPassage(2, "Délais de traitement", (
+    "Processus : Indemnisation sinistre après accord ; Délai cible : 30 jours\n"
+    "Processus : Versement du capital décès ; Délai cible : 15 jours après dossier complet\n"
+    "Processus : Réponse à une demande de télétravail ; Délai cible : 15 jours"))
+
+
+def test_a_follow_up_quotes_the_rows_about_the_conversations_subject() -> None:
+    telework = ContextPassage(1, "Politique de télétravail",
+                              "Le télétravail est possible trois jours par semaine.")
+    follow_up = replace(_request("Et le délai ?", []), passages=(telework, _DELAYS),
+                        context_terms="Combien de jours de télétravail par semaine ?")
+
+    text = select_answer(follow_up)
+
+    assert "demande de télétravail" in text
+    assert "capital décès" not in text and "après accord" not in text
+    asked_alone = select_answer(replace(follow_up, context_terms=""))
+    assert "capital décès" in asked_alone  # without a conversation, every row is a « délai »
+
+
+def test_a_follow_up_repeating_the_questions_words_is_answered_again() -> None:
+    claims = ContextPassage(1, "Réclamations", (
+        "Toute réclamation reçoit une réponse définitive sous deux mois. "
+        "Le client peut saisir le médiateur une fois la procédure interne épuisée."))
+    question = "Quel est le délai de traitement d'une réclamation ?"
+    first = select_answer(replace(_request(question, []), passages=(claims, _DELAYS)))
+    assert "deux mois" in first
+    again = replace(_request("Et le délai ?", []), passages=(claims, _DELAYS),
+                    context_terms=question,
+                    messages=(ChatTurn("user", question), ChatTurn("assistant", first)))
+
+    text = select_answer(again)
+
+    assert "deux mois" in text  # the same question, the same answer
+    assert "médiateur" not in text and "capital décès" not in text
+
+
+def test_an_english_follow_up_quotes_its_match_in_the_conversations_document() -> None:
+    passages = (
+        ContextPassage(1, "Politique de télétravail",
+                       "Tout collaborateur en CDI peut demander à télétravailler. "
+                       "Le télétravail est possible trois jours par semaine."),
+        ContextPassage(2, "Politique de télétravail",
+                       "Une indemnité de 2,50 € par jour télétravaillé est versée."),
+    )
+    follow_up = replace(_request("What about the allowance?", [], locale="en"),
+                        passages=passages, cross_lingual=True,
+                        match_terms="allocation indemnité",
+                        context_terms="jours télétravail semaine")
+
+    text = select_answer(follow_up)
+
+    assert "2,50 €" in text and "Tout collaborateur" not in text
+    alone = select_answer(replace(follow_up, context_terms=""))
+    assert "Tout collaborateur" in alone  # a question alone: the first passage speaks first

@@ -27,6 +27,8 @@ def test_an_expression_is_rendered_as_a_whole_not_word_by_word() -> None:
     ("Is my fixed-term contract renewable?", "contrat durée déterminée cdd"),  # hyphenated
     ("What is the right to be forgotten?", "droit oubli déréférencement"),  # function words inside
     ("The town hall's opening hours", "mairie"),  # possessive
+    ("Can I work from home on Fridays?", "télétravail"),  # a verb phrase for one noun
+    ("How many days of telework per week?", "jours télétravail"),
 ])
 def test_expressions_match_inflected_hyphenated_and_with_function_words(
     question: str, french: str
