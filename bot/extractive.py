@@ -286,6 +286,22 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     return units
 
 
+def heading_lines_marked(text: str) -> str:
+    """A passage of a file whose headings are lines of their own (``keeps_heading_lines``),
+    each heading line (or FAQ question) written as a Markdown heading, so that the web
+    chat's source panel shows « Délai de réponse » as the heading it is."""
+    lines = []
+    for line in text.splitlines():
+        plain = " ".join(line.split())
+        heading = (plain and not _LIST_MARK.match(plain) and len(split_sentences(plain)) == 1
+                   and _heading_line(plain))
+        lines.append(f"### {plain}" if heading else line)
+    return "\n".join(lines)
+
+
+_LIST_MARK = re.compile(r"^(?:[-*•#>]|\d{1,3}[.)])\s")
+
+
 def quoted_section(text: str, section: str | None, answer: str, number: int) -> str | None:
     """The heading path of what an answer quotes from passage ``number``: ``section`` (the
     passage's main heading path) with its last heading replaced by the heading line standing

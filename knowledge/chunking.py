@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from knowledge.loaders import Block, LoadedDocument
 
@@ -20,6 +21,12 @@ CHUNKER_VERSION = "2"
 # formats whose headings are marked (Markdown, HTML, Word): cut since version 3 with a
 # section's heading line where it opens; the others' chunks are those of version 2
 _HEADING_FORMATS = frozenset({".md", ".markdown", ".html", ".htm", ".docx"})
+
+
+def keeps_heading_lines(name: str) -> bool:
+    """Whether the chunks of this file (by its name's extension) hold its headings as lines
+    of their own (Markdown, HTML, Word), which a reader of the passage may show as such."""
+    return Path(name).suffix.lower() in _HEADING_FORMATS
 
 
 def chunker_version(suffix: str) -> str:

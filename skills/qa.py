@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.extractive import quoted_section
+from bot.extractive import heading_lines_marked, quoted_section
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
@@ -16,6 +16,7 @@ from bot.i18n import Text, t
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from knowledge import Passage
+from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
@@ -107,6 +108,14 @@ class Grounding:
     def locale(self) -> Locale:
         """The question's own language: an English question gets an English answer."""
         return "en" if self.language == "en" else "fr"
+
+
+def shown_passage(passage: Passage) -> str:
+    """A cited passage's text as a reader is shown it: the heading lines of a Markdown, HTML
+    or Word file marked as headings (the web chat's source panel sets them apart)."""
+    if keeps_heading_lines(passage.document):
+        return heading_lines_marked(passage.text)
+    return passage.text
 
 
 def _terms(text: str, locale: Locale) -> str:
@@ -307,7 +316,7 @@ class QaSkill:
                 number=number,
                 document=passage.document,
                 title=passage.title,
-                passage=passage.text,
+                passage=shown_passage(passage),
                 section=quoted_section(passage.text, passage.section, text, number),
                 page=passage.page,
                 url=passage.url,

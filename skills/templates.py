@@ -52,7 +52,7 @@ from bot.store.templates import (
     VersionConflict,
 )
 from bot.text import split_sentences
-from skills.qa import DocumentSearch, QaSkill
+from skills.qa import DocumentSearch, QaSkill, shown_passage
 from skills.template_syntax import (
     NAME_PATTERN,
     Arguments,
@@ -589,7 +589,7 @@ class TemplatesSkill:
         cited = {int(number) for number in _CITATION_MARK.findall(text)}
         citations = tuple(
             Citation(number=number, document=passage.document, title=passage.title,
-                     passage=passage.text, section=passage.section, page=passage.page,
+                     passage=shown_passage(passage), section=passage.section, page=passage.page,
                      url=passage.url, score=round(passage.score, 4))
             for number, passage in enumerate(passages, 1) if number in cited)
         return (text if citations else ""), citations

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.extractive import (
     CATCH_ALL_CUE,
+    heading_lines_marked,
     passage_units,
     quoted_section,
     select_answer,
@@ -409,3 +410,12 @@ def test_an_english_follow_up_quotes_its_match_in_the_conversations_document() -
     assert "2,50 €" in text and "Tout collaborateur" not in text
     alone = select_answer(replace(follow_up, context_terms=""))
     assert "Tout collaborateur" in alone  # a question alone: the first passage speaks first
+
+
+def test_heading_lines_are_marked_and_list_items_and_sentences_are_not() -> None:
+    text = ("FAQ santé\nComment sont remboursées les lunettes ?\n"
+            "La monture est remboursée jusqu'à 100 €.\n- Monture\n1. Verres")
+
+    assert heading_lines_marked(text).splitlines() == [
+        "### FAQ santé", "### Comment sont remboursées les lunettes ?",
+        "La monture est remboursée jusqu'à 100 €.", "- Monture", "1. Verres"]

@@ -245,3 +245,22 @@ async def test_a_follow_up_is_searched_with_the_question_it_continues(settings: 
     assert follow_up.text.endswith(
         "(Question lue comme la suite de « Combien de jours de télétravail ? ».)")
     assert "(Question lue comme la suite" not in other_thread.text
+
+
+async def test_a_cited_passage_shows_its_heading_lines_as_headings(settings: Settings) -> None:
+    text = ("Délai de déclaration\nDéclarez le sinistre sous cinq jours ouvrés.\n"
+            "Pièces à joindre\nJoignez les photos des dommages.")
+    markdown = passage(1, text, score=0.7)
+    other = text.replace("photos", "factures").replace("cinq", "deux")
+    plain = replace(passage(2, other, title="Notice", score=0.7), document="notice.pdf")
+    built = build_runtime(settings, knowledge=FakeSearch([markdown, plain]))  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(_message("Quel délai pour déclarer un sinistre ?"))
+    finally:
+        await built.close()
+    shown = {citation.document: citation.passage for citation in reply.citations}
+    assert shown["doc1.md"].splitlines() == [
+        "### Délai de déclaration", "Déclarez le sinistre sous cinq jours ouvrés.",
+        "### Pièces à joindre", "Joignez les photos des dommages."]
+    assert shown["notice.pdf"] == other  # its lines were never known to be headings
