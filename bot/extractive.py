@@ -376,6 +376,19 @@ def _named_subject(
     return [unit for unit in units if unit.title == first], [*query, *context]
 
 
+def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) -> list[float]:
+    """Under one heading, the sentences that say the question's words themselves, when some
+    do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
+    et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
+    heading alone. A section whose sentences all rely on its heading keeps them all."""
+    asked = set(query)
+    saying: set[tuple[int, tuple[str, ...]]] = {
+        (unit.passage, unit.heading) for unit, score in zip(units, scores, strict=True)
+        if score > 0 and unit.heading and asked & set(unit.tokens)}
+    return [0.0 if (unit.passage, unit.heading) in saying and not asked & set(unit.tokens)
+            else score for unit, score in zip(units, scores, strict=True)]
+
+
 def _on_subject(
     units: list[_Unit], scores: list[float], subject: list[str]
 ) -> list[float]:
@@ -430,6 +443,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         scores = _bm25(query, [unit.matched for unit in units])
     if context:
         scores = _on_subject(units, scores, subject)
+    scores = _own_words_first(units, scores, query)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     fresh = [0.0 if _plain(unit.text) in said else score
              for unit, score in zip(units, scores, strict=True)]

@@ -419,3 +419,16 @@ def test_heading_lines_are_marked_and_list_items_and_sentences_are_not() -> None
     assert heading_lines_marked(text).splitlines() == [
         "### FAQ santé", "### Comment sont remboursées les lunettes ?",
         "La monture est remboursée jusqu'à 100 €.", "- Monture", "1. Verres"]
+
+
+def test_under_one_heading_the_sentence_saying_the_asked_word_is_quoted() -> None:
+    section = ("Équipement et indemnité\n"
+               "L'entreprise fournit un ordinateur portable, un écran et un casque.\n"
+               "Une indemnité de 2,50 € par jour télétravaillé est versée.")
+
+    text = select_answer(_request("Y a-t-il une indemnité ?", [section]))
+
+    assert "2,50 €" in text and "ordinateur" not in text
+    # a section whose sentences all rely on its heading keeps answering through it
+    faq = "Remboursement des lunettes\nLa monture est prise en charge jusqu'à 100 €."
+    assert "100 €" in select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
