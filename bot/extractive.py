@@ -430,7 +430,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
     context = content_tokens(request.context_terms)
-    asked_again = bool(context) and set(query) <= set(context)
+    asked_again = bool(context) and bool(query) and set(query) <= set(context)
     subject = [token for token in context if token not in query]
     if context:
         units, query = _named_subject(units, query, context)
