@@ -69,6 +69,16 @@ class Verdict:
     missing_names: tuple[str, ...] = ()
     cross_lingual: bool = False  # judged on the multilingual embeddings (not French)
 
+    @property
+    def borderline(self) -> bool:
+        """Declined although a passage came close: the fused score was high enough but the
+        dense side disagreed (French), or the dense side was in the band where the key
+        terms decide and they were not there (English)."""
+        return not self.answerable and self.reason in _BORDERLINE
+
+
+_BORDERLINE = frozenset({"dense evidence disagrees", "english: key terms not in the passage"})
+
 
 def named_things(question: str) -> list[str]:
     """Capitalised words inside the question (not opening it or a clause), glosses left out."""

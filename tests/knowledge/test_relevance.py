@@ -230,3 +230,13 @@ def test_key_terms_are_counted_in_the_passage_title_and_text() -> None:
     judge = RelevanceJudge()
     passage = _passage("Le remboursement anticipé est possible.", 0.3, 0.3, title="Prêt immobilier")
     assert judge.covered_key_terms("Can I repay my mortgage early?", passage) == 2
+
+
+def test_only_a_decline_on_disagreeing_evidence_is_borderline() -> None:
+    judge = RelevanceJudge()
+    disagreeing = judge.judge("Quelles pièces fournir ?", [_passage("Pièces", 0.48, 0.40)])
+    low = judge.judge("Quelles pièces fournir ?", [_passage("Pièces", 0.30, 0.30)])
+    strong = judge.judge("Quelles pièces fournir ?", [_passage("Pièces", 0.70, 0.70)])
+
+    assert disagreeing.reason == "dense evidence disagrees" and disagreeing.borderline
+    assert not low.borderline and not strong.borderline

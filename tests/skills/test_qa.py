@@ -264,3 +264,23 @@ async def test_a_cited_passage_shows_its_heading_lines_as_headings(settings: Set
         "### Délai de déclaration", "Déclarez le sinistre sous cinq jours ouvrés.",
         "### Pièces à joindre", "Joignez les photos des dommages."]
     assert shown["notice.pdf"] == other  # its lines were never known to be headings
+
+
+async def test_a_borderline_refusal_names_the_closest_document(settings: Settings) -> None:
+    near = _graded(1, "Joignez les photos des dommages et les factures.", 0.48, 0.40,
+                   title="Déclaration de sinistre")
+    far = _graded(1, "Le premier nombre de trimestres est validé.", 0.30, 0.30, title="Retraite")
+    replies = []
+    for found in (near, far):
+        built = build_runtime(settings, knowledge=FakeSearch([found]))  # type: ignore[arg-type]
+        await built.start()
+        try:
+            replies.append(await built.assistant.answer(
+                _message("Quels papiers fournir après un cambriolage ?")))
+        finally:
+            await built.close()
+    unsure, unknown = replies
+
+    assert unsure.text.startswith("Je ne sais pas")
+    assert "« Déclaration de sinistre »" in unsure.text and not unsure.citations
+    assert "Retraite" not in unknown.text  # nothing came close: no document is named
