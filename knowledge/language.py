@@ -75,7 +75,11 @@ ENGLISH_FUNCTION_WORDS = _ENGLISH
 
 
 def detect_language(text: str) -> Language:
-    """``"en"`` when English function words clearly outnumber French ones, else ``"fr"``."""
+    """``"en"`` when English function words clearly outnumber French ones, else ``"fr"``;
+    a question clearly in a third language (``is_other_language``: « Was ist der … und … ? »,
+    whose « was » and « an » read as English) is not English."""
+    if is_other_language(text):
+        return "fr"
     words = _WORD.findall(text.lower().replace("’", "'"))
     english = french = 0
     for word in words:

@@ -14,6 +14,7 @@ from knowledge.language import detect_language, is_other_language
     "Como posso renovar o meu passaporte?",
     "Wie bezahle ich meine lokalen Steuern?",
     "Kann ich das zinslose Darlehen mehr als einmal bekommen?",
+    "Was ist der gemeinsame Sockel an Wissen, Kompetenzen und Kultur?",  # « was », « an »
 ])
 def test_questions_in_other_languages_are_recognised(question: str) -> None:
     assert is_other_language(question)
