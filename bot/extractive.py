@@ -268,6 +268,12 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
             # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
             # sentences under it are matched with its words too
             heading = tuple(content_tokens(sentences[0]))
+            lead_in = _heading_list(sentences[0], lines, index)
+            if lead_in is not None:  # « Pièces justificatives » over its items
+                index += len(lead_in[1])
+                units.append(_Unit(number, title, first_position + len(units), lead_in[0],
+                                   lead_in[1], tuple(content_tokens(" ".join(lead_in[1]))),
+                                   heading))
             continue
         for position, sentence in enumerate(sentences):
             items: list[str] = []
@@ -284,6 +290,23 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
             units.append(_Unit(number, title, first_position + len(units), sentence,
                                tuple(items), tokens, heading))
     return units
+
+
+def _heading_list(
+    heading: str, lines: list[str], start: int
+) -> tuple[str, tuple[str, ...]] | None:
+    """A list standing right under a heading, without a lead-in sentence of its own
+    (« Pièces justificatives », then « photos des dommages ; », « factures d'achat ; »…):
+    the heading as its lead-in (« Pièces justificatives : ») and its items, when the list is
+    whole in the passage (its last item ends the sentence, or something follows it)."""
+    if _QUESTION_END.search(heading) or start >= len(lines) or not lines[start][:1].islower():
+        return None
+    items, whole = _list_items(lines, start)
+    if not items or not whole or not (
+        items[-1].endswith(".") or start + len(items) < len(lines)
+    ):
+        return None
+    return f"{heading.rstrip(' :')} :", tuple(items)
 
 
 def heading_lines_marked(text: str) -> str:

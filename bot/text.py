@@ -38,7 +38,7 @@ def stem(word: str) -> str:
     """A light French/English stem: enough to match plural and common suffixes."""
     for suffix in ("issements", "issement", "ements", "ement", "ations", "ation", "ences", "ence",
                    "ables", "able", "euses", "euse", "eurs", "eur", "ives", "ive", "ees", "ee",
-                   "es", "s", "e"):
+                   "er", "es", "s", "e"):
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word

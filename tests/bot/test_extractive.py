@@ -432,3 +432,16 @@ def test_under_one_heading_the_sentence_saying_the_asked_word_is_quoted() -> Non
     # a section whose sentences all rely on its heading keeps answering through it
     faq = "Remboursement des lunettes\nLa monture est prise en charge jusqu'à 100 €."
     assert "100 €" in select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+
+
+def test_a_list_right_under_a_heading_is_quoted_with_the_heading_as_its_lead_in() -> None:
+    section = ("Pièces justificatives\nphotos des dommages ;\n"
+               "constat amiable de dégât des eaux signé par les deux parties.\n"
+               "Expertise\nUn expert est missionné sous 10 jours.")
+
+    text = select_answer(_request("Comment déclarer un dégât des eaux ?", [section]))
+
+    assert "- Pièces justificatives : [1]\n  - photos des dommages ;\n" \
+           "  - constat amiable de dégât des eaux signé par les deux parties." in text
+    cut = "Pièces justificatives\nphotos des dommages ;\nconstat amiable de dégât des eaux"
+    assert "constat" not in select_answer(_request("Un dégât des eaux ?", [cut]))  # maybe cut

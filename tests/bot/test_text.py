@@ -1,0 +1,20 @@
+"""French-aware text helpers: content-word tokens and sentence splitting."""
+
+from __future__ import annotations
+
+from bot.text import content_tokens, split_sentences
+
+
+def test_a_verb_and_its_noun_share_a_token() -> None:
+    assert content_tokens("déclarer")[0] == content_tokens("déclaration")[0]
+    assert content_tokens("rembourser")[0] == content_tokens("remboursé")[0]
+    assert content_tokens("Comment déclarer un dégât des eaux ?") == ["declar", "degat", "eaux"]
+
+
+def test_short_words_keep_their_ending() -> None:
+    assert content_tokens("mer fer") == ["mer", "fer"]
+
+
+def test_sentences_and_bullets_are_split_keeping_their_wording() -> None:
+    assert split_sentences("M. Martin appelle. Il rappelle demain.\n- une facture") == [
+        "M. Martin appelle.", "Il rappelle demain.", "une facture"]
