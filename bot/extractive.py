@@ -399,6 +399,33 @@ def _named_subject(
     return [unit for unit in units if unit.title == first], [*query, *context]
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
+
+
+def _spelled_out(question: str, units: list[_Unit], query: list[str]) -> list[str]:
+    """The words an acronym of the question stands for in the passages, when they spell it
+    out and never write it (« IA » → « intelligence artificielle », « RGPD » → « règlement
+    général … protection … données »): the run of content words whose initials spell it,
+    the one found most often."""
+    words: list[str] = []
+    for acronym in dict.fromkeys(_ACRONYM.findall(question)):
+        letters = acronym.lower()
+        if letters not in query or any(letters in unit.matched for unit in units):
+            continue  # not a word the question asks with, or written as such
+        runs: Counter[tuple[str, ...]] = Counter()
+        for unit in units:
+            for tokens in (unit.tokens, unit.heading):
+                for start in range(len(tokens) - len(letters) + 1):
+                    run = tokens[start : start + len(letters)]
+                    if "".join(token[0] for token in run) == letters and (
+                        len(letters) > 2 or min(map(len, run)) >= 5
+                    ):
+                        runs[run] += 1
+        if runs:
+            words.extend(runs.most_common(1)[0][0])
+    return words
+
+
 def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) -> list[float]:
     """Under one heading, the sentences that say the question's words themselves, when some
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
@@ -452,6 +479,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = _ENTITY_PATTERNS.get(entity or "")
+    query += _spelled_out(request.question, units, query)
     context = content_tokens(request.context_terms)
     asked_again = bool(context) and bool(query) and set(query) <= set(context)
     subject = [token for token in context if token not in query]

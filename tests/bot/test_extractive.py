@@ -445,3 +445,14 @@ def test_a_list_right_under_a_heading_is_quoted_with_the_heading_as_its_lead_in(
            "  - constat amiable de dégât des eaux signé par les deux parties." in text
     cut = "Pièces justificatives\nphotos des dommages ;\nconstat amiable de dégât des eaux"
     assert "constat" not in select_answer(_request("Un dégât des eaux ?", [cut]))  # maybe cut
+
+
+def test_an_acronym_finds_the_words_it_stands_for_when_the_passage_spells_it_out() -> None:
+    passage = ("Intelligence artificielle générative\nLes chatbots publics sont bloqués.\n"
+               "Mots de passe\nLe mot de passe comporte au moins 14 caractères.")
+
+    text = select_answer(_request("Quelles sont les règles pour l'IA ?", [passage]))
+
+    assert "chatbots publics" in text and "mot de passe" not in text
+    written = passage.replace("Intelligence artificielle générative", "IA générative")
+    assert "chatbots publics" in select_answer(_request("Règles pour l'IA ?", [written]))
