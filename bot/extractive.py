@@ -108,6 +108,8 @@ class _Unit:
     items: tuple[str, ...]
     tokens: tuple[str, ...]
     heading: tuple[str, ...] = ()  # words of the heading (or FAQ question) it stands under
+    # the sentence before it, when it opens with a pronoun that points back to it
+    antecedent: str = ""
 
     @property
     def full_text(self) -> str:
@@ -287,9 +289,18 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
             if _heading_line(sentence) and not items:
                 continue
             tokens = tuple(content_tokens(" ".join((sentence, *items))))
+            antecedent = (sentences[position - 1] if position and _POINTS_BACK.match(sentence)
+                          and not _opens_list(sentences[position - 1]) else "")
             units.append(_Unit(number, title, first_position + len(units), sentence,
-                               tuple(items), tokens, heading))
+                               tuple(items), tokens, heading, antecedent))
     return units
+
+
+# a sentence opening with one of these says what it is about in the sentence before
+_POINTS_BACK = re.compile(
+    r"^(?:Il|Elle|Ils|Elles|Celui-ci|Celle-ci|Ceux-ci|Celles-ci|Cela|Ceci|"
+    r"Ce dernier|Cette dernière|Ces derniers|Ces dernières|It|They|This|These)\b"
+)
 
 
 def _heading_list(
@@ -582,8 +593,12 @@ def _grouped(chosen: list[_Unit], locale: Locale) -> list[str]:
     blocks = []
     for title, units in groups.items():
         lines = [_SOURCE(locale, title=title)]
+        quoted = {(unit.passage, unit.text) for unit in units}
         for unit in sorted(units, key=lambda unit: unit.position):
-            lines.append(f"- {unit.text} [{unit.passage}]")
+            # « Il est majoré de 50 % … » says what « il » is only after its sentence
+            text = (f"{unit.antecedent} {unit.text}" if unit.antecedent
+                    and (unit.passage, unit.antecedent) not in quoted else unit.text)
+            lines.append(f"- {text} [{unit.passage}]")
             lines.extend(f"  - {item}" for item in unit.items)
         blocks.append("\n".join(lines))
     return blocks

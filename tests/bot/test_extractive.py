@@ -456,3 +456,15 @@ def test_an_acronym_finds_the_words_it_stands_for_when_the_passage_spells_it_out
     assert "chatbots publics" in text and "mot de passe" not in text
     written = passage.replace("Intelligence artificielle générative", "IA générative")
     assert "chatbots publics" in select_answer(_request("Règles pour l'IA ?", [written]))
+
+
+def test_a_sentence_opening_with_a_pronoun_is_quoted_after_the_sentence_it_points_to() -> None:
+    passage = ("Un capital égal à 300 % du salaire est versé aux bénéficiaires. "
+               "Il est majoré de 50 % par enfant à charge.")
+
+    text = select_answer(_request("Quelle majoration par enfant à charge ?", [passage]))
+
+    assert ("- Un capital égal à 300 % du salaire est versé aux bénéficiaires. Il est majoré "
+            "de 50 % par enfant à charge. [1]") in text
+    both = select_answer(_request("Quel capital est versé, et majoré par enfant ?", [passage]))
+    assert both.count("Un capital égal") == 1  # quoted once when it is chosen too
