@@ -441,13 +441,17 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) 
     """Under one heading, the sentences that say the question's words themselves, when some
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
     et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
-    heading alone. A section whose sentences all rely on its heading keeps them all."""
+    heading alone. A section whose sentences all rely on its heading keeps them all, except
+    under the document's own title (« Document fictif de démonstration. » under « FAQ
+    mutuelle santé : remboursements »): every line of the document is about its title."""
     asked = set(query)
     saying: set[tuple[int, tuple[str, ...]]] = {
         (unit.passage, unit.heading) for unit, score in zip(units, scores, strict=True)
         if score > 0 and unit.heading and asked & set(unit.tokens)}
-    return [0.0 if (unit.passage, unit.heading) in saying and not asked & set(unit.tokens)
-            else score for unit, score in zip(units, scores, strict=True)]
+    return [0.0 if not asked & set(unit.tokens) and (
+        (unit.passage, unit.heading) in saying
+        or set(unit.heading) <= set(content_tokens(unit.title))
+    ) else score for unit, score in zip(units, scores, strict=True)]
 
 
 def _on_subject(

@@ -468,3 +468,16 @@ def test_a_sentence_opening_with_a_pronoun_is_quoted_after_the_sentence_it_point
             "de 50 % par enfant à charge. [1]") in text
     both = select_answer(_request("Quel capital est versé, et majoré par enfant ?", [passage]))
     assert both.count("Un capital égal") == 1  # quoted once when it is chosen too
+
+
+def test_a_line_under_the_documents_own_title_is_not_matched_through_the_title() -> None:
+    faq = ("FAQ santé : remboursements\nDocument fictif de démonstration.\n"
+           "Sous quel délai suis-je remboursé ?\nLe complément est versé sous 48 heures.")
+    request = replace(_request("How long does a health reimbursement take?", [faq],
+                               locale="en"),
+                      match_terms="santé remboursement", cross_lingual=True)
+    titled = replace(request, passages=(ContextPassage(1, "FAQ santé : remboursements", faq),))
+
+    text = select_answer(titled)
+
+    assert "48 heures" in text and "Document fictif" not in text
