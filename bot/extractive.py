@@ -520,6 +520,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         if score <= 0 or len(unit.tokens) < 3:
             continue
         score *= 1 + 1 / unit.passage  # retrieval ranked earlier passages higher: a prior
+        # a sentence saying more of the question's words answers more of it (« Quel service
+        # traite les réclamations ? »: « Service responsable : Qualité » over a definition of
+        # « réclamation » that repeats the word)
+        asked = set(query)
+        score *= 0.5 + len(asked & set(unit.matched)) / len(asked)
         if pattern is not None and pattern.search(fold(unit.full_text)):
             score *= 1.6
         ranked.append((score, unit))

@@ -481,3 +481,15 @@ def test_a_line_under_the_documents_own_title_is_not_matched_through_the_title()
     text = select_answer(titled)
 
     assert "48 heures" in text and "Document fictif" not in text
+
+
+def test_a_sentence_saying_more_of_the_questions_words_ranks_higher() -> None:
+    definition = ("Une réclamation est l'expression d'un mécontentement d'un client. "
+                  "Une demande d'information n'est pas une réclamation.")
+    service = ("Les délais de traitement sont suivis chaque trimestre. "
+               "Le service Qualité traite les dossiers sous deux mois.")
+
+    text = select_answer(_request("Quel service traite les réclamations ?", [definition, service]))
+
+    assert "Le service Qualité traite les dossiers" in text
+    assert "suivis chaque trimestre" not in text  # « traitement » alone: one word of three
