@@ -537,6 +537,12 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # question (a question in English; « fourni » against « fournit »): quote the top
         # passage, its sentences carrying what the question asks for (a figure…) first
         return _closest(units, pattern)[:2], False
+    if pattern is not None and entity != "yes_no":
+        # « Dans quel délai… ? »: when sentences give a duration (a figure, a date), those
+        # answer; a list of documents to send matching « dégât des eaux » does not
+        carrying = [(score, unit) for score, unit in ranked
+                    if pattern.search(fold(unit.full_text))]
+        ranked = carrying or ranked
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
     if request.context_terms and any(unit.title == units[0].title for unit in relevant):

@@ -493,3 +493,16 @@ def test_a_sentence_saying_more_of_the_questions_words_ranks_higher() -> None:
 
     assert "Le service Qualité traite les dossiers" in text
     assert "suivis chaque trimestre" not in text  # « traitement » alone: one word of three
+
+
+def test_a_question_asking_a_duration_quotes_the_sentences_that_give_one() -> None:
+    documents = ("Pièces justificatives\nphotos des dommages ;\n"
+                 "constat amiable de dégât des eaux signé par les deux parties.")
+    delay = "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa découverte."
+
+    text = select_answer(_request("Dans quel délai faut-il déclarer un dégât des eaux ?",
+                                  [documents, delay]))
+
+    assert "5 jours ouvrés" in text and "constat amiable" not in text
+    how = select_answer(_request("Comment déclarer un dégât des eaux ?", [documents, delay]))
+    assert "constat amiable" in how  # nothing asked for a duration there
