@@ -241,6 +241,11 @@ def _heading_line(sentence: str) -> bool:
     return _QUESTION_END.search(sentence) is not None or _is_heading(sentence)
 
 
+def _stands_over(line: str) -> bool:
+    """A whole line that is one heading line (not a paragraph opening with one)."""
+    return len(split_sentences(line)) == 1 and _heading_line(line)
+
+
 _QUOTED_LINE = re.compile(r"^- (.+?) \[(\d{1,2})\]$", re.MULTILINE)
 
 
@@ -327,8 +332,7 @@ def heading_lines_marked(text: str) -> str:
     lines = []
     for line in text.splitlines():
         plain = " ".join(line.split())
-        heading = (plain and not _LIST_MARK.match(plain) and len(split_sentences(plain)) == 1
-                   and _heading_line(plain))
+        heading = plain and not _LIST_MARK.match(plain) and _stands_over(plain)
         lines.append(f"### {plain}" if heading else line)
     return "\n".join(lines)
 
@@ -347,8 +351,7 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
         return section
     heading: str | None = None
     for line in (" ".join(line.split()) for line in text.splitlines()):
-        sentences = split_sentences(line)
-        if len(sentences) == 1 and _heading_line(line):
+        if _stands_over(line):
             heading = line
         elif quoted[0] in _plain(line):
             break
@@ -445,12 +448,12 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) 
     under the document's own title (« Document fictif de démonstration. » under « FAQ
     mutuelle santé : remboursements »): every line of the document is about its title."""
     asked = set(query)
+    titles = {unit.title: set(content_tokens(unit.title)) for unit in units}
     saying: set[tuple[int, tuple[str, ...]]] = {
         (unit.passage, unit.heading) for unit, score in zip(units, scores, strict=True)
         if score > 0 and unit.heading and asked & set(unit.tokens)}
     return [0.0 if not asked & set(unit.tokens) and (
-        (unit.passage, unit.heading) in saying
-        or set(unit.heading) <= set(content_tokens(unit.title))
+        (unit.passage, unit.heading) in saying or set(unit.heading) <= titles[unit.title]
     ) else score for unit, score in zip(units, scores, strict=True)]
 
 
@@ -516,6 +519,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if any(score > 0 for score in fresh):  # unless it was all said already
         scores = fresh
     ranked: list[tuple[float, _Unit]] = []
+    asked = set(query)
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
@@ -523,7 +527,6 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # a sentence saying more of the question's words answers more of it (« Quel service
         # traite les réclamations ? »: « Service responsable : Qualité » over a definition of
         # « réclamation » that repeats the word)
-        asked = set(query)
         score *= 0.5 + len(asked & set(unit.matched)) / len(asked)
         if pattern is not None and pattern.search(fold(unit.full_text)):
             score *= 1.6
