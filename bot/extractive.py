@@ -172,7 +172,10 @@ _QUESTION_WORDS = frozenset(
         "délai délais"  # name the asked-for duration: a passage giving one answers them
     )
 )
-_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _DATE, "yes_no": _YES_NO}
+# « Quand serai-je payé ? » is answered by a date or by a time from an event (« sous 30 jours
+# après accord »)
+_WHEN = re.compile(f"{_DATE.pattern}|{_DURATION.pattern}")
+_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "yes_no": _YES_NO}
 
 
 def asked_entity(question: str) -> str | None:

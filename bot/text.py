@@ -24,6 +24,10 @@ STOPWORDS = frozenset(
     pourquoi quand que quel quelle quelles quels qui sa sans se ses si son sont sous suis sur
     ta te tes toi ton tous tout toute toutes tres tu un une vos votre vous y quoi ca la cas
     the a an of to in is are what how why when where which who for and or on with can do does
+    as aura aurai auraient aurais aurait auras aurez auront avaient avais avait ayant eue eus
+    eut fut furent sera serai seraient serais serait seras serez serons seront soit soient
+    sommes etes peux peuvent pouvez pouvons pourra pourrai pourrait pourront dois doit doivent
+    devez devons devra devrai devrait apres avant depuis pendant chez selon lors
     """.split()
 )
 

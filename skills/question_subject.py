@@ -32,6 +32,13 @@ _FRAME_NOUNS = frozenset(
     "situations chose choses question questions information informations moyen moyens "
     "facon manieres maniere type types sorte sortes exemple exemples raison raisons critere "
     "criteres regime principe principes delai delais duree durees montant montants".split())
+# a word followed by an inverted subject pronoun is a verb (« Quand serai-je payé ? »,
+# « Aurai-je droit… ? », « Peut-on… ? »), whatever the small model tags it
+_INVERTED_SUBJECT = frozenset("-je -tu -il -elle -on -nous -vous -ils -elles -t-il -t-elle "
+                              "-t-on -t-ils -t-elles".split())
+# a word after a reflexive pronoun (through « en » or « y ») is a verb: « qui s'en occupe ? »
+_REFLEXIVE = frozenset("se s' s’ me m' m’ te t’ t'".split())
+_THROUGH = frozenset({"en", "y"})
 
 
 class QuestionSubject:
@@ -60,9 +67,21 @@ class QuestionSubject:
         first = question.lstrip()
         if first[:2].istitle():
             question = first[:1].lower() + first[1:]
-        words = (text for text, tag in tagger.tags(question)
-                 if tag in _SUBJECT_TAGS and fold(text) not in _FRAME_NOUNS)
+        tags = tagger.tags(question)
+        words = (text for index, (text, tag) in enumerate(tags)
+                 if tag in _SUBJECT_TAGS and fold(text) not in _FRAME_NOUNS
+                 and not _verb_by_position([text for text, _ in tags], index))
         return tuple(dict.fromkeys(words))
+
+
+def _verb_by_position(texts: list[str], index: int) -> bool:
+    """Whether the word at ``index`` must be a verb where it stands: before an inverted
+    subject pronoun, or after a reflexive pronoun."""
+    following = fold(texts[index + 1]) if index + 1 < len(texts) else ""
+    before = [fold(text) for text in texts[max(0, index - 2):index]]
+    if before and before[-1] in _THROUGH:
+        before = before[:-1]
+    return following in _INVERTED_SUBJECT or bool(before) and before[-1] in _REFLEXIVE
 
 
 class _Tagger:

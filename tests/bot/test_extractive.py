@@ -506,3 +506,13 @@ def test_a_question_asking_a_duration_quotes_the_sentences_that_give_one() -> No
     assert "5 jours ouvrés" in text and "constat amiable" not in text
     how = select_answer(_request("Comment déclarer un dégât des eaux ?", [documents, delay]))
     assert "constat amiable" in how  # nothing asked for a duration there
+
+
+def test_when_is_answered_by_a_time_after_an_event_and_auxiliaries_match_nothing() -> None:
+    rows = ("Processus : Indemnisation sinistre après accord ; Délai cible : 30 jours\n"
+            "Processus : Remboursement santé ; Délai cible : 48 heures ; "
+            "Remarque : Après le remboursement de l'Assurance maladie")
+    text = select_answer(_request("Quand serai-je payé après un sinistre ?", [rows]))
+
+    assert "30 jours" in text and "48 heures" not in text  # « serai », « après » match nothing
+    assert "date précise" not in text  # « sous 30 jours » says when

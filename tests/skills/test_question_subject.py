@@ -22,3 +22,12 @@ def test_a_capital_opening_the_question_is_not_taken_for_a_name() -> None:
 
 def test_without_the_model_every_word_is_left_to_the_caller() -> None:
     assert QuestionSubject(model="fr_modele_absent").words("Quel délai ?") is None
+
+
+def test_a_verb_is_known_by_where_it_stands_whatever_its_tag() -> None:
+    subject = QuestionSubject()
+    # the small model tags « serai » and « Aurai » PROPN, « occupe » NOUN
+    assert subject.words("Quand serai-je payé après un sinistre ?") == ("sinistre",)
+    assert subject.words("Aurai-je droit à une indemnité ?") == ("indemnité",)
+    assert subject.words("Et qui s'en occupe ?") == ()
+    assert subject.words("En cas de vol, que faire ?") == ("vol",)
