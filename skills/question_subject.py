@@ -81,7 +81,7 @@ def _verb_by_position(texts: list[str], index: int) -> bool:
     before = [fold(text) for text in texts[max(0, index - 2):index]]
     if before and before[-1] in _THROUGH:
         before = before[:-1]
-    return following in _INVERTED_SUBJECT or bool(before) and before[-1] in _REFLEXIVE
+    return following in _INVERTED_SUBJECT or (bool(before) and before[-1] in _REFLEXIVE)
 
 
 class _Tagger:
