@@ -129,6 +129,15 @@ _ASKS_DURATION = re.compile(
     r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)|delai|duree|pendant combien|"
     r"jusqu'a quand|how long|deadline|time limit|period)\b"
 )
+# who handles or is to be contacted (not who is eligible: « Qui peut télétravailler ? »)
+_ASKS_WHO = re.compile(
+    r"^(?:\S+ : )?(?:et )?(?:qui (?:s'en |s'y |s')?(?:occupe|gere|traite|valide|decide|instruit|"
+    r"contacter|appeler|prevenir|informer|joindre)|a qui (?:s'adresser|ecrire|envoyer|"
+    r"transmettre|signaler|demander)|aupres de qui)\b|\bquel(?:le)?s? (?:service|interlocuteur|"
+    r"direction|contact|correspondant|equipe|departement)s?\b|^(?:and )?who (?:handles|deals|"
+    r"manages|processes|approves|validates|decides|(?:do|should|can) i (?:contact|call|tell|ask)|"
+    r"to (?:contact|call|ask))\b|\bwhich (?:department|team|service|office)\b"
+)
 _ASKS_NUMBER = re.compile(
     r"\b(combien|quel(?:le)?s? (?:montant|nombre|age|taux|prix|cout|plafond|somme)|"
     r"how (?:much|many|old)|what (?:amount|age|rate|price))\b"
@@ -158,6 +167,12 @@ _DATE = re.compile(
     r"octobre|novembre|decembre)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
     r"\b(?:a partir d|avant l|apres l|des l|au plus tard|a compter d)"
 )
+# a service, a role or a way to reach one (« Service responsable : Qualité », « au 4444 »)
+_WHO = re.compile(
+    r"\b(?:service|direction|responsable|gestionnaire|equipe|departement|manager|"
+    r"interlocuteur|correspondant|referent|conseiller|mediateur|delegue|dpo|rh|"
+    r"ressources humaines|agence|support|department|team|office)s?\b|@|\bau \d{3,}"
+)
 _YES_NO = re.compile(
     r"\b(?:oui|non|peut|peuvent|doit|doivent|obligatoire|interdit|interdite|autorise|autorisee|"
     r"possible|impossible|pas|jamais|necessaire|tenu|tenue)\b"
@@ -175,11 +190,13 @@ _QUESTION_WORDS = frozenset(
 # « Quand serai-je payé ? » is answered by a date or by a time from an event (« sous 30 jours
 # après accord »)
 _WHEN = re.compile(f"{_DATE.pattern}|{_DURATION.pattern}")
-_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "yes_no": _YES_NO}
+_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "who": _WHO,
+                    "yes_no": _YES_NO}
 
 
 def asked_entity(question: str) -> str | None:
-    """What kind of answer the question asks for: duration, number, date, yes_no or None."""
+    """What kind of answer the question asks for: duration, number, date, who (handles it,
+    to contact), yes_no or None."""
     folded = fold(question).strip()
     if _ASKS_DURATION.search(folded):
         return "duration"
@@ -187,6 +204,8 @@ def asked_entity(question: str) -> str | None:
         return "number"
     if _ASKS_DATE.search(folded):
         return "date"
+    if _ASKS_WHO.search(folded):
+        return "who"
     if _ASKS_YES_NO.search(folded):
         return "yes_no"
     return None
@@ -507,13 +526,14 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if context:
         units, query = _named_subject(units, query, context)
     scores = _bm25(query, [unit.matched for unit in units])
-    if context and (asked_again or not any(score > 0 for score in scores)):
+    own_match = any(score > 0 for score in scores)
+    if context and (asked_again or not own_match):
         # « Combien ça coûte ? »: a follow-up whose own words match no sentence, or that
         # only repeats the question's (« Et le délai ? » after « Quel est le délai de
         # traitement d'une réclamation ? »), is read with the questions it continues
         query += context
         scores = _bm25(query, [unit.matched for unit in units])
-    if context:
+    if context and own_match:  # else every word of the earlier questions is the subject
         scores = _on_subject(units, scores, subject)
     scores = _own_words_first(units, scores, query)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
@@ -549,6 +569,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         carrying = [(score, unit) for score, unit in ranked
                     if pattern.search(fold(unit.full_text))]
         ranked = carrying or ranked
+    if context and not own_match:
+        # « Et qui s'en occupe ? »: nothing of its own matched, so it asks about the
+        # conversation's document (found first), not about another one matching the
+        # earlier question's words (a telework row's « délai de réponse »)
+        ranked = [item for item in ranked if item[1].title == units[0].title] or ranked
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
     if request.context_terms and any(unit.title == units[0].title for unit in relevant):

@@ -97,7 +97,7 @@ children: enfants
 citizen: citoyen
 citizenship: nationalité
 civil: civil
-claim: réclamation demande indemnisation
+claim: réclamation demande indemnisation sinistre
 clinic: clinique
 closure: fermeture
 collect: collecter collecte
@@ -637,6 +637,44 @@ vulnerable: vulnérable
 warning: avertissement
 witness: témoin
 zero: zéro
+deductible: franchise
+burglary: cambriolage vol
+burgled: cambriolé cambriolage
+premium: cotisation prime
+premiums: cotisation prime
+policyholder: assuré adhérent souscripteur
+policyholders: assuré adhérent souscripteur
+insured: assuré
+annuity: rente
+coverage: garantie couverture
+covered: couvert garanti pris charge
+adjuster: expert
+hail: grêle
+storm: tempête
+windstorm: tempête
+flood: inondation
+flooding: inondation
+mediator: médiateur médiation
+ombudsman: médiateur
+vandalism: vandalisme
+underwriting: souscription
+exclusion: exclusion
+endorsement: avenant approbation
+rider: avenant option
+lapse: déchéance résiliation expiration
+surrender: rachat renoncer
+dependant: charge
+orphan: orphelin
+claimant: assuré demandeur
+settlement: règlement indemnisation accord transaction
+incapacity: incapacité
+invalidity: invalidité
+provident: prévoyance
+appraisal: expertise estimation
+quote: devis citation
+contents: biens mobilier
+report: signaler déclarer rapport
+handle: traiter gérer traitement gestion
 """
 
 _LEXICON: dict[str, tuple[str, ...]] = {
@@ -722,6 +760,27 @@ unemployment benefit: allocation chômage
 welfare benefit: prestation sociale aide sociale
 work accident: accident travail
 workplace accident: accident travail
+civil liability: responsabilité civile
+claims handling: gestion sinistres indemnisation
+daily allowance: indemnités journalières
+death benefit: capital décès
+file a claim: déclarer sinistre
+glass breakage: bris glace
+grace period: délai grâce
+home insurance: assurance habitation multirisque
+insurance policy: contrat assurance police
+legal protection: protection juridique
+loss adjuster: expert
+lump sum: capital forfait
+make a claim: déclarer sinistre
+motor insurance: assurance automobile
+natural disaster: catastrophe naturelle
+no claims bonus: bonus malus
+police report: plainte récépissé
+supplementary health insurance: complémentaire santé mutuelle
+third party liability: responsabilité civile
+waiting period: délai carence
+water damage: dégât eaux
 """
 
 _PHRASES: dict[str, tuple[str, ...]] = {

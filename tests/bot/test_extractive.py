@@ -516,3 +516,36 @@ def test_when_is_answered_by_a_time_after_an_event_and_auxiliaries_match_nothing
 
     assert "30 jours" in text and "48 heures" not in text  # « serai », « après » match nothing
     assert "date précise" not in text  # « sous 30 jours » says when
+
+
+def test_a_follow_up_matching_nothing_of_its_own_stays_on_the_conversations_document() -> None:
+    claims = ContextPassage(1, "Réclamations", (
+        "La réponse définitive à une réclamation est apportée sous deux mois.\n"
+        "Si le client n'est pas satisfait, il peut saisir le service Réclamations de niveau 2."
+        "\nChaque réclamation est saisie dans l'outil QUALIRECL."))
+    delays = ContextPassage(2, "Délais de traitement", (
+        "Processus : Réponse à une demande de télétravail ; Délai cible : 15 jours ; "
+        "Service responsable : Ressources humaines"))
+    question = "Quel est le délai de réponse à une réclamation ?"
+    first = select_answer(replace(_request(question, []), passages=(claims, delays)))
+    assert "deux mois" in first
+    follow_up = replace(_request("Et qui s'en occupe ?", []), passages=(claims, delays),
+                        context_terms=question,
+                        messages=(ChatTurn("user", question), ChatTurn("assistant", first)))
+
+    text = select_answer(follow_up)
+
+    # not a telework row sharing « délai de réponse », and a service rather than the tool
+    assert "télétravail" not in text and "QUALIRECL" not in text
+    assert "service Réclamations de niveau 2" in text
+
+
+def test_who_handles_it_is_answered_by_a_service_or_a_way_to_reach_one() -> None:
+    incidents = ("Tout incident de sécurité est décrit précisément : date, poste, nature de "
+                 "l'incident de sécurité. Les incidents sont traités par le SOC, au 4444.")
+    text = select_answer(_request("Qui contacter en cas d'incident de sécurité ?", [incidents]))
+
+    assert "4444" in text and "décrit précisément" not in text
+    eligible = select_answer(_request("Qui peut télétravailler ?", [
+        "Tout collaborateur en CDI peut télétravailler. Le manager valide le planning."]))
+    assert "collaborateur en CDI" in eligible  # who may, not who handles: no service asked

@@ -96,3 +96,12 @@ def test_each_english_word_becomes_one_group_of_its_french_renderings() -> None:
     assert ("rgpd",) in groups
     assert ("cnil",) in groups  # a name the lexicon does not know stays as it is
     assert all("can" not in group and "the" not in group for group in groups)
+
+
+def test_the_insurers_own_words_are_key_terms() -> None:
+    terms = key_terms("What is the deductible after water damage to a policyholder's home?")
+    assert terms["deductible"] == ("franchise",)
+    assert terms["water damage"] == ("dégât", "eaux")
+    assert "assuré" in terms["policyholder"]
+    assert "cambriolage" in french_search_words("How long do I have to report a burglary?")
+    assert detect_language("Is the annuity paid to an orphan?") == "en"
