@@ -9,6 +9,8 @@ _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
+_COMPOUND = re.compile(r"(?<![a-z0-9-])([a-z]{1,3})-([a-z]+)(?![a-z0-9-])")
+_PRONOUNS = frozenset("je tu il elle on nous vous ils elles ce la le les lui moi toi".split())
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 # a sentence does not end after these ("M. Martin", "art. 12", "cf. annexe", an initial)
 _ABBREVIATION_END = re.compile(
@@ -49,9 +51,14 @@ def stem(word: str) -> str:
 
 
 def content_tokens(text: str) -> list[str]:
-    """Stemmed content words of ``text``, elisions and stop words removed."""
-    without_elision = _ELISION.sub(" ", text)
-    words = _WORD.findall(fold(without_elision))
+    """Stemmed content words of ``text``, elisions and stop words removed; a short
+    hyphenated compound also gives its joined form (« Wi-Fi » → « wifi », as
+    ``knowledge.french`` indexes it)."""
+    folded = fold(_ELISION.sub(" ", text))
+    words = _WORD.findall(folded)
+    if "-" in folded:
+        words += [first + second for first, second in _COMPOUND.findall(folded)
+                  if second not in _PRONOUNS and (len(first) <= 2 or len(second) <= 3)]
     return [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
 
 

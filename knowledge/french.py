@@ -20,8 +20,22 @@ _EXTRA_STOPWORDS = frozenset(
 # a regular expression cutting elisions took half of the analysis time.
 _ELIDED = frozenset({"qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"})
 
+# « Wi-Fi », « e-mail », « pop-up »: written joined too (« wifi », « email »), so the joined
+# word is a term as well; not « peut-on », « est-ce » (a verb and its pronoun)
+_COMPOUND = re.compile(r"(?<![\w-])(\w{1,3})-(\w+)(?![\w-])")
+_PRONOUNS = frozenset("je tu il elle on nous vous ils elles ce la le les lui moi toi".split())
+
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
+
+
+def joined_compounds(text: str) -> list[str]:
+    """The short two-part hyphenated compounds of a lower-case ``text``, written joined (« wi-fi » →
+    « wifi », « e-mail » → « email »): a first part of one or two letters, or two parts of
+    at most three (« pop-up »), the second not a pronoun."""
+    return [first + second for first, second in _COMPOUND.findall(text)
+            if second not in _PRONOUNS and (len(first) <= 2 or len(second) <= 3)
+            and not second.isdigit() and not first.isdigit()]
 
 
 def strip_accents(text: str) -> str:
@@ -58,7 +72,10 @@ class FrenchAnalyzer:
         return Stemmer.Stemmer("french")
 
     def __call__(self, text: str) -> list[str]:
-        words = _WORD.findall(text.lower())
+        lowered = text.lower()
+        words = _WORD.findall(lowered)
+        if "-" in lowered:
+            words += joined_compounds(lowered)
         known = self._terms
         terms = list(map(known.get, words))
         if None in terms:

@@ -18,3 +18,8 @@ def test_short_words_keep_their_ending() -> None:
 def test_sentences_and_bullets_are_split_keeping_their_wording() -> None:
     assert split_sentences("M. Martin appelle. Il rappelle demain.\n- une facture") == [
         "M. Martin appelle.", "Il rappelle demain.", "une facture"]
+
+
+def test_a_short_hyphenated_compound_matches_its_joined_spelling() -> None:
+    assert "wifi" in content_tokens("Les réseaux Wi-Fi publics sont interdits.")
+    assert content_tokens("Peut-on utiliser le wifi ?") == ["utilis", "wifi"]

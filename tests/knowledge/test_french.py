@@ -33,3 +33,12 @@ def test_a_full_word_cache_starts_over_without_changing_terms() -> None:
         "déclaration de sinistre habitation",
     ]
     assert [analyzer(text) for text in texts] == [reference(text) for text in texts]
+
+
+def test_a_short_hyphenated_compound_is_also_its_joined_word() -> None:
+    analyzer = FrenchAnalyzer()
+    assert set(analyzer("le wifi")) < set(analyzer("les réseaux Wi-Fi publics"))
+    assert "email" in analyzer("envoyez un e-mail")
+    # a verb and its pronoun, or a longer compound, is not one word
+    assert analyzer("Est-ce gratuit ?") == ["gratuit"]
+    assert analyzer("Saint-Jean-de-Luz") == ["saint", "jean", "luz"]
