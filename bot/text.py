@@ -46,8 +46,10 @@ def stem(word: str) -> str:
                    "ables", "able", "euses", "euse", "eurs", "eur", "ives", "ive", "ees", "ee",
                    "er", "es", "s", "e"):
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    # « télétravailler », « télétravaillé » → « télétravail »; « fournit » → « fourni »
+    return word[:-1] if word.endswith("ill") or (word.endswith("it") and len(word) >= 6) else word
 
 
 def content_tokens(text: str) -> list[str]:

@@ -31,7 +31,8 @@ _FRAME_NOUNS = frozenset(
     "possibilite possibilites solution solutions recours option options cas situation "
     "situations chose choses question questions information informations moyen moyens "
     "facon manieres maniere type types sorte sortes exemple exemples raison raisons critere "
-    "criteres regime principe principes delai delais duree durees montant montants".split())
+    "criteres regime principe principes delai delais duree durees montant montants "
+    "document documents piece pieces justificatif justificatifs papier papiers".split())
 # a word followed by an inverted subject pronoun is a verb (« Quand serai-je payé ? »,
 # « Aurai-je droit… ? », « Peut-on… ? »), whatever the small model tags it
 _INVERTED_SUBJECT = frozenset("-je -tu -il -elle -on -nous -vous -ils -elles -t-il -t-elle "
@@ -68,10 +69,17 @@ class QuestionSubject:
         if first[:2].istitle():
             question = first[:1].lower() + first[1:]
         tags = tagger.tags(question)
+        texts = [text for text, _ in tags]
         words = (text for index, (text, tag) in enumerate(tags)
-                 if tag in _SUBJECT_TAGS and fold(text) not in _FRAME_NOUNS
-                 and not _verb_by_position([text for text, _ in tags], index))
+                 if (tag in _SUBJECT_TAGS or _noun_by_position(tags, index))
+                 and fold(text) not in _FRAME_NOUNS and not _verb_by_position(texts, index))
         return tuple(dict.fromkeys(words))
+
+
+def _noun_by_position(tags: list[tuple[str, str]], index: int) -> bool:
+    """Whether a word tagged as a verb stands right after a determiner, so is a noun
+    (« télétravailler à l'étranger »: the small model tags « étranger » VERB)."""
+    return tags[index][1] == "VERB" and index > 0 and tags[index - 1][1] == "DET"
 
 
 def _verb_by_position(texts: list[str], index: int) -> bool:

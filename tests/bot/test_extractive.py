@@ -41,14 +41,23 @@ def test_nothing_to_quote_is_said_plainly() -> None:
 
 
 def test_a_passage_sharing_no_word_with_the_question_is_quoted_with_a_caveat() -> None:
-    # the search judged it relevant: « fourni » and « télétravail » are written « fournit »
-    # and « télétravaillé » there
+    # the search judged it relevant, but it says « ordinateur », not « équipement »
+    text = select_answer(_request(
+        "Quel équipement est prévu à distance ?",
+        ["L'entreprise fournit un ordinateur portable, un écran et un casque. Une indemnité "
+         "de 2,50 € par jour est versée."]))
+    assert text.startswith("Aucune phrase ne reprend les termes de la question")
+    assert "- L'entreprise fournit un ordinateur portable, un écran et un casque. [1]" in text
+
+
+def test_a_verb_matches_its_other_forms() -> None:
+    # « fourni » / « fournit », « télétravail » / « télétravaillé »
     text = select_answer(_request(
         "Quel matériel est fourni en télétravail ?",
         ["L'entreprise fournit un ordinateur portable, un écran et un casque. Une indemnité "
          "de 2,50 € par jour télétravaillé est versée."]))
-    assert text.startswith("Aucune phrase ne reprend les termes de la question")
-    assert "- L'entreprise fournit un ordinateur portable, un écran et un casque. [1]" in text
+    assert text.startswith("Selon")
+    assert text.index("fournit un ordinateur") < text.index("télétravaillé")
 
 
 def test_a_follow_up_whose_words_find_nothing_is_read_with_the_question_it_continues() -> None:

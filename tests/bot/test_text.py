@@ -23,3 +23,9 @@ def test_sentences_and_bullets_are_split_keeping_their_wording() -> None:
 def test_a_short_hyphenated_compound_matches_its_joined_spelling() -> None:
     assert "wifi" in content_tokens("Les réseaux Wi-Fi publics sont interdits.")
     assert content_tokens("Peut-on utiliser le wifi ?") == ["utilis", "wifi"]
+
+
+def test_a_verb_in_ill_shares_its_nouns_token() -> None:
+    assert content_tokens("télétravailler télétravaillé accueil") == [
+        "teletravail", "teletravail", "accueil"]
+    assert content_tokens("télétravail")[0] == content_tokens("télétravailler")[0]

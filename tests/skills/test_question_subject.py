@@ -13,6 +13,8 @@ def test_nouns_and_names_are_kept_verbs_and_frame_nouns_are_not() -> None:
     rules = subject.words("Consultation d'un psy : quelles sont les règles de prise en charge ?")
     assert rules is not None and "psy" in rules and "règles" not in rules
     assert subject.words("CAF ou CPAM : qui paie ?") == ("CAF", "CPAM")
+    # « quels documents ? » names the kind of answer, as « quelles formalités ? » does
+    assert subject.words("Quels documents fournir pour un dégât des eaux ?") == ("dégât", "eaux")
 
 
 def test_a_capital_opening_the_question_is_not_taken_for_a_name() -> None:
@@ -31,3 +33,9 @@ def test_a_verb_is_known_by_where_it_stands_whatever_its_tag() -> None:
     assert subject.words("Aurai-je droit à une indemnité ?") == ("indemnité",)
     assert subject.words("Et qui s'en occupe ?") == ()
     assert subject.words("En cas de vol, que faire ?") == ("vol",)
+
+
+def test_a_word_after_a_determiner_is_a_noun_whatever_its_tag() -> None:
+    # the small model tags « étranger » and « usager » VERB
+    assert QuestionSubject().words("Est-ce que je peux télétravailler à l'étranger ?") == (
+        "étranger",)
