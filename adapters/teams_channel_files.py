@@ -219,7 +219,7 @@ def build_channel_files(settings: Settings, *,
     directory = settings.directory
     token = GraphAppToken(
         authority=f"{directory.authority_host.rstrip('/')}/{tenant}", client_id=client_id,
-        client_secret=secret.get_secret_value(), scope=directory.graph_scope,
+        credential=secret, scope=directory.graph_scope,
         timeout_seconds=directory.timeout_seconds, http_client=http_client)
     return ChannelFileReader(token.get, graph_url=directory.graph_url,
                              hosts=settings.teams.file_hosts,

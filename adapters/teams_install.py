@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.governance.app_credential import AppCredential
 from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 from bot.settings import Settings
 
@@ -39,7 +40,7 @@ class InstallFailed(Exception):
 class TeamsInstaller:
     """Installs the Teams app for a person and returns their personal chat's reference."""
 
-    def __init__(self, *, tenant_id: str, client_id: str, client_secret: str,
+    def __init__(self, *, tenant_id: str, client_id: str, credential: str | AppCredential,
                  app_catalog_id: str, bot_app_id: str, service_url: str,
                  authority_host: str = "https://login.microsoftonline.com",
                  graph_url: str = "https://graph.microsoft.com/v1.0",
@@ -53,7 +54,7 @@ class TeamsInstaller:
         self._timeout = timeout_seconds
         self._app_token = GraphAppToken(
             authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
-            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            credential=credential, scope=graph_scope, timeout_seconds=timeout_seconds,
             http_client=http_client)
 
     async def open(self, user_id: str) -> Mapping[str, Any] | None:
@@ -120,7 +121,7 @@ def build_installer(settings: Settings, *,
         return None
     directory = settings.directory
     return TeamsInstaller(
-        tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
+        tenant_id=tenant, client_id=client_id, credential=secret,
         app_catalog_id=teams.app_catalog_id, bot_app_id=teams.app_id,
         service_url=teams.proactive_service_url, authority_host=directory.authority_host,
         graph_url=directory.graph_url, graph_scope=directory.graph_scope,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.files.settings import FileSettings
+from bot.governance.app_credential import AppCredential, certificate_of, checked_thumbprint
 from bot.governance.dlp import DlpSettings
 from bot.jobs.settings import JobSettings
 from bot.ops.settings import OpsSettings
@@ -103,6 +104,14 @@ class TeamsSettings(BaseModel):
     channel_files: bool = False
 
     @model_validator(mode="after")
+    def _check_credential(self) -> TeamsSettings:
+        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
+                                        self.app_password, must_exist=False)
+        if thumbprint is not None:
+            self.certificate_thumbprint = thumbprint
+        return self
+
+    @model_validator(mode="after")
     def _endpoints_all_or_none(self) -> TeamsSettings:
         given = [self.openid_metadata_url, self.token_issuer, self.login_url, self.oauth_scope]
         if any(given) and not all(given):
@@ -184,6 +193,9 @@ class DirectorySettings(BaseModel):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    # or a certificate (PEM with the private key, and its SHA-1 thumbprint) instead of a secret
+    certificate_path: Path | None = None
+    certificate_thumbprint: str | None = None
     authority_host: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
     graph_scope: str = "https://graph.microsoft.com/.default"
@@ -191,6 +203,14 @@ class DirectorySettings(BaseModel):
     failure_ttl_seconds: float = Field(default=60.0, gt=0)  # no lookups after a failure
     cache_size: int = Field(default=20_000, ge=1)
     timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_credential(self) -> DirectorySettings:
+        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
+                                        self.client_secret, must_exist=True)
+        if thumbprint is not None:
+            self.certificate_thumbprint = thumbprint
+        return self
 
     @model_validator(mode="after")
     def _check_group_ids(self) -> DirectorySettings:
@@ -246,17 +266,18 @@ class Settings(BaseSettings):
             )
         if self.directory.entra_group_roles and None in self.entra_credentials():
             raise ValueError("directory.entra_group_roles needs directory.tenant_id, client_id and "
-                             "client_secret (or the Teams app's tenant_id, app_id, app_password)")
+                             "client_secret or certificate (or the Teams app's tenant_id, "
+                             "app_id and password or certificate)")
         if self.teams.app_catalog_id and (self.teams.app_id is None
                                           or None in self.entra_credentials()):
             raise ValueError("teams.app_catalog_id needs teams.app_id and Graph credentials "
-                             "(directory.tenant_id, client_id and client_secret, or the Teams "
-                             "app's tenant_id, app_id, app_password)")
+                             "(directory.tenant_id, client_id and client_secret or certificate, or "
+                             "the Teams app's tenant_id, app_id and password or certificate)")
         if self.teams.channel_files and (self.teams.app_id is None
                                          or None in self.entra_credentials()):
             raise ValueError("teams.channel_files needs teams.app_id and Graph credentials "
-                             "(directory.tenant_id, client_id and client_secret, or the Teams "
-                             "app's tenant_id, app_id, app_password)")
+                             "(directory.tenant_id, client_id and client_secret or certificate, or "
+                             "the Teams app's tenant_id, app_id and password or certificate)")
         if self.directory.slack_group_roles and self.slack.bot_token is None:
             raise ValueError("directory.slack_group_roles needs slack.bot_token")
         if self.jobs.engine == "procrastinate" and not (
@@ -264,13 +285,17 @@ class Settings(BaseSettings):
             raise ValueError("jobs.engine procrastinate needs a PostgreSQL database_url")
         return self
 
-    def entra_credentials(self) -> tuple[str | None, str | None, SecretStr | None]:
-        """Tenant id, client id and secret for Microsoft Graph (default: the Teams app's)."""
+    def entra_credentials(self) -> tuple[str | None, str | None, AppCredential | None]:
+        """Tenant id, client id and credential (a secret or a certificate) for Microsoft
+        Graph (default: the Teams app's)."""
         directory = self.directory
         tenant = directory.tenant_id or self.teams.tenant_id
-        if directory.client_id is not None:  # a separate app registration: id and secret together
-            return tenant, directory.client_id, directory.client_secret
-        return tenant, self.teams.app_id, self.teams.app_password
+        if directory.client_id is not None:  # a separate app registration: its own credential
+            return tenant, directory.client_id, directory.client_secret or certificate_of(
+                directory.certificate_path, directory.certificate_thumbprint)
+        teams = self.teams
+        return tenant, teams.app_id, teams.app_password or certificate_of(
+            teams.certificate_path, teams.certificate_thumbprint)
 
     @property
     def resolved_database_url(self) -> str:

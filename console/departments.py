@@ -22,6 +22,7 @@ from adapters.slack_profiles import SlackProfileFields, SlackProfilesUnavailable
 from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 
 if TYPE_CHECKING:
+    from bot.governance.app_credential import AppCredential
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def department_lookup(settings: Settings) -> DirectoryDepartments | None:
     if tenant and client_id and secret:
         directory = settings.directory
         sources["teams:"] = EntraDepartments(
-            tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
+            tenant_id=tenant, client_id=client_id, credential=secret,
             authority_host=directory.authority_host, graph_url=directory.graph_url,
             graph_scope=directory.graph_scope, timeout_seconds=directory.timeout_seconds)
     field = settings.console.slack_department_field
@@ -101,7 +102,7 @@ class DepartmentsUnavailable(Exception):
 class EntraDepartments:
     """Looks departments up, one Graph call per person, with one app token per round."""
 
-    def __init__(self, *, tenant_id: str, client_id: str, client_secret: str,
+    def __init__(self, *, tenant_id: str, client_id: str, credential: str | AppCredential,
                  authority_host: str = "https://login.microsoftonline.com",
                  graph_url: str = "https://graph.microsoft.com/v1.0",
                  graph_scope: str = "https://graph.microsoft.com/.default",
@@ -110,7 +111,7 @@ class EntraDepartments:
         self._timeout = timeout_seconds
         self._app_token = GraphAppToken(
             authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
-            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            credential=credential, scope=graph_scope, timeout_seconds=timeout_seconds,
             http_client=http_client)
 
     async def departments(self, user_ids: Iterable[str]) -> dict[str, str | None]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.governance.app_credential import msal_credential
 from console.settings import OidcSettings
 
 
@@ -88,9 +89,10 @@ class EntraSignIn:
         session: Any = requests.Session()
         if settings.ca_bundle is not None:
             session = _TrustingClient(session, str(settings.ca_bundle))
-        secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+        credential = settings.credential
         return msal.ConfidentialClientApplication(
-            settings.client_id, client_credential=secret,
+            settings.client_id,
+            client_credential=msal_credential(credential) if credential is not None else None,
             authority=settings.resolved_authority, http_client=session,
             timeout=settings.timeout_seconds,
             # a private cloud's authority is not in Microsoft's instance list

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.governance.app_credential import AppCredential
 from bot.governance.graph_token import GraphAppToken, GraphTokenUnavailable
 from bot.governance.roles import DirectoryGroups, GroupMembership, Role
 from bot.messages import User
@@ -86,7 +87,7 @@ class EntraGroups(DirectoryGroups):
     ``http_client`` replaces MSAL's HTTP client (tests point it at a loopback fake).
     """
 
-    def __init__(self, *, tenant_id: str, client_id: str, client_secret: str,
+    def __init__(self, *, tenant_id: str, client_id: str, credential: str | AppCredential,
                  group_roles: Mapping[str, str],
                  authority_host: str = "https://login.microsoftonline.com",
                  graph_url: str = "https://graph.microsoft.com/v1.0",
@@ -101,7 +102,7 @@ class EntraGroups(DirectoryGroups):
         self._timeout = timeout_seconds
         self._app_token = GraphAppToken(
             authority=f"{authority_host.rstrip('/')}/{tenant_id}", client_id=client_id,
-            client_secret=client_secret, scope=graph_scope, timeout_seconds=timeout_seconds,
+            credential=credential, scope=graph_scope, timeout_seconds=timeout_seconds,
             http_client=http_client)
         self._clock = clock
         self._cache = _TtlCache(cache_size, clock)
@@ -300,7 +301,8 @@ def build_directory(settings: Settings, *, http_client: Any | None = None,
     if entra_named and None in settings.entra_credentials():
         raise DirectoryUnavailable(
             "the policy names Entra ID groups (entra-group:…): set directory.tenant_id, "
-            "client_id and client_secret (or the Teams app's tenant_id, app_id, app_password)")
+            "client_id and client_secret or certificate (or the Teams app's tenant_id, app_id "
+            "and password or certificate)")
     if slack_named and settings.slack.bot_token is None:
         raise DirectoryUnavailable("the policy names Slack user groups (slack-group:…): "
                                    "set slack.bot_token (scope usergroups:read)")
@@ -308,7 +310,7 @@ def build_directory(settings: Settings, *, http_client: Any | None = None,
         tenant, client_id, secret = settings.entra_credentials()
         assert tenant and client_id and secret  # checked when the settings were loaded
         sources.append(EntraGroups(
-            tenant_id=tenant, client_id=client_id, client_secret=secret.get_secret_value(),
+            tenant_id=tenant, client_id=client_id, credential=secret,
             group_roles=config.entra_group_roles, authority_host=config.authority_host,
             graph_url=config.graph_url, graph_scope=config.graph_scope,
             cache_ttl_seconds=config.cache_ttl_seconds,

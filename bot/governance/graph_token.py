@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bot.governance.app_credential import AppCredential, msal_credential
+
 
 class GraphTokenUnavailable(Exception):
     """No token: the reason names the failure, never the secret."""
@@ -15,14 +17,17 @@ class GraphAppToken:
     """Builds the MSAL application on first use (its authority metadata is fetched then) and
     asks for a client-credential token; MSAL keeps tokens cached until they near expiry.
 
+    ``credential`` is a client secret or a certificate (MSAL then signs a client assertion
+    with its private key, read when the application is built: no secret crosses the wire).
     ``http_client`` replaces MSAL's HTTP client (tests point it at a loopback fake).
     """
 
-    def __init__(self, *, authority: str, client_id: str, client_secret: str, scope: str,
-                 timeout_seconds: float = 5.0, http_client: Any | None = None) -> None:
+    def __init__(self, *, authority: str, client_id: str, credential: str | AppCredential,
+                 scope: str, timeout_seconds: float = 5.0,
+                 http_client: Any | None = None) -> None:
         self._authority = authority
         self._client_id = client_id
-        self._secret = client_secret
+        self._credential = credential
         self._scope = scope
         self._timeout = timeout_seconds
         self._http_client = http_client
@@ -35,7 +40,12 @@ class GraphAppToken:
         async with self._lock:
             if self._msal is None:
                 try:
-                    self._msal = await asyncio.to_thread(self._new_msal_app)
+                    credential = await asyncio.to_thread(msal_credential, self._credential)
+                except OSError as error:
+                    raise GraphTokenUnavailable(
+                        f"certificate unreadable ({type(error).__name__})") from None
+                try:
+                    self._msal = await asyncio.to_thread(self._new_msal_app, credential)
                 except Exception as error:  # noqa: BLE001 (msal raises ValueError, requests' errors…)
                     raise GraphTokenUnavailable(
                         f"authority metadata unreadable ({type(error).__name__})") from None
@@ -53,9 +63,10 @@ class GraphAppToken:
             raise GraphTokenUnavailable(f"no token: {code}")
         return str(token)
 
-    def _new_msal_app(self) -> Any:
+    def _new_msal_app(self, credential: str | dict[str, str]) -> Any:
         import msal  # only when Graph is used (the Teams adapter's SDK loads it anyway)
 
         return msal.ConfidentialClientApplication(
-            self._client_id, client_credential=self._secret, authority=self._authority,
+            self._client_id, client_credential=credential, authority=self._authority,
             http_client=self._http_client, timeout=self._timeout)
+

@@ -321,6 +321,12 @@ def test_channel_files_need_graph_credentials(tmp_path: Path) -> None:
         "app_id": APP_ID, "app_password": "x" * 40, "tenant_id": TENANT,
         "channel_files": True})
     assert isinstance(build_channel_files(settings), ChannelFileReader)
+    pem = tmp_path / "app.pem"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\n", encoding="utf-8")  # read when first used
+    certified = load_settings(data_dir=tmp_path, _env_file=None, teams={
+        "app_id": APP_ID, "certificate_path": str(pem), "certificate_thumbprint": "ab" * 20,
+        "tenant_id": TENANT, "channel_files": True})
+    assert isinstance(build_channel_files(certified), ChannelFileReader)  # a certificate app
 
 
 async def test_a_post_linking_no_file_is_answered_as_before(channel: Channel) -> None:

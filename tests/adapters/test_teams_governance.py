@@ -148,7 +148,7 @@ async def test_champion_role_from_an_entra_group(tmp_path: Path) -> None:
     async with FakeEntra(members={CHAMPION: {CHAMPIONS_GROUP}, EMPLOYEE: set()}) as entra:
         msal_http = LoopbackHttpClient(entra.url)
         directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID,
-                                client_secret=CLIENT_SECRET,
+                                credential=CLIENT_SECRET,
                                 group_roles={CHAMPIONS_GROUP: "champion"},
                                 graph_url=entra.graph_url, http_client=msal_http)
         async with running(tmp_path, directory=directory,

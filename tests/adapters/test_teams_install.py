@@ -105,7 +105,7 @@ class FakeTeamsGraph(FakeEntra):
 
 
 def installer(graph: FakeTeamsGraph, service_url: str) -> TeamsInstaller:
-    return TeamsInstaller(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+    return TeamsInstaller(tenant_id=TENANT, client_id=CLIENT_ID, credential=CLIENT_SECRET,
                           app_catalog_id=CATALOG_ID, bot_app_id=APP_ID,
                           service_url=service_url, graph_url=graph.graph_url,
                           http_client=LoopbackHttpClient(graph.url))

@@ -3,7 +3,8 @@
 The authorization endpoint answers at once for the person set in ``next_person`` (no
 login form) with, as JSON, the form its page would post to the client's ``redirect_uri``
 (``response_mode=form_post``): the code and the state; the token endpoint
-redeems that code only with the client's secret and the PKCE verifier matching the
+redeems that code only with the client's secret (or an assertion signed with its
+certificate's key) and the PKCE verifier matching the
 challenge (S256), and returns an ID token carrying the nonce of the request.
 """
 
@@ -24,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from tests.fakes.openid import new_key
-from tests.fakes.token_endpoint import LoopbackCertificateAuthority
+from tests.fakes.token_endpoint import LoopbackCertificateAuthority, signed_by
 
 
 def _b64(data: bytes) -> str:
@@ -50,6 +51,9 @@ class FakeEntra:
     client_id: str
     client_secret: str
     next_person: Person | None = None
+    # a certificate credential the app registration holds instead: its key and thumbprint
+    client_key: Any = None
+    client_thumbprint: str | None = None
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     _codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -134,7 +138,11 @@ class FakeEntra:
 
     def _redeem(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         grant = self._codes.pop(form.get("code", ""), None)
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        by_secret = "client_secret" in form and form["client_secret"] == self.client_secret
+        by_certificate = self.client_key is not None and signed_by(
+            form, self.client_key, f"{self.authority(tenant)}/oauth2/v2.0/token",
+            self.client_id, self.client_thumbprint)
+        if form.get("client_id") != self.client_id or not (by_secret or by_certificate):
             return 401, {"error": "invalid_client"}
         if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
             return 400, {"error": "invalid_grant"}

@@ -67,7 +67,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def _lookup(entra: FakeEntra) -> EntraDepartments:
-    return EntraDepartments(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+    return EntraDepartments(tenant_id=TENANT, client_id=CLIENT_ID, credential=CLIENT_SECRET,
                             graph_url=entra.graph_url, http_client=LoopbackHttpClient(entra.url))
 
 

@@ -18,7 +18,7 @@ from bot.app import RUNTIME, build_app
 from tests.conftest import FakeSearch
 from tests.console.conftest import console_settings, scalar
 from tests.console.fake_entra import FakeEntra, Person
-from tests.fakes.token_endpoint import LoopbackCertificateAuthority
+from tests.fakes.token_endpoint import LoopbackCertificateAuthority, app_certificate
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 DPO_GROUP = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -82,6 +82,33 @@ async def test_a_dpo_signs_in_with_the_code_flow_and_pkce(setup: Setup) -> None:
     assert await scalar(store, "SELECT count(*) FROM audit_events WHERE action = "
                         "'console_sign_in' AND outcome = 'ok'") == 1
     assert await scalar(store, "SELECT count(*) FROM console_logins") == 0  # flow spent
+
+
+async def test_the_console_app_may_prove_itself_with_a_certificate(tmp_path: Path) -> None:
+    authority = LoopbackCertificateAuthority()
+    bundle = authority.write_bundle(tmp_path / "ca.pem")
+    certificate, public_key = app_certificate(tmp_path)
+    port = unused_port()
+    with FakeEntra(authority, tmp_path, CLIENT_ID, SECRET, client_key=public_key,
+                   client_thumbprint=certificate.thumbprint) as entra:
+        settings = console_settings(tmp_path, group_roles={DPO_GROUP: "dpo"}, oidc={
+            "client_id": CLIENT_ID, "certificate_path": str(certificate.path),
+            "certificate_thumbprint": certificate.thumbprint,
+            "authority": entra.authority(TENANT), "ca_bundle": str(bundle),
+            "redirect_url": f"http://127.0.0.1:{port}/console/auth/callback"})
+        app = build_app(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
+        client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+        await client.start_server()
+        try:
+            setup = Setup(entra, client, ssl.create_default_context(cafile=str(bundle)))
+            entra.next_person = Person("0f0f0f0f-0000-0000-0000-000000000004", "Cé Cert",
+                                       groups=[DPO_GROUP])
+            back = await _through_the_provider(setup)
+            assert back.status == 302 and back.headers["Location"] == "/console/usage"
+            redeemed = entra.token_requests[-1]
+            assert "client_secret" not in redeemed and redeemed["client_assertion"]
+        finally:
+            await client.close()
 
 
 async def test_an_app_role_grants_the_auditor_pages_but_not_erasure(setup: Setup) -> None:

@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakes.loopback import LoopbackServer
+from tests.fakes.token_endpoint import signed_by
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -44,6 +46,10 @@ class FakeEntra(LoopbackServer):
     members: dict[str, set[str]] = field(default_factory=dict)  # user object id → group ids
     graph_status: int | None = None  # answer every Graph call with this status
     token_error: str | None = None  # answer token requests with this OAuth error
+    # a certificate credential the app registration holds: its public key and SHA-1 thumbprint
+    client_key: rsa.RSAPublicKey | None = None
+    client_thumbprint: str | None = None
+    authentications: list[str] = field(default_factory=list)  # "secret", "certificate"…
     requests: list[Recorded] = field(default_factory=list)
     _server: TestServer | None = None
 
@@ -108,7 +114,9 @@ class FakeEntra(LoopbackServer):
 
     async def _token(self, request: web.Request) -> web.Response:
         form = (await self._record(request)).body
-        if self.token_error is not None or form.get("client_secret") != CLIENT_SECRET \
+        how = self._client_authentication(request.match_info["tenant"], form)
+        self.authentications.append(how)
+        if self.token_error is not None or how == "refused" \
                 or form.get("client_id") != CLIENT_ID:
             return web.json_response({"error": self.token_error or "invalid_client",
                                       "error_description": "AADSTS7000215: Invalid client."},
@@ -117,6 +125,17 @@ class FakeEntra(LoopbackServer):
         assert form.get("scope") == "https://graph.microsoft.com/.default"
         return web.json_response({"token_type": "Bearer", "expires_in": 3599,
                                   "ext_expires_in": 3599, "access_token": ACCESS_TOKEN})
+
+    def _client_authentication(self, tenant: str, form: dict[str, Any]) -> str:
+        """How the client proved itself: its secret, or a client assertion signed with the
+        registered certificate's key."""
+        if "client_secret" in form:
+            return "secret" if form["client_secret"] == CLIENT_SECRET else "refused"
+        if self.client_key is not None and signed_by(
+                form, self.client_key, f"{LOGIN_HOST}/{tenant}/oauth2/v2.0/token", CLIENT_ID,
+                self.client_thumbprint or ""):
+            return "certificate"
+        return "refused"
 
     async def _check_member_groups(self, request: web.Request) -> web.Response:
         body = (await self._record(request)).body

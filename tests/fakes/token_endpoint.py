@@ -9,6 +9,7 @@ It runs in its own thread: MSAL makes blocking calls from inside the event loop.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import json
@@ -26,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from bot.governance.app_credential import AppCertificate
 
 
 def _name(common_name: str) -> x509.Name:
@@ -205,13 +208,44 @@ class FakeLoginService:
         if secret is not None and form.get("client_secret") == secret:
             return "secret"
         key = self.client_keys.get(client_id)
-        assertion = form.get("client_assertion")
-        if key is not None and assertion:
-            try:
-                claims = jwt.decode(assertion, key, algorithms=["RS256", "PS256"],
-                                    audience=token_url)
-            except jwt.InvalidTokenError:
-                return "refused"
-            if claims.get("iss") == client_id and claims.get("sub") == client_id:
-                return "certificate"
+        if key is not None and signed_by(form, key, token_url, client_id):
+            return "certificate"
         return "refused"
+
+
+def signed_by(form: dict[str, str], key: rsa.RSAPublicKey, token_url: str, client_id: str,
+              thumbprint: str | None = None) -> bool:
+    """Whether a token request's client assertion is signed with ``key``, for ``token_url``,
+    by ``client_id`` (issuer and subject) and, when given, names the certificate's SHA-1
+    ``thumbprint`` in its ``x5t`` header: what Entra ID checks of a certificate credential."""
+    assertion = form.get("client_assertion")
+    if not assertion or form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"):
+        return False
+    try:
+        claims = jwt.decode(assertion, key, algorithms=["RS256", "PS256"], audience=token_url)
+        x5t = str(jwt.get_unverified_header(assertion).get("x5t", ""))
+    except jwt.InvalidTokenError:
+        return False
+    named = base64.urlsafe_b64decode(x5t + "=" * (-len(x5t) % 4)).hex()
+    return (claims.get("iss") == client_id and claims.get("sub") == client_id
+            and (thumbprint is None or named == thumbprint.lower()))
+
+
+def app_certificate(directory: Path) -> tuple[AppCertificate, rsa.RSAPublicKey]:
+    """A self-signed certificate as an app registration holds it: one PEM file with the
+    private key and the certificate (what the Entra portal's upload takes), its thumbprint."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "almia-graph")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .sign(key, hashes.SHA256()))
+    path = directory / "almia-graph.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+                     + certificate.public_bytes(serialization.Encoding.PEM))
+    thumbprint = certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 (Entra's x5t)
+    return AppCertificate(path, thumbprint), key.public_key()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_runtime
+from bot.governance.app_credential import AppCertificate
 from bot.governance.directory import (
     CompositeDirectory,
     EntraGroups,
@@ -35,6 +36,7 @@ from tests.fakes.graph import (
     FakeSlackUserGroups,
     LoopbackHttpClient,
 )
+from tests.fakes.token_endpoint import app_certificate
 
 MANAGERS = "0b1f6c1e-7d55-4c54-9a53-000000000001"
 CHAMPIONS = "0b1f6c1e-7d55-4c54-9a53-000000000002"
@@ -68,7 +70,7 @@ async def entra() -> AsyncIterator[FakeEntra]:
 def entra_groups(entra: FakeEntra, clock: Clock | None = None,
                  **options: object) -> tuple[EntraGroups, LoopbackHttpClient]:
     client = LoopbackHttpClient(entra.url)
-    groups = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+    groups = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=CLIENT_SECRET,
                          group_roles={MANAGERS: "manager", CHAMPIONS.upper(): "champion"},
                          graph_url=entra.graph_url, http_client=client,
                          clock=clock or Clock(), **options)  # type: ignore[arg-type]
@@ -150,9 +152,45 @@ async def test_token_failure_is_safe_and_logs_no_secret(
     assert CLIENT_SECRET not in caplog.text and ALICE not in caplog.text
 
 
+async def test_a_certificate_credential_signs_a_client_assertion(
+        entra: FakeEntra, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    certificate, public_key = app_certificate(tmp_path)
+    entra.client_key, entra.client_thumbprint = public_key, certificate.thumbprint
+    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=certificate,
+                            group_roles={MANAGERS: "manager"}, graph_url=entra.graph_url,
+                            http_client=LoopbackHttpClient(entra.url), clock=Clock())
+
+    assert await directory.roles_of(teams_user(ALICE)) == {Role.MANAGER}
+    assert entra.authentications == ["certificate"]
+    [token_call] = entra.token_calls()
+    assert "client_secret" not in token_call.body  # nothing secret crosses the wire
+
+    (tmp_path / "other").mkdir()
+    other, _ = app_certificate(tmp_path / "other")  # a key Entra ID does not hold
+    stranger = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=other,
+                           group_roles={MANAGERS: "manager"}, graph_url=entra.graph_url,
+                           http_client=LoopbackHttpClient(entra.url), clock=Clock())
+    with caplog.at_level(logging.WARNING, logger="bot.governance.directory"):
+        assert await stranger.roles_of(teams_user(ALICE)) == frozenset()
+    assert entra.authentications[-1] == "refused"
+    assert "PRIVATE KEY" not in caplog.text
+
+
+async def test_an_unreadable_certificate_is_safe(
+        entra: FakeEntra, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    missing = AppCertificate(tmp_path / "gone.pem", "A1" * 20)
+    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=missing,
+                            group_roles={MANAGERS: "manager"}, graph_url=entra.graph_url,
+                            http_client=LoopbackHttpClient(entra.url), clock=Clock())
+    with caplog.at_level(logging.WARNING, logger="bot.governance.directory"):
+        assert await directory.roles_of(teams_user(ALICE)) == frozenset()
+    assert "certificate unreadable (FileNotFoundError)" in caplog.text
+    assert entra.requests == []
+
+
 async def test_unreachable_authority_is_safe() -> None:
     client = LoopbackHttpClient("http://127.0.0.1:1")  # nothing listens there
-    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=CLIENT_SECRET,
                             group_roles={MANAGERS: "manager"}, http_client=client,
                             graph_url="http://127.0.0.1:1/v1.0", clock=Clock())
     assert await directory.roles_of(teams_user(ALICE)) == frozenset()
@@ -177,7 +215,7 @@ async def test_only_teams_users_with_an_object_id_are_looked_up(entra: FakeEntra
 async def test_many_groups_are_checked_twenty_at_a_time(entra: FakeEntra) -> None:
     many = {f"0b1f6c1e-7d55-4c54-9a53-{index:012d}": "champion" for index in range(2, 26)}
     many[MANAGERS] = "manager"
-    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID, credential=CLIENT_SECRET,
                             group_roles=many, graph_url=entra.graph_url,
                             http_client=LoopbackHttpClient(entra.url), clock=Clock())
     assert await directory.roles_of(teams_user(ALICE)) == {Role.MANAGER}
@@ -266,6 +304,33 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "entra_group_roles": {MANAGERS: "manager"}, "client_id": "graph-reader",
         "client_secret": "s3cret"})
     assert own.entra_credentials()[1:2] == ("graph-reader",)
+
+
+def test_graph_credentials_may_be_a_certificate(tmp_path: Path) -> None:
+    certificate, _ = app_certificate(tmp_path)
+    spaced = ":".join(certificate.thumbprint[i:i + 2] for i in range(0, 40, 2))
+    teams = load_settings(_env_file=None, teams={
+        "app_id": CLIENT_ID, "tenant_id": TENANT, "certificate_path": str(certificate.path),
+        "certificate_thumbprint": spaced}, directory={"entra_group_roles": {MANAGERS: "manager"}})
+    assert teams.entra_credentials() == (TENANT, CLIENT_ID, certificate)  # the Teams app's
+    own = load_settings(_env_file=None, teams={"tenant_id": TENANT}, directory={
+        "client_id": "graph-reader", "certificate_path": str(certificate.path),
+        "certificate_thumbprint": certificate.thumbprint.lower()})
+    assert own.entra_credentials() == (TENANT, "graph-reader",
+                                       AppCertificate(certificate.path,
+                                                      certificate.thumbprint.lower()))
+
+    for wrong, message in [
+        ({"certificate_path": str(certificate.path)}, "go together"),
+        ({"certificate_path": str(certificate.path), "certificate_thumbprint": "abc"},
+         "40 hexadecimal digits"),
+        ({"certificate_path": str(tmp_path / "none.pem"),
+          "certificate_thumbprint": certificate.thumbprint}, "no such file"),
+        ({"certificate_path": str(certificate.path),
+          "certificate_thumbprint": certificate.thumbprint, "client_secret": "s"}, "not both"),
+    ]:
+        with pytest.raises(SettingsError, match=message):
+            load_settings(_env_file=None, directory={"client_id": "graph-reader", **wrong})
 
 
 def test_invalid_directory_settings_are_refused() -> None:

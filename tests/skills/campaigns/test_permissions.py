@@ -155,7 +155,7 @@ async def test_members_of_directory_groups_hold_the_campaign_role() -> None:
     async with FakeEntra(members={VERA: {VALIDATORS}}) as entra, \
             FakeSlackUserGroups(groups={"SCOMPLY": {"U0SAM"}}) as slack:
         source = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET, group_roles={},
+                             credential=CLIENT_SECRET, group_roles={},
                              graph_url=entra.graph_url,
                              http_client=LoopbackHttpClient(entra.url))
         slack_source = SlackUserGroups(bot_token=SLACK_TOKEN, group_roles={},
@@ -233,7 +233,7 @@ async def test_acting_on_an_erased_reviewer_slot_is_refused_politely(
 async def test_an_unreadable_directory_grants_no_campaign_role() -> None:
     async with FakeEntra(members={VERA: {VALIDATORS}}, graph_status=503) as entra:
         source = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET, group_roles={},
+                             credential=CLIENT_SECRET, group_roles={},
                              graph_url=entra.graph_url,
                              http_client=LoopbackHttpClient(entra.url))
         resolver = RoleResolver({}, source)

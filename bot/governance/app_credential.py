@@ -1,0 +1,62 @@
+"""How an Entra ID app registration proves itself: a client secret, or a certificate.
+
+A certificate (its private key in a PEM file, and its SHA-1 thumbprint as the Entra portal
+shows it) is what many tenants require: MSAL signs a short-lived client assertion with the
+key, so no secret crosses the wire or sits in the environment. Used by the Graph token
+(directory, channel files, app installation, console departments) and the console sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+_THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
+
+
+@dataclass(frozen=True)
+class AppCertificate:
+    """A certificate credential: the PEM file holding its private key, and its thumbprint."""
+
+    path: Path
+    thumbprint: str
+
+
+AppCredential = SecretStr | AppCertificate
+
+
+def certificate_of(path: Path | None, thumbprint: str | None) -> AppCertificate | None:
+    """The certificate the settings give (checked by :func:`checked_thumbprint`), if any."""
+    return AppCertificate(path, thumbprint or "") if path is not None else None
+
+
+def checked_thumbprint(path: Path | None, thumbprint: str | None, secret: SecretStr | None,
+                       *, must_exist: bool) -> str | None:
+    """The thumbprint without separators (« AB:CD… » → « ABCD… »), None without a
+    certificate; ``ValueError`` for half a certificate, a secret beside it, a thumbprint that
+    is not 40 hexadecimal digits or (``must_exist``) a missing file."""
+    if path is None and thumbprint is None:
+        return None
+    if path is None or thumbprint is None:
+        raise ValueError("certificate_path and certificate_thumbprint go together")
+    if secret is not None:
+        raise ValueError("give a client secret or a certificate, not both")
+    bare = re.sub(r"[\s:]", "", thumbprint)
+    if not _THUMBPRINT.match(bare):
+        raise ValueError("certificate_thumbprint: the certificate's SHA-1 thumbprint, "
+                         "40 hexadecimal digits")
+    if must_exist and not path.is_file():
+        raise ValueError("certificate_path: no such file")
+    return bare
+
+
+def msal_credential(credential: str | AppCredential) -> str | dict[str, str]:
+    """A secret as MSAL takes it, or a certificate in MSAL's form (its PEM file read now:
+    ``OSError`` when it cannot be)."""
+    if isinstance(credential, AppCertificate):
+        return {"private_key": credential.path.read_text(encoding="utf-8"),
+                "thumbprint": credential.thumbprint}
+    return credential.get_secret_value() if isinstance(credential, SecretStr) else credential
