@@ -11,13 +11,13 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.files.settings import FileSettings
-from bot.governance.app_credential import AppCredential, certificate_of, checked_thumbprint
+from bot.governance.app_credential import AppCredential, CertificateSettings
 from bot.governance.dlp import DlpSettings
 from bot.jobs.settings import JobSettings
 from bot.ops.settings import OpsSettings
@@ -73,13 +73,14 @@ class SlackSettings(BaseModel):
         return self.bot_token is not None and has_receiver
 
 
-class TeamsSettings(BaseModel):
-    """A Microsoft Teams (Azure Bot) connection."""
+class TeamsSettings(CertificateSettings):
+    """A Microsoft Teams (Azure Bot) connection: its password, or its certificate."""
+
+    instead_of: ClassVar[str] = "app_password"
+    file_must_exist: ClassVar[bool] = False  # read when the adapter starts
 
     app_id: str | None = None
     app_password: SecretStr | None = None
-    certificate_path: Path | None = None
-    certificate_thumbprint: str | None = None
     tenant_id: str | None = None
     app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = "SingleTenant"
     emulator: bool = False  # accept unauthenticated local Bot Framework Emulator traffic
@@ -102,14 +103,6 @@ class TeamsSettings(BaseModel):
     # (resource-specific: ChannelMessage.Read.Group, Files.Read.Group); Graph credentials:
     # directory's
     channel_files: bool = False
-
-    @model_validator(mode="after")
-    def _check_credential(self) -> TeamsSettings:
-        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
-                                        self.app_password, must_exist=False)
-        if thumbprint is not None:
-            self.certificate_thumbprint = thumbprint
-        return self
 
     @model_validator(mode="after")
     def _endpoints_all_or_none(self) -> TeamsSettings:
@@ -181,7 +174,7 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
-class DirectorySettings(BaseModel):
+class DirectorySettings(CertificateSettings):
     """Roles granted by directory groups: Entra ID groups (Teams users), Slack user groups.
 
     Entra credentials default to the Teams app's (``teams.app_id``, ``app_password``,
@@ -192,10 +185,7 @@ class DirectorySettings(BaseModel):
     slack_group_roles: dict[str, RoleName] = Field(default_factory=dict)  # S… user group → role
     tenant_id: str | None = None
     client_id: str | None = None
-    client_secret: SecretStr | None = None
-    # or a certificate (PEM with the private key, and its SHA-1 thumbprint) instead of a secret
-    certificate_path: Path | None = None
-    certificate_thumbprint: str | None = None
+    client_secret: SecretStr | None = None  # or a certificate (CertificateSettings)
     authority_host: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
     graph_scope: str = "https://graph.microsoft.com/.default"
@@ -203,14 +193,6 @@ class DirectorySettings(BaseModel):
     failure_ttl_seconds: float = Field(default=60.0, gt=0)  # no lookups after a failure
     cache_size: int = Field(default=20_000, ge=1)
     timeout_seconds: float = Field(default=5.0, gt=0)
-
-    @model_validator(mode="after")
-    def _check_credential(self) -> DirectorySettings:
-        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
-                                        self.client_secret, must_exist=True)
-        if thumbprint is not None:
-            self.certificate_thumbprint = thumbprint
-        return self
 
     @model_validator(mode="after")
     def _check_group_ids(self) -> DirectorySettings:
@@ -291,11 +273,8 @@ class Settings(BaseSettings):
         directory = self.directory
         tenant = directory.tenant_id or self.teams.tenant_id
         if directory.client_id is not None:  # a separate app registration: its own credential
-            return tenant, directory.client_id, directory.client_secret or certificate_of(
-                directory.certificate_path, directory.certificate_thumbprint)
-        teams = self.teams
-        return tenant, teams.app_id, teams.app_password or certificate_of(
-            teams.certificate_path, teams.certificate_thumbprint)
+            return tenant, directory.client_id, directory.client_secret or directory.certificate
+        return tenant, self.teams.app_id, self.teams.app_password or self.teams.certificate
 
     @property
     def resolved_database_url(self) -> str:

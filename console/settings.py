@@ -6,23 +6,20 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from bot.governance.app_credential import AppCredential, certificate_of, checked_thumbprint
+from bot.governance.app_credential import AppCredential, CertificateSettings
 
 ConsoleRoleName = Literal["admin", "dpo", "auditor", "champion"]
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-class OidcSettings(BaseModel):
+class OidcSettings(CertificateSettings):
     """Sign-in with Entra ID (OpenID Connect, authorization code flow with PKCE, via MSAL)."""
 
     tenant_id: str | None = None
     client_id: str | None = None
-    client_secret: SecretStr | None = None
-    # or a certificate (PEM with the private key, and its SHA-1 thumbprint) instead of a secret
-    certificate_path: Path | None = None
-    certificate_thumbprint: str | None = None
+    client_secret: SecretStr | None = None  # or a certificate (CertificateSettings)
     authority_host: str = "https://login.microsoftonline.com"
     # a complete authority for private or sovereign clouds (https://login.example/<tenant>)
     authority: str | None = None
@@ -31,19 +28,10 @@ class OidcSettings(BaseModel):
     ca_bundle: Path | None = None  # CA certificates to trust for a private login service
     timeout_seconds: float = Field(default=10.0, gt=0)
 
-    @model_validator(mode="after")
-    def _check_credential(self) -> OidcSettings:
-        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
-                                        self.client_secret, must_exist=True)
-        if thumbprint is not None:
-            self.certificate_thumbprint = thumbprint
-        return self
-
     @property
     def credential(self) -> AppCredential | None:
         """The client secret or the certificate the sign-in proves the app with."""
-        return self.client_secret or certificate_of(self.certificate_path,
-                                                    self.certificate_thumbprint)
+        return self.client_secret or self.certificate
 
     @property
     def enabled(self) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, model_validator
 
 _THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
 
@@ -51,6 +52,32 @@ def checked_thumbprint(path: Path | None, thumbprint: str | None, secret: Secret
     if must_exist and not path.is_file():
         raise ValueError("certificate_path: no such file")
     return bare
+
+
+class CertificateSettings(BaseModel):
+    """The settings of an app that may prove itself with a certificate instead of the
+    secret held in its field ``instead_of``; checked as :func:`checked_thumbprint` says
+    (the file must exist at start-up when ``file_must_exist``)."""
+
+    # a PEM file with the certificate's private key, and its SHA-1 thumbprint
+    certificate_path: Path | None = None
+    certificate_thumbprint: str | None = None
+    instead_of: ClassVar[str] = "client_secret"
+    file_must_exist: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _check_certificate(self) -> Self:
+        secret = getattr(self, self.instead_of)
+        thumbprint = checked_thumbprint(self.certificate_path, self.certificate_thumbprint,
+                                        secret, must_exist=self.file_must_exist)
+        if thumbprint is not None:
+            self.certificate_thumbprint = thumbprint
+        return self
+
+    @property
+    def certificate(self) -> AppCertificate | None:
+        """The certificate these settings give, if any."""
+        return certificate_of(self.certificate_path, self.certificate_thumbprint)
 
 
 def msal_credential(credential: str | AppCredential) -> str | dict[str, str]:

@@ -384,16 +384,22 @@ def test_a_follow_up_quotes_the_rows_about_the_conversations_subject() -> None:
     assert "capital décès" in asked_alone  # without a conversation, every row is a « délai »
 
 
+def _after(question: str, follow_up: str, passages: tuple[ContextPassage, ...]
+           ) -> tuple[str, CompletionRequest]:
+    """The answer to ``question``, and ``follow_up`` asked after it in the same thread."""
+    first = select_answer(replace(_request(question, []), passages=passages))
+    history = (ChatTurn("user", question), ChatTurn("assistant", first))
+    return first, replace(_request(follow_up, []), passages=passages, context_terms=question,
+                          messages=history)
+
+
 def test_a_follow_up_repeating_the_questions_words_is_answered_again() -> None:
     claims = ContextPassage(1, "Réclamations", (
         "Toute réclamation reçoit une réponse définitive sous deux mois. "
         "Le client peut saisir le médiateur une fois la procédure interne épuisée."))
-    question = "Quel est le délai de traitement d'une réclamation ?"
-    first = select_answer(replace(_request(question, []), passages=(claims, _DELAYS)))
+    first, again = _after("Quel est le délai de traitement d'une réclamation ?",
+                          "Et le délai ?", (claims, _DELAYS))
     assert "deux mois" in first
-    again = replace(_request("Et le délai ?", []), passages=(claims, _DELAYS),
-                    context_terms=question,
-                    messages=(ChatTurn("user", question), ChatTurn("assistant", first)))
 
     text = select_answer(again)
 
@@ -535,12 +541,9 @@ def test_a_follow_up_matching_nothing_of_its_own_stays_on_the_conversations_docu
     delays = ContextPassage(2, "Délais de traitement", (
         "Processus : Réponse à une demande de télétravail ; Délai cible : 15 jours ; "
         "Service responsable : Ressources humaines"))
-    question = "Quel est le délai de réponse à une réclamation ?"
-    first = select_answer(replace(_request(question, []), passages=(claims, delays)))
+    first, follow_up = _after("Quel est le délai de réponse à une réclamation ?",
+                              "Et qui s'en occupe ?", (claims, delays))
     assert "deux mois" in first
-    follow_up = replace(_request("Et qui s'en occupe ?", []), passages=(claims, delays),
-                        context_terms=question,
-                        messages=(ChatTurn("user", question), ChatTurn("assistant", first)))
 
     text = select_answer(follow_up)
 

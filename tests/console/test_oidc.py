@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,17 @@ class Setup:
     tls: ssl.SSLContext
 
 
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+@asynccontextmanager
+async def signing_in(tmp_path: Path, credential: dict[str, str],
+                     **entra_options: Any) -> AsyncIterator[Setup]:
+    """The console behind a loopback Entra ID, its app proving itself with ``credential``
+    (its secret, or its certificate's path and thumbprint)."""
     authority = LoopbackCertificateAuthority()
     bundle = authority.write_bundle(tmp_path / "ca.pem")
     port = unused_port()
-    with FakeEntra(authority, tmp_path, CLIENT_ID, SECRET) as entra:
+    with FakeEntra(authority, tmp_path, CLIENT_ID, SECRET, **entra_options) as entra:
         settings = console_settings(tmp_path, group_roles={DPO_GROUP: "dpo"}, oidc={
-            "client_id": CLIENT_ID, "client_secret": SECRET,
+            "client_id": CLIENT_ID, **credential,
             "authority": entra.authority(TENANT), "ca_bundle": str(bundle),
             "redirect_url": f"http://127.0.0.1:{port}/console/auth/callback"})
         app = build_app(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
@@ -50,6 +54,12 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             yield Setup(entra, client, ssl.create_default_context(cafile=str(bundle)))
         finally:
             await client.close()
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async with signing_in(tmp_path, {"client_secret": SECRET}) as ready:
+        yield ready
 
 
 async def _through_the_provider(setup: Setup, *, tamper_state: bool = False) -> Any:
@@ -85,30 +95,17 @@ async def test_a_dpo_signs_in_with_the_code_flow_and_pkce(setup: Setup) -> None:
 
 
 async def test_the_console_app_may_prove_itself_with_a_certificate(tmp_path: Path) -> None:
-    authority = LoopbackCertificateAuthority()
-    bundle = authority.write_bundle(tmp_path / "ca.pem")
     certificate, public_key = app_certificate(tmp_path)
-    port = unused_port()
-    with FakeEntra(authority, tmp_path, CLIENT_ID, SECRET, client_key=public_key,
-                   client_thumbprint=certificate.thumbprint) as entra:
-        settings = console_settings(tmp_path, group_roles={DPO_GROUP: "dpo"}, oidc={
-            "client_id": CLIENT_ID, "certificate_path": str(certificate.path),
-            "certificate_thumbprint": certificate.thumbprint,
-            "authority": entra.authority(TENANT), "ca_bundle": str(bundle),
-            "redirect_url": f"http://127.0.0.1:{port}/console/auth/callback"})
-        app = build_app(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
-        client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
-        await client.start_server()
-        try:
-            setup = Setup(entra, client, ssl.create_default_context(cafile=str(bundle)))
-            entra.next_person = Person("0f0f0f0f-0000-0000-0000-000000000004", "Cé Cert",
-                                       groups=[DPO_GROUP])
-            back = await _through_the_provider(setup)
-            assert back.status == 302 and back.headers["Location"] == "/console/usage"
-            redeemed = entra.token_requests[-1]
-            assert "client_secret" not in redeemed and redeemed["client_assertion"]
-        finally:
-            await client.close()
+    async with signing_in(tmp_path, {"certificate_path": str(certificate.path),
+                                     "certificate_thumbprint": certificate.thumbprint},
+                          client_key=public_key,
+                          client_thumbprint=certificate.thumbprint) as setup:
+        setup.entra.next_person = Person("0f0f0f0f-0000-0000-0000-000000000004", "Cé Cert",
+                                         groups=[DPO_GROUP])
+        back = await _through_the_provider(setup)
+        assert back.status == 302 and back.headers["Location"] == "/console/usage"
+        redeemed = setup.entra.token_requests[-1]
+        assert "client_secret" not in redeemed and redeemed["client_assertion"]
 
 
 async def test_an_app_role_grants_the_auditor_pages_but_not_erasure(setup: Setup) -> None:
