@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.files.settings import FileSettings
-from bot.governance.app_credential import AppCredential, CertificateSettings
+from bot.governance.app_credential import AppCredential, CertificateSettings, ManagedIdentity
 from bot.governance.dlp import DlpSettings
 from bot.jobs.settings import JobSettings
 from bot.ops.settings import OpsSettings
@@ -186,6 +186,9 @@ class DirectorySettings(CertificateSettings):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None  # or a certificate (CertificateSettings)
+    # or: client_id is an Azure user-assigned managed identity's, whose tokens the platform
+    # hands out (Almia runs on Azure with that identity attached)
+    managed_identity: bool = False
     authority_host: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
     graph_scope: str = "https://graph.microsoft.com/.default"
@@ -193,6 +196,14 @@ class DirectorySettings(CertificateSettings):
     failure_ttl_seconds: float = Field(default=60.0, gt=0)  # no lookups after a failure
     cache_size: int = Field(default=20_000, ge=1)
     timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_managed_identity(self) -> DirectorySettings:
+        if self.managed_identity and (self.client_id is None or self.client_secret is not None
+                                      or self.certificate_path is not None):
+            raise ValueError("managed_identity: give client_id (the identity's client id), "
+                             "and no client secret or certificate")
+        return self
 
     @model_validator(mode="after")
     def _check_group_ids(self) -> DirectorySettings:
@@ -268,13 +279,18 @@ class Settings(BaseSettings):
         return self
 
     def entra_credentials(self) -> tuple[str | None, str | None, AppCredential | None]:
-        """Tenant id, client id and credential (a secret or a certificate) for Microsoft
-        Graph (default: the Teams app's)."""
+        """Tenant id, client id and credential (a secret, a certificate or a managed
+        identity) for Microsoft Graph (default: the Teams app's)."""
         directory = self.directory
         tenant = directory.tenant_id or self.teams.tenant_id
         if directory.client_id is not None:  # a separate app registration: its own credential
+            if directory.managed_identity:
+                return tenant, directory.client_id, ManagedIdentity(directory.client_id)
             return tenant, directory.client_id, directory.client_secret or directory.certificate
-        return tenant, self.teams.app_id, self.teams.app_password or self.teams.certificate
+        teams = self.teams
+        if teams.app_type == "UserAssignedMSI" and teams.app_id is not None:
+            return tenant, teams.app_id, ManagedIdentity(teams.app_id)  # the bot's own identity
+        return tenant, teams.app_id, teams.app_password or teams.certificate
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from bot.governance.app_credential import AppCredential, CertificateSettings
+from bot.governance.app_credential import AppCertificate, CertificateSettings
 
 ConsoleRoleName = Literal["admin", "dpo", "auditor", "champion"]
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -29,7 +29,7 @@ class OidcSettings(CertificateSettings):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
-    def credential(self) -> AppCredential | None:
+    def credential(self) -> SecretStr | AppCertificate | None:
         """The client secret or the certificate the sign-in proves the app with."""
         return self.client_secret or self.certificate
 

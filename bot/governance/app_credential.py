@@ -1,4 +1,5 @@
-"""How an Entra ID app registration proves itself: a client secret, or a certificate.
+"""How an Entra ID app proves itself: a client secret, a certificate, or (for Graph calls)
+an Azure managed identity.
 
 A certificate (its private key in a PEM file, and its SHA-1 thumbprint as the Entra portal
 shows it) is what many tenants require: MSAL signs a short-lived client assertion with the
@@ -26,7 +27,15 @@ class AppCertificate:
     thumbprint: str
 
 
-AppCredential = SecretStr | AppCertificate
+@dataclass(frozen=True)
+class ManagedIdentity:
+    """An Azure user-assigned managed identity (by its client id): the platform hands out
+    its tokens (instance metadata service, App Service endpoint…), no credential is held."""
+
+    client_id: str
+
+
+AppCredential = SecretStr | AppCertificate | ManagedIdentity
 
 
 def certificate_of(path: Path | None, thumbprint: str | None) -> AppCertificate | None:
@@ -80,7 +89,7 @@ class CertificateSettings(BaseModel):
         return certificate_of(self.certificate_path, self.certificate_thumbprint)
 
 
-def msal_credential(credential: str | AppCredential) -> str | dict[str, str]:
+def msal_credential(credential: str | SecretStr | AppCertificate) -> str | dict[str, str]:
     """A secret as MSAL takes it, or a certificate in MSAL's form (its PEM file read now:
     ``OSError`` when it cannot be)."""
     if isinstance(credential, AppCertificate):

@@ -50,6 +50,8 @@ class FakeEntra(LoopbackServer):
     client_key: rsa.RSAPublicKey | None = None
     client_thumbprint: str | None = None
     authentications: list[str] = field(default_factory=list)  # "secret", "certificate"…
+    # the user-assigned managed identity the instance metadata service hands tokens for
+    managed_identity: str | None = None
     requests: list[Recorded] = field(default_factory=list)
     _server: TestServer | None = None
 
@@ -77,6 +79,7 @@ class FakeEntra(LoopbackServer):
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_post("/v1.0/users/{user}/checkMemberGroups", self._check_member_groups)
+        app.router.add_get("/metadata/identity/oauth2/token", self._instance_metadata_token)
 
     async def _record(self, request: web.Request) -> Recorded:
         raw = await request.text()
@@ -125,6 +128,22 @@ class FakeEntra(LoopbackServer):
         assert form.get("scope") == "https://graph.microsoft.com/.default"
         return web.json_response({"token_type": "Bearer", "expires_in": 3599,
                                   "ext_expires_in": 3599, "access_token": ACCESS_TOKEN})
+
+    async def _instance_metadata_token(self, request: web.Request) -> web.Response:
+        """Azure's instance metadata service: a token for a resource, for the identity
+        attached to the machine (only asked with ``Metadata: true``, as IMDS requires)."""
+        await self._record(request)
+        query = request.query
+        if request.headers.get("Metadata") != "true":
+            return web.json_response({"error": "invalid_request"}, status=400)
+        if self.managed_identity is None or query.get("client_id") != self.managed_identity:
+            self.authentications.append("refused")
+            return web.json_response({"error": "invalid_request", "error_description":
+                                      "Identity not found"}, status=400)
+        assert query.get("resource") == "https://graph.microsoft.com"
+        self.authentications.append("managed identity")
+        return web.json_response({"access_token": ACCESS_TOKEN, "expires_in": "3599",
+                                  "resource": query["resource"], "token_type": "Bearer"})
 
     def _client_authentication(self, tenant: str, form: dict[str, Any]) -> str:
         """How the client proved itself: its secret, or a client assertion signed with the

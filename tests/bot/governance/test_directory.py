@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_runtime
-from bot.governance.app_credential import AppCertificate
+from bot.governance.app_credential import AppCertificate, ManagedIdentity
 from bot.governance.directory import (
     CompositeDirectory,
     EntraGroups,
@@ -176,6 +176,27 @@ async def test_a_certificate_credential_signs_a_client_assertion(
     assert "PRIVATE KEY" not in caplog.text
 
 
+async def test_a_managed_identity_gets_its_token_from_the_platform(entra: FakeEntra) -> None:
+    entra.managed_identity = CLIENT_ID
+    client = LoopbackHttpClient(entra.url)
+    directory = EntraGroups(tenant_id=TENANT, client_id=CLIENT_ID,
+                            credential=ManagedIdentity(CLIENT_ID),
+                            group_roles={MANAGERS: "manager"}, graph_url=entra.graph_url,
+                            http_client=client, clock=Clock())
+
+    assert await directory.roles_of(teams_user(ALICE)) == {Role.MANAGER}
+    assert await directory.roles_of(teams_user(BOB)) == frozenset()
+    assert entra.authentications == ["managed identity"]  # cached until near expiry
+    assert client.intended[0].startswith("http://169.254.169.254/metadata/identity/oauth2/token")
+    assert entra.token_calls() == []  # no client credential at all
+
+    other = EntraGroups(tenant_id=TENANT, client_id="not-attached",
+                        credential=ManagedIdentity("not-attached"),
+                        group_roles={MANAGERS: "manager"}, graph_url=entra.graph_url,
+                        http_client=LoopbackHttpClient(entra.url), clock=Clock())
+    assert await other.roles_of(teams_user(ALICE)) == frozenset()  # policy roles only
+
+
 async def test_an_unreadable_certificate_is_safe(
         entra: FakeEntra, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     missing = AppCertificate(tmp_path / "gone.pem", "A1" * 20)
@@ -306,7 +327,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert own.entra_credentials()[1:2] == ("graph-reader",)
 
 
-def test_graph_credentials_may_be_a_certificate(tmp_path: Path) -> None:
+def test_graph_credentials_may_be_a_certificate_or_a_managed_identity(tmp_path: Path) -> None:
     certificate, _ = app_certificate(tmp_path)
     spaced = ":".join(certificate.thumbprint[i:i + 2] for i in range(0, 40, 2))
     teams = load_settings(_env_file=None, teams={
@@ -319,6 +340,19 @@ def test_graph_credentials_may_be_a_certificate(tmp_path: Path) -> None:
     assert own.entra_credentials() == (TENANT, "graph-reader",
                                        AppCertificate(certificate.path,
                                                       certificate.thumbprint.lower()))
+
+    msi = load_settings(_env_file=None, teams={
+        "app_id": CLIENT_ID, "tenant_id": TENANT, "app_type": "UserAssignedMSI"},
+        directory={"entra_group_roles": {MANAGERS: "manager"}})
+    assert msi.entra_credentials() == (TENANT, CLIENT_ID, ManagedIdentity(CLIENT_ID))
+    identity = load_settings(_env_file=None, teams={"tenant_id": TENANT}, directory={
+        "client_id": "mi-client", "managed_identity": True})
+    assert identity.entra_credentials() == (TENANT, "mi-client", ManagedIdentity("mi-client"))
+    with pytest.raises(SettingsError, match="managed_identity"):
+        load_settings(_env_file=None, directory={"managed_identity": True})
+    with pytest.raises(SettingsError, match="managed_identity"):
+        load_settings(_env_file=None, directory={"client_id": "x", "client_secret": "s",
+                                                  "managed_identity": True})
 
     for wrong, message in [
         ({"certificate_path": str(certificate.path)}, "go together"),
