@@ -79,6 +79,7 @@ from skills.template_syntax import command_text
 from skills.templates import find_form
 
 if TYPE_CHECKING:
+    from adapters.slack_socket import SocketLink
     from bot.app import Runtime
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class SlackAdapter:
         self._tasks: set[asyncio.Task[None]] = set()
         self._auth: AuthorizeResult | None = None
         self._auth_lock = asyncio.Lock()
-        self._socket_handler: Any = None
+        self.socket: SocketLink | None = None  # Socket Mode's link, once started
         secret = settings.signing_secret
         self._http_enabled = secret is not None
         # Socket-only mode: the HTTP route is not mounted; an unguessable secret keeps
@@ -186,14 +187,15 @@ class SlackAdapter:
         if self._settings.socket_mode and self._settings.app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            self._socket_handler = AsyncSocketModeHandler(
-                self.bolt, self._settings.app_token.get_secret_value()
-            )
-            await self._socket_handler.connect_async()
+            from adapters.slack_socket import SocketLink
+
+            self.socket = SocketLink(AsyncSocketModeHandler(
+                self.bolt, self._settings.app_token.get_secret_value()))
+            self.socket.start()  # in the background: start-up never waits on Slack
 
     async def _on_cleanup(self, _app: web.Application) -> None:
-        if self._socket_handler is not None:
-            await self._socket_handler.close_async()
+        if self.socket is not None:
+            await self.socket.close()
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=self._grace)
             for task in pending:

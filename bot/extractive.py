@@ -174,8 +174,8 @@ _WHO = re.compile(
     r"ressources humaines|agence|support|department|team|office)s?\b|@|\bau \d{3,}"
 )
 _YES_NO = re.compile(
-    r"\b(?:oui|non|peut|peuvent|doit|doivent|obligatoire|interdit|interdite|autorise|autorisee|"
-    r"possible|impossible|pas|jamais|necessaire|tenu|tenue)\b"
+    r"\b(?:oui|non|peut|peuvent|doit|doivent|pas|jamais|(?:obligatoire|interdite?|autorisee?|"
+    r"possible|impossible|necessaire|tenue?)s?)\b"
 )
 # Words that ask rather than name what is asked about (stemmed as content_tokens does).
 _QUESTION_WORDS = frozenset(
@@ -479,6 +479,21 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) 
     ) else score for unit, score in zip(units, scores, strict=True)]
 
 
+def _beyond_the_title(units: list[_Unit], scores: list[float], query: list[str]) -> list[float]:
+    """A sentence matching only words of its document's title weighs half, when another
+    sentence matches more: « Peut-on utiliser le wifi de l'hôtel en télétravail ? » in
+    « Politique de télétravail » is answered by the Wi-Fi sentence, not by one that merely
+    says « télétravaillé » (every line of that document is about telework)."""
+    asked = set(query)
+    titles = {unit.title: set(content_tokens(unit.title)) for unit in units}
+    only_title = [bool(asked & set(unit.matched)) and asked & set(unit.matched) <= titles[unit.title]
+                  for unit in units]
+    if all(only for only, score in zip(only_title, scores, strict=True) if score > 0):
+        return scores  # nothing matches beyond the title: no sentence is set apart
+    return [score / 2 if only else score
+            for only, score in zip(only_title, scores, strict=True)]
+
+
 def _on_subject(
     units: list[_Unit], scores: list[float], subject: list[str]
 ) -> list[float]:
@@ -536,6 +551,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if context and own_match:  # else every word of the earlier questions is the subject
         scores = _on_subject(units, scores, subject)
     scores = _own_words_first(units, scores, query)
+    scores = _beyond_the_title(units, scores, query)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     fresh = [0.0 if _plain(unit.text) in said else score
              for unit, score in zip(units, scores, strict=True)]

@@ -561,3 +561,19 @@ def test_who_handles_it_is_answered_by_a_service_or_a_way_to_reach_one() -> None
     eligible = select_answer(_request("Qui peut télétravailler ?", [
         "Tout collaborateur en CDI peut télétravailler. Le manager valide le planning."]))
     assert "collaborateur en CDI" in eligible  # who may, not who handles: no service asked
+
+
+def test_a_sentence_matching_only_its_documents_title_gives_way() -> None:
+    passage = ("### Équipement et indemnité\nUne indemnité de 2,50 € par jour télétravaillé est "
+               "versée.\n### Sécurité\nLes réseaux Wi-Fi publics sont interdits pour les "
+               "données clients.")
+    request = replace(_request("Peut-on utiliser le wifi de l'hôtel en télétravail ?", []),
+                      passages=(ContextPassage(1, "Politique de télétravail", passage),))
+
+    text = select_answer(request)
+
+    # every line of a telework policy is about telework: « télétravaillé » alone says little
+    assert "Wi-Fi publics sont interdits" in text and "2,50 €" not in text
+    asked_of_the_title = select_answer(replace(request, question="Qu'est-ce que le télétravail ?",
+                                               messages=(ChatTurn("user", "?"),)))
+    assert "2,50 €" in asked_of_the_title  # nothing beyond the title matches: as before

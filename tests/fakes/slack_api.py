@@ -63,6 +63,11 @@ class FakeSlackApi(LoopbackServer):
     token: str = "xoxb-test"  # the bot token private file downloads must carry
     private_files: dict[str, bytes] = field(default_factory=dict)  # path → content
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id → uploaded bytes
+    # Socket Mode: the app-level tokens apps.connections.open accepts, the open sockets,
+    # and every frame the app sent back (acknowledgements)
+    app_tokens: tuple[str, ...] = ("xapp-1-A0ALMIA-test",)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_frames: list[dict[str, Any]] = field(default_factory=list)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _server: TestServer | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -87,6 +92,44 @@ class FakeSlackApi(LoopbackServer):
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/files-pri/{path:.+}", self._private_file)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link/", self._socket)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode link: ``hello`` first, then the envelopes :meth:`push` sends;
+        the app's frames (acknowledgements) are recorded."""
+        if request.query.get("ticket") != "loopback-ticket":
+            raise web.HTTPUnauthorized()
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "debug_info": {"host": "applink-loopback", "build_number": 1,
+                                               "approximate_connection_time": 18060},
+                                "connection_info": {"app_id": "A0ALMIA"}})
+        async for frame in socket:
+            if frame.type == web.WSMsgType.TEXT:
+                self.socket_frames.append(json.loads(frame.data))
+        return socket
+
+    async def push(self, kind: str, payload: dict[str, Any], *, envelope_id: str,
+                   retry_attempt: int = 0) -> dict[str, Any]:
+        """Send an envelope (``events_api``, ``slash_commands``, ``interactive``) down the
+        open socket as Slack does, and return the app's acknowledgement of it."""
+        await poll(lambda: bool(self.sockets), 30, lambda: "no Socket Mode connection")
+        await self.sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": kind, "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""})
+
+        def acknowledged() -> dict[str, Any] | None:
+            return next((frame for frame in self.socket_frames
+                         if frame.get("envelope_id") == envelope_id), None)
+
+        await poll(lambda: acknowledged() is not None, 30,
+                   lambda: f"no acknowledgement of {envelope_id}")
+        found = acknowledged()
+        assert found is not None
+        return found
 
     def share(self, name: str, data: bytes) -> str:
         """Host a private file as Slack does; returns its ``url_private_download``."""
@@ -166,7 +209,7 @@ class FakeSlackApi(LoopbackServer):
                                       if failure.status == 429 else "fatal_error"},
                                      status=failure.status, headers=extra)
         self.calls.append(Call(method, data, 200, headers))
-        return web.json_response(self._answer(method, data))
+        return web.json_response(self._answer(method, data, headers))
 
     def _too_long(self, method: str, data: dict[str, Any]) -> bool:
         if self.max_message_chars is None or not method.startswith("chat."):
@@ -174,7 +217,13 @@ class FakeSlackApi(LoopbackServer):
         call = Call(method, data, 200, {})
         return len(call.message_text()) > self.max_message_chars
 
-    def _answer(self, method: str, data: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, data: dict[str, Any],
+                headers: dict[str, str] | None = None) -> dict[str, Any]:
+        if method == "apps.connections.open":  # an app-level token, never the bot token
+            token = (headers or {}).get("Authorization", "").removeprefix("Bearer ")
+            if token not in self.app_tokens:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=loopback-ticket"}
         if method == "auth.test":
             return {"ok": True, "url": "https://almia-test.slack.com/", "team": "Almia Test",
                     "user": "almia", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
