@@ -77,7 +77,6 @@ class TeamsSettings(CertificateSettings):
     """A Microsoft Teams (Azure Bot) connection: its password, or its certificate."""
 
     instead_of: ClassVar[str] = "app_password"
-    file_must_exist: ClassVar[bool] = False  # read when the adapter starts
 
     app_id: str | None = None
     app_password: SecretStr | None = None

@@ -348,6 +348,9 @@ def test_graph_credentials_may_be_a_certificate_or_a_managed_identity(tmp_path: 
     identity = load_settings(_env_file=None, teams={"tenant_id": TENANT}, directory={
         "client_id": "mi-client", "managed_identity": True})
     assert identity.entra_credentials() == (TENANT, "mi-client", ManagedIdentity("mi-client"))
+    with pytest.raises(SettingsError, match="no such file"):  # said at start, not a traceback
+        load_settings(_env_file=None, teams={"app_id": CLIENT_ID, "certificate_path": str(
+            tmp_path / "gone.pem"), "certificate_thumbprint": certificate.thumbprint})
     with pytest.raises(SettingsError, match="managed_identity"):
         load_settings(_env_file=None, directory={"managed_identity": True})
     with pytest.raises(SettingsError, match="managed_identity"):
