@@ -155,6 +155,8 @@ def enabled_adapters(settings: Settings) -> list[AdapterFactory]:
         from adapters.slack import SlackAdapter
 
         factories.append(SlackAdapter)
+    elif settings.slack.missing is not None:  # half a configuration: say why Slack is off
+        log.warning("Slack is off: set %s", settings.slack.missing)
     if settings.teams.enabled:
         from adapters.teams import TeamsAdapter
 

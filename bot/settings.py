@@ -65,6 +65,18 @@ class SlackSettings(BaseModel):
     streaming: bool = False
 
     @property
+    def missing(self) -> str | None:
+        """What a partly configured Slack lacks to be on (None when on, or not asked for)."""
+        if self.enabled or not (self.bot_token or self.signing_secret or self.app_token
+                                or self.socket_mode):
+            return None
+        if self.bot_token is None:
+            return "slack.bot_token (xoxb-…)"
+        if self.socket_mode:
+            return "slack.app_token (xapp-…, scope connections:write) for Socket Mode"
+        return "slack.signing_secret (HTTP events) or slack.socket_mode with slack.app_token"
+
+    @property
     def enabled(self) -> bool:
         """Slack is on once a bot token and a way to receive events are configured."""
         has_receiver = self.signing_secret is not None or (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
+from bot.app import enabled_adapters
 from bot.settings import SettingsError, load_settings, setting_sources
 
 
@@ -42,3 +44,21 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     settings = load_settings()
     assert settings.memory_turns == 4
     assert setting_sources(settings, environ={})["memory_turns"] == ".env (ALMIA_MEMORY_TURNS)"
+
+
+@pytest.mark.parametrize(("slack", "missing"), [
+    ({"bot_token": "xoxb-1"}, "slack.signing_secret (HTTP events) or slack.socket_mode"),
+    ({"bot_token": "xoxb-1", "socket_mode": True}, "slack.app_token (xapp-…"),
+    ({"signing_secret": "s" * 32}, "slack.bot_token"),
+    ({}, None),
+    ({"bot_token": "xoxb-1", "signing_secret": "s" * 32}, None),  # on
+])
+def test_half_a_slack_configuration_says_what_it_lacks(
+        slack: dict[str, object], missing: str | None, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(data_dir=tmp_path, _env_file=None, slack=slack)
+    found = settings.slack.missing
+    assert found == missing if missing is None else found is not None and found.startswith(missing)
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        enabled_adapters(settings)
+    assert ("Slack is off" in caplog.text) is (missing is not None)
