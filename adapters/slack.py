@@ -63,6 +63,7 @@ from adapters.slack_render import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     TEMPLATE_FORM,
+    assistant_prompts,
     card_action,
     escape,
     from_slack,
@@ -173,6 +174,7 @@ class SlackAdapter:
         bolt.event("app_mention")(_plain(self._on_mention))
         bolt.event("message")(_plain(self._on_message))
         bolt.event("member_joined_channel")(_plain(self._on_member_joined))
+        bolt.event("assistant_thread_started")(_plain(self._on_assistant_thread))
         bolt.event(re.compile(".*"))(_plain(self._on_other_event))
         bolt.command("/almia")(_plain(self._on_almia))
         bolt.command("/template")(_plain(self._on_template))
@@ -272,6 +274,19 @@ class SlackAdapter:
                                 context: dict[str, Any]) -> None:
         if event.get("user") and event.get("user") == context.get("bot_user_id"):
             self._spawn(self._welcome(body, event))
+
+    async def _on_assistant_thread(self, event: dict[str, Any]) -> None:
+        """Someone opened Almia's assistant pane (Slack's AI app view): a title and prompts
+        that show what Almia does; the messages of that thread are direct messages."""
+        thread = as_object(event.get("assistant_thread"))
+        channel, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
+        if not (isinstance(channel, str) and isinstance(thread_ts, str)):
+            log.info("Slack assistant thread without channel or thread ignored")
+            return
+        locale = self._welcome_locale
+        await self._call("assistant_threads_setSuggestedPrompts", channel_id=channel,
+                         thread_ts=thread_ts, title=text("assistant_title", locale),
+                         prompts=assistant_prompts(locale))
 
     async def _on_template(self, ack: Callable[..., Awaitable[Any]],
                            command: dict[str, Any]) -> None:

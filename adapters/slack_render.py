@@ -67,7 +67,22 @@ TEXTS: dict[str, Text] = {
     "useful": Text("👍 Utile", "👍 Useful"),
     "not_useful": Text("👎 Pas utile", "👎 Not useful"),
     "continued": Text("(suite {index}/{total})", "(continued {index}/{total})"),
+    "assistant_title": Text("Que puis-je faire pour vous ?", "What can I do for you?"),
 }
+
+# the assistant pane's suggested prompts: each sends a whole message Almia answers as is
+_ASSISTANT_PROMPTS: tuple[tuple[Text, Text], ...] = (
+    (Text("Ce que je sais faire", "What I can do"), Text("aide", "help")),
+    (Text("Documents consultables", "Documents I can search"), Text("docs list", "docs list")),
+    (Text("Modèles de prompts", "Prompt templates"), Text("template list", "template list")),
+    (Text("Mes tâches en cours", "My running jobs"), Text("jobs", "jobs")),
+)
+
+
+def assistant_prompts(locale: Locale) -> list[dict[str, str]]:
+    """``assistant.threads.setSuggestedPrompts``' prompts (at most four), in ``locale``."""
+    return [{"title": title(locale), "message": message(locale)}
+            for title, message in _ASSISTANT_PROMPTS]
 
 TEMPLATE_FORM = "almia_template_form"
 CARD_ACTION = "almia_card:"  # + the button's index

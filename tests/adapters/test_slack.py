@@ -253,6 +253,22 @@ async def test_joining_a_channel_posts_a_welcome_and_records_the_space(almia: Ha
 # -- slash commands and buttons ----------------------------------------------------------
 
 
+async def test_the_assistant_pane_opens_with_what_almia_does(almia: Harness) -> None:
+    response = await almia.event(fixture("event_assistant_thread_started.json"))
+    assert response.status == 200
+    await almia.slack.wait_for(
+        lambda: bool(almia.slack.of("assistant.threads.setSuggestedPrompts")))
+    [call] = almia.slack.of("assistant.threads.setSuggestedPrompts")
+    assert (call.data["channel_id"], call.data["thread_ts"]) == ("D0EMPLOYE1",
+                                                                 "1715873754.429808")
+    prompts = call.data["prompts"]
+    prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+    assert [prompt["message"] for prompt in prompts] == ["aide", "docs list", "template list",
+                                                        "jobs"]
+    assert call.data["title"] == "Que puis-je faire pour vous ?"
+    assert almia.model.requests == [] and almia.slack.of("chat.postMessage") == []
+
+
 async def _answered_privately(almia: Harness) -> None:
     """The summary of the slash fixture reached the model and came back by ``response_url``."""
     await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))

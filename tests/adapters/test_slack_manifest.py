@@ -52,7 +52,8 @@ def test_endpoints_and_least_privilege() -> None:
     assert urls == {"https://almia.example.com/slack/events"}
     assert set(data["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "chat:write", "commands", "im:history", "channels:read",
-        "groups:read", "usergroups:read", "files:read", "files:write", "users.profile:read"}
+        "groups:read", "usergroups:read", "files:read", "files:write", "users.profile:read",
+        "assistant:write"}
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_mention", "message.im", "member_joined_channel"}
+        "app_mention", "message.im", "member_joined_channel", "assistant_thread_started"}
     assert data["settings"]["socket_mode_enabled"] is False
