@@ -109,18 +109,6 @@ async def running(tmp_path: Path, slack: FakeSlackApi, model: FakeModelServer,
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[FakeModelServer]:
-    async with FakeModelServer() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def almia(tmp_path: Path, slack: FakeSlackApi,
                 model: FakeModelServer) -> AsyncIterator[Harness]:
     async with running(tmp_path, slack, model) as harness:

@@ -36,12 +36,6 @@ MANAGER = f"slack:{TEAM_ID}:U0EMPLOYE1"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def almia(tmp_path: Path, slack: FakeSlackApi) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     policy = yaml.safe_load(Path("bot/default_policy.yaml").read_text(encoding="utf-8"))
     policy["user_roles"] = {"manager": [MANAGER]}
