@@ -68,16 +68,18 @@ class Verdict:
     dense: float
     missing_names: tuple[str, ...] = ()
     cross_lingual: bool = False  # judged on the multilingual embeddings (not French)
+    key_terms: int = 0  # English: the question's key terms found in French in the best passage
 
     @property
     def borderline(self) -> bool:
         """Declined although a passage came close: the fused score was high enough but the
         dense side disagreed (French), or the dense side was in the band where the key
-        terms decide and they were not there (English)."""
-        return not self.answerable and self.reason in _BORDERLINE
-
-
-_BORDERLINE = frozenset({"dense evidence disagrees", "english: key terms not in the passage"})
+        terms decide and one was there, not two (English: with none, « How do I tune a
+        violin? » would be told a data-protection page came closest)."""
+        if self.answerable:
+            return False
+        return self.reason == "dense evidence disagrees" or (
+            self.reason == "english: key terms not in the passage" and self.key_terms >= 1)
 
 
 def named_things(question: str) -> list[str]:
@@ -168,14 +170,15 @@ class RelevanceJudge:
     def _judge_english(self, question: str, best: Passage, score: float, dense: float) -> Verdict:
         limits = self.thresholds
 
-        def verdict(answerable: bool, reason: str) -> Verdict:
+        def verdict(answerable: bool, reason: str, key_terms: int = 0) -> Verdict:
             return Verdict(answerable, f"english: {reason}", "en", score, dense,
-                           cross_lingual=True)
+                           cross_lingual=True, key_terms=key_terms)
 
         if dense >= limits.english_dense:
             return verdict(True, "dense evidence")
         if dense < limits.english_min_dense:
             return verdict(False, "weak dense evidence")
-        if self.covered_key_terms(question, best) < limits.english_key_terms:
-            return verdict(False, "key terms not in the passage")
-        return verdict(True, "dense evidence and key terms")
+        covered = self.covered_key_terms(question, best)
+        if covered < limits.english_key_terms:
+            return verdict(False, "key terms not in the passage", covered)
+        return verdict(True, "dense evidence and key terms", covered)

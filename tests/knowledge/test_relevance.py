@@ -240,3 +240,15 @@ def test_only_a_decline_on_disagreeing_evidence_is_borderline() -> None:
 
     assert disagreeing.reason == "dense evidence disagrees" and disagreeing.borderline
     assert not low.borderline and not strong.borderline
+
+
+def test_an_english_decline_is_borderline_only_with_one_key_term_in_the_passage() -> None:
+    judge = RelevanceJudge(Thresholds(english_dense=0.35, english_min_dense=0.27))
+    question = "What happens to the mortgage when the sale is cancelled?"
+    one = judge.judge(question, [_passage("La vente d'un véhicule se déclare en ligne.",
+                                          0.27, 0.29, 0.0)])
+    assert one.key_terms == 1 and one.borderline  # « vente »: that page came close
+    violin = judge.judge("How do I tune a violin?",
+                         [_passage("Le droit d'accès aux données.", 0.27, 0.29, 0.0)])
+    assert violin.reason == "english: key terms not in the passage"
+    assert violin.key_terms == 0 and not violin.borderline  # no page to point to
