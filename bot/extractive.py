@@ -131,7 +131,8 @@ _ASKS_DURATION = re.compile(
 )
 # who handles or is to be contacted (not who is eligible: « Qui peut télétravailler ? »)
 _ASKS_WHO = re.compile(
-    r"^(?:\S+ : )?(?:et )?(?:qui (?:s'en |s'y |s')?(?:occupe|gere|traite|valide|decide|instruit|"
+    r"^(?:\S+ : )?(?:et )?(?:qui (?:dois-je |faut-il |peut-on |puis-je |doit-on )?"
+    r"(?:s'en |s'y |s')?(?:occupe|gere|traite|valide|decide|instruit|"
     r"contacter|appeler|prevenir|informer|joindre)|a qui (?:s'adresser|ecrire|envoyer|"
     r"transmettre|signaler|demander)|aupres de qui)\b|\bquel(?:le)?s? (?:service|interlocuteur|"
     r"direction|contact|correspondant|equipe|departement)s?\b|^(?:and )?who (?:handles|deals|"

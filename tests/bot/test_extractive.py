@@ -558,6 +558,9 @@ def test_who_handles_it_is_answered_by_a_service_or_a_way_to_reach_one() -> None
     text = select_answer(_request("Qui contacter en cas d'incident de sécurité ?", [incidents]))
 
     assert "4444" in text and "décrit précisément" not in text
+    asked_with_a_modal = select_answer(_request(
+        "Qui dois-je contacter en cas d'incident de sécurité ?", [incidents]))
+    assert "4444" in asked_with_a_modal and "décrit précisément" not in asked_with_a_modal
     eligible = select_answer(_request("Qui peut télétravailler ?", [
         "Tout collaborateur en CDI peut télétravailler. Le manager valide le planning."]))
     assert "collaborateur en CDI" in eligible  # who may, not who handles: no service asked
