@@ -463,7 +463,8 @@ def _spelled_out(question: str, units: list[_Unit], query: list[str]) -> list[st
     return words
 
 
-def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) -> list[float]:
+def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
+                     titles: dict[str, set[str]]) -> list[float]:
     """Under one heading, the sentences that say the question's words themselves, when some
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
     et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
@@ -471,7 +472,6 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) 
     under the document's own title (« Document fictif de démonstration. » under « FAQ
     mutuelle santé : remboursements »): every line of the document is about its title."""
     asked = set(query)
-    titles = {unit.title: set(content_tokens(unit.title)) for unit in units}
     saying: set[tuple[int, tuple[str, ...]]] = {
         (unit.passage, unit.heading) for unit, score in zip(units, scores, strict=True)
         if score > 0 and unit.heading and asked & set(unit.tokens)}
@@ -480,13 +480,13 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str]) 
     ) else score for unit, score in zip(units, scores, strict=True)]
 
 
-def _beyond_the_title(units: list[_Unit], scores: list[float], query: list[str]) -> list[float]:
+def _beyond_the_title(units: list[_Unit], scores: list[float], query: list[str],
+                      titles: dict[str, set[str]]) -> list[float]:
     """A sentence matching only words of its document's title weighs half, when another
     sentence matches more: « Peut-on utiliser le wifi de l'hôtel en télétravail ? » in
     « Politique de télétravail » is answered by the Wi-Fi sentence, not by one that merely
     says « télétravaillé » (every line of that document is about telework)."""
     asked = set(query)
-    titles = {unit.title: set(content_tokens(unit.title)) for unit in units}
     only_title = [bool(asked & set(unit.matched)) and asked & set(unit.matched) <= titles[unit.title]
                   for unit in units]
     if all(only for only, score in zip(only_title, scores, strict=True) if score > 0):
@@ -551,8 +551,9 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         scores = _bm25(query, [unit.matched for unit in units])
     if context and own_match:  # else every word of the earlier questions is the subject
         scores = _on_subject(units, scores, subject)
-    scores = _own_words_first(units, scores, query)
-    scores = _beyond_the_title(units, scores, query)
+    titles = {unit.title: set(content_tokens(unit.title)) for unit in units}  # title → words
+    scores = _own_words_first(units, scores, query, titles)
+    scores = _beyond_the_title(units, scores, query, titles)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     fresh = [0.0 if _plain(unit.text) in said else score
              for unit, score in zip(units, scores, strict=True)]

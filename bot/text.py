@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from knowledge.french import joined_compounds
+
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZÀ-ÖØ-Þ0-9])")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
-_COMPOUND = re.compile(r"(?<![a-z0-9-])([a-z]{1,3})-([a-z]+)(?![a-z0-9-])")
-_PRONOUNS = frozenset("je tu il elle on nous vous ils elles ce la le les lui moi toi".split())
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 # a sentence does not end after these ("M. Martin", "art. 12", "cf. annexe", an initial)
 _ABBREVIATION_END = re.compile(
@@ -59,8 +59,7 @@ def content_tokens(text: str) -> list[str]:
     folded = fold(_ELISION.sub(" ", text))
     words = _WORD.findall(folded)
     if "-" in folded:
-        words += [first + second for first, second in _COMPOUND.findall(folded)
-                  if second not in _PRONOUNS and (len(first) <= 2 or len(second) <= 3)]
+        words += joined_compounds(folded)
     return [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
 
 
