@@ -490,6 +490,38 @@ class SlackAdapter:
         ts = response.get("ts")
         return str(ts) if ts else None
 
+    async def _show_status(self, message: Message, channel: str, thread_ts: str) -> bool:
+        """« Almia réfléchit… » under a thread of the assistant pane (no placeholder message);
+        False elsewhere: Slack refuses a status outside an assistant thread."""
+        if message.space.kind != "personal" or not message.raw.get("thread_ts"):
+            return False
+        try:
+            await self.client.assistant_threads_setStatus(
+                channel_id=channel, thread_ts=thread_ts,
+                status=text("status", self._assistant.locale_of(message)))
+        except SlackApiError as error:  # a thread of the Messages tab, or no assistant:write
+            log.info("Slack assistant status not shown (%s): placeholder instead",
+                     error.response.get("error"))
+            return False
+        except Exception:
+            log.exception("Slack assistant.threads.setStatus failed")
+            return False
+        return True
+
+    async def _first_preview(self, draft: Draft, message: Message, channel: str,
+                             thread_ts: str, kept: Kept | None) -> str | None:
+        """The answer's first words posted under the status (which they clear); its ts."""
+        shown = draft.preview("")
+        if shown is None:
+            return None
+        posted = await self._call("chat_postMessage", channel=channel, thread_ts=thread_ts,
+                                  text=shown, unfurl_links=False, unfurl_media=False)
+        ts = str(posted["ts"]) if posted and posted.get("ts") else None
+        if kept is not None and ts:
+            await self._runtime.inbox.note(kept.entry, message.user.id,
+                                           {**kept.payload, "placeholder": ts})
+        return ts
+
     async def _first_time(self, *keys: object) -> bool:
         """Claim the non-empty keys together; a repeat of any of them means a duplicate."""
         return await self._dedupe.claim(*(str(key) for key in keys if key))
@@ -514,13 +546,13 @@ class SlackAdapter:
         """Progress at once, the answer streamed (or throttled previews), then the final answer."""
         locale = self._assistant.locale_of(message)
         stream_ts = await self._start_stream(message, channel, thread_ts, user)
-        if stream_ts is None:
+        status = stream_ts is None and await self._show_status(message, channel, thread_ts)
+        placeholder_ts: str | None = stream_ts
+        if stream_ts is None and not status:
             placeholder = await self._call("chat_postMessage", channel=channel,
                                            thread_ts=thread_ts, text=text("placeholder", locale),
                                            unfurl_links=False, unfurl_media=False)
             placeholder_ts = placeholder.get("ts") if placeholder else None
-        else:
-            placeholder_ts = stream_ts
         if kept is not None and placeholder_ts:
             await self._runtime.inbox.note(kept.entry, message.user.id,
                                            {**kept.payload, "placeholder": placeholder_ts})
@@ -532,7 +564,12 @@ class SlackAdapter:
                 continue
             if isinstance(event, Delta):
                 draft.add(event.text)
-            if placeholder_ts is None or not draft.due():
+            if not draft.due():
+                continue
+            if placeholder_ts is None:
+                if status and isinstance(event, Delta):  # the status gives way to the text
+                    placeholder_ts = await self._first_preview(draft, message, channel,
+                                                               thread_ts, kept)
                 continue
             if stream_ts is not None:
                 pending = draft.take_pending()
@@ -553,6 +590,9 @@ class SlackAdapter:
         if final.ephemeral:
             if placeholder_ts:
                 await self._call("chat_delete", channel=channel, ts=placeholder_ts)
+            elif status:  # nothing will be posted in the thread to clear it
+                await self._call("assistant_threads_setStatus", channel_id=channel,
+                                 thread_ts=thread_ts, status="")
             sink = ephemeral_sink(self.client, channel, user, thread_ts)
         else:
             sink = thread_sink(self.client, channel, thread_ts, placeholder_ts)

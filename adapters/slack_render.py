@@ -31,6 +31,8 @@ FEEDBACK_BLOCK = "almia_feedback"
 
 TEXTS: dict[str, Text] = {
     "placeholder": Text("… _Almia réfléchit_", "… _Almia is thinking_"),
+    # the assistant pane's status, shown by Slack after the app's name
+    "status": Text("réfléchit…", "is thinking…"),
     "working": Text("⏳ Je prépare votre réponse…", "⏳ Preparing your answer…"),
     "files_disabled": Text("Je ne peux pas recevoir de fichiers sur ce serveur (fonction "
                            "désactivée par l'administrateur).",

@@ -180,6 +180,42 @@ async def test_direct_message_is_answered_in_its_thread(almia: Harness) -> None:
     assert final.data["channel"] == "D0EMPLOYE1"
     assert "Mme Durand" in json.dumps(almia.model.requests[0], ensure_ascii=False)
     assert almia.slack.of("chat.postMessage")[0].data["thread_ts"] == "1715000100.000200"
+    assert almia.slack.of("assistant.threads.setStatus", ok_only=False) == []  # not a thread
+
+
+def in_assistant_pane() -> dict[str, Any]:
+    """The direct message asked in a thread of the assistant pane (Slack's AI app view)."""
+    payload = fixture("event_message_im.json")
+    payload["event"] = {**payload["event"], "thread_ts": "1715873754.429808"}
+    return payload
+
+
+async def test_the_assistant_pane_shows_a_status_then_the_answer(almia: Harness) -> None:
+    almia.model.delay_seconds = 0.3  # long enough for a streamed preview
+    await almia.event(in_assistant_pane())
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    [status] = almia.slack.of("assistant.threads.setStatus")
+    assert (status.data["channel_id"], status.data["thread_ts"], status.data["status"]) == (
+        "D0EMPLOYE1", "1715873754.429808", "réfléchit…")
+    posted = almia.slack.of("chat.postMessage")
+    assert all("réfléchit" not in call.message_text() for call in posted), "no placeholder"
+    [preview] = posted  # the first words replace the status; the answer replaces them
+    assert preview.data["thread_ts"] == "1715873754.429808"
+    assert preview.data["text"].startswith("Réponse du modèle")
+    final = almia.answers()[0]
+    assert final.method == "chat.update" and final.data["ts"] == _first_ts()
+
+
+async def test_a_thread_slack_gives_no_status_gets_the_placeholder(almia: Harness) -> None:
+    almia.slack.fail("assistant.threads.setStatus", 200, error="invalid_thread")
+    await almia.event(in_assistant_pane())
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    placeholder = almia.slack.of("chat.postMessage")[0]
+    assert placeholder.data["text"] == "… _Almia réfléchit_"
+    assert placeholder.data["thread_ts"] == "1715873754.429808"
+    assert almia.answers()[0].data["ts"] == placeholder_ts(almia)
 
 
 async def test_retried_event_never_produces_a_second_reply(almia: Harness) -> None:
