@@ -158,6 +158,7 @@ def to_html(piece: Piece, stamp: ApprovalStamp) -> str:
         "<!DOCTYPE html>\n"
         f"<!-- {record} -->\n"
         f'<html lang="{stamp.locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(piece.subject)}</title>"
         f'<meta name="almia-approval" content="{html.escape(stamp.fingerprint)}">'
         "</head>\n"

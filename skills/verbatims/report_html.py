@@ -179,6 +179,7 @@ def html_report(analysis: Analysis, survey: Survey, locale: Locale, source: str 
     counts = analysis.counts
     parts = [
         "<!DOCTYPE html>", f'<html lang="{locale}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         'img-src data:; style-src \'unsafe-inline\'">',
         f"<title>{_e(_TITLE(locale))} — {_e(source)}</title><style>{_STYLE}</style></head><body>",
@@ -234,18 +235,22 @@ def _columns_table(survey: Survey, locale: Locale) -> str:
 
 
 def _themes_table(analysis: Analysis, locale: Locale) -> str:
+    """One row per theme; the improvement axes' column only when a model wrote some."""
     fr = locale == "fr"
+    themes = ranked(analysis)
+    axes = any(theme.axis for theme in themes)
     rows = []
-    for theme in ranked(analysis):
+    for theme in themes:
         shares = theme_sentiment_shares(theme)
         rows.append([theme.label, theme.size, pct(theme.share), pct(shares["negative"]),
                      pct(shares["positive"]),
                      "" if theme.mean_score is None else round(theme.mean_score, 1),
-                     ", ".join(theme.keywords[:6]), theme.axis or ""])
+                     ", ".join(theme.keywords[:6]), *([theme.axis or ""] if axes else [])])
     return _table(["thème" if fr else "theme", "verbatims", "part" if fr else "share",
                    "négatif" if fr else "negative", "positif" if fr else "positive",
                    "note moyenne" if fr else "mean score", "mots-clés" if fr else "keywords",
-                   "axe d'amélioration" if fr else "improvement axis"], rows)
+                   *(["axe d'amélioration" if fr else "improvement axis"] if axes else [])],
+                  rows)
 
 
 def _trends_table(analysis: Analysis, locale: Locale) -> str:

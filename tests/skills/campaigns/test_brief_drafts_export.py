@@ -112,6 +112,7 @@ def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
                              "campagne-c0ffee00-v3.docx"]
     html = files["campagne-c0ffee00-v3-email-1.html"].decode()
     assert "&lt;b&gt;texte&lt;/b&gt;" in html and "<b>" not in html  # text, never markup
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html  # phones
     assert "Approuvé par web:cora (relecteur conformite) le 2027-01-11 09:30 UTC" in html
     rows = list(csv.reader(io.StringIO(files["campagne-c0ffee00-v3-sms.csv"].decode("utf-8-sig")),
                            delimiter=";"))

@@ -67,6 +67,7 @@ async def test_html_report_is_self_contained_and_escaped() -> None:
     analysis, survey = await _analysed()
     page = render(analysis, survey, "fr", "<b>export</b>.csv").html.decode()
     assert page.startswith("<!DOCTYPE html>")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert "<script" not in page and "<img src=x" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -76,6 +77,17 @@ async def test_html_report_is_self_contained_and_escaped() -> None:
     images = re.findall(r'src="data:image/png;base64,', page)
     assert len(images) == 4  # themes, sentiment by theme, monthly trends, drivers
     assert "default-src 'none'" in page
+
+
+async def test_html_report_shows_improvement_axes_only_when_written() -> None:
+    analysis, survey = await _analysed()
+    analysis.themes[0].axis = "Rappeler sous 48 h"
+    with_axes = render(analysis, survey, "fr").html.decode()
+    assert "<th>axe d&#x27;amélioration</th>" in with_axes and "Rappeler sous 48 h" in with_axes
+    for theme in analysis.themes:
+        theme.axis = None  # offline: no model wrote any
+    offline = render(analysis, survey, "fr").html.decode()
+    assert "amélioration</th>" not in offline and "<th>mots-clés</th>" in offline
 
 
 async def test_rows_csv_lists_every_input_row() -> None:
