@@ -50,6 +50,7 @@ T = {
     "exports": Text("Variables d'environnement exportées", "Environment variables exported"),
 }
 _ID = re.compile(r"[^A-Za-z0-9_]")
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.!?](?=\s+[A-Z«(`]|$)")
 _MAX_EDGES = 400
 
 
@@ -166,7 +167,7 @@ def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
         lines += [f"> {T['offline'](locale)}", ""]
     lines += [f"- [{T['overview'](locale)}](overview.md)", "", f"## {T['modules'](locale)}", ""]
     for source in inventory.files:
-        summary = (source.doc.splitlines() or [""])[0][:120]
+        summary = first_sentence(source.doc)
         lines.append(f"- [{source.path}](modules/{slug(source.path)}) — {source.language}"
                      + (f" — {summary}" if summary else ""))
     if secrets:
@@ -176,6 +177,20 @@ def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
         lines += ["", f"## {T['skipped'](locale)}", ""]
         lines += [f"- `{path}` — {reason}" for path, reason in inventory.skipped[:200]]
     return "\n".join(lines) + "\n"
+
+
+def first_sentence(doc: str, limit: int = 160) -> str:
+    """A docstring's first sentence, across its line breaks (« Build X and\nY. » whole), cut
+    at a word with « … » past ``limit`` characters; an upper-case first line (a COBOL
+    banner) stands alone."""
+    paragraph = doc.strip().split("\n\n", 1)[0]
+    first = paragraph.split("\n", 1)[0]
+    paragraph = first if first.isupper() else " ".join(paragraph.split())
+    end = _SENTENCE_END.search(paragraph)
+    sentence = paragraph[:end.start() + 1] if end else paragraph
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def _overview(inventory: Inventory, locale: Locale) -> str:

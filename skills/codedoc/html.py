@@ -20,10 +20,18 @@ pre.mermaid{border-left:4px solid #8250df}
 code{font-family:ui-monospace,Consolas,monospace;font-size:.9em}
 blockquote{color:#57606a;border-left:3px solid #d0d7de;margin:0;padding-left:.8rem}
 section{border-top:2px solid #d0d7de;margin-top:2rem}
+nav+section{border-top:0;margin-top:0}
 h3{margin-top:1.6rem}
 figure.graph{margin:0 0 .5rem;overflow-x:auto}
 """
 _LINK = re.compile(r"\]\(((?:modules/)?[^)\s]+\.md)\)")
+_HEADING = re.compile(r"^# +(.+?) *#* *$", re.MULTILINE)
+
+
+def _heading(page: str) -> str | None:
+    """A Markdown page's first title (« Vue d'ensemble »), for the navigation."""
+    found = _HEADING.search(page)
+    return found.group(1).strip() if found else None
 
 
 def render(pages: Mapping[str, str], title: str, locale: Locale,
@@ -53,7 +61,7 @@ def render(pages: Mapping[str, str], title: str, locale: Locale,
             blocks[index] = (f'<figure class="graph">{figure}</figure><details><summary>Mermaid'
                              f"</summary>{source}</details>" if figure else source) + rest
         sections.append(f'<section id="{anchors[name]}">{"".join(blocks)}</section>')
-    nav = "".join(f'<a href="#{anchors[name]}">{name.removeprefix("modules/")}</a>'
+    nav = "".join(f'<a href="#{anchors[name]}">{escape(_heading(pages[name]) or name)}</a>'
                   for name in list(pages)[:2])
     return (f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -51,6 +51,8 @@ def test_html_is_one_self_contained_page() -> None:
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert '<pre class="mermaid"><code>flowchart LR' in html
     assert 'href="#p-modules-cobol-PAYROLL-cbl-md"' in html
+    assert ('<nav><a href="#p-index-md">Documentation de référence</a>'
+            '<a href="#p-overview-md">Vue d&#x27;ensemble</a></nav>') in html  # titles, not files
 
 
 def test_skeletons_for_untested_public_functions_only() -> None:
