@@ -279,6 +279,10 @@ def _quoted(answer: str, number: int | None = None) -> list[str]:
             if number is None or int(mark) == number]
 
 
+# a list item's own bullet (plain text and PDF keep it): the answer draws its own
+_BULLET = re.compile(r"^[-–—•*·▪◦‣●○■□➢►✓✔] +")
+
+
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
     """Sentences of a passage, a list's lead-in kept together with its items.
 
@@ -286,7 +290,7 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     list too long to quote) is left out with them: an answer never ends on « : ».
     Questions and short headings are left out too.
     """
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [_BULLET.sub("", " ".join(line.split())) for line in text.splitlines()]
     lines = [line for line in lines if line]
     units: list[_Unit] = []
     heading: tuple[str, ...] = ()
@@ -623,13 +627,38 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
             break
         if unit not in chosen and not _duplicate(unit, chosen):
             chosen.append(unit)
+    if request.subject_words and not context:
+        chosen = _covering(chosen, [unit for _, unit in ranked], request.subject_words)
     return chosen, True
+
+
+def _covering(chosen: list[_Unit], ranked: list[_Unit],
+              subject_words: tuple[str, ...]) -> list[_Unit]:
+    """``chosen`` with, for each word of the question's subject none of them says, the
+    best-ranked sentence of a source already quoted that says it, while there is room:
+    « Quelle est la franchise en cas de dégât des eaux ? » quotes the documents list
+    matching « dégât des eaux » and the sentence naming the franchise, which alone matches
+    fewer words. Another source is not brought in for one word (« justice » in a page
+    about something else)."""
+    quoted = {unit.title for unit in chosen}
+    for word in subject_words:
+        tokens = [token for token in content_tokens(word) if token not in _QUESTION_WORDS]
+        if len(chosen) >= _MAX_ANSWER_UNITS:
+            break
+        if not tokens or any(token in unit.matched for unit in chosen for token in tokens):
+            continue
+        carrying = next((unit for unit in ranked if unit.title in quoted
+                         and any(token in unit.matched for token in tokens)
+                         and unit not in chosen and not _duplicate(unit, chosen)), None)
+        if carrying is not None:
+            chosen.append(carrying)
+    return chosen
 
 
 _INFINITIVE = re.compile(r"(?:er|ir|re)$")
 
 
-def _missing_terms(question: str, passages: list[str],
+def missing_terms(question: str, passages: list[str],
                    subject_words: tuple[str, ...] | None = None) -> list[str]:
     """The question's words (as typed) that no passage mentions at all: among
     ``subject_words`` when given (its nouns and names), else among its long words."""
@@ -691,7 +720,7 @@ def select_answer(request: CompletionRequest) -> str:
     texts = [passage.title + " " + passage.text for passage in request.passages]
     # the question's own words, looked for in the passages: only when they share a language
     missing = (
-        _missing_terms(request.question, texts, request.subject_words)
+        missing_terms(request.question, texts, request.subject_words)
         if matched and locale == "fr" and not request.cross_lingual else []
     )
     if missing:

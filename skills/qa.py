@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.extractive import heading_lines_marked, quoted_section
+from bot.extractive import heading_lines_marked, missing_terms, quoted_section
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
@@ -120,6 +120,31 @@ class Grounding:
         return "en" if self.language == "en" else "fr"
 
 
+def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ...],
+                found: Sequence[Passage]) -> tuple[Passage, ...]:
+    """Passages of a kept document, under the score floor, that say what the kept ones leave
+    out of the question's subject: « Quelle est la franchise en cas de dégât des eaux ? » is
+    kept on the claim procedure's « dégât des eaux » paragraph, and its « Indemnisation »
+    paragraph, further down the ranking, is the one that names the franchise."""
+    missing = missing_terms(question, [_searched_text(p) for p in kept], subject)
+    documents = {passage.document for passage in kept}
+    added: list[Passage] = []
+    for passage in found:
+        if not missing:
+            break
+        if passage in kept or passage.document not in documents:
+            continue
+        said = set(missing) - set(missing_terms(question, [_searched_text(passage)], tuple(missing)))
+        if said:
+            added.append(passage)
+            missing = [word for word in missing if word not in said]
+    return tuple(added)
+
+
+def _searched_text(passage: Passage) -> str:
+    return f"{passage.title} {passage.text}"
+
+
 def shown_passage(passage: Passage) -> str:
     """A cited passage's text as a reader is shown it: the heading lines of a Markdown, HTML
     or Word file marked as headings (the web chat's source panel sets them apart)."""
@@ -217,6 +242,8 @@ class QaSkill:
         kept = tuple(passage for passage in found if passage.score >= floor) or (found[0],)
         subject = (None if verdict.cross_lingual or language != "fr"
                    else await asyncio.to_thread(self._subject.words, question))
+        if subject:
+            kept += _completing(question, subject, kept, found)
         return Grounding(question, verdict, kept, language, subject, earlier)
 
     async def french_query(self, request: SkillRequest, question: str) -> str | None:

@@ -13,6 +13,7 @@ verbatims analysis load): nouns and proper nouns are kept, minus those frame nou
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from functools import cache
 from typing import Any
@@ -40,6 +41,7 @@ _INVERTED_SUBJECT = frozenset("-je -tu -il -elle -on -nous -vous -ils -elles -t-
 # a word after a reflexive pronoun (through « en » or « y ») is a verb: « qui s'en occupe ? »
 _REFLEXIVE = frozenset("se s' s’ me m' m’ te t’ t'".split())
 _THROUGH = frozenset({"en", "y"})
+_INFINITIVE = re.compile(r"[a-z](?:er|ir|re|oir)$")
 
 
 class QuestionSubject:
@@ -84,9 +86,12 @@ def _noun_by_position(tags: list[tuple[str, str]], index: int) -> bool:
 
 def _verb_by_position(texts: list[str], index: int) -> bool:
     """Whether the word at ``index`` must be a verb where it stands: before an inverted
-    subject pronoun, or after a reflexive pronoun."""
+    subject pronoun, after a reflexive pronoun, or an infinitive right after an inverted
+    pronoun (« Que faut-il joindre ? »: the small model tags « joindre » PROPN)."""
     following = fold(texts[index + 1]) if index + 1 < len(texts) else ""
     before = [fold(text) for text in texts[max(0, index - 2):index]]
+    if before and before[-1] in _INVERTED_SUBJECT and _INFINITIVE.search(fold(texts[index])):
+        return True
     if before and before[-1] in _THROUGH:
         before = before[:-1]
     return following in _INVERTED_SUBJECT or (bool(before) and before[-1] in _REFLEXIVE)

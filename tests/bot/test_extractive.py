@@ -172,6 +172,33 @@ def test_only_the_words_naming_the_subject_are_said_missing_when_given() -> None
     assert "en partie" not in covered and "résolu" in covered
 
 
+def test_every_word_of_the_subject_a_quoted_source_says_is_quoted() -> None:
+    question = "Quelle est la franchise en cas de dégât des eaux ?"
+    procedure = ("Pièces justificatives :\n- photos des dommages ;\n"
+                 "- constat amiable de dégât des eaux signé par les deux parties.",
+                 "L'indemnité est versée sous 30 jours, déduction faite de la franchise "
+                 "contractuelle (150 € en formule Essentielle).")
+    other = "La franchise de l'assurance auto est de 300 € par sinistre."
+    passages = (*(ContextPassage(n, "Sinistre habitation", text)
+                  for n, text in enumerate(procedure, 1)),
+                ContextPassage(3, "Assurance auto", other))
+    request = replace(_request(question, []), passages=passages)
+    assert "150 €" not in select_answer(request)  # the list matches two words, this one one
+    text = select_answer(replace(request, subject_words=("franchise", "dégât", "eaux")))
+    assert "constat amiable de dégât des eaux" in text and "(150 € en formule Essentielle)" in text
+    assert "300 €" not in text  # another source is not brought in for one word
+    assert "en partie" not in text
+
+
+def test_a_list_s_own_bullets_are_not_drawn_twice() -> None:
+    text = select_answer(_request(
+        "Que faut-il joindre pour le remboursement des frais ?",
+        ["Pour obtenir le remboursement, joignez :\n- la facture acquittée ;\n"
+         "• le justificatif de transport ;\n* le formulaire signé."]))
+    assert ("joignez : [1]\n  - la facture acquittée ;\n  - le justificatif de transport ;\n"
+            "  - le formulaire signé.") in text
+
+
 def test_a_duration_question_without_a_duration_says_so() -> None:
     text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
                                   ["L'instruction du dossier est faite par le service juridique."]))

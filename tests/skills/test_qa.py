@@ -153,6 +153,28 @@ async def test_offline_answer_keeps_a_list_with_its_lead_in(settings: Settings) 
            "  - la facture d'achat." in reply.text
 
 
+async def test_a_lower_passage_of_the_same_document_completes_the_answer(
+        settings: Settings) -> None:
+    procedure = [replace(found, document="sinistre.md") for found in (
+        passage(1, "Pièces justificatives :\n- photos des dommages ;\n"
+                   "- constat amiable de dégât des eaux signé par les deux parties.", score=0.56),
+        passage(2, "L'indemnité est versée sous 30 jours, déduction faite de la franchise "
+                   "contractuelle (150 € en formule Essentielle).", score=0.34))]
+    other = passage(3, "La franchise de l'assurance auto est de 300 € par sinistre.",
+                    title="Assurance auto", score=0.35)
+    search = FakeSearch([procedure[0], other, procedure[1]])
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        reply = await built.assistant.answer(
+            _message("Quelle est la franchise en cas de dégât des eaux ?"))
+    finally:
+        await built.close()
+    assert "constat amiable de dégât des eaux" in reply.text
+    assert "(150 € en formule Essentielle). [2]" in reply.text and "en partie" not in reply.text
+    assert [c.document for c in reply.citations] == ["sinistre.md", "sinistre.md"]  # not auto
+
+
 def _translating(body: dict[str, Any]) -> str:
     """A fake generative model that translates when asked, and answers citing [1] otherwise."""
     system = body["messages"][0]["content"]

@@ -33,6 +33,9 @@ def test_a_verb_is_known_by_where_it_stands_whatever_its_tag() -> None:
     assert subject.words("Aurai-je droit à une indemnité ?") == ("indemnité",)
     assert subject.words("Et qui s'en occupe ?") == ()
     assert subject.words("En cas de vol, que faire ?") == ("vol",)
+    # an infinitive after an inverted pronoun: the small model tags « joindre » PROPN
+    assert subject.words("Que faut-il joindre pour le remboursement des frais ?") == (
+        "remboursement", "frais")
 
 
 def test_a_word_after_a_determiner_is_a_noun_whatever_its_tag() -> None:
