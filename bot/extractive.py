@@ -559,7 +559,11 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     scores = _own_words_first(units, scores, query, titles)
     scores = _beyond_the_title(units, scores, query, titles)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
-    fresh = [0.0 if _plain(unit.text) in said else score
+    # a sentence just quoted is not quoted again, unless it carries what the follow-up asks
+    # for (« Qui valide ? » after « …trois jours par semaine, sur accord du manager. »)
+    carries = pattern if entity not in (None, "yes_no") else None
+    fresh = [0.0 if _plain(unit.text) in said
+             and (carries is None or not carries.search(fold(unit.full_text))) else score
              for unit, score in zip(units, scores, strict=True)]
     if any(score > 0 for score in fresh):  # unless it was all said already
         scores = fresh

@@ -23,7 +23,7 @@ Of the 267 French questions of the dev sets, all standing alone, one reads as a 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.gateway.types import ChatTurn
 from bot.text import content_tokens, fold
@@ -70,9 +70,13 @@ def points_back(question: str, subject_words: tuple[str, ...] | None = None) -> 
     return subject_words == () and len(content_tokens(question)) <= 2
 
 
-def earlier_questions(history: Sequence[ChatTurn], current_points_back: bool) -> tuple[str, ...]:
+def earlier_questions(
+    history: Sequence[ChatTurn], current_points_back: bool,
+    subject_of: Callable[[str], tuple[str, ...] | None] = lambda _text: None,
+) -> tuple[str, ...]:
     """The earlier questions a follow-up continues, oldest first: the thread's last Q&A
-    question, and the ones before it while each was itself a follow-up. Empty when the
+    question, and the ones before it while each was itself a follow-up (judged as it was
+    when asked, with ``subject_of`` its nouns and names: « Qui valide ? »). Empty when the
     question stands alone or the thread's last message went to another skill."""
     if not current_points_back:
         return ()
@@ -84,6 +88,6 @@ def earlier_questions(history: Sequence[ChatTurn], current_points_back: bool) ->
                 len(text) > _MAX_EARLIER_CHARS) or small_talk(text, "fr") is not None:
             break
         chain.insert(0, text)
-        if len(chain) >= MAX_CHAIN or not points_back(text):
+        if len(chain) >= MAX_CHAIN or not points_back(text, subject_of(text)):
             break
     return tuple(chain)

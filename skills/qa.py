@@ -213,9 +213,14 @@ class QaSkill:
         stands alone: see :mod:`skills.follow_up`)."""
         if not any(turn.role == "user" and turn.skill == QA_SKILL for turn in history):
             return ()
-        subject = (await asyncio.to_thread(self._subject.words, question)
-                   if detect_language(question) == "fr" else None)
-        return earlier_questions(history, points_back(question, subject))
+        def subject_of(text: str) -> tuple[str, ...] | None:
+            return self._subject.words(text) if detect_language(text) == "fr" else None
+
+        def chain() -> tuple[str, ...]:
+            return earlier_questions(history, points_back(question, subject_of(question)),
+                                     subject_of)
+
+        return await asyncio.to_thread(chain)
 
     async def ground(
         self, question: str, *, space: str | None = None,

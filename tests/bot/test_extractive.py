@@ -199,6 +199,20 @@ def test_a_list_s_own_bullets_are_not_drawn_twice() -> None:
             "  - le formulaire signé.") in text
 
 
+def test_a_follow_up_asking_what_a_sentence_just_quoted_carries_gets_it_again() -> None:
+    said = "Le télétravail est possible jusqu'à trois jours par semaine, sur accord du manager."
+    passages = [f"{said} Un jour de présence collective est fixé chaque semaine."]
+    earlier = (ChatTurn("user", "Combien de jours de télétravail par semaine ?"),
+               ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
+    request = _request("Qui valide ?", passages)
+    request = replace(request, messages=(*earlier, *request.messages),
+                      context_terms="Combien de jours de télétravail par semaine ?")
+    assert "sur accord du manager. [1]" in select_answer(request)
+    again = replace(request, question="Et pour les stagiaires ?",
+                    messages=(*earlier, ChatTurn("user", "Et pour les stagiaires ?")))
+    assert "sur accord du manager" not in select_answer(again)  # nothing new asked: not again
+
+
 def test_a_duration_question_without_a_duration_says_so() -> None:
     text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
                                   ["L'instruction du dossier est faite par le service juridique."]))

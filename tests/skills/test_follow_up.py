@@ -55,6 +55,14 @@ def test_the_chain_goes_back_to_the_last_question_standing_alone() -> None:
     assert earlier_questions(history, False) == ()
 
 
+def test_the_chain_goes_through_a_follow_up_that_named_nothing() -> None:
+    history = _turns(("Combien de jours de télétravail par semaine ?", "qa"),
+                     ("Qui valide ?", "qa"))  # a follow-up for its nouns: it names none
+    assert earlier_questions(history, True) == ("Qui valide ?",)  # tagger unknown: no guess
+    assert earlier_questions(history, True, QuestionSubject().words) == (
+        "Combien de jours de télétravail par semaine ?", "Qui valide ?")
+
+
 def test_the_chain_is_bounded() -> None:
     history = _turns(("Quel délai de préavis ?", "qa"), *[("Et pour un CDD ?", "qa")] * 5)
     assert len(earlier_questions(history, True)) == MAX_CHAIN
