@@ -54,6 +54,7 @@ class Answer:
     documents: list[str]  # cited documents, in order of first citation
     top5: list[str]  # distinct documents of the search's top passages
     reason: str
+    closest: str | None = None  # a refusal's pointer to the page that came closest
 
 
 async def ask(skill: QaSkill, kb: KnowledgeBase, question: str, collections: Sequence[str],
@@ -62,7 +63,7 @@ async def ask(skill: QaSkill, kb: KnowledgeBase, question: str, collections: Seq
     hits = await kb.search(" ".join((*earlier, question)), collections=collections, k=20)
     top5 = list(dict.fromkeys(hit.document for hit in hits))[:5]
     if not grounding.passages:
-        return Answer(True, "", [], top5, grounding.verdict.reason)
+        return Answer(True, "", [], top5, grounding.verdict.reason, grounding.closest)
     text = select_answer(skill.completion(grounding, (), grounding.locale))
     numbers = [int(mark) for mark in _CITATION.findall(text)]
     passages = grounding.passages
@@ -133,13 +134,15 @@ async def dev_set(skill: QaSkill, kb: KnowledgeBase, name: str) -> None:
 async def declined(skill: QaSkill, kb: KnowledgeBase, label: str, path: Path) -> None:
     questions = load(path)
     reasons: Counter[str] = Counter()
-    count = 0
+    count = pointed = 0
     for item in questions:
         answer = await ask(skill, kb, item["question"], SETS)
         count += answer.declined
+        pointed += answer.closest is not None
         if not answer.declined:
             reasons["answered: " + item["question"][:60]] += 1
-    print(f"  {label}: declined {count}/{len(questions)} ({100 * count / len(questions):.0f} %)")
+    print(f"  {label}: declined {count}/{len(questions)} ({100 * count / len(questions):.0f} %)"
+          f", of which pointing to the closest page {pointed}")
     for reason in reasons:
         print(f"    {reason}")
 

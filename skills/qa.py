@@ -15,6 +15,7 @@ from bot.governance.policy import DataClass
 from bot.i18n import Text, t
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
+from bot.text import content_tokens
 from knowledge import Passage
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
@@ -25,6 +26,11 @@ from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+# verbs that ask for something rather than name it (« Où se trouve… ? » against a page
+# titled « Où trouver le texte ? »)
+_ASKING_WORDS = frozenset(content_tokens(
+    "trouver trouve chercher obtenir faire savoir connaître avoir aller venir prendre "
+    "donner mettre utiliser demander question questions réponse réponses"))
 
 _FILES_RECEIVED = Text(
     "J'ai bien reçu {names}. Que voulez-vous en faire ? Par exemple `/almia docs add` pour "
@@ -118,6 +124,17 @@ class Grounding:
     def locale(self) -> Locale:
         """The question's own language: an English question gets an English answer."""
         return "en" if self.language == "en" else "fr"
+
+
+def _titled(question: str, top: Passage, language: Language, verdict: Verdict) -> bool:
+    """Whether the page found first, though too far from the question to answer it, is
+    titled with one of the question's own words: « Puis-je télétravailler depuis
+    l'étranger ? » is told that « Politique de télétravail » came closest, rather than that
+    no document deals with it."""
+    if language != "fr" or verdict.cross_lingual:
+        return False
+    title = set(content_tokens(top.title)) - _ASKING_WORDS
+    return any(token in title for token in content_tokens(question))
 
 
 def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ...],
@@ -237,7 +254,8 @@ class QaSkill:
         )
         verdict = self._judge.judge(query, found)
         if not verdict.answerable:
-            closest = found[0].title if verdict.borderline and found else None
+            closest = found[0].title if found and (
+                verdict.borderline or _titled(question, found[0], language, verdict)) else None
             return Grounding(question, verdict, (), language, earlier=earlier, closest=closest)
         # a question in another language scores low on every passage: keep those near the best
         floor = (

@@ -306,3 +306,24 @@ async def test_a_borderline_refusal_names_the_closest_document(settings: Setting
     assert unsure.text.startswith("Je ne sais pas")
     assert "« Déclaration de sinistre »" in unsure.text and not unsure.citations
     assert "Retraite" not in unknown.text  # nothing came close: no document is named
+
+
+async def test_a_far_page_is_named_when_titled_with_a_word_of_the_question(
+        settings: Settings) -> None:
+    policy = _graded(1, "Le télétravail est possible trois jours par semaine.", 0.38, 0.33,
+                     title="Politique de télétravail")
+    texts = _graded(1, "Le texte est publié au Journal officiel.", 0.38, 0.33,
+                    title="Où trouver le texte ?")
+    replies = []
+    for found, question in ((policy, "Puis-je télétravailler depuis l'étranger ?"),
+                            (texts, "Où se trouve le parking des visiteurs ?")):
+        built = build_runtime(settings, knowledge=FakeSearch([found]))  # type: ignore[arg-type]
+        await built.start()
+        try:
+            replies.append(await built.assistant.answer(_message(question)))
+        finally:
+            await built.close()
+    abroad, parking = replies
+    assert abroad.text.startswith("Je ne sais pas") and not abroad.citations
+    assert "« Politique de télétravail », qui ne semble pas y répondre" in abroad.text
+    assert "trouver le texte" not in parking.text  # « trouve » asks, it names nothing
