@@ -145,7 +145,8 @@ _ASKS_NUMBER = re.compile(
 )
 _ASKS_DATE = re.compile(
     r"^(?:\S+ : )?(?:quand|when)\b|\b(?:a partir de|jusqu'a|depuis) quand\b|"
-    r"\b(?:quelle date|what date|since when|a quelle date)\b"
+    r"\b(?:quelle date|what date|since when|a quelle date|quelle est (?:la|l'|leur) ?date|"
+    r"quel jour|date (?:limite|butoir)|quelle echeance|what day)\b"
 )
 _ASKS_YES_NO = re.compile(
     r"^(?:\S+ : )?(?:est-ce|peut-on|puis-je|dois-je|faut-il|suis-je|ai-je|a-t-on|"
@@ -168,6 +169,13 @@ _DATE = re.compile(
     r"octobre|novembre|decembre)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
     r"\b(?:a partir d|avant l|apres l|des l|au plus tard|a compter d)"
 )
+# a day of the calendar (« 26 février 2027 », « 04/01/2027 »), for « Quelle est la date… ? »
+_CALENDAR_DATE = re.compile(
+    r"\b\d{1,2}(?:er)?\s+(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+    r"octobre|novembre|decembre)\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b"
+)
+_NAMES_A_DAY = re.compile(r"\b(?:date|quel jour|what day)\b")
 # a service, a role or a way to reach one (« Service responsable : Qualité », « au 4444 »)
 _WHO = re.compile(
     r"\b(?:service|direction|responsable|gestionnaire|equipe|departement|manager|"
@@ -283,6 +291,20 @@ def _quoted(answer: str, number: int | None = None) -> list[str]:
 _BULLET = re.compile(r"^[-–—•*·▪◦‣●○■□➢►✓✔] +")
 
 
+_SECTION_NUMBER = re.compile(
+    r"^(?:(?:article|chapitre|titre|section|partie|annexe)\s+)?(\d{1,2}(?:\.\d{1,2})*)\b",
+    re.IGNORECASE)
+
+
+def _numbered_under(above: str, heading: str) -> bool:
+    """Whether ``heading`` is numbered as a part of the heading line right above it
+    (« 6.1 – Date limite » under « ARTICLE 6 – … » or « 6. … »)."""
+    parent, child = _SECTION_NUMBER.match(above), _SECTION_NUMBER.match(heading)
+    if parent is None or child is None:
+        return False
+    return child.group(1).startswith(parent.group(1).rstrip(".") + ".")
+
+
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
     """Sentences of a passage, a list's lead-in kept together with its items.
 
@@ -294,21 +316,28 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     lines = [line for line in lines if line]
     units: list[_Unit] = []
     heading: tuple[str, ...] = ()
+    above = ""  # the heading line right above, when no sentence came between
     index = 0
     while index < len(lines):
         sentences = split_sentences(lines[index])
         index += 1
         if len(sentences) == 1 and _heading_line(sentences[0]):
             # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
-            # sentences under it are matched with its words too
-            heading = tuple(content_tokens(sentences[0]))
+            # sentences under it are matched with its words too, and with those of the
+            # numbered heading right above it (« ARTICLE 6 – REMISE DES OFFRES » over « 6.1 –
+            # Date limite »)
+            words = tuple(content_tokens(sentences[0]))
+            heading = (*heading, *words) if _numbered_under(above, sentences[0]) else words
+            above = sentences[0]
             lead_in = _heading_list(sentences[0], lines, index)
             if lead_in is not None:  # « Pièces justificatives » over its items
                 index += len(lead_in[1])
                 units.append(_Unit(number, title, first_position + len(units), lead_in[0],
                                    lead_in[1], tuple(content_tokens(" ".join(lead_in[1]))),
                                    heading))
+                above = ""
             continue
+        above = ""
         for position, sentence in enumerate(sentences):
             items: list[str] = []
             if sentence[:1].islower():
@@ -468,19 +497,30 @@ def _spelled_out(question: str, units: list[_Unit], query: list[str]) -> list[st
 
 
 def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
-                     titles: dict[str, set[str]]) -> list[float]:
+                     titles: dict[str, set[str]],
+                     carrying: re.Pattern[str] | None = None) -> list[float]:
     """Under one heading, the sentences that say the question's words themselves, when some
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
     et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
-    heading alone. A section whose sentences all rely on its heading keeps them all, except
-    under the document's own title (« Document fictif de démonstration. » under « FAQ
-    mutuelle santé : remboursements »): every line of the document is about its title."""
+    heading alone — unless only the latter carries what is asked (``carrying``: the date of
+    « 26 février 2027 » under « Date limite », beside « après cette date »). A section whose
+    sentences all rely on its heading keeps them all, except under the document's own title
+    (« Document fictif de démonstration. » under « FAQ mutuelle santé : remboursements »):
+    every line of the document is about its title."""
     asked = set(query)
-    saying: set[tuple[int, tuple[str, ...]]] = {
-        (unit.passage, unit.heading) for unit, score in zip(units, scores, strict=True)
-        if score > 0 and unit.heading and asked & set(unit.tokens)}
+
+    def carries(unit: _Unit) -> bool:
+        return carrying is not None and carrying.search(fold(unit.full_text)) is not None
+
+    saying: dict[tuple[int, tuple[str, ...]], bool] = {}  # heading → a sayer carries
+    for unit, score in zip(units, scores, strict=True):
+        if score > 0 and unit.heading and asked & set(unit.tokens):
+            key = (unit.passage, unit.heading)
+            saying[key] = saying.get(key, False) or carries(unit)
     return [0.0 if not asked & set(unit.tokens) and (
-        (unit.passage, unit.heading) in saying or set(unit.heading) <= titles[unit.title]
+        ((unit.passage, unit.heading) in saying
+         and (saying[(unit.passage, unit.heading)] or not carries(unit)))
+        or set(unit.heading) <= titles[unit.title]
     ) else score for unit, score in zip(units, scores, strict=True)]
 
 
@@ -556,7 +596,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if context and own_match:  # else every word of the earlier questions is the subject
         scores = _on_subject(units, scores, subject)
     titles = {unit.title: set(content_tokens(unit.title)) for unit in units}  # title → words
-    scores = _own_words_first(units, scores, query, titles)
+    scores = _own_words_first(units, scores, query, titles,
+                              pattern if entity not in (None, "yes_no") else None)
     scores = _beyond_the_title(units, scores, query, titles)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     # a sentence just quoted is not quoted again, unless it carries what the follow-up asks
@@ -594,7 +635,12 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # answer; a list of documents to send matching « dégât des eaux » does not
         carrying = [(score, unit) for score, unit in ranked
                     if pattern.search(fold(unit.full_text))]
-        ranked = carrying or ranked
+        # « Quelle est la date limite ? »: a day of the calendar, where some sentence gives
+        # one, rather than « 180 jours à compter de la date limite »
+        dated = ([(score, unit) for score, unit in carrying
+                  if _CALENDAR_DATE.search(fold(unit.full_text))]
+                 if entity == "date" and _NAMES_A_DAY.search(fold(request.question)) else [])
+        ranked = dated or carrying or ranked
     if context and not own_match:
         # « Et qui s'en occupe ? »: nothing of its own matched, so it asks about the
         # conversation's document (found first), not about another one matching the

@@ -18,21 +18,25 @@ from pathlib import Path
 from knowledge.loaders import Block, LoadedDocument
 
 CHUNKER_VERSION = "2"
-# formats whose headings are marked (Markdown, HTML, Word): cut since version 3 with a
-# section's heading line where it opens; the others' chunks are those of version 2
-_HEADING_FORMATS = frozenset({".md", ".markdown", ".html", ".htm", ".docx"})
+# formats whose headings are marked (Markdown, HTML, Word) or numbered (PDF: « ARTICLE 6 – … »,
+# « 6.1 – Date limite »): cut since version 3 (PDF: 4) with a section's heading line where it
+# opens; the others' chunks are those of version 2
+_HEADING_FORMATS = frozenset({".md", ".markdown", ".html", ".htm", ".docx", ".pdf"})
 
 
 def keeps_heading_lines(name: str) -> bool:
     """Whether the chunks of this file (by its name's extension) hold its headings as lines
-    of their own (Markdown, HTML, Word), which a reader of the passage may show as such."""
+    of their own (Markdown, HTML, Word, PDF), which a reader of the passage may show as such."""
     return Path(name).suffix.lower() in _HEADING_FORMATS
 
 
 def chunker_version(suffix: str) -> str:
-    """The chunker version a file of this type is cut with. It is part of the file's content
-    hash, so an upgrade re-embeds only the files whose chunks changed (not a corpus of PDFs
-    and text files)."""
+    """The chunker (and loader) version a file of this type is cut with. It is part of the
+    file's content hash, so an upgrade re-embeds only the files whose chunks changed: PDFs
+    since version 4 (numbered headings as sections, running headers and footers left out,
+    list items on lines of their own), not a corpus of text files."""
+    if suffix.lower() == ".pdf":
+        return "4"
     return "3" if suffix.lower() in _HEADING_FORMATS else CHUNKER_VERSION
 
 # Sentence end: . ! ? … ; followed by space and a capital, digit, quote or bullet.

@@ -1,4 +1,4 @@
-"""Read PDF, Word, HTML, Markdown, text and CSV files into titled, sectioned blocks.
+"""Read PDF, Word, Excel, HTML, Markdown, text and CSV files into titled, sectioned blocks.
 
 Every loader is offline and keeps what a citation needs: the document title,
 the heading path of each block and, for PDF, the page number. A file that
@@ -9,17 +9,22 @@ fit for the admin who ingested it.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowledge.records import KnowledgeError
 
 SUPPORTED_SUFFIXES = frozenset(
-    {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text", ".csv"}
+    {".pdf", ".docx", ".xlsx", ".html", ".htm", ".md", ".markdown", ".txt", ".text", ".csv"}
 )
+_MAX_UNZIPPED_BYTES = 256 * 1024 * 1024  # a Word or Excel file's parts, unpacked
+_MAX_SHEET_ROWS = 200_000  # non-empty rows of a workbook
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,7 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    _check_unzipped(data, "document Word")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises zip, xml and value errors on bad files
@@ -279,6 +285,93 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
     return LoadedDocument(title or stem, blocks)
 
 
+# ---------------------------------------------------------------- Excel
+
+
+def load_xlsx(data: bytes, stem: str) -> LoadedDocument:
+    """Excel .xlsx via openpyxl (cached values, no formula run): each sheet is a section,
+    each row ``column : value ; ...`` under the sheet's header row, as for CSV; hidden
+    sheets are left out."""
+    import openpyxl
+
+    _check_unzipped(data, "classeur Excel")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zip, xml, key and value errors on bad files
+        raise KnowledgeError(f"classeur Excel illisible : {error}") from error
+    try:
+        title = _clean(workbook.properties.title or "")
+        blocks: list[Block] = []
+        for sheet in workbook.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            sheet_title, rows = _sheet_rows(sheet, len(blocks))
+            title = title or sheet_title
+            blocks.extend(Block(row, sheet.title) for row in rows)
+    finally:
+        workbook.close()
+    return LoadedDocument(title or stem, blocks, marked_headings=False)
+
+
+def _sheet_rows(sheet: Any, rows_before: int) -> tuple[str, list[str]]:
+    """A sheet's title line (a lone text cell above its table, or "") and its rows as
+    ``header : value`` pairs (columns without a header are « colonne N »)."""
+    header: list[str] | None = None
+    title = ""
+    rows: list[str] = []
+    for raw in sheet.iter_rows(values_only=True):
+        cells = [_cell_text(value) for value in raw]
+        filled = [cell for cell in cells if cell]
+        if not filled:
+            continue
+        if rows_before + len(rows) >= _MAX_SHEET_ROWS:
+            raise KnowledgeError(f"classeur trop grand (plus de {_MAX_SHEET_ROWS} lignes)")
+        if header is None:
+            texts = all(isinstance(value, str) for value in raw if value is not None)
+            if len(filled) == 1 and texts and not rows:
+                title = title or filled[0]
+                continue
+            if len(filled) >= 2 and texts:
+                header = [cell or f"colonne {index + 1}" for index, cell in enumerate(cells)]
+                continue
+        names = header or [f"colonne {index + 1}" for index in range(len(cells))]
+        pairs = [f"{names[index] if index < len(names) else f'colonne {index + 1}'} : {cell}"
+                 for index, cell in enumerate(cells) if cell]
+        rows.append(" ; ".join(pairs) if len(filled) > 1 or header else filled[0])
+    if header is not None and not rows:
+        rows.append(" ; ".join(cell for cell in header if cell))
+    return title, rows
+
+
+def _cell_text(value: object) -> str:
+    """A cell as a reader sees it: dates day first, whole numbers without « .0 »."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y" if value.time() == dt.time() else "%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    return _clean(str(value))
+
+
+def _check_unzipped(data: bytes, kind: str) -> None:
+    """Refuse an Office file whose parts unpack to more than a reader could need."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise KnowledgeError(f"{kind} illisible (archive endommagée)") from error
+    if unpacked > _MAX_UNZIPPED_BYTES:
+        raise KnowledgeError(f"{kind} trop volumineux une fois décompressé "
+                             f"({unpacked // 1_048_576} Mo)")
+
+
 def _heading_level(style: str) -> int:
     match = re.fullmatch(r"(?:heading|titre)\s*(\d)", style.strip(), flags=re.IGNORECASE)
     return int(match.group(1)) if match else 0
@@ -288,7 +381,9 @@ def _heading_level(style: str) -> int:
 
 
 def load_pdf(data: bytes, stem: str) -> LoadedDocument:
-    """PDF via pypdf: one block per non-empty line group, with its 1-based page number."""
+    """PDF via pypdf: paragraphs with their 1-based page, under the numbered headings the
+    text shows (« ARTICLE 6 – … », « 6.1 – Date limite »); running headers and footers
+    (« Page 3 / 5 ») left out; a list's items kept on lines of their own."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -299,26 +394,136 @@ def load_pdf(data: bytes, stem: str) -> LoadedDocument:
         title = (
             _clean(str(reader.metadata.title)) if reader.metadata and reader.metadata.title else ""
         )
-        blocks = [
-            Block(paragraph, None, number)
-            for number, page in enumerate(reader.pages, start=1)
-            for paragraph in _paragraphs(page.extract_text() or "")
-        ]
+        pages = [page.extract_text() or "" for page in reader.pages]
     except KnowledgeError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
         raise KnowledgeError(f"PDF illisible ou corrompu : {error}") from error
+    blocks = _pdf_blocks(pages)
     if blocks and not title:
-        first = blocks[0].text
+        first = blocks[0].text.split("\n", 1)[0]
         title = first if len(first) <= 120 else stem
     return LoadedDocument(title or stem, blocks)
 
 
-def _paragraphs(text: str) -> Iterator[str]:
-    for paragraph in re.split(r"\n\s*\n", text):
-        joined = _clean(re.sub(r"-\n(?=\w)", "", paragraph).replace("\n", " "))
-        if joined:
-            yield joined
+# « ARTICLE 6 – Conditions », « Chapitre II », « Annexe 1 » (level 1), « 6.1 – Date limite »,
+# « 2. Objet » (deeper by their dots): short, opening a capitalised title, no final stop
+_PDF_NAMED_HEADING = re.compile(
+    r"^(?:ARTICLE|Article|CHAPITRE|Chapitre|TITRE|Titre|SECTION|Section|ANNEXE|Annexe|"
+    r"PARTIE|Partie)\s+(?:\d{1,3}|[IVXLC]{1,6}|premier|PREMIER|unique|UNIQUE)\b")
+_PDF_NUMBERED_HEADING = re.compile(
+    r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?(?:\s*[–—-]|\s*\))?\s+[A-ZÀ-ÖØ-Þ«\"]")
+_PDF_BULLET = re.compile(r"^(?:[-–—•*·▪◦‣●○■□➢►✓✔]\s|[a-z]\)\s|\d{1,2}[.)]\s)")
+_PDF_HEADING_CHARS = 100
+_PDF_EDGE_LINES = 3  # lines at the top and bottom of a page a running header may take
+
+
+def _pdf_blocks(pages: list[str]) -> list[Block]:
+    """Paragraphs of the pages' text, each with the heading path it stands under."""
+    lines_of = [[_clean(line) for line in text.splitlines()] for text in pages]
+    running = _running_lines(lines_of)
+    path = _HeadingPath()
+    blocks: list[Block] = []
+    paragraph: list[str] = []
+    numbers: dict[int, str] = {}  # level → number of the numbered headings open
+    start = 1
+
+    def flush() -> None:
+        text = "\n".join(paragraph).strip()
+        if text:
+            blocks.append(Block(text, path.current, start))
+        paragraph.clear()
+
+    for number, lines in enumerate(lines_of, start=1):
+        if paragraph and paragraph[-1].endswith((".", "!", "?", "…", "»")):
+            flush()  # a sentence going on over the page break stays whole
+        edges = set(_edges([line for line in lines if line]))
+        for index, line in enumerate(lines):
+            if not line:
+                flush()
+                continue
+            if line in edges and (line in running or _page_masked(line, number) in running):
+                continue
+            following = next((later for later in lines[index + 1:] if later), None)
+            level = _pdf_heading_level(line, following)
+            if level:
+                flush()
+                numbered = _PDF_NUMBERED_HEADING.match(line)
+                if numbered:
+                    level = _numbered_level(numbered.group(1), numbers)
+                numbers = {deeper: n for deeper, n in numbers.items() if deeper < level}
+                if numbered:
+                    numbers[level] = numbered.group(1)
+                path.enter(level, line)
+                continue
+            if not paragraph:
+                start = number
+            if not paragraph or _PDF_BULLET.match(line) or paragraph[-1].endswith(":"):
+                paragraph.append(line)
+            elif paragraph[-1].endswith("-") and line[:1].islower():
+                paragraph[-1] = paragraph[-1][:-1] + line  # a word cut at the line's end
+            else:
+                paragraph[-1] += " " + line
+    flush()
+    return blocks
+
+
+def _pdf_heading_level(line: str, following: str | None) -> int:
+    """1 for a named heading (« ARTICLE 6 – … »), 2 and deeper for a numbered one by its
+    dots, 1 for a short line in capitals; 0 for text (a list item, a sentence)."""
+    if len(line) > _PDF_HEADING_CHARS or line.endswith((".", ",", ";")):
+        return 0
+    if _PDF_NAMED_HEADING.match(line):
+        return 1
+    numbered = _PDF_NUMBERED_HEADING.match(line)
+    # a heading is followed by a sentence, a list or another heading; a wrapped numbered
+    # item goes on in lower case, a table's numbered row with its figures (« 50 % »)
+    if numbered and (following is None or following[:1].isupper()
+                     or _PDF_BULLET.match(following) or following[:1] in "«\""
+                     or _PDF_NAMED_HEADING.match(following)
+                     or _PDF_NUMBERED_HEADING.match(following)):
+        return 2 + numbered.group(1).count(".")
+    letters = [char for char in line if char.isalpha()]
+    if (len(letters) >= 6 and " " in line and all(char.isupper() for char in letters)
+            and not line.endswith(":")):
+        return 1
+    return 0
+
+
+def _numbered_level(number: str, open_numbers: dict[int, str]) -> int:
+    """« 6.1 » under « 6 », a level deeper; « 7.3 » after a « 3. » that is not its
+    parent (a numbered table row) takes that row's level instead of going under it."""
+    level = 1 + len(number.split("."))
+    while level > 2 and open_numbers.get(level - 1) not in (None, number.rsplit(".", 1)[0]):
+        level -= 1
+    return level
+
+
+def _running_lines(pages: list[list[str]]) -> frozenset[str]:
+    """Lines at the top or bottom of most pages (« CCAP – Consultation n° 2027-PSC-01 »,
+    « Page 3 / 5 »), the page's number masked: running headers and footers, not the text."""
+    if len(pages) < 3:
+        return frozenset()
+    seen: dict[str, int] = {}
+    for number, lines in enumerate(pages, start=1):
+        edges = _edges([line for line in lines if line])
+        # as written (« Guide – version 2 »), or with the page's number masked (« Page 3 »)
+        for key in {*edges, *(_page_masked(line, number) for line in edges)}:
+            seen[key] = seen.get(key, 0) + 1
+    needed = max(3, -(-3 * len(pages) // 5))  # three in five pages, at least three
+    return frozenset(key for key, count in seen.items() if count >= needed)
+
+
+def _edges(filled: list[str]) -> list[str]:
+    """A page's first and last lines, where running headers and footers stand: up to three
+    each, a third of a short page at most."""
+    count = min(_PDF_EDGE_LINES, len(filled) // 3)
+    return [*filled[:count], *filled[len(filled) - count:]] if count else []
+
+
+def _page_masked(line: str, page: int) -> str:
+    """The line with its page's number masked (« Page 3 / 5 » → « Page # / 5 »)."""
+    return re.sub(rf"(?<!\d){page}(?!\d)", "#", line, count=1)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -326,6 +531,7 @@ def _paragraphs(text: str) -> Iterator[str]:
 _LOADERS: dict[str, Callable[[bytes, str], LoadedDocument]] = {
     ".pdf": load_pdf,
     ".docx": load_docx,
+    ".xlsx": load_xlsx,
     ".html": load_html,
     ".htm": load_html,
     ".md": load_markdown,

@@ -73,7 +73,8 @@ class QuestionSubject:
         tags = tagger.tags(question)
         texts = [text for text, _ in tags]
         words = (text for index, (text, tag) in enumerate(tags)
-                 if (tag in _SUBJECT_TAGS or _noun_by_position(tags, index))
+                 if any(char.isalpha() for char in text)  # « prennent-elles »: a lone « - »
+                 and (tag in _SUBJECT_TAGS or _noun_by_position(tags, index))
                  and fold(text) not in _FRAME_NOUNS and not _verb_by_position(texts, index))
         return tuple(dict.fromkeys(words))
 

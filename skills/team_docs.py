@@ -37,25 +37,25 @@ from skills.team_docs_batches import (
     split,
 )
 
-_INGESTIBLE = frozenset({"pdf", "docx", "csv", "txt", "md", "zip"})
+_INGESTIBLE = frozenset({"pdf", "docx", "xlsx", "csv", "txt", "md", "zip"})
 
 _USAGE = Text(
-    "Usage : `/almia docs add` avec des fichiers joints (PDF, DOCX, CSV, TXT, MD ou un ZIP), "
-    "`/almia docs list`, `/almia docs remove NOM`.",
-    "Usage: `/almia docs add` with attached files (PDF, DOCX, CSV, TXT, MD or a ZIP), "
+    "Usage : `/almia docs add` avec des fichiers joints (PDF, DOCX, XLSX, CSV, TXT, MD ou un "
+    "ZIP), `/almia docs list`, `/almia docs remove NOM`.",
+    "Usage: `/almia docs add` with attached files (PDF, DOCX, XLSX, CSV, TXT, MD or a ZIP), "
     "`/almia docs list`, `/almia docs remove NAME`.",
 )
 _NO_FILES = Text(
-    "Joignez les documents à ajouter à votre message `/almia docs add` (PDF, DOCX, CSV, TXT, "
-    "MD, ou un ZIP qui les réunit).",
-    "Attach the documents to add to your `/almia docs add` message (PDF, DOCX, CSV, TXT, MD, "
-    "or one ZIP holding them).",
+    "Joignez les documents à ajouter à votre message `/almia docs add` (PDF, DOCX, XLSX, CSV, "
+    "TXT, MD, ou un ZIP qui les réunit).",
+    "Attach the documents to add to your `/almia docs add` message (PDF, DOCX, XLSX, CSV, TXT, "
+    "MD, or one ZIP holding them).",
 )
 _NOT_INGESTIBLE = Text(
     "« {name} » ({kind}) ne peut pas être ajouté aux documents de l'espace : formats "
-    "acceptés PDF, DOCX, CSV, TXT, MD ou ZIP.",
+    "acceptés PDF, DOCX, XLSX, CSV, TXT, MD ou ZIP.",
     "“{name}” ({kind}) cannot be added to the space's documents: accepted formats are PDF, "
-    "DOCX, CSV, TXT, MD or ZIP.",
+    "DOCX, XLSX, CSV, TXT, MD or ZIP.",
 )
 _MANAGERS_ONLY = Text(
     "Seuls les managers et les administrateurs peuvent modifier les documents de cet espace. "

@@ -69,7 +69,14 @@ def _document_text(kind: FileKind, data: bytes) -> Iterator[str]:
         document = load_bytes(data, f".{kind.value}", "document")
     except (KnowledgeError, ValueError, KeyError, OSError):
         return
+    section: str | None = None
     for block in document.blocks:
+        if block.section and block.section != section:  # its headings, as the reader saw them
+            opened = block.section.split(" > ")
+            kept = (section or "").split(" > ")
+            yield from (heading for depth, heading in enumerate(opened)
+                        if depth >= len(kept) or kept[depth] != heading)
+        section = block.section
         yield block.text
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.extractive import (
     CATCH_ALL_CUE,
+    asked_entity,
     heading_lines_marked,
     passage_units,
     quoted_section,
@@ -211,6 +212,21 @@ def test_a_follow_up_asking_what_a_sentence_just_quoted_carries_gets_it_again() 
     again = replace(request, question="Et pour les stagiaires ?",
                     messages=(*earlier, ChatTurn("user", "Et pour les stagiaires ?")))
     assert "sur accord du manager" not in select_answer(again)  # nothing new asked: not again
+
+
+def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
+    question = "Quelle est la date limite de remise des offres ?"
+    assert asked_entity(question) == "date" and asked_entity("Date butoir ?") == "date"
+    text = select_answer(_request(question, [
+        "6.3 – Validité\nLe délai de validité des offres est fixé à 180 jours à compter de la "
+        "date limite de réception des offres.",
+        "ARTICLE 6 – REMISE DES OFFRES\n6.1 – Date limite\nLes plis sont déposés avant le "
+        "vendredi 26 février 2027 à 12h00. Les plis reçus après cette date ne sont pas "
+        "examinés.",
+    ]))
+    # the day, found through both headings above it, rather than a duration counted from it
+    assert "Les plis sont déposés avant le vendredi 26 février 2027 à 12h00. [2]" in text
+    assert "180 jours" not in text and "après cette date" not in text
 
 
 def test_a_duration_question_without_a_duration_says_so() -> None:

@@ -41,17 +41,22 @@ class HashingEmbedder:
 
 
 def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
-    """A small valid PDF with one line of Helvetica text per page (no PDF writer needed)."""
+    """A small valid PDF, each page's lines in Helvetica (WinAnsi: accents and « – »), no PDF
+    writer needed."""
     objects: list[bytes] = []
     count = len(pages)
     page_ids = [4 + 2 * index for index in range(count)]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     kids = " ".join(f"{page_id} 0 R" for page_id in page_ids)
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                   b"/Encoding /WinAnsiEncoding >>")
     for index, text in enumerate(pages):
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
+        shown = []
+        for line in text.split("\n"):
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            shown.append(f"({escaped}) Tj 0 -14 Td")
+        stream = f"BT /F1 12 Tf 72 720 Td {' '.join(shown)} ET".encode("cp1252")
         objects.append(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             "/Resources << /Font << /F1 3 0 R >> >> "

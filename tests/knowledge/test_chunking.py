@@ -5,6 +5,7 @@ from knowledge.chunking import (
     chunk_id,
     chunker_version,
     indexed_text,
+    keeps_heading_lines,
     split_sentences,
 )
 from knowledge.loaders import Block, LoadedDocument
@@ -77,7 +78,9 @@ def test_a_block_opening_a_section_carries_its_heading_line() -> None:
 
 
 def test_only_formats_with_marked_headings_are_cut_anew() -> None:
-    # the version is part of a file's content hash: PDFs, text and CSV files, whose chunks
-    # did not change, are not re-embedded after an upgrade
-    assert {chunker_version(suffix) for suffix in (".pdf", ".txt", ".TEXT", ".csv")} == {"2"}
+    # the version is part of a file's content hash: text and CSV files, whose chunks did not
+    # change, are not re-embedded after an upgrade; PDFs are once, for their new structure
+    assert {chunker_version(suffix) for suffix in (".txt", ".TEXT", ".csv")} == {"2"}
     assert {chunker_version(suffix) for suffix in (".md", ".HTML", ".htm", ".docx")} == {"3"}
+    assert chunker_version(".PDF") == "4"
+    assert keeps_heading_lines("cgv.pdf") and not keeps_heading_lines("notes.txt")

@@ -22,6 +22,37 @@ def test_pdf_keeps_pages_and_title() -> None:
     ]
 
 
+def test_pdf_numbered_headings_are_sections_and_running_lines_are_left_out() -> None:
+    header, footer = "Guide des frais – version 2", "Page {} / 3"
+    pages = [
+        "ARTICLE 1 – OBJET\nLe présent guide fixe les règles de remboursement des frais.",
+        "1.1 – Pièces à fournir\nLes frais sont remboursés sous 15 jours sur présentation de :\n"
+        "– la facture acquittée ;\n– le justificatif de\ntransport.\n"
+        "2. les frais de repas sont plafonnés\nà 20 € par jour.",
+        "ARTICLE 2 – PLAFONDS\n2.1 Repas\nLe plafond est de 20 € par repas.",
+    ]
+    data = make_pdf([f"{header}\n{text}\n{footer.format(n)}"
+                     for n, text in enumerate(pages, 1)])
+    document = load_bytes(data, ".pdf", "frais")
+    assert [(block.page, block.section, block.text) for block in document.blocks] == [
+        (1, "ARTICLE 1 – OBJET",
+         "Le présent guide fixe les règles de remboursement des frais."),
+        (2, "ARTICLE 1 – OBJET > 1.1 – Pièces à fournir",
+         "Les frais sont remboursés sous 15 jours sur présentation de :\n"
+         "– la facture acquittée ;\n– le justificatif de transport.\n"
+         "2. les frais de repas sont plafonnés à 20 € par jour."),  # an item, not a heading
+        (3, "ARTICLE 2 – PLAFONDS > 2.1 Repas", "Le plafond est de 20 € par repas."),
+    ]
+    assert document.marked_headings  # numbered: chunks keep them as heading lines
+
+
+def test_a_short_pdf_keeps_its_first_and_last_lines() -> None:
+    # two pages cannot tell a running footer from the text
+    document = load_bytes(make_pdf(["Note\nTexte un.\nFin", "Note\nTexte deux.\nFin"]),
+                          ".pdf", "note")
+    assert "Fin" in document.blocks[0].text
+
+
 def test_corrupt_pdf_is_a_clear_error() -> None:
     with pytest.raises(KnowledgeError, match="PDF"):
         load_bytes(b"%PDF-1.4\n garbage \x00\x01 not a pdf", ".pdf", "bad")
@@ -73,6 +104,42 @@ def test_csv_rows_keep_column_names() -> None:
         "Acte : Déclaration sinistre ; Délai : 5 jours",
         "Acte : Réclamation ; Délai : 10 jours",
     ]
+
+
+def _workbook(path: Path) -> bytes:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Délais"
+    sheet.append(["Délais de traitement 2027"])
+    sheet.append([])
+    sheet.append(["Processus", "Délai (jours)", "Depuis le", "Urgent", None])
+    sheet.append(["Réclamation", 10.0, dt.datetime(2027, 1, 4), True, "note libre"])
+    sheet.append(["Sinistre", 2.5, None, False])
+    hidden = book.create_sheet("Calculs")
+    hidden.append(["secret", "interne"])
+    hidden.sheet_state = "hidden"
+    book.save(path)
+    return path.read_bytes()
+
+
+def test_xlsx_sheets_are_sections_and_rows_keep_column_names(tmp_path: Path) -> None:
+    document = load_bytes(_workbook(tmp_path / "delais.xlsx"), ".xlsx", "delais")
+    assert document.title == "Délais de traitement 2027"
+    assert [(block.section, block.text) for block in document.blocks] == [
+        ("Délais", "Processus : Réclamation ; Délai (jours) : 10 ; Depuis le : 04/01/2027 ; "
+                   "Urgent : oui ; colonne 5 : note libre"),
+        ("Délais", "Processus : Sinistre ; Délai (jours) : 2.5 ; Urgent : non"),
+    ]  # the hidden sheet is left out
+
+
+def test_a_damaged_workbook_is_a_clear_error() -> None:
+    with pytest.raises(KnowledgeError, match="Excel"):
+        load_bytes(b"PK\x03\x04 not really a zip", ".xlsx", "bad")
 
 
 def test_non_utf8_text_is_decoded() -> None:

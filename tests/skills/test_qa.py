@@ -274,7 +274,7 @@ async def test_a_cited_passage_shows_its_heading_lines_as_headings(settings: Set
             "Pièces à joindre\nJoignez les photos des dommages.")
     markdown = passage(1, text, score=0.7)
     other = text.replace("photos", "factures").replace("cinq", "deux")
-    plain = replace(passage(2, other, title="Notice", score=0.7), document="notice.pdf")
+    plain = replace(passage(2, other, title="Notice", score=0.7), document="notice.txt")
     built = build_runtime(settings, knowledge=FakeSearch([markdown, plain]))  # type: ignore[arg-type]
     await built.start()
     try:
@@ -285,7 +285,7 @@ async def test_a_cited_passage_shows_its_heading_lines_as_headings(settings: Set
     assert shown["doc1.md"].splitlines() == [
         "### Délai de déclaration", "Déclarez le sinistre sous cinq jours ouvrés.",
         "### Pièces à joindre", "Joignez les photos des dommages."]
-    assert shown["notice.pdf"] == other  # its lines were never known to be headings
+    assert shown["notice.txt"] == other  # its lines were never known to be headings
 
 
 async def test_a_borderline_refusal_names_the_closest_document(settings: Settings) -> None:

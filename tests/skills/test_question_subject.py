@@ -36,6 +36,8 @@ def test_a_verb_is_known_by_where_it_stands_whatever_its_tag() -> None:
     # an infinitive after an inverted pronoun: the small model tags « joindre » PROPN
     assert subject.words("Que faut-il joindre pour le remboursement des frais ?") == (
         "remboursement", "frais")
+    # the small model splits « prennent-elles » and tags the lone « - » PROPN
+    assert subject.words("Quand les garanties prennent-elles effet ?") == ("garanties",)
 
 
 def test_a_word_after_a_determiner_is_a_noun_whatever_its_tag() -> None:

@@ -233,3 +233,23 @@ async def test_batches_count_as_the_persons_jobs(tmp_path: Path) -> None:
         assert [row.task for row in await runtime.jobs.mine("web:alice", limit=50)] == ["ingest"]
     finally:
         await client.close()
+
+
+async def test_a_workbook_is_added_and_answered_from(embedded: Client) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Processus", "Délai cible"])
+    sheet.append(["Remboursement des lunettes", "10 jours"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    uploaded = await upload(embedded, {"delais.xlsx": buffer.getvalue()})
+    assert uploaded.status == 200, await uploaded.text()
+    ids = [f["id"] for f in (await uploaded.json())["files"]]
+    reply = await chat(embedded, "/almia docs add", ids)
+    job = await finished(embedded, str(reply["job_id"]))
+    assert job["state"] == "succeeded" and "1 ajouté(s)" in str(job["result"]["text"]), job
+    answer = await chat(embedded, "Quel délai pour le remboursement des lunettes ?", [])
+    assert "Délai cible : 10 jours" in answer["text"], answer

@@ -74,3 +74,14 @@ def test_malformed_spreadsheet_xml_gives_no_text_and_no_error() -> None:
                         "'file:///etc/passwd'>]><worksheet>&e;</worksheet>")
     text = file_text(FileKind.XLSX, archive, 1000)
     assert "root:" not in text  # no external entity is ever resolved
+
+
+def test_a_document_s_text_keeps_its_headings() -> None:
+    from tests.knowledge.helpers import make_pdf
+
+    pages = [f"ARTICLE {n} – {name}\n{n}.1 – Détail\nLe texte s'applique.\nPage {n} / 3"
+             for n, name in ((1, "OBJET"), (2, "DURÉE"), (3, "PRIX"))]
+    text = file_text(FileKind.PDF, make_pdf(pages), 10_000)
+    assert text.splitlines()[:4] == ["ARTICLE 1 – OBJET", "1.1 – Détail",
+                                     "Le texte s'applique.", "ARTICLE 2 – DURÉE"]
+    assert "Page" not in text  # a running footer is not the document's text
