@@ -503,14 +503,19 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
     et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
     heading alone — unless only the latter carries what is asked (``carrying``: the date of
-    « 26 février 2027 » under « Date limite », beside « après cette date »). A section whose
+    « 26 février 2027 » under « Date limite », beside « après cette date ») and the heading
+    says most of the question. A section whose
     sentences all rely on its heading keeps them all, except under the document's own title
     (« Document fictif de démonstration. » under « FAQ mutuelle santé : remboursements »):
     every line of the document is about its title."""
     asked = set(query)
 
     def carries(unit: _Unit) -> bool:
-        return carrying is not None and carrying.search(fold(unit.full_text)) is not None
+        # only where the heading says most of the question (« Date limite » under « Remise
+        # des offres »), not one word of it (« Canaux de déclaration » for « Dans quel délai
+        # déclarer un dégât des eaux ? »)
+        return (carrying is not None and 2 * len(asked & set(unit.heading)) >= len(asked)
+                and carrying.search(fold(unit.full_text)) is not None)
 
     saying: dict[tuple[int, tuple[str, ...]], bool] = {}  # heading → a sayer carries
     for unit, score in zip(units, scores, strict=True):

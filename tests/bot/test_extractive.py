@@ -227,6 +227,13 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     # the day, found through both headings above it, rather than a duration counted from it
     assert "Les plis sont déposés avant le vendredi 26 février 2027 à 12h00. [2]" in text
     assert "180 jours" not in text and "après cette date" not in text
+    # a heading saying one word of the question lends no sentence what it carries
+    text = select_answer(_request("Dans quel délai faut-il déclarer un dégât des eaux ?", [
+        "Canaux de déclaration\nLa déclaration se fait par l'espace adhérent.\n"
+        "Le gestionnaire ouvre un dossier sous 24 heures.",
+        "Délais de déclaration\nL'assuré doit déclarer le sinistre dans les 5 jours ouvrés.",
+    ]))
+    assert "5 jours ouvrés. [2]" in text and "24 heures" not in text
 
 
 def test_a_duration_question_without_a_duration_says_so() -> None:
