@@ -394,7 +394,7 @@ def load_pdf(data: bytes, stem: str) -> LoadedDocument:
         title = (
             _clean(str(reader.metadata.title)) if reader.metadata and reader.metadata.title else ""
         )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_text(page) for page in reader.pages]
     except KnowledgeError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
@@ -418,10 +418,80 @@ _PDF_HEADING_CHARS = 100
 _PDF_EDGE_LINES = 3  # lines at the top and bottom of a page a running header may take
 
 
+def _page_text(page: Any) -> str:
+    """A page's text laid out as printed (columns of a table apart), else in reading order."""
+    from pypdf.errors import PdfReadError
+
+    try:
+        return str(page.extract_text(extraction_mode="layout") or "")
+    except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+            ZeroDivisionError):  # layout mode fails on some fonts: the plain text is enough
+        return str(page.extract_text() or "")
+
+
+_CELL = re.compile(r"\S+(?: {1,3}\S+)*")  # words; four spaces or more part two cells
+_HEADER_CELL_CHARS = 40  # a column's name is short (« Pondération », « Code(s) CPV »)
+
+
+@dataclass
+class _Cell:
+    """A table cell of a laid-out page: where it starts on the line, and its text."""
+
+    column: int
+    text: str
+
+
+def _page_lines(raw_lines: list[str]) -> tuple[list[str], set[int]]:
+    """A page's lines (blank ones kept, as "") and which of them are table rows: a line of
+    cells four spaces or more apart, under the table's header row when it has one
+    (« Critère : 2. Prix ; Pondération : 40 % »), a line continuing a cell added to it."""
+    lines: list[str] = []
+    rows: set[int] = set()
+    header: list[_Cell] | None = None
+    last: list[_Cell] | None = None  # the table's last row
+    left = 0  # where the table's first column starts
+    for raw in raw_lines:
+        cells = [_Cell(match.start(), match.group()) for match in _CELL.finditer(raw)]
+        if len(cells) >= 2:
+            if last is None:
+                left = cells[0].column
+                if header is None and all(
+                        len(cell.text) <= _HEADER_CELL_CHARS
+                        and not any(char.isdigit() for char in cell.text) for cell in cells):
+                    header = [_Cell(cell.column, _clean(cell.text)) for cell in cells]
+            left = min(left, cells[0].column)
+            last = cells
+            rows.add(len(lines))
+            lines.append(_row_text(cells, header))
+            continue
+        if cells and last is not None and cells[0].column > left + 2:
+            nearest = min(last, key=lambda cell: abs(cell.column - cells[0].column))
+            nearest.text += " " + cells[0].text  # a cell's text going on under it
+            lines[-1] = _row_text(last, header)
+            continue
+        if cells:  # a line of text: the table, if any, is over
+            last = header = None
+        lines.append(_clean(raw))
+    return lines, rows
+
+
+def _row_text(cells: list[_Cell], header: list[_Cell] | None) -> str:
+    """A table row as « column : value ; … » under its header, else its cells « | »-joined
+    (the header row itself too)."""
+    values = [_clean(cell.text) for cell in cells]
+    if header is None or values == [head.text for head in header]:
+        return " | ".join(values)
+    return " ; ".join(
+        f"{min(header, key=lambda head: abs(head.column - cell.column)).text} : {value}"
+        for cell, value in zip(cells, values, strict=True))
+
+
 def _pdf_blocks(pages: list[str]) -> list[Block]:
     """Paragraphs of the pages' text, each with the heading path it stands under."""
-    lines_of = [[_clean(line) for line in text.splitlines()] for text in pages]
-    running = _running_lines(lines_of)
+    raw_pages = [text.splitlines() for text in pages]
+    running = _running_lines([[_clean(line) for line in raw] for raw in raw_pages])
+    laid_out = [_page_lines(_without_running(raw, number, running))
+                for number, raw in enumerate(raw_pages, start=1)]
     path = _HeadingPath()
     blocks: list[Block] = []
     paragraph: list[str] = []
@@ -434,18 +504,18 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
             blocks.append(Block(text, path.current, start))
         paragraph.clear()
 
-    for number, lines in enumerate(lines_of, start=1):
+    row_before = False
+    for number, (lines, rows) in enumerate(laid_out, start=1):
         if paragraph and paragraph[-1].endswith((".", "!", "?", "…", "»")):
             flush()  # a sentence going on over the page break stays whole
-        edges = set(_edges([line for line in lines if line]))
+        filled = [index for index, line in enumerate(lines) if line]
         for index, line in enumerate(lines):
             if not line:
-                flush()
-                continue
-            if line in edges and (line in running or _page_masked(line, number) in running):
+                if filled and filled[0] < index < filled[-1]:
+                    flush()  # a blank line inside the page, not its margin
                 continue
             following = next((later for later in lines[index + 1:] if later), None)
-            level = _pdf_heading_level(line, following)
+            level = 0 if index in rows else _pdf_heading_level(line, following)
             if level:
                 flush()
                 numbered = _PDF_NUMBERED_HEADING.match(line)
@@ -458,12 +528,15 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
                 continue
             if not paragraph:
                 start = number
-            if not paragraph or _PDF_BULLET.match(line) or paragraph[-1].endswith(":"):
+            row = index in rows
+            if (not paragraph or row or row_before or _PDF_BULLET.match(line)
+                    or paragraph[-1].endswith(":")):
                 paragraph.append(line)
             elif paragraph[-1].endswith("-") and line[:1].islower():
                 paragraph[-1] = paragraph[-1][:-1] + line  # a word cut at the line's end
             else:
                 paragraph[-1] += " " + line
+            row_before = row
     flush()
     return blocks
 
@@ -497,6 +570,16 @@ def _numbered_level(number: str, open_numbers: dict[int, str]) -> int:
     while level > 2 and open_numbers.get(level - 1) not in (None, number.rsplit(".", 1)[0]):
         level -= 1
     return level
+
+
+def _without_running(raw: list[str], page: int, running: frozenset[str]) -> list[str]:
+    """A page's lines less its running header and footer lines."""
+    filled = [index for index, line in enumerate(raw) if line.strip()]
+    count = min(_PDF_EDGE_LINES, len(filled) // 3)
+    edges = {*filled[:count], *filled[len(filled) - count:]} if count else set()
+    return [line for index, line in enumerate(raw)
+            if index not in edges or not (_clean(line) in running
+                                          or _page_masked(_clean(line), page) in running)]
 
 
 def _running_lines(pages: list[list[str]]) -> frozenset[str]:

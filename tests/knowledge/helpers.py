@@ -41,8 +41,8 @@ class HashingEmbedder:
 
 
 def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
-    """A small valid PDF, each page's lines in Helvetica (WinAnsi: accents and « – »), no PDF
-    writer needed."""
+    """A small valid PDF, each page's lines in Helvetica (WinAnsi: accents and « – »; a tab
+    starts a table's next column), no PDF writer needed."""
     objects: list[bytes] = []
     count = len(pages)
     page_ids = [4 + 2 * index for index in range(count)]
@@ -53,10 +53,11 @@ def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
                    b"/Encoding /WinAnsiEncoding >>")
     for index, text in enumerate(pages):
         shown = []
-        for line in text.split("\n"):
-            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            shown.append(f"({escaped}) Tj 0 -14 Td")
-        stream = f"BT /F1 12 Tf 72 720 Td {' '.join(shown)} ET".encode("cp1252")
+        for row, line in enumerate(text.split("\n")):
+            for column, cell in enumerate(line.split("\t")):  # a tab: the next table column
+                escaped = cell.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                shown.append(f"1 0 0 1 {72 + 200 * column} {720 - 14 * row} Tm ({escaped}) Tj")
+        stream = f"BT /F1 12 Tf {' '.join(shown)} ET".encode("cp1252")
         objects.append(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             "/Resources << /Font << /F1 3 0 R >> >> "

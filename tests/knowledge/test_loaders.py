@@ -46,6 +46,25 @@ def test_pdf_numbered_headings_are_sections_and_running_lines_are_left_out() -> 
     assert document.marked_headings  # numbered: chunks keep them as heading lines
 
 
+def test_a_pdf_table_keeps_its_columns_under_their_header() -> None:
+    page = ("Les critères sont pondérés comme suit :\n"
+            "Critère\tSous-critère\tPondération\n"
+            "1. Valeur technique\t\t50 %\n"
+            "\t1.1 Garanties\t20 %\n"
+            "2. Prix\tCotisation annuelle\t40 %\n"
+            "\testimée sur le BPU\n"
+            "Le prix est noté sur 40.")
+    document = load_bytes(make_pdf([page]), ".pdf", "rc")
+    assert [block.text for block in document.blocks] == [
+        "Les critères sont pondérés comme suit :\n"
+        "Critère | Sous-critère | Pondération\n"
+        "Critère : 1. Valeur technique ; Pondération : 50 %\n"
+        "Sous-critère : 1.1 Garanties ; Pondération : 20 %\n"
+        "Critère : 2. Prix ; Sous-critère : Cotisation annuelle estimée sur le BPU ; "
+        "Pondération : 40 %\n"
+        "Le prix est noté sur 40."]
+
+
 def test_a_short_pdf_keeps_its_first_and_last_lines() -> None:
     # two pages cannot tell a running footer from the text
     document = load_bytes(make_pdf(["Note\nTexte un.\nFin", "Note\nTexte deux.\nFin"]),
