@@ -423,10 +423,23 @@ def _page_text(page: Any) -> str:
     from pypdf.errors import PdfReadError
 
     try:
-        return str(page.extract_text(extraction_mode="layout") or "")
+        laid_out = str(page.extract_text(extraction_mode="layout") or "")
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             ZeroDivisionError):  # layout mode fails on some fonts: the plain text is enough
-        return str(page.extract_text() or "")
+        laid_out = ""
+    if laid_out.strip() and not _in_columns(laid_out):
+        return laid_out
+    return str(page.extract_text() or "")
+
+
+def _in_columns(text: str) -> bool:
+    """Whether a laid-out page is set in columns of prose (a newsletter, a two-column
+    contract), which the plain text reads one column after the other: most of its lines hold
+    two long runs of words side by side, where a table's cells are mostly short."""
+    filled = [line for line in text.splitlines() if line.strip()]
+    split = [runs for runs in (_CELL.findall(line) for line in filled) if len(runs) >= 2]
+    long_pairs = sum(1 for runs in split if sum(len(run) >= 30 for run in runs) >= 2)
+    return bool(filled) and 2 * long_pairs >= len(filled)
 
 
 _CELL = re.compile(r"\S+(?: {1,3}\S+)*")  # words; four spaces or more part two cells

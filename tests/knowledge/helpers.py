@@ -40,7 +40,8 @@ class HashingEmbedder:
         return vectors
 
 
-def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
+def make_pdf(pages: Sequence[str], title: str | None = None, *,
+             column_width: int = 200, by_column: bool = False) -> bytes:
     """A small valid PDF, each page's lines in Helvetica (WinAnsi: accents and « – »; a tab
     starts a table's next column), no PDF writer needed."""
     objects: list[bytes] = []
@@ -52,11 +53,15 @@ def make_pdf(pages: Sequence[str], title: str | None = None) -> bytes:
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
                    b"/Encoding /WinAnsiEncoding >>")
     for index, text in enumerate(pages):
+        placed = [(column, row, cell) for row, line in enumerate(text.split("\n"))
+                  for column, cell in enumerate(line.split("\t"))]  # a tab: the next column
+        if by_column:  # written as a two-column page is: one column, then the next
+            placed.sort(key=lambda item: (item[0], item[1]))
         shown = []
-        for row, line in enumerate(text.split("\n")):
-            for column, cell in enumerate(line.split("\t")):  # a tab: the next table column
-                escaped = cell.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-                shown.append(f"1 0 0 1 {72 + 200 * column} {720 - 14 * row} Tm ({escaped}) Tj")
+        for column, row, cell in placed:
+            escaped = cell.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            x, y = 72 + column_width * column, 720 - 14 * row
+            shown.append(f"1 0 0 1 {x} {y} Tm ({escaped}) Tj")
         stream = f"BT /F1 12 Tf {' '.join(shown)} ET".encode("cp1252")
         objects.append(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "

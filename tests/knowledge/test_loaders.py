@@ -65,6 +65,16 @@ def test_a_pdf_table_keeps_its_columns_under_their_header() -> None:
         "Le prix est noté sur 40."]
 
 
+def test_a_page_in_two_columns_of_prose_is_read_column_by_column() -> None:
+    left = ["La garantie couvre les dommages causés", "par un dégât des eaux dans le logement."]
+    right = ["Le vol est couvert après effraction", "constatée, sur présentation de la plainte."]
+    page = "\n".join(f"{a}\t{b}" for a, b in zip(left, right, strict=True))
+    document = load_bytes(make_pdf([page], column_width=290, by_column=True), ".pdf", "cg")
+    assert [block.text for block in document.blocks] == [
+        "La garantie couvre les dommages causés par un dégât des eaux dans le logement. "
+        "Le vol est couvert après effraction constatée, sur présentation de la plainte."]
+
+
 def test_a_short_pdf_keeps_its_first_and_last_lines() -> None:
     # two pages cannot tell a running footer from the text
     document = load_bytes(make_pdf(["Note\nTexte un.\nFin", "Note\nTexte deux.\nFin"]),
