@@ -185,7 +185,7 @@ def register_commands(
         ] = None,
         title: Annotated[str | None, typer.Option("--title", help="Collection title.")] = None,
     ) -> None:
-        """Index documents (PDF, Word, HTML, Markdown, text, CSV) into a collection."""
+        """Index documents (PDF, Word, Excel, HTML, Markdown, text, CSV) into a collection."""
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

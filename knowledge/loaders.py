@@ -263,13 +263,19 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
     title = _clean(document.core_properties.title or "")
     path = _HeadingPath()
     blocks: list[Block] = []
-    for item in document.iter_inner_content():
+    items = list(document.iter_inner_content())
+    styled = any(isinstance(item, Paragraph) and item.style is not None
+                 and _heading_level(item.style.name or "") for item in items)
+    texts = [_clean(item.text) if isinstance(item, Paragraph) else "" for item in items]
+    for index, item in enumerate(items):
         if isinstance(item, Paragraph):
-            text = _clean(item.text)
+            text = texts[index]
             if not text:
                 continue
             style = (item.style.name if item.style is not None else "") or ""
-            level = _heading_level(style)
+            following = next((later for later in texts[index + 1:] if later), None)
+            level = _heading_level(style) or (
+                0 if styled else _written_heading_level(text, following))
             if style.lower() in ("title", "titre"):
                 title = title or text
             elif level:
@@ -370,6 +376,30 @@ def _check_unzipped(data: bytes, kind: str) -> None:
     if unpacked > _MAX_UNZIPPED_BYTES:
         raise KnowledgeError(f"{kind} trop volumineux une fois décompressé "
                              f"({unpacked // 1_048_576} Mo)")
+
+
+def _written_heading_level(line: str, following: str | None) -> int:
+    """1 for a named heading (« ARTICLE 6 – … », « Chapitre II »), 2 and deeper for a
+    numbered one by its dots (« 6.1 – Date limite »); 0 for text. A heading is followed by a
+    sentence, a list or a deeper heading: a numbered line followed by its sibling (« 1. … »
+    then « 2. … ») is a list item, one going on in lower case a wrapped item, one followed by
+    figures (« 50 % ») a table's row."""
+    if len(line) > _PDF_HEADING_CHARS or line.endswith((".", ",", ";", ":")):
+        return 0
+    if _PDF_NAMED_HEADING.match(line):
+        return 1
+    numbered = _PDF_NUMBERED_HEADING.match(line)
+    if numbered is None:
+        return 0
+    depth = numbered.group(1).count(".")
+    after = _PDF_NUMBERED_HEADING.match(following) if following else None
+    if after is not None and after.group(1).count(".") <= depth:
+        return 0
+    if following is not None and (
+            following[:1].isupper() or following[:1] in "«\"" or _PDF_BULLET.match(following)
+            or _PDF_NAMED_HEADING.match(following) or after):
+        return 2 + depth
+    return 0
 
 
 def _heading_level(style: str) -> int:
@@ -527,7 +557,9 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
                 if filled and filled[0] < index < filled[-1]:
                     flush()  # a blank line inside the page, not its margin
                 continue
-            following = next((later for later in lines[index + 1:] if later), None)
+            following = next((later for later in lines[index + 1:] if later), None) or next(
+                (later for page_lines, _ in laid_out[number:] for later in page_lines if later),
+                None)  # a heading at the foot of a page heads the next one's text
             level = 0 if index in rows else _pdf_heading_level(line, following)
             if level:
                 flush()
@@ -555,25 +587,14 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
 
 
 def _pdf_heading_level(line: str, following: str | None) -> int:
-    """1 for a named heading (« ARTICLE 6 – … »), 2 and deeper for a numbered one by its
-    dots, 1 for a short line in capitals; 0 for text (a list item, a sentence)."""
-    if len(line) > _PDF_HEADING_CHARS or line.endswith((".", ",", ";")):
-        return 0
-    if _PDF_NAMED_HEADING.match(line):
-        return 1
-    numbered = _PDF_NUMBERED_HEADING.match(line)
-    # a heading is followed by a sentence, a list or another heading; a wrapped numbered
-    # item goes on in lower case, a table's numbered row with its figures (« 50 % »)
-    if numbered and (following is None or following[:1].isupper()
-                     or _PDF_BULLET.match(following) or following[:1] in "«\""
-                     or _PDF_NAMED_HEADING.match(following)
-                     or _PDF_NUMBERED_HEADING.match(following)):
-        return 2 + numbered.group(1).count(".")
+    """A heading numbered by hand (:func:`_written_heading_level`), or 1 for a short line in
+    capitals; 0 for text (a list item, a sentence)."""
+    level = _written_heading_level(line, following)
     letters = [char for char in line if char.isalpha()]
-    if (len(letters) >= 6 and " " in line and all(char.isupper() for char in letters)
-            and not line.endswith(":")):
+    if (not level and len(line) <= _PDF_HEADING_CHARS and len(letters) >= 6 and " " in line
+            and all(char.isupper() for char in letters) and not line.endswith((":", ".", ","))):
         return 1
-    return 0
+    return level
 
 
 def _numbered_level(number: str, open_numbers: dict[int, str]) -> int:

@@ -97,6 +97,26 @@ def test_docx_headings_tables_and_title(tmp_path: Path) -> None:
     assert sections["10 ans | 2 jours"] == "Congés payés > Demande de congé"
 
 
+def test_docx_without_heading_styles_keeps_its_hand_numbered_headings(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    for text in ("ARTICLE 3 – Durée", "3.1 – Reconduction",
+                 "Le contrat est reconduit une fois pour deux ans.", "Pièces à fournir :",
+                 "1. Copie de la pièce d'identité", "2. Justificatif de domicile"):
+        document.add_paragraph(text)  # all in the Normal style
+    path = tmp_path / "contrat.docx"
+    document.save(str(path))
+    loaded = load_document(path, max_bytes=10_000_000)
+    assert [(block.section, block.text) for block in loaded.blocks] == [
+        ("ARTICLE 3 – Durée > 3.1 – Reconduction",
+         "Le contrat est reconduit une fois pour deux ans."),
+        ("ARTICLE 3 – Durée > 3.1 – Reconduction", "Pièces à fournir :"),
+        ("ARTICLE 3 – Durée > 3.1 – Reconduction", "1. Copie de la pièce d'identité"),
+        ("ARTICLE 3 – Durée > 3.1 – Reconduction", "2. Justificatif de domicile"),
+    ]  # the numbered list items stay text
+
+
 def test_markdown_heading_path_and_tables() -> None:
     text = (
         "# Télétravail\n\nIntro.\n\n## Éligibilité\n\nTrois jours par semaine.\n\n"
