@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_runtime
-from bot.messages import Channel, Message, Space, User
+from bot.messages import Channel, Message, Reply, Space, User
 from bot.settings import Settings, load_settings
 from knowledge import Passage
 from tests.conftest import FakeSearch, passage
@@ -68,6 +68,16 @@ async def test_confidential_passages_never_reach_an_external_model(tmp_path: Pat
     assert reply.kind == "error" and "confidential" in reply.text
 
 
+async def _asked(settings: Settings, found: list[Passage], question: str) -> Reply:
+    """The offline answer to ``question`` when the search finds ``found``."""
+    built = build_runtime(settings, knowledge=FakeSearch(found))  # type: ignore[arg-type]
+    await built.start()
+    try:
+        return await built.assistant.answer(_message(question))
+    finally:
+        await built.close()
+
+
 def _graded(number: int, text: str, score: float, dense: float, title: str = "Guide") -> Passage:
     found = passage(number, text, title=title, score=score)
     return replace(found, dense=dense, lexical=max(0.0, 2 * score - dense))
@@ -86,14 +96,9 @@ async def test_common_words_alone_do_not_make_an_answer(settings: Settings) -> N
 
 
 async def test_another_company_s_procedure_is_not_answered_from_ours(settings: Settings) -> None:
-    search = FakeSearch([_graded(1, "Un sinistre se déclare sous cinq jours ouvrés.", 0.5, 0.5)])
-    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
-    await built.start()
-    try:
-        reply = await built.assistant.answer(
-            _message("Quel est le délai pour déclarer un sinistre chez Groupama ?"))
-    finally:
-        await built.close()
+    reply = await _asked(settings,
+                         [_graded(1, "Un sinistre se déclare sous cinq jours ouvrés.", 0.5, 0.5)],
+                         "Quel est le délai pour déclarer un sinistre chez Groupama ?")
     assert reply.text.startswith("Je ne sais pas : les documents accessibles depuis cet espace "
                                  "ne parlent pas de « Groupama ».")
 
@@ -162,14 +167,8 @@ async def test_a_lower_passage_of_the_same_document_completes_the_answer(
                    "contractuelle (150 € en formule Essentielle).", score=0.34))]
     other = passage(3, "La franchise de l'assurance auto est de 300 € par sinistre.",
                     title="Assurance auto", score=0.35)
-    search = FakeSearch([procedure[0], other, procedure[1]])
-    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
-    await built.start()
-    try:
-        reply = await built.assistant.answer(
-            _message("Quelle est la franchise en cas de dégât des eaux ?"))
-    finally:
-        await built.close()
+    reply = await _asked(settings, [procedure[0], other, procedure[1]],
+                         "Quelle est la franchise en cas de dégât des eaux ?")
     assert "constat amiable de dégât des eaux" in reply.text
     assert "(150 € en formule Essentielle). [2]" in reply.text and "en partie" not in reply.text
     assert [c.document for c in reply.citations] == ["sinistre.md", "sinistre.md"]  # not auto
@@ -314,16 +313,8 @@ async def test_a_far_page_is_named_when_titled_with_a_word_of_the_question(
                      title="Politique de télétravail")
     texts = _graded(1, "Le texte est publié au Journal officiel.", 0.38, 0.33,
                     title="Où trouver le texte ?")
-    replies = []
-    for found, question in ((policy, "Puis-je télétravailler depuis l'étranger ?"),
-                            (texts, "Où se trouve le parking des visiteurs ?")):
-        built = build_runtime(settings, knowledge=FakeSearch([found]))  # type: ignore[arg-type]
-        await built.start()
-        try:
-            replies.append(await built.assistant.answer(_message(question)))
-        finally:
-            await built.close()
-    abroad, parking = replies
+    abroad = await _asked(settings, [policy], "Puis-je télétravailler depuis l'étranger ?")
+    parking = await _asked(settings, [texts], "Où se trouve le parking des visiteurs ?")
     assert abroad.text.startswith("Je ne sais pas") and not abroad.citations
     assert "« Politique de télétravail », qui ne semble pas y répondre" in abroad.text
     assert "trouver le texte" not in parking.text  # « trouve » asks, it names nothing
