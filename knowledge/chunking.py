@@ -32,12 +32,11 @@ def keeps_heading_lines(name: str) -> bool:
 
 def chunker_version(suffix: str) -> str:
     """The chunker (and loader) version a file of this type is cut with. It is part of the
-    file's content hash, so an upgrade re-embeds only the files whose chunks changed: PDFs
-    since version 4 (numbered headings as sections, running headers and footers left out,
-    list items on lines of their own), not a corpus of text files."""
-    if suffix.lower() == ".pdf":
-        return "4"
-    return "3" if suffix.lower() in _HEADING_FORMATS else CHUNKER_VERSION
+    file's content hash, so an upgrade re-embeds only the files whose chunks changed, not a
+    corpus of text files: version 4 (December 2026) reads tables' rows under their header
+    (« Lieu : domicile ») in Markdown, HTML and Word files, and PDFs' numbered headings,
+    lists and tables."""
+    return "4" if suffix.lower() in _HEADING_FORMATS else CHUNKER_VERSION
 
 # Sentence end: . ! ? … ; followed by space and a capital, digit, quote or bullet.
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•\-–])")

@@ -72,6 +72,29 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t\f\v]+", " ", text).strip()
 
 
+def _table_row(cells: list[str], header: list[str] | None) -> str:
+    """A table row as « column : value ; … » under its header row (as CSV rows are), else
+    its cells « | »-joined; a cell merged over several columns is said once."""
+    values = [_clean(cell) for cell in cells]
+    if header is None or values == header:
+        return " | ".join(dict.fromkeys(value for value in values if value))
+    pairs: list[str] = []
+    previous = None
+    for index, value in enumerate(values):
+        if value and value != previous:
+            name = header[index] if index < len(header) and header[index] else ""
+            pairs.append(f"{name or f'colonne {index + 1}'} : {value}")
+        previous = value
+    return " ; ".join(pairs)
+
+
+def _header_like(cells: list[str]) -> bool:
+    """A row that names columns: short cells without figures."""
+    return len(cells) >= 2 and all(
+        cell and len(cell) <= _HEADER_CELL_CHARS and not any(char.isdigit() for char in cell)
+        for cell in cells)
+
+
 def decode_text(data: bytes) -> str:
     """Decode bytes as UTF-8, else the detected charset (cp1252 fallback); refuse binary data."""
     if b"\x00" in data[:8192]:
@@ -166,21 +189,29 @@ def load_markdown(data: bytes, stem: str) -> LoadedDocument:
     title: str | None = None
     blocks: list[Block] = []
     heading_level = 0
-    in_cell = False
+    cell: list[str] | None = None  # the table cell being read
     row: list[str] = []
+    header: list[str] | None = None
+    in_head = False
     for token in tokens:
         if token.type in ("th_open", "td_open"):
-            in_cell = True
+            cell = []
         elif token.type in ("th_close", "td_close"):
-            in_cell = False
+            row.append(" ".join(cell or []))
+            cell = None
+        elif token.type in ("thead_open", "thead_close"):
+            in_head = token.type == "thead_open"
+        elif token.type == "table_open":
+            header = None
         elif token.type == "heading_open":
             heading_level = int(token.tag[1:])
         elif token.type == "heading_close":
             heading_level = 0
         elif token.type == "tr_open":
             row = []
-        elif token.type == "tr_close" and row:
-            blocks.append(Block(" | ".join(row), path.current))
+        elif token.type == "tr_close" and any(row):
+            header = [_clean(name) for name in row] if in_head else header
+            blocks.append(Block(_table_row(row, None if in_head else header), path.current))
         elif token.type == "inline":
             content = _clean(token.content)
             if not content:
@@ -189,8 +220,8 @@ def load_markdown(data: bytes, stem: str) -> LoadedDocument:
                 if title is None and heading_level == 1:
                     title = content
                 path.enter(heading_level, content)
-            elif in_cell:
-                row.append(content)
+            elif cell is not None:
+                cell.append(content)
             else:
                 blocks.append(Block(content, path.current))
         elif token.type in ("fence", "code_block") and token.content.strip():
@@ -223,12 +254,18 @@ def load_html(data: bytes, stem: str) -> LoadedDocument:
     body = root.find("body")
     if body is None:
         body = root
-    wanted = set(_HTML_BLOCKS) | set(_HTML_HEADINGS)
+    wanted = {*_HTML_BLOCKS, *_HTML_HEADINGS, "tr"}
     path = _HeadingPath()
     first_h1: str | None = None
     blocks: list[Block] = []
+    headers: dict[Any, list[str]] = {}  # table element → its header row
     for element in body.iter(*wanted):
         if any(ancestor.tag in wanted for ancestor in element.iterancestors()):
+            continue
+        if element.tag == "tr":
+            row = _html_row(element, headers)
+            if row:
+                blocks.append(Block(row, path.current))
             continue
         text = _clean(element.text_content())
         if not text:
@@ -244,6 +281,20 @@ def load_html(data: bytes, stem: str) -> LoadedDocument:
         if loose:
             blocks.append(Block(loose))
     return LoadedDocument(first_h1 or page_title or stem, blocks, url)
+
+
+def _html_row(row: Any, headers: dict[Any, list[str]]) -> str:
+    """A ``<tr>`` as text: a row of ``<th>`` (or the first row of a ``<thead>``) is its
+    table's header, the rows under it « column : value ; … »."""
+    cells = [cell for cell in row if cell.tag in ("td", "th")]
+    texts = [_clean(cell.text_content()) for cell in cells]
+    table = next(row.iterancestors("table"), None)
+    in_head = any(ancestor.tag == "thead" for ancestor in row.iterancestors())
+    if table is not None and table not in headers and (
+            in_head or (cells and all(cell.tag == "th" for cell in cells))):
+        headers[table] = texts
+        return _table_row(texts, None)
+    return _table_row(texts, headers.get(table)) if any(texts) else ""
 
 
 # ---------------------------------------------------------------- Word
@@ -283,11 +334,11 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
             else:
                 blocks.append(Block(text, path.current))
         elif isinstance(item, Table):
-            for table_row in item.rows:
-                cells = [_clean(cell.text) for cell in table_row.cells]
-                unique = list(dict.fromkeys(cell for cell in cells if cell))
-                if unique:
-                    blocks.append(Block(" | ".join(unique), path.current))
+            table = [[_clean(cell.text) for cell in table_row.cells] for table_row in item.rows]
+            header = table[0] if len(table) >= 2 and _header_like(table[0]) else None
+            for cells in table:
+                if any(cells):
+                    blocks.append(Block(_table_row(cells, header), path.current))
     return LoadedDocument(title or stem, blocks)
 
 

@@ -94,7 +94,9 @@ def test_docx_headings_tables_and_title(tmp_path: Path) -> None:
     assert sections["La demande se fait dans l'outil RH au moins un mois à l'avance."] == (
         "Congés payés > Demande de congé"
     )
-    assert sections["10 ans | 2 jours"] == "Congés payés > Demande de congé"
+    # a table's rows under its header row, as CSV rows are
+    assert sections["Ancienneté : 10 ans ; Jours supplémentaires : 2 jours"] == (
+        "Congés payés > Demande de congé")
 
 
 def test_docx_without_heading_styles_keeps_its_hand_numbered_headings(tmp_path: Path) -> None:
@@ -128,7 +130,7 @@ def test_markdown_heading_path_and_tables() -> None:
         ("Intro.", "Télétravail"),
         ("Trois jours par semaine.", "Télétravail > Éligibilité"),
         ("Jour | Lieu", "Télétravail > Éligibilité"),
-        ("lundi | domicile", "Télétravail > Éligibilité"),
+        ("Jour : lundi ; Lieu : domicile", "Télétravail > Éligibilité"),
     ]
 
 
@@ -143,6 +145,21 @@ def test_html_sections_url_and_no_scripts() -> None:
     assert [(block.text, block.section) for block in document.blocks] == [
         ("Lunettes : 150 € tous les deux ans.", "Remboursements > Optique"),
         ("Lentilles 100 €", "Remboursements > Optique"),
+    ]
+
+
+def test_html_table_rows_keep_their_column_names() -> None:
+    html = """<html><body><h1>Garanties</h1><table>
+    <thead><tr><th>Acte</th><th>Formule Essentielle</th><th>Formule Sérénité</th></tr></thead>
+    <tbody><tr><td>Lunettes</td><td>100 €</td><td>150 €</td></tr>
+    <tr><td>Lentilles</td><td colspan="2">60 €</td></tr></tbody></table>
+    <p>Tarifs 2027.</p></body></html>"""
+    document = load_bytes(html.encode(), ".html", "garanties")
+    assert [block.text for block in document.blocks] == [
+        "Acte | Formule Essentielle | Formule Sérénité",
+        "Acte : Lunettes ; Formule Essentielle : 100 € ; Formule Sérénité : 150 €",
+        "Acte : Lentilles ; Formule Essentielle : 60 €",
+        "Tarifs 2027.",
     ]
 
 
