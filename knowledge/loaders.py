@@ -376,8 +376,10 @@ def _sheet_rows(sheet: Any, rows_before: int) -> tuple[str, list[str]]:
     header: list[str] | None = None
     title = ""
     rows: list[str] = []
-    for raw in sheet.iter_rows(values_only=True):
-        cells = [_cell_text(value) for value in raw]
+    for row in sheet.iter_rows():
+        raw = [getattr(cell, "value", None) for cell in row]
+        cells = [_cell_text(getattr(cell, "value", None), getattr(cell, "number_format", ""))
+                 for cell in row]
         filled = [cell for cell in cells if cell]
         if not filled:
             continue
@@ -400,10 +402,17 @@ def _sheet_rows(sheet: Any, rows_before: int) -> tuple[str, list[str]]:
     return title, rows
 
 
-def _cell_text(value: object) -> str:
-    """A cell as a reader sees it: dates day first, whole numbers without « .0 »."""
+def _cell_text(value: object, number_format: str = "") -> str:
+    """A cell as a reader sees it: dates day first, whole numbers without « .0 », a
+    percentage as one (0.15 shown « 15 % »), an amount in euros with its sign."""
     if value is None:
         return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = number_format.replace('"', "")
+        if "%" in shown:
+            return f"{_cell_text(round(float(value) * 100, 6))} %"
+        if "€" in shown:
+            return f"{_cell_text(float(value))} €"
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, dt.datetime):

@@ -186,6 +186,9 @@ def _workbook(path: Path) -> bytes:
     sheet.append(["Processus", "Délai (jours)", "Depuis le", "Urgent", None])
     sheet.append(["Réclamation", 10.0, dt.datetime(2027, 1, 4), True, "note libre"])
     sheet.append(["Sinistre", 2.5, None, False])
+    sheet.append(["Taux", 0.15, None, None, 1250.5])
+    sheet["B6"].number_format = "0%"
+    sheet["E6"].number_format = '#,##0.00 "€"'
     hidden = book.create_sheet("Calculs")
     hidden.append(["secret", "interne"])
     hidden.sheet_state = "hidden"
@@ -200,7 +203,8 @@ def test_xlsx_sheets_are_sections_and_rows_keep_column_names(tmp_path: Path) -> 
         ("Délais", "Processus : Réclamation ; Délai (jours) : 10 ; Depuis le : 04/01/2027 ; "
                    "Urgent : oui ; colonne 5 : note libre"),
         ("Délais", "Processus : Sinistre ; Délai (jours) : 2.5 ; Urgent : non"),
-    ]  # the hidden sheet is left out
+        ("Délais", "Processus : Taux ; Délai (jours) : 15 % ; colonne 5 : 1250.5 €"),
+    ]  # the hidden sheet is left out; figures as their format shows them
 
 
 def test_a_damaged_workbook_is_a_clear_error() -> None:
