@@ -40,8 +40,35 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+# Irregular verbs and their nouns that suffixes cannot join (« J'ai perdu ma carte » and « en
+# cas de perte de la carte »), as the light stem leaves them → one token for the family.
+# Families whose forms mean something else too are left out (« vente » / « vent », « prise »
+# en charge / « prendre », « paye », « inscription », « remise » (a discount), « réception »,
+# « permis », « vie »): the first three moved dev answers to sentences about something else.
+_FAMILIES = {
+    stemmed: family
+    for family, forms in {
+        "perd": "perdu perd perdr pert perdon perdez",
+        "joint": "joindr joignez joign joint",
+        "souscri": "souscrir souscription souscri souscriv",
+        "naiss": "naissanc naitr",
+        "dece": "dece deced",
+        "transmi": "transmettr transmission transmi transmet",
+        "exclu": "exclur exclusion exclu",
+        "inclu": "inclur inclusion inclu",
+        "resolu": "resoudr resolution resolu",
+        "couv": "couvrir couvertur couvert couvr",
+        "ouvr": "ouvrir ouvertur ouvert ouvr",
+        "fourn": "fournir fournitur fourni fourniss",
+        "obten": "obtenir obtention obtenu obtien",
+    }.items()
+    for stemmed in forms.split()
+}
+
+
 def stem(word: str) -> str:
-    """A light French/English stem: enough to match plural and common suffixes."""
+    """A light French/English stem: enough to match plural and common suffixes, and the
+    forms of a few irregular verbs with their nouns (« perdu », « perte »)."""
     for suffix in ("issements", "issement", "ements", "ement", "ations", "ation", "ences", "ence",
                    "ables", "able", "euses", "euse", "eurs", "eur", "ives", "ive", "ees", "ee",
                    "er", "es", "s", "e"):
@@ -49,7 +76,9 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     # « télétravailler », « télétravaillé » → « télétravail »; « fournit » → « fourni »
-    return word[:-1] if word.endswith("ill") or (word.endswith("it") and len(word) >= 6) else word
+    if word.endswith("ill") or (word.endswith("it") and len(word) >= 6):
+        word = word[:-1]
+    return _FAMILIES.get(word, word)
 
 
 def content_tokens(text: str) -> list[str]:

@@ -29,3 +29,12 @@ def test_a_verb_in_ill_shares_its_nouns_token() -> None:
     assert content_tokens("télétravailler télétravaillé accueil") == [
         "teletravail", "teletravail", "accueil"]
     assert content_tokens("télétravail")[0] == content_tokens("télétravailler")[0]
+
+
+def test_an_irregular_verb_meets_its_noun() -> None:
+    assert set(content_tokens("perdu perds perdre perte")) == {"perd"}
+    assert set(content_tokens("joindre joignez joint")) == {"joint"}
+    assert set(content_tokens("décès décédé")) == {"dece"}
+    # a family whose forms also mean something else is not joined: « vente » already shares
+    # its stem with « vent » (the wind of a storm claim)
+    assert content_tokens("vendre vente") == ["vendr", "vent"]
