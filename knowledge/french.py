@@ -25,8 +25,31 @@ _ELIDED = frozenset({"qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"})
 _COMPOUND = re.compile(r"(?<![\w-])(\w{1,3})-(\w+)(?![\w-])")
 _PRONOUNS = frozenset("je tu il elle on nous vous ils elles ce la le les lui moi toi".split())
 
+# Irregular verbs and their nouns, which Snowball leaves apart (« perdu », « perds », « perte »):
+# one term per family (Snowball stems, accents folded). Families whose forms also mean
+# something else are left out (« vente » / « vent », « prise » en charge, « remise »).
+_FAMILIES = {
+    stem: family
+    for family, stems in {
+        "perd": "perd perdon perdr perdu perdus pert",
+        "joint": "joign joignent joindr joint",
+        "deces": "deced deces",
+        "naiss": "naissanc naitr",
+        "souscri": "souscr souscript souscrir souscrit souscriv",
+        "transmi": "transm transmet transmettr transmis transmiss",
+        "exclu": "exclu exclur exclus",
+        "inclu": "inclur inclus",
+        "resolu": "resolu resoudr",
+        "couv": "couvert couvertur couvr",
+        "ouvr": "ouvert ouvertur ouvr",
+        "fourn": "fourn fournitur",
+        "obten": "obten obtent obtenu obtient",
+    }.items()
+    for stem in stems.split()
+}
+
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 
 def joined_compounds(text: str) -> list[str]:
@@ -36,6 +59,10 @@ def joined_compounds(text: str) -> list[str]:
     return [first + second for first, second in _COMPOUND.findall(text)
             if second not in _PRONOUNS and (len(first) <= 2 or len(second) <= 3)
             and not second.isdigit() and not first.isdigit()]
+
+
+def _family(stem: str) -> str:
+    return _FAMILIES.get(stem, stem)
 
 
 def strip_accents(text: str) -> str:
@@ -96,7 +123,8 @@ class FrenchAnalyzer:
         with self._learning:  # the Snowball stemmer object is not thread-safe
             stems: list[str] = self._stemmer.stemWords(kept)
             learned = dict.fromkeys(words, "")
-            learned.update(zip(kept, (strip_accents(stem) for stem in stems), strict=True))
+            learned.update(zip(kept, (_family(strip_accents(stem)) for stem in stems),
+                               strict=True))
             if len(self._terms) + len(learned) > self._max_cached_words:
                 self._terms = dict(learned)
             else:

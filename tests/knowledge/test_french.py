@@ -42,3 +42,11 @@ def test_a_short_hyphenated_compound_is_also_its_joined_word() -> None:
     # a verb and its pronoun, or a longer compound, is not one word
     assert analyzer("Est-ce gratuit ?") == ["gratuit"]
     assert analyzer("Saint-Jean-de-Luz") == ["saint", "jean", "luz"]
+
+
+def test_an_irregular_verb_and_its_noun_are_one_term() -> None:
+    analyze = FrenchAnalyzer()
+    assert set(analyze("perdu perds perdre perte")) == {"perd"}
+    assert set(analyze("décès décédé")) == {"deces"}
+    assert analyze("couverture couvert") == ["couv", "couv"]
+    assert analyze("vendre vente") == ["vendr", "vent"]  # « vente » is not joined to its verb
