@@ -127,7 +127,7 @@ _PROSE_LINE = 150
 # What a question asks for, and what a sentence carrying it looks like.
 _ASKS_DURATION = re.compile(
     r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)|delai|duree|pendant combien|"
-    r"jusqu'a quand|how long|deadline|time limit|period)\b"
+    r"jusqu'a quand|how long|time limit|period)\b"
 )
 # who handles or is to be contacted (not who is eligible: « Qui peut télétravailler ? »)
 _ASKS_WHO = re.compile(
@@ -146,7 +146,7 @@ _ASKS_NUMBER = re.compile(
 _ASKS_DATE = re.compile(
     r"^(?:\S+ : )?(?:quand|when)\b|\b(?:a partir de|jusqu'a|depuis) quand\b|"
     r"\b(?:quelle date|what date|since when|a quelle date|quelle est (?:la|l'|leur) ?date|"
-    r"quel jour|date (?:limite|butoir)|quelle echeance|what day)\b"
+    r"quel jour|date (?:limite|butoir)|quelle echeance|what day|deadline)\b"
 )
 _ASKS_YES_NO = re.compile(
     r"^(?:\S+ : )?(?:est-ce|peut-on|puis-je|dois-je|faut-il|suis-je|ai-je|a-t-on|"

@@ -675,6 +675,19 @@ quote: devis citation
 contents: biens mobilier
 report: signaler déclarer rapport
 handle: traiter gérer traitement gestion
+bid: offre pli candidature
+bids: offre offres plis candidature
+bidder: candidat soumissionnaire
+bidders: candidats soumissionnaires
+tenderer: candidat soumissionnaire
+tenderers: candidats soumissionnaires
+submission: remise dépôt
+submitting: remise dépôt déposer
+submit: remettre déposer transmettre
+variant: variante
+variants: variantes
+weighting: pondération
+procurement: marché commande publique
 """
 
 _LEXICON: dict[str, tuple[str, ...]] = {
@@ -687,6 +700,11 @@ _LEXICON: dict[str, tuple[str, ...]] = {
 # servant » is « fonctionnaire »), matched before single words; the last word may be plural
 _PHRASES_TEXT = """
 accident at work: accident travail
+award criteria: critères attribution
+award criterion: critère attribution
+call for tenders: appel offres
+contracting authority: acheteur pouvoir adjudicateur
+public procurement: commande publique marché public
 annual leave: congés payés
 bank account: compte bancaire
 bank card: carte bancaire

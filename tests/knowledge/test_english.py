@@ -105,3 +105,12 @@ def test_the_insurers_own_words_are_key_terms() -> None:
     assert "assuré" in terms["policyholder"]
     assert "cambriolage" in french_search_words("How long do I have to report a burglary?")
     assert detect_language("Is the annuity paid to an orphan?") == "en"
+
+
+def test_public_procurement_words_are_key_terms() -> None:
+    # the reference user screens public tenders: their English is the buyer's French
+    assert french_search_words("What are the award criteria?").split() == [
+        "critères", "attribution"]
+    assert {"offres", "plis", "remise"} <= set(french_search_words(
+        "What is the deadline for submitting bids?").split())
+    assert key_terms("Are variants allowed?")["variants"] == ("variantes",)
