@@ -126,7 +126,7 @@ _PROSE_LINE = 150
 
 # What a question asks for, and what a sentence carrying it looks like.
 _ASKS_DURATION = re.compile(
-    r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)|delai|duree|pendant combien|"
+    r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)s?|delais?|durees?|pendant combien|"
     r"jusqu'a quand|how long|time limit|period)\b"
 )
 # who handles or is to be contacted (not who is eligible: « Qui peut télétravailler ? »)

@@ -217,6 +217,8 @@ def test_a_follow_up_asking_what_a_sentence_just_quoted_carries_gets_it_again() 
 def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     question = "Quelle est la date limite de remise des offres ?"
     assert asked_entity(question) == "date" and asked_entity("Date butoir ?") == "date"
+    assert asked_entity("What is the deadline for submitting bids?") == "date"
+    assert asked_entity("Quels sont les délais de versement des prestations ?") == "duration"
     text = select_answer(_request(question, [
         "6.3 – Validité\nLe délai de validité des offres est fixé à 180 jours à compter de la "
         "date limite de réception des offres.",
