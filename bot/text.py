@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from knowledge.french import joined_compounds
+from knowledge.french import joined_compounds, word_families
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -45,25 +45,21 @@ def fold(text: str) -> str:
 # Families whose forms mean something else too are left out (« vente » / « vent », « prise »
 # en charge / « prendre », « paye », « inscription », « remise » (a discount), « réception »,
 # « permis », « vie »): the first three moved dev answers to sentences about something else.
-_FAMILIES = {
-    stemmed: family
-    for family, forms in {
-        "perd": "perdu perd perdr pert perdon perdez",
-        "joint": "joindr joignez joign joint",
-        "souscri": "souscrir souscription souscri souscriv",
-        "naiss": "naissanc naitr",
-        "dece": "dece deced",
-        "transmi": "transmettr transmission transmi transmet",
-        "exclu": "exclur exclusion exclu",
-        "inclu": "inclur inclusion inclu",
-        "resolu": "resoudr resolution resolu",
-        "couv": "couvrir couvertur couvert couvr",
-        "ouvr": "ouvrir ouvertur ouvert ouvr",
-        "fourn": "fournir fournitur fourni fourniss",
-        "obten": "obtenir obtention obtenu obtien",
-    }.items()
-    for stemmed in forms.split()
-}
+_FAMILIES = word_families({
+    "perd": "perdu perd perdr pert perdon perdez",
+    "joint": "joindr joignez joign joint",
+    "souscri": "souscrir souscription souscri souscriv",
+    "naiss": "naissanc naitr",
+    "dece": "dece deced",
+    "transmi": "transmettr transmission transmi transmet",
+    "exclu": "exclur exclusion exclu",
+    "inclu": "inclur inclusion inclu",
+    "resolu": "resoudr resolution resolu",
+    "couv": "couvrir couvertur couvert couvr",
+    "ouvr": "ouvrir ouvertur ouvert ouvr",
+    "fourn": "fournir fournitur fourni fourniss",
+    "obten": "obtenir obtention obtenu obtien",
+})
 
 
 def stem(word: str) -> str:

@@ -28,25 +28,26 @@ _PRONOUNS = frozenset("je tu il elle on nous vous ils elles ce la le les lui moi
 # Irregular verbs and their nouns, which Snowball leaves apart (« perdu », « perds », « perte »):
 # one term per family (Snowball stems, accents folded). Families whose forms also mean
 # something else are left out (« vente » / « vent », « prise » en charge, « remise »).
-_FAMILIES = {
-    stem: family
-    for family, stems in {
-        "perd": "perd perdon perdr perdu perdus pert",
-        "joint": "joign joignent joindr joint",
-        "deces": "deced deces",
-        "naiss": "naissanc naitr",
-        "souscri": "souscr souscript souscrir souscrit souscriv",
-        "transmi": "transm transmet transmettr transmis transmiss",
-        "exclu": "exclu exclur exclus",
-        "inclu": "inclur inclus",
-        "resolu": "resolu resoudr",
-        "couv": "couvert couvertur couvr",
-        "ouvr": "ouvert ouvertur ouvr",
-        "fourn": "fourn fournitur",
-        "obten": "obten obtent obtenu obtient",
-    }.items()
-    for stem in stems.split()
-}
+def word_families(forms: dict[str, str]) -> dict[str, str]:
+    """``{family: "stem stem …"}`` → ``{stem: family}`` (each stem to its family's term)."""
+    return {stem: family for family, stems in forms.items() for stem in stems.split()}
+
+
+_FAMILIES = word_families({
+    "perd": "perd perdon perdr perdu perdus pert",
+    "joint": "joign joignent joindr joint",
+    "deces": "deced deces",
+    "naiss": "naissanc naitr",
+    "souscri": "souscr souscript souscrir souscrit souscriv",
+    "transmi": "transm transmet transmettr transmis transmiss",
+    "exclu": "exclu exclur exclus",
+    "inclu": "inclur inclus",
+    "resolu": "resolu resoudr",
+    "couv": "couvert couvertur couvr",
+    "ouvr": "ouvert ouvertur ouvr",
+    "fourn": "fourn fournitur",
+    "obten": "obten obtent obtenu obtient",
+})
 
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
 ANALYZER_VERSION = 3
