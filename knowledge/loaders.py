@@ -555,6 +555,12 @@ def _page_lines(raw_lines: list[str]) -> tuple[list[str], set[int]]:
     left = 0  # where the table's first column starts
     for raw in raw_lines:
         cells = [_Cell(match.start(), match.group()) for match in _CELL.finditer(raw)]
+        if last is not None and _continues(cells, last, left):
+            for cell in cells:  # cells' text going on under them (« invalidité, ⏎ décès) »)
+                nearest = min(last, key=lambda above: abs(above.column - cell.column))
+                nearest.text += " " + cell.text
+            lines[-1] = _row_text(last, header)
+            continue
         if len(cells) >= 2:
             if last is None:
                 left = cells[0].column
@@ -567,15 +573,26 @@ def _page_lines(raw_lines: list[str]) -> tuple[list[str], set[int]]:
             rows.add(len(lines))
             lines.append(_row_text(cells, header))
             continue
-        if cells and last is not None and cells[0].column > left + 2:
-            nearest = min(last, key=lambda cell: abs(cell.column - cells[0].column))
-            nearest.text += " " + cells[0].text  # a cell's text going on under it
-            lines[-1] = _row_text(last, header)
-            continue
         if cells:  # a line of text: the table, if any, is over
             last = header = None
         lines.append(_clean(raw))
     return lines, rows
+
+
+def _continues(cells: list[_Cell], last: list[_Cell], left: int) -> bool:
+    """Whether a laid-out line goes on with the table's last row: its first column is empty
+    and it is one cell, or each of its cells goes on with the cell above it (it opens in
+    lower case, or that cell has a parenthesis open). A line opening a new row under a
+    merged first cell (« 1.1 Garanties », « 40 % ») is a row of its own."""
+    if not cells or cells[0].column <= left + 2:
+        return False
+    if len(cells) == 1:
+        return True
+    aboves = [min(last, key=lambda candidate: abs(candidate.column - cell.column))
+              for cell in cells]
+    return len({id(above) for above in aboves}) == len(cells) and all(
+        cell.text[:1].islower() or above.text.count("(") > above.text.count(")")
+        for cell, above in zip(cells, aboves, strict=True))
 
 
 def _row_text(cells: list[_Cell], header: list[_Cell] | None) -> str:
@@ -635,7 +652,8 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
                 start = number
             row = index in rows
             if (not paragraph or row or row_before or _PDF_BULLET.match(line)
-                    or paragraph[-1].endswith(":")):
+                    or (paragraph[-1].endswith(":") and not line[:1].islower())):
+                # a lead-in's list below it; a value wrapped after « Courriel : » goes on
                 paragraph.append(line)
             elif paragraph[-1].endswith("-") and line[:1].islower():
                 paragraph[-1] = paragraph[-1][:-1] + line  # a word cut at the line's end

@@ -65,6 +65,33 @@ def test_a_pdf_table_keeps_its_columns_under_their_header() -> None:
         "Le prix est noté sur 40."]
 
 
+def test_a_pdf_rows_wrapped_cells_stay_in_their_row() -> None:
+    page = ("Lot\tIntitulé\tCode CPV\n"
+            "1\tPrévoyance (incapacité,\t66512000-2 (assurance\n"
+            "\tinvalidité, décès)\taccidents et maladie)\n"
+            "2\tSanté\t66512200-4\n"
+            "\tTiers payant\t66512210-7\n"
+            "Le lot 2 est facultatif.")
+    document = load_bytes(make_pdf([page], column_width=180), ".pdf", "rc")
+    assert document.blocks[0].text.split("\n") == [
+        "Lot | Intitulé | Code CPV",
+        "Lot : 1 ; Intitulé : Prévoyance (incapacité, invalidité, décès) ; "
+        "Code CPV : 66512000-2 (assurance accidents et maladie)",
+        "Lot : 2 ; Intitulé : Santé ; Code CPV : 66512200-4",
+        # a row of its own under a merged first cell: it opens in capitals, nothing is open
+        "Intitulé : Tiers payant ; Code CPV : 66512210-7",
+        "Le lot 2 est facultatif."]
+
+
+def test_a_pdf_value_wrapped_after_a_colon_goes_on_its_line() -> None:
+    page = ("Téléphone : 02 41 57 30 00. Courriel :\ncommande.publique@val-aurance.fr.\n"
+            "Pièces à fournir :\nLa lettre de candidature.")
+    document = load_bytes(make_pdf([page]), ".pdf", "rc")
+    assert document.blocks[0].text == (
+        "Téléphone : 02 41 57 30 00. Courriel : commande.publique@val-aurance.fr. "
+        "Pièces à fournir :\nLa lettre de candidature.")
+
+
 def test_a_page_in_two_columns_of_prose_is_read_column_by_column() -> None:
     left = ["La garantie couvre les dommages causés", "par un dégât des eaux dans le logement."]
     right = ["Le vol est couvert après effraction", "constatée, sur présentation de la plainte."]
