@@ -8,7 +8,11 @@ French documents score low on both sides although the right page is found.
 So the decision reads three kinds of evidence from the best passages:
 
 - **agreement**: under a "strong" fused score, the dense side must agree on its
-  own (a lexical-only match on common words is not an answer);
+  own (a lexical-only match on common words is not an answer), or, a little under it,
+  the best passage must say two of the question's content words side by side, as the
+  question does (« perte de matériel » in a short charter whose one passage lists five
+  topics, which dilutes its vector; no off-topic or unanswerable question of ours has
+  such a pair there that a name it gives does not then decline);
 - **named things**: under that strong score, every name the question gives
   (a capitalised word inside the question, e.g. « MAIF », « Boursorama ») must
   appear in the top passages — the documents cannot answer about what they never mention;
@@ -32,6 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 from knowledge.english import key_terms
 from knowledge.french import FrenchAnalyzer
@@ -42,6 +47,11 @@ _TOP = 5  # passages whose text counts for the names a question gives
 _PARENTHESES = re.compile(r"\([^)]*\)")  # glosses (« TAJ (ancien STIC) »): not the subject
 _TOKEN = re.compile(r"[\w'’-]+|[:?!.;]")
 _ACRONYM = re.compile(r"^[A-Z]{3,6}$")
+# terms the analyser keeps that make no phrase (« distance entre », « où se trouve »)
+_LINKING_TERMS = frozenset({"entre", "avant", "apres", "pendant", "depuis", "sous", "chez",
+                            "vers", "comment", "quand", "combien", "pourquoi", "fair", "doit",
+                            "trouv"})
+_PHRASE_STEM = 4  # shorter stems are too common to make a phrase
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Thresholds:
     min_score: float = 0.42  # fused score under which a French question is never answered
     strong_score: float = 0.55  # fused score that needs no other evidence
     min_dense: float = 0.45  # dense relevance that must agree under the strong score
+    phrase_dense: float = 0.40  # dense relevance enough with a phrase of the question
     english_dense: float = 0.35  # dense relevance that answers an English question alone
     english_min_dense: float = 0.27  # under it an English question is never answered
     english_key_terms: int = 2  # key terms rendered in French found in the best passage,
@@ -108,22 +119,25 @@ class RelevanceJudge:
         """Built on first use (it loads a stopword list)."""
         return self._given or FrenchAnalyzer()
 
-    def missing_names(self, question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
-        """The question's names that none of the top passages mentions."""
+    def missing_names(self, question: str, passages: Sequence[Passage], *,
+                      as_written: bool = False) -> tuple[str, ...]:
+        """The question's names that none of the top passages mentions (``as_written``: in
+        the question's own spelling, not merely its stem: « Generali » is not « général »)."""
         names = named_things(question)
         if not names:
             return ()
-        analysed = [
-            self._analyzer(f"{passage.title} {passage.section or ''} {passage.text}")
-            for passage in passages[:_TOP]
-        ]
+        texts = [f"{passage.title} {passage.section or ''} {passage.text}"
+                 for passage in passages[:_TOP]]
+        analysed = [self._analyzer(text) for text in texts]
         found = {term for terms in analysed for term in terms}
+        written = {word.lower() for text in texts for word in _TOKEN.findall(text)}
         # initials of the content words: « caisse primaire d'assurance maladie » spells CPAM
         spelled = ["".join(term[0] for term in terms if not term.isdigit()) for terms in analysed]
         missing = []
         for name in names:
             terms = self._analyzer(name)
-            if not terms or all(term in found for term in terms):
+            if not terms or (name.lower() in written if as_written
+                             else all(term in found for term in terms)):
                 continue
             if _ACRONYM.match(name) and any(name.lower() in letters for letters in spelled):
                 continue  # spelled out in full (« caisse primaire d'assurance maladie »)
@@ -151,12 +165,26 @@ class RelevanceJudge:
             return Verdict(False, "low score", language, score, dense)
         if score >= limits.strong_score:
             return Verdict(True, "strong score", language, score, dense)
+        reason = "dense and lexical agree"
         if dense < limits.min_dense:
-            return Verdict(False, "dense evidence disagrees", language, score, dense)
-        missing = self.missing_names(question, passages)
+            if dense < limits.phrase_dense or not self.shares_phrase(question, best):
+                return Verdict(False, "dense evidence disagrees", language, score, dense)
+            reason = "a phrase of the question in the passage"
+        missing = self.missing_names(question, passages, as_written=reason != "dense and lexical agree")
         if missing:
             return Verdict(False, "names not in the passages", language, score, dense, missing)
-        return Verdict(True, "dense and lexical agree", language, score, dense)
+        return Verdict(True, reason, language, score, dense)
+
+    def shares_phrase(self, question: str, passage: Passage) -> bool:
+        """Whether the passage says two content words of the question side by side, as the
+        question does (stopwords between them aside: « perte de matériel »)."""
+        asked = [term for term in self._analyzer(question)
+                 if len(term) >= _PHRASE_STEM and term not in _LINKING_TERMS]
+        pairs = {pair for pair in pairwise(asked) if pair[0] != pair[1]}
+        if not pairs:
+            return False
+        said = self._analyzer(f"{passage.section or ''}\n{passage.text}")
+        return any(pair in pairs for pair in pairwise(said))
 
     def covered_key_terms(self, question: str, passage: Passage) -> int:
         """How many of an English question's key terms the passage mentions in French."""

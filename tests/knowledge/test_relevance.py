@@ -53,6 +53,31 @@ def test_lexical_match_without_dense_agreement_is_declined() -> None:
     assert not verdict.answerable and verdict.reason == "dense evidence disagrees"
 
 
+def test_a_phrase_of_the_question_in_the_passage_stands_in_for_a_little_dense_evidence() -> None:
+    # a short charter's one passage lists five topics: its vector is diluted
+    text = ("Tout incident de sécurité (perte de matériel, courriel suspect, fuite de données) "
+            "est signalé sans délai au 4444.")
+    judge = RelevanceJudge()
+    verdict = judge.judge("Que faire en cas de perte de matériel ?",
+                          [_passage(text, score=0.48, dense=0.43)])
+    assert verdict.answerable and verdict.reason == "a phrase of the question in the passage"
+    # the same words apart are no phrase; under the phrase's dense floor, none is enough
+    apart = "Le matériel est fourni. Sa perte est déclarée au support."
+    assert not judge.judge("Que faire en cas de perte de matériel ?",
+                           [_passage(apart, score=0.48, dense=0.43)]).answerable
+    assert not judge.judge("Que faire en cas de perte de matériel ?",
+                           [_passage(text, score=0.48, dense=0.38)]).answerable
+
+
+def test_on_a_phrase_alone_a_name_must_be_written_as_asked() -> None:
+    # « Generali » stems as « général »: enough for the names check, not on a phrase alone
+    text = "Le plafond général de la responsabilité civile est fixé par le contrat."
+    verdict = RelevanceJudge().judge(
+        "Quel est le plafond de la responsabilité civile chez Generali ?",
+        [_passage(text, score=0.44, dense=0.43)])
+    assert not verdict.answerable and verdict.missing_names == ("Generali",)
+
+
 def test_a_name_the_passages_never_mention_is_declined() -> None:
     passage = _passage("Un sinistre se déclare sous cinq jours ouvrés.", score=0.5, dense=0.5)
     judge = RelevanceJudge()
