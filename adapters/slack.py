@@ -70,6 +70,7 @@ from adapters.slack_render import (
     modal_values,
     template_modal,
     text,
+    thread_title,
     well_formed,
 )
 from bot.files.intake import FileRejected
@@ -597,6 +598,15 @@ class SlackAdapter:
         else:
             sink = thread_sink(self.client, channel, thread_ts, placeholder_ts)
         await publish(final, sink)
+        if status and final.skill != "charter":
+            await self._title_thread(message, channel, thread_ts)
+
+    async def _title_thread(self, message: Message, channel: str, thread_ts: str) -> None:
+        """An assistant thread's first question names it in the pane's history (Slack
+        shows « New chat » otherwise); later questions leave the title alone."""
+        if await self._dedupe.claim(f"assistant-title:{channel}:{thread_ts}"):
+            await self._call("assistant_threads_setTitle", channel_id=channel,
+                             thread_ts=thread_ts, title=thread_title(message.text))
 
     @staticmethod
     def _command_message(command: dict[str, Any], question: str, name: str) -> Message:

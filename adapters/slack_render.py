@@ -408,3 +408,15 @@ def well_formed(payload: object) -> bool:
            for key in _LIST_FIELDS):
         return False
     return all(isinstance(payload.get(key), str | dict | None) for key in _ID_FIELDS)
+
+
+_TITLE_CHARS = 60
+
+
+def thread_title(question: str) -> str:
+    """An assistant thread's title: the question's first line, cut after a word."""
+    line = " ".join(question.strip().split("\n", 1)[0].split())
+    if len(line) <= _TITLE_CHARS:
+        return line
+    cut = line[:_TITLE_CHARS].rsplit(" ", 1)[0] or line[:_TITLE_CHARS]
+    return cut.rstrip(" ,;:") + "…"

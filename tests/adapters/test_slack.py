@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from adapters.slack import SlackAdapter
 from adapters.slack_delivery import Draft
+from adapters.slack_render import thread_title
 from bot.app import RUNTIME, Runtime, build_app
 from bot.settings import load_settings
 from bot.store.inbox import InboxStore
@@ -205,6 +206,29 @@ async def test_the_assistant_pane_shows_a_status_then_the_answer(almia: Harness)
     assert preview.data["text"].startswith("Réponse du modèle")
     final = almia.answers()[0]
     assert final.method == "chat.update" and final.data["ts"] == _first_ts()
+
+
+async def test_an_assistant_thread_is_titled_by_its_first_question(almia: Harness) -> None:
+    await almia.event(in_assistant_pane())
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 1)
+    await almia.settled()
+    [title] = almia.slack.of("assistant.threads.setTitle")
+    assert (title.data["channel_id"], title.data["thread_ts"]) == (
+        "D0EMPLOYE1", "1715873754.429808")
+    assert title.data["title"] == "résumé : Cliente Mme Durand, appel au sujet du…"
+    later = in_assistant_pane()
+    later["event_id"] = "Ev0DIRECT002"
+    later["event"] = {**later["event"], "ts": "1715000200.000300", "client_msg_id": "m2",
+                      "event_ts": "1715000200.000300", "text": "Et pour les lentilles ?"}
+    await almia.event(later)
+    await almia.slack.wait_for(lambda: len(almia.answers()) == 2)
+    await almia.settled()
+    assert len(almia.slack.of("assistant.threads.setTitle")) == 1  # the first question's
+
+
+def test_a_thread_title_is_the_first_line_cut_after_a_word() -> None:
+    assert thread_title("  Quel délai\npour déclarer ?") == "Quel délai"
+    assert thread_title("a" * 70) == "a" * 60 + "…"
 
 
 async def test_a_thread_slack_gives_no_status_gets_the_placeholder(almia: Harness) -> None:
