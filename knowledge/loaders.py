@@ -335,7 +335,7 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
                 blocks.append(Block(text, path.current))
         elif isinstance(item, Table):
             table = [[_clean(cell.text) for cell in table_row.cells] for table_row in item.rows]
-            header = table[0] if len(table) >= 2 and _header_like(table[0]) else None
+            header = table[0] if len(table) >= 2 and _docx_header(item, table[0]) else None
             for cells in table:
                 if any(cells):
                     blocks.append(Block(_table_row(cells, header), path.current))
@@ -460,6 +460,33 @@ def _written_heading_level(line: str, following: str | None) -> int:
             or _PDF_NAMED_HEADING.match(following) or after):
         return 2 + depth
     return 0
+
+
+def _docx_header(table: Any, first: list[str]) -> bool:
+    """Whether a Word table's first row names its columns: marked to repeat as a header
+    row, or all in bold above rows that are not; not when only the first column is in bold
+    (a table of « label | value » rows: « Référence | 2027-PSC-01 »); else as it reads
+    (:func:`_header_like`)."""
+    from docx.oxml.ns import qn
+
+    rows = list(table.rows)
+    properties = rows[0]._tr.trPr  # the row's XML: python-docx has no property for it
+    if properties is not None and properties.find(qn("w:tblHeader")) is not None:
+        return True
+    bold = [[_bold(cell) for cell in row.cells] for row in rows]
+    if all(bold[0]) and not all(all(row) for row in bold[1:]):
+        return True
+    if len(bold[0]) >= 2 and all(row[0] for row in bold) and not any(bold[0][1:]):
+        return False
+    return _header_like(first)
+
+
+def _bold(cell: Any) -> bool:
+    """Every run of text in a Word table cell is set in bold (directly or by its style)."""
+    runs = [run for paragraph in cell.paragraphs for run in paragraph.runs if run.text.strip()]
+    return bool(runs) and all(
+        run.bold or (run.bold is None and run.style is not None and run.style.font.bold)
+        for run in runs)
 
 
 def _heading_level(style: str) -> int:

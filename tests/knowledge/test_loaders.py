@@ -126,6 +126,43 @@ def test_docx_headings_tables_and_title(tmp_path: Path) -> None:
         "Congés payés > Demande de congé")
 
 
+def _word_table(path: Path, rows: list[list[str]], bold: set[tuple[int, int]],
+                repeat_header: bool = False) -> list[str]:
+    """The loaded rows of a Word file holding one table (``bold``: cells set in bold)."""
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).paragraphs[0].add_run(value).bold = (r, c) in bold or None
+    if repeat_header:
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    document.save(str(path))
+    return [block.text for block in load_document(path, max_bytes=10_000_000).blocks]
+
+
+def test_a_word_table_header_row_is_found_by_its_bold_or_its_repeat_mark(tmp_path: Path) -> None:
+    members = [["Membre", "Agents au 1er octobre 2026"], ["CIAS", "248"]]  # a figure in it
+    assert _word_table(tmp_path / "a.docx", members, {(0, 0), (0, 1)}) == [
+        "Membre | Agents au 1er octobre 2026", "Membre : CIAS ; Agents au 1er octobre 2026 : 248"]
+    assert _word_table(tmp_path / "b.docx", members, set(), repeat_header=True)[1] == (
+        "Membre : CIAS ; Agents au 1er octobre 2026 : 248")
+    assert _word_table(tmp_path / "c.docx", members, set())[1] == "CIAS | 248"  # as it reads
+
+
+def test_a_word_table_of_labels_in_bold_has_no_header_row(tmp_path: Path) -> None:
+    # short cells without figures on top: it would read as a header but for the bold labels
+    rows = [["Procédure", "Appel d'offres ouvert"], ["Référence", "2027-PSC-01"]]
+    assert _word_table(tmp_path / "kv.docx", rows, {(0, 0), (1, 0)}) == [
+        "Procédure | Appel d'offres ouvert", "Référence | 2027-PSC-01"]
+    assert _word_table(tmp_path / "plain.docx", rows, set())[1] == (
+        "Procédure : Référence ; Appel d'offres ouvert : 2027-PSC-01")  # nothing tells it apart
+
+
 def test_docx_without_heading_styles_keeps_its_hand_numbered_headings(tmp_path: Path) -> None:
     import docx
 
