@@ -44,6 +44,7 @@ from adapters.slack_delivery import (
     Draft,
     Sink,
     ephemeral_sink,
+    error_code,
     publish,
     response_url_sink,
     thread_sink,
@@ -284,10 +285,28 @@ class SlackAdapter:
         if not (isinstance(channel, str) and isinstance(thread_ts, str)):
             log.info("Slack assistant thread without channel or thread ignored")
             return
-        locale = self._welcome_locale
+        person = thread.get("user_id")
+        locale = (await self._person_locale(person) if isinstance(person, str) else None
+                  ) or self._welcome_locale
         await self._call("assistant_threads_setSuggestedPrompts", channel_id=channel,
                          thread_ts=thread_ts, title=text("assistant_title", locale),
                          prompts=assistant_prompts(locale))
+
+    async def _person_locale(self, user: str) -> Locale | None:
+        """French or English from the person's Slack language (``users.info``, scope
+        ``users:read``); None when Slack does not say (scope not granted: the workspace's)."""
+        try:
+            response = await self.client.users_info(user=user, include_locale=True)
+        except SlackApiError as error:
+            log.info("Slack language of a member unknown (%s): the workspace's is used",
+                     error_code(error))
+            return None
+        except Exception:
+            log.exception("Slack users.info failed")
+            return None
+        member = response.get("user")
+        language = str(member.get("locale") or "") if isinstance(member, dict) else ""
+        return "en" if language.startswith("en") else "fr" if language.startswith("fr") else None
 
     async def _on_template(self, ack: Callable[..., Awaitable[Any]],
                            command: dict[str, Any]) -> None:
@@ -481,7 +500,7 @@ class SlackAdapter:
                 channel=channel, thread_ts=thread_ts, recipient_team_id=team,
                 recipient_user_id=user)
         except SlackApiError as error:
-            reason = error.response.get("error")
+            reason = error_code(error)
             if reason in _STREAMING_UNSUPPORTED:
                 log.warning("Slack streaming unavailable (%s): using message updates", reason)
                 self._streaming = False
@@ -502,7 +521,7 @@ class SlackAdapter:
                 status=text("status", self._assistant.locale_of(message)))
         except SlackApiError as error:  # a thread of the Messages tab, or no assistant:write
             log.info("Slack assistant status not shown (%s): placeholder instead",
-                     error.response.get("error"))
+                     error_code(error))
             return False
         except Exception:
             log.exception("Slack assistant.threads.setStatus failed")
@@ -733,7 +752,7 @@ class SlackAdapter:
         try:
             response = await getattr(self.client, method)(**arguments)
         except SlackApiError as error:
-            log.warning("Slack %s failed: %s", method, error.response.get("error"))
+            log.warning("Slack %s failed: %s", method, error_code(error))
             return None
         except Exception:
             log.exception("Slack %s failed", method)

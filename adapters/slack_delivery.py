@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 _MIN_SECTION = 200
 
 
+def error_code(error: SlackApiError) -> str | None:
+    """Slack's error code (« msg_too_long »), None when the body was not Slack's JSON (a
+    proxy's HTML page)."""
+    data = getattr(error.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
+
+
 class TooLong(Exception):
     """Slack refused a message as too long (``msg_too_long``)."""
 
@@ -135,14 +143,14 @@ def thread_sink(client: AsyncWebClient, channel: str, thread_ts: str,
                     await client.chat_update(ts=placeholder_ts, **arguments)
                     return
                 except SlackApiError as error:
-                    if error.response.get("error") == "msg_too_long":
+                    if error_code(error) == "msg_too_long":
                         raise
                     log.warning("chat.update failed (%s); posting instead",
-                                error.response.get("error"))
+                                error_code(error))
             await client.chat_postMessage(thread_ts=thread_ts, **arguments)
         except SlackApiError as error:
             raise_if_too_long(error)
-            log.error("Slack refused an answer message: %s", error.response.get("error"))
+            log.error("Slack refused an answer message: %s", error_code(error))
 
     return send
 
@@ -157,7 +165,7 @@ def ephemeral_sink(client: AsyncWebClient, channel: str, user: str,
                                             blocks=blocks or None, thread_ts=thread_ts)
         except SlackApiError as error:
             raise_if_too_long(error)
-            log.error("Slack refused an ephemeral message: %s", error.response.get("error"))
+            log.error("Slack refused an ephemeral message: %s", error_code(error))
 
     return send
 
@@ -182,5 +190,5 @@ def response_url_sink(retry_handlers: Sequence[AsyncRetryHandler], url: str) -> 
 
 def raise_if_too_long(error: SlackApiError) -> None:
     """Turn Slack's ``msg_too_long`` into :class:`TooLong`."""
-    if error.response.get("error") == "msg_too_long":
+    if error_code(error) == "msg_too_long":
         raise TooLong from error

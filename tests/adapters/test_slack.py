@@ -317,6 +317,30 @@ async def test_the_assistant_pane_opens_with_what_almia_does(almia: Harness) -> 
     assert almia.model.requests == [] and almia.slack.of("chat.postMessage") == []
 
 
+async def test_the_assistant_pane_opens_in_the_persons_slack_language(almia: Harness) -> None:
+    almia.slack.locales["U0EMPLOYE1"] = "en-GB"
+    await almia.event(fixture("event_assistant_thread_started.json"))
+    await almia.slack.wait_for(
+        lambda: bool(almia.slack.of("assistant.threads.setSuggestedPrompts")))
+    [call] = almia.slack.of("assistant.threads.setSuggestedPrompts")
+    assert call.data["title"] == "What can I do for you?"
+    prompts = call.data["prompts"]
+    prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+    assert [prompt["message"] for prompt in prompts] == ["help", "docs list", "template list",
+                                                        "jobs"]
+
+
+async def test_without_the_scope_the_pane_opens_in_the_workspace_language(
+        almia: Harness) -> None:
+    almia.slack.locales["U0EMPLOYE1"] = "en-US"
+    almia.slack.fail("users.info", 200, error="missing_scope")
+    await almia.event(fixture("event_assistant_thread_started.json"))
+    await almia.slack.wait_for(
+        lambda: bool(almia.slack.of("assistant.threads.setSuggestedPrompts")))
+    [call] = almia.slack.of("assistant.threads.setSuggestedPrompts")
+    assert call.data["title"] == "Que puis-je faire pour vous ?"
+
+
 async def _answered_privately(almia: Harness) -> None:
     """The summary of the slash fixture reached the model and came back by ``response_url``."""
     await almia.slack.wait_for(lambda: bool(almia.slack.of("response_url")))

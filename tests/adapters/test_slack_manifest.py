@@ -53,7 +53,7 @@ def test_endpoints_and_least_privilege() -> None:
     assert set(data["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "chat:write", "commands", "im:history", "channels:read",
         "groups:read", "usergroups:read", "files:read", "files:write", "users.profile:read",
-        "assistant:write"}
+        "assistant:write", "users:read"}
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_mention", "message.im", "member_joined_channel", "assistant_thread_started"}
     assert data["settings"]["socket_mode_enabled"] is False

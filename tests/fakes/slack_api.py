@@ -66,6 +66,7 @@ class FakeSlackApi(LoopbackServer):
     # Socket Mode: the app-level tokens apps.connections.open accepts, the open sockets,
     # and every frame the app sent back (acknowledgements)
     app_tokens: tuple[str, ...] = ("xapp-1-A0ALMIA-test",)
+    locales: dict[str, str] = field(default_factory=dict)  # member id → Slack language
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_frames: list[dict[str, Any]] = field(default_factory=list)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -89,6 +90,7 @@ class FakeSlackApi(LoopbackServer):
     def routes(self, app: web.Application) -> None:
         """Web API methods and ``response_url`` targets."""
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # read methods may be sent as GET
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/files-pri/{path:.+}", self._private_file)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -241,6 +243,11 @@ class FakeSlackApi(LoopbackServer):
             listed = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
                                           for f in listed]}
+        if method == "users.info":  # the language only when asked for (include_locale)
+            member: dict[str, Any] = {"id": data.get("user"), "name": "employe"}
+            if str(data.get("include_locale")).lower() in ("true", "1"):
+                member["locale"] = self.locales.get(str(data.get("user")), "fr-FR")
+            return {"ok": True, "user": member}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
         return {"ok": True, "channel": data.get("channel"), "ts": data.get("ts")}
