@@ -73,6 +73,12 @@ _STARTED = Text(
 _EMPTY = Text("Aucun document n'a encore été ajouté à cet espace.",
               "No documents have been added to this space yet.")
 _LIST = Text("**Documents de cet espace** ({count}) :", "**This space's documents** ({count}):")
+_ALSO = Text("Les questions posées ici portent aussi sur {count} collection{s} partagée{s} :",
+             "Questions asked here also search {count} shared collection{s}:")
+_SHARED_LINE = Text("- {title} ({documents} document{s}, {reach})",
+                    "- {title} ({documents} document{s}, {reach})")
+_COMPANY_WIDE = Text("toute l'entreprise", "company-wide")
+_ATTACHED = Text("rattachée à cet espace", "attached to this space")
 _REMOVED = Text("« {name} » a été retiré des documents de cet espace ({chunks} passage{s}).",
                 "“{name}” was removed from this space's documents ({chunks} passage{s}).")
 _NOT_FOUND = Text("Je ne trouve pas « {name} » parmi les documents de cet espace "
@@ -422,10 +428,28 @@ class TeamDocsSkill:
     async def _list(self, request: SkillRequest) -> Reply:
         locale = request.locale
         documents = await self._documents(request)
-        if not documents:
-            return Reply(_EMPTY(locale), kind="info", skill=self.name, locale=locale)
-        lines = [_LIST(locale, count=len(documents)), *(f"- {name}" for name in documents)]
+        lines = ([_LIST(locale, count=len(documents)), *(f"- {name}" for name in documents)]
+                 if documents else [_EMPTY(locale)])
+        shared = await self._shared(request)
+        if shared:
+            lines += ["", _ALSO(locale, count=len(shared), s=plural(len(shared))), *shared]
         return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale)
+
+    async def _shared(self, request: SkillRequest) -> list[str]:
+        """The other collections a question asked in this space searches (company-wide or
+        attached to it by an administrator), one line each."""
+        space = request.message.space.id
+        own = space_collection(space)
+        try:
+            infos = [info for info in await self._knowledge.list_collections()
+                     if info.name != own and info.visible_from(space)]
+            counts = [len(await self._knowledge.documents(info.name)) for info in infos]
+        except KnowledgeError:
+            return []
+        locale = request.locale
+        return [_SHARED_LINE(locale, title=info.title or info.name, documents=count,
+                             s=plural(count), reach=(_COMPANY_WIDE if info.company_wide else _ATTACHED)(locale))
+                for info, count in zip(infos, counts, strict=True)]
 
     async def _documents(self, request: SkillRequest) -> list[str]:
         try:

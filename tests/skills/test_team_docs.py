@@ -253,3 +253,23 @@ async def test_a_workbook_is_added_and_answered_from(embedded: Client) -> None:
     assert job["state"] == "succeeded" and "1 ajouté(s)" in str(job["result"]["text"]), job
     answer = await chat(embedded, "Quel délai pour le remboursement des lunettes ?", [])
     assert "Délai cible : 10 jours" in answer["text"], answer
+
+
+async def test_the_list_names_the_shared_collections_questions_here_also_search(
+        embedded: Client, tmp_path: Path) -> None:
+    knowledge = embedded.app[RUNTIME].knowledge
+    for name, topic in (("rh", "congés"), ("sinistres", "vol"), ("autre-espace", "paie")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.md").write_bytes(_note(topic))
+        await knowledge.ingest([folder], name, company_wide=name == "rh")
+    await knowledge.attach("sinistres", "web:default")
+    await knowledge.attach("autre-espace", "web:ailleurs")
+    listing = (await chat(embedded, "/almia docs list", []))["text"]
+    assert listing.splitlines() == [
+        "Aucun document n'a encore été ajouté à cet espace.", "",
+        "Les questions posées ici portent aussi sur 2 collections partagées :",
+        "- rh (1 document, toute l'entreprise)",
+        "- sinistres (1 document, rattachée à cet espace)"]
+    english = (await chat(embedded, "/almia docs list", [], locale="en"))["text"]
+    assert "- rh (1 document, company-wide)" in english, english
