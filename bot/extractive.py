@@ -139,6 +139,21 @@ _ASKS_WHO = re.compile(
     r"manages|processes|approves|validates|decides|(?:do|should|can) i (?:contact|call|tell|ask)|"
     r"to (?:contact|call|ask))\b|\bwhich (?:department|team|service|office)\b"
 )
+# « How long is the password? » asks a length, not a time: « how long is/are » is a duration
+# only when what follows names a time (« the notice period », « parental leave », « it »)
+_HOW_LONG_IS = re.compile(
+    r"\bhow long (?:is|are|was|were) (?:the |a |an |my |your |our |their |this |that )?"
+    r"([\w-]+)(?: ([\w-]+))?")
+_TIME_NOUNS = frozenset(
+    "period periods delay delays leave notice probation probationary trial contract contracts "
+    "warranty guarantee validity wait waiting time term duration suspension retention storage "
+    "stay absence internship training course loan lease mandate appeal cooling-off deadline "
+    "holiday holidays vacation break process procedure processing review investigation "
+    "maternity paternity parental sick sickness coverage cover membership commitment "
+    "it they this that".split())
+# … unless a verb says how long it goes on (« How long is a claim processed? »)
+_LASTING = re.compile(r"\b(?:\w+ed|valid|kept|paid|held|open|shown|given|taken|done|due|"
+                      r"eligible|available|active|suspended|closed)\b")
 _ASKS_NUMBER = re.compile(
     r"\b(combien|quel(?:le)?s? (?:montant|nombre|age|taux|prix|cout|plafond|somme)|"
     r"how (?:much|many|old)|what (?:amount|age|rate|price))\b"
@@ -207,6 +222,10 @@ def asked_entity(question: str) -> str | None:
     """What kind of answer the question asks for: duration, number, date, who (handles it,
     to contact), yes_no or None."""
     folded = fold(question).strip()
+    length = _HOW_LONG_IS.search(folded)
+    if length and not _TIME_NOUNS.intersection(length.groups()) and not _LASTING.search(
+            folded, length.start(1)):
+        return "number"  # a length (« How long is the password? »)
     if _ASKS_DURATION.search(folded):
         return "duration"
     if _ASKS_NUMBER.search(folded):

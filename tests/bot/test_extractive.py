@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from bot.extractive import (
     CATCH_ALL_CUE,
     asked_entity,
@@ -646,3 +648,16 @@ def test_a_sentence_matching_only_its_documents_title_gives_way() -> None:
     asked_of_the_title = select_answer(replace(request, question="Qu'est-ce que le télétravail ?",
                                                messages=(ChatTurn("user", "?"),)))
     assert "2,50 €" in asked_of_the_title  # nothing beyond the title matches: as before
+
+
+@pytest.mark.parametrize(("question", "entity"), [
+    ("How long is the password?", "number"),  # a length
+    ("How long is the code?", "number"),
+    ("How long is the notice period?", "duration"),
+    ("How long is parental leave?", "duration"),
+    ("How long is a claim processed?", "duration"),  # a verb says it lasts
+    ("How long is the password kept?", "duration"),
+    ("How long does it take?", "duration"),
+])
+def test_how_long_asks_a_time_only_when_a_time_is_named(question: str, entity: str) -> None:
+    assert asked_entity(question) == entity
