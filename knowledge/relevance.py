@@ -14,8 +14,11 @@ So the decision reads three kinds of evidence from the best passages:
   topics, which dilutes its vector; no off-topic or unanswerable question of ours has
   such a pair there that a name it gives does not then decline);
 - **named things**: under that strong score, every name the question gives
-  (a capitalised word inside the question, e.g. « MAIF », « Boursorama ») must
-  appear in the top passages — the documents cannot answer about what they never mention;
+  (a capitalised word inside the question, e.g. « MAIF », « Boursorama », « l'Espagne »)
+  must appear in the top passages, by its stem and as written give or take an ending
+  (« Generali » is not « général ») — the documents cannot answer about what they never
+  mention; over it, a name the question says is another's (« chez Allianz », « auprès de
+  la MAIF ») must too: the company's own page on the same procedure matches strongly;
 - **language**: an English question is judged on its dense evidence (its lexical half
   is structurally near zero on French text), with its own thresholds; in the band where
   English questions about the documents and off-topic ones overlap, at least two of its
@@ -100,9 +103,28 @@ def named_things(question: str) -> list[str]:
     for index, word in enumerate(words):
         if index == 0 or words[index - 1] in ":?!.;" or word == "I":
             continue
+        word = _ELIDED.sub("", word)  # « l'Espagne », « d'Allianz »
         if word[:1].isupper():
             names.append(word)
     return names
+
+
+# a name said to be another's (« chez Allianz », « auprès de la MAIF », « d'AXA »)
+_AT_ANOTHERS = re.compile(r"\b(?:chez |aupr[eè]s d(?:e |u |es |e la |e l['’]|['’]))"
+                          r"([A-ZÀ-Ý][\w-]*(?: [A-ZÀ-Ý][\w-]*)?)")
+_ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+
+
+def _said_as_written(name: str, written: set[str]) -> bool:
+    """Whether a word of the passages is the name as spelt, accents included, give or take
+    an ending of two letters (« Européenne », « européens »): « Generali » is not « général »."""
+    wanted = _ELIDED.sub("", name.lower())
+    for word in written:
+        word = _ELIDED.sub("", word)
+        shorter, longer = sorted((wanted, word), key=len)
+        if longer.startswith(shorter) and len(longer) - len(shorter) <= 2 and len(shorter) >= 3:
+            return True
+    return False
 
 
 class RelevanceJudge:
@@ -119,10 +141,9 @@ class RelevanceJudge:
         """Built on first use (it loads a stopword list)."""
         return self._given or FrenchAnalyzer()
 
-    def missing_names(self, question: str, passages: Sequence[Passage], *,
-                      as_written: bool = False) -> tuple[str, ...]:
-        """The question's names that none of the top passages mentions (``as_written``: in
-        the question's own spelling, not merely its stem: « Generali » is not « général »)."""
+    def missing_names(self, question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
+        """The question's names that none of the top passages mentions, by their stems and as
+        they are written (« Generali » stems as « général »)."""
         names = named_things(question)
         if not names:
             return ()
@@ -136,8 +157,8 @@ class RelevanceJudge:
         missing = []
         for name in names:
             terms = self._analyzer(name)
-            if not terms or (name.lower() in written if as_written
-                             else all(term in found for term in terms)):
+            if not terms or (all(term in found for term in terms)
+                             and _said_as_written(name, written)):
                 continue
             if _ACRONYM.match(name) and any(name.lower() in letters for letters in spelled):
                 continue  # spelled out in full (« caisse primaire d'assurance maladie »)
@@ -163,14 +184,17 @@ class RelevanceJudge:
                            dense, cross_lingual=True)
         if score < limits.min_score:
             return Verdict(False, "low score", language, score, dense)
-        if score >= limits.strong_score:
-            return Verdict(True, "strong score", language, score, dense)
         reason = "dense and lexical agree"
-        if dense < limits.min_dense:
+        if score >= limits.strong_score:
+            reason = "strong score"
+        elif dense < limits.min_dense:
             if dense < limits.phrase_dense or not self.shares_phrase(question, best):
                 return Verdict(False, "dense evidence disagrees", language, score, dense)
             reason = "a phrase of the question in the passage"
-        missing = self.missing_names(question, passages, as_written=reason != "dense and lexical agree")
+        missing = self.missing_names(question, passages)
+        if reason == "strong score":  # only another's: « chez Allianz », « auprès d'AXA »
+            others = {word for span in _AT_ANOTHERS.findall(question) for word in span.split()}
+            missing = tuple(name for name in missing if name in others)
         if missing:
             return Verdict(False, "names not in the passages", language, score, dense, missing)
         return Verdict(True, reason, language, score, dense)

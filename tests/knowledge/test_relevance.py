@@ -78,6 +78,34 @@ def test_on_a_phrase_alone_a_name_must_be_written_as_asked() -> None:
     assert not verdict.answerable and verdict.missing_names == ("Generali",)
 
 
+def test_a_strong_match_is_declined_for_another_company_named_as_such() -> None:
+    passage = _passage("Un sinistre habitation se déclare sous cinq jours ouvrés.", 0.64, 0.66)
+    judge = RelevanceJudge()
+    for question, name in (("Quel délai pour déclarer un sinistre chez Allianz ?", "Allianz"),
+                           ("Comment déclarer un sinistre auprès d'AXA ?", "AXA"),
+                           ("Quel délai de déclaration auprès de la MAIF ?", "MAIF")):
+        verdict = judge.judge(question, [passage])
+        assert not verdict.answerable and verdict.missing_names == (name,), question
+    # a strong match is not declined for any other capitalised word its page leaves out
+    base = _passage("La base élèves du premier degré est consultée par le directeur.", 0.6, 0.6)
+    assert judge.judge("Base Elèves : qui la consulte ?", [base]).answerable
+    assert judge.judge("Un sinistre habitation se déclare-t-il en Bretagne ?",
+                       [passage]).answerable
+
+
+def test_a_name_is_found_as_it_is_written_and_after_an_elision() -> None:
+    assert named_things("Le télétravail est-il possible depuis l'Espagne ?") == ["Espagne"]
+    judge = RelevanceJudge()
+    # « Generali » stems as « général »: the name must be written as asked, accents included
+    text = "Le plafond général de la garantie est fixé par le contrat."
+    verdict = judge.judge("Quel est le plafond général chez Generali ?",
+                          [_passage(text, score=0.5, dense=0.5)])
+    assert verdict.missing_names == ("Generali",)
+    plural = "Les Européens résidant en France y ont droit."
+    assert judge.judge("Un Européen y a-t-il droit en France ?",
+                       [_passage(plural, score=0.5, dense=0.5)]).answerable  # an ending apart
+
+
 def test_a_name_the_passages_never_mention_is_declined() -> None:
     passage = _passage("Un sinistre se déclare sous cinq jours ouvrés.", score=0.5, dense=0.5)
     judge = RelevanceJudge()

@@ -103,6 +103,19 @@ async def test_another_company_s_procedure_is_not_answered_from_ours(settings: S
                                  "ne parlent pas de « Groupama ».")
 
 
+async def test_a_close_match_on_another_company_s_procedure_points_to_ours(
+        settings: Settings) -> None:
+    # the page matches strongly: only the other company's name is missing
+    reply = await _asked(settings, [_graded(1, "Un sinistre habitation se déclare sous cinq "
+                                               "jours ouvrés.", 0.64, 0.66,
+                                            title="Déclaration de sinistre habitation")],
+                         "Quel est le délai de déclaration d'un sinistre habitation chez Allianz ?")
+    assert reply.text.startswith("Je ne sais pas : les documents accessibles depuis cet espace "
+                                 "ne parlent pas de « Allianz ». Le plus proche de votre question "
+                                 "est « Déclaration de sinistre habitation »")
+    assert not reply.citations
+
+
 async def test_english_question_over_french_documents_is_answered_in_english(
     settings: Settings,
 ) -> None:
