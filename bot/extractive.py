@@ -169,7 +169,7 @@ _ASKS_YES_NO = re.compile(
     r"am|has|have)\b"
 )
 _DURATION = re.compile(
-    r"\b\d+(?:[,.]\d+)?\s*(?:jours?|semaines?|mois|ans?|annees?|heures?|minutes?|trimestres?|"
+    r"\b\d+(?:[,.]\d+)?\)?\s*(?:jours?|semaines?|mois|ans?|annees?|heures?|minutes?|trimestres?|"
     r"days?|weeks?|months?|years?|hours?)\b|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|"
     r"neuf|dix|douze|quinze|trente)\s+(?:jours?|semaines?|mois|ans|annees|heures|trimestres)\b"
 )
@@ -190,7 +190,7 @@ _CALENDAR_DATE = re.compile(
     r"octobre|novembre|decembre)\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:january|february|march|"
     r"april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b"
 )
-_NAMES_A_DAY = re.compile(r"\b(?:date|quel jour|what day)\b")
+_NAMES_A_DAY = re.compile(r"\b(?:date|quel jour|what day|deadline)\b")
 # a service, a role or a way to reach one (« Service responsable : Qualité », « au 4444 »)
 _WHO = re.compile(
     r"\b(?:service|direction|responsable|gestionnaire|equipe|departement|manager|"

@@ -14,6 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.attached import (
+    AttachedFile,
+    PreparedFile,
+    PreparedFiles,
+    file_key,
+    prepare,
+    ranked_passages,
+    to_embed,
+)
 from knowledge.chunking import Chunk, chunk_document, chunk_id, chunker_version, indexed_text
 from knowledge.collections import (
     from_metadata,
@@ -102,6 +111,7 @@ class KnowledgeBase:
         self._reranker = reranker
         self._analyzer = FrenchAnalyzer()
         self._recent_queries: OrderedDict[bytes, Vectors] = OrderedDict()
+        self._attached = PreparedFiles()
         self._registry: tuple[float, dict[str, CollectionInfo]] | None = None
         self._seen_revisions: dict[str, str] = {}  # collection -> revision last seen or written
         self._lexical = LexicalIndexes(index, self._analyzer, lexical_dir)
@@ -639,6 +649,63 @@ class KnowledgeBase:
             ranked = await self._rerank(text, ranked)
         return [to_passage(candidate) for candidate in ranked[:k]]
 
+    async def search_files(
+        self, files: Sequence[AttachedFile], query: str, *, k: int = 5
+    ) -> list[Passage]:
+        """Best ``k`` passages of files attached to a message (:mod:`knowledge.attached`),
+        scored as collection passages are; nothing is stored. Raises KnowledgeError naming
+        the first file that cannot be read."""
+        text = truncate_query(query, self._settings.max_query_chars)
+        if not text or k <= 0 or not files:
+            return []
+        prepared = [await self._prepared(attached) for attached in files]
+        english = detect_language(text) == "en"
+        groups = self._query_groups(text, english)
+        matches = [item.lexical.match_groups(groups) for item in prepared]
+        limit = self._settings.attached_max_embedded
+        for item, match in zip(prepared, matches, strict=True):
+            positions = to_embed(item, match, limit)
+            if positions:
+                vectors = await self._embedder.embed_documents(
+                    [item.texts[position] for position in positions])
+                for position, row in zip(positions, vectors, strict=True):
+                    item.vectors[item.ids[position]] = row
+        if english:
+            vector, ranking_vector = await self._cross_lingual_vectors(text)
+        else:
+            vector = ranking_vector = await self._query_vector(text)
+        weights = self._query_weights(english or is_other_language(text))
+        return ranked_passages(prepared, matches, vector, ranking_vector, weights,
+                               self._embedder.similarity_floor, k)
+
+    async def _prepared(self, attached: AttachedFile) -> PreparedFile:
+        key = file_key(attached)
+        known = self._attached.get(key)
+        if known is not None:
+            return known
+        settings = self._settings
+        try:
+            prepared = await asyncio.to_thread(
+                prepare, attached, self._analyzer, chunk_size=settings.chunk_size,
+                overlap=settings.chunk_overlap)
+        except KnowledgeError as error:
+            raise KnowledgeError(f"« {attached.name} » : {error}") from error
+        except Exception as error:  # a library choking on one file: said, not raised raw
+            logger.warning("reading an attached file failed", exc_info=True)
+            raise KnowledgeError(f"« {attached.name} » : illisible "
+                                 f"({type(error).__name__})") from error
+        self._attached.put(key, prepared)
+        return prepared
+
+    def _query_groups(self, text: str, english: bool) -> list[tuple[str, ...]]:
+        """The lexical query: one term per French word, or each English word's French
+        renderings as one group (``cross_lingual_structured``)."""
+        if english and self._settings.cross_lingual_structured:
+            groups = [tuple(dict.fromkeys(self._analyzer(" ".join(words))))
+                      for words in french_term_groups(text)]
+            return [group for group in groups if group]
+        return [(term,) for term in self._analyzer(text)]
+
     def _query_weights(self, cross_lingual: bool) -> RankingWeights:
         """Query-aware fusion: an English question over French text shares few words with it,
         so its dense side weighs more (``cross_lingual_dense_weight``); a French question
@@ -694,13 +761,7 @@ class KnowledgeBase:
         English question is matched on its French renderings, each English word's
         renderings counting as one term (``cross_lingual_structured``; English questions
         answered from the right page: 117 → 123 of 160, a plain bag of renderings 120)."""
-        if english and self._settings.cross_lingual_structured:
-            groups = [
-                tuple(dict.fromkeys(self._analyzer(" ".join(words))))
-                for words in french_term_groups(text)
-            ]
-            return self._retriever.lexical_side(targets, [group for group in groups if group])
-        return self._retriever.lexical_side(targets, [(term,) for term in self._analyzer(text)])
+        return self._retriever.lexical_side(targets, self._query_groups(text, english))
 
     def _retrieve(
         self, targets: Sequence[CollectionInfo], sides: list[LexicalSide], vector: Vectors,

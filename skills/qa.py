@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.extractive import heading_lines_marked, missing_terms, quoted_section
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
@@ -16,7 +16,8 @@ from bot.i18n import Text, t
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
-from knowledge import Passage
+from knowledge import KnowledgeError, Passage
+from knowledge.attached import AttachedFile, readable
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
@@ -33,12 +34,39 @@ _ASKING_WORDS = frozenset(content_tokens(
     "donner mettre utiliser demander question questions réponse réponses"))
 
 _FILES_RECEIVED = Text(
-    "J'ai bien reçu {names}. Que voulez-vous en faire ? Par exemple `/almia docs add` pour "
-    "l'ajouter aux documents de cet espace (managers), ou `/almia summary` pour la synthèse "
-    "d'un appel en .txt. Renvoyez le fichier avec la commande voulue.",
-    "I received {names}. What should I do with it? For example `/almia docs add` to add it to "
-    "this space's documents (managers), or `/almia summary` for the summary of a call in a "
-    ".txt file. Send the file again with the command.",
+    "J'ai bien reçu {names}. Que voulez-vous en faire ? Renvoyez-le avec une question sur son "
+    "contenu (« Quelle est la date limite ? »), ou avec une commande : `/almia docs add` pour "
+    "l'ajouter aux documents de cet espace (managers), `/almia summary` pour la synthèse d'un "
+    "appel en .txt.",
+    "I received {names}. What should I do with it? Send it again with a question about its "
+    "content (“What is the deadline?”), or with a command: `/almia docs add` to add it to "
+    "this space's documents (managers), `/almia summary` for the summary of a call in a "
+    ".txt file.",
+)
+_NOT_IN_FILES = Text(
+    "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
+    "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
+    "I don't know: I find no sure answer in {names}. Rephrase the question; to search this "
+    "space's documents, ask it without an attachment.",
+)
+_UNREADABLE = Text(
+    "Je n'arrive pas à lire la pièce jointe : {reason}. Envoyez-la en PDF, Word, Excel, "
+    "texte ou CSV.",
+    "I cannot read the attachment: {reason}. Send it as PDF, Word, Excel, text or CSV.",
+)
+_NOT_A_DOCUMENT = Text(
+    "Je ne peux répondre qu'à partir de documents (PDF, Word, Excel, HTML, Markdown, texte "
+    "ou CSV) : « {name} » n'en est pas un. Pour une archive ZIP, `/almia docs add` ajoute "
+    "son contenu aux documents de l'espace (managers).",
+    "I can only answer from documents (PDF, Word, Excel, HTML, Markdown, text or CSV): "
+    "“{name}” is not one. For a ZIP archive, `/almia docs add` adds its content to this "
+    "space's documents (managers).",
+)
+_NO_FILE_QUESTIONS = Text(
+    "Je ne peux pas répondre à partir d'un fichier joint sur ce serveur : posez la question "
+    "sans pièce jointe pour chercher dans les documents de l'espace.",
+    "I cannot answer from an attached file on this server: ask without an attachment to "
+    "search this space's documents.",
 )
 _ASK_SOMETHING = Text(
     "Posez-moi une question sur les documents de l'entreprise.",
@@ -112,6 +140,17 @@ class DocumentSearch(Protocol):
         collections: Sequence[str] | None = None, k: int = 5,
     ) -> list[Passage]:
         """Passages visible from ``space``, best first."""
+        ...
+
+
+@runtime_checkable
+class FileSearch(Protocol):
+    """Searching the files attached to a message (the knowledge base does it in memory)."""
+
+    async def search_files(
+        self, files: Sequence[AttachedFile], query: str, *, k: int = 5
+    ) -> list[Passage]:
+        """Passages of ``files``, best first."""
         ...
 
 
@@ -227,6 +266,7 @@ class QaSkill:
         subject: QuestionSubject | None = None,
     ) -> None:
         self._knowledge = knowledge
+        self._files = knowledge if isinstance(knowledge, FileSearch) else None
         self._k = k
         self._judge = judge or RelevanceJudge(Thresholds(min_score=min_score))
         self._subject = subject or QuestionSubject()
@@ -252,16 +292,21 @@ class QaSkill:
     async def ground(
         self, question: str, *, space: str | None = None,
         collections: Sequence[str] | None = None, query: str | None = None,
-        earlier: tuple[str, ...] = (),
+        earlier: tuple[str, ...] = (), files: Sequence[AttachedFile] = (),
     ) -> Grounding:
         """Search (with ``query``, e.g. a French translation, if given; else with the
-        ``earlier`` questions a follow-up continues and the question), then decide whether
-        the passages answer the question and which to keep."""
+        ``earlier`` questions a follow-up continues and the question) the documents, or the
+        ``files`` attached to the question, then decide whether the passages answer the
+        question and which to keep."""
         query = query or " ".join((*earlier, question))
         language = detect_language(question)
-        found = await self._knowledge.search(
-            query, space=space, collections=collections, k=self._k
-        )
+        if files:
+            assert self._files is not None, "files are searched only where they can be"
+            found = await self._files.search_files(files, query, k=self._k)
+        else:
+            found = await self._knowledge.search(
+                query, space=space, collections=collections, k=self._k
+            )
         verdict = self._judge.judge(query, found)
         if not verdict.answerable:
             closest = found[0].title if found and (
@@ -338,6 +383,29 @@ class QaSkill:
             subject_words=grounding.subject_words,
         )
 
+    async def _attached(self, request: SkillRequest) -> list[AttachedFile] | Reply:
+        """The message's files to answer from, or a reply saying why they cannot be."""
+        locale = request.locale
+        attachments = request.message.attachments
+        if self._files is None:
+            return Reply(_NO_FILE_QUESTIONS(locale), kind="info", locale=locale)
+        files = []
+        for attachment in attachments:
+            name = attachment.name
+            if not readable(name) and attachment.kind:
+                name = f"{name}.{attachment.kind}"  # named without its extension
+            if not readable(name):
+                return Reply(_NOT_A_DOCUMENT(locale, name=attachment.name), kind="info",
+                             locale=locale)
+            data = attachment.data
+            if data is None and attachment.file_id is not None and request.files is not None:
+                data = await request.files.read(attachment.file_id)
+            if data is None:
+                return Reply(_UNREADABLE(locale, reason=f"« {attachment.name} »"),
+                             kind="error", locale=locale)
+            files.append(AttachedFile(name, data, attachment.data_class or "internal"))
+        return files
+
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Retrieve, then stream an answer grounded in the passages."""
         question = request.text.strip()
@@ -355,13 +423,30 @@ class QaSkill:
         if not any(char.isalnum() for char in question):  # « ? », « 🤔 », « ... »
             yield Reply(_NO_WORDS(request.locale), kind="info", locale=request.locale)
             return
+        files: list[AttachedFile] = []
+        if request.message.attachments:
+            read = await self._attached(request)
+            if isinstance(read, Reply):
+                yield read
+                return
+            files = read
         yield Progress(t("searching", request.locale))
         earlier = await self.follow_up_of(question, request.history)
         query = await self.french_query(request, " ".join((*earlier, question)))
-        grounding = await self.ground(question, space=request.message.space.id, query=query,
-                                      earlier=earlier)
+        try:
+            grounding = await self.ground(question, space=request.message.space.id,
+                                          query=query, earlier=earlier, files=files)
+        except KnowledgeError as error:  # an attachment the loaders cannot read
+            yield Reply(_UNREADABLE(request.locale, reason=str(error)), kind="error",
+                        locale=request.locale)
+            return
         locale = "en" if grounding.locale == "en" else request.locale
         continues = _continues(earlier, locale)
+        if not grounding.passages and files:
+            names = ", ".join(f"« {attached.name} »" for attached in files)
+            yield Reply(_NOT_IN_FILES(locale, names=names) + continues, kind="info",
+                        locale=locale)
+            return
         if not grounding.passages:
             missing = grounding.verdict.missing_names
             if missing:

@@ -9,6 +9,7 @@ import pytest
 from bot.extractive import (
     CATCH_ALL_CUE,
     asked_entity,
+    entity_found,
     heading_lines_marked,
     passage_units,
     quoted_section,
@@ -661,3 +662,7 @@ def test_a_sentence_matching_only_its_documents_title_gives_way() -> None:
 ])
 def test_how_long_asks_a_time_only_when_a_time_is_named(question: str, entity: str) -> None:
     assert asked_entity(question) == entity
+
+
+def test_a_duration_written_in_words_then_in_figures_is_carried() -> None:
+    assert entity_found("duration", "Le délai est fixé à cent quatre-vingts (180) jours.")

@@ -1,0 +1,167 @@
+"""Files attached to a message, searched in memory: « Quelle est la date limite ? » with the
+tender's PDF attached is answered from that PDF, cited by page and heading.
+
+Nothing is written: an attachment is read with the same loaders and chunker as an ingested
+file, its chunks are embedded with the same model, and a question is scored on the same
+scale (dense relevance and a BM25 index of the file's own chunks, fused with the same
+weights) so that :class:`~knowledge.relevance.RelevanceJudge` decides as it does for the
+collections. A long file is not embedded whole for one question: its chunks are first
+ranked by BM25 and only the best ``max_embedded`` (plus those already embedded) are
+embedded; a prepared file is remembered in memory, by content hash, for the next question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from knowledge.chunking import Chunk, chunk_document, chunker_version, indexed_text
+from knowledge.embeddings import Vectors
+from knowledge.index import StoredChunk
+from knowledge.lexical import LexicalIndex, LexicalMatch
+from knowledge.loaders import SUPPORTED_SUFFIXES, load_bytes
+from knowledge.records import CollectionInfo, DataClass, KnowledgeError, Passage
+from knowledge.search import Candidate, RankingWeights, dense_relevance, rank, to_passage
+
+ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
+Analyser = Callable[[str], list[str]]  # text → lexical terms (``FrenchAnalyzer``)
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file sent with a message: its shown name, its bytes and its data class."""
+
+    name: str
+    data: bytes
+    data_class: str = DataClass.INTERNAL.value
+
+
+@dataclass
+class PreparedFile:
+    """An attachment read, cut and indexed; its chunks' vectors filled in as they are needed."""
+
+    name: str
+    title: str
+    data_class: str
+    chunks: list[Chunk]
+    texts: list[str]  # what is embedded and indexed (title and headings, then the passage)
+    ids: list[str]
+    lexical: LexicalIndex
+    vectors: dict[str, Vectors] = field(default_factory=dict)
+
+
+def readable(name: str) -> bool:
+    """Whether an attachment of this name can be read as a document (PDF, Word, Excel,
+    HTML, Markdown, text, CSV)."""
+    return PurePosixPath(name).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def prepare(attached: AttachedFile, analyse: Analyser, *, chunk_size: int,
+            overlap: int) -> PreparedFile:
+    """Blocking: load, chunk and lexically index one attachment (KnowledgeError if it
+    cannot be read)."""
+    path = PurePosixPath(attached.name)
+    document = load_bytes(attached.data, path.suffix.lower(), path.stem)
+    chunks = chunk_document(document, chunk_size, overlap)
+    if not chunks:
+        raise KnowledgeError("aucun texte lisible")
+    digest = file_key(attached)
+    ids = [f"{digest[:16]}-{chunk.ordinal:05d}" for chunk in chunks]
+    texts = [indexed_text(document.title, chunk.sections, chunk.text) for chunk in chunks]
+    lexical = LexicalIndex()
+    lexical.add(ids, [analyse(text) for text in texts])
+    return PreparedFile(attached.name, document.title, attached.data_class, chunks, texts, ids,
+                        lexical)
+
+
+def file_key(attached: AttachedFile) -> str:
+    """The attachment's identity for the in-memory cache: its content, type and reader."""
+    suffix = PurePosixPath(attached.name).suffix.lower()
+    digest = hashlib.sha256(attached.data)
+    digest.update(f"|{suffix}|{chunker_version(suffix)}|{attached.data_class}".encode())
+    return digest.hexdigest()
+
+
+def to_embed(prepared: PreparedFile, match: LexicalMatch, limit: int) -> list[int]:
+    """Positions of the chunks still to embed for a question: all of a short file, else
+    the ``limit`` best by BM25 (the file's first chunks when none matches) not yet embedded."""
+    if len(prepared.chunks) <= limit:
+        order = list(range(len(prepared.chunks)))
+    else:
+        positions = {chunk_id: position for position, chunk_id in enumerate(prepared.ids)}
+        best = [positions[chunk_id] for chunk_id, _ in match.best(limit)]
+        order = best or list(range(limit))
+    return [position for position in order if prepared.ids[position] not in prepared.vectors]
+
+
+def ranked_passages(
+    files: Sequence[PreparedFile], matches: Sequence[LexicalMatch], vector: Vectors,
+    ranking_vector: Vectors, weights: RankingWeights, floor: float, k: int,
+) -> list[Passage]:
+    """The ``k`` best embedded chunks of the files, as citable passages: ranked with
+    ``ranking_vector`` (an English question's, lifted by its French renderings), scored
+    with the question's own ``vector`` as collection passages are."""
+    query = np.asarray(vector, dtype=np.float32)
+    ranking = np.asarray(ranking_vector, dtype=np.float32)
+    candidates: list[Candidate] = []
+    evidence: dict[str, float] = {}
+    for prepared, match in zip(files, matches, strict=True):
+        collection = _collection(prepared)
+        for position, chunk_id in enumerate(prepared.ids):
+            stored = prepared.vectors.get(chunk_id)
+            if stored is None:
+                continue
+            chunk = prepared.chunks[position]
+            metadata = {"document": prepared.name, "path": "", "title": prepared.title,
+                        "section": chunk.section or "", "page": chunk.page}
+            row = np.asarray(stored, dtype=np.float32)
+            candidates.append(Candidate(
+                StoredChunk(chunk_id, chunk.text, metadata), collection,
+                dense=dense_relevance(float(row @ ranking), floor),
+                lexical=match.score(chunk_id)))
+            evidence[chunk_id] = dense_relevance(float(row @ query), floor)
+    ranked = rank(candidates, weights)[:k]
+    passages = []
+    for candidate in ranked:  # the evidence is the question's own vector's
+        candidate.dense = evidence[candidate.chunk.chunk_id]
+        candidate.score = weights.evidence * candidate.dense + (
+            1.0 - weights.evidence) * candidate.lexical
+        passages.append(to_passage(candidate))
+    return passages
+
+
+def _collection(prepared: PreparedFile) -> CollectionInfo:
+    try:
+        data_class = DataClass(prepared.data_class)
+    except ValueError:
+        data_class = DataClass.CONFIDENTIAL  # unknown: the stricter reading
+    return CollectionInfo(ATTACHED_COLLECTION, ATTACHED_COLLECTION, (), False, data_class,
+                          datetime.now(UTC), "", "")
+
+
+class PreparedFiles:
+    """The last few attachments prepared, by content (an LRU in memory, never on disk)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._kept: OrderedDict[str, PreparedFile] = OrderedDict()
+
+    def get(self, key: str) -> PreparedFile | None:
+        """The prepared file, now the most recently used."""
+        prepared = self._kept.get(key)
+        if prepared is not None:
+            self._kept.move_to_end(key)
+        return prepared
+
+    def put(self, key: str, prepared: PreparedFile) -> None:
+        """Remember a prepared file, forgetting the least recently used past the size."""
+        self._kept[key] = prepared
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)

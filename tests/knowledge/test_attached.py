@@ -1,0 +1,75 @@
+"""Files attached to a question, searched in memory with the collections' scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase, KnowledgeError, KnowledgeSettings
+from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, readable
+from tests.knowledge.helpers import HashingEmbedder, make_pdf
+
+
+def _rules() -> AttachedFile:
+    filler = " ".join(["Les candidats consultent le dossier sur le profil d'acheteur."] * 6)
+    pages = [
+        "ARTICLE 6 – REMISE DES OFFRES\n6.1 – Date limite\nLes plis sont déposés avant le "
+        f"vendredi 26 février 2027 à 12h00.\n{filler}",
+        f"ARTICLE 7 – CRITÈRES\nLe prix compte pour 40 % et la valeur technique pour 60 %.\n"
+        f"{filler}",
+    ]
+    return AttachedFile("RC.pdf", make_pdf(pages, "Règlement de la consultation"),
+                        "confidential")
+
+
+async def test_an_attached_pdf_is_searched_and_cited_by_page_and_heading(
+        kb: KnowledgeBase) -> None:
+    [best, *_] = await kb.search_files([_rules()], "Quelle est la date limite de dépôt des plis ?")
+    assert (best.document, best.title, best.page) == (
+        "RC.pdf", "Règlement de la consultation", 1)
+    assert best.section == "ARTICLE 6 – REMISE DES OFFRES > 6.1 – Date limite"
+    assert "26 février 2027" in best.text
+    assert best.collection == ATTACHED_COLLECTION and best.data_class == "confidential"
+    assert best.dense is not None and best.lexical is not None  # the judge reads both
+    assert await kb.list_collections() == []  # nothing was stored
+
+
+async def test_a_file_is_read_and_embedded_once_then_remembered(
+        kb: KnowledgeBase, embedder: HashingEmbedder) -> None:
+    await kb.search_files([_rules()], "Date limite ?")
+    embedded = embedder.calls
+    assert embedded >= 2  # each of its chunks, once
+    [best, *_] = await kb.search_files([_rules()], "Quelle part pour le prix ?")
+    assert embedder.calls == embedded and best.page == 2
+
+
+async def test_a_long_file_embeds_only_the_chunks_the_question_matches_best(
+        tmp_path: Path, embedder: HashingEmbedder) -> None:
+    settings = KnowledgeSettings(chunk_size=200, chunk_overlap=0, attached_max_embedded=3,
+                                 registry_ttl_s=0.0)
+    topics = ["vol", "incendie", "grêle", "tempête", "dégât des eaux", "bris de glace",
+              "catastrophe naturelle", "attentat"]
+    text = "\n\n".join(
+        f"# Garantie {topic}\n\nLa garantie {topic} est déclarée sous cinq jours ouvrés, "
+        f"avec les justificatifs du sinistre {topic} et la facture des réparations."
+        for topic in topics)
+    knowledge = KnowledgeBase.open(tmp_path / "data", settings, embedder=embedder)
+    try:
+        found = await knowledge.search_files([AttachedFile("garanties.md", text.encode())],
+                                             "Comment déclarer un sinistre grêle ?")
+    finally:
+        knowledge.close()
+    assert embedder.calls == 3
+    assert found[0].section == "Garantie grêle"
+
+
+async def test_a_file_that_cannot_be_read_is_named_in_the_error(kb: KnowledgeBase) -> None:
+    broken = AttachedFile("contrat.pdf", b"%PDF-1.4\n not a pdf \x00\x01")
+    with pytest.raises(KnowledgeError, match=r"« contrat\.pdf »"):
+        await kb.search_files([broken], "Quelle est la franchise ?")
+
+
+def test_documents_are_readable_archives_and_images_are_not() -> None:
+    assert readable("RC.PDF") and readable("grille.xlsx") and readable("notes.md")
+    assert not readable("dossier.zip") and not readable("scan.png") and not readable("sans")

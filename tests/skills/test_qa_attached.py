@@ -1,0 +1,88 @@
+"""A question asked with a file attached is answered from that file (web API, real store)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import build_app
+from bot.settings import Settings, load_settings
+from knowledge import KnowledgeBase
+from tests.knowledge.helpers import HashingEmbedder, make_pdf
+from tests.web_api import chat, upload_one
+
+Client = TestClient[web.Request, web.Application]
+
+_RULES = ("# Règlement de la consultation\n\n## Remise des offres\n\nLa date limite de remise "
+          "des offres est le vendredi 26 février 2027 à 12h00.\n\n"
+          "## Variantes\n\nLes variantes ne sont pas autorisées.\n")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture
+async def client(settings: Settings, tmp_path: Path) -> AsyncIterator[Client]:
+    knowledge = KnowledgeBase.open(settings.data_dir / "knowledge", settings.knowledge,
+                                   embedder=HashingEmbedder())
+    sample = tmp_path / "samples"
+    sample.mkdir()
+    (sample / "teletravail.md").write_text(
+        "# Télétravail\n\nLe télétravail est possible trois jours par semaine.\n",
+        encoding="utf-8")
+    await knowledge.ingest([sample], "documents", company_wide=True)
+    app = build_app(settings, knowledge=knowledge)
+    test_client = TestClient(TestServer(app, host="127.0.0.1"))
+    await test_client.start_server()
+    yield test_client
+    await test_client.close()
+
+
+async def test_a_question_with_a_file_is_answered_from_that_file(client: Client) -> None:
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    reply = await chat(client, "Quelle est la date limite de remise des offres ?", [file_id])
+    assert reply["kind"] == "answer", reply
+    assert "26 février 2027" in reply["text"]
+    [citation] = reply["citations"]
+    assert citation["document"] == "reglement.md"
+    assert citation["title"] == "Règlement de la consultation"
+    # without the file, the same question searches the space's documents, which say nothing
+    alone = await chat(client, "Quelle est la date limite de remise des offres ?", [])
+    assert alone["text"].startswith("Je ne sais pas"), alone
+
+
+async def test_the_files_answer_rather_than_the_space_documents(client: Client) -> None:
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    reply = await chat(client, "Combien de jours de télétravail par semaine ?", [file_id])
+    assert reply["text"].startswith(
+        "Je ne sais pas : je ne trouve pas de réponse sûre dans « reglement.md »"), reply
+    assert not reply["citations"]
+
+
+async def test_a_pdf_attached_is_cited_by_page(client: Client) -> None:
+    filler = "\n".join(["Les stipulations du présent cahier s'appliquent à chaque lot."] * 18)
+    pdf = make_pdf([f"ARTICLE 1 – OBJET\nLe marché porte sur la prévoyance des agents.\n{filler}",
+                    "ARTICLE 2 – DURÉE\nLa durée du marché est de quatre ans."], "CCAP")
+    file_id = await upload_one(client, "CCAP.pdf", pdf)
+    reply = await chat(client, "Quelle est la durée du marché ?", [file_id])
+    assert reply["kind"] == "answer", reply
+    assert "quatre ans" in reply["text"]
+    assert [(c["document"], c["page"]) for c in reply["citations"]] == [("CCAP.pdf", 2)]
+
+
+async def test_an_archive_is_not_a_document_to_answer_from(client: Client) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("reglement.md", _RULES)
+    file_id = await upload_one(client, "dossier.zip", archive.getvalue())
+    reply = await chat(client, "Quelle est la date limite ?", [file_id])
+    assert reply["text"].startswith("Je ne peux répondre qu'à partir de documents"), reply
+    assert "« dossier.zip »" in reply["text"]
