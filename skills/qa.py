@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot.extractive import heading_lines_marked, missing_terms, quoted_section
+from bot.files.service import stored_attachment
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
 from bot.i18n import Text, t
-from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
+from bot.messages import Attachment, Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
@@ -43,6 +44,7 @@ _FILES_RECEIVED = Text(
     "this space's documents (managers), `/almia summary` for the summary of a call in a "
     ".txt file.",
 )
+_THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
 _NOT_IN_FILES = Text(
     "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
     "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
@@ -383,10 +385,26 @@ class QaSkill:
             subject_words=grounding.subject_words,
         )
 
-    async def _attached(self, request: SkillRequest) -> list[AttachedFile] | Reply:
-        """The message's files to answer from, or a reply saying why they cannot be."""
+    async def _thread_files(self, request: SkillRequest) -> list[AttachedFile]:
+        """The documents the person attached to earlier questions of this thread (most
+        recent first, at most ``_THREAD_FILES``), still kept and readable; others left out."""
+        ids = list(dict.fromkeys(
+            file_id for turn in reversed(request.history)
+            if turn.role == "user" and turn.skill == self.name for file_id in turn.files))
+        if not ids or self._files is None or request.files is None:
+            return []
+        attachments = []
+        for file_id in ids[:_THREAD_FILES]:
+            attachment = await stored_attachment(request.files, file_id, request.message.user.id)
+            if attachment is not None:
+                attachments.append(attachment)
+        read = await self._attached(request, tuple(attachments)) if attachments else []
+        return read if isinstance(read, list) else []
+
+    async def _attached(self, request: SkillRequest,
+                        attachments: Sequence[Attachment]) -> list[AttachedFile] | Reply:
+        """Files to answer from, or a reply saying why they cannot be."""
         locale = request.locale
-        attachments = request.message.attachments
         if self._files is None:
             return Reply(_NO_FILE_QUESTIONS(locale), kind="info", locale=locale)
         files = []
@@ -425,7 +443,7 @@ class QaSkill:
             return
         files: list[AttachedFile] = []
         if request.message.attachments:
-            read = await self._attached(request)
+            read = await self._attached(request, request.message.attachments)
             if isinstance(read, Reply):
                 yield read
                 return
@@ -433,9 +451,17 @@ class QaSkill:
         yield Progress(t("searching", request.locale))
         earlier = await self.follow_up_of(question, request.history)
         query = await self.french_query(request, " ".join((*earlier, question)))
+        space = request.message.space.id
         try:
-            grounding = await self.ground(question, space=request.message.space.id,
-                                          query=query, earlier=earlier, files=files)
+            grounding = await self.ground(question, space=space, query=query,
+                                          earlier=earlier, files=files)
+            if not files:  # the files asked about earlier in the thread, if they answer
+                earlier_files = await self._thread_files(request)
+                if earlier_files:
+                    on_files = await self.ground(question, space=space, query=query,
+                                                 earlier=earlier, files=earlier_files)
+                    if on_files.passages:
+                        grounding = on_files
         except KnowledgeError as error:  # an attachment the loaders cannot read
             yield Reply(_UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)

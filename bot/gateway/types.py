@@ -24,6 +24,7 @@ class ChatTurn:
     role: Literal["system", "user", "assistant"]
     content: str
     skill: str | None = None  # the skill that handled the turn (history only; never sent)
+    files: tuple[str, ...] = ()  # file-store ids the question carried (history only)
 
 
 @dataclass(frozen=True, slots=True)

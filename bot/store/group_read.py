@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 MAX_BATCH = 256
 _HISTORIES = text("""
-SELECT wanted.ord, turn.id, turn.role, turn.text, turn.user_id, turn.skill
+SELECT wanted.ord, turn.id, turn.role, turn.text, turn.user_id, turn.skill, turn.files
 FROM unnest(CAST(:conversations AS text[]), CAST(:limits AS integer[]))
      WITH ORDINALITY AS wanted(conversation_id, lim, ord)
 CROSS JOIN LATERAL (
-    SELECT id, role, text, user_id, skill, created_at FROM turns
+    SELECT id, role, text, user_id, skill, files, created_at FROM turns
     WHERE turns.conversation_id = wanted.conversation_id
     ORDER BY created_at DESC, id DESC LIMIT wanted.lim
 ) AS turn
@@ -50,8 +50,8 @@ class GroupRead:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def latest(self, conversation: str, limit: int) -> list[Any]:
-        """The last ``limit`` turns of ``conversation`` (id, role, text, user_id, skill), newest
-        first."""
+        """The last ``limit`` turns of ``conversation`` (id, role, text, user_id, skill, files),
+        newest first."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._loop is not loop:
             self._wake = asyncio.Event()

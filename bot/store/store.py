@@ -57,10 +57,22 @@ ERASED_PERSON = "erased"  # owner or author of a shared template, once that pers
 # the statements of every message, built once: SQLAlchemy then finds their compiled form
 # without rebuilding a cache key each time (a third of a statement's Python work)
 _TURNS = Turn.__table__
-_HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id, _TURNS.c.skill)
+_HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id, _TURNS.c.skill,
+                   _TURNS.c.files)
             .where(_TURNS.c.conversation_id == bindparam("conversation"))
             .order_by(_TURNS.c.created_at.desc(), _TURNS.c.id.desc())
             .limit(bindparam("limit")))
+
+
+def _file_ids(stored: str | None) -> tuple[str, ...]:
+    """A turn's attachment ids (none for a turn written before they were kept)."""
+    if not stored:
+        return ()
+    try:
+        ids = json.loads(stored)
+    except ValueError:
+        return ()
+    return tuple(str(item) for item in ids) if isinstance(ids, list) else ()
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:
@@ -270,7 +282,8 @@ class Store:
         for row in reversed(rows):
             content = await self.unseal_text(row.user_id, row.text, f"turn:{row.id}")
             if content is not None:  # a turn whose key is lost is left out of the memory
-                history.append(ChatTurn(role=row.role, content=content, skill=row.skill))
+                history.append(ChatTurn(role=row.role, content=content, skill=row.skill,
+                                        files=_file_ids(row.files)))
         return tuple(history)
 
     async def record_exchange(
@@ -295,6 +308,8 @@ class Store:
         owner = message.user.id
         citations = json.dumps([asdict(citation) for citation in reply.citations],
                                ensure_ascii=False)
+        kept = [attachment.file_id for attachment in message.attachments if attachment.file_id]
+        files = json.dumps(kept) if kept else None
         for attempt in range(2):
             # the person's key id as this process last knew it: the write checks, in its
             # transaction, that the key is still active (another replica may have erased it)
@@ -305,11 +320,11 @@ class Store:
                 {"id": question_id, "conversation_id": key, "role": "user",
                  "text": seal(message.text, f"turn:{question_id}"),
                  "user_id": owner, "skill": reply.skill,
-                 "model_alias": None, "citations": None, "created_at": now},
+                 "model_alias": None, "citations": None, "files": files, "created_at": now},
                 {"id": answer_id, "conversation_id": key, "role": "assistant",
                  "text": seal(reply.text, f"turn:{answer_id}"),
                  "user_id": owner, "skill": reply.skill, "model_alias": reply.model,
-                 "citations": seal(citations, f"citations:{answer_id}"),
+                 "citations": seal(citations, f"citations:{answer_id}"), "files": None,
                  # strictly after the question, whatever the clock resolution
                  "created_at": now + timedelta(microseconds=1)},
             ]

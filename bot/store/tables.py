@@ -62,6 +62,8 @@ class Turn(Base):
     skill: Mapped[str | None] = mapped_column(String(64))
     model_alias: Mapped[str | None] = mapped_column(String(128))
     citations: Mapped[str | None] = mapped_column(Text)  # JSON
+    # a question's attachments: JSON list of file-store ids (not their names or content)
+    files: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -26,7 +27,10 @@ _RULES = ("# Règlement de la consultation\n\n## Remise des offres\n\nLa date li
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", _env_file=None)
+    settings = load_settings(data_dir=tmp_path / "data", _env_file=None)
+    # short chunks: the test embedder (a bag of words) is diluted by long ones
+    settings.knowledge.chunk_size = 200
+    return settings
 
 
 @pytest.fixture
@@ -86,3 +90,30 @@ async def test_an_archive_is_not_a_document_to_answer_from(client: Client) -> No
     reply = await chat(client, "Quelle est la date limite ?", [file_id])
     assert reply["text"].startswith("Je ne peux répondre qu'à partir de documents"), reply
     assert "« dossier.zip »" in reply["text"]
+
+
+async def test_later_questions_of_the_thread_are_answered_from_its_file(client: Client) -> None:
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    first = await chat_in(client, "Quelle est la date limite de remise des offres ?", [file_id])
+    assert "26 février 2027" in first["text"], first
+    later = await chat_in(client, "Les variantes sont-elles autorisées ?", [])
+    assert "ne sont pas autorisées" in later["text"], later
+    assert later["citations"][0]["document"] == "reglement.md"
+    # the space's documents still answer what the file does not say
+    other = await chat_in(client, "Combien de jours de télétravail par semaine ?", [])
+    assert other["citations"][0]["document"] == "teletravail.md", other
+    # another thread, or another person in this one, does not get the file
+    elsewhere = await chat(client, "Les variantes sont-elles autorisées ?", [])
+    assert elsewhere["text"].startswith("Je ne sais pas"), elsewhere
+    stranger = await chat_in(client, "Les variantes sont-elles autorisées ?", [], user="bob")
+    assert stranger["text"].startswith("Je ne sais pas"), stranger
+
+
+async def chat_in(client: Client, text: str, attachments: list[str],
+                  user: str = "alice") -> dict[str, Any]:
+    """A message of the thread ``t1``; the reply."""
+    response = await client.post("/api/chat", json={
+        "text": text, "user": user, "attachments": attachments, "thread": "t1"})
+    assert response.status == 200, await response.text()
+    reply: dict[str, Any] = (await response.json())["reply"]
+    return reply
