@@ -382,7 +382,10 @@ class Assistant:
             details={
                 "chars": len(message.text),
                 "attachments": len(message.attachments),
-                "documents": sorted({citation.document for citation in reply.citations}),
+                "documents": sorted({citation.document for citation in reply.citations
+                                     if not citation.attached}),
+                "attached_sources": len({citation.document for citation in reply.citations
+                                         if citation.attached}),
                 "model_calls": len(usage),
                 "redactions": _redactions(usage),
             },

@@ -113,6 +113,9 @@ class Citation:
     page: int | None = None
     url: str | None = None
     score: float | None = None
+    # from a file the person attached, not a collection: its name is theirs (« Lettre de
+    # Mme Durand.pdf »), so the audit trail counts such sources without naming them
+    attached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

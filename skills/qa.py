@@ -18,7 +18,7 @@ from bot.messages import Attachment, Citation, Delta, Locale, Progress, Reply, R
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
-from knowledge.attached import AttachedFile, readable
+from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, readable
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
@@ -509,6 +509,7 @@ class QaSkill:
                 page=passage.page,
                 url=passage.url,
                 score=round(passage.score, 4),
+                attached=passage.collection == ATTACHED_COLLECTION,
             )
             for number, passage in enumerate(passages, 1)
             if number in cited

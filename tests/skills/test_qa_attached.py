@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_app
+from bot.app import RUNTIME, build_app
 from bot.settings import Settings, load_settings
 from knowledge import KnowledgeBase
 from tests.knowledge.helpers import HashingEmbedder, make_pdf
@@ -58,6 +58,11 @@ async def test_a_question_with_a_file_is_answered_from_that_file(client: Client)
     [citation] = reply["citations"]
     assert citation["document"] == "reglement.md"
     assert citation["title"] == "Règlement de la consultation"
+    # the answer's audit record counts the file as a source without naming it again (its
+    # arrival, file_received, is the record that names it)
+    [answered] = [record for record in await client.app[RUNTIME].store.audit_records()
+                  if record["action"] == "message"]
+    assert "reglement" not in str(answered) and '"attached_sources": 1' in str(answered)
     # without the file, the same question searches the space's documents, which say nothing
     alone = await chat(client, "Quelle est la date limite de remise des offres ?", [])
     assert alone["text"].startswith("Je ne sais pas"), alone
