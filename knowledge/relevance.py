@@ -110,7 +110,10 @@ def named_things(question: str) -> list[str]:
 
 
 # a name said to be another's (« chez Allianz », « auprès de la MAIF », « d'AXA »)
+# (not a person: « chez Mme Zéphyrine » is a customer's home, whose claim the pages answer)
 _AT_ANOTHERS = re.compile(r"\b(?:chez |aupr[eè]s d(?:e |u |es |e la |e l['’]|['’]))"
+                          r"(?!(?:M|Mme|Mlle|Me|Dr|Pr)\.? |(?:Monsieur|Madame|Mademoiselle|"
+                          r"Maître|Docteur|Professeur) )"
                           r"([A-ZÀ-Ý][\w-]*(?: [A-ZÀ-Ý][\w-]*)?)")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 

@@ -91,6 +91,9 @@ def test_a_strong_match_is_declined_for_another_company_named_as_such() -> None:
     assert judge.judge("Base Elèves : qui la consulte ?", [base]).answerable
     assert judge.judge("Un sinistre habitation se déclare-t-il en Bretagne ?",
                        [passage]).answerable
+    # a customer's home is no other company: the pages answer for her claim
+    assert judge.judge("Quel délai pour déclarer un sinistre chez Mme Zéphyrine ?",
+                       [passage]).answerable
 
 
 def test_a_name_is_found_as_it_is_written_and_after_an_elision() -> None:
