@@ -267,7 +267,17 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
         items.append(line)
         if line.endswith("."):
             break  # the last item
+    if len(items) >= 2 and _names_columns(items[0], items[1:]):
+        items = items[1:]  # each row names its columns already (« Critère : 2. Prix ; … »)
     return items, True
+
+
+def _names_columns(first: str, rows: list[str]) -> bool:
+    """Whether ``first`` is a table's header row (« Critère | Pondération ») whose names
+    the rows under it carry."""
+    names = first.split(" | ")
+    return len(names) >= 2 and all(
+        any(row.startswith(f"{name} : ") for name in names) for row in rows)
 
 
 def _opens_list(sentence: str) -> bool:

@@ -666,3 +666,12 @@ def test_how_long_asks_a_time_only_when_a_time_is_named(question: str, entity: s
 
 def test_a_duration_written_in_words_then_in_figures_is_carried() -> None:
     assert entity_found("duration", "Le délai est fixé à cent quatre-vingts (180) jours.")
+
+
+def test_a_table_header_row_is_not_quoted_above_rows_that_name_their_columns() -> None:
+    text = select_answer(_request("Quels sont les critères d'attribution ?", [
+        "Les offres sont jugées selon les critères d'attribution suivants :\n"
+        "Critère | Pondération\nCritère : Valeur technique ; Pondération : 60 %\n"
+        "Critère : Prix ; Pondération : 40 %"]))
+    assert "Critère | Pondération" not in text
+    assert "- Critère : Valeur technique ; Pondération : 60 %" in text, text
