@@ -415,6 +415,12 @@ class CallSummary:
     actions: list[str] = field(default_factory=list)
     attention: list[str] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing was found to put in any section (« bonjour », « 12345 »)."""
+        return not any((self.motive, self.facts, self.amounts, self.dates, self.commitments,
+                        self.actions, self.attention))
+
 
 def _references(items: Sequence[Utterance]) -> list[str]:
     found = []

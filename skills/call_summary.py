@@ -27,6 +27,14 @@ _NOTHING_TO_SUMMARISE = Text(
     "Paste the transcript or your notes after the command (for example “/almia summary "
     "Customer: …”), or attach a .txt file.",
 )
+_NOTHING_FOUND = Text(
+    "Je n'ai rien relevé dans ces notes (motif, faits, montants, dates, engagements, actions) : "
+    "collez la transcription ou vos notes de l'appel, quelques phrases au moins (par exemple "
+    "« Client : j'ai eu un dégât des eaux samedi… Conseiller : je vous rappelle jeudi. »).",
+    "I found nothing in these notes (reason, facts, amounts, dates, commitments, actions): "
+    "paste the transcript or your notes of the call, a few sentences at least (for example "
+    "“Customer: I had water damage on Saturday… Adviser: I will call you back on Thursday.”).",
+)
 _UNREADABLE = Text(
     "Je ne peux pas lire la pièce jointe « {name} » : seuls les fichiers texte (.txt) de moins "
     "de 200 Ko sont acceptés pour une synthèse.",
@@ -161,7 +169,11 @@ class CallSummarySkill:
         )
         preferred = request.models.candidates(completion)[0]  # refuses when none is approved
         if not visit and not preferred.is_generative:
-            summary = render(summarise_call(notes, locale), locale)
+            found = summarise_call(notes, locale)
+            if found.empty:
+                yield Reply(_NOTHING_FOUND(locale), kind="info", skill=self.name, locale=locale)
+                return
+            summary = render(found, locale)
             yield Delta(summary)
             yield Reply(f"{summary}\n\n{_DRAFT_NOTICE(locale)}", skill=self.name,
                         model=preferred.alias, locale=locale)

@@ -57,6 +57,13 @@ async def test_offline_summary_has_the_sections(runtime: Runtime) -> None:
     assert "Brouillon" in reply.text and reply.skill == "call_summary"
 
 
+async def test_notes_with_nothing_to_summarise_are_said_so(runtime: Runtime) -> None:
+    for notes in ("bonjour", "12345"):
+        reply = await runtime.assistant.answer(_message(f"/almia summary {notes}"))
+        assert reply.text.startswith("Je n'ai rien relevé dans ces notes"), reply.text
+        assert "**Motif de l'appel**" not in reply.text and reply.kind == "info"
+
+
 async def test_offline_claim_call_gives_facts_amounts_dates_and_commitments(
         runtime: Runtime) -> None:
     reply = await runtime.assistant.answer(_message(f"/almia summary {CLAIM_CALL}"))
