@@ -55,6 +55,11 @@ class PreparedFile:
     lexical: LexicalIndex
     vectors: dict[str, Vectors] = field(default_factory=dict)
 
+    @property
+    def chars(self) -> int:
+        """Characters of its chunks (what it costs to keep it)."""
+        return sum(len(text) for text in self.texts)
+
 
 def readable(name: str) -> bool:
     """Whether an attachment of this name can be read as a document (PDF, Word, Excel,
@@ -146,10 +151,13 @@ def _collection(prepared: PreparedFile) -> CollectionInfo:
 
 
 class PreparedFiles:
-    """The last few attachments prepared, by content (an LRU in memory, never on disk)."""
+    """The last few attachments prepared, by content (an LRU in memory, never on disk):
+    at most ``size`` files and ``max_chars`` characters of their chunks (a 100,000-row survey
+    export alone is ~20 million)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 8, max_chars: int = 40_000_000) -> None:
         self._size = size
+        self._max_chars = max_chars
         self._kept: OrderedDict[str, PreparedFile] = OrderedDict()
 
     def get(self, key: str) -> PreparedFile | None:
@@ -163,5 +171,6 @@ class PreparedFiles:
         """Remember a prepared file, forgetting the least recently used past the size."""
         self._kept[key] = prepared
         self._kept.move_to_end(key)
-        while len(self._kept) > self._size:
+        while len(self._kept) > 1 and (len(self._kept) > self._size or sum(
+                item.chars for item in self._kept.values()) > self._max_chars):
             self._kept.popitem(last=False)

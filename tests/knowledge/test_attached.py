@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from knowledge import KnowledgeBase, KnowledgeError, KnowledgeSettings
-from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, readable
+from knowledge.attached import (
+    ATTACHED_COLLECTION,
+    AttachedFile,
+    PreparedFile,
+    PreparedFiles,
+    readable,
+)
+from knowledge.lexical import LexicalIndex
 from tests.knowledge.helpers import HashingEmbedder, make_pdf
 
 
@@ -73,3 +80,18 @@ async def test_a_file_that_cannot_be_read_is_named_in_the_error(kb: KnowledgeBas
 def test_documents_are_readable_archives_and_images_are_not() -> None:
     assert readable("RC.PDF") and readable("grille.xlsx") and readable("notes.md")
     assert not readable("dossier.zip") and not readable("scan.png") and not readable("sans")
+
+
+def test_prepared_files_are_forgotten_past_their_count_or_their_size() -> None:
+    def prepared(chars: int) -> PreparedFile:
+        return PreparedFile("f", "f", "internal", [], ["x" * chars], ["id"], LexicalIndex())
+
+    kept = PreparedFiles(size=2, max_chars=100)
+    kept.put("a", prepared(10))
+    kept.put("b", prepared(10))
+    kept.put("c", prepared(10))
+    assert kept.get("a") is None and kept.get("b") is not None  # the least recently used
+    kept.put("big", prepared(95))
+    assert kept.get("c") is None and kept.get("b") is None and kept.get("big") is not None
+    kept.put("huge", prepared(500))  # the last one is kept whatever its size
+    assert kept.get("huge") is not None
