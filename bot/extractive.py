@@ -28,6 +28,7 @@ _MAX_ITEM_CHARS = 300
 _MAX_SECTION_SENTENCES = 6
 
 _SOURCE = Text("Selon « {title} » :", "According to “{title}” (in French):")
+_SOURCE_SAME = Text("Selon « {title} » :", "According to “{title}”:")  # not a translation
 _PARTIAL = Text(
     "Ces passages ne répondent qu'en partie : ils ne disent rien de {missing}.",
     "These passages only partly answer: they say nothing about {missing}.",
@@ -656,7 +657,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
             score *= 1.6
         ranked.append((score, unit))
     ranked.sort(key=lambda item: (-item[0], item[1].position))
-    cross_lingual = request.cross_lingual or request.locale == "en"
+    cross_lingual = request.cross_lingual or request.locale != request.source_locale
     if not ranked:
         if not units:
             return [], False
@@ -762,14 +763,14 @@ def missing_terms(question: str, passages: list[str],
     return list(missing.values())
 
 
-def _grouped(chosen: list[_Unit], locale: Locale) -> list[str]:
+def _grouped(chosen: list[_Unit], locale: Locale, source: Text = _SOURCE) -> list[str]:
     """Chosen units grouped by source, sources in retrieval order, each in reading order."""
     groups: dict[str, list[_Unit]] = {}
     for unit in sorted(chosen, key=lambda unit: (unit.passage, unit.position)):
         groups.setdefault(unit.title, []).append(unit)
     blocks = []
     for title, units in groups.items():
-        lines = [_SOURCE(locale, title=title)]
+        lines = [source(locale, title=title)]
         quoted = {(unit.passage, unit.text) for unit in units}
         for unit in sorted(units, key=lambda unit: unit.position):
             # « Il est majoré de 50 % … » says what « il » is only after its sentence
@@ -792,7 +793,8 @@ def select_answer(request: CompletionRequest) -> str:
     chosen, matched = _choose(request)
     if not chosen:
         return _NOTHING_RELEVANT(locale)
-    blocks = _grouped(chosen, locale)
+    translated = locale != request.source_locale
+    blocks = _grouped(chosen, locale, _SOURCE if translated else _SOURCE_SAME)
     if not matched:
         blocks.insert(0, _CLOSEST(locale))
     notes = []
@@ -809,7 +811,7 @@ def select_answer(request: CompletionRequest) -> str:
     )
     if missing:
         notes.append(_PARTIAL(locale, missing=", ".join(f"« {word} »" for word in missing[:3])))
-    if locale == "en":
+    if locale == "en" and translated:
         notes.append(_QUOTED_IN_FRENCH(locale))
     return "\n\n".join(blocks + notes)
 

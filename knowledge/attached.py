@@ -24,6 +24,7 @@ import numpy as np
 from knowledge.chunking import Chunk, chunk_document, chunker_version, indexed_text
 from knowledge.embeddings import Vectors
 from knowledge.index import StoredChunk
+from knowledge.language import Language, detect_language
 from knowledge.lexical import LexicalIndex, LexicalMatch
 from knowledge.loaders import SUPPORTED_SUFFIXES, load_bytes
 from knowledge.records import CollectionInfo, DataClass, KnowledgeError, Passage
@@ -31,6 +32,7 @@ from knowledge.search import Candidate, RankingWeights, dense_relevance, rank, t
 
 ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
 Analyser = Callable[[str], list[str]]  # text → lexical terms (``FrenchAnalyzer``)
+_LANGUAGE_SAMPLE = 3_000  # characters a file's language is told from
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class PreparedFile:
     texts: list[str]  # what is embedded and indexed (title and headings, then the passage)
     ids: list[str]
     lexical: LexicalIndex
+    language: Language = "fr"  # told from its first chunks: an English file is not translated
     vectors: dict[str, Vectors] = field(default_factory=dict)
 
     @property
@@ -81,8 +84,9 @@ def prepare(attached: AttachedFile, analyse: Analyser, *, chunk_size: int,
     texts = [indexed_text(document.title, chunk.sections, chunk.text) for chunk in chunks]
     lexical = LexicalIndex()
     lexical.add(ids, [analyse(text) for text in texts])
+    language = detect_language(" ".join(chunk.text for chunk in chunks)[:_LANGUAGE_SAMPLE])
     return PreparedFile(attached.name, document.title, attached.data_class, chunks, texts, ids,
-                        lexical)
+                        lexical, language)
 
 
 def file_key(attached: AttachedFile) -> str:

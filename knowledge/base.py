@@ -659,7 +659,11 @@ class KnowledgeBase:
         if not text or k <= 0 or not files:
             return []
         prepared = [await self._prepared(attached) for attached in files]
-        english = detect_language(text) == "en"
+        # an English question over English files is matched as a French one over French text
+        english = detect_language(text) == "en" and any(
+            item.language != "en" for item in prepared)
+        cross_lingual = english or (is_other_language(text) and any(
+            item.language != "en" for item in prepared))
         groups = self._query_groups(text, english)
         matches = [item.lexical.match_groups(groups) for item in prepared]
         limit = self._settings.attached_max_embedded
@@ -674,7 +678,7 @@ class KnowledgeBase:
             vector, ranking_vector = await self._cross_lingual_vectors(text)
         else:
             vector = ranking_vector = await self._query_vector(text)
-        weights = self._query_weights(english or is_other_language(text))
+        weights = self._query_weights(cross_lingual)
         return ranked_passages(prepared, matches, vector, ranking_vector, weights,
                                self._embedder.similarity_floor, k)
 

@@ -44,6 +44,7 @@ _FILES_RECEIVED = Text(
     "this space's documents (managers), `/almia summary` for the summary of a call in a "
     ".txt file.",
 )
+_SOURCE_SAMPLE = 3_000  # characters of the passages their language is told from
 _THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
 _NOT_IN_FILES = Text(
     "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
@@ -175,6 +176,11 @@ class Grounding:
     def locale(self) -> Locale:
         """The question's own language: an English question gets an English answer."""
         return "en" if self.language == "en" else "fr"
+
+
+def _quoted(name: str, locale: Locale) -> str:
+    """A name between the quotation marks of the reader's language."""
+    return f"“{name}”" if locale == "en" else f"« {name} »"
 
 
 def _titled(question: str, top: Passage, language: Language, verdict: Verdict) -> bool:
@@ -358,6 +364,10 @@ class QaSkill:
         """The model request: the same numbered passages as data, to answer from and cite."""
         passages = grounding.passages
         data_class = max(DataClass.parse(passage.data_class) for passage in passages)
+        source: Locale = "fr"  # the collections' documents are French; a file may be English
+        if locale == "en" and detect_language(
+                " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]) == "en":
+            source = "en"
         documents = "\n\n".join(
             _document_block(number, passage) for number, passage in enumerate(passages, 1)
         )
@@ -377,12 +387,15 @@ class QaSkill:
             ),
             data_class=data_class,
             locale=locale,
-            # offline, an English question's sentences are found by its French renderings;
-            # a follow-up's by the questions it continues when its own words find none
-            match_terms=french_search_words(grounding.question) if locale == "en" else "",
+            # offline, an English question's sentences are found by its French renderings
+            # (its own words in an English document); a follow-up's by the questions it
+            # continues when its own words find none
+            match_terms=(french_search_words(grounding.question)
+                         if locale == "en" and source == "fr" else ""),
             context_terms=_terms(" ".join(grounding.earlier), locale),
-            cross_lingual=grounding.verdict.cross_lingual,
+            cross_lingual=grounding.verdict.cross_lingual and not (locale == source == "en"),
             subject_words=grounding.subject_words,
+            source_locale=source,
         )
 
     async def _thread_files(self, request: SkillRequest) -> list[AttachedFile]:
@@ -419,7 +432,7 @@ class QaSkill:
             if data is None and attachment.file_id is not None and request.files is not None:
                 data = await request.files.read(attachment.file_id)
             if data is None:
-                return Reply(_UNREADABLE(locale, reason=f"« {attachment.name} »"),
+                return Reply(_UNREADABLE(locale, reason=_quoted(attachment.name, locale)),
                              kind="error", locale=locale)
             files.append(AttachedFile(name, data, attachment.data_class or "internal"))
         return files
@@ -428,7 +441,8 @@ class QaSkill:
         """Retrieve, then stream an answer grounded in the passages."""
         question = request.text.strip()
         if not question and request.message.attachments:
-            names = ", ".join(f"« {a.name} »" for a in request.message.attachments)
+            names = ", ".join(_quoted(a.name, request.locale)
+                              for a in request.message.attachments)
             yield Reply(_FILES_RECEIVED(request.locale, names=names), kind="info",
                         locale=request.locale)
             return
@@ -469,14 +483,14 @@ class QaSkill:
         locale = "en" if grounding.locale == "en" else request.locale
         continues = _continues(earlier, locale)
         if not grounding.passages and files:
-            names = ", ".join(f"« {attached.name} »" for attached in files)
+            names = ", ".join(_quoted(attached.name, locale) for attached in files)
             yield Reply(_NOT_IN_FILES(locale, names=names) + continues, kind="info",
                         locale=locale)
             return
         if not grounding.passages:
             missing = grounding.verdict.missing_names
             if missing:
-                names = ", ".join(f"« {name} »" for name in missing)
+                names = ", ".join(_quoted(name, locale) for name in missing)
                 text = (_NOT_ABOUT_CLOSEST(locale, names=names, title=grounding.closest)
                         if grounding.closest else _NOT_ABOUT(locale, names=names))
             elif grounding.closest:

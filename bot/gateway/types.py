@@ -74,6 +74,8 @@ class CompletionRequest:
     context_terms: str = ""
     cross_lingual: bool = False
     subject_words: tuple[str, ...] | None = None
+    # the language the passages are written in (an English document attached to a question)
+    source_locale: Locale = "fr"
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,16 @@ async def chat_in(client: Client, text: str, attachments: list[str],
     assert response.status == 200, await response.text()
     reply: dict[str, Any] = (await response.json())["reply"]
     return reply
+
+
+async def test_an_english_document_answers_an_english_question_as_it_is(client: Client) -> None:
+    policy = ("# Travel expenses policy\n\n## Hotels\n\nHotel nights are reimbursed up to "
+              "120 euros in Paris.\n\n## Meals\n\nMeals are reimbursed up to 25 euros.\n")
+    file_id = await upload_one(client, "travel.md", policy.encode())
+    reply = await chat(client, "How much are hotel nights reimbursed in Paris?", [file_id],
+                       locale="en")
+    assert reply["text"].startswith("According to “Travel expenses policy”:\n- Hotel nights"), \
+        reply["text"]
+    assert "French" not in reply["text"]  # quoted as written, not as a translation
+    missing = await chat(client, "What is the capital of Australia?", [file_id], locale="en")
+    assert missing["text"].startswith("I don't know: I find no sure answer in “travel.md”")
