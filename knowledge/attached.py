@@ -13,6 +13,7 @@ embedded; a prepared file is remembered in memory, by content hash, for the next
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,13 +27,16 @@ from knowledge.embeddings import Vectors
 from knowledge.index import StoredChunk
 from knowledge.language import Language, detect_language
 from knowledge.lexical import LexicalIndex, LexicalMatch
-from knowledge.loaders import SUPPORTED_SUFFIXES, load_bytes
+from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import CollectionInfo, DataClass, KnowledgeError, Passage
 from knowledge.search import Candidate, RankingWeights, dense_relevance, rank, to_passage
 
 ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
 Analyser = Callable[[str], list[str]]  # text → lexical terms (``FrenchAnalyzer``)
 _LANGUAGE_SAMPLE = 3_000  # characters a file's language is told from
+_OUTLINE_ENTRIES = 15  # parts of a document its outline shows
+_OPENING_CHARS = 220  # of a part's opening shown
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"(])")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,36 @@ class AttachedFile:
     name: str
     data: bytes
     data_class: str = DataClass.INTERNAL.value
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """A part of an attached document: its heading path, first page and opening text."""
+
+    section: str | None
+    heading: str
+    page: int | None
+    opening: str
+
+
+@dataclass(frozen=True)
+class FileOutline:
+    """What an attached document holds, part by part (« Résume ce document »)."""
+
+    name: str
+    title: str
+    data_class: str
+    pages: int | None
+    entries: tuple[OutlineEntry, ...]
+    more: int  # parts left out past the first ``max_entries``
+
+    def passages(self, key: str) -> list[Passage]:
+        """Each part's opening as a citable passage."""
+        collection = _collection_named(self.data_class)
+        return [Passage(f"{key[:16]}-part{number:03d}", self.name, "", self.title,
+                        entry.section, entry.page, None, entry.opening, 1.0, collection.name,
+                        collection.data_class.value)
+                for number, entry in enumerate(self.entries)]
 
 
 @dataclass
@@ -56,6 +90,7 @@ class PreparedFile:
     ids: list[str]
     lexical: LexicalIndex
     language: Language = "fr"  # told from its first chunks: an English file is not translated
+    outline: FileOutline | None = None
     vectors: dict[str, Vectors] = field(default_factory=dict)
 
     @property
@@ -86,7 +121,56 @@ def prepare(attached: AttachedFile, analyse: Analyser, *, chunk_size: int,
     lexical.add(ids, [analyse(text) for text in texts])
     language = detect_language(" ".join(chunk.text for chunk in chunks)[:_LANGUAGE_SAMPLE])
     return PreparedFile(attached.name, document.title, attached.data_class, chunks, texts, ids,
-                        lexical, language)
+                        lexical, language, outline_of(attached, document))
+
+
+def outline_of(attached: AttachedFile, document: LoadedDocument,
+               max_entries: int = _OUTLINE_ENTRIES) -> FileOutline:
+    """The document's parts: its headings one level under what they all share (a Markdown
+    file's title, a PDF's running « ARTICLE » tree: each article), each with its first page
+    and the start of its first paragraph."""
+    paths = [tuple(block.section.split(" > ")) if block.section else () for block in
+             document.blocks]
+    shared = _shared_prefix([path for path in paths if path])
+    entries: list[OutlineEntry] = []
+    seen: set[str] = set()
+    for block, path in zip(document.blocks, paths, strict=True):
+        heading = path[len(shared)] if len(path) > len(shared) else None
+        if heading is None or heading in seen:
+            continue
+        seen.add(heading)
+        entries.append(OutlineEntry(block.section, heading, block.page, _opening(block.text)))
+    if not entries and document.blocks:  # no headings: the document's opening
+        first = document.blocks[0]
+        entries.append(OutlineEntry(first.section, document.title, first.page,
+                                    _opening(first.text)))
+    pages = max((block.page for block in document.blocks if block.page), default=None)
+    return FileOutline(attached.name, document.title, attached.data_class, pages,
+                       tuple(entries[:max_entries]), max(0, len(entries) - max_entries))
+
+
+def _shared_prefix(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The heading path every part lies under (one heading over all: the title)."""
+    if len({path[:1] for path in paths}) != 1:
+        return ()
+    shared = paths[0]
+    for path in paths[1:]:
+        length = 0
+        while length < min(len(shared), len(path)) and shared[length] == path[length]:
+            length += 1
+        shared = shared[:length]
+    # one section only: it is the part
+    return shared[:-1] if all(len(path) == len(shared) for path in paths) else shared
+
+
+def _opening(text: str) -> str:
+    """The first sentence of a paragraph, or its first ``_OPENING_CHARS`` characters."""
+    line = " ".join(text.split())
+    end = _SENTENCE_END.search(line)
+    sentence = line[:end.end()].strip() if end else line
+    if len(sentence) <= _OPENING_CHARS:
+        return sentence
+    return line[:_OPENING_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def file_key(attached: AttachedFile) -> str:
@@ -146,8 +230,12 @@ def ranked_passages(
 
 
 def _collection(prepared: PreparedFile) -> CollectionInfo:
+    return _collection_named(prepared.data_class)
+
+
+def _collection_named(data_class_name: str) -> CollectionInfo:
     try:
-        data_class = DataClass(prepared.data_class)
+        data_class = DataClass(data_class_name)
     except ValueError:
         data_class = DataClass.CONFIDENTIAL  # unknown: the stricter reading
     return CollectionInfo(ATTACHED_COLLECTION, ATTACHED_COLLECTION, (), False, data_class,

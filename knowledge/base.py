@@ -16,6 +16,7 @@ import numpy as np
 
 from knowledge.attached import (
     AttachedFile,
+    FileOutline,
     PreparedFile,
     PreparedFiles,
     file_key,
@@ -681,6 +682,16 @@ class KnowledgeBase:
         weights = self._query_weights(cross_lingual)
         return ranked_passages(prepared, matches, vector, ranking_vector, weights,
                                self._embedder.similarity_floor, k)
+
+    async def outline_files(self, files: Sequence[AttachedFile]) -> list[FileOutline]:
+        """Each attached file's parts (:func:`knowledge.attached.outline_of`), read as
+        :meth:`search_files` reads them (and remembered with them)."""
+        outlines = []
+        for attached in files:
+            prepared = await self._prepared(attached)
+            if prepared.outline is not None:
+                outlines.append(prepared.outline)
+        return outlines
 
     async def _prepared(self, attached: AttachedFile) -> PreparedFile:
         key = file_key(attached)

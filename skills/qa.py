@@ -18,11 +18,12 @@ from bot.messages import Attachment, Citation, Delta, Locale, Progress, Reply, R
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
-from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, readable
+from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, FileOutline, readable
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
+from skills.document_outline import asks_overview, outline_text
 from skills.follow_up import QA_SKILL, earlier_questions, points_back
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
@@ -51,6 +52,13 @@ _NOT_IN_FILES = Text(
     "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
     "I don't know: I find no sure answer in {names}. Rephrase the question; to search this "
     "space's documents, ask it without an attachment.",
+)
+_NOT_IN_THREAD_FILES = Text(
+    "Je ne sais pas : je ne trouve de réponse sûre ni dans {names}, joint plus haut, ni dans "
+    "les documents accessibles depuis cet espace. Reformulez la question, ou joignez le "
+    "document qui en parle.",
+    "I don't know: I find no sure answer in {names}, attached above, nor in the documents "
+    "available in this space. Rephrase the question, or attach the document that covers it.",
 )
 _UNREADABLE = Text(
     "Je n'arrive pas à lire la pièce jointe : {reason}. Envoyez-la en PDF, Word, Excel, "
@@ -154,6 +162,10 @@ class FileSearch(Protocol):
         self, files: Sequence[AttachedFile], query: str, *, k: int = 5
     ) -> list[Passage]:
         """Passages of ``files``, best first."""
+        ...
+
+    async def outline_files(self, files: Sequence[AttachedFile]) -> list[FileOutline]:
+        """Each file's parts, their pages and openings."""
         ...
 
 
@@ -398,6 +410,33 @@ class QaSkill:
             source_locale=source,
         )
 
+    async def _overview(self, request: SkillRequest, question: str,
+                        files: Sequence[AttachedFile]) -> AsyncIterator[ReplyEvent]:
+        """« Résume ce document »: offline, each part of the files with its opening, cited;
+        an approved generative model summarises from those openings."""
+        assert self._files is not None
+        try:
+            outlines = await self._files.outline_files(files)
+        except KnowledgeError as error:
+            yield Reply(_UNREADABLE(request.locale, reason=str(error)), kind="error",
+                        locale=request.locale)
+            return
+        passages = tuple(passage for number, outline in enumerate(outlines)
+                         for passage in outline.passages(f"{number:04d}{outline.name}"))
+        language = detect_language(question)
+        locale: Locale = "en" if language == "en" else request.locale
+        if not passages:
+            names = ", ".join(_quoted(attached.name, locale) for attached in files)
+            yield Reply(_NOT_IN_FILES(locale, names=names), kind="info", locale=locale)
+            return
+        french = locale == "en" and detect_language(
+            " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]) != "en"
+        grounding = Grounding(question, Verdict(True, "a document's outline", language, 1.0,
+                                                1.0), passages, language)
+        async for event in self._answer(request, grounding, locale,
+                                        offline=outline_text(outlines, locale, french)):
+            yield event
+
     async def _thread_files(self, request: SkillRequest) -> list[AttachedFile]:
         """The documents the person attached to earlier questions of this thread (most
         recent first, at most ``_THREAD_FILES``), still kept and readable; others left out."""
@@ -463,9 +502,16 @@ class QaSkill:
                 return
             files = read
         yield Progress(t("searching", request.locale))
+        if asks_overview(question):  # « Résume ce document »: its parts, not a passage
+            whole = files or await self._thread_files(request)
+            if whole:
+                async for event in self._overview(request, question, whole):
+                    yield event
+                return
         earlier = await self.follow_up_of(question, request.history)
         query = await self.french_query(request, " ".join((*earlier, question)))
         space = request.message.space.id
+        earlier_files: list[AttachedFile] = []
         try:
             grounding = await self.ground(question, space=space, query=query,
                                           earlier=earlier, files=files)
@@ -482,10 +528,11 @@ class QaSkill:
             return
         locale = "en" if grounding.locale == "en" else request.locale
         continues = _continues(earlier, locale)
-        if not grounding.passages and files:
-            names = ", ".join(_quoted(attached.name, locale) for attached in files)
-            yield Reply(_NOT_IN_FILES(locale, names=names) + continues, kind="info",
-                        locale=locale)
+        if not grounding.passages and (files or earlier_files):
+            names = ", ".join(_quoted(attached.name, locale)
+                              for attached in files or earlier_files)
+            said = (_NOT_IN_FILES if files else _NOT_IN_THREAD_FILES)(locale, names=names)
+            yield Reply(said + continues, kind="info", locale=locale)
             return
         if not grounding.passages:
             missing = grounding.verdict.missing_names
@@ -499,13 +546,27 @@ class QaSkill:
                 text = _DONT_KNOW(locale)
             yield Reply(text + continues, kind="info", locale=locale)
             return
+        async for event in self._answer(request, grounding, locale, continues):
+            yield event
+
+    async def _answer(self, request: SkillRequest, grounding: Grounding, locale: Locale,
+                      continues: str = "", offline: str | None = None,
+                      ) -> AsyncIterator[ReplyEvent]:
+        """Stream the model's answer from the grounding's passages (``offline``: the text
+        to give instead when the chosen model is not generative), then the cited reply."""
         passages = grounding.passages
         completion = self.completion(grounding, request.history, locale)
         chosen: list[str] = []
         parts: list[str] = []
-        async for delta in request.models.stream(completion, on_model=chosen.append):
-            parts.append(delta)
-            yield Delta(delta)
+        preferred = request.models.candidates(completion)[0] if offline is not None else None
+        if preferred is not None and not preferred.is_generative:
+            chosen.append(preferred.alias)
+            parts.append(offline or "")
+            yield Delta(parts[0])
+        else:
+            async for delta in request.models.stream(completion, on_model=chosen.append):
+                parts.append(delta)
+                yield Delta(delta)
         if continues and "".join(parts).strip():
             parts.append(continues)
             yield Delta(continues)

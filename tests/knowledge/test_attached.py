@@ -12,9 +12,11 @@ from knowledge.attached import (
     AttachedFile,
     PreparedFile,
     PreparedFiles,
+    outline_of,
     readable,
 )
 from knowledge.lexical import LexicalIndex
+from knowledge.loaders import load_bytes
 from tests.knowledge.helpers import HashingEmbedder, make_pdf
 
 
@@ -95,3 +97,29 @@ def test_prepared_files_are_forgotten_past_their_count_or_their_size() -> None:
     assert kept.get("c") is None and kept.get("b") is None and kept.get("big") is not None
     kept.put("huge", prepared(500))  # the last one is kept whatever its size
     assert kept.get("huge") is not None
+
+
+def test_an_outline_lists_the_parts_under_the_title_with_their_openings() -> None:
+    text = ("# Politique de télétravail\n\nIntroduction générale.\n\n## Éligibilité\n\n"
+            "Tout collaborateur en CDI peut le demander. Le manager répond sous un mois.\n\n"
+            "## Nombre de jours\n\nJusqu'à trois jours par semaine.\n\n### Exceptions\n\n"
+            "Cinq jours en cas de grève.\n")
+    outline = outline_of(AttachedFile("tt.md", text.encode()),
+                         load_bytes(text.encode(), ".md", "tt"))
+    assert outline.title == "Politique de télétravail"
+    assert [(entry.heading, entry.opening) for entry in outline.entries] == [
+        ("Éligibilité", "Tout collaborateur en CDI peut le demander."),
+        ("Nombre de jours", "Jusqu'à trois jours par semaine.")]
+    [first, _] = outline.passages("abc")
+    assert (first.document, first.section, first.collection) == (
+        "tt.md", "Politique de télétravail > Éligibilité", ATTACHED_COLLECTION)
+
+
+def test_a_pdf_outline_gives_each_article_its_first_page() -> None:
+    pages = ["ARTICLE 1 – OBJET\nLe marché porte sur la prévoyance.",
+             "ARTICLE 2 – DURÉE\nLe marché dure quatre ans.\n2.1 – Reconduction\nUne fois."]
+    data = make_pdf(pages, "CCAP")
+    outline = outline_of(AttachedFile("CCAP.pdf", data), load_bytes(data, ".pdf", "CCAP"))
+    assert [(entry.heading, entry.page) for entry in outline.entries] == [
+        ("ARTICLE 1 – OBJET", 1), ("ARTICLE 2 – DURÉE", 2)]
+    assert outline.pages == 2 and outline.more == 0

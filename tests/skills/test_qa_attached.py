@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import RUNTIME, build_app
 from bot.settings import Settings, load_settings
 from knowledge import KnowledgeBase
+from tests.fakes.model_server import FakeModelServer
 from tests.knowledge.helpers import HashingEmbedder, make_pdf
 from tests.web_api import chat, upload_one
 
@@ -135,3 +136,39 @@ async def test_an_english_document_answers_an_english_question_as_it_is(client: 
     assert "French" not in reply["text"]  # quoted as written, not as a translation
     missing = await chat(client, "What is the capital of Australia?", [file_id], locale="en")
     assert missing["text"].startswith("I don't know: I find no sure answer in “travel.md”")
+
+
+async def test_a_document_is_summed_up_by_its_parts_offline(client: Client) -> None:
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    reply = await chat_in(client, "Résume ce document", [file_id])
+    assert reply["text"].startswith("Voici le plan de « Règlement de la consultation », avec "
+                                     "le début de chaque partie :"), reply["text"]
+    assert ("- **Remise des offres** : La date limite de remise des offres est le vendredi 26 "
+            "février 2027 à 12h00. [1]") in reply["text"]
+    assert "- **Variantes** : Les variantes ne sont pas autorisées. [2]" in reply["text"]
+    assert "un modèle génératif approuvé en rédigerait une synthèse" in reply["text"]
+    assert [c["section"] for c in reply["citations"]] == [
+        "Règlement de la consultation > Remise des offres",
+        "Règlement de la consultation > Variantes"]
+    # later in the thread: the file asked about above, and what neither it nor the space says
+    again = await chat_in(client, "De quoi parle ce document ?", [])
+    assert again["text"].startswith("Voici le plan de « Règlement de la consultation »")
+    neither = await chat_in(client, "Quelle est la recette de la tarte tatin ?", [])
+    assert neither["text"].startswith(
+        "Je ne sais pas : je ne trouve de réponse sûre ni dans « reglement.md », joint plus "
+        "haut, ni dans les documents accessibles depuis cet espace."), neither["text"]
+
+
+async def test_with_a_generative_model_the_parts_are_given_to_it_to_sum_up(
+        model_settings: Settings, fake_model: FakeModelServer) -> None:
+    knowledge = KnowledgeBase.open(model_settings.data_dir / "knowledge",
+                                   model_settings.knowledge, embedder=HashingEmbedder())
+    app = build_app(model_settings, knowledge=knowledge)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        file_id = await upload_one(test_client, "reglement.md", _RULES.encode())
+        reply = await chat(test_client, "Résume ce document", [file_id])
+    assert reply["model"] == "fake" and "Voici le plan" not in reply["text"]
+    prompt = fake_model.requests[-1]["messages"][-1]["content"]
+    assert '<document number="1" title="Règlement de la consultation"' in prompt
+    assert "Les variantes ne sont pas autorisées." in prompt
+    assert prompt.endswith("Question : Résume ce document")
