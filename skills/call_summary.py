@@ -37,8 +37,11 @@ _NOTHING_FOUND = Text(
 )
 _UNREADABLE = Text(
     "Je ne peux pas lire la pièce jointe « {name} » : seuls les fichiers texte (.txt) de moins "
-    "de 200 Ko sont acceptés pour une synthèse.",
-    "I can't read the attachment “{name}”: only text files (.txt) under 200 KB can be summarised.",
+    "de 200 Ko sont acceptés pour la synthèse d'un appel. Pour un document, envoyez-le avec "
+    "« Résume ce document » ou une question sur son contenu.",
+    "I can't read the attachment “{name}”: only text files (.txt) under 200 KB can be "
+    "summarised as a call. For a document, send it with “Summarize this document” or a "
+    "question about its content.",
 )
 _DRAFT_NOTICE = Text(
     "_Brouillon généré automatiquement : relisez-le et corrigez-le avant tout usage._",
