@@ -6,25 +6,33 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from bot.extractive import heading_lines_marked, missing_terms, quoted_section
-from bot.files.service import stored_attachment
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
 from bot.i18n import Text, t
-from bot.messages import Attachment, Citation, Delta, Locale, Progress, Reply, ReplyEvent
+from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
-from knowledge.attached import ATTACHED_COLLECTION, AttachedFile, FileOutline, readable
+from knowledge.attached import ATTACHED_COLLECTION, AttachedFile
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 from skills.document_outline import asks_overview, outline_text
 from skills.follow_up import QA_SKILL, earlier_questions, points_back
+from skills.qa_files import (
+    NOT_IN_FILES,
+    NOT_IN_THREAD_FILES,
+    UNREADABLE,
+    FileSearch,
+    attached_files,
+    quoted,
+    thread_files,
+)
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 
@@ -46,39 +54,6 @@ _FILES_RECEIVED = Text(
     ".txt file.",
 )
 _SOURCE_SAMPLE = 3_000  # characters of the passages their language is told from
-_THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
-_NOT_IN_FILES = Text(
-    "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
-    "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
-    "I don't know: I find no sure answer in {names}. Rephrase the question; to search this "
-    "space's documents, ask it without an attachment.",
-)
-_NOT_IN_THREAD_FILES = Text(
-    "Je ne sais pas : je ne trouve de réponse sûre ni dans {names}, joint plus haut, ni dans "
-    "les documents accessibles depuis cet espace. Reformulez la question, ou joignez le "
-    "document qui en parle.",
-    "I don't know: I find no sure answer in {names}, attached above, nor in the documents "
-    "available in this space. Rephrase the question, or attach the document that covers it.",
-)
-_UNREADABLE = Text(
-    "Je n'arrive pas à lire la pièce jointe : {reason}. Envoyez-la en PDF, Word, Excel, "
-    "texte ou CSV.",
-    "I cannot read the attachment: {reason}. Send it as PDF, Word, Excel, text or CSV.",
-)
-_NOT_A_DOCUMENT = Text(
-    "Je ne peux répondre qu'à partir de documents (PDF, Word, Excel, HTML, Markdown, texte "
-    "ou CSV) : « {name} » n'en est pas un. Pour une archive ZIP, `/almia docs add` ajoute "
-    "son contenu aux documents de l'espace (managers).",
-    "I can only answer from documents (PDF, Word, Excel, HTML, Markdown, text or CSV): "
-    "“{name}” is not one. For a ZIP archive, `/almia docs add` adds its content to this "
-    "space's documents (managers).",
-)
-_NO_FILE_QUESTIONS = Text(
-    "Je ne peux pas répondre à partir d'un fichier joint sur ce serveur : posez la question "
-    "sans pièce jointe pour chercher dans les documents de l'espace.",
-    "I cannot answer from an attached file on this server: ask without an attachment to "
-    "search this space's documents.",
-)
 _ASK_SOMETHING = Text(
     "Posez-moi une question sur les documents de l'entreprise.",
     "Ask me a question about the company's documents.",
@@ -154,21 +129,6 @@ class DocumentSearch(Protocol):
         ...
 
 
-@runtime_checkable
-class FileSearch(Protocol):
-    """Searching the files attached to a message (the knowledge base does it in memory)."""
-
-    async def search_files(
-        self, files: Sequence[AttachedFile], query: str, *, k: int = 5
-    ) -> list[Passage]:
-        """Passages of ``files``, best first."""
-        ...
-
-    async def outline_files(self, files: Sequence[AttachedFile]) -> list[FileOutline]:
-        """Each file's parts, their pages and openings."""
-        ...
-
-
 @dataclass(frozen=True)
 class Grounding:
     """The passages a question will be answered from (none: the skill says it doesn't know)."""
@@ -188,11 +148,6 @@ class Grounding:
     def locale(self) -> Locale:
         """The question's own language: an English question gets an English answer."""
         return "en" if self.language == "en" else "fr"
-
-
-def _quoted(name: str, locale: Locale) -> str:
-    """A name between the quotation marks of the reader's language."""
-    return f"“{name}”" if locale == "en" else f"« {name} »"
 
 
 def _titled(question: str, top: Passage, language: Language, verdict: Verdict) -> bool:
@@ -418,7 +373,7 @@ class QaSkill:
         try:
             outlines = await self._files.outline_files(files)
         except KnowledgeError as error:
-            yield Reply(_UNREADABLE(request.locale, reason=str(error)), kind="error",
+            yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)
             return
         passages = tuple(passage for number, outline in enumerate(outlines)
@@ -426,8 +381,8 @@ class QaSkill:
         language = detect_language(question)
         locale: Locale = "en" if language == "en" else request.locale
         if not passages:
-            names = ", ".join(_quoted(attached.name, locale) for attached in files)
-            yield Reply(_NOT_IN_FILES(locale, names=names), kind="info", locale=locale)
+            names = ", ".join(quoted(attached.name, locale) for attached in files)
+            yield Reply(NOT_IN_FILES(locale, names=names), kind="info", locale=locale)
             return
         french = locale == "en" and detect_language(
             " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]) != "en"
@@ -437,50 +392,11 @@ class QaSkill:
                                         offline=outline_text(outlines, locale, french)):
             yield event
 
-    async def _thread_files(self, request: SkillRequest) -> list[AttachedFile]:
-        """The documents the person attached to earlier questions of this thread (most
-        recent first, at most ``_THREAD_FILES``), still kept and readable; others left out."""
-        ids = list(dict.fromkeys(
-            file_id for turn in reversed(request.history)
-            if turn.role == "user" and turn.skill == self.name for file_id in turn.files))
-        if not ids or self._files is None or request.files is None:
-            return []
-        attachments = []
-        for file_id in ids[:_THREAD_FILES]:
-            attachment = await stored_attachment(request.files, file_id, request.message.user.id)
-            if attachment is not None:
-                attachments.append(attachment)
-        read = await self._attached(request, tuple(attachments)) if attachments else []
-        return read if isinstance(read, list) else []
-
-    async def _attached(self, request: SkillRequest,
-                        attachments: Sequence[Attachment]) -> list[AttachedFile] | Reply:
-        """Files to answer from, or a reply saying why they cannot be."""
-        locale = request.locale
-        if self._files is None:
-            return Reply(_NO_FILE_QUESTIONS(locale), kind="info", locale=locale)
-        files = []
-        for attachment in attachments:
-            name = attachment.name
-            if not readable(name) and attachment.kind:
-                name = f"{name}.{attachment.kind}"  # named without its extension
-            if not readable(name):
-                return Reply(_NOT_A_DOCUMENT(locale, name=attachment.name), kind="info",
-                             locale=locale)
-            data = attachment.data
-            if data is None and attachment.file_id is not None and request.files is not None:
-                data = await request.files.read(attachment.file_id)
-            if data is None:
-                return Reply(_UNREADABLE(locale, reason=_quoted(attachment.name, locale)),
-                             kind="error", locale=locale)
-            files.append(AttachedFile(name, data, attachment.data_class or "internal"))
-        return files
-
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Retrieve, then stream an answer grounded in the passages."""
         question = request.text.strip()
         if not question and request.message.attachments:
-            names = ", ".join(_quoted(a.name, request.locale)
+            names = ", ".join(quoted(a.name, request.locale)
                               for a in request.message.attachments)
             yield Reply(_FILES_RECEIVED(request.locale, names=names), kind="info",
                         locale=request.locale)
@@ -496,14 +412,14 @@ class QaSkill:
             return
         files: list[AttachedFile] = []
         if request.message.attachments:
-            read = await self._attached(request, request.message.attachments)
+            read = await attached_files(self._files, request, request.message.attachments)
             if isinstance(read, Reply):
                 yield read
                 return
             files = read
         yield Progress(t("searching", request.locale))
         if asks_overview(question):  # « Résume ce document »: its parts, not a passage
-            whole = files or await self._thread_files(request)
+            whole = files or await thread_files(self._files, request, self.name)
             if whole:
                 async for event in self._overview(request, question, whole):
                     yield event
@@ -516,28 +432,28 @@ class QaSkill:
             grounding = await self.ground(question, space=space, query=query,
                                           earlier=earlier, files=files)
             if not files:  # the files asked about earlier in the thread, if they answer
-                earlier_files = await self._thread_files(request)
+                earlier_files = await thread_files(self._files, request, self.name)
                 if earlier_files:
                     on_files = await self.ground(question, space=space, query=query,
                                                  earlier=earlier, files=earlier_files)
                     if on_files.passages:
                         grounding = on_files
         except KnowledgeError as error:  # an attachment the loaders cannot read
-            yield Reply(_UNREADABLE(request.locale, reason=str(error)), kind="error",
+            yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)
             return
         locale = "en" if grounding.locale == "en" else request.locale
         continues = _continues(earlier, locale)
         if not grounding.passages and (files or earlier_files):
-            names = ", ".join(_quoted(attached.name, locale)
+            names = ", ".join(quoted(attached.name, locale)
                               for attached in files or earlier_files)
-            said = (_NOT_IN_FILES if files else _NOT_IN_THREAD_FILES)(locale, names=names)
+            said = (NOT_IN_FILES if files else NOT_IN_THREAD_FILES)(locale, names=names)
             yield Reply(said + continues, kind="info", locale=locale)
             return
         if not grounding.passages:
             missing = grounding.verdict.missing_names
             if missing:
-                names = ", ".join(_quoted(name, locale) for name in missing)
+                names = ", ".join(quoted(name, locale) for name in missing)
                 text = (_NOT_ABOUT_CLOSEST(locale, names=names, title=grounding.closest)
                         if grounding.closest else _NOT_ABOUT(locale, names=names))
             elif grounding.closest:

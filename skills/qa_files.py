@@ -1,0 +1,111 @@
+"""The files a question is answered from: those attached to it, or, for a thread's later
+questions, those its person attached to earlier ones (read back from the file store)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from bot.files.service import stored_attachment
+from bot.i18n import Text
+from bot.messages import Attachment, Locale, Reply
+from bot.skills import SkillRequest
+from knowledge import Passage
+from knowledge.attached import AttachedFile, FileOutline, readable
+
+THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
+NOT_IN_FILES = Text(
+    "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
+    "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
+    "I don't know: I find no sure answer in {names}. Rephrase the question; to search this "
+    "space's documents, ask it without an attachment.",
+)
+NOT_IN_THREAD_FILES = Text(
+    "Je ne sais pas : je ne trouve de réponse sûre ni dans {names}, joint plus haut, ni dans "
+    "les documents accessibles depuis cet espace. Reformulez la question, ou joignez le "
+    "document qui en parle.",
+    "I don't know: I find no sure answer in {names}, attached above, nor in the documents "
+    "available in this space. Rephrase the question, or attach the document that covers it.",
+)
+UNREADABLE = Text(
+    "Je n'arrive pas à lire la pièce jointe : {reason}. Envoyez-la en PDF, Word, Excel, "
+    "texte ou CSV.",
+    "I cannot read the attachment: {reason}. Send it as PDF, Word, Excel, text or CSV.",
+)
+NOT_A_DOCUMENT = Text(
+    "Je ne peux répondre qu'à partir de documents (PDF, Word, Excel, HTML, Markdown, texte "
+    "ou CSV) : « {name} » n'en est pas un. Pour une archive ZIP, `/almia docs add` ajoute "
+    "son contenu aux documents de l'espace (managers).",
+    "I can only answer from documents (PDF, Word, Excel, HTML, Markdown, text or CSV): "
+    "“{name}” is not one. For a ZIP archive, `/almia docs add` adds its content to this "
+    "space's documents (managers).",
+)
+NO_FILE_QUESTIONS = Text(
+    "Je ne peux pas répondre à partir d'un fichier joint sur ce serveur : posez la question "
+    "sans pièce jointe pour chercher dans les documents de l'espace.",
+    "I cannot answer from an attached file on this server: ask without an attachment to "
+    "search this space's documents.",
+)
+
+@runtime_checkable
+class FileSearch(Protocol):
+    """Searching the files attached to a message (the knowledge base does it in memory)."""
+
+    async def search_files(
+        self, files: Sequence[AttachedFile], query: str, *, k: int = 5
+    ) -> list[Passage]:
+        """Passages of ``files``, best first."""
+        ...
+
+    async def outline_files(self, files: Sequence[AttachedFile]) -> list[FileOutline]:
+        """Each file's parts, their pages and openings."""
+        ...
+
+
+
+def quoted(name: str, locale: Locale) -> str:
+    """A name between the quotation marks of the reader's language."""
+    return f"“{name}”" if locale == "en" else f"« {name} »"
+
+
+async def thread_files(search: FileSearch | None, request: SkillRequest,
+                       skill: str) -> list[AttachedFile]:
+    """The documents the person attached to earlier questions of this thread asked of
+    ``skill`` (most recent first, at most ``THREAD_FILES``), still kept and readable; the
+    others are left out."""
+    ids = list(dict.fromkeys(
+        file_id for turn in reversed(request.history)
+        if turn.role == "user" and turn.skill == skill for file_id in turn.files))
+    if not ids or search is None or request.files is None:
+        return []
+    attachments = []
+    for file_id in ids[:THREAD_FILES]:
+        attachment = await stored_attachment(request.files, file_id, request.message.user.id)
+        if attachment is not None:
+            attachments.append(attachment)
+    read = await attached_files(search, request, tuple(attachments)) if attachments else []
+    return read if isinstance(read, list) else []
+
+
+async def attached_files(search: FileSearch | None, request: SkillRequest,
+                         attachments: Sequence[Attachment]) -> list[AttachedFile] | Reply:
+    """The attachments as files to answer from, or a reply saying why they cannot be."""
+    locale = request.locale
+    if search is None:
+        return Reply(NO_FILE_QUESTIONS(locale), kind="info", locale=locale)
+    files = []
+    for attachment in attachments:
+        name = attachment.name
+        if not readable(name) and attachment.kind:
+            name = f"{name}.{attachment.kind}"  # named without its extension
+        if not readable(name):
+            return Reply(NOT_A_DOCUMENT(locale, name=attachment.name), kind="info",
+                         locale=locale)
+        data = attachment.data
+        if data is None and attachment.file_id is not None and request.files is not None:
+            data = await request.files.read(attachment.file_id)
+        if data is None:
+            return Reply(UNREADABLE(locale, reason=quoted(attachment.name, locale)),
+                         kind="error", locale=locale)
+        files.append(AttachedFile(name, data, attachment.data_class or "internal"))
+    return files
