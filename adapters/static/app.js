@@ -415,8 +415,12 @@
     return size >= 1048576 ? `${(size / 1048576).toFixed(1).replace(".", ",")} Mo` : `${Math.max(1, Math.round(size / 1024))} Ko`;
   }
 
+  const askAnything = question.placeholder;
   function showAttachments() {
     attachments.hidden = pending.length === 0 && !attachments.querySelector(".uploading, .refused");
+    // a file waiting: say what can be asked of it
+    question.placeholder = pending.length
+      ? "Posez une question sur ce fichier, ou « Résume ce document »…" : askAnything;
   }
 
   function chip(name) {
