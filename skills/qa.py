@@ -222,10 +222,9 @@ class QaSkill:
     name = "qa"
     title = Text("Questions sur les documents", "Questions about documents")
     description = Text(
-        "Répond à partir des documents de l'entreprise, ou d'un document joint à la question "
-        "(« Résume ce document » en donne le plan), avec les sources citées.",
-        "Answers from the company's documents, or from a document attached to the question "
-        "(“Summarize this document” gives its outline), citing the sources.",
+        "Répond à partir des documents de l'entreprise ou d'un document joint, avec les sources "
+        "citées.",
+        "Answers from the company's documents or from an attached document, citing the sources.",
     )
     commands = ("ask", "question")
     model_roles = ("answer",)

@@ -30,6 +30,8 @@ def test_manifest_is_valid_for_schema_1_29() -> None:
     assert errors == []
     assert MANIFEST["manifestVersion"] == "1.29"
     assert MANIFEST["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
+    # without it Teams lets nobody attach a file in a personal chat with the bot
+    assert MANIFEST["bots"][0]["supportsFiles"] is True
 
 
 def test_manifest_commands_are_the_registered_skills() -> None:
