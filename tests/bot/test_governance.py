@@ -124,14 +124,19 @@ async def test_charter_must_be_accepted_once_per_version(tmp_path: Path) -> None
         await rebuilt.close()
 
 
+# call notes the offline summary finds facts in (it answers an empty one with a request)
+NOTES = "le client signale un dégât des eaux le 3 mars ; je le rappelle jeudi."
+
+
 async def test_request_and_token_budgets(runtime: Runtime) -> None:
     quotas = Quotas(QuotaPolicy(user=Budget(requests_per_day=2)), MemoryCounters())
     runtime.assistant._quotas = quotas  # the policy's quotas, injected for this test
-    assert (await runtime.assistant.answer(_message("summary Appel 1."))).kind == "answer"
-    assert (await runtime.assistant.answer(_message("summary Appel 2."))).kind == "answer"
-    refused = await runtime.assistant.answer(_message("summary Appel 3."))
+    for call in ("Appel 1", "Appel 2"):
+        assert (await runtime.assistant.answer(_message(f"summary {call} : {NOTES}"))).kind \
+            == "answer"
+    refused = await runtime.assistant.answer(_message(f"summary Appel 3 : {NOTES}"))
     assert refused.kind == "error" and "quota quotidien (2 demandes) personnel" in refused.text
-    other = await runtime.assistant.answer(_message("summary Appel 3.", user="u2"))
+    other = await runtime.assistant.answer(_message(f"summary Appel 3 : {NOTES}", user="u2"))
     assert other.kind == "answer"
 
     tokens = Quotas(QuotaPolicy(space=Budget(tokens_per_day=5)), MemoryCounters())
@@ -140,7 +145,7 @@ async def test_request_and_token_budgets(runtime: Runtime) -> None:
         passage(1, "Un dégât des eaux se déclare sous cinq jours ouvrés."))
     assert (await runtime.assistant.answer(_message("Quel délai pour un dégât des eaux ?"))).kind \
         == "answer"  # a model answered (the offline summary calls none): tokens are spent
-    spent = await runtime.assistant.answer(_message("summary Encore.", user="u3"))
+    spent = await runtime.assistant.answer(_message(f"summary Encore : {NOTES}", user="u3"))
     assert spent.kind == "error" and "de cet espace" in spent.text
 
 
@@ -152,10 +157,12 @@ async def test_redis_counters_are_shared_and_an_outage_refuses_politely(
         "redis://127.0.0.1:6379/0")
     try:
         runtime.assistant._quotas = Quotas(policy, first)
-        assert (await runtime.assistant.answer(_message("summary A.", user=prefix_user))).kind \
+        assert (await runtime.assistant.answer(
+            _message(f"summary A : {NOTES}", user=prefix_user))).kind \
             == "answer"
         runtime.assistant._quotas = Quotas(policy, second)  # another replica
-        refused = await runtime.assistant.answer(_message("summary B.", user=prefix_user))
+        refused = await runtime.assistant.answer(
+            _message(f"summary B : {NOTES}", user=prefix_user))
         assert refused.kind == "error" and "quota" in refused.text
     finally:
         await first.close()
@@ -163,7 +170,7 @@ async def test_redis_counters_are_shared_and_an_outage_refuses_politely(
     down = RedisCounters("redis://127.0.0.1:1/0")  # nothing listens there
     try:
         runtime.assistant._quotas = Quotas(policy, down)
-        reply = await runtime.assistant.answer(_message("summary C.", user="u9"))
+        reply = await runtime.assistant.answer(_message(f"summary C : {NOTES}", user="u9"))
     finally:
         await down.close()
     assert reply.kind == "error" and "service de quotas ne répond pas" in reply.text
