@@ -107,6 +107,18 @@ async def test_a_shared_file_becomes_team_documents_reported_in_the_thread(
     assert {"file_received", "job_queued", "job_started", "job_finished"} <= set(actions)
 
 
+async def test_a_question_shared_with_a_document_is_answered_from_it(
+        almia: TestClient, slack: FakeSlackApi) -> None:  # type: ignore[type-arg]
+    runtime: Runtime = almia.app[RUNTIME]
+    payload = _file_share(slack, "bris-de-glace.md", NOTE)
+    payload["event"]["text"] = "Sous quel délai déclarer un bris de glace ?"
+    await _send(almia, payload)
+    await _settled(runtime, slack)
+    texts = "\n".join(c.message_text() for c in slack.of("chat.postMessage", "chat.update"))
+    assert "Un bris de glace se déclare sous cinq jours ouvrés." in texts, texts
+    assert "Bris de glace" in texts  # the document cited by its title
+
+
 async def test_a_bad_shared_file_is_refused_in_the_thread_and_not_kept(
         almia: TestClient, slack: FakeSlackApi) -> None:  # type: ignore[type-arg]
     runtime: Runtime = almia.app[RUNTIME]
