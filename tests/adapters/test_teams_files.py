@@ -142,6 +142,17 @@ async def test_a_file_in_a_personal_chat_feeds_the_space_documents(teams: Teams)
     assert updated, "the progress message is updated in place"
 
 
+async def test_a_question_sent_with_a_document_is_answered_from_it(teams: Teams) -> None:
+    activity = _activity(teams, "sinistres.md")
+    activity["text"] = "Sous quel délai déclarer un dégât des eaux ?"
+    await teams.send(activity)
+    calls = await teams.connector.wait_for(
+        lambda calls: any("cinq jours ouvrés" in json.dumps(c.body, ensure_ascii=False)
+                          for c in calls), within=60)
+    answered = " ".join(json.dumps(call.body, ensure_ascii=False) for call in calls)
+    assert "Un dégât des eaux se déclare sous cinq jours ouvrés." in answered
+
+
 async def test_a_job_result_links_to_its_files(teams: Teams) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
