@@ -22,7 +22,7 @@ CHUNKER_VERSION = "2"
 # « 6.1 – Date limite »): cut since version 3 (PDF: 4) with a section's heading line where it
 # opens; the others' chunks are those of version 2
 _HEADING_FORMATS = frozenset({".md", ".markdown", ".html", ".htm", ".docx", ".pdf"})
-_REREAD_FORMATS = frozenset({".docx", ".pdf"})  # whose loader changed since version 4
+_REREAD_FORMATS = frozenset({".docx", ".pdf", ".xlsx"})  # whose loader changed since
 
 
 def keeps_heading_lines(name: str) -> bool:
@@ -36,8 +36,9 @@ def chunker_version(suffix: str) -> str:
     file's content hash, so an upgrade re-embeds only the files whose chunks changed, not a
     corpus of text files: version 4 (December 2026) reads tables' rows under their header
     (« Lieu : domicile ») in Markdown, HTML and Word files, and PDFs' numbered headings,
-    lists and tables; version 5 (Word and PDF) finds Word tables' header rows by their bold
-    and PDF table cells wrapped over several lines."""
+    lists and tables; version 5 (Word, PDF, Excel) finds Word tables' header rows by their
+    bold, PDF table cells wrapped over several lines, and groups Excel figures as their
+    format shows them (« 51 000 000 »)."""
     lowered = suffix.lower()
     if lowered in _REREAD_FORMATS:
         return "5"

@@ -412,7 +412,11 @@ def _cell_text(value: object, number_format: str = "") -> str:
         if "%" in shown:
             return f"{_cell_text(round(float(value) * 100, 6))} %"
         if "€" in shown:
-            return f"{_cell_text(float(value))} €"
+            return f"{_cell_text(float(value), shown.replace('€', ''))} €"
+        if "#,##" in shown and abs(value) >= 1000:  # grouped as shown: « 51 000 000 »
+            whole, _, decimals = _cell_text(float(value)).partition(".")
+            grouped = f"{int(whole):,}".replace(",", " ")
+            return f"{grouped},{decimals}" if decimals else grouped
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, dt.datetime):

@@ -82,5 +82,5 @@ def test_only_formats_with_marked_headings_are_cut_anew() -> None:
     # change, are not re-embedded after an upgrade; PDFs are once, for their new structure
     assert {chunker_version(suffix) for suffix in (".txt", ".TEXT", ".csv")} == {"2"}
     assert {chunker_version(suffix) for suffix in (".md", ".HTML", ".htm")} == {"4"}
-    assert {chunker_version(suffix) for suffix in (".docx", ".PDF")} == {"5"}  # tables
+    assert {chunker_version(suffix) for suffix in (".docx", ".PDF", ".xlsx")} == {"5"}
     assert keeps_heading_lines("cgv.pdf") and not keeps_heading_lines("notes.txt")

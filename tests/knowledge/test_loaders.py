@@ -251,8 +251,10 @@ def _workbook(path: Path) -> bytes:
     sheet.append(["Réclamation", 10.0, dt.datetime(2027, 1, 4), True, "note libre"])
     sheet.append(["Sinistre", 2.5, None, False])
     sheet.append(["Taux", 0.15, None, None, 1250.5])
+    sheet.append(["Assiette", 51000000, None, None, 520])
     sheet["B6"].number_format = "0%"
     sheet["E6"].number_format = '#,##0.00 "€"'
+    sheet["B7"].number_format = sheet["E7"].number_format = "#,##0.00"
     hidden = book.create_sheet("Calculs")
     hidden.append(["secret", "interne"])
     hidden.sheet_state = "hidden"
@@ -267,7 +269,8 @@ def test_xlsx_sheets_are_sections_and_rows_keep_column_names(tmp_path: Path) -> 
         ("Délais", "Processus : Réclamation ; Délai (jours) : 10 ; Depuis le : 04/01/2027 ; "
                    "Urgent : oui ; colonne 5 : note libre"),
         ("Délais", "Processus : Sinistre ; Délai (jours) : 2.5 ; Urgent : non"),
-        ("Délais", "Processus : Taux ; Délai (jours) : 15 % ; colonne 5 : 1250.5 €"),
+        ("Délais", "Processus : Taux ; Délai (jours) : 15 % ; colonne 5 : 1 250,5 €"),
+        ("Délais", "Processus : Assiette ; Délai (jours) : 51 000 000 ; colonne 5 : 520"),
     ]  # the hidden sheet is left out; figures as their format shows them
 
 
