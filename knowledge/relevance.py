@@ -22,7 +22,9 @@ So the decision reads three kinds of evidence from the best passages:
 - **language**: an English question is judged on its dense evidence (its lexical half
   is structurally near zero on French text), with its own thresholds; in the band where
   English questions about the documents and off-topic ones overlap, at least two of its
-  key terms, rendered in French (``english.py``), must appear in the best passage. A
+  key terms, rendered in French (``english.py``), must appear in the best passage; a little
+  under that band, a passage matching every French rendering as well as the searched text
+  allows (lexical ≥ 0.9), a key term among them, answers. A
   question clearly in another language (Spanish, German…, ``language.is_other_language``)
   is judged on its dense evidence alone, with the English threshold (our Spanish and
   German translations of 20 spf-dev questions and 12 off-topic ones each: right pages at
@@ -69,6 +71,12 @@ class Thresholds:
     english_min_dense: float = 0.27  # under it an English question is never answered
     english_key_terms: int = 2  # key terms rendered in French found in the best passage,
     # needed between the two
+    # under the floor, the French renderings all matching as well as they can in the
+    # searched text, one key term among them, answer from this dense relevance up (a tender's
+    # « What are the award criteria? » over its rules: 0.25; no question of our English
+    # lists moved)
+    english_rendered_dense: float = 0.20
+    english_rendered_lexical: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,10 @@ class RelevanceJudge:
         if dense >= limits.english_dense:
             return verdict(True, "dense evidence")
         if dense < limits.english_min_dense:
+            if (dense >= limits.english_rendered_dense
+                    and (best.lexical or 0.0) >= limits.english_rendered_lexical
+                    and self.covered_key_terms(question, best) >= 1):
+                return verdict(True, "every rendering matched")
             return verdict(False, "weak dense evidence")
         covered = self.covered_key_terms(question, best)
         if covered < limits.english_key_terms:

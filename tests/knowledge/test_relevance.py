@@ -308,3 +308,16 @@ def test_an_english_decline_is_borderline_only_with_one_key_term_in_the_passage(
                          [_passage("Le droit d'accès aux données.", 0.27, 0.29, 0.0)])
     assert violin.reason == "english: key terms not in the passage"
     assert violin.key_terms == 0 and not violin.borderline  # no page to point to
+
+
+def test_an_english_question_whose_renderings_all_match_needs_less_dense_evidence() -> None:
+    text = "7.2 – Critères d'attribution : valeur technique 60 %, prix 40 %."
+    judge = RelevanceJudge()
+    question = "What are the award criteria?"
+    assert key_terms(question)  # « award criteria » → « critères d'attribution »
+    matched = judge.judge(question, [_passage(text, 0.33, 0.25, lexical=1.0)])
+    assert matched.answerable and matched.reason == "english: every rendering matched"
+    assert not judge.judge(question, [_passage(text, 0.2, 0.25, lexical=0.5)]).answerable
+    assert not judge.judge(question, [_passage(text, 0.2, 0.15, lexical=1.0)]).answerable
+    elsewhere = "Le prix compte pour 40 %."  # no key term of the question
+    assert not judge.judge(question, [_passage(elsewhere, 0.3, 0.25, lexical=1.0)]).answerable
