@@ -451,6 +451,13 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
     return " > ".join([*path[:-1], heading])
 
 
+def _fragment_of(unit: _Unit, other: _Unit) -> bool:
+    """A sentence that is the end of one of ``other``'s list items, cut at « 3. »
+    (« Performance environnementale ; … » of « Critère : 3. Performance environnementale ; … »)."""
+    return not unit.items and other.items != () and any(
+        fold(unit.text) in fold(line) for line in other.items)
+
+
 def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
     """Same sentence (e.g. from two overlapping passages) or nearly the same words."""
     words = set(unit.tokens)
@@ -461,6 +468,8 @@ def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
         other_lines = {fold(line) for line in (other.text, *other.items)}
         if len(lines & other_lines) >= max(1, min(len(lines), len(other_lines)) // 2):
             return True  # the same list under two lead-ins, or a sentence quoted in a list
+        if _fragment_of(unit, other):
+            return True
         others = set(other.tokens)
         if words and others and len(words & others) / len(words | others) >= 0.7:
             return True
@@ -710,7 +719,13 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     for unit in [*firsts, *relevant]:
         if len(chosen) >= _MAX_ANSWER_UNITS:
             break
-        if unit not in chosen and not _duplicate(unit, chosen):
+        if unit in chosen:
+            continue
+        fragments = [other for other in chosen if _fragment_of(other, unit)]
+        if fragments:  # the whole list item stands where its cut end was
+            chosen = [unit if other is fragments[0] else other for other in chosen
+                      if other is fragments[0] or other not in fragments]
+        elif not _duplicate(unit, chosen):
             chosen.append(unit)
     if request.subject_words and not context:
         chosen = _covering(chosen, [unit for _, unit in ranked], request.subject_words)

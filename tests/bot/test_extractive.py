@@ -675,3 +675,20 @@ def test_a_table_header_row_is_not_quoted_above_rows_that_name_their_columns() -
         "Critère : Prix ; Pondération : 40 %"]))
     assert "Critère | Pondération" not in text
     assert "- Critère : Valeur technique ; Pondération : 60 %" in text, text
+
+
+def test_the_end_of_a_quoted_list_item_is_not_quoted_again() -> None:
+    rules = ("7.2 – Critères d'attribution\nL'offre la plus avantageuse est appréciée, pour "
+             "chaque lot, selon les critères pondérés suivants :\nCritère | Sous-critère | "
+             "Pondération\nCritère : 1. Valeur technique ; Pondération : 50 %\n"
+             "Sous-critère : 1.1 Niveau des garanties ; Pondération : 20 %\n"
+             "Critère : 2. Prix ; Sous-critère : Cotisation annuelle ; Pondération : 40 %\n"
+             "Critère : 3. Performance environnementale ; Sous-critère : Dématérialisation "
+             "des échanges ; Pondération : 10 %")
+    grading = ("7.3 – Méthode de notation\nLe critère prix est noté selon la formule : note = "
+               "40 × (cotisation la plus basse / cotisation de l'offre examinée).")
+    request = replace(_request("What are the award criteria?", [rules, grading], locale="en"),
+                      cross_lingual=True, match_terms="critères attribution")
+    text = select_answer(request)
+    assert text.count("Performance environnementale ;") == 1, text
+    assert "  - Critère : 1. Valeur technique ; Pondération : 50 %" in text, text  # the list
