@@ -30,6 +30,8 @@ from skills.qa_files import (
     UNREADABLE,
     FileSearch,
     attached_files,
+    closest_part,
+    closest_part_text,
     quoted,
     thread_files,
 )
@@ -143,6 +145,8 @@ class Grounding:
     earlier: tuple[str, ...] = ()
     # declined on borderline evidence: the title of the document that came closest
     closest: str | None = None
+    # declined on an attached file: its passage that came closest (words matched)
+    closest_part: Passage | None = None
 
     @property
     def locale(self) -> Locale:
@@ -289,7 +293,9 @@ class QaSkill:
                 verdict.borderline or _titled(question, found[0], language, verdict)
                 or (verdict.missing_names
                     and verdict.score >= self._judge.thresholds.strong_score)) else None
-            return Grounding(question, verdict, (), language, earlier=earlier, closest=closest)
+            part = closest_part(found[0], verdict.borderline) if files and found else None
+            return Grounding(question, verdict, (), language, earlier=earlier,
+                             closest=None if files else closest, closest_part=part)
         # a question in another language scores low on every passage: keep those near the best
         floor = (
             0.8 * found[0].score if verdict.cross_lingual
@@ -449,6 +455,8 @@ class QaSkill:
             names = ", ".join(quoted(attached.name, locale)
                               for attached in files or earlier_files)
             said = (NOT_IN_FILES if files else NOT_IN_THREAD_FILES)(locale, names=names)
+            if files and grounding.closest_part is not None:
+                said += " " + closest_part_text(grounding.closest_part, locale)
             yield Reply(said + continues, kind="info", locale=locale)
             return
         if not grounding.passages:

@@ -20,6 +20,11 @@ NOT_IN_FILES = Text(
     "I don't know: I find no sure answer in {names}. Rephrase the question; to search this "
     "space's documents, ask it without an attachment.",
 )
+CLOSEST_PART = Text(
+    "La partie qui s'en approche le plus est {part}{page} : consultez-la.",
+    "The part that comes closest is {part}{page}: have a look at it.",
+)
+_CLOSEST_LEXICAL = 0.5  # the question's words (or their renderings) matched that well
 NOT_IN_THREAD_FILES = Text(
     "Je ne sais pas : je ne trouve de réponse sûre ni dans {names}, joint plus haut, ni dans "
     "les documents accessibles depuis cet espace. Reformulez la question, ou joignez le "
@@ -66,6 +71,19 @@ class FileSearch(Protocol):
 def quoted(name: str, locale: Locale) -> str:
     """A name between the quotation marks of the reader's language."""
     return f"“{name}”" if locale == "en" else f"« {name} »"
+
+
+def closest_part(top: Passage, borderline: bool) -> Passage | None:
+    """A file's passage that came closest to a question it does not answer, when its words
+    matched it (« What is the price weighting? »: ARTICLE 7 > 7.2 – Critères d'attribution)
+    or the evidence was borderline; None otherwise (the recipe for tarte tatin has none)."""
+    return top if borderline or (top.lexical or 0.0) >= _CLOSEST_LEXICAL else None
+
+
+def closest_part_text(part: Passage, locale: Locale) -> str:
+    """« La partie qui s'en approche le plus est « 7.2 – … » (p. 5) : consultez-la. »"""
+    page = f" (p. {part.page})" if part.page else ""
+    return CLOSEST_PART(locale, part=quoted(part.section or part.title, locale), page=page)
 
 
 async def thread_files(search: FileSearch | None, request: SkillRequest,

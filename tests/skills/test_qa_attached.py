@@ -172,3 +172,15 @@ async def test_with_a_generative_model_the_parts_are_given_to_it_to_sum_up(
     assert '<document number="1" title="Règlement de la consultation"' in prompt
     assert "Les variantes ne sont pas autorisées." in prompt
     assert prompt.endswith("Question : Résume ce document")
+
+
+async def test_a_question_the_file_does_not_answer_points_to_its_closest_part(
+        client: Client) -> None:
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    near = await chat(client, "Quelle est la date limite pour poser des questions ?", [file_id])
+    assert near["text"].startswith("Je ne sais pas : je ne trouve pas de réponse sûre dans "
+                                   "« reglement.md »"), near["text"]
+    assert near["text"].endswith("La partie qui s'en approche le plus est « Règlement de la "
+                                 "consultation > Remise des offres » : consultez-la."), near
+    far = await chat(client, "Quelle est la recette de la tarte tatin ?", [file_id])
+    assert "La partie qui s'en approche" not in far["text"]
