@@ -29,7 +29,14 @@ from knowledge.language import Language, detect_language
 from knowledge.lexical import LexicalIndex, LexicalMatch
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
 from knowledge.records import CollectionInfo, DataClass, KnowledgeError, Passage
-from knowledge.search import Candidate, RankingWeights, dense_relevance, rank, to_passage
+from knowledge.search import (
+    Candidate,
+    RankingWeights,
+    dense_relevance,
+    fused_score,
+    rank,
+    to_passage,
+)
 
 ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
 Analyser = Callable[[str], list[str]]  # text → lexical terms (``FrenchAnalyzer``)
@@ -71,7 +78,7 @@ class FileOutline:
 
     def passages(self, key: str) -> list[Passage]:
         """Each part's opening as a citable passage."""
-        collection = _collection_named(self.data_class)
+        collection = _collection(self.data_class)
         return [Passage(f"{key[:16]}-part{number:03d}", self.name, "", self.title,
                         entry.section, entry.page, None, entry.opening, 1.0, collection.name,
                         collection.data_class.value)
@@ -205,7 +212,7 @@ def ranked_passages(
     candidates: list[Candidate] = []
     evidence: dict[str, float] = {}
     for prepared, match in zip(files, matches, strict=True):
-        collection = _collection(prepared)
+        collection = _collection(prepared.data_class)
         for position, chunk_id in enumerate(prepared.ids):
             stored = prepared.vectors.get(chunk_id)
             if stored is None:
@@ -223,17 +230,13 @@ def ranked_passages(
     passages = []
     for candidate in ranked:  # the evidence is the question's own vector's
         candidate.dense = evidence[candidate.chunk.chunk_id]
-        candidate.score = weights.evidence * candidate.dense + (
-            1.0 - weights.evidence) * candidate.lexical
+        candidate.score = fused_score(candidate.dense, candidate.lexical, weights.evidence)
         passages.append(to_passage(candidate))
     return passages
 
 
-def _collection(prepared: PreparedFile) -> CollectionInfo:
-    return _collection_named(prepared.data_class)
-
-
-def _collection_named(data_class_name: str) -> CollectionInfo:
+def _collection(data_class_name: str) -> CollectionInfo:
+    """The collection attached passages say they come from, with the file's data class."""
     try:
         data_class = DataClass(data_class_name)
     except ValueError:

@@ -202,10 +202,12 @@ class RelevanceJudge:
             if dense < limits.phrase_dense or not self.shares_phrase(question, best):
                 return Verdict(False, "dense evidence disagrees", language, score, dense)
             reason = "a phrase of the question in the passage"
-        missing = self.missing_names(question, passages)
         if reason == "strong score":  # only another's: « chez Allianz », « auprès d'AXA »
             others = {word for span in _AT_ANOTHERS.findall(question) for word in span.split()}
-            missing = tuple(name for name in missing if name in others)
+            missing = tuple(name for name in self.missing_names(question, passages)
+                            if name in others) if others else ()
+        else:
+            missing = self.missing_names(question, passages)
         if missing:
             return Verdict(False, "names not in the passages", language, score, dense, missing)
         return Verdict(True, reason, language, score, dense)

@@ -26,7 +26,7 @@ _ASKS_OVERVIEW = re.compile(
 # … naming nothing in it but the document (« Résume les pénalités » asks about penalties)
 _ABOUT_THE_WHOLE = frozenset(content_tokens(
     "résume résumer résumé résumez synthèse synthétise synthétiser fais faire donne "
-    "grandes lignes plan sommaire parle traite contient dit raconte document documents "
+    "grandes lignes plan sommaire parle traite contient dit raconte documents "
     "fichier fichiers pdf texte pièce jointe contrat peux pouvez moi summarize summarise summary "
     "overview outline give this the document file about say contain what please"))
 

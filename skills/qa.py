@@ -154,6 +154,12 @@ class Grounding:
         return "en" if self.language == "en" else "fr"
 
 
+def _source_locale(passages: Sequence[Passage]) -> Locale:
+    """The language the passages are written in, as far as replies go."""
+    sample = " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]
+    return "en" if detect_language(sample) == "en" else "fr"
+
+
 def _titled(question: str, top: Passage, language: Language, verdict: Verdict) -> bool:
     """Whether the page found first, though too far from the question to answer it, is
     titled with one of the question's own words: « Puis-je télétravailler depuis
@@ -338,10 +344,8 @@ class QaSkill:
         """The model request: the same numbered passages as data, to answer from and cite."""
         passages = grounding.passages
         data_class = max(DataClass.parse(passage.data_class) for passage in passages)
-        source: Locale = "fr"  # the collections' documents are French; a file may be English
-        if locale == "en" and detect_language(
-                " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]) == "en":
-            source = "en"
+        # the collections' documents are French; an attached file may be English
+        source: Locale = _source_locale(passages) if locale == "en" else "fr"
         documents = "\n\n".join(
             _document_block(number, passage) for number, passage in enumerate(passages, 1)
         )
@@ -391,8 +395,7 @@ class QaSkill:
             names = ", ".join(quoted(attached.name, locale) for attached in files)
             yield Reply(NOT_IN_FILES(locale, names=names), kind="info", locale=locale)
             return
-        french = locale == "en" and detect_language(
-            " ".join(passage.text for passage in passages)[:_SOURCE_SAMPLE]) != "en"
+        french = locale == "en" and _source_locale(passages) == "fr"
         grounding = Grounding(question, Verdict(True, "a document's outline", language, 1.0,
                                                 1.0), passages, language)
         async for event in self._answer(request, grounding, locale,
@@ -436,15 +439,13 @@ class QaSkill:
         space = request.message.space.id
         earlier_files: list[AttachedFile] = []
         try:
-            grounding = await self.ground(question, space=space, query=query,
-                                          earlier=earlier, files=files)
             if not files:  # the files asked about earlier in the thread, if they answer
                 earlier_files = await thread_files(self._files, request, self.name)
-                if earlier_files:
-                    on_files = await self.ground(question, space=space, query=query,
-                                                 earlier=earlier, files=earlier_files)
-                    if on_files.passages:
-                        grounding = on_files
+            grounding = await self.ground(question, space=space, query=query,
+                                          earlier=earlier, files=files or earlier_files)
+            if earlier_files and not grounding.passages:  # then the space's documents
+                grounding = await self.ground(question, space=space, query=query,
+                                              earlier=earlier)
         except KnowledgeError as error:  # an attachment the loaders cannot read
             yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)
