@@ -179,11 +179,10 @@ async def english(
 
 
 async def follow_ups(skill: QaSkill, kb: KnowledgeBase, path: Path) -> None:
-    """Follow-up questions (« Et pour un crime ? ») asked after the question they follow,
-    then alone; and how many of the dev sets' questions, which all stand alone, would be
-    read as follow-ups after a question."""
+    """Follow-up questions (« Et pour un crime ? », or « Et les alternatives à un procès ? »
+    after a question about another page) asked after the question they follow, then alone."""
     pairs = load(path)
-    read = alone = together = 0
+    read = alone = together = refused = 0
     for item in pairs:
         history = (ChatTurn("user", item["first"], QA_SKILL),
                    ChatTurn("assistant", "…", QA_SKILL))
@@ -194,11 +193,17 @@ async def follow_ups(skill: QaSkill, kb: KnowledgeBase, path: Path) -> None:
         without = await ask(skill, kb, item["follow_up"], sets)
         together += not with_context.declined and with_context.documents[:1] == [
             item["document"]]
+        refused += with_context.declined
         alone += not without.declined and without.documents[:1] == [item["document"]]
     n = len(pairs)
     print(f"  follow-ups ({path.name}, {n}): read as follow-ups {read}/{n}; answered from the "
-          f"right page (first citation) {together}/{n} after their question, {alone}/{n} "
-          "alone", flush=True)
+          f"right page (first citation) {together}/{n} after their question (declined "
+          f"{refused}), {alone}/{n} alone", flush=True)
+
+
+async def standalone_check(skill: QaSkill) -> None:
+    """How many of the dev sets' questions, which all stand alone, would be read as
+    follow-ups after a question."""
     standalone = [item["question"] for name in SETS
                   for item in load(EVAL_ROOT / name / "questions.jsonl")]
     previous = (ChatTurn("user", "Quel est le délai de déclaration d'un sinistre ?", QA_SKILL),)
@@ -209,9 +214,20 @@ async def follow_ups(skill: QaSkill, kb: KnowledgeBase, path: Path) -> None:
           flush=True)
 
 
+async def all_follow_ups(skill: QaSkill, kb: KnowledgeBase) -> None:
+    """Follow-ups continuing their question on its page (a calibration list and a held-out
+    one), then ones moving on to another page's subject (a calibration list and two held-out
+    ones), then the standalone check."""
+    for name in ("follow-ups", "follow-ups-heldout", "new-subject", "new-subject-heldout",
+                 "new-subject-heldout-2"):
+        await follow_ups(skill, kb, QUESTIONS / f"{name}.jsonl")
+    await standalone_check(skill)
+
+
 async def only_follow_ups(data_dir: Path, settings: KnowledgeSettings) -> None:
     kb = KnowledgeBase.open(data_dir, settings)
-    await follow_ups(QaSkill(kb), kb, QUESTIONS / "follow-ups.jsonl")
+    skill = QaSkill(kb)
+    await all_follow_ups(skill, kb)
 
 
 async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = False) -> None:
@@ -223,7 +239,7 @@ async def run(data_dir: Path, settings: KnowledgeSettings, english_only: bool = 
     if not english_only:
         for name in SETS:
             await dev_set(skill, kb, name)
-        await follow_ups(skill, kb, QUESTIONS / "follow-ups.jsonl")
+        await all_follow_ups(skill, kb)
         for kind in ("off-topic", "unanswerable"):
             await declined(skill, kb, f"{kind} (calibration list)", QUESTIONS / f"{kind}.jsonl")
             await declined(

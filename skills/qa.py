@@ -192,6 +192,31 @@ def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ..
     return tuple(added)
 
 
+def _left_out(question: str, subject: tuple[str, ...], grounding: Grounding) -> list[str]:
+    """The question's nouns and names its grounding's passages do not say (all of them
+    when it found none)."""
+    if not grounding.passages:
+        return list(subject)
+    return missing_terms(question, [_searched_text(p) for p in grounding.passages], subject)
+
+
+def _says_none(question: str, subject: tuple[str, ...], grounding: Grounding) -> bool:
+    """Whether the grounding's passages say none of the question's nouns and names."""
+    texts = [_searched_text(passage) for passage in grounding.passages]
+    return all(missing_terms(question, texts, (word,)) for word in subject)
+
+
+def _heading_names(question: str, grounding: Grounding) -> bool:
+    """Whether the heading of the grounding's first passage says every word of the question
+    (« Et les critères d'attribution ? » and « 7.2 – Critères d'attribution »)."""
+    if not grounding.passages:
+        return False
+    top = grounding.passages[0]
+    heading = {token[:5] for token in content_tokens(f"{top.title} {top.section or ''}")}
+    words = content_tokens(question)
+    return bool(words) and all(word[:5] in heading for word in words)
+
+
 def _searched_text(passage: Passage) -> str:
     return f"{passage.title} {passage.text}"
 
@@ -283,7 +308,44 @@ class QaSkill:
         """Search (with ``query``, e.g. a French translation, if given; else with the
         ``earlier`` questions a follow-up continues and the question) the documents, or the
         ``files`` attached to the question, then decide whether the passages answer the
-        question and which to keep."""
+        question and which to keep.
+
+        A French follow-up naming something (« Et les alternatives à un procès ? » after a
+        question on limitation periods) is searched alone too, and answered alone when that
+        finds other passages that say more of its nouns or score higher — when it names one
+        thing only (« Et pour un intérimaire ? » mostly narrows its question), higher and
+        saying more of it, or under a heading that says it (« 7.2 – Critères d'attribution »).
+        It is declined when neither search finds passages saying what it names (« Et les
+        pénalités ? » would have quoted the variants' answer again).
+        ``bench.answers``: follow-ups moving to another page's subject answered from it
+        8 → 13 and 7 → 12 of 20 (held out), those continuing their question as before."""
+        grounding = await self._ground(question, space=space, collections=collections,
+                                       query=query, earlier=earlier, files=files)
+        if not earlier or query is not None or grounding.language != "fr":
+            return grounding
+        subject = await asyncio.to_thread(self._subject.words, question)
+        if not subject:  # « Et quelles sont les démarches ? »
+            return grounding
+        alone = await self._ground(question, space=space, collections=collections,
+                                   files=files)
+        if not alone.passages:  # declined, as it is when what was found says none of it
+            return alone if _says_none(question, subject, grounding) else grounding
+        if grounding.passages and alone.passages[0].chunk_id == grounding.passages[0].chunk_id:
+            return grounding
+        said_more = len(_left_out(question, subject, alone)) < len(
+            _left_out(question, subject, grounding))
+        nearer = alone.verdict.score > grounding.verdict.score
+        if len(subject) == 1:  # « Et pour un intérimaire ? » mostly narrows the question
+            named = _heading_names(question, alone) and not _heading_names(question, grounding)
+            return alone if nearer and (said_more or named) else grounding
+        return alone if said_more or nearer else grounding
+
+    async def _ground(
+        self, question: str, *, space: str | None, collections: Sequence[str] | None,
+        query: str | None = None, earlier: tuple[str, ...] = (),
+        files: Sequence[AttachedFile] = (),
+    ) -> Grounding:
+        """One search and its relevance decision (see :meth:`ground`)."""
         query = query or " ".join((*earlier, question))
         language = detect_language(question)
         if files:
@@ -451,7 +513,7 @@ class QaSkill:
                         locale=request.locale)
             return
         locale = "en" if grounding.locale == "en" else request.locale
-        continues = _continues(earlier, locale)
+        continues = _continues(grounding.earlier, locale)
         if not grounding.passages and (files or earlier_files):
             names = ", ".join(quoted(attached.name, locale)
                               for attached in files or earlier_files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -272,7 +273,8 @@ async def test_a_follow_up_is_searched_with_the_question_it_continues(settings: 
     assert [query for query, _space in search.queries] == [
         "Combien de jours de télétravail ?",
         "Combien de jours de télétravail ? Et pour les stagiaires ?",
-        "Et pour les stagiaires ?",
+        "Et pour les stagiaires ?",  # alone too: it finds the same page
+        "Et pour les stagiaires ?",  # the other thread
     ]
     assert "(Question lue comme la suite" not in first.text
     assert "stagiaires peuvent télétravailler un jour" in follow_up.text
@@ -331,3 +333,81 @@ async def test_a_far_page_is_named_when_titled_with_a_word_of_the_question(
     assert abroad.text.startswith("Je ne sais pas") and not abroad.citations
     assert "« Politique de télétravail », qui ne semble pas y répondre" in abroad.text
     assert "trouver le texte" not in parking.text  # « trouve » asks, it names nothing
+
+
+class _SearchByQuery(FakeSearch):
+    """Passages that depend on the query: ``answers[query]``, else the default ones."""
+
+    def __init__(self, default: list[Passage], answers: dict[str, list[Passage]]) -> None:
+        super().__init__(default)
+        self.answers = answers
+
+    async def search(self, query: str, *, space: str | None = None,
+                     collections: Sequence[str] | None = None, k: int = 5) -> list[Passage]:
+        found = await super().search(query, space=space, collections=collections, k=k)
+        return self.answers.get(query, found)[:k]
+
+
+_PRESCRIPTION = replace(passage(
+    1, "Le délai de prescription est de 6 ans pour un délit et de 20 ans pour un crime.",
+    title="Délais de prescription", score=0.6), document="prescription.md")
+_ALTERNATIVES = replace(passage(
+    2, "Les alternatives au procès pénal sont le rappel à la loi, la médiation et la "
+    "composition pénale.", title="Alternatives aux poursuites", score=0.7),
+    document="alternatives.md")
+
+
+async def _thread(settings: Settings, search: FakeSearch, *questions: str) -> list[Reply]:
+    built = build_runtime(settings, knowledge=search)  # type: ignore[arg-type]
+    await built.start()
+    try:
+        return [await built.assistant.answer(_message(question)) for question in questions]
+    finally:
+        await built.close()
+
+
+async def test_a_follow_up_naming_another_subject_is_answered_alone(settings: Settings) -> None:
+    first, then = "Quels sont les délais de prescription ?", "Et les alternatives à un procès ?"
+    search = _SearchByQuery([_PRESCRIPTION], {then: [_ALTERNATIVES]})
+    replies = await _thread(settings, search, first, then)
+    assert [query for query, _space in search.queries] == [first, f"{first} {then}", then]
+    assert "rappel à la loi" in replies[1].text
+    assert "prescription" not in replies[1].text  # neither quoted nor « lue comme la suite »
+
+
+async def test_a_follow_up_narrowing_its_question_stays_with_it(settings: Settings) -> None:
+    # « crime » is said by the page found with the earlier question: a nearer page found for
+    # the one word alone does not take over
+    first, then = "Quels sont les délais de prescription ?", "Et pour un crime ?"
+    elsewhere = replace(_ALTERNATIVES, text="Un crime est jugé par la cour d'assises.",
+                        score=0.75)
+    search = _SearchByQuery([_PRESCRIPTION], {then: [elsewhere]})
+    replies = await _thread(settings, search, first, then)
+    assert "20 ans pour un crime" in replies[1].text
+    assert "(Question lue comme la suite de « Quels sont les délais" in replies[1].text
+
+
+async def test_a_follow_up_naming_a_heading_is_answered_from_that_part(settings: Settings) -> None:
+    # « critères » asks for a kind of answer, so the follow-up names one thing only; the part
+    # found alone is titled with all its words
+    first, then = "Les variantes sont-elles autorisées ?", "Et les critères d'attribution ?"
+    variants = replace(passage(1, "Les variantes ne sont pas autorisées. L'acheteur décidera "
+                                  "lors de l'attribution.", title="Règlement", score=0.55),
+                       section="ARTICLE 5 > 5.3 – Variantes")
+    criteria = replace(passage(2, "Les offres sont jugées sur la valeur technique (60 %) et le "
+                                  "prix (40 %).", title="Règlement", score=0.62),
+                       section="ARTICLE 7 > 7.2 – Critères d'attribution")
+    search = _SearchByQuery([variants], {then: [criteria]})
+    replies = await _thread(settings, search, first, then)
+    assert "valeur technique (60 %)" in replies[1].text
+    assert "variantes" not in replies[1].text.lower()
+
+
+async def test_a_follow_up_about_what_nothing_says_is_declined(settings: Settings) -> None:
+    first, then = "Les variantes sont-elles autorisées ?", "Et les pénalités ?"
+    variants = replace(passage(1, "Les variantes ne sont pas autorisées.", title="Règlement",
+                               score=0.6), section="5.3 – Variantes")
+    search = _SearchByQuery([variants], {then: [replace(variants, score=0.2)]})
+    replies = await _thread(settings, search, first, then)
+    assert replies[1].text.startswith("Je ne sais pas")
+    assert "variantes ne sont pas" not in replies[1].text
