@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.files.service import stored_attachment
 from bot.gateway.llm import (
     ModelGateway,
     ModelUnavailable,
@@ -57,6 +58,11 @@ _ACCEPTED_ANSWERING = Text("Merci, la charte (version {version}) est acceptée. 
                            "answer to your question:")
 _ACCEPTED = Text("Merci, la charte (version {version}) est acceptée.",
                  "Thank you, the charter (version {version}) is accepted.")
+_ACCEPTED_FILE_GONE = Text(
+    "Merci, la charte (version {version}) est acceptée. Le fichier « {name} » envoyé avec "
+    "votre demande n'est plus disponible : renvoyez-le avec elle.",
+    "Thank you, the charter (version {version}) is accepted. The file “{name}” sent with "
+    "your request is no longer available: send it again with it.")
 
 
 class Assistant:
@@ -247,7 +253,7 @@ class Assistant:
             await self.store.accept_charter(message, charter.version)
             pending = await self.pending.take(message)
             if pending is not None:
-                return pending
+                return await self._with_files(pending, locale)
             return Reply(t("charter_accepted", locale, version=charter.version), kind="info",
                          locale=locale, skill="charter")
         await self.pending.keep(message)
@@ -255,6 +261,23 @@ class Assistant:
         text = charter.text_en if locale == "en" else charter.text_fr
         return Reply(t("charter_required", locale, charter=text, version=charter.version),
                      kind="info", locale=locale, skill="charter")
+
+    async def _with_files(self, question: Message, locale: Locale) -> Message | Reply:
+        """The question asked before the charter with its files read back from the file
+        store, or, when one is gone (expired, erased), a thank-you asking to send it again."""
+        if not question.attachments:
+            return question
+        assert self._charter is not None
+        restored = []
+        for kept in question.attachments:
+            found = (await stored_attachment(self.files, kept.file_id, question.user.id)
+                     if self.files is not None and kept.file_id else None)
+            if found is None:
+                return Reply(_ACCEPTED_FILE_GONE(locale, version=self._charter.version,
+                                                 name=kept.name), kind="info", locale=locale,
+                             skill="charter")
+            restored.append(found)
+        return dataclasses.replace(question, attachments=tuple(restored))
 
     async def _answer_pending(self, question: Message,
                               locale: Locale) -> AsyncIterator[ReplyEvent]:

@@ -1,6 +1,7 @@
 """The question a user asked before accepting the usage charter, answered right after.
 
-One per user and space, for a few minutes, never written to the database or the log. With
+One per user and space, for a few minutes, never written to the database or the log; its
+files (already in the file store) are remembered by id and name only. With
 one process it waits in memory (a bounded number of entries). Behind several replicas the
 acceptance may reach another one than the question: with Redis configured, the question
 waits there, sealed with its asker's key, under a key that names no one, and the first
@@ -17,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.messages import Locale, Message
+from bot.messages import Attachment, Locale, Message
 from bot.store.sealing import OwnerSealer, seal_text, unseal_text
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class PendingStore(Protocol):
     """Where questions wait for their asker's acceptance of the charter."""
 
     async def keep(self, message: Message) -> None:
-        """Remember a plain question (not a button, not a file: those are sent again)."""
+        """Remember a question or a command, with its files' ids (not a button press)."""
         ...
 
     async def take(self, acceptance: Message) -> Message | None:
@@ -40,16 +41,26 @@ class PendingStore(Protocol):
 
 
 def _kept(message: Message) -> bool:
-    return message.action is None and not message.attachments and bool(message.text.strip())
+    return message.action is None and (
+        bool(message.text.strip()) or bool(message.attachments)
+    ) and all(attachment.file_id for attachment in message.attachments)
+
+
+def _file_refs(message: Message) -> list[tuple[str, str]]:
+    """Its files as (id, name): what is kept of them."""
+    return [(attachment.file_id or "", attachment.name) for attachment in message.attachments]
 
 
 def _answerable(text: str, command: str | None, locale: Locale | None,
-                acceptance: Message) -> Message:
-    """The question, asked again in the acceptance's conversation."""
+                acceptance: Message, files: list[tuple[str, str]]) -> Message:
+    """The question, asked again in the acceptance's conversation; its files by reference
+    (id and name: the assistant reads them back from the file store)."""
     return Message(text=text, user=acceptance.user, space=acceptance.space,
                    channel=acceptance.channel, thread_id=acceptance.thread_id,
                    command=command, locale=acceptance.locale or locale,
-                   raw=acceptance.raw, reference=acceptance.reference)
+                   raw=acceptance.raw, reference=acceptance.reference,
+                   attachments=tuple(Attachment(name=name, content_type="", file_id=file_id)
+                                     for file_id, name in files))
 
 
 class PendingQuestions:
@@ -78,7 +89,8 @@ class PendingQuestions:
         if entry is None or entry[0] < self._clock():
             return None
         question = entry[1]
-        return _answerable(question.text, question.command, question.locale, acceptance)
+        return _answerable(question.text, question.command, question.locale, acceptance,
+                           _file_refs(question))
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -107,7 +119,8 @@ class RedisPendingQuestions:
             return
         key = _key(message)
         kept = json.dumps({"text": message.text, "command": message.command,
-                           "locale": message.locale}, ensure_ascii=False)
+                           "locale": message.locale, "files": _file_refs(message)},
+                          ensure_ascii=False)
         sealed = await seal_text(self._sealer, message.user.id, kept, key)
         try:
             await self._redis.set(key, sealed, ex=self._ttl)
@@ -135,8 +148,9 @@ class RedisPendingQuestions:
             return None
         question = json.loads(opened)
         locale = question.get("locale")
+        files = [(str(file_id), str(name)) for file_id, name in question.get("files") or ()]
         return _answerable(str(question.get("text") or ""), question.get("command"),
-                           locale if locale in ("fr", "en") else None, acceptance)
+                           locale if locale in ("fr", "en") else None, acceptance, files)
 
     async def close(self) -> None:
         """Release the connection pool."""

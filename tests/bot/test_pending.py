@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,11 +98,53 @@ async def test_pending_questions_expire_are_bounded_and_skip_files() -> None:
     assert await pending.take(_message("J'accepte", user="a")) is None  # evicted (bound)
     taken = await pending.take(_message("J'accepte", user="c", thread="t9"))
     assert taken is not None and taken.text == "question de c" and taken.thread_id == "t9"
-    with_file = Message(text="résume ce fichier", user=User("d"), space=Space("web:default"),
-                        channel=Channel.WEB, thread_id="t1",
-                        attachments=(Attachment(name="a.txt", content_type="text/plain"),))
-    await pending.keep(with_file)
+    unstored = Message(text="résume ce fichier", user=User("d"), space=Space("web:default"),
+                       channel=Channel.WEB, thread_id="t1",
+                       attachments=(Attachment(name="a.txt", content_type="text/plain"),))
+    await pending.keep(unstored)  # a file not in the file store cannot be read back
     assert await pending.take(_message("J'accepte", user="d")) is None
+    stored = dataclasses.replace(unstored, attachments=(Attachment(
+        name="a.txt", content_type="text/plain", data=b"secret", file_id="f1"),))
+    await pending.keep(stored)
+    taken = await pending.take(_message("J'accepte", user="d"))
+    assert taken is not None and taken.attachments == (
+        Attachment(name="a.txt", content_type="", file_id="f1"),)  # by reference only
+
+
+async def _upload(runtime: Runtime, user: str, name: str, data: bytes) -> Attachment:
+    assert runtime.intake is not None
+    stream = io.BytesIO(data)
+    return await runtime.intake.accept(_message("", user=user), name, stream)
+
+
+_CALL = ("Appel de M. Martin ce matin : dégât des eaux dans sa cuisine le 3 mars. Il enverra "
+         "les photos demain. Je dois rappeler l'expert vendredi.").encode()
+
+
+async def test_a_command_sent_with_a_file_before_the_charter_runs_after_acceptance(
+        runtime: Runtime) -> None:
+    assistant = runtime.assistant
+    note = await _upload(runtime, "u1", "appel.txt", _CALL)
+    asked = dataclasses.replace(_message("/almia summary"), attachments=(note,))
+    assert (await assistant.answer(asked)).skill == "charter"
+    accepted = await assistant.answer(_message("J'accepte", thread="t2"))
+    assert accepted.skill == "call_summary", accepted.text
+    assert accepted.text.startswith("Merci, la charte (version v1) est acceptée.")
+    assert "dégât des eaux" in accepted.text
+
+
+async def test_a_file_gone_before_the_acceptance_is_asked_again(runtime: Runtime) -> None:
+    assistant = runtime.assistant
+    note = await _upload(runtime, "u1", "appel.txt", _CALL)
+    asked = dataclasses.replace(_message("/almia summary"), attachments=(note,))
+    await assistant.answer(asked)
+    assert runtime.assistant.files is not None and note.file_id is not None
+    await runtime.assistant.files.delete_one(note.file_id)
+    accepted = await assistant.answer(_message("J'accepte", thread="t2"))
+    assert accepted.skill == "charter"
+    assert accepted.text == ("Merci, la charte (version v1) est acceptée. Le fichier "
+                             "« appel.txt » envoyé avec votre demande n'est plus disponible : "
+                             "renvoyez-le avec elle.")
 
 
 # -- several replicas: the question waits in Redis ---------------------------------------
@@ -150,3 +194,17 @@ async def test_without_redis_the_question_waits_in_this_replica(tmp_path: Path) 
         assert taken is not None and taken.text == QUESTION and taken.thread_id == "t3"
     finally:
         await broken.close()
+
+
+async def test_redis_keeps_a_files_reference_sealed() -> None:
+    user = f"web:{uuid.uuid4().hex[:8]}"
+    pending = RedisPendingQuestions(REDIS_URL, PlainSealer(), ttl_seconds=60)
+    asked = dataclasses.replace(_message("/almia summary", user=user), attachments=(
+        Attachment(name="appel.txt", content_type="text/plain", data=b"x", file_id="f9"),))
+    try:
+        await pending.keep(asked)
+        taken = await pending.take(_message("J'accepte", user=user, thread="t4"))
+    finally:
+        await pending.close()
+    assert taken is not None and taken.text == "/almia summary" and taken.thread_id == "t4"
+    assert taken.attachments == (Attachment(name="appel.txt", content_type="", file_id="f9"),)
