@@ -99,6 +99,16 @@ class TokenCheck:
         return hmac.compare_digest(given, self._expected)
 
 
+# what aiohttp itself raises, in French (its reasons are English)
+_FRENCH_REASONS = {
+    400: "Requête invalide.",
+    404: "Page introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    406: "Format de réponse non disponible.",
+    415: "Type de contenu non pris en charge.",
+}
+
+
 def edge_middleware(settings: WebSettings) -> Middleware:
     """The outermost middleware: Host and token checks, then JSON errors for what routes raise."""
     hosts = HostCheck(settings)
@@ -121,7 +131,8 @@ def edge_middleware(settings: WebSettings) -> Middleware:
         except web.HTTPException as error:
             if error.status < 400:
                 raise  # redirects
-            return problem(error.status, error.reason, error.reason)
+            french = _FRENCH_REASONS.get(error.status, error.reason)
+            return problem(error.status, french, error.reason)
         except Exception:
             reference = uuid.uuid4().hex[:12]
             log.exception("request to %s failed (reference %s)", request.path, reference)

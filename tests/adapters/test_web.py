@@ -174,6 +174,16 @@ async def test_favicon_is_a_small_icon(client: TestClient) -> None:  # type: ign
     assert icon[:4] == b"\x00\x00\x01\x00" and len(icon) < 4_096  # ICO header, one image
 
 
+async def test_unknown_paths_and_methods_get_a_french_error(client: TestClient) -> None:  # type: ignore[type-arg]
+    missing = await client.get("/nulle-part")
+    assert missing.status == 404
+    assert (await missing.json())["error"] == {
+        "status": 404, "message": "Page introuvable.", "message_en": "Not Found"}
+    wrong = await client.get("/api/chat")
+    assert wrong.status == 405
+    assert (await wrong.json())["error"]["message"] == "Méthode non autorisée pour cette adresse."
+
+
 @pytest.mark.parametrize("host", ["evil.example:3978", "evil.example", "127.0.0.1.evil.example",
                                   "::1", "a b", ""])
 async def test_unknown_host_names_are_refused(client: TestClient, host: str) -> None:  # type: ignore[type-arg]
