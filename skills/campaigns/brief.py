@@ -58,8 +58,7 @@ BRIEF_FIELDS: tuple[tuple[str, Text, bool], ...] = (
     ("segment", Text("Cible", "Target segment"), False),
     ("channels", Text("Canaux (email, sms, letter, banner, linkedin)",
                       "Channels (email, sms, letter, banner, linkedin)"), False),
-    ("tone", Text("Ton (formel, chaleureux, dynamique)", "Tone (formel, chaleureux, dynamique)"),
-     False),
+    ("tone", Text("Ton", "Tone"), False),
     ("key_messages", Text("Messages clés (un par ligne)", "Key messages (one per line)"), True),
     ("offer", Text("Offre", "Offer"), False),
     ("conditions", Text("Conditions de l'offre", "Offer conditions"), True),
@@ -69,9 +68,16 @@ BRIEF_FIELDS: tuple[tuple[str, Text, bool], ...] = (
      False),
     ("reviewers", Text("Relecteurs (identifiants, groupes ou rôles, séparés par des virgules)",
                        "Reviewers (ids, groups or roles, comma separated)"), False),
-    ("approval", Text("Validation : all (tous) ou any (un seul)",
-                      "Approval: all or any"), False),
+    ("approval", Text("Validation", "Approval"), False),
 )
+# the fields chosen from a list in the form: (value, its title), the first the default
+BRIEF_CHOICES: dict[str, tuple[tuple[str, Text], ...]] = {
+    "tone": (("chaleureux", Text("Chaleureux", "Warm")),
+             ("formel", Text("Formel", "Formal")),
+             ("dynamique", Text("Dynamique", "Lively"))),
+    "approval": (("all", Text("Tous les relecteurs approuvent", "All reviewers approve")),
+                 ("any", Text("Un seul relecteur suffit", "Any one reviewer is enough"))),
+}
 
 
 

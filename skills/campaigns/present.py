@@ -12,7 +12,7 @@ from bot.messages import Locale
 from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from bot.store.store import ERASED_PERSON
-from skills.campaigns.brief import BRIEF_FIELDS
+from skills.campaigns.brief import BRIEF_CHOICES, BRIEF_FIELDS
 from skills.campaigns.checks import LABELS, CheckResult
 from skills.campaigns.texts import T
 
@@ -178,10 +178,19 @@ def version_block(campaign: CampaignView, locale: Locale) -> list[str]:
 def brief_card(locale: Locale, given: Mapping[str, str] | None = None) -> Card:
     """The brief form (each channel renders the inputs; « Créer » sends them)."""
     given = given or {}
+
+    def field(name: str, label: Text, multiline: bool) -> CardInput:
+        choices = BRIEF_CHOICES.get(name, ())
+        if not choices:
+            return CardInput(name, label(locale), multiline=multiline,
+                             value=given.get(name, ""))
+        values = [value for value, _title in choices]
+        chosen = given.get(name, "")
+        return CardInput(name, label(locale), value=chosen if chosen in values else values[0],
+                         choices=tuple((value, title(locale)) for value, title in choices))
+
     return Card(title=_L["form_title"](locale),
-                inputs=tuple(CardInput(name, label(locale), multiline=multiline,
-                                       value=given.get(name, ""))
-                             for name, label, multiline in BRIEF_FIELDS),
+                inputs=tuple(field(*spec) for spec in BRIEF_FIELDS),
                 buttons=(CardButton(_L["create"](locale), "campaigns:create", {}, "primary"),))
 
 

@@ -76,6 +76,11 @@ async def test_campaign_review_in_a_teams_channel(harness: Harness) -> None:
     [form] = await cards_sent(harness, 1)
     fields = {item["id"] for item in form["body"] if item["type"] == "Input.Text"}
     assert {"in:title", "in:channels", "in:reviewers", "in:offer"} <= fields
+    lists = {item["id"]: item for item in form["body"] if item["type"] == "Input.ChoiceSet"}
+    assert [c["value"] for c in lists["in:approval"]["choices"]] == ["all", "any"]
+    assert lists["in:approval"]["value"] == "all"  # the brief's default, chosen
+    assert [c["title"] for c in lists["in:tone"]["choices"]] == [
+        "Chaleureux", "Formel", "Dynamique"]
     await press(harness, form, "campaigns:create", AUTHOR, "Claire", **FORM)
     card = (await cards_sent(harness, 2))[-1]
     texts = await texts_sent(harness, 2)
