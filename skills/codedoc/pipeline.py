@@ -17,10 +17,11 @@ from skills.codedoc.sources import Sources
 from skills.codedoc.syntax import Parsers
 
 _SUMMARY = Text(
-    "**Documentation de {files} fichier{s}** ({lines} lignes, {languages}) : {units} unités dont "
-    "{public} publiques ; {covered} % des unités publiques documentées après le correctif.",
-    "**Documentation of {files} file{s}** ({lines} lines, {languages}): {units} units, {public} "
-    "public; {covered} % of public units documented after the patch.")
+    "**Documentation de {files} fichier{s}** ({lines} ligne{ls}, {languages}) : {units} "
+    "unité{us} dont {public} publique{ps} ; {covered} % des unités publiques documentées après "
+    "le correctif.",
+    "**Documentation of {files} file{s}** ({lines} line{ls}, {languages}): {units} unit{us}, "
+    "{public} public; {covered} % of public units documented after the patch.")
 _PATCH_OK = Text("Correctif : {count} bloc{s} de documentation dans {files} fichier{fs}, "
                  "vérifié (arbres syntaxiques identiques hors commentaires{git}).",
                  "Patch: {count} documentation block{s} in {files} file{fs}, verified (same "
@@ -30,8 +31,8 @@ _PATCH_BAD = Text("Correctif : {failed} fichier{s} retiré{s} car {leur} code au
                   "({which}).",
                   "Patch: {failed} file{s} left out because {their} code would have changed "
                   "({which}).")
-_SKELETONS = Text("{count} squelette{s} de tests pour des fonctions publiques non testées.",
-                  "{count} test skeleton{s} for untested public functions.")
+_SKELETONS = Text("{count} squelette{s} de tests (fonctions publiques sans test).",
+                  "{count} test skeleton{s} (public functions without tests).")
 _SECRETS = Text("⚠️ {count} secret{s} repéré{s} dans le code (clés, mots de passe, chaînes de "
                 "connexion) : listés dans l'index sans leur valeur, masqués avant tout modèle.",
                 "⚠️ {count} secret{s} found in the code (keys, passwords, connection strings): "
@@ -186,8 +187,9 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str]) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
     lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files),
-                      lines=metrics.lines, languages=languages,
-                      units=metrics.units, public=metrics.public,
+                      lines=metrics.lines, ls=plural(metrics.lines), languages=languages,
+                      units=metrics.units, us=plural(metrics.units), public=metrics.public,
+                      ps=plural(metrics.public),
                       covered=round(100 * metrics.coverage))]
     if built.diffs:
         lines.append(_PATCH_OK(locale, count=len(built.documented), files=len(built.diffs),

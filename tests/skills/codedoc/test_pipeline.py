@@ -103,7 +103,9 @@ def test_the_summary_agrees_in_number_with_what_it_counts() -> None:
     french = document(sources, "fr").summary
 
     assert "Patch: 1 documentation block in 1 file, verified" in english
-    assert "1 test skeleton for untested public functions." in english
+    assert "1 test skeleton (public functions without tests)." in english
     assert "Correctif : 1 bloc de documentation dans 1 fichier, vérifié" in french
-    assert "1 squelette de tests pour des fonctions publiques non testées." in french
+    assert "1 squelette de tests (fonctions publiques sans test)." in french
+    assert "(2 lignes, python 1) : 1 unité dont 1 publique ;" in french
+    assert "(2 lines, python 1): 1 unit, 1 public;" in english
     assert "**Documentation of 1 file**" in english
