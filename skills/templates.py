@@ -168,6 +168,13 @@ _BAD_OPTION = Text("Option inconnue « {name} » (options : title, description, 
                    "skill, role).")
 _BAD_SCOPE = Text("Partager avec qui ? « /template share {name} team » ou « … company ».",
                   "Share with whom? “/template share {name} team” or “… company”.")
+_NONE = Text("aucune", "none")
+_SINGLE_BRACES = Text(
+    "Des accolades simples ({found}) ne font pas une variable : écrivez {example}, avec deux "
+    "accolades, puis enregistrez de nouveau le texte.",
+    "Single braces ({found}) do not make a variable: write {example}, with two braces, then "
+    "save the text again.")
+_SINGLE_BRACE = re.compile(r"(?<!\{)\{[^{}\s]{1,40}\}(?!\})")
 _SAVED = Text("Modèle « {name} » enregistré (version {version}, {scope}). Variables : {vars}.",
               "Template “{name}” saved (version {version}, {scope}). Variables: {vars}.")
 _SHARED = Text("Modèle « {name} » partagé : {scope} (version {version}).",
@@ -306,6 +313,11 @@ def _split_target(word: str) -> tuple[str, int | None]:
     """``nom@3`` → (``nom``, 3)."""
     name, _, version = word.partition("@")
     return name.lower(), int(version) if version.isdigit() else None
+
+
+def _single_braces(body: str) -> list[str]:
+    """Placeholders written with one pair of braces (« {client} »), in order, once each."""
+    return list(dict.fromkeys(_SINGLE_BRACE.findall(body)))
 
 
 class TemplatesSkill:
@@ -466,9 +478,14 @@ class TemplatesSkill:
             saved = await self.store.create(name, content, actor)
         else:
             saved = await self.store.edit(name, content, actor, base or current.latest)
-        return _SAVED(request.locale, name=name, version=saved.version,
+        said = _SAVED(request.locale, name=name, version=saved.version,
                       scope=_SCOPE_LABEL[saved.scope](request.locale),
-                      vars=", ".join(v.name for v in variables) or "-")
+                      vars=", ".join(v.name for v in variables) or _NONE(request.locale))
+        single = _single_braces(body) if not variables else []
+        if single:  # « {client} » was meant as a variable, most likely
+            said += " " + _SINGLE_BRACES(request.locale, found=", ".join(single[:3]),
+                                         example="{{" + single[0].strip("{}") + "}}")
+        return said
 
     async def _share(self, request: SkillRequest, rest: str) -> str:
         target, _, where = rest.partition(" ")

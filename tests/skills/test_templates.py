@@ -119,3 +119,16 @@ async def test_generative_model_runs_the_filled_template(
     assert user["content"].startswith("Rédige un projet de réponse à la réclamation de M. Martin")
     assert "Réponse du modèle factice" in reply.text and reply.model == "fake"
     assert runs == 1
+
+
+async def test_single_braces_are_pointed_out_when_a_template_has_no_variable(
+        runtime: Runtime) -> None:
+    saved = await runtime.assistant.answer(_message(
+        "/template save relance Relance {client} pour le dossier {dossier}."))
+    assert saved.text == (
+        "Modèle « relance » enregistré (version 1, personnel). Variables : aucune. Des "
+        "accolades simples ({client}, {dossier}) ne font pas une variable : écrivez "
+        "{{client}}, avec deux accolades, puis enregistrez de nouveau le texte.")
+    fixed = await runtime.assistant.answer(_message(
+        "/template save relance Relance {{client}} ; le JSON {\"a\": 1} reste tel quel."))
+    assert fixed.text.endswith("Variables : client.")
