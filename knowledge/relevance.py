@@ -117,9 +117,13 @@ def named_things(question: str) -> list[str]:
     return names
 
 
-# a name said to be another's (« chez Allianz », « auprès de la MAIF », « d'AXA »)
+# a name said to be another's (« chez Allianz », « auprès de la MAIF », « d'AXA »), or an
+# organisation named as one (« la mutuelle Harmonie », « l'assureur Generali »)
 # (not a person: « chez Mme Zéphyrine » is a customer's home, whose claim the pages answer)
-_AT_ANOTHERS = re.compile(r"\b(?:chez |aupr[eè]s d(?:e |u |es |e la |e l['’]|['’]))"
+_AT_ANOTHERS = re.compile(r"\b(?:chez |aupr[eè]s d(?:e |u |es |e la |e l['’]|['’])|"
+                          r"(?:la |une )(?:mutuelle|banque|compagnie|soci[eé]t[eé]) |"
+                          r"(?:l['’]|un )(?:assureur|organisme|établissement) |"
+                          r"(?:le |un )(?:groupe|courtier|cabinet) )"
                           r"(?!(?:M|Mme|Mlle|Me|Dr|Pr)\.? |(?:Monsieur|Madame|Mademoiselle|"
                           r"Maître|Docteur|Professeur) )"
                           r"([A-ZÀ-Ý][\w-]*(?: [A-ZÀ-Ý][\w-]*)?)")

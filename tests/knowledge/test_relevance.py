@@ -83,7 +83,10 @@ def test_a_strong_match_is_declined_for_another_company_named_as_such() -> None:
     judge = RelevanceJudge()
     for question, name in (("Quel délai pour déclarer un sinistre chez Allianz ?", "Allianz"),
                            ("Comment déclarer un sinistre auprès d'AXA ?", "AXA"),
-                           ("Quel délai de déclaration auprès de la MAIF ?", "MAIF")):
+                           ("Quel délai de déclaration auprès de la MAIF ?", "MAIF"),
+                           ("Quel délai de déclaration pour la mutuelle Harmonie ?", "Harmonie"),
+                           ("Un sinistre se déclare-t-il en ligne pour l'assureur Generali ?",
+                            "Generali")):
         verdict = judge.judge(question, [passage])
         assert not verdict.answerable and verdict.missing_names == (name,), question
     # a strong match is not declined for any other capitalised word its page leaves out
@@ -91,6 +94,9 @@ def test_a_strong_match_is_declined_for_another_company_named_as_such() -> None:
     assert judge.judge("Base Elèves : qui la consulte ?", [base]).answerable
     assert judge.judge("Un sinistre habitation se déclare-t-il en Bretagne ?",
                        [passage]).answerable
+    # our own company named as such is in its own pages
+    own = _passage("Chez Almia Assurances, un sinistre se déclare sous cinq jours.", 0.64, 0.66)
+    assert judge.judge("Quel délai de déclaration pour la société Almia ?", [own]).answerable
     # a customer's home is no other company: the pages answer for her claim
     assert judge.judge("Quel délai pour déclarer un sinistre chez Mme Zéphyrine ?",
                        [passage]).answerable
