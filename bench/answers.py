@@ -217,9 +217,9 @@ async def standalone_check(skill: QaSkill) -> None:
 async def all_follow_ups(skill: QaSkill, kb: KnowledgeBase) -> None:
     """Follow-ups continuing their question on its page (a calibration list and a held-out
     one), then ones moving on to another page's subject (a calibration list and two held-out
-    ones), then the standalone check."""
+    ones), our English translations of a few of each, then the standalone check."""
     for name in ("follow-ups", "follow-ups-heldout", "new-subject", "new-subject-heldout",
-                 "new-subject-heldout-2"):
+                 "new-subject-heldout-2", "follow-ups-en", "new-subject-en"):
         await follow_ups(skill, kb, QUESTIONS / f"{name}.jsonl")
     await standalone_check(skill)
 

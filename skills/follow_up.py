@@ -9,7 +9,7 @@ alone; the answer says so.
 A question continues the conversation when the thread's last question went to Q&A and
 this one:
 - opens as a continuation (« et… », « mais… », « sinon », « dans ce cas », « and… »,
-  « what about… »);
+  « what about… », « what if… »);
 - or points back (« ce délai », « cela », « ça », « this », « it ») in three content
   words or fewer, or asks about « ce » (« Est-ce gratuit ? », « C'est payant ? ») in two;
 - or, in French, names nothing: no noun or name besides those that ask for a kind of
@@ -34,7 +34,7 @@ MAX_CHAIN = 3  # earlier questions searched with a follow-up, at most
 _MAX_EARLIER_CHARS = 400  # a longer message is no question to go on from
 _OPENER = re.compile(
     r"^(?:et|and|mais|but|sinon|otherwise|also|aussi|idem|pareil|meme (?:chose|question)|"
-    r"dans ce cas|in that case|what about|how about|(?:ok|d'accord|merci)[ ,]+et)\b")
+    r"dans ce cas|in that case|what about|how about|what if|(?:ok|d'accord|merci)[ ,]+et)\b")
 _ANAPHOR = re.compile(
     r"\b(?:ce|cet|cette|ces|cela|ca|celui|celle|ceux|celles|it|this|that|these|those|they|"
     r"them)\b")

@@ -24,6 +24,13 @@ from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 from skills.document_outline import asks_overview, outline_text
 from skills.follow_up import QA_SKILL, earlier_questions, points_back
+from skills.follow_up_search import (
+    Named,
+    answered_alone,
+    english_named,
+    french_named,
+    searched_text,
+)
 from skills.qa_files import (
     NOT_IN_FILES,
     NOT_IN_THREAD_FILES,
@@ -177,7 +184,7 @@ def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ..
     out of the question's subject: « Quelle est la franchise en cas de dégât des eaux ? » is
     kept on the claim procedure's « dégât des eaux » paragraph, and its « Indemnisation »
     paragraph, further down the ranking, is the one that names the franchise."""
-    missing = missing_terms(question, [_searched_text(p) for p in kept], subject)
+    missing = missing_terms(question, [searched_text(p) for p in kept], subject)
     documents = {passage.document for passage in kept}
     added: list[Passage] = []
     for passage in found:
@@ -185,40 +192,19 @@ def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ..
             break
         if passage in kept or passage.document not in documents:
             continue
-        said = set(missing) - set(missing_terms(question, [_searched_text(passage)], tuple(missing)))
+        said = set(missing) - set(missing_terms(question, [searched_text(passage)], tuple(missing)))
         if said:
             added.append(passage)
             missing = [word for word in missing if word not in said]
     return tuple(added)
 
 
-def _left_out(question: str, subject: tuple[str, ...], grounding: Grounding) -> list[str]:
-    """The question's nouns and names its grounding's passages do not say (all of them
-    when it found none)."""
-    if not grounding.passages:
-        return list(subject)
-    return missing_terms(question, [_searched_text(p) for p in grounding.passages], subject)
 
 
-def _says_none(question: str, subject: tuple[str, ...], grounding: Grounding) -> bool:
-    """Whether the grounding's passages say none of the question's nouns and names."""
-    texts = [_searched_text(passage) for passage in grounding.passages]
-    return all(missing_terms(question, texts, (word,)) for word in subject)
 
 
-def _heading_names(question: str, grounding: Grounding) -> bool:
-    """Whether the heading of the grounding's first passage says every word of the question
-    (« Et les critères d'attribution ? » and « 7.2 – Critères d'attribution »)."""
-    if not grounding.passages:
-        return False
-    top = grounding.passages[0]
-    heading = {token[:5] for token in content_tokens(f"{top.title} {top.section or ''}")}
-    words = content_tokens(question)
-    return bool(words) and all(word[:5] in heading for word in words)
 
 
-def _searched_text(passage: Passage) -> str:
-    return f"{passage.title} {passage.text}"
 
 
 def shown_passage(passage: Passage) -> str:
@@ -310,35 +296,26 @@ class QaSkill:
         ``files`` attached to the question, then decide whether the passages answer the
         question and which to keep.
 
-        A French follow-up naming something (« Et les alternatives à un procès ? » after a
-        question on limitation periods) is searched alone too, and answered alone when that
-        finds other passages that say more of its nouns or score higher — when it names one
-        thing only (« Et pour un intérimaire ? » mostly narrows its question), higher and
-        saying more of it, or under a heading that says it (« 7.2 – Critères d'attribution »).
-        It is declined when neither search finds passages saying what it names (« Et les
-        pénalités ? » would have quoted the variants' answer again).
-        ``bench.answers``: follow-ups moving to another page's subject answered from it
-        8 → 13 and 7 → 12 of 20 (held out), those continuing their question as before."""
+        A follow-up naming something of its own (« Et les alternatives à un procès ? »)
+        is searched alone too, and answered from the search that suits it best
+        (:mod:`skills.follow_up_search`)."""
         grounding = await self._ground(question, space=space, collections=collections,
                                        query=query, earlier=earlier, files=files)
-        if not earlier or query is not None or grounding.language != "fr":
+        if not earlier or query is not None:
             return grounding
-        subject = await asyncio.to_thread(self._subject.words, question)
-        if not subject:  # « Et quelles sont les démarches ? »
+        named = await self._named(question, grounding.language)
+        if named is None:  # « Et quelles sont les démarches ? »
             return grounding
         alone = await self._ground(question, space=space, collections=collections,
                                    files=files)
-        if not alone.passages:  # declined, as it is when what was found says none of it
-            return alone if _says_none(question, subject, grounding) else grounding
-        if grounding.passages and alone.passages[0].chunk_id == grounding.passages[0].chunk_id:
-            return grounding
-        said_more = len(_left_out(question, subject, alone)) < len(
-            _left_out(question, subject, grounding))
-        nearer = alone.verdict.score > grounding.verdict.score
-        if len(subject) == 1:  # « Et pour un intérimaire ? » mostly narrows the question
-            named = _heading_names(question, alone) and not _heading_names(question, grounding)
-            return alone if nearer and (said_more or named) else grounding
-        return alone if said_more or nearer else grounding
+        return alone if answered_alone(named, grounding.passages, grounding.verdict.score,
+                                       alone.passages, alone.verdict.score) else grounding
+
+    async def _named(self, question: str, language: Language) -> Named | None:
+        """What a follow-up names (see :mod:`skills.follow_up_search`)."""
+        if language == "en":
+            return english_named(question, self._judge)
+        return french_named(question, await asyncio.to_thread(self._subject.words, question))
 
     async def _ground(
         self, question: str, *, space: str | None, collections: Sequence[str] | None,

@@ -411,3 +411,19 @@ async def test_a_follow_up_about_what_nothing_says_is_declined(settings: Setting
     replies = await _thread(settings, search, first, then)
     assert replies[1].text.startswith("Je ne sais pas")
     assert "variantes ne sont pas" not in replies[1].text
+
+
+async def test_an_english_follow_up_naming_a_part_of_the_same_document(settings: Settings) -> None:
+    first, then = "Are variants allowed?", "And what about the award criteria?"
+    rules = dict(title="Règlement de la consultation", score=0.45)
+    variants = replace(passage(1, "Les variantes ne sont pas autorisées. L'acheteur décidera "
+                                  "lors de l'attribution.", **rules),  # type: ignore[arg-type]
+                       section="ARTICLE 4 > 4.2 – Variantes", document="RC.pdf")
+    criteria = replace(passage(2, "Les offres sont jugées sur la valeur technique (60 %) et le "
+                                  "prix (40 %).", **rules),  # type: ignore[arg-type]
+                       section="ARTICLE 7 > 7.2 – Critères d'attribution", document="RC.pdf",
+                       score=0.36)  # lower: English scores lower alone than with « variants »
+    search = _SearchByQuery([variants], {then: [criteria]})
+    replies = await _thread(settings, search, first, then)
+    assert "valeur technique (60 %)" in replies[1].text
+    assert "Read as following on" not in replies[1].text
