@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from bot.i18n import Text, t
+from bot.i18n import Text, colon, t
 from bot.messages import Reply, ReplyEvent
 from bot.skills import Skill, SkillRequest
 
@@ -27,7 +27,8 @@ class HelpSkill:
         lines = [t("help_header", locale)]
         for skill in self._catalogue():
             command = f"/almia {skill.commands[0]}" if skill.commands else "/almia"
-            lines.append(f"- **{skill.title(locale)}** (`{command}`) : {skill.description(locale)}")
+            lines.append(f"- **{skill.title(locale)}** (`{command}`){colon(locale)}"
+                         f"{skill.description(locale)}")
         lines.append("")
         lines.append(t("help_footer", locale))
         yield Reply("\n".join(lines), kind="info", skill=self.name, locale=locale)

@@ -416,7 +416,7 @@ class TemplatesSkill:
         for template in found:
             scope = _SCOPE_LABEL[template.scope](locale)
             tags = f" — {', '.join(template.content.tags)}" if template.content.tags else ""
-            lines.append(f"- **{template.name}** : {template.content.title} ({scope}, "
+            lines.append(f"- **{template.name}**{colon(locale)}{template.content.title} ({scope}, "
                          f"v{template.latest}){tags}")
         return "\n".join(lines)
 
@@ -433,7 +433,7 @@ class TemplatesSkill:
                  f"{'Portée' if fr else 'Scope'}{colon(locale)}"
                  f"{_SCOPE_LABEL[template.scope](locale)} — "
                  f"{'auteur' if fr else 'owner'}{colon(locale)}{template.owner_id}",
-                 f"Variables : {described}",
+                 f"Variables{colon(locale)}{described}",
                  "", template.content.body]
         return "\n".join(line for line in lines if line is not None)
 

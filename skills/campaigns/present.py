@@ -204,18 +204,23 @@ def trail_lines(decisions: Iterable[DecisionView], locale: Locale) -> list[str]:
     """« v1 · 2027-01-10 14:02 · web:claire a approuvé — « ok » »."""
     return [f"v{d.version} · {d.created_at:%Y-%m-%d %H:%M} · {person(d.user_id, locale)} "
             f"({person(d.slot, locale)}) "
-            f"{DECISIONS[d.decision](locale)}" + (f" — « {d.comment} »" if d.comment else "")
+            f"{DECISIONS[d.decision](locale)}" + (f" — {_quoted(d.comment, locale)}"
+                                                   if d.comment else "")
             for d in decisions]
+
+
+def _quoted(text: str, locale: Locale) -> str:
+    return f"“{text}”" if locale == "en" else f"« {text} »"
 
 
 def notice_line(kind: str, title: str, campaign_id: str, version: int, actor: str,
                 comment: str, locale: Locale) -> str:
     """One line of the inbox."""
-    line = (f"« {title} » ({campaign_id[:8]}, v{version}) : {person(actor, locale)} "
-            f"{DECISIONS[kind](locale)}")
+    named = f"{_quoted(title, locale)} ({campaign_id[:8]}, v{version}){colon(locale)}"
+    line = f"{named}{person(actor, locale)} {DECISIONS[kind](locale)}"
     if kind == "reminder":
-        line = f"« {title} » ({campaign_id[:8]}, v{version}) : {DECISIONS[kind](locale)}"
-    return line + (f" — « {comment} »" if comment else "")
+        line = f"{named}{DECISIONS[kind](locale)}"
+    return line + (f" — {_quoted(comment, locale)}" if comment else "")
 
 
 def as_mapping(values: Mapping[str, Any]) -> dict[str, str]:
