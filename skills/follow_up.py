@@ -30,6 +30,8 @@ from bot.text import content_tokens, fold
 from skills.small_talk import small_talk
 
 QA_SKILL = "qa"
+# how a reply says which question a follow-up was read with (see skills.qa)
+CONTINUATION_MARKERS = ("(Question lue comme la suite de ", "(Read as following on from ")
 MAX_CHAIN = 3  # earlier questions searched with a follow-up, at most
 _MAX_EARLIER_CHARS = 400  # a longer message is no question to go on from
 _OPENER = re.compile(
@@ -76,18 +78,38 @@ def earlier_questions(
 ) -> tuple[str, ...]:
     """The earlier questions a follow-up continues, oldest first: the thread's last Q&A
     question, and the ones before it while each was itself a follow-up (judged as it was
-    when asked, with ``subject_of`` its nouns and names: « Qui valide ? »). Empty when the
-    question stands alone or the thread's last message went to another skill."""
+    when asked, with ``subject_of`` its nouns and names: « Qui valide ? ») answered with the
+    question it followed. Empty when the question stands alone or the thread's last message
+    went to another skill."""
     if not current_points_back:
         return ()
-    questions = [turn for turn in history if turn.role == "user"]
     chain: list[str] = []
-    for turn in reversed(questions):
+    for turn, reply in reversed(_asked_and_answered(history)):
         text = _as_asked(turn.content)
         if turn.skill != QA_SKILL or not text or (
                 len(text) > _MAX_EARLIER_CHARS) or small_talk(text, "fr") is not None:
             break
         chain.insert(0, text)
-        if len(chain) >= MAX_CHAIN or not points_back(text, subject_of(text)):
+        if len(chain) >= MAX_CHAIN or not points_back(text, subject_of(text)) or (
+                _answered_alone(reply)):
             break
     return tuple(chain)
+
+
+def _asked_and_answered(history: Sequence[ChatTurn]) -> list[tuple[ChatTurn, ChatTurn | None]]:
+    """Each question of the thread with the reply that followed it (None: not yet)."""
+    pairs: list[tuple[ChatTurn, ChatTurn | None]] = []
+    for index, turn in enumerate(history):
+        if turn.role == "user":
+            after = history[index + 1] if index + 1 < len(history) else None
+            pairs.append((turn, after if after is not None and after.role == "assistant"
+                          else None))
+    return pairs
+
+
+def _answered_alone(reply: ChatTurn | None) -> bool:
+    """Whether a follow-up was answered standing alone (« Et les alternatives à un procès ? »
+    moved on to another subject: :mod:`skills.follow_up_search`), its reply not saying which
+    question it was read with: the chain of a later follow-up starts from it."""
+    return reply is not None and reply.skill == QA_SKILL and not any(
+        marker in reply.content for marker in CONTINUATION_MARKERS)

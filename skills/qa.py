@@ -23,7 +23,7 @@ from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 from skills.document_outline import asks_overview, outline_text
-from skills.follow_up import QA_SKILL, earlier_questions, points_back
+from skills.follow_up import CONTINUATION_MARKERS, QA_SKILL, earlier_questions, points_back
 from skills.follow_up_search import (
     Named,
     answered_alone,
@@ -73,8 +73,8 @@ _NO_WORDS = Text(
     "I can't find a question in your message. Write it in a few words, or type "
     "“/almia help” to see what I can do.",
 )
-_CONTINUES = Text("(Question lue comme la suite de « {earlier} ».)",
-                  "(Read as following on from “{earlier}”.)")
+_CONTINUES = Text(f"{CONTINUATION_MARKERS[0]}« {{earlier}} ».)",
+                  f"{CONTINUATION_MARKERS[1]}“{{earlier}}”.)")
 _MAX_SHOWN_EARLIER = 120
 _DONT_KNOW = Text(
     "Je ne sais pas : aucun document accessible depuis cet espace ne traite de cette question. "

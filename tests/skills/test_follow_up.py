@@ -40,10 +40,23 @@ def test_a_french_question_that_names_nothing_reads_as_a_follow_up() -> None:
 
 
 def _turns(*questions: tuple[str, str | None]) -> tuple[ChatTurn, ...]:
+    """Each question and its reply, which says it was read with the question before."""
     turns: list[ChatTurn] = []
     for text, skill in questions:
-        turns += [ChatTurn("user", text, skill), ChatTurn("assistant", "…", skill)]
+        turns += [ChatTurn("user", text, skill),
+                  ChatTurn("assistant", "…\n\n(Question lue comme la suite de « … ».)", skill)]
     return tuple(turns)
+
+
+def test_the_chain_starts_from_a_follow_up_answered_alone() -> None:
+    history = list(_turns(("Justice pénale : quels délais de prescription ?", "qa"),
+                          ("Et les alternatives à un procès ?", "qa")))
+    assert earlier_questions(history, True) == (
+        "Justice pénale : quels délais de prescription ?", "Et les alternatives à un procès ?")
+    history[-1] = ChatTurn("assistant", "Selon « Alternatives aux poursuites » : …", "qa")
+    assert earlier_questions(history, True) == ("Et les alternatives à un procès ?",)
+    history[-1] = ChatTurn("assistant", "…\n\n(Read as following on from “…”.)", "qa")
+    assert len(earlier_questions(history, True)) == 2
 
 
 def test_the_chain_goes_back_to_the_last_question_standing_alone() -> None:
