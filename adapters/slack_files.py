@@ -120,7 +120,7 @@ class SlackJobReporter:
                 channel=channel, thread_ts=thread_ts,
                 text=part if index else f"{label}\n{part}")
         for card in job.result.cards:
-            for blocks in pack(card_blocks(card)):
+            for blocks in pack(card_blocks(card, locale=job.reply_to.locale)):
                 await self._client.chat_postMessage(channel=channel, thread_ts=thread_ts,
                                                     text=fallback_text(blocks), blocks=blocks)
         if artefacts:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.cards import Card, CardInput, action_values
-from bot.i18n import Text
+from bot.i18n import Text, colon
 from bot.messages import Citation, Locale, Reply
 from bot.typography import french_spacing
 from skills.templates import TemplateForm
@@ -203,13 +203,14 @@ def reply_blocks(reply: Reply, section_limit: int = SECTION_LIMIT) -> list[Block
         for index, piece in enumerate(split_text(lines, section_limit - len(header))):
             blocks.append(_section(header + piece if index == 0 else piece))
     for card in reply.cards:
-        blocks.extend(card_blocks(card, section_limit))
+        blocks.extend(card_blocks(card, section_limit, reply.locale))
     if reply.turn_id and reply.kind == "answer":
         blocks.append(feedback_block(reply.turn_id, reply.locale))
     return blocks
 
 
-def card_blocks(card: Card, section_limit: int = SECTION_LIMIT) -> list[Block]:
+def card_blocks(card: Card, section_limit: int = SECTION_LIMIT,
+                locale: Locale | None = None) -> list[Block]:
     """A :class:`bot.cards.Card` as Block Kit: title, text, facts, inputs, buttons.
 
     Each button's ``action_id`` is ``almia_card:<n>`` and its value the JSON of its action
@@ -221,7 +222,8 @@ def card_blocks(card: Card, section_limit: int = SECTION_LIMIT) -> list[Block]:
         blocks.extend(_section(piece)
                       for piece in split_text(to_mrkdwn(card.text), section_limit))
     if card.facts:
-        facts = "\n".join(f"*{escape(label)}* : {escape(value)}" for label, value in card.facts)
+        facts = "\n".join(f"*{escape(label)}*{colon(locale or 'fr')}{escape(value)}"
+                          for label, value in card.facts)
         blocks.extend(_section(piece) for piece in split_text(facts, section_limit))
     for field in card.inputs:
         if len(field.value) > SLACK_INPUT_LIMIT:

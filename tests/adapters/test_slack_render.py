@@ -11,9 +11,11 @@ from adapters.slack_render import (
     from_slack,
     pack,
     render_reply,
+    reply_blocks,
     split_text,
     to_mrkdwn,
 )
+from bot.cards import Card
 from bot.messages import Citation, Reply
 
 
@@ -78,3 +80,11 @@ def test_pack_respects_block_count() -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "a"}}] * 120
     assert [len(m) for m in pack(blocks)] == [50, 50, 20]
 
+
+
+def test_card_facts_follow_the_readers_typography() -> None:
+    card = Card(title="Lot 1", facts=(("Date limite", "26/02/2027"),))
+    french = reply_blocks(Reply("Analyse", kind="info", cards=(card,), locale="fr"))
+    english = reply_blocks(Reply("Screening", kind="info", cards=(card,), locale="en"))
+    assert "*Date limite* : 26/02/2027" in str(french)
+    assert "*Date limite*: 26/02/2027" in str(english)
