@@ -35,6 +35,9 @@ class Named:
     count: int
     left_out: Callable[[Sequence[Passage]], int]
     headed: Callable[[Passage], bool]
+    # whether passages say none of what it names nor any other of its words (the tagger may
+    # miss a noun: « pièces » in « Et les pièces à joindre ? »)
+    say_nothing: Callable[[Sequence[Passage]], bool]
 
 
 def searched_text(passage: Passage) -> str:
@@ -51,7 +54,8 @@ def french_named(question: str, subject: tuple[str, ...] | None) -> Named | None
     def left_out(passages: Sequence[Passage]) -> int:
         if not passages:
             return len(subject)
-        return len(missing_terms(question, [searched_text(p) for p in passages], subject))
+        said = [f"{searched_text(p)} {p.section or ''}" for p in passages]  # its headings too
+        return len(missing_terms(question, said, subject))
 
     def headed(passage: Passage) -> bool:
         heading = {token[:_PREFIX] for token in
@@ -59,7 +63,15 @@ def french_named(question: str, subject: tuple[str, ...] | None) -> Named | None
         words = content_tokens(question)
         return bool(words) and all(word[:_PREFIX] in heading for word in words)
 
-    return Named(len(subject), left_out, headed)
+    def say_nothing(passages: Sequence[Passage]) -> bool:
+        if not missing_terms(question, [], subject):  # nothing it names can be looked for
+            return False  # (« Combien de temps ça prend ? » names a kind of answer)
+        said = {token[:_PREFIX] for p in passages
+                for token in content_tokens(f"{searched_text(p)} {p.section or ''}")}
+        return left_out(passages) == len(subject) and not any(
+            word[:_PREFIX] in said for word in content_tokens(question))
+
+    return Named(len(subject), left_out, headed, say_nothing)
 
 
 def english_named(question: str, judge: RelevanceJudge) -> Named | None:
@@ -75,7 +87,7 @@ def english_named(question: str, judge: RelevanceJudge) -> Named | None:
     def headed(passage: Passage) -> bool:
         return judge.covered_key_terms(question, replace(passage, text="")) == count
 
-    return Named(count, left_out, headed)
+    return Named(count, left_out, headed, lambda passages: left_out(passages) == count)
 
 
 def answered_alone(named: Named, combined: Sequence[Passage], combined_score: float,
@@ -84,7 +96,7 @@ def answered_alone(named: Named, combined: Sequence[Passage], combined_score: fl
     when declined, and its best score) rather than from the one with the questions it
     continues (``combined``)."""
     if not alone:  # declined alone: so is it when the other search's passages say none of it
-        return named.left_out(combined) == named.count
+        return named.say_nothing(combined)
     if combined and alone[0].chunk_id == combined[0].chunk_id:
         return False
     said_more = named.left_out(alone) < named.left_out(combined)

@@ -56,6 +56,16 @@ def test_declined_alone_and_said_by_none_of_the_other_passages_is_declined() -> 
     assert not _alone(question, subject, [said], 0.6, [], 0.2)
 
 
+def test_a_noun_the_tagger_missed_or_a_kind_of_answer_is_not_declined() -> None:
+    # « pièces » is in the passage's heading, though the tagger took « joindre » for the noun
+    pieces = replace(passage(1, "Joignez les photos et les factures."),
+                     section="Procédure > Pièces justificatives")
+    assert not _alone("Et les pièces à joindre ?", ("joindre",), [pieces], 0.68, [], 0.43)
+    # « temps » asks for a duration: the passages need not say the word
+    delay = passage(1, "La demande est traitée sous deux semaines.")
+    assert not _alone("Combien de temps ça prend ?", ("temps",), [delay], 0.58, [], 0.46)
+
+
 def test_the_same_passage_first_keeps_the_conversation() -> None:
     assert not _alone(QUESTION, ("alternatives", "procès"), [ALTERNATIVES], 0.5,
                       [ALTERNATIVES], 0.7)
