@@ -8,9 +8,12 @@ earlier question, it was answered from that question's page. A follow-up that na
 something (French: its nouns and names; English: its words the lexicon knows) is searched
 alone too, and answered alone when that finds other passages that leave out less of what it
 names or score higher — when it names one thing only, both, or higher under a heading that
-says the whole question (« 7.2 – Critères d'attribution »). When the search alone declines
-and the passages found with the earlier questions say none of what it names, it is declined
-(« Et les pénalités ? » over a tender's rules would have quoted the variants' answer again).
+says the whole question, or under such a heading in the same document (« 7.2 – Critères
+d'attribution » of the rules whose variants were asked about). Answered alone from the
+document the conversation is about (« Et l'indemnité ? » after telework questions), it keeps
+to that document and still says which question it was read with. When the search alone
+declines, the one with the earlier questions answers, saying what its passages leave out
+(« Et pour les stagiaires ? »).
 """
 
 from __future__ import annotations
@@ -35,9 +38,6 @@ class Named:
     count: int
     left_out: Callable[[Sequence[Passage]], int]
     headed: Callable[[Passage], bool]
-    # whether passages say none of what it names nor any other of its words (the tagger may
-    # miss a noun: « pièces » in « Et les pièces à joindre ? »)
-    say_nothing: Callable[[Sequence[Passage]], bool]
 
 
 def searched_text(passage: Passage) -> str:
@@ -63,15 +63,7 @@ def french_named(question: str, subject: tuple[str, ...] | None) -> Named | None
         words = content_tokens(question)
         return bool(words) and all(word[:_PREFIX] in heading for word in words)
 
-    def say_nothing(passages: Sequence[Passage]) -> bool:
-        if not missing_terms(question, [], subject):  # nothing it names can be looked for
-            return False  # (« Combien de temps ça prend ? » names a kind of answer)
-        said = {token[:_PREFIX] for p in passages
-                for token in content_tokens(f"{searched_text(p)} {p.section or ''}")}
-        return left_out(passages) == len(subject) and not any(
-            word[:_PREFIX] in said for word in content_tokens(question))
-
-    return Named(len(subject), left_out, headed, say_nothing)
+    return Named(len(subject), left_out, headed)
 
 
 def english_named(question: str, judge: RelevanceJudge) -> Named | None:
@@ -87,7 +79,7 @@ def english_named(question: str, judge: RelevanceJudge) -> Named | None:
     def headed(passage: Passage) -> bool:
         return judge.covered_key_terms(question, replace(passage, text="")) == count
 
-    return Named(count, left_out, headed, lambda passages: left_out(passages) == count)
+    return Named(count, left_out, headed)
 
 
 def answered_alone(named: Named, combined: Sequence[Passage], combined_score: float,
@@ -95,10 +87,12 @@ def answered_alone(named: Named, combined: Sequence[Passage], combined_score: fl
     """Whether the follow-up is answered from its own search (``alone``: its passages, none
     when declined, and its best score) rather than from the one with the questions it
     continues (``combined``)."""
-    if not alone:  # declined alone: so is it when the other search's passages say none of it
-        return named.say_nothing(combined)
-    if combined and alone[0].chunk_id == combined[0].chunk_id:
+    if not alone:
         return False
+    if combined and alone[0].chunk_id == combined[0].chunk_id:
+        # found alone as well: naming two things or more, it needs no earlier question
+        # (« Et la franchise en cas de dégât des eaux ? » after telework questions)
+        return named.count >= 2
     said_more = named.left_out(alone) < named.left_out(combined)
     nearer = alone_score > combined_score
     if named.count == 1:  # « Et pour un intérimaire ? » mostly narrows the question

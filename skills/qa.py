@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -308,8 +309,17 @@ class QaSkill:
             return grounding
         alone = await self._ground(question, space=space, collections=collections,
                                    files=files)
-        return alone if answered_alone(named, grounding.passages, grounding.verdict.score,
-                                       alone.passages, alone.verdict.score) else grounding
+        if not answered_alone(named, grounding.passages, grounding.verdict.score,
+                              alone.passages, alone.verdict.score):
+            return grounding
+        top = alone.passages[0]
+        document = top.document
+        if grounding.passages and grounding.passages[0].document == document and (
+                grounding.passages[0].chunk_id != top.chunk_id):
+            # still the conversation's document: keep to it, read with the earlier question
+            return dataclasses.replace(alone, earlier=earlier, passages=tuple(
+                passage for passage in alone.passages if passage.document == document))
+        return alone
 
     async def _named(self, question: str, language: Language) -> Named | None:
         """What a follow-up names (see :mod:`skills.follow_up_search`)."""

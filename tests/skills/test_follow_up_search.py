@@ -48,12 +48,10 @@ def test_a_heading_of_the_same_document_saying_the_question_wins() -> None:
     assert _alone(question, subject, [variants], 0.55, [elsewhere], 0.60)
 
 
-def test_declined_alone_and_said_by_none_of_the_other_passages_is_declined() -> None:
-    question, subject = "Et les pénalités ?", ("pénalités",)
-    variants = passage(1, "Les variantes ne sont pas autorisées.")
-    assert _alone(question, subject, [variants], 0.6, [], 0.2)
-    said = passage(1, "Les pénalités de retard sont de 100 € par jour.")
-    assert not _alone(question, subject, [said], 0.6, [], 0.2)
+def test_declined_alone_the_search_with_the_earlier_question_answers() -> None:
+    # « Et pour les stagiaires ? »: the policy says the rule, and the reply what it leaves out
+    policy = passage(1, "Le télétravail est possible trois jours par semaine.")
+    assert not _alone("Et pour les stagiaires ?", ("stagiaires",), [policy], 0.6, [], 0.2)
 
 
 def test_a_noun_the_tagger_missed_or_a_kind_of_answer_is_not_declined() -> None:
@@ -66,9 +64,11 @@ def test_a_noun_the_tagger_missed_or_a_kind_of_answer_is_not_declined() -> None:
     assert not _alone("Combien de temps ça prend ?", ("temps",), [delay], 0.58, [], 0.46)
 
 
-def test_the_same_passage_first_keeps_the_conversation() -> None:
-    assert not _alone(QUESTION, ("alternatives", "procès"), [ALTERNATIVES], 0.5,
-                      [ALTERNATIVES], 0.7)
+def test_the_same_passage_found_alone_stands_alone_when_two_things_are_named() -> None:
+    assert _alone(QUESTION, ("alternatives", "procès"), [ALTERNATIVES], 0.5,
+                  [ALTERNATIVES], 0.7)
+    assert not _alone("Et pour un crime ?", ("crime",), [PRESCRIPTION], 0.5,
+                      [PRESCRIPTION], 0.7)
 
 
 def test_nothing_named_nothing_searched_again() -> None:

@@ -403,14 +403,33 @@ async def test_a_follow_up_naming_a_heading_is_answered_from_that_part(settings:
     assert "variantes" not in replies[1].text.lower()
 
 
-async def test_a_follow_up_about_what_nothing_says_is_declined(settings: Settings) -> None:
-    first, then = "Les variantes sont-elles autorisées ?", "Et les pénalités ?"
-    variants = replace(passage(1, "Les variantes ne sont pas autorisées.", title="Règlement",
-                               score=0.6), section="5.3 – Variantes")
-    search = _SearchByQuery([variants], {then: [replace(variants, score=0.2)]})
+async def test_a_follow_up_found_nowhere_alone_says_what_the_passages_leave_out(
+        settings: Settings) -> None:
+    first, then = "Combien de jours de télétravail ?", "Et pour les stagiaires ?"
+    policy = replace(passage(1, "Le télétravail est possible trois jours par semaine.",
+                             title="Politique de télétravail", score=0.6), section="Jours")
+    search = _SearchByQuery([policy], {then: [replace(policy, score=0.2)]})
     replies = await _thread(settings, search, first, then)
-    assert replies[1].text.startswith("Je ne sais pas")
-    assert "variantes ne sont pas" not in replies[1].text
+    assert "trois jours par semaine" in replies[1].text
+    assert "ne disent rien de « stagiaires »" in replies[1].text
+    assert "(Question lue comme la suite de « Combien de jours" in replies[1].text
+
+
+async def test_a_follow_up_answered_alone_from_the_same_document_keeps_to_it(
+        settings: Settings) -> None:
+    first, then = "Combien de jours de télétravail ?", "Et l'indemnité ?"
+    days = replace(passage(1, "Le télétravail est possible trois jours par semaine.",
+                           title="Politique de télétravail", score=0.6), section="Jours",
+                   document="teletravail.md")
+    allowance = replace(days, chunk_id="c2", section="Équipement et indemnité", score=0.7,
+                        text="Une indemnité de 2,50 € par jour télétravaillé est versée.")
+    other = replace(passage(3, "L'indemnité journalière de prévoyance est de 80 %.",
+                            title="Prévoyance", score=0.68), document="prevoyance.md")
+    search = _SearchByQuery([days], {then: [allowance, other]})
+    replies = await _thread(settings, search, first, then)
+    assert "2,50 € par jour" in replies[1].text
+    assert "prévoyance" not in replies[1].text.lower()  # another document: left out
+    assert "(Question lue comme la suite de « Combien de jours" in replies[1].text
 
 
 async def test_an_english_follow_up_naming_a_part_of_the_same_document(settings: Settings) -> None:
@@ -426,4 +445,5 @@ async def test_an_english_follow_up_naming_a_part_of_the_same_document(settings:
     search = _SearchByQuery([variants], {then: [criteria]})
     replies = await _thread(settings, search, first, then)
     assert "valeur technique (60 %)" in replies[1].text
-    assert "Read as following on" not in replies[1].text
+    assert "variantes" not in replies[1].text.lower()
+    assert "(Read as following on from “Are variants allowed?”.)" in replies[1].text
