@@ -59,6 +59,10 @@ _FAMILIES = word_families({
     "ouvr": "ouvrir ouvertur ouvert ouvr",
     "fourn": "fournir fournitur fourni fourniss",
     "obten": "obtenir obtention obtenu obtien",
+    "recondui": "recondui reconduction reconductibl reconduir",
+    "redui": "redui reduction reduir",
+    "dedui": "dedui deduction deductibl deduir",
+    "tradui": "tradui traduction traduir",
 })
 
 

@@ -47,10 +47,15 @@ _FAMILIES = word_families({
     "ouvr": "ouvert ouvertur ouvr",
     "fourn": "fourn fournitur",
     "obten": "obten obtent obtenu obtient",
+    # « reconduit » / « reconduction » / « reconductible », « déduite » / « déduction »
+    "reconduct": "reconduit reconduct reconductibl reconduir reconduis reconduisent",
+    "reduct": "reduit reduct reduir reduis reduisent",
+    "deduct": "deduit deduct deductibl deduir deduis",
+    "traduct": "traduit traduct traduir",
 })
 
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 
 def joined_compounds(text: str) -> list[str]:

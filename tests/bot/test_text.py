@@ -35,6 +35,7 @@ def test_an_irregular_verb_meets_its_noun() -> None:
     assert set(content_tokens("perdu perds perdre perte")) == {"perd"}
     assert set(content_tokens("joindre joignez joint")) == {"joint"}
     assert set(content_tokens("décès décédé")) == {"dece"}
+    assert set(content_tokens("reconduit reconduction reconductible")) == {"recondui"}
     # a family whose forms also mean something else is not joined: « vente » already shares
     # its stem with « vent » (the wind of a storm claim)
     assert content_tokens("vendre vente") == ["vendr", "vent"]

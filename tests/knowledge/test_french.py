@@ -49,4 +49,7 @@ def test_an_irregular_verb_and_its_noun_are_one_term() -> None:
     assert set(analyze("perdu perds perdre perte")) == {"perd"}
     assert set(analyze("décès décédé")) == {"deces"}
     assert analyze("couverture couvert") == ["couv", "couv"]
+    # « Le marché peut-il être reconduit ? » and « Le marché est reconductible »
+    assert set(analyze("reconduit reconduction reconductible reconduire")) == {"reconduct"}
+    assert set(analyze("franchise déduite déduction")) == {"franchis", "deduct"}
     assert analyze("vendre vente") == ["vendr", "vent"]  # « vente » is not joined to its verb
