@@ -156,8 +156,9 @@ _TIME_NOUNS = frozenset(
 _LASTING = re.compile(r"\b(?:\w+ed|valid|kept|paid|held|open|shown|given|taken|done|due|"
                       r"eligible|available|active|suspended|closed)\b")
 _ASKS_NUMBER = re.compile(
-    r"\b(combien|quel(?:le)?s? (?:montant|nombre|age|taux|prix|cout|plafond|somme)|"
-    r"how (?:much|many|old)|what (?:amount|age|rate|price))\b"
+    r"\b(combien|quel(?:le)?s? (?:(?:est|sont) (?:le |la |les |l'|leurs? )?)?"
+    r"(?:montant|nombre|age|taux|prix|cout|plafond|somme|pourcentage)|"
+    r"how (?:much|many|old)|what (?:(?:is|are) the )?(?:amount|age|rate|price|percentage))\b"
 )
 _ASKS_DATE = re.compile(
     r"^(?:\S+ : )?(?:quand|when)\b|\b(?:a partir de|jusqu'a|depuis) quand\b|"
@@ -347,6 +348,7 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     units: list[_Unit] = []
     heading: tuple[str, ...] = ()
     above = ""  # the heading line right above, when no sentence came between
+    numbered: list[tuple[str, tuple[str, ...]]] = []  # numbered headings seen, their words
     index = 0
     while index < len(lines):
         sentences = split_sentences(lines[index])
@@ -354,11 +356,22 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
         if len(sentences) == 1 and _heading_line(sentences[0]):
             # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
             # sentences under it are matched with its words too, and with those of the
-            # numbered heading right above it (« ARTICLE 6 – REMISE DES OFFRES » over « 6.1 –
-            # Date limite »)
-            words = tuple(content_tokens(sentences[0]))
-            heading = (*heading, *words) if _numbered_under(above, sentences[0]) else words
-            above = sentences[0]
+            # numbered heading it is a part of (« ARTICLE 6 – REMISE DES OFFRES » over « 6.1 –
+            # Date limite », even with 6.0's sentences between); a table's header row right
+            # under its heading adds to it (« Garantie | Niveau » under « 3.2 – Garanties »)
+            line = sentences[0]
+            words = tuple(content_tokens(line))
+            parent = next((seen for line_above, seen in reversed(numbered)
+                           if _numbered_under(line_above, line)), None)
+            if parent is not None:
+                heading = (*parent, *words)
+            elif above and _SECTION_NUMBER.match(line) is None and "|" in line:
+                heading = (*heading, *words)
+            else:
+                heading = words
+            if _SECTION_NUMBER.match(line) is not None:
+                numbered.append((line, heading))
+            above = line
             lead_in = _heading_list(sentences[0], lines, index)
             if lead_in is not None:  # « Pièces justificatives » over its items
                 index += len(lead_in[1])

@@ -241,6 +241,24 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     assert "5 jours ouvrés. [2]" in text and "24 heures" not in text
 
 
+def test_table_rows_are_matched_with_their_section_and_its_numbered_parent() -> None:
+    question = "Quel est le taux de maintien de salaire ?"
+    assert asked_entity(question) == "number" and asked_entity("What is the rate?") == "number"
+    text = select_answer(_request(question, [
+        "ARTICLE 3 – LOT N° 1 : PRÉVOYANCE – MAINTIEN DE SALAIRE\n3.1 – Nature du contrat\n"
+        "Contrat collectif à adhésion obligatoire pour l'ensemble des agents en activité.\n"
+        "3.2 – Garanties de base\nGarantie | Niveau minimal exigé\n"
+        "Garantie : Incapacité temporaire ; Niveau minimal exigé : Indemnités portant la "
+        "rémunération nette à 90 % du traitement net\n"
+        "Garantie : Invalidité ; Niveau minimal exigé : Rente portant la rémunération nette à "
+        "90 % jusqu'à la retraite",
+    ]))
+    # the rows under « 3.2 », itself under « ARTICLE 3 … MAINTIEN DE SALAIRE » with 3.1's
+    # sentence between, carry the rate; the sentence of 3.1 does not
+    assert "90 % du traitement net [1]" in text
+    assert "adhésion obligatoire" not in text
+
+
 def test_a_duration_question_without_a_duration_says_so() -> None:
     text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
                                   ["L'instruction du dossier est faite par le service juridique."]))
