@@ -725,6 +725,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
+    if request.subject_words and not context:
+        relevant = _naming_the_subject(relevant, request.subject_words)
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)
@@ -743,6 +745,16 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     if request.subject_words and not context:
         chosen = _covering(chosen, [unit for _, unit in ranked], request.subject_words)
     return chosen, True
+
+
+def _naming_the_subject(relevant: list[_Unit], subject_words: tuple[str, ...]) -> list[_Unit]:
+    """The sentences that say one of the question's nouns or names (or stand under a heading
+    that does), when some do: « Quelle certification est exigée ? » quotes the ISO 27001
+    sentence, not a table's rows whose header says « Niveau minimal exigé »."""
+    tokens = {token for word in subject_words for token in content_tokens(word)
+              if token not in _QUESTION_WORDS}
+    naming = [unit for unit in relevant if tokens.intersection(unit.matched)]
+    return naming or relevant
 
 
 def _covering(chosen: list[_Unit], ranked: list[_Unit],

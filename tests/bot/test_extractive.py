@@ -710,3 +710,13 @@ def test_the_end_of_a_quoted_list_item_is_not_quoted_again() -> None:
     text = select_answer(request)
     assert text.count("Performance environnementale ;") == 1, text
     assert "  - Critère : 1. Valeur technique ; Pondération : 50 %" in text, text  # the list
+
+
+def test_sentences_naming_none_of_the_subject_are_left_out_when_others_name_it() -> None:
+    request = replace(_request("Quelle certification est exigée ?", [
+        "Le titulaire justifie d'une certification ISO/IEC 27001 en cours de validité.",
+        "Garantie | Niveau minimal exigé\nGarantie : Invalidité ; Niveau minimal exigé : Rente "
+        "portant la rémunération à 90 %.",
+    ]), subject_words=("certification",))
+    text = select_answer(request)
+    assert "ISO/IEC 27001" in text and "Invalidité" not in text
