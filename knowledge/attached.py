@@ -28,7 +28,13 @@ from knowledge.index import StoredChunk
 from knowledge.language import Language, detect_language
 from knowledge.lexical import LexicalIndex, LexicalMatch
 from knowledge.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
-from knowledge.records import CollectionInfo, DataClass, KnowledgeError, Passage
+from knowledge.records import (
+    ATTACHED_COLLECTION,
+    CollectionInfo,
+    DataClass,
+    KnowledgeError,
+    Passage,
+)
 from knowledge.search import (
     Candidate,
     RankingWeights,
@@ -38,7 +44,6 @@ from knowledge.search import (
     to_passage,
 )
 
-ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
 Analyser = Callable[[str], list[str]]  # text → lexical terms (``FrenchAnalyzer``)
 _LANGUAGE_SAMPLE = 3_000  # characters a file's language is told from
 _OUTLINE_ENTRIES = 15  # parts of a document its outline shows

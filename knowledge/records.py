@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+ATTACHED_COLLECTION = "pièces jointes"  # the collection name attached passages carry
+
 
 class KnowledgeError(Exception):
     """A refusal or failure that can be shown to an admin or a user as is."""

@@ -46,7 +46,7 @@ from itertools import pairwise
 from knowledge.english import key_terms
 from knowledge.french import FrenchAnalyzer
 from knowledge.language import Language, detect_language, is_other_language
-from knowledge.records import Passage
+from knowledge.records import ATTACHED_COLLECTION, Passage
 
 _TOP = 5  # passages whose text counts for the names a question gives
 _PARENTHESES = re.compile(r"\([^)]*\)")  # glosses (« TAJ (ancien STIC) »): not the subject
@@ -77,6 +77,9 @@ class Thresholds:
     # lists moved)
     english_rendered_dense: float = 0.20
     english_rendered_lexical: float = 0.9
+    # a document the person attached to the question is what they ask about: its passages
+    # need less dense agreement (« Combien d'agents au total ? » over a CCTP: 0.38)
+    attached_min_dense: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -203,9 +206,13 @@ class RelevanceJudge:
         if score >= limits.strong_score:
             reason = "strong score"
         elif dense < limits.min_dense:
-            if dense < limits.phrase_dense or not self.shares_phrase(question, best):
+            attached = (best.collection == ATTACHED_COLLECTION
+                        and dense >= limits.attached_min_dense)
+            if not attached and (dense < limits.phrase_dense
+                                 or not self.shares_phrase(question, best)):
                 return Verdict(False, "dense evidence disagrees", language, score, dense)
-            reason = "a phrase of the question in the passage"
+            reason = ("the document attached to the question" if attached
+                      else "a phrase of the question in the passage")
         if reason == "strong score":  # only another's: « chez Allianz », « auprès d'AXA »
             others = {word for span in _AT_ANOTHERS.findall(question) for word in span.split()}
             missing = tuple(name for name in self.missing_names(question, passages)

@@ -18,10 +18,11 @@ from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
-from knowledge.attached import ATTACHED_COLLECTION, AttachedFile
+from knowledge.attached import AttachedFile
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
+from knowledge.records import ATTACHED_COLLECTION
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 from skills.document_outline import asks_overview, outline_text
 from skills.follow_up import CONTINUATION_MARKERS, QA_SKILL, earlier_questions, points_back

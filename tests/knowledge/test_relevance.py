@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from knowledge import KnowledgeBase, KnowledgeSettings, Passage
 from knowledge.english import key_terms
 from knowledge.language import detect_language
+from knowledge.records import ATTACHED_COLLECTION
 from knowledge.relevance import RelevanceJudge, Thresholds, named_things
 from tests.knowledge.helpers import HashingEmbedder
 
@@ -327,3 +329,17 @@ def test_an_english_question_whose_renderings_all_match_needs_less_dense_evidenc
     assert not judge.judge(question, [_passage(text, 0.2, 0.15, lexical=1.0)]).answerable
     elsewhere = "Le prix compte pour 40 %."  # no key term of the question
     assert not judge.judge(question, [_passage(elsewhere, 0.3, 0.25, lexical=1.0)]).answerable
+
+
+def test_an_attached_document_needs_less_dense_agreement() -> None:
+    text = "Les données sont hébergées dans l'Union européenne."
+    question = "Où sont hébergées les données ?"
+    in_collection = _passage(text, score=0.48, dense=0.38, lexical=0.64)
+    attached = replace(in_collection, collection=ATTACHED_COLLECTION)
+    judge = RelevanceJudge()
+    assert not judge.judge(question, [in_collection]).answerable
+    verdict = judge.judge(question, [attached])
+    assert verdict.answerable and verdict.reason == "the document attached to the question"
+    # still a score floor and a dense floor
+    assert not judge.judge(question, [replace(attached, score=0.40)]).answerable
+    assert not judge.judge(question, [replace(attached, dense=0.30)]).answerable
