@@ -201,14 +201,6 @@ def _completing(question: str, subject: tuple[str, ...], kept: tuple[Passage, ..
     return tuple(added)
 
 
-
-
-
-
-
-
-
-
 def shown_passage(passage: Passage) -> str:
     """A cited passage's text as a reader is shown it: the heading lines of a Markdown, HTML,
     Word or PDF file marked as headings (the web chat's source panel sets them apart)."""
