@@ -106,6 +106,13 @@ def last_analysis(jobs: Sequence[JobView], space_id: str, skill: str) -> JobView
     return None
 
 
+def change_under_way(jobs: Sequence[JobView], space_id: str, skill: str) -> JobView | None:
+    """The person's analysis or change of one still queued or running in this space: a
+    second change started now would start from the same result and undo the first."""
+    return next((job for job in jobs if job.skill == skill and not job.state.terminal
+                 and job.reply_to.space_id == space_id), None)
+
+
 def relabel_params(job: JobView, followup: Followup) -> dict[str, object]:
     """The relabel job's parameters: the same file, the stored state, the changes."""
     return {"file_id": job.params["file_id"], "name": job.params.get("name", "verbatims"),

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from bot.files.intake import safe_name
 from bot.i18n import Text
-from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask, JobView
+from bot.jobs.model import (
+    JobContext,
+    JobFailed,
+    JobResult,
+    JobSpec,
+    JobTask,
+    JobView,
+)
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import fold
@@ -33,6 +40,7 @@ from skills.verbatims.codebook import (
 from skills.verbatims.followup import (
     NO_ANALYSIS,
     RelabelTask,
+    change_under_way,
     last_analysis,
     parse_followup,
     relabel_params,
@@ -130,6 +138,11 @@ _LATER = Text("Le fichier est volumineux : les colonnes retenues seront indiqué
               "result.")
 _TITLE = Text("Analyse de verbatims", "Verbatim analysis")
 _RELABEL_TITLE = Text("Thèmes modifiés", "Themes changed")
+_CHANGE_UNDER_WAY = Text(
+    "Une modification de l'analyse de « {name} » est en cours (tâche `{id}`) : attendez "
+    "qu'elle se termine pour en demander une autre, qui partira de son résultat.",
+    "A change to the analysis of “{name}” is under way (job `{id}`): wait until it ends to "
+    "ask for another, which will start from its result.")
 _RELABEL_STARTED = Text(
     "Je régénère le classeur et le rapport de « {name} » avec ces thèmes (tâche `{id}`), "
     "sans refaire l'analyse.",
@@ -401,11 +414,14 @@ class VerbatimsSkill:
         if request.jobs is None:
             raise SkillError(_NO_JOBS)
         message = request.message
-        job = last_analysis(await request.jobs.mine(message.user.id), message.space.id,
-                            self.name)
+        mine = await request.jobs.mine(message.user.id)
+        job = last_analysis(mine, message.space.id, self.name)
         if job is None:
             raise SkillError(NO_ANALYSIS)
         name = str(job.params.get("name", "verbatims"))
+        under_way = change_under_way(mine, message.space.id, self.name)
+        if under_way is not None:  # two changes at once: the later would undo the earlier
+            raise SkillError(_CHANGE_UNDER_WAY, name=name, id=under_way.id[:8])
         if followup.kind == "columns":
             overrides = {**dict(job.params.get("overrides", {})),
                          **parse_overrides(request.text.split(maxsplit=1)[-1])}
