@@ -11,7 +11,7 @@ names or score higher — when it names one thing only, both, or higher under a 
 says the whole question, or under such a heading in the same document (« 7.2 – Critères
 d'attribution » of the rules whose variants were asked about). Answered alone from the
 document the conversation is about (« Et l'indemnité ? » after telework questions), it keeps
-to that document and still says which question it was read with. When the search alone
+to that document. When the search alone
 declines, the one with the earlier questions answers, saying what its passages leave out
 (« Et pour les stagiaires ? »).
 """

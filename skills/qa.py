@@ -309,8 +309,9 @@ class QaSkill:
         document = top.document
         if grounding.passages and grounding.passages[0].document == document and (
                 grounding.passages[0].chunk_id != top.chunk_id):
-            # still the conversation's document: keep to it, read with the earlier question
-            return dataclasses.replace(alone, earlier=earlier, passages=tuple(
+            # another part of the conversation's document (« 7.2 – Critères d'attribution »
+            # of the rules, the telework allowance): keep to that document
+            return dataclasses.replace(alone, passages=tuple(
                 passage for passage in alone.passages if passage.document == document))
         return alone
 
