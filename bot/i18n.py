@@ -56,6 +56,11 @@ def colon(locale: Locale) -> str:
     return ": " if locale == "en" else " : "
 
 
+def grouped(value: int, locale: Locale) -> str:
+    """A count with thousands separators as people read them (« 20 434 », “20,434”)."""
+    return f"{value:,}".replace(",", "\u202f" if locale == "fr" else ",")
+
+
 def plural(count: int) -> str:
     """The plural mark of a count, in French and English alike: « 1 fichier », « 2 files »
     (templates write ``{count} fichier{s}``)."""

@@ -34,7 +34,9 @@ def register_commands(app: typer.Typer) -> None:
     def document(
         path: Annotated[Path, typer.Argument(exists=True, readable=True,
                                              help="A source folder or a ZIP of it.")],
-        lang: Annotated[str, typer.Option("--lang", help="fr | en")] = "fr",
+        lang: Annotated[str | None, typer.Option(
+            "--lang", help="fr | en (default: French docs, comments in the code's language)")]
+        = None,
         out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path(
             "almia-code-docs"),
         as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
@@ -45,7 +47,7 @@ def register_commands(app: typer.Typer) -> None:
         from skills.codedoc.pipeline import NothingToDocument, document
         from skills.codedoc.sources import from_folder, from_zip
 
-        locale: Locale = "en" if lang.lower().startswith("en") else "fr"
+        locale: Locale = "en" if lang and lang.lower().startswith("en") else "fr"
         started = time.monotonic()
         try:
             sources = (from_folder(path) if path.is_dir()
@@ -54,7 +56,7 @@ def register_commands(app: typer.Typer) -> None:
             _say(rejected.message_for(locale))
             raise typer.Exit(2) from None
         try:
-            outputs = document(sources, locale)
+            outputs = document(sources, locale, follow_comments=lang is None)
         except NothingToDocument:
             _say(NothingToDocument.text(locale))
             raise typer.Exit(1) from None

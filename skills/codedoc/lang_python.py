@@ -122,10 +122,32 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
 
 
 def _signature(definition: Node, body: Node | None) -> str:
-    text = text_of(definition)
-    if body is not None:
-        text = text[:body.start_byte - definition.start_byte]
+    """The header up to its colon, without comments (``# type: ignore``, one per parameter)."""
+    start = definition.start_byte
+    colons = [child for child in definition.children if child.type == ":"
+              and (body is None or child.end_byte <= body.start_byte)]
+    end = (colons[-1].start_byte if colons else body.start_byte if body is not None
+           else definition.end_byte)
+    comments = [node for node in _descendants(definition, end) if node.type == "comment"]
+    data = definition.text or b""
+    kept, at = [], start
+    for comment in comments:
+        kept.append(data[at - start:comment.start_byte - start])
+        at = comment.end_byte
+    kept.append(data[at - start:end - start])
+    text = b"".join(kept).decode("utf-8", "replace")
     return " ".join(text.split()).rstrip(":").strip()
+
+
+def _descendants(node: Node, end: int) -> list[Node]:
+    """Nodes under ``node`` that start before byte ``end``, in order."""
+    found: list[Node] = []
+    for child in node.children:
+        if child.start_byte >= end:
+            break
+        found.append(child)
+        found += _descendants(child, end)
+    return found
 
 
 def _params(parameters: Node | None) -> tuple[str, ...]:

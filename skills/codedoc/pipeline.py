@@ -8,9 +8,10 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from bot.i18n import Text, plural
+from bot.i18n import Text, grouped, plural
 from bot.messages import Locale
 from skills.codedoc import describe, docs, html, inventory, patch, skeletons, svg, verify
+from skills.codedoc.comment_language import comment_locale
 from skills.codedoc.model import Inventory
 from skills.codedoc.secrets import Redactor, SecretFinding, find
 from skills.codedoc.sources import Sources
@@ -45,6 +46,11 @@ _OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (in
                 "unit's purpose and behaviour.")
 _MODEL = Text("Objet des unités rédigé par le modèle pour {count} unité{s} : à relire.",
               "Unit purposes written by the model for {count} unit{s}: to review.")
+_COMMENTS = Text("Commentaires et squelettes de tests écrits en {language}, la langue des "
+                 "commentaires existants (`/almia doc lang={other}` pour les écrire en {asked}).",
+                 "Comments and test skeletons written in {language}, the language of the "
+                 "existing comments (`/almia doc lang={other}` to write them in {asked}).")
+_LANGUAGES = {"fr": Text("français", "French"), "en": Text("anglais", "English")}
 _NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, C#, "
                 "SQL, COBOL, copybooks, JCL).",
                 "No source file recognised (Python, Java, JavaScript/TypeScript, C#, SQL, "
@@ -130,26 +136,33 @@ class NothingToDocument(Exception):
 
 
 def document(sources: Sources, locale: Locale, purposes: Mapping[str, str] | None = None,
-             parsers: Parsers | None = None, redactor: Redactor | None = None) -> Outputs:
-    """Run every step offline (``purposes`` from the model, when there are any)."""
+             parsers: Parsers | None = None, redactor: Redactor | None = None,
+             comments: Locale | None = None, follow_comments: bool = False) -> Outputs:
+    """Run every step offline (``purposes`` from the model, when there are any); with
+    ``follow_comments``, what goes into the code is in the language of its comments."""
     if not sources.texts:
         raise NothingToDocument
     parsers = parsers or Parsers()
     redactor = redactor or Redactor()
     found = inventory.build(sources, parsers)
-    return finish(sources, found, locale, purposes or {}, parsers, redactor)
+    if follow_comments and comments is None:
+        comments = comment_locale(found)
+    return finish(sources, found, locale, purposes or {}, parsers, redactor, comments)
 
 
 def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping[str, str],
-           parsers: Parsers, redactor: Redactor) -> Outputs:
-    """Everything after the inventory (the job asks the model in between)."""
+           parsers: Parsers, redactor: Redactor, comments: Locale | None = None) -> Outputs:
+    """Everything after the inventory (the job asks the model in between). The docs and
+    summary are in ``locale``; what goes into the code (docstrings, comments, test
+    skeletons) in ``comments``, the language of the code's own comments, when given."""
+    comments = comments or locale
     secrets = [finding for path, text in sources.texts.items() for finding in find(path, text)]
-    built = patch.build(found, locale, purposes)
+    built = patch.build(found, comments, purposes)
     checked = verify.verify(sources, built, parsers)
     for path in checked.failed:  # never hand out a patch that would change code
         built.diffs.pop(path, None)
         built.documented = [q for q in built.documented if found.index[q].path != path]
-    tests = skeletons.build(found, locale)
+    tests = skeletons.build(found, comments)
     pages = docs.render(found, locale, purposes, secrets, redactor)
     title = docs.T["index"](locale)
     metrics = _metrics(found, built, checked, tests, secrets)
@@ -163,7 +176,7 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
         svg.draw(dependencies, {}, external)]}
     return Outputs(found, pages, html.render(pages, title, locale, drawings), diff, tests, checked,
                    secrets, metrics,
-                   _summary(metrics, checked, built, locale, purposes))
+                   _summary(metrics, checked, built, locale, purposes, comments))
 
 
 def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
@@ -184,10 +197,11 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 
 
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
-             locale: Locale, purposes: Mapping[str, str]) -> str:
+             locale: Locale, purposes: Mapping[str, str], comments: Locale) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
     lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files),
-                      lines=metrics.lines, ls=plural(metrics.lines), languages=languages,
+                      lines=grouped(metrics.lines, locale), ls=plural(metrics.lines),
+                      languages=languages,
                       units=metrics.units, us=plural(metrics.units), public=metrics.public,
                       ps=plural(metrics.public),
                       covered=round(100 * metrics.coverage))]
@@ -202,6 +216,9 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
                                 which=", ".join(sorted(checked.failed)[:5])))
     if metrics.skeletons:
         lines.append(_SKELETONS(locale, count=metrics.skeletons, s=plural(metrics.skeletons)))
+    if comments != locale and (built.diffs or metrics.skeletons):
+        lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale,
+                               asked=_LANGUAGES[locale]))
     if metrics.secrets:
         lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets)))
     lines.append(_MODEL(locale, count=len(purposes), s=plural(len(purposes))) if purposes

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from bot.files.intake import FileRejected, safe_name
 from bot.governance.policy import DataClass
-from bot.i18n import Text, plural
+from bot.i18n import Text, grouped, plural
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
@@ -84,6 +84,7 @@ class DocumentTask:
     async def run(self, context: JobContext) -> JobResult:
         """Sources → inventory → purposes (model) → docs, patch, skeletons as artefacts."""
         from skills.codedoc import inventory
+        from skills.codedoc.comment_language import comment_locale
         from skills.codedoc.pipeline import NothingToDocument, finish
         from skills.codedoc.secrets import Redactor
         from skills.codedoc.syntax import Parsers
@@ -98,7 +99,11 @@ class DocumentTask:
         parsers = Parsers()
         found = await asyncio.to_thread(inventory.build, sources, parsers)
         await context.progress(0.3, _PARSED(locale, files=len(found.files),
-                                                s=plural(len(found.files)), lines=found.lines))
+                                                s=plural(len(found.files)),
+                                                lines=grouped(found.lines, locale)))
+        # what goes into the code follows its own comments unless a language was asked for
+        comments = (locale if job.params.get("language_asked")
+                    else comment_locale(found) or locale)
         redactor = Redactor()
         purposes: Mapping[str, str] = {}
         models = context.models
@@ -110,11 +115,11 @@ class DocumentTask:
             async def advance(share: float) -> None:
                 await context.progress(0.35 + 0.45 * share, _MODEL(locale))
 
-            purposes = await PurposeWriter(models, locale, redactor,
+            purposes = await PurposeWriter(models, comments, redactor,
                                            data_class=data_class).write(found, advance)
         await context.progress(0.8, _WRITING(locale))
         outputs = await asyncio.to_thread(finish, sources, found, locale, purposes, parsers,
-                                          redactor)
+                                          redactor, comments)
         ids = [await context.add_artefact(_ARTEFACTS["docs"](locale), "application/zip",
                                           outputs.docs_zip()),
                await context.add_artefact(_ARTEFACTS["html"](locale), "text/html",
@@ -190,7 +195,8 @@ class CodeDocSkill:
             name = _PASTED(locale)
             params = {"snippet": text}
         spec = JobSpec(skill=self.name, task="document", title=f"{_TITLE(locale)} — {name}",
-                       params={**params, "language": language})
+                       params={**params, "language": language,
+                               "language_asked": asked is not None})
         job = await request.jobs.start(spec, request.message, locale)
         yield Reply(_STARTED(locale, name=name, id=job.id[:8]), kind="info", skill=self.name,
                     locale=locale, job_id=job.id)

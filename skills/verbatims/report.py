@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.i18n import Text, plural
+from bot.i18n import Text, grouped, plural
 from bot.messages import Locale
 from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Columns, ScoreKind, Sentiment, Theme, Trend
@@ -70,11 +70,6 @@ def offline_said(analysis: Analysis) -> bool:
 def pct(value: float) -> str:
     """A share as a whole percentage (« 17 % »)."""
     return f"{value * 100:.0f} %"
-
-
-def number(value: int, locale: Locale) -> str:
-    """A count with thousands separators as people read them (« 2 000 », “2,000”)."""
-    return f"{value:,}".replace(",", "\u202f" if locale == "fr" else ",")
 
 
 def theme_sentiment_shares(theme: Theme) -> dict[Sentiment, float]:
@@ -166,11 +161,11 @@ _NONE = Text("Aucun thème n'a pu être dégagé.", "No theme could be found.")
 def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
     """The summary posted in the thread (Markdown)."""
     counts = analysis.counts
-    aside = [_ASIDE[name](locale, n=number(getattr(counts, name), locale),
+    aside = [_ASIDE[name](locale, n=grouped(getattr(counts, name), locale),
                           s=plural(getattr(counts, name)))
              for name in _ASIDE if getattr(counts, name)]
-    lines = [_HEAD(locale, rows=number(counts.rows, locale),
-                   analysed=number(counts.analysed, locale),
+    lines = [_HEAD(locale, rows=grouped(counts.rows, locale),
+                   analysed=grouped(counts.analysed, locale),
                    aside=_SET_ASIDE(locale, parts=", ".join(aside)) if aside else "")]
     themes = ranked(analysis)
     if not themes:
@@ -184,7 +179,7 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
                      else _MEAN(locale, score=_decimal(theme.mean_score, locale)))
             label = theme.label + (_OUTSIDE(locale) if coding and not theme.coded else "")
             lines.append(_THEME_LINE(locale, n=theme.id + 1, label=label, share=pct(theme.share),
-                                     count=number(theme.size, locale),
+                                     count=grouped(theme.size, locale),
                                      neg=pct(shares["negative"]),
                                      pos=pct(shares["positive"]), score=score))
     names = theme_names(analysis)

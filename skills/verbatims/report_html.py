@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import Text
+from bot.i18n import Text, grouped
 from bot.messages import Locale
 from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Theme
@@ -25,7 +25,6 @@ from skills.verbatims.report import (
     SCORE_NAMES,
     TREND_NAMES,
     monthly_totals,
-    number,
     offline_said,
     pct,
     ranked,
@@ -205,7 +204,7 @@ def html_report(analysis: Analysis, survey: Survey, locale: Locale, source: str 
     notes = [*(note_in(note, locale) for note in analysis.notes),
              *([] if offline_said(analysis) else [OFFLINE_NOTE(locale)])]
     parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
-    parts.append(f"<p class=\"note\">{number(counts.rows, locale)} "
+    parts.append(f"<p class=\"note\">{grouped(counts.rows, locale)} "
                  f"{'lignes' if fr else 'rows'}</p></body></html>")
     return "\n".join(part for part in parts if part).encode("utf-8")
 

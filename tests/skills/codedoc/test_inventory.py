@@ -203,3 +203,18 @@ def test_a_raised_exception_is_said_once_as_raised_not_as_a_call() -> None:
         "    return round(valeur * 0.04 * bonus, 2)\n")})
     said = facts(unit_named(inventory, "tarif:prime"), inventory, "fr")
     assert "lève `ValueError`" in said and "appelle `round`" in said, said
+
+
+def test_a_python_signature_leaves_its_comments_out() -> None:
+    found = inventory_of({"codec.py": (
+        "class Codec:\n"
+        "    def encode(self, data: str) -> bytes:  # type: ignore[override]\n"
+        "        return data.encode()\n\n"
+        "def split(text,  # the raw line\n"
+        "          sep: str = ':') -> list[str]:\n"
+        "    return text.split(sep)\n")})
+
+    assert unit_named(found, "codec:Codec.encode").signature == (
+        "def encode(self, data: str) -> bytes")
+    assert unit_named(found, "codec:split").signature == (
+        "def split(text, sep: str = ':') -> list[str]")

@@ -109,3 +109,26 @@ def test_the_summary_agrees_in_number_with_what_it_counts() -> None:
     assert "(2 lignes, python 1) : 1 unité dont 1 publique ;" in french
     assert "(2 lines, python 1): 1 unit, 1 public;" in english
     assert "**Documentation of 1 file**" in english
+
+
+def test_what_goes_into_the_code_follows_its_comments_and_the_summary_says_so() -> None:
+    outputs = document(fixture_sources(), "fr", comments="en")
+
+    patch = outputs.patch.decode()
+    assert "+      * PROCESS-PARA: Performs `WRITE-SLIP`" in patch
+    assert "Exécute" not in patch.split("\n\n", 1)[1]  # the header stays the reader's
+    assert all("Almia skeleton: write the arrange / act / assert steps" in text
+               for text in outputs.skeletons.values())
+    assert "# Documentation de référence" in outputs.pages["index.md"]  # the reader's
+    assert ("Commentaires et squelettes de tests écrits en anglais, la langue des commentaires "
+            "existants (`/almia doc lang=fr` pour les écrire en français).") in outputs.summary
+    assert "Comments and test skeletons" not in document(fixture_sources(), "en",
+                                                         comments="en").summary
+
+
+def test_counts_of_lines_are_grouped_as_people_read_them() -> None:
+    sources = Sources()
+    sources.add("big.py", "".join(f"X{n} = {n}\n" for n in range(1_200)).encode())
+
+    assert "(1\u202f200 lignes, python 1)" in document(sources, "fr").summary
+    assert "(1,200 lines, python 1)" in document(sources, "en").summary

@@ -58,7 +58,9 @@ async def test_a_zip_of_code_is_documented_as_a_job(
     with zipfile.ZipFile(io.BytesIO(docs)) as archive:
         assert "docs/modules/cobol_PAYROLL.cbl.md" in archive.namelist()
     patch = await (await client.get(job["artefacts"][2]["url"])).read()
-    assert b"+      * PROCESS-PARA: Ex\xc3\xa9cute `WRITE-SLIP`" in patch
+    # the fixtures' comments are English, so what goes into them is too
+    assert b"+      * PROCESS-PARA: Performs `WRITE-SLIP`" in patch
+    assert "écrits en anglais, la langue des commentaires existants" in summary
 
 
 async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: ignore[type-arg]
@@ -79,6 +81,11 @@ async def test_the_documentation_language_can_be_asked(
     assert "je documente « paie.zip »" in reply["text"]  # the person's language in the chat
     job = await finished(client, reply["job_id"])
     assert "**Documentation of 14 files**" in job["result"]["text"]
+    asked = await chat(client, "/almia doc lang=fr", [file_id])
+    job = await finished(client, asked["job_id"])
+    patch = await (await client.get(job["artefacts"][2]["url"])).read()
+    assert b"+      * PROCESS-PARA: Ex\xc3\xa9cute `WRITE-SLIP`" in patch  # as asked
+    assert "la langue des commentaires existants" not in job["result"]["text"]
     pasted = await chat(client, "/almia doc langue=français\ndef total(items):\n"
                                 "    return sum(items)", [])
     job = await finished(client, pasted["job_id"])
