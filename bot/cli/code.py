@@ -56,7 +56,8 @@ def register_commands(app: typer.Typer) -> None:
             _say(rejected.message_for(locale))
             raise typer.Exit(2) from None
         try:
-            outputs = document(sources, locale, follow_comments=lang is None)
+            outputs = document(sources, locale, follow_comments=lang is None,
+                               option="--lang ")
         except NothingToDocument:
             _say(NothingToDocument.text(locale))
             raise typer.Exit(1) from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.i18n import Text, plural
+from bot.i18n import Text, grouped, plural
 from bot.messages import Locale
 from skills.codedoc.describe import facts, sentence, short
 from skills.codedoc.model import Inventory, SourceFile, Unit
@@ -15,8 +15,10 @@ from skills.codedoc.secrets import Redactor, SecretFinding
 T = {
     "index": Text("Documentation de référence", "Reference documentation"),
     "overview": Text("Vue d'ensemble", "Overview"),
-    "files": Text("{files} fichier{s}, {lines} lignes, {units} unités ({public} publiques)",
-                  "{files} file{s}, {lines} lines, {units} units ({public} public)"),
+    "files": Text("{files} fichier{s}, {lines} ligne{ls}, {units} unité{us} ({public} "
+                  "publique{ps})", "{files} file{s}, {lines} line{ls}, {units} unit{us} "
+                  "({public} public)"),
+    "lines": Text("{lines} ligne{ls}", "{lines} line{ls}"),
     "modules": Text("Modules et programmes", "Modules and programs"),
     "calls": Text("Graphe des appels", "Call graph"),
     "deps": Text("Dépendances (imports, COPY, programmes lancés)",
@@ -49,6 +51,21 @@ T = {
     "fields": Text("Données", "Data"),
     "exports": Text("Variables d'environnement exportées", "Environment variables exported"),
 }
+# what a unit is, in French (English pages show the kind as the parsers name it)
+_KINDS_FR = {"class": "classe", "function": "fonction", "method": "méthode",
+             "constructor": "constructeur", "program": "programme", "paragraph": "paragraphe",
+             "record": "enregistrement", "step": "étape", "view": "vue",
+             "materialized view": "vue matérialisée", "procedure": "procédure",
+             "trigger": "déclencheur", "enum": "énumération", "struct": "structure",
+             "annotation_type": "annotation", "sequence": "séquence", "type": "type"}
+# why a file was not read (inventory.json keeps the codes)
+_SKIPPED = {"unsupported": Text("langage non pris en charge", "language not supported"),
+            "too large": Text("trop volumineux", "too large"),
+            "too many files": Text("au-delà du nombre de fichiers lus", "past the file limit"),
+            "binary": Text("fichier binaire", "binary file"),
+            "minified or generated": Text("code minifié ou généré", "minified or generated code"),
+            "unknown encoding": Text("encodage inconnu", "unknown encoding")}
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|])")
 _ID = re.compile(r"[^A-Za-z0-9_]")
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.!?](?=\s+[A-Z«(`]|$)")
 _MAX_EDGES = 400
@@ -159,23 +176,26 @@ def render(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
 def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
            secrets: list[SecretFinding]) -> str:
     units = inventory.units
+    public = sum(u.public for u in units)
     lines = [f"# {T['index'](locale)}", "",
              T["files"](locale, files=len(inventory.files), s=plural(len(inventory.files)),
-                        lines=inventory.lines,
-                        units=len(units), public=sum(u.public for u in units)), ""]
+                        lines=grouped(inventory.lines, locale), ls=plural(inventory.lines),
+                        units=len(units), us=plural(len(units)), public=public,
+                        ps=plural(public)), ""]
     if not purposes:
         lines += [f"> {T['offline'](locale)}", ""]
     lines += [f"- [{T['overview'](locale)}](overview.md)", "", f"## {T['modules'](locale)}", ""]
     for source in inventory.files:
         summary = first_sentence(source.doc)
-        lines.append(f"- [{source.path}](modules/{slug(source.path)}) — {source.language}"
+        lines.append(f"- [`{source.path}`](modules/{slug(source.path)}) — {source.language}"
                      + (f" — {summary}" if summary else ""))
     if secrets:
         lines += ["", f"## {T['secrets'](locale)}", ""]
         lines += [f"- `{finding.path}`:{finding.line} — {finding.kind}" for finding in secrets]
     if inventory.skipped:
         lines += ["", f"## {T['skipped'](locale)}", ""]
-        lines += [f"- `{path}` — {reason}" for path, reason in inventory.skipped[:200]]
+        lines += [f"- `{path}` — {_SKIPPED[reason](locale) if reason in _SKIPPED else reason}"
+                  for path, reason in inventory.skipped[:200]]
     return "\n".join(lines) + "\n"
 
 
@@ -203,8 +223,10 @@ def _overview(inventory: Inventory, locale: Locale) -> str:
 def _module(source: SourceFile, inventory: Inventory, locale: Locale,
             purposes: Mapping[str, str]) -> str:
     none = T["none"](locale)
-    lines = [f"# {source.name}", "", f"`{source.path}` — {source.language}, {source.lines} "
-             + ("lignes" if locale == "fr" else "lines"), ""]
+    lines = [f"# {_plain(source.name)}", "",
+             f"`{source.path}` — {source.language}, "
+             + T["lines"](locale, lines=grouped(source.lines, locale), ls=plural(source.lines)),
+             ""]
     if source.doc:
         lines += [f"## {T['purpose'](locale)}", "", _quote(source.doc), ""]
     if source.parse_errors:
@@ -228,7 +250,8 @@ def _module(source: SourceFile, inventory: Inventory, locale: Locale,
 
 def _unit(unit: Unit, inventory: Inventory, locale: Locale, purpose: str | None) -> list[str]:
     visibility = "" if unit.public else (" (privé)" if locale == "fr" else " (private)")
-    out = [f"### {unit.kind} `{short(unit.qualified)}`{visibility}", "",
+    kind = _KINDS_FR.get(unit.kind, unit.kind) if locale == "fr" else unit.kind
+    out = [f"### {kind} `{short(unit.qualified)}`{visibility}", "",
            f"`{unit.path}`:{unit.line}", ""]
     if unit.signature:
         out += ["```", unit.signature[:400], "```", ""]
@@ -241,6 +264,11 @@ def _unit(unit: Unit, inventory: Inventory, locale: Locale, purpose: str | None)
     if unit.kind in ("record", "table") and unit.params:
         out += [f"**{T['fields'](locale)}**", ""] + [f"- `{p}`" for p in unit.params[:60]] + [""]
     return out
+
+
+def _plain(text: str) -> str:
+    """``text`` shown as written in Markdown (« idna.__main__ » is no bold « main »)."""
+    return _MARKUP.sub(r"\\\1", text)
 
 
 def _quote(text: str) -> str:

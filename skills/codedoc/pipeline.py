@@ -47,9 +47,9 @@ _OFFLINE = Text("Sans modèle génératif, la documentation est structurelle (in
 _MODEL = Text("Objet des unités rédigé par le modèle pour {count} unité{s} : à relire.",
               "Unit purposes written by the model for {count} unit{s}: to review.")
 _COMMENTS = Text("Commentaires et squelettes de tests écrits en {language}, la langue des "
-                 "commentaires existants (`/almia doc lang={other}` pour les écrire en {asked}).",
+                 "commentaires existants (`{option}{other}` pour les écrire en {asked}).",
                  "Comments and test skeletons written in {language}, the language of the "
-                 "existing comments (`/almia doc lang={other}` to write them in {asked}).")
+                 "existing comments (`{option}{other}` to write them in {asked}).")
 _LANGUAGES = {"fr": Text("français", "French"), "en": Text("anglais", "English")}
 _NOTHING = Text("Aucun fichier source reconnu (Python, Java, JavaScript/TypeScript, C#, "
                 "SQL, COBOL, copybooks, JCL).",
@@ -137,7 +137,8 @@ class NothingToDocument(Exception):
 
 def document(sources: Sources, locale: Locale, purposes: Mapping[str, str] | None = None,
              parsers: Parsers | None = None, redactor: Redactor | None = None,
-             comments: Locale | None = None, follow_comments: bool = False) -> Outputs:
+             comments: Locale | None = None, follow_comments: bool = False,
+             option: str = "/almia doc lang=") -> Outputs:
     """Run every step offline (``purposes`` from the model, when there are any); with
     ``follow_comments``, what goes into the code is in the language of its comments."""
     if not sources.texts:
@@ -147,14 +148,16 @@ def document(sources: Sources, locale: Locale, purposes: Mapping[str, str] | Non
     found = inventory.build(sources, parsers)
     if follow_comments and comments is None:
         comments = comment_locale(found)
-    return finish(sources, found, locale, purposes or {}, parsers, redactor, comments)
+    return finish(sources, found, locale, purposes or {}, parsers, redactor, comments, option)
 
 
 def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping[str, str],
-           parsers: Parsers, redactor: Redactor, comments: Locale | None = None) -> Outputs:
+           parsers: Parsers, redactor: Redactor, comments: Locale | None = None,
+           option: str = "/almia doc lang=") -> Outputs:
     """Everything after the inventory (the job asks the model in between). The docs and
     summary are in ``locale``; what goes into the code (docstrings, comments, test
-    skeletons) in ``comments``, the language of the code's own comments, when given."""
+    skeletons) in ``comments``, the language of the code's own comments, when given;
+    ``option`` is how the person asks for another (the summary says it)."""
     comments = comments or locale
     secrets = [finding for path, text in sources.texts.items() for finding in find(path, text)]
     built = patch.build(found, comments, purposes)
@@ -176,7 +179,7 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
         svg.draw(dependencies, {}, external)]}
     return Outputs(found, pages, html.render(pages, title, locale, drawings), diff, tests, checked,
                    secrets, metrics,
-                   _summary(metrics, checked, built, locale, purposes, comments))
+                   _summary(metrics, checked, built, locale, purposes, comments, option))
 
 
 def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
@@ -197,7 +200,8 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 
 
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
-             locale: Locale, purposes: Mapping[str, str], comments: Locale) -> str:
+             locale: Locale, purposes: Mapping[str, str], comments: Locale,
+             option: str) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
     lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files),
                       lines=grouped(metrics.lines, locale), ls=plural(metrics.lines),
@@ -217,7 +221,7 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
     if metrics.skeletons:
         lines.append(_SKELETONS(locale, count=metrics.skeletons, s=plural(metrics.skeletons)))
     if comments != locale and (built.diffs or metrics.skeletons):
-        lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale,
+        lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale, option=option,
                                asked=_LANGUAGES[locale]))
     if metrics.secrets:
         lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets)))

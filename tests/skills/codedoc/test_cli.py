@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -25,12 +24,13 @@ def _app() -> typer.Typer:
 
 def test_a_folder_is_documented_with_comments_in_its_own_language(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["code", "document", str(FIXTURES), "--out",
-                                         str(tmp_path / "out"), "--json"])
+                                         str(tmp_path / "out")])
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["files"] == 14
+    assert "14 files, 273 lines" in result.output
     patch = (tmp_path / "out" / "documentation.patch").read_text(encoding="utf-8")
     assert "+      * PROCESS-PARA: Performs `WRITE-SLIP`" in patch  # English comments
+    assert "la langue des commentaires existants (`--lang fr` pour les écrire" in result.output
     assert (tmp_path / "out" / "docs" / "index.md").read_text(
         encoding="utf-8").startswith("# Documentation de référence")
 

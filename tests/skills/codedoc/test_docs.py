@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from skills.codedoc.docs import first_sentence
+from skills.codedoc.pipeline import document
+from skills.codedoc.sources import Sources
 
 
 @pytest.mark.parametrize(("doc", "summary"), [
@@ -26,3 +28,22 @@ def test_a_long_first_sentence_is_cut_at_a_word() -> None:
     summary = first_sentence(doc, limit=80)
     assert summary.endswith(" …") and len(summary) <= 82
     assert doc.replace("\n", " ").startswith(summary.removesuffix(" …"))
+
+
+def test_pages_show_names_as_written_and_speak_the_readers_language() -> None:
+    sources = Sources()
+    sources.add("pkg/__main__.py", b"class Runner:\n    def start(self):\n        return 1\n")
+    sources.add("pkg/py.typed", b"")
+    sources.skipped.append(("pkg/py.typed", "unsupported"))
+
+    french = document(sources, "fr").pages
+    english = document(sources, "en").pages
+
+    assert "- [`pkg/__main__.py`](modules/" in french["index.md"]  # no bold « main »
+    assert "- `pkg/py.typed` — langage non pris en charge" in french["index.md"]
+    assert "- `pkg/py.typed` — language not supported" in english["index.md"]
+    assert "1 fichier, 3 lignes, 2 unités (2 publiques)" in french["index.md"]
+    module = french["modules/pkg___main__.py.md"]
+    assert module.startswith("# pkg.\\_\\_main\\_\\_\n")
+    assert "### classe `Runner`" in module and "### méthode `Runner.start`" in module
+    assert "### class `Runner`" in english["modules/pkg___main__.py.md"]
