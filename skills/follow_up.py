@@ -75,12 +75,14 @@ def points_back(question: str, subject_words: tuple[str, ...] | None = None) -> 
 def earlier_questions(
     history: Sequence[ChatTurn], current_points_back: bool,
     subject_of: Callable[[str], tuple[str, ...] | None] = lambda _text: None,
+    past_alone: bool = False,
 ) -> tuple[str, ...]:
     """The earlier questions a follow-up continues, oldest first: the thread's last Q&A
     question, and the ones before it while each was itself a follow-up (judged as it was
     when asked, with ``subject_of`` its nouns and names: « Qui valide ? ») answered with the
     question it followed. Empty when the question stands alone or the thread's last message
-    went to another skill."""
+    went to another skill. ``past_alone``: go on past a follow-up answered on its own, back
+    to where the conversation started (tried when the shorter reading finds nothing)."""
     if not current_points_back:
         return ()
     chain: list[str] = []
@@ -91,7 +93,7 @@ def earlier_questions(
             break
         chain.insert(0, text)
         if len(chain) >= MAX_CHAIN or not points_back(text, subject_of(text)) or (
-                _answered_alone(reply)):
+                _answered_alone(reply) and not past_alone):
             break
     return tuple(chain)
 

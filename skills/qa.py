@@ -266,7 +266,8 @@ class QaSkill:
         """Load the French tagger at start-up rather than on the first question."""
         self._subject.words("Quel est le délai de déclaration d'un sinistre ?")
 
-    async def follow_up_of(self, question: str, history: Sequence[ChatTurn]) -> tuple[str, ...]:
+    async def follow_up_of(self, question: str, history: Sequence[ChatTurn],
+                           past_alone: bool = False) -> tuple[str, ...]:
         """The thread's earlier questions that ``question`` follows on from (none when it
         stands alone: see :mod:`skills.follow_up`)."""
         if not any(turn.role == "user" and turn.skill == QA_SKILL for turn in history):
@@ -276,7 +277,7 @@ class QaSkill:
 
         def chain() -> tuple[str, ...]:
             return earlier_questions(history, points_back(question, subject_of(question)),
-                                     subject_of)
+                                     subject_of, past_alone)
 
         return await asyncio.to_thread(chain)
 
@@ -489,6 +490,17 @@ class QaSkill:
             if earlier_files and not grounding.passages:  # then the space's documents
                 grounding = await self.ground(question, space=space, query=query,
                                               earlier=earlier)
+            if earlier and not grounding.passages:
+                # read from where the conversation started, past a follow-up answered on
+                # its own (« Et pour les stagiaires ? » after « Et l'indemnité ? », which
+                # followed a telework question)
+                longer = await self.follow_up_of(question, request.history, past_alone=True)
+                if longer != earlier:
+                    again = await self.ground(
+                        question, space=space, earlier=longer, files=files or earlier_files,
+                        query=await self.french_query(request, " ".join((*longer, question))))
+                    if again.passages:
+                        grounding = again
         except KnowledgeError as error:  # an attachment the loaders cannot read
             yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)

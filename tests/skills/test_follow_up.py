@@ -57,6 +57,9 @@ def test_the_chain_starts_from_a_follow_up_answered_alone() -> None:
     assert earlier_questions(history, True) == ("Et les alternatives à un procès ?",)
     history[-1] = ChatTurn("assistant", "…\n\n(Read as following on from “…”.)", "qa")
     assert len(earlier_questions(history, True)) == 2
+    history[-1] = ChatTurn("assistant", "Selon « Alternatives aux poursuites » : …", "qa")
+    assert earlier_questions(history, True, past_alone=True) == (
+        "Justice pénale : quels délais de prescription ?", "Et les alternatives à un procès ?")
 
 
 def test_the_chain_goes_back_to_the_last_question_standing_alone() -> None:

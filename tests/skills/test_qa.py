@@ -431,6 +431,27 @@ async def test_a_follow_up_answered_alone_from_the_same_document_keeps_to_it(
     assert "prévoyance" not in replies[1].text.lower()  # another document: left out
 
 
+async def test_a_follow_up_nothing_answers_is_read_from_where_the_conversation_started(
+        settings: Settings) -> None:
+    first, then, last = ("Combien de jours de télétravail ?", "Et l'indemnité ?",
+                         "Et pour les stagiaires ?")
+    days = replace(passage(1, "Le télétravail est possible trois jours par semaine.",
+                           title="Politique de télétravail", score=0.6), section="Jours",
+                   document="teletravail.md")
+    allowance = replace(days, chunk_id="c2", section="Équipement et indemnité", score=0.7,
+                        text="Une indemnité de 2,50 € par jour télétravaillé est versée.")
+    eligible = replace(days, chunk_id="c3", section="Éligibilité", score=0.6,
+                       text="Tout collaborateur en CDI ou CDD de plus de six mois peut "
+                            "demander à télétravailler.")
+    search = _SearchByQuery([days], {then: [allowance], f"{then} {last}": [], last: [],
+                                     f"{first} {then} {last}": [eligible]})
+    replies = await _thread(settings, search, first, then, last)
+    assert "Lue comme la suite" not in replies[1].text and "2,50 €" in replies[1].text
+    assert "CDI ou CDD de plus de six mois" in replies[2].text
+    assert "(Question lue comme la suite de « Combien de jours de télétravail ? ».)" in (
+        replies[2].text)
+
+
 async def test_an_english_follow_up_naming_a_part_of_the_same_document(settings: Settings) -> None:
     first, then = "Are variants allowed?", "And what about the award criteria?"
     rules = dict(title="Règlement de la consultation", score=0.45)
