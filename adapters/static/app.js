@@ -360,6 +360,8 @@
       status.textContent = job.status || "";
     };
     const finish = (job) => {
+      // a person reading the latest messages sees the result arrive, not just the panel grow
+      const following = conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 120;
       show(job);
       status.textContent = "";  // the last step's status means nothing once it has ended
       bar.remove(); cancel.remove();
@@ -389,6 +391,7 @@
         }
         panel.appendChild(list);
       }
+      if (following) conversation.scrollTop = conversation.scrollHeight;
     };
     (async () => {
       for (let attempt = 0; attempt < 30; attempt++) {
