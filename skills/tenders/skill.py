@@ -45,7 +45,7 @@ _USAGE = Text(
     "selon vos critères (go / no-go / go sous conditions) et je prépare la checklist et le "
     "plan du mémoire technique.",
     "Attach the consultation documents (RC, CCAP, CCTP, AE, BPU… as PDF, DOCX, XLSX or one "
-    "ZIP) to `/almia ao`: I extract the key facts with their sources, judge each lot against "
+    "ZIP) to `/almia tenders`: I extract the key facts with their sources, judge each lot against "
     "your criteria (go / no-go / go under conditions) and prepare the checklist and the "
     "outline of the technical proposal.")
 _NOT_READABLE = Text("« {name} » ({kind}) n'est pas lisible ici : PDF, DOCX, XLSX ou ZIP.",
