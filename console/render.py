@@ -55,8 +55,12 @@ class Renderer:
         def n(value: float, digits: int = 0) -> str:
             return number(value, locale, digits)
 
+        other = "fr" if locale == "en" else "en"
+        # the same page in the other language, its filters (and a sign-in link's token) kept
+        language_url = str(request.rel_url.update_query(lang=other))
         body = self._env.get_template(template).render(
-            t=t, n=n, locale=locale, path=request.path, query=request.query, **values)
+            t=t, n=n, locale=locale, path=request.path, query=request.query,
+            language_url=language_url, **values)
         response = web.Response(text=body, content_type="text/html", charset="utf-8",
                                 status=status)
         response.headers["Cache-Control"] = "no-store"

@@ -40,6 +40,18 @@ async def test_a_link_works_once(console: Console) -> None:
     assert "déjà utilisé" in await again.text()
 
 
+async def test_the_other_language_keeps_the_link_and_the_filters(console: Console) -> None:
+    token = await admin_link(console.store)
+    form = await (await console.client.get(f"/console/auth/link?token={token}")).text()
+    switch = f'href="/console/auth/link?token={token}&amp;lang=en"'
+    assert switch in form  # the English page can still open the session
+    english = await (await console.client.get(f"/console/auth/link?token={token}&lang=en")).text()
+    assert f'name="token" value="{token}"' in english and "Open the session" in english
+    await sign_in(console.client, token)
+    audit = await (await console.client.get("/console/audit?skill=qa&lang=en")).text()
+    assert 'href="/console/audit?skill=qa&amp;lang=fr"' in audit
+
+
 async def test_the_session_cookie_is_secure_http_only_and_same_site(tmp_path: Path) -> None:
     settings = console_settings(tmp_path, secure_cookies=True)
     app = build_app(settings, knowledge=FakeSearch())  # type: ignore[arg-type]
