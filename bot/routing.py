@@ -68,7 +68,8 @@ class SkillRouter:
 
         - a button action names its skill as ``skill:action``;
         - ``/almia WORD rest`` (or a platform slash command ``almia`` with text ``WORD rest``)
-          runs the skill whose command is WORD, else the default skill on the whole text;
+          runs the skill whose command is WORD (unless ``rest`` is a question and WORD is not
+          the skill's first command), else the default skill on the whole text;
         - ``/WORD rest`` typed in a chat runs the skill whose command is WORD;
         - a plain message runs a skill when its first word is that skill's first (canonical)
           command, or any of its commands followed by a colon or a line break
@@ -101,7 +102,11 @@ class SkillRouter:
             word = fold(match.group(1))
             skill = self._by_command.get(word)
             explicit = ":" in match.group(0) or "\n" in match.group(0) or match.end() == len(text)
-            if skill is not None and (explicit or word in self._plain_commands):
+            # after « /almia » the first word is where a command goes: any of a skill's
+            # commands runs it (« /almia résumé <notes> », « /almia documents list »), unless
+            # the text asks a question (« /almia documents à fournir pour un passeport ? »)
+            invoked = command is not None and not text.rstrip().endswith("?")
+            if skill is not None and (explicit or invoked or word in self._plain_commands):
                 return Route(skill, text[match.end():].strip())
         for skill in self._skills.values():  # « analyse ces verbatims » with a file attached
             wants = getattr(skill, "wants", None)

@@ -188,6 +188,9 @@ class CodeDocSkill:
                       "data_class": attachment.data_class}  # as classified on arrival
         else:
             text = _LANGUAGE.sub(" ", request.text).strip() if asked else request.text.strip()
+            if not text and not asked:  # the bare command: how to use it
+                yield Reply(_USAGE(locale), kind="info", skill=self.name, locale=locale)
+                return
             if not text:
                 raise SkillError(_USAGE)
             if len(text) > _SNIPPET_LIMIT or not from_snippet(text).texts:

@@ -199,7 +199,10 @@ class TendersSkill:
         locale = request.locale
         attachments = [a for a in request.message.attachments if a.file_id is not None]
         if not attachments:
-            raise SkillError(_USAGE)
+            if request.text.strip():  # words but no file: something was tried
+                raise SkillError(_USAGE)
+            yield Reply(_USAGE(locale), kind="info", skill=self.name, locale=locale)
+            return
         for attachment in attachments:
             if attachment.kind not in _READABLE:
                 raise SkillError(_NOT_READABLE, name=attachment.name,

@@ -409,6 +409,9 @@ class VerbatimsSkill:
         """Columns, renames or merges on the person's last analysis (no file sent again)."""
         locale = request.locale
         followup = parse_followup(request.text)
+        if followup is None and not request.text.strip():  # the bare command: how to use it
+            yield Reply(_USAGE(locale), kind="info", skill=self.name, locale=locale)
+            return
         if followup is None:
             raise SkillError(_USAGE)
         if request.jobs is None:

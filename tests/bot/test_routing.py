@@ -34,6 +34,13 @@ def _message(text: str, command: str | None = None, action: Action | None = None
         ("/almia aide", None, "help", ""),
         ("help", None, "help", ""),
         ("Aide au logement : qui y a droit ?", None, "qa", "Aide au logement : qui y a droit ?"),
+        ("/almia résumé Appel de M. Durand", None, "call_summary", "Appel de M. Durand"),
+        ("documents list", "almia", "team_docs", "list"),
+        ("/almia ao le dossier de lundi", None, "tenders", "le dossier de lundi"),
+        ("/almia documents à fournir pour un passeport ?", None, "qa",
+         "documents à fournir pour un passeport ?"),
+        ("documents à fournir pour un passeport", None, "qa",
+         "documents à fournir pour un passeport"),
     ],
 )
 def test_routes(router: SkillRouter, text: str, command: str | None, skill: str, rest: str) -> None:

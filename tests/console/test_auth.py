@@ -50,6 +50,7 @@ async def test_the_other_language_keeps_the_link_and_the_filters(console: Consol
     await sign_in(console.client, token)
     audit = await (await console.client.get("/console/audit?skill=qa&lang=en")).text()
     assert 'href="/console/audit?skill=qa&amp;lang=fr"' in audit
+    assert "Local administrator · admin" in audit and "Administrateur" not in audit
 
 
 async def test_the_session_cookie_is_secure_http_only_and_same_site(tmp_path: Path) -> None:

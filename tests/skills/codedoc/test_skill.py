@@ -140,8 +140,10 @@ async def test_one_shell_script_is_documented_and_its_patch_comments_it(
 
 async def test_refusals_the_developer_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    usage = await chat(client, "/almia doc", [])
-    assert usage["kind"] == "error" and "Joignez un ZIP du code" in usage["text"]
+    usage = await chat(client, "/almia doc", [])  # the bare command: how to use it
+    assert usage["kind"] == "info" and "Joignez un ZIP du code" in usage["text"]
+    language_only = await chat(client, "/almia doc lang=en", [])
+    assert language_only["kind"] == "error" and "Joignez un ZIP du code" in language_only["text"]
     prose = await chat(client, "/almia doc notre appli de paie", [])
     assert prose["kind"] == "error" and "Je ne reconnais pas de code" in prose["text"]
     table = await upload_one(client, "notes.csv", b"a;b\n1;2\n")

@@ -74,8 +74,10 @@ async def test_a_dossier_is_screened_as_a_job_with_the_companys_criteria(
 
 
 async def test_usage_and_refusals(client: TestClient) -> None:  # type: ignore[type-arg]
-    usage = await chat(client, "/almia ao", [])
-    assert usage["kind"] == "error" and "RC, CCAP, CCTP" in usage["text"]
+    usage = await chat(client, "/almia ao", [])  # the bare command: how to use it
+    assert usage["kind"] == "info" and "RC, CCAP, CCTP" in usage["text"]
+    unclear = await chat(client, "/almia ao le dossier de lundi", [])
+    assert unclear["kind"] == "error" and "RC, CCAP, CCTP" in unclear["text"]
     table = await upload_one(client, "liste.csv", b"a;b\n1;2\n")
     refused = await chat(client, "/almia ao", [table])
     assert refused["kind"] == "error" and "PDF, DOCX, XLSX ou ZIP" in refused["text"]

@@ -99,8 +99,10 @@ async def test_a_file_and_plain_words_start_the_analysis(
 
 async def test_refusals_the_person_can_act_on(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    usage = await chat(client, "/almia verbatims", [])
-    assert usage["kind"] == "error" and "CSV ou XLSX" in usage["text"]
+    usage = await chat(client, "/almia verbatims", [])  # the bare command: how to use it
+    assert usage["kind"] == "info" and "CSV ou XLSX" in usage["text"]
+    unclear = await chat(client, "/almia verbatims le fichier d'hier", [])
+    assert unclear["kind"] == "error" and "CSV ou XLSX" in unclear["text"]
     file_id = await upload_one(client, "enquete.csv", SURVEY)
     unknown = await chat(client, '/almia verbatims texte="Avis"', [file_id])
     assert unknown["kind"] == "error" and "Commentaire client" in unknown["text"]
