@@ -254,6 +254,23 @@ _DATE_EVENTS: tuple[tuple[str, Text], ...] = (
 )
 
 
+# a preposition or article left hanging where a date was taken out (« sinistre auto du »)
+_HANGING = re.compile(r"(?:\s+(?:du|de|des|d'|le|la|les|l'|au|aux|depuis|on|of|the))+\s*$",
+                      re.IGNORECASE)
+
+
+def _without_dates(text: str) -> str:
+    """``text`` with its dates taken out, and what introduced them at a clause's end."""
+    parts = _DATE.split(text) if _DATE.groups == 0 else [text]
+    joined = re.sub(r"\s+(?=[,.;])", "", " ".join(_HANGING.sub("", part) for part in parts))
+    return re.sub(r"([,;])(?:\s*[,;])+", r"\1", joined)
+
+
+def _says_something(clause: str) -> bool:
+    """Three words (« il est passé »), or two that carry meaning (« sinistre auto »)."""
+    return len(clause.split()) >= 3 or len(content_tokens(clause)) >= 2
+
+
 def _squeeze(text: str, words: int = 14) -> str:
     """Fillers and doubled spaces out, at most ``words`` words."""
     squeezed = " ".join(clean(text.strip(" ,.;!")).split()).strip(" ,.;!")
@@ -268,17 +285,17 @@ def _date_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
         spans = list(_DATE.finditer(item.text))
         if not spans or item.question:
             continue
-        rest = _DATE.sub(" ", item.text)
+        rest = _without_dates(item.text)
         previous = [items[i].text for i in range(index - 1, max(index - 3, -1), -1)]
         if len(spans) > 1 and len(content_tokens(rest)) < 2:  # « Samedi dernier, le 8 mars. »
             found = [(clean(item.text.strip(" .")).rstrip("."), "")]
             rest = ""
         else:
-            found = [(match.group(0).strip(), _squeeze(_DATE.sub(" ", _clause_around(
+            found = [(match.group(0).strip(), _squeeze(_without_dates(_clause_around(
                 item.text, match.start(), match.end())))) for match in spans]
         for expression, clause in found:
-            what = clause if len(clause.split()) >= 3 else _squeeze(rest)
-            if len(what.split()) < 3:
+            what = clause if _says_something(clause) else _squeeze(rest)
+            if not _says_something(what):
                 label = _label([rest, *previous], _DATE_EVENTS)
                 what = label(locale) if label else ""
             if not re.match(r"(?:I\b|I'|[A-Z]{2})", what):  # « I will… », « SNCF » keep theirs

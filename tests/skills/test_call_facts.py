@@ -106,3 +106,13 @@ def test_an_english_call_is_summarised_too() -> None:
     assert summary.dates == ["On Thursday: I will send an expert"]
     assert summary.commitments == ["I will send an expert on Thursday."]
     assert summary.actions == ["Customer: send us the invoice"]
+
+
+def test_a_date_taken_out_leaves_no_word_hanging() -> None:
+    summary = summarise_call("Appel de Mme Martin : sinistre auto du 3 mars, elle attend le "
+                             "rapport d'expertise.\nLe client s'en est aperçu hier soir, le 19 "
+                             "novembre, en rentrant du travail.")
+
+    assert "3 mars : sinistre auto" in summary.dates
+    assert ("Le 19 novembre : le client s'en est aperçu hier soir, en rentrant du travail"
+            in summary.dates)
