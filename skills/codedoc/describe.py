@@ -21,6 +21,10 @@ _READS = Text("lit {value}", "reads {value}")
 _WRITES = Text("écrit {value}", "writes {value}")
 _EXPORTS = Text("exporte {value}", "exports {value}")
 _NOTHING = Text("aucun appel repéré", "no call found")
+_IF = Text("si {condition}", "if {condition}")
+_ON = Text("en cas de {caught}", "on {caught}")
+_OR = Text(" ou ", " or ")
+_MAX_CONDITIONS = 2
 _MAX_NAMES = 6
 
 
@@ -42,6 +46,27 @@ def names(values: list[str] | tuple[str, ...], quote: str = "`") -> str:
     return ", ".join(shown) + (f" (+{more})" if more > 0 else "")
 
 
+def condition_text(condition: str, locale: Locale, quote: str = "`") -> str:
+    """« si `errors != "strict"` », « en cas de `OSError` » (a handler's exception)."""
+    for keyword in ("except ", "catch "):
+        if condition.startswith(keyword):
+            return _ON(locale, caught=f"{quote}{condition.removeprefix(keyword)}{quote}")
+    if condition in ("except", "catch"):
+        return _ON(locale, caught=Text("erreur", "error"))
+    return _IF(locale, condition=f"{quote}{condition}{quote}")
+
+
+def raised_with_conditions(unit: Unit, locale: Locale, quote: str = "`") -> str:
+    """``IDNAError`` (si ``errors != "strict"``), ``KeyError`` … (+N)."""
+    shown = []
+    for name in unit.raises[:_MAX_NAMES]:
+        conditions = unit.raised_when.get(name, [])[:_MAX_CONDITIONS]
+        said = _OR(locale).join(condition_text(c, locale, quote) for c in conditions)
+        shown.append(f"{quote}{name}{quote}" + (f" ({said})" if said else ""))
+    more = len(unit.raises) - _MAX_NAMES
+    return ", ".join(shown) + (f" (+{more})" if more > 0 else "")
+
+
 def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") -> list[str]:
     """Structural facts about ``unit``: returns, raises, calls, callers, route, members."""
     out: list[str] = []
@@ -56,7 +81,7 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
         returned = returned if len(returned) <= 100 else returned[:99] + "…"
         out.append(_RETURNS(locale, value=f"{quote}{returned}{quote}"))
     if unit.raises:
-        out.append(_RAISES(locale, value=names(unit.raises, quote)))
+        out.append(_RAISES(locale, value=raised_with_conditions(unit, locale, quote)))
     callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]
     raised = {name.rsplit(".", 1)[-1] for name in unit.raises}  # said once, as raised
     external = [call for call in unit.calls if call.rsplit(".", 1)[-1] not in

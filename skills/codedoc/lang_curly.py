@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from skills.codedoc.common import clean_comment, indent_of, merge, public_name, sql_tables
+from skills.codedoc.guards import condition_of
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in, text_of
 
@@ -88,6 +89,9 @@ class Walker:
                 created = re.search(r"new\s+([\w.]+)", text_of(current))
                 if created:
                     merge(raises, [created.group(1)])
+                    condition = condition_of(current, node, python=False)
+                    if unit is not None and condition:
+                        merge(unit.raised_when.setdefault(created.group(1), []), [condition])
             elif kind in ("string_literal", "string", "template_string", "text_block"):
                 reads, writes = sql_tables(text_of(current))
                 access.add([f"table {name}" for name in reads],

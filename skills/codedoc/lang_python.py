@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from skills.codedoc.common import indent_of, merge, public_name, sql_tables, starts_line
+from skills.codedoc.guards import condition_of
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
 from skills.codedoc.syntax import Parsers, errors_in, text_of
 
@@ -117,7 +118,7 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
             _unit(child, source, lines, owner=f"{owner}{name}.", public=unit.public)
     else:
         access = Access()
-        unit.calls, unit.raises = _scan(body, access)
+        unit.calls, unit.raises = _scan(body, access, unit.raised_when)
         access.give(unit, source)
 
 
@@ -164,9 +165,11 @@ def _params(parameters: Node | None) -> tuple[str, ...]:
     return tuple(name for name in names if name.split(":")[0] not in ("self", "cls"))
 
 
-def _scan(body: Node, access: Access) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _scan(body: Node, access: Access, when: dict[str, list[str]] | None = None,
+          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Calls and raised exceptions in ``body`` (nested definitions left out); tables and
-    files it uses go to ``access``."""
+    files it uses go to ``access``, the conditions each exception is raised under to
+    ``when``."""
     calls: list[str] = []
     raises: list[str] = []
     stack = [body]
@@ -182,6 +185,10 @@ def _scan(body: Node, access: Access) -> tuple[tuple[str, ...], tuple[str, ...]]
             raised = node.named_children[0]
             target = raised.child_by_field_name("function") if raised.type == "call" else raised
             merge(raises, [text_of(target)])
+            if when is not None and text_of(target):
+                condition = condition_of(node, body, python=True)
+                if condition:
+                    merge(when.setdefault(text_of(target), []), [condition])
         elif node.type == "string":
             reads, writes = sql_tables(text_of(node))
             access.add([f"table {name}" for name in reads], [f"table {name}" for name in writes])

@@ -30,6 +30,8 @@ class Unit:
     params: tuple[str, ...] = ()
     returns: str = ""
     raises: tuple[str, ...] = ()
+    # exception → the conditions it is raised under (« errors != "strict" »), when the code says
+    raised_when: dict[str, list[str]] = field(default_factory=dict)
     calls: tuple[str, ...] = ()  # names as written in the code (resolved in the graph)
     reads: tuple[str, ...] = ()  # « table X », « file Y » this unit reads
     writes: tuple[str, ...] = ()

@@ -38,12 +38,33 @@ def untested(inventory: Inventory) -> list[Unit]:
     return found
 
 
-def _names(unit: Unit) -> list[str]:
+def _cases(unit: Unit) -> list[tuple[str, str | None]]:
+    """Each test's name, with the exception it expects (None: a return or an effect)."""
     base = _snake(unit.name)
-    names = [f"{base}_raises_{_snake(raised.rsplit('.', 1)[-1])}" for raised in unit.raises]
+    cases: list[tuple[str, str | None]] = [
+        (f"{base}_raises_{_snake(raised.rsplit('.', 1)[-1])}", raised) for raised in unit.raises]
     if unit.returns and unit.returns not in ("None", "void"):
-        names.insert(0, f"{base}_returns_{_snake(unit.returns.split('[')[0].split('<')[0])}")
-    return names or [f"{base}_has_the_expected_effect"]
+        cases.insert(0, (f"{base}_returns_{_snake(unit.returns.split('[')[0].split('<')[0])}",
+                         None))
+    return cases or [(f"{base}_has_the_expected_effect", None)]
+
+
+def _call(unit: Unit) -> str:
+    """« encode(…) », « Codec(…).encode(…) » for a method."""
+    owner = unit.qualified.rsplit(":", 1)[-1].rpartition(".")[0]
+    return f"{owner}(…).{unit.name}(…)" if unit.kind == "method" and owner else f"{unit.name}(…)"
+
+
+def _arrange(unit: Unit, raised: str | None) -> str:
+    """What the arrange step must bring about, from the code: « errors != "strict" »."""
+    conditions = unit.raised_when.get(raised, []) if raised else []
+    said = []
+    for condition in conditions[:2]:
+        for keyword in ("except ", "catch "):
+            if condition.startswith(keyword):
+                condition = f"a call inside raises {condition.removeprefix(keyword)}"
+        said.append(condition)
+    return "arrange: " + " or ".join(said) if said else "arrange"
 
 
 def build(inventory: Inventory, locale: Locale) -> dict[str, str]:
@@ -72,10 +93,13 @@ def _pytest(source: SourceFile, units: list[Unit], reason: str) -> str:
              f"from {source.name} import {', '.join(imported)}  # noqa: F401", "",
              f"pytestmark = pytest.mark.skip(reason={reason!r})", ""]
     for unit in units:
-        for name in _names(unit):
+        for name, raised in _cases(unit):
+            act = (f"act and assert: with pytest.raises({raised.rsplit('.', 1)[-1]}): "
+                   f"{_call(unit)}" if raised else "act")
             lines += ["", f"def test_{name}() -> None:",
                       f'    """{_shown(unit.signature)}"""',
-                      "    # arrange", "    # act", "    # assert",
+                      f"    # {_arrange(unit, raised)}", f"    # {act}",
+                      *([] if raised else ["    # assert"]),
                       f"    pytest.skip({reason!r})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -84,11 +108,14 @@ def _junit(stem: str, units: list[Unit], reason: str) -> str:
     lines = ["import org.junit.jupiter.api.Disabled;", "import org.junit.jupiter.api.Test;", "",
              f'@Disabled("{reason}")', f"class {stem}SkeletonTest {{"]
     for unit in units:
-        for name in _names(unit):
+        for name, raised in _cases(unit):
             camel = "".join(part.capitalize() for part in name.split("_"))
+            act = (f"act and assert: assertThrows({raised.rsplit('.', 1)[-1]}.class, () -> "
+                   f"{_call(unit)})" if raised else "act")
             lines += ["", f"    /** {_shown(unit.signature)} */", "    @Test",
                       f"    void {camel[0].lower()}{camel[1:]}() {{",
-                      "        // arrange", "        // act", "        // assert", "    }"]
+                      f"        // {_arrange(unit, raised)}", f"        // {act}",
+                      *([] if raised else ["        // assert"]), "    }"]
     return "\n".join([*lines, "}"]) + "\n"
 
 

@@ -202,7 +202,7 @@ def test_a_raised_exception_is_said_once_as_raised_not_as_a_call() -> None:
         "        raise ValueError('valeur invalide')\n"
         "    return round(valeur * 0.04 * bonus, 2)\n")})
     said = facts(unit_named(inventory, "tarif:prime"), inventory, "fr")
-    assert "lève `ValueError`" in said and "appelle `round`" in said, said
+    assert "lève `ValueError` (si `valeur <= 0`)" in said and "appelle `round`" in said, said
 
 
 def test_a_python_signature_leaves_its_comments_out() -> None:
@@ -218,3 +218,45 @@ def test_a_python_signature_leaves_its_comments_out() -> None:
         "def encode(self, data: str) -> bytes")
     assert unit_named(found, "codec:split").signature == (
         "def split(text, sep: str = ':') -> list[str]")
+
+
+def test_each_exception_comes_with_the_condition_it_is_raised_under() -> None:
+    found = inventory_of({
+        "codec.py": (
+            "def encode(data, errors='strict'):\n"
+            "    if errors != 'strict':\n"
+            "        raise ValueError('no')\n"
+            "    elif not data:\n"
+            "        raise KeyError(data)\n"
+            "    try:\n"
+            "        return data.encode()\n"
+            "    except (OSError, IOError) as error:\n"
+            "        raise RuntimeError() from error\n"
+            "    if data:\n"
+            "        pass\n"
+            "    else:\n"
+            "        raise TypeError\n"
+            "    raise NotImplementedError\n"),
+        "Pay.java": (
+            "public class Pay {\n"
+            "  public int run(int amount) {\n"
+            "    if (amount < 0) throw new IllegalArgumentException(\"neg\");\n"
+            "    if (amount == 0) { return 0; } else { throw new IllegalStateException(); }\n"
+            "  }\n"
+            "}\n"),
+        "cart.js": (
+            "export function add(cart, item) {\n"
+            "  if (!item) { throw new TypeError(`item ${item}`); }\n"
+            "  return cart.concat([item]);\n"
+            "}\n")})
+
+    assert unit_named(found, "codec:encode").raised_when == {
+        "ValueError": ["errors != 'strict'"], "KeyError": ["not data"],
+        "RuntimeError": ["except OSError, IOError"], "TypeError": ["not (data)"]}
+    assert unit_named(found, "Pay.java:Pay.run").raised_when == {
+        "IllegalArgumentException": ["amount < 0"], "IllegalStateException": ["!(amount == 0)"]}
+    assert unit_named(found, "cart.js:add").raised_when == {"TypeError": ["!item"]}
+    said = facts(unit_named(found, "codec:encode"), found, "en")
+    assert ("raises `ValueError` (if `errors != 'strict'`), `KeyError` (if `not data`), "
+            "`RuntimeError` (on `OSError, IOError`), `TypeError` (if `not (data)`), "
+            "`NotImplementedError`") in said

@@ -61,11 +61,15 @@ def test_skeletons_for_untested_public_functions_only() -> None:
     ast.parse(python)
     assert "pytestmark = pytest.mark.skip(reason='Almia skeleton:" in python
     assert "def test_save_invoice_raises_value_error() -> None:" in python
+    assert ("    # arrange: invoice.amount < 0\n"
+            "    # act and assert: with pytest.raises(ValueError): save_invoice(…)\n") in python
     assert "def test_load_invoices_returns_list() -> None:" in python
     assert "test_grand_total" not in python  # a test already calls it
     assert "_audit" not in python  # private
     java = outputs.skeletons["tests_skeletons/OrderServiceSkeletonTest.java"]
     assert '@Disabled("Almia skeleton:' in java and "void cancelRaisesIllegalArgumentException()" in java
+    assert ("        // arrange: order == null\n        // act and assert: assertThrows("
+            "IllegalArgumentException.class, () -> OrderService(…).cancel(…))\n") in java
 
 
 def test_downloads_hold_docs_skeletons_and_a_redacted_inventory() -> None:
