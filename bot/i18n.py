@@ -45,8 +45,9 @@ class Text:
         """The sentence in ``locale``; a value that is itself a :class:`Text` is given in
         the same language."""
         template = self.en if locale == "en" else self.fr
-        if not values:
-            return template
+        if not values:  # doubled braces are written for str.format: undo them all the same
+            return template.replace("{{", "{").replace("}}", "}") if (
+                "{{" in template or "}}" in template) else template
         return template.format(**{name: value(locale) if isinstance(value, Text) else value
                                   for name, value in values.items()})
 

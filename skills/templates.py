@@ -103,8 +103,10 @@ USAGE = Text(
 )
 _UNAVAILABLE = Text("Les modèles de prompts ne sont pas disponibles sur cette installation.",
                     "Prompt templates are not available on this installation.")
-_UNKNOWN_SUBCOMMAND = Text("Je ne connais pas « /template {word} ».\n\n{usage}",
-                           "I don't know “/template {word}”.\n\n{usage}")
+_UNKNOWN_SUBCOMMAND = Text("« {word} » n'est ni une commande de `/template` ni un modèle que vous "
+                           "pouvez utiliser (`/template list` les montre).\n\n{usage}",
+                           "“{word}” is neither a `/template` command nor a template you can "
+                           "use (`/template list` shows them).\n\n{usage}")
 _NEED_NAME = Text("Indiquez le nom du modèle : /template {command} NOM.",
                   "Give the template's name: /template {command} NAME.")
 _BAD_NAME = Text(
@@ -357,8 +359,24 @@ class TemplatesSkill:
         if self._store is not None and self._library:
             await self._store.ensure((e.name, e.content) for e in self._library)
 
+    async def _as_written(self, message: Message, text: str) -> str:
+        """``text`` with ``use`` put back when it starts with a template's name rather than a
+        sub-command (« /template courrier-relance client=Dupont » runs it)."""
+        word, _, _ = text.strip().partition(" ")
+        if not word or _SUBCOMMANDS.get(word.lower()) is not None or self._store is None or (
+                word.lower() in ("help", "aide")):
+            return text
+        name, version = _split_target(word)
+        await self.prepare()
+        try:
+            await self._store.find(name, await self.actor(message), version)
+        except (TemplateStoreError, SkillError):
+            return text
+        return f"use {text.strip()}"
+
     async def form_for(self, message: Message, text: str, locale: Locale) -> TemplateForm | None:
         """The form to show when ``text`` (``use NOM …``) leaves required variables empty."""
+        text = await self._as_written(message, text)
         word, _, rest = text.strip().partition(" ")
         if _SUBCOMMANDS.get(word.lower()) != "use" or self._store is None:
             return None
@@ -385,7 +403,8 @@ class TemplatesSkill:
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Dispatch the sub-command."""
         locale = request.locale
-        word, _, rest = request.text.strip().partition(" ")
+        text = await self._as_written(request.message, request.text)
+        word, _, rest = text.strip().partition(" ")
         if not word or word.lower() in ("help", "aide"):
             yield self._reply(USAGE(locale), locale)
             return

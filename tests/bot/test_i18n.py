@@ -19,3 +19,12 @@ def test_the_job_limit_agrees_with_its_number() -> None:
     assert mine("en", limit=3, s=plural(3)).startswith("You already have 3 jobs running")
     assert LIMIT_MESSAGES["skill"]("en", limit=1, s=plural(1)).startswith(
         "This feature is already running 1 job for all users")
+
+
+def test_braces_doubled_for_formatting_read_the_same_with_or_without_values() -> None:
+    hint = Text("Écrivez {{{{client}}}}.", "Write {{{{client}}}}.")
+    named = Text("« {name} » : écrivez {{{{{name}}}}}.", "“{name}”: write {{{{{name}}}}}.")
+
+    assert hint("fr") == "Écrivez {{client}}." and hint("en") == "Write {{client}}."
+    assert named("fr", name="client") == "« client » : écrivez {{client}}."
+    assert Text('Un JSON {"a": 1}', 'A JSON {"a": 1}')("fr") == 'Un JSON {"a": 1}'

@@ -132,3 +132,16 @@ async def test_single_braces_are_pointed_out_when_a_template_has_no_variable(
     fixed = await runtime.assistant.answer(_message(
         "/template save relance Relance {{client}} ; le JSON {\"a\": 1} reste tel quel."))
     assert fixed.text.endswith("Variables : client.")
+
+
+async def test_a_template_name_after_the_command_runs_it(runtime: Runtime) -> None:
+    shortcut = COMPLAINT.replace("/template use ", "/template ", 1)
+    reply = await runtime.assistant.answer(_message(shortcut))
+    assert "Rédige un projet de réponse à la réclamation de M. Martin" in reply.text
+    assert await _runs(runtime) == 1
+    unknown = await runtime.assistant.answer(_message("/template relance-impayes client=X"))
+    assert unknown.kind == "error"
+    assert unknown.text.startswith("« relance-impayes » n'est ni une commande de `/template`")
+    assert "{{{{" not in unknown.text and "{{client}}" in unknown.text  # the usage, readable
+    usage = await runtime.assistant.answer(_message("/template"))
+    assert "`/template save NOM texte avec {{variable}}`" in usage.text
