@@ -667,6 +667,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         scores = fresh
     ranked: list[tuple[float, _Unit]] = []
     asked = set(query)
+    how = _HOW_VERB.search(fold(request.question))
+    acting = set(content_tokens(how.group(1))) - _QUESTION_WORDS if how else set()
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
@@ -705,6 +707,12 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         ranked = [item for item in ranked if item[1].title == units[0].title] or ranked
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
+    # « Comment déclarer… ? »: a sentence saying how it is done (« La déclaration se fait
+    # par l'espace adhérent, par téléphone… ») answers, though the words of the document's
+    # title weigh little and a documents list matching « dégât des eaux » ranks higher
+    saying_how = [unit for _, unit in ranked if acting & set(unit.matched)
+                  and _MEANS.search(fold(unit.full_text))] if acting else []
+    relevant += [unit for unit in saying_how if unit not in relevant]
     if request.context_terms and any(unit.title == units[0].title for unit in relevant):
         # a follow-up stays on the conversation's document (found first, searched with the
         # questions it continues) when that one answers it: « Is there an allowance for
@@ -714,7 +722,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # the best-ranked passage speaks first (its best sentence is always quoted), then
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
-    chosen: list[_Unit] = [next(unit for _, unit in ranked if unit.passage == top)]
+    chosen: list[_Unit] = [next((unit for unit in saying_how if unit.passage == top),
+                                next(unit for _, unit in ranked if unit.passage == top))]
     if context:
         if chosen[0].title != units[0].title:
             # a follow-up was searched with the questions it continues: the document found
@@ -726,7 +735,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # « civil »): the passage retrieval ranked first speaks first all the same
         chosen = _closest(units, pattern)[:1]
     if request.subject_words and not context:
-        relevant = _naming_the_subject(relevant, request.subject_words)
+        relevant = _naming_the_subject(relevant, request.subject_words, request.question)
     by_source: dict[str, _Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)
@@ -747,12 +756,33 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     return chosen, True
 
 
-def _naming_the_subject(relevant: list[_Unit], subject_words: tuple[str, ...]) -> list[_Unit]:
-    """The sentences that say one of the question's nouns or names (or stand under a heading
-    that does), when some do: « Quelle certification est exigée ? » quotes the ISO 27001
-    sentence, not a table's rows whose header says « Niveau minimal exigé »."""
+# « Comment déclarer… ? », « Comment puis-je résilier… ? »: the action asked about
+_HOW_VERB = re.compile(
+    r"\bcomment\s+(?:(?:puis-je|peut-on|dois-je|faut-il|faire pour)\s+)?"
+    r"(?:(?:me|se|le|la|les)\s+|[ms]'|l')?([a-z]+(?:er|ir|re))\b")
+
+
+# how a thing is done: a channel, a place, a form, a tool
+_MEANS = re.compile(
+    r"\b(?:se fait|s'effectue|se font|s'effectuent|par (?:telephone|courrier|courriel|mail|"
+    r"e-mail|internet|lettre)|en ligne|sur (?:le site|l'espace|votre espace|internet)|aupres "
+    r"d|dans l'outil|formulaire|en agence|au guichet|espace (?:adherent|client|personnel)|"
+    r"teleservice|via)\b")
+
+
+def _naming_the_subject(relevant: list[_Unit], subject_words: tuple[str, ...],
+                        question: str = "") -> list[_Unit]:
+    """The sentences that say one of the question's nouns or names, or the action a
+    « comment… ? » asks about (or stand under a heading that does), when some do: « Quelle
+    certification est exigée ? » quotes the ISO 27001 sentence, not a table's rows whose
+    header says « Niveau minimal exigé »; « Comment déclarer un dégât des eaux ? » keeps
+    « La déclaration se fait par l'espace adhérent… »."""
     tokens = {token for word in subject_words for token in content_tokens(word)
               if token not in _QUESTION_WORDS}
+    how = _HOW_VERB.search(fold(question))
+    if how is not None:
+        tokens.update(token for token in content_tokens(how.group(1))
+                      if token not in _QUESTION_WORDS)
     naming = [unit for unit in relevant if tokens.intersection(unit.matched)]
     return naming or relevant
 

@@ -720,3 +720,16 @@ def test_sentences_naming_none_of_the_subject_are_left_out_when_others_name_it()
     ]), subject_words=("certification",))
     text = select_answer(request)
     assert "ISO/IEC 27001" in text and "Invalidité" not in text
+
+
+def test_a_how_question_quotes_how_it_is_done_first() -> None:
+    passage = ("Canaux de déclaration\nLa déclaration se fait par l'espace adhérent, par "
+               "téléphone ou en agence.\nPièces justificatives :\n- photos des dommages ;\n"
+               "- factures d'achat ;\n- constat amiable de dégât des eaux signé par les deux "
+               "parties.")
+    request = replace(_request("Comment déclarer un dégât des eaux ?", [passage]),
+                      subject_words=("dégât", "eaux"))
+    request = replace(request, passages=(ContextPassage(
+        1, "Procédure de déclaration de sinistre habitation", passage),))
+    text = select_answer(request)
+    assert text.index("se fait par l'espace adhérent") < text.index("constat amiable")
