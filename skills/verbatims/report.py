@@ -147,9 +147,10 @@ _OUTSIDE = Text(" (hors plan de codes)", " (outside the codebook)")
 _MEAN = Text(", note moyenne {score}", ", mean score {score}")
 _DRIVERS = Text("**Moteurs d'insatisfaction** (part des détracteurs qui en parlent)",
                 "**Dissatisfaction drivers** (share of detractors who mention it)")
-_DRIVER_LINE = Text("- {label} : {share} des détracteurs, note {impact} point(s) quand il "
-                    "est cité", "- {label}: {share} of detractors, score {impact} point(s) "
-                    "when mentioned")
+_DRIVER_LINE = Text("- {label} : {share} des détracteurs, note {impact} quand il est cité",
+                    "- {label}: {share} of detractors, score {impact} when mentioned")
+_LOWER = Text("plus basse de {value} point{s}", "{value} point{s} lower")
+_HIGHER = Text("plus haute de {value} point{s}", "{value} point{s} higher")
 _SIGNALS = Text("**Évolutions**", "**Changes over time**")
 _TREND_LINE = Text("- {label} : {kind} depuis {since} ({before} → {after}{what})",
                    "- {label}: {kind} since {since} ({before} → {after}{what})")
@@ -187,7 +188,7 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         lines += ["", _DRIVERS(locale)]
         lines += [_DRIVER_LINE(locale, label=names.get(d.theme, "?"),
                                share=pct(d.detractor_share),
-                               impact=_decimal(-d.impact, locale, signed=True))
+                               impact=score_change(-d.impact, locale))
                   for d in analysis.drivers[:5]]
     if analysis.trends:
         lines += ["", _SIGNALS(locale)]
@@ -211,6 +212,14 @@ def _trend_line(trend: Trend, names: Mapping[int, str], locale: Locale) -> str:
                        kind=TREND_NAMES[trend.kind](locale), since=trend.since,
                        before=pct(trend.before), after=pct(trend.after),
                        what=_NEG_SHARE(locale) if negative else "")
+
+
+def score_change(change: float, locale: Locale) -> str:
+    """« plus basse de 1,3 point », “1.3 points lower” (French: singular under 2)."""
+    size = round(abs(change), 1)
+    several = size >= 2 if locale == "fr" else size != 1
+    return (_LOWER if change < 0 else _HIGHER)(locale, value=_decimal(size, locale),
+                                               s="s" if several else "")
 
 
 def _decimal(value: float, locale: Locale, *, signed: bool = False) -> str:

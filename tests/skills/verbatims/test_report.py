@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from skills.verbatims.analysis import notes
 from skills.verbatims.model import Analysis
 from skills.verbatims.reader import Survey, read_survey
-from skills.verbatims.report import summary_data
+from skills.verbatims.report import score_change, summary_data
 from skills.verbatims.report_outputs import render
 from skills.verbatims.report_state import dump_analysis, load_analysis, merge, rename
 from tests.knowledge.helpers import HashingEmbedder
@@ -134,3 +134,12 @@ async def test_rename_and_merge_without_recomputing() -> None:
     renamed = rename(merged, {ids[0]: "Tout"})
     rows = render(renamed, survey, "fr").rows_csv.decode()
     assert "Tout" in rows and HOSTILE not in rows
+
+
+def test_a_drivers_effect_on_the_score_reads_as_a_sentence() -> None:
+
+
+    assert score_change(-1.3, "fr") == "plus basse de 1,3 point"
+    assert score_change(-2.0, "fr") == "plus basse de 2,0 points"
+    assert score_change(0.4, "fr") == "plus haute de 0,4 point"
+    assert score_change(-1.3, "en") == "1.3 points lower" and score_change(1.0, "en") == "1.0 point higher"
