@@ -24,6 +24,7 @@ from knowledge.english import french_search_words
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.records import ATTACHED_COLLECTION
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
+from knowledge.table_profile import is_table, profile_table
 from skills.document_outline import asks_overview, outline_text
 from skills.follow_up import CONTINUATION_MARKERS, QA_SKILL, earlier_questions, points_back
 from skills.follow_up_search import (
@@ -46,6 +47,7 @@ from skills.qa_files import (
 )
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
+from skills.table_overview import tables_text
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 # verbs that ask for something rather than name it (« Où se trouve… ? » against a page
@@ -423,8 +425,13 @@ class QaSkill:
     async def _overview(self, request: SkillRequest, question: str,
                         files: Sequence[AttachedFile]) -> AsyncIterator[ReplyEvent]:
         """« Résume ce document »: offline, each part of the files with its opening, cited;
-        an approved generative model summarises from those openings."""
+        an approved generative model summarises from those openings. A table (CSV, Excel)
+        is described from its cells: rows, and what each column holds."""
         assert self._files is not None
+        if any(is_table(attached.name) for attached in files):
+            async for event in self._tables_overview(request, question, files):
+                yield event
+            return
         try:
             outlines = await self._files.outline_files(files)
         except KnowledgeError as error:
@@ -445,6 +452,29 @@ class QaSkill:
         async for event in self._answer(request, grounding, locale,
                                         offline=outline_text(outlines, locale, french)):
             yield event
+
+    async def _tables_overview(self, request: SkillRequest, question: str,
+                               files: Sequence[AttachedFile]) -> AsyncIterator[ReplyEvent]:
+        """What the attached tables hold, computed from their cells; the other documents'
+        outlines after them."""
+        assert self._files is not None
+        locale: Locale = "en" if detect_language(question) == "en" else request.locale
+        try:
+            profiles = [await asyncio.to_thread(profile_table, attached.name, attached.data)
+                        for attached in files if is_table(attached.name)]
+            outlines = await self._files.outline_files(
+                [attached for attached in files if not is_table(attached.name)])
+        except KnowledgeError as error:
+            yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
+                        locale=request.locale)
+            return
+        parts = [tables_text(profiles, locale)]
+        if outlines:
+            source = _source_locale(tuple(passage for number, outline in enumerate(outlines)
+                                          for passage in outline.passages(f"{number:04d}")))
+            outline = outline_text(outlines, locale, locale == "en" and source == "fr")
+            parts.insert(0, re.sub(r" \[\d+\]", "", outline))  # this reply cites nothing
+        yield Reply("\n\n".join(parts), kind="answer", skill=self.name, locale=locale)
 
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Retrieve, then stream an answer grounded in the passages."""

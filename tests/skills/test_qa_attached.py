@@ -184,3 +184,21 @@ async def test_a_question_the_file_does_not_answer_points_to_its_closest_part(
                                  "consultation > Remise des offres » : consultez-la."), near
     far = await chat(client, "Quelle est la recette de la tarte tatin ?", [file_id])
     assert "La partie qui s'en approche" not in far["text"]
+
+
+async def test_a_table_is_described_from_its_cells(client: Client) -> None:
+    rows = ["id;date;produit;note;verbatim"] + [
+        f"V{n:03d};2024-0{1 + n % 9}-1{n % 10};{'auto' if n % 4 else 'santé'};{1 + n % 5};"
+        f"L'attente au téléphone a duré {n} minutes avant qu'un conseiller réponde"
+        for n in range(30)]
+    file_id = await upload_one(client, "enquete.csv", "\n".join(rows).encode())
+    reply = await chat_in(client, "De quoi parle ce fichier ?", [file_id])
+    text = reply["text"]
+    assert text.startswith("« enquete.csv » : tableau de 30 lignes et 5 colonnes."), text
+    assert "- **id** : identifiant (une valeur par ligne)" in text
+    assert "- **date** : dates du 10/01/2024 au 18/09/2024" in text
+    assert "- **produit** : 2 valeurs, surtout « auto » (73 %), « santé » (27 %)" in text
+    assert "- **note** : nombres de 1 à 5, moyenne 3" in text
+    assert "- **verbatim** : texte libre" in text and "`/almia verbatims`" in text
+    english = await chat_in(client, "What is this file about?", [file_id])
+    assert english["text"].startswith("“enquete.csv”: a table of 30 rows and 5 columns.")
