@@ -668,7 +668,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     ranked: list[tuple[float, _Unit]] = []
     asked = set(query)
     how = _HOW_VERB.search(fold(request.question))
-    acting = set(content_tokens(how.group(1))) - _QUESTION_WORDS if how else set()
+    acting = set(content_tokens(request.action_terms or (how.group(1) if how else "")))
+    acting -= _QUESTION_WORDS
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
@@ -712,6 +713,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # title weigh little and a documents list matching « dégât des eaux » ranks higher
     saying_how = [unit for _, unit in ranked if acting & set(unit.matched)
                   and _MEANS.search(fold(unit.full_text))] if acting else []
+    sources = {unit.title for unit in relevant}  # another document is not brought in for it
+    saying_how = [unit for unit in saying_how if unit.title in sources]
     relevant += [unit for unit in saying_how if unit not in relevant]
     if request.context_terms and any(unit.title == units[0].title for unit in relevant):
         # a follow-up stays on the conversation's document (found first, searched with the

@@ -216,6 +216,17 @@ def _terms(text: str, locale: Locale) -> str:
     return french_search_words(text) if text and locale == "en" else text
 
 
+# “How do I report…?”, “How can we cancel…?”, “How to renew…?”: the action asked about
+_HOW_EN = re.compile(r"\bhow (?:(?:do|can|could|should|must|would|may) (?:i|we|you|one|they) "
+                     r"|to )(?:go about |best )?([a-z]+)")
+
+
+def _english_action(question: str) -> str:
+    """The French renderings of the verb a “How do I…?” asks about ('' for none)."""
+    how = _HOW_EN.search(question.lower())
+    return french_search_words(how.group(1)) if how is not None else ""
+
+
 def _continues(earlier: tuple[str, ...], locale: Locale) -> str:
     """The note saying which question a follow-up was read with (empty for none)."""
     if not earlier:
@@ -420,6 +431,8 @@ class QaSkill:
             cross_lingual=grounding.verdict.cross_lingual and not (locale == source == "en"),
             subject_words=grounding.subject_words,
             source_locale=source,
+            action_terms=_english_action(grounding.question) if (
+                locale == "en" and source == "fr") else "",
         )
 
     async def _overview(self, request: SkillRequest, question: str,

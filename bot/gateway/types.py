@@ -76,6 +76,8 @@ class CompletionRequest:
     subject_words: tuple[str, ...] | None = None
     # the language the passages are written in (an English document attached to a question)
     source_locale: Locale = "fr"
+    # the action a “How do I…?” asks about, in the passages' language (« déclarer signaler »)
+    action_terms: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -733,3 +733,16 @@ def test_a_how_question_quotes_how_it_is_done_first() -> None:
         1, "Procédure de déclaration de sinistre habitation", passage),))
     text = select_answer(request)
     assert text.index("se fait par l'espace adhérent") < text.index("constat amiable")
+
+
+def test_an_english_how_question_quotes_how_it_is_done_by_its_verbs_renderings() -> None:
+    passage = ("La déclaration se fait par l'espace adhérent, par téléphone ou en agence.\n"
+               "Pièces justificatives :\n- photos des dommages ;\n- constat amiable de dégât "
+               "des eaux signé par les deux parties.")
+    request = replace(_request("How do I report water damage?", [passage], locale="en"),
+                      match_terms="signaler déclarer rapport dégât eau dommage",
+                      action_terms="signaler déclarer rapport", cross_lingual=True,
+                      passages=(ContextPassage(
+                          1, "Procédure de déclaration de sinistre habitation", passage),))
+    text = select_answer(request)
+    assert text.index("se fait par l'espace adhérent") < text.index("constat amiable")
