@@ -59,6 +59,16 @@ class SheetProfile:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table's cells: a CSV file, or a sheet of a workbook (``title``)."""
+
+    title: str
+    header: list[str]
+    rows: list[list[object]]
+    truncated: bool  # more rows than MAX_ROWS
+
+
+@dataclass(frozen=True)
 class TableProfile:
     """Every table of a file."""
 
@@ -71,20 +81,25 @@ def is_table(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in TABLE_SUFFIXES
 
 
+def read_tables(name: str, data: bytes) -> list[Table]:
+    """Blocking: the tables of a CSV file or an Excel workbook, each under its header row
+    (KnowledgeError when it cannot be read)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".csv":
+        header, rows, truncated = _csv_rows(data)
+        return [Table("", header, rows, truncated)] if header else []
+    if suffix == ".xlsx":
+        return [Table(title, header, rows, truncated)
+                for title, header, rows, truncated in _xlsx_tables(data) if header]
+    raise KnowledgeError(f"pas un tableau : {name}")
+
+
 def profile_table(name: str, data: bytes) -> TableProfile:
     """Blocking: the profile of a CSV file or an Excel workbook (KnowledgeError when it
     cannot be read)."""
-    suffix = PurePosixPath(name).suffix.lower()
-    sheets: tuple[SheetProfile, ...]
-    if suffix == ".csv":
-        header, rows, truncated = _csv_rows(data)
-        sheets = (_sheet("", header, rows, truncated),) if header else ()
-    elif suffix == ".xlsx":
-        sheets = tuple(_sheet(title, header, rows, truncated)
-                       for title, header, rows, truncated in _xlsx_tables(data) if header)
-    else:
-        raise KnowledgeError(f"pas un tableau : {name}")
-    return TableProfile(name, sheets)
+    return TableProfile(name, tuple(_sheet(table.title, table.header, table.rows,
+                                           table.truncated)
+                                    for table in read_tables(name, data)))
 
 
 def _csv_rows(data: bytes) -> tuple[list[str], list[list[object]], bool]:
@@ -162,13 +177,13 @@ def _column(name: str, values: list[object]) -> ColumnProfile:
     for value in values:
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        shown = _shown(value)
-        texts.append(shown)
-        if len(counts) < _MAX_DISTINCT or shown in counts:
-            counts[shown] += 1
-        number = _number(value)
-        if number is not None:
-            numbers.append(number)
+        text = shown(value)
+        texts.append(text)
+        if len(counts) < _MAX_DISTINCT or text in counts:
+            counts[text] += 1
+        figure = number(value)
+        if figure is not None:
+            numbers.append(figure)
         day = _day(value)
         if day is not None:
             dates.append(day)
@@ -193,7 +208,8 @@ def _column(name: str, values: list[object]) -> ColumnProfile:
                          top=tuple(counts.most_common(_TOP)), mean_length=mean_length)
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A cell as text (a whole float without « .0 », a date in ISO form)."""
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else (
             value.isoformat(sep=" "))
@@ -204,7 +220,8 @@ def _shown(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _number(value: object) -> float | None:
+def number(value: object) -> float | None:
+    """A cell's value as a number (« 1 250,5 », « 15 % », 3), None when it is none."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -48,6 +48,7 @@ from skills.qa_files import (
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 from skills.table_overview import tables_text
+from skills.table_questions import answer_from_files, asks_computation
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 # verbs that ask for something rather than name it (« Où se trouve… ? » against a page
@@ -515,6 +516,13 @@ class QaSkill:
                 return
             files = read
         yield Progress(t("searching", request.locale))
+        if asks_computation(question):  # « Quelle est la note moyenne par produit ? »
+            whole = files or await thread_files(self._files, request, self.name)
+            locale: Locale = "en" if detect_language(question) == "en" else request.locale
+            computed = await asyncio.to_thread(answer_from_files, question, whole, locale)
+            if computed is not None:
+                yield Reply(computed, kind="answer", skill=self.name, locale=locale)
+                return
         if asks_overview(question):  # « Résume ce document »: its parts, not a passage
             whole = files or await thread_files(self._files, request, self.name)
             if whole:
@@ -530,9 +538,14 @@ class QaSkill:
                 earlier_files = await thread_files(self._files, request, self.name)
             grounding = await self.ground(question, space=space, query=query,
                                           earlier=earlier, files=files or earlier_files)
-            if earlier_files and not grounding.passages:  # then the space's documents
-                grounding = await self.ground(question, space=space, query=query,
-                                              earlier=earlier)
+            if earlier_files:  # the space's documents too: the better match answers
+                # (a survey attached above does not answer « Quel est le délai de traitement
+                # des réclamations ? » that the complaints procedure answers)
+                in_space = await self.ground(question, space=space, query=query,
+                                             earlier=earlier)
+                if in_space.passages and (not grounding.passages or (
+                        in_space.verdict.score > grounding.verdict.score)):
+                    grounding = in_space
             if earlier and not grounding.passages:
                 # read from where the conversation started, past a follow-up answered on
                 # its own (« Et pour les stagiaires ? » after « Et l'indemnité ? », which

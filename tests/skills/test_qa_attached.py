@@ -202,3 +202,15 @@ async def test_a_table_is_described_from_its_cells(client: Client) -> None:
     assert "- **verbatim** : texte libre" in text and "`/almia verbatims`" in text
     english = await chat_in(client, "What is this file about?", [file_id])
     assert english["text"].startswith("“enquete.csv”: a table of 30 rows and 5 columns.")
+
+
+async def test_a_table_question_is_computed_and_the_space_answers_what_the_table_does_not(
+        client: Client) -> None:
+    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
+                                  for n in range(20)]
+    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    mean = await chat_in(client, "Quelle est la note moyenne par produit ?", [file_id])
+    assert mean["text"].startswith("**Moyenne de « note » par « produit »** :"), mean["text"]
+    assert "- santé : 3 (10 lignes)" in mean["text"] and mean["citations"] == []
+    later = await chat_in(client, "Combien de jours de télétravail par semaine ?", [])
+    assert "trois jours par semaine" in later["text"], later["text"]  # the space's document

@@ -1,0 +1,274 @@
+"""Questions about an attached table answered by computing over its cells rather than by
+quoting a row: « Quelle est la note moyenne ? », « Quel est le total de l'effectif estimé par
+niveau ? », « Combien de réponses en Île-de-France ? », “What is the average score by
+product?”.
+
+The question must name an aggregate (moyenne, total, minimum, maximum, combien de lignes…)
+and, for a figure, a column of numbers whose name it says (or the table's only one); it may
+name a column to group by (« par produit », “by channel”) and one value of a column to keep
+(« pour l'auto », « en Île-de-France »). Anything less clear is left to the search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.i18n import Text, grouped, plural
+from bot.messages import Locale
+from bot.text import content_tokens, fold
+from knowledge.attached import AttachedFile
+from knowledge.english import french_search_words
+from knowledge.records import KnowledgeError
+from knowledge.table_profile import Table, is_table, number, read_tables, shown
+
+Aggregate = Literal["mean", "sum", "min", "max", "count"]
+_AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
+    ("count", re.compile(r"\b(?:combien (?:de |d')?(?:lignes|reponses|verbatims|avis|"
+                         r"enregistrements|entrees|commentaires|clients|personnes)|nombre (?:de |"
+                         r"d')(?:lignes|reponses|verbatims|avis|enregistrements|entrees|"
+                         r"commentaires)|how many (?:rows|responses|answers|entries|records|"
+                         r"comments|reviews))\b")),
+    ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|mean)\b")),
+    ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
+    ("min", re.compile(r"\b(?:minimum|minimale?|plus (?:petite?|faible|basse?)|lowest|"
+                       r"smallest)\b")),
+    ("max", re.compile(r"\b(?:maximum|maximale?|plus (?:grande?|elevee?|haute?|fort|forte)|"
+                       r"highest|largest|biggest)\b")),
+)
+_GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
+# words of the question that say the aggregate, not the column
+_ASKING = frozenset(content_tokens(
+    "quel quelle quels quelles est sont la le les de des du moyenne moyen total totale somme "
+    "cumul minimum maximum plus petit petite grand grande élevé élevée faible bas basse haut "
+    "haute combien nombre lignes réponses verbatims avis fichier tableau colonne what is are "
+    "the average mean sum total lowest highest smallest largest biggest how many rows "
+    "responses answers entries records comments reviews in file table column of"))
+_MAX_GROUPS = 12
+_MAX_FILTER_VALUES = 500  # distinct values of a column looked for in the question
+
+_NAMES = {"mean": Text("Moyenne", "Average"), "sum": Text("Total", "Total"),
+          "min": Text("Minimum", "Minimum"), "max": Text("Maximum", "Maximum")}
+_FIGURE = Text("**{what} de « {column} »**{where} : {value}",
+               "**{what} of “{column}”**{where}: {value}")
+_BY = Text("**{what} de « {column} » par « {group} »**{where} :",
+           "**{what} of “{column}” by “{group}”**{where}:")
+_COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
+_COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
+_WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
+_GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
+_COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
+_MORE_GROUPS = Text("- … et {count} autre{s} valeur{s}", "- … and {count} more value{s}")
+_BASIS = Text("Calculé sur {rows} ligne{s} de {source}{skipped}, sans modèle : vérifiez la "
+              "colonne retenue.",
+              "Computed over {rows} row{s} of {source}{skipped}, without a model: check the "
+              "column used.")
+_COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, without a model.")
+_SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
+                " ({count} empty or non-numeric cell{s} left out)")
+_EMPTY_VALUE = Text("(vide)", "(empty)")
+
+
+@dataclass(frozen=True)
+class NamedTable:
+    """A table with the file (and sheet) it comes from."""
+
+    file: str
+    table: Table
+
+    def source(self, locale: Locale) -> str:
+        """« « BPU.xlsx », feuille « Lot 1 » »."""
+        name = f"“{self.file}”" if locale == "en" else f"« {self.file} »"
+        if not self.table.title:
+            return name
+        return (f"{name}, sheet “{self.table.title}”" if locale == "en"
+                else f"{name}, feuille « {self.table.title} »")
+
+
+def asks_computation(question: str) -> bool:
+    """Whether a question names an aggregate (cheap: before any file is read)."""
+    folded = fold(question)
+    return any(pattern.search(folded) for _, pattern in _AGGREGATES)
+
+
+def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str | None:
+    """The computed answer, or None when the question does not say clearly what to compute
+    over which column (the search then answers). An English question's words are also
+    matched through their French renderings (“score” → « note »)."""
+    folded = fold(question)
+    aggregate = next((kind for kind, pattern in _AGGREGATES if pattern.search(folded)), None)
+    if aggregate is None:
+        return None
+    grouping = _GROUP.search(folded)
+    said = question if locale != "en" else f"{question} {french_search_words(question)}"
+    group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
+        f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
+    words = set(content_tokens(said)) - _ASKING
+    group_words = set(content_tokens(group_said)) - _ASKING
+    plans: list[tuple[int, NamedTable, int | None, int | None]] = []  # score, table, column, group
+    for named in tables:
+        table = named.table
+        if not table.rows:
+            continue
+        group = _column_named(table, group_words, numeric=False)[1] if group_words else None
+        if group_words and group is None:
+            continue
+        if aggregate == "count":
+            plans.append((1, named, None, group))
+            continue
+        score, column = _column_named(table, words - group_words, numeric=True,
+                                      exclude=set() if group is None else {group})
+        if column is not None:
+            plans.append((score, named, column, group))
+    best = max((plan[0] for plan in plans), default=0)
+    chosen = [plan for plan in plans if plan[0] == best]
+    if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
+        return None
+    _, named, column, group = chosen[0]
+    table = named.table
+    kept = _filter(table, folded, exclude={index for index in (group, column)
+                                           if index is not None})
+    rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
+    where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
+    if column is None:
+        return _count(named, rows, group, where, locale)
+    return _figure(named, rows, aggregate, column, group, where, locale)
+
+
+def _cell(row: list[object], index: int) -> str:
+    return shown(row[index]) if index < len(row) and row[index] is not None else ""
+
+
+def _numeric(table: Table, index: int) -> bool:
+    values = [row[index] for row in table.rows if index < len(row)
+              and row[index] is not None and str(row[index]).strip()]
+    return bool(values) and sum(number(value) is not None for value in values) >= 0.95 * len(
+        values)
+
+
+def _column_named(table: Table, words: set[str], *, numeric: bool,
+                  exclude: set[int] | None = None) -> tuple[int, int | None]:
+    """How many of ``words`` the best column's name says, and that column (numeric or not,
+    as asked; None when two say as many); for a figure, the table's only column of numbers
+    when the question names none."""
+    candidates = [index for index in range(len(table.header))
+                  if index not in (exclude or set()) and _numeric(table, index) == numeric]
+    scored = [(len(words & set(content_tokens(table.header[index]))), index)
+              for index in candidates]
+    best = max((score for score, _ in scored), default=0)
+    if best == 0:
+        only = numeric and len(candidates) == 1 and not words
+        return 0, candidates[0] if only else None
+    chosen = [index for score, index in scored if score == best]
+    return best, chosen[0] if len(chosen) == 1 else None
+
+
+def _filter(table: Table, folded: str, exclude: set[int]) -> tuple[int, str] | None:
+    """A value of a text column that the question says (« pour l'auto », « en
+    Île-de-France »): the longest one, as (column, value)."""
+    found: list[tuple[int, int, str]] = []
+    for index in range(len(table.header)):
+        if index in exclude or _numeric(table, index):
+            continue
+        values = Counter(_cell(row, index) for row in table.rows)
+        if len(values) > _MAX_FILTER_VALUES:
+            continue
+        for value in values:
+            said = fold(value)
+            if len(said) >= 3 and re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", folded):
+                found.append((len(said), index, value))
+    if not found:
+        return None
+    _, index, value = max(found)
+    return index, value
+
+
+def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, column: int,
+            group: int | None, where: str, locale: Locale) -> str | None:
+    table = named.table
+    values: dict[str, list[float]] = defaultdict(list)
+    skipped = 0
+    for row in rows:
+        figure = number(row[column]) if column < len(row) else None
+        if figure is None:
+            skipped += 1
+            continue
+        values[_cell(row, group) if group is not None else ""].append(figure)
+    if not values:  # no figure where the question points: the search answers
+        return None
+    what = _NAMES[aggregate](locale)
+    lines: list[str]
+    if group is None:
+        lines = [_FIGURE(locale, what=what, column=table.header[column], where=where,
+                         value=_value(_compute(aggregate, values[""]), locale))]
+    else:
+        lines = [_BY(locale, what=what, column=table.header[column],
+                     group=table.header[group], where=where)]
+        ordered = sorted(values.items(), key=lambda item: (-len(item[1]), item[0]))
+        for value, figures in ordered[:_MAX_GROUPS]:
+            lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
+                                     figure=_value(_compute(aggregate, figures), locale),
+                                     rows=grouped(len(figures), locale),
+                                     s=plural(len(figures))))
+        if len(ordered) > _MAX_GROUPS:
+            more = len(ordered) - _MAX_GROUPS
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
+    counted = len(rows) - skipped
+    lines += ["", _BASIS(locale, rows=grouped(counted, locale), s=plural(counted),
+                         source=named.source(locale),
+                         skipped=_SKIPPED(locale, count=skipped, s=plural(skipped))
+                         if skipped else "")]
+    return "\n".join(lines)
+
+
+def _count(named: NamedTable, rows: list[list[object]], group: int | None, where: str,
+           locale: Locale) -> str:
+    if group is None:
+        lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows)),
+                        where=where)]
+    else:
+        counts = Counter(_cell(row, group) for row in rows)
+        lines = [_COUNT_BY(locale, group=named.table.header[group], where=where)]
+        for value, count in counts.most_common(_MAX_GROUPS):
+            lines.append(_COUNT_LINE(locale, value=value or _EMPTY_VALUE(locale),
+                                     rows=grouped(count, locale),
+                                     share=round(100 * count / max(1, len(rows)))))
+        if len(counts) > _MAX_GROUPS:
+            more = len(counts) - _MAX_GROUPS
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
+    lines += ["", _COUNTED(locale, source=named.source(locale))]
+    return "\n".join(lines)
+
+
+def _compute(aggregate: Aggregate, figures: list[float]) -> float:
+    if aggregate == "mean":
+        return sum(figures) / len(figures)
+    if aggregate == "sum":
+        return sum(figures)
+    return min(figures) if aggregate == "min" else max(figures)
+
+
+def _value(figure: float, locale: Locale) -> str:
+    """« 49 500 000 », « 3,01 »; English “49,500,000”, “3.01”."""
+    if float(figure).is_integer():
+        return grouped(int(figure), locale)
+    text = f"{figure:,.2f}"
+    return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")
+
+
+def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Locale) -> str | None:
+    """Blocking: the computed answer over the tables among ``files`` (None: none fits, or a
+    table cannot be read — the search then says why)."""
+    tables: list[NamedTable] = []
+    for attached in files:
+        if not is_table(attached.name):
+            continue
+        try:
+            tables += [NamedTable(attached.name, table)
+                       for table in read_tables(attached.name, attached.data)]
+        except KnowledgeError:
+            return None
+    return answer(question, tables, locale) if tables else None

@@ -1,0 +1,50 @@
+"""Questions about a table answered by computing over its cells."""
+
+from __future__ import annotations
+
+from knowledge.table_profile import Table
+from skills.table_questions import NamedTable, answer, asks_computation
+
+_SURVEY = NamedTable("enquete.csv", Table("", ["id", "produit", "canal", "note", "verbatim"], [
+    ["V1", "auto", "agence", "4", "Très bien"],
+    ["V2", "auto", "téléphone", "2", "Attente trop longue"],
+    ["V3", "santé", "téléphone", "5", "Parfait"],
+    ["V4", "santé", "agence", "", "RAS"],
+    ["V5", "habitation", "agence", "3", "Correct"],
+], truncated=False))
+_GRID = (NamedTable("BPU.xlsx", Table("Lot 1", ["Garantie", "Assiette annuelle estimée"], [
+    ["Décès", 51_000_000], ["Invalidité", 46_500_000]], truncated=False)),
+         NamedTable("BPU.xlsx", Table("Lot 2", ["Niveau", "Effectif estimé"], [
+             ["Socle", 520], ["Option 1", 140], ["Option 1", 40]], truncated=False)))
+
+
+def test_a_mean_over_the_column_the_question_names() -> None:
+    said = answer("Quelle est la note moyenne ?", [_SURVEY], "fr")
+    assert said is not None and said.startswith("**Moyenne de « note »** : 3,50")
+    assert ("Calculé sur 4 lignes de « enquete.csv » (1 cellule vide ou non numérique "
+            "ignorée)") in said
+
+
+def test_grouped_and_kept_to_a_value_the_question_says() -> None:
+    said = answer("Quelle est la note moyenne par canal pour l'auto ?", [_SURVEY], "fr")
+    assert said is not None
+    assert said.startswith("**Moyenne de « note » par « canal »** où « produit » vaut « auto » :")
+    assert "- agence : 4 (1 ligne)" in said and "- téléphone : 2 (1 ligne)" in said
+    counted = answer("Combien de réponses par produit ?", [_SURVEY], "fr")
+    assert counted is not None and "- auto : 2 (40 %)" in counted
+
+
+def test_english_words_find_french_columns() -> None:
+    said = answer("What is the average score by product?", [_SURVEY], "en")
+    assert said is not None and said.startswith("**Average of “note” by “produit”**:")
+    assert "- santé: 5 (1 row)" in said
+
+
+def test_the_best_named_column_across_sheets_and_nothing_when_unclear() -> None:
+    total = answer("Quel est le total de l'effectif estimé ?", _GRID, "fr")
+    assert total is not None and total.startswith("**Total de « Effectif estimé »** : 700")
+    assert "feuille « Lot 2 »" in total
+    assert answer("Quel est le maximum ?", _GRID, "fr") is None  # two columns of figures
+    assert answer("Quelle est la date limite ?", [_SURVEY], "fr") is None
+    assert not asks_computation("Quelle est la date limite ?")
+    assert asks_computation("Combien de lignes pour l'auto ?")
