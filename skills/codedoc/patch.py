@@ -178,6 +178,8 @@ def _block(unit: Unit, body: list[str], indent: str, style: str) -> list[str]:
     for number, part in enumerate(body):
         if number:
             lines.append(f"{indent} *")
+        if style == "javadoc":  # Javadoc is HTML: « amount < 0 », « List<Order> » escaped
+            part = escape(part, quote=False)
         lines += [f"{indent} * {line}" for line in textwrap.wrap(part, width)]
     tags: list[str] = []
     for parameter in unit.params:

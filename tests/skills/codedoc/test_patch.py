@@ -218,3 +218,16 @@ def test_python_2_code_is_documented_on_the_syntax_tree_alone() -> None:
     patch = build_patch(build(sources), "fr")
     assert patch.documented == ["legacy:greet"]
     assert verify(sources, patch).ok
+
+
+def test_javadoc_text_is_escaped_html() -> None:
+    inventory = inventory_of({"Pay.java": (
+        "public class Pay {\n"
+        "    public java.util.List<String> run(int amount) {\n"
+        "        if (amount < 0) { throw new IllegalArgumentException(\"neg\"); }\n"
+        "        return null;\n"
+        "    }\n"
+        "}\n")})
+    patch = build_patch(inventory, "en")
+    assert "(if `amount &lt; 0`)" in patch.texts["Pay.java"]
+    assert "amount < 0`" not in patch.texts["Pay.java"].split("public java")[0]
