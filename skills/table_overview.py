@@ -125,6 +125,5 @@ def _figure(value: float, locale: Locale) -> str:
     """« 46 500 000 », « 3,2 »; English “46,500,000”, “3.2”."""
     if float(value).is_integer():
         return grouped(int(value), locale)
-    digits = 1 if abs(value) >= 10 else 2
-    text = f"{value:,.{digits}f}"
+    text = f"{value:,.2f}"  # as the computed answers give it (skills.table_questions)
     return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")

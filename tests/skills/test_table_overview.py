@@ -25,7 +25,7 @@ def test_a_workbook_reads_sheet_by_sheet_in_french() -> None:
     assert "- **Garantie** : 3 valeurs : « Décès », « Invalidité »…" in text
     assert "- **Taux** : toujours « à compléter »" in text
     assert ("- **Assiette (€)** : nombres de 46\u202f500\u202f000 à 51\u202f000\u202f000, "
-            "moyenne 48\u202f750\u202f000,5 ; 1 cellule vide") in text
+            "moyenne 48\u202f750\u202f000,50 ; 1 cellule vide") in text
     assert "- **Effet** : dates du 01/01/2027 au 01/01/2027" in text
     assert "- **Cotisation** : vide" in text
     assert "/almia verbatims" not in text  # no free text
