@@ -109,17 +109,21 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
     words = set(content_tokens(said)) - _ASKING
     group_words = set(content_tokens(group_said)) - _ASKING
     plans: list[tuple[int, NamedTable, int | None, int | None]] = []  # score, table, column, group
+    figures: dict[int, set[int]] = {}  # id of a table → its columns of numbers
     for named in tables:
         table = named.table
         if not table.rows:
             continue
-        group = _column_named(table, group_words, numeric=False)[1] if group_words else None
+        numeric = figures.setdefault(id(table), {index for index in range(len(table.header))
+                                                 if _numeric(table, index)})
+        group = (_column_named(table, group_words, numeric, figures=False)[1] if group_words
+                 else None)
         if group_words and group is None:
             continue
         if aggregate == "count":
             plans.append((1, named, None, group))
             continue
-        score, column = _column_named(table, words - group_words, numeric=True,
+        score, column = _column_named(table, words - group_words, numeric, figures=True,
                                       exclude=set() if group is None else {group})
         if column is not None:
             plans.append((score, named, column, group))
@@ -129,8 +133,8 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
         return None
     _, named, column, group = chosen[0]
     table = named.table
-    kept = _filter(table, folded, exclude={index for index in (group, column)
-                                           if index is not None})
+    kept = _filter(table, folded, exclude=figures[id(table)] | {
+        index for index in (group, column) if index is not None})
     rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
     where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
     if column is None:
@@ -149,18 +153,18 @@ def _numeric(table: Table, index: int) -> bool:
         values)
 
 
-def _column_named(table: Table, words: set[str], *, numeric: bool,
+def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: bool,
                   exclude: set[int] | None = None) -> tuple[int, int | None]:
-    """How many of ``words`` the best column's name says, and that column (numeric or not,
-    as asked; None when two say as many); for a figure, the table's only column of numbers
-    when the question names none."""
+    """How many of ``words`` the best column's name says, and that column (of figures or
+    not, as asked; None when two say as many); for a figure, the table's only column of
+    numbers when the question names none. ``numeric``: the table's columns of numbers."""
     candidates = [index for index in range(len(table.header))
-                  if index not in (exclude or set()) and _numeric(table, index) == numeric]
+                  if index not in (exclude or set()) and (index in numeric) == figures]
     scored = [(len(words & set(content_tokens(table.header[index]))), index)
               for index in candidates]
     best = max((score for score, _ in scored), default=0)
     if best == 0:
-        only = numeric and len(candidates) == 1 and not words
+        only = figures and len(candidates) == 1 and not words
         return 0, candidates[0] if only else None
     chosen = [index for score, index in scored if score == best]
     return best, chosen[0] if len(chosen) == 1 else None
@@ -171,7 +175,7 @@ def _filter(table: Table, folded: str, exclude: set[int]) -> tuple[int, str] | N
     Île-de-France »): the longest one, as (column, value)."""
     found: list[tuple[int, int, str]] = []
     for index in range(len(table.header)):
-        if index in exclude or _numeric(table, index):
+        if index in exclude:
             continue
         values = Counter(_cell(row, index) for row in table.rows)
         if len(values) > _MAX_FILTER_VALUES:
