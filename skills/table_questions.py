@@ -48,6 +48,7 @@ _ASKING = frozenset(content_tokens(
     "the average mean sum total lowest highest smallest largest biggest how many rows "
     "responses answers entries records comments reviews in file table column of"))
 _MAX_GROUPS = 12
+_MAX_QUESTION = 300  # characters
 _MAX_FILTER_VALUES = 500  # distinct values of a column looked for in the question
 
 _NAMES = {"mean": Text("Moyenne", "Average"), "sum": Text("Total", "Total"),
@@ -89,7 +90,9 @@ class NamedTable:
 
 
 def asks_computation(question: str) -> bool:
-    """Whether a question names an aggregate (cheap: before any file is read)."""
+    """Whether a short question names an aggregate (cheap: before any file is read)."""
+    if len(question) > _MAX_QUESTION:  # pasted text asks nothing to compute
+        return False
     folded = fold(question)
     return any(pattern.search(folded) for _, pattern in _AGGREGATES)
 
@@ -98,6 +101,8 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
     """The computed answer, or None when the question does not say clearly what to compute
     over which column (the search then answers). An English question's words are also
     matched through their French renderings (“score” → « note »)."""
+    if not asks_computation(question):
+        return None
     folded = fold(question)
     aggregate = next((kind for kind, pattern in _AGGREGATES if pattern.search(folded)), None)
     if aggregate is None:
