@@ -306,7 +306,7 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    _check_unzipped(data, "document Word")
+    check_unzipped(data, "document Word")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises zip, xml and value errors on bad files
@@ -351,7 +351,7 @@ def load_xlsx(data: bytes, stem: str) -> LoadedDocument:
     sheets are left out."""
     import openpyxl
 
-    _check_unzipped(data, "classeur Excel")
+    check_unzipped(data, "classeur Excel")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises zip, xml, key and value errors on bad files
@@ -430,7 +430,7 @@ def _cell_text(value: object, number_format: str = "") -> str:
     return _clean(str(value))
 
 
-def _check_unzipped(data: bytes, kind: str) -> None:
+def check_unzipped(data: bytes, kind: str) -> None:
     """Refuse an Office file whose parts unpack to more than a reader could need."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Literal
 
-from knowledge.loaders import decode_text
+from knowledge.loaders import check_unzipped, decode_text
 from knowledge.records import KnowledgeError
 
 TABLE_SUFFIXES = frozenset({".csv", ".xlsx"})
@@ -126,6 +126,7 @@ def _csv_rows(data: bytes) -> tuple[list[str], list[list[object]], bool]:
 def _xlsx_tables(data: bytes) -> list[tuple[str, list[str], list[list[object]], bool]]:
     import openpyxl
 
+    check_unzipped(data, "classeur Excel")  # a zip bomb is refused before it is opened
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises zip, xml, key and value errors on bad files

@@ -64,3 +64,15 @@ def test_only_tables_are_profiled() -> None:
         profile_table("c.pdf", b"%PDF-1.7")
     with pytest.raises(KnowledgeError):
         profile_table("d.xlsx", b"not a workbook")
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_opened() -> None:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        block = b"0" * 1_048_576
+        for number in range(260):  # 260 MB unpacked, a few hundred kB packed
+            archive.writestr(f"xl/worksheets/sheet{number}.xml", block)
+    with pytest.raises(KnowledgeError, match="trop volumineux une fois décompressé"):
+        profile_table("bomb.xlsx", buffer.getvalue())
