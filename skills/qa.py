@@ -48,7 +48,7 @@ from skills.qa_files import (
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 from skills.table_overview import tables_text
-from skills.table_questions import answer_from_files, asks_computation
+from skills.table_questions import ReadTables, answer_from_files, asks_computation
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 # verbs that ask for something rather than name it (« Où se trouve… ? » against a page
@@ -275,6 +275,7 @@ class QaSkill:
         self._k = k
         self._judge = judge or RelevanceJudge(Thresholds(min_score=min_score))
         self._subject = subject or QuestionSubject()
+        self._tables = ReadTables()
 
     def warm_up(self) -> None:
         """Load the French tagger at start-up rather than on the first question."""
@@ -519,7 +520,8 @@ class QaSkill:
         if asks_computation(question):  # « Quelle est la note moyenne par produit ? »
             whole = files or await thread_files(self._files, request, self.name)
             locale: Locale = "en" if detect_language(question) == "en" else request.locale
-            computed = await asyncio.to_thread(answer_from_files, question, whole, locale)
+            computed = await asyncio.to_thread(answer_from_files, question, whole, locale,
+                                               self._tables)
             if computed is not None:
                 yield Reply(computed, kind="answer", skill=self.name, locale=locale)
                 return

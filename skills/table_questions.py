@@ -11,10 +11,13 @@ name a column to group by (« par produit », “by channel”) and one value of
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Literal
 
 from bot.i18n import Text, grouped, plural
@@ -268,7 +271,35 @@ def _value(figure: float, locale: Locale) -> str:
     return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")
 
 
-def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Locale) -> str | None:
+class ReadTables:
+    """Tables already read, by their file's content (a thread's next question about the same
+    workbook is not read again), at most ``max_cells`` cells kept, the oldest dropped first.
+    Kept in the replica's memory only, like the prepared attachments."""
+
+    def __init__(self, max_cells: int = 2_000_000) -> None:
+        self._max_cells = max_cells
+        self._kept: OrderedDict[str, tuple[list[Table], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, attached: AttachedFile) -> list[Table]:
+        """Blocking: the file's tables (KnowledgeError when it cannot be read)."""
+        key = hashlib.sha256(attached.data).hexdigest() + PurePosixPath(attached.name).suffix
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key][0]
+        tables = read_tables(attached.name, attached.data)
+        cells = sum(len(table.header) * max(1, len(table.rows)) for table in tables)
+        if cells <= self._max_cells:
+            with self._lock:
+                self._kept[key] = (tables, cells)
+                while sum(size for _, size in self._kept.values()) > self._max_cells:
+                    self._kept.popitem(last=False)
+        return tables
+
+
+def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Locale,
+                      read: ReadTables | None = None) -> str | None:
     """Blocking: the computed answer over the tables among ``files`` (None: none fits, or a
     table cannot be read — the search then says why)."""
     tables: list[NamedTable] = []
@@ -276,8 +307,9 @@ def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Loca
         if not is_table(attached.name):
             continue
         try:
-            tables += [NamedTable(attached.name, table)
-                       for table in read_tables(attached.name, attached.data)]
+            found = read.read(attached) if read is not None else read_tables(attached.name,
+                                                                              attached.data)
         except KnowledgeError:
             return None
+        tables += [NamedTable(attached.name, table) for table in found]
     return answer(question, tables, locale) if tables else None

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from knowledge.attached import AttachedFile
 from knowledge.table_profile import Table
-from skills.table_questions import NamedTable, answer, asks_computation
+from skills.table_questions import (
+    NamedTable,
+    ReadTables,
+    answer,
+    answer_from_files,
+    asks_computation,
+)
 
 _SURVEY = NamedTable("enquete.csv", Table("", ["id", "produit", "canal", "note", "verbatim"], [
     ["V1", "auto", "agence", "4", "Très bien"],
@@ -48,3 +55,16 @@ def test_the_best_named_column_across_sheets_and_nothing_when_unclear() -> None:
     assert answer("Quelle est la date limite ?", [_SURVEY], "fr") is None
     assert not asks_computation("Quelle est la date limite ?")
     assert asks_computation("Combien de lignes pour l'auto ?")
+
+
+def test_a_table_read_once_is_kept_for_the_next_question_within_its_budget() -> None:
+    data = "produit;note\nauto;4\nsanté;2\n".encode()
+    kept = ReadTables(max_cells=10)
+    first = kept.read(AttachedFile("a.csv", data))
+    assert kept.read(AttachedFile("b.csv", data)) is first  # same content: not read again
+    other = "x;y\n" + "1;2\n" * 20
+    assert kept.read(AttachedFile("c.csv", other.encode())) is not kept.read(
+        AttachedFile("c.csv", other.encode()))  # 42 cells: over the budget, not kept
+    said = answer_from_files("Quelle est la note moyenne ?", [AttachedFile("a.csv", data)], "fr",
+                             kept)
+    assert said is not None and said.startswith("**Moyenne de « note »** : 3")
