@@ -185,7 +185,7 @@ def _column(name: str, values: list[object]) -> ColumnProfile:
         figure = number(value)
         if figure is not None:
             numbers.append(figure)
-        day = _day(value)
+        day = day_of(value)
         if day is not None:
             dates.append(day)
     filled, empty = len(texts), len(values) - len(texts)
@@ -235,7 +235,8 @@ def number(value: object) -> float | None:
     return float(re.sub(r"[  \u202f]", "", text).replace(",", "."))
 
 
-def _day(value: object) -> date | None:
+def day_of(value: object) -> date | None:
+    """A cell as a day (a date or datetime, « 2024-03-05 », « 05/03/2024 »), else None."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

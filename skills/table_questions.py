@@ -26,7 +26,7 @@ from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
 from knowledge.english import french_search_words
 from knowledge.records import KnowledgeError
-from knowledge.table_profile import Table, is_table, number, read_tables, shown
+from knowledge.table_profile import Table, day_of, is_table, number, read_tables, shown
 
 Aggregate = Literal["mean", "sum", "min", "max", "count"]
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
@@ -51,6 +51,15 @@ _ASKING = frozenset(content_tokens(
     "the average mean sum total lowest highest smallest largest biggest how many rows "
     "responses answers entries records comments reviews in file table column of"))
 _MAX_GROUPS = 12
+_MAX_PERIODS = 36  # months shown in time order
+# « par mois », “by quarter”: the period of the table's date column to group by
+_PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
+_PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter": "quarter",
+            "annee": "year", "an": "year", "year": "year"}
+_PERIOD_NAMES = {"month": Text("mois", "month"), "quarter": Text("trimestre", "quarter"),
+                 "year": Text("année", "year")}
+# « en 2024 », “in 2023”: the year of the table's date column to keep to
+_YEAR = re.compile(r"\b(?:en|in|pour|for|de|of|durant|during|sur) (19\d{2}|20\d{2})\b")
 _MAX_QUESTION = 300  # characters
 _MAX_FILTER_VALUES = 500  # distinct values of a column looked for in the question
 
@@ -63,6 +72,7 @@ _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
 _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 _WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
+_IN_YEAR = Text(" en {year} (« {column} »)", " in {year} (“{column}”)")
 _GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
 _COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
 _MORE_GROUPS = Text("- … et {count} autre{s} valeur{s}", "- … and {count} more value{s}")
@@ -74,6 +84,34 @@ _COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, wit
 _SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
                 " ({count} empty or non-numeric cell{s} left out)")
 _EMPTY_VALUE = Text("(vide)", "(empty)")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How rows are grouped: by a column's values, or by the period of a date column."""
+
+    column: int
+    name: str  # as shown: the column's name, or « mois » / “month”…
+    period: str = ""  # "" (the values), "month", "quarter" or "year"
+
+    def key(self, row: list[object]) -> str:
+        """The group a row falls in (« 2024-03 », « 2024-T1 », « 2024 », or its value)."""
+        if not self.period:
+            return _cell(row, self.column)
+        day = day_of(row[self.column]) if self.column < len(row) else None
+        if day is None:
+            return ""
+        if self.period == "year":
+            return str(day.year)
+        if self.period == "quarter":
+            return f"{day.year}-T{(day.month - 1) // 3 + 1}"
+        return f"{day.year}-{day.month:02d}"
+
+    def ordered(self, keys: Counter[str]) -> list[str]:
+        """Periods in time order; values the most frequent first."""
+        if self.period:
+            return sorted(keys)
+        return [key for key, _ in sorted(keys.items(), key=lambda item: (-item[1], item[0]))]
 
 
 @dataclass(frozen=True)
@@ -110,12 +148,16 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
     aggregate = next((kind for kind, pattern in _AGGREGATES if pattern.search(folded)), None)
     if aggregate is None:
         return None
-    grouping = _GROUP.search(folded)
+    period = _PERIOD.search(folded)
+    grouping = None if period else _GROUP.search(folded)
+    year = _YEAR.search(folded)
     said = question if locale != "en" else f"{question} {french_search_words(question)}"
     group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
         f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
     words = set(content_tokens(said)) - _ASKING
     group_words = set(content_tokens(group_said)) - _ASKING
+    if period is not None:
+        words -= set(content_tokens(period.group(1)))
     plans: list[tuple[int, NamedTable, int | None, int | None]] = []  # score, table, column, group
     figures: dict[int, set[int]] = {}  # id of a table → its columns of numbers
     for named in tables:
@@ -128,6 +170,8 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
                  else None)
         if group_words and group is None:
             continue
+        if (period or year) and _date_column(table) is None:
+            continue  # « par mois », « en 2024 » over a table without dates
         if aggregate == "count":
             plans.append((1, named, None, group))
             continue
@@ -141,13 +185,35 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
         return None
     _, named, column, group = chosen[0]
     table = named.table
+    dated = _date_column(table)
     kept = _filter(table, folded, exclude=figures[id(table)] | {
-        index for index in (group, column) if index is not None})
+        index for index in (group, column, dated) if index is not None})
     rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
     where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
+    if year is not None and dated is not None:
+        rows = [row for row in rows if _year(row, dated) == int(year.group(1))]
+        where += _IN_YEAR(locale, column=table.header[dated], year=year.group(1))
+    by = (Grouping(dated, _PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
+                   _PERIODS[period.group(1)]) if period is not None and dated is not None
+          else Grouping(group, table.header[group]) if group is not None else None)
     if column is None:
-        return _count(named, rows, group, where, locale)
-    return _figure(named, rows, aggregate, column, group, where, locale)
+        return _count(named, rows, by, where, locale)
+    return _figure(named, rows, aggregate, column, by, where, locale)
+
+
+def _date_column(table: Table) -> int | None:
+    """The table's first column whose cells read as days."""
+    for index in range(len(table.header)):
+        values = [row[index] for row in table.rows[:2_000] if index < len(row)
+                  and row[index] is not None and str(row[index]).strip()]
+        if values and sum(day_of(value) is not None for value in values) >= 0.95 * len(values):
+            return index
+    return None
+
+
+def _year(row: list[object], index: int) -> int | None:
+    day = day_of(row[index]) if index < len(row) else None
+    return day.year if day is not None else None
 
 
 def _cell(row: list[object], index: int) -> str:
@@ -199,7 +265,7 @@ def _filter(table: Table, folded: str, exclude: set[int]) -> tuple[int, str] | N
 
 
 def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, column: int,
-            group: int | None, where: str, locale: Locale) -> str | None:
+            group: Grouping | None, where: str, locale: Locale) -> str | None:
     table = named.table
     values: dict[str, list[float]] = defaultdict(list)
     skipped = 0
@@ -208,7 +274,7 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
         if figure is None:
             skipped += 1
             continue
-        values[_cell(row, group) if group is not None else ""].append(figure)
+        values[group.key(row) if group is not None else ""].append(figure)
     if not values:  # no figure where the question points: the search answers
         return None
     what = _NAMES[aggregate](locale)
@@ -217,16 +283,18 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
         lines = [_FIGURE(locale, what=what, column=table.header[column], where=where,
                          value=_value(_compute(aggregate, values[""]), locale))]
     else:
-        lines = [_BY(locale, what=what, column=table.header[column],
-                     group=table.header[group], where=where)]
-        ordered = sorted(values.items(), key=lambda item: (-len(item[1]), item[0]))
-        for value, figures in ordered[:_MAX_GROUPS]:
+        lines = [_BY(locale, what=what, column=table.header[column], group=group.name,
+                     where=where)]
+        ordered = group.ordered(Counter({key: len(figures) for key, figures in values.items()}))
+        shown = _MAX_PERIODS if group.period else _MAX_GROUPS
+        for value in ordered[:shown]:
+            figures = values[value]
             lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
                                      figure=_value(_compute(aggregate, figures), locale),
                                      rows=grouped(len(figures), locale),
                                      s=plural(len(figures))))
-        if len(ordered) > _MAX_GROUPS:
-            more = len(ordered) - _MAX_GROUPS
+        if len(ordered) > shown:
+            more = len(ordered) - shown
             lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
     counted = len(rows) - skipped
     lines += ["", _BASIS(locale, rows=grouped(counted, locale), s=plural(counted),
@@ -236,20 +304,22 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
     return "\n".join(lines)
 
 
-def _count(named: NamedTable, rows: list[list[object]], group: int | None, where: str,
+def _count(named: NamedTable, rows: list[list[object]], group: Grouping | None, where: str,
            locale: Locale) -> str:
     if group is None:
         lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows)),
                         where=where)]
     else:
-        counts = Counter(_cell(row, group) for row in rows)
-        lines = [_COUNT_BY(locale, group=named.table.header[group], where=where)]
-        for value, count in counts.most_common(_MAX_GROUPS):
+        counts = Counter(group.key(row) for row in rows)
+        lines = [_COUNT_BY(locale, group=group.name, where=where)]
+        shown = _MAX_PERIODS if group.period else _MAX_GROUPS
+        ordered = group.ordered(counts)
+        for value in ordered[:shown]:
             lines.append(_COUNT_LINE(locale, value=value or _EMPTY_VALUE(locale),
-                                     rows=grouped(count, locale),
-                                     share=round(100 * count / max(1, len(rows)))))
-        if len(counts) > _MAX_GROUPS:
-            more = len(counts) - _MAX_GROUPS
+                                     rows=grouped(counts[value], locale),
+                                     share=round(100 * counts[value] / max(1, len(rows)))))
+        if len(ordered) > shown:
+            more = len(ordered) - shown
             lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
     lines += ["", _COUNTED(locale, source=named.source(locale))]
     return "\n".join(lines)

@@ -68,3 +68,29 @@ def test_a_table_read_once_is_kept_for_the_next_question_within_its_budget() -> 
     said = answer_from_files("Quelle est la note moyenne ?", [AttachedFile("a.csv", data)], "fr",
                              kept)
     assert said is not None and said.startswith("**Moyenne de « note »** : 3")
+
+
+_DATED = NamedTable("avis.csv", Table("", ["date", "produit", "note"], [
+    ["2023-11-05", "auto", "2"], ["2023-12-20", "santé", "4"], ["2024-01-03", "auto", "5"],
+    ["2024-01-28", "santé", "3"], ["2024-04-02", "auto", "1"],
+], truncated=False))
+
+
+def test_grouped_by_the_period_of_the_date_column_in_time_order() -> None:
+    monthly = answer("Quelle est la note moyenne par mois ?", [_DATED], "fr")
+    assert monthly is not None and monthly.startswith("**Moyenne de « note » par « mois »** :\n"
+                                                      "- 2023-11 : 2 (1 ligne)\n"
+                                                      "- 2023-12 : 4 (1 ligne)\n"
+                                                      "- 2024-01 : 4 (2 lignes)\n")
+    quarters = answer("Combien de réponses par trimestre ?", [_DATED], "fr")
+    assert quarters is not None and "- 2023-T4 : 2 (40 %)\n- 2024-T1 : 2 (40 %)" in quarters
+    assert answer("Combien de réponses par mois ?", [_SURVEY], "fr") is None  # no dates
+
+
+def test_kept_to_a_year_the_question_says() -> None:
+    said = answer("Combien de réponses en 2024 pour l'auto ?", [_DATED], "fr")
+    assert said is not None
+    assert said.startswith("**2 lignes** où « produit » vaut « auto » en 2024 (« date »).")
+    english = answer("What is the average score in 2023?", [_DATED], "en")
+    assert english is not None and english.startswith(
+        "**Average of “note”** in 2023 (“date”): 3")
