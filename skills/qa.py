@@ -252,8 +252,9 @@ class QaSkill:
     title = Text("Questions sur les documents", "Questions about documents")
     description = Text(
         "Répond à partir des documents de l'entreprise ou d'un document joint, avec les sources "
-        "citées.",
-        "Answers from the company's documents or from an attached document, citing the sources.",
+        "citées ; calcule sur un tableau joint.",
+        "Answers from the company's documents or from an attached document, citing the sources; "
+        "computes over an attached table.",
     )
     commands = ("ask", "question")
     model_roles = ("answer",)
