@@ -5,8 +5,9 @@ product?”.
 
 The question must name an aggregate (moyenne, total, minimum, maximum, combien de lignes…)
 and, for a figure, a column of numbers whose name it says (or the table's only one); it may
-name a column to group by (« par produit », “by channel”) and one value of a column to keep
-(« pour l'auto », « en Île-de-France »). Anything less clear is left to the search.
+name a column to group by (« par produit », “by channel”) or a period of the date column
+(« par mois »), one value of a column to keep (« pour l'auto », « en Île-de-France ») and a
+year (« en 2024 »). Anything less clear is left to the search.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
                          r"d')(?:lignes|reponses|verbatims|avis|enregistrements|entrees|"
                          r"commentaires)|how many (?:rows|responses|answers|entries|records|"
                          r"comments|reviews))\b")),
-    ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|mean)\b")),
+    # “mean” alone is also a verb (“What does NPS mean?”)
+    ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
     ("min", re.compile(r"\b(?:minimum|minimale?|plus (?:petite?|faible|basse?)|lowest|"
                        r"smallest)\b")),

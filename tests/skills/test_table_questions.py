@@ -94,3 +94,8 @@ def test_kept_to_a_year_the_question_says() -> None:
     english = answer("What is the average score in 2023?", [_DATED], "en")
     assert english is not None and english.startswith(
         "**Average of “note”** in 2023 (“date”): 3")
+
+
+def test_mean_as_a_verb_asks_nothing_to_compute() -> None:
+    assert not asks_computation("What does NPS mean?")
+    assert asks_computation("What is the mean of the score?")
