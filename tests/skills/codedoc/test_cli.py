@@ -8,18 +8,12 @@ import typer
 from typer.testing import CliRunner
 
 from bot.cli.code import register_commands
+from tests.cli_app import app_with
 from tests.skills.codedoc.helpers import FIXTURES
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """Test root."""
-
-    register_commands(app)
-    return app
+    return app_with(register_commands)
 
 
 def test_a_folder_is_documented_with_comments_in_its_own_language(tmp_path: Path) -> None:

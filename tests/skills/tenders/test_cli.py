@@ -12,18 +12,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from bot.cli.tenders import FILES, register_commands
+from tests.cli_app import app_with
 from tests.skills.tenders.dossiers import CRITERIA, hospital_dossier, zipped
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def root() -> None:
-        """Test root."""
-
-    register_commands(app)
-    return app
+    return app_with(register_commands)
 
 
 def test_screen_a_zip_as_json_then_from_the_cache(tmp_path: Path) -> None:
