@@ -35,6 +35,7 @@ QUESTIONS = (
     ("Combien de réponses en Bretagne ?", None, ("region", "Bretagne")),
     ("Quel est le NPS moyen par canal pour l'auto ?", "canal", ("produit", "auto")),
     ("What is the average score by product?", "produit", None),
+    ("Combien de réponses par trimestre en 2024 ?", "quarter", ("year", "2024")),
 )
 _MAX_XLSX_ROWS = 30_000  # openpyxl writes slowly past that
 T = TypeVar("T")
@@ -64,9 +65,11 @@ def _expected(path: Path, group: str | None, kept: tuple[str, str] | None) -> di
     counts: dict[str, int] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
-            if kept is not None and row[kept[0]] != kept[1]:
+            year, month = row["date"][:4], int(row["date"][5:7])
+            if kept is not None and (year if kept[0] == "year" else row[kept[0]]) != kept[1]:
                 continue
-            key = row[group] if group else ""
+            key = (f"{year}-T{(month - 1) // 3 + 1}" if group == "quarter"
+                   else row[group] if group else "")
             counts[key] = counts.get(key, 0) + 1
     return counts
 
