@@ -492,6 +492,30 @@ class QaSkill:
             parts.insert(0, re.sub(r" \[\d+\]", "", outline))  # this reply cites nothing
         yield Reply("\n\n".join(parts), kind="answer", skill=self.name, locale=locale)
 
+    async def _computed(self, request: SkillRequest, question: str,
+                        files: Sequence[AttachedFile]) -> Reply | None:
+        """A question naming an aggregate computed over the attached tables, or a follow-up
+        of one (« Et pour la santé ? »); None when it is not one or no table fits."""
+        asked = question
+        follow_ups: tuple[str, ...] = ()
+        if not asks_computation(question):
+            earlier = await self.follow_up_of(question, request.history)
+            # the latest of the conversation's questions that asked something to compute,
+            # and the follow-ups after it
+            start = next((index for index in range(len(earlier) - 1, -1, -1)
+                          if asks_computation(earlier[index])), None)
+            if start is None:
+                return None
+            asked, follow_ups = earlier[start], (*earlier[start + 1:], question)
+        whole = files or await thread_files(self._files, request, self.name)
+        locale: Locale = "en" if detect_language(question) == "en" else request.locale
+        computed = await asyncio.to_thread(answer_from_files, asked, whole, locale,
+                                           self._tables, follow_ups)
+        if computed is None:
+            return None
+        note = _continues((asked,), locale) if follow_ups else ""
+        return Reply(computed + note, kind="answer", skill=self.name, locale=locale)
+
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Retrieve, then stream an answer grounded in the passages."""
         question = request.text.strip()
@@ -518,14 +542,10 @@ class QaSkill:
                 return
             files = read
         yield Progress(t("searching", request.locale))
-        if asks_computation(question):  # « Quelle est la note moyenne par produit ? »
-            whole = files or await thread_files(self._files, request, self.name)
-            locale: Locale = "en" if detect_language(question) == "en" else request.locale
-            computed = await asyncio.to_thread(answer_from_files, question, whole, locale,
-                                               self._tables)
-            if computed is not None:
-                yield Reply(computed, kind="answer", skill=self.name, locale=locale)
-                return
+        computed = await self._computed(request, question, files)
+        if computed is not None:  # « Quelle est la note moyenne par produit ? »
+            yield computed
+            return
         if asks_overview(question):  # « Résume ce document »: its parts, not a passage
             whole = files or await thread_files(self._files, request, self.name)
             if whole:

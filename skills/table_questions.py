@@ -140,19 +140,28 @@ def asks_computation(question: str) -> bool:
     return any(pattern.search(folded) for _, pattern in _AGGREGATES)
 
 
-def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str | None:
+def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
+           follow_ups: Sequence[str] = ()) -> str | None:
     """The computed answer, or None when the question does not say clearly what to compute
     over which column (the search then answers). An English question's words are also
-    matched through their French renderings (“score” → « note »)."""
-    if not asks_computation(question):
+    matched through their French renderings (“score” → « note »). Its ``follow_ups``, oldest
+    first (« Et pour la santé ? », « Et par région ? », « Et en 2023 ? »), each replace the
+    value kept, the grouping, the year or the aggregate they name, the latest first."""
+    if not asks_computation(question) or any(len(text) > _MAX_QUESTION for text in follow_ups):
         return None
+    latest = [fold(text) for text in reversed(follow_ups)]
     folded = fold(question)
-    aggregate = next((kind for kind, pattern in _AGGREGATES if pattern.search(folded)), None)
+    texts = [*latest, folded]  # the latest says it first
+    aggregate = next((kind for text in texts for kind, pattern in _AGGREGATES
+                      if pattern.search(text)), None)
     if aggregate is None:
         return None
-    period = _PERIOD.search(folded)
-    grouping = None if period else _GROUP.search(folded)
-    year = _YEAR.search(folded)
+    asked = next((text for text in texts if _PERIOD.search(text) or _GROUP.search(text)),
+                 folded)
+    period = _PERIOD.search(asked)
+    grouping = None if period else _GROUP.search(asked)
+    year = next((found for found in (_YEAR.search(text) for text in texts) if found), None)
+    question = " ".join((question, *follow_ups))
     said = question if locale != "en" else f"{question} {french_search_words(question)}"
     group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
         f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
@@ -188,8 +197,9 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale) -> str |
     _, named, column, group = chosen[0]
     table = named.table
     dated = _date_column(table)
-    kept = _filter(table, folded, exclude=figures[id(table)] | {
-        index for index in (group, column, dated) if index is not None})
+    taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
+    kept = next((found for found in (_filter(table, text, exclude=taken) for text in texts)
+                 if found), None)
     rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
     where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
     if year is not None and dated is not None:
@@ -371,9 +381,10 @@ class ReadTables:
 
 
 def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Locale,
-                      read: ReadTables | None = None) -> str | None:
+                      read: ReadTables | None = None,
+                      follow_ups: Sequence[str] = ()) -> str | None:
     """Blocking: the computed answer over the tables among ``files`` (None: none fits, or a
-    table cannot be read — the search then says why)."""
+    table cannot be read — the search then says why); see :func:`answer`."""
     tables: list[NamedTable] = []
     for attached in files:
         if not is_table(attached.name):
@@ -384,4 +395,4 @@ def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Loca
         except KnowledgeError:
             return None
         tables += [NamedTable(attached.name, table) for table in found]
-    return answer(question, tables, locale) if tables else None
+    return answer(question, tables, locale, follow_ups) if tables else None

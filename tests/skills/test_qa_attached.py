@@ -214,3 +214,15 @@ async def test_a_table_question_is_computed_and_the_space_answers_what_the_table
     assert "- santé : 3 (10 lignes)" in mean["text"] and mean["citations"] == []
     later = await chat_in(client, "Combien de jours de télétravail par semaine ?", [])
     assert "trois jours par semaine" in later["text"], later["text"]  # the space's document
+
+
+async def test_a_follow_up_of_a_computed_question_is_computed_too(client: Client) -> None:
+    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
+                                  for n in range(20)]
+    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    first = await chat_in(client, "Quelle est la note moyenne pour l'auto ?", [file_id])
+    assert first["text"].startswith("**Moyenne de « note »** où « produit » vaut « auto » : 3")
+    then = await chat_in(client, "Et pour la santé ?", [])
+    assert then["text"].startswith("**Moyenne de « note »** où « produit » vaut « santé » : 3")
+    assert then["text"].endswith(
+        "(Question lue comme la suite de « Quelle est la note moyenne pour l'auto ? ».)")

@@ -99,3 +99,19 @@ def test_kept_to_a_year_the_question_says() -> None:
 def test_mean_as_a_verb_asks_nothing_to_compute() -> None:
     assert not asks_computation("What does NPS mean?")
     assert asks_computation("What is the mean of the score?")
+
+
+def test_follow_ups_replace_what_they_name_the_latest_first() -> None:
+    question = "Quelle est la note moyenne par canal pour l'auto ?"
+    health = answer(question, [_SURVEY], "fr", ("Et pour la santé ?",))
+    assert health is not None and health.startswith(
+        "**Moyenne de « note » par « canal »** où « produit » vaut « santé » :")
+    back = answer(question, [_SURVEY], "fr", ("Et pour la santé ?", "Et pour l'auto ?"))
+    assert back is not None and "vaut « auto »" in back
+    # grouped by the column the kept value was in: every value of it is shown
+    regrouped = answer(question, [_SURVEY], "fr", ("Et pour la santé ?", "Et par produit ?"))
+    assert regrouped is not None and regrouped.startswith(
+        "**Moyenne de « note » par « produit »** :\n")
+    dated = answer("Combien de réponses pour l'auto ?", [_DATED], "fr", ("Et en 2024 ?",))
+    assert dated is not None and dated.startswith(
+        "**2 lignes** où « produit » vaut « auto » en 2024")
