@@ -58,6 +58,7 @@ _MAX_PERIODS = 36  # months shown in time order
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
 _PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter": "quarter",
             "annee": "year", "an": "year", "year": "year"}
+_PERIOD_WORDS = frozenset(content_tokens("mois trimestre année an month quarter year par by"))
 _PERIOD_NAMES = {"month": Text("mois", "month"), "quarter": Text("trimestre", "quarter"),
                  "year": Text("année", "year")}
 # « en 2024 », “in 2023”: the year of the table's date column to keep to
@@ -200,6 +201,8 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
     kept = next((found for found in (_filter(table, text, exclude=taken) for text in texts)
                  if found), None)
+    if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
+        return None  # « Et le délai de traitement ? » asks about something else
     rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
     where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
     if year is not None and dated is not None:
@@ -211,6 +214,21 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     if column is None:
         return _count(named, rows, by, where, locale)
     return _figure(named, rows, aggregate, column, by, where, locale)
+
+
+def _explained(follow_up: str, table: Table, kept: tuple[int, str] | None,
+               locale: Locale) -> bool:
+    """Whether every word a follow-up names is a column's name, the value it keeps to, a
+    period or a year: then it goes on with the computation rather than asking of another
+    subject."""
+    said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
+    named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS
+    known = {token for name in table.header for token in content_tokens(name)}
+    if kept is not None:
+        known |= set(content_tokens(kept[1]))
+    renderings = set(content_tokens(said)) - set(content_tokens(follow_up))
+    return all(token in known or token.isdigit() or (
+        locale == "en" and renderings & known) for token in named)
 
 
 def _date_column(table: Table) -> int | None:

@@ -115,3 +115,10 @@ def test_follow_ups_replace_what_they_name_the_latest_first() -> None:
     dated = answer("Combien de réponses pour l'auto ?", [_DATED], "fr", ("Et en 2024 ?",))
     assert dated is not None and dated.startswith(
         "**2 lignes** où « produit » vaut « auto » en 2024")
+
+
+def test_a_follow_up_about_something_else_is_left_to_the_search() -> None:
+    question = "Quelle est la note moyenne ?"
+    assert answer(question, [_SURVEY], "fr",
+                  ("Et le délai de traitement des réclamations ?",)) is None
+    assert answer(question, [_SURVEY], "fr", ("Et le maximum ?",)) is not None
