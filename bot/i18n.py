@@ -62,6 +62,15 @@ def grouped(value: int, locale: Locale) -> str:
     return f"{value:,}".replace(",", "\u202f" if locale == "fr" else ",")
 
 
+def figure(value: float, locale: Locale) -> str:
+    """A figure as people read it: whole ones grouped (« 46 500 000 »), others with two
+    decimals (« 3,01 »; English “3.01”)."""
+    if float(value).is_integer():
+        return grouped(int(value), locale)
+    text = f"{value:,.2f}"
+    return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")
+
+
 def plural(count: int) -> str:
     """The plural mark of a count, in French and English alike: « 1 fichier », « 2 files »
     (templates write ``{count} fichier{s}``)."""

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePosixPath
@@ -207,6 +208,14 @@ def _column(name: str, values: list[object]) -> ColumnProfile:
         return ColumnProfile(name, "text", filled, empty, distinct, mean_length=mean_length)
     return ColumnProfile(name, "category", filled, empty, distinct,
                          top=tuple(counts.most_common(_TOP)), mean_length=mean_length)
+
+
+def reads_as(values: list[object], parse: Callable[[object], object | None]) -> bool:
+    """Whether enough of a column's filled cells read as numbers (or days) for it to be a
+    column of them."""
+    filled = [value for value in values if value is not None and str(value).strip()]
+    return bool(filled) and sum(parse(value) is not None for value in filled) >= (
+        _SHARE * len(filled))
 
 
 def shown(value: object) -> str:

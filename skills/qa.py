@@ -493,13 +493,13 @@ class QaSkill:
         yield Reply("\n\n".join(parts), kind="answer", skill=self.name, locale=locale)
 
     async def _computed(self, request: SkillRequest, question: str,
-                        files: Sequence[AttachedFile]) -> Reply | None:
+                        files: Sequence[AttachedFile], earlier: tuple[str, ...]) -> Reply | None:
         """A question naming an aggregate computed over the attached tables, or a follow-up
-        of one (« Et pour la santé ? »); None when it is not one or no table fits."""
+        of one (« Et pour la santé ? », ``earlier`` the questions it follows on from); None
+        when it is not one or no table fits."""
         asked = question
         follow_ups: tuple[str, ...] = ()
         if not asks_computation(question):
-            earlier = await self.follow_up_of(question, request.history)
             # the latest of the conversation's questions that asked something to compute,
             # and the follow-ups after it
             start = next((index for index in range(len(earlier) - 1, -1, -1)
@@ -542,7 +542,8 @@ class QaSkill:
                 return
             files = read
         yield Progress(t("searching", request.locale))
-        computed = await self._computed(request, question, files)
+        earlier = await self.follow_up_of(question, request.history)
+        computed = await self._computed(request, question, files, earlier)
         if computed is not None:  # « Quelle est la note moyenne par produit ? »
             yield computed
             return
@@ -552,7 +553,6 @@ class QaSkill:
                 async for event in self._overview(request, question, whole):
                     yield event
                 return
-        earlier = await self.follow_up_of(question, request.history)
         query = await self.french_query(request, " ".join((*earlier, question)))
         space = request.message.space.id
         earlier_files: list[AttachedFile] = []

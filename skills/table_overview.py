@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.i18n import Text, colon, grouped, plural
+from bot.i18n import Text, colon, figure, grouped, plural
 from bot.messages import Locale
 from knowledge.table_profile import ColumnProfile, SheetProfile, TableProfile
 
@@ -96,9 +96,9 @@ def _summary(column: ColumnProfile, locale: Locale) -> str:
     if column.kind == "date" and column.first is not None and column.last is not None:
         return _DATES(locale, first=_day(column.first, locale), last=_day(column.last, locale))
     if column.kind == "number" and column.minimum is not None and column.maximum is not None:
-        return _NUMBERS(locale, minimum=_figure(column.minimum, locale),
-                        maximum=_figure(column.maximum, locale),
-                        mean=_figure(column.mean or 0.0, locale))
+        return _NUMBERS(locale, minimum=figure(column.minimum, locale),
+                        maximum=figure(column.maximum, locale),
+                        mean=figure(column.mean or 0.0, locale))
     if column.kind == "text":
         return _TEXT(locale, length=column.mean_length)
     if column.distinct == 1 and column.top:
@@ -119,11 +119,3 @@ def _quoted(value: str, locale: Locale) -> str:
 
 def _day(day: date, locale: Locale) -> str:
     return day.isoformat() if locale == "en" else day.strftime("%d/%m/%Y")
-
-
-def _figure(value: float, locale: Locale) -> str:
-    """« 46 500 000 », « 3,2 »; English “46,500,000”, “3.2”."""
-    if float(value).is_integer():
-        return grouped(int(value), locale)
-    text = f"{value:,.2f}"  # as the computed answers give it (skills.table_questions)
-    return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")

@@ -21,13 +21,21 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from bot.i18n import Text, grouped, plural
+from bot.i18n import Text, figure, grouped, plural
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
 from knowledge.english import french_search_words
 from knowledge.records import KnowledgeError
-from knowledge.table_profile import Table, day_of, is_table, number, read_tables, shown
+from knowledge.table_profile import (
+    Table,
+    day_of,
+    is_table,
+    number,
+    read_tables,
+    reads_as,
+    shown,
+)
 
 Aggregate = Literal["mean", "sum", "min", "max", "count"]
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
@@ -234,9 +242,7 @@ def _explained(follow_up: str, table: Table, kept: tuple[int, str] | None,
 def _date_column(table: Table) -> int | None:
     """The table's first column whose cells read as days."""
     for index in range(len(table.header)):
-        values = [row[index] for row in table.rows[:2_000] if index < len(row)
-                  and row[index] is not None and str(row[index]).strip()]
-        if values and sum(day_of(value) is not None for value in values) >= 0.95 * len(values):
+        if reads_as([row[index] for row in table.rows[:2_000] if index < len(row)], day_of):
             return index
     return None
 
@@ -251,10 +257,7 @@ def _cell(row: list[object], index: int) -> str:
 
 
 def _numeric(table: Table, index: int) -> bool:
-    values = [row[index] for row in table.rows if index < len(row)
-              and row[index] is not None and str(row[index]).strip()]
-    return bool(values) and sum(number(value) is not None for value in values) >= 0.95 * len(
-        values)
+    return reads_as([row[index] for row in table.rows if index < len(row)], number)
 
 
 def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: bool,
@@ -300,18 +303,18 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
     values: dict[str, list[float]] = defaultdict(list)
     skipped = 0
     for row in rows:
-        figure = number(row[column]) if column < len(row) else None
-        if figure is None:
+        read = number(row[column]) if column < len(row) else None
+        if read is None:
             skipped += 1
             continue
-        values[group.key(row) if group is not None else ""].append(figure)
+        values[group.key(row) if group is not None else ""].append(read)
     if not values:  # no figure where the question points: the search answers
         return None
     what = _NAMES[aggregate](locale)
     lines: list[str]
     if group is None:
         lines = [_FIGURE(locale, what=what, column=table.header[column], where=where,
-                         value=_value(_compute(aggregate, values[""]), locale))]
+                         value=figure(_compute(aggregate, values[""]), locale))]
     else:
         lines = [_BY(locale, what=what, column=table.header[column], group=group.name,
                      where=where)]
@@ -320,7 +323,7 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
         for value in ordered[:shown]:
             figures = values[value]
             lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
-                                     figure=_value(_compute(aggregate, figures), locale),
+                                     figure=figure(_compute(aggregate, figures), locale),
                                      rows=grouped(len(figures), locale),
                                      s=plural(len(figures))))
         if len(ordered) > shown:
@@ -361,14 +364,6 @@ def _compute(aggregate: Aggregate, figures: list[float]) -> float:
     if aggregate == "sum":
         return sum(figures)
     return min(figures) if aggregate == "min" else max(figures)
-
-
-def _value(figure: float, locale: Locale) -> str:
-    """« 49 500 000 », « 3,01 »; English “49,500,000”, “3.01”."""
-    if float(figure).is_integer():
-        return grouped(int(figure), locale)
-    text = f"{figure:,.2f}"
-    return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")
 
 
 class ReadTables:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import Text
 from bot.messages import Locale
+from skills.codedoc.guards import caught
 from skills.codedoc.model import Inventory, Unit
 
 _RETURNS = Text("renvoie {value}", "returns {value}")
@@ -48,12 +49,11 @@ def names(values: list[str] | tuple[str, ...], quote: str = "`") -> str:
 
 def condition_text(condition: str, locale: Locale, quote: str = "`") -> str:
     """« si `errors != "strict"` », « en cas de `OSError` » (a handler's exception)."""
-    for keyword in ("except ", "catch "):
-        if condition.startswith(keyword):
-            return _ON(locale, caught=f"{quote}{condition.removeprefix(keyword)}{quote}")
-    if condition in ("except", "catch"):
-        return _ON(locale, caught=Text("erreur", "error"))
-    return _IF(locale, condition=f"{quote}{condition}{quote}")
+    exception = caught(condition)
+    if exception is None:
+        return _IF(locale, condition=f"{quote}{condition}{quote}")
+    return _ON(locale, caught=f"{quote}{exception}{quote}" if exception
+               else Text("erreur", "error"))
 
 
 def raised_with_conditions(unit: Unit, locale: Locale, quote: str = "`") -> str:

@@ -66,6 +66,15 @@ def _caught(clause: Node) -> str:
     return "except" if python else "catch"
 
 
+def caught(condition: str) -> str | None:
+    """The exception a handler's condition catches (« except OSError » → « OSError », '' for
+    a bare handler); None for an ``if`` condition."""
+    for keyword in ("except", "catch"):
+        if condition == keyword or condition.startswith(keyword + " "):
+            return condition.removeprefix(keyword).strip()
+    return None
+
+
 def condition_of(node: Node, stop: Node, python: bool) -> str:
     """The condition under which ``node`` runs inside ``stop`` (a function's body): the
     innermost one only; '' when it always runs, or when the condition is long or could not

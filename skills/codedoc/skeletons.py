@@ -11,6 +11,7 @@ import re
 
 from bot.i18n import Text
 from bot.messages import Locale
+from skills.codedoc.guards import caught
 from skills.codedoc.model import Inventory, SourceFile, Unit
 
 _REASON = Text("squelette Almia : écrire les étapes préparer / agir / vérifier",
@@ -60,10 +61,8 @@ def _arrange(unit: Unit, raised: str | None) -> str:
     conditions = unit.raised_when.get(raised, []) if raised else []
     said = []
     for condition in conditions[:2]:
-        for keyword in ("except ", "catch "):
-            if condition.startswith(keyword):
-                condition = f"a call inside raises {condition.removeprefix(keyword)}"
-        said.append(condition)
+        exception = caught(condition)
+        said.append(f"a call inside raises {exception}" if exception else condition)
     return "arrange: " + " or ".join(said) if said else "arrange"
 
 

@@ -222,8 +222,8 @@ def score_change(change: float, locale: Locale) -> str:
                                                s="s" if several else "")
 
 
-def _decimal(value: float, locale: Locale, *, signed: bool = False) -> str:
-    text = f"{value:+.1f}" if signed else f"{value:.1f}"
+def _decimal(value: float, locale: Locale) -> str:
+    text = f"{value:.1f}"
     return text.replace(".", ",") if locale == "fr" else text
 
 
