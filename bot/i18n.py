@@ -71,10 +71,11 @@ def figure(value: float, locale: Locale) -> str:
     return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")
 
 
-def plural(count: int) -> str:
-    """The plural mark of a count, in French and English alike: « 1 fichier », « 2 files »
-    (templates write ``{count} fichier{s}``)."""
-    return "" if count == 1 else "s"
+def plural(count: int, locale: Locale) -> str:
+    """The plural mark of a count: « 1 fichier », « 2 files » (templates write
+    ``{count} fichier{s}``). French keeps zero singular (« 0 ligne »), English does not
+    (“0 rows”)."""
+    return "" if count == 1 or (count == 0 and locale == "fr") else "s"
 
 
 class Refusal(Exception):

@@ -65,7 +65,7 @@ def _table(profile: TableProfile, locale: Locale) -> str:
         return "\n".join([_FILE(locale, name=profile.name, **_size(sheet, locale)),
                           *_columns(sheet, locale)])
     lines = [_WORKBOOK(locale, name=profile.name, sheets=len(profile.sheets),
-                       s=plural(len(profile.sheets)))]
+                       s=plural(len(profile.sheets), locale))]
     for sheet in profile.sheets:
         lines += ["", _SHEET(locale, title=sheet.title, **_size(sheet, locale)),
                   *_columns(sheet, locale)]
@@ -73,14 +73,14 @@ def _table(profile: TableProfile, locale: Locale) -> str:
 
 
 def _size(sheet: SheetProfile, locale: Locale) -> dict[str, object]:
-    return {"rows": grouped(sheet.rows, locale), "rs": plural(sheet.rows),
+    return {"rows": grouped(sheet.rows, locale), "rs": plural(sheet.rows, locale),
             "more": _AT_LEAST(locale) if sheet.truncated else "",
-            "columns": len(sheet.columns), "cs": plural(len(sheet.columns))}
+            "columns": len(sheet.columns), "cs": plural(len(sheet.columns), locale)}
 
 
 def _columns(sheet: SheetProfile, locale: Locale) -> list[str]:
     lines = [f"- **{column.name}**{colon(locale)}{_summary(column, locale)}"
-             + (_EMPTIES(locale, count=grouped(column.empty, locale), s=plural(column.empty))
+             + (_EMPTIES(locale, count=grouped(column.empty, locale), s=plural(column.empty, locale))
                 if column.empty and column.kind != "empty" else "")
              for column in sheet.columns[:_MAX_COLUMNS]]
     if len(sheet.columns) > _MAX_COLUMNS:

@@ -325,14 +325,14 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
             lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
                                      figure=figure(_compute(aggregate, figures), locale),
                                      rows=grouped(len(figures), locale),
-                                     s=plural(len(figures))))
+                                     s=plural(len(figures), locale)))
         if len(ordered) > shown:
             more = len(ordered) - shown
-            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more, locale)))
     counted = len(rows) - skipped
-    lines += ["", _BASIS(locale, rows=grouped(counted, locale), s=plural(counted),
+    lines += ["", _BASIS(locale, rows=grouped(counted, locale), s=plural(counted, locale),
                          source=named.source(locale),
-                         skipped=_SKIPPED(locale, count=skipped, s=plural(skipped))
+                         skipped=_SKIPPED(locale, count=skipped, s=plural(skipped, locale))
                          if skipped else "")]
     return "\n".join(lines)
 
@@ -340,7 +340,7 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
 def _count(named: NamedTable, rows: list[list[object]], group: Grouping | None, where: str,
            locale: Locale) -> str:
     if group is None:
-        lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows)),
+        lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
                         where=where)]
     else:
         counts = Counter(group.key(row) for row in rows)
@@ -353,7 +353,7 @@ def _count(named: NamedTable, rows: list[list[object]], group: Grouping | None, 
                                      share=round(100 * counts[value] / max(1, len(rows)))))
         if len(ordered) > shown:
             more = len(ordered) - shown
-            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more)))
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more, locale)))
     lines += ["", _COUNTED(locale, source=named.source(locale))]
     return "\n".join(lines)
 

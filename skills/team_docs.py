@@ -432,7 +432,7 @@ class TeamDocsSkill:
                  if documents else [_EMPTY(locale)])
         shared = await self._shared(request)
         if shared:
-            lines += ["", _ALSO(locale, count=len(shared), s=plural(len(shared))), *shared]
+            lines += ["", _ALSO(locale, count=len(shared), s=plural(len(shared), locale)), *shared]
         return Reply("\n".join(lines), kind="info", skill=self.name, locale=locale)
 
     async def _shared(self, request: SkillRequest) -> list[str]:
@@ -448,7 +448,7 @@ class TeamDocsSkill:
             return []
         locale = request.locale
         return [_SHARED_LINE(locale, title=info.title or info.name, documents=count,
-                             s=plural(count), reach=(_COMPANY_WIDE if info.company_wide else _ATTACHED)(locale))
+                             s=plural(count, locale), reach=(_COMPANY_WIDE if info.company_wide else _ATTACHED)(locale))
                 for info, count in zip(infos, counts, strict=True)]
 
     async def _documents(self, request: SkillRequest) -> list[str]:
@@ -469,5 +469,5 @@ class TeamDocsSkill:
             raise SkillError(_AMBIGUOUS, name=name)
         removed = await self._knowledge.delete_document(
             space_collection(request.message.space.id), matches[0])
-        return Reply(_REMOVED(locale, name=matches[0], chunks=removed, s=plural(removed)), kind="info",
+        return Reply(_REMOVED(locale, name=matches[0], chunks=removed, s=plural(removed, locale)), kind="info",
                      skill=self.name, locale=locale)

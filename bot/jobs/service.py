@@ -69,7 +69,7 @@ class JobService:
                 action="job_refused", outcome="limit", skill=spec.skill,
                 details={"task": spec.task, "scope": reached.scope}))
             raise JobRefused(LIMIT_MESSAGES[reached.scope], limit=reached.limit,
-                             s=plural(reached.limit)) from None
+                             s=plural(reached.limit, locale)) from None
         await self._store.record_event(message, AuditEntry(
             action="job_queued", outcome="ok", skill=spec.skill,
             details={"job": job_id, "task": spec.task}))

@@ -178,10 +178,10 @@ def _index(inventory: Inventory, locale: Locale, purposes: Mapping[str, str],
     units = inventory.units
     public = sum(u.public for u in units)
     lines = [f"# {T['index'](locale)}", "",
-             T["files"](locale, files=len(inventory.files), s=plural(len(inventory.files)),
-                        lines=grouped(inventory.lines, locale), ls=plural(inventory.lines),
-                        units=len(units), us=plural(len(units)), public=public,
-                        ps=plural(public)), ""]
+             T["files"](locale, files=len(inventory.files), s=plural(len(inventory.files), locale),
+                        lines=grouped(inventory.lines, locale), ls=plural(inventory.lines, locale),
+                        units=len(units), us=plural(len(units), locale), public=public,
+                        ps=plural(public, locale)), ""]
     if not purposes:
         lines += [f"> {T['offline'](locale)}", ""]
     lines += [f"- [{T['overview'](locale)}](overview.md)", "", f"## {T['modules'](locale)}", ""]
@@ -225,12 +225,12 @@ def _module(source: SourceFile, inventory: Inventory, locale: Locale,
     none = T["none"](locale)
     lines = [f"# {_plain(source.name)}", "",
              f"`{source.path}` — {source.language}, "
-             + T["lines"](locale, lines=grouped(source.lines, locale), ls=plural(source.lines)),
+             + T["lines"](locale, lines=grouped(source.lines, locale), ls=plural(source.lines, locale)),
              ""]
     if source.doc:
         lines += [f"## {T['purpose'](locale)}", "", _quote(source.doc), ""]
     if source.parse_errors:
-        lines += [f"> {T['errors'](locale, count=source.parse_errors, s=plural(source.parse_errors))}", ""]
+        lines += [f"> {T['errors'](locale, count=source.parse_errors, s=plural(source.parse_errors, locale))}", ""]
     lines += [f"## {T['inputs'](locale)}", "",
               f"- **{T['entries'](locale)}** : " if locale == "fr" else
               f"- **{T['entries'](locale)}**: ", ]

@@ -203,28 +203,28 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str], comments: Locale,
              option: str) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
-    lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files),
-                      lines=grouped(metrics.lines, locale), ls=plural(metrics.lines),
+    lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files, locale),
+                      lines=grouped(metrics.lines, locale), ls=plural(metrics.lines, locale),
                       languages=languages,
-                      units=metrics.units, us=plural(metrics.units), public=metrics.public,
-                      ps=plural(metrics.public),
+                      units=metrics.units, us=plural(metrics.units, locale), public=metrics.public,
+                      ps=plural(metrics.public, locale),
                       covered=round(100 * metrics.coverage))]
     if built.diffs:
         lines.append(_PATCH_OK(locale, count=len(built.documented), files=len(built.diffs),
-                               s=plural(len(built.documented)), fs=plural(len(built.diffs)),
+                               s=plural(len(built.documented), locale), fs=plural(len(built.diffs), locale),
                                git=_GIT(locale) if checked.git_checked else ""))
     if checked.failed:
         one = len(checked.failed) == 1
-        lines.append(_PATCH_BAD(locale, failed=len(checked.failed), s=plural(len(checked.failed)),
+        lines.append(_PATCH_BAD(locale, failed=len(checked.failed), s=plural(len(checked.failed), locale),
                                 leur="son" if one else "leur", their="its" if one else "their",
                                 which=", ".join(sorted(checked.failed)[:5])))
     if metrics.skeletons:
-        lines.append(_SKELETONS(locale, count=metrics.skeletons, s=plural(metrics.skeletons)))
+        lines.append(_SKELETONS(locale, count=metrics.skeletons, s=plural(metrics.skeletons, locale)))
     if comments != locale and (built.diffs or metrics.skeletons):
         lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale, option=option,
                                asked=_LANGUAGES[locale]))
     if metrics.secrets:
-        lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets)))
-    lines.append(_MODEL(locale, count=len(purposes), s=plural(len(purposes))) if purposes
+        lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets, locale)))
+    lines.append(_MODEL(locale, count=len(purposes), s=plural(len(purposes), locale)) if purposes
                  else _OFFLINE(locale))
     return "\n".join(lines)

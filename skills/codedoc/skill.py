@@ -99,7 +99,7 @@ class DocumentTask:
         parsers = Parsers()
         found = await asyncio.to_thread(inventory.build, sources, parsers)
         await context.progress(0.3, _PARSED(locale, files=len(found.files),
-                                                s=plural(len(found.files)),
+                                                s=plural(len(found.files), locale),
                                                 lines=grouped(found.lines, locale)))
         # what goes into the code follows its own comments unless a language was asked for
         comments = (locale if job.params.get("language_asked")

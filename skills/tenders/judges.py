@@ -186,10 +186,10 @@ def min_days_to_deadline(criterion: Criterion, lot: Lot, facts: Extraction,
     value = MET if days >= minimum else NOT_MET
     sign = "≥" if value == MET else "<"
     return verdict(criterion, value, Text(
-        f"Date limite {deadline.isoformat()} : {days} jour{plural(days)} calendaire"
-        f"{plural(days)} après le "
+        f"Date limite {deadline.isoformat()} : {days} jour{plural(days, 'fr')} calendaire"
+        f"{plural(days, 'fr')} après le "
         f"{today.isoformat()} ({sign} {minimum}){note.fr}.",
-        f"Deadline {deadline.isoformat()}: {days} calendar day{plural(days)} after "
+        f"Deadline {deadline.isoformat()}: {days} calendar day{plural(days, 'en')} after "
         f"{today.isoformat()} "
         f"({sign} {minimum}){note.en}."), fact.sources[:1])
 

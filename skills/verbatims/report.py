@@ -163,7 +163,7 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
     """The summary posted in the thread (Markdown)."""
     counts = analysis.counts
     aside = [_ASIDE[name](locale, n=grouped(getattr(counts, name), locale),
-                          s=plural(getattr(counts, name)))
+                          s=plural(getattr(counts, name), locale))
              for name in _ASIDE if getattr(counts, name)]
     lines = [_HEAD(locale, rows=grouped(counts.rows, locale),
                    analysed=grouped(counts.analysed, locale),

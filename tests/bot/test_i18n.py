@@ -8,16 +8,22 @@ from bot.jobs.service import LIMIT_MESSAGES
 
 def test_a_count_of_one_takes_the_singular_in_both_languages() -> None:
     files = Text("{count} fichier{s} lu{s}", "{count} file{s} read")
-    assert [files("fr", count=n, s=plural(n)) for n in (1, 2)] == [
+    assert [files("fr", count=n, s=plural(n, "fr")) for n in (1, 2)] == [
         "1 fichier lu", "2 fichiers lus"]
-    assert files("en", count=1, s=plural(1)) == "1 file read"
+    assert files("en", count=1, s=plural(1, "en")) == "1 file read"
+
+
+def test_zero_is_singular_in_french_and_plural_in_english() -> None:
+    rows = Text("{count} ligne{s}", "{count} row{s}")
+    assert rows("fr", count=0, s=plural(0, "fr")) == "0 ligne"
+    assert rows("en", count=0, s=plural(0, "en")) == "0 rows"
 
 
 def test_the_job_limit_agrees_with_its_number() -> None:
     mine = LIMIT_MESSAGES["user"]
-    assert mine("fr", limit=1, s=plural(1)).startswith("Vous avez déjà 1 tâche en cours")
-    assert mine("en", limit=3, s=plural(3)).startswith("You already have 3 jobs running")
-    assert LIMIT_MESSAGES["skill"]("en", limit=1, s=plural(1)).startswith(
+    assert mine("fr", limit=1, s=plural(1, "fr")).startswith("Vous avez déjà 1 tâche en cours")
+    assert mine("en", limit=3, s=plural(3, "en")).startswith("You already have 3 jobs running")
+    assert LIMIT_MESSAGES["skill"]("en", limit=1, s=plural(1, "en")).startswith(
         "This feature is already running 1 job for all users")
 
 

@@ -292,7 +292,7 @@ def _notes(verbatims: Sequence[Verbatim], score_kind: ScoreKind | None,
     if not any(v.date for v in verbatims):
         notes.append(notes_text.NO_DATE("fr"))
     if clusters is not None and clusters.fillers:
-        notes.append(notes_text.FILLERS("fr", count=clusters.fillers, s=plural(clusters.fillers)))
+        notes.append(notes_text.FILLERS("fr", count=clusters.fillers, s=plural(clusters.fillers, "fr")))
     if len(verbatims) < 300:
         notes.append(notes_text.FEW("fr"))
     return notes
