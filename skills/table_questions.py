@@ -6,8 +6,9 @@ product?”.
 The question must name an aggregate (moyenne, total, minimum, maximum, combien de lignes…)
 and, for a figure, a column of numbers whose name it says (or the table's only one); it may
 name a column to group by (« par produit », “by channel”) or a period of the date column
-(« par mois »), one value of a column to keep (« pour l'auto », « en Île-de-France ») and a
-year (« en 2024 »). Anything less clear is left to the search.
+(« par mois »), values of columns to keep to (« pour l'auto en Île-de-France ») and a
+stretch of time (« depuis mars 2024 », see ``skills.table_periods``). Anything less clear is
+left to the search; words nothing accounts for are named in the answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Literal
 
@@ -26,6 +28,7 @@ from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
 from knowledge.english import french_search_words
+from knowledge.language import ENGLISH_FUNCTION_WORDS
 from knowledge.records import KnowledgeError
 from knowledge.table_profile import (
     Table,
@@ -36,6 +39,7 @@ from knowledge.table_profile import (
     reads_as,
     shown,
 )
+from skills.table_periods import Span, names_span, said_span, span_in
 
 Aggregate = Literal["mean", "sum", "min", "max", "count"]
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
@@ -60,6 +64,13 @@ _ASKING = frozenset(content_tokens(
     "haute combien nombre lignes réponses verbatims avis fichier tableau colonne what is are "
     "the average mean sum total lowest highest smallest largest biggest how many rows "
     "responses answers entries records comments reviews in file table column of"))
+# words a question about a table says without naming anything in it
+_FILLERS = frozenset(content_tokens(
+    "client clients donné donnée données obtenu obtenue global globale général générale "
+    "ensemble tout tous toutes actuel actuelle enquête sondage export extraction pour "
+    "customer customers given overall all survey export current et and ou or each every "
+    "per which"))
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MAX_GROUPS = 12
 _MAX_PERIODS = 36  # months shown in time order
 # « par mois », “by quarter”: the period of the table's date column to group by
@@ -69,8 +80,6 @@ _PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter"
 _PERIOD_WORDS = frozenset(content_tokens("mois trimestre année an month quarter year par by"))
 _PERIOD_NAMES = {"month": Text("mois", "month"), "quarter": Text("trimestre", "quarter"),
                  "year": Text("année", "year")}
-# « en 2024 », “in 2023”: the year of the table's date column to keep to
-_YEAR = re.compile(r"\b(?:en|in|pour|for|de|of|durant|during|sur) (19\d{2}|20\d{2})\b")
 _MAX_QUESTION = 300  # characters
 _MAX_FILTER_VALUES = 500  # distinct values of a column looked for in the question
 
@@ -83,7 +92,8 @@ _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
 _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 _WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
-_IN_YEAR = Text(" en {year} (« {column} »)", " in {year} (“{column}”)")
+_AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
+_IN_SPAN = Text(" {span} (« {column} »)", " {span} (“{column}”)")
 _GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
 _COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
 _MORE_GROUPS = Text("- … et {count} autre{s} valeur{s}", "- … and {count} more value{s}")
@@ -91,9 +101,15 @@ _BASIS = Text("Calculé sur {rows} ligne{s} de {source}{skipped}, sans modèle :
               "colonne retenue.",
               "Computed over {rows} row{s} of {source}{skipped}, without a model: check the "
               "column used.")
+_NO_FIGURE = Text("**Aucun nombre dans « {column} »**{where} ({rows} ligne{s}).",
+                  "**No figure in “{column}”**{where} ({rows} row{s}).")
+_COUNT_SHEETS = Text("**Lignes par feuille** :", "**Rows by sheet**:")
+_SHEET_LINE = Text("- {sheet} : {rows} ligne{s}", "- {sheet}: {rows} row{s}")
 _COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, without a model.")
 _SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
                 " ({count} empty or non-numeric cell{s} left out)")
+_LEFT_OUT = Text("\nNon pris en compte : {words} (aucune colonne ni valeur ne {them} dit).",
+                 "\nNot taken into account: {words} (no column or value says {them}).")
 _EMPTY_VALUE = Text("(vide)", "(empty)")
 
 
@@ -104,6 +120,7 @@ class Grouping:
     column: int
     name: str  # as shown: the column's name, or « mois » / “month”…
     period: str = ""  # "" (the values), "month", "quarter" or "year"
+    quarter: str = "T"  # « 2024-T1 », “2024-Q1”
 
     def key(self, row: list[object]) -> str:
         """The group a row falls in (« 2024-03 », « 2024-T1 », « 2024 », or its value)."""
@@ -115,7 +132,7 @@ class Grouping:
         if self.period == "year":
             return str(day.year)
         if self.period == "quarter":
-            return f"{day.year}-T{(day.month - 1) // 3 + 1}"
+            return f"{day.year}-{self.quarter}{(day.month - 1) // 3 + 1}"
         return f"{day.year}-{day.month:02d}"
 
     def ordered(self, keys: Counter[str]) -> list[str]:
@@ -165,11 +182,11 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
                       if pattern.search(text)), None)
     if aggregate is None:
         return None
-    asked = next((text for text in texts if _PERIOD.search(text) or _GROUP.search(text)),
-                 folded)
+    asked = next((text for text in texts if _PERIOD.search(text) or _groups_by_column(
+        _GROUP.search(text), tables, locale)), folded)
     period = _PERIOD.search(asked)
     grouping = None if period else _GROUP.search(asked)
-    year = next((found for found in (_YEAR.search(text) for text in texts) if found), None)
+    timed = next((text for text in texts if names_span(text)), None)
     question = " ".join((question, *follow_ups))
     said = question if locale != "en" else f"{question} {french_search_words(question)}"
     group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
@@ -188,9 +205,10 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
                                                  if _numeric(table, index)})
         group = (_column_named(table, group_words, numeric, figures=False)[1] if group_words
                  else None)
-        if group_words and group is None:
-            continue
-        if (period or year) and _date_column(table) is None:
+        if group_words and group is None and (grouping is None or not _filters(
+                table, fold(grouping.group(1)), exclude=numeric)):
+            continue  # (« par téléphone » names a value to keep to, not a column)
+        if (period or timed) and _date_column(table) is None:
             continue  # « par mois », « en 2024 » over a table without dates
         if aggregate == "count":
             plans.append((1, named, None, group))
@@ -201,39 +219,139 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             plans.append((score, named, column, group))
     best = max((plan[0] for plan in plans), default=0)
     chosen = [plan for plan in plans if plan[0] == best]
+    if aggregate == "count" and len(chosen) > 1 and not (group_words or period or timed):
+        return _count_sheets([plan[1] for plan in chosen], texts, figures, follow_ups, locale)
     if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
         return None
     _, named, column, group = chosen[0]
     table = named.table
     dated = _date_column(table)
     taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
-    kept = next((found for found in (_filter(table, text, exclude=taken) for text in texts)
-                 if found), None)
+    kept = _kept(table, texts, taken)
     if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
         return None  # « Et le délai de traitement ? » asks about something else
-    rows = [row for row in table.rows if kept is None or _cell(row, kept[0]) == kept[1]]
-    where = _WHERE(locale, column=table.header[kept[0]], value=kept[1]) if kept else ""
-    if year is not None and dated is not None:
-        rows = [row for row in rows if _year(row, dated) == int(year.group(1))]
-        where += _IN_YEAR(locale, column=table.header[dated], year=year.group(1))
+    rows = [row for row in table.rows if all(_cell(row, index) == value for index, value in kept)]
+    where = "".join((_AND if number_ else _WHERE)(locale, column=table.header[index], value=value)
+                    for number_, (index, value) in enumerate(kept))
+    span = span_in(timed, _last_day(table, dated)) if timed and dated is not None else None
+    if span is not None and dated is not None:
+        rows = [row for row in rows if _within(row, dated, span)]
+        where += _IN_SPAN(locale, column=table.header[dated], span=span.text(locale))
     by = (Grouping(dated, _PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
-                   _PERIODS[period.group(1)]) if period is not None and dated is not None
+                   _PERIODS[period.group(1)], "Q" if locale == "en" else "T")
+          if period is not None and dated is not None
           else Grouping(group, table.header[group]) if group is not None else None)
-    if column is None:
-        return _count(named, rows, by, where, locale)
-    return _figure(named, rows, aggregate, column, by, where, locale)
+    computed = (_count(named, rows, by, where, locale) if column is None
+                else _figure(named, rows, aggregate, column, by, where, locale))
+    left = _left_out((*follow_ups, question), table, kept, locale)
+    return computed + (_LEFT_OUT(locale, s=plural(len(left), locale), words=", ".join(
+        f"“{word}”" if locale == "en" else f"« {word} »" for word in left),
+        them=("les" if locale != "en" else "them") if len(left) > 1 else (
+            "le" if locale != "en" else "it")) if left else "")
 
 
-def _explained(follow_up: str, table: Table, kept: tuple[int, str] | None,
+def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, str]],
+              locale: Locale) -> list[str]:
+    """The words of the question that nothing computed accounts for (« pour la voiture »
+    when no cell says « voiture »): said, so that a count over every row is not read as one
+    over the rows meant."""
+    known = {token for name in table.header for token in content_tokens(name)}
+    known |= {token for _, value in kept for token in content_tokens(value)}
+    left: list[str] = []
+    for text in texts:
+        remaining = set(_WORDS.findall(said_span(_PERIOD.sub(" ", fold(text)))))
+        for word in (word for word in _WORDS.findall(text) if fold(word) in remaining):
+            if locale == "en" and word.lower() not in ENGLISH_FUNCTION_WORDS:
+                tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
+            else:
+                tokens = set(content_tokens(word))
+            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS
+            if not tokens or tokens & known or any(token.isdigit() for token in tokens):
+                continue
+            if locale == "en" and set(content_tokens(french_search_words(word))) & known:
+                continue
+            if word not in left:
+                left.append(word)
+    return left
+
+
+def _groups_by_column(grouping: re.Match[str] | None, tables: Sequence[NamedTable],
+                      locale: Locale) -> bool:
+    """Whether « par … » names a column of some table (« par canal »), not a value to keep
+    to (« par téléphone », which leaves the earlier grouping as it was)."""
+    if grouping is None:
+        return False
+    said = grouping.group(1) if locale != "en" else (
+        f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
+    words = set(content_tokens(said)) - _ASKING
+    return bool(words & {token for named in tables for name in named.table.header
+                         for token in content_tokens(name)})
+
+
+def _kept(table: Table, texts: Sequence[str], taken: set[int]) -> list[tuple[int, str]]:
+    """The values the question and its follow-ups keep to, one a column, the latest said
+    first: « Et pour la santé ? » replaces « auto » and keeps « en agence »."""
+    kept: dict[int, str] = {}
+    for text in texts:
+        for index, value in _filters(table, text, exclude=taken):
+            kept.setdefault(index, value)
+    return sorted(kept.items())
+
+
+def _count_sheets(tables: Sequence[NamedTable], texts: Sequence[str],
+                  figures: dict[int, set[int]], follow_ups: Sequence[str],
+                  locale: Locale) -> str | None:
+    """« Combien de lignes ? » over a workbook of several sheets: each sheet's rows; the one
+    sheet holding the value the question keeps to, if only one does."""
+    kept = [(named, _kept(named.table, texts, figures[id(named.table)])) for named in tables]
+    holding = [(named, values) for named, values in kept if values]
+    if len(holding) == 1:
+        named, values = holding[0]
+        if follow_ups and not _explained(follow_ups[-1], named.table, values, locale):
+            return None
+        rows = [row for row in named.table.rows
+                if all(_cell(row, index) == value for index, value in values)]
+        where = "".join((_AND if number_ else _WHERE)(
+            locale, column=named.table.header[index], value=value)
+            for number_, (index, value) in enumerate(values))
+        return _count(named, rows, None, where, locale)
+    if holding or (follow_ups and not all(_explained(follow_ups[-1], named.table, [], locale)
+                                          for named in tables)):
+        return None  # values in several sheets, or a follow-up about something else
+    lines = [_COUNT_SHEETS(locale)]
+    lines += [_SHEET_LINE(locale, sheet=named.table.title or named.file,
+                          rows=grouped(len(named.table.rows), locale),
+                          s=plural(len(named.table.rows), locale)) for named in tables]
+    files = list(dict.fromkeys(named.file for named in tables))
+    lines += ["", _COUNTED(locale, source=", ".join(
+        f"“{name}”" if locale == "en" else f"« {name} »" for name in files))]
+    return "\n".join(lines)
+
+
+def _last_day(table: Table, dated: int | None) -> date | None:
+    """The table's last date (what gives « depuis mars » its year)."""
+    if dated is None:
+        return None
+    days = [day for day in (day_of(row[dated]) for row in table.rows if dated < len(row)) if day]
+    return max(days, default=None)
+
+
+def _within(row: list[object], index: int, span: Span) -> bool:
+    day = day_of(row[index]) if index < len(row) else None
+    return day is not None and span.holds(day)
+
+
+def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, str]],
                locale: Locale) -> bool:
-    """Whether every word a follow-up names is a column's name, the value it keeps to, a
-    period or a year: then it goes on with the computation rather than asking of another
-    subject."""
+    """Whether every word a follow-up names is a column's name, a value it keeps to, a
+    period or a stretch of time: then it goes on with the computation rather than asking of
+    another subject."""
+    follow_up = said_span(fold(follow_up))
     said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
     named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS
     known = {token for name in table.header for token in content_tokens(name)}
-    if kept is not None:
-        known |= set(content_tokens(kept[1]))
+    for _, value in kept:
+        known |= set(content_tokens(value))
     renderings = set(content_tokens(said)) - set(content_tokens(follow_up))
     return all(token in known or token.isdigit() or (
         locale == "en" and renderings & known) for token in named)
@@ -245,11 +363,6 @@ def _date_column(table: Table) -> int | None:
         if reads_as([row[index] for row in table.rows[:2_000] if index < len(row)], day_of):
             return index
     return None
-
-
-def _year(row: list[object], index: int) -> int | None:
-    day = day_of(row[index]) if index < len(row) else None
-    return day.year if day is not None else None
 
 
 def _cell(row: list[object], index: int) -> str:
@@ -277,10 +390,10 @@ def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: 
     return best, chosen[0] if len(chosen) == 1 else None
 
 
-def _filter(table: Table, folded: str, exclude: set[int]) -> tuple[int, str] | None:
-    """A value of a text column that the question says (« pour l'auto », « en
-    Île-de-France »): the longest one, as (column, value)."""
-    found: list[tuple[int, int, str]] = []
+def _filters(table: Table, folded: str, exclude: set[int]) -> list[tuple[int, str]]:
+    """The values of text columns that the question says (« pour l'auto en agence »), as
+    (column, value): the longest first, one a column, none overlapping another."""
+    found: list[tuple[int, int, int, str]] = []  # length, start, column, value
     for index in range(len(table.header)):
         if index in exclude:
             continue
@@ -289,16 +402,24 @@ def _filter(table: Table, folded: str, exclude: set[int]) -> tuple[int, str] | N
             continue
         for value in values:
             said = fold(value)
-            if len(said) >= 3 and re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", folded):
-                found.append((len(said), index, value))
-    if not found:
-        return None
-    _, index, value = max(found)
-    return index, value
+            if len(said) < 3:
+                continue
+            where = re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", folded)
+            if where:
+                found.append((len(said), where.start(), index, value))
+    kept: list[tuple[int, str]] = []
+    spans: list[tuple[int, int]] = []
+    for length, start, index, value in sorted(found, key=lambda item: (-item[0], item[1])):
+        if any(index == taken for taken, _ in kept) or any(
+                start < end and begin < start + length for begin, end in spans):
+            continue
+        kept.append((index, value))
+        spans.append((start, start + length))
+    return kept
 
 
 def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, column: int,
-            group: Grouping | None, where: str, locale: Locale) -> str | None:
+            group: Grouping | None, where: str, locale: Locale) -> str:
     table = named.table
     values: dict[str, list[float]] = defaultdict(list)
     skipped = 0
@@ -308,8 +429,11 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
             skipped += 1
             continue
         values[group.key(row) if group is not None else ""].append(read)
-    if not values:  # no figure where the question points: the search answers
-        return None
+    if not values:  # no figure where the question points: said, with the rows found
+        return "\n".join((_NO_FIGURE(locale, column=table.header[column], where=where,
+                                      rows=grouped(len(rows), locale),
+                                      s=plural(len(rows), locale)),
+                           "", _COUNTED(locale, source=named.source(locale))))
     what = _NAMES[aggregate](locale)
     lines: list[str]
     if group is None:

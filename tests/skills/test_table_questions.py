@@ -122,3 +122,61 @@ def test_a_follow_up_about_something_else_is_left_to_the_search() -> None:
     assert answer(question, [_SURVEY], "fr",
                   ("Et le délai de traitement des réclamations ?",)) is None
     assert answer(question, [_SURVEY], "fr", ("Et le maximum ?",)) is not None
+
+
+def test_kept_to_a_stretch_of_time_the_question_says() -> None:
+    since = answer("Combien de réponses depuis janvier ?", [_DATED], "fr")
+    assert since is not None and since.startswith(
+        "**3 lignes** depuis janvier 2024 (« date »).")  # the table's last date is in 2024
+    between = answer("Quelle est la note moyenne entre novembre et décembre 2023 ?", [_DATED],
+                     "fr")
+    assert between is not None and between.startswith(
+        "**Moyenne de « note »** de novembre 2023 à décembre 2023 (« date ») : 3")
+    quarter = answer("What is the average score in Q1 2024?", [_DATED], "en")
+    assert quarter is not None and quarter.startswith(
+        "**Average of “note”** in Q1 2024 (“date”): 4")
+    moved = answer("Combien de réponses avant 2024 ?", [_DATED], "fr", ("Et depuis mars ?",))
+    assert moved is not None and moved.startswith("**1 ligne** depuis mars 2024")
+
+
+def test_two_values_kept_and_a_follow_up_replacing_one() -> None:
+    both = answer("Quelle est la note moyenne pour l'auto en agence ?", [_SURVEY], "fr")
+    assert both is not None and both.startswith(
+        "**Moyenne de « note »** où « produit » vaut « auto » et « canal » vaut « agence » : 4")
+    health = answer("Quelle est la note moyenne pour l'auto en agence ?", [_SURVEY], "fr",
+                    ("Et pour la santé ?",))
+    assert health is not None and "« produit » vaut « santé » et « canal » vaut « agence »" \
+        in health and health.startswith("**Aucun nombre dans « note »**")  # an empty cell
+    phone = answer("Combien de réponses pour l'auto ?", [_SURVEY], "fr", ("Et par téléphone ?",))
+    assert phone is not None and phone.startswith(
+        "**1 ligne** où « produit » vaut « auto » et « canal » vaut « téléphone ».")
+    zero = answer("Combien de réponses pour l'habitation par téléphone ?", [_SURVEY], "fr")
+    assert zero is not None and zero.startswith("**0 ligne** où")
+
+
+def test_rows_of_each_sheet_or_of_the_one_holding_the_value() -> None:
+    sheets = answer("Combien de lignes ?", _GRID, "fr")
+    assert sheets is not None and sheets.startswith(
+        "**Lignes par feuille** :\n- Lot 1 : 2 lignes\n- Lot 2 : 3 lignes")
+    option = answer("Combien de lignes pour l'option 1 ?", _GRID, "fr")
+    assert option is not None and option.startswith(
+        "**2 lignes** où « Niveau » vaut « Option 1 ».")
+    assert "feuille « Lot 2 »" in option
+
+
+def test_words_nothing_accounts_for_are_said() -> None:
+    car = answer("How many responses for car insurance?", [_SURVEY], "en")
+    assert car is not None and car.startswith("**5 rows**.")
+    assert car.endswith("Not taken into account: “car”, “insurance” (no column or value says "
+                        "them).")
+    bike = answer("Combien de réponses pour le vélo par canal ?", [_SURVEY], "fr")
+    assert bike is not None and bike.endswith(
+        "Non pris en compte : « vélo » (aucune colonne ni valeur ne le dit).")
+    said = answer("Quelle est la note moyenne donnée par les clients pour l'auto ?", [_SURVEY],
+                  "fr")
+    assert said is not None and "Non pris en compte" not in said
+
+
+def test_quarters_read_in_the_person_s_language() -> None:
+    quarters = answer("How many responses by quarter?", [_DATED], "en")
+    assert quarters is not None and "- 2023-Q4: 2 (40 %)\n- 2024-Q1: 2 (40 %)" in quarters
