@@ -29,13 +29,17 @@ from knowledge.table_profile import profile_table, read_tables
 from skills.table_questions import NamedTable, answer
 
 SYNTH = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "verbatims-synth"
-QUESTIONS = (
-    ("Quelle est la note moyenne ?", None, None),
-    ("Quelle est la note moyenne par produit ?", "produit", None),
-    ("Combien de réponses en Bretagne ?", None, ("region", "Bretagne")),
-    ("Quel est le NPS moyen par canal pour l'auto ?", "canal", ("produit", "auto")),
-    ("What is the average score by product?", "produit", None),
-    ("Combien de réponses par trimestre en 2024 ?", "quarter", ("year", "2024")),
+# (question, what it groups by, what it keeps to: a column's value, a year, or days from a
+# date « since »)
+QUESTIONS: tuple[tuple[str, str | None, tuple[tuple[str, str], ...]], ...] = (
+    ("Quelle est la note moyenne ?", None, ()),
+    ("Quelle est la note moyenne par produit ?", "produit", ()),
+    ("Combien de réponses en Bretagne ?", None, (("region", "Bretagne"),)),
+    ("Quel est le NPS moyen par canal pour l'auto ?", "canal", (("produit", "auto"),)),
+    ("What is the average score by product?", "produit", ()),
+    ("Combien de réponses par trimestre en 2024 ?", "quarter", (("year", "2024"),)),
+    ("Combien de réponses pour l'auto en agence depuis mars 2024 ?", None,
+     (("produit", "auto"), ("canal", "agence"), ("since", "2024-03-01"))),
 )
 _MAX_XLSX_ROWS = 30_000  # openpyxl writes slowly past that
 T = TypeVar("T")
@@ -60,13 +64,16 @@ def _workbook(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _expected(path: Path, group: str | None, kept: tuple[str, str] | None) -> dict[str, int]:
+def _expected(path: Path, group: str | None,
+              kept: tuple[tuple[str, str], ...]) -> dict[str, int]:
     """Rows per group (or in all) straight from the CSV: what the answers must count."""
     counts: dict[str, int] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
             year, month = row["date"][:4], int(row["date"][5:7])
-            if kept is not None and (year if kept[0] == "year" else row[kept[0]]) != kept[1]:
+            if not all(row["date"][:10] >= value if column == "since"
+                       else (year if column == "year" else row[column]) == value
+                       for column, value in kept):
                 continue
             key = (f"{year}-T{(month - 1) // 3 + 1}" if group == "quarter"
                    else row[group] if group else "")
