@@ -124,8 +124,10 @@ _NO_SUCH_VERSION = Text("Le modèle « {name} » n'a pas de version {version}.",
                         "Template “{name}” has no version {version}.")
 _ARCHIVED = Text("Le modèle « {name} » est archivé.", "Template “{name}” is archived.")
 _NAME_TAKEN = Text(
-    "Le nom « {name} » est déjà pris par un autre modèle : choisissez-en un autre.",
-    "The name “{name}” is already used by another template: choose another one.",
+    "Le nom « {name} » est déjà pris par un autre modèle à cet endroit (le vôtre, celui de "
+    "l'équipe ou de l'entreprise) : enregistrez le vôtre sous un autre nom.",
+    "The name “{name}” is already used by another template there (yours, the team's or the "
+    "company's): save yours under another name.",
 )
 _NOT_ALLOWED = Text(
     "Vous ne pouvez pas modifier le modèle « {name} » : {why}. Rien n'a été changé.",
@@ -179,6 +181,12 @@ _SINGLE_BRACES = Text(
 _SINGLE_BRACE = re.compile(r"(?<!\{)\{[^{}\s]{1,40}\}(?!\})")
 _SAVED = Text("Modèle « {name} » enregistré (version {version}, {scope}). Variables : {vars}.",
               "Template “{name}” saved (version {version}, {scope}). Variables: {vars}.")
+_SHADOWS = Text("Il passe avant le modèle « {name} » {scope} pour vous, qui reste tel quel ; "
+                "supprimez le vôtre (`/template archive {name}`) pour retrouver celui-ci.",
+                "For you it comes before the {scope} template “{name}”, which stays as it is; "
+                "archive yours (`/template archive {name}`) to get that one back.")
+_SCOPE_OF = {"team": Text("de l'équipe", "team's"), "company": Text("de l'entreprise", "company"),
+             "personal": Text("personnel", "personal")}
 _SHARED = Text("Modèle « {name} » partagé : {scope} (version {version}).",
                "Template “{name}” shared: {scope} (version {version}).")
 _ARCHIVED_DONE = Text("Modèle « {name} » archivé (version {version}).",
@@ -480,10 +488,16 @@ class TemplatesSkill:
         actor = await self.actor(request.message)
         values = options.values
         tags = tuple(t.strip() for t in values.get("tags", "").split(",") if t.strip())
-        try:
-            current: Template | None = await self.store.find(name, actor)
-        except TemplateNotFound:
-            current = None
+        current: Template | None = await self.store.own(name, actor)
+        if current is None:
+            try:
+                current = await self.store.find(name, actor)
+            except TemplateNotFound:
+                current = None
+        shadowed = None  # the team's or company's template of that name, kept as it is
+        if current is not None and current.scope != "personal" \
+                and not self.store.can_edit(current, actor):
+            shadowed, current = current, None
         content = TemplateContent(
             title=values.get("title") or values.get("titre")
             or (current.content.title if current else name),
@@ -496,10 +510,14 @@ class TemplatesSkill:
         if current is None:
             saved = await self.store.create(name, content, actor)
         else:
-            saved = await self.store.edit(name, content, actor, base or current.latest)
+            saved = await self.store.edit(name, content, actor, base or current.latest,
+                                          template_id=current.id, restore=current.archived)
         said = _SAVED(request.locale, name=name, version=saved.version,
                       scope=_SCOPE_LABEL[saved.scope](request.locale),
                       vars=", ".join(v.name for v in variables) or _NONE(request.locale))
+        if shadowed is not None:
+            said += " " + _SHADOWS(request.locale, name=name,
+                                   scope=_SCOPE_OF[shadowed.scope](request.locale))
         single = _single_braces(body) if not variables else []
         if single:  # « {client} » was meant as a variable, most likely
             said += " " + _SINGLE_BRACES(request.locale, found=", ".join(single[:3]),

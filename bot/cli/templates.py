@@ -91,14 +91,12 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
             raise typer.Exit(2) from None
 
         async def work(store: TemplateStore) -> tuple[int, int]:
-            from bot.store.templates import TemplateNotFound
-
             created = updated = 0
-            for entry in entries:
+            for entry in entries:  # matched in its own scope: names repeat across scopes
                 admin = Actor("cli:admin", entry.space_id or "", frozenset(Role))
-                try:
-                    current = await store.find(entry.name, admin)
-                except TemplateNotFound:
+                current = await store.scoped(entry.name, entry.scope, entry.owner_id,
+                                             entry.space_id)
+                if current is None:
                     await store.create(entry.name, entry.content, admin, scope=entry.scope,
                                        space_id=entry.space_id, owner_id=entry.owner_id,
                                        change="import")
@@ -106,7 +104,8 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
                     continue
                 if current.content != entry.content:
                     owner = Actor(current.owner_id, current.space_id or "", frozenset(Role))
-                    await store.edit(entry.name, entry.content, owner, current.latest)
+                    await store.edit(entry.name, entry.content, owner, current.latest,
+                                     template_id=current.id)
                     updated += 1
             return created, updated
 

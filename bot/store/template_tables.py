@@ -1,4 +1,4 @@
-"""Tables of prompt templates, their versions and their runs (migration 0003)."""
+"""Tables of prompt templates, their versions and their runs (migrations 0003 and 0013)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ class TemplateRecord(Base):
     __tablename__ = "templates"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Since migration 0013 a name is unique within its scope only (Alice's and Bob's personal
+    # « relance », a team's own « relance » beside the company's). SQLite cannot drop the unique
+    # constraint of the column named "name" without rebuilding a table other tables refer to,
+    # so that column holds the scoped key (see ``bot.store.templates.name_key``) and the name
+    # people type lives in "label".
+    key: Mapped[str] = mapped_column("name", String(64), unique=True)
+    name: Mapped[str] = mapped_column("label", String(64), index=True, nullable=True)
     scope: Mapped[str] = mapped_column(String(16))  # personal | team | company
     space_id: Mapped[str | None] = mapped_column(String(256))  # the team's space
     owner_id: Mapped[str] = mapped_column(String(256))

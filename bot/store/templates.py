@@ -6,11 +6,15 @@ the same version, the second gets :class:`VersionConflict` and nothing changes.
 Who sees what: personal → its owner; team → people in that space; company → everyone.
 Who edits: personal → its owner only; team → that space's champions and managers (and
 admins); company → admins, and champions when ``champions_edit_company`` is set.
+A name is unique within its scope (one owner's personal templates, one space's team
+templates, the company's): where several a person sees share a name, the closest is theirs —
+their own, then their space's, then the company's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import uuid
@@ -18,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import Table, and_, case, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -242,7 +246,8 @@ _UNREADABLE = "[contenu illisible : clé de chiffrement indisponible]"
 
 
 class TemplateStore:
-    """Templates on the store's engine (SQLite or PostgreSQL, tables of migration 0003)."""
+    """Templates on the store's engine (SQLite or PostgreSQL, tables of migrations 0003 and
+    0013)."""
 
     def __init__(self, engine: AsyncEngine, *, champions_edit_company: bool = False,
                  sealer: Sealer | None = None) -> None:
@@ -283,13 +288,22 @@ class TemplateStore:
     async def find(self, name: str, actor: Actor, version: int | None = None) -> Template:
         """The template ``name`` as ``actor`` may see it (latest version unless pinned)."""
         async with self._engine.connect() as connection:
-            record = await _record(connection, name)
-            if record is None or not self.can_see(record, actor):
+            record = await _record(connection, name, actor)
+            if record is None:
                 raise TemplateNotFound(name)
             row = await _version(connection, record.id, version or record.version)
         if row is None:
             raise TemplateNotFound(name, version)
         return _template(record, row, self._sealer)
+
+    async def _by_id(self, template_id: str) -> Template:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(TemplateRecord.__table__).where(
+                TemplateRecord.__table__.c.id == template_id))).first()
+            assert row is not None
+            record = _from_row(row)
+            version = await _version(connection, record.id, record.version)
+        return _template(record, version, self._sealer)
 
     async def visible(self, actor: Actor, text: str = "", *,
                    include_archived: bool = False) -> list[Template]:
@@ -305,7 +319,7 @@ class TemplateStore:
         query = (select(records, versions).join(
             versions, and_(versions.c.template_id == records.c.id,
                            versions.c.version == records.c.version))
-                 .where(visible).order_by(records.c.name))
+                 .where(visible).order_by(records.c.label))
         if not include_archived:
             query = query.where(records.c.archived.is_(False))
         async with self._engine.connect() as connection:
@@ -321,7 +335,7 @@ class TemplateStore:
         versions = TemplateVersion.__table__
         query = (select(records, versions).join(
             versions, and_(versions.c.template_id == records.c.id,
-                           versions.c.version == records.c.version)).order_by(records.c.name))
+                           versions.c.version == records.c.version)).order_by(records.c.label))
         async with self._engine.connect() as connection:
             return [_template_from_row(row, self._sealer)
                     for row in (await connection.execute(query)).all()]
@@ -330,8 +344,8 @@ class TemplateStore:
         """Every version of a visible template, newest first."""
         versions = TemplateVersion.__table__
         async with self._engine.connect() as connection:
-            record = await _record(connection, name)
-            if record is None or not self.can_see(record, actor):
+            record = await _record(connection, name, actor)
+            if record is None:
                 raise TemplateNotFound(name)
             rows = (await connection.execute(
                 select(versions).where(versions.c.template_id == record.id)
@@ -344,26 +358,44 @@ class TemplateStore:
     async def create(self, name: str, content: TemplateContent, actor: Actor, *,
                      scope: Scope = "personal", space_id: str | None = None,
                      owner_id: str | None = None, change: str = "create") -> Template:
-        """A new template at version 1; :class:`NameTaken` if the name exists."""
+        """A new template at version 1; :class:`NameTaken` if its scope already has the name."""
         now = datetime.now(UTC)
-        record = TemplateRecord(id=uuid.uuid4().hex, name=name, scope=scope,
-                                space_id=space_id if scope == "team" else None,
-                                owner_id=owner_id or actor.user_id, version=1, archived=False,
-                                created_at=now, updated_at=now)
+        owner = owner_id or actor.user_id
+        space = space_id if scope == "team" else None
+        record = TemplateRecord(id=uuid.uuid4().hex, key=name_key(scope, owner, space, name),
+                                name=name, scope=scope, space_id=space, owner_id=owner,
+                                version=1, archived=False, created_at=now, updated_at=now)
         try:
             async with self._writer.begin() as connection:
-                await connection.execute(insert(TemplateRecord).values(_columns(record)))
+                await connection.execute(insert(_records()).values(_columns(record)))
                 await connection.execute(insert(TemplateVersion).values(
                     _version_values(record, content, actor.user_id, change, now, self._sealer)))
         except IntegrityError:
             raise NameTaken(name) from None
-        return await self.find(name, Actor(record.owner_id, space_id or actor.space_id,
-                                           frozenset(Role)))
+        return await self._by_id(record.id)
 
     async def edit(self, name: str, content: TemplateContent, actor: Actor,
-                   expected_version: int) -> Template:
-        """A new version with ``content``; conflicts if the latest is not ``expected_version``."""
-        return await self._change(name, actor, expected_version, "edit", content=content)
+                   expected_version: int, *, template_id: str | None = None,
+                   restore: bool = False) -> Template:
+        """A new version with ``content``; conflicts if the latest is not ``expected_version``.
+        ``template_id``: that template rather than the one the name means to ``actor``;
+        ``restore``: archived, it comes back."""
+        return await self._change(name, actor, expected_version, "edit", content=content,
+                                  template_id=template_id, archived=False if restore else None)
+
+    async def own(self, name: str, actor: Actor) -> Template | None:
+        """``actor``'s personal template ``name``, archived or not."""
+        return await self.scoped(name, "personal", actor.user_id, None)
+
+    async def scoped(self, name: str, scope: Scope, owner_id: str,
+                     space_id: str | None) -> Template | None:
+        """The template ``name`` of that scope (personal: of ``owner_id``; team: of
+        ``space_id``), archived or not: what an import updates."""
+        records = _records()
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(records.c.id).where(
+                records.c.name == name_key(scope, owner_id, space_id, name)))).first()
+        return None if row is None else await self._by_id(row.id)
 
     async def share(self, name: str, scope: Scope, actor: Actor, expected_version: int,
                     space_id: str | None = None) -> Template:
@@ -387,11 +419,12 @@ class TemplateStore:
 
     async def _change(self, name: str, actor: Actor, expected_version: int, change: str, *,
                       content: TemplateContent | None = None, scope: Scope | None = None,
-                      space_id: str | None = None, archived: bool | None = None) -> Template:
+                      space_id: str | None = None, archived: bool | None = None,
+                      template_id: str | None = None) -> Template:
         now = datetime.now(UTC)
         async with self._writer.begin() as connection:
-            record = await _record(connection, name)
-            if record is None or not self.can_see(record, actor):
+            record = await _record(connection, name, actor, template_id)
+            if record is None:
                 raise TemplateNotFound(name)
             if not self.can_edit(record, actor):
                 raise NotAllowed(name, record.scope)
@@ -402,13 +435,18 @@ class TemplateStore:
             new_scope = scope or record.scope
             new_space = space_id if scope is not None else record.space_id
             new_archived = record.archived if archived is None else archived
-            result = await connection.execute(
-                update(TemplateRecord)
-                .where(TemplateRecord.id == record.id, TemplateRecord.version == expected_version)
-                .values(version=expected_version + 1, scope=new_scope, space_id=new_space,
-                        archived=new_archived, updated_at=now))
+            try:
+                records = _records()
+                result = await connection.execute(
+                    update(records)
+                    .where(records.c.id == record.id, records.c.version == expected_version)
+                    .values(version=expected_version + 1, scope=new_scope, space_id=new_space,
+                            name=name_key(new_scope, record.owner_id, new_space, record.name),
+                            archived=new_archived, updated_at=now))
+            except IntegrityError:  # shared where a template of that name already is
+                raise NameTaken(name) from None
             if result.rowcount != 1:
-                latest = await _record(connection, name)
+                latest = await _record(connection, name, actor)
                 raise VersionConflict(name, expected_version,
                                       latest.version if latest else expected_version)
             record.version, record.scope = expected_version + 1, new_scope
@@ -419,8 +457,7 @@ class TemplateStore:
                     now, self._sealer)))
             except IntegrityError:
                 raise VersionConflict(name, expected_version, expected_version + 1) from None
-        return await self.find(name, Actor(record.owner_id, new_space or actor.space_id,
-                                           frozenset(Role)))
+        return await self._by_id(record.id)
 
     async def ensure(self, templates: Iterable[tuple[str, TemplateContent]]) -> int:
         """Create the company-wide templates that are absent (owner "system"); returns how many."""
@@ -429,9 +466,10 @@ class TemplateStore:
                 return 0
             created = 0
             system = Actor(SYSTEM_OWNER, "", frozenset(Role))
+            records = TemplateRecord.__table__
             async with self._engine.connect() as connection:
-                existing = set((await connection.execute(
-                    select(TemplateRecord.__table__.c.name))).scalars())
+                existing = set((await connection.execute(select(records.c.label).where(
+                    records.c.scope == "company"))).scalars())
             for name, content in templates:
                 if name in existing:
                     continue
@@ -592,12 +630,39 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def _record(connection: AsyncConnection, name: str) -> TemplateRecord | None:
-    row = (await connection.execute(
-        select(TemplateRecord.__table__).where(TemplateRecord.__table__.c.name == name))).first()
-    if row is None:
-        return None
-    return TemplateRecord(**dict(row._mapping))
+def name_key(scope: str, owner_id: str, space_id: str | None, name: str) -> str:
+    """What makes a name unique: its scope and who holds it there (the owner of a personal
+    template, the space of a team one), hashed to fit the column."""
+    holder = owner_id if scope == "personal" else (space_id or "") if scope == "team" else ""
+    return hashlib.sha256(f"{scope}\0{holder}\0{name}".encode()).hexdigest()
+
+
+def _closeness(record: TemplateRecord, actor: Actor) -> int:
+    """Which of the templates ``actor`` sees under one name is theirs first: their own, their
+    space's, the company's, then a team template they own in another space."""
+    if record.scope == "personal":
+        return 0
+    if record.scope == "team" and record.space_id == actor.space_id:
+        return 1
+    return 2 if record.scope == "company" else 3
+
+
+async def _record(connection: AsyncConnection, name: str, actor: Actor,
+                  template_id: str | None = None) -> TemplateRecord | None:
+    """The template ``name`` as ``actor`` means it: the closest one not archived, else the
+    closest (None: they see none of that name); or the one ``template_id`` says."""
+    rows = (await connection.execute(select(TemplateRecord.__table__).where(
+        TemplateRecord.__table__.c.label == name))).all()
+    seen = [record for record in map(_from_row, rows) if TemplateStore.can_see(record, actor)
+            and template_id in (None, record.id)]
+    return min(seen, key=lambda record: (record.archived, _closeness(record, actor)),
+               default=None)
+
+
+def _from_row(row: Any) -> TemplateRecord:
+    table = TemplateRecord.__table__
+    return TemplateRecord(**{attribute: row._mapping[column]
+                             for attribute, column in _attributes(table)})
 
 
 async def _version(connection: AsyncConnection, template_id: str, version: int) -> Any:
@@ -606,9 +671,20 @@ async def _version(connection: AsyncConnection, template_id: str, version: int) 
         versions.c.template_id == template_id, versions.c.version == version))).first()
 
 
+def _records() -> Table:
+    return cast(Table, TemplateRecord.__table__)
+
+
+def _attributes(table: Any) -> list[tuple[str, Any]]:
+    """(attribute, column) of the templates table: ``key`` is the column "name", ``name`` the
+    column "label" (see ``TemplateRecord``)."""
+    return [(attribute.key, table.c[attribute.columns[0].name])
+            for attribute in inspect(TemplateRecord).column_attrs]
+
+
 def _columns(record: TemplateRecord) -> dict[str, Any]:
-    return {column.name: getattr(record, column.name)
-            for column in TemplateRecord.__table__.columns}
+    return {column.name: getattr(record, attribute)
+            for attribute, column in _attributes(TemplateRecord.__table__)}
 
 
 def _body_context(template_id: str, version: int) -> str:
@@ -641,8 +717,8 @@ def _template(record: TemplateRecord, row: Any, sealer: Sealer) -> Template:
 
 def _template_from_row(row: Any, sealer: Sealer) -> Template:
     mapping = row._mapping
-    record = TemplateRecord(**{column.name: mapping[column]
-                               for column in TemplateRecord.__table__.columns})
+    record = TemplateRecord(**{attribute: mapping[column]
+                               for attribute, column in _attributes(TemplateRecord.__table__)})
     version = SimpleNamespace(**{column.name: mapping[column]
                                  for column in TemplateVersion.__table__.columns})
     return _template(record, version, sealer)

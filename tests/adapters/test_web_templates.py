@@ -100,10 +100,12 @@ async def test_save_show_edit_history_and_conflict(client: Any) -> None:
     assert conflict["kind"] == "error" and "Conflit" in conflict["text"]
     history = await say(client, "/template history mail-client")
     assert "v2" in history["text"] and "v1" in history["text"] and "v3" not in history["text"]
-    other = await say(client, "/template save mail-client Autre {{x}}", user="bob")
-    assert other["kind"] == "error" and "déjà pris" in other["text"]
     hidden = await say(client, "/template show mail-client", user="bob")
-    assert hidden["kind"] == "error"
+    assert hidden["kind"] == "error"  # Alice's is hers alone
+    other = await say(client, "/template save mail-client Autre {{x}}", user="bob")
+    assert other["kind"] == "info" and "version 1, personnel" in other["text"]  # his own
+    shown = await say(client, "/template show mail-client", user="bob")
+    assert "Autre {{x}}" in shown["text"]
 
 
 @pytest.mark.parametrize(("body", "expected"), [

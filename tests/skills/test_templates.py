@@ -145,3 +145,34 @@ async def test_a_template_name_after_the_command_runs_it(runtime: Runtime) -> No
     assert "{{{{" not in unknown.text and "{{client}}" in unknown.text  # the usage, readable
     usage = await runtime.assistant.answer(_message("/template"))
     assert "`/template save NOM texte avec {{variable}}`" in usage.text
+
+
+def _from(user: str, text: str) -> Message:
+    return Message(text=text, user=User(user), space=Space("web:sinistres"),
+                   channel=Channel.WEB, thread_id="t")
+
+
+async def test_a_name_is_each_person_s_and_one_s_own_comes_first(runtime: Runtime) -> None:
+    for user in ("u1", "u2"):  # two people, each their own « relance »
+        saved = await runtime.assistant.answer(_from(user, "/template save relance Relance "
+                                                           f"{{{{client}}}} de {user}."))
+        assert saved.text.startswith("Modèle « relance » enregistré (version 1, personnel)")
+    mine = await runtime.assistant.answer(_from(
+        "u1", "/template save reponse-reclamation Réponds à {{client}} en une ligne."))
+    assert mine.text.startswith("Modèle « reponse-reclamation » enregistré (version 1, "
+                                "personnel)")
+    assert "Il passe avant le modèle « reponse-reclamation » de l'entreprise pour vous" \
+        in mine.text
+    ran = await runtime.assistant.answer(_from("u1", "/template reponse-reclamation client=X"))
+    assert "Réponds à X en une ligne." in ran.text
+    others = await runtime.assistant.answer(_from("u2", COMPLAINT))
+    assert "Rédige un projet de réponse à la réclamation de M. Martin" in others.text
+    await runtime.assistant.answer(_from("u1", "/template archive reponse-reclamation"))
+    back = await runtime.assistant.answer(_from("u1", COMPLAINT))
+    assert "Rédige un projet de réponse à la réclamation de M. Martin" in back.text
+    again = await runtime.assistant.answer(_from(
+        "u1", "/template save reponse-reclamation Réponds à {{client}} en deux lignes."))
+    assert again.text.startswith("Modèle « reponse-reclamation » enregistré (version 3, "
+                                 "personnel)")  # the archived one, brought back
+    ran = await runtime.assistant.answer(_from("u1", "/template reponse-reclamation client=Y"))
+    assert "Réponds à Y en deux lignes." in ran.text

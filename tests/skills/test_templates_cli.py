@@ -46,3 +46,26 @@ def test_bad_yaml_is_refused(settings: Settings, tmp_path: Path) -> None:
     source.write_text("name: casse\nbody: Bonjour {{client\n", encoding="utf-8")
     result = CliRunner().invoke(_app(settings), ["templates", "import", str(source)])
     assert result.exit_code == 2
+
+
+def test_templates_sharing_a_name_in_several_scopes_round_trip(settings: Settings,
+                                                               tmp_path: Path) -> None:
+    app, runner = _app(settings), CliRunner()
+    source = tmp_path / "in.yaml"
+    source.write_text(
+        "- {name: relance, scope: personal, owner: alice, body: 'Alice {{x}}'}\n"
+        "- {name: relance, scope: personal, owner: bob, body: 'Bob {{x}}'}\n"
+        "- {name: relance, scope: team, space: 'web:sinistres', owner: chloe, "
+        "body: 'Équipe {{x}}'}\n"
+        "- {name: relance, scope: company, body: 'Groupe {{x}}'}\n", encoding="utf-8")
+    imported = runner.invoke(app, ["templates", "import", str(source)])
+    assert "4 template(s) created, 0 updated" in imported.output, imported.output
+    source.write_text(source.read_text(encoding="utf-8").replace("Bob {{x}}", "Bob 2 {{x}}"),
+                      encoding="utf-8")
+    again = runner.invoke(app, ["templates", "import", str(source)])
+    assert "0 template(s) created, 1 updated" in again.output, again.output
+    listed = json.loads(runner.invoke(app, ["templates", "list", "--json"]).output)
+    assert sorted((t["scope"], t["owner"], t["version"]) for t in listed
+                  if t["name"] == "relance") == [
+        ("company", "system", 1), ("personal", "alice", 1), ("personal", "bob", 2),
+        ("team", "chloe", 1)]

@@ -80,10 +80,44 @@ async def test_concurrent_edits_lose_no_update(templates: TemplateStore) -> None
     assert len(await templates.history("relance", ALICE)) == 2
 
 
-async def test_a_name_is_used_once(templates: TemplateStore) -> None:
+async def test_a_name_is_used_once_in_its_scope(templates: TemplateStore) -> None:
     await templates.create("relance", CONTENT, ALICE)
     with pytest.raises(NameTaken):
-        await templates.create("relance", CONTENT, BOB)
+        await templates.create("relance", CONTENT, ALICE)
+    bobs = await templates.create("relance", _edited("Bob {{x}}"), BOB)  # his own, apart
+    assert (await templates.find("relance", BOB)).id == bobs.id
+    assert (await templates.find("relance", ALICE)).content.body == CONTENT.body
+    await templates.create("relance", CONTENT, CHAMPION, scope="team", space_id=TEAM)
+    with pytest.raises(NameTaken):
+        await templates.create("relance", CONTENT, CHAMPION, scope="team", space_id=TEAM)
+    await templates.create("relance", CONTENT, MANAGER_ELSEWHERE, scope="team", space_id=OTHER)
+
+
+async def test_the_closest_template_of_a_name_is_the_person_s(templates: TemplateStore) -> None:
+    await templates.create("relance", _edited("Groupe {{x}}"), ADMIN, scope="company")
+    await templates.create("relance", _edited("Équipe {{x}}"), CHAMPION, scope="team",
+                           space_id=TEAM)
+    await templates.create("relance", _edited("Alice {{x}}"), ALICE)
+    bodies = {actor.user_id: (await templates.find("relance", actor)).content.body
+              for actor in (ALICE, BOB, MANAGER_ELSEWHERE)}
+    assert bodies == {"alice": "Alice {{x}}", "bob": "Équipe {{x}}", "marc": "Groupe {{x}}"}
+    listed = [(t.name, t.scope) for t in await templates.visible(ALICE)]
+    assert sorted(listed) == [("relance", "company"), ("relance", "personal"),
+                              ("relance", "team")]
+    # an edit goes to the one the person means: Alice's own
+    assert (await templates.edit("relance", _edited("Alice 2 {{x}}"), ALICE, 1)).scope == \
+        "personal"
+    assert (await templates.find("relance", BOB)).content.body == "Équipe {{x}}"
+
+
+async def test_sharing_where_the_name_is_taken_changes_nothing(templates: TemplateStore) -> None:
+    await templates.create("relance", CONTENT, CHAMPION, scope="team", space_id=TEAM)
+    await templates.create("relance", _edited("Perso {{x}}"), CHAMPION)
+    with pytest.raises(NameTaken):
+        await templates.share("relance", "team", CHAMPION, 1)
+    mine = await templates.find("relance", CHAMPION)
+    assert (mine.scope, mine.latest) == ("personal", 1)
+    assert len(await templates.history("relance", CHAMPION)) == 1
 
 
 async def test_visibility_personal_team_company(templates: TemplateStore) -> None:
