@@ -133,10 +133,11 @@ def register_commands(app: typer.Typer, open_runtime: Callable[[], Runtime]) -> 
         ratio = stats.feedback_ratio
         console.print(f"{stats.runs} run(s) since {stats.since:%Y-%m-%d}; 👍 ratio: "
                       f"{'-' if ratio is None else f'{ratio:.0%}'}")
-        top = Table("template", "runs", "users", "👍", "👎", "avg ms", "tokens",
+        top = Table("template", "scope", "runs", "users", "👍", "👎", "avg ms", "tokens",
                     title="Most-used templates")
         for usage in stats.templates:
-            top.add_row(usage.name, str(usage.runs), str(usage.users), str(usage.positive),
+            top.add_row(usage.name, usage.scope, str(usage.runs), str(usage.users),
+                        str(usage.positive),
                         str(usage.negative), f"{usage.avg_latency_ms:.0f}", str(usage.tokens))
         console.print(top)
         cases = Table("space", "use case", "runs", title="Use cases per space")

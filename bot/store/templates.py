@@ -176,6 +176,7 @@ class TemplateUsage:
     negative: int
     avg_latency_ms: float
     tokens: int
+    scope: str = ""  # personal, team or company ("" once the template is gone)
 
     @property
     def feedback_ratio(self) -> float | None:
@@ -209,7 +210,7 @@ class TemplateStats:
             "runs": self.runs,
             "feedback": {"positive": self.positive, "negative": self.negative,
                          "ratio": self.feedback_ratio},
-            "templates": [{"name": t.name, "runs": t.runs, "users": t.users,
+            "templates": [{"name": t.name, "scope": t.scope, "runs": t.runs, "users": t.users,
                            "positive": t.positive, "negative": t.negative,
                            "feedback_ratio": t.feedback_ratio,
                            "avg_latency_ms": round(t.avg_latency_ms, 1), "tokens": t.tokens}
@@ -586,12 +587,17 @@ class TemplateStore:
         negative = func.sum(case((feedback.c.value == -1, 1), else_=0))
         async with self._engine.connect() as connection:
             per_template = (await connection.execute(
-                select(runs.c.template_name, func.count().label("runs"),
+                select(runs.c.template_id, runs.c.template_name, func.count().label("runs"),
                        func.count(runs.c.user_id.distinct()).label("users"),
                        positive.label("positive"), negative.label("negative"),
                        func.avg(runs.c.latency_ms).label("latency"),
                        func.sum(runs.c.prompt_tokens + runs.c.completion_tokens).label("tokens"))
-                .select_from(joined).where(window).group_by(runs.c.template_name))).all()
+                .select_from(joined).where(window)
+                .group_by(runs.c.template_id, runs.c.template_name))).all()
+            records = _records()
+            scopes = {row.id: row.scope for row in (await connection.execute(
+                select(records.c.id, records.c.scope).where(
+                    records.c.id.in_({row.template_id for row in per_template})))).all()}
             use_cases = (await connection.execute(
                 select(runs.c.space_id, runs.c.use_case, func.count().label("runs"))
                 .where(window).group_by(runs.c.space_id, runs.c.use_case)
@@ -602,8 +608,9 @@ class TemplateStore:
         usages = sorted(
             (TemplateUsage(row.template_name, int(row.runs), int(row.users),
                            int(row.positive or 0), int(row.negative or 0),
-                           float(row.latency or 0.0), int(row.tokens or 0))
-             for row in per_template), key=lambda u: (-u.runs, u.name))
+                           float(row.latency or 0.0), int(row.tokens or 0),
+                           scopes.get(row.template_id, ""))
+             for row in per_template), key=lambda u: (-u.runs, u.name, u.scope))
         return TemplateStats(
             since=start, runs=sum(u.runs for u in usages), templates=usages[:limit],
             use_cases=[(row.space_id, row.use_case, int(row.runs)) for row in use_cases],

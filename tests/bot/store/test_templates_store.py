@@ -220,7 +220,8 @@ async def test_runs_feed_the_analytics_with_feedback(templates: TemplateStore,
     stats = await templates.stats(timedelta(days=30), now=now + timedelta(seconds=1))
     assert stats.runs == 1 and stats.feedback_ratio == 1.0
     [usage_of] = stats.templates
-    assert (usage_of.name, usage_of.runs, usage_of.users, usage_of.tokens) == ("relance", 1, 1, 42)
+    assert (usage_of.name, usage_of.scope, usage_of.runs, usage_of.users, usage_of.tokens) == (
+        "relance", "company", 1, 1, 42)  # its scope told: names repeat across scopes
     assert stats.use_cases == [(TEAM, "recouvrement", 1)]
     monday = (now - timedelta(seconds=1)).date()
     assert stats.weekly == [(monday - timedelta(days=monday.weekday()), 1)]
