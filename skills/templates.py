@@ -182,9 +182,11 @@ _SINGLE_BRACE = re.compile(r"(?<!\{)\{[^{}\s]{1,40}\}(?!\})")
 _SAVED = Text("Modèle « {name} » enregistré (version {version}, {scope}). Variables : {vars}.",
               "Template “{name}” saved (version {version}, {scope}). Variables: {vars}.")
 _SHADOWS = Text("Il passe avant le modèle « {name} » {scope} pour vous, qui reste tel quel ; "
-                "supprimez le vôtre (`/template archive {name}`) pour retrouver celui-ci.",
+                "archivez le vôtre (`/template archive {name}`) pour retrouver celui-ci.",
                 "For you it comes before the {scope} template “{name}”, which stays as it is; "
                 "archive yours (`/template archive {name}`) to get that one back.")
+_HIDDEN = Text(" — remplacé pour vous par celui du dessus",
+               " — replaced for you by the one above")
 _SCOPE_OF = {"team": Text("de l'équipe", "team's"), "company": Text("de l'entreprise", "company"),
              "personal": Text("personnel", "personal")}
 _SHARED = Text("Modèle « {name} » partagé : {scope} (version {version}).",
@@ -440,11 +442,13 @@ class TemplatesSkill:
         if not found:
             return _EMPTY_LIST(locale)
         lines = [_LIST_HEADER(locale, count=len(found))]
-        for template in found:
+        for index, template in enumerate(found):
             scope = _SCOPE_LABEL[template.scope](locale)
             tags = f" — {', '.join(template.content.tags)}" if template.content.tags else ""
+            hidden = (_HIDDEN(locale) if index and found[index - 1].name == template.name
+                      and not found[index - 1].archived else "")
             lines.append(f"- **{template.name}**{colon(locale)}{template.content.title} ({scope}, "
-                         f"v{template.latest}){tags}")
+                         f"v{template.latest}){tags}{hidden}")
         return "\n".join(lines)
 
     async def _show(self, request: SkillRequest, rest: str) -> str:

@@ -308,7 +308,8 @@ class TemplateStore:
 
     async def visible(self, actor: Actor, text: str = "", *,
                    include_archived: bool = False) -> list[Template]:
-        """Templates ``actor`` may see whose name, title or tags contain ``text``."""
+        """Templates ``actor`` may see whose name, title or tags contain ``text``, by name
+        and, within a name, the one it means to ``actor`` first."""
         records = TemplateRecord.__table__
         versions = TemplateVersion.__table__
         visible = or_(
@@ -327,6 +328,7 @@ class TemplateStore:
             rows = (await connection.execute(query)).all()
         needle = text.strip().lower()
         found = [_template_from_row(row, self._sealer) for row in rows]
+        found.sort(key=lambda t: (t.name, _closeness(t, actor)))  # the one a name means first
         return [t for t in found if not needle or needle in " ".join(
             (t.name, t.content.title, t.content.description, *t.content.tags)).lower()]
 
@@ -644,7 +646,7 @@ def name_key(scope: str, owner_id: str, space_id: str | None, name: str) -> str:
     return hashlib.sha256(f"{scope}\0{holder}\0{name}".encode()).hexdigest()
 
 
-def _closeness(record: TemplateRecord, actor: Actor) -> int:
+def _closeness(record: TemplateRecord | Template, actor: Actor) -> int:
     """Which of the templates ``actor`` sees under one name is theirs first: their own, their
     space's, the company's, then a team template they own in another space."""
     if record.scope == "personal":

@@ -165,6 +165,11 @@ async def test_a_name_is_each_person_s_and_one_s_own_comes_first(runtime: Runtim
         in mine.text
     ran = await runtime.assistant.answer(_from("u1", "/template reponse-reclamation client=X"))
     assert "Réponds à X en une ligne." in ran.text
+    listed = (await runtime.assistant.answer(_from("u1", "/template list reclamation"))).text
+    assert listed.splitlines()[1:] == [
+        "- **reponse-reclamation** : reponse-reclamation (personnel, v1)",
+        "- **reponse-reclamation** : Réponse à une réclamation (entreprise, v1) — reclamation, "
+        "courrier — remplacé pour vous par celui du dessus"]
     others = await runtime.assistant.answer(_from("u2", COMPLAINT))
     assert "Rédige un projet de réponse à la réclamation de M. Martin" in others.text
     await runtime.assistant.answer(_from("u1", "/template archive reponse-reclamation"))
