@@ -5,7 +5,10 @@
 mars », “since April”, “between January and June 2024”).
 
 A month or quarter said without its year is the latest one the table holds (its last date
-decides), so « depuis mars » in December 2024's export means March 2024.
+decides), so « depuis mars » in December 2024's export means March 2024. Words relative to
+now (« les 6 derniers mois », « cette année », « l'an dernier », “last month”) are read
+from the table's last date too, and the answer says which months or year that made: an
+export is read after the fact, and what it calls « now » is its last row.
 """
 
 from __future__ import annotations
@@ -60,6 +63,20 @@ _IN = re.compile(rf"(?:^|\b(?:en|in|pour|for|de|du|of|durant|during|sur|au|a|le|
                  rf"(?P<a>{_POINT})\b")
 
 
+_COUNTS = {"un": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
+           "four": 4, "six": 6, "douze": 12, "twelve": 12}
+_NUMBER = r"\d{1,2}|un|deux|trois|quatre|six|douze|one|two|three|four|six|twelve"
+_LAST_MONTHS = re.compile(
+    rf"\b(?:(?:over|in|during|for|sur|durant|pendant|dans|au cours des) )?(?:"
+    rf"(?:les )?(?P<n>{_NUMBER}) derniers mois|(?:the )?(?:last|past) (?P<e>{_NUMBER}) months"
+    rf"|(?:depuis|sur) (?P<m>{_NUMBER}) mois)\b")
+_THIS_MONTH = re.compile(r"\b(?:ce mois-ci|ce mois|le dernier mois|this month|last month|"
+                         r"the past month)\b")
+_THIS_YEAR = re.compile(r"\b(?:cette annee|this year)\b")
+_LAST_YEAR = re.compile(r"\b(?:l'an dernier|l'an passe|l'annee derniere|l'annee passee|"
+                        r"l'annee precedente|last year|the previous year)\b")
+
+
 @dataclass(frozen=True)
 class Span:
     """Days from ``start`` (included) to ``end`` (excluded); None: no bound."""
@@ -87,6 +104,9 @@ class _Point:
 def span_in(folded: str, latest: date | None) -> Span | None:
     """The stretch of time a folded question keeps to (None: it names none). ``latest``: the
     table's last date, which gives a month or quarter said without a year its year."""
+    relative = _relative(folded, latest)
+    if relative is not None:
+        return relative
     for pattern in (_BETWEEN, _FROM_TO):
         found = pattern.search(folded)
         if found:
@@ -119,6 +139,42 @@ def span_in(folded: str, latest: date | None) -> Span | None:
     return None
 
 
+def _relative(folded: str, latest: date | None) -> Span | None:
+    """« les 6 derniers mois », « cette année », “last year”, from the table's last date."""
+    if latest is None:
+        return None
+    found = _LAST_MONTHS.search(folded)
+    said = (found.group("n") or found.group("e") or found.group("m")) if found else ""
+    months = (int(said) if said.isdigit() else _COUNTS[said] if said
+              else 1 if _THIS_MONTH.search(folded) else 0)
+    if 0 < months <= 120:
+        end = _month_after(latest.year, latest.month)
+        first = latest.year * 12 + latest.month - months  # months since year 0, zero-based
+        start = date(first // 12, first % 12 + 1, 1)
+        last_fr = f"{_MONTH_NAMES_FR[latest.month - 1]} {latest.year}"
+        last_en = f"{_MONTH_NAMES_EN[latest.month - 1]} {latest.year}"
+        if months == 1:
+            return Span(start, end, (f"en {last_fr} (le dernier mois du fichier)",
+                                     f"in {last_en} (the file's last month)"))
+        return Span(start, end, (
+            f"sur les {months} derniers mois du fichier "
+            f"({_MONTH_NAMES_FR[start.month - 1]} {start.year} à {last_fr})",
+            f"over the file's last {months} months "
+            f"({_MONTH_NAMES_EN[start.month - 1]} {start.year} to {last_en})"))
+    for pattern, year, fr, en in (
+            (_THIS_YEAR, latest.year, "la dernière année du fichier", "the file's last year"),
+            (_LAST_YEAR, latest.year - 1, "l'année précédant la dernière du fichier",
+             "the year before the file's last")):
+        if pattern.search(folded):
+            return Span(date(year, 1, 1), date(year + 1, 1, 1),
+                        (f"en {year} ({fr})", f"in {year} ({en})"))
+    return None
+
+
+def _month_after(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1)
+
+
 def names_span(folded: str) -> bool:
     """Whether a folded question names a stretch of time (before the table is known)."""
     return span_in(folded, date(2000, 6, 15)) is not None
@@ -126,7 +182,8 @@ def names_span(folded: str) -> bool:
 
 def said_span(folded: str) -> str:
     """The question without the words that say its stretch of time."""
-    for pattern in (_BETWEEN, _FROM_TO, _SINCE, _UNTIL, _IN):
+    for pattern in (_LAST_MONTHS, _THIS_MONTH, _THIS_YEAR, _LAST_YEAR, _BETWEEN, _FROM_TO,
+                    _SINCE, _UNTIL, _IN):
         folded = pattern.sub(" ", folded)
     return folded
 

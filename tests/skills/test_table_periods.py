@@ -32,6 +32,20 @@ _LAST = date(2024, 11, 30)  # the table's last date
     ("Jusqu'à fin juin ?", None, date(2024, 7, 1), "jusqu'à juin 2024", "until June 2024"),
     ("En décembre ?", date(2023, 12, 1), date(2024, 1, 1), "en décembre 2023",
      "in December 2023"),  # the last December the table can hold
+    # words relative to now: from the table's last date, said
+    ("Sur les 6 derniers mois ?", date(2024, 6, 1), date(2024, 12, 1),
+     "sur les 6 derniers mois du fichier (juin 2024 à novembre 2024)",
+     "over the file's last 6 months (June 2024 to November 2024)"),
+    ("Over the last three months?", date(2024, 9, 1), date(2024, 12, 1),
+     "sur les 3 derniers mois du fichier (septembre 2024 à novembre 2024)",
+     "over the file's last 3 months (September 2024 to November 2024)"),
+    ("Et ce mois-ci ?", date(2024, 11, 1), date(2024, 12, 1),
+     "en novembre 2024 (le dernier mois du fichier)", "in November 2024 (the file's last month)"),
+    ("Cette année ?", date(2024, 1, 1), date(2025, 1, 1),
+     "en 2024 (la dernière année du fichier)", "in 2024 (the file's last year)"),
+    ("And last year?", date(2023, 1, 1), date(2024, 1, 1),
+     "en 2023 (l'année précédant la dernière du fichier)",
+     "in 2023 (the year before the file's last)"),
 ])
 def test_spans_of_time_as_people_say_them(question: str, start: date | None,
                                          end: date | None, french: str, english: str) -> None:

@@ -137,6 +137,10 @@ def test_kept_to_a_stretch_of_time_the_question_says() -> None:
         "**Average of “note”** in Q1 2024 (“date”): 4")
     moved = answer("Combien de réponses avant 2024 ?", [_DATED], "fr", ("Et depuis mars ?",))
     assert moved is not None and moved.startswith("**1 ligne** depuis mars 2024")
+    recent = answer("How many responses over the last 3 months?", [_DATED], "en")
+    assert recent is not None and recent.startswith(
+        "**1 row** over the file's last 3 months (February 2024 to April 2024) (“date”).")
+    assert "Not taken into account" not in recent
 
 
 def test_two_values_kept_and_a_follow_up_replacing_one() -> None:
