@@ -41,7 +41,7 @@ from knowledge.table_profile import (
 )
 from skills.table_periods import Span, names_span, said_span, span_in
 
-Aggregate = Literal["mean", "sum", "min", "max", "count"]
+Aggregate = Literal["mean", "sum", "min", "max", "count", "nps"]
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(?:combien (?:de |d')?(?:lignes|reponses|verbatims|avis|"
                          r"enregistrements|entrees|commentaires|clients|personnes)|nombre (?:de |"
@@ -55,7 +55,16 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
                        r"smallest)\b")),
     ("max", re.compile(r"\b(?:maximum|maximale?|plus (?:grande?|elevee?|haute?|fort|forte)|"
                        r"highest|largest|biggest)\b")),
+    # « Quel est le NPS par canal ? »: the Net Promoter Score of 0-10 answers, not their mean
+    # (« le NPS moyen » asks the mean, found first)
+    ("nps", re.compile(r"\b(?:nps|net promoter(?: score)?)\b")),
 )
+# « Que veut dire NPS ? », “What does NPS mean?”: what a word means, nothing to compute
+_DEFINITION = re.compile(r"\b(?:what (?:does|do|is meant by)|que (?:veut dire|signifie)|"
+                         r"qu'est-ce qu(?:e|'on appelle)|c'est quoi|definition|definis|"
+                         r"define)\b")
+_NPS_WORDS = frozenset(content_tokens("nps net promoter score"))
+_NPS_NAMES = re.compile(r"\b(?:nps|recommand\w*|recommend\w*|promoter)\b")
 _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
 # words of the question that say the aggregate, not the column
 _ASKING = frozenset(content_tokens(
@@ -84,7 +93,16 @@ _MAX_QUESTION = 300  # characters
 _MAX_FILTER_VALUES = 500  # distinct values of a column looked for in the question
 
 _NAMES = {"mean": Text("Moyenne", "Average"), "sum": Text("Total", "Total"),
-          "min": Text("Minimum", "Minimum"), "max": Text("Maximum", "Maximum")}
+          "min": Text("Minimum", "Minimum"), "max": Text("Maximum", "Maximum"),
+          "nps": Text("NPS", "NPS")}
+_NPS_FIGURE = Text("{nps} (promoteurs {promoters} %, passifs {passives} %, détracteurs "
+                   "{detractors} %)",
+                   "{nps} (promoters {promoters} %, passives {passives} %, detractors "
+                   "{detractors} %)")
+_NPS_RULE = Text("NPS : part des promoteurs (9 ou 10) moins part des détracteurs (0 à 6), "
+                 "en points, de -100 à +100.",
+                 "NPS: share of promoters (9 or 10) minus share of detractors (0 to 6), in "
+                 "points, from -100 to +100.")
 _FIGURE = Text("**{what} de « {column} »**{where} : {value}",
                "**{what} of “{column}”**{where}: {value}")
 _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
@@ -163,7 +181,8 @@ def asks_computation(question: str) -> bool:
     if len(question) > _MAX_QUESTION:  # pasted text asks nothing to compute
         return False
     folded = fold(question)
-    return any(pattern.search(folded) for _, pattern in _AGGREGATES)
+    return not _DEFINITION.search(folded) and any(
+        pattern.search(folded) for _, pattern in _AGGREGATES)
 
 
 def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
@@ -213,8 +232,15 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
         if aggregate == "count":
             plans.append((1, named, None, group))
             continue
+        if aggregate == "nps":
+            column = _nps_column(table, words - group_words, numeric - {group})
+            if column is not None:
+                plans.append((1, named, column, group))
+            continue
         score, column = _column_named(table, words - group_words, numeric, figures=True,
                                       exclude=set() if group is None else {group})
+        if column is None and words & _NPS_WORDS:  # « le NPS moyen » over « Recommandation »
+            score, column = 1, _nps_column(table, words - group_words, numeric - {group})
         if column is not None:
             plans.append((score, named, column, group))
     best = max((plan[0] for plan in plans), default=0)
@@ -265,7 +291,7 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, str]
                 tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
             else:
                 tokens = set(content_tokens(word))
-            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS
+            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | _NPS_WORDS
             if not tokens or tokens & known or any(token.isdigit() for token in tokens):
                 continue
             if locale == "en" and set(content_tokens(french_search_words(word))) & known:
@@ -348,7 +374,7 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, str]],
     another subject."""
     follow_up = said_span(fold(follow_up))
     said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
-    named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS
+    named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS - _NPS_WORDS
     known = {token for name in table.header for token in content_tokens(name)}
     for _, value in kept:
         known |= set(content_tokens(value))
@@ -388,6 +414,29 @@ def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: 
         return 0, candidates[0] if only else None
     chosen = [index for score, index in scored if score == best]
     return best, chosen[0] if len(chosen) == 1 else None
+
+
+def _nps_column(table: Table, words: set[str], numeric: set[int]) -> int | None:
+    """The column of 0-10 answers an NPS is computed from: the one the question names, else
+    the one named like it (« NPS », « Recommandation »), else the table's only one."""
+    scales = [index for index in sorted(numeric) if _zero_to_ten(table, index)]
+    named = [index for index in scales
+             if (words - _NPS_WORDS) & set(content_tokens(table.header[index]))]
+    if len(named) == 1:
+        return named[0]
+    like = [index for index in scales if _NPS_NAMES.search(fold(table.header[index]))]
+    if len(like) == 1:
+        return like[0]
+    return scales[0] if len(scales) == 1 else None
+
+
+def _zero_to_ten(table: Table, index: int) -> bool:
+    """Whether a column's figures are whole numbers from 0 to 10, some above 5 (answers to
+    « would you recommend us? », not a rating out of 5)."""
+    figures = [read for read in (number(row[index]) for row in table.rows if index < len(row))
+               if read is not None]
+    return (bool(figures) and max(figures) > 5  # not a 1-5 rating
+            and all(read.is_integer() and 0 <= read <= 10 for read in figures))
 
 
 def _filters(table: Table, folded: str, exclude: set[int]) -> list[tuple[int, str]]:
@@ -438,7 +487,7 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
     lines: list[str]
     if group is None:
         lines = [_FIGURE(locale, what=what, column=table.header[column], where=where,
-                         value=figure(_compute(aggregate, values[""]), locale))]
+                         value=_value(aggregate, values[""], locale))]
     else:
         lines = [_BY(locale, what=what, column=table.header[column], group=group.name,
                      where=where)]
@@ -447,7 +496,7 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
         for value in ordered[:shown]:
             figures = values[value]
             lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
-                                     figure=figure(_compute(aggregate, figures), locale),
+                                     figure=_value(aggregate, figures, locale),
                                      rows=grouped(len(figures), locale),
                                      s=plural(len(figures), locale)))
         if len(ordered) > shown:
@@ -458,7 +507,21 @@ def _figure(named: NamedTable, rows: list[list[object]], aggregate: Aggregate, c
                          source=named.source(locale),
                          skipped=_SKIPPED(locale, count=skipped, s=plural(skipped, locale))
                          if skipped else "")]
+    if aggregate == "nps":
+        lines.append(_NPS_RULE(locale))
     return "\n".join(lines)
+
+
+def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
+    """A group's figure as read: the NPS with its three shares, else the aggregate."""
+    if aggregate != "nps":
+        return figure(_compute(aggregate, figures), locale)
+    promoters = 100 * sum(read >= 9 for read in figures) / len(figures)
+    detractors = 100 * sum(read <= 6 for read in figures) / len(figures)
+    score = round(promoters - detractors)
+    return _NPS_FIGURE(locale, nps=f"{score:+d}" if score else "0",
+                       promoters=round(promoters), passives=round(100 - promoters - detractors),
+                       detractors=round(detractors))
 
 
 def _count(named: NamedTable, rows: list[list[object]], group: Grouping | None, where: str,
@@ -483,7 +546,7 @@ def _count(named: NamedTable, rows: list[list[object]], group: Grouping | None, 
 
 
 def _compute(aggregate: Aggregate, figures: list[float]) -> float:
-    if aggregate == "mean":
+    if aggregate in ("mean", "nps"):  # (an NPS is read by _value)
         return sum(figures) / len(figures)
     if aggregate == "sum":
         return sum(figures)

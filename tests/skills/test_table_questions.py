@@ -184,3 +184,28 @@ def test_words_nothing_accounts_for_are_said() -> None:
 def test_quarters_read_in_the_person_s_language() -> None:
     quarters = answer("How many responses by quarter?", [_DATED], "en")
     assert quarters is not None and "- 2023-Q4: 2 (40 %)\n- 2024-Q1: 2 (40 %)" in quarters
+
+
+_NPS = NamedTable("nps.csv", Table("", ["canal", "Recommandation (0-10)", "note"], [
+    ["agence", "10", "5"], ["agence", "9", "4"], ["agence", "7", "4"], ["agence", "3", "1"],
+    ["téléphone", "6", "2"], ["téléphone", "2", "1"], ["téléphone", "9", "4"],
+], truncated=False))
+
+
+def test_the_net_promoter_score_of_answers_from_0_to_10() -> None:
+    said = answer("Quel est le NPS ?", [_NPS], "fr")
+    assert said is not None and said.startswith(
+        "**NPS de « Recommandation (0-10) »** : 0 (promoteurs 43 %, passifs 14 %, "
+        "détracteurs 43 %)")
+    assert said.endswith("NPS : part des promoteurs (9 ou 10) moins part des détracteurs "
+                         "(0 à 6), en points, de -100 à +100.")
+    by = answer("What is the NPS by channel?", [_NPS], "en")
+    assert by is not None and "- agence: +25 (promoters 50 %, passives 25 %, detractors 25 %) "\
+        "(4 rows)" in by and "- téléphone: -33 (promoters 33 %" in by
+    mean = answer("Quel est le NPS moyen ?", [_NPS], "fr")  # the mean, as asked
+    assert mean is not None and mean.startswith("**Moyenne de « Recommandation (0-10) »** : 6,57")
+    follow = answer("Quelle est la note moyenne par canal ?", [_NPS], "fr", ("Et le NPS ?",))
+    assert follow is not None and follow.startswith(
+        "**NPS de « Recommandation (0-10) » par « canal »** :")
+    # a scale of 1 to 5 has no NPS
+    assert answer("Quel est le NPS ?", [_SURVEY], "fr") is None
