@@ -40,6 +40,7 @@ QUESTIONS: tuple[tuple[str, str | None, tuple[tuple[str, str], ...]], ...] = (
     ("Combien de réponses par trimestre en 2024 ?", "quarter", (("year", "2024"),)),
     ("Combien de réponses pour l'auto en agence depuis mars 2024 ?", None,
      (("produit", "auto"), ("canal", "agence"), ("since", "2024-03-01"))),
+    ("Quel est le NPS par canal ?", "canal", ()),
 )
 _MAX_XLSX_ROWS = 30_000  # openpyxl writes slowly past that
 T = TypeVar("T")

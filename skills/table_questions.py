@@ -59,6 +59,9 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     # (« le NPS moyen » asks the mean, found first)
     ("nps", re.compile(r"\b(?:nps|net promoter(?: score)?)\b")),
 )
+_SPREAD = re.compile(r"\b(?:repartition|distribution|ventilation|breakdown)\b (?:des |de la |du |"
+                     r"de l'|d'|of (?:the )?)?(?P<what>[a-z0-9'’ -]+?)\s*(?=\?|$|,|\bet\b|"
+                     r"\band\b|\ben\b|\bin\b|\bpour\b|\bfor\b|\bdepuis\b|\bsince\b)")
 # « Que veut dire NPS ? », “What does NPS mean?”: what a word means, nothing to compute
 _DEFINITION = re.compile(r"\b(?:what (?:does|do|is meant by)|que (?:veut dire|signifie)|"
                          r"qu'est-ce qu(?:e|'on appelle)|c'est quoi|definition|definis|"
@@ -70,9 +73,10 @@ _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?
 _ASKING = frozenset(content_tokens(
     "quel quelle quels quelles est sont la le les de des du moyenne moyen total totale somme "
     "cumul minimum maximum plus petit petite grand grande élevé élevée faible bas basse haut "
-    "haute combien nombre lignes réponses verbatims avis fichier tableau colonne what is are "
-    "the average mean sum total lowest highest smallest largest biggest how many rows "
-    "responses answers entries records comments reviews in file table column of"))
+    "haute combien nombre répartition distribution ventilation breakdown lignes réponses "
+    "verbatims avis fichier tableau colonne what is are the average mean sum total lowest "
+    "highest smallest largest biggest how many rows responses answers entries records "
+    "comments reviews in file table column of"))
 # words a question about a table says without naming anything in it
 _FILLERS = frozenset(content_tokens(
     "client clients donné donnée données obtenu obtenue global globale général générale "
@@ -81,6 +85,8 @@ _FILLERS = frozenset(content_tokens(
     "per which"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MAX_GROUPS = 12
+_MAX_SCALE = 11  # distinct values of a column of figures rows are grouped by (0 to 10)
+_SCALE_ROWS = 5_000  # rows looked at to tell
 _MAX_PERIODS = 36  # months shown in time order
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -154,9 +160,14 @@ class Grouping:
         return f"{day.year}-{day.month:02d}"
 
     def ordered(self, keys: Counter[str]) -> list[str]:
-        """Periods in time order; values the most frequent first."""
+        """Periods in time order, figures (a rating's values) from the lowest; other values
+        the most frequent first."""
         if self.period:
             return sorted(keys)
+        figures = {key: number(key) for key in keys if key}
+        if figures and all(value is not None for value in figures.values()):
+            return sorted(figures, key=lambda key: figures[key] or 0.0) + (
+                [""] if "" in keys else [])  # empty cells last
         return [key for key, _ in sorted(keys.items(), key=lambda item: (-item[1], item[0]))]
 
 
@@ -180,9 +191,14 @@ def asks_computation(question: str) -> bool:
     """Whether a short question names an aggregate (cheap: before any file is read)."""
     if len(question) > _MAX_QUESTION:  # pasted text asks nothing to compute
         return False
-    folded = fold(question)
+    folded = _spread(fold(question))
     return not _DEFINITION.search(folded) and any(
         pattern.search(folded) for _, pattern in _AGGREGATES)
+
+
+def _spread(folded: str) -> str:
+    """« la répartition des notes », “the breakdown of scores”: rows counted by that column."""
+    return _SPREAD.sub(lambda found: f"combien de lignes par {found.group('what')} ", folded)
 
 
 def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
@@ -194,8 +210,8 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     value kept, the grouping, the year or the aggregate they name, the latest first."""
     if not asks_computation(question) or any(len(text) > _MAX_QUESTION for text in follow_ups):
         return None
-    latest = [fold(text) for text in reversed(follow_ups)]
-    folded = fold(question)
+    latest = [_spread(fold(text)) for text in reversed(follow_ups)]
+    folded = _spread(fold(question))
     texts = [*latest, folded]  # the latest says it first
     aggregate = next((kind for text in texts for kind, pattern in _AGGREGATES
                       if pattern.search(text)), None)
@@ -222,10 +238,11 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             continue
         numeric = figures.setdefault(id(table), {index for index in range(len(table.header))
                                                  if _numeric(table, index)})
-        group = (_column_named(table, group_words, numeric, figures=False)[1] if group_words
-                 else None)
+        group = (_column_named(table, group_words, numeric - _scales(table, numeric),
+                               figures=False)[1] if group_words else None)
         if group_words and group is None and (grouping is None or not _filters(
-                table, fold(grouping.group(1)), exclude=numeric)):
+                table, _with_renderings([fold(grouping.group(1))], locale)[0],
+                exclude=numeric)):
             continue  # (« par téléphone » names a value to keep to, not a column)
         if (period or timed) and _date_column(table) is None:
             continue  # « par mois », « en 2024 » over a table without dates
@@ -253,7 +270,7 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     table = named.table
     dated = _date_column(table)
     taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
-    kept = _kept(table, texts, taken)
+    kept = _kept(table, _with_renderings(texts, locale), taken)
     if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
         return None  # « Et le délai de traitement ? » asks about something else
     rows = [row for row in table.rows if all(_cell(row, index) == value for index, value in kept)]
@@ -314,6 +331,14 @@ def _groups_by_column(grouping: re.Match[str] | None, tables: Sequence[NamedTabl
                          for token in content_tokens(name)})
 
 
+def _with_renderings(texts: Sequence[str], locale: Locale) -> list[str]:
+    """An English question's texts followed by their French renderings (“for health” keeps
+    to « santé »)."""
+    if locale != "en":
+        return list(texts)
+    return [f"{text} | {fold(french_search_words(text))}" for text in texts]
+
+
 def _kept(table: Table, texts: Sequence[str], taken: set[int]) -> list[tuple[int, str]]:
     """The values the question and its follow-ups keep to, one a column, the latest said
     first: « Et pour la santé ? » replaces « auto » and keeps « en agence »."""
@@ -329,7 +354,8 @@ def _count_sheets(tables: Sequence[NamedTable], texts: Sequence[str],
                   locale: Locale) -> str | None:
     """« Combien de lignes ? » over a workbook of several sheets: each sheet's rows; the one
     sheet holding the value the question keeps to, if only one does."""
-    kept = [(named, _kept(named.table, texts, figures[id(named.table)])) for named in tables]
+    rendered = _with_renderings(texts, locale)
+    kept = [(named, _kept(named.table, rendered, figures[id(named.table)])) for named in tables]
     holding = [(named, values) for named, values in kept if values]
     if len(holding) == 1:
         named, values = holding[0]
@@ -414,6 +440,13 @@ def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: 
         return 0, candidates[0] if only else None
     chosen = [index for score, index in scored if score == best]
     return best, chosen[0] if len(chosen) == 1 else None
+
+
+def _scales(table: Table, numeric: set[int]) -> set[int]:
+    """Columns of figures with few values (a rating, a score from 0 to 10), which rows can be
+    grouped by (« Combien de réponses par note ? »)."""
+    return {index for index in numeric
+            if len({_cell(row, index) for row in table.rows[:_SCALE_ROWS]}) <= _MAX_SCALE}
 
 
 def _nps_column(table: Table, words: set[str], numeric: set[int]) -> int | None:

@@ -209,3 +209,18 @@ def test_the_net_promoter_score_of_answers_from_0_to_10() -> None:
         "**NPS de « Recommandation (0-10) » par « canal »** :")
     # a scale of 1 to 5 has no NPS
     assert answer("Quel est le NPS ?", [_SURVEY], "fr") is None
+
+
+def test_rows_by_the_values_of_a_rating_and_its_spread() -> None:
+    by_note = answer("Combien de réponses par note ?", [_SURVEY], "fr")
+    assert by_note is not None and by_note.startswith(  # in the rating's order, empty last
+        "**Lignes par « note »** :\n- 2 : 1 (20 %)\n- 3 : 1 (20 %)\n- 4 : 1 (20 %)\n"
+        "- 5 : 1 (20 %)\n- (vide) : 1 (20 %)\n")
+    spread = answer("Quelle est la répartition des notes pour l'auto ?", [_SURVEY], "fr")
+    assert spread is not None and spread.startswith(
+        "**Lignes par « note »** où « produit » vaut « auto » :\n- 2 : 1 (50 %)\n- 4 : 1 (50 %)")
+    english = answer("What is the breakdown of scores for health?", [_SURVEY], "en")
+    assert english is not None and english.startswith(
+        "**Rows by “note”** where “produit” is “santé”:")  # “health” through « santé »
+    phone = answer("How many answers by phone?", [_SURVEY], "en")
+    assert phone is not None and phone.startswith("**2 rows** where “canal” is “téléphone”.")
