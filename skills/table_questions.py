@@ -87,6 +87,7 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _MAX_GROUPS = 12
 _MAX_SCALE = 11  # distinct values of a column of figures rows are grouped by (0 to 10)
 _SCALE_ROWS = 5_000  # rows looked at to tell
+_SAMPLE_ROWS = 5_000  # rows, spread over the table, that tell a column of figures
 _MAX_PERIODS = 36  # months shown in time order
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -422,7 +423,21 @@ def _cell(row: list[object], index: int) -> str:
 
 
 def _numeric(table: Table, index: int) -> bool:
-    return reads_as([row[index] for row in table.rows if index < len(row)], number)
+    """Whether a column holds figures, judged on up to 5,000 rows spread over the table (the
+    computation then says how many cells it left out)."""
+    step = max(1, len(table.rows) // _SAMPLE_ROWS)
+    return reads_as([row[index] for row in table.rows[::step] if index < len(row)], number)
+
+
+def _distinct(table: Table, index: int) -> set[str]:
+    """A column's values as shown, when it has few enough to be looked for in a question
+    (none for an identifier or free text: the reading stops past the limit)."""
+    raw: set[object] = set()
+    for row in table.rows:
+        raw.add(row[index] if index < len(row) else None)
+        if len(raw) > _MAX_FILTER_VALUES:
+            return set()
+    return {shown(value) if value is not None else "" for value in raw}
 
 
 def _column_named(table: Table, words: set[str], numeric: set[int], *, figures: bool,
@@ -479,9 +494,7 @@ def _filters(table: Table, folded: str, exclude: set[int]) -> list[tuple[int, st
     for index in range(len(table.header)):
         if index in exclude:
             continue
-        values = Counter(_cell(row, index) for row in table.rows)
-        if len(values) > _MAX_FILTER_VALUES:
-            continue
+        values = _distinct(table, index)
         for value in values:
             said = fold(value)
             if len(said) < 3:
