@@ -1,6 +1,6 @@
 """French typography for chat platforms: no-break spaces where French sets a space.
 
-French puts a space inside « » and before : ; ? !. Sent as a plain space, a narrow
+French puts a space inside « » and before : ; ? ! %. Sent as a plain space, a narrow
 phone screen can start a line with the guillemet or the colon. The web chat sets these
 spaces in its page; Slack and Teams show our text as it is, so the adapters set them
 with :func:`french_spacing` before rendering.
@@ -17,7 +17,7 @@ import re
 NO_BREAK_SPACE = "\u00a0"
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
 _OPENING = re.compile(r"« (?![*_~`])")
-_CLOSING = re.compile(r"(?<=[^\s*_~`]) (?=[»:;?!](?:\s|$|[»).,?!*_~]))")
+_CLOSING = re.compile(r"(?<=[^\s*_~`]) (?=[»:;?!%](?:\s|$|[»).,;?!*_~]))")
 
 
 def _spaced(prose: str) -> str:
@@ -26,8 +26,9 @@ def _spaced(prose: str) -> str:
 
 
 def french_spacing(text: str) -> str:
-    """``text`` with a no-break space after « and before » : ; ? ! (outside code)."""
-    if "«" not in text and not any(mark in text for mark in (" :", " ;", " ?", " !", " »")):
+    """``text`` with a no-break space after « and before » : ; ? ! % (outside code)."""
+    if "«" not in text and not any(mark in text for mark in (" :", " ;", " ?", " !", " »",
+                                                             " %")):
         return text
     pieces: list[str] = []
     last = 0

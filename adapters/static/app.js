@@ -99,10 +99,10 @@
     parent.appendChild(group);
   }
 
-  // French typography: no line starts with « » », « : », « ; », « ? » or « ! », and none
-  // ends with « « » (a no-break space instead of the space beside them)
+  // French typography: no line starts with « » », « : », « ; », « ? », « ! » or « % », and
+  // none ends with « « » (a no-break space instead of the space beside them)
   function frenchSpacing(text) {
-    return text.replace(/« /g, "«\u00a0").replace(/ ([»:;?!])/g, "\u00a0$1");
+    return text.replace(/« /g, "«\u00a0").replace(/ ([»:;?!%])/g, "\u00a0$1");
   }
 
   function renderText(target, text, citations = [], final = true) {

@@ -29,5 +29,10 @@ def test_a_space_beside_a_formatting_mark_stays_ordinary() -> None:
 
 def test_text_without_french_spacing_is_returned_as_is() -> None:
     for text in ("http://x.fr/?a=1", "Ratio 3:2, 10 % ; ok", "No question here.", "a :b"):
-        assert french_spacing(text) == text.replace(" ;", f"{NBSP};")
+        assert french_spacing(text) == text.replace(" ;", f"{NBSP};").replace(" %", f"{NBSP}%")
     assert french_spacing("Pourquoi ?!") == f"Pourquoi{NBSP}?!"
+
+
+def test_a_percent_sign_stays_with_its_figure() -> None:
+    assert french_spacing("promoteurs 21 %, passifs 22 %)") == (
+        f"promoteurs 21{NBSP}%, passifs 22{NBSP}%)")
