@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.i18n import Text
 from bot.skills import SkillError
@@ -43,10 +44,18 @@ _FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
                 "segment_cible": "segment", "canaux": "channels", "ton": "tone",
                 "messages_cles": "key_messages", "messages": "key_messages", "offre": "offer",
                 "conditions_offre": "conditions", "appel_a_l_action": "call_to_action",
-                "cta": "call_to_action",
-                "appel_action": "call_to_action", "appel_a_action": "call_to_action", "echeance": "deadline", "date_limite": "deadline",
-                "relecteurs": "reviewers", "validation": "approval", "variantes": "variants",
-                "fin_offre": "offer_end", "preuves": "proofs", "langue": "language"}
+                "cta": "call_to_action", "appel_action": "call_to_action",
+                "appel_a_action": "call_to_action", "echeance": "deadline",
+                "date_limite": "deadline", "relecteurs": "reviewers", "validation": "approval",
+                "variantes": "variants", "fin_offre": "offer_end", "preuves": "proofs",
+                "langue": "language"}
+# each field's French key, as the usage and the error messages name it
+FRENCH_NAMES = {"title": "titre", "product": "produit", "segment": "cible",
+                "channels": "canaux", "tone": "ton", "key_messages": "messages_cles",
+                "offer": "offre", "conditions": "conditions", "offer_end": "fin_offre",
+                "call_to_action": "appel_a_l_action", "deadline": "echeance",
+                "reviewers": "relecteurs", "approval": "validation", "variants": "variantes",
+                "proofs": "preuves", "language": "langue"}
 _APPROVAL_WORDS = {"all": "all", "tous": "all", "any": "any", "un": "any", "un_seul": "any",
                    "n'importe": "any"}
 
@@ -87,9 +96,31 @@ class BriefError(SkillError):
 
 _INVALID = Text("Brief de campagne invalide : {problems_fr}.",
                 "Invalid campaign brief: {problems_en}.")
-# pydantic's error types, said plainly (the rest keep pydantic's English message)
-_PROBLEMS = {"missing": ("champ obligatoire manquant", "required field missing"),
-             "extra_forbidden": ("clé inconnue", "unknown key")}
+# pydantic's error types, said plainly in both languages
+_PROBLEMS = {
+    "missing": Text("champ obligatoire manquant", "required field missing"),
+    "extra_forbidden": Text("clé inconnue", "unknown key"),
+    "string_too_short": Text("trop court ({min_length} caractères au moins)",
+                             "too short (at least {min_length} characters)"),
+    "string_too_long": Text("trop long ({max_length} caractères au plus)",
+                            "too long (at most {max_length} characters)"),
+    "too_short": Text("il en faut au moins {min_length}", "at least {min_length} needed"),
+    "too_long": Text("{max_length} au plus", "at most {max_length}"),
+    "literal_error": Text("« {input} » n'est pas proposé ({expected})",
+                          "“{input}” is not offered ({expected})"),
+    "unknown_channel": Text("canal inconnu « {input} » (email, sms, courrier, bannière, "
+                            "linkedin)",
+                            "unknown channel “{input}” (email, sms, letter, banner, linkedin)"),
+    "date_from_datetime_parsing": Text("date attendue, au format AAAA-MM-JJ",
+                                       "a date is expected, as YYYY-MM-DD"),
+    "date_parsing": Text("date attendue, au format AAAA-MM-JJ",
+                         "a date is expected, as YYYY-MM-DD"),
+    "date_type": Text("date attendue, au format AAAA-MM-JJ", "a date is expected, as YYYY-MM-DD"),
+    "int_parsing": Text("nombre entier attendu", "a whole number is expected"),
+    "greater_than_equal": Text("{ge} au moins", "at least {ge}"),
+    "less_than_equal": Text("{le} au plus", "at most {le}"),
+}
+_OTHER_PROBLEM = Text("valeur refusée", "value refused")
 _NOT_YAML = Text("Le brief n'est pas du YAML lisible ({error}).",
                  "The brief is not readable YAML ({error}).")
 _NOT_MAPPING = Text("Le brief doit être une liste de champs « clé: valeur ».",
@@ -136,8 +167,8 @@ class Brief(BaseModel):
         for item in items:
             medium = _MEDIUM_WORDS.get(str(item).strip().lower())
             if medium is None:
-                raise ValueError(f"unknown channel {str(item)[:30]!r} "
-                                 "(email, sms, letter, banner, linkedin)")
+                raise PydanticCustomError("unknown_channel", "unknown channel {input}",
+                                          {"input": str(item)[:30]})
             if medium not in chosen:
                 chosen.append(medium)
         return tuple(chosen)
@@ -178,12 +209,26 @@ def brief_from_mapping(data: dict[str, Any]) -> Brief:
     except ValidationError as error:
         said: dict[str, list[str]] = {"fr": [], "en": []}
         for item in error.errors()[:6]:
-            where = ".".join(str(part) for part in item["loc"]) or "brief"
-            french, english = _PROBLEMS.get(item["type"], (item["msg"], item["msg"]))
-            said["fr"].append(f"{where} : {french}")
-            said["en"].append(f"{where}: {english}")
+            field = str(item["loc"][0]) if item["loc"] else "brief"
+            said["fr"].append(f"{FRENCH_NAMES.get(field, field)} : {_problem(item, 'fr')}")
+            said["en"].append(f"{field}: {_problem(item, 'en')}")
         raise BriefError(_INVALID, problems_fr=" ; ".join(said["fr"]),
                          problems_en="; ".join(said["en"])) from None
+
+
+def _problem(item: ErrorDetails, locale: Literal["fr", "en"]) -> str:
+    """One field's problem in the person's language, with the value and limits it names."""
+    known = _PROBLEMS.get(item["type"])
+    if known is None:
+        return _OTHER_PROBLEM(locale)
+    context = dict(item.get("ctx") or {})
+    value = item.get("input")
+    context["input"] = context.get("input", str(value)[:40] if value is not None else "")
+    if item["type"] == "literal_error":
+        context["expected"] = str(context.get("expected", "")).replace("'", "")
+        if locale == "fr":
+            context["expected"] = context["expected"].replace(" or ", " ou ")
+    return known(locale, **context)
 
 
 def parse_brief(text: str) -> Brief:

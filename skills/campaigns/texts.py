@@ -6,8 +6,9 @@ from bot.i18n import Text
 
 USAGE = Text(
     "Campagnes marketing :\n"
-    "- `/almia campagne nouvelle` suivi du brief en YAML (produit, cible, canaux, ton, "
-    "messages_cles, offre, conditions, appel_a_l_action, echeance, relecteurs, validation), "
+    "- `/almia campagne nouvelle` suivi du brief en YAML (titre, produit, cible, canaux, "
+    "ton, messages_cles, offre, conditions, appel_a_l_action, echeance, relecteurs, "
+    "validation), "
     "ou le formulaire ci-dessous\n"
     "- `/almia campagne liste` · `voir ID` · `historique ID`\n"
     "- `/almia campagne soumettre ID` : envoyer la version courante en relecture\n"
@@ -16,8 +17,9 @@ USAGE = Text(
     "- `/almia campagne modifier ID` suivi du texte modifié (crée une nouvelle version)\n"
     "- `/almia campagne export ID` : DOCX, HTML et CSV de la version approuvée",
     "Marketing campaigns:\n"
-    "- `/almia campaign new` followed by the YAML brief (product, segment, channels, tone, "
-    "key_messages, offer, conditions, call_to_action, deadline, reviewers, approval), or the "
+    "- `/almia campaign new` followed by the YAML brief (title, product, segment, channels, "
+    "tone, key_messages, offer, conditions, call_to_action, deadline, reviewers, approval), "
+    "or the "
     "form below\n"
     "- `/almia campaign list` · `show ID` · `history ID`\n"
     "- `/almia campaign submit ID`: send the current version for review\n"

@@ -34,7 +34,7 @@ def test_brief_in_french_or_english_keys() -> None:
 
 
 @pytest.mark.parametrize(("text", "named"), [
-    ("titre: x", "product"), ("- a\n- b", "clé: valeur"), ("a: [", "YAML"),
+    ("titre: x", "produit"), ("- a\n- b", "clé: valeur"), ("a: [", "YAML"),
     (brief().replace("canaux: [email, sms]", "canaux: [fax]"), "fax"),
     (brief() + "couleur: rouge\n", "couleur")])
 def test_bad_briefs_are_refused_by_name(text: str, named: str) -> None:
@@ -50,8 +50,18 @@ def test_brief_problems_said_plainly_in_each_language() -> None:
     assert "couleur: unknown key" in refused.value.message_for("en")
     with pytest.raises(SkillError) as missing:
         parse_brief("produit: Habitation\n")
-    assert "champ obligatoire manquant" in missing.value.message_for("fr")
+    assert "titre : champ obligatoire manquant" in missing.value.message_for("fr")
     assert "Field required" not in missing.value.message_for("fr")
+    with pytest.raises(SkillError) as wrong:
+        parse_brief(brief().replace("canaux: [email, sms]", "canaux: [email, reseaux]")
+                    + "ton: complice\nvariantes: 7\n")
+    french = wrong.value.message_for("fr")
+    assert "canaux : canal inconnu « reseaux » (email, sms, courrier, bannière, linkedin)" \
+        in french
+    assert "ton : « complice » n'est pas proposé (formel, chaleureux ou dynamique)" in french
+    assert "variantes : 3 au plus" in french
+    assert "Value error" not in french and "Input should" not in french
+    assert "tone: “complice” is not offered" in wrong.value.message_for("en")
 
 
 def test_key_messages_inside_a_sentence_lose_their_capital() -> None:

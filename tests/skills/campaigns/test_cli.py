@@ -60,7 +60,7 @@ def test_new_list_export_approved_only(campaign_settings: Settings, tmp_path: Pa
     bad = tmp_path / "bad.yaml"
     bad.write_text("titre: x\n", encoding="utf-8")
     failed = runner.invoke(app, ["campaigns", "new", str(bad)])
-    assert failed.exit_code == 2 and "product" in failed.output
+    assert failed.exit_code == 2 and "produit" in failed.output
 
 
 def test_a_bad_campaigns_section_is_named_without_a_traceback(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ async def test_campaign_reviewed_in_slack_threads(almia: Harness) -> None:
     # the approved model wrote the drafts; mentions were added, fields kept, figures checked
     assert "rédigés par le modèle approuvé fake" in created
     assert "STOP au {{numero_stop}}" in created and "ORIAS" in created
-    assert "«\u00a0-30 %\u00a0» ne figure pas dans l'offre" in created
+    assert "«\u00a0-30\u00a0%\u00a0» ne figure pas dans l'offre" in created
     prompt = json.dumps(almia.model.requests[0], ensure_ascii=False)
     assert "Almia Habitation" in prompt and "### canal numéro" in prompt
     [card] = cards(almia)
