@@ -26,6 +26,8 @@ from skills.campaigns.rules import CampaignRules
 
 LIBRARY_DIR = Path(__file__).with_name("library")
 _PLACEHOLDER = re.compile(r"\[\[\s*([a-z_][a-z0-9_]{0,39})\s*\]\]")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_ELISION = re.compile(r"\b([dD]e|[qQ]ue) (?=[AEIOUYÉÈÊÂÎÔaeiouyéèêâîô])")
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*)([a-zà-ÿ])", re.MULTILINE)
 _MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
                   "septembre", "octobre", "novembre", "décembre"),
@@ -41,8 +43,9 @@ class VariableSpec(BaseModel):
 
     type: Literal["text", "list", "item", "date", "choice"]
     source: str = Field(alias="from")
-    index: int = 0
+    index: int = 0  # an item's position; where a list starts
     choices: dict[str, str] = Field(default_factory=dict)
+    optional: bool = False  # empty, it leaves its line out rather than the variant
 
 
 class Variant(BaseModel):
@@ -86,12 +89,13 @@ class DraftLibrary:
             filled: list[tuple[str, str, Piece]] = []
             for variant in self.channels[medium].variants:
                 used = set(_PLACEHOLDER.findall(variant.body + variant.subject))
-                if any(not values.get(name) for name in used):
+                if any(not values.get(name) and not self.variables[name].optional
+                       for name in used):
                     continue
-                body = with_mentions(medium, _fill(variant.body, values, clauses), rules,
+                body = with_mentions(medium, self._fill(variant.body, values, clauses), rules,
                                      self.language)
                 filled.append((variant.id, variant.instead_of, Piece(
-                    medium, 0, body, _fill(variant.subject, values, clauses))))  # numbered below
+                    medium, 0, body, self._fill(variant.subject, values, clauses))))
             taken: set[str] = set()
             chosen: list[Piece] = []
             for name, replaced, piece in filled:
@@ -114,7 +118,7 @@ class DraftLibrary:
                 needed: dict[str, int] = {}
                 for name in _PLACEHOLDER.findall(variant.body + variant.subject):
                     spec = self.variables[name]
-                    if not values.get(name):
+                    if not values.get(name) and not spec.optional:
                         count = spec.index + 1 if spec.type == "item" else 1
                         needed[spec.source] = max(needed.get(spec.source, 0), count)
                 if not needed:
@@ -125,6 +129,10 @@ class DraftLibrary:
             if fewest:
                 gaps[medium] = tuple(sorted(fewest.items()))
         return gaps
+
+    def _fill(self, template: str, values: Mapping[str, str], clauses: Set[str]) -> str:
+        filled = _fill(template, values, clauses)
+        return _elided(filled) if self.language == "fr" else filled
 
     def values(self, brief: Brief) -> dict[str, str]:
         """Each variable's text for ``brief`` (empty when the brief leaves it out)."""
@@ -183,7 +191,7 @@ def _typed(spec: VariableSpec, value: object, language: str = "fr") -> str:
         items = [_clause(str(item)) for item in value] if isinstance(value, Sequence) else []
         if spec.type == "item":
             return items[spec.index] if spec.index < len(items) else ""
-        return "\n".join(f"- {item}" for item in items)
+        return "\n".join(f"- {item}" for item in items[spec.index:])
     return _clause(str(value))
 
 
@@ -204,4 +212,11 @@ def _fill(template: str, values: Mapping[str, str], clauses: Set[str] = frozense
         return text
 
     filled = _PLACEHOLDER.sub(value, template)
+    filled = _BLANK_LINES.sub("\n\n", filled)  # an optional list left empty
     return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), filled).strip()
+
+
+def _elided(text: str) -> str:
+    """« de Assurance » → « d'Assurance », « que AXA » → « qu'AXA »: French elides before a
+    vowel, which a value filled in (a product, an offer) may start with."""
+    return _ELISION.sub(lambda found: f"{found.group(1)[:-1]}'", text)

@@ -70,7 +70,16 @@ def test_key_messages_inside_a_sentence_lose_their_capital() -> None:
     pieces = load_library().draft(parse_brief(text), load_rules())
     bodies = "\n".join(p.body for p in pieces)
     assert ", Un " not in bodies and ", Une " not in bodies and "et un devis" in bodies
-    assert "- Une assistance" in bodies  # a list item keeps its capital
+    assert "- Un devis" in bodies  # a list item keeps its capital
+    # the message a sentence already says is not listed again under it
+    assert ", une assistance 24 h/24 en cas de sinistre.\n\n- Une assistance" not in bodies
+
+
+def test_a_filled_value_starting_with_a_vowel_is_elided() -> None:
+    text = brief().replace("produit: Almia Habitation", "produit: Assurance habitation Jeunes")
+    text = text.replace("canaux: [email, sms]", "canaux: [email, linkedin]")
+    bodies = "\n".join(p.body for p in load_library().draft(parse_brief(text), load_rules()))
+    assert "d'Assurance habitation Jeunes" in bodies and "de Assurance" not in bodies
 
 
 def test_pieces_round_trip_and_errors() -> None:
