@@ -26,7 +26,8 @@ from typing import TypeVar
 from openpyxl import Workbook
 
 from knowledge.table_profile import profile_table, read_tables
-from skills.table_questions import NamedTable, answer
+from skills.table_answers import NamedTable
+from skills.table_questions import answer
 
 SYNTH = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "verbatims-synth"
 # (question, what it groups by, what it keeps to: a column's value, a year, or days from a

@@ -1,0 +1,199 @@
+"""How a computed answer about a table reads: the figure or the rows counted, grouped or
+not, with what they were kept to, the rows counted and the cells left out."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.i18n import Text, figure, grouped, plural
+from bot.messages import Locale
+from knowledge.table_profile import Table, day_of, number
+from skills.table_columns import cell
+
+Aggregate = Literal["mean", "sum", "min", "max", "count", "nps"]
+_MAX_GROUPS = 12
+_MAX_PERIODS = 36  # months shown in time order
+PERIOD_NAMES = {"month": Text("mois", "month"), "quarter": Text("trimestre", "quarter"),
+                "year": Text("année", "year")}
+_NAMES = {"mean": Text("Moyenne", "Average"), "sum": Text("Total", "Total"),
+          "min": Text("Minimum", "Minimum"), "max": Text("Maximum", "Maximum"),
+          "nps": Text("NPS", "NPS")}
+_NPS_FIGURE = Text("{nps} (promoteurs {promoters} %, passifs {passives} %, détracteurs "
+                   "{detractors} %)",
+                   "{nps} (promoters {promoters} %, passives {passives} %, detractors "
+                   "{detractors} %)")
+_NPS_RULE = Text("NPS : part des promoteurs (9 ou 10) moins part des détracteurs (0 à 6), "
+                 "en points, de -100 à +100.",
+                 "NPS: share of promoters (9 or 10) minus share of detractors (0 to 6), in "
+                 "points, from -100 to +100.")
+_FIGURE = Text("**{what} de « {column} »**{where} : {value}",
+               "**{what} of “{column}”**{where}: {value}")
+_BY = Text("**{what} de « {column} » par « {group} »**{where} :",
+           "**{what} of “{column}” by “{group}”**{where}:")
+_COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
+_COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
+WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
+AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
+IN_SPAN = Text(" {span} (« {column} »)", " {span} (“{column}”)")
+_GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
+_COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
+_MORE_GROUPS = Text("- … et {count} autre{s} valeur{s}", "- … and {count} more value{s}")
+_BASIS = Text("Calculé sur {rows} ligne{s} de {source}{skipped}, sans modèle : vérifiez la "
+              "colonne retenue.",
+              "Computed over {rows} row{s} of {source}{skipped}, without a model: check the "
+              "column used.")
+_NO_FIGURE = Text("**Aucun nombre dans « {column} »**{where} ({rows} ligne{s}).",
+                  "**No figure in “{column}”**{where} ({rows} row{s}).")
+COUNT_SHEETS = Text("**Lignes par feuille** :", "**Rows by sheet**:")
+SHEET_LINE = Text("- {sheet} : {rows} ligne{s}", "- {sheet}: {rows} row{s}")
+COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, without a model.")
+_SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
+                " ({count} empty or non-numeric cell{s} left out)")
+_EMPTY_VALUE = Text("(vide)", "(empty)")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How rows are grouped: by a column's values, or by the period of a date column."""
+
+    column: int
+    name: str  # as shown: the column's name, or « mois » / “month”…
+    period: str = ""  # "" (the values), "month", "quarter" or "year"
+    quarter: str = "T"  # « 2024-T1 », “2024-Q1”
+
+    def key(self, row: list[object]) -> str:
+        """The group a row falls in (« 2024-03 », « 2024-T1 », « 2024 », or its value)."""
+        if not self.period:
+            return cell(row, self.column)
+        day = day_of(row[self.column]) if self.column < len(row) else None
+        if day is None:
+            return ""
+        if self.period == "year":
+            return str(day.year)
+        if self.period == "quarter":
+            return f"{day.year}-{self.quarter}{(day.month - 1) // 3 + 1}"
+        return f"{day.year}-{day.month:02d}"
+
+    def ordered(self, keys: Counter[str]) -> list[str]:
+        """Periods in time order, figures (a rating's values) from the lowest; other values
+        the most frequent first."""
+        if self.period:
+            return sorted(keys)
+        figures = {key: number(key) for key in keys if key}
+        if figures and all(value is not None for value in figures.values()):
+            return sorted(figures, key=lambda key: figures[key] or 0.0) + (
+                [""] if "" in keys else [])  # empty cells last
+        return [key for key, _ in sorted(keys.items(), key=lambda item: (-item[1], item[0]))]
+
+
+@dataclass(frozen=True)
+class NamedTable:
+    """A table with the file (and sheet) it comes from."""
+
+    file: str
+    table: Table
+
+    def source(self, locale: Locale) -> str:
+        """« « BPU.xlsx », feuille « Lot 1 » »."""
+        name = f"“{self.file}”" if locale == "en" else f"« {self.file} »"
+        if not self.table.title:
+            return name
+        return (f"{name}, sheet “{self.table.title}”" if locale == "en"
+                else f"{name}, feuille « {self.table.title} »")
+
+
+def where_text(table: Table, kept: Sequence[tuple[int, str]], locale: Locale) -> str:
+    """« où « produit » vaut « auto » et « canal » vaut « agence » »."""
+    return "".join((AND if position else WHERE)(locale, column=table.header[index], value=value)
+                   for position, (index, value) in enumerate(kept))
+
+
+def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggregate,
+                  column: int, group: Grouping | None, where: str, locale: Locale) -> str:
+    """The aggregate of ``column`` over ``rows``, per group if grouped, with its basis."""
+    table = named.table
+    values: dict[str, list[float]] = defaultdict(list)
+    skipped = 0
+    for row in rows:
+        read = number(row[column]) if column < len(row) else None
+        if read is None:
+            skipped += 1
+            continue
+        values[group.key(row) if group is not None else ""].append(read)
+    if not values:  # no figure where the question points: said, with the rows found
+        return "\n".join((_NO_FIGURE(locale, column=table.header[column], where=where,
+                                      rows=grouped(len(rows), locale),
+                                      s=plural(len(rows), locale)),
+                           "", COUNTED(locale, source=named.source(locale))))
+    what = _NAMES[aggregate](locale)
+    lines: list[str]
+    if group is None:
+        lines = [_FIGURE(locale, what=what, column=table.header[column], where=where,
+                         value=_value(aggregate, values[""], locale))]
+    else:
+        lines = [_BY(locale, what=what, column=table.header[column], group=group.name,
+                     where=where)]
+        ordered = group.ordered(Counter({key: len(figures) for key, figures in values.items()}))
+        shown = _MAX_PERIODS if group.period else _MAX_GROUPS
+        for value in ordered[:shown]:
+            figures = values[value]
+            lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
+                                     figure=_value(aggregate, figures, locale),
+                                     rows=grouped(len(figures), locale),
+                                     s=plural(len(figures), locale)))
+        if len(ordered) > shown:
+            more = len(ordered) - shown
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more, locale)))
+    counted = len(rows) - skipped
+    lines += ["", _BASIS(locale, rows=grouped(counted, locale), s=plural(counted, locale),
+                         source=named.source(locale),
+                         skipped=_SKIPPED(locale, count=skipped, s=plural(skipped, locale))
+                         if skipped else "")]
+    if aggregate == "nps":
+        lines.append(_NPS_RULE(locale))
+    return "\n".join(lines)
+
+
+def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
+    """A group's figure as read: the NPS with its three shares, else the aggregate."""
+    if aggregate != "nps":
+        return figure(_compute(aggregate, figures), locale)
+    promoters = 100 * sum(read >= 9 for read in figures) / len(figures)
+    detractors = 100 * sum(read <= 6 for read in figures) / len(figures)
+    score = round(promoters - detractors)
+    return _NPS_FIGURE(locale, nps=f"{score:+d}" if score else "0",
+                       promoters=round(promoters), passives=round(100 - promoters - detractors),
+                       detractors=round(detractors))
+
+
+def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | None,
+                 where: str, locale: Locale) -> str:
+    """How many ``rows``, per group if grouped (with each group's share)."""
+    if group is None:
+        lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
+                        where=where)]
+    else:
+        counts = Counter(group.key(row) for row in rows)
+        lines = [_COUNT_BY(locale, group=group.name, where=where)]
+        shown = _MAX_PERIODS if group.period else _MAX_GROUPS
+        ordered = group.ordered(counts)
+        for value in ordered[:shown]:
+            lines.append(_COUNT_LINE(locale, value=value or _EMPTY_VALUE(locale),
+                                     rows=grouped(counts[value], locale),
+                                     share=round(100 * counts[value] / max(1, len(rows)))))
+        if len(ordered) > shown:
+            more = len(ordered) - shown
+            lines.append(_MORE_GROUPS(locale, count=more, s=plural(more, locale)))
+    lines += ["", COUNTED(locale, source=named.source(locale))]
+    return "\n".join(lines)
+
+
+def _compute(aggregate: Aggregate, figures: list[float]) -> float:
+    if aggregate in ("mean", "nps"):  # (an NPS is read by _value)
+        return sum(figures) / len(figures)
+    if aggregate == "sum":
+        return sum(figures)
+    return min(figures) if aggregate == "min" else max(figures)
