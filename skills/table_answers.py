@@ -37,6 +37,8 @@ _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
 AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
+LIMIT = Text(" où « {column} » {condition}", " where “{column}” {condition}")
+AND_LIMIT = Text(" et « {column} » {condition}", " and “{column}” {condition}")
 IN_SPAN = Text(" {span} (« {column} »)", " {span} (“{column}”)")
 _GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
 _COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
@@ -105,10 +107,16 @@ class NamedTable:
                 else f"{name}, feuille « {self.table.title} »")
 
 
-def where_text(table: Table, kept: Sequence[tuple[int, str]], locale: Locale) -> str:
-    """« où « produit » vaut « auto » et « canal » vaut « agence » »."""
-    return "".join((AND if position else WHERE)(locale, column=table.header[index], value=value)
-                   for position, (index, value) in enumerate(kept))
+def where_text(table: Table, kept: Sequence[tuple[int, str]], locale: Locale,
+               limits: Sequence[tuple[int, str]] = ()) -> str:
+    """« où « produit » vaut « auto » et « note » < 3 »: the values kept, then the limits
+    put on columns of figures (as their conditions read)."""
+    parts = [(WHERE if not position else AND)(locale, column=table.header[index], value=value)
+             for position, (index, value) in enumerate(kept)]
+    parts += [(LIMIT if not parts and not position else AND_LIMIT)(
+        locale, column=table.header[index], condition=condition)
+        for position, (index, condition) in enumerate(limits)]
+    return "".join(parts)
 
 
 def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggregate,

@@ -6,7 +6,8 @@ product?”.
 The question must name an aggregate (moyenne, total, minimum, maximum, combien de lignes…)
 and, for a figure, a column of numbers whose name it says (or the table's only one); it may
 name a column to group by (« par produit », “by channel”) or a period of the date column
-(« par mois »), values of columns to keep to (« pour l'auto en Île-de-France ») and a
+(« par mois »), values of columns to keep to (« pour l'auto en Île-de-France »), conditions
+on columns of figures (« une note inférieure à 3 », see ``skills.table_conditions``) and a
 stretch of time (« depuis mars 2024 », see ``skills.table_periods``). Anything less clear is
 left to the search; words nothing accounts for are named in the answer.
 """
@@ -27,7 +28,7 @@ from knowledge.attached import AttachedFile
 from knowledge.english import french_search_words
 from knowledge.language import ENGLISH_FUNCTION_WORDS
 from knowledge.records import KnowledgeError
-from knowledge.table_profile import Table, is_table, read_tables
+from knowledge.table_profile import Table, is_table, number, read_tables
 from skills.table_answers import (
     COUNT_SHEETS,
     COUNTED,
@@ -53,14 +54,16 @@ from skills.table_columns import (
     values_said,
     within,
 )
+from skills.table_conditions import Condition, conditions_in, said_conditions
 from skills.table_periods import names_span, said_span, span_in
 
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(?:combien (?:de |d')?(?:lignes|reponses|verbatims|avis|"
-                         r"enregistrements|entrees|commentaires|clients|personnes)|nombre (?:de |"
-                         r"d')(?:lignes|reponses|verbatims|avis|enregistrements|entrees|"
-                         r"commentaires)|how many (?:rows|responses|answers|entries|records|"
-                         r"comments|reviews))\b")),
+                         r"enregistrements|entrees|commentaires|clients|personnes|notes|"
+                         r"repondants)|nombre (?:de |d')(?:lignes|reponses|verbatims|avis|"
+                         r"enregistrements|entrees|commentaires|notes|repondants)|how many "
+                         r"(?:rows|responses|answers|entries|records|comments|reviews|scores|"
+                         r"ratings|respondents|customers))\b")),
     # “mean” alone is also a verb (“What does NPS mean?”)
     ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
@@ -87,13 +90,13 @@ _ASKING = frozenset(content_tokens(
     "haute combien nombre répartition distribution ventilation breakdown lignes réponses "
     "verbatims avis fichier tableau colonne what is are the average mean sum total lowest "
     "highest smallest largest biggest how many rows responses answers entries records "
-    "comments reviews in file table column of"))
+    "comments reviews respondents customers ratings répondants in file table column of"))
 # words a question about a table says without naming anything in it
 _FILLERS = frozenset(content_tokens(
     "client clients donné donnée données obtenu obtenue global globale général générale "
     "ensemble tout tous toutes actuel actuelle enquête sondage export extraction pour "
     "customer customers given overall all survey export current et and ou or each every "
-    "per which"))
+    "per which avec quand dont ayant ont mis donné with where when having whose gave"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -141,6 +144,7 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     period = _PERIOD.search(asked)
     grouping = None if period else _GROUP.search(asked)
     timed = next((text for text in texts if names_span(text)), None)
+    conditions = [condition for text in texts for condition in conditions_in(text)]
     question = " ".join((question, *follow_ups))
     said = question if locale != "en" else f"{question} {french_search_words(question)}"
     group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
@@ -168,15 +172,18 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
         if aggregate == "count":
             plans.append((1, named, None, group))
             continue
+        # « quand le NPS est supérieur à 8 » names the column it keeps to, not the one asked
+        conditioned = _on_columns(table, conditions, numeric, locale)
+        naming = words - group_words - {token for _, _, tokens in conditioned for token in tokens}
         if aggregate == "nps":
-            column = nps_column(table, words - group_words, numeric - {group})
+            column = nps_column(table, naming, numeric - {group})
             if column is not None:
                 plans.append((1, named, column, group))
             continue
-        score, column = column_named(table, words - group_words, numeric, figures=True,
+        score, column = column_named(table, naming, numeric, figures=True,
                                       exclude=set() if group is None else {group})
         if column is None and words & NPS_WORDS:  # « le NPS moyen » over « Recommandation »
-            score, column = 1, nps_column(table, words - group_words, numeric - {group})
+            score, column = 1, nps_column(table, naming, numeric - {group})
         if column is not None:
             plans.append((score, named, column, group))
     best = max((plan[0] for plan in plans), default=0)
@@ -192,8 +199,12 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     kept = _kept(table, _with_renderings(texts, locale), taken)
     if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
         return None  # « Et le délai de traitement ? » asks about something else
-    rows = [row for row in table.rows if all(cell(row, index) == value for index, value in kept)]
-    where = where_text(table, kept, locale)
+    limits = {index: condition for index, condition, _ in reversed(
+        _on_columns(table, conditions, figures[id(table)], locale))}  # the latest per column
+    rows = [row for row in table.rows if all(cell(row, index) == value for index, value in kept)
+            and all(_holds(row, index, condition) for index, condition in limits.items())]
+    where = where_text(table, kept, locale, sorted(
+        (index, condition.text(locale)) for index, condition in limits.items()))
     span = span_in(timed, last_day(table, dated)) if timed and dated is not None else None
     if span is not None and dated is not None:
         rows = [row for row in rows if within(row, dated, span)]
@@ -220,7 +231,8 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, str]
     known |= {token for _, value in kept for token in content_tokens(value)}
     left: list[str] = []
     for text in texts:
-        remaining = set(_WORDS.findall(said_span(_PERIOD.sub(" ", fold(text)))))
+        remaining = set(_WORDS.findall(said_conditions(said_span(_PERIOD.sub(" ",
+                                                                          fold(text))))))
         for word in (word for word in _WORDS.findall(text) if fold(word) in remaining):
             if locale == "en" and word.lower() not in ENGLISH_FUNCTION_WORDS:
                 tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
@@ -255,6 +267,31 @@ def _with_renderings(texts: Sequence[str], locale: Locale) -> list[str]:
     if locale != "en":
         return list(texts)
     return [f"{text} | {fold(french_search_words(text))}" for text in texts]
+
+
+def _on_columns(table: Table, conditions: Sequence[Condition], numeric: set[int],
+                locale: Locale) -> list[tuple[int, Condition, set[str]]]:
+    """Each condition whose words name a column of figures (the fewest words before it that
+    do: « avec une note inférieure à 3 » → « note »), with that column and those words."""
+    found = []
+    for condition in conditions:
+        words = condition.words.split()
+        for size in range(1, len(words) + 1):
+            tail = " ".join(words[-size:])
+            said = tail if locale != "en" else f"{tail} {french_search_words(tail)}"
+            tokens = set(content_tokens(said)) - _ASKING - NPS_WORDS
+            score, column = column_named(table, tokens, numeric, figures=True)
+            if column is None and set(content_tokens(tail)) & NPS_WORDS:
+                score, column = 1, nps_column(table, set(), numeric)
+            if column is not None and score:
+                found.append((column, condition, tokens | set(content_tokens(tail))))
+                break
+    return found
+
+
+def _holds(row: list[object], index: int, condition: Condition) -> bool:
+    figure = number(row[index]) if index < len(row) else None
+    return figure is not None and condition.holds(figure)
 
 
 def _kept(table: Table, texts: Sequence[str], taken: set[int]) -> list[tuple[int, str]]:
@@ -301,7 +338,7 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, str]],
     """Whether every word a follow-up names is a column's name, a value it keeps to, a
     period or a stretch of time: then it goes on with the computation rather than asking of
     another subject."""
-    follow_up = said_span(fold(follow_up))
+    follow_up = said_conditions(said_span(fold(follow_up)))
     said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
     named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS - NPS_WORDS
     known = {token for name in table.header for token in content_tokens(name)}

@@ -224,3 +224,17 @@ def test_rows_by_the_values_of_a_rating_and_its_spread() -> None:
         "**Rows by “note”** where “produit” is “santé”:")  # “health” through « santé »
     phone = answer("How many answers by phone?", [_SURVEY], "en")
     assert phone is not None and phone.startswith("**2 rows** where “canal” is “téléphone”.")
+
+
+def test_rows_kept_to_a_condition_on_a_column_of_figures() -> None:
+    low = answer("Combien de réponses avec une note inférieure à 4 ?", [_SURVEY], "fr")
+    assert low is not None and low.startswith("**2 lignes** où « note » < 4.")
+    mean = answer("Quelle est la note moyenne quand le NPS est supérieur à 8 ?", [_NPS], "fr")
+    assert mean is not None and mean.startswith(
+        "**Moyenne de « note »** où « Recommandation (0-10) » > 8 : 4")  # the NPS named it
+    both = answer("How many scores of 4 or 5 by channel?", [_SURVEY], "en")
+    assert both is not None and both.startswith(
+        "**Rows by “canal”** where “note” is 4 or 5:\n- agence: 1 (50 %)\n- téléphone: 1 (50 %)")
+    moved = answer("Combien de réponses avec une note de 2 ?", [_SURVEY], "fr",
+                   ("Et pour les notes de 4 ou 5 ?",))
+    assert moved is not None and moved.startswith("**2 lignes** où « note » vaut 4 ou 5.")
