@@ -30,8 +30,8 @@ from skills.table_answers import NamedTable
 from skills.table_questions import answer
 
 SYNTH = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "verbatims-synth"
-# (question, what it groups by, what it keeps to: a column's value, a year, or days from a
-# date « since »)
+# (question, what it groups by, what it keeps to: a column's value or values (« 1|2 »), a
+# year, or days from a date « since »)
 QUESTIONS: tuple[tuple[str, str | None, tuple[tuple[str, str], ...]], ...] = (
     ("Quelle est la note moyenne ?", None, ()),
     ("Quelle est la note moyenne par produit ?", "produit", ()),
@@ -42,6 +42,7 @@ QUESTIONS: tuple[tuple[str, str | None, tuple[tuple[str, str], ...]], ...] = (
     ("Combien de réponses pour l'auto en agence depuis mars 2024 ?", None,
      (("produit", "auto"), ("canal", "agence"), ("since", "2024-03-01"))),
     ("Quel est le NPS par canal ?", "canal", ()),
+    ("Combien de réponses avec une note de 1 ou 2 par canal ?", "canal", (("note", "1|2"),)),
 )
 _MAX_XLSX_ROWS = 30_000  # openpyxl writes slowly past that
 T = TypeVar("T")
@@ -74,7 +75,7 @@ def _expected(path: Path, group: str | None,
         for row in csv.DictReader(handle, delimiter=";"):
             year, month = row["date"][:4], int(row["date"][5:7])
             if not all(row["date"][:10] >= value if column == "since"
-                       else (year if column == "year" else row[column]) == value
+                       else (year if column == "year" else row[column]) in value.split("|")
                        for column, value in kept):
                 continue
             key = (f"{year}-T{(month - 1) // 3 + 1}" if group == "quarter"
