@@ -3,6 +3,7 @@ not, with what they were kept to, the rows counted and the cells left out."""
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +14,13 @@ from bot.messages import Locale
 from knowledge.table_profile import Table, day_of, number
 from skills.table_columns import cell
 
-Aggregate = Literal["mean", "sum", "min", "max", "count", "nps"]
+Aggregate = Literal["mean", "median", "sum", "min", "max", "count", "nps"]
 _MAX_GROUPS = 12
 _MAX_PERIODS = 36  # months shown in time order
 PERIOD_NAMES = {"month": Text("mois", "month"), "quarter": Text("trimestre", "quarter"),
                 "year": Text("année", "year")}
-_NAMES = {"mean": Text("Moyenne", "Average"), "sum": Text("Total", "Total"),
+_NAMES = {"mean": Text("Moyenne", "Average"), "median": Text("Médiane", "Median"),
+          "sum": Text("Total", "Total"),
           "min": Text("Minimum", "Minimum"), "max": Text("Maximum", "Maximum"),
           "nps": Text("NPS", "NPS")}
 _NPS_FIGURE = Text("{nps} (promoteurs {promoters} %, passifs {passives} %, détracteurs "
@@ -34,6 +36,8 @@ _FIGURE = Text("**{what} de « {column} »**{where} : {value}",
 _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
            "**{what} of “{column}” by “{group}”**{where}:")
 _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
+_SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}.",
+              "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
 AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
@@ -179,8 +183,14 @@ def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
 
 def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | None,
                  where: str, locale: Locale) -> str:
-    """How many ``rows``, per group if grouped (with each group's share)."""
-    if group is None:
+    """How many ``rows``, per group if grouped (with each group's share), and, when the
+    question kept to some of the table's rows, their share of all."""
+    total = len(named.table.rows)
+    if group is None and where and total:
+        lines = [_SHARE(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
+                        where=where, share=_percent(100 * len(rows) / total, locale),
+                        total=grouped(total, locale), ts=plural(total, locale))]
+    elif group is None:
         lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
                         where=where)]
     else:
@@ -199,9 +209,17 @@ def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | 
     return "\n".join(lines)
 
 
+def _percent(value: float, locale: Locale) -> str:
+    """« 44 », « 66,7 » (“66.7”): one decimal at most."""
+    text = f"{value:.1f}".removesuffix(".0")
+    return text if locale == "en" else text.replace(".", ",")
+
+
 def _compute(aggregate: Aggregate, figures: list[float]) -> float:
     if aggregate in ("mean", "nps"):  # (an NPS is read by _value)
         return sum(figures) / len(figures)
+    if aggregate == "median":
+        return statistics.median(figures)
     if aggregate == "sum":
         return sum(figures)
     return min(figures) if aggregate == "min" else max(figures)

@@ -64,6 +64,11 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
                          r"enregistrements|entrees|commentaires|notes|repondants)|how many "
                          r"(?:rows|responses|answers|entries|records|comments|reviews|scores|"
                          r"ratings|respondents|customers))\b")),
+    # « Quelle part des réponses… », “What share of…”: rows counted, with their share
+    ("count", re.compile(r"\b(?:quelle (?:part|proportion)|quel (?:pourcentage|taux)|combien "
+                         r"de pourcents?|what (?:share|proportion|percentage)|how many percent)"
+                         r"\b")),
+    ("median", re.compile(r"\b(?:mediane|median)\b")),
     # “mean” alone is also a verb (“What does NPS mean?”)
     ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
@@ -90,7 +95,8 @@ _ASKING = frozenset(content_tokens(
     "haute combien nombre répartition distribution ventilation breakdown lignes réponses "
     "verbatims avis fichier tableau colonne what is are the average mean sum total lowest "
     "highest smallest largest biggest how many rows responses answers entries records "
-    "comments reviews respondents customers ratings répondants in file table column of"))
+    "comments reviews respondents customers ratings répondants part proportion pourcentage "
+    "taux pourcent share percentage percent médiane median in file table column of"))
 # words a question about a table says without naming anything in it
 _FILLERS = frozenset(content_tokens(
     "client clients donné donnée données obtenu obtenue global globale général générale "

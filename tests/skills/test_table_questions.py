@@ -90,7 +90,8 @@ def test_grouped_by_the_period_of_the_date_column_in_time_order() -> None:
 def test_kept_to_a_year_the_question_says() -> None:
     said = answer("Combien de réponses en 2024 pour l'auto ?", [_DATED], "fr")
     assert said is not None
-    assert said.startswith("**2 lignes** où « produit » vaut « auto » en 2024 (« date »).")
+    assert said.startswith("**2 lignes** où « produit » vaut « auto » en 2024 (« date »), soit **40 %** des 5 "
+        "lignes.")
     english = answer("What is the average score in 2023?", [_DATED], "en")
     assert english is not None and english.startswith(
         "**Average of “note”** in 2023 (“date”): 3")
@@ -127,7 +128,7 @@ def test_a_follow_up_about_something_else_is_left_to_the_search() -> None:
 def test_kept_to_a_stretch_of_time_the_question_says() -> None:
     since = answer("Combien de réponses depuis janvier ?", [_DATED], "fr")
     assert since is not None and since.startswith(
-        "**3 lignes** depuis janvier 2024 (« date »).")  # the table's last date is in 2024
+        "**3 lignes** depuis janvier 2024 (« date »), soit **60 %** des 5 lignes.")  # the table's last date is in 2024
     between = answer("Quelle est la note moyenne entre novembre et décembre 2023 ?", [_DATED],
                      "fr")
     assert between is not None and between.startswith(
@@ -139,7 +140,8 @@ def test_kept_to_a_stretch_of_time_the_question_says() -> None:
     assert moved is not None and moved.startswith("**1 ligne** depuis mars 2024")
     recent = answer("How many responses over the last 3 months?", [_DATED], "en")
     assert recent is not None and recent.startswith(
-        "**1 row** over the file's last 3 months (February 2024 to April 2024) (“date”).")
+        "**1 row** over the file's last 3 months (February 2024 to April 2024) (“date”), that is "
+        "**20 %** of the 5 rows.")
     assert "Not taken into account" not in recent
 
 
@@ -153,7 +155,8 @@ def test_two_values_kept_and_a_follow_up_replacing_one() -> None:
         in health and health.startswith("**Aucun nombre dans « note »**")  # an empty cell
     phone = answer("Combien de réponses pour l'auto ?", [_SURVEY], "fr", ("Et par téléphone ?",))
     assert phone is not None and phone.startswith(
-        "**1 ligne** où « produit » vaut « auto » et « canal » vaut « téléphone ».")
+        "**1 ligne** où « produit » vaut « auto » et « canal » vaut « téléphone », soit "
+        "**20 %** des 5 lignes.")
     zero = answer("Combien de réponses pour l'habitation par téléphone ?", [_SURVEY], "fr")
     assert zero is not None and zero.startswith("**0 ligne** où")
 
@@ -164,7 +167,7 @@ def test_rows_of_each_sheet_or_of_the_one_holding_the_value() -> None:
         "**Lignes par feuille** :\n- Lot 1 : 2 lignes\n- Lot 2 : 3 lignes")
     option = answer("Combien de lignes pour l'option 1 ?", _GRID, "fr")
     assert option is not None and option.startswith(
-        "**2 lignes** où « Niveau » vaut « Option 1 ».")
+        "**2 lignes** où « Niveau » vaut « Option 1 », soit **66,7 %** des 3 lignes.")
     assert "feuille « Lot 2 »" in option
 
 
@@ -223,12 +226,14 @@ def test_rows_by_the_values_of_a_rating_and_its_spread() -> None:
     assert english is not None and english.startswith(
         "**Rows by “note”** where “produit” is “santé”:")  # “health” through « santé »
     phone = answer("How many answers by phone?", [_SURVEY], "en")
-    assert phone is not None and phone.startswith("**2 rows** where “canal” is “téléphone”.")
+    assert phone is not None and phone.startswith(
+        "**2 rows** where “canal” is “téléphone”, that is **40 %** of the 5 rows.")
 
 
 def test_rows_kept_to_a_condition_on_a_column_of_figures() -> None:
     low = answer("Combien de réponses avec une note inférieure à 4 ?", [_SURVEY], "fr")
-    assert low is not None and low.startswith("**2 lignes** où « note » < 4.")
+    assert low is not None and low.startswith(
+        "**2 lignes** où « note » < 4, soit **40 %** des 5 lignes.")
     mean = answer("Quelle est la note moyenne quand le NPS est supérieur à 8 ?", [_NPS], "fr")
     assert mean is not None and mean.startswith(
         "**Moyenne de « note »** où « Recommandation (0-10) » > 8 : 4")  # the NPS named it
@@ -237,4 +242,13 @@ def test_rows_kept_to_a_condition_on_a_column_of_figures() -> None:
         "**Rows by “canal”** where “note” is 4 or 5:\n- agence: 1 (50 %)\n- téléphone: 1 (50 %)")
     moved = answer("Combien de réponses avec une note de 2 ?", [_SURVEY], "fr",
                    ("Et pour les notes de 4 ou 5 ?",))
-    assert moved is not None and moved.startswith("**2 lignes** où « note » vaut 4 ou 5.")
+    assert moved is not None and moved.startswith(
+        "**2 lignes** où « note » vaut 4 ou 5, soit **40 %** des 5 lignes.")
+
+
+def test_a_share_of_the_rows_and_a_median() -> None:
+    share = answer("Quelle part des réponses a une note de 4 ou 5 ?", [_SURVEY], "fr")
+    assert share is not None and share.startswith(
+        "**2 lignes** où « note » vaut 4 ou 5, soit **40 %** des 5 lignes.")
+    median = answer("What is the median score?", [_SURVEY], "en")
+    assert median is not None and median.startswith("**Median of “note”**: 3.50")
