@@ -36,8 +36,8 @@ _FIGURE = Text("**{what} de « {column} »**{where} : {value}",
 _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
            "**{what} of “{column}” by “{group}”**{where}:")
 _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
-_SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}.",
-              "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}.")
+_SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}{among}.",
+              "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}{among}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
 AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
@@ -182,14 +182,15 @@ def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
 
 
 def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | None,
-                 where: str, locale: Locale) -> str:
+                 where: str, locale: Locale, population: tuple[int, str] | None = None) -> str:
     """How many ``rows``, per group if grouped (with each group's share), and, when the
-    question kept to some of the table's rows, their share of all."""
-    total = len(named.table.rows)
-    if group is None and where and total:
+    question kept to some rows, their share of the ``population`` (how many rows, and what
+    they were kept to: all of the table's by default)."""
+    total, among = population or (len(named.table.rows), "")
+    if group is None and where and total and where != among:
         lines = [_SHARE(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
                         where=where, share=_percent(100 * len(rows) / total, locale),
-                        total=grouped(total, locale), ts=plural(total, locale))]
+                        total=grouped(total, locale), ts=plural(total, locale), among=among)]
     elif group is None:
         lines = [_COUNT(locale, count=grouped(len(rows), locale), s=plural(len(rows), locale),
                         where=where)]

@@ -38,6 +38,9 @@ _RANGE = re.compile(_LEAD + rf"(?:entre|between|de|from) (?P<a>{_NUMBER}) (?:et|
 # « une note de 1 », “a score of 5”: one figure (not a year: « la note moyenne de 2024 »)
 _ONE = re.compile(_LEAD + rf"(?:de|d'|of) (?P<n>{_NUMBER})\b(?!\s?%)"
                   r"(?!\s(?:ou|or|et|and|a|to)\b)")
+# « une note de 4 ou plus », “a score of 9 or more”
+_OR_MORE = re.compile(_LEAD + rf"(?:de |d'|of )?(?P<n>{_NUMBER}) (?:ou|et|or|and) "
+                      r"(?P<way>plus|moins|more|less|above|below|over|under|higher|lower)\b")
 _SYMBOLS = {"<=": "≤", ">=": "≥"}
 
 
@@ -77,7 +80,7 @@ def conditions_in(folded: str) -> list[Condition]:
     """The conditions a folded question says, each with the words before it."""
     found: list[Condition] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_RANGE, _EITHER, _WORDED, _SYMBOL, _ONE):
+    for pattern in (_RANGE, _OR_MORE, _EITHER, _WORDED, _SYMBOL, _ONE):
         for match in pattern.finditer(folded):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
@@ -106,6 +109,10 @@ def _condition(match: re.Match[str]) -> Condition | None:
                 return None  # « entre 2023 et 2024 » is a stretch of time
             return Condition(words.strip(), "range", (low, high), match.group(0))
         return Condition(words.strip(), "in", (low, high), match.group(0))
+    if match.re is _OR_MORE:
+        upward = groups["way"] in ("plus", "more", "above", "over", "higher")
+        return Condition(words.strip(), "≥" if upward else "≤", (_value(groups["n"]),),
+                         match.group(0))
     if match.re is _ONE:
         if re.fullmatch(r"(?:19|20)\d{2}", groups["n"]):
             return None

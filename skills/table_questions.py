@@ -207,19 +207,25 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
         return None  # « Et le délai de traitement ? » asks about something else
     limits = {index: condition for index, condition, _ in reversed(
         _on_columns(table, conditions, figures[id(table)], locale))}  # the latest per column
-    rows = [row for row in table.rows if all(cell(row, index) == value for index, value in kept)
-            and all(_holds(row, index, condition) for index, condition in limits.items())]
-    where = where_text(table, kept, locale, sorted(
-        (index, condition.text(locale)) for index, condition in limits.items()))
+    base = [row for row in table.rows if all(cell(row, index) == value for index, value in kept)]
+    when = ""
     span = span_in(timed, last_day(table, dated)) if timed and dated is not None else None
     if span is not None and dated is not None:
-        rows = [row for row in rows if within(row, dated, span)]
-        where += IN_SPAN(locale, column=table.header[dated], span=span.text(locale))
+        base = [row for row in base if within(row, dated, span)]
+        when = IN_SPAN(locale, column=table.header[dated], span=span.text(locale))
+    rows = [row for row in base
+            if all(_holds(row, index, condition) for index, condition in limits.items())]
+    where = where_text(table, kept, locale, sorted(
+        (index, condition.text(locale)) for index, condition in limits.items())) + when
+    # the share of « Quelle part des réponses en agence a une note de 1 ou 2 ? » is of the
+    # rows in agence; without a condition, of all rows
+    population = ((len(base), where_text(table, kept, locale) + when) if limits
+                  else (len(table.rows), ""))
     by = (Grouping(dated, PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
                    _PERIODS[period.group(1)], "Q" if locale == "en" else "T")
           if period is not None and dated is not None
           else Grouping(group, table.header[group]) if group is not None else None)
-    computed = (count_answer(named, rows, by, where, locale) if column is None
+    computed = (count_answer(named, rows, by, where, locale, population) if column is None
                 else figure_answer(named, rows, aggregate, column, by, where, locale))
     left = _left_out((*follow_ups, question), table, kept, locale)
     return computed + (_LEFT_OUT(locale, s=plural(len(left), locale), words=", ".join(

@@ -17,6 +17,8 @@ from skills.table_conditions import conditions_in, said_conditions
     ("Combien de notes entre 1 et 3 ?", "notes", "range", (1.0, 3.0), "de 1 à 3", "from 1 to 3"),
     ("Combien de réponses avec nps >= 9 ?", "nps", "≥", (9.0,), "≥ 9", "≥ 9"),
     ("Une note de 2,5 ?", "note", "=", (2.5,), "vaut 2,5", "is 2.5"),
+    ("Une note de 4 ou plus ?", "note", "≥", (4.0,), "≥ 4", "≥ 4"),
+    ("A score of 2 or less?", "score", "≤", (2.0,), "≤ 2", "≤ 2"),
 ])
 def test_conditions_as_people_write_them(question: str, words: str, op: str,
                                          values: tuple[float, ...], french: str,
@@ -33,7 +35,8 @@ def _expected(op: str, values: tuple[float, ...], value: float) -> bool:
         return value in values
     if op == "range":
         return values[0] <= value <= values[1]
-    return {"<": value < values[0], "≥": value >= values[0], "=": value == values[0]}[op]
+    return {"<": value < values[0], "≥": value >= values[0], "≤": value <= values[0],
+            "=": value == values[0]}[op]
 
 
 @pytest.mark.parametrize("question", [

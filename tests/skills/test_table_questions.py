@@ -252,3 +252,10 @@ def test_a_share_of_the_rows_and_a_median() -> None:
         "**2 lignes** où « note » vaut 4 ou 5, soit **40 %** des 5 lignes.")
     median = answer("What is the median score?", [_SURVEY], "en")
     assert median is not None and median.startswith("**Median of “note”**: 3.50")
+
+
+def test_the_share_of_a_condition_is_of_the_rows_the_question_keeps_to() -> None:
+    among = answer("Quelle part des réponses en agence a une note de 4 ou plus ?", [_SURVEY], "fr")
+    assert among is not None and among.startswith(
+        "**1 ligne** où « canal » vaut « agence » et « note » ≥ 4, soit **33,3 %** des 3 lignes "
+        "où « canal » vaut « agence ».")
