@@ -59,6 +59,26 @@ COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, with
 _SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
                 " ({count} empty or non-numeric cell{s} left out)")
 _EMPTY_VALUE = Text("(vide)", "(empty)")
+_FIRST = Text("{value} : {what} de « {column} » ({figure}).\n",
+              "{value}: {what} of “{column}” ({figure}).\n")
+_RANKED = {
+    ("mean", "asc"): Text("la moyenne la plus basse", "the lowest average"),
+    ("mean", "desc"): Text("la moyenne la plus haute", "the highest average"),
+    ("median", "asc"): Text("la médiane la plus basse", "the lowest median"),
+    ("median", "desc"): Text("la médiane la plus haute", "the highest median"),
+    ("sum", "asc"): Text("le total le plus bas", "the lowest total"),
+    ("sum", "desc"): Text("le total le plus haut", "the highest total"),
+    ("nps", "asc"): Text("le NPS le plus bas", "the lowest NPS"),
+    ("nps", "desc"): Text("le NPS le plus haut", "the highest NPS"),
+    ("min", "asc"): Text("le minimum le plus bas", "the lowest minimum"),
+    ("min", "desc"): Text("le minimum le plus haut", "the highest minimum"),
+    ("max", "asc"): Text("le maximum le plus bas", "the lowest maximum"),
+    ("max", "desc"): Text("le maximum le plus haut", "the highest maximum"),
+}
+_FIRST_COUNT = {"asc": Text("{value} : le moins de lignes ({rows}).\n",
+                            "{value}: the fewest rows ({rows}).\n"),
+                "desc": Text("{value} : le plus de lignes ({rows}).\n",
+                             "{value}: the most rows ({rows}).\n")}
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class Grouping:
     name: str  # as shown: the column's name, or « mois » / “month”…
     period: str = ""  # "" (the values), "month", "quarter" or "year"
     quarter: str = "T"  # « 2024-T1 », “2024-Q1”
+    rank: str = ""  # "asc" / "desc": groups by their figure, the first said (« Quel canal… »)
 
     def key(self, row: list[object]) -> str:
         """The group a row falls in (« 2024-03 », « 2024-T1 », « 2024 », or its value)."""
@@ -149,6 +170,16 @@ def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggreg
         lines = [_BY(locale, what=what, column=table.header[column], group=group.name,
                      where=where)]
         ordered = group.ordered(Counter({key: len(figures) for key, figures in values.items()}))
+        if group.rank:
+            ordered = sorted((key for key in ordered if key), reverse=group.rank == "desc",
+                             key=lambda key: _ranked_by(aggregate, values[key]))
+            if ordered:
+                first = _ranked_by(aggregate, values[ordered[0]])
+                lines.insert(0, _FIRST(locale, value=_leaders(
+                    [key for key in ordered if _ranked_by(aggregate, values[key]) == first],
+                    locale), what=_RANKED[aggregate, group.rank](locale),
+                    column=table.header[column],
+                    figure=_value(aggregate, values[ordered[0]], locale).split(" (")[0]))
         shown = _MAX_PERIODS if group.period else _MAX_GROUPS
         for value in ordered[:shown]:
             figures = values[value]
@@ -199,6 +230,15 @@ def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | 
         lines = [_COUNT_BY(locale, group=group.name, where=where)]
         shown = _MAX_PERIODS if group.period else _MAX_GROUPS
         ordered = group.ordered(counts)
+        if group.rank:
+            sign = -1 if group.rank == "desc" else 1
+            ordered = sorted((key for key in counts if key),
+                             key=lambda key: (sign * counts[key], key))  # ties alphabetical
+            if ordered:
+                lines.insert(0, _FIRST_COUNT[group.rank](
+                    locale, value=_leaders([key for key in ordered
+                                            if counts[key] == counts[ordered[0]]], locale),
+                    rows=grouped(counts[ordered[0]], locale)))
         for value in ordered[:shown]:
             lines.append(_COUNT_LINE(locale, value=value or _EMPTY_VALUE(locale),
                                      rows=grouped(counts[value], locale),
@@ -208,6 +248,21 @@ def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | 
             lines.append(_MORE_GROUPS(locale, count=more, s=plural(more, locale)))
     lines += ["", COUNTED(locale, source=named.source(locale))]
     return "\n".join(lines)
+
+
+def _leaders(keys: list[str], locale: Locale) -> str:
+    """« **agence** et **téléphone** »: the groups sharing the first place (three at most)."""
+    shown = [f"**{key}**" for key in keys[:3]] + (["…"] if len(keys) > 3 else [])
+    joined = ", ".join(shown[:-1])
+    return f"{joined} {'and' if locale == 'en' else 'et'} {shown[-1]}" if joined else shown[0]
+
+
+def _ranked_by(aggregate: Aggregate, figures: list[float]) -> float:
+    """What groups are ranked by: the aggregate, or for an NPS the score itself."""
+    if aggregate == "nps":
+        return (sum(read >= 9 for read in figures) - sum(read <= 6 for read in figures)) / len(
+            figures)
+    return _compute(aggregate, figures)
 
 
 def _percent(value: float, locale: Locale) -> str:

@@ -68,7 +68,14 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(?:quelle (?:part|proportion)|quel (?:pourcentage|taux)|combien "
                          r"de pourcents?|what (?:share|proportion|percentage)|how many percent)"
                          r"\b")),
+    # « Quel canal a le plus de réponses ? »
+    ("count", re.compile(r"\b(?:le (?:plus|moins) de (?:reponses|avis|verbatims|commentaires|"
+                         r"lignes|clients)|the (?:most|fewest|least) (?:responses|answers|"
+                         r"reviews|comments|rows|customers))\b")),
     ("median", re.compile(r"\b(?:mediane|median)\b")),
+    # « Quel produit a la meilleure note ? »: groups ranked by their mean
+    ("mean", re.compile(r"\b(?:meilleure?|pire|moins bonne?|plus mauvaise?|best|worst) "
+                        r"(?:note|score|rating|satisfaction)\b")),
     # “mean” alone is also a verb (“What does NPS mean?”)
     ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
@@ -87,6 +94,13 @@ _SPREAD = re.compile(r"\b(?:repartition|distribution|ventilation|breakdown)\b (?
 _DEFINITION = re.compile(r"\b(?:what (?:does|do|is meant by)|que (?:veut dire|signifie)|"
                          r"qu'est-ce qu(?:e|'on appelle)|c'est quoi|definition|definis|"
                          r"define)\b")
+# « Quel canal a la note la plus basse ? », “Which product has the most responses?”: the
+# groups of the column named first, ranked, the first said
+_WHICH = re.compile(r"^(?:et )?(?:quel|quelle|quels|quelles|which|what) (?P<what>[a-z'’-]+)")
+_LOW = re.compile(r"\b(?:plus (?:basse?|faible|mauvaise?|mal)|moins (?:bonne?|bien|de)|pire|"
+                  r"worst|lowest|least|fewest|smallest)\b")
+_HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de)|meilleure?|mieux|best|"
+                   r"highest|most|largest|biggest)\b")
 _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
 # words of the question that say the aggregate, not the column
 _ASKING = frozenset(content_tokens(
@@ -102,7 +116,8 @@ _FILLERS = frozenset(content_tokens(
     "client clients donné donnée données obtenu obtenue global globale général générale "
     "ensemble tout tous toutes actuel actuelle enquête sondage export extraction pour "
     "customer customers given overall all survey export current et and ou or each every "
-    "per which avec quand dont ayant ont mis donné with where when having whose gave"))
+    "per which avec quand dont ayant ont mis donné with where when having whose gave has have "
+    "had meilleur meilleure mieux pire best worst most least fewest"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -146,9 +161,18 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     if aggregate is None:
         return None
     asked = next((text for text in texts if _PERIOD.search(text) or _groups_by_column(
-        _GROUP.search(text), tables, locale)), folded)
+        _said(_GROUP.search(text)), tables, locale)), folded)
     period = _PERIOD.search(asked)
     grouping = None if period else _GROUP.search(asked)
+    which = _WHICH.search(folded)
+    rank = "asc" if _LOW.search(folded) else "desc" if _HIGH.search(folded) else ""
+    if which and rank and grouping is None and period is None and _names_text_column(
+            which.group("what"), tables, locale):
+        grouping = which  # its « what » group is read as « par … »
+        if aggregate in ("min", "max"):  # « la note la plus basse »: the lowest mean
+            aggregate = "mean"
+    else:
+        rank = ""
     timed = next((text for text in texts if names_span(text)), None)
     conditions = [condition for text in texts for condition in conditions_in(text)]
     question = " ".join((question, *follow_ups))
@@ -224,7 +248,7 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     by = (Grouping(dated, PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
                    _PERIODS[period.group(1)], "Q" if locale == "en" else "T")
           if period is not None and dated is not None
-          else Grouping(group, table.header[group]) if group is not None else None)
+          else Grouping(group, table.header[group], rank=rank) if group is not None else None)
     computed = (count_answer(named, rows, by, where, locale, population) if column is None
                 else figure_answer(named, rows, aggregate, column, by, where, locale))
     left = _left_out((*follow_ups, question), table, kept, locale)
@@ -260,17 +284,28 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, str]
     return left
 
 
-def _groups_by_column(grouping: re.Match[str] | None, tables: Sequence[NamedTable],
-                      locale: Locale) -> bool:
+def _said(found: re.Match[str] | None) -> str | None:
+    return found.group(1) if found is not None else None
+
+
+def _groups_by_column(grouped: str | None, tables: Sequence[NamedTable], locale: Locale) -> bool:
     """Whether « par … » names a column of some table (« par canal »), not a value to keep
     to (« par téléphone », which leaves the earlier grouping as it was)."""
-    if grouping is None:
+    if grouped is None:
         return False
-    said = grouping.group(1) if locale != "en" else (
-        f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
+    said = grouped if locale != "en" else f"{grouped} {french_search_words(grouped)}"
     words = set(content_tokens(said)) - _ASKING
     return bool(words & {token for named in tables for name in named.table.header
                          for token in content_tokens(name)})
+
+
+def _names_text_column(word: str, tables: Sequence[NamedTable], locale: Locale) -> bool:
+    """Whether « Quel canal … » names a column of values (not one of figures: « Quelle note
+    … » asks about the note itself)."""
+    said = word if locale != "en" else f"{word} {french_search_words(word)}"
+    words = set(content_tokens(said)) - _ASKING
+    return any(words & set(content_tokens(name)) and not holds_figures(named.table, index)
+               for named in tables for index, name in enumerate(named.table.header))
 
 
 def _with_renderings(texts: Sequence[str], locale: Locale) -> list[str]:

@@ -259,3 +259,18 @@ def test_the_share_of_a_condition_is_of_the_rows_the_question_keeps_to() -> None
     assert among is not None and among.startswith(
         "**1 ligne** où « canal » vaut « agence » et « note » ≥ 4, soit **33,3 %** des 3 lignes "
         "où « canal » vaut « agence ».")
+
+
+def test_which_group_ranks_first() -> None:
+    lowest = answer("Quel canal a la note la plus basse ?", [_SURVEY], "fr")
+    assert lowest is not None and lowest.startswith(  # a tie: both said
+        "**agence** et **téléphone** : la moyenne la plus basse de « note » (3,50).\n\n"
+        "**Moyenne de « note » par « canal »** :\n")
+    best = answer("Quel produit a la meilleure note ?", [_SURVEY], "fr")
+    assert best is not None and best.startswith(
+        "**santé** : la moyenne la plus haute de « note » (5).")
+    most = answer("Which product has the most responses?", [_SURVEY], "en")
+    assert most is not None and most.startswith(
+        "**auto** and **santé**: the most rows (2).\n\n**Rows by “produit”**:")
+    assert "Non pris en compte" not in best and "Not taken" not in most
+    assert answer("Quelle note la plus basse a été donnée ?", [_SURVEY], "fr") is not None
