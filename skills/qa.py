@@ -37,6 +37,7 @@ from skills.follow_up_search import (
 from skills.qa_files import (
     NOT_IN_FILES,
     NOT_IN_THREAD_FILES,
+    TABLE_HINT,
     UNREADABLE,
     FileSearch,
     attached_files,
@@ -592,6 +593,8 @@ class QaSkill:
             said = (NOT_IN_FILES if files else NOT_IN_THREAD_FILES)(locale, names=names)
             if files and grounding.closest_part is not None:
                 said += " " + closest_part_text(grounding.closest_part, locale)
+            if any(is_table(attached.name) for attached in files or earlier_files):
+                said += "\n\n" + TABLE_HINT(locale)  # what can be asked of a table
             yield Reply(said + continues, kind="info", locale=locale)
             return
         if not grounding.passages:

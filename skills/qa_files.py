@@ -25,6 +25,14 @@ CLOSEST_PART = Text(
     "The part that comes closest is {part}{page}: have a look at it.",
 )
 _CLOSEST_LEXICAL = 0.5  # the question's words (or their renderings) matched that well
+TABLE_HINT = Text(
+    "Sur un tableau, je calcule ce que la question nomme : « Combien de réponses par canal ? », "
+    "« Quelle est la note moyenne par produit depuis mars ? », « Quel est le NPS pour "
+    "l'auto ? » ; « De quoi parle ce fichier ? » décrit ses colonnes.",
+    "Over a table, I compute what the question names: “How many responses by channel?”, "
+    "“What is the average score by product since March?”, “What is the NPS for car?”; "
+    "“What is this file about?” describes its columns.",
+)
 NOT_IN_THREAD_FILES = Text(
     "Je ne sais pas : je ne trouve de réponse sûre ni dans {names}, joint plus haut, ni dans "
     "les documents accessibles depuis cet espace. Reformulez la question, ou joignez le "

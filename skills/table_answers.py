@@ -59,8 +59,11 @@ COUNTED = Text("Compté sur {source}, sans modèle.", "Counted in {source}, with
 _SKIPPED = Text(" ({count} cellule{s} vide{s} ou non numérique{s} ignorée{s})",
                 " ({count} empty or non-numeric cell{s} left out)")
 _EMPTY_VALUE = Text("(vide)", "(empty)")
-_FIRST = Text("{value} : {what} de « {column} » ({figure}).\n",
-              "{value}: {what} of “{column}” ({figure}).\n")
+_FIRST = Text("{value} : {what} de « {column} » ({figure}){few}.\n",
+              "{value}: {what} of “{column}” ({figure}){few}.\n")
+_FEW = Text(", sur {rows} ligne{s} seulement : à confirmer", ", over only {rows} row{s}: to be "
+            "confirmed")
+_FEW_ROWS = 30  # a group ranked first on fewer rows is said to be
 _RANKED = {
     ("mean", "asc"): Text("la moyenne la plus basse", "the lowest average"),
     ("mean", "desc"): Text("la moyenne la plus haute", "the highest average"),
@@ -175,11 +178,14 @@ def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggreg
                              key=lambda key: _ranked_by(aggregate, values[key]))
             if ordered:
                 first = _ranked_by(aggregate, values[ordered[0]])
+                few = len(values[ordered[0]])
                 lines.insert(0, _FIRST(locale, value=_leaders(
                     [key for key in ordered if _ranked_by(aggregate, values[key]) == first],
                     locale), what=_RANKED[aggregate, group.rank](locale),
                     column=table.header[column],
-                    figure=_value(aggregate, values[ordered[0]], locale).split(" (")[0]))
+                    figure=_value(aggregate, values[ordered[0]], locale).split(" (")[0],
+                    few=_FEW(locale, rows=few, s=plural(few, locale)) if few < _FEW_ROWS
+                    else ""))
         shown = _MAX_PERIODS if group.period else _MAX_GROUPS
         for value in ordered[:shown]:
             figures = values[value]

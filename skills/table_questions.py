@@ -68,14 +68,19 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(?:quelle (?:part|proportion)|quel (?:pourcentage|taux)|combien "
                          r"de pourcents?|what (?:share|proportion|percentage)|how many percent)"
                          r"\b")),
-    # « Quel canal a le plus de réponses ? »
+    # « Quel canal a le plus de réponses ? », « Quel est le canal le plus utilisé ? »
     ("count", re.compile(r"\b(?:le (?:plus|moins) de (?:reponses|avis|verbatims|commentaires|"
                          r"lignes|clients)|the (?:most|fewest|least) (?:responses|answers|"
-                         r"reviews|comments|rows|customers))\b")),
+                         r"reviews|comments|rows|customers)|(?:le|la|les) (?:plus|moins) "
+                         r"(?:utilisee?s?|frequente?s?|citee?s?|courante?s?|representee?s?)|"
+                         r"(?:most|least) (?:used|common|frequent|cited))\b")),
     ("median", re.compile(r"\b(?:mediane|median)\b")),
-    # « Quel produit a la meilleure note ? »: groups ranked by their mean
-    ("mean", re.compile(r"\b(?:meilleure?|pire|moins bonne?|plus mauvaise?|best|worst) "
-                        r"(?:note|score|rating|satisfaction)\b")),
+    # « Quel produit a la meilleure note ? », « le canal le plus mal noté »: groups ranked
+    # by their mean
+    ("mean", re.compile(r"\b(?:(?:meilleure?|pire|moins bonne?|plus mauvaise?|best|worst) "
+                        r"(?:note|score|rating|satisfaction)|(?:le|la|les) (?:mieux|plus mal|"
+                        r"moins bien|plus mauvais) notee?s?|(?:best|worst|highest|lowest)"
+                        r"[ -]rated)\b")),
     # “mean” alone is also a verb (“What does NPS mean?”)
     ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
@@ -96,11 +101,16 @@ _DEFINITION = re.compile(r"\b(?:what (?:does|do|is meant by)|que (?:veut dire|si
                          r"define)\b")
 # « Quel canal a la note la plus basse ? », “Which product has the most responses?”: the
 # groups of the column named first, ranked, the first said
-_WHICH = re.compile(r"^(?:et )?(?:quel|quelle|quels|quelles|which|what) (?P<what>[a-z'’-]+)")
-_LOW = re.compile(r"\b(?:plus (?:basse?|faible|mauvaise?|mal)|moins (?:bonne?|bien|de)|pire|"
-                  r"worst|lowest|least|fewest|smallest)\b")
-_HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de)|meilleure?|mieux|best|"
-                   r"highest|most|largest|biggest)\b")
+_WHICH = re.compile(r"^(?:et )?(?:(?:which|what) (?:is|are) the (?:most|least|best|worst|"
+                    r"highest|lowest)(?:[ -](?:used|common|frequent|cited|rated))?|(?:quel|"
+                    r"quelle|quels|quelles|which|what)(?: (?:est|sont|is|are) (?:le|la|les|"
+                    r"the))?) (?P<what>[a-z'’-]+)")
+_LOW = re.compile(r"\b(?:plus (?:basse?|faible|mauvaise?|mal)|moins (?:bonne?|bien|de|"
+                  r"utilisee?|frequente?|citee?|courante?|representee?)|pire|worst|lowest|"
+                  r"least|fewest|smallest)\b")
+_HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de|utilisee?|frequente?|"
+                   r"citee?|courante?|representee?)|meilleure?|mieux|best|highest|most|"
+                   r"largest|biggest)\b")
 _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
 # words of the question that say the aggregate, not the column
 _ASKING = frozenset(content_tokens(
@@ -117,7 +127,9 @@ _FILLERS = frozenset(content_tokens(
     "ensemble tout tous toutes actuel actuelle enquête sondage export extraction pour "
     "customer customers given overall all survey export current et and ou or each every "
     "per which avec quand dont ayant ont mis donné with where when having whose gave has have "
-    "had meilleur meilleure mieux pire best worst most least fewest"))
+    "had meilleur meilleure mieux pire best worst most least fewest utilisé utilisée fréquent "
+    "fréquente cité citée courant courante représenté représentée noté notée mal bien "
+    "used common frequent cited rated"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")

@@ -264,13 +264,17 @@ def test_the_share_of_a_condition_is_of_the_rows_the_question_keeps_to() -> None
 def test_which_group_ranks_first() -> None:
     lowest = answer("Quel canal a la note la plus basse ?", [_SURVEY], "fr")
     assert lowest is not None and lowest.startswith(  # a tie: both said
-        "**agence** et **téléphone** : la moyenne la plus basse de « note » (3,50).\n\n"
+        "**agence** et **téléphone** : la moyenne la plus basse de « note » (3,50), sur 2 "
+        "lignes seulement : à confirmer.\n\n"
         "**Moyenne de « note » par « canal »** :\n")
     best = answer("Quel produit a la meilleure note ?", [_SURVEY], "fr")
     assert best is not None and best.startswith(
-        "**santé** : la moyenne la plus haute de « note » (5).")
+        "**santé** : la moyenne la plus haute de « note » (5), sur 1 ligne seulement : à "
+        "confirmer.")
     most = answer("Which product has the most responses?", [_SURVEY], "en")
     assert most is not None and most.startswith(
         "**auto** and **santé**: the most rows (2).\n\n**Rows by “produit”**:")
     assert "Non pris en compte" not in best and "Not taken" not in most
+    used = answer("Quel est le canal le plus utilisé ?", [_SURVEY], "fr")
+    assert used is not None and used.startswith("**agence** : le plus de lignes (3).")
     assert answer("Quelle note la plus basse a été donnée ?", [_SURVEY], "fr") is not None
