@@ -226,3 +226,14 @@ async def test_a_follow_up_of_a_computed_question_is_computed_too(client: Client
     assert then["text"].startswith("**Moyenne de « note »** où « produit » vaut « santé » : 3")
     assert then["text"].endswith(
         "(Question lue comme la suite de « Quelle est la note moyenne pour l'auto ? ».)")
+
+
+async def test_a_table_that_does_not_answer_says_what_can_be_asked_of_it(
+        client: Client) -> None:
+    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
+                                  for n in range(20)]
+    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    far = await chat_in(client, "Quelle est la recette de la tarte tatin ?", [file_id])
+    assert far["text"].startswith("Je ne sais pas : je ne trouve pas de réponse sûre dans "
+                                  "« notes.csv »"), far["text"]
+    assert far["text"].endswith("« De quoi parle ce fichier ? » décrit ses colonnes.")
