@@ -160,9 +160,11 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
            follow_ups: Sequence[str] = ()) -> str | None:
     """The computed answer, or None when the question does not say clearly what to compute
     over which column (the search then answers). An English question's words are also
-    matched through their French renderings (“score” → « note »). Its ``follow_ups``, oldest
-    first (« Et pour la santé ? », « Et par région ? », « Et en 2023 ? »), each replace the
-    value kept, the grouping, the year or the aggregate they name, the latest first."""
+    matched through their French renderings (“score” → « note »). « Quel canal a la note la
+    plus basse ? » groups by the column it names and ranks the groups. Its ``follow_ups``,
+    oldest first (« Et pour la santé ? », « Et par région ? », « Et en 2023 ? »), each replace
+    the value kept, the condition, the grouping, the stretch of time or the aggregate they
+    name, the latest first."""
     if not asks_computation(question) or any(len(text) > _MAX_QUESTION for text in follow_ups):
         return None
     latest = [_spread(fold(text)) for text in reversed(follow_ups)]
