@@ -204,11 +204,14 @@ async def test_a_table_is_described_from_its_cells(client: Client) -> None:
     assert english["text"].startswith("“enquete.csv”: a table of 30 rows and 5 columns.")
 
 
+# 20 survey rows: half auto, half santé, notes 1 to 5
+_NOTES = "\n".join(["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
+                                         for n in range(20)]).encode()
+
+
 async def test_a_table_question_is_computed_and_the_space_answers_what_the_table_does_not(
         client: Client) -> None:
-    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
-                                  for n in range(20)]
-    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    file_id = await upload_one(client, "notes.csv", _NOTES)
     mean = await chat_in(client, "Quelle est la note moyenne par produit ?", [file_id])
     assert mean["text"].startswith("**Moyenne de « note » par « produit »** :"), mean["text"]
     assert "- santé : 3 (10 lignes)" in mean["text"] and mean["citations"] == []
@@ -217,9 +220,7 @@ async def test_a_table_question_is_computed_and_the_space_answers_what_the_table
 
 
 async def test_a_follow_up_of_a_computed_question_is_computed_too(client: Client) -> None:
-    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
-                                  for n in range(20)]
-    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    file_id = await upload_one(client, "notes.csv", _NOTES)
     first = await chat_in(client, "Quelle est la note moyenne pour l'auto ?", [file_id])
     assert first["text"].startswith("**Moyenne de « note »** où « produit » vaut « auto » : 3")
     then = await chat_in(client, "Et pour la santé ?", [])
@@ -230,9 +231,7 @@ async def test_a_follow_up_of_a_computed_question_is_computed_too(client: Client
 
 async def test_a_table_that_does_not_answer_says_what_can_be_asked_of_it(
         client: Client) -> None:
-    rows = ["id;produit;note"] + [f"V{n};{'auto' if n % 2 else 'santé'};{1 + n % 5}"
-                                  for n in range(20)]
-    file_id = await upload_one(client, "notes.csv", "\n".join(rows).encode())
+    file_id = await upload_one(client, "notes.csv", _NOTES)
     far = await chat_in(client, "Quelle est la recette de la tarte tatin ?", [file_id])
     assert far["text"].startswith("Je ne sais pas : je ne trouve pas de réponse sûre dans "
                                   "« notes.csv »"), far["text"]
