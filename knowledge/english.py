@@ -575,6 +575,8 @@ provider: fournisseur prestataire
 purpose: finalité
 qualification: qualification diplôme
 rate: taux
+rated: noté évalué
+rating: note notation évaluation
 reason: motif raison
 receive: recevoir percevoir
 recipient: destinataire

@@ -39,8 +39,8 @@ _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}{among}.",
               "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}{among}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
-WHERE = Text(" où « {column} » vaut « {value} »", " where “{column}” is “{value}”")
-AND = Text(" et « {column} » vaut « {value} »", " and “{column}” is “{value}”")
+WHERE = Text(" où « {column} » vaut {value}", " where “{column}” is {value}")
+AND = Text(" et « {column} » vaut {value}", " and “{column}” is {value}")
 LIMIT = Text(" où « {column} » {condition}", " where “{column}” {condition}")
 AND_LIMIT = Text(" et « {column} » {condition}", " and “{column}” {condition}")
 IN_SPAN = Text(" {span} (« {column} »)", " {span} (“{column}”)")
@@ -135,16 +135,23 @@ class NamedTable:
                 else f"{name}, feuille « {self.table.title} »")
 
 
-def where_text(table: Table, kept: Sequence[tuple[int, str]], locale: Locale,
+def where_text(table: Table, kept: Sequence[tuple[int, tuple[str, ...]]], locale: Locale,
                limits: Sequence[tuple[int, str]] = ()) -> str:
-    """« où « produit » vaut « auto » et « note » < 3 »: the values kept, then the limits
-    put on columns of figures (as their conditions read)."""
-    parts = [(WHERE if not position else AND)(locale, column=table.header[index], value=value)
-             for position, (index, value) in enumerate(kept)]
+    """« où « produit » vaut « auto » ou « habitation » et « note » < 3 »: the values kept,
+    then the limits put on columns of figures (as their conditions read)."""
+    parts = [(WHERE if not position else AND)(locale, column=table.header[index],
+                                               value=_either(values, locale))
+             for position, (index, values) in enumerate(kept)]
     parts += [(LIMIT if not parts and not position else AND_LIMIT)(
         locale, column=table.header[index], condition=condition)
         for position, (index, condition) in enumerate(limits)]
     return "".join(parts)
+
+
+def _either(values: Sequence[str], locale: Locale) -> str:
+    """« « auto » ou « habitation » », ““auto” or “habitation””."""
+    quoted = [f"“{value}”" if locale == "en" else f"« {value} »" for value in values]
+    return (" or " if locale == "en" else " ou ").join(quoted)
 
 
 def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggregate,

@@ -109,8 +109,9 @@ def _zero_to_ten(table: Table, index: int) -> bool:
 
 
 def values_said(table: Table, folded: str, exclude: set[int]) -> list[tuple[int, str]]:
-    """The values of text columns that the question says (« pour l'auto en agence »), as
-    (column, value): the longest first, one a column, none overlapping another."""
+    """The values of text columns that the question says (« pour l'auto en agence », « pour
+    l'auto ou l'habitation »), as (column, value) in the question's order: the longest read
+    first, none overlapping another."""
     found: list[tuple[int, int, int, str]] = []  # length, start, column, value
     for index in range(len(table.header)):
         if index in exclude:
@@ -123,12 +124,10 @@ def values_said(table: Table, folded: str, exclude: set[int]) -> list[tuple[int,
             where = re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", folded)
             if where:
                 found.append((len(said), where.start(), index, value))
-    kept: list[tuple[int, str]] = []
-    spans: list[tuple[int, int]] = []
+    kept: list[tuple[int, int, str]] = []  # start, column, value
     for length, start, index, value in sorted(found, key=lambda item: (-item[0], item[1])):
-        if any(index == taken for taken, _ in kept) or any(
-                start < end and begin < start + length for begin, end in spans):
+        if any(start < begin + len(fold(said)) and begin < start + length
+               for begin, _, said in kept):
             continue
-        kept.append((index, value))
-        spans.append((start, start + length))
-    return kept
+        kept.append((start, index, value))
+    return [(index, value) for _, index, value in sorted(kept)]  # in the question's order

@@ -80,7 +80,8 @@ def _size(sheet: SheetProfile, locale: Locale) -> dict[str, object]:
 
 def _columns(sheet: SheetProfile, locale: Locale) -> list[str]:
     lines = [f"- **{column.name}**{colon(locale)}{_summary(column, locale)}"
-             + (_EMPTIES(locale, count=grouped(column.empty, locale), s=plural(column.empty, locale))
+             + (_EMPTIES(locale, count=grouped(column.empty, locale),
+                         s=plural(column.empty, locale))
                 if column.empty and column.kind != "empty" else "")
              for column in sheet.columns[:_MAX_COLUMNS]]
     if len(sheet.columns) > _MAX_COLUMNS:

@@ -245,7 +245,7 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
         return None  # « Et le délai de traitement ? » asks about something else
     limits = {index: condition for index, condition, _ in reversed(
         _on_columns(table, conditions, figures[id(table)], locale))}  # the latest per column
-    base = [row for row in table.rows if all(cell(row, index) == value for index, value in kept)]
+    base = [row for row in table.rows if all(cell(row, index) in values for index, values in kept)]
     when = ""
     span = span_in(timed, last_day(table, dated)) if timed and dated is not None else None
     if span is not None and dated is not None:
@@ -272,13 +272,13 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             "le" if locale != "en" else "it")) if left else "")
 
 
-def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, str]],
+def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tuple[str, ...]]],
               locale: Locale) -> list[str]:
     """The words of the question that nothing computed accounts for (« pour la voiture »
     when no cell says « voiture »): said, so that a count over every row is not read as one
     over the rows meant."""
     known = {token for name in table.header for token in content_tokens(name)}
-    known |= {token for _, value in kept for token in content_tokens(value)}
+    known |= {token for _, values in kept for value in values for token in content_tokens(value)}
     left: list[str] = []
     for text in texts:
         remaining = set(_WORDS.findall(said_conditions(said_span(_PERIOD.sub(" ",
@@ -355,13 +355,18 @@ def _holds(row: list[object], index: int, condition: Condition) -> bool:
     return figure is not None and condition.holds(figure)
 
 
-def _kept(table: Table, texts: Sequence[str], taken: set[int]) -> list[tuple[int, str]]:
-    """The values the question and its follow-ups keep to, one a column, the latest said
-    first: « Et pour la santé ? » replaces « auto » and keeps « en agence »."""
-    kept: dict[int, str] = {}
+def _kept(table: Table, texts: Sequence[str],
+          taken: set[int]) -> list[tuple[int, tuple[str, ...]]]:
+    """The values the question and its follow-ups keep to, by column (« l'auto ou
+    l'habitation » keeps either), the latest said first: « Et pour la santé ? » replaces
+    « auto » and keeps « en agence »."""
+    kept: dict[int, tuple[str, ...]] = {}
     for text in texts:
+        said: dict[int, list[str]] = {}
         for index, value in values_said(table, text, exclude=taken):
-            kept.setdefault(index, value)
+            said.setdefault(index, []).append(value)
+        for index, values in said.items():  # « pour l'auto ou l'habitation »: either
+            kept.setdefault(index, tuple(values))
     return sorted(kept.items())
 
 
@@ -378,7 +383,7 @@ def _count_sheets(tables: Sequence[NamedTable], texts: Sequence[str],
         if follow_ups and not _explained(follow_ups[-1], named.table, values, locale):
             return None
         rows = [row for row in named.table.rows
-                if all(cell(row, index) == value for index, value in values)]
+                if all(cell(row, index) in kept_values for index, kept_values in values)]
         where = where_text(named.table, values, locale)
         return count_answer(named, rows, None, where, locale)
     if holding or (follow_ups and not all(_explained(follow_ups[-1], named.table, [], locale)
@@ -394,7 +399,7 @@ def _count_sheets(tables: Sequence[NamedTable], texts: Sequence[str],
     return "\n".join(lines)
 
 
-def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, str]],
+def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, tuple[str, ...]]],
                locale: Locale) -> bool:
     """Whether every word a follow-up names is a column's name, a value it keeps to, a
     period or a stretch of time: then it goes on with the computation rather than asking of
@@ -403,8 +408,8 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, str]],
     said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
     named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS - NPS_WORDS
     known = {token for name in table.header for token in content_tokens(name)}
-    for _, value in kept:
-        known |= set(content_tokens(value))
+    for _, values in kept:
+        known |= {token for value in values for token in content_tokens(value)}
     renderings = set(content_tokens(said)) - set(content_tokens(follow_up))
     return all(token in known or token.isdigit() or (
         locale == "en" and renderings & known) for token in named)

@@ -278,3 +278,13 @@ def test_which_group_ranks_first() -> None:
     used = answer("Quel est le canal le plus utilisé ?", [_SURVEY], "fr")
     assert used is not None and used.startswith("**agence** : le plus de lignes (3).")
     assert answer("Quelle note la plus basse a été donnée ?", [_SURVEY], "fr") is not None
+
+
+def test_either_of_two_values_of_a_column() -> None:
+    either = answer("Combien de réponses pour l'auto ou l'habitation en agence ?", [_SURVEY], "fr")
+    assert either is not None and either.startswith(
+        "**2 lignes** où « produit » vaut « auto » ou « habitation » et « canal » vaut "
+        "« agence », soit **40 %** des 5 lignes.")
+    rated = answer("What is the lowest rated product?", [_SURVEY], "en")
+    assert rated is not None and rated.startswith(
+        "**auto** and **habitation**: the lowest average of “note” (3)")  # “rated” → « noté »
