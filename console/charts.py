@@ -37,6 +37,11 @@ def every_day(since: datetime, until: datetime) -> list[str]:
             for offset in range((last - first).days + 1)]
 
 
+# a template's scope, beside its name (names repeat across scopes)
+_SCOPES = {"personal": ("personnel", "personal"), "team": ("équipe", "team"),
+           "company": ("entreprise", "company")}
+
+
 def usage_charts(report: UsageReport, adoption: list[DepartmentRow], locale: Locale,
                  since: datetime) -> dict[str, dict[str, Any]]:
     """Activity per day, use cases ranked, adoption per department, tokens per model."""
@@ -57,7 +62,8 @@ def usage_charts(report: UsageReport, adoption: list[DepartmentRow], locale: Loc
         },
         "use_cases": {
             "type": "bar", "horizontal": True,
-            "labels": [item.name for item in top],
+            "labels": [item.name + (f" ({_t(locale, *_SCOPES[item.scope])})" if item.scope
+                                    else "") for item in top],
             "datasets": [{"label": _t(locale, "Utilisations", "Uses"),
                           "data": [item.uses for item in top]}],
         },

@@ -34,7 +34,7 @@ from bot.store.console_rollups import (
 from bot.store.console_tables import ConsoleDepartment, LatencyDaily, PeopleDaily, UsageDaily
 from bot.store.file_tables import JobRecord
 from bot.store.tables import AuditEvent, Conversation, Feedback, Turn, UsageEvent
-from bot.store.template_tables import TemplateRun
+from bot.store.template_tables import TemplateRecord, TemplateRun
 
 PERCENTILES = (0.5, 0.9, 0.99)
 UNKNOWN = "__unknown__"  # people the directory gives no department
@@ -57,6 +57,7 @@ class Ranked:
     name: str
     uses: int
     people: int
+    scope: str = ""  # a template's: personal, team, company (names repeat across scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class FeedbackRow:
     up: int
     down: int
     people: int  # distinct people who voted
+    scope: str = ""  # a template's: personal, team, company
 
     @property
     def ratio(self) -> float:
@@ -244,10 +246,14 @@ class ConsoleUsage:
                                        filters: ConsoleFilters) -> list[Ranked]:
         """Prompt templates run and jobs queued (processes such as verbatim analysis)."""
         runs = TemplateRun.__table__
-        found = [Ranked("template", str(row[0]), int(row[1]), int(row[2])) for row in (
-            await connection.execute(
-                select(runs.c.template_name, func.count(), func.count(distinct(runs.c.user_id)))
-                .where(*filters.conditions(runs)).group_by(runs.c.template_name))).all()]
+        templates = TemplateRecord.__table__
+        by_scope = runs.outerjoin(templates, templates.c.id == runs.c.template_id)
+        found = [Ranked("template", str(row[0]), int(row[2]), int(row[3]), str(row[1] or ""))
+                 for row in (await connection.execute(
+                     select(runs.c.template_name, templates.c.scope, func.count(),
+                            func.count(distinct(runs.c.user_id)))
+                     .select_from(by_scope).where(*filters.conditions(runs))
+                     .group_by(runs.c.template_name, templates.c.scope))).all()]
         jobs = JobRecord.__table__
         found += [Ranked("process", f"{row[0]} · {row[1]}", int(row[2]), int(row[3])) for row in (
             await connection.execute(
@@ -279,14 +285,17 @@ class ConsoleUsage:
                     select(turns.c.skill, up, down, voters).select_from(joined)
                     .where(*where).group_by(turns.c.skill))).all()]
         runs = TemplateRun.__table__
-        by_template = votes.join(runs, and_(runs.c.turn_id == votes.c.turn_id))
+        templates = TemplateRecord.__table__
+        by_template = votes.join(runs, and_(runs.c.turn_id == votes.c.turn_id)).outerjoin(
+            templates, templates.c.id == runs.c.template_id)
         where_runs = [votes.c.created_at >= filters.since,
                       *filters.conditions(runs)[1:]]  # the run's channel, space, skill
-        rows += [FeedbackRow("template", str(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        rows += [FeedbackRow("template", str(row[0]), int(row[2]), int(row[3]), int(row[4]),
+                             str(row[1] or ""))
                  for row in (await connection.execute(
-                     select(runs.c.template_name, up, down, voters)
+                     select(runs.c.template_name, templates.c.scope, up, down, voters)
                      .select_from(by_template).where(*where_runs)
-                     .group_by(runs.c.template_name))).all()]
+                     .group_by(runs.c.template_name, templates.c.scope))).all()]
         return sorted(rows, key=lambda row: (row.kind, -(row.up + row.down), row.name))
 
     async def _models(self, connection: Any, filters: ConsoleFilters) -> list[ModelRow]:

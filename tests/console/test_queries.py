@@ -162,3 +162,23 @@ async def test_a_long_history_is_summed_a_week_at_a_time(store: Store) -> None:
     assert days == 2  # three weeks ago, and today
     report = await ConsoleUsage(store.engine, rollups).report(_all())
     assert (report.messages, report.people) == (9, 5)
+
+
+async def test_templates_of_one_name_are_counted_per_scope(store: Store) -> None:
+    from bot.store.templates import Actor, RunRecord, TemplateContent, TemplateStore
+
+    templates = TemplateStore(store.engine)
+    content = TemplateContent(title="Relance", body="Relance {{client}}.")
+    company = await templates.create("relance", content, Actor("ada", "web:x"),
+                                     scope="company")
+    mine = await templates.create("relance", content, Actor("alice", "web:x"))
+    now = datetime.now(UTC)
+    for template, user in ((company, "bob"), (company, "carl"), (mine, "alice")):
+        await templates.record_run(RunRecord(
+            template=template, user_id=user, space_id="web:x", channel="web",
+            conversation_id="c", skill="templates", model_alias=None, latency_ms=5.0,
+            created_at=now - timedelta(minutes=1)))
+    report = await ConsoleUsage(store.engine).report(_all())
+    assert sorted((case.name, case.scope, case.uses) for case in report.use_cases
+                  if case.kind == "template") == [("relance", "company", 2),
+                                                 ("relance", "personal", 1)]
