@@ -46,7 +46,8 @@ _SYMBOLS = {"<=": "≤", ">=": "≥"}
 
 @dataclass(frozen=True)
 class Condition:
-    """Figures kept: ``op`` ``value`` (« ≤ 2 »), or one of ``values``, or ``low`` to ``high``."""
+    """Figures kept: ``op`` and the one value (« ≤ 2 »), one of ``values`` (``op`` « in »), or
+    the first value to the second (``op`` « range »)."""
 
     words: str  # the folded words before it, that name the column
     op: str  # ≤ ≥ < > = « in » (one of values) « range »
