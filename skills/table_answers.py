@@ -217,8 +217,7 @@ def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
     """A group's figure as read: the NPS with its three shares, else the aggregate."""
     if aggregate != "nps":
         return figure(_compute(aggregate, figures), locale)
-    promoters = 100 * sum(read >= 9 for read in figures) / len(figures)
-    detractors = 100 * sum(read <= 6 for read in figures) / len(figures)
+    promoters, detractors = _nps_shares(figures)
     score = round(promoters - detractors)
     return _NPS_FIGURE(locale, nps=f"{score:+d}" if score else "0",
                        promoters=round(promoters), passives=round(100 - promoters - detractors),
@@ -273,9 +272,15 @@ def _leaders(keys: list[str], locale: Locale) -> str:
 def _ranked_by(aggregate: Aggregate, figures: list[float]) -> float:
     """What groups are ranked by: the aggregate, or for an NPS the score itself."""
     if aggregate == "nps":
-        return (sum(read >= 9 for read in figures) - sum(read <= 6 for read in figures)) / len(
-            figures)
+        promoters, detractors = _nps_shares(figures)
+        return promoters - detractors
     return _compute(aggregate, figures)
+
+
+def _nps_shares(figures: list[float]) -> tuple[float, float]:
+    """The shares, in %, of promoters (9 or 10) and of detractors (0 to 6)."""
+    return (100 * sum(read >= 9 for read in figures) / len(figures),
+            100 * sum(read <= 6 for read in figures) / len(figures))
 
 
 def _percent(value: float, locale: Locale) -> str:

@@ -138,6 +138,8 @@ _PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter"
 _PERIOD_WORDS = frozenset(content_tokens("mois trimestre année an month quarter year par by"))
 _MAX_QUESTION = 300  # characters
 
+# conditions on a table's columns of figures: (column, condition, the words that named it)
+Conditioned = list[tuple[int, Condition, set[str]]]
 _LEFT_OUT = Text("\nNon pris en compte : {words} (aucune colonne ni valeur ne {them} dit).",
                  "\nNot taken into account: {words} (no column or value says {them}).")
 
@@ -174,14 +176,14 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
                       if pattern.search(text)), None)
     if aggregate is None:
         return None
-    asked = next((text for text in texts if _PERIOD.search(text) or _groups_by_column(
+    asked = next((text for text in texts if _PERIOD.search(text) or _names_column(
         _said(_GROUP.search(text)), tables, locale)), folded)
     period = _PERIOD.search(asked)
     grouping = None if period else _GROUP.search(asked)
     which = _WHICH.search(folded)
     rank = "asc" if _LOW.search(folded) else "desc" if _HIGH.search(folded) else ""
-    if which and rank and grouping is None and period is None and _names_text_column(
-            which.group("what"), tables, locale):
+    if which and rank and grouping is None and period is None and _names_column(
+            which.group("what"), tables, locale, values_only=True):
         grouping = which  # its « what » group is read as « par … »
         if aggregate in ("min", "max"):  # « la note la plus basse »: the lowest mean
             aggregate = "mean"
@@ -190,14 +192,14 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     timed = next((text for text in texts if names_span(text)), None)
     conditions = [condition for text in texts for condition in conditions_in(text)]
     question = " ".join((question, *follow_ups))
-    said = question if locale != "en" else f"{question} {french_search_words(question)}"
-    group_said = "" if grouping is None else grouping.group(1) if locale != "en" else (
-        f"{grouping.group(1)} {french_search_words(grouping.group(1))}")
+    said = _with_french(question, locale)
+    group_said = "" if grouping is None else _with_french(grouping.group(1), locale)
     words = set(content_tokens(said)) - _ASKING
     group_words = set(content_tokens(group_said)) - _ASKING
     if period is not None:
         words -= set(content_tokens(period.group(1)))
-    plans: list[tuple[int, NamedTable, int | None, int | None]] = []  # score, table, column, group
+    # score, table, column, group, the conditions on its columns of figures
+    plans: list[tuple[int, NamedTable, int | None, int | None, Conditioned]] = []
     figures: dict[int, set[int]] = {}  # id of a table → its columns of numbers
     for named in tables:
         table = named.table
@@ -213,38 +215,37 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             continue  # (« par téléphone » names a value to keep to, not a column)
         if (period or timed) and date_column(table) is None:
             continue  # « par mois », « en 2024 » over a table without dates
-        if aggregate == "count":
-            plans.append((1, named, None, group))
-            continue
         # « quand le NPS est supérieur à 8 » names the column it keeps to, not the one asked
         conditioned = _on_columns(table, conditions, numeric, locale)
+        if aggregate == "count":
+            plans.append((1, named, None, group, conditioned))
+            continue
         naming = words - group_words - {token for _, _, tokens in conditioned for token in tokens}
         if aggregate == "nps":
             column = nps_column(table, naming, numeric - {group})
             if column is not None:
-                plans.append((1, named, column, group))
+                plans.append((1, named, column, group, conditioned))
             continue
         score, column = column_named(table, naming, numeric, figures=True,
                                       exclude=set() if group is None else {group})
         if column is None and words & NPS_WORDS:  # « le NPS moyen » over « Recommandation »
             score, column = 1, nps_column(table, naming, numeric - {group})
         if column is not None:
-            plans.append((score, named, column, group))
+            plans.append((score, named, column, group, conditioned))
     best = max((plan[0] for plan in plans), default=0)
     chosen = [plan for plan in plans if plan[0] == best]
     if aggregate == "count" and len(chosen) > 1 and not (group_words or period or timed):
         return _count_sheets([plan[1] for plan in chosen], texts, figures, follow_ups, locale)
     if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
         return None
-    _, named, column, group = chosen[0]
+    _, named, column, group, conditioned = chosen[0]
     table = named.table
     dated = date_column(table)
     taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
     kept = _kept(table, _with_renderings(texts, locale), taken)
     if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
         return None  # « Et le délai de traitement ? » asks about something else
-    limits = {index: condition for index, condition, _ in reversed(
-        _on_columns(table, conditions, figures[id(table)], locale))}  # the latest per column
+    limits = {index: condition for index, condition, _ in reversed(conditioned)}  # the latest
     base = [row for row in table.rows if all(cell(row, index) in values for index, values in kept)]
     when = ""
     span = span_in(timed, last_day(table, dated)) if timed and dated is not None else None
@@ -302,24 +303,23 @@ def _said(found: re.Match[str] | None) -> str | None:
     return found.group(1) if found is not None else None
 
 
-def _groups_by_column(grouped: str | None, tables: Sequence[NamedTable], locale: Locale) -> bool:
+def _names_column(said: str | None, tables: Sequence[NamedTable], locale: Locale, *,
+                  values_only: bool = False) -> bool:
     """Whether « par … » names a column of some table (« par canal »), not a value to keep
-    to (« par téléphone », which leaves the earlier grouping as it was)."""
-    if grouped is None:
+    to (« par téléphone », which leaves the earlier grouping as it was); ``values_only``:
+    a column of values, not of figures (« Quel canal … », but not « Quelle note … », which
+    asks about the note itself)."""
+    if said is None:
         return False
-    said = grouped if locale != "en" else f"{grouped} {french_search_words(grouped)}"
-    words = set(content_tokens(said)) - _ASKING
-    return bool(words & {token for named in tables for name in named.table.header
-                         for token in content_tokens(name)})
-
-
-def _names_text_column(word: str, tables: Sequence[NamedTable], locale: Locale) -> bool:
-    """Whether « Quel canal … » names a column of values (not one of figures: « Quelle note
-    … » asks about the note itself)."""
-    said = word if locale != "en" else f"{word} {french_search_words(word)}"
-    words = set(content_tokens(said)) - _ASKING
-    return any(words & set(content_tokens(name)) and not holds_figures(named.table, index)
+    words = set(content_tokens(_with_french(said, locale))) - _ASKING
+    return any(words & set(content_tokens(name))
+               and not (values_only and holds_figures(named.table, index))
                for named in tables for index, name in enumerate(named.table.header))
+
+
+def _with_french(text: str, locale: Locale) -> str:
+    """An English text followed by its French renderings (« score » → « note »)."""
+    return text if locale != "en" else f"{text} {french_search_words(text)}"
 
 
 def _with_renderings(texts: Sequence[str], locale: Locale) -> list[str]:
@@ -331,7 +331,7 @@ def _with_renderings(texts: Sequence[str], locale: Locale) -> list[str]:
 
 
 def _on_columns(table: Table, conditions: Sequence[Condition], numeric: set[int],
-                locale: Locale) -> list[tuple[int, Condition, set[str]]]:
+                locale: Locale) -> Conditioned:
     """Each condition whose words name a column of figures (the fewest words before it that
     do: « avec une note inférieure à 3 » → « note »), with that column and those words."""
     found = []
@@ -339,7 +339,7 @@ def _on_columns(table: Table, conditions: Sequence[Condition], numeric: set[int]
         words = condition.words.split()
         for size in range(1, len(words) + 1):
             tail = " ".join(words[-size:])
-            said = tail if locale != "en" else f"{tail} {french_search_words(tail)}"
+            said = _with_french(tail, locale)
             tokens = set(content_tokens(said)) - _ASKING - NPS_WORDS
             score, column = column_named(table, tokens, numeric, figures=True)
             if column is None and set(content_tokens(tail)) & NPS_WORDS:
@@ -405,7 +405,7 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, tuple[str
     period or a stretch of time: then it goes on with the computation rather than asking of
     another subject."""
     follow_up = said_conditions(said_span(fold(follow_up)))
-    said = follow_up if locale != "en" else f"{follow_up} {french_search_words(follow_up)}"
+    said = _with_french(follow_up, locale)
     named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS - NPS_WORDS
     known = {token for name in table.header for token in content_tokens(name)}
     for _, values in kept:
