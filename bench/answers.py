@@ -38,7 +38,7 @@ EVAL_ROOT = Path(__file__).resolve().parents[2] / "shared/eval"
 QUESTIONS = Path(__file__).with_name("questions")
 SETS = ("spf-dev", "cnil-dev")
 _CITATION = re.compile(r"\[(\d{1,2})\]")
-_PARTLY = re.compile(r"ne répondent qu'en partie[^\n]*")
+_PARTLY = re.compile(r"ne répondent qu'en partie[^\n]*|only partly answer[^\n]*")
 
 
 def load(path: Path) -> list[dict[str, str]]:
@@ -86,7 +86,8 @@ def list_cut(text: str) -> bool:
 def partly(text: str) -> list[str]:
     """The words an answer says its passages do not mention (« ne répondent qu'en partie »)."""
     note = _PARTLY.search(text)
-    return re.findall(r"« ([^»]+) »", note.group(0)) if note else []
+    pairs = re.findall(r"« ([^»]+) »|“([^”]+)”", note.group(0)) if note else []
+    return ["".join(pair) for pair in pairs]
 
 
 def repeated(text: str) -> bool:
@@ -159,12 +160,16 @@ async def english(
     collection (``collection`` or, for a list over both sets, the one holding each
     question's page)."""
     questions = load(path)
-    right = in_english = top5 = 0
+    right = in_english = top5 = partial_right = partial_wrong = 0
     for item in questions:
         searched = collection or dev_set_of(item["document"])
         answer = await ask(skill, kb, item["question"], [searched])
         top5 += item["document"] in answer.top5
-        if answer.declined or item["document"] not in answer.documents[:1]:
+        on_page = item["document"] in answer.documents[:1]
+        if not answer.declined and partly(answer.text):
+            partial_right += on_page
+            partial_wrong += not on_page
+        if answer.declined or not on_page:
             continue
         right += 1
         in_english += "According to" in answer.text
@@ -173,7 +178,8 @@ async def english(
         f"  Asked over {collection or 'spf-dev/cnil-dev'} ({path.name}, {n}): answered from "
         f"the right page "
         f"(first citation) {right}/{n}, of which framed in English {in_english} "
-        f"(search top 5: {top5}/{n})",
+        f"(search top 5: {top5}/{n}); said to answer only partly: {partial_right} from the "
+        f"right page, {partial_wrong} from another",
         flush=True,
     )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bot.gateway.types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
 from bot.governance.policy import ModelEntry
-from bot.i18n import Text
+from bot.i18n import Text, quoted
 from bot.messages import Locale
 from bot.text import content_tokens, fold, split_sentences
 
@@ -836,6 +836,20 @@ def missing_terms(question: str, passages: list[str],
     return list(missing.values())
 
 
+def missing_renderings(terms: Sequence[tuple[str, tuple[str, ...]]],
+                       passages: list[str]) -> list[str]:
+    """The words of a question in another language (as the lexicon knows them) none of
+    whose renderings any passage mentions, when there are two or more: one alone is most
+    often a word the page says otherwise (“proof of address”: « domicile », not
+    « adresse ») or a verb (“apply”, “take”), and naming it was a false alarm on one
+    answer from the right page in three (`bench.answers`)."""
+    found = {token[:5] for text in passages for token in content_tokens(text)}
+    missing = [word for word, renderings in terms
+               if not any(token[:5] in found
+                          for rendering in renderings for token in content_tokens(rendering))]
+    return missing if len(missing) >= 2 else []
+
+
 def _grouped(chosen: list[_Unit], locale: Locale, source: Text = _SOURCE) -> list[str]:
     """Chosen units grouped by source, sources in retrieval order, each in reading order."""
     groups: dict[str, list[_Unit]] = {}
@@ -877,13 +891,17 @@ def select_answer(request: CompletionRequest) -> str:
     ):
         notes.append(_NO_ENTITY(locale, entity=_ENTITY_NAMES[entity](locale)))
     texts = [passage.title + " " + passage.text for passage in request.passages]
-    # the question's own words, looked for in the passages: only when they share a language
+    # the question's own words, looked for in the passages when they share a language;
+    # else its key words' renderings (“car”: « voiture », « véhicule »…)
     missing = (
-        missing_terms(request.question, texts, request.subject_words)
-        if matched and locale == "fr" and not request.cross_lingual else []
+        [] if not matched
+        else missing_renderings(request.rendered_terms, texts) if request.rendered_terms
+        else missing_terms(request.question, texts, request.subject_words)
+        if locale == "fr" and not request.cross_lingual else []
     )
     if missing:
-        notes.append(_PARTIAL(locale, missing=", ".join(f"« {word} »" for word in missing[:3])))
+        notes.append(_PARTIAL(locale, missing=", ".join(quoted(word, locale)
+                                                        for word in missing[:3])))
     if locale == "en" and translated:
         notes.append(_QUOTED_IN_FRENCH(locale))
     return "\n\n".join(blocks + notes)

@@ -78,6 +78,11 @@ def plural(count: int, locale: Locale) -> str:
     return "" if count == 1 or (count == 0 and locale == "fr") else "s"
 
 
+def quoted(text: str, locale: Locale) -> str:
+    """Words between the quotation marks of the reader's language (« … », “…”)."""
+    return f"“{text}”" if locale == "en" else f"« {text} »"
+
+
 class Refusal(Exception):
     """An error whose message a person reads as it is, in their language (no stack trace)."""
 

@@ -13,14 +13,14 @@ from bot.extractive import heading_lines_marked, missing_terms, quoted_section
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
 from bot.gateway.types import GatewayError
 from bot.governance.policy import DataClass
-from bot.i18n import Text, t
+from bot.i18n import Text, quoted, t
 from bot.messages import Citation, Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
 from bot.text import content_tokens
 from knowledge import KnowledgeError, Passage
 from knowledge.attached import AttachedFile
 from knowledge.chunking import keeps_heading_lines
-from knowledge.english import french_search_words
+from knowledge.english import french_search_words, key_terms
 from knowledge.language import Language, detect_language, is_other_language
 from knowledge.records import ATTACHED_COLLECTION
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
@@ -43,7 +43,6 @@ from skills.qa_files import (
     attached_files,
     closest_part,
     closest_part_text,
-    quoted,
     thread_files,
 )
 from skills.question_subject import QuestionSubject
@@ -437,6 +436,8 @@ class QaSkill:
             source_locale=source,
             action_terms=_english_action(grounding.question) if (
                 locale == "en" and source == "fr") else "",
+            rendered_terms=tuple(key_terms(grounding.question).items()) if (
+                locale == "en" and source == "fr") else (),
         )
 
     async def _overview(self, request: SkillRequest, question: str,

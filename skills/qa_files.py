@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from bot.files.service import stored_attachment
-from bot.i18n import Text
+from bot.i18n import Text, quoted
 from bot.messages import Attachment, Locale, Reply
 from bot.skills import SkillRequest
 from knowledge import Passage
@@ -74,11 +74,6 @@ class FileSearch(Protocol):
         """Each file's parts, their pages and openings."""
         ...
 
-
-
-def quoted(name: str, locale: Locale) -> str:
-    """A name between the quotation marks of the reader's language."""
-    return f"“{name}”" if locale == "en" else f"« {name} »"
 
 
 def closest_part(top: Passage, borderline: bool) -> Passage | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.i18n import Text, colon, figure, grouped, plural
+from bot.i18n import Text, colon, figure, grouped, plural, quoted
 from bot.messages import Locale
 from knowledge.table_profile import ColumnProfile, SheetProfile, TableProfile
 
@@ -115,7 +115,7 @@ def _summary(column: ColumnProfile, locale: Locale) -> str:
 
 def _quoted(value: str, locale: Locale) -> str:
     shown = value if len(value) <= _MAX_VALUE else value[:_MAX_VALUE - 1] + "…"
-    return f"“{shown}”" if locale == "en" else f"« {shown} »"
+    return quoted(shown, locale)
 
 
 def _day(day: date, locale: Locale) -> str:

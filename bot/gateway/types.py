@@ -78,6 +78,10 @@ class CompletionRequest:
     source_locale: Locale = "fr"
     # the action a “How do I…?” asks about, in the passages' language (« déclarer signaler »)
     action_terms: str = ""
+    # a question in another language than the passages': its key words, each with its
+    # renderings in the passages' language (“car”: « voiture », « véhicule »…); the
+    # extractive provider names those no passage renders
+    rendered_terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

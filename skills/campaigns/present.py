@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.cards import Card, CardButton, CardInput
-from bot.i18n import Text, colon
+from bot.i18n import Text, colon, quoted
 from bot.messages import Locale
 from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
@@ -204,23 +204,19 @@ def trail_lines(decisions: Iterable[DecisionView], locale: Locale) -> list[str]:
     """« v1 · 2027-01-10 14:02 · web:claire a approuvé — « ok » »."""
     return [f"v{d.version} · {d.created_at:%Y-%m-%d %H:%M} · {person(d.user_id, locale)} "
             f"({person(d.slot, locale)}) "
-            f"{DECISIONS[d.decision](locale)}" + (f" — {_quoted(d.comment, locale)}"
+            f"{DECISIONS[d.decision](locale)}" + (f" — {quoted(d.comment, locale)}"
                                                    if d.comment else "")
             for d in decisions]
-
-
-def _quoted(text: str, locale: Locale) -> str:
-    return f"“{text}”" if locale == "en" else f"« {text} »"
 
 
 def notice_line(kind: str, title: str, campaign_id: str, version: int, actor: str,
                 comment: str, locale: Locale) -> str:
     """One line of the inbox."""
-    named = f"{_quoted(title, locale)} ({campaign_id[:8]}, v{version}){colon(locale)}"
+    named = f"{quoted(title, locale)} ({campaign_id[:8]}, v{version}){colon(locale)}"
     line = f"{named}{person(actor, locale)} {DECISIONS[kind](locale)}"
     if kind == "reminder":
         line = f"{named}{DECISIONS[kind](locale)}"
-    return line + (f" — {_quoted(comment, locale)}" if comment else "")
+    return line + (f" — {quoted(comment, locale)}" if comment else "")
 
 
 def as_mapping(values: Mapping[str, Any]) -> dict[str, str]:

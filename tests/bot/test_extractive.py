@@ -163,6 +163,27 @@ def test_partial_answers_say_what_is_missing() -> None:
     assert "ne répondent qu'en partie" in text and "« Belgique »" in text
 
 
+def test_an_english_answer_names_the_key_words_no_passage_renders() -> None:
+    request = replace(
+        _request("How do I declare a car accident?",
+                 ["L'assuré doit déclarer le sinistre habitation dans les 5 jours ouvrés."],
+                 locale="en"),
+        match_terms="déclarer voiture véhicule automobile accident", cross_lingual=True,
+        rendered_terms=(("declare", ("déclarer",)),
+                        ("car", ("voiture", "véhicule", "automobile")),
+                        ("accident", ("accident",))))
+    text = select_answer(request)
+    assert "5 jours ouvrés" in text
+    assert "These passages only partly answer: they say nothing about “car”, “accident”." in text
+    # one word alone is most often said otherwise by the page: not named
+    one_missing = select_answer(replace(request, rendered_terms=request.rendered_terms[:2]))
+    assert "partly" not in one_missing
+    # a passage rendering them: nothing to say
+    covered = select_answer(replace(request, passages=(ContextPassage(
+        1, "Doc 1", "Un accident de voiture se déclare sous 5 jours ouvrés."),)))
+    assert "partly" not in covered
+
+
 def test_only_the_words_naming_the_subject_are_said_missing_when_given() -> None:
     question = "Que devient le crédit immobilier lorsque la vente est annulée en Belgique ?"
     passages = ["Si la vente est annulée, le contrat de crédit immobilier est résolu."]

@@ -137,6 +137,17 @@ async def test_english_question_over_french_documents_is_answered_in_english(
     assert [citation.number for citation in reply.citations] == [1]
 
 
+async def test_an_english_answer_from_another_subject_says_which_words_it_lacks(
+    settings: Settings,
+) -> None:
+    reply = await _asked(settings, [_graded(
+        1, "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa découverte.",
+        0.5, 0.5, title="Déclaration de sinistre habitation")],
+        "How do I declare a car accident?")
+    assert "5 jours ouvrés" in reply.text
+    assert "they say nothing about “car”, “accident”." in reply.text
+
+
 async def test_an_english_offline_answer_quotes_the_sentence_its_french_words_find(
     settings: Settings,
 ) -> None:
