@@ -84,7 +84,7 @@ call: appel appeler
 camera: caméra vidéosurveillance
 cancel: annuler résilier
 cancellation: annulation résiliation
-car: voiture véhicule automobile
+car: voiture véhicule automobile auto
 card: carte
 care: soins garde
 cctv: vidéosurveillance caméra
@@ -186,6 +186,7 @@ guarantee: garantie
 health: santé
 help: aide
 holiday: congé vacances
+vacation: congé vacances
 holidays: congés vacances
 home: domicile logement maison
 hospital: hôpital hospitalisation
@@ -788,6 +789,7 @@ file a claim: déclarer sinistre
 glass breakage: bris glace
 grace period: délai grâce
 home insurance: assurance habitation multirisque
+car insurance: assurance auto automobile
 insurance policy: contrat assurance police
 legal protection: protection juridique
 loss adjuster: expert
@@ -937,6 +939,12 @@ def key_terms(question: str) -> dict[str, tuple[str, ...]]:
         if renderings is not None:
             terms.setdefault(lemma, renderings)
     return terms
+
+
+def rendered_units(question: str) -> list[tuple[str, tuple[str, ...] | None]]:
+    """The question's content as (English word or expression, its French renderings, or
+    None when neither lexicon knows it), expressions first (“home insurance”)."""
+    return _content_units(question)
 
 
 def french_search_words(question: str) -> str:

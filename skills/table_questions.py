@@ -25,7 +25,7 @@ from bot.i18n import Text, grouped, plural
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
-from knowledge.english import french_search_words
+from knowledge.english import french_search_words, rendered_units
 from knowledge.language import ENGLISH_FUNCTION_WORDS
 from knowledge.records import KnowledgeError
 from knowledge.table_profile import Table, is_table, number, read_tables
@@ -280,6 +280,12 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
     over the rows meant."""
     known = {token for name in table.header for token in content_tokens(name)}
     known |= {token for _, values in kept for value in values for token in content_tokens(value)}
+    # an English expression whose renderings a column or value says accounts for all its
+    # words (“home insurance” → « habitation »: neither “home” nor “insurance” is left out)
+    rendered = {word for text in texts if locale == "en"
+                for said, renderings in rendered_units(text) if renderings is not None
+                and set(content_tokens(" ".join(renderings))) & known
+                for word in said.split()}
     left: list[str] = []
     for text in texts:
         remaining = set(_WORDS.findall(said_conditions(said_span(_PERIOD.sub(" ",
@@ -292,7 +298,8 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
             tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | NPS_WORDS
             if not tokens or tokens & known or any(token.isdigit() for token in tokens):
                 continue
-            if locale == "en" and set(content_tokens(french_search_words(word))) & known:
+            if locale == "en" and ({word.lower(), word.lower().removesuffix("s")} & rendered or set(
+                    content_tokens(french_search_words(word))) & known):
                 continue
             if word not in left:
                 left.append(word)

@@ -172,10 +172,18 @@ def test_rows_of_each_sheet_or_of_the_one_holding_the_value() -> None:
 
 
 def test_words_nothing_accounts_for_are_said() -> None:
+    bike = answer("How many responses for bike insurance?", [_SURVEY], "en")
+    assert bike is not None and bike.startswith("**5 rows**.")
+    assert bike.endswith("Not taken into account: “bike”, “insurance” (no column or value "
+                         "says them).")
+    # “car insurance” renders « assurance auto »: every word of it is accounted for
     car = answer("How many responses for car insurance?", [_SURVEY], "en")
-    assert car is not None and car.startswith("**5 rows**.")
-    assert car.endswith("Not taken into account: “car”, “insurance” (no column or value says "
-                        "them).")
+    assert car is not None and car.startswith("**2 rows** where “produit” is “auto”")
+    assert "Not taken into account" not in car
+    home = answer("What is the average score for home insurance?", [_SURVEY], "en")
+    assert home is not None and home.startswith("**Average of “note”** where “produit” is "
+                                                "“habitation”: 3")
+    assert "Not taken into account" not in home
     bike = answer("Combien de réponses pour le vélo par canal ?", [_SURVEY], "fr")
     assert bike is not None and bike.endswith(
         "Non pris en compte : « vélo » (aucune colonne ni valeur ne le dit).")
