@@ -43,6 +43,7 @@ from skills.qa_files import (
     attached_files,
     closest_part,
     closest_part_text,
+    names_only_columns,
     thread_files,
 )
 from skills.question_subject import QuestionSubject
@@ -332,6 +333,18 @@ class QaSkill:
                 passage for passage in alone.passages if passage.document == document))
         return alone
 
+    async def _asked_subject(self, question: str, language: Language) -> tuple[str, ...]:
+        """What a question names: a French question's nouns and names (its long words when
+        the tagger is missing), an English one's words and their French renderings; nothing
+        for another language."""
+        if language == "en":
+            return tuple(key_terms(question)) + tuple(french_search_words(question).split())
+        if is_other_language(question):
+            return ()
+        subject = await asyncio.to_thread(self._subject.words, question)
+        return subject if subject is not None else tuple(
+            word for word in question.split() if len(word) > 4)
+
     async def _named(self, question: str, language: Language) -> Named | None:
         """What a follow-up names (see :mod:`skills.follow_up_search`)."""
         if language == "en":
@@ -354,12 +367,18 @@ class QaSkill:
                 query, space=space, collections=collections, k=self._k
             )
         verdict = self._judge.judge(query, found)
+        if files and verdict.answerable and names_only_columns(
+                await self._asked_subject(question, language), found):
+            verdict = dataclasses.replace(verdict, answerable=False,
+                                          reason="table: only its column names said")
         if not verdict.answerable:
             closest = found[0].title if found and (
                 verdict.borderline or _titled(question, found[0], language, verdict)
                 or (verdict.missing_names
                     and verdict.score >= self._judge.thresholds.strong_score)) else None
-            part = closest_part(found[0], verdict.borderline) if files and found else None
+            # a table's rows are no part to consult
+            part = (closest_part(found[0], verdict.borderline)
+                    if files and found and not is_table(found[0].document) else None)
             return Grounding(question, verdict, (), language, earlier=earlier,
                              closest=None if files else closest, closest_part=part)
         # a question in another language scores low on every passage: keep those near the best

@@ -10,8 +10,10 @@ from bot.files.service import stored_attachment
 from bot.i18n import Text, quoted
 from bot.messages import Attachment, Locale, Reply
 from bot.skills import SkillRequest
+from bot.text import content_tokens
 from knowledge import Passage
 from knowledge.attached import AttachedFile, FileOutline, readable
+from knowledge.table_profile import is_table
 
 THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
 NOT_IN_FILES = Text(
@@ -74,6 +76,35 @@ class FileSearch(Protocol):
         """Each file's parts, their pages and openings."""
         ...
 
+
+
+def _row_words(passages: Sequence[Passage]) -> tuple[set[str], set[str]]:
+    """The five-letter stems of a table's column names and of its cells, from its rows'
+    passages (« colonne : valeur ; … », see ``knowledge.loaders``)."""
+    names: set[str] = set()
+    cells: set[str] = set()
+    for passage in passages:
+        for line in passage.text.splitlines():
+            for pair in line.split(" ; "):
+                name, _, value = pair.partition(" : ")
+                names |= {token[:5] for token in content_tokens(name)} if value else set()
+                cells |= {token[:5] for token in content_tokens(value or name)}
+    return names, cells
+
+
+def names_only_columns(subject: Sequence[str], passages: Sequence[Passage]) -> bool:
+    """Whether a question over an attached table's rows names nothing their cells say but
+    its column names: « Que veut dire NPS ? » over a survey export matched every row on its
+    « nps » column and quoted a customer's « ça ne veut rien dire ». ``subject``: the
+    question's nouns and names (or an English question's French renderings)."""
+    rows = [passage for passage in passages if is_table(passage.document)]
+    if not rows or len(rows) < len(passages):
+        return False
+    said = {token[:5] for word in subject for token in content_tokens(word)}
+    if not said:  # nothing named (« Et alors ? »): not this rule's to decide
+        return False
+    names, cells = _row_words(rows)
+    return not (said - names) & cells
 
 
 def closest_part(top: Passage, borderline: bool) -> Passage | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import RUNTIME, build_app
 from bot.settings import Settings, load_settings
 from knowledge import KnowledgeBase
+from skills.qa_files import names_only_columns
+from tests.conftest import passage
 from tests.fakes.model_server import FakeModelServer
 from tests.knowledge.helpers import HashingEmbedder, make_pdf
 from tests.web_api import chat, upload_one
@@ -236,3 +239,30 @@ async def test_a_table_that_does_not_answer_says_what_can_be_asked_of_it(
     assert far["text"].startswith("Je ne sais pas : je ne trouve pas de réponse sûre dans "
                                   "« notes.csv »"), far["text"]
     assert far["text"].endswith("« De quoi parle ce fichier ? » décrit ses colonnes.")
+
+
+_COMMENTS = "\n".join(["id;produit;nps;verbatim"] + [
+    f"V{n};auto;{n % 11};" + ("La grêle a abîmé ma voiture, le dossier traîne."
+                              if n % 3 == 0 else "Ça ne veut rien dire, ces garanties.")
+    for n in range(12)]).encode()
+
+
+async def test_a_question_naming_only_a_column_is_not_answered_from_the_rows(
+        client: Client) -> None:
+    file_id = await upload_one(client, "enquete.csv", _COMMENTS)
+    # « nps » is a column's name: rows matched on it and on « veut dire » of a comment
+    meaning = await chat_in(client, "Que veut dire NPS ?", [file_id])
+    assert meaning["text"].startswith("Je ne sais pas : je ne trouve pas de réponse sûre dans "
+                                      "« enquete.csv »"), meaning["text"]
+    assert "La partie qui s'en approche" not in meaning["text"]  # rows are no part to read
+
+
+def test_rows_answer_a_question_naming_what_their_cells_say() -> None:
+    rows = [passage(1, "id : V1 ; nps : 2 ; verbatim : La grêle a abîmé ma voiture."),
+            passage(2, "id : V2 ; nps : 9 ; verbatim : Ça ne veut rien dire.")]
+    rows = [replace(row, document="enquete.csv") for row in rows]
+    assert names_only_columns(("NPS",), rows)
+    assert not names_only_columns(("clients", "grêle"), rows)
+    assert not names_only_columns((), rows)  # nothing named: not this rule's to decide
+    # a document's passage is no table row
+    assert not names_only_columns(("NPS",), [replace(rows[0], document="guide.pdf")])
