@@ -241,8 +241,9 @@ _DATE = re.compile(
     rf"(?:\s+(?:prochain|dernier|matin|soir|après-midi|morning|afternoon|evening))?"
     rf"(?:\s+(?:à\s+)?\d{{1,2}}\s?h(?:\s?\d{{2}})?)?"
     rf"|\b(?:sous|d'ici|dans|en|pendant|avant|au plus tard|dans un délai de|dans les|"
-    rf"à|within|in)\s+(?:les\s+|un délai de\s+)?{_COUNT}\s+"
-    rf"(?:jours?(?:\s+ouvr[ée]s|\s+ouvrables)?|heures?|h\b|semaines?|mois|ans?|days?|hours?|weeks?)",
+    rf"à|within|in)\s+(?:les\s+|un délai de\s+)?{_COUNT}(?:\s+"
+    rf"(?:jours?(?:\s+ouvr[ée]s|\s+ouvrables)?|heures?|h\b|semaines?|mois|ans?|days?|hours?|weeks?)"
+    rf"|\s?h\b)",  # « sous 48h »
     re.IGNORECASE)
 _DATE_EVENTS: tuple[tuple[str, Text], ...] = (
     (r"plainte", Text("dépôt de plainte", "police report")),

@@ -116,3 +116,8 @@ def test_a_date_taken_out_leaves_no_word_hanging() -> None:
     assert "3 mars : sinistre auto" in summary.dates
     assert ("Le 19 novembre : le client s'en est aperçu hier soir, en rentrant du travail"
             in summary.dates)
+
+
+def test_a_delay_written_without_a_space_is_a_delay() -> None:
+    summary = summarise_call("Je lui ai promis un rappel sous 48h et l'envoi d'un expert.")
+    assert summary.dates == ["Sous 48h : je lui ai promis un rappel"]
