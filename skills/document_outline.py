@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import FileOutline
@@ -33,7 +33,7 @@ _ABOUT_THE_WHOLE = frozenset(content_tokens(
 _HEAD = Text("Voici le plan de « {title} »{pages}, avec le début de chaque partie :",
              "Here is the outline of “{title}”{pages}, with the start of each part{french}:")
 _PAGES = Text(" ({count} pages)", " ({count} pages)")
-_MORE = Text("… et {count} autre(s) partie(s).", "… and {count} more part(s).")
+_MORE = Text("… et {count} autre{s} partie{s}.", "… and {count} more part{s}.")
 _OFFLINE = Text(
     "(Hors ligne, je montre le plan du document et le début de chaque partie ; un modèle "
     "génératif approuvé en rédigerait une synthèse. Posez une question précise pour une "
@@ -66,7 +66,7 @@ def outline_text(outlines: Sequence[FileOutline], locale: Locale, french: bool) 
                          if locale == "fr" else
                          f"- **{_plain(entry.heading)}**{page}: {entry.opening} [{number}]")
         if outline.more:
-            lines.append(_MORE(locale, count=outline.more))
+            lines.append(_MORE(locale, count=outline.more, s=plural(outline.more, locale)))
         blocks.append("\n".join(lines))
     return "\n\n".join([*blocks, _OFFLINE(locale)])
 

@@ -65,9 +65,9 @@ _MANAGERS_ONLY = Text(
     "administrator for the “manager” role (policy or directory group).",
 )
 _STARTED = Text(
-    "C'est parti : j'ajoute {count} fichier(s) aux documents de cet espace (tâche `{id}`). "
+    "C'est parti : j'ajoute {count} fichier{s} aux documents de cet espace (tâche `{id}`). "
     "Je vous tiens au courant ici ; `/almia jobs` montre l'avancement.",
-    "On it: adding {count} file(s) to this space's documents (job `{id}`). I will report "
+    "On it: adding {count} file{s} to this space's documents (job `{id}`). I will report "
     "here; `/almia jobs` shows the progress.",
 )
 _EMPTY = Text("Aucun document n'a encore été ajouté à cet espace.",
@@ -93,11 +93,11 @@ _NO_LIBRARY = Text("Les documents d'espace ne sont pas disponibles sur ce serveu
                    "Space documents are not available on this server.")
 _NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
                 "Background jobs are not enabled on this server.")
-_TITLE = Text("Ajout de {count} document(s)", "Adding {count} document(s)")
+_TITLE = Text("Ajout de {count} document{s}", "Adding {count} document{s}")
 _PROGRESS = Text("{done}/{total} fichiers traités", "{done}/{total} files processed")
 _DONE = Text(
-    "Documents de l'espace mis à jour : {added} ajouté(s), {updated} mis à jour, "
-    "{unchanged} inchangé(s), {failed} en échec. Vous pouvez poser vos questions dès "
+    "Documents de l'espace mis à jour : {added} ajouté{s_added}, {updated} mis à jour, "
+    "{unchanged} inchangé{s_unchanged}, {failed} en échec. Vous pouvez poser vos questions dès "
     "maintenant.",
     "Space documents updated: {added} added, {updated} updated, {unchanged} unchanged, "
     "{failed} failed. You can ask your questions now.",
@@ -346,6 +346,8 @@ def _summary(done: Mapping[str, list[str]], locale: Locale) -> JobResult:
         return JobResult("\n".join([_NOTHING(locale), *failures]), kind="error")
     text = _DONE(locale, added=counts[Outcome.ADDED], updated=counts[Outcome.UPDATED],
                  unchanged=counts[Outcome.UNCHANGED],
+                 s_added=plural(counts[Outcome.ADDED], locale),
+                 s_unchanged=plural(counts[Outcome.UNCHANGED], locale),
                  failed=counts[Outcome.FAILED] + counts[Outcome.SKIPPED])
     return JobResult("\n".join([text, *failures]))
 
@@ -415,14 +417,15 @@ class TeamDocsSkill:
                                  kind=attachment.kind.upper() or "?")
         space = request.message.space
         locale = request.locale
-        spec = JobSpec(skill=self.name, task="ingest", title=_TITLE(locale,
-                                                                    count=len(attachments)),
+        spec = JobSpec(skill=self.name, task="ingest", title=_TITLE(
+            locale, count=len(attachments), s=plural(len(attachments), locale)),
                        params={"collection": space_collection(space.id), "space": space.id,
                                "title": space.name or space.id,
                                "files": [{"id": a.file_id, "name": a.name, "kind": a.kind}
                                          for a in attachments]})
         job = await request.jobs.start(spec, request.message, locale)
-        return Reply(_STARTED(locale, count=len(attachments), id=job.id[:8]), kind="info",
+        return Reply(_STARTED(locale, count=len(attachments), s=plural(len(attachments), locale),
+                              id=job.id[:8]), kind="info",
                      skill=self.name, locale=locale, job_id=job.id)
 
     async def _list(self, request: SkillRequest) -> Reply:

@@ -73,9 +73,9 @@ _UNKNOWN_VARIABLE = Text(
     "Template “{template}” has no variable “{name}” (variables: {known}).",
 )
 _MISSING = Text(
-    "Il manque {count} variable(s) pour « {template} » : {names}. Exemple : "
+    "Il manque {count} variable{s} pour « {template} » : {names}. Exemple : "
     "/template use {template} {example}",
-    "{count} variable(s) missing for “{template}”: {names}. Example: "
+    "{count} variable{s} missing for “{template}”: {names}. Example: "
     "/template use {template} {example}",
 )
 _NOT_A_NUMBER = Text(
@@ -215,7 +215,8 @@ def fill(template: str, body: str, variables: Sequence[Variable], arguments: Arg
         absent = []
     if absent:
         example = " ".join(f"{v.name}={_example(v)}" for v in absent)
-        raise TemplateSyntaxError(_MISSING, count=len(absent), template=template,
+        raise TemplateSyntaxError(_MISSING, count=len(absent), s="" if len(absent) == 1 else "s",
+                                  template=template,
                                   names=", ".join(v.name for v in absent), example=example)
     for variable in variables:
         value = values.get(variable.name, variable.default or "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.jobs.model import JobContext, JobFailed, JobResult
 from bot.store.campaigns import CampaignNotFound, CampaignStore
 from skills.campaigns.export import NotApproved, approved_version, export_files
@@ -10,8 +10,8 @@ from skills.campaigns.present import people
 from skills.campaigns.rules import CampaignRules
 
 _DONE = Text("Export de « {title} », version {version} approuvée ({approvers}) : {count} "
-             "fichier(s), chacun tamponné de l'approbation (empreinte {fingerprint}).",
-             "Export of “{title}”, approved version {version} ({approvers}): {count} file(s), "
+             "fichier{s}, chacun tamponné de l'approbation (empreinte {fingerprint}).",
+             "Export of “{title}”, approved version {version} ({approvers}): {count} file{s}, "
              "each stamped with the approval (fingerprint {fingerprint}).")
 _GONE = Text("La campagne n'existe plus.", "The campaign no longer exists.")
 _MOVED = Text("La campagne a changé depuis la demande d'export (version {version}, pas "
@@ -49,5 +49,6 @@ class ExportTask:
             await context.progress((index + 1) / len(files))
         return JobResult(_DONE(locale, title=campaign.title, version=stamp.version,
                                approvers=people((d.user_id for d in stamp.approvals), locale),
-                               count=len(files), fingerprint=stamp.fingerprint[:12]),
+                               count=len(files), s=plural(len(files), locale),
+                               fingerprint=stamp.fingerprint[:12]),
                          artefacts=tuple(ids))

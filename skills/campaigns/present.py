@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.cards import Card, CardButton, CardInput
-from bot.i18n import Text, colon, quoted
+from bot.i18n import Text, colon, plural, quoted
 from bot.messages import Locale
 from bot.store.campaign_sealing import ERASED_SLOT_SEPARATOR, is_erased
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
@@ -67,8 +67,8 @@ _L = {
     "export": Text("📦 Exporter", "📦 Export"),
     "waiting": Text("en attente", "waiting"),
     "checks_ok": Text("tous les contrôles passent", "every check passes"),
-    "checks_counts": Text("{fail} bloquant(s), {warn} avertissement(s)",
-                          "{fail} blocking, {warn} warning(s)"),
+    "checks_counts": Text("{fail} bloquant{s_fail}, {warn} avertissement{s_warn}",
+                          "{fail} blocking, {warn} warning{s_warn}"),
     "too_long_edit": Text("Texte trop long pour être modifié dans la carte : « campagne "
                           "modifier {id} » suivi du texte complet.",
                           "Text too long to edit in the card: “campaign edit {id}” followed by "
@@ -99,7 +99,8 @@ def checks_summary(checks: Sequence[CheckResult], locale: Locale) -> str:
     warn = sum(c.status == "warn" for c in checks)
     if not fail and not warn:
         return _L["checks_ok"](locale)
-    return _L["checks_counts"](locale, fail=fail, warn=warn)
+    return _L["checks_counts"](locale, fail=fail, warn=warn, s_fail=plural(fail, locale),
+                               s_warn=plural(warn, locale))
 
 
 def title_line(campaign: CampaignView, locale: Locale) -> str:

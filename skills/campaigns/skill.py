@@ -20,7 +20,7 @@ from bot.cards import Card
 from bot.governance.dlp import Detector, DlpSettings
 from bot.governance.policy import CampaignPolicy
 from bot.governance.roles import RoleResolver
-from bot.i18n import Refusal, Text
+from bot.i18n import Refusal, Text, plural
 from bot.jobs.model import JobSpec, JobTask
 from bot.jobs.service import JobService
 from bot.messages import Locale, Message, Reply, ReplyEvent, User
@@ -275,7 +275,8 @@ class CampaignsSkill:
         origin = (T["by_model"](locale, alias=drafts.source.removeprefix("model:"))
                   if drafts.source.startswith("model:") else T["offline"](locale))
         lines = [T["created"](locale, title=brief.title, id=campaign.id[:8],
-                              count=len(drafts.pieces), channels=channel_names(brief, locale)),
+                              count=len(drafts.pieces),
+                              s=plural(len(drafts.pieces), locale), channels=channel_names(brief, locale)),
                  origin]
         if drafts.note:
             lines.append(f"_{drafts.note}_")
@@ -354,6 +355,7 @@ class CampaignsSkill:
         failed = blocking(checks_of(campaign.current))
         if failed:
             raise SkillError(T["blocked"], version=campaign.current.number, count=len(failed),
+                             s="" if len(failed) == 1 else "s",
                              id=campaign.id[:8])
         try:
             submitted = await self.store.submit(campaign.id, version or campaign.current.number,

@@ -74,9 +74,9 @@ T = {
     "self_only": Text("Règle des quatre yeux : au moins un relecteur doit être une autre "
                       "personne que vous.",
                       "Four-eyes rule: at least one reviewer must be someone other than you."),
-    "created": Text("Campagne « {title} » créée (référence {id}) : {count} brouillon(s) pour "
+    "created": Text("Campagne « {title} » créée (référence {id}) : {count} brouillon{s} pour "
                     "{channels}.", "Campaign “{title}” created (reference {id}): {count} "
-                    "draft(s) for {channels}."),
+                    "draft{s} for {channels}."),
     "offline": Text("_Brouillons issus de la bibliothèque de modèles (variables remplies depuis "
                     "le brief) : aucun modèle génératif n'est approuvé pour le rôle « marketing » "
                     "de « campaigns ». Un modèle approuvé écrirait des textes plus variés et "
@@ -90,10 +90,10 @@ T = {
                      "_Drafts written by the approved model {alias}: to review._"),
     "next_draft": Text("Relisez, modifiez si besoin, puis « campagne soumettre {id} ».",
                        "Review, edit if needed, then “campaign submit {id}”."),
-    "blocked": Text("La version {version} ne peut pas partir en relecture : {count} contrôle(s) "
-                    "bloquant(s). Corrigez le texte (« campagne modifier {id} ») puis "
+    "blocked": Text("La version {version} ne peut pas partir en relecture : {count} contrôle{s} "
+                    "bloquant{s}. Corrigez le texte (« campagne modifier {id} ») puis "
                     "soumettez à nouveau.",
-                    "Version {version} cannot go to review: {count} blocking check(s). Fix the "
+                    "Version {version} cannot go to review: {count} blocking check{s}. Fix the "
                     "text (“campaign edit {id}”) then submit again."),
     "not_author": Text("Seuls l'auteur et les relecteurs de la campagne peuvent faire cela.",
                        "Only the campaign's author and reviewers can do that."),

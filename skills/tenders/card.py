@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, datetime
 
 from bot.cards import Card
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.messages import Locale
 from skills.tenders.model import Fact
 from skills.tenders.report import decision_label
@@ -28,16 +28,16 @@ _NO_DEADLINE = Text("introuvable dans le dossier : vérifiez le RC",
                     "not found in the dossier: check the RC")
 _COUNTDOWN = Text("J-{days}", "D-{days}")
 _TODAY = Text("Jour J", "D-day")
-_PASSED = Text("échue depuis {days} j", "passed {days} day(s) ago")
+_PASSED = Text("échue depuis {days} j", "passed {days} day{s} ago")
 _AT = Text("{day} à {hour}", "{day} at {hour}")
 _NO_HOUR = Text("heure non précisée", "hour not stated")
 _NO_ZONE = Text("fuseau non précisé", "time zone not stated")
 _PARIS = Text("heure de Paris", "Paris time")
 _LOT = Text("Lot {number} – {title}", "Lot {number} – {title}")
-_MORE = Text("… et {count} autre(s) motif(s) (voir la grille)",
-             "… and {count} more reason(s) (see the grid)")
-_TALLY = Text("{lots} lot(s) : {go} go, {no_go} no-go, {conditional} go sous conditions.",
-              "{lots} lot(s): {go} go, {no_go} no-go, {conditional} go under conditions.")
+_MORE = Text("… et {count} autre{s} motif{s} (voir la grille)",
+             "… and {count} more reason{s} (see the grid)")
+_TALLY = Text("{lots} lot{s} : {go} go, {no_go} no-go, {conditional} go sous conditions.",
+              "{lots} lot{s}: {go} go, {no_go} no-go, {conditional} go under conditions.")
 _NO_LOT = Text("Aucun lot identifié dans le dossier.", "No lot identified in the dossier.")
 _DETAILS = Text("Sources, contradictions et checklist : le message ci-dessus et la grille "
                 "Excel.", "Sources, contradictions and checklist: the message above and the "
@@ -60,12 +60,14 @@ def screening_card(screening: Screening, locale: Locale = "fr") -> Card:
         reasons = [_bounded(reason, MAX_REASON).rstrip(".")
                    for reason in lot.reasons_in(locale)[:MAX_REASONS]]
         if len(lot.reasons) > MAX_REASONS:
-            reasons.append(_MORE(locale, count=len(lot.reasons) - MAX_REASONS))
+            more = len(lot.reasons) - MAX_REASONS
+            reasons.append(_MORE(locale, count=more, s=plural(more, locale)))
         value = " — ".join([decision_label(lot.decision, locale), " · ".join(reasons)]) \
             if reasons else decision_label(lot.decision, locale)
         rows.append((label, value))
     tally = Counter(lot.decision for lot in screening.lots)
-    summary = _TALLY(locale, lots=len(screening.lots), go=tally[GO], no_go=tally[NO_GO],
+    summary = _TALLY(locale, lots=len(screening.lots), s=plural(len(screening.lots), locale),
+                     go=tally[GO], no_go=tally[NO_GO],
                      conditional=tally[CONDITIONAL]) if screening.lots else _NO_LOT(locale)
     return Card(title=_bounded(title, MAX_TITLE), text=f"{summary}\n{_DETAILS(locale)}",
                 facts=tuple(rows))
@@ -81,7 +83,7 @@ def deadline_text(fact: Fact | None, today: date, locale: Locale = "fr") -> str:
         return _NO_DEADLINE(locale)
     days = (when.date() - today).days
     count = _COUNTDOWN(locale, days=days) if days > 0 else _TODAY(locale) if days == 0 \
-        else _PASSED(locale, days=-days)
+        else _PASSED(locale, days=-days, s=plural(-days, locale))
     day = when.strftime("%d/%m/%Y")
     if "T" not in str(fact.value):
         return f"{count} · {day} ({_NO_HOUR(locale)})"

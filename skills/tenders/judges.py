@@ -367,8 +367,10 @@ def max_rate_guarantee_years(criterion: Criterion, lot: Lot, facts: Extraction,
         value = MET if float(years) <= limit else NOT_MET
         sign = "≤" if value == MET else ">"
         return verdict(criterion, value, Text(
-            f"Taux garantis {float(years):g} an(s) ({sign} {limit:g}).",
-            f"Rates guaranteed {float(years):g} year(s) ({sign} {limit:g})."), (source,))
+            f"Taux garantis {float(years):g} an{'s' if float(years) >= 2 else ''} "
+            f"({sign} {limit:g}).",
+            f"Rates guaranteed {float(years):g} year{'' if float(years) == 1 else 's'} "
+            f"({sign} {limit:g})."), (source,))
     return verdict(criterion, UNKNOWN, Text(
         f"Aucune garantie de taux pour le lot {lot.number}.",
         f"No rate guarantee for lot {lot.number}."), ())

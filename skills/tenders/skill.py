@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.files.intake import safe_name
-from bot.i18n import Text
+from bot.i18n import Text, plural
 from bot.jobs.model import JobContext, JobFailed, JobResult, JobSpec, JobTask
 from bot.messages import Locale, Message, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
@@ -53,10 +53,10 @@ _NOT_READABLE = Text("« {name} » ({kind}) n'est pas lisible ici : PDF, DOCX, X
 _NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
                 "Background jobs are not enabled on this server.")
 _STARTED = Text(
-    "C'est parti : j'analyse le dossier ({count} fichier(s), tâche `{id}`). Je posterai ici le "
+    "C'est parti : j'analyse le dossier ({count} fichier{s}, tâche `{id}`). Je posterai ici le "
     "verdict par lot, la grille Excel et le plan du mémoire technique ; `/almia jobs` montre "
     "l'avancement.",
-    "On it: screening the dossier ({count} file(s), job `{id}`). I will post the verdict per "
+    "On it: screening the dossier ({count} file{s}, job `{id}`). I will post the verdict per "
     "lot, the Excel grid and the technical proposal outline here; `/almia jobs` shows the "
     "progress.")
 _TITLE = Text("Analyse d'appel d'offres", "Tender screening")
@@ -75,9 +75,9 @@ _OFFLINE = Text(
     "(rôle `tenders`) jugerait en plus les critères restés « inconnu », en citant le dossier._",
     "_Offline screening: procurement rules and patterns. An approved model (role `tenders`) "
     "would also judge the criteria left “unknown”, quoting the dossier._")
-_MODEL = Text("_{calls} critère(s) inconnu(s) soumis au modèle approuvé ; seuls les avis "
+_MODEL = Text("_{calls} critère{s} inconnu{s} soumis au modèle approuvé ; seuls les avis "
               "appuyés sur une citation exacte du dossier sont retenus._",
-              "_{calls} unknown criterion/criteria put to the approved model; only answers "
+              "_{calls} unknown {criteria} put to the approved model; only answers "
               "backed by an exact quote of the dossier are kept._")
 _SAMPLE = Text("_Critères : exemple livré (copiez `skills/tenders/criteria.sample.yaml` dans "
                "`<data_dir>/tenders/criteria.yaml` pour vos propres critères)._",
@@ -142,7 +142,8 @@ class ScreenTask:
         models = context.models
         if models is not None and generative_model_approved(models):
             lots, calls = await judge_unknowns(models, reader, criteria, lots, locale)
-            notes.append(_MODEL(locale, calls=calls))
+            notes.append(_MODEL(locale, calls=calls, s=plural(calls, locale),
+                                criteria="criterion" if calls == 1 else "criteria"))
         else:
             notes.append(_OFFLINE(locale))
         lots = with_passages_to_examine(reader, criteria, lots)
@@ -217,5 +218,6 @@ class TendersSkill:
             params["today"] = day.group(1)
         spec = JobSpec(skill=self.name, task="screen", title=_TITLE(locale), params=params)
         job = await request.jobs.start(spec, request.message, locale)
-        yield Reply(_STARTED(locale, count=len(attachments), id=job.id[:8]), kind="info",
+        yield Reply(_STARTED(locale, count=len(attachments), s=plural(len(attachments), locale),
+                              id=job.id[:8]), kind="info",
                     skill=self.name, locale=locale, job_id=job.id)

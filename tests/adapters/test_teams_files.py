@@ -178,7 +178,7 @@ async def test_a_job_result_links_to_its_files(teams: Teams) -> None:
 
 
 async def test_a_job_result_card_is_posted_as_an_adaptive_card(teams: Teams) -> None:
-    card = Card("Assurances du CHU", "1 lot(s) : 0 go, 1 no-go.",
+    card = Card("Assurances du CHU", "1 lot : 0 go, 1 no-go.",
                 (("Remise des offres", "J-7 · 22/01/2027 à 12:00 (heure de Paris)"),
                  ("Lot 1 – Flotte", "⛔ NO-GO — Régions\u00a0: Bretagne non servie")))
     now = datetime.now(UTC)

@@ -54,7 +54,7 @@ async def test_documents_added_from_the_chat_are_searchable(
     reply = await chat(client, "/almia docs add", [f["id"] for f in files])
     assert reply["kind"] == "info" and reply["job_id"], reply
     job = await finished(client, reply["job_id"])
-    assert job["state"] == "succeeded" and "2 ajouté(s)" in job["result"]["text"], job
+    assert job["state"] == "succeeded" and "2 ajoutés" in job["result"]["text"], job
     [report] = job["artefacts"]
     assert report["name"] == "rapport-documents.csv"
     downloaded = await client.get(report["url"])

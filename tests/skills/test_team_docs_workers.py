@@ -94,7 +94,7 @@ async def _queue(settings: Settings) -> str:
             purpose="upload", name="procedures.zip", kind="zip",
             media_type="application/zip", sha256="0" * 64), data)
         job = await runtime.jobs.start(JobSpec(
-            skill="team_docs", task="ingest", title="Ajout de 1 document(s)",
+            skill="team_docs", task="ingest", title="Ajout de 1 document",
             params={"collection": space_collection(message.space.id), "space": message.space.id,
                     "title": "Équipe", "files": [{"id": info.id, "name": "procedures.zip",
                                                   "kind": "zip"}]}), message, "fr")
@@ -128,11 +128,11 @@ async def test_batches_run_on_the_workers_and_one_result_is_posted(
         await asyncio.gather(*(_stop(process) for process in workers))  # both at once
     assert done.state is JobState.SUCCEEDED, done
     assert done.result is not None
-    assert f"{ENTRIES} ajouté(s)" in done.result.text and "vide.txt" in done.result.text
+    assert f"{ENTRIES} ajoutés" in done.result.text and "vide.txt" in done.result.text
     assert await _tasks(settings) == [("ingest", JobState.SUCCEEDED),
                                       *[("ingest_batch", JobState.SUCCEEDED)] * 2]
     posted = [call.message_text() for call in slack.of("chat.postMessage")
-              if "ajouté(s)" in call.message_text()]
+              if "ajoutés" in call.message_text()]
     await poll(lambda: bool(posted), 5, lambda: str(slack.calls[-5:]))
     assert len(posted) == 1  # the batches report nowhere; the parent once
     knowledge = KnowledgeBase.open(tmp_path / "reader", settings.knowledge, chroma_url=chroma)

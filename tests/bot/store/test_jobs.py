@@ -28,7 +28,7 @@ class Clock:
 
 REPLY = ReplyTo("slack", "slack:T1:C1", "1700000000.000100", "slack:U1", "fr",
                 {"channel": "C1"})
-SPEC = JobSpec("team_docs", "ingest", {"files": ["a"]}, title="Ajout de 1 document(s)")
+SPEC = JobSpec("team_docs", "ingest", {"files": ["a"]}, title="Ajout de 1 document")
 LEASE, LIMIT = timedelta(seconds=30), timedelta(minutes=60)
 
 

@@ -85,7 +85,7 @@ async def test_brief_gives_checked_offline_drafts_with_fields_kept(client: Any) 
     edited = await press(client, edit, "aline", text=longer)
     assert "❌ sms 1 · Longueur" in edited["text"] and "Raccourcissez de" in edited["text"]
     refused = await press(client, button(edited, "campaigns:submit"), "aline")
-    assert refused["kind"] == "error" and "contrôle(s) bloquant(s)" in refused["text"]
+    assert refused["kind"] == "error" and "1 contrôle bloquant." in refused["text"]
     listed = await say(client, "/almia campagne liste")
     assert campaign_id[:8] in listed["text"] and "brouillon" in listed["text"]
     assert campaign_id[:8] not in (await say(client, "/almia campagne liste", "zoe"))["text"]

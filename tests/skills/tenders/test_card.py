@@ -29,15 +29,15 @@ def test_one_fact_per_lot_with_its_decision_and_blocking_reasons_first() -> None
     for lot in screening.lots:
         value = facts[f"Lot {lot.lot.number} – {lot.lot.title}"]
         assert value.startswith("⛔ NO-GO — " + lot.reasons[0][:40])
-    assert "… et 3 autre(s) motif(s)" in facts["Lot 1 – Flotte automobile et auto-collaborateurs"]
-    assert card.text.startswith("2 lot(s) : 0 go, 2 no-go, 0 go sous conditions.")
+    assert "… et 3 autres motifs" in facts["Lot 1 – Flotte automobile et auto-collaborateurs"]
+    assert card.text.startswith("2 lots : 0 go, 2 no-go, 0 go sous conditions.")
 
 
 def test_english_labels_for_an_english_speaker() -> None:
     card = screening_card(_hospital(), "en")
     facts = dict(card.facts)
     assert facts["Offers due"] == "D-7 · 22/01/2027 at 12:00 (Paris time, UTC+01:00)"
-    assert "Buyer" in facts and card.text.startswith("2 lot(s): 0 go, 2 no-go")
+    assert "Buyer" in facts and card.text.startswith("2 lots: 0 go, 2 no-go")
 
 
 def test_go_and_conditional_lots_and_a_missing_deadline() -> None:
@@ -87,7 +87,7 @@ def test_the_countdown_says_today_passed_or_what_is_not_stated() -> None:
     timed = Fact("date_limite_offres", "2027-01-22T16:00:00", ())
     assert deadline_text(timed, date(2027, 1, 22)) == \
         "Jour J · 22/01/2027 à 16:00 (fuseau non précisé)"
-    assert deadline_text(timed, date(2027, 1, 25), "en").startswith("passed 3 day(s) ago · ")
+    assert deadline_text(timed, date(2027, 1, 25), "en").startswith("passed 3 days ago · ")
     day_only = Fact("date_limite_offres", "2027-02-26", ())
     assert deadline_text(day_only, TODAY) == "J-42 · 26/02/2027 (heure non précisée)"
     assert deadline_text(Fact("date_limite_offres", "bientôt", ()), TODAY).startswith(
