@@ -1,31 +1,27 @@
-"""The offline extractive "model": selects and cites sentences, never invents any.
-
-It lets the embedded default answer with no API key and no network. The gateway
-treats it like any other catalogue entry (provider ``extractive``, hosted
-internally). From the passages of a request it either picks the sentences most
-relevant to the question (Q&A), or sorts them into the sections of the
-request's outline (structured summaries).
-"""
+"""The offline answer to a question: the passages' sentences that answer it, grouped by
+source and cited, and what the passages do not cover (see ``select_answer``)."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from bot.gateway.types import CompletionRequest, OutlineSection, StreamBase, TokenUsage
-from bot.governance.policy import ModelEntry
+from bot.extractive.asked import (
+    CALENDAR_DATE,
+    ENTITY_PATTERNS,
+    NAMES_A_DAY,
+    QUESTION_WORDS,
+    asked_entity,
+)
+from bot.extractive.units import Unit, passage_units, plain, quoted_lines
+from bot.gateway.types import CompletionRequest
 from bot.i18n import Text, quoted
 from bot.messages import Locale
-from bot.text import content_tokens, fold, split_sentences
+from bot.text import content_tokens, fold
 
-CATCH_ALL_CUE = "*"
 _MAX_ANSWER_UNITS = 4
-_MAX_LIST_ITEMS = 8
-_MAX_ITEM_CHARS = 300
-_MAX_SECTION_SENTENCES = 6
 
 _SOURCE = Text("Selon « {title} » :", "According to “{title}” (in French):")
 _SOURCE_SAME = Text("Selon « {title} » :", "According to “{title}”:")  # not a translation
@@ -54,27 +50,6 @@ _NOTHING_RELEVANT = Text(
     "Je ne trouve, dans les passages disponibles, aucune phrase qui réponde à cette question.",
     "I can't find any sentence in the available passages that answers this question.",
 )
-_NOTHING_NOTED = Text("(rien de relevé)", "(nothing noted)")
-
-
-@dataclass(frozen=True, slots=True)
-class _Sentence:
-    passage: int
-    position: int
-    text: str
-    tokens: tuple[str, ...]
-
-
-def _sentences(request: CompletionRequest) -> list[_Sentence]:
-    sentences = []
-    position = 0
-    for passage in request.passages:
-        for sentence in split_sentences(passage.text):
-            sentences.append(
-                _Sentence(passage.number, position, sentence, tuple(content_tokens(sentence)))
-            )
-            position += 1
-    return sentences
 
 
 def _bm25(query: list[str], texts: Sequence[tuple[str, ...]]) -> list[float]:
@@ -98,380 +73,14 @@ def _bm25(query: list[str], texts: Sequence[tuple[str, ...]]) -> list[float]:
     return scores
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """What an answer may quote: one sentence, or a list's lead-in with all of its items."""
-
-    passage: int
-    title: str
-    position: int
-    text: str
-    items: tuple[str, ...]
-    tokens: tuple[str, ...]
-    heading: tuple[str, ...] = ()  # words of the heading (or FAQ question) it stands under
-    # the sentence before it, when it opens with a pronoun that points back to it
-    antecedent: str = ""
-
-    @property
-    def full_text(self) -> str:
-        return " ".join((self.text, *self.items))
-
-    @property
-    def matched(self) -> tuple[str, ...]:
-        """The words a question is matched against: its own and its heading's."""
-        return self.tokens + self.heading
-
-
-_QUESTION_END = re.compile(r"\?\s*$")
-_PROSE_LINE = 150
-
-# What a question asks for, and what a sentence carrying it looks like.
-_ASKS_DURATION = re.compile(
-    r"\b(combien de temps|quel(?:le)?s? (?:delai|duree)s?|delais?|durees?|pendant combien|"
-    r"jusqu'a quand|how long|time limit|period)\b"
-)
-# who handles or is to be contacted (not who is eligible: « Qui peut télétravailler ? »)
-_ASKS_WHO = re.compile(
-    r"^(?:\S+ : )?(?:et )?(?:qui (?:dois-je |faut-il |peut-on |puis-je |doit-on )?"
-    r"(?:s'en |s'y |s')?(?:occupe|gere|traite|valide|decide|instruit|"
-    r"contacter|appeler|prevenir|informer|joindre)|a qui (?:s'adresser|ecrire|envoyer|"
-    r"transmettre|signaler|demander)|aupres de qui)\b|\bquel(?:le)?s? (?:service|interlocuteur|"
-    r"direction|contact|correspondant|equipe|departement)s?\b|^(?:and )?who (?:handles|deals|"
-    r"manages|processes|approves|validates|decides|(?:do|should|can) i (?:contact|call|tell|ask)|"
-    r"to (?:contact|call|ask))\b|\bwhich (?:department|team|service|office)\b"
-)
-# « How long is the password? » asks a length, not a time: « how long is/are » is a duration
-# only when what follows names a time (« the notice period », « parental leave », « it »)
-_HOW_LONG_IS = re.compile(
-    r"\bhow long (?:is|are|was|were) (?:the |a |an |my |your |our |their |this |that )?"
-    r"([\w-]+)(?: ([\w-]+))?")
-_TIME_NOUNS = frozenset(
-    "period periods delay delays leave notice probation probationary trial contract contracts "
-    "warranty guarantee validity wait waiting time term duration suspension retention storage "
-    "stay absence internship training course loan lease mandate appeal cooling-off deadline "
-    "holiday holidays vacation break process procedure processing review investigation "
-    "maternity paternity parental sick sickness coverage cover membership commitment "
-    "it they this that".split())
-# … unless a verb says how long it goes on (« How long is a claim processed? »)
-_LASTING = re.compile(r"\b(?:\w+ed|valid|kept|paid|held|open|shown|given|taken|done|due|"
-                      r"eligible|available|active|suspended|closed)\b")
-_ASKS_NUMBER = re.compile(
-    r"\b(combien|quel(?:le)?s? (?:(?:est|sont) (?:le |la |les |l'|leurs? )?)?"
-    r"(?:montant|nombre|age|taux|prix|cout|plafond|somme|pourcentage)|"
-    r"how (?:much|many|old)|what (?:(?:is|are) the )?(?:amount|age|rate|price|percentage))\b"
-)
-_ASKS_DATE = re.compile(
-    r"^(?:\S+ : )?(?:quand|when)\b|\b(?:a partir de|jusqu'a|depuis) quand\b|"
-    r"\b(?:quelle date|what date|since when|a quelle date|quelle est (?:la|l'|leur) ?date|"
-    r"quel jour|date (?:limite|butoir)|quelle echeance|what day|deadline)\b"
-)
-_ASKS_YES_NO = re.compile(
-    r"^(?:\S+ : )?(?:est-ce|peut-on|puis-je|dois-je|faut-il|suis-je|ai-je|a-t-on|"
-    r"\w+-(?:t-)?(?:il|elle|on|ils|elles|je)\b|can|could|is|are|do|does|must|should|may|"
-    r"am|has|have)\b"
-)
-_DURATION = re.compile(
-    r"\b\d+(?:[,.]\d+)?\)?\s*(?:jours?|semaines?|mois|ans?|annees?|heures?|minutes?|trimestres?|"
-    r"days?|weeks?|months?|years?|hours?)\b|\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|"
-    r"neuf|dix|douze|quinze|trente)\s+(?:jours?|semaines?|mois|ans|annees|heures|trimestres)\b"
-)
-# a figure in digits or in words (« trois jours », « la moitié »); « un/une » are articles
-_NUMBER = re.compile(
-    r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
-    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|moitie|tiers|quart|"
-    r"two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half)\b"
-)
-_DATE = re.compile(
-    r"\b\d{1,2}(?:er)?\s+(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
-    r"octobre|novembre|decembre)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
-    r"\b(?:a partir d|avant l|apres l|des l|au plus tard|a compter d)"
-)
-# a day of the calendar (« 26 février 2027 », « 04/01/2027 »), for « Quelle est la date… ? »
-_CALENDAR_DATE = re.compile(
-    r"\b\d{1,2}(?:er)?\s+(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
-    r"octobre|novembre|decembre)\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:january|february|march|"
-    r"april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b"
-)
-_NAMES_A_DAY = re.compile(r"\b(?:date|quel jour|what day|deadline)\b")
-# a service, a role or a way to reach one (« Service responsable : Qualité », « au 4444 »)
-_WHO = re.compile(
-    r"\b(?:service|direction|responsable|gestionnaire|equipe|departement|manager|"
-    r"interlocuteur|correspondant|referent|conseiller|mediateur|delegue|dpo|rh|"
-    r"ressources humaines|agence|support|department|team|office)s?\b|@|\bau \d{3,}"
-)
-_YES_NO = re.compile(
-    r"\b(?:oui|non|peut|peuvent|doit|doivent|pas|jamais|(?:obligatoire|interdite?|autorisee?|"
-    r"possible|impossible|necessaire|tenue?)s?)\b"
-)
-# Words that ask rather than name what is asked about (stemmed as content_tokens does).
-_QUESTION_WORDS = frozenset(
-    content_tokens(
-        "combien temps dure durée faire fournir obtenir savoir possible quoi déjà encore "
-        "bien toujours vraiment aujourd'hui maintenant "
-        "doit dois peuvent puis-je faut-il est-il existe concerne concernés "
-        "démarche démarches procédure qu'est-ce "
-        "délai délais"  # name the asked-for duration: a passage giving one answers them
-    )
-)
-# « Quand serai-je payé ? » is answered by a date or by a time from an event (« sous 30 jours
-# après accord »)
-_WHEN = re.compile(f"{_DATE.pattern}|{_DURATION.pattern}")
-_ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "who": _WHO,
-                    "yes_no": _YES_NO}
-
-
-def asked_entity(question: str) -> str | None:
-    """What kind of answer the question asks for: duration, number, date, who (handles it,
-    to contact), yes_no or None."""
-    folded = fold(question).strip()
-    length = _HOW_LONG_IS.search(folded)
-    if length and not _TIME_NOUNS.intersection(length.groups()) and not _LASTING.search(
-            folded, length.start(1)):
-        return "number"  # a length (« How long is the password? »)
-    if _ASKS_DURATION.search(folded):
-        return "duration"
-    if _ASKS_NUMBER.search(folded):
-        return "number"
-    if _ASKS_DATE.search(folded):
-        return "date"
-    if _ASKS_WHO.search(folded):
-        return "who"
-    if _ASKS_YES_NO.search(folded):
-        return "yes_no"
-    return None
-
-
-def _is_prose(line: str) -> bool:
-    """A full sentence of its own (capitalised, eight words or more), not a list item."""
-    return line[:1].isupper() and len(line.split()) >= 8
-
-
-def entity_found(entity: str, text: str) -> bool:
-    """Whether ``text`` carries an answer of the kind ``entity`` (see :func:`asked_entity`)."""
-    pattern = _ENTITY_PATTERNS.get(entity)
-    return pattern is not None and pattern.search(fold(text)) is not None
-
-
-def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
-    """The items of a list whose lead-in ends the line before ``start``, and whether the
-    list is short enough to quote whole (a long list or table is never quoted cut)."""
-    items: list[str] = []
-    for line in lines[start:]:
-        if (
-            len(line) > _MAX_ITEM_CHARS
-            or _QUESTION_END.search(line)
-            or line.endswith(":")  # another lead-in: this one had no items of its own
-            or (line.endswith(".") and (len(line) > _PROSE_LINE or _is_prose(line)))
-        ):
-            break
-        if len(items) == _MAX_LIST_ITEMS:
-            return items, False
-        items.append(line)
-        if line.endswith("."):
-            break  # the last item
-    if len(items) >= 2 and _names_columns(items[0], items[1:]):
-        items = items[1:]  # each row names its columns already (« Critère : 2. Prix ; … »)
-    return items, True
-
-
-def _names_columns(first: str, rows: list[str]) -> bool:
-    """Whether ``first`` is a table's header row (« Critère | Pondération ») whose names
-    the rows under it carry."""
-    names = first.split(" | ")
-    return len(names) >= 2 and all(
-        any(row.startswith(f"{name} : ") for name in names) for row in rows)
-
-
-def _opens_list(sentence: str) -> bool:
-    """A lead-in: ends with « : », or with « ; » after an inline « : » (« recouvre : a ; »)."""
-    return sentence.endswith(":") or (sentence.endswith(";") and ":" in sentence)
-
-
-def _is_heading(sentence: str) -> bool:
-    """A line without final punctuation that is short (« Cas général », « Procédure ») or
-    made of segments (« Mutuelle Horizon — Direction Indemnisation — version 3.2 », « Notice
-    d'information — contrat Horizon Prévoyance Entreprises »)."""
-    return not sentence.endswith((".", "!", "…", ":", ";")) and (
-        len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 2)
-
-
-_SEGMENTS = re.compile(r"\s[—–|]\s")
-
-
-def _heading_line(sentence: str) -> bool:
-    """A line standing over what follows: a heading, or a FAQ's question."""
-    return _QUESTION_END.search(sentence) is not None or _is_heading(sentence)
-
-
-def _stands_over(line: str) -> bool:
-    """A whole line that is one heading line (not a paragraph opening with one)."""
-    return len(split_sentences(line)) == 1 and _heading_line(line)
-
-
-_QUOTED_LINE = re.compile(r"^- (.+?) \[(\d{1,2})\]$", re.MULTILINE)
-
-
-def _quoted(answer: str, number: int | None = None) -> list[str]:
-    """The sentences an offline answer quotes (« - … [n] » lines, as ``_grouped`` writes
-    them), from passage ``number`` only when given."""
-    return [quote for quote, mark in _QUOTED_LINE.findall(answer)
-            if number is None or int(mark) == number]
-
-
-# a list item's own bullet (plain text and PDF keep it): the answer draws its own
-_BULLET = re.compile(r"^[-–—•*·▪◦‣●○■□➢►✓✔] +")
-
-
-_SECTION_NUMBER = re.compile(
-    r"^(?:(?:article|chapitre|titre|section|partie|annexe)\s+)?(\d{1,2}(?:\.\d{1,2})*)\b",
-    re.IGNORECASE)
-
-
-def _numbered_under(above: str, heading: str) -> bool:
-    """Whether ``heading`` is numbered as a part of the heading line right above it
-    (« 6.1 – Date limite » under « ARTICLE 6 – … » or « 6. … »)."""
-    parent, child = _SECTION_NUMBER.match(above), _SECTION_NUMBER.match(heading)
-    if parent is None or child is None:
-        return False
-    return child.group(1).startswith(parent.group(1).rstrip(".") + ".")
-
-
-def passage_units(number: int, title: str, text: str, first_position: int) -> list[_Unit]:
-    """Sentences of a passage, a list's lead-in kept together with its items.
-
-    A lead-in whose items are not all in the passage (cut off by its end, or a
-    list too long to quote) is left out with them: an answer never ends on « : ».
-    Questions and short headings are left out too.
-    """
-    lines = [_BULLET.sub("", " ".join(line.split())) for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    units: list[_Unit] = []
-    heading: tuple[str, ...] = ()
-    above = ""  # the heading line right above, when no sentence came between
-    numbered: list[tuple[str, tuple[str, ...]]] = []  # numbered headings seen, their words
-    index = 0
-    while index < len(lines):
-        sentences = split_sentences(lines[index])
-        index += 1
-        if len(sentences) == 1 and _heading_line(sentences[0]):
-            # « Comment sont remboursées les lunettes ? » over the FAQ's answer: the
-            # sentences under it are matched with its words too, and with those of the
-            # numbered heading it is a part of (« ARTICLE 6 – REMISE DES OFFRES » over « 6.1 –
-            # Date limite », even with 6.0's sentences between); a table's header row right
-            # under its heading adds to it (« Garantie | Niveau » under « 3.2 – Garanties »)
-            line = sentences[0]
-            words = tuple(content_tokens(line))
-            parent = next((seen for line_above, seen in reversed(numbered)
-                           if _numbered_under(line_above, line)), None)
-            if parent is not None:
-                heading = (*parent, *words)
-            elif above and _SECTION_NUMBER.match(line) is None and "|" in line:
-                heading = (*heading, *words)
-            else:
-                heading = words
-            if _SECTION_NUMBER.match(line) is not None:
-                numbered.append((line, heading))
-            above = line
-            lead_in = _heading_list(sentences[0], lines, index)
-            if lead_in is not None:  # « Pièces justificatives » over its items
-                index += len(lead_in[1])
-                units.append(_Unit(number, title, first_position + len(units), lead_in[0],
-                                   lead_in[1], tuple(content_tokens(" ".join(lead_in[1]))),
-                                   heading))
-                above = ""
-            continue
-        above = ""
-        for position, sentence in enumerate(sentences):
-            items: list[str] = []
-            if sentence[:1].islower():
-                continue  # a list item whose lead-in is not here, or a cut sentence
-            if position == len(sentences) - 1 and _opens_list(sentence):
-                items, whole = _list_items(lines, index)
-                index += len(items)
-                if not whole or (not items and sentence.endswith(":")):
-                    continue  # the list is not (all) here: drop its lead-in with it
-            if _heading_line(sentence) and not items:
-                continue
-            tokens = tuple(content_tokens(" ".join((sentence, *items))))
-            antecedent = (sentences[position - 1] if position and _POINTS_BACK.match(sentence)
-                          and not _opens_list(sentences[position - 1]) else "")
-            units.append(_Unit(number, title, first_position + len(units), sentence,
-                               tuple(items), tokens, heading, antecedent))
-    return units
-
-
-# a sentence opening with one of these says what it is about in the sentence before
-_POINTS_BACK = re.compile(
-    r"^(?:Il|Elle|Ils|Elles|Celui-ci|Celle-ci|Ceux-ci|Celles-ci|Cela|Ceci|"
-    r"Ce dernier|Cette dernière|Ces derniers|Ces dernières|It|They|This|These)\b"
-)
-
-
-def _heading_list(
-    heading: str, lines: list[str], start: int
-) -> tuple[str, tuple[str, ...]] | None:
-    """A list standing right under a heading, without a lead-in sentence of its own
-    (« Pièces justificatives », then « photos des dommages ; », « factures d'achat ; »…):
-    the heading as its lead-in (« Pièces justificatives : ») and its items, when the list is
-    whole in the passage (its last item ends the sentence, or something follows it)."""
-    if _QUESTION_END.search(heading) or start >= len(lines) or not lines[start][:1].islower():
-        return None
-    items, whole = _list_items(lines, start)
-    if not items or not whole or not (
-        items[-1].endswith(".") or start + len(items) < len(lines)
-    ):
-        return None
-    return f"{heading.rstrip(' :')} :", tuple(items)
-
-
-def heading_lines_marked(text: str) -> str:
-    """A passage of a file whose headings are lines of their own (``keeps_heading_lines``),
-    each heading line (or FAQ question) written as a Markdown heading, so that the web
-    chat's source panel shows « Délai de réponse » as the heading it is."""
-    lines = []
-    for line in text.splitlines():
-        plain = " ".join(line.split())
-        heading = plain and not _LIST_MARK.match(plain) and _stands_over(plain)
-        lines.append(f"### {plain}" if heading else line)
-    return "\n".join(lines)
-
-
-_LIST_MARK = re.compile(r"^(?:[-*•#>]|\d{1,3}[.)])\s")
-
-
-def quoted_section(text: str, section: str | None, answer: str, number: int) -> str | None:
-    """The heading path of what an answer quotes from passage ``number``: ``section`` (the
-    passage's main heading path) with its last heading replaced by the heading line standing
-    over the first sentence quoted verbatim (« - … [n] »), so that a citation of a FAQ
-    passage names the question whose answer was quoted. ``section`` when nothing is quoted
-    verbatim (a generative answer) or the sentence stands under no heading line."""
-    quoted = [_plain(quote) for quote in _quoted(answer, number)]  # bold marks aside
-    if not quoted or not section:
-        return section
-    heading: str | None = None
-    for line in (" ".join(line.split()) for line in text.splitlines()):
-        if _stands_over(line):
-            heading = line
-        elif quoted[0] in _plain(line):
-            break
-    else:
-        return section
-    if heading is None:
-        return section
-    path = section.split(" > ")
-    if heading in path:
-        return " > ".join(path[: path.index(heading) + 1])
-    return " > ".join([*path[:-1], heading])
-
-
-def _fragment_of(unit: _Unit, other: _Unit) -> bool:
+def _fragment_of(unit: Unit, other: Unit) -> bool:
     """A sentence that is the end of one of ``other``'s list items, cut at « 3. »
     (« Performance environnementale ; … » of « Critère : 3. Performance environnementale ; … »)."""
     return not unit.items and other.items != () and any(
         fold(unit.text) in fold(line) for line in other.items)
 
 
-def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
+def _duplicate(unit: Unit, chosen: list[Unit]) -> bool:
     """Same sentence (e.g. from two overlapping passages) or nearly the same words."""
     words = set(unit.tokens)
     lines = {fold(line) for line in (unit.text, *unit.items)}
@@ -489,7 +98,7 @@ def _duplicate(unit: _Unit, chosen: list[_Unit]) -> bool:
     return False
 
 
-def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]:
+def _closest(units: list[Unit], pattern: re.Pattern[str] | None) -> list[Unit]:
     """The top passage's units, those carrying what the question asks for first."""
     closest = [unit for unit in units if unit.passage == units[0].passage]
     if pattern is not None:
@@ -497,19 +106,19 @@ def _closest(units: list[_Unit], pattern: re.Pattern[str] | None) -> list[_Unit]
     return closest
 
 
-def _continued(units: list[_Unit], query: list[str], said: set[str]) -> list[_Unit]:
+def _continued(units: list[Unit], query: list[str], said: set[str]) -> list[Unit]:
     """The top passage's unit that best matches ``query``, among those not ``said`` already
     (none when nothing matches)."""
     first = [unit for unit in units
-             if unit.passage == units[0].passage and _plain(unit.text) not in said]
+             if unit.passage == units[0].passage and plain(unit.text) not in said]
     scores = _bm25(query, [unit.tokens for unit in first])  # its own words, not its heading's
     best = max(range(len(first)), key=lambda index: scores[index], default=None)
     return [first[best]] if best is not None and scores[best] > 0 else []
 
 
 def _named_subject(
-    units: list[_Unit], query: list[str], context: list[str]
-) -> tuple[list[_Unit], list[str]]:
+    units: list[Unit], query: list[str], context: list[str]
+) -> tuple[list[Unit], list[str]]:
     """A follow-up that names the document found first (« Et pour la prévoyance ? » after
     « Y a-t-il une indemnité ? », « prévoyance » being in « Garanties prévoyance
     collective »): that document's sentences, chosen with the questions it continues too
@@ -524,7 +133,7 @@ def _named_subject(
 _ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
 
 
-def _spelled_out(question: str, units: list[_Unit], query: list[str]) -> list[str]:
+def _spelled_out(question: str, units: list[Unit], query: list[str]) -> list[str]:
     """The words an acronym of the question stands for in the passages, when they spell it
     out and never write it (« IA » → « intelligence artificielle », « RGPD » → « règlement
     général … protection … données »): the run of content words whose initials spell it,
@@ -548,7 +157,7 @@ def _spelled_out(question: str, units: list[_Unit], query: list[str]) -> list[st
     return words
 
 
-def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
+def _own_words_first(units: list[Unit], scores: list[float], query: list[str],
                      titles: dict[str, set[str]],
                      carrying: re.Pattern[str] | None = None) -> list[float]:
     """Under one heading, the sentences that say the question's words themselves, when some
@@ -562,7 +171,7 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
     every line of the document is about its title."""
     asked = set(query)
 
-    def carries(unit: _Unit) -> bool:
+    def carries(unit: Unit) -> bool:
         # only where the heading says most of the question (« Date limite » under « Remise
         # des offres »), not one word of it (« Canaux de déclaration » for « Dans quel délai
         # déclarer un dégât des eaux ? »)
@@ -581,7 +190,7 @@ def _own_words_first(units: list[_Unit], scores: list[float], query: list[str],
     ) else score for unit, score in zip(units, scores, strict=True)]
 
 
-def _beyond_the_title(units: list[_Unit], scores: list[float], query: list[str],
+def _beyond_the_title(units: list[Unit], scores: list[float], query: list[str],
                       titles: dict[str, set[str]]) -> list[float]:
     """A sentence matching only words of its document's title weighs half, when another
     sentence matches more: « Peut-on utiliser le wifi de l'hôtel en télétravail ? » in
@@ -597,7 +206,7 @@ def _beyond_the_title(units: list[_Unit], scores: list[float], query: list[str],
 
 
 def _on_subject(
-    units: list[_Unit], scores: list[float], subject: list[str]
+    units: list[Unit], scores: list[float], subject: list[str]
 ) -> list[float]:
     """A follow-up's matches that are also about the conversation's subject (the words of
     the questions it continues that it does not repeat), when some are: « Et le délai ? »
@@ -619,23 +228,17 @@ def _just_said(request: CompletionRequest) -> set[str]:
     answers = [turn.content for turn in request.messages if turn.role == "assistant"]
     if not request.context_terms or not answers:
         return set()
-    return {_plain(quote) for quote in _quoted(answers[-1])}
+    return {plain(quote) for quote in quoted_lines(answers[-1])}
 
 
-def _plain(sentence: str) -> str:
-    """A sentence compared as words only: folded, bold marks (the source's or the answer's
-    figure asked for) left out."""
-    return fold(sentence.replace("**", ""))
-
-
-def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
+def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
-    units: list[_Unit] = []
+    units: list[Unit] = []
     for passage in request.passages:
         units.extend(passage_units(passage.number, passage.title, passage.text, len(units)))
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
-    pattern = _ENTITY_PATTERNS.get(entity or "")
+    pattern = ENTITY_PATTERNS.get(entity or "")
     query += _spelled_out(request.question, units, query)
     context = content_tokens(request.context_terms)
     asked_again = bool(context) and bool(query) and set(query) <= set(context)
@@ -660,16 +263,16 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # a sentence just quoted is not quoted again, unless it carries what the follow-up asks
     # for (« Qui valide ? » after « …trois jours par semaine, sur accord du manager. »)
     carries = pattern if entity not in (None, "yes_no") else None
-    fresh = [0.0 if _plain(unit.text) in said
+    fresh = [0.0 if plain(unit.text) in said
              and (carries is None or not carries.search(fold(unit.full_text))) else score
              for unit, score in zip(units, scores, strict=True)]
     if any(score > 0 for score in fresh):  # unless it was all said already
         scores = fresh
-    ranked: list[tuple[float, _Unit]] = []
+    ranked: list[tuple[float, Unit]] = []
     asked = set(query)
     how = _HOW_VERB.search(fold(request.question))
     acting = set(content_tokens(request.action_terms or (how.group(1) if how else "")))
-    acting -= _QUESTION_WORDS
+    acting -= QUESTION_WORDS
     for unit, score in zip(units, scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
@@ -698,8 +301,8 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         # « Quelle est la date limite ? »: a day of the calendar, where some sentence gives
         # one, rather than « 180 jours à compter de la date limite »
         dated = ([(score, unit) for score, unit in carrying
-                  if _CALENDAR_DATE.search(fold(unit.full_text))]
-                 if entity == "date" and _NAMES_A_DAY.search(fold(request.question)) else [])
+                  if CALENDAR_DATE.search(fold(unit.full_text))]
+                 if entity == "date" and NAMES_A_DAY.search(fold(request.question)) else [])
         ranked = dated or carrying or ranked
     if context and not own_match:
         # « Et qui s'en occupe ? »: nothing of its own matched, so it asks about the
@@ -725,7 +328,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
     # the best-ranked passage speaks first (its best sentence is always quoted), then
     # each other source's best sentence, in retrieval order, then the best of the rest
     top = min(unit.passage for _, unit in ranked)
-    chosen: list[_Unit] = [next((unit for unit in saying_how if unit.passage == top),
+    chosen: list[Unit] = [next((unit for unit in saying_how if unit.passage == top),
                                 next(unit for _, unit in ranked if unit.passage == top))]
     if context:
         if chosen[0].title != units[0].title:
@@ -739,7 +342,7 @@ def _choose(request: CompletionRequest) -> tuple[list[_Unit], bool]:
         chosen = _closest(units, pattern)[:1]
     if request.subject_words and not context:
         relevant = _naming_the_subject(relevant, request.subject_words, request.question)
-    by_source: dict[str, _Unit] = {}
+    by_source: dict[str, Unit] = {}
     for unit in relevant:
         by_source.setdefault(unit.title, unit)
     firsts = sorted(by_source.values(), key=lambda unit: unit.passage)
@@ -773,25 +376,25 @@ _MEANS = re.compile(
     r"teleservice|via)\b")
 
 
-def _naming_the_subject(relevant: list[_Unit], subject_words: tuple[str, ...],
-                        question: str = "") -> list[_Unit]:
+def _naming_the_subject(relevant: list[Unit], subject_words: tuple[str, ...],
+                        question: str = "") -> list[Unit]:
     """The sentences that say one of the question's nouns or names, or the action a
     « comment… ? » asks about (or stand under a heading that does), when some do: « Quelle
     certification est exigée ? » quotes the ISO 27001 sentence, not a table's rows whose
     header says « Niveau minimal exigé »; « Comment déclarer un dégât des eaux ? » keeps
     « La déclaration se fait par l'espace adhérent… »."""
     tokens = {token for word in subject_words for token in content_tokens(word)
-              if token not in _QUESTION_WORDS}
+              if token not in QUESTION_WORDS}
     how = _HOW_VERB.search(fold(question))
     if how is not None:
         tokens.update(token for token in content_tokens(how.group(1))
-                      if token not in _QUESTION_WORDS)
+                      if token not in QUESTION_WORDS)
     naming = [unit for unit in relevant if tokens.intersection(unit.matched)]
     return naming or relevant
 
 
-def _covering(chosen: list[_Unit], ranked: list[_Unit],
-              subject_words: tuple[str, ...]) -> list[_Unit]:
+def _covering(chosen: list[Unit], ranked: list[Unit],
+              subject_words: tuple[str, ...]) -> list[Unit]:
     """``chosen`` with, for each word of the question's subject none of them says, the
     best-ranked sentence of a source already quoted that says it, while there is room:
     « Quelle est la franchise en cas de dégât des eaux ? » quotes the documents list
@@ -800,7 +403,7 @@ def _covering(chosen: list[_Unit], ranked: list[_Unit],
     about something else)."""
     quoted = {unit.title for unit in chosen}
     for word in subject_words:
-        tokens = [token for token in content_tokens(word) if token not in _QUESTION_WORDS]
+        tokens = [token for token in content_tokens(word) if token not in QUESTION_WORDS]
         if len(chosen) >= _MAX_ANSWER_UNITS:
             break
         if not tokens or any(token in unit.matched for unit in chosen for token in tokens):
@@ -824,7 +427,7 @@ def missing_terms(question: str, passages: list[str],
     missing: dict[str, str] = {}
     words = subject_words if subject_words is not None else re.findall(r"[\w'’-]+", question)
     for word in words:
-        tokens = [token for token in content_tokens(word) if token not in _QUESTION_WORDS]
+        tokens = [token for token in content_tokens(word) if token not in QUESTION_WORDS]
         # five-letter prefixes: « saisissables » is found in « saisies »
         if (
             tokens
@@ -850,9 +453,9 @@ def missing_renderings(terms: Sequence[tuple[str, tuple[str, ...]]],
     return missing if len(missing) >= 2 else []
 
 
-def _grouped(chosen: list[_Unit], locale: Locale, source: Text = _SOURCE) -> list[str]:
+def _grouped(chosen: list[Unit], locale: Locale, source: Text = _SOURCE) -> list[str]:
     """Chosen units grouped by source, sources in retrieval order, each in reading order."""
-    groups: dict[str, list[_Unit]] = {}
+    groups: dict[str, list[Unit]] = {}
     for unit in sorted(chosen, key=lambda unit: (unit.passage, unit.position)):
         groups.setdefault(unit.title, []).append(unit)
     blocks = []
@@ -887,7 +490,7 @@ def select_answer(request: CompletionRequest) -> str:
     notes = []
     entity = asked_entity(request.question)
     if entity in _ENTITY_NAMES and not any(
-        _ENTITY_PATTERNS[entity].search(fold(unit.full_text)) for unit in chosen
+        ENTITY_PATTERNS[entity].search(fold(unit.full_text)) for unit in chosen
     ):
         notes.append(_NO_ENTITY(locale, entity=_ENTITY_NAMES[entity](locale)))
     texts = [passage.title + " " + passage.text for passage in request.passages]
@@ -905,57 +508,3 @@ def select_answer(request: CompletionRequest) -> str:
     if locale == "en" and translated:
         notes.append(_QUOTED_IN_FRENCH(locale))
     return "\n\n".join(blocks + notes)
-
-
-def _cue_score(sentence: _Sentence, section: OutlineSection) -> int:
-    """How many of the section's cues start a word of the sentence."""
-    folded = " " + re.sub(r"[^a-z0-9€']+", " ", fold(sentence.text))
-    return sum(
-        1 for cue in section.cues
-        if cue != CATCH_ALL_CUE and (" " + fold(cue)) in folded
-    )
-
-
-def select_outline(request: CompletionRequest) -> str:
-    """Sort the passages' sentences into the outline's sections by their cue words."""
-    sections: dict[str, list[_Sentence]] = {section.title: [] for section in request.outline}
-    catch_all = next(
-        (section.title for section in request.outline if CATCH_ALL_CUE in section.cues), None
-    )
-    for sentence in _sentences(request):
-        if len(sentence.tokens) < 2:
-            continue
-        scores = [(_cue_score(sentence, section), section.title) for section in request.outline]
-        best_score, best_title = max(scores, key=lambda item: item[0])
-        if best_score > 0:
-            sections[best_title].append(sentence)
-        elif catch_all is not None:
-            sections[catch_all].append(sentence)
-    blocks = []
-    for title, chosen in sections.items():
-        lines = [f"- {sentence.text}" for sentence in chosen[:_MAX_SECTION_SENTENCES]]
-        if not lines:
-            lines = [f"- {_NOTHING_NOTED(request.locale)}"]
-        blocks.append(f"**{title}**\n" + "\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-class _ExtractiveStream(StreamBase):
-    async def __aiter__(self) -> AsyncIterator[str]:
-        request = self._request
-        text = select_outline(request) if request.outline else select_answer(request)
-        prompt_words = sum(len(passage.text.split()) for passage in request.passages)
-        self._usage = TokenUsage(
-            prompt_tokens=prompt_words + len(request.question.split()),
-            completion_tokens=len(text.split()),
-        )
-        for line in text.splitlines(keepends=True):
-            yield line
-
-
-class ExtractiveProvider:
-    """Provider ``extractive``: offline, deterministic, cites what it selects."""
-
-    def open_stream(self, entry: ModelEntry, request: CompletionRequest) -> _ExtractiveStream:
-        """Select sentences for ``request`` (the entry has no settings to honour)."""
-        return _ExtractiveStream(entry, request)

@@ -1,35 +1,21 @@
-"""The offline extractive provider: picks and cites sentences; sorts notes into sections."""
+"""The offline answer: the sentences chosen, grouped, cited, and what the passages leave out."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from bot.extractive import (
-    CATCH_ALL_CUE,
     asked_entity,
-    entity_found,
-    heading_lines_marked,
     passage_units,
     quoted_section,
     select_answer,
-    select_outline,
 )
-from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
-
-
-def _request(question: str, passages: list[str], outline: tuple[OutlineSection, ...] = (),
-             locale: str = "fr") -> CompletionRequest:
-    return CompletionRequest(
-        skill="qa", role="answer", messages=(ChatTurn("user", question),), question=question,
-        passages=tuple(ContextPassage(n, f"Doc {n}", text) for n, text in enumerate(passages, 1)),
-        outline=outline, locale=locale,  # type: ignore[arg-type]
-    )
+from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage
+from tests.bot.extractive.requests import completion_request
 
 
 def test_answer_cites_the_relevant_sentence() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Quel est le délai pour déclarer un dégât des eaux ?",
         ["La cantine ouvre à midi. Les congés se posent dans l'outil RH.",
          "Un dégât des eaux doit être déclaré dans un délai de cinq jours ouvrés. "
@@ -40,13 +26,13 @@ def test_answer_cites_the_relevant_sentence() -> None:
 
 
 def test_nothing_to_quote_is_said_plainly() -> None:
-    text = select_answer(_request("Quel est le prix du carburant ?", []))
+    text = select_answer(completion_request("Quel est le prix du carburant ?", []))
     assert text.startswith("Je ne trouve")
 
 
 def test_a_passage_sharing_no_word_with_the_question_is_quoted_with_a_caveat() -> None:
     # the search judged it relevant, but it says « ordinateur », not « équipement »
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Quel équipement est prévu à distance ?",
         ["L'entreprise fournit un ordinateur portable, un écran et un casque. Une indemnité "
          "de 2,50 € par jour est versée."]))
@@ -56,7 +42,7 @@ def test_a_passage_sharing_no_word_with_the_question_is_quoted_with_a_caveat() -
 
 def test_a_verb_matches_its_other_forms() -> None:
     # « fourni » / « fournit », « télétravail » / « télétravaillé »
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Quel matériel est fourni en télétravail ?",
         ["L'entreprise fournit un ordinateur portable, un écran et un casque. Une indemnité "
          "de 2,50 € par jour télétravaillé est versée."]))
@@ -67,25 +53,25 @@ def test_a_verb_matches_its_other_forms() -> None:
 def test_a_follow_up_whose_words_find_nothing_is_read_with_the_question_it_continues() -> None:
     passages = ["Le passeport coûte 86 €. Il est valable 10 ans.",
                 "Le passeport se demande en mairie, sur rendez-vous."]
-    own = select_answer(_request("Et pour un enfant ?", passages))
+    own = select_answer(completion_request("Et pour un enfant ?", passages))
     assert own.startswith("Aucune phrase ne reprend")
-    request = replace(_request("Et pour un enfant ?", passages),
+    request = replace(completion_request("Et pour un enfant ?", passages),
                       context_terms="Combien coûte un passeport ?")
     text = select_answer(request)
     assert "- Le passeport coûte 86 €. [1]" in text and not text.startswith("Aucune phrase")
     # its own words choose the sentences, and the passage found first (searched with the
     # question it continues) speaks first
-    request = replace(_request("Et en mairie ?", passages),
+    request = replace(completion_request("Et en mairie ?", passages),
                       context_terms="Combien coûte un passeport ?")
     text = select_answer(request)
     assert text.index("Le passeport coûte 86 €. [1]") < text.index(
         "Le passeport se demande en mairie, sur rendez-vous. [2]")
-    alone = select_answer(_request("Et en mairie ?", passages))
+    alone = select_answer(completion_request("Et en mairie ?", passages))
     assert "mairie, sur rendez-vous. [2]" in alone and "86 €" not in alone
 
 
 def test_english_question_quotes_the_closest_french_passage_and_says_so() -> None:
-    text = select_answer(_request("What is the fuel price?",
+    text = select_answer(completion_request("What is the fuel price?",
                                   ["La cantine ouvre à midi. Elle ferme à 14 heures."],
                                   locale="en"))
     assert text.startswith("No sentence uses the question's words")
@@ -95,7 +81,7 @@ def test_english_question_quotes_the_closest_french_passage_and_says_so() -> Non
 
 
 def test_a_list_is_never_cut_from_its_lead_in() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Quelles pièces fournir pour déclarer un sinistre ?",
         ["Pour déclarer un sinistre, fournissez les pièces suivantes :\n"
          "le constat amiable signé\nles photos des dommages\nune facture d'achat\n"
@@ -113,7 +99,7 @@ def test_a_list_is_never_cut_from_its_lead_in() -> None:
 
 def test_no_sentence_is_repeated_across_overlapping_passages() -> None:
     shared = "Le délai de déclaration est de cinq jours ouvrés."
-    text = select_answer(_request("Quel est le délai de déclaration ?",
+    text = select_answer(completion_request("Quel est le délai de déclaration ?",
                                   [f"Déclarez vite. {shared}", f"{shared} Joignez des photos."]))
     assert text.count("cinq jours ouvrés") == 1
 
@@ -124,28 +110,28 @@ def test_the_sentence_with_the_asked_number_is_preferred() -> None:
                 "Les trimestres validés se consultent en ligne. "
                 "Les trimestres de chômage sont validés sous conditions. "
                 "Il faut 172 trimestres validés pour une retraite à taux plein."]
-    text = select_answer(_request("Combien de trimestres validés faut-il ?", passages))
+    text = select_answer(completion_request("Combien de trimestres validés faut-il ?", passages))
     assert "172 trimestres" in text
 
 
 def test_a_figure_written_in_words_is_a_figure() -> None:
-    text = select_answer(_request("Combien de jours de télétravail par semaine ?",
+    text = select_answer(completion_request("Combien de jours de télétravail par semaine ?",
                                   ["Le télétravail est possible jusqu'à trois jours par semaine."]))
     assert "trois jours" in text and "chiffre" not in text
-    missing = select_answer(_request("Combien de jours de télétravail par semaine ?",
+    missing = select_answer(completion_request("Combien de jours de télétravail par semaine ?",
                                      ["Le télétravail est possible sur accord du manager."]))
     assert "ne donnent pas de chiffre" in missing
 
 
 def test_a_passage_giving_the_delay_is_not_called_partial() -> None:
-    text = select_answer(_request("Sous quel délai déclarer des dommages de grêle ?",
+    text = select_answer(completion_request("Sous quel délai déclarer des dommages de grêle ?",
                                   ["La déclaration des dommages de grêle se fait sous quatre "
                                    "jours ouvrés."]))
     assert "quatre jours" in text and "en partie" not in text
 
 
 def test_answer_is_grouped_by_source_in_retrieval_order() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Comment déclarer un vol de vélo ?",
         ["Un vol de vélo se déclare au commissariat.",
          "Le vol de vélo doit être déclaré à l'assureur sous deux jours.",
@@ -156,7 +142,7 @@ def test_answer_is_grouped_by_source_in_retrieval_order() -> None:
 
 
 def test_partial_answers_say_what_is_missing() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Quel est le délai de déclaration d'un sinistre en Belgique ?",
         ["Le délai de déclaration d'un sinistre est de cinq jours ouvrés."],
     ))
@@ -165,7 +151,7 @@ def test_partial_answers_say_what_is_missing() -> None:
 
 def test_an_english_answer_names_the_key_words_no_passage_renders() -> None:
     request = replace(
-        _request("How do I declare a car accident?",
+        completion_request("How do I declare a car accident?",
                  ["L'assuré doit déclarer le sinistre habitation dans les 5 jours ouvrés."],
                  locale="en"),
         match_terms="déclarer voiture véhicule automobile accident", cross_lingual=True,
@@ -187,9 +173,9 @@ def test_an_english_answer_names_the_key_words_no_passage_renders() -> None:
 def test_only_the_words_naming_the_subject_are_said_missing_when_given() -> None:
     question = "Que devient le crédit immobilier lorsque la vente est annulée en Belgique ?"
     passages = ["Si la vente est annulée, le contrat de crédit immobilier est résolu."]
-    every_word = select_answer(_request(question, passages))
+    every_word = select_answer(completion_request(question, passages))
     assert "« devient »" in every_word and "« lorsque »" in every_word
-    request = replace(_request(question, passages),
+    request = replace(completion_request(question, passages),
                       subject_words=("crédit", "vente", "Belgique"))
     subject_only = select_answer(request)
     assert "ils ne disent rien de « Belgique »." in subject_only
@@ -207,7 +193,7 @@ def test_every_word_of_the_subject_a_quoted_source_says_is_quoted() -> None:
     passages = (*(ContextPassage(n, "Sinistre habitation", text)
                   for n, text in enumerate(procedure, 1)),
                 ContextPassage(3, "Assurance auto", other))
-    request = replace(_request(question, []), passages=passages)
+    request = replace(completion_request(question, []), passages=passages)
     assert "150 €" not in select_answer(request)  # the list matches two words, this one one
     text = select_answer(replace(request, subject_words=("franchise", "dégât", "eaux")))
     assert "constat amiable de dégât des eaux" in text and "(150 € en formule Essentielle)" in text
@@ -216,7 +202,7 @@ def test_every_word_of_the_subject_a_quoted_source_says_is_quoted() -> None:
 
 
 def test_a_list_s_own_bullets_are_not_drawn_twice() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "Que faut-il joindre pour le remboursement des frais ?",
         ["Pour obtenir le remboursement, joignez :\n- la facture acquittée ;\n"
          "• le justificatif de transport ;\n* le formulaire signé."]))
@@ -229,7 +215,7 @@ def test_a_follow_up_asking_what_a_sentence_just_quoted_carries_gets_it_again() 
     passages = [f"{said} Un jour de présence collective est fixé chaque semaine."]
     earlier = (ChatTurn("user", "Combien de jours de télétravail par semaine ?"),
                ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
-    request = _request("Qui valide ?", passages)
+    request = completion_request("Qui valide ?", passages)
     request = replace(request, messages=(*earlier, *request.messages),
                       context_terms="Combien de jours de télétravail par semaine ?")
     assert "sur accord du manager. [1]" in select_answer(request)
@@ -243,7 +229,7 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     assert asked_entity(question) == "date" and asked_entity("Date butoir ?") == "date"
     assert asked_entity("What is the deadline for submitting bids?") == "date"
     assert asked_entity("Quels sont les délais de versement des prestations ?") == "duration"
-    text = select_answer(_request(question, [
+    text = select_answer(completion_request(question, [
         "6.3 – Validité\nLe délai de validité des offres est fixé à 180 jours à compter de la "
         "date limite de réception des offres.",
         "ARTICLE 6 – REMISE DES OFFRES\n6.1 – Date limite\nLes plis sont déposés avant le "
@@ -254,7 +240,7 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     assert "Les plis sont déposés avant le vendredi 26 février 2027 à 12h00. [2]" in text
     assert "180 jours" not in text and "après cette date" not in text
     # a heading saying one word of the question lends no sentence what it carries
-    text = select_answer(_request("Dans quel délai faut-il déclarer un dégât des eaux ?", [
+    text = select_answer(completion_request("Dans quel délai faut-il déclarer un dégât des eaux ?", [
         "Canaux de déclaration\nLa déclaration se fait par l'espace adhérent.\n"
         "Le gestionnaire ouvre un dossier sous 24 heures.",
         "Délais de déclaration\nL'assuré doit déclarer le sinistre dans les 5 jours ouvrés.",
@@ -265,7 +251,7 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
 def test_table_rows_are_matched_with_their_section_and_its_numbered_parent() -> None:
     question = "Quel est le taux de maintien de salaire ?"
     assert asked_entity(question) == "number" and asked_entity("What is the rate?") == "number"
-    text = select_answer(_request(question, [
+    text = select_answer(completion_request(question, [
         "ARTICLE 3 – LOT N° 1 : PRÉVOYANCE – MAINTIEN DE SALAIRE\n3.1 – Nature du contrat\n"
         "Contrat collectif à adhésion obligatoire pour l'ensemble des agents en activité.\n"
         "3.2 – Garanties de base\nGarantie | Niveau minimal exigé\n"
@@ -281,35 +267,13 @@ def test_table_rows_are_matched_with_their_section_and_its_numbered_parent() -> 
 
 
 def test_a_duration_question_without_a_duration_says_so() -> None:
-    text = select_answer(_request("Combien de temps dure l'instruction du dossier ?",
+    text = select_answer(completion_request("Combien de temps dure l'instruction du dossier ?",
                                   ["L'instruction du dossier est faite par le service juridique."]))
     assert "ne donnent pas de durée" in text
 
 
-def test_outline_sorts_sentences_by_cue_words() -> None:
-    outline = (OutlineSection("Motif", ("j'appelle", "au sujet")),
-               OutlineSection("Faits", (CATCH_ALL_CUE,)),
-               OutlineSection("Engagements", ("je vais", "je vous rappelle")),
-               OutlineSection("Vigilance", ("mécontent",)))
-    text = select_outline(_request("synthèse", [
-        "J'appelle au sujet de mon sinistre. Le sinistre date du 3 mars. "
-        "Je vous rappelle demain. Le client est très mécontent du retard."
-    ], outline))
-    blocks = dict(block.split("\n", 1) for block in text.split("\n\n"))
-    assert "J'appelle au sujet" in blocks["**Motif**"]
-    assert "3 mars" in blocks["**Faits**"]
-    assert "rappelle demain" in blocks["**Engagements**"]
-    assert "mécontent" in blocks["**Vigilance**"]
-
-
-def test_empty_section_says_nothing_was_noted() -> None:
-    outline = (OutlineSection("Motif", ("appel",)), OutlineSection("Risques", ("litige",)))
-    text = select_outline(_request("x", ["Appel du client pour un changement d'adresse."], outline))
-    assert "**Risques**\n- (rien de relevé)" in text
-
-
 def test_english_fallback_prefers_the_sentence_with_the_asked_figure() -> None:
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "How much does a passport cost?",
         ["Le passeport se demande en mairie. La demande se fait sur rendez-vous. "
          "Le passeport d'un adulte coûte 86 €."],
@@ -319,7 +283,7 @@ def test_english_fallback_prefers_the_sentence_with_the_asked_figure() -> None:
 
 
 def test_a_question_in_another_language_quotes_the_top_passage_first() -> None:
-    request = _request(
+    request = completion_request(
         "¿Qué reglas se aplican durante un examen público?",
         ["Pendant l'examen, le candidat ne communique avec personne.",
          "Le concours public se déroule en mairie devant un jury de trois membres."],
@@ -332,7 +296,7 @@ def test_a_question_in_another_language_quotes_the_top_passage_first() -> None:
 
 def test_an_english_answer_quotes_the_top_passage_first() -> None:
     # « public » matches passage 2 by chance; retrieval ranked passage 1 first
-    text = select_answer(_request(
+    text = select_answer(completion_request(
         "What rules apply during a public exam?",
         ["Pendant l'examen, le candidat ne communique avec personne.",
          "Le concours public se déroule en mairie devant un jury de trois membres."],
@@ -350,7 +314,7 @@ def test_an_english_question_finds_its_sentence_by_its_french_renderings() -> No
         "La déclaration se fait par l'espace adhérent.",
     ]
     question = "How many days do I have to report water damage?"
-    without = select_answer(_request(question, passages, locale="en"))
+    without = select_answer(completion_request(question, passages, locale="en"))
     assert without.startswith("No sentence uses the question's words")
     request = CompletionRequest(
         skill="qa", role="answer", messages=(ChatTurn("user", question),), question=question,
@@ -381,7 +345,7 @@ def test_a_header_made_of_segments_is_not_quoted() -> None:
 def test_a_follow_up_within_the_same_document_quotes_its_own_sentence_only() -> None:
     passages = ("Le télétravail est possible trois jours par semaine.",
                 "Une indemnité de 2,50 € par jour télétravaillé est versée.")
-    request = replace(_request("Et l'indemnité ?", list(passages)),
+    request = replace(completion_request("Et l'indemnité ?", list(passages)),
                       context_terms="Combien de jours de télétravail par semaine ?")
     same_document = replace(request, passages=tuple(
         ContextPassage(n, "Politique de télétravail", text)
@@ -398,7 +362,7 @@ def test_a_follow_up_stays_on_the_conversations_document_when_it_answers() -> No
                        "Une indemnité de 2,50 € par jour télétravaillé est versée."),
         ContextPassage(3, "Prévoyance", "Une indemnité journalière est versée après 90 jours."),
     )
-    request = replace(_request("Et l'indemnité ?", []), passages=passages)
+    request = replace(completion_request("Et l'indemnité ?", []), passages=passages)
     follow_up = replace(request, context_terms="Combien de jours de télétravail par semaine ?")
 
     assert "90 jours" not in select_answer(follow_up)
@@ -415,7 +379,7 @@ def test_a_follow_up_naming_a_document_quotes_what_was_asked_about_it() -> None:
         ContextPassage(2, "Politique de télétravail",
                        "Une indemnité de 2,50 € par jour télétravaillé est versée."),
     )
-    request = replace(_request("Et pour la prévoyance ?", []), passages=passages,
+    request = replace(completion_request("Et pour la prévoyance ?", []), passages=passages,
                       context_terms="Y a-t-il une indemnité ?")
 
     text = select_answer(request)
@@ -429,7 +393,7 @@ def test_a_faq_answer_is_found_through_the_question_over_it() -> None:
            "Comment sont remboursées les lunettes ?\n"
            "En formule Équilibre, la monture est remboursée jusqu'à 100 €.")
 
-    text = select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+    text = select_answer(completion_request("Les lunettes sont-elles remboursées ?", [faq]))
 
     assert text.splitlines()[1] == (
         "- En formule Équilibre, la monture est remboursée jusqu'à 100 €. [1]")
@@ -441,7 +405,7 @@ def test_a_citation_names_the_heading_over_the_quoted_sentence() -> None:
     faq = ("FAQ santé\nSous quel délai suis-je remboursé ?\nSous 48 heures en télétransmission.\n"
            "Comment sont remboursées les lunettes ?\nLa monture est remboursée jusqu'à 100 €.")
     section = "FAQ santé > Sous quel délai suis-je remboursé ?"
-    answer = select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+    answer = select_answer(completion_request("Les lunettes sont-elles remboursées ?", [faq]))
 
     assert quoted_section(faq, section, answer, 1) == (
         "FAQ santé > Comment sont remboursées les lunettes ?")
@@ -460,9 +424,9 @@ def test_a_follow_up_does_not_quote_again_what_the_last_answer_quoted() -> None:
                               "Le télétravail est possible **trois jours** par semaine.")
     delays = ContextPassage(2, "Délais", "Réponse à une demande de télétravail : 15 jours.")
     question = "Combien de jours de télétravail par semaine ?"
-    first = select_answer(replace(_request(question, []), passages=(telework,)))
+    first = select_answer(replace(completion_request(question, []), passages=(telework,)))
     assert "trois jours" in first
-    follow_up = replace(_request("Et le délai de réponse ?", []), passages=(telework, delays),
+    follow_up = replace(completion_request("Et le délai de réponse ?", []), passages=(telework, delays),
                         context_terms=question)
     history = (ChatTurn("user", question), ChatTurn("assistant", first))
 
@@ -481,7 +445,7 @@ _DELAYS = ContextPassage(2, "Délais de traitement", (
 def test_a_follow_up_quotes_the_rows_about_the_conversations_subject() -> None:
     telework = ContextPassage(1, "Politique de télétravail",
                               "Le télétravail est possible trois jours par semaine.")
-    follow_up = replace(_request("Et le délai ?", []), passages=(telework, _DELAYS),
+    follow_up = replace(completion_request("Et le délai ?", []), passages=(telework, _DELAYS),
                         context_terms="Combien de jours de télétravail par semaine ?")
 
     text = select_answer(follow_up)
@@ -495,9 +459,9 @@ def test_a_follow_up_quotes_the_rows_about_the_conversations_subject() -> None:
 def _after(question: str, follow_up: str, passages: tuple[ContextPassage, ...]
            ) -> tuple[str, CompletionRequest]:
     """The answer to ``question``, and ``follow_up`` asked after it in the same thread."""
-    first = select_answer(replace(_request(question, []), passages=passages))
+    first = select_answer(replace(completion_request(question, []), passages=passages))
     history = (ChatTurn("user", question), ChatTurn("assistant", first))
-    return first, replace(_request(follow_up, []), passages=passages, context_terms=question,
+    return first, replace(completion_request(follow_up, []), passages=passages, context_terms=question,
                           messages=history)
 
 
@@ -523,7 +487,7 @@ def test_an_english_follow_up_quotes_its_match_in_the_conversations_document() -
         ContextPassage(2, "Politique de télétravail",
                        "Une indemnité de 2,50 € par jour télétravaillé est versée."),
     )
-    follow_up = replace(_request("What about the allowance?", [], locale="en"),
+    follow_up = replace(completion_request("What about the allowance?", [], locale="en"),
                         passages=passages, cross_lingual=True,
                         match_terms="allocation indemnité",
                         context_terms="jours télétravail semaine")
@@ -535,26 +499,17 @@ def test_an_english_follow_up_quotes_its_match_in_the_conversations_document() -
     assert "Tout collaborateur" in alone  # a question alone: the first passage speaks first
 
 
-def test_heading_lines_are_marked_and_list_items_and_sentences_are_not() -> None:
-    text = ("FAQ santé\nComment sont remboursées les lunettes ?\n"
-            "La monture est remboursée jusqu'à 100 €.\n- Monture\n1. Verres")
-
-    assert heading_lines_marked(text).splitlines() == [
-        "### FAQ santé", "### Comment sont remboursées les lunettes ?",
-        "La monture est remboursée jusqu'à 100 €.", "- Monture", "1. Verres"]
-
-
 def test_under_one_heading_the_sentence_saying_the_asked_word_is_quoted() -> None:
     section = ("Équipement et indemnité\n"
                "L'entreprise fournit un ordinateur portable, un écran et un casque.\n"
                "Une indemnité de 2,50 € par jour télétravaillé est versée.")
 
-    text = select_answer(_request("Y a-t-il une indemnité ?", [section]))
+    text = select_answer(completion_request("Y a-t-il une indemnité ?", [section]))
 
     assert "2,50 €" in text and "ordinateur" not in text
     # a section whose sentences all rely on its heading keeps answering through it
     faq = "Remboursement des lunettes\nLa monture est prise en charge jusqu'à 100 €."
-    assert "100 €" in select_answer(_request("Les lunettes sont-elles remboursées ?", [faq]))
+    assert "100 €" in select_answer(completion_request("Les lunettes sont-elles remboursées ?", [faq]))
 
 
 def test_a_list_right_under_a_heading_is_quoted_with_the_heading_as_its_lead_in() -> None:
@@ -562,41 +517,41 @@ def test_a_list_right_under_a_heading_is_quoted_with_the_heading_as_its_lead_in(
                "constat amiable de dégât des eaux signé par les deux parties.\n"
                "Expertise\nUn expert est missionné sous 10 jours.")
 
-    text = select_answer(_request("Comment déclarer un dégât des eaux ?", [section]))
+    text = select_answer(completion_request("Comment déclarer un dégât des eaux ?", [section]))
 
     assert "- Pièces justificatives : [1]\n  - photos des dommages ;\n" \
            "  - constat amiable de dégât des eaux signé par les deux parties." in text
     cut = "Pièces justificatives\nphotos des dommages ;\nconstat amiable de dégât des eaux"
-    assert "constat" not in select_answer(_request("Un dégât des eaux ?", [cut]))  # maybe cut
+    assert "constat" not in select_answer(completion_request("Un dégât des eaux ?", [cut]))  # maybe cut
 
 
 def test_an_acronym_finds_the_words_it_stands_for_when_the_passage_spells_it_out() -> None:
     passage = ("Intelligence artificielle générative\nLes chatbots publics sont bloqués.\n"
                "Mots de passe\nLe mot de passe comporte au moins 14 caractères.")
 
-    text = select_answer(_request("Quelles sont les règles pour l'IA ?", [passage]))
+    text = select_answer(completion_request("Quelles sont les règles pour l'IA ?", [passage]))
 
     assert "chatbots publics" in text and "mot de passe" not in text
     written = passage.replace("Intelligence artificielle générative", "IA générative")
-    assert "chatbots publics" in select_answer(_request("Règles pour l'IA ?", [written]))
+    assert "chatbots publics" in select_answer(completion_request("Règles pour l'IA ?", [written]))
 
 
 def test_a_sentence_opening_with_a_pronoun_is_quoted_after_the_sentence_it_points_to() -> None:
     passage = ("Un capital égal à 300 % du salaire est versé aux bénéficiaires. "
                "Il est majoré de 50 % par enfant à charge.")
 
-    text = select_answer(_request("Quelle majoration par enfant à charge ?", [passage]))
+    text = select_answer(completion_request("Quelle majoration par enfant à charge ?", [passage]))
 
     assert ("- Un capital égal à 300 % du salaire est versé aux bénéficiaires. Il est majoré "
             "de 50 % par enfant à charge. [1]") in text
-    both = select_answer(_request("Quel capital est versé, et majoré par enfant ?", [passage]))
+    both = select_answer(completion_request("Quel capital est versé, et majoré par enfant ?", [passage]))
     assert both.count("Un capital égal") == 1  # quoted once when it is chosen too
 
 
 def test_a_line_under_the_documents_own_title_is_not_matched_through_the_title() -> None:
     faq = ("FAQ santé : remboursements\nDocument fictif de démonstration.\n"
            "Sous quel délai suis-je remboursé ?\nLe complément est versé sous 48 heures.")
-    request = replace(_request("How long does a health reimbursement take?", [faq],
+    request = replace(completion_request("How long does a health reimbursement take?", [faq],
                                locale="en"),
                       match_terms="santé remboursement", cross_lingual=True)
     titled = replace(request, passages=(ContextPassage(1, "FAQ santé : remboursements", faq),))
@@ -612,7 +567,7 @@ def test_a_sentence_saying_more_of_the_questions_words_ranks_higher() -> None:
     service = ("Les délais de traitement sont suivis chaque trimestre. "
                "Le service Qualité traite les dossiers sous deux mois.")
 
-    text = select_answer(_request("Quel service traite les réclamations ?", [definition, service]))
+    text = select_answer(completion_request("Quel service traite les réclamations ?", [definition, service]))
 
     assert "Le service Qualité traite les dossiers" in text
     assert "suivis chaque trimestre" not in text  # « traitement » alone: one word of three
@@ -623,11 +578,11 @@ def test_a_question_asking_a_duration_quotes_the_sentences_that_give_one() -> No
                  "constat amiable de dégât des eaux signé par les deux parties.")
     delay = "L'assuré doit déclarer le sinistre dans les 5 jours ouvrés suivant sa découverte."
 
-    text = select_answer(_request("Dans quel délai faut-il déclarer un dégât des eaux ?",
+    text = select_answer(completion_request("Dans quel délai faut-il déclarer un dégât des eaux ?",
                                   [documents, delay]))
 
     assert "5 jours ouvrés" in text and "constat amiable" not in text
-    how = select_answer(_request("Comment déclarer un dégât des eaux ?", [documents, delay]))
+    how = select_answer(completion_request("Comment déclarer un dégât des eaux ?", [documents, delay]))
     assert "constat amiable" in how  # nothing asked for a duration there
 
 
@@ -635,7 +590,7 @@ def test_when_is_answered_by_a_time_after_an_event_and_auxiliaries_match_nothing
     rows = ("Processus : Indemnisation sinistre après accord ; Délai cible : 30 jours\n"
             "Processus : Remboursement santé ; Délai cible : 48 heures ; "
             "Remarque : Après le remboursement de l'Assurance maladie")
-    text = select_answer(_request("Quand serai-je payé après un sinistre ?", [rows]))
+    text = select_answer(completion_request("Quand serai-je payé après un sinistre ?", [rows]))
 
     assert "30 jours" in text and "48 heures" not in text  # « serai », « après » match nothing
     assert "date précise" not in text  # « sous 30 jours » says when
@@ -663,13 +618,13 @@ def test_a_follow_up_matching_nothing_of_its_own_stays_on_the_conversations_docu
 def test_who_handles_it_is_answered_by_a_service_or_a_way_to_reach_one() -> None:
     incidents = ("Tout incident de sécurité est décrit précisément : date, poste, nature de "
                  "l'incident de sécurité. Les incidents sont traités par le SOC, au 4444.")
-    text = select_answer(_request("Qui contacter en cas d'incident de sécurité ?", [incidents]))
+    text = select_answer(completion_request("Qui contacter en cas d'incident de sécurité ?", [incidents]))
 
     assert "4444" in text and "décrit précisément" not in text
-    asked_with_a_modal = select_answer(_request(
+    asked_with_a_modal = select_answer(completion_request(
         "Qui dois-je contacter en cas d'incident de sécurité ?", [incidents]))
     assert "4444" in asked_with_a_modal and "décrit précisément" not in asked_with_a_modal
-    eligible = select_answer(_request("Qui peut télétravailler ?", [
+    eligible = select_answer(completion_request("Qui peut télétravailler ?", [
         "Tout collaborateur en CDI peut télétravailler. Le manager valide le planning."]))
     assert "collaborateur en CDI" in eligible  # who may, not who handles: no service asked
 
@@ -678,7 +633,7 @@ def test_a_sentence_matching_only_its_documents_title_gives_way() -> None:
     passage = ("### Équipement et indemnité\nUne indemnité de 2,50 € par jour télétravaillé est "
                "versée.\n### Sécurité\nLes réseaux Wi-Fi publics sont interdits pour les "
                "données clients.")
-    request = replace(_request("Peut-on utiliser le wifi de l'hôtel en télétravail ?", []),
+    request = replace(completion_request("Peut-on utiliser le wifi de l'hôtel en télétravail ?", []),
                       passages=(ContextPassage(1, "Politique de télétravail", passage),))
 
     text = select_answer(request)
@@ -690,25 +645,8 @@ def test_a_sentence_matching_only_its_documents_title_gives_way() -> None:
     assert "2,50 €" in asked_of_the_title  # nothing beyond the title matches: as before
 
 
-@pytest.mark.parametrize(("question", "entity"), [
-    ("How long is the password?", "number"),  # a length
-    ("How long is the code?", "number"),
-    ("How long is the notice period?", "duration"),
-    ("How long is parental leave?", "duration"),
-    ("How long is a claim processed?", "duration"),  # a verb says it lasts
-    ("How long is the password kept?", "duration"),
-    ("How long does it take?", "duration"),
-])
-def test_how_long_asks_a_time_only_when_a_time_is_named(question: str, entity: str) -> None:
-    assert asked_entity(question) == entity
-
-
-def test_a_duration_written_in_words_then_in_figures_is_carried() -> None:
-    assert entity_found("duration", "Le délai est fixé à cent quatre-vingts (180) jours.")
-
-
 def test_a_table_header_row_is_not_quoted_above_rows_that_name_their_columns() -> None:
-    text = select_answer(_request("Quels sont les critères d'attribution ?", [
+    text = select_answer(completion_request("Quels sont les critères d'attribution ?", [
         "Les offres sont jugées selon les critères d'attribution suivants :\n"
         "Critère | Pondération\nCritère : Valeur technique ; Pondération : 60 %\n"
         "Critère : Prix ; Pondération : 40 %"]))
@@ -726,7 +664,7 @@ def test_the_end_of_a_quoted_list_item_is_not_quoted_again() -> None:
              "des échanges ; Pondération : 10 %")
     grading = ("7.3 – Méthode de notation\nLe critère prix est noté selon la formule : note = "
                "40 × (cotisation la plus basse / cotisation de l'offre examinée).")
-    request = replace(_request("What are the award criteria?", [rules, grading], locale="en"),
+    request = replace(completion_request("What are the award criteria?", [rules, grading], locale="en"),
                       cross_lingual=True, match_terms="critères attribution")
     text = select_answer(request)
     assert text.count("Performance environnementale ;") == 1, text
@@ -734,7 +672,7 @@ def test_the_end_of_a_quoted_list_item_is_not_quoted_again() -> None:
 
 
 def test_sentences_naming_none_of_the_subject_are_left_out_when_others_name_it() -> None:
-    request = replace(_request("Quelle certification est exigée ?", [
+    request = replace(completion_request("Quelle certification est exigée ?", [
         "Le titulaire justifie d'une certification ISO/IEC 27001 en cours de validité.",
         "Garantie | Niveau minimal exigé\nGarantie : Invalidité ; Niveau minimal exigé : Rente "
         "portant la rémunération à 90 %.",
@@ -748,7 +686,7 @@ def test_a_how_question_quotes_how_it_is_done_first() -> None:
                "téléphone ou en agence.\nPièces justificatives :\n- photos des dommages ;\n"
                "- factures d'achat ;\n- constat amiable de dégât des eaux signé par les deux "
                "parties.")
-    request = replace(_request("Comment déclarer un dégât des eaux ?", [passage]),
+    request = replace(completion_request("Comment déclarer un dégât des eaux ?", [passage]),
                       subject_words=("dégât", "eaux"))
     request = replace(request, passages=(ContextPassage(
         1, "Procédure de déclaration de sinistre habitation", passage),))
@@ -760,7 +698,7 @@ def test_an_english_how_question_quotes_how_it_is_done_by_its_verbs_renderings()
     passage = ("La déclaration se fait par l'espace adhérent, par téléphone ou en agence.\n"
                "Pièces justificatives :\n- photos des dommages ;\n- constat amiable de dégât "
                "des eaux signé par les deux parties.")
-    request = replace(_request("How do I report water damage?", [passage], locale="en"),
+    request = replace(completion_request("How do I report water damage?", [passage], locale="en"),
                       match_terms="signaler déclarer rapport dégât eau dommage",
                       action_terms="signaler déclarer rapport", cross_lingual=True,
                       passages=(ContextPassage(

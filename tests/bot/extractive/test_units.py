@@ -1,0 +1,16 @@
+"""Passages cut into quotable units: headings marked, lists kept with their lead-in."""
+
+from __future__ import annotations
+
+from bot.extractive import (
+    heading_lines_marked,
+)
+
+
+def test_heading_lines_are_marked_and_list_items_and_sentences_are_not() -> None:
+    text = ("FAQ santé\nComment sont remboursées les lunettes ?\n"
+            "La monture est remboursée jusqu'à 100 €.\n- Monture\n1. Verres")
+
+    assert heading_lines_marked(text).splitlines() == [
+        "### FAQ santé", "### Comment sont remboursées les lunettes ?",
+        "La monture est remboursée jusqu'à 100 €.", "- Monture", "1. Verres"]
