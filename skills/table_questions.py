@@ -19,9 +19,10 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bot.i18n import Text, grouped, plural
+from bot.i18n import Text, grouped, plural, quoted
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
@@ -158,6 +159,33 @@ def _spread(folded: str) -> str:
     return _SPREAD.sub(lambda found: f"combien de lignes par {found.group('what')} ", folded)
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What a question and its follow-ups ask of a table, read from their words."""
+
+    question: str  # the question and its follow-ups, as typed
+    texts: list[str]  # folded, the latest follow-up first, the question last
+    aggregate: Aggregate
+    period: re.Match[str] | None  # « par mois »
+    grouping: re.Match[str] | None  # « par canal », or a ranking's « Quel canal … »
+    rank: str  # "asc", "desc" or ""
+    timed: str | None  # the text naming a stretch of time
+    conditions: list[Condition]
+    words: set[str]  # the words that may name the column asked about
+    group_words: set[str]  # the words naming the column to group by
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One table's reading of the question: how well its column fits, and what it keeps."""
+
+    score: int
+    named: NamedTable
+    column: int | None  # the column of figures (None: rows counted)
+    group: int | None
+    conditioned: Conditioned
+
+
 def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
            follow_ups: Sequence[str] = ()) -> str | None:
     """The computed answer, or None when the question does not say clearly what to compute
@@ -169,6 +197,26 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     name, the latest first."""
     if not asks_computation(question) or any(len(text) > _MAX_QUESTION for text in follow_ups):
         return None
+    asked = _asked(question, tables, locale, follow_ups)
+    if asked is None:
+        return None
+    figures: dict[int, set[int]] = {}  # id of a table → its columns of numbers
+    plans = _plans(asked, tables, locale, figures)
+    best = max((plan.score for plan in plans), default=0)
+    chosen = [plan for plan in plans if plan.score == best]
+    if asked.aggregate == "count" and len(chosen) > 1 and not (
+            asked.group_words or asked.period or asked.timed):
+        return _count_sheets([plan.named for plan in chosen], asked.texts, figures, follow_ups,
+                             locale)
+    if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
+        return None
+    return _computed(asked, chosen[0], figures[id(chosen[0].named.table)], follow_ups, locale)
+
+
+def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
+           follow_ups: Sequence[str]) -> _Asked | None:
+    """The aggregate, grouping, ranking, time and conditions the texts say (None: no
+    aggregate)."""
     latest = [_spread(fold(text)) for text in reversed(follow_ups)]
     folded = _spread(fold(question))
     texts = [*latest, folded]  # the latest says it first
@@ -176,10 +224,10 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
                       if pattern.search(text)), None)
     if aggregate is None:
         return None
-    asked = next((text for text in texts if _PERIOD.search(text) or _names_column(
+    grouped_by = next((text for text in texts if _PERIOD.search(text) or _names_column(
         _said(_GROUP.search(text)), tables, locale)), folded)
-    period = _PERIOD.search(asked)
-    grouping = None if period else _GROUP.search(asked)
+    period = _PERIOD.search(grouped_by)
+    grouping = None if period else _GROUP.search(grouped_by)
     which = _WHICH.search(folded)
     rank = "asc" if _LOW.search(folded) else "desc" if _HIGH.search(folded) else ""
     if which and rank and grouping is None and period is None and _names_column(
@@ -189,18 +237,23 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             aggregate = "mean"
     else:
         rank = ""
-    timed = next((text for text in texts if names_span(text)), None)
-    conditions = [condition for text in texts for condition in conditions_in(text)]
-    question = " ".join((question, *follow_ups))
-    said = _with_french(question, locale)
-    group_said = "" if grouping is None else _with_french(grouping.group(1), locale)
-    words = set(content_tokens(said)) - _ASKING
-    group_words = set(content_tokens(group_said)) - _ASKING
+    whole = " ".join((question, *follow_ups))
+    words = set(content_tokens(_with_french(whole, locale))) - _ASKING
+    group_words = (set() if grouping is None
+                   else set(content_tokens(_with_french(grouping.group(1), locale))) - _ASKING)
     if period is not None:
         words -= set(content_tokens(period.group(1)))
-    # score, table, column, group, the conditions on its columns of figures
-    plans: list[tuple[int, NamedTable, int | None, int | None, Conditioned]] = []
-    figures: dict[int, set[int]] = {}  # id of a table → its columns of numbers
+    return _Asked(whole, texts, aggregate, period, grouping, rank,
+                  next((text for text in texts if names_span(text)), None),
+                  [condition for text in texts for condition in conditions_in(text)],
+                  words, group_words)
+
+
+def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
+           figures: dict[int, set[int]]) -> list[_Plan]:
+    """Each table's fit to the question (``figures``: its columns of numbers, filled in)."""
+    plans: list[_Plan] = []
+    group_words, grouping = asked.group_words, asked.grouping
     for named in tables:
         table = named.table
         if not table.rows:
@@ -208,47 +261,51 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
         numeric = figures.setdefault(id(table), {index for index in range(len(table.header))
                                                  if holds_figures(table, index)})
         group = (column_named(table, group_words, numeric - scales(table, numeric),
-                               figures=False)[1] if group_words else None)
+                              figures=False)[1] if group_words else None)
         if group_words and group is None and (grouping is None or not values_said(
                 table, _with_renderings([fold(grouping.group(1))], locale)[0],
                 exclude=numeric)):
             continue  # (« par téléphone » names a value to keep to, not a column)
-        if (period or timed) and date_column(table) is None:
+        if (asked.period or asked.timed) and date_column(table) is None:
             continue  # « par mois », « en 2024 » over a table without dates
         # « quand le NPS est supérieur à 8 » names the column it keeps to, not the one asked
-        conditioned = _on_columns(table, conditions, numeric, locale)
-        if aggregate == "count":
-            plans.append((1, named, None, group, conditioned))
+        conditioned = _on_columns(table, asked.conditions, numeric, locale)
+        if asked.aggregate == "count":
+            plans.append(_Plan(1, named, None, group, conditioned))
             continue
-        naming = words - group_words - {token for _, _, tokens in conditioned for token in tokens}
-        if aggregate == "nps":
+        naming = asked.words - group_words - {
+            token for _, _, tokens in conditioned for token in tokens}
+        if asked.aggregate == "nps":
             column = nps_column(table, naming, numeric - {group})
             if column is not None:
-                plans.append((1, named, column, group, conditioned))
+                plans.append(_Plan(1, named, column, group, conditioned))
             continue
         score, column = column_named(table, naming, numeric, figures=True,
-                                      exclude=set() if group is None else {group})
-        if column is None and words & NPS_WORDS:  # « le NPS moyen » over « Recommandation »
+                                     exclude=set() if group is None else {group})
+        if column is None and asked.words & NPS_WORDS:  # « le NPS moyen » over « Recommandation »
             score, column = 1, nps_column(table, naming, numeric - {group})
         if column is not None:
-            plans.append((score, named, column, group, conditioned))
-    best = max((plan[0] for plan in plans), default=0)
-    chosen = [plan for plan in plans if plan[0] == best]
-    if aggregate == "count" and len(chosen) > 1 and not (group_words or period or timed):
-        return _count_sheets([plan[1] for plan in chosen], texts, figures, follow_ups, locale)
-    if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
-        return None
-    _, named, column, group, conditioned = chosen[0]
+            plans.append(_Plan(score, named, column, group, conditioned))
+    return plans
+
+
+def _computed(asked: _Asked, plan: _Plan, numeric: set[int], follow_ups: Sequence[str],
+              locale: Locale) -> str | None:
+    """The answer computed over the rows the plan keeps (None: the latest follow-up asks
+    about something the table does not hold)."""
+    named, column, group = plan.named, plan.column, plan.group
     table = named.table
     dated = date_column(table)
-    taken = figures[id(table)] | {index for index in (group, column, dated) if index is not None}
-    kept = _kept(table, _with_renderings(texts, locale), taken)
+    taken = numeric | {index for index in (group, column, dated) if index is not None}
+    kept = _kept(table, _with_renderings(asked.texts, locale), taken)
     if follow_ups and not _explained(follow_ups[-1], table, kept, locale):
         return None  # « Et le délai de traitement ? » asks about something else
-    limits = {index: condition for index, condition, _ in reversed(conditioned)}  # the latest
+    # the latest condition on each column
+    limits = {index: condition for index, condition, _ in reversed(plan.conditioned)}
     base = [row for row in table.rows if all(cell(row, index) in values for index, values in kept)]
     when = ""
-    span = span_in(timed, last_day(table, dated)) if timed and dated is not None else None
+    span = (span_in(asked.timed, last_day(table, dated))
+            if asked.timed and dated is not None else None)
     if span is not None and dated is not None:
         base = [row for row in base if within(row, dated, span)]
         when = IN_SPAN(locale, column=table.header[dated], span=span.text(locale))
@@ -260,15 +317,17 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
     # rows in agence; without a condition, of all rows
     population = ((len(base), where_text(table, kept, locale) + when) if limits
                   else (len(table.rows), ""))
+    period = asked.period
     by = (Grouping(dated, PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
                    _PERIODS[period.group(1)], "Q" if locale == "en" else "T")
           if period is not None and dated is not None
-          else Grouping(group, table.header[group], rank=rank) if group is not None else None)
+          else Grouping(group, table.header[group], rank=asked.rank) if group is not None
+          else None)
     computed = (count_answer(named, rows, by, where, locale, population) if column is None
-                else figure_answer(named, rows, aggregate, column, by, where, locale))
-    left = _left_out((*follow_ups, question), table, kept, locale)
+                else figure_answer(named, rows, asked.aggregate, column, by, where, locale))
+    left = _left_out((*follow_ups, asked.question), table, kept, locale)
     return computed + (_LEFT_OUT(locale, s=plural(len(left), locale), words=", ".join(
-        f"“{word}”" if locale == "en" else f"« {word} »" for word in left),
+        quoted(word, locale) for word in left),
         them=("les" if locale != "en" else "them") if len(left) > 1 else (
             "le" if locale != "en" else "it")) if left else "")
 
