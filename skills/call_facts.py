@@ -103,11 +103,12 @@ _FILLER_WORDS = frozenset(
     revoir au super ah oh bon alors entendu tant mieux sur bien je vous en prie plaisir avec
     bonne journee soiree route fin de vois comprends regarde ecoute desole desolee voila
     hello hi thanks thank you bye goodbye great fine sure right yes no please welcome
-    coute l a votre service appareil puis pour moi que c est""".split()
+    coute l a votre service appareil puis pour moi que c est i think so""".split()
 )
 _PLEASANTRY = re.compile(
     r"(a (?:votre|l')ecoute|a votre service|a l'appareil|que puis-je|je vous en prie|bonne (journee|"
-    r"soiree|fin de journee|route|semaine)|au revoir|how can i help|have a (nice|good))")
+    r"soiree|fin de journee|route|semaine)|au revoir|how can i help|have a (nice|good)|"
+    r"sorry to hear|desolee? (?:de l'apprendre|d'apprendre|pour vous)|navree? (?:de|d'))")
 _LEADING_FILLER = re.compile(
     r"^(?:(?:oui|non|alors|bon|ah|oh|d'accord|tr[eè]s bien|parfait|entendu|super|ok|bien s[uû]r"
     r"|tout [àa] fait|effectivement|donc|en fait|bonjour|merci|hi|hello|yes)"
@@ -138,13 +139,13 @@ _AMOUNT = re.compile(
     # never from the middle of a number; « 1,200 » (a comma before exactly three digits)
     # groups thousands as in English, « 12,50 » has cents
     r"(?<![\d.,])(?<!\d[.,])"
-    r"(?P<number>\d{1,3}(?:(?:[   .]|,(?=\d{3}(?!\d)))\d{3})+|\d+)(?:,(?P<cents>\d{1,2}))?\s?"
+    r"(?P<number>\d{1,3}(?:(?:[   .]|,(?=\d{3}(?!\d)))\d{3})+|\d+)(?:[,.](?P<cents>\d{1,2})(?!\d))?\s?"
     r"(?P<unit>€|euros?\b|EUR\b|k€)(?P<tax>\s+(?:TTC|HT))?"
     r"(?P<per>\s+(?:par|/|per)\s*(?:mois|an|année|nuit|jour|month|year|night))?",
     re.IGNORECASE)
 _PERCENT = re.compile(r"\b\d{1,3}(?:,\d+)?\s?%")
 _AMOUNT_LABELS: tuple[tuple[str, Text], ...] = (
-    (r"franchise|deductible", Text("Franchise", "Deductible")),
+    (r"franchise|deductible|excess", Text("Franchise", "Deductible")),
     (r"vetuste|depreciation", Text("Vétusté", "Depreciation")),
     (r"cotisation|prime|mensualite|echeanc|premium", Text("Cotisation", "Premium")),
     (r"devis|quote", Text("Devis", "Quote")),
@@ -181,13 +182,15 @@ def _label(texts: Iterable[str], table: Sequence[tuple[str, Text]]) -> Text | No
     return None
 
 
-def _format_amount(match: re.Match[str]) -> str:
+def _format_amount(match: re.Match[str], locale: Locale) -> str:
+    """« 1 200,50 € », “1,200.50 €”: grouped and with cents as the reader writes them."""
+    english = locale == "en"
     digits = re.sub(r"\D", "", match["number"])
-    grouped = f"{int(digits):,}".replace(",", " ")
+    grouped = f"{int(digits):,}" if english else f"{int(digits):,}".replace(",", " ")
     if match["unit"].lower() == "k€":
         grouped += " k"
-    cents = f",{match['cents']}" if match["cents"] else ""
-    about = "environ " if match["about"] else ""
+    cents = f"{'.' if english else ','}{match['cents']}" if match["cents"] else ""
+    about = ("about " if english else "environ ") if match["about"] else ""
     tax = match["tax"] or ""
     per = (" " + match["per"].strip()) if match["per"] else ""
     return f"{about}{grouped}{cents} €{tax}{per}"
@@ -202,7 +205,7 @@ def _amount_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
             asked = previous[:1] if index and items[index - 1].question else []
             label = _label([clause, *asked, item.text, *previous], _AMOUNT_LABELS)
             name = label(locale) if label else (Text("Montant", "Amount")(locale))
-            value = _format_amount(match)
+            value = _format_amount(match, locale)
             pronoun = re.match(r"(?:il|elle|on)\b", fold(item.text)) is not None
             who = next(filter(None, (_WHO.search(text) for text in
                                      (clause, item.text, *previous[:1 if pronoun else 0]))), None)
@@ -256,7 +259,8 @@ _DATE_EVENTS: tuple[tuple[str, Text], ...] = (
 
 
 # a preposition or article left hanging where a date was taken out (« sinistre auto du »)
-_HANGING = re.compile(r"(?:\s+(?:du|de|des|d'|le|la|les|l'|au|aux|depuis|on|of|the))+\s*$",
+_HANGING = re.compile(r"(?:\s+(?:du|de|des|d'|le|la|les|l'|au|aux|depuis|pour|on|of|the|for|"
+                      r"by|until|before|from))+\s*$",
                       re.IGNORECASE)
 
 
@@ -392,7 +396,8 @@ def _as_action(text: str, locale: Locale) -> str:
 
 
 def _time_of(text: str) -> str | None:
-    found = re.search(r"\b(ce soir|demain|aujourd'hui|cette semaine|tout de suite|"
+    found = re.search(r"\b(ce soir|demain|aujourd'hui|cette semaine|tout de suite|tonight|"
+                      r"tomorrow|today|this week|right away|"
                       + _DAY + r"(?: prochain)?)\b", text, re.IGNORECASE)
     return found.group(1) if found else None
 
@@ -440,7 +445,7 @@ class CallSummary:
                         self.actions, self.attention))
 
 
-def _references(items: Sequence[Utterance]) -> list[str]:
+def _references(items: Sequence[Utterance], locale: Locale) -> list[str]:
     found = []
     for index, item in enumerate(items):
         for match in _REFERENCE.finditer(item.text):
@@ -448,7 +453,7 @@ def _references(items: Sequence[Utterance]) -> list[str]:
             previous = fold(items[index - 1].text) if index else ""
             kind = _REFERENCE_KIND.search(context) or _REFERENCE_KIND.search(previous)
             if kind:
-                found.append(f"{kind.group(1).capitalize()} : {match.group(0)}")
+                found.append(f"{kind.group(1).capitalize()}{colon(locale)}{match.group(0)}")
     return list(dict.fromkeys(found))
 
 
@@ -527,7 +532,7 @@ def summarise_call(notes: str, locale: Locale = "fr") -> CallSummary:
              if not _is_noise(item.text) and not _opening(index, item)]
     summary = CallSummary(amounts=_amount_bullets(items, locale),
                           dates=_date_bullets(items, locale))
-    summary.facts.extend(_references(items))
+    summary.facts.extend(_references(items, locale))
     motive = _motive(items)
     for index, item in enumerate(items):
         if index == motive:

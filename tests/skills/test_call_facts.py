@@ -102,7 +102,7 @@ def test_an_english_call_is_summarised_too() -> None:
         "Agent: I will send an expert on Thursday. The plumber estimates 1,200 euros. "
         "Please send us the invoice.", "en")
     assert summary.motive == ["I had water damage yesterday, the kitchen ceiling fell."]
-    assert summary.amounts == ["Estimated damage: 1 200 € (plumber)"]
+    assert summary.amounts == ["Estimated damage: 1,200 € (plumber)"]
     assert summary.dates == ["On Thursday: I will send an expert"]
     assert summary.commitments == ["I will send an expert on Thursday."]
     assert summary.actions == ["Customer: send us the invoice"]
@@ -121,3 +121,13 @@ def test_a_date_taken_out_leaves_no_word_hanging() -> None:
 def test_a_delay_written_without_a_space_is_a_delay() -> None:
     summary = summarise_call("Je lui ai promis un rappel sous 48h et l'envoi d'un expert.")
     assert summary.dates == ["Sous 48h : je lui ai promis un rappel"]
+
+
+def test_an_english_call_keeps_english_typography_and_drops_sympathy() -> None:
+    summary = summarise_call(
+        "Customer: my windscreen cracked yesterday. Adviser: I'm sorry to hear that. "
+        "Customer: Yes, I think so, policy AUTO-778812. Adviser: The excess is 75.50 euros. "
+        "I will book an appointment with the garage for Friday.", "en")
+    assert summary.facts == ["Policy: AUTO-778812"]
+    assert summary.amounts == ["Deductible: 75.50 €"]  # an English decimal point
+    assert summary.dates == ["Friday: I will book an appointment with the garage"]
