@@ -104,6 +104,17 @@ async def test_visit_report_variant(runtime: Runtime) -> None:
     assert "trop chère" in reply.text.split("**Objections et points de vigilance**")[1]
 
 
+async def test_an_english_visit_report_sorts_people_risks_and_needs(runtime: Runtime) -> None:
+    message = dataclasses.replace(_message(
+        "/almia summary visit Met Mr Garnier, CFO of Transports Garnier (120 employees), on 12 "
+        "March. They want to renegotiate their fleet insurance. Risk: they are also talking "
+        "to Allianz."), locale="en")
+    reply = await runtime.assistant.answer(message)
+    assert "Met Mr Garnier" in _section(reply.text, "Visit context")
+    assert "renegotiate" in _section(reply.text, "Needs expressed")
+    assert "talking to Allianz" in _section(reply.text, "Objections and points of attention")
+
+
 async def test_attached_text_file_is_summarised(runtime: Runtime) -> None:
     attachment = Attachment("appel.txt", "text/plain", TRANSCRIPT.encode("cp1252"))
     reply = await runtime.assistant.answer(_message("summary", (attachment,)))
