@@ -4,7 +4,9 @@ Placeholders: ``{{client}}`` (text), ``{{montant:number}}``, ``{{ton:choice=form
 (one of the choices), ``{{delai=8 jours}}`` (a default), ``{{notes:text}}``. A variable
 may appear several times; its first definition holds and later ones may only repeat it.
 Arguments: ``client="M. Martin" montant=1200 …``; quoted values may hold spaces, line
-breaks and ``\\"``. Text after the arguments fills the only variable still missing.
+breaks and ``\\"``; when a template is used, an unquoted value runs to the next ``name=`` or its
+line's end (``client=Mme Martin``). Text after the arguments fills the only variable still
+missing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ _DEFINITION = re.compile(
     r"^\s*(?P<name>[^\W\d]\w{0,39})\s*(?::\s*(?P<type>\w+)\s*)?(?:=(?P<rest>.*))?$", re.DOTALL
 )
 _ARGUMENT = re.compile(r'\s*([^\W\d]\w{0,39})=(?:"((?:[^"\\]|\\.)*)"|(\S*))', re.DOTALL)
+# « client=Mme Martin montant=120 € »: an unquoted value runs to the next « name= » or its
+# line's end
+_SPACED_ARGUMENT = re.compile(
+    r'\s*([^\W\d]\w{0,39})=(?:"((?:[^"\\]|\\.)*)"|([^\n]*?)'
+    r'(?=[ \t]+[^\W\d]\w{0,39}=|[ \t]*(?:\n|$)))', re.DOTALL)
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 
@@ -166,12 +173,15 @@ class Arguments:
     rest: str
 
 
-def parse_arguments(text: str) -> Arguments:
-    """Leading ``name=value`` / ``name="quoted value"`` pairs, then free text."""
+def parse_arguments(text: str, spaced: bool = False) -> Arguments:
+    """Leading ``name=value`` / ``name="quoted value"`` pairs, then free text. ``spaced``: an
+    unquoted value runs over its words to the next ``name=`` or the end of its line
+    (« client=Mme Martin motif=cotisation impayée »), the free text on the next lines."""
     values: dict[str, str] = {}
     position = 0
+    pattern = _SPACED_ARGUMENT if spaced else _ARGUMENT
     while True:
-        match = _ARGUMENT.match(text, position)
+        match = pattern.match(text, position)
         if match is None:
             break
         name = match.group(1)
@@ -179,7 +189,7 @@ def parse_arguments(text: str) -> Arguments:
             raise TemplateSyntaxError(_DUPLICATE_ARGUMENT, name=name)
         quoted = match.group(2)
         values[name] = (re.sub(r"\\(.)", r"\1", quoted, flags=re.DOTALL) if quoted is not None
-                        else match.group(3))
+                        else match.group(3).strip())
         position = match.end()
     return Arguments(values, text[position:].strip())
 

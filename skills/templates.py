@@ -398,7 +398,7 @@ class TemplatesSkill:
         try:
             template = await self._store.find(name, await self.actor(message), version)
             variables = parse_variables(template.content.body)
-            arguments = parse_arguments(arguments_text)
+            arguments = parse_arguments(arguments_text, spaced=True)
         except (TemplateStoreError, TemplateSyntaxError):
             return None  # the skill itself explains
         if template.archived:
@@ -559,7 +559,7 @@ class TemplatesSkill:
         template = await self.store.find(name, await self.actor(message), version)
         if template.archived:
             raise SkillError(_ARCHIVED, name=name)
-        arguments: Arguments = parse_arguments(arguments_text)
+        arguments: Arguments = parse_arguments(arguments_text, spaced=True)
         filled = fill(name, template.content.body, parse_variables(template.content.body),
                       arguments)
         locale = request.locale

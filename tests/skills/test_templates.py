@@ -181,3 +181,10 @@ async def test_a_name_is_each_person_s_and_one_s_own_comes_first(runtime: Runtim
                                  "personnel)")  # the archived one, brought back
     ran = await runtime.assistant.answer(_from("u1", "/template reponse-reclamation client=Y"))
     assert "Réponds à Y en deux lignes." in ran.text
+
+
+async def test_values_of_several_words_need_no_quotes(runtime: Runtime) -> None:
+    reply = await runtime.assistant.answer(_message(
+        "/template use courrier-relance client=Mme Martin motif=cotisation impayée"))
+    prompt = reply.text.split("**Prompt rempli**")[1]
+    assert "Mme Martin" in prompt and "cotisation impayée" in prompt

@@ -1,0 +1,23 @@
+"""Template command arguments: quoted values, and unquoted ones over several words."""
+
+from __future__ import annotations
+
+from skills.template_syntax import parse_arguments
+
+
+def test_an_unquoted_value_runs_to_the_next_name_or_the_line_s_end_when_used() -> None:
+    used = parse_arguments("client=Mme Martin motif=cotisation impayée delai=15 jours\n"
+                           "Merci de votre retour.", spaced=True)
+    assert used.values == {"client": "Mme Martin", "motif": "cotisation impayée",
+                           "delai": "15 jours"}
+    assert used.rest == "Merci de votre retour."
+    quoted = parse_arguments('client="M. Martin" objet="le délai" texte libre', spaced=True)
+    assert quoted.values == {"client": "M. Martin", "objet": "le délai"}
+    assert quoted.rest == "texte libre"
+
+
+def test_options_stop_at_the_first_space_where_free_text_follows() -> None:
+    # « /template save NOM tags=a,b <prompt> »: the prompt is not a tag
+    saved = parse_arguments("tags=courrier,relance Rédige une relance pour {{client}}.")
+    assert saved.values == {"tags": "courrier,relance"}
+    assert saved.rest == "Rédige une relance pour {{client}}."
