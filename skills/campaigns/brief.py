@@ -40,7 +40,7 @@ _MEDIUM_WORDS = {"email": Medium.EMAIL, "e-mail": Medium.EMAIL, "mail": Medium.E
                  "courrier": Medium.LETTER, "postal": Medium.LETTER, "banner": Medium.BANNER,
                  "banniere": Medium.BANNER, "bannière": Medium.BANNER, "web": Medium.BANNER,
                  "linkedin": Medium.LINKEDIN}
-_FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
+_KEY_ALIASES = {"titre": "title", "produit": "product", "cible": "segment",
                 "segment_cible": "segment", "canaux": "channels", "ton": "tone",
                 "messages_cles": "key_messages", "messages": "key_messages", "offre": "offer",
                 "conditions_offre": "conditions", "appel_a_l_action": "call_to_action",
@@ -48,7 +48,11 @@ _FRENCH_KEYS = {"titre": "title", "produit": "product", "cible": "segment",
                 "appel_a_action": "call_to_action", "echeance": "deadline",
                 "date_limite": "deadline", "relecteurs": "reviewers", "validation": "approval",
                 "variantes": "variants", "fin_offre": "offer_end", "preuves": "proofs",
-                "langue": "language"}
+                "langue": "language",
+                # English words people write for a field (« target » for the segment)
+                "target": "segment", "target_segment": "segment", "audience": "segment",
+                "channel": "channels", "key_message": "key_messages", "due_date": "deadline",
+                "reviewer": "reviewers"}
 # each field's French key, as the usage and the error messages name it
 FRENCH_NAMES = {"title": "titre", "product": "produit", "segment": "cible",
                 "channels": "canaux", "tone": "ton", "key_messages": "messages_cles",
@@ -202,7 +206,7 @@ class Brief(BaseModel):
 
 def brief_from_mapping(data: dict[str, Any]) -> Brief:
     """A brief from already-parsed fields (French or English keys)."""
-    fields = {_FRENCH_KEYS.get(_key(name), _key(name)): value for name, value in data.items()
+    fields = {_KEY_ALIASES.get(_key(name), _key(name)): value for name, value in data.items()
               if value not in (None, "")}
     try:
         return Brief.model_validate(fields)

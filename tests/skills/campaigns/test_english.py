@@ -40,6 +40,13 @@ RULES = load_rules()
 CHECKER = CampaignChecker(RULES)
 
 
+def test_the_english_words_people_write_for_a_field_are_read() -> None:
+    written = (ENGLISH_BRIEF.replace("segment:", "target:").replace("reviewers:", "reviewer:")
+               .replace("offer_end:", "due_date: 2027-03-15\noffer_end:"))
+    assert parse_brief(written).segment == parse_brief(ENGLISH_BRIEF).segment
+    assert parse_brief(written).deadline == date(2027, 3, 15)
+
+
 def test_english_library_drafts_pass_every_check_and_keep_fields() -> None:
     english = parse_brief(ENGLISH_BRIEF)
     pieces = load_library(language="en").draft(english, RULES)
