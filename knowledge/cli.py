@@ -162,6 +162,14 @@ def register_commands(
     ``run_ingest`` runs an ingestion elsewhere (the bot: as a job, with progress);
     without it, or when it returns None, ``ingest`` runs in this process.
     """
+    _register_ingest(app, open_knowledge, run_ingest)
+    _register_search(app, open_knowledge)
+    _register_collections(app, open_knowledge)
+
+
+def _register_ingest(app: typer.Typer, open_knowledge: Callable[[], KnowledgeBase],
+                     run_ingest: IngestRunner | None) -> None:
+    """``ingest``: here, or elsewhere through ``run_ingest`` (the bot's job)."""
 
     @app.command("ingest")
     def ingest(
@@ -226,6 +234,10 @@ def register_commands(
         if report.failed:
             raise typer.Exit(1)
 
+
+def _register_search(app: typer.Typer, open_knowledge: Callable[[], KnowledgeBase]) -> None:
+    """``search``: one question, or a file of them (one JSON list per line)."""
+
     @app.command("search")
     def search(
         query: Annotated[str | None, typer.Argument(help="Question (or use --queries).")] = None,
@@ -276,6 +288,10 @@ def register_commands(
         else:
             typer.echo("Aucun passage trouvé.")
 
+
+def _register_collections(app: typer.Typer,
+                          open_knowledge: Callable[[], KnowledgeBase]) -> None:
+    """``collections list|create|attach|detach|set|delete|remove-document``."""
     collections_app = typer.Typer(
         help="List and manage knowledge collections.", no_args_is_help=True
     )

@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.extractive.asked import (
     CALENDAR_DATE,
@@ -231,11 +232,38 @@ def _just_said(request: CompletionRequest) -> set[str]:
     return {plain(quote) for quote in quoted_lines(answers[-1])}
 
 
+@dataclass(frozen=True, slots=True)
+class _Scoring:
+    """How the units matched the question: its words, a follow-up's context, the scores."""
+
+    query: list[str]  # the words matched (the question's, or its renderings)
+    context: list[str]  # the earlier questions' words, for a follow-up
+    own_match: bool  # the question's own words matched some unit
+    said: set[str]  # sentences the last answer quoted
+    scores: list[float]  # one per unit
+    entity: str | None  # what the question asks for (a duration, a figure…)
+    pattern: re.Pattern[str] | None  # what a sentence carrying it looks like
+
+
 def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
     """The units worth quoting, and whether they came from matching the question's words."""
     units: list[Unit] = []
     for passage in request.passages:
         units.extend(passage_units(passage.number, passage.title, passage.text, len(units)))
+    units, scoring = _scored(request, units)
+    ranked = _ranked(request, units, scoring)
+    if not ranked:
+        if not units:
+            return [], False
+        # the search found the passages relevant, but no sentence shares a word with the
+        # question (a question in English; « fourni » against « fournit »): quote the top
+        # passage, its sentences carrying what the question asks for (a figure…) first
+        return _closest(units, scoring.pattern)[:2], False
+    return _picked(request, units, ranked, scoring), True
+
+
+def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], _Scoring]:
+    """Each unit's score for the question (a follow-up's units kept to its subject)."""
     query = content_tokens(request.match_terms or request.question)
     entity = asked_entity(request.question)
     pattern = ENTITY_PATTERNS.get(entity or "")
@@ -268,12 +296,17 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
              for unit, score in zip(units, scores, strict=True)]
     if any(score > 0 for score in fresh):  # unless it was all said already
         scores = fresh
+    return units, _Scoring(query, context, own_match, said, scores, entity, pattern)
+
+
+def _ranked(request: CompletionRequest, units: list[Unit],
+            scoring: _Scoring) -> list[tuple[float, Unit]]:
+    """The units that matched, best first, weighed by retrieval rank, by how much of the
+    question they say and by whether they carry what it asks for."""
     ranked: list[tuple[float, Unit]] = []
-    asked = set(query)
-    how = _HOW_VERB.search(fold(request.question))
-    acting = set(content_tokens(request.action_terms or (how.group(1) if how else "")))
-    acting -= QUESTION_WORDS
-    for unit, score in zip(units, scores, strict=True):
+    asked = set(scoring.query)
+    pattern, entity = scoring.pattern, scoring.entity
+    for unit, score in zip(units, scoring.scores, strict=True):
         if score <= 0 or len(unit.tokens) < 3:
             continue
         score *= 1 + 1 / unit.passage  # retrieval ranked earlier passages higher: a prior
@@ -285,15 +318,7 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
             score *= 1.6
         ranked.append((score, unit))
     ranked.sort(key=lambda item: (-item[0], item[1].position))
-    cross_lingual = request.cross_lingual or request.locale != request.source_locale
-    if not ranked:
-        if not units:
-            return [], False
-        # the search found the passages relevant, but no sentence shares a word with the
-        # question (a question in English; « fourni » against « fournit »): quote the top
-        # passage, its sentences carrying what the question asks for (a figure…) first
-        return _closest(units, pattern)[:2], False
-    if pattern is not None and entity != "yes_no":
+    if ranked and pattern is not None and entity != "yes_no":
         # « Dans quel délai… ? »: when sentences give a duration (a figure, a date), those
         # answer; a list of documents to send matching « dégât des eaux » does not
         carrying = [(score, unit) for score, unit in ranked
@@ -304,13 +329,25 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
                   if CALENDAR_DATE.search(fold(unit.full_text))]
                  if entity == "date" and NAMES_A_DAY.search(fold(request.question)) else [])
         ranked = dated or carrying or ranked
-    if context and not own_match:
+    if ranked and scoring.context and not scoring.own_match:
         # « Et qui s'en occupe ? »: nothing of its own matched, so it asks about the
         # conversation's document (found first), not about another one matching the
         # earlier question's words (a telework row's « délai de réponse »)
         ranked = [item for item in ranked if item[1].title == units[0].title] or ranked
+    return ranked
+
+
+def _picked(request: CompletionRequest, units: list[Unit], ranked: list[tuple[float, Unit]],
+            scoring: _Scoring) -> list[Unit]:
+    """At most ``_MAX_ANSWER_UNITS`` of the ranked units: the best-ranked passage's first,
+    each other source's best, then the best of the rest, none twice."""
+    context = scoring.context
+    cross_lingual = request.cross_lingual or request.locale != request.source_locale
     best = ranked[0][0]
     relevant = [unit for score, unit in ranked if score >= best * 0.35]
+    how = _HOW_VERB.search(fold(request.question))
+    acting = set(content_tokens(request.action_terms or (how.group(1) if how else "")))
+    acting -= QUESTION_WORDS
     # « Comment déclarer… ? »: a sentence saying how it is done (« La déclaration se fait
     # par l'espace adhérent, par téléphone… ») answers, though the words of the document's
     # title weigh little and a documents list matching « dégât des eaux » ranks higher
@@ -335,11 +372,11 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
             # a follow-up was searched with the questions it continues: the document found
             # first is the conversation's, and speaks first with its sentence closest to
             # both (in English too: its matches were kept on the conversation's subject)
-            chosen = _continued(units, query + context, said) or chosen
+            chosen = _continued(units, scoring.query + context, scoring.said) or chosen
     elif cross_lingual and top != units[0].passage:
         # an English question's words match French passages by chance (« public »,
         # « civil »): the passage retrieval ranked first speaks first all the same
-        chosen = _closest(units, pattern)[:1]
+        chosen = _closest(units, scoring.pattern)[:1]
     if request.subject_words and not context:
         relevant = _naming_the_subject(relevant, request.subject_words, request.question)
     by_source: dict[str, Unit] = {}
@@ -359,7 +396,7 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
             chosen.append(unit)
     if request.subject_words and not context:
         chosen = _covering(chosen, [unit for _, unit in ranked], request.subject_words)
-    return chosen, True
+    return chosen
 
 
 # « Comment déclarer… ? », « Comment puis-je résilier… ? »: the action asked about
