@@ -158,25 +158,31 @@ def _spelled_out(question: str, units: list[Unit], query: list[str]) -> list[str
     return words
 
 
+_DAY_WORDS = frozenset(content_tokens("date limite jour deadline day"))
+
+
 def _own_words_first(units: list[Unit], scores: list[float], query: list[str],
                      titles: dict[str, set[str]],
-                     carrying: re.Pattern[str] | None = None) -> list[float]:
+                     carrying: re.Pattern[str] | None = None,
+                     naming: frozenset[str] = frozenset()) -> list[float]:
     """Under one heading, the sentences that say the question's words themselves, when some
     do: « Y a-t-il une indemnité ? » quotes « Une indemnité de 2,50 € … » under « Équipement
     et indemnité », not « L'entreprise fournit un ordinateur portable » matched through the
     heading alone — unless only the latter carries what is asked (``carrying``: the date of
     « 26 février 2027 » under « Date limite », beside « après cette date ») and the heading
-    says most of the question. A section whose
+    says most of the question, less the words ``naming`` what is asked (« la date limite
+    pour poser des questions » under « Questions des candidats »). A section whose
     sentences all rely on its heading keeps them all, except under the document's own title
     (« Document fictif de démonstration. » under « FAQ mutuelle santé : remboursements »):
     every line of the document is about its title."""
     asked = set(query)
+    subject = asked - naming or asked
 
     def carries(unit: Unit) -> bool:
         # only where the heading says most of the question (« Date limite » under « Remise
         # des offres »), not one word of it (« Canaux de déclaration » for « Dans quel délai
         # déclarer un dégât des eaux ? »)
-        return (carrying is not None and 2 * len(asked & set(unit.heading)) >= len(asked)
+        return (carrying is not None and 2 * len(subject & set(unit.heading)) >= len(subject)
                 and carrying.search(fold(unit.full_text)) is not None)
 
     saying: dict[tuple[int, tuple[str, ...]], bool] = {}  # heading → a sayer carries
@@ -284,8 +290,12 @@ def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], 
     if context and own_match:  # else every word of the earlier questions is the subject
         scores = _on_subject(units, scores, subject)
     titles = {unit.title: set(content_tokens(unit.title)) for unit in units}  # title → words
+    # « Quelle est la date limite pour poser des questions ? »: a day of the calendar
+    names_a_day = entity == "date" and NAMES_A_DAY.search(fold(request.question)) is not None
     scores = _own_words_first(units, scores, query, titles,
-                              pattern if entity not in (None, "yes_no") else None)
+                              CALENDAR_DATE if names_a_day
+                              else pattern if entity not in (None, "yes_no") else None,
+                              _DAY_WORDS if names_a_day else frozenset())
     scores = _beyond_the_title(units, scores, query, titles)
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     # a sentence just quoted is not quoted again, unless it carries what the follow-up asks

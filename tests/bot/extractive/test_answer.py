@@ -248,6 +248,18 @@ def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     assert "5 jours ouvrés. [2]" in text and "24 heures" not in text
 
 
+def test_the_day_under_the_heading_a_date_question_names_is_quoted() -> None:
+    # the question's own words (« date limite ») are said by a sentence counting days from
+    # another date; the day itself stands under « Questions des candidats »
+    text = select_answer(completion_request(
+        "Quelle est la date limite pour poser des questions ?",
+        ["### 3.3 – Questions des candidats\nLes demandes de renseignements sont adressées "
+         "au plus tard le vendredi 12 février 2027 à 17h00. Les réponses sont communiquées au "
+         "plus tard six jours avant la date limite de réception des offres."]))
+    assert "vendredi 12 février 2027 à 17h00. [1]" in text
+    assert "six jours avant" not in text
+
+
 def test_table_rows_are_matched_with_their_section_and_its_numbered_parent() -> None:
     question = "Quel est le taux de maintien de salaire ?"
     assert asked_entity(question) == "number" and asked_entity("What is the rate?") == "number"
