@@ -50,11 +50,15 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
     list is short enough to quote whole (a long list or table is never quoted cut)."""
     items: list[str] = []
     for line in lines[start:]:
+        # « …de retard ; » then « retard dans … au-delà de dix jours ouvrés. »: the last item,
+        # however long, not a paragraph after the list
+        last_item = line[:1].islower() and bool(items) and items[-1].endswith(";")
         if (
             len(line) > _MAX_ITEM_CHARS
             or _QUESTION_END.search(line)
             or line.endswith(":")  # another lead-in: this one had no items of its own
-            or (line.endswith(".") and (len(line) > _PROSE_LINE or _is_prose(line)))
+            or (line.endswith(".") and not last_item
+                and (len(line) > _PROSE_LINE or _is_prose(line)))
         ):
             break
         if len(items) == _MAX_LIST_ITEMS:
@@ -129,6 +133,19 @@ def _numbered_under(above: str, heading: str) -> bool:
     return child.group(1).startswith(parent.group(1).rstrip(".") + ".")
 
 
+def _item_then_prose(line: str) -> list[str]:
+    """A list's last item and the prose after it, which a PDF's text joins on one line
+    (« … au-delà de dix jours ouvrés. Le montant cumulé des pénalités est plafonné… »), as
+    two lines: the item ends the list, the prose is quoted on its own."""
+    if not line[:1].islower():
+        return [line]
+    sentences = split_sentences(line)
+    if len(sentences) < 2 or not sentences[0].endswith(".") or not sentences[1][:1].isupper():
+        return [line]
+    rest = line.find(sentences[1], len(sentences[0]) - 1)
+    return [line[:rest].strip(), line[rest:]] if rest > 0 else [line]
+
+
 def passage_units(number: int, title: str, text: str, first_position: int) -> list[Unit]:
     """Sentences of a passage, a list's lead-in kept together with its items.
 
@@ -137,7 +154,7 @@ def passage_units(number: int, title: str, text: str, first_position: int) -> li
     Questions and short headings are left out too.
     """
     lines = [_BULLET.sub("", " ".join(line.split())) for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [part for line in lines if line for part in _item_then_prose(line)]
     units: list[Unit] = []
     heading: tuple[str, ...] = ()
     above = ""  # the heading line right above, when no sentence came between

@@ -97,6 +97,20 @@ def test_a_list_is_never_cut_from_its_lead_in() -> None:
                    not line.endswith("[1]") for line in text.splitlines())
 
 
+def test_a_list_s_last_item_joined_to_the_next_sentence_ends_the_list() -> None:
+    # a PDF's text joins the last item and the paragraph after it on one line
+    text = select_answer(completion_request("Quelles sont les pénalités ?", [
+        "Les pénalités suivantes sont applicables sans mise en demeure préalable :\n"
+        "– retard dans le versement des prestations : 1/3 000e par jour de retard ;\n"
+        "– retard dans la transmission du rapport annuel : 150 € par jour de retard ;\n"
+        "– retard dans la transmission des bordereaux et attestations demandés par un membre "
+        "du groupement : pénalité forfaitaire de 50 € par jour calendaire de retard au-delà "
+        "de dix jours ouvrés. Le montant cumulé des pénalités est plafonné à 5 % du montant "
+        "annuel des cotisations."]))
+    assert "  - retard dans la transmission des bordereaux" in text
+    assert "- Le montant cumulé des pénalités est plafonné" in text
+
+
 def test_no_sentence_is_repeated_across_overlapping_passages() -> None:
     shared = "Le délai de déclaration est de cinq jours ouvrés."
     text = select_answer(completion_request("Quel est le délai de déclaration ?",
