@@ -33,7 +33,8 @@ _FRAME_NOUNS = frozenset(
     "situations chose choses question questions information informations moyen moyens "
     "facon manieres maniere type types sorte sortes exemple exemples raison raisons critere "
     "criteres regime principe principes delai delais duree durees montant montants "
-    "document documents piece pieces justificatif justificatifs papier papiers".split())
+    "document documents piece pieces justificatif justificatifs papier papiers "
+    "nombre nombres quantite quantites liste listes".split())
 # a word followed by an inverted subject pronoun is a verb (« Quand serai-je payé ? »,
 # « Aurai-je droit… ? », « Peut-on… ? »), whatever the small model tags it
 _INVERTED_SUBJECT = frozenset("-je -tu -il -elle -on -nous -vous -ils -elles -t-il -t-elle "

@@ -15,6 +15,8 @@ def test_nouns_and_names_are_kept_verbs_and_frame_nouns_are_not() -> None:
     assert subject.words("CAF ou CPAM : qui paie ?") == ("CAF", "CPAM")
     # « quels documents ? » names the kind of answer, as « quelles formalités ? » does
     assert subject.words("Quels documents fournir pour un dégât des eaux ?") == ("dégât", "eaux")
+    # « le nombre de » asks for a count: the CCTP's table of agents answers without it
+    assert subject.words("Quel est le nombre d'agents ?") == ("agents",)
 
 
 def test_a_capital_opening_the_question_is_not_taken_for_a_name() -> None:
