@@ -88,11 +88,14 @@ def _is_heading(sentence: str) -> bool:
     """A line without final punctuation that is short (« Cas général », « Procédure ») or
     made of segments (« Mutuelle Horizon — Direction Indemnisation — version 3.2 », « Notice
     d'information — contrat Horizon Prévoyance Entreprises »)."""
-    return not sentence.endswith((".", "!", "…", ":", ";")) and (
-        len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 2)
+    return not sentence.endswith((".", "!", "…", ":", ";")) and not _TABLE_ROW.match(
+        sentence) and (len(sentence.split()) < 8 or len(_SEGMENTS.split(sentence)) >= 2)
 
 
 _SEGMENTS = re.compile(r"\s[—–|]\s")
+# a table's row as the loaders write it (« Garantie : Décès – PTIA ; Niveau : … »): never a
+# heading, though a cell holds a dash
+_TABLE_ROW = re.compile(r"^[^:;]{1,80} : [^;]+ ; [^:;]{1,80} : ")
 
 
 def _heading_line(sentence: str) -> bool:
