@@ -69,6 +69,12 @@ _FAMILIES = word_families({
 def stem(word: str) -> str:
     """A light French/English stem: enough to match plural and common suffixes, and the
     forms of a few irregular verbs with their nouns (« perdu », « perte »)."""
+    # plurals in -aux: « niveaux », « tuyaux » → « niveau », « tuyau »; « canaux », « locaux »
+    # → « canal », « local »
+    if word.endswith(("eaux", "yaux")) and len(word) >= 5:
+        word = word[:-1]
+    elif word.endswith("aux") and len(word) >= 5:
+        word = word[:-3] + "al"
     for suffix in ("issements", "issement", "ements", "ement", "ations", "ation", "ences", "ence",
                    "ables", "able", "euses", "euse", "eurs", "eur", "ives", "ive", "ees", "ee",
                    "er", "es", "s", "e"):

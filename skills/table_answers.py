@@ -39,6 +39,8 @@ _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}{among}.",
               "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}{among}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
+_DISTINCT = Text("**{count} valeur{s} de « {group} »**{where} :",
+                 "**{count} value{s} of “{group}”**{where}:")
 WHERE = Text(" où « {column} » vaut {value}", " where “{column}” is {value}")
 AND = Text(" et « {column} » vaut {value}", " and “{column}” is {value}")
 LIMIT = Text(" où « {column} » {condition}", " where “{column}” {condition}")
@@ -93,6 +95,7 @@ class Grouping:
     period: str = ""  # "" (the values), "month", "quarter" or "year"
     quarter: str = "T"  # « 2024-T1 », “2024-Q1”
     rank: str = ""  # "asc" / "desc": groups by their figure, the first said (« Quel canal… »)
+    distinct: bool = False  # « Combien de niveaux ? »: how many values, each with its rows
 
     def key(self, row: list[object]) -> str:
         """The group a row falls in (« 2024-03 », « 2024-T1 », « 2024 », or its value)."""
@@ -239,7 +242,10 @@ def count_answer(named: NamedTable, rows: list[list[object]], group: Grouping | 
                         where=where)]
     else:
         counts = Counter(group.key(row) for row in rows)
-        lines = [_COUNT_BY(locale, group=group.name, where=where)]
+        values = sum(1 for key in counts if key)  # empty cells are no value
+        lines = [_DISTINCT(locale, count=grouped(values, locale), s=plural(values, locale),
+                           group=group.name, where=where) if group.distinct
+                 else _COUNT_BY(locale, group=group.name, where=where)]
         shown = _MAX_PERIODS if group.period else _MAX_GROUPS
         ordered = group.ordered(counts)
         if group.rank:

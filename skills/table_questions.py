@@ -112,6 +112,8 @@ _LOW = re.compile(r"\b(?:plus (?:basse?|faible|mauvaise?|mal)|moins (?:bonne?|bi
 _HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de|utilisee?|frequente?|"
                    r"citee?|courante?|representee?)|meilleure?|mieux|best|highest|most|"
                    r"largest|biggest)\b")
+# « Combien de niveaux ? », “How many regions?”: the values of the column named, counted
+_HOW_MANY_OF = re.compile(r"^(?:et )?(?:combien (?:de |d')|how many )(?P<what>[a-z'’-]+)")
 _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
 # words of the question that say the aggregate, not the column
 _ASKING = frozenset(content_tokens(
@@ -150,8 +152,8 @@ def asks_computation(question: str) -> bool:
     if len(question) > _MAX_QUESTION:  # pasted text asks nothing to compute
         return False
     folded = _spread(fold(question))
-    return not _DEFINITION.search(folded) and any(
-        pattern.search(folded) for _, pattern in _AGGREGATES)
+    return not _DEFINITION.search(folded) and (any(
+        pattern.search(folded) for _, pattern in _AGGREGATES) or bool(_HOW_MANY_OF.search(folded)))
 
 
 def _spread(folded: str) -> str:
@@ -169,6 +171,7 @@ class _Asked:
     period: re.Match[str] | None  # « par mois »
     grouping: re.Match[str] | None  # « par canal », or a ranking's « Quel canal … »
     rank: str  # "asc", "desc" or ""
+    distinct: bool  # « Combien de niveaux ? »: the values of the column named, counted
     timed: str | None  # the text naming a stretch of time
     conditions: list[Condition]
     words: set[str]  # the words that may name the column asked about
@@ -222,12 +225,18 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
     texts = [*latest, folded]  # the latest says it first
     aggregate = next((kind for text in texts for kind, pattern in _AGGREGATES
                       if pattern.search(text)), None)
+    how_many = (_HOW_MANY_OF.search(folded)
+                if aggregate is None and not _GROUP.search(folded) else None)
+    distinct = how_many is not None and _names_column(how_many.group("what"), tables, locale,
+                                                      values_only=True)
+    if distinct:
+        aggregate = "count"
     if aggregate is None:
         return None
     grouped_by = next((text for text in texts if _PERIOD.search(text) or _names_column(
         _said(_GROUP.search(text)), tables, locale)), folded)
     period = _PERIOD.search(grouped_by)
-    grouping = None if period else _GROUP.search(grouped_by)
+    grouping = how_many if distinct else None if period else _GROUP.search(grouped_by)
     which = _WHICH.search(folded)
     rank = "asc" if _LOW.search(folded) else "desc" if _HIGH.search(folded) else ""
     if which and rank and grouping is None and period is None and _names_column(
@@ -243,7 +252,7 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
                    else set(content_tokens(_with_french(grouping.group(1), locale))) - _ASKING)
     if period is not None:
         words -= set(content_tokens(period.group(1)))
-    return _Asked(whole, texts, aggregate, period, grouping, rank,
+    return _Asked(whole, texts, aggregate, period, grouping, rank, distinct,
                   next((text for text in texts if names_span(text)), None),
                   [condition for text in texts for condition in conditions_in(text)],
                   words, group_words)
@@ -321,7 +330,8 @@ def _computed(asked: _Asked, plan: _Plan, numeric: set[int], follow_ups: Sequenc
     by = (Grouping(dated, PERIOD_NAMES[_PERIODS[period.group(1)]](locale),
                    _PERIODS[period.group(1)], "Q" if locale == "en" else "T")
           if period is not None and dated is not None
-          else Grouping(group, table.header[group], rank=asked.rank) if group is not None
+          else Grouping(group, table.header[group], rank=asked.rank, distinct=asked.distinct)
+          if group is not None
           else None)
     computed = (count_answer(named, rows, by, where, locale, population) if column is None
                 else figure_answer(named, rows, asked.aggregate, column, by, where, locale))

@@ -39,3 +39,9 @@ def test_an_irregular_verb_meets_its_noun() -> None:
     # a family whose forms also mean something else is not joined: « vente » already shares
     # its stem with « vent » (the wind of a storm claim)
     assert content_tokens("vendre vente") == ["vendr", "vent"]
+
+
+def test_plurals_in_aux_meet_their_singular() -> None:
+    assert content_tokens("niveaux canaux tuyaux locaux") == content_tokens(
+        "niveau canal tuyau local")
+    assert content_tokens("taux") == ["taux"]  # a singular in -aux stays as it is

@@ -296,3 +296,13 @@ def test_either_of_two_values_of_a_column() -> None:
     rated = answer("What is the lowest rated product?", [_SURVEY], "en")
     assert rated is not None and rated.startswith(
         "**auto** and **habitation**: the lowest average of “note” (3)")  # “rated” → « noté »
+
+
+def test_how_many_values_a_column_holds() -> None:
+    said = answer("Combien de canaux ?", [_SURVEY], "fr")
+    assert said is not None and said.startswith("**2 valeurs de « canal »** :\n- agence : 3")
+    english = answer("How many products?", [_SURVEY], "en")
+    assert english is not None and english.startswith("**3 values of “produit”**:")
+    # « niveaux » names « Niveau »; a word naming no column is left to the search
+    assert answer("Combien de niveaux ?", _GRID, "fr") is not None
+    assert answer("Combien de trimestres faut-il valider ?", [_SURVEY], "fr") is None
