@@ -105,7 +105,7 @@ class HelpSkill:
         """One line per skill: command and description."""
         about = self.asks_about_me(request.text)
         locale = about or request.locale
-        lines = [_INTRO(locale)] if about else []
+        lines = [_INTRO(locale), ""] if about else []
         lines.append(t("help_header", locale))
         for skill in self._catalogue():
             command = f"/almia {skill.commands[0]}" if skill.commands else "/almia"

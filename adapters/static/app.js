@@ -13,6 +13,59 @@
   const send = document.getElementById("send");
   const source = document.getElementById("source");
 
+  // -- words of the page: French, or English when the browser asks for English -----------
+  // (a reply's own words — feedback, model, job panel — follow the reply's language)
+
+  const UI_LOCALE = /^en\b/i.test(navigator.language || "") ? "en" : "fr";
+  const WORDS = {
+    fr: {
+      title: "Almia — assistant interne", tagline: "Assistant interne — les réponses sont des brouillons à vérifier.",
+      newThread: "Nouvelle", newThreadRest: " conversation", newThreadTitle: "Nouvelle conversation",
+      ask: "Posez une question, ou «\u00a0/almia\u00a0summary\u00a0» suivi des notes d'un appel…",
+      askFile: "Posez une question sur ce fichier, ou «\u00a0Résume ce document\u00a0»…",
+      send: "Envoyer", attach: "Joindre des fichiers", attachTitle: "Joindre des fichiers (PDF, DOCX, XLSX, CSV, TXT, MD, ZIP)",
+      drop: "Déposez vos fichiers ici", close: "Fermer", source: "Source citée", attached: "Fichiers joints",
+      helpful: ["👍 Utile", "Réponse utile"], review: ["👎 À revoir", "Réponse à améliorer"], model: "Modèle : ",
+      runTemplate: "Lancer le modèle", offline: "Connexion impossible avec Almia. Réessayez.",
+      jobWaiting: "Tâche en attente…", cancel: "Annuler", uploading: "envoi…", uploadFailed: "Envoi impossible : réessayez.",
+      remove: "Retirer", error: "Erreur", page: "page", megabytes: "Mo", kilobytes: "Ko", decimal: ",",
+      states: { queued: "en attente", running: "en cours", succeeded: "terminée", failed: "échouée",
+        cancelled: "annulée", timed_out: "arrêtée (durée dépassée)" },
+    },
+    en: {
+      title: "Almia — internal assistant", tagline: "Internal assistant — answers are drafts to check.",
+      newThread: "New", newThreadRest: " conversation", newThreadTitle: "New conversation",
+      ask: "Ask a question, or “/almia summary” followed by a call's notes…",
+      askFile: "Ask a question about this file, or “Summarize this document”…",
+      send: "Send", attach: "Attach files", attachTitle: "Attach files (PDF, DOCX, XLSX, CSV, TXT, MD, ZIP)",
+      drop: "Drop your files here", close: "Close", source: "Cited source", attached: "Attached files",
+      helpful: ["👍 Helpful", "Helpful answer"], review: ["👎 Needs work", "Answer to improve"], model: "Model: ",
+      runTemplate: "Run the template", offline: "Cannot reach Almia. Try again.",
+      jobWaiting: "Job queued…", cancel: "Cancel", uploading: "uploading…", uploadFailed: "Upload failed: try again.",
+      remove: "Remove", error: "Error", page: "page", megabytes: "MB", kilobytes: "KB", decimal: ".",
+      states: { queued: "queued", running: "running", succeeded: "done", failed: "failed",
+        cancelled: "cancelled", timed_out: "stopped (took too long)" },
+    },
+  };
+  const words = (locale) => WORDS[locale === "en" || locale === "fr" ? locale : UI_LOCALE];
+  const ui = words(UI_LOCALE);
+
+  // the page's own words, once
+  document.documentElement.lang = UI_LOCALE;
+  document.title = ui.title;
+  document.querySelector("header .tagline").textContent = ui.tagline;
+  const newThread = document.getElementById("new-thread");
+  newThread.title = ui.newThreadTitle;
+  newThread.replaceChildren(ui.newThread, Object.assign(document.createElement("span"), { className: "wide", textContent: ui.newThreadRest }));
+  question.placeholder = ui.ask;
+  send.textContent = ui.send;
+  document.getElementById("attach").title = ui.attachTitle;
+  document.querySelector("#attach .visually-hidden").textContent = ui.attach;
+  document.querySelector("#drop p").textContent = ui.drop;
+  document.getElementById("close-source").setAttribute("aria-label", ui.close);
+  source.setAttribute("aria-label", ui.source);
+  document.getElementById("attachments").setAttribute("aria-label", ui.attached);
+
   // -- state and API calls ---------------------------------------------------------------
 
   const userId = localStorage.getItem("almia.user") || `local-${crypto.randomUUID()}`;
@@ -29,7 +82,10 @@
   }
 
   async function errorMessage(response) {
-    try { return (await response.json()).error.message; } catch (_) { return `Erreur ${response.status}`; }
+    try {
+      const { error } = await response.json();
+      return (UI_LOCALE === "en" && error.message_en) || error.message;
+    } catch (_) { return `${ui.error} ${response.status}`; }
   }
 
   // Server-Sent Events of /api/chat/stream: calls handlers[name](payload) for each event.
@@ -143,7 +199,7 @@
 
   function showSource(citation) {
     document.getElementById("source-title").textContent = `[${citation.number}] ${citation.title || citation.document}`;
-    const where = [citation.document, sectionOf(citation), citation.page ? `page ${citation.page}` : ""];
+    const where = [citation.document, sectionOf(citation), citation.page ? `${ui.page} ${citation.page}` : ""];
     document.getElementById("source-meta").textContent = where.filter(Boolean).join(" — ");
     // the passage's own Markdown (bold, lists, headings) shown as such, built node by node;
     // a bracketed number in it stays text
@@ -180,7 +236,8 @@
   function renderFeedback(target, reply) {
     if (!reply.turn_id || reply.kind !== "answer") return;
     const box = element("div", "feedback meta");
-    for (const [text, value, title] of [["👍 Utile", 1, "Réponse utile"], ["👎 À revoir", -1, "Réponse à améliorer"]]) {
+    const said = words(reply.locale);
+    for (const [[text, title], value] of [[said.helpful, 1], [said.review, -1]]) {
       const button = element("button", "", text);
       button.type = "button";
       button.title = title;
@@ -223,18 +280,18 @@
     target.replaceChildren(body);
     renderSources(target, reply.citations || []);
     renderCharterAccept(target, reply);
-    if (reply.model) target.appendChild(element("div", "meta", `Modèle : ${reply.model}`));
+    if (reply.model) target.appendChild(element("div", "meta", `${words(reply.locale).model}${reply.model}`));
     renderFeedback(target, reply);
-    if (reply.form) renderForm(target, reply.form);
+    if (reply.form) renderForm(target, reply.form, reply.locale);
     for (const card of reply.cards || []) renderCard(target, card);
-    if (reply.job_id) followJob(target, reply.job_id);
+    if (reply.job_id) followJob(target, reply.job_id, reply.locale);
     target.dataset.done = "true";
   }
 
   // A template's missing variables: one field per variable, then the filled command is sent.
   function quote(value) { return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`; }
 
-  function renderForm(target, spec) {
+  function renderForm(target, spec, locale) {
     const box = element("form", "template-form");
     const fields = [];
     for (const variable of spec.variables) {
@@ -262,7 +319,7 @@
       box.appendChild(labelNode);
       fields.push(input);
     }
-    const run = element("button", "", "Lancer le modèle");
+    const run = element("button", "", words(locale).runTemplate);
     run.type = "submit";
     box.appendChild(run);
     box.addEventListener("submit", async (event) => {
@@ -323,7 +380,7 @@
           if (!response.ok) renderReply(answer, { text: await errorMessage(response), kind: "error", citations: [] });
           else renderReply(answer, (await response.json()).reply);
         } catch (error) {
-          renderReply(answer, { text: "Connexion impossible avec Almia. Réessayez.", kind: "error", citations: [] });
+          renderReply(answer, { text: ui.offline, kind: "error", citations: [] });
         } finally {
           buttons.querySelectorAll("button").forEach((b) => { b.disabled = false; });
           conversation.scrollTop = conversation.scrollHeight;
@@ -337,16 +394,14 @@
 
   // -- jobs: a progress panel fed by /api/jobs/<id>/events, then the result and its files --
 
-  const STATES = { queued: "en attente", running: "en cours", succeeded: "terminée", failed: "échouée",
-    cancelled: "annulée", timed_out: "arrêtée (durée dépassée)" };
-
-  function followJob(target, jobId) {
+  function followJob(target, jobId, locale) {
+    const said = words(locale);
     const panel = element("div", "job");
-    const title = element("div", "job-title", "Tâche en attente…");
+    const title = element("div", "job-title", said.jobWaiting);
     const bar = element("progress");
     bar.max = 1; bar.value = 0;
     const status = element("div", "meta");
-    const cancel = element("button", "job-cancel", "Annuler");
+    const cancel = element("button", "job-cancel", said.cancel);
     cancel.type = "button";
     cancel.addEventListener("click", async () => {
       cancel.disabled = true;
@@ -355,7 +410,7 @@
     panel.append(title, bar, status, cancel);
     target.appendChild(panel);
     const show = (job) => {
-      title.textContent = `${job.title || job.skill} — ${STATES[job.state] || job.state}`;
+      title.textContent = `${job.title || job.skill} — ${said.states[job.state] || job.state}`;
       bar.value = job.progress;
       status.textContent = job.status || "";
     };
@@ -415,23 +470,23 @@
   let pending = [];  // [{id, name}] accepted uploads waiting for the next message
 
   function sizeText(size) {
-    return size >= 1048576 ? `${(size / 1048576).toFixed(1).replace(".", ",")} Mo` : `${Math.max(1, Math.round(size / 1024))} Ko`;
+    return size >= 1048576 ? `${(size / 1048576).toFixed(1).replace(".", ui.decimal)} ${ui.megabytes}`
+      : `${Math.max(1, Math.round(size / 1024))} ${ui.kilobytes}`;
   }
 
   const askAnything = question.placeholder;
   function showAttachments() {
     attachments.hidden = pending.length === 0 && !attachments.querySelector(".uploading, .refused");
     // a file waiting: say what can be asked of it
-    question.placeholder = pending.length
-      ? "Posez une question sur ce fichier, ou « Résume ce document »…" : askAnything;
+    question.placeholder = pending.length ? ui.askFile : askAnything;
   }
 
   function chip(name) {
     const item = element("li", "uploading");
-    const label = element("span", "", `${name} — envoi…`);
+    const label = element("span", "", `${name} — ${ui.uploading}`);
     const remove = element("button", "", "×");
     remove.type = "button";
-    remove.title = `Retirer ${name}`;
+    remove.title = `${ui.remove} ${name}`;
     item.append(label, remove);
     attachments.appendChild(item);
     attachments.hidden = false;
@@ -464,7 +519,7 @@
         remove.onclick = () => { pending = pending.filter((p) => p.id !== file.id); item.remove(); showAttachments(); };
       });
     } catch (_) {
-      for (const { item, label } of chips) { item.className = "refused"; label.textContent = "Envoi impossible : réessayez."; }
+      for (const { item, label } of chips) { item.className = "refused"; label.textContent = ui.uploadFailed; }
     } finally {
       send.disabled = false;
       showAttachments();
@@ -521,7 +576,7 @@
   async function submit(text, extra = {}) {
     send.disabled = true;
     try { await ask(text, extra); }
-    catch (error) { renderReply(bubble("assistant"), { text: "Connexion impossible avec Almia. Réessayez.", kind: "error", citations: [] }); }
+    catch (error) { renderReply(bubble("assistant"), { text: ui.offline, kind: "error", citations: [] }); }
     finally { send.disabled = false; question.focus(); }
   }
 

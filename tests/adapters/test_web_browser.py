@@ -10,6 +10,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,36 @@ async def test_rendering_italic_markers_labels_and_phone_header(
             assert icon[0] == 200
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "web_chat_phone_rendering.png"))
+            await context.close()
+        finally:
+            await server.close()
+
+
+async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, browser: Any) -> None:
+    async with FakeModelServer(responder=lambda _body: "Within five working days [1].") as model:
+        settings = load_settings(data_dir=tmp_path / "data", _env_file=None,
+                                 policy_file=write_policy(tmp_path / "policy.yaml", model.url))
+        found = replace(_passage(1, "Guide des sinistres habitation > Déclaration"),
+                        dense=0.5, lexical=0.5)
+        server = TestServer(build_app(settings, knowledge=FakeSearch([found])),  # type: ignore[arg-type]
+                            host="127.0.0.1")
+        await server.start_server()
+        try:
+            context = await browser.new_context(viewport=PHONE, locale="en-US")
+            page = await context.new_page()
+            await page.goto(f"http://127.0.0.1:{server.port}/")
+            assert await page.locator("html").get_attribute("lang") == "en"
+            assert await page.locator("#send").inner_text() == "Send"
+            assert (await page.locator("#question").get_attribute("placeholder") or "").startswith(
+                "Ask a question")
+            answer = await _ask(page, "How long do I have to report water damage?", 0)
+            assert "Within five working days" in await answer.inner_text()
+            # the reply's own words follow its language
+            assert await answer.locator(".feedback button").all_inner_texts() == [
+                "👍 Helpful", "👎 Needs work"]
+            assert (await answer.locator(".meta").first.inner_text()).startswith("Model: ")
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "web_chat_phone_english.png"))
             await context.close()
         finally:
             await server.close()
