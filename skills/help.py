@@ -19,8 +19,9 @@ from bot.text import fold
 _WORD = re.compile(r"[a-z0-9]+")
 # words around the question that do not change it: « Bonjour, que sais-tu faire stp ? »
 _AROUND = frozenset(
-    "bonjour bonsoir salut coucou hello hi hey dis donc alors au fait stp svp s il te vous "
-    "plait please ok so exactly exactement".split())
+    "bonjour bonsoir salut coucou hello hi hey dis donc alors au fait stp svp please ok so "
+    "exactly exactement".split())
+_PLEASE = re.compile(r"\bs il (?:te|vous) plait\b")  # « s'il vous plaît », wherever it stands
 _ADDRESS = "almia"
 _FOR_ME = re.compile(r" (?:pour moi|for me)$")
 
@@ -89,7 +90,7 @@ class HelpSkill:
 
     def asks_about_me(self, text: str) -> Locale | None:
         """The language of ``text`` when it only asks what the assistant is or can do."""
-        words = _WORD.findall(fold(text))
+        words = _WORD.findall(_PLEASE.sub(" ", " ".join(_WORD.findall(fold(text)))))
         for around in (_AROUND, _AROUND | {_ADDRESS}):  # « Almia, qui es-tu ? »
             said = _trimmed(words, around)
             for asked in (said, _FOR_ME.sub("", said)):  # « … faire pour moi ? »

@@ -53,6 +53,9 @@ def test_only_a_question_about_the_assistant_sent_alone_is_recognised() -> None:
     helper = HelpSkill(tuple)
     assert helper.asks_about_me("Qu'est-ce que vous pouvez faire pour moi, svp ?") == "fr"
     assert helper.asks_about_me("hi, who are you?") == "en"
+    assert helper.asks_about_me("Qui êtes-vous ?") == "fr"
+    assert helper.asks_about_me("Présentez-vous, s'il vous plaît.") == "fr"
+    assert helper.asks_about_me("À quoi servez-vous ?") == "fr"
     assert helper.asks_about_me("Que sais-tu faire sur les congés ?") is None
     assert helper.asks_about_me("À quoi ça sert ?") is None
     assert helper.asks_about_me("") is None
