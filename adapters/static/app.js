@@ -262,12 +262,12 @@
 
   function renderCharterAccept(target, reply) {
     if (reply.skill !== "charter" || !CHARTER_PROMPT.test(reply.text)) return;
-    const words = reply.locale === "en" ? "I accept" : "J'accepte";
-    const button = element("button", "accept", words);
+    const accepting = reply.locale === "en" ? "I accept" : "J'accepte";
+    const button = element("button", "accept", accepting);
     button.type = "button";
     button.addEventListener("click", async () => {
       button.disabled = true;
-      await submit(words);
+      await submit(accepting);
     });
     target.appendChild(button);
   }
