@@ -27,6 +27,7 @@ from bot.store.tables import DataKey
 log = logging.getLogger(__name__)
 
 Writing = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+_SERVICE_KEY_LOCK = 0x616C6D69614B4559  # "almiaKEY": one creator of the service key at a time
 _KEYS = DataKey.__table__
 # built once (SQLAlchemy then reuses its compiled form); "active" as the partial index has it
 _ACTIVE_KEY = select(_KEYS).where(_KEYS.c.owner_id == bindparam("owner"), text("active"))
@@ -53,8 +54,15 @@ class KeyRing:
         return self._cipher
 
     async def load(self) -> None:
-        """Unwrap every service key this KEK can; create an active one if none is usable."""
+        """Unwrap every service key this KEK can; create an active one if none is usable.
+
+        On PostgreSQL the replicas starting together on a new database take turns here:
+        each one creating its own service key would seal content (a reviewer's remembered
+        chat) that the others cannot open."""
         async with self._writing() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                         {"key": _SERVICE_KEY_LOCK})
             rows = (await connection.execute(
                 select(_KEYS).where(_KEYS.c.owner_id.is_(None)))).mappings().all()
             active = next((row["id"] for row in rows if row["active"] and self._usable(row)),

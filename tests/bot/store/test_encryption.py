@@ -128,3 +128,38 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
     assert str(key_file) in str(refused.value) and "chmod 600" in str(refused.value)
     key_file.chmod(0o600)
     LocalKeyFile(key_file)
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_together_on_a_new_database_share_one_service_key(
+        tmp_path: Path, postgres_schema: str) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tests.conftest import POSTGRES_URL
+
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{postgres_schema}"'))
+    key_file = tmp_path / "keys" / "kek.key"
+    LocalKeyFile(key_file)  # one KEK for every replica, as deployed
+    replicas = [Store.open(POSTGRES_URL, key_provider=LocalKeyFile(key_file),
+                           connect_args={"server_settings": {"search_path": postgres_schema}})
+                for _ in range(4)]
+    try:
+        await asyncio.gather(*(replica.migrate() for replica in replicas))
+        sealed = replicas[0].seal("a reviewer's chat", "campaign-route:teams:x")
+        # what one replica seals with the service key, every other one opens
+        assert [replica.unseal(sealed, "campaign-route:teams:x") for replica in replicas] == [
+            "a reviewer's chat"] * 4
+        async with replicas[0].engine.connect() as connection:
+            services = (await connection.execute(text(
+                "SELECT count(*) FROM data_keys WHERE owner_id IS NULL"))).scalar_one()
+        assert services == 1
+    finally:
+        for replica in replicas:
+            await replica.close()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{postgres_schema}" CASCADE'))
+        await admin.dispose()
