@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.i18n import Text, figure, grouped, plural
+from bot.i18n import Text, figure, grouped, plural, quoted
 from bot.messages import Locale
 from knowledge.table_profile import Table, day_of, number
 from skills.table_columns import cell
@@ -131,7 +131,7 @@ class NamedTable:
 
     def source(self, locale: Locale) -> str:
         """« « BPU.xlsx », feuille « Lot 1 » »."""
-        name = f"“{self.file}”" if locale == "en" else f"« {self.file} »"
+        name = quoted(self.file, locale)
         if not self.table.title:
             return name
         return (f"{name}, sheet “{self.table.title}”" if locale == "en"
@@ -153,8 +153,7 @@ def where_text(table: Table, kept: Sequence[tuple[int, tuple[str, ...]]], locale
 
 def _either(values: Sequence[str], locale: Locale) -> str:
     """« « auto » ou « habitation » », ““auto” or “habitation””."""
-    quoted = [f"“{value}”" if locale == "en" else f"« {value} »" for value in values]
-    return (" or " if locale == "en" else " ou ").join(quoted)
+    return (" or " if locale == "en" else " ou ").join(quoted(value, locale) for value in values)
 
 
 def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggregate,

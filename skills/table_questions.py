@@ -470,8 +470,7 @@ def _count_sheets(tables: Sequence[NamedTable], texts: Sequence[str],
                           rows=grouped(len(named.table.rows), locale),
                           s=plural(len(named.table.rows), locale)) for named in tables]
     files = list(dict.fromkeys(named.file for named in tables))
-    lines += ["", COUNTED(locale, source=", ".join(
-        f"“{name}”" if locale == "en" else f"« {name} »" for name in files))]
+    lines += ["", COUNTED(locale, source=", ".join(quoted(name, locale) for name in files))]
     return "\n".join(lines)
 
 
