@@ -62,10 +62,11 @@ def grouped(value: int, locale: Locale) -> str:
     return f"{value:,}".replace(",", "\u202f" if locale == "fr" else ",")
 
 
-def figure(value: float, locale: Locale) -> str:
+def figure(value: float, locale: Locale, *, decimals: bool = False) -> str:
     """A figure as people read it: whole ones grouped (« 46 500 000 »), others with two
-    decimals (« 3,01 »; English “3.01”)."""
-    if float(value).is_integer():
+    decimals (« 3,01 »; English “3.01”); ``decimals``: two even when whole (« 3,00 » in a
+    list of means that have them)."""
+    if float(value).is_integer() and not decimals:
         return grouped(int(value), locale)
     text = f"{value:,.2f}"
     return text if locale == "en" else text.replace(",", "\u202f").replace(".", ",")

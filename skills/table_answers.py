@@ -196,10 +196,13 @@ def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggreg
                     few=_FEW(locale, rows=few, s=plural(few, locale)) if few < _FEW_ROWS
                     else ""))
         shown = _MAX_PERIODS if group.period else _MAX_GROUPS
+        # « 3,00 » beside « 2,88 », not « 3 »
+        decimals = any(not _compute(aggregate, values[value]).is_integer()
+                       for value in ordered[:shown])
         for value in ordered[:shown]:
             figures = values[value]
             lines.append(_GROUP_LINE(locale, value=value or _EMPTY_VALUE(locale),
-                                     figure=_value(aggregate, figures, locale),
+                                     figure=_value(aggregate, figures, locale, decimals),
                                      rows=grouped(len(figures), locale),
                                      s=plural(len(figures), locale)))
         if len(ordered) > shown:
@@ -215,10 +218,12 @@ def figure_answer(named: NamedTable, rows: list[list[object]], aggregate: Aggreg
     return "\n".join(lines)
 
 
-def _value(aggregate: Aggregate, figures: list[float], locale: Locale) -> str:
-    """A group's figure as read: the NPS with its three shares, else the aggregate."""
+def _value(aggregate: Aggregate, figures: list[float], locale: Locale,
+           decimals: bool = False) -> str:
+    """A group's figure as read: the NPS with its three shares, else the aggregate
+    (``decimals``: two even when whole, as the other groups' figures have them)."""
     if aggregate != "nps":
-        return figure(_compute(aggregate, figures), locale)
+        return figure(_compute(aggregate, figures), locale, decimals=decimals)
     promoters, detractors = _nps_shares(figures)
     score = round(promoters - detractors)
     return _NPS_FIGURE(locale, nps=f"{score:+d}" if score else "0",

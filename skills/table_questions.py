@@ -26,8 +26,7 @@ from bot.i18n import Text, grouped, plural, quoted
 from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
-from knowledge.english import french_search_words, rendered_units
-from knowledge.language import ENGLISH_FUNCTION_WORDS
+from knowledge.english import french_search_words, is_english_word, rendered_units
 from knowledge.records import KnowledgeError
 from knowledge.table_profile import Table, is_table, number, read_tables
 from skills.table_answers import (
@@ -114,6 +113,9 @@ _HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de|utilisee?|fre
                    r"largest|biggest)\b")
 # « Combien de niveaux ? », “How many regions?”: the values of the column named, counted
 _HOW_MANY_OF = re.compile(r"^(?:et )?(?:combien (?:de |d')|how many )(?P<what>[a-z'’-]+)")
+# a follow-up naming another column: « Et de canaux ? », « Et par produit ? », “And by product?”
+_AND_OF = re.compile(r"^(?:et |and |what about |how about )?(?:(?:de|des|du|par|pour les|of|by|"
+                     r"for) |d')?(?P<what>[a-z'’-]+)\s*\??\s*$")
 _GROUP = re.compile(r"\b(?:par|selon|by|per|for each) ([a-z0-9'’ -]+?)\s*(?:\?|$|,|\bet\b|\band\b)")
 # words of the question that say the aggregate, not the column
 _ASKING = frozenset(content_tokens(
@@ -132,7 +134,7 @@ _FILLERS = frozenset(content_tokens(
     "per which avec quand dont ayant ont mis donné with where when having whose gave has have "
     "had meilleur meilleure mieux pire best worst most least fewest utilisé utilisée fréquent "
     "fréquente cité citée courant courante représenté représentée noté notée mal bien "
-    "used common frequent cited rated"))
+    "used common frequent cited rated about"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -225,10 +227,8 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
     texts = [*latest, folded]  # the latest says it first
     aggregate = next((kind for text in texts for kind, pattern in _AGGREGATES
                       if pattern.search(text)), None)
-    how_many = (_HOW_MANY_OF.search(folded)
-                if aggregate is None and not _GROUP.search(folded) else None)
-    distinct = how_many is not None and _names_column(how_many.group("what"), tables, locale,
-                                                      values_only=True)
+    how_many = _distinct(latest, folded, tables, locale) if aggregate is None else None
+    distinct = how_many is not None
     if distinct:
         aggregate = "count"
     if aggregate is None:
@@ -256,6 +256,23 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
                   next((text for text in texts if names_span(text)), None),
                   [condition for text in texts for condition in conditions_in(text)],
                   words, group_words)
+
+
+def _distinct(latest: Sequence[str], folded: str, tables: Sequence[NamedTable],
+              locale: Locale) -> re.Match[str] | None:
+    """« Combien de régions ? »: the column whose values are counted, or the one a
+    follow-up names instead (« Et de canaux ? », « Et par produit ? »), the latest first
+    (None: the question counts no column's values)."""
+    asked = _HOW_MANY_OF.search(folded)
+    if asked is None or _GROUP.search(folded) or not _names_column(
+            asked.group("what"), tables, locale, values_only=True):
+        return None
+    for text in latest:
+        found = _HOW_MANY_OF.search(text) or _AND_OF.search(text)
+        if found is not None and _names_column(found.group("what"), tables, locale,
+                                               values_only=True):
+            return found
+    return asked
 
 
 def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
@@ -360,7 +377,7 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
         remaining = set(_WORDS.findall(said_conditions(said_span(_PERIOD.sub(" ",
                                                                           fold(text))))))
         for word in (word for word in _WORDS.findall(text) if fold(word) in remaining):
-            if locale == "en" and word.lower() not in ENGLISH_FUNCTION_WORDS:
+            if locale == "en" and is_english_word(word.lower()):
                 tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
             else:
                 tokens = set(content_tokens(word))

@@ -306,3 +306,33 @@ def test_how_many_values_a_column_holds() -> None:
     # « niveaux » names « Niveau »; a word naming no column is left to the search
     assert answer("Combien de niveaux ?", _GRID, "fr") is not None
     assert answer("Combien de trimestres faut-il valider ?", [_SURVEY], "fr") is None
+
+
+def test_a_follow_up_names_another_column_whose_values_to_count() -> None:
+    channels = answer("Combien de produits ?", [_SURVEY], "fr", ["Et de canaux ?"])
+    assert channels is not None and channels.startswith("**2 valeurs de « canal »** :")
+    by = answer("Combien de canaux ?", [_SURVEY], "fr", ["Et par produit ?"])
+    assert by is not None and by.startswith("**3 valeurs de « produit »** :")
+    english = answer("How many products?", [_SURVEY], "en", ["What about channels?"])
+    assert english is not None and english.startswith("**2 values of “canal”**:")
+    assert "Not taken into account" not in english  # “about” asks, it names nothing
+    # a follow-up naming no column keeps the column first asked about
+    kept = answer("Combien de canaux ?", [_SURVEY], "fr", ["Et de grêle ?"])
+    assert kept is None or kept.startswith("**2 valeurs de « canal »**")
+
+
+def test_means_listed_side_by_side_keep_their_decimals() -> None:
+    survey = NamedTable("enquete.csv", Table("", ["canal", "note"], [
+        ["agence", "4"], ["agence", "3"], ["téléphone", "3"], ["email", "2"]], truncated=False))
+    said = answer("Quelle est la note moyenne par canal ?", [survey], "fr")
+    assert said is not None
+    assert "- agence : 3,50 (2 lignes)" in said and "- téléphone : 3,00 (1 ligne)" in said
+    whole = answer("Quelle est la note moyenne par canal ?", [_SURVEY], "fr")
+    assert whole is not None and "- agence : 3,50 (2 lignes)" in whole  # 4 and 3, one empty
+    assert "- téléphone : 3,50 (2 lignes)" in whole
+
+
+def test_a_french_question_from_an_english_user_leaves_no_french_word_out() -> None:
+    said = answer("Quelle est la note moyenne par canal ?", [_SURVEY], "en")
+    assert said is not None and said.startswith("**Average of “note” by “canal”**:")
+    assert "Not taken into account" not in said
