@@ -25,8 +25,8 @@ _NAMES = {"mean": Text("Moyenne", "Average"), "median": Text("Médiane", "Median
           "nps": Text("NPS", "NPS")}
 _NPS_FIGURE = Text("{nps} (promoteurs {promoters} %, passifs {passives} %, détracteurs "
                    "{detractors} %)",
-                   "{nps} (promoters {promoters} %, passives {passives} %, detractors "
-                   "{detractors} %)")
+                   "{nps} (promoters {promoters}%, passives {passives}%, detractors "
+                   "{detractors}%)")
 _NPS_RULE = Text("NPS : part des promoteurs (9 ou 10) moins part des détracteurs (0 à 6), "
                  "en points, de -100 à +100.",
                  "NPS: share of promoters (9 or 10) minus share of detractors (0 to 6), in "
@@ -37,7 +37,7 @@ _BY = Text("**{what} de « {column} » par « {group} »**{where} :",
            "**{what} of “{column}” by “{group}”**{where}:")
 _COUNT = Text("**{count} ligne{s}**{where}.", "**{count} row{s}**{where}.")
 _SHARE = Text("**{count} ligne{s}**{where}, soit **{share} %** des {total} ligne{ts}{among}.",
-              "**{count} row{s}**{where}, that is **{share} %** of the {total} row{ts}{among}.")
+              "**{count} row{s}**{where}, that is **{share}%** of the {total} row{ts}{among}.")
 _COUNT_BY = Text("**Lignes par « {group} »**{where} :", "**Rows by “{group}”**{where}:")
 _DISTINCT = Text("**{count} valeur{s} de « {group} »**{where} :",
                  "**{count} value{s} of “{group}”**{where}:")
@@ -47,7 +47,7 @@ LIMIT = Text(" où « {column} » {condition}", " where “{column}” {conditio
 AND_LIMIT = Text(" et « {column} » {condition}", " and “{column}” {condition}")
 IN_SPAN = Text(" {span} (« {column} »)", " {span} (“{column}”)")
 _GROUP_LINE = Text("- {value} : {figure} ({rows} ligne{s})", "- {value}: {figure} ({rows} row{s})")
-_COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share} %)")
+_COUNT_LINE = Text("- {value} : {rows} ({share} %)", "- {value}: {rows} ({share}%)")
 _MORE_GROUPS = Text("- … et {count} autre{s} valeur{s}", "- … and {count} more value{s}")
 _BASIS = Text("Calculé sur {rows} ligne{s} de {source}{skipped}, sans modèle : vérifiez la "
               "colonne retenue.",

@@ -108,7 +108,8 @@ def _summary(column: ColumnProfile, locale: Locale) -> str:
         values = ", ".join(_quoted(value, locale) for value, _ in column.top)
         more = "…" if column.distinct > len(column.top) else ""
         return _VALUES(locale, count=column.distinct, values=values + more)
-    shares = ", ".join(f"{_quoted(value, locale)} ({round(100 * count / column.filled)} %)"
+    percent = "%" if locale == "en" else " %"
+    shares = ", ".join(f"{_quoted(value, locale)} ({round(100 * count / column.filled)}{percent})"
                        for value, count in column.top)
     return _MOSTLY(locale, count=grouped(column.distinct, locale), values=shares)
 

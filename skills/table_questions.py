@@ -142,6 +142,7 @@ _PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter"
             "annee": "year", "an": "year", "year": "year"}
 _PERIOD_WORDS = frozenset(content_tokens("mois trimestre année an month quarter year par by"))
 _MAX_QUESTION = 300  # characters
+_MAX_SHEETS = 4  # sheets whose values a question counts one after the other
 
 # conditions on a table's columns of figures: (column, condition, the words that named it)
 Conditioned = list[tuple[int, Condition, set[str]]]
@@ -178,6 +179,7 @@ class _Asked:
     conditions: list[Condition]
     words: set[str]  # the words that may name the column asked about
     group_words: set[str]  # the words naming the column to group by
+    replaced: frozenset[str]  # the question's words naming a column a follow-up replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,10 @@ def answer(question: str, tables: Sequence[NamedTable], locale: Locale,
             asked.group_words or asked.period or asked.timed):
         return _count_sheets([plan.named for plan in chosen], asked.texts, figures, follow_ups,
                              locale)
+    if asked.distinct and 1 < len(chosen) <= _MAX_SHEETS:  # « Combien de catégories ? »
+        counted = [_computed(asked, plan, figures[id(plan.named.table)], follow_ups, locale)
+                   for plan in chosen]  # each sheet's values, one after the other
+        return "\n\n".join(text for text in counted if text) or None
     if len(chosen) != 1:  # nothing fits, or two tables fit as well: the search answers
         return None
     return _computed(asked, chosen[0], figures[id(chosen[0].named.table)], follow_ups, locale)
@@ -252,10 +258,35 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
                    else set(content_tokens(_with_french(grouping.group(1), locale))) - _ASKING)
     if period is not None:
         words -= set(content_tokens(period.group(1)))
+    replaced = _replaced(question, follow_ups, how_many, tables, locale)
     return _Asked(whole, texts, aggregate, period, grouping, rank, distinct,
                   next((text for text in texts if names_span(text)), None),
                   [condition for text in texts for condition in conditions_in(text)],
-                  words, group_words)
+                  words - replaced, group_words, replaced)
+
+
+def _replaced(question: str, follow_ups: Sequence[str], how_many: re.Match[str] | None,
+              tables: Sequence[NamedTable], locale: Locale) -> frozenset[str]:
+    """The question's words naming the column it asked about, when the latest follow-up
+    names another one instead (« Quel est le total de l'effectif ? » → « Et l'assiette ? »;
+    « Combien de garanties ? » → « Et de niveaux ? »)."""
+    if not follow_ups:
+        return frozenset()
+    if how_many is not None:
+        first = _HOW_MANY_OF.search(fold(question))
+        return (frozenset(content_tokens(_with_french(first.group("what"), locale)))
+                if first is not None and how_many.string != first.string else frozenset())
+    latest = set(content_tokens(_with_french(follow_ups[-1], locale))) - _ASKING
+    if not _names_figures(latest, tables):
+        return frozenset()
+    asked = set(content_tokens(_with_french(question, locale))) - _ASKING - latest
+    return frozenset(word for word in asked if _names_figures({word}, tables))
+
+
+def _names_figures(words: set[str], tables: Sequence[NamedTable]) -> bool:
+    """Whether the words name a column of figures of some table."""
+    return any(words & set(content_tokens(name)) and holds_figures(named.table, index)
+               for named in tables for index, name in enumerate(named.table.header))
 
 
 def _distinct(latest: Sequence[str], folded: str, tables: Sequence[NamedTable],
@@ -352,7 +383,7 @@ def _computed(asked: _Asked, plan: _Plan, numeric: set[int], follow_ups: Sequenc
           else None)
     computed = (count_answer(named, rows, by, where, locale, population) if column is None
                 else figure_answer(named, rows, asked.aggregate, column, by, where, locale))
-    left = _left_out((*follow_ups, asked.question), table, kept, locale)
+    left = _left_out((*follow_ups, asked.question), table, kept, locale, asked.replaced)
     return computed + (_LEFT_OUT(locale, s=plural(len(left), locale), words=", ".join(
         quoted(word, locale) for word in left),
         them=("les" if locale != "en" else "them") if len(left) > 1 else (
@@ -360,7 +391,7 @@ def _computed(asked: _Asked, plan: _Plan, numeric: set[int], follow_ups: Sequenc
 
 
 def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tuple[str, ...]]],
-              locale: Locale) -> list[str]:
+              locale: Locale, replaced: frozenset[str] = frozenset()) -> list[str]:
     """The words of the question that nothing computed accounts for (« pour la voiture »
     when no cell says « voiture »): said, so that a count over every row is not read as one
     over the rows meant."""
@@ -381,7 +412,7 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
                 tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
             else:
                 tokens = set(content_tokens(word))
-            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | NPS_WORDS
+            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | NPS_WORDS | replaced
             if not tokens or tokens & known or any(token.isdigit() for token in tokens):
                 continue
             if locale == "en" and ({word.lower(), word.lower().removesuffix("s")} & rendered or set(

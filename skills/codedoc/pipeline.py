@@ -22,7 +22,7 @@ _SUMMARY = Text(
     "unité{us} dont {public} publique{ps} ; {covered} % des unités publiques documentées après "
     "le correctif.",
     "**Documentation of {files} file{s}** ({lines} line{ls}, {languages}): {units} unit{us}, "
-    "{public} public; {covered} % of public units documented after the patch.")
+    "{public} public; {covered}% of public units documented after the patch.")
 _PATCH_OK = Text("Correctif : {count} bloc{s} de documentation dans {files} fichier{fs}, "
                  "vérifié (arbres syntaxiques identiques hors commentaires{git}).",
                  "Patch: {count} documentation block{s} in {files} file{fs}, verified (same "

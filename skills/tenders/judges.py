@@ -316,9 +316,9 @@ def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: d
         notes.insert(0, Text(
             f"pénalité journalière maximale {worst:.4f} % de la cotisation annuelle "
             f"(seuil {max_rate} %)",
-            f"highest daily penalty {worst:.4f} % of the annual premium (threshold "
-            f"{max_rate} %)"))
-    notes.append(Text(f"plafond {cap} %", f"cap {cap} %") if cap is not None
+            f"highest daily penalty {worst:.4f}% of the annual premium (threshold "
+            f"{max_rate}%)"))
+    notes.append(Text(f"plafond {cap} %", f"cap {cap}%") if cap is not None
                  else Text("pas de plafond", "no cap"))
     evidence = _listed(notes)
     if (worst is not None and worst > max_rate) or (cap_required and cap is None) or (

@@ -67,9 +67,9 @@ def offline_said(analysis: Analysis) -> bool:
         "modèle" in note or "model" in note for note in analysis.notes)
 
 
-def pct(value: float) -> str:
-    """A share as a whole percentage (« 17 % »)."""
-    return f"{value * 100:.0f} %"
+def pct(value: float, locale: Locale = "fr") -> str:
+    """A share as a whole percentage (« 17 % », English “17%”)."""
+    return f"{value * 100:.0f}{'%' if locale == 'en' else ' %'}"
 
 
 def theme_sentiment_shares(theme: Theme) -> dict[Sentiment, float]:
@@ -179,15 +179,15 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
             score = ("" if theme.mean_score is None
                      else _MEAN(locale, score=_decimal(theme.mean_score, locale)))
             label = theme.label + (_OUTSIDE(locale) if coding and not theme.coded else "")
-            lines.append(_THEME_LINE(locale, n=theme.id + 1, label=label, share=pct(theme.share),
+            lines.append(_THEME_LINE(locale, n=theme.id + 1, label=label, share=pct(theme.share, locale),
                                      count=grouped(theme.size, locale),
-                                     neg=pct(shares["negative"]),
-                                     pos=pct(shares["positive"]), score=score))
+                                     neg=pct(shares["negative"], locale),
+                                     pos=pct(shares["positive"], locale), score=score))
     names = theme_names(analysis)
     if analysis.drivers:
         lines += ["", _DRIVERS(locale)]
         lines += [_DRIVER_LINE(locale, label=names.get(d.theme, "?"),
-                               share=pct(d.detractor_share),
+                               share=pct(d.detractor_share, locale),
                                impact=score_change(-d.impact, locale))
                   for d in analysis.drivers[:5]]
     if analysis.trends:
@@ -210,7 +210,7 @@ def _trend_line(trend: Trend, names: Mapping[int, str], locale: Locale) -> str:
     negative = trend.kind in ("improving", "worsening")
     return _TREND_LINE(locale, label=names.get(trend.theme, "?"),
                        kind=TREND_NAMES[trend.kind](locale), since=trend.since,
-                       before=pct(trend.before), after=pct(trend.after),
+                       before=pct(trend.before, locale), after=pct(trend.after, locale),
                        what=_NEG_SHARE(locale) if negative else "")
 
 

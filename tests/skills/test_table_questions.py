@@ -141,7 +141,7 @@ def test_kept_to_a_stretch_of_time_the_question_says() -> None:
     recent = answer("How many responses over the last 3 months?", [_DATED], "en")
     assert recent is not None and recent.startswith(
         "**1 row** over the file's last 3 months (February 2024 to April 2024) (“date”), that is "
-        "**20 %** of the 5 rows.")
+        "**20%** of the 5 rows.")
     assert "Not taken into account" not in recent
 
 
@@ -194,7 +194,7 @@ def test_words_nothing_accounts_for_are_said() -> None:
 
 def test_quarters_read_in_the_person_s_language() -> None:
     quarters = answer("How many responses by quarter?", [_DATED], "en")
-    assert quarters is not None and "- 2023-Q4: 2 (40 %)\n- 2024-Q1: 2 (40 %)" in quarters
+    assert quarters is not None and "- 2023-Q4: 2 (40%)\n- 2024-Q1: 2 (40%)" in quarters
 
 
 _NPS = NamedTable("nps.csv", Table("", ["canal", "Recommandation (0-10)", "note"], [
@@ -211,8 +211,8 @@ def test_the_net_promoter_score_of_answers_from_0_to_10() -> None:
     assert said.endswith("NPS : part des promoteurs (9 ou 10) moins part des détracteurs "
                          "(0 à 6), en points, de -100 à +100.")
     by = answer("What is the NPS by channel?", [_NPS], "en")
-    assert by is not None and "- agence: +25 (promoters 50 %, passives 25 %, detractors 25 %) "\
-        "(4 rows)" in by and "- téléphone: -33 (promoters 33 %" in by
+    assert by is not None and "- agence: +25 (promoters 50%, passives 25%, detractors 25%) "\
+        "(4 rows)" in by and "- téléphone: -33 (promoters 33%" in by
     mean = answer("Quel est le NPS moyen ?", [_NPS], "fr")  # the mean, as asked
     assert mean is not None and mean.startswith("**Moyenne de « Recommandation (0-10) »** : 6,57")
     follow = answer("Quelle est la note moyenne par canal ?", [_NPS], "fr", ("Et le NPS ?",))
@@ -235,7 +235,7 @@ def test_rows_by_the_values_of_a_rating_and_its_spread() -> None:
         "**Rows by “note”** where “produit” is “santé”:")  # “health” through « santé »
     phone = answer("How many answers by phone?", [_SURVEY], "en")
     assert phone is not None and phone.startswith(
-        "**2 rows** where “canal” is “téléphone”, that is **40 %** of the 5 rows.")
+        "**2 rows** where “canal” is “téléphone”, that is **40%** of the 5 rows.")
 
 
 def test_rows_kept_to_a_condition_on_a_column_of_figures() -> None:
@@ -247,7 +247,7 @@ def test_rows_kept_to_a_condition_on_a_column_of_figures() -> None:
         "**Moyenne de « note »** où « Recommandation (0-10) » > 8 : 4")  # the NPS named it
     both = answer("How many scores of 4 or 5 by channel?", [_SURVEY], "en")
     assert both is not None and both.startswith(
-        "**Rows by “canal”** where “note” is 4 or 5:\n- agence: 1 (50 %)\n- téléphone: 1 (50 %)")
+        "**Rows by “canal”** where “note” is 4 or 5:\n- agence: 1 (50%)\n- téléphone: 1 (50%)")
     moved = answer("Combien de réponses avec une note de 2 ?", [_SURVEY], "fr",
                    ("Et pour les notes de 4 ou 5 ?",))
     assert moved is not None and moved.startswith(
@@ -336,3 +336,22 @@ def test_a_french_question_from_an_english_user_leaves_no_french_word_out() -> N
     said = answer("Quelle est la note moyenne par canal ?", [_SURVEY], "en")
     assert said is not None and said.startswith("**Average of “note” by “canal”**:")
     assert "Not taken into account" not in said
+
+
+def test_a_follow_up_naming_another_sheet_s_column_of_figures_computes_it() -> None:
+    said = answer("Quel est le total de l'effectif estimé ?", _GRID, "fr", ["Et l'assiette ?"])
+    assert said is not None and said.startswith(
+        "**Total de « Assiette annuelle estimée »** : 97\u202f500\u202f000")
+    assert "Non pris en compte" not in said  # « effectif » was asked before, and replaced
+    levels = answer("Combien de garanties ?", _GRID, "fr", ["Et de niveaux ?"])
+    assert levels is not None and levels.startswith("**2 valeurs de « Niveau »**")
+    assert "Non pris en compte" not in levels
+
+
+def test_values_counted_on_each_sheet_whose_column_the_question_names() -> None:
+    grid = (*_GRID, NamedTable("BPU.xlsx", Table("Lot 3", ["Niveau", "Cotisation"], [
+        ["Socle", 30], ["Option", 45]], truncated=False)))
+    said = answer("Combien de niveaux ?", grid, "fr")
+    assert said is not None and said.startswith("**2 valeurs de « Niveau »** :\n- Option 1 : 2")
+    assert "\n\n**2 valeurs de « Niveau »** :\n- Option : 1" in said
+    assert "feuille « Lot 2 »" in said and "feuille « Lot 3 »" in said
