@@ -63,6 +63,7 @@ _FAMILIES = word_families({
     "redui": "redui reduction reduir",
     "dedui": "dedui deduction deductibl deduir",
     "tradui": "tradui traduction traduir",
+    "sign": "sign signez signatur signatair",
 })
 
 

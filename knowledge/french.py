@@ -52,10 +52,12 @@ _FAMILIES = word_families({
     "reduct": "reduit reduct reduir reduis reduisent",
     "deduct": "deduit deduct deductibl deduir deduis",
     "traduct": "traduit traduct traduir",
+    # « Qui doit signer ? » over « Signature du candidat », « Identification du signataire »
+    "sign": "sign signatur signatair",
 })
 
 # Bump when the terms produced for a text change: saved lexical indexes are then rebuilt.
-ANALYZER_VERSION = 4
+ANALYZER_VERSION = 5
 
 
 def joined_compounds(text: str) -> list[str]:

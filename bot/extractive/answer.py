@@ -104,7 +104,11 @@ def _closest(units: list[Unit], pattern: re.Pattern[str] | None) -> list[Unit]:
     closest = [unit for unit in units if unit.passage == units[0].passage]
     if pattern is not None:
         closest.sort(key=lambda unit: pattern.search(fold(unit.full_text)) is None)
-    return closest
+    kept: list[Unit] = []
+    for unit in closest:  # (a form's two blank rows are one line to quote)
+        if not _duplicate(unit, kept):
+            kept.append(unit)
+    return kept
 
 
 def _continued(units: list[Unit], query: list[str], said: set[str]) -> list[Unit]:

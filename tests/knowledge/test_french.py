@@ -53,3 +53,6 @@ def test_an_irregular_verb_and_its_noun_are_one_term() -> None:
     assert set(analyze("reconduit reconduction reconductible reconduire")) == {"reconduct"}
     assert set(analyze("franchise déduite déduction")) == {"franchis", "deduct"}
     assert analyze("vendre vente") == ["vendr", "vent"]  # « vente » is not joined to its verb
+    # « Qui doit signer ? » and « Signature du candidat », « Identification du signataire »
+    assert set(analyze("signer signé signature signataires")) == {"sign"}
+    assert analyze("signaler") == ["signal"]

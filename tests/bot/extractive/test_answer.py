@@ -40,6 +40,20 @@ def test_a_passage_sharing_no_word_with_the_question_is_quoted_with_a_caveat() -
     assert "- L'entreprise fournit un ordinateur portable, un écran et un casque. [1]" in text
 
 
+def test_a_form_s_blank_rows_are_quoted_once_when_nothing_shares_the_question_s_words() -> None:
+    text = select_answer(completion_request(
+        "Quel est le montage prévu ?",
+        ["En cas de co-assurance, la quote-part de chaque co-assureur est indiquée ci-dessous :\n"
+         "Co-assureur | Quote-part du risque\n"
+         "Co-assureur : ……… ; Quote-part du risque : … %\n"
+         "Co-assureur : ……… ; Quote-part du risque : … %\n"
+         "Après avoir pris connaissance des pièces, le candidat s'engage."]))
+    assert text.startswith("Aucune phrase ne reprend les termes de la question")
+    # the list, as the form lays it out, and not its last row again on its own
+    assert text.count("Co-assureur : ……… ; Quote-part du risque") == 2
+    assert "\n- Co-assureur" not in text
+
+
 def test_a_verb_matches_its_other_forms() -> None:
     # « fourni » / « fournit », « télétravail » / « télétravaillé »
     text = select_answer(completion_request(
