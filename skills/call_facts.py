@@ -111,7 +111,8 @@ _PLEASANTRY = re.compile(
     r"sorry to hear|desolee? (?:de l'apprendre|d'apprendre|pour vous)|navree? (?:de|d'))")
 _LEADING_FILLER = re.compile(
     r"^(?:(?:oui|non|alors|bon|ah|oh|d'accord|tr[eè]s bien|parfait|entendu|super|ok|bien s[uû]r"
-    r"|tout [àa] fait|effectivement|donc|en fait|bonjour|merci|hi|hello|yes)"
+    r"|tout [àa] fait|effectivement|donc|en fait|bonjour|merci|hi|hello|yes"
+    r"|good (?:morning|afternoon|evening))"
     r"(?:\s+(?:monsieur|madame)(?:\s+[A-ZÀ-Ý][\w-]+)?)?"
     r"\s*[,.!]?\s+)+", re.IGNORECASE)
 _WORD_RE = re.compile(r"[a-z0-9']+")
@@ -487,7 +488,8 @@ def _motive_text(sentence: str) -> str:
 def _opening(index: int, item: Utterance) -> bool:
     """The adviser's « Macif, service sinistres, Antoine » that opens the call."""
     return index < 2 and item.side == "adviser" and len(content_tokens(item.text)) <= 6 \
-        and re.search(r"bonjour|service|ecoute|appareil", fold(item.text)) is not None
+        and re.search(r"bonjour|service|ecoute|appareil|good (?:morning|afternoon|evening)|"
+                      r"speaking", fold(item.text)) is not None
 
 
 def _customer_action(item: Utterance, folded: str) -> bool:

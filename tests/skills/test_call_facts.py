@@ -131,3 +131,11 @@ def test_an_english_call_keeps_english_typography_and_drops_sympathy() -> None:
     assert summary.facts == ["Policy: AUTO-778812"]
     assert summary.amounts == ["Deductible: 75.50 €"]  # an English decimal point
     assert summary.dates == ["Friday: I will book an appointment with the garage"]
+
+
+def test_an_english_adviser_s_opening_and_greetings_are_no_facts() -> None:
+    summary = summarise_call(
+        "Agent: Good morning, Acme Insurance, Julie speaking. Customer: Good afternoon, my "
+        "basement flooded last night, policy AH-20931. Agent: I'll open a claim today.", "en")
+    assert not any("Julie speaking" in fact for fact in summary.facts)
+    assert summary.motive == ["My basement flooded last night, policy AH-20931."]
