@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
@@ -179,6 +180,9 @@ class Assistant:
                 turn_id=turn_id,
                 files=self.files,
                 jobs=self.jobs,
+                # past what the memory keeps, the thread's files are looked up in the store
+                thread_files=(functools.partial(self.store.thread_files, message)
+                              if len(history) >= self._limits.memory_turns > 0 else None),
             )
             async with (asyncio.timeout(self._limits.skill_timeout_seconds),
                         _closing(route.skill.handle(request)) as events):

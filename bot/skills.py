@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,9 @@ class SkillRequest:
     turn_id: str = ""  # the id the answer will be stored under (feedback links to it)
     files: FileStore | None = None  # reads attachments kept by the adapter (file_id)
     jobs: JobService | None = None  # hands long work to a durable job
+    # the ids of the files the person attached earlier in the thread, newest first, at most
+    # the count given (read from the store only when a skill asks)
+    thread_files: Callable[[int], Awaitable[tuple[str, ...]]] | None = None
 
 
 class Skill(Protocol):

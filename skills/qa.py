@@ -528,7 +528,7 @@ class QaSkill:
             if start is None:
                 return None
             asked, follow_ups = earlier[start], (*earlier[start + 1:], question)
-        whole = files or await thread_files(self._files, request, self.name)
+        whole = files or await thread_files(self._files, request)
         locale: Locale = "en" if detect_language(question) == "en" else request.locale
         computed = await asyncio.to_thread(answer_from_files, asked, whole, locale,
                                            self._tables, follow_ups)
@@ -569,7 +569,7 @@ class QaSkill:
             yield computed
             return
         if asks_overview(question):  # « Résume ce document »: its parts, not a passage
-            whole = files or await thread_files(self._files, request, self.name)
+            whole = files or await thread_files(self._files, request)
             if whole:
                 async for event in self._overview(request, question, whole):
                     yield event
@@ -579,7 +579,7 @@ class QaSkill:
         earlier_files: list[AttachedFile] = []
         try:
             if not files:  # the files asked about earlier in the thread, if they answer
-                earlier_files = await thread_files(self._files, request, self.name)
+                earlier_files = await thread_files(self._files, request)
             grounding = await self.ground(question, space=space, query=query,
                                           earlier=earlier, files=files or earlier_files)
             if earlier_files:  # the space's documents too: the better match answers

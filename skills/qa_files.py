@@ -15,7 +15,8 @@ from knowledge import Passage
 from knowledge.attached import AttachedFile, FileOutline, readable
 from knowledge.table_profile import is_table
 
-THREAD_FILES = 3  # documents of a thread's earlier questions searched for its next ones
+THREAD_FILES = 5  # documents of a thread's earlier messages searched for its next questions
+_THREAD_FILES_SEEN = 20  # of the files attached earlier in a thread, looked at for those
 NOT_IN_FILES = Text(
     "Je ne sais pas : je ne trouve pas de réponse sûre dans {names}. Reformulez la question ; "
     "pour chercher dans les documents de l'espace, posez-la sans pièce jointe.",
@@ -120,23 +121,33 @@ def closest_part_text(part: Passage, locale: Locale) -> str:
     return CLOSEST_PART(locale, part=quoted(part.section or part.title, locale), page=page)
 
 
-async def thread_files(search: FileSearch | None, request: SkillRequest,
-                       skill: str) -> list[AttachedFile]:
-    """The documents the person attached to earlier questions of this thread asked of
-    ``skill`` (most recent first, at most ``THREAD_FILES``), still kept and readable; the
-    others are left out."""
-    ids = list(dict.fromkeys(
-        file_id for turn in reversed(request.history)
-        if turn.role == "user" and turn.skill == skill for file_id in turn.files))
-    if not ids or search is None or request.files is None:
+async def thread_files(search: FileSearch | None, request: SkillRequest) -> list[AttachedFile]:
+    """The documents the person attached earlier in this thread, whatever they asked of
+    them (a question, a tender screening, a survey analysis), most recent first, at most
+    ``THREAD_FILES``, still kept and readable; the others are left out. The whole thread
+    is looked through, not only the turns its memory keeps."""
+    if search is None or request.files is None:
         return []
+    if request.thread_files is not None:
+        ids = list(await request.thread_files(_THREAD_FILES_SEEN))
+    else:
+        ids = list(dict.fromkeys(file_id for turn in reversed(request.history)
+                                 if turn.role == "user" for file_id in turn.files))
     attachments = []
-    for file_id in ids[:THREAD_FILES]:
+    for file_id in ids:
         attachment = await stored_attachment(request.files, file_id, request.message.user.id)
-        if attachment is not None:
+        if attachment is not None and readable(_named(attachment)):
             attachments.append(attachment)
+        if len(attachments) == THREAD_FILES:
+            break
     read = await attached_files(search, request, tuple(attachments)) if attachments else []
     return read if isinstance(read, list) else []
+
+
+def _named(attachment: Attachment) -> str:
+    """The attachment's name, with its kind as extension when it has none."""
+    name = attachment.name
+    return name if readable(name) or not attachment.kind else f"{name}.{attachment.kind}"
 
 
 async def attached_files(search: FileSearch | None, request: SkillRequest,
@@ -147,9 +158,7 @@ async def attached_files(search: FileSearch | None, request: SkillRequest,
         return Reply(NO_FILE_QUESTIONS(locale), kind="info", locale=locale)
     files = []
     for attachment in attachments:
-        name = attachment.name
-        if not readable(name) and attachment.kind:
-            name = f"{name}.{attachment.kind}"  # named without its extension
+        name = _named(attachment)  # (with an extension when named without one)
         if not readable(name):
             return Reply(NOT_A_DOCUMENT(locale, name=attachment.name), kind="info",
                          locale=locale)

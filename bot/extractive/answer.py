@@ -217,15 +217,19 @@ def _beyond_the_title(units: list[Unit], scores: list[float], query: list[str],
 
 
 def _on_subject(
-    units: list[Unit], scores: list[float], subject: list[str]
+    units: list[Unit], scores: list[float], subject: list[str], said: set[str]
 ) -> list[float]:
     """A follow-up's matches that are also about the conversation's subject (the words of
     the questions it continues that it does not repeat), when some are: « Et le délai ? »
     after a question on telework keeps the telework row of a table of processing times, not
     every row with a « délai »; a match sharing only a common word (« jours ») with the
-    subject, half as close as the best, is left out too."""
+    subject, half as close as the best, is left out too. The sentences the last answer
+    quoted (``said``) set no bar: « Et la réponse définitive ? » after the acknowledgement
+    delay of a complaint, quoted, keeps « La réponse définitive est apportée sous deux mois
+    … de la réception de la réclamation »."""
     near = _bm25(subject, [unit.matched for unit in units]) if subject else []
-    best = max((close for close, score in zip(near, scores, strict=True) if score > 0), default=0.0)
+    best = max((close for close, score, unit in zip(near, scores, units, strict=True)
+                if score > 0 and plain(unit.text) not in said), default=0.0)
     if best <= 0:
         return scores
     return [score if close >= best / 2 else 0.0
@@ -291,8 +295,9 @@ def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], 
         # traitement d'une réclamation ? »), is read with the questions it continues
         query += context
         scores = _bm25(query, [unit.matched for unit in units])
+    said = set() if asked_again else _just_said(request)  # asked again: answered again
     if context and own_match:  # else every word of the earlier questions is the subject
-        scores = _on_subject(units, scores, subject)
+        scores = _on_subject(units, scores, subject, said)
     titles = {unit.title: set(content_tokens(unit.title)) for unit in units}  # title → words
     # « Quelle est la date limite pour poser des questions ? »: a day of the calendar
     names_a_day = entity == "date" and NAMES_A_DAY.search(fold(request.question)) is not None
@@ -301,7 +306,6 @@ def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], 
                               else pattern if entity not in (None, "yes_no") else None,
                               _DAY_WORDS if names_a_day else frozenset())
     scores = _beyond_the_title(units, scores, query, titles)
-    said = set() if asked_again else _just_said(request)  # asked again: answered again
     # a sentence just quoted is not quoted again, unless it carries what the follow-up asks
     # for (« Qui valide ? » after « …trois jours par semaine, sur accord du manager. »)
     carries = pattern if entity not in (None, "yes_no") else None

@@ -22,6 +22,12 @@ _ASKS_WHO = re.compile(
     r"manages|processes|approves|validates|decides|(?:do|should|can) i (?:contact|call|tell|ask)|"
     r"to (?:contact|call|ask))\b|\bwhich (?:department|team|service|office)\b"
 )
+# who is eligible (« Qui peut en bénéficier ? », “Who is eligible?”)
+_ASKS_ELIGIBLE = re.compile(
+    r"^(?:\S+ : )?(?:et |and )?(?:qui (?:peut|peuvent|pourra|pourrait|a|ont|est|sont)"
+    r"(?: (?:en|y))? (?:beneficier|pretendre|droit|eligibles?|concernee?s?)\b|qui y a droit\b|"
+    r"who (?:is|are) (?:eligible|entitled|concerned)\b|who (?:can|may) (?:benefit|apply|claim)\b)"
+)
 # « How long is the password? » asks a length, not a time: « how long is/are » is a duration
 # only when what follows names a time (« the notice period », « parental leave », « it »)
 _HOW_LONG_IS = re.compile(
@@ -81,6 +87,13 @@ _WHO = re.compile(
     r"interlocuteur|correspondant|referent|conseiller|mediateur|delegue|dpo|rh|"
     r"ressources humaines|agence|support|department|team|office)s?\b|@|\bau \d{3,}"
 )
+# the people a rule is open to (« Tout collaborateur en CDI… », « réservé aux adhérents »)
+_ELIGIBLE = re.compile(
+    r"\b(?:tout|toute|tous|toutes|seule?s?) (?:les )?(?:collaborat|salari|agent|assur|adherent|"
+    r"personne|employe|beneficiaire|membre|candidat|enfant|conjoint|retraite|titulaire)\w*|"
+    r"\beligib\w*|\bouverte?s? aux?\b|\breservee?s? aux?\b|\b(?:peut|peuvent) (?:en )?"
+    r"beneficier\b|\b(?:a|ont) droit\b|\beligible|\bentitled\b"
+)
 _YES_NO = re.compile(
     r"\b(?:oui|non|peut|peuvent|doit|doivent|pas|jamais|(?:obligatoire|interdite?|autorisee?|"
     r"possible|impossible|necessaire|tenue?)s?)\b"
@@ -99,12 +112,12 @@ QUESTION_WORDS = frozenset(
 # après accord »)
 _WHEN = re.compile(f"{_DATE.pattern}|{_DURATION.pattern}")
 ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "who": _WHO,
-                    "yes_no": _YES_NO}
+                    "eligible": _ELIGIBLE, "yes_no": _YES_NO}
 
 
 def asked_entity(question: str) -> str | None:
     """What kind of answer the question asks for: duration, number, date, who (handles it,
-    to contact), yes_no or None."""
+    to contact), eligible (who may have it), yes_no or None."""
     folded = fold(question).strip()
     length = _HOW_LONG_IS.search(folded)
     if length and not _TIME_NOUNS.intersection(length.groups()) and not _LASTING.search(
@@ -118,6 +131,8 @@ def asked_entity(question: str) -> str | None:
         return "date"
     if _ASKS_WHO.search(folded):
         return "who"
+    if _ASKS_ELIGIBLE.search(folded):
+        return "eligible"
     if _ASKS_YES_NO.search(folded):
         return "yes_no"
     return None

@@ -64,6 +64,16 @@ _HISTORY = (select(_TURNS.c.id, _TURNS.c.role, _TURNS.c.text, _TURNS.c.user_id, 
             .limit(bindparam("limit")))
 
 
+# the files a person attached in a thread, beyond the turns its memory keeps
+_THREAD_FILES = (select(_TURNS.c.files)
+                 .where(_TURNS.c.conversation_id == bindparam("conversation"),
+                        _TURNS.c.role == "user", _TURNS.c.user_id == bindparam("user"),
+                        _TURNS.c.files.is_not(None))
+                 .order_by(_TURNS.c.created_at.desc(), _TURNS.c.id.desc())
+                 .limit(bindparam("turns")))
+_THREAD_FILE_TURNS = 50  # of a thread's latest questions with attachments, looked through
+
+
 def _file_ids(stored: str | None) -> tuple[str, ...]:
     """A turn's attachment ids (none for a turn written before they were kept)."""
     if not stored:
@@ -285,6 +295,16 @@ class Store:
                 history.append(ChatTurn(role=row.role, content=content, skill=row.skill,
                                         files=_file_ids(row.files)))
         return tuple(history)
+
+    async def thread_files(self, message: Message, limit: int) -> tuple[str, ...]:
+        """The ids of the files the message's author attached to earlier messages of its
+        thread, whatever skill answered them, newest first (at most ``limit``)."""
+        async with self._reader.connect() as connection:
+            rows = (await connection.execute(_THREAD_FILES, {
+                "conversation": conversation_key(message), "user": message.user.id,
+                "turns": _THREAD_FILE_TURNS})).all()
+        ids = dict.fromkeys(file_id for row in rows for file_id in _file_ids(row.files))
+        return tuple(ids)[:limit]
 
     async def record_exchange(
         self,

@@ -39,6 +39,15 @@ _READABLE = frozenset({"pdf", "docx", "xlsx", "zip", "txt", "md"})
 _DAY = re.compile(r"\b(?:date|today|jour)\s*=\s*(\d{4}-\d{2}-\d{2})\b")
 _INTENT = re.compile(r"\b(appels?[ -](?:d')?offres?|dce|dossier de (?:la )?consultation|"
                      r"marches? publics?|ao|tenders?)\b")
+# a question about the dossier, for the Q&A to answer from its files
+_QUESTION = re.compile(r"\?\s*$|^(?:et |and )?(?:quel(?:le)?s?|qui|quand|combien|comment|ou|"
+                       r"pourquoi|est-ce|y a-t-il|what|which|who|when|how|where|why|is|are|does|"
+                       r"do|can|must)\b")
+# … unless it asks for the screening itself
+_SCREEN = re.compile(r"\b(?:analys\w*|etudi\w*|examin\w*|screen\w*|evalu\w*|passe[rz]? en "
+                     r"revue|review|go(?: ?/ ?| or )?no[ -]go|no[ -]go|faut-il (?:y )?(?:repondre|"
+                     r"candidater)|doit-on (?:y )?(?:repondre|candidater)|should we (?:bid|"
+                     r"respond|apply)|worth bidding)\b")
 _USAGE = Text(
     "Joignez les pièces de la consultation (RC, CCAP, CCTP, AE, BPU… en PDF, DOCX, XLSX ou un "
     "ZIP) à `/almia ao` : j'en tire les faits clés avec leurs sources, je juge chaque lot "
@@ -94,9 +103,13 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def mentions_tender(message: Message) -> bool:
-    """A message with documents attached that speaks of a call for tenders."""
+    """A message with documents attached that speaks of a call for tenders, and does not
+    only ask a question about it (« Quels documents composent le dossier de consultation ? »
+    is answered from the files; « Peux-tu analyser cet appel d'offres ? » screens them)."""
+    folded = fold(message.text)
     return (any(a.kind in ("pdf", "docx", "zip") for a in message.attachments)
-            and _INTENT.search(fold(message.text)) is not None)
+            and _INTENT.search(folded) is not None
+            and (_QUESTION.search(folded) is None or _SCREEN.search(folded) is not None))
 
 
 class ScreenTask:

@@ -118,6 +118,21 @@ async def test_later_questions_of_the_thread_are_answered_from_its_file(client: 
     assert stranger["text"].startswith("Je ne sais pas"), stranger
 
 
+async def test_a_file_is_remembered_past_the_thread_s_memory_and_whatever_it_came_with(
+        settings: Settings, client: Client) -> None:
+    assert settings.memory_turns == 10  # the memory keeps five questions and their answers
+    # a file sent with another request than a question (a screening, a survey analysis)
+    file_id = await upload_one(client, "reglement.md", _RULES.encode())
+    await chat_in(client, "/almia help", [file_id])
+    for _ in range(6):  # more exchanges than the memory keeps
+        await chat_in(client, "Combien de jours de télétravail par semaine ?", [])
+    later = await chat_in(client, "Les variantes sont-elles autorisées ?", [])
+    assert "ne sont pas autorisées" in later["text"], later
+    assert later["citations"][0]["document"] == "reglement.md"
+    stranger = await chat_in(client, "Les variantes sont-elles autorisées ?", [], user="bob")
+    assert stranger["text"].startswith("Je ne sais pas"), stranger
+
+
 async def chat_in(client: Client, text: str, attachments: list[str],
                   user: str = "alice") -> dict[str, Any]:
     """A message of the thread ``t1``; the reply."""

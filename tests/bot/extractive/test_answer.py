@@ -252,6 +252,36 @@ def test_a_follow_up_asking_what_a_sentence_just_quoted_carries_gets_it_again() 
     assert "sur accord du manager" not in select_answer(again)  # nothing new asked: not again
 
 
+def test_a_follow_up_on_the_subject_gets_what_was_not_just_quoted() -> None:
+    said = ("Toute réclamation reçoit un accusé de réception sous 10 jours ouvrables, sauf si "
+            "la réponse elle-même est apportée dans ce délai.")
+    passages = [f"Accusé de réception\n{said}\nDélai de réponse\nLa réponse définitive est "
+                "apportée sous deux mois à compter de la réception de la réclamation."]
+    question = "Sous combien de temps accuse-t-on réception d'une réclamation ?"
+    earlier = (ChatTurn("user", question), ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
+    request = completion_request("Et la réponse définitive ?", passages)
+    request = replace(request, messages=(*earlier, *request.messages), context_terms=question)
+    text = select_answer(request)
+    assert "La réponse définitive est apportée sous deux mois" in text, text
+    assert "accusé de réception sous 10 jours" not in text
+
+
+def test_who_may_benefit_quotes_the_people_a_rule_is_open_to() -> None:
+    assert asked_entity("Qui peut en bénéficier ?") == "eligible"
+    assert asked_entity("Who is eligible?") == "eligible"
+    assert asked_entity("Qui traite les réclamations ?") == "who"
+    said = "Le télétravail est possible jusqu'à trois jours par semaine, sur accord du manager."
+    passages = [f"Tout collaborateur en CDI ou CDD de plus de six mois peut demander à "
+                f"télétravailler. {said} Un jour de présence collective est fixé chaque semaine."]
+    earlier = (ChatTurn("user", "Combien de jours de télétravail par semaine ?"),
+               ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
+    request = completion_request("Qui peut en bénéficier ?", passages)
+    request = replace(request, messages=(*earlier, *request.messages),
+                      context_terms="Combien de jours de télétravail par semaine ?")
+    text = select_answer(request)
+    assert "Tout collaborateur en CDI ou CDD" in text and "présence collective" not in text
+
+
 def test_a_date_question_quotes_the_day_under_its_numbered_headings() -> None:
     question = "Quelle est la date limite de remise des offres ?"
     assert asked_entity(question) == "date" and asked_entity("Date butoir ?") == "date"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.gateway.llm import UsageRecord
 from bot.governance.policy import DataClass
-from bot.messages import Channel, Citation, Message, Reply, Space, User
+from bot.messages import Attachment, Channel, Citation, Message, Reply, Space, User
 from bot.store import AuditEntry, Store
 
 
@@ -50,6 +50,21 @@ async def test_history_is_ordered_bounded_and_per_thread(store: Store) -> None:
     assert [turn.content for turn in history] == ["réponse 2", "question 3", "réponse 3"]
     assert [turn.role for turn in history] == ["assistant", "user", "assistant"]
     assert await store.history(_message(), limit=0) == ()
+
+
+async def test_a_thread_s_files_are_its_author_s_newest_first(store: Store) -> None:
+    def sent(thread: str, user: str, *ids: str) -> Message:
+        files = tuple(Attachment(f"{i}.pdf", "application/pdf", file_id=i) for i in ids)
+        return Message(text="Voici le dossier", user=User(user), space=Space("web:default"),
+                       channel=Channel.WEB, thread_id=thread, attachments=files)
+
+    for message in (sent("t1", "u1", "rc", "ccap"), sent("t1", "u1"), sent("t1", "u2", "x"),
+                    sent("t2", "u1", "y"), sent("t1", "u1", "bpu", "rc")):
+        await store.record_exchange(message, Reply("ok", skill="tenders"), [],
+                                    AuditEntry(action="message", outcome="ok"))
+    assert await store.thread_files(_message(), limit=5) == ("bpu", "rc", "ccap")
+    assert await store.thread_files(_message(), limit=2) == ("bpu", "rc")
+    assert await store.thread_files(_message(thread="t3"), limit=5) == ()
 
 
 async def test_feedback_last_vote_wins_and_unknown_answer_is_refused(store: Store) -> None:

@@ -95,3 +95,9 @@ def test_plain_words_route_only_when_they_speak_of_a_tender() -> None:
     assert mentions_tender(message("voici le DCE", "zip"))
     assert not mentions_tender(message("résume ce compte rendu de consultation"))
     assert not mentions_tender(message("analyse cet appel d'offres", "csv"))
+    # a question about the dossier is answered from its files, unless it asks for the screening
+    assert not mentions_tender(message("Quels documents composent le dossier de consultation ?"))
+    assert not mentions_tender(message("What is the deadline of this tender?"))
+    assert mentions_tender(message("Faut-il répondre à cet appel d'offres ?"))
+    assert mentions_tender(message("Can you screen this tender?"))
+    assert mentions_tender(message("Go / no go sur ce marché public ?"))
