@@ -213,9 +213,22 @@ def shown_passage(passage: Passage) -> str:
     return passage.text
 
 
+def _continuing(question: str, earlier: tuple[str, ...]) -> str:
+    """A follow-up as searched after the questions it continues: an English one after
+    French ones by its French renderings (“What about the deadline?” after « Quel est le
+    montant estimé du lot 2 ? » searches « … délai date limite échéance », as « Et la date
+    limite ? » would), so that the joined query is French."""
+    if earlier and detect_language(question) == "en" and detect_language(
+            " ".join(earlier)) != "en":
+        return french_search_words(question)
+    return question
+
+
 def _terms(text: str, locale: Locale) -> str:
-    """Words to find sentences with: French renderings of an English text."""
-    return french_search_words(text) if text and locale == "en" else text
+    """Words to find sentences with: French renderings of an English text (an earlier
+    question asked in French stays as it is: its « lot » is no “lot” → « terrain »)."""
+    return (french_search_words(text) if text and locale == "en"
+            and detect_language(text) == "en" else text)
 
 
 # “How do I report…?”, “How can we cancel…?”, “How to renew…?”: the action asked about
@@ -357,7 +370,7 @@ class QaSkill:
         files: Sequence[AttachedFile] = (),
     ) -> Grounding:
         """One search and its relevance decision (see :meth:`ground`)."""
-        query = query or " ".join((*earlier, question))
+        query = query or " ".join((*earlier, _continuing(question, earlier)))
         language = detect_language(question)
         if files:
             assert self._files is not None, "files are searched only where they can be"

@@ -10,6 +10,8 @@ from bot.text import content_tokens, fold
 from knowledge.table_profile import Table, day_of, number, reads_as, shown
 from skills.table_periods import Span
 
+_WORD = re.compile(r"[\w'’-]+")
+
 NPS_WORDS = frozenset(content_tokens("nps net promoter score"))
 _NPS_NAMES = re.compile(r"\b(?:nps|recommand\w*|recommend\w*|promoter)\b")
 _MAX_SCALE = 11  # distinct values of a column of figures rows are grouped by (0 to 10)
@@ -108,11 +110,28 @@ def _zero_to_ten(table: Table, index: int) -> bool:
             and all(read.is_integer() and 0 <= read <= 10 for read in figures))
 
 
+def _words_of(value: str, words: list[tuple[int, int, str]]) -> tuple[int, int] | None:
+    """Where a value of two words is said in the other order (“mobile app” → « application
+    mobile », its French renderings following the question), as a span of the text."""
+    tokens = content_tokens(value)
+    if len(tokens) != 2 or len(set(tokens)) != 2:
+        return None
+    spans = [next(((start, end) for start, end, token in words if token == wanted), None)
+             for wanted in tokens]
+    if any(span is None for span in spans):
+        return None
+    starts = [span[0] for span in spans if span is not None]
+    ends = [span[1] for span in spans if span is not None]
+    return min(starts), max(ends)
+
+
 def values_said(table: Table, folded: str, exclude: set[int]) -> list[tuple[int, str]]:
     """The values of text columns that the question says (« pour l'auto en agence », « pour
     l'auto ou l'habitation »), as (column, value) in the question's order: the longest read
     first, none overlapping another."""
     found: list[tuple[int, int, int, str]] = []  # length, start, column, value
+    words = [(word.start(), word.end(), token) for word in _WORD.finditer(folded)
+             for token in content_tokens(word.group(0))[:1]]
     for index in range(len(table.header)):
         if index in exclude:
             continue
@@ -124,6 +143,10 @@ def values_said(table: Table, folded: str, exclude: set[int]) -> list[tuple[int,
             where = re.search(rf"(?<![\w-]){re.escape(said)}(?![\w-])", folded)
             if where:
                 found.append((len(said), where.start(), index, value))
+            else:
+                span = _words_of(said, words)
+                if span is not None:
+                    found.append((span[1] - span[0], span[0], index, value))
     kept: list[tuple[int, int, str]] = []  # start, column, value
     for length, start, index, value in sorted(found, key=lambda item: (-item[0], item[1])):
         if any(start < begin + len(fold(said)) and begin < start + length

@@ -27,6 +27,7 @@ from bot.messages import Locale
 from bot.text import content_tokens, fold
 from knowledge.attached import AttachedFile
 from knowledge.english import french_search_words, is_english_word, rendered_units
+from knowledge.language import ENGLISH_FUNCTION_WORDS
 from knowledge.records import KnowledgeError
 from knowledge.table_profile import Table, is_table, number, read_tables
 from skills.table_answers import (
@@ -57,6 +58,7 @@ from skills.table_columns import (
 from skills.table_conditions import Condition, conditions_in, said_conditions
 from skills.table_periods import names_span, said_span, span_in
 
+_NPS = re.compile(r"\b(?:nps|net promoter(?: score)?)\b")
 _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\b(?:combien (?:de |d')?(?:lignes|reponses|verbatims|avis|"
                          r"enregistrements|entrees|commentaires|clients|personnes|notes|"
@@ -66,8 +68,9 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
                          r"ratings|respondents|customers))\b")),
     # « Quelle part des réponses… », “What share of…”: rows counted, with their share
     ("count", re.compile(r"\b(?:quelle (?:part|proportion)|quel (?:pourcentage|taux)|combien "
-                         r"de pourcents?|what (?:share|proportion|percentage)|how many percent)"
-                         r"\b")),
+                         r"de pourcents?|what (?:is the )?(?:share|proportion|percentage)|how "
+                         r"many percent|combien de (?:detracteurs|promoteurs|passifs)|how many "
+                         r"(?:detractors|promoters|passives))\b")),
     # « Quel canal a le plus de réponses ? », « Quel est le canal le plus utilisé ? »
     ("count", re.compile(r"\b(?:le (?:plus|moins) de (?:reponses|avis|verbatims|commentaires|"
                          r"lignes|clients)|the (?:most|fewest|least) (?:responses|answers|"
@@ -84,13 +87,13 @@ _AGGREGATES: tuple[tuple[Aggregate, re.Pattern[str]], ...] = (
     # “mean” alone is also a verb (“What does NPS mean?”)
     ("mean", re.compile(r"\b(?:moyenne|moyennes|moyen|average|the mean|mean (?:value|of))\b")),
     ("sum", re.compile(r"\b(?:total|totale|totaux|somme|cumul|cumule|cumulee|sum)\b")),
-    ("min", re.compile(r"\b(?:minimum|minimale?|plus (?:petite?|faible|basse?)|lowest|"
+    ("min", re.compile(r"\b(?:minimum|minimale?|plus (?:petite?|faible|bas(?:se)?)|lowest|"
                        r"smallest)\b")),
     ("max", re.compile(r"\b(?:maximum|maximale?|plus (?:grande?|elevee?|haute?|fort|forte)|"
                        r"highest|largest|biggest)\b")),
     # « Quel est le NPS par canal ? »: the Net Promoter Score of 0-10 answers, not their mean
     # (« le NPS moyen » asks the mean, found first)
-    ("nps", re.compile(r"\b(?:nps|net promoter(?: score)?)\b")),
+    ("nps", _NPS),
 )
 _SPREAD = re.compile(r"\b(?:repartition|distribution|ventilation|breakdown)\b (?:des |de la |du |"
                      r"de l'|d'|of (?:the )?)?(?P<what>[a-z0-9'’ -]+?)\s*(?=\?|$|,|\bet\b|"
@@ -105,12 +108,21 @@ _WHICH = re.compile(r"^(?:et )?(?:(?:which|what) (?:is|are) the (?:most|least|be
                     r"highest|lowest)(?:[ -](?:used|common|frequent|cited|rated))?|(?:quel|"
                     r"quelle|quels|quelles|which|what)(?: (?:est|sont|is|are) (?:le|la|les|"
                     r"the))?) (?P<what>[a-z'’-]+)")
-_LOW = re.compile(r"\b(?:plus (?:basse?|faible|mauvaise?|mal)|moins (?:bonne?|bien|de|"
+_LOW = re.compile(r"\b(?:plus (?:bas(?:se)?|faible|mauvaise?|mal)|moins (?:bonne?|bien|de|"
                   r"utilisee?|frequente?|citee?|courante?|representee?)|pire|worst|lowest|"
                   r"least|fewest|smallest)\b")
 _HIGH = re.compile(r"\b(?:plus (?:haute?|elevee?|forte?|grande?|de|utilisee?|frequente?|"
                    r"citee?|courante?|representee?)|meilleure?|mieux|best|highest|most|"
                    r"largest|biggest)\b")
+# the people an NPS sorts by their answer (0 to 10): which answers they gave
+# (« passifs », plural: « le passif » of a balance sheet is no NPS group)
+_NPS_GROUP = re.compile(r"\b(detract|promot|passi)(?:eurs?|ors?|ers?|fs|ves)\b")
+_NPS_RANGES = {"detract": "0 a 6", "promot": "9 a 10", "passi": "7 a 8"}
+_NPS_GROUP_WORDS = frozenset(content_tokens(
+    "détracteur détracteurs promoteur promoteurs passif passifs detractor detractors promoter "
+    "promoters passive passives"))
+# « plus de 60 ans », “more than 3”: a condition, not a ranking
+_THAN = re.compile(r"\b(?:plus|moins) (?:de|d') ?\d|\b(?:more|less|fewer) than\b")
 # « Combien de niveaux ? », “How many regions?”: the values of the column named, counted
 _HOW_MANY_OF = re.compile(r"^(?:et )?(?:combien (?:de |d')|how many )(?P<what>[a-z'’-]+)")
 # a follow-up naming another column: « Et de canaux ? », « Et par produit ? », “And by product?”
@@ -134,7 +146,7 @@ _FILLERS = frozenset(content_tokens(
     "per which avec quand dont ayant ont mis donné with where when having whose gave has have "
     "had meilleur meilleure mieux pire best worst most least fewest utilisé utilisée fréquent "
     "fréquente cité citée courant courante représenté représentée noté notée mal bien "
-    "used common frequent cited rated about"))
+    "used common frequent cited rated about came come comes coming given gave"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
@@ -160,8 +172,11 @@ def asks_computation(question: str) -> bool:
 
 
 def _spread(folded: str) -> str:
-    """« la répartition des notes », “the breakdown of scores”: rows counted by that column."""
-    return _SPREAD.sub(lambda found: f"combien de lignes par {found.group('what')} ", folded)
+    """« la répartition des notes », “the breakdown of scores”: rows counted by that column;
+    « les détracteurs », “promoters”: the answers of 0 to 6, or 9 and 10, of the NPS column."""
+    folded = _SPREAD.sub(lambda found: f"combien de lignes par {found.group('what')} ", folded)
+    return _NPS_GROUP.sub(lambda found: f"{found.group(0)} nps de {_NPS_RANGES[found.group(1)]}",
+                          folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +248,8 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
     texts = [*latest, folded]  # the latest says it first
     aggregate = next((kind for text in texts for kind, pattern in _AGGREGATES
                       if pattern.search(text)), None)
+    if aggregate in ("min", "max") and any(_NPS.search(text) for text in texts):
+        aggregate = "nps"  # « la région au NPS le plus bas »: the groups' NPS, ranked
     how_many = _distinct(latest, folded, tables, locale) if aggregate is None else None
     distinct = how_many is not None
     if distinct:
@@ -249,6 +266,10 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
             which.group("what"), tables, locale, values_only=True):
         grouping = which  # its « what » group is read as « par … »
         if aggregate in ("min", "max"):  # « la note la plus basse »: the lowest mean
+            aggregate = "mean"
+    elif rank and grouping is not None and period is None and not _THAN.search(folded):
+        # « Quel est le NPS le plus haut par canal ? »: the groups ranked
+        if aggregate in ("min", "max"):
             aggregate = "mean"
     else:
         rank = ""
@@ -327,6 +348,9 @@ def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
             continue  # « par mois », « en 2024 » over a table without dates
         # « quand le NPS est supérieur à 8 » names the column it keeps to, not the one asked
         conditioned = _on_columns(table, asked.conditions, numeric, locale)
+        if any(_NPS_GROUP.search(text) for text in asked.texts) and not any(
+                condition.said.find(" nps de ") >= 0 for _, condition, _ in conditioned):
+            continue  # « les détracteurs » of a table holding no answers from 0 to 10
         if asked.aggregate == "count":
             plans.append(_Plan(1, named, None, group, conditioned))
             continue
@@ -381,9 +405,11 @@ def _computed(asked: _Asked, plan: _Plan, numeric: set[int], follow_ups: Sequenc
           else Grouping(group, table.header[group], rank=asked.rank, distinct=asked.distinct)
           if group is not None
           else None)
+    left = _left_out((*follow_ups, asked.question), table, kept, locale, asked.replaced)
+    if column is None and by is None and not kept and not limits and not when and left:
+        return None  # « Combien de clients mécontents ? »: not every row, which it would say
     computed = (count_answer(named, rows, by, where, locale, population) if column is None
                 else figure_answer(named, rows, asked.aggregate, column, by, where, locale))
-    left = _left_out((*follow_ups, asked.question), table, kept, locale, asked.replaced)
     return computed + (_LEFT_OUT(locale, s=plural(len(left), locale), words=", ".join(
         quoted(word, locale) for word in left),
         them=("les" if locale != "en" else "them") if len(left) > 1 else (
@@ -408,11 +434,13 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
         remaining = set(_WORDS.findall(said_conditions(said_span(_PERIOD.sub(" ",
                                                                           fold(text))))))
         for word in (word for word in _WORDS.findall(text) if fold(word) in remaining):
+            if locale == "en" and word.lower() in ENGLISH_FUNCTION_WORDS:
+                continue  # “from”, “the”
             if locale == "en" and is_english_word(word.lower()):
                 tokens = set(content_tokens(word)) or {fold(word)}  # “car”, not « car »
             else:
                 tokens = set(content_tokens(word))
-            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | NPS_WORDS | replaced
+            tokens -= _ASKING | _FILLERS | _PERIOD_WORDS | NPS_WORDS | _NPS_GROUP_WORDS | replaced
             if not tokens or tokens & known or any(token.isdigit() for token in tokens):
                 continue
             if locale == "en" and ({word.lower(), word.lower().removesuffix("s")} & rendered or set(

@@ -495,17 +495,18 @@ def missing_terms(question: str, passages: list[str],
 
 
 def missing_renderings(terms: Sequence[tuple[str, tuple[str, ...]]],
-                       passages: list[str]) -> list[str]:
+                       passages: list[str], at_least: int = 2) -> list[str]:
     """The words of a question in another language (as the lexicon knows them) none of
     whose renderings any passage mentions, when there are two or more: one alone is most
     often a word the page says otherwise (“proof of address”: « domicile », not
     « adresse ») or a verb (“apply”, “take”), and naming it was a false alarm on one
-    answer from the right page in three (`bench.answers`)."""
+    answer from the right page in three (`bench.answers`). A follow-up names one thing
+    (“What about the deadline?”): ``at_least`` 1 says when it is that one."""
     found = {token[:5] for text in passages for token in content_tokens(text)}
     missing = [word for word, renderings in terms
                if not any(token[:5] in found
                           for rendering in renderings for token in content_tokens(rendering))]
-    return missing if len(missing) >= 2 else []
+    return missing if len(missing) >= at_least else []
 
 
 def _grouped(chosen: list[Unit], locale: Locale, source: Text = _SOURCE) -> list[str]:
@@ -553,7 +554,8 @@ def select_answer(request: CompletionRequest) -> str:
     # else its key words' renderings (“car”: « voiture », « véhicule »…)
     missing = (
         [] if not matched
-        else missing_renderings(request.rendered_terms, texts) if request.rendered_terms
+        else missing_renderings(request.rendered_terms, texts,
+                                1 if request.context_terms else 2) if request.rendered_terms
         else missing_terms(request.question, texts, request.subject_words)
         if locale == "fr" and not request.cross_lingual else []
     )

@@ -172,10 +172,10 @@ def test_rows_of_each_sheet_or_of_the_one_holding_the_value() -> None:
 
 
 def test_words_nothing_accounts_for_are_said() -> None:
-    bike = answer("How many responses for bike insurance?", [_SURVEY], "en")
-    assert bike is not None and bike.startswith("**5 rows**.")
-    assert bike.endswith("Not taken into account: “bike”, “insurance” (no column or value "
-                         "says them).")
+    # a count of every row is no answer to a question about some of them: the search answers
+    assert answer("How many responses for bike insurance?", [_SURVEY], "en") is None
+    assert answer("Combien de clients mécontents ?", [_SURVEY], "fr") is None
+    assert answer("Combien de lignes ?", [_SURVEY], "fr") is not None
     # “car insurance” renders « assurance auto »: every word of it is accounted for
     car = answer("How many responses for car insurance?", [_SURVEY], "en")
     assert car is not None and car.startswith("**2 rows** where “produit” is “auto”")
@@ -355,3 +355,34 @@ def test_values_counted_on_each_sheet_whose_column_the_question_names() -> None:
     assert said is not None and said.startswith("**2 valeurs de « Niveau »** :\n- Option 1 : 2")
     assert "\n\n**2 valeurs de « Niveau »** :\n- Option : 1" in said
     assert "feuille « Lot 2 »" in said and "feuille « Lot 3 »" in said
+
+
+def test_the_groups_an_nps_sorts_people_into() -> None:
+    survey = NamedTable("avis.csv", Table("", ["region", "nps"], [
+        ["Bretagne", "3"], ["Bretagne", "10"], ["Bretagne", "6"], ["Normandie", "9"],
+        ["Normandie", "8"]], truncated=False))
+    share = answer("Quelle part de détracteurs en Bretagne ?", [survey], "fr")
+    assert share is not None and share.startswith(
+        "**2 lignes** où « region » vaut « Bretagne » et « nps » de 0 à 6, soit **66,7 %** des "
+        "3 lignes où « region » vaut « Bretagne ».")
+    promoters = answer("What is the share of promoters?", [survey], "en")
+    assert promoters is not None and promoters.startswith("**2 rows** where “nps” from 9 to 10")
+    # a table holding no answers from 0 to 10 has no detractors to count
+    assert answer("Combien de détracteurs ?", [_SURVEY], "fr") is None
+
+
+def test_the_groups_ranked_by_their_nps_and_a_value_said_in_the_other_order() -> None:
+    survey = NamedTable("avis.csv", Table("", ["region", "canal", "nps"], [
+        ["Bretagne", "application mobile", "3"], ["Bretagne", "agence", "2"],
+        ["Normandie", "agence", "9"], ["Normandie", "application mobile", "10"]],
+        truncated=False))
+    lowest = answer("Which region has the lowest NPS?", [survey], "en")
+    assert lowest is not None and lowest.startswith("**Bretagne**: the lowest NPS of “nps” (-100)")
+    french = answer("Quelle région a le NPS le plus bas ?", [survey], "fr")
+    assert french is not None and french.startswith("**Bretagne** : le NPS le plus bas")
+    by = answer("Quel est le NPS le plus haut par canal ?", [survey], "fr")
+    assert by is not None and by.startswith("**agence**")  # tied at 0, the first said
+    app = answer("How many responses came from the mobile app?", [survey], "en")
+    assert app is not None and app.startswith(
+        "**2 rows** where “canal” is “application mobile”")
+    assert "Not taken into account" not in app

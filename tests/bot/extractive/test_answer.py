@@ -266,6 +266,19 @@ def test_a_follow_up_on_the_subject_gets_what_was_not_just_quoted() -> None:
     assert "accusé de réception sous 10 jours" not in text
 
 
+def test_an_english_follow_up_answered_again_says_what_it_asked_is_not_there() -> None:
+    said = "Le montant annuel estimé du lot 2 est de 1 560 000 €."
+    earlier = (ChatTurn("user", "Quel est le montant estimé du lot 2 ?"),
+               ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
+    request = completion_request("What about the deadline?", [said], locale="en")
+    request = replace(request, messages=(*earlier, *request.messages),
+                      context_terms="Quel est le montant estimé du lot 2 ?",
+                      match_terms="délai date limite", cross_lingual=True,
+                      rendered_terms=(("deadline", ("date limite", "échéance")),))
+    text = select_answer(request)
+    assert "they say nothing about “deadline”" in text, text
+
+
 def test_who_may_benefit_quotes_the_people_a_rule_is_open_to() -> None:
     assert asked_entity("Qui peut en bénéficier ?") == "eligible"
     assert asked_entity("Who is eligible?") == "eligible"
