@@ -213,6 +213,10 @@ def shown_passage(passage: Passage) -> str:
     return passage.text
 
 
+# a question that goes on from the previous one: « Et le NPS ? », “And the median?”
+_AND = re.compile(r"(?i)(?:et|and|what about|how about)\b")
+
+
 def _continuing(question: str, earlier: tuple[str, ...]) -> str:
     """A follow-up as searched after the questions it continues: an English one after
     French ones by its French renderings (“What about the deadline?” after « Quel est le
@@ -533,18 +537,26 @@ class QaSkill:
         when it is not one or no table fits."""
         asked = question
         follow_ups: tuple[str, ...] = ()
-        if not asks_computation(question):
+        # « Et le NPS ? » after « Quelle est la note moyenne par canal en 2023 ? » names an
+        # aggregate of its own, yet keeps the grouping and the year: a follow-up all the same
+        if not asks_computation(question) or (earlier and _AND.match(question.strip())):
             # the latest of the conversation's questions that asked something to compute,
             # and the follow-ups after it
             start = next((index for index in range(len(earlier) - 1, -1, -1)
-                          if asks_computation(earlier[index])), None)
-            if start is None:
+                          if asks_computation(earlier[index])
+                          and not _AND.match(earlier[index].strip())), None)
+            if start is None and not asks_computation(question):
                 return None
-            asked, follow_ups = earlier[start], (*earlier[start + 1:], question)
+            if start is not None:
+                asked, follow_ups = earlier[start], (*earlier[start + 1:], question)
         whole = files or await thread_files(self._files, request)
         locale: Locale = "en" if detect_language(question) == "en" else request.locale
         computed = await asyncio.to_thread(answer_from_files, asked, whole, locale,
                                            self._tables, follow_ups)
+        if computed is None and follow_ups and asks_computation(question):
+            asked, follow_ups = question, ()  # « Et la note moyenne ? » alone, then
+            computed = await asyncio.to_thread(answer_from_files, asked, whole, locale,
+                                               self._tables)
         if computed is None:
             return None
         note = _continues((asked,), locale) if follow_ups else ""

@@ -121,6 +121,10 @@ _NPS_RANGES = {"detract": "0 a 6", "promot": "9 a 10", "passi": "7 a 8"}
 _NPS_GROUP_WORDS = frozenset(content_tokens(
     "détracteur détracteurs promoteur promoteurs passif passifs detractor detractors promoter "
     "promoters passive passives"))
+# the words a follow-up changes a ranking with
+_RANK_WORDS = frozenset(content_tokens(
+    "plus moins haut haute bas basse meilleur meilleure pire best worst highest lowest most "
+    "least top"))
 # « plus de 60 ans », “more than 3”: a condition, not a ranking
 _THAN = re.compile(r"\b(?:plus|moins) (?:de|d') ?\d|\b(?:more|less|fewer) than\b")
 # « Combien de niveaux ? », “How many regions?”: the values of the column named, counted
@@ -261,7 +265,9 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
     period = _PERIOD.search(grouped_by)
     grouping = how_many if distinct else None if period else _GROUP.search(grouped_by)
     which = _WHICH.search(folded)
-    rank = "asc" if _LOW.search(folded) else "desc" if _HIGH.search(folded) else ""
+    # the latest text saying a ranking: « Et le plus haut ? » after « … le plus bas ? »
+    rank = next(("asc" if _LOW.search(text) else "desc" for text in texts
+                 if _LOW.search(text) or _HIGH.search(text)), "")
     if which and rank and grouping is None and period is None and _names_column(
             which.group("what"), tables, locale, values_only=True):
         grouping = which  # its « what » group is read as « par … »
@@ -557,7 +563,10 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, tuple[str
     another subject."""
     follow_up = said_conditions(said_span(fold(follow_up)))
     said = _with_french(follow_up, locale)
-    named = set(content_tokens(follow_up)) - _ASKING - _PERIOD_WORDS - NPS_WORDS
+    named = {token for word in _WORDS.findall(follow_up)
+             if word not in ENGLISH_FUNCTION_WORDS  # “what about”
+             for token in content_tokens(word)} - _ASKING - _PERIOD_WORDS - NPS_WORDS - \
+        _FILLERS - _NPS_GROUP_WORDS - _RANK_WORDS  # « Et le plus haut ? », “And the best?”
     known = {token for name in table.header for token in content_tokens(name)}
     for _, values in kept:
         known |= {token for value in values for token in content_tokens(value)}

@@ -281,3 +281,17 @@ def test_rows_answer_a_question_naming_what_their_cells_say() -> None:
     assert not names_only_columns((), rows)  # nothing named: not this rule's to decide
     # a document's passage is no table row
     assert not names_only_columns(("NPS",), [replace(rows[0], document="guide.pdf")])
+
+
+async def test_a_follow_up_naming_another_aggregate_keeps_the_grouping(client: Client) -> None:
+    rows = "\n".join(f"{'agence' if i % 2 else 'téléphone'};{1 + i % 5};{i % 11}"
+                     for i in range(40))
+    file_id = await upload_one(client, "avis.csv", f"canal;note;nps\n{rows}\n".encode())
+    first = await chat_in(client, "Quelle est la note moyenne par canal ?", [file_id])
+    assert first["text"].startswith("**Moyenne de « note » par « canal »**"), first["text"]
+    nps = await chat_in(client, "Et le NPS ?", [])
+    assert nps["text"].startswith("**NPS de « nps » par « canal »**"), nps["text"]
+    median = await chat_in(client, "Et la médiane ?", [])
+    assert median["text"].startswith("**Médiane de « nps » par « canal »**"), median["text"]
+    assert "(Question lue comme la suite de « Quelle est la note moyenne par canal ? »" in \
+        median["text"]

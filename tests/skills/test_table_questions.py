@@ -386,3 +386,18 @@ def test_the_groups_ranked_by_their_nps_and_a_value_said_in_the_other_order() ->
     assert app is not None and app.startswith(
         "**2 rows** where “canal” is “application mobile”")
     assert "Not taken into account" not in app
+
+
+def test_english_follow_ups_and_a_ranking_turned_round() -> None:
+    survey = NamedTable("avis.csv", Table("", ["date", "produit", "canal", "nps"], [
+        ["2023-05-01", "auto", "agence", "3"], ["2024-02-01", "auto", "agence", "10"],
+        ["2024-03-01", "auto", "téléphone", "9"], ["2024-04-01", "habitation", "agence", "2"]],
+        truncated=False))
+    later = answer("What is the NPS for car insurance?", [survey], "en",
+                   ["What about in 2024?"])
+    assert later is not None and later.startswith(
+        "**NPS of “nps”** where “produit” is “auto” in 2024"), later
+    best = answer("Which channel has the worst NPS?", [survey], "en", ["And the best?"])
+    assert best is not None and best.startswith("**téléphone**: the highest NPS"), best
+    highest = answer("Quel canal a le NPS le plus bas ?", [survey], "fr", ["Et le plus haut ?"])
+    assert highest is not None and highest.startswith("**téléphone** : le NPS le plus haut")
