@@ -593,6 +593,14 @@ class QaSkill:
         if computed is not None:  # « Quelle est la note moyenne par produit ? »
             yield computed
             return
+        if files and asks_computation(question) and all(is_table(f.name) for f in files):
+            # « Quelle est la moyenne de l'âge des clients ? » over a survey without ages:
+            # what can be computed, rather than customers' comments matched by chance
+            locale: Locale = "en" if detect_language(question) == "en" else request.locale
+            names = ", ".join(quoted(attached.name, locale) for attached in files)
+            yield Reply(NOT_IN_FILES(locale, names=names) + "\n\n" + TABLE_HINT(locale),
+                        kind="info", locale=locale)
+            return
         if asks_overview(question):  # « Résume ce document »: its parts, not a passage
             whole = files or await thread_files(self._files, request)
             if whole:
@@ -605,9 +613,13 @@ class QaSkill:
         try:
             if not files:  # the files asked about earlier in the thread, if they answer
                 earlier_files = await thread_files(self._files, request)
-            grounding = await self.ground(question, space=space, query=query,
-                                          earlier=earlier, files=files or earlier_files)
-            if earlier_files:  # the space's documents too: the better match answers
+            # a computation no table of the thread's answers is not looked for in their rows
+            rows_only = asks_computation(question) and bool(earlier_files) and all(
+                is_table(attached.name) for attached in earlier_files)
+            grounding = await self.ground(
+                question, space=space, query=query, earlier=earlier,
+                files=files or ([] if rows_only else earlier_files))
+            if earlier_files and not rows_only:  # the space's documents too: the better one
                 # (a survey attached above does not answer « Quel est le délai de traitement
                 # des réclamations ? » that the complaints procedure answers)
                 in_space = await self.ground(question, space=space, query=query,

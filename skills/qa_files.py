@@ -14,6 +14,7 @@ from bot.text import content_tokens
 from knowledge import Passage
 from knowledge.attached import AttachedFile, FileOutline, readable
 from knowledge.table_profile import is_table
+from skills.table_questions import ASKING_WORDS
 
 THREAD_FILES = 5  # documents of a thread's earlier messages searched for its next questions
 _THREAD_FILES_SEEN = 20  # of the files attached earlier in a thread, looked at for those
@@ -105,7 +106,13 @@ def names_only_columns(subject: Sequence[str], passages: Sequence[Passage]) -> b
     if not said:  # nothing named (« Et alors ? »): not this rule's to decide
         return False
     names, cells = _row_words(rows)
-    return not (said - names) & cells
+    # what the question asks (« moyenne », « clients », « plus ») names nothing: « Quelle est
+    # la moyenne de l'âge des clients ? » over a survey without ages quoted « vous avez
+    # perdu un client »
+    if not said - names:  # only column names
+        return True
+    named = said - names - {token[:5] for token in ASKING_WORDS}
+    return bool(named) and not named & cells
 
 
 def closest_part(top: Passage, borderline: bool) -> Passage | None:

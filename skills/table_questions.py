@@ -152,6 +152,8 @@ _FILLERS = frozenset(content_tokens(
     "fréquente cité citée courant courante représenté représentée noté notée mal bien "
     "used common frequent cited rated about came come comes coming given gave"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# words a question about a table says to ask, not to name what it asks about
+ASKING_WORDS = _ASKING | _FILLERS
 # « par mois », “by quarter”: the period of the table's date column to group by
 _PERIOD = re.compile(r"\b(?:par|by|per|each|chaque) (mois|month|trimestre|quarter|annee|an|year)\b")
 _PERIODS = {"mois": "month", "month": "month", "trimestre": "quarter", "quarter": "quarter",

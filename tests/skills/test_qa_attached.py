@@ -279,6 +279,10 @@ def test_rows_answer_a_question_naming_what_their_cells_say() -> None:
     assert names_only_columns(("NPS",), rows)
     assert not names_only_columns(("clients", "grêle"), rows)
     assert not names_only_columns((), rows)  # nothing named: not this rule's to decide
+    # words that ask (« moyenne », « clients ») name nothing: « âge » is in no cell
+    assert names_only_columns(("moyenne", "âge", "clients"), [
+        replace(rows[0], text="id : V1 ; verbatim : Vous avez perdu un client.")])
+    assert not names_only_columns(("clients",), rows)  # only asking words: not to decide
     # a document's passage is no table row
     assert not names_only_columns(("NPS",), [replace(rows[0], document="guide.pdf")])
 
@@ -295,3 +299,13 @@ async def test_a_follow_up_naming_another_aggregate_keeps_the_grouping(client: C
     assert median["text"].startswith("**Médiane de « nps » par « canal »**"), median["text"]
     assert "(Question lue comme la suite de « Quelle est la note moyenne par canal ? »" in \
         median["text"]
+
+
+async def test_a_computation_no_column_answers_quotes_no_customer_comment(client: Client) -> None:
+    rows = "\n".join(f"V{i};{1 + i % 5};En plus, vous avez perdu un client." for i in range(30))
+    file_id = await upload_one(client, "avis.csv", f"id;note;verbatim\n{rows}\n".encode())
+    for question, attached in (("Quelle est la moyenne de l'âge des clients ?", [file_id]),
+                               ("Quelle est la note moyenne des clients de plus de 60 ans ?", [])):
+        reply = await chat_in(client, question, attached)
+        assert "perdu un client" not in reply["text"], reply["text"]
+        assert "Sur un tableau, je calcule ce que la question nomme" in reply["text"]
