@@ -52,7 +52,7 @@ def holds_figures(table: Table, index: int) -> bool:
     return reads_as([row[index] for row in table.rows[::step] if index < len(row)], number)
 
 
-def _distinct(table: Table, index: int) -> set[str]:
+def distinct_values(table: Table, index: int) -> set[str]:
     """A column's values as shown, when it has few enough to be looked for in a question
     (none for an identifier or free text: the reading stops past the limit)."""
     raw: set[object] = set()
@@ -135,7 +135,7 @@ def values_said(table: Table, folded: str, exclude: set[int]) -> list[tuple[int,
     for index in range(len(table.header)):
         if index in exclude:
             continue
-        values = _distinct(table, index)
+        values = distinct_values(table, index)
         for value in values:
             said = fold(value)
             if len(said) < 3:

@@ -48,6 +48,7 @@ from skills.table_columns import (
     cell,
     column_named,
     date_column,
+    distinct_values,
     holds_figures,
     last_day,
     nps_column,
@@ -150,7 +151,8 @@ _FILLERS = frozenset(content_tokens(
     "per which avec quand dont ayant ont mis donné with where when having whose gave has have "
     "had meilleur meilleure mieux pire best worst most least fewest utilisé utilisée fréquent "
     "fréquente cité citée courant courante représenté représentée noté notée mal bien "
-    "used common frequent cited rated about came come comes coming given gave"))
+    "used common frequent cited rated about came come comes coming given gave only seulement "
+    "uniquement"))
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # words a question about a table says to ask, not to name what it asks about
 ASKING_WORDS = _ASKING | _FILLERS
@@ -429,8 +431,10 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
     """The words of the question that nothing computed accounts for (« pour la voiture »
     when no cell says « voiture »): said, so that a count over every row is not read as one
     over the rows meant."""
-    known = {token for name in table.header for token in content_tokens(name)}
-    known |= {token for _, values in kept for value in values for token in content_tokens(value)}
+    known = {token for name in (table.title, *table.header) for token in content_tokens(name)}
+    # any value of a column kept to: « Et pour l'auto ? » replaced « l'habitation » asked first
+    known |= {token for index, _ in kept for value in distinct_values(table, index)
+              for token in content_tokens(value)}
     # an English expression whose renderings a column or value says accounts for all its
     # words (“home insurance” → « habitation »: neither “home” nor “insurance” is left out)
     rendered = {word for text in texts if locale == "en"

@@ -401,3 +401,12 @@ def test_english_follow_ups_and_a_ranking_turned_round() -> None:
     assert best is not None and best.startswith("**téléphone**: the highest NPS"), best
     highest = answer("Quel canal a le NPS le plus bas ?", [survey], "fr", ["Et le plus haut ?"])
     assert highest is not None and highest.startswith("**téléphone** : le NPS le plus haut")
+
+
+def test_words_that_chose_the_sheet_or_a_replaced_value_are_not_left_out() -> None:
+    sheet = answer("Quel est le total de l'effectif estimé du lot 2 ?", _GRID, "fr")
+    assert sheet is not None and "Non pris en compte" not in sheet
+    car = answer("What is the average score for home insurance?", [_SURVEY], "en",
+                 ["And for car only?"])
+    assert car is not None and car.startswith("**Average of “note”** where “produit” is “auto”")
+    assert "Not taken into account" not in car  # “home insurance” was asked, then replaced
