@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from bot.text import content_tokens, fold
+from knowledge.english import french_search_words, rendered_units
 from knowledge.table_profile import Table, day_of, number, reads_as, shown
 from skills.table_periods import Span
 
@@ -63,6 +65,30 @@ def distinct_values(table: Table, index: int) -> set[str]:
     return {shown(value) if value is not None else "" for value in raw}
 
 
+@lru_cache(maxsize=4096)
+def header_words(name: str) -> frozenset[str]:
+    """The words of a column's name, and the French renderings of its English words (a
+    French question over an English export: « produit » names “Product Line”, « prime »
+    “Annual premium”)."""
+    words = set(content_tokens(name))
+    if _english(name):
+        words |= set(content_tokens(french_search_words(name)))
+    return frozenset(words)
+
+
+_FRENCH_MARKS = re.compile(r"[àâçéèêëîïôûùüÿœ]|\b(?:de|du|des|la|le|les|et|en|au|aux|par|pour|"
+                           r"sur|d'|l')\b")
+
+
+def _english(name: str) -> bool:
+    """Whether a column's name reads as English: no French accent or small word, and a word
+    French writes otherwise (“Product”, not « Type de sinistre », « Prime » or « Note »)."""
+    lowered = name.lower()
+    return _FRENCH_MARKS.search(lowered) is None and any(
+        renderings is not None and fold(word) not in {fold(french) for french in renderings}
+        for word, renderings in rendered_units(lowered))
+
+
 def column_named(table: Table, words: set[str], numeric: set[int], *, figures: bool,
                   exclude: set[int] | None = None) -> tuple[int, int | None]:
     """How many of ``words`` the best column's name says, and that column (of figures or
@@ -70,7 +96,7 @@ def column_named(table: Table, words: set[str], numeric: set[int], *, figures: b
     numbers when the question names none. ``numeric``: the table's columns of numbers."""
     candidates = [index for index in range(len(table.header))
                   if index not in (exclude or set()) and (index in numeric) == figures]
-    scored = [(len(words & set(content_tokens(table.header[index]))), index)
+    scored = [(len(words & header_words(table.header[index])), index)
               for index in candidates]
     best = max((score for score, _ in scored), default=0)
     if best == 0:
@@ -92,7 +118,7 @@ def nps_column(table: Table, words: set[str], numeric: set[int]) -> int | None:
     the one named like it (« NPS », « Recommandation »), else the table's only one."""
     scales = [index for index in sorted(numeric) if _zero_to_ten(table, index)]
     named = [index for index in scales
-             if (words - NPS_WORDS) & set(content_tokens(table.header[index]))]
+             if (words - NPS_WORDS) & header_words(table.header[index])]
     if len(named) == 1:
         return named[0]
     like = [index for index in scales if _NPS_NAMES.search(fold(table.header[index]))]

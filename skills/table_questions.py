@@ -49,6 +49,7 @@ from skills.table_columns import (
     column_named,
     date_column,
     distinct_values,
+    header_words,
     holds_figures,
     last_day,
     nps_column,
@@ -316,7 +317,7 @@ def _replaced(question: str, follow_ups: Sequence[str], how_many: re.Match[str] 
 
 def _names_figures(words: set[str], tables: Sequence[NamedTable]) -> bool:
     """Whether the words name a column of figures of some table."""
-    return any(words & set(content_tokens(name)) and holds_figures(named.table, index)
+    return any(words & header_words(name) and holds_figures(named.table, index)
                for named in tables for index, name in enumerate(named.table.header))
 
 
@@ -431,7 +432,7 @@ def _left_out(texts: Sequence[str], table: Table, kept: Sequence[tuple[int, tupl
     """The words of the question that nothing computed accounts for (« pour la voiture »
     when no cell says « voiture »): said, so that a count over every row is not read as one
     over the rows meant."""
-    known = {token for name in (table.title, *table.header) for token in content_tokens(name)}
+    known = set(content_tokens(table.title)).union(*map(header_words, table.header))
     # any value of a column kept to: « Et pour l'auto ? » replaced « l'habitation » asked first
     known |= {token for index, _ in kept for value in distinct_values(table, index)
               for token in content_tokens(value)}
@@ -476,7 +477,7 @@ def _names_column(said: str | None, tables: Sequence[NamedTable], locale: Locale
     if said is None:
         return False
     words = set(content_tokens(_with_french(said, locale))) - _ASKING
-    return any(words & set(content_tokens(name))
+    return any(words & header_words(name)
                and not (values_only and holds_figures(named.table, index))
                for named in tables for index, name in enumerate(named.table.header))
 
@@ -573,7 +574,7 @@ def _explained(follow_up: str, table: Table, kept: Sequence[tuple[int, tuple[str
              if word not in ENGLISH_FUNCTION_WORDS  # “what about”
              for token in content_tokens(word)} - _ASKING - _PERIOD_WORDS - NPS_WORDS - \
         _FILLERS - _NPS_GROUP_WORDS - _RANK_WORDS  # « Et le plus haut ? », “And the best?”
-    known = {token for name in table.header for token in content_tokens(name)}
+    known = set().union(*map(header_words, table.header))
     for _, values in kept:
         known |= {token for value in values for token in content_tokens(value)}
     renderings = set(content_tokens(said)) - set(content_tokens(follow_up))

@@ -410,3 +410,17 @@ def test_words_that_chose_the_sheet_or_a_replaced_value_are_not_left_out() -> No
                  ["And for car only?"])
     assert car is not None and car.startswith("**Average of “note”** where “produit” is “auto”")
     assert "Not taken into account" not in car  # “home insurance” was asked, then replaced
+
+
+def test_a_french_question_over_an_english_export() -> None:
+    export = NamedTable("en.csv", Table("", ["Product Line", "Contact Channel", "Satisfaction",
+                                             "Likelihood to recommend"], [
+        ["Home", "App", "2", "3"], ["Home", "Web", "4", "10"], ["Car", "App", "1", "9"]],
+        truncated=False))
+    said = answer("Quelle est la satisfaction moyenne par produit ?", [export], "fr")
+    assert said is not None and said.startswith(
+        "**Moyenne de « Satisfaction » par « Product Line »** :"), said
+    worst = answer("Quel canal a la pire satisfaction ?", [export], "fr")
+    assert worst is not None and worst.startswith("**App** : la moyenne la plus basse"), worst
+    nps = answer("Quel est le NPS par produit ?", [export], "fr")
+    assert nps is not None and nps.startswith("**NPS de « Likelihood to recommend » par")
