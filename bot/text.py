@@ -82,8 +82,9 @@ def stem(word: str) -> str:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             word = word[: -len(suffix)]
             break
-    # « télétravailler », « télétravaillé » → « télétravail »; « fournit » → « fourni »
-    if word.endswith("ill") or (word.endswith("it") and len(word) >= 6):
+    # « télétravailler », « télétravaillé » → « télétravail »; « fournit » → « fourni »;
+    # « annuelle », « européenne » → « annuel », « européen »
+    if word.endswith("ill") or (word.endswith(("it", "ell", "enn")) and len(word) >= 6):
         word = word[:-1]
     return _FAMILIES.get(word, word)
 

@@ -49,7 +49,12 @@ from skills.qa_files import (
 from skills.question_subject import QuestionSubject
 from skills.small_talk import small_talk, small_talk_reply
 from skills.table_overview import tables_text
-from skills.table_questions import ReadTables, answer_from_files, asks_computation
+from skills.table_questions import (
+    ReadTables,
+    answer_from_files,
+    asks_computation,
+    names_a_cell,
+)
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 # verbs that ask for something rather than name it (« Où se trouve… ? » against a page
@@ -530,6 +535,13 @@ class QaSkill:
             parts.insert(0, re.sub(r" \[\d+\]", "", outline))  # this reply cites nothing
         yield Reply("\n\n".join(parts), kind="answer", skill=self.name, locale=locale)
 
+    async def _no_cell_named(self, question: str, files: Sequence[AttachedFile],
+                             locale: Locale) -> bool:
+        """A computation asked of tables only, naming none of their values: their rows,
+        matched on its other words by chance, do not answer it."""
+        return asks_computation(question) and all(is_table(f.name) for f in files) and not (
+            await asyncio.to_thread(names_a_cell, question, files, locale, self._tables))
+
     async def _computed(self, request: SkillRequest, question: str,
                         files: Sequence[AttachedFile], earlier: tuple[str, ...]) -> Reply | None:
         """A question naming an aggregate computed over the attached tables, or a follow-up
@@ -593,7 +605,7 @@ class QaSkill:
         if computed is not None:  # « Quelle est la note moyenne par produit ? »
             yield computed
             return
-        if files and asks_computation(question) and all(is_table(f.name) for f in files):
+        if files and await self._no_cell_named(question, files, request.locale):
             # « Quelle est la moyenne de l'âge des clients ? » over a survey without ages:
             # what can be computed, rather than customers' comments matched by chance
             locale: Locale = "en" if detect_language(question) == "en" else request.locale
@@ -614,8 +626,8 @@ class QaSkill:
             if not files:  # the files asked about earlier in the thread, if they answer
                 earlier_files = await thread_files(self._files, request)
             # a computation no table of the thread's answers is not looked for in their rows
-            rows_only = asks_computation(question) and bool(earlier_files) and all(
-                is_table(attached.name) for attached in earlier_files)
+            rows_only = bool(earlier_files) and await self._no_cell_named(
+                question, earlier_files, request.locale)
             grounding = await self.ground(
                 question, space=space, query=query, earlier=earlier,
                 files=files or ([] if rows_only else earlier_files))

@@ -614,6 +614,22 @@ def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Loca
                       follow_ups: Sequence[str] = ()) -> str | None:
     """Blocking: the computed answer over the tables among ``files`` (None: none fits, or a
     table cannot be read — the search then says why); see :func:`answer`."""
+    tables = _tables_of(files, read)
+    return answer(question, tables, locale, follow_ups) if tables else None
+
+
+def names_a_cell(question: str, files: Sequence[AttachedFile], locale: Locale,
+                 read: ReadTables | None = None) -> bool:
+    """Blocking: whether the question names a value of some table among ``files`` (« Combien
+    de retraités ? » over a price grid's « Retraité » row, which its row then answers)."""
+    said = set(content_tokens(_with_french(question, locale))) - ASKING_WORDS
+    return any(said & {token for value in distinct_values(named.table, index)
+                       for token in content_tokens(value)}
+               for named in _tables_of(files, read) for index in range(len(named.table.header)))
+
+
+def _tables_of(files: Sequence[AttachedFile], read: ReadTables | None) -> list[NamedTable]:
+    """The tables among ``files`` (none when one cannot be read)."""
     tables: list[NamedTable] = []
     for attached in files:
         if not is_table(attached.name):
@@ -622,6 +638,6 @@ def answer_from_files(question: str, files: Sequence[AttachedFile], locale: Loca
             found = read.read(attached) if read is not None else read_tables(attached.name,
                                                                               attached.data)
         except KnowledgeError:
-            return None
+            return []
         tables += [NamedTable(attached.name, table) for table in found]
-    return answer(question, tables, locale, follow_ups) if tables else None
+    return tables

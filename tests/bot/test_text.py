@@ -45,3 +45,9 @@ def test_plurals_in_aux_meet_their_singular() -> None:
     assert content_tokens("niveaux canaux tuyaux locaux") == content_tokens(
         "niveau canal tuyau local")
     assert content_tokens("taux") == ["taux"]  # a singular in -aux stays as it is
+
+
+def test_feminine_forms_in_elle_and_enne_meet_their_masculine() -> None:
+    assert content_tokens("cotisation annuelle") == content_tokens("cotisation annuel")
+    assert content_tokens("européenne") == content_tokens("européen")
+    assert content_tokens("personne") != content_tokens("person")  # « -onne » is left alone

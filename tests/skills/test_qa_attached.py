@@ -309,3 +309,4 @@ async def test_a_computation_no_column_answers_quotes_no_customer_comment(client
         reply = await chat_in(client, question, attached)
         assert "perdu un client" not in reply["text"], reply["text"]
         assert "Sur un tableau, je calcule ce que la question nomme" in reply["text"]
+

@@ -10,6 +10,7 @@ from skills.table_questions import (
     answer,
     answer_from_files,
     asks_computation,
+    names_a_cell,
 )
 
 _SURVEY = NamedTable("enquete.csv", Table("", ["id", "produit", "canal", "note", "verbatim"], [
@@ -424,3 +425,10 @@ def test_a_french_question_over_an_english_export() -> None:
     assert worst is not None and worst.startswith("**App** : la moyenne la plus basse"), worst
     nps = answer("Quel est le NPS par produit ?", [export], "fr")
     assert nps is not None and nps.startswith("**NPS de « Likelihood to recommend » par")
+
+
+def test_a_question_naming_a_value_of_a_table() -> None:
+    grid = AttachedFile("bpu.csv", "Catégorie;Effectif\nAgent actif;520\nRetraité;140\n".encode())
+    assert names_a_cell("Combien de retraités ?", [grid], "fr")
+    assert names_a_cell("Combien d'agents actifs ?", [grid], "fr")
+    assert not names_a_cell("Combien de clients mécontents ?", [grid], "fr")
