@@ -94,6 +94,15 @@ def detect_language(text: str) -> Language:
     return "en" if english >= 2 and english > 1.5 * french else "fr"
 
 
+def is_clearly_french(text: str) -> bool:
+    """Whether French function words make the text French and no English one says
+    otherwise (« Combien de jours de télétravail par semaine ? »): a question an
+    English-speaking person wrote in French, to be answered in French."""
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    french = sum(word in _FRENCH or word.split("'")[0] in {"l", "d", "qu"} for word in words)
+    return french >= 2 and not any(word in _ENGLISH for word in words)
+
+
 def _is_english_word(word: str) -> bool:
     """An English content word of the lexicon (« loan », « mandatory » is not one): short
     questions have too few function words to decide alone (« Is a DPO mandatory? »)."""

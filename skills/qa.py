@@ -21,7 +21,7 @@ from knowledge import KnowledgeError, Passage
 from knowledge.attached import AttachedFile
 from knowledge.chunking import keeps_heading_lines
 from knowledge.english import french_search_words, key_terms
-from knowledge.language import Language, detect_language, is_other_language
+from knowledge.language import Language, detect_language, is_clearly_french, is_other_language
 from knowledge.records import ATTACHED_COLLECTION
 from knowledge.relevance import RelevanceJudge, Thresholds, Verdict
 from knowledge.table_profile import is_table, profile_table
@@ -220,6 +220,15 @@ def shown_passage(passage: Passage) -> str:
 
 # a question that goes on from the previous one: « Et le NPS ? », “And the median?”
 _AND = re.compile(r"(?i)(?:et|and|what about|how about)\b")
+
+
+def _reply_locale(question: str, locale: Locale) -> Locale:
+    """The language to answer a question in: English for an English one, French for one
+    clearly written in French (by a person whose interface is in English too), else the
+    person's."""
+    if detect_language(question) == "en":
+        return "en"
+    return "fr" if is_clearly_french(question) else locale
 
 
 def _continuing(question: str, earlier: tuple[str, ...]) -> str:
@@ -517,7 +526,7 @@ class QaSkill:
         """What the attached tables hold, computed from their cells; the other documents'
         outlines after them."""
         assert self._files is not None
-        locale: Locale = "en" if detect_language(question) == "en" else request.locale
+        locale = _reply_locale(question, request.locale)
         try:
             profiles = [await asyncio.to_thread(profile_table, attached.name, attached.data)
                         for attached in files if is_table(attached.name)]
@@ -562,7 +571,7 @@ class QaSkill:
             if start is not None:
                 asked, follow_ups = earlier[start], (*earlier[start + 1:], question)
         whole = files or await thread_files(self._files, request)
-        locale: Locale = "en" if detect_language(question) == "en" else request.locale
+        locale = _reply_locale(question, request.locale)
         computed = await asyncio.to_thread(answer_from_files, asked, whole, locale,
                                            self._tables, follow_ups)
         if computed is None and follow_ups and asks_computation(question):
@@ -608,7 +617,7 @@ class QaSkill:
         if files and await self._no_cell_named(question, files, request.locale):
             # « Quelle est la moyenne de l'âge des clients ? » over a survey without ages:
             # what can be computed, rather than customers' comments matched by chance
-            locale: Locale = "en" if detect_language(question) == "en" else request.locale
+            locale = _reply_locale(question, request.locale)
             names = ", ".join(quoted(attached.name, locale) for attached in files)
             yield Reply(NOT_IN_FILES(locale, names=names) + "\n\n" + TABLE_HINT(locale),
                         kind="info", locale=locale)
@@ -654,7 +663,7 @@ class QaSkill:
             yield Reply(UNREADABLE(request.locale, reason=str(error)), kind="error",
                         locale=request.locale)
             return
-        locale = "en" if grounding.locale == "en" else request.locale
+        locale = "en" if grounding.locale == "en" else _reply_locale(question, request.locale)
         continues = _continues(grounding.earlier, locale)
         if not grounding.passages and (files or earlier_files):
             names = ", ".join(quoted(attached.name, locale)

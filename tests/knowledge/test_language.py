@@ -44,3 +44,12 @@ def test_french_and_english_questions_are_not_taken_for_another_language(
 ])
 def test_words_both_languages_write_decide_nothing(question: str, language: str) -> None:
     assert detect_language(question) == language
+
+
+def test_a_question_clearly_written_in_french() -> None:
+    from knowledge.language import is_clearly_french
+
+    assert is_clearly_french("Combien de jours de télétravail par semaine ?")
+    assert is_clearly_french("Et l'indemnité ?")
+    assert not is_clearly_french("Politique de télétravail")  # a title: one small word
+    assert not is_clearly_french("What is the télétravail policy?")

@@ -310,3 +310,11 @@ async def test_a_computation_no_column_answers_quotes_no_customer_comment(client
         assert "perdu un client" not in reply["text"], reply["text"]
         assert "Sur un tableau, je calcule ce que la question nomme" in reply["text"]
 
+
+
+async def test_a_question_written_in_french_is_answered_in_french(client: Client) -> None:
+    # by a person whose interface is in English: the words say the language
+    reply = await chat(client, "Combien de jours de télétravail par semaine ?", [], locale="en")
+    assert reply["text"].startswith("Selon « Télétravail »"), reply["text"]
+    english = await chat(client, "How many days of remote work per week?", [], locale="en")
+    assert not english["text"].startswith("Selon"), english["text"]
