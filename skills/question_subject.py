@@ -34,7 +34,8 @@ _FRAME_NOUNS = frozenset(
     "facon manieres maniere type types sorte sortes exemple exemples raison raisons critere "
     "criteres regime principe principes delai delais duree durees montant montants "
     "document documents piece pieces justificatif justificatifs papier papiers "
-    "nombre nombres quantite quantites liste listes".split())
+    "nombre nombres quantite quantites liste listes longueur longueurs taille tailles "
+    "frequence frequences periodicite age ages".split())
 # a word followed by an inverted subject pronoun is a verb (« Quand serai-je payé ? »,
 # « Aurai-je droit… ? », « Peut-on… ? »), whatever the small model tags it
 _INVERTED_SUBJECT = frozenset("-je -tu -il -elle -on -nous -vous -ils -elles -t-il -t-elle "

@@ -17,6 +17,8 @@ def test_nouns_and_names_are_kept_verbs_and_frame_nouns_are_not() -> None:
     assert subject.words("Quels documents fournir pour un dégât des eaux ?") == ("dégât", "eaux")
     # « le nombre de » asks for a count: the CCTP's table of agents answers without it
     assert subject.words("Quel est le nombre d'agents ?") == ("agents",)
+    # « la longueur » asks for a measure: « au moins 14 caractères » answers without it
+    assert subject.words("Quelle est la longueur minimale du mot de passe ?") == ("mot",)
 
 
 def test_a_capital_opening_the_question_is_not_taken_for_a_name() -> None:
