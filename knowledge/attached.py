@@ -22,7 +22,13 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from knowledge.chunking import Chunk, chunk_document, chunker_version, indexed_text
+from knowledge.chunking import (
+    Chunk,
+    chunk_document,
+    chunker_version,
+    continued_list,
+    indexed_text,
+)
 from knowledge.embeddings import Vectors
 from knowledge.index import StoredChunk
 from knowledge.language import Language, detect_language
@@ -226,8 +232,13 @@ def ranked_passages(
             metadata = {"document": prepared.name, "path": "", "title": prepared.title,
                         "section": chunk.section or "", "page": chunk.page}
             row = np.asarray(stored, dtype=np.float32)
+            following = (prepared.chunks[position + 1]
+                         if position + 1 < len(prepared.chunks) else None)
+            text = (continued_list(chunk.text, following.text)
+                    if following is not None and following.section == chunk.section
+                    else chunk.text)
             candidates.append(Candidate(
-                StoredChunk(chunk_id, chunk.text, metadata), collection,
+                StoredChunk(chunk_id, text, metadata), collection,
                 dense=dense_relevance(float(row @ ranking), floor),
                 lexical=match.score(chunk_id)))
             evidence[chunk_id] = dense_relevance(float(row @ query), floor)

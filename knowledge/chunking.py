@@ -200,3 +200,40 @@ def chunk_id(source: str, content_hash: str, ordinal: int) -> str:
     """Stable id: the same file content at the same source always gives the same ids."""
     source_key = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
     return f"{source_key}-{content_hash[:12]}-{ordinal:05d}"
+
+
+# a list item: marked (« – », « 1. », « a) »), or unmarked in lower case as the loaders leave
+# a Markdown or Word list's items
+_ITEM = re.compile(r"^\s*(?:(?:[-*•–—·▪]|\d{1,2}[.)]|[a-z][.)])\s+\S|[a-zàâçéèêëîïôûùüÿœ])")
+_MAX_CONTINUED_ITEMS = 12
+
+
+def list_cut_at_end(text: str) -> bool:
+    """Whether a chunk ends inside a list: an item ending in « ; » or « , », or a lead-in
+    ending in « : »."""
+    last = next((line.rstrip() for line in reversed(text.splitlines()) if line.strip()), "")
+    return (_ITEM.match(last) is not None and last.endswith((";", ","))) or last.endswith(":")
+
+
+def continued_list(text: str, following: str) -> str:
+    """A passage whose list a chunk's end cut (its last line an item ending in « ; » or
+    « , », or a lead-in ending in « : »), with the items the next chunk of the same part
+    opens on: « 5.1 – Pièces de la candidature » of a tender's rules was quoted with 5 of
+    its 10 items. Lines the two chunks share (their overlap) are not repeated."""
+    if not list_cut_at_end(text):
+        return text
+    known = {line.strip() for line in text.splitlines() if line.strip()}
+    added: list[str] = []
+    for line in following.splitlines():
+        if not line.strip() or line.strip() in known:
+            continue
+        if _ITEM.match(line) is None or len(added) == _MAX_CONTINUED_ITEMS:
+            break
+        added.append(line)
+    return "\n".join([text.rstrip(), *added]) if added else text
+
+
+def next_chunk_id(chunk_id: str) -> str | None:
+    """The id of the chunk that follows in the same file (ids end in the chunk's ordinal)."""
+    head, _, ordinal = chunk_id.rpartition("-")
+    return f"{head}-{int(ordinal) + 1:05d}" if ordinal.isdigit() and head else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.chunking import continued_list, list_cut_at_end, next_chunk_id
 from knowledge.embeddings import Vectors, normalise
 from knowledge.index import ChromaIndex, StoredChunk
 from knowledge.lexical import LexicalMatch
@@ -143,6 +144,25 @@ class HybridRetriever:
             )
         return list(by_id.values())
 
+    def _continued(self, name: str, chunks: dict[str, StoredChunk]) -> dict[str, StoredChunk]:
+        """The chunks whose list their end cut, with the items the next chunk of the same
+        part opens on (``continued_list``; one read for all of them)."""
+        following = {chunk_id: next_id for chunk_id, chunk in chunks.items()
+                     if (next_id := next_chunk_id(chunk_id)) is not None
+                     and list_cut_at_end(chunk.text)}
+        if not following:
+            return chunks
+        read = self._chroma.chunks(name, list(following.values()))
+        extended = dict(chunks)
+        for chunk_id, next_id in following.items():
+            chunk, after = chunks[chunk_id], read.get(next_id)
+            if after is None or after.metadata.get("section") != chunk.metadata.get("section") \
+                    or after.metadata.get("source") != chunk.metadata.get("source"):
+                continue
+            extended[chunk_id] = StoredChunk(chunk_id, continued_list(chunk.text, after.text),
+                                             chunk.metadata, chunk.similarity)
+        return extended
+
     def _with_content(self, ranked: list[Candidate]) -> list[Candidate]:
         """Read texts and metadata of the retained candidates only."""
         by_collection: dict[str, list[str]] = {}
@@ -151,6 +171,7 @@ class HybridRetriever:
                 candidate.chunk.chunk_id
             )
         contents = {name: self._chroma.chunks(name, ids) for name, ids in by_collection.items()}
+        contents = {name: self._continued(name, chunks) for name, chunks in contents.items()}
         kept = []
         for candidate in ranked:
             stored = contents[candidate.collection.name].get(candidate.chunk.chunk_id)

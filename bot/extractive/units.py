@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.text import content_tokens, fold, split_sentences
 
-_MAX_LIST_ITEMS = 8
+_MAX_LIST_ITEMS = 12
 _MAX_ITEM_CHARS = 300
 
 

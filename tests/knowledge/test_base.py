@@ -299,3 +299,14 @@ async def test_an_english_question_is_matched_on_its_french_renderings(
     # « deadline », « report », « theft » found as « délai », « déclare », « vol »
     assert max(lexical[True]) > 0.5
     assert max(lexical[False], default=0.0) == 0.0
+
+
+async def test_a_list_cut_by_a_chunk_s_end_is_searched_whole(
+        kb: KnowledgeBase, tmp_path: Path) -> None:
+    items = "\n".join(f"- la pièce justificative numéro {n} à joindre au dossier ;"
+                      for n in range(1, 10))
+    write(tmp_path / "docs", "rc.md", "# Règlement\n\n## Pièces de la candidature\n\n"
+          f"Chaque candidat produit les pièces suivantes :\n{items}\n- la dernière pièce.\n")
+    await kb.ingest([tmp_path / "docs"], "rc")
+    [best] = await kb.search("Quelles pièces de la candidature ?", collections=["rc"], k=1)
+    assert "la dernière pièce." in best.text and best.text.count("numéro 9") == 1

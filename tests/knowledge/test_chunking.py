@@ -4,8 +4,11 @@ from knowledge.chunking import (
     chunk_document,
     chunk_id,
     chunker_version,
+    continued_list,
     indexed_text,
     keeps_heading_lines,
+    list_cut_at_end,
+    next_chunk_id,
     split_sentences,
 )
 from knowledge.loaders import Block, LoadedDocument
@@ -84,3 +87,17 @@ def test_only_formats_with_marked_headings_are_cut_anew() -> None:
     assert {chunker_version(suffix) for suffix in (".md", ".HTML", ".htm")} == {"4"}
     assert {chunker_version(suffix) for suffix in (".docx", ".PDF", ".xlsx")} == {"5"}
     assert keeps_heading_lines("cgv.pdf") and not keeps_heading_lines("notes.txt")
+
+
+def test_a_list_cut_by_a_chunk_s_end_goes_on_with_the_next_chunk_s_items() -> None:
+    cut = "Chaque candidat produit les pièces suivantes :\n– la lettre DC1 ;\n– le pouvoir ;"
+    following = "– le pouvoir ;\n– un extrait Kbis ;\n– une attestation d'assurance.\nPuis la suite."
+    assert list_cut_at_end(cut) and list_cut_at_end("Pièces à fournir :")
+    assert continued_list(cut, following) == (
+        f"{cut}\n– un extrait Kbis ;\n– une attestation d'assurance.")  # the overlap once
+    whole = "Le délai est de 5 jours."
+    assert not list_cut_at_end(whole) and continued_list(whole, following) == whole
+    assert continued_list(cut, "Une autre phrase.") == cut  # no item to go on with
+    assert next_chunk_id("0123456789abcdef-a1b2c3d4e5f6-00012") == (
+        "0123456789abcdef-a1b2c3d4e5f6-00013")
+    assert next_chunk_id(chunk_id("docs/rc.pdf", "f" * 64, 4)) == chunk_id("docs/rc.pdf", "f" * 64, 5)
