@@ -290,6 +290,18 @@ def test_an_english_question_in_the_overlap_band_needs_two_key_terms_in_the_pass
     assert not judge.judge(question, [below]).answerable
 
 
+def test_an_english_question_with_one_key_term_is_answered_when_the_passage_says_every_word(
+) -> None:
+    judge = RelevanceJudge(Thresholds(english_dense=0.35, english_min_dense=0.27))
+    benefit = _passage("En cas de décès, un capital égal à 300 % du salaire est versé.",
+                       0.3, 0.31, 0.0)
+    verdict = judge.judge("What is the death benefit?", [benefit])
+    assert verdict.answerable and verdict.reason == "english: dense evidence and every word"
+    # one key term (« home » → « domicile »), but « pizza », « dough » are not said
+    home = _passage("Le télétravail se fait au domicile du salarié.", 0.3, 0.31, 0.0)
+    assert not judge.judge("How do I make a good pizza dough at home?", [home]).answerable
+
+
 def test_key_terms_are_counted_in_the_passage_title_and_text() -> None:
     judge = RelevanceJudge()
     passage = _passage("Le remboursement anticipé est possible.", 0.3, 0.3, title="Prêt immobilier")
