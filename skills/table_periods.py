@@ -49,7 +49,7 @@ _ORDINAL = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 _POINT = (rf"(?:(?:le |the )?\d{{1,2}}/\d{{1,2}}/{_YEAR}|{_YEAR}-\d{{2}}-\d{{2}}"
           rf"|(?:(?:la |the )?(?:fin|debut|end of|beginning of|start of) (?:de |d')?)?"
           rf"(?:(?:mois de |month of )?(?:{_MONTH})\.?"
-          rf"|(?:le |the )?(?:{_ORDINAL}) (?:trimestre|quarter)|[tq][1-4])"
+          rf"|(?:le |the )?(?:{_ORDINAL}) (?:trimestre|quarter|semestre|half)|[tq][1-4]|[sh][12])"
           rf"(?:,? (?:de |d'|of )?{_YEAR})?"
           rf"|(?:l'annee |the year )?{_YEAR})")
 _BETWEEN = re.compile(rf"\b(?:entre|between) (?P<a>{_POINT}) (?:et|and) (?P<b>{_POINT})\b")
@@ -210,14 +210,16 @@ def _point(text: str, latest: date | None, *, alone: bool = False) -> _Point | N
     year_said = re.search(rf"({_YEAR})$", text)
     name = re.sub(rf",? (?:de |d'|of )?{_YEAR}$", "", text).rstrip(".")
     quarter = _quarter(name)
+    half = _half(name)
     month = _MONTHS.get(name)
-    if quarter is None and month is None:
+    if quarter is None and month is None and half is None:
         return None
     if alone and not year_said and name not in _ALONE and not name.endswith(
-            ("trimestre", "quarter")):
+            ("trimestre", "quarter", "semestre", "half")):
         return None
-    first_month = month if month is not None else 3 * (quarter or 1) - 2
-    months = 1 if month is not None else 3
+    first_month = (month if month is not None else 6 * half - 5 if half is not None
+                   else 3 * (quarter or 1) - 2)
+    months = 1 if month is not None else 6 if half is not None else 3
     if year_said:
         year = int(year_said.group(1))
     elif latest is not None:
@@ -229,6 +231,8 @@ def _point(text: str, latest: date | None, *, alone: bool = False) -> _Point | N
     end = date(year + (end_month > 12), (end_month - 1) % 12 + 1, 1)
     if month is not None:
         fr, en = f"{_MONTH_NAMES_FR[month - 1]} {year}", f"{_MONTH_NAMES_EN[month - 1]} {year}"
+    elif half is not None:
+        fr, en = f"S{half} {year}", f"H{half} {year}"
     else:
         fr, en = f"T{quarter} {year}", f"Q{quarter} {year}"
     return _Point(start, end, fr, en)
@@ -238,6 +242,15 @@ def _point(text: str, latest: date | None, *, alone: bool = False) -> _Point | N
 # is also seven), nor « T2 » (also a flat of two rooms)
 _ALONE = frozenset(_MONTHS) - frozenset(
     "janv jan fevr feb avr apr juil aug sept oct nov dec may".split())
+
+
+def _half(name: str) -> int | None:
+    """« S1 », « premier semestre », “second half”: 1 or 2."""
+    short = re.fullmatch(r"[sh]([12])", name)
+    if short:
+        return int(short.group(1))
+    said = re.fullmatch(rf"({_ORDINAL}) (?:semestre|half)", name)
+    return _ORDINALS[said.group(1)] if said and _ORDINALS[said.group(1)] in (1, 2) else None
 
 
 def _quarter(name: str) -> int | None:

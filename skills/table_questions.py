@@ -345,7 +345,7 @@ def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
     group_words, grouping = asked.group_words, asked.grouping
     for named in tables:
         table = named.table
-        if not table.rows:
+        if not table.rows and asked.aggregate != "count":  # an empty export has 0 rows
             continue
         numeric = figures.setdefault(id(table), {index for index in range(len(table.header))
                                                  if holds_figures(table, index)})

@@ -29,6 +29,10 @@ _LAST = date(2024, 11, 30)  # the table's last date
     ("Au premier trimestre 2024 ?", date(2024, 1, 1), date(2024, 4, 1), "en T1 2024",
      "in Q1 2024"),
     ("What about Q3 2023?", date(2023, 7, 1), date(2023, 10, 1), "en T3 2023", "in Q3 2023"),
+    ("Et au premier semestre 2024 ?", date(2024, 1, 1), date(2024, 7, 1), "en S1 2024",
+     "in H1 2024"),
+    ("In the second half of 2023?", date(2023, 7, 1), date(2024, 1, 1), "en S2 2023",
+     "in H2 2023"),
     ("Jusqu'à fin juin ?", None, date(2024, 7, 1), "jusqu'à juin 2024", "until June 2024"),
     ("En décembre ?", date(2023, 12, 1), date(2024, 1, 1), "en décembre 2023",
      "in December 2023"),  # the last December the table can hold

@@ -432,3 +432,10 @@ def test_a_question_naming_a_value_of_a_table() -> None:
     assert names_a_cell("Combien de retraités ?", [grid], "fr")
     assert names_a_cell("Combien d'agents actifs ?", [grid], "fr")
     assert not names_a_cell("Combien de clients mécontents ?", [grid], "fr")
+
+
+def test_an_empty_export_has_no_rows() -> None:
+    empty = NamedTable("vide.csv", Table("", ["a", "b"], [], truncated=False))
+    said = answer("Combien de lignes ?", [empty], "fr")
+    assert said is not None and said.startswith("**0 ligne**.")
+    assert answer("Quelle est la moyenne de b ?", [empty], "fr") is None
