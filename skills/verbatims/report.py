@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.i18n import Text, grouped, plural
+from bot.i18n import Text, grouped, plural, quoted
 from bot.messages import Locale
 from skills.verbatims.analysis.notes import note_in
 from skills.verbatims.model import Analysis, Columns, ScoreKind, Sentiment, Theme, Trend
@@ -144,7 +144,8 @@ _THEMES = Text("**Thèmes principaux**", "**Top themes**")
 _THEME_LINE = Text("{n}. {label} — {share} ({count}), {neg} négatif, {pos} positif{score}",
                    "{n}. {label} — {share} ({count}), {neg} negative, {pos} positive{score}")
 _OUTSIDE = Text(" (hors plan de codes)", " (outside the codebook)")
-_MEAN = Text(", note moyenne {score}", ", mean score {score}")
+# the column and its scale: a 0-10 answer's mean is no rating out of 5
+_MEAN = Text(", moyenne de {column} {score}/{scale}", ", mean {column} {score}/{scale}")
 _DRIVERS = Text("**Moteurs d'insatisfaction** (part des détracteurs qui en parlent)",
                 "**Dissatisfaction drivers** (share of detractors who mention it)")
 _DRIVER_LINE = Text("- {label} : {share} des détracteurs, note {impact} quand il est cité",
@@ -177,7 +178,9 @@ def summary_text(analysis: Analysis, survey: Survey, locale: Locale) -> str:
         for theme in themes[:TOP_THEMES]:
             shares = theme_sentiment_shares(theme)
             score = ("" if theme.mean_score is None
-                     else _MEAN(locale, score=_decimal(theme.mean_score, locale)))
+                     else _MEAN(locale, score=_decimal(theme.mean_score, locale),
+                                column=quoted(survey.columns.score or "score", locale),
+                                scale=5 if survey.columns.score_kind == "stars5" else 10))
             label = theme.label + (_OUTSIDE(locale) if coding and not theme.coded else "")
             lines.append(_THEME_LINE(locale, n=theme.id + 1, label=label, share=pct(theme.share, locale),
                                      count=grouped(theme.size, locale),

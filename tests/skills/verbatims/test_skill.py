@@ -76,6 +76,8 @@ async def test_a_survey_is_analysed_as_a_job(client: TestClient) -> None:  # typ
     summary = job["result"]["text"]
     assert "**Analyse de 5 verbatims** : 4 analysés" in summary
     assert "1 sans contenu" in summary and "Thèmes principaux" in summary
+    # a theme's mean says which column and scale it is of: a 0-10 answer is no rating out of 5
+    assert "moyenne de « Note NPS » " in summary and "/10" in summary, summary
     names = [artefact["name"] for artefact in job["artefacts"]]
     assert names == ["analyse-verbatims.xlsx", "rapport-verbatims.html", "rows.csv",
                      "themes.png", "analysis.json"]  # the stored analysis: not posted in chat
