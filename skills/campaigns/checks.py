@@ -25,7 +25,9 @@ from skills.campaigns.rules import CampaignRules
 from skills.campaigns.sms import measure
 
 Status = Literal["ok", "warn", "fail"]
-_FIGURE = re.compile(r"(?<![\w{])(?:-\s?)?\d+(?:[.,]\d+)?\s?(?:%|€|euros?\b|mois\b|ans?\b|"
+# a figure, with its minus sign when it is written against it (« -20 % »; not the dash of a
+# bullet, « - 2 mois offerts »)
+_FIGURE = re.compile(r"(?<![\w{])(?:-(?=\d))?\d+(?:[.,]\d+)?\s?(?:%|€|euros?\b|mois\b|ans?\b|"
                      r"jours?\b|semaines?\b|months?\b|years?\b|days?\b|weeks?\b)",
                      re.IGNORECASE)
 _MONTH_NUMBERS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5,

@@ -115,6 +115,13 @@ def test_offer_consistency() -> None:
     assert result(email("Profitez de -20 % sur la première année*."), "offer").status == "ok"
     wrong = result(email("Profitez de -30 % sur la première année*."), "offer")
     assert wrong.status == "fail" and "« -30 % » ne figure pas" in wrong.text("fr")
+    # a bullet's dash is no minus sign: « - 2 mois offerts » is the brief's « 2 mois »
+    months = Brief(title="Printemps", product="Almia Habitation", segment="Locataires",
+                   channels=(Medium.EMAIL,), offer="2 mois offerts",
+                   conditions="Nouveaux clients uniquement.", call_to_action="Devis",
+                   reviewers=("web:claire",))
+    bullet = result(email("Nos avantages :\n- 2 mois offerts*"), "offer", months)
+    assert "ne figure pas" not in bullet.text("fr"), bullet.text("fr")
     no_conditions = result(email("Profitez de -20 % sur la première année."), "offer")
     assert no_conditions.status == "fail" and "conditions" in no_conditions.text("fr")
     late = result(email("Offre valable jusqu'au 30 avril 2027*."), "offer")
@@ -144,3 +151,20 @@ async def test_the_installations_own_patterns_are_checked_too() -> None:
     assert found[0].status == "fail" and "CONTRAT" in found[0].text("fr")
     assert result(email("Votre contrat CTR-123456."), "personal_data").status == "ok"
     await engine.dispose()
+
+
+def test_absolute_and_superlative_claims_of_the_shipped_rules() -> None:
+    rules = load_rules()
+
+    def caught(text: str) -> tuple[bool, bool]:
+        return (any(claim.matches(text) for claim in rules.forbidden),
+                any(claim.matches(text) for claim in rules.risky))
+
+    assert caught("tout est couvert") == (True, False)
+    assert caught("Everything is covered") == (True, False)
+    assert caught("your first month is on us") == (True, False)
+    assert caught("l'assurance la moins chère de France") == (False, True)
+    assert caught("La meilleure assurance du marché") == (False, True)
+    assert caught("remboursement garanti sous 24h") == (False, True)
+    assert caught("Claims paid within 48 hours") == (False, True)
+    assert caught("Assurance auto tous risques, 2 mois offerts") == (False, False)
