@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,7 +86,7 @@ class ConsoleEndpoint:
         app.router.add_get("/console/protection",
                            self._guard("protection", self._protection_page))
         app.router.add_get("/console/audit", self._guard("audit", self._audit_page))
-        app.router.add_get("/console/audit/record/{id:[0-9]+}",
+        app.router.add_get("/console/audit/record/{id:[0-9]{1,18}}",
                            self._guard("audit", self._record_page))
         app.router.add_post("/console/audit/verify", self._guard("audit_verify", self._verify))
         app.router.add_get("/console/audit/export", self._guard("audit_export", self._export))
@@ -276,25 +277,50 @@ class ConsoleEndpoint:
                           since=_date(chosen["since"]),
                           until=_date(chosen["until"], next_day=True)), chosen
 
+    def _bad_filter(self, request: web.Request, session: SessionView) -> web.Response | None:
+        """The error page for a filter that cannot be read (a date that is none, a record
+        past any id), so that no auditor takes every record for the ones asked."""
+        for name in ("since", "until"):
+            value = request.query.get(name, "").strip()
+            if value and _date(value, next_day=name == "until") is None:
+                return self._error(request, 400, f"Date invalide pour « {name} » : attendu "
+                                   "AAAA-MM-JJ.", f"Invalid date for “{name}”: expected "
+                                   "YYYY-MM-DD.", session)
+        before = request.query.get("before", "")
+        if before and _RECORD_ID.fullmatch(before) is None:
+            return self._error(request, 400, "Position « before » invalide.",
+                               "Invalid “before” position.", session)
+        form = request.query.get("format")
+        if request.path.endswith("/export") and form not in (None, "csv", "jsonl"):
+            return self._error(request, 400, "Format d'export inconnu : csv ou jsonl.",
+                               "Unknown export format: csv or jsonl.", session)
+        return None
+
     async def _audit_page(self, request: web.Request, session: SessionView,
                           verified: Any = None, purged: dict[str, int] | None = None,
-                          status: int = 200) -> web.StreamResponse:
+                          status: int = 200, erased: str = "") -> web.StreamResponse:
+        bad = self._bad_filter(request, session)
+        if bad is not None:
+            return bad
         query, chosen = self._audit_query(request)
         before = request.query.get("before", "")
-        records = await self._audit.search(query, before=int(before) if before.isdigit()
-                                           else None)
+        records = await self._audit.search(query, before=int(before) if before else None)
         total = await self._audit.count(query)
         await self._viewed(session, "audit", chosen)
         return self._render.page(
             request, "audit.html", status=status, session=session, records=records,
             total=total, count_limit=COUNT_LIMIT, chosen=chosen, actions=KNOWN_ACTIONS,
             verified=verified,
-            purged=purged, may_purge=may(session.roles, "purge"),
+            purged=_purged_items(purged, locale_of(request)) if purged is not None else None,
+            erased=erased, may_purge=may(session.roles, "purge"),
             export_query=urlencode({k: v for k, v in chosen.items() if v}),
             roles_seeing=PAGES["audit"])
 
     async def _record_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
         record_id = int(request.match_info["id"])
+        if record_id >= _MAX_RECORD_ID:  # past any id the database can hold
+            return self._error(request, 404, "Enregistrement inconnu.", "Unknown record.",
+                               session)
         found = await self._audit.search(AuditQuery(), before=record_id + 1, limit=1)
         if not found or found[0]["id"] != record_id:
             return self._error(request, 404, "Enregistrement inconnu.", "Unknown record.",
@@ -312,6 +338,9 @@ class ConsoleEndpoint:
         return await self._audit_page(request, session, verified=report)
 
     async def _export(self, request: web.Request, session: SessionView) -> web.StreamResponse:
+        bad = self._bad_filter(request, session)
+        if bad is not None:
+            return bad
         form = "csv" if request.query.get("format") == "csv" else "jsonl"
         query, chosen = self._audit_query(request)
         await self._record("console_export", session.user_id, "ok",
@@ -347,7 +376,7 @@ class ConsoleEndpoint:
         removed["department"] = await self._departments.forget(user)
         await self._record("console_purge", session.user_id, "ok",
                            {"erased_user": user, **removed})
-        return await self._audit_page(request, session, purged=removed)
+        return await self._audit_page(request, session, purged=removed, erased=user)
 
     async def _policy_page(self, request: web.Request, session: SessionView) -> web.StreamResponse:
         view = policy_view(self._runtime.policy, self._runtime.settings)
@@ -374,13 +403,35 @@ class ConsoleEndpoint:
             action=action, outcome=outcome, details=details))
 
 
+# what an erasure removed, as a data protection officer reads it
+_PURGED_LABELS = {
+    "turns": ("messages", "messages"), "conversations": ("conversations", "conversations"),
+    "feedback": ("avis sur des réponses", "answer ratings"), "files": ("fichiers", "files"),
+    "jobs": ("tâches", "jobs"), "waiting_messages": ("messages en attente", "waiting messages"),
+    "console_sessions": ("sessions de console", "console sessions"),
+    "department": ("rattachement à un département", "department link"),
+}
+
+
+def _purged_items(purged: dict[str, int], locale: str) -> list[tuple[str, int]]:
+    """The kinds of data an erasure removed (only those it found), named for people."""
+    return [((_PURGED_LABELS[name][1] if locale == "en" else _PURGED_LABELS[name][0])
+             if name in _PURGED_LABELS else name.replace("_", " "), count)
+            for name, count in purged.items() if count]
+
+
+_RECORD_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only (« ² » is a digit to str.isdigit)
+_MAX_RECORD_ID = 2**63 - 1  # a PostgreSQL bigint
+
+
 def _date(value: str, *, next_day: bool = False) -> datetime | None:
-    """``YYYY-MM-DD`` as the start of that UTC day (or of the next one); None if invalid."""
+    """``YYYY-MM-DD`` as the start of that UTC day (or of the next one); None if invalid
+    (also the day after 9999-12-31)."""
     try:
         day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
+        return day + timedelta(days=1) if next_day else day
+    except (ValueError, OverflowError):
         return None
-    return day + timedelta(days=1) if next_day else day
 
 
 def _export_chunk(records: list[dict[str, Any]], form: str, *, header: bool) -> bytes:

@@ -88,6 +88,32 @@ async def test_changes_need_the_csrf_token(console: Console) -> None:
     assert await scalar(console.store, "SELECT count(*) FROM console_departments") == 0
 
 
+async def test_filters_that_cannot_be_read_get_a_clear_page(console: Console) -> None:
+    for path in ("/console/audit?until=9999-12-31", "/console/audit?since=2026-13-45",
+                 "/console/audit?before=99999999999999999999999", "/console/audit?before=%C2%B2",
+                 "/console/audit/export?format=csv&since=bad", "/console/audit/export?format=xml"):
+        response = await console.client.get(path)
+        assert response.status == 400, path
+        assert "invalide" in (text := await response.text()) or "inconnu" in text, path
+    for path in ("/console/audit/record/9223372036854775807",
+                 "/console/audit/record/99999999999999999999999"):
+        assert (await console.client.get(path)).status == 404, path
+
+
+async def test_erasing_someone_the_store_does_not_know_says_so(console: Console) -> None:
+    csrf = await console.csrf()
+    done = await console.client.post("/console/audit/purge", data={
+        "user": "web:nobody", "confirm": "web:nobody", "csrf": csrf})
+    assert done.status == 200
+    text = await done.text()
+    assert "Aucune donnée trouvée pour" in text and "web:nobody" in text
+    assert "Effacement fait" not in text
+    erased = await console.client.post("/console/audit/purge", data={
+        "user": "teams:alice", "confirm": "teams:alice", "csrf": csrf})
+    said = await erased.text()
+    assert "Effacement fait" in said and "messages" in said and "template_versions" not in said
+
+
 async def test_every_view_and_export_is_audited(console: Console) -> None:
     before = await scalar(console.store, "SELECT count(*) FROM audit_events "
                           "WHERE action IN ('console_view', 'console_export')")
