@@ -247,10 +247,16 @@ def extract_jcl(path: str, text: str) -> SourceFile:
         step = _JCL_STEP.match(line)
         if job:
             source.name = job.group(1).upper()
+            # a comment goes after the JOB statement (and its continuation lines): one
+            # before it would be read as the first statement of another job
+            end = row
+            while end + 1 < len(lines) and lines[end].rstrip().endswith(",") and \
+                    lines[end + 1].startswith("//") and not lines[end + 1].startswith("//*"):
+                end += 1
             current = Unit(kind="job", name=source.name, qualified=f"JOB {source.name}",
-                           path=path, line=row + 1, end_line=row + 1,
+                           path=path, line=row + 1, end_line=end + 1,
                            signature=" ".join(line.split())[:120], doc="\n".join(comments),
-                           slot=DocSlot(row, "", "jcl"))
+                           slot=DocSlot(end + 1, "", "jcl"))
             source.units.append(current)
         elif step:
             program = (step.group(2) or step.group(3) or "").upper()

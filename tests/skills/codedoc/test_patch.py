@@ -60,6 +60,15 @@ def test_each_language_gets_its_own_convention() -> None:
     assert "Insert one invoice" not in python
 
 
+def test_a_job_s_comment_goes_after_its_job_statement() -> None:
+    jcl = ("//RUNPRM   JOB (ACCT),'PRIMES',CLASS=A,\n//             MSGCLASS=X\n"
+           "//STEP01   EXEC PGM=PRMCALC\n")
+    patch = build_patch(inventory_of({"RUNPRM.jcl": jcl}), "en")
+    patched = patch.texts["RUNPRM.jcl"].splitlines()
+    assert patched[0].startswith("//RUNPRM   JOB") and patched[1] == "//             MSGCLASS=X"
+    assert patched[2].startswith("//* RUNPRM:")
+
+
 def test_french_documentation_when_asked() -> None:
     patch = build_patch(build(fixture_sources()), "fr")
     assert "Exécute `WRITE-SLIP`, `READ-PARA` ; appelle" in patch.diffs["cobol/PAYROLL.cbl"]
