@@ -139,9 +139,10 @@ _AMOUNT = re.compile(
     r"(?P<about>(?:environ|à peu près|approximativement|about|around)\s+)?"
     # never from the middle of a number; « 1,200 » (a comma before exactly three digits)
     # groups thousands as in English, « 12,50 » has cents
-    r"(?<![\d.,])(?<!\d[.,])"
-    r"(?P<number>\d{1,3}(?:(?:[   .]|,(?=\d{3}(?!\d)))\d{3})+|\d+)(?:[,.](?P<cents>\d{1,2})(?!\d))?\s?"
-    r"(?P<unit>€|euros?\b|EUR\b|k€)(?P<tax>\s+(?:TTC|HT))?"
+    r"(?<![\d.,])(?<!\d[.,])(?P<pre>[€£$]\s?)?"  # “£612”, “$1,800”, “€120”
+    r"(?P<number>\d{1,3}(?:(?:[   .]|,(?=\d{3}(?!\d)))\d{3})+|\d+)(?:[,.](?P<cents>\d{1,2})(?!\d))?"
+    r"(?(pre)|\s?(?P<unit>€|euros?\b|EUR\b|k€|£|pounds?\b|GBP\b|\$|dollars?\b|USD\b))"
+    r"(?P<tax>\s+(?:TTC|HT))?"
     r"(?P<per>\s+(?:par|/|per)\s*(?:mois|an|année|nuit|jour|month|year|night))?",
     re.IGNORECASE)
 _PERCENT = re.compile(r"\b\d{1,3}(?:,\d+)?\s?%")
@@ -184,17 +185,22 @@ def _label(texts: Iterable[str], table: Sequence[tuple[str, Text]]) -> Text | No
 
 
 def _format_amount(match: re.Match[str], locale: Locale) -> str:
-    """« 1 200,50 € », “1,200.50 €”: grouped and with cents as the reader writes them."""
+    """« 1 200,50 € », “€1,200.50”, “£612”: grouped, with cents and the currency as the
+    reader writes them."""
     english = locale == "en"
     digits = re.sub(r"\D", "", match["number"])
     grouped = f"{int(digits):,}" if english else f"{int(digits):,}".replace(",", " ")
-    if match["unit"].lower() == "k€":
-        grouped += " k"
+    unit = (match["pre"] or match["unit"] or "€").strip().lower()
+    symbol = ("£" if unit in ("£", "pound", "pounds", "gbp")
+              else "$" if unit in ("$", "dollar", "dollars", "usd") else "€")
+    thousands = "k" if unit == "k€" else ""
     cents = f"{'.' if english else ','}{match['cents']}" if match["cents"] else ""
     about = ("about " if english else "environ ") if match["about"] else ""
     tax = match["tax"] or ""
     per = (" " + match["per"].strip()) if match["per"] else ""
-    return f"{about}{grouped}{cents} €{tax}{per}"
+    if english:
+        return f"{about}{symbol}{grouped}{cents}{thousands}{tax}{per}"
+    return f"{about}{grouped}{cents}{' k' if thousands else ''} {symbol}{tax}{per}"
 
 
 def _amount_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
@@ -224,7 +230,8 @@ def _amount_bullets(items: Sequence[Utterance], locale: Locale) -> list[str]:
                            _AMOUNT_LABELS[:3])
             if label is not None:
                 bullets.setdefault(label(locale), []).append(percent.group(0))
-    return [f"{name}{colon(locale)}{' ; '.join(values)}" for name, values in bullets.items()]
+    between = "; " if locale == "en" else " ; "
+    return [f"{name}{colon(locale)}{between.join(values)}" for name, values in bullets.items()]
 
 
 # -- dates and deadlines ----------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_an_english_call_is_summarised_too() -> None:
         "Agent: I will send an expert on Thursday. The plumber estimates 1,200 euros. "
         "Please send us the invoice.", "en")
     assert summary.motive == ["I had water damage yesterday, the kitchen ceiling fell."]
-    assert summary.amounts == ["Estimated damage: 1,200 € (plumber)"]
+    assert summary.amounts == ["Estimated damage: €1,200 (plumber)"]
     assert summary.dates == ["On Thursday: I will send an expert"]
     assert summary.commitments == ["I will send an expert on Thursday."]
     assert summary.actions == ["Customer: send us the invoice"]
@@ -129,7 +129,7 @@ def test_an_english_call_keeps_english_typography_and_drops_sympathy() -> None:
         "Customer: Yes, I think so, policy AUTO-778812. Adviser: The excess is 75.50 euros. "
         "I will book an appointment with the garage for Friday.", "en")
     assert summary.facts == ["Policy: AUTO-778812"]
-    assert summary.amounts == ["Deductible: 75.50 €"]  # an English decimal point
+    assert summary.amounts == ["Deductible: €75.50"]  # an English decimal point
     assert summary.dates == ["Friday: I will book an appointment with the garage"]
 
 
@@ -139,3 +139,11 @@ def test_an_english_adviser_s_opening_and_greetings_are_no_facts() -> None:
         "basement flooded last night, policy AH-20931. Agent: I'll open a claim today.", "en")
     assert not any("Julie speaking" in fact for fact in summary.facts)
     assert summary.motive == ["My basement flooded last night, policy AH-20931."]
+
+
+def test_pounds_and_dollars_are_amounts_written_the_english_way() -> None:
+    summary = summarise_call(
+        "Customer: They took $1,800 of jewellery. Agent: Your premium goes from £612 to £948 a "
+        "year.", "en")
+    assert "Premium: £612; £948" in summary.amounts, summary.amounts
+    assert any("$1,800" in amount for amount in summary.amounts), summary.amounts
