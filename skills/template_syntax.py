@@ -33,7 +33,8 @@ _ARGUMENT = re.compile(r'\s*([^\W\d]\w{0,39})=(?:"((?:[^"\\]|\\.)*)"|(\S*))', re
 _SPACED_ARGUMENT = re.compile(
     r'\s*([^\W\d]\w{0,39})=(?:"((?:[^"\\]|\\.)*)"|([^\n]*?)'
     r'(?=[ \t]+[^\W\d]\w{0,39}=|[ \t]*(?:\n|$)))', re.DOTALL)
-_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+# « 1250,50 », « 1 250,50 », “1,250.50”: as people write amounts, grouped or not
+_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:[   .,]\d{3})+|\d+)(?:[.,]\d+)?$")
 
 
 class TemplateSyntaxError(Exception):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from skills.template_syntax import parse_arguments
+import pytest
+
+from skills.template_syntax import TemplateSyntaxError, fill, parse_arguments, parse_variables
 
 
 def test_an_unquoted_value_runs_to_the_next_name_or_the_line_s_end_when_used() -> None:
@@ -21,3 +23,13 @@ def test_options_stop_at_the_first_space_where_free_text_follows() -> None:
     saved = parse_arguments("tags=courrier,relance Rédige une relance pour {{client}}.")
     assert saved.values == {"tags": "courrier,relance"}
     assert saved.rest == "Rédige une relance pour {{client}}."
+
+
+def test_a_number_is_accepted_as_people_write_amounts() -> None:
+    body = "Relance pour {{montant:number}} €."
+    variables = parse_variables(body)
+    for written in ("1250,50", "1 250,50", "1,250.50", "1 250"):
+        used = parse_arguments(f"montant={written}", spaced=True)
+        assert fill("relance", body, variables, used) == f"Relance pour {written} €."
+    with pytest.raises(TemplateSyntaxError):  # « mille » is no number
+        fill("relance", body, variables, parse_arguments("montant=mille", spaced=True))
