@@ -44,6 +44,22 @@ def _cue_score(sentence: _Sentence, section: OutlineSection) -> int:
     )
 
 
+_LABEL = re.compile(r"^\s*([^:.;!?]{2,40}?)\s?:\s+\S")
+
+
+def _labelled(sentence: _Sentence, outline: tuple[OutlineSection, ...]) -> str | None:
+    """The section a sentence's own label names (« Point de vigilance : … »): the one whose
+    cue comes first in the label; None when it has no label or the label names none."""
+    label = _LABEL.match(sentence.text)
+    if label is None:
+        return None
+    folded = " " + re.sub(r"[^a-z0-9€']+", " ", fold(label.group(1)))
+    found = [(folded.find(" " + fold(cue)), number, section.title)
+             for number, section in enumerate(outline) for cue in section.cues
+             if cue != CATCH_ALL_CUE and (" " + fold(cue)) in folded]
+    return min(found)[2] if found else None
+
+
 def select_outline(request: CompletionRequest) -> str:
     """Sort the passages' sentences into the outline's sections by their cue words."""
     sections: dict[str, list[_Sentence]] = {section.title: [] for section in request.outline}
@@ -52,6 +68,10 @@ def select_outline(request: CompletionRequest) -> str:
     )
     for sentence in _sentences(request):
         if len(sentence.tokens) < 2:
+            continue
+        labelled = _labelled(sentence, request.outline)
+        if labelled is not None:  # « Besoin : … », “Next step: …” says where it goes
+            sections[labelled].append(sentence)
             continue
         scores = [(_cue_score(sentence, section), section.title) for section in request.outline]
         best_score, best_title = max(scores, key=lambda item: item[0])

@@ -30,3 +30,19 @@ def test_empty_section_says_nothing_was_noted() -> None:
     outline = (OutlineSection("Motif", ("appel",)), OutlineSection("Risques", ("litige",)))
     text = select_outline(completion_request("x", ["Appel du client pour un changement d'adresse."], outline))
     assert "**Risques**\n- (rien de relevé)" in text
+
+
+def test_a_labelled_line_goes_to_the_section_its_label_names() -> None:
+    outline = (OutlineSection("Contexte", ("visite", "salariés", "rendez-vous")),
+               OutlineSection("Besoins", ("besoin", "need")),
+               OutlineSection("Propositions", (CATCH_ALL_CUE, "devis")),
+               OutlineSection("Vigilance", ("vigilance", "risque")),
+               OutlineSection("Prochaines étapes", ("prochain", "next")))
+    text = select_outline(completion_request("visite", [
+        "Besoin : une prévoyance collective pour les 40 salariés. Point de vigilance : le "
+        "contrat actuel court jusqu'au 1er mai. Prochain rendez-vous : 10 avril, avec le devis."
+    ], outline))
+    blocks = dict(block.split("\n", 1) for block in text.split("\n\n"))
+    assert "prévoyance collective" in blocks["**Besoins**"]  # not the context, for « salariés »
+    assert "1er mai" in blocks["**Vigilance**"]
+    assert "10 avril" in blocks["**Prochaines étapes**"]  # « Prochain » before « rendez-vous »
