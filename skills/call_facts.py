@@ -103,18 +103,20 @@ _FILLER_WORDS = frozenset(
     revoir au super ah oh bon alors entendu tant mieux sur bien je vous en prie plaisir avec
     bonne journee soiree route fin de vois comprends regarde ecoute desole desolee voila
     hello hi thanks thank you bye goodbye great fine sure right yes no please welcome
-    coute l a votre service appareil puis pour moi que c est i think so""".split()
+    coute l a votre service appareil puis pour moi que c est i think so euh heu hum hmm um uh
+    ben bah""".split()
 )
 _PLEASANTRY = re.compile(
     r"(a (?:votre|l')ecoute|a votre service|a l'appareil|que puis-je|je vous en prie|bonne (journee|"
     r"soiree|fin de journee|route|semaine)|au revoir|how can i help|have a (nice|good)|"
-    r"sorry to hear|desolee? (?:de l'apprendre|d'apprendre|pour vous)|navree? (?:de|d'))")
+    r"sorry (?:to hear|about that|for that)|desolee? (?:de l'apprendre|d'apprendre|pour vous)|"
+    r"navree? (?:de|d')|that's (?:quite )?a lot|c'est (?:beaucoup|cher))")
 _LEADING_FILLER = re.compile(
     r"^(?:(?:oui|non|alors|bon|ah|oh|d'accord|tr[eè]s bien|parfait|entendu|super|ok|bien s[uû]r"
     r"|tout [àa] fait|effectivement|donc|en fait|bonjour|merci|hi|hello|yes"
-    r"|good (?:morning|afternoon|evening))"
+    r"|good (?:morning|afternoon|evening)|euh+|heu+|hum+|hmm+|um+|uh+|ben|bah|well|so)"
     r"(?:\s+(?:monsieur|madame)(?:\s+[A-ZÀ-Ý][\w-]+)?)?"
-    r"\s*[,.!]?\s+)+", re.IGNORECASE)
+    r"\s*[,.!…]*\s+)+", re.IGNORECASE)
 _WORD_RE = re.compile(r"[a-z0-9']+")
 
 

@@ -147,3 +147,13 @@ def test_pounds_and_dollars_are_amounts_written_the_english_way() -> None:
         "year.", "en")
     assert "Premium: £612; £948" in summary.amounts, summary.amounts
     assert any("$1,800" in amount for amount in summary.amounts), summary.amounts
+
+
+def test_hesitations_and_reactions_are_not_facts() -> None:
+    summary = summarise_call(
+        "Customer: Um, yes, my kitchen was flooded on Monday, policy HM-2231. Agent: I'm sorry "
+        "about that. The excess is 150 euros. Customer: Hmm, that's quite a lot.", "en")
+    assert summary.motive == ["My kitchen was flooded on Monday, policy HM-2231."], summary.motive
+    assert not any("quite a lot" in fact or "sorry" in fact for fact in summary.facts)
+    french = summarise_call("Client : Euh... je voudrais résilier mon contrat auto.", "fr")
+    assert french.motive == ["Je voudrais résilier mon contrat auto."], french.motive
