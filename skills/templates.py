@@ -234,6 +234,10 @@ _FORM_PROMPT = Text("Complétez les variables du modèle « {title} ».",
                     "Fill in the variables of template “{title}”.")
 _SCOPE_LABEL = {"personal": Text("personnel", "personal"), "team": Text("équipe", "team"),
                 "company": Text("entreprise", "company")}
+_CHANGE_LABEL = {"create": Text("création", "created"), "edit": Text("modification", "edited"),
+                 "share": Text("partage", "shared"), "archive": Text("archivage", "archived"),
+                 "restore": Text("restauration", "restored"),
+                 "import": Text("import", "imported")}
 _SYSTEM = Text(
     "Tu es l'assistant interne d'une compagnie d'assurance. Suis la consigne de l'utilisateur ; "
     "le résultat est un brouillon qu'un collaborateur relira. N'invente aucun fait. "
@@ -472,8 +476,11 @@ class TemplatesSkill:
         name, _ = self._target(rest, "history")
         versions = await self.store.history(name, await self.actor(request.message))
         lines = [_HISTORY_HEADER(request.locale, name=name)]
+        locale = request.locale
         lines.extend(f"- v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {v.author_id} · "
-                     f"{v.change} · {v.scope} · {v.title}" for v in versions)
+                     f"{_CHANGE_LABEL[v.change](locale) if v.change in _CHANGE_LABEL else v.change}"
+                     f" · {_SCOPE_LABEL[v.scope](locale) if v.scope in _SCOPE_LABEL else v.scope}"
+                     f" · {v.title}" for v in versions)
         return "\n".join(lines)
 
     async def _save(self, request: SkillRequest, rest: str) -> str:

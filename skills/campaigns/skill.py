@@ -333,7 +333,9 @@ class CampaignsSkill:
         versions = await self.store.history(campaign.id)
         lines = [T["history_header"](locale, title=campaign.title)]
         lines += [T["version_line"](locale, number=v.number, when=f"{v.created_at:%Y-%m-%d %H:%M}",
-                                    author=person(v.author_id, locale), source=v.source,
+                                    author=person(v.author_id, locale),
+                                    source=T[f"source_{v.source}"](locale)
+                                    if f"source_{v.source}" in T else v.source,
                                     checks=checks_summary(checks_of(v), locale))
                   for v in versions]
         for old, new in list(pairwise(versions))[-3:]:

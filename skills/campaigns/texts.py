@@ -168,6 +168,8 @@ T = {
     "history_header": Text("Historique de « {title} » :", "History of “{title}”:"),
     "version_line": Text("v{number} · {when} · {author} · {source} · {checks}",
                          "v{number} · {when} · {author} · {source} · {checks}"),
+    "source_library": Text("brouillon de la bibliothèque", "library draft"),
+    "source_edit": Text("modification", "edit"),
     "diff_header": Text("Différences v{old} → v{new} :", "Changes v{old} → v{new}:"),
     "trail": Text("Décisions :", "Decisions:"),
     "problems": Text("**Contrôles** ({summary}) :", "**Checks** ({summary}):"),

@@ -100,6 +100,8 @@ async def test_save_show_edit_history_and_conflict(client: Any) -> None:
     assert conflict["kind"] == "error" and "Conflit" in conflict["text"]
     history = await say(client, "/template history mail-client")
     assert "v2" in history["text"] and "v1" in history["text"] and "v3" not in history["text"]
+    assert "· modification ·" in history["text"] and "· création ·" in history["text"]
+    assert " edit " not in history["text"] and "personal" not in history["text"]
     hidden = await say(client, "/template show mail-client", user="bob")
     assert hidden["kind"] == "error"  # Alice's is hers alone
     other = await say(client, "/template save mail-client Autre {{x}}", user="bob")

@@ -149,6 +149,7 @@ async def test_review_all_required_four_eyes_and_approved_only_export(client: An
     history = await say(client, f"/almia campagne historique {campaign_id[:8]}", "cora")
     assert "v1 ·" in history["text"] and "v2 ·" in history["text"]
     assert "Différences v1 → v2" in history["text"]
+    assert "brouillon de la bibliothèque" in history["text"] and "· library ·" not in history["text"]
     assert "web:claire (web:claire) a approuvé" in history["text"]
     audit = await client.app[RUNTIME].store.audit_records()
     actions = [record["action"] for record in audit if record["skill"] == "campaigns"]
