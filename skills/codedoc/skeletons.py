@@ -50,10 +50,12 @@ def _cases(unit: Unit) -> list[tuple[str, str | None]]:
     return cases or [(f"{base}_has_the_expected_effect", None)]
 
 
-def _call(unit: Unit) -> str:
-    """« encode(…) », « Codec(…).encode(…) » for a method."""
+def _call(unit: Unit, java: bool = False) -> str:
+    """« encode(…) », « Codec(…).encode(…) » for a method (« new Codec(…) » in Java)."""
     owner = unit.qualified.rsplit(":", 1)[-1].rpartition(".")[0]
-    return f"{owner}(…).{unit.name}(…)" if unit.kind == "method" and owner else f"{unit.name}(…)"
+    if unit.kind == "method" and owner:
+        return f"{'new ' if java else ''}{owner}(…).{unit.name}(…)"
+    return f"{unit.name}(…)"
 
 
 def _arrange(unit: Unit, raised: str | None) -> str:
@@ -82,7 +84,9 @@ def build(inventory: Inventory, locale: Locale) -> dict[str, str]:
                 _pytest(source, units, reason))
         else:
             stem = source.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            files[f"tests_skeletons/{stem}SkeletonTest.java"] = _junit(stem, units, reason)
+            package = _PACKAGE.search(source.text)
+            files[f"tests_skeletons/{stem}SkeletonTest.java"] = _junit(
+                stem, units, reason, package.group(1) if package else None)
     return files
 
 
@@ -103,14 +107,19 @@ def _pytest(source: SourceFile, units: list[Unit], reason: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _junit(stem: str, units: list[Unit], reason: str) -> str:
-    lines = ["import org.junit.jupiter.api.Disabled;", "import org.junit.jupiter.api.Test;", "",
+_PACKAGE = re.compile(r"(?m)^\s*package\s+([\w.]+)\s*;")
+
+
+def _junit(stem: str, units: list[Unit], reason: str, package: str | None = None) -> str:
+    """A JUnit 5 class in the tested class's package (its classes then need no import)."""
+    lines = [*([f"package {package};", ""] if package else []),
+             "import org.junit.jupiter.api.Disabled;", "import org.junit.jupiter.api.Test;", "",
              f'@Disabled("{reason}")', f"class {stem}SkeletonTest {{"]
     for unit in units:
         for name, raised in _cases(unit):
             camel = "".join(part.capitalize() for part in name.split("_"))
             act = (f"act and assert: assertThrows({raised.rsplit('.', 1)[-1]}.class, () -> "
-                   f"{_call(unit)})" if raised else "act")
+                   f"{_call(unit, java=True)})" if raised else "act")
             lines += ["", f"    /** {_shown(unit.signature)} */", "    @Test",
                       f"    void {camel[0].lower()}{camel[1:]}() {{",
                       f"        // {_arrange(unit, raised)}", f"        // {act}",

@@ -69,7 +69,8 @@ def test_skeletons_for_untested_public_functions_only() -> None:
     java = outputs.skeletons["tests_skeletons/OrderServiceSkeletonTest.java"]
     assert '@Disabled("Almia skeleton:' in java and "void cancelRaisesIllegalArgumentException()" in java
     assert ("        // arrange: order == null\n        // act and assert: assertThrows("
-            "IllegalArgumentException.class, () -> OrderService(…).cancel(…))\n") in java
+            "IllegalArgumentException.class, () -> new OrderService(…).cancel(…))\n") in java
+    assert java.startswith("package com.example.orders;\n")  # beside the class it tests
 
 
 def test_downloads_hold_docs_skeletons_and_a_redacted_inventory() -> None:
