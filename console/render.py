@@ -33,6 +33,14 @@ def number(value: float, locale: Locale, digits: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+
+# the policy's words a French page shows in French (an English one shows them as written)
+_TERMS = {
+    "internal": "interne", "external": "externe", "public": "public",
+    "confidential": "confidentiel", "secret": "secret", "employee": "collaborateur",
+    "admin": "administrateur", "auditor": "auditeur", "champion": "référent",
+}
+
 class Renderer:
     """One Jinja2 environment per console (no module-level state)."""
 
@@ -55,11 +63,16 @@ class Renderer:
         def n(value: float, digits: int = 0) -> str:
             return number(value, locale, digits)
 
+        def term(value: str) -> str:
+            """A policy value (hosting, data class, role) in the page's language."""
+            french = _TERMS.get(value)
+            return french if french is not None and locale != "en" else value
+
         other = "fr" if locale == "en" else "en"
         # the same page in the other language, its filters (and a sign-in link's token) kept
         language_url = str(request.rel_url.update_query(lang=other))
         body = self._env.get_template(template).render(
-            t=t, n=n, locale=locale, path=request.path, query=request.query,
+            t=t, n=n, term=term, locale=locale, path=request.path, query=request.query,
             language_url=language_url, **values)
         response = web.Response(text=body, content_type="text/html", charset="utf-8",
                                 status=status)

@@ -190,8 +190,11 @@ async def test_policy_page_shows_the_policy_with_sources(browser: Any, running: 
         await page.goto(f"{running.base}/console/policy")
         first = loaded.models[0]
         row = page.locator(f"#policy-models tr[data-alias='{first.alias}']")
-        assert await row.locator("[data-hosting]").inner_text() == first.hosting
-        assert await row.locator("[data-clearance]").inner_text() == first.clearance
+        # the policy's words in the page's language (« interne », « confidentiel »)
+        french = {"internal": "interne", "external": "externe", "public": "public",
+                  "confidential": "confidentiel", "secret": "secret"}
+        assert await row.locator("[data-hosting]").inner_text() == french[first.hosting]
+        assert await row.locator("[data-clearance]").inner_text() == french[first.clearance]
         assert await row.locator(".source").inner_text() == "models[0]"
         assert str(running.settings.resolved_policy_file) in await page.locator("main").inner_text()
         version = page.locator("#policy-limits tr[data-key='charter.version'] [data-value]")
