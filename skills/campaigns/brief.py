@@ -127,6 +127,24 @@ _PROBLEMS = {
 _OTHER_PROBLEM = Text("valeur refusée", "value refused")
 _NOT_YAML = Text("Le brief n'est pas du YAML lisible ({error}).",
                  "The brief is not readable YAML ({error}).")
+_NOT_YAML_AT = Text("Le brief n'est pas du YAML lisible : erreur ligne {line}, colonne "
+                    "{column} (une liste entre [ ] ou des guillemets non fermés ?).",
+                    "The brief is not readable YAML: error at line {line}, column {column} (a "
+                    "list in [ ] or quotes left open?).")
+_PAST = Text("« {field_fr} » ({day}) est déjà passé : donnez une date à venir.",
+             "“{field_en}” ({day}) has already passed: give a date to come.")
+_FRENCH_KEYS = {"offer_end": "fin_offre", "deadline": "echeance"}
+
+
+def check_dates(brief: Brief, today: date) -> None:
+    """Refuse a brief whose offer end or approval deadline is already past: its drafts
+    would announce an offer that is over."""
+    for field, day in (("offer_end", brief.offer_end), ("deadline", brief.deadline)):
+        if day is not None and day < today:
+            raise BriefError(_PAST, field_fr=_FRENCH_KEYS[field], field_en=field,
+                             day=day.isoformat())
+
+
 _NOT_MAPPING = Text("Le brief doit être une liste de champs « clé: valeur ».",
                     "The brief must be a list of “key: value” fields.")
 
@@ -240,6 +258,9 @@ def parse_brief(text: str) -> Brief:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:  # where, rather than the parser's English words
+            raise BriefError(_NOT_YAML_AT, line=mark.line + 1, column=mark.column + 1) from None
         raise BriefError(_NOT_YAML, error=str(error).splitlines()[0][:120]) from None
     if not isinstance(data, dict):
         raise BriefError(_NOT_MAPPING)

@@ -13,6 +13,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from bot.store.campaigns import (
 )
 from bot.store.store import ERASED_PERSON, AuditEntry
 from skills.campaigns.access import CampaignAccess, access_rules
-from skills.campaigns.brief import Brief, brief_from_mapping, parse_brief
+from skills.campaigns.brief import Brief, brief_from_mapping, check_dates, parse_brief
 from skills.campaigns.checks import CampaignChecker, blocking
 from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import ROLE, SKILL, Drafter, channel_names
@@ -251,6 +252,7 @@ class CampaignsSkill:
         store = self.store
         if not await self._access.may_create(message.user):
             raise SkillError(T["no_create"])
+        check_dates(brief, datetime.now(UTC).date())
         for entry in brief.reviewers:
             if not self._access.known_entry(entry):
                 raise SkillError(T["bad_reviewer"], entry=entry[:80],

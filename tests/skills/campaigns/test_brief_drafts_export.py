@@ -12,7 +12,7 @@ import pytest
 
 from bot.skills import SkillError
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
-from skills.campaigns.brief import Medium, parse_brief
+from skills.campaigns.brief import Medium, check_dates, parse_brief
 from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import Drafter
 from skills.campaigns.export import NotApproved, export_files
@@ -31,6 +31,19 @@ def test_brief_in_french_or_english_keys() -> None:
                           "call_to_action: Go\nreviewers: web:a\napproval: any\ntone: formal")
     assert english.channels == (Medium.EMAIL, Medium.LETTER) and english.approval == "any"
     assert english.tone == "formel"
+
+
+def test_a_brief_whose_dates_are_past_or_whose_yaml_is_broken_says_where() -> None:
+    parsed = parse_brief(brief())
+    check_dates(parsed, date(2027, 1, 1))
+    with pytest.raises(SkillError) as past:
+        check_dates(parsed, date(2027, 6, 1))
+    assert "« fin_offre » (2027-03-31) est déjà passé" in past.value.message_for("fr")
+    assert "“offer_end” (2027-03-31) has already passed" in past.value.message_for("en")
+    with pytest.raises(SkillError) as broken:
+        parse_brief("titre: x\ncanaux: [email, sms\nproduit: y\n")
+    assert "erreur ligne" in broken.value.message_for("fr")
+    assert "while parsing" not in broken.value.message_for("fr")
 
 
 @pytest.mark.parametrize(("text", "named"), [
