@@ -14,7 +14,7 @@ from skills.campaigns.rules import DEFAULT_RULES_FILE
 DEFAULT_POLICY = Path(__file__).parents[3] / "bot" / "default_policy.yaml"
 
 BRIEF = """\
-titre: Printemps habitation 2027
+titre: Printemps habitation 2099
 produit: Almia Habitation
 cible: Locataires de 25 à 35 ans en zone urbaine
 canaux: [email, sms]
@@ -23,10 +23,10 @@ messages_cles:
   - une assistance 24 h/24 en cas de sinistre
   - un devis en ligne en 3 minutes
 offre: -20 % sur la première année
-conditions: Offre réservée aux nouveaux clients, souscription avant le 31 mars 2027.
-fin_offre: 2027-03-31
+conditions: Offre réservée aux nouveaux clients, souscription avant le 31 mars 2099.
+fin_offre: 2099-03-31
 appel_a_l_action: Demandez votre devis
-echeance: 2027-02-15
+echeance: 2099-02-15
 relecteurs: [{reviewers}]
 validation: {approval}
 variantes: 2

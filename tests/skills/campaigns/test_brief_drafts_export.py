@@ -26,7 +26,7 @@ def test_brief_in_french_or_english_keys() -> None:
     parsed = parse_brief(brief())
     assert parsed.product == "Almia Habitation" and parsed.channels == (Medium.EMAIL, Medium.SMS)
     assert parsed.approval == "all" and parsed.reviewers == ("web:claire", "conformite")
-    assert parsed.offer_end == date(2027, 3, 31) and parsed.tone == "chaleureux"
+    assert parsed.offer_end == date(2099, 3, 31) and parsed.tone == "chaleureux"
     english = parse_brief("title: T1\nproduct: P1\nsegment: S1\nchannels: e-mail, courrier\n"
                           "call_to_action: Go\nreviewers: web:a\napproval: any\ntone: formal")
     assert english.channels == (Medium.EMAIL, Medium.LETTER) and english.approval == "any"
@@ -35,11 +35,11 @@ def test_brief_in_french_or_english_keys() -> None:
 
 def test_a_brief_whose_dates_are_past_or_whose_yaml_is_broken_says_where() -> None:
     parsed = parse_brief(brief())
-    check_dates(parsed, date(2027, 1, 1))
+    check_dates(parsed, date(2099, 1, 1))
     with pytest.raises(SkillError) as past:
-        check_dates(parsed, date(2027, 6, 1))
-    assert "« fin_offre » (2027-03-31) est déjà passé" in past.value.message_for("fr")
-    assert "“offer_end” (2027-03-31) has already passed" in past.value.message_for("en")
+        check_dates(parsed, date(2099, 6, 1))
+    assert "« fin_offre » (2099-03-31) est déjà passé" in past.value.message_for("fr")
+    assert "“offer_end” (2099-03-31) has already passed" in past.value.message_for("en")
     with pytest.raises(SkillError) as broken:
         parse_brief("titre: x\ncanaux: [email, sms\nproduit: y\n")
     assert "erreur ligne" in broken.value.message_for("fr")
@@ -112,7 +112,7 @@ def test_offline_drafts_fill_typed_variables_and_keep_fields() -> None:
     assert [p.key for p in pieces] == ["email 1", "email 2", "sms 1", "sms 2"]
     first = pieces[0]
     assert first.subject == "Almia Habitation : -20 % sur la première année"
-    assert "Jusqu'au 31 mars 2027" in first.body and "[[" not in first.body
+    assert "Jusqu'au 31 mars 2099" in first.body and "[[" not in first.body
     assert {"prenom", "lien", "lien_desinscription"} <= set(first.fields)
     assert all("ORIAS" in p.body for p in pieces if p.medium is Medium.EMAIL)
     assert all(p.body.endswith("STOP au {{numero_stop}}") for p in pieces
@@ -123,7 +123,7 @@ def test_offline_drafts_fill_typed_variables_and_keep_fields() -> None:
 
 
 def _campaign(status: str, decisions: tuple[DecisionView, ...]) -> CampaignView:
-    now = datetime(2027, 1, 10, 14, 2, tzinfo=UTC)
+    now = datetime(2099, 1, 10, 14, 2, tzinfo=UTC)
     text = serialise((Piece(Medium.EMAIL, 1, "Bonjour {{prenom}}, <b>texte</b>.", "Objet"),
                       Piece(Medium.SMS, 1, "Devis : {{lien}} STOP au {{numero_stop}}")))
     version = VersionView(3, "web:aline", "edit", text, (), now)
@@ -134,7 +134,7 @@ def _campaign(status: str, decisions: tuple[DecisionView, ...]) -> CampaignView:
 
 def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
     approval = DecisionView(3, "conformite", "web:cora", "approve", "Conforme",
-                            datetime(2027, 1, 11, 9, 30, tzinfo=UTC))
+                            datetime(2099, 1, 11, 9, 30, tzinfo=UTC))
     with pytest.raises(NotApproved):
         export_files(_campaign("in_review", ()))
     with pytest.raises(NotApproved):
@@ -145,7 +145,7 @@ def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
     html = files["campagne-c0ffee00-v3-email-1.html"].decode()
     assert "&lt;b&gt;texte&lt;/b&gt;" in html and "<b>" not in html  # text, never markup
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html  # phones
-    assert "Approuvé par web:cora (relecteur conformite) le 2027-01-11 09:30 UTC" in html
+    assert "Approuvé par web:cora (relecteur conformite) le 2099-01-11 09:30 UTC" in html
     rows = list(csv.reader(io.StringIO(files["campagne-c0ffee00-v3-sms.csv"].decode("utf-8-sig")),
                            delimiter=";"))
     assert rows[1][:7] == ["c0ffee00", "3", "1", "Devis : {{lien}} STOP au {{numero_stop}}",

@@ -17,7 +17,7 @@ CHECKER = CampaignChecker(RULES)
 BRIEF = Brief(title="Printemps", product="Almia Habitation", segment="Locataires",
               channels=(Medium.EMAIL, Medium.SMS), key_messages=("un devis en 3 minutes",),
               offer="-20 % sur la première année", conditions="Nouveaux clients uniquement.",
-              offer_end=date(2027, 3, 31), call_to_action="Demandez votre devis",
+              offer_end=date(2099, 3, 31), call_to_action="Demandez votre devis",
               reviewers=("web:claire",))
 MENTIONS = ("Almia Assurances, intermédiaire immatriculé à l'ORIAS sous le n° 07 000 000. "
             "Document non contractuel.")
@@ -124,9 +124,9 @@ def test_offer_consistency() -> None:
     assert "ne figure pas" not in bullet.text("fr"), bullet.text("fr")
     no_conditions = result(email("Profitez de -20 % sur la première année."), "offer")
     assert no_conditions.status == "fail" and "conditions" in no_conditions.text("fr")
-    late = result(email("Offre valable jusqu'au 30 avril 2027*."), "offer")
-    assert late.status == "fail" and "30 avril 2027" in late.text("fr")
-    assert result(email("Offre valable jusqu'au 31 mars 2027*."), "offer").status == "ok"
+    late = result(email("Offre valable jusqu'au 30 avril 2099*."), "offer")
+    assert late.status == "fail" and "30 avril 2099" in late.text("fr")
+    assert result(email("Offre valable jusqu'au 31 mars 2099*."), "offer").status == "ok"
 
 
 def test_results_round_trip_and_blocking() -> None:

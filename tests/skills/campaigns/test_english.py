@@ -24,15 +24,15 @@ from tests.skills.campaigns.conftest import brief
 from tests.web_api import finished
 
 ENGLISH_BRIEF = """\
-title: Spring home 2027
+title: Spring home 2099
 product: Almia Home
 segment: Tenants aged 25 to 35 in cities
 channels: [email, sms, letter, banner, linkedin]
 tone: warm
 key_messages: [24/7 assistance after a claim, an online quote in 3 minutes]
 offer: 20% off the first year
-conditions: New customers only, subscription before 31 March 2027.
-offer_end: 2027-03-31
+conditions: New customers only, subscription before 31 March 2099.
+offer_end: 2099-03-31
 call_to_action: Get your quote
 reviewers: [conformite]
 """
@@ -42,9 +42,9 @@ CHECKER = CampaignChecker(RULES)
 
 def test_the_english_words_people_write_for_a_field_are_read() -> None:
     written = (ENGLISH_BRIEF.replace("segment:", "target:").replace("reviewers:", "reviewer:")
-               .replace("offer_end:", "due_date: 2027-03-15\noffer_end:"))
+               .replace("offer_end:", "due_date: 2099-03-15\noffer_end:"))
     assert parse_brief(written).segment == parse_brief(ENGLISH_BRIEF).segment
-    assert parse_brief(written).deadline == date(2027, 3, 15)
+    assert parse_brief(written).deadline == date(2099, 3, 15)
 
 
 def test_english_library_drafts_pass_every_check_and_keep_fields() -> None:
@@ -53,7 +53,7 @@ def test_english_library_drafts_pass_every_check_and_keep_fields() -> None:
     assert {piece.medium for piece in pieces} == set(Medium)
     text = serialise(pieces, "en")
     assert "Subject: Almia Home: 20% off the first year" in text
-    assert "Until 31 March 2027, enjoy 20% off the first year*" in text
+    assert "Until 31 March 2099, enjoy 20% off the first year*" in text
     assert "Non-contractual document." in text and "STOP to {{numero_stop}}" in text
     assert "Unsubscribe: {{lien_desinscription}}" in text and "{{prenom}}" in text
     assert "Document non contractuel" not in text and "[[" not in text
@@ -64,15 +64,15 @@ def test_english_library_drafts_pass_every_check_and_keep_fields() -> None:
 
 def test_check_reasons_follow_the_readers_language() -> None:
     english = parse_brief(ENGLISH_BRIEF)
-    piece = Piece(Medium.EMAIL, 1, "The best cover, free, until 30 April 2027.", "Hi")
+    piece = Piece(Medium.EMAIL, 1, "The best cover, free, until 30 April 2099.", "Hi")
     results = {c.code: c for c in CHECKER.check_piece(piece, english)}
     claims, offer, mentions = results["claims"], results["offer"], results["mentions"]
     assert "“free” is forbidden for an offer subject to conditions" in claims.text("en")
     assert "superlative without proof" in claims.text("en")
     assert "« free » (gratuit) est interdit" in claims.text("fr")
-    assert "Date 30 April 2027 is after the end of the brief's offer (31 March 2027)" \
+    assert "Date 30 April 2099 is after the end of the brief's offer (31 March 2099)" \
         in offer.text("en")
-    assert "Date du 30 avril 2027 postérieure" in offer.text("fr")
+    assert "Date du 30 avril 2099 postérieure" in offer.text("fr")
     assert "Non-contractual document." in mentions.text("en")
     assert "must state that it is not contractual" in mentions.text("en")
     assert "Document non contractuel." in mentions.text("fr")
@@ -84,8 +84,8 @@ def test_check_reasons_follow_the_readers_language() -> None:
 def test_a_brief_can_ask_for_a_language_and_dates_are_written_in_it() -> None:
     assert parse_brief(brief() + "langue: anglais\n").language == "en"
     assert parse_brief(brief()).language is None
-    assert format_date(date(2027, 3, 1), "en") == "1 March 2027"
-    assert format_date(date(2027, 3, 1)) == "1 mars 2027"
+    assert format_date(date(2099, 3, 1), "en") == "1 March 2099"
+    assert format_date(date(2099, 3, 1)) == "1 mars 2099"
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ async def test_reminders_are_posted_in_the_thread_and_to_slack_reviewers(
     await press(almia, card_button(cards(almia)[-1], "campaigns:submit"), AUTHOR, stamp="5.1")
     await replies_after(almia, 2)
     skill = almia.runtime.assistant.router.skill("campaigns")
-    assert len(await skill.reminders.once(almia.runtime.jobs, date(2027, 2, 14))) == 1
+    assert len(await skill.reminders.once(almia.runtime.jobs, date(2099, 2, 14))) == 1
     engine = almia.runtime.engine
     assert isinstance(engine, InProcessEngine)
     await engine.idle()
@@ -311,7 +311,7 @@ async def test_a_reminder_carries_the_review_card(almia: Harness) -> None:
     await engine.idle()
     await almia.slack.wait_for(lambda: len(cards(almia, CLAIRE)) == 1)
     skill = almia.runtime.assistant.router.skill("campaigns")
-    assert len(await skill.reminders.once(almia.runtime.jobs, date(2027, 2, 14))) == 1
+    assert len(await skill.reminders.once(almia.runtime.jobs, date(2099, 2, 14))) == 1
     await engine.idle()
     await almia.slack.wait_for(lambda: len(cards(almia, CLAIRE)) == 2)
     reminder = cards(almia, CLAIRE)[-1]

@@ -23,7 +23,7 @@ pytestmark = [
 AUTHOR = "6b1c2f8e-4a7d-4f0e-9b3a-2c5d7e9f1a3b"  # Claire Dubois in the fixtures
 VALENTIN = "0a0b0c0d-1111-4222-8333-944445555666"
 NADIA = "0f0e0d0c-2222-4333-8444-955556666777"
-FORM = {"title": "Prévoyance pros 2027", "product": "Almia Prévoyance Pro",
+FORM = {"title": "Prévoyance pros 2099", "product": "Almia Prévoyance Pro",
         "segment": "Artisans et commerçants", "channels": "email, linkedin", "tone": "formel",
         "key_messages": "un revenu maintenu en cas d'arrêt de travail\nune adhésion en ligne",
         "call_to_action": "Prenez rendez-vous",
@@ -87,7 +87,7 @@ async def test_campaign_review_in_a_teams_channel(harness: Harness) -> None:
     assert "### email 1" in texts[-1] and "### linkedin 1" in texts[-1]
     # the fake model's answer is not a draft: the library wrote them, and says why
     assert "n'a pas pu rédiger" in texts[-1]
-    assert card["body"][0]["text"].startswith("Campagne «\u00a0Prévoyance pros 2027\u00a0» — version 1")
+    assert card["body"][0]["text"].startswith("Campagne «\u00a0Prévoyance pros 2099\u00a0» — version 1")
     assert [a["data"]["action"] for a in card["actions"]] == ["campaigns:submit",
                                                               "campaigns:edit"]
     assert (await press(harness, card, "campaigns:submit", AUTHOR, "Claire"))["statusCode"] \

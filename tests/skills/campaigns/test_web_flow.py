@@ -61,7 +61,7 @@ async def _created(client: Any, **kwargs: str) -> tuple[str, dict[str, Any]]:
     assert reply["skill"] == "campaigns", reply["text"]
     card = reply["cards"][0]
     campaign_id = button(reply, "campaigns:submit")["values"]["campaign"]
-    assert card["title"].startswith("Campagne « Printemps habitation 2027 » — version 1")
+    assert card["title"].startswith("Campagne « Printemps habitation 2099 » — version 1")
     return campaign_id, reply
 
 
@@ -139,7 +139,7 @@ async def test_review_all_required_four_eyes_and_approved_only_export(client: An
     with zipfile.ZipFile(io.BytesIO(files[names[0]])) as docx:
         document = docx.read("word/document.xml").decode()
     assert "version 2" in document and "Approuvé par web:claire" in document
-    assert "jusqu&apos;au 31 mars 2027. Demandez" not in document  # version 1 never exported
+    assert "jusqu&apos;au 31 mars 2099. Demandez" not in document  # version 1 never exported
     # an edit after approval is a new, unapproved version: nothing leaves until approved
     late = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n### sms 1\nx",
                      "aline")
@@ -188,9 +188,9 @@ async def test_reminders_before_the_deadline_reach_the_reviewers_once(client: An
     await press(client, button(submitted, "campaigns:decide", "approve"), "claire")
     skill = client.app[RUNTIME].assistant.router.skill("campaigns")
     jobs = client.app[RUNTIME].jobs
-    assert await skill.reminders.once(jobs, date(2027, 2, 1)) == []  # two weeks ahead
-    assert await skill.reminders.once(jobs, date(2027, 2, 14)) == [campaign_id]
-    assert await skill.reminders.once(jobs, date(2027, 2, 14)) == []
+    assert await skill.reminders.once(jobs, date(2099, 2, 1)) == []  # two weeks ahead
+    assert await skill.reminders.once(jobs, date(2099, 2, 14)) == [campaign_id]
+    assert await skill.reminders.once(jobs, date(2099, 2, 14)) == []
     inbox = await say(client, "/almia campagne", "cora")
     assert "rappel : échéance proche" in inbox["text"]
     assert "rappel" not in (await say(client, "/almia campagne", "claire"))["text"]
