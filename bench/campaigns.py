@@ -57,7 +57,7 @@ def briefs() -> list[Brief]:
                                   "un devis en ligne en 3 minutes",
                                   "un conseiller dédié près de chez vous"],
                 "offre": offer, "conditions": "Offre réservée aux nouveaux clients, "
-                "souscription avant le 31 mars 2027.", "fin_offre": "2027-03-31",
+                "souscription avant le 31 mars 2099.", "fin_offre": "2099-03-31",
                 "appel_a_l_action": "Demandez votre devis", "relecteurs": ["conformite"],
                 "variantes": 3, "langue": language}, allow_unicode=True)))
     return found
@@ -143,7 +143,7 @@ def _french_sms_email_brief() -> str:
         "cible": "Locataires urbains", "canaux": ["email", "sms", "letter"],
         "messages_cles": ["une assistance 24 h/24", "un devis en 3 minutes"],
         "offre": "-20 % sur la première année", "conditions": "Nouveaux clients.",
-        "fin_offre": "2027-03-31", "appel_a_l_action": "Devis",
+        "fin_offre": "2099-03-31", "appel_a_l_action": "Devis",
         "relecteurs": ["conformite", "marketing_validator"], "validation": "tous",
         "variantes": 2}, allow_unicode=True))
     return "campagne nouvelle\n" + yaml.safe_dump(brief, allow_unicode=True)
