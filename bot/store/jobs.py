@@ -198,7 +198,10 @@ class JobStore:
                                         _JOBS.c.state == JobState.RUNNING.value)
                 .values(state=state.value, result=sealed, error=error, lease_owner=None,
                         lease_until=None, finished_at=now,
-                        progress=1.0 if state is JobState.SUCCEEDED else _JOBS.c.progress))
+                        progress=1.0 if state is JobState.SUCCEEDED else _JOBS.c.progress,
+                        # a finished job no longer says the step it was at (« lecture du code »)
+                        progress_text=None if state is JobState.SUCCEEDED
+                        else _JOBS.c.progress_text))
         return bool(done.rowcount)
 
     async def release(self, job_id: str, worker: str, error: str, *,

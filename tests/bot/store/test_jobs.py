@@ -51,6 +51,7 @@ async def test_a_job_is_leased_to_one_worker_and_retaken_after_its_lease(store: 
     assert runnable == [job_id]
     second = await jobs.claim(job_id, "worker-b", LEASE, LIMIT)
     assert second is not None and second.attempts == 2 and second.checkpoint == {"done": 3}
+    assert await jobs.report(job_id, "worker-b", 0.5, "lecture du code", "slack:U1")
     assert not await jobs.finish(job_id, "worker-a", JobState.SUCCEEDED, "slack:U1",
                                  JobResult("trop tard"))  # the old worker lost it
     assert await jobs.finish(job_id, "worker-b", JobState.SUCCEEDED, "slack:U1",
@@ -59,6 +60,7 @@ async def test_a_job_is_leased_to_one_worker_and_retaken_after_its_lease(store: 
     assert await jobs.claim(job_id, "worker-c", LEASE, LIMIT) is None
     done = await jobs.get(job_id)
     assert done is not None and done.result == JobResult("fini", ("f1",)) and done.progress == 1
+    assert not done.progress_text  # done: no step said any more
 
 
 async def test_attempts_are_bounded(store: Store) -> None:
