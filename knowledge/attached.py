@@ -222,6 +222,7 @@ def ranked_passages(
     ranking = np.asarray(ranking_vector, dtype=np.float32)
     candidates: list[Candidate] = []
     evidence: dict[str, float] = {}
+    after: dict[str, str] = {}  # a chunk's next one in the same part (a list it cuts goes on)
     for prepared, match in zip(files, matches, strict=True):
         collection = _collection(prepared.data_class)
         for position, chunk_id in enumerate(prepared.ids):
@@ -234,17 +235,20 @@ def ranked_passages(
             row = np.asarray(stored, dtype=np.float32)
             following = (prepared.chunks[position + 1]
                          if position + 1 < len(prepared.chunks) else None)
-            text = (continued_list(chunk.text, following.text)
-                    if following is not None and following.section == chunk.section
-                    else chunk.text)
+            if following is not None and following.section == chunk.section:
+                after[chunk_id] = following.text
             candidates.append(Candidate(
-                StoredChunk(chunk_id, text, metadata), collection,
+                StoredChunk(chunk_id, chunk.text, metadata), collection,
                 dense=dense_relevance(float(row @ ranking), floor),
                 lexical=match.score(chunk_id)))
             evidence[chunk_id] = dense_relevance(float(row @ query), floor)
     ranked = rank(candidates, weights)[:k]
     passages = []
     for candidate in ranked:  # the evidence is the question's own vector's
+        kept = candidate.chunk
+        if kept.chunk_id in after:
+            candidate.chunk = StoredChunk(kept.chunk_id, continued_list(
+                kept.text, after[kept.chunk_id]), kept.metadata, kept.similarity)
         candidate.dense = evidence[candidate.chunk.chunk_id]
         candidate.score = fused_score(candidate.dense, candidate.lexical, weights.evidence)
         passages.append(to_passage(candidate))

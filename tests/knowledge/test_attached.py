@@ -73,6 +73,18 @@ async def test_a_long_file_embeds_only_the_chunks_the_question_matches_best(
     assert found[0].section == "Garantie grêle"
 
 
+async def test_an_attached_file_s_list_cut_by_a_chunk_s_end_is_searched_whole(
+        kb: KnowledgeBase) -> None:
+    items = "\n".join(f"- la pièce justificative numéro {n} à joindre au dossier ;"
+                      for n in range(1, 10))
+    text = ("# Règlement\n\n## Pièces de la candidature\n\nChaque candidat produit les "
+            f"pièces suivantes :\n{items}\n- la dernière pièce.\n")
+    found = await kb.search_files([AttachedFile("rc.md", text.encode())],
+                                  "Quelles pièces chaque candidat produit-il ?")
+    [opening] = [passage for passage in found if "Chaque candidat produit" in passage.text]
+    assert "la dernière pièce." in opening.text and opening.text.count("numéro 9") == 1
+
+
 async def test_a_file_that_cannot_be_read_is_named_in_the_error(kb: KnowledgeBase) -> None:
     broken = AttachedFile("contrat.pdf", b"%PDF-1.4\n not a pdf \x00\x01")
     with pytest.raises(KnowledgeError, match=r"« contrat\.pdf »"):
