@@ -360,7 +360,7 @@ def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
         # « quand le NPS est supérieur à 8 » names the column it keeps to, not the one asked
         conditioned = _on_columns(table, asked.conditions, numeric, locale)
         if any(_NPS_GROUP.search(text) for text in asked.texts) and not any(
-                condition.said.find(" nps de ") >= 0 for _, condition, _ in conditioned):
+                " nps de " in condition.said for _, condition, _ in conditioned):
             continue  # « les détracteurs » of a table holding no answers from 0 to 10
         if asked.aggregate == "count":
             plans.append(_Plan(1, named, None, group, conditioned))
