@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import lru_cache
 
 from bot.text import content_tokens, fold
 from knowledge.english import french_search_words, rendered_units
@@ -65,7 +64,6 @@ def distinct_values(table: Table, index: int) -> set[str]:
     return {shown(value) if value is not None else "" for value in raw}
 
 
-@lru_cache(maxsize=4096)
 def header_words(name: str) -> frozenset[str]:
     """The words of a column's name, and the French renderings of its English words (a
     French question over an English export: « produit » names “Product Line”, « prime »

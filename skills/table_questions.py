@@ -259,7 +259,7 @@ def _asked(question: str, tables: Sequence[NamedTable], locale: Locale,
                       if pattern.search(text)), None)
     if aggregate in ("min", "max") and any(_NPS.search(text) for text in texts):
         aggregate = "nps"  # « la région au NPS le plus bas »: the groups' NPS, ranked
-    how_many = _distinct(latest, folded, tables, locale) if aggregate is None else None
+    how_many = _counted_column(latest, folded, tables, locale) if aggregate is None else None
     distinct = how_many is not None
     if distinct:
         aggregate = "count"
@@ -321,8 +321,8 @@ def _names_figures(words: set[str], tables: Sequence[NamedTable]) -> bool:
                for named in tables for index, name in enumerate(named.table.header))
 
 
-def _distinct(latest: Sequence[str], folded: str, tables: Sequence[NamedTable],
-              locale: Locale) -> re.Match[str] | None:
+def _counted_column(latest: Sequence[str], folded: str, tables: Sequence[NamedTable],
+                    locale: Locale) -> re.Match[str] | None:
     """« Combien de régions ? »: the column whose values are counted, or the one a
     follow-up names instead (« Et de canaux ? », « Et par produit ? »), the latest first
     (None: the question counts no column's values)."""

@@ -115,6 +115,11 @@ ENTITY_PATTERNS = {"duration": _DURATION, "number": _NUMBER, "date": _WHEN, "who
                     "eligible": _ELIGIBLE, "yes_no": _YES_NO}
 
 
+# the kinds of answer, the first whose wording the question has
+_ASKS = (("duration", _ASKS_DURATION), ("number", _ASKS_NUMBER), ("date", _ASKS_DATE),
+         ("who", _ASKS_WHO), ("eligible", _ASKS_ELIGIBLE), ("yes_no", _ASKS_YES_NO))
+
+
 def asked_entity(question: str) -> str | None:
     """What kind of answer the question asks for: duration, number, date, who (handles it,
     to contact), eligible (who may have it), yes_no or None."""
@@ -123,19 +128,7 @@ def asked_entity(question: str) -> str | None:
     if length and not _TIME_NOUNS.intersection(length.groups()) and not _LASTING.search(
             folded, length.start(1)):
         return "number"  # a length (« How long is the password? »)
-    if _ASKS_DURATION.search(folded):
-        return "duration"
-    if _ASKS_NUMBER.search(folded):
-        return "number"
-    if _ASKS_DATE.search(folded):
-        return "date"
-    if _ASKS_WHO.search(folded):
-        return "who"
-    if _ASKS_ELIGIBLE.search(folded):
-        return "eligible"
-    if _ASKS_YES_NO.search(folded):
-        return "yes_no"
-    return None
+    return next((kind for kind, asks in _ASKS if asks.search(folded)), None)
 
 
 def entity_found(entity: str, text: str) -> bool:
