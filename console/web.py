@@ -403,21 +403,38 @@ class ConsoleEndpoint:
             action=action, outcome=outcome, details=details))
 
 
-# what an erasure removed, as a data protection officer reads it
+# what an erasure removed, as a data protection officer reads it: (French one, French
+# several, English one, English several)
 _PURGED_LABELS = {
-    "turns": ("messages", "messages"), "conversations": ("conversations", "conversations"),
-    "feedback": ("avis sur des réponses", "answer ratings"), "files": ("fichiers", "files"),
-    "jobs": ("tâches", "jobs"), "waiting_messages": ("messages en attente", "waiting messages"),
-    "console_sessions": ("sessions de console", "console sessions"),
-    "department": ("rattachement à un département", "department link"),
+    "turns": ("message", "messages", "message", "messages"),
+    "conversations": ("conversation", "conversations", "conversation", "conversations"),
+    "feedback": ("avis sur une réponse", "avis sur des réponses", "answer rating",
+                 "answer ratings"),
+    "files": ("fichier", "fichiers", "file", "files"),
+    "jobs": ("tâche", "tâches", "job", "jobs"),
+    "waiting_messages": ("message en attente", "messages en attente", "waiting message",
+                         "waiting messages"),
+    "console_sessions": ("session de console", "sessions de console", "console session",
+                         "console sessions"),
+    "department": ("rattachement à un département", "rattachements à un département",
+                   "department link", "department links"),
 }
 
 
 def _purged_items(purged: dict[str, int], locale: str) -> list[tuple[str, int]]:
-    """The kinds of data an erasure removed (only those it found), named for people."""
-    return [((_PURGED_LABELS[name][1] if locale == "en" else _PURGED_LABELS[name][0])
-             if name in _PURGED_LABELS else name.replace("_", " "), count)
-            for name, count in purged.items() if count]
+    """The kinds of data an erasure removed (only those it found), named for people, in
+    the singular for one (« 1 conversation ») and the plural otherwise."""
+    items = []
+    for name, count in purged.items():
+        if not count:
+            continue
+        forms = _PURGED_LABELS.get(name)
+        if forms is None:
+            items.append((name.replace("_", " "), count))
+            continue
+        index = (2 if locale == "en" else 0) + (0 if count == 1 else 1)
+        items.append((forms[index], count))
+    return items
 
 
 _RECORD_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only (« ² » is a digit to str.isdigit)

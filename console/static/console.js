@@ -33,9 +33,39 @@
     });
   }
 
+  // On a phone a table's rows become stacked cards (console.css): each cell is labelled
+  // with its column's heading, and the table keeps its roles for screen readers.
+  function label() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      var head = table.tHead && table.tHead.rows[0];
+      if (!head) { return; }
+      var names = [];
+      Array.prototype.forEach.call(head.cells, function (cell) {
+        for (var i = 0; i < (cell.colSpan || 1); i += 1) { names.push(cell.textContent.trim()); }
+      });
+      table.setAttribute("role", "table");
+      Array.prototype.forEach.call(table.rows, function (row) {
+        row.setAttribute("role", "row");
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var inHead = row.parentNode === table.tHead;
+          cell.setAttribute("role", inHead ? "columnheader" : (cell.tagName === "TH" ? "rowheader" : "cell"));
+          if (!inHead && (cell.colSpan || 1) === 1 && names[column]) {
+            cell.setAttribute("data-label", names[column]);
+            if (!cell.textContent.trim()) { cell.classList.add("blank"); }
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+      table.classList.add("stacks");
+    });
+  }
+
+  function ready() { label(); draw(); }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", ready);
   } else {
-    draw();
+    ready();
   }
 })();

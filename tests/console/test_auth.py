@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import RUNTIME, build_app
 from bot.store.console_departments import ConsoleDepartments
 from bot.store.console_sessions import ConsoleSessionStore
+from console.web import _purged_items
 from tests.conftest import FakeSearch
 from tests.console.conftest import Console, admin_link, console_settings, scalar, sign_in
 
@@ -112,6 +113,13 @@ async def test_erasing_someone_the_store_does_not_know_says_so(console: Console)
         "user": "teams:alice", "confirm": "teams:alice", "csrf": csrf})
     said = await erased.text()
     assert "Effacement fait" in said and "messages" in said and "template_versions" not in said
+
+
+def test_an_erasure_counts_one_in_the_singular() -> None:
+    assert _purged_items({"conversations": 1, "turns": 3, "files": 0}, "fr") == [
+        ("conversation", 1), ("messages", 3)]
+    assert _purged_items({"feedback": 1, "jobs": 2}, "en") == [
+        ("answer rating", 1), ("jobs", 2)]
 
 
 async def test_every_view_and_export_is_audited(console: Console) -> None:

@@ -102,6 +102,12 @@ async def test_usage_page_figures_match_the_store(browser: Any, running: Running
         assert await _figure(page, "#models tr[data-alias=interne-mistral] [data-calls]") == calls
         assert await _figure(page, "#use-cases tr[data-name=qa] [data-uses]") == 3
         assert await page.locator("h1").inner_text() == "Utilisation"
+        if viewport == PHONE:  # rows become labelled cards: no figure hides sideways
+            assert await page.evaluate(
+                "[...document.querySelectorAll('main table')].every("
+                "t => t.scrollWidth <= t.parentElement.clientWidth)")
+            uses = page.locator("#use-cases tr[data-name=qa] [data-uses]")
+            assert await uses.get_attribute("data-label") == "Utilisations"
         await _shoot(page, "usage", name)
         await page.context.close()
 
