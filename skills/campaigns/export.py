@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,17 +143,40 @@ def to_docx(pieces: Sequence[Piece], stamp: ApprovalStamp) -> bytes:
             document.add_paragraph().add_run(
                 f"{_STAMP['subject'](locale)}{colon} {piece.subject}").bold = True
         for block in piece.body.split("\n\n"):
-            document.add_paragraph(block)
+            items = _bullets(block)
+            if items is None:
+                document.add_paragraph(block)
+            for item in items or ():
+                document.add_paragraph(item, style="List Bullet")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
+_BULLET = re.compile(r"^\s*[-•–]\s+")
+
+
+def _bullets(block: str) -> list[str] | None:
+    """A block's items when each of its lines is a bullet (« - … », « • … »), else None."""
+    lines = [line for line in block.split("\n") if line.strip()]
+    if not lines or not all(_BULLET.match(line) for line in lines):
+        return None
+    return [_BULLET.sub("", line) for line in lines]
+
+
+def _html_block(block: str) -> str:
+    """A paragraph, or a list when every line of the block is a bullet."""
+    items = _bullets(block)
+    if items is not None:
+        return ('<ul style="margin:0 0 1em 0;padding-left:1.4em">'
+                + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+    return ('<p style="margin:0 0 1em 0">' + html.escape(block).replace("\n", "<br>\n")
+            + "</p>")
+
+
 def to_html(piece: Piece, stamp: ApprovalStamp) -> str:
     """A simple, mail-client-safe HTML e-mail (inline styles, no script, no remote content)."""
-    paragraphs = "\n".join(
-        '<p style="margin:0 0 1em 0">' + html.escape(block).replace("\n", "<br>\n") + "</p>"
-        for block in piece.body.split("\n\n"))
+    paragraphs = "\n".join(_html_block(block) for block in piece.body.split("\n\n"))
     record = html.escape(" | ".join(stamp.lines())).replace("--", "—")
     return (
         "<!DOCTYPE html>\n"

@@ -13,6 +13,7 @@ import pytest
 from bot.skills import SkillError
 from bot.store.campaigns import CampaignView, DecisionView, VersionView
 from skills.campaigns.brief import Medium, check_dates, parse_brief
+from skills.campaigns.checks import fits_channel
 from skills.campaigns.draft_library import load_library
 from skills.campaigns.drafts import Drafter
 from skills.campaigns.export import NotApproved, export_files
@@ -122,6 +123,17 @@ def test_offline_drafts_fill_typed_variables_and_keep_fields() -> None:
     assert all("profitez" not in p.body.lower() for p in offerless)
 
 
+def test_a_banner_too_long_with_the_product_keeps_the_offer_and_fits() -> None:
+    rules = load_rules()
+    long_name = brief().replace("Almia Habitation", "Almia Habitation Propriétaire Occupant "
+                                "Formule Sérénité Plus").replace("canaux: [email, sms]",
+                                                                 "canaux: [banner]")
+    pieces = load_library().draft(parse_brief(long_name), rules,
+                                  lambda piece: fits_channel(piece, rules))
+    assert pieces and all(fits_channel(p, rules) for p in pieces)
+    assert "-20 % sur la première année" in pieces[0].body
+
+
 def _campaign(status: str, decisions: tuple[DecisionView, ...]) -> CampaignView:
     now = datetime(2099, 1, 10, 14, 2, tzinfo=UTC)
     text = serialise((Piece(Medium.EMAIL, 1, "Bonjour {{prenom}}, <b>texte</b>.", "Objet"),
@@ -153,6 +165,22 @@ def test_export_only_an_approved_version_stamped_with_its_approval() -> None:
     with zipfile.ZipFile(io.BytesIO(files["campagne-c0ffee00-v3.docx"])) as docx:
         document = docx.read("word/document.xml").decode()
     assert "Empreinte SHA-256" in document and "Conforme" in document
+
+
+def test_a_list_of_key_messages_is_a_list_in_html_and_word() -> None:
+    approval = DecisionView(3, "conformite", "web:cora", "approve", "Conforme",
+                            datetime(2099, 1, 11, 9, 30, tzinfo=UTC))
+    listed = _campaign("approved", (approval,))
+    text = serialise((Piece(Medium.EMAIL, 1, "Bonjour,\n\n- Devis en ligne\n- Assistance "
+                                              "24h/24\n\n- 2 mois : voir conditions", "Objet"),))
+    listed = replace(listed, current=replace(listed.current, text=text))
+    files = {f.name: f.data for f in export_files(listed)}
+    html = files["campagne-c0ffee00-v3-email-1.html"].decode()
+    assert "<li>Devis en ligne</li><li>Assistance 24h/24</li></ul>" in html
+    assert "<p style=\"margin:0 0 1em 0\">- Devis" not in html
+    with zipfile.ZipFile(io.BytesIO(files["campagne-c0ffee00-v3.docx"])) as docx:
+        document = docx.read("word/document.xml").decode()
+    assert document.count('w:val="ListBullet"') == 3
 
 
 def test_an_erased_authors_conversation_is_not_written_to() -> None:
