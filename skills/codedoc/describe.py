@@ -21,6 +21,12 @@ _TAKES = Text("prend {value}", "takes {value}")
 _READS = Text("lit {value}", "reads {value}")
 _WRITES = Text("écrit {value}", "writes {value}")
 _EXPORTS = Text("exporte {value}", "exports {value}")
+_YIELDS = Text("produit ses valeurs une à une (générateur)",
+               "yields its values one by one (a generator)")
+_SETS = Text("modifie {value}", "sets {value}")
+_INITIALISES = Text("initialise {value}", "initialises {value}")
+_RESOURCE = {"file": Text("le fichier {name}", "file {name}"),
+             "table": Text("la table {name}", "table {name}")}
 _NOTHING = Text("aucun appel repéré", "no call found")
 _IF = Text("si {condition}", "if {condition}")
 _ON = Text("en cas de {caught}", "on {caught}")
@@ -77,9 +83,12 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     if unit.route:
         out.append(_ROUTE(locale, value=f"{quote}{unit.route}{quote}"))
     if unit.returns and unit.returns not in ("None", "void"):
-        returned = " ".join(unit.returns.split())
-        returned = returned if len(returned) <= 100 else returned[:99] + "…"
-        out.append(_RETURNS(locale, value=f"{quote}{returned}{quote}"))
+        out.append(_RETURNS(locale, value=f"{quote}{_clipped(unit.returns)}{quote}"))
+    elif unit.returned == ("yield",):
+        out.append(_YIELDS(locale))
+    elif unit.returned:
+        out.append(_RETURNS(locale, value=_OR(locale).join(
+            f"{quote}{_clipped(value)}{quote}" for value in unit.returned)))
     if unit.raises:
         out.append(_RAISES(locale, value=raised_with_conditions(unit, locale, quote)))
     callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]
@@ -99,10 +108,13 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
             out.append(_CALLS(locale, value=names(programs, quote)))
     elif callees or external:
         out.append(_CALLS(locale, value=names(callees + external[:3], quote)))
+    if unit.sets:
+        said = _INITIALISES if unit.name == "__init__" else _SETS
+        out.append(said(locale, value=names(list(unit.sets), quote)))
     if unit.reads:
-        out.append(_READS(locale, value=names(list(unit.reads), quote)))
+        out.append(_READS(locale, value=resources(unit.reads, locale, quote)))
     if unit.writes:
-        out.append(_WRITES(locale, value=names(list(unit.writes), quote)))
+        out.append(_WRITES(locale, value=resources(unit.writes, locale, quote)))
     if unit.exports:
         out.append(_EXPORTS(locale, value=names(list(unit.exports), quote)))
     callers = [short(q, inventory, unit) for q in inventory.callers.get(unit.qualified, [])]
@@ -119,6 +131,23 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
         if members:
             out.append(_MEMBERS(locale, value=names(members, quote)))
     return out
+
+
+def _clipped(code: str) -> str:
+    text = " ".join(code.split())
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+def resources(values: tuple[str, ...], locale: Locale, quote: str = "`") -> str:
+    """« le fichier `"journal.log"`, la table `CLIENT` » from « file "journal.log" »…"""
+    said = []
+    for value in values[:_MAX_NAMES]:
+        kind, _, name = value.partition(" ")
+        text = _RESOURCE.get(kind)
+        said.append(text(locale, name=f"{quote}{name}{quote}") if text is not None and name
+                    else f"{quote}{value}{quote}")
+    more = len(values) - _MAX_NAMES
+    return ", ".join(said) + (f" (+{more})" if more > 0 else "")
 
 
 def sentence(parts: list[str], locale: Locale) -> str:

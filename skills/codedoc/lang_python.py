@@ -120,6 +120,9 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
         access = Access()
         unit.calls, unit.raises = _scan(body, access, unit.raised_when)
         access.give(unit, source)
+        returned, unit.sets = _results(body)
+        if not unit.returns:
+            unit.returned = returned
 
 
 def _signature(definition: Node, body: Node | None) -> str:
@@ -196,6 +199,47 @@ def _scan(body: Node, access: Access, when: dict[str, list[str]] | None = None,
             continue
         stack.extend(reversed(node.named_children))
     return tuple(calls), tuple(name for name in raises if name)
+
+
+_MAX_RETURNED = 3
+
+
+def _results(body: Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a function's ``return`` statements give (« a generator » for ``yield``) and
+    the ``self`` attributes it assigns, nested definitions left out."""
+    returned: list[str] = []
+    sets: list[str] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement" and node.named_child_count:
+            value = " ".join(text_of(node.named_children[0]).split())
+            if value and value != "None" and len(returned) < _MAX_RETURNED:
+                merge(returned, [value])
+        elif node.type in ("yield", "yield_statement") and "yield" not in returned:
+            returned.insert(0, "yield")
+        elif node.type in ("assignment", "augmented_assignment"):
+            target = node.child_by_field_name("left")
+            for name in _self_attributes(target):
+                merge(sets, [name])
+        if node.type in ("function_definition", "class_definition", "lambda") and node != body:
+            continue
+        stack.extend(reversed(node.named_children))
+    if "yield" in returned:
+        return ("yield",), tuple(sets)
+    return tuple(returned), tuple(sets)
+
+
+def _self_attributes(target: Node | None) -> list[str]:
+    """``self.x`` (or several, « self.a, self.b = … ») in an assignment's left side."""
+    if target is None:
+        return []
+    if target.type == "attribute":
+        owner = target.child_by_field_name("object")
+        return [text_of(target)] if owner is not None and text_of(owner) == "self" else []
+    if target.type in ("pattern_list", "tuple_pattern", "list_pattern"):
+        return [name for child in target.named_children for name in _self_attributes(child)]
+    return []
 
 
 def _scan_effects(node: Node, source: SourceFile) -> None:

@@ -28,7 +28,9 @@ class Unit:
     doc: str = ""  # the existing docstring or comment block (may be empty)
     public: bool = True
     params: tuple[str, ...] = ()
-    returns: str = ""
+    returns: str = ""  # the declared return type
+    returned: tuple[str, ...] = ()  # what its return statements give, when no type says it
+    sets: tuple[str, ...] = ()  # the object's attributes it assigns (« self.resilie »)
     raises: tuple[str, ...] = ()
     # exception → the conditions it is raised under (« errors != "strict" »), when the code says
     raised_when: dict[str, list[str]] = field(default_factory=dict)

@@ -19,10 +19,11 @@ from skills.codedoc.syntax import Parsers
 
 _SUMMARY = Text(
     "**Documentation de {files} fichier{s}** ({lines} ligne{ls}, {languages}) : {units} "
-    "unité{us} dont {public} publique{ps} ; {covered} % des unités publiques documentées après "
-    "le correctif.",
+    "unité{us} dont {public} publique{ps} ; {before} % des unités publiques avaient une "
+    "documentation, {covered} % en ont une après le correctif.",
     "**Documentation of {files} file{s}** ({lines} line{ls}, {languages}): {units} unit{us}, "
-    "{public} public; {covered}% of public units documented after the patch.")
+    "{public} public; {before}% of public units had documentation, {covered}% have some after "
+    "the patch.")
 _PATCH_OK = Text("Correctif : {count} bloc{s} de documentation dans {files} fichier{fs}, "
                  "vérifié (arbres syntaxiques identiques hors commentaires{git}).",
                  "Patch: {count} documentation block{s} in {files} file{fs}, verified (same "
@@ -77,6 +78,7 @@ class Metrics:
     units: int = 0
     public: int = 0
     public_documented: int = 0
+    public_documented_before: int = 0  # by a person, before the patch
     patched_files: int = 0
     preserved_files: int = 0
     skeletons: int = 0
@@ -87,6 +89,11 @@ class Metrics:
     def coverage(self) -> float:
         """Share of public units with documentation after the patch."""
         return self.public_documented / self.public if self.public else 1.0
+
+    @property
+    def coverage_before(self) -> float:
+        """Share of public units a person had documented (before the patch)."""
+        return self.public_documented_before / self.public if self.public else 1.0
 
 
 @dataclass(slots=True)
@@ -124,7 +131,8 @@ class Outputs:
                                      for u in s.units]}
                           for s in self.inventory.files],
                 "callers": self.inventory.callers, "skipped": self.inventory.skipped,
-                "metrics": asdict(self.metrics) | {"coverage": self.metrics.coverage},
+                "metrics": asdict(self.metrics) | {"coverage": self.metrics.coverage,
+                                                    "coverage_before": self.metrics.coverage_before},
                 "secrets": [asdict(finding) for finding in self.secrets]}
         return redactor.redact(json.dumps(data, ensure_ascii=False, indent=1)).encode()
 
@@ -192,6 +200,7 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
     return Metrics(files=len(found.files), lines=found.lines, units=len(found.units),
                    public=len(public),
                    public_documented=sum(1 for u in public if u.doc or u.qualified in documented),
+                   public_documented_before=sum(1 for u in public if u.doc),
                    patched_files=len(built.diffs) + len(checked.failed),
                    preserved_files=len(checked.preserved),
                    skeletons=sum(text.count("def test_") + text.count("@Test")
@@ -208,6 +217,7 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
                       languages=languages,
                       units=metrics.units, us=plural(metrics.units, locale), public=metrics.public,
                       ps=plural(metrics.public, locale),
+                      before=round(100 * metrics.coverage_before),
                       covered=round(100 * metrics.coverage))]
     if built.diffs:
         lines.append(_PATCH_OK(locale, count=len(built.documented), files=len(built.diffs),

@@ -47,7 +47,30 @@ def _cases(unit: Unit) -> list[tuple[str, str | None]]:
     if unit.returns and unit.returns not in ("None", "void"):
         cases.insert(0, (f"{base}_returns_{_snake(unit.returns.split('[')[0].split('<')[0])}",
                          None))
+    elif unit.returned == ("yield",):
+        cases.insert(0, (f"{base}_yields_the_expected_values", None))
+    elif unit.returned:
+        cases.insert(0, (f"{base}_returns_the_expected_value", None))
     return cases or [(f"{base}_has_the_expected_effect", None)]
+
+
+def _act_assert(unit: Unit, java: bool = False) -> tuple[str, str]:
+    """The act and assert steps of a test of what a unit returns or changes, from the code."""
+    if (unit.returns and unit.returns not in ("None", "void")) or unit.returned:
+        act = f"act: result = {_call(unit, java)}"
+        if unit.returned and unit.returned != ("yield",):
+            return act, f"assert: result == … (the code returns {_code(unit.returned[0])})"
+        return act, "assert"
+    effects = [*unit.sets, *unit.writes]
+    if effects:
+        return "act", "assert: the effect on " + ", ".join(_code(e) for e in effects[:4])
+    return "act", "assert"
+
+
+def _code(text: str) -> str:
+    """Code quoted in a comment line: one line, at most 80 characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= 80 else one[:79] + "…"
 
 
 def _call(unit: Unit, java: bool = False) -> str:
@@ -97,12 +120,14 @@ def _pytest(source: SourceFile, units: list[Unit], reason: str) -> str:
              f"pytestmark = pytest.mark.skip(reason={reason!r})", ""]
     for unit in units:
         for name, raised in _cases(unit):
-            act = (f"act and assert: with pytest.raises({raised.rsplit('.', 1)[-1]}): "
-                   f"{_call(unit)}" if raised else "act")
+            act, check = _act_assert(unit)
+            if raised:
+                act = (f"act and assert: with pytest.raises({raised.rsplit('.', 1)[-1]}): "
+                       f"{_call(unit)}")
             lines += ["", f"def test_{name}() -> None:",
                       f'    """{_shown(unit.signature)}"""',
                       f"    # {_arrange(unit, raised)}", f"    # {act}",
-                      *([] if raised else ["    # assert"]),
+                      *([] if raised else [f"    # {check}"]),
                       f"    pytest.skip({reason!r})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -118,12 +143,14 @@ def _junit(stem: str, units: list[Unit], reason: str, package: str | None = None
     for unit in units:
         for name, raised in _cases(unit):
             camel = "".join(part.capitalize() for part in name.split("_"))
-            act = (f"act and assert: assertThrows({raised.rsplit('.', 1)[-1]}.class, () -> "
-                   f"{_call(unit, java=True)})" if raised else "act")
+            act, check = _act_assert(unit, java=True)
+            if raised:
+                act = (f"act and assert: assertThrows({raised.rsplit('.', 1)[-1]}.class, () -> "
+                       f"{_call(unit, java=True)})")
             lines += ["", f"    /** {_shown(unit.signature)} */", "    @Test",
                       f"    void {camel[0].lower()}{camel[1:]}() {{",
                       f"        // {_arrange(unit, raised)}", f"        // {act}",
-                      *([] if raised else ["        // assert"]), "    }"]
+                      *([] if raised else [f"        // {check}"]), "    }"]
     return "\n".join([*lines, "}"]) + "\n"
 
 

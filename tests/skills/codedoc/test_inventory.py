@@ -260,3 +260,33 @@ def test_each_exception_comes_with_the_condition_it_is_raised_under() -> None:
     assert ("raises `ValueError` (if `errors != 'strict'`), `KeyError` (if `not data`), "
             "`RuntimeError` (on `OSError, IOError`), `TypeError` (if `not (data)`), "
             "`NotImplementedError`") in said
+
+
+def test_untyped_python_says_what_it_returns_and_which_attributes_it_sets() -> None:
+    inventory = inventory_of({"contrat.py": (
+        "class Contrat:\n"
+        "    def __init__(self, numero, prime):\n"
+        "        self.numero, self.prime = numero, prime\n"
+        "    def resilier(self, motif):\n"
+        "        self.resilie = True\n"
+        "        with open('journal.log', 'a') as f:\n"
+        "            f.write(motif)\n"
+        "    def mensualite(self):\n"
+        "        def arrondi(x):\n"
+        "            return round(x, 2)\n"
+        "        return arrondi(self.prime / 12)\n"
+        "    def lignes(self):\n"
+        "        for ligne in self.prime:\n"
+        "            yield ligne\n")})
+    said = {name: facts(unit_named(inventory, f"contrat:Contrat.{name}"), inventory, "fr")
+            for name in ("__init__", "resilier", "mensualite", "lignes")}
+    assert "initialise `self.numero`, `self.prime`" in said["__init__"]
+    assert "modifie `self.resilie`" in said["resilier"]
+    assert "écrit le fichier `'journal.log'`" in said["resilier"], said["resilier"]
+    assert "renvoie `arrondi(self.prime / 12)`" in said["mensualite"]  # not the inner return
+    assert "produit ses valeurs une à une (générateur)" in said["lignes"]
+    tests = skeletons.build(inventory, "en")["tests_skeletons/test_contrat_skeleton.py"]
+    assert ("    # act: result = Contrat(…).mensualite(…)\n"
+            "    # assert: result == … (the code returns arrondi(self.prime / 12))\n") in tests
+    assert "    # assert: the effect on self.resilie, file 'journal.log'\n" in tests
+    assert "def test_lignes_yields_the_expected_values() -> None:" in tests

@@ -40,7 +40,7 @@ def test_each_language_gets_its_own_convention() -> None:
     patch = build_patch(build(fixture_sources()), "en")
     python = patch.diffs["python/billing/invoices.py"]
     assert ('+    """Takes `connection`, `customer`; returns `list[Invoice]`; calls `Invoice`,\n'
-            "+    `connection.execute`; reads `table INVOICES`; called by `main`.\n"
+            "+    `connection.execute`; reads table `INVOICES`; called by `main`.\n"
             '+    """\n') in python
     java = patch.diffs["java/OrderService.java"]
     assert "+    /**\n" in java and "+     * @param id {@code String}\n" in java
@@ -83,7 +83,7 @@ def test_model_text_cannot_break_out_of_a_docstring_or_comment() -> None:
         sources.add(source.path, source.text.encode())
     patch = build_patch(inventory, "en", hostile)
     assert patch.texts["m.py"].startswith(
-        'def f(x):\n    """Ends here \'\'; import os/\n\n    Takes `x`.\n    """\n')
+        'def f(x):\n    """Ends here \'\'; import os/\n\n    Takes `x`; returns `x`.\n    """\n')
     assert "Closes * / int x = 1;" in patch.texts["A.java"]
     assert verify(sources, patch).ok
 

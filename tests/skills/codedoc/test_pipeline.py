@@ -29,8 +29,8 @@ def test_offline_documentation_is_structural_and_says_what_a_model_would_add() -
     assert "- **Writes**: `file SLIPOUT`, `table PAY_HISTORY`" in payroll
     assert "- **Imports / includes**: `EMPREC`, `TAXAREA`" in payroll
     assert ("**Structure** — Performs `WRITE-SLIP`, `READ-PARA`; calls `TAXCALC`; writes "
-            "`table PAY_HISTORY`; called by `MAIN-PARA`.") in payroll
-    assert ("**Structure** — Performs `READ-PARA`; reads `file EMPIN`; writes `file SLIPOUT`; "
+            "table `PAY_HISTORY`; called by `MAIN-PARA`.") in payroll
+    assert ("**Structure** — Performs `READ-PARA`; reads file `EMPIN`; writes file `SLIPOUT`; "
             "called by `MAIN-PARA`.") in payroll
     assert "Tiger2024" not in json.dumps(outputs.pages)  # secrets never quoted
     overview = outputs.pages["overview.md"]

@@ -74,7 +74,7 @@ def test_the_patch_adds_comments_only_and_is_verified() -> None:
     inventory = build(sources)
     patch = build_patch(inventory, "en")
     assert sorted(patch.diffs) == ["nightly_load.sh", "rotate_logs"]
-    assert ("+# archive_input: Writes `file /data/archive/`, `file /var/log/billing/load_report.txt`;\n"
+    assert ("+# archive_input: Writes file `/data/archive/`, file `/var/log/billing/load_report.txt`;\n"
             "+# called by `nightly_load.sh`.\n") in (
         patch.diffs["nightly_load.sh"])
     rotate = patch.texts["rotate_logs"].split("\n")

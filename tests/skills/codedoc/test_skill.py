@@ -48,7 +48,7 @@ async def test_a_zip_of_code_is_documented_as_a_job(
     job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded", job
     summary = job["result"]["text"]
-    assert "**Documentation de 14 fichiers**" in summary and "100 % des unités publiques" in summary
+    assert "**Documentation de 14 fichiers**" in summary and "100 % en ont une après le correctif" in summary
     assert "un modèle approuvé pour le rôle `code`" in summary
     assert "2 secrets repérés" in summary
     names = [artefact["name"] for artefact in job["artefacts"]]
@@ -71,7 +71,7 @@ async def test_pasted_code_is_documented(client: TestClient) -> None:  # type: i
     assert job["state"] == "succeeded" and "**Documentation de 1 fichier**" in job["result"][
         "text"]
     patch = await (await client.get(job["artefacts"][2]["url"])).read()
-    assert b'+    """Prend `items` ; appelle `sum`."""' in patch
+    assert b'+    """Prend `items` ; renvoie `sum(items)` ; appelle `sum`."""' in patch
 
 
 async def test_the_documentation_language_can_be_asked(
@@ -134,7 +134,7 @@ async def test_one_shell_script_is_documented_and_its_patch_comments_it(
     job = await finished(client, reply["job_id"])
     assert job["state"] == "succeeded" and "shell 1" in job["result"]["text"]
     patch = await (await client.get(job["artefacts"][2]["url"])).read()
-    assert b"+# run: Calls `load.sh`; writes `file out.log`; called by `deploy.sh`.\n" in patch
+    assert b"+# run: Calls `load.sh`; writes file `out.log`; called by `deploy.sh`.\n" in patch
     assert b"+# deploy.sh: Calls `run`; exports `STAGE`.\n" in patch
 
 
