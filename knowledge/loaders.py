@@ -72,26 +72,37 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t\f\v]+", " ", text).strip()
 
 
-def _table_row(cells: list[str], header: list[str] | None) -> str:
+def _table_row(cells: list[str], header: list[str] | None,
+               merged: list[bool] | None = None) -> str:
     """A table row as « column : value ; … » under its header row (as CSV rows are), else
-    its cells « | »-joined; a cell merged over several columns is said once."""
+    its cells « | »-joined. A cell merged over several columns (``merged[i]``: cell ``i``
+    goes on with the one before it) is said once; two cells that only hold the same value
+    (« 60 € | 60 € ») are both said."""
     values = [_clean(cell) for cell in cells]
+    kept = [index for index, value in enumerate(values)
+            if value and not (merged is not None and index < len(merged) and merged[index])]
     if header is None or values == header:
-        return " | ".join(dict.fromkeys(value for value in values if value))
+        return " | ".join(values[index] for index in kept)
     pairs: list[str] = []
-    previous = None
-    for index, value in enumerate(values):
-        if value and value != previous:
-            name = header[index] if index < len(header) and header[index] else ""
-            pairs.append(f"{name or f'colonne {index + 1}'} : {value}")
-        previous = value
+    for index in kept:
+        end = index + 1
+        while merged is not None and end < len(merged) and merged[end]:
+            end += 1
+        names = [header[column] for column in range(index, min(end, len(header)))
+                 if header[column]]
+        name = ", ".join(dict.fromkeys(names))  # the columns a merged cell spans
+        pairs.append(f"{name or f'colonne {index + 1}'} : {values[index]}")
     return " ; ".join(pairs)
 
 
+_FIGURE = re.compile(r"(?<![^\W\d_])\d")  # a digit that does not go on a word (« CO2 » does)
+
+
 def _header_like(cells: list[str]) -> bool:
-    """A row that names columns: short cells without figures."""
+    """A row that names columns: short cells without figures (a digit inside a word, as in
+    « Émissions CO2 », is no figure)."""
     return len(cells) >= 2 and all(
-        cell and len(cell) <= _HEADER_CELL_CHARS and not any(char.isdigit() for char in cell)
+        cell and len(cell) <= _HEADER_CELL_CHARS and not _FIGURE.search(cell)
         for cell in cells)
 
 
@@ -287,14 +298,21 @@ def _html_row(row: Any, headers: dict[Any, list[str]]) -> str:
     """A ``<tr>`` as text: a row of ``<th>`` (or the first row of a ``<thead>``) is its
     table's header, the rows under it « column : value ; … »."""
     cells = [cell for cell in row if cell.tag in ("td", "th")]
-    texts = [_clean(cell.text_content()) for cell in cells]
+    texts: list[str] = []
+    merged: list[bool] = []
+    for cell in cells:  # a cell spanning columns stands in each of them, said once
+        text = _clean(cell.text_content())
+        span = int(cell.get("colspan", "1")) if cell.get("colspan", "1").isdigit() else 1
+        for column in range(max(1, min(span, 50))):
+            texts.append(text)
+            merged.append(column > 0)
     table = next(row.iterancestors("table"), None)
     in_head = any(ancestor.tag == "thead" for ancestor in row.iterancestors())
     if table is not None and table not in headers and (
             in_head or (cells and all(cell.tag == "th" for cell in cells))):
         headers[table] = texts
-        return _table_row(texts, None)
-    return _table_row(texts, headers.get(table)) if any(texts) else ""
+        return _table_row(texts, None, merged)
+    return _table_row(texts, headers.get(table), merged) if any(texts) else ""
 
 
 # ---------------------------------------------------------------- Word
@@ -334,11 +352,15 @@ def load_docx(data: bytes, stem: str) -> LoadedDocument:
             else:
                 blocks.append(Block(text, path.current))
         elif isinstance(item, Table):
-            table = [[_clean(cell.text) for cell in table_row.cells] for table_row in item.rows]
+            grid = [list(table_row.cells) for table_row in item.rows]
+            table = [[_clean(cell.text) for cell in row] for row in grid]
+            # python-docx gives a merged cell once per column it spans: the same XML cell
+            spans = [[index > 0 and row[index]._tc is row[index - 1]._tc
+                      for index in range(len(row))] for row in grid]
             header = table[0] if len(table) >= 2 and _docx_header(item, table[0]) else None
-            for cells in table:
+            for cells, merged in zip(table, spans, strict=True):
                 if any(cells):
-                    blocks.append(Block(_table_row(cells, header), path.current))
+                    blocks.append(Block(_table_row(cells, header, merged), path.current))
     return LoadedDocument(title or stem, blocks)
 
 

@@ -222,9 +222,46 @@ def test_html_table_rows_keep_their_column_names() -> None:
     assert [block.text for block in document.blocks] == [
         "Acte | Formule Essentielle | Formule Sérénité",
         "Acte : Lunettes ; Formule Essentielle : 100 € ; Formule Sérénité : 150 €",
-        "Acte : Lentilles ; Formule Essentielle : 60 €",
+        "Acte : Lentilles ; Formule Essentielle, Formule Sérénité : 60 €",
         "Tarifs 2027.",
     ]
+
+
+def test_two_cells_with_the_same_value_are_both_read_in_every_format(tmp_path: Path) -> None:
+    import docx
+
+    expected = "Dépense : Repas ; Paris : 60 € ; Province : 60 €"
+    markdown = "| Dépense | Paris | Province |\n|---|---|---|\n| Repas | 60 € | 60 € |\n"
+    assert expected in [b.text for b in load_bytes(markdown.encode(), ".md", "t").blocks]
+    html = ("<table><tr><th>Dépense</th><th>Paris</th><th>Province</th></tr>"
+            "<tr><td>Repas</td><td>60 €</td><td>60 €</td></tr></table>")
+    assert expected in [b.text for b in load_bytes(html.encode(), ".html", "t").blocks]
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, (("Dépense", "Paris", "Province"), ("Repas", "60 €", "60 €"),
+                                       ("Taxi", "40 €", "")), strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    merged = table.cell(2, 1).merge(table.cell(2, 2))  # one cell over two columns
+    merged.text = "40 €"
+    document.save(tmp_path / "t.docx")
+    read = [b.text for b in load_bytes((tmp_path / "t.docx").read_bytes(), ".docx", "t").blocks]
+    assert expected in read
+    assert "Dépense : Taxi ; Paris, Province : 40 €" in read
+
+
+def test_a_word_header_with_a_digit_inside_a_word_is_still_a_header(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in zip(table.rows, (("Niveau", "Émissions CO2 maximales"),
+                                       ("Niveau 8", "110 g/km")), strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    document.save(tmp_path / "t.docx")
+    read = [b.text for b in load_bytes((tmp_path / "t.docx").read_bytes(), ".docx", "t").blocks]
+    assert "Niveau : Niveau 8 ; Émissions CO2 maximales : 110 g/km" in read
 
 
 def test_csv_rows_keep_column_names() -> None:
