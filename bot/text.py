@@ -14,7 +14,8 @@ _LINE_BREAK = re.compile(r"\s*\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 # a sentence does not end after these ("M. Martin", "art. 12", "cf. annexe", an initial)
 _ABBREVIATION_END = re.compile(
-    r"(?:\b(?i:M|MM|Mme|Mmes|Mlle|Dr|Me|Pr|St|Ste|cf|art|p|n°|no|env|ex|vol|chap)|\b[A-Z])\.$"
+    r"(?:\b(?i:M|MM|Mme|Mmes|Mlle|Dr|Me|Pr|St|Ste|cf|art|p|n°|no|env|ex|vol|chap"
+    r"|Mr|Mrs|Ms|Messrs|Prof|Jr|Sr|vs|approx|dept|e\.g|i\.e)|\b[A-Z])\.$"
 )
 
 STOPWORDS = frozenset(

@@ -48,7 +48,8 @@ def chunker_version(suffix: str) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9•\-–])")
 # A piece ending with one of these is not a sentence end (« M. Dupont », « art. 3 »).
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:M|Mme|Mlle|Dr|Me|p|n|no|cf|art|al|etc|ex|av|bd|St|min|max|env)\.|\b[A-Z]\.)$"
+    r"(?:\b(?:M|Mme|Mlle|Dr|Me|p|n|no|cf|art|al|etc|ex|av|bd|St|min|max|env"
+    r"|Mr|Mrs|Ms|Prof|Jr|Sr|vs|approx|e\.g|i\.e)\.|\b[A-Z]\.)$"
 )
 
 

@@ -67,8 +67,13 @@ class _HeadingPath:
         return " > ".join(text for _, text in self._levels) or None
 
 
+# typographic ligatures PDF text often keeps (« ﬁchier » is « fichier » to a search)
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
+                            "ﬅ": "st", "ﬆ": "st"})
+
+
 def _clean(text: str) -> str:
-    text = text.replace("\u00a0", " ").replace("\u00ad", "")
+    text = text.replace("\u00a0", " ").replace("\u00ad", "").translate(_LIGATURES)
     return re.sub(r"[ \t\f\v]+", " ", text).strip()
 
 
@@ -479,7 +484,10 @@ def _written_heading_level(line: str, following: str | None) -> int:
         return 0
     depth = numbered.group(1).count(".")
     after = _PDF_NUMBERED_HEADING.match(following) if following else None
-    if after is not None and after.group(1).count(".") <= depth:
+    # « 3. Étapes du traitement » then « 1. Ouvrir le dossier »: a heading, then its list
+    restarts = after is not None and after.group(1).count(".") == depth and (
+        after.group(1).rsplit(".", 1)[-1] == "1")
+    if after is not None and after.group(1).count(".") <= depth and not restarts:
         return 0
     if following is not None and (
             following[:1].isupper() or following[:1] in "«\"" or _PDF_BULLET.match(following)
@@ -542,7 +550,9 @@ def load_pdf(data: bytes, stem: str) -> LoadedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
         raise KnowledgeError(f"PDF illisible ou corrompu : {error}") from error
-    blocks = _pdf_blocks(pages)
+    blocks = _pdf_blocks(pages, title)
+    if _FILE_NAME.match(title):  # « rc.html »: the name of what was printed; this file's own
+        return LoadedDocument(stem, blocks)
     if blocks and not title:
         first = blocks[0].text.split("\n", 1)[0]
         title = first if len(first) <= 120 else stem
@@ -632,6 +642,15 @@ def _page_lines(raw_lines: list[str]) -> tuple[list[str], set[int]]:
     return lines, rows
 
 
+def _indented(raw_lines: list[str], lines: list[str]) -> set[int]:
+    """Which of a page's text lines stand in from its leftmost text by three columns or
+    more (a list's items whose bullets were drawn, not written)."""
+    starts = {_clean(raw): len(raw) - len(raw.lstrip()) for raw in raw_lines if raw.strip()}
+    left = min(starts.values(), default=0)
+    return {index for index, line in enumerate(lines)
+            if line and starts.get(line, left) - left >= 3}
+
+
 def _continues(cells: list[_Cell], last: list[_Cell], left: int) -> bool:
     """Whether a laid-out line goes on with the table's last row: its first column is empty
     and it is one cell, or each of its cells goes on with the cell above it (it opens in
@@ -659,12 +678,17 @@ def _row_text(cells: list[_Cell], header: list[_Cell] | None) -> str:
         for cell, value in zip(cells, values, strict=True))
 
 
-def _pdf_blocks(pages: list[str]) -> list[Block]:
+_FILE_NAME = re.compile(r"^\S+\.(?:html?|docx?|xlsx?|pdf|txt|md|odt|rtf)$", re.IGNORECASE)
+
+
+def _pdf_blocks(pages: list[str], title: str = "") -> list[Block]:
     """Paragraphs of the pages' text, each with the heading path it stands under."""
     raw_pages = [text.splitlines() for text in pages]
     running = _running_lines([[_clean(line) for line in raw] for raw in raw_pages])
-    laid_out = [_page_lines(_without_running(raw, number, running))
-                for number, raw in enumerate(raw_pages, start=1)]
+    kept = [_without_running(raw, number, running, title)
+            for number, raw in enumerate(raw_pages, start=1)]
+    laid_out = [_page_lines(raw) for raw in kept]
+    indented = [_indented(raw, lines) for raw, (lines, _) in zip(kept, laid_out, strict=True)]
     path = _HeadingPath()
     blocks: list[Block] = []
     paragraph: list[str] = []
@@ -705,8 +729,10 @@ def _pdf_blocks(pages: list[str]) -> list[Block]:
                 start = number
             row = index in rows
             if (not paragraph or row or row_before or _PDF_BULLET.match(line)
-                    or (paragraph[-1].endswith(":") and not line[:1].islower())):
-                # a lead-in's list below it; a value wrapped after « Courriel : » goes on
+                    or (paragraph[-1].endswith(":") and not line[:1].islower())
+                    or (paragraph[-1].endswith((";", ":")) and index in indented[number - 1])):
+                # a lead-in's list below it (its items standing in when their bullets were
+                # drawn); a value wrapped after « Courriel : » goes on
                 paragraph.append(line)
             elif paragraph[-1].endswith("-") and line[:1].islower():
                 paragraph[-1] = paragraph[-1][:-1] + line  # a word cut at the line's end
@@ -737,14 +763,34 @@ def _numbered_level(number: str, open_numbers: dict[int, str]) -> int:
     return level
 
 
-def _without_running(raw: list[str], page: int, running: frozenset[str]) -> list[str]:
-    """A page's lines less its running header and footer lines."""
+def _without_running(raw: list[str], page: int, running: frozenset[str],
+                     title: str = "") -> list[str]:
+    """A page's lines less its running header and footer lines, and the margins a browser
+    prints (the date and the page's title, its address and « 1/3 »)."""
     filled = [index for index, line in enumerate(raw) if line.strip()]
     count = min(_PDF_EDGE_LINES, len(filled) // 3)
     edges = {*filled[:count], *filled[len(filled) - count:]} if count else set()
+    edges |= {index for index in (filled[:1] + filled[-1:])
+              if _browser_margin(_clean(raw[index]), page, title)}
     return [line for index, line in enumerate(raw)
             if index not in edges or not (_clean(line) in running
-                                          or _page_masked(_clean(line), page) in running)]
+                                          or _page_masked(_clean(line), page) in running
+                                          or _browser_margin(_clean(line), page, title))]
+
+
+_PRINTED_ADDRESS = re.compile(r"^(?:file|https?)://\S+\s+(\d{1,4})\s*/\s*\d{1,4}$")
+_PRINTED_DATE = re.compile(
+    r"^\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s+(.*))?$")
+
+
+def _browser_margin(line: str, page: int, title: str) -> bool:
+    """A margin a browser prints on a page: « file:///…/rc.html 2/3 » (this page's number),
+    « 12/6/26, 6:28 AM » alone or before the page's title."""
+    address = _PRINTED_ADDRESS.match(line)
+    if address is not None:
+        return int(address.group(1)) == page
+    date = _PRINTED_DATE.match(line)
+    return date is not None and (not date.group(1) or date.group(1).strip() == title)
 
 
 def _running_lines(pages: list[list[str]]) -> frozenset[str]:

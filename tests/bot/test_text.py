@@ -51,3 +51,8 @@ def test_feminine_forms_in_elle_and_enne_meet_their_masculine() -> None:
     assert content_tokens("cotisation annuelle") == content_tokens("cotisation annuel")
     assert content_tokens("européenne") == content_tokens("européen")
     assert content_tokens("personne") != content_tokens("person")  # « -onne » is left alone
+
+
+def test_an_english_title_does_not_end_a_sentence() -> None:
+    assert split_sentences("Approved by the Finance Manager, Mr. David Hughes. Then pay.") == [
+        "Approved by the Finance Manager, Mr. David Hughes.", "Then pay."]

@@ -23,6 +23,14 @@ def test_sentences_keep_french_abbreviations() -> None:
     ]
 
 
+def test_sentences_keep_english_titles_and_abbreviations() -> None:
+    text = "Approved by the Finance Manager, Mr. David Hughes. Ask Mrs. Patel, e.g. by e-mail."
+    assert split_sentences(text) == [
+        "Approved by the Finance Manager, Mr. David Hughes.",
+        "Ask Mrs. Patel, e.g. by e-mail.",
+    ]
+
+
 def test_chunks_respect_size_keep_sections_and_overlap() -> None:
     sentence = "L'assuré transmet les pièces justificatives au gestionnaire du dossier. "
     blocks = [

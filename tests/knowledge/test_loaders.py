@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.loaders import decode_text, load_bytes, load_document
+from knowledge.loaders import _pdf_blocks, decode_text, load_bytes, load_document
 from knowledge.records import KnowledgeError
 from tests.knowledge.helpers import make_docx, make_pdf
 
@@ -44,6 +44,30 @@ def test_pdf_numbered_headings_are_sections_and_running_lines_are_left_out() -> 
         (3, "ARTICLE 2 – PLAFONDS > 2.1 Repas", "Le plafond est de 20 € par repas."),
     ]
     assert document.marked_headings  # numbered: chunks keep them as heading lines
+
+
+def test_a_page_printed_by_a_browser_loses_its_margins_and_keeps_its_lists() -> None:
+    page = ("12/6/26, 6:28 AM          Procédure sinistres\n"
+            "2. Déclaration\n"
+            "Le délai est de 5 jours ouvrés pour tout sinistre déclaré par l'assuré.\n"
+            "Pièces à réunir par le gestionnaire :\n"
+            "       le constat amiable signé ;\n"
+            "       les photos des dommages ;\n"
+            "       le certiﬁcat d'immatriculation.\n"
+            "3. Étapes du traitement\n"
+            "   1. Ouvrir le dossier sous 24 heures.\n"
+            "   2. Missionner un expert.\n"
+            "ﬁle:///tmp/src/sinistres.html                                   1/1")
+    blocks = _pdf_blocks([page], "Procédure sinistres")
+    assert [(block.section, block.text) for block in blocks] == [
+        ("2. Déclaration",
+         "Le délai est de 5 jours ouvrés pour tout sinistre déclaré par l'assuré. Pièces à "
+         "réunir par le gestionnaire :\nle constat amiable signé ;\nles photos des dommages ;\n"
+         "le certificat d'immatriculation."),
+        ("3. Étapes du traitement",
+         "1. Ouvrir le dossier sous 24 heures.\n2. Missionner un expert."),
+    ]
+    assert load_bytes(make_pdf(["Texte."], title="rc.html"), ".pdf", "RC_2027").title == "RC_2027"
 
 
 def test_a_pdf_table_keeps_its_columns_under_their_header() -> None:
