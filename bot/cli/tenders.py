@@ -82,6 +82,9 @@ def register_commands(app: typer.Typer) -> None:
         except (DossierError, OSError, ValueError) as error:
             _say(f"dossier: {error}")
             raise typer.Exit(2) from None
+        if all(document.kind != "RC" for document in loaded.documents):
+            _say("warning: no RC (règlement de la consultation) in the dossier: lots, deadline "
+                 "and award criteria are read from the other documents and may be incomplete")
         store = None if no_cache else FactCache(cache or _default_cache())
         result = run(loaded, policy, day, store)
         _say(f"{len(loaded.documents)} documents, {len(result.lots)} lot(s) screened in "

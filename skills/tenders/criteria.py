@@ -41,6 +41,57 @@ class Criteria:
         return str(self.company.get("name") or "")
 
 
+# the parameters the judges read, with the kind of value each must be
+_NUMBER, _WHOLE, _YES_NO, _NAMES, _BRANCHES, _HELD, _LINES = (
+    "un nombre positif (par exemple 40000)", "un nombre entier positif (par exemple 15)",
+    "true ou false", "une liste de noms (par exemple [Bretagne, Normandie])",
+    "une liste de numéros de branche ACPR de 1 à 39 (par exemple [1, 2, 20])",
+    "une table « nom: true/false »", "une table « code: description »")
+_PARAMETERS = {
+    "min_eur_ttc_per_lot_per_year": _NUMBER, "min_eur_per_lot_per_year": _NUMBER,
+    "min_calendar_days": _WHOLE, "regions": _NAMES, "not_served": _NAMES,
+    "held": _HELD, "acpr_branches_held": _BRANCHES,
+    "max_daily_rate_pct_of_annual_premium": _NUMBER, "max_cap_pct_of_annual_premium": _NUMBER,
+    "cap_required": _YES_NO, "unlimited_liability_accepted": _YES_NO, "max_years": _NUMBER,
+    "accepted": _LINES, "excluded": _LINES,
+}
+
+
+def _fits(value: Any, kind: str) -> bool:
+    """Whether a parameter's value is of the kind its judge reads."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == _NUMBER:
+        return number and value >= 0
+    if kind == _WHOLE:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind == _YES_NO:
+        return isinstance(value, bool)
+    if kind == _NAMES:
+        return isinstance(value, list) and all(isinstance(item, str) and item.strip()
+                                               for item in value)
+    if kind == _BRANCHES:
+        return isinstance(value, list) and all(
+            isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 39
+            for item in value)
+    if kind == _HELD:
+        return isinstance(value, dict) and all(isinstance(item, bool)
+                                               for item in value.values())
+    return isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
+
+
+def _check(ident: str, raw: dict[str, Any]) -> None:
+    """:class:`CriteriaError` naming the first value of the wrong kind."""
+    if not isinstance(raw.get("blocking", True), bool):
+        raise CriteriaError(f"critère « {ident} » : « blocking » doit valoir true ou false "
+                            f"(lu : « {raw['blocking']} »)")
+    for key, kind in _PARAMETERS.items():
+        if key in raw and not _fits(raw[key], kind):
+            shown = str(raw[key])
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            raise CriteriaError(f"critère « {ident} » : « {key} » attend {kind} "
+                                f"(lu : « {shown} »)")
+
+
 def parse_criteria(text: str) -> Criteria:
     """Criteria from YAML text (``criteria: [{id, label, blocking, rule, …params}]``)."""
     try:
@@ -58,6 +109,7 @@ def parse_criteria(text: str) -> Criteria:
         if ident in seen:
             raise CriteriaError(f"critère « {ident} » en double")
         seen.add(ident)
+        _check(ident, raw)
         params = {key: value for key, value in raw.items()
                   if key not in ("id", "label", "blocking", "rule")}
         items.append(Criterion(ident, str(raw.get("label") or ident),

@@ -60,6 +60,8 @@ def load_path(path: Path) -> Dossier:
 def load_files(files: Sequence[tuple[str, bytes]], name: str = "dossier") -> Dossier:
     """Read named files (ZIPs unpacked) into a :class:`Dossier`."""
     entries = list(_unpacked(files))
+    if not entries:
+        raise DossierError("empty")
     if len(entries) > MAX_FILES or sum(len(data) for _, data in entries) > MAX_BYTES:
         raise DossierError("dossier too large")
     digest = hashlib.sha256()

@@ -59,6 +59,10 @@ _USAGE = Text(
     "outline of the technical proposal.")
 _NOT_READABLE = Text("« {name} » ({kind}) n'est pas lisible ici : PDF, DOCX, XLSX ou ZIP.",
                      "“{name}” ({kind}) cannot be read here: PDF, DOCX, XLSX or ZIP.")
+_BAD_DAY = Text("La date « {day} » n'existe pas : écrivez-la AAAA-MM-JJ, par exemple "
+                "date=2027-02-01.",
+                "The date “{day}” does not exist: write it YYYY-MM-DD, for example "
+                "date=2027-02-01.")
 _NO_JOBS = Text("Les tâches de fond ne sont pas activées sur ce serveur.",
                 "Background jobs are not enabled on this server.")
 _STARTED = Text(
@@ -75,6 +79,15 @@ _WRITING = Text("rédaction de la grille et du plan", "writing the grid and the 
 _UNREADABLE = Text("Aucune pièce lisible dans ce dossier (documents scannés ou format non "
                    "pris en charge).", "No readable document in this dossier (scans or "
                    "unsupported formats).")
+_EMPTY = Text("Ce dossier ne contient aucun document (archive vide, ou sans PDF, Word ni "
+              "Excel).", "This dossier holds no document (an empty archive, or one without "
+              "PDF, Word or Excel files).")
+_NO_RC = Text("⚠️ Pas de règlement de la consultation (RC) dans le dossier : les lots, la date "
+              "limite et les critères d'attribution sont lus dans les autres pièces et peuvent "
+              "être incomplets. Joignez le RC pour une analyse sûre.",
+              "⚠️ No règlement de la consultation (RC, the rules of the tender) in the dossier: "
+              "lots, deadline and award criteria are read from the other documents and may be "
+              "incomplete. Attach the RC for a reliable screening.")
 _BAD_CRITERIA = Text("Le fichier de critères de l'entreprise est inutilisable : {reason}. "
                      "Demandez à l'administrateur de le corriger.",
                      "The company's criteria file cannot be used: {reason}. Ask the "
@@ -143,7 +156,9 @@ class ScreenTask:
         try:
             dossier = await asyncio.to_thread(load_files, files, str(params.get("name") or
                                                                      "dossier"))
-        except (DossierError, ValueError, OSError):
+        except DossierError as error:
+            raise JobFailed(_EMPTY if str(error) == "empty" else _UNREADABLE) from None
+        except (ValueError, OSError):
             raise JobFailed(_UNREADABLE) from None
         del files
         cache = FactCache(self._folder / "facts") if self._folder is not None else None
@@ -151,7 +166,9 @@ class ScreenTask:
         await context.progress(0.5, _JUDGING(locale))
         reader = await asyncio.to_thread(Reader, dossier)
         lots = tuple(screen(extraction, criteria, today))
-        notes = [(_CACHED(locale) if cached else ""), (_SAMPLE(locale) if sample else "")]
+        notes = [(_NO_RC(locale) if all(doc.kind != "RC" for doc in dossier.documents)
+                  else ""),
+                 (_CACHED(locale) if cached else ""), (_SAMPLE(locale) if sample else "")]
         models = context.models
         if models is not None and generative_model_approved(models):
             lots, calls = await judge_unknowns(models, reader, criteria, lots, locale)
@@ -228,6 +245,10 @@ class TendersSkill:
                                             for a in attachments],
                                   "name": safe_name(attachments[0].name) or "dossier"}
         if day is not None:
+            try:
+                date.fromisoformat(day.group(1))
+            except ValueError:
+                raise SkillError(_BAD_DAY, day=day.group(1)) from None
             params["today"] = day.group(1)
         spec = JobSpec(skill=self.name, task="screen", title=_TITLE(locale), params=params)
         job = await request.jobs.start(spec, request.message, locale)

@@ -101,3 +101,26 @@ def test_plain_words_route_only_when_they_speak_of_a_tender() -> None:
     assert mentions_tender(message("Faut-il répondre à cet appel d'offres ?"))
     assert mentions_tender(message("Can you screen this tender?"))
     assert mentions_tender(message("Go / no go sur ce marché public ?"))
+
+
+async def test_a_date_that_does_not_exist_and_an_empty_archive_are_said_plainly(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    file_id = await upload_one(client, "DCE.zip", zipped(hospital_dossier()))
+    bad_day = await chat(client, "/almia ao date=2027-13-45", [file_id])
+    assert bad_day["kind"] == "error" and not bad_day.get("job_id"), bad_day
+    assert "La date « 2027-13-45 » n'existe pas" in bad_day["text"]
+    empty = await upload_one(client, "vide.zip", zipped({}))
+    reply = await chat(client, "/almia ao date=2027-01-15", [empty])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "failed" and "aucun document (archive vide" in job["result"]["text"]
+
+
+async def test_a_dossier_without_its_rc_is_screened_with_a_warning(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    files = {name: data for name, data in hospital_dossier().items()
+             if not name.upper().startswith("RC")}
+    file_id = await upload_one(client, "DCE.zip", zipped(files))
+    reply = await chat(client, "/almia ao date=2027-01-15", [file_id])
+    job = await finished(client, reply["job_id"])
+    assert job["state"] == "succeeded", job
+    assert "Pas de règlement de la consultation (RC) dans le dossier" in job["result"]["text"]
