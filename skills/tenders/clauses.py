@@ -42,18 +42,26 @@ class Clause:
         return self.section.source(fragment, self.line)
 
 
+_GOES_ON = re.compile(r"^[a-zà-ÿ)»,;]")  # a line going on with the one above it
+
+
 def clauses_of(section: Section) -> list[Clause]:
     """Sentences and bullets; a bullet line starts a new clause, a table line stays alone
-    when the section is a spreadsheet."""
+    when the section is a spreadsheet. A heading is a clause of its own, unless it is the
+    first line of a paragraph the page wrapped (« 5.2 – Agréments : … les branches 3 (corps
+    de véhicules » then « terrestres) et 10 … »)."""
+    lines = section.lines
+    wrapped = (len(lines) > 1 and lines[0] == section.heading
+               and _GOES_ON.match(lines[1]) is not None)
     groups: list[tuple[int, list[str]]] = []
-    for index, line in enumerate(section.lines):
+    for index, line in enumerate(lines):
         starts = (not groups or _BULLET.match(line) is not None or section.cells != ()
                   or (index == 0 and line == section.heading))
         cleaned = _BULLET.sub("", line).strip()
         if not cleaned:
             continue
         if starts or (groups and groups[-1][1] and groups[-1][1][0] == section.heading
-                      and index == 1):
+                      and index == 1 and not wrapped):
             groups.append((index, [cleaned]))
         else:
             groups[-1][1].append(cleaned)
@@ -102,9 +110,11 @@ def lots_named(text: str) -> set[int]:
 
 
 def clause_lots(clause: Clause) -> set[int]:
-    """The lots a clause is about: named in it, else in its section heading (empty: all)."""
+    """The lots a clause is about: named in it, else in its section's heading, else in the
+    heading of the article the section is part of (empty: all)."""
     named = lots_named(clause.text)
     if named:
         return named
-    return lots_named(clause.section.heading) or lots_named(clause.section.article
-                                                           if clause.section.cells else "")
+    return (lots_named(clause.section.heading)
+            or lots_named(clause.section.article if clause.section.cells else "")
+            or lots_named(clause.section.parent))

@@ -179,7 +179,10 @@ def _docx_lines(data: bytes) -> list[str]:
             lines.append(("\x01" if heading else "") + text)
         elif tag == "tbl":
             for row in Table(element, document).rows:
-                cells = list(dict.fromkeys(cell.text.strip() for cell in row.cells))
+                # a merged cell comes once per column it spans, as the same XML cell
+                every = list(row.cells)
+                cells = [cell.text.strip() for index, cell in enumerate(every)
+                         if index == 0 or cell._tc is not every[index - 1]._tc]
                 if any(cells):
                     lines.append(" | ".join(cells))
     return lines
@@ -248,6 +251,7 @@ def _from_pages(name: str, pages: list[list[str]], page_count: int | None) -> Do
     kind = document_kind(name, "\n".join(pages[0]) if pages else "")
     article: str | None = None
     heading = ""
+    tops: dict[str, str] = {}  # « Article 4 » → its heading, for the parts numbered 4.x
     for number, page in enumerate(pages, start=1):
         buffer: list[str] = []
         for line in page:
@@ -255,19 +259,23 @@ def _from_pages(name: str, pages: list[list[str]], page_count: int | None) -> Do
             if opened is not None:
                 if buffer:
                     sections.append(_section(name, kind, number, page_count, article, heading,
-                                             buffer))
+                                             buffer, tops))
                 article, heading, buffer = opened, line.lstrip("\x01").strip(), []
+                if "." not in opened:
+                    tops[opened] = heading
             buffer.append(line.lstrip("\x01").strip())
         if buffer:
-            sections.append(_section(name, kind, number, page_count, article, heading, buffer))
+            sections.append(_section(name, kind, number, page_count, article, heading, buffer,
+                                     tops))
     return Document(name, kind, tuple(sections), page_count)
 
 
 def _section(name: str, kind: str, number: int, page_count: int | None, article: str | None,
-             heading: str, lines: list[str]) -> Section:
+             heading: str, lines: list[str], tops: dict[str, str] | None = None) -> Section:
     label = article or (COVER if number == 1 else PREAMBLE)
+    parent = (tops or {}).get(label.split(".")[0], "") if "." in label else ""
     return Section(name, kind, number if page_count is not None else None, label, heading,
-                   tuple(lines))
+                   tuple(lines), parent=parent)
 
 
 def _from_sheets(name: str, data: bytes) -> Document | None:

@@ -500,6 +500,68 @@ class Requirement:
     branches: tuple[int, ...] = ()
 
 
+_BRANCH_LIST = r"((?:\d{1,2}\s*(?:\([^)]*\))?\s*(?:,|et)?\s*)+)"
+_BRANCHES = re.compile(r"\bbranches?\s+" + _BRANCH_LIST)
+# « … pour le lot n° 1, … pour les lots 2 et 3 »: the branches before each apply to it
+_FOR_LOTS = re.compile(r"\bpour (?:le |les )?lots?\s*(?:n[°o]s?\.?\s*)?"
+                       r"(\d{1,2}(?:\s*(?:,|et|à)\s*(?:n[°o]\s*)?\d{1,2}"
+                       r"(?!\d|\s*(?:\(|pour\b)))*)")  # « lot n° 1, 13 (…) »: 13 is a branch
+# « lot n° 1 : branches 3 et 10 »: the lot first
+_LOT_THEN = re.compile(r"\blots?\s*(?:n[°o]s?\.?\s*)?(\d{1,2})\s*[:–-]\s*(?:[a-z' ]{0,40}?)"
+                       r"branches?\s+" + _BRANCH_LIST)
+
+
+def _lots_near(clause: Clause, at: int) -> set[int]:
+    """The lots the item of a list holding position ``at`` names (« certificat ISO 27001
+    (lot n° 3) » among « … ; attestation de visite (lot n° 1) ; … »), else the clause's."""
+    text = clause.text
+    start = max(text.rfind(";", 0, at), text.rfind("•", 0, at)) + 1
+    ends = [end for end in (text.find(";", at), text.find("•", at)) if end >= 0]
+    return lots_named(text[start:min(ends) if ends else len(text)]) or clause_lots(clause)
+
+
+def _branch_numbers(text: str) -> tuple[int, ...]:
+    """ACPR branch numbers in a stretch of text (what parentheses say left out: « 3 (corps
+    de véhicules terrestres) »), each once."""
+    bare = re.sub(r"\([^)]*\)", " ", text)
+    return tuple(dict.fromkeys(int(n) for n in re.findall(r"(?<![\d,.])\b(\d{1,2})\b(?![\d,.])",
+                                                           bare) if 1 <= int(n) <= 39))
+
+
+def _acpr_requirements(clause: Clause) -> list[Requirement]:
+    """ACPR branches a clause asks for, per lot when it says which branches go with which
+    lot (« branches 3 et 10 pour le lot n° 1, 13 pour le lot n° 2 »), else for its lots."""
+    folded = clause.folded
+    if "agrement" not in folded and "acpr" not in folded:
+        return []
+    found: list[Requirement] = []
+    for match in _LOT_THEN.finditer(folded):
+        branches = _branch_numbers(match.group(2))
+        if branches:
+            found.append(Requirement("acpr", frozenset({int(match.group(1))}), False,
+                                     clause.quote(clause.text[match.start():match.end()]
+                                                  .strip(" ,;")), branches))
+    if found:
+        return found
+    start = _BRANCHES.search(folded)
+    if start is None:
+        return []
+    at = start.start()
+    for mark in _FOR_LOTS.finditer(folded, start.start()):
+        branches = _branch_numbers(folded[at:mark.start()].removeprefix("branches")
+                                   .removeprefix("branche"))
+        if branches:
+            found.append(Requirement("acpr", frozenset(lots_named("lot " + mark.group(1))),
+                                     False, clause.quote(clause.text[at:mark.end()]
+                                                         .strip(" ,;")), branches))
+        at = mark.end()
+    if found:
+        return found
+    branches = _branch_numbers(start.group(1))
+    return [Requirement("acpr", frozenset(clause_lots(clause)), False, clause.quote(
+        clause.text[start.start():start.end()].strip(" ,;")), branches)] if branches else []
+
+
 def certifications(reader: Reader) -> tuple[Fact | None, list[Requirement]]:
     """Certifications, labels and ACPR branches required (per lot when stated)."""
     found: list[Requirement] = []
@@ -516,19 +578,9 @@ def certifications(reader: Reader) -> tuple[Fact | None, list[Requirement]]:
             delegable = re.search(r"ou (?:le|son|du|un) (?:gestionnaire|sous-traitant|"
                                   r"delegataire|cotraitant|prestataire)|sous-traitan|"
                                   r"co-?traitant|membre du groupement", folded) is not None
-            found.append(Requirement(key, frozenset(clause_lots(clause)), delegable,
-                                     clause.source(match.start(), match.end(), 90)))
-        for match in re.finditer(r"branches?\s+((?:\d{1,2}\s*(?:\([^)]*\))?\s*(?:,|et)?\s*)+)"
-                                 r"(?:pour (?:le |les )?lots?\s*(?:n[°o]\s*)?(\d{1,2}))?",
-                                 folded):
-            if "agrement" not in folded and "acpr" not in folded:
-                continue
-            branches = tuple(int(number) for number in re.findall(r"(?<!\()\b(\d{1,2})\b(?![^(]*\))",
-                                                                  match.group(1)))
-            lot = match.group(2)
-            lots = frozenset({int(lot)}) if lot else frozenset(clause_lots(clause))
-            found.append(Requirement("acpr", lots, False, clause.quote(
-                clause.text[match.start():match.end()].strip(" ,;")), branches))
+            found.append(Requirement(key, frozenset(_lots_near(clause, match.start())),
+                                     delegable, clause.source(match.start(), match.end(), 90)))
+        found += _acpr_requirements(clause)
     scr = next(((clause, match) for clause, match in reader.matching(
         re.compile(r"(?:couverture du (?:scr|capital de solvabilite)|scr).{0,60}?(\d{2,3})\s*%"))),
         None)

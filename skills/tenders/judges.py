@@ -14,6 +14,7 @@ from typing import Any
 from bot.i18n import Text, plural
 from bot.messages import Locale
 from bot.text import fold
+from skills.tenders.clauses import lots_named
 from skills.tenders.criteria import Criterion
 from skills.tenders.facts_general import regions_concerned
 from skills.tenders.model import Extraction, Fact, Lot, Source
@@ -239,8 +240,7 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
                 if scope != "tous" and str(lot.number) not in re.findall(r"\d+", scope):
                     continue
                 missing = sorted(set(int(b) for b in branches) - branches_held)
-                source = next((s for s in fact.sources if "branche" in fold(s.quote) and
-                               (scope == "tous" or f"{lot.number}" in s.quote)), None)
+                source = _branch_source(fact.sources, None if scope == "tous" else lot.number)
                 if source is not None:
                     sources.append(source)
                 listed, absent = ", ".join(map(str, branches)), ", ".join(map(str, missing))
@@ -279,6 +279,21 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
         return verdict(criterion, UNKNOWN, Text("Aucune exigence relevée pour ce lot.",
                                                 "No requirement found for this lot."), ())
     return verdict(criterion, MET, _listed(fine), tuple(sources))
+
+
+def _branch_source(sources: tuple[Source, ...], lot: int | None) -> Source | None:
+    """The quote asking for ACPR branches for ``lot`` (« 13 (responsabilité civile) pour le
+    lot n° 2 »), or for every lot when ``lot`` is None."""
+    for source in sources:
+        folded = fold(source.quote)
+        named = lots_named(source.quote)
+        if lot is None and "branche" in folded and not named:
+            return source
+        if lot is not None and lot in named and (
+                "branche" in folded or re.search(r"\bpour (?:le |les )?lots?\b", folded)):
+            return source
+    return next((s for s in sources if "branche" in fold(s.quote)), None) if lot is None \
+        else None
 
 
 def _listed(notes: list[Text]) -> Text:

@@ -62,6 +62,7 @@ class Section:
     heading: str
     lines: tuple[str, ...]
     cells: tuple[str, ...] = ()  # spreadsheets: the cell of each line's first value
+    parent: str = ""  # the heading of the article it is part of (« ARTICLE 4 – LOT N° 3 … »)
 
     @property
     def text(self) -> str:

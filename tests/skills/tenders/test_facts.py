@@ -6,7 +6,7 @@ from skills.tenders.documents import load_files
 from skills.tenders.facts import extract
 from skills.tenders.facts_general import attention_in
 from skills.tenders.model import Extraction
-from tests.skills.tenders.dossiers import hospital_dossier, town_dossier
+from tests.skills.tenders.dossiers import docx, hospital_dossier, pdf, town_dossier
 
 
 def _facts(files: dict[str, bytes]) -> Extraction:
@@ -95,3 +95,26 @@ def test_attention_points_are_quoted_and_negations_ignored() -> None:
     assert attention_in(fact.value[0], "en") == "The holder cannot refuse the renewal"
     assert attention_in(fact.value[0], "fr") == fact.value[0]
     assert attention_in("Un point écrit ailleurs", "en") == "Un point écrit ailleurs"
+
+
+def test_branches_and_certifications_are_read_per_lot() -> None:
+    rc = pdf([["RÈGLEMENT DE LA CONSULTATION",
+               "ARTICLE 5 – CONDITIONS DE PARTICIPATION",
+               "5.2 – Agréments : le candidat doit justifier de l'agrément de l'ACPR pour les "
+               "branches 3 (corps de",
+               "véhicules terrestres) et 10 (responsabilité civile) pour le lot n° 1, 13 "
+               "(responsabilité",
+               "civile générale) pour le lot n° 2, et 2 (maladie) pour le lot n° 3.",
+               "ARTICLE 8 – DOCUMENTS À FOURNIR",
+               "DC1 ; attestation de visite (lot n° 1) ; certificat ISO/IEC 27001 (lot n° 3)."]])
+    cctp = docx([("h1", "ARTICLE 4 – LOT N° 3 : SANTÉ"),
+                 ("h2", "4.1 – Contrat collectif"),
+                 "Le titulaire doit être certifié HDS pour héberger les données de santé.",
+                 [["Garantie", "Lot 1", "Lot 2"], ["Franchise", "500 €", "500 €"]]])
+    extraction = _facts({"RC_test.pdf": rc, "CCTP_test.docx": cctp})
+    value = extraction.facts["certifications_agrements"].value
+    assert value["acpr"] == {"lot 1": [3, 10], "lot 2": [13], "lot 3": [2]}
+    assert value["iso_27001"] == "exigée (lots 3)" and value["hds"] == "exigée (lots 3)"
+    rows = [line for document in load_files([("CCTP_test.docx", cctp)]).documents
+            for section in document.sections for line in section.lines if "Franchise" in line]
+    assert rows == ["Franchise | 500 € | 500 €"]  # two equal cells are two cells
