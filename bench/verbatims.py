@@ -66,6 +66,16 @@ def write_predictions(path: Path, ids: list[str], analysis: Analysis) -> None:
             writer.writerow([rid, "|".join(labels[t] for t in assigned), sentiment])
 
 
+async def _ticks(lags: list[float]) -> None:
+    """Sleep 50 ms again and again, noting how late each wake-up is."""
+    while True:
+        before = time.perf_counter()
+        try:
+            await asyncio.sleep(0.05)
+        finally:  # cancelled at the end: how late it already was counts too
+            lags.append(max(0.0, time.perf_counter() - before - 0.05))
+
+
 async def run(args: argparse.Namespace) -> None:
     folder = Path(args.work or tempfile.mkdtemp(prefix="verbatims-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,11 +84,15 @@ async def run(args: argparse.Namespace) -> None:
     noise = [r.text.strip().lower().rstrip(".!") in _NOISE for r in rows]
     counts = InputCounts(rows=len(rows), analysed=len(rows), no_content=sum(noise))
     cache = EmbeddingCache(Path(args.cache) if args.cache else None)
+    lags: list[float] = []
+    ticking = asyncio.create_task(_ticks(lags))  # how long the server's loop would wait
     started = time.perf_counter()
     analysis = await analyse(rows, counts=counts, embedder=UseEmbedder(),
                              score_kind=None if args.no_score else "stars5", cache=cache,
                              codebook=load_codebook(args.codebook))
     elapsed = time.perf_counter() - started
+    ticking.cancel()
+    await asyncio.gather(ticking, return_exceptions=True)
     predictions = folder / f"pred{args.n}-{args.seed}.csv"
     write_predictions(predictions, ids, analysis)
     scored = await asyncio.to_thread(
@@ -109,6 +123,11 @@ async def run(args: argparse.Namespace) -> None:
     stages = "  ".join(f"{stage} {seconds:.1f}s" for stage, seconds in
                        analysis.stage_seconds.items())
     print(f"time {elapsed:.1f}s: {stages}")
+    lags.sort()
+    if lags:
+        print(f"event loop lag during the analysis (a 50 ms tick's delay, what another "
+              f"request waits): p50 {lags[len(lags) // 2] * 1000:.0f} ms, p99 "
+              f"{lags[int(len(lags) * 0.99)] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB   predictions {predictions}")
 

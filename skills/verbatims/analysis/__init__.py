@@ -10,6 +10,7 @@ figures per theme → drivers and trends → pseudonymised examples.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -99,9 +100,11 @@ async def analyse(
 ) -> Analysis:
     """The themes, sentiment, drivers and trends of ``verbatims`` (all analysed rows);
     with a ``codebook``, its codes first, then the themes it lacks."""
+    # the computing runs in worker threads: the server's event loop (other people's
+    # questions, the page itself) must not wait for a 100,000-row analysis
     stages = _Stages(progress)
     texts = [verbatim.text for verbatim in verbatims]
-    clauses = clauses_of(texts)
+    clauses = await asyncio.to_thread(clauses_of, texts)
     await stages.done("split")
     cache = cache or EmbeddingCache(cache_dir)
 
@@ -121,39 +124,23 @@ async def analyse(
         said[clause.verbatim].append(clause.text)
     sentiments = verbatim_sentiments(overall, said)
     await stages.done("sentiment")
-    themed = vectors
-    fixed: tuple[str | None, ...] = ()
-    clusters: Clusters | None = None
-    parser: Parser | None = None
-    if clauses and codebook is not None:
-        # Aspect terms were worth +0.003–0.008 macro-F1 here for 130 s of tagging at 100k.
-        coded = code_clauses([c.text for c in clauses], vectors, owners, codebook)
-        clusters, fixed = coded.clusters, coded.names
-    elif clauses:
-        parser = spacy_parser()  # loaded once: its tags also name the themes
-        themed = _aspect_vectors(clauses, vectors, parser)  # part of grouping into themes
-        clusters = cluster_clauses(themed, owners)
+    themed, fixed, clusters, parser = await asyncio.to_thread(
+        _grouped, clauses, vectors, owners, codebook)
     await stages.done("clustered")
-    mentions = _mentions(len(verbatims), clauses, clusters, per_clause)
-    order = _by_size(mentions, clusters)
-    mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
-                for found in mentions]
-    names = _names(clauses, clusters, order, fixed, parser)
-    themes = [_theme(theme, label, keywords, verbatims, mentions)
-              for theme, (label, keywords) in enumerate(names)]
-    coded_ids = {order[index] for index, name in enumerate(fixed) if name and index in order}
-    for theme in themes:
-        theme.coded = theme.id in coded_ids
+    mentions, order, themes = await asyncio.to_thread(
+        _named, verbatims, clauses, clusters, per_clause, fixed, parser)
     assignments = [tuple(found) for found in mentions]
     await stages.done("labelled")
     months = [v.date.strftime("%Y-%m") if v.date else None for v in verbatims]
-    trends = find_trends([Mention(month, found) for month, found in zip(months, mentions,
-                                                                       strict=True)], len(themes))
-    drivers = find_drivers(assignments, [v.score for v in verbatims], score_kind, len(themes))
+    trends = await asyncio.to_thread(
+        find_trends, [Mention(month, found) for month, found in zip(months, mentions,
+                                                                    strict=True)], len(themes))
+    drivers = await asyncio.to_thread(find_drivers, assignments, [v.score for v in verbatims],
+                                      score_kind, len(themes))
     await stages.done("trends")
     if clusters is not None and themes:
-        _add_examples(themes, clusters, order, themed, owners, texts,
-                      detector or Detector(DlpSettings()))
+        await asyncio.to_thread(_add_examples, themes, clusters, order, themed, owners, texts,
+                                detector or Detector(DlpSettings()))
     await stages.done("examples")
     notes = _notes(verbatims, score_kind, clusters, labeller, codebook is not None)
     if codebook is not None:
@@ -164,6 +151,39 @@ async def analyse(
     return Analysis(counts=counts, themes=themes, assignments=assignments,
                     sentiments=sentiments, drivers=drivers, trends=trends, notes=notes,
                     stage_seconds=dict(stages.seconds))
+
+
+def _grouped(clauses: Sequence[Clause], vectors: Vectors, owners: list[int],
+             codebook: Codebook | None,
+             ) -> tuple[Vectors, tuple[str | None, ...], Clusters | None, Parser | None]:
+    """Clauses grouped into themes: by the codebook's codes when there is one, else by what
+    they are about (the vectors grouped, the codes' names, the clusters, the parser)."""
+    if clauses and codebook is not None:
+        # Aspect terms were worth +0.003–0.008 macro-F1 here for 130 s of tagging at 100k.
+        coded = code_clauses([c.text for c in clauses], vectors, owners, codebook)
+        return vectors, coded.names, coded.clusters, None
+    if clauses:
+        parser = spacy_parser()  # loaded once: its tags also name the themes
+        themed = _aspect_vectors(clauses, vectors, parser)  # part of grouping into themes
+        return themed, (), cluster_clauses(themed, owners), parser
+    return vectors, (), None, None
+
+
+def _named(verbatims: Sequence[Verbatim], clauses: Sequence[Clause], clusters: Clusters | None,
+           per_clause: Triples, fixed: tuple[str | None, ...], parser: Parser | None,
+           ) -> tuple[list[dict[int, Sentiment]], dict[int, int], list[Theme]]:
+    """Each verbatim's themes with their sentiment, the themes ordered by size, named."""
+    mentions = _mentions(len(verbatims), clauses, clusters, per_clause)
+    order = _by_size(mentions, clusters)
+    mentions = [{order[theme]: sentiment for theme, sentiment in found.items()}
+                for found in mentions]
+    names = _names(clauses, clusters, order, fixed, parser)
+    themes = [_theme(theme, label, keywords, verbatims, mentions)
+              for theme, (label, keywords) in enumerate(names)]
+    coded_ids = {order[index] for index, name in enumerate(fixed) if name and index in order}
+    for theme in themes:
+        theme.coded = theme.id in coded_ids
+    return mentions, order, themes
 
 
 async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
@@ -177,14 +197,25 @@ async def _sentiment(verbatims: Sequence[Verbatim], texts: list[str],
         return verbatim_triples(np.full(len(texts), 0.5)), np.zeros((0, 3))
     clause_texts = [c.text for c in clauses]
     if score_kind is not None:
-        classes = score_classes([v.score for v in verbatims], score_kind)
-        learnt = train_on_scores(texts, classes, has_clause)
+        learnt = await asyncio.to_thread(_score_triples, verbatims, texts, clause_texts,
+                                         has_clause, score_kind)
         if learnt is not None:
-            return without_non_answers(learnt(texts), texts), learnt(clause_texts)
+            return learnt
     owners = [c.verbatim for c in clauses]
     return await text_only_triples(texts, clause_texts,
                                    mean_vectors(vectors, owners, len(verbatims)), has_clause,
                                    embedder)
+
+
+def _score_triples(verbatims: Sequence[Verbatim], texts: list[str], clause_texts: list[str],
+                   has_clause: list[bool], score_kind: ScoreKind,
+                   ) -> tuple[Triples, Triples] | None:
+    """Sentiment learnt from the score bands (None when the scores cannot teach it)."""
+    classes = score_classes([v.score for v in verbatims], score_kind)
+    learnt = train_on_scores(texts, classes, has_clause)
+    if learnt is None:
+        return None
+    return without_non_answers(learnt(texts), texts), learnt(clause_texts)
 
 
 def _aspect_vectors(clauses: Sequence[Clause], vectors: Vectors,

@@ -17,6 +17,7 @@ non-answer (« Pas d'avis », « RAS »).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -225,10 +226,20 @@ async def text_only_triples(texts: Sequence[str], clause_texts: Sequence[str],
     """Triples per verbatim and per clause without a score column: seeds from zero-shot and
     the lexicon, a classifier trained on the confident ones, its log-odds joined again with
     the lexicon (which reads negation and contrast, where bag-of-words cannot)."""
-    reading = polarity_lexicon.read(texts, is_suggestion)
+    reading = await asyncio.to_thread(polarity_lexicon.read, texts, is_suggestion)
+    seeds = await seed_scores(vectors, reading.scores, embedder)
+    return await asyncio.to_thread(_learnt_from_seeds, texts, clause_texts, has_clause,
+                                   reading, seeds)
+
+
+def _learnt_from_seeds(texts: Sequence[str], clause_texts: Sequence[str],
+                       has_clause: Sequence[bool], reading: polarity_lexicon.Reading,
+                       seeds: Floats,
+                       ) -> tuple[Triples, Triples]:
+    """The classifier trained on the seeds, read per verbatim and per clause (in a worker
+    thread: it is the long part)."""
     silent = non_answers(texts)
     said = np.asarray(has_clause, dtype=bool) & ~silent
-    seeds = await seed_scores(vectors, reading.scores, embedder)
     predict = train(texts, np.where(said, seeds, 0.0))
     overall = verbatim_triples(read_by_segments(texts, predict, reading))
     overall[reading.lukewarm] = (0.0, 1.0, 0.0)
