@@ -19,6 +19,7 @@
   const UI_LOCALE = /^en\b/i.test(navigator.language || "") ? "en" : "fr";
   const WORDS = {
     fr: {
+      empty: "Posez une question sur les documents de l'entreprise, ou tapez «\u00a0/almia aide\u00a0» pour voir ce qu'Almia sait faire. Ses réponses citent leurs sources et restent des brouillons à vérifier. Joignez un document avec le trombone, à gauche de la zone de saisie, ou glissez-le sur la page : Almia répond alors à partir de ce document.",
       title: "Almia — assistant interne", tagline: "Assistant interne — les réponses sont des brouillons à vérifier.",
       newThread: "Nouvelle", newThreadRest: " conversation", newThreadTitle: "Nouvelle conversation",
       ask: "Posez une question, ou «\u00a0/almia\u00a0summary\u00a0» suivi des notes d'un appel…",
@@ -33,6 +34,7 @@
         cancelled: "annulée", timed_out: "arrêtée (durée dépassée)" },
     },
     en: {
+      empty: "Ask a question about the company's documents, or type “/almia help” to see what Almia can do. Its answers cite their sources and remain drafts to check. Attach a document with the paper clip, left of the text box, or drop it on the page: Almia then answers from that document.",
       title: "Almia — internal assistant", tagline: "Internal assistant — answers are drafts to check.",
       newThread: "New", newThreadRest: " conversation", newThreadTitle: "New conversation",
       ask: "Ask a question, or “/almia summary” followed by a call's notes…",
@@ -52,6 +54,7 @@
 
   // the page's own words, once
   document.documentElement.lang = UI_LOCALE;
+  document.getElementById("conversation").dataset.empty = ui.empty;
   document.title = ui.title;
   document.querySelector("header .tagline").textContent = ui.tagline;
   const newThread = document.getElementById("new-thread");
@@ -375,10 +378,10 @@
         try {
           const response = await fetch("/api/action", {
             method: "POST", headers: headers(),
-            body: JSON.stringify({ action: spec.action, values: { ...typed, ...spec.values }, user: userId, thread: thread || null }),
+            body: JSON.stringify({ action: spec.action, values: { ...typed, ...spec.values }, user: userId, thread: thread || null, locale: UI_LOCALE }),
           });
           if (!response.ok) renderReply(answer, { text: await errorMessage(response), kind: "error", citations: [] });
-          else renderReply(answer, (await response.json()).reply);
+          else { const reply = (await response.json()).reply; renderReply(answer, reply); remember({ reply }); }
         } catch (error) {
           renderReply(answer, { text: ui.offline, kind: "error", citations: [] });
         } finally {
@@ -500,7 +503,7 @@
     for (const file of files) body.append("file", file, file.name);
     send.disabled = true;
     try {
-      const response = await fetch(`/api/files?user=${encodeURIComponent(userId)}`, { method: "POST", headers: headers(false), body });
+      const response = await fetch(`/api/files?user=${encodeURIComponent(userId)}&locale=${UI_LOCALE}`, { method: "POST", headers: headers(false), body });
       if (!response.ok) {
         const message = await errorMessage(response);
         for (const { item, label, remove } of chips) {
@@ -543,18 +546,43 @@
 
   // -- sending ---------------------------------------------------------------------------
 
-  // One question and its streamed answer. ``extra`` joins the request body (e.g. attachments).
-  async function ask(text, extra = {}) {
+  // The conversation shown, kept for this tab (sessionStorage, like its thread): a reload
+  // shows again what the next question follows on. The server keeps the thread either way.
+  const HISTORY = "almia.history";
+  const KEPT = 60;
+  function history() {
+    try { return JSON.parse(sessionStorage.getItem(HISTORY) || "[]"); } catch (_) { return []; }
+  }
+  function remember(entry) {
+    const kept = history().concat([entry]).slice(-KEPT);
+    try { sessionStorage.setItem(HISTORY, JSON.stringify(kept)); }
+    catch (_) { sessionStorage.removeItem(HISTORY); }  // too big for the tab's storage
+  }
+  function userBubble(text, names) {
     const mine = bubble("user");
     mine.textContent = text;  // what the person typed, as typed
-    for (const name of extra.names || []) mine.appendChild(element("div", "attached clip", name));
+    for (const name of names || []) mine.appendChild(element("div", "attached clip", name));
+    return mine;
+  }
+
+  // One question and its streamed answer. ``extra`` joins the request body (e.g. attachments).
+  async function ask(text, extra = {}) {
+    const names = extra.names || [];
+    const mine = userBubble(text, names);
     delete extra.names;
     const answer = bubble("assistant");
     answer.appendChild(element("div", "progress", "…"));
-    const response = await fetch("/api/chat/stream", {
-      method: "POST", headers: headers(),
-      body: JSON.stringify({ text, user: userId, thread: thread || null, ...extra }),
-    });
+    let response;
+    try {
+      response = await fetch("/api/chat/stream", {
+        method: "POST", headers: headers(),
+        body: JSON.stringify({ text, user: userId, thread: thread || null, locale: UI_LOCALE, ...extra }),
+      });
+    } catch (error) {  // not sent: the question goes back to the composer, to send again
+      answer.remove(); mine.remove();
+      throw error;
+    }
+    remember({ user: text, names });
     if (!response.ok || !response.body) {
       renderReply(answer, { text: await errorMessage(response), kind: "error", citations: [] });
       return;
@@ -567,7 +595,7 @@
         progress.textContent = payload.text;
       },
       delta: (payload) => { streamed += payload.text; renderText(answer, streamed, [], false); },
-      reply: (payload) => renderReply(answer, payload),
+      reply: (payload) => { renderReply(answer, payload); remember({ reply: payload }); },
     });
     conversation.scrollTop = conversation.scrollHeight;
   }
@@ -576,7 +604,10 @@
   async function submit(text, extra = {}) {
     send.disabled = true;
     try { await ask(text, extra); }
-    catch (error) { renderReply(bubble("assistant"), { text: ui.offline, kind: "error", citations: [] }); }
+    catch (error) {
+      renderReply(bubble("assistant"), { text: ui.offline, kind: "error", citations: [] });
+      if (!question.value.trim()) question.value = text;  // nothing typed is lost
+    }
     finally { send.disabled = false; question.focus(); }
   }
 
@@ -599,6 +630,17 @@
   document.getElementById("close-source").addEventListener("click", () => { source.hidden = true; });
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") source.hidden = true; });
   document.getElementById("new-thread").addEventListener("click", () => {
-    thread = ""; sessionStorage.removeItem("almia.thread"); conversation.replaceChildren(); source.hidden = true;
+    thread = ""; sessionStorage.removeItem("almia.thread"); sessionStorage.removeItem(HISTORY);
+    conversation.replaceChildren(); source.hidden = true;
   });
+
+  // a reload shows the conversation again (its jobs followed again)
+  if (thread) {
+    for (const entry of history()) {
+      if (entry.reply) renderReply(bubble("assistant"), entry.reply);
+      else if (typeof entry.user === "string") userBubble(entry.user, entry.names);
+    }
+  } else {
+    sessionStorage.removeItem(HISTORY);
+  }
 })();

@@ -73,7 +73,7 @@ async def test_charter_then_the_first_question_answered_with_sources(
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            context = await browser.new_context(viewport=viewport)
+            context = await browser.new_context(viewport=viewport, locale="fr-FR")
             page = await context.new_page()
             await page.goto(f"http://127.0.0.1:{server.port}/")
             charter = await _ask(page, "Dans quel délai faut-il déclarer un dégât des eaux ?", 0)
@@ -130,7 +130,7 @@ async def test_rendering_italic_markers_labels_and_phone_header(
                             host="127.0.0.1")
         await server.start_server()
         try:
-            context = await browser.new_context(viewport=PHONE)
+            context = await browser.new_context(viewport=PHONE, locale="fr-FR")
             page = await context.new_page()
             await page.goto(f"http://127.0.0.1:{server.port}/")
             header = await page.locator("header").bounding_box()
@@ -172,7 +172,14 @@ async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, brows
             assert await page.locator("#send").inner_text() == "Send"
             assert (await page.locator("#question").get_attribute("placeholder") or "").startswith(
                 "Ask a question")
-            answer = await _ask(page, "How long do I have to report water damage?", 0)
+            empty = await page.evaluate("getComputedStyle(document.getElementById("
+                                        "'conversation'), '::before').content")
+            assert empty.startswith('"Ask a question about the company')
+            # a command says nothing of its language: the page's is sent along
+            help_reply = await _ask(page, "/almia help", 0)
+            assert (said := await help_reply.inner_text()).startswith("Here is what I can do")
+            assert "question" in said.lower() and "pour" not in said.split()
+            answer = await _ask(page, "How long do I have to report water damage?", 1)
             assert "Within five working days" in await answer.inner_text()
             # the reply's own words follow its language
             assert await answer.locator(".feedback button").all_inner_texts() == [
@@ -180,6 +187,14 @@ async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, brows
             assert (await answer.locator(".meta").first.inner_text()).startswith("Model: ")
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "web_chat_phone_english.png"))
+            await page.reload()  # the conversation the next question follows on is shown again
+            shown = page.locator("#conversation .message")
+            await shown.nth(3).wait_for()
+            assert await shown.nth(2).inner_text() == "How long do I have to report water damage?"
+            assert "Within five working days" in await shown.nth(3).inner_text()
+            await page.click("#new-thread")
+            await page.reload()  # a new conversation: nothing to show again
+            assert await page.locator("#conversation .message").count() == 0
             await context.close()
         finally:
             await server.close()
@@ -212,7 +227,7 @@ async def test_files_uploaded_and_a_job_followed_to_its_end(
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            context = await browser.new_context(viewport=viewport)
+            context = await browser.new_context(viewport=viewport, locale="fr-FR")
             await context.add_init_script("localStorage.setItem('almia.user', 'chef')")
             page = await context.new_page()
             await page.goto(f"http://127.0.0.1:{server.port}/")

@@ -35,7 +35,7 @@ async def server(campaign_settings: Settings) -> AsyncIterator[TestServer]:
 
 
 async def page_of(browser: Any, server: TestServer, user: str) -> Any:
-    context = await browser.new_context(viewport=DESKTOP)
+    context = await browser.new_context(viewport=DESKTOP, locale="fr-FR")
     await context.add_init_script(f"localStorage.setItem('almia.user', '{user}');")
     page = await context.new_page()
     await page.goto(f"http://127.0.0.1:{server.port}/")

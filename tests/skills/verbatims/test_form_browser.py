@@ -41,7 +41,7 @@ async def test_columns_changed_in_the_card_run_the_analysis_again(
         browser: Any, server: TestServer, tmp_path: Path) -> None:
     survey = tmp_path / "enquete.csv"
     survey.write_bytes(SURVEY)
-    context = await browser.new_context(viewport=DESKTOP)
+    context = await browser.new_context(viewport=DESKTOP, locale="fr-FR")
     await context.add_init_script("localStorage.setItem('almia.user', 'alice')")
     page = await context.new_page()
     await page.goto(f"http://127.0.0.1:{server.port}/")
