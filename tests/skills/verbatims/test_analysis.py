@@ -152,10 +152,12 @@ async def test_sentiment_without_stars_and_emerging_theme(
 async def test_progress_stages_labeller_and_cache(tmp_path: Path) -> None:
     rows = survey(200)
     seen: list[str] = []
+    fractions: list[float] = []
 
     async def progress(fraction: float, status: str) -> None:
         assert 0.0 <= fraction <= 1.0
         seen.append(status)
+        fractions.append(fraction)
 
     labeller = Labeller()
     embedder = HashingEmbedder()
@@ -166,6 +168,9 @@ async def test_progress_stages_labeller_and_cache(tmp_path: Path) -> None:
                              detector=Detector(DlpSettings(ner=False)))
     for stage in ("embedded", "clustered", "labelled"):
         assert stage in seen and stage in analysis.stage_seconds
+    # the stages done by their share of the time, never all at once, never going back
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    assert fractions[seen.index("clustered")] <= 0.5 < fractions[seen.index("labelled")]
     assert len(labeller.samples) == len(analysis.themes)
     assert all(t.label.startswith("Thème ") and t.axis for t in analysis.themes)
     assert analysis.drivers == []
