@@ -217,7 +217,8 @@ def _beyond_the_title(units: list[Unit], scores: list[float], query: list[str],
 
 
 def _on_subject(
-    units: list[Unit], scores: list[float], subject: list[str], said: set[str]
+    units: list[Unit], scores: list[float], subject: list[str], said: set[str],
+    carrying: re.Pattern[str] | None = None,
 ) -> list[float]:
     """A follow-up's matches that are also about the conversation's subject (the words of
     the questions it continues that it does not repeat), when some are: « Et le délai ? »
@@ -226,14 +227,18 @@ def _on_subject(
     subject, half as close as the best, is left out too. The sentences the last answer
     quoted (``said``) set no bar: « Et la réponse définitive ? » after the acknowledgement
     delay of a complaint, quoted, keeps « La réponse définitive est apportée sous deux mois
-    … de la réception de la réclamation »."""
+    … de la réception de la réclamation ». A match carrying what the questions ask for
+    (``carrying``: a delay) stays: « Et pour un vol ? » after « Dans quel délai déclarer un
+    dégât des eaux ? » keeps « En cas de vol, le délai est réduit à 2 jours ouvrés », though
+    the list naming « dégât des eaux » again is closer to the words it replaces."""
     near = _bm25(subject, [unit.matched for unit in units]) if subject else []
     best = max((close for close, score, unit in zip(near, scores, units, strict=True)
                 if score > 0 and plain(unit.text) not in said), default=0.0)
     if best <= 0:
         return scores
-    return [score if close >= best / 2 else 0.0
-            for score, close in zip(scores, near, strict=True)]
+    return [score if close >= best / 2 or (
+                carrying is not None and close > 0 and carrying.search(fold(unit.full_text)))
+            else 0.0 for score, close, unit in zip(scores, near, units, strict=True)]
 
 
 def _just_said(request: CompletionRequest) -> set[str]:
@@ -279,7 +284,13 @@ def _choose(request: CompletionRequest) -> tuple[list[Unit], bool]:
 def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], _Scoring]:
     """Each unit's score for the question (a follow-up's units kept to its subject)."""
     query = content_tokens(request.match_terms or request.question)
+    # « Et pour un vol ? » after « Dans quel délai… ? » still asks for a delay
     entity = asked_entity(request.question)
+    inherited = entity is None and bool(request.context_terms) and (
+        asked_entity(request.context_terms) not in (None, "yes_no"))
+    if inherited:
+        entity = asked_entity(request.context_terms)
+    own = set(query)  # the follow-up's own words (« vol »), before any of the context's
     pattern = ENTITY_PATTERNS.get(entity or "")
     query += _spelled_out(request.question, units, query)
     context = content_tokens(request.context_terms)
@@ -297,7 +308,7 @@ def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], 
         scores = _bm25(query, [unit.matched for unit in units])
     said = set() if asked_again else _just_said(request)  # asked again: answered again
     if context and own_match:  # else every word of the earlier questions is the subject
-        scores = _on_subject(units, scores, subject, said)
+        scores = _on_subject(units, scores, subject, said, pattern if inherited else None)
     titles = {unit.title: set(content_tokens(unit.title)) for unit in units}  # title → words
     # « Quelle est la date limite pour poser des questions ? »: a day of the calendar
     names_a_day = entity == "date" and NAMES_A_DAY.search(fold(request.question)) is not None
@@ -308,9 +319,11 @@ def _scored(request: CompletionRequest, units: list[Unit]) -> tuple[list[Unit], 
     scores = _beyond_the_title(units, scores, query, titles)
     # a sentence just quoted is not quoted again, unless it carries what the follow-up asks
     # for (« Qui valide ? » after « …trois jours par semaine, sur accord du manager. »)
+    # — an inherited one (« Et pour un vol ? ») when the sentence has the follow-up's words
     carries = pattern if entity not in (None, "yes_no") else None
     fresh = [0.0 if plain(unit.text) in said
-             and (carries is None or not carries.search(fold(unit.full_text))) else score
+             and (carries is None or not carries.search(fold(unit.full_text))
+                  or (inherited and not own & set(unit.matched))) else score
              for unit, score in zip(units, scores, strict=True)]
     if any(score > 0 for score in fresh):  # unless it was all said already
         scores = fresh

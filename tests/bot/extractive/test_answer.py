@@ -266,6 +266,21 @@ def test_a_follow_up_on_the_subject_gets_what_was_not_just_quoted() -> None:
     assert "accusé de réception sous 10 jours" not in text
 
 
+def test_a_follow_up_naming_another_case_still_asks_for_the_delay() -> None:
+    said = ("L'assuré doit déclarer le sinistre dans les 5 jours ouvrés. En cas de vol, le "
+            "délai est réduit à 2 jours ouvrés et un dépôt de plainte est obligatoire.")
+    passages = [f"Délais\n{said}",
+                "Pièces justificatives :\n- photos des dommages ;\n- récépissé du dépôt de "
+                "plainte en cas de vol ;\n- constat amiable de dégât des eaux signé."]
+    question = "Dans quel délai déclarer un dégât des eaux ?"
+    earlier = (ChatTurn("user", question), ChatTurn("assistant", f"Selon « Doc 1 » :\n- {said} [1]"))
+    request = completion_request("Et pour un vol ?", passages)
+    request = replace(request, messages=(*earlier, *request.messages), context_terms=question)
+    text = select_answer(request)
+    assert "le délai est réduit à 2 jours ouvrés" in text, text
+    assert "Pièces justificatives" not in text
+
+
 def test_an_english_follow_up_answered_again_says_what_it_asked_is_not_there() -> None:
     said = "Le montant annuel estimé du lot 2 est de 1 560 000 €."
     earlier = (ChatTurn("user", "Quel est le montant estimé du lot 2 ?"),
