@@ -41,6 +41,9 @@ _ONE = re.compile(_LEAD + rf"(?:de|d'|of) (?P<n>{_NUMBER})\b(?!\s?%)"
 # « une note de 4 ou plus », “a score of 9 or more”
 _OR_MORE = re.compile(_LEAD + rf"(?:de |d'|of )?(?P<n>{_NUMBER}) (?:ou|et|or|and) "
                       r"(?P<way>plus|moins|more|less|above|below|over|under|higher|lower)\b")
+# « où la note vaut 1 », “where score is 1”, “score equals 5”
+_IS = re.compile(_LEAD + rf"(?:is|are|equals|vaut|valent) (?P<n>{_NUMBER})\b(?!\s?%)"
+                 r"(?!\s(?:ou|or|et|and|a|to)\b)")
 _SYMBOLS = {"<=": "≤", ">=": "≥"}
 
 
@@ -81,7 +84,7 @@ def conditions_in(folded: str) -> list[Condition]:
     """The conditions a folded question says, each with the words before it."""
     found: list[Condition] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_RANGE, _OR_MORE, _EITHER, _WORDED, _SYMBOL, _ONE):
+    for pattern in (_RANGE, _OR_MORE, _EITHER, _WORDED, _SYMBOL, _ONE, _IS):
         for match in pattern.finditer(folded):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
@@ -114,7 +117,7 @@ def _condition(match: re.Match[str]) -> Condition | None:
         upward = groups["way"] in ("plus", "more", "above", "over", "higher")
         return Condition(words.strip(), "≥" if upward else "≤", (_value(groups["n"]),),
                          match.group(0))
-    if match.re is _ONE:
+    if match.re is _ONE or match.re is _IS:
         if re.fullmatch(r"(?:19|20)\d{2}", groups["n"]):
             return None
         return Condition(words.strip(), "=", (_value(groups["n"]),), match.group(0))

@@ -363,6 +363,8 @@ def _plans(asked: _Asked, tables: Sequence[NamedTable], locale: Locale,
                 " nps de " in condition.said for _, condition, _ in conditioned):
             continue  # « les détracteurs » of a table holding no answers from 0 to 10
         if asked.aggregate == "count":
+            if asked.conditions and not conditioned:
+                continue  # « une note de 1 ou 2 » over a sheet without notes
             plans.append(_Plan(1, named, None, group, conditioned))
             continue
         naming = asked.words - group_words - {
@@ -507,6 +509,9 @@ def _on_columns(table: Table, conditions: Sequence[Condition], numeric: set[int]
             said = _with_french(tail, locale)
             tokens = set(content_tokens(said)) - _ASKING - NPS_WORDS
             score, column = column_named(table, tokens, numeric, figures=True)
+            if column is None:  # a column named « score » (a word of “net promoter score”)
+                tokens = set(content_tokens(said)) - _ASKING
+                score, column = column_named(table, tokens, numeric, figures=True)
             if column is None and set(content_tokens(tail)) & NPS_WORDS:
                 score, column = 1, nps_column(table, set(), numeric)
             if column is not None and score:

@@ -439,3 +439,23 @@ def test_an_empty_export_has_no_rows() -> None:
     said = answer("Combien de lignes ?", [empty], "fr")
     assert said is not None and said.startswith("**0 ligne**.")
     assert answer("Quelle est la moyenne de b ?", [empty], "fr") is None
+
+
+_SCORED = NamedTable("survey.csv", Table("", ["id", "comment", "score"], [
+    ["R1", "Fine", "1"], ["R2", "Bad", "2"], ["R3", "Good", "5"], ["R4", "Slow", "1"]],
+    truncated=False))
+
+
+def test_a_condition_on_a_column_named_score() -> None:
+    said = answer("What share of responses have a score of 1 or 2?", [_SCORED], "en")
+    assert said is not None and said.startswith("**3 rows** where “score” is 1 or 2"), said
+    said = answer("How many rows where score is 1?", [_SCORED], "en")
+    assert said is not None and said.startswith("**2 rows** where “score” is 1"), said
+
+
+def test_a_condition_counts_on_the_sheet_holding_its_column() -> None:
+    settings = NamedTable("b.xlsx", Table("Paramètres", ["Clé", "Valeur"], [
+        ["version", "v2"], ["source", "crm"]], truncated=False))
+    said = answer("Combien de réponses ont une note inférieure à 3 ?",
+                  [_SURVEY, settings], "fr")
+    assert said is not None and said.startswith("**1 ligne** où « note » < 3"), said
