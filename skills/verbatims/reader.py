@@ -49,6 +49,11 @@ _NO_TEXT = Text("Je ne trouve pas de colonne de texte libre (les verbatims) parm
                 "Indiquez-la, par exemple texte=\"Commentaire\".",
                 "I cannot find a free-text column (the verbatims) among: {headers}. Name it, "
                 "e.g. text=\"Comment\".")
+_NO_ROWS = Text("Ce fichier n'a que sa ligne d'en-tête ({headers}) : aucune réponse à "
+                "analyser.", "This file only has its header row ({headers}): no answer to "
+                "analyse.")
+_EMPTY_TEXT = Text("La colonne « {name} » est vide : aucun verbatim à analyser.",
+                   "The “{name}” column is empty: no verbatim to analyse.")
 _UNKNOWN_COLUMN = Text("Colonne « {name} » introuvable pour {field}. Colonnes du fichier : "
                        "{headers}.",
                        "Column “{name}” not found for {field}. The file's columns: {headers}.")
@@ -141,6 +146,8 @@ class Layout:
     columns: Columns
     detected: Columns
     date_order: Literal["dmy", "mdy"] = "dmy"
+    sampled: int = 0  # answers read in the first rows (blank and « RAS » ones left out)
+    not_french: int = 0  # of those, how many are not in French (they would be set aside)
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -174,12 +181,18 @@ def inspect(source: Source, overrides: Mapping[str, str] | None = None) -> Layou
         data = head[header_index + 1:]
     profiles = [_profile(headers[j], [row[j] if j < len(row) else None for row in data])
                 for j in range(len(headers))]
-    detected = _detect(profiles, headers)
+    named = next((value for key, value in (overrides or {}).items()
+                  if field_name(key) == "text" and fold(value).strip() not in _NONE_VALUES),
+                 None)  # the person's text column, when the detection finds none
+    detected = _detect(profiles, headers, _column(named, headers, "text") if named else None)
     columns = _apply(detected, overrides or {}, headers, profiles)
     date_order: Literal["dmy", "mdy"] = next(
         (p.date_order for p in profiles if p.name == columns.date), "dmy")
+    at = headers.index(columns.text)
+    answers = [text for row in data if at < len(row)
+               if (text := _text(row[at])) and not is_no_content(text)]
     return Layout(headers, 0 if header_index is None else header_index + 1, columns, detected,
-                  date_order)
+                  date_order, len(answers), sum(not is_french(text) for text in answers))
 
 
 def read_survey(source: Source, overrides: Mapping[str, str] | None = None) -> Survey:
@@ -421,9 +434,15 @@ def _profile(name: str, cells: Sequence[Cell]) -> _Profile:
     return profile
 
 
-def _detect(profiles: Sequence[_Profile], headers: Sequence[str]) -> Columns:
+def _detect(profiles: Sequence[_Profile], headers: Sequence[str],
+            named_text: str | None = None) -> Columns:
     taken: set[str] = set()
-    text = _pick_text(profiles)
+    text = _pick_text(profiles) or named_text
+    if text is None and not any(p.filled for p in profiles):
+        raise ReaderError(_NO_ROWS, headers=", ".join(headers))
+    hinted = [p for p in profiles if p.hinted("text") == 2]
+    if text is None and hinted and not any(p.filled for p in hinted):
+        raise ReaderError(_EMPTY_TEXT, name=hinted[0].name)
     if text is None:
         raise ReaderError(_NO_TEXT, headers=", ".join(headers))
     taken.add(text)
@@ -441,6 +460,9 @@ def _detect(profiles: Sequence[_Profile], headers: Sequence[str]) -> Columns:
 def _pick_text(profiles: Sequence[_Profile]) -> str | None:
     candidates = [p for p in profiles if p.filled and p.numeric + p.dates < 0.5 * p.filled
                   and p.mean_length >= 8 and p.distinct > 0.3 * p.filled]
+    if not candidates:  # answers that often repeat (« RAS », the same few sentences) but long
+        candidates = [p for p in profiles if p.filled and p.numeric + p.dates < 0.5 * p.filled
+                      and p.mean_length >= 25 and p.distinct >= max(10, 0.1 * p.filled)]
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p.mean_length * (1.3 if p.hinted("text") else 1.0),

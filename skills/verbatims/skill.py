@@ -133,6 +133,20 @@ _NOT_YOURS = Text(
     "fichier à `/almia verbatims`.",
     "I cannot find this analysis among yours in this conversation: attach the file to "
     "`/almia verbatims`.")
+_NOT_FRENCH = Text(
+    "{foreign} des {sampled} premières réponses de la colonne « {column} » ne sont pas en "
+    "français. L'analyse hors ligne ne lit que le français : elles seraient mises de côté et "
+    "le rapport ne dirait presque rien. Je ne lance donc pas l'analyse. Si la colonne n'est "
+    "pas la bonne, indiquez-la : `/almia verbatims colonnes texte=\"…\"`.",
+    "{foreign} of the first {sampled} answers in the “{column}” column are not in French. "
+    "The offline analysis only reads French: they would be set aside and the report would "
+    "say almost nothing, so I am not starting it. If it is the wrong column, name the right "
+    "one: `/almia verbatims columns text=\"…\"`.")
+_SOME_NOT_FRENCH = Text(
+    "⚠️ {foreign} des {sampled} premières réponses ne sont pas en français : elles seront "
+    "mises de côté (comptées dans le rapport).",
+    "⚠️ {foreign} of the first {sampled} answers are not in French: they will be set aside "
+    "(counted in the report).")
 _LATER = Text("Le fichier est volumineux : les colonnes retenues seront indiquées avec le "
               "résultat.", "The file is large: the columns chosen will be shown with the "
               "result.")
@@ -357,6 +371,9 @@ class VerbatimsSkill:
         locale = request.locale
         assert request.jobs is not None
         layout = await self._layout(request, file_id, size or 0, overrides)
+        if layout is not None and layout.sampled and layout.not_french > layout.sampled / 2:
+            raise SkillError(_NOT_FRENCH, foreign=layout.not_french, sampled=layout.sampled,
+                             column=layout.columns.text)
         spec = JobSpec(skill=self.name, task="analyse",
                        title=f"{_TITLE(locale)} — {PurePosixPath(name).name}",
                        params={"file_id": file_id, "name": name, "overrides": overrides,
@@ -364,6 +381,9 @@ class VerbatimsSkill:
                                **({"replaces": replaces} if replaces else {})})
         job = await request.jobs.start(spec, request.message, locale)
         lines = [_STARTED(locale, name=name, id=job.id[:8]), ""]
+        if layout is not None and layout.not_french >= max(2, layout.sampled / 10):
+            lines += [_SOME_NOT_FRENCH(locale, foreign=layout.not_french,
+                                       sampled=layout.sampled), ""]
         if layout is None:
             lines.append(_LATER(locale))
         else:

@@ -135,6 +135,28 @@ def test_no_header_and_no_text_column() -> None:
         read_survey(b"a;b\n1;2\n3;4\n")
 
 
+def test_a_named_text_column_whose_answers_repeat_and_files_without_answers() -> None:
+    repeated = "\n".join(["id;Commentaire client;Note"] + [
+        f"{n};{('Conseiller aimable mais attente trop longue au téléphone', 'Tarif en hausse')[n % 2]};{n % 10}"
+        for n in range(60)]).encode()
+    survey = read_survey(repeated, {"texte": "Commentaire client"})
+    assert survey.columns.text == "Commentaire client" and survey.counts.rows == 60
+    with pytest.raises(ReaderError) as only_header:
+        read_survey(b"id;verbatim;note\n")
+    assert "n'a que sa ligne d'en-tête" in only_header.value.message_for("fr")
+    with pytest.raises(ReaderError) as empty:
+        read_survey(b"id;verbatim;note\n1;;3\n2;;4\n")
+    assert "La colonne « verbatim » est vide" in empty.value.message_for("fr")
+
+
+def test_english_answers_are_counted_before_any_analysis() -> None:
+    english = "\n".join(["id;comment;score"] + [
+        f"{n};The app keeps crashing and nobody answers the phone, again {n};2"
+        for n in range(30)] + ["31;Le conseiller a été très aimable;5"]).encode()
+    layout = inspect(english)
+    assert (layout.sampled, layout.not_french) == (31, 30)
+
+
 def test_content_and_language_checks() -> None:
     for empty in ("RAS", "R.A.S.", ".", "-", "Rien à dire", "nsp", "N/A", "???", "Pas d'avis"):
         assert is_no_content(empty), empty

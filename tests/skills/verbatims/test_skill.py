@@ -113,6 +113,12 @@ async def test_refusals_the_person_can_act_on(
     numbers = await upload_one(client, "chiffres.csv", b"a;b\n1;2\n3;4\n")
     no_text = await chat(client, "/almia verbatims", [numbers])
     assert no_text["kind"] == "error" and "texte libre" in no_text["text"]
+    english = await upload_one(client, "survey.csv", "\n".join(["id;comment;score"] + [
+        f"{n};The app keeps crashing and nobody answers the phone, again {n};2"
+        for n in range(20)]).encode())
+    not_french = await chat(client, "/almia verbatims", [english])
+    assert not_french["kind"] == "error" and not not_french.get("job_id"), not_french
+    assert "20 des 20 premières réponses" in not_french["text"]
 
 
 def test_overrides_are_parsed_in_either_language() -> None:
