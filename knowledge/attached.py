@@ -152,12 +152,17 @@ def outline_of(attached: AttachedFile, document: LoadedDocument,
     shared = _shared_prefix([path for path in paths if path])
     entries: list[OutlineEntry] = []
     seen: set[str] = set()
-    for block, path in zip(document.blocks, paths, strict=True):
+    blocks = document.blocks
+    for index, (block, path) in enumerate(zip(blocks, paths, strict=True)):
         heading = path[len(shared)] if len(path) > len(shared) else None
         if heading is None or heading in seen:
             continue
         seen.add(heading)
-        entries.append(OutlineEntry(block.section, heading, block.page, _opening(block.text)))
+        # a table's header row (« Équipement | Plafond ») opens nothing: its first row does
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        opening = (following if following is not None and following.section == block.section
+                   and _header_row(block.text, following.text) else block)
+        entries.append(OutlineEntry(block.section, heading, block.page, _opening(opening.text)))
     if not entries and document.blocks:  # no headings: the document's opening
         first = document.blocks[0]
         entries.append(OutlineEntry(first.section, document.title, first.page,
@@ -179,6 +184,13 @@ def _shared_prefix(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
         shared = shared[:length]
     # one section only: it is the part
     return shared[:-1] if all(len(path) == len(shared) for path in paths) else shared
+
+
+def _header_row(text: str, following: str) -> bool:
+    """A table's header row as the loaders write it, over its first row « Équipement :
+    Lentilles ; Plafond : 150 € »."""
+    first = text.split(" | ", 1)[0].strip()
+    return " | " in text and bool(first) and following.startswith(f"{first} : ")
 
 
 def _opening(text: str) -> str:

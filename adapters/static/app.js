@@ -28,7 +28,7 @@
       drop: "Déposez vos fichiers ici", close: "Fermer", source: "Source citée", attached: "Fichiers joints",
       helpful: ["👍 Utile", "Réponse utile"], review: ["👎 À revoir", "Réponse à améliorer"], model: "Modèle : ",
       runTemplate: "Lancer le modèle", offline: "Connexion impossible avec Almia. Réessayez.",
-      jobWaiting: "Tâche en attente…", cancel: "Annuler", uploading: "envoi…", uploadFailed: "Envoi impossible : réessayez.",
+      jobWaiting: "Tâche en attente…", cancel: "Annuler", cancelling: "Annulation demandée : la tâche s'arrête à sa prochaine étape…", uploading: "envoi…", uploadFailed: "Envoi impossible : réessayez.",
       remove: "Retirer", error: "Erreur", page: "page", megabytes: "Mo", kilobytes: "Ko", decimal: ",",
       states: { queued: "en attente", running: "en cours", succeeded: "terminée", failed: "échouée",
         cancelled: "annulée", timed_out: "arrêtée (durée dépassée)" },
@@ -43,7 +43,7 @@
       drop: "Drop your files here", close: "Close", source: "Cited source", attached: "Attached files",
       helpful: ["👍 Helpful", "Helpful answer"], review: ["👎 Needs work", "Answer to improve"], model: "Model: ",
       runTemplate: "Run the template", offline: "Cannot reach Almia. Try again.",
-      jobWaiting: "Job queued…", cancel: "Cancel", uploading: "uploading…", uploadFailed: "Upload failed: try again.",
+      jobWaiting: "Job queued…", cancel: "Cancel", cancelling: "Cancellation asked: the job stops at its next step…", uploading: "uploading…", uploadFailed: "Upload failed: try again.",
       remove: "Remove", error: "Error", page: "page", megabytes: "MB", kilobytes: "KB", decimal: ".",
       states: { queued: "queued", running: "running", succeeded: "done", failed: "failed",
         cancelled: "cancelled", timed_out: "stopped (took too long)" },
@@ -406,16 +406,22 @@
     const status = element("div", "meta");
     const cancel = element("button", "job-cancel", said.cancel);
     cancel.type = "button";
+    let cancelling = false;
     cancel.addEventListener("click", async () => {
       cancel.disabled = true;
-      await fetch(`/api/jobs/${jobId}/cancel?user=${encodeURIComponent(userId)}`, { method: "POST", headers: headers() });
+      cancelling = true;
+      status.textContent = said.cancelling;  // said at once: stopping waits for a step's end
+      try {
+        const response = await fetch(`/api/jobs/${jobId}/cancel?user=${encodeURIComponent(userId)}`, { method: "POST", headers: headers() });
+        if (!response.ok) { cancelling = false; cancel.disabled = false; status.textContent = await errorMessage(response); }
+      } catch (_) { cancelling = false; cancel.disabled = false; status.textContent = said.offline || ""; }
     });
     panel.append(title, bar, status, cancel);
     target.appendChild(panel);
     const show = (job) => {
       title.textContent = `${job.title || job.skill} — ${said.states[job.state] || job.state}`;
       bar.value = job.progress;
-      status.textContent = job.status || "";
+      status.textContent = cancelling ? said.cancelling : (job.status || "");
     };
     const finish = (job) => {
       // a person reading the latest messages sees the result arrive, not just the panel grow
@@ -444,6 +450,7 @@
             const image = element("img", "artefact-image");
             image.src = file.url;
             image.alt = file.name;
+            if (following) image.addEventListener("load", () => { conversation.scrollTop = conversation.scrollHeight; });
             panel.appendChild(image);
           }
         }

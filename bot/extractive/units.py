@@ -237,14 +237,29 @@ def _heading_list(
     return f"{heading.rstrip(' :')} :", tuple(items)
 
 
+def table_header(line: str, following: str) -> bool:
+    """A table's header row as the loaders write it (« Équipement | Plafond »), over its
+    rows (« Équipement : Lentilles ; Plafond : 150 € »): no heading, though it reads as one."""
+    first = line.split(" | ", 1)[0].strip()
+    return " | " in line and bool(first) and _TABLE_ROW.match(following) is not None and (
+        following.startswith(f"{first} : ") or following.startswith(f"{first}, "))
+
+
+def _following(lines: list[str], index: int) -> str:
+    return next((" ".join(line.split()) for line in lines[index + 1:] if line.strip()), "")
+
+
 def heading_lines_marked(text: str) -> str:
     """A passage of a file whose headings are lines of their own (``keeps_heading_lines``),
     each heading line (or FAQ question) written as a Markdown heading, so that the web
-    chat's source panel shows « Délai de réponse » as the heading it is."""
+    chat's source panel shows « Délai de réponse » as the heading it is (a table's header
+    row is not one)."""
     lines = []
-    for line in text.splitlines():
+    raw = text.splitlines()
+    for index, line in enumerate(raw):
         plain = " ".join(line.split())
-        heading = plain and not _LIST_MARK.match(plain) and _stands_over(plain)
+        heading = (plain and not _LIST_MARK.match(plain) and _stands_over(plain)
+                   and not table_header(plain, _following(raw, index)))
         lines.append(f"### {plain}" if heading else line)
     return "\n".join(lines)
 
@@ -262,8 +277,9 @@ def quoted_section(text: str, section: str | None, answer: str, number: int) -> 
     if not quoted or not section:
         return section
     heading: str | None = None
-    for line in (" ".join(line.split()) for line in text.splitlines()):
-        if _stands_over(line):
+    raw = text.splitlines()
+    for index, line in enumerate(" ".join(line.split()) for line in raw):
+        if _stands_over(line) and not table_header(line, _following(raw, index)):
             heading = line
         elif quoted[0] in plain(line):
             break

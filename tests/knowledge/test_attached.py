@@ -127,6 +127,16 @@ def test_an_outline_lists_the_parts_under_the_title_with_their_openings() -> Non
         "tt.md", "Politique de télétravail > Éligibilité", ATTACHED_COLLECTION)
 
 
+def test_a_table_s_header_row_opens_no_part_of_an_outline() -> None:
+    text = ("# Grille optique\n\n## Plafonds\n\n| Équipement | Plafond |\n|---|---|\n"
+            "| Lentilles | 150 € |\n\n## Délais\n\nRemboursé sous 5 jours.\n")
+    outline = outline_of(AttachedFile("g.md", text.encode()),
+                         load_bytes(text.encode(), ".md", "g"))
+    assert [(entry.heading, entry.opening) for entry in outline.entries] == [
+        ("Plafonds", "Équipement : Lentilles ; Plafond : 150 €"),
+        ("Délais", "Remboursé sous 5 jours.")]
+
+
 def test_a_pdf_outline_gives_each_article_its_first_page() -> None:
     pages = ["ARTICLE 1 – OBJET\nLe marché porte sur la prévoyance.",
              "ARTICLE 2 – DURÉE\nLe marché dure quatre ans.\n2.1 – Reconduction\nUne fois."]

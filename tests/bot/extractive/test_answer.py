@@ -515,6 +515,11 @@ def test_a_citation_names_the_heading_over_the_quoted_sentence() -> None:
     # nothing quoted verbatim (a model's own words), or another passage's mark: as it was
     assert quoted_section(faq, section, "La monture est remboursée [1].", 1) == section
     assert quoted_section(faq, section, answer, 2) == section
+    grid = ("Grille optique\nPlafonds\nÉquipement | Plafond | Fréquence\n"
+            "Équipement : Lentilles ; Plafond : 150 € ; Fréquence : annuelle")
+    assert quoted_section(grid, "Grille optique > Plafonds", "- Équipement : Lentilles ; "
+                          "Plafond : 150 € ; Fréquence : annuelle [1]", 1) == (
+        "Grille optique > Plafonds")  # a table's header row names no section
 
 
 def test_a_follow_up_does_not_quote_again_what_the_last_answer_quoted() -> None:

@@ -16,11 +16,11 @@ def test_heading_lines_are_marked_and_list_items_and_sentences_are_not() -> None
         "La monture est remboursée jusqu'à 100 €.", "- Monture", "1. Verres"]
 
 
-def test_a_table_row_with_a_dash_in_a_cell_is_no_heading() -> None:
+def test_a_table_row_with_a_dash_in_a_cell_and_its_header_row_are_no_headings() -> None:
     text = ("Garantie | Niveau minimal exigé\n"
             "Garantie : Décès – perte totale et irréversible d'autonomie ; Niveau minimal "
             "exigé : capital égal à 100 % du traitement annuel brut")
     assert heading_lines_marked(text).splitlines() == [
-        "### Garantie | Niveau minimal exigé",
+        "Garantie | Niveau minimal exigé",
         "Garantie : Décès – perte totale et irréversible d'autonomie ; Niveau minimal exigé : "
         "capital égal à 100 % du traitement annuel brut"]
