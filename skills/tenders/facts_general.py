@@ -53,6 +53,13 @@ def _first(clauses: Iterable[tuple[Clause, re.Match[str]]]) -> tuple[Clause, re.
     return next(iter(clauses), None)
 
 
+_BUYER_IS = re.compile(
+    r"(?:pouvoir adjudicateur|acheteur|entit[ée] adjudicatrice|personne publique)\s+"
+    r"(?:est|:)\s+(?:le |la |l'|les )?([A-ZÉÈÀ][^,;(]{3,120}?)(?:\s*[,;(]|\s+(?:représenté|"
+    r"sis|situé|dont)\b|$)", re.IGNORECASE)
+_NUMBERING = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\s*[–—-]?\s*")
+
+
 def buyer(reader: Reader) -> Fact | None:
     """Name and address, SIRET, group of buyers."""
     value: list[str] = []
@@ -61,7 +68,10 @@ def buyer(reader: Reader) -> Fact | None:
         r"acheteur|pouvoir adjudicateur|entite adjudicatrice|identification",
         fold(clause.section.heading)) and clause.text != clause.section.heading]
     if headed:
-        value.append(headed[0].text.split(". SIRET")[0].split(" SIRET")[0].rstrip(". "))
+        text = headed[0].text.split(". SIRET")[0].split(" SIRET")[0].rstrip(". ")
+        named = _BUYER_IS.search(text)  # « Le pouvoir adjudicateur est le Département de … »
+        value.append(named.group(1)[:1].upper() + named.group(1)[1:] if named is not None
+                     else _NUMBERING.sub("", text))
     else:
         cover = next((section for section in reader.dossier.sections
                       if section.article == "page de garde"), None)
@@ -169,8 +179,21 @@ def cpv_codes(reader: Reader, lots: tuple[Lot, ...]) -> Fact | None:
                 current = lot
             elif named and len(named) == 1 and "lot" in fold(line)[:12]:
                 current = next(iter(named))
-            for code in _CPV.findall(line):
-                folded = fold(" ".join(section.lines[max(0, index - 1):index + 1]))
+            at = 0
+            for found in _CPV.finditer(line):
+                code = found.group(1)
+                # « principal : A ; lot 1 : B ; lot 2 : C »: what stands just before each code
+                before = line[at:found.start()]
+                at = found.end()
+                own = lots_named(before)
+                if len(own) == 1 and "principal" not in fold(before):
+                    current = next(iter(own))
+                    if code not in per_lot.get(current, []):
+                        per_lot.setdefault(current, []).append(code)
+                        sources.append(section.source(_line_quote(line, code), index))
+                    continue
+                folded = (fold(before) if before.strip()
+                          else fold(" ".join(section.lines[max(0, index - 1):index + 1])))
                 if "principal" in folded and "principal" not in value:
                     value["principal"] = code
                     sources.append(section.source(_line_quote(line, code), index))
@@ -282,25 +305,31 @@ def _keep(titles: dict[int, tuple[int, str, Source]], number: int, rank: int, ti
         titles[number] = (rank, title, source)
 
 
+# what follows a lot's title on its line: its amount, its CPV code (« … – montant annuel
+# estimé : 310 000 € TTC », « … Code CPV principal : 66510000-8 »)
+_AFTER_TITLE = re.compile(r"\s*(?:[–—-]\s*(?:montant|estimation|budget|valeur estim)|"
+                          r"\bcodes? cpv\b|;\s*cpv\b).*$", re.IGNORECASE)
+
+
 def _clean_title(title: str) -> str:
-    """« Prévoyance – maintien de salaire (incapacité, …) » → without the parenthesis."""
-    cleaned = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip(" .;:–-")
+    """« Prévoyance – maintien de salaire (incapacité, …) » → without the parenthesis, the
+    amount or the CPV code after it."""
+    cleaned = _AFTER_TITLE.sub("", title)
+    cleaned = re.sub(r"\s*\([^)]*\)\s*$", "", cleaned).strip(" .;:–-")
     return cleaned or title
 
 
 def _adhesion(reader: Reader, lot: int) -> tuple[str, Source] | None:
     for clause, match in reader.matching(re.compile(r"adhesion (obligatoire|facultative)")):
-        named = lots_named(clause.text[:match.start() + 1]) or clause_lots(clause)
-        sentence_lots = _lots_before(clause.text, match.start())
-        if (sentence_lots or named) and lot in (sentence_lots or named):
+        # the lot named last before it (« Lot n° 3 – Santé (à adhésion facultative) » after
+        # lots 1 and 2 in the same list)
+        before = list(re.finditer(r"\blots?\s*(?:n[°o]s?\.?\s*)?\d", clause.text[:match.start()],
+                                  re.IGNORECASE))
+        named = (lots_named(clause.text[before[-1].start():match.start() + 1]) if before
+                 else clause_lots(clause))
+        if named and lot in named:
             return match.group(1), clause.source(match.start(), match.end(), 90)
     return None
-
-
-def _lots_before(text: str, position: int) -> set[int]:
-    """Lots named in the sentence part just before ``position``."""
-    start = max(text.rfind(". ", 0, position), 0)
-    return lots_named(text[start:position])
 
 
 def _dated(reader: Reader, context: re.Pattern[str], exclude: re.Pattern[str] | None

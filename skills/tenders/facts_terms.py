@@ -236,8 +236,10 @@ def _sentence_amounts(reader: Reader, section: Section, value: dict[str, float],
 _CRITERION = re.compile(r"^(\d{1,2})[.)]\s+(\S.{1,150})$")
 _SUBCRITERION = re.compile(r"^(\d{1,2}\.\d{1,2})\.?\s+(\S.{1,200})$")
 _BRACKETED = re.compile(r"^[–•-]?\s*(.{3,90}?)\s*\(\s*(\d{1,3})\s*(?:%|points?)\s*\)")
-_INLINE = re.compile(r"^[–•-]?\s*(?:\d[.)]\s*)?([A-ZÉÈa-zé][^:(|]{2,80}?)\s*[:(|–-]\s*(\d{1,3})"
-                     r"\s*(?:%|points?)\)?")
+# « Prix : 40 % », « Prix (montant de la prime annuelle TTC) : 55 % »: what the
+# parenthesis says is the label's, not the weight
+_INLINE = re.compile(r"^[–•-]?\s*(?:\d[.)]\s*)?([A-ZÉÈa-zé][^:(|]{2,80}?)\s*"
+                     r"(?:\([^)]{0,160}\)\s*)?[:(|–-]\s*(\d{1,3})\s*(?:%|points?)\)?")
 
 
 def award_criteria(reader: Reader) -> Fact | None:

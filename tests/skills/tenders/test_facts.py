@@ -118,3 +118,32 @@ def test_branches_and_certifications_are_read_per_lot() -> None:
     rows = [line for document in load_files([("CCTP_test.docx", cctp)]).documents
             for section in document.sections for line in section.lines if "Franchise" in line]
     assert rows == ["Franchise | 500 € | 500 €"]  # two equal cells are two cells
+
+
+def test_buyer_lots_cpv_and_award_criteria_as_a_printed_rc_writes_them() -> None:
+    rc = pdf([["RÈGLEMENT DE LA CONSULTATION",
+               "ARTICLE 1 – ACHETEUR",
+               "1.1 – Le pouvoir adjudicateur est le Département de l'Ourthe, représenté par le "
+               "Président du Conseil",
+               "départemental.",
+               "ARTICLE 2 – OBJET ET LOTS",
+               "2.2 – Le marché est décomposé en deux lots :",
+               "Lot n° 1 – Flotte automobile et risques annexes – montant annuel estimé :",
+               "310 000 € TTC",
+               "Lot n° 2 – Complémentaire santé des agents (contrat collectif à adhésion "
+               "facultative) – montant annuel estimé :",
+               "420 000 € TTC",
+               "Code CPV principal : 66510000-8 ; lot 1 : 66514110-0 ; lot 2 : 66512200-4.",
+               "ARTICLE 7 – CRITÈRES D'ATTRIBUTION",
+               "Les offres sont jugées selon les critères pondérés suivants :",
+               "Prix (montant de la prime annuelle TTC) : 55 %",
+               "Valeur technique (étendue des garanties, franchises) : 45 %"]])
+    facts = _facts({"RC_test.pdf": rc}).facts
+    assert facts["acheteur"].value == "Département de l'Ourthe"
+    assert facts["lots"].value == [
+        {"lot": 1, "intitule": "Flotte automobile et risques annexes"},
+        {"lot": 2, "intitule": "Complémentaire santé des agents", "adhesion": "facultative"}]
+    assert facts["cpv"].value == {"principal": "66510000-8", "lot_1": ["66514110-0"],
+                                  "lot_2": ["66512200-4"]}
+    criteria = facts["criteres_attribution"].value
+    assert criteria["prix"]["poids"] == 55.0 and criteria["valeur_technique"]["poids"] == 45.0
