@@ -434,10 +434,15 @@ def variants(reader: Reader) -> Fact | None:
     if fact is None:
         return None
     folded = fold(" ".join(source.quote for source in fact.sources))
-    allowed = ("non autorisees" if re.search(r"variantes?.{0,60}(?:ne sont pas|non) "
-                                             r"(?:autorisee|admise)|interdite", folded)
-               else "autorisées" if re.search(r"variantes? .{0,40}(?:sont )?(?:autorisee|"
-                                               r"admise)", folded) else "à examiner")
+    refusing = re.compile(r"variantes?.{0,60}(?:ne sont pas|non) (?:autorisee|admise)|"
+                          r"interdite|aucune variante")
+    quotes = [fold(source.quote) for source in fact.sources]
+    refused = any(refusing.search(quote) for quote in quotes)
+    granted = any(re.search(r"variantes? .{0,60}(?:sont )?(?:autorisee|admise)", quote)
+                  and not refusing.search(quote) for quote in quotes)  # each document apart
+    allowed = ("autorisées selon une pièce, non autorisées selon une autre : à examiner"
+               if refused and granted else "non autorisées" if refused
+               else "autorisées" if granted else "à examiner")
     extra = "; PSE à chiffrer obligatoirement" if "obligatoire" in folded else ""
     return Fact("variantes", f"Variantes {allowed}{extra}", fact.sources)
 

@@ -147,3 +147,13 @@ def test_buyer_lots_cpv_and_award_criteria_as_a_printed_rc_writes_them() -> None
                                   "lot_2": ["66512200-4"]}
     criteria = facts["criteres_attribution"].value
     assert criteria["prix"]["poids"] == 55.0 and criteria["valeur_technique"]["poids"] == 45.0
+
+
+def test_variants_allowed_by_one_document_and_refused_by_another_are_to_examine() -> None:
+    rc = pdf([["RÈGLEMENT DE LA CONSULTATION", "ARTICLE 4 – PROCÉDURE",
+               "4.2 – Variantes : les variantes sont autorisées pour le lot n° 1 uniquement."]])
+    cctp = docx([("h1", "ARTICLE 1 – DISPOSITIONS GÉNÉRALES"),
+                 "Les variantes ne sont pas autorisées, quel que soit le lot."])
+    both = _facts({"RC_v.pdf": rc, "CCTP_v.docx": cctp}).facts["variantes"].value
+    assert both == "Variantes autorisées selon une pièce, non autorisées selon une autre : à examiner"
+    assert _facts({"CCTP_v.docx": cctp}).facts["variantes"].value == "Variantes non autorisées"
