@@ -416,11 +416,17 @@ def offer_validity(reader: Reader) -> tuple[Fact | None, list[tuple[int, Source]
                 tuple(source for value, source in statements if value == first)), statements
 
 
+def _says(heading: str) -> bool:
+    """A numbered paragraph that reads as a heading but says something (« 4.2 – Variantes :
+    les variantes sont autorisées pour le lot n° 1. »), not a title (« 4.2 – Variantes »)."""
+    return heading.rstrip().endswith(".") and len(heading.split()) >= 8
+
+
 def simple(reader: Reader, fact_id: str, pattern: re.Pattern[str], limit: int = 3,
            value: str | None = None) -> Fact | None:
     """A fact stated in clauses matching ``pattern``: the clauses are the value."""
     found = [(clause, match) for clause, match in reader.matching(pattern)
-             if clause.text != clause.section.heading][:limit]
+             if clause.text != clause.section.heading or _says(clause.text)][:limit]
     if not found:
         return None
     sources = tuple(clause.source(match.start(), match.end(), 120) for clause, match in found)
