@@ -708,6 +708,21 @@ award criterion: critère attribution
 call for tenders: appel offres
 contracting authority: acheteur pouvoir adjudicateur
 public procurement: commande publique marché public
+bid deadline: date limite remise offres
+delay penalty: pénalités retard
+late penalty: pénalités retard
+joint bid: groupement cotraitance
+lead contractor: mandataire
+offer validity: validité offres
+bid validity: validité offres
+price schedule: bordereau prix bpu
+rate guarantee: garantie taux
+site visit: visite
+submission deadline: date limite remise offres
+technical proposal: mémoire technique
+tender deadline: date limite remise offres
+tender documents: dossier consultation dce pièces
+tender dossier: dossier consultation dce
 annual leave: congés payés
 bank account: compte bancaire
 bank card: carte bancaire

@@ -49,10 +49,26 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
     """The items of a list whose lead-in ends the line before ``start``, and whether the
     list is short enough to quote whole (a long list or table is never quoted cut)."""
     items: list[str] = []
+    following = 0  # the number the next item of a numbered list carries (0: not numbered)
     for line in lines[start:]:
+        number = _NUMBERED_ITEM.match(line)
+        if number is not None and int(number.group(1)) == (following or (0 if items else 1)):
+            # « 1. Ouvrir le dossier … », « 2. Vérifier … »: a step, whole sentence or not
+            if len(items) == _MAX_LIST_ITEMS:
+                return items, False
+            if len(line) > 2 * _MAX_ITEM_CHARS:
+                break
+            items.append(line)
+            following = int(number.group(1)) + 1
+            continue
+        if following:
+            break  # the numbering stopped: the list is over
         # « …de retard ; » then « retard dans … au-delà de dix jours ouvrés. »: the last item,
-        # however long, not a paragraph after the list
-        last_item = line[:1].islower() and bool(items) and items[-1].endswith(";")
+        # however long, not a paragraph after the list; « Prix (…) : 55 % » then « Valeur
+        # technique (…) : 45 %, dont … » (items of one shape): the last item too
+        last_item = (line[:1].islower() and bool(items) and items[-1].endswith(";")) or (
+            bool(items) and _LABELLED.match(items[-1]) is not None
+            and _LABELLED.match(line) is not None and not items[-1].endswith("."))
         if (
             len(line) > _MAX_ITEM_CHARS
             or _QUESTION_END.search(line)
@@ -69,6 +85,11 @@ def _list_items(lines: list[str], start: int) -> tuple[list[str], bool]:
     if len(items) >= 2 and _names_columns(items[0], items[1:]):
         items = items[1:]  # each row names its columns already (« Critère : 2. Prix ; … »)
     return items, True
+
+
+_NUMBERED_ITEM = re.compile(r"^(\d{1,2})[.)]\s+\S")
+# an item naming what it gives a figure for (« Prix (montant TTC) : 55 % »)
+_LABELLED = re.compile(r"^[A-ZÀ-Ý][^:.;]{1,160} : \S+.{0,40}(?:%|€|\bpoints?\b)")
 
 
 def _names_columns(first: str, rows: list[str]) -> bool:
@@ -227,7 +248,8 @@ def _heading_list(
     (« Pièces justificatives », then « photos des dommages ; », « factures d'achat ; »…):
     the heading as its lead-in (« Pièces justificatives : ») and its items, when the list is
     whole in the passage (its last item ends the sentence, or something follows it)."""
-    if _QUESTION_END.search(heading) or start >= len(lines) or not lines[start][:1].islower():
+    if _QUESTION_END.search(heading) or start >= len(lines) or not (
+            lines[start][:1].islower() or _NUMBERED_ITEM.match(lines[start]) is not None):
         return None
     items, whole = _list_items(lines, start)
     if not items or not whole or not (

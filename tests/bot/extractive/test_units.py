@@ -24,3 +24,20 @@ def test_a_table_row_with_a_dash_in_a_cell_and_its_header_row_are_no_headings() 
         "Garantie | Niveau minimal exigé",
         "Garantie : Décès – perte totale et irréversible d'autonomie ; Niveau minimal exigé : "
         "capital égal à 100 % du traitement annuel brut"]
+
+
+def test_numbered_steps_under_their_heading_and_items_of_one_shape_are_whole_lists() -> None:
+    from bot.extractive.units import passage_units
+
+    steps = ("Étapes du traitement\n1. Ouvrir le dossier dans l'outil sous 24 heures.\n"
+             "2. Vérifier les garanties souscrites et la date d'effet du contrat.\n"
+             "3. Régler dans les 10 jours suivant l'accord du client.\nFraude\n"
+             "Tout indice est signalé.")
+    [listed, _] = passage_units(1, "Procédure", steps, 0)
+    assert listed.text == "Étapes du traitement :" and len(listed.items) == 3
+    weights = ("Les offres sont jugées selon les critères suivants :\n"
+               "Prix (montant de la prime annuelle TTC) : 55 %\n"
+               "Valeur technique (étendue des garanties, franchises, gestion des sinistres) : "
+               "45 %, dont qualité de la gestion 20 % et adéquation des garanties 25 %.")
+    [criteria] = passage_units(1, "RC", weights, 0)
+    assert [item[:16] for item in criteria.items] == ["Prix (montant de", "Valeur technique"]
