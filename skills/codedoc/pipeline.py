@@ -7,6 +7,7 @@ import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from bot.i18n import Text, grouped, plural
 from bot.messages import Locale
@@ -134,7 +135,26 @@ class Outputs:
                 "metrics": asdict(self.metrics) | {"coverage": self.metrics.coverage,
                                                     "coverage_before": self.metrics.coverage_before},
                 "secrets": [asdict(finding) for finding in self.secrets]}
-        return redactor.redact(json.dumps(data, ensure_ascii=False, indent=1)).encode()
+        # each string redacted as it is (JSON's escaped quotes would hide « password="…" »)
+        return json.dumps(_redacted(data, redactor), ensure_ascii=False, indent=1).encode()
+
+
+def _redacted(value: Any, redactor: Redactor) -> Any:
+    """Every string in a JSON-like value with its secrets replaced."""
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redactor) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item, redactor) for item in value]
+    return value
+
+
+def _redacted_additions(diff: str, redactor: Redactor) -> str:
+    """A patch whose added lines (documentation only) carry no secret the code holds: a
+    signature or a return quoted in a docstring is redacted there too."""
+    return "".join(redactor.redact(line) if line.startswith("+") and not line.startswith("+++")
+                   else line for line in diff.splitlines(keepends=True))
 
 
 class NothingToDocument(Exception):
@@ -173,13 +193,15 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
     for path in checked.failed:  # never hand out a patch that would change code
         built.diffs.pop(path, None)
         built.documented = [q for q in built.documented if found.index[q].path != path]
-    tests = skeletons.build(found, comments)
+    tests = {name: redactor.redact(text)
+             for name, text in skeletons.build(found, comments).items()}
     pages = docs.render(found, locale, purposes, secrets, redactor)
     title = docs.T["index"](locale)
     metrics = _metrics(found, built, checked, tests, secrets)
     header = _PATCH_HEADER(locale, mode=(_MODE_MODEL if purposes else _MODE_OFFLINE)(locale))
     diff = header.encode() + b"".join(
-        built.diffs[path].encode(sources.encodings.get(path, "utf-8"))
+        _redacted_additions(built.diffs[path], redactor).encode(
+            sources.encodings.get(path, "utf-8"))
         for path in sorted(built.diffs)) if built.diffs else b""
     dependencies, external = docs.dependency_edges(found)
     drawings = {"overview.md": [

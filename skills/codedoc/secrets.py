@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 # the keyword ends a name (« DB_PASSWORD », « apiKey », « secret_key_prod »), so that
 # « token_type » or « tokenizer » are not taken for secrets; the match starts at the keyword
-_NAME = (r"(?:password|passwd|passphrase|pwd|mot_?de_?passe|mdp|secret(?:_?key)?|api_?key|"
+_NAME = (r"(?:password|passwd|passphrase|pwd|(?<![a-z])pass|mot_?de_?passe|mdp|"
+         r"secret(?:_?key)?|api_?key|"
          r"access_?key|private_?key|auth_?token|access_?token|token|credentials?)"
          r"(?:[_-]?(?:prod|preprod|dev|test|qa|value|plain))?(?![\w-])")
 
@@ -52,6 +53,21 @@ _PATTERNS: tuple[_Pattern, ...] = (
         rf"{_NAME}['\"]?\s*(?::\s*[\w.\[\]| ]+?\s*=|:|=|=>|:=|"
         r"\s+pic\s+[x9()\d]+\s+value)\s*(?P<q>['\"])(?P<value>[^'\"\n]{3,200})(?P=q)"),
         folded=True),
+    # jdbc:oracle:thin:scott/tiger@host, jdbc:oracle:thin:scott:tiger@host
+    _Pattern("connection string", re.compile(r"jdbc:oracle:[a-z]+:[^\s:/@'\"]+[:/]"
+                                             r"(?P<value>[^\s@'\"/]{3,200})@"),
+             ("jdbc:oracle",), True),
+    # sqlplus user/password@base, curl -u user:password
+    _Pattern("connection string", re.compile(r"\bsqlplus\s+(?:-\w+\s+)*[^\s/@'\"]+/"
+                                             r"(?P<value>[^\s@'\"]{3,200})@"), ("sqlplus",), True),
+    _Pattern("password or key", re.compile(r"\bcurl\b[^\n]*?\s(?:-u|--user)\s+['\"]?[^\s:'\"]+:"
+                                           r"(?P<value>[^\s'\"]{3,200})"), ("curl",), True),
+    # auth=("user", "password") (Python requests), Authorization: Bearer <token>
+    _Pattern("password or key", re.compile(r"\bauth\s*=\s*\(\s*(['\"])[^'\"\n]*\1\s*,\s*"
+                                           r"(?P<q>['\"])(?P<value>[^'\"\n]{3,200})(?P=q)"),
+             ("auth",), True),
+    _Pattern("token", re.compile(r"\bbearer\s+(?P<value>[a-z0-9\-._~+/]{16,}=*)"), ("bearer",),
+             True),
     # setPassword("value")
     _Pattern("password or key", re.compile(rf"\bset[\w-]*{_NAME}\s*\(\s*(?P<q>['\"])"
                                            r"(?P<value>[^'\"\n]{3,200})(?P=q)"), ("set",), True),

@@ -51,3 +51,32 @@ def test_look_alikes_are_not_secrets() -> None:
             'X_CHROMA_TOKEN = "X-Chroma-Token"\nfield = {"password": "password_field"}\n'
             'key = "sk-proj-Ab3dEfGhIjKlMnOpQrSt"\n')
     assert [(f.line, f.kind) for f in find("a.py", code)] == [(4, "token")]
+
+
+def test_credentials_in_shell_jdbc_requests_and_bearer_headers() -> None:
+    code = ('DB_PASS="ShellPw2024"\nsqlplus admin/OraPw99@PROD @batch.sql\n'
+            'curl -u admin:CurlPw77 https://api.example\n'
+            'u = "jdbc:oracle:thin:scott/Tig3rPwd@db:1521:X"\n'
+            'requests.get(url, auth=("svc", "SvcPw_2023"))\n'
+            'headers = {"Authorization": "Bearer abcdef1234567890ABCDEF"}\n'
+            'bypass_cache = "yes please"\n')
+    assert [finding.line for finding in find("x", code)] == [1, 2, 3, 4, 5, 6]
+    redacted = Redactor().redact(code)
+    for value in ("ShellPw2024", "OraPw99", "CurlPw77", "Tig3rPwd", "SvcPw_2023", "abcdef123"):
+        assert value not in redacted, value
+    assert 'bypass_cache = "yes please"' in redacted
+
+
+def test_a_secret_in_a_signature_leaks_into_no_output() -> None:
+    from skills.codedoc.pipeline import document
+    from skills.codedoc.sources import Sources
+
+    sources = Sources()
+    sources.add("auth.py", b'def connect(password="DefaultPw1"):\n'
+                           b'    return open_session(password)\n')
+    outputs = document(sources, "fr")
+    assert b"DefaultPw1" not in outputs.inventory_json()
+    assert all("DefaultPw1" not in text for text in outputs.skeletons.values())
+    assert all("DefaultPw1" not in page for page in outputs.pages.values())
+    added = [line for line in outputs.patch.decode().splitlines() if line.startswith("+ ")]
+    assert added and all("DefaultPw1" not in line for line in added)
