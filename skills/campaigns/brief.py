@@ -11,7 +11,14 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.i18n import Text
@@ -112,6 +119,10 @@ _PROBLEMS = {
     "too_long": Text("{max_length} au plus", "at most {max_length}"),
     "literal_error": Text("« {input} » n'est pas proposé ({expected})",
                           "“{input}” is not offered ({expected})"),
+    "offer_without_conditions": Text(
+        "une offre doit avoir ses conditions (« conditions » : durée, public, limites), que "
+        "chaque pièce cite en renvoi", "an offer needs its conditions (“conditions”: "
+        "duration, audience, limits), which every piece refers to"),
     "unknown_channel": Text("canal inconnu « {input} » (email, sms, courrier, bannière, "
                             "linkedin)",
                             "unknown channel “{input}” (email, sms, letter, banner, linkedin)"),
@@ -216,6 +227,12 @@ class Brief(BaseModel):
     def _approval(cls, value: Any) -> Any:
         return _APPROVAL_WORDS.get(str(value).strip().lower(), value)
 
+    @model_validator(mode="after")
+    def _offer_has_conditions(self) -> Brief:
+        if self.offer and not self.conditions:  # a promise with no small print behind it
+            raise PydanticCustomError("offer_without_conditions", "offer without conditions")
+        return self
+
     def as_yaml(self) -> str:
         """The brief as YAML (the format :func:`parse_brief` reads)."""
         return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True,
@@ -231,7 +248,8 @@ def brief_from_mapping(data: dict[str, Any]) -> Brief:
     except ValidationError as error:
         said: dict[str, list[str]] = {"fr": [], "en": []}
         for item in error.errors()[:6]:
-            field = str(item["loc"][0]) if item["loc"] else "brief"
+            field = (str(item["loc"][0]) if item["loc"] else
+                     "conditions" if item["type"] == "offer_without_conditions" else "brief")
             said["fr"].append(f"{FRENCH_NAMES.get(field, field)} : {_problem(item, 'fr')}")
             said["en"].append(f"{field}: {_problem(item, 'en')}")
         raise BriefError(_INVALID, problems_fr=" ; ".join(said["fr"]),
@@ -253,10 +271,20 @@ def _problem(item: ErrorDetails, locale: Literal["fr", "en"]) -> str:
     return known(locale, **context)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: a date is read by the brief's own rules, so that
+    « 2099-13-45 » gets its field named rather than a crash in the YAML reader."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def parse_brief(text: str) -> Brief:
     """A brief from YAML text."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader without timestamps
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         if mark is not None:  # where, rather than the parser's English words

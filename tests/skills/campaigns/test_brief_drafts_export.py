@@ -41,6 +41,9 @@ def test_a_brief_whose_dates_are_past_or_whose_yaml_is_broken_says_where() -> No
         check_dates(parsed, date(2099, 6, 1))
     assert "« fin_offre » (2099-03-31) est déjà passé" in past.value.message_for("fr")
     assert "“offer_end” (2099-03-31) has already passed" in past.value.message_for("en")
+    with pytest.raises(SkillError) as impossible:  # unquoted: YAML would take it for a date
+        parse_brief(brief().replace("2099-03-31", "2099-13-45"))
+    assert "fin_offre : date attendue" in impossible.value.message_for("fr")
     with pytest.raises(SkillError) as broken:
         parse_brief("titre: x\ncanaux: [email, sms\nproduit: y\n")
     assert "erreur ligne" in broken.value.message_for("fr")
@@ -50,7 +53,9 @@ def test_a_brief_whose_dates_are_past_or_whose_yaml_is_broken_says_where() -> No
 @pytest.mark.parametrize(("text", "named"), [
     ("titre: x", "produit"), ("- a\n- b", "clé: valeur"), ("a: [", "YAML"),
     (brief().replace("canaux: [email, sms]", "canaux: [fax]"), "fax"),
-    (brief() + "couleur: rouge\n", "couleur")])
+    (brief() + "couleur: rouge\n", "couleur"),
+    ("\n".join(line for line in brief().splitlines() if not line.startswith("conditions")),
+     "une offre doit avoir ses conditions")])
 def test_bad_briefs_are_refused_by_name(text: str, named: str) -> None:
     with pytest.raises(SkillError) as refused:
         parse_brief(text)
