@@ -31,7 +31,8 @@ _CAPITAL_NUMBERED = re.compile(r"^(\d{1,2})[.)]?\s*[–—:-]?\s+([^a-z]{4,100})
 _LETTERED = re.compile(r"^([A-H]\d{0,2})\s*[–—:-]\s+(\S.*)$")
 _PAGE_MARK = re.compile(r"^(?:page\s*)?\d{1,3}\s*(?:/|sur)\s*\d{1,3}$", re.IGNORECASE)
 _KINDS = (("RC", ("reglement de la consultation", "reglement_consultation", "_rc_", "_rc-",
-                  "reglement-consultation")),
+                  "reglement-consultation", "reglement de consultation",
+                  "dossier de consultation unique")),
           ("CCAP", ("ccap_", "ccap-", "clauses administratives particulieres")),
           ("CCTP", ("cctp_", "cctp-", "clauses techniques particulieres")),
           ("AE", ("acte d'engagement", "acte_engagement", "_ae_", "_ae-", "acte-engagement")),

@@ -45,6 +45,8 @@ _OFFER_WORDS = re.compile(r"(?:limite|remise|reception|depot)\w*\s+(?:des\s+|de\
                           r"(?:offres|plis|candidatures)|plis doivent|offres doivent|"
                           r"date et heure limites?|date limite|(?:offres|plis) (?:sont|seront) "
                           r"(?:recu|remis|depose|transmis)\w*|remettre (?:leur|les|son) "
+                          r"(?:offres?|plis?)|(?:offres|plis) (?:sont|seront) a (?:deposer|"
+                          r"remettre|transmettre|adresser)|deposer (?:leur|les|son) "
                           r"(?:offres?|plis?)")
 _POSTCODE = re.compile(r"\b(\d{5})\s+([A-ZÉÈ][\w'’-]+(?:[ -][\w'’-]+){0,4})")
 
@@ -128,6 +130,35 @@ def subject(reader: Reader) -> Fact | None:
     for clause, match in reader.matching(re.compile(r"a pour objet\s+(.{10,200}?)(?:\.|$)")):
         return Fact("objet", clause.text[match.start(1):match.end(1)],
                     (clause.source(match.start(), match.end()),))
+    return _cover_subject(reader)
+
+
+_COVER_TITLE = re.compile(r"reglement de (?:la )?consultation|dossier de consultation|"
+                          r"cahier des charges")
+_COVER_STOP = re.compile(r"consultation\s*(?:n[°o]|ref)|reference|date|procedure|marche a "
+                         r"procedure|\d{2}/\d{2}/\d{4}|siret|article")
+
+
+def _cover_subject(reader: Reader) -> Fact | None:
+    """The object as the RC's cover page says it, on the line under its title (« RÈGLEMENT
+    DE LA CONSULTATION » then « Marché public de services d'assurances : flotte … »)."""
+    covers = [section for section in reader.dossier.sections
+              if section.article == "page de garde" and section.kind in ("RC", "")]
+    for cover in covers:
+        lines = list(cover.lines)
+        for index, line in enumerate(lines):
+            if not _COVER_TITLE.search(fold(line)) or index + 1 >= len(lines):
+                continue
+            said = [lines[index + 1]]
+            for following in lines[index + 2:index + 4]:  # a title the page wrapped
+                if not following[:1].islower():
+                    break
+                said.append(following)
+            text = " ".join(" ".join(said).split())
+            if text.count("(") > text.count(")"):  # a parenthesis the next line closes
+                text = text[:text.rfind("(")].rstrip(" –-:")
+            if 10 <= len(text) <= 240 and not _COVER_STOP.search(fold(text)):
+                return Fact("objet", text, (cover.source(lines[index + 1], index + 1),))
     return None
 
 

@@ -123,9 +123,10 @@ def amounts(reader: Reader, years: float | None, lot_count: int = 1) -> tuple[Fa
     stated: list[tuple[int, Stated]] = []
     for section in reader.dossier.sections:
         folded = fold(section.text)
-        if not ("montant" in folded or "valeur" in folded) or "estim" not in folded:
+        if not ("montant" in folded or "valeur" in folded or "estimation" in folded) \
+                or "estim" not in folded:
             continue
-        _table_amounts(section, value, sources, annual, stated)
+        _table_amounts(section, value, sources, annual, stated, lot_count == 1)
         if not annual:
             _sentence_amounts(reader, section, value, sources, annual, years, stated,
                               lot_count)
@@ -162,7 +163,8 @@ def _columns(section: Section) -> list[tuple[str, int | None]]:
 
 
 def _table_amounts(section: Section, value: dict[str, float], sources: list[Source],
-                   annual: dict[int, float], stated: list[tuple[int, Stated]]) -> None:
+                   annual: dict[int, float], stated: list[tuple[int, Stated]],
+                   single: bool = False) -> None:
     columns = _columns(section)
     if not columns:
         return
@@ -170,12 +172,29 @@ def _table_amounts(section: Section, value: dict[str, float], sources: list[Sour
     lot: int | None = None
     column = 0
     tax = "ht" if " ht" in fold(section.text) and "ttc" not in fold(section.text) else "ttc"
+    numbered = False  # a table whose first column is the lot's number (« Lot | … » over « 1 | … »)
     for index, line in enumerate(section.lines):
         folded = fold(line)
         named = lots_named(line)
+        first = folded.split(" | ", 1)[0].strip()
+        if " | " in line and re.fullmatch(r"(?:n[°o] (?:de )?)?lots?(?: n[°o])?", first):
+            numbered = True
+            continue
+        if numbered and " | " in line and first.isdigit():
+            named, folded = {int(first)}, "lot " + folded
         if (folded.startswith("lot") and named) or folded.startswith("total"):
             lot = next(iter(named)) if named and folded.startswith("lot") else None
             row, column = ("total" if lot is None else f"lot_{lot}"), 0
+        elif (" | " in line and "estim" in first and re.search(r"annuel|par an", first)
+              and single and find_amounts(line.split(" | ", 1)[1] + " €")):
+            # « Estimation de la prime annuelle TTC par l'acheteur | 104500 » (one lot)
+            amount = find_amounts(line.split(" | ", 1)[1] + " €")[0]
+            tax_here = "ht" if re.search(r"\bht\b", first) else "ttc"
+            value.setdefault(f"lot_1_annuel_{tax_here}", amount.value)
+            sources.append(section.source(line, index))
+            annual.setdefault(1, amount.value)
+            stated.append((1, Stated(f"{amount.value:.0f}", section.source(line, index))))
+            continue
         found = find_amounts(line)
         if row is None or not found or column >= len(columns):
             continue
@@ -250,7 +269,9 @@ def award_criteria(reader: Reader) -> Fact | None:
                              fold(section.heading + " " + section.text[:300]))
                 and find_percents(section.text)]
     for section in sections:
-        value, sources = _criteria_table(section)
+        value, sources = _criteria_grid(section)
+        if not value:
+            value, sources = _criteria_table(section)
         if value:
             formula = _formula(reader)
             if formula is not None:
@@ -260,6 +281,40 @@ def award_criteria(reader: Reader) -> Fact | None:
                 sources.append(formula[1])
             return Fact("criteres_attribution", value, tuple(sources))
     return None
+
+
+def _criteria_grid(section: Section) -> tuple[dict[str, dict[str, object]], list[Source]]:
+    """A table of criteria read from its cells: « Critère | Sous-critère | Pondération » over
+    « Valeur technique | Niveau des garanties | 25 % » (a criterion's weight is its own, or
+    the sum of its sub-criteria's), or « Critère | Pondération » over « Prix | 40 % »."""
+    value: dict[str, dict[str, object]] = {}
+    sources: list[Source] = []
+    header: list[str] | None = None
+    for index, line in enumerate(section.lines):
+        cells = [cell.strip() for cell in line.split(" | ")]
+        if len(cells) < 2:
+            continue
+        folded = [fold(cell) for cell in cells]
+        if header is None:
+            if "criter" in folded[0] and any(re.search(r"ponderation|poids|points?|note", cell)
+                                             for cell in folded[1:]):
+                header = folded
+            continue
+        weight = [found[0] for found in find_percents(cells[-1])] or ([float(match.group(1))] if (
+            match := re.fullmatch(r"(\d{1,3})\s*(?:points?|pts)", folded[-1])) else [])
+        if not weight or not cells[0]:
+            continue
+        key = _slug(cells[0])
+        item = value.setdefault(key, {"libelle": cells[0], "poids": None})
+        if len(cells) >= 3 and cells[1] and "sous" in header[1]:
+            subs = item.setdefault("sous_criteres", {})
+            if isinstance(subs, dict):
+                subs[cells[1]] = weight[0]
+                item["poids"] = sum(float(w) for w in subs.values() if w is not None)
+        else:
+            item["poids"] = weight[0]
+        sources.append(section.source(line, index))
+    return value, sources
 
 
 def _slug(label: str) -> str:
@@ -436,7 +491,10 @@ _DECOY = re.compile(r"garanties? (?:souscrites?|d'assurance)|montants? des? gara
                     r"par sinistre|par victime|limites? de garantie|"
                     r"capitaux|plafond de garantie|dommages corporels|assures?\b.{0,40}"
                     r"couvert|contrat d'assurance|attestation d'assurance|"
-                    r"police d'assurance|couverture")
+                    r"police d'assurance|couverture|"
+                    # « Les garanties décès du lot 1 sont servies sans limitation de somme »
+                    r"garanties? [a-z]+(?: [a-z]+)?(?: du lot \d+)? (?:sont|seront) servies|"
+                    r"prestations? (?:sont |seront )?(?:servies|versees)|capital souscrit")
 
 
 def liability(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str]]]:

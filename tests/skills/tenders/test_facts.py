@@ -6,7 +6,7 @@ from skills.tenders.documents import load_files
 from skills.tenders.facts import extract
 from skills.tenders.facts_general import attention_in
 from skills.tenders.model import Extraction
-from tests.skills.tenders.dossiers import docx, hospital_dossier, pdf, town_dossier
+from tests.skills.tenders.dossiers import docx, hospital_dossier, pdf, town_dossier, xlsx
 
 
 def _facts(files: dict[str, bytes]) -> Extraction:
@@ -157,3 +157,45 @@ def test_variants_allowed_by_one_document_and_refused_by_another_are_to_examine(
     both = _facts({"RC_v.pdf": rc, "CCTP_v.docx": cctp}).facts["variantes"].value
     assert both == "Variantes autorisées selon une pièce, non autorisées selon une autre : à examiner"
     assert _facts({"CCTP_v.docx": cctp}).facts["variantes"].value == "Variantes non autorisées"
+
+
+def test_a_single_document_dossier_with_its_estimate_in_the_bpu() -> None:
+    dce = pdf([["Communauté de communes du Pays d'Ivel",
+                "DOSSIER DE CONSULTATION UNIQUE",
+                "Assurance statutaire du personnel (risques statutaires",
+                "des agents CNRACL)",
+                "Le présent document tient lieu de règlement de consultation et d'acte "
+                "d'engagement.",
+                "Les plis sont à déposer sur la salle des marchés avant le mardi 16 février "
+                "2027, 17 heures."]])
+    bpu = xlsx({"BPU": [["Poste", "Assiette", "Montant annuel (€)"],
+                        ["Masse salariale CNRACL", 1_850_000, None],
+                        ["Estimation de la prime annuelle TTC par l'acheteur", 104_500, None]]})
+    extraction = _facts({"DCE_ivel.pdf": dce, "BPU_ivel.xlsx": bpu})
+    facts = extraction.facts
+    assert facts["objet"].value == ("Assurance statutaire du personnel (risques statutaires "
+                                    "des agents CNRACL)")  # its wrapped line joined
+    assert facts["lots"].value[0]["intitule"].startswith("Assurance statutaire du personnel")
+    assert all(document.kind != "AE" for document in load_files(
+        [("DCE_ivel.pdf", dce)]).documents)  # « tient lieu de règlement de consultation »
+    assert facts["date_limite_offres"].value == "2027-02-16T17:00:00+01:00"
+    assert facts["montant_estime"].value == {"lot_1_annuel_ttc": 104500.0}
+
+
+def test_lot_amounts_and_weighted_criteria_in_word_tables() -> None:
+    rc = docx([("h1", "ARTICLE 2 – LOTS"),
+               [["Lot", "Désignation", "Code CPV", "Estimation annuelle TTC"],
+                ["1", "Prévoyance collective", "66511000-5", "412 500 €"],
+                ["2", "Complémentaire santé", "66512200-4", "38 400 €"]],
+               ("h1", "ARTICLE 7 – CRITÈRES D'ATTRIBUTION"),
+               [["Critère", "Sous-critère", "Pondération"],
+                ["Prix", "Taux de cotisation", "40 %"],
+                ["Valeur technique", "Niveau des garanties", "35 %"],
+                ["Valeur technique", "Qualité de la gestion", "25 %"]]])
+    facts = _facts({"RC_grid.docx": rc}).facts
+    assert facts["montant_estime"].value == {"lot_1_annuel_ttc": 412500.0,
+                                             "lot_2_annuel_ttc": 38400.0}
+    criteria = facts["criteres_attribution"].value
+    assert criteria["prix"]["poids"] == 40.0 and criteria["valeur_technique"]["poids"] == 60.0
+    assert criteria["valeur_technique"]["sous_criteres"] == {"Niveau des garanties": 35.0,
+                                                             "Qualité de la gestion": 25.0}
