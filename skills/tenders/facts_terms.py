@@ -670,11 +670,12 @@ def certifications(reader: Reader) -> tuple[Fact | None, list[Requirement]]:
 
 
 _FIRM = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.;]{0,60}?(?:sont|seront|est|"
-                   r"sera|restent|resteront|demeurent|demeureront)\s+(?:\w+\s+)?(?:garanti|"
-                   r"ferme|bloque|maintenu|non revisable)|(?:maintien|garantie|blocage) des "
-                   r"(?:taux|cotisations|tarifs|primes|prix)|(?:taux|prix|cotisations|tarifs|"
-                   r"primes) (?:garantis|garanties|fermes|bloques|bloquees)\s+(?:pendant|durant|"
-                   r"sur|pour|jusqu)")
+                   r"sera|reste|restera|restent|resteront|demeure|demeurera|demeurent|"
+                   r"demeureront)\s+(?:\w+\s+)?(?:garanti|ferme|bloque|maintenu|inchange|"
+                   r"non revisable)|(?:maintien|garantie|blocage) des "
+                   r"(?:taux|cotisations|tarifs|primes|prix)|(?:taux|prix|cotisations?|tarifs?|"
+                   r"primes?) (?:garantis?|garanties?|fermes?(?: et non revisables?)?|bloques?|"
+                   r"bloquees?)\s+(?:pendant|durant|sur|pour|jusqu)")
 _YEARLY = re.compile(r"(?:taux|cotisations?|prix|tarifs?|primes?)[^.]{0,60}?revisables? "
                      r"(?:annuellement|chaque annee|a chaque echeance|une fois par an|"
                      r"au 1er janvier de chaque annee)")
@@ -714,7 +715,7 @@ def rate_guarantees(reader: Reader, term_years: float | None) -> tuple[Fact | No
             continue
         lots = frozenset(_lots_at_start(clause.text) or clause_lots(clause))
         following = _next_clause(reader, clause)
-        revisable = re.search(r"revis|indexe|ajust", folded[match.end():] + " " + (
+        revisable = re.search(r"(?<!non )revis|indexe|ajust", folded[match.end():] + " " + (
             following.folded if following is not None else "")) is not None
         end = (match.start() + (period.end() if period else 0)) if period else match.end()
         found.append(RateGuarantee(years, lots, revisable, clause.source(match.start(), end,

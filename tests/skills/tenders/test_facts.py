@@ -167,7 +167,9 @@ def test_a_single_document_dossier_with_its_estimate_in_the_bpu() -> None:
                 "Le présent document tient lieu de règlement de consultation et d'acte "
                 "d'engagement.",
                 "Les plis sont à déposer sur la salle des marchés avant le mardi 16 février "
-                "2027, 17 heures."]])
+                "2027, 17 heures.",
+                "Le taux de cotisation proposé reste inchangé pendant quatre ans : un taux "
+                "ferme et non révisable."]])
     bpu = xlsx({"BPU": [["Poste", "Assiette", "Montant annuel (€)"],
                         ["Masse salariale CNRACL", 1_850_000, None],
                         ["Estimation de la prime annuelle TTC par l'acheteur", 104_500, None]]})
@@ -180,6 +182,8 @@ def test_a_single_document_dossier_with_its_estimate_in_the_bpu() -> None:
         [("DCE_ivel.pdf", dce)]).documents)  # « tient lieu de règlement de consultation »
     assert facts["date_limite_offres"].value == "2027-02-16T17:00:00+01:00"
     assert facts["montant_estime"].value == {"lot_1_annuel_ttc": 104500.0}
+    assert facts["garantie_des_taux"].value == {
+        "tous_lots": {"annees_garanties": 4.0, "revisable_ensuite": False}}
 
 
 def test_lot_amounts_and_weighted_criteria_in_word_tables() -> None:
