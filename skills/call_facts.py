@@ -346,6 +346,12 @@ _INSTRUCTION = re.compile(
 _CUSTOMER_ACTION = re.compile(
     r"\bje (?:vous )?(?:le |la |les |l')?(?:envoie|envoierai|enverrai|poste|fais|ferai|"
     r"m'en occupe|depose|signe|prends|peux le faire|rappelle)\b")
+# what a customer promises the adviser (« je vous transmets… », “I'll send you…”)
+_CUSTOMER_PROMISE = re.compile(
+    r"\bje vous (?:transmets|transmettrai|envoie|enverrai|fais parvenir|ferai parvenir|"
+    r"rappelle|rappellerai|depose|deposerai|apporte|apporterai|renvoie|renverrai)\b|"
+    r"\bje m'engage\b|\bi(?:'ll| will) (?:send|e-?mail|call|forward|bring|post) (?:you|it|them|"
+    r"the)\b")
 _PROCESS = re.compile(
     r"(expert\w*\b.*\b(?:passe|passera|viendra|visite|examinera|prendra contact|a mandater|"
     r"a missionner)|(?:a mandater|a missionner|a signer|a envoyer|a remplacer|a faire)\b|"
@@ -522,6 +528,10 @@ def _classify(summary: CallSummary, items: Sequence[Utterance], index: int,
                                f"{cleaned[told.end():].rstrip(' .!')}")
     elif said_by_us and _COMMITMENT.search(folded) and not _INSTRUCTION.search(folded):
         summary.commitments.append(cleaned)
+    elif item.side == "customer" and _CUSTOMER_PROMISE.search(folded):
+        # « Je vous transmets la facture du plombier ce soir »: the customer's own commitment
+        summary.commitments.append(f"{_CUSTOMER_LABEL(locale)}{colon(locale)}"
+                                   f"{cleaned[:1].lower()}{cleaned[1:]}")
     elif _ATTENTION.search(folded) and not re.search(r"porte plainte|plainte deposee", folded):
         summary.attention.append(cleaned)
     elif _customer_action(item, folded):
@@ -535,6 +545,21 @@ def _classify(summary: CallSummary, items: Sequence[Utterance], index: int,
         summary.actions.append(cleaned)
     elif _substance(item.text) >= (5 if _AMOUNT.search(item.text) else 3):
         summary.facts.append(cleaned)
+
+
+_CALL_WORDS = re.compile(
+    r"\b(?:client|cliente|assure|assuree|conseill\w+|appel\w*|rappel\w*|contrat|dossier|"
+    r"sinistre|devis|cotisation|garantie|franchise|indemni\w+|rembourse\w*|resili\w+|"
+    r"rendez-vous|visite|telephone|bonjour|allo|customer|caller|adviser|advisor|agent|policy|"
+    r"claim|call\w*|phone|premium|quote|refund|cover|hello)\b")
+
+
+def looks_like_a_call(notes: str) -> bool:
+    """Whether a text reads as notes of a call or a visit: speakers named, or words of an
+    exchange with a customer about a contract, a claim or a request (a recipe does not)."""
+    if any(item.side != "unknown" for item in utterances(notes)):
+        return True
+    return len(set(_CALL_WORDS.findall(fold(notes)))) >= 2
 
 
 def summarise_call(notes: str, locale: Locale = "fr") -> CallSummary:

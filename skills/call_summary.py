@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from bot.extractive import CATCH_ALL_CUE
 from bot.gateway.llm import ChatTurn, CompletionRequest, ContextPassage, OutlineSection
+from bot.governance.dlp import Detector, DlpSettings
 from bot.i18n import Text, t
 from bot.messages import Delta, Locale, Progress, Reply, ReplyEvent
 from bot.skills import SkillError, SkillRequest
-from skills.call_facts import render, summarise_call
+from skills.call_facts import looks_like_a_call, render, summarise_call
 
 MAX_ATTACHMENT_BYTES = 200_000
 _TEXT_TYPES = ("text/plain", "text/markdown", "application/octet-stream", "")
@@ -47,6 +48,24 @@ _DRAFT_NOTICE = Text(
     "_Brouillon généré automatiquement : relisez-le et corrigez-le avant tout usage._",
     "_Automatically generated draft: review and correct it before any use._",
 )
+
+
+_NOT_A_CALL = Text(
+    "Ce texte ne ressemble pas à des notes d'appel ou de visite (ni échange, ni client, ni "
+    "contrat, sinistre ou demande) : je ne le résume pas comme un appel. Collez les notes ou "
+    "la transcription de l'appel après `/almia summary`.",
+    "This text does not look like call or visit notes (no exchange, customer, contract, "
+    "claim or request): I am not summarising it as a call. Paste the call's notes or "
+    "transcript after `/almia summary`.")
+_OFFLINE_NOTICE = Text(
+    "Synthèse hors ligne : les phrases des notes sont reprises telles quelles et classées par "
+    "règles, les numéros d'IBAN, de sécurité sociale et de carte masqués. Un modèle approuvé "
+    "pour le rôle `summarise` la rédigerait et attribuerait mieux engagements et actions.",
+    "Offline summary: the notes' sentences are quoted as they are and sorted by rules, bank "
+    "account, social security and card numbers masked. A model approved for the `summarise` "
+    "role would write it and attribute commitments and actions better.")
+_MASKED_KINDS = frozenset({"IBAN", "NIR", "CARTE", "SECRET"})
+_MASKED = Text("[{kind} masqué]", "[{kind} masked]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +164,20 @@ class CallSummarySkill:
     commands = ("summary", "résumé", "synthèse")
     model_roles = ("summarise",)
 
+    def __init__(self) -> None:
+        self._detector: Detector | None = None  # built at the first summary, then reused
+
+    def _masked(self, summary: str, locale: Locale) -> str:
+        """The summary without bank account, social security or card numbers: nothing it is
+        for needs them written again (phone numbers and e-mails stay, for calling back)."""
+        if self._detector is None:
+            self._detector = Detector(DlpSettings(ner=False))
+        found = [item for item in self._detector.detect(summary) if item.kind in _MASKED_KINDS]
+        for item in reversed(found):
+            summary = (summary[:item.start] + _MASKED(locale, kind=item.kind)
+                       + summary[item.end:])
+        return summary
+
     async def handle(self, request: SkillRequest) -> AsyncIterator[ReplyEvent]:
         """Summarise the pasted or attached notes into fixed sections."""
         text = request.text.strip()
@@ -178,10 +211,13 @@ class CallSummarySkill:
             if found.empty:
                 yield Reply(_NOTHING_FOUND(locale), kind="info", skill=self.name, locale=locale)
                 return
-            summary = render(found, locale)
+            if not looks_like_a_call(notes):
+                yield Reply(_NOT_A_CALL(locale), kind="info", skill=self.name, locale=locale)
+                return
+            summary = self._masked(render(found, locale), locale)
             yield Delta(summary)
-            yield Reply(f"{summary}\n\n{_DRAFT_NOTICE(locale)}", skill=self.name,
-                        model=preferred.alias, locale=locale)
+            yield Reply(f"{summary}\n\n{_DRAFT_NOTICE(locale)}\n{_OFFLINE_NOTICE(locale)}",
+                        skill=self.name, model=preferred.alias, locale=locale)
             return
         chosen: list[str] = []
         parts: list[str] = []

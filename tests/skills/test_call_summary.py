@@ -64,6 +64,23 @@ async def test_notes_with_nothing_to_summarise_are_said_so(runtime: Runtime) -> 
         assert "**Motif de l'appel**" not in reply.text and reply.kind == "info"
 
 
+async def test_a_recipe_is_no_call_and_a_customer_s_promise_is_a_commitment(
+        runtime: Runtime) -> None:
+    recipe = ("Préchauffez le four à 180 degrés. Mélangez la farine, le sucre et trois œufs. "
+              "Versez dans un moule beurré et faites cuire quarante minutes.")
+    refused = await runtime.assistant.answer(_message(f"/almia summary {recipe}"))
+    assert refused.text.startswith("Ce texte ne ressemble pas à des notes d'appel"), refused.text
+    call = ("Conseiller : Bonjour, service sinistres. Client : J'appelle pour un dégât des eaux "
+            "sur mon contrat habitation. Conseiller : Je vais ouvrir le dossier. Client : Je "
+            "vous transmets la facture du plombier ce soir. Mon IBAN est FR76 3000 6000 0112 "
+            "3456 7890 189, pour le remboursement de 480 euros.")
+    reply = await runtime.assistant.answer(_message(f"/almia summary {call}"))
+    commitments = _section(reply.text, "Engagements pris")
+    assert "Client : je vous transmets la facture du plombier ce soir." in commitments
+    assert "3000 6000" not in reply.text
+    assert "un modèle approuvé pour le rôle `summarise`" in reply.text.lower()
+
+
 async def test_offline_claim_call_gives_facts_amounts_dates_and_commitments(
         runtime: Runtime) -> None:
     reply = await runtime.assistant.answer(_message(f"/almia summary {CLAIM_CALL}"))
