@@ -131,8 +131,14 @@ def from_zip(name: str, data: bytes, settings: FileSettings | None = None) -> So
     check_file(name, stream, settings or FileSettings())
     sources = Sources()
     with zipfile.ZipFile(stream) as archive:
+        # a ZIP of one folder (« sinistres/… »): paths from inside it, as the repository has
+        # them, so that « git apply documentation.patch » works at its root
+        files = [info.filename for info in archive.infolist() if not info.is_dir()]
+        tops = {PurePosixPath(path).parts[0] for path in files}
+        top = (next(iter(tops)) + "/" if len(tops) == 1 and files
+               and all(len(PurePosixPath(path).parts) > 1 for path in files) else "")
         for info in archive.infolist():
-            path = info.filename
+            path = info.filename.removeprefix(top)
             parts = PurePosixPath(path).parts
             if info.is_dir() or any(part in SKIPPED_DIRS or part.startswith(".")
                                     for part in parts[:-1]):

@@ -37,6 +37,12 @@ def test_a_zip_is_read_in_memory_and_unsafe_archives_are_refused() -> None:
     assert nested.value.code == "zip_nested"
 
 
+def test_a_zip_of_one_folder_gives_paths_from_inside_it() -> None:
+    sources = from_zip("sinistres.zip", zipped({"sinistres/py/calcul.py": b"x = 1\n",
+                                                "sinistres/deploy.sh": b"echo ok\n"}))
+    assert sorted(sources.texts) == ["deploy.sh", "py/calcul.py"]  # git apply at its root
+
+
 @pytest.mark.parametrize(("text", "path"), [
     ("```python\ndef f():\n    return 1\n```", "snippet.py"),
     ("def total(items):\n    return sum(items)", "snippet.py"),
