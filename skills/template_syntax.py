@@ -209,7 +209,8 @@ def command_text(name: str, version: int | None, values: Mapping[str, str]) -> s
 
 def missing(variables: Sequence[Variable], arguments: Arguments) -> list[Variable]:
     """Required variables that ``arguments`` leave without a value."""
-    return [v for v in variables if v.required and v.name not in arguments.values]
+    return [v for v in variables if v.required
+            and not arguments.values.get(v.name, "").strip()]  # « delai= » gives nothing
 
 
 def fill(template: str, body: str, variables: Sequence[Variable], arguments: Arguments) -> str:
@@ -230,7 +231,9 @@ def fill(template: str, body: str, variables: Sequence[Variable], arguments: Arg
                                   template=template,
                                   names=", ".join(v.name for v in absent), example=example)
     for variable in variables:
-        value = values.get(variable.name, variable.default or "")
+        value = values.get(variable.name, "")
+        if not value.strip():  # « delai= »: nothing given, the default stands
+            value = variable.default or ""
         if len(value) > MAX_VALUE_CHARS:
             raise TemplateSyntaxError(_VALUE_TOO_LONG, name=variable.name, limit=MAX_VALUE_CHARS)
         if variable.type == "number" and not _NUMBER.match(value.strip()):

@@ -33,3 +33,13 @@ def test_a_number_is_accepted_as_people_write_amounts() -> None:
         assert fill("relance", body, variables, used) == f"Relance pour {written} €."
     with pytest.raises(TemplateSyntaxError):  # « mille » is no number
         fill("relance", body, variables, parse_arguments("montant=mille", spaced=True))
+
+
+def test_a_variable_given_empty_takes_its_default_or_is_missing() -> None:
+    body = "Réponse à {{client}}, sous {{delai=8 jours}}."
+    variables = parse_variables(body)
+    used = parse_arguments('client="Mme Durand" delai=', spaced=True)
+    assert fill("reponse", body, variables, used) == "Réponse à Mme Durand, sous 8 jours."
+    with pytest.raises(TemplateSyntaxError) as missing:
+        fill("reponse", body, variables, parse_arguments('client="" delai=3 jours', spaced=True))
+    assert "client" in str(missing.value)
