@@ -322,14 +322,15 @@
       box.appendChild(labelNode);
       fields.push(input);
     }
-    const run = element("button", "", words(locale).runTemplate);
+    const run = element("button", "form-run", words(locale).runTemplate);
     run.type = "submit";
     box.appendChild(run);
     box.addEventListener("submit", async (event) => {
       event.preventDefault();
       const parts = fields.filter((f) => f.value !== "").map((f) => `${f.name}=${quote(f.value)}`);
       run.disabled = true;
-      await submit(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`);
+      try { await submit(`/template use ${spec.name}@${spec.version} ${parts.join(" ")}`); }
+      finally { run.disabled = false; }  // a value refused (« abc » for a number) can be corrected here
     });
     target.appendChild(box);
   }

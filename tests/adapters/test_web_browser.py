@@ -155,6 +155,37 @@ async def test_rendering_italic_markers_labels_and_phone_header(
             await server.close()
 
 
+async def test_a_template_form_refusing_a_value_can_be_corrected_and_sent_again(
+        settings: Settings, browser: Any) -> None:
+    server = TestServer(build_app(settings, knowledge=FakeSearch()),  # type: ignore[arg-type]
+                        host="127.0.0.1")
+    await server.start_server()
+    try:
+        context = await browser.new_context(viewport=PHONE, locale="fr-FR")
+        page = await context.new_page()
+        await page.goto(f"http://127.0.0.1:{server.port}/")
+        await _ask(page, "/template save relance Relance de {{montant:number}} € pour "
+                         "{{client}}.", 0)
+        form_reply = await _ask(page, "/template use relance", 1)
+        form = form_reply.locator("form.template-form")
+        await form.locator("[name=client]").fill("Mme Durand")
+        await form.locator("[name=montant]").fill("abc")
+        await form.locator("button").click()
+        refused = page.locator(".message.assistant[data-done='true']").nth(2)
+        await refused.wait_for()
+        assert "nombre" in await refused.inner_text()
+        button = form.locator("button")
+        assert await button.is_enabled()  # the same form, corrected, goes again
+        await form.locator("[name=montant]").fill("120")
+        await button.click()
+        filled = page.locator(".message.assistant[data-done='true']").nth(3)
+        await filled.wait_for()
+        assert "Relance de 120 € pour Mme Durand." in await filled.inner_text()
+        await context.close()
+    finally:
+        await server.close()
+
+
 async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, browser: Any) -> None:
     async with FakeModelServer(responder=lambda _body: "Within five working days [1].") as model:
         settings = load_settings(data_dir=tmp_path / "data", _env_file=None,
