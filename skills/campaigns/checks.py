@@ -30,6 +30,22 @@ Status = Literal["ok", "warn", "fail"]
 _FIGURE = re.compile(r"(?<![\w{])(?:-(?=\d))?\d+(?:[.,]\d+)?\s?(?:%|€|euros?\b|mois\b|ans?\b|"
                      r"jours?\b|semaines?\b|months?\b|years?\b|days?\b|weeks?\b)",
                      re.IGNORECASE)
+# figures written in words (« Trois mois offerts ») are figures too
+_WORD_NUMBERS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+                 "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12,
+                 "quinze": 15, "vingt": 20, "trente": 30, "one": 1, "two": 2, "three": 3,
+                 "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                 "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30}
+_WORDED = re.compile(r"\b(" + "|".join(_WORD_NUMBERS) + r")(?=\s+(?:premiers?\s+|first\s+)?"
+                     r"(?:mois|ans?|années?|jours?|semaines?|months?|years?|days?|weeks?)\b)",
+                     re.IGNORECASE)
+
+
+def _in_digits(text: str) -> str:
+    """« Trois mois offerts » → « 3 mois offerts »."""
+    return _WORDED.sub(lambda match: str(_WORD_NUMBERS[match.group(1).lower()]), text)
+
+
 _MONTH_NUMBERS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5,
                   "juin": 6, "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
                   "novembre": 11, "décembre": 12, "decembre": 12,
@@ -208,10 +224,10 @@ class CampaignChecker:
 
     def _offer(self, piece: Piece, brief: Brief) -> CheckResult:
         text = f"{piece.subject}\n{piece.body}"
-        source = _normal(" ".join([brief.offer, brief.conditions, brief.segment,
-                                   *brief.key_messages, *brief.proofs]))
+        source = _normal(_in_digits(" ".join([brief.offer, brief.conditions, brief.segment,
+                                              *brief.key_messages, *brief.proofs])))
         reasons: list[tuple[str, dict[str, Any]]] = []
-        for figure in dict.fromkeys(_FIGURE.findall(text)):
+        for figure in dict.fromkeys(_FIGURE.findall(_in_digits(text))):
             if _normal(figure) not in source:
                 reasons.append(("figure", {"figure": figure.strip(),
                                            "offer": brief.offer or "-"}))

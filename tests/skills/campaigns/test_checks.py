@@ -122,6 +122,10 @@ def test_offer_consistency() -> None:
                    reviewers=("web:claire",))
     bullet = result(email("Nos avantages :\n- 2 mois offerts*"), "offer", months)
     assert "ne figure pas" not in bullet.text("fr"), bullet.text("fr")
+    # a figure in words is a figure: « Trois mois offerts » is not the brief's « 2 mois »
+    worded = result(email("Trois mois offerts* pour toute souscription."), "offer", months)
+    assert worded.status == "fail" and "« 3 mois » ne figure pas" in worded.text("fr")
+    assert result(email("Deux mois offerts*."), "offer", months).status == "ok"
     no_conditions = result(email("Profitez de -20 % sur la première année."), "offer")
     assert no_conditions.status == "fail" and "conditions" in no_conditions.text("fr")
     late = result(email("Offre valable jusqu'au 30 avril 2099*."), "offer")
