@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.extractive import heading_lines_marked, missing_terms, quoted_section
@@ -57,6 +57,23 @@ from skills.table_questions import (
 )
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+
+
+def _renumbered(text: str, citations: tuple[Citation, ...]) -> tuple[str, tuple[Citation, ...]]:
+    """The sources numbered 1, 2, 3… in the order the answer first cites them (an answer
+    quoting the search's 4th and 5th passages shows [1] and [2], not [4] and [5])."""
+    kept = {citation.number for citation in citations}
+    order = list(dict.fromkeys(int(mark) for mark in _CITATION_MARK.findall(text)
+                               if int(mark) in kept))
+    order += [citation.number for citation in citations if citation.number not in order]
+    new = {old: index for index, old in enumerate(order, 1)}
+    if all(old == number for old, number in new.items()):
+        return text, citations
+    renumbered = _CITATION_MARK.sub(
+        lambda mark: f"[{new[int(mark.group(1))]}]" if int(mark.group(1)) in kept
+        else mark.group(0), text)
+    return renumbered, tuple(sorted((replace(citation, number=new[citation.number])
+                                     for citation in citations), key=lambda c: c.number))
 # verbs that ask for something rather than name it (« Où se trouve… ? » against a page
 # titled « Où trouver le texte ? »)
 _ASKING_WORDS = frozenset(content_tokens(
@@ -730,5 +747,6 @@ class QaSkill:
             for number, passage in enumerate(passages, 1)
             if number in cited
         )
+        text, citations = _renumbered(text, citations)
         yield Reply(text, citations=citations, skill=self.name,
                     model=chosen[0] if chosen else None, locale=locale)

@@ -478,3 +478,15 @@ async def test_an_english_follow_up_naming_a_part_of_the_same_document(settings:
     assert "valeur technique (60 %)" in replies[1].text
     assert "variantes" not in replies[1].text.lower()
     assert "Read as following on" not in replies[1].text  # the next follow-up starts here
+
+
+def test_sources_are_numbered_in_the_order_the_answer_cites_them() -> None:
+    from bot.messages import Citation
+    from skills.qa import _renumbered
+
+    citations = (Citation(4, "a.md", "A", "…"), Citation(5, "b.md", "B", "…"))
+    text, renumbered = _renumbered("Selon « B » :\n- x [5]\n\nSelon « A » :\n- y [4]", citations)
+    assert text == "Selon « B » :\n- x [1]\n\nSelon « A » :\n- y [2]"
+    assert [(c.number, c.document) for c in renumbered] == [(1, "b.md"), (2, "a.md")]
+    same = (Citation(1, "a.md", "A", "…"),)
+    assert _renumbered("- y [1]", same) == ("- y [1]", same)
