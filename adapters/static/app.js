@@ -648,6 +648,7 @@
       if (entry.reply) renderReply(bubble("assistant"), entry.reply);
       else if (typeof entry.user === "string") userBubble(entry.user, entry.names);
     }
+    conversation.scrollTop = conversation.scrollHeight;  // where the conversation was left
   } else {
     sessionStorage.removeItem(HISTORY);
   }
