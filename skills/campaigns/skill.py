@@ -431,6 +431,15 @@ class CampaignsSkill:
         if not text:
             raise SkillError(T["no_edit_text"])
         pieces = parse_pieces(text)
+        # the pieces the text leaves out are kept as they were: sending only the banner
+        # edits the banner, it does not delete the e-mails (nothing is lost by omission)
+        given = {piece.key for piece in pieces}
+        kept = tuple(piece for piece in parse_pieces(campaign.current.text)
+                     if piece.key not in given)
+        if kept:
+            order = [piece.key for piece in parse_pieces(campaign.current.text)]
+            pieces = tuple(sorted((*pieces, *kept), key=lambda piece: (
+                order.index(piece.key) if piece.key in order else len(order))))
         brief = Brief.model_validate(campaign.brief)
         new_text = serialise(pieces, brief.language or campaign.locale)
         if new_text == campaign.current.text and (version or campaign.current.number) \
@@ -449,6 +458,9 @@ class CampaignsSkill:
                                              edited.reviewers)
         lines = [T["edited"](locale, version=edited.current.number,
                              checks=checks_summary(checks, locale)),
+                 *([T["kept_pieces"](locale, keys=", ".join(
+                     f"“{piece.key}”" if locale == "en" else f"« {piece.key} »"
+                     for piece in kept))] if kept else []),
                  f"{title_line(edited, locale)}", "",
                  T["diff_header"](locale, old=campaign.current.number,
                                   new=edited.current.number),

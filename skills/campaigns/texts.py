@@ -139,6 +139,8 @@ T = {
     "edited": Text("Version {version} enregistrée ({checks}). Les validations repartent de "
                    "zéro.",
                    "Version {version} saved ({checks}). Approvals start over."),
+    "kept_pieces": Text("Pièces absentes du texte envoyé, gardées telles quelles : {keys}.",
+                        "Pieces missing from the text sent, kept as they were: {keys}."),
     "no_change": Text("Le texte est identique à la version {version} : rien n'a été changé.",
                       "The text is the same as version {version}: nothing was changed."),
     "no_edit_text": Text("Donnez le texte modifié après « campagne modifier ID » (sections "

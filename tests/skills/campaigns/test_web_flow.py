@@ -183,6 +183,18 @@ async def test_changes_requested_then_edit_starts_a_new_review(client: Any) -> N
     assert "modifications demandées" in shown["text"]
 
 
+async def test_an_edit_of_one_piece_keeps_the_others(client: Any) -> None:
+    campaign_id, reply = await _created(client)
+    text = reply["cards"][0]["inputs"][-1]["value"]
+    sms = "### sms 1\n" + text.split("### sms 1\n", 1)[1].split("### ", 1)[0].strip()
+    edited = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n"
+                               + sms.replace("{{prenom}}", "Bonjour {{prenom}}", 1), "aline")
+    assert "Version 2 enregistrée" in edited["text"], edited["text"]
+    assert "gardées telles quelles : « email 1 », « email 2 », « sms 2 »" in edited["text"]
+    shown = await say(client, f"/almia campagne voir {campaign_id[:8]}", "aline")
+    assert "### email 1" in shown["text"] and "### sms 2" in shown["text"]
+
+
 async def test_reminders_before_the_deadline_reach_the_reviewers_once(client: Any) -> None:
     campaign_id, submitted = await _submitted(client)
     await press(client, button(submitted, "campaigns:decide", "approve"), "claire")
