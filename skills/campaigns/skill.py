@@ -361,6 +361,13 @@ class CampaignsSkill:
             raise SkillError(T["blocked"], version=campaign.current.number, count=len(failed),
                              s="" if len(failed) == 1 else "s",
                              id=campaign.id[:8])
+        authors = {campaign.author_id, campaign.current.author_id}
+        if campaign.reviewers and all(":" in reviewer and reviewer in authors
+                                      for reviewer in campaign.reviewers):
+            # four-eyes: no reviewer could decide on a version they wrote or edited
+            raise SkillError(T["no_other_reviewer"],
+                             reviewers_fr=people(campaign.reviewers, "fr"),
+                             reviewers_en=people(campaign.reviewers, "en"))
         try:
             submitted = await self.store.submit(campaign.id, version or campaign.current.number,
                                                 message.user.id, campaign.reviewers)

@@ -139,6 +139,13 @@ T = {
     "edited": Text("Version {version} enregistrée ({checks}). Les validations repartent de "
                    "zéro.",
                    "Version {version} saved ({checks}). Approvals start over."),
+    "no_other_reviewer": Text(
+        "Personne ne pourrait approuver cette version : ses relecteurs ({reviewers_fr}) l'ont "
+        "écrite ou modifiée, et un relecteur ne décide jamais sur son propre texte. Ajoutez un "
+        "autre relecteur au brief, ou faites reprendre la version par son auteur.",
+        "No one could approve this version: its reviewers ({reviewers_en}) wrote or edited "
+        "it, and a reviewer never decides on their own text. Add another reviewer to the "
+        "brief, or have its author take the version over."),
     "kept_pieces": Text("Pièces absentes du texte envoyé, gardées telles quelles : {keys}.",
                         "Pieces missing from the text sent, kept as they were: {keys}."),
     "no_change": Text("Le texte est identique à la version {version} : rien n'a été changé.",

@@ -183,6 +183,18 @@ async def test_changes_requested_then_edit_starts_a_new_review(client: Any) -> N
     assert "modifications demandées" in shown["text"]
 
 
+async def test_a_version_only_its_own_editor_could_review_is_not_submitted(
+        client: Any) -> None:
+    campaign_id, reply = await _created(client, reviewers="web:claire")
+    text = reply["cards"][0]["inputs"][-1]["value"]
+    shorter = text.replace("Demandez votre devis : {{lien}} *Voir", "Devis : {{lien}} *Voir", 1)
+    edited = await say(client, f"/almia campagne modifier {campaign_id[:8]}\n{shorter}",
+                       "claire")
+    assert "Version 2 enregistrée" in edited["text"], edited["text"]  # reviewers may edit
+    refused = await say(client, f"/almia campagne soumettre {campaign_id[:8]}", "aline")
+    assert "Personne ne pourrait approuver cette version" in refused["text"], refused["text"]
+
+
 async def test_an_edit_of_one_piece_keeps_the_others(client: Any) -> None:
     campaign_id, reply = await _created(client)
     text = reply["cards"][0]["inputs"][-1]["value"]
