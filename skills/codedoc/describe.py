@@ -107,7 +107,7 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
         if programs:
             out.append(_CALLS(locale, value=names(programs, quote)))
     elif callees or external:
-        out.append(_CALLS(locale, value=names(callees + external[:3], quote)))
+        out.append(_CALLS(locale, value=names(callees + external, quote)))
     if unit.sets:
         said = _INITIALISES if unit.name == "__init__" else _SETS
         out.append(said(locale, value=names(list(unit.sets), quote)))

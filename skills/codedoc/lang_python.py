@@ -106,7 +106,13 @@ def _unit(node: Node, source: SourceFile, lines: list[str], owner: str, public: 
     for decorator in decorators:
         match = _ROUTE_DECORATOR.match(decorator)
         if match:
-            unit.route = f"{match.group(1).upper()} {match.group(2)}"
+            verb = match.group(1).upper()
+            if verb in ("ROUTE", "API_ROUTE"):  # Flask: « methods=["POST"] », else GET
+                methods = re.findall(r"['\"](GET|POST|PUT|PATCH|DELETE)['\"]",
+                                     decorator.split("methods", 1)[1].upper()
+                                     if "methods" in decorator else "")
+                verb = "/".join(methods) or "GET"
+            unit.route = f"{verb} {match.group(2)}"
             merge(source.entry_points, [f"{unit.route} → {name}"])
     if name == "main" and not owner:
         merge(source.entry_points, ["main()"])

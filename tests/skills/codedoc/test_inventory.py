@@ -290,3 +290,17 @@ def test_untyped_python_says_what_it_returns_and_which_attributes_it_sets() -> N
             "    # assert: result == … (the code returns arrondi(self.prime / 12))\n") in tests
     assert "    # assert: the effect on self.resilie, file 'journal.log'\n" in tests
     assert "def test_lignes_yields_the_expected_values() -> None:" in tests
+
+
+def test_flask_routes_keep_their_method_and_every_call_is_counted() -> None:
+    inventory = inventory_of({"api.py": (
+        "@app.route('/sinistres/<numero>')\n"
+        "def consulter(numero):\n"
+        "    return lire(numero)\n\n"
+        "@app.route('/sinistres', methods=['POST'])\n"
+        "def declarer():\n"
+        "    a(); b(); c(); d(); e()\n")})
+    assert unit_named(inventory, "api:consulter").route == "GET /sinistres/<numero>"
+    assert unit_named(inventory, "api:declarer").route == "POST /sinistres"
+    said = facts(unit_named(inventory, "api:declarer"), inventory, "en")
+    assert "calls `a`, `b`, `c`, `d`, `e`" in said, said
