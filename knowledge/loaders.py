@@ -72,6 +72,9 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
                             "ﬅ": "st", "ﬆ": "st"})
 
 
+_INLINE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>")
+
+
 def _clean(text: str) -> str:
     text = text.replace("\u00a0", " ").replace("\u00ad", "").translate(_LIGATURES)
     return re.sub(r"[ \t\f\v]+", " ", text).strip()
@@ -229,7 +232,8 @@ def load_markdown(data: bytes, stem: str) -> LoadedDocument:
             header = [_clean(name) for name in row] if in_head else header
             blocks.append(Block(_table_row(row, None if in_head else header), path.current))
         elif token.type == "inline":
-            content = _clean(token.content)
+            # inline HTML in Markdown (« <b>après</b> ») is markup, not words to quote
+            content = _clean(_INLINE_TAG.sub("", token.content))
             if not content:
                 continue
             if heading_level:

@@ -152,7 +152,7 @@
     const button = element("button", "citation", String(citation.number));
     button.type = "button";
     button.title = label(citation);
-    button.setAttribute("aria-label", `Source ${citation.number} : ${label(citation)}`);
+    button.setAttribute("aria-label", `Source ${citation.number}${UI_LOCALE === "en" ? ":" : "\u00a0:"} ${label(citation)}`);
     button.addEventListener("click", () => showSource(citation));
     group.appendChild(button);
     parent.appendChild(group);
@@ -200,7 +200,15 @@
     return parts.join(" — ");
   }
 
+  let opener = null;  // what opened the source panel: focus goes back there when it closes
+  function closeSource() {
+    if (source.hidden) return;
+    source.hidden = true;
+    if (opener && document.contains(opener)) opener.focus();
+  }
+
   function showSource(citation) {
+    opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     document.getElementById("source-title").textContent = `[${citation.number}] ${citation.title || citation.document}`;
     const where = [citation.document, sectionOf(citation), citation.page ? `${ui.page} ${citation.page}` : ""];
     document.getElementById("source-meta").textContent = where.filter(Boolean).join(" — ");
@@ -635,8 +643,8 @@
   question.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
-  document.getElementById("close-source").addEventListener("click", () => { source.hidden = true; });
-  document.addEventListener("keydown", (event) => { if (event.key === "Escape") source.hidden = true; });
+  document.getElementById("close-source").addEventListener("click", closeSource);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeSource(); });
   document.getElementById("new-thread").addEventListener("click", () => {
     thread = ""; sessionStorage.removeItem("almia.thread"); sessionStorage.removeItem(HISTORY);
     conversation.replaceChildren(); source.hidden = true;

@@ -145,6 +145,12 @@ async def test_rendering_italic_markers_labels_and_phone_header(
             assert labels == ["Guide des sinistres habitation — Déclaration",
                               "Guide des sinistres habitation — Déclaration › Vol"]
             assert await answer.locator(".feedback button").count() == 2  # a real answer
+            await answer.locator(".body .citation").first.click()
+            assert await page.locator("#source").is_visible()
+            await page.keyboard.press("Escape")  # closed, the focus back on the citation
+            assert await page.evaluate("document.activeElement.classList.contains('citation')")
+            label = await answer.locator(".body .citation").first.get_attribute("aria-label")
+            assert (label or "").startswith("Source 1\u00a0: ")
             icon = await page.evaluate(
                 "fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
             assert icon[0] == 200

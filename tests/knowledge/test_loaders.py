@@ -288,6 +288,12 @@ def test_a_word_header_with_a_digit_inside_a_word_is_still_a_header(tmp_path: Pa
     assert "Niveau : Niveau 8 ; Émissions CO2 maximales : 110 g/km" in read
 
 
+def test_inline_html_in_markdown_is_markup_not_words() -> None:
+    text = b"Les montants s'entendent <b>apr\xc3\xa8s</b> remboursement, si a < b et c > d."
+    assert [block.text for block in load_bytes(text, ".md", "m").blocks] == [
+        "Les montants s'entendent après remboursement, si a < b et c > d."]
+
+
 def test_csv_rows_keep_column_names() -> None:
     data = "Acte;Délai\nDéclaration sinistre;5 jours\nRéclamation;10 jours\n".encode("cp1252")
     document = load_bytes(data, ".csv", "delais")
