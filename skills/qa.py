@@ -231,7 +231,7 @@ def shown_passage(passage: Passage) -> str:
     """A cited passage's text as a reader is shown it: the heading lines of a Markdown, HTML,
     Word or PDF file marked as headings (the web chat's source panel sets them apart)."""
     if keeps_heading_lines(passage.document):
-        return heading_lines_marked(passage.text)
+        return heading_lines_marked(passage.text, tuple((passage.section or "").split(" > ")))
     return passage.text
 
 

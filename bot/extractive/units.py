@@ -271,17 +271,22 @@ def _following(lines: list[str], index: int) -> str:
     return next((" ".join(line.split()) for line in lines[index + 1:] if line.strip()), "")
 
 
-def heading_lines_marked(text: str) -> str:
+def heading_lines_marked(text: str, headings: tuple[str, ...] = ()) -> str:
     """A passage of a file whose headings are lines of their own (``keeps_heading_lines``),
     each heading line (or FAQ question) written as a Markdown heading, so that the web
     chat's source panel shows « Délai de réponse » as the heading it is (a table's header
-    row is not one)."""
+    row is not one); ``headings``, the passage's own heading path, are headings whatever
+    they look like (« 1. Principes »)."""
     lines = []
     raw = text.splitlines()
+    known = {" ".join(heading.split()) for heading in headings if heading.strip()}
     for index, line in enumerate(raw):
         plain = " ".join(line.split())
-        heading = (plain and not _LIST_MARK.match(plain) and _stands_over(plain)
-                   and not table_header(plain, _following(raw, index)))
+        # a heading of the passage's own path (« 1. Principes » in a Word file) is one,
+        # numbered like a list item or not
+        heading = plain in known or (
+            plain and not _LIST_MARK.match(plain) and _stands_over(plain)
+            and not table_header(plain, _following(raw, index)))
         lines.append(f"### {plain}" if heading else line)
     return "\n".join(lines)
 

@@ -41,3 +41,11 @@ def test_numbered_steps_under_their_heading_and_items_of_one_shape_are_whole_lis
                "45 %, dont qualité de la gestion 20 % et adéquation des garanties 25 %.")
     [criteria] = passage_units(1, "RC", weights, 0)
     assert [item[:16] for item in criteria.items] == ["Prix (montant de", "Valeur technique"]
+
+
+def test_numbered_headings_of_the_passage_s_path_are_headings() -> None:
+    text = "Note interne\n1. Principes\nLe télétravail est possible deux jours par semaine."
+    assert heading_lines_marked(text, ("Note interne", "1. Principes")).splitlines() == [
+        "### Note interne", "### 1. Principes",
+        "Le télétravail est possible deux jours par semaine."]
+    assert heading_lines_marked(text).splitlines()[1] == "1. Principes"  # else a list item
