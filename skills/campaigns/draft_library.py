@@ -25,6 +25,7 @@ from skills.campaigns.pieces import Piece
 from skills.campaigns.rules import CampaignRules
 
 LIBRARY_DIR = Path(__file__).with_name("library")
+_PRODUCT_FIRST = re.compile(r"\[\[produit\]\]\s*:\s*")
 _PLACEHOLDER = re.compile(r"\[\[\s*([a-z_][a-z0-9_]{0,39})\s*\]\]")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _ELISION = re.compile(r"\b([dD]e|[qQ]ue) (?=[AEIOUYÉÈÊÂÎÔaeiouyéèêâîô])")
@@ -98,8 +99,15 @@ class DraftLibrary:
                     medium, 0, body, self._fill(variant.subject, values, clauses))))
             taken: set[str] = set()
             chosen: list[Piece] = []
+            subjects = {variant.id: variant.subject for variant in self.channels[medium].variants}
             for name, replaced, piece in filled:
-                if replaced not in taken and fits(piece):
+                if replaced in taken:
+                    continue
+                if not fits(piece) and "[[produit]]" in subjects.get(name, ""):
+                    # a long product name: the subject without it (« -20 % la 1re année »)
+                    shorter = _PRODUCT_FIRST.sub("", subjects[name])
+                    piece = replace(piece, subject=self._fill(shorter, values, clauses))
+                if fits(piece):
                     taken.add(name)
                     chosen.append(piece)
             chosen = chosen or [piece for _, _, piece in filled[:1]]

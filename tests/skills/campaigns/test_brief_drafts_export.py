@@ -137,6 +137,11 @@ def test_a_banner_too_long_with_the_product_keeps_the_offer_and_fits() -> None:
                                   lambda piece: fits_channel(piece, rules))
     assert pieces and all(fits_channel(p, rules) for p in pieces)
     assert "-20 % sur la première année" in pieces[0].body
+    mail = long_name.replace("canaux: [banner]", "canaux: [email]")
+    emails = load_library().draft(parse_brief(mail), rules,
+                                  lambda piece: fits_channel(piece, rules))
+    assert emails[0].subject == "-20 % sur la première année"  # the offer, not the name
+    assert "-20 % sur la première année" in emails[0].body and fits_channel(emails[0], rules)
 
 
 def _campaign(status: str, decisions: tuple[DecisionView, ...]) -> CampaignView:
