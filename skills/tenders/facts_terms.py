@@ -584,8 +584,9 @@ def _branch_numbers(text: str) -> tuple[int, ...]:
     """ACPR branch numbers in a stretch of text (what parentheses say left out: « 3 (corps
     de véhicules terrestres) »), each once."""
     bare = re.sub(r"\([^)]*\)", " ", text)
-    return tuple(dict.fromkeys(int(n) for n in re.findall(r"(?<![\d,.])\b(\d{1,2})\b(?![\d,.])",
-                                                           bare) if 1 <= int(n) <= 39))
+    # « 1, 2 et 20 »: a comma between numbers separates them (« 1,5 » is a decimal)
+    return tuple(dict.fromkeys(int(n) for n in re.findall(
+        r"(?<!\d[,.])(?<!\d)\b(\d{1,2})\b(?![,.]\d|\d)", bare) if 1 <= int(n) <= 39))
 
 
 def _acpr_requirements(clause: Clause) -> list[Requirement]:

@@ -114,6 +114,11 @@ def test_branches_and_certifications_are_read_per_lot() -> None:
     extraction = _facts({"RC_test.pdf": rc, "CCTP_test.docx": cctp})
     value = extraction.facts["certifications_agrements"].value
     assert value["acpr"] == {"lot 1": [3, 10], "lot 2": [13], "lot 3": [2]}
+    listed = pdf([["RÈGLEMENT DE LA CONSULTATION", "ARTICLE 4 – CONDITIONS",
+                   "4.1 – Agréments : le candidat doit être agréé par l'ACPR pour les branches "
+                   "1, 2 et 20 pour le lot 1 ; branche 2 pour le lot 2."]])
+    assert _facts({"RC_l.pdf": listed}).facts["certifications_agrements"].value["acpr"] == {
+        "lot 1": [1, 2, 20], "lot 2": [2]}
     assert value["iso_27001"] == "exigée (lots 3)" and value["hds"] == "exigée (lots 3)"
     rows = [line for document in load_files([("CCTP_test.docx", cctp)]).documents
             for section in document.sections for line in section.lines if "Franchise" in line]
