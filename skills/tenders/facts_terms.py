@@ -57,6 +57,13 @@ def duration(reader: Reader) -> tuple[Fact | None, dict[str, list[Stated]]]:
                     value["duree_initiale_mois"] = months
                     sources.append(clause.source(initial.start(), match.end(), 60))
         renewal = _RENEWAL.search(folded)
+        before = folded[max(0, renewal.start() - 30):renewal.start()] if renewal else ""
+        if renewal and re.search(r"\b(?:hors|sans|pas de|aucune|non)\s+$", before):
+            # « hors reconduction » (an amount), « sans reconduction », « non reconductible »
+            if not before.rstrip().endswith("hors") and "reconductions" not in value:
+                value["reconductions"] = 0
+                sources.append(clause.source(renewal.start(), renewal.end(), 40))
+            renewal = None
         if renewal and "ne peut refuser" not in folded[renewal.start() - 30:renewal.start()]:
             match = DURATION.search(clause.text, renewal.start())
             times = _TIMES.search(folded, max(0, renewal.start() - 40))

@@ -208,3 +208,13 @@ def test_lot_amounts_and_weighted_criteria_in_word_tables() -> None:
     assert criteria["prix"]["poids"] == 40.0 and criteria["valeur_technique"]["poids"] == 60.0
     assert criteria["valeur_technique"]["sous_criteres"] == {"Niveau des garanties": 35.0,
                                                              "Qualité de la gestion": 25.0}
+
+
+def test_a_term_without_renewal_is_not_given_one() -> None:
+    rc = pdf([["RÈGLEMENT DE LA CONSULTATION", "ARTICLE 3 – DURÉE",
+               "3.1 – Le marché est conclu pour une durée de quatre ans à compter du 1er juillet "
+               "2027, sans reconduction.",
+               "3.2 – Valeur totale estimée hors reconduction : 1 803 600 € TTC pour quatre ans."]])
+    duration = _facts({"RC_d.pdf": rc}).facts["duree"].value
+    assert duration["duree_initiale_mois"] == 48 and duration["duree_maximale_mois"] == 48
+    assert duration["reconductions"] == 0
