@@ -46,6 +46,8 @@ T = {
     "secrets": Text("Secrets repérés dans le code (valeurs masquées)",
                     "Secrets found in the code (values hidden)"),
     "skipped": Text("Fichiers non lus", "Files not read"),
+    "from_line": Text(" (dès la ligne {line} : les unités qui s'y trouvent peuvent manquer)",
+                      " (from line {line}: the units there may be missing)"),
     "errors": Text("{count} erreur{s} de syntaxe contournée{s} par l'analyseur",
                    "{count} syntax error{s} the parser worked around"),
     "fields": Text("Données", "Data"),
@@ -230,7 +232,10 @@ def _module(source: SourceFile, inventory: Inventory, locale: Locale,
     if source.doc:
         lines += [f"## {T['purpose'](locale)}", "", _quote(source.doc), ""]
     if source.parse_errors:
-        lines += [f"> {T['errors'](locale, count=source.parse_errors, s=plural(source.parse_errors, locale))}", ""]
+        said = T['errors'](locale, count=source.parse_errors, s=plural(source.parse_errors, locale))
+        if source.first_error:
+            said += T['from_line'](locale, line=source.first_error)
+        lines += [f"> {said}", ""]
     lines += [f"## {T['inputs'](locale)}", "",
               f"- **{T['entries'](locale)}** : " if locale == "fr" else
               f"- **{T['entries'](locale)}**: ", ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from skills.codedoc.common import merge
 from skills.codedoc.lang_curly import Walker
 from skills.codedoc.model import SourceFile
-from skills.codedoc.syntax import Parsers, errors_in, text_of
+from skills.codedoc.syntax import Parsers, errors_in, first_error_line, text_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -25,7 +25,8 @@ def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
     """The inventory of one C# file."""
     tree = parsers.parse("csharp", text)
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    source = SourceFile(path, "csharp", text, name, parse_errors=errors_in(tree))
+    source = SourceFile(path, "csharp", text, name, parse_errors=errors_in(tree),
+                        first_error=first_error_line(tree))
     _CSharp(source, text.split("\n")).declarations(tree.root_node, "", True)
     return source
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from skills.codedoc.common import clean_comment, indent_of, merge, public_name, sql_tables
 from skills.codedoc.guards import condition_of
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
-from skills.codedoc.syntax import Parsers, errors_in, text_of
+from skills.codedoc.syntax import Parsers, errors_in, first_error_line, text_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -29,7 +29,8 @@ def extract(path: str, text: str, language: str, parsers: Parsers) -> SourceFile
     """The inventory of one Java, JavaScript or TypeScript file."""
     tree = parsers.parse(language, text)
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    source = SourceFile(path, language, text, name, parse_errors=errors_in(tree))
+    source = SourceFile(path, language, text, name, parse_errors=errors_in(tree),
+                        first_error=first_error_line(tree))
     lines = text.split("\n")
     walker = _Java(source, lines) if language == "java" else _Script(source, lines)
     walker.file(tree.root_node)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from skills.codedoc.common import indent_of, merge, public_name, sql_tables, starts_line
 from skills.codedoc.guards import condition_of
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
-from skills.codedoc.syntax import Parsers, errors_in, text_of
+from skills.codedoc.syntax import Parsers, errors_in, first_error_line, text_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -34,7 +34,8 @@ def extract(path: str, text: str, parsers: Parsers, package: str = "") -> Source
     """The inventory of one Python file."""
     tree = parsers.parse("python", text)
     source = SourceFile(path, "python", text, module_name(path, package),
-                        parse_errors=errors_in(tree))
+                        parse_errors=errors_in(tree),
+                        first_error=first_error_line(tree))
     lines = text.split("\n")
     root = tree.root_node
     source.doc = _docstring(root)

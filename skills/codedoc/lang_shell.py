@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from skills.codedoc.common import indent_of, merge
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
-from skills.codedoc.syntax import Parsers, errors_in, text_of
+from skills.codedoc.syntax import Parsers, errors_in, first_error_line, text_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -54,7 +54,8 @@ def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
     """The inventory of one shell script."""
     tree = parsers.parse("shell", text)
     name = script_name(path)
-    source = SourceFile(path, "shell", text, name, parse_errors=errors_in(tree))
+    source = SourceFile(path, "shell", text, name, parse_errors=errors_in(tree),
+                        first_error=first_error_line(tree))
     lines = text.split("\n")
     root = tree.root_node
     values = _literals(root)

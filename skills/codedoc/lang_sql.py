@@ -6,7 +6,7 @@ import re
 
 from skills.codedoc.common import merge, sql_tables
 from skills.codedoc.model import Access, DocSlot, SourceFile, Unit
-from skills.codedoc.syntax import Parsers, errors_in
+from skills.codedoc.syntax import Parsers, errors_in, first_error_line
 
 _CREATE = re.compile(
     r"(?im)^([ \t]*)CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?"
@@ -18,8 +18,9 @@ _CALLS = re.compile(r"(?i)\b(?:EXEC(?:UTE)?|CALL)\s+([\w.]+)")
 def extract(path: str, text: str, parsers: Parsers) -> SourceFile:
     """The inventory of one SQL script."""
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    source = SourceFile(path, "sql", text, name,
-                        parse_errors=errors_in(parsers.parse("sql", text)))
+    tree = parsers.parse("sql", text)
+    source = SourceFile(path, "sql", text, name, parse_errors=errors_in(tree),
+                        first_error=first_error_line(tree))
     lines = text.split("\n")
     matches = list(_CREATE.finditer(text))
     for index, match in enumerate(matches):

@@ -76,6 +76,7 @@ class SourceFile:
     writes: list[str] = field(default_factory=list)  # files and tables written
     exports: list[str] = field(default_factory=list)  # environment variables exported (shell)
     parse_errors: int = 0  # syntax errors the parser recovered from
+    first_error: int = 0  # the line of the first one (0: none)
 
     def access(self, reads: list[str], writes: list[str]) -> None:
         """Add tables and files the file reads and writes."""

@@ -36,6 +36,11 @@ _PATCH_BAD = Text("Correctif : {failed} fichier{s} retiré{s} car {leur} code au
                   "({which}).")
 _SKELETONS = Text("{count} squelette{s} de tests (fonctions publiques sans test).",
                   "{count} test skeleton{s} (public functions without tests).")
+_BROKEN = Text("⚠️ Erreurs de syntaxe : {files}. L'analyseur les a contournées ; les unités "
+                "qui s'y trouvent peuvent manquer à la documentation.",
+                "⚠️ Syntax errors: {files}. The parser worked around them; the units there may "
+                "be missing from the documentation.")
+_LINE = Text("ligne", "line")
 _SECRETS = Text("⚠️ {count} secret{s} repéré{s} dans le code (clés, mots de passe, chaînes de "
                 "connexion) : listés dans l'index sans leur valeur, masqués avant tout modèle.",
                 "⚠️ {count} secret{s} found in the code (keys, passwords, connection strings): "
@@ -209,7 +214,7 @@ def finish(sources: Sources, found: Inventory, locale: Locale, purposes: Mapping
         svg.draw(dependencies, {}, external)]}
     return Outputs(found, pages, html.render(pages, title, locale, drawings), diff, tests, checked,
                    secrets, metrics,
-                   _summary(metrics, checked, built, locale, purposes, comments, option))
+                   _summary(metrics, checked, built, locale, purposes, comments, option, found))
 
 
 def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
@@ -232,7 +237,7 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str], comments: Locale,
-             option: str) -> str:
+             option: str, found: Inventory | None = None) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
     lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files, locale),
                       lines=grouped(metrics.lines, locale), ls=plural(metrics.lines, locale),
@@ -255,6 +260,13 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
     if comments != locale and (built.diffs or metrics.skeletons):
         lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale, option=option,
                                asked=_LANGUAGES[locale]))
+    broken = [source for source in (found.files if found is not None else [])
+              if source.parse_errors]
+    if broken:
+        lines.append(_BROKEN(locale, files=", ".join(
+            f"`{source.path}`" + (f" ({_LINE(locale)} {source.first_error})"
+                                  if source.first_error else "")
+            for source in broken[:8]) + (f" (+{len(broken) - 8})" if len(broken) > 8 else "")))
     if metrics.secrets:
         lines.append(_SECRETS(locale, count=metrics.secrets, s=plural(metrics.secrets, locale)))
     lines.append(_MODEL(locale, count=len(purposes), s=plural(len(purposes), locale)) if purposes

@@ -50,6 +50,14 @@ def errors_in(tree: Tree) -> int:
     return sum(1 for node in _walk(tree.root_node) if node.is_error or node.is_missing)
 
 
+def first_error_line(tree: Tree) -> int:
+    """The 1-based line of the first ERROR or MISSING node (0 for clean code)."""
+    if not tree.root_node.has_error:
+        return 0
+    return next((node.start_point.row + 1 for node in _walk(tree.root_node)
+                 if node.is_error or node.is_missing), 0)
+
+
 def _walk(node: Node) -> Iterator[Node]:
     cursor = node.walk()
     while True:

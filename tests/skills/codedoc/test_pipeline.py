@@ -137,3 +137,11 @@ def test_counts_of_lines_are_grouped_as_people_read_them() -> None:
 
     assert "(1\u202f200 lignes, python 1)" in document(sources, "fr").summary
     assert "(1,200 lines, python 1)" in document(sources, "en").summary
+
+
+def test_a_file_with_a_syntax_error_is_named_with_its_line() -> None:
+    sources = Sources()
+    sources.add("casse.py", b"def ok(x):\n    return x\n\ndef mauvais(:\n    pass\n")
+    outputs = document(sources, "fr")
+    assert "⚠️ Erreurs de syntaxe : `casse.py` (ligne 4)" in outputs.summary
+    assert "dès la ligne 4" in outputs.pages["modules/casse.py.md"]
