@@ -555,8 +555,6 @@ def load_pdf(data: bytes, stem: str) -> LoadedDocument:
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
         raise KnowledgeError(f"PDF illisible ou corrompu : {error}") from error
     blocks = _pdf_blocks(pages, title)
-    if _FILE_NAME.match(title):  # « rc.html »: the name of what was printed; this file's own
-        return LoadedDocument(stem, blocks)
     if blocks and not title:
         first = blocks[0].text.split("\n", 1)[0]
         title = first if len(first) <= 120 else stem
@@ -680,9 +678,6 @@ def _row_text(cells: list[_Cell], header: list[_Cell] | None) -> str:
     return " ; ".join(
         f"{min(header, key=lambda head: abs(head.column - cell.column)).text} : {value}"
         for cell, value in zip(cells, values, strict=True))
-
-
-_FILE_NAME = re.compile(r"^\S+\.(?:html?|docx?|xlsx?|pdf|txt|md|odt|rtf)$", re.IGNORECASE)
 
 
 def _pdf_blocks(pages: list[str], title: str = "") -> list[Block]:

@@ -57,6 +57,14 @@ from skills.table_questions import (
 )
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+_FILE_MARGIN = 0.05  # how much closer the space's documents must be than a thread's file
+
+
+def space_answers_better(file_score: float | None, space_score: float) -> bool:
+    """Whether the space's documents answer a thread's later question rather than the file
+    attached in it: the file found nothing, or the space is clearly closer (0.53 against a
+    file's 0.51 is a tie, which the file the person is asking about keeps)."""
+    return file_score is None or space_score > file_score + _FILE_MARGIN
 
 
 def _renumbered(text: str, citations: tuple[Citation, ...]) -> tuple[str, tuple[Citation, ...]]:
@@ -659,11 +667,14 @@ class QaSkill:
                 files=files or ([] if rows_only else earlier_files))
             if earlier_files and not rows_only:  # the space's documents too: the better one
                 # (a survey attached above does not answer « Quel est le délai de traitement
-                # des réclamations ? » that the complaints procedure answers)
+                # des réclamations ? » that the complaints procedure answers); the thread's
+                # own file keeps the question when the space's is barely closer (« Quelle
+                # franchise le week-end ? » after a question on the attached car policy)
                 in_space = await self.ground(question, space=space, query=query,
                                              earlier=earlier)
-                if in_space.passages and (not grounding.passages or (
-                        in_space.verdict.score > grounding.verdict.score)):
+                if in_space.passages and space_answers_better(
+                        grounding.verdict.score if grounding.passages else None,
+                        in_space.verdict.score):
                     grounding = in_space
             if earlier and not grounding.passages:
                 # read from where the conversation started, past a follow-up answered on

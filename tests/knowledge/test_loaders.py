@@ -67,7 +67,6 @@ def test_a_page_printed_by_a_browser_loses_its_margins_and_keeps_its_lists() -> 
         ("3. Étapes du traitement",
          "1. Ouvrir le dossier sous 24 heures.\n2. Missionner un expert."),
     ]
-    assert load_bytes(make_pdf(["Texte."], title="rc.html"), ".pdf", "RC_2027").title == "RC_2027"
 
 
 def test_a_pdf_table_keeps_its_columns_under_their_header() -> None:

@@ -490,3 +490,11 @@ def test_sources_are_numbered_in_the_order_the_answer_cites_them() -> None:
     assert [(c.number, c.document) for c in renumbered] == [(1, "b.md"), (2, "a.md")]
     same = (Citation(1, "a.md", "A", "…"),)
     assert _renumbered("- y [1]", same) == ("- y [1]", same)
+
+
+def test_a_thread_s_file_keeps_a_question_the_space_answers_barely_better() -> None:
+    from skills.qa import space_answers_better
+
+    assert not space_answers_better(0.5105, 0.5321)  # a tie: the attached car policy
+    assert space_answers_better(0.30, 0.60)  # a survey does not answer the procedure's question
+    assert space_answers_better(None, 0.45)  # the file found nothing
