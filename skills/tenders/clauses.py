@@ -42,6 +42,7 @@ class Clause:
         return self.section.source(fragment, self.line)
 
 
+_NUMBERED_PART = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{1,2})?\s*[–—-]\s")  # a part of its own
 _GOES_ON = re.compile(r"^[a-zà-ÿ)»,;]")  # a line going on with the one above it
 
 
@@ -56,7 +57,8 @@ def clauses_of(section: Section) -> list[Clause]:
     groups: list[tuple[int, list[str]]] = []
     for index, line in enumerate(lines):
         starts = (not groups or _BULLET.match(line) is not None or section.cells != ()
-                  or (index == 0 and line == section.heading))
+                  or (index == 0 and line == section.heading)
+                  or _NUMBERED_PART.match(line) is not None)  # « 6.2 – Lot n° 3 : … »
         cleaned = _BULLET.sub("", line).strip()
         if not cleaned:
             continue

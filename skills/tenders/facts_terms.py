@@ -471,6 +471,29 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
     if any(kind == "uncapped" for _, kind, _ in items):
         value["plafond_pct"] = None
         value["non_plafonnees"] = True
+    # « 6.1 – Lots n° 1 et 2 : 300 € par jour … » / « 6.2 – Lot n° 3 : 1/5 000e … »: each
+    # lot's own rules, when the clauses say which lots they are for
+    per_lot: dict[str, dict[str, object]] = {}
+    part_lots: dict[tuple[int, int], set[int]] = {}  # a numbered part's lots, said once
+    for clause, kind, number in items:
+        part = (id(clause.section), clause.line)
+        lots = _lots_at_start(clause.text) or clause_lots(clause) or part_lots.get(part, set())
+        part_lots.setdefault(part, lots)
+        for lot in sorted(lots):
+            own = per_lot.setdefault(str(lot), {})
+            if kind == "rate":
+                own["taux_journalier_max_pct"] = round(max(
+                    number, float(str(own.get("taux_journalier_max_pct", 0)))), 4)
+            elif kind == "fixed":
+                own.setdefault("forfaits_journaliers_eur", [])
+                if isinstance(own["forfaits_journaliers_eur"], list):
+                    own["forfaits_journaliers_eur"].append(number)
+            elif kind == "cap":
+                own["plafond_pct"] = max(number, float(str(own.get("plafond_pct", 0))))
+            else:
+                own["plafond_pct"] = None
+    if per_lot:
+        value["par_lot"] = per_lot
     sources = tuple(dict.fromkeys(
         clause.source(None, None) if kind == "uncapped" else
         _penalty_quote(clause, span) for (clause, kind, _), span in zip(items, spans,
@@ -723,6 +746,9 @@ def rate_guarantees(reader: Reader, term_years: float | None) -> tuple[Fact | No
             continue
         lots = frozenset(_lots_at_start(clause.text) or clause_lots(clause))
         following = _next_clause(reader, clause)
+        if following is not None and lots and (
+                _lots_at_start(following.text) or lots_named(following.text)) - lots:
+            following = None  # « 5.2 – Lot n° 3 : … révisables » is another lot's rule
         revisable = re.search(r"(?<!non )revis|indexe|ajust", folded[match.end():] + " " + (
             following.folded if following is not None else "")) is not None
         end = (match.start() + (period.end() if period else 0)) if period else match.end()

@@ -281,6 +281,11 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
     return verdict(criterion, MET, _listed(fine), tuple(sources))
 
 
+def _french(number: float) -> str:
+    """« 0,0857 », « 10 »: a figure as French writes it (4 significant digits at most)."""
+    return f"{number:.4g}".replace(".", ",")
+
+
 def _branch_source(sources: tuple[Source, ...], lot: int | None) -> Source | None:
     """The quote asking for ACPR branches for ``lot`` (« 13 (responsabilité civile) pour le
     lot n° 2 »), or for every lot when ``lot`` is None."""
@@ -313,6 +318,11 @@ def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: d
     max_cap = float(criterion.params.get("max_cap_pct_of_annual_premium") or 100)
     cap_required = bool(criterion.params.get("cap_required", True))
     value: dict[str, Any] = fact.value
+    own = (value.get("par_lot") or {}).get(str(lot.number))
+    if isinstance(own, dict):  # the clauses naming this lot, not another lot's rules
+        value = {**{key: item for key, item in value.items()
+                    if key in ("plafond_pct", "non_plafonnees") and "plafond_pct" not in own},
+                 **own}
     annual = facts.lot_amounts.get(lot.number)
     rates = [float(value["taux_journalier_max_pct"])] if value.get(
         "taux_journalier_max_pct") is not None else []
@@ -329,12 +339,12 @@ def max_penalty_rate(criterion: Criterion, lot: Lot, facts: Extraction, today: d
     worst = max(rates) if rates else None
     if worst is not None:
         notes.insert(0, Text(
-            f"pénalité journalière maximale {worst:.4f} % de la cotisation annuelle "
-            f"(seuil {max_rate} %)",
-            f"highest daily penalty {worst:.4f}% of the annual premium (threshold "
-            f"{max_rate}%)"))
-    notes.append(Text(f"plafond {cap} %", f"cap {cap}%") if cap is not None
-                 else Text("pas de plafond", "no cap"))
+            f"pénalité journalière maximale {_french(worst)} % de la cotisation annuelle "
+            f"(seuil {_french(max_rate)} %)",
+            f"highest daily penalty {worst:.4g}% of the annual premium (threshold "
+            f"{max_rate:g}%)"))
+    notes.append(Text(f"plafond {_french(float(cap))} %", f"cap {float(cap):g}%")
+                 if cap is not None else Text("pas de plafond", "no cap"))
     evidence = _listed(notes)
     if (worst is not None and worst > max_rate) or (cap_required and cap is None) or (
             cap is not None and float(cap) > max_cap):

@@ -66,7 +66,7 @@ def test_an_english_reader_gets_the_evidence_in_english_and_the_quotes_as_writte
     assert french == lot.reasons and len(english) == len(french)
     assert any("Région non servie : Bretagne." in reason for reason in french)
     assert any(reason.endswith(": Region not served: Bretagne.") for reason in english)
-    assert any("highest daily penalty 1.0000% of the annual premium" in reason
+    assert any("highest daily penalty 1% of the annual premium" in reason
                for reason in english)
     assert not any(word in reason for reason in english
                    for word in ("jours calendaires", "non détenue", "pas de plafond"))

@@ -218,3 +218,23 @@ def test_a_term_without_renewal_is_not_given_one() -> None:
     duration = _facts({"RC_d.pdf": rc}).facts["duree"].value
     assert duration["duree_initiale_mois"] == 48 and duration["duree_maximale_mois"] == 48
     assert duration["reconductions"] == 0
+
+
+def test_penalties_and_firm_rates_are_read_for_the_lots_their_part_names() -> None:
+    ccap = docx([("h1", "ARTICLE 5 – PRIX"),
+                 "5.1 – Lot n° 1 et lot n° 2 : les taux de prime sont fermes pendant toute la "
+                 "durée du marché, soit cinq (5) ans.",
+                 "5.2 – Lot n° 3 : les cotisations sont garanties pendant les deux (2) premières "
+                 "années, puis révisables annuellement.",
+                 ("h1", "ARTICLE 6 – PÉNALITÉS"),
+                 "6.1 – Lots n° 1 et 2 : une pénalité de 300 € par jour de retard est appliquée. "
+                 "Le montant total de ces pénalités est plafonné à 10 % du montant annuel.",
+                 "6.2 – Lot n° 3 : une pénalité égale à 1/5 000e du montant annuel par jour de "
+                 "retard est appliquée. Le montant total est plafonné à 8 % du montant annuel."])
+    facts = _facts({"CCAP_p.docx": ccap}).facts
+    per_lot = facts["penalites"].value["par_lot"]
+    assert per_lot["1"] == {"forfaits_journaliers_eur": [300.0], "plafond_pct": 10.0}
+    assert per_lot["3"] == {"taux_journalier_max_pct": 0.02, "plafond_pct": 8.0}
+    firm = facts["garantie_des_taux"].value
+    assert firm["lot_1, lot_2"]["revisable_ensuite"] is False  # lot 3's rule is not theirs
+    assert firm["lot_3"]["revisable_ensuite"] is True
