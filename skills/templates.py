@@ -152,8 +152,10 @@ _NOT_IN_SPACE = Text(
     "channel. Nothing was changed.",
 )
 _PERSONAL_SPACE = Text(
-    "Cette conversation est personnelle : partagez avec l'équipe depuis son canal.",
-    "This conversation is personal: share with the team from its channel.",
+    "Cette conversation est personnelle : partagez avec l'équipe depuis son canal, ou "
+    "nommez son espace : « /template share {name} team ESPACE » (par exemple web:sinistres).",
+    "This conversation is personal: share with the team from its channel, or name its "
+    "space: “/template share {name} team SPACE” (for example web:claims).",
 )
 _CONFLICT = Text(
     "Conflit : le modèle « {name} » est passé en version {current} pendant que vous partiez de "
@@ -545,7 +547,7 @@ class TemplatesSkill:
         message = request.message
         space_id = space.strip() or None
         if scope == "team" and space_id is None and message.space.kind == "personal":
-            raise SkillError(_PERSONAL_SPACE)
+            raise SkillError(_PERSONAL_SPACE, name=name)
         actor = await self.actor(message)
         current = await self.store.find(name, actor)
         shared = await self.store.share(name, scope, actor, base or current.latest, space_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -188,3 +189,14 @@ async def test_values_of_several_words_need_no_quotes(runtime: Runtime) -> None:
         "/template use courrier-relance client=Mme Martin motif=cotisation impayée"))
     prompt = reply.text.split("**Prompt rempli**")[1]
     assert "Mme Martin" in prompt and "cotisation impayée" in prompt
+
+
+async def test_sharing_with_a_team_from_a_personal_chat_says_how_to_name_its_space(
+        runtime: Runtime) -> None:
+    personal = Message(text="/template save mon-modele Bonjour {{client}}.", user=User("u9"),
+                       space=Space("web:default", kind="personal"), channel=Channel.WEB,
+                       thread_id="t9")
+    await runtime.assistant.answer(personal)
+    refused = await runtime.assistant.answer(replace(
+        personal, text="/template share mon-modele team"))
+    assert "« /template share mon-modele team ESPACE »" in refused.text, refused.text
