@@ -140,7 +140,8 @@ img{max-width:100%;height:auto}.note{color:#555;font-style:italic}
 blockquote{margin:.3rem 0 .3rem 1rem;color:#444;border-left:3px solid #ccc;padding-left:.6rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}.scroll+.scroll{margin-top:1.2rem}
 @media (max-width:640px){body{margin:1rem auto;padding:0 .6rem}table{font-size:.8rem}
-th,td{padding:.25rem .35rem}td:not(.n){min-width:9rem}h1{font-size:1.3rem}}
+th,td{padding:.25rem .35rem}td:not(.n){min-width:9rem}h1{font-size:1.3rem}
+.chart img{max-width:none;width:40rem}}
 """
 _TITLE = Text("Analyse des verbatims", "Verbatim analysis")
 _FIGURE = re.compile(r"[-+−]?[\d\s\u202f,.]+\s?%?|—")  # « 14 % », « 4,5 », « -1,3 »
@@ -154,7 +155,9 @@ def _img(data: bytes | None, alt: str) -> str:
     if data is None:
         return ""
     encoded = base64.b64encode(data).decode("ascii")
-    return f'<p><img alt="{_e(alt)}" src="data:image/png;base64,{encoded}"></p>'
+    # on a phone the chart keeps a readable size and scrolls sideways
+    return (f'<div class="scroll chart"><img alt="{_e(alt)}" '
+            f'src="data:image/png;base64,{encoded}"></div>')
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
