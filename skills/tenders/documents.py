@@ -140,11 +140,27 @@ def _pdf_pages(data: bytes) -> list[list[str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return []
-        pages = [[line.strip() for line in (page.extract_text() or "").splitlines()]
+        pages = [[line.strip().translate(_LIGATURES)
+                  for line in (page.extract_text() or "").splitlines()]
                  for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError):
         return []
-    return _without_running_lines(pages)
+    return _without_running_lines([_without_printed_margins(page) for page in pages])
+
+
+# what a browser prints in a page's margins: « file:///…/rc.html 2/3 », « 12/6/26, 6:28 AM »
+_PRINTED_ADDRESS = re.compile(r"^(?:file|https?)://\S+\s+\d{1,4}\s*/\s*\d{1,4}$")
+_PRINTED_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4},\s+\d{1,2}:\d{2}\s?[AaPp]\.?[Mm]\.?\b")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl"})
+
+
+def _without_printed_margins(lines: list[str]) -> list[str]:
+    """A page's lines less the margins a browser printed on it (first and last lines)."""
+    filled = [index for index, line in enumerate(lines) if line]
+    edges = set(filled[:2] + filled[-2:])
+    return [line for index, line in enumerate(lines)
+            if index not in edges or not (_PRINTED_ADDRESS.match(line)
+                                          or _PRINTED_DATE.match(line))]
 
 
 def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:

@@ -13,7 +13,7 @@ from skills.tenders.documents import (
     load_files,
     load_path,
 )
-from tests.skills.tenders.dossiers import hospital_dossier, town_dossier, zipped
+from tests.skills.tenders.dossiers import hospital_dossier, pdf, town_dossier, zipped
 
 
 def test_pdf_pages_and_articles_without_running_footers() -> None:
@@ -107,3 +107,15 @@ def test_an_opendocument_text_is_read_with_its_headings_and_tables() -> None:
     article = document.sections[1]
     assert article.article == "Article 4"
     assert article.lines[1:] == ("Pénalité de 100 € par jour de retard.", "Lot 1 | 12 000 €")
+
+
+def test_a_pdf_printed_by_a_browser_loses_its_margins() -> None:
+    printed = pdf([["12/6/26, 6:28 AM", "RÈGLEMENT DE LA CONSULTATION",
+                    "ARTICLE 1 – OBJET", "Le marché porte sur l'assurance flotte.",
+                    "file:///tmp/rc.html 1/2"],
+                   ["12/6/26, 6:28 AM", "ARTICLE 2 – DURÉE", "Quatre ans.",
+                    "file:///tmp/rc.html 2/2"]])
+    [document] = load_files([("RC_p.pdf", printed)]).documents
+    lines = [line for section in document.sections for line in section.lines]
+    assert "Le marché porte sur l'assurance flotte." in lines
+    assert not any("file:" in line or "6:28" in line for line in lines), lines
