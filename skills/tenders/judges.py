@@ -259,17 +259,18 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
             source = next((s for s in fact.sources if re.search(pattern, fold(s.quote))), None)
             if source is not None:
                 sources.append(source)
+            shown = _CERTIFICATE_NAMES.get(key, key.replace("_", " "))
             if held.get(key):
-                fine.append(Text(f"{key} exigée, détenue", f"{key} required, held"))
+                fine.append(Text(f"{shown} exigée, détenue", f"{shown} required, held"))
             elif "délégué" in text or "sous-traitant" in text:
                 doubts.append(Text(
-                    f"{key} exigée, non détenue, mais peut être apportée par un gestionnaire "
+                    f"{shown} exigée, non détenue, mais peut être apportée par un gestionnaire "
                     "délégué ou un sous-traitant",
-                    f"{key} required, not held, but a delegated manager or a subcontractor "
+                    f"{shown} required, not held, but a delegated manager or a subcontractor "
                     "may bring it"))
             else:
-                problems.append(Text(f"{key} exigée du candidat, non détenue",
-                                     f"{key} required of the bidder, not held"))
+                problems.append(Text(f"{shown} exigée du candidat, non détenue",
+                                     f"{shown} required of the bidder, not held"))
     if problems:
         return verdict(criterion, NOT_MET, _listed(problems + doubts), tuple(sources))
     if doubts:
@@ -279,6 +280,13 @@ def certifications(criterion: Criterion, lot: Lot, facts: Extraction, today: dat
         return verdict(criterion, UNKNOWN, Text("Aucune exigence relevée pour ce lot.",
                                                 "No requirement found for this lot."), ())
     return verdict(criterion, MET, _listed(fine), tuple(sources))
+
+
+# the criteria file's keys as people name the certifications
+_CERTIFICATE_NAMES = {"iso_27001": "ISO/IEC 27001", "iso_9001": "ISO 9001",
+                      "iso_14001": "ISO 14001", "hds": "HDS (hébergeur de données de santé)",
+                      "pci_dss": "PCI DSS", "label_numerique_responsable":
+                      "Label Numérique Responsable", "qualiopi": "Qualiopi"}
 
 
 def _french(number: float) -> str:

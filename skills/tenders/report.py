@@ -106,8 +106,10 @@ def workbook(screening: Screening, preparation: Preparation) -> bytes:
     for lot in screening.lots:
         for item in lot.verdicts:
             for index, source in enumerate(item.sources or (None,)):
-                grid.append([lot.lot.number, _safe(lot.lot.title), lot.decision,
-                             _safe(item.label), "oui" if item.blocking else "non", item.verdict,
+                grid.append([lot.lot.number, _safe(lot.lot.title),
+                             decision_label(lot.decision, "fr"),
+                             _safe(item.label), "oui" if item.blocking else "non",
+                             _VERDICTS["fr"].get(item.verdict, item.verdict),
                              item.judged_by, _safe(item.evidence if index == 0 else ""),
                              _safe(source.document if source else ""),
                              source.page if source else None,
@@ -150,7 +152,8 @@ def outline_document(screening: Screening, preparation: Preparation, company: st
     document.add_paragraph(countdown(screening))
     document.add_heading("Décision par lot", level=1)
     for lot in screening.lots:
-        document.add_paragraph(f"Lot {lot.lot.number} – {lot.lot.title} : {lot.decision}",
+        document.add_paragraph(f"Lot {lot.lot.number} – {lot.lot.title} : "
+                               f"{decision_label(lot.decision, 'fr')}",
                                style="List Bullet")
         for reason in lot.reasons:
             document.add_paragraph(reason, style="List Bullet 2")
