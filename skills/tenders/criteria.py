@@ -97,7 +97,11 @@ def parse_criteria(text: str) -> Criteria:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise CriteriaError(f"YAML illisible : {error}") from None
+        mark = getattr(error, "problem_mark", None)  # where, not the parser's English words
+        where = (f" (ligne {mark.line + 1}, colonne {mark.column + 1})"
+                 if mark is not None else "")
+        raise CriteriaError(f"YAML illisible{where} : vérifiez l'indentation, les « : » et "
+                            f"les listes entre crochets") from None
     if not isinstance(data, dict) or not isinstance(data.get("criteria"), list):
         raise CriteriaError("le fichier doit contenir une liste « criteria »")
     items: list[Criterion] = []

@@ -27,3 +27,9 @@ def test_a_value_of_the_wrong_kind_is_refused_by_name(criterion: str, named: str
         parse_criteria(f"criteria:\n  - {criterion}\n")
     assert named in str(refused.value)
     assert "critère « " in str(refused.value)
+
+
+def test_a_yaml_error_says_where_in_french() -> None:
+    with pytest.raises(CriteriaError) as broken:
+        parse_criteria("criteria:\n  - id: regions_served\n    regions: [Bretagne\n")
+    assert "ligne" in str(broken.value) and "while parsing" not in str(broken.value)
