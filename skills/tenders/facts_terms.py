@@ -475,23 +475,18 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
     # lot's own rules, when the clauses say which lots they are for
     per_lot: dict[str, dict[str, object]] = {}
     part_lots: dict[tuple[int, int], set[int]] = {}  # a numbered part's lots, said once
+    common: list[tuple[str, float]] = []  # rules naming no lot: every lot's
     for clause, kind, number in items:
         part = (id(clause.section), clause.line)
         lots = _lots_at_start(clause.text) or clause_lots(clause) or part_lots.get(part, set())
         part_lots.setdefault(part, lots)
+        if not lots:
+            common.append((kind, number))
         for lot in sorted(lots):
-            own = per_lot.setdefault(str(lot), {})
-            if kind == "rate":
-                own["taux_journalier_max_pct"] = round(max(
-                    number, float(str(own.get("taux_journalier_max_pct", 0)))), 4)
-            elif kind == "fixed":
-                own.setdefault("forfaits_journaliers_eur", [])
-                if isinstance(own["forfaits_journaliers_eur"], list):
-                    own["forfaits_journaliers_eur"].append(number)
-            elif kind == "cap":
-                own["plafond_pct"] = max(number, float(str(own.get("plafond_pct", 0))))
-            else:
-                own["plafond_pct"] = None
+            _penalty_rule(per_lot.setdefault(str(lot), {}), kind, number)
+    for own in per_lot.values():
+        for kind, number in common:
+            _penalty_rule(own, kind, number)
     if per_lot:
         value["par_lot"] = per_lot
     sources = tuple(dict.fromkeys(
@@ -499,6 +494,22 @@ def penalties(reader: Reader) -> tuple[Fact | None, list[tuple[Clause, str, floa
         _penalty_quote(clause, span) for (clause, kind, _), span in zip(items, spans,
                                                                         strict=True)))
     return Fact("penalites", value, sources), items
+
+
+def _penalty_rule(own: dict[str, object], kind: str, number: float) -> None:
+    """One penalty rule added to a lot's: the highest rate and cap, every fixed amount."""
+    if kind == "rate":
+        own["taux_journalier_max_pct"] = round(max(
+            number, float(str(own.get("taux_journalier_max_pct", 0)))), 4)
+    elif kind == "fixed":
+        amounts = own.setdefault("forfaits_journaliers_eur", [])
+        if isinstance(amounts, list) and number not in amounts:
+            amounts.append(number)
+    elif kind == "cap":
+        if own.get("plafond_pct", 0) is not None:
+            own["plafond_pct"] = max(number, float(str(own.get("plafond_pct", 0))))
+    else:
+        own["plafond_pct"] = None
 
 
 def _penalty_quote(clause: Clause, span: tuple[int, int]) -> Source:

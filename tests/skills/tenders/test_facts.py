@@ -230,11 +230,14 @@ def test_penalties_and_firm_rates_are_read_for_the_lots_their_part_names() -> No
                  "6.1 – Lots n° 1 et 2 : une pénalité de 300 € par jour de retard est appliquée. "
                  "Le montant total de ces pénalités est plafonné à 10 % du montant annuel.",
                  "6.2 – Lot n° 3 : une pénalité égale à 1/5 000e du montant annuel par jour de "
-                 "retard est appliquée. Le montant total est plafonné à 8 % du montant annuel."])
+                 "retard est appliquée. Le montant total est plafonné à 8 % du montant annuel.",
+                 ("h1", "ARTICLE 7 – STATISTIQUES"),
+                 "Une pénalité de 50 € par jour de retard s'applique aux statistiques."])
     facts = _facts({"CCAP_p.docx": ccap}).facts
     per_lot = facts["penalites"].value["par_lot"]
-    assert per_lot["1"] == {"forfaits_journaliers_eur": [300.0], "plafond_pct": 10.0}
-    assert per_lot["3"] == {"taux_journalier_max_pct": 0.02, "plafond_pct": 8.0}
+    assert per_lot["1"] == {"forfaits_journaliers_eur": [300.0, 50.0], "plafond_pct": 10.0}
+    assert per_lot["3"] == {"taux_journalier_max_pct": 0.02, "plafond_pct": 8.0,
+                            "forfaits_journaliers_eur": [50.0]}  # a rule naming no lot
     firm = facts["garantie_des_taux"].value
     assert firm["lot_1, lot_2"]["revisable_ensuite"] is False  # lot 3's rule is not theirs
     assert firm["lot_3"]["revisable_ensuite"] is True
