@@ -566,11 +566,11 @@
   // shows again what the next question follows on. The server keeps the thread either way.
   const HISTORY = "almia.history";
   const KEPT = 60;
-  function history() {
+  function shown() {
     try { return JSON.parse(sessionStorage.getItem(HISTORY) || "[]"); } catch (_) { return []; }
   }
   function remember(entry) {
-    const kept = history().concat([entry]).slice(-KEPT);
+    const kept = shown().concat([entry]).slice(-KEPT);
     try { sessionStorage.setItem(HISTORY, JSON.stringify(kept)); }
     catch (_) { sessionStorage.removeItem(HISTORY); }  // too big for the tab's storage
   }
@@ -652,7 +652,7 @@
 
   // a reload shows the conversation again (its jobs followed again)
   if (thread) {
-    for (const entry of history()) {
+    for (const entry of shown()) {
       if (entry.reply) renderReply(bubble("assistant"), entry.reply);
       else if (typeof entry.user === "string") userBubble(entry.user, entry.names);
     }

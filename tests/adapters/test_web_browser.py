@@ -204,7 +204,12 @@ async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, brows
         try:
             context = await browser.new_context(viewport=PHONE, locale="en-US")
             page = await context.new_page()
-            await page.goto(f"http://127.0.0.1:{server.port}/")
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            # a link carrying the API token: kept for the tab, taken out of the address
+            await page.goto(f"http://127.0.0.1:{server.port}/#token=t0k3n")
+            await page.locator("#send", has_text="Send").wait_for()  # the page's script ran
+            assert page.url == f"http://127.0.0.1:{server.port}/" and errors == [], errors
             assert await page.locator("html").get_attribute("lang") == "en"
             assert await page.locator("#send").inner_text() == "Send"
             assert (await page.locator("#question").get_attribute("placeholder") or "").startswith(
