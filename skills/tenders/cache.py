@@ -11,7 +11,7 @@ from typing import Any
 
 from skills.tenders.model import Contradiction, Extraction, Fact, Lot, Source
 
-VERSION = 9  # bump when extraction changes: older cached facts are read again
+VERSION = 10  # bump when extraction changes: older cached facts are read again
 
 
 def to_json(extraction: Extraction) -> dict[str, Any]:

@@ -489,10 +489,19 @@ def site_visit(reader: Reader) -> Fact | None:
     fact = simple(reader, "visite", re.compile(r"\bvisites?\b"), limit=2)
     if fact is None:
         return None
-    folded = fold(fact.sources[0].quote)
+    quote = fact.sources[0].quote
+    folded = fold(quote)
     value = ("Pas de visite" if re.search(r"aucune visite|pas de visite|sans visite", folded)
              else "Visite obligatoire" if "obligatoire" in folded else "Visite facultative"
              if "facultative" in folded else "à examiner")
+    if value.startswith("Visite"):  # « … obligatoire pour les candidats au lot n° 1 »
+        lots = lots_named(quote)
+        if lots:
+            value += " (lot" + ("s " if len(lots) > 1 else " ") + ", ".join(
+                str(lot) for lot in sorted(lots)) + ")"
+        dates = find_dates(" ".join(source.quote for source in fact.sources))
+        if dates:
+            value += f", jusqu'au {dates[0].day.strftime('%d/%m/%Y')}"
     return Fact("visite", value, fact.sources)
 
 

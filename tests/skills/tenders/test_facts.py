@@ -241,3 +241,11 @@ def test_penalties_and_firm_rates_are_read_for_the_lots_their_part_names() -> No
     firm = facts["garantie_des_taux"].value
     assert firm["lot_1, lot_2"]["revisable_ensuite"] is False  # lot 3's rule is not theirs
     assert firm["lot_3"]["revisable_ensuite"] is True
+
+
+def test_a_site_visit_names_the_lot_it_is_for() -> None:
+    rc = pdf([["RÈGLEMENT DE LA CONSULTATION", "ARTICLE 5 – CONDITIONS",
+               "5.3 – Visite : une visite du parc automobile est obligatoire pour les "
+               "candidats au lot n° 1, jusqu'au 26 février 2027."]])
+    visit = _facts({"RC_v.pdf": rc}).facts["visite"].value
+    assert visit == "Visite obligatoire (lot 1), jusqu'au 26/02/2027"
