@@ -124,10 +124,13 @@ def dependency_edges(inventory: Inventory) -> tuple[list[tuple[str, str]], set[s
         targets = list(source.imports)
         if source.language == "jcl":
             targets += [call for unit in source.units for call in unit.calls]
-        if source.language == "cobol":  # programs it CALLs
+        if source.language == "cobol":  # programs it CALLs, in the project or not
             targets += [callee for unit in source.units
                         for callee in inventory.callees.get(unit.qualified, [])
                         if inventory.index[callee].kind == "program"]
+            local = {unit.name.upper() for unit in source.units}
+            targets += [call for unit in source.units for call in unit.calls
+                        if call.upper() not in local]  # « CALL 'CALCPROV' » of another team
         if source.language == "shell":  # a function of a sourced script is no program
             targets = [t for t in targets if t not in functions or t.upper() in known]
         for target in targets:

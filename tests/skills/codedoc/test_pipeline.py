@@ -145,3 +145,18 @@ def test_a_file_with_a_syntax_error_is_named_with_its_line() -> None:
     outputs = document(sources, "fr")
     assert "⚠️ Erreurs de syntaxe : `casse.py` (ligne 4)" in outputs.summary
     assert "dès la ligne 4" in outputs.pages["modules/casse.py.md"]
+
+
+def test_a_cobol_program_called_from_outside_the_project_is_drawn_as_external() -> None:
+    from skills.codedoc import docs
+    from skills.codedoc.inventory import build
+
+    sources = Sources()
+    sources.add("SINBATCH.cbl", (
+        b"       IDENTIFICATION DIVISION.\n       PROGRAM-ID. SINBATCH.\n"
+        b"       PROCEDURE DIVISION.\n       MAIN-PARA.\n           PERFORM TRAITER-PARA\n"
+        b"           STOP RUN.\n       TRAITER-PARA.\n"
+        b"           CALL 'CALCPROV' USING WS-TOTAL.\n"))
+    edges, external = docs.dependency_edges(build(sources))
+    assert ("SINBATCH", "CALCPROV") in edges and "CALCPROV" in external
+    assert ("SINBATCH", "TRAITER-PARA") not in edges  # a paragraph of its own
