@@ -68,7 +68,7 @@ class _HeadingPath:
 
 
 # typographic ligatures PDF text often keeps (« ﬁchier » is « fichier » to a search)
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
+LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
                             "ﬅ": "st", "ﬆ": "st"})
 
 
@@ -76,7 +76,7 @@ _INLINE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>")
 
 
 def _clean(text: str) -> str:
-    text = text.replace("\u00a0", " ").replace("\u00ad", "").translate(_LIGATURES)
+    text = text.replace("\u00a0", " ").replace("\u00ad", "").translate(LIGATURES)
     return re.sub(r"[ \t\f\v]+", " ", text).strip()
 
 
@@ -777,7 +777,8 @@ def _without_running(raw: list[str], page: int, running: frozenset[str],
                                           or _browser_margin(_clean(line), page, title))]
 
 
-_PRINTED_ADDRESS = re.compile(r"^(?:file|https?)://\S+\s+(\d{1,4})\s*/\s*\d{1,4}$")
+# a browser's printed address and page number (« file:///…/rc.html 2/3 »), a page's margin
+PRINTED_ADDRESS = re.compile(r"^(?:file|https?)://\S+\s+(\d{1,4})\s*/\s*\d{1,4}$")
 _PRINTED_DATE = re.compile(
     r"^\d{1,2}/\d{1,2}/\d{2,4},?\s+\d{1,2}:\d{2}(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s+(.*))?$")
 
@@ -785,7 +786,7 @@ _PRINTED_DATE = re.compile(
 def _browser_margin(line: str, page: int, title: str) -> bool:
     """A margin a browser prints on a page: « file:///…/rc.html 2/3 » (this page's number),
     « 12/6/26, 6:28 AM » alone or before the page's title."""
-    address = _PRINTED_ADDRESS.match(line)
+    address = PRINTED_ADDRESS.match(line)
     if address is not None:
         return int(address.group(1)) == page
     date = _PRINTED_DATE.match(line)

@@ -441,10 +441,10 @@ class CampaignsSkill:
         # the pieces the text leaves out are kept as they were: sending only the banner
         # edits the banner, it does not delete the e-mails (nothing is lost by omission)
         given = {piece.key for piece in pieces}
-        kept = tuple(piece for piece in parse_pieces(campaign.current.text)
-                     if piece.key not in given)
+        before = parse_pieces(campaign.current.text)
+        kept = tuple(piece for piece in before if piece.key not in given)
         if kept:
-            order = [piece.key for piece in parse_pieces(campaign.current.text)]
+            order = [piece.key for piece in before]
             pieces = tuple(sorted((*pieces, *kept), key=lambda piece: (
                 order.index(piece.key) if piece.key in order else len(order))))
         brief = Brief.model_validate(campaign.brief)

@@ -83,12 +83,12 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     if unit.route:
         out.append(_ROUTE(locale, value=f"{quote}{unit.route}{quote}"))
     if unit.returns and unit.returns not in ("None", "void"):
-        out.append(_RETURNS(locale, value=f"{quote}{_clipped(unit.returns)}{quote}"))
+        out.append(_RETURNS(locale, value=f"{quote}{clipped(unit.returns)}{quote}"))
     elif unit.returned == ("yield",):
         out.append(_YIELDS(locale))
     elif unit.returned:
         out.append(_RETURNS(locale, value=_OR(locale).join(
-            f"{quote}{_clipped(value)}{quote}" for value in unit.returned)))
+            f"{quote}{clipped(value)}{quote}" for value in unit.returned)))
     if unit.raises:
         out.append(_RAISES(locale, value=raised_with_conditions(unit, locale, quote)))
     callees = [short(q, inventory, unit) for q in inventory.callees.get(unit.qualified, [])]
@@ -133,9 +133,10 @@ def facts(unit: Unit, inventory: Inventory, locale: Locale, quote: str = "`") ->
     return out
 
 
-def _clipped(code: str) -> str:
+def clipped(code: str, limit: int = 100) -> str:
+    """Code on one line, at most ``limit`` characters (« … » where it is cut)."""
     text = " ".join(code.split())
-    return text if len(text) <= 100 else text[:99] + "…"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def resources(values: tuple[str, ...], locale: Locale, quote: str = "`") -> str:

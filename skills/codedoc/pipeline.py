@@ -237,7 +237,7 @@ def _metrics(found: Inventory, built: patch.Patch, checked: verify.Verification,
 
 def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
              locale: Locale, purposes: Mapping[str, str], comments: Locale,
-             option: str, found: Inventory | None = None) -> str:
+             option: str, found: Inventory) -> str:
     languages = ", ".join(f"{name} {count}" for name, count in sorted(metrics.languages.items()))
     lines = [_SUMMARY(locale, files=metrics.files, s=plural(metrics.files, locale),
                       lines=grouped(metrics.lines, locale), ls=plural(metrics.lines, locale),
@@ -260,8 +260,7 @@ def _summary(metrics: Metrics, checked: verify.Verification, built: patch.Patch,
     if comments != locale and (built.diffs or metrics.skeletons):
         lines.append(_COMMENTS(locale, language=_LANGUAGES[comments], other=locale, option=option,
                                asked=_LANGUAGES[locale]))
-    broken = [source for source in (found.files if found is not None else [])
-              if source.parse_errors]
+    broken = [source for source in found.files if source.parse_errors]
     if broken:
         lines.append(_BROKEN(locale, files=", ".join(
             f"`{source.path}`" + (f" ({_LINE(locale)} {source.first_error})"

@@ -11,6 +11,7 @@ import re
 
 from bot.i18n import Text
 from bot.messages import Locale
+from skills.codedoc.describe import clipped
 from skills.codedoc.guards import caught
 from skills.codedoc.model import Inventory, SourceFile, Unit
 
@@ -59,18 +60,13 @@ def _act_assert(unit: Unit, java: bool = False) -> tuple[str, str]:
     if (unit.returns and unit.returns not in ("None", "void")) or unit.returned:
         act = f"act: result = {_call(unit, java)}"
         if unit.returned and unit.returned != ("yield",):
-            return act, f"assert: result == … (the code returns {_code(unit.returned[0])})"
+            return act, f"assert: result == … (the code returns {clipped(unit.returned[0], 80)})"
         return act, "assert"
     effects = [*unit.sets, *unit.writes]
     if effects:
-        return "act", "assert: the effect on " + ", ".join(_code(e) for e in effects[:4])
+        return "act", "assert: the effect on " + ", ".join(clipped(e, 80) for e in effects[:4])
     return "act", "assert"
 
-
-def _code(text: str) -> str:
-    """Code quoted in a comment line: one line, at most 80 characters."""
-    one = " ".join(text.split())
-    return one if len(one) <= 80 else one[:79] + "…"
 
 
 def _call(unit: Unit, java: bool = False) -> str:

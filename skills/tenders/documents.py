@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from bot.text import fold
+from knowledge.loaders import LIGATURES, PRINTED_ADDRESS
 from skills.tenders.model import Document, Dossier, Section
 
 COVER = "page de garde"
@@ -140,7 +141,7 @@ def _pdf_pages(data: bytes) -> list[list[str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return []
-        pages = [[line.strip().translate(_LIGATURES)
+        pages = [[line.strip().translate(LIGATURES)
                   for line in (page.extract_text() or "").splitlines()]
                  for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError):
@@ -148,10 +149,9 @@ def _pdf_pages(data: bytes) -> list[list[str]]:
     return _without_running_lines([_without_printed_margins(page) for page in pages])
 
 
-# what a browser prints in a page's margins: « file:///…/rc.html 2/3 », « 12/6/26, 6:28 AM »
-_PRINTED_ADDRESS = re.compile(r"^(?:file|https?)://\S+\s+\d{1,4}\s*/\s*\d{1,4}$")
+# a browser's printed date in a page's margin (« 12/6/26, 6:28 AM »; its address and page
+# number, « file:///…/rc.html 2/3 », as the knowledge loaders read it)
 _PRINTED_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4},\s+\d{1,2}:\d{2}\s?[AaPp]\.?[Mm]\.?\b")
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl"})
 
 
 def _without_printed_margins(lines: list[str]) -> list[str]:
@@ -159,7 +159,7 @@ def _without_printed_margins(lines: list[str]) -> list[str]:
     filled = [index for index, line in enumerate(lines) if line]
     edges = set(filled[:2] + filled[-2:])
     return [line for index, line in enumerate(lines)
-            if index not in edges or not (_PRINTED_ADDRESS.match(line)
+            if index not in edges or not (PRINTED_ADDRESS.match(line)
                                           or _PRINTED_DATE.match(line))]
 
 

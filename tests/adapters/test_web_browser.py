@@ -178,14 +178,14 @@ async def test_a_template_form_refusing_a_value_can_be_corrected_and_sent_again(
         await form.locator("[name=montant]").fill("abc")
         await form.locator("button").click()
         refused = page.locator(".message.assistant[data-done='true']").nth(2)
-        await refused.wait_for()
+        await refused.wait_for(timeout=60_000)
         assert "nombre" in await refused.inner_text()
         button = form.locator("button")
         assert await button.is_enabled()  # the same form, corrected, goes again
         await form.locator("[name=montant]").fill("120")
         await button.click()
         filled = page.locator(".message.assistant[data-done='true']").nth(3)
-        await filled.wait_for()
+        await filled.wait_for(timeout=60_000)
         assert "Relance de 120 € pour Mme Durand." in await filled.inner_text()
         await context.close()
     finally:
@@ -208,7 +208,7 @@ async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, brows
             page.on("pageerror", lambda error: errors.append(str(error)))
             # a link carrying the API token: kept for the tab, taken out of the address
             await page.goto(f"http://127.0.0.1:{server.port}/#token=t0k3n")
-            await page.locator("#send", has_text="Send").wait_for()  # the page's script ran
+            await page.locator("#send", has_text="Send").wait_for(timeout=60_000)  # script ran
             assert page.url == f"http://127.0.0.1:{server.port}/" and errors == [], errors
             assert await page.locator("html").get_attribute("lang") == "en"
             assert await page.locator("#send").inner_text() == "Send"
@@ -231,7 +231,7 @@ async def test_an_english_browser_gets_the_page_in_english(tmp_path: Path, brows
             await page.screenshot(path=str(ARTIFACTS / "web_chat_phone_english.png"))
             await page.reload()  # the conversation the next question follows on is shown again
             shown = page.locator("#conversation .message")
-            await shown.nth(3).wait_for()
+            await shown.nth(3).wait_for(timeout=60_000)
             assert await shown.nth(2).inner_text() == "How long do I have to report water damage?"
             assert "Within five working days" in await shown.nth(3).inner_text()
             await page.click("#new-thread")
